@@ -1,0 +1,24 @@
+//! The Switchboard hub: receives customer messages, keeps the conversations, and serves
+//! agents' consoles an API and a change feed.
+//!
+//! # Layout
+//! - [`store`]: the source of truth (SQLite or PostgreSQL) and the change feed.
+//! - [`api`]: the HTTP and WebSocket agent API under `/api/v1`.
+//! - [`auth`]: passwords, bearer tokens, login throttling.
+//! - [`policy`]: who may see and do what (pure, table-tested).
+//! - [`rules`]: how a conversation's state moves (pure, table-tested).
+//! - [`phone`]: address normalisation (E.164).
+//! - [`fanout`]: one feed reader per process, fanning changes out to open streams.
+//! - [`config`]: settings from file, environment and flags.
+//! - [`demo`]: a seeded workspace and a customer simulator.
+
+pub mod api;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod fanout;
+pub mod phone;
+pub mod policy;
+pub mod rules;
+pub mod store;

@@ -1,0 +1,257 @@
+//! Agents, teams, inboxes and sessions: who works in the workspace and where customers
+//! reach it. Secrets (password and token hashes, provider settings) stay in here.
+
+use super::db::Connection;
+use super::entities::{self, emit_private, emit_public, role_str};
+use super::{Result, Store, StoreError};
+use crate::params;
+use crate::policy::Viewer;
+use switchboard_protocol::admin::{CreateInbox, UpdateAgent, UpdateInbox};
+use switchboard_protocol::model::{Agent, Inbox, Role, Team};
+use switchboard_protocol::sync::Change;
+
+pub fn load_viewer(c: &mut dyn Connection, agent_id: i64) -> Result<Viewer> {
+    let agent = entities::load_agent(c, agent_id)?;
+    Ok(Viewer { agent_id, role: agent.role, teams: agent.teams })
+}
+
+/// A new agent; `password_hash` is already an argon2 PHC string.
+#[derive(Debug, Clone)]
+pub struct NewAgent {
+    pub name: String,
+    pub email: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub teams: Vec<i64>,
+    pub capacity: u32,
+}
+
+/// What login needs to check a password.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub agent_id: i64,
+    pub password_hash: String,
+}
+
+/// A session as the token check needs it.
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    pub agent_id: i64,
+    pub secret_hash: String,
+    pub revoked: bool,
+}
+
+fn check_name(what: &str, s: &str) -> Result<String> {
+    let t = s.trim();
+    if t.is_empty() || t.len() > 200 {
+        return Err(StoreError::BadRequest(format!("{what} must be 1 to 200 characters")));
+    }
+    Ok(t.to_owned())
+}
+
+fn set_teams(tx: &mut super::pool::WriteTx<'_>, agent_id: i64, teams: &[i64]) -> Result<()> {
+    tx.conn.execute("DELETE FROM team_members WHERE agent_id = ?", params![agent_id])?;
+    for &t in teams {
+        if tx.conn.query_opt("SELECT id FROM teams WHERE id = ?", params![t])?.is_none() {
+            return Err(StoreError::BadRequest(format!("team {t} does not exist")));
+        }
+        tx.conn.execute(
+            "INSERT INTO team_members (team_id, agent_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            params![t, agent_id],
+        )?;
+    }
+    Ok(())
+}
+
+impl Store {
+    pub async fn create_team(&self, name: &str) -> Result<Team> {
+        let name = check_name("a team name", name)?;
+        self.pool()
+            .write(move |tx| {
+                if tx.conn.query_opt("SELECT id FROM teams WHERE name = ?", params![&name])?.is_some() {
+                    return Err(StoreError::BadRequest(format!("a team named `{name}` already exists")));
+                }
+                let id = tx.conn.query_int(
+                    "INSERT INTO teams (name, created_at) VALUES (?, ?) RETURNING id",
+                    params![&name, tx.now],
+                )?;
+                let team = Team { id, name: name.clone(), version: 1 };
+                emit_public(tx, "team", id, &Change::Team(team.clone()));
+                Ok(team)
+            })
+            .await
+    }
+
+    pub async fn create_agent(&self, new: NewAgent) -> Result<Agent> {
+        let name = check_name("a name", &new.name)?;
+        let email = crate::phone::normalize(switchboard_protocol::model::ChannelKind::Email, &new.email, "US")
+            .map_err(StoreError::BadRequest)?;
+        self.pool()
+            .write(move |tx| {
+                if tx.conn.query_opt("SELECT id FROM agents WHERE email = ?", params![&email])?.is_some() {
+                    return Err(StoreError::BadRequest(format!("an agent with email {email} already exists")));
+                }
+                let id = tx.conn.query_int(
+                    "INSERT INTO agents (name, email, role, password_hash, capacity, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                    params![&name, &email, role_str(new.role), &new.password_hash, new.capacity, tx.now],
+                )?;
+                set_teams(tx, id, &new.teams)?;
+                let agent = entities::load_agent(tx.conn, id)?;
+                emit_public(tx, "agent", id, &Change::Agent(agent.clone()));
+                Ok(agent)
+            })
+            .await
+    }
+
+    /// Changes an agent; a new role or new teams tell that agent's console to bootstrap again.
+    pub async fn update_agent(&self, id: i64, patch: UpdateAgent, password_hash: Option<String>) -> Result<Agent> {
+        let name = patch.name.as_deref().map(|n| check_name("a name", n)).transpose()?;
+        self.pool()
+            .write(move |tx| {
+                let before = entities::load_agent(tx.conn, id)?;
+                if let Some(name) = &name {
+                    tx.conn.execute("UPDATE agents SET name = ? WHERE id = ?", params![name, id])?;
+                }
+                if let Some(role) = patch.role {
+                    tx.conn.execute("UPDATE agents SET role = ? WHERE id = ?", params![role_str(role), id])?;
+                }
+                if let Some(cap) = patch.capacity {
+                    tx.conn.execute("UPDATE agents SET capacity = ? WHERE id = ?", params![cap, id])?;
+                }
+                if let Some(hash) = &password_hash {
+                    tx.conn.execute("UPDATE agents SET password_hash = ? WHERE id = ?", params![hash, id])?;
+                    tx.conn.execute("UPDATE sessions SET revoked_at = ? WHERE agent_id = ? AND revoked_at IS NULL", params![tx.now, id])?;
+                }
+                if let Some(teams) = &patch.teams {
+                    set_teams(tx, id, teams)?;
+                }
+                tx.conn.execute("UPDATE agents SET version = version + 1 WHERE id = ?", params![id])?;
+                let agent = entities::load_agent(tx.conn, id)?;
+                emit_public(tx, "agent", id, &Change::Agent(agent.clone()));
+                if agent.teams != before.teams || agent.role != before.role {
+                    emit_private(tx, "scope", id, id, &Change::ScopeChanged);
+                }
+                Ok(agent)
+            })
+            .await
+    }
+
+    pub async fn create_inbox(&self, req: CreateInbox) -> Result<Inbox> {
+        let name = check_name("an inbox name", &req.name)?;
+        let address = check_name("an inbox address", &req.address)?;
+        let settings = if req.settings.is_null() { "{}".to_owned() } else { req.settings.to_string() };
+        self.pool()
+            .write(move |tx| {
+                if tx.conn.query_opt("SELECT id FROM teams WHERE id = ?", params![req.team_id])?.is_none() {
+                    return Err(StoreError::BadRequest(format!("team {} does not exist", req.team_id)));
+                }
+                if tx.conn.query_opt("SELECT id FROM inboxes WHERE kind = ? AND address = ?", params![req.kind.as_str(), &address])?.is_some() {
+                    return Err(StoreError::BadRequest(format!("a {} inbox for {address} already exists", req.kind)));
+                }
+                let id = tx.conn.query_int(
+                    "INSERT INTO inboxes (kind, name, team_id, address, settings, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                    params![req.kind.as_str(), &name, req.team_id, &address, &settings, tx.now],
+                )?;
+                let inbox = entities::load_inbox(tx.conn, id)?;
+                emit_public(tx, "inbox", id, &Change::Inbox(inbox.clone()));
+                Ok(inbox)
+            })
+            .await
+    }
+
+    pub async fn update_inbox(&self, id: i64, patch: UpdateInbox) -> Result<Inbox> {
+        let name = patch.name.as_deref().map(|n| check_name("an inbox name", n)).transpose()?;
+        self.pool()
+            .write(move |tx| {
+                entities::load_inbox(tx.conn, id)?;
+                if let Some(name) = &name {
+                    tx.conn.execute("UPDATE inboxes SET name = ? WHERE id = ?", params![name, id])?;
+                }
+                if let Some(team) = patch.team_id {
+                    if tx.conn.query_opt("SELECT id FROM teams WHERE id = ?", params![team])?.is_none() {
+                        return Err(StoreError::BadRequest(format!("team {team} does not exist")));
+                    }
+                    tx.conn.execute("UPDATE inboxes SET team_id = ? WHERE id = ?", params![team, id])?;
+                }
+                if let Some(settings) = &patch.settings {
+                    tx.conn.execute("UPDATE inboxes SET settings = ? WHERE id = ?", params![settings.to_string(), id])?;
+                }
+                tx.conn.execute("UPDATE inboxes SET version = version + 1 WHERE id = ?", params![id])?;
+                let inbox = entities::load_inbox(tx.conn, id)?;
+                emit_public(tx, "inbox", id, &Change::Inbox(inbox.clone()));
+                Ok(inbox)
+            })
+            .await
+    }
+
+    pub async fn inbox_settings(&self, id: i64) -> Result<serde_json::Value> {
+        self.pool()
+            .read(move |c| {
+                let row = c.query_opt("SELECT settings FROM inboxes WHERE id = ?", params![id])?.ok_or(StoreError::NotFound("inbox"))?;
+                Ok(row.json(0)?)
+            })
+            .await
+    }
+
+    pub async fn agents(&self) -> Result<Vec<Agent>> {
+        self.pool().read(|c| entities::load_agents(c, None)).await
+    }
+
+    pub async fn teams(&self) -> Result<Vec<Team>> {
+        self.pool().read(entities::load_teams).await
+    }
+
+    pub async fn inboxes(&self) -> Result<Vec<Inbox>> {
+        self.pool().read(entities::load_inboxes).await
+    }
+
+    pub async fn credentials(&self, email: &str) -> Result<Option<Credentials>> {
+        let email = email.trim().to_lowercase();
+        self.pool()
+            .read(move |c| {
+                let row = c.query_opt("SELECT id, password_hash FROM agents WHERE email = ?", params![&email])?;
+                Ok(row
+                    .map(|r| Ok::<_, StoreError>(Credentials { agent_id: r.int(0)?, password_hash: r.text(1)?.to_owned() }))
+                    .transpose()?)
+            })
+            .await
+    }
+
+    /// Stores a new session and returns its id.
+    pub async fn create_session(&self, agent_id: i64, secret_hash: String) -> Result<i64> {
+        self.pool()
+            .write(move |tx| {
+                Ok(tx.conn.query_int(
+                    "INSERT INTO sessions (agent_id, secret_hash, created_at) VALUES (?, ?, ?) RETURNING id",
+                    params![agent_id, &secret_hash, tx.now],
+                )?)
+            })
+            .await
+    }
+
+    pub async fn session(&self, id: i64) -> Result<Option<SessionRecord>> {
+        self.pool()
+            .read(move |c| {
+                let row = c.query_opt("SELECT agent_id, secret_hash, revoked_at FROM sessions WHERE id = ?", params![id])?;
+                Ok(row
+                    .map(|r| {
+                        Ok::<_, StoreError>(SessionRecord {
+                            agent_id: r.int(0)?,
+                            secret_hash: r.text(1)?.to_owned(),
+                            revoked: r.opt_int(2)?.is_some(),
+                        })
+                    })
+                    .transpose()?)
+            })
+            .await
+    }
+
+    pub async fn revoke_session(&self, id: i64) -> Result<()> {
+        self.pool()
+            .write(move |tx| {
+                tx.conn.execute("UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", params![tx.now, id])?;
+                Ok(())
+            })
+            .await
+    }
+}

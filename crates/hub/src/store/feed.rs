@@ -1,0 +1,315 @@
+//! Reading the change feed: the bootstrap snapshot, pages of changes after a cursor,
+//! older history of one conversation, and pruning below the retention floor.
+//!
+//! Every read runs in one snapshot transaction that first reads the feed's head. Because
+//! writers take `seq` numbers under the head row's lock and commit in that order, every
+//! change at or below the head read here has committed: a page never skips one.
+
+use super::db::{Connection, Row};
+use super::entities::{self, CONVERSATION_COLUMNS, MESSAGE_COLUMNS};
+use super::{Result, Store, StoreError};
+use crate::params;
+use crate::policy::Viewer;
+use serde_json::value::RawValue;
+use switchboard_protocol::model::Role;
+use switchboard_protocol::sync::{Bootstrap, ChangeFrame, ChangesPage, Cursor, MessagesPage, RemovalReason};
+
+/// One stored change with the scope it was written for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredChange {
+    pub seq: i64,
+    pub kind: String,
+    pub entity_id: i64,
+    pub team_id: Option<i64>,
+    pub prev_team_id: Option<i64>,
+    pub agent_id: Option<i64>,
+    pub payload: String,
+}
+
+/// What one viewer gets from one stored change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    /// The change itself.
+    Show,
+    /// The conversation left the viewer's scope: drop it.
+    Remove,
+    Hidden,
+}
+
+/// Decides what `v` sees of change `c`.
+pub fn visibility(v: &Viewer, c: &StoredChange) -> Visibility {
+    if let Some(agent) = c.agent_id {
+        return if agent == v.agent_id { Visibility::Show } else { Visibility::Hidden };
+    }
+    match c.team_id {
+        None => Visibility::Show,
+        Some(t) if v.sees_team(t) => Visibility::Show,
+        Some(_) if c.kind == "conversation" && c.prev_team_id.is_some_and(|p| v.sees_team(p)) => Visibility::Remove,
+        Some(_) => Visibility::Hidden,
+    }
+}
+
+/// The frame `v` receives for `c`, if any, with the change as raw JSON.
+pub fn frame_for(v: &Viewer, c: &StoredChange) -> Option<ChangeFrame<Box<RawValue>>> {
+    let json = match visibility(v, c) {
+        Visibility::Hidden => return None,
+        Visibility::Show => c.payload.clone(),
+        Visibility::Remove => serde_json::to_string(&switchboard_protocol::sync::Change::ConversationRemoved {
+            id: c.entity_id,
+            reason: RemovalReason::LeftScope,
+        })
+        .ok()?,
+    };
+    RawValue::from_string(json).ok().map(|change| ChangeFrame { seq: c.seq, change })
+}
+
+fn stored(r: &Row) -> Result<StoredChange> {
+    Ok(StoredChange {
+        seq: r.int(0)?,
+        kind: r.text(1)?.to_owned(),
+        entity_id: r.int(2)?,
+        team_id: r.opt_int(3)?,
+        prev_team_id: r.opt_int(4)?,
+        agent_id: r.opt_int(5)?,
+        payload: r.text(6)?.to_owned(),
+    })
+}
+
+const CHANGE_COLUMNS: &str = "seq, kind, entity_id, team_id, prev_team_id, agent_id, payload";
+
+/// The SQL condition (on `changes`) a viewer's page is filtered by, and its parameters.
+/// It admits exactly the rows [`visibility`] does not hide, given the viewer's teams.
+fn scope_filter(v: &Viewer) -> (&'static str, Vec<super::db::Value>) {
+    if v.role == Role::Admin {
+        ("(agent_id IS NULL OR agent_id = ?)", vec![v.agent_id.into()])
+    } else {
+        (
+            "(agent_id = ? OR (agent_id IS NULL AND (team_id IS NULL \
+             OR team_id IN (SELECT team_id FROM team_members WHERE agent_id = ?) \
+             OR (kind = 'conversation' AND prev_team_id IN (SELECT team_id FROM team_members WHERE agent_id = ?)))))",
+            vec![v.agent_id.into(), v.agent_id.into(), v.agent_id.into()],
+        )
+    }
+}
+
+/// Reads the head and floor, and checks `since` against them.
+fn check_cursor(c: &mut dyn Connection, since: i64) -> Result<i64> {
+    let r = c.query_one("SELECT seq, floor FROM feed_head WHERE id = 1", &[])?;
+    let (head, floor) = (r.int(0)?, r.int(1)?);
+    if since < floor {
+        return Err(StoreError::CursorExpired);
+    }
+    if since > head {
+        return Err(StoreError::BadCursor("the cursor is ahead of the feed".into()));
+    }
+    Ok(head)
+}
+
+/// Stored changes after `since` in `v`'s scope (at most `limit`), and the head they were read at.
+pub fn read_changes(c: &mut dyn Connection, v: &Viewer, since: i64, limit: usize) -> Result<(Vec<StoredChange>, i64, bool)> {
+    let head = check_cursor(c, since)?;
+    let (filter, mut params) = scope_filter(v);
+    let sql = format!("SELECT {CHANGE_COLUMNS} FROM changes WHERE seq > ? AND seq <= ? AND {filter} ORDER BY seq LIMIT ?");
+    let mut all = vec![since.into(), head.into()];
+    all.append(&mut params);
+    all.push(i64::try_from(limit + 1).unwrap_or(i64::MAX).into());
+    let rows = c.query(&sql, &all)?;
+    let mut changes = rows.iter().map(stored).collect::<Result<Vec<_>>>()?;
+    let has_more = changes.len() > limit;
+    changes.truncate(limit);
+    Ok((changes, head, has_more))
+}
+
+/// Parses a client's cursor.
+pub fn parse_cursor(cursor: &str) -> Result<i64> {
+    Cursor(cursor.to_owned()).seq().ok_or_else(|| StoreError::BadCursor(format!("`{cursor}` is not a cursor this hub issued")))
+}
+
+fn in_scope(v: &Viewer) -> (&'static str, Vec<super::db::Value>) {
+    if v.role == Role::Admin {
+        ("1 = 1", vec![])
+    } else {
+        ("c.team_id IN (SELECT team_id FROM team_members WHERE agent_id = ?)", vec![v.agent_id.into()])
+    }
+}
+
+impl Store {
+    /// Everything `v` may see, with the latest `per_conversation` messages of each thread.
+    pub async fn bootstrap(&self, v: &Viewer, per_conversation: usize) -> Result<Bootstrap> {
+        let v = v.clone();
+        self.pool()
+            .read(move |c| {
+                let head = c.query_int("SELECT seq FROM feed_head WHERE id = 1", &[])?;
+                let (scope, sp) = in_scope(&v);
+                let convs = c.query(&format!("SELECT {CONVERSATION_COLUMNS} FROM conversations c WHERE {scope} ORDER BY c.id"), &sp)?;
+                let conversations = convs.iter().map(entities::conversation).collect::<Result<Vec<_>, _>>()?;
+                let contact_rows = c.query(
+                    &format!("SELECT k.id FROM contacts k WHERE k.id IN (SELECT c.contact_id FROM conversations c WHERE {scope}) ORDER BY k.id"),
+                    &sp,
+                )?;
+                let contact_ids = contact_rows.iter().map(|r| r.int(0)).collect::<Result<Vec<_>, _>>()?;
+                let contacts = entities::load_contacts(c, &contact_ids)?;
+                let mut mp = sp.clone();
+                mp.push(i64::try_from(per_conversation).unwrap_or(i64::MAX).into());
+                let msgs = c.query(
+                    &format!(
+                        "SELECT * FROM (SELECT {MESSAGE_COLUMNS}, ROW_NUMBER() OVER (PARTITION BY m.conversation_id ORDER BY m.id DESC) AS rn \
+                         FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE {scope}) t WHERE t.rn <= ? ORDER BY t.conversation_id, t.id"
+                    ),
+                    &mp,
+                )?;
+                let messages = msgs.iter().map(entities::message).collect::<Result<Vec<_>, _>>()?;
+                let markers = c.query(
+                    "SELECT conversation_id, agent_id, last_read_message_id, at FROM read_markers WHERE agent_id = ? ORDER BY conversation_id",
+                    params![v.agent_id],
+                )?;
+                let read_markers = markers
+                    .iter()
+                    .map(|r| {
+                        Ok(switchboard_protocol::model::ReadMarker {
+                            conversation_id: r.int(0)?,
+                            agent_id: r.int(1)?,
+                            last_read_message_id: r.int(2)?,
+                            at: r.int(3)?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                let agents = entities::load_agents(c, None)?;
+                let me = agents.iter().find(|a| a.id == v.agent_id).cloned().ok_or(StoreError::NotFound("agent"))?;
+                Ok(Bootstrap {
+                    cursor: Cursor::at(head),
+                    me,
+                    agents,
+                    teams: entities::load_teams(c)?,
+                    inboxes: entities::load_inboxes(c)?,
+                    contacts,
+                    conversations,
+                    messages,
+                    read_markers,
+                })
+            })
+            .await
+    }
+
+    /// Changes after `since` that `v` may see, at most `limit` of them.
+    pub async fn changes(&self, v: &Viewer, since: i64, limit: usize) -> Result<ChangesPage<Box<RawValue>>> {
+        let v = v.clone();
+        self.pool()
+            .read(move |c| {
+                let (rows, head, has_more) = read_changes(c, &v, since, limit)?;
+                let next = if has_more { rows.last().map_or(since, |r| r.seq) } else { head };
+                let changes = rows.iter().filter_map(|r| frame_for(&v, r)).collect();
+                Ok(ChangesPage { changes, next: Cursor::at(next), has_more })
+            })
+            .await
+    }
+
+    /// Every stored change after `since` (all scopes), for fanning out to open streams.
+    pub async fn changes_after(&self, since: i64, limit: usize) -> Result<(Vec<StoredChange>, i64)> {
+        self.pool()
+            .read(move |c| {
+                let head = c.query_int("SELECT seq FROM feed_head WHERE id = 1", &[])?;
+                let rows = c.query(
+                    &format!("SELECT {CHANGE_COLUMNS} FROM changes WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?"),
+                    params![since, head, i64::try_from(limit).unwrap_or(i64::MAX)],
+                )?;
+                let changes = rows.iter().map(stored).collect::<Result<Vec<_>>>()?;
+                let upto = if changes.len() == limit { changes.last().map_or(since, |c| c.seq) } else { head };
+                Ok((changes, upto))
+            })
+            .await
+    }
+
+    /// Checks a cursor without reading changes: the feed head if it is good.
+    pub async fn check_cursor(&self, since: i64) -> Result<i64> {
+        self.pool().read(move |c| check_cursor(c, since)).await
+    }
+
+    /// Messages of a conversation older than `before` (a message id), newest `limit`.
+    pub async fn messages_before(&self, v: &Viewer, conversation_id: i64, before: Option<i64>, limit: usize) -> Result<MessagesPage> {
+        let v = v.clone();
+        self.pool()
+            .read(move |c| {
+                let conv = entities::load_conversation(c, conversation_id)?;
+                if !v.sees_team(conv.team_id) {
+                    return Err(StoreError::NotFound("conversation"));
+                }
+                let rows = c.query(
+                    &format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.conversation_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?"),
+                    params![conversation_id, before.unwrap_or(i64::MAX), i64::try_from(limit + 1).unwrap_or(i64::MAX)],
+                )?;
+                let mut messages = rows.iter().map(entities::message).collect::<Result<Vec<_>, _>>()?;
+                let more = messages.len() > limit;
+                messages.truncate(limit);
+                messages.reverse();
+                let before = if more { messages.first().map(|m| m.id.to_string()) } else { None };
+                Ok(MessagesPage { messages, before })
+            })
+            .await
+    }
+
+    /// Drops changes at or below `upto` (never past the head); cursors before it then
+    /// answer `cursor_expired`. Returns the new floor.
+    pub async fn prune_changes(&self, upto: i64) -> Result<i64> {
+        self.pool()
+            .write(move |tx| {
+                let head = tx.conn.query_int("SELECT seq FROM feed_head WHERE id = 1", &[])?;
+                let floor = upto.min(head);
+                tx.conn.execute("DELETE FROM changes WHERE seq <= ?", params![floor])?;
+                tx.conn.execute("UPDATE feed_head SET floor = ? WHERE id = 1 AND floor < ?", params![floor, floor])?;
+                Ok(floor)
+            })
+            .await
+    }
+
+    /// Drops changes older than `max_age_ms`: the feed's retention.
+    pub async fn prune_older_than(&self, max_age_ms: i64) -> Result<i64> {
+        let cutoff = crate::clock::now_ms() - max_age_ms;
+        let upto = self
+            .pool()
+            .read(move |c| Ok(c.query_one("SELECT MAX(seq) FROM changes WHERE created_at < ?", params![cutoff])?.opt_int(0)?))
+            .await?;
+        match upto {
+            Some(seq) => self.prune_changes(seq).await,
+            None => self.pool().read(|c| Ok(c.query_int("SELECT floor FROM feed_head WHERE id = 1", &[])?)).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(kind: &str, team: Option<i64>, prev: Option<i64>, agent: Option<i64>) -> StoredChange {
+        StoredChange { seq: 1, kind: kind.into(), entity_id: 5, team_id: team, prev_team_id: prev, agent_id: agent, payload: "{}".into() }
+    }
+
+    #[test]
+    fn visibility_table() {
+        let agent = Viewer { agent_id: 1, role: Role::Agent, teams: vec![10] };
+        let admin = Viewer { agent_id: 9, role: Role::Admin, teams: vec![] };
+        use Visibility::*;
+        let cases = [
+            ("own team", &agent, change("conversation", Some(10), None, None), Show),
+            ("other team", &agent, change("conversation", Some(20), None, None), Hidden),
+            ("moved out of my team", &agent, change("conversation", Some(20), Some(10), None), Remove),
+            ("moved into my team", &agent, change("conversation", Some(10), Some(20), None), Show),
+            ("message of other team", &agent, change("message", Some(20), None, None), Hidden),
+            ("public", &agent, change("agent", None, None, None), Show),
+            ("mine only", &agent, change("read_marker", None, None, Some(1)), Show),
+            ("someone else's only", &agent, change("read_marker", None, None, Some(2)), Hidden),
+            ("admin sees all teams", &admin, change("conversation", Some(20), Some(10), None), Show),
+            ("admin not others' markers", &admin, change("read_marker", None, None, Some(1)), Hidden),
+        ];
+        for (name, v, c, want) in cases {
+            assert_eq!(visibility(v, &c), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn removal_frame_names_the_conversation() {
+        let agent = Viewer { agent_id: 1, role: Role::Agent, teams: vec![10] };
+        let f = frame_for(&agent, &change("conversation", Some(20), Some(10), None)).unwrap();
+        assert_eq!(f.change.get(), r#"{"type":"conversation_removed","id":5,"reason":"left_scope"}"#);
+    }
+}

@@ -1,0 +1,206 @@
+//! The one path every channel's inbound customer message takes: find or create the
+//! contact and the open conversation, store the message, move the conversation's state.
+//! A provider's retry of a message already stored (same inbox, same provider id) stores
+//! nothing and answers with the first delivery's ids.
+
+use super::db::Connection;
+use super::entities::{self, emit_contact, emit_conversation, emit_message};
+use super::pool::WriteTx;
+use super::{Result, Store, StoreError};
+use crate::params;
+use crate::rules::{self, ConvState};
+use std::collections::BTreeMap;
+use switchboard_protocol::model::{Attachment, ChannelKind, ConversationStatus, Direction};
+use switchboard_protocol::Timestamp;
+
+/// The longest message body the hub stores (64 KiB).
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// An inbound customer message as a channel hands it over.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Inbound {
+    pub inbox_id: i64,
+    /// The customer's address on the channel, as the provider wrote it.
+    pub from: String,
+    pub display_name: Option<String>,
+    pub body: String,
+    pub attachments: Vec<Attachment>,
+    /// The provider's id of the message; retries carry the same one.
+    pub provider_id: Option<String>,
+    pub at: Timestamp,
+    /// Profile fields the channel knows (e.g. an email given in a web chat).
+    pub profile: BTreeMap<String, String>,
+}
+
+/// Where an inbound message landed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ingested {
+    pub contact_id: i64,
+    pub conversation_id: i64,
+    pub message_id: i64,
+    /// A retry of a message already stored: nothing was written.
+    pub duplicate: bool,
+    /// The message opened a new conversation.
+    pub new_conversation: bool,
+}
+
+impl Store {
+    pub async fn ingest(&self, msg: Inbound) -> Result<Ingested> {
+        if msg.body.len() > MAX_BODY {
+            return Err(StoreError::BadRequest(format!("the message is longer than {MAX_BODY} bytes")));
+        }
+        if msg.body.trim().is_empty() && msg.attachments.is_empty() {
+            return Err(StoreError::BadRequest("the message has neither text nor attachments".into()));
+        }
+        self.pool().write(move |tx| ingest(tx, &msg)).await
+    }
+}
+
+fn find_duplicate(c: &mut dyn Connection, inbox_id: i64, provider_id: &str) -> Result<Option<Ingested>> {
+    let row = c.query_opt(
+        "SELECT m.id, m.conversation_id, c.contact_id FROM messages m JOIN conversations c ON c.id = m.conversation_id \
+         WHERE m.inbox_id = ? AND m.provider_id = ?",
+        params![inbox_id, provider_id],
+    )?;
+    Ok(row
+        .map(|r| {
+            Ok::<_, StoreError>(Ingested {
+                message_id: r.int(0)?,
+                conversation_id: r.int(1)?,
+                contact_id: r.int(2)?,
+                duplicate: true,
+                new_conversation: false,
+            })
+        })
+        .transpose()?)
+}
+
+/// Finds the contact behind `address` on `channel` (or on a channel sharing its address
+/// kind), creating the contact or the identity as needed. Returns (id, changed).
+fn resolve_contact(tx: &mut WriteTx<'_>, channel: ChannelKind, address: &str, name: Option<&str>) -> Result<(i64, bool)> {
+    if let Some(r) = tx.conn.query_opt("SELECT contact_id FROM identities WHERE channel = ? AND address = ?", params![channel.as_str(), address])? {
+        return Ok((r.int(0)?, false));
+    }
+    let kind = channel.address_kind().as_str();
+    let existing = tx
+        .conn
+        .query_opt("SELECT contact_id FROM identities WHERE address_kind = ? AND address = ? ORDER BY id LIMIT 1", params![kind, address])?
+        .map(|r| r.int(0))
+        .transpose()?;
+    let contact_id = match existing {
+        Some(id) => id,
+        None => {
+            let name = name.map(str::trim).filter(|n| !n.is_empty()).unwrap_or(address);
+            tx.conn.query_int(
+                "INSERT INTO contacts (name, profile, created_at, updated_at) VALUES (?, '{}', ?, ?) RETURNING id",
+                params![name, tx.now, tx.now],
+            )?
+        }
+    };
+    tx.conn.execute(
+        "INSERT INTO identities (contact_id, channel, address_kind, address, created_at) VALUES (?, ?, ?, ?, ?)",
+        params![contact_id, channel.as_str(), kind, address, tx.now],
+    )?;
+    if existing.is_some() {
+        tx.conn.execute("UPDATE contacts SET version = version + 1, updated_at = ? WHERE id = ?", params![tx.now, contact_id])?;
+    }
+    Ok((contact_id, true))
+}
+
+/// Adds profile fields the contact does not have yet. Returns whether anything changed.
+fn merge_profile(tx: &mut WriteTx<'_>, contact_id: i64, fields: &BTreeMap<String, String>) -> Result<bool> {
+    if fields.is_empty() {
+        return Ok(false);
+    }
+    let row = tx.conn.query_one("SELECT profile FROM contacts WHERE id = ?", params![contact_id])?;
+    let mut profile: BTreeMap<String, String> = row.json(0)?;
+    let before = profile.len();
+    for (k, v) in fields {
+        profile.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+    if profile.len() == before {
+        return Ok(false);
+    }
+    let json = serde_json::to_string(&profile).map_err(|e| StoreError::BadRequest(e.to_string()))?;
+    tx.conn.execute(
+        "UPDATE contacts SET profile = ?, version = version + 1, updated_at = ? WHERE id = ?",
+        params![json, tx.now, contact_id],
+    )?;
+    Ok(true)
+}
+
+pub fn conv_state(c: &switchboard_protocol::model::Conversation) -> ConvState {
+    ConvState {
+        status: c.status,
+        snoozed_until: c.snoozed_until,
+        waiting_since: c.waiting_since,
+        last_activity_at: c.last_activity_at,
+        reply_window_expires_at: c.reply_window_expires_at,
+        preview: c.preview.clone(),
+    }
+}
+
+/// Writes a conversation's moved state with a new version.
+pub fn save_state(tx: &mut WriteTx<'_>, id: i64, s: &ConvState, updated_by: Option<i64>) -> Result<()> {
+    tx.conn.execute(
+        "UPDATE conversations SET status = ?, snoozed_until = ?, waiting_since = ?, last_activity_at = ?, \
+         reply_window_expires_at = ?, preview = ?, updated_by = ?, version = version + 1 WHERE id = ?",
+        params![s.status.as_str(), s.snoozed_until, s.waiting_since, s.last_activity_at, s.reply_window_expires_at, &s.preview, updated_by, id],
+    )?;
+    Ok(())
+}
+
+fn ingest(tx: &mut WriteTx<'_>, msg: &Inbound) -> Result<Ingested> {
+    let inbox = entities::load_inbox(tx.conn, msg.inbox_id)?;
+    if let Some(pid) = &msg.provider_id {
+        if let Some(dup) = find_duplicate(tx.conn, inbox.id, pid)? {
+            return Ok(dup);
+        }
+    }
+    let address = crate::phone::normalize(inbox.kind, &msg.from, "US").map_err(StoreError::BadRequest)?;
+    let (contact_id, mut contact_changed) = resolve_contact(tx, inbox.kind, &address, msg.display_name.as_deref())?;
+    contact_changed |= merge_profile(tx, contact_id, &msg.profile)?;
+
+    let preview = rules::preview(&msg.body, msg.attachments.len());
+    let open = tx.conn.query_opt(
+        "SELECT id FROM conversations WHERE contact_id = ? AND inbox_id = ? AND status <> ? ORDER BY id DESC LIMIT 1",
+        params![contact_id, inbox.id, ConversationStatus::Resolved.as_str()],
+    )?;
+    let (conversation_id, new_conversation) = match open {
+        Some(r) => {
+            let id = r.int(0)?;
+            let conv = entities::load_conversation(tx.conn, id)?;
+            let next = rules::after_inbound(&conv_state(&conv), inbox.kind, msg.at, preview);
+            save_state(tx, id, &next, None)?;
+            (id, false)
+        }
+        None => {
+            let s = rules::opened_by_customer(inbox.kind, msg.at, preview);
+            let id = tx.conn.query_int(
+                "INSERT INTO conversations (contact_id, inbox_id, channel, team_id, status, waiting_since, last_activity_at, \
+                 reply_window_expires_at, preview, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                params![contact_id, inbox.id, inbox.kind.as_str(), inbox.team_id, s.status.as_str(), s.waiting_since, s.last_activity_at, s.reply_window_expires_at, &s.preview, msg.at],
+            )?;
+            (id, true)
+        }
+    };
+
+    let attachments = serde_json::to_string(&msg.attachments).map_err(|e| StoreError::BadRequest(e.to_string()))?;
+    // A concurrent delivery of the same provider id (another hub, another writer) makes
+    // this insert conflict; the job is then run again and takes the duplicate path above.
+    let message_id = tx.conn.query_int(
+        "INSERT INTO messages (conversation_id, inbox_id, channel, direction, body, attachments, provider_id, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        params![conversation_id, inbox.id, inbox.kind.as_str(), Direction::Inbound.as_str(), &msg.body, attachments, msg.provider_id.as_deref(), msg.at],
+    )?;
+
+    let conv = entities::load_conversation(tx.conn, conversation_id)?;
+    if contact_changed || new_conversation {
+        let contact = entities::load_contact(tx.conn, contact_id)?;
+        emit_contact(tx, &contact)?;
+    }
+    emit_conversation(tx, &conv, None);
+    let message = entities::load_message(tx.conn, message_id)?;
+    emit_message(tx, &message, conv.team_id);
+    Ok(Ingested { contact_id, conversation_id, message_id, duplicate: false, new_conversation })
+}

@@ -1,0 +1,49 @@
+//! Numbered migrations embedded in the binary, one ladder per engine, each step applied
+//! in its own transaction together with the new version number.
+
+use super::db::{Connection, DbError, Engine};
+
+const SQLITE: &[(i64, &str)] = &[(1, include_str!("migrations/sqlite/0001_init.sql"))];
+const POSTGRES: &[(i64, &str)] = &[(1, include_str!("migrations/postgres/0001_init.sql"))];
+
+/// The newest schema version this build knows.
+pub fn latest() -> i64 {
+    SQLITE.last().map_or(0, |m| m.0)
+}
+
+/// Brings the database up to [`latest`]. Safe to run from several hubs at once on
+/// PostgreSQL (an advisory lock serialises them).
+pub fn run(conn: &mut dyn Connection) -> Result<i64, DbError> {
+    let ladder = match conn.engine() {
+        Engine::Sqlite => SQLITE,
+        Engine::Postgres => POSTGRES,
+    };
+    conn.batch("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")?;
+    let mut version = 0;
+    for &(step, sql) in ladder {
+        conn.begin_write()?;
+        let applied = (|| {
+            if conn.engine() == Engine::Postgres {
+                conn.query("SELECT 1 FROM (SELECT pg_advisory_xact_lock(7461626)) AS l", &[])?;
+            }
+            let current = conn.query_opt("SELECT MAX(version) FROM schema_version", &[])?;
+            let current = current.map(|r| r.opt_int(0)).transpose()?.flatten().unwrap_or(0);
+            if current < step {
+                conn.batch(sql)?;
+                conn.execute("INSERT INTO schema_version (version) VALUES (?)", &[step.into()])?;
+            }
+            Ok::<_, DbError>(current.max(step))
+        })();
+        match applied {
+            Ok(v) => {
+                conn.batch("COMMIT")?;
+                version = v;
+            }
+            Err(e) => {
+                let _ = conn.batch("ROLLBACK");
+                return Err(e);
+            }
+        }
+    }
+    Ok(version)
+}

@@ -1,0 +1,185 @@
+//! The hub's store: the source of truth for every workspace entity and the change feed.
+//!
+//! One [`db::Connection`] trait with two implementations, [`sqlite`] (the embedded default)
+//! and [`postgres`]; the queries above it are written once in SQL both accept, so the two
+//! engines behave the same by construction and one conformance suite checks both.
+//!
+//! # Layout
+//! - [`db`]: values, rows, the connection trait, error classes.
+//! - [`pool`]: reader and writer threads; group commit; `seq` allocation.
+//! - [`migrate`]: numbered, embedded migrations per engine.
+//! - [`entities`]: rows to wire types, and the changes each write emits.
+//! - [`directory`]: agents, teams, inboxes, sessions.
+//! - [`ingest`]: the one path every channel's inbound message takes.
+//! - [`mutations`]: what agents change, idempotent per client.
+//! - [`feed`]: bootstrap, change pages, history, retention.
+
+pub mod db;
+pub mod directory;
+pub mod entities;
+pub mod feed;
+pub mod ingest;
+pub mod migrate;
+pub mod mutations;
+pub mod pool;
+pub mod postgres;
+pub mod sqlite;
+
+use crate::policy::Viewer;
+use db::{DbError, Engine};
+use pool::{Connect, Pool};
+use std::sync::Arc;
+use switchboard_protocol::sync::Change;
+use switchboard_protocol::{ApiError, ErrorCode};
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("the cursor is older than the feed's retention")]
+    CursorExpired,
+    #[error("{0}")]
+    BadCursor(String),
+    /// `expected_version` was stale; carries the current state.
+    #[error("changed by someone else first")]
+    Conflict(Box<Change>),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl StoreError {
+    /// The `{code, message}` a client sees. Database faults are logged here and answered
+    /// without their detail.
+    pub fn to_api(&self) -> ApiError {
+        let code = match self {
+            StoreError::NotFound(_) => ErrorCode::NotFound,
+            StoreError::Forbidden(_) => ErrorCode::Forbidden,
+            StoreError::BadRequest(_) => ErrorCode::BadRequest,
+            StoreError::CursorExpired => ErrorCode::CursorExpired,
+            StoreError::BadCursor(_) => ErrorCode::BadCursor,
+            StoreError::Conflict(_) => ErrorCode::Conflict,
+            StoreError::Db(DbError::Unavailable(_) | DbError::Transient(_)) => {
+                tracing::warn!("database: {self}");
+                return ApiError::new(ErrorCode::Unavailable, "the database is not available; try again");
+            }
+            StoreError::Db(_) => {
+                tracing::error!("database: {self}");
+                return ApiError::new(ErrorCode::Internal, "internal error; the hub logged the detail");
+            }
+        };
+        ApiError::new(code, self.to_string())
+    }
+}
+
+/// Tuning for one store.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub readers: usize,
+    /// Writer threads. SQLite always uses one; PostgreSQL benefits from a few.
+    pub writers: usize,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions { readers: 4, writers: 4 }
+    }
+}
+
+/// The hub's store. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: Pool,
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    url: String,
+}
+
+impl Store {
+    /// Opens (creating if need be) and migrates the database named by `url`:
+    /// `sqlite://path/to/file.db` or `postgres://user@host:port/db`.
+    pub fn open(url: &str, opts: &StoreOptions) -> Result<Store> {
+        let (engine, connect): (Engine, Connect) = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let u = url.to_owned();
+            (Engine::Postgres, Arc::new(move || Ok(Box::new(postgres::PgConnection::connect(&u)?) as _)))
+        } else if let Some(path) = sqlite::path_from_url(url) {
+            (Engine::Sqlite, Arc::new(move || Ok(Box::new(sqlite::SqliteConnection::open(&path)?) as _)))
+        } else {
+            return Err(StoreError::BadRequest(format!(
+                "unsupported database URL `{url}`: use sqlite://FILE or postgres://..."
+            )));
+        };
+        let mut conn = connect()?;
+        migrate::run(conn.as_mut())?;
+        let head = conn.query_int("SELECT seq FROM feed_head WHERE id = 1", &[])?;
+        drop(conn);
+        let writers = if engine == Engine::Sqlite { 1 } else { opts.writers };
+        let pool = Pool::start(engine, connect, opts.readers, writers, head);
+        if engine == Engine::Postgres {
+            listen_for_other_hubs(url.to_owned(), pool.clone());
+        }
+        Ok(Store { pool, inner: Arc::new(Inner { url: url.to_owned() }) })
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.pool.engine()
+    }
+
+    pub fn url(&self) -> &str {
+        &self.inner.url
+    }
+
+    /// Follows the feed's head: changes after a commit. Used by streams to wake up.
+    pub fn head(&self) -> tokio::sync::watch::Receiver<i64> {
+        self.pool.head()
+    }
+
+    pub(crate) fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// The viewer behind an agent id: role and teams as they are now.
+    pub async fn viewer(&self, agent_id: i64) -> Result<Viewer> {
+        self.pool.read(move |c| directory::load_viewer(c, agent_id)).await
+    }
+}
+
+/// With PostgreSQL, several hubs may share one database: each announces its commits with
+/// `NOTIFY switchboard_feed`, and this thread wakes the local streams for the others'.
+fn listen_for_other_hubs(url: String, pool: Pool) {
+    let spawned = std::thread::Builder::new().name("pg-listen".into()).spawn(move || loop {
+        match postgres::PgConnection::connect(&url).and_then(|mut c| {
+            db::Connection::batch(&mut c, "LISTEN switchboard_feed")?;
+            Ok(c)
+        }) {
+            Ok(mut conn) => loop {
+                match conn.wait_notification(std::time::Duration::from_secs(30)) {
+                    Ok(Some(payload)) => {
+                        if let Ok(seq) = payload.parse() {
+                            pool.advance_head(seq);
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::warn!("feed listener lost its connection: {e}");
+                        break;
+                    }
+                }
+            },
+            Err(e) => tracing::warn!("feed listener cannot connect: {e}"),
+        }
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    });
+    if let Err(e) = spawned {
+        tracing::error!("cannot start the feed listener: {e}");
+    }
+}

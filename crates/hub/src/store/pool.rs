@@ -1,0 +1,339 @@
+//! Connection threads for one database: readers that answer queries on consistent
+//! snapshots, and writers that group concurrent writes into one transaction each.
+//!
+//! Group commit is how the hub keeps thousands of ingests per second on SQLite: a writer
+//! takes every job waiting (up to [`MAX_BATCH`]), runs each in its own savepoint so one
+//! failure does not spoil the others, allocates the feed's `seq` numbers for all the
+//! changes at the end, and commits once. The `seq` row is locked by that `UPDATE`, so
+//! transactions commit in `seq` order on both engines and a reader of the feed never sees
+//! change 101 before change 100 has committed.
+
+use super::db::{Connection, DbError, Engine, Value};
+use super::StoreError;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{oneshot, watch};
+
+/// The most jobs one write transaction takes.
+pub const MAX_BATCH: usize = 256;
+
+/// Opens a new connection; called again after a connection is lost.
+pub type Connect = Arc<dyn Fn() -> Result<Box<dyn Connection>, DbError> + Send + Sync>;
+
+type ReadJob = Box<dyn FnOnce(Result<&mut dyn Connection, DbError>) + Send>;
+
+/// A change a write job records; it gets its `seq` when the batch commits.
+#[derive(Debug, Clone)]
+pub struct NewChange {
+    pub kind: &'static str,
+    pub entity_id: i64,
+    /// The team whose members may see it; `None` for everyone.
+    pub team_id: Option<i64>,
+    /// The team that could see it before this change, when that differs.
+    pub prev_team_id: Option<i64>,
+    /// Only this agent may see it.
+    pub agent_id: Option<i64>,
+    /// The serialised `Change`.
+    pub payload: String,
+}
+
+/// A write transaction as a write job sees it: the connection, the clock of the batch,
+/// and the changes it emits for the feed.
+pub struct WriteTx<'a> {
+    pub conn: &'a mut dyn Connection,
+    pub now: i64,
+    changes: &'a mut Vec<NewChange>,
+}
+
+impl std::fmt::Debug for WriteTx<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriteTx").field("now", &self.now).finish_non_exhaustive()
+    }
+}
+
+impl WriteTx<'_> {
+    pub fn emit(&mut self, change: NewChange) {
+        self.changes.push(change);
+    }
+}
+
+trait WriteJob: Send {
+    /// Runs the job; `true` if it succeeded and its writes should be kept.
+    fn run(&mut self, tx: &mut WriteTx<'_>) -> bool;
+    /// Whether the failure just reported may go away if the job is run again.
+    fn retryable(&self) -> bool;
+    /// Delivers the result once the transaction is over.
+    fn finish(self: Box<Self>, committed: Result<(), DbError>);
+}
+
+struct Pending<T, F> {
+    f: F,
+    result: Option<Result<T, StoreError>>,
+    reply: oneshot::Sender<Result<T, StoreError>>,
+}
+
+impl<T, F> WriteJob for Pending<T, F>
+where
+    T: Send,
+    F: FnMut(&mut WriteTx<'_>) -> Result<T, StoreError> + Send,
+{
+    fn run(&mut self, tx: &mut WriteTx<'_>) -> bool {
+        let r = (self.f)(tx);
+        let ok = r.is_ok();
+        self.result = Some(r);
+        ok
+    }
+
+    fn retryable(&self) -> bool {
+        matches!(&self.result, Some(Err(StoreError::Db(e))) if e.is_retryable())
+    }
+
+    fn finish(self: Box<Self>, committed: Result<(), DbError>) {
+        let out = match (committed, self.result) {
+            (Err(e), _) => Err(StoreError::Db(e)),
+            (Ok(()), Some(r)) => r,
+            (Ok(()), None) => Err(StoreError::Db(DbError::Other("write job never ran".into()))),
+        };
+        let _ = self.reply.send(out);
+    }
+}
+
+/// The threads serving one database.
+#[derive(Clone)]
+pub struct Pool {
+    engine: Engine,
+    reads: flume::Sender<ReadJob>,
+    writes: flume::Sender<Box<dyn WriteJob>>,
+    head: watch::Sender<i64>,
+}
+
+impl std::fmt::Debug for Pool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pool").field("engine", &self.engine).finish_non_exhaustive()
+    }
+}
+
+impl Pool {
+    /// Starts `readers` reader threads and `writers` writer threads. `head` is the feed's
+    /// current head; it is advanced after every commit that added changes.
+    pub fn start(engine: Engine, connect: Connect, readers: usize, writers: usize, head: i64) -> Pool {
+        let (read_tx, read_rx) = flume::unbounded::<ReadJob>();
+        let (write_tx, write_rx) = flume::unbounded::<Box<dyn WriteJob>>();
+        let (head_tx, _) = watch::channel(head);
+        for i in 0..readers.max(1) {
+            let rx = read_rx.clone();
+            let connect = connect.clone();
+            spawn_thread(format!("db-read-{i}"), move || read_loop(&rx, &connect));
+        }
+        for i in 0..writers.max(1) {
+            let rx = write_rx.clone();
+            let connect = connect.clone();
+            let head = head_tx.clone();
+            spawn_thread(format!("db-write-{i}"), move || write_loop(&rx, &connect, &head));
+        }
+        Pool { engine, reads: read_tx, writes: write_tx, head: head_tx }
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// The feed's head as last committed by this process (or announced by another hub).
+    pub fn head(&self) -> watch::Receiver<i64> {
+        self.head.subscribe()
+    }
+
+    /// Raises the known head (a commit announced by another hub process).
+    pub fn advance_head(&self, seq: i64) {
+        advance(&self.head, seq);
+    }
+
+    /// Runs `f` on a reader connection inside one read-only snapshot transaction.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        let job: ReadJob = Box::new(move |conn| {
+            let _ = tx.send(conn.map_err(StoreError::Db).and_then(f));
+        });
+        self.reads.send(job).map_err(|_| closed())?;
+        rx.await.map_err(|_| closed())?
+    }
+
+    /// Runs `f` inside a write transaction shared with other waiting jobs. `f` may be run
+    /// more than once if it meets a lost race (a unique violation, a deadlock); its
+    /// result is delivered after the transaction committed.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnMut(&mut WriteTx<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        let job = Box::new(Pending { f, result: None, reply: tx });
+        self.writes.send(job).map_err(|_| closed())?;
+        rx.await.map_err(|_| closed())?
+    }
+}
+
+fn closed() -> StoreError {
+    StoreError::Db(DbError::Unavailable("the database threads have stopped".into()))
+}
+
+fn advance(head: &watch::Sender<i64>, seq: i64) {
+    head.send_if_modified(|h| {
+        if seq > *h {
+            *h = seq;
+            true
+        } else {
+            false
+        }
+    });
+}
+
+fn spawn_thread(name: String, f: impl FnOnce() + Send + 'static) {
+    if let Err(e) = std::thread::Builder::new().name(name.clone()).spawn(f) {
+        tracing::error!("cannot start thread {name}: {e}");
+    }
+}
+
+/// Keeps one connection, reopening it (with a pause) after it is lost.
+struct Slot<'a> {
+    connect: &'a Connect,
+    conn: Option<Box<dyn Connection>>,
+}
+
+impl Slot<'_> {
+    fn get(&mut self) -> Result<&mut Box<dyn Connection>, DbError> {
+        if self.conn.is_none() {
+            match (self.connect)() {
+                Ok(c) => self.conn = Some(c),
+                Err(e) => {
+                    std::thread::sleep(Duration::from_millis(200));
+                    return Err(e);
+                }
+            }
+        }
+        self.conn.as_mut().ok_or_else(|| DbError::Unavailable("no connection".into()))
+    }
+
+    fn failed(&mut self, e: &DbError) {
+        if matches!(e, DbError::Unavailable(_)) {
+            self.conn = None;
+        }
+    }
+}
+
+fn read_loop(rx: &flume::Receiver<ReadJob>, connect: &Connect) {
+    let mut slot = Slot { connect, conn: None };
+    while let Ok(job) = rx.recv() {
+        let conn = match slot.get() {
+            Ok(c) => c,
+            Err(e) => {
+                job(Err(e));
+                continue;
+            }
+        };
+        if let Err(e) = conn.begin_read() {
+            slot.failed(&e);
+            job(Err(e));
+            continue;
+        }
+        job(Ok(conn.as_mut()));
+        if let Err(e) = conn.batch("ROLLBACK") {
+            slot.failed(&e);
+        }
+    }
+}
+
+fn write_loop(rx: &flume::Receiver<Box<dyn WriteJob>>, connect: &Connect, head: &watch::Sender<i64>) {
+    let mut slot = Slot { connect, conn: None };
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let outcome = match slot.get() {
+            Ok(conn) => run_batch(conn.as_mut(), &mut batch),
+            Err(e) => Err(e),
+        };
+        match outcome {
+            Ok(new_head) => {
+                if let Some(seq) = new_head {
+                    advance(head, seq);
+                }
+                batch.into_iter().for_each(|job| job.finish(Ok(())));
+            }
+            Err(e) => {
+                tracing::warn!("write transaction failed: {e}");
+                if let Ok(conn) = slot.get() {
+                    let _ = conn.batch("ROLLBACK");
+                }
+                slot.failed(&e);
+                batch.into_iter().for_each(|job| job.finish(Err(e.clone())));
+            }
+        }
+    }
+}
+
+/// Runs one batch in one transaction; returns the new feed head if changes were added.
+fn run_batch(conn: &mut dyn Connection, batch: &mut [Box<dyn WriteJob>]) -> Result<Option<i64>, DbError> {
+    conn.begin_write()?;
+    let now = crate::clock::now_ms();
+    let mut changes = Vec::new();
+    for job in batch.iter_mut() {
+        for attempt in 0..3 {
+            conn.batch("SAVEPOINT job")?;
+            let mark = changes.len();
+            let ok = job.run(&mut WriteTx { conn: &mut *conn, now, changes: &mut changes });
+            if ok {
+                conn.batch("RELEASE SAVEPOINT job")?;
+                break;
+            }
+            conn.batch("ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job")?;
+            changes.truncate(mark);
+            if attempt == 2 || !job.retryable() {
+                break;
+            }
+        }
+    }
+    let head = if changes.is_empty() { None } else { Some(publish(conn, &changes, now)?) };
+    conn.batch("COMMIT")?;
+    Ok(head)
+}
+
+/// Takes the next `seq` numbers (locking the head row until commit) and stores the changes.
+fn publish(conn: &mut dyn Connection, changes: &[NewChange], now: i64) -> Result<i64, DbError> {
+    let n = changes.len() as i64;
+    let end = conn.query_int("UPDATE feed_head SET seq = seq + ? WHERE id = 1 RETURNING seq", &[Value::Int(n)])?;
+    let mut seq = end - n;
+    for chunk in changes.chunks(100) {
+        let mut sql = String::from(
+            "INSERT INTO changes (seq, kind, entity_id, team_id, prev_team_id, agent_id, payload, created_at) VALUES ",
+        );
+        let mut params = Vec::with_capacity(chunk.len() * 8);
+        for (i, c) in chunk.iter().enumerate() {
+            sql.push_str(if i == 0 { "(?, ?, ?, ?, ?, ?, ?, ?)" } else { ", (?, ?, ?, ?, ?, ?, ?, ?)" });
+            seq += 1;
+            params.extend([
+                Value::Int(seq),
+                Value::from(c.kind),
+                Value::Int(c.entity_id),
+                Value::from(c.team_id),
+                Value::from(c.prev_team_id),
+                Value::from(c.agent_id),
+                Value::Text(c.payload.clone()),
+                Value::Int(now),
+            ]);
+        }
+        conn.execute(&sql, &params)?;
+    }
+    if conn.engine() == Engine::Postgres {
+        conn.query("SELECT 1 FROM (SELECT pg_notify('switchboard_feed', ?)) AS n", &[Value::Text(end.to_string())])?;
+    }
+    Ok(end)
+}

@@ -1,0 +1,185 @@
+//! The PostgreSQL engine: for teams that outgrow one machine or run several hubs.
+//!
+//! Queries arrive with `?` placeholders and are rewritten to `$n` once, then prepared and
+//! cached per connection. Values are bound by the column type the server reports.
+
+use super::db::{Connection, DbError, Engine, Row, Value};
+use postgres::error::SqlState;
+use postgres::types::{to_sql_checked, IsNull, ToSql, Type};
+use std::collections::HashMap;
+
+pub struct PgConnection {
+    client: postgres::Client,
+    statements: HashMap<String, postgres::Statement>,
+}
+
+impl std::fmt::Debug for PgConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgConnection").finish_non_exhaustive()
+    }
+}
+
+impl PgConnection {
+    pub fn connect(url: &str) -> Result<Self, DbError> {
+        let client = postgres::Client::connect(url, postgres::NoTls).map_err(map_err)?;
+        Ok(PgConnection { client, statements: HashMap::new() })
+    }
+
+    fn prepare(&mut self, sql: &str) -> Result<postgres::Statement, DbError> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let stmt = self.client.prepare(&numbered(sql)).map_err(map_err)?;
+        if self.statements.len() > 512 {
+            self.statements.clear();
+        }
+        self.statements.insert(sql.to_owned(), stmt.clone());
+        Ok(stmt)
+    }
+
+    /// Waits up to `timeout` for a `NOTIFY` on a channel this connection listens to.
+    pub fn wait_notification(
+        &mut self,
+        timeout: std::time::Duration,
+    ) -> Result<Option<String>, DbError> {
+        let mut n = self.client.notifications();
+        let mut it = n.timeout_iter(timeout);
+        match fallible_iterator::FallibleIterator::next(&mut it) {
+            Ok(Some(note)) => Ok(Some(note.payload().to_owned())),
+            Ok(None) => Ok(None),
+            Err(e) => Err(map_err(e)),
+        }
+    }
+}
+
+/// Rewrites `?` placeholders to `$1, $2, ...` (our SQL has no `?` inside literals).
+pub fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut n = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+impl ToSql for Value {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut postgres::types::private::BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match self {
+            Value::Null => Ok(IsNull::Yes),
+            Value::Int(v) => match *ty {
+                Type::INT8 => v.to_sql(ty, out),
+                Type::INT4 => i32::try_from(*v)?.to_sql(ty, out),
+                Type::INT2 => i16::try_from(*v)?.to_sql(ty, out),
+                Type::BOOL => (*v != 0).to_sql(ty, out),
+                Type::TEXT | Type::VARCHAR => v.to_string().to_sql(ty, out),
+                _ => Err(format!("cannot bind an integer to {ty}").into()),
+            },
+            Value::Text(v) => v.as_str().to_sql(ty, out),
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    to_sql_checked!();
+}
+
+fn map_err(e: postgres::Error) -> DbError {
+    let text = e.to_string();
+    if let Some(db) = e.as_db_error() {
+        let detail = format!("{} ({})", db.message(), db.detail().unwrap_or(""));
+        let code = db.code();
+        return if *code == SqlState::UNIQUE_VIOLATION {
+            DbError::Unique(detail)
+        } else if *code == SqlState::T_R_DEADLOCK_DETECTED
+            || *code == SqlState::T_R_SERIALIZATION_FAILURE
+            || *code == SqlState::LOCK_NOT_AVAILABLE
+        {
+            DbError::Transient(detail)
+        } else if *code == SqlState::ADMIN_SHUTDOWN
+            || *code == SqlState::CANNOT_CONNECT_NOW
+            || *code == SqlState::TOO_MANY_CONNECTIONS
+        {
+            DbError::Unavailable(detail)
+        } else {
+            DbError::Other(detail)
+        };
+    }
+    if e.is_closed() || text.contains("connect") || text.contains("I/O") {
+        DbError::Unavailable(text)
+    } else {
+        DbError::Other(text)
+    }
+}
+
+fn read_row(row: &postgres::Row) -> Result<Row, DbError> {
+    let mut out = Vec::with_capacity(row.len());
+    for (i, col) in row.columns().iter().enumerate() {
+        let bad = |e: postgres::Error| DbError::Decode(format!("column {}: {e}", col.name()));
+        let v = match *col.type_() {
+            Type::INT8 => row.try_get::<_, Option<i64>>(i).map_err(bad)?.map(Value::Int),
+            Type::INT4 => row.try_get::<_, Option<i32>>(i).map_err(bad)?.map(|v| Value::Int(v.into())),
+            Type::INT2 => row.try_get::<_, Option<i16>>(i).map_err(bad)?.map(|v| Value::Int(v.into())),
+            Type::BOOL => row.try_get::<_, Option<bool>>(i).map_err(bad)?.map(|v| Value::Int(v.into())),
+            Type::TEXT | Type::VARCHAR | Type::NAME | Type::BPCHAR => {
+                row.try_get::<_, Option<String>>(i).map_err(bad)?.map(Value::Text)
+            }
+            ref other => {
+                return Err(DbError::Decode(format!("column {}: unsupported type {other}", col.name())))
+            }
+        };
+        out.push(v.unwrap_or(Value::Null));
+    }
+    Ok(Row(out))
+}
+
+impl Connection for PgConnection {
+    fn engine(&self) -> Engine {
+        Engine::Postgres
+    }
+
+    fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
+        let stmt = self.prepare(sql)?;
+        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        self.client.execute(&stmt, &refs).map_err(map_err)
+    }
+
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
+        let stmt = self.prepare(sql)?;
+        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        let rows = self.client.query(&stmt, &refs).map_err(map_err)?;
+        rows.iter().map(read_row).collect()
+    }
+
+    fn batch(&mut self, sql: &str) -> Result<(), DbError> {
+        self.client.batch_execute(sql).map_err(map_err)
+    }
+
+    fn begin_write(&mut self) -> Result<(), DbError> {
+        self.batch("BEGIN")
+    }
+
+    fn begin_read(&mut self) -> Result<(), DbError> {
+        self.batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_are_numbered_in_order() {
+        assert_eq!(super::numbered("SELECT ? WHERE a = ? AND b IN (?, ?)"), "SELECT $1 WHERE a = $2 AND b IN ($3, $4)");
+        assert_eq!(super::numbered("SELECT 1"), "SELECT 1");
+    }
+}

@@ -1,0 +1,28 @@
+//! Wire types of the Switchboard v1 API, shared by the hub and the console.
+//!
+//! Every request, response, change frame and error code that crosses the network is
+//! defined here and nowhere else. The crate has no behaviour beyond (de)serialisation and
+//! a few total conversions; `docs/protocol.md` is the prose reference for the same types.
+//!
+//! # Layout
+//! - [`model`]: the entities (agents, teams, inboxes, contacts, conversations, messages).
+//! - [`sync`]: bootstrap snapshot, change pages, stream frames, cursors.
+//! - [`mutation`]: the mutation batch agents send and the per-mutation outcomes.
+//! - [`auth`]: login and logout.
+//! - [`admin`]: managing agents, teams and inboxes.
+//! - [`error`]: the closed set of error codes and the `{code, message}` body.
+
+pub mod admin;
+pub mod auth;
+pub mod error;
+pub mod model;
+pub mod mutation;
+pub mod sync;
+
+pub use error::{ApiError, ErrorCode};
+
+/// Milliseconds since the Unix epoch, UTC. Every timestamp on the wire uses it.
+pub type Timestamp = i64;
+
+/// Identifiers are positive integers assigned by the hub.
+pub type Id = i64;

@@ -1,0 +1,380 @@
+//! The entities of a workspace as agents see them on the wire.
+//!
+//! Provider credentials, password hashes and other server-side secrets never appear here.
+
+use crate::{Id, Timestamp};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+/// What an agent may do; enforced by the hub on every call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Answers, claims and resolves conversations of their teams.
+    Agent,
+    /// An agent who may also reassign any conversation of their teams and merge contacts.
+    Lead,
+    /// Sees everything and manages agents, teams and inboxes.
+    Admin,
+}
+
+/// Whether an agent is at the desk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Presence {
+    Online,
+    Away,
+    Offline,
+}
+
+/// The channel a customer writes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelKind {
+    Sms,
+    Whatsapp,
+    Messenger,
+    Instagram,
+    Webchat,
+    InApp,
+    Email,
+}
+
+impl ChannelKind {
+    pub const ALL: [ChannelKind; 7] = [
+        ChannelKind::Sms,
+        ChannelKind::Whatsapp,
+        ChannelKind::Messenger,
+        ChannelKind::Instagram,
+        ChannelKind::Webchat,
+        ChannelKind::InApp,
+        ChannelKind::Email,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelKind::Sms => "sms",
+            ChannelKind::Whatsapp => "whatsapp",
+            ChannelKind::Messenger => "messenger",
+            ChannelKind::Instagram => "instagram",
+            ChannelKind::Webchat => "webchat",
+            ChannelKind::InApp => "in_app",
+            ChannelKind::Email => "email",
+        }
+    }
+
+    /// What kind of address identifies a customer on this channel. Two channels with the
+    /// same address kind share identities: the same phone number on SMS and WhatsApp is
+    /// one customer.
+    pub fn address_kind(self) -> AddressKind {
+        match self {
+            ChannelKind::Sms | ChannelKind::Whatsapp => AddressKind::Phone,
+            ChannelKind::Email => AddressKind::Email,
+            ChannelKind::Messenger => AddressKind::MessengerPsid,
+            ChannelKind::Instagram => AddressKind::InstagramId,
+            ChannelKind::Webchat | ChannelKind::InApp => AddressKind::Visitor,
+        }
+    }
+
+    /// Channels whose providers allow free-text replies only within 24 hours of the
+    /// customer's last message.
+    pub fn has_reply_window(self) -> bool {
+        matches!(self, ChannelKind::Whatsapp | ChannelKind::Messenger | ChannelKind::Instagram)
+    }
+}
+
+impl fmt::Display for ChannelKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ChannelKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ChannelKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| format!("unknown channel `{s}`"))
+    }
+}
+
+/// The kind of address an identity holds; see [`ChannelKind::address_kind`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AddressKind {
+    /// E.164, e.g. `+14155550100`.
+    Phone,
+    /// Lower-cased email address.
+    Email,
+    MessengerPsid,
+    InstagramId,
+    /// A web-chat or in-app visitor id.
+    Visitor,
+}
+
+impl AddressKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AddressKind::Phone => "phone",
+            AddressKind::Email => "email",
+            AddressKind::MessengerPsid => "messenger_psid",
+            AddressKind::InstagramId => "instagram_id",
+            AddressKind::Visitor => "visitor",
+        }
+    }
+}
+
+/// An agent as other agents see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Agent {
+    pub id: Id,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub teams: Vec<Id>,
+    /// How many open conversations the agent is expected to carry at once.
+    pub capacity: u32,
+    pub presence: Presence,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Team {
+    pub id: Id,
+    pub name: String,
+    pub version: i64,
+}
+
+/// A business address on one channel (a phone number, a page, a mailbox, a widget).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inbox {
+    pub id: Id,
+    pub kind: ChannelKind,
+    pub name: String,
+    /// The team whose agents see this inbox's conversations by default.
+    pub team_id: Id,
+    /// The business's own address on the channel (number, page id, mailbox).
+    pub address: String,
+    pub version: i64,
+}
+
+/// How a customer is reached on one channel.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Identity {
+    pub channel: ChannelKind,
+    /// Normalised: E.164 for phones, lower case for email.
+    pub address: String,
+}
+
+/// CRM fields cached on a contact, with when they were fetched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrmSnapshot {
+    /// Which connector the fields came from (`hubspot`, `salesforce`, `http`, `csv`, `sql`).
+    pub source: String,
+    pub fields: Vec<CrmField>,
+    pub fetched_at: Timestamp,
+    /// The record's page in the CRM, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    /// Set when the last fetch failed; `fields` then holds the last good values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrmField {
+    pub key: String,
+    pub label: String,
+    pub value: String,
+}
+
+/// A customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    pub id: Id,
+    pub name: String,
+    pub identities: Vec<Identity>,
+    /// Free-form profile fields (company, city, plan...).
+    pub profile: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crm: Option<CrmSnapshot>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConversationStatus {
+    Open,
+    Pending,
+    Snoozed,
+    Resolved,
+}
+
+impl ConversationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConversationStatus::Open => "open",
+            ConversationStatus::Pending => "pending",
+            ConversationStatus::Snoozed => "snoozed",
+            ConversationStatus::Resolved => "resolved",
+        }
+    }
+}
+
+impl FromStr for ConversationStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "open" => Ok(ConversationStatus::Open),
+            "pending" => Ok(ConversationStatus::Pending),
+            "snoozed" => Ok(ConversationStatus::Snoozed),
+            "resolved" => Ok(ConversationStatus::Resolved),
+            _ => Err(format!("unknown status `{s}`")),
+        }
+    }
+}
+
+/// A thread between one contact and one inbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conversation {
+    pub id: Id,
+    pub contact_id: Id,
+    pub inbox_id: Id,
+    pub channel: ChannelKind,
+    pub status: ConversationStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snoozed_until: Option<Timestamp>,
+    pub assignee_id: Option<Id>,
+    pub team_id: Id,
+    /// The oldest customer message not yet answered; `None` when the ball is with the customer.
+    pub waiting_since: Option<Timestamp>,
+    pub last_activity_at: Timestamp,
+    /// When the provider stops accepting free-text replies (WhatsApp, Messenger, Instagram).
+    pub reply_window_expires_at: Option<Timestamp>,
+    /// The start of the latest message, for list rows.
+    pub preview: String,
+    /// The agent who made the latest change, if an agent made it.
+    pub updated_by: Option<Id>,
+    pub created_at: Timestamp,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// From the customer.
+    Inbound,
+    /// An agent's reply to the customer.
+    Outbound,
+    /// An internal note between agents; never sent to the customer.
+    Note,
+    /// A line written by the hub (opt-outs, unsupported content, merges).
+    System,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Inbound => "inbound",
+            Direction::Outbound => "outbound",
+            Direction::Note => "note",
+            Direction::System => "system",
+        }
+    }
+}
+
+impl FromStr for Direction {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "inbound" => Ok(Direction::Inbound),
+            "outbound" => Ok(Direction::Outbound),
+            "note" => Ok(Direction::Note),
+            "system" => Ok(Direction::System),
+            _ => Err(format!("unknown direction `{s}`")),
+        }
+    }
+}
+
+/// Where an outbound message is on its way to the customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    Queued,
+    Sent,
+    Delivered,
+    Read,
+    Failed,
+}
+
+impl Delivery {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Delivery::Queued => "queued",
+            Delivery::Sent => "sent",
+            Delivery::Delivered => "delivered",
+            Delivery::Read => "read",
+            Delivery::Failed => "failed",
+        }
+    }
+}
+
+impl FromStr for Delivery {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "queued" => Ok(Delivery::Queued),
+            "sent" => Ok(Delivery::Sent),
+            "delivered" => Ok(Delivery::Delivered),
+            "read" => Ok(Delivery::Read),
+            "failed" => Ok(Delivery::Failed),
+            _ => Err(format!("unknown delivery state `{s}`")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub name: String,
+    pub mime: String,
+    /// Bytes; 0 when the provider does not say.
+    pub size: u64,
+    pub url: String,
+}
+
+/// One line of a conversation. `body` is plain text, never HTML.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: Id,
+    pub conversation_id: Id,
+    pub channel: ChannelKind,
+    pub direction: Direction,
+    /// The agent who wrote an outbound message or note.
+    pub author_agent_id: Option<Id>,
+    pub body: String,
+    pub attachments: Vec<Attachment>,
+    /// The provider's id for the message, unique per inbox.
+    pub provider_id: Option<String>,
+    /// The console's id for a reply or note, unique across the workspace.
+    pub client_msg_id: Option<String>,
+    /// Set on outbound messages.
+    pub delivery: Option<Delivery>,
+    /// The provider's reason when `delivery` is `failed`.
+    pub delivery_error: Option<String>,
+    pub created_at: Timestamp,
+    pub version: i64,
+}
+
+/// How far one agent has read a conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadMarker {
+    pub conversation_id: Id,
+    pub agent_id: Id,
+    pub last_read_message_id: Id,
+    pub at: Timestamp,
+}

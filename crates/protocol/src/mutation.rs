@@ -1,0 +1,184 @@
+//! Mutations: what agents ask the hub to change, and what happened to each request.
+//!
+//! A batch carries mutations in the order the agent made them. Each `mutation_id` is a
+//! number that grows with every mutation a client makes; the hub remembers the last one
+//! applied per client, so a retried mutation is applied once and answered `duplicate`.
+
+use crate::error::ApiError;
+use crate::model::{Attachment, ConversationStatus};
+use crate::sync::Change;
+use crate::{Id, Timestamp};
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// `POST /api/v1/mutations` body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MutationBatch {
+    /// A stable id for one installation of a client; owned by the agent who first used it.
+    pub client_id: String,
+    pub mutations: Vec<MutationEnvelope>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MutationEnvelope {
+    /// Increases with every mutation this client makes.
+    pub mutation_id: u64,
+    #[serde(flatten)]
+    pub mutation: Mutation,
+    /// Apply only if the target (conversation, or the contact merged into) still has this
+    /// version; otherwise the answer is `conflict` with the current state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_version: Option<i64>,
+}
+
+/// Every mutation, as `{"name": ..., "args": {...}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "name", content = "args", rename_all = "snake_case")]
+pub enum Mutation {
+    SendReply(SendReply),
+    AddNote(AddNote),
+    Assign(Assign),
+    SetStatus(SetStatus),
+    MarkRead(MarkRead),
+    MergeContacts(MergeContacts),
+}
+
+impl Mutation {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Mutation::SendReply(_) => "send_reply",
+            Mutation::AddNote(_) => "add_note",
+            Mutation::Assign(_) => "assign",
+            Mutation::SetStatus(_) => "set_status",
+            Mutation::MarkRead(_) => "mark_read",
+            Mutation::MergeContacts(_) => "merge_contacts",
+        }
+    }
+}
+
+/// A reply to the customer on the conversation's channel; stored as `queued`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendReply {
+    pub conversation_id: Id,
+    /// Unique per reply; the feed's echo carries it back so the console can reconcile.
+    pub client_msg_id: String,
+    pub body: String,
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
+}
+
+/// An internal note; never sent to the customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddNote {
+    pub conversation_id: Id,
+    pub client_msg_id: String,
+    pub body: String,
+}
+
+/// Give a conversation to an agent and/or a team.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assign {
+    pub conversation_id: Id,
+    /// Absent: keep the assignee. `null`: unassign. A number: that agent.
+    #[serde(
+        default,
+        deserialize_with = "present_or_null",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub agent_id: Option<Option<Id>>,
+    /// Absent: keep the team.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team_id: Option<Id>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetStatus {
+    pub conversation_id: Id,
+    pub status: ConversationStatus,
+    /// Required with `snoozed`: when the conversation comes back by itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snoozed_until: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MarkRead {
+    pub conversation_id: Id,
+    /// Read up to this message; absent means up to the latest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<Id>,
+}
+
+/// Fold `from_contact_id` into `into_contact_id`: identities and conversations move over.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergeContacts {
+    pub into_contact_id: Id,
+    pub from_contact_id: Id,
+}
+
+/// `POST /api/v1/mutations` answer: one result per mutation, in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MutationResponse {
+    pub results: Vec<MutationResult>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MutationResult {
+    pub mutation_id: u64,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Applied now; its changes follow in the feed.
+    Applied,
+    /// Applied earlier (a retry); nothing changed now.
+    Duplicate,
+    /// `expected_version` was stale. `current` is the state now, including who changed it.
+    Conflict { current: Change },
+    /// Refused; nothing changed.
+    Rejected { error: ApiError },
+}
+
+/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+fn present_or_null<'de, D, T>(de: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(de).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn assign_tells_absent_from_null() {
+        let keep: Assign = serde_json::from_str(r#"{"conversation_id":1,"team_id":2}"#).unwrap();
+        assert_eq!(keep.agent_id, None);
+        let unassign: Assign = serde_json::from_str(r#"{"conversation_id":1,"agent_id":null}"#).unwrap();
+        assert_eq!(unassign.agent_id, Some(None));
+        let to: Assign = serde_json::from_str(r#"{"conversation_id":1,"agent_id":7}"#).unwrap();
+        assert_eq!(to.agent_id, Some(Some(7)));
+    }
+
+    #[test]
+    fn envelope_reads_name_and_args() {
+        let env: MutationEnvelope = serde_json::from_str(
+            r#"{"mutation_id":3,"name":"set_status","args":{"conversation_id":9,"status":"resolved"},"expected_version":4}"#,
+        )
+        .unwrap();
+        assert_eq!(env.mutation_id, 3);
+        assert_eq!(env.expected_version, Some(4));
+        assert_eq!(env.mutation.name(), "set_status");
+    }
+
+    #[test]
+    fn unknown_mutation_name_is_an_error() {
+        let err = serde_json::from_str::<MutationEnvelope>(
+            r#"{"mutation_id":1,"name":"drop_tables","args":{}}"#,
+        );
+        assert!(err.is_err());
+    }
+}
