@@ -1,1 +1,72 @@
-//! config
+//! Hub settings: defaults, then a TOML file, then environment variables and flags.
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::Path;
+
+/// Everything `serve` needs. Every field has a default.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// `sqlite://FILE` or `postgres://USER@HOST:PORT/DB`.
+    pub database_url: String,
+    /// How long the change feed keeps changes; older cursors must bootstrap again.
+    pub retention_days: u32,
+    /// Seconds between heartbeats on idle streams.
+    pub heartbeat_secs: u64,
+    /// How many of each conversation's latest messages a bootstrap carries.
+    pub bootstrap_messages: usize,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Reader connections.
+    pub readers: usize,
+    /// Writer connections (PostgreSQL; SQLite always has one writer).
+    pub writers: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: "sqlite://switchboard-hub.db".into(),
+            retention_days: 30,
+            heartbeat_secs: 15,
+            bootstrap_messages: 30,
+            max_body_bytes: 1024 * 1024,
+            readers: 4,
+            writers: 4,
+        }
+    }
+}
+
+impl Config {
+    /// Reads a TOML file of the same keys.
+    pub fn from_file(path: &Path) -> Result<Config, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    pub fn store_options(&self) -> crate::store::StoreOptions {
+        crate::store::StoreOptions {
+            readers: self.readers,
+            writers: self.writers,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_overrides_defaults_and_rejects_unknown_keys() {
+        let c: Config = toml::from_str("listen = \"0.0.0.0:9000\"\nretention_days = 7").unwrap();
+        assert_eq!(c.listen.port(), 9000);
+        assert_eq!(c.retention_days, 7);
+        assert_eq!(c.heartbeat_secs, Config::default().heartbeat_secs);
+        assert!(toml::from_str::<Config>("listne = \"x\"").is_err());
+    }
+}

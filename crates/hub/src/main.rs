@@ -1,1 +1,362 @@
-fn main() {}
+//! `switchboard-hub`: serve the hub, manage agents and inboxes, or run the demo.
+
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+use switchboard_hub::api::{self, AppState};
+use switchboard_hub::auth::hash_password;
+use switchboard_hub::config::Config;
+use switchboard_hub::demo;
+use switchboard_hub::store::directory::NewAgent;
+use switchboard_hub::store::{Store, StoreError};
+use switchboard_protocol::admin::CreateInbox;
+use switchboard_protocol::model::{ChannelKind, Role};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "switchboard-hub",
+    version,
+    about = "The Switchboard hub: channels, conversations, and the agents' API"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Args)]
+struct Db {
+    /// Database URL: sqlite://FILE or postgres://USER@HOST:PORT/DB.
+    #[arg(long = "database", env = "SWITCHBOARD_DATABASE_URL")]
+    database_url: Option<String>,
+    /// A TOML file with the same settings (see docs/operations.md).
+    #[arg(long, env = "SWITCHBOARD_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+impl Db {
+    fn config(&self) -> Result<Config, String> {
+        let mut c = match &self.config {
+            Some(p) => Config::from_file(p)?,
+            None => Config::default(),
+        };
+        if let Some(url) = &self.database_url {
+            c.database_url.clone_from(url);
+        }
+        Ok(c)
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the agent API.
+    Serve {
+        #[command(flatten)]
+        db: Db,
+        /// Address to listen on.
+        #[arg(long, env = "SWITCHBOARD_LISTEN")]
+        listen: Option<SocketAddr>,
+    },
+    /// Manage agents.
+    Agent {
+        #[command(subcommand)]
+        command: AgentCommand,
+    },
+    /// Manage inboxes (a channel address customers write to).
+    Inbox {
+        #[command(subcommand)]
+        command: InboxCommand,
+    },
+    /// Run a demo workspace with live customer traffic.
+    Demo {
+        /// Address to listen on.
+        #[arg(long, env = "SWITCHBOARD_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Database URL; defaults to a file in the user's data directory.
+        #[arg(long = "database", env = "SWITCHBOARD_DEMO_DATABASE_URL")]
+        database_url: Option<String>,
+        /// Start over with a newly seeded workspace.
+        #[arg(long)]
+        fresh: bool,
+        /// Seconds between simulated customer messages (on average).
+        #[arg(long, default_value_t = 4.0)]
+        every: f64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AgentCommand {
+    /// Add an agent who can log in to the console.
+    Add {
+        #[command(flatten)]
+        db: Db,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: String,
+        /// agent, lead or admin.
+        #[arg(long, default_value = "agent", value_parser = parse_role)]
+        role: Role,
+        /// The password (at least 8 characters); read from SWITCHBOARD_PASSWORD if absent.
+        #[arg(long, env = "SWITCHBOARD_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// Team names; created if they do not exist. Repeat for several.
+        #[arg(long = "team")]
+        teams: Vec<String>,
+        #[arg(long, default_value_t = 10)]
+        capacity: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum InboxCommand {
+    /// Add an inbox.
+    Add {
+        #[command(flatten)]
+        db: Db,
+        /// sms, whatsapp, messenger, instagram, webchat, in_app or email.
+        #[arg(long, value_parser = parse_kind)]
+        kind: ChannelKind,
+        #[arg(long)]
+        name: String,
+        /// The team whose agents answer it; created if it does not exist.
+        #[arg(long)]
+        team: String,
+        /// The business's address: phone number, page id, mailbox, widget key.
+        #[arg(long)]
+        address: String,
+        /// Provider settings as JSON (credentials stay in the hub).
+        #[arg(long, default_value = "{}")]
+        settings: String,
+    },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned()))
+        .map_err(|_| format!("`{s}` is not agent, lead or admin"))
+}
+
+fn parse_kind(s: &str) -> Result<ChannelKind, String> {
+    s.parse()
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn open(config: &Config) -> Result<Store, String> {
+    Store::open(&config.database_url, &config.store_options())
+        .map_err(|e| format!("{}: {e}", config.database_url))
+}
+
+async fn team_id(store: &Store, name: &str) -> Result<i64, StoreError> {
+    match store.teams().await?.into_iter().find(|t| t.name == name) {
+        Some(t) => Ok(t.id),
+        None => Ok(store.create_team(name).await?.id),
+    }
+}
+
+async fn shutdown_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Serve { db, listen } => {
+            let mut config = db.config()?;
+            if let Some(l) = listen {
+                config.listen = l;
+            }
+            let store = open(&config)?;
+            let listener = tokio::net::TcpListener::bind(config.listen)
+                .await
+                .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+            eprintln!(
+                "switchboard-hub serving http://{} on {}",
+                listener.local_addr().map_err(|e| e.to_string())?,
+                store.engine()
+            );
+            api::serve(listener, AppState::new(store, config), shutdown_signal())
+                .await
+                .map_err(|e| e.to_string())
+        }
+        Command::Agent {
+            command:
+                AgentCommand::Add {
+                    db,
+                    name,
+                    email,
+                    role,
+                    password,
+                    teams,
+                    capacity,
+                },
+        } => {
+            let store = open(&db.config()?)?;
+            let mut ids = Vec::new();
+            for t in &teams {
+                ids.push(team_id(&store, t).await.map_err(|e| e.to_string())?);
+            }
+            let password_hash = hash_password(password).await.map_err(|e| e.message)?;
+            let agent = store
+                .create_agent(NewAgent {
+                    name,
+                    email,
+                    password_hash,
+                    role,
+                    teams: ids,
+                    capacity,
+                })
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "added agent {} <{}> (id {}, {:?})",
+                agent.name, agent.email, agent.id, agent.role
+            );
+            Ok(())
+        }
+        Command::Inbox {
+            command:
+                InboxCommand::Add {
+                    db,
+                    kind,
+                    name,
+                    team,
+                    address,
+                    settings,
+                },
+        } => {
+            let store = open(&db.config()?)?;
+            let settings = serde_json::from_str(&settings)
+                .map_err(|e| format!("--settings is not JSON: {e}"))?;
+            let team_id = team_id(&store, &team).await.map_err(|e| e.to_string())?;
+            let inbox = store
+                .create_inbox(CreateInbox {
+                    kind,
+                    name,
+                    team_id,
+                    address,
+                    settings,
+                })
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "added {} inbox {} (id {})",
+                inbox.kind, inbox.name, inbox.id
+            );
+            Ok(())
+        }
+        Command::Demo {
+            listen,
+            database_url,
+            fresh,
+            every,
+        } => run_demo(listen, database_url, fresh, every).await,
+    }
+}
+
+fn demo_database() -> PathBuf {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("switchboard").join("demo-hub.db")
+}
+
+async fn run_demo(
+    listen: SocketAddr,
+    database_url: Option<String>,
+    fresh: bool,
+    every: f64,
+) -> Result<(), String> {
+    let url = match database_url {
+        Some(u) => u,
+        None => {
+            let path = demo_database();
+            if fresh {
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut p = path.clone().into_os_string();
+                    p.push(suffix);
+                    let _ = std::fs::remove_file(p);
+                }
+            }
+            format!("sqlite://{}", path.display())
+        }
+    };
+    let config = Config {
+        listen,
+        database_url: url,
+        ..Config::default()
+    };
+    let store = open(&config)?;
+    if !demo::is_seeded(&store).await.map_err(|e| e.to_string())? {
+        eprintln!("seeding the demo workspace…");
+        let started = std::time::Instant::now();
+        let seeded = demo::seed(&store, &demo::SeedOptions::default())
+            .await
+            .map_err(|e| e.to_string())?;
+        demo::settle_deliveries(
+            &store,
+            switchboard_hub::clock::now_ms() - 10 * switchboard_hub::clock::MINUTE,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        eprintln!(
+            "seeded {} contacts, {} conversations, {} messages in {:.1}s",
+            seeded.contacts,
+            seeded.conversations,
+            seeded.messages,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    println!(
+        "Switchboard demo hub at http://{addr}  (database {})",
+        config.database_url
+    );
+    println!("Log in with any of:");
+    for l in demo::logins() {
+        println!(
+            "  {:<6} {:<26} password: {:<16} ({})",
+            format!("{:?}", l.role).to_lowercase(),
+            l.email,
+            l.password,
+            l.name
+        );
+    }
+    println!("A simulated customer writes every ~{every}s. Ctrl-C stops the hub.");
+    let sim = tokio::spawn(demo::simulate(
+        store.clone(),
+        Duration::from_secs_f64(every.max(0.1)),
+        switchboard_hub::clock::now_ms() as u64,
+    ));
+    let result = api::serve(listener, AppState::new(store, config), shutdown_signal()).await;
+    sim.abort();
+    result.map_err(|e| e.to_string())
+}

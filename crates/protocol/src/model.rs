@@ -81,7 +81,10 @@ impl ChannelKind {
     /// Channels whose providers allow free-text replies only within 24 hours of the
     /// customer's last message.
     pub fn has_reply_window(self) -> bool {
-        matches!(self, ChannelKind::Whatsapp | ChannelKind::Messenger | ChannelKind::Instagram)
+        matches!(
+            self,
+            ChannelKind::Whatsapp | ChannelKind::Messenger | ChannelKind::Instagram
+        )
     }
 }
 

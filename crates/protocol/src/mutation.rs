@@ -157,7 +157,8 @@ mod tests {
     fn assign_tells_absent_from_null() {
         let keep: Assign = serde_json::from_str(r#"{"conversation_id":1,"team_id":2}"#).unwrap();
         assert_eq!(keep.agent_id, None);
-        let unassign: Assign = serde_json::from_str(r#"{"conversation_id":1,"agent_id":null}"#).unwrap();
+        let unassign: Assign =
+            serde_json::from_str(r#"{"conversation_id":1,"agent_id":null}"#).unwrap();
         assert_eq!(unassign.agent_id, Some(None));
         let to: Assign = serde_json::from_str(r#"{"conversation_id":1,"agent_id":7}"#).unwrap();
         assert_eq!(to.agent_id, Some(Some(7)));

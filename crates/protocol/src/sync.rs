@@ -49,9 +49,15 @@ pub enum Change {
     Team(Team),
     Inbox(Inbox),
     /// Drop the conversation and its messages from the cache.
-    ConversationRemoved { id: Id, reason: RemovalReason },
+    ConversationRemoved {
+        id: Id,
+        reason: RemovalReason,
+    },
     /// The contact was merged into another; its conversations now belong to `merged_into`.
-    ContactRemoved { id: Id, merged_into: Option<Id> },
+    ContactRemoved {
+        id: Id,
+        merged_into: Option<Id>,
+    },
     /// The agent's own teams or role changed: bootstrap again to see what is now in scope.
     ScopeChanged,
 }
@@ -104,7 +110,10 @@ pub struct MessagesPage {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum StreamFrame<C = Change> {
     /// Changes after the previous frame's cursor; apply, then store `cursor`.
-    Changes { changes: Vec<ChangeFrame<C>>, cursor: Cursor },
+    Changes {
+        changes: Vec<ChangeFrame<C>>,
+        cursor: Cursor,
+    },
     /// Nothing new; the connection is alive and the feed is at `cursor`.
     Heartbeat { cursor: Cursor, at: Timestamp },
     /// The stream cannot go on (for example `cursor_expired`); the socket closes after it.

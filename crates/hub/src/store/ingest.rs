@@ -10,7 +10,9 @@ use super::{Result, Store, StoreError};
 use crate::params;
 use crate::rules::{self, ConvState};
 use std::collections::BTreeMap;
-use switchboard_protocol::model::{Attachment, ChannelKind, ConversationStatus, Direction};
+use switchboard_protocol::model::{
+    Attachment, ChannelKind, ConversationStatus, Delivery, Direction,
+};
 use switchboard_protocol::Timestamp;
 
 /// The longest message body the hub stores (64 KiB).
@@ -47,16 +49,66 @@ pub struct Ingested {
 impl Store {
     pub async fn ingest(&self, msg: Inbound) -> Result<Ingested> {
         if msg.body.len() > MAX_BODY {
-            return Err(StoreError::BadRequest(format!("the message is longer than {MAX_BODY} bytes")));
+            return Err(StoreError::BadRequest(format!(
+                "the message is longer than {MAX_BODY} bytes"
+            )));
         }
         if msg.body.trim().is_empty() && msg.attachments.is_empty() {
-            return Err(StoreError::BadRequest("the message has neither text nor attachments".into()));
+            return Err(StoreError::BadRequest(
+                "the message has neither text nor attachments".into(),
+            ));
         }
         self.pool().write(move |tx| ingest(tx, &msg)).await
     }
 }
 
-fn find_duplicate(c: &mut dyn Connection, inbox_id: i64, provider_id: &str) -> Result<Option<Ingested>> {
+impl Store {
+    /// Records a provider's delivery report for an outbound message.
+    pub async fn set_delivery(
+        &self,
+        message_id: i64,
+        delivery: Delivery,
+        error: Option<String>,
+    ) -> Result<()> {
+        self.pool()
+            .write(move |tx| {
+                let msg = entities::load_message(tx.conn, message_id)?;
+                if msg.direction != Direction::Outbound {
+                    return Err(StoreError::BadRequest(format!("message {message_id} is not an outbound message")));
+                }
+                tx.conn.execute(
+                    "UPDATE messages SET delivery = ?, delivery_error = ?, version = version + 1 WHERE id = ?",
+                    params![delivery.as_str(), error.as_deref(), message_id],
+                )?;
+                let msg = entities::load_message(tx.conn, message_id)?;
+                let conv = entities::load_conversation(tx.conn, msg.conversation_id)?;
+                emit_message(tx, &msg, conv.team_id);
+                Ok(())
+            })
+            .await
+    }
+}
+
+impl Store {
+    /// Outbound messages still `queued` that were written before `before`.
+    pub async fn queued_before(&self, before: Timestamp) -> Result<Vec<i64>> {
+        self.pool()
+            .read(move |c| {
+                let rows = c.query(
+                    "SELECT id FROM messages WHERE direction = 'outbound' AND delivery = 'queued' AND created_at < ? ORDER BY id",
+                    params![before],
+                )?;
+                Ok(rows.iter().map(|r| r.int(0)).collect::<Result<Vec<_>, _>>()?)
+            })
+            .await
+    }
+}
+
+fn find_duplicate(
+    c: &mut dyn Connection,
+    inbox_id: i64,
+    provider_id: &str,
+) -> Result<Option<Ingested>> {
     let row = c.query_opt(
         "SELECT m.id, m.conversation_id, c.contact_id FROM messages m JOIN conversations c ON c.id = m.conversation_id \
          WHERE m.inbox_id = ? AND m.provider_id = ?",
@@ -77,8 +129,16 @@ fn find_duplicate(c: &mut dyn Connection, inbox_id: i64, provider_id: &str) -> R
 
 /// Finds the contact behind `address` on `channel` (or on a channel sharing its address
 /// kind), creating the contact or the identity as needed. Returns (id, changed).
-fn resolve_contact(tx: &mut WriteTx<'_>, channel: ChannelKind, address: &str, name: Option<&str>) -> Result<(i64, bool)> {
-    if let Some(r) = tx.conn.query_opt("SELECT contact_id FROM identities WHERE channel = ? AND address = ?", params![channel.as_str(), address])? {
+fn resolve_contact(
+    tx: &mut WriteTx<'_>,
+    channel: ChannelKind,
+    address: &str,
+    name: Option<&str>,
+) -> Result<(i64, bool)> {
+    if let Some(r) = tx.conn.query_opt(
+        "SELECT contact_id FROM identities WHERE channel = ? AND address = ?",
+        params![channel.as_str(), address],
+    )? {
         return Ok((r.int(0)?, false));
     }
     let kind = channel.address_kind().as_str();
@@ -90,7 +150,10 @@ fn resolve_contact(tx: &mut WriteTx<'_>, channel: ChannelKind, address: &str, na
     let contact_id = match existing {
         Some(id) => id,
         None => {
-            let name = name.map(str::trim).filter(|n| !n.is_empty()).unwrap_or(address);
+            let name = name
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .unwrap_or(address);
             tx.conn.query_int(
                 "INSERT INTO contacts (name, profile, created_at, updated_at) VALUES (?, '{}', ?, ?) RETURNING id",
                 params![name, tx.now, tx.now],
@@ -102,17 +165,27 @@ fn resolve_contact(tx: &mut WriteTx<'_>, channel: ChannelKind, address: &str, na
         params![contact_id, channel.as_str(), kind, address, tx.now],
     )?;
     if existing.is_some() {
-        tx.conn.execute("UPDATE contacts SET version = version + 1, updated_at = ? WHERE id = ?", params![tx.now, contact_id])?;
+        tx.conn.execute(
+            "UPDATE contacts SET version = version + 1, updated_at = ? WHERE id = ?",
+            params![tx.now, contact_id],
+        )?;
     }
     Ok((contact_id, true))
 }
 
 /// Adds profile fields the contact does not have yet. Returns whether anything changed.
-fn merge_profile(tx: &mut WriteTx<'_>, contact_id: i64, fields: &BTreeMap<String, String>) -> Result<bool> {
+fn merge_profile(
+    tx: &mut WriteTx<'_>,
+    contact_id: i64,
+    fields: &BTreeMap<String, String>,
+) -> Result<bool> {
     if fields.is_empty() {
         return Ok(false);
     }
-    let row = tx.conn.query_one("SELECT profile FROM contacts WHERE id = ?", params![contact_id])?;
+    let row = tx.conn.query_one(
+        "SELECT profile FROM contacts WHERE id = ?",
+        params![contact_id],
+    )?;
     let mut profile: BTreeMap<String, String> = row.json(0)?;
     let before = profile.len();
     for (k, v) in fields {
@@ -121,7 +194,8 @@ fn merge_profile(tx: &mut WriteTx<'_>, contact_id: i64, fields: &BTreeMap<String
     if profile.len() == before {
         return Ok(false);
     }
-    let json = serde_json::to_string(&profile).map_err(|e| StoreError::BadRequest(e.to_string()))?;
+    let json =
+        serde_json::to_string(&profile).map_err(|e| StoreError::BadRequest(e.to_string()))?;
     tx.conn.execute(
         "UPDATE contacts SET profile = ?, version = version + 1, updated_at = ? WHERE id = ?",
         params![json, tx.now, contact_id],
@@ -141,7 +215,12 @@ pub fn conv_state(c: &switchboard_protocol::model::Conversation) -> ConvState {
 }
 
 /// Writes a conversation's moved state with a new version.
-pub fn save_state(tx: &mut WriteTx<'_>, id: i64, s: &ConvState, updated_by: Option<i64>) -> Result<()> {
+pub fn save_state(
+    tx: &mut WriteTx<'_>,
+    id: i64,
+    s: &ConvState,
+    updated_by: Option<i64>,
+) -> Result<()> {
     tx.conn.execute(
         "UPDATE conversations SET status = ?, snoozed_until = ?, waiting_since = ?, last_activity_at = ?, \
          reply_window_expires_at = ?, preview = ?, updated_by = ?, version = version + 1 WHERE id = ?",
@@ -157,8 +236,10 @@ fn ingest(tx: &mut WriteTx<'_>, msg: &Inbound) -> Result<Ingested> {
             return Ok(dup);
         }
     }
-    let address = crate::phone::normalize(inbox.kind, &msg.from, "US").map_err(StoreError::BadRequest)?;
-    let (contact_id, mut contact_changed) = resolve_contact(tx, inbox.kind, &address, msg.display_name.as_deref())?;
+    let address =
+        crate::phone::normalize(inbox.kind, &msg.from, "US").map_err(StoreError::BadRequest)?;
+    let (contact_id, mut contact_changed) =
+        resolve_contact(tx, inbox.kind, &address, msg.display_name.as_deref())?;
     contact_changed |= merge_profile(tx, contact_id, &msg.profile)?;
 
     let preview = rules::preview(&msg.body, msg.attachments.len());
@@ -185,7 +266,8 @@ fn ingest(tx: &mut WriteTx<'_>, msg: &Inbound) -> Result<Ingested> {
         }
     };
 
-    let attachments = serde_json::to_string(&msg.attachments).map_err(|e| StoreError::BadRequest(e.to_string()))?;
+    let attachments = serde_json::to_string(&msg.attachments)
+        .map_err(|e| StoreError::BadRequest(e.to_string()))?;
     // A concurrent delivery of the same provider id (another hub, another writer) makes
     // this insert conflict; the job is then run again and takes the duplicate path above.
     let message_id = tx.conn.query_int(
@@ -202,5 +284,11 @@ fn ingest(tx: &mut WriteTx<'_>, msg: &Inbound) -> Result<Ingested> {
     emit_conversation(tx, &conv, None);
     let message = entities::load_message(tx.conn, message_id)?;
     emit_message(tx, &message, conv.team_id);
-    Ok(Ingested { contact_id, conversation_id, message_id, duplicate: false, new_conversation })
+    Ok(Ingested {
+        contact_id,
+        conversation_id,
+        message_id,
+        duplicate: false,
+        new_conversation,
+    })
 }

@@ -67,11 +67,17 @@ impl StoreError {
             StoreError::Conflict(_) => ErrorCode::Conflict,
             StoreError::Db(DbError::Unavailable(_) | DbError::Transient(_)) => {
                 tracing::warn!("database: {self}");
-                return ApiError::new(ErrorCode::Unavailable, "the database is not available; try again");
+                return ApiError::new(
+                    ErrorCode::Unavailable,
+                    "the database is not available; try again",
+                );
             }
             StoreError::Db(_) => {
                 tracing::error!("database: {self}");
-                return ApiError::new(ErrorCode::Internal, "internal error; the hub logged the detail");
+                return ApiError::new(
+                    ErrorCode::Internal,
+                    "internal error; the hub logged the detail",
+                );
             }
         };
         ApiError::new(code, self.to_string())
@@ -88,7 +94,10 @@ pub struct StoreOptions {
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions { readers: 4, writers: 4 }
+        StoreOptions {
+            readers: 4,
+            writers: 4,
+        }
     }
 }
 
@@ -108,26 +117,42 @@ impl Store {
     /// Opens (creating if need be) and migrates the database named by `url`:
     /// `sqlite://path/to/file.db` or `postgres://user@host:port/db`.
     pub fn open(url: &str, opts: &StoreOptions) -> Result<Store> {
-        let (engine, connect): (Engine, Connect) = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let u = url.to_owned();
-            (Engine::Postgres, Arc::new(move || Ok(Box::new(postgres::PgConnection::connect(&u)?) as _)))
-        } else if let Some(path) = sqlite::path_from_url(url) {
-            (Engine::Sqlite, Arc::new(move || Ok(Box::new(sqlite::SqliteConnection::open(&path)?) as _)))
-        } else {
-            return Err(StoreError::BadRequest(format!(
-                "unsupported database URL `{url}`: use sqlite://FILE or postgres://..."
-            )));
-        };
+        let (engine, connect): (Engine, Connect) =
+            if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+                let u = url.to_owned();
+                (
+                    Engine::Postgres,
+                    Arc::new(move || Ok(Box::new(postgres::PgConnection::connect(&u)?) as _)),
+                )
+            } else if let Some(path) = sqlite::path_from_url(url) {
+                (
+                    Engine::Sqlite,
+                    Arc::new(move || Ok(Box::new(sqlite::SqliteConnection::open(&path)?) as _)),
+                )
+            } else {
+                return Err(StoreError::BadRequest(format!(
+                    "unsupported database URL `{url}`: use sqlite://FILE or postgres://..."
+                )));
+            };
         let mut conn = connect()?;
         migrate::run(conn.as_mut())?;
         let head = conn.query_int("SELECT seq FROM feed_head WHERE id = 1", &[])?;
         drop(conn);
-        let writers = if engine == Engine::Sqlite { 1 } else { opts.writers };
+        let writers = if engine == Engine::Sqlite {
+            1
+        } else {
+            opts.writers
+        };
         let pool = Pool::start(engine, connect, opts.readers, writers, head);
         if engine == Engine::Postgres {
             listen_for_other_hubs(url.to_owned(), pool.clone());
         }
-        Ok(Store { pool, inner: Arc::new(Inner { url: url.to_owned() }) })
+        Ok(Store {
+            pool,
+            inner: Arc::new(Inner {
+                url: url.to_owned(),
+            }),
+        })
     }
 
     pub fn engine(&self) -> Engine {
@@ -149,36 +174,40 @@ impl Store {
 
     /// The viewer behind an agent id: role and teams as they are now.
     pub async fn viewer(&self, agent_id: i64) -> Result<Viewer> {
-        self.pool.read(move |c| directory::load_viewer(c, agent_id)).await
+        self.pool
+            .read(move |c| directory::load_viewer(c, agent_id))
+            .await
     }
 }
 
 /// With PostgreSQL, several hubs may share one database: each announces its commits with
 /// `NOTIFY switchboard_feed`, and this thread wakes the local streams for the others'.
 fn listen_for_other_hubs(url: String, pool: Pool) {
-    let spawned = std::thread::Builder::new().name("pg-listen".into()).spawn(move || loop {
-        match postgres::PgConnection::connect(&url).and_then(|mut c| {
-            db::Connection::batch(&mut c, "LISTEN switchboard_feed")?;
-            Ok(c)
-        }) {
-            Ok(mut conn) => loop {
-                match conn.wait_notification(std::time::Duration::from_secs(30)) {
-                    Ok(Some(payload)) => {
-                        if let Ok(seq) = payload.parse() {
-                            pool.advance_head(seq);
+    let spawned = std::thread::Builder::new()
+        .name("pg-listen".into())
+        .spawn(move || loop {
+            match postgres::PgConnection::connect(&url).and_then(|mut c| {
+                db::Connection::batch(&mut c, "LISTEN switchboard_feed")?;
+                Ok(c)
+            }) {
+                Ok(mut conn) => loop {
+                    match conn.wait_notification(std::time::Duration::from_secs(30)) {
+                        Ok(Some(payload)) => {
+                            if let Ok(seq) = payload.parse() {
+                                pool.advance_head(seq);
+                            }
+                        }
+                        Ok(None) => {}
+                        Err(e) => {
+                            tracing::warn!("feed listener lost its connection: {e}");
+                            break;
                         }
                     }
-                    Ok(None) => {}
-                    Err(e) => {
-                        tracing::warn!("feed listener lost its connection: {e}");
-                        break;
-                    }
-                }
-            },
-            Err(e) => tracing::warn!("feed listener cannot connect: {e}"),
-        }
-        std::thread::sleep(std::time::Duration::from_secs(1));
-    });
+                },
+                Err(e) => tracing::warn!("feed listener cannot connect: {e}"),
+            }
+            std::thread::sleep(std::time::Duration::from_secs(1));
+        });
     if let Err(e) = spawned {
         tracing::error!("cannot start the feed listener: {e}");
     }

@@ -47,7 +47,9 @@ pub struct WriteTx<'a> {
 
 impl std::fmt::Debug for WriteTx<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WriteTx").field("now", &self.now).finish_non_exhaustive()
+        f.debug_struct("WriteTx")
+            .field("now", &self.now)
+            .finish_non_exhaustive()
     }
 }
 
@@ -109,14 +111,22 @@ pub struct Pool {
 
 impl std::fmt::Debug for Pool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pool").field("engine", &self.engine).finish_non_exhaustive()
+        f.debug_struct("Pool")
+            .field("engine", &self.engine)
+            .finish_non_exhaustive()
     }
 }
 
 impl Pool {
     /// Starts `readers` reader threads and `writers` writer threads. `head` is the feed's
     /// current head; it is advanced after every commit that added changes.
-    pub fn start(engine: Engine, connect: Connect, readers: usize, writers: usize, head: i64) -> Pool {
+    pub fn start(
+        engine: Engine,
+        connect: Connect,
+        readers: usize,
+        writers: usize,
+        head: i64,
+    ) -> Pool {
         let (read_tx, read_rx) = flume::unbounded::<ReadJob>();
         let (write_tx, write_rx) = flume::unbounded::<Box<dyn WriteJob>>();
         let (head_tx, _) = watch::channel(head);
@@ -129,9 +139,16 @@ impl Pool {
             let rx = write_rx.clone();
             let connect = connect.clone();
             let head = head_tx.clone();
-            spawn_thread(format!("db-write-{i}"), move || write_loop(&rx, &connect, &head));
+            spawn_thread(format!("db-write-{i}"), move || {
+                write_loop(&rx, &connect, &head)
+            });
         }
-        Pool { engine, reads: read_tx, writes: write_tx, head: head_tx }
+        Pool {
+            engine,
+            reads: read_tx,
+            writes: write_tx,
+            head: head_tx,
+        }
     }
 
     pub fn engine(&self) -> Engine {
@@ -171,14 +188,20 @@ impl Pool {
         F: FnMut(&mut WriteTx<'_>) -> Result<T, StoreError> + Send + 'static,
     {
         let (tx, rx) = oneshot::channel();
-        let job = Box::new(Pending { f, result: None, reply: tx });
+        let job = Box::new(Pending {
+            f,
+            result: None,
+            reply: tx,
+        });
         self.writes.send(job).map_err(|_| closed())?;
         rx.await.map_err(|_| closed())?
     }
 }
 
 fn closed() -> StoreError {
-    StoreError::Db(DbError::Unavailable("the database threads have stopped".into()))
+    StoreError::Db(DbError::Unavailable(
+        "the database threads have stopped".into(),
+    ))
 }
 
 fn advance(head: &watch::Sender<i64>, seq: i64) {
@@ -215,7 +238,9 @@ impl Slot<'_> {
                 }
             }
         }
-        self.conn.as_mut().ok_or_else(|| DbError::Unavailable("no connection".into()))
+        self.conn
+            .as_mut()
+            .ok_or_else(|| DbError::Unavailable("no connection".into()))
     }
 
     fn failed(&mut self, e: &DbError) {
@@ -226,7 +251,10 @@ impl Slot<'_> {
 }
 
 fn read_loop(rx: &flume::Receiver<ReadJob>, connect: &Connect) {
-    let mut slot = Slot { connect, conn: None };
+    let mut slot = Slot {
+        connect,
+        conn: None,
+    };
     while let Ok(job) = rx.recv() {
         let conn = match slot.get() {
             Ok(c) => c,
@@ -247,8 +275,15 @@ fn read_loop(rx: &flume::Receiver<ReadJob>, connect: &Connect) {
     }
 }
 
-fn write_loop(rx: &flume::Receiver<Box<dyn WriteJob>>, connect: &Connect, head: &watch::Sender<i64>) {
-    let mut slot = Slot { connect, conn: None };
+fn write_loop(
+    rx: &flume::Receiver<Box<dyn WriteJob>>,
+    connect: &Connect,
+    head: &watch::Sender<i64>,
+) {
+    let mut slot = Slot {
+        connect,
+        conn: None,
+    };
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -281,7 +316,10 @@ fn write_loop(rx: &flume::Receiver<Box<dyn WriteJob>>, connect: &Connect, head: 
 }
 
 /// Runs one batch in one transaction; returns the new feed head if changes were added.
-fn run_batch(conn: &mut dyn Connection, batch: &mut [Box<dyn WriteJob>]) -> Result<Option<i64>, DbError> {
+fn run_batch(
+    conn: &mut dyn Connection,
+    batch: &mut [Box<dyn WriteJob>],
+) -> Result<Option<i64>, DbError> {
     conn.begin_write()?;
     let now = crate::clock::now_ms();
     let mut changes = Vec::new();
@@ -289,7 +327,11 @@ fn run_batch(conn: &mut dyn Connection, batch: &mut [Box<dyn WriteJob>]) -> Resu
         for attempt in 0..3 {
             conn.batch("SAVEPOINT job")?;
             let mark = changes.len();
-            let ok = job.run(&mut WriteTx { conn: &mut *conn, now, changes: &mut changes });
+            let ok = job.run(&mut WriteTx {
+                conn: &mut *conn,
+                now,
+                changes: &mut changes,
+            });
             if ok {
                 conn.batch("RELEASE SAVEPOINT job")?;
                 break;
@@ -301,7 +343,11 @@ fn run_batch(conn: &mut dyn Connection, batch: &mut [Box<dyn WriteJob>]) -> Resu
             }
         }
     }
-    let head = if changes.is_empty() { None } else { Some(publish(conn, &changes, now)?) };
+    let head = if changes.is_empty() {
+        None
+    } else {
+        Some(publish(conn, &changes, now)?)
+    };
     conn.batch("COMMIT")?;
     Ok(head)
 }
@@ -309,7 +355,10 @@ fn run_batch(conn: &mut dyn Connection, batch: &mut [Box<dyn WriteJob>]) -> Resu
 /// Takes the next `seq` numbers (locking the head row until commit) and stores the changes.
 fn publish(conn: &mut dyn Connection, changes: &[NewChange], now: i64) -> Result<i64, DbError> {
     let n = changes.len() as i64;
-    let end = conn.query_int("UPDATE feed_head SET seq = seq + ? WHERE id = 1 RETURNING seq", &[Value::Int(n)])?;
+    let end = conn.query_int(
+        "UPDATE feed_head SET seq = seq + ? WHERE id = 1 RETURNING seq",
+        &[Value::Int(n)],
+    )?;
     let mut seq = end - n;
     for chunk in changes.chunks(100) {
         let mut sql = String::from(
@@ -317,7 +366,11 @@ fn publish(conn: &mut dyn Connection, changes: &[NewChange], now: i64) -> Result
         );
         let mut params = Vec::with_capacity(chunk.len() * 8);
         for (i, c) in chunk.iter().enumerate() {
-            sql.push_str(if i == 0 { "(?, ?, ?, ?, ?, ?, ?, ?)" } else { ", (?, ?, ?, ?, ?, ?, ?, ?)" });
+            sql.push_str(if i == 0 {
+                "(?, ?, ?, ?, ?, ?, ?, ?)"
+            } else {
+                ", (?, ?, ?, ?, ?, ?, ?, ?)"
+            });
             seq += 1;
             params.extend([
                 Value::Int(seq),
@@ -333,7 +386,10 @@ fn publish(conn: &mut dyn Connection, changes: &[NewChange], now: i64) -> Result
         conn.execute(&sql, &params)?;
     }
     if conn.engine() == Engine::Postgres {
-        conn.query("SELECT 1 FROM (SELECT pg_notify('switchboard_feed', ?)) AS n", &[Value::Text(end.to_string())])?;
+        conn.query(
+            "SELECT 1 FROM (SELECT pg_notify('switchboard_feed', ?)) AS n",
+            &[Value::Text(end.to_string())],
+        )?;
     }
     Ok(end)
 }

@@ -1,0 +1,342 @@
+//! The agent API under `/api/v1`: login, sync (bootstrap, changes, stream, history),
+//! mutations and administration. Handlers parse, authorise through the store, and answer
+//! JSON; every failure is a `{code, message}` body with the matching HTTP status.
+
+mod admin;
+mod stream;
+
+use crate::auth::Auth;
+use crate::config::Config;
+use crate::fanout::Fanout;
+use crate::policy::Viewer;
+use crate::store::{feed, Store};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, patch, post};
+use axum::Router;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use std::future::Future;
+use std::sync::Arc;
+use switchboard_protocol::auth::LoginRequest;
+use switchboard_protocol::mutation::{MutationBatch, MutationResponse};
+use switchboard_protocol::{ApiError, ErrorCode};
+
+/// What every handler shares.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub auth: Arc<Auth>,
+    pub fanout: Fanout,
+    pub config: Arc<Config>,
+}
+
+impl AppState {
+    /// Must be called inside a Tokio runtime (it starts the fan-out pump).
+    pub fn new(store: Store, config: Config) -> AppState {
+        AppState {
+            auth: Arc::new(Auth::new(store.clone())),
+            fanout: Fanout::start(store.clone()),
+            store,
+            config: Arc::new(config),
+        }
+    }
+}
+
+/// An error answer.
+#[derive(Debug)]
+pub struct Failure(pub ApiError);
+
+impl From<ApiError> for Failure {
+    fn from(e: ApiError) -> Self {
+        Failure(e)
+    }
+}
+
+impl From<crate::store::StoreError> for Failure {
+    fn from(e: crate::store::StoreError) -> Self {
+        Failure(e.to_api())
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.0.code.http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let retry = self.0.retry_after;
+        let mut resp = (status, axum::Json(self.0)).into_response();
+        if let Some(secs) = retry {
+            if let Ok(v) = header::HeaderValue::from_str(&secs.to_string()) {
+                resp.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        resp
+    }
+}
+
+fn bad_request(msg: impl Into<String>) -> Failure {
+    Failure(ApiError::new(ErrorCode::BadRequest, msg))
+}
+
+/// A JSON body whose rejections answer `bad_request` or `payload_too_large`.
+#[derive(Debug)]
+pub struct Body<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
+    type Rejection = Failure;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Failure> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Body(v)),
+            Err(rejection) => Err(json_rejection(&rejection)),
+        }
+    }
+}
+
+fn json_rejection(r: &JsonRejection) -> Failure {
+    if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        Failure(ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            "the request body is too large",
+        ))
+    } else {
+        bad_request(r.body_text())
+    }
+}
+
+/// Query parameters whose rejections answer `bad_request`.
+#[derive(Debug)]
+pub struct Params<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Params<T> {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Failure> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(v)| Params(v))
+            .map_err(|r: QueryRejection| bad_request(r.body_text()))
+    }
+}
+
+/// A path id; anything but a positive integer answers `bad_request`.
+#[derive(Debug)]
+pub struct IdPath(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdPath {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Failure> {
+        let Path(id) = Path::<i64>::from_request_parts(parts, state)
+            .await
+            .map_err(|r: PathRejection| {
+                bad_request(format!("bad id in the path: {}", r.body_text()))
+            })?;
+        if id <= 0 {
+            return Err(bad_request("ids are positive integers"));
+        }
+        Ok(IdPath(id))
+    }
+}
+
+/// The authenticated caller.
+#[derive(Debug)]
+pub struct Caller {
+    pub viewer: Viewer,
+    pub session_id: i64,
+}
+
+pub(crate) fn bearer(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = Failure;
+
+    fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> impl Future<Output = Result<Self, Failure>> + Send {
+        let token = bearer(parts).map(str::to_owned);
+        let auth = state.auth.clone();
+        async move {
+            let token = token.ok_or_else(|| {
+                Failure(ApiError::new(
+                    ErrorCode::Unauthorized,
+                    "send `Authorization: Bearer <token>`",
+                ))
+            })?;
+            let (viewer, session_id) = auth.authenticate(&token).await?;
+            Ok(Caller { viewer, session_id })
+        }
+    }
+}
+
+/// The v1 router over `state`.
+pub fn router(state: AppState) -> Router {
+    let limit = state.config.max_body_bytes;
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/api/v1/auth/login", post(login))
+        .route("/api/v1/auth/logout", post(logout))
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/sync/bootstrap", get(bootstrap))
+        .route("/api/v1/sync/changes", get(changes))
+        .route("/api/v1/stream", get(stream::stream))
+        .route("/api/v1/conversations/{id}/messages", get(history))
+        .route("/api/v1/mutations", post(mutations))
+        .route(
+            "/api/v1/admin/agents",
+            get(admin::agents).post(admin::create_agent),
+        )
+        .route("/api/v1/admin/agents/{id}", patch(admin::update_agent))
+        .route(
+            "/api/v1/admin/teams",
+            get(admin::teams).post(admin::create_team),
+        )
+        .route(
+            "/api/v1/admin/inboxes",
+            get(admin::inboxes).post(admin::create_inbox),
+        )
+        .route("/api/v1/admin/inboxes/{id}", patch(admin::update_inbox))
+        .fallback(|| async { Failure(ApiError::new(ErrorCode::NotFound, "no such endpoint")) })
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}
+
+/// Serves `router` on `listener` until `shutdown` completes, pruning the feed daily.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let store = state.store.clone();
+    let retention = i64::from(state.config.retention_days) * crate::clock::DAY;
+    let pruner = tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            if let Err(e) = store.prune_older_than(retention).await {
+                tracing::warn!("pruning the change feed failed: {e}");
+            }
+        }
+    });
+    let result = axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await;
+    pruner.abort();
+    result
+}
+
+async fn login(
+    State(s): State<AppState>,
+    Body(req): Body<LoginRequest>,
+) -> Result<Response, Failure> {
+    Ok(axum::Json(s.auth.login(&req.email, &req.password).await?).into_response())
+}
+
+async fn logout(State(s): State<AppState>, caller: Caller) -> Result<StatusCode, Failure> {
+    s.auth.logout(caller.session_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn me(State(s): State<AppState>, caller: Caller) -> Result<Response, Failure> {
+    let agents = s.store.agents().await?;
+    let me = agents.into_iter().find(|a| a.id == caller.viewer.agent_id);
+    Ok(axum::Json(me).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BootstrapQuery {
+    messages_per_conversation: Option<usize>,
+}
+
+async fn bootstrap(
+    State(s): State<AppState>,
+    caller: Caller,
+    Params(q): Params<BootstrapQuery>,
+) -> Result<Response, Failure> {
+    let per = q
+        .messages_per_conversation
+        .unwrap_or(s.config.bootstrap_messages)
+        .min(500);
+    Ok(axum::Json(s.store.bootstrap(&caller.viewer, per).await?).into_response())
+}
+
+/// The most changes one page carries.
+pub const MAX_PAGE: usize = 5_000;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChangesQuery {
+    since: String,
+    limit: Option<usize>,
+}
+
+async fn changes(
+    State(s): State<AppState>,
+    caller: Caller,
+    Params(q): Params<ChangesQuery>,
+) -> Result<Response, Failure> {
+    let since = feed::parse_cursor(&q.since)?;
+    let limit = q.limit.unwrap_or(1_000);
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(bad_request(format!("limit must be 1 to {MAX_PAGE}")));
+    }
+    Ok(axum::Json(s.store.changes(&caller.viewer, since, limit).await?).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HistoryQuery {
+    before: Option<String>,
+    limit: Option<usize>,
+}
+
+async fn history(
+    State(s): State<AppState>,
+    caller: Caller,
+    IdPath(id): IdPath,
+    Params(q): Params<HistoryQuery>,
+) -> Result<Response, Failure> {
+    let before = match q.before.as_deref() {
+        None | Some("") => None,
+        Some(t) => Some(t.parse::<i64>().ok().filter(|v| *v > 0).ok_or_else(|| {
+            Failure(ApiError::new(
+                ErrorCode::BadCursor,
+                format!("`{t}` is not a history token this hub issued"),
+            ))
+        })?),
+    };
+    let limit = q.limit.unwrap_or(50);
+    if limit == 0 || limit > 500 {
+        return Err(bad_request("limit must be 1 to 500"));
+    }
+    Ok(axum::Json(
+        s.store
+            .messages_before(&caller.viewer, id, before, limit)
+            .await?,
+    )
+    .into_response())
+}
+
+async fn mutations(
+    State(s): State<AppState>,
+    caller: Caller,
+    Body(batch): Body<MutationBatch>,
+) -> Result<Response, Failure> {
+    let results = s
+        .store
+        .apply_mutations(&caller.viewer, &batch.client_id, batch.mutations)
+        .await?;
+    Ok(axum::Json(MutationResponse { results }).into_response())
+}

@@ -1,0 +1,176 @@
+//! `GET /api/v1/stream?since=CURSOR`: a WebSocket that replays the feed from the cursor,
+//! then pushes the same change frames live, with heartbeats while idle. The stream is an
+//! accelerator: `GET /api/v1/sync/changes` stays the truth, and a client that reconnects
+//! resumes from the last cursor it applied.
+
+use super::{AppState, Failure};
+use crate::fanout::Batch;
+use crate::policy::Viewer;
+use crate::store::feed::{self, frame_for};
+use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::sync::Arc;
+use std::time::Duration;
+use switchboard_protocol::sync::{ChangeFrame, Cursor, StreamFrame};
+use switchboard_protocol::{ApiError, ErrorCode};
+use tokio::sync::broadcast::error::RecvError;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreamQuery {
+    since: String,
+    /// For clients that cannot set headers on a WebSocket (browsers).
+    access_token: Option<String>,
+}
+
+pub async fn stream(
+    State(s): State<AppState>,
+    ws: WebSocketUpgrade,
+    mut parts: Parts,
+) -> Result<Response, Failure> {
+    let super::Params(q) = super::Params::<StreamQuery>::from_request_parts(&mut parts, &s).await?;
+    let token = super::bearer(&parts)
+        .map(str::to_owned)
+        .or(q.access_token)
+        .ok_or_else(|| {
+            Failure(ApiError::new(
+                ErrorCode::Unauthorized,
+                "send `Authorization: Bearer <token>`",
+            ))
+        })?;
+    let (viewer, _) = s.auth.authenticate(&token).await?;
+    let since = feed::parse_cursor(&q.since)?;
+    s.store.check_cursor(since).await?;
+    Ok(ws.on_upgrade(move |socket| async move {
+        if let Err(e) = run(socket, s, viewer, since).await {
+            tracing::debug!("stream ended: {e}");
+        }
+    }))
+}
+
+type Frame = StreamFrame<Box<RawValue>>;
+
+async fn send(socket: &mut WebSocket, frame: &Frame) -> Result<(), String> {
+    let text = serde_json::to_string(frame).map_err(|e| e.to_string())?;
+    socket
+        .send(WsMessage::Text(text.into()))
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Sends everything after `cursor` from the store; returns the new cursor.
+async fn replay(
+    socket: &mut WebSocket,
+    s: &AppState,
+    viewer: &mut Viewer,
+    mut cursor: i64,
+) -> Result<i64, String> {
+    loop {
+        let page = match s.store.changes(viewer, cursor, 1_000).await {
+            Ok(p) => p,
+            Err(e) => {
+                let _ = send(socket, &Frame::Error { error: e.to_api() }).await;
+                return Err(e.to_string());
+            }
+        };
+        let next = page.next.seq().unwrap_or(cursor);
+        if !page.changes.is_empty() {
+            refresh_if_scope_changed(s, viewer, &page.changes).await;
+            send(
+                socket,
+                &Frame::Changes {
+                    changes: page.changes,
+                    cursor: page.next,
+                },
+            )
+            .await?;
+        }
+        cursor = next;
+        if !page.has_more {
+            return Ok(cursor);
+        }
+    }
+}
+
+async fn refresh_if_scope_changed(
+    s: &AppState,
+    viewer: &mut Viewer,
+    frames: &[ChangeFrame<Box<RawValue>>],
+) {
+    if frames
+        .iter()
+        .any(|f| f.change.get().contains("\"scope_changed\""))
+    {
+        if let Ok(v) = s.store.viewer(viewer.agent_id).await {
+            *viewer = v;
+        }
+    }
+}
+
+async fn run(
+    mut socket: WebSocket,
+    s: AppState,
+    mut viewer: Viewer,
+    since: i64,
+) -> Result<(), String> {
+    // Subscribe before replaying, so nothing committed in between is missed.
+    let mut live = s.fanout.subscribe();
+    let mut cursor = replay(&mut socket, &s, &mut viewer, since).await?;
+    let mut heartbeat = tokio::time::interval(Duration::from_secs(s.config.heartbeat_secs.max(1)));
+    heartbeat.tick().await;
+    loop {
+        tokio::select! {
+            batch = live.recv() => match batch {
+                Ok(batch) => cursor = forward(&mut socket, &s, &mut viewer, cursor, &batch).await?,
+                Err(RecvError::Lagged(_)) => cursor = replay(&mut socket, &s, &mut viewer, cursor).await?,
+                Err(RecvError::Closed) => return Ok(()),
+            },
+            _ = heartbeat.tick() => {
+                send(&mut socket, &Frame::Heartbeat { cursor: Cursor::at(cursor), at: crate::clock::now_ms() }).await?;
+            }
+            incoming = socket.recv() => match incoming {
+                Some(Ok(WsMessage::Close(_))) | None => return Ok(()),
+                Some(Err(e)) => return Err(e.to_string()),
+                Some(Ok(_)) => {}
+            },
+        }
+    }
+}
+
+/// Forwards one fan-out batch; falls back to the store when the batch does not follow on.
+async fn forward(
+    socket: &mut WebSocket,
+    s: &AppState,
+    viewer: &mut Viewer,
+    cursor: i64,
+    batch: &Arc<Batch>,
+) -> Result<i64, String> {
+    if batch.upto <= cursor {
+        return Ok(cursor);
+    }
+    if batch.after > cursor {
+        return replay(socket, s, viewer, cursor).await;
+    }
+    let frames: Vec<_> = batch
+        .changes
+        .iter()
+        .filter(|c| c.seq > cursor)
+        .filter_map(|c| frame_for(viewer, c))
+        .collect();
+    if !frames.is_empty() {
+        refresh_if_scope_changed(s, viewer, &frames).await;
+        send(
+            socket,
+            &Frame::Changes {
+                changes: frames,
+                cursor: Cursor::at(batch.upto),
+            },
+        )
+        .await?;
+    }
+    Ok(batch.upto)
+}
