@@ -8,9 +8,7 @@
 
 use crate::policy::Viewer;
 use crate::store::{Store, StoreError};
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -32,11 +30,7 @@ pub fn hash_secret(secret: &str) -> Result<String, ApiError> {
 }
 
 pub fn verify_secret(hash: &str, secret: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| {
-        Argon2::default()
-            .verify_password(secret.as_bytes(), &h)
-            .is_ok()
-    })
+    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(secret.as_bytes(), &h).is_ok())
 }
 
 /// Checks a new password's length and hashes it (off the async runtime).
@@ -84,10 +78,8 @@ impl Token {
         }
         let session_id = parts.next()?.parse().ok()?;
         let secret = parts.next()?;
-        (secret.len() == 64 && secret.bytes().all(|b| b.is_ascii_hexdigit())).then(|| Token {
-            session_id,
-            secret: secret.to_owned(),
-        })
+        (secret.len() == 64 && secret.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| Token { session_id, secret: secret.to_owned() })
     }
 }
 
@@ -112,12 +104,7 @@ fn store_err(e: &StoreError) -> ApiError {
 impl Auth {
     pub fn new(store: Store) -> Auth {
         let decoy = hash_secret("decoy password for unknown emails").unwrap_or_default();
-        Auth {
-            store,
-            failures: Mutex::default(),
-            verified: Mutex::default(),
-            decoy,
-        }
+        Auth { store, failures: Mutex::default(), verified: Mutex::default(), decoy }
     }
 
     fn locked_for(&self, email: &str) -> Option<Duration> {
@@ -143,34 +130,22 @@ impl Auth {
     pub async fn login(&self, email: &str, password: &str) -> Result<LoginResponse, ApiError> {
         let email = email.trim().to_lowercase();
         if let Some(wait) = self.locked_for(&email) {
-            let mut e = ApiError::new(
-                ErrorCode::RateLimited,
-                "too many failed logins; wait before trying again",
-            );
+            let mut e = ApiError::new(ErrorCode::RateLimited, "too many failed logins; wait before trying again");
             e.retry_after = Some(wait.as_secs().max(1));
             return Err(e);
         }
-        let creds = self
-            .store
-            .credentials(&email)
-            .await
-            .map_err(|e| store_err(&e))?;
+        let creds = self.store.credentials(&email).await.map_err(|e| store_err(&e))?;
         let (agent_id, hash) = match creds {
             Some(c) => (Some(c.agent_id), c.password_hash),
             None => (None, self.decoy.clone()),
         };
         let pw = password.to_owned();
-        let ok = tokio::task::spawn_blocking(move || verify_secret(&hash, &pw))
-            .await
-            .unwrap_or(false);
+        let ok = tokio::task::spawn_blocking(move || verify_secret(&hash, &pw)).await.unwrap_or(false);
         let agent_id = match (ok, agent_id) {
             (true, Some(id)) => id,
             _ => {
                 self.record(&email, false);
-                return Err(ApiError::new(
-                    ErrorCode::InvalidCredentials,
-                    "wrong email or password",
-                ));
+                return Err(ApiError::new(ErrorCode::InvalidCredentials, "wrong email or password"));
             }
         };
         self.record(&email, true);
@@ -183,22 +158,11 @@ impl Auth {
         })
         .await
         .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))??;
-        let session_id = self
-            .store
-            .create_session(agent_id, secret_hash)
-            .await
-            .map_err(|e| store_err(&e))?;
+        let session_id = self.store.create_session(agent_id, secret_hash).await.map_err(|e| store_err(&e))?;
         let token = format!("sb1.{session_id}.{secret}");
         self.remember(&token, session_id);
-        let agent = self
-            .store
-            .agents()
-            .await
-            .map_err(|e| store_err(&e))?
-            .into_iter()
-            .find(|a| a.id == agent_id);
-        let agent =
-            agent.ok_or_else(|| ApiError::new(ErrorCode::Internal, "the agent vanished"))?;
+        let agent = self.store.agents().await.map_err(|e| store_err(&e))?.into_iter().find(|a| a.id == agent_id);
+        let agent = agent.ok_or_else(|| ApiError::new(ErrorCode::Internal, "the agent vanished"))?;
         Ok(LoginResponse { token, agent })
     }
 
@@ -227,35 +191,22 @@ impl Auth {
         if session.revoked {
             return Err(unauthorized("the session has ended; log in again"));
         }
-        let known = self
-            .verified
-            .lock()
-            .map(|m| m.get(&Self::key(token)) == Some(&parsed.session_id))
-            .unwrap_or(false);
+        let known = self.verified.lock().map(|m| m.get(&Self::key(token)) == Some(&parsed.session_id)).unwrap_or(false);
         if !known {
             let hash = session.secret_hash.clone();
             let secret = parsed.secret.clone();
-            let ok = tokio::task::spawn_blocking(move || verify_secret(&hash, &secret))
-                .await
-                .unwrap_or(false);
+            let ok = tokio::task::spawn_blocking(move || verify_secret(&hash, &secret)).await.unwrap_or(false);
             if !ok {
                 return Err(unauthorized("the token is not valid"));
             }
             self.remember(token, parsed.session_id);
         }
-        let viewer = self
-            .store
-            .viewer(session.agent_id)
-            .await
-            .map_err(|e| store_err(&e))?;
+        let viewer = self.store.viewer(session.agent_id).await.map_err(|e| store_err(&e))?;
         Ok((viewer, parsed.session_id))
     }
 
     pub async fn logout(&self, session_id: i64) -> Result<(), ApiError> {
-        self.store
-            .revoke_session(session_id)
-            .await
-            .map_err(|e| store_err(&e))?;
+        self.store.revoke_session(session_id).await.map_err(|e| store_err(&e))?;
         if let Ok(mut m) = self.verified.lock() {
             m.retain(|_, s| *s != session_id);
         }
@@ -269,34 +220,15 @@ mod tests {
 
     #[test]
     fn lockout_table() {
-        for (failures, secs) in [
-            (0, 0),
-            (4, 0),
-            (5, 1),
-            (6, 2),
-            (8, 8),
-            (14, 512),
-            (15, 900),
-            (40, 900),
-        ] {
-            assert_eq!(
-                lockout(failures),
-                Duration::from_secs(secs),
-                "{failures} failures"
-            );
+        for (failures, secs) in [(0, 0), (4, 0), (5, 1), (6, 2), (8, 8), (14, 512), (15, 900), (40, 900)] {
+            assert_eq!(lockout(failures), Duration::from_secs(secs), "{failures} failures");
         }
     }
 
     #[test]
     fn token_parsing() {
         let secret = "ab".repeat(32);
-        assert_eq!(
-            Token::parse(&format!("sb1.7.{secret}")),
-            Some(Token {
-                session_id: 7,
-                secret: secret.clone()
-            })
-        );
+        assert_eq!(Token::parse(&format!("sb1.7.{secret}")), Some(Token { session_id: 7, secret: secret.clone() }));
         assert_eq!(Token::parse(&format!("sb2.7.{secret}")), None);
         assert_eq!(Token::parse("sb1.x.abcd"), None);
         assert_eq!(Token::parse("sb1.7.short"), None);

@@ -44,16 +44,12 @@ impl Default for Config {
 impl Config {
     /// Reads a TOML file of the same keys.
     pub fn from_file(path: &Path) -> Result<Config, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
     }
 
     pub fn store_options(&self) -> crate::store::StoreOptions {
-        crate::store::StoreOptions {
-            readers: self.readers,
-            writers: self.writers,
-        }
+        crate::store::StoreOptions { readers: self.readers, writers: self.writers }
     }
 }
 

@@ -13,9 +13,7 @@ use rand::{Rng, SeedableRng};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use switchboard_protocol::admin::CreateInbox;
-use switchboard_protocol::model::{
-    Attachment, ChannelKind, ConversationStatus, Delivery, Inbox, Role,
-};
+use switchboard_protocol::model::{Attachment, ChannelKind, ConversationStatus, Delivery, Inbox, Role};
 use switchboard_protocol::mutation::{Assign, Mutation, MutationEnvelope, SendReply, SetStatus};
 
 /// A login the demo prints.
@@ -36,30 +34,10 @@ pub fn logins() -> Vec<DemoLogin> {
         role,
     };
     vec![
-        l(
-            "Maya Okafor",
-            "maya@northwind.example",
-            "maya-demo-pass",
-            Role::Agent,
-        ),
-        l(
-            "Tomás Ruiz",
-            "tomas@northwind.example",
-            "tomas-demo-pass",
-            Role::Agent,
-        ),
-        l(
-            "Priya Raman",
-            "priya@northwind.example",
-            "priya-demo-pass",
-            Role::Lead,
-        ),
-        l(
-            "Admin",
-            "admin@northwind.example",
-            "admin-demo-pass",
-            Role::Admin,
-        ),
+        l("Maya Okafor", "maya@northwind.example", "maya-demo-pass", Role::Agent),
+        l("Tomás Ruiz", "tomas@northwind.example", "tomas-demo-pass", Role::Agent),
+        l("Priya Raman", "priya@northwind.example", "priya-demo-pass", Role::Lead),
+        l("Admin", "admin@northwind.example", "admin-demo-pass", Role::Admin),
     ]
 }
 
@@ -72,10 +50,7 @@ pub struct SeedOptions {
 
 impl Default for SeedOptions {
     fn default() -> Self {
-        SeedOptions {
-            contacts: 220,
-            seed: 7,
-        }
+        SeedOptions { contacts: 220, seed: 7 }
     }
 }
 
@@ -88,16 +63,14 @@ pub struct Seeded {
 }
 
 const FIRST: &[&str] = &[
-    "Ana", "Ben", "Chloé", "Dmitri", "Elena", "Farah", "Gus", "Hana", "Ivan", "Jade", "Kofi",
-    "Lena", "Mateo", "Nadia", "Oscar", "Paula", "Quentin", "Rosa", "Samir", "Tara", "Uma",
-    "Victor", "Wen", "Ximena", "Yusuf", "Zoe", "Aiko", "Bruno", "Carmen", "Diego", "Emeka",
-    "Fatima", "Greta", "Hugo", "Ines", "Jonas", "Keira", "Luca", "Mina", "Noah",
+    "Ana", "Ben", "Chloé", "Dmitri", "Elena", "Farah", "Gus", "Hana", "Ivan", "Jade", "Kofi", "Lena", "Mateo", "Nadia",
+    "Oscar", "Paula", "Quentin", "Rosa", "Samir", "Tara", "Uma", "Victor", "Wen", "Ximena", "Yusuf", "Zoe", "Aiko",
+    "Bruno", "Carmen", "Diego", "Emeka", "Fatima", "Greta", "Hugo", "Ines", "Jonas", "Keira", "Luca", "Mina", "Noah",
 ];
 const LAST: &[&str] = &[
-    "Silva", "Novak", "Haddad", "Kowalski", "Ng", "Okoye", "Larsen", "Moreau", "Rossi", "Tanaka",
-    "Schmidt", "Alvarez", "Byrne", "Cohen", "Duarte", "Eriksen", "Fischer", "Gupta", "Hoang",
-    "Ivanova", "Jensen", "Kim", "Lopez", "Murphy", "Nakamura", "Osei", "Petrov", "Quinn", "Reyes",
-    "Sato",
+    "Silva", "Novak", "Haddad", "Kowalski", "Ng", "Okoye", "Larsen", "Moreau", "Rossi", "Tanaka", "Schmidt", "Alvarez",
+    "Byrne", "Cohen", "Duarte", "Eriksen", "Fischer", "Gupta", "Hoang", "Ivanova", "Jensen", "Kim", "Lopez", "Murphy",
+    "Nakamura", "Osei", "Petrov", "Quinn", "Reyes", "Sato",
 ];
 const COMPANIES: &[&str] = &[
     "Bluebird Cafe",
@@ -109,18 +82,8 @@ const COMPANIES: &[&str] = &[
     "Riverside Gym",
     "—",
 ];
-const CITIES: &[&str] = &[
-    "Lisbon",
-    "Austin",
-    "Toronto",
-    "Berlin",
-    "Nairobi",
-    "Melbourne",
-    "Chicago",
-    "Seoul",
-    "Bogotá",
-    "Dublin",
-];
+const CITIES: &[&str] =
+    &["Lisbon", "Austin", "Toronto", "Berlin", "Nairobi", "Melbourne", "Chicago", "Seoul", "Bogotá", "Dublin"];
 const PLANS: &[&str] = &["Free", "Starter", "Pro", "Business"];
 const AREAS: &[u32] = &[212, 310, 312, 415, 512, 617, 646, 702, 206, 303];
 
@@ -129,17 +92,33 @@ const TOPICS: &[(&str, &[&str], &[&str])] = &[
     (
         "Hi, my order #{order} still says processing. Has it shipped?",
         &["It was supposed to arrive yesterday.", "Can you check with the courier?", "Thanks, any tracking number?"],
-        &["Hi {name}, thanks for your patience. Order #{order} left our warehouse this morning.", "The tracking number is 1Z{order}; it should arrive within two days.", "I've asked the courier to prioritise it."],
+        &[
+            "Hi {name}, thanks for your patience. Order #{order} left our warehouse this morning.",
+            "The tracking number is 1Z{order}; it should arrive within two days.",
+            "I've asked the courier to prioritise it.",
+        ],
     ),
     (
         "I was charged twice this month for my {plan} plan.",
-        &["Both charges are on my card statement.", "Can you refund one of them?", "Ok, how long does the refund take?"],
-        &["Sorry about that, {name}. I can see the duplicate charge.", "I've refunded it; you'll see it in 3–5 business days.", "I've also added a note so it doesn't happen again."],
+        &[
+            "Both charges are on my card statement.",
+            "Can you refund one of them?",
+            "Ok, how long does the refund take?",
+        ],
+        &[
+            "Sorry about that, {name}. I can see the duplicate charge.",
+            "I've refunded it; you'll see it in 3–5 business days.",
+            "I've also added a note so it doesn't happen again.",
+        ],
     ),
     (
         "I can't log in, it says my password is wrong but I just reset it.",
         &["I tried on my phone too.", "Still nothing, same error.", "It worked now, thank you!"],
-        &["Let's sort this out. Could you try the reset link again? I've cleared the lock on your account.", "I've sent a fresh reset link to your email.", "Great — glad you're back in!"],
+        &[
+            "Let's sort this out. Could you try the reset link again? I've cleared the lock on your account.",
+            "I've sent a fresh reset link to your email.",
+            "Great — glad you're back in!",
+        ],
     ),
     (
         "Do you ship to {city}?",
@@ -149,20 +128,25 @@ const TOPICS: &[(&str, &[&str], &[&str])] = &[
     (
         "The item I received is damaged. The box was crushed.",
         &["I can send photos.", "Here is a photo of the box.", "Should I send it back?"],
-        &["I'm really sorry, {name}. Photos would help a lot.", "Thanks. No need to return it — a replacement is on its way.", "You'll get a confirmation email shortly."],
+        &[
+            "I'm really sorry, {name}. Photos would help a lot.",
+            "Thanks. No need to return it — a replacement is on its way.",
+            "You'll get a confirmation email shortly.",
+        ],
     ),
     (
         "Can I upgrade from {plan} to Business mid-cycle?",
         &["Will I lose my data?", "What happens to the remaining days?", "Great, please go ahead."],
-        &["Absolutely. Your data stays exactly where it is.", "We prorate the remaining days automatically.", "Done! Your workspace is on Business now."],
+        &[
+            "Absolutely. Your data stays exactly where it is.",
+            "We prorate the remaining days automatically.",
+            "Done! Your workspace is on Business now.",
+        ],
     ),
 ];
 
 fn fill(t: &str, name: &str, order: u32, plan: &str, city: &str) -> String {
-    t.replace("{name}", name)
-        .replace("{order}", &order.to_string())
-        .replace("{plan}", plan)
-        .replace("{city}", city)
+    t.replace("{name}", name).replace("{order}", &order.to_string()).replace("{plan}", plan).replace("{city}", city)
 }
 
 struct Customer {
@@ -183,32 +167,15 @@ fn customer(rng: &mut StdRng, i: usize) -> Customer {
     let exchange = if exchange == 555 { 556 } else { exchange };
     let phone = format!("+1{area}{exchange}{:04}", rng.random_range(0..10_000));
     let mut profile = BTreeMap::new();
-    profile.insert(
-        "company".into(),
-        COMPANIES[rng.random_range(0..COMPANIES.len())].into(),
-    );
-    profile.insert(
-        "city".into(),
-        CITIES[rng.random_range(0..CITIES.len())].into(),
-    );
-    profile.insert(
-        "plan".into(),
-        PLANS[rng.random_range(0..PLANS.len())].into(),
-    );
-    profile.insert(
-        "customer_since".into(),
-        format!("{}", 2017 + rng.random_range(0..9)),
-    );
+    profile.insert("company".into(), COMPANIES[rng.random_range(0..COMPANIES.len())].into());
+    profile.insert("city".into(), CITIES[rng.random_range(0..CITIES.len())].into());
+    profile.insert("plan".into(), PLANS[rng.random_range(0..PLANS.len())].into());
+    profile.insert("customer_since".into(), format!("{}", 2017 + rng.random_range(0..9)));
     Customer {
         name: format!("{first} {last}"),
         first: first.into(),
         phone,
-        email: format!(
-            "{}.{}{}@example.com",
-            first.to_lowercase(),
-            last.to_lowercase(),
-            i
-        ),
+        email: format!("{}.{}{}@example.com", first.to_lowercase(), last.to_lowercase(), i),
         psid: format!("{}", 6_000_000_000_000_000u64 + i as u64 * 7919),
         visitor: format!("visitor-{i:05}"),
         profile,
@@ -240,8 +207,7 @@ pub async fn seed(store: &Store, opts: &SeedOptions) -> Result<Seeded> {
             (Role::Agent, _) => vec![support.id, billing.id],
             _ => vec![support.id, billing.id],
         };
-        let password_hash =
-            hash_secret(&l.password).map_err(|e| StoreError::BadRequest(e.message))?;
+        let password_hash = hash_secret(&l.password).map_err(|e| StoreError::BadRequest(e.message))?;
         let a = store
             .create_agent(NewAgent {
                 name: l.name,
@@ -252,11 +218,7 @@ pub async fn seed(store: &Store, opts: &SeedOptions) -> Result<Seeded> {
                 capacity: 12,
             })
             .await?;
-        viewers.push(Viewer {
-            agent_id: a.id,
-            role: a.role,
-            teams,
-        });
+        viewers.push(Viewer { agent_id: a.id, role: a.role, teams });
     }
     let inbox = |kind: ChannelKind, name: &str, team: i64, address: &str| CreateInbox {
         kind,
@@ -266,37 +228,13 @@ pub async fn seed(store: &Store, opts: &SeedOptions) -> Result<Seeded> {
         settings: serde_json::json!({}),
     };
     let inboxes = vec![
+        store.create_inbox(inbox(ChannelKind::Sms, "SMS · +1 415 555 0100", support.id, "+14155550100")).await?,
+        store.create_inbox(inbox(ChannelKind::Whatsapp, "WhatsApp · Northwind", support.id, "+14155550101")).await?,
         store
-            .create_inbox(inbox(
-                ChannelKind::Sms,
-                "SMS · +1 415 555 0100",
-                support.id,
-                "+14155550100",
-            ))
+            .create_inbox(inbox(ChannelKind::Messenger, "Messenger · Northwind", support.id, "104857600012345"))
             .await?,
         store
-            .create_inbox(inbox(
-                ChannelKind::Whatsapp,
-                "WhatsApp · Northwind",
-                support.id,
-                "+14155550101",
-            ))
-            .await?,
-        store
-            .create_inbox(inbox(
-                ChannelKind::Messenger,
-                "Messenger · Northwind",
-                support.id,
-                "104857600012345",
-            ))
-            .await?,
-        store
-            .create_inbox(inbox(
-                ChannelKind::Webchat,
-                "Web chat · northwind.example",
-                support.id,
-                "northwind-widget",
-            ))
+            .create_inbox(inbox(ChannelKind::Webchat, "Web chat · northwind.example", support.id, "northwind-widget"))
             .await?,
         store
             .create_inbox(inbox(
@@ -308,11 +246,7 @@ pub async fn seed(store: &Store, opts: &SeedOptions) -> Result<Seeded> {
             .await?,
     ];
 
-    let agents: Vec<Viewer> = viewers
-        .iter()
-        .filter(|v| v.role != Role::Admin)
-        .cloned()
-        .collect();
+    let agents: Vec<Viewer> = viewers.iter().filter(|v| v.role != Role::Admin).cloned().collect();
     let mut tasks = Vec::new();
     let workers = 8;
     for w in 0..workers {
@@ -335,9 +269,7 @@ pub async fn seed(store: &Store, opts: &SeedOptions) -> Result<Seeded> {
     }
     let mut total = Seeded::default();
     for t in tasks {
-        let part = t
-            .await
-            .map_err(|e| StoreError::BadRequest(e.to_string()))??;
+        let part = t.await.map_err(|e| StoreError::BadRequest(e.to_string()))??;
         total.contacts += part.contacts;
         total.conversations += part.conversations;
         total.messages += part.messages;
@@ -373,11 +305,7 @@ async fn seed_customer(
         let last = n + 1 == count;
         let turns = 2 + rng.random_range(0..2);
         let agent = &agents[rng.random_range(0..agents.len())];
-        let agent = if agent.teams.contains(&inbox.team_id) {
-            agent
-        } else {
-            &agents[agents.len() - 1]
-        };
+        let agent = if agent.teams.contains(&inbox.team_id) { agent } else { &agents[agents.len() - 1] };
         let client = format!("demo-seed-{}", agent.agent_id);
         let mut conversation_id = 0;
         for t in 0..turns {
@@ -405,11 +333,7 @@ async fn seed_customer(
                     attachments,
                     provider_id: Some(format!("seed-{index}-{n}-{t}")),
                     at,
-                    profile: if n == 0 {
-                        c.profile.clone()
-                    } else {
-                        BTreeMap::new()
-                    },
+                    profile: if n == 0 { c.profile.clone() } else { BTreeMap::new() },
                 })
                 .await?;
             conversation_id = got.conversation_id;
@@ -422,16 +346,8 @@ async fn seed_customer(
             let mut batch = Vec::new();
             if t == 0 {
                 mutation_id += 1;
-                let claim = Assign {
-                    conversation_id,
-                    agent_id: Some(Some(agent.agent_id)),
-                    team_id: None,
-                };
-                batch.push(MutationEnvelope {
-                    mutation_id,
-                    mutation: Mutation::Assign(claim),
-                    expected_version: None,
-                });
+                let claim = Assign { conversation_id, agent_id: Some(Some(agent.agent_id)), team_id: None };
+                batch.push(MutationEnvelope { mutation_id, mutation: Mutation::Assign(claim), expected_version: None });
             }
             mutation_id += 1;
             let reply = SendReply {
@@ -440,14 +356,8 @@ async fn seed_customer(
                 body: fill(answers[t % answers.len()], &c.first, order, plan, city),
                 attachments: vec![],
             };
-            batch.push(MutationEnvelope {
-                mutation_id,
-                mutation: Mutation::SendReply(reply),
-                expected_version: None,
-            });
-            store
-                .apply_mutations_at(agent, &client_for(&client, index), batch, Some(at))
-                .await?;
+            batch.push(MutationEnvelope { mutation_id, mutation: Mutation::SendReply(reply), expected_version: None });
+            store.apply_mutations_at(agent, &client_for(&client, index), batch, Some(at)).await?;
             out.messages += 1;
             at += rng.random_range(5..180) * MINUTE;
         }
@@ -462,11 +372,7 @@ async fn seed_customer(
                 .apply_mutations_at(
                     agent,
                     &client_for(&client, index),
-                    vec![MutationEnvelope {
-                        mutation_id,
-                        mutation: status,
-                        expected_version: None,
-                    }],
+                    vec![MutationEnvelope { mutation_id, mutation: status, expected_version: None }],
                     Some(at),
                 )
                 .await?;
@@ -486,11 +392,7 @@ fn client_for(client: &str, index: usize) -> String {
 pub async fn settle_deliveries(store: &Store, before: i64) -> Result<usize> {
     let ids = store.queued_before(before).await?;
     for (i, id) in ids.iter().enumerate() {
-        let state = if i % 4 == 0 {
-            Delivery::Delivered
-        } else {
-            Delivery::Read
-        };
+        let state = if i % 4 == 0 { Delivery::Delivered } else { Delivery::Read };
         store.set_delivery(*id, state, None).await?;
     }
     Ok(ids.len())
@@ -517,20 +419,12 @@ async fn simulate_one(store: &Store, rng: &mut StdRng, n: u64) -> Result<()> {
     }
     let inbox = &inboxes[rng.random_range(0..inboxes.len())];
     // Mostly existing customers; now and then someone new.
-    let index = if rng.random_range(0..10) == 0 {
-        10_000 + n as usize
-    } else {
-        rng.random_range(0..220)
-    };
+    let index = if rng.random_range(0..10) == 0 { 10_000 + n as usize } else { rng.random_range(0..220) };
     let c = customer(&mut StdRng::seed_from_u64(index as u64), index);
     let (opener, follow, _) = TOPICS[rng.random_range(0..TOPICS.len())];
     let plan = c.profile.get("plan").map_or("Pro", String::as_str);
     let city = c.profile.get("city").map_or("Lisbon", String::as_str);
-    let text = if rng.random_bool(0.5) {
-        opener
-    } else {
-        follow[rng.random_range(0..follow.len())]
-    };
+    let text = if rng.random_bool(0.5) { opener } else { follow[rng.random_range(0..follow.len())] };
     store
         .ingest(Inbound {
             inbox_id: inbox.id,

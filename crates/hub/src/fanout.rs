@@ -52,11 +52,7 @@ async fn pump(store: Store, tx: broadcast::Sender<Arc<Batch>>) {
                     if upto <= last {
                         break;
                     }
-                    let _ = tx.send(Arc::new(Batch {
-                        after: last,
-                        upto,
-                        changes,
-                    }));
+                    let _ = tx.send(Arc::new(Batch { after: last, upto, changes }));
                     last = upto;
                 }
                 Err(e) => {

@@ -142,16 +142,11 @@ fn parse_kind(s: &str) -> Result<ChannelKind, String> {
 
 fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -168,8 +163,7 @@ fn main() -> std::process::ExitCode {
 }
 
 fn open(config: &Config) -> Result<Store, String> {
-    Store::open(&config.database_url, &config.store_options())
-        .map_err(|e| format!("{}: {e}", config.database_url))
+    Store::open(&config.database_url, &config.store_options()).map_err(|e| format!("{}: {e}", config.database_url))
 }
 
 async fn team_id(store: &Store, name: &str) -> Result<i64, StoreError> {
@@ -199,22 +193,9 @@ async fn run(cli: Cli) -> Result<(), String> {
                 listener.local_addr().map_err(|e| e.to_string())?,
                 store.engine()
             );
-            api::serve(listener, AppState::new(store, config), shutdown_signal())
-                .await
-                .map_err(|e| e.to_string())
+            api::serve(listener, AppState::new(store, config), shutdown_signal()).await.map_err(|e| e.to_string())
         }
-        Command::Agent {
-            command:
-                AgentCommand::Add {
-                    db,
-                    name,
-                    email,
-                    role,
-                    password,
-                    teams,
-                    capacity,
-                },
-        } => {
+        Command::Agent { command: AgentCommand::Add { db, name, email, role, password, teams, capacity } } => {
             let store = open(&db.config()?)?;
             let mut ids = Vec::new();
             for t in &teams {
@@ -222,59 +203,24 @@ async fn run(cli: Cli) -> Result<(), String> {
             }
             let password_hash = hash_password(password).await.map_err(|e| e.message)?;
             let agent = store
-                .create_agent(NewAgent {
-                    name,
-                    email,
-                    password_hash,
-                    role,
-                    teams: ids,
-                    capacity,
-                })
+                .create_agent(NewAgent { name, email, password_hash, role, teams: ids, capacity })
                 .await
                 .map_err(|e| e.to_string())?;
-            println!(
-                "added agent {} <{}> (id {}, {:?})",
-                agent.name, agent.email, agent.id, agent.role
-            );
+            println!("added agent {} <{}> (id {}, {:?})", agent.name, agent.email, agent.id, agent.role);
             Ok(())
         }
-        Command::Inbox {
-            command:
-                InboxCommand::Add {
-                    db,
-                    kind,
-                    name,
-                    team,
-                    address,
-                    settings,
-                },
-        } => {
+        Command::Inbox { command: InboxCommand::Add { db, kind, name, team, address, settings } } => {
             let store = open(&db.config()?)?;
-            let settings = serde_json::from_str(&settings)
-                .map_err(|e| format!("--settings is not JSON: {e}"))?;
+            let settings = serde_json::from_str(&settings).map_err(|e| format!("--settings is not JSON: {e}"))?;
             let team_id = team_id(&store, &team).await.map_err(|e| e.to_string())?;
             let inbox = store
-                .create_inbox(CreateInbox {
-                    kind,
-                    name,
-                    team_id,
-                    address,
-                    settings,
-                })
+                .create_inbox(CreateInbox { kind, name, team_id, address, settings })
                 .await
                 .map_err(|e| e.to_string())?;
-            println!(
-                "added {} inbox {} (id {})",
-                inbox.kind, inbox.name, inbox.id
-            );
+            println!("added {} inbox {} (id {})", inbox.kind, inbox.name, inbox.id);
             Ok(())
         }
-        Command::Demo {
-            listen,
-            database_url,
-            fresh,
-            every,
-        } => run_demo(listen, database_url, fresh, every).await,
+        Command::Demo { listen, database_url, fresh, every } => run_demo(listen, database_url, fresh, every).await,
     }
 }
 
@@ -286,12 +232,7 @@ fn demo_database() -> PathBuf {
     base.join("switchboard").join("demo-hub.db")
 }
 
-async fn run_demo(
-    listen: SocketAddr,
-    database_url: Option<String>,
-    fresh: bool,
-    every: f64,
-) -> Result<(), String> {
+async fn run_demo(listen: SocketAddr, database_url: Option<String>, fresh: bool, every: f64) -> Result<(), String> {
     let url = match database_url {
         Some(u) => u,
         None => {
@@ -306,24 +247,15 @@ async fn run_demo(
             format!("sqlite://{}", path.display())
         }
     };
-    let config = Config {
-        listen,
-        database_url: url,
-        ..Config::default()
-    };
+    let config = Config { listen, database_url: url, ..Config::default() };
     let store = open(&config)?;
     if !demo::is_seeded(&store).await.map_err(|e| e.to_string())? {
         eprintln!("seeding the demo workspace…");
         let started = std::time::Instant::now();
-        let seeded = demo::seed(&store, &demo::SeedOptions::default())
+        let seeded = demo::seed(&store, &demo::SeedOptions::default()).await.map_err(|e| e.to_string())?;
+        demo::settle_deliveries(&store, switchboard_hub::clock::now_ms() - 10 * switchboard_hub::clock::MINUTE)
             .await
             .map_err(|e| e.to_string())?;
-        demo::settle_deliveries(
-            &store,
-            switchboard_hub::clock::now_ms() - 10 * switchboard_hub::clock::MINUTE,
-        )
-        .await
-        .map_err(|e| e.to_string())?;
         eprintln!(
             "seeded {} contacts, {} conversations, {} messages in {:.1}s",
             seeded.contacts,
@@ -332,14 +264,10 @@ async fn run_demo(
             started.elapsed().as_secs_f64()
         );
     }
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let listener =
+        tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    println!(
-        "Switchboard demo hub at http://{addr}  (database {})",
-        config.database_url
-    );
+    println!("Switchboard demo hub at http://{addr}  (database {})", config.database_url);
     println!("Log in with any of:");
     for l in demo::logins() {
         println!(

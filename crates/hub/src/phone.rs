@@ -17,18 +17,12 @@ pub fn normalize(channel: ChannelKind, raw: &str, default_region: &str) -> Resul
         return Err("the customer's address is too long".into());
     }
     match channel.address_kind() {
-        AddressKind::Phone => to_e164(
-            raw.strip_prefix("whatsapp:").unwrap_or(raw),
-            channel,
-            default_region,
-        ),
+        AddressKind::Phone => to_e164(raw.strip_prefix("whatsapp:").unwrap_or(raw), channel, default_region),
         AddressKind::Email => {
             let lower = raw.to_lowercase();
             match lower.split_once('@') {
                 Some((user, domain))
-                    if !user.is_empty()
-                        && domain.contains('.')
-                        && !lower.contains(char::is_whitespace) =>
+                    if !user.is_empty() && domain.contains('.') && !lower.contains(char::is_whitespace) =>
                 {
                     Ok(lower)
                 }
@@ -40,10 +34,7 @@ pub fn normalize(channel: ChannelKind, raw: &str, default_region: &str) -> Resul
 }
 
 fn to_e164(raw: &str, channel: ChannelKind, default_region: &str) -> Result<String, String> {
-    let cleaned: String = raw
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.'))
-        .collect();
+    let cleaned: String = raw.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.')).collect();
     let candidate = if let Some(rest) = cleaned.strip_prefix("00") {
         format!("+{rest}")
     } else if channel == ChannelKind::Whatsapp && !cleaned.starts_with('+') {
@@ -53,8 +44,7 @@ fn to_e164(raw: &str, channel: ChannelKind, default_region: &str) -> Result<Stri
         cleaned
     };
     let region = default_region.parse::<phonenumber::country::Id>().ok();
-    let parsed = phonenumber::parse(region, &candidate)
-        .map_err(|_| format!("`{raw}` is not a phone number"))?;
+    let parsed = phonenumber::parse(region, &candidate).map_err(|_| format!("`{raw}` is not a phone number"))?;
     if !phonenumber::is_valid(&parsed) {
         return Err(format!("`{raw}` is not a valid phone number"));
     }
@@ -96,9 +86,6 @@ mod tests {
 
     #[test]
     fn sms_and_whatsapp_forms_of_one_number_agree() {
-        assert_eq!(
-            normalize(Sms, "+1 415-555-0123", "US"),
-            normalize(Whatsapp, "14155550123", "US")
-        );
+        assert_eq!(normalize(Sms, "+1 415-555-0123", "US"), normalize(Whatsapp, "14155550123", "US"));
     }
 }

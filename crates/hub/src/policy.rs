@@ -52,28 +52,19 @@ pub fn may_work_on(v: &Viewer, conv: Scope) -> Result<(), Denied> {
 /// Admins may do anything; leads may reassign any conversation of their teams, to any
 /// agent or team; agents may only claim an unassigned conversation for themselves or
 /// release their own, within its team.
-pub fn may_assign(
-    v: &Viewer,
-    conv: Scope,
-    to_agent: Option<i64>,
-    to_team: i64,
-) -> Result<(), Denied> {
+pub fn may_assign(v: &Viewer, conv: Scope, to_agent: Option<i64>, to_team: i64) -> Result<(), Denied> {
     may_work_on(v, conv)?;
     match v.role {
         Role::Admin | Role::Lead => Ok(()),
         Role::Agent => {
             if to_team != conv.team_id {
-                return Err(Denied::Forbidden(
-                    "only leads can move a conversation to another team",
-                ));
+                return Err(Denied::Forbidden("only leads can move a conversation to another team"));
             }
             match (conv.assignee_id, to_agent) {
                 (from, to) if from == to => Ok(()),
                 (None, Some(me)) if me == v.agent_id => Ok(()),
                 (Some(me), None) if me == v.agent_id => Ok(()),
-                (None, Some(_)) => Err(Denied::Forbidden(
-                    "agents can only claim a conversation for themselves",
-                )),
+                (None, Some(_)) => Err(Denied::Forbidden("agents can only claim a conversation for themselves")),
                 _ => Err(Denied::Forbidden("only leads can reassign a conversation")),
             }
         }
@@ -96,9 +87,7 @@ pub fn may_administer(v: &Viewer) -> Result<(), Denied> {
     if v.is_admin() {
         Ok(())
     } else {
-        Err(Denied::Forbidden(
-            "only admins can manage agents, teams and inboxes",
-        ))
+        Err(Denied::Forbidden("only admins can manage agents, teams and inboxes"))
     }
 }
 
@@ -112,18 +101,11 @@ mod tests {
     const OTHER_TEAM: i64 = 20;
 
     fn viewer(role: Role) -> Viewer {
-        Viewer {
-            agent_id: ME,
-            role,
-            teams: vec![MY_TEAM],
-        }
+        Viewer { agent_id: ME, role, teams: vec![MY_TEAM] }
     }
 
     fn conv(team_id: i64, assignee_id: Option<i64>) -> Scope {
-        Scope {
-            team_id,
-            assignee_id,
-        }
+        Scope { team_id, assignee_id }
     }
 
     #[test]
@@ -135,11 +117,7 @@ mod tests {
             (Role::Lead, OTHER_TEAM, false),
             (Role::Admin, OTHER_TEAM, true),
         ] {
-            assert_eq!(
-                may_work_on(&viewer(role), conv(team, None)).is_ok(),
-                ok,
-                "{role:?} on team {team}"
-            );
+            assert_eq!(may_work_on(&viewer(role), conv(team, None)).is_ok(), ok, "{role:?} on team {team}");
         }
     }
 
@@ -148,94 +126,17 @@ mod tests {
         use Role::*;
         let forbidden = |r: Result<(), Denied>| matches!(r, Err(Denied::Forbidden(_)));
         let cases: &[(&str, Role, Scope, Option<i64>, i64, &str)] = &[
-            (
-                "agent claims unassigned",
-                Agent,
-                conv(MY_TEAM, None),
-                Some(ME),
-                MY_TEAM,
-                "ok",
-            ),
-            (
-                "agent releases own",
-                Agent,
-                conv(MY_TEAM, Some(ME)),
-                None,
-                MY_TEAM,
-                "ok",
-            ),
-            (
-                "agent gives unassigned to other",
-                Agent,
-                conv(MY_TEAM, None),
-                Some(OTHER),
-                MY_TEAM,
-                "forbidden",
-            ),
-            (
-                "agent takes someone else's",
-                Agent,
-                conv(MY_TEAM, Some(OTHER)),
-                Some(ME),
-                MY_TEAM,
-                "forbidden",
-            ),
-            (
-                "agent unassigns someone else",
-                Agent,
-                conv(MY_TEAM, Some(OTHER)),
-                None,
-                MY_TEAM,
-                "forbidden",
-            ),
-            (
-                "agent moves team",
-                Agent,
-                conv(MY_TEAM, Some(ME)),
-                Some(ME),
-                OTHER_TEAM,
-                "forbidden",
-            ),
-            (
-                "agent outside scope",
-                Agent,
-                conv(OTHER_TEAM, None),
-                Some(ME),
-                OTHER_TEAM,
-                "hidden",
-            ),
-            (
-                "lead reassigns",
-                Lead,
-                conv(MY_TEAM, Some(OTHER)),
-                Some(ME),
-                MY_TEAM,
-                "ok",
-            ),
-            (
-                "lead moves team",
-                Lead,
-                conv(MY_TEAM, Some(OTHER)),
-                None,
-                OTHER_TEAM,
-                "ok",
-            ),
-            (
-                "lead outside scope",
-                Lead,
-                conv(OTHER_TEAM, Some(OTHER)),
-                Some(ME),
-                OTHER_TEAM,
-                "hidden",
-            ),
-            (
-                "admin anything",
-                Admin,
-                conv(OTHER_TEAM, Some(OTHER)),
-                Some(ME),
-                MY_TEAM,
-                "ok",
-            ),
+            ("agent claims unassigned", Agent, conv(MY_TEAM, None), Some(ME), MY_TEAM, "ok"),
+            ("agent releases own", Agent, conv(MY_TEAM, Some(ME)), None, MY_TEAM, "ok"),
+            ("agent gives unassigned to other", Agent, conv(MY_TEAM, None), Some(OTHER), MY_TEAM, "forbidden"),
+            ("agent takes someone else's", Agent, conv(MY_TEAM, Some(OTHER)), Some(ME), MY_TEAM, "forbidden"),
+            ("agent unassigns someone else", Agent, conv(MY_TEAM, Some(OTHER)), None, MY_TEAM, "forbidden"),
+            ("agent moves team", Agent, conv(MY_TEAM, Some(ME)), Some(ME), OTHER_TEAM, "forbidden"),
+            ("agent outside scope", Agent, conv(OTHER_TEAM, None), Some(ME), OTHER_TEAM, "hidden"),
+            ("lead reassigns", Lead, conv(MY_TEAM, Some(OTHER)), Some(ME), MY_TEAM, "ok"),
+            ("lead moves team", Lead, conv(MY_TEAM, Some(OTHER)), None, OTHER_TEAM, "ok"),
+            ("lead outside scope", Lead, conv(OTHER_TEAM, Some(OTHER)), Some(ME), OTHER_TEAM, "hidden"),
+            ("admin anything", Admin, conv(OTHER_TEAM, Some(OTHER)), Some(ME), MY_TEAM, "ok"),
         ];
         for (name, role, scope, to_agent, to_team, want) in cases {
             let got = may_assign(&viewer(*role), *scope, *to_agent, *to_team);
@@ -252,10 +153,7 @@ mod tests {
     fn merge_and_admin_table() {
         assert!(may_merge(&viewer(Role::Agent), true, true).is_err());
         assert!(may_merge(&viewer(Role::Lead), true, true).is_ok());
-        assert_eq!(
-            may_merge(&viewer(Role::Lead), true, false),
-            Err(Denied::Hidden)
-        );
+        assert_eq!(may_merge(&viewer(Role::Lead), true, false), Err(Denied::Hidden));
         assert!(may_merge(&viewer(Role::Admin), true, true).is_ok());
         assert!(may_administer(&viewer(Role::Agent)).is_err());
         assert!(may_administer(&viewer(Role::Lead)).is_err());

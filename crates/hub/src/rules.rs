@@ -26,10 +26,7 @@ pub const PREVIEW_CHARS: usize = 140;
 pub fn preview(body: &str, attachments: usize) -> String {
     let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
     if flat.is_empty() && attachments > 0 {
-        return format!(
-            "[{attachments} attachment{}]",
-            if attachments == 1 { "" } else { "s" }
-        );
+        return format!("[{attachments} attachment{}]", if attachments == 1 { "" } else { "s" });
     }
     match flat.char_indices().nth(PREVIEW_CHARS) {
         Some((cut, _)) => format!("{}…", &flat[..cut]),
@@ -51,31 +48,16 @@ pub fn opened_by_customer(channel: ChannelKind, at: Timestamp, preview: String) 
 
 /// The customer wrote at `at`: the thread wakes up (pending or snoozed → open), waits on
 /// an agent since the oldest unanswered message, and the reply window restarts.
-pub fn after_inbound(
-    s: &ConvState,
-    channel: ChannelKind,
-    at: Timestamp,
-    preview: String,
-) -> ConvState {
-    let wakes = matches!(
-        s.status,
-        ConversationStatus::Pending | ConversationStatus::Snoozed
-    );
+pub fn after_inbound(s: &ConvState, channel: ChannelKind, at: Timestamp, preview: String) -> ConvState {
+    let wakes = matches!(s.status, ConversationStatus::Pending | ConversationStatus::Snoozed);
     let newest = at >= s.last_activity_at;
     ConvState {
-        status: if wakes {
-            ConversationStatus::Open
-        } else {
-            s.status
-        },
+        status: if wakes { ConversationStatus::Open } else { s.status },
         snoozed_until: if wakes { None } else { s.snoozed_until },
         waiting_since: Some(s.waiting_since.map_or(at, |w| w.min(at))),
         last_activity_at: s.last_activity_at.max(at),
         reply_window_expires_at: if channel.has_reply_window() {
-            Some(
-                s.reply_window_expires_at
-                    .map_or(at + REPLY_WINDOW, |w| w.max(at + REPLY_WINDOW)),
-            )
+            Some(s.reply_window_expires_at.map_or(at + REPLY_WINDOW, |w| w.max(at + REPLY_WINDOW)))
         } else {
             s.reply_window_expires_at
         },
@@ -85,20 +67,12 @@ pub fn after_inbound(
 
 /// An agent replied at `at`: the ball is with the customer.
 pub fn after_reply(s: &ConvState, at: Timestamp, preview: String) -> ConvState {
-    ConvState {
-        waiting_since: None,
-        last_activity_at: s.last_activity_at.max(at),
-        preview,
-        ..s.clone()
-    }
+    ConvState { waiting_since: None, last_activity_at: s.last_activity_at.max(at), preview, ..s.clone() }
 }
 
 /// A note leaves the customer waiting; it only counts as activity.
 pub fn after_note(s: &ConvState, at: Timestamp) -> ConvState {
-    ConvState {
-        last_activity_at: s.last_activity_at.max(at),
-        ..s.clone()
-    }
+    ConvState { last_activity_at: s.last_activity_at.max(at), ..s.clone() }
 }
 
 /// An agent set the status. Resolving ends the wait; snoozing needs a time in the future.
@@ -110,9 +84,7 @@ pub fn after_status(
 ) -> Result<ConvState, &'static str> {
     let snoozed_until = match (status, snoozed_until) {
         (ConversationStatus::Snoozed, Some(t)) if t > now => Some(t),
-        (ConversationStatus::Snoozed, Some(_)) => {
-            return Err("snoozed_until must be in the future")
-        }
+        (ConversationStatus::Snoozed, Some(_)) => return Err("snoozed_until must be in the future"),
         (ConversationStatus::Snoozed, None) => return Err("snoozing needs snoozed_until"),
         (_, Some(_)) => return Err("snoozed_until is only for the snoozed status"),
         (_, None) => None,
@@ -120,11 +92,7 @@ pub fn after_status(
     Ok(ConvState {
         status,
         snoozed_until,
-        waiting_since: if status == ConversationStatus::Resolved {
-            None
-        } else {
-            s.waiting_since
-        },
+        waiting_since: if status == ConversationStatus::Resolved { None } else { s.waiting_since },
         ..s.clone()
     })
 }
@@ -149,51 +117,17 @@ mod tests {
     fn inbound_table() {
         // (name, before, at, status after, waiting_since after)
         let cases = [
-            (
-                "open, answered",
-                state(Open, None),
-                2_000,
-                Open,
-                Some(2_000),
-            ),
-            (
-                "open, already waiting keeps the oldest",
-                state(Open, Some(1_500)),
-                2_000,
-                Open,
-                Some(1_500),
-            ),
-            (
-                "pending wakes",
-                state(Pending, None),
-                2_000,
-                Open,
-                Some(2_000),
-            ),
-            (
-                "snoozed wakes",
-                state(Snoozed, None),
-                2_000,
-                Open,
-                Some(2_000),
-            ),
-            (
-                "late delivery keeps the oldest",
-                state(Open, Some(1_500)),
-                1_200,
-                Open,
-                Some(1_200),
-            ),
+            ("open, answered", state(Open, None), 2_000, Open, Some(2_000)),
+            ("open, already waiting keeps the oldest", state(Open, Some(1_500)), 2_000, Open, Some(1_500)),
+            ("pending wakes", state(Pending, None), 2_000, Open, Some(2_000)),
+            ("snoozed wakes", state(Snoozed, None), 2_000, Open, Some(2_000)),
+            ("late delivery keeps the oldest", state(Open, Some(1_500)), 1_200, Open, Some(1_200)),
         ];
         for (name, before, at, status, waiting) in cases {
             let after = after_inbound(&before, ChannelKind::Sms, at, "new".into());
             assert_eq!(after.status, status, "{name}");
             assert_eq!(after.waiting_since, waiting, "{name}");
-            assert_eq!(
-                after.last_activity_at,
-                before.last_activity_at.max(at),
-                "{name}"
-            );
+            assert_eq!(after.last_activity_at, before.last_activity_at.max(at), "{name}");
             if status == Open {
                 assert_eq!(after.snoozed_until, None, "{name}");
             }
@@ -203,19 +137,9 @@ mod tests {
     #[test]
     fn reply_window_only_on_meta_channels() {
         let s = state(Open, None);
-        assert_eq!(
-            after_inbound(&s, ChannelKind::Sms, 2_000, "x".into()).reply_window_expires_at,
-            None
-        );
-        for ch in [
-            ChannelKind::Whatsapp,
-            ChannelKind::Messenger,
-            ChannelKind::Instagram,
-        ] {
-            assert_eq!(
-                after_inbound(&s, ch, 2_000, "x".into()).reply_window_expires_at,
-                Some(2_000 + REPLY_WINDOW)
-            );
+        assert_eq!(after_inbound(&s, ChannelKind::Sms, 2_000, "x".into()).reply_window_expires_at, None);
+        for ch in [ChannelKind::Whatsapp, ChannelKind::Messenger, ChannelKind::Instagram] {
+            assert_eq!(after_inbound(&s, ch, 2_000, "x".into()).reply_window_expires_at, Some(2_000 + REPLY_WINDOW));
         }
         let opened = opened_by_customer(ChannelKind::Whatsapp, 7, "x".into());
         assert_eq!(opened.reply_window_expires_at, Some(7 + REPLY_WINDOW));
@@ -233,20 +157,9 @@ mod tests {
     #[test]
     fn status_table() {
         let s = state(Open, Some(1_500));
-        assert_eq!(
-            after_status(&s, Resolved, None, 0).unwrap().waiting_since,
-            None
-        );
-        assert_eq!(
-            after_status(&s, Pending, None, 0).unwrap().waiting_since,
-            Some(1_500)
-        );
-        assert_eq!(
-            after_status(&s, Snoozed, Some(10), 5)
-                .unwrap()
-                .snoozed_until,
-            Some(10)
-        );
+        assert_eq!(after_status(&s, Resolved, None, 0).unwrap().waiting_since, None);
+        assert_eq!(after_status(&s, Pending, None, 0).unwrap().waiting_since, Some(1_500));
+        assert_eq!(after_status(&s, Snoozed, Some(10), 5).unwrap().snoozed_until, Some(10));
         assert!(after_status(&s, Snoozed, Some(4), 5).is_err());
         assert!(after_status(&s, Snoozed, None, 5).is_err());
         assert!(after_status(&s, Open, Some(10), 5).is_err());

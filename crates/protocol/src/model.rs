@@ -81,10 +81,7 @@ impl ChannelKind {
     /// Channels whose providers allow free-text replies only within 24 hours of the
     /// customer's last message.
     pub fn has_reply_window(self) -> bool {
-        matches!(
-            self,
-            ChannelKind::Whatsapp | ChannelKind::Messenger | ChannelKind::Instagram
-        )
+        matches!(self, ChannelKind::Whatsapp | ChannelKind::Messenger | ChannelKind::Instagram)
     }
 }
 
@@ -97,10 +94,7 @@ impl fmt::Display for ChannelKind {
 impl FromStr for ChannelKind {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ChannelKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| format!("unknown channel `{s}`"))
+        ChannelKind::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| format!("unknown channel `{s}`"))
     }
 }
 

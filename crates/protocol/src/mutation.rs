@@ -79,11 +79,7 @@ pub struct AddNote {
 pub struct Assign {
     pub conversation_id: Id,
     /// Absent: keep the assignee. `null`: unassign. A number: that agent.
-    #[serde(
-        default,
-        deserialize_with = "present_or_null",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "present_or_null", skip_serializing_if = "Option::is_none")]
     pub agent_id: Option<Option<Id>>,
     /// Absent: keep the team.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -157,8 +153,7 @@ mod tests {
     fn assign_tells_absent_from_null() {
         let keep: Assign = serde_json::from_str(r#"{"conversation_id":1,"team_id":2}"#).unwrap();
         assert_eq!(keep.agent_id, None);
-        let unassign: Assign =
-            serde_json::from_str(r#"{"conversation_id":1,"agent_id":null}"#).unwrap();
+        let unassign: Assign = serde_json::from_str(r#"{"conversation_id":1,"agent_id":null}"#).unwrap();
         assert_eq!(unassign.agent_id, Some(None));
         let to: Assign = serde_json::from_str(r#"{"conversation_id":1,"agent_id":7}"#).unwrap();
         assert_eq!(to.agent_id, Some(Some(7)));
@@ -177,9 +172,7 @@ mod tests {
 
     #[test]
     fn unknown_mutation_name_is_an_error() {
-        let err = serde_json::from_str::<MutationEnvelope>(
-            r#"{"mutation_id":1,"name":"drop_tables","args":{}}"#,
-        );
+        let err = serde_json::from_str::<MutationEnvelope>(r#"{"mutation_id":1,"name":"drop_tables","args":{}}"#);
         assert!(err.is_err());
     }
 }

@@ -110,10 +110,7 @@ pub struct MessagesPage {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum StreamFrame<C = Change> {
     /// Changes after the previous frame's cursor; apply, then store `cursor`.
-    Changes {
-        changes: Vec<ChangeFrame<C>>,
-        cursor: Cursor,
-    },
+    Changes { changes: Vec<ChangeFrame<C>>, cursor: Cursor },
     /// Nothing new; the connection is alive and the feed is at `cursor`.
     Heartbeat { cursor: Cursor, at: Timestamp },
     /// The stream cannot go on (for example `cursor_expired`); the socket closes after it.

@@ -64,8 +64,7 @@ impl From<crate::store::StoreError> for Failure {
 
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.0.code.http_status())
-            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = StatusCode::from_u16(self.0.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let retry = self.0.retry_after;
         let mut resp = (status, axum::Json(self.0)).into_response();
         if let Some(secs) = retry {
@@ -98,10 +97,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
 
 fn json_rejection(r: &JsonRejection) -> Failure {
     if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        Failure(ApiError::new(
-            ErrorCode::PayloadTooLarge,
-            "the request body is too large",
-        ))
+        Failure(ApiError::new(ErrorCode::PayloadTooLarge, "the request body is too large"))
     } else {
         bad_request(r.body_text())
     }
@@ -132,9 +128,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPath {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Failure> {
         let Path(id) = Path::<i64>::from_request_parts(parts, state)
             .await
-            .map_err(|r: PathRejection| {
-                bad_request(format!("bad id in the path: {}", r.body_text()))
-            })?;
+            .map_err(|r: PathRejection| bad_request(format!("bad id in the path: {}", r.body_text())))?;
         if id <= 0 {
             return Err(bad_request("ids are positive integers"));
         }
@@ -150,29 +144,18 @@ pub struct Caller {
 }
 
 pub(crate) fn bearer(parts: &Parts) -> Option<&str> {
-    parts
-        .headers
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
+    parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ")
 }
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = Failure;
 
-    fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> impl Future<Output = Result<Self, Failure>> + Send {
+    fn from_request_parts(parts: &mut Parts, state: &AppState) -> impl Future<Output = Result<Self, Failure>> + Send {
         let token = bearer(parts).map(str::to_owned);
         let auth = state.auth.clone();
         async move {
             let token = token.ok_or_else(|| {
-                Failure(ApiError::new(
-                    ErrorCode::Unauthorized,
-                    "send `Authorization: Bearer <token>`",
-                ))
+                Failure(ApiError::new(ErrorCode::Unauthorized, "send `Authorization: Bearer <token>`"))
             })?;
             let (viewer, session_id) = auth.authenticate(&token).await?;
             Ok(Caller { viewer, session_id })
@@ -193,19 +176,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/stream", get(stream::stream))
         .route("/api/v1/conversations/{id}/messages", get(history))
         .route("/api/v1/mutations", post(mutations))
-        .route(
-            "/api/v1/admin/agents",
-            get(admin::agents).post(admin::create_agent),
-        )
+        .route("/api/v1/admin/agents", get(admin::agents).post(admin::create_agent))
         .route("/api/v1/admin/agents/{id}", patch(admin::update_agent))
-        .route(
-            "/api/v1/admin/teams",
-            get(admin::teams).post(admin::create_team),
-        )
-        .route(
-            "/api/v1/admin/inboxes",
-            get(admin::inboxes).post(admin::create_inbox),
-        )
+        .route("/api/v1/admin/teams", get(admin::teams).post(admin::create_team))
+        .route("/api/v1/admin/inboxes", get(admin::inboxes).post(admin::create_inbox))
         .route("/api/v1/admin/inboxes/{id}", patch(admin::update_inbox))
         .fallback(|| async { Failure(ApiError::new(ErrorCode::NotFound, "no such endpoint")) })
         .layer(DefaultBodyLimit::max(limit))
@@ -229,17 +203,12 @@ pub async fn serve(
             }
         }
     });
-    let result = axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let result = axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await;
     pruner.abort();
     result
 }
 
-async fn login(
-    State(s): State<AppState>,
-    Body(req): Body<LoginRequest>,
-) -> Result<Response, Failure> {
+async fn login(State(s): State<AppState>, Body(req): Body<LoginRequest>) -> Result<Response, Failure> {
     Ok(axum::Json(s.auth.login(&req.email, &req.password).await?).into_response())
 }
 
@@ -265,10 +234,7 @@ async fn bootstrap(
     caller: Caller,
     Params(q): Params<BootstrapQuery>,
 ) -> Result<Response, Failure> {
-    let per = q
-        .messages_per_conversation
-        .unwrap_or(s.config.bootstrap_messages)
-        .min(500);
+    let per = q.messages_per_conversation.unwrap_or(s.config.bootstrap_messages).min(500);
     Ok(axum::Json(s.store.bootstrap(&caller.viewer, per).await?).into_response())
 }
 
@@ -311,22 +277,14 @@ async fn history(
     let before = match q.before.as_deref() {
         None | Some("") => None,
         Some(t) => Some(t.parse::<i64>().ok().filter(|v| *v > 0).ok_or_else(|| {
-            Failure(ApiError::new(
-                ErrorCode::BadCursor,
-                format!("`{t}` is not a history token this hub issued"),
-            ))
+            Failure(ApiError::new(ErrorCode::BadCursor, format!("`{t}` is not a history token this hub issued")))
         })?),
     };
     let limit = q.limit.unwrap_or(50);
     if limit == 0 || limit > 500 {
         return Err(bad_request("limit must be 1 to 500"));
     }
-    Ok(axum::Json(
-        s.store
-            .messages_before(&caller.viewer, id, before, limit)
-            .await?,
-    )
-    .into_response())
+    Ok(axum::Json(s.store.messages_before(&caller.viewer, id, before, limit).await?).into_response())
 }
 
 async fn mutations(
@@ -334,9 +292,6 @@ async fn mutations(
     caller: Caller,
     Body(batch): Body<MutationBatch>,
 ) -> Result<Response, Failure> {
-    let results = s
-        .store
-        .apply_mutations(&caller.viewer, &batch.client_id, batch.mutations)
-        .await?;
+    let results = s.store.apply_mutations(&caller.viewer, &batch.client_id, batch.mutations).await?;
     Ok(axum::Json(MutationResponse { results }).into_response())
 }

@@ -27,21 +27,12 @@ pub struct StreamQuery {
     access_token: Option<String>,
 }
 
-pub async fn stream(
-    State(s): State<AppState>,
-    ws: WebSocketUpgrade,
-    mut parts: Parts,
-) -> Result<Response, Failure> {
+pub async fn stream(State(s): State<AppState>, ws: WebSocketUpgrade, mut parts: Parts) -> Result<Response, Failure> {
     let super::Params(q) = super::Params::<StreamQuery>::from_request_parts(&mut parts, &s).await?;
     let token = super::bearer(&parts)
         .map(str::to_owned)
         .or(q.access_token)
-        .ok_or_else(|| {
-            Failure(ApiError::new(
-                ErrorCode::Unauthorized,
-                "send `Authorization: Bearer <token>`",
-            ))
-        })?;
+        .ok_or_else(|| Failure(ApiError::new(ErrorCode::Unauthorized, "send `Authorization: Bearer <token>`")))?;
     let (viewer, _) = s.auth.authenticate(&token).await?;
     let since = feed::parse_cursor(&q.since)?;
     s.store.check_cursor(since).await?;
@@ -56,19 +47,11 @@ type Frame = StreamFrame<Box<RawValue>>;
 
 async fn send(socket: &mut WebSocket, frame: &Frame) -> Result<(), String> {
     let text = serde_json::to_string(frame).map_err(|e| e.to_string())?;
-    socket
-        .send(WsMessage::Text(text.into()))
-        .await
-        .map_err(|e| e.to_string())
+    socket.send(WsMessage::Text(text.into())).await.map_err(|e| e.to_string())
 }
 
 /// Sends everything after `cursor` from the store; returns the new cursor.
-async fn replay(
-    socket: &mut WebSocket,
-    s: &AppState,
-    viewer: &mut Viewer,
-    mut cursor: i64,
-) -> Result<i64, String> {
+async fn replay(socket: &mut WebSocket, s: &AppState, viewer: &mut Viewer, mut cursor: i64) -> Result<i64, String> {
     loop {
         let page = match s.store.changes(viewer, cursor, 1_000).await {
             Ok(p) => p,
@@ -80,14 +63,7 @@ async fn replay(
         let next = page.next.seq().unwrap_or(cursor);
         if !page.changes.is_empty() {
             refresh_if_scope_changed(s, viewer, &page.changes).await;
-            send(
-                socket,
-                &Frame::Changes {
-                    changes: page.changes,
-                    cursor: page.next,
-                },
-            )
-            .await?;
+            send(socket, &Frame::Changes { changes: page.changes, cursor: page.next }).await?;
         }
         cursor = next;
         if !page.has_more {
@@ -96,27 +72,15 @@ async fn replay(
     }
 }
 
-async fn refresh_if_scope_changed(
-    s: &AppState,
-    viewer: &mut Viewer,
-    frames: &[ChangeFrame<Box<RawValue>>],
-) {
-    if frames
-        .iter()
-        .any(|f| f.change.get().contains("\"scope_changed\""))
-    {
+async fn refresh_if_scope_changed(s: &AppState, viewer: &mut Viewer, frames: &[ChangeFrame<Box<RawValue>>]) {
+    if frames.iter().any(|f| f.change.get().contains("\"scope_changed\"")) {
         if let Ok(v) = s.store.viewer(viewer.agent_id).await {
             *viewer = v;
         }
     }
 }
 
-async fn run(
-    mut socket: WebSocket,
-    s: AppState,
-    mut viewer: Viewer,
-    since: i64,
-) -> Result<(), String> {
+async fn run(mut socket: WebSocket, s: AppState, mut viewer: Viewer, since: i64) -> Result<(), String> {
     // Subscribe before replaying, so nothing committed in between is missed.
     let mut live = s.fanout.subscribe();
     let mut cursor = replay(&mut socket, &s, &mut viewer, since).await?;
@@ -155,22 +119,10 @@ async fn forward(
     if batch.after > cursor {
         return replay(socket, s, viewer, cursor).await;
     }
-    let frames: Vec<_> = batch
-        .changes
-        .iter()
-        .filter(|c| c.seq > cursor)
-        .filter_map(|c| frame_for(viewer, c))
-        .collect();
+    let frames: Vec<_> = batch.changes.iter().filter(|c| c.seq > cursor).filter_map(|c| frame_for(viewer, c)).collect();
     if !frames.is_empty() {
         refresh_if_scope_changed(s, viewer, &frames).await;
-        send(
-            socket,
-            &Frame::Changes {
-                changes: frames,
-                cursor: Cursor::at(batch.upto),
-            },
-        )
-        .await?;
+        send(socket, &Frame::Changes { changes: frames, cursor: Cursor::at(batch.upto) }).await?;
     }
     Ok(batch.upto)
 }

@@ -64,17 +64,13 @@ pub struct Row(pub Vec<Value>);
 
 impl Row {
     fn at(&self, i: usize) -> Result<&Value, DbError> {
-        self.0
-            .get(i)
-            .ok_or_else(|| DbError::Decode(format!("no column {i}")))
+        self.0.get(i).ok_or_else(|| DbError::Decode(format!("no column {i}")))
     }
 
     pub fn int(&self, i: usize) -> Result<i64, DbError> {
         match self.at(i)? {
             Value::Int(v) => Ok(*v),
-            other => Err(DbError::Decode(format!(
-                "column {i}: expected integer, got {other:?}"
-            ))),
+            other => Err(DbError::Decode(format!("column {i}: expected integer, got {other:?}"))),
         }
     }
 
@@ -82,18 +78,14 @@ impl Row {
         match self.at(i)? {
             Value::Null => Ok(None),
             Value::Int(v) => Ok(Some(*v)),
-            other => Err(DbError::Decode(format!(
-                "column {i}: expected integer, got {other:?}"
-            ))),
+            other => Err(DbError::Decode(format!("column {i}: expected integer, got {other:?}"))),
         }
     }
 
     pub fn text(&self, i: usize) -> Result<&str, DbError> {
         match self.at(i)? {
             Value::Text(v) => Ok(v),
-            other => Err(DbError::Decode(format!(
-                "column {i}: expected text, got {other:?}"
-            ))),
+            other => Err(DbError::Decode(format!("column {i}: expected text, got {other:?}"))),
         }
     }
 
@@ -101,9 +93,7 @@ impl Row {
         match self.at(i)? {
             Value::Null => Ok(None),
             Value::Text(v) => Ok(Some(v)),
-            other => Err(DbError::Decode(format!(
-                "column {i}: expected text, got {other:?}"
-            ))),
+            other => Err(DbError::Decode(format!("column {i}: expected text, got {other:?}"))),
         }
     }
 
@@ -154,13 +144,6 @@ pub enum DbError {
     Other(String),
 }
 
-impl DbError {
-    /// Whether running the same work again may succeed.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, DbError::Unique(_) | DbError::Transient(_))
-    }
-}
-
 /// What both engines offer: statements and queries on one connection, and the
 /// statements that open a transaction. Transactions are driven with plain SQL
 /// (`BEGIN`, `SAVEPOINT`, `COMMIT`) so the write batcher is written once.
@@ -182,8 +165,7 @@ pub trait Connection: Send + 'static {
     }
 
     fn query_one(&mut self, sql: &str, params: &[Value]) -> Result<Row, DbError> {
-        self.query_opt(sql, params)?
-            .ok_or_else(|| DbError::Decode(format!("expected one row from `{sql}`")))
+        self.query_opt(sql, params)?.ok_or_else(|| DbError::Decode(format!("expected one row from `{sql}`")))
     }
 
     fn query_int(&mut self, sql: &str, params: &[Value]) -> Result<i64, DbError> {

@@ -12,11 +12,7 @@ use switchboard_protocol::sync::Change;
 
 pub fn load_viewer(c: &mut dyn Connection, agent_id: i64) -> Result<Viewer> {
     let agent = entities::load_agent(c, agent_id)?;
-    Ok(Viewer {
-        agent_id,
-        role: agent.role,
-        teams: agent.teams,
-    })
+    Ok(Viewer { agent_id, role: agent.role, teams: agent.teams })
 }
 
 /// A new agent; `password_hash` is already an argon2 PHC string.
@@ -48,24 +44,15 @@ pub struct SessionRecord {
 fn check_name(what: &str, s: &str) -> Result<String> {
     let t = s.trim();
     if t.is_empty() || t.len() > 200 {
-        return Err(StoreError::BadRequest(format!(
-            "{what} must be 1 to 200 characters"
-        )));
+        return Err(StoreError::BadRequest(format!("{what} must be 1 to 200 characters")));
     }
     Ok(t.to_owned())
 }
 
 fn set_teams(tx: &mut super::pool::WriteTx<'_>, agent_id: i64, teams: &[i64]) -> Result<()> {
-    tx.conn.execute(
-        "DELETE FROM team_members WHERE agent_id = ?",
-        params![agent_id],
-    )?;
+    tx.conn.execute("DELETE FROM team_members WHERE agent_id = ?", params![agent_id])?;
     for &t in teams {
-        if tx
-            .conn
-            .query_opt("SELECT id FROM teams WHERE id = ?", params![t])?
-            .is_none()
-        {
+        if tx.conn.query_opt("SELECT id FROM teams WHERE id = ?", params![t])?.is_none() {
             return Err(StoreError::BadRequest(format!("team {t} does not exist")));
         }
         tx.conn.execute(
@@ -81,24 +68,14 @@ impl Store {
         let name = check_name("a team name", name)?;
         self.pool()
             .write(move |tx| {
-                if tx
-                    .conn
-                    .query_opt("SELECT id FROM teams WHERE name = ?", params![&name])?
-                    .is_some()
-                {
-                    return Err(StoreError::BadRequest(format!(
-                        "a team named `{name}` already exists"
-                    )));
+                if tx.conn.query_opt("SELECT id FROM teams WHERE name = ?", params![&name])?.is_some() {
+                    return Err(StoreError::BadRequest(format!("a team named `{name}` already exists")));
                 }
                 let id = tx.conn.query_int(
                     "INSERT INTO teams (name, created_at) VALUES (?, ?) RETURNING id",
                     params![&name, tx.now],
                 )?;
-                let team = Team {
-                    id,
-                    name: name.clone(),
-                    version: 1,
-                };
+                let team = Team { id, name: name.clone(), version: 1 };
                 emit_public(tx, "team", id, &Change::Team(team.clone()));
                 Ok(team)
             })
@@ -107,12 +84,8 @@ impl Store {
 
     pub async fn create_agent(&self, new: NewAgent) -> Result<Agent> {
         let name = check_name("a name", &new.name)?;
-        let email = crate::phone::normalize(
-            switchboard_protocol::model::ChannelKind::Email,
-            &new.email,
-            "US",
-        )
-        .map_err(StoreError::BadRequest)?;
+        let email = crate::phone::normalize(switchboard_protocol::model::ChannelKind::Email, &new.email, "US")
+            .map_err(StoreError::BadRequest)?;
         self.pool()
             .write(move |tx| {
                 if tx.conn.query_opt("SELECT id FROM agents WHERE email = ?", params![&email])?.is_some() {
@@ -131,17 +104,8 @@ impl Store {
     }
 
     /// Changes an agent; a new role or new teams tell that agent's console to bootstrap again.
-    pub async fn update_agent(
-        &self,
-        id: i64,
-        patch: UpdateAgent,
-        password_hash: Option<String>,
-    ) -> Result<Agent> {
-        let name = patch
-            .name
-            .as_deref()
-            .map(|n| check_name("a name", n))
-            .transpose()?;
+    pub async fn update_agent(&self, id: i64, patch: UpdateAgent, password_hash: Option<String>) -> Result<Agent> {
+        let name = patch.name.as_deref().map(|n| check_name("a name", n)).transpose()?;
         self.pool()
             .write(move |tx| {
                 let before = entities::load_agent(tx.conn, id)?;
@@ -156,7 +120,10 @@ impl Store {
                 }
                 if let Some(hash) = &password_hash {
                     tx.conn.execute("UPDATE agents SET password_hash = ? WHERE id = ?", params![hash, id])?;
-                    tx.conn.execute("UPDATE sessions SET revoked_at = ? WHERE agent_id = ? AND revoked_at IS NULL", params![tx.now, id])?;
+                    tx.conn.execute(
+                        "UPDATE sessions SET revoked_at = ? WHERE agent_id = ? AND revoked_at IS NULL",
+                        params![tx.now, id],
+                    )?;
                 }
                 if let Some(teams) = &patch.teams {
                     set_teams(tx, id, teams)?;
@@ -175,11 +142,7 @@ impl Store {
     pub async fn create_inbox(&self, req: CreateInbox) -> Result<Inbox> {
         let name = check_name("an inbox name", &req.name)?;
         let address = check_name("an inbox address", &req.address)?;
-        let settings = if req.settings.is_null() {
-            "{}".to_owned()
-        } else {
-            req.settings.to_string()
-        };
+        let settings = if req.settings.is_null() { "{}".to_owned() } else { req.settings.to_string() };
         self.pool()
             .write(move |tx| {
                 if tx.conn.query_opt("SELECT id FROM teams WHERE id = ?", params![req.team_id])?.is_none() {
@@ -200,45 +163,24 @@ impl Store {
     }
 
     pub async fn update_inbox(&self, id: i64, patch: UpdateInbox) -> Result<Inbox> {
-        let name = patch
-            .name
-            .as_deref()
-            .map(|n| check_name("an inbox name", n))
-            .transpose()?;
+        let name = patch.name.as_deref().map(|n| check_name("an inbox name", n)).transpose()?;
         self.pool()
             .write(move |tx| {
                 entities::load_inbox(tx.conn, id)?;
                 if let Some(name) = &name {
-                    tx.conn.execute(
-                        "UPDATE inboxes SET name = ? WHERE id = ?",
-                        params![name, id],
-                    )?;
+                    tx.conn.execute("UPDATE inboxes SET name = ? WHERE id = ?", params![name, id])?;
                 }
                 if let Some(team) = patch.team_id {
-                    if tx
-                        .conn
-                        .query_opt("SELECT id FROM teams WHERE id = ?", params![team])?
-                        .is_none()
-                    {
-                        return Err(StoreError::BadRequest(format!(
-                            "team {team} does not exist"
-                        )));
+                    if tx.conn.query_opt("SELECT id FROM teams WHERE id = ?", params![team])?.is_none() {
+                        return Err(StoreError::BadRequest(format!("team {team} does not exist")));
                     }
-                    tx.conn.execute(
-                        "UPDATE inboxes SET team_id = ? WHERE id = ?",
-                        params![team, id],
-                    )?;
+                    tx.conn.execute("UPDATE inboxes SET team_id = ? WHERE id = ?", params![team, id])?;
                 }
                 if let Some(settings) = &patch.settings {
-                    tx.conn.execute(
-                        "UPDATE inboxes SET settings = ? WHERE id = ?",
-                        params![settings.to_string(), id],
-                    )?;
+                    tx.conn
+                        .execute("UPDATE inboxes SET settings = ? WHERE id = ?", params![settings.to_string(), id])?;
                 }
-                tx.conn.execute(
-                    "UPDATE inboxes SET version = version + 1 WHERE id = ?",
-                    params![id],
-                )?;
+                tx.conn.execute("UPDATE inboxes SET version = version + 1 WHERE id = ?", params![id])?;
                 let inbox = entities::load_inbox(tx.conn, id)?;
                 emit_public(tx, "inbox", id, &Change::Inbox(inbox.clone()));
                 Ok(inbox)
@@ -273,16 +215,10 @@ impl Store {
         let email = email.trim().to_lowercase();
         self.pool()
             .read(move |c| {
-                let row = c.query_opt(
-                    "SELECT id, password_hash FROM agents WHERE email = ?",
-                    params![&email],
-                )?;
+                let row = c.query_opt("SELECT id, password_hash FROM agents WHERE email = ?", params![&email])?;
                 Ok(row
                     .map(|r| {
-                        Ok::<_, StoreError>(Credentials {
-                            agent_id: r.int(0)?,
-                            password_hash: r.text(1)?.to_owned(),
-                        })
+                        Ok::<_, StoreError>(Credentials { agent_id: r.int(0)?, password_hash: r.text(1)?.to_owned() })
                     })
                     .transpose()?)
             })
@@ -304,10 +240,8 @@ impl Store {
     pub async fn session(&self, id: i64) -> Result<Option<SessionRecord>> {
         self.pool()
             .read(move |c| {
-                let row = c.query_opt(
-                    "SELECT agent_id, secret_hash, revoked_at FROM sessions WHERE id = ?",
-                    params![id],
-                )?;
+                let row =
+                    c.query_opt("SELECT agent_id, secret_hash, revoked_at FROM sessions WHERE id = ?", params![id])?;
                 Ok(row
                     .map(|r| {
                         Ok::<_, StoreError>(SessionRecord {

@@ -6,9 +6,7 @@ use super::pool::{NewChange, WriteTx};
 use super::{Result, StoreError};
 use crate::params;
 use std::collections::BTreeMap;
-use switchboard_protocol::model::{
-    Agent, Contact, Conversation, Identity, Inbox, Message, ReadMarker, Role, Team,
-};
+use switchboard_protocol::model::{Agent, Contact, Conversation, Identity, Inbox, Message, ReadMarker, Role, Team};
 use switchboard_protocol::sync::Change;
 
 pub const CONVERSATION_COLUMNS: &str = "c.id, c.contact_id, c.inbox_id, c.channel, c.status, c.snoozed_until, \
@@ -18,8 +16,7 @@ pub const CONVERSATION_COLUMNS: &str = "c.id, c.contact_id, c.inbox_id, c.channe
 pub const MESSAGE_COLUMNS: &str = "m.id, m.conversation_id, m.channel, m.direction, m.author_agent_id, m.body, \
     m.attachments, m.provider_id, m.client_msg_id, m.delivery, m.delivery_error, m.created_at, m.version";
 
-pub const CONTACT_COLUMNS: &str =
-    "k.id, k.name, k.profile, k.crm, k.created_at, k.updated_at, k.version";
+pub const CONTACT_COLUMNS: &str = "k.id, k.name, k.profile, k.crm, k.created_at, k.updated_at, k.version";
 
 pub const AGENT_COLUMNS: &str = "a.id, a.name, a.email, a.role, a.capacity, a.presence, a.version";
 
@@ -54,11 +51,7 @@ pub fn message(r: &Row) -> Result<Message, DbError> {
         attachments: r.json(6)?,
         provider_id: r.opt_text(7)?.map(str::to_owned),
         client_msg_id: r.opt_text(8)?.map(str::to_owned),
-        delivery: r
-            .opt_text(9)?
-            .map(str::parse)
-            .transpose()
-            .map_err(DbError::Decode)?,
+        delivery: r.opt_text(9)?.map(str::parse).transpose().map_err(DbError::Decode)?,
         delivery_error: r.opt_text(10)?.map(str::to_owned),
         created_at: r.int(11)?,
         version: r.int(12)?,
@@ -93,17 +86,13 @@ fn parse_presence(s: &str) -> switchboard_protocol::model::Presence {
 
 pub fn load_conversation(c: &mut dyn Connection, id: i64) -> Result<Conversation> {
     let sql = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations c WHERE c.id = ?");
-    let row = c
-        .query_opt(&sql, params![id])?
-        .ok_or(StoreError::NotFound("conversation"))?;
+    let row = c.query_opt(&sql, params![id])?.ok_or(StoreError::NotFound("conversation"))?;
     Ok(conversation(&row)?)
 }
 
 pub fn load_message(c: &mut dyn Connection, id: i64) -> Result<Message> {
     let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.id = ?");
-    let row = c
-        .query_opt(&sql, params![id])?
-        .ok_or(StoreError::NotFound("message"))?;
+    let row = c.query_opt(&sql, params![id])?.ok_or(StoreError::NotFound("message"))?;
     Ok(message(&row)?)
 }
 
@@ -114,9 +103,7 @@ pub fn load_contacts(c: &mut dyn Connection, ids: &[i64]) -> Result<Vec<Contact>
         let list = placeholders(chunk.len());
         let params: Vec<Value> = chunk.iter().map(|&i| Value::Int(i)).collect();
         let rows = c.query(
-            &format!(
-                "SELECT {CONTACT_COLUMNS} FROM contacts k WHERE k.id IN ({list}) ORDER BY k.id"
-            ),
+            &format!("SELECT {CONTACT_COLUMNS} FROM contacts k WHERE k.id IN ({list}) ORDER BY k.id"),
             &params,
         )?;
         let ids_rows = c.query(
@@ -125,10 +112,10 @@ pub fn load_contacts(c: &mut dyn Connection, ids: &[i64]) -> Result<Vec<Contact>
         )?;
         let mut identities: BTreeMap<i64, Vec<Identity>> = BTreeMap::new();
         for r in &ids_rows {
-            identities.entry(r.int(0)?).or_default().push(Identity {
-                channel: r.parse(1)?,
-                address: r.text(2)?.to_owned(),
-            });
+            identities
+                .entry(r.int(0)?)
+                .or_default()
+                .push(Identity { channel: r.parse(1)?, address: r.text(2)?.to_owned() });
         }
         for r in &rows {
             let id = r.int(0)?;
@@ -152,9 +139,7 @@ pub fn load_contacts(c: &mut dyn Connection, ids: &[i64]) -> Result<Vec<Contact>
 }
 
 pub fn load_contact(c: &mut dyn Connection, id: i64) -> Result<Contact> {
-    load_contacts(c, &[id])?
-        .pop()
-        .ok_or(StoreError::NotFound("contact"))
+    load_contacts(c, &[id])?.pop().ok_or(StoreError::NotFound("contact"))
 }
 
 /// Agents with their teams; all of them when `only` is `None`.
@@ -163,10 +148,7 @@ pub fn load_agents(c: &mut dyn Connection, only: Option<i64>) -> Result<Vec<Agen
         Some(id) => (" WHERE a.id = ?", vec![Value::Int(id)]),
         None => ("", vec![]),
     };
-    let rows = c.query(
-        &format!("SELECT {AGENT_COLUMNS} FROM agents a{filter} ORDER BY a.id"),
-        &params,
-    )?;
+    let rows = c.query(&format!("SELECT {AGENT_COLUMNS} FROM agents a{filter} ORDER BY a.id"), &params)?;
     let members = c.query(
         &format!("SELECT tm.agent_id, tm.team_id FROM team_members tm JOIN agents a ON a.id = tm.agent_id{filter} ORDER BY tm.team_id"),
         &params,
@@ -193,22 +175,12 @@ pub fn load_agents(c: &mut dyn Connection, only: Option<i64>) -> Result<Vec<Agen
 }
 
 pub fn load_agent(c: &mut dyn Connection, id: i64) -> Result<Agent> {
-    load_agents(c, Some(id))?
-        .pop()
-        .ok_or(StoreError::NotFound("agent"))
+    load_agents(c, Some(id))?.pop().ok_or(StoreError::NotFound("agent"))
 }
 
 pub fn load_teams(c: &mut dyn Connection) -> Result<Vec<Team>> {
     let rows = c.query("SELECT id, name, version FROM teams ORDER BY id", &[])?;
-    rows.iter()
-        .map(|r| {
-            Ok(Team {
-                id: r.int(0)?,
-                name: r.text(1)?.to_owned(),
-                version: r.int(2)?,
-            })
-        })
-        .collect()
+    rows.iter().map(|r| Ok(Team { id: r.int(0)?, name: r.text(1)?.to_owned(), version: r.int(2)? })).collect()
 }
 
 pub fn inbox(r: &Row) -> Result<Inbox, DbError> {
@@ -225,19 +197,13 @@ pub fn inbox(r: &Row) -> Result<Inbox, DbError> {
 pub const INBOX_COLUMNS: &str = "id, kind, name, team_id, address, version";
 
 pub fn load_inboxes(c: &mut dyn Connection) -> Result<Vec<Inbox>> {
-    let rows = c.query(
-        &format!("SELECT {INBOX_COLUMNS} FROM inboxes ORDER BY id"),
-        &[],
-    )?;
+    let rows = c.query(&format!("SELECT {INBOX_COLUMNS} FROM inboxes ORDER BY id"), &[])?;
     Ok(rows.iter().map(inbox).collect::<Result<_, _>>()?)
 }
 
 pub fn load_inbox(c: &mut dyn Connection, id: i64) -> Result<Inbox> {
     let row = c
-        .query_opt(
-            &format!("SELECT {INBOX_COLUMNS} FROM inboxes WHERE id = ?"),
-            params![id],
-        )?
+        .query_opt(&format!("SELECT {INBOX_COLUMNS} FROM inboxes WHERE id = ?"), params![id])?
         .ok_or(StoreError::NotFound("inbox"))?;
     Ok(inbox(&row)?)
 }
@@ -291,36 +257,16 @@ pub fn emit_contact(tx: &mut WriteTx<'_>, contact: &Contact) -> Result<()> {
 }
 
 pub fn emit_contact_for(tx: &mut WriteTx<'_>, id: i64, team_id: Option<i64>, payload: String) {
-    tx.emit(NewChange {
-        kind: "contact",
-        entity_id: id,
-        team_id,
-        prev_team_id: None,
-        agent_id: None,
-        payload,
-    });
+    tx.emit(NewChange { kind: "contact", entity_id: id, team_id, prev_team_id: None, agent_id: None, payload });
 }
 
 /// Changes everybody sees: agents, teams, inboxes, merged-away contacts.
 pub fn emit_public(tx: &mut WriteTx<'_>, kind: &'static str, entity_id: i64, change: &Change) {
-    tx.emit(NewChange {
-        kind,
-        entity_id,
-        team_id: None,
-        prev_team_id: None,
-        agent_id: None,
-        payload: json(change),
-    });
+    tx.emit(NewChange { kind, entity_id, team_id: None, prev_team_id: None, agent_id: None, payload: json(change) });
 }
 
 /// Changes only one agent sees: their read markers, their scope.
-pub fn emit_private(
-    tx: &mut WriteTx<'_>,
-    kind: &'static str,
-    entity_id: i64,
-    agent_id: i64,
-    change: &Change,
-) {
+pub fn emit_private(tx: &mut WriteTx<'_>, kind: &'static str, entity_id: i64, agent_id: i64, change: &Change) {
     tx.emit(NewChange {
         kind,
         entity_id,
@@ -332,11 +278,5 @@ pub fn emit_private(
 }
 
 pub fn emit_read_marker(tx: &mut WriteTx<'_>, m: &ReadMarker) {
-    emit_private(
-        tx,
-        "read_marker",
-        m.conversation_id,
-        m.agent_id,
-        &Change::ReadMarker(m.clone()),
-    );
+    emit_private(tx, "read_marker", m.conversation_id, m.agent_id, &Change::ReadMarker(m.clone()));
 }

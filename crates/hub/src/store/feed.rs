@@ -12,9 +12,7 @@ use crate::params;
 use crate::policy::Viewer;
 use serde_json::value::RawValue;
 use switchboard_protocol::model::Role;
-use switchboard_protocol::sync::{
-    Bootstrap, ChangeFrame, ChangesPage, Cursor, MessagesPage, RemovalReason,
-};
+use switchboard_protocol::sync::{Bootstrap, ChangeFrame, ChangesPage, Cursor, MessagesPage, RemovalReason};
 
 /// One stored change with the scope it was written for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,18 +39,12 @@ pub enum Visibility {
 /// Decides what `v` sees of change `c`.
 pub fn visibility(v: &Viewer, c: &StoredChange) -> Visibility {
     if let Some(agent) = c.agent_id {
-        return if agent == v.agent_id {
-            Visibility::Show
-        } else {
-            Visibility::Hidden
-        };
+        return if agent == v.agent_id { Visibility::Show } else { Visibility::Hidden };
     }
     match c.team_id {
         None => Visibility::Show,
         Some(t) if v.sees_team(t) => Visibility::Show,
-        Some(_) if c.kind == "conversation" && c.prev_team_id.is_some_and(|p| v.sees_team(p)) => {
-            Visibility::Remove
-        }
+        Some(_) if c.kind == "conversation" && c.prev_team_id.is_some_and(|p| v.sees_team(p)) => Visibility::Remove,
         Some(_) => Visibility::Hidden,
     }
 }
@@ -62,17 +54,13 @@ pub fn frame_for(v: &Viewer, c: &StoredChange) -> Option<ChangeFrame<Box<RawValu
     let json = match visibility(v, c) {
         Visibility::Hidden => return None,
         Visibility::Show => c.payload.clone(),
-        Visibility::Remove => {
-            serde_json::to_string(&switchboard_protocol::sync::Change::ConversationRemoved {
-                id: c.entity_id,
-                reason: RemovalReason::LeftScope,
-            })
-            .ok()?
-        }
+        Visibility::Remove => serde_json::to_string(&switchboard_protocol::sync::Change::ConversationRemoved {
+            id: c.entity_id,
+            reason: RemovalReason::LeftScope,
+        })
+        .ok()?,
     };
-    RawValue::from_string(json)
-        .ok()
-        .map(|change| ChangeFrame { seq: c.seq, change })
+    RawValue::from_string(json).ok().map(|change| ChangeFrame { seq: c.seq, change })
 }
 
 fn stored(r: &Row) -> Result<StoredChange> {
@@ -93,10 +81,7 @@ const CHANGE_COLUMNS: &str = "seq, kind, entity_id, team_id, prev_team_id, agent
 /// It admits exactly the rows [`visibility`] does not hide, given the viewer's teams.
 fn scope_filter(v: &Viewer) -> (&'static str, Vec<super::db::Value>) {
     if v.role == Role::Admin {
-        (
-            "(agent_id IS NULL OR agent_id = ?)",
-            vec![v.agent_id.into()],
-        )
+        ("(agent_id IS NULL OR agent_id = ?)", vec![v.agent_id.into()])
     } else {
         (
             "(agent_id = ? OR (agent_id IS NULL AND (team_id IS NULL \
@@ -115,9 +100,7 @@ fn check_cursor(c: &mut dyn Connection, since: i64) -> Result<i64> {
         return Err(StoreError::CursorExpired);
     }
     if since > head {
-        return Err(StoreError::BadCursor(
-            "the cursor is ahead of the feed".into(),
-        ));
+        return Err(StoreError::BadCursor("the cursor is ahead of the feed".into()));
     }
     Ok(head)
 }
@@ -131,7 +114,8 @@ pub fn read_changes(
 ) -> Result<(Vec<StoredChange>, i64, bool)> {
     let head = check_cursor(c, since)?;
     let (filter, mut params) = scope_filter(v);
-    let sql = format!("SELECT {CHANGE_COLUMNS} FROM changes WHERE seq > ? AND seq <= ? AND {filter} ORDER BY seq LIMIT ?");
+    let sql =
+        format!("SELECT {CHANGE_COLUMNS} FROM changes WHERE seq > ? AND seq <= ? AND {filter} ORDER BY seq LIMIT ?");
     let mut all = vec![since.into(), head.into()];
     all.append(&mut params);
     all.push(i64::try_from(limit + 1).unwrap_or(i64::MAX).into());
@@ -153,10 +137,7 @@ fn in_scope(v: &Viewer) -> (&'static str, Vec<super::db::Value>) {
     if v.role == Role::Admin {
         ("1 = 1", vec![])
     } else {
-        (
-            "c.team_id IN (SELECT team_id FROM team_members WHERE agent_id = ?)",
-            vec![v.agent_id.into()],
-        )
+        ("c.team_id IN (SELECT team_id FROM team_members WHERE agent_id = ?)", vec![v.agent_id.into()])
     }
 }
 
@@ -219,37 +200,20 @@ impl Store {
     }
 
     /// Changes after `since` that `v` may see, at most `limit` of them.
-    pub async fn changes(
-        &self,
-        v: &Viewer,
-        since: i64,
-        limit: usize,
-    ) -> Result<ChangesPage<Box<RawValue>>> {
+    pub async fn changes(&self, v: &Viewer, since: i64, limit: usize) -> Result<ChangesPage<Box<RawValue>>> {
         let v = v.clone();
         self.pool()
             .read(move |c| {
                 let (rows, head, has_more) = read_changes(c, &v, since, limit)?;
-                let next = if has_more {
-                    rows.last().map_or(since, |r| r.seq)
-                } else {
-                    head
-                };
+                let next = if has_more { rows.last().map_or(since, |r| r.seq) } else { head };
                 let changes = rows.iter().filter_map(|r| frame_for(&v, r)).collect();
-                Ok(ChangesPage {
-                    changes,
-                    next: Cursor::at(next),
-                    has_more,
-                })
+                Ok(ChangesPage { changes, next: Cursor::at(next), has_more })
             })
             .await
     }
 
     /// Every stored change after `since` (all scopes), for fanning out to open streams.
-    pub async fn changes_after(
-        &self,
-        since: i64,
-        limit: usize,
-    ) -> Result<(Vec<StoredChange>, i64)> {
+    pub async fn changes_after(&self, since: i64, limit: usize) -> Result<(Vec<StoredChange>, i64)> {
         self.pool()
             .read(move |c| {
                 let head = c.query_int("SELECT seq FROM feed_head WHERE id = 1", &[])?;
@@ -303,16 +267,10 @@ impl Store {
     pub async fn prune_changes(&self, upto: i64) -> Result<i64> {
         self.pool()
             .write(move |tx| {
-                let head = tx
-                    .conn
-                    .query_int("SELECT seq FROM feed_head WHERE id = 1", &[])?;
+                let head = tx.conn.query_int("SELECT seq FROM feed_head WHERE id = 1", &[])?;
                 let floor = upto.min(head);
-                tx.conn
-                    .execute("DELETE FROM changes WHERE seq <= ?", params![floor])?;
-                tx.conn.execute(
-                    "UPDATE feed_head SET floor = ? WHERE id = 1 AND floor < ?",
-                    params![floor, floor],
-                )?;
+                tx.conn.execute("DELETE FROM changes WHERE seq <= ?", params![floor])?;
+                tx.conn.execute("UPDATE feed_head SET floor = ? WHERE id = 1 AND floor < ?", params![floor, floor])?;
                 Ok(floor)
             })
             .await
@@ -324,20 +282,12 @@ impl Store {
         let upto = self
             .pool()
             .read(move |c| {
-                Ok(c.query_one(
-                    "SELECT MAX(seq) FROM changes WHERE created_at < ?",
-                    params![cutoff],
-                )?
-                .opt_int(0)?)
+                Ok(c.query_one("SELECT MAX(seq) FROM changes WHERE created_at < ?", params![cutoff])?.opt_int(0)?)
             })
             .await?;
         match upto {
             Some(seq) => self.prune_changes(seq).await,
-            None => {
-                self.pool()
-                    .read(|c| Ok(c.query_int("SELECT floor FROM feed_head WHERE id = 1", &[])?))
-                    .await
-            }
+            None => self.pool().read(|c| Ok(c.query_int("SELECT floor FROM feed_head WHERE id = 1", &[])?)).await,
         }
     }
 }
@@ -346,12 +296,7 @@ impl Store {
 mod tests {
     use super::*;
 
-    fn change(
-        kind: &str,
-        team: Option<i64>,
-        prev: Option<i64>,
-        agent: Option<i64>,
-    ) -> StoredChange {
+    fn change(kind: &str, team: Option<i64>, prev: Option<i64>, agent: Option<i64>) -> StoredChange {
         StoredChange {
             seq: 1,
             kind: kind.into(),
@@ -365,73 +310,20 @@ mod tests {
 
     #[test]
     fn visibility_table() {
-        let agent = Viewer {
-            agent_id: 1,
-            role: Role::Agent,
-            teams: vec![10],
-        };
-        let admin = Viewer {
-            agent_id: 9,
-            role: Role::Admin,
-            teams: vec![],
-        };
+        let agent = Viewer { agent_id: 1, role: Role::Agent, teams: vec![10] };
+        let admin = Viewer { agent_id: 9, role: Role::Admin, teams: vec![] };
         use Visibility::*;
         let cases = [
-            (
-                "own team",
-                &agent,
-                change("conversation", Some(10), None, None),
-                Show,
-            ),
-            (
-                "other team",
-                &agent,
-                change("conversation", Some(20), None, None),
-                Hidden,
-            ),
-            (
-                "moved out of my team",
-                &agent,
-                change("conversation", Some(20), Some(10), None),
-                Remove,
-            ),
-            (
-                "moved into my team",
-                &agent,
-                change("conversation", Some(10), Some(20), None),
-                Show,
-            ),
-            (
-                "message of other team",
-                &agent,
-                change("message", Some(20), None, None),
-                Hidden,
-            ),
+            ("own team", &agent, change("conversation", Some(10), None, None), Show),
+            ("other team", &agent, change("conversation", Some(20), None, None), Hidden),
+            ("moved out of my team", &agent, change("conversation", Some(20), Some(10), None), Remove),
+            ("moved into my team", &agent, change("conversation", Some(10), Some(20), None), Show),
+            ("message of other team", &agent, change("message", Some(20), None, None), Hidden),
             ("public", &agent, change("agent", None, None, None), Show),
-            (
-                "mine only",
-                &agent,
-                change("read_marker", None, None, Some(1)),
-                Show,
-            ),
-            (
-                "someone else's only",
-                &agent,
-                change("read_marker", None, None, Some(2)),
-                Hidden,
-            ),
-            (
-                "admin sees all teams",
-                &admin,
-                change("conversation", Some(20), Some(10), None),
-                Show,
-            ),
-            (
-                "admin not others' markers",
-                &admin,
-                change("read_marker", None, None, Some(1)),
-                Hidden,
-            ),
+            ("mine only", &agent, change("read_marker", None, None, Some(1)), Show),
+            ("someone else's only", &agent, change("read_marker", None, None, Some(2)), Hidden),
+            ("admin sees all teams", &admin, change("conversation", Some(20), Some(10), None), Show),
+            ("admin not others' markers", &admin, change("read_marker", None, None, Some(1)), Hidden),
         ];
         for (name, v, c, want) in cases {
             assert_eq!(visibility(v, &c), want, "{name}");
@@ -440,15 +332,8 @@ mod tests {
 
     #[test]
     fn removal_frame_names_the_conversation() {
-        let agent = Viewer {
-            agent_id: 1,
-            role: Role::Agent,
-            teams: vec![10],
-        };
+        let agent = Viewer { agent_id: 1, role: Role::Agent, teams: vec![10] };
         let f = frame_for(&agent, &change("conversation", Some(20), Some(10), None)).unwrap();
-        assert_eq!(
-            f.change.get(),
-            r#"{"type":"conversation_removed","id":5,"reason":"left_scope"}"#
-        );
+        assert_eq!(f.change.get(), r#"{"type":"conversation_removed","id":5,"reason":"left_scope"}"#);
     }
 }

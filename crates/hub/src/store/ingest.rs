@@ -10,9 +10,7 @@ use super::{Result, Store, StoreError};
 use crate::params;
 use crate::rules::{self, ConvState};
 use std::collections::BTreeMap;
-use switchboard_protocol::model::{
-    Attachment, ChannelKind, ConversationStatus, Delivery, Direction,
-};
+use switchboard_protocol::model::{Attachment, ChannelKind, ConversationStatus, Delivery, Direction};
 use switchboard_protocol::Timestamp;
 
 /// The longest message body the hub stores (64 KiB).
@@ -49,27 +47,18 @@ pub struct Ingested {
 impl Store {
     pub async fn ingest(&self, msg: Inbound) -> Result<Ingested> {
         if msg.body.len() > MAX_BODY {
-            return Err(StoreError::BadRequest(format!(
-                "the message is longer than {MAX_BODY} bytes"
-            )));
+            return Err(StoreError::BadRequest(format!("the message is longer than {MAX_BODY} bytes")));
         }
         if msg.body.trim().is_empty() && msg.attachments.is_empty() {
-            return Err(StoreError::BadRequest(
-                "the message has neither text nor attachments".into(),
-            ));
+            return Err(StoreError::BadRequest("the message has neither text nor attachments".into()));
         }
-        self.pool().write(move |tx| ingest(tx, &msg)).await
+        self.pool().write_keyed(customer_key(&msg.from), move |tx| ingest(tx, &msg)).await
     }
 }
 
 impl Store {
     /// Records a provider's delivery report for an outbound message.
-    pub async fn set_delivery(
-        &self,
-        message_id: i64,
-        delivery: Delivery,
-        error: Option<String>,
-    ) -> Result<()> {
+    pub async fn set_delivery(&self, message_id: i64, delivery: Delivery, error: Option<String>) -> Result<()> {
         self.pool()
             .write(move |tx| {
                 let msg = entities::load_message(tx.conn, message_id)?;
@@ -104,11 +93,21 @@ impl Store {
     }
 }
 
-fn find_duplicate(
-    c: &mut dyn Connection,
-    inbox_id: i64,
-    provider_id: &str,
-) -> Result<Option<Ingested>> {
+/// Routes one customer's messages to one writer: the last nine digits of a phone number
+/// (however it is written), or the lower-cased address.
+fn customer_key(from: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let digits: String = from.chars().filter(char::is_ascii_digit).collect();
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    if digits.len() >= 7 && digits.len() * 2 > from.len() {
+        digits[digits.len().saturating_sub(9)..].hash(&mut h);
+    } else {
+        from.trim().to_lowercase().hash(&mut h);
+    }
+    h.finish()
+}
+
+fn find_duplicate(c: &mut dyn Connection, inbox_id: i64, provider_id: &str) -> Result<Option<Ingested>> {
     let row = c.query_opt(
         "SELECT m.id, m.conversation_id, c.contact_id FROM messages m JOIN conversations c ON c.id = m.conversation_id \
          WHERE m.inbox_id = ? AND m.provider_id = ?",
@@ -144,16 +143,16 @@ fn resolve_contact(
     let kind = channel.address_kind().as_str();
     let existing = tx
         .conn
-        .query_opt("SELECT contact_id FROM identities WHERE address_kind = ? AND address = ? ORDER BY id LIMIT 1", params![kind, address])?
+        .query_opt(
+            "SELECT contact_id FROM identities WHERE address_kind = ? AND address = ? ORDER BY id LIMIT 1",
+            params![kind, address],
+        )?
         .map(|r| r.int(0))
         .transpose()?;
     let contact_id = match existing {
         Some(id) => id,
         None => {
-            let name = name
-                .map(str::trim)
-                .filter(|n| !n.is_empty())
-                .unwrap_or(address);
+            let name = name.map(str::trim).filter(|n| !n.is_empty()).unwrap_or(address);
             tx.conn.query_int(
                 "INSERT INTO contacts (name, profile, created_at, updated_at) VALUES (?, '{}', ?, ?) RETURNING id",
                 params![name, tx.now, tx.now],
@@ -174,18 +173,11 @@ fn resolve_contact(
 }
 
 /// Adds profile fields the contact does not have yet. Returns whether anything changed.
-fn merge_profile(
-    tx: &mut WriteTx<'_>,
-    contact_id: i64,
-    fields: &BTreeMap<String, String>,
-) -> Result<bool> {
+fn merge_profile(tx: &mut WriteTx<'_>, contact_id: i64, fields: &BTreeMap<String, String>) -> Result<bool> {
     if fields.is_empty() {
         return Ok(false);
     }
-    let row = tx.conn.query_one(
-        "SELECT profile FROM contacts WHERE id = ?",
-        params![contact_id],
-    )?;
+    let row = tx.conn.query_one("SELECT profile FROM contacts WHERE id = ?", params![contact_id])?;
     let mut profile: BTreeMap<String, String> = row.json(0)?;
     let before = profile.len();
     for (k, v) in fields {
@@ -194,8 +186,7 @@ fn merge_profile(
     if profile.len() == before {
         return Ok(false);
     }
-    let json =
-        serde_json::to_string(&profile).map_err(|e| StoreError::BadRequest(e.to_string()))?;
+    let json = serde_json::to_string(&profile).map_err(|e| StoreError::BadRequest(e.to_string()))?;
     tx.conn.execute(
         "UPDATE contacts SET profile = ?, version = version + 1, updated_at = ? WHERE id = ?",
         params![json, tx.now, contact_id],
@@ -215,16 +206,20 @@ pub fn conv_state(c: &switchboard_protocol::model::Conversation) -> ConvState {
 }
 
 /// Writes a conversation's moved state with a new version.
-pub fn save_state(
-    tx: &mut WriteTx<'_>,
-    id: i64,
-    s: &ConvState,
-    updated_by: Option<i64>,
-) -> Result<()> {
+pub fn save_state(tx: &mut WriteTx<'_>, id: i64, s: &ConvState, updated_by: Option<i64>) -> Result<()> {
     tx.conn.execute(
         "UPDATE conversations SET status = ?, snoozed_until = ?, waiting_since = ?, last_activity_at = ?, \
          reply_window_expires_at = ?, preview = ?, updated_by = ?, version = version + 1 WHERE id = ?",
-        params![s.status.as_str(), s.snoozed_until, s.waiting_since, s.last_activity_at, s.reply_window_expires_at, &s.preview, updated_by, id],
+        params![
+            s.status.as_str(),
+            s.snoozed_until,
+            s.waiting_since,
+            s.last_activity_at,
+            s.reply_window_expires_at,
+            &s.preview,
+            updated_by,
+            id
+        ],
     )?;
     Ok(())
 }
@@ -236,10 +231,8 @@ fn ingest(tx: &mut WriteTx<'_>, msg: &Inbound) -> Result<Ingested> {
             return Ok(dup);
         }
     }
-    let address =
-        crate::phone::normalize(inbox.kind, &msg.from, "US").map_err(StoreError::BadRequest)?;
-    let (contact_id, mut contact_changed) =
-        resolve_contact(tx, inbox.kind, &address, msg.display_name.as_deref())?;
+    let address = crate::phone::normalize(inbox.kind, &msg.from, "US").map_err(StoreError::BadRequest)?;
+    let (contact_id, mut contact_changed) = resolve_contact(tx, inbox.kind, &address, msg.display_name.as_deref())?;
     contact_changed |= merge_profile(tx, contact_id, &msg.profile)?;
 
     let preview = rules::preview(&msg.body, msg.attachments.len());
@@ -266,8 +259,7 @@ fn ingest(tx: &mut WriteTx<'_>, msg: &Inbound) -> Result<Ingested> {
         }
     };
 
-    let attachments = serde_json::to_string(&msg.attachments)
-        .map_err(|e| StoreError::BadRequest(e.to_string()))?;
+    let attachments = serde_json::to_string(&msg.attachments).map_err(|e| StoreError::BadRequest(e.to_string()))?;
     // A concurrent delivery of the same provider id (another hub, another writer) makes
     // this insert conflict; the job is then run again and takes the duplicate path above.
     let message_id = tx.conn.query_int(
@@ -284,11 +276,5 @@ fn ingest(tx: &mut WriteTx<'_>, msg: &Inbound) -> Result<Ingested> {
     emit_conversation(tx, &conv, None);
     let message = entities::load_message(tx.conn, message_id)?;
     emit_message(tx, &message, conv.team_id);
-    Ok(Ingested {
-        contact_id,
-        conversation_id,
-        message_id,
-        duplicate: false,
-        new_conversation,
-    })
+    Ok(Ingested { contact_id, conversation_id, message_id, duplicate: false, new_conversation })
 }

@@ -24,23 +24,13 @@ pub fn run(conn: &mut dyn Connection) -> Result<i64, DbError> {
         conn.begin_write()?;
         let applied = (|| {
             if conn.engine() == Engine::Postgres {
-                conn.query(
-                    "SELECT 1 FROM (SELECT pg_advisory_xact_lock(7461626)) AS l",
-                    &[],
-                )?;
+                conn.query("SELECT 1 FROM (SELECT pg_advisory_xact_lock(7461626)) AS l", &[])?;
             }
             let current = conn.query_opt("SELECT MAX(version) FROM schema_version", &[])?;
-            let current = current
-                .map(|r| r.opt_int(0))
-                .transpose()?
-                .flatten()
-                .unwrap_or(0);
+            let current = current.map(|r| r.opt_int(0)).transpose()?.flatten().unwrap_or(0);
             if current < step {
                 conn.batch(sql)?;
-                conn.execute(
-                    "INSERT INTO schema_version (version) VALUES (?)",
-                    &[step.into()],
-                )?;
+                conn.execute("INSERT INTO schema_version (version) VALUES (?)", &[step.into()])?;
             }
             Ok::<_, DbError>(current.max(step))
         })();

@@ -67,17 +67,11 @@ impl StoreError {
             StoreError::Conflict(_) => ErrorCode::Conflict,
             StoreError::Db(DbError::Unavailable(_) | DbError::Transient(_)) => {
                 tracing::warn!("database: {self}");
-                return ApiError::new(
-                    ErrorCode::Unavailable,
-                    "the database is not available; try again",
-                );
+                return ApiError::new(ErrorCode::Unavailable, "the database is not available; try again");
             }
             StoreError::Db(_) => {
                 tracing::error!("database: {self}");
-                return ApiError::new(
-                    ErrorCode::Internal,
-                    "internal error; the hub logged the detail",
-                );
+                return ApiError::new(ErrorCode::Internal, "internal error; the hub logged the detail");
             }
         };
         ApiError::new(code, self.to_string())
@@ -94,10 +88,7 @@ pub struct StoreOptions {
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions {
-            readers: 4,
-            writers: 4,
-        }
+        StoreOptions { readers: 4, writers: 4 }
     }
 }
 
@@ -117,42 +108,42 @@ impl Store {
     /// Opens (creating if need be) and migrates the database named by `url`:
     /// `sqlite://path/to/file.db` or `postgres://user@host:port/db`.
     pub fn open(url: &str, opts: &StoreOptions) -> Result<Store> {
-        let (engine, connect): (Engine, Connect) =
-            if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-                let u = url.to_owned();
-                (
-                    Engine::Postgres,
-                    Arc::new(move || Ok(Box::new(postgres::PgConnection::connect(&u)?) as _)),
-                )
-            } else if let Some(path) = sqlite::path_from_url(url) {
-                (
-                    Engine::Sqlite,
-                    Arc::new(move || Ok(Box::new(sqlite::SqliteConnection::open(&path)?) as _)),
-                )
-            } else {
-                return Err(StoreError::BadRequest(format!(
-                    "unsupported database URL `{url}`: use sqlite://FILE or postgres://..."
-                )));
-            };
-        let mut conn = connect()?;
-        migrate::run(conn.as_mut())?;
-        let head = conn.query_int("SELECT seq FROM feed_head WHERE id = 1", &[])?;
-        drop(conn);
-        let writers = if engine == Engine::Sqlite {
-            1
+        let (engine, connect): (Engine, Connect) = if url.starts_with("postgres://") || url.starts_with("postgresql://")
+        {
+            let u = url.to_owned();
+            (Engine::Postgres, Arc::new(move || Ok(Box::new(postgres::PgConnection::connect(&u)?) as _)))
+        } else if let Some(path) = sqlite::path_from_url(url) {
+            (Engine::Sqlite, Arc::new(move || Ok(Box::new(sqlite::SqliteConnection::open(&path)?) as _)))
         } else {
-            opts.writers
+            return Err(StoreError::BadRequest(format!(
+                "unsupported database URL `{url}`: use sqlite://FILE or postgres://..."
+            )));
         };
-        let pool = Pool::start(engine, connect, opts.readers, writers, head);
-        if engine == Engine::Postgres {
-            listen_for_other_hubs(url.to_owned(), pool.clone());
+        // The PostgreSQL client blocks on a runtime of its own, so the first connection is
+        // made on a plain thread: `open` may be called from async code.
+        let prepare = connect.clone();
+        let (head, schema) = std::thread::scope(|s| {
+            s.spawn(move || {
+                let mut conn = prepare()?;
+                migrate::run(conn.as_mut())?;
+                let head = conn.query_int("SELECT seq FROM feed_head WHERE id = 1", &[])?;
+                let schema = match conn.engine() {
+                    Engine::Postgres => Some(conn.query_one("SELECT current_schema()", &[])?.text(0)?.to_owned()),
+                    Engine::Sqlite => None,
+                };
+                Ok::<_, DbError>((head, schema))
+            })
+            .join()
+            .unwrap_or_else(|_| Err(DbError::Other("opening the database panicked".into())))
+        })?;
+        let writers = if engine == Engine::Sqlite { 1 } else { opts.writers };
+        // Hubs sharing a database announce commits on a channel named after its schema.
+        let channel = schema.map(|s| format!("switchboard_feed_{s}"));
+        let pool = Pool::start(engine, connect, opts.readers, writers, head, channel.clone());
+        if let Some(channel) = channel {
+            listen_for_other_hubs(url.to_owned(), channel, pool.clone());
         }
-        Ok(Store {
-            pool,
-            inner: Arc::new(Inner {
-                url: url.to_owned(),
-            }),
-        })
+        Ok(Store { pool, inner: Arc::new(Inner { url: url.to_owned() }) })
     }
 
     pub fn engine(&self) -> Engine {
@@ -174,40 +165,37 @@ impl Store {
 
     /// The viewer behind an agent id: role and teams as they are now.
     pub async fn viewer(&self, agent_id: i64) -> Result<Viewer> {
-        self.pool
-            .read(move |c| directory::load_viewer(c, agent_id))
-            .await
+        self.pool.read(move |c| directory::load_viewer(c, agent_id)).await
     }
 }
 
 /// With PostgreSQL, several hubs may share one database: each announces its commits with
-/// `NOTIFY switchboard_feed`, and this thread wakes the local streams for the others'.
-fn listen_for_other_hubs(url: String, pool: Pool) {
-    let spawned = std::thread::Builder::new()
-        .name("pg-listen".into())
-        .spawn(move || loop {
-            match postgres::PgConnection::connect(&url).and_then(|mut c| {
-                db::Connection::batch(&mut c, "LISTEN switchboard_feed")?;
-                Ok(c)
-            }) {
-                Ok(mut conn) => loop {
-                    match conn.wait_notification(std::time::Duration::from_secs(30)) {
-                        Ok(Some(payload)) => {
-                            if let Ok(seq) = payload.parse() {
-                                pool.advance_head(seq);
-                            }
-                        }
-                        Ok(None) => {}
-                        Err(e) => {
-                            tracing::warn!("feed listener lost its connection: {e}");
-                            break;
+/// `NOTIFY switchboard_feed_<schema>`, and this thread wakes the local streams for the others'.
+fn listen_for_other_hubs(url: String, channel: String, pool: Pool) {
+    let spawned = std::thread::Builder::new().name("pg-listen".into()).spawn(move || loop {
+        match postgres::PgConnection::connect(&url).and_then(|mut c| {
+            let quoted = channel.replace('"', "\"\"");
+            db::Connection::batch(&mut c, &format!("LISTEN \"{quoted}\""))?;
+            Ok(c)
+        }) {
+            Ok(mut conn) => loop {
+                match conn.wait_notification(std::time::Duration::from_secs(30)) {
+                    Ok(Some(payload)) => {
+                        if let Ok(seq) = payload.parse() {
+                            pool.advance_head(seq);
                         }
                     }
-                },
-                Err(e) => tracing::warn!("feed listener cannot connect: {e}"),
-            }
-            std::thread::sleep(std::time::Duration::from_secs(1));
-        });
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::warn!("feed listener lost its connection: {e}");
+                        break;
+                    }
+                }
+            },
+            Err(e) => tracing::warn!("feed listener cannot connect: {e}"),
+        }
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    });
     if let Err(e) = spawned {
         tracing::error!("cannot start the feed listener: {e}");
     }

@@ -4,9 +4,7 @@
 //! `mutation_id`, so a retry is answered `duplicate` and applied once; a refused mutation
 //! changes nothing but is remembered as processed, so the client's queue moves on.
 
-use super::entities::{
-    self, emit_contact, emit_conversation, emit_message, emit_public, emit_read_marker,
-};
+use super::entities::{self, emit_contact, emit_conversation, emit_message, emit_public, emit_read_marker};
 use super::ingest::{conv_state, save_state, MAX_BODY};
 use super::pool::WriteTx;
 use super::{Result, Store, StoreError};
@@ -16,8 +14,7 @@ use crate::rules;
 use std::collections::BTreeMap;
 use switchboard_protocol::model::{Conversation, Delivery, Direction, ReadMarker};
 use switchboard_protocol::mutation::{
-    AddNote, Assign, MarkRead, MergeContacts, Mutation, MutationEnvelope, MutationResult, Outcome,
-    SendReply, SetStatus,
+    AddNote, Assign, MarkRead, MergeContacts, Mutation, MutationEnvelope, MutationResult, Outcome, SendReply, SetStatus,
 };
 use switchboard_protocol::sync::Change;
 
@@ -39,8 +36,7 @@ impl Store {
         client_id: &str,
         batch: Vec<MutationEnvelope>,
     ) -> Result<Vec<MutationResult>> {
-        self.apply_mutations_at(viewer, client_id, batch, None)
-            .await
+        self.apply_mutations_at(viewer, client_id, batch, None).await
     }
 
     /// [`Store::apply_mutations`] with the clock set to `at` (for importing history).
@@ -53,22 +49,19 @@ impl Store {
     ) -> Result<Vec<MutationResult>> {
         let client_id = client_id.trim().to_owned();
         if client_id.is_empty() || client_id.len() > 200 {
-            return Err(StoreError::BadRequest(
-                "client_id must be 1 to 200 characters".into(),
-            ));
+            return Err(StoreError::BadRequest("client_id must be 1 to 200 characters".into()));
         }
         if batch.len() > MAX_BATCH {
-            return Err(StoreError::BadRequest(format!(
-                "at most {MAX_BATCH} mutations per request"
-            )));
+            return Err(StoreError::BadRequest(format!("at most {MAX_BATCH} mutations per request")));
         }
         let mut results = Vec::with_capacity(batch.len());
         for env in batch {
             let viewer = viewer.clone();
             let client_id = client_id.clone();
+            let key = u64::try_from(target(&env.mutation)).unwrap_or(0);
             let outcome = self
                 .pool()
-                .write(move |tx| {
+                .write_keyed(key, move |tx| {
                     let now = tx.now;
                     tx.now = at.unwrap_or(now);
                     let r = apply_one(tx, &viewer, &client_id, &env);
@@ -82,30 +75,29 @@ impl Store {
     }
 }
 
-fn apply_one(
-    tx: &mut WriteTx<'_>,
-    v: &Viewer,
-    client_id: &str,
-    env: &MutationEnvelope,
-) -> Result<MutationResult> {
+/// The conversation (or contact) a mutation writes to, to route it to one writer.
+fn target(m: &Mutation) -> i64 {
+    match m {
+        Mutation::SendReply(r) => r.conversation_id,
+        Mutation::AddNote(n) => n.conversation_id,
+        Mutation::Assign(a) => a.conversation_id,
+        Mutation::SetStatus(s) => s.conversation_id,
+        Mutation::MarkRead(r) => r.conversation_id,
+        Mutation::MergeContacts(m) => m.into_contact_id,
+    }
+}
+
+fn apply_one(tx: &mut WriteTx<'_>, v: &Viewer, client_id: &str, env: &MutationEnvelope) -> Result<MutationResult> {
     let mutation_id = env.mutation_id;
-    let id_value = i64::try_from(mutation_id)
-        .map_err(|_| StoreError::BadRequest("mutation_id is too large".into()))?;
-    let client = tx.conn.query_opt(
-        "SELECT agent_id, last_mutation_id FROM clients WHERE client_id = ?",
-        params![client_id],
-    )?;
+    let id_value = i64::try_from(mutation_id).map_err(|_| StoreError::BadRequest("mutation_id is too large".into()))?;
+    let client =
+        tx.conn.query_opt("SELECT agent_id, last_mutation_id FROM clients WHERE client_id = ?", params![client_id])?;
     if let Some(r) = &client {
         if r.int(0)? != v.agent_id {
-            return Err(StoreError::Forbidden(
-                "this client_id belongs to another agent".into(),
-            ));
+            return Err(StoreError::Forbidden("this client_id belongs to another agent".into()));
         }
         if id_value <= r.int(1)? {
-            return Ok(MutationResult {
-                mutation_id,
-                outcome: Outcome::Duplicate,
-            });
+            return Ok(MutationResult { mutation_id, outcome: Outcome::Duplicate });
         }
     }
     tx.conn.batch("SAVEPOINT mutation")?;
@@ -115,14 +107,11 @@ fn apply_one(
             o
         }
         Err(e) => {
-            tx.conn
-                .batch("ROLLBACK TO SAVEPOINT mutation; RELEASE SAVEPOINT mutation")?;
+            tx.conn.batch("ROLLBACK TO SAVEPOINT mutation; RELEASE SAVEPOINT mutation")?;
             match e {
                 StoreError::Db(db) => return Err(StoreError::Db(db)),
                 StoreError::Conflict(current) => Outcome::Conflict { current: *current },
-                other => Outcome::Rejected {
-                    error: other.to_api(),
-                },
+                other => Outcome::Rejected { error: other.to_api() },
             }
         }
     };
@@ -138,10 +127,7 @@ fn apply_one(
             params![client_id, v.agent_id, id_value, result, tx.now],
         )?;
     }
-    Ok(MutationResult {
-        mutation_id,
-        outcome,
-    })
+    Ok(MutationResult { mutation_id, outcome })
 }
 
 fn apply(tx: &mut WriteTx<'_>, v: &Viewer, m: &Mutation, expected: Option<i64>) -> Result<Outcome> {
@@ -156,44 +142,27 @@ fn apply(tx: &mut WriteTx<'_>, v: &Viewer, m: &Mutation, expected: Option<i64>) 
 }
 
 /// Loads a conversation the viewer may work on and checks `expected_version`.
-fn conversation_for_work(
-    tx: &mut WriteTx<'_>,
-    v: &Viewer,
-    id: i64,
-    expected: Option<i64>,
-) -> Result<Conversation> {
+fn conversation_for_work(tx: &mut WriteTx<'_>, v: &Viewer, id: i64, expected: Option<i64>) -> Result<Conversation> {
     let conv = entities::load_conversation(tx.conn, id)?;
-    policy::may_work_on(
-        v,
-        Scope {
-            team_id: conv.team_id,
-            assignee_id: conv.assignee_id,
-        },
-    )
-    .map_err(|d| denied(d, "conversation"))?;
+    policy::may_work_on(v, Scope { team_id: conv.team_id, assignee_id: conv.assignee_id })
+        .map_err(|d| denied(d, "conversation"))?;
     check_version(&conv, expected)?;
     Ok(conv)
 }
 
 fn check_version(conv: &Conversation, expected: Option<i64>) -> Result<()> {
     match expected {
-        Some(e) if e != conv.version => Err(StoreError::Conflict(Box::new(Change::Conversation(
-            conv.clone(),
-        )))),
+        Some(e) if e != conv.version => Err(StoreError::Conflict(Box::new(Change::Conversation(conv.clone())))),
         _ => Ok(()),
     }
 }
 
 fn check_text(client_msg_id: &str, body: &str, attachments: usize) -> Result<()> {
     if client_msg_id.trim().is_empty() || client_msg_id.len() > 200 {
-        return Err(StoreError::BadRequest(
-            "client_msg_id must be 1 to 200 characters".into(),
-        ));
+        return Err(StoreError::BadRequest("client_msg_id must be 1 to 200 characters".into()));
     }
     if body.len() > MAX_BODY {
-        return Err(StoreError::BadRequest(format!(
-            "the message is longer than {MAX_BODY} bytes"
-        )));
+        return Err(StoreError::BadRequest(format!("the message is longer than {MAX_BODY} bytes")));
     }
     if body.trim().is_empty() && attachments == 0 {
         return Err(StoreError::BadRequest("the message is empty".into()));
@@ -211,19 +180,11 @@ fn insert_agent_message(
     body: &str,
     attachments: &[switchboard_protocol::model::Attachment],
 ) -> Result<Option<i64>> {
-    if tx
-        .conn
-        .query_opt(
-            "SELECT id FROM messages WHERE client_msg_id = ?",
-            params![client_msg_id],
-        )?
-        .is_some()
-    {
+    if tx.conn.query_opt("SELECT id FROM messages WHERE client_msg_id = ?", params![client_msg_id])?.is_some() {
         return Ok(None);
     }
     let delivery = (direction == Direction::Outbound).then_some(Delivery::Queued.as_str());
-    let attachments =
-        serde_json::to_string(attachments).map_err(|e| StoreError::BadRequest(e.to_string()))?;
+    let attachments = serde_json::to_string(attachments).map_err(|e| StoreError::BadRequest(e.to_string()))?;
     let id = tx.conn.query_int(
         "INSERT INTO messages (conversation_id, inbox_id, channel, direction, author_agent_id, body, attachments, client_msg_id, delivery, created_at) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -240,53 +201,22 @@ fn finish_message(tx: &mut WriteTx<'_>, conv_id: i64, message_id: i64) -> Result
     Ok(Outcome::Applied)
 }
 
-fn send_reply(
-    tx: &mut WriteTx<'_>,
-    v: &Viewer,
-    r: &SendReply,
-    expected: Option<i64>,
-) -> Result<Outcome> {
+fn send_reply(tx: &mut WriteTx<'_>, v: &Viewer, r: &SendReply, expected: Option<i64>) -> Result<Outcome> {
     check_text(&r.client_msg_id, &r.body, r.attachments.len())?;
     let conv = conversation_for_work(tx, v, r.conversation_id, expected)?;
-    let Some(id) = insert_agent_message(
-        tx,
-        v,
-        &conv,
-        Direction::Outbound,
-        &r.client_msg_id,
-        &r.body,
-        &r.attachments,
-    )?
+    let Some(id) = insert_agent_message(tx, v, &conv, Direction::Outbound, &r.client_msg_id, &r.body, &r.attachments)?
     else {
         return Ok(Outcome::Duplicate);
     };
-    let next = rules::after_reply(
-        &conv_state(&conv),
-        tx.now,
-        rules::preview(&r.body, r.attachments.len()),
-    );
+    let next = rules::after_reply(&conv_state(&conv), tx.now, rules::preview(&r.body, r.attachments.len()));
     save_state(tx, conv.id, &next, Some(v.agent_id))?;
     finish_message(tx, conv.id, id)
 }
 
-fn add_note(
-    tx: &mut WriteTx<'_>,
-    v: &Viewer,
-    n: &AddNote,
-    expected: Option<i64>,
-) -> Result<Outcome> {
+fn add_note(tx: &mut WriteTx<'_>, v: &Viewer, n: &AddNote, expected: Option<i64>) -> Result<Outcome> {
     check_text(&n.client_msg_id, &n.body, 0)?;
     let conv = conversation_for_work(tx, v, n.conversation_id, expected)?;
-    let Some(id) = insert_agent_message(
-        tx,
-        v,
-        &conv,
-        Direction::Note,
-        &n.client_msg_id,
-        &n.body,
-        &[],
-    )?
-    else {
+    let Some(id) = insert_agent_message(tx, v, &conv, Direction::Note, &n.client_msg_id, &n.body, &[])? else {
         return Ok(Outcome::Duplicate);
     };
     let next = rules::after_note(&conv_state(&conv), tx.now);
@@ -296,38 +226,22 @@ fn add_note(
 
 fn assign(tx: &mut WriteTx<'_>, v: &Viewer, a: &Assign, expected: Option<i64>) -> Result<Outcome> {
     if a.agent_id.is_none() && a.team_id.is_none() {
-        return Err(StoreError::BadRequest(
-            "assign needs agent_id, team_id or both".into(),
-        ));
+        return Err(StoreError::BadRequest("assign needs agent_id, team_id or both".into()));
     }
     let conv = entities::load_conversation(tx.conn, a.conversation_id)?;
-    let scope = Scope {
-        team_id: conv.team_id,
-        assignee_id: conv.assignee_id,
-    };
+    let scope = Scope { team_id: conv.team_id, assignee_id: conv.assignee_id };
     let to_agent = a.agent_id.unwrap_or(conv.assignee_id);
     let to_team = a.team_id.unwrap_or(conv.team_id);
     policy::may_assign(v, scope, to_agent, to_team).map_err(|d| denied(d, "conversation"))?;
     check_version(&conv, expected)?;
-    if tx
-        .conn
-        .query_opt("SELECT id FROM teams WHERE id = ?", params![to_team])?
-        .is_none()
-    {
-        return Err(StoreError::BadRequest(format!(
-            "team {to_team} does not exist"
-        )));
+    if tx.conn.query_opt("SELECT id FROM teams WHERE id = ?", params![to_team])?.is_none() {
+        return Err(StoreError::BadRequest(format!("team {to_team} does not exist")));
     }
     if let Some(agent) = to_agent {
         let assignee = entities::load_agent(tx.conn, agent)
             .map_err(|_| StoreError::BadRequest(format!("agent {agent} does not exist")))?;
-        if assignee.role != switchboard_protocol::model::Role::Admin
-            && !assignee.teams.contains(&to_team)
-        {
-            return Err(StoreError::BadRequest(format!(
-                "{} is not in team {to_team}",
-                assignee.name
-            )));
+        if assignee.role != switchboard_protocol::model::Role::Admin && !assignee.teams.contains(&to_team) {
+            return Err(StoreError::BadRequest(format!("{} is not in team {to_team}", assignee.name)));
         }
     }
     tx.conn.execute(
@@ -344,12 +258,7 @@ fn assign(tx: &mut WriteTx<'_>, v: &Viewer, a: &Assign, expected: Option<i64>) -
     Ok(Outcome::Applied)
 }
 
-fn set_status(
-    tx: &mut WriteTx<'_>,
-    v: &Viewer,
-    s: &SetStatus,
-    expected: Option<i64>,
-) -> Result<Outcome> {
+fn set_status(tx: &mut WriteTx<'_>, v: &Viewer, s: &SetStatus, expected: Option<i64>) -> Result<Outcome> {
     let conv = conversation_for_work(tx, v, s.conversation_id, expected)?;
     let next = rules::after_status(&conv_state(&conv), s.status, s.snoozed_until, tx.now)
         .map_err(|e| StoreError::BadRequest(e.to_owned()))?;
@@ -365,19 +274,13 @@ fn mark_read(tx: &mut WriteTx<'_>, v: &Viewer, r: &MarkRead) -> Result<Outcome> 
         Some(id) => {
             let m = entities::load_message(tx.conn, id)?;
             if m.conversation_id != conv.id {
-                return Err(StoreError::BadRequest(format!(
-                    "message {id} is not in conversation {}",
-                    conv.id
-                )));
+                return Err(StoreError::BadRequest(format!("message {id} is not in conversation {}", conv.id)));
             }
             id
         }
         None => match tx
             .conn
-            .query_one(
-                "SELECT MAX(id) FROM messages WHERE conversation_id = ?",
-                params![conv.id],
-            )?
+            .query_one("SELECT MAX(id) FROM messages WHERE conversation_id = ?", params![conv.id])?
             .opt_int(0)?
         {
             Some(id) => id,
@@ -386,7 +289,10 @@ fn mark_read(tx: &mut WriteTx<'_>, v: &Viewer, r: &MarkRead) -> Result<Outcome> 
     };
     let current = tx
         .conn
-        .query_opt("SELECT last_read_message_id FROM read_markers WHERE agent_id = ? AND conversation_id = ?", params![v.agent_id, conv.id])?
+        .query_opt(
+            "SELECT last_read_message_id FROM read_markers WHERE agent_id = ? AND conversation_id = ?",
+            params![v.agent_id, conv.id],
+        )?
         .map(|r| r.int(0))
         .transpose()?;
     if current.is_some_and(|c| c >= upto) {
@@ -405,12 +311,7 @@ fn mark_read(tx: &mut WriteTx<'_>, v: &Viewer, r: &MarkRead) -> Result<Outcome> 
     }
     emit_read_marker(
         tx,
-        &ReadMarker {
-            conversation_id: conv.id,
-            agent_id: v.agent_id,
-            last_read_message_id: upto,
-            at: tx.now,
-        },
+        &ReadMarker { conversation_id: conv.id, agent_id: v.agent_id, last_read_message_id: upto, at: tx.now },
     );
     Ok(Outcome::Applied)
 }
@@ -421,10 +322,8 @@ fn sees_contact(tx: &mut WriteTx<'_>, v: &Viewer, contact_id: i64) -> Result<boo
     if v.is_admin() {
         return Ok(true);
     }
-    let teams = tx.conn.query(
-        "SELECT DISTINCT team_id FROM conversations WHERE contact_id = ?",
-        params![contact_id],
-    )?;
+    let teams =
+        tx.conn.query("SELECT DISTINCT team_id FROM conversations WHERE contact_id = ?", params![contact_id])?;
     if teams.is_empty() {
         return Ok(true);
     }
@@ -436,16 +335,9 @@ fn sees_contact(tx: &mut WriteTx<'_>, v: &Viewer, contact_id: i64) -> Result<boo
     Ok(false)
 }
 
-fn merge_contacts(
-    tx: &mut WriteTx<'_>,
-    v: &Viewer,
-    mc: &MergeContacts,
-    expected: Option<i64>,
-) -> Result<Outcome> {
+fn merge_contacts(tx: &mut WriteTx<'_>, v: &Viewer, mc: &MergeContacts, expected: Option<i64>) -> Result<Outcome> {
     if mc.into_contact_id == mc.from_contact_id {
-        return Err(StoreError::BadRequest(
-            "cannot merge a contact into itself".into(),
-        ));
+        return Err(StoreError::BadRequest("cannot merge a contact into itself".into()));
     }
     let mut live = |id: i64| -> Result<()> {
         let r = tx
@@ -453,9 +345,7 @@ fn merge_contacts(
             .query_opt("SELECT merged_into FROM contacts WHERE id = ?", params![id])?
             .ok_or(StoreError::NotFound("contact"))?;
         if r.opt_int(0)?.is_some() {
-            return Err(StoreError::BadRequest(format!(
-                "contact {id} was already merged"
-            )));
+            return Err(StoreError::BadRequest(format!("contact {id} was already merged")));
         }
         Ok(())
     };
@@ -473,17 +363,10 @@ fn merge_contacts(
     let from = entities::load_contact(tx.conn, mc.from_contact_id)?;
     let mut profile: BTreeMap<String, String> = from.profile.clone();
     profile.extend(into.profile.clone());
-    let profile =
-        serde_json::to_string(&profile).map_err(|e| StoreError::BadRequest(e.to_string()))?;
+    let profile = serde_json::to_string(&profile).map_err(|e| StoreError::BadRequest(e.to_string()))?;
 
-    tx.conn.execute(
-        "UPDATE identities SET contact_id = ? WHERE contact_id = ?",
-        params![into.id, from.id],
-    )?;
-    let moved = tx.conn.query(
-        "SELECT id FROM conversations WHERE contact_id = ?",
-        params![from.id],
-    )?;
+    tx.conn.execute("UPDATE identities SET contact_id = ? WHERE contact_id = ?", params![into.id, from.id])?;
+    let moved = tx.conn.query("SELECT id FROM conversations WHERE contact_id = ?", params![from.id])?;
     tx.conn.execute(
         "UPDATE conversations SET contact_id = ?, updated_by = ?, version = version + 1 WHERE contact_id = ?",
         params![into.id, v.agent_id, from.id],
@@ -502,14 +385,6 @@ fn merge_contacts(
         let conv = entities::load_conversation(tx.conn, r.int(0)?)?;
         emit_conversation(tx, &conv, None);
     }
-    emit_public(
-        tx,
-        "contact",
-        from.id,
-        &Change::ContactRemoved {
-            id: from.id,
-            merged_into: Some(into.id),
-        },
-    );
+    emit_public(tx, "contact", from.id, &Change::ContactRemoved { id: from.id, merged_into: Some(into.id) });
     Ok(Outcome::Applied)
 }

@@ -9,6 +9,7 @@
 //! change 101 before change 100 has committed.
 
 use super::db::{Connection, DbError, Engine, Value};
+
 use super::StoreError;
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,9 +48,7 @@ pub struct WriteTx<'a> {
 
 impl std::fmt::Debug for WriteTx<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WriteTx")
-            .field("now", &self.now)
-            .finish_non_exhaustive()
+        f.debug_struct("WriteTx").field("now", &self.now).finish_non_exhaustive()
     }
 }
 
@@ -59,17 +58,33 @@ impl WriteTx<'_> {
     }
 }
 
+/// What to do with a job that just failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Retry {
+    /// Its failure is final (or it succeeded).
+    No,
+    /// It lost a race to a transaction that has committed: run it again now.
+    Now,
+    /// It was chosen as a deadlock victim: let this transaction commit (releasing the
+    /// locks the other one waits for) and run it in the next one.
+    NextBatch,
+}
+
+/// How many times a deadlocked job is carried to a later batch before it fails.
+const MAX_DEFERRALS: u32 = 5;
+
 trait WriteJob: Send {
     /// Runs the job; `true` if it succeeded and its writes should be kept.
     fn run(&mut self, tx: &mut WriteTx<'_>) -> bool;
-    /// Whether the failure just reported may go away if the job is run again.
-    fn retryable(&self) -> bool;
+    /// What to do after the failure just reported.
+    fn retry(&mut self) -> Retry;
     /// Delivers the result once the transaction is over.
     fn finish(self: Box<Self>, committed: Result<(), DbError>);
 }
 
 struct Pending<T, F> {
     f: F,
+    deferrals: u32,
     result: Option<Result<T, StoreError>>,
     reply: oneshot::Sender<Result<T, StoreError>>,
 }
@@ -86,8 +101,15 @@ where
         ok
     }
 
-    fn retryable(&self) -> bool {
-        matches!(&self.result, Some(Err(StoreError::Db(e))) if e.is_retryable())
+    fn retry(&mut self) -> Retry {
+        match &self.result {
+            Some(Err(StoreError::Db(DbError::Unique(_)))) => Retry::Now,
+            Some(Err(StoreError::Db(DbError::Transient(_)))) if self.deferrals < MAX_DEFERRALS => {
+                self.deferrals += 1;
+                Retry::NextBatch
+            }
+            _ => Retry::No,
+        }
     }
 
     fn finish(self: Box<Self>, committed: Result<(), DbError>) {
@@ -105,50 +127,47 @@ where
 pub struct Pool {
     engine: Engine,
     reads: flume::Sender<ReadJob>,
-    writes: flume::Sender<Box<dyn WriteJob>>,
+    /// One queue per writer thread; jobs with the same key go to the same writer, so
+    /// writes to one customer or conversation never contend with each other.
+    writes: Arc<Vec<flume::Sender<Box<dyn WriteJob>>>>,
     head: watch::Sender<i64>,
 }
 
 impl std::fmt::Debug for Pool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pool")
-            .field("engine", &self.engine)
-            .finish_non_exhaustive()
+        f.debug_struct("Pool").field("engine", &self.engine).finish_non_exhaustive()
     }
 }
 
 impl Pool {
     /// Starts `readers` reader threads and `writers` writer threads. `head` is the feed's
-    /// current head; it is advanced after every commit that added changes.
+    /// current head; it is advanced after every commit that added changes, and each commit
+    /// is announced on the PostgreSQL channel `notify` when there is one.
     pub fn start(
         engine: Engine,
         connect: Connect,
         readers: usize,
         writers: usize,
         head: i64,
+        notify: Option<String>,
     ) -> Pool {
         let (read_tx, read_rx) = flume::unbounded::<ReadJob>();
-        let (write_tx, write_rx) = flume::unbounded::<Box<dyn WriteJob>>();
         let (head_tx, _) = watch::channel(head);
         for i in 0..readers.max(1) {
             let rx = read_rx.clone();
             let connect = connect.clone();
             spawn_thread(format!("db-read-{i}"), move || read_loop(&rx, &connect));
         }
+        let mut write_txs = Vec::new();
         for i in 0..writers.max(1) {
-            let rx = write_rx.clone();
+            let (tx, rx) = flume::unbounded::<Box<dyn WriteJob>>();
+            write_txs.push(tx);
             let connect = connect.clone();
             let head = head_tx.clone();
-            spawn_thread(format!("db-write-{i}"), move || {
-                write_loop(&rx, &connect, &head)
-            });
+            let notify = notify.clone();
+            spawn_thread(format!("db-write-{i}"), move || write_loop(&rx, &connect, &head, notify.as_deref()));
         }
-        Pool {
-            engine,
-            reads: read_tx,
-            writes: write_tx,
-            head: head_tx,
-        }
+        Pool { engine, reads: read_tx, writes: Arc::new(write_txs), head: head_tx }
     }
 
     pub fn engine(&self) -> Engine {
@@ -187,21 +206,26 @@ impl Pool {
         T: Send + 'static,
         F: FnMut(&mut WriteTx<'_>) -> Result<T, StoreError> + Send + 'static,
     {
+        self.write_keyed(0, f).await
+    }
+
+    /// [`Pool::write`] on the writer that owns `key` (a customer, a conversation), so
+    /// writes to one of them never contend across writers.
+    pub async fn write_keyed<T, F>(&self, key: u64, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnMut(&mut WriteTx<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
         let (tx, rx) = oneshot::channel();
-        let job = Box::new(Pending {
-            f,
-            result: None,
-            reply: tx,
-        });
-        self.writes.send(job).map_err(|_| closed())?;
+        let job = Box::new(Pending { f, deferrals: 0, result: None, reply: tx });
+        let lane = usize::try_from(key % self.writes.len().max(1) as u64).unwrap_or(0);
+        self.writes.get(lane).ok_or_else(closed)?.send(job).map_err(|_| closed())?;
         rx.await.map_err(|_| closed())?
     }
 }
 
 fn closed() -> StoreError {
-    StoreError::Db(DbError::Unavailable(
-        "the database threads have stopped".into(),
-    ))
+    StoreError::Db(DbError::Unavailable("the database threads have stopped".into()))
 }
 
 fn advance(head: &watch::Sender<i64>, seq: i64) {
@@ -238,9 +262,7 @@ impl Slot<'_> {
                 }
             }
         }
-        self.conn
-            .as_mut()
-            .ok_or_else(|| DbError::Unavailable("no connection".into()))
+        self.conn.as_mut().ok_or_else(|| DbError::Unavailable("no connection".into()))
     }
 
     fn failed(&mut self, e: &DbError) {
@@ -251,10 +273,7 @@ impl Slot<'_> {
 }
 
 fn read_loop(rx: &flume::Receiver<ReadJob>, connect: &Connect) {
-    let mut slot = Slot {
-        connect,
-        conn: None,
-    };
+    let mut slot = Slot { connect, conn: None };
     while let Ok(job) = rx.recv() {
         let conn = match slot.get() {
             Ok(c) => c,
@@ -279,13 +298,18 @@ fn write_loop(
     rx: &flume::Receiver<Box<dyn WriteJob>>,
     connect: &Connect,
     head: &watch::Sender<i64>,
+    notify: Option<&str>,
 ) {
-    let mut slot = Slot {
-        connect,
-        conn: None,
-    };
-    while let Ok(first) = rx.recv() {
-        let mut batch = vec![first];
+    let mut slot = Slot { connect, conn: None };
+    let mut carried: Vec<Box<dyn WriteJob>> = Vec::new();
+    loop {
+        let mut batch = std::mem::take(&mut carried);
+        if batch.is_empty() {
+            match rx.recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => return,
+            }
+        }
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
                 Ok(job) => batch.push(job),
@@ -293,15 +317,21 @@ fn write_loop(
             }
         }
         let outcome = match slot.get() {
-            Ok(conn) => run_batch(conn.as_mut(), &mut batch),
+            Ok(conn) => run_batch(conn.as_mut(), &mut batch, notify),
             Err(e) => Err(e),
         };
         match outcome {
-            Ok(new_head) => {
+            Ok((new_head, deferred)) => {
                 if let Some(seq) = new_head {
                     advance(head, seq);
                 }
-                batch.into_iter().for_each(|job| job.finish(Ok(())));
+                for (i, job) in batch.into_iter().enumerate() {
+                    if deferred.contains(&i) {
+                        carried.push(job);
+                    } else {
+                        job.finish(Ok(()));
+                    }
+                }
             }
             Err(e) => {
                 tracing::warn!("write transaction failed: {e}");
@@ -315,50 +345,45 @@ fn write_loop(
     }
 }
 
-/// Runs one batch in one transaction; returns the new feed head if changes were added.
+/// Runs one batch in one transaction. Returns the new feed head if changes were added,
+/// and the positions of jobs to run again in the next batch.
 fn run_batch(
     conn: &mut dyn Connection,
     batch: &mut [Box<dyn WriteJob>],
-) -> Result<Option<i64>, DbError> {
+    notify: Option<&str>,
+) -> Result<(Option<i64>, Vec<usize>), DbError> {
     conn.begin_write()?;
     let now = crate::clock::now_ms();
     let mut changes = Vec::new();
-    for job in batch.iter_mut() {
+    let mut deferred = Vec::new();
+    for (i, job) in batch.iter_mut().enumerate() {
         for attempt in 0..3 {
             conn.batch("SAVEPOINT job")?;
             let mark = changes.len();
-            let ok = job.run(&mut WriteTx {
-                conn: &mut *conn,
-                now,
-                changes: &mut changes,
-            });
+            let ok = job.run(&mut WriteTx { conn: &mut *conn, now, changes: &mut changes });
             if ok {
                 conn.batch("RELEASE SAVEPOINT job")?;
                 break;
             }
             conn.batch("ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job")?;
             changes.truncate(mark);
-            if attempt == 2 || !job.retryable() {
-                break;
+            match job.retry() {
+                Retry::Now if attempt < 2 => continue,
+                Retry::NextBatch => deferred.push(i),
+                _ => {}
             }
+            break;
         }
     }
-    let head = if changes.is_empty() {
-        None
-    } else {
-        Some(publish(conn, &changes, now)?)
-    };
+    let head = if changes.is_empty() { None } else { Some(publish(conn, &changes, now, notify)?) };
     conn.batch("COMMIT")?;
-    Ok(head)
+    Ok((head, deferred))
 }
 
 /// Takes the next `seq` numbers (locking the head row until commit) and stores the changes.
-fn publish(conn: &mut dyn Connection, changes: &[NewChange], now: i64) -> Result<i64, DbError> {
+fn publish(conn: &mut dyn Connection, changes: &[NewChange], now: i64, notify: Option<&str>) -> Result<i64, DbError> {
     let n = changes.len() as i64;
-    let end = conn.query_int(
-        "UPDATE feed_head SET seq = seq + ? WHERE id = 1 RETURNING seq",
-        &[Value::Int(n)],
-    )?;
+    let end = conn.query_int("UPDATE feed_head SET seq = seq + ? WHERE id = 1 RETURNING seq", &[Value::Int(n)])?;
     let mut seq = end - n;
     for chunk in changes.chunks(100) {
         let mut sql = String::from(
@@ -366,11 +391,7 @@ fn publish(conn: &mut dyn Connection, changes: &[NewChange], now: i64) -> Result
         );
         let mut params = Vec::with_capacity(chunk.len() * 8);
         for (i, c) in chunk.iter().enumerate() {
-            sql.push_str(if i == 0 {
-                "(?, ?, ?, ?, ?, ?, ?, ?)"
-            } else {
-                ", (?, ?, ?, ?, ?, ?, ?, ?)"
-            });
+            sql.push_str(if i == 0 { "(?, ?, ?, ?, ?, ?, ?, ?)" } else { ", (?, ?, ?, ?, ?, ?, ?, ?)" });
             seq += 1;
             params.extend([
                 Value::Int(seq),
@@ -385,10 +406,10 @@ fn publish(conn: &mut dyn Connection, changes: &[NewChange], now: i64) -> Result
         }
         conn.execute(&sql, &params)?;
     }
-    if conn.engine() == Engine::Postgres {
+    if let Some(channel) = notify {
         conn.query(
-            "SELECT 1 FROM (SELECT pg_notify('switchboard_feed', ?)) AS n",
-            &[Value::Text(end.to_string())],
+            "SELECT 1 FROM (SELECT pg_notify(?, ?)) AS n",
+            &[Value::from(channel), Value::Text(end.to_string())],
         )?;
     }
     Ok(end)

@@ -22,10 +22,7 @@ impl std::fmt::Debug for PgConnection {
 impl PgConnection {
     pub fn connect(url: &str) -> Result<Self, DbError> {
         let client = postgres::Client::connect(url, postgres::NoTls).map_err(map_err)?;
-        Ok(PgConnection {
-            client,
-            statements: HashMap::new(),
-        })
+        Ok(PgConnection { client, statements: HashMap::new() })
     }
 
     fn prepare(&mut self, sql: &str) -> Result<postgres::Statement, DbError> {
@@ -41,10 +38,7 @@ impl PgConnection {
     }
 
     /// Waits up to `timeout` for a `NOTIFY` on a channel this connection listens to.
-    pub fn wait_notification(
-        &mut self,
-        timeout: std::time::Duration,
-    ) -> Result<Option<String>, DbError> {
+    pub fn wait_notification(&mut self, timeout: std::time::Duration) -> Result<Option<String>, DbError> {
         let mut n = self.client.notifications();
         let mut it = n.timeout_iter(timeout);
         match fallible_iterator::FallibleIterator::next(&mut it) {
@@ -131,32 +125,14 @@ fn read_row(row: &postgres::Row) -> Result<Row, DbError> {
     for (i, col) in row.columns().iter().enumerate() {
         let bad = |e: postgres::Error| DbError::Decode(format!("column {}: {e}", col.name()));
         let v = match *col.type_() {
-            Type::INT8 => row
-                .try_get::<_, Option<i64>>(i)
-                .map_err(bad)?
-                .map(Value::Int),
-            Type::INT4 => row
-                .try_get::<_, Option<i32>>(i)
-                .map_err(bad)?
-                .map(|v| Value::Int(v.into())),
-            Type::INT2 => row
-                .try_get::<_, Option<i16>>(i)
-                .map_err(bad)?
-                .map(|v| Value::Int(v.into())),
-            Type::BOOL => row
-                .try_get::<_, Option<bool>>(i)
-                .map_err(bad)?
-                .map(|v| Value::Int(v.into())),
-            Type::TEXT | Type::VARCHAR | Type::NAME | Type::BPCHAR => row
-                .try_get::<_, Option<String>>(i)
-                .map_err(bad)?
-                .map(Value::Text),
-            ref other => {
-                return Err(DbError::Decode(format!(
-                    "column {}: unsupported type {other}",
-                    col.name()
-                )))
+            Type::INT8 => row.try_get::<_, Option<i64>>(i).map_err(bad)?.map(Value::Int),
+            Type::INT4 => row.try_get::<_, Option<i32>>(i).map_err(bad)?.map(|v| Value::Int(v.into())),
+            Type::INT2 => row.try_get::<_, Option<i16>>(i).map_err(bad)?.map(|v| Value::Int(v.into())),
+            Type::BOOL => row.try_get::<_, Option<bool>>(i).map_err(bad)?.map(|v| Value::Int(v.into())),
+            Type::TEXT | Type::VARCHAR | Type::NAME | Type::BPCHAR => {
+                row.try_get::<_, Option<String>>(i).map_err(bad)?.map(Value::Text)
             }
+            ref other => return Err(DbError::Decode(format!("column {}: unsupported type {other}", col.name()))),
         };
         out.push(v.unwrap_or(Value::Null));
     }
@@ -170,15 +146,13 @@ impl Connection for PgConnection {
 
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
         let stmt = self.prepare(sql)?;
-        let refs: Vec<&(dyn ToSql + Sync)> =
-            params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
         self.client.execute(&stmt, &refs).map_err(map_err)
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
         let stmt = self.prepare(sql)?;
-        let refs: Vec<&(dyn ToSql + Sync)> =
-            params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
         let rows = self.client.query(&stmt, &refs).map_err(map_err)?;
         rows.iter().map(read_row).collect()
     }
@@ -200,10 +174,7 @@ impl Connection for PgConnection {
 mod tests {
     #[test]
     fn placeholders_are_numbered_in_order() {
-        assert_eq!(
-            super::numbered("SELECT ? WHERE a = ? AND b IN (?, ?)"),
-            "SELECT $1 WHERE a = $2 AND b IN ($3, $4)"
-        );
+        assert_eq!(super::numbered("SELECT ? WHERE a = ? AND b IN (?, ?)"), "SELECT $1 WHERE a = $2 AND b IN ($3, $4)");
         assert_eq!(super::numbered("SELECT 1"), "SELECT 1");
     }
 }

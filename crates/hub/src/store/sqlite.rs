@@ -20,9 +20,7 @@ impl std::fmt::Debug for SqliteConnection {
 
 /// The file named by a `sqlite://path` or `sqlite:path` URL.
 pub fn path_from_url(url: &str) -> Option<PathBuf> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
     let rest = rest.split('?').next().unwrap_or(rest);
     (!rest.is_empty()).then(|| PathBuf::from(rest))
 }
@@ -30,17 +28,13 @@ pub fn path_from_url(url: &str) -> Option<PathBuf> {
 impl SqliteConnection {
     pub fn open(path: &Path) -> Result<Self, DbError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                DbError::Unavailable(format!("cannot create {}: {e}", dir.display()))
-            })?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| DbError::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
         }
         let conn = rusqlite::Connection::open(path).map_err(map_err)?;
-        conn.busy_timeout(Duration::from_secs(10))
+        conn.busy_timeout(Duration::from_secs(10)).map_err(map_err)?;
+        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
             .map_err(map_err)?;
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-        )
-        .map_err(map_err)?;
         conn.set_prepared_statement_cache_capacity(256);
         Ok(SqliteConnection { conn })
     }
@@ -63,9 +57,7 @@ fn map_err(e: rusqlite::Error) -> DbError {
         return match (f.code, f.extended_code) {
             (C::ConstraintViolation, 2067 | 1555) => DbError::Unique(text),
             (C::DatabaseBusy | C::DatabaseLocked, _) => DbError::Transient(text),
-            (C::CannotOpen | C::NotADatabase | C::DiskFull | C::SystemIoFailure, _) => {
-                DbError::Unavailable(text)
-            }
+            (C::CannotOpen | C::NotADatabase | C::DiskFull | C::SystemIoFailure, _) => DbError::Unavailable(text),
             _ => DbError::Other(text),
         };
     }
@@ -79,9 +71,7 @@ fn read_row(row: &rusqlite::Row<'_>, n: usize) -> rusqlite::Result<Row> {
             ValueRef::Null => Value::Null,
             ValueRef::Integer(v) => Value::Int(v),
             ValueRef::Real(v) => Value::Int(v as i64),
-            ValueRef::Text(t) | ValueRef::Blob(t) => {
-                Value::Text(String::from_utf8_lossy(t).into_owned())
-            }
+            ValueRef::Text(t) | ValueRef::Blob(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
         });
     }
     Ok(Row(out))
@@ -94,20 +84,14 @@ impl Connection for SqliteConnection {
 
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
         let mut stmt = self.conn.prepare_cached(sql).map_err(map_err)?;
-        let n = stmt
-            .execute(rusqlite::params_from_iter(params.iter()))
-            .map_err(map_err)?;
+        let n = stmt.execute(rusqlite::params_from_iter(params.iter())).map_err(map_err)?;
         Ok(n as u64)
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
         let mut stmt = self.conn.prepare_cached(sql).map_err(map_err)?;
         let n = stmt.column_count();
-        let rows = stmt
-            .query_map(rusqlite::params_from_iter(params.iter()), |r| {
-                read_row(r, n)
-            })
-            .map_err(map_err)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), |r| read_row(r, n)).map_err(map_err)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(map_err)
     }
 

@@ -1,0 +1,481 @@
+//! One conformance suite for the store, run against SQLite and against a real PostgreSQL.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{inbound, open, world, TestDb};
+use std::collections::BTreeSet;
+use switchboard_hub::clock::{now_ms, DAY, HOUR};
+use switchboard_hub::store::StoreError;
+use switchboard_protocol::model::{ConversationStatus, Delivery, Direction};
+use switchboard_protocol::mutation::{
+    Assign, MergeContacts, Mutation, MutationEnvelope, Outcome, SendReply, SetStatus,
+};
+use switchboard_protocol::sync::Change;
+
+fn env(id: u64, m: Mutation) -> MutationEnvelope {
+    MutationEnvelope { mutation_id: id, mutation: m, expected_version: None }
+}
+
+fn reply(conversation_id: i64, cmid: &str, body: &str) -> Mutation {
+    Mutation::SendReply(SendReply {
+        conversation_id,
+        client_msg_id: cmid.into(),
+        body: body.into(),
+        attachments: vec![],
+    })
+}
+
+/// Every change frame of a full read of the feed as an admin sees it.
+async fn all_changes(store: &switchboard_hub::store::Store, v: &switchboard_hub::policy::Viewer) -> Vec<(i64, Change)> {
+    let mut out = Vec::new();
+    let mut since = 0;
+    loop {
+        let page = store.changes(v, since, 100).await.unwrap();
+        for f in page.changes {
+            out.push((f.seq, serde_json::from_str(f.change.get()).unwrap()));
+        }
+        since = page.next.seq().unwrap();
+        if !page.has_more {
+            return out;
+        }
+    }
+}
+
+async fn ingest_finds_or_creates_contact_and_conversation(db: &TestDb) {
+    let store = open(db);
+    let w = world(&store).await;
+    let t0 = now_ms() - HOUR;
+    let a = store.ingest(inbound(&w.sms, "+1 (415) 555-0123", "Hi, where is my order?", "SM1", t0)).await.unwrap();
+    assert!(a.new_conversation && !a.duplicate);
+    // The same number on WhatsApp, written as WhatsApp writes it, is the same customer.
+    let b = store.ingest(inbound(&w.whatsapp, "14155550123", "Also on WhatsApp", "wamid.1", t0 + 1000)).await.unwrap();
+    assert_eq!(a.contact_id, b.contact_id);
+    assert_ne!(a.conversation_id, b.conversation_id);
+    // A second SMS joins the open conversation and keeps the oldest waiting time.
+    let c = store.ingest(inbound(&w.sms, "+14155550123", "Hello?", "SM2", t0 + 2000)).await.unwrap();
+    assert_eq!(c.conversation_id, a.conversation_id);
+    assert!(!c.new_conversation);
+
+    let boot = store.bootstrap(&w.admin, 10).await.unwrap();
+    let conv = boot.conversations.iter().find(|x| x.id == a.conversation_id).unwrap();
+    assert_eq!(conv.waiting_since, Some(t0));
+    assert_eq!(conv.last_activity_at, t0 + 2000);
+    assert_eq!(conv.status, ConversationStatus::Open);
+    assert_eq!(conv.team_id, w.team_a);
+    assert_eq!(conv.preview, "Hello?");
+    let wa = boot.conversations.iter().find(|x| x.id == b.conversation_id).unwrap();
+    assert_eq!(wa.reply_window_expires_at, Some(t0 + 1000 + DAY));
+    let contact = boot.contacts.iter().find(|x| x.id == a.contact_id).unwrap();
+    assert_eq!(contact.name, "Ana Silva");
+    let addrs: BTreeSet<_> = contact.identities.iter().map(|i| (i.channel.as_str(), i.address.as_str())).collect();
+    assert_eq!(addrs, BTreeSet::from([("sms", "+14155550123"), ("whatsapp", "+14155550123")]));
+    let msgs: Vec<_> = boot.messages.iter().filter(|m| m.conversation_id == a.conversation_id).collect();
+    assert_eq!(msgs.len(), 2);
+    assert!(msgs.iter().all(|m| m.direction == Direction::Inbound));
+}
+
+async fn ingest_dedupes_provider_retries(db: &TestDb) {
+    let store = open(db);
+    let w = world(&store).await;
+    let first = store.ingest(inbound(&w.sms, "+14155550123", "once", "SM-dup", now_ms())).await.unwrap();
+    let head = *store.head().borrow();
+    for _ in 0..3 {
+        let again = store.ingest(inbound(&w.sms, "+14155550123", "once", "SM-dup", now_ms())).await.unwrap();
+        assert!(again.duplicate);
+        assert_eq!(
+            (again.message_id, again.conversation_id, again.contact_id),
+            (first.message_id, first.conversation_id, first.contact_id)
+        );
+    }
+    assert_eq!(*store.head().borrow(), head, "a retry writes no change");
+    // The same provider id in another inbox is a different message.
+    let other = store.ingest(inbound(&w.email, "ana@example.com", "once", "SM-dup", now_ms())).await.unwrap();
+    assert!(!other.duplicate);
+    let page = store.messages_before(&w.admin, first.conversation_id, None, 50).await.unwrap();
+    assert_eq!(page.messages.len(), 1);
+}
+
+async fn ingest_rejects_bad_input_and_stores_nothing(db: &TestDb) {
+    let store = open(db);
+    let w = world(&store).await;
+    let head = *store.head().borrow();
+    for (inbox, from, body) in [(&w.sms, "not a phone", "x"), (&w.email, "nobody", "x"), (&w.sms, "+14155550123", "  ")]
+    {
+        let err = store.ingest(inbound(inbox, from, body, "bad", now_ms())).await.unwrap_err();
+        assert!(matches!(err, StoreError::BadRequest(_)), "{err:?}");
+    }
+    let mut missing = inbound(&w.sms, "+14155550123", "x", "bad", now_ms());
+    missing.inbox_id = 999_999;
+    assert!(matches!(store.ingest(missing).await.unwrap_err(), StoreError::NotFound(_)));
+    let huge = "x".repeat(switchboard_hub::store::ingest::MAX_BODY + 1);
+    assert!(matches!(
+        store.ingest(inbound(&w.sms, "+14155550123", &huge, "big", now_ms())).await.unwrap_err(),
+        StoreError::BadRequest(_)
+    ));
+    assert_eq!(*store.head().borrow(), head);
+    assert!(store.bootstrap(&w.admin, 5).await.unwrap().conversations.is_empty());
+}
+
+async fn conversation_lifecycle(db: &TestDb) {
+    let store = open(db);
+    let w = world(&store).await;
+    let t0 = now_ms() - HOUR;
+    let a = store.ingest(inbound(&w.sms, "+14155550123", "help", "SM1", t0)).await.unwrap();
+    let r = store
+        .apply_mutations(&w.agent, "console-1", vec![env(1, reply(a.conversation_id, "c-1", "On it!"))])
+        .await
+        .unwrap();
+    assert_eq!(r[0].outcome, Outcome::Applied);
+    let page = store.messages_before(&w.agent, a.conversation_id, None, 10).await.unwrap();
+    let out = page.messages.last().unwrap();
+    assert_eq!(out.direction, Direction::Outbound);
+    assert_eq!(out.delivery, Some(Delivery::Queued));
+    assert_eq!(out.client_msg_id.as_deref(), Some("c-1"));
+    assert_eq!(out.author_agent_id, Some(w.agent.agent_id));
+    let conv = |s: &switchboard_hub::store::Store| {
+        let s = s.clone();
+        let v = w.admin.clone();
+        async move {
+            s.bootstrap(&v, 1).await.unwrap().conversations.into_iter().find(|c| c.id == a.conversation_id).unwrap()
+        }
+    };
+    assert_eq!(conv(&store).await.waiting_since, None, "answered");
+
+    // Pending wakes up when the customer writes; resolved starts a new conversation.
+    store
+        .apply_mutations(
+            &w.agent,
+            "console-1",
+            vec![env(
+                2,
+                Mutation::SetStatus(SetStatus {
+                    conversation_id: a.conversation_id,
+                    status: ConversationStatus::Pending,
+                    snoozed_until: None,
+                }),
+            )],
+        )
+        .await
+        .unwrap();
+    let b = store.ingest(inbound(&w.sms, "+14155550123", "still there?", "SM2", now_ms())).await.unwrap();
+    assert_eq!(b.conversation_id, a.conversation_id);
+    assert_eq!(conv(&store).await.status, ConversationStatus::Open);
+    store
+        .apply_mutations(
+            &w.agent,
+            "console-1",
+            vec![env(
+                3,
+                Mutation::SetStatus(SetStatus {
+                    conversation_id: a.conversation_id,
+                    status: ConversationStatus::Resolved,
+                    snoozed_until: None,
+                }),
+            )],
+        )
+        .await
+        .unwrap();
+    assert_eq!(conv(&store).await.waiting_since, None);
+    let c = store.ingest(inbound(&w.sms, "+14155550123", "new question", "SM3", now_ms())).await.unwrap();
+    assert!(c.new_conversation);
+    assert_ne!(c.conversation_id, a.conversation_id);
+    assert_eq!(c.contact_id, a.contact_id);
+}
+
+async fn mutations_are_idempotent_and_versioned(db: &TestDb) {
+    let store = open(db);
+    let w = world(&store).await;
+    let a = store.ingest(inbound(&w.sms, "+14155550123", "help", "SM1", now_ms())).await.unwrap();
+    let batch = vec![env(1, reply(a.conversation_id, "c-1", "one")), env(2, reply(a.conversation_id, "c-2", "two"))];
+    let first = store.apply_mutations(&w.agent, "console-1", batch.clone()).await.unwrap();
+    assert!(first.iter().all(|r| r.outcome == Outcome::Applied));
+    let head = *store.head().borrow();
+    let again = store.apply_mutations(&w.agent, "console-1", batch).await.unwrap();
+    assert!(again.iter().all(|r| r.outcome == Outcome::Duplicate));
+    assert_eq!(*store.head().borrow(), head, "a retried batch changes nothing");
+    let msgs = store.messages_before(&w.agent, a.conversation_id, None, 10).await.unwrap().messages;
+    assert_eq!(msgs.iter().filter(|m| m.direction == Direction::Outbound).count(), 2);
+    // The same client_msg_id from another client is not sent twice either.
+    let other = store
+        .apply_mutations(&w.agent, "console-2", vec![env(1, reply(a.conversation_id, "c-1", "one"))])
+        .await
+        .unwrap();
+    assert_eq!(other[0].outcome, Outcome::Duplicate);
+    // Another agent cannot use this client's id.
+    assert!(matches!(
+        store.apply_mutations(&w.agent2, "console-1", vec![env(9, reply(a.conversation_id, "c-9", "x"))]).await,
+        Err(StoreError::Forbidden(_))
+    ));
+
+    // Two leads reassign the same thread from the same version: one wins, the other
+    // learns who did.
+    let version = store.bootstrap(&w.lead, 0).await.unwrap().conversations[0].version;
+    let to = |agent: i64| MutationEnvelope {
+        mutation_id: 1,
+        mutation: Mutation::Assign(Assign {
+            conversation_id: a.conversation_id,
+            agent_id: Some(Some(agent)),
+            team_id: None,
+        }),
+        expected_version: Some(version),
+    };
+    let win = store.apply_mutations(&w.lead, "lead-console", vec![to(w.agent.agent_id)]).await.unwrap();
+    assert_eq!(win[0].outcome, Outcome::Applied);
+    let lose = store.apply_mutations(&w.admin, "admin-console", vec![to(w.agent2.agent_id)]).await.unwrap();
+    match &lose[0].outcome {
+        Outcome::Conflict { current: Change::Conversation(c) } => {
+            assert_eq!(c.assignee_id, Some(w.agent.agent_id));
+            assert_eq!(c.updated_by, Some(w.lead.agent_id));
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    // A refused mutation is remembered as processed; the next one goes through.
+    let bad =
+        store.apply_mutations(&w.agent, "console-1", vec![env(3, reply(a.conversation_id, "c-3", ""))]).await.unwrap();
+    assert!(
+        matches!(&bad[0].outcome, Outcome::Rejected { error } if error.code == switchboard_protocol::ErrorCode::BadRequest)
+    );
+    let next = store
+        .apply_mutations(&w.agent, "console-1", vec![env(4, reply(a.conversation_id, "c-4", "ok"))])
+        .await
+        .unwrap();
+    assert_eq!(next[0].outcome, Outcome::Applied);
+}
+
+async fn feed_pages_in_order_and_expires(db: &TestDb) {
+    let store = open(db);
+    let w = world(&store).await;
+    for i in 0..30 {
+        store
+            .ingest(inbound(&w.sms, &format!("+1415555{:04}", 1000 + i), "hi", &format!("SM{i}"), now_ms()))
+            .await
+            .unwrap();
+    }
+    let all = all_changes(&store, &w.admin).await;
+    let seqs: Vec<i64> = all.iter().map(|c| c.0).collect();
+    assert!(seqs.windows(2).all(|p| p[0] < p[1]), "ordered");
+    let head = *store.head().borrow();
+    assert_eq!(*seqs.last().unwrap(), head);
+    let page = store.changes(&w.admin, 0, 7).await.unwrap();
+    assert!(page.has_more);
+    assert_eq!(page.changes.len(), 7);
+    assert_eq!(page.next.seq().unwrap(), page.changes[6].seq);
+    let end = store.changes(&w.admin, head, 7).await.unwrap();
+    assert!(!end.has_more && end.changes.is_empty());
+    assert_eq!(end.next.seq(), Some(head));
+    assert!(matches!(store.changes(&w.admin, head + 1, 10).await, Err(StoreError::BadCursor(_))));
+    // Below the retention floor: cursor_expired.
+    store.prune_changes(head / 2).await.unwrap();
+    assert!(matches!(store.changes(&w.admin, 0, 10).await, Err(StoreError::CursorExpired)));
+    assert!(store.changes(&w.admin, head / 2, 10).await.is_ok());
+}
+
+/// Many concurrent writers while a reader pages the feed: the reader sees every change
+/// exactly once, in order, with nothing skipped.
+async fn concurrent_writers_never_make_a_reader_skip(db: &TestDb) {
+    let store = open(db);
+    let w = world(&store).await;
+    let start = *store.head().borrow();
+    let writers = 16;
+    let per = 40;
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let store = store.clone();
+        let v = w.admin.clone();
+        let done = done.clone();
+        tokio::spawn(async move {
+            let mut seen = Vec::new();
+            let mut since = start;
+            loop {
+                let finished = done.load(std::sync::atomic::Ordering::SeqCst);
+                let page = store.changes(&v, since, 13).await.unwrap();
+                seen.extend(page.changes.iter().map(|f| f.seq));
+                since = page.next.seq().unwrap();
+                if finished && !page.has_more {
+                    return seen;
+                }
+            }
+        })
+    };
+    let mut tasks = Vec::new();
+    for t in 0..writers {
+        let store = store.clone();
+        let inbox = if t % 2 == 0 { w.sms.clone() } else { w.whatsapp.clone() };
+        tasks.push(tokio::spawn(async move {
+            for i in 0..per {
+                store
+                    .ingest(inbound(
+                        &inbox,
+                        &format!("+1415555{:04}", (t * per + i) % 50 + 2000),
+                        "hello",
+                        &format!("m-{t}-{i}"),
+                        now_ms(),
+                    ))
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let seen = reader.await.unwrap();
+    let head = *store.head().borrow();
+    let expected: Vec<i64> = (start + 1..=head).collect();
+    assert_eq!(seen, expected, "every change once, in order");
+}
+
+async fn scope_follows_teams_and_reassignment_removes(db: &TestDb) {
+    let store = open(db);
+    let w = world(&store).await;
+    let a = store.ingest(inbound(&w.sms, "+14155550123", "team A", "SM1", now_ms())).await.unwrap();
+    let b = store.ingest(inbound(&w.b_sms, "+14155550124", "team B", "SB1", now_ms())).await.unwrap();
+    let boot_a = store.bootstrap(&w.agent, 5).await.unwrap();
+    assert_eq!(boot_a.conversations.iter().map(|c| c.id).collect::<Vec<_>>(), vec![a.conversation_id]);
+    assert!(boot_a.contacts.iter().all(|c| c.id == a.contact_id));
+    assert!(boot_a.messages.iter().all(|m| m.conversation_id == a.conversation_id));
+    let boot_b = store.bootstrap(&w.b_agent, 5).await.unwrap();
+    assert_eq!(boot_b.conversations.iter().map(|c| c.id).collect::<Vec<_>>(), vec![b.conversation_id]);
+    assert_eq!(store.bootstrap(&w.admin, 5).await.unwrap().conversations.len(), 2);
+    assert!(matches!(store.messages_before(&w.agent, b.conversation_id, None, 5).await, Err(StoreError::NotFound(_))));
+
+    let cursor_a = boot_a.cursor.seq().unwrap();
+    let cursor_b = boot_b.cursor.seq().unwrap();
+    let r = store
+        .apply_mutations(
+            &w.lead,
+            "lead",
+            vec![env(
+                1,
+                Mutation::Assign(Assign {
+                    conversation_id: a.conversation_id,
+                    agent_id: Some(None),
+                    team_id: Some(w.team_b),
+                }),
+            )],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r[0].outcome, Outcome::Applied);
+    let page = store.changes(&w.agent, cursor_a, 100).await.unwrap();
+    let changes: Vec<Change> = page.changes.iter().map(|f| serde_json::from_str(f.change.get()).unwrap()).collect();
+    assert!(
+        changes.contains(&Change::ConversationRemoved {
+            id: a.conversation_id,
+            reason: switchboard_protocol::sync::RemovalReason::LeftScope
+        }),
+        "{changes:?}"
+    );
+    assert!(!changes.iter().any(|c| matches!(c, Change::Conversation(_))));
+    let page_b = store.changes(&w.b_agent, cursor_b, 100).await.unwrap();
+    let changes_b: Vec<Change> = page_b.changes.iter().map(|f| serde_json::from_str(f.change.get()).unwrap()).collect();
+    assert!(changes_b
+        .iter()
+        .any(|c| matches!(c, Change::Conversation(cv) if cv.id == a.conversation_id && cv.team_id == w.team_b)));
+    assert!(changes_b.iter().any(|c| matches!(c, Change::Contact(k) if k.id == a.contact_id)));
+}
+
+async fn merge_moves_identities_and_history(db: &TestDb) {
+    let store = open(db);
+    let w = world(&store).await;
+    let sms = store.ingest(inbound(&w.sms, "+14155550123", "by sms", "SM1", now_ms())).await.unwrap();
+    let mail = store.ingest(inbound(&w.email, "ana@example.com", "by email", "E1", now_ms())).await.unwrap();
+    assert_ne!(sms.contact_id, mail.contact_id);
+    let m =
+        Mutation::MergeContacts(MergeContacts { into_contact_id: sms.contact_id, from_contact_id: mail.contact_id });
+    let denied = store.apply_mutations(&w.agent, "agent", vec![env(1, m.clone())]).await.unwrap();
+    assert!(
+        matches!(&denied[0].outcome, Outcome::Rejected { error } if error.code == switchboard_protocol::ErrorCode::Forbidden)
+    );
+    let ok = store.apply_mutations(&w.lead, "lead", vec![env(1, m.clone())]).await.unwrap();
+    assert_eq!(ok[0].outcome, Outcome::Applied);
+    let boot = store.bootstrap(&w.admin, 5).await.unwrap();
+    assert!(boot.conversations.iter().all(|c| c.contact_id == sms.contact_id));
+    let contact = boot.contacts.iter().find(|c| c.id == sms.contact_id).unwrap();
+    assert_eq!(contact.identities.len(), 2);
+    assert!(!boot.contacts.iter().any(|c| c.id == mail.contact_id));
+    // New mail from the merged address lands on the surviving contact.
+    let later = store.ingest(inbound(&w.email, "Ana@Example.com", "again", "E2", now_ms())).await.unwrap();
+    assert_eq!(later.contact_id, sms.contact_id);
+    let changes = all_changes(&store, &w.admin).await;
+    assert!(changes
+        .iter()
+        .any(|(_, c)| *c == Change::ContactRemoved { id: mail.contact_id, merged_into: Some(sms.contact_id) }));
+    let again = store.apply_mutations(&w.lead, "lead", vec![env(2, m)]).await.unwrap();
+    assert!(matches!(&again[0].outcome, Outcome::Rejected { .. }));
+}
+
+async fn history_pages_backwards(db: &TestDb) {
+    let store = open(db);
+    let w = world(&store).await;
+    let mut conv = 0;
+    for i in 0..25 {
+        conv = store
+            .ingest(inbound(&w.sms, "+14155550123", &format!("m{i}"), &format!("SM{i}"), now_ms()))
+            .await
+            .unwrap()
+            .conversation_id;
+    }
+    let mut bodies = Vec::new();
+    let mut before = None;
+    loop {
+        let page = store.messages_before(&w.agent, conv, before, 10).await.unwrap();
+        let mut chunk: Vec<String> = page.messages.iter().map(|m| m.body.clone()).collect();
+        chunk.append(&mut bodies);
+        bodies = chunk;
+        match page.before {
+            Some(t) => before = Some(t.parse().unwrap()),
+            None => break,
+        }
+    }
+    assert_eq!(bodies, (0..25).map(|i| format!("m{i}")).collect::<Vec<_>>());
+}
+
+async fn reopening_keeps_data_and_schema_version(db: &TestDb) {
+    let conv = {
+        let store = open(db);
+        let w = world(&store).await;
+        store.ingest(inbound(&w.sms, "+14155550123", "persisted", "SM1", now_ms())).await.unwrap().conversation_id
+    };
+    let store = open(db);
+    let admin = store.agents().await.unwrap().into_iter().find(|a| a.email == "admin@x.test").unwrap();
+    let v = store.viewer(admin.id).await.unwrap();
+    let page = store.messages_before(&v, conv, None, 5).await.unwrap();
+    assert_eq!(page.messages[0].body, "persisted");
+    assert!(*store.head().borrow() > 0);
+}
+
+macro_rules! conformance {
+    ($engine:ident, $db:path) => {
+        mod $engine {
+            use super::*;
+            conformance!(@cases $db;
+                ingest_finds_or_creates_contact_and_conversation,
+                ingest_dedupes_provider_retries,
+                ingest_rejects_bad_input_and_stores_nothing,
+                conversation_lifecycle,
+                mutations_are_idempotent_and_versioned,
+                feed_pages_in_order_and_expires,
+                concurrent_writers_never_make_a_reader_skip,
+                scope_follows_teams_and_reassignment_removes,
+                merge_moves_identities_and_history,
+                history_pages_backwards,
+                reopening_keeps_data_and_schema_version,
+            );
+        }
+    };
+    (@cases $db:path; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let db = $db();
+                super::$case(&db).await;
+            }
+        )*
+    };
+}
+
+conformance!(sqlite, common::sqlite_db);
+conformance!(postgres, common::pg_db);
