@@ -7,6 +7,7 @@ use super::{AppState, Failure};
 use crate::fanout::Batch;
 use crate::policy::Viewer;
 use crate::store::feed::{self, frame_for};
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
@@ -27,7 +28,11 @@ pub struct StreamQuery {
     access_token: Option<String>,
 }
 
-pub async fn stream(State(s): State<AppState>, ws: WebSocketUpgrade, mut parts: Parts) -> Result<Response, Failure> {
+pub async fn stream(
+    State(s): State<AppState>,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    mut parts: Parts,
+) -> Result<Response, Failure> {
     let super::Params(q) = super::Params::<StreamQuery>::from_request_parts(&mut parts, &s).await?;
     let token = super::bearer(&parts)
         .map(str::to_owned)
@@ -36,6 +41,7 @@ pub async fn stream(State(s): State<AppState>, ws: WebSocketUpgrade, mut parts: 
     let (viewer, _) = s.auth.authenticate(&token).await?;
     let since = feed::parse_cursor(&q.since)?;
     s.store.check_cursor(since).await?;
+    let ws = ws.map_err(|r| Failure(ApiError::new(ErrorCode::BadRequest, r.body_text())))?;
     Ok(ws.on_upgrade(move |socket| async move {
         if let Err(e) = run(socket, s, viewer, since).await {
             tracing::debug!("stream ended: {e}");

@@ -1,0 +1,423 @@
+//! The agent API over HTTP and WebSocket against a real hub on 127.0.0.1:0.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{inbound, login, open, serve, sqlite_db, world, Hub, World};
+use futures_util::{SinkExt, StreamExt};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use switchboard_hub::clock::now_ms;
+use switchboard_hub::config::Config;
+use switchboard_protocol::sync::{Change, StreamFrame};
+
+struct Api {
+    hub: Hub,
+    http: reqwest::Client,
+}
+
+impl Api {
+    async fn get(&self, token: Option<&str>, path: &str) -> (StatusCode, Value) {
+        let mut req = self.http.get(format!("{}{path}", self.hub.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn post(&self, token: Option<&str>, path: &str, body: &Value) -> (StatusCode, Value) {
+        self.post_raw(token, path, body.to_string()).await
+    }
+
+    async fn post_raw(&self, token: Option<&str>, path: &str, body: String) -> (StatusCode, Value) {
+        let mut req =
+            self.http.post(format!("{}{path}", self.hub.base)).header("content-type", "application/json").body(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    fn head(&self) -> i64 {
+        *self.hub.store.head().borrow()
+    }
+}
+
+async fn setup(config: Config) -> (Api, World, common::TestDb) {
+    let db = sqlite_db();
+    let store = open(&db);
+    let w = world(&store).await;
+    let hub = serve(store, config).await;
+    (Api { hub, http: reqwest::Client::new() }, w, db)
+}
+
+fn mutation(id: u64, name: &str, args: Value) -> Value {
+    json!({"mutation_id": id, "name": name, "args": args})
+}
+
+/// Every role against every mutation, through the API with real tokens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_role_against_every_mutation() {
+    let (api, w, _db) = setup(Config::default()).await;
+    let roles = [
+        ("agent", "agent@x.test", w.agent.agent_id),
+        ("lead", "lead@x.test", w.lead.agent_id),
+        ("admin", "admin@x.test", w.admin.agent_id),
+        ("outsider", "bagent@x.test", w.b_agent.agent_id),
+    ];
+    // (mutation, expected status per role: agent, lead, admin, agent of another team)
+    type Case = (&'static str, [&'static str; 4]);
+    let cases: [Case; 10] = [
+        ("send_reply", ["applied", "applied", "applied", "not_found"]),
+        ("add_note", ["applied", "applied", "applied", "not_found"]),
+        ("claim", ["applied", "applied", "applied", "not_found"]),
+        ("reassign_someone_elses", ["forbidden", "applied", "applied", "not_found"]),
+        ("move_team", ["forbidden", "applied", "applied", "not_found"]),
+        ("resolve", ["applied", "applied", "applied", "not_found"]),
+        ("snooze", ["applied", "applied", "applied", "not_found"]),
+        ("pending", ["applied", "applied", "applied", "not_found"]),
+        ("mark_read", ["applied", "applied", "applied", "not_found"]),
+        ("merge_contacts", ["forbidden", "applied", "applied", "not_found"]),
+    ];
+    let mut n = 0;
+    for (ri, (role, email, me)) in roles.iter().enumerate() {
+        let token = login(&api.hub, email).await;
+        for (case, expect) in &cases {
+            n += 1;
+            // A fresh conversation (and a second contact for merges) for every cell.
+            let c = api
+                .hub
+                .store
+                .ingest(inbound(&w.sms, &format!("+1415555{:04}", 3000 + n), "hi", &format!("m{n}"), now_ms()))
+                .await
+                .unwrap();
+            let other = api
+                .hub
+                .store
+                .ingest(inbound(&w.email, &format!("other{n}@example.com"), "hi", &format!("e{n}"), now_ms()))
+                .await
+                .unwrap();
+            let conv = c.conversation_id;
+            if *case == "reassign_someone_elses" {
+                let lead = login(&api.hub, "lead@x.test").await;
+                let (s, r) = api
+                    .post(Some(&lead), "/api/v1/mutations", &json!({"client_id": format!("setup-{n}"), "mutations": [mutation(1, "assign", json!({"conversation_id": conv, "agent_id": w.agent2.agent_id}))]}))
+                    .await;
+                assert_eq!((s, r["results"][0]["status"].as_str()), (StatusCode::OK, Some("applied")));
+            }
+            let m = match *case {
+                "send_reply" => mutation(
+                    1,
+                    "send_reply",
+                    json!({"conversation_id": conv, "client_msg_id": format!("r{n}"), "body": "Hello!"}),
+                ),
+                "add_note" => mutation(
+                    1,
+                    "add_note",
+                    json!({"conversation_id": conv, "client_msg_id": format!("n{n}"), "body": "VIP"}),
+                ),
+                "claim" => mutation(1, "assign", json!({"conversation_id": conv, "agent_id": me})),
+                "reassign_someone_elses" => mutation(1, "assign", json!({"conversation_id": conv, "agent_id": me})),
+                "move_team" => {
+                    mutation(1, "assign", json!({"conversation_id": conv, "team_id": w.team_b, "agent_id": null}))
+                }
+                "resolve" => mutation(1, "set_status", json!({"conversation_id": conv, "status": "resolved"})),
+                "snooze" => mutation(
+                    1,
+                    "set_status",
+                    json!({"conversation_id": conv, "status": "snoozed", "snoozed_until": now_ms() + 3_600_000}),
+                ),
+                "pending" => mutation(1, "set_status", json!({"conversation_id": conv, "status": "pending"})),
+                "mark_read" => mutation(1, "mark_read", json!({"conversation_id": conv})),
+                _ => mutation(
+                    1,
+                    "merge_contacts",
+                    json!({"into_contact_id": c.contact_id, "from_contact_id": other.contact_id}),
+                ),
+            };
+            let head = api.head();
+            let (status, body) = api
+                .post(Some(&token), "/api/v1/mutations", &json!({"client_id": format!("{role}-{n}"), "mutations": [m]}))
+                .await;
+            assert_eq!(status, StatusCode::OK, "{role} {case}: {body}");
+            let result = &body["results"][0];
+            let got = match result["status"].as_str().unwrap() {
+                "rejected" => result["error"]["code"].as_str().unwrap().to_owned(),
+                s => s.to_owned(),
+            };
+            assert_eq!(got, expect[ri], "{role} {case}: {body}");
+            if got != "applied" {
+                assert_eq!(api.head(), head, "{role} {case}: a refused mutation stores nothing");
+            } else {
+                assert!(api.head() > head, "{role} {case}: an applied mutation is in the feed");
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_answers_4xx_with_a_code_and_stores_nothing() {
+    let (api, w, _db) = setup(Config { max_body_bytes: 64 * 1024, ..Config::default() }).await;
+    let c = api.hub.store.ingest(inbound(&w.sms, "+14155550123", "hi", "m1", now_ms())).await.unwrap();
+    let agent = login(&api.hub, "agent@x.test").await;
+    let head = api.head();
+    let reply = |body: &str| json!({"client_id": "c", "mutations": [mutation(1, "send_reply", json!({"conversation_id": c.conversation_id, "client_msg_id": "x", "body": body}))]});
+
+    let cases: Vec<(&str, StatusCode, &str, (StatusCode, Value))> = vec![
+        ("malformed JSON", StatusCode::BAD_REQUEST, "bad_request", api.post_raw(Some(&agent), "/api/v1/mutations", "{\"client_id\": ".into()).await),
+        ("unknown mutation", StatusCode::BAD_REQUEST, "bad_request", api.post(Some(&agent), "/api/v1/mutations", &json!({"client_id": "c", "mutations": [mutation(1, "delete_everything", json!({}))]})).await),
+        ("missing field", StatusCode::BAD_REQUEST, "bad_request", api.post(Some(&agent), "/api/v1/mutations", &json!({"mutations": []})).await),
+        ("wrong type", StatusCode::BAD_REQUEST, "bad_request", api.post(Some(&agent), "/api/v1/mutations", &json!({"client_id": "c", "mutations": [mutation(1, "send_reply", json!({"conversation_id": "one", "client_msg_id": "x", "body": "b"}))]})).await),
+        ("oversize body", StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", api.post(Some(&agent), "/api/v1/mutations", &reply(&"x".repeat(100 * 1024))).await),
+        ("cursor not a number", StatusCode::BAD_REQUEST, "bad_cursor", api.get(Some(&agent), "/api/v1/sync/changes?since=abc").await),
+        ("negative cursor", StatusCode::BAD_REQUEST, "bad_cursor", api.get(Some(&agent), "/api/v1/sync/changes?since=-1").await),
+        ("cursor ahead of the feed", StatusCode::BAD_REQUEST, "bad_cursor", api.get(Some(&agent), "/api/v1/sync/changes?since=999999").await),
+        ("missing cursor", StatusCode::BAD_REQUEST, "bad_request", api.get(Some(&agent), "/api/v1/sync/changes").await),
+        ("limit zero", StatusCode::BAD_REQUEST, "bad_request", api.get(Some(&agent), "/api/v1/sync/changes?since=0&limit=0").await),
+        ("unknown parameter", StatusCode::BAD_REQUEST, "bad_request", api.get(Some(&agent), "/api/v1/sync/changes?since=0&sicne=1").await),
+        ("id not a number", StatusCode::BAD_REQUEST, "bad_request", api.get(Some(&agent), "/api/v1/conversations/abc/messages").await),
+        ("id zero", StatusCode::BAD_REQUEST, "bad_request", api.get(Some(&agent), "/api/v1/conversations/0/messages").await),
+        ("unknown conversation", StatusCode::NOT_FOUND, "not_found", api.get(Some(&agent), "/api/v1/conversations/424242/messages").await),
+        ("bad history token", StatusCode::BAD_REQUEST, "bad_cursor", api.get(Some(&agent), &format!("/api/v1/conversations/{}/messages?before=zz", c.conversation_id)).await),
+        ("no token", StatusCode::UNAUTHORIZED, "unauthorized", api.get(None, "/api/v1/sync/bootstrap").await),
+        ("malformed token", StatusCode::UNAUTHORIZED, "unauthorized", api.get(Some("nonsense"), "/api/v1/sync/bootstrap").await),
+        ("forged token", StatusCode::UNAUTHORIZED, "unauthorized", api.get(Some(&format!("sb1.1.{}", "0".repeat(64))), "/api/v1/sync/bootstrap").await),
+        ("mutation without token", StatusCode::UNAUTHORIZED, "unauthorized", api.post(None, "/api/v1/mutations", &reply("hi")).await),
+        ("agent calls admin", StatusCode::FORBIDDEN, "forbidden", api.post(Some(&agent), "/api/v1/admin/teams", &json!({"name": "Sneaky"})).await),
+        ("unknown endpoint", StatusCode::NOT_FOUND, "not_found", api.get(Some(&agent), "/api/v1/nope").await),
+    ];
+    for (name, status, code, (got_status, body)) in cases {
+        assert_eq!(got_status, status, "{name}: {body}");
+        assert_eq!(body["code"], code, "{name}: {body}");
+        assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{name}: {body}");
+        assert_eq!(api.head(), head, "{name}: nothing stored");
+    }
+    // Below retention: 410 cursor_expired.
+    api.hub.store.prune_changes(head).await.unwrap();
+    let (s, body) = api.get(Some(&agent), "/api/v1/sync/changes?since=0").await;
+    assert_eq!((s, body["code"].as_str()), (StatusCode::GONE, Some("cursor_expired")));
+    let bootstrap = api.get(Some(&agent), "/api/v1/sync/bootstrap").await;
+    assert_eq!(bootstrap.0, StatusCode::OK);
+    assert_eq!(bootstrap.1["conversations"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_logout_hashing_and_throttling() {
+    let (api, _w, db) = setup(Config::default()).await;
+    let (s, body) =
+        api.post(None, "/api/v1/auth/login", &json!({"email": "agent@x.test", "password": "wrong password"})).await;
+    assert_eq!((s, body["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_credentials")));
+    let (s, body) =
+        api.post(None, "/api/v1/auth/login", &json!({"email": "nobody@x.test", "password": common::PASSWORD})).await;
+    assert_eq!((s, body["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_credentials")));
+
+    let token = login(&api.hub, "Agent@X.test").await;
+    let (s, me) = api.get(Some(&token), "/api/v1/me").await;
+    assert_eq!((s, me["email"].as_str()), (StatusCode::OK, Some("agent@x.test")));
+
+    // Hashed at rest: neither the password nor the token's secret is stored.
+    let path = db.url.strip_prefix("sqlite://").unwrap().to_owned();
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let pw: String =
+        conn.query_row("SELECT password_hash FROM agents WHERE email = 'agent@x.test'", [], |r| r.get(0)).unwrap();
+    assert!(pw.starts_with("$argon2id$") && !pw.contains(common::PASSWORD));
+    let secret = token.rsplit('.').next().unwrap();
+    let stored: Vec<String> = conn
+        .prepare("SELECT secret_hash FROM sessions")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(stored.iter().all(|h| h.starts_with("$argon2id$") && !h.contains(secret)));
+
+    let (s, _) = api.post(Some(&token), "/api/v1/auth/logout", &json!({})).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, body) = api.get(Some(&token), "/api/v1/me").await;
+    assert_eq!((s, body["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthorized")));
+
+    // Five wrong passwords are answered plainly; after that the account waits.
+    for _ in 0..5 {
+        let (s, _) =
+            api.post(None, "/api/v1/auth/login", &json!({"email": "lead@x.test", "password": "guess guess"})).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    }
+    let resp = api
+        .http
+        .post(format!("{}/api/v1/auth/login", api.hub.base))
+        .json(&json!({"email": "lead@x.test", "password": common::PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(resp.headers().get("retry-after").is_some());
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["code"], "rate_limited");
+    assert!(body["retry_after"].as_u64().unwrap() >= 1);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    login(&api.hub, "lead@x.test").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_manage_agents_teams_and_inboxes() {
+    let (api, w, _db) = setup(Config::default()).await;
+    let admin = login(&api.hub, "admin@x.test").await;
+    let (s, team) = api.post(Some(&admin), "/api/v1/admin/teams", &json!({"name": "VIP"})).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, agent) = api
+        .post(Some(&admin), "/api/v1/admin/agents", &json!({"name": "Noor", "email": "noor@x.test", "password": "noor password", "role": "agent", "teams": [team["id"]]}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{agent}");
+    let (s, body) = api
+        .post(
+            Some(&admin),
+            "/api/v1/admin/agents",
+            &json!({"name": "Short", "email": "s@x.test", "password": "short", "role": "agent"}),
+        )
+        .await;
+    assert_eq!((s, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_request")));
+    let (s, inbox) = api.post(Some(&admin), "/api/v1/admin/inboxes", &json!({"kind": "whatsapp", "name": "VIP line", "team_id": team["id"], "address": "+14155550111", "settings": {"token": "secret"}})).await;
+    assert_eq!(s, StatusCode::CREATED, "{inbox}");
+    assert!(inbox.get("settings").is_none(), "credentials never leave the hub");
+    let noor = {
+        let r = api
+            .http
+            .post(format!("{}/api/v1/auth/login", api.hub.base))
+            .json(&json!({"email": "noor@x.test", "password": "noor password"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        r.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned()
+    };
+    let (_, boot) = api.get(Some(&noor), "/api/v1/sync/bootstrap").await;
+    let cursor = boot["cursor"].as_str().unwrap().to_owned();
+    assert!(boot["conversations"].as_array().unwrap().is_empty());
+    // Moving Noor into team A tells her console to bootstrap again.
+    let (s, _) = api
+        .http
+        .patch(format!("{}/api/v1/admin/agents/{}", api.hub.base, agent["id"]))
+        .bearer_auth(&admin)
+        .json(&json!({"teams": [w.team_a]}))
+        .send()
+        .await
+        .map(|r| (r.status(), ()))
+        .unwrap();
+    assert_eq!(s, StatusCode::OK);
+    let (_, page) = api.get(Some(&noor), &format!("/api/v1/sync/changes?since={cursor}")).await;
+    assert!(page["changes"].as_array().unwrap().iter().any(|c| c["change"]["type"] == "scope_changed"), "{page}");
+    let (s, _) = api.get(Some(&noor), "/api/v1/admin/agents").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}
+
+async fn next_frame(
+    ws: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+) -> StreamFrame {
+    loop {
+        let msg = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next())
+            .await
+            .expect("a frame within 10 s")
+            .unwrap()
+            .unwrap();
+        if let tokio_tungstenite::tungstenite::Message::Text(t) = msg {
+            return serde_json::from_str(&t).unwrap();
+        }
+    }
+}
+
+async fn connect(
+    hub: &Hub,
+    token: &str,
+    since: &str,
+) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut req = format!("ws://{}/api/v1/stream?since={since}", hub.addr).into_client_request().unwrap();
+    req.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+    tokio_tungstenite::connect_async(req).await.unwrap().0
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_replays_pushes_live_heartbeats_and_drops_what_leaves_scope() {
+    let (api, w, _db) = setup(Config { heartbeat_secs: 1, ..Config::default() }).await;
+    let agent = login(&api.hub, "agent@x.test").await;
+    let lead = login(&api.hub, "lead@x.test").await;
+    let early =
+        api.hub.store.ingest(inbound(&w.sms, "+14155550123", "before connecting", "m1", now_ms())).await.unwrap();
+    let mut ws = connect(&api.hub, &agent, "0").await;
+    // Replay from the cursor.
+    let mut replayed = Vec::new();
+    while !replayed.iter().any(|c| matches!(c, Change::Message(m) if m.body == "before connecting")) {
+        match next_frame(&mut ws).await {
+            StreamFrame::Changes { changes, .. } => replayed.extend(changes.into_iter().map(|f| f.change)),
+            StreamFrame::Heartbeat { .. } => {}
+            StreamFrame::Error { error } => panic!("{error}"),
+        }
+    }
+    // Live: a new customer message arrives as a frame.
+    api.hub.store.ingest(inbound(&w.sms, "+14155550123", "live one", "m2", now_ms())).await.unwrap();
+    let cursor = loop {
+        match next_frame(&mut ws).await {
+            StreamFrame::Changes { changes, cursor }
+                if changes.iter().any(|f| matches!(&f.change, Change::Message(m) if m.body == "live one")) =>
+            {
+                break cursor;
+            }
+            _ => {}
+        }
+    };
+    // Other teams' traffic never reaches this agent; heartbeats carry the cursor.
+    api.hub.store.ingest(inbound(&w.b_sms, "+14155550124", "team B secret", "b1", now_ms())).await.unwrap();
+    let hb = loop {
+        match next_frame(&mut ws).await {
+            StreamFrame::Heartbeat { cursor, .. } => break cursor,
+            StreamFrame::Changes { changes, .. } => {
+                assert!(!changes.iter().any(|f| matches!(&f.change, Change::Message(m) if m.body == "team B secret")));
+            }
+            StreamFrame::Error { error } => panic!("{error}"),
+        }
+    };
+    assert!(hb.seq().unwrap() >= cursor.seq().unwrap());
+    // The lead moves the thread to team B: the agent's console is told to drop it.
+    let (s, _) = api
+        .post(Some(&lead), "/api/v1/mutations", &json!({"client_id": "lead", "mutations": [mutation(1, "assign", json!({"conversation_id": early.conversation_id, "team_id": w.team_b}))]}))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    loop {
+        if let StreamFrame::Changes { changes, .. } = next_frame(&mut ws).await {
+            if changes
+                .iter()
+                .any(|f| matches!(f.change, Change::ConversationRemoved { id, .. } if id == early.conversation_id))
+            {
+                break;
+            }
+        }
+    }
+    ws.send(tokio_tungstenite::tungstenite::Message::Close(None)).await.unwrap();
+
+    // A cursor below retention is refused before the upgrade.
+    let head = api.head();
+    api.hub.store.prune_changes(head).await.unwrap();
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let refused = |token: Option<String>| {
+        let addr = api.hub.addr;
+        async move {
+            let mut req = format!("ws://{addr}/api/v1/stream?since=1").into_client_request().unwrap();
+            if let Some(t) = token {
+                req.headers_mut().insert("authorization", format!("Bearer {t}").parse().unwrap());
+            }
+            match tokio_tungstenite::connect_async(req).await {
+                Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => resp.status().as_u16(),
+                other => panic!("expected an HTTP refusal, got {:?}", other.map(|_| ())),
+            }
+        }
+    };
+    assert_eq!(refused(Some(agent.clone())).await, 410);
+    assert_eq!(refused(None).await, 401);
+    let plain =
+        api.http.get(format!("{}/api/v1/stream?since={head}", api.hub.base)).bearer_auth(&agent).send().await.unwrap();
+    assert_eq!(plain.status(), StatusCode::BAD_REQUEST);
+}
