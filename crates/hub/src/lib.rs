@@ -11,6 +11,7 @@
 //! - [`fanout`]: one feed reader per process, fanning changes out to open streams.
 //! - [`config`]: settings from file, environment and flags.
 //! - [`demo`]: a seeded workspace and a customer simulator.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod api;
 pub mod auth;

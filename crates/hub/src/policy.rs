@@ -125,7 +125,9 @@ mod tests {
     fn assign_table() {
         use Role::*;
         let forbidden = |r: Result<(), Denied>| matches!(r, Err(Denied::Forbidden(_)));
-        let cases: &[(&str, Role, Scope, Option<i64>, i64, &str)] = &[
+        // (case, role, conversation, to agent, to team, expected)
+        type Case = (&'static str, Role, Scope, Option<i64>, i64, &'static str);
+        let cases: &[Case] = &[
             ("agent claims unassigned", Agent, conv(MY_TEAM, None), Some(ME), MY_TEAM, "ok"),
             ("agent releases own", Agent, conv(MY_TEAM, Some(ME)), None, MY_TEAM, "ok"),
             ("agent gives unassigned to other", Agent, conv(MY_TEAM, None), Some(OTHER), MY_TEAM, "forbidden"),

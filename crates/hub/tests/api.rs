@@ -4,7 +4,7 @@
 mod common;
 
 use common::{inbound, login, open, serve, sqlite_db, world, Hub, World};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use switchboard_hub::clock::now_ms;
@@ -396,7 +396,19 @@ async fn stream_replays_pushes_live_heartbeats_and_drops_what_leaves_scope() {
             }
         }
     }
-    ws.send(tokio_tungstenite::tungstenite::Message::Close(None)).await.unwrap();
+    // Logging out ends the session's streams.
+    let (s, _) = api.post(Some(&agent), "/api/v1/auth/logout", &json!({})).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    loop {
+        match next_frame(&mut ws).await {
+            StreamFrame::Error { error } => {
+                assert_eq!(error.code, switchboard_protocol::ErrorCode::Unauthorized);
+                break;
+            }
+            StreamFrame::Heartbeat { .. } | StreamFrame::Changes { .. } => {}
+        }
+    }
+    let agent = login(&api.hub, "agent@x.test").await;
 
     // A cursor below retention is refused before the upgrade.
     let head = api.head();

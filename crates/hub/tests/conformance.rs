@@ -447,6 +447,34 @@ async fn reopening_keeps_data_and_schema_version(db: &TestDb) {
     assert!(*store.head().borrow() > 0);
 }
 
+async fn snoozed_conversations_wake_when_due(db: &TestDb) {
+    let store = open(db);
+    let w = world(&store).await;
+    let a = store.ingest(inbound(&w.sms, "+14155550123", "help", "SM1", now_ms())).await.unwrap();
+    let until = now_ms() + HOUR;
+    let snooze = Mutation::SetStatus(SetStatus {
+        conversation_id: a.conversation_id,
+        status: ConversationStatus::Snoozed,
+        snoozed_until: Some(until),
+    });
+    assert_eq!(store.apply_mutations(&w.agent, "c", vec![env(1, snooze)]).await.unwrap()[0].outcome, Outcome::Applied);
+    assert_eq!(store.wake_snoozed(until - 1).await.unwrap(), 0);
+    assert_eq!(store.wake_snoozed(until).await.unwrap(), 1);
+    let conv = store.bootstrap(&w.agent, 0).await.unwrap().conversations.pop().unwrap();
+    assert_eq!((conv.status, conv.snoozed_until), (ConversationStatus::Open, None));
+}
+
+async fn a_retried_refusal_is_answered_again(db: &TestDb) {
+    let store = open(db);
+    let w = world(&store).await;
+    let a = store.ingest(inbound(&w.sms, "+14155550123", "help", "SM1", now_ms())).await.unwrap();
+    let bad = vec![env(1, reply(a.conversation_id, "c-1", "   "))];
+    let first = store.apply_mutations(&w.agent, "c", bad.clone()).await.unwrap();
+    assert!(matches!(first[0].outcome, Outcome::Rejected { .. }));
+    let retry = store.apply_mutations(&w.agent, "c", bad).await.unwrap();
+    assert_eq!(retry[0].outcome, first[0].outcome);
+}
+
 macro_rules! conformance {
     ($engine:ident, $db:path) => {
         mod $engine {
@@ -463,6 +491,8 @@ macro_rules! conformance {
                 merge_moves_identities_and_history,
                 history_pages_backwards,
                 reopening_keeps_data_and_schema_version,
+                snoozed_conversations_wake_when_due,
+                a_retried_refusal_is_answered_again,
             );
         }
     };

@@ -11,6 +11,7 @@
 //! - [`auth`]: login and logout.
 //! - [`admin`]: managing agents, teams and inboxes.
 //! - [`error`]: the closed set of error codes and the `{code, message}` body.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod admin;
 pub mod auth;

@@ -186,7 +186,8 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves `router` on `listener` until `shutdown` completes, pruning the feed daily.
+/// Serves `router` on `listener` until `shutdown` completes; meanwhile wakes snoozed
+/// conversations when their time comes and prunes the feed past its retention.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
@@ -194,17 +195,24 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let store = state.store.clone();
     let retention = i64::from(state.config.retention_days) * crate::clock::DAY;
-    let pruner = tokio::spawn(async move {
-        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+    let chores = tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(15));
+        let mut ticks: u64 = 0;
         loop {
             every.tick().await;
-            if let Err(e) = store.prune_older_than(retention).await {
-                tracing::warn!("pruning the change feed failed: {e}");
+            if let Err(e) = store.wake_snoozed(crate::clock::now_ms()).await {
+                tracing::warn!("waking snoozed conversations failed: {e}");
             }
+            if ticks % 240 == 0 {
+                if let Err(e) = store.prune_older_than(retention).await {
+                    tracing::warn!("pruning the change feed failed: {e}");
+                }
+            }
+            ticks += 1;
         }
     });
     let result = axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await;
-    pruner.abort();
+    chores.abort();
     result
 }
 

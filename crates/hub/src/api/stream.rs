@@ -38,12 +38,12 @@ pub async fn stream(
         .map(str::to_owned)
         .or(q.access_token)
         .ok_or_else(|| Failure(ApiError::new(ErrorCode::Unauthorized, "send `Authorization: Bearer <token>`")))?;
-    let (viewer, _) = s.auth.authenticate(&token).await?;
+    let (viewer, session_id) = s.auth.authenticate(&token).await?;
     let since = feed::parse_cursor(&q.since)?;
     s.store.check_cursor(since).await?;
     let ws = ws.map_err(|r| Failure(ApiError::new(ErrorCode::BadRequest, r.body_text())))?;
     Ok(ws.on_upgrade(move |socket| async move {
-        if let Err(e) = run(socket, s, viewer, since).await {
+        if let Err(e) = run(socket, s, viewer, session_id, since).await {
             tracing::debug!("stream ended: {e}");
         }
     }))
@@ -86,7 +86,13 @@ async fn refresh_if_scope_changed(s: &AppState, viewer: &mut Viewer, frames: &[C
     }
 }
 
-async fn run(mut socket: WebSocket, s: AppState, mut viewer: Viewer, since: i64) -> Result<(), String> {
+async fn run(
+    mut socket: WebSocket,
+    s: AppState,
+    mut viewer: Viewer,
+    session_id: i64,
+    since: i64,
+) -> Result<(), String> {
     // Subscribe before replaying, so nothing committed in between is missed.
     let mut live = s.fanout.subscribe();
     let mut cursor = replay(&mut socket, &s, &mut viewer, since).await?;
@@ -100,6 +106,17 @@ async fn run(mut socket: WebSocket, s: AppState, mut viewer: Viewer, since: i64)
                 Err(RecvError::Closed) => return Ok(()),
             },
             _ = heartbeat.tick() => {
+                // A session that was logged out (or an agent removed) ends its streams.
+                let ended = match s.store.session(session_id).await {
+                    Ok(Some(r)) => r.revoked,
+                    Ok(None) => true,
+                    Err(_) => false,
+                };
+                if ended {
+                    let error = ApiError::new(ErrorCode::Unauthorized, "the session has ended; log in again");
+                    let _ = send(&mut socket, &Frame::Error { error }).await;
+                    return Ok(());
+                }
                 send(&mut socket, &Frame::Heartbeat { cursor: Cursor::at(cursor), at: crate::clock::now_ms() }).await?;
             }
             incoming = socket.recv() => match incoming {

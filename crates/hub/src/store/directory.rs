@@ -216,11 +216,10 @@ impl Store {
         self.pool()
             .read(move |c| {
                 let row = c.query_opt("SELECT id, password_hash FROM agents WHERE email = ?", params![&email])?;
-                Ok(row
-                    .map(|r| {
-                        Ok::<_, StoreError>(Credentials { agent_id: r.int(0)?, password_hash: r.text(1)?.to_owned() })
-                    })
-                    .transpose()?)
+                row.map(|r| -> Result<_> {
+                    Ok(Credentials { agent_id: r.int(0)?, password_hash: r.text(1)?.to_owned() })
+                })
+                .transpose()
             })
             .await
     }
@@ -242,15 +241,14 @@ impl Store {
             .read(move |c| {
                 let row =
                     c.query_opt("SELECT agent_id, secret_hash, revoked_at FROM sessions WHERE id = ?", params![id])?;
-                Ok(row
-                    .map(|r| {
-                        Ok::<_, StoreError>(SessionRecord {
-                            agent_id: r.int(0)?,
-                            secret_hash: r.text(1)?.to_owned(),
-                            revoked: r.opt_int(2)?.is_some(),
-                        })
+                row.map(|r| -> Result<_> {
+                    Ok(SessionRecord {
+                        agent_id: r.int(0)?,
+                        secret_hash: r.text(1)?.to_owned(),
+                        revoked: r.opt_int(2)?.is_some(),
                     })
-                    .transpose()?)
+                })
+                .transpose()
             })
             .await
     }

@@ -262,6 +262,28 @@ impl Store {
             .await
     }
 
+    /// Reopens snoozed conversations whose time came by `now`. Returns how many.
+    pub async fn wake_snoozed(&self, now: i64) -> Result<usize> {
+        self.pool()
+            .write(move |tx| {
+                let due = tx.conn.query(
+                    "SELECT id FROM conversations WHERE status = 'snoozed' AND snoozed_until <= ? ORDER BY id",
+                    params![now],
+                )?;
+                for r in &due {
+                    let id = r.int(0)?;
+                    tx.conn.execute(
+                        "UPDATE conversations SET status = 'open', snoozed_until = NULL, updated_by = NULL, version = version + 1 WHERE id = ?",
+                        params![id],
+                    )?;
+                    let conv = entities::load_conversation(tx.conn, id)?;
+                    entities::emit_conversation(tx, &conv, None);
+                }
+                Ok(due.len())
+            })
+            .await
+    }
+
     /// Drops changes at or below `upto` (never past the head); cursors before it then
     /// answer `cursor_expired`. Returns the new floor.
     pub async fn prune_changes(&self, upto: i64) -> Result<i64> {

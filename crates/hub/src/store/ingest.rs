@@ -113,17 +113,16 @@ fn find_duplicate(c: &mut dyn Connection, inbox_id: i64, provider_id: &str) -> R
          WHERE m.inbox_id = ? AND m.provider_id = ?",
         params![inbox_id, provider_id],
     )?;
-    Ok(row
-        .map(|r| {
-            Ok::<_, StoreError>(Ingested {
-                message_id: r.int(0)?,
-                conversation_id: r.int(1)?,
-                contact_id: r.int(2)?,
-                duplicate: true,
-                new_conversation: false,
-            })
+    row.map(|r| -> Result<_> {
+        Ok(Ingested {
+            message_id: r.int(0)?,
+            conversation_id: r.int(1)?,
+            contact_id: r.int(2)?,
+            duplicate: true,
+            new_conversation: false,
         })
-        .transpose()?)
+    })
+    .transpose()
 }
 
 /// Finds the contact behind `address` on `channel` (or on a channel sharing its address

@@ -90,14 +90,27 @@ fn target(m: &Mutation) -> i64 {
 fn apply_one(tx: &mut WriteTx<'_>, v: &Viewer, client_id: &str, env: &MutationEnvelope) -> Result<MutationResult> {
     let mutation_id = env.mutation_id;
     let id_value = i64::try_from(mutation_id).map_err(|_| StoreError::BadRequest("mutation_id is too large".into()))?;
-    let client =
-        tx.conn.query_opt("SELECT agent_id, last_mutation_id FROM clients WHERE client_id = ?", params![client_id])?;
+    let client = tx.conn.query_opt(
+        "SELECT agent_id, last_mutation_id, last_result FROM clients WHERE client_id = ?",
+        params![client_id],
+    )?;
     if let Some(r) = &client {
         if r.int(0)? != v.agent_id {
             return Err(StoreError::Forbidden("this client_id belongs to another agent".into()));
         }
-        if id_value <= r.int(1)? {
+        let last = r.int(1)?;
+        if id_value < last {
             return Ok(MutationResult { mutation_id, outcome: Outcome::Duplicate });
+        }
+        if id_value == last {
+            // The retry of the last mutation hears what happened to it, so a client whose
+            // answer was lost still learns of a refusal or a conflict.
+            let earlier = r.opt_text(2)?.and_then(|t| serde_json::from_str::<Outcome>(t).ok());
+            let outcome = match earlier {
+                Some(o @ (Outcome::Rejected { .. } | Outcome::Conflict { .. })) => o,
+                _ => Outcome::Duplicate,
+            };
+            return Ok(MutationResult { mutation_id, outcome });
         }
     }
     tx.conn.batch("SAVEPOINT mutation")?;
