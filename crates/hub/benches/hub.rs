@@ -1,1 +1,238 @@
-fn main() {}
+//! Hub benchmark: ingest rate with 32 concurrent writers on SQLite and PostgreSQL, and the
+//! delay from an ingest's commit to its change frame on each of 200 open WebSocket streams.
+//!
+//! `cargo bench -p switchboard-hub` (PostgreSQL from `SWITCHBOARD_TEST_PG`, default
+//! `postgres://postgres@127.0.0.1:5432/test`; a private schema is made and dropped).
+//! `SWITCHBOARD_BENCH_MESSAGES` sets how many messages each ingest run writes.
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
+
+use futures_util::StreamExt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use switchboard_hub::api::{self, AppState};
+use switchboard_hub::auth::hash_secret;
+use switchboard_hub::clock::now_ms;
+use switchboard_hub::config::Config;
+use switchboard_hub::store::directory::NewAgent;
+use switchboard_hub::store::ingest::Inbound;
+use switchboard_hub::store::{Store, StoreOptions};
+use switchboard_protocol::admin::CreateInbox;
+use switchboard_protocol::model::{ChannelKind, Inbox, Role};
+use switchboard_protocol::sync::{Change, StreamFrame};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+const WRITERS: usize = 32;
+const STREAMS: usize = 200;
+const PASSWORD: &str = "bench password";
+
+async fn workspace(store: &Store) -> Vec<Inbox> {
+    let team = store.create_team("Bench").await.unwrap();
+    let hash = hash_secret(PASSWORD).unwrap();
+    store
+        .create_agent(NewAgent {
+            name: "Bench Admin".into(),
+            email: "bench@x.test".into(),
+            password_hash: hash,
+            role: Role::Admin,
+            teams: vec![team.id],
+            capacity: 10,
+        })
+        .await
+        .unwrap();
+    let mut inboxes = Vec::new();
+    for (kind, address) in [
+        (ChannelKind::Sms, "+14155550100"),
+        (ChannelKind::Whatsapp, "+14155550101"),
+        (ChannelKind::Email, "help@x.test"),
+        (ChannelKind::Webchat, "widget"),
+    ] {
+        let req = CreateInbox {
+            kind,
+            name: kind.to_string(),
+            team_id: team.id,
+            address: address.into(),
+            settings: serde_json::json!({}),
+        };
+        inboxes.push(store.create_inbox(req).await.unwrap());
+    }
+    inboxes
+}
+
+fn message(inboxes: &[Inbox], writer: usize, i: usize) -> Inbound {
+    let inbox = &inboxes[(writer + i) % inboxes.len()];
+    let customer = writer * 1_000 + i % 50;
+    let from = match inbox.kind {
+        ChannelKind::Sms | ChannelKind::Whatsapp => format!("+1212{:07}", 2_000_000 + customer),
+        ChannelKind::Email => format!("customer{customer}@example.com"),
+        _ => format!("visitor-{customer}"),
+    };
+    Inbound {
+        inbox_id: inbox.id,
+        from,
+        display_name: Some(format!("Customer {customer}")),
+        body: format!("Hello, this is message {i} from writer {writer}. Where is my order?"),
+        attachments: vec![],
+        provider_id: Some(format!("bench-{writer}-{i}")),
+        at: now_ms(),
+        profile: Default::default(),
+    }
+}
+
+/// Messages per second with `WRITERS` tasks ingesting concurrently.
+async fn ingest_rate(store: &Store, total: usize) -> f64 {
+    let inboxes = Arc::new(workspace(store).await);
+    // Warm up: first contact and conversation rows, prepared statements.
+    for w in 0..WRITERS {
+        store.ingest(message(&inboxes, w, 0)).await.unwrap();
+    }
+    let per = total / WRITERS;
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..WRITERS {
+        let store = store.clone();
+        let inboxes = inboxes.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 1..=per {
+                store.ingest(message(&inboxes, w, i)).await.unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    (per * WRITERS) as f64 / started.elapsed().as_secs_f64()
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}
+
+/// Delay from commit to frame on each of `STREAMS` WebSockets, in milliseconds.
+async fn fanout(store: Store, messages: usize) -> Vec<f64> {
+    let inboxes = workspace(&store).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = AppState::new(store.clone(), Config { heartbeat_secs: 60, ..Config::default() });
+    tokio::spawn(api::serve(listener, state, std::future::pending()));
+    let token = {
+        let resp = reqwest::Client::new()
+            .post(format!("http://{addr}/api/v1/auth/login"))
+            .json(&serde_json::json!({"email": "bench@x.test", "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        resp.json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_owned()
+    };
+    let cursor = *store.head().borrow();
+    let started = Arc::new(Instant::now());
+    let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel::<()>(STREAMS);
+    let mut clients = Vec::new();
+    for _ in 0..STREAMS {
+        let mut req = format!("ws://{addr}/api/v1/stream?since={cursor}").into_client_request().unwrap();
+        req.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+        let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+        let started = started.clone();
+        let ready = ready_tx.clone();
+        clients.push(tokio::spawn(async move {
+            let _ = ready.send(()).await;
+            // (message index, arrival in ms since start)
+            let mut arrivals = Vec::with_capacity(messages);
+            while arrivals.len() < messages {
+                let Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t))) = ws.next().await else { break };
+                let at = started.elapsed().as_secs_f64() * 1e3;
+                if let Ok(StreamFrame::Changes { changes, .. }) = serde_json::from_str::<StreamFrame>(&t) {
+                    for f in changes {
+                        if let Change::Message(m) = f.change {
+                            if let Some(i) = m.provider_id.as_deref().and_then(|p| p.strip_prefix("fan-")) {
+                                arrivals.push((i.parse::<usize>().unwrap(), at));
+                            }
+                        }
+                    }
+                }
+            }
+            arrivals
+        }));
+    }
+    for _ in 0..STREAMS {
+        ready_rx.recv().await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut committed = vec![0.0; messages];
+    for (i, slot) in committed.iter_mut().enumerate() {
+        let mut m = message(&inboxes, i % WRITERS, i);
+        m.provider_id = Some(format!("fan-{i}"));
+        store.ingest(m).await.unwrap();
+        *slot = started.elapsed().as_secs_f64() * 1e3;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut delays = Vec::new();
+    for c in clients {
+        let arrivals = tokio::time::timeout(Duration::from_secs(30), c).await.unwrap().unwrap();
+        assert_eq!(arrivals.len(), messages, "every stream receives every message");
+        delays.extend(arrivals.into_iter().map(|(i, at)| (at - committed[i]).max(0.0)));
+    }
+    delays.sort_by(f64::total_cmp);
+    delays
+}
+
+fn pg_url() -> (String, String) {
+    let server =
+        std::env::var("SWITCHBOARD_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let schema = format!("sbbench_{}", std::process::id());
+    let mut c = postgres::Client::connect(&server, postgres::NoTls).unwrap();
+    c.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}")).unwrap();
+    let sep = if server.contains('?') { '&' } else { '?' };
+    (format!("{server}{sep}options=-csearch_path%3D{schema}"), schema)
+}
+
+fn drop_schema(schema: &str) {
+    let server =
+        std::env::var("SWITCHBOARD_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    if let Ok(mut c) = postgres::Client::connect(&server, postgres::NoTls) {
+        let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+    }
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing and gets a smoke run.
+    let full = std::env::args().any(|a| a == "--bench");
+    let total: usize = std::env::var("SWITCHBOARD_BENCH_MESSAGES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if full { 32_000 } else { 640 });
+    let fan_messages = if full { 100 } else { 5 };
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+
+    println!(
+        "switchboard-hub bench ({} cores, {total} messages per ingest run)",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    let sqlite =
+        Store::open(&format!("sqlite://{}", dir.path().join("ingest.db").display()), &StoreOptions::default()).unwrap();
+    let rate = rt.block_on(ingest_rate(&sqlite, total));
+    println!("ingest, SQLite, {WRITERS} concurrent writers:      {rate:>8.0} messages/s   (target ≥ 5,000)");
+
+    let (url, schema) = std::thread::spawn(pg_url).join().unwrap();
+    let pg = Store::open(&url, &StoreOptions::default()).unwrap();
+    let rate = rt.block_on(ingest_rate(&pg, total));
+    println!("ingest, PostgreSQL, {WRITERS} concurrent writers:  {rate:>8.0} messages/s   (target ≥ 2,000)");
+    drop(pg);
+    std::thread::spawn(move || drop_schema(&schema)).join().unwrap();
+
+    let store =
+        Store::open(&format!("sqlite://{}", dir.path().join("fanout.db").display()), &StoreOptions::default()).unwrap();
+    let delays = rt.block_on(fanout(store, fan_messages));
+    println!(
+        "fan-out, {STREAMS} WebSocket streams, {fan_messages} ingests: commit → frame p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms   (target p99 < 50 ms; {} frames)",
+        percentile(&delays, 0.50),
+        percentile(&delays, 0.99),
+        percentile(&delays, 1.0),
+        delays.len()
+    );
+    rt.shutdown_timeout(Duration::from_secs(1));
+}
