@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Runs every check and test of Switchboard, installing what it needs on a fresh Debian machine:
+# rustfmt, clippy, all Rust tests (SQLite and a real PostgreSQL) and a smoke run of the benchmark.
+#
+# PostgreSQL: uses $SWITCHBOARD_TEST_PG (default postgres://postgres@127.0.0.1:5432/test) when it
+# answers; otherwise installs Debian's postgresql and runs a private server on a free port in a
+# temporary directory for the length of the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\n==> %s\n' "$*"; }
+
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "installing ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+command -v cargo >/dev/null || { echo "cargo is required (https://rustup.rs)"; exit 1; }
+rustup component list --installed 2>/dev/null | grep -q rustfmt || rustup component add rustfmt clippy
+
+export SWITCHBOARD_TEST_PG="${SWITCHBOARD_TEST_PG:-postgres://postgres@127.0.0.1:5432/test}"
+pg_answers() { command -v psql >/dev/null && psql "$1" -Atqc 'SELECT 1' >/dev/null 2>&1; }
+
+start_private_postgres() {
+  apt_install postgresql
+  local bin
+  bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  local user=postgres
+  id "$user" >/dev/null 2>&1 || useradd --system --no-create-home "$user"
+  PG_DIR=$(mktemp -d /tmp/switchboard-pg.XXXXXX)
+  chown "$user" "$PG_DIR"
+  local port
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  local as_user=(runuser -u "$user" --)
+  [ "$(id -u)" -eq 0 ] || as_user=()
+  "${as_user[@]}" "$bin/initdb" -D "$PG_DIR/data" -U postgres --auth=trust >/dev/null
+  "${as_user[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w \
+    -o "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=on" start >/dev/null
+  trap '"${as_user[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -m fast stop >/dev/null 2>&1 || true; rm -rf "$PG_DIR"' EXIT
+  "${as_user[@]}" "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -qc 'CREATE DATABASE test' >/dev/null
+  export SWITCHBOARD_TEST_PG="postgres://postgres@127.0.0.1:$port/test"
+}
+
+say "PostgreSQL for the tests"
+command -v psql >/dev/null || apt_install postgresql-client
+if pg_answers "$SWITCHBOARD_TEST_PG"; then
+  echo "using $SWITCHBOARD_TEST_PG"
+else
+  echo "$SWITCHBOARD_TEST_PG does not answer; starting a private server"
+  start_private_postgres
+  echo "using $SWITCHBOARD_TEST_PG"
+fi
+
+say "cargo fmt --check"
+cargo fmt --all -- --check
+
+say "cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+say "cargo test"
+cargo test --workspace --locked
+
+say "benchmark smoke run (cargo bench -p switchboard-hub gives the real figures)"
+cargo test -p switchboard-hub --bench hub --locked
