@@ -27,24 +27,30 @@ rustup component list --installed 2>/dev/null | grep -q rustfmt || rustup compon
 export SWITCHBOARD_TEST_PG="${SWITCHBOARD_TEST_PG:-postgres://postgres@127.0.0.1:5432/test}"
 pg_answers() { command -v psql >/dev/null && psql "$1" -Atqc 'SELECT 1' >/dev/null 2>&1; }
 
+PG_AS=()
 start_private_postgres() {
   apt_install postgresql
-  local bin
-  bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
-  local user=postgres
-  id "$user" >/dev/null 2>&1 || useradd --system --no-create-home "$user"
+  PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  # PostgreSQL refuses to run as root: the server runs as the postgres user.
+  if [ "$(id -u)" -eq 0 ]; then
+    id postgres >/dev/null 2>&1 || useradd --system --no-create-home postgres
+    PG_AS=(runuser -u postgres --)
+  fi
   PG_DIR=$(mktemp -d /tmp/switchboard-pg.XXXXXX)
-  chown "$user" "$PG_DIR"
+  [ "$(id -u)" -ne 0 ] || chown postgres "$PG_DIR"
   local port
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  local as_user=(runuser -u "$user" --)
-  [ "$(id -u)" -eq 0 ] || as_user=()
-  "${as_user[@]}" "$bin/initdb" -D "$PG_DIR/data" -U postgres --auth=trust >/dev/null
-  "${as_user[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w \
-    -o "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=on" start >/dev/null
-  trap '"${as_user[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -m fast stop >/dev/null 2>&1 || true; rm -rf "$PG_DIR"' EXIT
-  "${as_user[@]}" "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -qc 'CREATE DATABASE test' >/dev/null
+  "${PG_AS[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres --auth=trust >/dev/null
+  "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w \
+    -o "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1" start >/dev/null
+  trap 'stop_private_postgres' EXIT
+  "${PG_AS[@]}" "$PG_BIN/psql" -h 127.0.0.1 -p "$port" -U postgres -qc 'CREATE DATABASE test' >/dev/null
   export SWITCHBOARD_TEST_PG="postgres://postgres@127.0.0.1:$port/test"
+}
+
+stop_private_postgres() {
+  "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast stop >/dev/null 2>&1 || true
+  rm -rf "$PG_DIR"
 }
 
 say "PostgreSQL for the tests"
