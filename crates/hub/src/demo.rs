@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 use switchboard_protocol::admin::CreateInbox;
 use switchboard_protocol::model::{Attachment, ChannelKind, ConversationStatus, Delivery, Inbox, Role};
-use switchboard_protocol::mutation::{Assign, Mutation, MutationEnvelope, SendReply, SetStatus};
+use switchboard_protocol::mutation::{Assign, MergeContacts, Mutation, MutationEnvelope, SendReply, SetStatus};
 
 /// A login the demo prints.
 #[derive(Debug, Clone)]
@@ -159,7 +159,10 @@ struct Customer {
     profile: BTreeMap<String, String>,
 }
 
-fn customer(rng: &mut StdRng, i: usize) -> Customer {
+/// Customer `i` of the demo: the same person every time, so the simulator's messages
+/// land in the threads the seed wrote.
+fn customer(i: usize) -> Customer {
+    let rng = &mut StdRng::seed_from_u64(0x5eed_0000 + i as u64);
     let first = FIRST[i % FIRST.len()];
     let last = LAST[(i / FIRST.len() + i * 7) % LAST.len()];
     let area = AREAS[rng.random_range(0..AREAS.len())];
@@ -258,7 +261,7 @@ pub async fn seed(store: &Store, opts: &SeedOptions) -> Result<Seeded> {
             let mut rng = StdRng::seed_from_u64(opts.seed.wrapping_add(w as u64));
             let mut total = Seeded::default();
             for i in (w..opts.contacts).step_by(workers) {
-                let c = customer(&mut rng, i);
+                let c = customer(i);
                 let part = seed_customer(&store, &mut rng, &c, &inboxes, &agents, i).await?;
                 total.contacts += 1;
                 total.conversations += part.conversations;
@@ -296,6 +299,7 @@ async fn seed_customer(
     let now = now_ms();
     let mut at = now - 30 * DAY + rng.random_range(0..DAY);
     let mut mutation_id = 0u64;
+    let mut contacts = std::collections::BTreeSet::new();
     for n in 0..count {
         let inbox = channels[n % channels.len()];
         let (opener, follow, answers) = TOPICS[rng.random_range(0..TOPICS.len())];
@@ -333,10 +337,11 @@ async fn seed_customer(
                     attachments,
                     provider_id: Some(format!("seed-{index}-{n}-{t}")),
                     at,
-                    profile: if n == 0 { c.profile.clone() } else { BTreeMap::new() },
+                    profile: c.profile.clone(),
                 })
                 .await?;
             conversation_id = got.conversation_id;
+            contacts.insert(got.contact_id);
             out.messages += 1;
             at += rng.random_range(2..40) * MINUTE;
             // The newest conversation of some customers is still waiting on an agent.
@@ -381,6 +386,23 @@ async fn seed_customer(
         at += rng.random_range(1..5) * DAY + rng.random_range(0..12) * HOUR;
         at = at.min(now - rng.random_range(1..60) * MINUTE);
     }
+    // The customer wrote from addresses the hub could not link (a phone and an email, say):
+    // the lead merges them into one contact, so their history reads as one.
+    if let (Some(lead), Some(&into)) = (agents.iter().find(|a| a.role == Role::Lead), contacts.first()) {
+        let merges = contacts
+            .iter()
+            .skip(1)
+            .enumerate()
+            .map(|(i, &from)| MutationEnvelope {
+                mutation_id: i as u64 + 1,
+                mutation: Mutation::MergeContacts(MergeContacts { into_contact_id: into, from_contact_id: from }),
+                expected_version: None,
+            })
+            .collect::<Vec<_>>();
+        if !merges.is_empty() {
+            store.apply_mutations(lead, &format!("demo-merge-{index}"), merges).await?;
+        }
+    }
     Ok(out)
 }
 
@@ -420,7 +442,7 @@ async fn simulate_one(store: &Store, rng: &mut StdRng, n: u64) -> Result<()> {
     let inbox = &inboxes[rng.random_range(0..inboxes.len())];
     // Mostly existing customers; now and then someone new.
     let index = if rng.random_range(0..10) == 0 { 10_000 + n as usize } else { rng.random_range(0..220) };
-    let c = customer(&mut StdRng::seed_from_u64(index as u64), index);
+    let c = customer(index);
     let (opener, follow, _) = TOPICS[rng.random_range(0..TOPICS.len())];
     let plan = c.profile.get("plan").map_or("Pro", String::as_str);
     let city = c.profile.get("city").map_or("Lisbon", String::as_str);

@@ -1,0 +1,169 @@
+//! The demo workspace and the `switchboard-hub` command line, as a new user meets them.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+use switchboard_hub::demo;
+use switchboard_protocol::model::{ChannelKind, Direction};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_seeds_a_realistic_workspace_and_keeps_writing() {
+    let db = common::sqlite_db();
+    let store = common::open(&db);
+    let seeded = demo::seed(&store, &demo::SeedOptions::default()).await.unwrap();
+    assert!(seeded.contacts >= 200 && seeded.conversations >= 1000, "{seeded:?}");
+
+    let agents = store.agents().await.unwrap();
+    let admin = agents.iter().find(|a| a.role == switchboard_protocol::model::Role::Admin).unwrap();
+    let v = store.viewer(admin.id).await.unwrap();
+    let boot = store.bootstrap(&v, 500).await.unwrap();
+    assert!(boot.contacts.len() >= 200);
+    assert!(boot.conversations.len() >= 1000);
+    let channels: BTreeSet<ChannelKind> = boot.conversations.iter().map(|c| c.channel).collect();
+    for ch in
+        [ChannelKind::Sms, ChannelKind::Whatsapp, ChannelKind::Messenger, ChannelKind::Webchat, ChannelKind::Email]
+    {
+        assert!(channels.contains(&ch), "conversations on {ch}");
+    }
+    let multi = boot
+        .contacts
+        .iter()
+        .filter(|c| c.identities.iter().map(|i| i.channel).collect::<BTreeSet<_>>().len() >= 2)
+        .count();
+    assert!(multi >= 50, "{multi} contacts on two or more channels");
+    assert!(boot.contacts.iter().all(|c| c.profile.contains_key("company") && c.profile.contains_key("plan")));
+    let turns = |id| boot.messages.iter().filter(|m| m.conversation_id == id).map(|m| m.direction).collect::<Vec<_>>();
+    let multi_turn = boot.conversations.iter().filter(|c| {
+        let t = turns(c.id);
+        t.len() >= 4 && t.contains(&Direction::Inbound) && t.contains(&Direction::Outbound)
+    });
+    assert!(multi_turn.count() >= 500);
+    assert!(boot.conversations.iter().any(|c| c.waiting_since.is_some()), "some customers are waiting");
+    let logins = demo::logins();
+    assert_eq!(logins.iter().filter(|l| l.role == switchboard_protocol::model::Role::Agent).count(), 2);
+    assert_eq!(logins.iter().filter(|l| l.role == switchboard_protocol::model::Role::Lead).count(), 1);
+
+    // The simulator writes new customer messages through the ingest path.
+    let before = *store.head().borrow();
+    let sim = tokio::spawn(demo::simulate(store.clone(), Duration::from_millis(40), 1));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    sim.abort();
+    let page = store.changes(&v, before, 1000).await.unwrap();
+    let inbound = page.changes.iter().filter(|f| f.change.get().contains("\"direction\":\"inbound\"")).count();
+    assert!(inbound >= 5, "the simulator wrote {inbound} messages");
+}
+
+fn hub() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_switchboard-hub"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn command_line_adds_agents_and_inboxes_then_serves_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("hub.db").display());
+    let out = hub()
+        .args([
+            "agent",
+            "add",
+            "--database",
+            &url,
+            "--name",
+            "Lee Admin",
+            "--email",
+            "lee@x.test",
+            "--role",
+            "admin",
+            "--team",
+            "Support",
+        ])
+        .env("SWITCHBOARD_PASSWORD", "lee password")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("added agent Lee Admin"));
+    let out = hub()
+        .args([
+            "inbox",
+            "add",
+            "--database",
+            &url,
+            "--kind",
+            "sms",
+            "--name",
+            "Main line",
+            "--team",
+            "Support",
+            "--address",
+            "+14155550100",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // Bad input is refused with a reason and stores nothing.
+    let bad = hub()
+        .args([
+            "inbox",
+            "add",
+            "--database",
+            &url,
+            "--kind",
+            "fax",
+            "--name",
+            "x",
+            "--team",
+            "Support",
+            "--address",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    let short = hub()
+        .args(["agent", "add", "--database", &url, "--name", "X", "--email", "x@x.test", "--password", "short"])
+        .output()
+        .unwrap();
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 8"));
+
+    let mut serve = hub()
+        .args(["serve", "--database", &url, "--listen", "127.0.0.1:0"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(serve.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().unwrap().unwrap();
+        if let Some(rest) = line.split("serving http://").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    let client = reqwest::Client::new();
+    let login: serde_json::Value = client
+        .post(format!("http://{addr}/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": "lee@x.test", "password": "lee password"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().unwrap();
+    let inboxes: serde_json::Value = client
+        .get(format!("http://{addr}/api/v1/admin/inboxes"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(inboxes.as_array().unwrap().len(), 1);
+    assert_eq!(inboxes[0]["name"], "Main line");
+    serve.kill().unwrap();
+    serve.wait().unwrap();
+}
