@@ -75,6 +75,9 @@ fn message(inboxes: &[Inbox], writer: usize, i: usize) -> Inbound {
         provider_id: Some(format!("bench-{writer}-{i}")),
         at: now_ms(),
         profile: Default::default(),
+        subject: None,
+        thread_refs: Vec::new(),
+        unsupported: None,
     }
 }
 

@@ -145,6 +145,12 @@ const TOPICS: &[(&str, &[&str], &[&str])] = &[
     ),
 ];
 
+/// An email subject for a message: its first words.
+fn subject_of(text: &str) -> String {
+    let words: Vec<&str> = text.split_whitespace().take(6).collect();
+    words.join(" ").trim_end_matches(['.', ',', '?', '!']).to_owned()
+}
+
 fn fill(t: &str, name: &str, order: u32, plan: &str, city: &str) -> String {
     t.replace("{name}", name).replace("{order}", &order.to_string()).replace("{plan}", plan).replace("{city}", city)
 }
@@ -223,12 +229,28 @@ pub async fn seed(store: &Store, opts: &SeedOptions) -> Result<Seeded> {
             .await?;
         viewers.push(Viewer { agent_id: a.id, role: a.role, teams });
     }
+    // The demo has no provider accounts: its inboxes deliver through the simulated provider.
     let inbox = |kind: ChannelKind, name: &str, team: i64, address: &str| CreateInbox {
         kind,
         name: name.into(),
         team_id: team,
         address: address.into(),
-        settings: serde_json::json!({}),
+        settings: serde_json::json!({
+            "delivery": "simulated",
+            "templates": if kind == ChannelKind::Whatsapp {
+                serde_json::json!([
+                    {"name": "order_update", "language": "en_US", "body": "Hi {{1}}, there is news about your order {{2}}. Reply to this message to continue."},
+                    {"name": "follow_up", "language": "en_US", "body": "Hi {{1}}, we wanted to check that everything is sorted. Just reply if you need anything."}
+                ])
+            } else {
+                serde_json::json!([])
+            },
+            "auto_reply": {
+                "text": "Thanks for getting in touch! We usually answer within 15 minutes.",
+                "outside_hours_text": "Thanks for your message! We're closed right now and will answer from 9:00 tomorrow.",
+                "business_hours": {"utc_offset_minutes": 0, "days": {"mon": "08:00-20:00", "tue": "08:00-20:00", "wed": "08:00-20:00", "thu": "08:00-20:00", "fri": "08:00-20:00", "sat": "10:00-16:00"}}
+            }
+        }),
     };
     let inboxes = vec![
         store.create_inbox(inbox(ChannelKind::Sms, "SMS · +1 415 555 0100", support.id, "+14155550100")).await?,
@@ -338,6 +360,9 @@ async fn seed_customer(
                     provider_id: Some(format!("seed-{index}-{n}-{t}")),
                     at,
                     profile: c.profile.clone(),
+                    subject: (inbox.kind == ChannelKind::Email).then(|| subject_of(opener)),
+                    thread_refs: Vec::new(),
+                    unsupported: None,
                 })
                 .await?;
             conversation_id = got.conversation_id;
@@ -457,6 +482,9 @@ async fn simulate_one(store: &Store, rng: &mut StdRng, n: u64) -> Result<()> {
             provider_id: Some(format!("sim-{}-{n}", now_ms())),
             at: now_ms(),
             profile: c.profile.clone(),
+            subject: (inbox.kind == ChannelKind::Email).then(|| subject_of(text)),
+            thread_refs: Vec::new(),
+            unsupported: None,
         })
         .await?;
     Ok(())

@@ -2,7 +2,7 @@
 //! fields that change, table-tested, so the store only reads and writes.
 
 use crate::clock::DAY;
-use switchboard_protocol::model::{ChannelKind, ConversationStatus};
+use switchboard_protocol::model::{ChannelKind, ConversationStatus, Delivery};
 use switchboard_protocol::Timestamp;
 
 /// The fields of a conversation that messages and status changes move.
@@ -49,7 +49,9 @@ pub fn opened_by_customer(channel: ChannelKind, at: Timestamp, preview: String) 
 /// The customer wrote at `at`: the thread wakes up (pending or snoozed → open), waits on
 /// an agent since the oldest unanswered message, and the reply window restarts.
 pub fn after_inbound(s: &ConvState, channel: ChannelKind, at: Timestamp, preview: String) -> ConvState {
-    let wakes = matches!(s.status, ConversationStatus::Pending | ConversationStatus::Snoozed);
+    // Resolved threads are only reached this way through an email reply to them.
+    let wakes =
+        matches!(s.status, ConversationStatus::Pending | ConversationStatus::Snoozed | ConversationStatus::Resolved);
     let newest = at >= s.last_activity_at;
     ConvState {
         status: if wakes { ConversationStatus::Open } else { s.status },
@@ -97,10 +99,205 @@ pub fn after_status(
     })
 }
 
+/// Why a message may not go out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendBlock {
+    /// Free text after the provider's customer-care window: only templates may be sent.
+    WindowClosed,
+    /// The customer opted out on this channel.
+    OptedOut,
+}
+
+/// Whether an agent may send on a conversation now: opted-out addresses get nothing;
+/// WhatsApp, Messenger and Instagram take free text only within the reply window.
+pub fn may_send(
+    channel: ChannelKind,
+    window_expires_at: Option<Timestamp>,
+    opted_out: bool,
+    template: bool,
+    now: Timestamp,
+) -> Result<(), SendBlock> {
+    if opted_out {
+        return Err(SendBlock::OptedOut);
+    }
+    if channel.has_reply_window() && !template && window_expires_at.is_none_or(|w| now >= w) {
+        return Err(SendBlock::WindowClosed);
+    }
+    Ok(())
+}
+
+/// An SMS keyword that changes whether the customer may be messaged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keyword {
+    OptOut,
+    OptIn,
+}
+
+/// The carriers' opt-out and opt-in keywords, matched as the whole message, any case.
+pub fn sms_keyword(body: &str) -> Option<Keyword> {
+    let word = body.trim().trim_end_matches(['.', '!']).to_ascii_uppercase();
+    match word.as_str() {
+        "STOP" | "STOPALL" | "UNSUBSCRIBE" | "CANCEL" | "END" | "QUIT" => Some(Keyword::OptOut),
+        "START" | "UNSTOP" => Some(Keyword::OptIn),
+        _ => None,
+    }
+}
+
+/// Whether a delivery report moves a message forward: queued → sent → delivered → read,
+/// or to failed from anything short of delivered. Reports arrive out of order.
+pub fn delivery_advances(from: Option<Delivery>, to: Delivery) -> bool {
+    fn rank(d: Delivery) -> u8 {
+        match d {
+            Delivery::Queued => 0,
+            Delivery::Sent => 1,
+            Delivery::Delivered => 2,
+            Delivery::Read => 3,
+            Delivery::Failed => 4,
+        }
+    }
+    match (from, to) {
+        (None, _) => true,
+        (Some(Delivery::Failed), _) => false,
+        (Some(f), Delivery::Failed) => rank(f) < rank(Delivery::Delivered),
+        (Some(f), t) => rank(t) > rank(f),
+    }
+}
+
+/// An inbox's automatic first reply (its settings' `auto_reply`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutoReply {
+    /// Sent within business hours (or always, without them): the expected response time.
+    pub text: String,
+    /// Sent outside business hours; `text` if absent.
+    #[serde(default)]
+    pub outside_hours_text: Option<String>,
+    #[serde(default)]
+    pub business_hours: Option<BusinessHours>,
+}
+
+/// Opening hours in the business's own time: `days` maps `mon`…`sun` to `"09:00-17:30"`;
+/// a day that is absent is closed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BusinessHours {
+    #[serde(default)]
+    pub utc_offset_minutes: i32,
+    pub days: std::collections::BTreeMap<String, String>,
+}
+
+fn minutes(hhmm: &str) -> Option<i64> {
+    let (h, m) = hhmm.trim().split_once(':')?;
+    let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
+    ((0..=24).contains(&h) && (0..60).contains(&m)).then_some(h * 60 + m)
+}
+
+impl BusinessHours {
+    /// Whether the business is open at `at`.
+    pub fn open_at(&self, at: Timestamp) -> bool {
+        const DAYS: [&str; 7] = ["thu", "fri", "sat", "sun", "mon", "tue", "wed"]; // 1970-01-01 was a Thursday
+        let local_min = at.div_euclid(60_000) + i64::from(self.utc_offset_minutes);
+        let day = DAYS[usize::try_from(local_min.div_euclid(1_440).rem_euclid(7)).unwrap_or(0)];
+        let minute = local_min.rem_euclid(1_440);
+        let Some(range) = self.days.get(day) else { return false };
+        let Some((from, to)) = range.split_once('-') else { return false };
+        matches!((minutes(from), minutes(to)), (Some(f), Some(t)) if f <= minute && minute < t)
+    }
+}
+
+/// The automatic first reply for a conversation a customer opens at `at`.
+pub fn auto_reply_text(a: &AutoReply, at: Timestamp) -> &str {
+    match &a.business_hours {
+        Some(h) if !h.open_at(at) => a.outside_hours_text.as_deref().unwrap_or(&a.text),
+        _ => &a.text,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use ConversationStatus::*;
+
+    #[test]
+    fn may_send_table() {
+        use ChannelKind::*;
+        let now = 1_000;
+        let cases = [
+            ("sms, no window", Sms, None, false, false, Ok(())),
+            ("whatsapp inside window", Whatsapp, Some(2_000), false, false, Ok(())),
+            ("whatsapp window closed", Whatsapp, Some(1_000), false, false, Err(SendBlock::WindowClosed)),
+            ("whatsapp never opened", Whatsapp, None, false, false, Err(SendBlock::WindowClosed)),
+            ("whatsapp template after window", Whatsapp, Some(500), false, true, Ok(())),
+            ("messenger window closed", Messenger, Some(999), false, false, Err(SendBlock::WindowClosed)),
+            ("opted out sms", Sms, None, true, false, Err(SendBlock::OptedOut)),
+            ("opted out beats template", Whatsapp, Some(2_000), true, true, Err(SendBlock::OptedOut)),
+            ("email", Email, None, false, false, Ok(())),
+        ];
+        for (name, ch, window, opted, template, want) in cases {
+            assert_eq!(may_send(ch, window, opted, template, now), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn auto_reply_follows_business_hours() {
+        let hours: BusinessHours = serde_json::from_value(serde_json::json!({
+            "utc_offset_minutes": -300,
+            "days": {"mon": "09:00-17:00", "tue": "09:00-17:00", "sat": "10:00-12:30"}
+        }))
+        .unwrap();
+        let a = AutoReply {
+            text: "within 2 hours".into(),
+            outside_hours_text: Some("tomorrow at 9".into()),
+            business_hours: Some(hours),
+        };
+        // 2026-11-23 is a Monday. Times are UTC; the business is at UTC-5.
+        let monday = |h: i64, m: i64| 1_795_392_000_000 + (h * 60 + m) * 60_000;
+        let cases = [
+            ("Mon 09:00 local", monday(14, 0), "within 2 hours"),
+            ("Mon 08:59 local", monday(13, 59), "tomorrow at 9"),
+            ("Mon 16:59 local", monday(21, 59), "within 2 hours"),
+            ("Mon 17:00 local", monday(22, 0), "tomorrow at 9"),
+            ("Sun 23:30 local (Mon 04:30 UTC)", monday(4, 30), "tomorrow at 9"),
+            ("Sat 12:00 local", monday(17, 0) - 2 * DAY, "within 2 hours"),
+            ("Wed closed", monday(15, 0) + 2 * DAY, "tomorrow at 9"),
+        ];
+        for (name, at, want) in cases {
+            assert_eq!(auto_reply_text(&a, at), want, "{name}");
+        }
+        let always = AutoReply { text: "hi".into(), outside_hours_text: None, business_hours: None };
+        assert_eq!(auto_reply_text(&always, 0), "hi");
+    }
+
+    #[test]
+    fn keyword_table() {
+        for w in ["STOP", "stop", " Stop ", "STOPALL", "unsubscribe", "Cancel", "END", "quit", "stop."] {
+            assert_eq!(sms_keyword(w), Some(Keyword::OptOut), "{w}");
+        }
+        for w in ["START", "unstop", "Start!"] {
+            assert_eq!(sms_keyword(w), Some(Keyword::OptIn), "{w}");
+        }
+        for w in ["please stop sending", "stopp", "", "YES"] {
+            assert_eq!(sms_keyword(w), None, "{w}");
+        }
+    }
+
+    #[test]
+    fn delivery_order_table() {
+        use Delivery::*;
+        let cases = [
+            (Some(Queued), Sent, true),
+            (Some(Sent), Delivered, true),
+            (Some(Delivered), Sent, false),
+            (Some(Read), Delivered, false),
+            (Some(Sent), Failed, true),
+            (Some(Delivered), Failed, false),
+            (Some(Failed), Delivered, false),
+            (None, Read, true),
+        ];
+        for (from, to, want) in cases {
+            assert_eq!(delivery_advances(from, to), want, "{from:?} → {to:?}");
+        }
+    }
 
     fn state(status: ConversationStatus, waiting: Option<i64>) -> ConvState {
         ConvState {

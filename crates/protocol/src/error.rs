@@ -30,6 +30,11 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// Too many attempts; wait `retry_after` seconds.
     RateLimited,
+    /// The provider's customer-care window (24 h after the customer's last message) has
+    /// closed: only an approved template can be sent.
+    ReplyWindowClosed,
+    /// The customer opted out of messages on this channel (for example with STOP).
+    OptedOut,
     /// The hub could not reach its database or another dependency; retry later.
     Unavailable,
     /// A fault in the hub; the detail is in its log.
@@ -48,6 +53,7 @@ impl ErrorCode {
             ErrorCode::CursorExpired => 410,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::RateLimited => 429,
+            ErrorCode::ReplyWindowClosed | ErrorCode::OptedOut => 422,
             ErrorCode::Internal => 500,
             ErrorCode::Unavailable => 503,
         }
@@ -66,6 +72,8 @@ impl ErrorCode {
             ErrorCode::Conflict => "conflict",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::ReplyWindowClosed => "reply_window_closed",
+            ErrorCode::OptedOut => "opted_out",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
         }

@@ -155,7 +155,20 @@ pub struct Inbox {
     pub team_id: Id,
     /// The business's own address on the channel (number, page id, mailbox).
     pub address: String,
+    /// Approved message templates agents may send once a reply window has closed.
+    #[serde(default)]
+    pub templates: Vec<Template>,
     pub version: i64,
+}
+
+/// An approved message template (WhatsApp) with `{{1}}`, `{{2}}`… placeholders.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Template {
+    pub name: String,
+    /// The provider's language code, e.g. `en_US`.
+    pub language: String,
+    /// The approved text, placeholders included.
+    pub body: String,
 }
 
 /// How a customer is reached on one channel.
@@ -198,6 +211,9 @@ pub struct Contact {
     pub profile: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crm: Option<CrmSnapshot>,
+    /// Addresses the customer opted out on: nothing may be sent to them there.
+    #[serde(default)]
+    pub opted_out: Vec<Identity>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub version: i64,
@@ -243,6 +259,8 @@ pub struct Conversation {
     pub contact_id: Id,
     pub inbox_id: Id,
     pub channel: ChannelKind,
+    /// The customer's address this conversation is with (replies go there).
+    pub customer_address: String,
     pub status: ConversationStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snoozed_until: Option<Timestamp>,
@@ -354,6 +372,9 @@ pub struct Message {
     /// The agent who wrote an outbound message or note.
     pub author_agent_id: Option<Id>,
     pub body: String,
+    /// The subject line, for email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
     pub attachments: Vec<Attachment>,
     /// The provider's id for the message, unique per inbox.
     pub provider_id: Option<String>,

@@ -40,6 +40,8 @@ pub enum Mutation {
     SetStatus(SetStatus),
     MarkRead(MarkRead),
     MergeContacts(MergeContacts),
+    SplitContact(SplitContact),
+    SendTemplate(SendTemplate),
 }
 
 impl Mutation {
@@ -51,6 +53,8 @@ impl Mutation {
             Mutation::SetStatus(_) => "set_status",
             Mutation::MarkRead(_) => "mark_read",
             Mutation::MergeContacts(_) => "merge_contacts",
+            Mutation::SplitContact(_) => "split_contact",
+            Mutation::SendTemplate(_) => "send_template",
         }
     }
 }
@@ -108,6 +112,28 @@ pub struct MarkRead {
 pub struct MergeContacts {
     pub into_contact_id: Id,
     pub from_contact_id: Id,
+}
+
+/// Undo a wrong merge: the named identities, and the conversations held on them, move to a
+/// new contact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SplitContact {
+    pub contact_id: Id,
+    pub identities: Vec<crate::model::Identity>,
+    /// The new contact's name; the first moved address if absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// An approved template (see the inbox's `templates`), for when the reply window is closed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendTemplate {
+    pub conversation_id: Id,
+    pub client_msg_id: String,
+    pub template: String,
+    /// Values for `{{1}}`, `{{2}}`… in order.
+    #[serde(default)]
+    pub params: Vec<String>,
 }
 
 /// `POST /api/v1/mutations` answer: one result per mutation, in order.

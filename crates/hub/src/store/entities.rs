@@ -11,10 +11,10 @@ use switchboard_protocol::sync::Change;
 
 pub const CONVERSATION_COLUMNS: &str = "c.id, c.contact_id, c.inbox_id, c.channel, c.status, c.snoozed_until, \
     c.assignee_id, c.team_id, c.waiting_since, c.last_activity_at, c.reply_window_expires_at, c.preview, \
-    c.updated_by, c.created_at, c.version";
+    c.updated_by, c.created_at, c.version, c.customer_address";
 
 pub const MESSAGE_COLUMNS: &str = "m.id, m.conversation_id, m.channel, m.direction, m.author_agent_id, m.body, \
-    m.attachments, m.provider_id, m.client_msg_id, m.delivery, m.delivery_error, m.created_at, m.version";
+    m.attachments, m.provider_id, m.client_msg_id, m.delivery, m.delivery_error, m.created_at, m.version, m.subject";
 
 pub const CONTACT_COLUMNS: &str = "k.id, k.name, k.profile, k.crm, k.created_at, k.updated_at, k.version";
 
@@ -37,6 +37,7 @@ pub fn conversation(r: &Row) -> Result<Conversation, DbError> {
         updated_by: r.opt_int(12)?,
         created_at: r.int(13)?,
         version: r.int(14)?,
+        customer_address: r.text(15)?.to_owned(),
     })
 }
 
@@ -55,6 +56,7 @@ pub fn message(r: &Row) -> Result<Message, DbError> {
         delivery_error: r.opt_text(10)?.map(str::to_owned),
         created_at: r.int(11)?,
         version: r.int(12)?,
+        subject: r.opt_text(13)?.map(str::to_owned),
     })
 }
 
@@ -107,9 +109,22 @@ pub fn load_contacts(c: &mut dyn Connection, ids: &[i64]) -> Result<Vec<Contact>
             &params,
         )?;
         let ids_rows = c.query(
-            &format!("SELECT contact_id, channel, address FROM identities WHERE contact_id IN ({list}) ORDER BY id"),
+            &format!(
+                "SELECT i.contact_id, i.channel, i.address, o.at FROM identities i \
+                 LEFT JOIN opt_outs o ON o.channel = i.channel AND o.address = i.address \
+                 WHERE i.contact_id IN ({list}) ORDER BY i.id"
+            ),
             &params,
         )?;
+        let mut opted_out: BTreeMap<i64, Vec<Identity>> = BTreeMap::new();
+        for r in &ids_rows {
+            if r.opt_int(3)?.is_some() {
+                opted_out
+                    .entry(r.int(0)?)
+                    .or_default()
+                    .push(Identity { channel: r.parse(1)?, address: r.text(2)?.to_owned() });
+            }
+        }
         let mut identities: BTreeMap<i64, Vec<Identity>> = BTreeMap::new();
         for r in &ids_rows {
             identities
@@ -123,6 +138,7 @@ pub fn load_contacts(c: &mut dyn Connection, ids: &[i64]) -> Result<Vec<Contact>
                 id,
                 name: r.text(1)?.to_owned(),
                 identities: identities.remove(&id).unwrap_or_default(),
+                opted_out: opted_out.remove(&id).unwrap_or_default(),
                 profile: r.json(2)?,
                 crm: r
                     .opt_text(3)?
@@ -191,10 +207,16 @@ pub fn inbox(r: &Row) -> Result<Inbox, DbError> {
         team_id: r.int(3)?,
         address: r.text(4)?.to_owned(),
         version: r.int(5)?,
+        templates: templates(&r.json::<serde_json::Value>(6)?),
     })
 }
 
-pub const INBOX_COLUMNS: &str = "id, kind, name, team_id, address, version";
+/// The approved templates listed in an inbox's settings (`templates: [{name, language, body}]`).
+pub fn templates(settings: &serde_json::Value) -> Vec<switchboard_protocol::model::Template> {
+    settings.get("templates").cloned().and_then(|t| serde_json::from_value(t).ok()).unwrap_or_default()
+}
+
+pub const INBOX_COLUMNS: &str = "id, kind, name, team_id, address, version, settings";
 
 pub fn load_inboxes(c: &mut dyn Connection) -> Result<Vec<Inbox>> {
     let rows = c.query(&format!("SELECT {INBOX_COLUMNS} FROM inboxes ORDER BY id"), &[])?;

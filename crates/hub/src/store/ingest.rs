@@ -30,6 +30,32 @@ pub struct Inbound {
     pub at: Timestamp,
     /// Profile fields the channel knows (e.g. an email given in a web chat).
     pub profile: BTreeMap<String, String>,
+    /// The email subject.
+    pub subject: Option<String>,
+    /// Email threading: the Message-IDs this message answers (In-Reply-To, References).
+    pub thread_refs: Vec<String>,
+    /// A message type the hub cannot show (a sticker, a future type): stored as a visible
+    /// system line `[unsupported: KIND]` instead of being dropped.
+    pub unsupported: Option<String>,
+}
+
+impl Inbound {
+    /// A plain text message; the other fields empty.
+    pub fn text(inbox_id: i64, from: &str, body: &str, provider_id: Option<&str>, at: Timestamp) -> Inbound {
+        Inbound {
+            inbox_id,
+            from: from.to_owned(),
+            display_name: None,
+            body: body.to_owned(),
+            attachments: Vec::new(),
+            provider_id: provider_id.map(str::to_owned),
+            at,
+            profile: BTreeMap::new(),
+            subject: None,
+            thread_refs: Vec::new(),
+            unsupported: None,
+        }
+    }
 }
 
 /// Where an inbound message landed.
@@ -223,6 +249,97 @@ pub fn save_state(tx: &mut WriteTx<'_>, id: i64, s: &ConvState, updated_by: Opti
     Ok(())
 }
 
+/// The conversation an email answers, found through the Message-IDs it references.
+fn threaded_conversation(tx: &mut WriteTx<'_>, inbox_id: i64, contact_id: i64, refs: &[String]) -> Result<Option<i64>> {
+    for r in refs.iter().rev().take(50) {
+        let row = tx.conn.query_opt(
+            "SELECT m.conversation_id FROM messages m JOIN conversations c ON c.id = m.conversation_id \
+             WHERE m.inbox_id = ? AND m.provider_id = ? AND c.contact_id = ?",
+            params![inbox_id, r, contact_id],
+        )?;
+        if let Some(row) = row {
+            return Ok(Some(row.int(0)?));
+        }
+    }
+    Ok(None)
+}
+
+/// Stores a line written by the hub in a conversation.
+pub fn add_system_line(
+    tx: &mut WriteTx<'_>,
+    conv: &switchboard_protocol::model::Conversation,
+    body: &str,
+    at: Timestamp,
+) -> Result<()> {
+    let id = tx.conn.query_int(
+        "INSERT INTO messages (conversation_id, inbox_id, channel, direction, body, attachments, created_at) \
+         VALUES (?, ?, ?, ?, ?, '[]', ?) RETURNING id",
+        params![conv.id, conv.inbox_id, conv.channel.as_str(), Direction::System.as_str(), body, at],
+    )?;
+    let msg = entities::load_message(tx.conn, id)?;
+    emit_message(tx, &msg, conv.team_id);
+    Ok(())
+}
+
+/// Applies an SMS STOP or START: records or lifts the opt-out and says so in the thread.
+fn apply_keyword(
+    tx: &mut WriteTx<'_>,
+    conv: &switchboard_protocol::model::Conversation,
+    body: &str,
+    at: Timestamp,
+) -> Result<bool> {
+    let Some(keyword) = rules::sms_keyword(body) else { return Ok(false) };
+    let word = body.trim().to_uppercase();
+    let channel = conv.channel.as_str();
+    let line = match keyword {
+        rules::Keyword::OptOut => {
+            tx.conn.execute(
+                "INSERT INTO opt_outs (channel, address, keyword, at) VALUES (?, ?, ?, ?) ON CONFLICT (channel, address) DO NOTHING",
+                params![channel, &conv.customer_address, &word, at],
+            )?;
+            format!(
+                "{} opted out of {} with “{word}”: nothing more can be sent to this number until they reply START.",
+                conv.customer_address, conv.channel
+            )
+        }
+        rules::Keyword::OptIn => {
+            tx.conn.execute(
+                "DELETE FROM opt_outs WHERE channel = ? AND address = ?",
+                params![channel, &conv.customer_address],
+            )?;
+            format!("{} opted back in to {} with “{word}”.", conv.customer_address, conv.channel)
+        }
+    };
+    add_system_line(tx, conv, &line, at)?;
+    Ok(true)
+}
+
+/// Queues the inbox's automatic first reply, if it has one, on a new conversation.
+fn auto_reply(tx: &mut WriteTx<'_>, conv: &switchboard_protocol::model::Conversation, at: Timestamp) -> Result<()> {
+    let settings = tx
+        .conn
+        .query_one("SELECT settings FROM inboxes WHERE id = ?", params![conv.inbox_id])?
+        .json::<serde_json::Value>(0)?;
+    let Some(cfg) = settings.get("auto_reply").filter(|v| !v.is_null()) else { return Ok(()) };
+    let cfg: rules::AutoReply = match serde_json::from_value(cfg.clone()) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!("inbox {}: auto_reply settings are invalid: {e}", conv.inbox_id);
+            return Ok(());
+        }
+    };
+    let text = rules::auto_reply_text(&cfg, at).to_owned();
+    let id = tx.conn.query_int(
+        "INSERT INTO messages (conversation_id, inbox_id, channel, direction, body, attachments, delivery, created_at) \
+         VALUES (?, ?, ?, ?, ?, '[]', ?, ?) RETURNING id",
+        params![conv.id, conv.inbox_id, conv.channel.as_str(), Direction::Outbound.as_str(), &text, Delivery::Queued.as_str(), at],
+    )?;
+    super::outbox::enqueue(tx, id, conv.inbox_id)?;
+    let msg = entities::load_message(tx.conn, id)?;
+    emit_message(tx, &msg, conv.team_id);
+    Ok(())
+}
+
 fn ingest(tx: &mut WriteTx<'_>, msg: &Inbound) -> Result<Ingested> {
     let inbox = entities::load_inbox(tx.conn, msg.inbox_id)?;
     if let Some(pid) = &msg.provider_id {
@@ -234,14 +351,26 @@ fn ingest(tx: &mut WriteTx<'_>, msg: &Inbound) -> Result<Ingested> {
     let (contact_id, mut contact_changed) = resolve_contact(tx, inbox.kind, &address, msg.display_name.as_deref())?;
     contact_changed |= merge_profile(tx, contact_id, &msg.profile)?;
 
-    let preview = rules::preview(&msg.body, msg.attachments.len());
-    let open = tx.conn.query_opt(
-        "SELECT id FROM conversations WHERE contact_id = ? AND inbox_id = ? AND status <> ? ORDER BY id DESC LIMIT 1",
-        params![contact_id, inbox.id, ConversationStatus::Resolved.as_str()],
-    )?;
+    let (body, direction) = match &msg.unsupported {
+        Some(kind) => (format!("[unsupported: {kind}]"), Direction::System),
+        None => (msg.body.clone(), Direction::Inbound),
+    };
+    let preview = rules::preview(&body, msg.attachments.len());
+    let threaded = threaded_conversation(tx, inbox.id, contact_id, &msg.thread_refs)?;
+    let open = match threaded {
+        Some(id) => Some(id),
+        None => tx
+            .conn
+            .query_opt(
+                "SELECT id FROM conversations WHERE contact_id = ? AND inbox_id = ? AND customer_address = ? AND status <> ? \
+                 ORDER BY id DESC LIMIT 1",
+                params![contact_id, inbox.id, &address, ConversationStatus::Resolved.as_str()],
+            )?
+            .map(|r| r.int(0))
+            .transpose()?,
+    };
     let (conversation_id, new_conversation) = match open {
-        Some(r) => {
-            let id = r.int(0)?;
+        Some(id) => {
             let conv = entities::load_conversation(tx.conn, id)?;
             let next = rules::after_inbound(&conv_state(&conv), inbox.kind, msg.at, preview);
             save_state(tx, id, &next, None)?;
@@ -250,9 +379,9 @@ fn ingest(tx: &mut WriteTx<'_>, msg: &Inbound) -> Result<Ingested> {
         None => {
             let s = rules::opened_by_customer(inbox.kind, msg.at, preview);
             let id = tx.conn.query_int(
-                "INSERT INTO conversations (contact_id, inbox_id, channel, team_id, status, waiting_since, last_activity_at, \
-                 reply_window_expires_at, preview, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                params![contact_id, inbox.id, inbox.kind.as_str(), inbox.team_id, s.status.as_str(), s.waiting_since, s.last_activity_at, s.reply_window_expires_at, &s.preview, msg.at],
+                "INSERT INTO conversations (contact_id, inbox_id, channel, customer_address, team_id, status, waiting_since, \
+                 last_activity_at, reply_window_expires_at, preview, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                params![contact_id, inbox.id, inbox.kind.as_str(), &address, inbox.team_id, s.status.as_str(), s.waiting_since, s.last_activity_at, s.reply_window_expires_at, &s.preview, msg.at],
             )?;
             (id, true)
         }
@@ -262,18 +391,24 @@ fn ingest(tx: &mut WriteTx<'_>, msg: &Inbound) -> Result<Ingested> {
     // A concurrent delivery of the same provider id (another hub, another writer) makes
     // this insert conflict; the job is then run again and takes the duplicate path above.
     let message_id = tx.conn.query_int(
-        "INSERT INTO messages (conversation_id, inbox_id, channel, direction, body, attachments, provider_id, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        params![conversation_id, inbox.id, inbox.kind.as_str(), Direction::Inbound.as_str(), &msg.body, attachments, msg.provider_id.as_deref(), msg.at],
+        "INSERT INTO messages (conversation_id, inbox_id, channel, direction, body, subject, attachments, provider_id, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        params![conversation_id, inbox.id, inbox.kind.as_str(), direction.as_str(), &body, msg.subject.as_deref(), attachments, msg.provider_id.as_deref(), msg.at],
     )?;
-
+    let message = entities::load_message(tx.conn, message_id)?;
     let conv = entities::load_conversation(tx.conn, conversation_id)?;
+    emit_message(tx, &message, conv.team_id);
+
+    let keyword =
+        inbox.kind == ChannelKind::Sms && msg.unsupported.is_none() && apply_keyword(tx, &conv, &msg.body, msg.at)?;
+    contact_changed |= keyword;
+    if new_conversation && !keyword {
+        auto_reply(tx, &conv, msg.at)?;
+    }
     if contact_changed || new_conversation {
         let contact = entities::load_contact(tx.conn, contact_id)?;
         emit_contact(tx, &contact)?;
     }
     emit_conversation(tx, &conv, None);
-    let message = entities::load_message(tx.conn, message_id)?;
-    emit_message(tx, &message, conv.team_id);
     Ok(Ingested { contact_id, conversation_id, message_id, duplicate: false, new_conversation })
 }

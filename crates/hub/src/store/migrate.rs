@@ -3,8 +3,12 @@
 
 use super::db::{Connection, DbError, Engine};
 
-const SQLITE: &[(i64, &str)] = &[(1, include_str!("migrations/sqlite/0001_init.sql"))];
-const POSTGRES: &[(i64, &str)] = &[(1, include_str!("migrations/postgres/0001_init.sql"))];
+const SQLITE: &[(i64, &str)] =
+    &[(1, include_str!("migrations/sqlite/0001_init.sql")), (2, include_str!("migrations/sqlite/0002_channels.sql"))];
+const POSTGRES: &[(i64, &str)] = &[
+    (1, include_str!("migrations/postgres/0001_init.sql")),
+    (2, include_str!("migrations/postgres/0002_channels.sql")),
+];
 
 /// The newest schema version this build knows.
 pub fn latest() -> i64 {

@@ -21,6 +21,7 @@ pub mod feed;
 pub mod ingest;
 pub mod migrate;
 pub mod mutations;
+pub mod outbox;
 pub mod pool;
 pub mod postgres;
 pub mod sqlite;
@@ -47,6 +48,9 @@ pub enum StoreError {
     CursorExpired,
     #[error("{0}")]
     BadCursor(String),
+    /// A rule of the channel refuses it (`opted_out`, `reply_window_closed`).
+    #[error("{1}")]
+    Refused(ErrorCode, String),
     /// `expected_version` was stale; carries the current state.
     #[error("changed by someone else first")]
     Conflict(Box<Change>),
@@ -65,6 +69,7 @@ impl StoreError {
             StoreError::CursorExpired => ErrorCode::CursorExpired,
             StoreError::BadCursor(_) => ErrorCode::BadCursor,
             StoreError::Conflict(_) => ErrorCode::Conflict,
+            StoreError::Refused(code, _) => *code,
             StoreError::Db(DbError::Unavailable(_) | DbError::Transient(_)) => {
                 tracing::warn!("database: {self}");
                 return ApiError::new(ErrorCode::Unavailable, "the database is not available; try again");

@@ -6,6 +6,7 @@
 
 use super::entities::{self, emit_contact, emit_conversation, emit_message, emit_public, emit_read_marker};
 use super::ingest::{conv_state, save_state, MAX_BODY};
+use super::outbox::TemplateSend;
 use super::pool::WriteTx;
 use super::{Result, Store, StoreError};
 use crate::params;
@@ -14,9 +15,11 @@ use crate::rules;
 use std::collections::BTreeMap;
 use switchboard_protocol::model::{Conversation, Delivery, Direction, ReadMarker};
 use switchboard_protocol::mutation::{
-    AddNote, Assign, MarkRead, MergeContacts, Mutation, MutationEnvelope, MutationResult, Outcome, SendReply, SetStatus,
+    AddNote, Assign, MarkRead, MergeContacts, Mutation, MutationEnvelope, MutationResult, Outcome, SendReply,
+    SendTemplate, SetStatus, SplitContact,
 };
 use switchboard_protocol::sync::Change;
+use switchboard_protocol::ErrorCode;
 
 /// The most mutations one request may carry.
 pub const MAX_BATCH: usize = 500;
@@ -84,6 +87,8 @@ fn target(m: &Mutation) -> i64 {
         Mutation::SetStatus(s) => s.conversation_id,
         Mutation::MarkRead(r) => r.conversation_id,
         Mutation::MergeContacts(m) => m.into_contact_id,
+        Mutation::SplitContact(s) => s.contact_id,
+        Mutation::SendTemplate(t) => t.conversation_id,
     }
 }
 
@@ -151,6 +156,8 @@ fn apply(tx: &mut WriteTx<'_>, v: &Viewer, m: &Mutation, expected: Option<i64>) 
         Mutation::SetStatus(s) => set_status(tx, v, s, expected),
         Mutation::MarkRead(r) => mark_read(tx, v, r),
         Mutation::MergeContacts(mc) => merge_contacts(tx, v, mc, expected),
+        Mutation::SplitContact(sc) => split_contact(tx, v, sc),
+        Mutation::SendTemplate(t) => send_template(tx, v, t, expected),
     }
 }
 
@@ -192,6 +199,7 @@ fn insert_agent_message(
     client_msg_id: &str,
     body: &str,
     attachments: &[switchboard_protocol::model::Attachment],
+    template: Option<String>,
 ) -> Result<Option<i64>> {
     if tx.conn.query_opt("SELECT id FROM messages WHERE client_msg_id = ?", params![client_msg_id])?.is_some() {
         return Ok(None);
@@ -199,10 +207,13 @@ fn insert_agent_message(
     let delivery = (direction == Direction::Outbound).then_some(Delivery::Queued.as_str());
     let attachments = serde_json::to_string(attachments).map_err(|e| StoreError::BadRequest(e.to_string()))?;
     let id = tx.conn.query_int(
-        "INSERT INTO messages (conversation_id, inbox_id, channel, direction, author_agent_id, body, attachments, client_msg_id, delivery, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        params![conv.id, conv.inbox_id, conv.channel.as_str(), direction.as_str(), v.agent_id, body, attachments, client_msg_id, delivery, tx.now],
+        "INSERT INTO messages (conversation_id, inbox_id, channel, direction, author_agent_id, body, attachments, client_msg_id, delivery, template, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        params![conv.id, conv.inbox_id, conv.channel.as_str(), direction.as_str(), v.agent_id, body, attachments, client_msg_id, delivery, template, tx.now],
     )?;
+    if direction == Direction::Outbound {
+        super::outbox::enqueue(tx, id, conv.inbox_id)?;
+    }
     Ok(Some(id))
 }
 
@@ -217,7 +228,9 @@ fn finish_message(tx: &mut WriteTx<'_>, conv_id: i64, message_id: i64) -> Result
 fn send_reply(tx: &mut WriteTx<'_>, v: &Viewer, r: &SendReply, expected: Option<i64>) -> Result<Outcome> {
     check_text(&r.client_msg_id, &r.body, r.attachments.len())?;
     let conv = conversation_for_work(tx, v, r.conversation_id, expected)?;
-    let Some(id) = insert_agent_message(tx, v, &conv, Direction::Outbound, &r.client_msg_id, &r.body, &r.attachments)?
+    check_may_send(tx, &conv, false)?;
+    let Some(id) =
+        insert_agent_message(tx, v, &conv, Direction::Outbound, &r.client_msg_id, &r.body, &r.attachments, None)?
     else {
         return Ok(Outcome::Duplicate);
     };
@@ -226,10 +239,125 @@ fn send_reply(tx: &mut WriteTx<'_>, v: &Viewer, r: &SendReply, expected: Option<
     finish_message(tx, conv.id, id)
 }
 
+/// Refuses a send to an opted-out address, or free text outside the reply window.
+fn check_may_send(tx: &mut WriteTx<'_>, conv: &Conversation, template: bool) -> Result<()> {
+    let opted_out = tx
+        .conn
+        .query_opt(
+            "SELECT at FROM opt_outs WHERE channel = ? AND address = ?",
+            params![conv.channel.as_str(), &conv.customer_address],
+        )?
+        .is_some();
+    rules::may_send(conv.channel, conv.reply_window_expires_at, opted_out, template, tx.now).map_err(|b| match b {
+        rules::SendBlock::OptedOut => StoreError::Refused(
+            ErrorCode::OptedOut,
+            format!("{} opted out of {}; nothing can be sent there", conv.customer_address, conv.channel),
+        ),
+        rules::SendBlock::WindowClosed => StoreError::Refused(
+            ErrorCode::ReplyWindowClosed,
+            format!("the {} reply window has closed; send an approved template instead", conv.channel),
+        ),
+    })
+}
+
+fn send_template(tx: &mut WriteTx<'_>, v: &Viewer, t: &SendTemplate, expected: Option<i64>) -> Result<Outcome> {
+    check_text(&t.client_msg_id, &t.template, 0)?;
+    let conv = conversation_for_work(tx, v, t.conversation_id, expected)?;
+    let inbox = entities::load_inbox(tx.conn, conv.inbox_id)?;
+    let template =
+        inbox.templates.iter().find(|x| x.name == t.template).ok_or_else(|| {
+            StoreError::BadRequest(format!("{} has no approved template `{}`", inbox.name, t.template))
+        })?;
+    let wanted = (1..=20).take_while(|i| template.body.contains(&format!("{{{{{i}}}}}"))).count();
+    if t.params.len() != wanted {
+        return Err(StoreError::BadRequest(format!(
+            "template `{}` takes {wanted} values, not {}",
+            template.name,
+            t.params.len()
+        )));
+    }
+    check_may_send(tx, &conv, true)?;
+    let body = t
+        .params
+        .iter()
+        .enumerate()
+        .fold(template.body.clone(), |b, (i, p)| b.replace(&format!("{{{{{}}}}}", i + 1), p));
+    let send =
+        TemplateSend { name: template.name.clone(), language: template.language.clone(), params: t.params.clone() };
+    let stored = serde_json::to_string(&send).map_err(|e| StoreError::BadRequest(e.to_string()))?;
+    let Some(id) = insert_agent_message(tx, v, &conv, Direction::Outbound, &t.client_msg_id, &body, &[], Some(stored))?
+    else {
+        return Ok(Outcome::Duplicate);
+    };
+    let next = rules::after_reply(&conv_state(&conv), tx.now, rules::preview(&body, 0));
+    save_state(tx, conv.id, &next, Some(v.agent_id))?;
+    finish_message(tx, conv.id, id)
+}
+
+/// Moves identities (and the conversations held on them) off a contact onto a new one.
+fn split_contact(tx: &mut WriteTx<'_>, v: &Viewer, sc: &SplitContact) -> Result<Outcome> {
+    if sc.identities.is_empty() {
+        return Err(StoreError::BadRequest("name at least one identity to split off".into()));
+    }
+    let visible = sees_contact(tx, v, sc.contact_id)?;
+    policy::may_merge(v, visible, visible).map_err(|d| denied(d, "contact"))?;
+    let contact = entities::load_contact(tx.conn, sc.contact_id)?;
+    for i in &sc.identities {
+        if !contact.identities.contains(i) {
+            return Err(StoreError::BadRequest(format!(
+                "{} on {} is not one of this contact's addresses",
+                i.address, i.channel
+            )));
+        }
+    }
+    if sc.identities.len() == contact.identities.len() {
+        return Err(StoreError::BadRequest("a split must leave the contact at least one address".into()));
+    }
+    let name =
+        sc.name.as_deref().map(str::trim).filter(|n| !n.is_empty()).unwrap_or(&sc.identities[0].address).to_owned();
+    let new_id = tx.conn.query_int(
+        "INSERT INTO contacts (name, profile, created_at, updated_at) VALUES (?, '{}', ?, ?) RETURNING id",
+        params![&name, tx.now, tx.now],
+    )?;
+    let mut moved = Vec::new();
+    for i in &sc.identities {
+        tx.conn.execute(
+            "UPDATE identities SET contact_id = ? WHERE contact_id = ? AND channel = ? AND address = ?",
+            params![new_id, contact.id, i.channel.as_str(), &i.address],
+        )?;
+        let convs = tx.conn.query(
+            "SELECT id FROM conversations WHERE contact_id = ? AND channel = ? AND customer_address = ?",
+            params![contact.id, i.channel.as_str(), &i.address],
+        )?;
+        for r in &convs {
+            moved.push(r.int(0)?);
+        }
+    }
+    for &id in &moved {
+        tx.conn.execute(
+            "UPDATE conversations SET contact_id = ?, updated_by = ?, version = version + 1 WHERE id = ?",
+            params![new_id, v.agent_id, id],
+        )?;
+    }
+    tx.conn.execute(
+        "UPDATE contacts SET version = version + 1, updated_at = ? WHERE id = ?",
+        params![tx.now, contact.id],
+    )?;
+    for id in [new_id, contact.id] {
+        let c = entities::load_contact(tx.conn, id)?;
+        emit_contact(tx, &c)?;
+    }
+    for &id in &moved {
+        let conv = entities::load_conversation(tx.conn, id)?;
+        emit_conversation(tx, &conv, None);
+    }
+    Ok(Outcome::Applied)
+}
+
 fn add_note(tx: &mut WriteTx<'_>, v: &Viewer, n: &AddNote, expected: Option<i64>) -> Result<Outcome> {
     check_text(&n.client_msg_id, &n.body, 0)?;
     let conv = conversation_for_work(tx, v, n.conversation_id, expected)?;
-    let Some(id) = insert_agent_message(tx, v, &conv, Direction::Note, &n.client_msg_id, &n.body, &[])? else {
+    let Some(id) = insert_agent_message(tx, v, &conv, Direction::Note, &n.client_msg_id, &n.body, &[], None)? else {
         return Ok(Outcome::Duplicate);
     };
     let next = rules::after_note(&conv_state(&conv), tx.now);

@@ -152,6 +152,9 @@ pub fn inbound(inbox: &Inbox, from: &str, body: &str, provider_id: &str, at: i64
         provider_id: Some(provider_id.into()),
         at,
         profile: Default::default(),
+        subject: None,
+        thread_refs: Vec::new(),
+        unsupported: None,
     }
 }
 
