@@ -190,28 +190,35 @@ fn check_text(client_msg_id: &str, body: &str, attachments: usize) -> Result<()>
     Ok(())
 }
 
-/// Stores an agent's message; `None` if this client_msg_id was already stored.
+/// An agent's message about to be stored.
+struct AgentMessage<'a> {
+    direction: Direction,
+    client_msg_id: &'a str,
+    body: &'a str,
+    attachments: &'a [switchboard_protocol::model::Attachment],
+    /// The template send, stored for the delivery worker.
+    template: Option<String>,
+}
+
+/// Stores an agent's message (and queues it for delivery when it is outbound); `None` if
+/// this client_msg_id was already stored.
 fn insert_agent_message(
     tx: &mut WriteTx<'_>,
     v: &Viewer,
     conv: &Conversation,
-    direction: Direction,
-    client_msg_id: &str,
-    body: &str,
-    attachments: &[switchboard_protocol::model::Attachment],
-    template: Option<String>,
+    m: AgentMessage<'_>,
 ) -> Result<Option<i64>> {
-    if tx.conn.query_opt("SELECT id FROM messages WHERE client_msg_id = ?", params![client_msg_id])?.is_some() {
+    if tx.conn.query_opt("SELECT id FROM messages WHERE client_msg_id = ?", params![m.client_msg_id])?.is_some() {
         return Ok(None);
     }
-    let delivery = (direction == Direction::Outbound).then_some(Delivery::Queued.as_str());
-    let attachments = serde_json::to_string(attachments).map_err(|e| StoreError::BadRequest(e.to_string()))?;
+    let delivery = (m.direction == Direction::Outbound).then_some(Delivery::Queued.as_str());
+    let attachments = serde_json::to_string(m.attachments).map_err(|e| StoreError::BadRequest(e.to_string()))?;
     let id = tx.conn.query_int(
         "INSERT INTO messages (conversation_id, inbox_id, channel, direction, author_agent_id, body, attachments, client_msg_id, delivery, template, created_at) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        params![conv.id, conv.inbox_id, conv.channel.as_str(), direction.as_str(), v.agent_id, body, attachments, client_msg_id, delivery, template, tx.now],
+        params![conv.id, conv.inbox_id, conv.channel.as_str(), m.direction.as_str(), v.agent_id, m.body, attachments, m.client_msg_id, delivery, m.template, tx.now],
     )?;
-    if direction == Direction::Outbound {
+    if m.direction == Direction::Outbound {
         super::outbox::enqueue(tx, id, conv.inbox_id)?;
     }
     Ok(Some(id))
@@ -229,8 +236,18 @@ fn send_reply(tx: &mut WriteTx<'_>, v: &Viewer, r: &SendReply, expected: Option<
     check_text(&r.client_msg_id, &r.body, r.attachments.len())?;
     let conv = conversation_for_work(tx, v, r.conversation_id, expected)?;
     check_may_send(tx, &conv, false)?;
-    let Some(id) =
-        insert_agent_message(tx, v, &conv, Direction::Outbound, &r.client_msg_id, &r.body, &r.attachments, None)?
+    let Some(id) = insert_agent_message(
+        tx,
+        v,
+        &conv,
+        AgentMessage {
+            direction: Direction::Outbound,
+            client_msg_id: &r.client_msg_id,
+            body: &r.body,
+            attachments: &r.attachments,
+            template: None,
+        },
+    )?
     else {
         return Ok(Outcome::Duplicate);
     };
@@ -285,7 +302,18 @@ fn send_template(tx: &mut WriteTx<'_>, v: &Viewer, t: &SendTemplate, expected: O
     let send =
         TemplateSend { name: template.name.clone(), language: template.language.clone(), params: t.params.clone() };
     let stored = serde_json::to_string(&send).map_err(|e| StoreError::BadRequest(e.to_string()))?;
-    let Some(id) = insert_agent_message(tx, v, &conv, Direction::Outbound, &t.client_msg_id, &body, &[], Some(stored))?
+    let Some(id) = insert_agent_message(
+        tx,
+        v,
+        &conv,
+        AgentMessage {
+            direction: Direction::Outbound,
+            client_msg_id: &t.client_msg_id,
+            body: &body,
+            attachments: &[],
+            template: Some(stored),
+        },
+    )?
     else {
         return Ok(Outcome::Duplicate);
     };
@@ -357,7 +385,19 @@ fn split_contact(tx: &mut WriteTx<'_>, v: &Viewer, sc: &SplitContact) -> Result<
 fn add_note(tx: &mut WriteTx<'_>, v: &Viewer, n: &AddNote, expected: Option<i64>) -> Result<Outcome> {
     check_text(&n.client_msg_id, &n.body, 0)?;
     let conv = conversation_for_work(tx, v, n.conversation_id, expected)?;
-    let Some(id) = insert_agent_message(tx, v, &conv, Direction::Note, &n.client_msg_id, &n.body, &[], None)? else {
+    let Some(id) = insert_agent_message(
+        tx,
+        v,
+        &conv,
+        AgentMessage {
+            direction: Direction::Note,
+            client_msg_id: &n.client_msg_id,
+            body: &n.body,
+            attachments: &[],
+            template: None,
+        },
+    )?
+    else {
         return Ok(Outcome::Duplicate);
     };
     let next = rules::after_note(&conv_state(&conv), tx.now);
