@@ -24,6 +24,14 @@ pub struct Config {
     pub readers: usize,
     /// Writer connections (PostgreSQL; SQLite always has one writer).
     pub writers: usize,
+    /// The address providers reach this hub at, e.g. `https://hub.example.com`. Twilio signs
+    /// the exact URL it calls, so webhook signatures are checked against this base plus the
+    /// request's path and query.
+    pub public_url: Option<String>,
+    /// First pause before a failed delivery is tried again; it doubles with every attempt.
+    pub delivery_retry_base_ms: u64,
+    /// Delivery attempts before a message is marked failed.
+    pub delivery_max_attempts: u32,
 }
 
 impl Default for Config {
@@ -37,6 +45,9 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             readers: 4,
             writers: 4,
+            public_url: None,
+            delivery_retry_base_ms: 5_000,
+            delivery_max_attempts: 6,
         }
     }
 }

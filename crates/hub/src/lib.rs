@@ -8,6 +8,7 @@
 //! - [`policy`]: who may see and do what (pure, table-tested).
 //! - [`rules`]: how a conversation's state moves (pure, table-tested).
 //! - [`phone`]: address normalisation (E.164).
+//! - [`channels`]: provider webhooks in, the delivery worker out.
 //! - [`fanout`]: one feed reader per process, fanning changes out to open streams.
 //! - [`config`]: settings from file, environment and flags.
 //! - [`demo`]: a seeded workspace and a customer simulator.
@@ -15,6 +16,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod channels;
 pub mod clock;
 pub mod config;
 pub mod demo;

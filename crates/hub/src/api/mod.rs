@@ -181,6 +181,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/admin/teams", get(admin::teams).post(admin::create_team))
         .route("/api/v1/admin/inboxes", get(admin::inboxes).post(admin::create_inbox))
         .route("/api/v1/admin/inboxes/{id}", patch(admin::update_inbox))
+        .route("/api/v1/blobs/{id}", get(blob))
+        .merge(crate::channels::webhooks::router())
         .fallback(|| async { Failure(ApiError::new(ErrorCode::NotFound, "no such endpoint")) })
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
@@ -211,8 +213,10 @@ pub async fn serve(
             ticks += 1;
         }
     });
+    let worker = crate::channels::deliver::start(state.store.clone(), &state.config);
     let result = axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await;
     chores.abort();
+    worker.abort();
     result
 }
 
@@ -293,6 +297,20 @@ async fn history(
         return Err(bad_request("limit must be 1 to 500"));
     }
     Ok(axum::Json(s.store.messages_before(&caller.viewer, id, before, limit).await?).into_response())
+}
+
+async fn blob(State(s): State<AppState>, _caller: Caller, IdPath(id): IdPath) -> Result<Response, Failure> {
+    let b = s.store.blob(id).await?;
+    let name = b.name.replace(['"', '\\', '\r', '\n'], "_");
+    Ok((
+        [
+            (header::CONTENT_TYPE, b.mime),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+        ],
+        b.data,
+    )
+        .into_response())
 }
 
 async fn mutations(

@@ -14,6 +14,7 @@
 //! - [`mutations`]: what agents change, idempotent per client.
 //! - [`feed`]: bootstrap, change pages, history, retention.
 
+pub mod blobs;
 pub mod db;
 pub mod directory;
 pub mod entities;

@@ -181,8 +181,15 @@ impl Store {
             .await
     }
 
-    /// Messenger's read receipts: everything sent to `customer` up to `watermark` was read.
-    pub async fn read_up_to(&self, inbox_id: i64, customer: String, watermark: Timestamp) -> Result<usize> {
+    /// Messenger's delivery and read receipts: everything sent to `customer` up to
+    /// `watermark` reached `to`.
+    pub async fn reported_up_to(
+        &self,
+        inbox_id: i64,
+        customer: String,
+        watermark: Timestamp,
+        to: Delivery,
+    ) -> Result<usize> {
         self.pool()
             .write(move |tx| {
                 let rows = tx.conn.query(
@@ -194,7 +201,7 @@ impl Store {
                 let mut n = 0;
                 for r in &rows {
                     let msg = entities::load_message(tx.conn, r.int(0)?)?;
-                    n += usize::from(set_delivery(tx, &msg, Delivery::Read, None, None)?);
+                    n += usize::from(set_delivery(tx, &msg, to, None, None)?);
                 }
                 Ok(n)
             })

@@ -31,3 +31,13 @@ CREATE TABLE opt_outs (
 
 ALTER TABLE messages ADD COLUMN template TEXT;
 ALTER TABLE messages ADD COLUMN subject TEXT;
+
+-- Files customers sent that no provider hosts (email attachments), base64-encoded.
+CREATE TABLE blobs (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL,
+    mime       TEXT NOT NULL,
+    size       INTEGER NOT NULL,
+    data       TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);

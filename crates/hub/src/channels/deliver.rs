@@ -1,0 +1,130 @@
+//! The delivery worker: hands queued replies to their providers, retries with backoff what
+//! a provider did not take, and marks `failed` (with the provider's reason) what it refused
+//! or what still failed after the last attempt. Nothing is dropped silently.
+
+use super::settings::Settings;
+use super::{email, meta, twilio, SendError};
+use crate::config::Config;
+use crate::store::outbox::Outgoing;
+use crate::store::Store;
+use std::time::Duration;
+use switchboard_protocol::model::{ChannelKind, Delivery};
+
+/// The pause before attempt `attempt + 1`: `base` doubled per attempt, at most an hour.
+pub fn backoff(attempt: u32, base_ms: u64) -> i64 {
+    let ms = base_ms.saturating_mul(1u64 << attempt.min(20)).min(3_600_000);
+    i64::try_from(ms).unwrap_or(3_600_000)
+}
+
+/// What to do after a failed attempt (`attempts` made before it).
+pub fn after_failure(err: &SendError, attempts: u32, max_attempts: u32, base_ms: u64, now: i64) -> Option<i64> {
+    match err {
+        SendError::Retry(_) if attempts + 1 < max_attempts => Some(now + backoff(attempts, base_ms)),
+        _ => None,
+    }
+}
+
+/// Starts the worker on the current runtime.
+pub fn start(store: Store, config: &Config) -> tokio::task::JoinHandle<()> {
+    let base_ms = config.delivery_retry_base_ms;
+    let max = config.delivery_max_attempts.max(1);
+    tokio::spawn(async move {
+        let http = match reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(20))
+            .build()
+        {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!("delivery worker cannot start its HTTP client: {e}");
+                return;
+            }
+        };
+        match store.recover_interrupted().await {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::warn!("{n} replies were being sent when the hub stopped; marked failed for agents to check")
+            }
+            Err(e) => tracing::error!("cannot check for interrupted sends: {e}"),
+        }
+        let mut head = store.head();
+        loop {
+            let due = match store.claim_due(crate::clock::now_ms(), 32).await {
+                Ok(d) => d,
+                Err(e) => {
+                    tracing::warn!("delivery worker cannot read the outbox: {e}");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            if due.is_empty() {
+                tokio::select! {
+                    _ = head.changed() => {}
+                    _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                }
+                continue;
+            }
+            let sends = due.into_iter().map(|out| deliver(&store, &http, out, base_ms, max));
+            futures_util::future::join_all(sends).await;
+        }
+    })
+}
+
+async fn deliver(store: &Store, http: &reqwest::Client, out: Outgoing, base_ms: u64, max: u32) {
+    let id = out.message_id;
+    let result = match Settings::from_json(&out.settings) {
+        Err(e) => Err(SendError::Final(e)),
+        Ok(s) if s.simulated() => Ok(format!("sim-{id}")),
+        Ok(s) => match out.channel {
+            ChannelKind::Sms => twilio::send(http, &s, &out).await,
+            ChannelKind::Whatsapp => meta::send_whatsapp(http, &s, &out).await,
+            ChannelKind::Messenger | ChannelKind::Instagram => meta::send_messaging(http, &s, &out).await,
+            ChannelKind::Email => email::send(&s, &out).await,
+            // The hub is the provider for its own widget: the visitor's socket reads the
+            // conversation from the hub, so storing the reply is sending it.
+            ChannelKind::Webchat | ChannelKind::InApp => Ok(format!("hub-{id}")),
+        },
+    };
+    let simulated = Settings::from_json(&out.settings).is_ok_and(|s| s.simulated());
+    let outcome = match result {
+        Ok(provider_id) => store.mark_sent(id, Some(provider_id)).await,
+        Err(err) => {
+            let attempts = u32::try_from(out.attempts).unwrap_or(u32::MAX);
+            let retry_at = after_failure(&err, attempts, max, base_ms, crate::clock::now_ms());
+            let (SendError::Retry(reason) | SendError::Final(reason)) = err;
+            if retry_at.is_none() {
+                tracing::warn!("reply {id} failed: {reason}");
+            }
+            store.mark_send_failed(id, reason, retry_at).await
+        }
+    };
+    if let Err(e) = outcome {
+        tracing::error!("cannot record the delivery of reply {id}: {e}");
+    }
+    if simulated {
+        // The demo's stand-in for the provider's delivery report.
+        let store = store.clone();
+        let provider_id = format!("sim-{id}");
+        let inbox = out.inbox_id;
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(1_500)).await;
+            let _ = store.delivery_report(inbox, provider_id, Delivery::Delivered, None).await;
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_table() {
+        let retry = SendError::Retry("503".into());
+        let fin = SendError::Final("400".into());
+        assert_eq!(after_failure(&retry, 0, 3, 100, 1_000), Some(1_100));
+        assert_eq!(after_failure(&retry, 1, 3, 100, 1_000), Some(1_200));
+        assert_eq!(after_failure(&retry, 2, 3, 100, 1_000), None, "the last attempt fails for good");
+        assert_eq!(after_failure(&fin, 0, 3, 100, 1_000), None, "a refusal is not retried");
+        assert_eq!(backoff(30, 5_000), 3_600_000);
+    }
+}

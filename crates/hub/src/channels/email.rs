@@ -1,0 +1,214 @@
+//! Email: inbound RFC 5322 messages posted by the mail provider (checked with a shared
+//! secret), parsed with mail-parser and threaded by Message-ID / In-Reply-To / References;
+//! replies go out over SMTP with the thread's headers, so the customer's client threads them.
+
+use super::settings::Settings;
+use super::SendError;
+use crate::store::ingest::Inbound;
+use crate::store::outbox::Outgoing;
+use mail_parser::{HeaderValue, MessageParser, MimeHeaders};
+use switchboard_protocol::model::Attachment;
+
+/// An attachment's bytes, stored by the hub before the message is ingested.
+#[derive(Debug, Clone)]
+pub struct Part {
+    pub name: String,
+    pub mime: String,
+    pub data: Vec<u8>,
+}
+
+fn ids(v: &HeaderValue<'_>) -> Vec<String> {
+    match v {
+        HeaderValue::Text(t) => vec![t.to_string()],
+        HeaderValue::TextList(l) => l.iter().map(|t| t.to_string()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Parses a raw message into an inbound message (attachments without URLs yet) and the
+/// attachments' bytes, in the same order.
+pub fn parse(raw: &[u8], now: i64) -> Result<(Inbound, Vec<Part>), String> {
+    let msg = MessageParser::default().parse(raw).ok_or("the message is not RFC 5322")?;
+    let from = msg.from().and_then(|a| a.first()).ok_or("the message has no From")?;
+    let address = from.address().ok_or("the From header has no address")?;
+    let message_id = msg.message_id().ok_or("the message has no Message-ID")?;
+    let at = msg.date().map_or(now, |d| d.to_timestamp() * 1_000);
+    let text = msg.body_text(0).map(|b| b.to_string()).unwrap_or_default();
+    let mut inbound = Inbound::text(0, address, &trim_quoted(&text), Some(message_id), at);
+    inbound.display_name = from.name().map(str::to_owned);
+    inbound.subject = msg.subject().map(str::to_owned);
+    let mut refs = ids(msg.references());
+    for r in ids(msg.in_reply_to()) {
+        if !refs.contains(&r) {
+            refs.push(r);
+        }
+    }
+    inbound.thread_refs = refs;
+    let mut parts = Vec::new();
+    for (i, a) in msg.attachments().enumerate() {
+        let mime = a
+            .content_type()
+            .map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or("octet-stream")))
+            .unwrap_or_else(|| "application/octet-stream".into());
+        let name =
+            a.attachment_name().map_or_else(|| super::attachment_name("attachment", &mime, i + 1), str::to_owned);
+        let data = a.contents().to_vec();
+        inbound.attachments.push(Attachment {
+            name: name.clone(),
+            mime: mime.clone(),
+            size: data.len() as u64,
+            url: String::new(),
+        });
+        parts.push(Part { name, mime, data });
+    }
+    Ok((inbound, parts))
+}
+
+fn is_attribution(line: &str, prev: Option<&str>) -> bool {
+    let l = line.trim();
+    let ends = ["wrote:", "a écrit :", "a écrit:", "schrieb:", "escribió:", "scritto:"].iter().any(|e| l.ends_with(e));
+    ends && (l.starts_with("On ")
+        || l.starts_with("Le ")
+        || l.starts_with("Am ")
+        || l.starts_with("El ")
+        || l.starts_with("Il ")
+        || prev.is_some_and(|p| p.trim().starts_with("On ")))
+}
+
+/// The new part of a reply: the text above the quoted history (an "On … wrote:" line, an
+/// Outlook "Original Message" or From/Sent block, or a trailing block of `>` lines). The
+/// whole text is kept if nothing would be left.
+pub fn trim_quoted(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut cut = lines.len();
+    for (i, line) in lines.iter().enumerate() {
+        let l = line.trim();
+        let prev = i.checked_sub(1).map(|p| lines[p]);
+        let outlook = l.starts_with("From:")
+            && lines
+                .iter()
+                .skip(i + 1)
+                .take(3)
+                .any(|n| n.trim_start().starts_with("Sent:") || n.trim_start().starts_with("Date:"));
+        if l.starts_with("-----Original Message-----") || l.starts_with("________________________________") || outlook {
+            cut = i;
+            break;
+        }
+        if is_attribution(line, prev) {
+            cut = if prev.is_some_and(|p| p.trim().starts_with("On ") && !p.trim().ends_with("wrote:")) {
+                i - 1
+            } else {
+                i
+            };
+            break;
+        }
+        if l.starts_with('>') && lines[i..].iter().all(|n| n.trim().is_empty() || n.trim_start().starts_with('>')) {
+            cut = i;
+            break;
+        }
+    }
+    let kept = lines[..cut].join("\n").trim_end().to_owned();
+    if kept.trim().is_empty() {
+        text.trim().to_owned()
+    } else {
+        kept
+    }
+}
+
+/// Sends a reply over SMTP; returns the Message-ID it carried (without angle brackets).
+pub async fn send(s: &Settings, out: &Outgoing) -> Result<String, SendError> {
+    use lettre::message::{header::ContentType, Mailbox};
+    use lettre::transport::smtp::authentication::Credentials;
+    use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+
+    let host = s.need(&s.smtp_host, "smtp_host").map_err(SendError::Final)?;
+    let from: Mailbox = format!("{} <{}>", s.from_name.as_deref().unwrap_or("Support"), out.from)
+        .parse()
+        .map_err(|e| SendError::Final(format!("the inbox address {} is not an email address: {e}", out.from)))?;
+    let to: Mailbox = format!("{} <{}>", out.contact_name.replace(['<', '>', '"'], ""), out.to)
+        .parse()
+        .or_else(|_| out.to.parse())
+        .map_err(|e| SendError::Final(format!("{} is not an email address: {e}", out.to)))?;
+    let domain = out.from.rsplit('@').next().unwrap_or("switchboard.invalid");
+    let mut rand = [0u8; 8];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut rand);
+    let message_id = format!("sb.{}.{}@{domain}", out.message_id, hex::encode(rand));
+    let subject = match &out.subject {
+        Some(s) if s.to_ascii_lowercase().starts_with("re:") => s.clone(),
+        Some(s) => format!("Re: {s}"),
+        None => "Your message".to_owned(),
+    };
+    let mut b =
+        lettre::Message::builder().from(from).to(to).subject(subject).message_id(Some(format!("<{message_id}>")));
+    if let Some(r) = &out.in_reply_to {
+        b = b.in_reply_to(format!("<{r}>"));
+    }
+    if !out.references.is_empty() {
+        b = b.references(out.references.iter().map(|r| format!("<{r}>")).collect::<Vec<_>>().join(" "));
+    }
+    let email = b
+        .header(ContentType::TEXT_PLAIN)
+        .body(out.body.clone())
+        .map_err(|e| SendError::Final(format!("cannot build the email: {e}")))?;
+
+    let port = s.smtp_port;
+    let builder = match s.smtp_tls.as_deref().unwrap_or("starttls") {
+        "none" => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
+        "tls" => {
+            AsyncSmtpTransport::<Tokio1Executor>::relay(host).map_err(|e| SendError::Final(format!("SMTP: {e}")))?
+        }
+        _ => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)
+            .map_err(|e| SendError::Final(format!("SMTP: {e}")))?,
+    };
+    let mut builder = builder.timeout(Some(std::time::Duration::from_secs(20)));
+    if let Some(p) = port {
+        builder = builder.port(p);
+    }
+    if let (Some(u), Some(p)) = (&s.smtp_username, &s.smtp_password) {
+        builder = builder.credentials(Credentials::new(u.clone(), p.clone()));
+    }
+    match builder.build().send(email).await {
+        Ok(_) => Ok(message_id),
+        Err(e) if e.is_permanent() => Err(SendError::Final(format!("the mail server refused the reply: {e}"))),
+        Err(e) => Err(SendError::Retry(format!("the mail server could not take the reply: {e}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trim_quoted_table() {
+        let cases = [
+            ("plain", "Thanks, that fixed it!", "Thanks, that fixed it!"),
+            (
+                "gmail",
+                "Yes please.\n\nOn Mon, 3 Nov 2026 at 10:02, Support <help@x.test> wrote:\n> Shall we send a new one?",
+                "Yes please.",
+            ),
+            (
+                "gmail wrapped",
+                "Yes.\n\nOn Mon, 3 Nov 2026 at 10:02, Northwind Support\n<help@x.test> wrote:\n> old",
+                "Yes.",
+            ),
+            ("outlook", "Got it\n\n-----Original Message-----\nFrom: Support\nSent: Monday", "Got it"),
+            (
+                "outlook block",
+                "See attached.\n\nFrom: Support <help@x.test>\nSent: Monday, 3 November 2026 10:02\nTo: me",
+                "See attached.",
+            ),
+            ("trailing quote", "ok\n> previous\n>> older", "ok"),
+            (
+                "inline quote kept",
+                "> you said\nI disagree\n> and this\nagain",
+                "> you said\nI disagree\n> and this\nagain",
+            ),
+            ("french", "Merci !\n\nLe lun. 3 nov. 2026 à 10:02, Support <help@x.test> a écrit :\n> Bonjour", "Merci !"),
+            ("only quote kept whole", "> only quoted", "> only quoted"),
+        ];
+        for (name, input, want) in cases {
+            assert_eq!(trim_quoted(input), want, "{name}");
+        }
+    }
+}

@@ -1,0 +1,327 @@
+//! Meta's messaging platforms: the WhatsApp Cloud API, Messenger and Instagram. They share
+//! the webhook handshake and signature; their payloads and send APIs differ.
+
+use super::settings::Settings;
+use super::{attachment_name, Event, SendError};
+use crate::store::ingest::Inbound;
+use crate::store::outbox::Outgoing;
+use serde_json::{json, Value};
+use switchboard_protocol::model::{Attachment, ChannelKind, Delivery};
+
+const GRAPH: &str = "https://graph.facebook.com/v21.0";
+
+/// The GET subscription handshake: the challenge to echo, if the token is ours.
+pub fn handshake(query: &[(String, String)], verify_token: &str) -> Option<String> {
+    let get = |k: &str| query.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let token_ok = get("hub.verify_token").is_some_and(|t| super::signature::matches(t, verify_token));
+    (get("hub.mode") == Some("subscribe") && token_ok).then(|| get("hub.challenge").unwrap_or("").to_owned())
+}
+
+fn seconds(v: &Value) -> Option<i64> {
+    match v {
+        Value::String(s) => s.parse::<i64>().ok(),
+        Value::Number(n) => n.as_i64(),
+        _ => None,
+    }
+    .map(|s| s * 1_000)
+}
+
+fn media(kind: &str, m: &Value, base: &str, n: usize) -> Attachment {
+    let mime = m["mime_type"].as_str().unwrap_or("application/octet-stream");
+    let id = m["id"].as_str().unwrap_or("");
+    Attachment {
+        name: m["filename"].as_str().map_or_else(|| attachment_name(kind, mime, n), str::to_owned),
+        mime: mime.to_owned(),
+        size: m["file_size"].as_u64().unwrap_or(0),
+        // Media ids are fetched from the Graph API with the inbox's token.
+        url: m["url"].as_str().map_or_else(|| format!("{base}/{id}"), str::to_owned),
+    }
+}
+
+/// One WhatsApp message object as an inbound message.
+fn whatsapp_message(m: &Value, names: &[(String, String)], base: &str, now: i64) -> Result<Inbound, String> {
+    let from = m["from"].as_str().ok_or("a message has no `from`")?;
+    let id = m["id"].as_str().ok_or("a message has no `id`")?;
+    let at = seconds(&m["timestamp"]).unwrap_or(now);
+    let kind = m["type"].as_str().ok_or("a message has no `type`")?;
+    let mut msg = Inbound::text(0, from, "", Some(id), at);
+    msg.display_name = names.iter().find(|(wa, _)| wa == from).map(|(_, n)| n.clone());
+    let body = &m[kind];
+    match kind {
+        "text" => msg.body = body["body"].as_str().ok_or("a text message has no body")?.to_owned(),
+        "image" | "video" | "audio" | "document" => {
+            msg.attachments.push(media(kind, body, base, 1));
+            msg.body = body["caption"].as_str().unwrap_or("").to_owned();
+        }
+        "location" => {
+            let (lat, lng) = (
+                body["latitude"].as_f64().ok_or("a location has no latitude")?,
+                body["longitude"].as_f64().ok_or("a location has no longitude")?,
+            );
+            let place =
+                [body["name"].as_str(), body["address"].as_str()].into_iter().flatten().collect::<Vec<_>>().join(", ");
+            msg.body =
+                if place.is_empty() { format!("📍 {lat}, {lng}") } else { format!("📍 {place} ({lat}, {lng})") };
+        }
+        "contacts" => {
+            let cards = body.as_array().ok_or("contacts is not a list")?;
+            let lines: Vec<String> = cards
+                .iter()
+                .map(|c| {
+                    let name = c["name"]["formatted_name"].as_str().unwrap_or("(no name)");
+                    let phones: Vec<&str> = c["phones"]
+                        .as_array()
+                        .map(|p| p.iter().filter_map(|x| x["phone"].as_str()).collect())
+                        .unwrap_or_default();
+                    if phones.is_empty() {
+                        format!("Shared contact: {name}")
+                    } else {
+                        format!("Shared contact: {name}, {}", phones.join(", "))
+                    }
+                })
+                .collect();
+            msg.body = lines.join("\n");
+        }
+        "interactive" => {
+            let reply = body
+                .get("button_reply")
+                .or_else(|| body.get("list_reply"))
+                .ok_or("an interactive message has no reply")?;
+            msg.body = reply["title"].as_str().ok_or("an interactive reply has no title")?.to_owned();
+        }
+        "button" => msg.body = body["text"].as_str().ok_or("a button reply has no text")?.to_owned(),
+        "reaction" => {
+            msg.body = match body["emoji"].as_str().filter(|e| !e.is_empty()) {
+                Some(e) => format!("Reacted {e} to a message"),
+                None => "Removed a reaction".to_owned(),
+            };
+        }
+        other => msg.unsupported = Some(other.to_owned()),
+    }
+    Ok(msg)
+}
+
+fn status(s: &Value) -> Result<Option<Event>, String> {
+    let id = s["id"].as_str().ok_or("a status has no `id`")?;
+    let delivery = match s["status"].as_str().ok_or("a status has no `status`")? {
+        "sent" => Delivery::Sent,
+        "delivered" => Delivery::Delivered,
+        "read" => Delivery::Read,
+        "failed" => Delivery::Failed,
+        _ => return Ok(None),
+    };
+    let error = (delivery == Delivery::Failed).then(|| {
+        let e = &s["errors"][0];
+        let detail = e["error_data"]["details"]
+            .as_str()
+            .or(e["message"].as_str())
+            .or(e["title"].as_str())
+            .unwrap_or("no reason given");
+        match e["code"].as_i64() {
+            Some(code) => format!("WhatsApp {code}: {detail}"),
+            None => format!("WhatsApp: {detail}"),
+        }
+    });
+    Ok(Some(Event::Status { provider_id: id.to_owned(), delivery, error }))
+}
+
+/// Parses a WhatsApp Cloud API webhook: `entry[].changes[].value.messages[]` and `.statuses[]`.
+pub fn parse_whatsapp(body: &Value, base: &str, now: i64) -> Result<Vec<Event>, String> {
+    if body["object"].as_str() != Some("whatsapp_business_account") {
+        return Err("not a WhatsApp Business Account webhook".into());
+    }
+    let mut out = Vec::new();
+    for entry in body["entry"].as_array().ok_or("the webhook has no entry list")? {
+        for change in entry["changes"].as_array().ok_or("an entry has no changes list")? {
+            let value = &change["value"];
+            let names: Vec<(String, String)> = value["contacts"]
+                .as_array()
+                .map(|cs| {
+                    cs.iter()
+                        .filter_map(|c| {
+                            Some((c["wa_id"].as_str()?.to_owned(), c["profile"]["name"].as_str()?.to_owned()))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            for m in value["messages"].as_array().into_iter().flatten() {
+                out.push(Event::Message(whatsapp_message(m, &names, base, now)?));
+            }
+            for s in value["statuses"].as_array().into_iter().flatten() {
+                out.extend(status(s)?);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Parses a Messenger (`object: page`) or Instagram (`object: instagram`) webhook:
+/// `entry[].messaging[]` messages, deliveries and reads. The page's own echoes are skipped.
+pub fn parse_messaging(body: &Value, channel: ChannelKind, now: i64) -> Result<Vec<Event>, String> {
+    let object = match channel {
+        ChannelKind::Instagram => "instagram",
+        _ => "page",
+    };
+    if body["object"].as_str() != Some(object) {
+        return Err(format!("not a `{object}` webhook"));
+    }
+    let mut out = Vec::new();
+    for entry in body["entry"].as_array().ok_or("the webhook has no entry list")? {
+        for ev in entry["messaging"].as_array().into_iter().flatten() {
+            let sender = ev["sender"]["id"].as_str().ok_or("an event has no sender id")?;
+            let at = ev["timestamp"].as_i64().unwrap_or(now);
+            if let Some(m) = ev.get("message") {
+                if m["is_echo"].as_bool() == Some(true) {
+                    continue;
+                }
+                let mid = m["mid"].as_str().ok_or("a message has no mid")?;
+                let mut msg = Inbound::text(0, sender, m["text"].as_str().unwrap_or(""), Some(mid), at);
+                if m.get("sticker_id").is_some() {
+                    msg.unsupported = Some("sticker".into());
+                }
+                for (i, a) in m["attachments"].as_array().into_iter().flatten().enumerate() {
+                    let kind = a["type"].as_str().unwrap_or("file");
+                    let mime = match kind {
+                        "image" => "image/*",
+                        "video" => "video/*",
+                        "audio" => "audio/*",
+                        "file" => "application/octet-stream",
+                        other => {
+                            msg.unsupported.get_or_insert_with(|| other.to_owned());
+                            continue;
+                        }
+                    };
+                    let url = a["payload"]["url"].as_str().ok_or("an attachment has no url")?;
+                    msg.attachments.push(Attachment {
+                        name: attachment_name(kind, mime, i + 1),
+                        mime: mime.into(),
+                        size: 0,
+                        url: url.into(),
+                    });
+                }
+                if msg.body.is_empty() && msg.attachments.is_empty() && msg.unsupported.is_none() {
+                    msg.unsupported = Some("empty message".into());
+                }
+                out.push(Event::Message(msg));
+            } else if let Some(d) = ev.get("delivery") {
+                for mid in d["mids"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+                    out.push(Event::Status { provider_id: mid.to_owned(), delivery: Delivery::Delivered, error: None });
+                }
+                if let Some(w) = d["watermark"].as_i64() {
+                    out.push(Event::DeliveredUpTo { customer: sender.to_owned(), watermark: w });
+                }
+            } else if let Some(r) = ev.get("read") {
+                let w = r["watermark"].as_i64().ok_or("a read event has no watermark")?;
+                out.push(Event::ReadUpTo { customer: sender.to_owned(), watermark: w });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The Graph API base URL for an inbox.
+pub fn base(s: &Settings) -> String {
+    s.base_url.as_deref().unwrap_or(GRAPH).trim_end_matches('/').to_owned()
+}
+
+async fn post(http: &reqwest::Client, url: &str, token: &str, body: &Value, who: &str) -> Result<Value, SendError> {
+    let resp = http
+        .post(url)
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .map_err(|e| SendError::Retry(format!("{who} could not be reached: {e}")))?;
+    let status = resp.status().as_u16();
+    let answer: Value = resp.json().await.unwrap_or_default();
+    if (200..300).contains(&status) {
+        return Ok(answer);
+    }
+    let e = &answer["error"];
+    let reason = match (e["code"].as_i64(), e["message"].as_str()) {
+        (Some(code), Some(msg)) => format!("{who} {code}: {msg}"),
+        _ => format!("{who} answered HTTP {status}"),
+    };
+    Err(SendError::from_status(status, reason))
+}
+
+/// Sends a WhatsApp message (text, media by link, or an approved template).
+pub async fn send_whatsapp(http: &reqwest::Client, s: &Settings, out: &Outgoing) -> Result<String, SendError> {
+    let token = s.need(&s.access_token, "access_token").map_err(SendError::Final)?;
+    let sender = s.sender_id.clone().unwrap_or_else(|| out.from.trim_start_matches('+').to_owned());
+    let to = out.to.trim_start_matches('+');
+    let mut body = json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": to});
+    if let Some(t) = &out.template {
+        let params: Vec<Value> = t.params.iter().map(|p| json!({"type": "text", "text": p})).collect();
+        let components = if params.is_empty() { json!([]) } else { json!([{"type": "body", "parameters": params}]) };
+        body["type"] = json!("template");
+        body["template"] = json!({"name": t.name, "language": {"code": t.language}, "components": components});
+    } else if let Some(a) = out.attachments.first() {
+        let kind = if a.mime.starts_with("image/") {
+            "image"
+        } else if a.mime.starts_with("video/") {
+            "video"
+        } else if a.mime.starts_with("audio/") {
+            "audio"
+        } else {
+            "document"
+        };
+        body["type"] = json!(kind);
+        body[kind] = json!({"link": a.url, "caption": out.body});
+    } else {
+        body["type"] = json!("text");
+        body["text"] = json!({"preview_url": false, "body": out.body});
+    }
+    let answer = post(http, &format!("{}/{sender}/messages", base(s)), token, &body, "WhatsApp").await?;
+    answer["messages"][0]["id"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| SendError::Retry("WhatsApp answered without a message id".into()))
+}
+
+/// Sends a Messenger or Instagram message through the Send API.
+pub async fn send_messaging(http: &reqwest::Client, s: &Settings, out: &Outgoing) -> Result<String, SendError> {
+    let who = if out.channel == ChannelKind::Instagram { "Instagram" } else { "Messenger" };
+    let token = s.need(&s.access_token, "access_token").map_err(SendError::Final)?;
+    let sender = s.sender_id.clone().unwrap_or_else(|| out.from.clone());
+    let message = match out.attachments.first() {
+        Some(a) => {
+            let kind = a.mime.split('/').next().filter(|k| ["image", "video", "audio"].contains(k)).unwrap_or("file");
+            json!({"attachment": {"type": kind, "payload": {"url": a.url, "is_reusable": false}}})
+        }
+        None => json!({"text": out.body}),
+    };
+    let body = json!({"recipient": {"id": out.to}, "messaging_type": "RESPONSE", "message": message});
+    let answer = post(http, &format!("{}/{sender}/messages", base(s)), token, &body, who).await?;
+    answer["message_id"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| SendError::Retry(format!("{who} answered without a message id")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn handshake_table() {
+        let ok = q(&[("hub.mode", "subscribe"), ("hub.verify_token", "tok"), ("hub.challenge", "1158201444")]);
+        assert_eq!(handshake(&ok, "tok").as_deref(), Some("1158201444"));
+        assert_eq!(handshake(&ok, "other"), None);
+        assert_eq!(handshake(&q(&[("hub.mode", "unsubscribe"), ("hub.verify_token", "tok")]), "tok"), None);
+        assert_eq!(handshake(&q(&[("hub.mode", "subscribe")]), "tok"), None);
+    }
+
+    #[test]
+    fn whatsapp_rejects_malformed() {
+        for bad in [json!({}), json!({"object": "page"}), json!({"object": "whatsapp_business_account", "entry": 3})] {
+            assert!(parse_whatsapp(&bad, GRAPH, 0).is_err(), "{bad}");
+        }
+        let no_from = json!({"object": "whatsapp_business_account", "entry": [{"changes": [{"value": {"messages": [{"id": "x", "type": "text", "text": {"body": "b"}}]}}]}]});
+        assert!(parse_whatsapp(&no_from, GRAPH, 0).is_err());
+    }
+}
