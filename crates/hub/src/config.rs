@@ -32,6 +32,8 @@ pub struct Config {
     pub delivery_retry_base_ms: u64,
     /// Delivery attempts before a message is marked failed.
     pub delivery_max_attempts: u32,
+    /// How long a provider may take to answer one send before it counts as a failed attempt.
+    pub delivery_timeout_ms: u64,
 }
 
 impl Default for Config {
@@ -48,6 +50,7 @@ impl Default for Config {
             public_url: None,
             delivery_retry_base_ms: 5_000,
             delivery_max_attempts: 6,
+            delivery_timeout_ms: 20_000,
         }
     }
 }

@@ -28,10 +28,11 @@ pub fn after_failure(err: &SendError, attempts: u32, max_attempts: u32, base_ms:
 pub fn start(store: Store, config: &Config) -> tokio::task::JoinHandle<()> {
     let base_ms = config.delivery_retry_base_ms;
     let max = config.delivery_max_attempts.max(1);
+    let timeout = Duration::from_millis(config.delivery_timeout_ms.max(1));
     tokio::spawn(async move {
         let http = match reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(20))
+            .connect_timeout(Duration::from_secs(5).min(timeout))
+            .timeout(timeout)
             .build()
         {
             Ok(c) => c,

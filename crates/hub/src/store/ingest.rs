@@ -75,7 +75,7 @@ impl Store {
         if msg.body.len() > MAX_BODY {
             return Err(StoreError::BadRequest(format!("the message is longer than {MAX_BODY} bytes")));
         }
-        if msg.body.trim().is_empty() && msg.attachments.is_empty() {
+        if msg.body.trim().is_empty() && msg.attachments.is_empty() && msg.unsupported.is_none() {
             return Err(StoreError::BadRequest("the message has neither text nor attachments".into()));
         }
         self.pool().write_keyed(customer_key(&msg.from), move |tx| ingest(tx, &msg)).await

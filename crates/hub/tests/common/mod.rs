@@ -175,8 +175,14 @@ impl Drop for Hub {
 }
 
 pub async fn serve(store: Store, config: Config) -> Hub {
+    serve_at(store, |_| config).await
+}
+
+/// Serves with a config that may depend on the hub's own address (its `public_url`).
+pub async fn serve_at(store: Store, config: impl FnOnce(std::net::SocketAddr) -> Config) -> Hub {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    let config = config(addr);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let state = AppState::new(store.clone(), config);
     tokio::spawn(api::serve(listener, state, async move {

@@ -1,0 +1,656 @@
+//! Every channel end to end against a real hub: a provider's real-format webhook in
+//! (signed as the provider signs it), an agent's reply out to a stand-in of the provider's
+//! API, delivery reports back, and every kind of bad input refused without storing anything.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+mod providers;
+
+use common::{login, open, serve_at, sqlite_db, Hub, PASSWORD};
+use providers::{Kind, Mode};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::time::Duration;
+use switchboard_hub::auth::hash_secret;
+use switchboard_hub::channels::signature;
+use switchboard_hub::config::Config;
+use switchboard_hub::store::directory::NewAgent;
+use switchboard_protocol::admin::CreateInbox;
+use switchboard_protocol::model::{ChannelKind, Role};
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+
+fn fixture(path: &str) -> String {
+    std::fs::read_to_string(format!("{FIXTURES}/{path}")).unwrap()
+}
+
+struct Setup {
+    hub: Hub,
+    http: reqwest::Client,
+    token: String,
+    twilio: providers::Provider,
+    graph: providers::Provider,
+    smtp: providers::Smtp,
+    sms: i64,
+    whatsapp: i64,
+    messenger: i64,
+    instagram: i64,
+    email: i64,
+    _db: common::TestDb,
+}
+
+async fn setup() -> Setup {
+    let db = sqlite_db();
+    let store = open(&db);
+    let twilio = providers::start(Kind::Twilio).await;
+    let graph = providers::start(Kind::Graph).await;
+    let smtp = providers::smtp().await;
+    let team = store.create_team("Support").await.unwrap().id;
+    store
+        .create_agent(NewAgent {
+            name: "Maya".into(),
+            email: "maya@x.test".into(),
+            password_hash: hash_secret(PASSWORD).unwrap(),
+            role: Role::Agent,
+            teams: vec![team],
+            capacity: 10,
+        })
+        .await
+        .unwrap();
+    let mk = |kind, address: &str, settings: Value| CreateInbox {
+        kind,
+        name: format!("{kind}"),
+        team_id: team,
+        address: address.into(),
+        settings,
+    };
+    let sms = store
+        .create_inbox(mk(ChannelKind::Sms, "+14155550100", json!({"account_sid": "ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", "auth_token": "twilio-auth-token", "base_url": twilio.base})))
+        .await
+        .unwrap()
+        .id;
+    let meta = |extra: Value| {
+        let mut v = json!({"app_secret": "meta-app-secret", "verify_token": "meta-verify", "access_token": "EAAG-page-token", "base_url": graph.base});
+        v.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        v
+    };
+    let whatsapp = store
+        .create_inbox(mk(
+            ChannelKind::Whatsapp,
+            "+15550783881",
+            meta(json!({"sender_id": "106540352242922", "templates": [{"name": "order_update", "language": "en_US", "body": "Hi {{1}}, your order {{2}} has shipped."}]})),
+        ))
+        .await
+        .unwrap()
+        .id;
+    let messenger =
+        store.create_inbox(mk(ChannelKind::Messenger, "104857600012345", meta(json!({})))).await.unwrap().id;
+    let instagram =
+        store.create_inbox(mk(ChannelKind::Instagram, "17841400000000000", meta(json!({})))).await.unwrap().id;
+    let email = store
+        .create_inbox(mk(
+            ChannelKind::Email,
+            "billing@northwind.example",
+            json!({"inbound_secret": "mail-secret", "smtp_host": "127.0.0.1", "smtp_port": smtp.port, "smtp_tls": "none", "from_name": "Northwind Billing"}),
+        ))
+        .await
+        .unwrap()
+        .id;
+    let hub = serve_at(store, |addr| Config {
+        public_url: Some(format!("http://{addr}")),
+        delivery_retry_base_ms: 50,
+        delivery_max_attempts: 3,
+        delivery_timeout_ms: 500,
+        max_body_bytes: 256 * 1024,
+        ..Config::default()
+    })
+    .await;
+    let token = login(&hub, "maya@x.test").await;
+    Setup {
+        hub,
+        http: reqwest::Client::new(),
+        token,
+        twilio,
+        graph,
+        smtp,
+        sms,
+        whatsapp,
+        messenger,
+        instagram,
+        email,
+        _db: db,
+    }
+}
+
+impl Setup {
+    fn head(&self) -> i64 {
+        *self.hub.store.head().borrow()
+    }
+
+    /// Posts a form webhook signed the way Twilio signs it.
+    async fn twilio(&self, path: &str, form: &str, sign: bool) -> (StatusCode, String) {
+        let url = format!("{}{path}", self.hub.base);
+        let params: Vec<(String, String)> =
+            form_urlencoded::parse(form.trim().as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+        let mut req = self
+            .http
+            .post(&url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form.trim().to_owned());
+        if sign {
+            req = req.header("x-twilio-signature", signature::twilio("twilio-auth-token", &url, &params));
+        }
+        let resp = req.send().await.unwrap();
+        (resp.status(), resp.text().await.unwrap())
+    }
+
+    async fn meta(&self, inbox: i64, body: &str, secret: Option<&str>) -> (StatusCode, String) {
+        let mut req = self
+            .http
+            .post(format!("{}/webhooks/meta/{inbox}", self.hub.base))
+            .header("content-type", "application/json")
+            .body(body.to_owned());
+        if let Some(s) = secret {
+            req = req.header("x-hub-signature-256", signature::meta(s, body.as_bytes()));
+        }
+        let resp = req.send().await.unwrap();
+        (resp.status(), resp.text().await.unwrap())
+    }
+
+    async fn mutate(&self, mutations: Value) -> Value {
+        let resp = self
+            .http
+            .post(format!("{}/api/v1/mutations", self.hub.base))
+            .bearer_auth(&self.token)
+            .json(&json!({"client_id": "console-test", "mutations": mutations}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        resp.json().await.unwrap()
+    }
+
+    async fn bootstrap(&self) -> Value {
+        self.http
+            .get(format!("{}/api/v1/sync/bootstrap?messages_per_conversation=100", self.hub.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    async fn messages(&self, conversation: i64) -> Vec<Value> {
+        let page: Value = self
+            .http
+            .get(format!("{}/api/v1/conversations/{conversation}/messages?limit=200", self.hub.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        page["messages"].as_array().unwrap().clone()
+    }
+
+    async fn conversation_of(&self, inbox: i64) -> Value {
+        let b = self.bootstrap().await;
+        b["conversations"].as_array().unwrap().iter().find(|c| c["inbox_id"] == inbox).cloned().unwrap()
+    }
+
+    /// Waits until message `client_msg_id` reaches `delivery`.
+    async fn wait_delivery(&self, conversation: i64, client_msg_id: &str, delivery: &str) -> Value {
+        for _ in 0..100 {
+            let msgs = self.messages(conversation).await;
+            if let Some(m) = msgs.iter().find(|m| m["client_msg_id"] == client_msg_id && m["delivery"] == delivery) {
+                return m.clone();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{client_msg_id} never reached {delivery}: {:?}", self.messages(conversation).await);
+    }
+}
+
+fn reply(id: u64, conversation: &Value, cmid: &str, body: &str) -> Value {
+    json!({"mutation_id": id, "name": "send_reply", "args": {"conversation_id": conversation["id"], "client_msg_id": cmid, "body": body}})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sms_through_twilio_in_and_out() {
+    let s = setup().await;
+    let path = format!("/webhooks/twilio/{}", s.sms);
+    let head = s.head();
+    // Forged, unsigned, malformed, unknown inbox, oversize: refused, nothing stored.
+    let mut forged =
+        s.http.post(format!("{}{path}", s.hub.base)).header("content-type", "application/x-www-form-urlencoded");
+    forged = forged
+        .header("x-twilio-signature", "bm90IGEgc2lnbmF0dXJl")
+        .body(fixture("twilio/inbound_sms.form").trim().to_owned());
+    assert_eq!(forged.send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(s.twilio(&path, &fixture("twilio/inbound_sms.form"), false).await.0, StatusCode::FORBIDDEN);
+    let tampered = fixture("twilio/inbound_sms.form").replace("order", "ordeR");
+    let url = format!("{}{path}", s.hub.base);
+    let params: Vec<(String, String)> = form_urlencoded::parse(fixture("twilio/inbound_sms.form").trim().as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let sig = signature::twilio("twilio-auth-token", &url, &params);
+    let r = s
+        .http
+        .post(&url)
+        .header("x-twilio-signature", sig)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(tampered.trim().to_owned())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "a body changed after signing");
+    assert_eq!(s.twilio(&path, "From=%2B14155550123&Body=no+sid", true).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        s.twilio("/webhooks/twilio/999", &fixture("twilio/inbound_sms.form"), true).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        s.twilio(&format!("/webhooks/twilio/{}", s.email), &fixture("twilio/inbound_sms.form"), true).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let big = format!("From=%2B14155550123&MessageSid=SMbig&Body={}", "x".repeat(300 * 1024));
+    assert_eq!(s.twilio(&path, &big, true).await.0, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(s.head(), head, "nothing stored");
+
+    // The real thing, twice (Twilio retries): one message.
+    for _ in 0..2 {
+        let (status, body) = s.twilio(&path, &fixture("twilio/inbound_sms.form"), true).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains("<Response>"));
+    }
+    let conv = s.conversation_of(s.sms).await;
+    assert_eq!(conv["customer_address"], "+14155550123");
+    let msgs = s.messages(conv["id"].as_i64().unwrap()).await;
+    assert_eq!(msgs.len(), 1);
+    assert_eq!(msgs[0]["body"], "Hi, my order hasn't arrived yet.");
+    assert_eq!(msgs[0]["provider_id"], "SM1f0e8ae6ade43cb3c0ce4525424e404f");
+    // MMS keeps its media.
+    assert_eq!(s.twilio(&path, &fixture("twilio/inbound_mms.form"), true).await.0, StatusCode::OK);
+    let msgs = s.messages(conv["id"].as_i64().unwrap()).await;
+    let mms = &msgs[1];
+    assert_eq!(mms["attachments"][0]["mime"], "image/jpeg");
+    assert!(mms["attachments"][0]["url"].as_str().unwrap().contains("/Media/ME0123456789abcdef"));
+
+    // An agent's reply goes out through the Messages API.
+    let out = s.mutate(json!([reply(1, &conv, "r-1", "It ships today!")])).await;
+    assert_eq!(out["results"][0]["status"], "applied");
+    let sent = s.wait_delivery(conv["id"].as_i64().unwrap(), "r-1", "sent").await;
+    let req = s.twilio.requests().pop().unwrap();
+    assert_eq!(req.path, "/2010-04-01/Accounts/ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX/Messages.json");
+    assert_eq!(
+        (req.field("To").as_deref(), req.field("From").as_deref(), req.field("Body").as_deref()),
+        (Some("+14155550123"), Some("+14155550100"), Some("It ships today!"))
+    );
+    assert!(req.authorization.unwrap().starts_with("Basic "));
+    // The status callback moves it to delivered.
+    let sid = sent["provider_id"].as_str().unwrap().to_owned();
+    let status_path = format!("/webhooks/twilio/{}/status", s.sms);
+    assert_eq!(
+        s.twilio(&status_path, &fixture("twilio/status_delivered.form").replace("SMREPLACE", &sid), true).await.0,
+        StatusCode::OK
+    );
+    s.wait_delivery(conv["id"].as_i64().unwrap(), "r-1", "delivered").await;
+    assert_eq!(s.twilio(&status_path, &fixture("twilio/status_delivered.form"), false).await.0, StatusCode::FORBIDDEN);
+
+    // STOP opts the number out, visibly; a reply is then refused; START opts back in.
+    let stop = "From=%2B14155550123&To=%2B14155550100&Body=STOP&MessageSid=SMstop1&NumMedia=0";
+    assert_eq!(s.twilio(&path, stop, true).await.0, StatusCode::OK);
+    let msgs = s.messages(conv["id"].as_i64().unwrap()).await;
+    assert!(msgs.iter().any(|m| m["direction"] == "system" && m["body"].as_str().unwrap().contains("opted out")));
+    let refused = s.mutate(json!([reply(2, &conv, "r-2", "Are you there?")])).await;
+    assert_eq!(refused["results"][0]["error"]["code"], "opted_out");
+    let contact = s.bootstrap().await["contacts"][0].clone();
+    assert_eq!(contact["opted_out"][0]["address"], "+14155550123");
+    let start = "From=%2B14155550123&To=%2B14155550100&Body=start&MessageSid=SMstart1&NumMedia=0";
+    assert_eq!(s.twilio(&path, start, true).await.0, StatusCode::OK);
+    let again = s.mutate(json!([reply(3, &conv, "r-3", "Welcome back")])).await;
+    assert_eq!(again["results"][0]["status"], "applied");
+    s.wait_delivery(conv["id"].as_i64().unwrap(), "r-3", "sent").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_sends_are_retried_then_shown_failed() {
+    let s = setup().await;
+    let path = format!("/webhooks/twilio/{}", s.sms);
+    assert_eq!(s.twilio(&path, &fixture("twilio/inbound_sms.form"), true).await.0, StatusCode::OK);
+    let conv = s.conversation_of(s.sms).await;
+    let id = conv["id"].as_i64().unwrap();
+
+    // 5xx: retried, then failed with the provider's reason.
+    s.twilio.set(Mode::Refuse(503, r#"{"code": 20500, "message": "Service unavailable", "status": 503}"#.into()));
+    s.mutate(json!([reply(1, &conv, "r-503", "one")])).await;
+    let failed = s.wait_delivery(id, "r-503", "failed").await;
+    assert!(failed["delivery_error"].as_str().unwrap().contains("Twilio 20500"), "{failed}");
+    assert_eq!(s.twilio.requests().len(), 3, "three attempts");
+
+    // A refusal (4xx) is not retried.
+    s.twilio.set(Mode::Refuse(
+        400,
+        r#"{"code": 21211, "message": "The 'To' number is not a valid phone number.", "status": 400}"#.into(),
+    ));
+    s.mutate(json!([reply(2, &conv, "r-400", "two")])).await;
+    let failed = s.wait_delivery(id, "r-400", "failed").await;
+    assert!(failed["delivery_error"].as_str().unwrap().contains("21211"));
+    assert_eq!(s.twilio.requests().len(), 4, "one attempt");
+
+    // A provider that does not answer in time: retried, then failed.
+    s.twilio.set(Mode::Hang(Duration::from_secs(2)));
+    s.mutate(json!([reply(3, &conv, "r-slow", "three")])).await;
+    let failed = s.wait_delivery(id, "r-slow", "failed").await;
+    assert!(failed["delivery_error"].as_str().unwrap().contains("could not be reached"), "{failed}");
+    assert_eq!(s.twilio.requests().len(), 7);
+
+    // Recovery: the next reply goes through.
+    s.twilio.set(Mode::Accept);
+    s.mutate(json!([reply(4, &conv, "r-ok", "four")])).await;
+    s.wait_delivery(id, "r-ok", "sent").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whatsapp_in_and_out_with_the_reply_window_and_templates() {
+    let s = setup().await;
+    let hook = format!("{}/webhooks/meta/{}", s.hub.base, s.whatsapp);
+    // The subscription handshake.
+    let ok = s
+        .http
+        .get(format!("{hook}?hub.mode=subscribe&hub.verify_token=meta-verify&hub.challenge=1158201444"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!((ok.status(), ok.text().await.unwrap()), (StatusCode::OK, "1158201444".to_owned()));
+    let bad =
+        s.http.get(format!("{hook}?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1")).send().await.unwrap();
+    assert_eq!(bad.status(), StatusCode::FORBIDDEN);
+
+    let head = s.head();
+    assert_eq!(s.meta(s.whatsapp, &fixture("whatsapp/text.json"), Some("wrong-secret")).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(s.meta(s.whatsapp, &fixture("whatsapp/text.json"), None).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(s.meta(s.whatsapp, "{not json", Some("meta-app-secret")).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        s.meta(
+            s.whatsapp,
+            r#"{"object":"whatsapp_business_account","entry":[{"changes":[{"value":{"messages":[{"id":"x"}]}}]}]}"#,
+            Some("meta-app-secret")
+        )
+        .await
+        .0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(s.head(), head);
+
+    // Text today (so the 24-hour window is open), then every other kind.
+    let today =
+        fixture("whatsapp/text.json").replace("1749416383", &(switchboard_hub::clock::now_ms() / 1000).to_string());
+    for _ in 0..2 {
+        assert_eq!(s.meta(s.whatsapp, &today, Some("meta-app-secret")).await.0, StatusCode::OK);
+    }
+    let kinds = s.meta(s.whatsapp, &fixture("whatsapp/kinds.json"), Some("meta-app-secret")).await;
+    assert_eq!(kinds.0, StatusCode::OK, "{}", kinds.1);
+    let conv = s.conversation_of(s.whatsapp).await;
+    let id = conv["id"].as_i64().unwrap();
+    let msgs = s.messages(id).await;
+    let bodies: Vec<&str> = msgs.iter().map(|m| m["body"].as_str().unwrap()).collect();
+    assert_eq!(msgs.len(), 12, "{bodies:?}");
+    assert_eq!(bodies[0], "Does it come in another color?");
+    assert!(bodies.contains(&"This is the box"));
+    assert!(bodies.iter().any(|b| b.starts_with("📍 Meta Headquarters, 1 Hacker Way")));
+    assert!(bodies.contains(&"Shared contact: Barbara J. Johnson, +1 (940) 555-1234"));
+    assert!(bodies.contains(&"Change") && bodies.contains(&"Priority Mail Express"));
+    assert!(bodies.contains(&"Reacted 👍 to a message"));
+    assert!(bodies.contains(&"[unsupported: sticker]") && bodies.contains(&"[unsupported: unsupported]"));
+    let doc = msgs.iter().find(|m| m["body"] == "Invoice").unwrap();
+    assert_eq!(doc["attachments"][0]["name"], "invoice-2026-11.pdf");
+    assert_eq!(doc["attachments"][0]["mime"], "application/pdf");
+    let contact = &s.bootstrap().await["contacts"][0];
+    assert_eq!(contact["name"], "Sheena Nelson");
+    assert_eq!(contact["identities"][0]["address"], "+16505551234");
+
+    // A reply within the window goes to /{phone-number-id}/messages.
+    s.mutate(json!([reply(1, &conv, "w-1", "Yes, in blue and green.")])).await;
+    let sent = s.wait_delivery(id, "w-1", "sent").await;
+    let req = s.graph.requests().pop().unwrap();
+    assert_eq!(req.path, "/106540352242922/messages");
+    assert_eq!(req.authorization.as_deref(), Some("Bearer EAAG-page-token"));
+    assert_eq!(
+        req.json(),
+        json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": "16505551234", "type": "text", "text": {"preview_url": false, "body": "Yes, in blue and green."}})
+    );
+    // Status webhooks: delivered, then read.
+    let wamid = sent["provider_id"].as_str().unwrap();
+    for st in ["delivered", "read"] {
+        let body = fixture("whatsapp/status.json").replace("WAMID", wamid).replace("STATUS", st);
+        assert_eq!(s.meta(s.whatsapp, &body, Some("meta-app-secret")).await.0, StatusCode::OK);
+        s.wait_delivery(id, "w-1", st).await;
+    }
+
+    // A customer who wrote two days ago: free text is refused, a template goes out.
+    let old = fixture("whatsapp/text.json")
+        .replace("16505551234", "16505550000")
+        .replace("wamid.HBgL", "wamid.OLD")
+        .replace("1749416383", &((switchboard_hub::clock::now_ms() - 48 * 3_600_000) / 1000).to_string());
+    assert_eq!(s.meta(s.whatsapp, &old, Some("meta-app-secret")).await.0, StatusCode::OK);
+    let b = s.bootstrap().await;
+    let stale = b["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["customer_address"] == "+16505550000")
+        .unwrap()
+        .clone();
+    let refused = s.mutate(json!([reply(2, &stale, "w-2", "Hello again")])).await;
+    assert_eq!(refused["results"][0]["error"]["code"], "reply_window_closed");
+    let template = json!({"mutation_id": 3, "name": "send_template", "args": {"conversation_id": stale["id"], "client_msg_id": "w-3", "template": "order_update", "params": ["Sheena", "#4521"]}});
+    assert_eq!(s.mutate(json!([template])).await["results"][0]["status"], "applied");
+    let t = s.wait_delivery(stale["id"].as_i64().unwrap(), "w-3", "sent").await;
+    assert_eq!(t["body"], "Hi Sheena, your order #4521 has shipped.");
+    let req = s.graph.requests().pop().unwrap();
+    assert_eq!(
+        req.json()["template"],
+        json!({"name": "order_update", "language": {"code": "en_US"}, "components": [{"type": "body", "parameters": [{"type": "text", "text": "Sheena"}, {"type": "text", "text": "#4521"}]}]})
+    );
+    let wrong = json!({"mutation_id": 4, "name": "send_template", "args": {"conversation_id": stale["id"], "client_msg_id": "w-4", "template": "order_update", "params": ["only one"]}});
+    assert_eq!(s.mutate(json!([wrong])).await["results"][0]["error"]["code"], "bad_request");
+    // A failed status carries WhatsApp's reason.
+    let body = fixture("whatsapp/status_failed.json").replace("WAMID", t["provider_id"].as_str().unwrap());
+    assert_eq!(s.meta(s.whatsapp, &body, Some("meta-app-secret")).await.0, StatusCode::OK);
+    let f = s.wait_delivery(stale["id"].as_i64().unwrap(), "w-3", "failed").await;
+    assert!(f["delivery_error"].as_str().unwrap().starts_with("WhatsApp 131047"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messenger_and_instagram_in_and_out() {
+    let s = setup().await;
+    let now = switchboard_hub::clock::now_ms();
+    let msg = fixture("messenger/message.json").replace("1762000000000", &now.to_string());
+    assert_eq!(s.meta(s.messenger, &msg, Some("wrong")).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        s.meta(s.messenger, &fixture("instagram/message.json"), Some("meta-app-secret")).await.0,
+        StatusCode::BAD_REQUEST,
+        "an Instagram payload on a Messenger inbox"
+    );
+    assert_eq!(s.meta(s.messenger, &msg, Some("meta-app-secret")).await.0, StatusCode::OK);
+    let attach = fixture("messenger/attachment_and_echo.json").replace("17620000", &(now / 100_000).to_string());
+    assert_eq!(s.meta(s.messenger, &attach, Some("meta-app-secret")).await.0, StatusCode::OK);
+    let conv = s.conversation_of(s.messenger).await;
+    let id = conv["id"].as_i64().unwrap();
+    let msgs = s.messages(id).await;
+    assert_eq!(msgs.len(), 3, "the page's own echo is not stored: {msgs:?}");
+    assert_eq!(msgs[0]["body"], "hello, world!");
+    assert_eq!(msgs[1]["attachments"][0]["url"], "https://scontent.example.com/v/photo.jpg");
+    assert_eq!(msgs[2]["body"], "[unsupported: sticker]");
+
+    s.mutate(json!([reply(1, &conv, "m-1", "Hi! How can we help?")])).await;
+    let sent = s.wait_delivery(id, "m-1", "sent").await;
+    let req = s.graph.requests().pop().unwrap();
+    assert_eq!(req.path, "/104857600012345/messages");
+    assert_eq!(
+        req.json(),
+        json!({"recipient": {"id": "6789012345678901"}, "messaging_type": "RESPONSE", "message": {"text": "Hi! How can we help?"}})
+    );
+    let events = fixture("messenger/delivery_read.json")
+        .replace("MID", sent["provider_id"].as_str().unwrap())
+        .replace("WATERMARK", &(now + 60_000).to_string());
+    assert_eq!(s.meta(s.messenger, &events, Some("meta-app-secret")).await.0, StatusCode::OK);
+    s.wait_delivery(id, "m-1", "read").await;
+
+    let ig = fixture("instagram/message.json").replace("1762000005000", &now.to_string());
+    assert_eq!(s.meta(s.instagram, &ig, Some("meta-app-secret")).await.0, StatusCode::OK);
+    let ig_conv = s.conversation_of(s.instagram).await;
+    s.mutate(json!([reply(2, &ig_conv, "i-1", "Yes, it is!")])).await;
+    s.wait_delivery(ig_conv["id"].as_i64().unwrap(), "i-1", "sent").await;
+    let req = s.graph.requests().pop().unwrap();
+    assert_eq!(req.path, "/17841400000000000/messages");
+    assert_eq!(req.json()["recipient"]["id"], "1234567890123456");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn email_threads_in_and_out() {
+    let s = setup().await;
+    let url = format!("{}/webhooks/email/{}", s.hub.base, s.email);
+    let post = |secret: Option<&str>, body: String| {
+        let mut r = s.http.post(&url).header("content-type", "message/rfc822").body(body);
+        if let Some(sec) = secret {
+            r = r.header("x-switchboard-secret", sec);
+        }
+        r.send()
+    };
+    let head = s.head();
+    assert_eq!(post(Some("wrong"), fixture("email/new.eml")).await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(post(None, fixture("email/new.eml")).await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        post(Some("mail-secret"), "this is not an email".into()).await.unwrap().status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(s.head(), head);
+    for _ in 0..2 {
+        assert_eq!(post(Some("mail-secret"), fixture("email/new.eml")).await.unwrap().status(), StatusCode::OK);
+    }
+    let conv = s.conversation_of(s.email).await;
+    let id = conv["id"].as_i64().unwrap();
+    let msgs = s.messages(id).await;
+    assert_eq!(msgs.len(), 1);
+    assert_eq!(msgs[0]["subject"], "Invoice 2026-11 is wrong");
+    assert!(msgs[0]["body"].as_str().unwrap().contains("charges the Pro plan twice"));
+    let att = &msgs[0]["attachments"][0];
+    assert_eq!((att["name"].as_str(), att["mime"].as_str()), (Some("invoice-2026-11.pdf"), Some("application/pdf")));
+    let file = s
+        .http
+        .get(format!("{}{}", s.hub.base, att["url"].as_str().unwrap()))
+        .bearer_auth(&s.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(file.status(), StatusCode::OK);
+    let bytes = file.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"%PDF-1.4"));
+    assert_eq!(bytes.len() as u64, att["size"].as_u64().unwrap());
+
+    // The reply goes out over SMTP, threaded on the customer's message.
+    s.mutate(json!([reply(1, &conv, "e-1", "Sorry about that, Ana. I have refunded the second charge.")])).await;
+    let sent = s.wait_delivery(id, "e-1", "sent").await;
+    let data = s.smtp.messages.lock().unwrap().pop().unwrap();
+    assert!(data.contains("In-Reply-To: <CAF1a2b3c4d5e6f7@mail.example.com>"), "{data}");
+    assert!(data.contains("Subject: Re: Invoice 2026-11 is wrong"), "{data}");
+    assert!(data.contains("ana.silva@example.com"));
+    assert!(data.contains("refunded the second charge"));
+
+    // The customer's answer threads back into the same conversation, quotes trimmed.
+    let ours = sent["provider_id"].as_str().unwrap();
+    assert_eq!(
+        post(Some("mail-secret"), fixture("email/reply.eml").replace("REPLYTO", ours)).await.unwrap().status(),
+        StatusCode::OK
+    );
+    let msgs = s.messages(id).await;
+    assert_eq!(msgs.last().unwrap()["body"], "That fixed it, thank you!");
+    assert_eq!(s.bootstrap().await["conversations"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_is_never_sent_twice_across_a_restart() {
+    let db = sqlite_db();
+    let twilio = providers::start(Kind::Twilio).await;
+    let conv_id;
+    {
+        let store = open(&db);
+        let team = store.create_team("Support").await.unwrap().id;
+        let agent = store
+            .create_agent(NewAgent {
+                name: "Maya".into(),
+                email: "maya@x.test".into(),
+                password_hash: hash_secret(PASSWORD).unwrap(),
+                role: Role::Agent,
+                teams: vec![team],
+                capacity: 10,
+            })
+            .await
+            .unwrap();
+        let settings = json!({"account_sid": "AC1", "auth_token": "t", "base_url": twilio.base});
+        let inbox = store
+            .create_inbox(CreateInbox {
+                kind: ChannelKind::Sms,
+                name: "SMS".into(),
+                team_id: team,
+                address: "+14155550100".into(),
+                settings,
+            })
+            .await
+            .unwrap();
+        let c = store
+            .ingest(switchboard_hub::store::ingest::Inbound::text(
+                inbox.id,
+                "+14155550123",
+                "hi",
+                Some("SM1"),
+                switchboard_hub::clock::now_ms(),
+            ))
+            .await
+            .unwrap();
+        conv_id = c.conversation_id;
+        let v = store.viewer(agent.id).await.unwrap();
+        let m = switchboard_protocol::mutation::MutationEnvelope {
+            mutation_id: 1,
+            mutation: switchboard_protocol::mutation::Mutation::SendReply(switchboard_protocol::mutation::SendReply {
+                conversation_id: conv_id,
+                client_msg_id: "r-1".into(),
+                body: "once".into(),
+                attachments: vec![],
+            }),
+            expected_version: None,
+        };
+        store.apply_mutations(&v, "c", vec![m]).await.unwrap();
+        // The worker of a hub that then dies claims it, and is killed before it hears back.
+        let claimed = store.claim_due(switchboard_hub::clock::now_ms(), 10).await.unwrap();
+        assert_eq!(claimed.len(), 1);
+    }
+    let store = open(&db);
+    let hub = serve_at(store, |_| Config::default()).await;
+    let token = login(&hub, "maya@x.test").await;
+    let http = reqwest::Client::new();
+    for _ in 0..100 {
+        let page: Value = http
+            .get(format!("{}/api/v1/conversations/{conv_id}/messages", hub.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let m = page["messages"].as_array().unwrap().iter().find(|m| m["client_msg_id"] == "r-1").unwrap().clone();
+        if m["delivery"] == "failed" {
+            assert!(m["delivery_error"].as_str().unwrap().contains("may not have reached"));
+            assert!(twilio.requests().is_empty(), "never sent a second time");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the interrupted reply was not marked failed");
+}

@@ -1,0 +1,178 @@
+//! Stand-ins for the outside providers, on loopback, speaking their documented wire
+//! formats: Twilio's Messages API, Meta's Graph API send endpoints, and an SMTP server.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::IntoResponse;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+/// One request a stand-in received.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub path: String,
+    pub authorization: Option<String>,
+    pub body: String,
+}
+
+impl Request {
+    pub fn form(&self) -> Vec<(String, String)> {
+        form_urlencoded::parse(self.body.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+    }
+
+    pub fn field(&self, name: &str) -> Option<String> {
+        self.form().into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap()
+    }
+}
+
+/// How the stand-in answers.
+#[derive(Debug, Clone)]
+pub enum Mode {
+    Accept,
+    /// Answer with this status and body.
+    Refuse(u16, String),
+    /// Answer only after this long.
+    Hang(Duration),
+}
+
+#[derive(Clone)]
+pub struct Provider {
+    pub base: String,
+    pub requests: Arc<Mutex<Vec<Request>>>,
+    pub mode: Arc<Mutex<Mode>>,
+}
+
+impl Provider {
+    pub fn set(&self, mode: Mode) {
+        *self.mode.lock().unwrap() = mode;
+    }
+
+    pub fn requests(&self) -> Vec<Request> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Twilio,
+    Graph,
+}
+
+/// A provider API on 127.0.0.1:0.
+pub async fn start(kind: Kind) -> Provider {
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let mode = Arc::new(Mutex::new(Mode::Accept));
+    let counter = Arc::new(AtomicU64::new(0));
+    let (r, m) = (requests.clone(), mode.clone());
+    let app = axum::Router::new().fallback(move |uri: Uri, headers: HeaderMap, body: Bytes| {
+        let (r, m, counter) = (r.clone(), m.clone(), counter.clone());
+        async move {
+            let req = Request {
+                path: uri.path().to_owned(),
+                authorization: headers.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned),
+                body: String::from_utf8_lossy(&body).into_owned(),
+            };
+            r.lock().unwrap().push(req.clone());
+            let mode = m.lock().unwrap().clone();
+            match mode {
+                Mode::Refuse(status, body) => return (StatusCode::from_u16(status).unwrap(), body).into_response(),
+                Mode::Hang(d) => tokio::time::sleep(d).await,
+                Mode::Accept => {}
+            }
+            let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+            match kind {
+                // Twilio's Message resource, as the Messages API answers a create.
+                Kind::Twilio => (
+                    StatusCode::CREATED,
+                    axum::Json(serde_json::json!({
+                        "account_sid": "ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+                        "api_version": "2010-04-01",
+                        "body": req.field("Body"),
+                        "direction": "outbound-api",
+                        "from": req.field("From"),
+                        "to": req.field("To"),
+                        "num_media": "0",
+                        "sid": format!("SM{n:032x}"),
+                        "status": "queued",
+                        "error_code": null,
+                        "error_message": null
+                    })),
+                )
+                    .into_response(),
+                Kind::Graph => {
+                    let body = req.json();
+                    if body["messaging_product"] == "whatsapp" {
+                        axum::Json(serde_json::json!({
+                            "messaging_product": "whatsapp",
+                            "contacts": [{"input": body["to"], "wa_id": body["to"]}],
+                            "messages": [{"id": format!("wamid.OUT{n}")}]
+                        }))
+                        .into_response()
+                    } else {
+                        axum::Json(serde_json::json!({"recipient_id": body["recipient"]["id"], "message_id": format!("m_OUT{n}")})).into_response()
+                    }
+                }
+            }
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Provider { base: format!("http://{addr}"), requests, mode }
+}
+
+/// An SMTP server on 127.0.0.1:0 that accepts every message (RFC 5321, no TLS).
+#[derive(Clone)]
+pub struct Smtp {
+    pub port: u16,
+    pub messages: Arc<Mutex<Vec<String>>>,
+}
+
+pub async fn smtp() -> Smtp {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let messages = Arc::new(Mutex::new(Vec::new()));
+    let store = messages.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((sock, _)) = listener.accept().await else { return };
+            let store = store.clone();
+            tokio::spawn(async move {
+                let (rd, mut wr) = sock.into_split();
+                let mut lines = BufReader::new(rd).lines();
+                wr.write_all(b"220 mail.example.com ESMTP ready\r\n").await.unwrap();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let upper = line.to_ascii_uppercase();
+                    if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+                        wr.write_all(b"250-mail.example.com\r\n250 8BITMIME\r\n").await.unwrap();
+                    } else if upper.starts_with("DATA") {
+                        wr.write_all(b"354 end with <CRLF>.<CRLF>\r\n").await.unwrap();
+                        let mut data = String::new();
+                        while let Ok(Some(l)) = lines.next_line().await {
+                            if l == "." {
+                                break;
+                            }
+                            data.push_str(&l);
+                            data.push_str("\r\n");
+                        }
+                        store.lock().unwrap().push(data);
+                        wr.write_all(b"250 2.0.0 queued\r\n").await.unwrap();
+                    } else if upper.starts_with("QUIT") {
+                        wr.write_all(b"221 bye\r\n").await.unwrap();
+                        return;
+                    } else {
+                        wr.write_all(b"250 OK\r\n").await.unwrap();
+                    }
+                }
+            });
+        }
+    });
+    Smtp { port, messages }
+}
