@@ -475,6 +475,68 @@ async fn a_retried_refusal_is_answered_again(db: &TestDb) {
     assert_eq!(retry[0].outcome, first[0].outcome);
 }
 
+async fn automatic_first_reply_once_per_conversation(db: &TestDb) {
+    let store = open(db);
+    let w = world(&store).await;
+    let patch = switchboard_protocol::admin::UpdateInbox {
+        settings: Some(
+            serde_json::json!({"auto_reply": {"text": "We answer within 2 hours.", "outside_hours_text": "We are closed; back at 9.",
+            "business_hours": {"days": {"mon": "00:00-24:00", "tue": "00:00-24:00", "wed": "00:00-24:00", "thu": "00:00-24:00", "fri": "00:00-24:00"}}}}),
+        ),
+        ..Default::default()
+    };
+    store.update_inbox(w.sms.id, patch).await.unwrap();
+    // 2026-11-23 12:00 UTC is a Monday; 2026-11-22 is a Sunday.
+    let monday = 1_795_392_000_000 + 12 * HOUR;
+    let a = store.ingest(inbound(&w.sms, "+14155550123", "hello", "SM1", monday)).await.unwrap();
+    store.ingest(inbound(&w.sms, "+14155550123", "anyone?", "SM2", monday + 1000)).await.unwrap();
+    let sunday = store.ingest(inbound(&w.sms, "+14155550124", "weekend", "SM3", monday - DAY)).await.unwrap();
+    let msgs = store.messages_before(&w.admin, a.conversation_id, None, 10).await.unwrap().messages;
+    let auto: Vec<_> = msgs.iter().filter(|m| m.direction == Direction::Outbound).collect();
+    assert_eq!(auto.len(), 1, "one automatic reply per conversation");
+    assert_eq!(auto[0].body, "We answer within 2 hours.");
+    assert_eq!(auto[0].delivery, Some(Delivery::Queued));
+    assert_eq!(auto[0].author_agent_id, None);
+    let weekend = store.messages_before(&w.admin, sunday.conversation_id, None, 10).await.unwrap().messages;
+    assert!(weekend.iter().any(|m| m.direction == Direction::Outbound && m.body == "We are closed; back at 9."));
+    let queued = store.claim_due(now_ms(), 10).await.unwrap();
+    assert_eq!(queued.len(), 2);
+}
+
+async fn split_undoes_a_wrong_merge(db: &TestDb) {
+    let store = open(db);
+    let w = world(&store).await;
+    let sms = store.ingest(inbound(&w.sms, "+14155550123", "by sms", "SM1", now_ms())).await.unwrap();
+    let mail = store.ingest(inbound(&w.email, "someone.else@example.com", "by email", "E1", now_ms())).await.unwrap();
+    let merge =
+        Mutation::MergeContacts(MergeContacts { into_contact_id: sms.contact_id, from_contact_id: mail.contact_id });
+    assert_eq!(store.apply_mutations(&w.lead, "lead", vec![env(1, merge)]).await.unwrap()[0].outcome, Outcome::Applied);
+    let split = Mutation::SplitContact(switchboard_protocol::mutation::SplitContact {
+        contact_id: sms.contact_id,
+        identities: vec![switchboard_protocol::model::Identity {
+            channel: switchboard_protocol::model::ChannelKind::Email,
+            address: "someone.else@example.com".into(),
+        }],
+        name: Some("Someone Else".into()),
+    });
+    let denied = store.apply_mutations(&w.agent, "agent", vec![env(1, split.clone())]).await.unwrap();
+    assert!(
+        matches!(&denied[0].outcome, Outcome::Rejected { error } if error.code == switchboard_protocol::ErrorCode::Forbidden)
+    );
+    assert_eq!(store.apply_mutations(&w.lead, "lead", vec![env(2, split)]).await.unwrap()[0].outcome, Outcome::Applied);
+    let boot = store.bootstrap(&w.admin, 5).await.unwrap();
+    let mail_conv = boot.conversations.iter().find(|c| c.id == mail.conversation_id).unwrap();
+    assert_ne!(mail_conv.contact_id, sms.contact_id);
+    let other = boot.contacts.iter().find(|c| c.id == mail_conv.contact_id).unwrap();
+    assert_eq!(other.name, "Someone Else");
+    assert_eq!(other.identities.len(), 1);
+    let back = boot.contacts.iter().find(|c| c.id == sms.contact_id).unwrap();
+    assert_eq!(back.identities.len(), 1);
+    // New mail from that address now reaches the split-off contact.
+    let later = store.ingest(inbound(&w.email, "someone.else@example.com", "again", "E2", now_ms())).await.unwrap();
+    assert_eq!(later.contact_id, other.id);
+}
+
 macro_rules! conformance {
     ($engine:ident, $db:path) => {
         mod $engine {
@@ -493,6 +555,8 @@ macro_rules! conformance {
                 reopening_keeps_data_and_schema_version,
                 snoozed_conversations_wake_when_due,
                 a_retried_refusal_is_answered_again,
+                automatic_first_reply_once_per_conversation,
+                split_undoes_a_wrong_merge,
             );
         }
     };
