@@ -72,5 +72,5 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 say "cargo test"
 cargo test --workspace --locked
 
-say "benchmark smoke run (cargo bench -p switchboard-hub gives the real figures)"
-cargo test -p switchboard-hub --bench hub --locked
+say "benchmark smoke runs (cargo bench -p switchboard-hub gives the real figures)"
+cargo test -p switchboard-hub --bench hub --bench webhooks --locked
