@@ -259,6 +259,9 @@ pub async fn seed(store: &Store, opts: &SeedOptions) -> Result<Seeded> {
             .create_inbox(inbox(ChannelKind::Messenger, "Messenger · Northwind", support.id, "104857600012345"))
             .await?,
         store
+            .create_inbox(inbox(ChannelKind::Instagram, "Instagram · @northwind", support.id, "17841400000000000"))
+            .await?,
+        store
             .create_inbox(inbox(ChannelKind::Webchat, "Web chat · northwind.example", support.id, "northwind-widget"))
             .await?,
         store
