@@ -131,6 +131,16 @@ enum InboxCommand {
     },
 }
 
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_stay_out_of_messages() {
+        assert_eq!(super::redacted("postgres://hub:s3cret@db:5432/sb"), "postgres://hub:***@db:5432/sb");
+        assert_eq!(super::redacted("postgres://hub@db/sb"), "postgres://hub@db/sb");
+        assert_eq!(super::redacted("sqlite:///var/lib/hub.db"), "sqlite:///var/lib/hub.db");
+    }
+}
+
 fn parse_role(s: &str) -> Result<Role, String> {
     serde_json::from_value(serde_json::Value::String(s.to_owned()))
         .map_err(|_| format!("`{s}` is not agent, lead or admin"))
@@ -163,7 +173,8 @@ fn main() -> std::process::ExitCode {
 }
 
 fn open(config: &Config) -> Result<Store, String> {
-    Store::open(&config.database_url, &config.store_options()).map_err(|e| format!("{}: {e}", config.database_url))
+    Store::open(&config.database_url, &config.store_options())
+        .map_err(|e| format!("{}: {e}", redacted(&config.database_url)))
 }
 
 async fn team_id(store: &Store, name: &str) -> Result<i64, StoreError> {
@@ -173,8 +184,40 @@ async fn team_id(store: &Store, name: &str) -> Result<i64, StoreError> {
     }
 }
 
+/// Ctrl-C or SIGTERM (what service managers send) stops the hub gracefully.
 async fn shutdown_signal() {
-    let _ = tokio::signal::ctrl_c().await;
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(t) => t,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// A database URL fit for a log line: the password replaced.
+fn redacted(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
 }
 
 async fn run(cli: Cli) -> Result<(), String> {
@@ -267,7 +310,7 @@ async fn run_demo(listen: SocketAddr, database_url: Option<String>, fresh: bool,
     let listener =
         tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    println!("Switchboard demo hub at http://{addr}  (database {})", config.database_url);
+    println!("Switchboard demo hub at http://{addr}  (database {})", redacted(&config.database_url));
     println!("Log in with any of:");
     for l in demo::logins() {
         println!(
