@@ -131,16 +131,6 @@ enum InboxCommand {
     },
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn passwords_stay_out_of_messages() {
-        assert_eq!(super::redacted("postgres://hub:s3cret@db:5432/sb"), "postgres://hub:***@db:5432/sb");
-        assert_eq!(super::redacted("postgres://hub@db/sb"), "postgres://hub@db/sb");
-        assert_eq!(super::redacted("sqlite:///var/lib/hub.db"), "sqlite:///var/lib/hub.db");
-    }
-}
-
 fn parse_role(s: &str) -> Result<Role, String> {
     serde_json::from_value(serde_json::Value::String(s.to_owned()))
         .map_err(|_| format!("`{s}` is not agent, lead or admin"))
@@ -330,4 +320,14 @@ async fn run_demo(listen: SocketAddr, database_url: Option<String>, fresh: bool,
     let result = api::serve(listener, AppState::new(store, config), shutdown_signal()).await;
     sim.abort();
     result.map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_stay_out_of_messages() {
+        assert_eq!(super::redacted("postgres://hub:s3cret@db:5432/sb"), "postgres://hub:***@db:5432/sb");
+        assert_eq!(super::redacted("postgres://hub@db/sb"), "postgres://hub@db/sb");
+        assert_eq!(super::redacted("sqlite:///var/lib/hub.db"), "sqlite:///var/lib/hub.db");
+    }
 }
