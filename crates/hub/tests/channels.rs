@@ -631,10 +631,10 @@ async fn a_reply_is_never_sent_twice_across_a_restart() {
         assert_eq!(claimed.len(), 1);
     }
     let store = open(&db);
-    let hub = serve_at(store, |_| Config::default()).await;
+    let hub = serve_at(store, |_| Config { delivery_timeout_ms: 200, ..Config::default() }).await;
     let token = login(&hub, "maya@x.test").await;
     let http = reqwest::Client::new();
-    for _ in 0..100 {
+    for _ in 0..200 {
         let page: Value = http
             .get(format!("{}/api/v1/conversations/{conv_id}/messages", hub.base))
             .bearer_auth(&token)

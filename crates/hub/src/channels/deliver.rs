@@ -41,15 +41,23 @@ pub fn start(store: Store, config: &Config) -> tokio::task::JoinHandle<()> {
                 return;
             }
         };
-        match store.recover_interrupted().await {
-            Ok(0) => {}
-            Ok(n) => {
-                tracing::warn!("{n} replies were being sent when the hub stopped; marked failed for agents to check")
-            }
-            Err(e) => tracing::error!("cannot check for interrupted sends: {e}"),
-        }
+        // A send in flight ends within the timeout; anything claimed longer ago than twice
+        // that was interrupted by a hub that stopped (this one, or another on the database).
+        let grace = i64::try_from(timeout.as_millis()).unwrap_or(i64::MAX / 4).saturating_mul(2).saturating_add(1_000);
         let mut head = store.head();
+        let mut last_recovery = i64::MIN;
         loop {
+            let now = crate::clock::now_ms();
+            if now.saturating_sub(last_recovery) > grace {
+                last_recovery = now;
+                match store.recover_interrupted(now - grace).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::warn!(
+                        "{n} replies were being sent when a hub stopped; marked failed for agents to check"
+                    ),
+                    Err(e) => tracing::error!("cannot check for interrupted sends: {e}"),
+                }
+            }
             let due = match store.claim_due(crate::clock::now_ms(), 32).await {
                 Ok(d) => d,
                 Err(e) => {

@@ -248,7 +248,8 @@ async fn post(http: &reqwest::Client, url: &str, token: &str, body: &Value, who:
 /// Sends a WhatsApp message (text, media by link, or an approved template).
 pub async fn send_whatsapp(http: &reqwest::Client, s: &Settings, out: &Outgoing) -> Result<String, SendError> {
     let token = s.need(&s.access_token, "access_token").map_err(SendError::Final)?;
-    let sender = s.sender_id.clone().unwrap_or_else(|| out.from.trim_start_matches('+').to_owned());
+    // The phone number *id* from WhatsApp Manager, not the number itself.
+    let sender = s.need(&s.sender_id, "sender_id").map_err(SendError::Final)?;
     let to = out.to.trim_start_matches('+');
     let mut body = json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": to});
     if let Some(t) = &out.template {
@@ -276,7 +277,7 @@ pub async fn send_whatsapp(http: &reqwest::Client, s: &Settings, out: &Outgoing)
     answer["messages"][0]["id"]
         .as_str()
         .map(str::to_owned)
-        .ok_or_else(|| SendError::Retry("WhatsApp answered without a message id".into()))
+        .ok_or_else(|| SendError::Final("WhatsApp accepted the message but gave no id to track it".into()))
 }
 
 /// Sends a Messenger or Instagram message through the Send API.
@@ -296,7 +297,7 @@ pub async fn send_messaging(http: &reqwest::Client, s: &Settings, out: &Outgoing
     answer["message_id"]
         .as_str()
         .map(str::to_owned)
-        .ok_or_else(|| SendError::Retry(format!("{who} answered without a message id")))
+        .ok_or_else(|| SendError::Final(format!("{who} accepted the message but gave no id to track it")))
 }
 
 #[cfg(test)]

@@ -91,7 +91,8 @@ pub async fn send(http: &reqwest::Client, s: &Settings, out: &Outgoing) -> Resul
         return body["sid"]
             .as_str()
             .map(str::to_owned)
-            .ok_or_else(|| SendError::Retry("Twilio answered without a message sid".into()));
+            // Accepted: never sent again, even without an id to track it by.
+            .ok_or_else(|| SendError::Final("Twilio accepted the message but gave no sid to track it".into()));
     }
     let reason = match (body["code"].as_i64(), body["message"].as_str()) {
         (Some(code), Some(msg)) => format!("Twilio {code}: {msg}"),

@@ -311,6 +311,10 @@ fn apply_keyword(
         }
     };
     add_system_line(tx, conv, &line, at)?;
+    tx.conn.execute(
+        "UPDATE contacts SET version = version + 1, updated_at = ? WHERE id = ?",
+        params![tx.now, conv.contact_id],
+    )?;
     Ok(true)
 }
 
@@ -321,6 +325,16 @@ fn auto_reply(tx: &mut WriteTx<'_>, conv: &switchboard_protocol::model::Conversa
         .query_one("SELECT settings FROM inboxes WHERE id = ?", params![conv.inbox_id])?
         .json::<serde_json::Value>(0)?;
     let Some(cfg) = settings.get("auto_reply").filter(|v| !v.is_null()) else { return Ok(()) };
+    let opted_out = tx
+        .conn
+        .query_opt(
+            "SELECT at FROM opt_outs WHERE channel = ? AND address = ?",
+            params![conv.channel.as_str(), &conv.customer_address],
+        )?
+        .is_some();
+    if opted_out {
+        return Ok(());
+    }
     let cfg: rules::AutoReply = match serde_json::from_value(cfg.clone()) {
         Ok(c) => c,
         Err(e) => {

@@ -235,6 +235,9 @@ fn finish_message(tx: &mut WriteTx<'_>, conv_id: i64, message_id: i64) -> Result
 fn send_reply(tx: &mut WriteTx<'_>, v: &Viewer, r: &SendReply, expected: Option<i64>) -> Result<Outcome> {
     check_text(&r.client_msg_id, &r.body, r.attachments.len())?;
     let conv = conversation_for_work(tx, v, r.conversation_id, expected)?;
+    if already_stored(tx, &r.client_msg_id)? {
+        return Ok(Outcome::Duplicate);
+    }
     check_may_send(tx, &conv, false)?;
     let Some(id) = insert_agent_message(
         tx,
@@ -254,6 +257,12 @@ fn send_reply(tx: &mut WriteTx<'_>, v: &Viewer, r: &SendReply, expected: Option<
     let next = rules::after_reply(&conv_state(&conv), tx.now, rules::preview(&r.body, r.attachments.len()));
     save_state(tx, conv.id, &next, Some(v.agent_id))?;
     finish_message(tx, conv.id, id)
+}
+
+/// Whether a message with this client_msg_id exists: a retry, answered `duplicate` before
+/// any rule that may have changed since.
+fn already_stored(tx: &mut WriteTx<'_>, client_msg_id: &str) -> Result<bool> {
+    Ok(tx.conn.query_opt("SELECT id FROM messages WHERE client_msg_id = ?", params![client_msg_id])?.is_some())
 }
 
 /// Refuses a send to an opted-out address, or free text outside the reply window.
@@ -292,6 +301,9 @@ fn send_template(tx: &mut WriteTx<'_>, v: &Viewer, t: &SendTemplate, expected: O
             template.name,
             t.params.len()
         )));
+    }
+    if already_stored(tx, &t.client_msg_id)? {
+        return Ok(Outcome::Duplicate);
     }
     check_may_send(tx, &conv, true)?;
     let body = t

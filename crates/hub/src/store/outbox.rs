@@ -91,8 +91,14 @@ impl Store {
                 let mut out = Vec::with_capacity(due.len());
                 for r in &due {
                     let (message_id, attempts) = (r.int(0)?, r.int(1)?);
-                    tx.conn.execute("UPDATE outbox SET state = 'sending' WHERE message_id = ?", params![message_id])?;
-                    out.push(outgoing(tx, message_id, attempts)?);
+                    // Another hub on the same database may have claimed it first.
+                    let claimed = tx.conn.execute(
+                        "UPDATE outbox SET state = 'sending', next_attempt_at = ? WHERE message_id = ? AND state = 'pending'",
+                        params![now, message_id],
+                    )?;
+                    if claimed == 1 {
+                        out.push(outgoing(tx, message_id, attempts)?);
+                    }
                 }
                 Ok(out)
             })
@@ -137,13 +143,17 @@ impl Store {
             .await
     }
 
-    /// Marks messages left `sending` by a stopped hub as failed: they may or may not have
-    /// reached the customer, and sending them again could send them twice.
-    pub async fn recover_interrupted(&self) -> Result<usize> {
+    /// Marks messages claimed before `claimed_before` and still `sending` as failed: the hub
+    /// that claimed them stopped mid-call, so they may or may not have reached the customer,
+    /// and sending them again could send them twice. A hub still sending has finished (or
+    /// timed out) well within the grace the caller leaves.
+    pub async fn recover_interrupted(&self, claimed_before: Timestamp) -> Result<usize> {
         self.pool()
-            .write(|tx| {
-                let rows =
-                    tx.conn.query("SELECT message_id FROM outbox WHERE state = 'sending' ORDER BY message_id", &[])?;
+            .write(move |tx| {
+                let rows = tx.conn.query(
+                    "SELECT message_id FROM outbox WHERE state = 'sending' AND next_attempt_at < ? ORDER BY message_id",
+                    params![claimed_before],
+                )?;
                 for r in &rows {
                     let id = r.int(0)?;
                     tx.conn.execute(
