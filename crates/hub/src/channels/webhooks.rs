@@ -121,6 +121,37 @@ fn bad(e: String) -> Failure {
     fail(ErrorCode::BadRequest, e)
 }
 
+/// Which Twilio webhook a request is.
+#[derive(Clone, Copy)]
+enum TwilioHook {
+    Message,
+    Status,
+}
+
+async fn twilio_hook(
+    s: &AppState,
+    id: i64,
+    hook: TwilioHook,
+    uri: &Uri,
+    headers: &HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
+    let (inbox, settings) = inbox(s, id, &[ChannelKind::Sms]).await?;
+    let raw = body(raw)?;
+    let params = form(&raw);
+    let configured = match hook {
+        TwilioHook::Message => settings.webhook_url.as_deref(),
+        TwilioHook::Status => settings.status_callback_url.as_deref(),
+    };
+    check_twilio(s, &settings, configured, uri, headers, &params)?;
+    let events = match hook {
+        TwilioHook::Message => vec![twilio::parse_inbound(&params, crate::clock::now_ms()).map_err(bad)?],
+        TwilioHook::Status => twilio::parse_status(&params).map_err(bad)?.into_iter().collect(),
+    };
+    apply(s, &inbox, events).await?;
+    Ok(twiml())
+}
+
 async fn twilio_inbound(
     State(s): State<AppState>,
     IdPath(id): IdPath,
@@ -128,13 +159,7 @@ async fn twilio_inbound(
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Failure> {
-    let (inbox, settings) = inbox(&s, id, &[ChannelKind::Sms]).await?;
-    let raw = body(raw)?;
-    let params = form(&raw);
-    check_twilio(&s, &settings, settings.webhook_url.as_deref(), &uri, &headers, &params)?;
-    let event = twilio::parse_inbound(&params, crate::clock::now_ms()).map_err(bad)?;
-    apply(&s, &inbox, vec![event]).await?;
-    Ok(twiml())
+    twilio_hook(&s, id, TwilioHook::Message, &uri, &headers, raw).await
 }
 
 async fn twilio_status(
@@ -144,13 +169,7 @@ async fn twilio_status(
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Failure> {
-    let (inbox, settings) = inbox(&s, id, &[ChannelKind::Sms]).await?;
-    let raw = body(raw)?;
-    let params = form(&raw);
-    check_twilio(&s, &settings, settings.status_callback_url.as_deref(), &uri, &headers, &params)?;
-    let event = twilio::parse_status(&params).map_err(bad)?;
-    apply(&s, &inbox, event.into_iter().collect()).await?;
-    Ok(twiml())
+    twilio_hook(&s, id, TwilioHook::Status, &uri, &headers, raw).await
 }
 
 const META: [ChannelKind; 3] = [ChannelKind::Whatsapp, ChannelKind::Messenger, ChannelKind::Instagram];

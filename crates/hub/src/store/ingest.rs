@@ -318,6 +318,15 @@ fn apply_keyword(
     Ok(true)
 }
 
+/// Whether the conversation's customer opted out of its channel.
+pub fn opted_out(c: &mut dyn Connection, conv: &switchboard_protocol::model::Conversation) -> Result<bool> {
+    let row = c.query_opt(
+        "SELECT at FROM opt_outs WHERE channel = ? AND address = ?",
+        params![conv.channel.as_str(), &conv.customer_address],
+    )?;
+    Ok(row.is_some())
+}
+
 /// Queues the inbox's automatic first reply, if it has one, on a new conversation.
 fn auto_reply(tx: &mut WriteTx<'_>, conv: &switchboard_protocol::model::Conversation, at: Timestamp) -> Result<()> {
     let settings = tx
@@ -325,14 +334,7 @@ fn auto_reply(tx: &mut WriteTx<'_>, conv: &switchboard_protocol::model::Conversa
         .query_one("SELECT settings FROM inboxes WHERE id = ?", params![conv.inbox_id])?
         .json::<serde_json::Value>(0)?;
     let Some(cfg) = settings.get("auto_reply").filter(|v| !v.is_null()) else { return Ok(()) };
-    let opted_out = tx
-        .conn
-        .query_opt(
-            "SELECT at FROM opt_outs WHERE channel = ? AND address = ?",
-            params![conv.channel.as_str(), &conv.customer_address],
-        )?
-        .is_some();
-    if opted_out {
+    if opted_out(tx.conn, conv)? {
         return Ok(());
     }
     let cfg: rules::AutoReply = match serde_json::from_value(cfg.clone()) {

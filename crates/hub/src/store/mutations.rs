@@ -267,13 +267,7 @@ fn already_stored(tx: &mut WriteTx<'_>, client_msg_id: &str) -> Result<bool> {
 
 /// Refuses a send to an opted-out address, or free text outside the reply window.
 fn check_may_send(tx: &mut WriteTx<'_>, conv: &Conversation, template: bool) -> Result<()> {
-    let opted_out = tx
-        .conn
-        .query_opt(
-            "SELECT at FROM opt_outs WHERE channel = ? AND address = ?",
-            params![conv.channel.as_str(), &conv.customer_address],
-        )?
-        .is_some();
+    let opted_out = super::ingest::opted_out(tx.conn, conv)?;
     rules::may_send(conv.channel, conv.reply_window_expires_at, opted_out, template, tx.now).map_err(|b| match b {
         rules::SendBlock::OptedOut => StoreError::Refused(
             ErrorCode::OptedOut,
