@@ -29,7 +29,7 @@ fn twilio(base: &str, inbox: i64, i: usize) -> Signed {
     let from = format!("+1212{:07}", 3_000_000 + i % 5_000);
     let sid = format!("SM{i:032x}");
     let params = vec![
-        ("AccountSid".to_owned(), "ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX".to_owned()),
+        ("AccountSid".to_owned(), "AC0123456789abcdef0123456789abcdef".to_owned()),
         ("ApiVersion".to_owned(), "2010-04-01".to_owned()),
         ("Body".to_owned(), format!("Hello, where is order {i}?")),
         ("From".to_owned(), from),

@@ -65,7 +65,7 @@ async fn setup() -> Setup {
         settings,
     };
     let sms = store
-        .create_inbox(mk(ChannelKind::Sms, "+14155550100", json!({"account_sid": "ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", "auth_token": "twilio-auth-token", "base_url": twilio.base})))
+        .create_inbox(mk(ChannelKind::Sms, "+14155550100", json!({"account_sid": "AC0123456789abcdef0123456789abcdef", "auth_token": "twilio-auth-token", "base_url": twilio.base})))
         .await
         .unwrap()
         .id;
@@ -284,7 +284,7 @@ async fn sms_through_twilio_in_and_out() {
     assert_eq!(out["results"][0]["status"], "applied");
     let sent = s.wait_delivery(conv["id"].as_i64().unwrap(), "r-1", "sent").await;
     let req = s.twilio.requests().pop().unwrap();
-    assert_eq!(req.path, "/2010-04-01/Accounts/ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX/Messages.json");
+    assert_eq!(req.path, "/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Messages.json");
     assert_eq!(
         (req.field("To").as_deref(), req.field("From").as_deref(), req.field("Body").as_deref()),
         (Some("+14155550123"), Some("+14155550100"), Some("It ships today!"))

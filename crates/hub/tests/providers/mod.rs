@@ -92,7 +92,7 @@ pub async fn start(kind: Kind) -> Provider {
                 Kind::Twilio => (
                     StatusCode::CREATED,
                     axum::Json(serde_json::json!({
-                        "account_sid": "ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+                        "account_sid": "AC0123456789abcdef0123456789abcdef",
                         "api_version": "2010-04-01",
                         "body": req.field("Body"),
                         "direction": "outbound-api",
