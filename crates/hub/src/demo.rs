@@ -13,7 +13,7 @@ use rand::{Rng, SeedableRng};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use switchboard_protocol::admin::CreateInbox;
-use switchboard_protocol::model::{Attachment, ChannelKind, ConversationStatus, Delivery, Inbox, Role};
+use switchboard_protocol::model::{Attachment, ChannelKind, ConversationStatus, Inbox, Role};
 use switchboard_protocol::mutation::{Assign, MergeContacts, Mutation, MutationEnvelope, SendReply, SetStatus};
 
 /// A login the demo prints.
@@ -436,16 +436,6 @@ async fn seed_customer(
 
 fn client_for(client: &str, index: usize) -> String {
     format!("{client}-{index}")
-}
-
-/// Marks the demo's older replies delivered and read, as a live provider would have.
-pub async fn settle_deliveries(store: &Store, before: i64) -> Result<usize> {
-    let ids = store.queued_before(before).await?;
-    for (i, id) in ids.iter().enumerate() {
-        let state = if i % 4 == 0 { Delivery::Delivered } else { Delivery::Read };
-        store.set_delivery(*id, state, None).await?;
-    }
-    Ok(ids.len())
 }
 
 /// Writes a new customer message every `every` (with jitter) until the task is dropped.

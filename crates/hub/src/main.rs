@@ -286,9 +286,6 @@ async fn run_demo(listen: SocketAddr, database_url: Option<String>, fresh: bool,
         eprintln!("seeding the demo workspace…");
         let started = std::time::Instant::now();
         let seeded = demo::seed(&store, &demo::SeedOptions::default()).await.map_err(|e| e.to_string())?;
-        demo::settle_deliveries(&store, switchboard_hub::clock::now_ms() - 10 * switchboard_hub::clock::MINUTE)
-            .await
-            .map_err(|e| e.to_string())?;
         eprintln!(
             "seeded {} contacts, {} conversations, {} messages in {:.1}s",
             seeded.contacts,

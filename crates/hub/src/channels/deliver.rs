@@ -81,9 +81,11 @@ pub fn start(store: Store, config: &Config) -> tokio::task::JoinHandle<()> {
 
 async fn deliver(store: &Store, http: &reqwest::Client, out: Outgoing, base_ms: u64, max: u32) {
     let id = out.message_id;
-    let result = match Settings::from_json(&out.settings) {
+    let settings = Settings::from_json(&out.settings);
+    let simulated = settings.as_ref().is_ok_and(Settings::simulated);
+    let result = match settings {
         Err(e) => Err(SendError::Final(e)),
-        Ok(s) if s.simulated() => Ok(format!("sim-{id}")),
+        Ok(_) if simulated => Ok(format!("sim-{id}")),
         Ok(s) => match out.channel {
             ChannelKind::Sms => twilio::send(http, &s, &out).await,
             ChannelKind::Whatsapp => meta::send_whatsapp(http, &s, &out).await,
@@ -94,7 +96,6 @@ async fn deliver(store: &Store, http: &reqwest::Client, out: Outgoing, base_ms: 
             ChannelKind::Webchat | ChannelKind::InApp => Ok(format!("hub-{id}")),
         },
     };
-    let simulated = Settings::from_json(&out.settings).is_ok_and(|s| s.simulated());
     let outcome = match result {
         Ok(provider_id) => store.mark_sent(id, Some(provider_id)).await,
         Err(err) => {
@@ -113,11 +114,10 @@ async fn deliver(store: &Store, http: &reqwest::Client, out: Outgoing, base_ms: 
     if simulated {
         // The demo's stand-in for the provider's delivery report.
         let store = store.clone();
-        let provider_id = format!("sim-{id}");
         let inbox = out.inbox_id;
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(1_500)).await;
-            let _ = store.delivery_report(inbox, provider_id, Delivery::Delivered, None).await;
+            let _ = store.delivery_report(inbox, format!("sim-{id}"), Delivery::Delivered, None).await;
         });
     }
 }

@@ -82,43 +82,6 @@ impl Store {
     }
 }
 
-impl Store {
-    /// Records a provider's delivery report for an outbound message.
-    pub async fn set_delivery(&self, message_id: i64, delivery: Delivery, error: Option<String>) -> Result<()> {
-        self.pool()
-            .write(move |tx| {
-                let msg = entities::load_message(tx.conn, message_id)?;
-                if msg.direction != Direction::Outbound {
-                    return Err(StoreError::BadRequest(format!("message {message_id} is not an outbound message")));
-                }
-                tx.conn.execute(
-                    "UPDATE messages SET delivery = ?, delivery_error = ?, version = version + 1 WHERE id = ?",
-                    params![delivery.as_str(), error.as_deref(), message_id],
-                )?;
-                let msg = entities::load_message(tx.conn, message_id)?;
-                let conv = entities::load_conversation(tx.conn, msg.conversation_id)?;
-                emit_message(tx, &msg, conv.team_id);
-                Ok(())
-            })
-            .await
-    }
-}
-
-impl Store {
-    /// Outbound messages still `queued` that were written before `before`.
-    pub async fn queued_before(&self, before: Timestamp) -> Result<Vec<i64>> {
-        self.pool()
-            .read(move |c| {
-                let rows = c.query(
-                    "SELECT id FROM messages WHERE direction = 'outbound' AND delivery = 'queued' AND created_at < ? ORDER BY id",
-                    params![before],
-                )?;
-                Ok(rows.iter().map(|r| r.int(0)).collect::<Result<Vec<_>, _>>()?)
-            })
-            .await
-    }
-}
-
 /// Routes one customer's messages to one writer: the last nine digits of a phone number
 /// (however it is written), or the lower-cased address.
 fn customer_key(from: &str) -> u64 {

@@ -10,11 +10,6 @@ const POSTGRES: &[(i64, &str)] = &[
     (2, include_str!("migrations/postgres/0002_channels.sql")),
 ];
 
-/// The newest schema version this build knows.
-pub fn latest() -> i64 {
-    SQLITE.last().map_or(0, |m| m.0)
-}
-
 /// Brings the database up to [`latest`]. Safe to run from several hubs at once on
 /// PostgreSQL (an advisory lock serialises them).
 pub fn run(conn: &mut dyn Connection) -> Result<i64, DbError> {

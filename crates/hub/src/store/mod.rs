@@ -102,12 +102,6 @@ impl Default for StoreOptions {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: Pool,
-    inner: Arc<Inner>,
-}
-
-#[derive(Debug)]
-struct Inner {
-    url: String,
 }
 
 impl Store {
@@ -149,15 +143,11 @@ impl Store {
         if let Some(channel) = channel {
             listen_for_other_hubs(url.to_owned(), channel, pool.clone());
         }
-        Ok(Store { pool, inner: Arc::new(Inner { url: url.to_owned() }) })
+        Ok(Store { pool })
     }
 
     pub fn engine(&self) -> Engine {
         self.pool.engine()
-    }
-
-    pub fn url(&self) -> &str {
-        &self.inner.url
     }
 
     /// Follows the feed's head: changes after a commit. Used by streams to wake up.

@@ -200,17 +200,9 @@ struct AgentMessage<'a> {
     template: Option<String>,
 }
 
-/// Stores an agent's message (and queues it for delivery when it is outbound); `None` if
-/// this client_msg_id was already stored.
-fn insert_agent_message(
-    tx: &mut WriteTx<'_>,
-    v: &Viewer,
-    conv: &Conversation,
-    m: AgentMessage<'_>,
-) -> Result<Option<i64>> {
-    if tx.conn.query_opt("SELECT id FROM messages WHERE client_msg_id = ?", params![m.client_msg_id])?.is_some() {
-        return Ok(None);
-    }
+/// Stores an agent's message (and queues it for delivery when it is outbound). Callers
+/// answer a retry (see [`already_stored`]) first.
+fn insert_agent_message(tx: &mut WriteTx<'_>, v: &Viewer, conv: &Conversation, m: AgentMessage<'_>) -> Result<i64> {
     let delivery = (m.direction == Direction::Outbound).then_some(Delivery::Queued.as_str());
     let attachments = serde_json::to_string(m.attachments).map_err(|e| StoreError::BadRequest(e.to_string()))?;
     let id = tx.conn.query_int(
@@ -221,7 +213,7 @@ fn insert_agent_message(
     if m.direction == Direction::Outbound {
         super::outbox::enqueue(tx, id, conv.inbox_id)?;
     }
-    Ok(Some(id))
+    Ok(id)
 }
 
 fn finish_message(tx: &mut WriteTx<'_>, conv_id: i64, message_id: i64) -> Result<Outcome> {
@@ -239,7 +231,7 @@ fn send_reply(tx: &mut WriteTx<'_>, v: &Viewer, r: &SendReply, expected: Option<
         return Ok(Outcome::Duplicate);
     }
     check_may_send(tx, &conv, false)?;
-    let Some(id) = insert_agent_message(
+    let id = insert_agent_message(
         tx,
         v,
         &conv,
@@ -250,10 +242,7 @@ fn send_reply(tx: &mut WriteTx<'_>, v: &Viewer, r: &SendReply, expected: Option<
             attachments: &r.attachments,
             template: None,
         },
-    )?
-    else {
-        return Ok(Outcome::Duplicate);
-    };
+    )?;
     let next = rules::after_reply(&conv_state(&conv), tx.now, rules::preview(&r.body, r.attachments.len()));
     save_state(tx, conv.id, &next, Some(v.agent_id))?;
     finish_message(tx, conv.id, id)
@@ -308,7 +297,7 @@ fn send_template(tx: &mut WriteTx<'_>, v: &Viewer, t: &SendTemplate, expected: O
     let send =
         TemplateSend { name: template.name.clone(), language: template.language.clone(), params: t.params.clone() };
     let stored = serde_json::to_string(&send).map_err(|e| StoreError::BadRequest(e.to_string()))?;
-    let Some(id) = insert_agent_message(
+    let id = insert_agent_message(
         tx,
         v,
         &conv,
@@ -319,10 +308,7 @@ fn send_template(tx: &mut WriteTx<'_>, v: &Viewer, t: &SendTemplate, expected: O
             attachments: &[],
             template: Some(stored),
         },
-    )?
-    else {
-        return Ok(Outcome::Duplicate);
-    };
+    )?;
     let next = rules::after_reply(&conv_state(&conv), tx.now, rules::preview(&body, 0));
     save_state(tx, conv.id, &next, Some(v.agent_id))?;
     finish_message(tx, conv.id, id)
@@ -391,7 +377,10 @@ fn split_contact(tx: &mut WriteTx<'_>, v: &Viewer, sc: &SplitContact) -> Result<
 fn add_note(tx: &mut WriteTx<'_>, v: &Viewer, n: &AddNote, expected: Option<i64>) -> Result<Outcome> {
     check_text(&n.client_msg_id, &n.body, 0)?;
     let conv = conversation_for_work(tx, v, n.conversation_id, expected)?;
-    let Some(id) = insert_agent_message(
+    if already_stored(tx, &n.client_msg_id)? {
+        return Ok(Outcome::Duplicate);
+    }
+    let id = insert_agent_message(
         tx,
         v,
         &conv,
@@ -402,10 +391,7 @@ fn add_note(tx: &mut WriteTx<'_>, v: &Viewer, n: &AddNote, expected: Option<i64>
             attachments: &[],
             template: None,
         },
-    )?
-    else {
-        return Ok(Outcome::Duplicate);
-    };
+    )?;
     let next = rules::after_note(&conv_state(&conv), tx.now);
     save_state(tx, conv.id, &next, Some(v.agent_id))?;
     finish_message(tx, conv.id, id)
