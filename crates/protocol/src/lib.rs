@@ -10,6 +10,7 @@
 //! - [`mutation`]: the mutation batch agents send and the per-mutation outcomes.
 //! - [`auth`]: login and logout.
 //! - [`admin`]: managing agents, teams and inboxes.
+//! - [`visitor`]: the web-chat widget's and in-app chat's API for customers.
 //! - [`error`]: the closed set of error codes and the `{code, message}` body.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -19,6 +20,7 @@ pub mod error;
 pub mod model;
 pub mod mutation;
 pub mod sync;
+pub mod visitor;
 
 pub use error::{ApiError, ErrorCode};
 

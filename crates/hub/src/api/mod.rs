@@ -183,6 +183,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/admin/inboxes/{id}", patch(admin::update_inbox))
         .route("/api/v1/blobs/{id}", get(blob))
         .merge(crate::channels::webhooks::router())
+        .merge(crate::channels::widget::router())
         .fallback(|| async { Failure(ApiError::new(ErrorCode::NotFound, "no such endpoint")) })
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)

@@ -91,8 +91,8 @@ async fn deliver(store: &Store, http: &reqwest::Client, out: Outgoing, base_ms: 
             ChannelKind::Whatsapp => meta::send_whatsapp(http, &s, &out).await,
             ChannelKind::Messenger | ChannelKind::Instagram => meta::send_messaging(http, &s, &out).await,
             ChannelKind::Email => email::send(&s, &out).await,
-            // The hub is the provider for its own widget: the visitor's socket reads the
-            // conversation from the hub, so storing the reply is sending it.
+            // The hub is the provider for its own widget: storing the reply is sending it;
+            // the visitor's socket reports it delivered, and the visitor's widget read.
             ChannelKind::Webchat | ChannelKind::InApp => Ok(format!("hub-{id}")),
         },
     };

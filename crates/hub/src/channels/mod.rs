@@ -10,6 +10,7 @@
 //! - [`email`]: inbound RFC 5322 and SMTP replies.
 //! - [`deliver`]: the worker that hands queued replies to providers, with retries.
 //! - [`webhooks`]: the HTTP routes under `/webhooks`.
+//! - [`widget`]: web chat and in-app chat: the widget, the visitor API and its socket.
 
 pub mod deliver;
 pub mod email;
@@ -18,6 +19,7 @@ pub mod settings;
 pub mod signature;
 pub mod twilio;
 pub mod webhooks;
+pub mod widget;
 
 use crate::store::ingest::Inbound;
 use switchboard_protocol::model::Delivery;

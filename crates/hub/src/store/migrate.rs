@@ -3,11 +3,15 @@
 
 use super::db::{Connection, DbError, Engine};
 
-const SQLITE: &[(i64, &str)] =
-    &[(1, include_str!("migrations/sqlite/0001_init.sql")), (2, include_str!("migrations/sqlite/0002_channels.sql"))];
+const SQLITE: &[(i64, &str)] = &[
+    (1, include_str!("migrations/sqlite/0001_init.sql")),
+    (2, include_str!("migrations/sqlite/0002_channels.sql")),
+    (3, include_str!("migrations/sqlite/0003_visitors.sql")),
+];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("migrations/postgres/0001_init.sql")),
     (2, include_str!("migrations/postgres/0002_channels.sql")),
+    (3, include_str!("migrations/postgres/0003_visitors.sql")),
 ];
 
 /// Brings the database up to [`latest`]. Safe to run from several hubs at once on

@@ -13,6 +13,7 @@
 //! - [`ingest`]: the one path every channel's inbound message takes.
 //! - [`mutations`]: what agents change, idempotent per client.
 //! - [`feed`]: bootstrap, change pages, history, retention.
+//! - [`visitors`]: web-chat and in-app visitors and the thread they see.
 
 pub mod blobs;
 pub mod db;
@@ -26,6 +27,7 @@ pub mod outbox;
 pub mod pool;
 pub mod postgres;
 pub mod sqlite;
+pub mod visitors;
 
 use crate::policy::Viewer;
 use db::{DbError, Engine};

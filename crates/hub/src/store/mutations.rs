@@ -13,7 +13,7 @@ use crate::params;
 use crate::policy::{self, Denied, Scope, Viewer};
 use crate::rules;
 use std::collections::BTreeMap;
-use switchboard_protocol::model::{Conversation, Delivery, Direction, ReadMarker};
+use switchboard_protocol::model::{Contact, Conversation, Delivery, Direction, ReadMarker};
 use switchboard_protocol::mutation::{
     AddNote, Assign, MarkRead, MergeContacts, Mutation, MutationEnvelope, MutationResult, Outcome, SendReply,
     SendTemplate, SetStatus, SplitContact,
@@ -533,7 +533,15 @@ fn merge_contacts(tx: &mut WriteTx<'_>, v: &Viewer, mc: &MergeContacts, expected
             return Err(StoreError::Conflict(Box::new(Change::Contact(into))));
         }
     }
-    let from = entities::load_contact(tx.conn, mc.from_contact_id)?;
+    merge_into(tx, mc.from_contact_id, &into, Some(v.agent_id))?;
+    Ok(Outcome::Applied)
+}
+
+/// Moves contact `from_id` into `into`: identities, conversations and profile fields (the
+/// surviving contact's values win), and tells every agent. `by` is the agent who merged,
+/// or none when the customer joined themselves (a visitor leaving their email).
+pub(super) fn merge_into(tx: &mut WriteTx<'_>, from_id: i64, into: &Contact, by: Option<i64>) -> Result<()> {
+    let from = entities::load_contact(tx.conn, from_id)?;
     let mut profile: BTreeMap<String, String> = from.profile.clone();
     profile.extend(into.profile.clone());
     let profile = serde_json::to_string(&profile).map_err(|e| StoreError::BadRequest(e.to_string()))?;
@@ -542,7 +550,7 @@ fn merge_contacts(tx: &mut WriteTx<'_>, v: &Viewer, mc: &MergeContacts, expected
     let moved = tx.conn.query("SELECT id FROM conversations WHERE contact_id = ?", params![from.id])?;
     tx.conn.execute(
         "UPDATE conversations SET contact_id = ?, updated_by = ?, version = version + 1 WHERE contact_id = ?",
-        params![into.id, v.agent_id, from.id],
+        params![into.id, by, from.id],
     )?;
     tx.conn.execute(
         "UPDATE contacts SET merged_into = ?, version = version + 1, updated_at = ? WHERE id = ?",
@@ -559,5 +567,5 @@ fn merge_contacts(tx: &mut WriteTx<'_>, v: &Viewer, mc: &MergeContacts, expected
         emit_conversation(tx, &conv, None);
     }
     emit_public(tx, "contact", from.id, &Change::ContactRemoved { id: from.id, merged_into: Some(into.id) });
-    Ok(Outcome::Applied)
+    Ok(())
 }

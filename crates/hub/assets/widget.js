@@ -1,0 +1,463 @@
+/* Switchboard web chat. Embed with one tag:
+ *   <script src="https://HUB/widget.js" data-inbox="INBOX-ADDRESS" async></script>
+ * Optional attributes: data-title (the panel's heading), data-color (the accent colour).
+ * The visitor's token is kept in localStorage, so one thread follows them across visits;
+ * agents' replies arrive over a WebSocket. Every text is rendered as text, never as HTML. */
+(function () {
+  "use strict";
+  var script =
+    document.currentScript || document.querySelector('script[src*="widget.js"][data-inbox]');
+  if (!script || window.__switchboardChat) return;
+  window.__switchboardChat = true;
+
+  var hub = new URL(script.src, location.href).origin;
+  var inbox = script.getAttribute("data-inbox") || "";
+  var accent = script.getAttribute("data-color") || "#2f5bea";
+  var storageKey = "switchboard.chat." + hub + "." + inbox;
+
+  var state = {
+    token: load(),
+    title: script.getAttribute("data-title") || "",
+    email: null,
+    lines: {}, // id or "c:" + client_id → line
+    order: [],
+    open: false,
+    socket: null,
+    retry: 0,
+    started: false,
+    hasMore: false,
+    lastRead: Number(load(".read")) || 0, // the newest agent line the visitor has seen
+  };
+
+  function load(suffix) {
+    try {
+      return localStorage.getItem(storageKey + (suffix || ""));
+    } catch (e) {
+      return null;
+    }
+  }
+  function save(value, suffix) {
+    try {
+      localStorage.setItem(storageKey + (suffix || ""), value);
+    } catch (e) {
+      /* storage refused (private mode): the thread lasts for this page only */
+    }
+  }
+
+  function api(method, path, body) {
+    var headers = { "Content-Type": "application/json" };
+    if (state.token) headers.Authorization = "Bearer " + state.token;
+    return fetch(hub + path, {
+      method: method,
+      headers: headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }).then(function (r) {
+      if (r.status === 204) return null;
+      return r.json().then(function (j) {
+        if (!r.ok) throw Object.assign(new Error(j.message || "HTTP " + r.status), { code: j.code });
+        return j;
+      });
+    });
+  }
+
+  /* ---- the page ---- */
+
+  var host = document.createElement("div");
+  host.id = "switchboard-chat";
+  var root = host.attachShadow({ mode: "open" });
+  var style = document.createElement("style");
+  style.textContent =
+    ":host{all:initial}" +
+    "*{box-sizing:border-box;font:14px/1.4 system-ui,-apple-system,'Segoe UI',sans-serif}" +
+    ".launcher{position:fixed;right:20px;bottom:20px;width:56px;height:56px;border-radius:50%;border:0;" +
+    "background:var(--accent);color:#fff;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);z-index:2147483646}" +
+    ".launcher:focus-visible,button:focus-visible,textarea:focus-visible,input:focus-visible{outline:3px solid #ffbf47;outline-offset:2px}" +
+    ".badge{position:absolute;top:-4px;right:-4px;min-width:20px;height:20px;border-radius:10px;background:#d92d20;" +
+    "color:#fff;font-size:12px;line-height:20px;padding:0 6px}" +
+    ".panel{position:fixed;right:20px;bottom:88px;width:360px;max-width:calc(100vw - 40px);height:520px;" +
+    "max-height:calc(100vh - 120px);display:flex;flex-direction:column;background:#fff;color:#1d2433;" +
+    "border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.25);overflow:hidden;z-index:2147483647}" +
+    ".panel[hidden]{display:none}" +
+    "header{display:flex;align-items:center;justify-content:space-between;padding:12px 16px;background:var(--accent);color:#fff}" +
+    "header h2{margin:0;font-size:16px;font-weight:600}" +
+    "header button{background:none;border:0;color:#fff;font-size:20px;cursor:pointer}" +
+    ".log{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:8px;background:#f6f7f9}" +
+    ".msg{max-width:80%;padding:8px 12px;border-radius:12px;white-space:pre-wrap;overflow-wrap:anywhere}" +
+    ".msg[data-author=visitor]{align-self:flex-end;background:var(--accent);color:#fff}" +
+    ".msg[data-author=agent]{align-self:flex-start;background:#fff;border:1px solid #e1e4ea}" +
+    ".msg .who{display:block;font-size:12px;font-weight:600;margin-bottom:2px}" +
+    ".msg .when{display:block;font-size:11px;opacity:.7;margin-top:2px}" +
+    ".msg[data-state=failed]{opacity:.7;border:1px dashed #d92d20}" +
+    ".msg[data-state=pending] .when::after{content:' · sending'}" +
+    ".msg button{background:none;border:0;color:inherit;text-decoration:underline;cursor:pointer;padding:0}" +
+    ".older{align-self:center;background:none;border:0;color:var(--accent);cursor:pointer}" +
+    ".email{display:flex;gap:6px;padding:8px 12px;border-top:1px solid #e1e4ea;background:#fff;flex-wrap:wrap}" +
+    ".email[hidden]{display:none}" +
+    ".email label{width:100%;font-size:12px;color:#4a5468}" +
+    ".email input{flex:1;padding:6px 8px;border:1px solid #c5cad3;border-radius:6px}" +
+    ".compose{display:flex;gap:6px;padding:8px 12px;border-top:1px solid #e1e4ea}" +
+    ".compose textarea{flex:1;resize:none;height:40px;padding:8px;border:1px solid #c5cad3;border-radius:6px}" +
+    ".compose button,.email button{padding:6px 12px;border:0;border-radius:6px;background:var(--accent);color:#fff;cursor:pointer}" +
+    ".status{padding:4px 12px;font-size:12px;color:#8a4b00;background:#fff4e5}" +
+    ".status[hidden]{display:none}";
+  root.appendChild(style);
+  host.style.setProperty("--accent", accent);
+
+  function el(tag, attrs, text) {
+    var e = document.createElement(tag);
+    for (var k in attrs) e.setAttribute(k, attrs[k]);
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  var launcher = el("button", { class: "launcher", type: "button", "aria-label": "Open chat", "aria-expanded": "false" });
+  launcher.appendChild(el("span", { "aria-hidden": "true" }, "💬"));
+  var badge = el("span", { class: "badge", hidden: "" });
+  launcher.appendChild(badge);
+
+  var panel = el("section", { class: "panel", hidden: "", role: "dialog", "aria-label": "Chat" });
+  var header = el("header");
+  var heading = el("h2", {}, state.title || "Chat with us");
+  var closeBtn = el("button", { type: "button", "aria-label": "Close chat" }, "×");
+  header.appendChild(heading);
+  header.appendChild(closeBtn);
+  var status = el("div", { class: "status", hidden: "", role: "status" });
+  var log = el("div", { class: "log", role: "log", "aria-live": "polite", tabindex: "0" });
+  var older = el("button", { class: "older", type: "button", hidden: "" }, "Earlier messages");
+  log.appendChild(older);
+
+  var emailForm = el("form", { class: "email", hidden: "" });
+  var emailLabel = el("label", { for: "sbw-email" }, "Leave your email and we'll reply there if you go.");
+  var emailInput = el("input", { id: "sbw-email", type: "email", autocomplete: "email", placeholder: "you@example.com", required: "" });
+  var emailBtn = el("button", { type: "submit" }, "Save");
+  emailForm.appendChild(emailLabel);
+  emailForm.appendChild(emailInput);
+  emailForm.appendChild(emailBtn);
+
+  var compose = el("form", { class: "compose" });
+  var input = el("textarea", { "aria-label": "Message", placeholder: "Write a message…", rows: "1", maxlength: "4000" });
+  var sendBtn = el("button", { type: "submit" }, "Send");
+  compose.appendChild(input);
+  compose.appendChild(sendBtn);
+
+  panel.appendChild(header);
+  panel.appendChild(status);
+  panel.appendChild(log);
+  panel.appendChild(emailForm);
+  panel.appendChild(compose);
+  root.appendChild(panel);
+  root.appendChild(launcher);
+
+  function attach() {
+    document.body.appendChild(host);
+  }
+  if (document.body) attach();
+  else document.addEventListener("DOMContentLoaded", attach);
+
+  /* ---- the thread ---- */
+
+  function key(line) {
+    return line.client_id ? "c:" + line.client_id : "i:" + line.id;
+  }
+
+  function time(ms) {
+    var d = new Date(ms);
+    return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  }
+
+  function render(line) {
+    var node = line.node;
+    if (!node) {
+      node = line.node = el("div", { class: "msg" });
+      var at = state.order.length;
+      while (at > 0 && state.lines[state.order[at - 1]].sort > line.sort) at--;
+      var next = state.order[at];
+      state.order.splice(at, 0, line.key);
+      log.insertBefore(node, next ? state.lines[next].node : null);
+    }
+    node.textContent = "";
+    node.setAttribute("data-author", line.author);
+    node.setAttribute("data-state", line.state || "stored");
+    if (line.author === "agent" && line.agent_name) node.appendChild(el("span", { class: "who" }, line.agent_name));
+    node.appendChild(el("span", { class: "text" }, line.text));
+    (line.attachments || []).forEach(function (a) {
+      var link = el("a", { href: safeUrl(a.url), target: "_blank", rel: "noopener noreferrer" }, a.name);
+      node.appendChild(el("span", { class: "who" })).appendChild(link);
+    });
+    node.appendChild(el("span", { class: "when" }, line.at ? time(line.at) : ""));
+    if (line.state === "failed") {
+      var again = el("button", { type: "button" }, "Not sent — try again");
+      again.addEventListener("click", function () {
+        deliver(line);
+      });
+      node.appendChild(again);
+    }
+  }
+
+  function safeUrl(u) {
+    try {
+      var url = new URL(u, hub);
+      return url.protocol === "https:" || url.protocol === "http:" ? url.href : "#";
+    } catch (e) {
+      return "#";
+    }
+  }
+
+  /* A line from the hub: replaces the pending line with the same client id. */
+  function upsert(m) {
+    var k = key(m);
+    var line = state.lines[k];
+    var isNew = !line;
+    if (!line) line = state.lines[k] = { key: k };
+    line.id = m.id;
+    line.author = m.author;
+    line.agent_name = m.agent_name;
+    line.text = m.text;
+    line.attachments = m.attachments;
+    line.client_id = m.client_id;
+    line.at = m.at;
+    line.sort = m.id;
+    line.state = "stored";
+    render(line);
+    if (isNew && m.author === "agent") showBadge();
+  }
+
+  function unread() {
+    var n = 0;
+    state.order.forEach(function (k) {
+      var l = state.lines[k];
+      if (l.author === "agent" && l.id > state.lastRead) n++;
+    });
+    return n;
+  }
+
+  function showBadge() {
+    var n = state.open ? 0 : unread();
+    if (n > 0) {
+      badge.textContent = String(n);
+      badge.hidden = false;
+      launcher.setAttribute("aria-label", "Open chat, " + n + " new");
+    } else {
+      badge.hidden = true;
+      launcher.setAttribute("aria-label", state.open ? "Close chat" : "Open chat");
+    }
+  }
+
+  function scrollDown() {
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function markRead() {
+    if (!state.open || document.hidden || !state.token) return;
+    var last = 0;
+    state.order.forEach(function (k) {
+      var l = state.lines[k];
+      if (l.author === "agent" && l.id > last) last = l.id;
+    });
+    if (last > state.lastRead) {
+      state.lastRead = last;
+      save(String(last), ".read");
+      api("POST", "/chat/v1/read", { message_id: last }).catch(function () {
+        /* the hub hears of it with the next line read */
+      });
+    }
+    showBadge();
+  }
+
+  function setStatus(text) {
+    status.textContent = text || "";
+    status.hidden = !text;
+  }
+
+  /* ---- the hub ---- */
+
+  function begin() {
+    var body = { inbox: inbox };
+    if (state.token) body.token = state.token;
+    return api("POST", "/chat/v1/sessions", body).then(function (visit) {
+      state.token = visit.token;
+      save(visit.token);
+      state.started = true;
+      state.email = visit.email;
+      if (!script.getAttribute("data-title")) heading.textContent = visit.inbox_name;
+      if (!state.order.length) state.hasMore = visit.has_more;
+      older.hidden = !state.hasMore;
+      visit.messages.forEach(upsert);
+      emailForm.hidden = !!state.email;
+      scrollDown();
+      connect();
+      flush();
+      markRead();
+    });
+  }
+
+  function connect() {
+    if (state.socket) return;
+    var url = hub.replace(/^http/, "ws") + "/chat/v1/socket?token=" + encodeURIComponent(state.token);
+    var ws = (state.socket = new WebSocket(url));
+    ws.onopen = function () {
+      state.retry = 0;
+      setStatus("");
+    };
+    ws.onmessage = function (ev) {
+      var frame;
+      try {
+        frame = JSON.parse(ev.data);
+      } catch (e) {
+        return;
+      }
+      if (frame.type === "message") {
+        var atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+        upsert(frame.message);
+        if (atBottom) scrollDown();
+        markRead();
+      }
+    };
+    ws.onclose = function () {
+      state.socket = null;
+      setStatus("Reconnecting…");
+      var delay = Math.min(30000, 500 * Math.pow(2, state.retry++)) * (0.5 + Math.random() / 2);
+      setTimeout(function () {
+        // Resuming the visit fetches what arrived while the socket was down.
+        begin().catch(function () {
+          ws.onclose();
+        });
+      }, delay);
+    };
+  }
+
+  function newId() {
+    var a = new Uint8Array(12);
+    crypto.getRandomValues(a);
+    return Array.prototype.map
+      .call(a, function (b) {
+        return ("0" + b.toString(16)).slice(-2);
+      })
+      .join("");
+  }
+
+  function deliver(line) {
+    line.state = "pending";
+    render(line);
+    var start = state.started ? Promise.resolve() : begin();
+    return start
+      .then(function () {
+        return api("POST", "/chat/v1/messages", { client_id: line.client_id, text: line.text });
+      })
+      .then(upsert, function (e) {
+        line.state = "failed";
+        render(line);
+        setStatus(e.message);
+      });
+  }
+
+  function flush() {
+    state.order.forEach(function (k) {
+      var l = state.lines[k];
+      if (l.state === "failed") deliver(l);
+    });
+  }
+
+  compose.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var text = input.value.trim();
+    if (!text) return;
+    input.value = "";
+    var cid = newId();
+    var line = (state.lines["c:" + cid] = {
+      key: "c:" + cid,
+      client_id: cid,
+      author: "visitor",
+      text: text,
+      at: Date.now(),
+      sort: Number.MAX_SAFE_INTEGER,
+    });
+    render(line);
+    scrollDown();
+    deliver(line);
+  });
+  input.addEventListener("keydown", function (ev) {
+    if (ev.key === "Enter" && !ev.shiftKey) {
+      ev.preventDefault();
+      compose.requestSubmit();
+    }
+  });
+
+  emailForm.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var email = emailInput.value.trim();
+    var start = state.started ? Promise.resolve() : begin();
+    start
+      .then(function () {
+        return api("POST", "/chat/v1/profile", { email: email });
+      })
+      .then(
+        function () {
+          state.email = email;
+          emailForm.hidden = true;
+          setStatus("");
+        },
+        function (e) {
+          setStatus(e.message);
+        }
+      );
+  });
+
+  older.addEventListener("click", function () {
+    var first = state.order.map(function (k) {
+      return state.lines[k].id;
+    }).filter(Boolean)[0];
+    api("GET", "/chat/v1/messages?limit=50" + (first ? "&before=" + first : "")).then(function (page) {
+      page.messages.forEach(upsert);
+      state.hasMore = page.has_more;
+      older.hidden = !page.has_more;
+    });
+  });
+
+  function toggle(open) {
+    state.open = open;
+    panel.hidden = !open;
+    launcher.setAttribute("aria-expanded", String(open));
+    showBadge();
+    if (open) {
+      if (!state.started) {
+        begin().catch(function (e) {
+          setStatus(e.message);
+        });
+      }
+      input.focus();
+      scrollDown();
+      markRead();
+    }
+  }
+  launcher.addEventListener("click", function () {
+    toggle(!state.open);
+  });
+  closeBtn.addEventListener("click", function () {
+    toggle(false);
+    launcher.focus();
+  });
+  panel.addEventListener("keydown", function (ev) {
+    if (ev.key === "Escape") {
+      toggle(false);
+      launcher.focus();
+    }
+  });
+  document.addEventListener("visibilitychange", markRead);
+
+  // A returning visitor reconnects at once, so replies that arrived meanwhile show as unread.
+  if (state.token) {
+    begin().catch(function () {
+      /* shown when the visitor opens the panel */
+    });
+  }
+
+  window.Switchboard = {
+    open: function () {
+      toggle(true);
+    },
+    close: function () {
+      toggle(false);
+    },
+  };
+})();

@@ -1,0 +1,286 @@
+//! Web-chat and in-app visitors: their sessions, the thread they see (their own messages
+//! and agents' replies in one inbox, never notes or system lines), and joining the customer
+//! with the email a visitor leaves.
+
+use super::db::{Connection, Row};
+use super::entities::{self, emit_contact};
+use super::mutations::merge_into;
+use super::pool::WriteTx;
+use super::{Result, Store, StoreError};
+use crate::params;
+use switchboard_protocol::model::{ChannelKind, Inbox};
+use switchboard_protocol::visitor::{Author, VisitorMessage};
+
+/// A visitor's session, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisitorRecord {
+    pub id: i64,
+    pub inbox_id: i64,
+    /// The customer address conversations are kept under (`visitor-…` or `user:…`).
+    pub address: String,
+    pub secret_hash: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+}
+
+const VISITOR_COLUMNS: &str = "id, inbox_id, address, secret_hash, email, name";
+
+fn visitor(r: &Row) -> Result<VisitorRecord> {
+    Ok(VisitorRecord {
+        id: r.int(0)?,
+        inbox_id: r.int(1)?,
+        address: r.text(2)?.to_owned(),
+        secret_hash: r.text(3)?.to_owned(),
+        email: r.opt_text(4)?.map(str::to_owned),
+        name: r.opt_text(5)?.map(str::to_owned),
+    })
+}
+
+const LINE_COLUMNS: &str =
+    "m.id, m.direction, a.name, m.body, m.attachments, m.client_msg_id, m.created_at, m.provider_id";
+
+/// The visitor's view of one stored message row ([`LINE_COLUMNS`]).
+fn line(r: &Row) -> Result<VisitorMessage> {
+    let author = match r.text(1)? {
+        "inbound" => Author::Visitor,
+        _ => Author::Agent,
+    };
+    // A visitor's own message keeps the id their widget gave it (`<address>/<client id>`).
+    let client_id = match author {
+        Author::Visitor => r.opt_text(7)?.and_then(|p| p.rsplit_once('/')).map(|(_, id)| id.to_owned()),
+        Author::Agent => None,
+    };
+    Ok(VisitorMessage {
+        id: r.int(0)?,
+        author,
+        agent_name: r.opt_text(2)?.map(str::to_owned),
+        text: r.text(3)?.to_owned(),
+        attachments: r.json(4)?,
+        client_id,
+        at: r.int(6)?,
+    })
+}
+
+/// The provider id a visitor's message is stored under: unique per visitor address.
+pub fn visitor_provider_id(address: &str, client_id: &str) -> String {
+    format!("{address}/{client_id}")
+}
+
+impl Store {
+    /// The web-chat or in-app inbox with this address, and its settings.
+    pub async fn visitor_inbox(&self, address: String) -> Result<(Inbox, serde_json::Value)> {
+        self.pool()
+            .read(move |c| {
+                let row = c
+                    .query_opt(
+                        &format!(
+                            "SELECT {} FROM inboxes WHERE address = ? AND kind IN ('webchat', 'in_app') ORDER BY id LIMIT 1",
+                            entities::INBOX_COLUMNS
+                        ),
+                        params![&address],
+                    )?
+                    .ok_or(StoreError::NotFound("chat inbox"))?;
+                Ok((entities::inbox(&row)?, row.json(6)?))
+            })
+            .await
+    }
+
+    pub async fn create_visitor(
+        &self,
+        inbox_id: i64,
+        address: String,
+        secret_hash: String,
+        email: Option<String>,
+        name: Option<String>,
+    ) -> Result<VisitorRecord> {
+        self.pool()
+            .write(move |tx| {
+                let id = tx.conn.query_int(
+                    "INSERT INTO visitors (inbox_id, address, secret_hash, email, name, created_at, last_seen_at) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                    params![inbox_id, &address, &secret_hash, email.as_deref(), name.as_deref(), tx.now, tx.now],
+                )?;
+                Ok(VisitorRecord {
+                    id,
+                    inbox_id,
+                    address: address.clone(),
+                    secret_hash: secret_hash.clone(),
+                    email: email.clone(),
+                    name: name.clone(),
+                })
+            })
+            .await
+    }
+
+    pub async fn visitor(&self, id: i64) -> Result<Option<VisitorRecord>> {
+        self.pool()
+            .read(move |c| {
+                c.query_opt(&format!("SELECT {VISITOR_COLUMNS} FROM visitors WHERE id = ?"), params![id])?
+                    .map(|r| visitor(&r))
+                    .transpose()
+            })
+            .await
+    }
+
+    /// Records that the visitor came back.
+    pub async fn touch_visitor(&self, id: i64) -> Result<()> {
+        self.pool()
+            .write(move |tx| {
+                tx.conn.execute("UPDATE visitors SET last_seen_at = ? WHERE id = ?", params![tx.now, id])?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// The visitor's thread in one inbox, newest `limit` lines before `before`, returned
+    /// oldest first, and whether older lines exist.
+    pub async fn visitor_thread(
+        &self,
+        inbox_id: i64,
+        address: String,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<(Vec<VisitorMessage>, bool)> {
+        let limit = limit.clamp(1, 200);
+        self.pool()
+            .read(move |c| {
+                let rows = c.query(
+                    &format!(
+                        "SELECT {LINE_COLUMNS} FROM messages m JOIN conversations c ON c.id = m.conversation_id \
+                         LEFT JOIN agents a ON a.id = m.author_agent_id \
+                         WHERE c.inbox_id = ? AND c.customer_address = ? AND m.direction IN ('inbound', 'outbound') \
+                         AND m.id < ? ORDER BY m.id DESC LIMIT ?"
+                    ),
+                    params![inbox_id, &address, before.unwrap_or(i64::MAX), i64::try_from(limit + 1).unwrap_or(201)],
+                )?;
+                let has_more = rows.len() > limit;
+                let mut lines = rows.iter().take(limit).map(line).collect::<Result<Vec<_>>>()?;
+                lines.reverse();
+                Ok((lines, has_more))
+            })
+            .await
+    }
+
+    /// One message as a visitor of (`inbox_id`, `address`) sees it; `None` when it is not
+    /// part of that visitor's thread.
+    pub async fn visitor_line(
+        &self,
+        inbox_id: i64,
+        address: String,
+        message_id: i64,
+    ) -> Result<Option<VisitorMessage>> {
+        self.pool()
+            .read(move |c| {
+                c.query_opt(
+                    &format!(
+                        "SELECT {LINE_COLUMNS} FROM messages m JOIN conversations c ON c.id = m.conversation_id \
+                         LEFT JOIN agents a ON a.id = m.author_agent_id \
+                         WHERE m.id = ? AND c.inbox_id = ? AND c.customer_address = ? \
+                         AND m.direction IN ('inbound', 'outbound')"
+                    ),
+                    params![message_id, inbox_id, &address],
+                )?
+                .map(|r| line(&r))
+                .transpose()
+            })
+            .await
+    }
+
+    /// Which inbox and customer address a conversation belongs to.
+    pub async fn conversation_address(&self, conversation_id: i64) -> Result<Option<(i64, String)>> {
+        self.pool()
+            .read(move |c| {
+                c.query_opt(
+                    "SELECT inbox_id, customer_address FROM conversations WHERE id = ?",
+                    params![conversation_id],
+                )?
+                .map(|r| Ok((r.int(0)?, r.text(1)?.to_owned())))
+                .transpose()
+            })
+            .await
+    }
+
+    /// The visitor leaves their email (and name): kept on every session of the visitor,
+    /// and the customer behind their thread joins the customer with that email.
+    pub async fn set_visitor_email(
+        &self,
+        v: &VisitorRecord,
+        channel: ChannelKind,
+        email: String,
+        name: Option<String>,
+    ) -> Result<()> {
+        let (inbox_id, address) = (v.inbox_id, v.address.clone());
+        self.pool()
+            .write(move |tx| {
+                tx.conn.execute(
+                    "UPDATE visitors SET email = ?, name = COALESCE(?, name) WHERE inbox_id = ? AND address = ?",
+                    params![&email, name.as_deref(), inbox_id, &address],
+                )?;
+                join_by_email(tx, channel, &address, &email, name.as_deref())
+            })
+            .await
+    }
+
+    /// After a visitor's first message created their contact: joins it with the email the
+    /// visitor left earlier, if any.
+    pub async fn join_visitor(&self, v: &VisitorRecord, channel: ChannelKind) -> Result<()> {
+        let Some(email) = v.email.clone() else { return Ok(()) };
+        let (address, name) = (v.address.clone(), v.name.clone());
+        self.pool().write(move |tx| join_by_email(tx, channel, &address, &email, name.as_deref())).await
+    }
+}
+
+fn contact_of(c: &mut dyn Connection, sql: &str, args: &[super::db::Value]) -> Result<Option<i64>> {
+    Ok(c.query_opt(sql, args)?.map(|r| r.int(0)).transpose()?)
+}
+
+/// Gives the visitor's contact the email identity, or, when another customer already has
+/// that email, moves the visitor's contact into that customer.
+fn join_by_email(
+    tx: &mut WriteTx<'_>,
+    channel: ChannelKind,
+    address: &str,
+    email: &str,
+    name: Option<&str>,
+) -> Result<()> {
+    let Some(visitor_contact) = contact_of(
+        tx.conn,
+        "SELECT contact_id FROM identities WHERE channel = ? AND address = ?",
+        params![channel.as_str(), address],
+    )?
+    else {
+        // No message yet, so no contact: joined when the first one arrives.
+        return Ok(());
+    };
+    let email_contact = contact_of(
+        tx.conn,
+        "SELECT contact_id FROM identities WHERE address_kind = 'email' AND address = ? ORDER BY id LIMIT 1",
+        params![email],
+    )?;
+    match email_contact {
+        Some(id) if id == visitor_contact => Ok(()),
+        Some(id) => {
+            let into = entities::load_contact(tx.conn, id)?;
+            merge_into(tx, visitor_contact, &into, None)
+        }
+        None => {
+            tx.conn.execute(
+                "INSERT INTO identities (contact_id, channel, address_kind, address, created_at) VALUES (?, 'email', 'email', ?, ?)",
+                params![visitor_contact, email, tx.now],
+            )?;
+            // A visitor's contact is named after their address until they give a name.
+            if let Some(name) = name.map(str::trim).filter(|n| !n.is_empty()) {
+                tx.conn.execute(
+                    "UPDATE contacts SET name = ? WHERE id = ? AND name = ?",
+                    params![name, visitor_contact, address],
+                )?;
+            }
+            tx.conn.execute(
+                "UPDATE contacts SET version = version + 1, updated_at = ? WHERE id = ?",
+                params![tx.now, visitor_contact],
+            )?;
+            let contact = entities::load_contact(tx.conn, visitor_contact)?;
+            emit_contact(tx, &contact)
+        }
+    }
+}

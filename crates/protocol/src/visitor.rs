@@ -1,0 +1,118 @@
+//! The visitor API under `/chat/v1`: what the web-chat widget and a business's own app
+//! (in-app chat) speak to the hub. A visitor holds a token for one inbox; with it they
+//! write, read their thread across visits, leave an email, and receive replies live.
+
+use crate::model::Attachment;
+use crate::{Id, Timestamp};
+use serde::{Deserialize, Serialize};
+
+/// `POST /chat/v1/sessions`: start a visit, or resume one with the token kept from before.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartVisit {
+    /// The inbox's address (the widget's `data-inbox`).
+    pub inbox: String,
+    /// The token from an earlier visit; an unknown or revoked one starts a new visitor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// A user the business's own app has signed in (required by inboxes that set an
+    /// `identity_secret`): the same user gets one thread on every device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<VerifiedUser>,
+}
+
+/// A signed-in user of the business's app. `hash` is the lowercase hex HMAC-SHA256 of `id`
+/// keyed with the inbox's identity secret, computed by the business's server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifiedUser {
+    pub id: String,
+    pub hash: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+/// The answer to [`StartVisit`]: the token to keep and the thread so far (oldest first).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Visit {
+    /// Send as `Authorization: Bearer <token>`, or `?token=` on the socket.
+    pub token: String,
+    /// Whether this visit resumed an earlier visitor's thread.
+    pub resumed: bool,
+    pub inbox_name: String,
+    /// The email the visitor left, if any.
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub messages: Vec<VisitorMessage>,
+    /// More, older messages exist (`GET /chat/v1/messages?before=`).
+    pub has_more: bool,
+}
+
+/// Who wrote a line, as a visitor sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Author {
+    Visitor,
+    Agent,
+}
+
+/// One line of the visitor's thread. Notes and system lines are never shown to visitors.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitorMessage {
+    pub id: Id,
+    pub author: Author,
+    /// The agent's display name, for agents' replies.
+    pub agent_name: Option<String>,
+    /// Plain text, never HTML.
+    pub text: String,
+    pub attachments: Vec<Attachment>,
+    /// The visitor's own id for a message they wrote.
+    pub client_id: Option<String>,
+    pub at: Timestamp,
+}
+
+/// `POST /chat/v1/messages`. `client_id` makes the send idempotent: repeating it returns
+/// the message already stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VisitorSend {
+    pub client_id: String,
+    pub text: String,
+}
+
+/// `GET /chat/v1/messages?before=ID&limit=N`: older lines, newest last.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitorHistory {
+    pub messages: Vec<VisitorMessage>,
+    pub has_more: bool,
+}
+
+/// `POST /chat/v1/profile`: the visitor leaves their email (and name). The hub joins
+/// them to the customer with that email, so agents see one history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VisitorProfile {
+    pub email: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// `POST /chat/v1/read`: the visitor has seen the thread up to `message_id`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VisitorRead {
+    pub message_id: Id,
+}
+
+/// What `GET /chat/v1/socket?token=` pushes, one JSON text frame each.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum VisitorFrame {
+    /// A new line in the thread (an agent's reply, or the visitor's own message sent from
+    /// another tab or device). Apply by `id`: a line may arrive twice.
+    Message { message: VisitorMessage },
+    /// Sent while idle so that proxies keep the socket open.
+    Heartbeat { at: Timestamp },
+}
