@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check and test of Switchboard, installing what it needs on a fresh Debian machine:
-# rustfmt, clippy, all Rust tests (SQLite and a real PostgreSQL) and a smoke run of the benchmark.
+# rustfmt, clippy, all Rust tests (SQLite, a real PostgreSQL, the web-chat widget in a real
+# headless Chromium) and smoke runs of the benchmarks.
 #
 # PostgreSQL: uses $SWITCHBOARD_TEST_PG (default postgres://postgres@127.0.0.1:5432/test) when it
 # answers; otherwise installs Debian's postgresql and runs a private server on a free port in a
@@ -62,6 +63,9 @@ else
   start_private_postgres
   echo "using $SWITCHBOARD_TEST_PG"
 fi
+
+say "Chromium for the web-chat widget's browser test"
+apt_install chromium chromium-driver
 
 say "cargo fmt --check"
 cargo fmt --all -- --check

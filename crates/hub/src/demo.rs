@@ -196,7 +196,9 @@ fn address(c: &Customer, kind: ChannelKind) -> String {
         ChannelKind::Sms | ChannelKind::Whatsapp => c.phone.clone(),
         ChannelKind::Email => c.email.clone(),
         ChannelKind::Messenger | ChannelKind::Instagram => c.psid.clone(),
-        ChannelKind::Webchat | ChannelKind::InApp => c.visitor.clone(),
+        ChannelKind::Webchat => c.visitor.clone(),
+        // The app signs its users in: their thread is keyed by the app's user id.
+        ChannelKind::InApp => format!("user:{}", c.psid),
     }
 }
 
@@ -264,6 +266,7 @@ pub async fn seed(store: &Store, opts: &SeedOptions) -> Result<Seeded> {
         store
             .create_inbox(inbox(ChannelKind::Webchat, "Web chat · northwind.example", support.id, "northwind-widget"))
             .await?,
+        store.create_inbox(inbox(ChannelKind::InApp, "Northwind app", support.id, "northwind-app")).await?,
         store
             .create_inbox(inbox(
                 ChannelKind::Email,

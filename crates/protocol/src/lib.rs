@@ -10,12 +10,14 @@
 //! - [`mutation`]: the mutation batch agents send and the per-mutation outcomes.
 //! - [`auth`]: login and logout.
 //! - [`admin`]: managing agents, teams and inboxes.
+//! - [`console`]: what the console's core hands its front end (views, threads, search).
 //! - [`visitor`]: the web-chat widget's and in-app chat's API for customers.
 //! - [`error`]: the closed set of error codes and the `{code, message}` body.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod admin;
 pub mod auth;
+pub mod console;
 pub mod error;
 pub mod model;
 pub mod mutation;

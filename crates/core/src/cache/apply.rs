@@ -1,0 +1,369 @@
+//! Writing what the hub sends into the cache: upserts that keep only newer versions,
+//! removals, the outbox's reconciliation with the feed's echo, and the notification
+//! decisions for customer messages that arrive. A page of changes is applied in one
+//! transaction together with its cursor.
+
+use super::{meta, set_meta};
+use crate::error::Result;
+use crate::notify::{self, Announced, Arrival, Candidate, ConvFacts, Me};
+use rusqlite::{params, Connection, OptionalExtension};
+use std::collections::{BTreeSet, HashMap};
+use switchboard_protocol::model::{Agent, Contact, Conversation, Direction, Inbox, Message, ReadMarker, Team};
+use switchboard_protocol::sync::{Change, ChangeFrame};
+use switchboard_protocol::Id;
+
+/// What one write changed, for the front end to refresh and for notifications.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub conversations: BTreeSet<Id>,
+    pub contacts: BTreeSet<Id>,
+    /// Agents, teams or inboxes changed.
+    pub directory: bool,
+    /// The hub said the agent's scope changed: bootstrap again.
+    pub rescope: bool,
+    pub announced: Vec<Announced>,
+    /// Changes written.
+    pub count: usize,
+}
+
+impl Applied {
+    pub fn merge(&mut self, other: Applied) {
+        self.conversations.extend(other.conversations);
+        self.contacts.extend(other.contacts);
+        self.directory |= other.directory;
+        self.rescope |= other.rescope;
+        self.announced.extend(other.announced);
+        self.count += other.count;
+    }
+}
+
+/// What the notification rule needs besides the cache.
+#[derive(Debug, Clone)]
+pub struct NotifyContext {
+    pub me: Option<Me>,
+    /// The conversation open in a focused window.
+    pub focused: Option<Id>,
+    pub arrival: Arrival,
+}
+
+pub fn upsert_agent(c: &Connection, a: &Agent) -> Result<bool> {
+    let n = c.prepare_cached(
+        "INSERT INTO agents (id, version, name, json) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (id) DO UPDATE SET version = excluded.version, name = excluded.name, json = excluded.json \
+         WHERE excluded.version > agents.version",
+    )?
+    .execute(params![a.id, a.version, a.name, serde_json::to_string(a)?])?;
+    // The signed-in agent's own record (role, teams) is kept in `meta` for the views.
+    if n > 0 && me_id(c)? == Some(a.id) {
+        set_meta(c, "me", &serde_json::to_string(a)?)?;
+    }
+    Ok(n > 0)
+}
+
+pub fn upsert_team(c: &Connection, t: &Team) -> Result<bool> {
+    Ok(c.prepare_cached(
+        "INSERT INTO teams (id, version, json) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (id) DO UPDATE SET version = excluded.version, json = excluded.json \
+         WHERE excluded.version > teams.version",
+    )?
+    .execute(params![t.id, t.version, serde_json::to_string(t)?])?
+        > 0)
+}
+
+pub fn upsert_inbox(c: &Connection, i: &Inbox) -> Result<bool> {
+    Ok(c.prepare_cached(
+        "INSERT INTO inboxes (id, version, team_id, json) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (id) DO UPDATE SET version = excluded.version, team_id = excluded.team_id, json = excluded.json \
+         WHERE excluded.version > inboxes.version",
+    )?
+    .execute(params![i.id, i.version, i.team_id, serde_json::to_string(i)?])?
+        > 0)
+}
+
+pub fn upsert_contact(c: &Connection, k: &Contact) -> Result<bool> {
+    Ok(c.prepare_cached(
+        "INSERT INTO contacts (id, version, name, json) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (id) DO UPDATE SET version = excluded.version, name = excluded.name, json = excluded.json \
+         WHERE excluded.version > contacts.version",
+    )?
+    .execute(params![k.id, k.version, k.name, serde_json::to_string(k)?])?
+        > 0)
+}
+
+pub fn upsert_conversation(c: &Connection, v: &Conversation) -> Result<bool> {
+    Ok(c.prepare_cached(
+        "INSERT INTO conversations (id, version, contact_id, inbox_id, channel, status, assignee_id, team_id, \
+         waiting_since, last_activity_at, snoozed_until, reply_window_expires_at, preview, last_message_id, json) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, \
+         (SELECT COALESCE(MAX(id), 0) FROM messages WHERE conversation_id = ?1 AND direction = 'inbound'), ?14) \
+         ON CONFLICT (id) DO UPDATE SET version = excluded.version, contact_id = excluded.contact_id, \
+         inbox_id = excluded.inbox_id, channel = excluded.channel, status = excluded.status, \
+         assignee_id = excluded.assignee_id, team_id = excluded.team_id, waiting_since = excluded.waiting_since, \
+         last_activity_at = excluded.last_activity_at, snoozed_until = excluded.snoozed_until, \
+         reply_window_expires_at = excluded.reply_window_expires_at, preview = excluded.preview, json = excluded.json \
+         WHERE excluded.version > conversations.version",
+    )?
+    .execute(params![
+        v.id,
+        v.version,
+        v.contact_id,
+        v.inbox_id,
+        v.channel.as_str(),
+        v.status.as_str(),
+        v.assignee_id,
+        v.team_id,
+        v.waiting_since,
+        v.last_activity_at,
+        v.snoozed_until,
+        v.reply_window_expires_at,
+        v.preview,
+        serde_json::to_string(v)?
+    ])? > 0)
+}
+
+/// Stores a message (bodies never change, so the search index is written once); a reply
+/// or note coming back from the hub retires its outbox row.
+pub fn upsert_message(c: &Connection, m: &Message) -> Result<bool> {
+    let n = c
+        .prepare_cached(
+            "INSERT INTO messages (id, version, conversation_id, channel, direction, body, client_msg_id, created_at, json) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+             ON CONFLICT (id) DO UPDATE SET version = excluded.version, conversation_id = excluded.conversation_id, \
+             json = excluded.json WHERE excluded.version > messages.version",
+        )?
+        .execute(params![
+            m.id,
+            m.version,
+            m.conversation_id,
+            m.channel.as_str(),
+            m.direction.as_str(),
+            m.body,
+            m.client_msg_id,
+            m.created_at,
+            serde_json::to_string(m)?
+        ])?;
+    if n > 0 && m.direction == Direction::Inbound {
+        c.prepare_cached("UPDATE conversations SET last_message_id = max(last_message_id, ?1) WHERE id = ?2")?
+            .execute(params![m.id, m.conversation_id])?;
+    }
+    if let Some(id) = &m.client_msg_id {
+        c.prepare_cached("DELETE FROM ob.outbox WHERE client_msg_id = ?1")?.execute([id])?;
+    }
+    Ok(n > 0)
+}
+
+pub fn upsert_read_marker(c: &Connection, r: &ReadMarker) -> Result<bool> {
+    Ok(c.prepare_cached(
+        "INSERT INTO read_markers (conversation_id, last_read_message_id) VALUES (?1, ?2) \
+         ON CONFLICT (conversation_id) DO UPDATE SET last_read_message_id = excluded.last_read_message_id \
+         WHERE excluded.last_read_message_id > read_markers.last_read_message_id",
+    )?
+    .execute(params![r.conversation_id, r.last_read_message_id])?
+        > 0)
+}
+
+/// Drops a conversation and its lines (it left the agent's scope).
+pub fn remove_conversation(c: &Connection, id: Id) -> Result<()> {
+    c.prepare_cached("DELETE FROM messages WHERE conversation_id = ?1")?.execute([id])?;
+    c.prepare_cached("DELETE FROM conversations WHERE id = ?1")?.execute([id])?;
+    c.prepare_cached("DELETE FROM read_markers WHERE conversation_id = ?1")?.execute([id])?;
+    c.prepare_cached("DELETE FROM history_start WHERE conversation_id = ?1")?.execute([id])?;
+    Ok(())
+}
+
+fn me_id(c: &Connection) -> Result<Option<Id>> {
+    Ok(meta(c, "me_id")?.and_then(|v| v.parse().ok()))
+}
+
+pub fn conv_facts(c: &Connection, id: Id) -> Result<Option<ConvFacts>> {
+    Ok(c.prepare_cached("SELECT assignee_id, team_id, status, waiting_since FROM conversations WHERE id = ?1")?
+        .query_row([id], |r| {
+            Ok((r.get::<_, Option<Id>>(0)?, r.get::<_, Id>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<i64>>(3)?))
+        })
+        .optional()?
+        .and_then(|(assignee_id, team_id, status, waiting_since)| {
+            Some(ConvFacts { assignee_id, team_id, status: status.parse().ok()?, waiting_since })
+        }))
+}
+
+fn is_new_customer_message(c: &Connection, m: &Message) -> Result<bool> {
+    if m.direction != Direction::Inbound {
+        return Ok(false);
+    }
+    let cached = c.prepare_cached("SELECT 1 FROM messages WHERE id = ?1")?.exists([m.id])?;
+    Ok(!cached)
+}
+
+/// The customer messages of a batch the rule must look at, with their conversations as
+/// the cache knew them before the batch.
+#[derive(Debug)]
+pub struct Pending {
+    candidates: Vec<(Message, bool)>,
+    before: HashMap<Id, Option<ConvFacts>>,
+}
+
+/// Looks at `messages` before they are applied.
+pub fn before_applying<'a>(c: &Connection, messages: impl Iterator<Item = &'a Message>) -> Result<Pending> {
+    let mut p = Pending { candidates: Vec::new(), before: HashMap::new() };
+    for m in messages {
+        if !is_new_customer_message(c, m)? {
+            continue;
+        }
+        let decided = c.prepare_cached("SELECT 1 FROM notified WHERE message_id = ?1")?.exists([m.id])?;
+        if !p.before.contains_key(&m.conversation_id) {
+            p.before.insert(m.conversation_id, conv_facts(c, m.conversation_id)?);
+        }
+        p.candidates.push((m.clone(), decided));
+    }
+    Ok(p)
+}
+
+/// Decides for each candidate once the batch is applied, and records that it was decided.
+pub fn after_applying(c: &Connection, mut p: Pending, ctx: &NotifyContext) -> Result<Vec<Announced>> {
+    let Some(me) = &ctx.me else { return Ok(Vec::new()) };
+    let mut out = Vec::new();
+    for (m, decided) in p.candidates {
+        c.prepare_cached("INSERT OR IGNORE INTO notified (message_id) VALUES (?1)")?.execute([m.id])?;
+        let Some(after) = conv_facts(c, m.conversation_id)? else { continue };
+        let before = p.before.get(&m.conversation_id).copied().flatten();
+        let decision = notify::decide(
+            me,
+            &Candidate {
+                direction: m.direction,
+                already_decided: decided,
+                before,
+                after,
+                focused: ctx.focused == Some(m.conversation_id),
+                arrival: ctx.arrival,
+            },
+        );
+        // A second message in the same batch finds the customer already waiting.
+        p.before.insert(m.conversation_id, Some(after));
+        if matches!(decision, notify::Decision::Quiet(_)) {
+            continue;
+        }
+        let (contact_id, contact_name): (Id, String) = c
+            .prepare_cached(
+                "SELECT k.id, k.name FROM conversations v JOIN contacts k ON k.id = v.contact_id WHERE v.id = ?1",
+            )?
+            .query_row([m.conversation_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+            .unwrap_or((0, String::from("A customer")));
+        out.push(Announced {
+            decision,
+            conversation_id: m.conversation_id,
+            message_id: m.id,
+            contact_id,
+            contact_name,
+            channel: m.channel,
+            text: m.body.clone(),
+        });
+    }
+    Ok(out)
+}
+
+/// Applies one change.
+pub fn apply_change(c: &Connection, change: &Change, out: &mut Applied) -> Result<()> {
+    out.count += 1;
+    match change {
+        Change::Conversation(v) => {
+            if upsert_conversation(c, v)? {
+                out.conversations.insert(v.id);
+            }
+        }
+        Change::Message(m) => {
+            if upsert_message(c, m)? {
+                out.conversations.insert(m.conversation_id);
+            }
+        }
+        Change::Contact(k) => {
+            if upsert_contact(c, k)? {
+                out.contacts.insert(k.id);
+            }
+        }
+        Change::ReadMarker(r) => {
+            if upsert_read_marker(c, r)? {
+                out.conversations.insert(r.conversation_id);
+            }
+        }
+        Change::Agent(a) => out.directory |= upsert_agent(c, a)?,
+        Change::Team(t) => out.directory |= upsert_team(c, t)?,
+        Change::Inbox(i) => out.directory |= upsert_inbox(c, i)?,
+        Change::ConversationRemoved { id, .. } => {
+            remove_conversation(c, *id)?;
+            out.conversations.insert(*id);
+        }
+        Change::ContactRemoved { id, .. } => {
+            c.prepare_cached("DELETE FROM contacts WHERE id = ?1")?.execute([id])?;
+            out.contacts.insert(*id);
+        }
+        Change::ScopeChanged => out.rescope = true,
+    }
+    Ok(())
+}
+
+/// Applies a page of changes and stores `cursor` with it, in the caller's transaction.
+pub fn apply_page(c: &Connection, frames: &[ChangeFrame], cursor: &str, ctx: &NotifyContext) -> Result<Applied> {
+    let pending = before_applying(
+        c,
+        frames.iter().filter_map(|f| match &f.change {
+            Change::Message(m) => Some(m),
+            _ => None,
+        }),
+    )?;
+    let mut out = Applied::default();
+    for f in frames {
+        apply_change(c, &f.change, &mut out)?;
+    }
+    out.announced = after_applying(c, pending, ctx)?;
+    set_meta(c, "cursor", cursor)?;
+    Ok(out)
+}
+
+/// Sets who is signed in (from a bootstrap).
+pub fn set_me(c: &Connection, me: &Agent) -> Result<()> {
+    set_meta(c, "me_id", &me.id.to_string())?;
+    set_meta(c, "me", &serde_json::to_string(me)?)?;
+    Ok(())
+}
+
+/// Ids a bootstrap holds, to remove what the cache has beyond them.
+#[derive(Debug, Default)]
+pub struct SnapshotIds {
+    pub agents: Vec<Id>,
+    pub teams: Vec<Id>,
+    pub inboxes: Vec<Id>,
+    pub contacts: Vec<Id>,
+    pub conversations: Vec<Id>,
+}
+
+/// Ends a bootstrap: drops what the snapshot no longer holds, stores the read markers and
+/// the cursor.
+pub fn finish_bootstrap(c: &Connection, ids: &SnapshotIds, markers: &[ReadMarker], cursor: &str) -> Result<()> {
+    for (table, list) in [
+        ("agents", &ids.agents),
+        ("teams", &ids.teams),
+        ("inboxes", &ids.inboxes),
+        ("contacts", &ids.contacts),
+        ("conversations", &ids.conversations),
+    ] {
+        c.execute_batch("CREATE TEMP TABLE IF NOT EXISTS keep_ids (id INTEGER PRIMARY KEY); DELETE FROM temp.keep_ids;")?;
+        {
+            let mut ins = c.prepare_cached("INSERT OR IGNORE INTO temp.keep_ids (id) VALUES (?1)")?;
+            for id in list {
+                ins.execute([id])?;
+            }
+        }
+        c.execute(&format!("DELETE FROM {table} WHERE id NOT IN (SELECT id FROM temp.keep_ids)"), [])?;
+    }
+    c.execute("DELETE FROM messages WHERE conversation_id NOT IN (SELECT id FROM conversations)", [])?;
+    c.execute("DELETE FROM history_start WHERE conversation_id NOT IN (SELECT id FROM conversations)", [])?;
+    c.execute("DELETE FROM read_markers", [])?;
+    for m in markers {
+        upsert_read_marker(c, m)?;
+    }
+    c.execute_batch("DROP TABLE IF EXISTS temp.keep_ids")?;
+    set_meta(c, "cursor", cursor)?;
+    set_meta(c, "synced_at", &crate::now_ms().to_string())?;
+    Ok(())
+}

@@ -1,0 +1,179 @@
+//! The hub's agent API over HTTP and WebSocket, as the console uses it. Every failure is
+//! either `Offline` (the hub could not be reached: wait and retry) or the hub's own
+//! `{code, message}`.
+
+use crate::error::{CoreError, Result};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use std::time::Duration;
+use switchboard_protocol::auth::{LoginRequest, LoginResponse};
+use switchboard_protocol::mutation::{MutationBatch, MutationResponse};
+use switchboard_protocol::sync::{Bootstrap, ChangesPage, MessagesPage, StreamFrame};
+use switchboard_protocol::{ApiError, ErrorCode, Id};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+
+/// A signed-in connection to one hub.
+#[derive(Debug, Clone)]
+pub struct HubClient {
+    base: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+fn http_client() -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(120))
+        .build()
+        .map_err(|e| CoreError::Offline(e.to_string()))
+}
+
+fn transport(e: &reqwest::Error) -> CoreError {
+    CoreError::Offline(if e.is_connect() {
+        "connection refused".to_owned()
+    } else if e.is_timeout() {
+        "timed out".to_owned()
+    } else {
+        e.to_string()
+    })
+}
+
+async fn answer<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T> {
+    let status = resp.status();
+    let bytes = resp.bytes().await.map_err(|e| transport(&e))?;
+    if status.is_success() {
+        return serde_json::from_slice(&bytes).map_err(|e| CoreError::Protocol(e.to_string()));
+    }
+    match serde_json::from_slice::<ApiError>(&bytes) {
+        Ok(e) => Err(CoreError::Hub(e)),
+        Err(_) => {
+            let code = if status.is_server_error() { ErrorCode::Unavailable } else { ErrorCode::Internal };
+            Err(CoreError::Hub(ApiError::new(code, format!("the hub answered {status}"))))
+        }
+    }
+}
+
+impl HubClient {
+    pub fn new(base: &str, token: &str) -> Result<HubClient> {
+        Ok(HubClient { base: base.trim_end_matches('/').to_owned(), token: token.to_owned(), http: http_client()? })
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// Signs in with email and password.
+    pub async fn login(base: &str, email: &str, password: &str) -> Result<LoginResponse> {
+        let resp = http_client()?
+            .post(format!("{}/api/v1/auth/login", base.trim_end_matches('/')))
+            .json(&LoginRequest { email: email.to_owned(), password: password.to_owned() })
+            .send()
+            .await
+            .map_err(|e| transport(&e))?;
+        answer(resp).await
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(|e| transport(&e))?;
+        answer(resp).await
+    }
+
+    pub async fn bootstrap(&self) -> Result<Bootstrap> {
+        self.get("/api/v1/sync/bootstrap").await
+    }
+
+    pub async fn changes(&self, cursor: &str, limit: usize) -> Result<ChangesPage> {
+        self.get(&format!("/api/v1/sync/changes?since={cursor}&limit={limit}")).await
+    }
+
+    pub async fn messages(&self, conversation: Id, before: Option<&str>, limit: usize) -> Result<MessagesPage> {
+        let before = before.map(|b| format!("&before={b}")).unwrap_or_default();
+        self.get(&format!("/api/v1/conversations/{conversation}/messages?limit={limit}{before}")).await
+    }
+
+    pub async fn mutations(&self, batch: &MutationBatch) -> Result<MutationResponse> {
+        let resp = self
+            .http
+            .post(format!("{}/api/v1/mutations", self.base))
+            .bearer_auth(&self.token)
+            .json(batch)
+            .send()
+            .await
+            .map_err(|e| transport(&e))?;
+        answer(resp).await
+    }
+
+    pub async fn logout(&self) -> Result<()> {
+        let resp = self
+            .http
+            .post(format!("{}/api/v1/auth/logout", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(|e| transport(&e))?;
+        if resp.status().is_success() {
+            Ok(())
+        } else {
+            answer::<serde_json::Value>(resp).await.map(|_| ())
+        }
+    }
+
+    /// Opens the live stream from `cursor`.
+    pub async fn stream(&self, cursor: &str) -> Result<Stream> {
+        let ws_base = if let Some(rest) = self.base.strip_prefix("https://") {
+            format!("wss://{rest}")
+        } else if let Some(rest) = self.base.strip_prefix("http://") {
+            format!("ws://{rest}")
+        } else {
+            return Err(CoreError::BadRequest(format!("`{}` is not an http(s) URL", self.base)));
+        };
+        let mut req = format!("{ws_base}/api/v1/stream?since={cursor}")
+            .into_client_request()
+            .map_err(|e| CoreError::BadRequest(e.to_string()))?;
+        let auth = HeaderValue::from_str(&format!("Bearer {}", self.token)).map_err(|e| CoreError::BadRequest(e.to_string()))?;
+        req.headers_mut().insert("authorization", auth);
+        match tokio_tungstenite::connect_async(req).await {
+            Ok((ws, _)) => Ok(Stream { ws }),
+            Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
+                let body = resp.body().as_deref().unwrap_or_default();
+                Err(match serde_json::from_slice::<ApiError>(body) {
+                    Ok(e) => CoreError::Hub(e),
+                    Err(_) => CoreError::Offline(format!("the stream was refused with {}", resp.status())),
+                })
+            }
+            Err(e) => Err(CoreError::Offline(e.to_string())),
+        }
+    }
+}
+
+/// The live change stream.
+#[derive(Debug)]
+pub struct Stream {
+    ws: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+}
+
+impl Stream {
+    /// The next frame; `Offline` when the socket ends.
+    pub async fn next(&mut self) -> Result<StreamFrame> {
+        use tokio_tungstenite::tungstenite::Message;
+        loop {
+            let msg = match self.ws.next().await {
+                None => return Err(CoreError::Offline("the hub closed the stream".into())),
+                Some(Err(e)) => return Err(CoreError::Offline(e.to_string())),
+                Some(Ok(m)) => m,
+            };
+            match msg {
+                Message::Text(t) => return Ok(serde_json::from_str(t.as_str())?),
+                Message::Close(_) => return Err(CoreError::Offline("the hub closed the stream".into())),
+                _ => {}
+            }
+        }
+    }
+}

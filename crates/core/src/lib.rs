@@ -1,0 +1,294 @@
+//! The Switchboard console's engine, with no GUI dependency: a local SQLite cache synced
+//! from the hub, the outbox that sends the agent's work in order, the views (answered from
+//! the cache, online or not), search, and the notification rule. The desktop shell calls
+//! [`Console`] and displays what it emits.
+//!
+//! # Layout
+//! - [`cache`]: the database files, their migrations, and applying what the hub sends.
+//! - [`sync`]: bootstrap, change pages, the live stream, reconnects; the outbox sender.
+//! - [`outbox`]: mutations written first, sent in order, retried, stuck or discarded.
+//! - [`views`]: inbox lists, threads, a customer's unified history, profiles.
+//! - [`search`]: full-text search with filters and highlights.
+//! - [`notify`]: the notification rule, a pure function.
+//! - [`client`]: the hub's agent API over HTTP and WebSocket.
+//! - [`error`]: the core's errors and their `{code, message}`.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod cache;
+pub mod client;
+pub mod error;
+pub mod notify;
+pub mod outbox;
+pub mod search;
+pub mod sync;
+pub mod views;
+
+use cache::Cache;
+use client::HubClient;
+use error::{CoreError, Result};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use switchboard_protocol::console::{Connection, ConsoleEvent};
+use switchboard_protocol::model::ConversationStatus;
+use switchboard_protocol::mutation::{
+    AddNote, Assign, MarkRead, MergeContacts, Mutation, SendReply, SendTemplate, SetStatus, SplitContact,
+};
+use switchboard_protocol::{ApiError, ErrorCode, Id};
+use sync::Engine;
+use tokio::sync::broadcast;
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// A fresh id for a reply or note, unique across consoles.
+pub fn new_client_msg_id() -> String {
+    let mut bytes = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+    hex::encode(bytes)
+}
+
+/// The longest reply or note the hub accepts.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// One signed-in console: its cache, and the sync and outbox tasks once started.
+#[derive(Debug)]
+pub struct Console {
+    engine: Arc<Engine>,
+    tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+impl Console {
+    /// Opens the cache in `dir` for the hub at `hub` with an agent's `token`. Nothing
+    /// touches the network until [`Console::start`].
+    pub fn open(dir: &Path, hub: &str, token: &str) -> Result<Console> {
+        let cache = Arc::new(Cache::open(dir)?);
+        let client = HubClient::new(hub, token)?;
+        Ok(Console { engine: Arc::new(Engine::new(cache, client)), tasks: Mutex::new(Vec::new()) })
+    }
+
+    /// Starts syncing and sending on the current Tokio runtime.
+    pub fn start(&self) {
+        let mut tasks = self.tasks.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if tasks.is_empty() {
+            tasks.push(tokio::spawn(self.engine.clone().run_sync()));
+            tasks.push(tokio::spawn(self.engine.clone().run_outbox()));
+        }
+    }
+
+    /// Stops syncing and sending (what is queued stays queued).
+    pub fn stop(&self) {
+        let mut tasks = self.tasks.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for t in tasks.drain(..) {
+            t.abort();
+        }
+    }
+
+    pub fn cache(&self) -> &Cache {
+        &self.engine.cache
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<ConsoleEvent> {
+        self.engine.events.subscribe()
+    }
+
+    pub fn connection(&self) -> Connection {
+        self.engine.connection()
+    }
+
+    pub fn watch_connection(&self) -> tokio::sync::watch::Receiver<Connection> {
+        self.engine.watch_connection()
+    }
+
+    /// Tries to reach the hub now instead of waiting out the backoff.
+    pub fn reconnect_now(&self) {
+        self.engine.reconnect_now();
+        self.engine.outbox_wake.notify_one();
+    }
+
+    /// The conversation the agent has open in a focused window; `None` when the window
+    /// loses focus.
+    pub fn set_focus(&self, conversation: Option<Id>) {
+        self.engine.set_focus(conversation);
+    }
+
+    fn queue(&self, mutation: Mutation, expected_version: Option<i64>) -> Result<Id> {
+        let conversation = outbox::targets(&mutation).0;
+        let id = self.engine.cache.enqueue(mutation, expected_version)?;
+        self.engine.outbox_wake.notify_one();
+        let _ = self.engine.events.send(ConsoleEvent::Changed {
+            conversations: conversation.into_iter().collect(),
+            contacts: Vec::new(),
+            directory: false,
+            everything: false,
+        });
+        Ok(id)
+    }
+
+    fn check_body(body: &str) -> Result<String> {
+        let body = body.trim_end();
+        if body.trim().is_empty() {
+            return Err(CoreError::BadRequest("write something first".into()));
+        }
+        if body.len() > MAX_BODY {
+            return Err(CoreError::BadRequest(format!("a message holds at most {MAX_BODY} bytes")));
+        }
+        Ok(body.to_owned())
+    }
+
+    /// Queues a reply on the conversation's channel; it shows in the thread at once as
+    /// pending. Refused at once when the channel's reply window has closed.
+    pub fn send_reply(&self, conversation_id: Id, body: &str) -> Result<Id> {
+        let body = Self::check_body(body)?;
+        let row = self.cache().conversation(conversation_id)?;
+        if row.reply_window_expires_at.is_some_and(|t| t <= now_ms()) {
+            return Err(CoreError::Hub(ApiError::new(
+                ErrorCode::ReplyWindowClosed,
+                "the customer's 24-hour reply window has closed: send an approved template instead",
+            )));
+        }
+        let mutation = Mutation::SendReply(SendReply {
+            conversation_id,
+            client_msg_id: new_client_msg_id(),
+            body,
+            attachments: Vec::new(),
+        });
+        self.queue(mutation, None)
+    }
+
+    /// Queues an internal note.
+    pub fn add_note(&self, conversation_id: Id, body: &str) -> Result<Id> {
+        let body = Self::check_body(body)?;
+        self.cache().conversation(conversation_id)?;
+        self.queue(Mutation::AddNote(AddNote { conversation_id, client_msg_id: new_client_msg_id(), body }), None)
+    }
+
+    /// Queues an approved template (for a closed reply window).
+    pub fn send_template(&self, conversation_id: Id, template: &str, params: Vec<String>) -> Result<Id> {
+        self.cache().conversation(conversation_id)?;
+        self.queue(
+            Mutation::SendTemplate(SendTemplate {
+                conversation_id,
+                client_msg_id: new_client_msg_id(),
+                template: template.to_owned(),
+                params,
+            }),
+            None,
+        )
+    }
+
+    /// Queues a reassignment, made against the version the agent saw: if someone changed
+    /// the conversation first, the outbox item ends in `conflict` with who won.
+    pub fn assign(&self, conversation_id: Id, agent_id: Option<Option<Id>>, team_id: Option<Id>) -> Result<Id> {
+        let row = self.cache().conversation(conversation_id)?;
+        self.queue(Mutation::Assign(Assign { conversation_id, agent_id, team_id }), Some(row.version))
+    }
+
+    /// Queues a status change (`snoozed_until` with `snoozed`).
+    pub fn set_status(&self, conversation_id: Id, status: ConversationStatus, snoozed_until: Option<i64>) -> Result<Id> {
+        let row = self.cache().conversation(conversation_id)?;
+        self.queue(Mutation::SetStatus(SetStatus { conversation_id, status, snoozed_until }), Some(row.version))
+    }
+
+    /// Marks the conversation read up to its newest line, locally at once and on the hub.
+    pub fn mark_read(&self, conversation_id: Id) -> Result<Option<Id>> {
+        let Some(last) = self.cache().last_message_id(conversation_id)? else { return Ok(None) };
+        let unread = self.cache().conversation(conversation_id)?.unread;
+        if !unread {
+            return Ok(None);
+        }
+        self.cache().write(|c| {
+            cache::apply::upsert_read_marker(
+                c,
+                &switchboard_protocol::model::ReadMarker {
+                    conversation_id,
+                    agent_id: 0,
+                    last_read_message_id: last,
+                    at: now_ms(),
+                },
+            )
+            .map(|_| ())
+        })?;
+        self.queue(Mutation::MarkRead(MarkRead { conversation_id, message_id: Some(last) }), None).map(Some)
+    }
+
+    /// Queues merging one customer into another (leads).
+    pub fn merge_contacts(&self, into_contact_id: Id, from_contact_id: Id) -> Result<Id> {
+        self.queue(Mutation::MergeContacts(MergeContacts { into_contact_id, from_contact_id }), None)
+    }
+
+    /// Queues splitting identities off a customer into a new one (leads).
+    pub fn split_contact(&self, split: SplitContact) -> Result<Id> {
+        self.queue(Mutation::SplitContact(split), None)
+    }
+
+    /// Sends a stuck or conflicting outbox item again.
+    pub fn retry(&self, outbox_id: Id) -> Result<()> {
+        self.engine.cache.retry(outbox_id)?;
+        self.engine.outbox_wake.notify_one();
+        Ok(())
+    }
+
+    /// Drops a stuck or conflicting outbox item.
+    pub fn discard(&self, outbox_id: Id) -> Result<()> {
+        self.engine.cache.discard(outbox_id)
+    }
+
+    /// Fetches up to `limit` older lines of a conversation from the hub into the cache;
+    /// returns how many arrived (0 at the start of the thread).
+    pub async fn load_older(&self, conversation_id: Id, limit: usize) -> Result<usize> {
+        let (oldest, complete) = self.cache().oldest_cached(conversation_id)?;
+        if complete {
+            return Ok(0);
+        }
+        let before = oldest.map(|id| id.to_string());
+        let page = self.engine.client.messages(conversation_id, before.as_deref(), limit.clamp(1, 500)).await?;
+        let n = page.messages.len();
+        let complete = page.before.is_none();
+        self.cache().write(|c| {
+            for m in &page.messages {
+                cache::apply::upsert_message(c, m)?;
+                // History is not news: it never raises a notification.
+                c.prepare_cached("INSERT OR IGNORE INTO notified (message_id) VALUES (?1)")?.execute([m.id])?;
+            }
+            if complete {
+                c.execute("INSERT OR IGNORE INTO history_start (conversation_id) VALUES (?1)", [conversation_id])?;
+            }
+            Ok(())
+        })?;
+        let _ = self.engine.events.send(ConsoleEvent::Changed {
+            conversations: vec![conversation_id],
+            contacts: Vec::new(),
+            directory: false,
+            everything: false,
+        });
+        Ok(n)
+    }
+
+    /// Fetches older lines of every conversation of a customer until `limit` lines are
+    /// cached for them or their history is complete.
+    pub async fn load_older_history(&self, contact_id: Id, limit: usize) -> Result<usize> {
+        let conversations = self.cache().profile(contact_id)?.conversations;
+        let mut n = 0;
+        for conv in conversations {
+            n += self.load_older(conv.id, limit).await?;
+        }
+        Ok(n)
+    }
+
+    /// Signs out on the hub (best effort) and stops.
+    pub async fn sign_out(&self) -> Result<()> {
+        self.stop();
+        self.engine.client.logout().await
+    }
+}

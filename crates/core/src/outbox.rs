@@ -1,0 +1,353 @@
+//! The outbox: every mutation the agent makes is written here first (so it shows at once),
+//! then sent in order with its ids until the hub answers. Transport failures wait for the
+//! hub; the hub's refusals and repeated server errors leave the item `stuck` with its
+//! reason until the agent retries or discards it; a conflict records who won. Nothing is
+//! dropped silently. The rows live in `outbox.sqlite3`, which survives cache rebuilds.
+
+use crate::cache::apply::{self, Applied};
+use crate::cache::Cache;
+use crate::error::{CoreError, Result};
+use rusqlite::{params, Connection, OptionalExtension};
+use switchboard_protocol::console::{ConflictInfo, OutboxItem, OutboxState};
+use switchboard_protocol::mutation::{Mutation, MutationEnvelope, Outcome};
+use switchboard_protocol::sync::Change;
+use switchboard_protocol::{ApiError, Id};
+
+/// Server errors (5xx, unreadable answers) tolerated before an item is marked stuck.
+pub const MAX_ATTEMPTS: u32 = 5;
+
+/// The conversation and line id a mutation touches, for views and reconciliation.
+pub fn targets(m: &Mutation) -> (Option<Id>, Option<&str>) {
+    match m {
+        Mutation::SendReply(r) => (Some(r.conversation_id), Some(&r.client_msg_id)),
+        Mutation::AddNote(n) => (Some(n.conversation_id), Some(&n.client_msg_id)),
+        Mutation::SendTemplate(t) => (Some(t.conversation_id), Some(&t.client_msg_id)),
+        Mutation::Assign(a) => (Some(a.conversation_id), None),
+        Mutation::SetStatus(s) => (Some(s.conversation_id), None),
+        Mutation::MarkRead(r) => (Some(r.conversation_id), None),
+        Mutation::MergeContacts(_) | Mutation::SplitContact(_) => (None, None),
+    }
+}
+
+fn state_str(s: OutboxState) -> &'static str {
+    match s {
+        OutboxState::Pending => "pending",
+        OutboxState::Acknowledged => "acknowledged",
+        OutboxState::Stuck => "stuck",
+        OutboxState::Conflict => "conflict",
+    }
+}
+
+fn parse_state(s: &str) -> OutboxState {
+    match s {
+        "acknowledged" => OutboxState::Acknowledged,
+        "stuck" => OutboxState::Stuck,
+        "conflict" => OutboxState::Conflict,
+        _ => OutboxState::Pending,
+    }
+}
+
+/// This console's client id (made once, kept with the outbox) and the next mutation id.
+fn take_mutation_id(c: &Connection) -> Result<u64> {
+    ensure_client(c)?;
+    let id: i64 = c.query_row(
+        "UPDATE ob.client SET next_mutation_id = next_mutation_id + 1 WHERE id = 1 RETURNING next_mutation_id - 1",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(u64::try_from(id).unwrap_or(0))
+}
+
+fn ensure_client(c: &Connection) -> Result<()> {
+    let exists = c.query_row("SELECT 1 FROM ob.client WHERE id = 1", [], |_| Ok(())).optional()?.is_some();
+    if !exists {
+        let mut bytes = [0u8; 16];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+        c.execute(
+            "INSERT INTO ob.client (id, client_id, next_mutation_id) VALUES (1, ?1, 1)",
+            [format!("console-{}", hex::encode(bytes))],
+        )?;
+    }
+    Ok(())
+}
+
+/// One item to send.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Due {
+    pub id: Id,
+    pub envelope: MutationEnvelope,
+}
+
+/// What became of one answered item, for the front end.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Settled {
+    Done(Id),
+    Stuck(OutboxItem),
+    Conflict(OutboxItem),
+}
+
+impl Cache {
+    /// The id the hub knows this console by.
+    pub fn client_id(&self) -> Result<String> {
+        self.write(|c| {
+            ensure_client(c)?;
+            Ok(c.query_row("SELECT client_id FROM ob.client WHERE id = 1", [], |r| r.get(0))?)
+        })
+    }
+
+    /// Writes a mutation to the outbox; returns its local id.
+    pub fn enqueue(&self, mutation: Mutation, expected_version: Option<i64>) -> Result<Id> {
+        self.write(|c| {
+            let mutation_id = take_mutation_id(c)?;
+            let (conversation_id, client_msg_id) = targets(&mutation);
+            let name = mutation.name();
+            let client_msg_id = client_msg_id.map(str::to_owned);
+            let envelope = MutationEnvelope { mutation_id, mutation, expected_version };
+            c.execute(
+                "INSERT INTO ob.outbox (mutation_id, name, envelope, conversation_id, client_msg_id, state, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6)",
+                params![
+                    i64::try_from(mutation_id).unwrap_or(i64::MAX),
+                    name,
+                    serde_json::to_string(&envelope)?,
+                    conversation_id,
+                    client_msg_id,
+                    crate::now_ms()
+                ],
+            )?;
+            Ok(c.last_insert_rowid())
+        })
+    }
+
+    /// The items to send next, in order, up to `limit`: the pending items from the first
+    /// one on, as long as each is due. An item waiting for its retry holds back those
+    /// after it: the hub would take a later mutation id as proof the earlier was applied.
+    pub fn due(&self, now: i64, limit: usize) -> Result<Vec<Due>> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT id, envelope, next_attempt_at FROM ob.outbox WHERE state = 'pending' ORDER BY mutation_id LIMIT ?1",
+            )?;
+            let rows = st.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+                Ok((r.get::<_, Id>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, json, next_attempt_at) = row?;
+                if next_attempt_at > now {
+                    break;
+                }
+                out.push(Due { id, envelope: serde_json::from_str(&json)? });
+            }
+            Ok(out)
+        })
+    }
+
+    /// When the first pending item is due, if any is waiting.
+    pub fn next_due_at(&self) -> Result<Option<i64>> {
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT next_attempt_at FROM ob.outbox WHERE state = 'pending' ORDER BY mutation_id LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?)
+        })
+    }
+
+    /// Records the hub's answer for each sent item.
+    pub fn settle(&self, answers: &[(Id, Outcome)]) -> Result<(Vec<Settled>, Applied)> {
+        self.write(|c| {
+            let mut settled = Vec::new();
+            let mut applied = Applied::default();
+            for (id, outcome) in answers {
+                match outcome {
+                    Outcome::Applied | Outcome::Duplicate => {
+                        // A reply or note stays, acknowledged, until its echo arrives from the
+                        // feed (which may already have happened).
+                        c.execute(
+                            "DELETE FROM ob.outbox WHERE id = ?1 AND (client_msg_id IS NULL OR client_msg_id IN \
+                             (SELECT client_msg_id FROM messages WHERE client_msg_id IS NOT NULL))",
+                            [id],
+                        )?;
+                        c.execute(
+                            "UPDATE ob.outbox SET state = 'acknowledged', acknowledged_at = ?2, error = NULL WHERE id = ?1",
+                            params![id, crate::now_ms()],
+                        )?;
+                        settled.push(Settled::Done(*id));
+                    }
+                    Outcome::Conflict { current } => {
+                        apply::apply_change(c, current, &mut applied)?;
+                        c.execute(
+                            "UPDATE ob.outbox SET state = 'conflict', conflict = ?2 WHERE id = ?1",
+                            params![id, serde_json::to_string(current)?],
+                        )?;
+                        if let Some(item) = item(c, *id)? {
+                            settled.push(Settled::Conflict(item));
+                        }
+                    }
+                    Outcome::Rejected { error } => {
+                        c.execute(
+                            "UPDATE ob.outbox SET state = 'stuck', error = ?2 WHERE id = ?1",
+                            params![id, serde_json::to_string(error)?],
+                        )?;
+                        if let Some(item) = item(c, *id)? {
+                            settled.push(Settled::Stuck(item));
+                        }
+                    }
+                }
+            }
+            Ok((settled, applied))
+        })
+    }
+
+    /// A failed attempt. `counts` is false for transport failures (the hub was away), which
+    /// wait as long as it takes; server errors count, and the last one leaves items stuck.
+    pub fn attempt_failed(&self, ids: &[Id], error: &ApiError, counts: bool, retry_at: i64) -> Result<Vec<OutboxItem>> {
+        self.write(|c| {
+            let json = serde_json::to_string(error)?;
+            let mut stuck = Vec::new();
+            for id in ids {
+                if counts {
+                    c.execute(
+                        "UPDATE ob.outbox SET attempts = attempts + 1, next_attempt_at = ?2, error = ?3, \
+                         state = CASE WHEN attempts + 1 >= ?4 THEN 'stuck' ELSE state END WHERE id = ?1 AND state = 'pending'",
+                        params![id, retry_at, json, MAX_ATTEMPTS],
+                    )?;
+                    if let Some(item) = item(c, *id)?.filter(|i| i.state == OutboxState::Stuck) {
+                        stuck.push(item);
+                    }
+                } else {
+                    c.execute(
+                        "UPDATE ob.outbox SET next_attempt_at = ?2 WHERE id = ?1 AND state = 'pending'",
+                        params![id, retry_at],
+                    )?;
+                }
+            }
+            Ok(stuck)
+        })
+    }
+
+    /// Sends a stuck or conflicting item again, after everything queued before it. It gets
+    /// a new mutation id: the hub has moved past the old one. Replies keep their
+    /// `client_msg_id`, so one that did reach the hub is still stored only once.
+    pub fn retry(&self, id: Id) -> Result<()> {
+        self.write(|c| {
+            let row: Option<(String, String)> = c
+                .query_row("SELECT state, envelope FROM ob.outbox WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            let (state, json) = row.ok_or(CoreError::NotFound("outbox item"))?;
+            if !matches!(parse_state(&state), OutboxState::Stuck | OutboxState::Conflict) {
+                return Err(CoreError::BadRequest(format!("outbox item {id} is {state}, not stuck")));
+            }
+            let mut envelope: MutationEnvelope = serde_json::from_str(&json)?;
+            envelope.mutation_id = take_mutation_id(c)?;
+            // After a conflict the agent has seen the current state: apply over it.
+            envelope.expected_version = None;
+            c.execute(
+                "UPDATE ob.outbox SET state = 'pending', attempts = 0, next_attempt_at = 0, error = NULL, conflict = NULL, \
+                 mutation_id = ?2, envelope = ?3 WHERE id = ?1",
+                params![id, i64::try_from(envelope.mutation_id).unwrap_or(i64::MAX), serde_json::to_string(&envelope)?],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Drops an item the agent gave up on. Items still pending cannot be discarded: they
+    /// may be on their way to the hub.
+    pub fn discard(&self, id: Id) -> Result<()> {
+        self.write(|c| {
+            let state: Option<String> =
+                c.query_row("SELECT state FROM ob.outbox WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+            match state.as_deref().map(parse_state) {
+                None => Err(CoreError::NotFound("outbox item")),
+                Some(OutboxState::Stuck | OutboxState::Conflict) => {
+                    c.execute("DELETE FROM ob.outbox WHERE id = ?1", [id])?;
+                    Ok(())
+                }
+                Some(s) => Err(CoreError::BadRequest(format!("outbox item {id} is {}, not stuck", state_str(s)))),
+            }
+        })
+    }
+
+    /// Every item not finished with, in order.
+    pub fn outbox(&self) -> Result<Vec<OutboxItem>> {
+        self.read(|c| {
+            let ids: Vec<Id> = c
+                .prepare_cached("SELECT id FROM ob.outbox ORDER BY mutation_id")?
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                out.extend(item(c, id)?);
+            }
+            Ok(out)
+        })
+    }
+
+    /// How many replies and notes wait to be sent.
+    pub fn queued_replies(&self) -> Result<u64> {
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT count(*) FROM ob.outbox WHERE state = 'pending' AND client_msg_id IS NOT NULL",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| u64::try_from(n).unwrap_or(0))?)
+        })
+    }
+
+    /// Forgets acknowledged items whose echo never came (the conversation left the agent's
+    /// scope meanwhile) once `before` has passed.
+    pub fn prune_acknowledged(&self, before: i64) -> Result<usize> {
+        self.write(|c| {
+            Ok(c.execute("DELETE FROM ob.outbox WHERE state = 'acknowledged' AND acknowledged_at < ?1", [before])?)
+        })
+    }
+}
+
+fn item(c: &Connection, id: Id) -> Result<Option<OutboxItem>> {
+    type Raw = (String, Option<Id>, Option<String>, String, i64, Option<String>, Option<String>, i64);
+    let row: Option<Raw> = c
+        .prepare_cached(
+            "SELECT name, conversation_id, client_msg_id, state, attempts, error, conflict, created_at \
+             FROM ob.outbox WHERE id = ?1",
+        )?
+        .query_row([id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
+        })
+        .optional()?;
+    let Some((name, conversation_id, client_msg_id, state, attempts, error, conflict, created_at)) = row else {
+        return Ok(None);
+    };
+    let error: Option<ApiError> = error.map(|e| serde_json::from_str(&e)).transpose()?;
+    let conflict = conflict.map(|j| serde_json::from_str::<Change>(&j)).transpose()?.and_then(|ch| conflict_info(c, &ch));
+    Ok(Some(OutboxItem {
+        id,
+        name,
+        conversation_id,
+        client_msg_id,
+        state: parse_state(&state),
+        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+        error,
+        conflict,
+        created_at,
+    }))
+}
+
+fn agent_name(c: &Connection, id: Option<Id>) -> Option<String> {
+    let id = id?;
+    c.prepare_cached("SELECT name FROM agents WHERE id = ?1").ok()?.query_row([id], |r| r.get(0)).optional().ok()?
+}
+
+fn conflict_info(c: &Connection, change: &Change) -> Option<ConflictInfo> {
+    let Change::Conversation(v) = change else { return None };
+    Some(ConflictInfo {
+        conversation_id: v.id,
+        changed_by: v.updated_by,
+        changed_by_name: agent_name(c, v.updated_by),
+        assignee_id: v.assignee_id,
+        assignee_name: agent_name(c, v.assignee_id),
+        team_id: v.team_id,
+        status: v.status,
+    })
+}

@@ -1,0 +1,351 @@
+//! The views, answered from the cache alone: the inbox lists with counts and unread, a
+//! conversation's thread with its pending outbox lines, a customer's unified history across
+//! every channel, and the customer's profile.
+
+use crate::cache::{meta, Cache};
+use crate::error::{CoreError, Result};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use std::collections::HashMap;
+use switchboard_protocol::console::{
+    ConversationRow, History, OutboxLine, OutboxState, Profile, Thread, ThreadLine, View, ViewCount,
+};
+use switchboard_protocol::model::{Agent, Contact, Direction, Inbox, Message, Role};
+use switchboard_protocol::mutation::{Mutation, MutationEnvelope};
+use switchboard_protocol::{ApiError, Id};
+
+const ROW_COLUMNS: &str = "c.id, c.contact_id, COALESCE(k.name, ''), c.channel, c.inbox_id, c.status, c.assignee_id, \
+    c.team_id, c.preview, c.waiting_since, c.last_activity_at, c.snoozed_until, c.reply_window_expires_at, \
+    c.last_message_id > COALESCE(r.last_read_message_id, 0), c.version";
+
+const ROW_FROM: &str = "conversations c LEFT JOIN contacts k ON k.id = c.contact_id \
+    LEFT JOIN read_markers r ON r.conversation_id = c.id";
+
+const BOTH_BOUND: &str = "?1 IS NOT NULL AND ?2 IS NOT NULL";
+
+fn parse<T: std::str::FromStr<Err = String>>(r: &Row<'_>, i: usize) -> rusqlite::Result<T> {
+    let s: String = r.get(i)?;
+    s.parse().map_err(|e: String| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into()))
+}
+
+fn row(r: &Row<'_>) -> rusqlite::Result<ConversationRow> {
+    Ok(ConversationRow {
+        id: r.get(0)?,
+        contact_id: r.get(1)?,
+        contact_name: r.get(2)?,
+        channel: parse(r, 3)?,
+        inbox_id: r.get(4)?,
+        status: parse(r, 5)?,
+        assignee_id: r.get(6)?,
+        team_id: r.get(7)?,
+        preview: r.get(8)?,
+        waiting_since: r.get(9)?,
+        last_activity_at: r.get(10)?,
+        snoozed_until: r.get(11)?,
+        reply_window_expires_at: r.get(12)?,
+        unread: r.get(13)?,
+        version: r.get(14)?,
+    })
+}
+
+/// Where each view looks, and in which order. `?1` is the agent's id, `?2` their teams as a
+/// JSON array; queries add [`BOTH_BOUND`] so that both are always bound.
+fn filter(view: View) -> (&'static str, &'static str) {
+    match view {
+        View::Mine => ("c.status = 'open' AND c.assignee_id = ?1", "c.last_activity_at DESC"),
+        View::Unassigned => (
+            "c.status = 'open' AND c.assignee_id IS NULL AND c.team_id IN (SELECT value FROM json_each(?2))",
+            "c.last_activity_at DESC",
+        ),
+        View::MyTeams => {
+            ("c.status = 'open' AND c.team_id IN (SELECT value FROM json_each(?2))", "c.last_activity_at DESC")
+        }
+        View::All => ("c.status = 'open'", "c.last_activity_at DESC"),
+        View::Waiting => ("c.status = 'open' AND c.waiting_since IS NOT NULL", "c.waiting_since ASC"),
+        View::Closed => ("c.status <> 'open'", "c.last_activity_at DESC"),
+    }
+}
+
+/// The signed-in agent, as the last sync left them.
+pub fn me(c: &Connection) -> Result<Agent> {
+    let json = meta(c, "me")?.ok_or(CoreError::SignedOut)?;
+    Ok(serde_json::from_str(&json)?)
+}
+
+fn scope(me: &Agent) -> Result<(Id, String)> {
+    Ok((me.id, serde_json::to_string(&me.teams)?))
+}
+
+fn agent_names(c: &Connection) -> Result<HashMap<Id, String>> {
+    let mut st = c.prepare_cached("SELECT id, name FROM agents")?;
+    let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn line(m: Message, names: &HashMap<Id, String>) -> ThreadLine {
+    ThreadLine {
+        id: Some(m.id),
+        conversation_id: m.conversation_id,
+        channel: m.channel,
+        direction: m.direction,
+        author_name: m.author_agent_id.and_then(|a| names.get(&a).cloned()),
+        author_agent_id: m.author_agent_id,
+        body: m.body,
+        subject: m.subject,
+        attachments: m.attachments,
+        client_msg_id: m.client_msg_id,
+        delivery: m.delivery,
+        delivery_error: m.delivery_error,
+        outbox: None,
+        created_at: m.created_at,
+    }
+}
+
+fn template_text(c: &Connection, conversation: Id, name: &str, params: &[String]) -> Result<String> {
+    let inbox: Option<String> = c
+        .prepare_cached("SELECT i.json FROM conversations v JOIN inboxes i ON i.id = v.inbox_id WHERE v.id = ?1")?
+        .query_row([conversation], |r| r.get(0))
+        .optional()?;
+    let template = inbox
+        .and_then(|j| serde_json::from_str::<Inbox>(&j).ok())
+        .and_then(|i| i.templates.into_iter().find(|t| t.name == name));
+    Ok(match template {
+        Some(t) => params.iter().enumerate().fold(t.body, |body, (i, p)| body.replace(&format!("{{{{{}}}}}", i + 1), p)),
+        None => format!("[template {name}]"),
+    })
+}
+
+/// The replies and notes of `conversations` still in the outbox, as thread lines.
+fn pending_lines(c: &Connection, conversations: &[Id], me: &Agent) -> Result<Vec<ThreadLine>> {
+    let ids = serde_json::to_string(conversations)?;
+    let mut st = c.prepare_cached(
+        "SELECT o.id, o.envelope, o.state, o.error, o.created_at FROM ob.outbox o \
+         WHERE o.client_msg_id IS NOT NULL AND o.conversation_id IN (SELECT value FROM json_each(?1)) \
+         AND o.client_msg_id NOT IN (SELECT client_msg_id FROM messages WHERE client_msg_id IS NOT NULL) \
+         ORDER BY o.mutation_id",
+    )?;
+    let rows = st.query_map([ids], |r| {
+        Ok((r.get::<_, Id>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?, r.get::<_, i64>(4)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, envelope, state, error, created_at) = row?;
+        let envelope: MutationEnvelope = serde_json::from_str(&envelope)?;
+        let (conversation_id, direction, body, client_msg_id, attachments) = match envelope.mutation {
+            Mutation::SendReply(r) => (r.conversation_id, Direction::Outbound, r.body, r.client_msg_id, r.attachments),
+            Mutation::AddNote(n) => (n.conversation_id, Direction::Note, n.body, n.client_msg_id, Vec::new()),
+            Mutation::SendTemplate(t) => {
+                let body = template_text(c, t.conversation_id, &t.template, &t.params)?;
+                (t.conversation_id, Direction::Outbound, body, t.client_msg_id, Vec::new())
+            }
+            _ => continue,
+        };
+        let channel = c
+            .prepare_cached("SELECT channel FROM conversations WHERE id = ?1")?
+            .query_row([conversation_id], |r| parse(r, 0))
+            .optional()?;
+        let Some(channel) = channel else { continue };
+        let state = match state.as_str() {
+            "stuck" => OutboxState::Stuck,
+            "conflict" => OutboxState::Conflict,
+            "acknowledged" => OutboxState::Acknowledged,
+            _ => OutboxState::Pending,
+        };
+        let error = error.and_then(|e| serde_json::from_str::<ApiError>(&e).ok()).map(|e| e.message);
+        out.push(ThreadLine {
+            id: None,
+            conversation_id,
+            channel,
+            direction,
+            author_agent_id: Some(me.id),
+            author_name: Some(me.name.clone()),
+            body,
+            subject: None,
+            attachments,
+            client_msg_id: Some(client_msg_id),
+            delivery: None,
+            delivery_error: None,
+            outbox: Some(OutboxLine { id, state, error }),
+            created_at,
+        });
+    }
+    Ok(out)
+}
+
+fn messages(c: &Connection, sql: &str, args: impl rusqlite::Params, names: &HashMap<Id, String>) -> Result<Vec<ThreadLine>> {
+    let mut st = c.prepare_cached(sql)?;
+    let rows = st.query_map(args, |r| r.get::<_, String>(0))?;
+    let mut out = Vec::new();
+    for json in rows {
+        out.push(line(serde_json::from_str::<Message>(&json?)?, names));
+    }
+    Ok(out)
+}
+
+impl Cache {
+    /// The signed-in agent.
+    pub fn me(&self) -> Result<Agent> {
+        self.read(|c| me(c))
+    }
+
+    /// One page of a view.
+    pub fn view(&self, view: View, limit: usize, offset: usize) -> Result<Vec<ConversationRow>> {
+        self.read(|c| {
+            let (id, teams) = scope(&me(c)?)?;
+            let (filter, order) = filter(view);
+            let sql = format!("SELECT {ROW_COLUMNS} FROM {ROW_FROM} WHERE {filter} AND {BOTH_BOUND} ORDER BY {order}, c.id DESC LIMIT ?3 OFFSET ?4");
+            let mut st = c.prepare_cached(&sql)?;
+            let rows = st.query_map(
+                params![id, teams, i64::try_from(limit).unwrap_or(i64::MAX), i64::try_from(offset).unwrap_or(0)],
+                row,
+            )?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    /// How many conversations each view holds, and how many are unread. Leads and admins
+    /// get `all`; agents do not.
+    pub fn counts(&self) -> Result<Vec<ViewCount>> {
+        self.read(|c| {
+            let me = me(c)?;
+            let (id, teams) = scope(&me)?;
+            let mut out = Vec::new();
+            for view in View::ALL {
+                if view == View::All && me.role == Role::Agent {
+                    continue;
+                }
+                let (filter, _) = filter(view);
+                let sql = format!(
+                    "SELECT count(*), COALESCE(sum(c.last_message_id > COALESCE(r.last_read_message_id, 0)), 0) \
+                     FROM conversations c LEFT JOIN read_markers r ON r.conversation_id = c.id WHERE {filter} AND {BOTH_BOUND}"
+                );
+                let (total, unread): (i64, i64) =
+                    c.prepare_cached(&sql)?.query_row(params![id, teams], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                out.push(ViewCount {
+                    view,
+                    total: u64::try_from(total).unwrap_or(0),
+                    unread: u64::try_from(unread).unwrap_or(0),
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    /// One conversation's row.
+    pub fn conversation(&self, id: Id) -> Result<ConversationRow> {
+        self.read(|c| conversation_row(c, id))
+    }
+
+    /// The latest `limit` lines of a conversation, oldest first, with its pending replies
+    /// and notes at the end.
+    pub fn thread(&self, id: Id, limit: usize) -> Result<Thread> {
+        self.read(|c| {
+            let conversation = conversation_row(c, id)?;
+            let me = me(c)?;
+            let names = agent_names(c)?;
+            let mut lines = messages(
+                c,
+                "SELECT json FROM messages WHERE conversation_id = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2",
+                params![id, i64::try_from(limit).unwrap_or(i64::MAX)],
+                &names,
+            )?;
+            let cached: i64 =
+                c.prepare_cached("SELECT count(*) FROM messages WHERE conversation_id = ?1")?.query_row([id], |r| r.get(0))?;
+            lines.reverse();
+            let complete = c.prepare_cached("SELECT 1 FROM history_start WHERE conversation_id = ?1")?.exists([id])?;
+            let has_older = usize::try_from(cached).unwrap_or(0) > lines.len() || !complete;
+            lines.extend(pending_lines(c, &[id], &me)?);
+            Ok(Thread { conversation, lines, has_older })
+        })
+    }
+
+    /// Every cached line of every conversation of a customer, in time order, each with its
+    /// channel: the latest `limit`, before `before` (a timestamp) when given.
+    pub fn history(&self, contact_id: Id, limit: usize, before: Option<i64>) -> Result<History> {
+        self.read(|c| {
+            let me = me(c)?;
+            let names = agent_names(c)?;
+            let conversations: Vec<Id> = c
+                .prepare_cached("SELECT id FROM conversations WHERE contact_id = ?1")?
+                .query_map([contact_id], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            if conversations.is_empty() && !c.prepare_cached("SELECT 1 FROM contacts WHERE id = ?1")?.exists([contact_id])? {
+                return Err(CoreError::NotFound("contact"));
+            }
+            let mut lines = messages(
+                c,
+                "SELECT m.json FROM conversations v JOIN messages m ON m.conversation_id = v.id \
+                 WHERE v.contact_id = ?1 AND m.created_at < ?2 ORDER BY m.created_at DESC, m.id DESC LIMIT ?3",
+                params![contact_id, before.unwrap_or(i64::MAX), i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX)],
+                &names,
+            )?;
+            let mut has_older = lines.len() > limit;
+            lines.truncate(limit);
+            lines.reverse();
+            if !has_older {
+                let incomplete: i64 = c.prepare_cached(
+                    "SELECT count(*) FROM conversations v WHERE v.contact_id = ?1 \
+                     AND v.id NOT IN (SELECT conversation_id FROM history_start)",
+                )?
+                .query_row([contact_id], |r| r.get(0))?;
+                has_older = incomplete > 0;
+            }
+            if before.is_none() {
+                lines.extend(pending_lines(c, &conversations, &me)?);
+            }
+            Ok(History { contact_id, lines, has_older })
+        })
+    }
+
+    /// A customer with their identities, profile and CRM fields (with when they were
+    /// fetched), and their conversations, latest first.
+    pub fn profile(&self, contact_id: Id) -> Result<Profile> {
+        self.read(|c| {
+            let json: String = c
+                .prepare_cached("SELECT json FROM contacts WHERE id = ?1")?
+                .query_row([contact_id], |r| r.get(0))
+                .optional()?
+                .ok_or(CoreError::NotFound("contact"))?;
+            let contact: Contact = serde_json::from_str(&json)?;
+            let sql = format!("SELECT {ROW_COLUMNS} FROM {ROW_FROM} WHERE c.contact_id = ?1 ORDER BY c.last_activity_at DESC");
+            let conversations =
+                c.prepare_cached(&sql)?.query_map([contact_id], row)?.collect::<rusqlite::Result<_>>()?;
+            Ok(Profile { contact, conversations })
+        })
+    }
+
+    /// Everyone in the workspace the agent can see (for assignment and names).
+    pub fn agents(&self) -> Result<Vec<Agent>> {
+        self.read(|c| {
+            let mut st = c.prepare_cached("SELECT json FROM agents ORDER BY name")?;
+            let rows = st.query_map([], |r| r.get::<_, String>(0))?;
+            let mut out = Vec::new();
+            for j in rows {
+                out.push(serde_json::from_str(&j?)?);
+            }
+            Ok(out)
+        })
+    }
+
+    /// The newest message id of a conversation (for read markers).
+    pub fn last_message_id(&self, conversation: Id) -> Result<Option<Id>> {
+        self.read(|c| {
+            Ok(c.prepare_cached("SELECT MAX(id) FROM messages WHERE conversation_id = ?1")?.query_row([conversation], |r| r.get(0))?)
+        })
+    }
+
+    /// The oldest cached message id of a conversation, and whether the cache holds its start.
+    pub fn oldest_cached(&self, conversation: Id) -> Result<(Option<Id>, bool)> {
+        self.read(|c| {
+            let oldest = c
+                .prepare_cached("SELECT MIN(id) FROM messages WHERE conversation_id = ?1")?
+                .query_row([conversation], |r| r.get(0))?;
+            let complete = c.prepare_cached("SELECT 1 FROM history_start WHERE conversation_id = ?1")?.exists([conversation])?;
+            Ok((oldest, complete))
+        })
+    }
+}
+
+fn conversation_row(c: &Connection, id: Id) -> Result<ConversationRow> {
+    let sql = format!("SELECT {ROW_COLUMNS} FROM {ROW_FROM} WHERE c.id = ?1");
+    c.prepare_cached(&sql)?.query_row([id], row).optional()?.ok_or(CoreError::NotFound("conversation"))
+}

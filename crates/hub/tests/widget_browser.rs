@@ -1,0 +1,278 @@
+//! The web-chat widget in a real headless Chromium, embedded with its one `<script>` tag
+//! in a page served from another loopback origin: the visitor writes, an agent's reply
+//! appears in the page, the thread survives a reload, the visitor leaves their email, and a
+//! reply full of markup is shown as text with nothing run.
+//!
+//! Needs Debian's `chromium` and `chromium-driver` (the README's test command installs
+//! them); without them the test fails with that instruction rather than passing silently.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{login, open, serve, sqlite_db, Hub, PASSWORD};
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use switchboard_hub::auth::hash_secret;
+use switchboard_hub::config::Config;
+use switchboard_hub::store::directory::NewAgent;
+use switchboard_protocol::admin::CreateInbox;
+use switchboard_protocol::model::{ChannelKind, Role};
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// chromedriver on a free port; stopped when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn driver() -> Driver {
+    assert!(
+        std::path::Path::new(CHROMEDRIVER).exists() && std::path::Path::new(CHROMIUM).exists(),
+        "Chromium is missing: `apt-get install chromium chromium-driver` (scripts/test.sh does this)"
+    );
+    let port = free_port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            return Driver { child, url, _profile: tempfile::tempdir().unwrap() };
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not start");
+}
+
+async fn browser(d: &Driver) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": CHROMIUM,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-background-networking", "--no-first-run", "--disable-extensions",
+                     format!("--user-data-dir={}", d._profile.path().display())],
+        }),
+    );
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    ClientBuilder::new(connector).capabilities(caps).connect(&d.url).await.unwrap()
+}
+
+/// A shop's page on its own origin, embedding the hub's widget.
+async fn shop_page(hub: &Hub) -> String {
+    let html = format!(
+        "<!doctype html><html><head><title>Northwind Shop</title></head><body><h1>Northwind Shop</h1>\
+         <script src=\"{}/widget.js\" data-inbox=\"shop-widget\" async></script></body></html>",
+        hub.base
+    );
+    let app = axum::Router::new().route("/", axum::routing::get(move || async move { axum::response::Html(html) }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://localhost:{}/", addr.port())
+}
+
+/// An element inside the widget's shadow root.
+async fn part(c: &Client, css: &str) -> Element {
+    for _ in 0..100 {
+        if let Ok(host) = c.find(Locator::Css("#switchboard-chat")).await {
+            if let Ok(root) = host.shadow_root().await {
+                if let Ok(e) = root.find(Locator::Css(css)).await {
+                    return e;
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the widget has no `{css}`");
+}
+
+/// The text of every line in the widget, in order.
+async fn lines(c: &Client) -> Vec<String> {
+    let v = c
+        .execute(
+            "const r = document.querySelector('#switchboard-chat').shadowRoot; \
+             return Array.from(r.querySelectorAll('.msg .text')).map(e => e.textContent);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(v).unwrap()
+}
+
+async fn wait_for_line(c: &Client, text: &str) -> Vec<String> {
+    for _ in 0..150 {
+        let now = lines(c).await;
+        if now.iter().any(|l| l == text) {
+            return now;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("`{text}` never appeared; the widget shows {:?}", lines(c).await);
+}
+
+struct Agent {
+    hub: Hub,
+    token: String,
+    http: reqwest::Client,
+}
+
+impl Agent {
+    async fn get(&self, path: &str) -> Value {
+        self.http.get(format!("{}{path}", self.hub.base)).bearer_auth(&self.token).send().await.unwrap().json().await.unwrap()
+    }
+
+    async fn chat(&self) -> Option<Value> {
+        let b = self.get("/api/v1/sync/bootstrap").await;
+        b["conversations"].as_array().unwrap().iter().find(|c| c["channel"] == "webchat").cloned()
+    }
+
+    async fn wait_chat(&self, preview: &str) -> Value {
+        for _ in 0..100 {
+            if let Some(c) = self.chat().await.filter(|c| c["preview"] == preview) {
+                return c;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the visitor's message `{preview}` never reached the hub: {:?}", self.chat().await);
+    }
+
+    async fn reply(&self, conversation: &Value, client_msg_id: &str, body: &str) {
+        let r: Value = self
+            .http
+            .post(format!("{}/api/v1/mutations", self.hub.base))
+            .bearer_auth(&self.token)
+            .json(&json!({"client_id": format!("console-{client_msg_id}"), "mutations": [{"mutation_id": 1,
+                "name": "send_reply", "args": {"conversation_id": conversation["id"], "client_msg_id": client_msg_id, "body": body}}]}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(r["results"][0]["status"], "applied", "{r}");
+    }
+
+    async fn delivery(&self, conversation: &Value, client_msg_id: &str) -> String {
+        let page = self.get(&format!("/api/v1/conversations/{}/messages", conversation["id"])).await;
+        let m = page["messages"].as_array().unwrap().iter().find(|m| m["client_msg_id"] == client_msg_id).cloned();
+        m.and_then(|m| m["delivery"].as_str().map(str::to_owned)).unwrap_or_default()
+    }
+}
+
+async fn hub() -> (Agent, common::TestDb) {
+    let db = sqlite_db();
+    let store = open(&db);
+    let team = store.create_team("Support").await.unwrap().id;
+    store
+        .create_agent(NewAgent {
+            name: "Maya Okafor".into(),
+            email: "maya@x.test".into(),
+            password_hash: hash_secret(PASSWORD).unwrap(),
+            role: Role::Agent,
+            teams: vec![team],
+            capacity: 10,
+        })
+        .await
+        .unwrap();
+    store
+        .create_inbox(CreateInbox {
+            kind: ChannelKind::Webchat,
+            name: "Northwind".into(),
+            team_id: team,
+            address: "shop-widget".into(),
+            settings: json!({}),
+        })
+        .await
+        .unwrap();
+    let hub = serve(store, Config::default()).await;
+    let token = login(&hub, "maya@x.test").await;
+    (Agent { hub, token, http: reqwest::Client::new() }, db)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visitor_chats_through_the_widget_in_chromium() {
+    let (agent, _db) = hub().await;
+    let page = shop_page(&agent.hub).await;
+    let driver = driver().await;
+    let c = browser(&driver).await;
+    c.goto(&page).await.unwrap();
+
+    // The visitor opens the chat and writes, with the keyboard.
+    part(&c, ".launcher").await.click().await.unwrap();
+    let input = part(&c, "textarea").await;
+    input.send_keys("Hi! Is the blue kettle back in stock?").await.unwrap();
+    input.send_keys("\u{E007}").await.unwrap(); // Enter
+    let chat = agent.wait_chat("Hi! Is the blue kettle back in stock?").await;
+    assert_eq!(part(&c, "h2").await.text().await.unwrap(), "Northwind");
+
+    // The agent's reply appears in the page, and the open widget reports it read.
+    agent.reply(&chat, "r1", "It is! Shall I reserve one for you?").await;
+    let shown = wait_for_line(&c, "It is! Shall I reserve one for you?").await;
+    assert_eq!(shown, ["Hi! Is the blue kettle back in stock?", "It is! Shall I reserve one for you?"]);
+    let mut delivery = String::new();
+    for _ in 0..100 {
+        delivery = agent.delivery(&chat, "r1").await;
+        if delivery == "read" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(delivery, "read");
+
+    // A reload keeps the thread: same visitor, same conversation.
+    c.refresh().await.unwrap();
+    part(&c, ".launcher").await.click().await.unwrap();
+    wait_for_line(&c, "It is! Shall I reserve one for you?").await;
+    let input = part(&c, "textarea").await;
+    input.send_keys("Yes please").await.unwrap();
+    part(&c, ".compose button").await.click().await.unwrap();
+    let again = agent.wait_chat("Yes please").await;
+    assert_eq!(again["id"], chat["id"], "one thread across page loads");
+
+    // The visitor leaves their email; the customer gets it as an identity.
+    let email = part(&c, "#sbw-email").await;
+    email.send_keys("jo@example.com").await.unwrap();
+    part(&c, ".email button").await.click().await.unwrap();
+    let mut joined = false;
+    for _ in 0..100 {
+        let b = agent.get("/api/v1/sync/bootstrap").await;
+        let contact = b["contacts"].as_array().unwrap().iter().find(|k| k["id"] == chat["contact_id"]).cloned().unwrap();
+        if contact["identities"].as_array().unwrap().iter().any(|i| i["address"] == "jo@example.com") {
+            joined = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(joined, "the email joined the customer");
+
+    // Markup in a reply is text: shown literally, nothing runs.
+    let hostile = "<img src=x onerror=\"window.__owned=1\"> <a href=\"javascript:window.__owned=2\">click</a>";
+    agent.reply(&chat, "r2", hostile).await;
+    wait_for_line(&c, hostile).await;
+    let owned = c.execute("return window.__owned === undefined && document.querySelector('#switchboard-chat').shadowRoot.querySelectorAll('.msg img, .msg a[href^=javascript]').length === 0;", vec![]).await.unwrap();
+    assert_eq!(owned, json!(true), "nothing from the reply ran or became an element");
+
+    c.close().await.unwrap();
+}
