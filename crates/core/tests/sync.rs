@@ -1,0 +1,360 @@
+//! The console core against a real hub: first sync with progress, live changes, the views
+//! and search answered from the cache, notifications, the outbox online, offline and
+//! across restarts, conflicts between two leads, refusals, re-syncs and scope changes.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{console, eventually, next_event, online, world, Hub};
+use std::time::Duration;
+use switchboard_protocol::console::{ConsoleEvent, Notification, OutboxState, SearchQuery, View};
+use switchboard_protocol::model::{ChannelKind, ConversationStatus, Direction};
+use switchboard_protocol::ErrorCode;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_sync_views_history_search_and_live_notifications() {
+    let hub = Hub::start().await;
+    let w = world(&hub.store).await;
+    // Ana writes on SMS and on WhatsApp from one number (one customer), and by email.
+    let sms = hub.ingest(w.sms, "+14155550123", "Hi, my parcel to Lisbon is late").await;
+    hub.ingest(w.whatsapp, "14155550123", "Also: can I change the delivery address?").await;
+    for i in 0..20 {
+        hub.ingest(w.sms, &format!("+1415555{:04}", 2000 + i), &format!("Question number {i} about invoices")).await;
+    }
+    hub.ingest(w.billing_email, "ben@example.com", "Refund for order 7781 please").await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let token = hub.login("maya@x.test").await;
+    let c = switchboard_core::Console::open(dir.path(), &hub.base, &token).unwrap();
+    let mut events = c.subscribe();
+    c.start();
+    let finished = next_event(&mut events, 30, |e| match e {
+        ConsoleEvent::Progress { progress } if progress.finished => Some(progress.clone()),
+        _ => None,
+    })
+    .await
+    .expect("a finished progress report");
+    assert!(finished.total > 20 && finished.done == finished.total, "{finished:?}");
+    online(&c).await;
+
+    // Views: Maya (Support) sees the 22 support conversations, not Billing's.
+    let cache = c.cache();
+    let counts = cache.counts().unwrap();
+    let count = |v: View| counts.iter().find(|x| x.view == v).map(|x| (x.total, x.unread));
+    assert_eq!(count(View::Unassigned), Some((22, 22)));
+    assert_eq!(count(View::Mine), Some((0, 0)));
+    assert_eq!(count(View::All), None, "agents have no `all` view");
+    let waiting = cache.view(View::Waiting, 100, 0).unwrap();
+    assert_eq!(waiting.len(), 22);
+    assert!(waiting.windows(2).all(|p| p[0].waiting_since <= p[1].waiting_since), "longest waiting first");
+    assert!(cache.search(&SearchQuery { text: "refund".into(), ..Default::default() }).unwrap().is_empty(), "billing is out of scope");
+
+    // A customer's unified history: SMS and WhatsApp in time order, each with its channel.
+    let history = cache.history(sms.contact_id, 100, None).unwrap();
+    let channels: Vec<ChannelKind> = history.lines.iter().map(|l| l.channel).collect();
+    assert_eq!(channels, [ChannelKind::Sms, ChannelKind::Whatsapp]);
+    assert!(history.lines.windows(2).all(|p| p[0].created_at <= p[1].created_at));
+    let profile = cache.profile(sms.contact_id).unwrap();
+    assert_eq!(profile.conversations.len(), 2);
+    assert_eq!(profile.contact.identities.len(), 2);
+
+    // Search, with highlights and filters.
+    let hits = cache.search(&SearchQuery { text: "parcel lisb".into(), ..Default::default() }).unwrap();
+    assert_eq!(hits.len(), 1);
+    let words: Vec<&str> = hits[0].highlights.iter().map(|&(a, b)| &hits[0].snippet[a as usize..b as usize]).collect();
+    assert_eq!(words, ["parcel", "Lisbon"]);
+    let invoices = SearchQuery { text: "invoices".into(), channel: Some(ChannelKind::Sms), ..Default::default() };
+    assert_eq!(cache.search(&invoices).unwrap().len(), 20);
+    let on_whatsapp = SearchQuery { channel: Some(ChannelKind::Whatsapp), ..invoices.clone() };
+    assert!(cache.search(&on_whatsapp).unwrap().is_empty());
+
+    // Live: a new customer writes to Support: one notification, with name, channel and text.
+    let fresh = hub.ingest(w.sms, "+14155559999", "Is anyone there?").await;
+    let n = next_event(&mut events, 10, |e| match e {
+        ConsoleEvent::Notify { notification } => Some(notification.clone()),
+        _ => None,
+    })
+    .await
+    .expect("a notification");
+    assert!(
+        matches!(&n, Notification::Reply { conversation_id, channel: ChannelKind::Sms, text, .. } if *conversation_id == fresh.conversation_id && text == "Is anyone there?"),
+        "{n:?}"
+    );
+    // A follow-up while the customer already waits: no second notification.
+    hub.ingest(w.sms, "+14155559999", "Hello??").await;
+    eventually("the follow-up is cached", || {
+        cache.thread(fresh.conversation_id, 50).unwrap().lines.len() == 2
+    })
+    .await;
+    assert!(next_event(&mut events, 1, |e| matches!(e, ConsoleEvent::Notify { .. }).then_some(())).await.is_none());
+
+    // Maya replies: pending at once, then stored by the hub; the customer's next message
+    // notifies again, unless Maya has that thread open and focused.
+    let out = c.send_reply(fresh.conversation_id, "Yes! How can I help?").unwrap();
+    let thread = cache.thread(fresh.conversation_id, 50).unwrap();
+    let last = thread.lines.last().unwrap();
+    assert_eq!(last.outbox.as_ref().map(|o| (o.id, o.state)), Some((out, OutboxState::Pending)));
+    eventually("the reply is stored by the hub", || {
+        let t = cache.thread(fresh.conversation_id, 50).unwrap();
+        t.lines.last().is_some_and(|l| l.id.is_some() && l.direction == Direction::Outbound)
+    })
+    .await;
+    assert!(cache.outbox().unwrap().is_empty(), "the echo retired the outbox row");
+    c.set_focus(Some(fresh.conversation_id));
+    hub.ingest(w.sms, "+14155559999", "My order number is 5521").await;
+    assert!(next_event(&mut events, 2, |e| matches!(e, ConsoleEvent::Notify { .. }).then_some(())).await.is_none());
+    eventually("the focused thread got the message", || cache.thread(fresh.conversation_id, 50).unwrap().lines.len() == 4).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_queued_offline_across_a_restart_arrive_once_in_order() {
+    let mut hub = Hub::start().await;
+    let w = world(&hub.store).await;
+    let conv = hub.ingest(w.sms, "+14155550123", "Hello").await.conversation_id;
+    let dir = tempfile::tempdir().unwrap();
+    let token = hub.login("maya@x.test").await;
+    {
+        let c = switchboard_core::Console::open(dir.path(), &hub.base, &token).unwrap();
+        c.start();
+        online(&c).await;
+    }
+    hub.stop().await;
+
+    // Offline: views, history and search still answer; replies queue and show as pending.
+    {
+        let c = switchboard_core::Console::open(dir.path(), &hub.base, &token).unwrap();
+        c.start();
+        eventually("offline", || matches!(c.connection(), switchboard_protocol::console::Connection::Offline { .. })).await;
+        assert_eq!(c.cache().view(View::Unassigned, 10, 0).unwrap().len(), 1);
+        assert_eq!(c.cache().search(&SearchQuery { text: "hello".into(), ..Default::default() }).unwrap().len(), 1);
+        for i in 1..=60 {
+            c.send_reply(conv, &format!("reply {i}")).unwrap();
+        }
+        assert_eq!(c.cache().queued_replies().unwrap(), 60);
+    }
+    // The console restarts (still offline) and queues more.
+    {
+        let c = switchboard_core::Console::open(dir.path(), &hub.base, &token).unwrap();
+        c.start();
+        for i in 61..=100 {
+            c.send_reply(conv, &format!("reply {i}")).unwrap();
+        }
+        let thread = c.cache().thread(conv, 200).unwrap();
+        let pending = thread.lines.iter().filter(|l| l.outbox.is_some()).count();
+        assert_eq!(pending, 100);
+    }
+    hub.restart().await;
+    let c = switchboard_core::Console::open(dir.path(), &hub.base, &token).unwrap();
+    c.start();
+    online(&c).await;
+    eventually("the queue drained", || c.cache().outbox().unwrap().is_empty()).await;
+    let b = hub.store.viewer(w.maya).await.unwrap();
+    let page = hub.store.messages_before(&b, conv, None, 500).await.unwrap();
+    let replies: Vec<&str> =
+        page.messages.iter().filter(|m| m.direction == Direction::Outbound).map(|m| m.body.as_str()).collect();
+    let want: Vec<String> = (1..=100).map(|i| format!("reply {i}")).collect();
+    assert_eq!(replies, want, "each reply once, in the order written");
+    eventually("the cache shows them stored", || {
+        c.cache().thread(conv, 200).unwrap().lines.iter().filter(|l| l.id.is_some() && l.direction == Direction::Outbound).count() == 100
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_leads_reassign_the_same_thread_one_wins_the_other_sees_who() {
+    let hub = Hub::start().await;
+    let w = world(&hub.store).await;
+    let conv = hub.ingest(w.sms, "+14155550123", "Hello").await.conversation_id;
+    let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let lee = console(&hub, d1.path(), "lee@x.test").await;
+    let kim = console(&hub, d2.path(), "kim@x.test").await;
+    online(&lee).await;
+    online(&kim).await;
+    // Both decide on the same version before either hears of the other.
+    lee.stop();
+    kim.stop();
+    let lee_item = lee.assign(conv, Some(Some(w.maya)), None).unwrap();
+    let kim_item = kim.assign(conv, Some(Some(w.kim)), None).unwrap();
+    lee.start();
+    eventually("Lee's change is applied", || lee.cache().outbox().unwrap().is_empty()).await;
+    let mut kim_events = kim.subscribe();
+    kim.start();
+    let item = next_event(&mut kim_events, 10, |e| match e {
+        ConsoleEvent::Outbox { item } if item.id == kim_item => Some(item.clone()),
+        _ => None,
+    })
+    .await
+    .expect("Kim hears of the conflict");
+    assert_eq!(item.state, OutboxState::Conflict);
+    let info = item.conflict.unwrap();
+    assert_eq!(info.changed_by_name.as_deref(), Some("Lee Chen"));
+    assert_eq!(info.assignee_name.as_deref(), Some("Maya Okafor"));
+    assert_eq!(kim.cache().conversation(conv).unwrap().assignee_id, Some(w.maya), "Kim sees the current owner");
+    let _ = lee_item;
+    // Kim, having seen it, can insist (retry applies over the current state) or let it go.
+    kim.retry(kim_item).unwrap();
+    eventually("Kim's retry applies", || kim.cache().conversation(conv).unwrap().assignee_id == Some(w.kim)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_reply_is_stuck_with_its_reason_until_retried_or_discarded() {
+    let hub = Hub::start().await;
+    let w = world(&hub.store).await;
+    let conv = hub.ingest(w.sms, "+14155550123", "Hello").await.conversation_id;
+    hub.ingest(w.sms, "+14155550123", "STOP").await;
+    let dir = tempfile::tempdir().unwrap();
+    let c = console(&hub, dir.path(), "maya@x.test").await;
+    online(&c).await;
+    let mut events = c.subscribe();
+    let id = c.send_reply(conv, "Are you still there?").unwrap();
+    let item = next_event(&mut events, 10, |e| match e {
+        ConsoleEvent::Outbox { item } if item.id == id => Some(item.clone()),
+        _ => None,
+    })
+    .await
+    .unwrap();
+    assert_eq!(item.state, OutboxState::Stuck);
+    assert_eq!(item.error.as_ref().map(|e| e.code), Some(ErrorCode::OptedOut));
+    let line = c.cache().thread(conv, 50).unwrap().lines.into_iter().last().unwrap();
+    assert_eq!(line.outbox.map(|o| o.state), Some(OutboxState::Stuck));
+    c.retry(id).unwrap();
+    let again = next_event(&mut events, 10, |e| match e {
+        ConsoleEvent::Outbox { item } if item.id == id => Some(item.state),
+        _ => None,
+    })
+    .await;
+    assert_eq!(again, Some(OutboxState::Stuck), "still refused, never dropped");
+    assert!(c.discard(id).is_ok());
+    assert!(c.cache().outbox().unwrap().is_empty());
+    assert!(matches!(c.discard(id), Err(switchboard_core::error::CoreError::NotFound(_))));
+    // Empty replies never reach the outbox.
+    assert!(c.send_reply(conv, "   \n").is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catching_up_after_being_away_gives_one_summary() {
+    let mut hub = Hub::start().await;
+    let w = world(&hub.store).await;
+    let dir = tempfile::tempdir().unwrap();
+    let token = hub.login("maya@x.test").await;
+    let seen = hub.ingest(w.sms, "+14155550100", "first").await;
+    {
+        let c = switchboard_core::Console::open(dir.path(), &hub.base, &token).unwrap();
+        c.start();
+        online(&c).await;
+    }
+    // While the console is closed, five customers write (and one of them twice).
+    for i in 0..5 {
+        hub.ingest(w.sms, &format!("+1415555{:04}", 3000 + i), "Hello?").await;
+    }
+    hub.ingest(w.sms, "+14155553000", "Anyone?").await;
+    let _ = seen;
+    hub.stop().await;
+    hub.restart().await;
+    let c = switchboard_core::Console::open(dir.path(), &hub.base, &token).unwrap();
+    let mut events = c.subscribe();
+    c.start();
+    let mut notes = Vec::new();
+    while let Some(n) = next_event(&mut events, 3, |e| match e {
+        ConsoleEvent::Notify { notification } => Some(notification.clone()),
+        _ => None,
+    })
+    .await
+    {
+        notes.push(n);
+    }
+    assert_eq!(
+        notes,
+        [Notification::Summary { customers: 5, messages: 5, text: "5 customers replied while you were away".into() }]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_cursor_resyncs_and_keeps_the_outbox() {
+    let hub = Hub::start().await;
+    let w = world(&hub.store).await;
+    let conv = hub.ingest(w.sms, "+14155550123", "Hello").await.conversation_id;
+    let dir = tempfile::tempdir().unwrap();
+    let token = hub.login("maya@x.test").await;
+    {
+        let c = switchboard_core::Console::open(dir.path(), &hub.base, &token).unwrap();
+        c.start();
+        online(&c).await;
+        c.stop();
+        c.send_reply(conv, "queued before the re-sync").unwrap();
+    }
+    // The hub moves on and forgets the feed the console stood on.
+    let gone = hub.ingest(w.sms, "+14155550777", "A new customer").await.conversation_id;
+    let head = *hub.store.head().borrow();
+    hub.store.prune_changes(head).await.unwrap();
+    let c = switchboard_core::Console::open(dir.path(), &hub.base, &token).unwrap();
+    let mut events = c.subscribe();
+    c.start();
+    next_event(&mut events, 20, |e| matches!(e, ConsoleEvent::Changed { everything: true, .. }).then_some(()))
+        .await
+        .expect("a re-sync");
+    online(&c).await;
+    eventually("the reply went out", || c.cache().outbox().unwrap().is_empty()).await;
+    assert!(c.cache().conversation(gone).is_ok(), "what happened meanwhile is there");
+    let t = c.cache().thread(conv, 10).unwrap();
+    assert!(t.lines.iter().any(|l| l.body == "queued before the re-sync" && l.id.is_some()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thread_moved_out_of_scope_leaves_the_cache_and_older_history_loads_on_demand() {
+    let hub = Hub::start().await;
+    let w = world(&hub.store).await;
+    let stays = hub.ingest(w.sms, "+14155550123", "line 0").await.conversation_id;
+    for i in 1..80 {
+        hub.ingest(w.sms, "+14155550123", &format!("line {i}")).await;
+    }
+    let moves = hub.ingest(w.sms, "+14155550456", "Billing question").await.conversation_id;
+    let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let maya = console(&hub, d1.path(), "maya@x.test").await;
+    let lee = console(&hub, d2.path(), "lee@x.test").await;
+    online(&maya).await;
+    online(&lee).await;
+    assert!(maya.cache().conversation(moves).is_ok());
+    lee.assign(moves, None, Some(w.billing)).unwrap();
+    eventually("the thread left Maya's cache", || maya.cache().conversation(moves).is_err()).await;
+    assert!(maya.cache().search(&SearchQuery { text: "billing".into(), ..Default::default() }).unwrap().is_empty());
+
+    let t = maya.cache().thread(stays, 500).unwrap();
+    assert!(t.has_older && t.lines.len() < 80, "a bootstrap carries the latest lines only");
+    let mut fetched = 0;
+    while maya.cache().thread(stays, 500).unwrap().has_older {
+        fetched += maya.load_older(stays, 20).await.unwrap();
+    }
+    let t = maya.cache().thread(stays, 500).unwrap();
+    assert_eq!(t.lines.len(), 80);
+    assert_eq!(t.lines[0].body, "line 0");
+    assert!(fetched > 0);
+    assert_eq!(maya.load_older(stays, 20).await.unwrap(), 0);
+    let h = maya.cache().history(t.conversation.contact_id, 1000, None).unwrap();
+    assert_eq!(h.lines.len(), 80);
+    assert!(!h.has_older);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_changes_and_read_markers_round_trip() {
+    let hub = Hub::start().await;
+    let w = world(&hub.store).await;
+    let conv = hub.ingest(w.sms, "+14155550123", "Hello").await.conversation_id;
+    let dir = tempfile::tempdir().unwrap();
+    let c = console(&hub, dir.path(), "maya@x.test").await;
+    online(&c).await;
+    assert!(c.cache().conversation(conv).unwrap().unread);
+    c.mark_read(conv).unwrap();
+    assert!(!c.cache().conversation(conv).unwrap().unread, "read at once, locally");
+    c.assign(conv, Some(Some(w.maya)), None).unwrap();
+    eventually("assigned", || c.cache().conversation(conv).unwrap().assignee_id == Some(w.maya)).await;
+    let until = switchboard_core::now_ms() + 3_600_000;
+    c.set_status(conv, ConversationStatus::Snoozed, Some(until)).unwrap();
+    eventually("snoozed", || c.cache().conversation(conv).unwrap().status == ConversationStatus::Snoozed).await;
+    assert_eq!(c.cache().view(View::Mine, 10, 0).unwrap().len(), 0);
+    assert_eq!(c.cache().view(View::Closed, 10, 0).unwrap().len(), 1);
+    c.set_status(conv, ConversationStatus::Open, None).unwrap();
+    eventually("reopened", || c.cache().view(View::Mine, 10, 0).unwrap().len() == 1).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(c.cache().outbox().unwrap().is_empty());
+}
