@@ -76,5 +76,6 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 say "cargo test"
 cargo test --workspace --locked
 
-say "benchmark smoke runs (cargo bench -p switchboard-hub gives the real figures)"
+say "benchmark smoke runs (cargo bench -p switchboard-hub / -p switchboard-core give the real figures)"
 cargo test -p switchboard-hub --bench hub --bench webhooks --locked
+cargo test -p switchboard-core --bench core --locked

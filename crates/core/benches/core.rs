@@ -6,7 +6,8 @@
 //! - opening a cache of 50,000 conversations to the first view (p50, p95).
 //!
 //! `cargo bench -p switchboard-core` runs the full sizes; `cargo test --benches` runs a
-//! small smoke version of the same code.
+//! small smoke version of the same code. `SWITCHBOARD_BENCH_ONLY=sync,apply,search,history,open`
+//! picks parts.
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
 use rand::rngs::StdRng;
@@ -33,12 +34,71 @@ use switchboard_protocol::sync::{Change, ChangeFrame};
 const PASSWORD: &str = "bench password";
 
 const WORDS: &[&str] = &[
-    "order", "parcel", "delivery", "refund", "invoice", "address", "tracking", "password", "account", "payment",
-    "card", "shipping", "return", "exchange", "size", "colour", "kettle", "lamp", "sofa", "table", "chair", "blue",
-    "green", "late", "broken", "missing", "thanks", "please", "hello", "today", "tomorrow", "monday", "friday",
-    "lisbon", "porto", "madrid", "berlin", "london", "paris", "warranty", "discount", "coupon", "subscription",
-    "upgrade", "cancel", "plan", "premium", "basic", "help", "question", "courier", "label", "box", "damaged",
-    "replacement", "store", "pickup", "receipt", "charge", "twice", "email", "phone", "number", "waiting", "week",
+    "order",
+    "parcel",
+    "delivery",
+    "refund",
+    "invoice",
+    "address",
+    "tracking",
+    "password",
+    "account",
+    "payment",
+    "card",
+    "shipping",
+    "return",
+    "exchange",
+    "size",
+    "colour",
+    "kettle",
+    "lamp",
+    "sofa",
+    "table",
+    "chair",
+    "blue",
+    "green",
+    "late",
+    "broken",
+    "missing",
+    "thanks",
+    "please",
+    "hello",
+    "today",
+    "tomorrow",
+    "monday",
+    "friday",
+    "lisbon",
+    "porto",
+    "madrid",
+    "berlin",
+    "london",
+    "paris",
+    "warranty",
+    "discount",
+    "coupon",
+    "subscription",
+    "upgrade",
+    "cancel",
+    "plan",
+    "premium",
+    "basic",
+    "help",
+    "question",
+    "courier",
+    "label",
+    "box",
+    "damaged",
+    "replacement",
+    "store",
+    "pickup",
+    "receipt",
+    "charge",
+    "twice",
+    "email",
+    "phone",
+    "number",
+    "waiting",
+    "week",
 ];
 
 fn sentence(rng: &mut StdRng, words: usize) -> String {
@@ -113,7 +173,11 @@ fn first_sync(rt: &tokio::runtime::Runtime, conversations: usize, per: usize) {
         for t in tasks {
             t.await.unwrap();
         }
-        println!("  (hub seeded with {conversations} conversations / {} messages in {:.1} s)", conversations * per, seeding.elapsed().as_secs_f64());
+        println!(
+            "  (hub seeded with {conversations} conversations / {} messages in {:.1} s)",
+            conversations * per,
+            seeding.elapsed().as_secs_f64()
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let config = Config { bootstrap_messages: per.max(30), ..Config::default() };
@@ -242,7 +306,10 @@ fn filled_cache(dir: &std::path::Path, conversations: i64, messages: i64) -> Cac
                         break;
                     }
                     let conv = 1 + id % conversations;
-                    apply::upsert_message(c, &message(id, conv, ChannelKind::Email, sentence(&mut rng, 14), now - (messages - id)))?;
+                    apply::upsert_message(
+                        c,
+                        &message(id, conv, ChannelKind::Email, sentence(&mut rng, 14), now - (messages - id)),
+                    )?;
                 }
                 Ok(())
             })
@@ -269,14 +336,19 @@ fn apply_rate(pages: usize) {
                         Change::Message(message(next_message, conv, ChannelKind::Email, sentence(&mut rng, 14), now))
                     } else {
                         version += 1;
-                        Change::Conversation(Conversation { version, ..conversation(conv, conv, ChannelKind::Email, now) })
+                        Change::Conversation(Conversation {
+                            version,
+                            ..conversation(conv, conv, ChannelKind::Email, now)
+                        })
                     };
                     ChangeFrame { seq: i, change }
                 })
                 .collect()
         })
         .collect();
-    let ctx = NotifyContext { me: None, focused: None, arrival: Arrival::Live };
+    // As a signed-in agent, so the notification rule runs for every customer message.
+    let me = switchboard_core::notify::Me { agent_id: 1, teams: vec![1] };
+    let ctx = NotifyContext { me: Some(me), focused: None, arrival: Arrival::Live };
     let started = Instant::now();
     for (n, page) in built.iter().enumerate() {
         cache.write(|c| apply::apply_page(c, page, &n.to_string(), &ctx)).unwrap();
@@ -330,7 +402,8 @@ fn search(messages: i64) {
 fn history(lines: i64) {
     let dir = tempfile::tempdir().unwrap();
     let cache = filled_cache(dir.path(), 5_000, 50_000);
-    let channels = [ChannelKind::Sms, ChannelKind::Whatsapp, ChannelKind::Email, ChannelKind::Messenger, ChannelKind::Webchat];
+    let channels =
+        [ChannelKind::Sms, ChannelKind::Whatsapp, ChannelKind::Email, ChannelKind::Messenger, ChannelKind::Webchat];
     let mut rng = StdRng::seed_from_u64(4);
     let now = switchboard_core::now_ms();
     let contact_id = 900_000;
@@ -342,7 +415,13 @@ fn history(lines: i64) {
             }
             for n in 0..lines {
                 let ch = n as usize % channels.len();
-                let m = message(9_000_000 + n, 900_000 + ch as i64, channels[ch], sentence(&mut rng, 14), now - (lines - n) * 60_000);
+                let m = message(
+                    9_000_000 + n,
+                    900_000 + ch as i64,
+                    channels[ch],
+                    sentence(&mut rng, 14),
+                    now - (lines - n) * 60_000,
+                );
                 apply::upsert_message(c, &m)?;
             }
             Ok(())
@@ -385,18 +464,24 @@ fn open_to_first_view(conversations: i64) {
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing: a smoke run.
     let full = std::env::args().any(|a| a == "--bench");
+    // `SWITCHBOARD_BENCH_ONLY=apply,search` runs some parts only.
+    let only = std::env::var("SWITCHBOARD_BENCH_ONLY").unwrap_or_default();
+    let run = |part: &str| only.is_empty() || only.split(',').any(|p| p == part);
     let rt = Arc::new(tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap());
-    if full {
-        first_sync(&rt, 10_000, 20);
-        apply_rate(50);
-        search(1_000_000);
-        history(2_000);
-        open_to_first_view(50_000);
-    } else {
-        first_sync(&rt, 100, 5);
-        apply_rate(2);
-        search(20_000);
-        history(200);
-        open_to_first_view(1_000);
+    let scale = |full_size: usize, smoke: usize| if full { full_size } else { smoke };
+    if run("sync") {
+        first_sync(&rt, scale(10_000, 100), scale(20, 5));
+    }
+    if run("apply") {
+        apply_rate(scale(50, 2));
+    }
+    if run("search") {
+        search(scale(1_000_000, 20_000) as i64);
+    }
+    if run("history") {
+        history(scale(2_000, 200) as i64);
+    }
+    if run("open") {
+        open_to_first_view(scale(50_000, 1_000) as i64);
     }
 }

@@ -137,7 +137,8 @@ impl HubClient {
         let mut req = format!("{ws_base}/api/v1/stream?since={cursor}")
             .into_client_request()
             .map_err(|e| CoreError::BadRequest(e.to_string()))?;
-        let auth = HeaderValue::from_str(&format!("Bearer {}", self.token)).map_err(|e| CoreError::BadRequest(e.to_string()))?;
+        let auth = HeaderValue::from_str(&format!("Bearer {}", self.token))
+            .map_err(|e| CoreError::BadRequest(e.to_string()))?;
         req.headers_mut().insert("authorization", auth);
         match tokio_tungstenite::connect_async(req).await {
             Ok((ws, _)) => Ok(Stream { ws }),

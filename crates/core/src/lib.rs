@@ -195,7 +195,12 @@ impl Console {
     }
 
     /// Queues a status change (`snoozed_until` with `snoozed`).
-    pub fn set_status(&self, conversation_id: Id, status: ConversationStatus, snoozed_until: Option<i64>) -> Result<Id> {
+    pub fn set_status(
+        &self,
+        conversation_id: Id,
+        status: ConversationStatus,
+        snoozed_until: Option<i64>,
+    ) -> Result<Id> {
         let row = self.cache().conversation(conversation_id)?;
         self.queue(Mutation::SetStatus(SetStatus { conversation_id, status, snoozed_until }), Some(row.version))
     }

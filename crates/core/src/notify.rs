@@ -190,6 +190,9 @@ mod tests {
         ConvFacts { assignee_id: assignee, team_id: team, status, waiting_since: waiting }
     }
 
+    /// (case, direction, already decided, before, after, focused, arrival, expected)
+    type Row = (&'static str, Direction, bool, Option<ConvFacts>, ConvFacts, bool, Arrival, Decision);
+
     #[test]
     fn the_rule() {
         let mine_answered = conv(Some(ME), MY_TEAM, Open, None);
@@ -202,7 +205,7 @@ mod tests {
         let snoozed = conv(Some(ME), MY_TEAM, Snoozed, Some(50));
         use Arrival::{CatchUp, Live};
         #[rustfmt::skip]
-        let table: &[(&str, Direction, bool, Option<ConvFacts>, ConvFacts, bool, Arrival, Decision)] = &[
+        let table: &[Row] = &[
             ("my thread, I had answered", Inbound, false, Some(mine_answered), mine_waiting, false, Live, Decision::Notify),
             ("a new conversation, unassigned in my team", Inbound, false, None, unassigned_mine, false, Live, Decision::Notify),
             ("a new conversation assigned to me", Inbound, false, None, mine_waiting, false, Live, Decision::Notify),
@@ -221,7 +224,14 @@ mod tests {
             ("caught up, but not mine", Inbound, false, Some(mine_answered), other_team, false, CatchUp, Decision::Quiet(Quiet::NotMine)),
         ];
         for (what, direction, already, before, after, focused, arrival, want) in table {
-            let c = Candidate { direction: *direction, already_decided: *already, before: *before, after: *after, focused: *focused, arrival: *arrival };
+            let c = Candidate {
+                direction: *direction,
+                already_decided: *already,
+                before: *before,
+                after: *after,
+                focused: *focused,
+                arrival: *arrival,
+            };
             assert_eq!(decide(&me(), &c), *want, "{what}");
         }
     }
@@ -254,7 +264,9 @@ mod tests {
     #[test]
     fn one_customer_caught_up_is_announced_by_name() {
         let out = notifications(&[announced(Decision::Summarize, 4, 1), announced(Decision::Summarize, 4, 2)]);
-        assert!(matches!(&out[..], [Notification::Reply { message_id: 2, contact_name, .. }] if contact_name == "Customer 4"));
+        assert!(
+            matches!(&out[..], [Notification::Reply { message_id: 2, contact_name, .. }] if contact_name == "Customer 4")
+        );
     }
 
     #[test]

@@ -320,7 +320,8 @@ fn item(c: &Connection, id: Id) -> Result<Option<OutboxItem>> {
         return Ok(None);
     };
     let error: Option<ApiError> = error.map(|e| serde_json::from_str(&e)).transpose()?;
-    let conflict = conflict.map(|j| serde_json::from_str::<Change>(&j)).transpose()?.and_then(|ch| conflict_info(c, &ch));
+    let conflict =
+        conflict.map(|j| serde_json::from_str::<Change>(&j)).transpose()?.and_then(|ch| conflict_info(c, &ch));
     Ok(Some(OutboxItem {
         id,
         name,

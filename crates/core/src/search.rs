@@ -57,8 +57,7 @@ impl Cache {
              FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid \
              JOIN conversations c ON c.id = m.conversation_id LEFT JOIN contacts k ON k.id = c.contact_id \
              WHERE messages_fts MATCH ?1",
-            OPEN as u32,
-            CLOSE as u32
+            OPEN as u32, CLOSE as u32
         );
         let mut args: Vec<Value> = vec![Value::Text(fts)];
         let mut bind = |clause: &str, v: Value, sql: &mut String| {
@@ -94,8 +93,17 @@ impl Cache {
             })?;
             let mut out = Vec::new();
             for row in rows {
-                let (message_id, conversation_id, contact_id, contact_name, channel, direction, snippet, highlights, created_at) =
-                    row?;
+                let (
+                    message_id,
+                    conversation_id,
+                    contact_id,
+                    contact_name,
+                    channel,
+                    direction,
+                    snippet,
+                    highlights,
+                    created_at,
+                ) = row?;
                 let (Ok(channel), Ok(direction)) = (channel.parse(), direction.parse()) else { continue };
                 out.push(SearchHit {
                     message_id,

@@ -158,13 +158,15 @@ impl Engine {
         loop {
             match self.catch_up(&cursor).await {
                 Ok(c) => cursor = c,
-                Err(e) if is(&e, ErrorCode::CursorExpired) || is(&e, ErrorCode::BadCursor) => match self.bootstrap().await {
-                    Ok(c) => {
-                        cursor = c;
-                        continue;
+                Err(e) if is(&e, ErrorCode::CursorExpired) || is(&e, ErrorCode::BadCursor) => {
+                    match self.bootstrap().await {
+                        Ok(c) => {
+                            cursor = c;
+                            continue;
+                        }
+                        Err(e) => return e,
                     }
-                    Err(e) => return e,
-                },
+                }
                 Err(e) => return e,
             }
             let mut stream = match self.client.stream(&cursor).await {
@@ -219,9 +221,10 @@ impl Engine {
     ) -> Result<Applied> {
         let ctx = self.notify_context(arrival)?;
         let cache = self.cache.clone();
-        let applied = tokio::task::spawn_blocking(move || cache.write(|c| apply::apply_page(c, &frames, &cursor, &ctx)))
-            .await
-            .map_err(|e| CoreError::Protocol(e.to_string()))??;
+        let applied =
+            tokio::task::spawn_blocking(move || cache.write(|c| apply::apply_page(c, &frames, &cursor, &ctx)))
+                .await
+                .map_err(|e| CoreError::Protocol(e.to_string()))??;
         self.emit_applied(&applied, false);
         Ok(applied)
     }
@@ -254,7 +257,8 @@ impl Engine {
         let applied = tokio::task::spawn_blocking(move || apply_bootstrap(&cache, snapshot, first, ctx, &events))
             .await
             .map_err(|e| CoreError::Protocol(e.to_string()))??;
-        let cursor = self.cache.read(|c| meta(c, "cursor"))?.ok_or(CoreError::Protocol("no cursor after bootstrap".into()))?;
+        let cursor =
+            self.cache.read(|c| meta(c, "cursor"))?.ok_or(CoreError::Protocol("no cursor after bootstrap".into()))?;
         self.emit_applied(&applied, true);
         Ok(cursor)
     }
@@ -281,7 +285,9 @@ impl Engine {
             };
             if due.is_empty() {
                 let wait = match self.cache.next_due_at() {
-                    Ok(Some(at)) => Duration::from_millis(u64::try_from(at - crate::now_ms()).unwrap_or(0).clamp(10, 5_000)),
+                    Ok(Some(at)) => {
+                        Duration::from_millis(u64::try_from(at - crate::now_ms()).unwrap_or(0).clamp(10, 5_000))
+                    }
                     _ => Duration::from_secs(5),
                 };
                 tokio::select! {
@@ -292,7 +298,10 @@ impl Engine {
             }
             let ids: Vec<Id> = due.iter().map(|d| d.id).collect();
             let by_mutation: HashMap<u64, Id> = due.iter().map(|d| (d.envelope.mutation_id, d.id)).collect();
-            let batch = MutationBatch { client_id: client_id.clone(), mutations: due.into_iter().map(|d| d.envelope).collect() };
+            let batch = MutationBatch {
+                client_id: client_id.clone(),
+                mutations: due.into_iter().map(|d| d.envelope).collect(),
+            };
             match self.client.mutations(&batch).await {
                 Ok(resp) => {
                     failures = 0;
@@ -303,7 +312,8 @@ impl Engine {
                         .filter_map(|r| by_mutation.get(&r.mutation_id).map(|id| (*id, r.outcome)))
                         .collect();
                     self.settle(&answers);
-                    let unanswered: Vec<Id> = ids.into_iter().filter(|id| !answers.iter().any(|(a, _)| a == id)).collect();
+                    let unanswered: Vec<Id> =
+                        ids.into_iter().filter(|id| !answers.iter().any(|(a, _)| a == id)).collect();
                     if !unanswered.is_empty() {
                         let e = ApiError::new(ErrorCode::Internal, "the hub did not answer for this change");
                         self.failed(&unanswered, &e, true, 1);
@@ -317,11 +327,15 @@ impl Engine {
                     self.set_connection(Connection::SignedOut { reason: e.message });
                     return;
                 }
-                Err(CoreError::Hub(e)) if ids.len() > 1 && matches!(e.code, ErrorCode::BadRequest | ErrorCode::PayloadTooLarge) => {
+                Err(CoreError::Hub(e))
+                    if ids.len() > 1 && matches!(e.code, ErrorCode::BadRequest | ErrorCode::PayloadTooLarge) =>
+                {
                     // The batch as a whole was refused: send one at a time to find the culprit.
                     batch_size = 1;
                 }
-                Err(CoreError::Hub(e)) if matches!(e.code, ErrorCode::BadRequest | ErrorCode::PayloadTooLarge | ErrorCode::Forbidden) => {
+                Err(CoreError::Hub(e))
+                    if matches!(e.code, ErrorCode::BadRequest | ErrorCode::PayloadTooLarge | ErrorCode::Forbidden) =>
+                {
                     let answers: Vec<(Id, Outcome)> =
                         ids.iter().map(|id| (*id, Outcome::Rejected { error: e.clone() })).collect();
                     self.settle(&answers);
@@ -384,17 +398,17 @@ fn apply_bootstrap(
     ctx: NotifyContext,
     events: &broadcast::Sender<ConsoleEvent>,
 ) -> Result<Applied> {
-    let total = (b.agents.len() + b.teams.len() + b.inboxes.len() + b.contacts.len() + b.conversations.len() + b.messages.len())
-        as u64;
+    let total = (b.agents.len()
+        + b.teams.len()
+        + b.inboxes.len()
+        + b.contacts.len()
+        + b.conversations.len()
+        + b.messages.len()) as u64;
     let mut done = 0u64;
     let progress = |done: u64, finished: bool| {
         let _ = events.send(ConsoleEvent::Progress { progress: SyncProgress { done, total, finished } });
     };
-    let pending = if first {
-        None
-    } else {
-        Some(cache.read(|c| apply::before_applying(c, b.messages.iter()))?)
-    };
+    let pending = if first { None } else { Some(cache.read(|c| apply::before_applying(c, b.messages.iter()))?) };
     cache.write(|c| {
         apply::set_me(c, &b.me)?;
         for a in &b.agents {

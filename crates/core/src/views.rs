@@ -2,6 +2,7 @@
 //! conversation's thread with its pending outbox lines, a customer's unified history across
 //! every channel, and the customer's profile.
 
+use crate::cache::apply::{self, MESSAGE_COLUMNS};
 use crate::cache::{meta, Cache};
 use crate::error::{CoreError, Result};
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -15,7 +16,7 @@ use switchboard_protocol::{ApiError, Id};
 
 const ROW_COLUMNS: &str = "c.id, c.contact_id, COALESCE(k.name, ''), c.channel, c.inbox_id, c.status, c.assignee_id, \
     c.team_id, c.preview, c.waiting_since, c.last_activity_at, c.snoozed_until, c.reply_window_expires_at, \
-    c.last_message_id > COALESCE(r.last_read_message_id, 0), c.version";
+    c.last_message_id > COALESCE(r.last_read_message_id, 0), c.version, c.customer_address";
 
 const ROW_FROM: &str = "conversations c LEFT JOIN contacts k ON k.id = c.contact_id \
     LEFT JOIN read_markers r ON r.conversation_id = c.id";
@@ -33,6 +34,7 @@ fn row(r: &Row<'_>) -> rusqlite::Result<ConversationRow> {
         contact_id: r.get(1)?,
         contact_name: r.get(2)?,
         channel: parse(r, 3)?,
+        customer_address: r.get(15)?,
         inbox_id: r.get(4)?,
         status: parse(r, 5)?,
         assignee_id: r.get(6)?,
@@ -109,7 +111,9 @@ fn template_text(c: &Connection, conversation: Id, name: &str, params: &[String]
         .and_then(|j| serde_json::from_str::<Inbox>(&j).ok())
         .and_then(|i| i.templates.into_iter().find(|t| t.name == name));
     Ok(match template {
-        Some(t) => params.iter().enumerate().fold(t.body, |body, (i, p)| body.replace(&format!("{{{{{}}}}}", i + 1), p)),
+        Some(t) => {
+            params.iter().enumerate().fold(t.body, |body, (i, p)| body.replace(&format!("{{{{{}}}}}", i + 1), p))
+        }
         None => format!("[template {name}]"),
     })
 }
@@ -124,7 +128,13 @@ fn pending_lines(c: &Connection, conversations: &[Id], me: &Agent) -> Result<Vec
          ORDER BY o.mutation_id",
     )?;
     let rows = st.query_map([ids], |r| {
-        Ok((r.get::<_, Id>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?, r.get::<_, i64>(4)?))
+        Ok((
+            r.get::<_, Id>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, Option<String>>(3)?,
+            r.get::<_, i64>(4)?,
+        ))
     })?;
     let mut out = Vec::new();
     for row in rows {
@@ -171,12 +181,18 @@ fn pending_lines(c: &Connection, conversations: &[Id], me: &Agent) -> Result<Vec
     Ok(out)
 }
 
-fn messages(c: &Connection, sql: &str, args: impl rusqlite::Params, names: &HashMap<Id, String>) -> Result<Vec<ThreadLine>> {
-    let mut st = c.prepare_cached(sql)?;
-    let rows = st.query_map(args, |r| r.get::<_, String>(0))?;
+/// Thread lines from a query selecting [`MESSAGE_COLUMNS`] (`{MESSAGE_COLUMNS}` in `sql`).
+fn messages(
+    c: &Connection,
+    sql: &str,
+    args: impl rusqlite::Params,
+    names: &HashMap<Id, String>,
+) -> Result<Vec<ThreadLine>> {
+    let mut st = c.prepare_cached(&sql.replace("{MESSAGE_COLUMNS}", MESSAGE_COLUMNS))?;
+    let rows = st.query_map(args, apply::message)?;
     let mut out = Vec::new();
-    for json in rows {
-        out.push(line(serde_json::from_str::<Message>(&json?)?, names));
+    for m in rows {
+        out.push(line(m?, names));
     }
     Ok(out)
 }
@@ -244,12 +260,14 @@ impl Cache {
             let names = agent_names(c)?;
             let mut lines = messages(
                 c,
-                "SELECT json FROM messages WHERE conversation_id = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2",
+                "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.conversation_id = ?1 \
+                 ORDER BY m.created_at DESC, m.id DESC LIMIT ?2",
                 params![id, i64::try_from(limit).unwrap_or(i64::MAX)],
                 &names,
             )?;
-            let cached: i64 =
-                c.prepare_cached("SELECT count(*) FROM messages WHERE conversation_id = ?1")?.query_row([id], |r| r.get(0))?;
+            let cached: i64 = c
+                .prepare_cached("SELECT count(*) FROM messages WHERE conversation_id = ?1")?
+                .query_row([id], |r| r.get(0))?;
             lines.reverse();
             let complete = c.prepare_cached("SELECT 1 FROM history_start WHERE conversation_id = ?1")?.exists([id])?;
             let has_older = usize::try_from(cached).unwrap_or(0) > lines.len() || !complete;
@@ -268,25 +286,32 @@ impl Cache {
                 .prepare_cached("SELECT id FROM conversations WHERE contact_id = ?1")?
                 .query_map([contact_id], |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()?;
-            if conversations.is_empty() && !c.prepare_cached("SELECT 1 FROM contacts WHERE id = ?1")?.exists([contact_id])? {
+            if conversations.is_empty()
+                && !c.prepare_cached("SELECT 1 FROM contacts WHERE id = ?1")?.exists([contact_id])?
+            {
                 return Err(CoreError::NotFound("contact"));
             }
             let mut lines = messages(
                 c,
-                "SELECT m.json FROM conversations v JOIN messages m ON m.conversation_id = v.id \
+                "SELECT {MESSAGE_COLUMNS} FROM conversations v JOIN messages m ON m.conversation_id = v.id \
                  WHERE v.contact_id = ?1 AND m.created_at < ?2 ORDER BY m.created_at DESC, m.id DESC LIMIT ?3",
-                params![contact_id, before.unwrap_or(i64::MAX), i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX)],
+                params![
+                    contact_id,
+                    before.unwrap_or(i64::MAX),
+                    i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX)
+                ],
                 &names,
             )?;
             let mut has_older = lines.len() > limit;
             lines.truncate(limit);
             lines.reverse();
             if !has_older {
-                let incomplete: i64 = c.prepare_cached(
-                    "SELECT count(*) FROM conversations v WHERE v.contact_id = ?1 \
+                let incomplete: i64 = c
+                    .prepare_cached(
+                        "SELECT count(*) FROM conversations v WHERE v.contact_id = ?1 \
                      AND v.id NOT IN (SELECT conversation_id FROM history_start)",
-                )?
-                .query_row([contact_id], |r| r.get(0))?;
+                    )?
+                    .query_row([contact_id], |r| r.get(0))?;
                 has_older = incomplete > 0;
             }
             if before.is_none() {
@@ -306,7 +331,9 @@ impl Cache {
                 .optional()?
                 .ok_or(CoreError::NotFound("contact"))?;
             let contact: Contact = serde_json::from_str(&json)?;
-            let sql = format!("SELECT {ROW_COLUMNS} FROM {ROW_FROM} WHERE c.contact_id = ?1 ORDER BY c.last_activity_at DESC");
+            let sql = format!(
+                "SELECT {ROW_COLUMNS} FROM {ROW_FROM} WHERE c.contact_id = ?1 ORDER BY c.last_activity_at DESC"
+            );
             let conversations =
                 c.prepare_cached(&sql)?.query_map([contact_id], row)?.collect::<rusqlite::Result<_>>()?;
             Ok(Profile { contact, conversations })
@@ -329,7 +356,8 @@ impl Cache {
     /// The newest message id of a conversation (for read markers).
     pub fn last_message_id(&self, conversation: Id) -> Result<Option<Id>> {
         self.read(|c| {
-            Ok(c.prepare_cached("SELECT MAX(id) FROM messages WHERE conversation_id = ?1")?.query_row([conversation], |r| r.get(0))?)
+            Ok(c.prepare_cached("SELECT MAX(id) FROM messages WHERE conversation_id = ?1")?
+                .query_row([conversation], |r| r.get(0))?)
         })
     }
 
@@ -339,7 +367,8 @@ impl Cache {
             let oldest = c
                 .prepare_cached("SELECT MIN(id) FROM messages WHERE conversation_id = ?1")?
                 .query_row([conversation], |r| r.get(0))?;
-            let complete = c.prepare_cached("SELECT 1 FROM history_start WHERE conversation_id = ?1")?.exists([conversation])?;
+            let complete =
+                c.prepare_cached("SELECT 1 FROM history_start WHERE conversation_id = ?1")?.exists([conversation])?;
             Ok((oldest, complete))
         })
     }

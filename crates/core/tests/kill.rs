@@ -60,7 +60,11 @@ fn cached(dir: &Path) -> (Versions, Versions, Versions) {
         st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
     };
     let dupes: i64 = conn
-        .query_row("SELECT count(*) - count(DISTINCT client_msg_id) FROM messages WHERE client_msg_id IS NOT NULL", [], |r| r.get(0))
+        .query_row(
+            "SELECT count(*) - count(DISTINCT client_msg_id) FROM messages WHERE client_msg_id IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(dupes, 0);
     (map("conversations"), map("contacts"), map("messages"))
@@ -187,4 +191,68 @@ fn assert_same(what: &str, cache: &Versions, hub: &Versions) {
         cache.len(),
         hub.len()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_survive_kill_9_mid_send_and_arrive_once_in_order() {
+    let hub = Hub::start().await;
+    let w = common::world(&hub.store).await;
+    let conv = hub.ingest(w.sms, "+14155550123", "Hello").await.conversation_id;
+    let token = hub.login("maya@x.test").await;
+    let dir = tempfile::tempdir().unwrap();
+    assert!(sync_child(dir.path(), &hub.base, &token, true).wait().unwrap().success());
+
+    // Queue 1,000 replies and kill the console while it sends them, again and again.
+    let mut cmd = Command::new(SYNC);
+    cmd.args(["--dir", &dir.path().to_string_lossy(), "--hub", &hub.base, "--queue-replies", &format!("{conv}:1000")])
+        .env("SWITCHBOARD_TOKEN", &token)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    {
+        // The kills start once all 1000 are in the outbox.
+        use std::io::BufRead;
+        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        while !line.starts_with("queued 1000") {
+            line.clear();
+            assert!(out.read_line(&mut line).unwrap() > 0, "the console exited before queueing");
+        }
+        std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    }
+    let mut rng = rand::rng();
+    let viewer = hub.store.viewer(w.maya).await.unwrap();
+    let stored = || async {
+        let page = hub.store.messages_before(&viewer, conv, None, 2_000).await.unwrap();
+        page.messages.into_iter().filter(|m| m.direction == switchboard_protocol::model::Direction::Outbound).count()
+    };
+    let mut kills_mid_send = 0;
+    for _ in 0..10 {
+        tokio::time::sleep(Duration::from_millis(rng.random_range(5..60))).await;
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let n = stored().await;
+        if n > 0 && n < 1000 {
+            kills_mid_send += 1;
+        }
+        child = sync_child(dir.path(), &hub.base, &token, false);
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut last = Command::new(SYNC);
+    last.args(["--dir", &dir.path().to_string_lossy(), "--hub", &hub.base, "--until-drained"])
+        .env("SWITCHBOARD_TOKEN", &token);
+    assert!(last.stdout(Stdio::null()).status().unwrap().success());
+    eprintln!("{kills_mid_send} of 10 kills landed while replies were being sent");
+    assert!(kills_mid_send >= 1, "no kill interrupted the sending");
+
+    let page = hub.store.messages_before(&viewer, conv, None, 2_000).await.unwrap();
+    let replies: Vec<String> = page
+        .messages
+        .into_iter()
+        .filter(|m| m.direction == switchboard_protocol::model::Direction::Outbound)
+        .map(|m| m.body)
+        .collect();
+    let want: Vec<String> = (1..=1000).map(|i| format!("reply {i}")).collect();
+    assert_eq!(replies, want, "every reply once, in order");
 }

@@ -47,7 +47,10 @@ async fn first_sync_views_history_search_and_live_notifications() {
     let waiting = cache.view(View::Waiting, 100, 0).unwrap();
     assert_eq!(waiting.len(), 22);
     assert!(waiting.windows(2).all(|p| p[0].waiting_since <= p[1].waiting_since), "longest waiting first");
-    assert!(cache.search(&SearchQuery { text: "refund".into(), ..Default::default() }).unwrap().is_empty(), "billing is out of scope");
+    assert!(
+        cache.search(&SearchQuery { text: "refund".into(), ..Default::default() }).unwrap().is_empty(),
+        "billing is out of scope"
+    );
 
     // A customer's unified history: SMS and WhatsApp in time order, each with its channel.
     let history = cache.history(sms.contact_id, 100, None).unwrap();
@@ -82,10 +85,7 @@ async fn first_sync_views_history_search_and_live_notifications() {
     );
     // A follow-up while the customer already waits: no second notification.
     hub.ingest(w.sms, "+14155559999", "Hello??").await;
-    eventually("the follow-up is cached", || {
-        cache.thread(fresh.conversation_id, 50).unwrap().lines.len() == 2
-    })
-    .await;
+    eventually("the follow-up is cached", || cache.thread(fresh.conversation_id, 50).unwrap().lines.len() == 2).await;
     assert!(next_event(&mut events, 1, |e| matches!(e, ConsoleEvent::Notify { .. }).then_some(())).await.is_none());
 
     // Maya replies: pending at once, then stored by the hub; the customer's next message
@@ -103,7 +103,10 @@ async fn first_sync_views_history_search_and_live_notifications() {
     c.set_focus(Some(fresh.conversation_id));
     hub.ingest(w.sms, "+14155559999", "My order number is 5521").await;
     assert!(next_event(&mut events, 2, |e| matches!(e, ConsoleEvent::Notify { .. }).then_some(())).await.is_none());
-    eventually("the focused thread got the message", || cache.thread(fresh.conversation_id, 50).unwrap().lines.len() == 4).await;
+    eventually("the focused thread got the message", || {
+        cache.thread(fresh.conversation_id, 50).unwrap().lines.len() == 4
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -124,7 +127,8 @@ async fn replies_queued_offline_across_a_restart_arrive_once_in_order() {
     {
         let c = switchboard_core::Console::open(dir.path(), &hub.base, &token).unwrap();
         c.start();
-        eventually("offline", || matches!(c.connection(), switchboard_protocol::console::Connection::Offline { .. })).await;
+        eventually("offline", || matches!(c.connection(), switchboard_protocol::console::Connection::Offline { .. }))
+            .await;
         assert_eq!(c.cache().view(View::Unassigned, 10, 0).unwrap().len(), 1);
         assert_eq!(c.cache().search(&SearchQuery { text: "hello".into(), ..Default::default() }).unwrap().len(), 1);
         for i in 1..=60 {
@@ -155,7 +159,14 @@ async fn replies_queued_offline_across_a_restart_arrive_once_in_order() {
     let want: Vec<String> = (1..=100).map(|i| format!("reply {i}")).collect();
     assert_eq!(replies, want, "each reply once, in the order written");
     eventually("the cache shows them stored", || {
-        c.cache().thread(conv, 200).unwrap().lines.iter().filter(|l| l.id.is_some() && l.direction == Direction::Outbound).count() == 100
+        c.cache()
+            .thread(conv, 200)
+            .unwrap()
+            .lines
+            .iter()
+            .filter(|l| l.id.is_some() && l.direction == Direction::Outbound)
+            .count()
+            == 100
     })
     .await;
 }

@@ -56,6 +56,11 @@ async fn setup() -> Setup {
         .await
         .unwrap();
     store.create_inbox(mk(ChannelKind::InApp, "mobile-app", json!({"identity_secret": SECRET}))).await.unwrap();
+    // A list given as one string: the chat must stop, not drop its origin check.
+    store
+        .create_inbox(mk(ChannelKind::Webchat, "broken-widget", json!({"allowed_origins": "https://shop.example"})))
+        .await
+        .unwrap();
     let email_inbox = store
         .create_inbox(mk(
             ChannelKind::Email,
@@ -497,6 +502,18 @@ async fn bad_visitor_input_is_refused_and_stores_nothing() {
         .unwrap();
     assert_eq!(allowed.status(), 200);
     assert_eq!(allowed.headers()["access-control-allow-origin"], "*");
+    let shop_token = allowed.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned();
+    let socket_from = |origin: &'static str| {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut req = format!("ws://{}/chat/v1/socket?token={shop_token}", s.hub.addr).into_client_request().unwrap();
+        req.headers_mut().insert("origin", origin.parse().unwrap());
+        tokio_tungstenite::connect_async(req)
+    };
+    match socket_from("https://evil.example").await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => assert_eq!(resp.status(), 403),
+        other => panic!("another site opened the shop's socket: {other:?}"),
+    }
+    assert!(socket_from("https://shop.example").await.is_ok());
     let (status, body) = s.call("GET", "/chat/v1/messages?limit=0", Some(&token), None).await;
     assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_request")));
     let socket = tokio_tungstenite::connect_async(format!(

@@ -54,10 +54,11 @@ async fn driver() -> Driver {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let url = format!("http://127.0.0.1:{port}");
+    // Owned at once, so that it is stopped even if it never answers.
+    let driver = Driver { child, url: format!("http://127.0.0.1:{port}"), _profile: tempfile::tempdir().unwrap() };
     for _ in 0..100 {
         if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-            return Driver { child, url, _profile: tempfile::tempdir().unwrap() };
+            return driver;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -140,7 +141,15 @@ struct Agent {
 
 impl Agent {
     async fn get(&self, path: &str) -> Value {
-        self.http.get(format!("{}{path}", self.hub.base)).bearer_auth(&self.token).send().await.unwrap().json().await.unwrap()
+        self.http
+            .get(format!("{}{path}", self.hub.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
     }
 
     async fn chat(&self) -> Option<Value> {
@@ -258,7 +267,8 @@ async fn a_visitor_chats_through_the_widget_in_chromium() {
     let mut joined = false;
     for _ in 0..100 {
         let b = agent.get("/api/v1/sync/bootstrap").await;
-        let contact = b["contacts"].as_array().unwrap().iter().find(|k| k["id"] == chat["contact_id"]).cloned().unwrap();
+        let contact =
+            b["contacts"].as_array().unwrap().iter().find(|k| k["id"] == chat["contact_id"]).cloned().unwrap();
         if contact["identities"].as_array().unwrap().iter().any(|i| i["address"] == "jo@example.com") {
             joined = true;
             break;

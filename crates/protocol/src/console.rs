@@ -44,6 +44,8 @@ pub struct ConversationRow {
     pub contact_id: Id,
     pub contact_name: String,
     pub channel: ChannelKind,
+    /// The customer's address replies go to on this channel.
+    pub customer_address: String,
     pub inbox_id: Id,
     pub status: ConversationStatus,
     pub assignee_id: Option<Id>,
@@ -188,10 +190,18 @@ pub struct SearchHit {
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Connection {
     Online,
-    Connecting { attempt: u32 },
-    Offline { since: Timestamp, reason: String, retry_at: Timestamp },
+    Connecting {
+        attempt: u32,
+    },
+    Offline {
+        since: Timestamp,
+        reason: String,
+        retry_at: Timestamp,
+    },
     /// The hub refused the session: sign in again.
-    SignedOut { reason: String },
+    SignedOut {
+        reason: String,
+    },
 }
 
 /// Progress of a first sync (or a re-sync after the feed expired).
@@ -216,12 +226,25 @@ pub enum Notification {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ConsoleEvent {
-    Connection { connection: Connection },
-    Progress { progress: SyncProgress },
+    Connection {
+        connection: Connection,
+    },
+    Progress {
+        progress: SyncProgress,
+    },
     /// Cached data changed: views showing these should be read again. `everything` after a
     /// bootstrap.
-    Changed { conversations: Vec<Id>, contacts: Vec<Id>, directory: bool, everything: bool },
-    Notify { notification: Notification },
+    Changed {
+        conversations: Vec<Id>,
+        contacts: Vec<Id>,
+        directory: bool,
+        everything: bool,
+    },
+    Notify {
+        notification: Notification,
+    },
     /// An outbox item needs the agent: it is stuck, or lost a conflict.
-    Outbox { item: OutboxItem },
+    Outbox {
+        item: OutboxItem,
+    },
 }

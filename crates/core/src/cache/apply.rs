@@ -47,12 +47,13 @@ pub struct NotifyContext {
 }
 
 pub fn upsert_agent(c: &Connection, a: &Agent) -> Result<bool> {
-    let n = c.prepare_cached(
-        "INSERT INTO agents (id, version, name, json) VALUES (?1, ?2, ?3, ?4) \
+    let n = c
+        .prepare_cached(
+            "INSERT INTO agents (id, version, name, json) VALUES (?1, ?2, ?3, ?4) \
          ON CONFLICT (id) DO UPDATE SET version = excluded.version, name = excluded.name, json = excluded.json \
          WHERE excluded.version > agents.version",
-    )?
-    .execute(params![a.id, a.version, a.name, serde_json::to_string(a)?])?;
+        )?
+        .execute(params![a.id, a.version, a.name, serde_json::to_string(a)?])?;
     // The signed-in agent's own record (role, teams) is kept in `meta` for the views.
     if n > 0 && me_id(c)? == Some(a.id) {
         set_meta(c, "me", &serde_json::to_string(a)?)?;
@@ -90,46 +91,108 @@ pub fn upsert_contact(c: &Connection, k: &Contact) -> Result<bool> {
         > 0)
 }
 
+/// Stores a conversation unless the cache has its version or a newer one. An update (the
+/// common case) touches one row; a first insert also counts the unread lines already cached.
 pub fn upsert_conversation(c: &Connection, v: &Conversation) -> Result<bool> {
-    Ok(c.prepare_cached(
-        "INSERT INTO conversations (id, version, contact_id, inbox_id, channel, status, assignee_id, team_id, \
-         waiting_since, last_activity_at, snoozed_until, reply_window_expires_at, preview, last_message_id, json) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, \
-         (SELECT COALESCE(MAX(id), 0) FROM messages WHERE conversation_id = ?1 AND direction = 'inbound'), ?14) \
-         ON CONFLICT (id) DO UPDATE SET version = excluded.version, contact_id = excluded.contact_id, \
-         inbox_id = excluded.inbox_id, channel = excluded.channel, status = excluded.status, \
-         assignee_id = excluded.assignee_id, team_id = excluded.team_id, waiting_since = excluded.waiting_since, \
-         last_activity_at = excluded.last_activity_at, snoozed_until = excluded.snoozed_until, \
-         reply_window_expires_at = excluded.reply_window_expires_at, preview = excluded.preview, json = excluded.json \
-         WHERE excluded.version > conversations.version",
-    )?
-    .execute(params![
-        v.id,
-        v.version,
-        v.contact_id,
-        v.inbox_id,
-        v.channel.as_str(),
-        v.status.as_str(),
-        v.assignee_id,
-        v.team_id,
-        v.waiting_since,
-        v.last_activity_at,
-        v.snoozed_until,
-        v.reply_window_expires_at,
-        v.preview,
-        serde_json::to_string(v)?
-    ])? > 0)
+    let updated = c
+        .prepare_cached(
+            "UPDATE conversations SET version = ?2, contact_id = ?3, inbox_id = ?4, channel = ?5, status = ?6, \
+             assignee_id = ?7, team_id = ?8, waiting_since = ?9, last_activity_at = ?10, snoozed_until = ?11, \
+             reply_window_expires_at = ?12, preview = ?13, customer_address = ?14, updated_by = ?15 \
+             WHERE id = ?1 AND version < ?2",
+        )?
+        .execute(params![
+            v.id,
+            v.version,
+            v.contact_id,
+            v.inbox_id,
+            v.channel.as_str(),
+            v.status.as_str(),
+            v.assignee_id,
+            v.team_id,
+            v.waiting_since,
+            v.last_activity_at,
+            v.snoozed_until,
+            v.reply_window_expires_at,
+            v.preview,
+            v.customer_address,
+            v.updated_by
+        ])?;
+    if updated > 0 {
+        return Ok(true);
+    }
+    let inserted = c
+        .prepare_cached(
+            "INSERT OR IGNORE INTO conversations (id, version, contact_id, inbox_id, channel, status, assignee_id, \
+             team_id, waiting_since, last_activity_at, snoozed_until, reply_window_expires_at, preview, \
+             customer_address, updated_by, last_message_id) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, \
+             (SELECT COALESCE(MAX(id), 0) FROM messages WHERE conversation_id = ?1 AND direction = 'inbound'))",
+        )?
+        .execute(params![
+            v.id,
+            v.version,
+            v.contact_id,
+            v.inbox_id,
+            v.channel.as_str(),
+            v.status.as_str(),
+            v.assignee_id,
+            v.team_id,
+            v.waiting_since,
+            v.last_activity_at,
+            v.snoozed_until,
+            v.reply_window_expires_at,
+            v.preview,
+            v.customer_address,
+            v.updated_by
+        ])?;
+    Ok(inserted > 0)
+}
+
+/// The columns [`message`] reads, from `messages m`.
+pub const MESSAGE_COLUMNS: &str = "m.id, m.conversation_id, m.channel, m.direction, m.author_agent_id, m.body, \
+    m.subject, m.attachments, m.provider_id, m.client_msg_id, m.delivery, m.delivery_error, m.created_at, m.version";
+
+fn text_enum<T: std::str::FromStr<Err = String>>(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<T> {
+    let s: String = r.get(i)?;
+    s.parse().map_err(|e: String| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into()))
+}
+
+/// A cached message from a row of [`MESSAGE_COLUMNS`].
+pub fn message(r: &rusqlite::Row<'_>) -> rusqlite::Result<Message> {
+    let attachments: String = r.get(7)?;
+    let delivery: Option<String> = r.get(10)?;
+    Ok(Message {
+        id: r.get(0)?,
+        conversation_id: r.get(1)?,
+        channel: text_enum(r, 2)?,
+        direction: text_enum(r, 3)?,
+        author_agent_id: r.get(4)?,
+        body: r.get(5)?,
+        subject: r.get(6)?,
+        attachments: serde_json::from_str(&attachments)
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(7, rusqlite::types::Type::Text, Box::new(e)))?,
+        provider_id: r.get(8)?,
+        client_msg_id: r.get(9)?,
+        delivery: delivery.and_then(|d| d.parse().ok()),
+        delivery_error: r.get(11)?,
+        created_at: r.get(12)?,
+        version: r.get(13)?,
+    })
 }
 
 /// Stores a message (bodies never change, so the search index is written once); a reply
 /// or note coming back from the hub retires its outbox row.
 pub fn upsert_message(c: &Connection, m: &Message) -> Result<bool> {
+    let attachments = if m.attachments.is_empty() { None } else { Some(serde_json::to_string(&m.attachments)?) };
     let n = c
         .prepare_cached(
-            "INSERT INTO messages (id, version, conversation_id, channel, direction, body, client_msg_id, created_at, json) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+            "INSERT INTO messages (id, version, conversation_id, channel, direction, body, client_msg_id, created_at, \
+             author_agent_id, subject, attachments, provider_id, delivery, delivery_error) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, COALESCE(?11, '[]'), ?12, ?13, ?14) \
              ON CONFLICT (id) DO UPDATE SET version = excluded.version, conversation_id = excluded.conversation_id, \
-             json = excluded.json WHERE excluded.version > messages.version",
+             attachments = excluded.attachments, provider_id = excluded.provider_id, delivery = excluded.delivery, \
+             delivery_error = excluded.delivery_error WHERE excluded.version > messages.version",
         )?
         .execute(params![
             m.id,
@@ -140,7 +203,12 @@ pub fn upsert_message(c: &Connection, m: &Message) -> Result<bool> {
             m.body,
             m.client_msg_id,
             m.created_at,
-            serde_json::to_string(m)?
+            m.author_agent_id,
+            m.subject,
+            attachments,
+            m.provider_id,
+            m.delivery.map(|d| d.as_str()),
+            m.delivery_error
         ])?;
     if n > 0 && m.direction == Direction::Inbound {
         c.prepare_cached("UPDATE conversations SET last_message_id = max(last_message_id, ?1) WHERE id = ?2")?
@@ -210,8 +278,8 @@ pub fn before_applying<'a>(c: &Connection, messages: impl Iterator<Item = &'a Me
             continue;
         }
         let decided = c.prepare_cached("SELECT 1 FROM notified WHERE message_id = ?1")?.exists([m.id])?;
-        if !p.before.contains_key(&m.conversation_id) {
-            p.before.insert(m.conversation_id, conv_facts(c, m.conversation_id)?);
+        if let std::collections::hash_map::Entry::Vacant(e) = p.before.entry(m.conversation_id) {
+            e.insert(conv_facts(c, m.conversation_id)?);
         }
         p.candidates.push((m.clone(), decided));
     }
@@ -347,7 +415,9 @@ pub fn finish_bootstrap(c: &Connection, ids: &SnapshotIds, markers: &[ReadMarker
         ("contacts", &ids.contacts),
         ("conversations", &ids.conversations),
     ] {
-        c.execute_batch("CREATE TEMP TABLE IF NOT EXISTS keep_ids (id INTEGER PRIMARY KEY); DELETE FROM temp.keep_ids;")?;
+        c.execute_batch(
+            "CREATE TEMP TABLE IF NOT EXISTS keep_ids (id INTEGER PRIMARY KEY); DELETE FROM temp.keep_ids;",
+        )?;
         {
             let mut ins = c.prepare_cached("INSERT OR IGNORE INTO temp.keep_ids (id) VALUES (?1)")?;
             for id in list {

@@ -13,8 +13,11 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
-const CACHE_MIGRATIONS: &[&str] =
-    &[include_str!("migrations/0001_cache.sql"), include_str!("migrations/0002_sync_state.sql")];
+const CACHE_MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_cache.sql"),
+    include_str!("migrations/0002_sync_state.sql"),
+    include_str!("migrations/0003_lean_rows.sql"),
+];
 const OUTBOX_MIGRATIONS: &[&str] = &[include_str!("migrations/0001_outbox.sql")];
 
 /// The cache's file name inside the console's data directory.
@@ -47,7 +50,9 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
-    conn.pragma_update(None, "cache_size", -32_000)?;
+    conn.pragma_update(None, "cache_size", -64_000)?;
+    // Checkpoint less often than every 4 MB of WAL: sync writes pages of thousands of rows.
+    conn.pragma_update(None, "wal_autocheckpoint", 10_000)?;
     Ok(())
 }
 
@@ -195,16 +200,19 @@ mod tests {
             let mut conn = open_file(&path).unwrap();
             migrate(&mut conn, "main", CACHE_MIGRATIONS, 1).unwrap();
             set_meta(&conn, "cursor", "42").unwrap();
+            set_meta(&conn, "me_id", "5").unwrap();
             assert!(conn.prepare("SELECT * FROM notified").is_err(), "version 1 has no `notified` yet");
         }
         let cache = Cache::open(dir.path()).unwrap();
         assert_eq!(cache.opened(), &Opened::Kept);
         cache
             .read(|c| {
-                assert_eq!(meta(c, "cursor")?.as_deref(), Some("42"));
+                assert_eq!(meta(c, "cursor")?, None, "migration 3 asks for a fresh sync");
+                assert_eq!(meta(c, "me_id")?.as_deref(), Some("5"), "the rest is kept");
                 c.prepare("SELECT message_id FROM notified")?;
+                c.prepare("SELECT customer_address, updated_by FROM conversations")?;
                 let v: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-                assert_eq!(v, 2);
+                assert_eq!(v, 3);
                 Ok(())
             })
             .unwrap();
@@ -265,11 +273,14 @@ mod tests {
         cache
             .write(|c| {
                 c.execute(
-                    "INSERT INTO messages (id, version, conversation_id, channel, direction, body, created_at, json) \
-                     VALUES (1, 1, 1, 'sms', 'inbound', 'Where is my parcel?', 0, '{}')",
+                    "INSERT INTO messages (id, version, conversation_id, channel, direction, body, created_at) \
+                     VALUES (1, 1, 1, 'sms', 'inbound', 'Where is my parcel?', 0)",
                     [],
                 )?;
-                let n: i64 = c.query_row("SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'parcel'", [], |r| r.get(0))?;
+                let n: i64 =
+                    c.query_row("SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'parcel'", [], |r| {
+                        r.get(0)
+                    })?;
                 assert_eq!(n, 1);
                 Ok(())
             })

@@ -83,8 +83,12 @@ struct ChatSettings {
 }
 
 impl ChatSettings {
-    fn from_json(v: &serde_json::Value) -> ChatSettings {
-        serde_json::from_value(v.clone()).unwrap_or_default()
+    /// Settings that do not parse stop the chat rather than dropping its checks.
+    fn from_json(v: &serde_json::Value) -> Result<ChatSettings, Failure> {
+        serde_json::from_value(v.clone()).map_err(|e| {
+            tracing::error!("a chat inbox's settings are invalid: {e}");
+            fail(ErrorCode::Internal, "this chat is misconfigured; the business has been told")
+        })
     }
 }
 
@@ -157,7 +161,7 @@ async fn start(
     Body(req): Body<StartVisit>,
 ) -> Result<Response, Failure> {
     let (inbox, settings) = s.store.visitor_inbox(req.inbox.clone()).await?;
-    let settings = ChatSettings::from_json(&settings);
+    let settings = ChatSettings::from_json(&settings)?;
     let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
     if !origin_allowed(&settings.allowed_origins, origin) {
         return Err(fail(ErrorCode::Forbidden, "this site may not use the inbox's chat"));
@@ -306,10 +310,16 @@ struct SocketQuery {
 
 async fn socket(
     State(s): State<AppState>,
+    headers: HeaderMap,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     Params(q): Params<SocketQuery>,
 ) -> Result<Response, Failure> {
     let (v, _) = visitor_for(&s, &q.token).await?;
+    let (_, settings) = s.store.inbox_with_settings(v.inbox_id).await?;
+    let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
+    if !origin_allowed(&ChatSettings::from_json(&settings)?.allowed_origins, origin) {
+        return Err(fail(ErrorCode::Forbidden, "this site may not use the inbox's chat"));
+    }
     let ws = ws.map_err(|r| fail(ErrorCode::BadRequest, r.body_text()))?;
     Ok(ws.on_upgrade(move |socket| async move {
         if let Err(e) = run(socket, s, v).await {
