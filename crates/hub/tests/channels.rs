@@ -509,6 +509,14 @@ async fn messenger_and_instagram_in_and_out() {
     let req = s.graph.requests().pop().unwrap();
     assert_eq!(req.path, "/17841400000000000/messages");
     assert_eq!(req.json()["recipient"]["id"], "1234567890123456");
+    // Instagram's read event names the message read instead of a watermark.
+    let sent =
+        s.messages(ig_conv["id"].as_i64().unwrap()).await.into_iter().find(|m| m["client_msg_id"] == "i-1").unwrap();
+    let read = fixture("instagram/read.json")
+        .replace("MID", sent["provider_id"].as_str().unwrap())
+        .replace("1762000009000", &(now + 120_000).to_string());
+    assert_eq!(s.meta(s.instagram, &read, Some("meta-app-secret")).await.0, StatusCode::OK);
+    s.wait_delivery(ig_conv["id"].as_i64().unwrap(), "i-1", "read").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -211,8 +211,18 @@ pub fn parse_messaging(body: &Value, channel: ChannelKind, now: i64) -> Result<V
                     out.push(Event::DeliveredUpTo { customer: sender.to_owned(), watermark: w });
                 }
             } else if let Some(r) = ev.get("read") {
-                let w = r["watermark"].as_i64().ok_or("a read event has no watermark")?;
-                out.push(Event::ReadUpTo { customer: sender.to_owned(), watermark: w });
+                // Messenger reads carry a watermark; Instagram's name the message read (and
+                // with it everything sent before).
+                match (r["watermark"].as_i64(), r["mid"].as_str()) {
+                    (Some(w), _) => out.push(Event::ReadUpTo { customer: sender.to_owned(), watermark: w }),
+                    (None, Some(mid)) => {
+                        out.push(Event::Status { provider_id: mid.to_owned(), delivery: Delivery::Read, error: None });
+                        if let Some(at) = ev["timestamp"].as_i64() {
+                            out.push(Event::ReadUpTo { customer: sender.to_owned(), watermark: at });
+                        }
+                    }
+                    (None, None) => return Err("a read event names neither a watermark nor a message".into()),
+                }
             }
         }
     }
