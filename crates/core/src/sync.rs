@@ -24,6 +24,8 @@ pub const PAGE: usize = 2_000;
 pub const CHUNK: usize = 5_000;
 /// Mutations sent per request.
 pub const BATCH: usize = 100;
+/// How long an acknowledged reply waits for its echo from the feed.
+pub const ACK_GRACE_MS: i64 = 60_000;
 /// A stream silent for this long is presumed dead (the hub sends heartbeats every 15 s).
 pub const STREAM_SILENCE: Duration = Duration::from_secs(45);
 
@@ -284,6 +286,11 @@ impl Engine {
                 }
             };
             if due.is_empty() {
+                // Acknowledged replies whose echo never came (the thread left the agent's
+                // scope meanwhile) are done with after a minute.
+                if let Err(e) = self.cache.prune_acknowledged(crate::now_ms() - ACK_GRACE_MS) {
+                    tracing::warn!("cannot prune the outbox: {e}");
+                }
                 let wait = match self.cache.next_due_at() {
                     Ok(Some(at)) => {
                         Duration::from_millis(u64::try_from(at - crate::now_ms()).unwrap_or(0).clamp(10, 5_000))
