@@ -6,14 +6,12 @@
 
 mod common;
 
-use common::{login, open, serve, sqlite_db, Hub, PASSWORD};
+use common::{add_agent, login, open, serve, sqlite_db, Hub};
 use futures_util::StreamExt;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::time::Duration;
-use switchboard_hub::auth::hash_secret;
 use switchboard_hub::config::Config;
-use switchboard_hub::store::directory::NewAgent;
 use switchboard_hub::store::ingest::Inbound;
 use switchboard_protocol::admin::CreateInbox;
 use switchboard_protocol::model::{ChannelKind, Role};
@@ -32,17 +30,7 @@ async fn setup() -> Setup {
     let db = sqlite_db();
     let store = open(&db);
     let team = store.create_team("Support").await.unwrap().id;
-    store
-        .create_agent(NewAgent {
-            name: "Maya Okafor".into(),
-            email: "maya@x.test".into(),
-            password_hash: hash_secret(PASSWORD).unwrap(),
-            role: Role::Agent,
-            teams: vec![team],
-            capacity: 10,
-        })
-        .await
-        .unwrap();
+    add_agent(&store, "Maya Okafor", "maya@x.test", Role::Agent, vec![team]).await;
     let mk = |kind, address: &str, settings: Value| CreateInbox {
         kind,
         name: format!("{kind} inbox"),

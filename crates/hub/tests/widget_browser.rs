@@ -9,15 +9,13 @@
 
 mod common;
 
-use common::{login, open, serve, sqlite_db, Hub, PASSWORD};
+use common::{add_agent, login, open, serve, sqlite_db, Hub};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-use switchboard_hub::auth::hash_secret;
 use switchboard_hub::config::Config;
-use switchboard_hub::store::directory::NewAgent;
 use switchboard_protocol::admin::CreateInbox;
 use switchboard_protocol::model::{ChannelKind, Role};
 
@@ -194,17 +192,7 @@ async fn hub() -> (Agent, common::TestDb) {
     let db = sqlite_db();
     let store = open(&db);
     let team = store.create_team("Support").await.unwrap().id;
-    store
-        .create_agent(NewAgent {
-            name: "Maya Okafor".into(),
-            email: "maya@x.test".into(),
-            password_hash: hash_secret(PASSWORD).unwrap(),
-            role: Role::Agent,
-            teams: vec![team],
-            capacity: 10,
-        })
-        .await
-        .unwrap();
+    add_agent(&store, "Maya Okafor", "maya@x.test", Role::Agent, vec![team]).await;
     store
         .create_inbox(CreateInbox {
             kind: ChannelKind::Webchat,

@@ -94,6 +94,23 @@ pub fn upsert_contact(c: &Connection, k: &Contact) -> Result<bool> {
 /// Stores a conversation unless the cache has its version or a newer one. An update (the
 /// common case) touches one row; a first insert also counts the unread lines already cached.
 pub fn upsert_conversation(c: &Connection, v: &Conversation) -> Result<bool> {
+    let args = params![
+        v.id,
+        v.version,
+        v.contact_id,
+        v.inbox_id,
+        v.channel.as_str(),
+        v.status.as_str(),
+        v.assignee_id,
+        v.team_id,
+        v.waiting_since,
+        v.last_activity_at,
+        v.snoozed_until,
+        v.reply_window_expires_at,
+        v.preview,
+        v.customer_address,
+        v.updated_by
+    ];
     let updated = c
         .prepare_cached(
             "UPDATE conversations SET version = ?2, contact_id = ?3, inbox_id = ?4, channel = ?5, status = ?6, \
@@ -101,23 +118,7 @@ pub fn upsert_conversation(c: &Connection, v: &Conversation) -> Result<bool> {
              reply_window_expires_at = ?12, preview = ?13, customer_address = ?14, updated_by = ?15 \
              WHERE id = ?1 AND version < ?2",
         )?
-        .execute(params![
-            v.id,
-            v.version,
-            v.contact_id,
-            v.inbox_id,
-            v.channel.as_str(),
-            v.status.as_str(),
-            v.assignee_id,
-            v.team_id,
-            v.waiting_since,
-            v.last_activity_at,
-            v.snoozed_until,
-            v.reply_window_expires_at,
-            v.preview,
-            v.customer_address,
-            v.updated_by
-        ])?;
+        .execute(args)?;
     if updated > 0 {
         return Ok(true);
     }
@@ -129,23 +130,7 @@ pub fn upsert_conversation(c: &Connection, v: &Conversation) -> Result<bool> {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, \
              (SELECT COALESCE(MAX(id), 0) FROM messages WHERE conversation_id = ?1 AND direction = 'inbound'))",
         )?
-        .execute(params![
-            v.id,
-            v.version,
-            v.contact_id,
-            v.inbox_id,
-            v.channel.as_str(),
-            v.status.as_str(),
-            v.assignee_id,
-            v.team_id,
-            v.waiting_since,
-            v.last_activity_at,
-            v.snoozed_until,
-            v.reply_window_expires_at,
-            v.preview,
-            v.customer_address,
-            v.updated_by
-        ])?;
+        .execute(args)?;
     Ok(inserted > 0)
 }
 

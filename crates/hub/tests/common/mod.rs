@@ -202,3 +202,16 @@ pub async fn login(hub: &Hub, email: &str) -> String {
     let body: serde_json::Value = resp.json().await.unwrap();
     body["token"].as_str().unwrap().to_owned()
 }
+
+/// Adds an agent with the test password; returns their id.
+pub async fn add_agent(store: &Store, name: &str, email: &str, role: Role, teams: Vec<i64>) -> i64 {
+    let new = NewAgent {
+        name: name.into(),
+        email: email.into(),
+        password_hash: hash_secret(PASSWORD).unwrap(),
+        role,
+        teams,
+        capacity: 10,
+    };
+    store.create_agent(new).await.unwrap().id
+}
