@@ -45,15 +45,19 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-/// A fresh id for a reply or note, unique across consoles.
-pub fn new_client_msg_id() -> String {
+/// 128 random bits as hex: ids for replies and for this console, unique across consoles.
+pub fn random_id() -> String {
     let mut bytes = [0u8; 16];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
     hex::encode(bytes)
 }
 
-/// The longest reply or note the hub accepts.
-pub const MAX_BODY: usize = 64 * 1024;
+/// A fresh id for a reply or note.
+pub fn new_client_msg_id() -> String {
+    random_id()
+}
+
+use switchboard_protocol::MAX_BODY;
 
 /// One signed-in console: its cache, and the sync and outbox tasks once started.
 #[derive(Debug)]
@@ -126,12 +130,7 @@ impl Console {
         let conversation = outbox::targets(&mutation).0;
         let id = self.engine.cache.enqueue(mutation, expected_version)?;
         self.engine.outbox_wake.notify_one();
-        let _ = self.engine.events.send(ConsoleEvent::Changed {
-            conversations: conversation.into_iter().collect(),
-            contacts: Vec::new(),
-            directory: false,
-            everything: false,
-        });
+        self.engine.touched(conversation);
         Ok(id)
     }
 
@@ -212,18 +211,7 @@ impl Console {
         if !unread {
             return Ok(None);
         }
-        self.cache().write(|c| {
-            cache::apply::upsert_read_marker(
-                c,
-                &switchboard_protocol::model::ReadMarker {
-                    conversation_id,
-                    agent_id: 0,
-                    last_read_message_id: last,
-                    at: now_ms(),
-                },
-            )
-            .map(|_| ())
-        })?;
+        self.cache().write(|c| cache::apply::upsert_read_marker(c, conversation_id, last).map(|_| ()))?;
         self.queue(Mutation::MarkRead(MarkRead { conversation_id, message_id: Some(last) }), None).map(Some)
     }
 
@@ -271,12 +259,7 @@ impl Console {
             }
             Ok(())
         })?;
-        let _ = self.engine.events.send(ConsoleEvent::Changed {
-            conversations: vec![conversation_id],
-            contacts: Vec::new(),
-            directory: false,
-            everything: false,
-        });
+        self.engine.touched([conversation_id]);
         Ok(n)
     }
 

@@ -38,7 +38,8 @@ fn state_str(s: OutboxState) -> &'static str {
     }
 }
 
-fn parse_state(s: &str) -> OutboxState {
+/// An outbox row's `state` column.
+pub(crate) fn parse_state(s: &str) -> OutboxState {
     match s {
         "acknowledged" => OutboxState::Acknowledged,
         "stuck" => OutboxState::Stuck,
@@ -61,11 +62,9 @@ fn take_mutation_id(c: &Connection) -> Result<u64> {
 fn ensure_client(c: &Connection) -> Result<()> {
     let exists = c.query_row("SELECT 1 FROM ob.client WHERE id = 1", [], |_| Ok(())).optional()?.is_some();
     if !exists {
-        let mut bytes = [0u8; 16];
-        rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
         c.execute(
             "INSERT INTO ob.client (id, client_id, next_mutation_id) VALUES (1, ?1, 1)",
-            [format!("console-{}", hex::encode(bytes))],
+            [format!("console-{}", crate::random_id())],
         )?;
     }
     Ok(())

@@ -96,11 +96,12 @@ impl Engine {
     }
 
     fn notify_context(&self, arrival: Arrival) -> Result<NotifyContext> {
-        let me = self.cache.read(|c| {
-            Ok(meta(c, "me")?
-                .and_then(|j| serde_json::from_str::<switchboard_protocol::model::Agent>(&j).ok())
-                .map(|a| Me { agent_id: a.id, teams: a.teams }))
-        })?;
+        // Before the first bootstrap nobody is signed in, and nothing is announced.
+        let me = match self.cache.me() {
+            Ok(a) => Some(Me { agent_id: a.id, teams: a.teams }),
+            Err(CoreError::SignedOut) => None,
+            Err(e) => return Err(e),
+        };
         let focused = *self.focus.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         Ok(NotifyContext { me, focused, arrival })
     }
@@ -117,6 +118,16 @@ impl Engine {
         for notification in notify::notifications(&applied.announced) {
             let _ = self.events.send(ConsoleEvent::Notify { notification });
         }
+    }
+
+    /// Tells the front end that these conversations' views changed (the agent's own work).
+    pub(crate) fn touched(&self, conversations: impl IntoIterator<Item = Id>) {
+        let _ = self.events.send(ConsoleEvent::Changed {
+            conversations: conversations.into_iter().collect(),
+            contacts: Vec::new(),
+            directory: false,
+            everything: false,
+        });
     }
 
     fn progress(&self, done: u64, total: u64, finished: bool) {

@@ -2,13 +2,13 @@
 //! conversation's thread with its pending outbox lines, a customer's unified history across
 //! every channel, and the customer's profile.
 
-use crate::cache::apply::{self, MESSAGE_COLUMNS};
+use crate::cache::apply::{self, text_enum, MESSAGE_COLUMNS};
 use crate::cache::{meta, Cache};
 use crate::error::{CoreError, Result};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use std::collections::HashMap;
 use switchboard_protocol::console::{
-    ConversationRow, History, OutboxLine, OutboxState, Profile, Thread, ThreadLine, View, ViewCount,
+    ConversationRow, History, OutboxLine, Profile, Thread, ThreadLine, View, ViewCount,
 };
 use switchboard_protocol::model::{Agent, Contact, Direction, Inbox, Message, Role};
 use switchboard_protocol::mutation::{Mutation, MutationEnvelope};
@@ -23,20 +23,15 @@ const ROW_FROM: &str = "conversations c LEFT JOIN contacts k ON k.id = c.contact
 
 const BOTH_BOUND: &str = "?1 IS NOT NULL AND ?2 IS NOT NULL";
 
-fn parse<T: std::str::FromStr<Err = String>>(r: &Row<'_>, i: usize) -> rusqlite::Result<T> {
-    let s: String = r.get(i)?;
-    s.parse().map_err(|e: String| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into()))
-}
-
 fn row(r: &Row<'_>) -> rusqlite::Result<ConversationRow> {
     Ok(ConversationRow {
         id: r.get(0)?,
         contact_id: r.get(1)?,
         contact_name: r.get(2)?,
-        channel: parse(r, 3)?,
+        channel: text_enum(r, 3)?,
         customer_address: r.get(15)?,
         inbox_id: r.get(4)?,
-        status: parse(r, 5)?,
+        status: text_enum(r, 5)?,
         assignee_id: r.get(6)?,
         team_id: r.get(7)?,
         preview: r.get(8)?,
@@ -151,15 +146,10 @@ fn pending_lines(c: &Connection, conversations: &[Id], me: &Agent) -> Result<Vec
         };
         let channel = c
             .prepare_cached("SELECT channel FROM conversations WHERE id = ?1")?
-            .query_row([conversation_id], |r| parse(r, 0))
+            .query_row([conversation_id], |r| text_enum(r, 0))
             .optional()?;
         let Some(channel) = channel else { continue };
-        let state = match state.as_str() {
-            "stuck" => OutboxState::Stuck,
-            "conflict" => OutboxState::Conflict,
-            "acknowledged" => OutboxState::Acknowledged,
-            _ => OutboxState::Pending,
-        };
+        let state = crate::outbox::parse_state(&state);
         let error = error.and_then(|e| serde_json::from_str::<ApiError>(&e).ok()).map(|e| e.message);
         out.push(ThreadLine {
             id: None,

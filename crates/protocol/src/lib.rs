@@ -31,3 +31,6 @@ pub type Timestamp = i64;
 
 /// Identifiers are positive integers assigned by the hub.
 pub type Id = i64;
+
+/// The longest message body (customer message, reply or note) the hub stores: 64 KiB.
+pub const MAX_BODY: usize = 64 * 1024;

@@ -26,17 +26,6 @@ pub struct Applied {
     pub count: usize,
 }
 
-impl Applied {
-    pub fn merge(&mut self, other: Applied) {
-        self.conversations.extend(other.conversations);
-        self.contacts.extend(other.contacts);
-        self.directory |= other.directory;
-        self.rescope |= other.rescope;
-        self.announced.extend(other.announced);
-        self.count += other.count;
-    }
-}
-
 /// What the notification rule needs besides the cache.
 #[derive(Debug, Clone)]
 pub struct NotifyContext {
@@ -138,7 +127,8 @@ pub fn upsert_conversation(c: &Connection, v: &Conversation) -> Result<bool> {
 pub const MESSAGE_COLUMNS: &str = "m.id, m.conversation_id, m.channel, m.direction, m.author_agent_id, m.body, \
     m.subject, m.attachments, m.provider_id, m.client_msg_id, m.delivery, m.delivery_error, m.created_at, m.version";
 
-fn text_enum<T: std::str::FromStr<Err = String>>(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<T> {
+/// Reads a text column holding an enum's wire name.
+pub fn text_enum<T: std::str::FromStr<Err = String>>(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<T> {
     let s: String = r.get(i)?;
     s.parse().map_err(|e: String| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into()))
 }
@@ -205,13 +195,15 @@ pub fn upsert_message(c: &Connection, m: &Message) -> Result<bool> {
     Ok(n > 0)
 }
 
-pub fn upsert_read_marker(c: &Connection, r: &ReadMarker) -> Result<bool> {
+/// Records that the agent has read `conversation_id` up to `last_read_message_id`; a
+/// marker never moves back.
+pub fn upsert_read_marker(c: &Connection, conversation_id: Id, last_read_message_id: Id) -> Result<bool> {
     Ok(c.prepare_cached(
         "INSERT INTO read_markers (conversation_id, last_read_message_id) VALUES (?1, ?2) \
          ON CONFLICT (conversation_id) DO UPDATE SET last_read_message_id = excluded.last_read_message_id \
          WHERE excluded.last_read_message_id > read_markers.last_read_message_id",
     )?
-    .execute(params![r.conversation_id, r.last_read_message_id])?
+    .execute(params![conversation_id, last_read_message_id])?
         > 0)
 }
 
@@ -335,7 +327,7 @@ pub fn apply_change(c: &Connection, change: &Change, out: &mut Applied) -> Resul
             }
         }
         Change::ReadMarker(r) => {
-            if upsert_read_marker(c, r)? {
+            if upsert_read_marker(c, r.conversation_id, r.last_read_message_id)? {
                 out.conversations.insert(r.conversation_id);
             }
         }
@@ -415,7 +407,7 @@ pub fn finish_bootstrap(c: &Connection, ids: &SnapshotIds, markers: &[ReadMarker
     c.execute("DELETE FROM history_start WHERE conversation_id NOT IN (SELECT id FROM conversations)", [])?;
     c.execute("DELETE FROM read_markers", [])?;
     for m in markers {
-        upsert_read_marker(c, m)?;
+        upsert_read_marker(c, m.conversation_id, m.last_read_message_id)?;
     }
     c.execute_batch("DROP TABLE IF EXISTS temp.keep_ids")?;
     set_meta(c, "cursor", cursor)?;

@@ -41,7 +41,6 @@ pub enum Opened {
 pub struct Cache {
     write: Mutex<Connection>,
     read: Mutex<Connection>,
-    dir: PathBuf,
     opened: Opened,
 }
 
@@ -137,11 +136,7 @@ impl Cache {
         attach_outbox(&write, dir)?;
         let read = open_file(&path)?;
         attach_outbox(&read, dir)?;
-        Ok(Cache { write: Mutex::new(write), read: Mutex::new(read), dir: dir.to_owned(), opened })
-    }
-
-    pub fn dir(&self) -> &Path {
-        &self.dir
+        Ok(Cache { write: Mutex::new(write), read: Mutex::new(read), opened })
     }
 
     /// What happened to the cache file when it was opened.

@@ -122,15 +122,16 @@ fn parse_token(token: &str) -> Option<(i64, &str)> {
     (secret.len() == 64 && secret.bytes().all(|b| b.is_ascii_hexdigit())).then_some((id, secret))
 }
 
-async fn visitor_for(s: &AppState, token: &str) -> Result<(VisitorRecord, Inbox), Failure> {
+/// The visitor behind a token, with their inbox and its settings.
+async fn visitor_for(s: &AppState, token: &str) -> Result<(VisitorRecord, Inbox, serde_json::Value), Failure> {
     let unauthorized = || fail(ErrorCode::Unauthorized, "the visitor token is unknown or malformed");
     let (id, secret) = parse_token(token).ok_or_else(unauthorized)?;
     let v = s.store.visitor(id).await?.ok_or_else(unauthorized)?;
     if !bool::from(secret_hash(secret).as_bytes().ct_eq(v.secret_hash.as_bytes())) {
         return Err(unauthorized());
     }
-    let (inbox, _) = s.store.inbox_with_settings(v.inbox_id).await?;
-    Ok((v, inbox))
+    let (inbox, settings) = s.store.inbox_with_settings(v.inbox_id).await?;
+    Ok((v, inbox, settings))
 }
 
 /// The visitor behind `Authorization: Bearer sbv1.…`.
@@ -142,7 +143,7 @@ impl FromRequestParts<AppState> for Visitor {
     async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Failure> {
         let token =
             bearer(parts).ok_or_else(|| fail(ErrorCode::Unauthorized, "send `Authorization: Bearer <token>`"))?;
-        let (v, inbox) = visitor_for(s, token).await?;
+        let (v, inbox, _) = visitor_for(s, token).await?;
         Ok(Visitor(v, inbox))
     }
 }
@@ -188,7 +189,7 @@ async fn start(
     let mut earlier = None;
     if let Some(token) = req.token.as_deref() {
         // A token from a reset hub or another inbox starts a new visitor rather than failing.
-        if let Ok((v, _)) = visitor_for(&s, token).await {
+        if let Ok((v, _, _)) = visitor_for(&s, token).await {
             if v.inbox_id == inbox.id && user_address.as_ref().is_none_or(|a| *a == v.address) {
                 earlier = Some((v, token.to_owned()));
             }
@@ -314,8 +315,7 @@ async fn socket(
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     Params(q): Params<SocketQuery>,
 ) -> Result<Response, Failure> {
-    let (v, _) = visitor_for(&s, &q.token).await?;
-    let (_, settings) = s.store.inbox_with_settings(v.inbox_id).await?;
+    let (v, _, settings) = visitor_for(&s, &q.token).await?;
     let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
     if !origin_allowed(&ChatSettings::from_json(&settings)?.allowed_origins, origin) {
         return Err(fail(ErrorCode::Forbidden, "this site may not use the inbox's chat"));

@@ -13,8 +13,7 @@ use std::collections::BTreeMap;
 use switchboard_protocol::model::{Attachment, ChannelKind, ConversationStatus, Delivery, Direction};
 use switchboard_protocol::Timestamp;
 
-/// The longest message body the hub stores (64 KiB).
-pub const MAX_BODY: usize = 64 * 1024;
+pub use switchboard_protocol::MAX_BODY;
 
 /// An inbound customer message as a channel hands it over.
 #[derive(Debug, Clone, PartialEq)]
