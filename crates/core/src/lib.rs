@@ -98,6 +98,18 @@ impl Console {
         }
     }
 
+    /// Stops syncing and sending, and waits until neither task can touch the cache or the
+    /// hub any more.
+    pub async fn shutdown(&self) {
+        let tasks: Vec<_> = self.tasks.lock().unwrap_or_else(std::sync::PoisonError::into_inner).drain(..).collect();
+        for t in &tasks {
+            t.abort();
+        }
+        for t in tasks {
+            let _ = t.await;
+        }
+    }
+
     pub fn cache(&self) -> &Cache {
         &self.engine.cache
     }

@@ -182,8 +182,8 @@ async fn two_leads_reassign_the_same_thread_one_wins_the_other_sees_who() {
     online(&lee).await;
     online(&kim).await;
     // Both decide on the same version before either hears of the other.
-    lee.stop();
-    kim.stop();
+    lee.shutdown().await;
+    kim.shutdown().await;
     let lee_item = lee.assign(conv, Some(Some(w.maya)), None).unwrap();
     let kim_item = kim.assign(conv, Some(Some(w.kim)), None).unwrap();
     lee.start();
@@ -244,24 +244,22 @@ async fn a_refused_reply_is_stuck_with_its_reason_until_retried_or_discarded() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn catching_up_after_being_away_gives_one_summary() {
-    let mut hub = Hub::start().await;
+    let hub = Hub::start().await;
     let w = world(&hub.store).await;
     let dir = tempfile::tempdir().unwrap();
     let token = hub.login("maya@x.test").await;
-    let seen = hub.ingest(w.sms, "+14155550100", "first").await;
+    hub.ingest(w.sms, "+14155550100", "first").await;
     {
         let c = switchboard_core::Console::open(dir.path(), &hub.base, &token).unwrap();
         c.start();
         online(&c).await;
+        c.shutdown().await;
     }
     // While the console is closed, five customers write (and one of them twice).
     for i in 0..5 {
         hub.ingest(w.sms, &format!("+1415555{:04}", 3000 + i), "Hello?").await;
     }
     hub.ingest(w.sms, "+14155553000", "Anyone?").await;
-    let _ = seen;
-    hub.stop().await;
-    hub.restart().await;
     let c = switchboard_core::Console::open(dir.path(), &hub.base, &token).unwrap();
     let mut events = c.subscribe();
     c.start();
@@ -291,7 +289,7 @@ async fn an_expired_cursor_resyncs_and_keeps_the_outbox() {
         let c = switchboard_core::Console::open(dir.path(), &hub.base, &token).unwrap();
         c.start();
         online(&c).await;
-        c.stop();
+        c.shutdown().await;
         c.send_reply(conv, "queued before the re-sync").unwrap();
     }
     // The hub moves on and forgets the feed the console stood on.
