@@ -85,6 +85,16 @@ impl HubClient {
         answer(resp).await
     }
 
+    /// The bytes behind an attachment's URL (absolute, or a path on the hub).
+    pub async fn download(&self, url: &str) -> Result<Vec<u8>> {
+        let url = if url.starts_with('/') { format!("{}{url}", self.base) } else { url.to_owned() };
+        let resp = self.http.get(url).bearer_auth(&self.token).send().await.map_err(|e| transport(&e))?;
+        if !resp.status().is_success() {
+            return answer::<serde_json::Value>(resp).await.map(|_| Vec::new());
+        }
+        Ok(resp.bytes().await.map_err(|e| transport(&e))?.to_vec())
+    }
+
     pub async fn bootstrap(&self) -> Result<Bootstrap> {
         self.get("/api/v1/sync/bootstrap").await
     }

@@ -51,3 +51,12 @@ impl From<serde_json::Error> for CoreError {
         CoreError::Protocol(e.to_string())
     }
 }
+
+impl From<CoreError> for ApiError {
+    fn from(e: CoreError) -> Self {
+        if !matches!(e, CoreError::Hub(_) | CoreError::BadRequest(_) | CoreError::NotFound(_)) {
+            tracing::warn!("{e}");
+        }
+        e.to_api()
+    }
+}

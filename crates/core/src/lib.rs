@@ -10,16 +10,22 @@
 //! - [`views`]: inbox lists, threads, a customer's unified history, profiles.
 //! - [`search`]: full-text search with filters and highlights.
 //! - [`notify`]: the notification rule, a pure function.
+//! - [`compose`]: reply channels, reply windows, refusals, templates, canned responses.
+//! - [`lead`]: what each role is offered, the directory, the team load panel.
+//! - [`session`]: hub addresses, signing in, one cache folder per agent and hub.
 //! - [`client`]: the hub's agent API over HTTP and WebSocket.
 //! - [`error`]: the core's errors and their `{code, message}`.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod cache;
 pub mod client;
+pub mod compose;
 pub mod error;
+pub mod lead;
 pub mod notify;
 pub mod outbox;
 pub mod search;
+pub mod session;
 pub mod sync;
 pub mod views;
 
@@ -28,12 +34,12 @@ use client::HubClient;
 use error::{CoreError, Result};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use switchboard_protocol::console::{Connection, ConsoleEvent};
+use switchboard_protocol::console::{AssignTo, Connection, ConsoleEvent};
 use switchboard_protocol::model::ConversationStatus;
 use switchboard_protocol::mutation::{
     AddNote, Assign, MarkRead, MergeContacts, Mutation, SendReply, SendTemplate, SetStatus, SplitContact,
 };
-use switchboard_protocol::{ApiError, ErrorCode, Id};
+use switchboard_protocol::Id;
 use sync::Engine;
 use tokio::sync::broadcast;
 
@@ -59,9 +65,22 @@ pub fn new_client_msg_id() -> String {
 
 use switchboard_protocol::MAX_BODY;
 
+/// A file name for a downloaded attachment that cannot leave its folder or hide.
+pub fn safe_file_name(name: &str, index: usize) -> String {
+    let cleaned: String =
+        name.chars().map(|c| if c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | ' ') { c } else { '_' }).collect();
+    let cleaned = cleaned.trim().trim_start_matches('.');
+    if cleaned.is_empty() {
+        format!("attachment-{}", index + 1)
+    } else {
+        cleaned.chars().take(120).collect()
+    }
+}
+
 /// One signed-in console: its cache, and the sync and outbox tasks once started.
 #[derive(Debug)]
 pub struct Console {
+    dir: std::path::PathBuf,
     engine: Arc<Engine>,
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
@@ -78,7 +97,7 @@ impl Console {
     pub fn open(dir: &Path, hub: &str, token: &str) -> Result<Console> {
         let cache = Arc::new(Cache::open(dir)?);
         let client = HubClient::new(hub, token)?;
-        Ok(Console { engine: Arc::new(Engine::new(cache, client)), tasks: Mutex::new(Vec::new()) })
+        Ok(Console { dir: dir.to_owned(), engine: Arc::new(Engine::new(cache, client)), tasks: Mutex::new(Vec::new()) })
     }
 
     /// Starts syncing and sending on the current Tokio runtime.
@@ -162,11 +181,9 @@ impl Console {
     pub fn send_reply(&self, conversation_id: Id, body: &str) -> Result<Id> {
         let body = Self::check_body(body)?;
         let row = self.cache().conversation(conversation_id)?;
-        if row.reply_window_expires_at.is_some_and(|t| t <= now_ms()) {
-            return Err(CoreError::Hub(ApiError::new(
-                ErrorCode::ReplyWindowClosed,
-                "the customer's 24-hour reply window has closed: send an approved template instead",
-            )));
+        let window = compose::reply_window(row.channel, row.reply_window_expires_at, now_ms());
+        if let Some(refused) = compose::refusal(row.channel, window, false) {
+            return Err(CoreError::Hub(refused));
         }
         let mutation = Mutation::SendReply(SendReply {
             conversation_id,
@@ -203,6 +220,15 @@ impl Console {
     pub fn assign(&self, conversation_id: Id, agent_id: Option<Option<Id>>, team_id: Option<Id>) -> Result<Id> {
         let row = self.cache().conversation(conversation_id)?;
         self.queue(Mutation::Assign(Assign { conversation_id, agent_id, team_id }), Some(row.version))
+    }
+
+    /// Queues reassigning several threads at once; each is made against the version the
+    /// agent saw. Returns the outbox ids, in the order given.
+    pub fn reassign(&self, conversation_ids: &[Id], to: AssignTo) -> Result<Vec<Id>> {
+        if conversation_ids.is_empty() {
+            return Err(CoreError::BadRequest("choose at least one conversation".into()));
+        }
+        conversation_ids.iter().map(|&id| self.assign(id, Some(to.agent_id), to.team_id)).collect()
     }
 
     /// Queues a status change (`snoozed_until` with `snoozed`).
@@ -286,9 +312,46 @@ impl Console {
         Ok(n)
     }
 
+    /// Downloads an attachment of a cached message into the console's `attachments`
+    /// folder and returns the file's path, for the desktop to open.
+    pub async fn download_attachment(&self, message_id: Id, index: usize) -> Result<std::path::PathBuf> {
+        let attachment = self
+            .cache()
+            .message(message_id)?
+            .attachments
+            .into_iter()
+            .nth(index)
+            .ok_or(CoreError::NotFound("attachment"))?;
+        let bytes = self.engine.client.download(&attachment.url).await?;
+        let dir = self.dir.join("attachments").join(message_id.to_string());
+        std::fs::create_dir_all(&dir).map_err(|e| CoreError::BadRequest(e.to_string()))?;
+        let path = dir.join(safe_file_name(&attachment.name, index));
+        std::fs::write(&path, bytes).map_err(|e| CoreError::BadRequest(e.to_string()))?;
+        Ok(path)
+    }
+
     /// Signs out on the hub (best effort) and stops.
     pub async fn sign_out(&self) -> Result<()> {
         self.stop();
         self.engine.client.logout().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn attachment_file_names() {
+        let cases = [
+            ("invoice.pdf", "invoice.pdf"),
+            ("../../etc/passwd", "_.._etc_passwd"),
+            ("..", "attachment-3"),
+            (".bashrc", "bashrc"),
+            ("", "attachment-3"),
+            ("photo 1.jpg", "photo 1.jpg"),
+            ("a/b\\c.txt", "a_b_c.txt"),
+        ];
+        for (name, want) in cases {
+            assert_eq!(super::safe_file_name(name, 2), want, "{name}");
+        }
     }
 }

@@ -330,6 +330,36 @@ impl Cache {
         })
     }
 
+    /// Customers whose name, or one of whose addresses, contains `text` (for merging).
+    pub fn find_contacts(&self, text: &str, limit: usize) -> Result<Vec<Contact>> {
+        let needle = text.trim();
+        if needle.is_empty() {
+            return Ok(Vec::new());
+        }
+        let pattern = format!("%{}%", needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT json FROM contacts WHERE name LIKE ?1 ESCAPE '\\' OR json_extract(json, '$.identities') LIKE ?1 ESCAPE '\\' \
+                 ORDER BY name LIMIT ?2",
+            )?;
+            let rows = st.query_map(params![pattern, i64::try_from(limit).unwrap_or(50)], |r| r.get::<_, String>(0))?;
+            let mut out = Vec::new();
+            for j in rows {
+                out.push(serde_json::from_str(&j?)?);
+            }
+            Ok(out)
+        })
+    }
+
+    /// The customer's record in the CRM: an `http(s)` link the hub synced, or not found.
+    pub fn crm_link(&self, contact_id: Id) -> Result<String> {
+        let link = self.profile(contact_id)?.contact.crm.and_then(|crm| crm.link);
+        match link {
+            Some(l) if l.starts_with("https://") || l.starts_with("http://") => Ok(l),
+            _ => Err(CoreError::NotFound("CRM record")),
+        }
+    }
+
     /// Everyone in the workspace the agent can see (for assignment and names).
     pub fn agents(&self) -> Result<Vec<Agent>> {
         self.read(|c| {
@@ -340,6 +370,14 @@ impl Cache {
                 out.push(serde_json::from_str(&j?)?);
             }
             Ok(out)
+        })
+    }
+
+    /// One cached message.
+    pub fn message(&self, id: Id) -> Result<Message> {
+        self.read(|c| {
+            let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.id = ?1");
+            c.prepare_cached(&sql)?.query_row([id], apply::message).optional()?.ok_or(CoreError::NotFound("message"))
         })
     }
 

@@ -281,11 +281,11 @@ async fn run_demo(listen: SocketAddr, database_url: Option<String>, fresh: bool,
         }
     };
     let config = Config { listen, database_url: url, ..Config::default() };
-    let store = open(&config)?;
-    if !demo::is_seeded(&store).await.map_err(|e| e.to_string())? {
-        eprintln!("seeding the demo workspace…");
-        let started = std::time::Instant::now();
-        let seeded = demo::seed(&store, &demo::SeedOptions::default()).await.map_err(|e| e.to_string())?;
+    eprintln!("opening the demo workspace…");
+    let started = std::time::Instant::now();
+    let (store, seeded) =
+        demo::open_seeded(&config).await.map_err(|e| format!("{}: {e}", redacted(&config.database_url)))?;
+    if let Some(seeded) = seeded {
         eprintln!(
             "seeded {} contacts, {} conversations, {} messages in {:.1}s",
             seeded.contacts,

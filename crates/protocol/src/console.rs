@@ -3,12 +3,15 @@
 //! connection state and notifications. All of it is answered from the local cache.
 
 use crate::error::ApiError;
-use crate::model::{Attachment, ChannelKind, Contact, ConversationStatus, Delivery, Direction};
+use crate::model::{
+    Agent, Attachment, ChannelKind, Contact, ConversationStatus, Delivery, Direction, Presence, Role, Team, Template,
+};
 use crate::{Id, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// The inbox views.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum View {
     /// Open conversations assigned to me.
@@ -31,6 +34,7 @@ impl View {
 
 /// How many conversations a view holds, and how many of those have unread lines.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ViewCount {
     pub view: View,
     pub total: u64,
@@ -39,6 +43,7 @@ pub struct ViewCount {
 
 /// One row of an inbox view.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ConversationRow {
     pub id: Id,
     pub contact_id: Id,
@@ -61,6 +66,7 @@ pub struct ConversationRow {
 
 /// Where an outbox item stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum OutboxState {
     /// Waiting to be sent (or being sent).
@@ -75,6 +81,7 @@ pub enum OutboxState {
 
 /// A mutation the console has not finished with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct OutboxItem {
     /// The local id, for retry and discard.
     pub id: Id,
@@ -92,6 +99,7 @@ pub struct OutboxItem {
 
 /// Who won a conflicting change, for the agent who lost.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ConflictInfo {
     pub conversation_id: Id,
     pub changed_by: Option<Id>,
@@ -104,6 +112,7 @@ pub struct ConflictInfo {
 
 /// One line of a thread or of a customer's history, stored or still in the outbox.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ThreadLine {
     /// The hub's id; `None` while the line is only in the outbox.
     pub id: Option<Id>,
@@ -125,6 +134,7 @@ pub struct ThreadLine {
 
 /// The outbox side of a line not yet stored by the hub.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct OutboxLine {
     pub id: Id,
     pub state: OutboxState,
@@ -133,6 +143,7 @@ pub struct OutboxLine {
 
 /// A page of a conversation's thread, oldest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Thread {
     pub conversation: ConversationRow,
     pub lines: Vec<ThreadLine>,
@@ -142,6 +153,7 @@ pub struct Thread {
 
 /// Every line of every conversation of one customer, in time order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct History {
     pub contact_id: Id,
     pub lines: Vec<ThreadLine>,
@@ -151,6 +163,7 @@ pub struct History {
 /// The customer beside a thread: identities, profile, CRM fields with when they were
 /// fetched, and their conversations.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Profile {
     pub contact: Contact,
     pub conversations: Vec<ConversationRow>,
@@ -158,6 +171,7 @@ pub struct Profile {
 
 /// Search filters; every one is optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct SearchQuery {
     pub text: String,
@@ -173,6 +187,7 @@ pub struct SearchQuery {
 /// A message that matched: a snippet of its text (plain, `…` where it was cut) and the
 /// byte ranges of the matching words within the snippet, for highlighting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SearchHit {
     pub message_id: Id,
     pub conversation_id: Id,
@@ -187,6 +202,7 @@ pub struct SearchHit {
 
 /// The link to the hub.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Connection {
     Online,
@@ -206,6 +222,7 @@ pub enum Connection {
 
 /// Progress of a first sync (or a re-sync after the feed expired).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncProgress {
     pub done: u64,
     pub total: u64,
@@ -214,6 +231,7 @@ pub struct SyncProgress {
 
 /// A desktop notification the core decided to raise; the shell only shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Notification {
     /// A waiting customer replied.
@@ -224,6 +242,7 @@ pub enum Notification {
 
 /// What the core tells its front end, as it happens.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ConsoleEvent {
     Connection {
@@ -247,4 +266,150 @@ pub enum ConsoleEvent {
     Outbox {
         item: OutboxItem,
     },
+}
+
+/// What the signed-in agent's role lets the console offer. The hub enforces the same rules
+/// on every call; these only decide which controls are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Permissions {
+    /// Reassign threads to other agents and teams, one or many at once.
+    pub reassign: bool,
+    /// The `all` view and the team load panel.
+    pub oversee: bool,
+    /// Merge two customers into one.
+    pub merge_contacts: bool,
+}
+
+/// The signed-in agent and the people and teams they can assign to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Directory {
+    pub me: Agent,
+    pub permissions: Permissions,
+    pub agents: Vec<Agent>,
+    pub teams: Vec<Team>,
+}
+
+/// One line of the team lead's load panel: an agent's open conversations and their
+/// longest-waiting customer. `agent_id` is `None` for the unassigned line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct AgentLoad {
+    pub agent_id: Option<Id>,
+    pub name: String,
+    pub presence: Option<Presence>,
+    pub capacity: u32,
+    pub open: u32,
+    /// Open conversations whose customer waits on an answer.
+    pub waiting: u32,
+    pub oldest_waiting_since: Option<Timestamp>,
+}
+
+/// A channel's reply window (WhatsApp, Messenger, Instagram: 24 hours after the
+/// customer's last message).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum ReplyWindow {
+    /// The channel has no window: replies are always allowed.
+    None,
+    /// Free-form replies are allowed until `expires_at`.
+    Open { expires_at: Timestamp },
+    /// Only approved templates may be sent.
+    Closed { closed_at: Option<Timestamp> },
+}
+
+/// One way to reach the customer: a conversation of theirs on one channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ReplyRoute {
+    pub conversation_id: Id,
+    pub channel: ChannelKind,
+    pub address: String,
+    pub window: ReplyWindow,
+    /// Why a reply on this route would be refused (opted out, window closed).
+    pub refusal: Option<ApiError>,
+}
+
+/// What the composer offers for a conversation: its own route first, then the customer's
+/// other channels, the inbox's approved templates and the agent's canned responses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Composer {
+    pub conversation_id: Id,
+    pub routes: Vec<ReplyRoute>,
+    pub templates: Vec<Template>,
+    pub canned: Vec<CannedResponse>,
+}
+
+/// A saved reply. Its body may hold `{{customer.name}}`, `{{customer.first_name}}`,
+/// `{{agent.name}}` and `{{agent.first_name}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CannedResponse {
+    pub id: Id,
+    /// Typed after `/` in the composer.
+    pub shortcut: String,
+    pub title: String,
+    pub body: String,
+}
+
+/// A canned response to save (`id` set to replace one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SaveCanned {
+    pub id: Option<Id>,
+    pub shortcut: String,
+    pub title: String,
+    pub body: String,
+}
+
+/// Signing in to a hub with an agent's email and password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SignIn {
+    pub hub: String,
+    pub email: String,
+    pub password: String,
+}
+
+/// The console's session: which hub, as whom, and whether it is the embedded demo.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Session {
+    pub hub: String,
+    pub email: String,
+    pub demo: bool,
+}
+
+/// A login of the embedded demo workspace, offered on the sign-in screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct DemoLogin {
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+}
+
+/// What the desktop shell tells the front end, beside the core's events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ShellEvent {
+    /// A desktop notification could not be shown; the front end shows it instead.
+    NotificationFailed { reason: String, notification: Notification },
+    /// The agent clicked a notification: open this conversation.
+    OpenConversation { conversation_id: Id },
+    /// The app signed in or out by itself (the demo started, a session was restored).
+    SessionChanged { session: Option<Session> },
+}
+
+/// Where to move threads: to an agent (in their current team, or in `team_id`), or to a
+/// team's unassigned queue (`agent_id` empty), or back to nobody in the same team.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct AssignTo {
+    pub agent_id: Option<Id>,
+    pub team_id: Option<Id>,
 }

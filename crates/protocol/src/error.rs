@@ -8,6 +8,7 @@ use std::fmt;
 /// What went wrong, in a form a program can act on. The set is closed: a code is added
 /// only when a consumer does something different because of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The request is malformed: bad JSON, a missing or invalid field, a bad id.
@@ -88,6 +89,7 @@ impl fmt::Display for ErrorCode {
 
 /// The body of every error answer, and of every rejected mutation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,

@@ -10,6 +10,7 @@ use std::str::FromStr;
 
 /// What an agent may do; enforced by the hub on every call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Answers, claims and resolves conversations of their teams.
@@ -22,6 +23,7 @@ pub enum Role {
 
 /// Whether an agent is at the desk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Presence {
     Online,
@@ -31,6 +33,7 @@ pub enum Presence {
 
 /// The channel a customer writes on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ChannelKind {
     Sms,
@@ -100,6 +103,7 @@ impl FromStr for ChannelKind {
 
 /// The kind of address an identity holds; see [`ChannelKind::address_kind`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum AddressKind {
     /// E.164, e.g. `+14155550100`.
@@ -126,6 +130,7 @@ impl AddressKind {
 
 /// An agent as other agents see them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Agent {
     pub id: Id,
     pub name: String,
@@ -139,6 +144,7 @@ pub struct Agent {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Team {
     pub id: Id,
     pub name: String,
@@ -147,6 +153,7 @@ pub struct Team {
 
 /// A business address on one channel (a phone number, a page, a mailbox, a widget).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Inbox {
     pub id: Id,
     pub kind: ChannelKind,
@@ -163,6 +170,7 @@ pub struct Inbox {
 
 /// An approved message template (WhatsApp) with `{{1}}`, `{{2}}`… placeholders.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Template {
     pub name: String,
     /// The provider's language code, e.g. `en_US`.
@@ -173,6 +181,7 @@ pub struct Template {
 
 /// How a customer is reached on one channel.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Identity {
     pub channel: ChannelKind,
     /// Normalised: E.164 for phones, lower case for email.
@@ -181,6 +190,7 @@ pub struct Identity {
 
 /// CRM fields cached on a contact, with when they were fetched.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CrmSnapshot {
     /// Which connector the fields came from (`hubspot`, `salesforce`, `http`, `csv`, `sql`).
     pub source: String,
@@ -195,6 +205,7 @@ pub struct CrmSnapshot {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CrmField {
     pub key: String,
     pub label: String,
@@ -203,6 +214,7 @@ pub struct CrmField {
 
 /// A customer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Contact {
     pub id: Id,
     pub name: String,
@@ -220,6 +232,7 @@ pub struct Contact {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ConversationStatus {
     Open,
@@ -254,6 +267,7 @@ impl FromStr for ConversationStatus {
 
 /// A thread between one contact and one inbox.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Conversation {
     pub id: Id,
     pub contact_id: Id,
@@ -280,6 +294,7 @@ pub struct Conversation {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     /// From the customer.
@@ -318,6 +333,7 @@ impl FromStr for Direction {
 
 /// Where an outbound message is on its way to the customer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Delivery {
     Queued,
@@ -354,6 +370,7 @@ impl FromStr for Delivery {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Attachment {
     pub name: String,
     pub mime: String,
@@ -364,6 +381,7 @@ pub struct Attachment {
 
 /// One line of a conversation. `body` is plain text, never HTML.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Message {
     pub id: Id,
     pub conversation_id: Id,
@@ -390,6 +408,7 @@ pub struct Message {
 
 /// How far one agent has read a conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ReadMarker {
     pub conversation_id: Id,
     pub agent_id: Id,

@@ -18,7 +18,8 @@ const CACHE_MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_sync_state.sql"),
     include_str!("migrations/0003_lean_rows.sql"),
 ];
-const OUTBOX_MIGRATIONS: &[&str] = &[include_str!("migrations/0001_outbox.sql")];
+const OUTBOX_MIGRATIONS: &[&str] =
+    &[include_str!("migrations/0001_outbox.sql"), include_str!("migrations/0002_canned.sql")];
 
 /// The cache's file name inside the console's data directory.
 pub const CACHE_FILE: &str = "cache.sqlite3";

@@ -1,0 +1,287 @@
+//! What the composer offers for a conversation: the channels the customer can be answered
+//! on (the conversation's own first), each with its reply window and any reason a reply
+//! would be refused; the inbox's approved templates; and the agent's canned responses with
+//! their placeholders filled in. The decisions are pure functions, tested by table.
+
+use crate::cache::apply::text_enum;
+use crate::cache::Cache;
+use crate::error::{CoreError, Result};
+use crate::views::me;
+use rusqlite::{params, Connection, OptionalExtension};
+use switchboard_protocol::console::{CannedResponse, Composer, ReplyRoute, ReplyWindow, SaveCanned};
+use switchboard_protocol::model::{ChannelKind, Contact, Identity, Inbox};
+use switchboard_protocol::{ApiError, ErrorCode, Id, Timestamp};
+
+/// The reply window of a conversation on `channel` whose window ends at `expires_at`.
+/// A windowed channel with no end time has never heard from the customer: it is closed.
+pub fn reply_window(channel: ChannelKind, expires_at: Option<Timestamp>, now: Timestamp) -> ReplyWindow {
+    if !channel.has_reply_window() {
+        return ReplyWindow::None;
+    }
+    match expires_at {
+        Some(t) if t > now => ReplyWindow::Open { expires_at: t },
+        closed_at => ReplyWindow::Closed { closed_at },
+    }
+}
+
+/// A person's name for channels and messages ("WhatsApp", "SMS").
+pub fn channel_label(channel: ChannelKind) -> &'static str {
+    match channel {
+        ChannelKind::Sms => "SMS",
+        ChannelKind::Whatsapp => "WhatsApp",
+        ChannelKind::Messenger => "Messenger",
+        ChannelKind::Instagram => "Instagram",
+        ChannelKind::Webchat => "web chat",
+        ChannelKind::InApp => "in-app chat",
+        ChannelKind::Email => "email",
+    }
+}
+
+/// Why a free-form reply on a route would be refused, if it would.
+pub fn refusal(channel: ChannelKind, window: ReplyWindow, opted_out: bool) -> Option<ApiError> {
+    if opted_out {
+        return Some(ApiError::new(
+            ErrorCode::OptedOut,
+            format!(
+                "the customer opted out of {} messages; nothing can be sent there until they opt in again",
+                channel_label(channel)
+            ),
+        ));
+    }
+    match window {
+        ReplyWindow::Closed { .. } => Some(ApiError::new(
+            ErrorCode::ReplyWindowClosed,
+            format!(
+                "the 24-hour {} reply window has closed: send an approved template instead",
+                channel_label(channel)
+            ),
+        )),
+        ReplyWindow::None | ReplyWindow::Open { .. } => None,
+    }
+}
+
+/// The first word of a name ("Ana" for "Ana María López").
+fn first_name(name: &str) -> &str {
+    name.split_whitespace().next().unwrap_or("")
+}
+
+/// Fills a canned response's placeholders. Unknown placeholders are left as written, so a
+/// typo shows in the composer instead of vanishing.
+pub fn expand(text: &str, customer_name: &str, agent_name: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else {
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        let value = match after[..end].trim() {
+            "customer.name" => Some(customer_name),
+            "customer.first_name" => Some(first_name(customer_name)),
+            "agent.name" => Some(agent_name),
+            "agent.first_name" => Some(first_name(agent_name)),
+            _ => None,
+        };
+        match value {
+            Some(v) => out.push_str(v),
+            None => out.push_str(&rest[start..start + 2 + end + 2]),
+        }
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn canned_list(c: &Connection) -> Result<Vec<CannedResponse>> {
+    let mut st = c.prepare_cached("SELECT id, shortcut, title, body FROM ob.canned ORDER BY shortcut")?;
+    let rows = st.query_map([], |r| {
+        Ok(CannedResponse { id: r.get(0)?, shortcut: r.get(1)?, title: r.get(2)?, body: r.get(3)? })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+impl Cache {
+    /// The composer's choices for a conversation, as of `now`.
+    pub fn composer(&self, conversation_id: Id, now: Timestamp) -> Result<Composer> {
+        self.read(|c| {
+            let (contact_id, inbox_json): (Id, Option<String>) = c
+                .prepare_cached(
+                    "SELECT v.contact_id, i.json FROM conversations v LEFT JOIN inboxes i ON i.id = v.inbox_id \
+                     WHERE v.id = ?1",
+                )?
+                .query_row([conversation_id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?
+                .ok_or(CoreError::NotFound("conversation"))?;
+            let opted_out: Vec<Identity> = c
+                .prepare_cached("SELECT json FROM contacts WHERE id = ?1")?
+                .query_row([contact_id], |r| r.get::<_, String>(0))
+                .optional()?
+                .and_then(|j| serde_json::from_str::<Contact>(&j).ok())
+                .map(|k| k.opted_out)
+                .unwrap_or_default();
+            // The conversation itself first, then the newest conversation per other
+            // channel address of the same customer.
+            let mut st = c.prepare_cached(
+                "SELECT id, channel, customer_address, reply_window_expires_at FROM conversations \
+                 WHERE contact_id = ?1 ORDER BY id = ?2 DESC, last_activity_at DESC, id DESC",
+            )?;
+            let rows = st.query_map(params![contact_id, conversation_id], |r| {
+                Ok((r.get::<_, Id>(0)?, text_enum::<ChannelKind>(r, 1)?, r.get::<_, String>(2)?, r.get(3)?))
+            })?;
+            let mut routes: Vec<ReplyRoute> = Vec::new();
+            for row in rows {
+                let (id, channel, address, expires_at) = row?;
+                if routes.iter().any(|r| r.channel == channel && r.address == address) {
+                    continue;
+                }
+                let window = reply_window(channel, expires_at, now);
+                let out = opted_out.iter().any(|i| i.channel == channel && i.address == address);
+                routes.push(ReplyRoute {
+                    conversation_id: id,
+                    channel,
+                    address,
+                    window,
+                    refusal: refusal(channel, window, out),
+                });
+            }
+            let templates = inbox_json
+                .and_then(|j| serde_json::from_str::<Inbox>(&j).ok())
+                .map(|i| i.templates)
+                .unwrap_or_default();
+            Ok(Composer { conversation_id, routes, templates, canned: canned_list(c)? })
+        })
+    }
+
+    /// The agent's canned responses, by shortcut.
+    pub fn canned(&self) -> Result<Vec<CannedResponse>> {
+        self.read(|c| canned_list(c))
+    }
+
+    /// A canned response's text with the customer's and the agent's names filled in.
+    pub fn expand_canned(&self, canned_id: Id, conversation_id: Id) -> Result<String> {
+        self.read(|c| {
+            let body: String = c
+                .prepare_cached("SELECT body FROM ob.canned WHERE id = ?1")?
+                .query_row([canned_id], |r| r.get(0))
+                .optional()?
+                .ok_or(CoreError::NotFound("canned response"))?;
+            let customer: String = c
+                .prepare_cached(
+                    "SELECT COALESCE(k.name, '') FROM conversations v LEFT JOIN contacts k ON k.id = v.contact_id \
+                     WHERE v.id = ?1",
+                )?
+                .query_row([conversation_id], |r| r.get(0))
+                .optional()?
+                .ok_or(CoreError::NotFound("conversation"))?;
+            Ok(expand(&body, &customer, &me(c)?.name))
+        })
+    }
+
+    /// Saves a canned response (a new one, or `id`'s new text). Shortcuts are one word and
+    /// unique.
+    pub fn save_canned(&self, canned: &SaveCanned, now: Timestamp) -> Result<Id> {
+        let shortcut = canned.shortcut.trim().trim_start_matches('/');
+        if shortcut.is_empty() || shortcut.chars().any(char::is_whitespace) || shortcut.len() > 32 {
+            return Err(CoreError::BadRequest("a shortcut is one word of up to 32 characters".into()));
+        }
+        if canned.title.trim().is_empty() || canned.body.trim().is_empty() {
+            return Err(CoreError::BadRequest("a canned response needs a title and a text".into()));
+        }
+        self.write(|c| {
+            let taken: Option<Id> = c
+                .prepare_cached("SELECT id FROM ob.canned WHERE shortcut = ?1")?
+                .query_row([shortcut], |r| r.get(0))
+                .optional()?;
+            if taken.is_some_and(|t| Some(t) != canned.id) {
+                return Err(CoreError::BadRequest(format!("the shortcut /{shortcut} is already used")));
+            }
+            match canned.id {
+                Some(id) => {
+                    let n = c.execute(
+                        "UPDATE ob.canned SET shortcut = ?2, title = ?3, body = ?4, updated_at = ?5 WHERE id = ?1",
+                        params![id, shortcut, canned.title.trim(), canned.body, now],
+                    )?;
+                    if n == 0 {
+                        return Err(CoreError::NotFound("canned response"));
+                    }
+                    Ok(id)
+                }
+                None => {
+                    c.execute(
+                        "INSERT INTO ob.canned (shortcut, title, body, updated_at) VALUES (?1, ?2, ?3, ?4)",
+                        params![shortcut, canned.title.trim(), canned.body, now],
+                    )?;
+                    Ok(c.last_insert_rowid())
+                }
+            }
+        })
+    }
+
+    /// Deletes a canned response.
+    pub fn delete_canned(&self, id: Id) -> Result<()> {
+        self.write(|c| match c.execute("DELETE FROM ob.canned WHERE id = ?1", [id])? {
+            0 => Err(CoreError::NotFound("canned response")),
+            _ => Ok(()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders() {
+        let cases = [
+            ("Hi {{customer.first_name}}", "Hi Ana"),
+            ("{{customer.name}} / {{agent.name}}", "Ana María López / Maya Okafor"),
+            ("— {{ agent.first_name }}", "— Maya"),
+            ("{{customer.email}} stays", "{{customer.email}} stays"),
+            ("unclosed {{customer.name", "unclosed {{customer.name"),
+            ("{{}}", "{{}}"),
+            ("no placeholders", "no placeholders"),
+            ("{{agent.first_name}}{{agent.first_name}}", "MayaMaya"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(expand(text, "Ana María López", "Maya Okafor"), want, "{text}");
+        }
+        assert_eq!(expand("Hi {{customer.first_name}}!", "", "Maya"), "Hi !");
+    }
+
+    #[test]
+    fn reply_windows() {
+        let now = 1_000_000;
+        let cases = [
+            (ChannelKind::Sms, None, ReplyWindow::None),
+            (ChannelKind::Email, Some(now - 1), ReplyWindow::None),
+            (ChannelKind::Webchat, None, ReplyWindow::None),
+            (ChannelKind::Whatsapp, Some(now + 1), ReplyWindow::Open { expires_at: now + 1 }),
+            (ChannelKind::Whatsapp, Some(now), ReplyWindow::Closed { closed_at: Some(now) }),
+            (ChannelKind::Messenger, Some(now - 5), ReplyWindow::Closed { closed_at: Some(now - 5) }),
+            (ChannelKind::Instagram, None, ReplyWindow::Closed { closed_at: None }),
+        ];
+        for (channel, expires, want) in cases {
+            assert_eq!(reply_window(channel, expires, now), want, "{channel} {expires:?}");
+        }
+    }
+
+    #[test]
+    fn refusals() {
+        let open = ReplyWindow::Open { expires_at: 5 };
+        let closed = ReplyWindow::Closed { closed_at: Some(5) };
+        let cases = [
+            (ChannelKind::Sms, ReplyWindow::None, false, None),
+            (ChannelKind::Sms, ReplyWindow::None, true, Some(ErrorCode::OptedOut)),
+            (ChannelKind::Whatsapp, open, false, None),
+            (ChannelKind::Whatsapp, closed, false, Some(ErrorCode::ReplyWindowClosed)),
+            (ChannelKind::Whatsapp, closed, true, Some(ErrorCode::OptedOut)),
+        ];
+        for (channel, window, opted_out, want) in cases {
+            assert_eq!(refusal(channel, window, opted_out).map(|e| e.code), want, "{channel} {window:?} {opted_out}");
+        }
+        let why = refusal(ChannelKind::Sms, ReplyWindow::None, true).unwrap().message;
+        assert!(why.contains("SMS"), "{why}");
+    }
+}

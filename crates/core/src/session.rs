@@ -1,0 +1,75 @@
+//! Signing in: the hub address as an agent types it, turned into a base URL; the login
+//! itself; and where each hub-and-agent pair keeps its cache, so two accounts never share
+//! one.
+
+use crate::client::HubClient;
+use crate::error::{CoreError, Result};
+use sha2::{Digest, Sha256};
+use switchboard_protocol::console::SignIn;
+
+/// The hub's base URL from what the agent typed: `hub.example.com` means HTTPS, a
+/// loopback address without a scheme means HTTP; a trailing `/` is dropped.
+pub fn hub_url(typed: &str) -> Result<String> {
+    let typed = typed.trim().trim_end_matches('/');
+    if typed.is_empty() {
+        return Err(CoreError::BadRequest("enter the hub's address".into()));
+    }
+    let url = if typed.starts_with("http://") || typed.starts_with("https://") {
+        typed.to_owned()
+    } else if ["localhost", "127.", "[::1]"].iter().any(|p| typed.starts_with(p)) {
+        format!("http://{typed}")
+    } else {
+        format!("https://{typed}")
+    };
+    let host = url.split_once("://").map(|(_, rest)| rest).unwrap_or_default();
+    if host.is_empty() || host.starts_with('/') || host.contains(char::is_whitespace) {
+        return Err(CoreError::BadRequest(format!("`{typed}` is not a hub address")));
+    }
+    Ok(url)
+}
+
+/// The folder (inside the console's data directory) for one agent on one hub.
+pub fn cache_folder(hub: &str, email: &str) -> String {
+    let digest = Sha256::digest(format!("{}\n{}", hub, email.trim().to_lowercase()));
+    format!("account-{}", &hex::encode(digest)[..16])
+}
+
+/// Signs in and returns the hub's base URL and the agent's token.
+pub async fn sign_in(req: &SignIn) -> Result<(String, String)> {
+    let hub = hub_url(&req.hub)?;
+    if req.email.trim().is_empty() || req.password.is_empty() {
+        return Err(CoreError::BadRequest("enter your email and password".into()));
+    }
+    let login = HubClient::login(&hub, req.email.trim(), &req.password).await?;
+    Ok((hub, login.token))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_addresses() {
+        let cases = [
+            ("hub.example.com", Some("https://hub.example.com")),
+            ("https://hub.example.com/", Some("https://hub.example.com")),
+            ("  http://10.0.0.5:8080 ", Some("http://10.0.0.5:8080")),
+            ("localhost:7300", Some("http://localhost:7300")),
+            ("127.0.0.1:7300/", Some("http://127.0.0.1:7300")),
+            ("", None),
+            ("https://", None),
+            ("hub example", None),
+        ];
+        for (typed, want) in cases {
+            assert_eq!(hub_url(typed).ok().as_deref(), want, "{typed:?}");
+        }
+    }
+
+    #[test]
+    fn one_folder_per_agent_and_hub() {
+        let a = cache_folder("https://hub.example.com", "maya@x.test");
+        assert_eq!(a, cache_folder("https://hub.example.com", " Maya@X.test "));
+        assert_ne!(a, cache_folder("https://hub.example.com", "tomas@x.test"));
+        assert_ne!(a, cache_folder("http://127.0.0.1:7300", "maya@x.test"));
+    }
+}

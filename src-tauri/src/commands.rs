@@ -1,0 +1,213 @@
+//! The commands the window may call, each a one-line adapter over switchboard-core. Errors
+//! reach the window as the protocol's `{code, message}`.
+
+use crate::shell::Shell;
+use switchboard_core::now_ms;
+use switchboard_protocol::console::{
+    AgentLoad, AssignTo, CannedResponse, Composer, Connection, ConversationRow, DemoLogin, Directory, History,
+    OutboxItem, Profile, SaveCanned, SearchHit, SearchQuery, Session, SignIn, Thread, View, ViewCount,
+};
+use switchboard_protocol::model::{Contact, ConversationStatus};
+use switchboard_protocol::{ApiError, Id};
+use tauri::{AppHandle, State};
+use tauri_plugin_opener::OpenerExt;
+
+type Answer<T> = Result<T, ApiError>;
+
+#[tauri::command(rename_all = "snake_case")]
+pub fn session(shell: State<'_, Shell>) -> Option<Session> {
+    shell.session()
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub fn demo_logins() -> Vec<DemoLogin> {
+    Shell::demo_logins()
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn sign_in(app: AppHandle, shell: State<'_, Shell>, request: SignIn) -> Answer<Session> {
+    shell.sign_in(&app, request).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn try_demo(app: AppHandle, shell: State<'_, Shell>, email: Option<String>) -> Answer<Session> {
+    shell.try_demo(&app, email).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn restore_session(app: AppHandle, shell: State<'_, Shell>) -> Answer<Option<Session>> {
+    shell.restore(&app).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn sign_out(app: AppHandle, shell: State<'_, Shell>) -> Answer<()> {
+    shell.sign_out(&app).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub fn connection(shell: State<'_, Shell>) -> Answer<Connection> {
+    Ok(shell.console()?.connection())
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub fn reconnect_now(shell: State<'_, Shell>) -> Answer<()> {
+    Ok(shell.console()?.reconnect_now())
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn counts(shell: State<'_, Shell>) -> Answer<Vec<ViewCount>> {
+    shell.run(|c| c.cache().counts()).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn view(shell: State<'_, Shell>, view: View, limit: usize, offset: usize) -> Answer<Vec<ConversationRow>> {
+    shell.run(move |c| c.cache().view(view, limit, offset)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn thread(shell: State<'_, Shell>, conversation_id: Id, limit: usize) -> Answer<Thread> {
+    shell.run(move |c| c.cache().thread(conversation_id, limit)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn history(shell: State<'_, Shell>, contact_id: Id, limit: usize, before: Option<i64>) -> Answer<History> {
+    shell.run(move |c| c.cache().history(contact_id, limit, before)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn profile(shell: State<'_, Shell>, contact_id: Id) -> Answer<Profile> {
+    shell.run(move |c| c.cache().profile(contact_id)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn load_older_history(shell: State<'_, Shell>, contact_id: Id, limit: usize) -> Answer<usize> {
+    Ok(shell.console()?.load_older_history(contact_id, limit).await?)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn search(shell: State<'_, Shell>, query: SearchQuery) -> Answer<Vec<SearchHit>> {
+    shell.run(move |c| c.cache().search(&query)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn directory(shell: State<'_, Shell>) -> Answer<Directory> {
+    shell.run(|c| c.cache().directory()).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn team_load(shell: State<'_, Shell>) -> Answer<Vec<AgentLoad>> {
+    shell.run(|c| c.cache().team_load()).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn composer(shell: State<'_, Shell>, conversation_id: Id) -> Answer<Composer> {
+    shell.run(move |c| c.cache().composer(conversation_id, now_ms())).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn expand_canned(shell: State<'_, Shell>, canned_id: Id, conversation_id: Id) -> Answer<String> {
+    shell.run(move |c| c.cache().expand_canned(canned_id, conversation_id)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn save_canned(shell: State<'_, Shell>, canned: SaveCanned) -> Answer<Id> {
+    shell.run(move |c| c.cache().save_canned(&canned, now_ms())).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn delete_canned(shell: State<'_, Shell>, canned_id: Id) -> Answer<()> {
+    shell.run(move |c| c.cache().delete_canned(canned_id)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn canned(shell: State<'_, Shell>) -> Answer<Vec<CannedResponse>> {
+    shell.run(|c| c.cache().canned()).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn send_reply(shell: State<'_, Shell>, conversation_id: Id, body: String) -> Answer<Id> {
+    shell.run(move |c| c.send_reply(conversation_id, &body)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn add_note(shell: State<'_, Shell>, conversation_id: Id, body: String) -> Answer<Id> {
+    shell.run(move |c| c.add_note(conversation_id, &body)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn send_template(
+    shell: State<'_, Shell>,
+    conversation_id: Id,
+    template: String,
+    params: Vec<String>,
+) -> Answer<Id> {
+    shell.run(move |c| c.send_template(conversation_id, &template, params)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn reassign(shell: State<'_, Shell>, conversation_ids: Vec<Id>, to: AssignTo) -> Answer<Vec<Id>> {
+    shell.run(move |c| c.reassign(&conversation_ids, to)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn set_status(
+    shell: State<'_, Shell>,
+    conversation_id: Id,
+    status: ConversationStatus,
+    snoozed_until: Option<i64>,
+) -> Answer<Id> {
+    shell.run(move |c| c.set_status(conversation_id, status, snoozed_until)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn mark_read(shell: State<'_, Shell>, conversation_id: Id) -> Answer<Option<Id>> {
+    shell.run(move |c| c.mark_read(conversation_id)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn merge_contacts(shell: State<'_, Shell>, into_contact_id: Id, from_contact_id: Id) -> Answer<Id> {
+    shell.run(move |c| c.merge_contacts(into_contact_id, from_contact_id)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn outbox(shell: State<'_, Shell>) -> Answer<Vec<OutboxItem>> {
+    shell.run(|c| c.cache().outbox()).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn retry(shell: State<'_, Shell>, outbox_id: Id) -> Answer<()> {
+    shell.run(move |c| c.retry(outbox_id)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn discard(shell: State<'_, Shell>, outbox_id: Id) -> Answer<()> {
+    shell.run(move |c| c.discard(outbox_id)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub fn set_open_conversation(shell: State<'_, Shell>, conversation_id: Option<Id>) {
+    shell.set_open_conversation(conversation_id);
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn open_attachment(app: AppHandle, shell: State<'_, Shell>, message_id: Id, index: usize) -> Answer<()> {
+    let path = shell.console()?.download_attachment(message_id, index).await?;
+    app.opener()
+        .open_path(path.to_string_lossy(), None::<&str>)
+        .map_err(|e| ApiError::new(switchboard_protocol::ErrorCode::Internal, format!("cannot open the file: {e}")))
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn find_contacts(shell: State<'_, Shell>, text: String) -> Answer<Vec<Contact>> {
+    shell.run(move |c| c.cache().find_contacts(&text, 20)).await
+}
+
+/// Opens the customer's record in the CRM, in the browser. Only the link the hub synced
+/// for that customer can be opened, never a URL the window names.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn open_crm_record(app: AppHandle, shell: State<'_, Shell>, contact_id: Id) -> Answer<()> {
+    let link = shell.run(move |c| c.cache().crm_link(contact_id)).await?;
+    app.opener()
+        .open_url(link, None::<&str>)
+        .map_err(|e| ApiError::new(switchboard_protocol::ErrorCode::Internal, format!("cannot open the browser: {e}")))
+}

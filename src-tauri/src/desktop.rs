@@ -1,0 +1,114 @@
+//! The desktop around the window: notifications (through notify-rust, which reports a
+//! failed delivery so it can be shown in the app instead), clicking one to open its
+//! thread, the unread badge on the dock and tray, and bringing the window forward.
+
+use crate::shell::{Shell, SHELL_EVENT};
+use switchboard_core::compose::channel_label;
+use switchboard_core::lead::badge;
+use switchboard_protocol::console::{Notification, ShellEvent};
+use tauri::menu::{Menu, MenuItem};
+use tauri::tray::{TrayIcon, TrayIconBuilder};
+use tauri::{AppHandle, Emitter, Manager};
+
+/// The tray icon's id.
+const TRAY: &str = "main";
+
+/// Shows the main window and gives it focus.
+pub fn focus_main(app: &AppHandle) {
+    if let Some(w) = app.get_webview_window("main") {
+        let _ = w.unminimize();
+        let _ = w.show();
+        let _ = w.set_focus();
+    }
+}
+
+fn shell_event(app: &AppHandle, event: &ShellEvent) {
+    if let Err(e) = app.emit(SHELL_EVENT, event) {
+        tracing::warn!("the window missed a shell event: {e}");
+    }
+}
+
+/// Raises a desktop notification the core decided on. A failure is logged and sent to the
+/// window, so no customer reply goes unannounced.
+pub fn notify(app: &AppHandle, notification: Notification) {
+    let app = app.clone();
+    std::thread::spawn(move || {
+        let (summary, body, conversation) = match &notification {
+            Notification::Reply { contact_name, channel, text, conversation_id, .. } => {
+                (format!("{contact_name} · {}", channel_label(*channel)), text.clone(), Some(*conversation_id))
+            }
+            Notification::Summary { text, .. } => ("Switchboard".to_owned(), text.clone(), None),
+        };
+        let mut n = notify_rust::Notification::new();
+        n.appname("Switchboard").summary(&summary).body(&body).icon("app.switchboard.console");
+        #[cfg(all(unix, not(target_os = "macos")))]
+        {
+            n.action("default", "Open").hint(notify_rust::Hint::Category("im.received".into()));
+        }
+        match n.show() {
+            Ok(handle) => {
+                #[cfg(all(unix, not(target_os = "macos")))]
+                handle.wait_for_action(|action| {
+                    if action == "default" {
+                        focus_main(&app);
+                        if let Some(conversation_id) = conversation {
+                            shell_event(&app, &ShellEvent::OpenConversation { conversation_id });
+                        }
+                    }
+                });
+                #[cfg(not(all(unix, not(target_os = "macos"))))]
+                let _ = (handle, conversation);
+            }
+            Err(e) => {
+                tracing::error!("a desktop notification could not be shown: {e}");
+                shell_event(&app, &ShellEvent::NotificationFailed { reason: e.to_string(), notification });
+            }
+        }
+    });
+}
+
+/// Sets the unread number on the dock (macOS, Unity launchers) and the tray.
+pub fn set_badge(app: &AppHandle, unread: u64) {
+    if let Some(w) = app.get_webview_window("main") {
+        let count = (unread > 0).then(|| i64::try_from(unread).unwrap_or(i64::MAX));
+        // Not every desktop has a badge; the tray still shows the number.
+        let _ = w.set_badge_count(count);
+    }
+    if let Some(tray) = app.tray_by_id(TRAY) {
+        let text = match unread {
+            0 => "Switchboard".to_owned(),
+            1 => "Switchboard — 1 unread conversation".to_owned(),
+            n => format!("Switchboard — {n} unread conversations"),
+        };
+        let _ = tray.set_tooltip(Some(&text));
+        let _ = tray.set_title((unread > 0).then(|| unread.to_string()).as_deref());
+    }
+}
+
+/// Reads the counts from the cache and updates the badge.
+pub fn refresh_badge(app: &AppHandle) {
+    let unread = app
+        .try_state::<Shell>()
+        .and_then(|s| s.console().ok())
+        .and_then(|c| c.cache().counts().ok())
+        .map_or(0, |counts| badge(&counts));
+    set_badge(app, unread);
+}
+
+/// The tray icon with Open and Quit.
+pub fn tray(app: &AppHandle) -> tauri::Result<TrayIcon> {
+    let open = MenuItem::with_id(app, "open", "Open Switchboard", true, None::<&str>)?;
+    let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
+    let menu = Menu::with_items(app, &[&open, &quit])?;
+    let mut builder = TrayIconBuilder::with_id(TRAY).tooltip("Switchboard").menu(&menu).on_menu_event(|app, event| {
+        match event.id().as_ref() {
+            "open" => focus_main(app),
+            "quit" => app.exit(0),
+            _ => {}
+        }
+    });
+    if let Some(icon) = app.default_window_icon() {
+        builder = builder.icon(icon.clone());
+    }
+    builder.build(app)
+}

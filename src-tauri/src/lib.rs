@@ -1,0 +1,143 @@
+//! The Switchboard desktop shell: a Tauri window over switchboard-core. It wires the
+//! commands, the desktop (notifications, tray, badge), single instance and remembered
+//! window placement; it decides nothing the core can decide.
+//!
+//! # Layout
+//! - `commands`: what the window may call, one line each.
+//! - `shell`: the signed-in console, the embedded demo hub, the event forwarder.
+//! - `desktop`: notifications, the tray and the badge.
+//! - `credentials`: the token in the OS credential store.
+
+mod commands;
+mod credentials;
+mod desktop;
+mod shell;
+
+use shell::Shell;
+use std::path::PathBuf;
+use switchboard_protocol::console::ShellEvent;
+use tauri::{Emitter, Manager, WindowEvent};
+
+/// How the app was asked to start.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Launch {
+    /// `--demo`: open the embedded demo, as `--as EMAIL` or its first agent.
+    pub demo: Option<Option<String>>,
+}
+
+/// Reads `--demo` and `--as EMAIL`; anything else is left to the platform.
+pub fn launch_options(args: impl IntoIterator<Item = String>) -> Launch {
+    let args: Vec<String> = args.into_iter().collect();
+    let demo = args.iter().any(|a| a == "--demo");
+    let who = args.windows(2).find(|w| w[0] == "--as").map(|w| w[1].clone());
+    Launch { demo: demo.then_some(who) }
+}
+
+/// The console's data folder: `SWITCHBOARD_DATA_DIR`, or the platform's app data folder.
+fn data_dir(app: &tauri::App) -> PathBuf {
+    match std::env::var_os("SWITCHBOARD_DATA_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => app.path().app_data_dir().unwrap_or_else(|_| std::env::temp_dir().join("switchboard")),
+    }
+}
+
+/// Starts the app; returns when its last window closes.
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn,switchboard=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let launch = launch_options(std::env::args().skip(1));
+    let result = tauri::Builder::default()
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| desktop::focus_main(app)))
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_opener::init())
+        .setup(move |app| {
+            let data = data_dir(app);
+            std::fs::create_dir_all(&data)?;
+            app.manage(Shell::new(data));
+            if let Err(e) = desktop::tray(app.handle()) {
+                tracing::warn!("no tray icon on this desktop: {e}");
+            }
+            if let Some(who) = launch.demo.clone() {
+                let handle = app.handle().clone();
+                tauri::async_runtime::spawn(async move {
+                    let shell = handle.state::<Shell>();
+                    if let Err(e) = shell.try_demo(&handle, who).await {
+                        tracing::error!("the demo could not start: {e}");
+                    }
+                    let _ = handle.emit(shell::SHELL_EVENT, &ShellEvent::SessionChanged { session: shell.session() });
+                });
+            }
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            if let WindowEvent::Focused(focused) = event {
+                if let Some(shell) = window.try_state::<Shell>() {
+                    shell.set_window_focused(*focused);
+                }
+            }
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::session,
+            commands::demo_logins,
+            commands::sign_in,
+            commands::try_demo,
+            commands::restore_session,
+            commands::sign_out,
+            commands::connection,
+            commands::reconnect_now,
+            commands::counts,
+            commands::view,
+            commands::thread,
+            commands::history,
+            commands::profile,
+            commands::load_older_history,
+            commands::search,
+            commands::directory,
+            commands::team_load,
+            commands::composer,
+            commands::canned,
+            commands::expand_canned,
+            commands::save_canned,
+            commands::delete_canned,
+            commands::send_reply,
+            commands::add_note,
+            commands::send_template,
+            commands::reassign,
+            commands::set_status,
+            commands::mark_read,
+            commands::merge_contacts,
+            commands::outbox,
+            commands::retry,
+            commands::discard,
+            commands::set_open_conversation,
+            commands::open_attachment,
+            commands::find_contacts,
+            commands::open_crm_record,
+        ])
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        tracing::error!("Switchboard could not start: {e}");
+        std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn launch_arguments() {
+        let args = |s: &str| s.split_whitespace().map(String::from).collect::<Vec<_>>();
+        assert_eq!(launch_options(args("")), Launch { demo: None });
+        assert_eq!(launch_options(args("--demo")), Launch { demo: Some(None) });
+        assert_eq!(
+            launch_options(args("--demo --as priya@northwind.example")),
+            Launch { demo: Some(Some("priya@northwind.example".into())) }
+        );
+        assert_eq!(launch_options(args("--as x@y")), Launch { demo: None });
+    }
+}

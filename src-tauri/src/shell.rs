@@ -1,0 +1,231 @@
+//! The shell's one piece of state: the signed-in console (if any), the embedded demo hub
+//! (if the agent chose it), and the task that carries the core's events to the window and
+//! the desktop. Signing in, restoring a session at start-up and signing out live here;
+//! everything they decide is in `switchboard_core::session`.
+
+use crate::credentials::{self, Remembered};
+use crate::desktop;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Duration;
+use switchboard_core::{session, Console};
+use switchboard_hub::demo::{self, EmbeddedDemo};
+use switchboard_protocol::console::{ConsoleEvent, DemoLogin, Session, SignIn};
+use switchboard_protocol::{ApiError, ErrorCode, Id};
+use tauri::{AppHandle, Emitter};
+
+/// The window event that carries [`ConsoleEvent`]s.
+pub const CONSOLE_EVENT: &str = "console";
+/// The window event that carries shell events (failed notifications, clicked ones).
+pub const SHELL_EVENT: &str = "shell";
+
+/// How often the demo's simulated customers write.
+const DEMO_TRAFFIC: Duration = Duration::from_secs(20);
+
+#[derive(Debug, Default)]
+struct Focus {
+    window_focused: bool,
+    open: Option<Id>,
+}
+
+#[derive(Debug)]
+struct Signed {
+    console: Arc<Console>,
+    session: Session,
+    forwarder: tauri::async_runtime::JoinHandle<()>,
+}
+
+/// What the commands work on.
+#[derive(Debug)]
+pub struct Shell {
+    data: PathBuf,
+    signed: RwLock<Option<Signed>>,
+    demo: tokio::sync::Mutex<Option<EmbeddedDemo>>,
+    /// Serialises sign-in, restore and sign-out.
+    switching: tokio::sync::Mutex<()>,
+    focus: Mutex<Focus>,
+}
+
+fn signed_out() -> ApiError {
+    ApiError::new(ErrorCode::Unauthorized, "not signed in")
+}
+
+impl Shell {
+    pub fn new(data: PathBuf) -> Shell {
+        Shell {
+            data,
+            signed: RwLock::new(None),
+            demo: tokio::sync::Mutex::new(None),
+            switching: tokio::sync::Mutex::new(()),
+            focus: Mutex::new(Focus { window_focused: true, open: None }),
+        }
+    }
+
+    /// The signed-in console.
+    pub fn console(&self) -> Result<Arc<Console>, ApiError> {
+        let signed = self.signed.read().unwrap_or_else(PoisonError::into_inner);
+        signed.as_ref().map(|s| s.console.clone()).ok_or_else(signed_out)
+    }
+
+    /// Runs a cache read or a local write off the async runtime.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Console) -> switchboard_core::error::Result<T> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let console = self.console()?;
+        tauri::async_runtime::spawn_blocking(move || f(&console))
+            .await
+            .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?
+            .map_err(ApiError::from)
+    }
+
+    pub fn session(&self) -> Option<Session> {
+        self.signed.read().unwrap_or_else(PoisonError::into_inner).as_ref().map(|s| s.session.clone())
+    }
+
+    /// The demo's logins (agents and a lead), for the sign-in screen.
+    pub fn demo_logins() -> Vec<DemoLogin> {
+        demo::logins()
+            .into_iter()
+            .filter(|l| l.role != switchboard_protocol::model::Role::Admin)
+            .map(|l| DemoLogin { name: l.name, email: l.email, role: l.role })
+            .collect()
+    }
+
+    /// Signs in to a hub with email and password; the token goes to the credential store.
+    pub async fn sign_in(&self, app: &AppHandle, req: SignIn) -> Result<Session, ApiError> {
+        let _switching = self.switching.lock().await;
+        let (hub, token) = session::sign_in(&req).await?;
+        let email = req.email.trim().to_owned();
+        if let Err(reason) = credentials::store_token(&hub, &email, &token) {
+            tracing::warn!("the sign-in will not be remembered: no credential store ({reason})");
+        }
+        credentials::remember(&self.data, &Remembered { hub: hub.clone(), email: email.clone(), demo: false });
+        self.open(app, Session { hub, email, demo: false }, &token)
+    }
+
+    /// Starts the demo hub inside the app (seeding it on first use) and signs in as one of
+    /// its people: `email`, or the first agent.
+    pub async fn try_demo(&self, app: &AppHandle, email: Option<String>) -> Result<Session, ApiError> {
+        let _switching = self.switching.lock().await;
+        let logins = demo::logins();
+        let login = match &email {
+            Some(e) => logins.iter().find(|l| l.email.eq_ignore_ascii_case(e.trim())),
+            None => logins.first(),
+        }
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such person in the demo workspace"))?;
+        let hub = {
+            let mut running = self.demo.lock().await;
+            if running.is_none() {
+                let started = EmbeddedDemo::start(&self.data.join("demo").join("hub.sqlite3"), DEMO_TRAFFIC)
+                    .await
+                    .map_err(|e| ApiError::new(ErrorCode::Unavailable, format!("the demo could not start: {e}")))?;
+                *running = Some(started);
+            }
+            running.as_ref().map(|d| d.url.clone()).unwrap_or_default()
+        };
+        let req = SignIn { hub: hub.clone(), email: login.email.clone(), password: login.password.clone() };
+        let (hub, token) = session::sign_in(&req).await?;
+        credentials::remember(&self.data, &Remembered { hub: hub.clone(), email: login.email.clone(), demo: true });
+        self.open(app, Session { hub, email: login.email.clone(), demo: true }, &token)
+    }
+
+    /// Restores the last session at start-up: the demo is started again; a real hub's
+    /// console opens from its cache at once, online or not.
+    pub async fn restore(&self, app: &AppHandle) -> Result<Option<Session>, ApiError> {
+        let Some(r) = credentials::remembered(&self.data) else { return Ok(None) };
+        if r.demo {
+            return self.try_demo(app, Some(r.email)).await.map(Some);
+        }
+        let _switching = self.switching.lock().await;
+        let Some(token) = credentials::token(&r.hub, &r.email) else { return Ok(None) };
+        self.open(app, Session { hub: r.hub, email: r.email, demo: false }, &token).map(Some)
+    }
+
+    fn open(&self, app: &AppHandle, session: Session, token: &str) -> Result<Session, ApiError> {
+        self.close();
+        let dir = self.data.join(session::cache_folder(&session.hub, &session.email));
+        let console = Arc::new(Console::open(&dir, &session.hub, token)?);
+        let forwarder = tauri::async_runtime::spawn(forward(app.clone(), console.clone()));
+        console.start();
+        *self.signed.write().unwrap_or_else(PoisonError::into_inner) =
+            Some(Signed { console, session: session.clone(), forwarder });
+        self.apply_focus();
+        desktop::refresh_badge(app);
+        Ok(session)
+    }
+
+    fn close(&self) -> Option<Signed> {
+        let old = self.signed.write().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(s) = &old {
+            s.forwarder.abort();
+            s.console.stop();
+        }
+        old
+    }
+
+    /// Signs out: the hub forgets the token, and so does the credential store.
+    pub async fn sign_out(&self, app: &AppHandle) -> Result<(), ApiError> {
+        let _switching = self.switching.lock().await;
+        if let Some(s) = self.close() {
+            if let Err(e) = s.console.sign_out().await {
+                tracing::warn!("signing out on the hub failed (the token is forgotten here anyway): {e}");
+            }
+            if !s.session.demo {
+                credentials::forget_token(&s.session.hub, &s.session.email);
+            }
+        }
+        credentials::forget(&self.data);
+        desktop::set_badge(app, 0);
+        Ok(())
+    }
+
+    /// The conversation the agent has on screen.
+    pub fn set_open_conversation(&self, conversation: Option<Id>) {
+        self.focus.lock().unwrap_or_else(PoisonError::into_inner).open = conversation;
+        self.apply_focus();
+    }
+
+    /// The window gained or lost focus.
+    pub fn set_window_focused(&self, focused: bool) {
+        self.focus.lock().unwrap_or_else(PoisonError::into_inner).window_focused = focused;
+        self.apply_focus();
+    }
+
+    fn apply_focus(&self) {
+        let focused = {
+            let f = self.focus.lock().unwrap_or_else(PoisonError::into_inner);
+            f.open.filter(|_| f.window_focused)
+        };
+        if let Ok(console) = self.console() {
+            console.set_focus(focused);
+        }
+    }
+}
+
+/// Carries the core's events to the window, raises desktop notifications and keeps the
+/// badge current.
+async fn forward(app: AppHandle, console: Arc<Console>) {
+    use tokio::sync::broadcast::error::RecvError;
+    let mut events = console.subscribe();
+    loop {
+        let event = match events.recv().await {
+            Ok(e) => e,
+            Err(RecvError::Lagged(_)) => ConsoleEvent::Changed {
+                conversations: Vec::new(),
+                contacts: Vec::new(),
+                directory: true,
+                everything: true,
+            },
+            Err(RecvError::Closed) => return,
+        };
+        match &event {
+            ConsoleEvent::Notify { notification } => desktop::notify(&app, notification.clone()),
+            ConsoleEvent::Changed { .. } => desktop::refresh_badge(&app),
+            _ => {}
+        }
+        if let Err(e) = app.emit(CONSOLE_EVENT, &event) {
+            tracing::warn!("the window missed an event: {e}");
+        }
+    }
+}

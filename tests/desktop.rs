@@ -1,0 +1,331 @@
+//! End to end: the real `switchboard` app, driven through tauri-driver and WebKitWebDriver
+//! under Xvfb, against a real hub served on loopback, with Twilio's API played by a local
+//! stand-in and the desktop's notification daemon played by a server on the test's private
+//! D-Bus session.
+//!
+//! One agent's day, in order: sign in; the inbox; a customer's SMS and WhatsApp history in
+//! one timeline; a reply that reaches Twilio's stand-in (and raises no notification); a
+//! hostile message shown as text; a lead moving the thread away and back; the hub going
+//! away (cached threads, search and a queued reply offline, delivered once when it
+//! returns); a customer's reply announced on D-Bus with their name and text. Then the lead:
+//! the load panel and reassigning from the thread. Screenshots land in docs/screenshots.
+#![allow(clippy::unwrap_used)]
+
+#[path = "support/app.rs"]
+mod app;
+#[path = "../crates/core/tests/common/mod.rs"]
+mod common;
+#[path = "support/notifications.rs"]
+mod notifications;
+#[path = "../crates/hub/tests/providers/mod.rs"]
+mod providers;
+
+use app::{in_desktop_session, App};
+use common::{world, Hub, PASSWORD};
+use notifications::Notifications;
+use providers::Kind;
+use serde_json::json;
+use std::path::PathBuf;
+use std::time::Duration;
+use switchboard_core::client::HubClient;
+use switchboard_hub::channels::signature;
+use switchboard_protocol::admin::CreateInbox;
+use switchboard_protocol::model::{ChannelKind, Role};
+use switchboard_protocol::mutation::{Assign, Mutation, MutationBatch, MutationEnvelope, Outcome};
+
+const TWILIO_TOKEN: &str = "twilio-auth-token";
+
+fn screenshots() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots")
+}
+
+/// Posts a customer's SMS as Twilio does: form fields signed with the account's token.
+async fn twilio_sms(hub: &Hub, inbox: i64, from: &str, body: &str, sid: &str) {
+    let url = format!("{}/webhooks/twilio/{inbox}", hub.base);
+    let params: Vec<(String, String)> = [
+        ("AccountSid", "AC0123456789abcdef0123456789abcdef"),
+        ("ApiVersion", "2010-04-01"),
+        ("Body", body),
+        ("From", from),
+        ("MessageSid", sid),
+        ("NumMedia", "0"),
+        ("SmsMessageSid", sid),
+        ("To", "+14155550199"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let form = form_urlencoded::Serializer::new(String::new()).extend_pairs(params.iter()).finish();
+    let resp = reqwest::Client::new()
+        .post(&url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-twilio-signature", signature::twilio(TWILIO_TOKEN, &url, &params))
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "webhook refused: {}", resp.status());
+}
+
+async fn sign_in(app: &App, hub: &Hub, email: &str) {
+    app.find("[data-testid=signin]", 30).await;
+    app.type_into("#hub", &hub.base).await;
+    app.type_into("#email", email).await;
+    app.type_into("#password", PASSWORD).await;
+    app.click("[data-testid=signin-submit]").await;
+    app.find("[data-testid=inbox]", 30).await;
+}
+
+fn row(contact: &str) -> String {
+    format!("[data-testid=conversation-row][data-contact=\"{contact}\"]")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_agent_and_a_lead_work_the_console() {
+    if !in_desktop_session("an_agent_and_a_lead_work_the_console") {
+        return;
+    }
+    let twilio = providers::start(Kind::Twilio).await;
+    let mut hub = Hub::start().await;
+    let w = world(&hub.store).await;
+    let tomas = hub
+        .store
+        .create_agent(switchboard_hub::store::directory::NewAgent {
+            name: "Tomás Ruiz".into(),
+            email: "tomas@x.test".into(),
+            password_hash: switchboard_hub::auth::hash_secret(PASSWORD).unwrap(),
+            role: Role::Agent,
+            teams: vec![w.support],
+            capacity: 8,
+        })
+        .await
+        .unwrap()
+        .id;
+    let sms = hub
+        .store
+        .create_inbox(CreateInbox {
+            kind: ChannelKind::Sms,
+            name: "Support SMS".into(),
+            team_id: w.support,
+            address: "+14155550199".into(),
+            settings: json!({"account_sid": "AC0123456789abcdef0123456789abcdef", "auth_token": TWILIO_TOKEN, "base_url": twilio.base}),
+        })
+        .await
+        .unwrap()
+        .id;
+    // Ana wrote on WhatsApp, then by SMS: one customer, two channels. Ben waits too.
+    hub.ingest(w.whatsapp, "14155550123", "Hi! Is the blue kettle back in stock?").await;
+    let ana = hub.ingest(sms, "+14155550123", "Also, my order NW-1042 hasn't arrived yet").await.conversation_id;
+    let ben = hub.ingest(sms, "+14155550188", "Can I change my delivery address?").await.conversation_id;
+    let lee = HubClient::new(&hub.base, &hub.login("lee@x.test").await).unwrap();
+    let mut lead_mutation = 0;
+    let mut assign = |conversation: i64, agent: i64| {
+        lead_mutation += 1;
+        MutationBatch {
+            client_id: "lee-desk".into(),
+            mutations: vec![MutationEnvelope {
+                mutation_id: lead_mutation,
+                mutation: Mutation::Assign(Assign {
+                    conversation_id: conversation,
+                    agent_id: Some(Some(agent)),
+                    team_id: None,
+                }),
+                expected_version: None,
+            }],
+        }
+    };
+    for c in [ana, ben] {
+        let r = lee.mutations(&assign(c, w.maya)).await.unwrap();
+        assert_eq!(r.results[0].outcome, Outcome::Applied);
+    }
+
+    let notifications = Notifications::serve().await;
+    let home = tempfile::tempdir().unwrap();
+    let app = App::launch(home.path(), &[]).await;
+
+    // Sign in; the inbox lists Maya's conversations.
+    sign_in(&app, &hub, "maya@x.test").await;
+    app.find(&row("Ana"), 30).await;
+    app.find(&row("+14155550188"), 10).await;
+    app.until(
+        "Mine counts 2",
+        "document.querySelector('[data-testid=view-mine] [data-testid=count]')?.textContent.trim() === '2'",
+        10,
+    )
+    .await;
+    app.screenshot(&screenshots().join("inbox.png")).await;
+
+    // Ana's thread: WhatsApp and SMS in one timeline.
+    app.click(&row("Ana")).await;
+    app.find(&format!("[data-testid=thread][data-conversation-id=\"{ana}\"]"), 10).await;
+    app.find("[data-testid=line][data-channel=whatsapp]", 10).await;
+    app.find("[data-testid=line][data-channel=sms]", 10).await;
+    let bodies =
+        app.js("return [...document.querySelectorAll('[data-testid=line-body]')].map(e => e.textContent)").await;
+    let bodies: Vec<String> = serde_json::from_value(bodies).unwrap();
+    let kettle = bodies.iter().position(|b| b.contains("blue kettle")).expect("the WhatsApp line");
+    let order = bodies.iter().position(|b| b.contains("NW-1042")).expect("the SMS line");
+    assert!(kettle < order, "one timeline in time order: {bodies:?}");
+    app.find("[data-testid=profile] [data-testid=identity]", 10).await;
+    app.screenshot(&screenshots().join("thread.png")).await;
+
+    // Reply: it reaches Twilio's stand-in, and raises no notification.
+    let before = notifications.shown().len();
+    app.type_into("[data-testid=composer-input]", "Sorry about that, Ana! It ships today.").await;
+    app.click("[data-testid=composer-send]").await;
+    let sent = wait(
+        || {
+            twilio
+                .requests()
+                .iter()
+                .any(|r| r.field("Body").as_deref() == Some("Sorry about that, Ana! It ships today."))
+        },
+        20,
+    )
+    .await;
+    assert!(sent, "the reply reached Twilio");
+    let sent_to = twilio.requests().last().and_then(|r| r.field("To"));
+    assert_eq!(sent_to.as_deref(), Some("+14155550123"));
+    app.until("the reply shows as sent", "[...document.querySelectorAll('[data-testid=line][data-direction=outbound]')].some(l => l.textContent.includes('ships today') && ['sent','delivered','read'].includes(l.dataset.delivery))", 20).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(notifications.shown().len(), before, "no notification for the agent's own reply");
+
+    // A hostile message is shown as text; nothing runs and no element is made of it.
+    let hostile = "<img src=x onerror=\"window.__pwned=1\"> <a href=\"javascript:window.__pwned=2\">click</a>";
+    hub.ingest(sms, "+14155550123", hostile).await;
+    app.until(
+        "the hostile line arrives",
+        &format!(
+            "[...document.querySelectorAll('[data-testid=line-body]')].some(e => e.textContent === {})",
+            serde_json::to_string(hostile).unwrap()
+        ),
+        20,
+    )
+    .await;
+    let escaped = app.js("return { pwned: window.__pwned ?? null, imgs: document.querySelectorAll('[data-testid=thread] img').length, links: [...document.querySelectorAll('[data-testid=thread] a')].filter(a => (a.getAttribute('href') || '').startsWith('javascript')).length }").await;
+    assert_eq!(escaped, json!({"pwned": null, "imgs": 0, "links": 0}), "the message was rendered as text");
+
+    // A lead moves Ben's thread to Tomás: Maya's inbox drops it; moved back, it returns.
+    let r = lee.mutations(&assign(ben, tomas)).await.unwrap();
+    assert_eq!(r.results[0].outcome, Outcome::Applied);
+    app.until(
+        "Ben leaves Mine",
+        &format!("!document.querySelector('{}')", row("+14155550188").replace('\'', "\\'")),
+        20,
+    )
+    .await;
+    let r = lee.mutations(&assign(ben, w.maya)).await.unwrap();
+    assert_eq!(r.results[0].outcome, Outcome::Applied);
+    app.find(&row("+14155550188"), 20).await;
+
+    // The hub goes away: cached threads and search still work, a reply queues.
+    hub.stop().await;
+    app.find("[data-testid=offline]", 60).await;
+    app.click(&row("+14155550188")).await;
+    app.find(&format!("[data-testid=thread][data-conversation-id=\"{ben}\"]"), 10).await;
+    app.find("[data-testid=line][data-channel=sms]", 10).await;
+    app.client.execute("document.activeElement?.blur?.()", vec![]).await.unwrap();
+    app.js("document.body.dispatchEvent(new KeyboardEvent('keydown', {key: 'k', ctrlKey: true, bubbles: true})); return null").await;
+    app.type_into("[data-testid=search-input]", "kettle").await;
+    let hit = app.find("[data-testid=search-hit]", 10).await;
+    assert!(hit.text().await.unwrap().to_lowercase().contains("kettle"));
+    app.find("[data-testid=search-hit] mark", 5).await;
+    app.js("document.activeElement.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true})); return null").await;
+    app.until("the search closes", "!document.querySelector('[data-testid=search]')", 5).await;
+    app.type_into("[data-testid=composer-input]", "Yes — which address should we use?").await;
+    app.click("[data-testid=composer-send]").await;
+    app.until(
+        "one reply queued",
+        "document.querySelector('[data-testid=offline] [data-testid=queued]')?.textContent.trim() === '1'",
+        10,
+    )
+    .await;
+    app.find("[data-testid=line][data-outbox-state=pending]", 10).await;
+
+    // The hub returns: the queued reply is delivered, once.
+    hub.restart().await;
+    app.until("back online", "!document.querySelector('[data-testid=offline]')", 60).await;
+    let delivered = wait(
+        || twilio.requests().iter().any(|r| r.field("Body").as_deref() == Some("Yes — which address should we use?")),
+        30,
+    )
+    .await;
+    assert!(delivered, "the queued reply reached Twilio");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let copies = twilio
+        .requests()
+        .iter()
+        .filter(|r| r.field("Body").as_deref() == Some("Yes — which address should we use?"))
+        .count();
+    assert_eq!(copies, 1, "delivered exactly once");
+
+    // Ana, now waiting on us no more, replies while Maya reads Ben's thread: a desktop
+    // notification with her name and text.
+    twilio_sms(
+        &hub,
+        sms,
+        "+14155550123",
+        "Great, thank you! Tracking number please?",
+        "SM00000000000000000000000000000009",
+    )
+    .await;
+    let shown = notifications
+        .wait_for("Tracking number please?", Duration::from_secs(20))
+        .await
+        .expect("a desktop notification on D-Bus");
+    assert!(shown.summary.contains("Ana"), "the customer's name: {shown:?}");
+    assert_eq!(shown.app_name, "Switchboard");
+    assert!(shown.actions.iter().any(|a| a == "default"), "clicking it opens the thread: {shown:?}");
+
+    // Sign out; the lead signs in.
+    app.click("[data-testid=sign-out]").await;
+    sign_in(&app, &hub, "lee@x.test").await;
+    app.find("[data-testid=view-all]", 20).await;
+    app.click("[data-testid=open-load]").await;
+    app.find("[data-testid=load-panel] [data-testid=load-row]", 10).await;
+    app.until(
+        "Maya's load is listed",
+        "[...document.querySelectorAll('[data-testid=load-row]')].some(r => r.textContent.includes('Maya Okafor'))",
+        10,
+    )
+    .await;
+    app.screenshot(&screenshots().join("lead-panel.png")).await;
+    app.click("[data-testid=open-load]").await;
+    app.click("[data-testid=view-all]").await;
+    app.click(&row("Ana")).await;
+    app.find("[data-testid=profile]", 10).await;
+    app.screenshot(&screenshots().join("profile.png")).await;
+    app.click("[data-testid=assign]").await;
+    app.click(&format!("[data-testid=assign-dialog] [data-testid=assign-option][data-agent-id=\"{tomas}\"]")).await;
+    let moved = wait_async(
+        || async {
+            lee.bootstrap()
+                .await
+                .is_ok_and(|b| b.conversations.iter().any(|c| c.id == ana && c.assignee_id == Some(tomas)))
+        },
+        20,
+    )
+    .await;
+    assert!(moved, "the lead's reassignment reached the hub");
+    app.quit().await;
+}
+
+async fn wait(mut check: impl FnMut() -> bool, secs: u64) -> bool {
+    for _ in 0..secs * 20 {
+        if check() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+async fn wait_async<F: std::future::Future<Output = bool>>(mut check: impl FnMut() -> F, secs: u64) -> bool {
+    for _ in 0..secs * 20 {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}

@@ -1,0 +1,170 @@
+//! The real desktop app under WebDriver: tauri-driver (with Debian's WebKitWebDriver)
+//! launches the built `switchboard` binary in the test's X and D-Bus session, and
+//! fantoccini drives its window the way an agent would.
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The app binary Cargo built for these tests (it embeds the front end).
+pub const APP: &str = env!("CARGO_BIN_EXE_switchboard");
+
+fn tauri_driver() -> PathBuf {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .unwrap_or_default();
+    let installed = home.join("bin/tauri-driver");
+    assert!(
+        installed.exists(),
+        "tauri-driver is missing: `cargo install tauri-driver --version '^2' --locked` (scripts/test.sh does this)"
+    );
+    installed
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// One running app and the driver that launched it.
+pub struct App {
+    pub client: Client,
+    driver: Child,
+}
+
+impl App {
+    /// Launches the app with `args`, keeping its data, settings and window state under
+    /// `home`.
+    pub async fn launch(home: &Path, args: &[&str]) -> App {
+        assert!(
+            Path::new("/usr/bin/WebKitWebDriver").exists(),
+            "WebKitWebDriver is missing: `apt-get install webkit2gtk-driver`"
+        );
+        let (port, native) = (free_port(), free_port());
+        let driver = Command::new(tauri_driver())
+            .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
+            .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
+            .env("SWITCHBOARD_DATA_DIR", home.join("data"))
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("XDG_DATA_HOME", home.join("share"))
+            .env("XDG_CACHE_HOME", home.join("cache"))
+            .env("RUST_LOG", "warn,switchboard=info,switchboard_core=info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("tauri-driver starts");
+        let mut app_driver = Some(driver);
+        let until = Instant::now() + Duration::from_secs(20);
+        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+            assert!(Instant::now() < until, "tauri-driver did not listen");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), json!("wry"));
+        caps.insert("tauri:options".into(), json!({ "application": APP, "args": args }));
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let client =
+            match ClientBuilder::new(connector).capabilities(caps).connect(&format!("http://127.0.0.1:{port}")).await {
+                Ok(c) => c,
+                Err(e) => {
+                    if let Some(d) = app_driver.take() {
+                        stop(d);
+                    }
+                    panic!("the app did not start under WebDriver: {e}");
+                }
+            };
+        App { client, driver: app_driver.take().unwrap() }
+    }
+
+    /// Closes the window and stops the driver (SIGTERM, so WebKitWebDriver goes too).
+    pub async fn quit(self) {
+        let App { client, driver } = self;
+        let _ = client.close().await;
+        stop(driver);
+    }
+
+    /// The first element matching `css`, waiting up to `secs` for it.
+    pub async fn find(&self, css: &str, secs: u64) -> Element {
+        let until = Instant::now() + Duration::from_secs(secs);
+        loop {
+            if let Ok(e) = self.client.find(Locator::Css(css)).await {
+                return e;
+            }
+            assert!(Instant::now() < until, "no `{css}` after {secs}s");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until `check` (a JavaScript expression) is true in the window.
+    pub async fn until(&self, what: &str, js: &str, secs: u64) {
+        let until = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let v = self.client.execute(&format!("return !!({js});"), vec![]).await;
+            if matches!(v, Ok(serde_json::Value::Bool(true))) {
+                return;
+            }
+            assert!(Instant::now() < until, "timed out after {secs}s waiting for: {what}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Runs JavaScript in the window and returns its value.
+    pub async fn js(&self, js: &str) -> serde_json::Value {
+        self.client.execute(js, vec![]).await.unwrap()
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.find(css, 15).await.click().await.unwrap_or_else(|e| panic!("clicking `{css}`: {e}"));
+    }
+
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let e = self.find(css, 15).await;
+        e.click().await.unwrap();
+        e.send_keys(text).await.unwrap();
+    }
+
+    /// Saves a screenshot of the window as a PNG.
+    pub async fn screenshot(&self, path: &Path) {
+        let png = self.client.screenshot().await.unwrap();
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).unwrap();
+        }
+        std::fs::write(path, png).unwrap();
+    }
+}
+
+fn stop(mut driver: Child) {
+    let _ = Command::new("kill").args(["-TERM", &driver.id().to_string()]).status();
+    let until = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < until {
+        if let Ok(Some(_)) = driver.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = driver.kill();
+    let _ = driver.wait();
+}
+
+/// Runs the calling test again inside its own Xvfb display and private D-Bus session
+/// (so notifications go to the test's own server, and no bus daemon is left behind).
+/// Returns true when already inside; otherwise runs it there and returns false after
+/// asserting that it passed.
+pub fn in_desktop_session(test: &str) -> bool {
+    if std::env::var_os("SWITCHBOARD_E2E_SESSION").is_some() {
+        return true;
+    }
+    let exe = std::env::current_exe().unwrap();
+    let status = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1440x900x24", "dbus-run-session", "--"])
+        .arg(exe)
+        .args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .env("SWITCHBOARD_E2E_SESSION", "1")
+        .status()
+        .expect("xvfb-run and dbus-run-session: `apt-get install xvfb dbus-x11` (scripts/test.sh does this)");
+    assert!(status.success(), "{test} failed inside its desktop session");
+    false
+}

@@ -1,0 +1,96 @@
+// The console's commands, typed from the generated protocol types. Every command answers
+// with its value or rejects with the protocol's `{code, message}`.
+import { invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import type {
+  AgentLoad,
+  ApiError,
+  AssignTo,
+  CannedResponse,
+  Composer,
+  Connection,
+  ConsoleEvent,
+  Contact,
+  ConversationRow,
+  ConversationStatus,
+  DemoLogin,
+  Directory,
+  History,
+  OutboxItem,
+  Profile,
+  SaveCanned,
+  SearchHit,
+  SearchQuery,
+  Session,
+  ShellEvent,
+  SignIn,
+  Thread,
+  View,
+  ViewCount,
+} from "./protocol";
+
+/** True when `e` is the `{code, message}` a command rejected with. */
+export function isApiError(e: unknown): e is ApiError {
+  return typeof e === "object" && e !== null && "code" in e && "message" in e;
+}
+
+/** A person-readable reason for any rejection. */
+export function reason(e: unknown): string {
+  if (isApiError(e)) return e.message;
+  if (e instanceof Error) return e.message;
+  return String(e);
+}
+
+export const api = {
+  session: () => invoke<Session | null>("session"),
+  demoLogins: () => invoke<DemoLogin[]>("demo_logins"),
+  signIn: (request: SignIn) => invoke<Session>("sign_in", { request }),
+  tryDemo: (email: string | null) => invoke<Session>("try_demo", { email }),
+  restoreSession: () => invoke<Session | null>("restore_session"),
+  signOut: () => invoke<void>("sign_out"),
+  connection: () => invoke<Connection>("connection"),
+  reconnectNow: () => invoke<void>("reconnect_now"),
+  counts: () => invoke<ViewCount[]>("counts"),
+  view: (view: View, limit: number, offset: number) => invoke<ConversationRow[]>("view", { view, limit, offset }),
+  thread: (conversation_id: number, limit: number) => invoke<Thread>("thread", { conversation_id, limit }),
+  history: (contact_id: number, limit: number, before: number | null) =>
+    invoke<History>("history", { contact_id, limit, before }),
+  profile: (contact_id: number) => invoke<Profile>("profile", { contact_id }),
+  loadOlderHistory: (contact_id: number, limit: number) => invoke<number>("load_older_history", { contact_id, limit }),
+  search: (query: SearchQuery) => invoke<SearchHit[]>("search", { query }),
+  directory: () => invoke<Directory>("directory"),
+  teamLoad: () => invoke<AgentLoad[]>("team_load"),
+  composer: (conversation_id: number) => invoke<Composer>("composer", { conversation_id }),
+  canned: () => invoke<CannedResponse[]>("canned"),
+  expandCanned: (canned_id: number, conversation_id: number) =>
+    invoke<string>("expand_canned", { canned_id, conversation_id }),
+  saveCanned: (canned: SaveCanned) => invoke<number>("save_canned", { canned }),
+  deleteCanned: (canned_id: number) => invoke<void>("delete_canned", { canned_id }),
+  sendReply: (conversation_id: number, body: string) => invoke<number>("send_reply", { conversation_id, body }),
+  addNote: (conversation_id: number, body: string) => invoke<number>("add_note", { conversation_id, body }),
+  sendTemplate: (conversation_id: number, template: string, params: string[]) =>
+    invoke<number>("send_template", { conversation_id, template, params }),
+  reassign: (conversation_ids: number[], to: AssignTo) => invoke<number[]>("reassign", { conversation_ids, to }),
+  setStatus: (conversation_id: number, status: ConversationStatus, snoozed_until: number | null) =>
+    invoke<number>("set_status", { conversation_id, status, snoozed_until }),
+  markRead: (conversation_id: number) => invoke<number | null>("mark_read", { conversation_id }),
+  mergeContacts: (into_contact_id: number, from_contact_id: number) =>
+    invoke<number>("merge_contacts", { into_contact_id, from_contact_id }),
+  outbox: () => invoke<OutboxItem[]>("outbox"),
+  retry: (outbox_id: number) => invoke<void>("retry", { outbox_id }),
+  discard: (outbox_id: number) => invoke<void>("discard", { outbox_id }),
+  setOpenConversation: (conversation_id: number | null) => invoke<void>("set_open_conversation", { conversation_id }),
+  openAttachment: (message_id: number, index: number) => invoke<void>("open_attachment", { message_id, index }),
+  findContacts: (text: string) => invoke<Contact[]>("find_contacts", { text }),
+  openCrmRecord: (contact_id: number) => invoke<void>("open_crm_record", { contact_id }),
+};
+
+/** Calls `handler` with every event of the core (sync, changes, notifications, outbox). */
+export function onConsoleEvent(handler: (e: ConsoleEvent) => void): Promise<UnlistenFn> {
+  return listen<ConsoleEvent>("console", (e) => handler(e.payload));
+}
+
+/** Calls `handler` with every event of the desktop shell. */
+export function onShellEvent(handler: (e: ShellEvent) => void): Promise<UnlistenFn> {
+  return listen<ShellEvent>("shell", (e) => handler(e.payload));
+}

@@ -1,0 +1,194 @@
+// Generated from crates/protocol by `UPDATE_TYPESCRIPT=1 cargo test -p switchboard-protocol --test typescript`.
+// Do not edit. Ids, timestamps and counts are integers below 2^53, sent as JSON numbers.
+
+export type ErrorCode = "bad_request" | "bad_cursor" | "cursor_expired" | "unauthorized" | "invalid_credentials" | "forbidden" | "not_found" | "conflict" | "payload_too_large" | "rate_limited" | "reply_window_closed" | "opted_out" | "unavailable" | "internal";
+
+export type ApiError = { code: ErrorCode, message: string, 
+/**
+ * Seconds to wait before trying again (with `rate_limited`).
+ */
+retry_after?: number | null, };
+
+export type Role = "agent" | "lead" | "admin";
+
+export type Presence = "online" | "away" | "offline";
+
+export type ChannelKind = "sms" | "whatsapp" | "messenger" | "instagram" | "webchat" | "in_app" | "email";
+
+export type Agent = { id: number, name: string, email: string, role: Role, teams: Array<number>, 
+/**
+ * How many open conversations the agent is expected to carry at once.
+ */
+capacity: number, presence: Presence, version: number, };
+
+export type Team = { id: number, name: string, version: number, };
+
+export type Template = { name: string, 
+/**
+ * The provider's language code, e.g. `en_US`.
+ */
+language: string, 
+/**
+ * The approved text, placeholders included.
+ */
+body: string, };
+
+export type Identity = { channel: ChannelKind, 
+/**
+ * Normalised: E.164 for phones, lower case for email.
+ */
+address: string, };
+
+export type CrmField = { key: string, label: string, value: string, };
+
+export type CrmSnapshot = { 
+/**
+ * Which connector the fields came from (`hubspot`, `salesforce`, `http`, `csv`, `sql`).
+ */
+source: string, fields: Array<CrmField>, fetched_at: number, 
+/**
+ * The record's page in the CRM, when it has one.
+ */
+link?: string | null, 
+/**
+ * Set when the last fetch failed; `fields` then holds the last good values.
+ */
+error?: string | null, };
+
+export type Contact = { id: number, name: string, identities: Array<Identity>, 
+/**
+ * Free-form profile fields (company, city, plan...).
+ */
+profile: { [key in string]?: string }, crm?: CrmSnapshot | null, 
+/**
+ * Addresses the customer opted out on: nothing may be sent to them there.
+ */
+opted_out: Array<Identity>, created_at: number, updated_at: number, version: number, };
+
+export type ConversationStatus = "open" | "pending" | "snoozed" | "resolved";
+
+export type Direction = "inbound" | "outbound" | "note" | "system";
+
+export type Delivery = "queued" | "sent" | "delivered" | "read" | "failed";
+
+export type Attachment = { name: string, mime: string, 
+/**
+ * Bytes; 0 when the provider does not say.
+ */
+size: number, url: string, };
+
+export type View = "mine" | "unassigned" | "my_teams" | "all" | "waiting" | "closed";
+
+export type ViewCount = { view: View, total: number, unread: number, };
+
+export type ConversationRow = { id: number, contact_id: number, contact_name: string, channel: ChannelKind, 
+/**
+ * The customer's address replies go to on this channel.
+ */
+customer_address: string, inbox_id: number, status: ConversationStatus, assignee_id: number | null, team_id: number, preview: string, waiting_since: number | null, last_activity_at: number, snoozed_until: number | null, reply_window_expires_at: number | null, unread: boolean, version: number, };
+
+export type OutboxState = "pending" | "acknowledged" | "stuck" | "conflict";
+
+export type OutboxItem = { 
+/**
+ * The local id, for retry and discard.
+ */
+id: number, name: string, conversation_id: number | null, client_msg_id: string | null, state: OutboxState, attempts: number, 
+/**
+ * Why it is stuck (the hub's `{code, message}`, or the network's reason).
+ */
+error: ApiError | null, 
+/**
+ * For a conflict: the agent whose change won, and the conversation's current owner.
+ */
+conflict: ConflictInfo | null, created_at: number, };
+
+export type ConflictInfo = { conversation_id: number, changed_by: number | null, changed_by_name: string | null, assignee_id: number | null, assignee_name: string | null, team_id: number, status: ConversationStatus, };
+
+export type ThreadLine = { 
+/**
+ * The hub's id; `None` while the line is only in the outbox.
+ */
+id: number | null, conversation_id: number, channel: ChannelKind, direction: Direction, author_agent_id: number | null, author_name: string | null, body: string, subject: string | null, attachments: Array<Attachment>, client_msg_id: string | null, delivery: Delivery | null, delivery_error: string | null, 
+/**
+ * Set for lines still in the outbox.
+ */
+outbox: OutboxLine | null, created_at: number, };
+
+export type OutboxLine = { id: number, state: OutboxState, error: string | null, };
+
+export type Thread = { conversation: ConversationRow, lines: Array<ThreadLine>, 
+/**
+ * Older lines exist in the cache or on the hub (`load_older`).
+ */
+has_older: boolean, };
+
+export type History = { contact_id: number, lines: Array<ThreadLine>, has_older: boolean, };
+
+export type Profile = { contact: Contact, conversations: Array<ConversationRow>, };
+
+export type SearchQuery = { text: string, channel: ChannelKind | null, status: ConversationStatus | null, 
+/**
+ * `Some(None)` means unassigned.
+ */
+assignee_id: number | null | null, after: number | null, before: number | null, limit: number | null, };
+
+export type SearchHit = { message_id: number, conversation_id: number, contact_id: number, contact_name: string, channel: ChannelKind, direction: Direction, snippet: string, highlights: Array<[number, number]>, created_at: number, };
+
+export type Connection = { "state": "online" } | { "state": "connecting", attempt: number, } | { "state": "offline", since: number, reason: string, retry_at: number, } | { "state": "signed_out", reason: string, };
+
+export type SyncProgress = { done: number, total: number, finished: boolean, };
+
+export type Notification = { "kind": "reply", conversation_id: number, message_id: number, contact_name: string, channel: ChannelKind, text: string, } | { "kind": "summary", customers: number, messages: number, text: string, };
+
+export type ConsoleEvent = { "type": "connection", connection: Connection, } | { "type": "progress", progress: SyncProgress, } | { "type": "changed", conversations: Array<number>, contacts: Array<number>, directory: boolean, everything: boolean, } | { "type": "notify", notification: Notification, } | { "type": "outbox", item: OutboxItem, };
+
+export type Permissions = { 
+/**
+ * Reassign threads to other agents and teams, one or many at once.
+ */
+reassign: boolean, 
+/**
+ * The `all` view and the team load panel.
+ */
+oversee: boolean, 
+/**
+ * Merge two customers into one.
+ */
+merge_contacts: boolean, };
+
+export type Directory = { me: Agent, permissions: Permissions, agents: Array<Agent>, teams: Array<Team>, };
+
+export type AgentLoad = { agent_id: number | null, name: string, presence: Presence | null, capacity: number, open: number, 
+/**
+ * Open conversations whose customer waits on an answer.
+ */
+waiting: number, oldest_waiting_since: number | null, };
+
+export type ReplyWindow = { "state": "none" } | { "state": "open", expires_at: number, } | { "state": "closed", closed_at: number | null, };
+
+export type ReplyRoute = { conversation_id: number, channel: ChannelKind, address: string, window: ReplyWindow, 
+/**
+ * Why a reply on this route would be refused (opted out, window closed).
+ */
+refusal: ApiError | null, };
+
+export type Composer = { conversation_id: number, routes: Array<ReplyRoute>, templates: Array<Template>, canned: Array<CannedResponse>, };
+
+export type CannedResponse = { id: number, 
+/**
+ * Typed after `/` in the composer.
+ */
+shortcut: string, title: string, body: string, };
+
+export type SaveCanned = { id: number | null, shortcut: string, title: string, body: string, };
+
+export type SignIn = { hub: string, email: string, password: string, };
+
+export type Session = { hub: string, email: string, demo: boolean, };
+
+export type DemoLogin = { name: string, email: string, role: Role, };
+
+export type ShellEvent = { "type": "notification_failed", reason: string, notification: Notification, } | { "type": "open_conversation", conversation_id: number, } | { "type": "session_changed", session: Session | null, };
+
+export type AssignTo = { agent_id: number | null, team_id: number | null, };
