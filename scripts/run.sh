@@ -1,8 +1,17 @@
 #!/usr/bin/env bash
-# Runs Switchboard on the local demo workspace: a hub on 127.0.0.1:8080 seeded with customers
-# across every channel and a simulator that keeps writing. Extra arguments go to `demo`
-# (for example --fresh to start over, --listen 127.0.0.1:9000).
+# Opens the Switchboard desktop console on the local demo: the hub runs inside the app on
+# loopback with a seeded workspace (customers on every channel) and simulated customers who
+# keep writing; you are signed in as Maya, an agent. `--as priya@northwind.example` signs in
+# as the team lead instead. Installs what the build needs when it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command -v cargo >/dev/null || { echo "cargo is required (https://rustup.rs)"; exit 1; }
-exec cargo run --release --locked -p switchboard-hub -- demo "$@"
+source scripts/lib.sh
+need_cargo
+desktop_build_deps
+ui_build
+if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
+  echo "No display: run this in a desktop session (or under xvfb-run)." >&2
+  exit 1
+fi
+say "building and starting the console (the first build takes a few minutes)"
+exec cargo run --release --locked -p switchboard -- --demo "$@"

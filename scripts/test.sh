@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every check and test of Switchboard, installing what it needs on a fresh Debian machine:
-# rustfmt, clippy, all Rust tests (SQLite, a real PostgreSQL, the web-chat widget in a real
-# headless Chromium) and smoke runs of the benchmarks.
+# rustfmt, clippy, the front end's typecheck and tests, all Rust tests (SQLite, a real
+# PostgreSQL, the web-chat widget in a real headless Chromium, the desktop app end to end
+# through tauri-driver under Xvfb with a private D-Bus session) and smoke runs of the
+# benchmarks.
 #
 # PostgreSQL: uses $SWITCHBOARD_TEST_PG (default postgres://postgres@127.0.0.1:5432/test) when it
 # answers; otherwise installs Debian's postgresql and runs a private server on a free port in a
@@ -9,20 +11,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-say() { printf '\n==> %s\n' "$*"; }
+source scripts/lib.sh
 
-apt_install() {
-  local missing=()
-  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  say "installing ${missing[*]}"
-  local sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
-}
-
-command -v cargo >/dev/null || { echo "cargo is required (https://rustup.rs)"; exit 1; }
+need_cargo
 rustup component list --installed 2>/dev/null | grep -q rustfmt || rustup component add rustfmt clippy
 
 export SWITCHBOARD_TEST_PG="${SWITCHBOARD_TEST_PG:-postgres://postgres@127.0.0.1:5432/test}"
@@ -66,6 +57,18 @@ fi
 
 say "Chromium for the web-chat widget's browser test"
 apt_install chromium chromium-driver
+
+say "the desktop app's build and end-to-end tools"
+desktop_build_deps
+apt_install xvfb xauth dbus-x11 webkit2gtk-driver gnome-keyring libsecret-tools
+if ! command -v tauri-driver >/dev/null && [ ! -x "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver" ]; then
+  say "cargo install tauri-driver"
+  cargo install tauri-driver --version '^2' --locked --quiet
+fi
+
+ui_build
+say "front end: typecheck and tests"
+(cd ui && npm run --silent check && npm test --silent)
 
 say "cargo fmt --check"
 cargo fmt --all -- --check

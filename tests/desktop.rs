@@ -29,6 +29,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 use switchboard_core::client::HubClient;
 use switchboard_hub::channels::signature;
+use switchboard_hub::store::ingest::Inbound;
 use switchboard_protocol::admin::CreateInbox;
 use switchboard_protocol::model::{ChannelKind, Role};
 use switchboard_protocol::mutation::{Assign, Mutation, MutationBatch, MutationEnvelope, Outcome};
@@ -67,6 +68,20 @@ async fn twilio_sms(hub: &Hub, inbox: i64, from: &str, body: &str, sid: &str) {
     assert!(resp.status().is_success(), "webhook refused: {}", resp.status());
 }
 
+/// A customer's message as a channel delivers it, with their name and profile.
+async fn customer(hub: &Hub, inbox: i64, from: &str, name: &str, body: &str) -> i64 {
+    let mut inbound = Inbound::text(
+        inbox,
+        from,
+        body,
+        Some(&format!("{from}-{}", rand::random::<u64>())),
+        switchboard_core::now_ms(),
+    );
+    inbound.display_name = Some(name.to_owned());
+    inbound.profile = [("plan".to_owned(), "Pro".to_owned()), ("city".to_owned(), "Lisbon".to_owned())].into();
+    hub.store.ingest(inbound).await.unwrap().conversation_id
+}
+
 async fn sign_in(app: &App, hub: &Hub, email: &str) {
     app.find("[data-testid=signin]", 30).await;
     app.type_into("#hub", &hub.base).await;
@@ -82,7 +97,8 @@ fn row(contact: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_agent_and_a_lead_work_the_console() {
-    if !in_desktop_session("an_agent_and_a_lead_work_the_console") {
+    let me = ["an_agent_and_a_lead_work_the_console", "--exact", "--nocapture", "--test-threads=1"];
+    if !in_desktop_session(&me.map(String::from)) {
         return;
     }
     let twilio = providers::start(Kind::Twilio).await;
@@ -114,9 +130,9 @@ async fn an_agent_and_a_lead_work_the_console() {
         .unwrap()
         .id;
     // Ana wrote on WhatsApp, then by SMS: one customer, two channels. Ben waits too.
-    hub.ingest(w.whatsapp, "14155550123", "Hi! Is the blue kettle back in stock?").await;
-    let ana = hub.ingest(sms, "+14155550123", "Also, my order NW-1042 hasn't arrived yet").await.conversation_id;
-    let ben = hub.ingest(sms, "+14155550188", "Can I change my delivery address?").await.conversation_id;
+    customer(&hub, w.whatsapp, "14155550123", "Ana López", "Hi! Is the blue kettle back in stock?").await;
+    let ana = customer(&hub, sms, "+14155550123", "Ana López", "Also, my order NW-1042 hasn't arrived yet").await;
+    let ben = customer(&hub, sms, "+14155550188", "Ben Okoye", "Can I change my delivery address?").await;
     let lee = HubClient::new(&hub.base, &hub.login("lee@x.test").await).unwrap();
     let mut lead_mutation = 0;
     let mut assign = |conversation: i64, agent: i64| {
@@ -141,12 +157,13 @@ async fn an_agent_and_a_lead_work_the_console() {
 
     let notifications = Notifications::serve().await;
     let home = tempfile::tempdir().unwrap();
+    let mut keyring = app::credential_store(home.path());
     let app = App::launch(home.path(), &[]).await;
 
     // Sign in; the inbox lists Maya's conversations.
     sign_in(&app, &hub, "maya@x.test").await;
-    app.find(&row("Ana"), 30).await;
-    app.find(&row("+14155550188"), 10).await;
+    app.find(&row("Ana López"), 30).await;
+    app.find(&row("Ben Okoye"), 10).await;
     app.until(
         "Mine counts 2",
         "document.querySelector('[data-testid=view-mine] [data-testid=count]')?.textContent.trim() === '2'",
@@ -156,7 +173,7 @@ async fn an_agent_and_a_lead_work_the_console() {
     app.screenshot(&screenshots().join("inbox.png")).await;
 
     // Ana's thread: WhatsApp and SMS in one timeline.
-    app.click(&row("Ana")).await;
+    app.click(&row("Ana López")).await;
     app.find(&format!("[data-testid=thread][data-conversation-id=\"{ana}\"]"), 10).await;
     app.find("[data-testid=line][data-channel=whatsapp]", 10).await;
     app.find("[data-testid=line][data-channel=sms]", 10).await;
@@ -208,20 +225,16 @@ async fn an_agent_and_a_lead_work_the_console() {
     // A lead moves Ben's thread to Tomás: Maya's inbox drops it; moved back, it returns.
     let r = lee.mutations(&assign(ben, tomas)).await.unwrap();
     assert_eq!(r.results[0].outcome, Outcome::Applied);
-    app.until(
-        "Ben leaves Mine",
-        &format!("!document.querySelector('{}')", row("+14155550188").replace('\'', "\\'")),
-        20,
-    )
-    .await;
+    app.until("Ben leaves Mine", &format!("!document.querySelector('{}')", row("Ben Okoye").replace('\'', "\\'")), 20)
+        .await;
     let r = lee.mutations(&assign(ben, w.maya)).await.unwrap();
     assert_eq!(r.results[0].outcome, Outcome::Applied);
-    app.find(&row("+14155550188"), 20).await;
+    app.find(&row("Ben Okoye"), 20).await;
 
     // The hub goes away: cached threads and search still work, a reply queues.
     hub.stop().await;
     app.find("[data-testid=offline]", 60).await;
-    app.click(&row("+14155550188")).await;
+    app.click(&row("Ben Okoye")).await;
     app.find(&format!("[data-testid=thread][data-conversation-id=\"{ben}\"]"), 10).await;
     app.find("[data-testid=line][data-channel=sms]", 10).await;
     app.client.execute("document.activeElement?.blur?.()", vec![]).await.unwrap();
@@ -292,7 +305,7 @@ async fn an_agent_and_a_lead_work_the_console() {
     app.screenshot(&screenshots().join("lead-panel.png")).await;
     app.click("[data-testid=open-load]").await;
     app.click("[data-testid=view-all]").await;
-    app.click(&row("Ana")).await;
+    app.click(&row("Ana López")).await;
     app.find("[data-testid=profile]", 10).await;
     app.screenshot(&screenshots().join("profile.png")).await;
     app.click("[data-testid=assign]").await;
@@ -308,6 +321,28 @@ async fn an_agent_and_a_lead_work_the_console() {
     .await;
     assert!(moved, "the lead's reassignment reached the hub");
     app.quit().await;
+
+    // The lead's token is in the credential store, and in no file of the app's.
+    let stored = std::process::Command::new("secret-tool")
+        .args(["lookup", "service", "app.switchboard.console", "username", &format!("lee@x.test@{}", hub.base)])
+        .output()
+        .expect("secret-tool: `apt-get install libsecret-tools`");
+    let token = String::from_utf8(stored.stdout).unwrap();
+    assert!(token.len() >= 20, "the token is in the credential store");
+    let copies = std::process::Command::new("grep")
+        .args(["-rl", "--binary-files=text", "-F", &token])
+        .arg(home.path().join("data"))
+        .output()
+        .unwrap();
+    assert!(copies.stdout.is_empty(), "the token was written to a file: {}", String::from_utf8_lossy(&copies.stdout));
+
+    // Started again, the console restores the lead's session from there.
+    let app = App::launch(home.path(), &[]).await;
+    app.find("[data-testid=inbox]", 30).await;
+    app.find("[data-testid=view-all]", 10).await;
+    app.quit().await;
+    let _ = keyring.kill();
+    let _ = keyring.wait();
 }
 
 async fn wait(mut check: impl FnMut() -> bool, secs: u64) -> bool {

@@ -29,10 +29,38 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// Starts a Secret Service (gnome-keyring) on the test's session bus, unlocked, keeping its
+/// keyring under `home`: the OS credential store the app keeps its token in.
+pub fn credential_store(home: &Path) -> Child {
+    use std::io::Write;
+    let mut daemon = Command::new("gnome-keyring-daemon")
+        .args(["--unlock", "--components=secrets", "--foreground"])
+        .env("XDG_DATA_HOME", home.join("share"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("gnome-keyring-daemon: `apt-get install gnome-keyring` (scripts/test.sh does this)");
+    let mut stdin = daemon.stdin.take().unwrap();
+    stdin.write_all(b"switchboard-test-keyring").unwrap();
+    drop(stdin);
+    std::thread::sleep(Duration::from_millis(500));
+    daemon
+}
+
 /// One running app and the driver that launched it.
 pub struct App {
     pub client: Client,
-    driver: Child,
+    driver: Option<Child>,
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        // A failed test still stops the driver, and with it the app and WebKitWebDriver.
+        if let Some(d) = self.driver.take() {
+            stop(d);
+        }
+    }
 }
 
 impl App {
@@ -76,14 +104,15 @@ impl App {
                     panic!("the app did not start under WebDriver: {e}");
                 }
             };
-        App { client, driver: app_driver.take().unwrap() }
+        App { client, driver: app_driver.take() }
     }
 
     /// Closes the window and stops the driver (SIGTERM, so WebKitWebDriver goes too).
-    pub async fn quit(self) {
-        let App { client, driver } = self;
-        let _ = client.close().await;
-        stop(driver);
+    pub async fn quit(mut self) {
+        let _ = self.client.clone().close().await;
+        if let Some(d) = self.driver.take() {
+            stop(d);
+        }
     }
 
     /// The first element matching `css`, waiting up to `secs` for it.
@@ -151,9 +180,9 @@ fn stop(mut driver: Child) {
 
 /// Runs the calling test again inside its own Xvfb display and private D-Bus session
 /// (so notifications go to the test's own server, and no bus daemon is left behind).
-/// Returns true when already inside; otherwise runs it there and returns false after
-/// asserting that it passed.
-pub fn in_desktop_session(test: &str) -> bool {
+/// Returns true when already inside; otherwise runs it there with `args` and returns false
+/// after asserting that it passed.
+pub fn in_desktop_session(args: &[String]) -> bool {
     if std::env::var_os("SWITCHBOARD_E2E_SESSION").is_some() {
         return true;
     }
@@ -161,10 +190,10 @@ pub fn in_desktop_session(test: &str) -> bool {
     let status = Command::new("xvfb-run")
         .args(["-a", "-s", "-screen 0 1440x900x24", "dbus-run-session", "--"])
         .arg(exe)
-        .args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .args(args)
         .env("SWITCHBOARD_E2E_SESSION", "1")
         .status()
         .expect("xvfb-run and dbus-run-session: `apt-get install xvfb dbus-x11` (scripts/test.sh does this)");
-    assert!(status.success(), "{test} failed inside its desktop session");
+    assert!(status.success(), "{args:?} failed inside its desktop session");
     false
 }

@@ -13,6 +13,9 @@ pub struct Shown {
     pub summary: String,
     pub body: String,
     pub actions: Vec<String>,
+    /// When the daemon received it.
+    #[allow(dead_code)]
+    pub at: Instant,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -35,7 +38,7 @@ impl Daemon {
         _expire_timeout: i32,
     ) -> u32 {
         let mut shown = self.shown.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        shown.push(Shown { app_name, summary, body, actions });
+        shown.push(Shown { app_name, summary, body, actions, at: Instant::now() });
         u32::try_from(shown.len()).unwrap_or(u32::MAX)
     }
 

@@ -1,0 +1,267 @@
+//! The desktop console's figures, measured on the real app (release build) under Xvfb
+//! through WebDriver against a real hub:
+//! - cold start to an interactive inbox with 50,000 cached conversations (target < 1 s);
+//! - idle memory of all the app's processes, as PSS (target < 200 MB);
+//! - thread switch, click to the thread's lines on screen (target < 50 ms);
+//! - a Twilio webhook arriving at the hub to the desktop notification on D-Bus (target p99
+//!   < 300 ms).
+//!
+//! `cargo bench -p switchboard --bench desktop`. `SWITCHBOARD_BENCH_CONVERSATIONS` sets the
+//! inbox size (default 50,000); `cargo test --bench desktop` runs a small smoke version.
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
+
+#[path = "../../tests/support/app.rs"]
+#[allow(dead_code)]
+mod app;
+#[path = "../../crates/core/tests/common/mod.rs"]
+#[allow(dead_code)]
+mod common;
+#[path = "../../tests/support/notifications.rs"]
+#[allow(dead_code)]
+mod notifications;
+
+use app::App;
+use common::PASSWORD;
+use notifications::Notifications;
+use std::time::{Duration, Instant};
+use switchboard_hub::api::{self, AppState};
+use switchboard_hub::auth::hash_secret;
+use switchboard_hub::channels::signature;
+use switchboard_hub::config::Config;
+use switchboard_hub::store::directory::NewAgent;
+use switchboard_hub::store::ingest::Inbound;
+use switchboard_hub::store::{Store, StoreOptions};
+use switchboard_protocol::admin::CreateInbox;
+use switchboard_protocol::model::{ChannelKind, Role};
+
+const TWILIO_TOKEN: &str = "bench-token";
+
+fn percentile(samples: &mut [f64], p: f64) -> f64 {
+    samples.sort_by(|a, b| a.total_cmp(b));
+    let i = ((samples.len() as f64 - 1.0) * p).round() as usize;
+    samples[i.min(samples.len() - 1)]
+}
+
+/// PSS in kB of a process and all its descendants.
+fn pss_tree(root: u32) -> (u64, Vec<(u32, String, u64)>) {
+    let mut out = Vec::new();
+    let mut stack = vec![root];
+    while let Some(pid) = stack.pop() {
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default().trim().to_owned();
+        let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+        let pss = rollup
+            .lines()
+            .find(|l| l.starts_with("Pss:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0);
+        out.push((pid, comm, pss));
+        if let Ok(children) = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")) {
+            stack.extend(children.split_whitespace().filter_map(|c| c.parse::<u32>().ok()));
+        }
+    }
+    (out.iter().map(|p| p.2).sum(), out)
+}
+
+fn app_pid() -> u32 {
+    let out = std::process::Command::new("pgrep").args(["-n", "-x", "switchboard"]).output().unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().parse().expect("the app's process")
+}
+
+fn main() {
+    if !app::in_desktop_session(&std::env::args().skip(1).collect::<Vec<_>>()) {
+        return;
+    }
+    let smoke = std::env::args().any(|a| a == "--test") || !std::env::args().any(|a| a == "--bench");
+    let conversations: usize = std::env::var("SWITCHBOARD_BENCH_CONVERSATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if smoke { 500 } else { 50_000 });
+    let samples = if smoke { 5 } else { 100 };
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    rt.block_on(run(conversations, samples));
+}
+
+async fn run(conversations: usize, samples: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hub.db");
+    let store = Store::open(&format!("sqlite://{}", db.display()), &StoreOptions::default()).unwrap();
+    let team = store.create_team("Support").await.unwrap().id;
+    let agent = store
+        .create_agent(NewAgent {
+            name: "Maya Okafor".into(),
+            email: "maya@x.test".into(),
+            password_hash: hash_secret(PASSWORD).unwrap(),
+            role: Role::Agent,
+            teams: vec![team],
+            capacity: 10,
+        })
+        .await
+        .unwrap()
+        .id;
+    let inbox = store
+        .create_inbox(CreateInbox {
+            kind: ChannelKind::Sms,
+            name: "SMS".into(),
+            team_id: team,
+            address: "+14155550100".into(),
+            settings: serde_json::json!({"delivery": "simulated", "auth_token": TWILIO_TOKEN, "account_sid": "AC0123456789abcdef0123456789abcdef"}),
+        })
+        .await
+        .unwrap()
+        .id;
+    let seeding = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..16 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            for c in (w..conversations).step_by(16) {
+                let from = format!("+1212{:07}", c);
+                let body = format!("Hello, this is customer {c}: where is my order NW-{c}?");
+                let mut m =
+                    Inbound::text(inbox, &from, &body, Some(&format!("SM{c:032x}")), switchboard_core::now_ms());
+                m.display_name = Some(format!("Customer {c}"));
+                store.ingest(m).await.unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    // Everything is Maya's, so her first view holds all of it.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.busy_timeout(Duration::from_secs(10)).unwrap();
+    conn.execute("UPDATE conversations SET assignee_id = ?1", [agent]).unwrap();
+    drop(conn);
+    println!("  (hub seeded with {conversations} conversations in {:.1} s)", seeding.elapsed().as_secs_f64());
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(api::serve(listener, AppState::new(store.clone(), Config::default()), std::future::pending()));
+
+    let notifications = Notifications::serve().await;
+    let home = tempfile::tempdir().unwrap();
+    let mut keyring = app::credential_store(home.path());
+
+    // First run: sign in and sync everything.
+    let app = App::launch(home.path(), &[]).await;
+    app.find("[data-testid=signin]", 30).await;
+    app.type_into("#hub", &base).await;
+    app.type_into("#email", "maya@x.test").await;
+    app.type_into("#password", PASSWORD).await;
+    app.click("[data-testid=signin-submit]").await;
+    let synced = Instant::now();
+    app.until(
+        "the first sync",
+        &format!("document.querySelector('[data-testid=view-mine] [data-testid=count]')?.textContent.replace(/\\D/g, '') === '{conversations}'"),
+        600,
+    )
+    .await;
+    println!("  (first sync of {conversations} conversations in the app: {:.1} s)", synced.elapsed().as_secs_f64());
+    app.quit().await;
+
+    // Cold start: a new process restores the session and shows the inbox from the cache.
+    let mut starts = Vec::new();
+    for _ in 0..3 {
+        let launched = Instant::now();
+        let app = App::launch(home.path(), &[]).await;
+        app.until("an interactive inbox", "document.querySelector('[data-testid=conversation-row]')", 30).await;
+        starts.push(launched.elapsed().as_secs_f64() * 1000.0);
+        app.quit().await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let app = App::launch(home.path(), &[]).await;
+    app.until("an interactive inbox", "document.querySelector('[data-testid=conversation-row]')", 30).await;
+
+    // Idle memory, after the app has settled.
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let (pss, processes) = pss_tree(app_pid());
+
+    // Thread switch: click a row, until its thread's lines are on screen (measured in the page).
+    let mut switches = Vec::new();
+    for i in 0..samples.min(50) {
+        let v = app
+            .client
+            .execute_async(
+                "const [i, done] = arguments;
+                 const rows = document.querySelectorAll('[data-testid=conversation-row]');
+                 const row = rows[i % rows.length];
+                 const id = row.dataset.id;
+                 const t0 = performance.now();
+                 row.click();
+                 const check = () => {
+                   if (document.querySelector(`[data-testid=thread][data-conversation-id=\"${id}\"] [data-testid=line]`)) {
+                     requestAnimationFrame(() => done(performance.now() - t0));
+                   } else { setTimeout(check, 1); }
+                 };
+                 check();",
+                vec![serde_json::json!(i + 1)],
+            )
+            .await
+            .unwrap();
+        switches.push(v.as_f64().unwrap());
+    }
+    // Leave no thread open, so that every reply below is announced.
+    app.js("document.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true})); return null").await;
+
+    // Webhook in → notification on D-Bus: new customers writing in Maya's team.
+    let http = reqwest::Client::new();
+    let mut latencies = Vec::new();
+    for i in 0..samples {
+        let url = format!("{base}/webhooks/twilio/{inbox}");
+        let sid = format!("SMbench{i:026}");
+        let from = format!("+1646{:07}", i);
+        let text = format!("Notification sample {i}");
+        let params: Vec<(String, String)> = [
+            ("AccountSid", "AC0123456789abcdef0123456789abcdef"),
+            ("Body", text.as_str()),
+            ("From", from.as_str()),
+            ("MessageSid", sid.as_str()),
+            ("NumMedia", "0"),
+            ("To", "+14155550100"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let form = form_urlencoded::Serializer::new(String::new()).extend_pairs(params.iter()).finish();
+        let sig = signature::twilio(TWILIO_TOKEN, &url, &params);
+        let sent = Instant::now();
+        let resp = http
+            .post(&url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-twilio-signature", sig)
+            .body(form)
+            .send()
+            .await
+            .unwrap();
+        assert!(resp.status().is_success());
+        let shown = notifications.wait_for(&text, Duration::from_secs(10)).await.expect("a notification");
+        latencies.push(shown.at.duration_since(sent).as_secs_f64() * 1000.0);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    app.quit().await;
+    let _ = keyring.kill();
+    let _ = keyring.wait();
+
+    starts.sort_by(|a, b| a.total_cmp(b));
+    println!(
+        "cold start to an interactive inbox ({conversations} cached conversations): best {:.0} ms, median {:.0} ms (target < 1000 ms)",
+        starts[0],
+        starts[starts.len() / 2]
+    );
+    println!("idle memory, all processes (PSS): {:.1} MB (target < 200 MB)", pss as f64 / 1024.0);
+    for (pid, comm, kb) in processes {
+        println!("    {pid:>7} {comm:<22} {:>7.1} MB", kb as f64 / 1024.0);
+    }
+    println!(
+        "thread switch: p50 {:.1} ms, p95 {:.1} ms over {} switches (target < 50 ms)",
+        percentile(&mut switches.clone(), 0.5),
+        percentile(&mut switches, 0.95),
+        samples.min(50)
+    );
+    println!(
+        "webhook to desktop notification: p50 {:.0} ms, p99 {:.0} ms over {samples} (target p99 < 300 ms)",
+        percentile(&mut latencies.clone(), 0.5),
+        percentile(&mut latencies, 0.99)
+    );
+}
