@@ -35,6 +35,9 @@ use switchboard_protocol::model::{ChannelKind, Role};
 use switchboard_protocol::mutation::{Assign, Mutation, MutationBatch, MutationEnvelope, Outcome};
 
 const TWILIO_TOKEN: &str = "twilio-auth-token";
+/// The public URL Twilio is configured to call (the hub sits behind a proxy there); Twilio
+/// signs this URL.
+const TWILIO_HOOK: &str = "https://switchboard.example.com/webhooks/twilio/support-sms";
 
 fn screenshots() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots")
@@ -43,6 +46,7 @@ fn screenshots() -> PathBuf {
 /// Posts a customer's SMS as Twilio does: form fields signed with the account's token.
 async fn twilio_sms(hub: &Hub, inbox: i64, from: &str, body: &str, sid: &str) {
     let url = format!("{}/webhooks/twilio/{inbox}", hub.base);
+    let signed_url = TWILIO_HOOK;
     let params: Vec<(String, String)> = [
         ("AccountSid", "AC0123456789abcdef0123456789abcdef"),
         ("ApiVersion", "2010-04-01"),
@@ -60,7 +64,7 @@ async fn twilio_sms(hub: &Hub, inbox: i64, from: &str, body: &str, sid: &str) {
     let resp = reqwest::Client::new()
         .post(&url)
         .header("content-type", "application/x-www-form-urlencoded")
-        .header("x-twilio-signature", signature::twilio(TWILIO_TOKEN, &url, &params))
+        .header("x-twilio-signature", signature::twilio(TWILIO_TOKEN, signed_url, &params))
         .body(form)
         .send()
         .await
@@ -124,7 +128,7 @@ async fn an_agent_and_a_lead_work_the_console() {
             name: "Support SMS".into(),
             team_id: w.support,
             address: "+14155550199".into(),
-            settings: json!({"account_sid": "AC0123456789abcdef0123456789abcdef", "auth_token": TWILIO_TOKEN, "base_url": twilio.base}),
+            settings: json!({"account_sid": "AC0123456789abcdef0123456789abcdef", "auth_token": TWILIO_TOKEN, "base_url": twilio.base, "webhook_url": TWILIO_HOOK}),
         })
         .await
         .unwrap()
@@ -272,12 +276,14 @@ async fn an_agent_and_a_lead_work_the_console() {
         .count();
     assert_eq!(copies, 1, "delivered exactly once");
 
-    // Ana, now waiting on us no more, replies while Maya reads Ben's thread: a desktop
-    // notification with her name and text.
+    // Maya turns to Ana's thread; Ben, whom she has just answered, writes back: a desktop
+    // notification with his name and text.
+    app.click(&row("Ana López")).await;
+    app.find(&format!("[data-testid=thread][data-conversation-id=\"{ana}\"]"), 10).await;
     twilio_sms(
         &hub,
         sms,
-        "+14155550123",
+        "+14155550188",
         "Great, thank you! Tracking number please?",
         "SM00000000000000000000000000000009",
     )
@@ -286,7 +292,7 @@ async fn an_agent_and_a_lead_work_the_console() {
         .wait_for("Tracking number please?", Duration::from_secs(20))
         .await
         .expect("a desktop notification on D-Bus");
-    assert!(shown.summary.contains("Ana"), "the customer's name: {shown:?}");
+    assert!(shown.summary.contains("Ben Okoye"), "the customer's name: {shown:?}");
     assert_eq!(shown.app_name, "Switchboard");
     assert!(shown.actions.iter().any(|a| a == "default"), "clicking it opens the thread: {shown:?}");
 

@@ -433,3 +433,35 @@ async fn stream_replays_pushes_live_heartbeats_and_drops_what_leaves_scope() {
         api.http.get(format!("{}/api/v1/stream?since={head}", api.hub.base)).bearer_auth(&agent).send().await.unwrap();
     assert_eq!(plain.status(), StatusCode::BAD_REQUEST);
 }
+
+/// Shutting down closes open streams, so a graceful shutdown ends and consoles see the hub
+/// go away (before, a connected stream kept both the server and the console's link alive).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_closes_open_streams() {
+    let db = sqlite_db();
+    let store = open(&db);
+    world(&store).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let state = switchboard_hub::api::AppState::new(store.clone(), Config { heartbeat_secs: 1, ..Config::default() });
+    let server = tokio::spawn(switchboard_hub::api::serve(listener, state, async move {
+        let _ = stopped.await;
+    }));
+    let hub = Hub { base: format!("http://{addr}"), addr, store, stop: None };
+    let token = login(&hub, "agent@x.test").await;
+    let mut ws = connect(&hub, &token, "0").await;
+    assert!(ws.next().await.is_some(), "the stream is open");
+    stop.send(()).unwrap();
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        while let Some(Ok(frame)) = ws.next().await {
+            if frame.is_close() {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream was closed");
+    let served = tokio::time::timeout(std::time::Duration::from_secs(5), server).await;
+    assert!(served.is_ok_and(|r| r.unwrap().is_ok()), "the server finished shutting down");
+}

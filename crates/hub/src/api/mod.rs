@@ -32,6 +32,8 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     pub fanout: Fanout,
     pub config: Arc<Config>,
+    /// Set when the server shuts down: open streams close, so a graceful shutdown ends.
+    pub closing: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl AppState {
@@ -42,6 +44,7 @@ impl AppState {
             fanout: Fanout::start(store.clone()),
             store,
             config: Arc::new(config),
+            closing: Arc::new(tokio::sync::watch::Sender::new(false)),
         }
     }
 }
@@ -215,6 +218,11 @@ pub async fn serve(
         }
     });
     let worker = crate::channels::deliver::start(state.store.clone(), &state.config);
+    let closing = state.closing.clone();
+    let shutdown = async move {
+        shutdown.await;
+        closing.send_replace(true);
+    };
     let result = axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await;
     chores.abort();
     worker.abort();

@@ -95,6 +95,7 @@ async fn run(
 ) -> Result<(), String> {
     // Subscribe before replaying, so nothing committed in between is missed.
     let mut live = s.fanout.subscribe();
+    let mut closing = s.closing.subscribe();
     let mut cursor = replay(&mut socket, &s, &mut viewer, since).await?;
     let mut heartbeat = tokio::time::interval(Duration::from_secs(s.config.heartbeat_secs.max(1)));
     heartbeat.tick().await;
@@ -118,6 +119,11 @@ async fn run(
                     return Ok(());
                 }
                 send(&mut socket, &Frame::Heartbeat { cursor: Cursor::at(cursor), at: crate::clock::now_ms() }).await?;
+            }
+            _ = async { let _ = closing.wait_for(|c| *c).await; } => {
+                // The hub is shutting down: the console reconnects to whichever hub serves next.
+                let _ = socket.send(WsMessage::Close(None)).await;
+                return Ok(());
             }
             incoming = socket.recv() => match incoming {
                 Some(Ok(WsMessage::Close(_))) | None => return Ok(()),

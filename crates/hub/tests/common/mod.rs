@@ -163,7 +163,7 @@ pub struct Hub {
     pub base: String,
     pub addr: std::net::SocketAddr,
     pub store: Store,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    pub stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 impl Drop for Hub {

@@ -1,0 +1,258 @@
+// The whole console against the fake core: the session gate, what agents and leads see,
+// keyboard navigation, and the core's events (offline, conflicts, failed notifications,
+// the end of a session).
+import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import App from "./App.svelte";
+import { MockCore } from "./dev/mockCore";
+import { app } from "./lib/stores.svelte";
+import type { ConsoleEvent } from "./lib/protocol";
+import { answer, answerWith, callsTo, fire } from "./test/tauri";
+
+vi.mock("@tauri-apps/api/core", async () => ({ invoke: (await import("./test/tauri")).invoke }));
+vi.mock("@tauri-apps/api/event", async () => ({ listen: (await import("./test/tauri")).listen }));
+
+let core: MockCore;
+
+function start(as: string | null) {
+  core = new MockCore({ conversations: 300, signedInAs: as });
+  core.emit = (e) => fire("console", e);
+  answer({});
+  answerWith((cmd, args) => core.handle(cmd, args));
+  return render(App, {});
+}
+
+const consoleEvent = (e: ConsoleEvent) => fire("console", e);
+
+beforeEach(() => {
+  app.signedIn(null);
+  app.notifyFailures = [];
+});
+
+afterEach(() => {
+  cleanup();
+  answerWith(null);
+});
+
+describe("session gate", () => {
+  test("no session: sign-in; the shell's session_changed opens the inbox", async () => {
+    start(null);
+    await screen.findByTestId("signin");
+    expect(callsTo("restore_session")).toHaveLength(1);
+    fire("shell", { type: "session_changed", session: core.signIn("ada@demo.switchboard") });
+    await screen.findByTestId("inbox");
+  });
+
+  test("the hub ending the session goes back to sign-in with a notice", async () => {
+    start("ada@demo.switchboard");
+    await screen.findByTestId("inbox");
+    consoleEvent({ type: "connection", connection: { state: "signed_out", reason: "token revoked" } });
+    await screen.findByTestId("signin");
+    expect(screen.getByText("Your session ended — sign in again")).toBeTruthy();
+  });
+
+  test("sign out", async () => {
+    start("ada@demo.switchboard");
+    await fireEvent.click(await screen.findByTestId("sign-out"));
+    await screen.findByTestId("signin");
+    expect(callsTo("sign_out")).toHaveLength(1);
+  });
+});
+
+describe("agent", () => {
+  test("sees the views the core counts, no lead tools", async () => {
+    start("ada@demo.switchboard");
+    await waitFor(() => expect(screen.getByTestId("view-mine")).toBeTruthy());
+    const views = [...document.querySelectorAll("nav [data-testid^=view-]")].map((e) => e.getAttribute("data-testid"));
+    expect(views).toEqual(["view-mine", "view-unassigned", "view-my_teams", "view-waiting", "view-closed"]);
+    const mine = core.handle("counts") as Array<{ view: string; total: number }>;
+    expect(within(screen.getByTestId("view-mine")).getByTestId("count").textContent).toBe(String(mine[0]!.total));
+    await waitFor(() => expect(screen.getAllByTestId("conversation-row").length).toBeGreaterThan(0));
+    expect(screen.queryByTestId("open-load")).toBeNull();
+    expect(screen.queryAllByTestId("row-select")).toHaveLength(0);
+    await fireEvent.click(screen.getAllByTestId("conversation-row")[0]!);
+    await screen.findByTestId("thread");
+    expect(screen.queryByTestId("assign")).toBeNull();
+    await fireEvent.keyDown(document.body, { key: "a" });
+    expect(screen.queryByTestId("assign-dialog")).toBeNull();
+  });
+
+  test("j/k and Enter open a conversation; the thread shows the unified history", async () => {
+    start("ada@demo.switchboard");
+    await waitFor(() => expect(screen.getAllByTestId("conversation-row").length).toBeGreaterThan(2));
+    await fireEvent.keyDown(document.body, { key: "j" });
+    await fireEvent.keyDown(document.body, { key: "j" });
+    await fireEvent.keyDown(document.body, { key: "k" });
+    const rows = screen.getAllByTestId("conversation-row");
+    expect(rows[1]!.getAttribute("aria-selected")).toBe("true");
+    await fireEvent.keyDown(document.body, { key: "Enter" });
+    const thread = await screen.findByTestId("thread");
+    expect(thread.dataset.conversationId).toBe(rows[1]!.dataset.id);
+    const row = core.rows.find((r) => String(r.id) === rows[1]!.dataset.id)!;
+    expect(thread.dataset.contactId).toBe(String(row.contact_id));
+    await waitFor(() => expect(screen.getAllByTestId("line").length).toBeGreaterThan(0));
+    expect(screen.getAllByTestId("day").length).toBeGreaterThan(0);
+    expect(callsTo("mark_read")).toEqual([{ conversation_id: row.id }]);
+    expect(callsTo("set_open_conversation").at(-1)).toEqual({ conversation_id: row.id });
+    expect((await screen.findByTestId("profile")).textContent).toContain(row.contact_name);
+
+    // r focuses the composer in reply mode; n in note mode; Escape leaves the field.
+    await fireEvent.keyDown(document.body, { key: "n" });
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByTestId("composer-input")));
+    expect(screen.getByTestId("mode-note").getAttribute("aria-pressed")).toBe("true");
+    await fireEvent.keyDown(document.activeElement!, { key: "j" });
+    expect(rows[1]!.getAttribute("aria-selected")).toBe("true");
+    await fireEvent.keyDown(document.activeElement!, { key: "Escape" });
+    expect(document.activeElement).toBe(document.body);
+
+    // ? toggles the shortcuts; / opens search.
+    await fireEvent.keyDown(document.body, { key: "?" });
+    expect(screen.getByTestId("shortcuts")).toBeTruthy();
+    await fireEvent.keyDown(screen.getByTestId("shortcuts"), { key: "Escape" });
+    expect(screen.queryByTestId("shortcuts")).toBeNull();
+    await fireEvent.keyDown(document.body, { key: "/" });
+    expect(screen.getByTestId("search")).toBeTruthy();
+  });
+
+  test("e resolves the open thread through the core", async () => {
+    start("ada@demo.switchboard");
+    await waitFor(() => expect(screen.getAllByTestId("conversation-row").length).toBeGreaterThan(0));
+    await fireEvent.keyDown(document.body, { key: "Enter" });
+    const thread = await screen.findByTestId("thread");
+    await fireEvent.keyDown(document.body, { key: "e" });
+    await waitFor(() =>
+      expect(callsTo("set_status")).toEqual([
+        { conversation_id: Number(thread.dataset.conversationId), status: "resolved", snoozed_until: null },
+      ]),
+    );
+    await screen.findByTestId("reopen");
+  });
+});
+
+describe("lead", () => {
+  test("sees All, team load, row checkboxes and bulk assign", async () => {
+    start("lena@demo.switchboard");
+    await screen.findByTestId("view-all");
+    await fireEvent.click(screen.getByTestId("open-load"));
+    await waitFor(() => expect(screen.getAllByTestId("load-row").length).toBe(core.agents.length + 1));
+    expect(screen.getAllByTestId("load-row").at(-1)?.textContent).toContain("Unassigned");
+
+    await waitFor(() => expect(screen.getAllByTestId("row-select").length).toBeGreaterThan(1));
+    const boxes = screen.getAllByTestId("row-select");
+    await fireEvent.click(boxes[0]!);
+    await fireEvent.click(boxes[1]!);
+    const bulk = screen.getByTestId("bulk-assign");
+    expect(bulk.textContent).toContain("Assign 2 to…");
+    await fireEvent.click(bulk);
+    const dialog = screen.getByTestId("assign-dialog");
+    const team = within(dialog)
+      .getAllByTestId("assign-option")
+      .find((o) => o.dataset.teamId === "2")!;
+    await fireEvent.click(team);
+    const rows = screen.getAllByTestId("conversation-row");
+    await waitFor(() =>
+      expect(callsTo("reassign")).toEqual([
+        { conversation_ids: [Number(rows[0]!.dataset.id), Number(rows[1]!.dataset.id)], to: { agent_id: null, team_id: 2 } },
+      ]),
+    );
+    await waitFor(() => expect(screen.queryByTestId("assign-dialog")).toBeNull());
+    expect(screen.queryByTestId("bulk-assign")).toBeNull();
+  });
+
+  test("assigns the open thread to an agent, or unassigns it", async () => {
+    start("lena@demo.switchboard");
+    await waitFor(() => expect(screen.getAllByTestId("conversation-row").length).toBeGreaterThan(0));
+    await fireEvent.click(screen.getAllByTestId("conversation-row")[0]!);
+    await fireEvent.click(await screen.findByTestId("assign"));
+    const options = within(screen.getByTestId("assign-dialog")).getAllByTestId("assign-option");
+    const bruno = options.find((o) => o.dataset.agentId === "2")!;
+    expect(bruno.textContent).toContain("Away");
+    await fireEvent.click(bruno);
+    const id = Number(screen.getByTestId("thread").dataset.conversationId);
+    await waitFor(() => expect(callsTo("reassign").at(-1)).toEqual({ conversation_ids: [id], to: { agent_id: 2, team_id: null } }));
+    await fireEvent.keyDown(document.body, { key: "a" });
+    const unassign = within(screen.getByTestId("assign-dialog"))
+      .getAllByTestId("assign-option")
+      .find((o) => o.hasAttribute("data-unassign"))!;
+    await fireEvent.click(unassign);
+    await waitFor(() => expect(callsTo("reassign").at(-1)).toEqual({ conversation_ids: [id], to: { agent_id: null, team_id: null } }));
+  });
+});
+
+describe("events", () => {
+  test("offline banner counts queued replies; conflicts and stuck items toast", async () => {
+    start("ada@demo.switchboard");
+    await screen.findByTestId("inbox");
+    await waitFor(() => expect(callsTo("connection")).toHaveLength(1));
+    core.outboxItems = [
+      { id: 1, name: "send_reply", conversation_id: 1, client_msg_id: "a", state: "pending", attempts: 0, error: null, conflict: null, created_at: 0 },
+      { id: 2, name: "send_template", conversation_id: 1, client_msg_id: "b", state: "pending", attempts: 0, error: null, conflict: null, created_at: 0 },
+      { id: 3, name: "mark_read", conversation_id: 1, client_msg_id: null, state: "pending", attempts: 0, error: null, conflict: null, created_at: 0 },
+      { id: 4, name: "send_reply", conversation_id: 1, client_msg_id: "c", state: "stuck", attempts: 3, error: null, conflict: null, created_at: 0 },
+    ];
+    consoleEvent({ type: "connection", connection: { state: "offline", since: Date.now(), reason: "refused", retry_at: Date.now() + 5000 } });
+    const offline = await screen.findByTestId("offline");
+    await waitFor(() => expect(within(offline).getByTestId("queued").textContent).toBe("2"));
+    expect(offline.textContent).toContain("Offline — showing cached conversations. 2 replies queued.");
+    await fireEvent.click(within(offline).getByText("Retry now"));
+    expect(callsTo("reconnect_now")).toHaveLength(1);
+
+    consoleEvent({ type: "progress", progress: { done: 1200, total: 5000, finished: false } });
+    expect((await screen.findByTestId("sync-progress")).textContent).toContain("Syncing 1,200 of 5,000 conversations");
+    consoleEvent({ type: "progress", progress: { done: 5000, total: 5000, finished: true } });
+    await waitFor(() => expect(screen.queryByTestId("sync-progress")).toBeNull());
+
+    consoleEvent({
+      type: "outbox",
+      item: {
+        id: 9, name: "reassign", conversation_id: 1, client_msg_id: null, state: "conflict", attempts: 1, error: null, created_at: 0,
+        conflict: { conversation_id: 1, changed_by: 2, changed_by_name: "Bruno Agent", assignee_id: 4, assignee_name: "Omar Agent", team_id: 1, status: "open" },
+      },
+    });
+    const conflict = await screen.findByTestId("conflict");
+    expect(conflict.textContent).toContain("Bruno Agent changed this first — now with Omar Agent");
+    await fireEvent.click(within(conflict).getByTestId("retry"));
+    expect(callsTo("retry")).toEqual([{ outbox_id: 9 }]);
+    await waitFor(() => expect(screen.queryByTestId("conflict")).toBeNull());
+
+    consoleEvent({
+      type: "outbox",
+      item: { id: 10, name: "send_reply", conversation_id: 1, client_msg_id: "x", state: "stuck", attempts: 5, conflict: null, created_at: 0, error: { code: "unavailable", message: "the hub did not answer" } },
+    });
+    const toast = await screen.findByText(/the hub did not answer/i);
+    await fireEvent.click(within(toast.closest("[data-testid=toast]") as HTMLElement).getByTestId("discard"));
+    expect(callsTo("discard")).toEqual([{ outbox_id: 10 }]);
+  });
+
+  test("a failed notification shows a dismissable banner; a clicked one opens its thread", async () => {
+    start("ada@demo.switchboard");
+    await screen.findByTestId("inbox");
+    const target = core.rows[5]!;
+    fire("shell", {
+      type: "notification_failed",
+      reason: "no notification daemon",
+      notification: { kind: "reply", conversation_id: target.id, message_id: 1, contact_name: "Ana García", channel: "whatsapp", text: "Are you there?" },
+    });
+    const banner = await screen.findByTestId("notify-failed");
+    expect(banner.textContent).toContain("no notification daemon");
+    expect(banner.textContent).toContain("Are you there?");
+    await fireEvent.click(within(banner).getByLabelText("Dismiss"));
+    expect(screen.queryByTestId("notify-failed")).toBeNull();
+
+    fire("shell", { type: "open_conversation", conversation_id: target.id });
+    await waitFor(() => expect(screen.getByTestId("thread").dataset.conversationId).toBe(String(target.id)));
+  });
+
+  test("changes refresh counts and the open thread", async () => {
+    start("ada@demo.switchboard");
+    await waitFor(() => expect(screen.getAllByTestId("conversation-row").length).toBeGreaterThan(0));
+    await fireEvent.click(screen.getAllByTestId("conversation-row")[0]!);
+    const thread = await screen.findByTestId("thread");
+    await waitFor(() => expect(screen.getAllByTestId("line").length).toBeGreaterThan(0));
+    const before = callsTo("counts").length;
+    core.customerWrites(Number(thread.dataset.conversationId), "<script>alert(1)</script> new message");
+    await waitFor(() => expect(screen.getAllByTestId("line-body").at(-1)?.textContent).toBe("<script>alert(1)</script> new message"));
+    expect(callsTo("counts").length).toBeGreaterThan(before);
+    expect(document.querySelector("[data-testid=thread] script")).toBeNull();
+  });
+});

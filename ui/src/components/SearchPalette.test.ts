@@ -1,0 +1,80 @@
+// Search marks the hit's byte ranges (non-ASCII included) with <mark>, renders snippets as
+// text, and opens a hit with the arrow keys and Enter.
+import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/svelte";
+import { afterEach, expect, test, vi } from "vitest";
+import type { SearchHit } from "../lib/protocol";
+import { answer, callsTo } from "../test/tauri";
+import SearchPalette from "./SearchPalette.svelte";
+
+vi.mock("@tauri-apps/api/core", async () => ({ invoke: (await import("../test/tauri")).invoke }));
+vi.mock("@tauri-apps/api/event", async () => ({ listen: (await import("../test/tauri")).listen }));
+
+afterEach(() => cleanup());
+
+const enc = new TextEncoder();
+function hit(id: number, snippet: string, word: string): SearchHit {
+  const i = snippet.indexOf(word);
+  const start = enc.encode(snippet.slice(0, i)).length;
+  return {
+    message_id: id,
+    conversation_id: id * 10,
+    contact_id: id,
+    contact_name: `Customer ${id}`,
+    channel: "whatsapp",
+    direction: "inbound",
+    snippet,
+    highlights: [[start, start + enc.encode(word).length]],
+    created_at: Date.now() - 60_000,
+  };
+}
+
+test("hits show marked ranges and open with arrows + Enter", async () => {
+  const hits = [
+    hit(1, "Olá! Preciso de ajuda com o pedido nº 42 🙏", "pedido"),
+    hit(2, "<b>não</b> recebi o pedido", "pedido"),
+  ];
+  answer({ search: () => hits });
+  const onopen = vi.fn();
+  render(SearchPalette, { onclose: vi.fn(), onopen });
+  const dialog = screen.getByTestId("search");
+  expect(dialog.getAttribute("role")).toBe("dialog");
+  expect(dialog.getAttribute("aria-modal")).toBe("true");
+  const input = screen.getByTestId("search-input");
+  expect(document.activeElement).toBe(input);
+  await fireEvent.input(input, { target: { value: "pedido" } });
+  await waitFor(() => expect(screen.getAllByTestId("search-hit")).toHaveLength(2));
+  expect(callsTo("search")).toEqual([
+    {
+      query: { text: "pedido", channel: null, status: null, assignee_id: null, after: null, before: null, limit: 50 },
+    },
+  ]);
+  const marks = [...document.querySelectorAll("[data-testid=search-hit] mark")].map((m) => m.textContent);
+  expect(marks).toEqual(["pedido", "pedido"]);
+  expect(document.querySelector("[data-testid=search-hit] b")).toBeNull();
+  expect(screen.getAllByTestId("search-hit")[1]?.textContent).toContain("<b>não</b> recebi o pedido");
+
+  await fireEvent.keyDown(input, { key: "ArrowDown" });
+  await fireEvent.keyDown(input, { key: "Enter" });
+  expect(onopen).toHaveBeenCalledWith(expect.objectContaining({ conversation_id: 20 }));
+});
+
+test("filters go into the query", async () => {
+  answer({ search: () => [] });
+  render(SearchPalette, { onclose: vi.fn(), onopen: vi.fn() });
+  const [channel, status] = screen.getAllByRole("combobox").filter((e) => e.tagName === "SELECT");
+  await fireEvent.change(channel!, { target: { value: "email" } });
+  await fireEvent.change(status!, { target: { value: "resolved" } });
+  await fireEvent.input(screen.getByTestId("search-input"), { target: { value: "refund" } });
+  await waitFor(() => expect(callsTo("search").length).toBeGreaterThan(0));
+  expect(callsTo("search").at(-1)).toEqual({
+    query: expect.objectContaining({ text: "refund", channel: "email", status: "resolved" }),
+  });
+});
+
+test("Escape closes", async () => {
+  answer({});
+  const onclose = vi.fn();
+  render(SearchPalette, { onclose, onopen: vi.fn() });
+  await fireEvent.keyDown(screen.getByTestId("search-input"), { key: "Escape" });
+  expect(onclose).toHaveBeenCalled();
+});

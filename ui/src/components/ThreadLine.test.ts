@@ -1,0 +1,116 @@
+// ThreadLine renders customer text as text only, tells notes from replies, and offers
+// Retry/Discard for outbox lines that are stuck or lost a conflict.
+import { cleanup, fireEvent, render, screen } from "@testing-library/svelte";
+import { afterEach, describe, expect, test, vi } from "vitest";
+import { answer, callsTo } from "../test/tauri";
+import { line } from "../test/fixtures";
+import ThreadLine from "./ThreadLine.svelte";
+
+vi.mock("@tauri-apps/api/core", async () => ({ invoke: (await import("../test/tauri")).invoke }));
+vi.mock("@tauri-apps/api/event", async () => ({ listen: (await import("../test/tauri")).listen }));
+
+afterEach(() => cleanup());
+
+describe("ThreadLine", () => {
+  test("customer HTML is shown literally, never parsed", () => {
+    const body = `<img src=x onerror=alert(1)> <a href="javascript:alert(2)">x</a>`;
+    const { container } = render(ThreadLine, { line: line({ body, subject: "<b>subject</b>" }) });
+    expect(container.querySelector("img")).toBeNull();
+    expect(container.querySelector("a")).toBeNull();
+    expect(container.querySelector("b")).toBeNull();
+    expect(screen.getByTestId("line-body").textContent).toBe(body);
+    expect(container.textContent).toContain("<b>subject</b>");
+  });
+
+  test("a note looks different from a reply", () => {
+    const note = render(ThreadLine, { line: line({ direction: "note", author_name: "Ada", body: "VIP" }) });
+    const n = note.getByTestId("line");
+    expect(n.dataset.direction).toBe("note");
+    expect(n.classList.contains("note")).toBe(true);
+    expect(note.getByText("Internal note")).toBeTruthy();
+    expect(note.getByText("Ada")).toBeTruthy();
+    cleanup();
+
+    const reply = render(ThreadLine, {
+      line: line({ direction: "outbound", author_name: "Ada", body: "Hi!", delivery: "delivered" }),
+    });
+    const r = reply.getByTestId("line");
+    expect(r.dataset.direction).toBe("outbound");
+    expect(r.dataset.delivery).toBe("delivered");
+    expect(r.classList.contains("note")).toBe(false);
+    expect(reply.queryByText("Internal note")).toBeNull();
+    expect(reply.getByText("Delivered")).toBeTruthy();
+  });
+
+  test("a stuck outbox line shows its error with Retry and Discard", async () => {
+    answer({ retry: () => null, discard: () => null });
+    render(ThreadLine, {
+      line: line({
+        id: null,
+        direction: "outbound",
+        body: "On my way",
+        outbox: { id: 42, state: "stuck", error: "the hub did not answer" },
+      }),
+    });
+    expect(screen.getByTestId("line").dataset.outboxState).toBe("stuck");
+    expect(screen.getByText(/the hub did not answer/)).toBeTruthy();
+    await fireEvent.click(screen.getByTestId("retry"));
+    expect(callsTo("retry")).toEqual([{ outbox_id: 42 }]);
+    await fireEvent.click(screen.getByTestId("discard"));
+    expect(callsTo("discard")).toEqual([{ outbox_id: 42 }]);
+  });
+
+  test("a conflicting outbox line also offers Retry and Discard", () => {
+    render(ThreadLine, {
+      line: line({ id: null, direction: "note", outbox: { id: 7, state: "conflict", error: "changed by Bruno" } }),
+    });
+    expect(screen.getByTestId("line").dataset.outboxState).toBe("conflict");
+    expect(screen.getByTestId("retry")).toBeTruthy();
+    expect(screen.getByTestId("discard")).toBeTruthy();
+  });
+
+  test("a pending line says Sending…, or Queued when offline", () => {
+    const pending = line({ id: null, direction: "outbound", outbox: { id: 3, state: "pending", error: null } });
+    const a = render(ThreadLine, { line: pending });
+    expect(a.getByText("Sending…")).toBeTruthy();
+    expect(a.queryByTestId("retry")).toBeNull();
+    cleanup();
+    const b = render(ThreadLine, { line: pending, offline: true });
+    expect(b.getByText("Queued")).toBeTruthy();
+  });
+
+  test("a failed delivery shows the provider's reason", () => {
+    render(ThreadLine, {
+      line: line({ direction: "outbound", delivery: "failed", delivery_error: "30007 filtered as spam" }),
+    });
+    expect(screen.getByTestId("line").dataset.delivery).toBe("failed");
+    expect(screen.getByText(/30007 filtered as spam/)).toBeTruthy();
+  });
+
+  test("attachments are listed and opened through the core", async () => {
+    answer({ open_attachment: () => null });
+    render(ThreadLine, {
+      line: line({
+        id: 99,
+        channel: "email",
+        subject: "Invoice",
+        attachments: [
+          { name: "a.pdf", mime: "application/pdf", size: 2048, url: "https://evil.example/a.pdf" },
+          { name: "b.png", mime: "image/png", size: 0, url: "https://evil.example/b.png" },
+        ],
+      }),
+    });
+    expect(screen.getByText("Invoice")).toBeTruthy();
+    expect(screen.getByText("2 KB")).toBeTruthy();
+    expect(document.querySelector("img")).toBeNull();
+    await fireEvent.click(screen.getByText("b.png"));
+    expect(callsTo("open_attachment")).toEqual([{ message_id: 99, index: 1 }]);
+  });
+
+  test("system lines are centred text", () => {
+    render(ThreadLine, { line: line({ direction: "system", body: "Assigned to Ada" }) });
+    const l = screen.getByTestId("line");
+    expect(l.dataset.direction).toBe("system");
+    expect(screen.getByTestId("line-body").textContent).toBe("Assigned to Ada");
+  });
+});

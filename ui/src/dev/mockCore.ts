@@ -1,0 +1,512 @@
+// A fake console core for the dev harness (mock.html) and integration tests: deterministic
+// demo data (any number of conversations), the commands of api.ts answered from memory, and
+// console events pushed through a callback. Never part of the app's build.
+import type {
+  Agent,
+  AgentLoad,
+  ChannelKind,
+  Composer,
+  ConsoleEvent,
+  Contact,
+  ConversationRow,
+  ConversationStatus,
+  DemoLogin,
+  Directory,
+  History,
+  Identity,
+  OutboxItem,
+  Profile,
+  SearchHit,
+  SearchQuery,
+  Session,
+  Team,
+  ThreadLine,
+  View,
+  ViewCount,
+} from "../lib/protocol";
+
+const FIRST = ["Ana", "Ben", "Chloé", "Dmitri", "Eun-ji", "Farah", "Gabriel", "Hana", "Ivan", "Jade", "Kofi", "Lucía", "Mateo", "Nour", "Olu", "Priya", "Quinn", "Rafael", "Sofia", "Tomás", "Uma", "Viktor", "Wen", "Yusuf", "Zoë"];
+const LAST = ["García", "Nguyen", "Okafor", "Schmidt", "Tanaka", "Rossi", "Kowalski", "Haddad", "Silva", "Müller", "Andersson", "Dubois", "Patel", "O'Brien", "Novak"];
+const CHANNELS: ChannelKind[] = ["sms", "whatsapp", "messenger", "instagram", "webchat", "in_app", "email"];
+const TEXTS = [
+  "Hi, where is my order #4821? It was due yesterday.",
+  "Can I change the delivery address to 12 Rue de Rivoli?",
+  "The app crashes when I open the payments tab 😕",
+  "Thanks so much, that fixed it!",
+  "Is there a discount for annual plans?",
+  "I was charged twice this month — can you refund one?",
+  "Olá! Preciso de ajuda com o pedido nº 42 🙏",
+  "Check this <img src=x onerror=alert(1)> and <a href=\"javascript:alert(2)\">this link</a>",
+  "注文の配達状況を教えてください",
+  "My password reset email never arrived.",
+];
+const REPLIES = [
+  "Thanks for reaching out! Let me check that for you.",
+  "I've updated the address — you'll get a confirmation shortly.",
+  "Sorry about that. Could you tell me which version of the app you're on?",
+  "The refund is on its way; it takes 3–5 business days.",
+];
+
+function rng(seed: number) {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 4294967296;
+  };
+}
+
+const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
+
+export interface MockOptions {
+  conversations?: number;
+  now?: number;
+  /** Sign in automatically as this email (else `session` answers null). */
+  signedInAs?: string | null;
+}
+
+export class MockCore {
+  now: number;
+  me: Agent;
+  agents: Agent[];
+  teams: Team[] = [
+    { id: 1, name: "Support", version: 1 },
+    { id: 2, name: "Billing", version: 1 },
+  ];
+  contacts = new Map<number, Contact>();
+  rows: ConversationRow[] = [];
+  lines = new Map<number, ThreadLine[]>();
+  outboxItems: OutboxItem[] = [];
+  session: Session | null = null;
+  emit: (e: ConsoleEvent) => void = () => {};
+  calls: Array<{ cmd: string; args: Record<string, unknown> }> = [];
+  #nextId = 10_000_000;
+
+  constructor(opts: MockOptions = {}) {
+    this.now = opts.now ?? Date.now();
+    this.agents = [
+      { id: 1, name: "Ada Agent", email: "ada@demo.switchboard", role: "agent", teams: [1], capacity: 8, presence: "online", version: 1 },
+      { id: 2, name: "Bruno Agent", email: "bruno@demo.switchboard", role: "agent", teams: [1, 2], capacity: 6, presence: "away", version: 1 },
+      { id: 3, name: "Lena Lead", email: "lena@demo.switchboard", role: "lead", teams: [1, 2], capacity: 4, presence: "online", version: 1 },
+      { id: 4, name: "Omar Agent", email: "omar@demo.switchboard", role: "agent", teams: [2], capacity: 8, presence: "offline", version: 1 },
+    ];
+    this.me = this.agents[0] as Agent;
+    this.generate(opts.conversations ?? 1200);
+    if (opts.signedInAs) this.signIn(opts.signedInAs);
+  }
+
+  signIn(email: string): Session {
+    const a = this.agents.find((x) => x.email === email) ?? (this.agents[0] as Agent);
+    this.me = a;
+    this.session = { hub: "http://127.0.0.1:8080", email: a.email, demo: true };
+    return this.session;
+  }
+
+  generate(n: number) {
+    const r = rng(42);
+    const contacts = Math.max(1, Math.ceil(n / 1.6));
+    for (let c = 1; c <= contacts; c++) {
+      const name = `${pick(r, FIRST)} ${pick(r, LAST)}`;
+      const chans = [pick(r, CHANNELS)];
+      if (r() < 0.5) chans.push(pick(r, CHANNELS));
+      const identities: Identity[] = [...new Set(chans)].map((ch) => ({
+        channel: ch,
+        address: ch === "email" ? `${name.split(" ")[0]!.toLowerCase()}${c}@example.com` : ch === "sms" || ch === "whatsapp" ? `+1415555${String(c).padStart(4, "0")}` : `psid-${c}`,
+      }));
+      this.contacts.set(c, {
+        id: c,
+        name,
+        identities,
+        profile: { company: pick(r, ["Acme", "Globex", "Initech", "Umbrella"]), city: pick(r, ["Lisbon", "Lagos", "Osaka", "Austin"]), plan: pick(r, ["Free", "Pro", "Enterprise"]) },
+        crm:
+          c % 3 === 0
+            ? null
+            : {
+                source: "hubspot",
+                fields: [
+                  { key: "lifecycle", label: "Lifecycle stage", value: "Customer" },
+                  { key: "ltv", label: "Lifetime value", value: `$${(c * 37) % 9000}` },
+                  { key: "owner", label: "Account owner", value: "Lena Lead" },
+                ],
+                fetched_at: this.now - ((c * 7) % 50) * 60_000,
+                link: c % 2 === 0 ? `https://crm.example.com/contacts/${c}` : null,
+                error: c % 11 === 0 ? "HubSpot answered 429 Too Many Requests" : null,
+              },
+        opted_out: c % 13 === 0 && identities[0] ? [identities[0]] : [],
+        created_at: this.now - 90 * 86_400_000,
+        updated_at: this.now,
+        version: 1,
+      });
+    }
+    for (let i = 0; i < n; i++) {
+      const contactId = (i % contacts) + 1;
+      const contact = this.contacts.get(contactId) as Contact;
+      const ident = contact.identities[Math.floor(i / contacts) % contact.identities.length] as Identity;
+      const status: ConversationStatus = r() < 0.7 ? "open" : r() < 0.5 ? "pending" : r() < 0.5 ? "snoozed" : "resolved";
+      const waiting = status === "open" && r() < 0.6;
+      const last = this.now - Math.floor(r() * 5 * 86_400_000);
+      const assignee = r() < 0.3 ? null : pick(r, this.agents).id;
+      this.rows.push({
+        id: i + 1,
+        contact_id: contactId,
+        contact_name: contact.name,
+        channel: ident.channel,
+        customer_address: ident.address,
+        inbox_id: 1,
+        status,
+        assignee_id: assignee,
+        team_id: r() < 0.7 ? 1 : 2,
+        preview: pick(r, TEXTS),
+        waiting_since: waiting ? last : null,
+        last_activity_at: last,
+        snoozed_until: status === "snoozed" ? this.now + 86_400_000 : null,
+        reply_window_expires_at: ident.channel === "whatsapp" || ident.channel === "messenger" || ident.channel === "instagram" ? (r() < 0.6 ? last + 86_400_000 : this.now - 1000) : null,
+        unread: r() < 0.25,
+        version: 1,
+      });
+    }
+  }
+
+  conversationsOf(contactId: number): ConversationRow[] {
+    return this.rows.filter((r) => r.contact_id === contactId);
+  }
+
+  history(contactId: number): ThreadLine[] {
+    const have = this.lines.get(contactId);
+    if (have) return have;
+    const r = rng(contactId * 7919);
+    const convs = this.conversationsOf(contactId);
+    const out: ThreadLine[] = [];
+    const count = 6 + Math.floor(r() * 30);
+    let at = this.now - 4 * 86_400_000;
+    for (let k = 0; k < count; k++) {
+      const c = pick(r, convs.length ? convs : this.rows.slice(0, 1));
+      at += Math.floor(r() * 8 * 3_600_000);
+      if (at > this.now - 60_000) at = this.now - (count - k) * 60_000;
+      const dir = r();
+      const direction = dir < 0.5 ? "inbound" : dir < 0.85 ? "outbound" : dir < 0.95 ? "note" : "system";
+      out.push({
+        id: contactId * 1000 + k,
+        conversation_id: c.id,
+        channel: c.channel,
+        direction,
+        author_agent_id: direction === "outbound" || direction === "note" ? 1 : null,
+        author_name: direction === "outbound" || direction === "note" ? pick(r, this.agents).name : null,
+        body:
+          direction === "inbound"
+            ? pick(r, TEXTS)
+            : direction === "outbound"
+              ? pick(r, REPLIES)
+              : direction === "note"
+                ? "Customer is on the Enterprise plan — loop in billing before refunding."
+                : "Conversation assigned to Ada Agent",
+        subject: c.channel === "email" && direction === "inbound" ? "Order question" : null,
+        attachments: r() < 0.1 ? [{ name: "receipt.pdf", mime: "application/pdf", size: 48_213, url: "" }] : [],
+        client_msg_id: null,
+        delivery: direction === "outbound" ? pick(r, ["sent", "delivered", "read", "read", "failed"] as const) : null,
+        delivery_error: null,
+        outbox: null,
+        created_at: at,
+      });
+      const last = out[out.length - 1]!;
+      if (last.delivery === "failed") last.delivery_error = "Twilio 30007: message filtered as spam";
+    }
+    this.lines.set(contactId, out);
+    return out;
+  }
+
+  filter(view: View): ConversationRow[] {
+    const me = this.me;
+    const open = (r: ConversationRow) => r.status === "open" || r.status === "pending";
+    switch (view) {
+      case "mine":
+        return this.rows.filter((r) => r.assignee_id === me.id && open(r)).sort((a, b) => b.last_activity_at - a.last_activity_at);
+      case "unassigned":
+        return this.rows.filter((r) => r.assignee_id === null && open(r)).sort((a, b) => b.last_activity_at - a.last_activity_at);
+      case "my_teams":
+        return this.rows.filter((r) => me.teams.includes(r.team_id) && open(r)).sort((a, b) => b.last_activity_at - a.last_activity_at);
+      case "all":
+        return [...this.rows].sort((a, b) => b.last_activity_at - a.last_activity_at);
+      case "waiting":
+        return this.rows.filter((r) => r.waiting_since !== null).sort((a, b) => (a.waiting_since ?? 0) - (b.waiting_since ?? 0));
+      case "closed":
+        return this.rows.filter((r) => r.status === "resolved").sort((a, b) => b.last_activity_at - a.last_activity_at);
+    }
+  }
+
+  #views: View[] = ["mine", "unassigned", "my_teams", "all", "waiting", "closed"];
+  #cachedFilter = new Map<View, ConversationRow[]>();
+
+  viewRows(view: View): ConversationRow[] {
+    let v = this.#cachedFilter.get(view);
+    if (!v) {
+      v = this.filter(view);
+      this.#cachedFilter.set(view, v);
+    }
+    return v;
+  }
+
+  changed(conversations: number[], contacts: number[] = []) {
+    this.#cachedFilter.clear();
+    this.emit({ type: "changed", conversations, contacts, directory: false, everything: false });
+  }
+
+  /** A customer writes (the harness calls this on a timer). */
+  customerWrites(conversationId: number, body: string) {
+    const row = this.rows.find((r) => r.id === conversationId);
+    if (!row) return;
+    const lines = this.history(row.contact_id);
+    lines.push({
+      id: this.#nextId++,
+      conversation_id: row.id,
+      channel: row.channel,
+      direction: "inbound",
+      author_agent_id: null,
+      author_name: null,
+      body,
+      subject: null,
+      attachments: [],
+      client_msg_id: null,
+      delivery: null,
+      delivery_error: null,
+      outbox: null,
+      created_at: Date.now(),
+    });
+    row.preview = body;
+    row.unread = true;
+    row.last_activity_at = Date.now();
+    row.waiting_since ??= Date.now();
+    this.changed([row.id], []);
+  }
+
+  directory(): Directory {
+    const lead = this.me.role !== "agent";
+    return { me: this.me, permissions: { reassign: lead, oversee: lead, merge_contacts: lead }, agents: this.agents, teams: this.teams };
+  }
+
+  composer(conversationId: number): Composer {
+    const row = this.rows.find((r) => r.id === conversationId);
+    if (!row) throw { code: "not_found", message: "no such conversation" };
+    const contact = this.contacts.get(row.contact_id) as Contact;
+    const convs = [row, ...this.conversationsOf(row.contact_id).filter((r) => r.id !== row.id)];
+    const seen = new Set<string>();
+    const routes = convs
+      .filter((c) => {
+        const k = `${c.channel}:${c.customer_address}`;
+        if (seen.has(k)) return false;
+        seen.add(k);
+        return true;
+      })
+      .map((c) => {
+        const windowed = c.channel === "whatsapp" || c.channel === "messenger" || c.channel === "instagram";
+        const exp = c.reply_window_expires_at;
+        const window = !windowed ? ({ state: "none" } as const) : exp && exp > Date.now() ? ({ state: "open", expires_at: exp } as const) : ({ state: "closed", closed_at: exp } as const);
+        const out = contact.opted_out.some((o) => o.channel === c.channel && o.address === c.customer_address);
+        return {
+          conversation_id: c.id,
+          channel: c.channel,
+          address: c.customer_address,
+          window,
+          refusal: out
+            ? { code: "opted_out" as const, message: "the customer opted out of SMS messages; nothing can be sent there until they opt in again" }
+            : window.state === "closed"
+              ? { code: "reply_window_closed" as const, message: "the 24-hour WhatsApp reply window has closed: send an approved template instead" }
+              : null,
+        };
+      });
+    return {
+      conversation_id: conversationId,
+      routes,
+      templates: [
+        { name: "order_update", language: "en_US", body: "Hi {{1}}, your order {{2}} has shipped." },
+        { name: "follow_up", language: "en_US", body: "Hi {{1}}, just checking in — is there anything else we can help with?" },
+      ],
+      canned: [
+        { id: 1, shortcut: "thanks", title: "Thank you", body: "Thanks {{customer.first_name}}!" },
+        { id: 2, shortcut: "refund", title: "Refund policy", body: "Refunds take 3–5 business days." },
+        { id: 3, shortcut: "hours", title: "Opening hours", body: "We're here 9:00–17:00, Monday to Friday." },
+      ],
+    };
+  }
+
+  queue(conversationId: number, body: string, direction: "outbound" | "note", name: string): number {
+    const row = this.rows.find((r) => r.id === conversationId);
+    if (!row) throw { code: "not_found", message: "no such conversation" };
+    const id = this.#nextId++;
+    const item: OutboxItem = { id, name, conversation_id: conversationId, client_msg_id: `c${id}`, state: "pending", attempts: 0, error: null, conflict: null, created_at: Date.now() };
+    this.outboxItems.push(item);
+    this.history(row.contact_id).push({
+      id: null,
+      conversation_id: conversationId,
+      channel: row.channel,
+      direction,
+      author_agent_id: this.me.id,
+      author_name: this.me.name,
+      body,
+      subject: null,
+      attachments: [],
+      client_msg_id: item.client_msg_id,
+      delivery: null,
+      delivery_error: null,
+      outbox: { id, state: "pending", error: null },
+      created_at: Date.now(),
+    });
+    this.changed([conversationId]);
+    return id;
+  }
+
+  /** Answers a command with a copy, as the real IPC does (JSON across the window boundary). */
+  handle(cmd: string, args: Record<string, unknown> = {}): unknown {
+    const answer = this.#answer(cmd, args);
+    return answer === undefined ? null : JSON.parse(JSON.stringify(answer));
+  }
+
+  #answer(cmd: string, args: Record<string, unknown>): unknown {
+    this.calls.push({ cmd, args });
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the mock reads loosely typed arguments
+    const a = args as Record<string, any>;
+    switch (cmd) {
+      case "session":
+        return this.session;
+      case "restore_session":
+        return this.session;
+      case "demo_logins":
+        return this.agents.filter((x) => x.role !== "admin").map((x): DemoLogin => ({ name: x.name, email: x.email, role: x.role }));
+      case "try_demo":
+        return this.signIn((a.email as string | null) ?? (this.agents[0] as Agent).email);
+      case "sign_in": {
+        const req = a.request as unknown as { email: string; password: string };
+        if (req.password !== "demo") throw { code: "invalid_credentials", message: "wrong email or password" };
+        return this.signIn(req.email);
+      }
+      case "sign_out":
+        this.session = null;
+        return null;
+      case "connection":
+        return { state: "online" };
+      case "reconnect_now":
+        return null;
+      case "counts":
+        return this.#views
+          .filter((v) => v !== "all" || this.me.role !== "agent")
+          .map((v): ViewCount => {
+            const rows = this.viewRows(v);
+            return { view: v, total: rows.length, unread: rows.filter((r) => r.unread).length };
+          });
+      case "view":
+        return this.viewRows(a.view as View).slice(a.offset as number, (a.offset as number) + (a.limit as number));
+      case "thread": {
+        const row = this.rows.find((r) => r.id === (a.conversation_id as number));
+        if (!row) throw { code: "not_found", message: "no such conversation" };
+        return { conversation: row, lines: [], has_older: false };
+      }
+      case "history": {
+        const all = this.history(a.contact_id as number);
+        const before = a.before as number | null;
+        const upto = before == null ? all : all.filter((l) => l.created_at < before);
+        const limit = a.limit as number;
+        const lines = upto.slice(Math.max(0, upto.length - limit));
+        return { contact_id: a.contact_id, lines, has_older: upto.length > lines.length } satisfies History;
+      }
+      case "load_older_history":
+        return 0;
+      case "profile": {
+        const contact = this.contacts.get(a.contact_id as number);
+        if (!contact) throw { code: "not_found", message: "no such customer" };
+        return { contact, conversations: this.conversationsOf(contact.id) } satisfies Profile;
+      }
+      case "directory":
+        return this.directory();
+      case "team_load": {
+        const loads: AgentLoad[] = this.agents.map((ag) => {
+          const mine = this.rows.filter((r) => r.assignee_id === ag.id && r.status === "open");
+          const waiting = mine.filter((r) => r.waiting_since !== null);
+          return { agent_id: ag.id, name: ag.name, presence: ag.presence, capacity: ag.capacity, open: mine.length, waiting: waiting.length, oldest_waiting_since: waiting.length ? Math.min(...waiting.map((r) => r.waiting_since ?? 0)) : null };
+        });
+        const un = this.rows.filter((r) => r.assignee_id === null && r.status === "open");
+        const unw = un.filter((r) => r.waiting_since !== null);
+        loads.push({ agent_id: null, name: "Unassigned", presence: null, capacity: 0, open: un.length, waiting: unw.length, oldest_waiting_since: unw.length ? Math.min(...unw.map((r) => r.waiting_since ?? 0)) : null });
+        return loads;
+      }
+      case "composer":
+        return this.composer(a.conversation_id as number);
+      case "expand_canned": {
+        const c = this.composer(a.conversation_id as number).canned.find((x) => x.id === (a.canned_id as number));
+        const row = this.rows.find((r) => r.id === (a.conversation_id as number));
+        return (c?.body ?? "").replace("{{customer.first_name}}", row?.contact_name.split(" ")[0] ?? "");
+      }
+      case "send_reply": {
+        const comp = this.composer(a.conversation_id as number);
+        const refusal = comp.routes[0]?.refusal;
+        if (refusal) throw refusal;
+        return this.queue(a.conversation_id as number, a.body as string, "outbound", "send_reply");
+      }
+      case "send_template":
+        return this.queue(a.conversation_id as number, `[template ${a.template as string}] ${(a.params as unknown as string[]).join(", ")}`, "outbound", "send_template");
+      case "add_note":
+        return this.queue(a.conversation_id as number, a.body as string, "note", "add_note");
+      case "reassign": {
+        const ids = a.conversation_ids as unknown as number[];
+        const to = a.to as unknown as { agent_id: number | null; team_id: number | null };
+        for (const r of this.rows) if (ids.includes(r.id)) {
+          r.assignee_id = to.agent_id;
+          if (to.team_id) r.team_id = to.team_id;
+        }
+        this.changed(ids);
+        return ids;
+      }
+      case "set_status": {
+        const row = this.rows.find((r) => r.id === (a.conversation_id as number));
+        if (row) {
+          row.status = a.status as ConversationStatus;
+          row.snoozed_until = (a.snoozed_until as number | null) ?? null;
+          if (row.status !== "open") row.waiting_since = null;
+          this.changed([row.id]);
+        }
+        return 1;
+      }
+      case "mark_read": {
+        const row = this.rows.find((r) => r.id === (a.conversation_id as number));
+        if (row?.unread) {
+          row.unread = false;
+          this.changed([row.id]);
+          return 1;
+        }
+        return null;
+      }
+      case "merge_contacts":
+        return 1;
+      case "outbox":
+        return this.outboxItems;
+      case "retry":
+      case "discard":
+      case "set_open_conversation":
+      case "open_attachment":
+      case "open_crm_record":
+        return null;
+      case "find_contacts": {
+        const q = String(a.text).toLowerCase();
+        return [...this.contacts.values()].filter((c) => c.name.toLowerCase().includes(q)).slice(0, 20);
+      }
+      case "search": {
+        const q = a.query as unknown as SearchQuery;
+        const needle = q.text.toLowerCase();
+        const hits: SearchHit[] = [];
+        const enc = new TextEncoder();
+        for (const row of this.rows) {
+          if (hits.length >= (q.limit ?? 50)) break;
+          if (q.channel && row.channel !== q.channel) continue;
+          if (q.status && row.status !== q.status) continue;
+          const i = row.preview.toLowerCase().indexOf(needle);
+          if (i < 0) continue;
+          const start = enc.encode(row.preview.slice(0, i)).length;
+          hits.push({ message_id: row.id, conversation_id: row.id, contact_id: row.contact_id, contact_name: row.contact_name, channel: row.channel, direction: "inbound", snippet: row.preview, highlights: [[start, start + enc.encode(row.preview.slice(i, i + needle.length)).length]], created_at: row.last_activity_at });
+        }
+        return hits;
+      }
+      default:
+        throw { code: "not_found", message: `the mock has no command ${cmd}` };
+    }
+  }
+}

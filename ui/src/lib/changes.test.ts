@@ -1,0 +1,69 @@
+// Tests for coalescing change events.
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { ChangeBus, touches, type ChangeBatch } from "./changes";
+
+const ev = (conversations: number[], contacts: number[] = [], everything = false, directory = false) => ({
+  conversations,
+  contacts,
+  everything,
+  directory,
+});
+
+describe("ChangeBus", () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  test("events within 150 ms make one batch", () => {
+    const bus = new ChangeBus(150);
+    const got: ChangeBatch[] = [];
+    bus.subscribe((b) => got.push(b));
+    bus.push(ev([1, 2]));
+    vi.advanceTimersByTime(100);
+    bus.push(ev([3], [9], false, true));
+    expect(got).toHaveLength(0);
+    vi.advanceTimersByTime(60);
+    expect(got).toHaveLength(1);
+    expect([...got[0]!.conversations]).toEqual([1, 2, 3]);
+    expect([...got[0]!.contacts]).toEqual([9]);
+    expect(got[0]!.directory).toBe(true);
+    expect(got[0]!.everything).toBe(false);
+  });
+
+  test("a steady stream still flushes every 150 ms", () => {
+    const bus = new ChangeBus(150);
+    let n = 0;
+    bus.subscribe(() => n++);
+    for (let i = 0; i < 10; i++) {
+      bus.push(ev([i]));
+      vi.advanceTimersByTime(50);
+    }
+    expect(n).toBeGreaterThanOrEqual(3);
+  });
+
+  test("unsubscribe and clear", () => {
+    const bus = new ChangeBus(150);
+    let n = 0;
+    const off = bus.subscribe(() => n++);
+    bus.push(ev([1]));
+    bus.clear();
+    vi.advanceTimersByTime(200);
+    expect(n).toBe(0);
+    off();
+    bus.push(ev([1]));
+    vi.advanceTimersByTime(200);
+    expect(n).toBe(0);
+  });
+});
+
+describe("touches", () => {
+  const b: ChangeBatch = { conversations: new Set([5]), contacts: new Set([7]), directory: false, everything: false };
+  test.each<[number[], number[], boolean]>([
+    [[5], [], true],
+    [[4], [7], true],
+    [[4], [8], false],
+    [[], [], false],
+  ])("%j %j → %s", (convs, contacts, expected) => expect(touches(b, convs, contacts)).toBe(expected));
+  test("everything touches all", () => {
+    expect(touches({ ...b, everything: true }, [], [])).toBe(true);
+  });
+});

@@ -1,0 +1,185 @@
+// Tests for the pure formatting helpers, above all the UTF-8 byte-range highlights.
+import { describe, expect, test } from "vitest";
+import {
+  byteRangesToIndices,
+  compactAge,
+  dayLabel,
+  fillTemplate,
+  formatBytes,
+  formatCount,
+  formatDuration,
+  fromLocalInput,
+  highlightSegments,
+  initials,
+  relativeAge,
+  routeLabel,
+  snoozePresets,
+  templateParamCount,
+  toDatetimeLocal,
+} from "./format";
+
+const M = 60_000;
+const H = 60 * M;
+const D = 24 * H;
+
+describe("formatDuration", () => {
+  test.each([
+    [0, "0s"],
+    [-5000, "0s"],
+    [45_000, "45s"],
+    [12 * M + 30_000, "12m"],
+    [H, "1h"],
+    [2 * H + 5 * M, "2h 5m"],
+    [3 * H + 12 * M + 59_000, "3h 12m"],
+    [D + 4 * H, "1d 4h"],
+    [3 * D, "3d"],
+  ])("%i ms → %s", (ms, text) => expect(formatDuration(ms)).toBe(text));
+});
+
+describe("relative times", () => {
+  const now = new Date(2024, 5, 15, 12, 0).getTime();
+  test.each([
+    [now - 10_000, "just now"],
+    [now - 5 * M, "5 min ago"],
+    [now - 3 * H, "3 h ago"],
+    [now - D - H, "1 day ago"],
+    [now - 3 * D, "3 days ago"],
+    [new Date(2024, 2, 3).getTime(), "3 Mar"],
+    [new Date(2022, 2, 3).getTime(), "3 Mar 2022"],
+  ])("relativeAge(%i)", (ts, text) => expect(relativeAge(ts, now)).toBe(text));
+
+  test.each([
+    [now - 20_000, "now"],
+    [now - 7 * M, "7m"],
+    [now - 5 * H, "5h"],
+    [now - 2 * D, "2d"],
+  ])("compactAge(%i)", (ts, text) => expect(compactAge(ts, now)).toBe(text));
+});
+
+describe("dayLabel", () => {
+  const now = new Date(2024, 5, 15, 0, 30).getTime(); // a Saturday, just after midnight
+  test("today, yesterday and older days", () => {
+    expect(dayLabel(new Date(2024, 5, 15, 0, 1).getTime(), now)).toBe("Today");
+    expect(dayLabel(new Date(2024, 5, 14, 23, 59).getTime(), now)).toBe("Yesterday");
+    expect(dayLabel(new Date(2024, 5, 13, 9).getTime(), now)).toBe("Thursday 13 Jun");
+    expect(dayLabel(new Date(2023, 11, 31, 9).getTime(), now)).toBe("Sunday 31 Dec 2023");
+  });
+});
+
+describe("byte-range highlights", () => {
+  const enc = new TextEncoder();
+  /** The byte range of `needle`'s first occurrence in `text`, as the core would send it. */
+  function range(text: string, needle: string): [number, number] {
+    const i = text.indexOf(needle);
+    const start = enc.encode(text.slice(0, i)).length;
+    return [start, start + enc.encode(needle).length];
+  }
+  function marked(text: string, ranges: Array<[number, number]>): string[] {
+    return highlightSegments(text, ranges)
+      .filter((s) => s.mark)
+      .map((s) => s.text);
+  }
+
+  test("ASCII", () => {
+    const t = "where is my order?";
+    expect(marked(t, [range(t, "order")])).toEqual(["order"]);
+    expect(highlightSegments(t, [range(t, "order")])).toEqual([
+      { text: "where is my ", mark: false },
+      { text: "order", mark: true },
+      { text: "?", mark: false },
+    ]);
+  });
+
+  test("accents (2-byte characters) before the match", () => {
+    const t = "Café naïve — où est ma commande?";
+    expect(marked(t, [range(t, "commande")])).toEqual(["commande"]);
+    expect(marked(t, [range(t, "naïve")])).toEqual(["naïve"]);
+    expect(marked(t, [range(t, "où")])).toEqual(["où"]);
+  });
+
+  test("CJK (3-byte) and emoji (4-byte, surrogate pairs)", () => {
+    const t = "注文 🙂🚚 配達 status 👍 ok";
+    expect(marked(t, [range(t, "配達")])).toEqual(["配達"]);
+    expect(marked(t, [range(t, "status")])).toEqual(["status"]);
+    expect(marked(t, [range(t, "🚚")])).toEqual(["🚚"]);
+    expect(marked(t, [range(t, "ok")])).toEqual(["ok"]);
+  });
+
+  test("several ranges, unsorted and overlapping, are merged", () => {
+    const t = "refund refund refund";
+    expect(marked(t, [[14, 20], [0, 6], [3, 9]])).toEqual(["refund re", "refund"]);
+  });
+
+  test("a byte offset inside a character widens to the whole character", () => {
+    const t = "añb";
+    // "ñ" is bytes 1..3; [2, 3) starts inside it.
+    expect(byteRangesToIndices(t, [[2, 3]])).toEqual([[1, 2]]);
+    const e = "x🙂y";
+    expect(byteRangesToIndices(e, [[2, 3]])).toEqual([[1, 3]]);
+  });
+
+  test("out-of-range and empty ranges are ignored or clamped", () => {
+    const t = "short";
+    expect(byteRangesToIndices(t, [[3, 3], [10, 20], [-4, 2]])).toEqual([[0, 2]]);
+    expect(highlightSegments(t, [[2, 99]])).toEqual([
+      { text: "sh", mark: false },
+      { text: "ort", mark: true },
+    ]);
+    expect(highlightSegments("", [])).toEqual([{ text: "", mark: false }]);
+  });
+
+  test("marked text round-trips the whole snippet", () => {
+    const t = "Olá! Preciso de ajuda com o pedido nº 42 🙏";
+    const segs = highlightSegments(t, [range(t, "pedido"), range(t, "42")]);
+    expect(segs.map((s) => s.text).join("")).toBe(t);
+    expect(segs.filter((s) => s.mark).map((s) => s.text)).toEqual(["pedido", "42"]);
+  });
+});
+
+describe("templates", () => {
+  test("parameter count is the highest placeholder", () => {
+    expect(templateParamCount("Hi {{1}}, your order {{2}} shipped")).toBe(2);
+    expect(templateParamCount("Hello")).toBe(0);
+    expect(templateParamCount("{{ 3 }} only")).toBe(3);
+  });
+  test("filling keeps unfilled placeholders", () => {
+    expect(fillTemplate("Hi {{1}}, order {{2}}", ["Ana"])).toBe("Hi Ana, order {{2}}");
+  });
+});
+
+describe("snooze presets", () => {
+  test("1 hour, tomorrow 9:00, next Monday 9:00", () => {
+    const wed = new Date(2024, 5, 12, 15, 20).getTime(); // Wednesday
+    const [hour, tomorrow, monday] = snoozePresets(wed);
+    expect(hour?.until).toBe(wed + H);
+    expect(tomorrow?.until).toBe(new Date(2024, 5, 13, 9, 0).getTime());
+    expect(monday?.until).toBe(new Date(2024, 5, 17, 9, 0).getTime());
+    const mon = new Date(2024, 5, 17, 8, 0).getTime();
+    expect(snoozePresets(mon)[2]?.until).toBe(new Date(2024, 5, 24, 9, 0).getTime());
+    const sun = new Date(2024, 5, 16, 8, 0).getTime();
+    expect(snoozePresets(sun)[2]?.until).toBe(new Date(2024, 5, 17, 9, 0).getTime());
+  });
+  test("datetime-local values round-trip", () => {
+    const t = new Date(2024, 0, 5, 7, 30).getTime();
+    expect(toDatetimeLocal(t)).toBe("2024-01-05T07:30");
+    expect(fromLocalInput("2024-01-05T07:30")).toBe(t);
+    expect(fromLocalInput("2024-01-05")).toBe(new Date(2024, 0, 5).getTime());
+    expect(fromLocalInput("")).toBeNull();
+    expect(fromLocalInput("nonsense")).toBeNull();
+  });
+});
+
+describe("small formats", () => {
+  test("counts, bytes, labels", () => {
+    expect(formatCount(1200)).toBe("1,200");
+    expect(formatCount(50000)).toBe("50,000");
+    expect(formatCount(999)).toBe("999");
+    expect(formatBytes(0)).toBe("");
+    expect(formatBytes(512)).toBe("512 B");
+    expect(formatBytes(12 * 1024)).toBe("12 KB");
+    expect(formatBytes(1.25 * 1024 * 1024)).toBe("1.3 MB");
+    expect(routeLabel({ channel: "whatsapp", address: "+14155550100" })).toBe("Reply via WhatsApp (+14155550100)");
+    expect(initials("Ana María López")).toBe("AL");
+    expect(initials("émile")).toBe("É");
+  });
+});

@@ -1,0 +1,299 @@
+// Pure formatting for the console: channel, status and view labels, durations and relative
+// times, day labels, byte sizes, search highlights (UTF-8 byte ranges → string segments),
+// template placeholders and snooze times. No DOM, no state: everything here is unit tested.
+import type { ChannelKind, ConversationStatus, Delivery, Presence, ReplyRoute, View } from "./protocol";
+
+export const CHANNEL_LABEL: Record<ChannelKind, string> = {
+  sms: "SMS",
+  whatsapp: "WhatsApp",
+  messenger: "Messenger",
+  instagram: "Instagram",
+  webchat: "Web chat",
+  in_app: "In-app chat",
+  email: "Email",
+};
+
+/** A two-or-three letter mark for the channel chip (the full name goes to screen readers). */
+export const CHANNEL_SHORT: Record<ChannelKind, string> = {
+  sms: "SMS",
+  whatsapp: "WA",
+  messenger: "MSG",
+  instagram: "IG",
+  webchat: "WEB",
+  in_app: "APP",
+  email: "EM",
+};
+
+export const CHANNELS: ChannelKind[] = ["sms", "whatsapp", "messenger", "instagram", "webchat", "in_app", "email"];
+
+export const STATUS_LABEL: Record<ConversationStatus, string> = {
+  open: "Open",
+  pending: "Pending",
+  snoozed: "Snoozed",
+  resolved: "Resolved",
+};
+
+export const STATUSES: ConversationStatus[] = ["open", "pending", "snoozed", "resolved"];
+
+export const VIEW_LABEL: Record<View, string> = {
+  mine: "Mine",
+  unassigned: "Unassigned",
+  my_teams: "My teams",
+  all: "All",
+  waiting: "Waiting longest",
+  closed: "Closed",
+};
+
+export const DELIVERY_LABEL: Record<Delivery, string> = {
+  queued: "Queued",
+  sent: "Sent",
+  delivered: "Delivered",
+  read: "Read",
+  failed: "Failed",
+};
+
+export const PRESENCE_LABEL: Record<Presence, string> = { online: "Online", away: "Away", offline: "Offline" };
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/** A compact duration: "45s", "12m", "3h 12m", "2d 4h". Negative durations count as zero. */
+export function formatDuration(ms: number): string {
+  const t = Math.max(0, ms);
+  if (t < MINUTE) return `${Math.floor(t / SECOND)}s`;
+  if (t < HOUR) return `${Math.floor(t / MINUTE)}m`;
+  if (t < DAY) {
+    const h = Math.floor(t / HOUR);
+    const m = Math.floor((t % HOUR) / MINUTE);
+    return m ? `${h}h ${m}m` : `${h}h`;
+  }
+  const d = Math.floor(t / DAY);
+  const h = Math.floor((t % DAY) / HOUR);
+  return h ? `${d}d ${h}h` : `${d}d`;
+}
+
+/** "just now", "5 min ago", "3 h ago", "2 days ago", then a date. */
+export function relativeAge(ts: number, now: number): string {
+  const t = Math.max(0, now - ts);
+  if (t < 45 * SECOND) return "just now";
+  if (t < HOUR) return `${Math.max(1, Math.round(t / MINUTE))} min ago`;
+  if (t < DAY) return `${Math.floor(t / HOUR)} h ago`;
+  if (t < 7 * DAY) {
+    const d = Math.floor(t / DAY);
+    return d === 1 ? "1 day ago" : `${d} days ago`;
+  }
+  return shortDate(ts, now);
+}
+
+/** The list's last-activity stamp: "now", "5m", "3h", "2d", or a short date. */
+export function compactAge(ts: number, now: number): string {
+  const t = Math.max(0, now - ts);
+  if (t < MINUTE) return "now";
+  if (t < HOUR) return `${Math.floor(t / MINUTE)}m`;
+  if (t < DAY) return `${Math.floor(t / HOUR)}h`;
+  if (t < 7 * DAY) return `${Math.floor(t / DAY)}d`;
+  return shortDate(ts, now);
+}
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+
+/** "3 Mar", or "3 Mar 2023" outside the current year. */
+export function shortDate(ts: number, now: number): string {
+  const d = new Date(ts);
+  const sameYear = d.getFullYear() === new Date(now).getFullYear();
+  return `${d.getDate()} ${MONTHS[d.getMonth()]}${sameYear ? "" : ` ${d.getFullYear()}`}`;
+}
+
+/** The local calendar day of a timestamp, as a comparable key. */
+export function dayKey(ts: number): string {
+  const d = new Date(ts);
+  return `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;
+}
+
+/** A day separator's text: "Today", "Yesterday", or "Monday 3 Mar" (with the year when not this year). */
+export function dayLabel(ts: number, now: number): string {
+  if (dayKey(ts) === dayKey(now)) return "Today";
+  const y = new Date(now);
+  y.setDate(y.getDate() - 1);
+  if (dayKey(ts) === dayKey(y.getTime())) return "Yesterday";
+  return `${WEEKDAYS[new Date(ts).getDay()]} ${shortDate(ts, now)}`;
+}
+
+/** "14:05" in local time. */
+export function clockTime(ts: number): string {
+  const d = new Date(ts);
+  return `${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}`;
+}
+
+/** A full local date and time for tooltips: "3 Mar 2024, 14:05". */
+export function fullTime(ts: number): string {
+  const d = new Date(ts);
+  return `${d.getDate()} ${MONTHS[d.getMonth()]} ${d.getFullYear()}, ${clockTime(ts)}`;
+}
+
+/** "1,200". */
+export function formatCount(n: number): string {
+  return Math.round(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+}
+
+/** "512 B", "12 KB", "1.2 MB"; empty when the size is unknown (0). */
+export function formatBytes(n: number): string {
+  if (!n || n < 0) return "";
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${Math.round(n / 1024)} KB`;
+  if (n < 1024 * 1024 * 1024) return `${(n / (1024 * 1024)).toFixed(1)} MB`;
+  return `${(n / (1024 * 1024 * 1024)).toFixed(1)} GB`;
+}
+
+/** The route picker's text: "Reply via WhatsApp (+14155550123)". */
+export function routeLabel(route: Pick<ReplyRoute, "channel" | "address">): string {
+  return `Reply via ${CHANNEL_LABEL[route.channel]} (${route.address})`;
+}
+
+/** Initials for an avatar: "Ana María López" → "AL". */
+export function initials(name: string): string {
+  const parts = name.trim().split(/\s+/).filter(Boolean);
+  const first = parts[0] ?? "";
+  const last = parts.length > 1 ? (parts[parts.length - 1] ?? "") : "";
+  return (Array.from(first)[0] ?? "?").toUpperCase() + (Array.from(last)[0] ?? "").toUpperCase();
+}
+
+/** A segment of a highlighted snippet. */
+export type Segment = { text: string; mark: boolean };
+
+/** UTF-8 length of the code point starting at string index `i`, and its length in UTF-16 units. */
+function codePointAt(text: string, i: number): { bytes: number; units: number } {
+  const c = text.charCodeAt(i);
+  if (c < 0x80) return { bytes: 1, units: 1 };
+  if (c < 0x800) return { bytes: 2, units: 1 };
+  if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+    const n = text.charCodeAt(i + 1);
+    if (n >= 0xdc00 && n <= 0xdfff) return { bytes: 4, units: 2 };
+  }
+  return { bytes: 3, units: 1 };
+}
+
+/**
+ * Turns UTF-8 byte ranges [start, end) into JS string index ranges. A byte offset inside a
+ * character widens the range to that whole character; ranges are clamped, sorted and merged,
+ * empty ones dropped.
+ */
+export function byteRangesToIndices(text: string, ranges: ReadonlyArray<readonly [number, number]>): Array<[number, number]> {
+  // Byte offset of the start of every code point, with the matching string index.
+  const bytes: number[] = [];
+  const units: number[] = [];
+  let b = 0;
+  for (let i = 0; i < text.length; ) {
+    const cp = codePointAt(text, i);
+    bytes.push(b);
+    units.push(i);
+    b += cp.bytes;
+    i += cp.units;
+  }
+  bytes.push(b);
+  units.push(text.length);
+  const total = b;
+
+  const startIndex = (byte: number): number => {
+    // The last code point starting at or before `byte`.
+    let lo = 0;
+    let hi = bytes.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((bytes[mid] ?? 0) <= byte) lo = mid;
+      else hi = mid - 1;
+    }
+    return units[lo] ?? 0;
+  };
+  const endIndex = (byte: number): number => {
+    // The first code point boundary at or after `byte`.
+    let lo = 0;
+    let hi = bytes.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((bytes[mid] ?? 0) >= byte) hi = mid;
+      else lo = mid + 1;
+    }
+    return units[lo] ?? text.length;
+  };
+
+  const out: Array<[number, number]> = [];
+  const sorted = ranges
+    .map(([s, e]) => [Math.max(0, Math.min(s, total)), Math.max(0, Math.min(e, total))] as [number, number])
+    .filter(([s, e]) => e > s)
+    .sort((x, y) => x[0] - y[0]);
+  for (const [s, e] of sorted) {
+    const si = startIndex(s);
+    const ei = endIndex(e);
+    const last = out[out.length - 1];
+    if (last && si <= last[1]) last[1] = Math.max(last[1], ei);
+    else out.push([si, ei]);
+  }
+  return out;
+}
+
+/** Splits a snippet into plain and marked segments from its UTF-8 byte highlight ranges. */
+export function highlightSegments(text: string, ranges: ReadonlyArray<readonly [number, number]>): Segment[] {
+  const out: Segment[] = [];
+  let at = 0;
+  for (const [s, e] of byteRangesToIndices(text, ranges)) {
+    if (s > at) out.push({ text: text.slice(at, s), mark: false });
+    out.push({ text: text.slice(s, e), mark: true });
+    at = e;
+  }
+  if (at < text.length || out.length === 0) out.push({ text: text.slice(at), mark: false });
+  return out;
+}
+
+/** How many parameters a template takes: the highest `{{n}}` placeholder. */
+export function templateParamCount(body: string): number {
+  let max = 0;
+  for (const m of body.matchAll(/\{\{\s*(\d+)\s*\}\}/g)) max = Math.max(max, Number(m[1]));
+  return max;
+}
+
+/** A template's body with its placeholders filled where a value is given. */
+export function fillTemplate(body: string, params: readonly string[]): string {
+  return body.replace(/\{\{\s*(\d+)\s*\}\}/g, (whole, n: string) => {
+    const v = params[Number(n) - 1];
+    return v ? v : whole;
+  });
+}
+
+/** Local time `days` days after `now`'s day at `hour`:00. */
+function atHour(now: number, days: number, hour: number): number {
+  const d = new Date(now);
+  d.setDate(d.getDate() + days);
+  d.setHours(hour, 0, 0, 0);
+  return d.getTime();
+}
+
+/** The snooze menu's fixed choices. */
+export function snoozePresets(now: number): Array<{ label: string; until: number }> {
+  const day = new Date(now).getDay();
+  const toMonday = ((8 - day) % 7) || 7;
+  return [
+    { label: "1 hour", until: now + HOUR },
+    { label: "Tomorrow 9:00", until: atHour(now, 1, 9) },
+    { label: "Next Monday 9:00", until: atHour(now, toMonday, 9) },
+  ];
+}
+
+/** A timestamp as the value of an `<input type="datetime-local">` (local time, minutes). */
+export function toDatetimeLocal(ts: number): string {
+  const d = new Date(ts);
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+/** The timestamp a `datetime-local` or `date` input's value names (local time), or null. */
+export function fromLocalInput(value: string): number | null {
+  if (!value) return null;
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}))?$/.exec(value);
+  if (!m) return null;
+  const d = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0));
+  return d.getTime();
+}

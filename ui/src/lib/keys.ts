@@ -1,0 +1,110 @@
+// The keyboard shortcuts: a pure mapping from a key press (and where the focus is) to an
+// action, plus the list the shortcuts overlay shows. The inbox carries the actions out.
+
+export type Action =
+  | "next"
+  | "prev"
+  | "open"
+  | "reply"
+  | "note"
+  | "assign"
+  | "resolve"
+  | "snooze"
+  | "search"
+  | "help"
+  | "close";
+
+/** The parts of a KeyboardEvent the mapping reads. */
+export interface KeyPress {
+  key: string;
+  ctrlKey?: boolean;
+  metaKey?: boolean;
+  altKey?: boolean;
+}
+
+/** Where the key was pressed and what is on screen. */
+export interface KeyContext {
+  /** The focus is in a text input, textarea, select or editable element. */
+  typing: boolean;
+  /** The focus is on a button, link or other control that Enter activates. */
+  onControl?: boolean;
+  /** A dialog or overlay is open (it handles its own keys). */
+  overlay?: boolean;
+  /** A thread is open. */
+  thread: boolean;
+  /** The agent may reassign (lead tools shown). */
+  lead: boolean;
+}
+
+/** The action for a key press, or null when the key is not a shortcut here. */
+export function actionFor(e: KeyPress, ctx: KeyContext): Action | null {
+  if (e.key === "Escape") return "close";
+  const mod = Boolean(e.ctrlKey || e.metaKey);
+  if (mod && !e.altKey && (e.key === "k" || e.key === "K")) return "search";
+  if (mod || e.altKey) return null;
+  if (ctx.typing) return null;
+  if (ctx.overlay) return e.key === "?" ? "help" : null;
+  switch (e.key) {
+    case "j":
+      return "next";
+    case "k":
+      return "prev";
+    case "Enter":
+      return ctx.onControl ? null : "open";
+    case "/":
+      return "search";
+    case "?":
+      return "help";
+    case "r":
+      return ctx.thread ? "reply" : null;
+    case "n":
+      return ctx.thread ? "note" : null;
+    case "a":
+      return ctx.thread && ctx.lead ? "assign" : null;
+    case "e":
+      return ctx.thread ? "resolve" : null;
+    case "s":
+      return ctx.thread ? "snooze" : null;
+    default:
+      return null;
+  }
+}
+
+/** True when typing into `el` should not trigger single-key shortcuts. */
+export function isTypingTarget(el: EventTarget | null): boolean {
+  if (!el || typeof (el as Element).tagName !== "string") return false;
+  const e = el as HTMLElement;
+  const tag = e.tagName;
+  if (tag === "TEXTAREA" || tag === "SELECT") return true;
+  if (tag === "INPUT") {
+    const type = (e as HTMLInputElement).type;
+    return !["checkbox", "radio", "button", "submit", "reset", "range", "color", "file"].includes(type);
+  }
+  return e.isContentEditable === true;
+}
+
+/** True when Enter on `el` activates the element itself (so it is not "open the selection"). */
+export function isControlTarget(el: EventTarget | null): boolean {
+  if (!el || typeof (el as Element).tagName !== "string") return false;
+  const e = el as HTMLElement;
+  if (["BUTTON", "A", "INPUT", "SUMMARY"].includes(e.tagName)) return true;
+  const role = e.getAttribute("role");
+  return role === "button" || role === "link" || role === "menuitem" || role === "checkbox";
+}
+
+/** The shortcuts overlay's rows. */
+export const SHORTCUTS: ReadonlyArray<{ keys: string[]; label: string; lead?: boolean }> = [
+  { keys: ["j"], label: "Next conversation" },
+  { keys: ["k"], label: "Previous conversation" },
+  { keys: ["Enter"], label: "Open the selected conversation" },
+  { keys: ["r"], label: "Reply" },
+  { keys: ["n"], label: "Write an internal note" },
+  { keys: ["a"], label: "Assign…", lead: true },
+  { keys: ["e"], label: "Resolve" },
+  { keys: ["s"], label: "Snooze…" },
+  { keys: ["/"], label: "Search" },
+  { keys: ["Ctrl", "K"], label: "Search (⌘K on macOS)" },
+  { keys: ["Ctrl", "Enter"], label: "Send (in the composer)" },
+  { keys: ["?"], label: "Show or hide these shortcuts" },
+  { keys: ["Esc"], label: "Close dialogs and menus" },
+];

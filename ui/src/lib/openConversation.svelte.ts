@@ -1,0 +1,51 @@
+// The conversation on screen: its row (header: status, assignee, channel, address) and the
+// customer's profile (sidebar, other conversations), re-read when a change touches them.
+import { api, reason } from "./api";
+import { touches, type ChangeBatch } from "./changes";
+import type { ConversationRow, Profile } from "./protocol";
+
+export class OpenConversation {
+  id = $state<number | null>(null);
+  row = $state<ConversationRow | null>(null);
+  profile = $state<Profile | null>(null);
+  error = $state<string | null>(null);
+  #seq = 0;
+
+  /** Opens a conversation (or closes the open one with null). */
+  open(id: number | null): Promise<void> {
+    if (id === this.id) return this.load();
+    this.id = id;
+    this.row = null;
+    this.profile = null;
+    this.error = null;
+    return this.load();
+  }
+
+  /** Re-reads the row and the profile. */
+  async load(): Promise<void> {
+    const id = this.id;
+    const seq = ++this.#seq;
+    if (id == null) return;
+    try {
+      const thread = await api.thread(id, 1);
+      if (seq !== this.#seq) return;
+      this.row = thread.conversation;
+      const profile = await api.profile(thread.conversation.contact_id);
+      if (seq !== this.#seq) return;
+      this.profile = profile;
+      this.error = null;
+    } catch (e) {
+      if (seq === this.#seq) this.error = reason(e);
+    }
+  }
+
+  /** The conversation ids of the open customer (for change matching). */
+  get relatedIds(): number[] {
+    return this.profile?.conversations.map((c) => c.id) ?? [];
+  }
+
+  onChanges(b: ChangeBatch): void {
+    if (this.id == null) return;
+    if (touches(b, [this.id, ...this.relatedIds], [this.row?.contact_id, this.profile?.contact.id])) void this.load();
+  }
+}

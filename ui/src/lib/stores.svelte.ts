@@ -1,0 +1,212 @@
+// The console's shared state, as runes: the session, the directory and permissions, view
+// counts, connection and sync progress, the offline queue size, failed notifications,
+// toasts, and a shared clock that ticks every second for every live duration on screen.
+import { api, reason } from "./api";
+import { ChangeBus } from "./changes";
+import type {
+  ConsoleEvent,
+  Connection,
+  Directory,
+  Notification,
+  OutboxItem,
+  Permissions,
+  Session,
+  SyncProgress,
+  ViewCount,
+} from "./protocol";
+
+export const NO_PERMISSIONS: Permissions = { reassign: false, oversee: false, merge_contacts: false };
+
+/** One second ticks for waiting times, countdowns and "fetched … ago". */
+class Clock {
+  now = $state(Date.now());
+  #timer: ReturnType<typeof setInterval> | null = null;
+  #users = 0;
+
+  /** Starts ticking (counted: each start needs a stop). */
+  start(): () => void {
+    this.#users++;
+    this.now = Date.now();
+    this.#timer ??= setInterval(() => (this.now = Date.now()), 1000);
+    return () => {
+      this.#users--;
+      if (this.#users <= 0 && this.#timer) {
+        clearInterval(this.#timer);
+        this.#timer = null;
+        this.#users = 0;
+      }
+    };
+  }
+}
+
+export const clock = new Clock();
+
+export type Toast = {
+  id: number;
+  tone: "info" | "error";
+  text: string;
+  /** An outbox item that is stuck or lost a conflict: the toast offers Retry and Discard. */
+  item?: OutboxItem;
+};
+
+export type NotifyFailure = { id: number; reason: string; notification: Notification };
+
+/** The replies waiting in the outbox (what the offline banner counts). */
+export function queuedReplies(items: OutboxItem[]): number {
+  return items.filter((i) => i.state === "pending" && (i.name === "send_reply" || i.name === "send_template")).length;
+}
+
+let nextId = 1;
+
+class AppState {
+  session = $state<Session | null>(null);
+  /** Why the session ended, shown on the sign-in screen. */
+  endedReason = $state<string | null>(null);
+  directory = $state<Directory | null>(null);
+  counts = $state<ViewCount[]>([]);
+  connection = $state<Connection>({ state: "connecting", attempt: 0 });
+  progress = $state<SyncProgress | null>(null);
+  queued = $state(0);
+  notifyFailures = $state<NotifyFailure[]>([]);
+  toasts = $state<Toast[]>([]);
+  /** A conversation to open (a clicked notification), taken by the inbox. */
+  pendingOpen = $state<number | null>(null);
+
+  readonly changes = new ChangeBus(150);
+
+  get permissions(): Permissions {
+    return this.directory?.permissions ?? NO_PERMISSIONS;
+  }
+
+  /** Lead tools (assign, bulk assign) are shown. */
+  get lead(): boolean {
+    return this.permissions.reassign;
+  }
+
+  agentName(id: number | null | undefined): string | null {
+    if (id == null) return null;
+    return this.directory?.agents.find((a) => a.id === id)?.name ?? null;
+  }
+
+  teamName(id: number | null | undefined): string | null {
+    if (id == null) return null;
+    return this.directory?.teams.find((t) => t.id === id)?.name ?? null;
+  }
+
+  signedIn(session: Session | null): void {
+    this.session = session;
+    if (session) this.endedReason = null;
+    else this.#forget();
+  }
+
+  /** The hub ended the session (token refused). */
+  ended(why: string): void {
+    this.endedReason = why;
+    this.session = null;
+    this.#forget();
+  }
+
+  #forget(): void {
+    this.directory = null;
+    this.counts = [];
+    this.progress = null;
+    this.queued = 0;
+    this.toasts = [];
+    this.changes.clear();
+  }
+
+  async loadDirectory(): Promise<void> {
+    try {
+      this.directory = await api.directory();
+    } catch {
+      // Before the first sync the cache does not know who we are yet; a change event retries.
+    }
+  }
+
+  async loadCounts(): Promise<void> {
+    try {
+      this.counts = await api.counts();
+    } catch {
+      // As above: retried on the next change.
+    }
+  }
+
+  async loadQueued(): Promise<void> {
+    try {
+      this.queued = queuedReplies(await api.outbox());
+    } catch {
+      /* keeps the last number */
+    }
+  }
+
+  /** Counts connection events, so an older answer of `api.connection()` never overwrites a newer event. */
+  #connectionEvents = 0;
+
+  async loadConnection(): Promise<void> {
+    const seen = this.#connectionEvents;
+    try {
+      const c = await api.connection();
+      if (seen === this.#connectionEvents) this.connection = c;
+    } catch {
+      /* an event brings it */
+    }
+  }
+
+  /** Handles one event of the core. */
+  handle(e: ConsoleEvent): void {
+    switch (e.type) {
+      case "connection":
+        this.#connectionEvents++;
+        this.connection = e.connection;
+        if (e.connection.state === "signed_out") this.ended(e.connection.reason);
+        else void this.loadQueued();
+        break;
+      case "progress":
+        this.progress = e.progress.finished ? null : e.progress;
+        break;
+      case "changed":
+        this.changes.push(e);
+        break;
+      case "outbox":
+        if (e.item.state === "stuck" || e.item.state === "conflict") this.outboxToast(e.item);
+        void this.loadQueued();
+        break;
+      case "notify":
+        // The shell raises the desktop notification; a failure arrives as a shell event.
+        break;
+    }
+  }
+
+  toast(text: string, tone: Toast["tone"] = "info", ms = 6000): void {
+    const id = nextId++;
+    this.toasts = [...this.toasts, { id, tone, text }];
+    if (ms > 0) setTimeout(() => this.dismissToast(id), ms);
+  }
+
+  error(e: unknown, prefix?: string): void {
+    this.toast(prefix ? `${prefix}: ${reason(e)}` : reason(e), "error", 8000);
+  }
+
+  outboxToast(item: OutboxItem): void {
+    const rest = this.toasts.filter((t) => t.item?.id !== item.id);
+    this.toasts = [...rest, { id: nextId++, tone: "error", text: "", item }];
+  }
+
+  dismissToast(id: number): void {
+    this.toasts = this.toasts.filter((t) => t.id !== id);
+  }
+
+  dismissOutbox(outboxId: number): void {
+    this.toasts = this.toasts.filter((t) => t.item?.id !== outboxId);
+  }
+
+  notifyFailed(reasonText: string, notification: Notification): void {
+    this.notifyFailures = [...this.notifyFailures, { id: nextId++, reason: reasonText, notification }];
+  }
+
+  dismissNotifyFailure(id: number): void {
+    this.notifyFailures = this.notifyFailures.filter((n) => n.id !== id);
+  }
+}
+
+export const app = new AppState();

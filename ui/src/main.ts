@@ -1,0 +1,8 @@
+// Entry point: mounts the console (App.svelte) into index.html's #app with the global theme.
+import { mount } from "svelte";
+import App from "./App.svelte";
+import "./app.css";
+
+const target = document.getElementById("app");
+if (!target) throw new Error("index.html has no #app element");
+export default mount(App, { target });

@@ -1,0 +1,44 @@
+// Small builders for protocol values used by component tests.
+import type { ConversationRow, ThreadLine } from "../lib/protocol";
+
+export function line(extra: Partial<ThreadLine> = {}): ThreadLine {
+  return {
+    id: 1,
+    conversation_id: 10,
+    channel: "whatsapp",
+    direction: "inbound",
+    author_agent_id: null,
+    author_name: null,
+    body: "Hello",
+    subject: null,
+    attachments: [],
+    client_msg_id: null,
+    delivery: null,
+    delivery_error: null,
+    outbox: null,
+    created_at: Date.now() - 60_000,
+    ...extra,
+  };
+}
+
+export function row(i: number, extra: Partial<ConversationRow> = {}): ConversationRow {
+  return {
+    id: i + 1,
+    contact_id: 1000 + i,
+    contact_name: `Customer ${i}`,
+    channel: "sms",
+    customer_address: "+14155550100",
+    inbox_id: 1,
+    status: "open",
+    assignee_id: null,
+    team_id: 1,
+    preview: `Preview ${i}`,
+    waiting_since: null,
+    last_activity_at: Date.now() - 3_600_000,
+    snoozed_until: null,
+    reply_window_expires_at: null,
+    unread: false,
+    version: 1,
+    ...extra,
+  };
+}
