@@ -14,7 +14,6 @@
 #[allow(dead_code)]
 mod app;
 #[path = "../../crates/core/tests/common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 #[path = "../../tests/support/notifications.rs"]
 #[allow(dead_code)]

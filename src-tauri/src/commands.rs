@@ -51,7 +51,7 @@ pub fn connection(shell: State<'_, Shell>) -> Answer<Connection> {
 
 #[tauri::command(rename_all = "snake_case")]
 pub fn reconnect_now(shell: State<'_, Shell>) -> Answer<()> {
-    Ok(shell.console()?.reconnect_now())
+    shell.console().map(|c| c.reconnect_now())
 }
 
 #[tauri::command(rename_all = "snake_case")]
