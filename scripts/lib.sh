@@ -31,13 +31,14 @@ need_node() {
   [ "$major" -ge 20 ] || { echo "Node.js 20 or newer is required (found $(node --version))"; exit 1; }
 }
 
-# The front end's packages, exactly as package-lock.json pins them, and its build (ui/dist,
-# which the app embeds).
+# The front end's packages at the versions package-lock.json pins, and its build (ui/dist,
+# which the app embeds). `npm install`, not `npm ci`: npm leaves the Tauri CLI's packages for
+# other platforms out of the lock file, and `npm ci` then refuses it as out of sync.
 ui_build() {
   need_node
   if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
-    say "npm ci (ui)"
-    (cd ui && npm ci --no-audit --no-fund --loglevel=error)
+    say "npm install (ui)"
+    (cd ui && npm install --no-audit --no-fund --loglevel=error)
   fi
   say "building the front end"
   (cd ui && npm run --silent build)
