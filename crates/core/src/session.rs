@@ -10,21 +10,21 @@ use switchboard_protocol::console::SignIn;
 /// The hub's base URL from what the agent typed: `hub.example.com` means HTTPS, a
 /// loopback address without a scheme means HTTP; a trailing `/` is dropped.
 pub fn hub_url(typed: &str) -> Result<String> {
-    let typed = typed.trim().trim_end_matches('/');
+    let typed = typed.trim();
     if typed.is_empty() {
         return Err(CoreError::BadRequest("enter the hub's address".into()));
     }
-    let url = if typed.starts_with("http://") || typed.starts_with("https://") {
-        typed.to_owned()
-    } else if ["localhost", "127.", "[::1]"].iter().any(|p| typed.starts_with(p)) {
-        format!("http://{typed}")
-    } else {
-        format!("https://{typed}")
+    let (scheme, rest) = match typed.split_once("://") {
+        Some((scheme @ ("http" | "https"), rest)) => (scheme, rest),
+        Some(_) => return Err(CoreError::BadRequest(format!("`{typed}` is not an http or https address"))),
+        None if ["localhost", "127.", "[::1]"].iter().any(|p| typed.starts_with(p)) => ("http", typed),
+        None => ("https", typed),
     };
-    let host = url.split_once("://").map(|(_, rest)| rest).unwrap_or_default();
-    if host.is_empty() || host.starts_with('/') || host.contains(char::is_whitespace) {
+    let rest = rest.trim_end_matches('/');
+    if rest.is_empty() || rest.starts_with('/') || rest.contains(char::is_whitespace) {
         return Err(CoreError::BadRequest(format!("`{typed}` is not a hub address")));
     }
+    let url = format!("{scheme}://{rest}");
     Ok(url)
 }
 
@@ -59,6 +59,7 @@ mod tests {
             ("", None),
             ("https://", None),
             ("hub example", None),
+            ("ftp://hub.example.com", None),
         ];
         for (typed, want) in cases {
             assert_eq!(hub_url(typed).ok().as_deref(), want, "{typed:?}");
