@@ -79,6 +79,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 say "cargo test"
 cargo test --workspace --locked
 
-say "benchmark smoke runs (cargo bench -p switchboard-hub / -p switchboard-core give the real figures)"
+say "benchmark smoke runs (cargo bench -p switchboard-hub / -p switchboard-core / -p switchboard --bench desktop give the real figures)"
 cargo test -p switchboard-hub --bench hub --bench webhooks --locked
 cargo test -p switchboard-core --bench core --locked
+cargo test -p switchboard --bench desktop --locked

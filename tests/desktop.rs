@@ -19,6 +19,8 @@ mod common;
 mod notifications;
 #[path = "../crates/hub/tests/providers/mod.rs"]
 mod providers;
+#[path = "support/twilio.rs"]
+mod twilio;
 
 use app::{in_desktop_session, App};
 use common::{world, Hub, PASSWORD};
@@ -28,7 +30,6 @@ use serde_json::json;
 use std::path::PathBuf;
 use std::time::Duration;
 use switchboard_core::client::HubClient;
-use switchboard_hub::channels::signature;
 use switchboard_hub::store::ingest::Inbound;
 use switchboard_protocol::admin::CreateInbox;
 use switchboard_protocol::model::{ChannelKind, Role};
@@ -45,31 +46,18 @@ fn screenshots() -> PathBuf {
 
 /// Posts a customer's SMS as Twilio does: form fields signed with the account's token.
 async fn twilio_sms(hub: &Hub, inbox: i64, from: &str, body: &str, sid: &str) {
-    let url = format!("{}/webhooks/twilio/{inbox}", hub.base);
-    let signed_url = TWILIO_HOOK;
-    let params: Vec<(String, String)> = [
-        ("AccountSid", "AC0123456789abcdef0123456789abcdef"),
-        ("ApiVersion", "2010-04-01"),
-        ("Body", body),
-        ("From", from),
-        ("MessageSid", sid),
-        ("NumMedia", "0"),
-        ("SmsMessageSid", sid),
-        ("To", "+14155550199"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect();
-    let form = form_urlencoded::Serializer::new(String::new()).extend_pairs(params.iter()).finish();
-    let resp = reqwest::Client::new()
-        .post(&url)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("x-twilio-signature", signature::twilio(TWILIO_TOKEN, signed_url, &params))
-        .body(form)
-        .send()
-        .await
-        .unwrap();
-    assert!(resp.status().is_success(), "webhook refused: {}", resp.status());
+    let post_to = format!("{}/webhooks/twilio/{inbox}", hub.base);
+    let sms = twilio::Sms {
+        post_to: &post_to,
+        signed_url: TWILIO_HOOK,
+        auth_token: TWILIO_TOKEN,
+        from,
+        to: "+14155550199",
+        body,
+        sid,
+    };
+    let status = twilio::post(&reqwest::Client::new(), &sms).await;
+    assert!(status.is_success(), "webhook refused: {status}");
 }
 
 /// A customer's message as a channel delivers it, with their name and profile.

@@ -18,6 +18,8 @@ mod common;
 #[path = "../../tests/support/notifications.rs"]
 #[allow(dead_code)]
 mod notifications;
+#[path = "../../tests/support/twilio.rs"]
+mod twilio;
 
 use app::App;
 use common::PASSWORD;
@@ -25,7 +27,6 @@ use notifications::Notifications;
 use std::time::{Duration, Instant};
 use switchboard_hub::api::{self, AppState};
 use switchboard_hub::auth::hash_secret;
-use switchboard_hub::channels::signature;
 use switchboard_hub::config::Config;
 use switchboard_hub::store::directory::NewAgent;
 use switchboard_hub::store::ingest::Inbound;
@@ -115,7 +116,7 @@ async fn run(conversations: usize, samples: usize) {
         let store = store.clone();
         tasks.push(tokio::spawn(async move {
             for c in (w..conversations).step_by(16) {
-                let from = format!("+1212{:07}", c);
+                let from = format!("+1212{:07}", 3_000_000 + c);
                 let body = format!("Hello, this is customer {c}: where is my order NW-{c}?");
                 let mut m =
                     Inbound::text(inbox, &from, &body, Some(&format!("SM{c:032x}")), switchboard_core::now_ms());
@@ -136,7 +137,9 @@ async fn run(conversations: usize, samples: usize) {
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(api::serve(listener, AppState::new(store.clone(), Config::default()), std::future::pending()));
+    // Twilio signs the URL it calls, which is the hub's public URL.
+    let config = Config { public_url: Some(base.clone()), ..Config::default() };
+    tokio::spawn(api::serve(listener, AppState::new(store.clone(), config), std::future::pending()));
 
     let notifications = Notifications::serve().await;
     let home = tempfile::tempdir().unwrap();
@@ -207,33 +210,19 @@ async fn run(conversations: usize, samples: usize) {
     let http = reqwest::Client::new();
     let mut latencies = Vec::new();
     for i in 0..samples {
-        let url = format!("{base}/webhooks/twilio/{inbox}");
-        let sid = format!("SMbench{i:026}");
-        let from = format!("+1646{:07}", i);
-        let text = format!("Notification sample {i}");
-        let params: Vec<(String, String)> = [
-            ("AccountSid", "AC0123456789abcdef0123456789abcdef"),
-            ("Body", text.as_str()),
-            ("From", from.as_str()),
-            ("MessageSid", sid.as_str()),
-            ("NumMedia", "0"),
-            ("To", "+14155550100"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
-        let form = form_urlencoded::Serializer::new(String::new()).extend_pairs(params.iter()).finish();
-        let sig = signature::twilio(TWILIO_TOKEN, &url, &params);
+        let post_to = format!("{base}/webhooks/twilio/{inbox}");
+        let (sid, from, text) = (format!("SMbench{i:026}"), format!("+1646{:07}", 4_000_000 + i), format!("Notification sample {i}"));
+        let sms = twilio::Sms {
+            post_to: &post_to,
+            signed_url: &post_to,
+            auth_token: TWILIO_TOKEN,
+            from: &from,
+            to: "+14155550100",
+            body: &text,
+            sid: &sid,
+        };
         let sent = Instant::now();
-        let resp = http
-            .post(&url)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("x-twilio-signature", sig)
-            .body(form)
-            .send()
-            .await
-            .unwrap();
-        assert!(resp.status().is_success());
+        assert!(twilio::post(&http, &sms).await.is_success());
         let shown = notifications.wait_for(&text, Duration::from_secs(10)).await.expect("a notification");
         latencies.push(shown.at.duration_since(sent).as_secs_f64() * 1000.0);
         tokio::time::sleep(Duration::from_millis(100)).await;

@@ -4,8 +4,8 @@
 use crate::shell::Shell;
 use switchboard_core::now_ms;
 use switchboard_protocol::console::{
-    AgentLoad, AssignTo, CannedResponse, Composer, Connection, ConversationRow, DemoLogin, Directory, History,
-    OutboxItem, Profile, SaveCanned, SearchHit, SearchQuery, Session, SignIn, Thread, View, ViewCount,
+    AgentLoad, AssignTo, Composer, Connection, ConversationRow, DemoLogin, Directory, History, Profile, SearchHit,
+    SearchQuery, Session, SignIn, Thread, View, ViewCount,
 };
 use switchboard_protocol::model::{Contact, ConversationStatus};
 use switchboard_protocol::{ApiError, Id};
@@ -110,21 +110,6 @@ pub async fn expand_canned(shell: State<'_, Shell>, canned_id: Id, conversation_
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn save_canned(shell: State<'_, Shell>, canned: SaveCanned) -> Answer<Id> {
-    shell.run(move |c| c.cache().save_canned(&canned, now_ms())).await
-}
-
-#[tauri::command(rename_all = "snake_case")]
-pub async fn delete_canned(shell: State<'_, Shell>, canned_id: Id) -> Answer<()> {
-    shell.run(move |c| c.cache().delete_canned(canned_id)).await
-}
-
-#[tauri::command(rename_all = "snake_case")]
-pub async fn canned(shell: State<'_, Shell>) -> Answer<Vec<CannedResponse>> {
-    shell.run(|c| c.cache().canned()).await
-}
-
-#[tauri::command(rename_all = "snake_case")]
 pub async fn send_reply(shell: State<'_, Shell>, conversation_id: Id, body: String) -> Answer<Id> {
     shell.run(move |c| c.send_reply(conversation_id, &body)).await
 }
@@ -170,8 +155,8 @@ pub async fn merge_contacts(shell: State<'_, Shell>, into_contact_id: Id, from_c
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn outbox(shell: State<'_, Shell>) -> Answer<Vec<OutboxItem>> {
-    shell.run(|c| c.cache().outbox()).await
+pub async fn queued_replies(shell: State<'_, Shell>) -> Answer<u64> {
+    shell.run(|c| c.cache().queued_replies()).await
 }
 
 #[tauri::command(rename_all = "snake_case")]

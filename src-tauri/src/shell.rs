@@ -151,7 +151,6 @@ impl Shell {
         *self.signed.write().unwrap_or_else(PoisonError::into_inner) =
             Some(Signed { console, session: session.clone(), forwarder });
         self.apply_focus();
-        desktop::refresh_badge(app);
         Ok(session)
     }
 
@@ -203,13 +202,33 @@ impl Shell {
     }
 }
 
+/// How long the badge waits for changes to settle before counting again: a burst of
+/// changes (a sync page, a busy minute) costs one count, not one per change.
+const BADGE_SETTLE: Duration = Duration::from_millis(300);
+
 /// Carries the core's events to the window, raises desktop notifications and keeps the
 /// badge current.
 async fn forward(app: AppHandle, console: Arc<Console>) {
     use tokio::sync::broadcast::error::RecvError;
     let mut events = console.subscribe();
+    // The first count waits until the window has had its first views.
+    let mut badge_due = Some(tokio::time::Instant::now() + BADGE_SETTLE);
     loop {
-        let event = match events.recv().await {
+        let received = tokio::select! {
+            r = events.recv() => r,
+            () = async {
+                match badge_due {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                badge_due = None;
+                let app = app.clone();
+                let _ = tauri::async_runtime::spawn_blocking(move || desktop::refresh_badge(&app)).await;
+                continue;
+            }
+        };
+        let event = match received {
             Ok(e) => e,
             Err(RecvError::Lagged(_)) => ConsoleEvent::Changed {
                 conversations: Vec::new(),
@@ -221,7 +240,9 @@ async fn forward(app: AppHandle, console: Arc<Console>) {
         };
         match &event {
             ConsoleEvent::Notify { notification } => desktop::notify(&app, notification.clone()),
-            ConsoleEvent::Changed { .. } => desktop::refresh_badge(&app),
+            ConsoleEvent::Changed { .. } => {
+                badge_due.get_or_insert_with(|| tokio::time::Instant::now() + BADGE_SETTLE);
+            }
             _ => {}
         }
         if let Err(e) = app.emit(CONSOLE_EVENT, &event) {

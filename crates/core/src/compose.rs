@@ -8,7 +8,7 @@ use crate::cache::Cache;
 use crate::error::{CoreError, Result};
 use crate::views::me;
 use rusqlite::{params, Connection, OptionalExtension};
-use switchboard_protocol::console::{CannedResponse, Composer, ReplyRoute, ReplyWindow, SaveCanned};
+use switchboard_protocol::console::{CannedResponse, Composer, ReplyRoute, ReplyWindow};
 use switchboard_protocol::model::{ChannelKind, Contact, Identity, Inbox};
 use switchboard_protocol::{ApiError, ErrorCode, Id, Timestamp};
 
@@ -154,11 +154,6 @@ impl Cache {
         })
     }
 
-    /// The agent's canned responses, by shortcut.
-    pub fn canned(&self) -> Result<Vec<CannedResponse>> {
-        self.read(|c| canned_list(c))
-    }
-
     /// A canned response's text with the customer's and the agent's names filled in.
     pub fn expand_canned(&self, canned_id: Id, conversation_id: Id) -> Result<String> {
         self.read(|c| {
@@ -176,54 +171,6 @@ impl Cache {
                 .optional()?
                 .ok_or(CoreError::NotFound("conversation"))?;
             Ok(expand(&body, &customer, &me(c)?.name))
-        })
-    }
-
-    /// Saves a canned response (a new one, or `id`'s new text). Shortcuts are one word and
-    /// unique.
-    pub fn save_canned(&self, canned: &SaveCanned, now: Timestamp) -> Result<Id> {
-        let shortcut = canned.shortcut.trim().trim_start_matches('/');
-        if shortcut.is_empty() || shortcut.chars().any(char::is_whitespace) || shortcut.len() > 32 {
-            return Err(CoreError::BadRequest("a shortcut is one word of up to 32 characters".into()));
-        }
-        if canned.title.trim().is_empty() || canned.body.trim().is_empty() {
-            return Err(CoreError::BadRequest("a canned response needs a title and a text".into()));
-        }
-        self.write(|c| {
-            let taken: Option<Id> = c
-                .prepare_cached("SELECT id FROM ob.canned WHERE shortcut = ?1")?
-                .query_row([shortcut], |r| r.get(0))
-                .optional()?;
-            if taken.is_some_and(|t| Some(t) != canned.id) {
-                return Err(CoreError::BadRequest(format!("the shortcut /{shortcut} is already used")));
-            }
-            match canned.id {
-                Some(id) => {
-                    let n = c.execute(
-                        "UPDATE ob.canned SET shortcut = ?2, title = ?3, body = ?4, updated_at = ?5 WHERE id = ?1",
-                        params![id, shortcut, canned.title.trim(), canned.body, now],
-                    )?;
-                    if n == 0 {
-                        return Err(CoreError::NotFound("canned response"));
-                    }
-                    Ok(id)
-                }
-                None => {
-                    c.execute(
-                        "INSERT INTO ob.canned (shortcut, title, body, updated_at) VALUES (?1, ?2, ?3, ?4)",
-                        params![shortcut, canned.title.trim(), canned.body, now],
-                    )?;
-                    Ok(c.last_insert_rowid())
-                }
-            }
-        })
-    }
-
-    /// Deletes a canned response.
-    pub fn delete_canned(&self, id: Id) -> Result<()> {
-        self.write(|c| match c.execute("DELETE FROM ob.canned WHERE id = ?1", [id])? {
-            0 => Err(CoreError::NotFound("canned response")),
-            _ => Ok(()),
         })
     }
 }

@@ -5,7 +5,7 @@
 
 use crate::cache::Cache;
 use crate::error::Result;
-use crate::views::me;
+use crate::views::{json_rows, me};
 use switchboard_protocol::console::{AgentLoad, Directory, Permissions, View, ViewCount};
 use switchboard_protocol::model::{Agent, Role, Team};
 
@@ -30,16 +30,8 @@ impl Cache {
     pub fn directory(&self) -> Result<Directory> {
         self.read(|c| {
             let me = me(c)?;
-            let mut agents = Vec::new();
-            for j in
-                c.prepare_cached("SELECT json FROM agents ORDER BY name")?.query_map([], |r| r.get::<_, String>(0))?
-            {
-                agents.push(serde_json::from_str::<Agent>(&j?)?);
-            }
-            let mut teams = Vec::new();
-            for j in c.prepare_cached("SELECT json FROM teams ORDER BY id")?.query_map([], |r| r.get::<_, String>(0))? {
-                teams.push(serde_json::from_str::<Team>(&j?)?);
-            }
+            let agents = json_rows(c, "SELECT json FROM agents ORDER BY name", [])?;
+            let mut teams: Vec<Team> = json_rows(c, "SELECT json FROM teams", [])?;
             teams.sort_by(|a, b| a.name.cmp(&b.name));
             Ok(Directory { permissions: permissions(me.role), me, agents, teams })
         })

@@ -62,6 +62,21 @@ fn filter(view: View) -> (&'static str, &'static str) {
     }
 }
 
+/// The entities a query selecting one `json` column returns, decoded from their wire JSON.
+pub fn json_rows<T: serde::de::DeserializeOwned>(
+    c: &Connection,
+    sql: &str,
+    args: impl rusqlite::Params,
+) -> Result<Vec<T>> {
+    let mut st = c.prepare_cached(sql)?;
+    let rows = st.query_map(args, |r| r.get::<_, String>(0))?;
+    let mut out = Vec::new();
+    for j in rows {
+        out.push(serde_json::from_str(&j?)?);
+    }
+    Ok(out)
+}
+
 /// The signed-in agent, as the last sync left them.
 pub fn me(c: &Connection) -> Result<Agent> {
     let json = meta(c, "me")?.ok_or(CoreError::SignedOut)?;
@@ -338,16 +353,12 @@ impl Cache {
         }
         let pattern = format!("%{}%", needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
         self.read(|c| {
-            let mut st = c.prepare_cached(
-                "SELECT json FROM contacts WHERE name LIKE ?1 ESCAPE '\\' OR json_extract(json, '$.identities') LIKE ?1 ESCAPE '\\' \
-                 ORDER BY name LIMIT ?2",
-            )?;
-            let rows = st.query_map(params![pattern, i64::try_from(limit).unwrap_or(50)], |r| r.get::<_, String>(0))?;
-            let mut out = Vec::new();
-            for j in rows {
-                out.push(serde_json::from_str(&j?)?);
-            }
-            Ok(out)
+            json_rows(
+                c,
+                "SELECT json FROM contacts WHERE name LIKE ?1 ESCAPE '\\' \
+                 OR json_extract(json, '$.identities') LIKE ?1 ESCAPE '\\' ORDER BY name LIMIT ?2",
+                params![pattern, i64::try_from(limit).unwrap_or(50)],
+            )
         })
     }
 
@@ -362,15 +373,7 @@ impl Cache {
 
     /// Everyone in the workspace the agent can see (for assignment and names).
     pub fn agents(&self) -> Result<Vec<Agent>> {
-        self.read(|c| {
-            let mut st = c.prepare_cached("SELECT json FROM agents ORDER BY name")?;
-            let rows = st.query_map([], |r| r.get::<_, String>(0))?;
-            let mut out = Vec::new();
-            for j in rows {
-                out.push(serde_json::from_str(&j?)?);
-            }
-            Ok(out)
-        })
+        self.read(|c| json_rows(c, "SELECT json FROM agents ORDER BY name", []))
     }
 
     /// One cached message.

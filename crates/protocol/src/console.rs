@@ -355,16 +355,6 @@ pub struct CannedResponse {
     pub body: String,
 }
 
-/// A canned response to save (`id` set to replace one).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct SaveCanned {
-    pub id: Option<Id>,
-    pub shortcut: String,
-    pub title: String,
-    pub body: String,
-}
-
 /// Signing in to a hub with an agent's email and password.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

@@ -57,7 +57,6 @@ fn generate() -> String {
         ReplyRoute,
         Composer,
         CannedResponse,
-        SaveCanned,
         SignIn,
         Session,
         DemoLogin,

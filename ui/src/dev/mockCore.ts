@@ -477,8 +477,8 @@ export class MockCore {
       }
       case "merge_contacts":
         return 1;
-      case "outbox":
-        return this.outboxItems;
+      case "queued_replies":
+        return this.outboxItems.filter((i) => i.state === "pending" && i.client_msg_id !== null).length;
       case "retry":
       case "discard":
       case "set_open_conversation":

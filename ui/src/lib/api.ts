@@ -6,7 +6,6 @@ import type {
   AgentLoad,
   ApiError,
   AssignTo,
-  CannedResponse,
   Composer,
   Connection,
   ConsoleEvent,
@@ -16,9 +15,7 @@ import type {
   DemoLogin,
   Directory,
   History,
-  OutboxItem,
   Profile,
-  SaveCanned,
   SearchHit,
   SearchQuery,
   Session,
@@ -61,11 +58,8 @@ export const api = {
   directory: () => invoke<Directory>("directory"),
   teamLoad: () => invoke<AgentLoad[]>("team_load"),
   composer: (conversation_id: number) => invoke<Composer>("composer", { conversation_id }),
-  canned: () => invoke<CannedResponse[]>("canned"),
   expandCanned: (canned_id: number, conversation_id: number) =>
     invoke<string>("expand_canned", { canned_id, conversation_id }),
-  saveCanned: (canned: SaveCanned) => invoke<number>("save_canned", { canned }),
-  deleteCanned: (canned_id: number) => invoke<void>("delete_canned", { canned_id }),
   sendReply: (conversation_id: number, body: string) => invoke<number>("send_reply", { conversation_id, body }),
   addNote: (conversation_id: number, body: string) => invoke<number>("add_note", { conversation_id, body }),
   sendTemplate: (conversation_id: number, template: string, params: string[]) =>
@@ -76,7 +70,7 @@ export const api = {
   markRead: (conversation_id: number) => invoke<number | null>("mark_read", { conversation_id }),
   mergeContacts: (into_contact_id: number, from_contact_id: number) =>
     invoke<number>("merge_contacts", { into_contact_id, from_contact_id }),
-  outbox: () => invoke<OutboxItem[]>("outbox"),
+  queuedReplies: () => invoke<number>("queued_replies"),
   retry: (outbox_id: number) => invoke<void>("retry", { outbox_id }),
   discard: (outbox_id: number) => invoke<void>("discard", { outbox_id }),
   setOpenConversation: (conversation_id: number | null) => invoke<void>("set_open_conversation", { conversation_id }),

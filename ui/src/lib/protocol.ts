@@ -181,8 +181,6 @@ export type CannedResponse = { id: number,
  */
 shortcut: string, title: string, body: string, };
 
-export type SaveCanned = { id: number | null, shortcut: string, title: string, body: string, };
-
 export type SignIn = { hub: string, email: string, password: string, };
 
 export type Session = { hub: string, email: string, demo: boolean, };

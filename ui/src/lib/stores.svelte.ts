@@ -51,11 +51,6 @@ export type Toast = {
 
 export type NotifyFailure = { id: number; reason: string; notification: Notification };
 
-/** The replies waiting in the outbox (what the offline banner counts). */
-export function queuedReplies(items: OutboxItem[]): number {
-  return items.filter((i) => i.state === "pending" && (i.name === "send_reply" || i.name === "send_template")).length;
-}
-
 let nextId = 1;
 
 class AppState {
@@ -133,7 +128,7 @@ class AppState {
 
   async loadQueued(): Promise<void> {
     try {
-      this.queued = queuedReplies(await api.outbox());
+      this.queued = await api.queuedReplies();
     } catch {
       /* keeps the last number */
     }
