@@ -211,7 +211,8 @@ async fn run(conversations: usize, samples: usize) {
     let mut latencies = Vec::new();
     for i in 0..samples {
         let post_to = format!("{base}/webhooks/twilio/{inbox}");
-        let (sid, from, text) = (format!("SMbench{i:026}"), format!("+1646{:07}", 4_000_000 + i), format!("Notification sample {i}"));
+        let (sid, from, text) =
+            (format!("SMbench{i:026}"), format!("+1646{:07}", 4_000_000 + i), format!("Notification sample {i}"));
         let sms = twilio::Sms {
             post_to: &post_to,
             signed_url: &post_to,
