@@ -34,6 +34,7 @@ const COMMANDS: &[&str] = &[
     "open_attachment",
     "find_contacts",
     "open_crm_record",
+    "refresh_crm",
 ];
 
 fn main() {

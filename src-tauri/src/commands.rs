@@ -155,6 +155,16 @@ pub async fn merge_contacts(shell: State<'_, Shell>, into_contact_id: Id, from_c
 }
 
 #[tauri::command(rename_all = "snake_case")]
+pub async fn refresh_crm(
+    shell: State<'_, Shell>,
+    contact_id: Id,
+    force: bool,
+    by: Option<String>,
+) -> Answer<Option<Id>> {
+    shell.run(move |c| c.refresh_crm(contact_id, force, by)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
 pub async fn queued_replies(shell: State<'_, Shell>) -> Answer<u64> {
     shell.run(|c| c.cache().queued_replies()).await
 }

@@ -107,6 +107,7 @@ pub fn run() {
             commands::set_status,
             commands::mark_read,
             commands::merge_contacts,
+            commands::refresh_crm,
             commands::queued_replies,
             commands::retry,
             commands::discard,

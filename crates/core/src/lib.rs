@@ -37,7 +37,7 @@ use std::sync::{Arc, Mutex};
 use switchboard_protocol::console::{AssignTo, Connection, ConsoleEvent};
 use switchboard_protocol::model::ConversationStatus;
 use switchboard_protocol::mutation::{
-    AddNote, Assign, MarkRead, MergeContacts, Mutation, SendReply, SendTemplate, SetStatus, SplitContact,
+    AddNote, Assign, MarkRead, MergeContacts, Mutation, RefreshCrm, SendReply, SendTemplate, SetStatus, SplitContact,
 };
 use switchboard_protocol::Id;
 use sync::Engine;
@@ -251,6 +251,19 @@ impl Console {
         }
         self.cache().write(|c| cache::apply::upsert_read_marker(c, conversation_id, last).map(|_| ()))?;
         self.queue(Mutation::MarkRead(MarkRead { conversation_id, message_id: Some(last) }), None).map(Some)
+    }
+
+    /// Asks the hub to fetch the customer's CRM fields again; they arrive as a contact
+    /// change. Opening a thread asks without `force`, and the hub then fetches only fields
+    /// older than its TTL; offline, that is not worth queueing and nothing is asked. `by`
+    /// searches by another email or phone number than the customer's own.
+    pub fn refresh_crm(&self, contact_id: Id, force: bool, by: Option<String>) -> Result<Option<Id>> {
+        self.cache().profile(contact_id)?;
+        let by = by.map(|b| b.trim().to_owned()).filter(|b| !b.is_empty());
+        if !force && by.is_none() && self.connection() != Connection::Online {
+            return Ok(None);
+        }
+        self.queue(Mutation::RefreshCrm(RefreshCrm { contact_id, force: force || by.is_some(), by }), None).map(Some)
     }
 
     /// Queues merging one customer into another (leads).

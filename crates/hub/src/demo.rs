@@ -323,6 +323,13 @@ async fn seed_customer(
     let start = index % channels.len();
     channels.rotate_left(start);
     channels.truncate(keep);
+    // Everyone has left a phone number or an email somewhere, as customers in a CRM have.
+    let reachable = |i: &Inbox| matches!(i.kind, ChannelKind::Sms | ChannelKind::Whatsapp | ChannelKind::Email);
+    if !channels.iter().any(|i| reachable(i)) {
+        if let Some(email) = inboxes.iter().find(|i| i.kind == ChannelKind::Email) {
+            channels[keep - 1] = email;
+        }
+    }
     let count = 4 + rng.random_range(0..3);
     let now = now_ms();
     let mut at = now - 30 * DAY + rng.random_range(0..DAY);
@@ -460,9 +467,17 @@ async fn simulate_one(store: &Store, rng: &mut StdRng, n: u64) -> Result<()> {
     if inboxes.is_empty() {
         return Ok(());
     }
-    let inbox = &inboxes[rng.random_range(0..inboxes.len())];
-    // Mostly existing customers; now and then someone new.
-    let index = if rng.random_range(0..10) == 0 { 10_000 + n as usize } else { rng.random_range(0..220) };
+    // Mostly existing customers; now and then someone new, who writes by SMS, WhatsApp or
+    // email (and is in the customer file: they signed up but never wrote before).
+    let new = rng.random_range(0..10) == 0;
+    let index = if new { NEW_CUSTOMERS.start + n as usize % NEW_CUSTOMERS.len() } else { rng.random_range(0..220) };
+    let pool: Vec<&Inbox> = inboxes
+        .iter()
+        .filter(|i| !new || matches!(i.kind, ChannelKind::Sms | ChannelKind::Whatsapp | ChannelKind::Email))
+        .collect();
+    let Some(inbox) = pool.get(rng.random_range(0..pool.len().max(1))).copied() else {
+        return Ok(());
+    };
     let c = customer(index);
     let (opener, follow, _) = TOPICS[rng.random_range(0..TOPICS.len())];
     let plan = c.profile.get("plan").map_or("Pro", String::as_str);
@@ -486,15 +501,89 @@ async fn simulate_one(store: &Store, rng: &mut StdRng, n: u64) -> Result<()> {
     Ok(())
 }
 
-/// Opens the demo database, seeding it first if it is new. Returns the store and what was
-/// seeded (`None` when it already was).
+/// Opens the demo database, seeding it first if it is new, and connects its CRM: the
+/// customer file beside the database. Returns the store and what was seeded (`None` when
+/// it already was).
 pub async fn open_seeded(config: &crate::config::Config) -> std::result::Result<(Store, Option<Seeded>), String> {
     let store = Store::open(&config.database_url, &config.store_options()).map_err(|e| e.to_string())?;
+    if store.crm_settings().await.map_err(|e| e.to_string())?.is_none() {
+        let file = crate::store::sqlite::path_from_url(&config.database_url)
+            .map(|db| db.with_extension("customers.csv"))
+            .unwrap_or_else(|| std::path::PathBuf::from("switchboard-demo-customers.csv"));
+        connect_customer_file(&store, &file).await?;
+    }
     if is_seeded(&store).await.map_err(|e| e.to_string())? {
         return Ok((store, None));
     }
     let seeded = seed(&store, &SeedOptions::default()).await.map_err(|e| e.to_string())?;
     Ok((store, Some(seeded)))
+}
+
+/// Customers in the file who have not written yet; the simulator's newcomers.
+const NEW_CUSTOMERS: std::ops::Range<usize> = 10_000..10_500;
+
+/// The demo company's customer file: a CSV like the export of a spreadsheet or an
+/// e-commerce back office, one row per customer, seeded and newcomers alike.
+pub fn customer_file() -> String {
+    const OWNERS: &[&str] = &["Maya Okafor", "Tomás Ruiz", "Priya Raman"];
+    const HEALTH: &[&str] = &["Healthy", "Healthy", "Healthy", "Needs attention", "At risk"];
+    let mut out = String::from("id,name,email,phone,plan,lifetime_value,account_owner,last_order,renewal,health\n");
+    for i in (0..220).chain(NEW_CUSTOMERS) {
+        let c = customer(i);
+        let rng = &mut StdRng::seed_from_u64(0xc5_0000 + i as u64);
+        let plan = c.profile.get("plan").map_or("Starter", String::as_str);
+        let value = match plan {
+            "Free" => 0,
+            "Starter" => rng.random_range(80..600),
+            "Pro" => rng.random_range(600..4_000),
+            _ => rng.random_range(4_000..30_000),
+        };
+        let renewal = format!("2027-{:02}-{:02}", rng.random_range(1..13), rng.random_range(1..29));
+        let row = [
+            format!("NW-{:05}", 1_000 + i),
+            c.name.clone(),
+            c.email.clone(),
+            c.phone.clone(),
+            plan.to_owned(),
+            format!("${value}"),
+            OWNERS[i % OWNERS.len()].to_owned(),
+            format!("#{} · {} days ago", rng.random_range(10_000..99_999), rng.random_range(1..90)),
+            renewal,
+            HEALTH[rng.random_range(0..HEALTH.len())].to_owned(),
+        ];
+        let quoted: Vec<String> = row
+            .iter()
+            .map(|f| if f.contains([',', '"']) { format!("\"{}\"", f.replace('"', "\"\"")) } else { f.clone() })
+            .collect();
+        out.push_str(&quoted.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+/// Writes the customer file (when it is not there yet) and connects the hub to it.
+pub async fn connect_customer_file(store: &Store, path: &std::path::Path) -> std::result::Result<(), String> {
+    use switchboard_protocol::admin::{CrmConnector, CrmFieldSetting, CrmSettings, RecordMapping, TranscriptSettings};
+    if !path.exists() {
+        std::fs::write(path, customer_file()).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    let f = |key: &str, label: &str| CrmFieldSetting { key: key.into(), label: label.into() };
+    let settings = CrmSettings {
+        connector: CrmConnector::Csv { path: path.display().to_string(), records: RecordMapping::default() },
+        fields: vec![
+            f("id", "Customer no."),
+            f("plan", "Plan"),
+            f("lifetime_value", "Lifetime value"),
+            f("account_owner", "Account owner"),
+            f("last_order", "Last order"),
+            f("renewal", "Renews"),
+            f("health", "Health"),
+        ],
+        ttl_secs: 3_600,
+        timeout_ms: 5_000,
+        transcripts: TranscriptSettings { enabled: false, include_notes: false },
+    };
+    store.put_crm_settings(settings).await.map_err(|e| e.to_string())
 }
 
 /// A demo hub serving on loopback inside another program (the desktop app's "Try the

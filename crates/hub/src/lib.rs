@@ -9,6 +9,7 @@
 //! - [`rules`]: how a conversation's state moves (pure, table-tested).
 //! - [`phone`]: address normalisation (E.164).
 //! - [`channels`]: provider webhooks in, the delivery worker out.
+//! - [`crm`]: CRM lookups beside every thread, transcripts back into the CRM.
 //! - [`fanout`]: one feed reader per process, fanning changes out to open streams.
 //! - [`config`]: settings from file, environment and flags.
 //! - [`demo`]: a seeded workspace and a customer simulator.
@@ -19,6 +20,7 @@ pub mod auth;
 pub mod channels;
 pub mod clock;
 pub mod config;
+pub mod crm;
 pub mod demo;
 pub mod fanout;
 pub mod phone;

@@ -202,6 +202,28 @@ pub struct CrmSnapshot {
     /// Set when the last fetch failed; `fields` then holds the last good values.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The record's id in the CRM; absent when nothing matched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record_id: Option<String>,
+    /// The addresses the last lookup searched by (an email, a phone number).
+    #[serde(default)]
+    pub searched: Vec<String>,
+    /// Other records that matched too, less closely than the one shown.
+    #[serde(default)]
+    pub others: Vec<CrmCandidate>,
+}
+
+/// A record that also matched a lookup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CrmCandidate {
+    pub record_id: String,
+    pub name: String,
+    /// What tells it apart: its email or phone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -42,6 +42,7 @@ pub enum Mutation {
     MergeContacts(MergeContacts),
     SplitContact(SplitContact),
     SendTemplate(SendTemplate),
+    RefreshCrm(RefreshCrm),
 }
 
 impl Mutation {
@@ -55,6 +56,7 @@ impl Mutation {
             Mutation::MergeContacts(_) => "merge_contacts",
             Mutation::SplitContact(_) => "split_contact",
             Mutation::SendTemplate(_) => "send_template",
+            Mutation::RefreshCrm(_) => "refresh_crm",
         }
     }
 }
@@ -134,6 +136,20 @@ pub struct SendTemplate {
     /// Values for `{{1}}`, `{{2}}`… in order.
     #[serde(default)]
     pub params: Vec<String>,
+}
+
+/// Fetch the contact's CRM fields again. The hub looks the contact up in the background and
+/// the result arrives as a contact change; the thread never waits on the CRM.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshCrm {
+    pub contact_id: Id,
+    /// Fetch even if the cached fields are younger than the hub's CRM TTL. Without it the
+    /// hub refreshes only stale fields (what a console asks when a thread is opened).
+    #[serde(default)]
+    pub force: bool,
+    /// Search by this email or phone number instead of the contact's own addresses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
 }
 
 /// `POST /api/v1/mutations` answer: one result per mutation, in order.

@@ -26,6 +26,7 @@ fn generate() -> String {
         Team,
         Template,
         Identity,
+        CrmCandidate,
         CrmField,
         CrmSnapshot,
         Contact,

@@ -131,7 +131,10 @@ export class MockCore {
                 ],
                 fetched_at: this.now - ((c * 7) % 50) * 60_000,
                 link: c % 2 === 0 ? `https://crm.example.com/contacts/${c}` : null,
-                error: c % 11 === 0 ? "HubSpot answered 429 Too Many Requests" : null,
+                error: c % 11 === 0 ? "HubSpot asked to slow down; trying again in 10 s" : null,
+                record_id: `${75_000 + c}`,
+                searched: identities.map((i) => i.address),
+                others: [],
               },
         opted_out: c % 13 === 0 && identities[0] ? [identities[0]] : [],
         created_at: this.now - 90 * 86_400_000,
@@ -477,6 +480,11 @@ export class MockCore {
       }
       case "merge_contacts":
         return 1;
+      case "refresh_crm": {
+        const contact = this.contacts.get(a.contact_id as number);
+        if (contact?.crm && (a.force || a.by)) contact.crm = { ...contact.crm, fetched_at: this.now, error: null };
+        return a.force || a.by ? 1 : null;
+      }
       case "queued_replies":
         return this.outboxItems.filter((i) => i.state === "pending" && i.client_msg_id !== null).length;
       case "retry":

@@ -77,6 +77,8 @@ export const api = {
   openAttachment: (message_id: number, index: number) => invoke<void>("open_attachment", { message_id, index }),
   findContacts: (text: string) => invoke<Contact[]>("find_contacts", { text }),
   openCrmRecord: (contact_id: number) => invoke<void>("open_crm_record", { contact_id }),
+  refreshCrm: (contact_id: number, force: boolean, by: string | null) =>
+    invoke<number | null>("refresh_crm", { contact_id, force, by }),
 };
 
 /** Calls `handler` with every event of the core (sync, changes, notifications, outbox). */

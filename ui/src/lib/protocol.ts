@@ -39,6 +39,12 @@ export type Identity = { channel: ChannelKind,
  */
 address: string, };
 
+export type CrmCandidate = { record_id: string, name: string, 
+/**
+ * What tells it apart: its email or phone.
+ */
+detail?: string | null, link?: string | null, };
+
 export type CrmField = { key: string, label: string, value: string, };
 
 export type CrmSnapshot = { 
@@ -53,7 +59,19 @@ link?: string | null,
 /**
  * Set when the last fetch failed; `fields` then holds the last good values.
  */
-error?: string | null, };
+error?: string | null, 
+/**
+ * The record's id in the CRM; absent when nothing matched.
+ */
+record_id?: string | null, 
+/**
+ * The addresses the last lookup searched by (an email, a phone number).
+ */
+searched: Array<string>, 
+/**
+ * Other records that matched too, less closely than the one shown.
+ */
+others: Array<CrmCandidate>, };
 
 export type Contact = { id: number, name: string, identities: Array<Identity>, 
 /**

@@ -1,4 +1,4 @@
-//! Admin endpoints: agents, teams, inboxes. Only admins may call them.
+//! Admin endpoints: agents, teams, inboxes, the CRM connector. Only admins may call them.
 
 use super::{AppState, Body, Caller, Failure, IdPath};
 use crate::auth::hash_password;
@@ -7,7 +7,7 @@ use crate::store::directory::NewAgent;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use switchboard_protocol::admin::{CreateAgent, CreateInbox, CreateTeam, UpdateAgent, UpdateInbox};
+use switchboard_protocol::admin::{CreateAgent, CreateInbox, CreateTeam, CrmSettings, UpdateAgent, UpdateInbox};
 use switchboard_protocol::{ApiError, ErrorCode};
 
 fn admin_only(c: &Caller) -> Result<(), Failure> {
@@ -100,4 +100,19 @@ pub async fn update_inbox(
 ) -> Result<Response, Failure> {
     admin_only(&c)?;
     Ok(axum::Json(s.store.update_inbox(id, req).await?).into_response())
+}
+
+/// The CRM connector's settings, secrets masked; `null` when none is connected.
+pub async fn crm(State(s): State<AppState>, c: Caller) -> Result<Response, Failure> {
+    admin_only(&c)?;
+    let settings = s.store.crm_settings().await?.map(|(settings, _)| crate::crm::masked(&settings));
+    Ok(axum::Json(settings).into_response())
+}
+
+/// Connects a CRM (or replaces the connection). Settings that could not work are refused.
+pub async fn put_crm(State(s): State<AppState>, c: Caller, Body(req): Body<CrmSettings>) -> Result<Response, Failure> {
+    admin_only(&c)?;
+    crate::crm::validate(&req).map_err(|e| Failure(ApiError::new(ErrorCode::BadRequest, e.to_string())))?;
+    s.store.put_crm_settings(req.clone()).await?;
+    Ok(axum::Json(crate::crm::masked(&req)).into_response())
 }

@@ -184,6 +184,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/admin/teams", get(admin::teams).post(admin::create_team))
         .route("/api/v1/admin/inboxes", get(admin::inboxes).post(admin::create_inbox))
         .route("/api/v1/admin/inboxes/{id}", patch(admin::update_inbox))
+        .route("/api/v1/admin/crm", get(admin::crm).put(admin::put_crm))
         .route("/api/v1/blobs/{id}", get(blob))
         .merge(crate::channels::webhooks::router())
         .merge(crate::channels::widget::router())
@@ -218,6 +219,7 @@ pub async fn serve(
         }
     });
     let worker = crate::channels::deliver::start(state.store.clone(), &state.config);
+    let crm = crate::crm::worker::start(state.store.clone());
     let closing = state.closing.clone();
     let shutdown = async move {
         shutdown.await;
@@ -226,6 +228,7 @@ pub async fn serve(
     let result = axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await;
     chores.abort();
     worker.abort();
+    crm.abort();
     result
 }
 

@@ -156,6 +156,8 @@ fn resolve_contact(
             params![tx.now, contact_id],
         )?;
     }
+    // A new customer, or a new address to find them by: look them up in the CRM.
+    super::crm::request_lookup(tx, contact_id, false, None)?;
     Ok((contact_id, true))
 }
 

@@ -14,8 +14,10 @@
 //! - [`mutations`]: what agents change, idempotent per client.
 //! - [`feed`]: bootstrap, change pages, history, retention.
 //! - [`visitors`]: web-chat and in-app visitors and the thread they see.
+//! - [`crm`]: CRM settings, lookups waiting to run, transcripts waiting to be logged.
 
 pub mod blobs;
+pub mod crm;
 pub mod db;
 pub mod directory;
 pub mod entities;

@@ -13,10 +13,10 @@ use crate::params;
 use crate::policy::{self, Denied, Scope, Viewer};
 use crate::rules;
 use std::collections::BTreeMap;
-use switchboard_protocol::model::{Contact, Conversation, Delivery, Direction, ReadMarker};
+use switchboard_protocol::model::{Contact, Conversation, ConversationStatus, Delivery, Direction, ReadMarker};
 use switchboard_protocol::mutation::{
-    AddNote, Assign, MarkRead, MergeContacts, Mutation, MutationEnvelope, MutationResult, Outcome, SendReply,
-    SendTemplate, SetStatus, SplitContact,
+    AddNote, Assign, MarkRead, MergeContacts, Mutation, MutationEnvelope, MutationResult, Outcome, RefreshCrm,
+    SendReply, SendTemplate, SetStatus, SplitContact,
 };
 use switchboard_protocol::sync::Change;
 use switchboard_protocol::ErrorCode;
@@ -89,6 +89,7 @@ fn target(m: &Mutation) -> i64 {
         Mutation::MergeContacts(m) => m.into_contact_id,
         Mutation::SplitContact(s) => s.contact_id,
         Mutation::SendTemplate(t) => t.conversation_id,
+        Mutation::RefreshCrm(r) => r.contact_id,
     }
 }
 
@@ -158,6 +159,7 @@ fn apply(tx: &mut WriteTx<'_>, v: &Viewer, m: &Mutation, expected: Option<i64>) 
         Mutation::MergeContacts(mc) => merge_contacts(tx, v, mc, expected),
         Mutation::SplitContact(sc) => split_contact(tx, v, sc),
         Mutation::SendTemplate(t) => send_template(tx, v, t, expected),
+        Mutation::RefreshCrm(r) => refresh_crm(tx, v, r),
     }
 }
 
@@ -339,6 +341,9 @@ fn split_contact(tx: &mut WriteTx<'_>, v: &Viewer, sc: &SplitContact) -> Result<
         "INSERT INTO contacts (name, profile, created_at, updated_at) VALUES (?, '{}', ?, ?) RETURNING id",
         params![&name, tx.now, tx.now],
     )?;
+    // Each part is its own customer in the CRM now.
+    super::crm::request_lookup(tx, new_id, false, None)?;
+    super::crm::request_lookup(tx, contact.id, true, None)?;
     let mut moved = Vec::new();
     for i in &sc.identities {
         tx.conn.execute(
@@ -436,8 +441,32 @@ fn set_status(tx: &mut WriteTx<'_>, v: &Viewer, s: &SetStatus, expected: Option<
     let next = rules::after_status(&conv_state(&conv), s.status, s.snoozed_until, tx.now)
         .map_err(|e| StoreError::BadRequest(e.to_owned()))?;
     save_state(tx, conv.id, &next, Some(v.agent_id))?;
+    if next.status == ConversationStatus::Resolved && conv.status != ConversationStatus::Resolved {
+        super::crm::enqueue_transcript(tx, conv.id)?;
+    }
     let after = entities::load_conversation(tx.conn, conv.id)?;
     emit_conversation(tx, &after, None);
+    Ok(Outcome::Applied)
+}
+
+/// Asks for the contact's CRM fields to be fetched again; the lookup runs in the
+/// background and its result arrives as a contact change.
+fn refresh_crm(tx: &mut WriteTx<'_>, v: &Viewer, r: &RefreshCrm) -> Result<Outcome> {
+    let merged = tx
+        .conn
+        .query_opt("SELECT merged_into FROM contacts WHERE id = ?", params![r.contact_id])?
+        .ok_or(StoreError::NotFound("contact"))?;
+    if !sees_contact(tx, v, r.contact_id)? {
+        return Err(StoreError::NotFound("contact"));
+    }
+    if merged.opt_int(0)?.is_some() {
+        return Err(StoreError::BadRequest(format!("contact {} was merged into another", r.contact_id)));
+    }
+    let by = match r.by.as_deref().map(str::trim).filter(|b| !b.is_empty()) {
+        Some(b) => Some(crate::crm::Lookup::for_address(b).map_err(StoreError::BadRequest)?.searched().join("")),
+        None => None,
+    };
+    super::crm::request_lookup(tx, r.contact_id, r.force || by.is_some(), by.as_deref())?;
     Ok(Outcome::Applied)
 }
 
@@ -562,6 +591,8 @@ pub(super) fn merge_into(tx: &mut WriteTx<'_>, from_id: i64, into: &Contact, by:
     )?;
     let merged = entities::load_contact(tx.conn, into.id)?;
     emit_contact(tx, &merged)?;
+    // More addresses to find the customer by.
+    super::crm::request_lookup(tx, into.id, true, None)?;
     for r in &moved {
         let conv = entities::load_conversation(tx.conn, r.int(0)?)?;
         emit_conversation(tx, &conv, None);
