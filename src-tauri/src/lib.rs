@@ -7,11 +7,13 @@
 //! - `shell`: the signed-in console, the embedded demo hub, the event forwarder.
 //! - `desktop`: notifications, the tray and the badge.
 //! - `credentials`: the token in the OS credential store.
+//! - `webkit`: the webview tuned for a single long-lived page (memory).
 
 mod commands;
 mod credentials;
 mod desktop;
 mod shell;
+mod webkit;
 
 use shell::Shell;
 use std::path::PathBuf;
@@ -50,11 +52,15 @@ pub fn run() {
         .with_writer(std::io::stderr)
         .init();
     let launch = launch_options(std::env::args().skip(1));
+    webkit::before_start();
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| desktop::focus_main(app)))
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_opener::init())
         .setup(move |app| {
+            if let Some(window) = app.get_webview_window("main") {
+                webkit::tune(&window);
+            }
             let data = data_dir(app);
             std::fs::create_dir_all(&data)?;
             app.manage(Shell::new(data));
