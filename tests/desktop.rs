@@ -31,7 +31,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 use switchboard_core::client::HubClient;
 use switchboard_hub::store::ingest::Inbound;
-use switchboard_protocol::admin::CreateInbox;
+use switchboard_protocol::admin::{
+    CreateInbox, CrmConnector, CrmFieldSetting, CrmSettings, RecordMapping, TranscriptSettings,
+};
 use switchboard_protocol::model::{ChannelKind, Role};
 use switchboard_protocol::mutation::{Assign, Mutation, MutationBatch, MutationEnvelope, Outcome};
 
@@ -121,6 +123,28 @@ async fn an_agent_and_a_lead_work_the_console() {
         .await
         .unwrap()
         .id;
+    // The business keeps its customers in a spreadsheet: the hub looks them up there.
+    let crm_dir = tempfile::tempdir().unwrap();
+    let customers = crm_dir.path().join("customers.csv");
+    std::fs::write(
+        &customers,
+        "id,name,email,phone,plan,account_owner,last_order\n\
+         NW-1042,Ana López,ana@example.com,(415) 555-0123,Pro,Maya Okafor,#1042 · 3 days ago\n\
+         NW-2210,Ben Okoye,ben@example.com,+1 415 555 0188,Starter,Tomás Ruiz,#2210 · 2 weeks ago\n",
+    )
+    .unwrap();
+    hub.store
+        .put_crm_settings(CrmSettings {
+            connector: CrmConnector::Csv { path: customers.display().to_string(), records: RecordMapping::default() },
+            fields: [("plan", "Plan"), ("account_owner", "Account owner"), ("last_order", "Last order")]
+                .map(|(key, label)| CrmFieldSetting { key: key.into(), label: label.into() })
+                .to_vec(),
+            ttl_secs: 3_600,
+            timeout_ms: 5_000,
+            transcripts: TranscriptSettings::default(),
+        })
+        .await
+        .unwrap();
     // Ana wrote on WhatsApp, then by SMS: one customer, two channels. Ben waits too.
     customer(&hub, w.whatsapp, "14155550123", "Ana López", "Hi! Is the blue kettle back in stock?").await;
     let ana = customer(&hub, sms, "+14155550123", "Ana López", "Also, my order NW-1042 hasn't arrived yet").await;
@@ -301,7 +325,29 @@ async fn an_agent_and_a_lead_work_the_console() {
     app.click("[data-testid=view-all]").await;
     app.click(&row("Ana López")).await;
     app.find("[data-testid=profile]", 10).await;
+    // Her record from the customer file, with its age.
+    app.until(
+        "Ana's CRM fields",
+        "[...document.querySelectorAll('[data-testid=crm-field]')].map(f => f.textContent).join('|').includes('Pro')",
+        20,
+    )
+    .await;
+    assert!(app
+        .js("return document.querySelector('[data-testid=crm-fetched]').textContent")
+        .await
+        .as_str()
+        .unwrap()
+        .starts_with("fetched"));
     app.screenshot(&screenshots().join("profile.png")).await;
+    // She upgraded; Refresh fetches the file again.
+    std::fs::write(&customers, std::fs::read_to_string(&customers).unwrap().replace(",Pro,", ",Business,")).unwrap();
+    app.click("[data-testid=crm-refresh]").await;
+    app.until(
+        "the refreshed plan",
+        "[...document.querySelectorAll('[data-testid=crm-field]')].some(f => f.textContent.includes('Business'))",
+        20,
+    )
+    .await;
     app.click("[data-testid=assign]").await;
     app.click(&format!("[data-testid=assign-dialog] [data-testid=assign-option][data-agent-id=\"{tomas}\"]")).await;
     let moved = wait_async(

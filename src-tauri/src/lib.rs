@@ -52,7 +52,6 @@ pub fn run() {
         .with_writer(std::io::stderr)
         .init();
     let launch = launch_options(std::env::args().skip(1));
-    webkit::before_start();
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| desktop::focus_main(app)))
         .plugin(tauri_plugin_window_state::Builder::default().build())

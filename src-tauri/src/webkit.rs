@@ -1,19 +1,7 @@
 //! The webview tuned for what the console is: one long-lived page of our own, no browsing.
 //! On Linux that means WebKitGTK's smallest caches, no page cache, no GPU compositing (a
-//! software GL context costs tens of megabytes for nothing on a list and a thread), no
-//! WebGL, and a network process that frees memory early.
-
-/// Settings that must be in place before WebKitGTK starts its processes.
-pub fn before_start() {
-    #[cfg(target_os = "linux")]
-    {
-        let mut pressure = webkit2gtk::MemoryPressureSettings::new();
-        pressure.set_memory_limit(96);
-        pressure.set_conservative_threshold(0.33);
-        pressure.set_strict_threshold(0.5);
-        webkit2gtk::WebsiteDataManager::set_memory_pressure_settings(&mut pressure);
-    }
-}
+//! software GL context costs tens of megabytes for nothing on a list and a thread) and no
+//! WebGL.
 
 /// Tunes the window's webview.
 pub fn tune<R: tauri::Runtime>(window: &tauri::WebviewWindow<R>) {

@@ -112,6 +112,10 @@ pub async fn crm(State(s): State<AppState>, c: Caller) -> Result<Response, Failu
 /// Connects a CRM (or replaces the connection). Settings that could not work are refused.
 pub async fn put_crm(State(s): State<AppState>, c: Caller, Body(req): Body<CrmSettings>) -> Result<Response, Failure> {
     admin_only(&c)?;
+    let req = match s.store.crm_settings().await? {
+        Some((stored, _)) => crate::crm::keep_secrets(req, &stored),
+        None => req,
+    };
     crate::crm::validate(&req).map_err(|e| Failure(ApiError::new(ErrorCode::BadRequest, e.to_string())))?;
     s.store.put_crm_settings(req.clone()).await?;
     Ok(axum::Json(crate::crm::masked(&req)).into_response())

@@ -187,25 +187,35 @@ impl HubSpot {
         Ok(())
     }
 
-    /// The objects of `kind` associated with contact `id`, with `properties`.
+    /// The objects of `kind` associated with contact `id` (every page), with `properties`.
     async fn associated(&self, id: &str, kind: &str, properties: &[&str]) -> Result<Vec<Value>, CrmError> {
-        let path = format!("/crm/v4/objects/contacts/{}/associations/{kind}?limit=100", enc(id));
-        let links = self.call(false, reqwest::Method::GET, &path, None).await?;
-        let ids: Vec<String> = links
-            .get("results")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(|l| value_at(l, "toObjectId")).collect())
-            .unwrap_or_default();
-        if ids.is_empty() {
-            return Ok(Vec::new());
+        let mut ids: Vec<String> = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let mut path = format!("/crm/v4/objects/contacts/{}/associations/{kind}?limit=500", enc(id));
+            if let Some(a) = &after {
+                path.push_str(&format!("&after={}", enc(a)));
+            }
+            let links = self.call(false, reqwest::Method::GET, &path, None).await?;
+            let page = links.get("results").and_then(Value::as_array).into_iter().flatten();
+            ids.extend(page.filter_map(|l| value_at(l, "toObjectId")));
+            after = value_at(&links, "/paging/next/after");
+            if after.is_none() || ids.len() >= 10_000 {
+                break;
+            }
         }
-        let body = json!({
-            "inputs": ids.iter().map(|i| json!({"id": i})).collect::<Vec<_>>(),
-            "properties": properties,
-        });
-        let read =
-            self.call(false, reqwest::Method::POST, &format!("/crm/v3/objects/{kind}/batch/read"), Some(&body)).await?;
-        Ok(read.get("results").and_then(Value::as_array).cloned().unwrap_or_default())
+        let mut out = Vec::new();
+        // Batch reads take at most 100 ids.
+        for chunk in ids.chunks(100) {
+            let body = json!({
+                "inputs": chunk.iter().map(|i| json!({"id": i})).collect::<Vec<_>>(),
+                "properties": properties,
+            });
+            let path = format!("/crm/v3/objects/{kind}/batch/read");
+            let read = self.call(false, reqwest::Method::POST, &path, Some(&body)).await?;
+            out.extend(read.get("results").and_then(Value::as_array).cloned().unwrap_or_default());
+        }
+        Ok(out)
     }
 
     /// Logs the transcript as a note associated with the contact.
@@ -213,7 +223,7 @@ impl HubSpot {
         let body = json!({
             "properties": {
                 "hs_timestamp": t.resolved_at.to_string(),
-                "hs_note_body": format!("<p><strong>{}</strong></p>{}", t.subject.replace('<', "&lt;"), t.html()),
+                "hs_note_body": note_body(t),
             },
             "associations": [{
                 "to": {"id": contact_id},
@@ -224,14 +234,35 @@ impl HubSpot {
         value_at(&created, "id").ok_or_else(|| CrmError::BadAnswer(NAME, "a created note without an id".into()))
     }
 
-    /// The note holding this transcript's reference, if the contact has one.
+    /// The note holding this transcript's reference line, if the contact has one.
     pub async fn find_note(&self, contact_id: &str, t: &Transcript) -> Result<Option<String>, CrmError> {
         let notes = self.associated(contact_id, "notes", &["hs_note_body"]).await?;
+        let line = reference_line(&t.reference);
         Ok(notes
             .iter()
-            .find(|n| value_at(n, "/properties/hs_note_body").is_some_and(|b| b.contains(&t.reference)))
+            .find(|n| value_at(n, "/properties/hs_note_body").is_some_and(|b| b.ends_with(&line)))
             .and_then(|n| value_at(n, "id")))
     }
+}
+
+/// The note's HTML, within HubSpot's 65,536 characters: a long conversation keeps its
+/// start and its reference line.
+fn note_body(t: &Transcript) -> String {
+    const MAX: usize = 65_000;
+    let full = format!("<p><strong>{}</strong></p>{}", t.subject.replace('<', "&lt;"), t.html());
+    if full.chars().count() <= MAX {
+        return full;
+    }
+    let tail = format!("<p>(cut short)</p>{}", reference_line(&t.reference));
+    let head: String = full.chars().take(MAX - tail.chars().count()).collect();
+    // Never leave half a tag or entity.
+    let head = head.rfind("</p>").map_or(head.as_str(), |i| &head[..i + 4]).to_owned();
+    head + &tail
+}
+
+/// The line a transcript's note ends with, matched exactly when looking for it again.
+fn reference_line(reference: &str) -> String {
+    format!("<p>Ref: {reference}</p>")
 }
 
 /// A deal is open until HubSpot marks it closed (won or lost).

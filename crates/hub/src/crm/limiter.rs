@@ -21,7 +21,8 @@ pub fn retry_after_secs(value: Option<&str>) -> u64 {
             Err(_) => DEFAULT_RETRY_SECS,
         },
     };
-    secs.min(MAX_RETRY_SECS)
+    // A zero or a date in the past would let requests hammer a CRM that asked for a pause.
+    secs.clamp(1, MAX_RETRY_SECS)
 }
 
 /// The pace's state: the earliest the next request may start, and any hold.
@@ -57,7 +58,7 @@ impl Limiter {
         }
     }
 
-    /// Waits for this request's turn.
+    /// Waits for this request's turn; a hold that began while it waited is waited out too.
     pub async fn acquire(&self) {
         let start = {
             let mut p = self.pace.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -66,6 +67,13 @@ impl Limiter {
             start
         };
         tokio::time::sleep_until(start.into()).await;
+        loop {
+            let held = self.pace.lock().unwrap_or_else(std::sync::PoisonError::into_inner).held_until;
+            match held {
+                Some(until) if until > Instant::now() => tokio::time::sleep_until(until.into()).await,
+                _ => return,
+            }
+        }
     }
 
     /// Holds every request for `wait` from now (a 429's Retry-After).
@@ -105,7 +113,8 @@ mod tests {
         let in_a_minute = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(60));
         let secs = retry_after_secs(Some(&in_a_minute));
         assert!((59..=61).contains(&secs), "{secs}");
-        assert_eq!(retry_after_secs(Some("Wed, 21 Oct 2015 07:28:00 GMT")), 0, "a date in the past");
+        assert_eq!(retry_after_secs(Some("Wed, 21 Oct 2015 07:28:00 GMT")), 1, "a date in the past");
+        assert_eq!(retry_after_secs(Some("0")), 1);
     }
 
     #[tokio::test]

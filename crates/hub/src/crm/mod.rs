@@ -481,18 +481,64 @@ pub fn masked(s: &CrmSettings) -> CrmSettings {
                 *v = mask(v);
             }
         }
-        CrmConnector::Sql { url, .. } => {
-            // postgres://user:password@host/db: the password goes.
-            if let Some((scheme, rest)) = url.split_once("://") {
-                if let Some((creds, host)) = rest.split_once('@') {
-                    let user = creds.split(':').next().unwrap_or("");
-                    *url = format!("{scheme}://{user}:…@{host}");
-                }
-            }
-        }
+        CrmConnector::Sql { url, .. } => *url = mask_url(url),
         CrmConnector::Csv { .. } => {}
     }
     out
+}
+
+/// A database URL without its password (`postgres://user:…@host/db`), in the userinfo or
+/// as a `password=` parameter.
+fn mask_url(url: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let mut out = match base.split_once("://") {
+        Some((scheme, rest)) => match rest.rsplit_once('@') {
+            Some((creds, host)) => {
+                let user = creds.split(':').next().unwrap_or("");
+                format!("{scheme}://{user}:…@{host}")
+            }
+            None => base.to_owned(),
+        },
+        None => base.to_owned(),
+    };
+    if let Some(q) = query {
+        let parts: Vec<String> = q
+            .split('&')
+            .map(|p| match p.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=…"),
+                _ => p.to_owned(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&parts.join("&"));
+    }
+    out
+}
+
+/// Settings an admin sends back as `GET` showed them: masked secrets (`…1234`) keep the
+/// stored values they stand for.
+pub fn keep_secrets(mut new: CrmSettings, stored: &CrmSettings) -> CrmSettings {
+    let masked_form = |v: &str| v.starts_with('…');
+    match (&mut new.connector, &stored.connector) {
+        (CrmConnector::Hubspot { token, .. }, CrmConnector::Hubspot { token: old, .. })
+        | (CrmConnector::Salesforce { token, .. }, CrmConnector::Salesforce { token: old, .. })
+            if masked_form(token) =>
+        {
+            token.clone_from(old);
+        }
+        (CrmConnector::Http { headers, .. }, CrmConnector::Http { headers: old, .. }) => {
+            for (k, v) in headers.iter_mut() {
+                if let Some(o) = old.get(k).filter(|_| masked_form(v)) {
+                    v.clone_from(o);
+                }
+            }
+        }
+        (CrmConnector::Sql { url, .. }, CrmConnector::Sql { url: old, .. }) if *url == mask_url(old) => {
+            url.clone_from(old);
+        }
+        _ => {}
+    }
+    new
 }
 
 /// Maps an HTTP answer's status to an error, or `None` for success.
@@ -508,7 +554,9 @@ pub(crate) fn status_error(
         401 | 403 if !short.contains("REQUEST_LIMIT_EXCEEDED") => {
             Some(CrmError::Unauthorized(provider, format!("{status}: {short}")))
         }
-        403 | 429 => Some(CrmError::RateLimited(provider, limiter::retry_after_secs(retry_after))),
+        // Salesforce's spent API allowance: no Retry-After, and it lasts; pause for minutes.
+        403 => Some(CrmError::RateLimited(provider, retry_after.map_or(300, |v| limiter::retry_after_secs(Some(v))))),
+        429 => Some(CrmError::RateLimited(provider, limiter::retry_after_secs(retry_after))),
         500..=599 => Some(CrmError::Unavailable(provider, status.to_string())),
         _ => Some(CrmError::Refused(provider, format!("{status}: {short}"))),
     }
@@ -553,7 +601,9 @@ pub(crate) async fn send_json(
             Some(err) => {
                 if let Some(wait) = err.retry_after() {
                     pace.hold_for(wait);
-                    if attempt < 3 {
+                    // Short pauses are waited out here; a longer one ends this call, and the
+                    // lookup or transcript is tried again once it has passed.
+                    if attempt < 3 && wait <= Duration::from_secs(10) {
                         tracing::info!("{provider} asked to wait {} s", wait.as_secs());
                         continue;
                     }
@@ -779,7 +829,14 @@ mod tests {
 
         let m = masked(&settings(hub("pat-na1-0123456789")));
         assert!(matches!(m.connector, CrmConnector::Hubspot { ref token, .. } if token == "…6789"));
-        let m = masked(&settings(sql("SELECT * FROM customers WHERE email = $1")));
+        let stored = settings(sql("SELECT * FROM customers WHERE email = $1"));
+        let m = masked(&stored);
         assert!(matches!(m.connector, CrmConnector::Sql { ref url, .. } if url == "postgres://crm:…@db/crm"));
+        assert_eq!(keep_secrets(m, &stored), stored, "settings sent back as read keep their secrets");
+        assert_eq!(mask_url("postgres://db/crm?user=crm&password=p@ss"), "postgres://db/crm?user=crm&password=…");
+        let token = settings(hub("pat-na1-0123456789"));
+        assert_eq!(keep_secrets(masked(&token), &token), token);
+        let changed = settings(hub("pat-na1-new-token-1"));
+        assert_eq!(keep_secrets(changed.clone(), &token), changed, "a new token is taken as sent");
     }
 }

@@ -240,7 +240,9 @@ fn query_rows(url: &str, query: &str, address: &str, timeout: Duration) -> Resul
         client.build_transaction().read_only(true).start().map_err(|e| CrmError::Unavailable(NAME, e.to_string()))?;
     tx.batch_execute(&format!("SET LOCAL statement_timeout = {}", timeout.as_millis().max(1)))
         .map_err(|e| CrmError::Unavailable(NAME, e.to_string()))?;
-    let sql = format!("SELECT to_jsonb(q)::text FROM ({query}) AS q LIMIT 10");
+    // A trailing `;` or `-- comment` must not swallow the wrapper.
+    let query = query.trim().trim_end_matches(';');
+    let sql = format!("SELECT to_jsonb(q)::text FROM (\n{query}\n) AS q LIMIT 10");
     let rows = tx.query(sql.as_str(), &[&address]).map_err(|e| {
         let msg = e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_owned());
         if e.code() == Some(&postgres::error::SqlState::QUERY_CANCELED) {

@@ -18,22 +18,34 @@ pub fn start(store: Store) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut head = store.head();
         let mut current: Option<(Timestamp, Crm)> = None;
+        // Settings stored but unusable: transcripts wait for an admin to fix them.
+        let mut broken: Option<Timestamp> = None;
         loop {
             match store.crm_settings().await {
-                Ok(Some((settings, at))) if current.as_ref().map(|c| c.0) != Some(at) => match Crm::new(settings) {
-                    Ok(crm) => current = Some((at, crm)),
-                    Err(e) => {
-                        tracing::error!("{e}");
-                        current = None;
+                Ok(Some((settings, at))) if current.as_ref().map(|c| c.0) != Some(at) && broken != Some(at) => {
+                    match Crm::new(settings) {
+                        Ok(crm) => {
+                            current = Some((at, crm));
+                            broken = None;
+                        }
+                        Err(e) => {
+                            tracing::error!("{e}");
+                            current = None;
+                            broken = Some(at);
+                        }
                     }
-                },
+                }
                 Ok(Some(_)) => {}
-                Ok(None) => current = None,
+                Ok(None) => {
+                    current = None;
+                    broken = None;
+                }
                 Err(e) => tracing::warn!("the CRM worker cannot read its settings: {e}"),
             }
-            let busy = match &current {
-                Some((_, crm)) => run_due(&store, crm).await,
-                None => skip_transcripts(&store).await,
+            let busy = match (&current, broken) {
+                (Some((_, crm)), _) => run_due(&store, crm).await,
+                (None, Some(_)) => false,
+                (None, None) => skip_transcripts(&store).await,
             };
             if !busy {
                 tokio::select! {
@@ -66,23 +78,30 @@ pub async fn run_due_at(store: &Store, crm: &Crm, now: Timestamp) -> bool {
             Vec::new()
         }
     };
-    let jobs = match store.claim_transcripts(now, now - grace, 4).await {
-        Ok(j) => j,
-        Err(e) => {
-            tracing::warn!("the CRM worker cannot read its transcripts: {e}");
-            Vec::new()
-        }
-    };
-    let busy = !requests.is_empty() || !jobs.is_empty();
-    futures_util::future::join_all(requests.into_iter().map(|r| lookup_one(store, crm, r))).await;
-    for job in jobs {
-        let id = job.id;
+    let mut busy = !requests.is_empty();
+    futures_util::future::join_all(requests.into_iter().map(|r| lookup_one(store, crm, r, now))).await;
+    // One transcript at a time, each claimed just before it is logged, so a claim never
+    // ages while it waits its turn.
+    let started = now_ms();
+    for _ in 0..4 {
+        let at = now + (now_ms() - started);
+        let job = match store.claim_transcripts(at, at - grace, 1).await {
+            Ok(mut j) => match j.pop() {
+                Some(job) => job,
+                None => break,
+            },
+            Err(e) => {
+                tracing::warn!("the CRM worker cannot read its transcripts: {e}");
+                break;
+            }
+        };
+        busy = true;
         let end = transcript_one(store, crm, &job).await;
         if let TranscriptEnd::Failed(why) = &end {
             tracing::warn!("the transcript of conversation {} was not logged: {why}", job.conversation_id);
         }
-        if let Err(e) = store.finish_transcript(id, end).await {
-            tracing::error!("cannot record transcript {id}: {e}");
+        if let Err(e) = store.finish_transcript(&job, end).await {
+            tracing::error!("cannot record transcript {}: {e}", job.id);
         }
     }
     busy
@@ -91,15 +110,15 @@ pub async fn run_due_at(store: &Store, crm: &Crm, now: Timestamp) -> bool {
 /// With no CRM connected, resolved conversations have nowhere to be logged.
 async fn skip_transcripts(store: &Store) -> bool {
     let now = now_ms();
-    let jobs = store.claim_transcripts(now, now, 32).await.unwrap_or_default();
+    // A claim younger than ten minutes may be another hub's, still logging.
+    let jobs = store.claim_transcripts(now, now - 600_000, 32).await.unwrap_or_default();
     for job in &jobs {
-        let _ = store.finish_transcript(job.id, TranscriptEnd::Skipped("no CRM connected".into())).await;
+        let _ = store.finish_transcript(job, TranscriptEnd::Skipped("no CRM connected".into())).await;
     }
     !jobs.is_empty()
 }
 
-async fn lookup_one(store: &Store, crm: &Crm, req: CrmRequest) {
-    let now = now_ms();
+async fn lookup_one(store: &Store, crm: &Crm, req: CrmRequest, now: Timestamp) {
     let previous = req.contact.crm.as_ref();
     let failed = previous.is_some_and(|p| p.error.is_some());
     let other_source = previous.is_some_and(|p| p.source != crm.source());
@@ -186,6 +205,13 @@ pub async fn transcript_one(store: &Store, crm: &Crm, job: &TranscriptJob) -> Tr
             Ok(None) => {}
             Err(e) => return retry_or_fail(job, &e),
         }
+    }
+    // Another hub may have taken the job over meanwhile (this one was too slow): then it is
+    // that hub's to log.
+    match store.transcript_still_claimed(job).await {
+        Ok(true) => {}
+        Ok(false) => return TranscriptEnd::Retry(now_ms(), "taken over by another hub".into()),
+        Err(e) => return TranscriptEnd::Retry(now_ms() + 15_000, e.to_string()),
     }
     match crm.log_transcript(&record_id, &transcript).await {
         Ok(id) => TranscriptEnd::Logged(id),

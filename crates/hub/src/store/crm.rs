@@ -36,6 +36,8 @@ pub struct TranscriptJob {
     pub attempts: i64,
     /// A hub stopped while logging it: the CRM may have it already.
     pub interrupted: bool,
+    /// This claim's mark: only the hub holding it may record how the transcript ended.
+    pub claimed_at: Timestamp,
 }
 
 /// What a transcript is made of.
@@ -66,7 +68,8 @@ pub(crate) fn request_lookup(tx: &mut WriteTx<'_>, contact_id: i64, forced: bool
          VALUES (?, ?, ?, ?, ?, NULL) \
          ON CONFLICT (contact_id) DO UPDATE SET requested_at = excluded.requested_at, \
          forced = CASE WHEN excluded.forced = 1 THEN 1 ELSE crm_requests.forced END, \
-         by_address = excluded.by_address, not_before = excluded.not_before, claimed_at = NULL",
+         by_address = COALESCE(excluded.by_address, crm_requests.by_address), \
+         not_before = excluded.not_before, claimed_at = NULL",
         params![contact_id, tx.now, forced, by, tx.now],
     )?;
     Ok(())
@@ -240,6 +243,7 @@ impl Store {
                             resolved_at: r.int(3)?,
                             attempts: r.int(5)?,
                             interrupted: state == "sending",
+                            claimed_at: now,
                         });
                     }
                 }
@@ -288,8 +292,23 @@ impl Store {
             .await
     }
 
-    /// Records how logging a transcript ended.
-    pub async fn finish_transcript(&self, id: i64, end: TranscriptEnd) -> Result<()> {
+    /// Whether the job is still this claim's (no other hub took it over as interrupted).
+    pub async fn transcript_still_claimed(&self, job: &TranscriptJob) -> Result<bool> {
+        let (id, claimed_at) = (job.id, job.claimed_at);
+        self.pool()
+            .read(move |c| {
+                Ok(c.query_opt(
+                    "SELECT 1 FROM crm_transcripts WHERE id = ? AND state = 'sending' AND claimed_at = ?",
+                    params![id, claimed_at],
+                )?
+                .is_some())
+            })
+            .await
+    }
+
+    /// Records how logging a transcript ended, unless another hub has taken it over since.
+    pub async fn finish_transcript(&self, job: &TranscriptJob, end: TranscriptEnd) -> Result<()> {
+        let (id, claimed_at) = (job.id, job.claimed_at);
         self.pool()
             .write(move |tx| {
                 let (state, next_at, crm_id, error) = match &end {
@@ -299,8 +318,9 @@ impl Store {
                     TranscriptEnd::Skipped(why) => ("skipped", None, None, Some(why.as_str())),
                 };
                 tx.conn.execute(
-                    "UPDATE crm_transcripts SET state = ?, next_at = COALESCE(?, next_at), crm_id = ?, last_error = ? WHERE id = ?",
-                    params![state, next_at, crm_id, error, id],
+                    "UPDATE crm_transcripts SET state = ?, next_at = COALESCE(?, next_at), crm_id = ?, last_error = ? \
+                     WHERE id = ? AND state = 'sending' AND claimed_at = ?",
+                    params![state, next_at, crm_id, error, id, claimed_at],
                 )?;
                 Ok(())
             })

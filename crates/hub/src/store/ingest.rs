@@ -157,7 +157,7 @@ fn resolve_contact(
         )?;
     }
     // A new customer, or a new address to find them by: look them up in the CRM.
-    super::crm::request_lookup(tx, contact_id, false, None)?;
+    super::crm::request_lookup(tx, contact_id, existing.is_some(), None)?;
     Ok((contact_id, true))
 }
 
