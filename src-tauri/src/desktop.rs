@@ -3,7 +3,6 @@
 //! thread, the unread badge on the dock and tray, and bringing the window forward.
 
 use crate::shell::{Shell, SHELL_EVENT};
-use switchboard_core::compose::channel_label;
 use switchboard_core::lead::badge;
 use switchboard_protocol::console::{Notification, ShellEvent};
 use tauri::menu::{Menu, MenuItem};
@@ -35,7 +34,7 @@ pub fn notify(app: &AppHandle, notification: Notification) {
     std::thread::spawn(move || {
         let (summary, body, conversation) = match &notification {
             Notification::Reply { contact_name, channel, text, conversation_id, .. } => {
-                (format!("{contact_name} · {}", channel_label(*channel)), text.clone(), Some(*conversation_id))
+                (format!("{contact_name} · {}", channel.label()), text.clone(), Some(*conversation_id))
             }
             Notification::Summary { text, .. } => ("Switchboard".to_owned(), text.clone(), None),
         };

@@ -24,19 +24,6 @@ pub fn reply_window(channel: ChannelKind, expires_at: Option<Timestamp>, now: Ti
     }
 }
 
-/// A person's name for channels and messages ("WhatsApp", "SMS").
-pub fn channel_label(channel: ChannelKind) -> &'static str {
-    match channel {
-        ChannelKind::Sms => "SMS",
-        ChannelKind::Whatsapp => "WhatsApp",
-        ChannelKind::Messenger => "Messenger",
-        ChannelKind::Instagram => "Instagram",
-        ChannelKind::Webchat => "web chat",
-        ChannelKind::InApp => "in-app chat",
-        ChannelKind::Email => "email",
-    }
-}
-
 /// Why a free-form reply on a route would be refused, if it would.
 pub fn refusal(channel: ChannelKind, window: ReplyWindow, opted_out: bool) -> Option<ApiError> {
     if opted_out {
@@ -44,17 +31,14 @@ pub fn refusal(channel: ChannelKind, window: ReplyWindow, opted_out: bool) -> Op
             ErrorCode::OptedOut,
             format!(
                 "the customer opted out of {} messages; nothing can be sent there until they opt in again",
-                channel_label(channel)
+                channel.label()
             ),
         ));
     }
     match window {
         ReplyWindow::Closed { .. } => Some(ApiError::new(
             ErrorCode::ReplyWindowClosed,
-            format!(
-                "the 24-hour {} reply window has closed: send an approved template instead",
-                channel_label(channel)
-            ),
+            format!("the 24-hour {} reply window has closed: send an approved template instead", channel.label()),
         )),
         ReplyWindow::None | ReplyWindow::Open { .. } => None,
     }

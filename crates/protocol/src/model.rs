@@ -68,6 +68,19 @@ impl ChannelKind {
         }
     }
 
+    /// The channel's name as people say it mid-sentence ("WhatsApp", "web chat", "email").
+    pub fn label(self) -> &'static str {
+        match self {
+            ChannelKind::Sms => "SMS",
+            ChannelKind::Whatsapp => "WhatsApp",
+            ChannelKind::Messenger => "Messenger",
+            ChannelKind::Instagram => "Instagram",
+            ChannelKind::Webchat => "web chat",
+            ChannelKind::InApp => "in-app chat",
+            ChannelKind::Email => "email",
+        }
+    }
+
     /// What kind of address identifies a customer on this channel. Two channels with the
     /// same address kind share identities: the same phone number on SMS and WhatsApp is
     /// one customer.

@@ -89,17 +89,11 @@ fn civil(days: i64) -> (i64, i64, i64) {
     (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
-/// The channel's name as agents say it.
-pub fn channel_name(c: ChannelKind) -> &'static str {
-    match c {
-        ChannelKind::Sms => "SMS",
-        ChannelKind::Whatsapp => "WhatsApp",
-        ChannelKind::Messenger => "Messenger",
-        ChannelKind::Instagram => "Instagram",
-        ChannelKind::Webchat => "Web chat",
-        ChannelKind::InApp => "In-app chat",
-        ChannelKind::Email => "Email",
-    }
+/// The channel's name at the start of a sentence ("Email", "WhatsApp").
+fn channel_name(c: ChannelKind) -> String {
+    let label = c.label();
+    let mut chars = label.chars();
+    chars.next().map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
 }
 
 /// The transcript of conversation `conversation_id` through message `through`.
