@@ -42,8 +42,11 @@ fn percentile(samples: &mut [f64], p: f64) -> f64 {
     samples[i.min(samples.len() - 1)]
 }
 
-/// PSS in kB of a process and all its descendants.
-fn pss_tree(root: u32) -> (u64, Vec<(u32, String, u64)>) {
+/// One process's PSS in kB: its pid, name, total and largest mappings.
+type ProcessPss = (u32, String, u64, Vec<(String, u64)>);
+
+/// PSS in kB of a process and all its descendants, each with its largest mappings.
+fn pss_tree(root: u32) -> (u64, Vec<ProcessPss>) {
     let mut out = Vec::new();
     let mut stack = vec![root];
     while let Some(pid) = stack.pop() {
@@ -55,12 +58,34 @@ fn pss_tree(root: u32) -> (u64, Vec<(u32, String, u64)>) {
             .and_then(|l| l.split_whitespace().nth(1))
             .and_then(|v| v.parse::<u64>().ok())
             .unwrap_or(0);
-        out.push((pid, comm, pss));
+        out.push((pid, comm, pss, largest_mappings(pid, 16)));
         if let Ok(children) = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")) {
             stack.extend(children.split_whitespace().filter_map(|c| c.parse::<u32>().ok()));
         }
     }
     (out.iter().map(|p| p.2).sum(), out)
+}
+
+/// The largest mappings of a process by PSS in kB (anonymous memory grouped as `[anon]`),
+/// to see where its memory goes.
+fn largest_mappings(pid: u32, n: usize) -> Vec<(String, u64)> {
+    let smaps = std::fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap_or_default();
+    let mut by_name = std::collections::HashMap::<String, u64>::new();
+    let mut current = String::new();
+    for line in smaps.lines() {
+        let mut words = line.split_whitespace();
+        let first = words.next().unwrap_or_default();
+        if first.contains('-') && first.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+            let name = words.nth(4).unwrap_or("[anon]");
+            current = name.rsplit('/').next().unwrap_or(name).to_owned();
+        } else if first == "Pss:" {
+            *by_name.entry(current.clone()).or_default() += words.next().and_then(|v| v.parse().ok()).unwrap_or(0);
+        }
+    }
+    let mut out: Vec<_> = by_name.into_iter().collect();
+    out.sort_by(|a, b| b.1.cmp(&a.1));
+    out.truncate(n);
+    out
 }
 
 fn app_pid() -> u32 {
@@ -239,8 +264,11 @@ async fn run(conversations: usize, samples: usize) {
         starts[starts.len() / 2]
     );
     println!("idle memory, all processes (PSS): {:.1} MB (target < 200 MB)", pss as f64 / 1024.0);
-    for (pid, comm, kb) in processes {
+    for (pid, comm, kb, mappings) in processes {
         println!("    {pid:>7} {comm:<22} {:>7.1} MB", kb as f64 / 1024.0);
+        for (name, kb) in mappings {
+            println!("              {name:<36} {:>7.1} MB", kb as f64 / 1024.0);
+        }
     }
     println!(
         "thread switch: p50 {:.1} ms, p95 {:.1} ms over {} switches (target < 50 ms)",

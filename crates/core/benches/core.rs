@@ -3,10 +3,11 @@
 //! - changes applied per second (pages of 2,000 message and conversation changes);
 //! - search latency (p50, p95) over 1,000,000 cached messages;
 //! - a customer's unified history of 2,000 messages across 5 channels (p50, p95);
-//! - opening a cache of 50,000 conversations to the first view (p50, p95).
+//! - opening a cache of 50,000 conversations to the first view (p50, p95);
+//! - opening one conversation among 50,000: each query it makes (p50, p95).
 //!
 //! `cargo bench -p switchboard-core` runs the full sizes; `cargo test --benches` runs a
-//! small smoke version of the same code. `SWITCHBOARD_BENCH_ONLY=sync,apply,search,history,open`
+//! small smoke version of the same code. `SWITCHBOARD_BENCH_ONLY=sync,apply,search,history,open,switch`
 //! picks parts.
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
@@ -461,6 +462,44 @@ fn open_to_first_view(conversations: i64) {
     );
 }
 
+/// 6. Opening one conversation among `conversations` (one customer each).
+///
+/// Times its row, the customer's history, profile and composer, then the view counts and
+/// list page that marking it read refreshes.
+fn switch(conversations: i64) {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = filled_cache(dir.path(), conversations, conversations);
+    let mut rng = StdRng::seed_from_u64(6);
+    let mut timings: Vec<(&str, Vec<Duration>)> =
+        ["row", "history", "profile", "composer", "counts", "view page"].iter().map(|n| (*n, Vec::new())).collect();
+    let mut opens = Vec::new();
+    let now = switchboard_core::now_ms();
+    for _ in 0..200 {
+        let id = rng.random_range(1..=conversations);
+        let started = Instant::now();
+        let mut time = |i: usize, f: &mut dyn FnMut()| {
+            let t = Instant::now();
+            f();
+            timings[i].1.push(t.elapsed());
+        };
+        time(0, &mut || assert_eq!(cache.thread(id, 1).unwrap().conversation.id, id));
+        time(1, &mut || assert!(!cache.history(id, 100, None).unwrap().lines.is_empty()));
+        time(2, &mut || assert_eq!(cache.profile(id).unwrap().conversations.len(), 1));
+        time(3, &mut || assert!(!cache.composer(id, now).unwrap().routes.is_empty()));
+        opens.push(started.elapsed());
+        time(4, &mut || assert!(!cache.counts().unwrap().is_empty()));
+        time(5, &mut || assert!(!cache.view(View::MyTeams, 100, 0).unwrap().is_empty()));
+    }
+    for (name, samples) in &mut timings {
+        println!("  {name}: p50 {}, p95 {}", ms(percentile(samples, 0.5)), ms(percentile(samples, 0.95)));
+    }
+    println!(
+        "opening a conversation among {conversations} (row, history, profile, composer): p50 {}, p95 {}",
+        ms(percentile(&mut opens, 0.5)),
+        ms(percentile(&mut opens, 0.95))
+    );
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing: a smoke run.
     let full = std::env::args().any(|a| a == "--bench");
@@ -483,5 +522,8 @@ fn main() {
     }
     if run("open") {
         open_to_first_view(scale(50_000, 1_000) as i64);
+    }
+    if run("switch") {
+        switch(scale(50_000, 1_000) as i64);
     }
 }

@@ -224,30 +224,42 @@ impl Cache {
     }
 
     /// How many conversations each view holds, and how many are unread. Leads and admins
-    /// get `all`; agents do not.
+    /// get `all`; agents do not. Read from `view_tally` (kept by triggers), shaped like the
+    /// conversations so that the views' own filters apply.
     pub fn counts(&self) -> Result<Vec<ViewCount>> {
         self.read(|c| {
             let me = me(c)?;
             let (id, teams) = scope(&me)?;
-            let mut out = Vec::new();
-            for view in View::ALL {
-                if view == View::All && me.role == Role::Agent {
-                    continue;
-                }
-                let (filter, _) = filter(view);
-                let sql = format!(
-                    "SELECT count(*), COALESCE(sum(c.last_message_id > COALESCE(r.last_read_message_id, 0)), 0) \
-                     FROM conversations c LEFT JOIN read_markers r ON r.conversation_id = c.id WHERE {filter} AND {BOTH_BOUND}"
-                );
-                let (total, unread): (i64, i64) =
-                    c.prepare_cached(&sql)?.query_row(params![id, teams], |r| Ok((r.get(0)?, r.get(1)?)))?;
-                out.push(ViewCount {
-                    view,
-                    total: u64::try_from(total).unwrap_or(0),
-                    unread: u64::try_from(unread).unwrap_or(0),
-                });
-            }
-            Ok(out)
+            let views: Vec<View> =
+                View::ALL.into_iter().filter(|v| *v != View::All || me.role != Role::Agent).collect();
+            let sums: Vec<String> = views
+                .iter()
+                .map(|v| {
+                    let (filter, _) = filter(*v);
+                    format!(
+                        "COALESCE(sum(CASE WHEN {filter} THEN c.n END), 0), \
+                         COALESCE(sum(CASE WHEN ({filter}) AND c.unread THEN c.n END), 0)"
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "SELECT {} FROM (SELECT CASE open WHEN 1 THEN 'open' ELSE 'not open' END AS status, \
+                 NULLIF(assignee_id, 0) AS assignee_id, team_id, CASE waiting WHEN 1 THEN 0 END AS waiting_since, \
+                 unread, n FROM view_tally WHERE n > 0) c WHERE {BOTH_BOUND}",
+                sums.join(", ")
+            );
+            let numbers: Vec<i64> = c.prepare_cached(&sql)?.query_row(params![id, teams], |r| {
+                (0..views.len() * 2).map(|i| r.get(i)).collect::<rusqlite::Result<_>>()
+            })?;
+            Ok(views
+                .iter()
+                .zip(numbers.chunks(2))
+                .map(|(view, n)| ViewCount {
+                    view: *view,
+                    total: u64::try_from(n[0]).unwrap_or(0),
+                    unread: u64::try_from(n[1]).unwrap_or(0),
+                })
+                .collect())
         })
     }
 
@@ -408,4 +420,188 @@ impl Cache {
 fn conversation_row(c: &Connection, id: Id) -> Result<ConversationRow> {
     let sql = format!("SELECT {ROW_COLUMNS} FROM {ROW_FROM} WHERE c.id = ?1");
     c.prepare_cached(&sql)?.query_row([id], row).optional()?.ok_or(CoreError::NotFound("conversation"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::apply::{self, SnapshotIds};
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+    use switchboard_protocol::model::{ChannelKind, Conversation, ConversationStatus, Presence, ReadMarker};
+
+    fn agent(role: Role) -> Agent {
+        Agent {
+            id: 1,
+            name: "Maya".into(),
+            email: "maya@x.test".into(),
+            role,
+            teams: vec![1, 2],
+            capacity: 10,
+            presence: Presence::Online,
+            version: 1,
+        }
+    }
+
+    fn conversation(rng: &mut StdRng, id: Id, version: i64) -> Conversation {
+        const STATUSES: [ConversationStatus; 4] = [
+            ConversationStatus::Open,
+            ConversationStatus::Pending,
+            ConversationStatus::Snoozed,
+            ConversationStatus::Resolved,
+        ];
+        Conversation {
+            id,
+            contact_id: id,
+            inbox_id: 1,
+            channel: ChannelKind::Sms,
+            customer_address: format!("+1555000{id:04}"),
+            status: STATUSES[rng.random_range(0..STATUSES.len())],
+            snoozed_until: None,
+            assignee_id: [None, Some(1), Some(2)][rng.random_range(0..3)],
+            team_id: rng.random_range(1..=3),
+            waiting_since: rng.random_bool(0.5).then_some(1_000),
+            last_activity_at: version,
+            reply_window_expires_at: None,
+            preview: "Where is my parcel?".into(),
+            updated_by: None,
+            created_at: 0,
+            version,
+        }
+    }
+
+    fn inbound(id: Id, conversation_id: Id) -> Message {
+        Message {
+            id,
+            conversation_id,
+            channel: ChannelKind::Sms,
+            direction: Direction::Inbound,
+            author_agent_id: None,
+            body: "hello".into(),
+            subject: None,
+            attachments: Vec::new(),
+            provider_id: None,
+            client_msg_id: None,
+            delivery: None,
+            delivery_error: None,
+            created_at: id,
+            version: 1,
+        }
+    }
+
+    /// Every view's counts by scanning the conversations (what the tally must equal).
+    fn scanned(c: &Connection, me: &Agent) -> Vec<ViewCount> {
+        let (id, teams) = scope(me).unwrap();
+        View::ALL
+            .into_iter()
+            .filter(|v| *v != View::All || me.role != Role::Agent)
+            .map(|view| {
+                let (filter, _) = filter(view);
+                let sql = format!(
+                    "SELECT count(*), COALESCE(sum(c.last_message_id > COALESCE(r.last_read_message_id, 0)), 0) \
+                     FROM conversations c LEFT JOIN read_markers r ON r.conversation_id = c.id WHERE {filter} AND {BOTH_BOUND}"
+                );
+                let (total, unread): (i64, i64) =
+                    c.query_row(&sql, params![id, teams], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+                ViewCount { view, total: u64::try_from(total).unwrap(), unread: u64::try_from(unread).unwrap() }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn view_counts_from_the_tally_match_a_scan_through_every_kind_of_write() {
+        for role in [Role::Lead, Role::Agent] {
+            let dir = tempfile::tempdir().unwrap();
+            let cache = Cache::open(dir.path()).unwrap();
+            let me = agent(role);
+            cache.write(|c| apply::set_me(c, &me).map(|_| ())).unwrap();
+            let mut rng = StdRng::seed_from_u64(7);
+            let (mut version, mut message) = (1, 1);
+            for round in 0..40 {
+                cache
+                    .write(|c| {
+                        for _ in 0..50 {
+                            let id = rng.random_range(1..=60);
+                            version += 1;
+                            match rng.random_range(0..10) {
+                                0..=3 => {
+                                    apply::upsert_conversation(c, &conversation(&mut rng, id, version))?;
+                                }
+                                4..=5 => {
+                                    message += 1;
+                                    apply::upsert_message(c, &inbound(message, id))?;
+                                }
+                                6..=7 => {
+                                    apply::upsert_read_marker(c, id, rng.random_range(0..=message))?;
+                                }
+                                8 => apply::remove_conversation(c, id)?,
+                                _ => {
+                                    // An update that moves nothing the views count.
+                                    c.execute("UPDATE conversations SET preview = 'seen' WHERE id = ?1", [id])?;
+                                }
+                            }
+                        }
+                        if round % 10 == 9 {
+                            // A bootstrap keeping half the conversations and new markers.
+                            let kept: Vec<Id> = (1..=60).filter(|i| i % 2 == round % 2).collect();
+                            let markers: Vec<ReadMarker> = kept
+                                .iter()
+                                .map(|i| ReadMarker {
+                                    conversation_id: *i,
+                                    agent_id: 1,
+                                    last_read_message_id: message / 2,
+                                    at: 0,
+                                })
+                                .collect();
+                            let ids = SnapshotIds { agents: vec![1], conversations: kept, ..SnapshotIds::default() };
+                            apply::finish_bootstrap(c, &ids, &markers, "cursor")?;
+                        }
+                        Ok(())
+                    })
+                    .unwrap();
+                let expected = cache.read(|c| Ok(scanned(c, &me))).unwrap();
+                assert_eq!(cache.counts().unwrap(), expected, "round {round} as {role:?}");
+            }
+            let open = cache.counts().unwrap().iter().find(|v| v.view == View::MyTeams).unwrap().total;
+            assert!(open > 0, "the walk leaves conversations to count");
+        }
+    }
+
+    #[test]
+    fn an_older_cache_gets_its_tally_when_migrated() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let cache = Cache::open(dir.path()).unwrap();
+            let mut rng = StdRng::seed_from_u64(9);
+            cache
+                .write(|c| {
+                    apply::set_me(c, &agent(Role::Lead))?;
+                    for id in 1..=30 {
+                        apply::upsert_conversation(c, &conversation(&mut rng, id, 2))?;
+                        apply::upsert_message(c, &inbound(100 + id, id))?;
+                    }
+                    apply::upsert_read_marker(c, 3, 103)?;
+                    // As a cache of schema 3 would be: no tally yet.
+                    for trigger in
+                        ["conversations_tally_insert", "conversations_tally_delete", "conversations_tally_update"]
+                            .into_iter()
+                            .chain([
+                                "read_markers_tally_insert",
+                                "read_markers_tally_update",
+                                "read_markers_tally_delete",
+                            ])
+                    {
+                        c.execute_batch(&format!("DROP TRIGGER {trigger}"))?;
+                    }
+                    c.execute_batch("DROP TABLE view_tally; PRAGMA user_version = 3;")?;
+                    Ok(())
+                })
+                .unwrap();
+        }
+        let cache = Cache::open(dir.path()).unwrap();
+        assert_eq!(cache.opened(), &crate::cache::Opened::Kept);
+        let expected = cache.read(|c| Ok(scanned(c, &agent(Role::Lead)))).unwrap();
+        assert_eq!(cache.counts().unwrap(), expected);
+        assert!(expected.iter().any(|v| v.unread > 0));
+    }
 }

@@ -17,6 +17,7 @@ const CACHE_MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_cache.sql"),
     include_str!("migrations/0002_sync_state.sql"),
     include_str!("migrations/0003_lean_rows.sql"),
+    include_str!("migrations/0004_view_tally.sql"),
 ];
 const OUTBOX_MIGRATIONS: &[&str] =
     &[include_str!("migrations/0001_outbox.sql"), include_str!("migrations/0002_canned.sql")];
@@ -208,7 +209,7 @@ mod tests {
                 c.prepare("SELECT message_id FROM notified")?;
                 c.prepare("SELECT customer_address, updated_by FROM conversations")?;
                 let v: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-                assert_eq!(v, 3);
+                assert_eq!(v, i64::try_from(CACHE_MIGRATIONS.len()).unwrap());
                 Ok(())
             })
             .unwrap();
