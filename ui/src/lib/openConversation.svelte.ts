@@ -11,11 +11,13 @@ export class OpenConversation {
   error = $state<string | null>(null);
   #seq = 0;
 
-  /** Opens a conversation (or closes the open one with null). */
-  open(id: number | null): Promise<void> {
+  /** Opens a conversation (or closes the open one with null). `shown` is its row as the
+   *  list shows it: the thread renders from it at once, while the cache's row and the
+   *  profile are read. */
+  open(id: number | null, shown: ConversationRow | null = null): Promise<void> {
     if (id === this.id) return this.load();
     this.id = id;
-    this.row = null;
+    this.row = shown && shown.id === id ? shown : null;
     this.profile = null;
     this.error = null;
     return this.load();
