@@ -83,7 +83,7 @@ fn largest_mappings(pid: u32, n: usize) -> Vec<(String, u64)> {
         }
     }
     let mut out: Vec<_> = by_name.into_iter().collect();
-    out.sort_by(|a, b| b.1.cmp(&a.1));
+    out.sort_by_key(|m| std::cmp::Reverse(m.1));
     out.truncate(n);
     out
 }

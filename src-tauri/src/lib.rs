@@ -12,6 +12,7 @@
 mod commands;
 mod credentials;
 mod desktop;
+mod memory;
 mod shell;
 mod webkit;
 

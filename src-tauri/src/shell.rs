@@ -4,7 +4,7 @@
 //! everything they decide is in `switchboard_core::session`.
 
 use crate::credentials::{self, Remembered};
-use crate::desktop;
+use crate::{desktop, memory};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
@@ -206,28 +206,41 @@ impl Shell {
 /// changes (a sync page, a busy minute) costs one count, not one per change.
 const BADGE_SETTLE: Duration = Duration::from_millis(300);
 
-/// Carries the core's events to the window, raises desktop notifications and keeps the
-/// badge current.
+/// Sleeps until `at`, or forever when nothing is due.
+async fn until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Carries the core's events to the window, raises desktop notifications, keeps the badge
+/// current and hands memory back once the core is quiet.
 async fn forward(app: AppHandle, console: Arc<Console>) {
     use tokio::sync::broadcast::error::RecvError;
     let mut events = console.subscribe();
     // The first count waits until the window has had its first views.
     let mut badge_due = Some(tokio::time::Instant::now() + BADGE_SETTLE);
+    let mut busy_since = Some(tokio::time::Instant::now());
+    let mut release_due = busy_since.map(|t| memory::release_at(t, t));
     loop {
         let received = tokio::select! {
             r = events.recv() => r,
-            () = async {
-                match badge_due {
-                    Some(at) => tokio::time::sleep_until(at).await,
-                    None => std::future::pending().await,
-                }
-            } => {
+            () = until(badge_due) => {
                 badge_due = None;
                 let app = app.clone();
                 let _ = tauri::async_runtime::spawn_blocking(move || desktop::refresh_badge(&app)).await;
                 continue;
             }
+            () = until(release_due) => {
+                (release_due, busy_since) = (None, None);
+                let console = console.clone();
+                let _ = tauri::async_runtime::spawn_blocking(move || memory::release(&console)).await;
+                continue;
+            }
         };
+        let now = tokio::time::Instant::now();
+        release_due = Some(memory::release_at(now, *busy_since.get_or_insert(now)));
         let event = match received {
             Ok(e) => e,
             Err(RecvError::Lagged(_)) => ConsoleEvent::Changed {

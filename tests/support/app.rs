@@ -52,6 +52,7 @@ pub fn credential_store(home: &Path) -> Child {
 pub struct App {
     pub client: Client,
     driver: Option<Child>,
+    data_dir: PathBuf,
 }
 
 impl Drop for App {
@@ -104,14 +105,34 @@ impl App {
                     panic!("the app did not start under WebDriver: {e}");
                 }
             };
-        App { client, driver: app_driver.take() }
+        App { client, driver: app_driver.take(), data_dir: home.join("data") }
     }
 
-    /// Closes the window and stops the driver (SIGTERM, so WebKitWebDriver goes too).
+    /// Closes the window and stops the driver (SIGTERM, so WebKitWebDriver goes too), then
+    /// waits for the app to exit. Now and then the app outlives a window WebDriver closed;
+    /// it then gets SIGTERM, as the session ending would send it, so that the next launch
+    /// is not handed to it as a second instance.
     pub async fn quit(mut self) {
         let _ = self.client.clone().close().await;
         if let Some(d) = self.driver.take() {
             stop(d);
+        }
+        let gone = |pids: &[u32]| pids.iter().all(|p| !Path::new(&format!("/proc/{p}")).exists());
+        let pids = app_processes(&self.data_dir);
+        let until = Instant::now() + Duration::from_secs(5);
+        while !gone(&pids) && Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        if !gone(&pids) {
+            eprintln!("the app ({pids:?}) was still running 5 s after its window closed: SIGTERM");
+            for pid in &pids {
+                let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+            }
+            let until = Instant::now() + Duration::from_secs(10);
+            while !gone(&pids) {
+                assert!(Instant::now() < until, "the app did not stop on SIGTERM");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
         }
     }
 
@@ -163,6 +184,19 @@ impl App {
         }
         std::fs::write(path, png).unwrap();
     }
+}
+
+/// The app processes started with `data_dir` as their data directory.
+fn app_processes(data_dir: &Path) -> Vec<u32> {
+    let wanted = format!("SWITCHBOARD_DATA_DIR={}", data_dir.display()).into_bytes();
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "switchboard"))
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|env| env.split(|b| *b == 0).any(|v| v == wanted))
+        })
+        .collect()
 }
 
 fn stop(mut driver: Child) {

@@ -172,6 +172,17 @@ impl Cache {
     }
 }
 
+impl Cache {
+    /// Hands back the memory both connections' page caches hold (each may keep up to
+    /// 64 MB after a large sync or search); pages are read again from the file when needed.
+    pub fn release_memory(&self) -> Result<()> {
+        for conn in [&self.write, &self.read] {
+            Self::lock(conn).execute_batch("PRAGMA shrink_memory")?;
+        }
+        Ok(())
+    }
+}
+
 /// A value from the `meta` table.
 pub fn meta(c: &Connection, key: &str) -> Result<Option<String>> {
     Ok(c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
