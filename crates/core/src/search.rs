@@ -5,7 +5,7 @@
 use crate::cache::Cache;
 use crate::error::Result;
 use rusqlite::types::Value;
-use switchboard_protocol::console::{SearchHit, SearchQuery};
+use switchboard_protocol::console::{AssigneeFilter, SearchHit, SearchQuery};
 
 /// The most hits one search returns.
 pub const MAX_HITS: u32 = 200;
@@ -70,9 +70,9 @@ impl Cache {
         if let Some(st) = q.status {
             bind(" AND c.status = ?", Value::Text(st.as_str().into()), &mut sql);
         }
-        match q.assignee_id {
-            Some(Some(a)) => bind(" AND c.assignee_id = ?", Value::Integer(a), &mut sql),
-            Some(None) => sql.push_str(" AND c.assignee_id IS NULL"),
+        match q.assignee {
+            Some(AssigneeFilter::Agent { id }) => bind(" AND c.assignee_id = ?", Value::Integer(id), &mut sql),
+            Some(AssigneeFilter::Unassigned) => sql.push_str(" AND c.assignee_id IS NULL"),
             None => {}
         }
         if let Some(after) = q.after {

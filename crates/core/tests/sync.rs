@@ -70,6 +70,14 @@ async fn first_sync_views_history_search_and_live_notifications() {
     assert_eq!(cache.search(&invoices).unwrap().len(), 20);
     let on_whatsapp = SearchQuery { channel: Some(ChannelKind::Whatsapp), ..invoices.clone() };
     assert!(cache.search(&on_whatsapp).unwrap().is_empty());
+    // The window sends filters as JSON: unassigned, or one agent's.
+    let unassigned: SearchQuery =
+        serde_json::from_value(serde_json::json!({"text": "invoices", "assignee": {"kind": "unassigned"}})).unwrap();
+    assert_eq!(cache.search(&unassigned).unwrap().len(), 20, "nobody has them yet");
+    let mayas: SearchQuery =
+        serde_json::from_value(serde_json::json!({"text": "invoices", "assignee": {"kind": "agent", "id": w.maya}}))
+            .unwrap();
+    assert!(cache.search(&mayas).unwrap().is_empty(), "Maya has none");
 
     // Live: a new customer writes to Support: one notification, with name, channel and text.
     let fresh = hub.ingest(w.sms, "+14155559999", "Is anyone there?").await;

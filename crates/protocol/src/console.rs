@@ -177,11 +177,23 @@ pub struct SearchQuery {
     pub text: String,
     pub channel: Option<ChannelKind>,
     pub status: Option<ConversationStatus>,
-    /// `Some(None)` means unassigned.
-    pub assignee_id: Option<Option<Id>>,
+    /// Whose conversations to look in; any when absent.
+    pub assignee: Option<AssigneeFilter>,
     pub after: Option<Timestamp>,
     pub before: Option<Timestamp>,
     pub limit: Option<u32>,
+}
+
+/// Whose conversations a search looks in: `{"kind": "unassigned"}` or
+/// `{"kind": "agent", "id": 5}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AssigneeFilter {
+    /// Conversations nobody is assigned to.
+    Unassigned,
+    /// One agent's conversations.
+    Agent { id: Id },
 }
 
 /// A message that matched: a snippet of its text (plain, `…` where it was cut) and the

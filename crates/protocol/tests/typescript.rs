@@ -46,6 +46,7 @@ fn generate() -> String {
         History,
         Profile,
         SearchQuery,
+        AssigneeFilter,
         SearchHit,
         Connection,
         SyncProgress,

@@ -2,7 +2,8 @@
 // text, and opens a hit with the arrow keys and Enter.
 import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { afterEach, expect, test, vi } from "vitest";
-import type { SearchHit } from "../lib/protocol";
+import type { Agent, SearchHit } from "../lib/protocol";
+import { app } from "../lib/stores.svelte";
 import { answer, callsTo } from "../test/tauri";
 import SearchPalette from "./SearchPalette.svelte";
 
@@ -10,6 +11,10 @@ vi.mock("@tauri-apps/api/core", async () => ({ invoke: (await import("../test/ta
 vi.mock("@tauri-apps/api/event", async () => ({ listen: (await import("../test/tauri")).listen }));
 
 afterEach(() => cleanup());
+
+function agent(id: number, name: string): Agent {
+  return { id, name, email: `${id}@x.test`, role: "agent", teams: [1], capacity: 10, presence: "online", version: 1 };
+}
 
 const enc = new TextEncoder();
 function hit(id: number, snippet: string, word: string): SearchHit {
@@ -45,7 +50,7 @@ test("hits show marked ranges and open with arrows + Enter", async () => {
   await waitFor(() => expect(screen.getAllByTestId("search-hit")).toHaveLength(2));
   expect(callsTo("search")).toEqual([
     {
-      query: { text: "pedido", channel: null, status: null, assignee_id: null, after: null, before: null, limit: 50 },
+      query: { text: "pedido", channel: null, status: null, assignee: null, after: null, before: null, limit: 50 },
     },
   ]);
   const marks = [...document.querySelectorAll("[data-testid=search-hit] mark")].map((m) => m.textContent);
@@ -64,11 +69,41 @@ test("filters go into the query", async () => {
   const [channel, status] = screen.getAllByRole("combobox").filter((e) => e.tagName === "SELECT");
   await fireEvent.change(channel!, { target: { value: "email" } });
   await fireEvent.change(status!, { target: { value: "resolved" } });
+  await fireEvent.change(screen.getByTestId("search-assignee"), { target: { value: "unassigned" } });
   await fireEvent.input(screen.getByTestId("search-input"), { target: { value: "refund" } });
   await waitFor(() => expect(callsTo("search").length).toBeGreaterThan(0));
   expect(callsTo("search").at(-1)).toEqual({
-    query: expect.objectContaining({ text: "refund", channel: "email", status: "resolved" }),
+    query: expect.objectContaining({
+      text: "refund",
+      channel: "email",
+      status: "resolved",
+      assignee: { kind: "unassigned" },
+    }),
   });
+});
+
+test("the assignee filter offers me, unassigned and every other agent", async () => {
+  app.directory = {
+    me: agent(1, "Maya Okafor"),
+    permissions: { reassign: false, oversee: false, merge_contacts: false },
+    agents: [agent(1, "Maya Okafor"), agent(3, "Zoe Kim"), agent(2, "Lee Chen")],
+    teams: [],
+  };
+  answer({ search: () => [] });
+  render(SearchPalette, { onclose: vi.fn(), onopen: vi.fn() });
+  const select = screen.getByTestId("search-assignee") as HTMLSelectElement;
+  expect([...select.options].map((o) => [o.value, o.textContent])).toEqual([
+    ["", "Anyone"],
+    ["1", "Me"],
+    ["unassigned", "Unassigned"],
+    ["2", "Lee Chen"],
+    ["3", "Zoe Kim"],
+  ]);
+  await fireEvent.change(select, { target: { value: "3" } });
+  await fireEvent.input(screen.getByTestId("search-input"), { target: { value: "refund" } });
+  await waitFor(() => expect(callsTo("search").length).toBeGreaterThan(0));
+  expect(callsTo("search").at(-1)?.query).toEqual(expect.objectContaining({ assignee: { kind: "agent", id: 3 } }));
+  app.directory = null;
 });
 
 test("Escape closes", async () => {

@@ -506,6 +506,8 @@ export class MockCore {
           if (hits.length >= (q.limit ?? 50)) break;
           if (q.channel && row.channel !== q.channel) continue;
           if (q.status && row.status !== q.status) continue;
+          if (q.assignee?.kind === "unassigned" && row.assignee_id !== null) continue;
+          if (q.assignee?.kind === "agent" && row.assignee_id !== q.assignee.id) continue;
           const i = row.preview.toLowerCase().indexOf(needle);
           if (i < 0) continue;
           const start = enc.encode(row.preview.slice(0, i)).length;

@@ -1,6 +1,7 @@
 // Tests for the pure formatting helpers, above all the UTF-8 byte-range highlights.
 import { describe, expect, test } from "vitest";
 import {
+  assigneeFilter,
   byteRangesToIndices,
   compactAge,
   dayLabel,
@@ -181,5 +182,17 @@ describe("small formats", () => {
     expect(routeLabel({ channel: "whatsapp", address: "+14155550100" })).toBe("Reply via WhatsApp (+14155550100)");
     expect(initials("Ana María López")).toBe("AL");
     expect(initials("émile")).toBe("É");
+  });
+});
+
+describe("assigneeFilter", () => {
+  test.each([
+    ["", null],
+    ["unassigned", { kind: "unassigned" }],
+    ["7", { kind: "agent", id: 7 }],
+    ["0", null],
+    ["x", null],
+  ])("%j → %j", (value, expected) => {
+    expect(assigneeFilter(value)).toEqual(expected);
   });
 });

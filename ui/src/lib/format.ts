@@ -1,7 +1,7 @@
 // Pure formatting for the console: channel, status and view labels, durations and relative
 // times, day labels, byte sizes, search highlights (UTF-8 byte ranges → string segments),
-// template placeholders and snooze times. No DOM, no state: everything here is unit tested.
-import type { ChannelKind, ConversationStatus, Delivery, Presence, ReplyRoute, View } from "./protocol";
+// template placeholders, snooze times and the search's assignee filter. No DOM, no state: everything here is unit tested.
+import type { AssigneeFilter, ChannelKind, ConversationStatus, Delivery, Presence, ReplyRoute, View } from "./protocol";
 
 export const CHANNEL_LABEL: Record<ChannelKind, string> = {
   sms: "SMS",
@@ -296,4 +296,13 @@ export function fromLocalInput(value: string): number | null {
   if (!m) return null;
   const d = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0));
   return d.getTime();
+}
+
+/** The search's assignee filter from its select's value: "" (anyone), "unassigned" or an
+ *  agent's id. */
+export function assigneeFilter(value: string): AssigneeFilter | null {
+  if (value === "") return null;
+  if (value === "unassigned") return { kind: "unassigned" };
+  const id = Number(value);
+  return Number.isInteger(id) && id > 0 ? { kind: "agent", id } : null;
 }

@@ -147,9 +147,11 @@ export type Profile = { contact: Contact, conversations: Array<ConversationRow>,
 
 export type SearchQuery = { text: string, channel: ChannelKind | null, status: ConversationStatus | null, 
 /**
- * `Some(None)` means unassigned.
+ * Whose conversations to look in; any when absent.
  */
-assignee_id: number | null | null, after: number | null, before: number | null, limit: number | null, };
+assignee: AssigneeFilter | null, after: number | null, before: number | null, limit: number | null, };
+
+export type AssigneeFilter = { "kind": "unassigned" } | { "kind": "agent", id: number, };
 
 export type SearchHit = { message_id: number, conversation_id: number, contact_id: number, contact_name: string, channel: ChannelKind, direction: Direction, snippet: string, highlights: Array<[number, number]>, created_at: number, };
 
