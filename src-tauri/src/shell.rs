@@ -234,8 +234,9 @@ async fn forward(app: AppHandle, console: Arc<Console>) {
             }
             () = until(release_due) => {
                 (release_due, busy_since) = (None, None);
+                // Not awaited: events keep flowing while memory is handed back.
                 let console = console.clone();
-                let _ = tauri::async_runtime::spawn_blocking(move || memory::release(&console)).await;
+                drop(tauri::async_runtime::spawn_blocking(move || memory::release(&console)));
                 continue;
             }
         };

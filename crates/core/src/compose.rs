@@ -8,7 +8,7 @@ use crate::cache::Cache;
 use crate::error::{CoreError, Result};
 use crate::views::me;
 use rusqlite::{params, Connection, OptionalExtension};
-use switchboard_protocol::console::{CannedResponse, Composer, ReplyRoute, ReplyWindow};
+use switchboard_protocol::console::{CannedResponse, Composer, ReplyRoute, ReplyWindow, TemplateOption};
 use switchboard_protocol::model::{ChannelKind, Contact, Identity, Inbox};
 use switchboard_protocol::{ApiError, ErrorCode, Id, Timestamp};
 
@@ -132,7 +132,7 @@ impl Cache {
             }
             let templates = inbox_json
                 .and_then(|j| serde_json::from_str::<Inbox>(&j).ok())
-                .map(|i| i.templates)
+                .map(|i| i.templates.into_iter().map(TemplateOption::from).collect())
                 .unwrap_or_default();
             Ok(Composer { conversation_id, routes, templates, canned: canned_list(c)? })
         })

@@ -62,6 +62,11 @@ fn filter(view: View) -> (&'static str, &'static str) {
     }
 }
 
+/// The views `me` has: leads and admins get `all`; agents do not.
+fn views_of(me: &Agent) -> impl Iterator<Item = View> + '_ {
+    View::ALL.into_iter().filter(|v| *v != View::All || me.role != Role::Agent)
+}
+
 /// The entities a query selecting one `json` column returns, decoded from their wire JSON.
 pub fn json_rows<T: serde::de::DeserializeOwned>(
     c: &Connection,
@@ -121,9 +126,7 @@ fn template_text(c: &Connection, conversation: Id, name: &str, params: &[String]
         .and_then(|j| serde_json::from_str::<Inbox>(&j).ok())
         .and_then(|i| i.templates.into_iter().find(|t| t.name == name));
     Ok(match template {
-        Some(t) => {
-            params.iter().enumerate().fold(t.body, |body, (i, p)| body.replace(&format!("{{{{{}}}}}", i + 1), p))
-        }
+        Some(t) => t.fill(params),
         None => format!("[template {name}]"),
     })
 }
@@ -223,15 +226,14 @@ impl Cache {
         })
     }
 
-    /// How many conversations each view holds, and how many are unread. Leads and admins
-    /// get `all`; agents do not. Read from `view_tally` (kept by triggers), shaped like the
-    /// conversations so that the views' own filters apply.
+    /// How many conversations each of the agent's views holds, and how many are unread.
+    /// Read from `view_tally` (kept by triggers), shaped like the conversations so that the
+    /// views' own filters apply.
     pub fn counts(&self) -> Result<Vec<ViewCount>> {
         self.read(|c| {
             let me = me(c)?;
             let (id, teams) = scope(&me)?;
-            let views: Vec<View> =
-                View::ALL.into_iter().filter(|v| *v != View::All || me.role != Role::Agent).collect();
+            let views: Vec<View> = views_of(&me).collect();
             let sums: Vec<String> = views
                 .iter()
                 .map(|v| {
@@ -492,9 +494,7 @@ mod tests {
     /// Every view's counts by scanning the conversations (what the tally must equal).
     fn scanned(c: &Connection, me: &Agent) -> Vec<ViewCount> {
         let (id, teams) = scope(me).unwrap();
-        View::ALL
-            .into_iter()
-            .filter(|v| *v != View::All || me.role != Role::Agent)
+        views_of(me)
             .map(|view| {
                 let (filter, _) = filter(view);
                 let sql = format!(

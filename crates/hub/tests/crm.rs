@@ -14,8 +14,10 @@ use switchboard_hub::clock::now_ms;
 use switchboard_hub::config::Config;
 use switchboard_hub::crm::{worker, Crm};
 use switchboard_hub::store::Store;
-use switchboard_protocol::admin::{CrmConnector, CrmFieldSetting, CrmSettings, RecordMapping, TranscriptSettings};
-use switchboard_protocol::model::{Contact, CrmSnapshot, Inbox};
+use switchboard_protocol::admin::{
+    CreateInbox, CrmConnector, CrmFieldSetting, CrmSettings, RecordMapping, TranscriptSettings,
+};
+use switchboard_protocol::model::{ChannelKind, Contact, CrmSnapshot, Inbox};
 
 const BEN_HUBSPOT: &str = "75361245901";
 const BEN_SALESFORCE: &str = "003Hs00004kQ7fPIAS";
@@ -225,6 +227,31 @@ async fn no_match_says_what_was_searched_and_another_address_can_be_tried() {
     let out = mutate(&s.hub, &s.agent, "console-1", refresh(2, contact, json!({"by": "call me maybe"}))).await;
     assert_eq!(out["results"][0]["status"], "rejected");
     assert_eq!(out["results"][0]["error"]["code"], "bad_request");
+}
+
+#[tokio::test]
+async fn a_web_chat_visitor_who_leaves_an_email_is_looked_up_by_it() {
+    let hs = crm_standins::hubspot().await;
+    let s = setup(&hubspot_settings(&hs.base)).await;
+    let site = s
+        .store
+        .create_inbox(CreateInbox {
+            kind: ChannelKind::Webchat,
+            name: "Website".into(),
+            team_id: s.w.team_a,
+            address: "site-widget".into(),
+            settings: json!({}),
+        })
+        .await
+        .unwrap();
+    let visitor = s.store.create_visitor(site.id, "visitor-ben".into(), "h".into(), None, None).await.unwrap();
+    let (contact, _) = customer_writes(&s.store, &site, "visitor-ben", "Is my order on its way?").await;
+    let c = crm_until(&s.store, contact, "the first lookup", |_| true).await;
+    assert!(c.crm.unwrap().searched.is_empty(), "a visitor has no address to search by yet");
+
+    s.store.set_visitor_email(&visitor, ChannelKind::Webchat, "ben.okafor@example.com".into(), None).await.unwrap();
+    let c = crm_until(&s.store, contact, "the record found by the email left", |c| c.record_id.is_some()).await;
+    assert_eq!(c.crm.unwrap().record_id.as_deref(), Some(BEN_HUBSPOT));
 }
 
 #[tokio::test]

@@ -344,6 +344,22 @@ pub struct ReplyRoute {
     pub refusal: Option<ApiError>,
 }
 
+/// An approved template as the composer offers it, with how many values it takes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct TemplateOption {
+    #[serde(flatten)]
+    pub template: Template,
+    pub params: u32,
+}
+
+impl From<Template> for TemplateOption {
+    fn from(template: Template) -> Self {
+        let params = u32::try_from(template.params()).unwrap_or(u32::MAX);
+        TemplateOption { template, params }
+    }
+}
+
 /// What the composer offers for a conversation: its own route first, then the customer's
 /// other channels, the inbox's approved templates and the agent's canned responses.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -351,7 +367,7 @@ pub struct ReplyRoute {
 pub struct Composer {
     pub conversation_id: Id,
     pub routes: Vec<ReplyRoute>,
-    pub templates: Vec<Template>,
+    pub templates: Vec<TemplateOption>,
     pub canned: Vec<CannedResponse>,
 }
 

@@ -192,6 +192,22 @@ pub struct Template {
     pub body: String,
 }
 
+impl Template {
+    /// The most placeholders a template may have.
+    pub const MAX_PARAMS: usize = 20;
+
+    /// How many values the template takes: its placeholders `{{1}}`, `{{2}}`… as an unbroken
+    /// run from 1, written exactly so (providers do not read `{{ 1 }}`).
+    pub fn params(&self) -> usize {
+        (1..=Self::MAX_PARAMS).take_while(|i| self.body.contains(&format!("{{{{{i}}}}}"))).count()
+    }
+
+    /// The text with `{{1}}`, `{{2}}`… replaced by `values`, in order.
+    pub fn fill(&self, values: &[String]) -> String {
+        values.iter().enumerate().fold(self.body.clone(), |body, (i, v)| body.replace(&format!("{{{{{}}}}}", i + 1), v))
+    }
+}
+
 /// How a customer is reached on one channel.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -449,4 +465,31 @@ pub struct ReadMarker {
     pub agent_id: Id,
     pub last_read_message_id: Id,
     pub at: Timestamp,
+}
+
+#[cfg(test)]
+mod template_tests {
+    use super::Template;
+
+    fn template(body: &str) -> Template {
+        Template { name: "t".into(), language: "en_US".into(), body: body.into() }
+    }
+
+    #[test]
+    fn a_template_takes_its_unbroken_run_of_exact_placeholders() {
+        for (body, params) in [
+            ("Hi {{1}}, your order {{2}} shipped", 2),
+            ("Hello", 0),
+            ("{{ 1 }} only", 0),
+            ("{{1}} and {{3}}", 1),
+            ("{{2}} before {{1}}", 2),
+        ] {
+            assert_eq!(template(body).params(), params, "{body}");
+        }
+    }
+
+    #[test]
+    fn filling_keeps_unfilled_placeholders() {
+        assert_eq!(template("Hi {{1}}, order {{2}}").fill(&["Ana".into()]), "Hi Ana, order {{2}}");
+    }
 }

@@ -57,6 +57,7 @@ fn generate() -> String {
         AgentLoad,
         ReplyWindow,
         ReplyRoute,
+        TemplateOption,
         Composer,
         CannedResponse,
         SignIn,

@@ -22,7 +22,7 @@ function setup(routes: ReplyRoute[], extra: Record<string, (a: Record<string, un
   const data: ComposerData = {
     conversation_id: id,
     routes: routes.map((r, i) => (i === 0 ? { ...r, conversation_id: id } : r)),
-    templates: [{ name: "order_update", language: "en_US", body: "Hi {{1}}, order {{2}} shipped" }],
+    templates: [{ name: "order_update", language: "en_US", body: "Hi {{1}}, order {{2}} shipped", params: 2 }],
     canned: [
       { id: 1, shortcut: "thanks", title: "Thank you", body: "Thanks {{customer.first_name}}!" },
       { id: 2, shortcut: "refund", title: "Refund policy", body: "Refunds take 5 days." },

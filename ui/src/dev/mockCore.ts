@@ -322,8 +322,8 @@ export class MockCore {
       conversation_id: conversationId,
       routes,
       templates: [
-        { name: "order_update", language: "en_US", body: "Hi {{1}}, your order {{2}} has shipped." },
-        { name: "follow_up", language: "en_US", body: "Hi {{1}}, just checking in — is there anything else we can help with?" },
+        { name: "order_update", language: "en_US", body: "Hi {{1}}, your order {{2}} has shipped.", params: 2 },
+        { name: "follow_up", language: "en_US", body: "Hi {{1}}, just checking in — is there anything else we can help with?", params: 1 },
       ],
       canned: [
         { id: 1, shortcut: "thanks", title: "Thank you", body: "Thanks {{customer.first_name}}!" },

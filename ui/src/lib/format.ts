@@ -248,16 +248,10 @@ export function highlightSegments(text: string, ranges: ReadonlyArray<readonly [
   return out;
 }
 
-/** How many parameters a template takes: the highest `{{n}}` placeholder. */
-export function templateParamCount(body: string): number {
-  let max = 0;
-  for (const m of body.matchAll(/\{\{\s*(\d+)\s*\}\}/g)) max = Math.max(max, Number(m[1]));
-  return max;
-}
-
-/** A template's body with its placeholders filled where a value is given. */
+/** A template's body with its `{{n}}` placeholders filled where a value is given (the
+ *  preview of what the core's `Template::fill` sends). */
 export function fillTemplate(body: string, params: readonly string[]): string {
-  return body.replace(/\{\{\s*(\d+)\s*\}\}/g, (whole, n: string) => {
+  return body.replace(/\{\{(\d+)\}\}/g, (whole, n: string) => {
     const v = params[Number(n) - 1];
     return v ? v : whole;
   });

@@ -193,7 +193,17 @@ export type ReplyRoute = { conversation_id: number, channel: ChannelKind, addres
  */
 refusal: ApiError | null, };
 
-export type Composer = { conversation_id: number, routes: Array<ReplyRoute>, templates: Array<Template>, canned: Array<CannedResponse>, };
+export type TemplateOption = { params: number, name: string, 
+/**
+ * The provider's language code, e.g. `en_US`.
+ */
+language: string, 
+/**
+ * The approved text, placeholders included.
+ */
+body: string, };
+
+export type Composer = { conversation_id: number, routes: Array<ReplyRoute>, templates: Array<TemplateOption>, canned: Array<CannedResponse>, };
 
 export type CannedResponse = { id: number, 
 /**

@@ -161,6 +161,15 @@ impl Cache {
         Ok(out)
     }
 
+    /// Hands back the memory both connections' page caches hold (each may keep up to
+    /// 64 MB after a large sync or search); pages are read again from the file when needed.
+    pub fn release_memory(&self) -> Result<()> {
+        for conn in [&self.write, &self.read] {
+            Self::lock(conn).execute_batch("PRAGMA shrink_memory")?;
+        }
+        Ok(())
+    }
+
     /// Runs `f` on the reader connection, inside one read transaction so that everything
     /// it reads is one consistent snapshot.
     pub fn read<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
@@ -169,17 +178,6 @@ impl Cache {
         let out = f(&tx)?;
         tx.finish()?;
         Ok(out)
-    }
-}
-
-impl Cache {
-    /// Hands back the memory both connections' page caches hold (each may keep up to
-    /// 64 MB after a large sync or search); pages are read again from the file when needed.
-    pub fn release_memory(&self) -> Result<()> {
-        for conn in [&self.write, &self.read] {
-            Self::lock(conn).execute_batch("PRAGMA shrink_memory")?;
-        }
-        Ok(())
     }
 }
 

@@ -279,7 +279,7 @@ fn send_template(tx: &mut WriteTx<'_>, v: &Viewer, t: &SendTemplate, expected: O
         inbox.templates.iter().find(|x| x.name == t.template).ok_or_else(|| {
             StoreError::BadRequest(format!("{} has no approved template `{}`", inbox.name, t.template))
         })?;
-    let wanted = (1..=20).take_while(|i| template.body.contains(&format!("{{{{{i}}}}}"))).count();
+    let wanted = template.params();
     if t.params.len() != wanted {
         return Err(StoreError::BadRequest(format!(
             "template `{}` takes {wanted} values, not {}",
@@ -291,11 +291,7 @@ fn send_template(tx: &mut WriteTx<'_>, v: &Viewer, t: &SendTemplate, expected: O
         return Ok(Outcome::Duplicate);
     }
     check_may_send(tx, &conv, true)?;
-    let body = t
-        .params
-        .iter()
-        .enumerate()
-        .fold(template.body.clone(), |b, (i, p)| b.replace(&format!("{{{{{}}}}}", i + 1), p));
+    let body = template.fill(&t.params);
     let send =
         TemplateSend { name: template.name.clone(), language: template.language.clone(), params: t.params.clone() };
     let stored = serde_json::to_string(&send).map_err(|e| StoreError::BadRequest(e.to_string()))?;

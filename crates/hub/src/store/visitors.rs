@@ -268,6 +268,8 @@ fn join_by_email(
                 "INSERT INTO identities (contact_id, channel, address_kind, address, created_at) VALUES (?, 'email', 'email', ?, ?)",
                 params![visitor_contact, email, tx.now],
             )?;
+            // An address to find them by in the CRM.
+            super::crm::request_lookup(tx, visitor_contact, true, None)?;
             // A visitor's contact is named after their address until they give a name.
             if let Some(name) = name.map(str::trim).filter(|n| !n.is_empty()) {
                 tx.conn.execute(
