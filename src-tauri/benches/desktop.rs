@@ -88,11 +88,6 @@ fn largest_mappings(pid: u32, n: usize) -> Vec<(String, u64)> {
     out
 }
 
-fn app_pid() -> u32 {
-    let out = std::process::Command::new("pgrep").args(["-n", "-x", "switchboard"]).output().unwrap();
-    String::from_utf8(out.stdout).unwrap().trim().parse().expect("the app's process")
-}
-
 fn main() {
     if !app::in_desktop_session(&std::env::args().skip(1).collect::<Vec<_>>()) {
         return;
@@ -202,7 +197,7 @@ async fn run(conversations: usize, samples: usize) {
 
     // Idle memory, after the app has settled.
     tokio::time::sleep(Duration::from_secs(10)).await;
-    let (pss, processes) = pss_tree(app_pid());
+    let (pss, processes) = pss_tree(app.pid());
 
     // Thread switch: click a row, until its thread's lines are on screen (measured in the page).
     let mut switches = Vec::new();

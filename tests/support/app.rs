@@ -136,6 +136,12 @@ impl App {
         }
     }
 
+    /// The app's process (the one started with this app's data directory).
+    #[allow(dead_code)] // the desktop benchmark measures it; the end-to-end test does not
+    pub fn pid(&self) -> u32 {
+        *app_processes(&self.data_dir).first().expect("the app's process")
+    }
+
     /// The first element matching `css`, waiting up to `secs` for it.
     pub async fn find(&self, css: &str, secs: u64) -> Element {
         let until = Instant::now() + Duration::from_secs(secs);

@@ -23,17 +23,24 @@ export class OpenConversation {
     return this.load();
   }
 
-  /** Re-reads the row and the profile. */
+  /** Re-reads the row and the profile: the profile alone once the customer is known (it
+   *  lists the row), the thread's row first otherwise or when the row left the customer. */
   async load(): Promise<void> {
     const id = this.id;
     const seq = ++this.#seq;
     if (id == null) return;
     try {
-      const thread = await api.thread(id, 1);
+      const known = this.row?.id === id ? this.row.contact_id : null;
+      let profile = known == null ? null : await api.profile(known).catch(() => null);
+      let row = profile?.conversations.find((c) => c.id === id) ?? null;
+      if (!row) {
+        row = (await api.thread(id, 1)).conversation;
+        if (seq !== this.#seq) return;
+        this.row = row;
+        profile = await api.profile(row.contact_id);
+      }
       if (seq !== this.#seq) return;
-      this.row = thread.conversation;
-      const profile = await api.profile(thread.conversation.contact_id);
-      if (seq !== this.#seq) return;
+      this.row = row;
       this.profile = profile;
       this.error = null;
     } catch (e) {

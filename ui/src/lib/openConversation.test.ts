@@ -66,6 +66,29 @@ describe("OpenConversation", () => {
     expect(callsTo("thread")).toEqual([{ conversation_id: 8, limit: 1 }]);
   });
 
+  test("once the customer is known, a refresh reads their profile only and takes the row from it", async () => {
+    const conv = new OpenConversation();
+    answer({
+      thread: ({ conversation_id }) => thread(conversation_id),
+      profile: ({ contact_id }) => ({
+        ...profile(contact_id),
+        conversations: [rowOf(5, { contact_id, preview: "from the profile" })],
+      }),
+    });
+    await conv.open(5);
+    answer({
+      thread: ({ conversation_id }) => thread(conversation_id),
+      profile: ({ contact_id }) => ({
+        ...profile(contact_id),
+        conversations: [rowOf(5, { contact_id, preview: "newer" })],
+      }),
+    });
+    await conv.load();
+    expect(callsTo("thread")).toEqual([]);
+    expect(callsTo("profile")).toHaveLength(1);
+    expect(conv.row?.preview).toBe("newer");
+  });
+
   test("switching again before the first answer keeps the later conversation", async () => {
     let release: () => void = () => {};
     const slow = new Promise<void>((r) => (release = r));
