@@ -4,8 +4,8 @@
 use crate::shell::Shell;
 use switchboard_core::now_ms;
 use switchboard_protocol::console::{
-    AgentLoad, AssignTo, Composer, Connection, ConversationRow, DemoLogin, Directory, History, Profile, SearchHit,
-    SearchQuery, Session, SignIn, Thread, View, ViewCount,
+    AgentLoad, AssignTo, CannedOption, Composer, Connection, ConversationRow, DemoLogin, Directory, History, Profile,
+    SearchHit, SearchQuery, Session, SignIn, Thread, View, ViewCount,
 };
 use switchboard_protocol::model::{Contact, ConversationStatus};
 use switchboard_protocol::{ApiError, Id};
@@ -105,8 +105,30 @@ pub async fn composer(shell: State<'_, Shell>, conversation_id: Id) -> Answer<Co
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn expand_canned(shell: State<'_, Shell>, canned_id: Id, conversation_id: Id) -> Answer<String> {
-    shell.run(move |c| c.cache().expand_canned(canned_id, conversation_id)).await
+pub async fn expand_canned(shell: State<'_, Shell>, key: String, conversation_id: Id) -> Answer<String> {
+    shell.run(move |c| c.cache().expand_canned(&key, conversation_id)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn canned(shell: State<'_, Shell>) -> Answer<Vec<CannedOption>> {
+    shell.run(move |c| c.cache().canned()).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn save_canned(
+    shell: State<'_, Shell>,
+    key: Option<String>,
+    shortcut: String,
+    title: String,
+    body: String,
+    shared: bool,
+) -> Answer<String> {
+    shell.run(move |c| c.save_canned(key, &shortcut, &title, &body, shared)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn delete_canned(shell: State<'_, Shell>, key: String) -> Answer<()> {
+    shell.run(move |c| c.delete_canned(&key)).await
 }
 
 #[tauri::command(rename_all = "snake_case")]

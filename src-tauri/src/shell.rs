@@ -248,6 +248,7 @@ async fn forward(app: AppHandle, console: Arc<Console>) {
                 conversations: Vec::new(),
                 contacts: Vec::new(),
                 directory: true,
+                canned: true,
                 everything: true,
             },
             Err(RecvError::Closed) => return,

@@ -1,14 +1,13 @@
 //! What the composer offers for a conversation: the channels the customer can be answered
 //! on (the conversation's own first), each with its reply window and any reason a reply
-//! would be refused; the inbox's approved templates; and the agent's canned responses with
-//! their placeholders filled in. The decisions are pure functions, tested by table.
+//! would be refused; the inbox's approved templates; the agent's canned responses, and how
+//! their placeholders are filled in. The decisions are pure functions, tested by table.
 
 use crate::cache::apply::text_enum;
 use crate::cache::Cache;
 use crate::error::{CoreError, Result};
-use crate::views::me;
-use rusqlite::{params, Connection, OptionalExtension};
-use switchboard_protocol::console::{CannedResponse, Composer, ReplyRoute, ReplyWindow, TemplateOption};
+use rusqlite::{params, OptionalExtension};
+use switchboard_protocol::console::{Composer, ReplyRoute, ReplyWindow, TemplateOption};
 use switchboard_protocol::model::{ChannelKind, Contact, Identity, Inbox};
 use switchboard_protocol::{ApiError, ErrorCode, Id, Timestamp};
 
@@ -78,14 +77,6 @@ pub fn expand(text: &str, customer_name: &str, agent_name: &str) -> String {
     out
 }
 
-fn canned_list(c: &Connection) -> Result<Vec<CannedResponse>> {
-    let mut st = c.prepare_cached("SELECT id, shortcut, title, body FROM ob.canned ORDER BY shortcut")?;
-    let rows = st.query_map([], |r| {
-        Ok(CannedResponse { id: r.get(0)?, shortcut: r.get(1)?, title: r.get(2)?, body: r.get(3)? })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
 impl Cache {
     /// The composer's choices for a conversation, as of `now`.
     pub fn composer(&self, conversation_id: Id, now: Timestamp) -> Result<Composer> {
@@ -134,27 +125,7 @@ impl Cache {
                 .and_then(|j| serde_json::from_str::<Inbox>(&j).ok())
                 .map(|i| i.templates.into_iter().map(TemplateOption::from).collect())
                 .unwrap_or_default();
-            Ok(Composer { conversation_id, routes, templates, canned: canned_list(c)? })
-        })
-    }
-
-    /// A canned response's text with the customer's and the agent's names filled in.
-    pub fn expand_canned(&self, canned_id: Id, conversation_id: Id) -> Result<String> {
-        self.read(|c| {
-            let body: String = c
-                .prepare_cached("SELECT body FROM ob.canned WHERE id = ?1")?
-                .query_row([canned_id], |r| r.get(0))
-                .optional()?
-                .ok_or(CoreError::NotFound("canned response"))?;
-            let customer: String = c
-                .prepare_cached(
-                    "SELECT COALESCE(k.name, '') FROM conversations v LEFT JOIN contacts k ON k.id = v.contact_id \
-                     WHERE v.id = ?1",
-                )?
-                .query_row([conversation_id], |r| r.get(0))
-                .optional()?
-                .ok_or(CoreError::NotFound("conversation"))?;
-            Ok(expand(&body, &customer, &me(c)?.name))
+            Ok(Composer { conversation_id, routes, templates, canned: crate::canned::list(c)? })
         })
     }
 }

@@ -12,7 +12,12 @@ use switchboard_protocol::model::{Agent, Role, Team};
 /// The controls a role is offered.
 pub fn permissions(role: Role) -> Permissions {
     let lead = matches!(role, Role::Lead | Role::Admin);
-    Permissions { reassign: lead, oversee: lead, merge_contacts: lead }
+    Permissions {
+        reassign: lead,
+        oversee: lead,
+        merge_contacts: lead,
+        share_canned: switchboard_protocol::model::CannedResponse::editable_by(None, 0, role),
+    }
 }
 
 /// The number on the tray and dock icon: unread conversations that are the agent's to
@@ -114,8 +119,8 @@ mod tests {
 
     #[test]
     fn controls_by_role() {
-        let none = Permissions { reassign: false, oversee: false, merge_contacts: false };
-        let all = Permissions { reassign: true, oversee: true, merge_contacts: true };
+        let none = Permissions { reassign: false, oversee: false, merge_contacts: false, share_canned: false };
+        let all = Permissions { reassign: true, oversee: true, merge_contacts: true, share_canned: true };
         for (role, want) in [(Role::Agent, none), (Role::Lead, all), (Role::Admin, all)] {
             assert_eq!(permissions(role), want, "{role:?}");
         }

@@ -10,7 +10,8 @@
 //! - [`views`]: inbox lists, threads, a customer's unified history, profiles.
 //! - [`search`]: full-text search with filters and highlights.
 //! - [`notify`]: the notification rule, a pure function.
-//! - [`compose`]: reply channels, reply windows, refusals, templates, canned responses.
+//! - [`compose`]: reply channels, reply windows, refusals, templates, placeholders.
+//! - [`canned`]: canned responses, shared and the agent's own, with unconfirmed edits shown.
 //! - [`lead`]: what each role is offered, the directory, the team load panel.
 //! - [`session`]: hub addresses, signing in, one cache folder per agent and hub.
 //! - [`client`]: the hub's agent API over HTTP and WebSocket.
@@ -18,6 +19,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod cache;
+pub mod canned;
 pub mod client;
 pub mod compose;
 pub mod error;
@@ -37,7 +39,8 @@ use std::sync::{Arc, Mutex};
 use switchboard_protocol::console::{AssignTo, Connection, ConsoleEvent};
 use switchboard_protocol::model::ConversationStatus;
 use switchboard_protocol::mutation::{
-    AddNote, Assign, MarkRead, MergeContacts, Mutation, RefreshCrm, SendReply, SendTemplate, SetStatus, SplitContact,
+    AddNote, Assign, MarkRead, MergeContacts, Mutation, RefreshCrm, SaveCanned, SendReply, SendTemplate, SetStatus,
+    SplitContact,
 };
 use switchboard_protocol::Id;
 use sync::Engine;
@@ -285,7 +288,42 @@ impl Console {
 
     /// Drops a stuck or conflicting outbox item.
     pub fn discard(&self, outbox_id: Id) -> Result<()> {
-        self.engine.cache.discard(outbox_id)
+        if self.engine.cache.discard(outbox_id)? {
+            self.engine.canned_touched();
+        }
+        Ok(())
+    }
+
+    /// Saves a canned response: a new one without `key`, else the one with that key. It
+    /// shows at once and reaches the hub, and the team, through the outbox. Refused at once
+    /// for what the hub would refuse. Returns the response's key.
+    pub fn save_canned(
+        &self,
+        key: Option<String>,
+        shortcut: &str,
+        title: &str,
+        body: &str,
+        shared: bool,
+    ) -> Result<String> {
+        let save = self.cache().check_canned_save(&SaveCanned {
+            key: key.unwrap_or_else(random_id),
+            shortcut: shortcut.to_owned(),
+            title: title.to_owned(),
+            body: body.to_owned(),
+            shared,
+        })?;
+        let key = save.key.clone();
+        self.queue(Mutation::SaveCanned(save), None)?;
+        self.engine.canned_touched();
+        Ok(key)
+    }
+
+    /// Deletes a canned response (the agent's own, or the team's for a lead).
+    pub fn delete_canned(&self, key: &str) -> Result<()> {
+        let delete = self.cache().check_canned_delete(key)?;
+        self.queue(Mutation::DeleteCanned(delete), None)?;
+        self.engine.canned_touched();
+        Ok(())
     }
 
     /// Fetches up to `limit` older lines of a conversation from the hub into the cache;

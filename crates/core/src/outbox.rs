@@ -25,8 +25,20 @@ pub fn targets(m: &Mutation) -> (Option<Id>, Option<&str>) {
         Mutation::Assign(a) => (Some(a.conversation_id), None),
         Mutation::SetStatus(s) => (Some(s.conversation_id), None),
         Mutation::MarkRead(r) => (Some(r.conversation_id), None),
-        Mutation::MergeContacts(_) | Mutation::SplitContact(_) | Mutation::RefreshCrm(_) => (None, None),
+        Mutation::MergeContacts(_)
+        | Mutation::SplitContact(_)
+        | Mutation::RefreshCrm(_)
+        | Mutation::SaveCanned(_)
+        | Mutation::DeleteCanned(_) => (None, None),
     }
+}
+
+/// Whether outbox row `id` edits a canned response (and so changes the list
+/// the agent sees while it waits).
+fn edits_canned(c: &Connection, id: Id) -> Result<bool> {
+    let name: Option<String> =
+        c.prepare_cached("SELECT name FROM ob.outbox WHERE id = ?1")?.query_row([id], |r| r.get(0)).optional()?;
+    Ok(matches!(name.as_deref(), Some("save_canned" | "delete_canned")))
 }
 
 fn state_str(s: OutboxState) -> &'static str {
@@ -159,6 +171,7 @@ impl Cache {
             let mut settled = Vec::new();
             let mut applied = Applied::default();
             for (id, outcome) in answers {
+                applied.canned |= edits_canned(c, *id)?;
                 match outcome {
                     Outcome::Applied | Outcome::Duplicate => {
                         // A reply or note stays, acknowledged, until its echo arrives from the
@@ -252,16 +265,17 @@ impl Cache {
     }
 
     /// Drops an item the agent gave up on. Items still pending cannot be discarded: they
-    /// may be on their way to the hub.
-    pub fn discard(&self, id: Id) -> Result<()> {
+    /// may be on their way to the hub. Says whether the item edited a canned response.
+    pub fn discard(&self, id: Id) -> Result<bool> {
         self.write(|c| {
+            let canned = edits_canned(c, id)?;
             let state: Option<String> =
                 c.query_row("SELECT state FROM ob.outbox WHERE id = ?1", [id], |r| r.get(0)).optional()?;
             match state.as_deref().map(parse_state) {
                 None => Err(CoreError::NotFound("outbox item")),
                 Some(OutboxState::Stuck | OutboxState::Conflict) => {
                     c.execute("DELETE FROM ob.outbox WHERE id = ?1", [id])?;
-                    Ok(())
+                    Ok(canned)
                 }
                 Some(s) => Err(CoreError::BadRequest(format!("outbox item {id} is {}, not stuck", state_str(s)))),
             }

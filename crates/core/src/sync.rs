@@ -107,11 +107,17 @@ impl Engine {
     }
 
     pub(crate) fn emit_applied(&self, applied: &Applied, everything: bool) {
-        if everything || !applied.conversations.is_empty() || !applied.contacts.is_empty() || applied.directory {
+        if everything
+            || !applied.conversations.is_empty()
+            || !applied.contacts.is_empty()
+            || applied.directory
+            || applied.canned
+        {
             let _ = self.events.send(ConsoleEvent::Changed {
                 conversations: applied.conversations.iter().copied().collect(),
                 contacts: applied.contacts.iter().copied().collect(),
                 directory: applied.directory,
+                canned: applied.canned,
                 everything,
             });
         }
@@ -120,12 +126,24 @@ impl Engine {
         }
     }
 
+    /// Tells the front end that the canned responses changed (the agent's own edit).
+    pub(crate) fn canned_touched(&self) {
+        let _ = self.events.send(ConsoleEvent::Changed {
+            conversations: Vec::new(),
+            contacts: Vec::new(),
+            directory: false,
+            canned: true,
+            everything: false,
+        });
+    }
+
     /// Tells the front end that these conversations' views changed (the agent's own work).
     pub(crate) fn touched(&self, conversations: impl IntoIterator<Item = Id>) {
         let _ = self.events.send(ConsoleEvent::Changed {
             conversations: conversations.into_iter().collect(),
             contacts: Vec::new(),
             directory: false,
+            canned: false,
             everything: false,
         });
     }
@@ -437,6 +455,10 @@ fn apply_bootstrap(
         }
         for i in &b.inboxes {
             apply::upsert_inbox(c, i)?;
+        }
+        c.execute("DELETE FROM canned_responses", [])?;
+        for r in &b.canned {
+            apply::upsert_canned(c, r)?;
         }
         Ok(())
     })?;

@@ -593,7 +593,7 @@ mod tests {
                     {
                         c.execute_batch(&format!("DROP TRIGGER {trigger}"))?;
                     }
-                    c.execute_batch("DROP TABLE view_tally; PRAGMA user_version = 3;")?;
+                    c.execute_batch("DROP TABLE view_tally; DROP TABLE canned_responses; PRAGMA user_version = 3;")?;
                     Ok(())
                 })
                 .unwrap();

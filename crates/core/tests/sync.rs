@@ -375,3 +375,76 @@ async fn status_changes_and_read_markers_round_trip() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(c.cache().outbox().unwrap().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn canned_responses_reach_the_team_and_edits_show_before_the_hub_confirms() {
+    let hub = Hub::start().await;
+    let w = world(&hub.store).await;
+    let conv = hub.ingest(w.sms, "+14155550123", "Hello").await.conversation_id;
+    let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let lee = console(&hub, d1.path(), "lee@x.test").await;
+    let maya = console(&hub, d2.path(), "maya@x.test").await;
+    online(&lee).await;
+    online(&maya).await;
+    let listed = |c: &switchboard_core::Console| {
+        c.cache()
+            .canned()
+            .unwrap()
+            .into_iter()
+            .map(|o| (o.response.shortcut, o.pending, o.editable))
+            .collect::<Vec<_>>()
+    };
+
+    // A lead's shared response reaches Maya's console, and her composer fills it in.
+    let mut maya_events = maya.subscribe();
+    let hi = lee
+        .save_canned(None, "/Hi", "Greeting", "Hi {{customer.first_name}}, this is {{agent.first_name}}.", true)
+        .unwrap();
+    eventually("Maya has the team's response", || listed(&maya) == vec![("hi".to_owned(), false, false)]).await;
+    next_event(&mut maya_events, 10, |e| matches!(e, ConsoleEvent::Changed { canned: true, .. }).then_some(()))
+        .await
+        .expect("Maya's window hears the canned responses changed");
+    let composer = maya.cache().composer(conv, switchboard_core::now_ms()).unwrap();
+    assert_eq!(composer.canned.iter().map(|o| o.response.key.as_str()).collect::<Vec<_>>(), vec![hi.as_str()]);
+    assert_eq!(maya.cache().expand_canned(&hi, conv).unwrap(), "Hi +14155550123, this is Maya.");
+
+    // What the hub would refuse is refused at once, and nothing is queued.
+    let refusals = [
+        (maya.save_canned(Some(hi.clone()), "hi", "Mine", "x", false), ErrorCode::Forbidden),
+        (maya.save_canned(None, "bye", "Bye", "Bye!", true), ErrorCode::Forbidden),
+        (maya.save_canned(None, "two words", "Bye", "Bye!", false), ErrorCode::BadRequest),
+        (maya.delete_canned(&hi).map(|()| String::new()), ErrorCode::Forbidden),
+    ];
+    for (result, code) in refusals {
+        assert_eq!(result.unwrap_err().to_api().code, code);
+    }
+    assert!(maya.cache().outbox().unwrap().is_empty());
+
+    // Away from the hub, Maya's own response shows at once (pending), edits and all.
+    maya.shutdown().await;
+    let mine = maya.save_canned(None, "refund", "Refund", "Refund started.", false).unwrap();
+    maya.save_canned(Some(mine.clone()), "refund", "Refund on its way", "It is on its way, {{customer.name}}.", false)
+        .unwrap();
+    assert_eq!(listed(&maya), vec![("hi".to_owned(), false, false), ("refund".to_owned(), true, true)]);
+    let clash = maya.save_canned(None, "refund", "Again", "Again", false).unwrap_err();
+    assert!(clash.to_string().contains("/refund is already “Refund on its way”"), "{clash}");
+    assert_eq!(maya.cache().expand_canned(&mine, conv).unwrap(), "It is on its way, +14155550123.");
+    maya.start();
+    eventually("the hub confirms Maya's response", || {
+        listed(&maya) == vec![("hi".to_owned(), false, false), ("refund".to_owned(), false, true)]
+    })
+    .await;
+    let stored = hub.store.bootstrap(&hub.store.viewer(w.maya).await.unwrap(), 0).await.unwrap().canned;
+    assert_eq!(
+        stored.iter().map(|c| (c.title.as_str(), c.owner_id)).collect::<Vec<_>>(),
+        vec![("Greeting", None), ("Refund on its way", Some(w.maya))]
+    );
+    assert!(!listed(&lee).iter().any(|c| c.0 == "refund"), "Maya's own stays hers");
+
+    // She deletes it: gone at once, and from the hub.
+    maya.delete_canned(&mine).unwrap();
+    assert_eq!(listed(&maya), vec![("hi".to_owned(), false, false)]);
+    eventually("the hub deletes it", || maya.cache().outbox().unwrap().is_empty()).await;
+    let stored = hub.store.bootstrap(&hub.store.viewer(w.maya).await.unwrap(), 0).await.unwrap().canned;
+    assert_eq!(stored.len(), 1);
+}

@@ -14,7 +14,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 use switchboard_protocol::admin::CreateInbox;
 use switchboard_protocol::model::{Attachment, ChannelKind, ConversationStatus, Inbox, Role};
-use switchboard_protocol::mutation::{Assign, MergeContacts, Mutation, MutationEnvelope, SendReply, SetStatus};
+use switchboard_protocol::mutation::{
+    Assign, MergeContacts, Mutation, MutationEnvelope, Outcome, SaveCanned, SendReply, SetStatus,
+};
 
 /// A login the demo prints.
 #[derive(Debug, Clone)]
@@ -277,6 +279,8 @@ pub async fn seed(store: &Store, opts: &SeedOptions) -> Result<Seeded> {
             .await?,
     ];
 
+    seed_canned(store, &viewers).await?;
+
     let agents: Vec<Viewer> = viewers.iter().filter(|v| v.role != Role::Admin).cloned().collect();
     let mut tasks = Vec::new();
     let workers = 8;
@@ -306,6 +310,50 @@ pub async fn seed(store: &Store, opts: &SeedOptions) -> Result<Seeded> {
         total.messages += part.messages;
     }
     Ok(total)
+}
+
+/// The team's canned responses (saved by the first lead) and one agent's own.
+async fn seed_canned(store: &Store, viewers: &[Viewer]) -> Result<()> {
+    let save = |key: &str, shortcut: &str, title: &str, body: &str, shared: bool| {
+        Mutation::SaveCanned(SaveCanned {
+            key: format!("demo-{key}"),
+            shortcut: shortcut.into(),
+            title: title.into(),
+            body: body.into(),
+            shared,
+        })
+    };
+    let batch = |mutations: Vec<Mutation>| {
+        mutations
+            .into_iter()
+            .zip(1..)
+            .map(|(mutation, mutation_id)| MutationEnvelope { mutation_id, mutation, expected_version: None })
+            .collect::<Vec<_>>()
+    };
+    let shared = vec![
+        save("hi", "hi", "Greeting", "Hi {{customer.first_name}}, this is {{agent.first_name}} from the support team. How can I help?", true),
+        save("thanks", "thanks", "Thanks for waiting", "Thanks for your patience, {{customer.first_name}}. I'm looking into this now.", true),
+        save("order", "order", "Order number", "Could you send me your order number, {{customer.first_name}}? It starts with NW- and is in your confirmation email.", true),
+        save("bye", "bye", "Closing", "Glad I could help, {{customer.first_name}}! If anything else comes up, just reply here. — {{agent.name}}", true),
+    ];
+    let own = vec![save(
+        "agent-refund",
+        "refund",
+        "Refund on its way",
+        "I've started your refund, {{customer.first_name}}. It shows on your statement within 5 business days.",
+        false,
+    )];
+    let lead = viewers.iter().find(|v| v.role == Role::Lead);
+    let agent = viewers.iter().find(|v| v.role == Role::Agent);
+    for (viewer, mutations) in [(lead, shared), (agent, own)] {
+        let Some(viewer) = viewer else { continue };
+        for r in store.apply_mutations(viewer, &format!("demo-canned-{}", viewer.agent_id), batch(mutations)).await? {
+            if let Outcome::Rejected { error } = r.outcome {
+                return Err(StoreError::BadRequest(error.message));
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn seed_customer(

@@ -9,7 +9,7 @@ use switchboard_hub::clock::{now_ms, DAY, HOUR};
 use switchboard_hub::store::StoreError;
 use switchboard_protocol::model::{ConversationStatus, Delivery, Direction};
 use switchboard_protocol::mutation::{
-    Assign, MergeContacts, Mutation, MutationEnvelope, Outcome, SendReply, SetStatus,
+    Assign, DeleteCanned, MergeContacts, Mutation, MutationEnvelope, Outcome, SaveCanned, SendReply, SetStatus,
 };
 use switchboard_protocol::sync::Change;
 
@@ -537,6 +537,139 @@ async fn split_undoes_a_wrong_merge(db: &TestDb) {
     assert_eq!(later.contact_id, other.id);
 }
 
+fn save_canned(key: &str, shortcut: &str, title: &str, shared: bool) -> Mutation {
+    Mutation::SaveCanned(SaveCanned {
+        key: key.into(),
+        shortcut: shortcut.into(),
+        title: title.into(),
+        body: format!("{title}, {{{{customer.first_name}}}}"),
+        shared,
+    })
+}
+
+/// The canned responses' keys (with their shortcut and owner) in a viewer's bootstrap.
+async fn canned_of(
+    store: &switchboard_hub::store::Store,
+    v: &switchboard_hub::policy::Viewer,
+) -> Vec<(String, String, Option<i64>)> {
+    let boot = store.bootstrap(v, 0).await.unwrap();
+    boot.canned.into_iter().map(|c| (c.key, c.shortcut, c.owner_id)).collect()
+}
+
+/// What a viewer's feed says of canned responses after `since`.
+async fn canned_changes(
+    store: &switchboard_hub::store::Store,
+    v: &switchboard_hub::policy::Viewer,
+    since: i64,
+) -> Vec<Change> {
+    let page = store.changes(v, since, 500).await.unwrap();
+    page.changes
+        .iter()
+        .map(|f| serde_json::from_str::<Change>(f.change.get()).unwrap())
+        .filter(|c| matches!(c, Change::Canned(_) | Change::CannedRemoved { .. }))
+        .collect()
+}
+
+fn rejected(r: &[switchboard_protocol::mutation::MutationResult]) -> Option<switchboard_protocol::ErrorCode> {
+    match &r[0].outcome {
+        Outcome::Rejected { error } => Some(error.code),
+        _ => None,
+    }
+}
+
+async fn canned_responses_are_shared_by_leads_and_kept_by_their_owners(db: &TestDb) {
+    use switchboard_protocol::ErrorCode;
+    let store = open(db);
+    let w = world(&store).await;
+    let start = *store.head().borrow();
+
+    // An agent's own response: theirs alone, normalised as stored.
+    let r = store
+        .apply_mutations(&w.agent, "a", vec![env(1, save_canned("a-1", " /Refund ", "Refund", false))])
+        .await
+        .unwrap();
+    assert_eq!(r[0].outcome, Outcome::Applied);
+    assert_eq!(canned_of(&store, &w.agent).await, vec![("a-1".into(), "refund".into(), Some(w.agent.agent_id))]);
+    assert_eq!(canned_of(&store, &w.agent2).await, vec![]);
+    assert_eq!(canned_changes(&store, &w.agent2, start).await, vec![]);
+    let mine = canned_changes(&store, &w.agent, start).await;
+    assert!(matches!(&mine[..], [Change::Canned(c)] if c.key == "a-1" && c.body == "Refund, {{customer.first_name}}"));
+    // A retry is applied once.
+    let head = *store.head().borrow();
+    let again = store
+        .apply_mutations(&w.agent, "a", vec![env(1, save_canned("a-1", "refund", "Refund", false))])
+        .await
+        .unwrap();
+    assert_eq!(again[0].outcome, Outcome::Duplicate);
+    assert_eq!(*store.head().borrow(), head);
+
+    // Refusals store nothing: an agent sharing, a malformed shortcut, a shortcut the agent
+    // already has, another agent's response.
+    let refusals = [
+        (&w.agent, "a", 2, save_canned("a-2", "hi", "Hi", true), ErrorCode::Forbidden),
+        (&w.agent, "a", 3, save_canned("a-3", "two words", "Two", false), ErrorCode::BadRequest),
+        (&w.agent, "a", 4, save_canned("a-4", "REFUND", "Again", false), ErrorCode::BadRequest),
+        (&w.agent, "a", 5, save_canned("a-5", "x", "  ", false), ErrorCode::BadRequest),
+        (&w.agent2, "b", 1, save_canned("a-1", "stolen", "Stolen", false), ErrorCode::NotFound),
+        (&w.agent2, "b", 2, Mutation::DeleteCanned(DeleteCanned { key: "a-1".into() }), ErrorCode::NotFound),
+    ];
+    for (viewer, client, id, m, code) in refusals {
+        let r = store.apply_mutations(viewer, client, vec![env(id, m.clone())]).await.unwrap();
+        assert_eq!(rejected(&r), Some(code), "{m:?}");
+    }
+    assert_eq!(*store.head().borrow(), head, "a refused save writes no change");
+    assert_eq!(canned_of(&store, &w.agent).await, vec![("a-1".into(), "refund".into(), Some(w.agent.agent_id))]);
+
+    // A lead's shared response reaches every agent, of every team.
+    let r =
+        store.apply_mutations(&w.lead, "l", vec![env(1, save_canned("s-1", "hi", "Greeting", true))]).await.unwrap();
+    assert_eq!(r[0].outcome, Outcome::Applied);
+    for v in [&w.agent, &w.agent2, &w.b_agent, &w.admin] {
+        assert!(canned_of(&store, v).await.contains(&("s-1".into(), "hi".into(), None)));
+    }
+    // An agent may not change it, nor give a second shared response its shortcut; they may
+    // keep their own under the same shortcut.
+    let r =
+        store.apply_mutations(&w.agent, "a", vec![env(6, save_canned("s-1", "hi", "Mine now", false))]).await.unwrap();
+    assert_eq!(rejected(&r), Some(ErrorCode::Forbidden));
+    let r = store.apply_mutations(&w.admin, "ad", vec![env(1, save_canned("s-2", "hi", "Other", true))]).await.unwrap();
+    assert_eq!(rejected(&r), Some(ErrorCode::BadRequest));
+    let r = store.apply_mutations(&w.agent, "a", vec![env(7, save_canned("a-6", "hi", "My hi", false))]).await.unwrap();
+    assert_eq!(r[0].outcome, Outcome::Applied);
+    assert_eq!(
+        canned_of(&store, &w.agent).await,
+        vec![
+            ("s-1".into(), "hi".into(), None),
+            ("a-6".into(), "hi".into(), Some(w.agent.agent_id)),
+            ("a-1".into(), "refund".into(), Some(w.agent.agent_id)),
+        ]
+    );
+
+    // The lead takes the shared one back as their own: the others drop it.
+    let before = *store.head().borrow();
+    let r =
+        store.apply_mutations(&w.lead, "l", vec![env(2, save_canned("s-1", "hi", "Greeting", false))]).await.unwrap();
+    assert_eq!(r[0].outcome, Outcome::Applied);
+    let id = match &canned_changes(&store, &w.agent2, before).await[..] {
+        [Change::CannedRemoved { id }] => *id,
+        other => panic!("expected a removal, got {other:?}"),
+    };
+    let leads = canned_changes(&store, &w.lead, before).await;
+    assert!(
+        matches!(&leads[..], [Change::CannedRemoved { .. }, Change::Canned(c)] if c.id == id && c.owner_id == Some(w.lead.agent_id) && c.version == 2),
+        "{leads:?}"
+    );
+    assert!(!canned_of(&store, &w.agent2).await.iter().any(|c| c.0 == "s-1"));
+
+    // The owner deletes theirs; deleting it again changes nothing.
+    let before = *store.head().borrow();
+    let del = || Mutation::DeleteCanned(DeleteCanned { key: "a-1".into() });
+    let r = store.apply_mutations(&w.agent, "a", vec![env(8, del()), env(9, del())]).await.unwrap();
+    assert!(r.iter().all(|r| r.outcome == Outcome::Applied));
+    assert!(matches!(&canned_changes(&store, &w.agent, before).await[..], [Change::CannedRemoved { .. }]));
+    assert_eq!(canned_of(&store, &w.agent).await, vec![("a-6".into(), "hi".into(), Some(w.agent.agent_id))]);
+}
+
 macro_rules! conformance {
     ($engine:ident, $db:path) => {
         mod $engine {
@@ -557,6 +690,7 @@ macro_rules! conformance {
                 a_retried_refusal_is_answered_again,
                 automatic_first_reply_once_per_conversation,
                 split_undoes_a_wrong_merge,
+                canned_responses_are_shared_by_leads_and_kept_by_their_owners,
             );
         }
     };

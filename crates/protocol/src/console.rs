@@ -4,7 +4,8 @@
 
 use crate::error::ApiError;
 use crate::model::{
-    Agent, Attachment, ChannelKind, Contact, ConversationStatus, Delivery, Direction, Presence, Role, Team, Template,
+    Agent, Attachment, CannedResponse, ChannelKind, Contact, ConversationStatus, Delivery, Direction, Presence, Role,
+    Team, Template,
 };
 use crate::{Id, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -269,6 +270,8 @@ pub enum ConsoleEvent {
         conversations: Vec<Id>,
         contacts: Vec<Id>,
         directory: bool,
+        /// The canned responses changed (on the hub, or an edit of the agent's own).
+        canned: bool,
         everything: bool,
     },
     Notify {
@@ -291,6 +294,8 @@ pub struct Permissions {
     pub oversee: bool,
     /// Merge two customers into one.
     pub merge_contacts: bool,
+    /// Add, change and delete the canned responses shared with everyone.
+    pub share_canned: bool,
 }
 
 /// The signed-in agent and the people and teams they can assign to.
@@ -361,26 +366,27 @@ impl From<Template> for TemplateOption {
 }
 
 /// What the composer offers for a conversation: its own route first, then the customer's
-/// other channels, the inbox's approved templates and the agent's canned responses.
+/// other channels, the inbox's approved templates and the canned responses the agent has.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Composer {
     pub conversation_id: Id,
     pub routes: Vec<ReplyRoute>,
     pub templates: Vec<TemplateOption>,
-    pub canned: Vec<CannedResponse>,
+    pub canned: Vec<CannedOption>,
 }
 
-/// A saved reply. Its body may hold `{{customer.name}}`, `{{customer.first_name}}`,
-/// `{{agent.name}}` and `{{agent.first_name}}`.
+/// A canned response as the console shows it: the hub's copy with the agent's own edits
+/// still in the outbox laid over it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct CannedResponse {
-    pub id: Id,
-    /// Typed after `/` in the composer.
-    pub shortcut: String,
-    pub title: String,
-    pub body: String,
+pub struct CannedOption {
+    #[serde(flatten)]
+    pub response: CannedResponse,
+    /// An edit (or the whole response) the hub has not confirmed yet.
+    pub pending: bool,
+    /// The signed-in agent may change or delete it: their own, or the team's for a lead.
+    pub editable: bool,
 }
 
 /// Signing in to a hub with an agent's email and password.

@@ -208,6 +208,36 @@ impl Template {
     }
 }
 
+/// A saved reply agents insert by typing `/` and its shortcut. Shared with everyone when
+/// `owner_id` is `None` (leads keep those), otherwise one agent's own. Its body may hold
+/// `{{customer.name}}`, `{{customer.first_name}}`, `{{agent.name}}` and `{{agent.first_name}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CannedResponse {
+    pub id: Id,
+    /// Chosen by the console that created it, and named by every save and delete, so a
+    /// response made offline can be changed again before the hub has seen it.
+    pub key: String,
+    pub shortcut: String,
+    pub title: String,
+    pub body: String,
+    pub owner_id: Option<Id>,
+    pub updated_by: Option<Id>,
+    pub updated_at: Timestamp,
+    pub version: i64,
+}
+
+impl CannedResponse {
+    /// Whether agent `agent_id` (with `role`) may change or delete a response owned by
+    /// `owner` (`None`: shared): their own always, the shared ones as a lead or admin.
+    pub fn editable_by(owner: Option<Id>, agent_id: Id, role: Role) -> bool {
+        match owner {
+            Some(o) => o == agent_id,
+            None => matches!(role, Role::Lead | Role::Admin),
+        }
+    }
+}
+
 /// How a customer is reached on one channel.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

@@ -43,6 +43,8 @@ pub enum Mutation {
     SplitContact(SplitContact),
     SendTemplate(SendTemplate),
     RefreshCrm(RefreshCrm),
+    SaveCanned(SaveCanned),
+    DeleteCanned(DeleteCanned),
 }
 
 impl Mutation {
@@ -57,6 +59,8 @@ impl Mutation {
             Mutation::SplitContact(_) => "split_contact",
             Mutation::SendTemplate(_) => "send_template",
             Mutation::RefreshCrm(_) => "refresh_crm",
+            Mutation::SaveCanned(_) => "save_canned",
+            Mutation::DeleteCanned(_) => "delete_canned",
         }
     }
 }
@@ -152,6 +156,64 @@ pub struct RefreshCrm {
     pub by: Option<String>,
 }
 
+/// Creates or changes the canned response with this `key`. `shared` makes it everyone's
+/// (leads only); otherwise it is the saving agent's own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SaveCanned {
+    pub key: String,
+    pub shortcut: String,
+    pub title: String,
+    pub body: String,
+    #[serde(default)]
+    pub shared: bool,
+}
+
+impl SaveCanned {
+    pub const MAX_KEY: usize = 100;
+    pub const MAX_SHORTCUT: usize = 32;
+    pub const MAX_TITLE: usize = 80;
+
+    /// The save as it is stored: the shortcut without a leading `/` and in lower case, the
+    /// title trimmed, the body without trailing white space. Says what is wrong otherwise.
+    pub fn normalized(&self) -> Result<SaveCanned, String> {
+        let key = self.key.trim();
+        if key.is_empty() || key.len() > Self::MAX_KEY {
+            return Err(format!("a canned response's key must be 1 to {} characters", Self::MAX_KEY));
+        }
+        let shortcut = self.shortcut.trim().trim_start_matches('/').to_lowercase();
+        if shortcut.is_empty() || shortcut.chars().count() > Self::MAX_SHORTCUT {
+            return Err(format!("the shortcut must be 1 to {} characters", Self::MAX_SHORTCUT));
+        }
+        if let Some(c) = shortcut.chars().find(|c| !(c.is_alphanumeric() || *c == '-' || *c == '_')) {
+            return Err(format!("the shortcut may hold letters, digits, - and _ only, not `{c}`"));
+        }
+        let title = self.title.trim();
+        if title.is_empty() || title.chars().count() > Self::MAX_TITLE {
+            return Err(format!("the title must be 1 to {} characters", Self::MAX_TITLE));
+        }
+        let body = self.body.trim_end();
+        if body.trim().is_empty() {
+            return Err("the response has no text".into());
+        }
+        if body.len() > crate::MAX_BODY {
+            return Err(format!("the response is longer than {} bytes", crate::MAX_BODY));
+        }
+        Ok(SaveCanned {
+            key: key.to_owned(),
+            shortcut,
+            title: title.to_owned(),
+            body: body.to_owned(),
+            shared: self.shared,
+        })
+    }
+}
+
+/// Deletes the canned response with this `key`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeleteCanned {
+    pub key: String,
+}
+
 /// `POST /api/v1/mutations` answer: one result per mutation, in order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MutationResponse {
@@ -210,6 +272,41 @@ mod tests {
         assert_eq!(env.mutation_id, 3);
         assert_eq!(env.expected_version, Some(4));
         assert_eq!(env.mutation.name(), "set_status");
+    }
+
+    #[test]
+    fn a_canned_save_is_normalised_or_refused_with_the_reason() {
+        let save = |key: &str, shortcut: &str, title: &str, body: &str| SaveCanned {
+            key: key.into(),
+            shortcut: shortcut.into(),
+            title: title.into(),
+            body: body.into(),
+            shared: false,
+        };
+        let ok =
+            save(" k1 ", " /Refund_2 ", "  Refund policy ", "Hi {{customer.first_name}}\n\n ").normalized().unwrap();
+        assert_eq!(
+            (ok.key.as_str(), ok.shortcut.as_str(), ok.title.as_str(), ok.body.as_str()),
+            ("k1", "refund_2", "Refund policy", "Hi {{customer.first_name}}")
+        );
+        assert_eq!(save("k", "café", "t", "b").normalized().unwrap().shortcut, "café");
+        let long_body = "x".repeat(crate::MAX_BODY + 1);
+        let refused = [
+            (save("", "hi", "t", "b"), "key"),
+            (save(&"k".repeat(101), "hi", "t", "b"), "key"),
+            (save("k", " / ", "t", "b"), "shortcut must be"),
+            (save("k", &"s".repeat(33), "t", "b"), "shortcut must be"),
+            (save("k", "two words", "t", "b"), "not ` `"),
+            (save("k", "a/b", "t", "b"), "not `/`"),
+            (save("k", "hi", "  ", "b"), "title"),
+            (save("k", "hi", &"t".repeat(81), "b"), "title"),
+            (save("k", "hi", "t", " \n "), "no text"),
+            (save("k", "hi", "t", &long_body), "longer than"),
+        ];
+        for (s, why) in refused {
+            let err = s.normalized().unwrap_err();
+            assert!(err.contains(why), "{s:?}: {err}");
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! A cursor is opaque to clients: they store the last one they applied and hand it back.
 
 use crate::error::ApiError;
-use crate::model::{Agent, Contact, Conversation, Inbox, Message, ReadMarker, Team};
+use crate::model::{Agent, CannedResponse, Contact, Conversation, Inbox, Message, ReadMarker, Team};
 use crate::{Id, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -58,6 +58,12 @@ pub enum Change {
         id: Id,
         merged_into: Option<Id>,
     },
+    /// A canned response the agent has, new or changed.
+    Canned(CannedResponse),
+    /// The canned response was deleted, or is no longer the agent's to use.
+    CannedRemoved {
+        id: Id,
+    },
     /// The agent's own teams or role changed: bootstrap again to see what is now in scope.
     ScopeChanged,
 }
@@ -94,6 +100,9 @@ pub struct Bootstrap {
     /// `GET /api/v1/conversations/{id}/messages`.
     pub messages: Vec<Message>,
     pub read_markers: Vec<ReadMarker>,
+    /// The shared canned responses and the agent's own.
+    #[serde(default)]
+    pub canned: Vec<CannedResponse>,
 }
 
 /// `GET /api/v1/conversations/{id}/messages` answer.

@@ -60,6 +60,7 @@ fn generate() -> String {
         TemplateOption,
         Composer,
         CannedResponse,
+        CannedOption,
         SignIn,
         Session,
         DemoLogin,

@@ -3,7 +3,9 @@
 import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import { afterEach, describe, expect, test, vi } from "vitest";
 import type { Composer as ComposerData, ReplyRoute } from "../lib/protocol";
+import { canned } from "../test/fixtures";
 import { answer, callsTo } from "../test/tauri";
+import { app } from "../lib/stores.svelte";
 import Composer from "./Composer.svelte";
 
 vi.mock("@tauri-apps/api/core", async () => ({ invoke: (await import("../test/tauri")).invoke }));
@@ -24,8 +26,8 @@ function setup(routes: ReplyRoute[], extra: Record<string, (a: Record<string, un
     routes: routes.map((r, i) => (i === 0 ? { ...r, conversation_id: id } : r)),
     templates: [{ name: "order_update", language: "en_US", body: "Hi {{1}}, order {{2}} shipped", params: 2 }],
     canned: [
-      { id: 1, shortcut: "thanks", title: "Thank you", body: "Thanks {{customer.first_name}}!" },
-      { id: 2, shortcut: "refund", title: "Refund policy", body: "Refunds take 5 days." },
+      canned(1, "thanks", "Thank you", "Thanks {{customer.first_name}}!"),
+      canned(2, "refund", "Refund policy", "Refunds take 5 days.", { owner_id: 7, editable: true }),
     ],
   };
   answer({
@@ -135,7 +137,27 @@ describe("Composer", () => {
     expect(within(menu).getAllByRole("option").map((o) => o.textContent)).toEqual([expect.stringContaining("/thanks")]);
     await fireEvent.keyDown(input(), { key: "Enter" });
     await waitFor(() => expect(input().value).toBe("Thanks Ana!"));
-    expect(callsTo("expand_canned")).toEqual([{ canned_id: 1, conversation_id: id }]);
+    expect(callsTo("expand_canned")).toEqual([{ key: "k1", conversation_id: id }]);
     expect(screen.queryByRole("listbox", { name: "Canned responses" })).toBeNull();
+  });
+
+  test("the / menu marks the agent's own responses and follows changes to the list", async () => {
+    setup([route()]);
+    await screen.findByTestId("route");
+    await fireEvent.input(input(), { target: { value: "/" } });
+    const options = () => within(screen.getByRole("listbox", { name: "Canned responses" })).getAllByRole("option");
+    expect(options().map((o) => o.textContent?.includes("Yours"))).toEqual([false, true]);
+    answer({
+      composer: (a) => ({
+        conversation_id: a.conversation_id,
+        routes: [route({ conversation_id: a.conversation_id as number })],
+        templates: [],
+        canned: [canned(3, "welcome", "Welcome", "Welcome!")],
+      }),
+    });
+    app.changes.push({ conversations: [], contacts: [], directory: false, canned: true, everything: false });
+    app.changes.flush();
+    await waitFor(() => expect(callsTo("composer")).toHaveLength(1));
+    await waitFor(() => expect(options().map((o) => o.textContent)).toEqual([expect.stringContaining("/welcome")]));
   });
 });

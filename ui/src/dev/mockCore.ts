@@ -4,6 +4,7 @@
 import type {
   Agent,
   AgentLoad,
+  CannedOption,
   ChannelKind,
   Composer,
   ConsoleEvent,
@@ -78,6 +79,11 @@ export class MockCore {
   rows: ConversationRow[] = [];
   lines = new Map<number, ThreadLine[]>();
   outboxItems: OutboxItem[] = [];
+  canned: CannedOption[] = [
+    { id: 1, key: "thanks", shortcut: "thanks", title: "Thank you", body: "Thanks {{customer.first_name}}!", owner_id: null, updated_by: null, updated_at: 0, version: 1, pending: false, editable: false },
+    { id: 2, key: "refund", shortcut: "refund", title: "Refund policy", body: "Refunds take 3–5 business days.", owner_id: null, updated_by: null, updated_at: 0, version: 1, pending: false, editable: false },
+    { id: 3, key: "hours", shortcut: "hours", title: "Opening hours", body: "We're here 9:00–17:00, Monday to Friday.", owner_id: null, updated_by: null, updated_at: 0, version: 1, pending: false, editable: false },
+  ];
   session: Session | null = null;
   emit: (e: ConsoleEvent) => void = () => {};
   calls: Array<{ cmd: string; args: Record<string, unknown> }> = [];
@@ -252,7 +258,16 @@ export class MockCore {
 
   changed(conversations: number[], contacts: number[] = []) {
     this.#cachedFilter.clear();
-    this.emit({ type: "changed", conversations, contacts, directory: false, everything: false });
+    this.emit({ type: "changed", conversations, contacts, directory: false, canned: false, everything: false });
+  }
+
+  /** The canned responses as the signed-in agent sees them: the shared ones and their own. */
+  cannedFor(): CannedOption[] {
+    const lead = this.me.role !== "agent";
+    return this.canned
+      .filter((c) => c.owner_id === null || c.owner_id === this.me.id)
+      .map((c) => ({ ...c, editable: c.owner_id === this.me.id || (c.owner_id === null && lead) }))
+      .sort((x, y) => x.shortcut.localeCompare(y.shortcut));
   }
 
   /** A customer writes (the harness calls this on a timer). */
@@ -285,7 +300,7 @@ export class MockCore {
 
   directory(): Directory {
     const lead = this.me.role !== "agent";
-    return { me: this.me, permissions: { reassign: lead, oversee: lead, merge_contacts: lead }, agents: this.agents, teams: this.teams };
+    return { me: this.me, permissions: { reassign: lead, oversee: lead, merge_contacts: lead, share_canned: lead }, agents: this.agents, teams: this.teams };
   }
 
   composer(conversationId: number): Composer {
@@ -325,11 +340,7 @@ export class MockCore {
         { name: "order_update", language: "en_US", body: "Hi {{1}}, your order {{2}} has shipped.", params: 2 },
         { name: "follow_up", language: "en_US", body: "Hi {{1}}, just checking in — is there anything else we can help with?", params: 1 },
       ],
-      canned: [
-        { id: 1, shortcut: "thanks", title: "Thank you", body: "Thanks {{customer.first_name}}!" },
-        { id: 2, shortcut: "refund", title: "Refund policy", body: "Refunds take 3–5 business days." },
-        { id: 3, shortcut: "hours", title: "Opening hours", body: "We're here 9:00–17:00, Monday to Friday." },
-      ],
+      canned: this.cannedFor(),
     };
   }
 
@@ -434,8 +445,22 @@ export class MockCore {
       }
       case "composer":
         return this.composer(a.conversation_id as number);
+      case "canned":
+        return this.cannedFor();
+      case "save_canned": {
+        const key = (a.key as string | null) ?? `c${this.#nextId++}`;
+        const shared = a.shared as boolean;
+        const saved: CannedOption = { id: this.#nextId++, key, shortcut: (a.shortcut as string).replace(/^\//, "").toLowerCase(), title: a.title as string, body: a.body as string, owner_id: shared ? null : this.me.id, updated_by: this.me.id, updated_at: Date.now(), version: 1, pending: false, editable: true };
+        this.canned = [...this.canned.filter((c) => c.key !== key), saved];
+        this.emit({ type: "changed", conversations: [], contacts: [], directory: false, canned: true, everything: false });
+        return key;
+      }
+      case "delete_canned":
+        this.canned = this.canned.filter((c) => c.key !== (a.key as string));
+        this.emit({ type: "changed", conversations: [], contacts: [], directory: false, canned: true, everything: false });
+        return null;
       case "expand_canned": {
-        const c = this.composer(a.conversation_id as number).canned.find((x) => x.id === (a.canned_id as number));
+        const c = this.canned.find((x) => x.key === (a.key as string));
         const row = this.rows.find((r) => r.id === (a.conversation_id as number));
         return (c?.body ?? "").replace("{{customer.first_name}}", row?.contact_name.split(" ")[0] ?? "");
       }

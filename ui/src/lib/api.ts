@@ -6,6 +6,7 @@ import type {
   AgentLoad,
   ApiError,
   AssignTo,
+  CannedOption,
   Composer,
   Connection,
   ConsoleEvent,
@@ -58,8 +59,11 @@ export const api = {
   directory: () => invoke<Directory>("directory"),
   teamLoad: () => invoke<AgentLoad[]>("team_load"),
   composer: (conversation_id: number) => invoke<Composer>("composer", { conversation_id }),
-  expandCanned: (canned_id: number, conversation_id: number) =>
-    invoke<string>("expand_canned", { canned_id, conversation_id }),
+  expandCanned: (key: string, conversation_id: number) => invoke<string>("expand_canned", { key, conversation_id }),
+  canned: () => invoke<CannedOption[]>("canned"),
+  saveCanned: (key: string | null, shortcut: string, title: string, body: string, shared: boolean) =>
+    invoke<string>("save_canned", { key, shortcut, title, body, shared }),
+  deleteCanned: (key: string) => invoke<void>("delete_canned", { key }),
   sendReply: (conversation_id: number, body: string) => invoke<number>("send_reply", { conversation_id, body }),
   addNote: (conversation_id: number, body: string) => invoke<number>("add_note", { conversation_id, body }),
   sendTemplate: (conversation_id: number, template: string, params: string[]) =>

@@ -1,13 +1,13 @@
 // Tests for the composer's "/" canned-response matching.
 import { expect, test } from "vitest";
 import { cannedQuery, matchCanned } from "./canned";
-import type { CannedResponse } from "./protocol";
+import { canned } from "../test/fixtures";
 
-const list: CannedResponse[] = [
-  { id: 1, shortcut: "thanks", title: "Thank you", body: "Thanks {{customer.first_name}}!" },
-  { id: 2, shortcut: "refund", title: "Refund policy", body: "Refunds take 5 days." },
-  { id: 3, shortcut: "hours", title: "Opening hours", body: "We are open 9–5." },
-  { id: 4, shortcut: "ship", title: "Shipping times", body: "2–3 days." },
+const list = [
+  canned(1, "thanks", "Thank you", "Thanks {{customer.first_name}}!"),
+  canned(2, "refund", "Refund policy", "Refunds take 5 days."),
+  canned(3, "hours", "Opening hours", "We are open 9–5."),
+  canned(4, "ship", "Shipping times", "2–3 days."),
 ];
 
 test("the query is what follows a leading slash on one line", () => {

@@ -1,6 +1,6 @@
 // Canned-response matching for the composer's "/" menu: the text after a leading "/" filters
 // by shortcut (prefix matches first) and title.
-import type { CannedResponse } from "./protocol";
+import type { CannedOption } from "./protocol";
 
 /** The query typed after a leading "/" (the whole box is "/query", one line), or null. */
 export function cannedQuery(body: string): string | null {
@@ -9,10 +9,10 @@ export function cannedQuery(body: string): string | null {
 }
 
 /** Canned responses matching `query`, best first, at most `limit`. */
-export function matchCanned(list: readonly CannedResponse[], query: string, limit = 8): CannedResponse[] {
+export function matchCanned(list: readonly CannedOption[], query: string, limit = 8): CannedOption[] {
   const q = query.trim().toLowerCase();
   if (!q) return list.slice(0, limit);
-  const score = (c: CannedResponse): number => {
+  const score = (c: CannedOption): number => {
     const s = c.shortcut.toLowerCase();
     const t = c.title.toLowerCase();
     if (s === q) return 0;

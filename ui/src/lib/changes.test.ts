@@ -2,11 +2,12 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { ChangeBus, touches, type ChangeBatch } from "./changes";
 
-const ev = (conversations: number[], contacts: number[] = [], everything = false, directory = false) => ({
+const ev = (conversations: number[], contacts: number[] = [], everything = false, directory = false, canned = false) => ({
   conversations,
   contacts,
   everything,
   directory,
+  canned,
 });
 
 describe("ChangeBus", () => {
@@ -26,7 +27,12 @@ describe("ChangeBus", () => {
     expect([...got[0]!.conversations]).toEqual([1, 2, 3]);
     expect([...got[0]!.contacts]).toEqual([9]);
     expect(got[0]!.directory).toBe(true);
+    expect(got[0]!.canned).toBe(false);
     expect(got[0]!.everything).toBe(false);
+    bus.push(ev([], [], false, false, true));
+    vi.advanceTimersByTime(160);
+    expect(got[1]!.canned).toBe(true);
+    expect(got[1]!.directory).toBe(false);
   });
 
   test("a steady stream still flushes every 150 ms", () => {
@@ -56,7 +62,7 @@ describe("ChangeBus", () => {
 });
 
 describe("touches", () => {
-  const b: ChangeBatch = { conversations: new Set([5]), contacts: new Set([7]), directory: false, everything: false };
+  const b: ChangeBatch = { conversations: new Set([5]), contacts: new Set([7]), directory: false, canned: false, everything: false };
   test.each<[number[], number[], boolean]>([
     [[5], [], true],
     [[4], [7], true],

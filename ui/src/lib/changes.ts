@@ -1,5 +1,6 @@
 // Coalesces the core's `changed` events: every listener gets one batch at most every
-// ~150 ms, naming the conversations and contacts that changed (or `everything`).
+// ~150 ms, naming the conversations and contacts that changed, whether the directory or
+// the canned responses did (or `everything`).
 import type { ConsoleEvent } from "./protocol";
 
 export type ChangedEvent = Extract<ConsoleEvent, { type: "changed" }>;
@@ -8,6 +9,7 @@ export interface ChangeBatch {
   conversations: Set<number>;
   contacts: Set<number>;
   directory: boolean;
+  canned: boolean;
   everything: boolean;
 }
 
@@ -24,7 +26,7 @@ export function touches(
 }
 
 function empty(): ChangeBatch {
-  return { conversations: new Set(), contacts: new Set(), directory: false, everything: false };
+  return { conversations: new Set(), contacts: new Set(), directory: false, canned: false, everything: false };
 }
 
 export class ChangeBus {
@@ -35,11 +37,12 @@ export class ChangeBus {
   constructor(private readonly delay = 150) {}
 
   /** Adds a changed event to the batch that goes out at most `delay` ms from now. */
-  push(e: Pick<ChangedEvent, "conversations" | "contacts" | "directory" | "everything">): void {
+  push(e: Pick<ChangedEvent, "conversations" | "contacts" | "directory" | "canned" | "everything">): void {
     const b = (this.#pending ??= empty());
     for (const c of e.conversations) b.conversations.add(c);
     for (const c of e.contacts) b.contacts.add(c);
     b.directory ||= e.directory;
+    b.canned ||= e.canned;
     b.everything ||= e.everything;
     this.#timer ??= setTimeout(() => this.flush(), this.delay);
   }

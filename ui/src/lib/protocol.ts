@@ -161,7 +161,11 @@ export type SyncProgress = { done: number, total: number, finished: boolean, };
 
 export type Notification = { "kind": "reply", conversation_id: number, message_id: number, contact_name: string, channel: ChannelKind, text: string, } | { "kind": "summary", customers: number, messages: number, text: string, };
 
-export type ConsoleEvent = { "type": "connection", connection: Connection, } | { "type": "progress", progress: SyncProgress, } | { "type": "changed", conversations: Array<number>, contacts: Array<number>, directory: boolean, everything: boolean, } | { "type": "notify", notification: Notification, } | { "type": "outbox", item: OutboxItem, };
+export type ConsoleEvent = { "type": "connection", connection: Connection, } | { "type": "progress", progress: SyncProgress, } | { "type": "changed", conversations: Array<number>, contacts: Array<number>, directory: boolean, 
+/**
+ * The canned responses changed (on the hub, or an edit of the agent's own).
+ */
+canned: boolean, everything: boolean, } | { "type": "notify", notification: Notification, } | { "type": "outbox", item: OutboxItem, };
 
 export type Permissions = { 
 /**
@@ -175,7 +179,11 @@ oversee: boolean,
 /**
  * Merge two customers into one.
  */
-merge_contacts: boolean, };
+merge_contacts: boolean, 
+/**
+ * Add, change and delete the canned responses shared with everyone.
+ */
+share_canned: boolean, };
 
 export type Directory = { me: Agent, permissions: Permissions, agents: Array<Agent>, teams: Array<Team>, };
 
@@ -203,13 +211,29 @@ language: string,
  */
 body: string, };
 
-export type Composer = { conversation_id: number, routes: Array<ReplyRoute>, templates: Array<TemplateOption>, canned: Array<CannedResponse>, };
+export type Composer = { conversation_id: number, routes: Array<ReplyRoute>, templates: Array<TemplateOption>, canned: Array<CannedOption>, };
 
 export type CannedResponse = { id: number, 
 /**
- * Typed after `/` in the composer.
+ * Chosen by the console that created it, and named by every save and delete, so a
+ * response made offline can be changed again before the hub has seen it.
  */
-shortcut: string, title: string, body: string, };
+key: string, shortcut: string, title: string, body: string, owner_id: number | null, updated_by: number | null, updated_at: number, version: number, };
+
+export type CannedOption = { 
+/**
+ * An edit (or the whole response) the hub has not confirmed yet.
+ */
+pending: boolean, 
+/**
+ * The signed-in agent may change or delete it: their own, or the team's for a lead.
+ */
+editable: boolean, id: number, 
+/**
+ * Chosen by the console that created it, and named by every save and delete, so a
+ * response made offline can be changed again before the hub has seen it.
+ */
+key: string, shortcut: string, title: string, body: string, owner_id: number | null, updated_by: number | null, updated_at: number, version: number, };
 
 export type SignIn = { hub: string, email: string, password: string, };
 

@@ -15,7 +15,7 @@ import type {
   ViewCount,
 } from "./protocol";
 
-export const NO_PERMISSIONS: Permissions = { reassign: false, oversee: false, merge_contacts: false };
+export const NO_PERMISSIONS: Permissions = { reassign: false, oversee: false, merge_contacts: false, share_canned: false };
 
 /** One second ticks for waiting times, countdowns and "fetched … ago". */
 class Clock {

@@ -1,5 +1,5 @@
 // Small builders for protocol values used by component tests.
-import type { ConversationRow, ThreadLine } from "../lib/protocol";
+import type { CannedOption, ConversationRow, ThreadLine } from "../lib/protocol";
 
 export function line(extra: Partial<ThreadLine> = {}): ThreadLine {
   return {
@@ -39,6 +39,23 @@ export function row(i: number, extra: Partial<ConversationRow> = {}): Conversati
     reply_window_expires_at: null,
     unread: false,
     version: 1,
+    ...extra,
+  };
+}
+
+export function canned(id: number, shortcut: string, title: string, body: string, extra: Partial<CannedOption> = {}): CannedOption {
+  return {
+    id,
+    key: `k${id}`,
+    shortcut,
+    title,
+    body,
+    owner_id: null,
+    updated_by: null,
+    updated_at: 0,
+    version: 1,
+    pending: false,
+    editable: false,
     ...extra,
   };
 }

@@ -8,7 +8,9 @@ use crate::error::Result;
 use crate::notify::{self, Announced, Arrival, Candidate, ConvFacts, Me};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::{BTreeSet, HashMap};
-use switchboard_protocol::model::{Agent, Contact, Conversation, Direction, Inbox, Message, ReadMarker, Team};
+use switchboard_protocol::model::{
+    Agent, CannedResponse, Contact, Conversation, Direction, Inbox, Message, ReadMarker, Team,
+};
 use switchboard_protocol::sync::{Change, ChangeFrame};
 use switchboard_protocol::Id;
 
@@ -19,6 +21,8 @@ pub struct Applied {
     pub contacts: BTreeSet<Id>,
     /// Agents, teams or inboxes changed.
     pub directory: bool,
+    /// Canned responses changed.
+    pub canned: bool,
     /// The hub said the agent's scope changed: bootstrap again.
     pub rescope: bool,
     pub announced: Vec<Announced>,
@@ -77,6 +81,19 @@ pub fn upsert_contact(c: &Connection, k: &Contact) -> Result<bool> {
          WHERE excluded.version > contacts.version",
     )?
     .execute(params![k.id, k.version, k.name, serde_json::to_string(k)?])?
+        > 0)
+}
+
+/// Stores a canned response unless the cache has its version or a newer one. A key names
+/// one response: a row left under it by a deleted response goes.
+pub fn upsert_canned(c: &Connection, r: &CannedResponse) -> Result<bool> {
+    c.prepare_cached("DELETE FROM canned_responses WHERE key = ?1 AND id <> ?2")?.execute(params![r.key, r.id])?;
+    Ok(c.prepare_cached(
+        "INSERT INTO canned_responses (id, version, key, shortcut, json) VALUES (?1, ?2, ?3, ?4, ?5) \
+         ON CONFLICT (id) DO UPDATE SET version = excluded.version, key = excluded.key, \
+         shortcut = excluded.shortcut, json = excluded.json WHERE excluded.version > canned_responses.version",
+    )?
+    .execute(params![r.id, r.version, r.key, r.shortcut, serde_json::to_string(r)?])?
         > 0)
 }
 
@@ -341,6 +358,10 @@ pub fn apply_change(c: &Connection, change: &Change, out: &mut Applied) -> Resul
         Change::ContactRemoved { id, .. } => {
             c.prepare_cached("DELETE FROM contacts WHERE id = ?1")?.execute([id])?;
             out.contacts.insert(*id);
+        }
+        Change::Canned(r) => out.canned |= upsert_canned(c, r)?,
+        Change::CannedRemoved { id } => {
+            out.canned |= c.prepare_cached("DELETE FROM canned_responses WHERE id = ?1")?.execute([id])? > 0;
         }
         Change::ScopeChanged => out.rescope = true,
     }

@@ -18,9 +18,13 @@ const CACHE_MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_sync_state.sql"),
     include_str!("migrations/0003_lean_rows.sql"),
     include_str!("migrations/0004_view_tally.sql"),
+    include_str!("migrations/0005_canned.sql"),
 ];
-const OUTBOX_MIGRATIONS: &[&str] =
-    &[include_str!("migrations/0001_outbox.sql"), include_str!("migrations/0002_canned.sql")];
+const OUTBOX_MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_outbox.sql"),
+    include_str!("migrations/0002_canned.sql"),
+    include_str!("migrations/0003_canned_on_hub.sql"),
+];
 
 /// The cache's file name inside the console's data directory.
 pub const CACHE_FILE: &str = "cache.sqlite3";

@@ -194,6 +194,7 @@ impl Store {
                     conversations,
                     messages,
                     read_markers,
+                    canned: super::canned::visible_to(c, v.agent_id)?,
                 })
             })
             .await

@@ -8,12 +8,14 @@ const SQLITE: &[(i64, &str)] = &[
     (2, include_str!("migrations/sqlite/0002_channels.sql")),
     (3, include_str!("migrations/sqlite/0003_visitors.sql")),
     (4, include_str!("migrations/sqlite/0004_crm.sql")),
+    (5, include_str!("migrations/sqlite/0005_canned.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("migrations/postgres/0001_init.sql")),
     (2, include_str!("migrations/postgres/0002_channels.sql")),
     (3, include_str!("migrations/postgres/0003_visitors.sql")),
     (4, include_str!("migrations/postgres/0004_crm.sql")),
+    (5, include_str!("migrations/postgres/0005_canned.sql")),
 ];
 
 /// Brings the database up to [`latest`]. Safe to run from several hubs at once on

@@ -17,6 +17,7 @@
 //! - [`crm`]: CRM settings, lookups waiting to run, transcripts waiting to be logged.
 
 pub mod blobs;
+pub mod canned;
 pub mod crm;
 pub mod db;
 pub mod directory;

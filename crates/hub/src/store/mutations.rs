@@ -1,4 +1,5 @@
-//! Mutations agents send: replies, notes, assignment, status, read markers, merges.
+//! Mutations agents send: replies, notes, assignment, status, read markers, merges,
+//! canned responses.
 //!
 //! Each mutation runs in its own savepoint together with the client's last applied
 //! `mutation_id`, so a retry is answered `duplicate` and applied once; a refused mutation
@@ -90,6 +91,7 @@ fn target(m: &Mutation) -> i64 {
         Mutation::SplitContact(s) => s.contact_id,
         Mutation::SendTemplate(t) => t.conversation_id,
         Mutation::RefreshCrm(r) => r.contact_id,
+        Mutation::SaveCanned(_) | Mutation::DeleteCanned(_) => 0,
     }
 }
 
@@ -160,6 +162,8 @@ fn apply(tx: &mut WriteTx<'_>, v: &Viewer, m: &Mutation, expected: Option<i64>) 
         Mutation::SplitContact(sc) => split_contact(tx, v, sc),
         Mutation::SendTemplate(t) => send_template(tx, v, t, expected),
         Mutation::RefreshCrm(r) => refresh_crm(tx, v, r),
+        Mutation::SaveCanned(s) => super::canned::save(tx, v, s),
+        Mutation::DeleteCanned(d) => super::canned::delete(tx, v, d),
     }
 }
 

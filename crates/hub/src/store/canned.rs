@@ -1,0 +1,130 @@
+//! Canned responses: saving and deleting them (each agent their own, leads the shared
+//! ones), and who hears of each change: everyone of a shared one, only its owner of
+//! theirs.
+
+use super::db::{Connection, DbError, Row};
+use super::entities::{emit_private, emit_public};
+use super::pool::WriteTx;
+use super::{Result, StoreError};
+use crate::params;
+use crate::policy::Viewer;
+use switchboard_protocol::model::CannedResponse;
+use switchboard_protocol::mutation::{DeleteCanned, Outcome, SaveCanned};
+use switchboard_protocol::sync::Change;
+
+const COLUMNS: &str = "id, key, shortcut, title, body, owner_id, updated_by, updated_at, version";
+
+fn response(r: &Row) -> Result<CannedResponse, DbError> {
+    Ok(CannedResponse {
+        id: r.int(0)?,
+        key: r.text(1)?.to_owned(),
+        shortcut: r.text(2)?.to_owned(),
+        title: r.text(3)?.to_owned(),
+        body: r.text(4)?.to_owned(),
+        owner_id: r.opt_int(5)?,
+        updated_by: r.opt_int(6)?,
+        updated_at: r.int(7)?,
+        version: r.int(8)?,
+    })
+}
+
+/// The shared responses and `agent_id`'s own, by shortcut.
+pub fn visible_to(c: &mut dyn Connection, agent_id: i64) -> Result<Vec<CannedResponse>> {
+    let rows = c.query(
+        &format!("SELECT {COLUMNS} FROM canned_responses WHERE owner_id IS NULL OR owner_id = ? ORDER BY shortcut, id"),
+        params![agent_id],
+    )?;
+    Ok(rows.iter().map(response).collect::<Result<Vec<_>, _>>()?)
+}
+
+fn by_key(c: &mut dyn Connection, key: &str) -> Result<Option<CannedResponse>> {
+    let row = c.query_opt(&format!("SELECT {COLUMNS} FROM canned_responses WHERE key = ?"), params![key])?;
+    Ok(row.as_ref().map(response).transpose()?)
+}
+
+/// Refuses an agent who may not change a response owned by `owner`. Another agent's own
+/// response is not found, as if it did not exist.
+fn check_may_edit(v: &Viewer, owner: Option<i64>) -> Result<()> {
+    if CannedResponse::editable_by(owner, v.agent_id, v.role) {
+        return Ok(());
+    }
+    match owner {
+        Some(_) => Err(StoreError::NotFound("canned response")),
+        None => Err(StoreError::Forbidden("only a team lead can change the team's canned responses".into())),
+    }
+}
+
+/// Tells whoever may use `r` that it is new or changed.
+fn emit_saved(tx: &mut WriteTx<'_>, r: &CannedResponse) {
+    let change = Change::Canned(r.clone());
+    match r.owner_id {
+        Some(owner) => emit_private(tx, "canned", r.id, owner, &change),
+        None => emit_public(tx, "canned", r.id, &change),
+    }
+}
+
+/// Tells whoever could use a response owned by `owner` that it is gone.
+fn emit_removed(tx: &mut WriteTx<'_>, id: i64, owner: Option<i64>) {
+    let change = Change::CannedRemoved { id };
+    match owner {
+        Some(owner) => emit_private(tx, "canned", id, owner, &change),
+        None => emit_public(tx, "canned", id, &change),
+    }
+}
+
+/// Creates the response with the save's key, or changes it.
+pub fn save(tx: &mut WriteTx<'_>, v: &Viewer, s: &SaveCanned) -> Result<Outcome> {
+    let s = s.normalized().map_err(StoreError::BadRequest)?;
+    let owner = if s.shared { None } else { Some(v.agent_id) };
+    if s.shared {
+        check_may_edit(v, None)
+            .map_err(|_| StoreError::Forbidden("only a team lead can share a canned response with the team".into()))?;
+    }
+    let existing = by_key(tx.conn, &s.key)?;
+    if let Some(e) = &existing {
+        check_may_edit(v, e.owner_id)?;
+    }
+    let clash = tx.conn.query_opt(
+        "SELECT shortcut, title FROM canned_responses WHERE key <> ? AND shortcut = ? AND COALESCE(owner_id, 0) = ?",
+        params![&s.key, &s.shortcut, owner.unwrap_or(0)],
+    )?;
+    if let Some(c) = clash {
+        let whose = if s.shared { "the team's" } else { "your" };
+        return Err(StoreError::BadRequest(format!(
+            "/{} is already {whose} “{}”; choose another shortcut",
+            c.text(0)?,
+            c.text(1)?
+        )));
+    }
+    let id = match &existing {
+        Some(e) => {
+            tx.conn.execute(
+                "UPDATE canned_responses SET shortcut = ?, title = ?, body = ?, owner_id = ?, updated_by = ?, \
+                 updated_at = ?, version = version + 1 WHERE id = ?",
+                params![&s.shortcut, &s.title, &s.body, owner, v.agent_id, tx.now, e.id],
+            )?;
+            e.id
+        }
+        None => tx.conn.query_int(
+            "INSERT INTO canned_responses (key, owner_id, shortcut, title, body, updated_by, updated_at, version) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, 1) RETURNING id",
+            params![&s.key, owner, &s.shortcut, &s.title, &s.body, v.agent_id, tx.now],
+        )?,
+    };
+    // Those who had it and no longer may use it (it stopped being shared) drop it first.
+    if let Some(e) = existing.as_ref().filter(|e| e.owner_id != owner) {
+        emit_removed(tx, id, e.owner_id);
+    }
+    let saved = by_key(tx.conn, &s.key)?.ok_or(StoreError::NotFound("canned response"))?;
+    emit_saved(tx, &saved);
+    Ok(Outcome::Applied)
+}
+
+/// Deletes the response with the key. Deleting one already gone is done.
+pub fn delete(tx: &mut WriteTx<'_>, v: &Viewer, d: &DeleteCanned) -> Result<Outcome> {
+    let Some(existing) = by_key(tx.conn, d.key.trim())? else { return Ok(Outcome::Applied) };
+    check_may_edit(v, existing.owner_id)?;
+    tx.conn.execute("DELETE FROM canned_responses WHERE id = ?", params![existing.id])?;
+    emit_removed(tx, existing.id, existing.owner_id);
+    Ok(Outcome::Applied)
+}

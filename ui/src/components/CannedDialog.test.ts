@@ -1,0 +1,160 @@
+// The canned-responses editor: lists the team's and the agent's own, edits and adds them,
+// deletes after a second click, shows the team's read-only to an agent, offers sharing to
+// leads only, and shows the core's refusal.
+import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
+import { afterEach, beforeEach, expect, test, vi } from "vitest";
+import type { Agent, CannedOption } from "../lib/protocol";
+import { app } from "../lib/stores.svelte";
+import { canned } from "../test/fixtures";
+import { answer, callsTo } from "../test/tauri";
+import CannedDialog from "./CannedDialog.svelte";
+
+vi.mock("@tauri-apps/api/core", async () => ({ invoke: (await import("../test/tauri")).invoke }));
+vi.mock("@tauri-apps/api/event", async () => ({ listen: (await import("../test/tauri")).listen }));
+
+const me: Agent = { id: 7, name: "Maya Okafor", email: "maya@x.test", role: "agent", teams: [1], capacity: 10, presence: "online", version: 1 };
+
+function signIn(lead: boolean) {
+  app.directory = {
+    me: { ...me, role: lead ? "lead" : "agent" },
+    permissions: { reassign: lead, oversee: lead, merge_contacts: lead, share_canned: lead },
+    agents: [me],
+    teams: [],
+  };
+}
+
+let list: CannedOption[] = [];
+
+beforeEach(() => {
+  list = [
+    canned(1, "hi", "Greeting", "Hi {{customer.first_name}}"),
+    canned(2, "refund", "Refund on its way", "Your refund is on its way.", { owner_id: 7, editable: true }),
+  ];
+  answer({
+    canned: () => list,
+    save_canned: (a) => {
+      const key = (a.key as string | null) ?? "new-key";
+      const saved = canned(9, a.shortcut as string, a.title as string, a.body as string, {
+        key,
+        owner_id: a.shared ? null : 7,
+        editable: true,
+        pending: true,
+      });
+      list = [...list.filter((c) => c.key !== key), saved];
+      return key;
+    },
+    delete_canned: (a) => {
+      list = list.filter((c) => c.key !== a.key);
+      return null;
+    },
+  });
+});
+
+afterEach(() => {
+  cleanup();
+  app.directory = null;
+});
+
+const items = () => screen.getAllByTestId("canned-item");
+const field = (label: string) => screen.getByLabelText(label) as HTMLInputElement;
+
+test("lists the team's responses and the agent's own", async () => {
+  signIn(false);
+  render(CannedDialog, { onclose: vi.fn() });
+  await waitFor(() => expect(items()).toHaveLength(2));
+  expect(items().map((i) => i.textContent?.replace(/\s+/g, " ").trim())).toEqual(["/hi Greeting Team", "/refund Refund on its way Yours"]);
+});
+
+test("an agent writes a new response of their own; it shows as saving until the hub confirms", async () => {
+  signIn(false);
+  render(CannedDialog, { onclose: vi.fn() });
+  await waitFor(() => expect(items()).toHaveLength(2));
+  expect(screen.queryByLabelText("Share with the team")).toBeNull();
+  await fireEvent.input(field("Shortcut"), { target: { value: "ship" } });
+  await fireEvent.input(field("Title"), { target: { value: "Shipping" } });
+  await fireEvent.input(field("Text"), { target: { value: "It ships tomorrow, " } });
+  await fireEvent.click(screen.getByRole("button", { name: "{{customer.first_name}}" }));
+  await fireEvent.click(screen.getByTestId("canned-save"));
+  await waitFor(() =>
+    expect(callsTo("save_canned")).toEqual([
+      { key: null, shortcut: "ship", title: "Shipping", body: "It ships tomorrow, {{customer.first_name}}", shared: false },
+    ]),
+  );
+  await waitFor(() => expect(items()).toHaveLength(3));
+  const added = items().find((i) => i.textContent?.includes("/ship"));
+  expect(added?.textContent).toContain("Saving…");
+  expect(added?.getAttribute("aria-current")).toBe("true");
+});
+
+test("editing saves under the same key; delete asks for a second click", async () => {
+  signIn(false);
+  render(CannedDialog, { onclose: vi.fn() });
+  await waitFor(() => expect(items()).toHaveLength(2));
+  await fireEvent.click(items()[1]!);
+  expect(field("Title").value).toBe("Refund on its way");
+  await fireEvent.input(field("Title"), { target: { value: "Refund sent" } });
+  await fireEvent.click(screen.getByTestId("canned-save"));
+  await waitFor(() => expect(callsTo("save_canned")).toEqual([expect.objectContaining({ key: "k2", title: "Refund sent" })]));
+
+  await fireEvent.click(screen.getByTestId("canned-delete"));
+  expect(callsTo("delete_canned")).toEqual([]);
+  expect(screen.getByTestId("canned-delete").textContent).toBe("Delete for good");
+  await fireEvent.click(screen.getByTestId("canned-delete"));
+  await waitFor(() => expect(callsTo("delete_canned")).toEqual([{ key: "k2" }]));
+  await waitFor(() => expect(items()).toHaveLength(1));
+});
+
+test("an agent sees the team's response read-only", async () => {
+  signIn(false);
+  render(CannedDialog, { onclose: vi.fn() });
+  await waitFor(() => expect(items()).toHaveLength(2));
+  await fireEvent.click(items()[0]!);
+  expect(screen.getByText("Only a team lead can change the team's canned responses.")).toBeTruthy();
+  expect(field("Title").readOnly).toBe(true);
+  expect(screen.queryByTestId("canned-save")).toBeNull();
+  expect(screen.queryByTestId("canned-delete")).toBeNull();
+});
+
+test("a lead may share a response with the team", async () => {
+  signIn(true);
+  list = list.map((c) => ({ ...c, editable: true }));
+  render(CannedDialog, { onclose: vi.fn() });
+  await waitFor(() => expect(items()).toHaveLength(2));
+  await fireEvent.click(items()[0]!);
+  const share = screen.getByLabelText("Share with the team") as HTMLInputElement;
+  expect(share.checked).toBe(true);
+  await fireEvent.input(field("Text"), { target: { value: "Hello {{customer.name}}" } });
+  await fireEvent.click(screen.getByTestId("canned-save"));
+  await waitFor(() =>
+    expect(callsTo("save_canned")).toEqual([expect.objectContaining({ key: "k1", body: "Hello {{customer.name}}", shared: true })]),
+  );
+});
+
+test("the core's refusal is shown and the form keeps what was typed", async () => {
+  signIn(false);
+  answer({
+    canned: () => list,
+    save_canned: () => {
+      throw { code: "bad_request", message: "/refund is already “Refund on its way”" };
+    },
+  });
+  render(CannedDialog, { onclose: vi.fn() });
+  await waitFor(() => expect(items()).toHaveLength(2));
+  await fireEvent.input(field("Shortcut"), { target: { value: "refund" } });
+  await fireEvent.input(field("Title"), { target: { value: "Another" } });
+  await fireEvent.input(field("Text"), { target: { value: "Text" } });
+  await fireEvent.click(screen.getByTestId("canned-save"));
+  expect((await screen.findByRole("alert")).textContent).toContain("/refund is already");
+  expect(field("Title").value).toBe("Another");
+});
+
+test("a change to the canned responses reloads the list", async () => {
+  signIn(false);
+  render(CannedDialog, { onclose: vi.fn() });
+  await waitFor(() => expect(items()).toHaveLength(2));
+  list = [...list, canned(3, "bye", "Closing", "Bye!")];
+  app.changes.push({ conversations: [], contacts: [], directory: false, canned: true, everything: false });
+  app.changes.flush();
+  await waitFor(() => expect(items()).toHaveLength(3));
+  expect(within(screen.getByRole("list", { name: "Canned responses" })).getByText("/bye")).toBeTruthy();
+});
