@@ -348,6 +348,39 @@ async fn an_agent_and_a_lead_work_the_console() {
         20,
     )
     .await;
+    // The lead writes a canned response for the team; typed after "/" in the composer, it
+    // fills in the customer's and the lead's first names.
+    app.click("[data-testid=open-canned]").await;
+    app.click("[data-testid=canned-new]").await;
+    app.type_into("#canned-shortcut", "ship").await;
+    app.type_into("#canned-title", "Ships today").await;
+    app.type_into("#canned-body", "Hi {{customer.first_name}}, it ships today. {{agent.first_name}}").await;
+    app.click("#canned-shared").await;
+    app.click("[data-testid=canned-save]").await;
+    let shared = wait_async(
+        || async {
+            lee.bootstrap().await.is_ok_and(|b| b.canned.iter().any(|c| c.shortcut == "ship" && c.owner_id.is_none()))
+        },
+        20,
+    )
+    .await;
+    assert!(shared, "the team's new canned response reached the hub");
+    app.until(
+        "the hub confirmed it",
+        "[...document.querySelectorAll('[data-testid=canned-item]')].some(i => i.textContent.includes('/ship') && !i.textContent.includes('Saving'))",
+        20,
+    )
+    .await;
+    app.click("[data-testid=canned-close]").await;
+    app.type_into("[data-testid=composer-input]", "/shi").await;
+    app.click("#canned-list [role=option]").await;
+    app.until(
+        "the canned response filled in",
+        "document.querySelector('[data-testid=composer-input]').value === 'Hi Ana, it ships today. Lee'",
+        10,
+    )
+    .await;
+
     app.click("[data-testid=assign]").await;
     app.click(&format!("[data-testid=assign-dialog] [data-testid=assign-option][data-agent-id=\"{tomas}\"]")).await;
     let moved = wait_async(
