@@ -1,5 +1,5 @@
 // Tests for the pure formatting helpers, above all the UTF-8 byte-range highlights.
-import { describe, expect, test } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import {
   assigneeFilter,
   byteRangesToIndices,
@@ -9,6 +9,7 @@ import {
   formatBytes,
   formatCount,
   formatDuration,
+  dayAfter,
   fromLocalInput,
   highlightSegments,
   initials,
@@ -165,6 +166,21 @@ describe("snooze presets", () => {
     expect(fromLocalInput("2024-01-05")).toBe(new Date(2024, 0, 5).getTime());
     expect(fromLocalInput("")).toBeNull();
     expect(fromLocalInput("nonsense")).toBeNull();
+  });
+  test("a 'before' date ends at the next local midnight, clock changes included", () => {
+    vi.stubEnv("TZ", "America/New_York");
+    try {
+      // 8 March 2026 has 23 hours in New York; 1 November 2026 has 25.
+      expect(dayAfter("2026-03-08")).toBe(new Date(2026, 2, 9).getTime());
+      expect(new Date(dayAfter("2026-03-08") ?? 0).getHours()).toBe(0);
+      expect((dayAfter("2026-03-08") ?? 0) - new Date(2026, 2, 8).getTime()).toBe(23 * 3_600_000);
+      expect((dayAfter("2026-11-01") ?? 0) - new Date(2026, 10, 1).getTime()).toBe(25 * 3_600_000);
+      expect(dayAfter("2026-12-31")).toBe(new Date(2027, 0, 1).getTime());
+    } finally {
+      vi.unstubAllEnvs();
+    }
+    expect(dayAfter("")).toBeNull();
+    expect(dayAfter("2026-03-08T10:00")).toBeNull();
   });
 });
 

@@ -1,7 +1,7 @@
 // Pure formatting for the console: channel, status and view labels, durations and relative
 // times, day labels, byte sizes, search highlights (UTF-8 byte ranges → string segments),
 // template placeholders, snooze times and the search's assignee filter. No DOM, no state: everything here is unit tested.
-import type { AssigneeFilter, ChannelKind, ConversationStatus, Delivery, Presence, ReplyRoute, View } from "./protocol";
+import type { AssigneeFilter, ChannelKind, ConversationStatus, Delivery, Presence, ReplyRoute, Role, View } from "./protocol";
 
 export const CHANNEL_LABEL: Record<ChannelKind, string> = {
   sms: "SMS",
@@ -51,6 +51,8 @@ export const DELIVERY_LABEL: Record<Delivery, string> = {
   read: "Read",
   failed: "Failed",
 };
+
+export const ROLE_LABEL: Record<Role, string> = { agent: "Agent", lead: "Team lead", admin: "Admin" };
 
 export const PRESENCE_LABEL: Record<Presence, string> = { online: "Online", away: "Away", offline: "Offline" };
 
@@ -290,6 +292,14 @@ export function fromLocalInput(value: string): number | null {
   if (!m) return null;
   const d = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0));
   return d.getTime();
+}
+
+/** The start of the local day after a date input's "YYYY-MM-DD": a "before" date that
+ *  includes the whole day, 23 or 25 hours long on a clock change. */
+export function dayAfter(value: string): number | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (!m) return null;
+  return new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]) + 1).getTime();
 }
 
 /** The search's assignee filter from its select's value: "" (anyone), "unassigned" or an
