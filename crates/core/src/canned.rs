@@ -31,10 +31,11 @@ pub fn clash<'a>(
     list.into_iter().find(|r| r.key != key && r.owner_id == owner && r.shortcut == shortcut)
 }
 
-/// One unconfirmed edit from the outbox, oldest first.
+/// One edit from the outbox the cache does not show yet, oldest first: waiting for the
+/// hub, or `confirmed` by it with the feed's copy still to come.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Edit {
-    Save { save: SaveCanned, at: Timestamp },
+    Save { save: SaveCanned, at: Timestamp, confirmed: bool },
     Delete { key: String },
 }
 
@@ -46,7 +47,7 @@ pub fn overlay(synced: Vec<CannedResponse>, edits: &[Edit], me: &Agent) -> Vec<C
     for edit in edits {
         match edit {
             Edit::Delete { key } => list.retain(|o| &o.response.key != key),
-            Edit::Save { save, at } => {
+            Edit::Save { save, at, confirmed } => {
                 let owner_id = if save.shared { None } else { Some(me.id) };
                 let existing = list.iter_mut().find(|o| o.response.key == save.key);
                 let (id, version) = existing.as_ref().map_or((0, 0), |o| (o.response.id, o.response.version));
@@ -61,7 +62,7 @@ pub fn overlay(synced: Vec<CannedResponse>, edits: &[Edit], me: &Agent) -> Vec<C
                     updated_at: *at,
                     version,
                 };
-                let option = CannedOption { response, pending: true, editable: false };
+                let option = CannedOption { response, pending: !confirmed, editable: false };
                 match existing {
                     Some(o) => *o = option,
                     None => list.push(option),
@@ -92,23 +93,64 @@ fn synced(c: &Connection) -> Result<Vec<CannedResponse>> {
     Ok(out)
 }
 
-/// The saves and deletes still in the outbox (waiting, or stuck until retried or discarded).
+/// The saves and deletes in the outbox: waiting to be sent, or confirmed by the hub but not
+/// yet in the cache. A refused one (stuck) is not shown: the agent is told, and the list
+/// shows what the hub has.
 fn edits(c: &Connection) -> Result<Vec<Edit>> {
     let mut st = c.prepare_cached(
-        "SELECT envelope, created_at FROM ob.outbox WHERE name IN ('save_canned', 'delete_canned') \
-         AND state IN ('pending', 'stuck') ORDER BY mutation_id",
+        "SELECT envelope, created_at, state FROM ob.outbox WHERE name IN ('save_canned', 'delete_canned') \
+         AND state IN ('pending', 'acknowledged') ORDER BY mutation_id",
     )?;
-    let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+    let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?)))?;
     let mut out = Vec::new();
     for row in rows {
-        let (envelope, at) = row?;
+        let (envelope, at, state) = row?;
         match serde_json::from_str::<MutationEnvelope>(&envelope)?.mutation {
-            Mutation::SaveCanned(save) => out.push(Edit::Save { save, at }),
+            Mutation::SaveCanned(save) => out.push(Edit::Save { save, at, confirmed: state == "acknowledged" }),
             Mutation::DeleteCanned(d) => out.push(Edit::Delete { key: d.key }),
             _ => {}
         }
     }
     Ok(out)
+}
+
+/// Whether the cache already shows outbox item `id`'s edit: the saved text under its key,
+/// or, for a delete, no response under it.
+pub(crate) fn reflected(c: &Connection, id: Id) -> Result<bool> {
+    let envelope: Option<String> = rusqlite::OptionalExtension::optional(
+        c.prepare_cached("SELECT envelope FROM ob.outbox WHERE id = ?1")?.query_row([id], |r| r.get(0)),
+    )?;
+    let Some(envelope) = envelope else { return Ok(true) };
+    let cached = |key: &str| -> Result<Option<CannedResponse>> {
+        let json: Option<String> = rusqlite::OptionalExtension::optional(
+            c.prepare_cached("SELECT json FROM canned_responses WHERE key = ?1")?.query_row([key], |r| r.get(0)),
+        )?;
+        Ok(json.map(|j| serde_json::from_str(&j)).transpose()?)
+    };
+    Ok(match serde_json::from_str::<MutationEnvelope>(&envelope)?.mutation {
+        Mutation::SaveCanned(s) => cached(&s.key)?.is_some_and(|r| {
+            (r.shortcut.as_str(), r.title.as_str(), r.body.as_str(), r.owner_id.is_none())
+                == (s.shortcut.as_str(), s.title.as_str(), s.body.as_str(), s.shared)
+        }),
+        Mutation::DeleteCanned(d) => cached(&d.key)?.is_none(),
+        _ => true,
+    })
+}
+
+/// Drops the confirmed edits of the response under `key`: the feed has brought its copy.
+pub(crate) fn retire_confirmed(c: &Connection, key: &str) -> Result<()> {
+    c.prepare_cached(
+        "DELETE FROM ob.outbox WHERE state = 'acknowledged' AND name IN ('save_canned', 'delete_canned') \
+         AND json_extract(envelope, '$.args.key') = ?1",
+    )?
+    .execute([key])?;
+    Ok(())
+}
+
+/// Drops every confirmed edit: a bootstrap has brought the hub's copies.
+pub(crate) fn retire_all_confirmed(c: &Connection) -> Result<()> {
+    c.execute("DELETE FROM ob.outbox WHERE state = 'acknowledged' AND name IN ('save_canned', 'delete_canned')", [])?;
+    Ok(())
 }
 
 /// The canned responses the agent has, as the composer and the editor show them.
@@ -222,6 +264,7 @@ mod tests {
                 shared,
             },
             at: 50,
+            confirmed: false,
         }
     }
 
@@ -301,5 +344,68 @@ mod tests {
         let lead = overlay(synced(), &[save("s", "zz", true)], &agent(9, Role::Lead));
         let shared = lead.iter().find(|o| o.response.key == "s").unwrap();
         assert_eq!((shared.response.owner_id, shared.editable), (None, true));
+    }
+
+    #[test]
+    fn a_confirmed_edit_shows_until_the_feed_brings_it_and_a_refused_one_goes() {
+        use crate::cache::apply::{apply_change, Applied};
+        use switchboard_protocol::mutation::Outcome;
+        use switchboard_protocol::sync::Change;
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path()).unwrap();
+        cache.write(|c| crate::cache::apply::set_me(c, &agent(7, Role::Agent))).unwrap();
+        let save = |title: &str| {
+            Mutation::SaveCanned(SaveCanned {
+                key: "k".into(),
+                shortcut: "ship".into(),
+                title: title.into(),
+                body: "It ships.".into(),
+                shared: false,
+            })
+        };
+        let apply = |change: Change| cache.write(|c| apply_change(c, &change, &mut Applied::default())).unwrap();
+        let shown = || cache.canned().unwrap().into_iter().map(|o| (o.response.title, o.pending)).collect::<Vec<_>>();
+        let copy = CannedResponse {
+            id: 40,
+            key: "k".into(),
+            shortcut: "ship".into(),
+            title: "Ships".into(),
+            body: "It ships.".into(),
+            owner_id: Some(7),
+            updated_by: Some(7),
+            updated_at: 1,
+            version: 1,
+        };
+
+        let first = cache.enqueue(save("Ships"), None).unwrap();
+        assert_eq!(shown(), vec![("Ships".to_owned(), true)]);
+        // The hub confirms before its copy comes down the feed: still shown, not pending.
+        cache.settle(&[(first, Outcome::Applied)]).unwrap();
+        assert_eq!(shown(), vec![("Ships".to_owned(), false)]);
+        // The copy arrives: the outbox row goes.
+        apply(Change::Canned(copy.clone()));
+        assert!(cache.outbox().unwrap().is_empty());
+        assert_eq!(shown(), vec![("Ships".to_owned(), false)]);
+
+        // The copy comes first, then the answer: the answer retires the row at once.
+        let second = cache.enqueue(save("Ships today"), None).unwrap();
+        apply(Change::Canned(CannedResponse { title: "Ships today".into(), version: 2, ..copy.clone() }));
+        cache.settle(&[(second, Outcome::Applied)]).unwrap();
+        assert!(cache.outbox().unwrap().is_empty());
+
+        // A refused edit is not shown: the list is what the hub has.
+        let third = cache.enqueue(save("Nope"), None).unwrap();
+        let refusal = ApiError::new(ErrorCode::BadRequest, "no");
+        cache.settle(&[(third, Outcome::Rejected { error: refusal })]).unwrap();
+        assert_eq!(shown(), vec![("Ships today".to_owned(), false)]);
+        cache.discard(third).unwrap();
+
+        // A confirmed delete keeps it hidden until the removal arrives.
+        let delete = cache.enqueue(Mutation::DeleteCanned(DeleteCanned { key: "k".into() }), None).unwrap();
+        cache.settle(&[(delete, Outcome::Applied)]).unwrap();
+        assert_eq!(shown(), vec![]);
+        apply(Change::CannedRemoved { id: 40 });
+        assert!(cache.outbox().unwrap().is_empty());
+        assert_eq!(shown(), vec![]);
     }
 }

@@ -171,16 +171,20 @@ impl Cache {
             let mut settled = Vec::new();
             let mut applied = Applied::default();
             for (id, outcome) in answers {
-                applied.canned |= edits_canned(c, *id)?;
+                let canned = edits_canned(c, *id)?;
+                applied.canned |= canned;
                 match outcome {
                     Outcome::Applied | Outcome::Duplicate => {
-                        // A reply or note stays, acknowledged, until its echo arrives from the
-                        // feed (which may already have happened).
-                        c.execute(
-                            "DELETE FROM ob.outbox WHERE id = ?1 AND (client_msg_id IS NULL OR client_msg_id IN \
-                             (SELECT client_msg_id FROM messages WHERE client_msg_id IS NOT NULL))",
-                            [id],
-                        )?;
+                        // A reply, a note or a canned response's edit stays, acknowledged,
+                        // until the feed brings the hub's copy (which may already have
+                        // happened), so it never shows its old state in between.
+                        if !canned || crate::canned::reflected(c, *id)? {
+                            c.execute(
+                                "DELETE FROM ob.outbox WHERE id = ?1 AND (client_msg_id IS NULL OR client_msg_id IN \
+                                 (SELECT client_msg_id FROM messages WHERE client_msg_id IS NOT NULL))",
+                                [id],
+                            )?;
+                        }
                         c.execute(
                             "UPDATE ob.outbox SET state = 'acknowledged', acknowledged_at = ?2, error = NULL WHERE id = ?1",
                             params![id, crate::now_ms()],

@@ -460,6 +460,7 @@ fn apply_bootstrap(
         for r in &b.canned {
             apply::upsert_canned(c, r)?;
         }
+        crate::canned::retire_all_confirmed(c)?;
         Ok(())
     })?;
     done += (b.agents.len() + b.teams.len() + b.inboxes.len()) as u64;

@@ -661,13 +661,30 @@ async fn canned_responses_are_shared_by_leads_and_kept_by_their_owners(db: &Test
     );
     assert!(!canned_of(&store, &w.agent2).await.iter().any(|c| c.0 == "s-1"));
 
+    // Shared again: the lead's own copy goes, everyone gets the shared one.
+    let before = *store.head().borrow();
+    let r =
+        store.apply_mutations(&w.lead, "l", vec![env(3, save_canned("s-1", "hi", "Greeting", true))]).await.unwrap();
+    assert_eq!(r[0].outcome, Outcome::Applied);
+    let theirs = canned_changes(&store, &w.agent2, before).await;
+    assert!(matches!(&theirs[..], [Change::Canned(c)] if c.id == id && c.owner_id.is_none()), "{theirs:?}");
+    let leads = canned_changes(&store, &w.lead, before).await;
+    assert!(
+        matches!(&leads[..], [Change::CannedRemoved { .. }, Change::Canned(c)] if c.owner_id.is_none()),
+        "{leads:?}"
+    );
+    assert!(canned_of(&store, &w.agent2).await.contains(&("s-1".into(), "hi".into(), None)));
+
     // The owner deletes theirs; deleting it again changes nothing.
     let before = *store.head().borrow();
     let del = || Mutation::DeleteCanned(DeleteCanned { key: "a-1".into() });
     let r = store.apply_mutations(&w.agent, "a", vec![env(8, del()), env(9, del())]).await.unwrap();
     assert!(r.iter().all(|r| r.outcome == Outcome::Applied));
     assert!(matches!(&canned_changes(&store, &w.agent, before).await[..], [Change::CannedRemoved { .. }]));
-    assert_eq!(canned_of(&store, &w.agent).await, vec![("a-6".into(), "hi".into(), Some(w.agent.agent_id))]);
+    assert_eq!(
+        canned_of(&store, &w.agent).await,
+        vec![("s-1".into(), "hi".into(), None), ("a-6".into(), "hi".into(), Some(w.agent.agent_id))]
+    );
 }
 
 macro_rules! conformance {

@@ -66,6 +66,9 @@ pub enum Change {
     },
     /// The agent's own teams or role changed: bootstrap again to see what is now in scope.
     ScopeChanged,
+    /// A kind of change this client does not know (a newer hub's): skipped.
+    #[serde(other)]
+    Unknown,
 }
 
 /// A change and its place in the feed. `C` is [`Change`] for clients; the hub fills it
@@ -124,4 +127,17 @@ pub enum StreamFrame<C = Change> {
     Heartbeat { cursor: Cursor, at: Timestamp },
     /// The stream cannot go on (for example `cursor_expired`); the socket closes after it.
     Error { error: ApiError },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Change;
+
+    #[test]
+    fn a_change_this_client_does_not_know_is_read_as_unknown() {
+        let newer: Change = serde_json::from_str(r#"{"type":"macro_added","id":3,"name":"x"}"#).unwrap();
+        assert_eq!(newer, Change::Unknown);
+        let known: Change = serde_json::from_str(r#"{"type":"canned_removed","id":3}"#).unwrap();
+        assert_eq!(known, Change::CannedRemoved { id: 3 });
+    }
 }

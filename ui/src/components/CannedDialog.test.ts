@@ -158,3 +158,18 @@ test("a change to the canned responses reloads the list", async () => {
   await waitFor(() => expect(items()).toHaveLength(3));
   expect(within(screen.getByRole("list", { name: "Canned responses" })).getByText("/bye")).toBeTruthy();
 });
+
+test("a response deleted elsewhere while open leaves the editor for a new one", async () => {
+  signIn(false);
+  render(CannedDialog, { onclose: vi.fn() });
+  await waitFor(() => expect(items()).toHaveLength(2));
+  await fireEvent.click(items()[1]!);
+  expect(field("Title").value).toBe("Refund on its way");
+  list = list.filter((c) => c.key !== "k2");
+  app.changes.push({ conversations: [], contacts: [], directory: false, canned: true, everything: false });
+  app.changes.flush();
+  await waitFor(() => expect(items()).toHaveLength(1));
+  expect(screen.getByRole("heading").textContent).toBe("New canned response");
+  expect(field("Title").value).toBe("");
+  expect(screen.queryByTestId("canned-delete")).toBeNull();
+});

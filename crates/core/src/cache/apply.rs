@@ -359,11 +359,22 @@ pub fn apply_change(c: &Connection, change: &Change, out: &mut Applied) -> Resul
             c.prepare_cached("DELETE FROM contacts WHERE id = ?1")?.execute([id])?;
             out.contacts.insert(*id);
         }
-        Change::Canned(r) => out.canned |= upsert_canned(c, r)?,
+        Change::Canned(r) => {
+            out.canned |= upsert_canned(c, r)?;
+            crate::canned::retire_confirmed(c, &r.key)?;
+        }
         Change::CannedRemoved { id } => {
-            out.canned |= c.prepare_cached("DELETE FROM canned_responses WHERE id = ?1")?.execute([id])? > 0;
+            let key: Option<String> = c
+                .prepare_cached("DELETE FROM canned_responses WHERE id = ?1 RETURNING key")?
+                .query_row([id], |r| r.get(0))
+                .optional()?;
+            if let Some(key) = key {
+                crate::canned::retire_confirmed(c, &key)?;
+                out.canned = true;
+            }
         }
         Change::ScopeChanged => out.rescope = true,
+        Change::Unknown => {}
     }
     Ok(())
 }
