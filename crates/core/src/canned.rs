@@ -7,7 +7,7 @@ use crate::cache::Cache;
 use crate::compose::expand;
 use crate::error::{CoreError, Result};
 use crate::views::me;
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 use switchboard_protocol::console::CannedOption;
 use switchboard_protocol::model::{Agent, CannedResponse};
 use switchboard_protocol::mutation::{DeleteCanned, Mutation, MutationEnvelope, SaveCanned};
@@ -83,6 +83,14 @@ pub fn overlay(synced: Vec<CannedResponse>, edits: &[Edit], me: &Agent) -> Vec<C
     list
 }
 
+/// The outbox rows that edit canned responses, as an SQL condition.
+const EDITS: &str = "name IN ('save_canned', 'delete_canned')";
+
+/// Whether an outbox row named `name` edits a canned response.
+pub(crate) fn is_edit(name: &str) -> bool {
+    matches!(name, "save_canned" | "delete_canned")
+}
+
 fn synced(c: &Connection) -> Result<Vec<CannedResponse>> {
     let mut st = c.prepare_cached("SELECT json FROM canned_responses")?;
     let rows = st.query_map([], |r| r.get::<_, String>(0))?;
@@ -97,10 +105,10 @@ fn synced(c: &Connection) -> Result<Vec<CannedResponse>> {
 /// yet in the cache. A refused one (stuck) is not shown: the agent is told, and the list
 /// shows what the hub has.
 fn edits(c: &Connection) -> Result<Vec<Edit>> {
-    let mut st = c.prepare_cached(
-        "SELECT envelope, created_at, state FROM ob.outbox WHERE name IN ('save_canned', 'delete_canned') \
-         AND state IN ('pending', 'acknowledged') ORDER BY mutation_id",
-    )?;
+    let mut st = c.prepare_cached(&format!(
+        "SELECT envelope, created_at, state FROM ob.outbox WHERE {EDITS} \
+         AND state IN ('pending', 'acknowledged') ORDER BY mutation_id"
+    ))?;
     let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?)))?;
     let mut out = Vec::new();
     for row in rows {
@@ -117,14 +125,14 @@ fn edits(c: &Connection) -> Result<Vec<Edit>> {
 /// Whether the cache already shows outbox item `id`'s edit: the saved text under its key,
 /// or, for a delete, no response under it.
 pub(crate) fn reflected(c: &Connection, id: Id) -> Result<bool> {
-    let envelope: Option<String> = rusqlite::OptionalExtension::optional(
-        c.prepare_cached("SELECT envelope FROM ob.outbox WHERE id = ?1")?.query_row([id], |r| r.get(0)),
-    )?;
+    let envelope: Option<String> =
+        c.prepare_cached("SELECT envelope FROM ob.outbox WHERE id = ?1")?.query_row([id], |r| r.get(0)).optional()?;
     let Some(envelope) = envelope else { return Ok(true) };
     let cached = |key: &str| -> Result<Option<CannedResponse>> {
-        let json: Option<String> = rusqlite::OptionalExtension::optional(
-            c.prepare_cached("SELECT json FROM canned_responses WHERE key = ?1")?.query_row([key], |r| r.get(0)),
-        )?;
+        let json: Option<String> = c
+            .prepare_cached("SELECT json FROM canned_responses WHERE key = ?1")?
+            .query_row([key], |r| r.get(0))
+            .optional()?;
         Ok(json.map(|j| serde_json::from_str(&j)).transpose()?)
     };
     Ok(match serde_json::from_str::<MutationEnvelope>(&envelope)?.mutation {
@@ -139,17 +147,16 @@ pub(crate) fn reflected(c: &Connection, id: Id) -> Result<bool> {
 
 /// Drops the confirmed edits of the response under `key`: the feed has brought its copy.
 pub(crate) fn retire_confirmed(c: &Connection, key: &str) -> Result<()> {
-    c.prepare_cached(
-        "DELETE FROM ob.outbox WHERE state = 'acknowledged' AND name IN ('save_canned', 'delete_canned') \
-         AND json_extract(envelope, '$.args.key') = ?1",
-    )?
+    c.prepare_cached(&format!(
+        "DELETE FROM ob.outbox WHERE state = 'acknowledged' AND {EDITS} AND json_extract(envelope, '$.args.key') = ?1"
+    ))?
     .execute([key])?;
     Ok(())
 }
 
 /// Drops every confirmed edit: a bootstrap has brought the hub's copies.
 pub(crate) fn retire_all_confirmed(c: &Connection) -> Result<()> {
-    c.execute("DELETE FROM ob.outbox WHERE state = 'acknowledged' AND name IN ('save_canned', 'delete_canned')", [])?;
+    c.execute(&format!("DELETE FROM ob.outbox WHERE state = 'acknowledged' AND {EDITS}"), [])?;
     Ok(())
 }
 
@@ -176,14 +183,14 @@ impl Cache {
                 .find(|o| o.response.key == key)
                 .map(|o| o.response.body)
                 .ok_or(CoreError::NotFound("canned response"))?;
-            let customer: String = rusqlite::OptionalExtension::optional(
-                c.prepare_cached(
+            let customer: String = c
+                .prepare_cached(
                     "SELECT COALESCE(k.name, '') FROM conversations v LEFT JOIN contacts k ON k.id = v.contact_id \
                      WHERE v.id = ?1",
                 )?
-                .query_row([conversation_id], |r| r.get(0)),
-            )?
-            .ok_or(CoreError::NotFound("conversation"))?;
+                .query_row([conversation_id], |r| r.get(0))
+                .optional()?
+                .ok_or(CoreError::NotFound("conversation"))?;
             Ok(expand(&body, &customer, &me(c)?.name))
         })
     }

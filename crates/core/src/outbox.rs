@@ -38,7 +38,7 @@ pub fn targets(m: &Mutation) -> (Option<Id>, Option<&str>) {
 fn edits_canned(c: &Connection, id: Id) -> Result<bool> {
     let name: Option<String> =
         c.prepare_cached("SELECT name FROM ob.outbox WHERE id = ?1")?.query_row([id], |r| r.get(0)).optional()?;
-    Ok(matches!(name.as_deref(), Some("save_canned" | "delete_canned")))
+    Ok(name.as_deref().is_some_and(crate::canned::is_edit))
 }
 
 fn state_str(s: OutboxState) -> &'static str {
