@@ -2,6 +2,7 @@
 // viewport moves, at most two requests at a time, the pages nearest the viewport kept and
 // the rest evicted. `refresh` re-reads the visible pages (keeping their rows on screen
 // until the new ones arrive) and forgets the others.
+import { reason } from "./api";
 import type { ConversationRow } from "./protocol";
 
 export type FetchPage = (offset: number, limit: number) => Promise<ConversationRow[]>;
@@ -118,7 +119,7 @@ export class PageCache {
         if (generation !== this.#generation) return;
         this.#inflight.delete(p);
         this.#failed.add(p);
-        this.error = typeof e === "object" && e && "message" in e ? String((e as { message: unknown }).message) : String(e);
+        this.error = reason(e);
         this.#pump();
       },
     );

@@ -78,6 +78,11 @@ class AppState {
     return this.permissions.reassign;
   }
 
+  /** The hub cannot be reached: replies queue and cached threads are shown. */
+  get offline(): boolean {
+    return this.connection.state === "offline";
+  }
+
   agentName(id: number | null | undefined): string | null {
     if (id == null) return null;
     return this.directory?.agents.find((a) => a.id === id)?.name ?? null;
@@ -193,6 +198,17 @@ class AppState {
 
   dismissOutbox(outboxId: number): void {
     this.toasts = this.toasts.filter((t) => t.item?.id !== outboxId);
+  }
+
+  /** Retries or discards a stuck (or conflicting) outbox item; its toast goes either way it succeeds. */
+  async settleOutbox(outboxId: number, kind: "retry" | "discard"): Promise<void> {
+    try {
+      if (kind === "retry") await api.retry(outboxId);
+      else await api.discard(outboxId);
+      this.dismissOutbox(outboxId);
+    } catch (e) {
+      this.error(e, kind === "retry" ? "Couldn't retry" : "Couldn't discard");
+    }
   }
 
   notifyFailed(reasonText: string, notification: Notification): void {
