@@ -46,6 +46,7 @@ fn data_dir(app: &tauri::App) -> PathBuf {
 
 /// Starts the app; returns when its last window closes.
 pub fn run() {
+    webkit::set_defaults();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn,switchboard=info".into()),
