@@ -1,6 +1,7 @@
 // The canned-responses editor: lists the team's and the agent's own, edits and adds them,
 // deletes after a second click, shows the team's read-only to an agent, offers sharing to
-// leads only, and shows the core's refusal.
+// leads only, shows the core's refusal, and asks for a second click before replacing a newer
+// version from elsewhere or taking a response away from the team.
 import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import { afterEach, beforeEach, expect, test, vi } from "vitest";
 import type { Agent, CannedOption } from "../lib/protocol";
@@ -172,4 +173,79 @@ test("a response deleted elsewhere while open leaves the editor for a new one", 
   expect(screen.getByRole("heading").textContent).toBe("New canned response");
   expect(field("Title").value).toBe("");
   expect(screen.queryByTestId("canned-delete")).toBeNull();
+});
+
+/** A lead with the team's /hi open; Lee is another lead. */
+async function leadEditsTheTeamGreeting() {
+  signIn(true);
+  app.directory!.agents = [me, { ...me, id: 8, name: "Lee Park", role: "lead" }];
+  list = list.map((c) => ({ ...c, editable: true }));
+  render(CannedDialog, { onclose: vi.fn() });
+  await waitFor(() => expect(items()).toHaveLength(2));
+  await fireEvent.click(items()[0]!);
+}
+
+/** Lets the editor take in what the last reload answered. */
+const settle = () => new Promise((r) => setTimeout(r, 0));
+
+function leeSaves(body: string) {
+  list = list.map((c) => (c.key === "k1" ? { ...c, body, version: c.version + 1, updated_by: 8 } : c));
+  app.changes.push({ conversations: [], contacts: [], directory: false, canned: true, everything: false });
+  app.changes.flush();
+}
+
+test("a newer version from another lead is not overwritten without a second click", async () => {
+  await leadEditsTheTeamGreeting();
+  await fireEvent.input(field("Text"), { target: { value: "Hello there" } });
+  leeSaves("Hi {{customer.first_name}}, welcome back");
+  await waitFor(() => expect(callsTo("canned")).toHaveLength(2));
+  await settle();
+  expect(field("Text").value).toBe("Hello there");
+
+  await fireEvent.click(screen.getByTestId("canned-save"));
+  expect(callsTo("save_canned")).toEqual([]);
+  expect(screen.getByTestId("canned-confirm").textContent).toBe(
+    "Lee Park changed it after you opened /hi here. Save again to replace that version with this one.",
+  );
+  await fireEvent.click(screen.getByTestId("canned-save"));
+  await waitFor(() => expect(callsTo("save_canned")).toEqual([expect.objectContaining({ key: "k1", body: "Hello there" })]));
+});
+
+test("an open response not edited here shows another lead's newer text", async () => {
+  await leadEditsTheTeamGreeting();
+  leeSaves("Hi {{customer.first_name}}, welcome back");
+  await waitFor(() => expect(field("Text").value).toBe("Hi {{customer.first_name}}, welcome back"));
+  await fireEvent.input(field("Title"), { target: { value: "Welcome" } });
+  await fireEvent.click(screen.getByTestId("canned-save"));
+  await waitFor(() => expect(callsTo("save_canned")).toHaveLength(1));
+  expect(screen.queryByTestId("canned-confirm")).toBeNull();
+});
+
+test("taking a response away from the team asks for a second click", async () => {
+  await leadEditsTheTeamGreeting();
+  await fireEvent.click(screen.getByLabelText("Share with the team"));
+  await fireEvent.click(screen.getByTestId("canned-save"));
+  expect(callsTo("save_canned")).toEqual([]);
+  expect(screen.getByTestId("canned-confirm").textContent).toBe(
+    "/hi will be yours alone and leave the team's list. Save again to confirm.",
+  );
+  await fireEvent.click(screen.getByTestId("canned-save"));
+  await waitFor(() => expect(callsTo("save_canned")).toEqual([expect.objectContaining({ key: "k1", shared: false })]));
+});
+
+test("the hub's copy of this editor's own save does not ask for a second click", async () => {
+  await leadEditsTheTeamGreeting();
+  await fireEvent.input(field("Text"), { target: { value: "Hello there" } });
+  await fireEvent.click(screen.getByTestId("canned-save"));
+  await waitFor(() => expect(callsTo("save_canned")).toHaveLength(1));
+  // Typing on while the hub confirms, which brings its copy as a new version.
+  await fireEvent.input(field("Text"), { target: { value: "Hello there, again" } });
+  list = list.map((c) => (c.key === "k1" ? { ...c, pending: false, version: 2, updated_by: 7 } : c));
+  app.changes.push({ conversations: [], contacts: [], directory: false, canned: true, everything: false });
+  app.changes.flush();
+  await waitFor(() => expect(callsTo("canned")).toHaveLength(3));
+  await settle();
+  await fireEvent.click(screen.getByTestId("canned-save"));
+  await waitFor(() => expect(callsTo("save_canned")).toHaveLength(2));
+  expect(screen.queryByTestId("canned-confirm")).toBeNull();
 });
