@@ -346,6 +346,18 @@ async fn opening_a_thread_refreshes_only_stale_fields() {
     assert!(worker::run_due_at(&store, &crm, now_ms() + 3_600_000 + 1).await);
     assert_eq!(searches(), 2, "stale fields are fetched");
     assert!(!worker::run_due_at(&store, &crm, now_ms() + 3_600_000 + 2).await, "and only once");
+
+    // An admin changes the settings (another field shown): fields fetched before are stale.
+    let mut changed = hubspot_settings(&hs.base);
+    changed.fields.push(field("jobtitle", "Job title"));
+    store.put_crm_settings(changed.clone()).await.unwrap();
+    let crm = Crm::new(changed).unwrap();
+    open(3).await;
+    assert!(worker::run_due(&store, &crm).await);
+    assert_eq!(searches(), 3, "fields fetched under the old settings are fetched again");
+    open(4).await;
+    assert!(worker::run_due(&store, &crm).await);
+    assert_eq!(searches(), 3, "and then they are fresh");
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 //! deals, and transcripts logged as notes associated with the contact.
 
 use super::limiter::Limiter;
-use super::transcript::Transcript;
+use super::transcript::{escape, Transcript};
 use super::{send_json, value_at, CrmError, Record};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -237,7 +237,7 @@ impl HubSpot {
     /// The note holding this transcript's reference line, if the contact has one.
     pub async fn find_note(&self, contact_id: &str, t: &Transcript) -> Result<Option<String>, CrmError> {
         let notes = self.associated(contact_id, "notes", &["hs_note_body"]).await?;
-        let line = reference_line(&t.reference);
+        let line = t.reference_html();
         Ok(notes
             .iter()
             .find(|n| value_at(n, "/properties/hs_note_body").is_some_and(|b| b.ends_with(&line)))
@@ -249,20 +249,15 @@ impl HubSpot {
 /// start and its reference line.
 fn note_body(t: &Transcript) -> String {
     const MAX: usize = 65_000;
-    let full = format!("<p><strong>{}</strong></p>{}", t.subject.replace('<', "&lt;"), t.html());
+    let full = format!("<p><strong>{}</strong></p>{}", escape(&t.subject), t.html());
     if full.chars().count() <= MAX {
         return full;
     }
-    let tail = format!("<p>(cut short)</p>{}", reference_line(&t.reference));
+    let tail = format!("<p>(cut short)</p>{}", t.reference_html());
     let head: String = full.chars().take(MAX - tail.chars().count()).collect();
     // Never leave half a tag or entity.
     let head = head.rfind("</p>").map_or(head.as_str(), |i| &head[..i + 4]).to_owned();
     head + &tail
-}
-
-/// The line a transcript's note ends with, matched exactly when looking for it again.
-fn reference_line(reference: &str) -> String {
-    format!("<p>Ref: {reference}</p>")
 }
 
 /// A deal is open until HubSpot marks it closed (won or lost).
@@ -289,5 +284,25 @@ mod tests {
         assert!(!deal_is_open(&d(json!({"hs_is_closed": "true", "dealstage": "closedwon"}))));
         assert!(!deal_is_open(&d(json!({"dealstage": "closedlost"}))));
         assert!(deal_is_open(&d(json!({"dealstage": "appointmentscheduled"}))));
+    }
+
+    fn transcript(subject: &str, lines: Vec<String>) -> Transcript {
+        Transcript { subject: subject.into(), lines, reference: "sb-7-42".into(), resolved_at: 0 }
+    }
+
+    #[test]
+    fn note_bodies_are_escaped_and_end_with_their_reference() {
+        let t = transcript("Chat with A&B <Ltd>", vec!["Ana: is it <b>here</b>?".into()]);
+        let body = note_body(&t);
+        assert!(body.starts_with("<p><strong>Chat with A&amp;B &lt;Ltd&gt;</strong></p>"), "{body}");
+        assert!(body.contains("Ana: is it &lt;b&gt;here&lt;/b&gt;?"), "{body}");
+        assert!(body.ends_with(&t.reference_html()), "{body}");
+
+        let long = transcript("Long", (0..2_000).map(|i| format!("Line {i}: {}", "x".repeat(40))).collect());
+        let body = note_body(&long);
+        assert!(body.chars().count() <= 65_000);
+        assert!(body.contains("<p>(cut short)</p>"));
+        assert!(body.ends_with(&long.reference_html()), "a cut note can still be found again");
+        assert!(!body.contains("<p>Line 1999"), "the end is what is cut");
     }
 }

@@ -301,6 +301,16 @@ impl Crm {
     /// Finds the customer: by email first; by phone when no email matched. The closest
     /// record comes first, with its complete fields.
     pub async fn lookup(&self, l: &Lookup) -> Result<Found, CrmError> {
+        let mut found = self.search(l).await?;
+        if let Some(best) = found.records.first_mut() {
+            self.complete(best).await?;
+        }
+        Ok(found)
+    }
+
+    /// The records matching `l`, closest first, with only the fields the search returns
+    /// (enough to know the record, as logging a transcript needs).
+    pub async fn search(&self, l: &Lookup) -> Result<Found, CrmError> {
         let mut records = Vec::new();
         for email in &l.emails {
             records.extend(self.search_email(email).await?);
@@ -310,11 +320,7 @@ impl Crm {
                 records.extend(self.search_phone(phone).await?);
             }
         }
-        let mut records = rank(records, l);
-        if let Some(best) = records.first_mut() {
-            self.complete(best).await?;
-        }
-        Ok(Found { records, searched: l.searched() })
+        Ok(Found { records: rank(records, l), searched: l.searched() })
     }
 
     async fn search_email(&self, email: &str) -> Result<Vec<Record>, CrmError> {

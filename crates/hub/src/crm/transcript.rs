@@ -41,12 +41,18 @@ impl Transcript {
             out.push_str(&escape(line));
             out.push_str("</p>");
         }
-        out.push_str(&format!("<p>Ref: {}</p>", escape(&self.reference)));
+        out.push_str(&self.reference_html());
         out
+    }
+
+    /// The HTML paragraph a transcript ends with, matched exactly when looking for it again.
+    pub fn reference_html(&self) -> String {
+        format!("<p>Ref: {}</p>", escape(&self.reference))
     }
 }
 
-fn escape(s: &str) -> String {
+/// Text as HTML: markup characters escaped, line breaks as `<br>`.
+pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

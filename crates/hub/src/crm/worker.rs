@@ -13,6 +13,9 @@ use switchboard_protocol::Timestamp;
 /// Attempts at logging one transcript before it is marked failed.
 const MAX_TRANSCRIPT_ATTEMPTS: i64 = 8;
 
+/// How long the worker lets commits gather before it looks for work they made.
+const COALESCE: Duration = Duration::from_millis(100);
+
 /// Starts the worker on the current runtime.
 pub fn start(store: Store) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -49,7 +52,11 @@ pub fn start(store: Store) -> tokio::task::JoinHandle<()> {
             };
             if !busy {
                 tokio::select! {
-                    _ = head.changed() => {}
+                    _ = head.changed() => {
+                        // A burst of commits (a busy inbox) makes one round, not one per commit.
+                        tokio::time::sleep(COALESCE).await;
+                        head.borrow_and_update();
+                    }
                     _ = tokio::time::sleep(Duration::from_secs(1)) => {}
                 }
             }
@@ -185,7 +192,7 @@ pub async fn transcript_one(store: &Store, crm: &Crm, job: &TranscriptJob) -> Tr
         Some(id) => id,
         None => {
             let found = match Lookup::for_contact(&material.contact, None) {
-                Ok(l) if !l.is_empty() => crm.lookup(&l).await,
+                Ok(l) if !l.is_empty() => crm.search(&l).await,
                 _ => Ok(Found { records: Vec::new(), searched: Vec::new() }),
             };
             match found {

@@ -21,7 +21,7 @@ pub struct CrmRequest {
     pub forced: bool,
     /// An address an agent typed to search by instead of the contact's own.
     pub by: Option<String>,
-    /// When the contact was last looked up.
+    /// When the contact was last looked up under the current CRM settings.
     pub checked_at: Option<Timestamp>,
 }
 
@@ -112,7 +112,7 @@ impl Store {
     }
 
     /// Replaces the CRM settings. Every contact's fields are fetched again from the new
-    /// source when next looked at.
+    /// source when next looked at: a lookup older than the settings counts as never made.
     pub async fn put_crm_settings(&self, s: CrmSettings) -> Result<()> {
         let value = serde_json::to_string(&s).map_err(|e| StoreError::BadRequest(e.to_string()))?;
         self.pool()
@@ -122,7 +122,6 @@ impl Store {
                      ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
                     params![SETTINGS_KEY, &value, tx.now],
                 )?;
-                tx.conn.execute("UPDATE contacts SET crm_checked_at = NULL", &[])?;
                 Ok(())
             })
             .await
@@ -153,9 +152,11 @@ impl Store {
                     if claimed != 1 {
                         continue;
                     }
-                    let merged = tx
-                        .conn
-                        .query_opt("SELECT merged_into, crm_checked_at FROM contacts WHERE id = ?", params![contact_id])?;
+                    let merged = tx.conn.query_opt(
+                        "SELECT merged_into, CASE WHEN crm_checked_at > COALESCE((SELECT updated_at FROM settings \
+                         WHERE key = ?), 0) THEN crm_checked_at END FROM contacts WHERE id = ?",
+                        params![SETTINGS_KEY, contact_id],
+                    )?;
                     let Some(m) = merged.filter(|m| m.opt_int(0).ok().flatten().is_none()) else {
                         // Gone or merged away: the contact it became has its own lookups.
                         tx.conn.execute("DELETE FROM crm_requests WHERE contact_id = ?", params![contact_id])?;
@@ -182,9 +183,19 @@ impl Store {
             .write_keyed(u64::try_from(contact_id).unwrap_or(0), move |tx| {
                 if let Some(s) = &snapshot {
                     let json = serde_json::to_string(s).map_err(|e| StoreError::BadRequest(e.to_string()))?;
+                    // A lookup stored after the settings changed counts as newer than them,
+                    // even within their millisecond or on a clock set back; one stored in the
+                    // same millisecond before them counts as older, so it is made again.
+                    let settings_at = tx
+                        .conn
+                        .query_opt("SELECT updated_at FROM settings WHERE key = ?", params![SETTINGS_KEY])?
+                        .map(|r| r.int(0))
+                        .transpose()?
+                        .unwrap_or(0);
+                    let checked_at = tx.now.max(settings_at + 1);
                     tx.conn.execute(
                         "UPDATE contacts SET crm = ?, crm_checked_at = ?, version = version + 1, updated_at = ? WHERE id = ?",
-                        params![&json, tx.now, tx.now, contact_id],
+                        params![&json, checked_at, tx.now, contact_id],
                     )?;
                     let contact = entities::load_contact(tx.conn, contact_id)?;
                     emit_contact(tx, &contact)?;
