@@ -10,6 +10,7 @@
 //! - [`phone`]: address normalisation (E.164).
 //! - [`channels`]: provider webhooks in, the delivery worker out.
 //! - [`crm`]: CRM lookups beside every thread, transcripts back into the CRM.
+//! - [`outbound`]: the bounded HTTP client for calls to providers and CRMs.
 //! - [`fanout`]: one feed reader per process, fanning changes out to open streams.
 //! - [`config`]: settings from file, environment and flags.
 //! - [`demo`]: a seeded workspace and a customer simulator.
@@ -23,6 +24,7 @@ pub mod config;
 pub mod crm;
 pub mod demo;
 pub mod fanout;
+pub mod outbound;
 pub mod phone;
 pub mod policy;
 pub mod rules;

@@ -30,11 +30,7 @@ pub fn start(store: Store, config: &Config) -> tokio::task::JoinHandle<()> {
     let max = config.delivery_max_attempts.max(1);
     let timeout = Duration::from_millis(config.delivery_timeout_ms.max(1));
     tokio::spawn(async move {
-        let http = match reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5).min(timeout))
-            .timeout(timeout)
-            .build()
-        {
+        let http = match crate::outbound::client(timeout) {
             Ok(c) => c,
             Err(e) => {
                 tracing::error!("delivery worker cannot start its HTTP client: {e}");

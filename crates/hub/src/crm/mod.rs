@@ -129,17 +129,33 @@ pub struct Found {
 /// Whether two phone numbers are the same: equal as E.164, or (for numbers a CRM stores
 /// without a country code) one's digits end with the other's, at least seven of them.
 pub fn same_phone(a: &str, b: &str) -> bool {
-    let e164 = |s: &str| phone::normalize(ChannelKind::Sms, s, "US").ok();
-    if let (Some(x), Some(y)) = (e164(a), e164(b)) {
-        if x == y {
-            return true;
+    PhoneKey::of(a).matches(&PhoneKey::of(b))
+}
+
+/// A phone number as [`same_phone`] compares it, worked out once (for every row of a CSV
+/// file when it is read, not at every lookup).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhoneKey {
+    e164: Option<String>,
+    /// Digits without a national trunk prefix (the 0 of `020 7946 0958`).
+    digits: String,
+}
+
+impl PhoneKey {
+    pub fn of(s: &str) -> PhoneKey {
+        PhoneKey {
+            e164: phone::normalize(ChannelKind::Sms, s, "US").ok(),
+            digits: s.chars().filter(char::is_ascii_digit).skip_while(|c| *c == '0').collect(),
         }
     }
-    // Digits without a national trunk prefix (the 0 of `020 7946 0958`).
-    let digits = |s: &str| s.chars().filter(char::is_ascii_digit).skip_while(|c| *c == '0').collect::<String>();
-    let (x, y) = (digits(a), digits(b));
-    let (long, short) = if x.len() >= y.len() { (x, y) } else { (y, x) };
-    short.len() >= 7 && long.ends_with(&short)
+
+    pub fn matches(&self, other: &PhoneKey) -> bool {
+        if self.e164.is_some() && self.e164 == other.e164 {
+            return true;
+        }
+        let (long, short) = if self.digits.len() >= other.digits.len() { (self, other) } else { (other, self) };
+        short.digits.len() >= 7 && long.digits.ends_with(&short.digits)
+    }
 }
 
 /// How closely a record matches: an exact email beats a phone, which beats neither.
@@ -241,11 +257,7 @@ impl Crm {
             settings.fields = default_fields(&settings.connector);
         }
         let timeout = Duration::from_millis(settings.timeout_ms.max(1));
-        let http = reqwest::Client::builder()
-            .connect_timeout(timeout.min(Duration::from_secs(5)))
-            .timeout(timeout)
-            .build()
-            .map_err(|e| CrmError::Config(e.to_string()))?;
+        let http = crate::outbound::client(timeout).map_err(|e| CrmError::Config(e.to_string()))?;
         let settings = Arc::new(settings);
         let kind = match &settings.connector {
             CrmConnector::Hubspot { base_url, token, portal_id, app_url, searches_per_second } => {

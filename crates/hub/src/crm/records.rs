@@ -4,7 +4,7 @@
 //! name, email, phone and link; the configured fields are pointers or column names.
 
 use super::limiter::Limiter;
-use super::{same_phone, send_json, value_at, CrmError, Record};
+use super::{send_json, value_at, CrmError, PhoneKey, Record};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -39,7 +39,29 @@ enum SourceKind {
 #[derive(Debug)]
 struct CsvCache {
     stamp: (SystemTime, u64),
-    rows: Arc<Vec<Value>>,
+    rows: Arc<Vec<CsvRow>>,
+}
+
+/// A CSV row with its phone number ready to compare, worked out when the file is read.
+#[derive(Debug)]
+struct CsvRow {
+    value: Value,
+    phone: Option<PhoneKey>,
+}
+
+/// The address a CSV row is looked for by, ready to compare.
+enum Wanted {
+    Email(String),
+    Phone(PhoneKey),
+}
+
+impl Wanted {
+    fn new(by: By, address: &str) -> Wanted {
+        match by {
+            By::Email => Wanted::Email(address.trim().to_owned()),
+            By::Phone => Wanted::Phone(PhoneKey::of(address)),
+        }
+    }
 }
 
 impl Source {
@@ -114,8 +136,9 @@ impl Source {
                 }
             }
             SourceKind::Csv { path, cache } => {
-                let rows = read_csv(path, cache).await.map_err(CrmError::Config)?;
-                rows.iter().filter(|r| self.matches(r, by, address)).cloned().collect()
+                let rows = self.read_csv(path, cache).await.map_err(CrmError::Config)?;
+                let wanted = Wanted::new(by, address);
+                rows.iter().filter(|r| self.matches(r, &wanted)).map(|r| r.value.clone()).collect()
             }
             SourceKind::Sql { url, by_email, by_phone } => {
                 let query = if by == By::Email { by_email } else { by_phone }.clone();
@@ -144,11 +167,38 @@ impl Source {
         }
     }
 
-    fn matches(&self, row: &Value, by: By, address: &str) -> bool {
-        match by {
-            By::Email => value_at(row, &self.mapping.email).is_some_and(|e| e.trim().eq_ignore_ascii_case(address)),
-            By::Phone => value_at(row, &self.mapping.phone).is_some_and(|p| same_phone(&p, address)),
+    fn matches(&self, row: &CsvRow, wanted: &Wanted) -> bool {
+        match wanted {
+            Wanted::Email(e) => {
+                value_at(&row.value, &self.mapping.email).is_some_and(|v| v.trim().eq_ignore_ascii_case(e))
+            }
+            Wanted::Phone(k) => row.phone.as_ref().is_some_and(|p| p.matches(k)),
         }
+    }
+
+    /// The file's rows, each with its phone number keyed, read again when the file changes.
+    async fn read_csv(&self, path: &PathBuf, cache: &Mutex<Option<CsvCache>>) -> Result<Arc<Vec<CsvRow>>, String> {
+        let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let stamp = (meta.modified().unwrap_or(SystemTime::UNIX_EPOCH), meta.len());
+        if let Some(c) = cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner).as_ref() {
+            if c.stamp == stamp {
+                return Ok(c.rows.clone());
+            }
+        }
+        let owned = path.clone();
+        let bytes = tokio::task::spawn_blocking(move || std::fs::read(&owned))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let rows = Arc::new(self.keyed(parse_csv(&bytes).map_err(|e| format!("{}: {e}", path.display()))?));
+        *cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(CsvCache { stamp, rows: rows.clone() });
+        Ok(rows)
+    }
+
+    fn keyed(&self, rows: Vec<Value>) -> Vec<CsvRow> {
+        rows.into_iter()
+            .map(|value| CsvRow { phone: value_at(&value, &self.mapping.phone).map(|p| PhoneKey::of(&p)), value })
+            .collect()
     }
 
     fn record(&self, v: &Value) -> Result<Record, CrmError> {
@@ -190,25 +240,6 @@ impl Source {
             id,
         })
     }
-}
-
-/// The file's rows as JSON objects keyed by the header, read again when the file changes.
-async fn read_csv(path: &PathBuf, cache: &Mutex<Option<CsvCache>>) -> Result<Arc<Vec<Value>>, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let stamp = (meta.modified().unwrap_or(SystemTime::UNIX_EPOCH), meta.len());
-    if let Some(c) = cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner).as_ref() {
-        if c.stamp == stamp {
-            return Ok(c.rows.clone());
-        }
-    }
-    let owned = path.clone();
-    let bytes = tokio::task::spawn_blocking(move || std::fs::read(&owned))
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let rows = Arc::new(parse_csv(&bytes).map_err(|e| format!("{}: {e}", path.display()))?);
-    *cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(CsvCache { stamp, rows: rows.clone() });
-    Ok(rows)
 }
 
 /// CSV with a header row to JSON objects; empty cells are left out.
@@ -287,9 +318,11 @@ mod tests {
         let mapping =
             RecordMapping { link: Some("https://crm.example/customers/{id}".into()), ..RecordMapping::default() };
         let s = source(&[("plan", "Plan"), ("owner", "Account owner")], mapping);
-        assert!(s.matches(&rows[0], By::Email, "ben@example.com"));
-        assert!(s.matches(&rows[0], By::Phone, "+14155550123"));
-        assert!(!s.matches(&rows[1], By::Phone, "+14155550123"), "an empty cell matches nothing");
+        let keyed = s.keyed(rows.clone());
+        assert!(s.matches(&keyed[0], &Wanted::new(By::Email, "ben@example.com")));
+        assert!(s.matches(&keyed[0], &Wanted::new(By::Phone, "+14155550123")));
+        assert!(!s.matches(&keyed[1], &Wanted::new(By::Phone, "+14155550123")), "an empty cell matches nothing");
+        assert!(!s.matches(&keyed[1], &Wanted::new(By::Email, "ben@example.com")));
         let r = s.record(&rows[0]).unwrap();
         assert_eq!((r.id.as_str(), r.name.as_str()), ("7", "Ben Okafor"));
         assert_eq!(r.link.as_deref(), Some("https://crm.example/customers/7"));
