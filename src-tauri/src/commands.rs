@@ -4,8 +4,8 @@
 use crate::shell::Shell;
 use switchboard_core::now_ms;
 use switchboard_protocol::console::{
-    AgentLoad, AssignTo, CannedOption, Composer, Connection, ConversationRow, DemoLogin, Directory, History, Profile,
-    SearchHit, SearchQuery, Session, SignIn, Thread, View, ViewCount,
+    AgentLoad, AssignTo, CannedDraft, CannedOption, Composer, Connection, ConversationRow, DemoLogin, Directory,
+    History, Profile, SearchHit, SearchQuery, Session, SignIn, Thread, View, ViewCount,
 };
 use switchboard_protocol::model::{Contact, ConversationStatus};
 use switchboard_protocol::{ApiError, Id};
@@ -115,20 +115,13 @@ pub async fn canned(shell: State<'_, Shell>) -> Answer<Vec<CannedOption>> {
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn save_canned(
-    shell: State<'_, Shell>,
-    key: Option<String>,
-    shortcut: String,
-    title: String,
-    body: String,
-    shared: bool,
-) -> Answer<String> {
-    shell.run(move |c| c.save_canned(key, &shortcut, &title, &body, shared)).await
+pub async fn save_canned(shell: State<'_, Shell>, draft: CannedDraft) -> Answer<String> {
+    shell.run(move |c| c.save_canned(draft)).await
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn delete_canned(shell: State<'_, Shell>, key: String) -> Answer<()> {
-    shell.run(move |c| c.delete_canned(&key)).await
+pub async fn delete_canned(shell: State<'_, Shell>, key: String, version: Option<i64>) -> Answer<()> {
+    shell.run(move |c| c.delete_canned(&key, version)).await
 }
 
 #[tauri::command(rename_all = "snake_case")]

@@ -206,7 +206,7 @@ describe("events", () => {
       type: "outbox",
       item: {
         id: 9, name: "reassign", conversation_id: 1, client_msg_id: null, state: "conflict", attempts: 1, error: null, created_at: 0,
-        conflict: { conversation_id: 1, changed_by: 2, changed_by_name: "Bruno Agent", assignee_id: 4, assignee_name: "Omar Agent", team_id: 1, status: "open" },
+        conflict: { kind: "conversation", conversation_id: 1, changed_by: 2, changed_by_name: "Bruno Agent", assignee_id: 4, assignee_name: "Omar Agent", team_id: 1, status: "open" },
       },
     });
     const conflict = await screen.findByTestId("conflict");
@@ -222,6 +222,20 @@ describe("events", () => {
     const toast = await screen.findByText(/the hub did not answer/i);
     await fireEvent.click(within(toast.closest("[data-testid=toast]") as HTMLElement).getByTestId("discard"));
     expect(callsTo("discard")).toEqual([{ outbox_id: 10 }]);
+
+    // A canned edit made on a version someone else had replaced.
+    consoleEvent({
+      type: "outbox",
+      item: {
+        id: 11, name: "save_canned", conversation_id: null, client_msg_id: null, state: "conflict", attempts: 1, error: null, created_at: 0,
+        conflict: { kind: "canned", key: "k1", shortcut: "hi", title: "Greeting", changed_by: 2, changed_by_name: "Bruno Agent" },
+      },
+    });
+    const canned = await screen.findByTestId("conflict");
+    expect(canned.textContent).toContain("Bruno Agent changed /hi first — your edit is not saved");
+    await fireEvent.click(within(canned).getByTestId("discard"));
+    expect(callsTo("discard")).toEqual([{ outbox_id: 10 }, { outbox_id: 11 }]);
+    await waitFor(() => expect(screen.queryByTestId("conflict")).toBeNull());
   });
 
   test("a failed notification shows a dismissable banner; a clicked one opens its thread", async () => {

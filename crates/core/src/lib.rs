@@ -36,7 +36,7 @@ use client::HubClient;
 use error::{CoreError, Result};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use switchboard_protocol::console::{AssignTo, Connection, ConsoleEvent};
+use switchboard_protocol::console::{AssignTo, CannedDraft, Connection, ConsoleEvent};
 use switchboard_protocol::model::ConversationStatus;
 use switchboard_protocol::mutation::{
     AddNote, Assign, MarkRead, MergeContacts, Mutation, RefreshCrm, SaveCanned, SendReply, SendTemplate, SetStatus,
@@ -294,34 +294,30 @@ impl Console {
         Ok(())
     }
 
-    /// Saves a canned response: a new one without `key`, else the one with that key. It
+    /// Saves a canned response: a new one without a key, else the one with that key. It
     /// shows at once and reaches the hub, and the team, through the outbox. Refused at once
-    /// for what the hub would refuse. Returns the response's key.
-    pub fn save_canned(
-        &self,
-        key: Option<String>,
-        shortcut: &str,
-        title: &str,
-        body: &str,
-        shared: bool,
-    ) -> Result<String> {
+    /// for what the hub would refuse; with the version the editor opened, the hub refuses
+    /// it as a conflict when another console changed the response since. Returns the key.
+    pub fn save_canned(&self, draft: CannedDraft) -> Result<String> {
         let save = self.cache().check_canned_save(&SaveCanned {
-            key: key.unwrap_or_else(random_id),
-            shortcut: shortcut.to_owned(),
-            title: title.to_owned(),
-            body: body.to_owned(),
-            shared,
+            key: draft.key.unwrap_or_else(random_id),
+            shortcut: draft.shortcut,
+            title: draft.title,
+            body: draft.body,
+            shared: draft.shared,
         })?;
         let key = save.key.clone();
-        self.queue(Mutation::SaveCanned(save), None)?;
+        self.queue(Mutation::SaveCanned(save), draft.version)?;
         self.engine.canned_touched();
         Ok(key)
     }
 
-    /// Deletes a canned response (the agent's own, or the team's for a lead).
-    pub fn delete_canned(&self, key: &str) -> Result<()> {
+    /// Deletes a canned response (the agent's own, or the team's for a lead). With the
+    /// version the agent saw, the hub refuses it as a conflict when another console changed
+    /// the response since.
+    pub fn delete_canned(&self, key: &str, version: Option<i64>) -> Result<()> {
         let delete = self.cache().check_canned_delete(key)?;
-        self.queue(Mutation::DeleteCanned(delete), None)?;
+        self.queue(Mutation::DeleteCanned(delete), version)?;
         self.engine.canned_touched();
         Ok(())
     }

@@ -358,14 +358,23 @@ fn agent_name(c: &Connection, id: Option<Id>) -> Option<String> {
 }
 
 fn conflict_info(c: &Connection, change: &Change) -> Option<ConflictInfo> {
-    let Change::Conversation(v) = change else { return None };
-    Some(ConflictInfo {
-        conversation_id: v.id,
-        changed_by: v.updated_by,
-        changed_by_name: agent_name(c, v.updated_by),
-        assignee_id: v.assignee_id,
-        assignee_name: agent_name(c, v.assignee_id),
-        team_id: v.team_id,
-        status: v.status,
-    })
+    match change {
+        Change::Conversation(v) => Some(ConflictInfo::Conversation {
+            conversation_id: v.id,
+            changed_by: v.updated_by,
+            changed_by_name: agent_name(c, v.updated_by),
+            assignee_id: v.assignee_id,
+            assignee_name: agent_name(c, v.assignee_id),
+            team_id: v.team_id,
+            status: v.status,
+        }),
+        Change::Canned(r) => Some(ConflictInfo::Canned {
+            key: r.key.clone(),
+            shortcut: r.shortcut.clone(),
+            title: r.title.clone(),
+            changed_by: r.updated_by,
+            changed_by_name: agent_name(c, r.updated_by),
+        }),
+        _ => None,
+    }
 }

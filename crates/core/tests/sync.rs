@@ -7,7 +7,9 @@ mod common;
 
 use common::{console, eventually, next_event, online, world, Hub};
 use std::time::Duration;
-use switchboard_protocol::console::{ConsoleEvent, Notification, OutboxState, SearchQuery, View};
+use switchboard_protocol::console::{
+    CannedDraft, ConflictInfo, ConsoleEvent, Notification, OutboxState, SearchQuery, View,
+};
 use switchboard_protocol::model::{ChannelKind, ConversationStatus, Direction};
 use switchboard_protocol::ErrorCode;
 
@@ -205,9 +207,11 @@ async fn two_leads_reassign_the_same_thread_one_wins_the_other_sees_who() {
     .await
     .expect("Kim hears of the conflict");
     assert_eq!(item.state, OutboxState::Conflict);
-    let info = item.conflict.unwrap();
-    assert_eq!(info.changed_by_name.as_deref(), Some("Lee Chen"));
-    assert_eq!(info.assignee_name.as_deref(), Some("Maya Okafor"));
+    let Some(ConflictInfo::Conversation { changed_by_name, assignee_name, .. }) = item.conflict else {
+        panic!("a conversation's conflict, not {:?}", item.conflict)
+    };
+    assert_eq!(changed_by_name.as_deref(), Some("Lee Chen"));
+    assert_eq!(assignee_name.as_deref(), Some("Maya Okafor"));
     assert_eq!(kim.cache().conversation(conv).unwrap().assignee_id, Some(w.maya), "Kim sees the current owner");
     let _ = lee_item;
     // Kim, having seen it, can insist (retry applies over the current state) or let it go.
@@ -398,7 +402,7 @@ async fn canned_responses_reach_the_team_and_edits_show_before_the_hub_confirms(
     // A lead's shared response reaches Maya's console, and her composer fills it in.
     let mut maya_events = maya.subscribe();
     let hi = lee
-        .save_canned(None, "/Hi", "Greeting", "Hi {{customer.first_name}}, this is {{agent.first_name}}.", true)
+        .save_canned(draft(None, "/Hi", "Greeting", "Hi {{customer.first_name}}, this is {{agent.first_name}}.", true))
         .unwrap();
     eventually("Maya has the team's response", || listed(&maya) == vec![("hi".to_owned(), false, false)]).await;
     next_event(&mut maya_events, 10, |e| matches!(e, ConsoleEvent::Changed { canned: true, .. }).then_some(()))
@@ -410,10 +414,10 @@ async fn canned_responses_reach_the_team_and_edits_show_before_the_hub_confirms(
 
     // What the hub would refuse is refused at once, and nothing is queued.
     let refusals = [
-        (maya.save_canned(Some(hi.clone()), "hi", "Mine", "x", false), ErrorCode::Forbidden),
-        (maya.save_canned(None, "bye", "Bye", "Bye!", true), ErrorCode::Forbidden),
-        (maya.save_canned(None, "two words", "Bye", "Bye!", false), ErrorCode::BadRequest),
-        (maya.delete_canned(&hi).map(|()| String::new()), ErrorCode::Forbidden),
+        (maya.save_canned(draft(Some(&hi), "hi", "Mine", "x", false)), ErrorCode::Forbidden),
+        (maya.save_canned(draft(None, "bye", "Bye", "Bye!", true)), ErrorCode::Forbidden),
+        (maya.save_canned(draft(None, "two words", "Bye", "Bye!", false)), ErrorCode::BadRequest),
+        (maya.delete_canned(&hi, None).map(|()| String::new()), ErrorCode::Forbidden),
     ];
     for (result, code) in refusals {
         assert_eq!(result.unwrap_err().to_api().code, code);
@@ -422,11 +426,11 @@ async fn canned_responses_reach_the_team_and_edits_show_before_the_hub_confirms(
 
     // Away from the hub, Maya's own response shows at once (pending), edits and all.
     maya.shutdown().await;
-    let mine = maya.save_canned(None, "refund", "Refund", "Refund started.", false).unwrap();
-    maya.save_canned(Some(mine.clone()), "refund", "Refund on its way", "It is on its way, {{customer.name}}.", false)
+    let mine = maya.save_canned(draft(None, "refund", "Refund", "Refund started.", false)).unwrap();
+    maya.save_canned(draft(Some(&mine), "refund", "Refund on its way", "It is on its way, {{customer.name}}.", false))
         .unwrap();
     assert_eq!(listed(&maya), vec![("hi".to_owned(), false, false), ("refund".to_owned(), true, true)]);
-    let clash = maya.save_canned(None, "refund", "Again", "Again", false).unwrap_err();
+    let clash = maya.save_canned(draft(None, "refund", "Again", "Again", false)).unwrap_err();
     assert!(clash.to_string().contains("/refund is already “Refund on its way”"), "{clash}");
     assert_eq!(maya.cache().expand_canned(&mine, conv).unwrap(), "It is on its way, +14155550123.");
     maya.start();
@@ -443,9 +447,86 @@ async fn canned_responses_reach_the_team_and_edits_show_before_the_hub_confirms(
     assert_eq!(lees.iter().map(|c| c.shortcut.as_str()).collect::<Vec<_>>(), vec!["hi"], "Maya's own stays hers");
 
     // She deletes it: gone at once, and from the hub.
-    maya.delete_canned(&mine).unwrap();
+    maya.delete_canned(&mine, None).unwrap();
     assert_eq!(listed(&maya), vec![("hi".to_owned(), false, false)]);
     eventually("the hub deletes it", || maya.cache().outbox().unwrap().is_empty()).await;
     let stored = hub.store.bootstrap(&hub.store.viewer(w.maya).await.unwrap(), 0).await.unwrap().canned;
     assert_eq!(stored.len(), 1);
+}
+
+/// A canned response as an editor saves it, over whatever is there.
+fn draft(key: Option<&str>, shortcut: &str, title: &str, body: &str, shared: bool) -> CannedDraft {
+    CannedDraft {
+        key: key.map(str::to_owned),
+        version: None,
+        shortcut: shortcut.into(),
+        title: title.into(),
+        body: body.into(),
+        shared,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_canned_edit_on_a_version_replaced_elsewhere_is_a_conflict_naming_who() {
+    let hub = Hub::start().await;
+    let w = world(&hub.store).await;
+    let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let lee = console(&hub, d1.path(), "lee@x.test").await;
+    let kim = console(&hub, d2.path(), "kim@x.test").await;
+    online(&lee).await;
+    online(&kim).await;
+    let hi = lee.save_canned(draft(None, "hi", "Greeting", "Hi!", true)).unwrap();
+    let version_at = |c: &switchboard_core::Console, title: &str| {
+        c.cache()
+            .canned()
+            .unwrap()
+            .into_iter()
+            .find(|o| o.response.title == title && !o.pending)
+            .map(|o| o.response.version)
+    };
+    eventually("Kim has Lee's response", || version_at(&kim, "Greeting").is_some()).await;
+    let opened = version_at(&kim, "Greeting").unwrap();
+
+    // Lee saves twice on the version he opened, the second before the first's echo: his own
+    // edits build on each other.
+    lee.save_canned(CannedDraft { version: Some(opened), ..draft(Some(&hi), "hi", "Greeting", "Hello!", true) })
+        .unwrap();
+    lee.save_canned(CannedDraft { version: Some(opened), ..draft(Some(&hi), "hi", "Welcome", "Welcome!", true) })
+        .unwrap();
+    eventually("Lee's edits reach Kim", || version_at(&kim, "Welcome").is_some()).await;
+    assert!(lee.cache().outbox().unwrap().iter().all(|i| i.state != OutboxState::Conflict));
+
+    // Kim saves on the version she opened before Lee's edits: refused, naming Lee, and her
+    // list shows his version.
+    kim.shutdown().await;
+    let mut events = kim.subscribe();
+    let mine = CannedDraft { version: Some(opened), ..draft(Some(&hi), "hi", "Hey", "Hey there!", true) };
+    kim.save_canned(mine).unwrap();
+    kim.start();
+    let item = next_event(&mut events, 10, |e| match e {
+        ConsoleEvent::Outbox { item } if item.state == OutboxState::Conflict => Some(item.clone()),
+        _ => None,
+    })
+    .await
+    .expect("Kim hears of the conflict");
+    match &item.conflict {
+        Some(ConflictInfo::Canned { shortcut, title, changed_by_name, .. }) => {
+            assert_eq!(
+                (shortcut.as_str(), title.as_str(), changed_by_name.as_deref()),
+                ("hi", "Welcome", Some("Lee Chen"))
+            );
+        }
+        other => panic!("a canned response's conflict, not {other:?}"),
+    }
+    let titles = |c: &switchboard_core::Console| {
+        c.cache().canned().unwrap().into_iter().map(|o| o.response.title).collect::<Vec<_>>()
+    };
+    assert_eq!(titles(&kim), vec!["Welcome"], "the refused edit is not shown");
+    let stored = hub.store.bootstrap(&hub.store.viewer(w.kim).await.unwrap(), 0).await.unwrap().canned;
+    assert_eq!(stored.iter().map(|c| c.title.as_str()).collect::<Vec<_>>(), vec!["Welcome"]);
+
+    // Having seen it, Kim saves hers anyway: it replaces Lee's, on the hub and in his list.
+    kim.retry(item.id).unwrap();
+    eventually("Kim's edit reaches Lee", || titles(&lee) == vec!["Hey"]).await;
+    eventually("Kim's outbox empties", || kim.cache().outbox().unwrap().is_empty()).await;
 }

@@ -687,6 +687,93 @@ async fn canned_responses_are_shared_by_leads_and_kept_by_their_owners(db: &Test
     );
 }
 
+/// A canned edit made on the version its editor opened.
+fn env_on(id: u64, m: Mutation, version: i64) -> MutationEnvelope {
+    MutationEnvelope { mutation_id: id, mutation: m, expected_version: Some(version) }
+}
+
+/// The team's canned responses' (title, version) in a viewer's bootstrap.
+async fn titles(store: &switchboard_hub::store::Store, v: &switchboard_hub::policy::Viewer) -> Vec<(String, i64)> {
+    let boot = store.bootstrap(v, 0).await.unwrap();
+    boot.canned.into_iter().map(|c| (c.title, c.version)).collect()
+}
+
+async fn canned_edits_on_a_version_not_seen_conflict(db: &TestDb) {
+    use switchboard_protocol::ErrorCode;
+    let store = open(db);
+    let w = world(&store).await;
+    let hi = |title: &str| save_canned("s-1", "hi", title, true);
+    let one = |r: Vec<switchboard_protocol::mutation::MutationResult>| r.into_iter().next().unwrap().outcome;
+
+    // The lead's desk saves /hi, then saves it twice more on the version it opened, before
+    // any echo: each builds on the desk's own edits.
+    assert_eq!(
+        one(store.apply_mutations(&w.lead, "desk", vec![env(1, hi("Greeting"))]).await.unwrap()),
+        Outcome::Applied
+    );
+    let r = store
+        .apply_mutations(&w.lead, "desk", vec![env_on(2, hi("Greeting 2"), 1), env_on(3, hi("Greeting 3"), 1)])
+        .await
+        .unwrap();
+    assert!(r.iter().all(|r| r.outcome == Outcome::Applied), "{r:?}");
+    assert_eq!(titles(&store, &w.admin).await, vec![("Greeting 3".into(), 3)]);
+
+    // The admin's laptop saves on version 1: the lead's two edits since would be lost, so
+    // it is refused with the response as it is now, naming who changed it.
+    let head = *store.head().borrow();
+    match one(store.apply_mutations(&w.admin, "laptop", vec![env_on(1, hi("Stale"), 1)]).await.unwrap()) {
+        Outcome::Conflict { current: Change::Canned(c) } => {
+            assert_eq!((c.title.as_str(), c.version, c.updated_by), ("Greeting 3", 3, Some(w.lead.agent_id)));
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert_eq!(*store.head().borrow(), head, "a conflict changes nothing");
+    assert_eq!(titles(&store, &w.admin).await, vec![("Greeting 3".into(), 3)]);
+    // On the current version it is saved; so is an overwrite the editor chose (no version).
+    assert_eq!(
+        one(store.apply_mutations(&w.admin, "laptop", vec![env_on(2, hi("Hello"), 3)]).await.unwrap()),
+        Outcome::Applied
+    );
+    assert_eq!(titles(&store, &w.lead).await, vec![("Hello".into(), 4)]);
+
+    // The lead's desk deletes on version 3: refused; on version 4 it is deleted.
+    let del = || Mutation::DeleteCanned(DeleteCanned { key: "s-1".into() });
+    assert!(matches!(
+        one(store.apply_mutations(&w.lead, "desk", vec![env_on(4, del(), 3)]).await.unwrap()),
+        Outcome::Conflict { current: Change::Canned(c) } if c.title == "Hello"
+    ));
+    assert_eq!(one(store.apply_mutations(&w.lead, "desk", vec![env_on(5, del(), 4)]).await.unwrap()), Outcome::Applied);
+
+    // The laptop saves on the version it opened, deleted since: not found, nothing stored;
+    // saved again without a version, it is created anew.
+    let r = store.apply_mutations(&w.admin, "laptop", vec![env_on(3, hi("Back"), 4)]).await.unwrap();
+    assert_eq!(rejected(&r), Some(ErrorCode::NotFound));
+    assert_eq!(titles(&store, &w.admin).await, vec![]);
+    assert_eq!(
+        one(store.apply_mutations(&w.admin, "laptop", vec![env(4, hi("Back"))]).await.unwrap()),
+        Outcome::Applied
+    );
+    assert_eq!(titles(&store, &w.agent).await, vec![("Back".into(), 1)]);
+}
+
+/// A store that is dropped closes its PostgreSQL connections: readers, writers and the
+/// listener for other hubs' commits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_store_closes_its_postgres_connections() {
+    let db = common::pg_db();
+    let store = open(&db);
+    let w = world(&store).await;
+    store.bootstrap(&w.agent, 0).await.unwrap();
+    let open_now = db.pg_connections();
+    assert!(open_now >= 2, "the store reads, writes and listens on its own connections ({open_now})");
+    drop(store);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while db.pg_connections() > 0 {
+        assert!(std::time::Instant::now() < deadline, "{} connections left open", db.pg_connections());
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 macro_rules! conformance {
     ($engine:ident, $db:path) => {
         mod $engine {
@@ -708,6 +795,7 @@ macro_rules! conformance {
                 automatic_first_reply_once_per_conversation,
                 split_undoes_a_wrong_merge,
                 canned_responses_are_shared_by_leads_and_kept_by_their_owners,
+                canned_edits_on_a_version_not_seen_conflict,
             );
         }
     };

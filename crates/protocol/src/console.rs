@@ -93,22 +93,28 @@ pub struct OutboxItem {
     pub attempts: u32,
     /// Why it is stuck (the hub's `{code, message}`, or the network's reason).
     pub error: Option<ApiError>,
-    /// For a conflict: the agent whose change won, and the conversation's current owner.
+    /// For a conflict: the agent whose change won, and what it is now.
     pub conflict: Option<ConflictInfo>,
     pub created_at: Timestamp,
 }
 
-/// Who won a conflicting change, for the agent who lost.
+/// Who won a conflicting change, for the agent who lost, and what it changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct ConflictInfo {
-    pub conversation_id: Id,
-    pub changed_by: Option<Id>,
-    pub changed_by_name: Option<String>,
-    pub assignee_id: Option<Id>,
-    pub assignee_name: Option<String>,
-    pub team_id: Id,
-    pub status: ConversationStatus,
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ConflictInfo {
+    /// A conversation changed first: its owner and status now.
+    Conversation {
+        conversation_id: Id,
+        changed_by: Option<Id>,
+        changed_by_name: Option<String>,
+        assignee_id: Option<Id>,
+        assignee_name: Option<String>,
+        team_id: Id,
+        status: ConversationStatus,
+    },
+    /// A canned response changed since its editor opened it: its shortcut and title now.
+    Canned { key: String, shortcut: String, title: String, changed_by: Option<Id>, changed_by_name: Option<String> },
 }
 
 /// One line of a thread or of a customer's history, stored or still in the outbox.
@@ -387,6 +393,21 @@ pub struct CannedOption {
     pub pending: bool,
     /// The signed-in agent may change or delete it: their own, or the team's for a lead.
     pub editable: bool,
+}
+
+/// A canned response as its editor saves it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CannedDraft {
+    /// The response changed; `None` makes a new one.
+    pub key: Option<String>,
+    /// The version the editor opened. The hub refuses the save with a conflict when
+    /// another console changed the response since; `None` saves over whatever is there.
+    pub version: Option<i64>,
+    pub shortcut: String,
+    pub title: String,
+    pub body: String,
+    pub shared: bool,
 }
 
 /// Signing in to a hub with an agent's email and password.

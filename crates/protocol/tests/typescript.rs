@@ -61,6 +61,7 @@ fn generate() -> String {
         Composer,
         CannedResponse,
         CannedOption,
+        CannedDraft,
         SignIn,
         Session,
         DemoLogin,

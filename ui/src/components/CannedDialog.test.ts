@@ -4,7 +4,7 @@
 // version from elsewhere or taking a response away from the team.
 import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import { afterEach, beforeEach, expect, test, vi } from "vitest";
-import type { Agent, CannedOption } from "../lib/protocol";
+import type { Agent, CannedDraft, CannedOption } from "../lib/protocol";
 import { app } from "../lib/stores.svelte";
 import { canned } from "../test/fixtures";
 import { answer, callsTo } from "../test/tauri";
@@ -34,10 +34,11 @@ beforeEach(() => {
   answer({
     canned: () => list,
     save_canned: (a) => {
-      const key = (a.key as string | null) ?? "new-key";
-      const saved = canned(9, a.shortcut as string, a.title as string, a.body as string, {
+      const d = a.draft as CannedDraft;
+      const key = d.key ?? "new-key";
+      const saved = canned(9, d.shortcut, d.title, d.body, {
         key,
-        owner_id: a.shared ? null : 7,
+        owner_id: d.shared ? null : 7,
         editable: true,
         pending: true,
       });
@@ -57,6 +58,8 @@ afterEach(() => {
 });
 
 const items = () => screen.getAllByTestId("canned-item");
+/** What the editor asked the core to save, in order. */
+const saves = () => callsTo("save_canned").map((a) => a.draft as CannedDraft);
 const field = (label: string) => screen.getByLabelText(label) as HTMLInputElement;
 
 test("lists the team's responses and the agent's own", async () => {
@@ -77,8 +80,8 @@ test("an agent writes a new response of their own; it shows as saving until the 
   await fireEvent.click(screen.getByRole("button", { name: "{{customer.first_name}}" }));
   await fireEvent.click(screen.getByTestId("canned-save"));
   await waitFor(() =>
-    expect(callsTo("save_canned")).toEqual([
-      { key: null, shortcut: "ship", title: "Shipping", body: "It ships tomorrow, {{customer.first_name}}", shared: false },
+    expect(saves()).toEqual([
+      { key: null, version: null, shortcut: "ship", title: "Shipping", body: "It ships tomorrow, {{customer.first_name}}", shared: false },
     ]),
   );
   await waitFor(() => expect(items()).toHaveLength(3));
@@ -95,13 +98,13 @@ test("editing saves under the same key; delete asks for a second click", async (
   expect(field("Title").value).toBe("Refund on its way");
   await fireEvent.input(field("Title"), { target: { value: "Refund sent" } });
   await fireEvent.click(screen.getByTestId("canned-save"));
-  await waitFor(() => expect(callsTo("save_canned")).toEqual([expect.objectContaining({ key: "k2", title: "Refund sent" })]));
+  await waitFor(() => expect(saves()).toEqual([expect.objectContaining({ key: "k2", version: 1, title: "Refund sent" })]));
 
   await fireEvent.click(screen.getByTestId("canned-delete"));
   expect(callsTo("delete_canned")).toEqual([]);
   expect(screen.getByTestId("canned-delete").textContent).toBe("Delete for good");
   await fireEvent.click(screen.getByTestId("canned-delete"));
-  await waitFor(() => expect(callsTo("delete_canned")).toEqual([{ key: "k2" }]));
+  await waitFor(() => expect(callsTo("delete_canned")).toEqual([{ key: "k2", version: 1 }]));
   await waitFor(() => expect(items()).toHaveLength(1));
 });
 
@@ -127,7 +130,7 @@ test("a lead may share a response with the team", async () => {
   await fireEvent.input(field("Text"), { target: { value: "Hello {{customer.name}}" } });
   await fireEvent.click(screen.getByTestId("canned-save"));
   await waitFor(() =>
-    expect(callsTo("save_canned")).toEqual([expect.objectContaining({ key: "k1", body: "Hello {{customer.name}}", shared: true })]),
+    expect(saves()).toEqual([expect.objectContaining({ key: "k1", body: "Hello {{customer.name}}", shared: true })]),
   );
 });
 
@@ -203,12 +206,13 @@ test("a newer version from another lead is not overwritten without a second clic
   expect(field("Text").value).toBe("Hello there");
 
   await fireEvent.click(screen.getByTestId("canned-save"));
-  expect(callsTo("save_canned")).toEqual([]);
+  expect(saves()).toEqual([]);
   expect(screen.getByTestId("canned-confirm").textContent).toBe(
     "Lee Park changed it after you opened /hi here. Save again to replace that version with this one.",
   );
   await fireEvent.click(screen.getByTestId("canned-save"));
-  await waitFor(() => expect(callsTo("save_canned")).toEqual([expect.objectContaining({ key: "k1", body: "Hello there" })]));
+  // The agent chose to replace Lee's version: the save carries no version to check.
+  await waitFor(() => expect(saves()).toEqual([expect.objectContaining({ key: "k1", version: null, body: "Hello there" })]));
 });
 
 test("an open response not edited here shows another lead's newer text", async () => {
@@ -217,7 +221,7 @@ test("an open response not edited here shows another lead's newer text", async (
   await waitFor(() => expect(field("Text").value).toBe("Hi {{customer.first_name}}, welcome back"));
   await fireEvent.input(field("Title"), { target: { value: "Welcome" } });
   await fireEvent.click(screen.getByTestId("canned-save"));
-  await waitFor(() => expect(callsTo("save_canned")).toHaveLength(1));
+  await waitFor(() => expect(saves()).toEqual([expect.objectContaining({ version: 2, title: "Welcome" })]));
   expect(screen.queryByTestId("canned-confirm")).toBeNull();
 });
 
@@ -225,19 +229,19 @@ test("taking a response away from the team asks for a second click", async () =>
   await leadEditsTheTeamGreeting();
   await fireEvent.click(screen.getByLabelText("Share with the team"));
   await fireEvent.click(screen.getByTestId("canned-save"));
-  expect(callsTo("save_canned")).toEqual([]);
+  expect(saves()).toEqual([]);
   expect(screen.getByTestId("canned-confirm").textContent).toBe(
     "/hi will be yours alone and leave the team's list. Save again to confirm.",
   );
   await fireEvent.click(screen.getByTestId("canned-save"));
-  await waitFor(() => expect(callsTo("save_canned")).toEqual([expect.objectContaining({ key: "k1", shared: false })]));
+  await waitFor(() => expect(saves()).toEqual([expect.objectContaining({ key: "k1", version: 1, shared: false })]));
 });
 
 test("the hub's copy of this editor's own save does not ask for a second click", async () => {
   await leadEditsTheTeamGreeting();
   await fireEvent.input(field("Text"), { target: { value: "Hello there" } });
   await fireEvent.click(screen.getByTestId("canned-save"));
-  await waitFor(() => expect(callsTo("save_canned")).toHaveLength(1));
+  await waitFor(() => expect(saves()).toHaveLength(1));
   // Typing on while the hub confirms, which brings its copy as a new version.
   await fireEvent.input(field("Text"), { target: { value: "Hello there, again" } });
   list = list.map((c) => (c.key === "k1" ? { ...c, pending: false, version: 2, updated_by: 7 } : c));
@@ -246,6 +250,7 @@ test("the hub's copy of this editor's own save does not ask for a second click",
   await waitFor(() => expect(callsTo("canned")).toHaveLength(3));
   await settle();
   await fireEvent.click(screen.getByTestId("canned-save"));
-  await waitFor(() => expect(callsTo("save_canned")).toHaveLength(2));
+  await waitFor(() => expect(saves()).toHaveLength(2));
+  expect(saves()[1]).toEqual(expect.objectContaining({ version: 2, body: "Hello there, again" }));
   expect(screen.queryByTestId("canned-confirm")).toBeNull();
 });

@@ -4,6 +4,7 @@
 import type {
   Agent,
   AgentLoad,
+  CannedDraft,
   CannedOption,
   ChannelKind,
   Composer,
@@ -448,9 +449,9 @@ export class MockCore {
       case "canned":
         return this.cannedFor();
       case "save_canned": {
-        const key = (a.key as string | null) ?? `c${this.#nextId++}`;
-        const shared = a.shared as boolean;
-        const saved: CannedOption = { id: this.#nextId++, key, shortcut: (a.shortcut as string).replace(/^\//, "").toLowerCase(), title: a.title as string, body: a.body as string, owner_id: shared ? null : this.me.id, updated_by: this.me.id, updated_at: Date.now(), version: 1, pending: false, editable: true };
+        const d = a.draft as unknown as CannedDraft;
+        const key = d.key ?? `c${this.#nextId++}`;
+        const saved: CannedOption = { id: this.#nextId++, key, shortcut: d.shortcut.replace(/^\//, "").toLowerCase(), title: d.title, body: d.body, owner_id: d.shared ? null : this.me.id, updated_by: this.me.id, updated_at: Date.now(), version: 1, pending: false, editable: true };
         this.canned = [...this.canned.filter((c) => c.key !== key), saved];
         this.emit({ type: "changed", conversations: [], contacts: [], directory: false, canned: true, everything: false });
         return key;

@@ -6,6 +6,7 @@ import type {
   AgentLoad,
   ApiError,
   AssignTo,
+  CannedDraft,
   CannedOption,
   Composer,
   Connection,
@@ -61,9 +62,8 @@ export const api = {
   composer: (conversation_id: number) => invoke<Composer>("composer", { conversation_id }),
   expandCanned: (key: string, conversation_id: number) => invoke<string>("expand_canned", { key, conversation_id }),
   canned: () => invoke<CannedOption[]>("canned"),
-  saveCanned: (key: string | null, shortcut: string, title: string, body: string, shared: boolean) =>
-    invoke<string>("save_canned", { key, shortcut, title, body, shared }),
-  deleteCanned: (key: string) => invoke<void>("delete_canned", { key }),
+  saveCanned: (draft: CannedDraft) => invoke<string>("save_canned", { draft }),
+  deleteCanned: (key: string, version: number | null) => invoke<void>("delete_canned", { key, version }),
   sendReply: (conversation_id: number, body: string) => invoke<number>("send_reply", { conversation_id, body }),
   addNote: (conversation_id: number, body: string) => invoke<number>("add_note", { conversation_id, body }),
   sendTemplate: (conversation_id: number, template: string, params: string[]) =>

@@ -117,11 +117,11 @@ id: number, name: string, conversation_id: number | null, client_msg_id: string 
  */
 error: ApiError | null, 
 /**
- * For a conflict: the agent whose change won, and the conversation's current owner.
+ * For a conflict: the agent whose change won, and what it is now.
  */
 conflict: ConflictInfo | null, created_at: number, };
 
-export type ConflictInfo = { conversation_id: number, changed_by: number | null, changed_by_name: string | null, assignee_id: number | null, assignee_name: string | null, team_id: number, status: ConversationStatus, };
+export type ConflictInfo = { "kind": "conversation", conversation_id: number, changed_by: number | null, changed_by_name: string | null, assignee_id: number | null, assignee_name: string | null, team_id: number, status: ConversationStatus, } | { "kind": "canned", key: string, shortcut: string, title: string, changed_by: number | null, changed_by_name: string | null, };
 
 export type ThreadLine = { 
 /**
@@ -234,6 +234,17 @@ editable: boolean, id: number,
  * response made offline can be changed again before the hub has seen it.
  */
 key: string, shortcut: string, title: string, body: string, owner_id: number | null, updated_by: number | null, updated_at: number, version: number, };
+
+export type CannedDraft = { 
+/**
+ * The response changed; `None` makes a new one.
+ */
+key: string | null, 
+/**
+ * The version the editor opened. The hub refuses the save with a conflict when
+ * another console changed the response since; `None` saves over whatever is there.
+ */
+version: number | null, shortcut: string, title: string, body: string, shared: boolean, };
 
 export type SignIn = { hub: string, email: string, password: string, };
 

@@ -1,6 +1,6 @@
 //! Canned responses: saving and deleting them (each agent their own, leads the shared
-//! ones), and who hears of each change: everyone of a shared one, only its owner of
-//! theirs.
+//! ones), refusing an edit that would overwrite a change its console has not seen, and who
+//! hears of each change: everyone of a shared one, only its owner of theirs.
 
 use super::db::{Connection, DbError, Row};
 use super::entities::{emit_private, emit_public};
@@ -11,6 +11,7 @@ use crate::policy::Viewer;
 use switchboard_protocol::model::CannedResponse;
 use switchboard_protocol::mutation::{DeleteCanned, Outcome, SaveCanned};
 use switchboard_protocol::sync::Change;
+use switchboard_protocol::ErrorCode;
 
 const COLUMNS: &str = "id, key, shortcut, title, body, owner_id, updated_by, updated_at, version";
 
@@ -37,9 +38,34 @@ pub fn visible_to(c: &mut dyn Connection, agent_id: i64) -> Result<Vec<CannedRes
     Ok(rows.iter().map(response).collect::<Result<Vec<_>, _>>()?)
 }
 
-fn by_key(c: &mut dyn Connection, key: &str) -> Result<Option<CannedResponse>> {
-    let row = c.query_opt(&format!("SELECT {COLUMNS} FROM canned_responses WHERE key = ?"), params![key])?;
-    Ok(row.as_ref().map(response).transpose()?)
+/// A stored response with the console that last changed it.
+struct Stored {
+    response: CannedResponse,
+    client: Option<String>,
+}
+
+fn by_key(c: &mut dyn Connection, key: &str) -> Result<Option<Stored>> {
+    let row =
+        c.query_opt(&format!("SELECT {COLUMNS}, updated_client FROM canned_responses WHERE key = ?"), params![key])?;
+    let Some(r) = row else { return Ok(None) };
+    Ok(Some(Stored { response: response(&r)?, client: r.opt_text(9)?.map(str::to_owned) }))
+}
+
+/// Whether an edit from console `client`, made on version `expected` of a response now at
+/// `version` and last changed from `last_client`, would overwrite a change that console
+/// has not seen. Without `expected` the editor chose to overwrite; a console's later edits
+/// build on its own earlier ones, whether or not it has seen their echo.
+pub fn overwrites_unseen(expected: Option<i64>, version: i64, last_client: Option<&str>, client: &str) -> bool {
+    expected.is_some_and(|e| e != version && last_client != Some(client))
+}
+
+/// Refuses an edit of `stored` that would overwrite a change the console has not seen;
+/// the conflict carries the response as it is now.
+fn check_unseen(stored: &Stored, expected: Option<i64>, client: &str) -> Result<()> {
+    if overwrites_unseen(expected, stored.response.version, stored.client.as_deref(), client) {
+        return Err(StoreError::Conflict(Box::new(Change::Canned(stored.response.clone()))));
+    }
+    Ok(())
 }
 
 /// Refuses an agent who may not change a response owned by `owner`. Another agent's own
@@ -72,18 +98,31 @@ fn emit_removed(tx: &mut WriteTx<'_>, id: i64, owner: Option<i64>) {
     }
 }
 
-/// Creates the response with the save's key, or changes it.
-pub fn save(tx: &mut WriteTx<'_>, v: &Viewer, s: &SaveCanned) -> Result<Outcome> {
+/// Creates the response with the save's key, or changes it. With `expected` (the version
+/// the editor opened) the save is refused with a conflict when someone changed the response
+/// since, and with `not_found` when it was deleted since.
+pub fn save(tx: &mut WriteTx<'_>, v: &Viewer, client: &str, s: &SaveCanned, expected: Option<i64>) -> Result<Outcome> {
     let s = s.normalized().map_err(StoreError::BadRequest)?;
     let owner = if s.shared { None } else { Some(v.agent_id) };
     if s.shared {
         check_may_edit(v, None)
             .map_err(|_| StoreError::Forbidden("only a team lead can share a canned response with the team".into()))?;
     }
-    let existing = by_key(tx.conn, &s.key)?;
-    if let Some(e) = &existing {
-        check_may_edit(v, e.owner_id)?;
+    let stored = by_key(tx.conn, &s.key)?;
+    match &stored {
+        Some(e) => {
+            check_may_edit(v, e.response.owner_id)?;
+            check_unseen(e, expected, client)?;
+        }
+        None if expected.is_some() => {
+            return Err(StoreError::Refused(
+                ErrorCode::NotFound,
+                "the canned response was deleted since it was opened; saving it again creates it".into(),
+            ))
+        }
+        None => {}
     }
+    let existing = stored.map(|e| e.response);
     let clash = tx.conn.query_opt(
         "SELECT shortcut, title FROM canned_responses WHERE key <> ? AND shortcut = ? AND COALESCE(owner_id, 0) = ?",
         params![&s.key, &s.shortcut, owner.unwrap_or(0)],
@@ -100,15 +139,15 @@ pub fn save(tx: &mut WriteTx<'_>, v: &Viewer, s: &SaveCanned) -> Result<Outcome>
         Some(e) => {
             tx.conn.execute(
                 "UPDATE canned_responses SET shortcut = ?, title = ?, body = ?, owner_id = ?, updated_by = ?, \
-                 updated_at = ?, version = version + 1 WHERE id = ?",
-                params![&s.shortcut, &s.title, &s.body, owner, v.agent_id, tx.now, e.id],
+                 updated_client = ?, updated_at = ?, version = version + 1 WHERE id = ?",
+                params![&s.shortcut, &s.title, &s.body, owner, v.agent_id, client, tx.now, e.id],
             )?;
             e.id
         }
         None => tx.conn.query_int(
-            "INSERT INTO canned_responses (key, owner_id, shortcut, title, body, updated_by, updated_at, version) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, 1) RETURNING id",
-            params![&s.key, owner, &s.shortcut, &s.title, &s.body, v.agent_id, tx.now],
+            "INSERT INTO canned_responses (key, owner_id, shortcut, title, body, updated_by, updated_client, \
+             updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1) RETURNING id",
+            params![&s.key, owner, &s.shortcut, &s.title, &s.body, v.agent_id, client, tx.now],
         )?,
     };
     // Those who had it and no longer may use it (it stopped being shared) drop it first.
@@ -116,15 +155,46 @@ pub fn save(tx: &mut WriteTx<'_>, v: &Viewer, s: &SaveCanned) -> Result<Outcome>
         emit_removed(tx, id, e.owner_id);
     }
     let saved = by_key(tx.conn, &s.key)?.ok_or(StoreError::NotFound("canned response"))?;
-    emit_saved(tx, &saved);
+    emit_saved(tx, &saved.response);
     Ok(Outcome::Applied)
 }
 
-/// Deletes the response with the key. Deleting one already gone is done.
-pub fn delete(tx: &mut WriteTx<'_>, v: &Viewer, d: &DeleteCanned) -> Result<Outcome> {
-    let Some(existing) = by_key(tx.conn, d.key.trim())? else { return Ok(Outcome::Applied) };
-    check_may_edit(v, existing.owner_id)?;
+/// Deletes the response with the key. Deleting one already gone is done. With `expected`
+/// (the version the agent saw) the delete is refused with a conflict when someone changed
+/// the response since.
+pub fn delete(
+    tx: &mut WriteTx<'_>,
+    v: &Viewer,
+    client: &str,
+    d: &DeleteCanned,
+    expected: Option<i64>,
+) -> Result<Outcome> {
+    let Some(stored) = by_key(tx.conn, d.key.trim())? else { return Ok(Outcome::Applied) };
+    check_may_edit(v, stored.response.owner_id)?;
+    check_unseen(&stored, expected, client)?;
+    let existing = stored.response;
     tx.conn.execute("DELETE FROM canned_responses WHERE id = ?", params![existing.id])?;
     emit_removed(tx, existing.id, existing.owner_id);
     Ok(Outcome::Applied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::overwrites_unseen;
+
+    #[test]
+    fn which_edits_overwrite_an_unseen_change() {
+        let cases = [
+            // (expected, version now, last changed from, this console, refused)
+            (None, 5, Some("other"), "desk", false),
+            (Some(5), 5, Some("other"), "desk", false),
+            (Some(4), 5, Some("other"), "desk", true),
+            (Some(4), 5, None, "desk", true),
+            (Some(4), 5, Some("desk"), "desk", false),
+            (Some(6), 5, Some("other"), "desk", true),
+        ];
+        for (expected, version, last, client, want) in cases {
+            assert_eq!(overwrites_unseen(expected, version, last, client), want, "{expected:?} {version} {last:?}");
+        }
+    }
 }

@@ -54,7 +54,8 @@ pub enum StoreError {
     CursorExpired,
     #[error("{0}")]
     BadCursor(String),
-    /// A rule of the channel refuses it (`opted_out`, `reply_window_closed`).
+    /// A rule refuses it with its own code: the channel's (`opted_out`,
+    /// `reply_window_closed`), or a response deleted since its editor opened it.
     #[error("{1}")]
     Refused(ErrorCode, String),
     /// `expected_version` was stale; carries the current state.
@@ -146,7 +147,7 @@ impl Store {
         let channel = schema.map(|s| format!("switchboard_feed_{s}"));
         let pool = Pool::start(engine, connect, opts.readers, writers, head, channel.clone());
         if let Some(channel) = channel {
-            listen_for_other_hubs(url.to_owned(), channel, pool.clone());
+            listen_for_other_hubs(url.to_owned(), channel, pool.head_raiser());
         }
         Ok(Store { pool })
     }
@@ -172,32 +173,45 @@ impl Store {
 
 /// With PostgreSQL, several hubs may share one database: each announces its commits with
 /// `NOTIFY switchboard_feed_<schema>`, and this thread wakes the local streams for the others'.
-fn listen_for_other_hubs(url: String, channel: String, pool: Pool) {
-    let spawned = std::thread::Builder::new().name("pg-listen".into()).spawn(move || loop {
-        match postgres::PgConnection::connect(&url).and_then(|mut c| {
-            let quoted = channel.replace('"', "\"\"");
-            db::Connection::batch(&mut c, &format!("LISTEN \"{quoted}\""))?;
-            Ok(c)
-        }) {
-            Ok(mut conn) => loop {
-                match conn.wait_notification(std::time::Duration::from_secs(30)) {
+/// It ends, closing its connection, within seconds of the store being dropped.
+fn listen_for_other_hubs(url: String, channel: String, head: pool::HeadRaiser) {
+    let spawned = std::thread::Builder::new().name("pg-listen".into()).spawn(move || {
+        while head.pool_open() {
+            listen_once(&url, &channel, &head);
+            if head.pool_open() {
+                std::thread::sleep(std::time::Duration::from_secs(1));
+            }
+        }
+    });
+    if let Err(e) = spawned {
+        tracing::error!("cannot start the feed listener: {e}");
+    }
+}
+
+/// Listens on one connection until it is lost or the store is dropped.
+fn listen_once(url: &str, channel: &str, head: &pool::HeadRaiser) {
+    let listening = postgres::PgConnection::connect(url).and_then(|mut c| {
+        let quoted = channel.replace('"', "\"\"");
+        db::Connection::batch(&mut c, &format!("LISTEN \"{quoted}\""))?;
+        Ok(c)
+    });
+    match listening {
+        Ok(mut conn) => {
+            while head.pool_open() {
+                match conn.wait_notification(std::time::Duration::from_secs(2)) {
                     Ok(Some(payload)) => {
                         if let Ok(seq) = payload.parse() {
-                            pool.advance_head(seq);
+                            head.advance(seq);
                         }
                     }
                     Ok(None) => {}
                     Err(e) => {
                         tracing::warn!("feed listener lost its connection: {e}");
-                        break;
+                        return;
                     }
                 }
-            },
-            Err(e) => tracing::warn!("feed listener cannot connect: {e}"),
+            }
         }
-        std::thread::sleep(std::time::Duration::from_secs(1));
-    });
-    if let Err(e) = spawned {
-        tracing::error!("cannot start the feed listener: {e}");
+        Err(e) => tracing::warn!("feed listener cannot connect: {e}"),
     }
 }

@@ -122,7 +122,7 @@ fn apply_one(tx: &mut WriteTx<'_>, v: &Viewer, client_id: &str, env: &MutationEn
         }
     }
     tx.conn.batch("SAVEPOINT mutation")?;
-    let outcome = match apply(tx, v, &env.mutation, env.expected_version) {
+    let outcome = match apply(tx, v, client_id, &env.mutation, env.expected_version) {
         Ok(o) => {
             tx.conn.batch("RELEASE SAVEPOINT mutation")?;
             o
@@ -151,7 +151,7 @@ fn apply_one(tx: &mut WriteTx<'_>, v: &Viewer, client_id: &str, env: &MutationEn
     Ok(MutationResult { mutation_id, outcome })
 }
 
-fn apply(tx: &mut WriteTx<'_>, v: &Viewer, m: &Mutation, expected: Option<i64>) -> Result<Outcome> {
+fn apply(tx: &mut WriteTx<'_>, v: &Viewer, client_id: &str, m: &Mutation, expected: Option<i64>) -> Result<Outcome> {
     match m {
         Mutation::SendReply(r) => send_reply(tx, v, r, expected),
         Mutation::AddNote(n) => add_note(tx, v, n, expected),
@@ -162,8 +162,8 @@ fn apply(tx: &mut WriteTx<'_>, v: &Viewer, m: &Mutation, expected: Option<i64>) 
         Mutation::SplitContact(sc) => split_contact(tx, v, sc),
         Mutation::SendTemplate(t) => send_template(tx, v, t, expected),
         Mutation::RefreshCrm(r) => refresh_crm(tx, v, r),
-        Mutation::SaveCanned(s) => super::canned::save(tx, v, s),
-        Mutation::DeleteCanned(d) => super::canned::delete(tx, v, d),
+        Mutation::SaveCanned(s) => super::canned::save(tx, v, client_id, s, expected),
+        Mutation::DeleteCanned(d) => super::canned::delete(tx, v, client_id, d, expected),
     }
 }
 

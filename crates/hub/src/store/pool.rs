@@ -11,7 +11,7 @@
 use super::db::{Connection, DbError, Engine, Value};
 
 use super::StoreError;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::sync::{oneshot, watch};
 
@@ -179,9 +179,10 @@ impl Pool {
         self.head.subscribe()
     }
 
-    /// Raises the known head (a commit announced by another hub process).
-    pub fn advance_head(&self, seq: i64) {
-        advance(&self.head, seq);
+    /// A handle that raises the known head (for commits announced by other hub processes)
+    /// without keeping the pool's threads, and their connections, alive.
+    pub fn head_raiser(&self) -> HeadRaiser {
+        HeadRaiser { head: self.head.clone(), pool: Arc::downgrade(&self.writes) }
     }
 
     /// Runs `f` on a reader connection inside one read-only snapshot transaction.
@@ -221,6 +222,25 @@ impl Pool {
         let lane = usize::try_from(key % self.writes.len().max(1) as u64).unwrap_or(0);
         self.writes.get(lane).ok_or_else(closed)?.send(job).map_err(|_| closed())?;
         rx.await.map_err(|_| closed())?
+    }
+}
+
+/// See [`Pool::head_raiser`].
+#[derive(Debug, Clone)]
+pub struct HeadRaiser {
+    head: watch::Sender<i64>,
+    pool: Weak<Vec<flume::Sender<Box<dyn WriteJob>>>>,
+}
+
+impl HeadRaiser {
+    /// Raises the known head to `seq`.
+    pub fn advance(&self, seq: i64) {
+        advance(&self.head, seq);
+    }
+
+    /// Whether the pool is still open: false once every handle to its store is dropped.
+    pub fn pool_open(&self) -> bool {
+        self.pool.strong_count() > 0
     }
 }
 

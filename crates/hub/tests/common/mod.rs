@@ -61,8 +61,22 @@ pub fn pg_db() -> TestDb {
     .join()
     .unwrap();
     let sep = if server.contains('?') { '&' } else { '?' };
-    let url = format!("{server}{sep}options=-csearch_path%3D{schema}");
+    // Each connection names its test's schema, so a test can count its own.
+    let url = format!("{server}{sep}options=-csearch_path%3D{schema}&application_name={schema}");
     TestDb { url, _dir: None, schema: Some(schema) }
+}
+
+impl TestDb {
+    /// How many connections to the PostgreSQL server this database's stores hold now.
+    pub fn pg_connections(&self) -> i64 {
+        let schema = self.schema.clone().expect("a PostgreSQL test database");
+        std::thread::spawn(move || {
+            let mut c = postgres::Client::connect(&pg_server(), postgres::NoTls).unwrap();
+            c.query_one("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", &[&schema]).unwrap().get(0)
+        })
+        .join()
+        .unwrap()
+    }
 }
 
 pub fn open(db: &TestDb) -> Store {
