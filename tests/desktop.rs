@@ -173,7 +173,7 @@ async fn an_agent_and_a_lead_work_the_console() {
 
     let notifications = Notifications::serve().await;
     let home = tempfile::tempdir().unwrap();
-    let mut keyring = app::credential_store(home.path());
+    let _keyring = app::credential_store(home.path());
     let app = App::launch(home.path(), &[]).await;
 
     // Sign in; the inbox lists Maya's conversations.
@@ -414,8 +414,6 @@ async fn an_agent_and_a_lead_work_the_console() {
     app.find("[data-testid=inbox]", 30).await;
     app.find("[data-testid=view-all]", 10).await;
     app.quit().await;
-    let _ = keyring.kill();
-    let _ = keyring.wait();
 }
 
 async fn wait(mut check: impl FnMut() -> bool, secs: u64) -> bool {

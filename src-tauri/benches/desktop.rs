@@ -163,7 +163,7 @@ async fn run(conversations: usize, samples: usize) {
 
     let notifications = Notifications::serve().await;
     let home = tempfile::tempdir().unwrap();
-    let mut keyring = app::credential_store(home.path());
+    let keyring = app::credential_store(home.path());
 
     // First run: sign in and sync everything.
     let app = App::launch(home.path(), &[]).await;
@@ -249,8 +249,7 @@ async fn run(conversations: usize, samples: usize) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     app.quit().await;
-    let _ = keyring.kill();
-    let _ = keyring.wait();
+    drop(keyring);
 
     starts.sort_by(|a, b| a.total_cmp(b));
     println!(

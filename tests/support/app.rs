@@ -29,9 +29,29 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// A helper process that is stopped (SIGTERM, then SIGKILL after 10 s) when dropped, so
+/// a failed test leaves nothing running.
+pub struct Background(Option<Child>);
+
+impl Background {
+    /// Stops it now.
+    pub fn stop(&mut self) {
+        if let Some(child) = self.0.take() {
+            stop(child);
+        }
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
 /// Starts a Secret Service (gnome-keyring) on the test's session bus, unlocked, keeping its
-/// keyring under `home`: the OS credential store the app keeps its token in.
-pub fn credential_store(home: &Path) -> Child {
+/// keyring under `home`: the OS credential store the app keeps its token in. It stops when
+/// the returned guard is dropped.
+pub fn credential_store(home: &Path) -> Background {
     use std::io::Write;
     let mut daemon = Command::new("gnome-keyring-daemon")
         .args(["--unlock", "--components=secrets", "--foreground"])
@@ -45,23 +65,15 @@ pub fn credential_store(home: &Path) -> Child {
     stdin.write_all(b"switchboard-test-keyring").unwrap();
     drop(stdin);
     std::thread::sleep(Duration::from_millis(500));
-    daemon
+    Background(Some(daemon))
 }
 
-/// One running app and the driver that launched it.
+/// One running app and the driver that launched it. A failed test still stops the driver,
+/// and with it the app and WebKitWebDriver.
 pub struct App {
     pub client: Client,
-    driver: Option<Child>,
+    driver: Background,
     data_dir: PathBuf,
-}
-
-impl Drop for App {
-    fn drop(&mut self) {
-        // A failed test still stops the driver, and with it the app and WebKitWebDriver.
-        if let Some(d) = self.driver.take() {
-            stop(d);
-        }
-    }
 }
 
 impl App {
@@ -85,11 +97,15 @@ impl App {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("tauri-driver starts");
-        let mut app_driver = Some(driver);
+        let app_driver = Background(Some(driver));
+        // tauri-driver starts WebKitWebDriver beside itself and listens at once; a session
+        // asked for before WebKitWebDriver listens too is dropped, so wait for both.
         let until = Instant::now() + Duration::from_secs(20);
-        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-            assert!(Instant::now() < until, "tauri-driver did not listen");
-            tokio::time::sleep(Duration::from_millis(100)).await;
+        for (p, who) in [(port, "tauri-driver"), (native, "WebKitWebDriver")] {
+            while tokio::net::TcpStream::connect(("127.0.0.1", p)).await.is_err() {
+                assert!(Instant::now() < until, "{who} did not listen on port {p}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
         }
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), json!("wry"));
@@ -98,14 +114,9 @@ impl App {
         let client =
             match ClientBuilder::new(connector).capabilities(caps).connect(&format!("http://127.0.0.1:{port}")).await {
                 Ok(c) => c,
-                Err(e) => {
-                    if let Some(d) = app_driver.take() {
-                        stop(d);
-                    }
-                    panic!("the app did not start under WebDriver: {e}");
-                }
+                Err(e) => panic!("the app did not start under WebDriver: {e}"),
             };
-        App { client, driver: app_driver.take(), data_dir: home.join("data") }
+        App { client, driver: app_driver, data_dir: home.join("data") }
     }
 
     /// Closes the window and stops the driver (SIGTERM, so WebKitWebDriver goes too), then
@@ -114,9 +125,7 @@ impl App {
     /// is not handed to it as a second instance.
     pub async fn quit(mut self) {
         let _ = self.client.clone().close().await;
-        if let Some(d) = self.driver.take() {
-            stop(d);
-        }
+        self.driver.stop();
         let gone = |pids: &[u32]| pids.iter().all(|p| !Path::new(&format!("/proc/{p}")).exists());
         let pids = app_processes(&self.data_dir);
         let until = Instant::now() + Duration::from_secs(5);
@@ -126,7 +135,7 @@ impl App {
         if !gone(&pids) {
             eprintln!("the app ({pids:?}) was still running 5 s after its window closed: SIGTERM");
             for pid in &pids {
-                let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+                terminate(*pid);
             }
             let until = Instant::now() + Duration::from_secs(10);
             while !gone(&pids) {
@@ -205,17 +214,23 @@ fn app_processes(data_dir: &Path) -> Vec<u32> {
         .collect()
 }
 
-fn stop(mut driver: Child) {
-    let _ = Command::new("kill").args(["-TERM", &driver.id().to_string()]).status();
+/// Sends SIGTERM: tauri-driver then stops its WebKitWebDriver too, where SIGKILL would
+/// leave it running.
+fn terminate(pid: u32) {
+    let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+}
+
+fn stop(mut child: Child) {
+    terminate(child.id());
     let until = Instant::now() + Duration::from_secs(10);
     while Instant::now() < until {
-        if let Ok(Some(_)) = driver.try_wait() {
+        if let Ok(Some(_)) = child.try_wait() {
             return;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    let _ = driver.kill();
-    let _ = driver.wait();
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// Runs the calling test again inside its own Xvfb display and private D-Bus session

@@ -8,7 +8,7 @@ use crate::cache::Cache;
 use crate::error::{CoreError, Result};
 use rusqlite::{params, OptionalExtension};
 use switchboard_protocol::console::{Composer, ReplyRoute, ReplyWindow, TemplateOption};
-use switchboard_protocol::model::{ChannelKind, Contact, Identity, Inbox};
+use switchboard_protocol::model::{ChannelKind, Identity, Inbox};
 use switchboard_protocol::{ApiError, ErrorCode, Id, Timestamp};
 
 /// The reply window of a conversation on `channel` whose window ends at `expires_at`.
@@ -89,13 +89,11 @@ impl Cache {
                 .query_row([conversation_id], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?
                 .ok_or(CoreError::NotFound("conversation"))?;
-            let opted_out: Vec<Identity> = c
-                .prepare_cached("SELECT json FROM contacts WHERE id = ?1")?
-                .query_row([contact_id], |r| r.get::<_, String>(0))
-                .optional()?
-                .and_then(|j| serde_json::from_str::<Contact>(&j).ok())
-                .map(|k| k.opted_out)
-                .unwrap_or_default();
+            let opted_out: Vec<Identity> = match crate::views::contact(c, contact_id) {
+                Ok(k) => k.opted_out,
+                Err(CoreError::NotFound(_)) => Vec::new(),
+                Err(e) => return Err(e),
+            };
             // The conversation itself first, then the newest conversation per other
             // channel address of the same customer.
             let mut st = c.prepare_cached(

@@ -261,7 +261,7 @@ impl Console {
     /// older than its TTL; offline, that is not worth queueing and nothing is asked. `by`
     /// searches by another email or phone number than the customer's own.
     pub fn refresh_crm(&self, contact_id: Id, force: bool, by: Option<String>) -> Result<Option<Id>> {
-        self.cache().profile(contact_id)?;
+        self.cache().contact(contact_id)?;
         let by = by.map(|b| b.trim().to_owned()).filter(|b| !b.is_empty());
         if !force && by.is_none() && self.connection() != Connection::Online {
             return Ok(None);

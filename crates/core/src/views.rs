@@ -341,15 +341,15 @@ impl Cache {
     }
 
     /// A customer with their identities, profile and CRM fields (with when they were
-    /// fetched), and their conversations, latest first.
+    /// fetched).
+    pub fn contact(&self, contact_id: Id) -> Result<Contact> {
+        self.read(|c| contact(c, contact_id))
+    }
+
+    /// A customer, as [`Cache::contact`], and their conversations, latest first.
     pub fn profile(&self, contact_id: Id) -> Result<Profile> {
         self.read(|c| {
-            let json: String = c
-                .prepare_cached("SELECT json FROM contacts WHERE id = ?1")?
-                .query_row([contact_id], |r| r.get(0))
-                .optional()?
-                .ok_or(CoreError::NotFound("contact"))?;
-            let contact: Contact = serde_json::from_str(&json)?;
+            let contact = contact(c, contact_id)?;
             let sql = format!(
                 "SELECT {ROW_COLUMNS} FROM {ROW_FROM} WHERE c.contact_id = ?1 ORDER BY c.last_activity_at DESC"
             );
@@ -378,7 +378,7 @@ impl Cache {
 
     /// The customer's record in the CRM: an `http(s)` link the hub synced, or not found.
     pub fn crm_link(&self, contact_id: Id) -> Result<String> {
-        let link = self.profile(contact_id)?.contact.crm.and_then(|crm| crm.link);
+        let link = self.contact(contact_id)?.crm.and_then(|crm| crm.link);
         match link {
             Some(l) if l.starts_with("https://") || l.starts_with("http://") => Ok(l),
             _ => Err(CoreError::NotFound("CRM record")),
@@ -417,6 +417,16 @@ impl Cache {
             Ok((oldest, complete))
         })
     }
+}
+
+/// A cached customer.
+pub(crate) fn contact(c: &Connection, contact_id: Id) -> Result<Contact> {
+    let json: String = c
+        .prepare_cached("SELECT json FROM contacts WHERE id = ?1")?
+        .query_row([contact_id], |r| r.get(0))
+        .optional()?
+        .ok_or(CoreError::NotFound("contact"))?;
+    Ok(serde_json::from_str(&json)?)
 }
 
 fn conversation_row(c: &Connection, id: Id) -> Result<ConversationRow> {
