@@ -307,7 +307,8 @@ impl Console {
             shared: draft.shared,
         })?;
         let key = save.key.clone();
-        self.queue(Mutation::SaveCanned(save), draft.version)?;
+        // A response the hub has not confirmed yet (version 0) has no version to check.
+        self.queue(Mutation::SaveCanned(save), draft.version.filter(|v| *v > 0))?;
         self.engine.canned_touched();
         Ok(key)
     }
