@@ -181,7 +181,7 @@ pub async fn refresh_crm(
 
 #[tauri::command(rename_all = "snake_case")]
 pub async fn queued_replies(shell: State<'_, Shell>) -> Answer<u64> {
-    shell.run(|c| c.cache().queued_replies()).await
+    shell.run(|c| c.outbox().queued_replies()).await
 }
 
 #[tauri::command(rename_all = "snake_case")]

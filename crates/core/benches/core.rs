@@ -352,7 +352,7 @@ fn apply_rate(pages: usize) {
     let ctx = NotifyContext { me: Some(me), focused: None, arrival: Arrival::Live };
     let started = Instant::now();
     for (n, page) in built.iter().enumerate() {
-        cache.write(|c| apply::apply_page(c, page, &n.to_string(), &ctx)).unwrap();
+        cache.write(|c| switchboard_core::sync::write_page(c, page, &n.to_string(), &ctx)).unwrap();
     }
     let took = started.elapsed();
     let changes = pages * 2_000;

@@ -1,16 +1,16 @@
 //! Canned responses: the shared ones and the agent's own, as synced from the hub with the
 //! agent's unconfirmed saves and deletes from the outbox laid over them, so an edit shows
-//! at once, offline too. Who may change which, and which shortcuts clash, are pure rules
-//! the hub applies as well.
+//! at once, offline too; and how their placeholders are filled in. Who may change which,
+//! and which shortcuts clash, are pure rules the hub applies as well.
 
+use crate::cache::rows::me;
 use crate::cache::Cache;
-use crate::compose::expand;
 use crate::error::{CoreError, Result};
-use crate::views::me;
+use crate::outbox;
 use rusqlite::{Connection, OptionalExtension};
-use switchboard_protocol::console::CannedOption;
+use switchboard_protocol::console::{CannedOption, OutboxState};
 use switchboard_protocol::model::{Agent, CannedResponse};
-use switchboard_protocol::mutation::{DeleteCanned, Mutation, MutationEnvelope, SaveCanned};
+use switchboard_protocol::mutation::{DeleteCanned, Mutation, SaveCanned};
 use switchboard_protocol::{ApiError, ErrorCode, Id, Timestamp};
 
 /// Whether `agent` may change a response owned by `owner` (`None`: shared): their own
@@ -83,14 +83,6 @@ pub fn overlay(synced: Vec<CannedResponse>, edits: &[Edit], me: &Agent) -> Vec<C
     list
 }
 
-/// The outbox rows that edit canned responses, as an SQL condition.
-const EDITS: &str = "name IN ('save_canned', 'delete_canned')";
-
-/// Whether an outbox row named `name` edits a canned response.
-pub(crate) fn is_edit(name: &str) -> bool {
-    matches!(name, "save_canned" | "delete_canned")
-}
-
 fn synced(c: &Connection) -> Result<Vec<CannedResponse>> {
     let mut st = c.prepare_cached("SELECT json FROM canned_responses")?;
     let rows = st.query_map([], |r| r.get::<_, String>(0))?;
@@ -105,16 +97,11 @@ fn synced(c: &Connection) -> Result<Vec<CannedResponse>> {
 /// yet in the cache. A refused one (stuck) is not shown: the agent is told, and the list
 /// shows what the hub has.
 fn edits(c: &Connection) -> Result<Vec<Edit>> {
-    let mut st = c.prepare_cached(&format!(
-        "SELECT envelope, created_at, state FROM ob.outbox WHERE {EDITS} \
-         AND state IN ('pending', 'acknowledged') ORDER BY mutation_id"
-    ))?;
-    let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?)))?;
     let mut out = Vec::new();
-    for row in rows {
-        let (envelope, at, state) = row?;
-        match serde_json::from_str::<MutationEnvelope>(&envelope)?.mutation {
-            Mutation::SaveCanned(save) => out.push(Edit::Save { save, at, confirmed: state == "acknowledged" }),
+    for row in outbox::unconfirmed_canned_edits(c)? {
+        let confirmed = row.state == OutboxState::Acknowledged;
+        match row.mutation {
+            Mutation::SaveCanned(save) => out.push(Edit::Save { save, at: row.created_at, confirmed }),
             Mutation::DeleteCanned(d) => out.push(Edit::Delete { key: d.key }),
             _ => {}
         }
@@ -122,42 +109,38 @@ fn edits(c: &Connection) -> Result<Vec<Edit>> {
     Ok(out)
 }
 
-/// Whether the cache already shows outbox item `id`'s edit: the saved text under its key,
-/// or, for a delete, no response under it.
-pub(crate) fn reflected(c: &Connection, id: Id) -> Result<bool> {
-    let envelope: Option<String> =
-        c.prepare_cached("SELECT envelope FROM ob.outbox WHERE id = ?1")?.query_row([id], |r| r.get(0)).optional()?;
-    let Some(envelope) = envelope else { return Ok(true) };
-    let cached = |key: &str| -> Result<Option<CannedResponse>> {
-        let json: Option<String> = c
-            .prepare_cached("SELECT json FROM canned_responses WHERE key = ?1")?
-            .query_row([key], |r| r.get(0))
-            .optional()?;
-        Ok(json.map(|j| serde_json::from_str(&j)).transpose()?)
-    };
-    Ok(match serde_json::from_str::<MutationEnvelope>(&envelope)?.mutation {
-        Mutation::SaveCanned(s) => cached(&s.key)?.is_some_and(|r| {
-            (r.shortcut.as_str(), r.title.as_str(), r.body.as_str(), r.owner_id.is_none())
-                == (s.shortcut.as_str(), s.title.as_str(), s.body.as_str(), s.shared)
-        }),
-        Mutation::DeleteCanned(d) => cached(&d.key)?.is_none(),
-        _ => true,
-    })
+/// The first word of a name ("Ana" for "Ana María López").
+fn first_name(name: &str) -> &str {
+    name.split_whitespace().next().unwrap_or("")
 }
 
-/// Drops the confirmed edits of the response under `key`: the feed has brought its copy.
-pub(crate) fn retire_confirmed(c: &Connection, key: &str) -> Result<()> {
-    c.prepare_cached(&format!(
-        "DELETE FROM ob.outbox WHERE state = 'acknowledged' AND {EDITS} AND json_extract(envelope, '$.args.key') = ?1"
-    ))?
-    .execute([key])?;
-    Ok(())
-}
-
-/// Drops every confirmed edit: a bootstrap has brought the hub's copies.
-pub(crate) fn retire_all_confirmed(c: &Connection) -> Result<()> {
-    c.execute(&format!("DELETE FROM ob.outbox WHERE state = 'acknowledged' AND {EDITS}"), [])?;
-    Ok(())
+/// Fills a canned response's placeholders. Unknown placeholders are left as written, so a
+/// typo shows in the composer instead of vanishing.
+pub fn expand(text: &str, customer_name: &str, agent_name: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else {
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        let value = match after[..end].trim() {
+            "customer.name" => Some(customer_name),
+            "customer.first_name" => Some(first_name(customer_name)),
+            "agent.name" => Some(agent_name),
+            "agent.first_name" => Some(first_name(agent_name)),
+            _ => None,
+        };
+        match value {
+            Some(v) => out.push_str(v),
+            None => out.push_str(&rest[start..start + 2 + end + 2]),
+        }
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The canned responses the agent has, as the composer and the editor show them.
@@ -232,6 +215,24 @@ impl Cache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders() {
+        let cases = [
+            ("Hi {{customer.first_name}}", "Hi Ana"),
+            ("{{customer.name}} / {{agent.name}}", "Ana María López / Maya Okafor"),
+            ("— {{ agent.first_name }}", "— Maya"),
+            ("{{customer.email}} stays", "{{customer.email}} stays"),
+            ("unclosed {{customer.name", "unclosed {{customer.name"),
+            ("{{}}", "{{}}"),
+            ("no placeholders", "no placeholders"),
+            ("{{agent.first_name}}{{agent.first_name}}", "MayaMaya"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(expand(text, "Ana María López", "Maya Okafor"), want, "{text}");
+        }
+        assert_eq!(expand("Hi {{customer.first_name}}!", "", "Maya"), "Hi !");
+    }
     use switchboard_protocol::model::Role;
 
     fn agent(id: Id, role: Role) -> Agent {
@@ -356,10 +357,12 @@ mod tests {
     #[test]
     fn a_confirmed_edit_shows_until_the_feed_brings_it_and_a_refused_one_goes() {
         use crate::cache::apply::{apply_change, Applied};
+        use crate::outbox::{reconcile, Outbox};
         use switchboard_protocol::mutation::Outcome;
         use switchboard_protocol::sync::Change;
         let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::open(dir.path()).unwrap();
+        let cache = std::sync::Arc::new(Cache::open(dir.path()).unwrap());
+        let outbox = Outbox::new(cache.clone());
         cache.write(|c| crate::cache::apply::set_me(c, &agent(7, Role::Agent))).unwrap();
         let save = |title: &str| {
             Mutation::SaveCanned(SaveCanned {
@@ -370,7 +373,15 @@ mod tests {
                 shared: false,
             })
         };
-        let apply = |change: Change| cache.write(|c| apply_change(c, &change, &mut Applied::default())).unwrap();
+        let apply = |change: Change| {
+            cache
+                .write(|c| {
+                    let mut applied = Applied::default();
+                    apply_change(c, &change, &mut applied)?;
+                    reconcile::retire(c, &applied.echoes)
+                })
+                .unwrap()
+        };
         let shown = || cache.canned().unwrap().into_iter().map(|o| (o.response.title, o.pending)).collect::<Vec<_>>();
         let copy = CannedResponse {
             id: 40,
@@ -384,35 +395,35 @@ mod tests {
             version: 1,
         };
 
-        let first = cache.enqueue(save("Ships"), None).unwrap();
+        let first = outbox.enqueue(save("Ships"), None).unwrap();
         assert_eq!(shown(), vec![("Ships".to_owned(), true)]);
         // The hub confirms before its copy comes down the feed: still shown, not pending.
-        cache.settle(&[(first, Outcome::Applied)]).unwrap();
+        outbox.settle(&[(first, Outcome::Applied)]).unwrap();
         assert_eq!(shown(), vec![("Ships".to_owned(), false)]);
         // The copy arrives: the outbox row goes.
         apply(Change::Canned(copy.clone()));
-        assert!(cache.outbox().unwrap().is_empty());
+        assert!(outbox.items().unwrap().is_empty());
         assert_eq!(shown(), vec![("Ships".to_owned(), false)]);
 
         // The copy comes first, then the answer: the answer retires the row at once.
-        let second = cache.enqueue(save("Ships today"), None).unwrap();
+        let second = outbox.enqueue(save("Ships today"), None).unwrap();
         apply(Change::Canned(CannedResponse { title: "Ships today".into(), version: 2, ..copy.clone() }));
-        cache.settle(&[(second, Outcome::Applied)]).unwrap();
-        assert!(cache.outbox().unwrap().is_empty());
+        outbox.settle(&[(second, Outcome::Applied)]).unwrap();
+        assert!(outbox.items().unwrap().is_empty());
 
         // A refused edit is not shown: the list is what the hub has.
-        let third = cache.enqueue(save("Nope"), None).unwrap();
+        let third = outbox.enqueue(save("Nope"), None).unwrap();
         let refusal = ApiError::new(ErrorCode::BadRequest, "no");
-        cache.settle(&[(third, Outcome::Rejected { error: refusal })]).unwrap();
+        outbox.settle(&[(third, Outcome::Rejected { error: refusal })]).unwrap();
         assert_eq!(shown(), vec![("Ships today".to_owned(), false)]);
-        cache.discard(third).unwrap();
+        outbox.discard(third).unwrap();
 
         // A confirmed delete keeps it hidden until the removal arrives.
-        let delete = cache.enqueue(Mutation::DeleteCanned(DeleteCanned { key: "k".into() }), None).unwrap();
-        cache.settle(&[(delete, Outcome::Applied)]).unwrap();
+        let delete = outbox.enqueue(Mutation::DeleteCanned(DeleteCanned { key: "k".into() }), None).unwrap();
+        outbox.settle(&[(delete, Outcome::Applied)]).unwrap();
         assert_eq!(shown(), vec![]);
         apply(Change::CannedRemoved { id: 40 });
-        assert!(cache.outbox().unwrap().is_empty());
+        assert!(outbox.items().unwrap().is_empty());
         assert_eq!(shown(), vec![]);
     }
 }

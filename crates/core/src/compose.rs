@@ -1,10 +1,11 @@
 //! What the composer offers for a conversation: the channels the customer can be answered
 //! on (the conversation's own first), each with its reply window and any reason a reply
-//! would be refused; the inbox's approved templates; the agent's canned responses, and how
-//! their placeholders are filled in. The decisions are pure functions, tested by table.
+//! would be refused; the inbox's approved templates; the agent's canned responses (filled
+//! in by [`crate::canned::expand`]). The decisions are pure functions, tested by table.
 
-use crate::cache::apply::text_enum;
+use crate::cache::rows::{self, text_enum};
 use crate::cache::Cache;
+use crate::canned;
 use crate::error::{CoreError, Result};
 use rusqlite::{params, OptionalExtension};
 use switchboard_protocol::console::{Composer, ReplyRoute, ReplyWindow, TemplateOption};
@@ -43,40 +44,6 @@ pub fn refusal(channel: ChannelKind, window: ReplyWindow, opted_out: bool) -> Op
     }
 }
 
-/// The first word of a name ("Ana" for "Ana María López").
-fn first_name(name: &str) -> &str {
-    name.split_whitespace().next().unwrap_or("")
-}
-
-/// Fills a canned response's placeholders. Unknown placeholders are left as written, so a
-/// typo shows in the composer instead of vanishing.
-pub fn expand(text: &str, customer_name: &str, agent_name: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let Some(end) = after.find("}}") else {
-            out.push_str(&rest[start..]);
-            return out;
-        };
-        let value = match after[..end].trim() {
-            "customer.name" => Some(customer_name),
-            "customer.first_name" => Some(first_name(customer_name)),
-            "agent.name" => Some(agent_name),
-            "agent.first_name" => Some(first_name(agent_name)),
-            _ => None,
-        };
-        match value {
-            Some(v) => out.push_str(v),
-            None => out.push_str(&rest[start..start + 2 + end + 2]),
-        }
-        rest = &after[end + 2..];
-    }
-    out.push_str(rest);
-    out
-}
-
 impl Cache {
     /// The composer's choices for a conversation, as of `now`.
     pub fn composer(&self, conversation_id: Id, now: Timestamp) -> Result<Composer> {
@@ -89,7 +56,7 @@ impl Cache {
                 .query_row([conversation_id], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?
                 .ok_or(CoreError::NotFound("conversation"))?;
-            let opted_out: Vec<Identity> = match crate::views::contact(c, contact_id) {
+            let opted_out: Vec<Identity> = match rows::contact(c, contact_id) {
                 Ok(k) => k.opted_out,
                 Err(CoreError::NotFound(_)) => Vec::new(),
                 Err(e) => return Err(e),
@@ -123,7 +90,7 @@ impl Cache {
                 .and_then(|j| serde_json::from_str::<Inbox>(&j).ok())
                 .map(|i| i.templates.into_iter().map(TemplateOption::from).collect())
                 .unwrap_or_default();
-            Ok(Composer { conversation_id, routes, templates, canned: crate::canned::list(c)? })
+            Ok(Composer { conversation_id, routes, templates, canned: canned::list(c)? })
         })
     }
 }
@@ -131,24 +98,6 @@ impl Cache {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn placeholders() {
-        let cases = [
-            ("Hi {{customer.first_name}}", "Hi Ana"),
-            ("{{customer.name}} / {{agent.name}}", "Ana María López / Maya Okafor"),
-            ("— {{ agent.first_name }}", "— Maya"),
-            ("{{customer.email}} stays", "{{customer.email}} stays"),
-            ("unclosed {{customer.name", "unclosed {{customer.name"),
-            ("{{}}", "{{}}"),
-            ("no placeholders", "no placeholders"),
-            ("{{agent.first_name}}{{agent.first_name}}", "MayaMaya"),
-        ];
-        for (text, want) in cases {
-            assert_eq!(expand(text, "Ana María López", "Maya Okafor"), want, "{text}");
-        }
-        assert_eq!(expand("Hi {{customer.first_name}}!", "", "Maya"), "Hi !");
-    }
 
     #[test]
     fn reply_windows() {

@@ -3,9 +3,9 @@
 //! oldest waiting customer). The hub enforces roles on every call; this only decides what
 //! the console shows.
 
+use crate::cache::rows::{json_rows, me};
 use crate::cache::Cache;
 use crate::error::Result;
-use crate::views::{json_rows, me};
 use switchboard_protocol::console::{AgentLoad, Directory, Permissions, View, ViewCount};
 use switchboard_protocol::model::{Agent, Role, Team};
 

@@ -4,9 +4,12 @@
 //! [`Console`] and displays what it emits.
 //!
 //! # Layout
-//! - [`cache`]: the database files, their migrations, and applying what the hub sends.
-//! - [`sync`]: bootstrap, change pages, the live stream, reconnects; the outbox sender.
-//! - [`outbox`]: mutations written first, sent in order, retried, stuck or discarded.
+//! - [`cache`]: the database files, their migrations, writing what the hub sends and
+//!   reading rows back.
+//! - [`sync`]: bootstrap, change pages, the live stream, reconnects.
+//! - [`outbox`]: mutations written first, sent in order, retried, stuck or discarded; its
+//!   sender, and which echo from the feed retires which pending row.
+//! - [`bus`]: the events and connection state the parts share with the front end.
 //! - [`views`]: inbox lists, threads, a customer's unified history, profiles.
 //! - [`search`]: full-text search with filters and highlights.
 //! - [`notify`]: the notification rule, a pure function.
@@ -15,12 +18,19 @@
 //! - [`lead`]: what each role is offered, the directory, the team load panel.
 //! - [`session`]: hub addresses, signing in, one cache folder per agent and hub.
 //! - [`client`]: the hub's agent API over HTTP and WebSocket.
+//! - [`clock`]: the time, random ids and retry pauses.
 //! - [`error`]: the core's errors and their `{code, message}`.
+//!
+//! The arrows go one way: `sync`, `views`, `canned`, `compose`, `lead` and `search` use
+//! `cache` (and `outbox` for what is still pending); `outbox` uses `cache`; `cache` uses
+//! none of them. `crates/testkit`'s layering test keeps it so.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod bus;
 pub mod cache;
 pub mod canned;
 pub mod client;
+pub mod clock;
 pub mod compose;
 pub mod error;
 pub mod lead;
@@ -34,6 +44,7 @@ pub mod views;
 use cache::Cache;
 use client::HubClient;
 use error::{CoreError, Result};
+use outbox::Outbox;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use switchboard_protocol::console::{AssignTo, CannedDraft, Connection, ConsoleEvent};
@@ -46,26 +57,7 @@ use switchboard_protocol::Id;
 use sync::Engine;
 use tokio::sync::broadcast;
 
-/// Milliseconds since the Unix epoch.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
-
-/// 128 random bits as hex: ids for replies and for this console, unique across consoles.
-pub fn random_id() -> String {
-    let mut bytes = [0u8; 16];
-    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
-    hex::encode(bytes)
-}
-
-/// A fresh id for a reply or note.
-pub fn new_client_msg_id() -> String {
-    random_id()
-}
-
+pub use clock::{new_client_msg_id, now_ms, random_id};
 use switchboard_protocol::MAX_BODY;
 
 /// A file name for a downloaded attachment that cannot leave its folder or hide.
@@ -108,7 +100,7 @@ impl Console {
         let mut tasks = self.tasks.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if tasks.is_empty() {
             tasks.push(tokio::spawn(self.engine.clone().run_sync()));
-            tasks.push(tokio::spawn(self.engine.clone().run_outbox()));
+            tasks.push(tokio::spawn(self.engine.sender().run()));
         }
     }
 
@@ -136,22 +128,27 @@ impl Console {
         &self.engine.cache
     }
 
+    /// What the agent did that the hub has not confirmed.
+    pub fn outbox(&self) -> &Outbox {
+        &self.engine.outbox
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<ConsoleEvent> {
-        self.engine.events.subscribe()
+        self.engine.bus.events.subscribe()
     }
 
     pub fn connection(&self) -> Connection {
-        self.engine.connection()
+        self.engine.bus.connection()
     }
 
     pub fn watch_connection(&self) -> tokio::sync::watch::Receiver<Connection> {
-        self.engine.watch_connection()
+        self.engine.bus.watch_connection()
     }
 
     /// Tries to reach the hub now instead of waiting out the backoff.
     pub fn reconnect_now(&self) {
         self.engine.reconnect_now();
-        self.engine.outbox_wake.notify_one();
+        self.engine.bus.outbox_wake.notify_one();
     }
 
     /// The conversation the agent has open in a focused window; `None` when the window
@@ -162,9 +159,9 @@ impl Console {
 
     fn queue(&self, mutation: Mutation, expected_version: Option<i64>) -> Result<Id> {
         let conversation = outbox::targets(&mutation).0;
-        let id = self.engine.cache.enqueue(mutation, expected_version)?;
-        self.engine.outbox_wake.notify_one();
-        self.engine.touched(conversation);
+        let id = self.engine.outbox.enqueue(mutation, expected_version)?;
+        self.engine.bus.outbox_wake.notify_one();
+        self.engine.bus.touched(conversation);
         Ok(id)
     }
 
@@ -281,15 +278,15 @@ impl Console {
 
     /// Sends a stuck or conflicting outbox item again.
     pub fn retry(&self, outbox_id: Id) -> Result<()> {
-        self.engine.cache.retry(outbox_id)?;
-        self.engine.outbox_wake.notify_one();
+        self.engine.outbox.retry(outbox_id)?;
+        self.engine.bus.outbox_wake.notify_one();
         Ok(())
     }
 
     /// Drops a stuck or conflicting outbox item.
     pub fn discard(&self, outbox_id: Id) -> Result<()> {
-        if self.engine.cache.discard(outbox_id)? {
-            self.engine.canned_touched();
+        if self.engine.outbox.discard(outbox_id)? {
+            self.engine.bus.canned_touched();
         }
         Ok(())
     }
@@ -309,7 +306,7 @@ impl Console {
         let key = save.key.clone();
         // A response the hub has not confirmed yet (version 0) has no version to check.
         self.queue(Mutation::SaveCanned(save), draft.version.filter(|v| *v > 0))?;
-        self.engine.canned_touched();
+        self.engine.bus.canned_touched();
         Ok(key)
     }
 
@@ -319,7 +316,7 @@ impl Console {
     pub fn delete_canned(&self, key: &str, version: Option<i64>) -> Result<()> {
         let delete = self.cache().check_canned_delete(key)?;
         self.queue(Mutation::DeleteCanned(delete), version)?;
-        self.engine.canned_touched();
+        self.engine.bus.canned_touched();
         Ok(())
     }
 
@@ -340,12 +337,14 @@ impl Console {
                 // History is not news: it never raises a notification.
                 c.prepare_cached("INSERT OR IGNORE INTO notified (message_id) VALUES (?1)")?.execute([m.id])?;
             }
+            let echoes: Vec<_> = page.messages.iter().filter_map(cache::apply::Echo::of_message).collect();
+            outbox::reconcile::retire(c, &echoes)?;
             if complete {
                 c.execute("INSERT OR IGNORE INTO history_start (conversation_id) VALUES (?1)", [conversation_id])?;
             }
             Ok(())
         })?;
-        self.engine.touched([conversation_id]);
+        self.engine.bus.touched([conversation_id]);
         Ok(n)
     }
 
@@ -372,9 +371,9 @@ impl Console {
             .ok_or(CoreError::NotFound("attachment"))?;
         let bytes = self.engine.client.download(&attachment.url).await?;
         let dir = self.dir.join("attachments").join(message_id.to_string());
-        std::fs::create_dir_all(&dir).map_err(|e| CoreError::BadRequest(e.to_string()))?;
+        std::fs::create_dir_all(&dir).map_err(CoreError::io("make the attachments folder"))?;
         let path = dir.join(safe_file_name(&attachment.name, index));
-        std::fs::write(&path, bytes).map_err(|e| CoreError::BadRequest(e.to_string()))?;
+        std::fs::write(&path, bytes).map_err(CoreError::io("save the attachment"))?;
         Ok(path)
     }
 

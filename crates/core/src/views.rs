@@ -2,17 +2,18 @@
 //! conversation's thread with its pending outbox lines, a customer's unified history across
 //! every channel, and the customer's profile.
 
-use crate::cache::apply::{self, text_enum, MESSAGE_COLUMNS};
-use crate::cache::{meta, Cache};
+use crate::cache::rows::{self, contact, json_rows, me, text_enum, MESSAGE_COLUMNS};
+use crate::cache::Cache;
 use crate::error::{CoreError, Result};
+use crate::outbox;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use std::collections::HashMap;
 use switchboard_protocol::console::{
     ConversationRow, History, OutboxLine, Profile, Thread, ThreadLine, View, ViewCount,
 };
 use switchboard_protocol::model::{Agent, Contact, Direction, Inbox, Message, Role};
-use switchboard_protocol::mutation::{Mutation, MutationEnvelope};
-use switchboard_protocol::{ApiError, Id};
+use switchboard_protocol::mutation::Mutation;
+use switchboard_protocol::Id;
 
 const ROW_COLUMNS: &str = "c.id, c.contact_id, COALESCE(k.name, ''), c.channel, c.inbox_id, c.status, c.assignee_id, \
     c.team_id, c.preview, c.waiting_since, c.last_activity_at, c.snoozed_until, c.reply_window_expires_at, \
@@ -67,27 +68,6 @@ fn views_of(me: &Agent) -> impl Iterator<Item = View> + '_ {
     View::ALL.into_iter().filter(|v| *v != View::All || me.role != Role::Agent)
 }
 
-/// The entities a query selecting one `json` column returns, decoded from their wire JSON.
-pub fn json_rows<T: serde::de::DeserializeOwned>(
-    c: &Connection,
-    sql: &str,
-    args: impl rusqlite::Params,
-) -> Result<Vec<T>> {
-    let mut st = c.prepare_cached(sql)?;
-    let rows = st.query_map(args, |r| r.get::<_, String>(0))?;
-    let mut out = Vec::new();
-    for j in rows {
-        out.push(serde_json::from_str(&j?)?);
-    }
-    Ok(out)
-}
-
-/// The signed-in agent, as the last sync left them.
-pub fn me(c: &Connection) -> Result<Agent> {
-    let json = meta(c, "me")?.ok_or(CoreError::SignedOut)?;
-    Ok(serde_json::from_str(&json)?)
-}
-
 fn scope(me: &Agent) -> Result<(Id, String)> {
     Ok((me.id, serde_json::to_string(&me.teams)?))
 }
@@ -133,27 +113,9 @@ fn template_text(c: &Connection, conversation: Id, name: &str, params: &[String]
 
 /// The replies and notes of `conversations` still in the outbox, as thread lines.
 fn pending_lines(c: &Connection, conversations: &[Id], me: &Agent) -> Result<Vec<ThreadLine>> {
-    let ids = serde_json::to_string(conversations)?;
-    let mut st = c.prepare_cached(
-        "SELECT o.id, o.envelope, o.state, o.error, o.created_at FROM ob.outbox o \
-         WHERE o.client_msg_id IS NOT NULL AND o.conversation_id IN (SELECT value FROM json_each(?1)) \
-         AND o.client_msg_id NOT IN (SELECT client_msg_id FROM messages WHERE client_msg_id IS NOT NULL) \
-         ORDER BY o.mutation_id",
-    )?;
-    let rows = st.query_map([ids], |r| {
-        Ok((
-            r.get::<_, Id>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, Option<String>>(3)?,
-            r.get::<_, i64>(4)?,
-        ))
-    })?;
     let mut out = Vec::new();
-    for row in rows {
-        let (id, envelope, state, error, created_at) = row?;
-        let envelope: MutationEnvelope = serde_json::from_str(&envelope)?;
-        let (conversation_id, direction, body, client_msg_id, attachments) = match envelope.mutation {
+    for row in outbox::unconfirmed_lines(c, conversations)? {
+        let (conversation_id, direction, body, client_msg_id, attachments) = match row.mutation {
             Mutation::SendReply(r) => (r.conversation_id, Direction::Outbound, r.body, r.client_msg_id, r.attachments),
             Mutation::AddNote(n) => (n.conversation_id, Direction::Note, n.body, n.client_msg_id, Vec::new()),
             Mutation::SendTemplate(t) => {
@@ -167,8 +129,6 @@ fn pending_lines(c: &Connection, conversations: &[Id], me: &Agent) -> Result<Vec
             .query_row([conversation_id], |r| text_enum(r, 0))
             .optional()?;
         let Some(channel) = channel else { continue };
-        let state = crate::outbox::parse_state(&state);
-        let error = error.and_then(|e| serde_json::from_str::<ApiError>(&e).ok()).map(|e| e.message);
         out.push(ThreadLine {
             id: None,
             conversation_id,
@@ -182,8 +142,8 @@ fn pending_lines(c: &Connection, conversations: &[Id], me: &Agent) -> Result<Vec
             client_msg_id: Some(client_msg_id),
             delivery: None,
             delivery_error: None,
-            outbox: Some(OutboxLine { id, state, error }),
-            created_at,
+            outbox: Some(OutboxLine { id: row.id, state: row.state, error: row.error.map(|e| e.message) }),
+            created_at: row.created_at,
         });
     }
     Ok(out)
@@ -197,7 +157,7 @@ fn messages(
     names: &HashMap<Id, String>,
 ) -> Result<Vec<ThreadLine>> {
     let mut st = c.prepare_cached(&sql.replace("{MESSAGE_COLUMNS}", MESSAGE_COLUMNS))?;
-    let rows = st.query_map(args, apply::message)?;
+    let rows = st.query_map(args, rows::message)?;
     let mut out = Vec::new();
     for m in rows {
         out.push(line(m?, names));
@@ -394,7 +354,7 @@ impl Cache {
     pub fn message(&self, id: Id) -> Result<Message> {
         self.read(|c| {
             let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.id = ?1");
-            c.prepare_cached(&sql)?.query_row([id], apply::message).optional()?.ok_or(CoreError::NotFound("message"))
+            c.prepare_cached(&sql)?.query_row([id], rows::message).optional()?.ok_or(CoreError::NotFound("message"))
         })
     }
 
@@ -417,16 +377,6 @@ impl Cache {
             Ok((oldest, complete))
         })
     }
-}
-
-/// A cached customer.
-pub(crate) fn contact(c: &Connection, contact_id: Id) -> Result<Contact> {
-    let json: String = c
-        .prepare_cached("SELECT json FROM contacts WHERE id = ?1")?
-        .query_row([contact_id], |r| r.get(0))
-        .optional()?
-        .ok_or(CoreError::NotFound("contact"))?;
-    Ok(serde_json::from_str(&json)?)
 }
 
 fn conversation_row(c: &Connection, id: Id) -> Result<ConversationRow> {

@@ -109,7 +109,7 @@ async fn first_sync_views_history_search_and_live_notifications() {
         t.lines.last().is_some_and(|l| l.id.is_some() && l.direction == Direction::Outbound)
     })
     .await;
-    assert!(cache.outbox().unwrap().is_empty(), "the echo retired the outbox row");
+    assert!(c.outbox().items().unwrap().is_empty(), "the echo retired the outbox row");
     c.set_focus(Some(fresh.conversation_id));
     hub.ingest(w.sms, "+14155559999", "My order number is 5521").await;
     assert!(next_event(&mut events, 2, |e| matches!(e, ConsoleEvent::Notify { .. }).then_some(())).await.is_none());
@@ -144,7 +144,7 @@ async fn replies_queued_offline_across_a_restart_arrive_once_in_order() {
         for i in 1..=60 {
             c.send_reply(conv, &format!("reply {i}")).unwrap();
         }
-        assert_eq!(c.cache().queued_replies().unwrap(), 60);
+        assert_eq!(c.outbox().queued_replies().unwrap(), 60);
     }
     // The console restarts (still offline) and queues more.
     {
@@ -161,7 +161,7 @@ async fn replies_queued_offline_across_a_restart_arrive_once_in_order() {
     let c = switchboard_core::Console::open(dir.path(), &hub.base, &token).unwrap();
     c.start();
     online(&c).await;
-    eventually("the queue drained", || c.cache().outbox().unwrap().is_empty()).await;
+    eventually("the queue drained", || c.outbox().items().unwrap().is_empty()).await;
     let b = hub.store.viewer(w.maya).await.unwrap();
     let page = hub.store.messages_before(&b, conv, None, 500).await.unwrap();
     let replies: Vec<&str> =
@@ -197,7 +197,7 @@ async fn two_leads_reassign_the_same_thread_one_wins_the_other_sees_who() {
     let lee_item = lee.assign(conv, Some(Some(w.maya)), None).unwrap();
     let kim_item = kim.assign(conv, Some(Some(w.kim)), None).unwrap();
     lee.start();
-    eventually("Lee's change is applied", || lee.cache().outbox().unwrap().is_empty()).await;
+    eventually("Lee's change is applied", || lee.outbox().items().unwrap().is_empty()).await;
     let mut kim_events = kim.subscribe();
     kim.start();
     let item = next_event(&mut kim_events, 10, |e| match e {
@@ -248,7 +248,7 @@ async fn a_refused_reply_is_stuck_with_its_reason_until_retried_or_discarded() {
     .await;
     assert_eq!(again, Some(OutboxState::Stuck), "still refused, never dropped");
     assert!(c.discard(id).is_ok());
-    assert!(c.cache().outbox().unwrap().is_empty());
+    assert!(c.outbox().items().unwrap().is_empty());
     assert!(matches!(c.discard(id), Err(switchboard_core::error::CoreError::NotFound(_))));
     // Empty replies never reach the outbox.
     assert!(c.send_reply(conv, "   \n").is_err());
@@ -315,7 +315,7 @@ async fn an_expired_cursor_resyncs_and_keeps_the_outbox() {
         .await
         .expect("a re-sync");
     online(&c).await;
-    eventually("the reply went out", || c.cache().outbox().unwrap().is_empty()).await;
+    eventually("the reply went out", || c.outbox().items().unwrap().is_empty()).await;
     assert!(c.cache().conversation(gone).is_ok(), "what happened meanwhile is there");
     let t = c.cache().thread(conv, 10).unwrap();
     assert!(t.lines.iter().any(|l| l.body == "queued before the re-sync" && l.id.is_some()));
@@ -377,7 +377,7 @@ async fn status_changes_and_read_markers_round_trip() {
     c.set_status(conv, ConversationStatus::Open, None).unwrap();
     eventually("reopened", || c.cache().view(View::Mine, 10, 0).unwrap().len() == 1).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert!(c.cache().outbox().unwrap().is_empty());
+    assert!(c.outbox().items().unwrap().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -422,7 +422,7 @@ async fn canned_responses_reach_the_team_and_edits_show_before_the_hub_confirms(
     for (result, code) in refusals {
         assert_eq!(result.unwrap_err().to_api().code, code);
     }
-    assert!(maya.cache().outbox().unwrap().is_empty());
+    assert!(maya.outbox().items().unwrap().is_empty());
 
     // Away from the hub, Maya's own response shows at once (pending), edits and all.
     maya.shutdown().await;
@@ -449,7 +449,7 @@ async fn canned_responses_reach_the_team_and_edits_show_before_the_hub_confirms(
     // She deletes it: gone at once, and from the hub.
     maya.delete_canned(&mine, None).unwrap();
     assert_eq!(listed(&maya), vec![("hi".to_owned(), false, false)]);
-    eventually("the hub deletes it", || maya.cache().outbox().unwrap().is_empty()).await;
+    eventually("the hub deletes it", || maya.outbox().items().unwrap().is_empty()).await;
     let stored = hub.store.bootstrap(&hub.store.viewer(w.maya).await.unwrap(), 0).await.unwrap().canned;
     assert_eq!(stored.len(), 1);
 }
@@ -494,7 +494,7 @@ async fn a_canned_edit_on_a_version_replaced_elsewhere_is_a_conflict_naming_who(
     lee.save_canned(CannedDraft { version: Some(opened), ..draft(Some(&hi), "hi", "Welcome", "Welcome!", true) })
         .unwrap();
     eventually("Lee's edits reach Kim", || version_at(&kim, "Welcome").is_some()).await;
-    assert!(lee.cache().outbox().unwrap().iter().all(|i| i.state != OutboxState::Conflict));
+    assert!(lee.outbox().items().unwrap().iter().all(|i| i.state != OutboxState::Conflict));
 
     // Kim saves on the version she opened before Lee's edits: refused, naming Lee, and her
     // list shows his version.
@@ -528,5 +528,5 @@ async fn a_canned_edit_on_a_version_replaced_elsewhere_is_a_conflict_naming_who(
     // Having seen it, Kim saves hers anyway: it replaces Lee's, on the hub and in his list.
     kim.retry(item.id).unwrap();
     eventually("Kim's edit reaches Lee", || titles(&lee) == vec!["Hey"]).await;
-    eventually("Kim's outbox empties", || kim.cache().outbox().unwrap().is_empty()).await;
+    eventually("Kim's outbox empties", || kim.outbox().items().unwrap().is_empty()).await;
 }

@@ -64,7 +64,7 @@ async fn main() {
     console.start();
     if until_drained {
         loop {
-            let drained = console.cache().outbox().map(|o| o.is_empty()).unwrap_or(false);
+            let drained = console.outbox().items().map(|o| o.is_empty()).unwrap_or(false);
             if drained && console.connection() == Connection::Online {
                 return;
             }

@@ -1,9 +1,11 @@
 //! Writing what the hub sends into the cache: upserts that keep only newer versions,
-//! removals, the outbox's reconciliation with the feed's echo, and the notification
-//! decisions for customer messages that arrive. A page of changes is applied in one
-//! transaction together with its cursor.
+//! removals, and the notification decisions for customer messages that arrive. A page of
+//! changes is applied in one transaction together with its cursor. What the feed brings
+//! back of the agent's own work is reported as [`Echo`]es; which pending outbox rows they
+//! retire is [`crate::outbox::reconcile`]'s to decide.
 
-use super::{meta, set_meta};
+use super::rows::me_id;
+use super::set_meta;
 use crate::error::Result;
 use crate::notify::{self, Announced, Arrival, Candidate, ConvFacts, Me};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -26,8 +28,26 @@ pub struct Applied {
     /// The hub said the agent's scope changed: bootstrap again.
     pub rescope: bool,
     pub announced: Vec<Announced>,
+    /// What came back of the agent's own work, for the outbox to reconcile.
+    pub echoes: Vec<Echo>,
     /// Changes written.
     pub count: usize,
+}
+
+/// Something the feed brought that may be the hub's copy of the agent's own pending work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Echo {
+    /// A line carrying the `client_msg_id` a console gave it.
+    Line(String),
+    /// A canned response saved or removed, under its key.
+    Canned(String),
+}
+
+impl Echo {
+    /// The echo a stored message makes, if a console wrote it.
+    pub fn of_message(m: &Message) -> Option<Echo> {
+        m.client_msg_id.clone().map(Echo::Line)
+    }
 }
 
 /// What the notification rule needs besides the cache.
@@ -140,41 +160,7 @@ pub fn upsert_conversation(c: &Connection, v: &Conversation) -> Result<bool> {
     Ok(inserted > 0)
 }
 
-/// The columns [`message`] reads, from `messages m`.
-pub const MESSAGE_COLUMNS: &str = "m.id, m.conversation_id, m.channel, m.direction, m.author_agent_id, m.body, \
-    m.subject, m.attachments, m.provider_id, m.client_msg_id, m.delivery, m.delivery_error, m.created_at, m.version";
-
-/// Reads a text column holding an enum's wire name.
-pub fn text_enum<T: std::str::FromStr<Err = String>>(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<T> {
-    let s: String = r.get(i)?;
-    s.parse().map_err(|e: String| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into()))
-}
-
-/// A cached message from a row of [`MESSAGE_COLUMNS`].
-pub fn message(r: &rusqlite::Row<'_>) -> rusqlite::Result<Message> {
-    let attachments: String = r.get(7)?;
-    let delivery: Option<String> = r.get(10)?;
-    Ok(Message {
-        id: r.get(0)?,
-        conversation_id: r.get(1)?,
-        channel: text_enum(r, 2)?,
-        direction: text_enum(r, 3)?,
-        author_agent_id: r.get(4)?,
-        body: r.get(5)?,
-        subject: r.get(6)?,
-        attachments: serde_json::from_str(&attachments)
-            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(7, rusqlite::types::Type::Text, Box::new(e)))?,
-        provider_id: r.get(8)?,
-        client_msg_id: r.get(9)?,
-        delivery: delivery.and_then(|d| d.parse().ok()),
-        delivery_error: r.get(11)?,
-        created_at: r.get(12)?,
-        version: r.get(13)?,
-    })
-}
-
-/// Stores a message (bodies never change, so the search index is written once); a reply
-/// or note coming back from the hub retires its outbox row.
+/// Stores a message (bodies never change, so the search index is written once).
 pub fn upsert_message(c: &Connection, m: &Message) -> Result<bool> {
     let attachments = if m.attachments.is_empty() { None } else { Some(serde_json::to_string(&m.attachments)?) };
     let n = c
@@ -206,9 +192,6 @@ pub fn upsert_message(c: &Connection, m: &Message) -> Result<bool> {
         c.prepare_cached("UPDATE conversations SET last_message_id = max(last_message_id, ?1) WHERE id = ?2")?
             .execute(params![m.id, m.conversation_id])?;
     }
-    if let Some(id) = &m.client_msg_id {
-        c.prepare_cached("DELETE FROM ob.outbox WHERE client_msg_id = ?1")?.execute([id])?;
-    }
     Ok(n > 0)
 }
 
@@ -231,10 +214,6 @@ pub fn remove_conversation(c: &Connection, id: Id) -> Result<()> {
     c.prepare_cached("DELETE FROM read_markers WHERE conversation_id = ?1")?.execute([id])?;
     c.prepare_cached("DELETE FROM history_start WHERE conversation_id = ?1")?.execute([id])?;
     Ok(())
-}
-
-fn me_id(c: &Connection) -> Result<Option<Id>> {
-    Ok(meta(c, "me_id")?.and_then(|v| v.parse().ok()))
 }
 
 pub fn conv_facts(c: &Connection, id: Id) -> Result<Option<ConvFacts>> {
@@ -337,6 +316,7 @@ pub fn apply_change(c: &Connection, change: &Change, out: &mut Applied) -> Resul
             if upsert_message(c, m)? {
                 out.conversations.insert(m.conversation_id);
             }
+            out.echoes.extend(Echo::of_message(m));
         }
         Change::Contact(k) => {
             if upsert_contact(c, k)? {
@@ -361,7 +341,7 @@ pub fn apply_change(c: &Connection, change: &Change, out: &mut Applied) -> Resul
         }
         Change::Canned(r) => {
             out.canned |= upsert_canned(c, r)?;
-            crate::canned::retire_confirmed(c, &r.key)?;
+            out.echoes.push(Echo::Canned(r.key.clone()));
         }
         Change::CannedRemoved { id } => {
             let key: Option<String> = c
@@ -369,7 +349,7 @@ pub fn apply_change(c: &Connection, change: &Change, out: &mut Applied) -> Resul
                 .query_row([id], |r| r.get(0))
                 .optional()?;
             if let Some(key) = key {
-                crate::canned::retire_confirmed(c, &key)?;
+                out.echoes.push(Echo::Canned(key));
                 out.canned = true;
             }
         }
@@ -443,6 +423,6 @@ pub fn finish_bootstrap(c: &Connection, ids: &SnapshotIds, markers: &[ReadMarker
     }
     c.execute_batch("DROP TABLE IF EXISTS temp.keep_ids")?;
     set_meta(c, "cursor", cursor)?;
-    set_meta(c, "synced_at", &crate::now_ms().to_string())?;
+    set_meta(c, "synced_at", &crate::clock::now_ms().to_string())?;
     Ok(())
 }

@@ -2,28 +2,36 @@
 //! `outbox.sqlite3` (what the agent did that the hub has not confirmed, never discarded),
 //! attached to each other so views can show pending lines beside stored ones.
 //!
-//! Both files use WAL with a busy timeout; each has numbered migrations applied in a
-//! transaction together with `user_version`. A cache that cannot be opened or migrated (a
-//! newer version's file, corruption) is deleted and synced again; the outbox is kept.
+//! Both files use WAL with a busy timeout; each has its own ladder of numbered migrations
+//! (`migrations/cache/`, `migrations/outbox/`) applied in a transaction together with
+//! `user_version`. A cache that cannot be opened or migrated (a newer version's file,
+//! corruption) is deleted and synced again; the outbox is kept.
+//!
+//! # Layout
+//! - [`apply`]: writing what the hub sends (upserts that keep only newer versions).
+//! - [`rows`]: reading rows back, and the getters the views share.
+//!
+//! The outbox's rows are [`crate::outbox`]'s to read and write.
 
 pub mod apply;
+pub mod rows;
 
-use crate::error::Result;
+use crate::error::{CoreError, Result};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 const CACHE_MIGRATIONS: &[&str] = &[
-    include_str!("migrations/0001_cache.sql"),
-    include_str!("migrations/0002_sync_state.sql"),
-    include_str!("migrations/0003_lean_rows.sql"),
-    include_str!("migrations/0004_view_tally.sql"),
-    include_str!("migrations/0005_canned.sql"),
+    include_str!("migrations/cache/0001_cache.sql"),
+    include_str!("migrations/cache/0002_sync_state.sql"),
+    include_str!("migrations/cache/0003_lean_rows.sql"),
+    include_str!("migrations/cache/0004_view_tally.sql"),
+    include_str!("migrations/cache/0005_canned.sql"),
 ];
 const OUTBOX_MIGRATIONS: &[&str] = &[
-    include_str!("migrations/0001_outbox.sql"),
-    include_str!("migrations/0002_canned.sql"),
-    include_str!("migrations/0003_canned_on_hub.sql"),
+    include_str!("migrations/outbox/0001_outbox.sql"),
+    include_str!("migrations/outbox/0002_canned.sql"),
+    include_str!("migrations/outbox/0003_canned_on_hub.sql"),
 ];
 
 /// The cache's file name inside the console's data directory.
@@ -63,20 +71,21 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
 
 /// Applies the migrations after the file's `user_version`, each in its own transaction.
 /// Fails when the file is newer than this build knows.
-pub fn migrate(conn: &mut Connection, schema: &str, ladder: &[&str], upto: usize) -> Result<(), String> {
+pub fn migrate(conn: &mut Connection, schema: &str, ladder: &[&str], upto: usize) -> Result<()> {
     let version: usize = conn
         .query_row(&format!("PRAGMA {schema}.user_version"), [], |r| r.get::<_, i64>(0))
-        .map_err(|e| e.to_string())
         .map(|v| usize::try_from(v).unwrap_or(usize::MAX))?;
     if version > ladder.len() {
-        return Err(format!("the {schema} file was written by a newer version (schema {version})"));
+        return Err(CoreError::Schema(format!("the {schema} file was written by a newer version (schema {version})")));
     }
     for (i, sql) in ladder.iter().enumerate().take(upto).skip(version) {
-        let tx = conn.transaction().map_err(|e| e.to_string())?;
-        tx.execute_batch(sql).map_err(|e| format!("migration {} failed: {e}", i + 1))?;
-        tx.pragma_update(Some(schema), "user_version", i64::try_from(i + 1).unwrap_or(i64::MAX))
-            .map_err(|e| e.to_string())?;
-        tx.commit().map_err(|e| e.to_string())?;
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql).map_err(|e| match CoreError::from(e) {
+            CoreError::Db(e) => CoreError::Schema(format!("migration {} failed: {e}", i + 1)),
+            other => other,
+        })?;
+        tx.pragma_update(Some(schema), "user_version", i64::try_from(i + 1).unwrap_or(i64::MAX))?;
+        tx.commit()?;
     }
     Ok(())
 }
@@ -91,9 +100,9 @@ fn open_file(path: &Path) -> rusqlite::Result<Connection> {
 }
 
 /// Opens and migrates the cache file, or says why it cannot be used.
-fn open_cache(path: &Path) -> Result<Connection, String> {
-    let mut conn = open_file(path).map_err(|e| e.to_string())?;
-    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)).map_err(|e| e.to_string())?;
+fn open_cache(path: &Path) -> Result<Connection> {
+    let mut conn = open_file(path)?;
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))?;
     migrate(&mut conn, "main", CACHE_MIGRATIONS, CACHE_MIGRATIONS.len())?;
     Ok(conn)
 }
@@ -121,21 +130,23 @@ fn attach_outbox(conn: &Connection, dir: &Path) -> rusqlite::Result<()> {
 impl Cache {
     /// Opens (creating, migrating or rebuilding) the cache and outbox in `dir`.
     pub fn open(dir: &Path) -> Result<Cache> {
-        std::fs::create_dir_all(dir).map_err(|e| crate::error::CoreError::BadRequest(e.to_string()))?;
+        std::fs::create_dir_all(dir).map_err(CoreError::io("create the console's data folder"))?;
         let outbox_path = dir.join(OUTBOX_FILE);
         {
             let mut outbox = open_file(&outbox_path)?;
-            migrate(&mut outbox, "main", OUTBOX_MIGRATIONS, OUTBOX_MIGRATIONS.len())
-                .map_err(crate::error::CoreError::BadRequest)?;
+            migrate(&mut outbox, "main", OUTBOX_MIGRATIONS, OUTBOX_MIGRATIONS.len())?;
         }
         let path = dir.join(CACHE_FILE);
         let existed = path.exists();
         let (write, opened) = match open_cache(&path) {
             Ok(conn) => (conn, if existed { Opened::Kept } else { Opened::Created }),
-            Err(reason) => {
+            // A full disk is not the file's fault: rebuilding would lose the cache for nothing.
+            Err(CoreError::DiskFull) => return Err(CoreError::DiskFull),
+            Err(e) => {
+                let reason = e.to_string();
                 tracing::warn!("the local cache cannot be used ({reason}); rebuilding it from the hub");
-                remove_cache_files(&path).map_err(|e| crate::error::CoreError::BadRequest(e.to_string()))?;
-                let conn = open_cache(&path).map_err(crate::error::CoreError::BadRequest)?;
+                remove_cache_files(&path).map_err(CoreError::io("remove the unusable cache"))?;
+                let conn = open_cache(&path)?;
                 (conn, Opened::Rebuilt { reason })
             }
         };

@@ -3,11 +3,23 @@
 //! hub; the hub's refusals and repeated server errors leave the item `stuck` with its
 //! reason until the agent retries or discards it; a conflict records who won. Nothing is
 //! dropped silently. The rows live in `outbox.sqlite3`, which survives cache rebuilds.
+//!
+//! # Layout
+//! - this file: [`Outbox`], which alone reads and writes the rows (enqueue, due, settle,
+//!   retry, discard), and the pending rows the views lay over what the hub confirmed;
+//! - [`reconcile`]: which echo from the feed retires which pending row;
+//! - [`sender`]: the task that sends the rows, and its pure decision after a failed send.
+
+pub mod reconcile;
+pub mod sender;
 
 use crate::cache::apply::{self, Applied};
+use crate::cache::rows::{agent_name, outbox_state, outbox_state_str};
 use crate::cache::Cache;
+use crate::clock::{now_ms, random_id};
 use crate::error::{CoreError, Result};
 use rusqlite::{params, Connection, OptionalExtension};
+use std::sync::Arc;
 use switchboard_protocol::console::{ConflictInfo, OutboxItem, OutboxState};
 use switchboard_protocol::mutation::{Mutation, MutationEnvelope, Outcome};
 use switchboard_protocol::sync::Change;
@@ -33,33 +45,6 @@ pub fn targets(m: &Mutation) -> (Option<Id>, Option<&str>) {
     }
 }
 
-/// Whether outbox row `id` edits a canned response (and so changes the list
-/// the agent sees while it waits).
-fn edits_canned(c: &Connection, id: Id) -> Result<bool> {
-    let name: Option<String> =
-        c.prepare_cached("SELECT name FROM ob.outbox WHERE id = ?1")?.query_row([id], |r| r.get(0)).optional()?;
-    Ok(name.as_deref().is_some_and(crate::canned::is_edit))
-}
-
-fn state_str(s: OutboxState) -> &'static str {
-    match s {
-        OutboxState::Pending => "pending",
-        OutboxState::Acknowledged => "acknowledged",
-        OutboxState::Stuck => "stuck",
-        OutboxState::Conflict => "conflict",
-    }
-}
-
-/// An outbox row's `state` column.
-pub(crate) fn parse_state(s: &str) -> OutboxState {
-    match s {
-        "acknowledged" => OutboxState::Acknowledged,
-        "stuck" => OutboxState::Stuck,
-        "conflict" => OutboxState::Conflict,
-        _ => OutboxState::Pending,
-    }
-}
-
 /// This console's client id (made once, kept with the outbox) and the next mutation id.
 fn take_mutation_id(c: &Connection) -> Result<u64> {
     ensure_client(c)?;
@@ -76,7 +61,7 @@ fn ensure_client(c: &Connection) -> Result<()> {
     if !exists {
         c.execute(
             "INSERT INTO ob.client (id, client_id, next_mutation_id) VALUES (1, ?1, 1)",
-            [format!("console-{}", crate::random_id())],
+            [format!("console-{}", random_id())],
         )?;
     }
     Ok(())
@@ -97,10 +82,31 @@ pub enum Settled {
     Conflict(OutboxItem),
 }
 
-impl Cache {
+/// A row the hub has not confirmed by its echo yet, as the views lay it over the cache.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unconfirmed {
+    pub id: Id,
+    pub mutation: Mutation,
+    pub state: OutboxState,
+    pub error: Option<ApiError>,
+    pub created_at: i64,
+}
+
+/// The outbox's rows, kept beside the cache (the file is attached to its connections, so
+/// that a settle and the state it brings are written in one transaction).
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    cache: Arc<Cache>,
+}
+
+impl Outbox {
+    pub fn new(cache: Arc<Cache>) -> Outbox {
+        Outbox { cache }
+    }
+
     /// The id the hub knows this console by.
     pub fn client_id(&self) -> Result<String> {
-        self.write(|c| {
+        self.cache.write(|c| {
             ensure_client(c)?;
             Ok(c.query_row("SELECT client_id FROM ob.client WHERE id = 1", [], |r| r.get(0))?)
         })
@@ -108,7 +114,7 @@ impl Cache {
 
     /// Writes a mutation to the outbox; returns its local id.
     pub fn enqueue(&self, mutation: Mutation, expected_version: Option<i64>) -> Result<Id> {
-        self.write(|c| {
+        self.cache.write(|c| {
             let mutation_id = take_mutation_id(c)?;
             let (conversation_id, client_msg_id) = targets(&mutation);
             let name = mutation.name();
@@ -123,7 +129,7 @@ impl Cache {
                     serde_json::to_string(&envelope)?,
                     conversation_id,
                     client_msg_id,
-                    crate::now_ms()
+                    now_ms()
                 ],
             )?;
             Ok(c.last_insert_rowid())
@@ -134,7 +140,7 @@ impl Cache {
     /// one on, as long as each is due. An item waiting for its retry holds back those
     /// after it: the hub would take a later mutation id as proof the earlier was applied.
     pub fn due(&self, now: i64, limit: usize) -> Result<Vec<Due>> {
-        self.read(|c| {
+        self.cache.read(|c| {
             let mut st = c.prepare_cached(
                 "SELECT id, envelope, next_attempt_at FROM ob.outbox WHERE state = 'pending' ORDER BY mutation_id LIMIT ?1",
             )?;
@@ -155,7 +161,7 @@ impl Cache {
 
     /// When the first pending item is due, if any is waiting.
     pub fn next_due_at(&self) -> Result<Option<i64>> {
-        self.read(|c| {
+        self.cache.read(|c| {
             Ok(c.query_row(
                 "SELECT next_attempt_at FROM ob.outbox WHERE state = 'pending' ORDER BY mutation_id LIMIT 1",
                 [],
@@ -167,32 +173,28 @@ impl Cache {
 
     /// Records the hub's answer for each sent item.
     pub fn settle(&self, answers: &[(Id, Outcome)]) -> Result<(Vec<Settled>, Applied)> {
-        self.write(|c| {
+        self.cache.write(|c| {
             let mut settled = Vec::new();
             let mut applied = Applied::default();
             for (id, outcome) in answers {
-                let canned = edits_canned(c, *id)?;
-                applied.canned |= canned;
+                applied.canned |= reconcile::edits_canned(c, *id)?;
                 match outcome {
                     Outcome::Applied | Outcome::Duplicate => {
                         // A reply, a note or a canned response's edit stays, acknowledged,
                         // until the feed brings the hub's copy (which may already have
                         // happened), so it never shows its old state in between.
-                        if !canned || crate::canned::reflected(c, *id)? {
-                            c.execute(
-                                "DELETE FROM ob.outbox WHERE id = ?1 AND (client_msg_id IS NULL OR client_msg_id IN \
-                                 (SELECT client_msg_id FROM messages WHERE client_msg_id IS NOT NULL))",
-                                [id],
-                            )?;
+                        if reconcile::echoed(c, *id)? {
+                            c.execute("DELETE FROM ob.outbox WHERE id = ?1", [id])?;
                         }
                         c.execute(
                             "UPDATE ob.outbox SET state = 'acknowledged', acknowledged_at = ?2, error = NULL WHERE id = ?1",
-                            params![id, crate::now_ms()],
+                            params![id, now_ms()],
                         )?;
                         settled.push(Settled::Done(*id));
                     }
                     Outcome::Conflict { current } => {
                         apply::apply_change(c, current, &mut applied)?;
+                        reconcile::retire(c, &std::mem::take(&mut applied.echoes))?;
                         c.execute(
                             "UPDATE ob.outbox SET state = 'conflict', conflict = ?2 WHERE id = ?1",
                             params![id, serde_json::to_string(current)?],
@@ -219,7 +221,7 @@ impl Cache {
     /// A failed attempt. `counts` is false for transport failures (the hub was away), which
     /// wait as long as it takes; server errors count, and the last one leaves items stuck.
     pub fn attempt_failed(&self, ids: &[Id], error: &ApiError, counts: bool, retry_at: i64) -> Result<Vec<OutboxItem>> {
-        self.write(|c| {
+        self.cache.write(|c| {
             let json = serde_json::to_string(error)?;
             let mut stuck = Vec::new();
             for id in ids {
@@ -247,12 +249,12 @@ impl Cache {
     /// a new mutation id: the hub has moved past the old one. Replies keep their
     /// `client_msg_id`, so one that did reach the hub is still stored only once.
     pub fn retry(&self, id: Id) -> Result<()> {
-        self.write(|c| {
+        self.cache.write(|c| {
             let row: Option<(String, String)> = c
                 .query_row("SELECT state, envelope FROM ob.outbox WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?;
             let (state, json) = row.ok_or(CoreError::NotFound("outbox item"))?;
-            if !matches!(parse_state(&state), OutboxState::Stuck | OutboxState::Conflict) {
+            if !matches!(outbox_state(&state), OutboxState::Stuck | OutboxState::Conflict) {
                 return Err(CoreError::BadRequest(format!("outbox item {id} is {state}, not stuck")));
             }
             let mut envelope: MutationEnvelope = serde_json::from_str(&json)?;
@@ -271,24 +273,26 @@ impl Cache {
     /// Drops an item the agent gave up on. Items still pending cannot be discarded: they
     /// may be on their way to the hub. Says whether the item edited a canned response.
     pub fn discard(&self, id: Id) -> Result<bool> {
-        self.write(|c| {
-            let canned = edits_canned(c, id)?;
+        self.cache.write(|c| {
+            let canned = reconcile::edits_canned(c, id)?;
             let state: Option<String> =
                 c.query_row("SELECT state FROM ob.outbox WHERE id = ?1", [id], |r| r.get(0)).optional()?;
-            match state.as_deref().map(parse_state) {
+            match state.as_deref().map(outbox_state) {
                 None => Err(CoreError::NotFound("outbox item")),
                 Some(OutboxState::Stuck | OutboxState::Conflict) => {
                     c.execute("DELETE FROM ob.outbox WHERE id = ?1", [id])?;
                     Ok(canned)
                 }
-                Some(s) => Err(CoreError::BadRequest(format!("outbox item {id} is {}, not stuck", state_str(s)))),
+                Some(s) => {
+                    Err(CoreError::BadRequest(format!("outbox item {id} is {}, not stuck", outbox_state_str(s))))
+                }
             }
         })
     }
 
     /// Every item not finished with, in order.
-    pub fn outbox(&self) -> Result<Vec<OutboxItem>> {
-        self.read(|c| {
+    pub fn items(&self) -> Result<Vec<OutboxItem>> {
+        self.cache.read(|c| {
             let ids: Vec<Id> = c
                 .prepare_cached("SELECT id FROM ob.outbox ORDER BY mutation_id")?
                 .query_map([], |r| r.get(0))?
@@ -303,7 +307,7 @@ impl Cache {
 
     /// How many replies and notes wait to be sent.
     pub fn queued_replies(&self) -> Result<u64> {
-        self.read(|c| {
+        self.cache.read(|c| {
             Ok(c.query_row(
                 "SELECT count(*) FROM ob.outbox WHERE state = 'pending' AND client_msg_id IS NOT NULL",
                 [],
@@ -316,10 +320,62 @@ impl Cache {
     /// Forgets acknowledged items whose echo never came (the conversation left the agent's
     /// scope meanwhile) once `before` has passed.
     pub fn prune_acknowledged(&self, before: i64) -> Result<usize> {
-        self.write(|c| {
+        self.cache.write(|c| {
             Ok(c.execute("DELETE FROM ob.outbox WHERE state = 'acknowledged' AND acknowledged_at < ?1", [before])?)
         })
     }
+}
+
+/// The replies and notes of `conversations` whose echo has not come yet, in order.
+pub fn unconfirmed_lines(c: &Connection, conversations: &[Id]) -> Result<Vec<Unconfirmed>> {
+    unconfirmed(
+        c,
+        "SELECT o.id, o.envelope, o.state, o.error, o.created_at FROM ob.outbox o \
+         WHERE o.client_msg_id IS NOT NULL AND o.conversation_id IN (SELECT value FROM json_each(?1)) \
+         AND o.client_msg_id NOT IN (SELECT client_msg_id FROM messages WHERE client_msg_id IS NOT NULL) \
+         ORDER BY o.mutation_id",
+        [serde_json::to_string(conversations)?],
+    )
+}
+
+/// The edits of canned responses waiting to be sent, or confirmed by the hub with the
+/// feed's copy still to come, oldest first. A refused one (stuck) is not among them: the
+/// agent is told, and the list shows what the hub has.
+pub fn unconfirmed_canned_edits(c: &Connection) -> Result<Vec<Unconfirmed>> {
+    unconfirmed(
+        c,
+        &format!(
+            "SELECT id, envelope, state, error, created_at FROM ob.outbox WHERE {} \
+             AND state IN ('pending', 'acknowledged') ORDER BY mutation_id",
+            reconcile::CANNED_EDITS
+        ),
+        [],
+    )
+}
+
+fn unconfirmed(c: &Connection, sql: &str, args: impl rusqlite::Params) -> Result<Vec<Unconfirmed>> {
+    let mut st = c.prepare_cached(sql)?;
+    let rows = st.query_map(args, |r| {
+        Ok((
+            r.get::<_, Id>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, Option<String>>(3)?,
+            r.get::<_, i64>(4)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, envelope, state, error, created_at) = row?;
+        out.push(Unconfirmed {
+            id,
+            mutation: serde_json::from_str::<MutationEnvelope>(&envelope)?.mutation,
+            state: outbox_state(&state),
+            error: error.and_then(|e| serde_json::from_str::<ApiError>(&e).ok()),
+            created_at,
+        });
+    }
+    Ok(out)
 }
 
 fn item(c: &Connection, id: Id) -> Result<Option<OutboxItem>> {
@@ -344,17 +400,12 @@ fn item(c: &Connection, id: Id) -> Result<Option<OutboxItem>> {
         name,
         conversation_id,
         client_msg_id,
-        state: parse_state(&state),
+        state: outbox_state(&state),
         attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
         error,
         conflict,
         created_at,
     }))
-}
-
-fn agent_name(c: &Connection, id: Option<Id>) -> Option<String> {
-    let id = id?;
-    c.prepare_cached("SELECT name FROM agents WHERE id = ?1").ok()?.query_row([id], |r| r.get(0)).optional().ok()?
 }
 
 fn conflict_info(c: &Connection, change: &Change) -> Option<ConflictInfo> {
@@ -376,5 +427,40 @@ fn conflict_info(c: &Connection, change: &Change) -> Option<ConflictInfo> {
             changed_by_name: agent_name(c, r.updated_by),
         }),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use switchboard_protocol::mutation::AddNote;
+    use switchboard_protocol::ErrorCode;
+
+    fn note(body: String) -> Mutation {
+        Mutation::AddNote(AddNote { conversation_id: 1, client_msg_id: random_id(), body })
+    }
+
+    #[test]
+    fn a_full_disk_reaches_the_agent_as_such_and_loses_nothing_queued() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Arc::new(Cache::open(dir.path()).unwrap());
+        let outbox = Outbox::new(cache.clone());
+        let kept = outbox.enqueue(note("queued before".into()), None).unwrap();
+        // The outbox file may not grow past what it holds now: the next write finds the
+        // disk full, as SQLite reports it.
+        cache
+            .write(|c| {
+                let pages: i64 = c.query_row("PRAGMA ob.page_count", [], |r| r.get(0))?;
+                c.pragma_update(Some("ob"), "max_page_count", pages)?;
+                Ok(())
+            })
+            .unwrap();
+        let error = outbox.enqueue(note("x".repeat(64 * 1024)), None).unwrap_err();
+        assert!(matches!(error, CoreError::DiskFull), "{error:?}");
+        let api = error.to_api();
+        assert_eq!(api.code, ErrorCode::Unavailable);
+        assert_eq!(api.message, "the disk is full: free some space, then try again");
+        let items = outbox.items().unwrap();
+        assert_eq!(items.iter().map(|i| i.id).collect::<Vec<_>>(), vec![kept]);
     }
 }

@@ -1,0 +1,103 @@
+//! What the console's parts tell the front end and each other: the events the desktop
+//! shows, the connection state, and the wake-ups of the sync and outbox tasks. The sync
+//! engine, the outbox's sender and the console's API share one [`Bus`].
+
+use crate::cache::apply::Applied;
+use crate::notify;
+use switchboard_protocol::console::{Connection, ConsoleEvent, OutboxItem, SyncProgress};
+use switchboard_protocol::Id;
+use tokio::sync::{broadcast, watch, Notify};
+
+#[derive(Debug)]
+pub struct Bus {
+    pub events: broadcast::Sender<ConsoleEvent>,
+    connection: watch::Sender<Connection>,
+    /// Something was queued, retried, or the hub came back: send the outbox now.
+    pub outbox_wake: Notify,
+    /// Skip the current reconnect pause.
+    pub reconnect: Notify,
+}
+
+impl Default for Bus {
+    fn default() -> Self {
+        Bus::new()
+    }
+}
+
+impl Bus {
+    pub fn new() -> Bus {
+        let (events, _) = broadcast::channel(1024);
+        let (connection, _) = watch::channel(Connection::Connecting { attempt: 0 });
+        Bus { events, connection, outbox_wake: Notify::new(), reconnect: Notify::new() }
+    }
+
+    pub fn connection(&self) -> Connection {
+        self.connection.borrow().clone()
+    }
+
+    pub fn watch_connection(&self) -> watch::Receiver<Connection> {
+        self.connection.subscribe()
+    }
+
+    /// Records the connection's state, telling the front end when it changed.
+    pub fn set_connection(&self, c: Connection) {
+        let changed = *self.connection.borrow() != c;
+        if changed {
+            self.connection.send_replace(c.clone());
+            let _ = self.events.send(ConsoleEvent::Connection { connection: c });
+        }
+    }
+
+    /// Tells the front end what a write changed, and raises its notifications.
+    pub fn emit_applied(&self, applied: &Applied, everything: bool) {
+        if everything
+            || !applied.conversations.is_empty()
+            || !applied.contacts.is_empty()
+            || applied.directory
+            || applied.canned
+        {
+            let _ = self.events.send(ConsoleEvent::Changed {
+                conversations: applied.conversations.iter().copied().collect(),
+                contacts: applied.contacts.iter().copied().collect(),
+                directory: applied.directory,
+                canned: applied.canned,
+                everything,
+            });
+        }
+        for notification in notify::notifications(&applied.announced) {
+            let _ = self.events.send(ConsoleEvent::Notify { notification });
+        }
+    }
+
+    /// Tells the front end that the canned responses changed (the agent's own edit).
+    pub fn canned_touched(&self) {
+        let _ = self.events.send(ConsoleEvent::Changed {
+            conversations: Vec::new(),
+            contacts: Vec::new(),
+            directory: false,
+            canned: true,
+            everything: false,
+        });
+    }
+
+    /// Tells the front end that these conversations' views changed (the agent's own work).
+    pub fn touched(&self, conversations: impl IntoIterator<Item = Id>) {
+        let _ = self.events.send(ConsoleEvent::Changed {
+            conversations: conversations.into_iter().collect(),
+            contacts: Vec::new(),
+            directory: false,
+            canned: false,
+            everything: false,
+        });
+    }
+
+    /// Tells the front end that an outbox item is stuck or in conflict.
+    pub fn outbox_item(&self, item: OutboxItem) {
+        let _ = self.events.send(ConsoleEvent::Outbox { item });
+    }
+
+    /// A bootstrap's progress.
+    pub fn progress(&self, done: u64, total: u64, finished: bool) {
+        let _ = self.events.send(ConsoleEvent::Progress { progress: SyncProgress { done, total, finished } });
+    }
+}
