@@ -25,9 +25,10 @@ use app::App;
 use common::PASSWORD;
 use notifications::Notifications;
 use std::time::{Duration, Instant};
-use switchboard_hub::api::{self, AppState};
+use switchboard_hub::api::AppState;
 use switchboard_hub::auth::hash_secret;
 use switchboard_hub::config::Config;
+use switchboard_hub::server;
 use switchboard_hub::store::directory::NewAgent;
 use switchboard_hub::store::ingest::Inbound;
 use switchboard_hub::store::{Store, StoreOptions};
@@ -159,7 +160,7 @@ async fn run(conversations: usize, samples: usize) {
     let base = format!("http://{}", listener.local_addr().unwrap());
     // Twilio signs the URL it calls, which is the hub's public URL.
     let config = Config { public_url: Some(base.clone()), ..Config::default() };
-    tokio::spawn(api::serve(listener, AppState::new(store.clone(), config), std::future::pending()));
+    tokio::spawn(server::run(listener, AppState::new(store.clone(), config), std::future::pending()));
 
     let notifications = Notifications::serve().await;
     let home = tempfile::tempdir().unwrap();

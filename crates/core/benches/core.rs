@@ -19,9 +19,10 @@ use switchboard_core::cache::apply::{self, NotifyContext};
 use switchboard_core::cache::Cache;
 use switchboard_core::notify::Arrival;
 use switchboard_core::Console;
-use switchboard_hub::api::{self, AppState};
+use switchboard_hub::api::AppState;
 use switchboard_hub::auth::hash_secret;
 use switchboard_hub::config::Config;
+use switchboard_hub::server;
 use switchboard_hub::store::directory::NewAgent;
 use switchboard_hub::store::ingest::Inbound;
 use switchboard_hub::store::{Store, StoreOptions};
@@ -183,7 +184,7 @@ fn first_sync(rt: &tokio::runtime::Runtime, conversations: usize, per: usize) {
         let addr = listener.local_addr().unwrap();
         let config = Config { bootstrap_messages: per.max(30), ..Config::default() };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(api::serve(listener, AppState::new(store.clone(), config), async move {
+        tokio::spawn(server::run(listener, AppState::new(store.clone(), config), async move {
             let _ = stopped.await;
         }));
         let base = format!("http://{addr}");

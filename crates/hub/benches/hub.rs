@@ -9,10 +9,11 @@
 use futures_util::StreamExt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use switchboard_hub::api::{self, AppState};
+use switchboard_hub::api::AppState;
 use switchboard_hub::auth::hash_secret;
 use switchboard_hub::clock::now_ms;
 use switchboard_hub::config::Config;
+use switchboard_hub::server;
 use switchboard_hub::store::directory::NewAgent;
 use switchboard_hub::store::ingest::Inbound;
 use switchboard_hub::store::{Store, StoreOptions};
@@ -120,7 +121,7 @@ async fn fanout(store: Store, messages: usize) -> Vec<f64> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let state = AppState::new(store.clone(), Config { heartbeat_secs: 60, ..Config::default() });
-    tokio::spawn(api::serve(listener, state, std::future::pending()));
+    tokio::spawn(server::run(listener, state, std::future::pending()));
     let token = {
         let resp = reqwest::Client::new()
             .post(format!("http://{addr}/api/v1/auth/login"))

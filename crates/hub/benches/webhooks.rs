@@ -8,9 +8,10 @@
 use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use switchboard_hub::api::{self, AppState};
+use switchboard_hub::api::AppState;
 use switchboard_hub::channels::signature;
 use switchboard_hub::config::Config;
+use switchboard_hub::server;
 use switchboard_hub::store::{Store, StoreOptions};
 use switchboard_protocol::admin::CreateInbox;
 use switchboard_protocol::model::ChannelKind;
@@ -121,7 +122,7 @@ fn main() {
         let addr = listener.local_addr().unwrap();
         let base = format!("http://{addr}");
         let config = Config { public_url: Some(base.clone()), ..Config::default() };
-        tokio::spawn(api::serve(listener, AppState::new(store.clone(), config), std::future::pending()));
+        tokio::spawn(server::run(listener, AppState::new(store.clone(), config), std::future::pending()));
         let http = reqwest::Client::builder().pool_max_idle_per_host(SENDERS).build().unwrap();
 
         println!("switchboard-hub webhook bench ({} cores, SQLite, {SENDERS} concurrent senders)", std::thread::available_parallelism().map_or(1, |n| n.get()));

@@ -665,7 +665,7 @@ impl EmbeddedDemo {
             let shutdown = async move {
                 let _ = stopped.await;
             };
-            if let Err(e) = crate::api::serve(listener, state, shutdown).await {
+            if let Err(e) = crate::server::run(listener, state, shutdown).await {
                 tracing::error!("the embedded demo hub stopped: {e}");
             }
         });

@@ -28,4 +28,6 @@ pub mod outbound;
 pub mod phone;
 pub mod policy;
 pub mod rules;
+pub mod server;
 pub mod store;
+pub mod workers;

@@ -4,10 +4,11 @@ use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
-use switchboard_hub::api::{self, AppState};
+use switchboard_hub::api::AppState;
 use switchboard_hub::auth::hash_password;
 use switchboard_hub::config::Config;
 use switchboard_hub::demo;
+use switchboard_hub::server;
 use switchboard_hub::store::directory::NewAgent;
 use switchboard_hub::store::{Store, StoreError};
 use switchboard_protocol::admin::CreateInbox;
@@ -226,7 +227,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 listener.local_addr().map_err(|e| e.to_string())?,
                 store.engine()
             );
-            api::serve(listener, AppState::new(store, config), shutdown_signal()).await.map_err(|e| e.to_string())
+            server::run(listener, AppState::new(store, config), shutdown_signal()).await.map_err(|e| e.to_string())
         }
         Command::Agent { command: AgentCommand::Add { db, name, email, role, password, teams, capacity } } => {
             let store = open(&db.config()?)?;
@@ -314,7 +315,7 @@ async fn run_demo(listen: SocketAddr, database_url: Option<String>, fresh: bool,
         Duration::from_secs_f64(every.max(0.1)),
         switchboard_hub::clock::now_ms() as u64,
     ));
-    let result = api::serve(listener, AppState::new(store, config), shutdown_signal()).await;
+    let result = server::run(listener, AppState::new(store, config), shutdown_signal()).await;
     sim.abort();
     result.map_err(|e| e.to_string())
 }

@@ -445,7 +445,7 @@ async fn shutdown_closes_open_streams() {
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let state = switchboard_hub::api::AppState::new(store.clone(), Config { heartbeat_secs: 1, ..Config::default() });
-    let server = tokio::spawn(switchboard_hub::api::serve(listener, state, async move {
+    let server = tokio::spawn(switchboard_hub::server::run(listener, state, async move {
         let _ = stopped.await;
     }));
     let hub = Hub { base: format!("http://{addr}"), addr, store, stop: None };

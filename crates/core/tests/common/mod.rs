@@ -7,9 +7,10 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 use switchboard_core::Console;
-use switchboard_hub::api::{self, AppState};
+use switchboard_hub::api::AppState;
 use switchboard_hub::auth::hash_secret;
 use switchboard_hub::config::Config;
+use switchboard_hub::server;
 use switchboard_hub::store::directory::NewAgent;
 use switchboard_hub::store::ingest::{Inbound, Ingested};
 use switchboard_hub::store::{Store, StoreOptions};
@@ -62,7 +63,7 @@ impl Hub {
     fn serve(&mut self, listener: tokio::net::TcpListener) {
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let state = AppState::new(self.store.clone(), config());
-        self.task = Some(tokio::spawn(api::serve(listener, state, async move {
+        self.task = Some(tokio::spawn(server::run(listener, state, async move {
             let _ = rx.await;
         })));
         self.stop = Some(tx);

@@ -193,43 +193,20 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves `router` on `listener` until `shutdown` completes; meanwhile wakes snoozed
-/// conversations when their time comes and prunes the feed past its retention.
+/// Serves the HTTP edge on `listener` until `shutdown` completes; open streams are told to
+/// close then, so the graceful shutdown ends. The background work is not started here:
+/// [`crate::server::run`] runs both.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let store = state.store.clone();
-    let retention = i64::from(state.config.retention_days) * crate::clock::DAY;
-    let chores = tokio::spawn(async move {
-        let mut every = tokio::time::interval(std::time::Duration::from_secs(15));
-        let mut ticks: u64 = 0;
-        loop {
-            every.tick().await;
-            if let Err(e) = store.wake_snoozed(crate::clock::now_ms()).await {
-                tracing::warn!("waking snoozed conversations failed: {e}");
-            }
-            if ticks % 240 == 0 {
-                if let Err(e) = store.prune_older_than(retention).await {
-                    tracing::warn!("pruning the change feed failed: {e}");
-                }
-            }
-            ticks += 1;
-        }
-    });
-    let worker = crate::channels::deliver::start(state.store.clone(), &state.config);
-    let crm = crate::crm::worker::start(state.store.clone());
     let closing = state.closing.clone();
     let shutdown = async move {
         shutdown.await;
         closing.send_replace(true);
     };
-    let result = axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await;
-    chores.abort();
-    worker.abort();
-    crm.abort();
-    result
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
 }
 
 async fn login(State(s): State<AppState>, Body(req): Body<LoginRequest>) -> Result<Response, Failure> {

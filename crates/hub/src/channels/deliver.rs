@@ -5,16 +5,11 @@
 use super::settings::Settings;
 use super::{email, meta, twilio, SendError};
 use crate::config::Config;
+use crate::outbound::backoff;
 use crate::store::outbox::Outgoing;
 use crate::store::Store;
 use std::time::Duration;
 use switchboard_protocol::model::{ChannelKind, Delivery};
-
-/// The pause before attempt `attempt + 1`: `base` doubled per attempt, at most an hour.
-pub fn backoff(attempt: u32, base_ms: u64) -> i64 {
-    let ms = base_ms.saturating_mul(1u64 << attempt.min(20)).min(3_600_000);
-    i64::try_from(ms).unwrap_or(3_600_000)
-}
 
 /// What to do after a failed attempt (`attempts` made before it).
 pub fn after_failure(err: &SendError, attempts: u32, max_attempts: u32, base_ms: u64, now: i64) -> Option<i64> {

@@ -231,7 +231,7 @@ fn retry_or_fail(job: &TranscriptJob, e: &CrmError) -> TranscriptEnd {
     if e.is_transient() && attempts < MAX_TRANSCRIPT_ATTEMPTS {
         let wait = match e.retry_after() {
             Some(d) => i64::try_from(d.as_millis()).unwrap_or(60_000),
-            None => crate::channels::deliver::backoff(u32::try_from(attempts).unwrap_or(20), 15_000),
+            None => crate::outbound::backoff(u32::try_from(attempts).unwrap_or(20), 15_000),
         };
         TranscriptEnd::Retry(now_ms() + wait, e.to_string())
     } else {

@@ -3,10 +3,11 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use switchboard_hub::api::{self, AppState};
+use switchboard_hub::api::AppState;
 use switchboard_hub::auth::hash_secret;
 use switchboard_hub::config::Config;
 use switchboard_hub::policy::Viewer;
+use switchboard_hub::server;
 use switchboard_hub::store::directory::NewAgent;
 use switchboard_hub::store::ingest::Inbound;
 use switchboard_hub::store::{Store, StoreOptions};
@@ -199,7 +200,7 @@ pub async fn serve_at(store: Store, config: impl FnOnce(std::net::SocketAddr) ->
     let config = config(addr);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let state = AppState::new(store.clone(), config);
-    tokio::spawn(api::serve(listener, state, async move {
+    tokio::spawn(server::run(listener, state, async move {
         let _ = rx.await;
     }));
     Hub { base: format!("http://{addr}"), addr, store, stop: Some(tx) }

@@ -1,0 +1,66 @@
+//! The hub's background work, started and stopped in one place: the delivery worker
+//! (replies out to providers), the CRM worker (lookups and transcripts), and the chores
+//! (waking snoozed conversations, pruning the change feed past its retention). The HTTP
+//! edge is [`crate::api`]; [`crate::server`] runs both together.
+
+use crate::clock::{now_ms, DAY};
+use crate::config::Config;
+use crate::store::Store;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+
+/// How often the chores run; the feed is pruned every 240th round (an hour).
+const CHORES_EVERY: Duration = Duration::from_secs(15);
+const PRUNE_EVERY_ROUNDS: u64 = 240;
+
+/// The running workers; dropping them stops them all.
+#[derive(Debug)]
+pub struct Workers {
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Workers {
+    /// Starts every worker on the current runtime.
+    pub fn start(store: &Store, config: &Config) -> Workers {
+        Workers {
+            tasks: vec![
+                chores(store.clone(), i64::from(config.retention_days) * DAY),
+                crate::channels::deliver::start(store.clone(), config),
+                crate::crm::worker::start(store.clone()),
+            ],
+        }
+    }
+
+    /// Stops every worker (work in flight is picked up again by the next hub to start).
+    pub fn stop(&mut self) {
+        for task in self.tasks.drain(..) {
+            task.abort();
+        }
+    }
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Wakes snoozed conversations when their time comes, and prunes the change feed.
+fn chores(store: Store, retention_ms: i64) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(CHORES_EVERY);
+        let mut rounds: u64 = 0;
+        loop {
+            every.tick().await;
+            if let Err(e) = store.wake_snoozed(now_ms()).await {
+                tracing::warn!("waking snoozed conversations failed: {e}");
+            }
+            if rounds % PRUNE_EVERY_ROUNDS == 0 {
+                if let Err(e) = store.prune_older_than(retention_ms).await {
+                    tracing::warn!("pruning the change feed failed: {e}");
+                }
+            }
+            rounds += 1;
+        }
+    })
+}
