@@ -6,7 +6,8 @@ import { svelte } from "@sveltejs/vite-plugin-svelte";
 export default defineConfig(({ mode }) => ({
   plugins: [svelte()],
   clearScreen: false,
-  server: { port: 5173, strictPort: true },
+  // Tests also read the desktop shell's command list (src/lib/commands.test.ts).
+  server: { port: 5173, strictPort: true, fs: mode === "test" ? { allow: [".", "../src-tauri"] } : undefined },
   build: { target: "es2022", sourcemap: false, assetsInlineLimit: 0 },
   test: { environment: "jsdom", include: ["src/**/*.test.ts"] },
   resolve: mode === "test" ? { conditions: ["browser"] } : undefined,

@@ -5,12 +5,14 @@
 //! # Layout
 //! - `commands`: what the window may call, one line each.
 //! - `shell`: the signed-in console, the embedded demo hub, the event forwarder.
+//! - `demo`: the local demo, linked only with the `demo` cargo feature (on by default).
 //! - `desktop`: notifications, the tray and the badge.
 //! - `credentials`: the token in the OS credential store.
 //! - `webkit`: the webview tuned for a single long-lived page (memory).
 
 mod commands;
 mod credentials;
+mod demo;
 mod desktop;
 mod memory;
 mod shell;

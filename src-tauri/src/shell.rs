@@ -1,15 +1,14 @@
 //! The shell's one piece of state: the signed-in console (if any), the embedded demo hub
-//! (if the agent chose it), and the task that carries the core's events to the window and
-//! the desktop. Signing in, restoring a session at start-up and signing out live here;
-//! everything they decide is in `switchboard_core::session`.
+//! (if the agent chose it; see `demo`), and the task that carries the core's events to the
+//! window and the desktop. Signing in, restoring a session at start-up and signing out live
+//! here; everything they decide is in `switchboard_core::session`.
 
 use crate::credentials::{self, Remembered};
-use crate::{desktop, memory};
+use crate::{demo, desktop, memory};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 use switchboard_core::{session, Console};
-use switchboard_hub::demo::{self, EmbeddedDemo};
 use switchboard_protocol::console::{ConsoleEvent, DemoLogin, Session, SignIn};
 use switchboard_protocol::{ApiError, ErrorCode, Id};
 use tauri::{AppHandle, Emitter};
@@ -18,9 +17,6 @@ use tauri::{AppHandle, Emitter};
 pub const CONSOLE_EVENT: &str = "console";
 /// The window event that carries shell events (failed notifications, clicked ones).
 pub const SHELL_EVENT: &str = "shell";
-
-/// How often the demo's simulated customers write.
-const DEMO_TRAFFIC: Duration = Duration::from_secs(20);
 
 #[derive(Debug, Default)]
 struct Focus {
@@ -40,7 +36,7 @@ struct Signed {
 pub struct Shell {
     data: PathBuf,
     signed: RwLock<Option<Signed>>,
-    demo: tokio::sync::Mutex<Option<EmbeddedDemo>>,
+    demo: tokio::sync::Mutex<Option<demo::Hub>>,
     /// Serialises sign-in, restore and sign-out.
     switching: tokio::sync::Mutex<()>,
     focus: Mutex<Focus>,
@@ -86,10 +82,6 @@ impl Shell {
     /// The demo's logins (agents and a lead), for the sign-in screen.
     pub fn demo_logins() -> Vec<DemoLogin> {
         demo::logins()
-            .into_iter()
-            .filter(|l| l.role != switchboard_protocol::model::Role::Admin)
-            .map(|l| DemoLogin { name: l.name, email: l.email, role: l.role })
-            .collect()
     }
 
     /// Signs in to a hub with email and password; the token goes to the credential store.
@@ -105,10 +97,11 @@ impl Shell {
     }
 
     /// Starts the demo hub inside the app (seeding it on first use) and signs in as one of
-    /// its people: `email`, or the first agent.
+    /// its people: `email`, or the first agent. A build without the `demo` feature answers
+    /// that it has no demo.
     pub async fn try_demo(&self, app: &AppHandle, email: Option<String>) -> Result<Session, ApiError> {
         let _switching = self.switching.lock().await;
-        let logins = demo::logins();
+        let logins = demo::people()?;
         let login = match &email {
             Some(e) => logins.iter().find(|l| l.email.eq_ignore_ascii_case(e.trim())),
             None => logins.first(),
@@ -117,12 +110,9 @@ impl Shell {
         let hub = {
             let mut running = self.demo.lock().await;
             if running.is_none() {
-                let started = EmbeddedDemo::start(&self.data.join("demo").join("hub.sqlite3"), DEMO_TRAFFIC)
-                    .await
-                    .map_err(|e| ApiError::new(ErrorCode::Unavailable, format!("the demo could not start: {e}")))?;
-                *running = Some(started);
+                *running = Some(demo::Hub::start(&self.data.join("demo").join("hub.sqlite3")).await?);
             }
-            running.as_ref().map(|d| d.url.clone()).unwrap_or_default()
+            running.as_ref().map(|d| d.url().to_owned()).unwrap_or_default()
         };
         let req = SignIn { hub: hub.clone(), email: login.email.clone(), password: login.password.clone() };
         let (hub, token) = session::sign_in(&req).await?;

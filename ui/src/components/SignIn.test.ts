@@ -66,3 +66,12 @@ test("the demo signs in, as the first agent or a chosen person", async () => {
   await fireEvent.click(persons[1]!);
   expect(callsTo("try_demo").at(-1)).toEqual({ email: "lena@demo" });
 });
+
+test("a build without the demo has no demo people and offers no demo", async () => {
+  answer({ demo_logins: () => [] });
+  render(SignIn, {});
+  await waitFor(() => expect(callsTo("demo_logins")).toHaveLength(1));
+  await screen.findByTestId("signin-submit");
+  expect(screen.queryByTestId("try-demo")).toBeNull();
+  expect(screen.queryAllByTestId("demo-login")).toHaveLength(0);
+});

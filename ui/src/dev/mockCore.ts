@@ -1,9 +1,20 @@
 // A fake console core for the dev harness (mock.html) and integration tests: deterministic
 // demo data (any number of conversations), the commands of api.ts answered from memory, and
 // console events pushed through a callback. Never part of the app's build.
+//
+// It decides no rule of the core: reply windows and refusals, which views hold a
+// conversation and in which order, what each role is offered, what the team load counts and
+// how search filters are looked up in ./fixtures/, which crates/core/tests/ui_fixtures.rs
+// computes with the real core (regenerate with scripts/fixtures.sh).
+import composeRules from "./fixtures/compose.json";
+import roleRules from "./fixtures/roles.json";
+import searchRules from "./fixtures/search.json";
+import loadRules from "./fixtures/team_load.json";
+import viewRules from "./fixtures/views.json";
 import type {
   Agent,
   AgentLoad,
+  ApiError,
   CannedDraft,
   CannedOption,
   ChannelKind,
@@ -18,6 +29,7 @@ import type {
   Identity,
   OutboxItem,
   Profile,
+  ReplyWindow,
   SearchHit,
   SearchQuery,
   Session,
@@ -60,6 +72,62 @@ function rng(seed: number) {
 }
 
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
+
+/** The one entry of a fixture table that `matches`; a missing one is a gap in the fixture. */
+function lookup<T>(table: readonly T[], what: string, matches: (entry: T) => boolean): T {
+  const found = table.find(matches);
+  if (found === undefined) throw new Error(`mockCore: the fixtures have no ${what}; regenerate them (scripts/fixtures.sh)`);
+  return found;
+}
+
+type Expiry = "none" | "before" | "at" | "after";
+
+/** How a reply window's end stands to `now`: the key of the compose tables. */
+function expiry(expiresAt: number | null, now: number): Expiry {
+  if (expiresAt === null) return "none";
+  return expiresAt < now ? "before" : expiresAt === now ? "at" : "after";
+}
+
+/** The reply window and refusal of a route, as the core's `compose` decides them. */
+export function route(channel: ChannelKind, expiresAt: number | null, optedOut: boolean, now: number) {
+  const e = expiry(expiresAt, now);
+  const entry = lookup(composeRules.routes, `route for ${channel} ${e}`, (r) => r.channel === channel && r.expires === e && r.opted_out === optedOut);
+  // The table's window carries the example's end time; this route's goes in its place.
+  const window = Object.fromEntries(
+    Object.entries(entry.window).map(([k, v]) => [k, v === entry.example_expires_at && k !== "state" ? expiresAt : v]),
+  ) as ReplyWindow;
+  return { window, refusal: entry.refusal as ApiError | null };
+}
+
+/** Why the core's `send_reply` refuses a reply at once, if it does. */
+export function sendRefusal(channel: ChannelKind, expiresAt: number | null, optedOut: boolean, now: number): ApiError | null {
+  const e = expiry(expiresAt, now);
+  const entry = lookup(composeRules.send_reply, `send_reply case for ${channel} ${e}`, (r) => r.channel === channel && r.expires === e && r.opted_out === optedOut);
+  return entry.refusal as ApiError | null;
+}
+
+/** The byte ranges of the words of `text` that a search for `query` highlights, or null when
+ *  it does not match: every word of the query starts a word of the text, letters compared
+ *  without case or accents. Checked against the core's search by mockCore.test.ts. */
+export function matchWords(query: string, text: string): Array<[number, number]> | null {
+  const fold = (w: string) => w.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase();
+  const terms = [...query.matchAll(/[\p{L}\p{N}\p{M}]+/gu)].map((m) => fold(m[0])).slice(0, 16);
+  if (!terms.length) return null;
+  const words = [...text.matchAll(/[\p{L}\p{N}\p{M}]+/gu)].map((m) => ({ at: m.index, word: m[0], folded: fold(m[0]) }));
+  if (!terms.every((t) => words.some((w) => w.folded.startsWith(t)))) return null;
+  const enc = new TextEncoder();
+  return words
+    .filter((w) => terms.some((t) => w.folded.startsWith(t)))
+    .map((w) => {
+      const start = enc.encode(text.slice(0, w.at)).length;
+      return [start, start + enc.encode(w.word).length] as [number, number];
+    });
+}
+
+const ORDERS: Record<string, (a: ConversationRow, b: ConversationRow) => number> = {
+  last_activity_desc: (a, b) => b.last_activity_at - a.last_activity_at || b.id - a.id,
+  waiting_since_asc: (a, b) => (a.waiting_since ?? Infinity) - (b.waiting_since ?? Infinity) || b.id - a.id,
+};
 
 export interface MockOptions {
   conversations?: number;
@@ -226,26 +294,26 @@ export class MockCore {
     return out;
   }
 
-  filter(view: View): ConversationRow[] {
-    const me = this.me;
-    const open = (r: ConversationRow) => r.status === "open" || r.status === "pending";
-    switch (view) {
-      case "mine":
-        return this.rows.filter((r) => r.assignee_id === me.id && open(r)).sort((a, b) => b.last_activity_at - a.last_activity_at);
-      case "unassigned":
-        return this.rows.filter((r) => r.assignee_id === null && open(r)).sort((a, b) => b.last_activity_at - a.last_activity_at);
-      case "my_teams":
-        return this.rows.filter((r) => me.teams.includes(r.team_id) && open(r)).sort((a, b) => b.last_activity_at - a.last_activity_at);
-      case "all":
-        return [...this.rows].sort((a, b) => b.last_activity_at - a.last_activity_at);
-      case "waiting":
-        return this.rows.filter((r) => r.waiting_since !== null).sort((a, b) => (a.waiting_since ?? 0) - (b.waiting_since ?? 0));
-      case "closed":
-        return this.rows.filter((r) => r.status === "resolved").sort((a, b) => b.last_activity_at - a.last_activity_at);
-    }
+  /** The key the view table files a conversation under, as it stands to the signed-in agent. */
+  caseKey(r: ConversationRow): string {
+    const assignee = r.assignee_id === this.me.id ? "me" : r.assignee_id === null ? "none" : "other";
+    const team = this.me.teams.includes(r.team_id) ? "mine" : "other";
+    return `${r.status}|${assignee}|${team}|${r.waiting_since !== null ? "waiting" : "answered"}`;
   }
 
-  #views: View[] = ["mine", "unassigned", "my_teams", "all", "waiting", "closed"];
+  filter(view: View): ConversationRow[] {
+    const members: Record<string, string[]> = viewRules.members[this.me.role];
+    const order = ORDERS[viewRules.order[view]];
+    if (!order) throw new Error(`mockCore: no order ${viewRules.order[view]}`);
+    return this.rows
+      .filter((r) => {
+        const views = members[this.caseKey(r)];
+        if (!views) throw new Error(`mockCore: the view fixture has no case ${this.caseKey(r)}; regenerate it (scripts/fixtures.sh)`);
+        return views.includes(view);
+      })
+      .sort(order);
+  }
+
   #cachedFilter = new Map<View, ConversationRow[]>();
 
   viewRows(view: View): ConversationRow[] {
@@ -264,10 +332,10 @@ export class MockCore {
 
   /** The canned responses as the signed-in agent sees them: the shared ones and their own. */
   cannedFor(): CannedOption[] {
-    const lead = this.me.role !== "agent";
+    const may = roleRules.canned_editable[this.me.role];
     return this.canned
       .filter((c) => c.owner_id === null || c.owner_id === this.me.id)
-      .map((c) => ({ ...c, editable: c.owner_id === this.me.id || (c.owner_id === null && lead) }))
+      .map((c) => ({ ...c, editable: c.owner_id === null ? may.shared : c.owner_id === this.me.id ? may.own : may.others }))
       .sort((x, y) => x.shortcut.localeCompare(y.shortcut));
   }
 
@@ -300,8 +368,7 @@ export class MockCore {
   }
 
   directory(): Directory {
-    const lead = this.me.role !== "agent";
-    return { me: this.me, permissions: { reassign: lead, oversee: lead, merge_contacts: lead, share_canned: lead }, agents: this.agents, teams: this.teams };
+    return { me: this.me, permissions: roleRules.permissions[this.me.role], agents: this.agents, teams: this.teams };
   }
 
   composer(conversationId: number): Composer {
@@ -318,21 +385,8 @@ export class MockCore {
         return true;
       })
       .map((c) => {
-        const windowed = c.channel === "whatsapp" || c.channel === "messenger" || c.channel === "instagram";
-        const exp = c.reply_window_expires_at;
-        const window = !windowed ? ({ state: "none" } as const) : exp && exp > Date.now() ? ({ state: "open", expires_at: exp } as const) : ({ state: "closed", closed_at: exp } as const);
         const out = contact.opted_out.some((o) => o.channel === c.channel && o.address === c.customer_address);
-        return {
-          conversation_id: c.id,
-          channel: c.channel,
-          address: c.customer_address,
-          window,
-          refusal: out
-            ? { code: "opted_out" as const, message: "the customer opted out of SMS messages; nothing can be sent there until they opt in again" }
-            : window.state === "closed"
-              ? { code: "reply_window_closed" as const, message: "the 24-hour WhatsApp reply window has closed: send an approved template instead" }
-              : null,
-        };
+        return { conversation_id: c.id, channel: c.channel, address: c.customer_address, ...route(c.channel, c.reply_window_expires_at, out, Date.now()) };
       });
     return {
       conversation_id: conversationId,
@@ -343,6 +397,49 @@ export class MockCore {
       ],
       canned: this.cannedFor(),
     };
+  }
+
+  /** Each agent's open and waiting conversations, nobody's last, as the core counts them. */
+  teamLoad(): AgentLoad[] {
+    const counted: Record<string, { assigned: { open: boolean; waiting: boolean }; unassigned: { open: boolean; waiting: boolean } }> = loadRules.counted;
+    const load = (rows: ConversationRow[], how: "assigned" | "unassigned") => {
+      const open = rows.filter((r) => counted[r.status]?.[how].open);
+      const waiting = open.filter((r) => r.waiting_since !== null && counted[r.status]?.[how].waiting);
+      return { open: open.length, waiting: waiting.length, oldest_waiting_since: waiting.length ? Math.min(...waiting.map((r) => r.waiting_since ?? 0)) : null };
+    };
+    const loads: AgentLoad[] = this.agents
+      .map((ag) => ({ agent_id: ag.id, name: ag.name, presence: ag.presence, capacity: ag.capacity, ...load(this.rows.filter((r) => r.assignee_id === ag.id), "assigned"), role: ag.role }))
+      .filter((l) => loadRules.admins_without_open_shown || l.role !== "admin" || l.open > 0)
+      .map(({ role: _role, ...l }) => l);
+    if (loadRules.order !== "oldest_waiting_first_then_name") throw new Error(`mockCore: no load order ${loadRules.order}`);
+    loads.sort((x, y) => (x.oldest_waiting_since ?? Infinity) - (y.oldest_waiting_since ?? Infinity) || x.name.localeCompare(y.name));
+    const nobody = loadRules.nobody;
+    loads.push({ agent_id: null, name: nobody.name, presence: nobody.presence, capacity: nobody.capacity, ...load(this.rows.filter((r) => r.assignee_id === null), "unassigned") });
+    return loads;
+  }
+
+  /** Searches the conversations' previews with the core's filters and word matching. */
+  search(q: SearchQuery): SearchHit[] {
+    const filters = searchRules.filters;
+    const limit = Math.min(Math.max(q.limit ?? searchRules.default_limit, 1), searchRules.max_limit);
+    const passes = (row: ConversationRow) => {
+      if (q.channel && !(filters.channel as Record<string, string[]>)[q.channel]?.includes(row.channel)) return false;
+      if (q.status && !(filters.status as Record<string, string[]>)[q.status]?.includes(row.status)) return false;
+      if (q.assignee) {
+        const who = row.assignee_id === null ? "none" : q.assignee.kind === "agent" && row.assignee_id === q.assignee.id ? "that_agent" : "other_agent";
+        if (!filters.assignee[q.assignee.kind].includes(who)) return false;
+      }
+      return true;
+    };
+    const hits: SearchHit[] = [];
+    for (const row of this.rows) {
+      if (hits.length >= limit) break;
+      if (!passes(row)) continue;
+      const highlights = matchWords(q.text, row.preview);
+      if (!highlights) continue;
+      hits.push({ message_id: row.id, conversation_id: row.id, contact_id: row.contact_id, contact_name: row.contact_name, channel: row.channel, direction: "inbound", snippet: row.preview, highlights, created_at: row.last_activity_at });
+    }
+    return hits;
   }
 
   queue(conversationId: number, body: string, direction: "outbound" | "note", name: string): number {
@@ -403,9 +500,7 @@ export class MockCore {
       case "reconnect_now":
         return null;
       case "counts":
-        return this.#views
-          .filter((v) => v !== "all" || this.me.role !== "agent")
-          .map((v): ViewCount => {
+        return (roleRules.views[this.me.role] as View[]).map((v): ViewCount => {
             const rows = this.viewRows(v);
             return { view: v, total: rows.length, unread: rows.filter((r) => r.unread).length };
           });
@@ -433,17 +528,8 @@ export class MockCore {
       }
       case "directory":
         return this.directory();
-      case "team_load": {
-        const loads: AgentLoad[] = this.agents.map((ag) => {
-          const mine = this.rows.filter((r) => r.assignee_id === ag.id && r.status === "open");
-          const waiting = mine.filter((r) => r.waiting_since !== null);
-          return { agent_id: ag.id, name: ag.name, presence: ag.presence, capacity: ag.capacity, open: mine.length, waiting: waiting.length, oldest_waiting_since: waiting.length ? Math.min(...waiting.map((r) => r.waiting_since ?? 0)) : null };
-        });
-        const un = this.rows.filter((r) => r.assignee_id === null && r.status === "open");
-        const unw = un.filter((r) => r.waiting_since !== null);
-        loads.push({ agent_id: null, name: "Unassigned", presence: null, capacity: 0, open: un.length, waiting: unw.length, oldest_waiting_since: unw.length ? Math.min(...unw.map((r) => r.waiting_since ?? 0)) : null });
-        return loads;
-      }
+      case "team_load":
+        return this.teamLoad();
       case "composer":
         return this.composer(a.conversation_id as number);
       case "canned":
@@ -466,8 +552,10 @@ export class MockCore {
         return (c?.body ?? "").replace("{{customer.first_name}}", row?.contact_name.split(" ")[0] ?? "");
       }
       case "send_reply": {
-        const comp = this.composer(a.conversation_id as number);
-        const refusal = comp.routes[0]?.refusal;
+        const row = this.rows.find((r) => r.id === (a.conversation_id as number));
+        if (!row) throw { code: "not_found", message: "no such conversation" };
+        const out = this.contacts.get(row.contact_id)?.opted_out.some((o) => o.channel === row.channel && o.address === row.customer_address) ?? false;
+        const refusal = sendRefusal(row.channel, row.reply_window_expires_at, out, Date.now());
         if (refusal) throw refusal;
         return this.queue(a.conversation_id as number, a.body as string, "outbound", "send_reply");
       }
@@ -523,24 +611,8 @@ export class MockCore {
         const q = String(a.text).toLowerCase();
         return [...this.contacts.values()].filter((c) => c.name.toLowerCase().includes(q)).slice(0, 20);
       }
-      case "search": {
-        const q = a.query as unknown as SearchQuery;
-        const needle = q.text.toLowerCase();
-        const hits: SearchHit[] = [];
-        const enc = new TextEncoder();
-        for (const row of this.rows) {
-          if (hits.length >= (q.limit ?? 50)) break;
-          if (q.channel && row.channel !== q.channel) continue;
-          if (q.status && row.status !== q.status) continue;
-          if (q.assignee?.kind === "unassigned" && row.assignee_id !== null) continue;
-          if (q.assignee?.kind === "agent" && row.assignee_id !== q.assignee.id) continue;
-          const i = row.preview.toLowerCase().indexOf(needle);
-          if (i < 0) continue;
-          const start = enc.encode(row.preview.slice(0, i)).length;
-          hits.push({ message_id: row.id, conversation_id: row.id, contact_id: row.contact_id, contact_name: row.contact_name, channel: row.channel, direction: "inbound", snippet: row.preview, highlights: [[start, start + enc.encode(row.preview.slice(i, i + needle.length)).length]], created_at: row.last_activity_at });
-        }
-        return hits;
-      }
+      case "search":
+        return this.search(a.query as unknown as SearchQuery);
       default:
         throw { code: "not_found", message: `the mock has no command ${cmd}` };
     }
