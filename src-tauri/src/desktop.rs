@@ -2,8 +2,6 @@
 //! failed delivery so it can be shown in the app instead), clicking one to open its
 //! thread, the unread badge on the dock and tray, and bringing the window forward.
 
-use crate::shell::{Shell, SHELL_EVENT};
-use switchboard_core::lead::badge;
 use switchboard_protocol::console::{Notification, ShellEvent};
 use tauri::menu::{Menu, MenuItem};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
@@ -11,6 +9,9 @@ use tauri::{AppHandle, Emitter, Manager};
 
 /// The tray icon's id.
 const TRAY: &str = "main";
+
+/// The window event that carries shell events (failed notifications, clicked ones).
+pub const SHELL_EVENT: &str = "shell";
 
 /// Shows the main window and gives it focus.
 pub fn focus_main(app: &AppHandle) {
@@ -82,16 +83,6 @@ pub fn set_badge(app: &AppHandle, unread: u64) {
         let _ = tray.set_tooltip(Some(&text));
         let _ = tray.set_title((unread > 0).then(|| unread.to_string()).as_deref());
     }
-}
-
-/// Reads the counts from the cache and updates the badge.
-pub fn refresh_badge(app: &AppHandle) {
-    let unread = app
-        .try_state::<Shell>()
-        .and_then(|s| s.console().ok())
-        .and_then(|c| c.cache().counts().ok())
-        .map_or(0, |counts| badge(&counts));
-    set_badge(app, unread);
 }
 
 /// The tray icon with Open and Quit.

@@ -77,7 +77,7 @@ pub fn run() {
                     if let Err(e) = shell.try_demo(&handle, who).await {
                         tracing::error!("the demo could not start: {e}");
                     }
-                    let _ = handle.emit(shell::SHELL_EVENT, &ShellEvent::SessionChanged { session: shell.session() });
+                    let _ = handle.emit(desktop::SHELL_EVENT, &ShellEvent::SessionChanged { session: shell.session() });
                 });
             }
             Ok(())

@@ -8,15 +8,14 @@ use crate::{demo, desktop, memory};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
+use switchboard_core::lead::badge;
 use switchboard_core::{session, Console};
 use switchboard_protocol::console::{ConsoleEvent, DemoLogin, Session, SignIn};
 use switchboard_protocol::{ApiError, ErrorCode, Id};
-use tauri::{AppHandle, Emitter};
+use tauri::{AppHandle, Emitter, Manager};
 
 /// The window event that carries [`ConsoleEvent`]s.
 pub const CONSOLE_EVENT: &str = "console";
-/// The window event that carries shell events (failed notifications, clicked ones).
-pub const SHELL_EVENT: &str = "shell";
 
 #[derive(Debug, Default)]
 struct Focus {
@@ -219,7 +218,7 @@ async fn forward(app: AppHandle, console: Arc<Console>) {
             () = until(badge_due) => {
                 badge_due = None;
                 let app = app.clone();
-                let _ = tauri::async_runtime::spawn_blocking(move || desktop::refresh_badge(&app)).await;
+                let _ = tauri::async_runtime::spawn_blocking(move || refresh_badge(&app)).await;
                 continue;
             }
             () = until(release_due) => {
@@ -254,4 +253,14 @@ async fn forward(app: AppHandle, console: Arc<Console>) {
             tracing::warn!("the window missed an event: {e}");
         }
     }
+}
+
+/// Reads the counts from the signed-in console's cache and updates the badge.
+pub fn refresh_badge(app: &AppHandle) {
+    let unread = app
+        .try_state::<Shell>()
+        .and_then(|s| s.console().ok())
+        .and_then(|c| c.cache().counts().ok())
+        .map_or(0, |counts| badge(&counts));
+    desktop::set_badge(app, unread);
 }
