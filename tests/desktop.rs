@@ -11,21 +11,6 @@
 //! the load panel and reassigning from the thread. Screenshots land in docs/screenshots.
 #![allow(clippy::unwrap_used)]
 
-#[path = "support/app.rs"]
-mod app;
-#[path = "../crates/core/tests/common/mod.rs"]
-mod common;
-#[path = "support/notifications.rs"]
-mod notifications;
-#[path = "../crates/hub/tests/providers/mod.rs"]
-mod providers;
-#[path = "support/twilio.rs"]
-mod twilio;
-
-use app::{in_desktop_session, App};
-use common::{world, Hub, PASSWORD};
-use notifications::Notifications;
-use providers::Kind;
 use serde_json::json;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -36,6 +21,11 @@ use switchboard_protocol::admin::{
 };
 use switchboard_protocol::model::{ChannelKind, Role};
 use switchboard_protocol::mutation::{Assign, Mutation, MutationBatch, MutationEnvelope, Outcome};
+use switchboard_testkit::console_hub::{world, Hub, PASSWORD};
+use switchboard_testkit::desktop::app::{self, in_desktop_session, App};
+use switchboard_testkit::desktop::notifications::Notifications;
+use switchboard_testkit::providers::{self, Kind};
+use switchboard_testkit::twilio;
 
 const TWILIO_TOKEN: &str = "twilio-auth-token";
 /// The public URL Twilio is configured to call (the hub sits behind a proxy there); Twilio
@@ -174,7 +164,7 @@ async fn an_agent_and_a_lead_work_the_console() {
     let notifications = Notifications::serve().await;
     let home = tempfile::tempdir().unwrap();
     let _keyring = app::credential_store(home.path());
-    let app = App::launch(home.path(), &[]).await;
+    let app = App::launch(env!("CARGO_BIN_EXE_switchboard"), home.path(), &[]).await;
 
     // Sign in; the inbox lists Maya's conversations.
     sign_in(&app, &hub, "maya@x.test").await;
@@ -410,7 +400,7 @@ async fn an_agent_and_a_lead_work_the_console() {
     assert!(copies.stdout.is_empty(), "the token was written to a file: {}", String::from_utf8_lossy(&copies.stdout));
 
     // Started again, the console restores the lead's session from there.
-    let app = App::launch(home.path(), &[]).await;
+    let app = App::launch(env!("CARGO_BIN_EXE_switchboard"), home.path(), &[]).await;
     app.find("[data-testid=inbox]", 30).await;
     app.find("[data-testid=view-all]", 10).await;
     app.quit().await;

@@ -10,20 +10,6 @@
 //! inbox size (default 50,000); `cargo test --bench desktop` runs a small smoke version.
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
-#[path = "../../tests/support/app.rs"]
-#[allow(dead_code)]
-mod app;
-#[path = "../../crates/core/tests/common/mod.rs"]
-mod common;
-#[path = "../../tests/support/notifications.rs"]
-#[allow(dead_code)]
-mod notifications;
-#[path = "../../tests/support/twilio.rs"]
-mod twilio;
-
-use app::App;
-use common::PASSWORD;
-use notifications::Notifications;
 use std::time::{Duration, Instant};
 use switchboard_hub::api::AppState;
 use switchboard_hub::auth::hash_secret;
@@ -34,6 +20,10 @@ use switchboard_hub::store::ingest::Inbound;
 use switchboard_hub::store::{Store, StoreOptions};
 use switchboard_protocol::admin::CreateInbox;
 use switchboard_protocol::model::{ChannelKind, Role};
+use switchboard_testkit::console_hub::PASSWORD;
+use switchboard_testkit::desktop::app::{self, App};
+use switchboard_testkit::desktop::notifications::Notifications;
+use switchboard_testkit::twilio;
 
 const TWILIO_TOKEN: &str = "bench-token";
 
@@ -167,7 +157,7 @@ async fn run(conversations: usize, samples: usize) {
     let keyring = app::credential_store(home.path());
 
     // First run: sign in and sync everything.
-    let app = App::launch(home.path(), &[]).await;
+    let app = App::launch(env!("CARGO_BIN_EXE_switchboard"), home.path(), &[]).await;
     app.find("[data-testid=signin]", 30).await;
     app.type_into("#hub", &base).await;
     app.type_into("#email", "maya@x.test").await;
@@ -187,13 +177,13 @@ async fn run(conversations: usize, samples: usize) {
     let mut starts = Vec::new();
     for _ in 0..3 {
         let launched = Instant::now();
-        let app = App::launch(home.path(), &[]).await;
+        let app = App::launch(env!("CARGO_BIN_EXE_switchboard"), home.path(), &[]).await;
         app.until("an interactive inbox", "document.querySelector('[data-testid=conversation-row]')", 30).await;
         starts.push(launched.elapsed().as_secs_f64() * 1000.0);
         app.quit().await;
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    let app = App::launch(home.path(), &[]).await;
+    let app = App::launch(env!("CARGO_BIN_EXE_switchboard"), home.path(), &[]).await;
     app.until("an interactive inbox", "document.querySelector('[data-testid=conversation-row]')", 30).await;
 
     // Idle memory, after the app has settled.

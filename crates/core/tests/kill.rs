@@ -5,7 +5,7 @@
 //! nothing twice.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use switchboard_testkit::console_hub as common;
 
 use common::Hub;
 use rand::Rng;

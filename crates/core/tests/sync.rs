@@ -3,7 +3,7 @@
 //! across restarts, conflicts between two leads, refusals, re-syncs and scope changes.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use switchboard_testkit::console_hub as common;
 
 use common::{console, eventually, next_event, online, world, Hub};
 use std::time::Duration;

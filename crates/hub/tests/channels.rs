@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-mod providers;
+use switchboard_testkit::providers;
 
 use common::{login, open, serve_at, sqlite_db, Hub, PASSWORD};
 use providers::{Kind, Mode};

@@ -1,5 +1,22 @@
-//! Support for Switchboard's tests, never shipped with the product: the check that no
-//! crate's modules import each other in a circle ([`layering`]).
-#![cfg_attr(test, allow(clippy::unwrap_used))]
+//! Support for Switchboard's tests, never shipped with the product, shared by the test
+//! suites of several crates instead of being included from one another's folders.
+//!
+//! # Layout
+//! - [`console_hub`]: a real hub on loopback with a seeded workspace, and consoles signed
+//!   in to it (the console core's tests, the desktop's end-to-end test and benchmark).
+//! - [`providers`]: stand-ins for the outside providers (Twilio, Meta, SMTP), speaking
+//!   their documented wire formats.
+//! - [`twilio`]: a customer's SMS as Twilio posts it, signed.
+//! - `desktop` (feature `desktop`): the real app under tauri-driver, and a notification
+//!   daemon on the test's own session bus.
+//! - [`layering`]: the check that no crate's modules import each other in a circle.
+// Test support: a failed set-up step is a failed test, so it may panic; its handles hold
+// clients and processes that need not print.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_debug_implementations)]
 
+pub mod console_hub;
+#[cfg(feature = "desktop")]
+pub mod desktop;
 pub mod layering;
+pub mod providers;
+pub mod twilio;

@@ -1,6 +1,5 @@
 //! Stand-ins for the outside providers, on loopback, speaking their documented wire
 //! formats: Twilio's Messages API, Meta's Graph API send endpoints, and an SMTP server.
-#![allow(dead_code, clippy::unwrap_used)]
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode, Uri};

@@ -1,7 +1,6 @@
 //! A real hub for the console's tests: a temporary SQLite database, served on 127.0.0.1
 //! (on a port that can be stopped and served again, to take the hub away and back), and
 //! consoles signed in to it with real tokens.
-#![allow(dead_code, clippy::unwrap_used)]
 
 use std::net::SocketAddr;
 use std::path::Path;

@@ -9,9 +9,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The app binary Cargo built for these tests (it embeds the front end).
-pub const APP: &str = env!("CARGO_BIN_EXE_switchboard");
-
 fn tauri_driver() -> PathBuf {
     let home = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
@@ -77,9 +74,10 @@ pub struct App {
 }
 
 impl App {
-    /// Launches the app with `args`, keeping its data, settings and window state under
+    /// Launches the app `binary` (the test's `env!("CARGO_BIN_EXE_switchboard")`, which
+    /// embeds the front end) with `args`, keeping its data, settings and window state under
     /// `home`.
-    pub async fn launch(home: &Path, args: &[&str]) -> App {
+    pub async fn launch(binary: &str, home: &Path, args: &[&str]) -> App {
         assert!(
             Path::new("/usr/bin/WebKitWebDriver").exists(),
             "WebKitWebDriver is missing: `apt-get install webkit2gtk-driver`"
@@ -109,7 +107,7 @@ impl App {
         }
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), json!("wry"));
-        caps.insert("tauri:options".into(), json!({ "application": APP, "args": args }));
+        caps.insert("tauri:options".into(), json!({ "application": binary, "args": args }));
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
         let client =
             match ClientBuilder::new(connector).capabilities(caps).connect(&format!("http://127.0.0.1:{port}")).await {
