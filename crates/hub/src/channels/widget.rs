@@ -4,9 +4,9 @@
 //! "sent" when stored, "delivered" when pushed to an open socket and "read" when the
 //! visitor has seen them.
 
+use crate::address;
 use crate::api::{bearer, AppState, Body, Failure, Params};
 use crate::fanout::Batch;
-use crate::phone;
 use crate::store::ingest::Inbound;
 use crate::store::visitors::{visitor_provider_id, VisitorRecord};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
@@ -153,7 +153,7 @@ fn clean(s: Option<&str>, max: usize) -> Option<String> {
 }
 
 fn email(raw: &str) -> Result<String, Failure> {
-    phone::normalize(ChannelKind::Email, raw, "").map_err(|e| fail(ErrorCode::BadRequest, e))
+    address::normalize(ChannelKind::Email, raw, "").map_err(|e| fail(ErrorCode::BadRequest, e.to_string()))
 }
 
 async fn start(

@@ -19,7 +19,7 @@ pub mod salesforce;
 pub mod transcript;
 pub mod worker;
 
-use crate::phone;
+use crate::address::{self, AddressError};
 use limiter::Limiter;
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,7 +49,7 @@ pub struct Lookup {
 impl Lookup {
     /// The contact's email and phone identities; `by` (an address an agent typed) instead
     /// when given.
-    pub fn for_contact(contact: &Contact, by: Option<&str>) -> Result<Lookup, String> {
+    pub fn for_contact(contact: &Contact, by: Option<&str>) -> Result<Lookup, AddressError> {
         if let Some(by) = by.map(str::trim).filter(|b| !b.is_empty()) {
             return Lookup::for_address(by);
         }
@@ -67,11 +67,11 @@ impl Lookup {
     }
 
     /// One typed address: an email if it has an `@`, otherwise a phone number.
-    pub fn for_address(raw: &str) -> Result<Lookup, String> {
+    pub fn for_address(raw: &str) -> Result<Lookup, AddressError> {
         if raw.contains('@') {
-            Ok(Lookup { emails: vec![phone::normalize(ChannelKind::Email, raw, "US")?], phones: vec![] })
+            Ok(Lookup { emails: vec![address::normalize(ChannelKind::Email, raw, "US")?], phones: vec![] })
         } else {
-            Ok(Lookup { emails: vec![], phones: vec![phone::normalize(ChannelKind::Sms, raw, "US")?] })
+            Ok(Lookup { emails: vec![], phones: vec![address::normalize(ChannelKind::Sms, raw, "US")?] })
         }
     }
 
@@ -144,7 +144,7 @@ pub struct PhoneKey {
 impl PhoneKey {
     pub fn of(s: &str) -> PhoneKey {
         PhoneKey {
-            e164: phone::normalize(ChannelKind::Sms, s, "US").ok(),
+            e164: address::normalize(ChannelKind::Sms, s, "US").ok(),
             digits: s.chars().filter(char::is_ascii_digit).skip_while(|c| *c == '0').collect(),
         }
     }

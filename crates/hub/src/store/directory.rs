@@ -84,8 +84,7 @@ impl Store {
 
     pub async fn create_agent(&self, new: NewAgent) -> Result<Agent> {
         let name = check_name("a name", &new.name)?;
-        let email = crate::phone::normalize(switchboard_protocol::model::ChannelKind::Email, &new.email, "US")
-            .map_err(StoreError::BadRequest)?;
+        let email = crate::address::normalize(switchboard_protocol::model::ChannelKind::Email, &new.email, "US")?;
         self.pool()
             .write(move |tx| {
                 if tx.conn.query_opt("SELECT id FROM agents WHERE email = ?", params![&email])?.is_some() {

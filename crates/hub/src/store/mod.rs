@@ -65,6 +65,13 @@ pub enum StoreError {
     Db(#[from] DbError),
 }
 
+/// An unusable customer address is the client's mistake: `bad_request`, with its text.
+impl From<crate::address::AddressError> for StoreError {
+    fn from(e: crate::address::AddressError) -> Self {
+        StoreError::BadRequest(e.to_string())
+    }
+}
+
 impl StoreError {
     /// The `{code, message}` a client sees. Database faults are logged here and answered
     /// without their detail.
