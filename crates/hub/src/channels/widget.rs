@@ -7,6 +7,7 @@
 use crate::address;
 use crate::api::{bearer, AppState, Body, Failure, Params};
 use crate::fanout::Batch;
+use crate::store::change_kind::ChangeKind;
 use crate::store::ingest::Inbound;
 use crate::store::visitors::{visitor_provider_id, VisitorRecord};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
@@ -381,7 +382,7 @@ async fn forward(
     seen: &mut Seen,
     batch: &Arc<Batch>,
 ) -> Result<(), String> {
-    for c in batch.changes.iter().filter(|c| c.kind == "message") {
+    for c in batch.changes.iter().filter(|c| c.kind == ChangeKind::Message) {
         let Ok(Change::Message(m)) = serde_json::from_str::<Change>(&c.payload) else { continue };
         if !matches!(m.direction, Direction::Inbound | Direction::Outbound) {
             continue;

@@ -5,6 +5,7 @@
 //! `mutation_id`, so a retry is answered `duplicate` and applied once; a refused mutation
 //! changes nothing but is remembered as processed, so the client's queue moves on.
 
+use super::change_kind::ChangeKind;
 use super::entities::{self, emit_contact, emit_conversation, emit_message, emit_public, emit_read_marker};
 use super::ingest::{conv_state, save_state, MAX_BODY};
 use super::outbox::TemplateSend;
@@ -597,6 +598,6 @@ pub(super) fn merge_into(tx: &mut WriteTx<'_>, from_id: i64, into: &Contact, by:
         let conv = entities::load_conversation(tx.conn, r.int(0)?)?;
         emit_conversation(tx, &conv, None);
     }
-    emit_public(tx, "contact", from.id, &Change::ContactRemoved { id: from.id, merged_into: Some(into.id) });
+    emit_public(tx, ChangeKind::Contact, from.id, &Change::ContactRemoved { id: from.id, merged_into: Some(into.id) });
     Ok(())
 }
