@@ -549,21 +549,35 @@ async fn simulate_one(store: &Store, rng: &mut StdRng, n: u64) -> Result<()> {
     Ok(())
 }
 
+/// Why the demo workspace cannot open or start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DemoError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The customer file or the database's folder cannot be written.
+    #[error("{}: {}", .path.display(), .source)]
+    File { path: std::path::PathBuf, source: std::io::Error },
+    /// The loopback listener cannot be opened.
+    #[error(transparent)]
+    Listen(std::io::Error),
+}
+
 /// Opens the demo database, seeding it first if it is new, and connects its CRM: the
 /// customer file beside the database. Returns the store and what was seeded (`None` when
 /// it already was).
-pub async fn open_seeded(config: &crate::config::Config) -> std::result::Result<(Store, Option<Seeded>), String> {
-    let store = Store::open(&config.database_url, &config.store_options()).map_err(|e| e.to_string())?;
-    if store.crm_settings().await.map_err(|e| e.to_string())?.is_none() {
+pub async fn open_seeded(config: &crate::config::Config) -> std::result::Result<(Store, Option<Seeded>), DemoError> {
+    let store = Store::open(&config.database_url, &config.store_options())?;
+    if store.crm_settings().await?.is_none() {
         let file = crate::store::sqlite::path_from_url(&config.database_url)
             .map(|db| db.with_extension("customers.csv"))
             .unwrap_or_else(|| std::path::PathBuf::from("switchboard-demo-customers.csv"));
         connect_customer_file(&store, &file).await?;
     }
-    if is_seeded(&store).await.map_err(|e| e.to_string())? {
+    if is_seeded(&store).await? {
         return Ok((store, None));
     }
-    let seeded = seed(&store, &SeedOptions::default()).await.map_err(|e| e.to_string())?;
+    let seeded = seed(&store, &SeedOptions::default()).await?;
     Ok((store, Some(seeded)))
 }
 
@@ -610,10 +624,10 @@ pub fn customer_file() -> String {
 }
 
 /// Writes the customer file (when it is not there yet) and connects the hub to it.
-pub async fn connect_customer_file(store: &Store, path: &std::path::Path) -> std::result::Result<(), String> {
+pub async fn connect_customer_file(store: &Store, path: &std::path::Path) -> std::result::Result<(), DemoError> {
     use switchboard_protocol::admin::{CrmConnector, CrmFieldSetting, CrmSettings, RecordMapping, TranscriptSettings};
     if !path.exists() {
-        std::fs::write(path, customer_file()).map_err(|e| format!("{}: {e}", path.display()))?;
+        std::fs::write(path, customer_file()).map_err(|source| DemoError::File { path: path.to_owned(), source })?;
     }
     let f = |key: &str, label: &str| CrmFieldSetting { key: key.into(), label: label.into() };
     let settings = CrmSettings {
@@ -631,7 +645,7 @@ pub async fn connect_customer_file(store: &Store, path: &std::path::Path) -> std
         timeout_ms: 5_000,
         transcripts: TranscriptSettings { enabled: false, include_notes: false },
     };
-    store.put_crm_settings(settings).await.map_err(|e| e.to_string())
+    Ok(store.put_crm_settings(settings).await?)
 }
 
 /// A demo hub serving on loopback inside another program (the desktop app's "Try the
@@ -647,9 +661,9 @@ pub struct EmbeddedDemo {
 impl EmbeddedDemo {
     /// Starts the demo hub on the SQLite file `database` (seeded on first use), on a free
     /// loopback port; a simulated customer writes every `every`.
-    pub async fn start(database: &std::path::Path, every: Duration) -> std::result::Result<EmbeddedDemo, String> {
+    pub async fn start(database: &std::path::Path, every: Duration) -> std::result::Result<EmbeddedDemo, DemoError> {
         if let Some(dir) = database.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            std::fs::create_dir_all(dir).map_err(|source| DemoError::File { path: dir.to_owned(), source })?;
         }
         let config = crate::config::Config {
             listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -657,8 +671,8 @@ impl EmbeddedDemo {
             ..crate::config::Config::default()
         };
         let (store, _) = open_seeded(&config).await?;
-        let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|e| e.to_string())?;
-        let url = format!("http://{}", listener.local_addr().map_err(|e| e.to_string())?);
+        let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(DemoError::Listen)?;
+        let url = format!("http://{}", listener.local_addr().map_err(DemoError::Listen)?);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let state = crate::api::AppState::new(store.clone(), config);
         tokio::spawn(async move {
