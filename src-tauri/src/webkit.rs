@@ -37,6 +37,7 @@ pub fn set_defaults() {
     }
     // Before any thread exists, nothing reads the environment while it changes.
     for (name, value) in missing(|n| std::env::var_os(n)) {
+        #[allow(clippy::disallowed_methods)] // the one write, before any thread exists
         std::env::set_var(name, value);
     }
 }

@@ -2,7 +2,17 @@
 
 use serde::Deserialize;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// Why the settings file cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    #[error("cannot read {}: {}", .path.display(), .source)]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{}: {}", .path.display(), .source)]
+    Invalid { path: PathBuf, source: toml::de::Error },
+}
 
 /// Everything `serve` needs. Every field has a default.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -57,9 +67,10 @@ impl Default for Config {
 
 impl Config {
     /// Reads a TOML file of the same keys.
-    pub fn from_file(path: &Path) -> Result<Config, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        toml::from_str(&text).map_err(|source| ConfigError::Invalid { path: path.to_owned(), source })
     }
 
     pub fn store_options(&self) -> crate::store::StoreOptions {

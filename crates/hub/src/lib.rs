@@ -7,7 +7,7 @@
 //! - [`auth`]: passwords, bearer tokens, login throttling.
 //! - [`policy`]: who may see and do what (pure, table-tested).
 //! - [`rules`]: how a conversation's state moves (pure, table-tested).
-//! - [`phone`]: address normalisation (E.164).
+//! - [`address`]: customer address normalisation (phone numbers to E.164, emails).
 //! - [`channels`]: provider webhooks in, the delivery worker out.
 //! - [`crm`]: CRM lookups beside every thread, transcripts back into the CRM.
 //! - [`outbound`]: the bounded HTTP client for calls to providers and CRMs.
@@ -16,6 +16,7 @@
 //! - [`demo`]: a seeded workspace and a customer simulator.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod address;
 pub mod api;
 pub mod auth;
 pub mod channels;
@@ -25,7 +26,6 @@ pub mod crm;
 pub mod demo;
 pub mod fanout;
 pub mod outbound;
-pub mod phone;
 pub mod policy;
 pub mod rules;
 pub mod server;

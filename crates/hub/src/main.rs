@@ -6,13 +6,38 @@ use std::path::PathBuf;
 use std::time::Duration;
 use switchboard_hub::api::AppState;
 use switchboard_hub::auth::hash_password;
-use switchboard_hub::config::Config;
-use switchboard_hub::demo;
+use switchboard_hub::config::{Config, ConfigError};
+use switchboard_hub::demo::{self, DemoError};
 use switchboard_hub::server;
 use switchboard_hub::store::directory::NewAgent;
 use switchboard_hub::store::{Store, StoreError};
 use switchboard_protocol::admin::CreateInbox;
 use switchboard_protocol::model::{ChannelKind, Role};
+
+/// Why a command failed; printed as `error: …` before the process exits with failure.
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The database cannot be opened; `url` has its password redacted.
+    #[error("{url}: {source}")]
+    Open { url: String, source: StoreError },
+    /// The demo workspace cannot be opened; `url` has its password redacted.
+    #[error("{url}: {source}")]
+    Demo { url: String, source: DemoError },
+    #[error("cannot listen on {addr}: {source}")]
+    Listen { addr: SocketAddr, source: std::io::Error },
+    /// The listener, or the server on it, failed.
+    #[error(transparent)]
+    Serve(std::io::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The password is refused (too short, or too long).
+    #[error("{0}")]
+    Password(String),
+    #[error("--settings is not JSON: {0}")]
+    SettingsNotJson(serde_json::Error),
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -36,7 +61,7 @@ struct Db {
 }
 
 impl Db {
-    fn config(&self) -> Result<Config, String> {
+    fn config(&self) -> Result<Config, ConfigError> {
         let mut c = match &self.config {
             Some(p) => Config::from_file(p)?,
             None => Config::default(),
@@ -132,12 +157,17 @@ enum InboxCommand {
     },
 }
 
-fn parse_role(s: &str) -> Result<Role, String> {
-    serde_json::from_value(serde_json::Value::String(s.to_owned()))
-        .map_err(|_| format!("`{s}` is not agent, lead or admin"))
+/// `--role` names none of the roles.
+#[derive(Debug, thiserror::Error)]
+#[error("`{0}` is not agent, lead or admin")]
+struct NotARole(String);
+
+fn parse_role(s: &str) -> Result<Role, NotARole> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned())).map_err(|_| NotARole(s.to_owned()))
 }
 
-fn parse_kind(s: &str) -> Result<ChannelKind, String> {
+/// The channel's wire name, with the protocol's message when it names none.
+fn parse_kind(s: &str) -> Result<ChannelKind, <ChannelKind as std::str::FromStr>::Err> {
     s.parse()
 }
 
@@ -163,9 +193,9 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-fn open(config: &Config) -> Result<Store, String> {
+fn open(config: &Config) -> Result<Store, CliError> {
     Store::open(&config.database_url, &config.store_options())
-        .map_err(|e| format!("{}: {e}", redacted(&config.database_url)))
+        .map_err(|source| CliError::Open { url: redacted(&config.database_url), source })
 }
 
 async fn team_id(store: &Store, name: &str) -> Result<i64, StoreError> {
@@ -211,7 +241,7 @@ fn redacted(url: &str) -> String {
     }
 }
 
-async fn run(cli: Cli) -> Result<(), String> {
+async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Serve { db, listen } => {
             let mut config = db.config()?;
@@ -221,36 +251,30 @@ async fn run(cli: Cli) -> Result<(), String> {
             let store = open(&config)?;
             let listener = tokio::net::TcpListener::bind(config.listen)
                 .await
-                .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+                .map_err(|source| CliError::Listen { addr: config.listen, source })?;
             eprintln!(
                 "switchboard-hub serving http://{} on {}",
-                listener.local_addr().map_err(|e| e.to_string())?,
+                listener.local_addr().map_err(CliError::Serve)?,
                 store.engine()
             );
-            server::run(listener, AppState::new(store, config), shutdown_signal()).await.map_err(|e| e.to_string())
+            server::run(listener, AppState::new(store, config), shutdown_signal()).await.map_err(CliError::Serve)
         }
         Command::Agent { command: AgentCommand::Add { db, name, email, role, password, teams, capacity } } => {
             let store = open(&db.config()?)?;
             let mut ids = Vec::new();
             for t in &teams {
-                ids.push(team_id(&store, t).await.map_err(|e| e.to_string())?);
+                ids.push(team_id(&store, t).await?);
             }
-            let password_hash = hash_password(password).await.map_err(|e| e.message)?;
-            let agent = store
-                .create_agent(NewAgent { name, email, password_hash, role, teams: ids, capacity })
-                .await
-                .map_err(|e| e.to_string())?;
+            let password_hash = hash_password(password).await.map_err(|e| CliError::Password(e.message))?;
+            let agent = store.create_agent(NewAgent { name, email, password_hash, role, teams: ids, capacity }).await?;
             println!("added agent {} <{}> (id {}, {:?})", agent.name, agent.email, agent.id, agent.role);
             Ok(())
         }
         Command::Inbox { command: InboxCommand::Add { db, kind, name, team, address, settings } } => {
             let store = open(&db.config()?)?;
-            let settings = serde_json::from_str(&settings).map_err(|e| format!("--settings is not JSON: {e}"))?;
-            let team_id = team_id(&store, &team).await.map_err(|e| e.to_string())?;
-            let inbox = store
-                .create_inbox(CreateInbox { kind, name, team_id, address, settings })
-                .await
-                .map_err(|e| e.to_string())?;
+            let settings = serde_json::from_str(&settings).map_err(CliError::SettingsNotJson)?;
+            let team_id = team_id(&store, &team).await?;
+            let inbox = store.create_inbox(CreateInbox { kind, name, team_id, address, settings }).await?;
             println!("added {} inbox {} (id {})", inbox.kind, inbox.name, inbox.id);
             Ok(())
         }
@@ -266,7 +290,7 @@ fn demo_database() -> PathBuf {
     base.join("switchboard").join("demo-hub.db")
 }
 
-async fn run_demo(listen: SocketAddr, database_url: Option<String>, fresh: bool, every: f64) -> Result<(), String> {
+async fn run_demo(listen: SocketAddr, database_url: Option<String>, fresh: bool, every: f64) -> Result<(), CliError> {
     let url = match database_url {
         Some(u) => u,
         None => {
@@ -284,8 +308,9 @@ async fn run_demo(listen: SocketAddr, database_url: Option<String>, fresh: bool,
     let config = Config { listen, database_url: url, ..Config::default() };
     eprintln!("opening the demo workspace…");
     let started = std::time::Instant::now();
-    let (store, seeded) =
-        demo::open_seeded(&config).await.map_err(|e| format!("{}: {e}", redacted(&config.database_url)))?;
+    let (store, seeded) = demo::open_seeded(&config)
+        .await
+        .map_err(|source| CliError::Demo { url: redacted(&config.database_url), source })?;
     if let Some(seeded) = seeded {
         eprintln!(
             "seeded {} contacts, {} conversations, {} messages in {:.1}s",
@@ -296,8 +321,8 @@ async fn run_demo(listen: SocketAddr, database_url: Option<String>, fresh: bool,
         );
     }
     let listener =
-        tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        tokio::net::TcpListener::bind(listen).await.map_err(|source| CliError::Listen { addr: listen, source })?;
+    let addr = listener.local_addr().map_err(CliError::Serve)?;
     println!("Switchboard demo hub at http://{addr}  (database {})", redacted(&config.database_url));
     println!("Log in with any of:");
     for l in demo::logins() {
@@ -317,7 +342,7 @@ async fn run_demo(listen: SocketAddr, database_url: Option<String>, fresh: bool,
     ));
     let result = server::run(listener, AppState::new(store, config), shutdown_signal()).await;
     sim.abort();
-    result.map_err(|e| e.to_string())
+    result.map_err(CliError::Serve)
 }
 
 #[cfg(test)]

@@ -5,6 +5,8 @@
 mod admin;
 mod stream;
 
+pub use stream::SocketError;
+
 use crate::auth::Auth;
 use crate::config::Config;
 use crate::fanout::Fanout;

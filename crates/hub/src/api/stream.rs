@@ -51,19 +51,37 @@ pub async fn stream(
 
 type Frame = StreamFrame<Box<RawValue>>;
 
-async fn send(socket: &mut WebSocket, frame: &Frame) -> Result<(), String> {
-    let text = serde_json::to_string(frame).map_err(|e| e.to_string())?;
-    socket.send(WsMessage::Text(text.into())).await.map_err(|e| e.to_string())
+/// Why a socket (an agent's stream or a visitor's) ended early. Only logged: the peer has
+/// gone or will reconnect.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SocketError {
+    #[error(transparent)]
+    Encode(#[from] serde_json::Error),
+    #[error(transparent)]
+    Socket(#[from] axum::Error),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+async fn send(socket: &mut WebSocket, frame: &Frame) -> Result<(), SocketError> {
+    let text = serde_json::to_string(frame)?;
+    Ok(socket.send(WsMessage::Text(text.into())).await?)
 }
 
 /// Sends everything after `cursor` from the store; returns the new cursor.
-async fn replay(socket: &mut WebSocket, s: &AppState, viewer: &mut Viewer, mut cursor: i64) -> Result<i64, String> {
+async fn replay(
+    socket: &mut WebSocket,
+    s: &AppState,
+    viewer: &mut Viewer,
+    mut cursor: i64,
+) -> Result<i64, SocketError> {
     loop {
         let page = match s.store.changes(viewer, cursor, 1_000).await {
             Ok(p) => p,
             Err(e) => {
                 let _ = send(socket, &Frame::Error { error: e.to_api() }).await;
-                return Err(e.to_string());
+                return Err(e.into());
             }
         };
         let next = page.next.seq().unwrap_or(cursor);
@@ -92,7 +110,7 @@ async fn run(
     mut viewer: Viewer,
     session_id: i64,
     since: i64,
-) -> Result<(), String> {
+) -> Result<(), SocketError> {
     // Subscribe before replaying, so nothing committed in between is missed.
     let mut live = s.fanout.subscribe();
     let mut closing = s.closing.subscribe();
@@ -127,7 +145,7 @@ async fn run(
             }
             incoming = socket.recv() => match incoming {
                 Some(Ok(WsMessage::Close(_))) | None => return Ok(()),
-                Some(Err(e)) => return Err(e.to_string()),
+                Some(Err(e)) => return Err(e.into()),
                 Some(Ok(_)) => {}
             },
         }
@@ -141,7 +159,7 @@ async fn forward(
     viewer: &mut Viewer,
     cursor: i64,
     batch: &Arc<Batch>,
-) -> Result<i64, String> {
+) -> Result<i64, SocketError> {
     if batch.upto <= cursor {
         return Ok(cursor);
     }

@@ -75,7 +75,7 @@ async fn deliver(store: &Store, http: &reqwest::Client, out: Outgoing, base_ms: 
     let settings = Settings::from_json(&out.settings);
     let simulated = settings.as_ref().is_ok_and(Settings::simulated);
     let result = match settings {
-        Err(e) => Err(SendError::Final(e)),
+        Err(e) => Err(SendError::from(e)),
         Ok(_) if simulated => Ok(format!("sim-{id}")),
         Ok(s) => match out.channel {
             ChannelKind::Sms => twilio::send(http, &s, &out).await,

@@ -3,7 +3,7 @@
 //! replies go out over SMTP with the thread's headers, so the customer's client threads them.
 
 use super::settings::Settings;
-use super::SendError;
+use super::{missing, ParseError, SendError};
 use crate::store::ingest::Inbound;
 use crate::store::outbox::Outgoing;
 use mail_parser::{HeaderValue, MessageParser, MimeHeaders};
@@ -27,11 +27,11 @@ fn ids(v: &HeaderValue<'_>) -> Vec<String> {
 
 /// Parses a raw message into an inbound message (attachments without URLs yet) and the
 /// attachments' bytes, in the same order.
-pub fn parse(raw: &[u8], now: i64) -> Result<(Inbound, Vec<Part>), String> {
-    let msg = MessageParser::default().parse(raw).ok_or("the message is not RFC 5322")?;
-    let from = msg.from().and_then(|a| a.first()).ok_or("the message has no From")?;
-    let address = from.address().ok_or("the From header has no address")?;
-    let message_id = msg.message_id().ok_or("the message has no Message-ID")?;
+pub fn parse(raw: &[u8], now: i64) -> Result<(Inbound, Vec<Part>), ParseError> {
+    let msg = MessageParser::default().parse(raw).ok_or(ParseError::NotRfc5322)?;
+    let from = msg.from().and_then(|a| a.first()).ok_or(missing("the message", "From"))?;
+    let address = from.address().ok_or(missing("the From header", "address"))?;
+    let message_id = msg.message_id().ok_or(missing("the message", "Message-ID"))?;
     let at = msg.date().map_or(now, |d| d.to_timestamp() * 1_000);
     let text = msg.body_text(0).map(|b| b.to_string()).unwrap_or_default();
     let mut inbound = Inbound::text(0, address, &trim_quoted(&text), Some(message_id), at);
@@ -121,7 +121,7 @@ pub async fn send(s: &Settings, out: &Outgoing) -> Result<String, SendError> {
     use lettre::transport::smtp::authentication::Credentials;
     use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
-    let host = s.need(&s.smtp_host, "smtp_host").map_err(SendError::Final)?;
+    let host = s.need(&s.smtp_host, "smtp_host")?;
     let from: Mailbox = format!("{} <{}>", s.from_name.as_deref().unwrap_or("Support"), out.from)
         .parse()
         .map_err(|e| SendError::Final(format!("the inbox address {} is not an email address: {e}", out.from)))?;

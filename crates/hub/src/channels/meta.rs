@@ -2,7 +2,7 @@
 //! the webhook handshake and signature; their payloads and send APIs differ.
 
 use super::settings::Settings;
-use super::{attachment_name, Event, SendError};
+use super::{attachment_name, missing, Event, ParseError, SendError};
 use crate::store::ingest::Inbound;
 use crate::store::outbox::Outgoing;
 use serde_json::{json, Value};
@@ -39,24 +39,24 @@ fn media(kind: &str, m: &Value, base: &str, n: usize) -> Attachment {
 }
 
 /// One WhatsApp message object as an inbound message.
-fn whatsapp_message(m: &Value, names: &[(String, String)], base: &str, now: i64) -> Result<Inbound, String> {
-    let from = m["from"].as_str().ok_or("a message has no `from`")?;
-    let id = m["id"].as_str().ok_or("a message has no `id`")?;
+fn whatsapp_message(m: &Value, names: &[(String, String)], base: &str, now: i64) -> Result<Inbound, ParseError> {
+    let from = m["from"].as_str().ok_or(missing("a message", "`from`"))?;
+    let id = m["id"].as_str().ok_or(missing("a message", "`id`"))?;
     let at = seconds(&m["timestamp"]).unwrap_or(now);
-    let kind = m["type"].as_str().ok_or("a message has no `type`")?;
+    let kind = m["type"].as_str().ok_or(missing("a message", "`type`"))?;
     let mut msg = Inbound::text(0, from, "", Some(id), at);
     msg.display_name = names.iter().find(|(wa, _)| wa == from).map(|(_, n)| n.clone());
     let body = &m[kind];
     match kind {
-        "text" => msg.body = body["body"].as_str().ok_or("a text message has no body")?.to_owned(),
+        "text" => msg.body = body["body"].as_str().ok_or(missing("a text message", "body"))?.to_owned(),
         "image" | "video" | "audio" | "document" => {
             msg.attachments.push(media(kind, body, base, 1));
             msg.body = body["caption"].as_str().unwrap_or("").to_owned();
         }
         "location" => {
             let (lat, lng) = (
-                body["latitude"].as_f64().ok_or("a location has no latitude")?,
-                body["longitude"].as_f64().ok_or("a location has no longitude")?,
+                body["latitude"].as_f64().ok_or(missing("a location", "latitude"))?,
+                body["longitude"].as_f64().ok_or(missing("a location", "longitude"))?,
             );
             let place =
                 [body["name"].as_str(), body["address"].as_str()].into_iter().flatten().collect::<Vec<_>>().join(", ");
@@ -64,7 +64,7 @@ fn whatsapp_message(m: &Value, names: &[(String, String)], base: &str, now: i64)
                 if place.is_empty() { format!("📍 {lat}, {lng}") } else { format!("📍 {place} ({lat}, {lng})") };
         }
         "contacts" => {
-            let cards = body.as_array().ok_or("contacts is not a list")?;
+            let cards = body.as_array().ok_or(ParseError::NotAList("contacts"))?;
             let lines: Vec<String> = cards
                 .iter()
                 .map(|c| {
@@ -86,10 +86,10 @@ fn whatsapp_message(m: &Value, names: &[(String, String)], base: &str, now: i64)
             let reply = body
                 .get("button_reply")
                 .or_else(|| body.get("list_reply"))
-                .ok_or("an interactive message has no reply")?;
-            msg.body = reply["title"].as_str().ok_or("an interactive reply has no title")?.to_owned();
+                .ok_or(missing("an interactive message", "reply"))?;
+            msg.body = reply["title"].as_str().ok_or(missing("an interactive reply", "title"))?.to_owned();
         }
-        "button" => msg.body = body["text"].as_str().ok_or("a button reply has no text")?.to_owned(),
+        "button" => msg.body = body["text"].as_str().ok_or(missing("a button reply", "text"))?.to_owned(),
         "reaction" => {
             msg.body = match body["emoji"].as_str().filter(|e| !e.is_empty()) {
                 Some(e) => format!("Reacted {e} to a message"),
@@ -101,9 +101,9 @@ fn whatsapp_message(m: &Value, names: &[(String, String)], base: &str, now: i64)
     Ok(msg)
 }
 
-fn status(s: &Value) -> Result<Option<Event>, String> {
-    let id = s["id"].as_str().ok_or("a status has no `id`")?;
-    let delivery = match s["status"].as_str().ok_or("a status has no `status`")? {
+fn status(s: &Value) -> Result<Option<Event>, ParseError> {
+    let id = s["id"].as_str().ok_or(missing("a status", "`id`"))?;
+    let delivery = match s["status"].as_str().ok_or(missing("a status", "`status`"))? {
         "sent" => Delivery::Sent,
         "delivered" => Delivery::Delivered,
         "read" => Delivery::Read,
@@ -126,13 +126,13 @@ fn status(s: &Value) -> Result<Option<Event>, String> {
 }
 
 /// Parses a WhatsApp Cloud API webhook: `entry[].changes[].value.messages[]` and `.statuses[]`.
-pub fn parse_whatsapp(body: &Value, base: &str, now: i64) -> Result<Vec<Event>, String> {
+pub fn parse_whatsapp(body: &Value, base: &str, now: i64) -> Result<Vec<Event>, ParseError> {
     if body["object"].as_str() != Some("whatsapp_business_account") {
-        return Err("not a WhatsApp Business Account webhook".into());
+        return Err(ParseError::NotWhatsapp);
     }
     let mut out = Vec::new();
-    for entry in body["entry"].as_array().ok_or("the webhook has no entry list")? {
-        for change in entry["changes"].as_array().ok_or("an entry has no changes list")? {
+    for entry in body["entry"].as_array().ok_or(missing("the webhook", "entry list"))? {
+        for change in entry["changes"].as_array().ok_or(missing("an entry", "changes list"))? {
             let value = &change["value"];
             let names: Vec<(String, String)> = value["contacts"]
                 .as_array()
@@ -157,24 +157,24 @@ pub fn parse_whatsapp(body: &Value, base: &str, now: i64) -> Result<Vec<Event>, 
 
 /// Parses a Messenger (`object: page`) or Instagram (`object: instagram`) webhook:
 /// `entry[].messaging[]` messages, deliveries and reads. The page's own echoes are skipped.
-pub fn parse_messaging(body: &Value, channel: ChannelKind, now: i64) -> Result<Vec<Event>, String> {
+pub fn parse_messaging(body: &Value, channel: ChannelKind, now: i64) -> Result<Vec<Event>, ParseError> {
     let object = match channel {
         ChannelKind::Instagram => "instagram",
         _ => "page",
     };
     if body["object"].as_str() != Some(object) {
-        return Err(format!("not a `{object}` webhook"));
+        return Err(ParseError::WrongObject(object));
     }
     let mut out = Vec::new();
-    for entry in body["entry"].as_array().ok_or("the webhook has no entry list")? {
+    for entry in body["entry"].as_array().ok_or(missing("the webhook", "entry list"))? {
         for ev in entry["messaging"].as_array().into_iter().flatten() {
-            let sender = ev["sender"]["id"].as_str().ok_or("an event has no sender id")?;
+            let sender = ev["sender"]["id"].as_str().ok_or(missing("an event", "sender id"))?;
             let at = ev["timestamp"].as_i64().unwrap_or(now);
             if let Some(m) = ev.get("message") {
                 if m["is_echo"].as_bool() == Some(true) {
                     continue;
                 }
-                let mid = m["mid"].as_str().ok_or("a message has no mid")?;
+                let mid = m["mid"].as_str().ok_or(missing("a message", "mid"))?;
                 let mut msg = Inbound::text(0, sender, m["text"].as_str().unwrap_or(""), Some(mid), at);
                 if m.get("sticker_id").is_some() {
                     msg.unsupported = Some("sticker".into());
@@ -191,7 +191,7 @@ pub fn parse_messaging(body: &Value, channel: ChannelKind, now: i64) -> Result<V
                             continue;
                         }
                     };
-                    let url = a["payload"]["url"].as_str().ok_or("an attachment has no url")?;
+                    let url = a["payload"]["url"].as_str().ok_or(missing("an attachment", "url"))?;
                     msg.attachments.push(Attachment {
                         name: attachment_name(kind, mime, i + 1),
                         mime: mime.into(),
@@ -221,7 +221,7 @@ pub fn parse_messaging(body: &Value, channel: ChannelKind, now: i64) -> Result<V
                             out.push(Event::ReadUpTo { customer: sender.to_owned(), watermark: at });
                         }
                     }
-                    (None, None) => return Err("a read event names neither a watermark nor a message".into()),
+                    (None, None) => return Err(ParseError::ReadWithoutTarget),
                 }
             }
         }
@@ -257,9 +257,9 @@ async fn post(http: &reqwest::Client, url: &str, token: &str, body: &Value, who:
 
 /// Sends a WhatsApp message (text, media by link, or an approved template).
 pub async fn send_whatsapp(http: &reqwest::Client, s: &Settings, out: &Outgoing) -> Result<String, SendError> {
-    let token = s.need(&s.access_token, "access_token").map_err(SendError::Final)?;
+    let token = s.need(&s.access_token, "access_token")?;
     // The phone number *id* from WhatsApp Manager, not the number itself.
-    let sender = s.need(&s.sender_id, "sender_id").map_err(SendError::Final)?;
+    let sender = s.need(&s.sender_id, "sender_id")?;
     let to = out.to.trim_start_matches('+');
     let mut body = json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": to});
     if let Some(t) = &out.template {
@@ -293,7 +293,7 @@ pub async fn send_whatsapp(http: &reqwest::Client, s: &Settings, out: &Outgoing)
 /// Sends a Messenger or Instagram message through the Send API.
 pub async fn send_messaging(http: &reqwest::Client, s: &Settings, out: &Outgoing) -> Result<String, SendError> {
     let who = if out.channel == ChannelKind::Instagram { "Instagram" } else { "Messenger" };
-    let token = s.need(&s.access_token, "access_token").map_err(SendError::Final)?;
+    let token = s.need(&s.access_token, "access_token")?;
     let sender = s.sender_id.clone().unwrap_or_else(|| out.from.clone());
     let message = match out.attachments.first() {
         Some(a) => {

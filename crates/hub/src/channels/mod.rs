@@ -38,6 +38,38 @@ pub enum Event {
     DeliveredUpTo { customer: String, watermark: Timestamp },
 }
 
+/// Why a provider's webhook payload is not what the provider documents. The text is the
+/// message of the `400 bad_request` the provider gets back.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ParseError {
+    /// A part the provider always sends is absent: `what` lacks `part`.
+    #[error("{what} has no {part}")]
+    Missing { what: &'static str, part: &'static str },
+    #[error("{0} is not a list")]
+    NotAList(&'static str),
+    #[error("NumMedia `{0}` is not a number")]
+    MediaCountNotANumber(String),
+    #[error("NumMedia {0} is more than Twilio sends")]
+    TooManyMedia(usize),
+    #[error("MediaUrl{0} is missing")]
+    MissingMediaUrl(usize),
+    #[error("not a WhatsApp Business Account webhook")]
+    NotWhatsapp,
+    /// A Meta webhook for another product than the inbox's (`page`, `instagram`).
+    #[error("not a `{0}` webhook")]
+    WrongObject(&'static str),
+    #[error("a read event names neither a watermark nor a message")]
+    ReadWithoutTarget,
+    #[error("the message is not RFC 5322")]
+    NotRfc5322,
+}
+
+/// `what` has no `part`.
+const fn missing(what: &'static str, part: &'static str) -> ParseError {
+    ParseError::Missing { what, part }
+}
+
 /// Why a provider call failed, and whether trying again can help.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SendError {
@@ -74,4 +106,29 @@ pub fn attachment_name(kind: &str, mime: &str, n: usize) -> String {
         other => other,
     };
     format!("{kind}-{n}.{ext}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Providers (and their logs) have always read these texts.
+    #[test]
+    fn parse_errors_read_as_before() {
+        let cases = [
+            (missing("the webhook", "From"), "the webhook has no From"),
+            (missing("a message", "`id`"), "a message has no `id`"),
+            (ParseError::NotAList("contacts"), "contacts is not a list"),
+            (ParseError::MediaCountNotANumber("x".into()), "NumMedia `x` is not a number"),
+            (ParseError::TooManyMedia(99), "NumMedia 99 is more than Twilio sends"),
+            (ParseError::MissingMediaUrl(0), "MediaUrl0 is missing"),
+            (ParseError::NotWhatsapp, "not a WhatsApp Business Account webhook"),
+            (ParseError::WrongObject("page"), "not a `page` webhook"),
+            (ParseError::ReadWithoutTarget, "a read event names neither a watermark nor a message"),
+            (ParseError::NotRfc5322, "the message is not RFC 5322"),
+        ];
+        for (err, text) in cases {
+            assert_eq!(err.to_string(), text);
+        }
+    }
 }

@@ -1,6 +1,25 @@
 //! An inbox's provider settings: credentials and endpoints, kept in the hub only.
 
+use super::SendError;
 use serde::Deserialize;
+
+/// Why an inbox's settings cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SettingsError {
+    #[error("the inbox settings are invalid: {0}")]
+    Invalid(#[source] serde_json::Error),
+    /// A setting the channel needs is absent or empty.
+    #[error("the inbox has no `{0}` setting")]
+    Missing(&'static str),
+}
+
+/// A send cannot succeed until an admin fixes the inbox: it fails for good, with the reason.
+impl From<SettingsError> for SendError {
+    fn from(e: SettingsError) -> Self {
+        SendError::Final(e.to_string())
+    }
+}
 
 /// Every key any channel uses; each channel reads the ones it needs.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -36,8 +55,8 @@ pub struct Settings {
 }
 
 impl Settings {
-    pub fn from_json(v: &serde_json::Value) -> Result<Settings, String> {
-        serde_json::from_value(v.clone()).map_err(|e| format!("the inbox settings are invalid: {e}"))
+    pub fn from_json(v: &serde_json::Value) -> Result<Settings, SettingsError> {
+        serde_json::from_value(v.clone()).map_err(SettingsError::Invalid)
     }
 
     pub fn simulated(&self) -> bool {
@@ -45,7 +64,7 @@ impl Settings {
     }
 
     /// A required setting, or a message naming it.
-    pub fn need<'a>(&self, value: &'a Option<String>, name: &str) -> Result<&'a str, String> {
-        value.as_deref().filter(|v| !v.is_empty()).ok_or_else(|| format!("the inbox has no `{name}` setting"))
+    pub fn need<'a>(&self, value: &'a Option<String>, name: &'static str) -> Result<&'a str, SettingsError> {
+        value.as_deref().filter(|v| !v.is_empty()).ok_or(SettingsError::Missing(name))
     }
 }

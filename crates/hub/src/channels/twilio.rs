@@ -2,7 +2,7 @@
 //! API for replies.
 
 use super::settings::Settings;
-use super::{attachment_name, Event, SendError};
+use super::{attachment_name, missing, Event, ParseError, SendError};
 use crate::store::ingest::Inbound;
 use crate::store::outbox::Outgoing;
 use switchboard_protocol::model::{Attachment, Delivery};
@@ -15,23 +15,23 @@ fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
 
 /// Parses an inbound message webhook (`From`, `To`, `Body`, `MessageSid`, `NumMedia`,
 /// `MediaUrlN`, `MediaContentTypeN`, and whatever else Twilio adds).
-pub fn parse_inbound(form: &[(String, String)], at: Timestamp) -> Result<Event, String> {
-    let from = field(form, "From").filter(|f| !f.is_empty()).ok_or("the webhook has no From")?;
+pub fn parse_inbound(form: &[(String, String)], at: Timestamp) -> Result<Event, ParseError> {
+    let from = field(form, "From").filter(|f| !f.is_empty()).ok_or(missing("the webhook", "From"))?;
     let sid = field(form, "MessageSid")
         .or_else(|| field(form, "SmsMessageSid"))
         .filter(|s| !s.is_empty())
-        .ok_or("the webhook has no MessageSid")?;
+        .ok_or(missing("the webhook", "MessageSid"))?;
     let body = field(form, "Body").unwrap_or("").to_owned();
     let media: usize = match field(form, "NumMedia") {
         None | Some("") => 0,
-        Some(n) => n.parse().map_err(|_| format!("NumMedia `{n}` is not a number"))?,
+        Some(n) => n.parse().map_err(|_| ParseError::MediaCountNotANumber(n.to_owned()))?,
     };
     if media > 10 {
-        return Err(format!("NumMedia {media} is more than Twilio sends"));
+        return Err(ParseError::TooManyMedia(media));
     }
     let mut attachments = Vec::with_capacity(media);
     for i in 0..media {
-        let url = field(form, &format!("MediaUrl{i}")).ok_or_else(|| format!("MediaUrl{i} is missing"))?;
+        let url = field(form, &format!("MediaUrl{i}")).ok_or(ParseError::MissingMediaUrl(i))?;
         let mime = field(form, &format!("MediaContentType{i}")).unwrap_or("application/octet-stream");
         attachments.push(Attachment {
             name: attachment_name("media", mime, i + 1),
@@ -47,10 +47,12 @@ pub fn parse_inbound(form: &[(String, String)], at: Timestamp) -> Result<Event, 
 }
 
 /// Parses a status callback (`MessageSid`, `MessageStatus`, `ErrorCode`).
-pub fn parse_status(form: &[(String, String)]) -> Result<Option<Event>, String> {
-    let sid = field(form, "MessageSid").or_else(|| field(form, "SmsSid")).ok_or("the callback has no MessageSid")?;
-    let status =
-        field(form, "MessageStatus").or_else(|| field(form, "SmsStatus")).ok_or("the callback has no MessageStatus")?;
+pub fn parse_status(form: &[(String, String)]) -> Result<Option<Event>, ParseError> {
+    let sid =
+        field(form, "MessageSid").or_else(|| field(form, "SmsSid")).ok_or(missing("the callback", "MessageSid"))?;
+    let status = field(form, "MessageStatus")
+        .or_else(|| field(form, "SmsStatus"))
+        .ok_or(missing("the callback", "MessageStatus"))?;
     let delivery = match status {
         "sent" => Delivery::Sent,
         "delivered" => Delivery::Delivered,
@@ -68,8 +70,8 @@ pub fn parse_status(form: &[(String, String)]) -> Result<Option<Event>, String> 
 
 /// Sends a reply through the Messages API; returns Twilio's message SID.
 pub async fn send(http: &reqwest::Client, s: &Settings, out: &Outgoing) -> Result<String, SendError> {
-    let sid = s.need(&s.account_sid, "account_sid").map_err(SendError::Final)?;
-    let token = s.need(&s.auth_token, "auth_token").map_err(SendError::Final)?;
+    let sid = s.need(&s.account_sid, "account_sid")?;
+    let token = s.need(&s.auth_token, "auth_token")?;
     let base = s.base_url.as_deref().unwrap_or("https://api.twilio.com").trim_end_matches('/');
     let mut form = vec![("To", out.to.clone()), ("From", out.from.clone()), ("Body", out.body.clone())];
     for a in &out.attachments {

@@ -48,7 +48,7 @@ async fn inbox(s: &AppState, id: i64, kinds: &[ChannelKind]) -> Result<(Inbox, S
     if !kinds.contains(&inbox.kind) {
         return Err(fail(ErrorCode::NotFound, format!("inbox {id} is not a {} inbox", kinds[0])));
     }
-    let settings = Settings::from_json(&settings).map_err(|e| fail(ErrorCode::Internal, e))?;
+    let settings = Settings::from_json(&settings).map_err(|e| fail(ErrorCode::Internal, e.to_string()))?;
     Ok((inbox, settings))
 }
 
@@ -117,8 +117,8 @@ async fn apply(s: &AppState, inbox: &Inbox, events: Vec<Event>) -> Result<(), Fa
     Ok(())
 }
 
-fn bad(e: String) -> Failure {
-    fail(ErrorCode::BadRequest, e)
+fn bad(e: impl std::fmt::Display) -> Failure {
+    fail(ErrorCode::BadRequest, e.to_string())
 }
 
 /// Which Twilio webhook a request is.

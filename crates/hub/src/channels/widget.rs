@@ -4,9 +4,10 @@
 //! "sent" when stored, "delivered" when pushed to an open socket and "read" when the
 //! visitor has seen them.
 
-use crate::api::{bearer, AppState, Body, Failure, Params};
+use crate::address;
+use crate::api::{bearer, AppState, Body, Failure, Params, SocketError};
 use crate::fanout::Batch;
-use crate::phone;
+use crate::store::change_kind::ChangeKind;
 use crate::store::ingest::Inbound;
 use crate::store::visitors::{visitor_provider_id, VisitorRecord};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
@@ -153,7 +154,7 @@ fn clean(s: Option<&str>, max: usize) -> Option<String> {
 }
 
 fn email(raw: &str) -> Result<String, Failure> {
-    phone::normalize(ChannelKind::Email, raw, "").map_err(|e| fail(ErrorCode::BadRequest, e))
+    address::normalize(ChannelKind::Email, raw, "").map_err(|e| fail(ErrorCode::BadRequest, e.to_string()))
 }
 
 async fn start(
@@ -328,13 +329,13 @@ async fn socket(
     }))
 }
 
-async fn push(socket: &mut WebSocket, frame: &VisitorFrame) -> Result<(), String> {
-    let text = serde_json::to_string(frame).map_err(|e| e.to_string())?;
-    socket.send(WsMessage::Text(text.into())).await.map_err(|e| e.to_string())
+async fn push(socket: &mut WebSocket, frame: &VisitorFrame) -> Result<(), SocketError> {
+    let text = serde_json::to_string(frame)?;
+    Ok(socket.send(WsMessage::Text(text.into())).await?)
 }
 
 /// Pushes the visitor's new lines from the feed until the socket closes.
-async fn run(mut socket: WebSocket, s: AppState, v: VisitorRecord) -> Result<(), String> {
+async fn run(mut socket: WebSocket, s: AppState, v: VisitorRecord) -> Result<(), SocketError> {
     let mut feed = s.fanout.subscribe();
     let mut seen = Seen::default();
     let mut heartbeat = tokio::time::interval(Duration::from_secs(s.config.heartbeat_secs.max(1)));
@@ -345,8 +346,7 @@ async fn run(mut socket: WebSocket, s: AppState, v: VisitorRecord) -> Result<(),
                 Ok(batch) => forward(&mut socket, &s, &v, &mut seen, &batch).await?,
                 Err(RecvError::Lagged(_)) => {
                     // Too far behind to know what was missed: send the latest lines again.
-                    let (lines, _) = s.store.visitor_thread(v.inbox_id, v.address.clone(), None, FIRST_PAGE).await
-                        .map_err(|e| e.to_string())?;
+                    let (lines, _) = s.store.visitor_thread(v.inbox_id, v.address.clone(), None, FIRST_PAGE).await?;
                     for message in lines {
                         seen.lines.insert(message.id);
                         push(&mut socket, &VisitorFrame::Message { message }).await?;
@@ -380,8 +380,8 @@ async fn forward(
     v: &VisitorRecord,
     seen: &mut Seen,
     batch: &Arc<Batch>,
-) -> Result<(), String> {
-    for c in batch.changes.iter().filter(|c| c.kind == "message") {
+) -> Result<(), SocketError> {
+    for c in batch.changes.iter().filter(|c| c.kind == ChangeKind::Message) {
         let Ok(Change::Message(m)) = serde_json::from_str::<Change>(&c.payload) else { continue };
         if !matches!(m.direction, Direction::Inbound | Direction::Outbound) {
             continue;
@@ -389,7 +389,7 @@ async fn forward(
         let ours = match seen.conversations.get(&m.conversation_id) {
             Some(ours) => *ours,
             None => {
-                let owner = s.store.conversation_address(m.conversation_id).await.map_err(|e| e.to_string())?;
+                let owner = s.store.conversation_address(m.conversation_id).await?;
                 let ours = owner.is_some_and(|(inbox, address)| inbox == v.inbox_id && address == v.address);
                 seen.conversations.insert(m.conversation_id, ours);
                 ours
@@ -399,7 +399,7 @@ async fn forward(
             continue;
         }
         if seen.lines.insert(m.id) {
-            let line = s.store.visitor_line(v.inbox_id, v.address.clone(), m.id).await.map_err(|e| e.to_string())?;
+            let line = s.store.visitor_line(v.inbox_id, v.address.clone(), m.id).await?;
             if let Some(message) = line {
                 push(socket, &VisitorFrame::Message { message }).await?;
             }

@@ -17,7 +17,7 @@ pub fn retry_after_secs(value: Option<&str>) -> u64 {
     let secs = match v.parse::<u64>() {
         Ok(s) => s,
         Err(_) => match httpdate::parse_http_date(v) {
-            Ok(at) => at.duration_since(std::time::SystemTime::now()).map_or(0, |d| d.as_secs() + 1),
+            Ok(at) => at.duration_since(crate::clock::now()).map_or(0, |d| d.as_secs() + 1),
             Err(_) => DEFAULT_RETRY_SECS,
         },
     };
@@ -110,7 +110,7 @@ mod tests {
         assert_eq!(retry_after_secs(None), DEFAULT_RETRY_SECS);
         assert_eq!(retry_after_secs(Some("soon")), DEFAULT_RETRY_SECS);
         assert_eq!(retry_after_secs(Some("86400")), MAX_RETRY_SECS);
-        let in_a_minute = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(60));
+        let in_a_minute = httpdate::fmt_http_date(crate::clock::now() + Duration::from_secs(60));
         let secs = retry_after_secs(Some(&in_a_minute));
         assert!((59..=61).contains(&secs), "{secs}");
         assert_eq!(retry_after_secs(Some("Wed, 21 Oct 2015 07:28:00 GMT")), 1, "a date in the past");

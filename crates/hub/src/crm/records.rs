@@ -136,7 +136,7 @@ impl Source {
                 }
             }
             SourceKind::Csv { path, cache } => {
-                let rows = self.read_csv(path, cache).await.map_err(CrmError::Config)?;
+                let rows = self.read_csv(path, cache).await.map_err(|e| CrmError::Config(e.to_string()))?;
                 let wanted = Wanted::new(by, address);
                 rows.iter().filter(|r| self.matches(r, &wanted)).map(|r| r.value.clone()).collect()
             }
@@ -177,8 +177,13 @@ impl Source {
     }
 
     /// The file's rows, each with its phone number keyed, read again when the file changes.
-    async fn read_csv(&self, path: &PathBuf, cache: &Mutex<Option<CsvCache>>) -> Result<Arc<Vec<CsvRow>>, String> {
-        let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    async fn read_csv(
+        &self,
+        path: &PathBuf,
+        cache: &Mutex<Option<CsvCache>>,
+    ) -> Result<Arc<Vec<CsvRow>>, CsvFileError> {
+        let unreadable = |source| CsvFileError::Read { path: path.clone(), source };
+        let meta = std::fs::metadata(path).map_err(unreadable)?;
         let stamp = (meta.modified().unwrap_or(SystemTime::UNIX_EPOCH), meta.len());
         if let Some(c) = cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner).as_ref() {
             if c.stamp == stamp {
@@ -186,11 +191,10 @@ impl Source {
             }
         }
         let owned = path.clone();
-        let bytes = tokio::task::spawn_blocking(move || std::fs::read(&owned))
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let rows = Arc::new(self.keyed(parse_csv(&bytes).map_err(|e| format!("{}: {e}", path.display()))?));
+        let bytes = tokio::task::spawn_blocking(move || std::fs::read(&owned)).await?.map_err(unreadable)?;
+        let rows = Arc::new(
+            self.keyed(parse_csv(&bytes).map_err(|source| CsvFileError::Invalid { path: path.clone(), source })?),
+        );
         *cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(CsvCache { stamp, rows: rows.clone() });
         Ok(rows)
     }
@@ -242,13 +246,37 @@ impl Source {
     }
 }
 
+/// Why CSV text cannot be read as records.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CsvError {
+    #[error(transparent)]
+    Header(csv::Error),
+    /// `row` counts lines from 1, the header being row 1.
+    #[error("row {row}: {source}")]
+    Row { row: usize, source: csv::Error },
+}
+
+/// Why the configured customer file cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CsvFileError {
+    #[error("cannot read {}: {}", .path.display(), .source)]
+    Read { path: PathBuf, source: std::io::Error },
+    /// The blocking read did not finish (the runtime is shutting down).
+    #[error(transparent)]
+    Interrupted(#[from] tokio::task::JoinError),
+    #[error("{}: {}", .path.display(), .source)]
+    Invalid { path: PathBuf, source: CsvError },
+}
+
 /// CSV with a header row to JSON objects; empty cells are left out.
-pub fn parse_csv(bytes: &[u8]) -> Result<Vec<Value>, String> {
+pub fn parse_csv(bytes: &[u8]) -> Result<Vec<Value>, CsvError> {
     let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(bytes);
-    let headers = reader.headers().map_err(|e| e.to_string())?.clone();
+    let headers = reader.headers().map_err(CsvError::Header)?.clone();
     let mut rows = Vec::new();
     for (i, rec) in reader.records().enumerate() {
-        let rec = rec.map_err(|e| format!("row {}: {e}", i + 2))?;
+        let rec = rec.map_err(|source| CsvError::Row { row: i + 2, source })?;
         let mut row = Map::new();
         for (h, cell) in headers.iter().zip(rec.iter()) {
             if !cell.is_empty() {

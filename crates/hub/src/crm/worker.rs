@@ -136,7 +136,7 @@ async fn lookup_one(store: &Store, crm: &Crm, req: CrmRequest, now: Timestamp) {
         return;
     }
     let outcome = match Lookup::for_contact(&req.contact, req.by.as_deref()) {
-        Err(e) => Err(CrmError::Refused("The lookup", e)),
+        Err(e) => Err(CrmError::Refused("The lookup", e.to_string())),
         // Nothing to search by (a Messenger-only customer): nothing matches.
         Ok(l) if l.is_empty() => Ok(Found { records: Vec::new(), searched: Vec::new() }),
         Ok(l) => crm.lookup(&l).await,

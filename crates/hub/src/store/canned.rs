@@ -2,6 +2,7 @@
 //! ones), refusing an edit that would overwrite a change its console has not seen, and who
 //! hears of each change: everyone of a shared one, only its owner of theirs.
 
+use super::change_kind::ChangeKind;
 use super::db::{Connection, DbError, Row};
 use super::entities::{emit_private, emit_public};
 use super::pool::WriteTx;
@@ -84,8 +85,8 @@ fn check_may_edit(v: &Viewer, owner: Option<i64>) -> Result<()> {
 fn emit_saved(tx: &mut WriteTx<'_>, r: &CannedResponse) {
     let change = Change::Canned(r.clone());
     match r.owner_id {
-        Some(owner) => emit_private(tx, "canned", r.id, owner, &change),
-        None => emit_public(tx, "canned", r.id, &change),
+        Some(owner) => emit_private(tx, ChangeKind::Canned, r.id, owner, &change),
+        None => emit_public(tx, ChangeKind::Canned, r.id, &change),
     }
 }
 
@@ -93,8 +94,8 @@ fn emit_saved(tx: &mut WriteTx<'_>, r: &CannedResponse) {
 fn emit_removed(tx: &mut WriteTx<'_>, id: i64, owner: Option<i64>) {
     let change = Change::CannedRemoved { id };
     match owner {
-        Some(owner) => emit_private(tx, "canned", id, owner, &change),
-        None => emit_public(tx, "canned", id, &change),
+        Some(owner) => emit_private(tx, ChangeKind::Canned, id, owner, &change),
+        None => emit_public(tx, ChangeKind::Canned, id, &change),
     }
 }
 

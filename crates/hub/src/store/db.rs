@@ -98,8 +98,12 @@ impl Row {
     }
 
     /// Parses a text column holding an enum's wire name.
-    pub fn parse<T: std::str::FromStr<Err = String>>(&self, i: usize) -> Result<T, DbError> {
-        self.text(i)?.parse().map_err(DbError::Decode)
+    pub fn parse<T>(&self, i: usize) -> Result<T, DbError>
+    where
+        T: std::str::FromStr,
+        T::Err: fmt::Display,
+    {
+        self.text(i)?.parse().map_err(|e: T::Err| DbError::Decode(e.to_string()))
     }
 
     /// Parses a text column holding JSON.

@@ -1,6 +1,7 @@
 //! Agents, teams, inboxes and sessions: who works in the workspace and where customers
 //! reach it. Secrets (password and token hashes, provider settings) stay in here.
 
+use super::change_kind::ChangeKind;
 use super::db::Connection;
 use super::entities::{self, emit_private, emit_public, role_str};
 use super::{Result, Store, StoreError};
@@ -76,7 +77,7 @@ impl Store {
                     params![&name, tx.now],
                 )?;
                 let team = Team { id, name: name.clone(), version: 1 };
-                emit_public(tx, "team", id, &Change::Team(team.clone()));
+                emit_public(tx, ChangeKind::Team, id, &Change::Team(team.clone()));
                 Ok(team)
             })
             .await
@@ -84,8 +85,7 @@ impl Store {
 
     pub async fn create_agent(&self, new: NewAgent) -> Result<Agent> {
         let name = check_name("a name", &new.name)?;
-        let email = crate::phone::normalize(switchboard_protocol::model::ChannelKind::Email, &new.email, "US")
-            .map_err(StoreError::BadRequest)?;
+        let email = crate::address::normalize(switchboard_protocol::model::ChannelKind::Email, &new.email, "US")?;
         self.pool()
             .write(move |tx| {
                 if tx.conn.query_opt("SELECT id FROM agents WHERE email = ?", params![&email])?.is_some() {
@@ -97,7 +97,7 @@ impl Store {
                 )?;
                 set_teams(tx, id, &new.teams)?;
                 let agent = entities::load_agent(tx.conn, id)?;
-                emit_public(tx, "agent", id, &Change::Agent(agent.clone()));
+                emit_public(tx, ChangeKind::Agent, id, &Change::Agent(agent.clone()));
                 Ok(agent)
             })
             .await
@@ -130,9 +130,9 @@ impl Store {
                 }
                 tx.conn.execute("UPDATE agents SET version = version + 1 WHERE id = ?", params![id])?;
                 let agent = entities::load_agent(tx.conn, id)?;
-                emit_public(tx, "agent", id, &Change::Agent(agent.clone()));
+                emit_public(tx, ChangeKind::Agent, id, &Change::Agent(agent.clone()));
                 if agent.teams != before.teams || agent.role != before.role {
-                    emit_private(tx, "scope", id, id, &Change::ScopeChanged);
+                    emit_private(tx, ChangeKind::Scope, id, id, &Change::ScopeChanged);
                 }
                 Ok(agent)
             })
@@ -156,7 +156,7 @@ impl Store {
                     params![req.kind.as_str(), &name, req.team_id, &address, &settings, tx.now],
                 )?;
                 let inbox = entities::load_inbox(tx.conn, id)?;
-                emit_public(tx, "inbox", id, &Change::Inbox(inbox.clone()));
+                emit_public(tx, ChangeKind::Inbox, id, &Change::Inbox(inbox.clone()));
                 Ok(inbox)
             })
             .await
@@ -182,7 +182,7 @@ impl Store {
                 }
                 tx.conn.execute("UPDATE inboxes SET version = version + 1 WHERE id = ?", params![id])?;
                 let inbox = entities::load_inbox(tx.conn, id)?;
-                emit_public(tx, "inbox", id, &Change::Inbox(inbox.clone()));
+                emit_public(tx, ChangeKind::Inbox, id, &Change::Inbox(inbox.clone()));
                 Ok(inbox)
             })
             .await

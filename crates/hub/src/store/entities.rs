@@ -1,6 +1,7 @@
 //! Rows to wire types, the loaders every module shares, and the feed changes each kind
 //! of write emits (with the team that may see them).
 
+use super::change_kind::ChangeKind;
 use super::db::{placeholders, Connection, DbError, Row, Value};
 use super::pool::{NewChange, WriteTx};
 use super::{Result, StoreError};
@@ -241,7 +242,7 @@ fn json(change: &Change) -> String {
 /// Records a conversation change; `prev_team_id` is its team before this write.
 pub fn emit_conversation(tx: &mut WriteTx<'_>, conv: &Conversation, prev_team_id: Option<i64>) {
     tx.emit(NewChange {
-        kind: "conversation",
+        kind: ChangeKind::Conversation,
         entity_id: conv.id,
         team_id: Some(conv.team_id),
         prev_team_id: prev_team_id.filter(|&t| t != conv.team_id),
@@ -252,7 +253,7 @@ pub fn emit_conversation(tx: &mut WriteTx<'_>, conv: &Conversation, prev_team_id
 
 pub fn emit_message(tx: &mut WriteTx<'_>, msg: &Message, team_id: i64) {
     tx.emit(NewChange {
-        kind: "message",
+        kind: ChangeKind::Message,
         entity_id: msg.id,
         team_id: Some(team_id),
         prev_team_id: None,
@@ -279,16 +280,23 @@ pub fn emit_contact(tx: &mut WriteTx<'_>, contact: &Contact) -> Result<()> {
 }
 
 pub fn emit_contact_for(tx: &mut WriteTx<'_>, id: i64, team_id: Option<i64>, payload: String) {
-    tx.emit(NewChange { kind: "contact", entity_id: id, team_id, prev_team_id: None, agent_id: None, payload });
+    tx.emit(NewChange {
+        kind: ChangeKind::Contact,
+        entity_id: id,
+        team_id,
+        prev_team_id: None,
+        agent_id: None,
+        payload,
+    });
 }
 
 /// Changes everybody sees: agents, teams, inboxes, merged-away contacts.
-pub fn emit_public(tx: &mut WriteTx<'_>, kind: &'static str, entity_id: i64, change: &Change) {
+pub fn emit_public(tx: &mut WriteTx<'_>, kind: ChangeKind, entity_id: i64, change: &Change) {
     tx.emit(NewChange { kind, entity_id, team_id: None, prev_team_id: None, agent_id: None, payload: json(change) });
 }
 
 /// Changes only one agent sees: their read markers, their scope.
-pub fn emit_private(tx: &mut WriteTx<'_>, kind: &'static str, entity_id: i64, agent_id: i64, change: &Change) {
+pub fn emit_private(tx: &mut WriteTx<'_>, kind: ChangeKind, entity_id: i64, agent_id: i64, change: &Change) {
     tx.emit(NewChange {
         kind,
         entity_id,
@@ -300,5 +308,5 @@ pub fn emit_private(tx: &mut WriteTx<'_>, kind: &'static str, entity_id: i64, ag
 }
 
 pub fn emit_read_marker(tx: &mut WriteTx<'_>, m: &ReadMarker) {
-    emit_private(tx, "read_marker", m.conversation_id, m.agent_id, &Change::ReadMarker(m.clone()));
+    emit_private(tx, ChangeKind::ReadMarker, m.conversation_id, m.agent_id, &Change::ReadMarker(m.clone()));
 }

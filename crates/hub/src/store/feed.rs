@@ -5,6 +5,7 @@
 //! writers take `seq` numbers under the head row's lock and commit in that order, every
 //! change at or below the head read here has committed: a page never skips one.
 
+use super::change_kind::ChangeKind;
 use super::db::{Connection, Row};
 use super::entities::{self, CONVERSATION_COLUMNS, MESSAGE_COLUMNS};
 use super::{Result, Store, StoreError};
@@ -18,7 +19,7 @@ use switchboard_protocol::sync::{Bootstrap, ChangeFrame, ChangesPage, Cursor, Me
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredChange {
     pub seq: i64,
-    pub kind: String,
+    pub kind: ChangeKind,
     pub entity_id: i64,
     pub team_id: Option<i64>,
     pub prev_team_id: Option<i64>,
@@ -44,7 +45,9 @@ pub fn visibility(v: &Viewer, c: &StoredChange) -> Visibility {
     match c.team_id {
         None => Visibility::Show,
         Some(t) if v.sees_team(t) => Visibility::Show,
-        Some(_) if c.kind == "conversation" && c.prev_team_id.is_some_and(|p| v.sees_team(p)) => Visibility::Remove,
+        Some(_) if c.kind == ChangeKind::Conversation && c.prev_team_id.is_some_and(|p| v.sees_team(p)) => {
+            Visibility::Remove
+        }
         Some(_) => Visibility::Hidden,
     }
 }
@@ -66,7 +69,7 @@ pub fn frame_for(v: &Viewer, c: &StoredChange) -> Option<ChangeFrame<Box<RawValu
 fn stored(r: &Row) -> Result<StoredChange> {
     Ok(StoredChange {
         seq: r.int(0)?,
-        kind: r.text(1)?.to_owned(),
+        kind: r.parse(1)?,
         entity_id: r.int(2)?,
         team_id: r.opt_int(3)?,
         prev_team_id: r.opt_int(4)?,
@@ -86,8 +89,8 @@ fn scope_filter(v: &Viewer) -> (&'static str, Vec<super::db::Value>) {
         (
             "(agent_id = ? OR (agent_id IS NULL AND (team_id IS NULL \
              OR team_id IN (SELECT team_id FROM team_members WHERE agent_id = ?) \
-             OR (kind = 'conversation' AND prev_team_id IN (SELECT team_id FROM team_members WHERE agent_id = ?)))))",
-            vec![v.agent_id.into(), v.agent_id.into(), v.agent_id.into()],
+             OR (kind = ? AND prev_team_id IN (SELECT team_id FROM team_members WHERE agent_id = ?)))))",
+            vec![v.agent_id.into(), v.agent_id.into(), ChangeKind::Conversation.into(), v.agent_id.into()],
         )
     }
 }
@@ -319,10 +322,10 @@ impl Store {
 mod tests {
     use super::*;
 
-    fn change(kind: &str, team: Option<i64>, prev: Option<i64>, agent: Option<i64>) -> StoredChange {
+    fn change(kind: ChangeKind, team: Option<i64>, prev: Option<i64>, agent: Option<i64>) -> StoredChange {
         StoredChange {
             seq: 1,
-            kind: kind.into(),
+            kind,
             entity_id: 5,
             team_id: team,
             prev_team_id: prev,
@@ -335,18 +338,19 @@ mod tests {
     fn visibility_table() {
         let agent = Viewer { agent_id: 1, role: Role::Agent, teams: vec![10] };
         let admin = Viewer { agent_id: 9, role: Role::Admin, teams: vec![] };
+        use ChangeKind::*;
         use Visibility::*;
         let cases = [
-            ("own team", &agent, change("conversation", Some(10), None, None), Show),
-            ("other team", &agent, change("conversation", Some(20), None, None), Hidden),
-            ("moved out of my team", &agent, change("conversation", Some(20), Some(10), None), Remove),
-            ("moved into my team", &agent, change("conversation", Some(10), Some(20), None), Show),
-            ("message of other team", &agent, change("message", Some(20), None, None), Hidden),
-            ("public", &agent, change("agent", None, None, None), Show),
-            ("mine only", &agent, change("read_marker", None, None, Some(1)), Show),
-            ("someone else's only", &agent, change("read_marker", None, None, Some(2)), Hidden),
-            ("admin sees all teams", &admin, change("conversation", Some(20), Some(10), None), Show),
-            ("admin not others' markers", &admin, change("read_marker", None, None, Some(1)), Hidden),
+            ("own team", &agent, change(Conversation, Some(10), None, None), Show),
+            ("other team", &agent, change(Conversation, Some(20), None, None), Hidden),
+            ("moved out of my team", &agent, change(Conversation, Some(20), Some(10), None), Remove),
+            ("moved into my team", &agent, change(Conversation, Some(10), Some(20), None), Show),
+            ("message of other team", &agent, change(Message, Some(20), None, None), Hidden),
+            ("public", &agent, change(Agent, None, None, None), Show),
+            ("mine only", &agent, change(ReadMarker, None, None, Some(1)), Show),
+            ("someone else's only", &agent, change(ReadMarker, None, None, Some(2)), Hidden),
+            ("admin sees all teams", &admin, change(Conversation, Some(20), Some(10), None), Show),
+            ("admin not others' markers", &admin, change(ReadMarker, None, None, Some(1)), Hidden),
         ];
         for (name, v, c, want) in cases {
             assert_eq!(visibility(v, &c), want, "{name}");
@@ -356,7 +360,7 @@ mod tests {
     #[test]
     fn removal_frame_names_the_conversation() {
         let agent = Viewer { agent_id: 1, role: Role::Agent, teams: vec![10] };
-        let f = frame_for(&agent, &change("conversation", Some(20), Some(10), None)).unwrap();
+        let f = frame_for(&agent, &change(ChangeKind::Conversation, Some(20), Some(10), None)).unwrap();
         assert_eq!(f.change.get(), r#"{"type":"conversation_removed","id":5,"reason":"left_scope"}"#);
     }
 }

@@ -327,7 +327,7 @@ fn ingest(tx: &mut WriteTx<'_>, msg: &Inbound) -> Result<Ingested> {
             return Ok(dup);
         }
     }
-    let address = crate::phone::normalize(inbox.kind, &msg.from, "US").map_err(StoreError::BadRequest)?;
+    let address = crate::address::normalize(inbox.kind, &msg.from, "US")?;
     let (contact_id, mut contact_changed) = resolve_contact(tx, inbox.kind, &address, msg.display_name.as_deref())?;
     contact_changed |= merge_profile(tx, contact_id, &msg.profile)?;
 

@@ -7,6 +7,7 @@
 //! # Layout
 //! - [`db`]: values, rows, the connection trait, error classes.
 //! - [`pool`]: reader and writer threads; group commit; `seq` allocation.
+//! - [`change_kind`]: what each change in the feed is about, as stored.
 //! - [`migrate`]: numbered, embedded migrations per engine.
 //! - [`entities`]: rows to wire types, and the changes each write emits.
 //! - [`directory`]: agents, teams, inboxes, sessions.
@@ -18,6 +19,7 @@
 
 pub mod blobs;
 pub mod canned;
+pub mod change_kind;
 pub mod crm;
 pub mod db;
 pub mod directory;
@@ -63,6 +65,13 @@ pub enum StoreError {
     Conflict(Box<Change>),
     #[error(transparent)]
     Db(#[from] DbError),
+}
+
+/// An unusable customer address is the client's mistake: `bad_request`, with its text.
+impl From<crate::address::AddressError> for StoreError {
+    fn from(e: crate::address::AddressError) -> Self {
+        StoreError::BadRequest(e.to_string())
+    }
 }
 
 impl StoreError {

@@ -5,6 +5,7 @@
 //! `mutation_id`, so a retry is answered `duplicate` and applied once; a refused mutation
 //! changes nothing but is remembered as processed, so the client's queue moves on.
 
+use super::change_kind::ChangeKind;
 use super::entities::{self, emit_contact, emit_conversation, emit_message, emit_public, emit_read_marker};
 use super::ingest::{conv_state, save_state, MAX_BODY};
 use super::outbox::TemplateSend;
@@ -463,7 +464,7 @@ fn refresh_crm(tx: &mut WriteTx<'_>, v: &Viewer, r: &RefreshCrm) -> Result<Outco
         return Err(StoreError::BadRequest(format!("contact {} was merged into another", r.contact_id)));
     }
     let by = match r.by.as_deref().map(str::trim).filter(|b| !b.is_empty()) {
-        Some(b) => Some(crate::crm::Lookup::for_address(b).map_err(StoreError::BadRequest)?.searched().join("")),
+        Some(b) => Some(crate::crm::Lookup::for_address(b)?.searched().join("")),
         None => None,
     };
     super::crm::request_lookup(tx, r.contact_id, r.force || by.is_some(), by.as_deref())?;
@@ -597,6 +598,6 @@ pub(super) fn merge_into(tx: &mut WriteTx<'_>, from_id: i64, into: &Contact, by:
         let conv = entities::load_conversation(tx.conn, r.int(0)?)?;
         emit_conversation(tx, &conv, None);
     }
-    emit_public(tx, "contact", from.id, &Change::ContactRemoved { id: from.id, merged_into: Some(into.id) });
+    emit_public(tx, ChangeKind::Contact, from.id, &Change::ContactRemoved { id: from.id, merged_into: Some(into.id) });
     Ok(())
 }

@@ -10,6 +10,7 @@
 
 use super::db::{Connection, DbError, Engine, Value};
 
+use super::change_kind::ChangeKind;
 use super::StoreError;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -26,7 +27,7 @@ type ReadJob = Box<dyn FnOnce(Result<&mut dyn Connection, DbError>) + Send>;
 /// A change a write job records; it gets its `seq` when the batch commits.
 #[derive(Debug, Clone)]
 pub struct NewChange {
-    pub kind: &'static str,
+    pub kind: ChangeKind,
     pub entity_id: i64,
     /// The team whose members may see it; `None` for everyone.
     pub team_id: Option<i64>,

@@ -1,0 +1,356 @@
+//! Seeding the demo workspace: its logins, teams, agents, inboxes, canned responses and a
+//! month of conversations with the made-up customers, written through the store's own
+//! ingest and mutation paths.
+
+use super::customers::{address, customer, fill, subject_of, Customer, TOPICS};
+use crate::auth::hash_secret;
+use crate::clock::{now_ms, DAY, HOUR, MINUTE};
+use crate::policy::Viewer;
+use crate::store::directory::NewAgent;
+use crate::store::ingest::Inbound;
+use crate::store::{Result, Store, StoreError};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use switchboard_protocol::admin::CreateInbox;
+use switchboard_protocol::model::{Attachment, ChannelKind, ConversationStatus, Inbox, Role};
+use switchboard_protocol::mutation::{
+    Assign, MergeContacts, Mutation, MutationEnvelope, Outcome, SaveCanned, SendReply, SetStatus,
+};
+
+/// A login the demo prints.
+#[derive(Debug, Clone)]
+pub struct DemoLogin {
+    pub name: String,
+    pub email: String,
+    pub password: String,
+    pub role: Role,
+}
+
+/// The logins of the demo workspace (the same every time).
+pub fn logins() -> Vec<DemoLogin> {
+    let l = |name: &str, email: &str, password: &str, role| DemoLogin {
+        name: name.into(),
+        email: email.into(),
+        password: password.into(),
+        role,
+    };
+    vec![
+        l("Maya Okafor", "maya@northwind.example", "maya-demo-pass", Role::Agent),
+        l("Tomás Ruiz", "tomas@northwind.example", "tomas-demo-pass", Role::Agent),
+        l("Priya Raman", "priya@northwind.example", "priya-demo-pass", Role::Lead),
+        l("Admin", "admin@northwind.example", "admin-demo-pass", Role::Admin),
+    ]
+}
+
+/// How big a demo to seed.
+#[derive(Debug, Clone)]
+pub struct SeedOptions {
+    pub contacts: usize,
+    pub seed: u64,
+}
+
+impl Default for SeedOptions {
+    fn default() -> Self {
+        SeedOptions { contacts: 220, seed: 7 }
+    }
+}
+
+/// What was seeded.
+#[derive(Debug, Clone, Default)]
+pub struct Seeded {
+    pub contacts: usize,
+    pub conversations: usize,
+    pub messages: usize,
+}
+
+/// Whether the store already holds a workspace.
+pub async fn is_seeded(store: &Store) -> Result<bool> {
+    Ok(!store.agents().await?.is_empty())
+}
+
+/// Creates teams, agents, inboxes, and a month of conversations.
+pub async fn seed(store: &Store, opts: &SeedOptions) -> Result<Seeded> {
+    let support = store.create_team("Support").await?;
+    let billing = store.create_team("Billing").await?;
+    let mut viewers = Vec::new();
+    for (i, l) in logins().into_iter().enumerate() {
+        let teams = match (l.role, i) {
+            (Role::Agent, 0) => vec![support.id],
+            (Role::Agent, _) => vec![support.id, billing.id],
+            _ => vec![support.id, billing.id],
+        };
+        let password_hash = hash_secret(&l.password).map_err(|e| StoreError::BadRequest(e.message))?;
+        let a = store
+            .create_agent(NewAgent {
+                name: l.name,
+                email: l.email,
+                password_hash,
+                role: l.role,
+                teams: teams.clone(),
+                capacity: 12,
+            })
+            .await?;
+        viewers.push(Viewer { agent_id: a.id, role: a.role, teams });
+    }
+    // The demo has no provider accounts: its inboxes deliver through the simulated provider.
+    let inbox = |kind: ChannelKind, name: &str, team: i64, address: &str| CreateInbox {
+        kind,
+        name: name.into(),
+        team_id: team,
+        address: address.into(),
+        settings: serde_json::json!({
+            "delivery": "simulated",
+            "templates": if kind == ChannelKind::Whatsapp {
+                serde_json::json!([
+                    {"name": "order_update", "language": "en_US", "body": "Hi {{1}}, there is news about your order {{2}}. Reply to this message to continue."},
+                    {"name": "follow_up", "language": "en_US", "body": "Hi {{1}}, we wanted to check that everything is sorted. Just reply if you need anything."}
+                ])
+            } else {
+                serde_json::json!([])
+            },
+            "auto_reply": {
+                "text": "Thanks for getting in touch! We usually answer within 15 minutes.",
+                "outside_hours_text": "Thanks for your message! We're closed right now and will answer from 9:00 tomorrow.",
+                "business_hours": {"utc_offset_minutes": 0, "days": {"mon": "08:00-20:00", "tue": "08:00-20:00", "wed": "08:00-20:00", "thu": "08:00-20:00", "fri": "08:00-20:00", "sat": "10:00-16:00"}}
+            }
+        }),
+    };
+    let inboxes = vec![
+        store.create_inbox(inbox(ChannelKind::Sms, "SMS · +1 415 555 0100", support.id, "+14155550100")).await?,
+        store.create_inbox(inbox(ChannelKind::Whatsapp, "WhatsApp · Northwind", support.id, "+14155550101")).await?,
+        store
+            .create_inbox(inbox(ChannelKind::Messenger, "Messenger · Northwind", support.id, "104857600012345"))
+            .await?,
+        store
+            .create_inbox(inbox(ChannelKind::Instagram, "Instagram · @northwind", support.id, "17841400000000000"))
+            .await?,
+        store
+            .create_inbox(inbox(ChannelKind::Webchat, "Web chat · northwind.example", support.id, "northwind-widget"))
+            .await?,
+        store.create_inbox(inbox(ChannelKind::InApp, "Northwind app", support.id, "northwind-app")).await?,
+        store
+            .create_inbox(inbox(
+                ChannelKind::Email,
+                "billing@northwind.example",
+                billing.id,
+                "billing@northwind.example",
+            ))
+            .await?,
+    ];
+
+    seed_canned(store, &viewers).await?;
+
+    let agents: Vec<Viewer> = viewers.iter().filter(|v| v.role != Role::Admin).cloned().collect();
+    let mut tasks = Vec::new();
+    let workers = 8;
+    for w in 0..workers {
+        let store = store.clone();
+        let inboxes = inboxes.clone();
+        let agents = agents.clone();
+        let opts = opts.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut rng = StdRng::seed_from_u64(opts.seed.wrapping_add(w as u64));
+            let mut total = Seeded::default();
+            for i in (w..opts.contacts).step_by(workers) {
+                let c = customer(i);
+                let part = seed_customer(&store, &mut rng, &c, &inboxes, &agents, i).await?;
+                total.contacts += 1;
+                total.conversations += part.conversations;
+                total.messages += part.messages;
+            }
+            Ok::<_, StoreError>(total)
+        }));
+    }
+    let mut total = Seeded::default();
+    for t in tasks {
+        let part = t.await.map_err(|e| StoreError::BadRequest(e.to_string()))??;
+        total.contacts += part.contacts;
+        total.conversations += part.conversations;
+        total.messages += part.messages;
+    }
+    Ok(total)
+}
+
+/// The team's canned responses (saved by the first lead) and one agent's own.
+async fn seed_canned(store: &Store, viewers: &[Viewer]) -> Result<()> {
+    let save = |key: &str, shortcut: &str, title: &str, body: &str, shared: bool| {
+        Mutation::SaveCanned(SaveCanned {
+            key: format!("demo-{key}"),
+            shortcut: shortcut.into(),
+            title: title.into(),
+            body: body.into(),
+            shared,
+        })
+    };
+    let batch = |mutations: Vec<Mutation>| {
+        mutations
+            .into_iter()
+            .zip(1..)
+            .map(|(mutation, mutation_id)| MutationEnvelope { mutation_id, mutation, expected_version: None })
+            .collect::<Vec<_>>()
+    };
+    let shared = vec![
+        save("hi", "hi", "Greeting", "Hi {{customer.first_name}}, this is {{agent.first_name}} from the support team. How can I help?", true),
+        save("thanks", "thanks", "Thanks for waiting", "Thanks for your patience, {{customer.first_name}}. I'm looking into this now.", true),
+        save("order", "order", "Order number", "Could you send me your order number, {{customer.first_name}}? It starts with NW- and is in your confirmation email.", true),
+        save("bye", "bye", "Closing", "Glad I could help, {{customer.first_name}}! If anything else comes up, just reply here. — {{agent.name}}", true),
+    ];
+    let own = vec![save(
+        "agent-refund",
+        "refund",
+        "Refund on its way",
+        "I've started your refund, {{customer.first_name}}. It shows on your statement within 5 business days.",
+        false,
+    )];
+    let lead = viewers.iter().find(|v| v.role == Role::Lead);
+    let agent = viewers.iter().find(|v| v.role == Role::Agent);
+    for (viewer, mutations) in [(lead, shared), (agent, own)] {
+        let Some(viewer) = viewer else { continue };
+        for r in store.apply_mutations(viewer, &format!("demo-canned-{}", viewer.agent_id), batch(mutations)).await? {
+            if let Outcome::Rejected { error } = r.outcome {
+                return Err(StoreError::BadRequest(error.message));
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn seed_customer(
+    store: &Store,
+    rng: &mut StdRng,
+    c: &Customer,
+    inboxes: &[Inbox],
+    agents: &[Viewer],
+    index: usize,
+) -> Result<Seeded> {
+    let mut out = Seeded::default();
+    // Two or three channels per customer, four to six conversations over the last month.
+    let mut channels: Vec<&Inbox> = inboxes.iter().collect();
+    let keep = 2 + index % 2;
+    let start = index % channels.len();
+    channels.rotate_left(start);
+    channels.truncate(keep);
+    // Everyone has left a phone number or an email somewhere, as customers in a CRM have.
+    let reachable = |i: &Inbox| matches!(i.kind, ChannelKind::Sms | ChannelKind::Whatsapp | ChannelKind::Email);
+    if !channels.iter().any(|i| reachable(i)) {
+        if let Some(email) = inboxes.iter().find(|i| i.kind == ChannelKind::Email) {
+            channels[keep - 1] = email;
+        }
+    }
+    let count = 4 + rng.random_range(0..3);
+    let now = now_ms();
+    let mut at = now - 30 * DAY + rng.random_range(0..DAY);
+    let mut mutation_id = 0u64;
+    let mut contacts = std::collections::BTreeSet::new();
+    for n in 0..count {
+        let inbox = channels[n % channels.len()];
+        let (opener, follow, answers) = TOPICS[rng.random_range(0..TOPICS.len())];
+        let order = rng.random_range(10_000..99_999);
+        let plan = c.profile.get("plan").map_or("Pro", String::as_str);
+        let city = c.profile.get("city").map_or("Lisbon", String::as_str);
+        let last = n + 1 == count;
+        let turns = 2 + rng.random_range(0..2);
+        let agent = &agents[rng.random_range(0..agents.len())];
+        let agent = if agent.teams.contains(&inbox.team_id) { agent } else { &agents[agents.len() - 1] };
+        let client = format!("demo-seed-{}", agent.agent_id);
+        let mut conversation_id = 0;
+        for t in 0..turns {
+            let text = if t == 0 {
+                fill(opener, &c.first, order, plan, city)
+            } else {
+                fill(follow[(t - 1) % follow.len()], &c.first, order, plan, city)
+            };
+            let attachments = if t == 1 && opener.contains("damaged") {
+                vec![Attachment {
+                    name: "box.jpg".into(),
+                    mime: "image/jpeg".into(),
+                    size: 184_220,
+                    url: format!("https://media.example.com/{order}/box.jpg"),
+                }]
+            } else {
+                vec![]
+            };
+            let got = store
+                .ingest(Inbound {
+                    inbox_id: inbox.id,
+                    from: address(c, inbox.kind),
+                    display_name: Some(c.name.clone()),
+                    body: text,
+                    attachments,
+                    provider_id: Some(format!("seed-{index}-{n}-{t}")),
+                    at,
+                    profile: c.profile.clone(),
+                    subject: (inbox.kind == ChannelKind::Email).then(|| subject_of(opener)),
+                    thread_refs: Vec::new(),
+                    unsupported: None,
+                })
+                .await?;
+            conversation_id = got.conversation_id;
+            contacts.insert(got.contact_id);
+            out.messages += 1;
+            at += rng.random_range(2..40) * MINUTE;
+            // The newest conversation of some customers is still waiting on an agent.
+            if last && t + 1 == turns && index % 3 != 0 {
+                break;
+            }
+            let mut batch = Vec::new();
+            if t == 0 {
+                mutation_id += 1;
+                let claim = Assign { conversation_id, agent_id: Some(Some(agent.agent_id)), team_id: None };
+                batch.push(MutationEnvelope { mutation_id, mutation: Mutation::Assign(claim), expected_version: None });
+            }
+            mutation_id += 1;
+            let reply = SendReply {
+                conversation_id,
+                client_msg_id: format!("seed-reply-{index}-{n}-{t}"),
+                body: fill(answers[t % answers.len()], &c.first, order, plan, city),
+                attachments: vec![],
+            };
+            batch.push(MutationEnvelope { mutation_id, mutation: Mutation::SendReply(reply), expected_version: None });
+            store.apply_mutations_at(agent, &client_for(&client, index), batch, Some(at)).await?;
+            out.messages += 1;
+            at += rng.random_range(5..180) * MINUTE;
+        }
+        if !last {
+            mutation_id += 1;
+            let status = Mutation::SetStatus(SetStatus {
+                conversation_id,
+                status: ConversationStatus::Resolved,
+                snoozed_until: None,
+            });
+            store
+                .apply_mutations_at(
+                    agent,
+                    &client_for(&client, index),
+                    vec![MutationEnvelope { mutation_id, mutation: status, expected_version: None }],
+                    Some(at),
+                )
+                .await?;
+        }
+        out.conversations += 1;
+        at += rng.random_range(1..5) * DAY + rng.random_range(0..12) * HOUR;
+        at = at.min(now - rng.random_range(1..60) * MINUTE);
+    }
+    // The customer wrote from addresses the hub could not link (a phone and an email, say):
+    // the lead merges them into one contact, so their history reads as one.
+    if let (Some(lead), Some(&into)) = (agents.iter().find(|a| a.role == Role::Lead), contacts.first()) {
+        let merges = contacts
+            .iter()
+            .skip(1)
+            .enumerate()
+            .map(|(i, &from)| MutationEnvelope {
+                mutation_id: i as u64 + 1,
+                mutation: Mutation::MergeContacts(MergeContacts { into_contact_id: into, from_contact_id: from }),
+                expected_version: None,
+            })
+            .collect::<Vec<_>>();
+        if !merges.is_empty() {
+            store.apply_mutations(lead, &format!("demo-merge-{index}"), merges).await?;
+        }
+    }
+    Ok(out)
+}
+
+fn client_for(client: &str, index: usize) -> String {
+    format!("{client}-{index}")
+}
