@@ -23,6 +23,7 @@ pub mod channels;
 pub mod clock;
 pub mod config;
 pub mod crm;
+pub mod crm_model;
 pub mod demo;
 pub mod fanout;
 pub mod outbound;

@@ -1,18 +1,9 @@
 //! A resolved conversation as the transcript logged on the CRM contact: its channel, when
 //! it ran, and who said what; internal notes only when the admin asked for them.
 
+use crate::crm_model::TranscriptLine;
 use switchboard_protocol::model::{ChannelKind, Direction};
 use switchboard_protocol::Timestamp;
-
-/// One line of the conversation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Line {
-    pub direction: Direction,
-    /// The customer's or the agent's name.
-    pub author: String,
-    pub body: String,
-    pub at: Timestamp,
-}
 
 /// What is logged: a subject that names the transcript uniquely (so a hub that stopped
 /// mid-way can find it again), and the text.
@@ -108,11 +99,11 @@ pub fn render(
     through: i64,
     channel: ChannelKind,
     inbox: &str,
-    lines: &[Line],
+    lines: &[TranscriptLine],
     include_notes: bool,
     resolved_at: Timestamp,
 ) -> Transcript {
-    let shown: Vec<&Line> = lines
+    let shown: Vec<&TranscriptLine> = lines
         .iter()
         .filter(|l| match l.direction {
             Direction::Inbound | Direction::Outbound => true,
@@ -149,8 +140,8 @@ pub fn render(
 mod tests {
     use super::*;
 
-    fn line(direction: Direction, author: &str, body: &str, at: Timestamp) -> Line {
-        Line { direction, author: author.into(), body: body.into(), at }
+    fn line(direction: Direction, author: &str, body: &str, at: Timestamp) -> TranscriptLine {
+        TranscriptLine { direction, author: author.into(), body: body.into(), at }
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use super::entities::{self, emit_contact};
 use super::pool::WriteTx;
 use super::{Result, Store, StoreError};
-use crate::crm::transcript::Line;
+use crate::crm_model::TranscriptLine;
 use crate::params;
 use switchboard_protocol::admin::CrmSettings;
 use switchboard_protocol::model::{ChannelKind, Contact, CrmSnapshot, Direction};
@@ -46,7 +46,7 @@ pub struct TranscriptMaterial {
     pub contact: Contact,
     pub channel: ChannelKind,
     pub inbox: String,
-    pub lines: Vec<Line>,
+    pub lines: Vec<TranscriptLine>,
 }
 
 /// How logging a transcript ended.
@@ -295,7 +295,7 @@ impl Store {
                             Direction::Inbound => contact.name.clone(),
                             _ => r.opt_text(3)?.unwrap_or("Agent").to_owned(),
                         };
-                        Ok(Line { direction, author, body: r.text(1)?.to_owned(), at: r.int(2)? })
+                        Ok(TranscriptLine { direction, author, body: r.text(1)?.to_owned(), at: r.int(2)? })
                     })
                     .collect::<Result<Vec<_>>>()?;
                 Ok(TranscriptMaterial { contact, channel: conv.channel, inbox, lines })

@@ -464,7 +464,7 @@ fn refresh_crm(tx: &mut WriteTx<'_>, v: &Viewer, r: &RefreshCrm) -> Result<Outco
         return Err(StoreError::BadRequest(format!("contact {} was merged into another", r.contact_id)));
     }
     let by = match r.by.as_deref().map(str::trim).filter(|b| !b.is_empty()) {
-        Some(b) => Some(crate::crm::Lookup::for_address(b)?.searched().join("")),
+        Some(b) => Some(crate::crm_model::Lookup::for_address(b)?.searched().join("")),
         None => None,
     };
     super::crm::request_lookup(tx, r.contact_id, r.force || by.is_some(), by.as_deref())?;
