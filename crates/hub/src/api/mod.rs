@@ -1,9 +1,14 @@
-//! The agent API under `/api/v1`: login, sync (bootstrap, changes, stream, history),
-//! mutations and administration. Handlers parse, authorise through the store, and answer
-//! JSON; every failure is a `{code, message}` body with the matching HTTP status.
+//! The hub's HTTP edge, every route in one place: the agent API under `/api/v1` (login,
+//! sync, the stream, history, mutations, administration), the providers' webhooks under
+//! `/webhooks` ([`webhooks`]), and web chat's `/widget.js` and visitor API under `/chat/v1`
+//! ([`visitor`]). Handlers parse, call the store, and answer JSON; every failure is a
+//! `{code, message}` body with the matching HTTP status. Wire formats and signatures are
+//! [`crate::channels`]'s.
 
 mod admin;
 mod stream;
+mod visitor;
+mod webhooks;
 
 pub use stream::SocketError;
 
@@ -188,8 +193,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/admin/inboxes/{id}", patch(admin::update_inbox))
         .route("/api/v1/admin/crm", get(admin::crm).put(admin::put_crm))
         .route("/api/v1/blobs/{id}", get(blob))
-        .merge(crate::channels::webhooks::router())
-        .merge(crate::channels::widget::router())
+        .merge(webhooks::router())
+        .merge(visitor::router())
         .fallback(|| async { Failure(ApiError::new(ErrorCode::NotFound, "no such endpoint")) })
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)

@@ -1,6 +1,7 @@
-//! Channels: provider webhooks in (each verified before anything is stored) and the
-//! delivery worker out. Parsers are pure functions from the provider's documented wire
-//! format to [`Event`]s; handlers verify, parse, and hand events to the store.
+//! Channels as they are on the wire: each provider's webhook payloads, signatures and send
+//! API, and the delivery worker that hands replies out. Parsers are pure functions from the
+//! provider's documented wire format to [`Event`]s; the routes in [`crate::api`] verify,
+//! parse, and hand events to the store.
 //!
 //! # Layout
 //! - [`settings`]: an inbox's provider settings (credentials, base URLs).
@@ -9,8 +10,10 @@
 //! - [`meta`]: WhatsApp Cloud API, Messenger and Instagram webhooks and send APIs.
 //! - [`email`]: inbound RFC 5322 and SMTP replies.
 //! - [`deliver`]: the worker that hands queued replies to providers, with retries.
-//! - [`webhooks`]: the HTTP routes under `/webhooks`.
-//! - [`widget`]: web chat and in-app chat: the widget, the visitor API and its socket.
+//! - [`webchat`]: web chat and in-app chat: chat settings, visitor tokens, verified users,
+//!   and who a visit starts as.
+//!
+//! The HTTP routes that receive webhooks and serve visitors are [`crate::api`]'s.
 
 pub mod deliver;
 pub mod email;
@@ -18,8 +21,7 @@ pub mod meta;
 pub mod settings;
 pub mod signature;
 pub mod twilio;
-pub mod webhooks;
-pub mod widget;
+pub mod webchat;
 
 use crate::store::ingest::Inbound;
 use switchboard_protocol::model::Delivery;

@@ -85,6 +85,29 @@ impl Store {
             .await
     }
 
+    /// Begins a new visitor's session: stores it and, when the app vouched for the user's
+    /// email, joins the customer that email names, in one transaction.
+    pub async fn begin_visit(
+        &self,
+        inbox_id: i64,
+        channel: ChannelKind,
+        address: String,
+        secret_hash: String,
+        email: Option<String>,
+        name: Option<String>,
+    ) -> Result<VisitorRecord> {
+        self.pool()
+            .write(move |tx| {
+                let v = insert_visitor(tx, inbox_id, &address, &secret_hash, email.as_deref(), name.as_deref())?;
+                if let Some(email) = &v.email {
+                    join_by_email(tx, channel, &v.address, email, v.name.as_deref())?;
+                }
+                Ok(v)
+            })
+            .await
+    }
+
+    /// Stores a visitor as is, joining no customer.
     pub async fn create_visitor(
         &self,
         inbox_id: i64,
@@ -94,21 +117,7 @@ impl Store {
         name: Option<String>,
     ) -> Result<VisitorRecord> {
         self.pool()
-            .write(move |tx| {
-                let id = tx.conn.query_int(
-                    "INSERT INTO visitors (inbox_id, address, secret_hash, email, name, created_at, last_seen_at) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                    params![inbox_id, &address, &secret_hash, email.as_deref(), name.as_deref(), tx.now, tx.now],
-                )?;
-                Ok(VisitorRecord {
-                    id,
-                    inbox_id,
-                    address: address.clone(),
-                    secret_hash: secret_hash.clone(),
-                    email: email.clone(),
-                    name: name.clone(),
-                })
-            })
+            .write(move |tx| insert_visitor(tx, inbox_id, &address, &secret_hash, email.as_deref(), name.as_deref()))
             .await
     }
 
@@ -228,6 +237,29 @@ impl Store {
         let (address, name) = (v.address.clone(), v.name.clone());
         self.pool().write(move |tx| join_by_email(tx, channel, &address, &email, name.as_deref())).await
     }
+}
+
+fn insert_visitor(
+    tx: &mut WriteTx<'_>,
+    inbox_id: i64,
+    address: &str,
+    secret_hash: &str,
+    email: Option<&str>,
+    name: Option<&str>,
+) -> Result<VisitorRecord> {
+    let id = tx.conn.query_int(
+        "INSERT INTO visitors (inbox_id, address, secret_hash, email, name, created_at, last_seen_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        params![inbox_id, address, secret_hash, email, name, tx.now, tx.now],
+    )?;
+    Ok(VisitorRecord {
+        id,
+        inbox_id,
+        address: address.to_owned(),
+        secret_hash: secret_hash.to_owned(),
+        email: email.map(str::to_owned),
+        name: name.map(str::to_owned),
+    })
 }
 
 fn contact_of(c: &mut dyn Connection, sql: &str, args: &[super::db::Value]) -> Result<Option<i64>> {

@@ -1,11 +1,12 @@
-//! Web chat and in-app chat, the channels the hub itself provides: `/widget.js` (one
-//! `<script>` tag on any site) and the `/chat/v1` HTTP and WebSocket API that the widget
-//! and a business's own app speak. Visitors hold a token for one inbox; agents' replies are
-//! "sent" when stored, "delivered" when pushed to an open socket and "read" when the
-//! visitor has seen them.
+//! The visitor API of web chat and in-app chat: `/widget.js` (one `<script>` tag on any
+//! site) and the `/chat/v1` HTTP and WebSocket routes that the widget and a business's own
+//! app speak. Visitors hold a token for one inbox; agents' replies are "sent" when stored,
+//! "delivered" when pushed to an open socket and "read" when the visitor has seen them.
+//! Who a visit starts as, and the token's format, are [`crate::channels::webchat`]'s.
 
+use super::{bearer, AppState, Body, Failure, Params, SocketError};
 use crate::address;
-use crate::api::{bearer, AppState, Body, Failure, Params, SocketError};
+use crate::channels::webchat::{self, ChatSettings, VisitRequest, VisitStart};
 use crate::fanout::Batch;
 use crate::store::change_kind::ChangeKind;
 use crate::store::ingest::Inbound;
@@ -18,18 +19,14 @@ use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use hmac::{Hmac, Mac};
-use rand::RngCore;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
-use subtle::ConstantTimeEq;
 use switchboard_protocol::model::{ChannelKind, Delivery, Direction, Inbox};
 use switchboard_protocol::sync::Change;
 use switchboard_protocol::visitor::{
-    StartVisit, VerifiedUser, Visit, VisitorFrame, VisitorHistory, VisitorProfile, VisitorRead, VisitorSend,
+    StartVisit, Visit, VisitorFrame, VisitorHistory, VisitorProfile, VisitorRead, VisitorSend,
 };
 use switchboard_protocol::{ApiError, ErrorCode};
 use tokio::sync::broadcast::error::RecvError;
@@ -73,62 +70,21 @@ async fn widget_js() -> Response {
         .into_response()
 }
 
-/// What a chat inbox's settings say about visitors.
-#[derive(Debug, Default, Deserialize)]
-struct ChatSettings {
-    /// Pages allowed to embed the chat (`https://shop.example`); any when empty.
-    #[serde(default)]
-    allowed_origins: Vec<String>,
-    /// The key the business's server signs user ids with ([`VerifiedUser::hash`]).
-    identity_secret: Option<String>,
-}
-
-impl ChatSettings {
-    /// Settings that do not parse stop the chat rather than dropping its checks.
-    fn from_json(v: &serde_json::Value) -> Result<ChatSettings, Failure> {
-        serde_json::from_value(v.clone()).map_err(|e| {
-            tracing::error!("a chat inbox's settings are invalid: {e}");
-            fail(ErrorCode::Internal, "this chat is misconfigured; the business has been told")
-        })
-    }
-}
-
-/// Whether a page from `origin` may use the inbox. Requests without an `Origin` (apps,
-/// servers) are not browsers embedding the widget, and are allowed.
-pub fn origin_allowed(allowed: &[String], origin: Option<&str>) -> bool {
-    match origin {
-        None => true,
-        Some(o) => allowed.is_empty() || allowed.iter().any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(o)),
-    }
-}
-
-/// Whether `user.hash` is the HMAC-SHA256 of `user.id` under `secret`, compared in
-/// constant time.
-pub fn user_verified(secret: &str, user: &VerifiedUser) -> bool {
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else { return false };
-    mac.update(user.id.as_bytes());
-    let expected = hex::encode(mac.finalize().into_bytes());
-    expected.as_bytes().ct_eq(user.hash.to_ascii_lowercase().as_bytes()).into()
-}
-
-fn secret_hash(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
-}
-
-/// `sbv1.<visitor id>.<64 hex>` → (id, secret).
-fn parse_token(token: &str) -> Option<(i64, &str)> {
-    let rest = token.strip_prefix("sbv1.")?;
-    let (id, secret) = rest.split_once('.')?;
-    let id = id.parse::<i64>().ok().filter(|i| *i > 0)?;
-    (secret.len() == 64 && secret.bytes().all(|b| b.is_ascii_hexdigit())).then_some((id, secret))
+/// An inbox's chat settings; settings that do not parse stop the chat rather than dropping
+/// its checks.
+fn chat_settings(v: &serde_json::Value) -> Result<ChatSettings, Failure> {
+    ChatSettings::from_json(v).map_err(|e| {
+        tracing::error!("a chat inbox's settings are invalid: {e}");
+        fail(ErrorCode::Internal, "this chat is misconfigured; the business has been told")
+    })
 }
 
 /// The visitor behind a token, with their inbox and its settings.
 async fn visitor_for(s: &AppState, token: &str) -> Result<(VisitorRecord, Inbox, serde_json::Value), Failure> {
     let unauthorized = || fail(ErrorCode::Unauthorized, "the visitor token is unknown or malformed");
-    let (id, secret) = parse_token(token).ok_or_else(unauthorized)?;
+    let (id, secret) = webchat::parse_token(token).ok_or_else(unauthorized)?;
     let v = s.store.visitor(id).await?.ok_or_else(unauthorized)?;
-    if !bool::from(secret_hash(secret).as_bytes().ct_eq(v.secret_hash.as_bytes())) {
+    if !webchat::secret_matches(secret, &v.secret_hash) {
         return Err(unauthorized());
     }
     let (inbox, settings) = s.store.inbox_with_settings(v.inbox_id).await?;
@@ -163,59 +119,38 @@ async fn start(
     Body(req): Body<StartVisit>,
 ) -> Result<Response, Failure> {
     let (inbox, settings) = s.store.visitor_inbox(req.inbox.clone()).await?;
-    let settings = ChatSettings::from_json(&settings)?;
-    let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
-    if !origin_allowed(&settings.allowed_origins, origin) {
-        return Err(fail(ErrorCode::Forbidden, "this site may not use the inbox's chat"));
-    }
-    let user = match (&req.user, settings.identity_secret.as_deref()) {
-        (Some(u), Some(secret)) if user_verified(secret, u) => {
-            if u.id.is_empty() || u.id.len() > 200 {
-                return Err(fail(ErrorCode::BadRequest, "the user id must be 1 to 200 bytes"));
-            }
-            Some(u)
-        }
-        (Some(_), Some(_)) => return Err(fail(ErrorCode::Forbidden, "the user's hash does not match")),
-        (Some(_), None) => {
-            return Err(fail(ErrorCode::BadRequest, "this inbox has no identity secret to verify users with"))
-        }
-        (None, Some(_)) if inbox.kind == ChannelKind::InApp => {
-            return Err(fail(ErrorCode::Unauthorized, "this inbox chats only with users the app has signed in"))
-        }
-        (None, _) => None,
+    let settings = chat_settings(&settings)?;
+    // A token from a reset hub or another inbox starts a new visitor rather than failing.
+    let earlier = match req.token.as_deref() {
+        Some(token) => visitor_for(&s, token).await.ok().map(|(v, _, _)| v),
+        None => None,
     };
-    let user_address = user.map(|u| format!("user:{}", u.id));
+    let start = webchat::plan_start(&VisitRequest {
+        kind: inbox.kind,
+        inbox_id: inbox.id,
+        settings: &settings,
+        origin: headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()),
+        user: req.user.as_ref(),
+        earlier: earlier.as_ref().map(|v| (v.inbox_id, v.address.as_str())),
+    })
+    .map_err(|refused| fail(refused.code(), refused.to_string()))?;
+    // Once the visit may start, a user it names is one the inbox's secret verified; their
+    // email is checked even when their visit resumes.
+    let user = req.user.as_ref();
     let user_email = user.and_then(|u| u.email.as_deref()).map(email).transpose()?;
-
-    let mut earlier = None;
-    if let Some(token) = req.token.as_deref() {
-        // A token from a reset hub or another inbox starts a new visitor rather than failing.
-        if let Ok((v, _, _)) = visitor_for(&s, token).await {
-            if v.inbox_id == inbox.id && user_address.as_ref().is_none_or(|a| *a == v.address) {
-                earlier = Some((v, token.to_owned()));
-            }
-        }
-    }
-    let resumed = earlier.is_some();
-    let (visitor, token) = match earlier {
-        Some((v, token)) => {
+    let (visitor, token, resumed) = match (start, earlier, req.token) {
+        (VisitStart::Resume, Some(v), Some(token)) => {
             s.store.touch_visitor(v.id).await?;
-            (v, token)
+            (v, token, true)
         }
-        None => {
-            let mut secret = [0u8; 32];
-            rand::rng().fill_bytes(&mut secret);
-            let secret = hex::encode(secret);
-            let address = user_address.unwrap_or_else(|| {
-                let mut id = [0u8; 12];
-                rand::rng().fill_bytes(&mut id);
-                format!("visitor-{}", hex::encode(id))
-            });
+        (VisitStart::Resume, ..) => return Err(fail(ErrorCode::Internal, "a visit to resume has no visitor")),
+        (VisitStart::New { user_address }, ..) => {
             let name = clean(user.and_then(|u| u.name.as_deref()), 200);
-            let v = s.store.create_visitor(inbox.id, address, secret_hash(&secret), user_email, name).await?;
-            s.store.join_visitor(&v, inbox.kind).await?;
-            let token = format!("sbv1.{}.{secret}", v.id);
-            (v, token)
+            let minted = webchat::Minted::new();
+            let address = user_address.unwrap_or_else(webchat::anonymous_address);
+            let v = s.store.begin_visit(inbox.id, inbox.kind, address, minted.secret_hash(), user_email, name).await?;
+            let token = minted.token_for(v.id);
+            (v, token, false)
         }
     };
     let (messages, has_more) = s.store.visitor_thread(inbox.id, visitor.address.clone(), None, FIRST_PAGE).await?;
@@ -257,17 +192,12 @@ async fn history(
     Ok(Json(VisitorHistory { messages, has_more }).into_response())
 }
 
-/// Whether a visitor's message id is acceptable: 1 to 64 letters, digits, `-` or `_`.
-pub fn client_id_ok(id: &str) -> bool {
-    (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
 async fn send(
     State(s): State<AppState>,
     Visitor(v, inbox): Visitor,
     Body(req): Body<VisitorSend>,
 ) -> Result<Response, Failure> {
-    if !client_id_ok(&req.client_id) {
+    if !webchat::client_id_ok(&req.client_id) {
         return Err(fail(ErrorCode::BadRequest, "client_id must be 1 to 64 letters, digits, `-` or `_`"));
     }
     let provider_id = visitor_provider_id(&v.address, &req.client_id);
@@ -318,7 +248,7 @@ async fn socket(
 ) -> Result<Response, Failure> {
     let (v, _, settings) = visitor_for(&s, &q.token).await?;
     let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
-    if !origin_allowed(&ChatSettings::from_json(&settings)?.allowed_origins, origin) {
+    if !webchat::origin_allowed(&chat_settings(&settings)?.allowed_origins, origin) {
         return Err(fail(ErrorCode::Forbidden, "this site may not use the inbox's chat"));
     }
     let ws = ws.map_err(|r| fail(ErrorCode::BadRequest, r.body_text()))?;
@@ -412,50 +342,4 @@ async fn forward(
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn origins() {
-        let none: Vec<String> = Vec::new();
-        let shop = vec!["https://shop.example/".to_owned()];
-        assert!(origin_allowed(&none, Some("https://anything.example")));
-        assert!(origin_allowed(&shop, Some("https://shop.example")));
-        assert!(origin_allowed(&shop, Some("HTTPS://SHOP.EXAMPLE")));
-        assert!(!origin_allowed(&shop, Some("https://evil.example")));
-        assert!(!origin_allowed(&shop, Some("null")));
-        assert!(origin_allowed(&shop, None), "an app, not a browser page");
-    }
-
-    #[test]
-    fn tokens() {
-        let secret = "ab".repeat(32);
-        assert_eq!(parse_token(&format!("sbv1.7.{secret}")), Some((7, secret.as_str())));
-        for bad in ["", "sbv1.", "sbv1.7", "sbv1.0.".to_owned().as_str(), "sb1.7.ab", "sbv1.-3.ab", "sbv1.7.xyz"] {
-            assert_eq!(parse_token(bad), None, "{bad}");
-        }
-        assert_eq!(parse_token(&format!("sbv1.7.{}", "zz".repeat(32))), None);
-    }
-
-    #[test]
-    fn user_hashes() {
-        // HMAC-SHA256 of "user-42" keyed with "secret", computed with Python's hmac module.
-        let real = "e286b7b944100ab478fe553b39122922de0000aee1d04087dc3e96eefc3a8d47";
-        let user = |hash: &str| VerifiedUser { id: "user-42".into(), hash: hash.into(), name: None, email: None };
-        assert!(user_verified("secret", &user(real)));
-        assert!(user_verified("secret", &user(&real.to_uppercase())));
-        assert!(!user_verified("other", &user(real)));
-        assert!(!user_verified("secret", &user("")));
-    }
-
-    #[test]
-    fn client_ids() {
-        assert!(client_id_ok("m-1_a"));
-        assert!(!client_id_ok(""));
-        assert!(!client_id_ok("has space"));
-        assert!(!client_id_ok(&"x".repeat(65)));
-    }
 }

@@ -2,9 +2,9 @@
 //! the inbox's secret before anything is parsed or stored; a wrong or missing signature is
 //! `403`, a malformed payload `400`, an unknown inbox `404`, a repeated delivery `200`.
 
-use super::settings::Settings;
-use super::{email, meta, signature, twilio, Event};
-use crate::api::{AppState, Failure, IdPath};
+use super::{AppState, Failure, IdPath};
+use crate::channels::settings::Settings;
+use crate::channels::{email, meta, signature, twilio, Event};
 use crate::store::StoreError;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
