@@ -76,6 +76,9 @@ cargo fmt --all -- --check
 say "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+say "module layering: no crate's modules import each other in a circle"
+cargo run --quiet --locked -p switchboard-testkit --bin module-cycles -- crates/core crates/hub crates/protocol src-tauri
+
 say "cargo test"
 cargo test --workspace --locked
 

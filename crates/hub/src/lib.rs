@@ -2,18 +2,30 @@
 //! agents' consoles an API and a change feed.
 //!
 //! # Layout
+//! - [`server`]: a hub process at work: the HTTP edge and the background workers.
+//! - [`api`]: the HTTP edge, every route: the agent API under `/api/v1`, the providers'
+//!   webhooks, web chat's widget and visitor API.
+//! - [`workers`]: background work (delivery, CRM, snooze wake, feed pruning), started and
+//!   stopped in one place.
 //! - [`store`]: the source of truth (SQLite or PostgreSQL) and the change feed.
-//! - [`api`]: the HTTP and WebSocket agent API under `/api/v1`.
 //! - [`auth`]: passwords, bearer tokens, login throttling.
 //! - [`policy`]: who may see and do what (pure, table-tested).
 //! - [`rules`]: how a conversation's state moves (pure, table-tested).
 //! - [`address`]: customer address normalisation (phone numbers to E.164, emails).
-//! - [`channels`]: provider webhooks in, the delivery worker out.
+//! - [`channels`]: each provider's wire format, signatures and send API; the delivery
+//!   worker.
 //! - [`crm`]: CRM lookups beside every thread, transcripts back into the CRM.
-//! - [`outbound`]: the bounded HTTP client for calls to providers and CRMs.
+//! - [`crm_model`]: what the store keeps for the CRM (lookup keys, transcript lines).
+//! - [`outbound`]: the bounded HTTP client for calls to providers and CRMs, and its retry
+//!   pause.
 //! - [`fanout`]: one feed reader per process, fanning changes out to open streams.
 //! - [`config`]: settings from file, environment and flags.
+//! - [`clock`]: the one reading of the system clock.
 //! - [`demo`]: a seeded workspace and a customer simulator.
+//!
+//! The arrows go one way: `server` runs `api` and `workers`; they use `channels`, `crm`,
+//! `auth` and `fanout`, which use `store`; `store` uses only `crm_model`, `address`,
+//! `policy`, `rules` and `clock`. `crates/testkit`'s layering test keeps it so.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod address;
