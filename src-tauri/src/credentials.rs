@@ -21,8 +21,8 @@ fn entry(hub: &str, email: &str) -> keyring::Result<keyring::Entry> {
 }
 
 /// Stores the token; says why when the platform has no credential store to keep it in.
-pub fn store_token(hub: &str, email: &str, token: &str) -> Result<(), String> {
-    entry(hub, email).and_then(|e| e.set_password(token)).map_err(|e| e.to_string())
+pub fn store_token(hub: &str, email: &str, token: &str) -> keyring::Result<()> {
+    entry(hub, email).and_then(|e| e.set_password(token))
 }
 
 /// The stored token, if there is one.
