@@ -1,8 +1,8 @@
 //! The commands the window may call, each a one-line adapter over switchboard-core. Errors
 //! reach the window as the protocol's `{code, message}`.
 
+use crate::desktop;
 use crate::shell::Shell;
-use switchboard_core::now_ms;
 use switchboard_protocol::console::{
     AgentLoad, AssignTo, CannedDraft, CannedOption, Composer, Connection, ConversationRow, DemoLogin, Directory,
     History, Profile, SearchHit, SearchQuery, Session, SignIn, Thread, View, ViewCount,
@@ -10,7 +10,6 @@ use switchboard_protocol::console::{
 use switchboard_protocol::model::{Contact, ConversationStatus};
 use switchboard_protocol::{ApiError, Id};
 use tauri::{AppHandle, State};
-use tauri_plugin_opener::OpenerExt;
 
 type Answer<T> = Result<T, ApiError>;
 
@@ -101,7 +100,7 @@ pub async fn team_load(shell: State<'_, Shell>) -> Answer<Vec<AgentLoad>> {
 
 #[tauri::command(rename_all = "snake_case")]
 pub async fn composer(shell: State<'_, Shell>, conversation_id: Id) -> Answer<Composer> {
-    shell.run(move |c| c.cache().composer(conversation_id, now_ms())).await
+    shell.run(move |c| c.composer(conversation_id)).await
 }
 
 #[tauri::command(rename_all = "snake_case")]
@@ -202,14 +201,12 @@ pub fn set_open_conversation(shell: State<'_, Shell>, conversation_id: Option<Id
 #[tauri::command(rename_all = "snake_case")]
 pub async fn open_attachment(app: AppHandle, shell: State<'_, Shell>, message_id: Id, index: usize) -> Answer<()> {
     let path = shell.console()?.download_attachment(message_id, index).await?;
-    app.opener()
-        .open_path(path.to_string_lossy(), None::<&str>)
-        .map_err(|e| ApiError::new(switchboard_protocol::ErrorCode::Internal, format!("cannot open the file: {e}")))
+    desktop::open_file(&app, &path)
 }
 
 #[tauri::command(rename_all = "snake_case")]
 pub async fn find_contacts(shell: State<'_, Shell>, text: String) -> Answer<Vec<Contact>> {
-    shell.run(move |c| c.cache().find_contacts(&text, 20)).await
+    shell.run(move |c| c.find_contacts(&text)).await
 }
 
 /// Opens the customer's record in the CRM, in the browser. Only the link the hub synced
@@ -217,7 +214,5 @@ pub async fn find_contacts(shell: State<'_, Shell>, text: String) -> Answer<Vec<
 #[tauri::command(rename_all = "snake_case")]
 pub async fn open_crm_record(app: AppHandle, shell: State<'_, Shell>, contact_id: Id) -> Answer<()> {
     let link = shell.run(move |c| c.cache().crm_link(contact_id)).await?;
-    app.opener()
-        .open_url(link, None::<&str>)
-        .map_err(|e| ApiError::new(switchboard_protocol::ErrorCode::Internal, format!("cannot open the browser: {e}")))
+    desktop::open_link(&app, link)
 }

@@ -1,11 +1,14 @@
 //! The desktop around the window: notifications (through notify-rust, which reports a
 //! failed delivery so it can be shown in the app instead), clicking one to open its
-//! thread, the unread badge on the dock and tray, and bringing the window forward.
+//! thread, the unread badge on the dock and tray, bringing the window forward, and handing
+//! files and links to the desktop's own handlers.
 
 use switchboard_protocol::console::{Notification, ShellEvent};
+use switchboard_protocol::{ApiError, ErrorCode};
 use tauri::menu::{Menu, MenuItem};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
 use tauri::{AppHandle, Emitter, Manager};
+use tauri_plugin_opener::OpenerExt;
 
 /// The tray icon's id.
 const TRAY: &str = "main";
@@ -83,6 +86,20 @@ pub fn set_badge(app: &AppHandle, unread: u64) {
         let _ = tray.set_tooltip(Some(&text));
         let _ = tray.set_title((unread > 0).then(|| unread.to_string()).as_deref());
     }
+}
+
+/// Opens a downloaded file with the desktop's handler for it.
+pub fn open_file(app: &AppHandle, path: &std::path::Path) -> Result<(), ApiError> {
+    app.opener()
+        .open_path(path.to_string_lossy(), None::<&str>)
+        .map_err(|e| ApiError::new(ErrorCode::Internal, format!("cannot open the file: {e}")))
+}
+
+/// Opens a link in the browser.
+pub fn open_link(app: &AppHandle, link: String) -> Result<(), ApiError> {
+    app.opener()
+        .open_url(link, None::<&str>)
+        .map_err(|e| ApiError::new(ErrorCode::Internal, format!("cannot open the browser: {e}")))
 }
 
 /// The tray icon with Open and Quit.

@@ -6,9 +6,10 @@
 //! - `commands`: what the window may call, one line each.
 //! - `shell`: the signed-in console, the embedded demo hub, the event forwarder.
 //! - `demo`: the local demo, linked only with the `demo` cargo feature (on by default).
-//! - `desktop`: notifications, the tray and the badge.
+//! - `desktop`: notifications, the tray and the badge, opening files and links.
 //! - `credentials`: the token in the OS credential store.
 //! - `webkit`: the webview tuned for a single long-lived page (memory).
+//! - `memory`: handing memory back to the system once the console is quiet.
 
 mod commands;
 mod credentials;

@@ -13,17 +13,21 @@
 //! - [`views`]: inbox lists, threads, a customer's unified history, profiles.
 //! - [`search`]: full-text search with filters and highlights.
 //! - [`notify`]: the notification rule, a pure function.
-//! - [`compose`]: reply channels, reply windows, refusals, templates, placeholders.
-//! - [`canned`]: canned responses, shared and the agent's own, with unconfirmed edits shown.
+//! - [`compose`]: reply channels, reply windows, refusals, templates.
+//! - [`canned`]: canned responses, shared and the agent's own, with unconfirmed edits shown,
+//!   and their placeholders filled in.
 //! - [`lead`]: what each role is offered, the directory, the team load panel.
 //! - [`session`]: hub addresses, signing in, one cache folder per agent and hub.
 //! - [`client`]: the hub's agent API over HTTP and WebSocket.
 //! - [`clock`]: the time, random ids and retry pauses.
 //! - [`error`]: the core's errors and their `{code, message}`.
 //!
-//! The arrows go one way: `sync`, `views`, `canned`, `compose`, `lead` and `search` use
-//! `cache` (and `outbox` for what is still pending); `outbox` uses `cache`; `cache` uses
-//! none of them. `crates/testkit`'s layering test keeps it so.
+//! The arrows go one way. [`Console`] (this file) uses every module. `sync` uses `outbox`,
+//! `bus`, `client` and `cache`; `views`, `canned`, `compose`, `lead` and `search` read
+//! `cache` (`views` and `canned` also read `outbox`'s pending rows, `compose` reads
+//! `canned`); `outbox` uses `bus`, `client` and `cache`; `bus` uses `cache` and `notify`;
+//! `cache` uses only `notify`, `clock` and `error`. `crates/testkit`'s layering test keeps
+//! it so.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod bus;
@@ -59,6 +63,9 @@ use tokio::sync::broadcast;
 
 pub use clock::{new_client_msg_id, now_ms, random_id};
 use switchboard_protocol::MAX_BODY;
+
+/// How many customers a search for merging offers.
+pub const MERGE_CANDIDATES: usize = 20;
 
 /// A file name for a downloaded attachment that cannot leave its folder or hide.
 pub fn safe_file_name(name: &str, index: usize) -> String {
@@ -192,6 +199,18 @@ impl Console {
             attachments: Vec::new(),
         });
         self.queue(mutation, None)
+    }
+
+    /// What the composer offers for a conversation now: its reply routes and windows,
+    /// templates and canned responses.
+    pub fn composer(&self, conversation_id: Id) -> Result<switchboard_protocol::console::Composer> {
+        self.cache().composer(conversation_id, now_ms())
+    }
+
+    /// Customers the agent may merge with another: those whose name or an address contains
+    /// `text`, the closest [`MERGE_CANDIDATES`].
+    pub fn find_contacts(&self, text: &str) -> Result<Vec<switchboard_protocol::model::Contact>> {
+        self.cache().find_contacts(text, MERGE_CANDIDATES)
     }
 
     /// Queues an internal note.

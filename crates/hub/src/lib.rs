@@ -23,9 +23,11 @@
 //! - [`clock`]: the one reading of the system clock.
 //! - [`demo`]: a seeded workspace and a customer simulator.
 //!
-//! The arrows go one way: `server` runs `api` and `workers`; they use `channels`, `crm`,
-//! `auth` and `fanout`, which use `store`; `store` uses only `crm_model`, `address`,
-//! `policy`, `rules` and `clock`. `crates/testkit`'s layering test keeps it so.
+//! The arrows go one way. `demo` runs a `server`, which runs `api` and `workers`; these
+//! use `channels`, `crm`, `auth`, `fanout` and `config`, and the `store` directly;
+//! `channels` and `crm` call out through `outbound` and use the `store`; the `store` uses
+//! only `crm_model`, `address`, `policy`, `rules` and `clock`. `crates/testkit`'s layering
+//! test keeps it so.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod address;

@@ -16,6 +16,9 @@
 //! - [`feed`]: bootstrap, change pages, history, retention.
 //! - [`visitors`]: web-chat and in-app visitors and the thread they see.
 //! - [`crm`]: CRM settings, lookups waiting to run, transcripts waiting to be logged.
+//! - [`canned`]: canned responses, the team's and each agent's own.
+//! - [`outbox`]: replies waiting for the delivery worker, handed to a provider at most once.
+//! - [`blobs`]: files the hub keeps itself (email attachments).
 
 pub mod blobs;
 pub mod canned;
