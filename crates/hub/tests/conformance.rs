@@ -9,7 +9,8 @@ use switchboard_hub::clock::{now_ms, DAY, HOUR};
 use switchboard_hub::store::StoreError;
 use switchboard_protocol::model::{ConversationStatus, Delivery, Direction};
 use switchboard_protocol::mutation::{
-    Assign, DeleteCanned, MergeContacts, Mutation, MutationEnvelope, Outcome, SaveCanned, SendReply, SetStatus,
+    Assign, DeleteCanned, MergeContacts, Mutation, MutationEnvelope, Outcome, SaveCanned, SendReply, SendTemplate,
+    SetStatus,
 };
 use switchboard_protocol::sync::Change;
 
@@ -475,6 +476,62 @@ async fn a_retried_refusal_is_answered_again(db: &TestDb) {
     assert_eq!(retry[0].outcome, first[0].outcome);
 }
 
+/// A template value holding placeholders is sent as written, never expanded again (one
+/// request once filled tens of gigabytes); values and the filled text are bounded, and a
+/// refused template stores nothing.
+async fn send_template_values_are_never_expanded_again(db: &TestDb) {
+    let store = open(db);
+    let w = world(&store).await;
+    let templates = serde_json::json!({"templates": [
+        {"name": "order_update", "language": "en_US", "body": "Hi {{1}}, your order {{2}} has shipped."},
+        {"name": "echo", "language": "en_US", "body": "{{1}} {{1}} {{1}} {{1}} {{1}}"}
+    ]});
+    let patch = switchboard_protocol::admin::UpdateInbox { settings: Some(templates), ..Default::default() };
+    store.update_inbox(w.whatsapp.id, patch).await.unwrap();
+    let a = store.ingest(inbound(&w.whatsapp, "14155550123", "where is it?", "wamid.T1", now_ms())).await.unwrap();
+    let template = |cmid: &str, name: &str, params: Vec<String>| {
+        Mutation::SendTemplate(SendTemplate {
+            conversation_id: a.conversation_id,
+            client_msg_id: cmid.into(),
+            template: name.into(),
+            params,
+        })
+    };
+    let bomb = "{{2}}".repeat(200);
+    let sent = store
+        .apply_mutations(
+            &w.agent,
+            "c",
+            vec![env(1, template("t-1", "order_update", vec![bomb.clone(), "{{1}}".into()]))],
+        )
+        .await
+        .unwrap();
+    assert_eq!(sent[0].outcome, Outcome::Applied);
+    let msgs = store.messages_before(&w.admin, a.conversation_id, None, 10).await.unwrap().messages;
+    let body = &msgs.iter().find(|m| m.client_msg_id.as_deref() == Some("t-1")).unwrap().body;
+    assert_eq!(*body, format!("Hi {bomb}, your order {{{{1}}}} has shipped."));
+
+    let head = *store.head().borrow();
+    let too_long = "x".repeat(1025);
+    let filled_too_long = "y".repeat(1000);
+    for (id, name, params, why) in [
+        (2, "order_update", vec![too_long, "#1".into()], "value 1 of template `order_update` is longer than 1024"),
+        (3, "echo", vec![filled_too_long], "template `echo` filled in is longer than 4096"),
+    ] {
+        let refused = store.apply_mutations(&w.agent, "c", vec![env(id, template(&format!("t-{id}"), name, params))]);
+        match &refused.await.unwrap()[0].outcome {
+            Outcome::Rejected { error } => {
+                assert_eq!(error.code, switchboard_protocol::ErrorCode::BadRequest);
+                assert!(error.message.starts_with(why), "{}", error.message);
+            }
+            other => panic!("{name} was not refused: {other:?}"),
+        }
+    }
+    assert_eq!(*store.head().borrow(), head, "a refused template writes nothing");
+    let after = store.messages_before(&w.admin, a.conversation_id, None, 10).await.unwrap().messages;
+    assert_eq!(after.len(), msgs.len());
+}
+
 async fn automatic_first_reply_once_per_conversation(db: &TestDb) {
     let store = open(db);
     let w = world(&store).await;
@@ -792,6 +849,7 @@ macro_rules! conformance {
                 reopening_keeps_data_and_schema_version,
                 snoozed_conversations_wake_when_due,
                 a_retried_refusal_is_answered_again,
+                send_template_values_are_never_expanded_again,
                 automatic_first_reply_once_per_conversation,
                 split_undoes_a_wrong_merge,
                 canned_responses_are_shared_by_leads_and_kept_by_their_owners,

@@ -202,9 +202,63 @@ impl Template {
         (1..=Self::MAX_PARAMS).take_while(|i| self.body.contains(&format!("{{{{{i}}}}}"))).count()
     }
 
-    /// The text with `{{1}}`, `{{2}}`… replaced by `values`, in order.
+    /// The longest value one placeholder takes, in characters: WhatsApp's limit for a
+    /// template's whole body.
+    pub const MAX_VALUE_CHARS: usize = 1024;
+    /// The longest a filled template may be, in characters: WhatsApp's longest text message.
+    pub const MAX_FILLED_CHARS: usize = 4096;
+
+    /// The text with `{{1}}`, `{{2}}`… replaced by `values`, in one pass over the template:
+    /// a value is never read for placeholders itself, so its size is the most it adds.
+    /// Placeholders without a value stay as written.
     pub fn fill(&self, values: &[String]) -> String {
-        values.iter().enumerate().fold(self.body.clone(), |body, (i, v)| body.replace(&format!("{{{{{}}}}}", i + 1), v))
+        let mut out = String::with_capacity(self.body.len() + values.iter().map(String::len).sum::<usize>());
+        let mut rest = self.body.as_str();
+        while let Some(start) = rest.find("{{") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+            let value = (digits > 0 && after[digits..].starts_with("}}"))
+                .then(|| after[..digits].parse::<usize>().ok())
+                .flatten()
+                .and_then(|n| n.checked_sub(1))
+                .and_then(|i| values.get(i));
+            match value {
+                Some(v) => {
+                    out.push_str(v);
+                    rest = &after[digits + 2..];
+                }
+                None => {
+                    out.push('{');
+                    rest = &rest[start + 1..];
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+
+    /// Why `values` may not fill this template, if they may not: a value longer than
+    /// [`Template::MAX_VALUE_CHARS`], or a filled text longer than
+    /// [`Template::MAX_FILLED_CHARS`]. Each value is measured before any is put in, so a
+    /// filled text is at most the template's placeholders times the longest value.
+    pub fn refuse_values(&self, values: &[String]) -> Option<String> {
+        if let Some(i) = values.iter().position(|v| v.chars().count() > Self::MAX_VALUE_CHARS) {
+            return Some(format!(
+                "value {} of template `{}` is longer than {} characters",
+                i + 1,
+                self.name,
+                Self::MAX_VALUE_CHARS
+            ));
+        }
+        if self.fill(values).chars().count() > Self::MAX_FILLED_CHARS {
+            return Some(format!(
+                "template `{}` filled in is longer than {} characters",
+                self.name,
+                Self::MAX_FILLED_CHARS
+            ));
+        }
+        None
     }
 }
 
@@ -521,5 +575,47 @@ mod template_tests {
     #[test]
     fn filling_keeps_unfilled_placeholders() {
         assert_eq!(template("Hi {{1}}, order {{2}}").fill(&["Ana".into()]), "Hi Ana, order {{2}}");
+    }
+
+    /// A value holding placeholders is put in as written, never expanded again.
+    #[test]
+    fn send_template_values_are_never_expanded_again() {
+        let v = |xs: &[&str]| xs.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
+        for (body, values, want) in [
+            ("Hi {{1}}, order {{2}}", v(&["{{2}}", "#4521"]), "Hi {{2}}, order #4521"),
+            ("{{1}}{{1}}", v(&["{{1}}"]), "{{1}}{{1}}"),
+            ("{{1}} {{2}}", v(&["{{2}}{{2}}", "{{1}}"]), "{{2}}{{2}} {{1}}"),
+            ("{{1}} {{10}}", v(&["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"]), "a j"),
+            ("{{ 1 }} {{x}} {{1} {{", v(&["a"]), "{{ 1 }} {{x}} {{1} {{"),
+            ("{{{1}}}", v(&["a"]), "{a}"),
+            ("{{0}} {{3}}", v(&["a"]), "{{0}} {{3}}"),
+            ("ünï {{1}} çødé", v(&["😀"]), "ünï 😀 çødé"),
+            ("{{99999999999999999999999}}", v(&["a"]), "{{99999999999999999999999}}"),
+        ] {
+            assert_eq!(template(body).fill(&values), want, "{body} with {values:?}");
+        }
+        // What used to grow without bound: a value that names its own placeholder many times.
+        let bomb = "{{2}}".repeat(20_000);
+        let filled = template("{{1}} {{2}}").fill(&[bomb.clone(), bomb.clone()]);
+        assert_eq!(filled.len(), bomb.len() * 2 + 1);
+    }
+
+    #[test]
+    fn template_values_and_the_filled_text_are_bounded() {
+        let t = template("Hi {{1}}, order {{2}}");
+        let long = "x".repeat(Template::MAX_VALUE_CHARS + 1);
+        let most = "é".repeat(Template::MAX_VALUE_CHARS);
+        assert_eq!(t.refuse_values(&["Ana".into(), "#1".into()]), None);
+        assert_eq!(t.refuse_values(&[most.clone(), most.clone()]), None, "characters, not bytes");
+        assert_eq!(
+            t.refuse_values(&["Ana".into(), long]).as_deref(),
+            Some("value 2 of template `t` is longer than 1024 characters")
+        );
+        let many = template(&"{{1}}".repeat(5));
+        assert_eq!(
+            many.refuse_values(&[most]).as_deref(),
+            Some("template `t` filled in is longer than 4096 characters")
+        );
+        assert_eq!(many.refuse_values(&["x".repeat(800)]), None);
     }
 }

@@ -292,6 +292,9 @@ fn send_template(tx: &mut WriteTx<'_>, v: &Viewer, t: &SendTemplate, expected: O
             t.params.len()
         )));
     }
+    if let Some(refused) = template.refuse_values(&t.params) {
+        return Err(StoreError::BadRequest(refused));
+    }
     if already_stored(tx, &t.client_msg_id)? {
         return Ok(Outcome::Duplicate);
     }
