@@ -1,10 +1,13 @@
 //! Passwords, bearer tokens and login throttling.
 //!
-//! Passwords are stored as argon2id hashes. A token is `sb1.<session id>.<secret>` with a
-//! 256-bit random secret; the hub stores only the secret's argon2 hash, and remembers in
-//! memory which tokens it has already verified (keyed by their SHA-256) so a request
-//! costs one session lookup, not one argon2 run. Logout revokes the session row, which
-//! every request checks.
+//! Passwords are stored as argon2id hashes, and only so many are checked at once
+//! ([`Config::password_checks`](crate::config::Config)): a login that finds every check
+//! busy answers `429`, so a flood of logins costs bounded CPU and memory. A token is
+//! `sb1.<session id>.<secret>` with a 256-bit random secret, which needs no slow hash: the
+//! hub stores its SHA-256 (`sha256:<hex>`) and compares in constant time, so a forged token
+//! costs one session lookup. Sessions from before kept an argon2 hash; those are checked
+//! once per token, within the same bound, and remembered by the parsed token. Logout
+//! revokes the session row, which every request checks.
 
 use crate::policy::Viewer;
 use crate::store::{Store, StoreError};
@@ -13,10 +16,13 @@ use argon2::Argon2;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+use subtle::ConstantTimeEq;
 use switchboard_protocol::auth::LoginResponse;
 use switchboard_protocol::{ApiError, ErrorCode};
+use tokio::sync::Semaphore;
 
 /// The shortest password accepted for an agent.
 pub const MIN_PASSWORD: usize = 8;
@@ -31,6 +37,39 @@ pub fn hash_secret(secret: &str) -> Result<String, ApiError> {
 
 pub fn verify_secret(hash: &str, secret: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(secret.as_bytes(), &h).is_ok())
+}
+
+/// What the hub stores of a token's random secret: its SHA-256. A 256-bit random secret
+/// cannot be guessed, so a slow hash would only make forged tokens expensive for the hub.
+pub fn token_secret_hash(secret: &str) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(secret.as_bytes())))
+}
+
+/// How a stored session secret is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretCheck {
+    /// The stored SHA-256 matches (compared in constant time).
+    Matches,
+    /// It does not, or the stored value is no hash this hub writes.
+    Fails,
+    /// A session from before stores an argon2 hash: a bounded slow check decides.
+    Slow,
+}
+
+/// Checks `secret` against a session's stored hash without any slow work.
+pub fn check_token_secret(stored: &str, secret: &str) -> SecretCheck {
+    match stored.strip_prefix("sha256:") {
+        Some(_) => {
+            let computed = token_secret_hash(secret);
+            if bool::from(computed.as_bytes().ct_eq(stored.as_bytes())) {
+                SecretCheck::Matches
+            } else {
+                SecretCheck::Fails
+            }
+        }
+        None if stored.starts_with("$argon2") => SecretCheck::Slow,
+        None => SecretCheck::Fails,
+    }
 }
 
 /// Checks a new password's length and hashes it (off the async runtime).
@@ -71,6 +110,12 @@ pub struct Token {
 }
 
 impl Token {
+    /// The token written one way, whatever whitespace it came with: what the hub remembers
+    /// a verified token by.
+    pub fn canonical(&self) -> String {
+        format!("sb1.{}.{}", self.session_id, self.secret)
+    }
+
     pub fn parse(s: &str) -> Option<Token> {
         let mut parts = s.trim().splitn(3, '.');
         if parts.next()? != "sb1" {
@@ -88,9 +133,20 @@ impl Token {
 pub struct Auth {
     store: Store,
     failures: Mutex<HashMap<String, Failures>>,
+    /// Argon2-hashed sessions from before, verified once per token.
     verified: Mutex<HashMap<[u8; 32], i64>>,
     /// A real hash to verify against when the email is unknown, so timing does not tell.
     decoy: String,
+    /// The password checks that may run at once.
+    checks: Semaphore,
+    /// Password checks run so far (argon2 verifications, logins and old sessions alike).
+    slow_checks: AtomicU64,
+}
+
+fn busy() -> ApiError {
+    let mut e = ApiError::new(ErrorCode::RateLimited, "the hub is busy checking passwords; try again in a moment");
+    e.retry_after = Some(1);
+    e
 }
 
 fn unauthorized(msg: &str) -> ApiError {
@@ -102,9 +158,30 @@ fn store_err(e: &StoreError) -> ApiError {
 }
 
 impl Auth {
-    pub fn new(store: Store) -> Auth {
+    /// `password_checks` argon2 verifications may run at once (at least one).
+    pub fn new(store: Store, password_checks: usize) -> Auth {
         let decoy = hash_secret("decoy password for unknown emails").unwrap_or_default();
-        Auth { store, failures: Mutex::default(), verified: Mutex::default(), decoy }
+        Auth {
+            store,
+            failures: Mutex::default(),
+            verified: Mutex::default(),
+            decoy,
+            checks: Semaphore::new(password_checks.max(1)),
+            slow_checks: AtomicU64::new(0),
+        }
+    }
+
+    /// How many argon2 verifications this hub has run.
+    pub fn slow_checks(&self) -> u64 {
+        self.slow_checks.load(Ordering::Relaxed)
+    }
+
+    /// Verifies `secret` against an argon2 `hash` off the async runtime, if a check is free;
+    /// `429` when every check is busy.
+    async fn slow_verify(&self, hash: String, secret: String) -> Result<bool, ApiError> {
+        let _permit = self.checks.try_acquire().map_err(|_| busy())?;
+        self.slow_checks.fetch_add(1, Ordering::Relaxed);
+        Ok(tokio::task::spawn_blocking(move || verify_secret(&hash, &secret)).await.unwrap_or(false))
     }
 
     fn locked_for(&self, email: &str) -> Option<Duration> {
@@ -139,8 +216,7 @@ impl Auth {
             Some(c) => (Some(c.agent_id), c.password_hash),
             None => (None, self.decoy.clone()),
         };
-        let pw = password.to_owned();
-        let ok = tokio::task::spawn_blocking(move || verify_secret(&hash, &pw)).await.unwrap_or(false);
+        let ok = self.slow_verify(hash, password.to_owned()).await?;
         let agent_id = match (ok, agent_id) {
             (true, Some(id)) => id,
             _ => {
@@ -152,15 +228,9 @@ impl Auth {
         let mut secret = [0u8; 32];
         rand::rng().fill_bytes(&mut secret);
         let secret = hex::encode(secret);
-        let secret_hash = tokio::task::spawn_blocking({
-            let s = secret.clone();
-            move || hash_secret(&s)
-        })
-        .await
-        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))??;
-        let session_id = self.store.create_session(agent_id, secret_hash).await.map_err(|e| store_err(&e))?;
+        let session_id =
+            self.store.create_session(agent_id, token_secret_hash(&secret)).await.map_err(|e| store_err(&e))?;
         let token = format!("sb1.{session_id}.{secret}");
-        self.remember(&token, session_id);
         let agent = self.store.agents().await.map_err(|e| store_err(&e))?.into_iter().find(|a| a.id == agent_id);
         let agent = agent.ok_or_else(|| ApiError::new(ErrorCode::Internal, "the agent vanished"))?;
         Ok(LoginResponse { token, agent })
@@ -170,12 +240,12 @@ impl Auth {
         Sha256::digest(token.as_bytes()).into()
     }
 
-    fn remember(&self, token: &str, session_id: i64) {
+    fn remember(&self, token: &Token) {
         if let Ok(mut m) = self.verified.lock() {
             if m.len() > 100_000 {
                 m.clear();
             }
-            m.insert(Self::key(token), session_id);
+            m.insert(Self::key(&token.canonical()), token.session_id);
         }
     }
 
@@ -191,15 +261,19 @@ impl Auth {
         if session.revoked {
             return Err(unauthorized("the session has ended; log in again"));
         }
-        let known = self.verified.lock().map(|m| m.get(&Self::key(token)) == Some(&parsed.session_id)).unwrap_or(false);
-        if !known {
-            let hash = session.secret_hash.clone();
-            let secret = parsed.secret.clone();
-            let ok = tokio::task::spawn_blocking(move || verify_secret(&hash, &secret)).await.unwrap_or(false);
-            if !ok {
-                return Err(unauthorized("the token is not valid"));
+        match check_token_secret(&session.secret_hash, &parsed.secret) {
+            SecretCheck::Matches => {}
+            SecretCheck::Fails => return Err(unauthorized("the token is not valid")),
+            SecretCheck::Slow => {
+                let key = Self::key(&parsed.canonical());
+                let known = self.verified.lock().map(|m| m.get(&key) == Some(&parsed.session_id)).unwrap_or(false);
+                if !known {
+                    if !self.slow_verify(session.secret_hash.clone(), parsed.secret.clone()).await? {
+                        return Err(unauthorized("the token is not valid"));
+                    }
+                    self.remember(&parsed);
+                }
             }
-            self.remember(token, parsed.session_id);
         }
         let viewer = self.store.viewer(session.agent_id).await.map_err(|e| store_err(&e))?;
         Ok((viewer, parsed.session_id))
@@ -233,6 +307,27 @@ mod tests {
         assert_eq!(Token::parse("sb1.x.abcd"), None);
         assert_eq!(Token::parse("sb1.7.short"), None);
         assert_eq!(Token::parse(""), None);
+    }
+
+    #[test]
+    fn token_secrets_are_checked_without_a_slow_hash() {
+        let secret = "ab".repeat(32);
+        let stored = token_secret_hash(&secret);
+        assert!(stored.starts_with("sha256:") && stored.len() == 7 + 64);
+        let old = hash_secret(&secret).unwrap();
+        for (stored, secret, want) in [
+            (stored.as_str(), secret.as_str(), SecretCheck::Matches),
+            (stored.as_str(), "cd", SecretCheck::Fails),
+            (stored.as_str(), "", SecretCheck::Fails),
+            (old.as_str(), secret.as_str(), SecretCheck::Slow),
+            (old.as_str(), "forged", SecretCheck::Slow),
+            ("", secret.as_str(), SecretCheck::Fails),
+            ("plain text", secret.as_str(), SecretCheck::Fails),
+        ] {
+            assert_eq!(check_token_secret(stored, secret), want, "{stored} / {secret}");
+        }
+        let parsed = Token::parse(&format!("  sb1.9.{secret}\t")).unwrap();
+        assert_eq!(parsed.canonical(), format!("sb1.9.{secret}"));
     }
 
     #[test]

@@ -44,6 +44,9 @@ pub struct Config {
     pub delivery_max_attempts: u32,
     /// How long a provider may take to answer one send before it counts as a failed attempt.
     pub delivery_timeout_ms: u64,
+    /// Password checks (argon2, 19 MiB and tens of milliseconds each) run at once; a login
+    /// that finds them all busy answers `429 rate_limited`.
+    pub password_checks: usize,
 }
 
 impl Default for Config {
@@ -61,6 +64,7 @@ impl Default for Config {
             delivery_retry_base_ms: 5_000,
             delivery_max_attempts: 6,
             delivery_timeout_ms: 20_000,
+            password_checks: 4,
         }
     }
 }

@@ -233,7 +233,7 @@ async fn login_logout_hashing_and_throttling() {
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    assert!(stored.iter().all(|h| h.starts_with("$argon2id$") && !h.contains(secret)));
+    assert!(stored.iter().all(|h| h.starts_with("sha256:") && !h.contains(secret)));
 
     let (s, _) = api.post(Some(&token), "/api/v1/auth/logout", &json!({})).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
@@ -464,4 +464,100 @@ async fn shutdown_closes_open_streams() {
     assert!(ended.is_ok(), "the stream was closed");
     let served = tokio::time::timeout(std::time::Duration::from_secs(5), server).await;
     assert!(served.is_ok_and(|r| r.unwrap().is_ok()), "the server finished shutting down");
+}
+
+/// A hub served with its `AppState` kept, to read what its authentication did.
+async fn serve_keeping_state(config: Config) -> (Hub, switchboard_hub::api::AppState, World, common::TestDb) {
+    let db = sqlite_db();
+    let store = open(&db);
+    let w = world(&store).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = switchboard_hub::api::AppState::new(store.clone(), config);
+    tokio::spawn(switchboard_hub::server::run(listener, state.clone(), std::future::pending()));
+    (Hub { base: format!("http://{addr}"), addr, store, stop: None }, state, w, db)
+}
+
+async fn me_status(http: &reqwest::Client, hub: &Hub, authorization: &str) -> StatusCode {
+    http.get(format!("{}/api/v1/me", hub.base)).header("authorization", authorization).send().await.unwrap().status()
+}
+
+/// Finding: every forged token for a live session ran a full argon2 check (19 MiB each)
+/// with nothing bounding it. A token's secret is now checked against its SHA-256: forged
+/// tokens cost no password check at all. Sessions from before (argon2) still work, are
+/// checked once per token however it is spaced, and their forgeries are bounded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_tokens_cost_no_password_check() {
+    let (hub, state, w, _db) = serve_keeping_state(Config::default()).await;
+    let http = reqwest::Client::new();
+    let token = login(&hub, "agent@x.test").await;
+    let after_login = state.auth.slow_checks();
+    assert_eq!(after_login, 1, "the login's password");
+    let session_id = token.split('.').nth(1).unwrap().to_owned();
+    let forged: Vec<_> = (0..60u32)
+        .map(|i| {
+            let (http, hub_base) = (http.clone(), hub.base.clone());
+            let forged = format!("Bearer sb1.{session_id}.{:064x}", u128::from(i) * 7_919);
+            tokio::spawn(async move {
+                http.get(format!("{hub_base}/api/v1/me")).header("authorization", forged).send().await.unwrap().status()
+            })
+        })
+        .collect();
+    for f in forged {
+        assert_eq!(f.await.unwrap(), StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(state.auth.slow_checks(), after_login, "no forged token ran a password check");
+    assert_eq!(me_status(&http, &hub, &format!("Bearer {token}")).await, StatusCode::OK);
+    assert_eq!(me_status(&http, &hub, &format!("Bearer   {token} ")).await, StatusCode::OK, "RFC 6750 allows spaces");
+
+    // A session stored the old way (argon2) is still honoured: one check, remembered by the
+    // token itself, not by how it was spaced.
+    let secret = "ab".repeat(32);
+    let old_hash = switchboard_hub::auth::hash_secret(&secret).unwrap();
+    let old = hub.store.create_session(w.lead.agent_id, old_hash).await.unwrap();
+    let old_token = format!("sb1.{old}.{secret}");
+    for spacing in ["Bearer ", "Bearer  ", "Bearer \t"] {
+        assert_eq!(me_status(&http, &hub, &format!("{spacing}{old_token}")).await, StatusCode::OK);
+    }
+    assert_eq!(state.auth.slow_checks(), after_login + 1, "one check for the old session's token");
+    let forged_old = format!("Bearer sb1.{old}.{}", "cd".repeat(32));
+    assert_eq!(me_status(&http, &hub, &forged_old).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(state.auth.slow_checks(), after_login + 2, "a forgery of an old session is checked, within the bound");
+}
+
+/// Finding: nothing bounded the password checks a flood of logins runs. At most
+/// `password_checks` run at once; a login that finds them busy answers 429 with
+/// Retry-After, and the hub keeps answering.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_checks_are_bounded_and_answer_429_when_busy() {
+    let (hub, state, _w, _db) = serve_keeping_state(Config { password_checks: 1, ..Config::default() }).await;
+    let http = reqwest::Client::new();
+    let flood: Vec<_> = (0..24)
+        .map(|i| {
+            let (http, base) = (http.clone(), hub.base.clone());
+            tokio::spawn(async move {
+                let body = json!({"email": format!("attacker{i}@x.test"), "password": "not the password"});
+                let resp = http.post(format!("{base}/api/v1/auth/login")).json(&body).send().await.unwrap();
+                let retry_after = resp.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
+                let status = resp.status();
+                let body: Value = resp.json().await.unwrap();
+                (status, body["code"].as_str().unwrap().to_owned(), retry_after)
+            })
+        })
+        .collect();
+    let mut busy = 0;
+    for f in flood {
+        match f.await.unwrap() {
+            (StatusCode::UNAUTHORIZED, code, _) => assert_eq!(code, "invalid_credentials"),
+            (StatusCode::TOO_MANY_REQUESTS, code, retry_after) => {
+                assert_eq!((code.as_str(), retry_after.as_deref()), ("rate_limited", Some("1")));
+                busy += 1;
+            }
+            other => panic!("unexpected answer {other:?}"),
+        }
+    }
+    assert!(busy > 0, "24 logins at once with one check allowed: some found it busy");
+    assert!(state.auth.slow_checks() <= 24 - busy, "a refused login ran no check");
+    // The flood is over: a real agent signs in.
+    login(&hub, "agent@x.test").await;
 }

@@ -47,7 +47,7 @@ impl AppState {
     /// Must be called inside a Tokio runtime (it starts the fan-out pump).
     pub fn new(store: Store, config: Config) -> AppState {
         AppState {
-            auth: Arc::new(Auth::new(store.clone())),
+            auth: Arc::new(Auth::new(store.clone(), config.password_checks)),
             fanout: Fanout::start(store.clone()),
             store,
             config: Arc::new(config),
