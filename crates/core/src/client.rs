@@ -21,10 +21,23 @@ pub struct HubClient {
     http: reqwest::Client,
 }
 
+/// The largest attachment the console downloads, in bytes.
+pub const MAX_DOWNLOAD_BYTES: u64 = 100 * 1024 * 1024;
+
+/// The client every call to the hub goes through. It follows a redirect only within the
+/// hub's own origin, so the agent's token never goes anywhere else.
 fn http_client() -> Result<reqwest::Client> {
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(5))
         .timeout(Duration::from_secs(120))
+        .redirect(reqwest::redirect::Policy::custom(|attempt| {
+            let first = attempt.previous().first().map(reqwest::Url::origin);
+            if first.is_some_and(|o| o == attempt.url().origin()) && attempt.previous().len() < 5 {
+                attempt.follow()
+            } else {
+                attempt.stop()
+            }
+        }))
         .build()
         .map_err(|e| CoreError::Offline(e.to_string()))
 }
@@ -85,14 +98,31 @@ impl HubClient {
         answer(resp).await
     }
 
-    /// The bytes behind an attachment's URL (absolute, or a path on the hub).
-    pub async fn download(&self, url: &str) -> Result<Vec<u8>> {
-        let url = if url.starts_with('/') { format!("{}{url}", self.base) } else { url.to_owned() };
-        let resp = self.http.get(url).bearer_auth(&self.token).send().await.map_err(|e| transport(&e))?;
+    /// Attachment `index` of message `message_id`, always from the hub: a file it keeps, or
+    /// the customer's media it fetches from the provider. At most [`MAX_DOWNLOAD_BYTES`].
+    pub async fn download_attachment(&self, message_id: Id, index: usize) -> Result<Vec<u8>> {
+        let url = format!("{}/api/v1/messages/{message_id}/attachments/{index}", self.base);
+        let mut resp = self.http.get(url).bearer_auth(&self.token).send().await.map_err(|e| transport(&e))?;
         if !resp.status().is_success() {
             return answer::<serde_json::Value>(resp).await.map(|_| Vec::new());
         }
-        Ok(resp.bytes().await.map_err(|e| transport(&e))?.to_vec())
+        let too_large = || {
+            CoreError::Hub(ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                format!("the file is larger than {} MB", MAX_DOWNLOAD_BYTES / (1024 * 1024)),
+            ))
+        };
+        if resp.content_length().is_some_and(|n| n > MAX_DOWNLOAD_BYTES) {
+            return Err(too_large());
+        }
+        let mut data = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| transport(&e))? {
+            if (data.len() + chunk.len()) as u64 > MAX_DOWNLOAD_BYTES {
+                return Err(too_large());
+            }
+            data.extend_from_slice(&chunk);
+        }
+        Ok(data)
     }
 
     pub async fn bootstrap(&self) -> Result<Bootstrap> {

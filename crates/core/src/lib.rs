@@ -388,7 +388,7 @@ impl Console {
             .into_iter()
             .nth(index)
             .ok_or(CoreError::NotFound("attachment"))?;
-        let bytes = self.engine.client.download(&attachment.url).await?;
+        let bytes = self.engine.client.download_attachment(message_id, index).await?;
         let dir = self.dir.join("attachments").join(message_id.to_string());
         std::fs::create_dir_all(&dir).map_err(CoreError::io("make the attachments folder"))?;
         let path = dir.join(safe_file_name(&attachment.name, index));

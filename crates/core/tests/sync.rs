@@ -530,3 +530,43 @@ async fn a_canned_edit_on_a_version_replaced_elsewhere_is_a_conflict_naming_who(
     eventually("Kim's edit reaches Lee", || titles(&lee) == vec!["Hey"]).await;
     eventually("Kim's outbox empties", || kim.outbox().items().unwrap().is_empty()).await;
 }
+
+/// Finding: the console sent `Authorization: Bearer` with the agent's token to whatever URL
+/// an attachment named, so a reply pointing at someone's server harvested the token of
+/// every agent who opened it. The console now asks only its hub for a message's attachment;
+/// the hub fetches the file, and the other server never sees the agent's token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agents_token_never_goes_to_an_attachment_url() {
+    use switchboard_testkit::providers::{self, Kind};
+    let hub = Hub::start().await;
+    let w = world(&hub.store).await;
+    let elsewhere = providers::start(Kind::Twilio).await;
+    let now = switchboard_core::now_ms();
+    let mut mms = switchboard_hub::store::ingest::Inbound::text(w.sms, "+14155550123", "a photo", Some("MM9"), now);
+    mms.attachments = vec![switchboard_protocol::model::Attachment {
+        name: "photo.jpg".into(),
+        mime: "image/jpeg".into(),
+        size: 0,
+        url: format!("{}/steal/photo.jpg", elsewhere.base),
+    }];
+    let m = hub.store.ingest(mms).await.unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let token = hub.login("maya@x.test").await;
+    let c = switchboard_core::Console::open(dir.path(), &hub.base, &token).unwrap();
+    c.start();
+    online(&c).await;
+    eventually("the message is cached", || c.cache().message(m.message_id).is_ok()).await;
+    let path = c.download_attachment(m.message_id, 0).await.unwrap();
+    assert!(!std::fs::read(&path).unwrap().is_empty(), "the file arrived through the hub");
+    let requests = elsewhere.requests();
+    assert_eq!(requests.len(), 1, "the hub fetched it once");
+    for r in requests {
+        assert!(r.authorization.as_deref().is_none_or(|a| !a.contains(&token)), "{:?} got the token", r.path);
+        assert_eq!(r.authorization, None, "no credentials for a host that is not the inbox's provider");
+    }
+    assert!(matches!(
+        c.download_attachment(m.message_id, 5).await,
+        Err(switchboard_core::error::CoreError::NotFound("attachment"))
+    ));
+}

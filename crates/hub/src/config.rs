@@ -47,6 +47,9 @@ pub struct Config {
     /// Password checks (argon2, 19 MiB and tens of milliseconds each) run at once; a login
     /// that finds them all busy answers `429 rate_limited`.
     pub password_checks: usize,
+    /// The largest customer file an agent can fetch through the hub from its provider
+    /// (MMS, WhatsApp media), in bytes; larger ones answer `413 payload_too_large`.
+    pub max_media_bytes: u64,
 }
 
 impl Default for Config {
@@ -65,6 +68,7 @@ impl Default for Config {
             delivery_max_attempts: 6,
             delivery_timeout_ms: 20_000,
             password_checks: 4,
+            max_media_bytes: 25 * 1024 * 1024,
         }
     }
 }

@@ -10,6 +10,16 @@ pub fn client(timeout: Duration) -> reqwest::Result<reqwest::Client> {
     reqwest::Client::builder().connect_timeout(timeout.min(Duration::from_secs(5))).timeout(timeout).build()
 }
 
+/// A client like [`client`] that follows no redirect itself, for calls that decide at each
+/// hop whether credentials may go along.
+pub fn client_without_redirects(timeout: Duration) -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .connect_timeout(timeout.min(Duration::from_secs(5)))
+        .timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+}
+
 /// The pause, in milliseconds, before retry `attempt` (0-based) of an outside call:
 /// `base_ms` doubling each time, at most an hour.
 pub fn backoff(attempt: u32, base_ms: u64) -> i64 {

@@ -13,8 +13,11 @@ mod webhooks;
 pub use stream::SocketError;
 
 use crate::auth::Auth;
+use crate::channels::media::{self, MediaError, Source};
+use crate::channels::settings::Settings;
 use crate::config::Config;
 use crate::fanout::Fanout;
+use crate::outbound;
 use crate::policy::Viewer;
 use crate::store::{feed, Store};
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
@@ -193,6 +196,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/admin/inboxes/{id}", patch(admin::update_inbox))
         .route("/api/v1/admin/crm", get(admin::crm).put(admin::put_crm))
         .route("/api/v1/blobs/{id}", get(blob))
+        .route("/api/v1/messages/{id}/attachments/{index}", get(attachment))
         .merge(webhooks::router())
         .merge(visitor::router())
         .fallback(|| async { Failure(ApiError::new(ErrorCode::NotFound, "no such endpoint")) })
@@ -297,16 +301,64 @@ async fn history(
 
 async fn blob(State(s): State<AppState>, _caller: Caller, IdPath(id): IdPath) -> Result<Response, Failure> {
     let b = s.store.blob(id).await?;
-    let name = b.name.replace(['"', '\\', '\r', '\n'], "_");
-    Ok((
+    Ok(file(&b.name, b.mime, b.data))
+}
+
+/// A file to download, never shown inline or sniffed into something else.
+fn file(name: &str, mime: String, data: Vec<u8>) -> Response {
+    let name: String = name.chars().map(|c| if c.is_control() || matches!(c, '"' | '\\') { '_' } else { c }).collect();
+    (
         [
-            (header::CONTENT_TYPE, b.mime),
+            (header::CONTENT_TYPE, mime),
             (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
         ],
-        b.data,
+        data,
     )
-        .into_response())
+        .into_response()
+}
+
+/// An attachment of a message the caller may see: a file the hub keeps, or the customer's
+/// media fetched from its provider with the inbox's credentials (the console's token never
+/// goes anywhere but here).
+async fn attachment(
+    State(s): State<AppState>,
+    caller: Caller,
+    path: Result<Path<(i64, usize)>, PathRejection>,
+) -> Result<Response, Failure> {
+    let Path((id, index)) = path.map_err(|r| bad_request(format!("bad attachment in the path: {}", r.body_text())))?;
+    let at = s.store.attachment(&caller.viewer, id, index).await?;
+    let settings = Settings::from_json(&at.settings).map_err(|e| {
+        tracing::error!("inbox settings are unusable: {e}");
+        Failure(ApiError::new(ErrorCode::Internal, "the inbox's settings are invalid"))
+    })?;
+    let source = media::source(&at.attachment.url, at.channel, at.direction, &settings).map_err(media_failure)?;
+    let (mime, data) = match source {
+        Source::Blob(blob) => {
+            let b = s.store.blob(blob).await?;
+            (b.mime, b.data)
+        }
+        remote => {
+            let timeout = std::time::Duration::from_millis(s.config.delivery_timeout_ms.max(1));
+            let http = outbound::client_without_redirects(timeout)
+                .map_err(|e| media_failure(MediaError::Provider(e.to_string())))?;
+            let f = media::fetch(&http, &remote, s.config.max_media_bytes).await.map_err(media_failure)?;
+            (f.mime.unwrap_or(at.attachment.mime.clone()), f.data)
+        }
+    };
+    Ok(file(&at.attachment.name, mime, data))
+}
+
+fn media_failure(e: MediaError) -> Failure {
+    let code = match &e {
+        MediaError::NotFetchable => ErrorCode::NotFound,
+        MediaError::TooLarge(_) => ErrorCode::PayloadTooLarge,
+        MediaError::Provider(reason) => {
+            tracing::warn!("fetching a customer's media failed: {reason}");
+            ErrorCode::Unavailable
+        }
+    };
+    Failure(ApiError::new(code, e.to_string()))
 }
 
 async fn mutations(

@@ -231,7 +231,7 @@ async fn email_inbound(
     for (a, part) in msg.attachments.iter_mut().zip(parts) {
         let id =
             s.store.put_blob(part.name, part.mime, part.data).await.map_err(|e: StoreError| Failure(e.to_api()))?;
-        a.url = format!("/api/v1/blobs/{id}");
+        a.url = crate::store::blobs::blob_path(id);
     }
     apply(&s, &inbox, vec![Event::Message(msg)]).await?;
     Ok(StatusCode::OK.into_response())

@@ -10,6 +10,8 @@
 //! - [`meta`]: WhatsApp Cloud API, Messenger and Instagram webhooks and send APIs.
 //! - [`email`]: inbound RFC 5322 and SMTP replies.
 //! - [`deliver`]: the worker that hands queued replies to providers, with retries.
+//! - [`media`]: customers' media fetched from their provider for agents, with the inbox's
+//!   credentials and never the agent's.
 //! - [`webchat`]: web chat and in-app chat: chat settings, visitor tokens, verified users,
 //!   and who a visit starts as.
 //!
@@ -17,6 +19,7 @@
 
 pub mod deliver;
 pub mod email;
+pub mod media;
 pub mod meta;
 pub mod settings;
 pub mod signature;

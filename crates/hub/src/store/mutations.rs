@@ -15,7 +15,9 @@ use crate::params;
 use crate::policy::{self, Denied, Scope, Viewer};
 use crate::rules;
 use std::collections::BTreeMap;
-use switchboard_protocol::model::{Contact, Conversation, ConversationStatus, Delivery, Direction, ReadMarker};
+use switchboard_protocol::model::{
+    Attachment, Contact, Conversation, ConversationStatus, Delivery, Direction, ReadMarker,
+};
 use switchboard_protocol::mutation::{
     AddNote, Assign, MarkRead, MergeContacts, Mutation, MutationEnvelope, MutationResult, Outcome, RefreshCrm,
     SendReply, SendTemplate, SetStatus, SplitContact,
@@ -202,7 +204,7 @@ struct AgentMessage<'a> {
     direction: Direction,
     client_msg_id: &'a str,
     body: &'a str,
-    attachments: &'a [switchboard_protocol::model::Attachment],
+    attachments: &'a [Attachment],
     /// The template send, stored for the delivery worker.
     template: Option<String>,
 }
@@ -233,6 +235,7 @@ fn finish_message(tx: &mut WriteTx<'_>, conv_id: i64, message_id: i64) -> Result
 
 fn send_reply(tx: &mut WriteTx<'_>, v: &Viewer, r: &SendReply, expected: Option<i64>) -> Result<Outcome> {
     check_text(&r.client_msg_id, &r.body, r.attachments.len())?;
+    check_attachments(tx, &r.attachments)?;
     let conv = conversation_for_work(tx, v, r.conversation_id, expected)?;
     if already_stored(tx, &r.client_msg_id)? {
         return Ok(Outcome::Duplicate);
@@ -253,6 +256,21 @@ fn send_reply(tx: &mut WriteTx<'_>, v: &Viewer, r: &SendReply, expected: Option<
     let next = rules::after_reply(&conv_state(&conv), tx.now, rules::preview(&r.body, r.attachments.len()));
     save_state(tx, conv.id, &next, Some(v.agent_id))?;
     finish_message(tx, conv.id, id)
+}
+
+/// A reply's attachments must be files this hub keeps: a URL elsewhere would send the
+/// customer, and every agent who opens it, to a place nobody checked.
+fn check_attachments(tx: &mut WriteTx<'_>, attachments: &[Attachment]) -> Result<()> {
+    for a in attachments {
+        let kept = match super::blobs::blob_id(&a.url) {
+            Some(id) => tx.conn.query_opt("SELECT id FROM blobs WHERE id = ?", params![id])?.is_some(),
+            None => false,
+        };
+        if !kept {
+            return Err(StoreError::BadRequest(format!("attachment `{}` is not a file kept by this hub", a.name)));
+        }
+    }
+    Ok(())
 }
 
 /// Whether a message with this client_msg_id exists: a retry, answered `duplicate` before
