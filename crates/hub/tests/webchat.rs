@@ -260,32 +260,55 @@ async fn a_visitor_keeps_one_thread_across_visits_and_a_repeated_send_is_stored_
     assert_eq!(older, json!({"messages": [], "has_more": false}));
 }
 
+/// Finding: an anonymous visitor who typed Alice's email was merged into Alice (their chat
+/// in her history, beside her CRM card), and a second claim merged Alice into Bob. An email
+/// a visitor types is now a claim: kept on their own customer as unverified, joining and
+/// merging nobody, at most five an hour. Only an email the business's server signs joins.
 #[tokio::test]
-async fn a_visitor_who_leaves_an_email_joins_the_customer_with_that_email() {
+async fn a_visitor_who_claims_an_email_merges_no_one() {
     let s = setup().await;
     // Jo emailed before.
     let mut mail = Inbound::text(s.email_inbox, "jo@example.com", "Invoice question", Some("<a@mail>"), 1_000);
     mail.display_name = Some("Jo Park".into());
     let jo = s.hub.store.ingest(mail).await.unwrap().contact_id;
 
-    // On the website, Jo writes first and leaves the email afterwards.
+    // On the website, someone writes and then claims Jo's email, then Bob's.
     let token = s.visit(json!({"inbox": "site-widget"})).await["token"].as_str().unwrap().to_owned();
     s.say(&token, "m1", "It's Jo again, about that invoice").await;
-    let (status, _) = s
-        .call("POST", "/chat/v1/profile", Some(&token), Some(json!({"email": " Jo@Example.com ", "name": "Jo"})))
-        .await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
+    for claim in [" Jo@Example.com ", "bob@example.com", "jo@example.com"] {
+        let (status, _) =
+            s.call("POST", "/chat/v1/profile", Some(&token), Some(json!({"email": claim, "name": "Jo"}))).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+    }
     let b = s.bootstrap().await;
     let chat = b["conversations"].as_array().unwrap().iter().find(|c| c["channel"] == "webchat").unwrap();
-    assert_eq!(chat["contact_id"], jo, "the web chat now belongs to Jo");
-    let contact = b["contacts"].as_array().unwrap().iter().find(|c| c["id"] == jo).unwrap();
+    assert_ne!(chat["contact_id"], jo, "the web chat is not Jo's");
+    let contacts = b["contacts"].as_array().unwrap();
+    let jo_contact = contacts.iter().find(|c| c["id"] == jo).unwrap();
     let channels: Vec<&str> =
-        contact["identities"].as_array().unwrap().iter().map(|i| i["channel"].as_str().unwrap()).collect();
-    assert!(channels.contains(&"email") && channels.contains(&"webchat"), "{contact}");
+        jo_contact["identities"].as_array().unwrap().iter().map(|i| i["channel"].as_str().unwrap()).collect();
+    assert_eq!(channels, ["email"], "Jo is untouched: {jo_contact}");
+    let visitor = contacts.iter().find(|c| c["id"] == chat["contact_id"]).unwrap();
+    assert_eq!(visitor["profile"]["email (unverified)"], "jo@example.com", "{visitor}");
+    assert_eq!(visitor["name"], "Jo");
+    let kinds: Vec<&str> =
+        visitor["identities"].as_array().unwrap().iter().map(|i| i["channel"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["webchat"], "a claim adds no address to find or merge by: {visitor}");
     assert_eq!(s.visit(json!({"inbox": "site-widget", "token": token})).await["email"], "jo@example.com");
 
-    // A new visitor who leaves an email nobody has yet, before writing: the contact they
-    // create with their first message carries that email and their name.
+    // Claims are bounded: five an hour.
+    for n in 0..2 {
+        let email = format!("guess{n}@example.com");
+        let (status, _) = s.call("POST", "/chat/v1/profile", Some(&token), Some(json!({"email": email}))).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+    }
+    let (status, body) =
+        s.call("POST", "/chat/v1/profile", Some(&token), Some(json!({"email": "sixth@example.com"}))).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")));
+    assert!(body["retry_after"].as_u64().unwrap() > 0);
+
+    // A new visitor who leaves an email nobody has yet, before writing: the customer their
+    // first message creates shows it, unverified, under their name.
     let token = s.visit(json!({"inbox": "site-widget"})).await["token"].as_str().unwrap().to_owned();
     let (status, _) = s
         .call("POST", "/chat/v1/profile", Some(&token), Some(json!({"email": "sam@example.org", "name": "Sam Lee"})))
@@ -295,9 +318,25 @@ async fn a_visitor_who_leaves_an_email_joins_the_customer_with_that_email() {
     let b = s.bootstrap().await;
     let sam =
         b["contacts"].as_array().unwrap().iter().find(|c| c["name"] == "Sam Lee").expect("named after the visitor");
-    let addresses: Vec<&str> =
-        sam["identities"].as_array().unwrap().iter().map(|i| i["address"].as_str().unwrap()).collect();
-    assert!(addresses.contains(&"sam@example.org"), "{sam}");
+    assert_eq!(sam["profile"]["email (unverified)"], "sam@example.org", "{sam}");
+    assert_eq!(sam["identities"].as_array().unwrap().len(), 1, "{sam}");
+
+    // An app that signs the user's email too: that user is Jo.
+    let signed = json!({"inbox": "mobile-app", "user": {"id": "jo-7", "hash": user_hash("jo-7"),
+        "email": "jo@example.com", "email_hash": user_hash("jo@example.com")}});
+    let app = s.visit(signed).await["token"].as_str().unwrap().to_owned();
+    s.say(&app, "a1", "Invoice, from the app").await;
+    let b = s.bootstrap().await;
+    let in_app = b["conversations"].as_array().unwrap().iter().find(|c| c["channel"] == "in_app").unwrap();
+    assert_eq!(in_app["contact_id"], jo, "the app vouched for Jo's email");
+    // The same email unsigned is only a claim.
+    let unsigned =
+        json!({"inbox": "mobile-app", "user": {"id": "mo-8", "hash": user_hash("mo-8"), "email": "jo@example.com"}});
+    let app = s.visit(unsigned).await["token"].as_str().unwrap().to_owned();
+    s.say(&app, "a1", "Hi from Mo").await;
+    let b = s.bootstrap().await;
+    let mo = b["conversations"].as_array().unwrap().iter().find(|c| c["customer_address"] == "user:mo-8").unwrap();
+    assert_ne!(mo["contact_id"], jo);
 }
 
 #[tokio::test]

@@ -22,7 +22,9 @@ pub struct StartVisit {
 }
 
 /// A signed-in user of the business's app. `hash` is the lowercase hex HMAC-SHA256 of `id`
-/// keyed with the inbox's identity secret, computed by the business's server.
+/// keyed with the inbox's identity secret, computed by the business's server. `email` is
+/// taken as the user's only with `email_hash`, the HMAC-SHA256 of the email as sent under
+/// the same secret; without it the email is kept as an unverified claim.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VerifiedUser {
@@ -32,6 +34,8 @@ pub struct VerifiedUser {
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_hash: Option<String>,
 }
 
 /// The answer to [`StartVisit`]: the token to keep and the thread so far (oldest first).
@@ -42,7 +46,7 @@ pub struct Visit {
     /// Whether this visit resumed an earlier visitor's thread.
     pub resumed: bool,
     pub inbox_name: String,
-    /// The email the visitor left, if any.
+    /// The email the visitor left, if any (vouched for by the app, or else as typed).
     pub email: Option<String>,
     pub name: Option<String>,
     pub messages: Vec<VisitorMessage>,

@@ -10,7 +10,7 @@ use crate::channels::webchat::{self, ChatSettings, VisitRequest, VisitStart};
 use crate::fanout::Batch;
 use crate::store::change_kind::ChangeKind;
 use crate::store::ingest::Inbound;
-use crate::store::visitors::{visitor_provider_id, VisitorRecord};
+use crate::store::visitors::{visitor_provider_id, Claim, VisitorRecord};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::extract::{FromRequestParts, State};
@@ -134,10 +134,15 @@ async fn start(
         earlier: earlier.as_ref().map(|v| (v.inbox_id, v.address.as_str())),
     })
     .map_err(|refused| fail(refused.code(), refused.to_string()))?;
-    // Once the visit may start, a user it names is one the inbox's secret verified; their
-    // email is checked even when their visit resumes.
+    // Once the visit may start, a user it names is one the inbox's secret verified. Their
+    // email is the customer's only when the server signed it too; otherwise it is a claim.
     let user = req.user.as_ref();
-    let user_email = user.and_then(|u| u.email.as_deref()).map(email).transpose()?;
+    let secret = settings.identity_secret.as_deref().unwrap_or_default();
+    let vouched = user.and_then(|u| webchat::vouched_email(secret, u)).map(email).transpose()?;
+    let claimed = match user.and_then(|u| u.email.as_deref()) {
+        Some(raw) if vouched.is_none() => Some(email(raw)?),
+        _ => None,
+    };
     let (visitor, token, resumed) = match (start, earlier, req.token) {
         (VisitStart::Resume, Some(v), Some(token)) => {
             s.store.touch_visitor(v.id).await?;
@@ -148,7 +153,11 @@ async fn start(
             let name = clean(user.and_then(|u| u.name.as_deref()), 200);
             let minted = webchat::Minted::new();
             let address = user_address.unwrap_or_else(webchat::anonymous_address);
-            let v = s.store.begin_visit(inbox.id, inbox.kind, address, minted.secret_hash(), user_email, name).await?;
+            let mut v = s.store.begin_visit(inbox.id, inbox.kind, address, minted.secret_hash(), vouched, name).await?;
+            if let Some(claimed) = claimed {
+                s.store.claim_visitor_email(&v, inbox.kind, claimed.clone(), None).await?;
+                v.claimed_email = Some(claimed);
+            }
             let token = minted.token_for(v.id);
             (v, token, false)
         }
@@ -161,7 +170,7 @@ async fn start(
         token,
         resumed,
         inbox_name: inbox.name,
-        email: visitor.email,
+        email: visitor.email.or(visitor.claimed_email),
         name: visitor.name,
         messages,
         has_more,
@@ -219,8 +228,14 @@ async fn profile(
 ) -> Result<StatusCode, Failure> {
     let address = email(&req.email)?;
     let name = clean(req.name.as_deref(), 200);
-    s.store.set_visitor_email(&v, inbox.kind, address, name).await?;
-    Ok(StatusCode::NO_CONTENT)
+    match s.store.claim_visitor_email(&v, inbox.kind, address, name).await? {
+        Claim::Kept => Ok(StatusCode::NO_CONTENT),
+        Claim::TooMany { retry_after_ms } => {
+            let mut e = ApiError::new(ErrorCode::RateLimited, "too many emails left from this chat; try again later");
+            e.retry_after = Some(u64::try_from(retry_after_ms / 1000).unwrap_or(0).max(1));
+            Err(Failure(e))
+        }
+    }
 }
 
 async fn read(

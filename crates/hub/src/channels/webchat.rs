@@ -39,13 +39,26 @@ pub fn origin_allowed(allowed: &[String], origin: Option<&str>) -> bool {
     }
 }
 
+/// Whether `hash` is the hex HMAC-SHA256 of `data` under `secret`, compared in constant time.
+fn signed_by(secret: &str, data: &str, hash: &str) -> bool {
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else { return false };
+    mac.update(data.as_bytes());
+    let expected = hex::encode(mac.finalize().into_bytes());
+    expected.as_bytes().ct_eq(hash.to_ascii_lowercase().as_bytes()).into()
+}
+
 /// Whether `user.hash` is the HMAC-SHA256 of `user.id` under `secret`, compared in
 /// constant time.
 pub fn user_verified(secret: &str, user: &VerifiedUser) -> bool {
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else { return false };
-    mac.update(user.id.as_bytes());
-    let expected = hex::encode(mac.finalize().into_bytes());
-    expected.as_bytes().ct_eq(user.hash.to_ascii_lowercase().as_bytes()).into()
+    signed_by(secret, &user.id, &user.hash)
+}
+
+/// The user's email, if the business's server vouched for it too: `email_hash` is the
+/// HMAC-SHA256 of the email as sent, under the same secret. Any other email is only a
+/// claim.
+pub fn vouched_email<'a>(secret: &str, user: &'a VerifiedUser) -> Option<&'a str> {
+    let (email, hash) = (user.email.as_deref()?, user.email_hash.as_deref()?);
+    signed_by(secret, email, hash).then_some(email)
 }
 
 /// What the hub keeps of a token's secret.
@@ -222,7 +235,13 @@ mod tests {
     fn user_hashes() {
         // HMAC-SHA256 of "user-42" keyed with "secret", computed with Python's hmac module.
         let real = "e286b7b944100ab478fe553b39122922de0000aee1d04087dc3e96eefc3a8d47";
-        let user = |hash: &str| VerifiedUser { id: "user-42".into(), hash: hash.into(), name: None, email: None };
+        let user = |hash: &str| VerifiedUser {
+            id: "user-42".into(),
+            hash: hash.into(),
+            name: None,
+            email: None,
+            email_hash: None,
+        };
         assert!(user_verified("secret", &user(real)));
         assert!(user_verified("secret", &user(&real.to_uppercase())));
         assert!(!user_verified("other", &user(real)));
@@ -240,7 +259,13 @@ mod tests {
     fn signed(secret: &str, id: &str) -> VerifiedUser {
         let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
         mac.update(id.as_bytes());
-        VerifiedUser { id: id.into(), hash: hex::encode(mac.finalize().into_bytes()), name: None, email: None }
+        VerifiedUser {
+            id: id.into(),
+            hash: hex::encode(mac.finalize().into_bytes()),
+            name: None,
+            email: None,
+            email_hash: None,
+        }
     }
 
     /// A name, the inbox's channel and settings, the page, the user, the token's visitor,
@@ -302,6 +327,31 @@ mod tests {
         assert_eq!(VisitRefused::UserId.code(), ErrorCode::BadRequest);
         assert_eq!(VisitRefused::NoSecret.code(), ErrorCode::BadRequest);
         assert_eq!(VisitRefused::SignInRequired.code(), ErrorCode::Unauthorized);
+    }
+
+    /// Finding: an email a visitor typed merged them into whoever had it. Only an email the
+    /// business's server signed is taken as the user's.
+    #[test]
+    fn only_a_signed_email_is_vouched_for() {
+        let ada = signed("s3cret", "ada");
+        let sign = |email: &str| signed("s3cret", email).hash;
+        let with = |email: Option<&str>, hash: Option<String>| VerifiedUser {
+            email: email.map(str::to_owned),
+            email_hash: hash,
+            ..ada.clone()
+        };
+        let cases = [
+            (with(Some("ada@example.com"), Some(sign("ada@example.com"))), Some("ada@example.com")),
+            (with(Some("ada@example.com"), Some(sign("ada@example.com").to_uppercase())), Some("ada@example.com")),
+            (with(Some("ada@example.com"), None), None),
+            (with(Some("ada@example.com"), Some(sign("alice@example.com"))), None),
+            (with(Some("ada@example.com"), Some(ada.hash.clone())), None),
+            (with(Some("ada@example.com"), Some(signed("other", "ada@example.com").hash)), None),
+            (with(None, Some(sign("ada@example.com"))), None),
+        ];
+        for (user, want) in cases {
+            assert_eq!(vouched_email("s3cret", &user), want, "{user:?}");
+        }
     }
 
     #[test]

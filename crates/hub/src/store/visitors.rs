@@ -1,6 +1,8 @@
 //! Web-chat and in-app visitors: their sessions, the thread they see (their own messages
-//! and agents' replies in one inbox, never notes or system lines), and joining the customer
-//! with the email a visitor leaves.
+//! and agents' replies in one inbox, never notes or system lines), joining the customer
+//! with an email the business's app vouched for, and keeping an email a visitor merely
+//! typed as a claim: shown to agents as unverified, never used to join or merge customers,
+//! and bounded per visitor.
 
 use super::db::{Connection, Row};
 use super::entities::{self, emit_contact};
@@ -19,11 +21,31 @@ pub struct VisitorRecord {
     /// The customer address conversations are kept under (`visitor-…` or `user:…`).
     pub address: String,
     pub secret_hash: String,
+    /// An email the business's app vouched for: the visitor is that customer.
     pub email: Option<String>,
     pub name: Option<String>,
+    /// An email the visitor typed, which nobody verified.
+    pub claimed_email: Option<String>,
 }
 
-const VISITOR_COLUMNS: &str = "id, inbox_id, address, secret_hash, email, name";
+const VISITOR_COLUMNS: &str = "id, inbox_id, address, secret_hash, email, name, claimed_email";
+
+/// The profile field an unverified email is shown under.
+pub const CLAIMED_EMAIL_FIELD: &str = "email (unverified)";
+
+/// How many emails one visitor may claim in [`CLAIM_WINDOW_MS`].
+pub const MAX_CLAIMS: i64 = 5;
+/// The window email claims are counted in.
+pub const CLAIM_WINDOW_MS: i64 = 3_600_000;
+
+/// What became of an email claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// Kept (and shown on the visitor's customer once they have one).
+    Kept,
+    /// Too many claims: the next may be made after this many milliseconds.
+    TooMany { retry_after_ms: i64 },
+}
 
 fn visitor(r: &Row) -> Result<VisitorRecord> {
     Ok(VisitorRecord {
@@ -33,6 +55,7 @@ fn visitor(r: &Row) -> Result<VisitorRecord> {
         secret_hash: r.text(3)?.to_owned(),
         email: r.opt_text(4)?.map(str::to_owned),
         name: r.opt_text(5)?.map(str::to_owned),
+        claimed_email: r.opt_text(6)?.map(str::to_owned),
     })
 }
 
@@ -209,8 +232,9 @@ impl Store {
             .await
     }
 
-    /// The visitor leaves their email (and name): kept on every session of the visitor,
-    /// and the customer behind their thread joins the customer with that email.
+    /// An email the business's app vouched for (and a name): kept on the visitor, and the
+    /// customer behind their thread joins the customer with that email. An email a
+    /// visitor merely typed goes to [`Store::claim_visitor_email`] instead.
     pub async fn set_visitor_email(
         &self,
         v: &VisitorRecord,
@@ -231,12 +255,99 @@ impl Store {
     }
 
     /// After a visitor's first message created their contact: joins it with the email the
-    /// visitor left earlier, if any.
+    /// app vouched for, if any, and shows an email the visitor claimed, if any.
     pub async fn join_visitor(&self, v: &VisitorRecord, channel: ChannelKind) -> Result<()> {
-        let Some(email) = v.email.clone() else { return Ok(()) };
-        let (address, name) = (v.address.clone(), v.name.clone());
-        self.pool().write(move |tx| join_by_email(tx, channel, &address, &email, name.as_deref())).await
+        if v.email.is_none() && v.claimed_email.is_none() {
+            return Ok(());
+        }
+        let v = v.clone();
+        self.pool()
+            .write(move |tx| {
+                if let Some(email) = &v.email {
+                    join_by_email(tx, channel, &v.address, email, v.name.as_deref())?;
+                }
+                if let Some(claimed) = &v.claimed_email {
+                    show_claim(tx, channel, &v.address, claimed, v.name.as_deref())?;
+                }
+                Ok(())
+            })
+            .await
     }
+
+    /// Keeps an email a visitor typed as a claim: on the visitor, and on their customer as
+    /// an unverified profile field once they have one. It joins and merges nobody, asks the
+    /// CRM nothing, and a visitor may make [`MAX_CLAIMS`] of them an hour.
+    pub async fn claim_visitor_email(
+        &self,
+        v: &VisitorRecord,
+        channel: ChannelKind,
+        email: String,
+        name: Option<String>,
+    ) -> Result<Claim> {
+        let v = v.clone();
+        self.pool()
+            .write(move |tx| {
+                let row = tx
+                    .conn
+                    .query_one("SELECT email_claims, email_claims_since FROM visitors WHERE id = ?", params![v.id])?;
+                let (claims, since) = (row.int(0)?, row.int(1)?);
+                let (claims, since) = if tx.now - since >= CLAIM_WINDOW_MS { (0, tx.now) } else { (claims, since) };
+                if claims >= MAX_CLAIMS {
+                    return Ok(Claim::TooMany { retry_after_ms: since + CLAIM_WINDOW_MS - tx.now });
+                }
+                tx.conn.execute(
+                    "UPDATE visitors SET claimed_email = ?, name = COALESCE(?, name), email_claims = ?, \
+                     email_claims_since = ? WHERE id = ?",
+                    params![&email, name.as_deref(), claims + 1, since, v.id],
+                )?;
+                let name = name.clone().or_else(|| v.name.clone());
+                show_claim(tx, channel, &v.address, &email, name.as_deref())?;
+                Ok(Claim::Kept)
+            })
+            .await
+    }
+}
+
+/// Shows a claimed email on the visitor's customer, if they have one yet, as an
+/// unverified profile field (the latest claim wins); names a customer still named after
+/// their address.
+fn show_claim(
+    tx: &mut WriteTx<'_>,
+    channel: ChannelKind,
+    address: &str,
+    email: &str,
+    name: Option<&str>,
+) -> Result<()> {
+    let Some(contact_id) = contact_of(
+        tx.conn,
+        "SELECT contact_id FROM identities WHERE channel = ? AND address = ?",
+        params![channel.as_str(), address],
+    )?
+    else {
+        // No message yet, so no customer: shown when the first one arrives.
+        return Ok(());
+    };
+    let row = tx.conn.query_one("SELECT profile FROM contacts WHERE id = ?", params![contact_id])?;
+    let mut profile: std::collections::BTreeMap<String, String> = row.json(0)?;
+    let renamed = match name.map(str::trim).filter(|n| !n.is_empty()) {
+        Some(name) => {
+            tx.conn
+                .execute("UPDATE contacts SET name = ? WHERE id = ? AND name = ?", params![name, contact_id, address])?
+                > 0
+        }
+        None => false,
+    };
+    if profile.get(CLAIMED_EMAIL_FIELD).map(String::as_str) == Some(email) && !renamed {
+        return Ok(());
+    }
+    profile.insert(CLAIMED_EMAIL_FIELD.to_owned(), email.to_owned());
+    let json = serde_json::to_string(&profile).map_err(|e| StoreError::BadRequest(e.to_string()))?;
+    tx.conn.execute(
+        "UPDATE contacts SET profile = ?, version = version + 1, updated_at = ? WHERE id = ?",
+        params![&json, tx.now, contact_id],
+    )?;
+    let contact = entities::load_contact(tx.conn, contact_id)?;
+    emit_contact(tx, &contact)
 }
 
 fn insert_visitor(
@@ -259,6 +370,7 @@ fn insert_visitor(
         secret_hash: secret_hash.to_owned(),
         email: email.map(str::to_owned),
         name: name.map(str::to_owned),
+        claimed_email: None,
     })
 }
 
