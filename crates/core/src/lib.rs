@@ -173,6 +173,8 @@ impl Console {
     }
 
     fn check_body(body: &str) -> Result<String> {
+        // The hub drops control characters; the pending line shows what it will store.
+        let body = switchboard_protocol::text::clean(body);
         let body = body.trim_end();
         if body.trim().is_empty() {
             return Err(CoreError::BadRequest("write something first".into()));

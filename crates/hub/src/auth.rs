@@ -205,7 +205,7 @@ impl Auth {
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Result<LoginResponse, ApiError> {
-        let email = email.trim().to_lowercase();
+        let email = switchboard_protocol::text::clean(email.trim()).to_lowercase();
         if let Some(wait) = self.locked_for(&email) {
             let mut e = ApiError::new(ErrorCode::RateLimited, "too many failed logins; wait before trying again");
             e.retry_after = Some(wait.as_secs().max(1));

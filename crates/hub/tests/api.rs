@@ -561,3 +561,23 @@ async fn password_checks_are_bounded_and_answer_429_when_busy() {
     // The flood is over: a real agent signs in.
     login(&hub, "agent@x.test").await;
 }
+
+/// Finding: a U+0000 in a login answered 500 on PostgreSQL. Both engines now answer the
+/// same: the control character is dropped where the text enters.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nul_in_a_login_is_answered_the_same_on_both_engines() {
+    for db in [sqlite_db(), common::pg_db()] {
+        let store = open(&db);
+        world(&store).await;
+        let hub = serve(store, Config::default()).await;
+        let api = Api { hub, http: reqwest::Client::new() };
+        let (s, body) = api
+            .post(None, "/api/v1/auth/login", &json!({"email": "agent\u{0}@x.test", "password": "wrong password"}))
+            .await;
+        assert_eq!((s, body["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_credentials")), "{}", db.url);
+        let (s, body) = api
+            .post(None, "/api/v1/auth/login", &json!({"email": "agent\u{0}@x.test", "password": common::PASSWORD}))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{}: {body}", db.url);
+    }
+}

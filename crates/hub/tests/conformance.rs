@@ -9,8 +9,8 @@ use switchboard_hub::clock::{now_ms, DAY, HOUR};
 use switchboard_hub::store::StoreError;
 use switchboard_protocol::model::{ConversationStatus, Delivery, Direction};
 use switchboard_protocol::mutation::{
-    Assign, DeleteCanned, MergeContacts, Mutation, MutationEnvelope, Outcome, SaveCanned, SendReply, SendTemplate,
-    SetStatus,
+    AddNote, Assign, DeleteCanned, MergeContacts, Mutation, MutationEnvelope, Outcome, SaveCanned, SendReply,
+    SendTemplate, SetStatus,
 };
 use switchboard_protocol::sync::Change;
 
@@ -532,6 +532,84 @@ async fn send_template_values_are_never_expanded_again(db: &TestDb) {
     assert_eq!(after.len(), msgs.len());
 }
 
+/// Finding: a U+0000 in any text answered 500 on PostgreSQL (the customer's message lost,
+/// and a batch holding such a reply failed on every retry, blocking those after it) while
+/// SQLite stored it. Both engines now drop the C0 controls other than tab and line breaks
+/// where text enters, and refuse them in ids.
+async fn nul_and_control_characters_are_stored_the_same_on_both_engines(db: &TestDb) {
+    let store = open(db);
+    let w = world(&store).await;
+    let mut sms = inbound(&w.sms, "+1415555\u{0}0123", "where\u{0} is my\u{1b} order?\n", "SM\u{0}1", now_ms());
+    sms.display_name = Some("Ana\u{0} Silva".into());
+    let a = store.ingest(sms).await.unwrap();
+    let mut mail = inbound(&w.email, "ana@example.com", "body\u{0}", "<m\u{0}1@mail>", now_ms());
+    mail.subject = Some("Sub\u{0}ject".into());
+    mail.attachments = vec![switchboard_protocol::model::Attachment {
+        name: "in\u{0}voice.pdf".into(),
+        mime: "application/pdf".into(),
+        size: 1,
+        url: "/api/v1/blobs/1".into(),
+    }];
+    let e = store.ingest(mail).await.unwrap();
+    let batch = vec![
+        env(1, reply(a.conversation_id, "c-1", "On\u{0} it!\tNow")),
+        env(
+            2,
+            Mutation::AddNote(AddNote {
+                conversation_id: a.conversation_id,
+                client_msg_id: "c-2".into(),
+                body: "no\u{0}te".into(),
+            }),
+        ),
+        env(
+            3,
+            Mutation::SaveCanned(SaveCanned {
+                key: "k1".into(),
+                shortcut: "sh\u{0}ip".into(),
+                title: "Ships\u{0}".into(),
+                body: "It\u{0} ships.".into(),
+                shared: false,
+            }),
+        ),
+    ];
+    let out = store.apply_mutations(&w.agent, "console\u{7f}-1", batch).await.unwrap();
+    assert!(out.iter().all(|r| r.outcome == Outcome::Applied), "{out:?}");
+    // Ids with control characters are refused, and the ones after them still apply.
+    let out = store
+        .apply_mutations(
+            &w.agent,
+            "console-1",
+            vec![
+                env(4, reply(a.conversation_id, "c\u{0}4", "x")),
+                env(5, Mutation::DeleteCanned(DeleteCanned { key: "k\u{0}".into() })),
+                env(6, reply(a.conversation_id, "c-6", "after")),
+            ],
+        )
+        .await
+        .unwrap();
+    assert!(matches!(&out[0].outcome, Outcome::Rejected { error } if error.message.contains("control characters")));
+    assert!(matches!(&out[1].outcome, Outcome::Rejected { error } if error.message.contains("control characters")));
+    assert_eq!(out[2].outcome, Outcome::Applied);
+    let refused = store.apply_mutations(&w.agent, "console\u{0}", vec![env(7, reply(a.conversation_id, "c-7", "x"))]);
+    assert!(matches!(refused.await, Err(StoreError::BadRequest(m)) if m.contains("control characters")));
+
+    let msgs = store.messages_before(&w.admin, a.conversation_id, None, 10).await.unwrap().messages;
+    let bodies: Vec<&str> = msgs.iter().map(|m| m.body.as_str()).collect();
+    assert_eq!(bodies, ["where is my order?\n", "On it!\tNow", "note", "after"]);
+    assert_eq!(msgs[0].provider_id.as_deref(), Some("SM1"));
+    let boot = store.bootstrap(&w.admin, 10).await.unwrap();
+    let ana = boot.contacts.iter().find(|c| c.id == a.contact_id).unwrap();
+    assert_eq!(ana.name, "Ana Silva");
+    assert!(ana.identities.iter().any(|i| i.address == "+14155550123"), "{ana:?}");
+    let mail = store.messages_before(&w.admin, e.conversation_id, None, 10).await.unwrap().messages;
+    assert_eq!((mail[0].body.as_str(), mail[0].subject.as_deref()), ("body", Some("Subject")));
+    assert_eq!(mail[0].attachments[0].name, "invoice.pdf");
+    let mine = store.bootstrap(&w.agent, 1).await.unwrap();
+    let canned =
+        mine.canned.iter().find(|c| c.key == "k1").map(|c| (c.shortcut.as_str(), c.title.as_str(), c.body.as_str()));
+    assert_eq!(canned, Some(("ship", "Ships", "It ships.")));
+}
+
 async fn automatic_first_reply_once_per_conversation(db: &TestDb) {
     let store = open(db);
     let w = world(&store).await;
@@ -850,6 +928,7 @@ macro_rules! conformance {
                 snoozed_conversations_wake_when_due,
                 a_retried_refusal_is_answered_again,
                 send_template_values_are_never_expanded_again,
+                nul_and_control_characters_are_stored_the_same_on_both_engines,
                 automatic_first_reply_once_per_conversation,
                 split_undoes_a_wrong_merge,
                 canned_responses_are_shared_by_leads_and_kept_by_their_owners,

@@ -22,6 +22,7 @@ pub mod error;
 pub mod model;
 pub mod mutation;
 pub mod sync;
+pub mod text;
 pub mod visitor;
 
 pub use error::{ApiError, ErrorCode};

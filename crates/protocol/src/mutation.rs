@@ -48,6 +48,45 @@ pub enum Mutation {
 }
 
 impl Mutation {
+    /// Drops the control characters [`crate::text::keeps`] drops from every text it carries
+    /// (bodies, names, template values, canned fields, typed addresses), as the hub does
+    /// before applying it.
+    pub fn clean_text(&mut self) {
+        use crate::text::clean_in_place as clean;
+        match self {
+            Mutation::SendReply(r) => {
+                clean(&mut r.body);
+                for a in &mut r.attachments {
+                    clean(&mut a.name);
+                }
+            }
+            Mutation::AddNote(n) => clean(&mut n.body),
+            Mutation::SendTemplate(t) => t.params.iter_mut().for_each(clean),
+            Mutation::SplitContact(s) => {
+                if let Some(name) = &mut s.name {
+                    clean(name);
+                }
+                for i in &mut s.identities {
+                    clean(&mut i.address);
+                }
+            }
+            Mutation::RefreshCrm(r) => {
+                if let Some(by) = &mut r.by {
+                    clean(by);
+                }
+            }
+            Mutation::SaveCanned(c) => {
+                clean(&mut c.shortcut);
+                clean(&mut c.title);
+                clean(&mut c.body);
+            }
+            Mutation::Assign(_)
+            | Mutation::SetStatus(_)
+            | Mutation::MarkRead(_)
+            | Mutation::MergeContacts(_)
+            | Mutation::DeleteCanned(_) => {}
+        }
+    }
     pub fn name(&self) -> &'static str {
         match self {
             Mutation::SendReply(_) => "send_reply",
@@ -179,6 +218,9 @@ impl SaveCanned {
         let key = self.key.trim();
         if key.is_empty() || key.len() > Self::MAX_KEY {
             return Err(format!("a canned response's key must be 1 to {} characters", Self::MAX_KEY));
+        }
+        if !key.chars().all(crate::text::keeps) {
+            return Err("a canned response's key must not hold control characters".into());
         }
         let shortcut = self.shortcut.trim().trim_start_matches('/').to_lowercase();
         if shortcut.is_empty() || shortcut.chars().count() > Self::MAX_SHORTCUT {

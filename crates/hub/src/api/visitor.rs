@@ -106,11 +106,14 @@ impl FromRequestParts<AppState> for Visitor {
 }
 
 fn clean(s: Option<&str>, max: usize) -> Option<String> {
-    s.map(str::trim).filter(|v| !v.is_empty()).map(|v| v.chars().take(max).collect())
+    s.map(switchboard_protocol::text::clean)
+        .map(|v| v.trim().chars().take(max).collect::<String>())
+        .filter(|v| !v.is_empty())
 }
 
 fn email(raw: &str) -> Result<String, Failure> {
-    address::normalize(ChannelKind::Email, raw, "").map_err(|e| fail(ErrorCode::BadRequest, e.to_string()))
+    address::normalize(ChannelKind::Email, &switchboard_protocol::text::clean(raw), "")
+        .map_err(|e| fail(ErrorCode::BadRequest, e.to_string()))
 }
 
 async fn start(

@@ -170,6 +170,9 @@ pub fn delete(
     d: &DeleteCanned,
     expected: Option<i64>,
 ) -> Result<Outcome> {
+    if !d.key.chars().all(switchboard_protocol::text::keeps) {
+        return Err(StoreError::BadRequest("a canned response's key must not hold control characters".into()));
+    }
     let Some(stored) = by_key(tx.conn, d.key.trim())? else { return Ok(Outcome::Applied) };
     check_may_edit(v, stored.response.owner_id)?;
     check_unseen(&stored, expected, client)?;

@@ -43,7 +43,8 @@ pub struct SessionRecord {
 }
 
 fn check_name(what: &str, s: &str) -> Result<String> {
-    let t = s.trim();
+    let cleaned = switchboard_protocol::text::clean(s);
+    let t = cleaned.trim();
     if t.is_empty() || t.len() > 200 {
         return Err(StoreError::BadRequest(format!("{what} must be 1 to 200 characters")));
     }

@@ -11,6 +11,7 @@ use crate::params;
 use crate::rules::{self, ConvState};
 use std::collections::BTreeMap;
 use switchboard_protocol::model::{Attachment, ChannelKind, ConversationStatus, Delivery, Direction};
+use switchboard_protocol::text;
 use switchboard_protocol::Timestamp;
 
 pub use switchboard_protocol::MAX_BODY;
@@ -39,6 +40,31 @@ pub struct Inbound {
 }
 
 impl Inbound {
+    /// Drops the control characters [`text::keeps`] drops from every text the message
+    /// carries, so both engines store the same thing (PostgreSQL cannot store U+0000).
+    pub fn clean_text(&mut self) {
+        text::clean_in_place(&mut self.from);
+        text::clean_in_place(&mut self.body);
+        for s in self.display_name.iter_mut().chain(&mut self.subject).chain(&mut self.unsupported) {
+            text::clean_in_place(s);
+        }
+        for a in &mut self.attachments {
+            text::clean_in_place(&mut a.name);
+            text::clean_in_place(&mut a.mime);
+            text::clean_in_place(&mut a.url);
+        }
+        for r in &mut self.thread_refs {
+            text::clean_in_place(r);
+        }
+        if let Some(id) = &mut self.provider_id {
+            text::clean_in_place(id);
+        }
+        self.profile = std::mem::take(&mut self.profile)
+            .into_iter()
+            .map(|(k, v)| (text::clean(&k).into_owned(), text::clean(&v).into_owned()))
+            .collect();
+    }
+
     /// A plain text message; the other fields empty.
     pub fn text(inbox_id: i64, from: &str, body: &str, provider_id: Option<&str>, at: Timestamp) -> Inbound {
         Inbound {
@@ -70,7 +96,8 @@ pub struct Ingested {
 }
 
 impl Store {
-    pub async fn ingest(&self, msg: Inbound) -> Result<Ingested> {
+    pub async fn ingest(&self, mut msg: Inbound) -> Result<Ingested> {
+        msg.clean_text();
         if msg.body.len() > MAX_BODY {
             return Err(StoreError::BadRequest(format!("the message is longer than {MAX_BODY} bytes")));
         }

@@ -58,6 +58,13 @@ impl Store {
         if client_id.is_empty() || client_id.len() > 200 {
             return Err(StoreError::BadRequest("client_id must be 1 to 200 characters".into()));
         }
+        if !client_id.chars().all(switchboard_protocol::text::keeps) {
+            return Err(StoreError::BadRequest("client_id must not hold control characters".into()));
+        }
+        let mut batch = batch;
+        for envelope in &mut batch {
+            envelope.mutation.clean_text();
+        }
         if batch.len() > MAX_BATCH {
             return Err(StoreError::BadRequest(format!("at most {MAX_BATCH} mutations per request")));
         }
@@ -189,6 +196,9 @@ fn check_version(conv: &Conversation, expected: Option<i64>) -> Result<()> {
 fn check_text(client_msg_id: &str, body: &str, attachments: usize) -> Result<()> {
     if client_msg_id.trim().is_empty() || client_msg_id.len() > 200 {
         return Err(StoreError::BadRequest("client_msg_id must be 1 to 200 characters".into()));
+    }
+    if !client_msg_id.chars().all(switchboard_protocol::text::keeps) {
+        return Err(StoreError::BadRequest("client_msg_id must not hold control characters".into()));
     }
     if body.len() > MAX_BODY {
         return Err(StoreError::BadRequest(format!("the message is longer than {MAX_BODY} bytes")));

@@ -177,6 +177,8 @@ impl Store {
         to: Delivery,
         error: Option<String>,
     ) -> Result<bool> {
+        let provider_id = switchboard_protocol::text::clean(&provider_id).into_owned();
+        let error = error.map(|e| switchboard_protocol::text::clean(&e).into_owned());
         self.pool()
             .write(move |tx| {
                 let row = tx.conn.query_opt(
@@ -200,6 +202,7 @@ impl Store {
         watermark: Timestamp,
         to: Delivery,
     ) -> Result<usize> {
+        let customer = switchboard_protocol::text::clean(&customer).into_owned();
         self.pool()
             .write(move |tx| {
                 let rows = tx.conn.query(
