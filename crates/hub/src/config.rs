@@ -28,8 +28,12 @@ pub struct Config {
     pub heartbeat_secs: u64,
     /// How many of each conversation's latest messages a bootstrap carries.
     pub bootstrap_messages: usize,
-    /// Largest request body accepted, in bytes.
+    /// Largest request body accepted, in bytes: the agent API and the providers' webhooks.
+    /// Logins and the visitor API accept at most this and never more than their own small
+    /// limits; inbound email has its own, `max_email_bytes`.
     pub max_body_bytes: usize,
+    /// Largest inbound email accepted (attachments included), in bytes.
+    pub max_email_bytes: usize,
     /// Reader connections.
     pub readers: usize,
     /// Writer connections (PostgreSQL; SQLite always has one writer).
@@ -61,6 +65,7 @@ impl Default for Config {
             heartbeat_secs: 15,
             bootstrap_messages: 30,
             max_body_bytes: 1024 * 1024,
+            max_email_bytes: 25 * 1024 * 1024,
             readers: 4,
             writers: 4,
             public_url: None,

@@ -581,3 +581,62 @@ async fn a_nul_in_a_login_is_answered_the_same_on_both_engines() {
         assert_eq!(s, StatusCode::OK, "{}: {body}", db.url);
     }
 }
+
+/// Finding: one body limit served every route, so raising it for email (as inbound mail
+/// with attachments needs) raised it for logins and the visitor API too. Each route now
+/// has its own: email takes `max_email_bytes`, logins and visitors stay small whatever
+/// `max_body_bytes` is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_route_has_its_own_body_limit() {
+    let db = sqlite_db();
+    let store = open(&db);
+    let w = world(&store).await;
+    let inbox = |kind, name: &str, address: &str, settings| switchboard_protocol::admin::CreateInbox {
+        kind,
+        name: name.into(),
+        team_id: w.team_a,
+        address: address.into(),
+        settings,
+    };
+    use switchboard_protocol::model::ChannelKind;
+    let mail =
+        store.create_inbox(inbox(ChannelKind::Email, "Mail", "in@x.test", json!({"inbound_secret": "s3"}))).await;
+    let mail = mail.unwrap().id;
+    store.create_inbox(inbox(ChannelKind::Webchat, "Site", "site", json!({}))).await.unwrap();
+    let config = Config { max_body_bytes: 8 * 1024 * 1024, max_email_bytes: 4 * 1024 * 1024, ..Config::default() };
+    let hub = serve(store, config).await;
+    let api = Api { hub, http: reqwest::Client::new() };
+    let padding = "x".repeat(300 * 1024);
+
+    let (s, body) = api.post(None, "/api/v1/auth/login", &json!({"email": padding, "password": "p"})).await;
+    assert_eq!((s, body["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("payload_too_large")), "login");
+    let (s, body) = api.post(None, "/chat/v1/sessions", &json!({"inbox": "site", "token": padding})).await;
+    assert_eq!((s, body["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("payload_too_large")), "visitor");
+
+    // A short note with a large attachment (base64 lines of 76 characters).
+    let email = |size: usize| {
+        let line = format!("{}\r\n", "QUJD".repeat(19));
+        format!(
+            "From: Ana <ana@example.com>\r\nTo: in@x.test\r\nSubject: Big\r\nMessage-ID: <big-{size}@example.com>\r\n\
+             Date: Thu, 03 Dec 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n\
+             Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\n\
+             The scans are attached.\r\n--b1\r\nContent-Type: application/pdf; name=\"scans.pdf\"\r\n\
+             Content-Disposition: attachment; filename=\"scans.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n\
+             {}--b1--\r\n",
+            line.repeat(size / line.len())
+        )
+    };
+    let post = |raw: String| {
+        api.http
+            .post(format!("{}/webhooks/email/{mail}", api.hub.base))
+            .header("x-switchboard-secret", "s3")
+            .header("content-type", "message/rfc822")
+            .body(raw)
+            .send()
+    };
+    assert_eq!(post(email(2 * 1024 * 1024)).await.unwrap().status(), StatusCode::OK, "email takes its own limit");
+    assert_eq!(post(email(5 * 1024 * 1024)).await.unwrap().status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // And login still works, with a body of its size.
+    login(&api.hub, "agent@x.test").await;
+    let _ = &w;
+}

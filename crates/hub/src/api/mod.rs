@@ -176,12 +176,17 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-/// The v1 router over `state`.
+/// The largest login request: an email and a password.
+pub const LOGIN_BODY_BYTES: usize = 16 * 1024;
+
+/// The v1 router over `state`. Each route has its own body limit: the agent API and the
+/// providers' webhooks `max_body_bytes`, inbound email `max_email_bytes`, and logins and the
+/// visitor API small limits of their own, whatever the others are raised to.
 pub fn router(state: AppState) -> Router {
     let limit = state.config.max_body_bytes;
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .route("/api/v1/auth/login", post(login))
+        .route("/api/v1/auth/login", post(login).layer(DefaultBodyLimit::max(limit.min(LOGIN_BODY_BYTES))))
         .route("/api/v1/auth/logout", post(logout))
         .route("/api/v1/me", get(me))
         .route("/api/v1/sync/bootstrap", get(bootstrap))
@@ -197,8 +202,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/admin/crm", get(admin::crm).put(admin::put_crm))
         .route("/api/v1/blobs/{id}", get(blob))
         .route("/api/v1/messages/{id}/attachments/{index}", get(attachment))
-        .merge(webhooks::router())
-        .merge(visitor::router())
+        .merge(webhooks::router(state.config.max_email_bytes))
+        .merge(visitor::router(limit.min(visitor::BODY_BYTES)))
         .fallback(|| async { Failure(ApiError::new(ErrorCode::NotFound, "no such endpoint")) })
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)

@@ -13,7 +13,7 @@ use crate::store::ingest::Inbound;
 use crate::store::visitors::{visitor_provider_id, Claim, VisitorRecord};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
-use axum::extract::{FromRequestParts, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -38,7 +38,12 @@ const WIDGET_JS: &str = include_str!("../../assets/widget.js");
 /// Lines a visit starts with.
 const FIRST_PAGE: usize = 50;
 
-pub fn router() -> Router<AppState> {
+/// The largest visitor request: a message holds at most 65,536 bytes of text, which JSON
+/// escaping may double.
+pub const BODY_BYTES: usize = 256 * 1024;
+
+/// The visitor API, each request body at most `body_bytes`.
+pub fn router(body_bytes: usize) -> Router<AppState> {
     let cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::POST])
@@ -51,6 +56,7 @@ pub fn router() -> Router<AppState> {
         .route("/chat/v1/profile", post(profile))
         .route("/chat/v1/read", post(read))
         .route("/chat/v1/socket", get(socket))
+        .layer(DefaultBodyLimit::max(body_bytes))
         .layer(cors)
 }
 

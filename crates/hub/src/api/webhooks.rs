@@ -8,7 +8,7 @@ use crate::channels::{email, meta, signature, twilio, Event};
 use crate::store::StoreError;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -16,12 +16,14 @@ use axum::Router;
 use switchboard_protocol::model::{ChannelKind, Delivery, Inbox};
 use switchboard_protocol::{ApiError, ErrorCode};
 
-pub fn router() -> Router<AppState> {
+/// The webhook routes; inbound email may be `email_bytes` long, the others take the
+/// router's general limit.
+pub fn router(email_bytes: usize) -> Router<AppState> {
     Router::new()
         .route("/webhooks/twilio/{id}", post(twilio_inbound))
         .route("/webhooks/twilio/{id}/status", post(twilio_status))
         .route("/webhooks/meta/{id}", get(meta_handshake).post(meta_events))
-        .route("/webhooks/email/{id}", post(email_inbound))
+        .route("/webhooks/email/{id}", post(email_inbound).layer(DefaultBodyLimit::max(email_bytes)))
 }
 
 fn fail(code: ErrorCode, msg: impl Into<String>) -> Failure {
