@@ -723,6 +723,31 @@ async fn admins_connect_the_crm_and_read_it_back_masked() {
     assert_eq!(still, got, "refused settings change nothing");
 }
 
+/// Finding: a CRM rate of 1e-300 passed validation and then panicked the CRM worker for
+/// good (a pause longer than any clock holds). Rates must be from 0.01 to 1,000 a second.
+#[tokio::test]
+async fn a_crm_rate_too_small_to_pace_is_refused() {
+    let hs = crm_standins::hubspot().await;
+    let s = setup(&hubspot_settings(&hs.base)).await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/api/v1/admin/crm", s.hub.base);
+    let before: Value = http.get(&url).bearer_auth(&s.admin).send().await.unwrap().json().await.unwrap();
+    for rate in [1e-300, 0.0, 1e300, 0.001] {
+        let mut settings = serde_json::to_value(hubspot_settings(&hs.base)).unwrap();
+        settings["connector"]["searches_per_second"] = json!(rate);
+        let resp = http.put(&url).bearer_auth(&s.admin).json(&settings).send().await.unwrap();
+        assert_eq!(resp.status(), 400, "{rate}");
+        let body: Value = resp.json().await.unwrap();
+        assert!(body["message"].as_str().unwrap().ends_with("searches_per_second must be from 0.01 to 1000"), "{body}");
+    }
+    let after: Value = http.get(&url).bearer_auth(&s.admin).send().await.unwrap().json().await.unwrap();
+    assert_eq!(after, before, "refused settings change nothing");
+    // The CRM still answers lookups at its pace.
+    let (contact, _) = customer_writes(&s.store, &s.w.email, "ben.okafor@example.com", "Hi").await;
+    let c = crm_until(&s.store, contact, "the lookup", |c| c.record_id.is_some()).await;
+    assert_eq!(c.crm.unwrap().record_id.as_deref(), Some(BEN_HUBSPOT));
+}
+
 #[tokio::test]
 async fn the_demo_shows_crm_fields_for_every_customer() {
     let dir = tempfile::tempdir().unwrap();

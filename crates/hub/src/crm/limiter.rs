@@ -49,9 +49,14 @@ pub struct Limiter {
     pace: Mutex<Pace>,
 }
 
+/// The paces a connector may be set to, in requests per second: from one every hundred
+/// seconds to a thousand a second.
+pub const RATES: std::ops::RangeInclusive<f64> = 0.01..=1000.0;
+
 impl Limiter {
+    /// Spaces requests `1 / rate` seconds apart; a rate outside [`RATES`] is brought inside.
     pub fn per_second(rate: f64) -> Limiter {
-        let rate = if rate.is_finite() && rate > 0.0 { rate } else { 1.0 };
+        let rate = if rate.is_finite() { rate.clamp(*RATES.start(), *RATES.end()) } else { 1.0 };
         Limiter {
             interval: Duration::from_secs_f64(1.0 / rate),
             pace: Mutex::new(Pace { next: Instant::now(), held_until: None }),
@@ -119,6 +124,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_hold_delays_the_next_request() {
+        for extreme in [1e-300, 0.0, -1.0, f64::NAN, f64::INFINITY, 1e300] {
+            let _ = Limiter::per_second(extreme);
+        }
         let l = Limiter::per_second(1000.0);
         l.acquire().await;
         l.hold_for(Duration::from_millis(300));

@@ -16,7 +16,7 @@ pub fn validate(s: &CrmSettings) -> Result<(), CrmError> {
     if s.timeout_ms == 0 {
         return bad("timeout_ms must be positive".into());
     }
-    let rate_ok = |r: f64| r.is_finite() && r > 0.0;
+    let rate_ok = |r: f64| super::limiter::RATES.contains(&r);
     match &s.connector {
         CrmConnector::Hubspot { base_url, token, app_url, searches_per_second, .. } => {
             if !url_ok(base_url) || !url_ok(app_url) {
@@ -26,7 +26,11 @@ pub fn validate(s: &CrmSettings) -> Result<(), CrmError> {
                 return bad("HubSpot needs a private app's access token".into());
             }
             if !rate_ok(*searches_per_second) {
-                return bad("searches_per_second must be positive".into());
+                return bad(format!(
+                    "searches_per_second must be from {} to {}",
+                    super::limiter::RATES.start(),
+                    super::limiter::RATES.end()
+                ));
             }
         }
         CrmConnector::Salesforce { instance_url, token, api_version, requests_per_second } => {
@@ -43,7 +47,11 @@ pub fn validate(s: &CrmSettings) -> Result<(), CrmError> {
                 return bad(format!("api_version `{api_version}` is not like v62.0"));
             }
             if !rate_ok(*requests_per_second) {
-                return bad("requests_per_second must be positive".into());
+                return bad(format!(
+                    "requests_per_second must be from {} to {}",
+                    super::limiter::RATES.start(),
+                    super::limiter::RATES.end()
+                ));
             }
             if let Some(f) = s.fields.iter().find(|f| !salesforce::is_field_path(&f.key)) {
                 return bad(format!("`{}` is not a Salesforce field path like Title or Account.Name", f.key));
@@ -54,7 +62,11 @@ pub fn validate(s: &CrmSettings) -> Result<(), CrmError> {
                 return bad("the URL must be http(s) and hold {email} or {phone}".into());
             }
             if !rate_ok(*requests_per_second) {
-                return bad("requests_per_second must be positive".into());
+                return bad(format!(
+                    "requests_per_second must be from {} to {}",
+                    super::limiter::RATES.start(),
+                    super::limiter::RATES.end()
+                ));
             }
         }
         CrmConnector::Csv { path, .. } => {
