@@ -610,6 +610,22 @@ async fn nul_and_control_characters_are_stored_the_same_on_both_engines(db: &Tes
     assert_eq!(canned, Some(("ship", "Ships", "It ships.")));
 }
 
+/// Finding (spoofed email, provider timestamps): a `Date:` in 2100 pinned a thread above
+/// every other. A message's own time is taken at most a minute ahead of the hub's clock.
+async fn a_message_from_the_future_is_not_pinned_above_the_rest(db: &TestDb) {
+    let store = open(db);
+    let w = world(&store).await;
+    let year_2100 = 4_102_444_800_000;
+    let before = now_ms();
+    let a = store.ingest(inbound(&w.email, "mallory@example.com", "urgent!!", "<m1@mail>", year_2100)).await.unwrap();
+    let after = now_ms();
+    let msgs = store.messages_before(&w.admin, a.conversation_id, None, 10).await.unwrap().messages;
+    assert!(msgs[0].created_at >= before && msgs[0].created_at <= after + 60_000, "{}", msgs[0].created_at);
+    let boot = store.bootstrap(&w.admin, 1).await.unwrap();
+    let conv = boot.conversations.iter().find(|c| c.id == a.conversation_id).unwrap();
+    assert!(conv.last_activity_at <= after + 60_000, "{}", conv.last_activity_at);
+}
+
 async fn automatic_first_reply_once_per_conversation(db: &TestDb) {
     let store = open(db);
     let w = world(&store).await;
@@ -929,6 +945,7 @@ macro_rules! conformance {
                 a_retried_refusal_is_answered_again,
                 send_template_values_are_never_expanded_again,
                 nul_and_control_characters_are_stored_the_same_on_both_engines,
+                a_message_from_the_future_is_not_pinned_above_the_rest,
                 automatic_first_reply_once_per_conversation,
                 split_undoes_a_wrong_merge,
                 canned_responses_are_shared_by_leads_and_kept_by_their_owners,

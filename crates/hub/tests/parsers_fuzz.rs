@@ -106,3 +106,19 @@ proptest! {
         let _ = email::trim_quoted(&String::from_utf8_lossy(&raw));
     }
 }
+
+/// Finding: `meta::seconds` multiplied a webhook's timestamp into milliseconds unchecked, so
+/// a huge one overflowed (a panic in a debug build, a wrapped time in a release one). Such
+/// a timestamp is now not trusted and the arrival time is used.
+#[test]
+fn meta_timestamps_that_would_overflow_are_not_trusted() {
+    for ts in ["9223372036854775807", "-9223372036854775808", "9223372036854776"] {
+        let v: Value = serde_json::from_str(&fixture("whatsapp/text.json").replace("1749416383", ts)).unwrap();
+        let events = meta::parse_whatsapp(&v, "http://graph", 42).unwrap();
+        let at = events.iter().find_map(|e| match e {
+            switchboard_hub::channels::Event::Message(m) => Some(m.at),
+            _ => None,
+        });
+        assert_eq!(at, Some(42), "{ts}");
+    }
+}

@@ -23,7 +23,7 @@ fn seconds(v: &Value) -> Option<i64> {
         Value::Number(n) => n.as_i64(),
         _ => None,
     }
-    .map(|s| s * 1_000)
+    .and_then(|s| s.checked_mul(1_000))
 }
 
 fn media(kind: &str, m: &Value, base: &str, n: usize) -> Attachment {

@@ -98,6 +98,9 @@ pub struct Ingested {
 impl Store {
     pub async fn ingest(&self, mut msg: Inbound) -> Result<Ingested> {
         msg.clean_text();
+        // A provider's or a sender's clock may say anything; a time ahead of ours would pin
+        // the conversation above all others.
+        msg.at = msg.at.min(crate::clock::now_ms() + MAX_AHEAD_MS);
         if msg.body.len() > MAX_BODY {
             return Err(StoreError::BadRequest(format!("the message is longer than {MAX_BODY} bytes")));
         }
@@ -107,6 +110,10 @@ impl Store {
         self.pool().write_keyed(customer_key(&msg.from), move |tx| ingest(tx, &msg)).await
     }
 }
+
+/// How far ahead of the hub's clock a message's own time may be; later times are taken as
+/// this.
+pub const MAX_AHEAD_MS: i64 = 60_000;
 
 /// Routes one customer's messages to one writer: the last nine digits of a phone number
 /// (however it is written), or the lower-cased address.
