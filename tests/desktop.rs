@@ -286,14 +286,16 @@ async fn an_agent_and_a_lead_work_the_console() {
         &hub,
         sms,
         "+14155550188",
-        "Great, thank you! Tracking number please?",
+        "Great, thank you! <b>Tracking</b> number please?",
         "SM00000000000000000000000000000009",
     )
     .await;
     let shown = notifications
-        .wait_for("Tracking number please?", Duration::from_secs(20))
+        .wait_for("number please?", Duration::from_secs(20))
         .await
         .expect("a desktop notification on D-Bus");
+    // The daemon reads the body as markup: the customer's text is escaped, shown as written.
+    assert_eq!(shown.body, "Great, thank you! &lt;b&gt;Tracking&lt;/b&gt; number please?");
     assert!(shown.summary.contains("Ben Okoye"), "the customer's name: {shown:?}");
     assert_eq!(shown.app_name, "Switchboard");
     assert!(shown.actions.iter().any(|a| a == "default"), "clicking it opens the thread: {shown:?}");

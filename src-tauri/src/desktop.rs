@@ -43,7 +43,7 @@ pub fn notify(app: &AppHandle, notification: Notification) {
             Notification::Summary { text, .. } => ("Switchboard".to_owned(), text.clone(), None),
         };
         let mut n = notify_rust::Notification::new();
-        n.appname("Switchboard").summary(&summary).body(&body).icon("app.switchboard.console");
+        n.appname("Switchboard").summary(&summary).body(&as_plain_text(&body)).icon("app.switchboard.console");
         #[cfg(all(unix, not(target_os = "macos")))]
         {
             n.action("default", "Open").hint(notify_rust::Hint::Category("im.received".into()));
@@ -68,6 +68,17 @@ pub fn notify(app: &AppHandle, notification: Notification) {
             }
         }
     });
+}
+
+/// Text for a notification's body, shown as written: notification daemons on Linux read
+/// the body as markup (`<b>`, `<a href>`, `<img>`), so its markup characters are escaped
+/// there; elsewhere the body is plain text already.
+pub fn as_plain_text(text: &str) -> String {
+    if cfg!(all(unix, not(target_os = "macos"))) {
+        text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    } else {
+        text.to_owned()
+    }
 }
 
 /// Sets the unread number on the dock (macOS, Unity launchers) and the tray.
@@ -118,4 +129,26 @@ pub fn tray(app: &AppHandle) -> tauri::Result<TrayIcon> {
         builder = builder.icon(icon.clone());
     }
     builder.build(app)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Finding: Linux notifications rendered customer text as markup.
+    #[test]
+    #[cfg(all(unix, not(target_os = "macos")))]
+    fn customer_text_in_a_notification_is_never_markup() {
+        for (text, shown) in [
+            ("Tracking number please?", "Tracking number please?"),
+            (
+                "<b>Urgent</b> & <a href=\"https://x.example\">click</a>",
+                "&lt;b&gt;Urgent&lt;/b&gt; &amp; &lt;a href=\"https://x.example\"&gt;click&lt;/a&gt;",
+            ),
+            ("&lt; already", "&amp;lt; already"),
+            ("<img src=x>", "&lt;img src=x&gt;"),
+        ] {
+            assert_eq!(as_plain_text(text), shown, "{text}");
+        }
+    }
 }
