@@ -5,7 +5,7 @@ use crate::desktop;
 use crate::shell::Shell;
 use switchboard_protocol::console::{
     AgentLoad, AssignTo, CannedDraft, CannedOption, Composer, Connection, ConversationRow, DemoLogin, Directory,
-    History, Profile, SearchHit, SearchQuery, Session, SignIn, Thread, View, ViewCount,
+    History, OpenedAttachment, Profile, SearchHit, SearchQuery, Session, SignIn, Thread, View, ViewCount,
 };
 use switchboard_protocol::model::{Contact, ConversationStatus};
 use switchboard_protocol::{ApiError, Id};
@@ -199,9 +199,14 @@ pub fn set_open_conversation(shell: State<'_, Shell>, conversation_id: Option<Id
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn open_attachment(app: AppHandle, shell: State<'_, Shell>, message_id: Id, index: usize) -> Answer<()> {
-    let path = shell.console()?.download_attachment(message_id, index).await?;
-    desktop::open_file(&app, &path)
+pub async fn open_attachment(
+    app: AppHandle,
+    shell: State<'_, Shell>,
+    message_id: Id,
+    index: usize,
+) -> Answer<OpenedAttachment> {
+    let (path, opening) = shell.console()?.save_attachment(message_id, index).await?;
+    desktop::open_saved(&app, &path, opening)
 }
 
 #[tauri::command(rename_all = "snake_case")]

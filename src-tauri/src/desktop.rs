@@ -3,7 +3,8 @@
 //! thread, the unread badge on the dock and tray, bringing the window forward, and handing
 //! files and links to the desktop's own handlers.
 
-use switchboard_protocol::console::{Notification, ShellEvent};
+use switchboard_core::files::Opening;
+use switchboard_protocol::console::{Notification, OpenedAttachment, ShellEvent};
 use switchboard_protocol::{ApiError, ErrorCode};
 use tauri::menu::{Menu, MenuItem};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
@@ -99,11 +100,24 @@ pub fn set_badge(app: &AppHandle, unread: u64) {
     }
 }
 
-/// Opens a downloaded file with the desktop's handler for it.
-pub fn open_file(app: &AppHandle, path: &std::path::Path) -> Result<(), ApiError> {
-    app.opener()
-        .open_path(path.to_string_lossy(), None::<&str>)
-        .map_err(|e| ApiError::new(ErrorCode::Internal, format!("cannot open the file: {e}")))
+/// Does what the core decided with a saved customer file: opens an inert one with the
+/// desktop's viewer, and shows anything else in its folder without opening it.
+pub fn open_saved(app: &AppHandle, path: &std::path::Path, opening: Opening) -> Result<OpenedAttachment, ApiError> {
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    match opening {
+        Opening::Open => {
+            app.opener()
+                .open_path(path.to_string_lossy(), None::<&str>)
+                .map_err(|e| ApiError::new(ErrorCode::Internal, format!("cannot open the file: {e}")))?;
+            Ok(OpenedAttachment { file_name, opened: true, warning: None })
+        }
+        Opening::Reveal { warning } => {
+            if let Err(e) = app.opener().reveal_item_in_dir(path) {
+                tracing::warn!("the attachments folder could not be shown: {e}");
+            }
+            Ok(OpenedAttachment { file_name, opened: false, warning: Some(warning) })
+        }
+    }
 }
 
 /// Opens a link in the browser.

@@ -20,6 +20,8 @@
 //! - [`session`]: hub addresses, signing in, one cache folder per agent and hub.
 //! - [`client`]: the hub's agent API over HTTP and WebSocket.
 //! - [`clock`]: the time, random ids and retry pauses.
+//! - [`files`]: customers' files on disk: the names they show and are saved under, which
+//!   may be opened, and the mark that they came from the internet.
 //! - [`error`]: the core's errors and their `{code, message}`.
 //!
 //! The arrows go one way. [`Console`] (this file) uses every module. `sync` uses `outbox`,
@@ -37,6 +39,7 @@ pub mod client;
 pub mod clock;
 pub mod compose;
 pub mod error;
+pub mod files;
 pub mod lead;
 pub mod notify;
 pub mod outbox;
@@ -67,17 +70,7 @@ use switchboard_protocol::MAX_BODY;
 /// How many customers a search for merging offers.
 pub const MERGE_CANDIDATES: usize = 20;
 
-/// A file name for a downloaded attachment that cannot leave its folder or hide.
-pub fn safe_file_name(name: &str, index: usize) -> String {
-    let cleaned: String =
-        name.chars().map(|c| if c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | ' ') { c } else { '_' }).collect();
-    let cleaned = cleaned.trim().trim_start_matches('.');
-    if cleaned.is_empty() {
-        format!("attachment-{}", index + 1)
-    } else {
-        cleaned.chars().take(120).collect()
-    }
-}
+pub use files::safe_file_name;
 
 /// One signed-in console: its cache, and the sync and outbox tasks once started.
 #[derive(Debug)]
@@ -381,8 +374,15 @@ impl Console {
     }
 
     /// Downloads an attachment of a cached message into the console's `attachments`
-    /// folder and returns the file's path, for the desktop to open.
+    /// folder, marked as coming from the internet, and returns the file's path, for the
+    /// desktop to open.
     pub async fn download_attachment(&self, message_id: Id, index: usize) -> Result<std::path::PathBuf> {
+        Ok(self.save_attachment(message_id, index).await?.0)
+    }
+
+    /// Saves an attachment as [`Console::download_attachment`] does, and says whether the
+    /// desktop may open it ([`files::opening`]: inert kinds only, by name and content).
+    pub async fn save_attachment(&self, message_id: Id, index: usize) -> Result<(std::path::PathBuf, files::Opening)> {
         let attachment = self
             .cache()
             .message(message_id)?
@@ -393,33 +393,19 @@ impl Console {
         let bytes = self.engine.client.download_attachment(message_id, index).await?;
         let dir = self.dir.join("attachments").join(message_id.to_string());
         std::fs::create_dir_all(&dir).map_err(CoreError::io("make the attachments folder"))?;
-        let path = dir.join(safe_file_name(&attachment.name, index));
-        std::fs::write(&path, bytes).map_err(CoreError::io("save the attachment"))?;
-        Ok(path)
+        let name = safe_file_name(&attachment.name, index);
+        let path = dir.join(&name);
+        std::fs::write(&path, &bytes).map_err(CoreError::io("save the attachment"))?;
+        if let Err(e) = files::mark_from_internet(&path) {
+            tracing::warn!("{name} could not be marked as coming from the internet: {e}");
+        }
+        let opening = files::opening(&name, &bytes[..bytes.len().min(512)]);
+        Ok((path, opening))
     }
 
     /// Signs out on the hub (best effort) and stops.
     pub async fn sign_out(&self) -> Result<()> {
         self.stop();
         self.engine.client.logout().await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn attachment_file_names() {
-        let cases = [
-            ("invoice.pdf", "invoice.pdf"),
-            ("../../etc/passwd", "_.._etc_passwd"),
-            ("..", "attachment-3"),
-            (".bashrc", "bashrc"),
-            ("", "attachment-3"),
-            ("photo 1.jpg", "photo 1.jpg"),
-            ("a/b\\c.txt", "a_b_c.txt"),
-        ];
-        for (name, want) in cases {
-            assert_eq!(super::safe_file_name(name, 2), want, "{name}");
-        }
     }
 }

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use switchboard_protocol::console::{
     ConversationRow, History, OutboxLine, Profile, Thread, ThreadLine, View, ViewCount,
 };
-use switchboard_protocol::model::{Agent, Contact, Direction, Inbox, Message, Role};
+use switchboard_protocol::model::{Agent, Attachment, Contact, Direction, Inbox, Message, Role};
 use switchboard_protocol::mutation::Mutation;
 use switchboard_protocol::Id;
 
@@ -88,13 +88,22 @@ fn line(m: Message, names: &HashMap<Id, String>) -> ThreadLine {
         author_agent_id: m.author_agent_id,
         body: m.body,
         subject: m.subject,
-        attachments: m.attachments,
+        attachments: shown(m.attachments),
         client_msg_id: m.client_msg_id,
         delivery: m.delivery,
         delivery_error: m.delivery_error,
         outbox: None,
         created_at: m.created_at,
     }
+}
+
+/// Attachments as agents see them: each name shows what the file is
+/// ([`crate::files::display_name`]).
+fn shown(mut attachments: Vec<Attachment>) -> Vec<Attachment> {
+    for a in &mut attachments {
+        a.name = crate::files::display_name(&a.name);
+    }
+    attachments
 }
 
 fn template_text(c: &Connection, conversation: Id, name: &str, params: &[String]) -> Result<String> {
@@ -138,7 +147,7 @@ fn pending_lines(c: &Connection, conversations: &[Id], me: &Agent) -> Result<Vec
             author_name: Some(me.name.clone()),
             body,
             subject: None,
-            attachments,
+            attachments: shown(attachments),
             client_msg_id: Some(client_msg_id),
             delivery: None,
             delivery_error: None,

@@ -570,3 +570,63 @@ async fn the_agents_token_never_goes_to_an_attachment_url() {
         Err(switchboard_core::error::CoreError::NotFound("attachment"))
     ));
 }
+
+/// Finding: opening an email attachment ran it (`invoice.pdf.js`, `.exe`, `.hta` and `.lnk`
+/// run on one click), and a right-to-left override hid what a file was. Through the real
+/// core against a real hub: a file that could run a program is saved, not opened; an inert
+/// one is opened; names show what they are.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customers_file_that_could_run_is_saved_not_opened() {
+    use switchboard_core::files::Opening;
+    let hub = Hub::start().await;
+    let w = world(&hub.store).await;
+    let mut attachments = Vec::new();
+    for (name, mime, data) in [
+        ("invoice.pdf.js", "text/javascript", &b"var shell = new ActiveXObject('WScript.Shell');"[..]),
+        ("invoice\u{202E}fdp.exe", "application/octet-stream", &b"MZ\x90\x00\x03\x00"[..]),
+        ("invoice.pdf", "application/pdf", &b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"[..]),
+    ] {
+        let id = hub.store.put_blob(name.into(), mime.into(), data.to_vec()).await.unwrap();
+        attachments.push(switchboard_protocol::model::Attachment {
+            name: name.into(),
+            mime: mime.into(),
+            size: data.len() as u64,
+            url: format!("/api/v1/blobs/{id}"),
+        });
+    }
+    let now = switchboard_core::now_ms();
+    let mut mail = switchboard_hub::store::ingest::Inbound::text(
+        w.email,
+        "ben@example.com",
+        "invoice attached",
+        Some("<i1@mail>"),
+        now,
+    );
+    mail.attachments = attachments;
+    let m = hub.store.ingest(mail).await.unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let c = console(&hub, dir.path(), "maya@x.test").await;
+    online(&c).await;
+    eventually("the message is cached", || c.cache().message(m.message_id).is_ok()).await;
+    let shown: Vec<String> = c
+        .cache()
+        .thread(m.conversation_id, 10)
+        .unwrap()
+        .lines
+        .into_iter()
+        .flat_map(|l| l.attachments)
+        .map(|a| a.name)
+        .collect();
+    assert_eq!(shown, ["invoice.pdf.js", "invoicefdp.exe", "invoice.pdf"], "names show what they are");
+
+    let (script, opening) = c.save_attachment(m.message_id, 0).await.unwrap();
+    assert!(matches!(opening, Opening::Reveal { ref warning } if warning.contains("could run a program")));
+    assert!(script.exists(), "saved, to be shown in its folder");
+    let (program, opening) = c.save_attachment(m.message_id, 1).await.unwrap();
+    assert!(matches!(opening, Opening::Reveal { .. }));
+    assert_eq!(program.file_name().unwrap(), "invoicefdp.exe");
+    let (pdf, opening) = c.save_attachment(m.message_id, 2).await.unwrap();
+    assert_eq!(opening, Opening::Open);
+    assert_eq!(std::fs::read(pdf).unwrap(), b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n");
+}

@@ -139,6 +139,18 @@ pub struct ThreadLine {
     pub created_at: Timestamp,
 }
 
+/// What became of an attachment the agent asked to open: saved, then opened with the
+/// system's viewer when it is an inert kind, or else shown in its folder with `warning`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct OpenedAttachment {
+    /// The name it was saved under.
+    pub file_name: String,
+    pub opened: bool,
+    /// Why it was not opened.
+    pub warning: Option<String>,
+}
+
 /// The outbox side of a line not yet stored by the hub.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

@@ -42,6 +42,7 @@ fn generate() -> String {
         ConflictInfo,
         ThreadLine,
         OutboxLine,
+        OpenedAttachment,
         Thread,
         History,
         Profile,

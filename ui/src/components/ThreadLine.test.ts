@@ -1,9 +1,10 @@
 // ThreadLine renders customer text as text only, tells notes from replies, and offers
 // Retry/Discard for outbox lines that are stuck or lost a conflict.
-import { cleanup, fireEvent, render, screen } from "@testing-library/svelte";
+import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { answer, callsTo } from "../test/tauri";
 import { line } from "../test/fixtures";
+import { app } from "../lib/stores.svelte";
 import ThreadLine from "./ThreadLine.svelte";
 
 vi.mock("@tauri-apps/api/core", async () => ({ invoke: (await import("../test/tauri")).invoke }));
@@ -105,6 +106,20 @@ describe("ThreadLine", () => {
     expect(document.querySelector("img")).toBeNull();
     await fireEvent.click(screen.getByText("b.png"));
     expect(callsTo("open_attachment")).toEqual([{ message_id: 99, index: 1 }]);
+  });
+
+  test("a file that could run a program is not opened, and the agent is told why", async () => {
+    const warning = "invoice.pdf.js could run a program, so it was saved and not opened; open it only if you trust it";
+    answer({ open_attachment: () => ({ file_name: "invoice.pdf.js", opened: false, warning }) });
+    render(ThreadLine, {
+      line: line({
+        id: 7,
+        channel: "email",
+        attachments: [{ name: "invoice.pdf.js", mime: "text/javascript", size: 10, url: "/api/v1/blobs/3" }],
+      }),
+    });
+    await fireEvent.click(screen.getByText("invoice.pdf.js"));
+    await waitFor(() => expect(app.toasts.map((t) => t.text)).toContain(warning));
   });
 
   test("system lines are centred text", () => {

@@ -604,9 +604,10 @@ export class MockCore {
       case "retry":
       case "discard":
       case "set_open_conversation":
-      case "open_attachment":
       case "open_crm_record":
         return null;
+      case "open_attachment":
+        return { file_name: "attachment", opened: true, warning: null };
       case "find_contacts": {
         const q = String(a.text).toLowerCase();
         return [...this.contacts.values()].filter((c) => c.name.toLowerCase().includes(q)).slice(0, 20);

@@ -17,6 +17,7 @@ import type {
   DemoLogin,
   Directory,
   History,
+  OpenedAttachment,
   Profile,
   SearchHit,
   SearchQuery,
@@ -78,7 +79,8 @@ export const api = {
   retry: (outbox_id: number) => invoke<void>("retry", { outbox_id }),
   discard: (outbox_id: number) => invoke<void>("discard", { outbox_id }),
   setOpenConversation: (conversation_id: number | null) => invoke<void>("set_open_conversation", { conversation_id }),
-  openAttachment: (message_id: number, index: number) => invoke<void>("open_attachment", { message_id, index }),
+  openAttachment: (message_id: number, index: number) =>
+    invoke<OpenedAttachment | null>("open_attachment", { message_id, index }),
   findContacts: (text: string) => invoke<Contact[]>("find_contacts", { text }),
   openCrmRecord: (contact_id: number) => invoke<void>("open_crm_record", { contact_id }),
   refreshCrm: (contact_id: number, force: boolean, by: string | null) =>

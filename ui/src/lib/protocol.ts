@@ -135,6 +135,16 @@ outbox: OutboxLine | null, created_at: number, };
 
 export type OutboxLine = { id: number, state: OutboxState, error: string | null, };
 
+export type OpenedAttachment = { 
+/**
+ * The name it was saved under.
+ */
+file_name: string, opened: boolean, 
+/**
+ * Why it was not opened.
+ */
+warning: string | null, };
+
 export type Thread = { conversation: ConversationRow, lines: Array<ThreadLine>, 
 /**
  * Older lines exist in the cache or on the hub (`load_older`).
