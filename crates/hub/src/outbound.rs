@@ -26,3 +26,17 @@ pub fn backoff(attempt: u32, base_ms: u64) -> i64 {
     let ms = base_ms.saturating_mul(1u64 << attempt.min(20)).min(3_600_000);
     i64::try_from(ms).unwrap_or(3_600_000)
 }
+
+/// The scheme, host and port of an `http(s)` URL, lower-cased.
+pub fn origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next()?;
+    if authority.is_empty() || authority.contains('@') {
+        return None;
+    }
+    Some(format!("{scheme}://{}", authority.to_ascii_lowercase()))
+}

@@ -9,6 +9,7 @@ mod crm_standins;
 use common::{inbound, login, open, serve, sqlite_db, world, Hub, World};
 use crm_standins::{fixture, Mode, StandIn};
 use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use switchboard_hub::clock::now_ms;
 use switchboard_hub::config::Config;
@@ -746,6 +747,76 @@ async fn a_crm_rate_too_small_to_pace_is_refused() {
     let (contact, _) = customer_writes(&s.store, &s.w.email, "ben.okafor@example.com", "Hi").await;
     let c = crm_until(&s.store, contact, "the lookup", |c| c.record_id.is_some()).await;
     assert_eq!(c.crm.unwrap().record_id.as_deref(), Some(BEN_HUBSPOT));
+}
+
+/// Findings: a masked CRM secret was kept when the admin changed the CRM's address (it
+/// then went to the new host), and CRM calls followed redirects with their custom headers.
+/// A kept secret now goes only where it went before, and a CRM that redirects is answered
+/// as refused, its API key never following.
+#[tokio::test]
+async fn crm_secrets_never_follow_the_crm_elsewhere() {
+    let hs = crm_standins::hubspot().await;
+    let s = setup(&hubspot_settings(&hs.base)).await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/api/v1/admin/crm", s.hub.base);
+    let masked: Value = http.get(&url).bearer_auth(&s.admin).send().await.unwrap().json().await.unwrap();
+    let mut moved = masked.clone();
+    moved["connector"]["base_url"] = json!("https://crm-collector.example");
+    let resp = http.put(&url).bearer_auth(&s.admin).json(&moved).send().await.unwrap();
+    assert_eq!(resp.status(), 400);
+    let body: Value = resp.json().await.unwrap();
+    assert!(body["message"].as_str().unwrap().contains("enter its token again"), "{body}");
+    let resp = http.put(&url).bearer_auth(&s.admin).json(&masked).send().await.unwrap();
+    assert_eq!(resp.status(), 200, "the same address keeps the stored token");
+
+    // An in-house CRM that redirects elsewhere: the hub does not follow with its key.
+    let seen: Arc<Mutex<Vec<Option<String>>>> = Arc::default();
+    let elsewhere = {
+        let seen = seen.clone();
+        let app = axum::Router::new().fallback(move |headers: axum::http::HeaderMap| {
+            let seen = seen.clone();
+            async move {
+                seen.lock().unwrap().push(headers.get("x-api-key").map(|v| v.to_str().unwrap().to_owned()));
+                axum::Json(json!({"data": {"customers": []}}))
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        format!("http://{addr}")
+    };
+    let redirecting = {
+        let to = elsewhere.clone();
+        let app = axum::Router::new().fallback(move || {
+            let to = to.clone();
+            async move {
+                (axum::http::StatusCode::TEMPORARY_REDIRECT, [(axum::http::header::LOCATION, format!("{to}/steal"))])
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        format!("http://{addr}")
+    };
+    let settings = CrmSettings {
+        connector: CrmConnector::Http {
+            url: format!("{redirecting}/customers?email={{email}}"),
+            headers: [("X-Api-Key".to_owned(), "k-secret-api-key".to_owned())].into(),
+            records: RecordMapping::default(),
+            requests_per_second: 20.0,
+        },
+        fields: vec![field("/tier", "Tier")],
+        ttl_secs: 3_600,
+        timeout_ms: 2_000,
+        transcripts: Default::default(),
+    };
+    let resp = http.put(&url).bearer_auth(&s.admin).json(&settings).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let (contact, _) = customer_writes(&s.store, &s.w.email, "ben.okafor@example.com", "Hi").await;
+    let c = crm_until(&s.store, contact, "the refused lookup", |c| c.error.is_some()).await;
+    let error = c.crm.unwrap().error.unwrap();
+    assert!(error.contains("307"), "{error}");
+    assert!(seen.lock().unwrap().is_empty(), "nothing reached the other host: {:?}", seen.lock().unwrap());
 }
 
 #[tokio::test]

@@ -113,7 +113,8 @@ pub async fn crm(State(s): State<AppState>, c: Caller) -> Result<Response, Failu
 pub async fn put_crm(State(s): State<AppState>, c: Caller, Body(req): Body<CrmSettings>) -> Result<Response, Failure> {
     admin_only(&c)?;
     let req = match s.store.crm_settings().await? {
-        Some((stored, _)) => crate::crm::keep_secrets(req, &stored),
+        Some((stored, _)) => crate::crm::keep_secrets(req, &stored)
+            .map_err(|e| Failure(ApiError::new(ErrorCode::BadRequest, e.to_string())))?,
         None => req,
     };
     crate::crm::validate(&req).map_err(|e| Failure(ApiError::new(ErrorCode::BadRequest, e.to_string())))?;

@@ -6,6 +6,7 @@
 //! another host, such as Twilio's to its file storage, is followed without them).
 
 use super::settings::Settings;
+use crate::outbound::origin;
 use crate::store::blobs::blob_id;
 use switchboard_protocol::model::{ChannelKind, Direction};
 
@@ -45,20 +46,6 @@ pub enum MediaError {
     /// The provider could not be reached or refused; the reason is logged.
     #[error("the provider did not hand over the file: {0}")]
     Provider(String),
-}
-
-/// The scheme, host and port of an `http(s)` URL, lower-cased.
-pub fn origin(url: &str) -> Option<String> {
-    let (scheme, rest) = url.split_once("://")?;
-    let scheme = scheme.to_ascii_lowercase();
-    if scheme != "http" && scheme != "https" {
-        return None;
-    }
-    let authority = rest.split(['/', '?', '#']).next()?;
-    if authority.is_empty() || authority.contains('@') {
-        return None;
-    }
-    Some(format!("{scheme}://{}", authority.to_ascii_lowercase()))
 }
 
 /// Where attachment `url` of a message on `channel` is and how to ask for it. A file the

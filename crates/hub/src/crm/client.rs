@@ -31,7 +31,8 @@ impl Crm {
             settings.fields = default_fields(&settings.connector);
         }
         let timeout = Duration::from_millis(settings.timeout_ms.max(1));
-        let http = crate::outbound::client(timeout).map_err(|e| CrmError::Config(e.to_string()))?;
+        // A CRM that redirects is answered as refused: its headers (API keys) never follow.
+        let http = crate::outbound::client_without_redirects(timeout).map_err(|e| CrmError::Config(e.to_string()))?;
         let settings = Arc::new(settings);
         let kind = match &settings.connector {
             CrmConnector::Hubspot { base_url, token, portal_id, app_url, searches_per_second } => {

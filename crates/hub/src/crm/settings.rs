@@ -2,6 +2,7 @@
 //! masked on the way out, and masked values sent back keeping the stored secrets.
 
 use super::{salesforce, CrmError};
+use crate::outbound::origin;
 use switchboard_protocol::admin::{CrmConnector, CrmSettings};
 
 /// Settings the hub refuses to store: what would fail on every lookup.
@@ -143,18 +144,31 @@ fn mask_url(url: &str) -> String {
 
 /// Settings an admin sends back as `GET` showed them: masked secrets (`…1234`) keep the
 /// stored values they stand for.
-pub fn keep_secrets(mut new: CrmSettings, stored: &CrmSettings) -> CrmSettings {
+pub fn keep_secrets(mut new: CrmSettings, stored: &CrmSettings) -> Result<CrmSettings, CrmError> {
     let masked_form = |v: &str| v.starts_with('…');
+    let moved = || CrmError::Config("the CRM's address changed: enter its token again".into());
+    let same_place = |a: &str, b: &str| origin(a).is_some() && origin(a) == origin(b);
     match (&mut new.connector, &stored.connector) {
-        (CrmConnector::Hubspot { token, .. }, CrmConnector::Hubspot { token: old, .. })
-        | (CrmConnector::Salesforce { token, .. }, CrmConnector::Salesforce { token: old, .. })
-            if masked_form(token) =>
-        {
+        (
+            CrmConnector::Hubspot { token, base_url, .. },
+            CrmConnector::Hubspot { token: old, base_url: old_base, .. },
+        )
+        | (
+            CrmConnector::Salesforce { token, instance_url: base_url, .. },
+            CrmConnector::Salesforce { token: old, instance_url: old_base, .. },
+        ) if masked_form(token) => {
+            // A secret kept from before goes only where it went before.
+            if !same_place(base_url, old_base) {
+                return Err(moved());
+            }
             token.clone_from(old);
         }
-        (CrmConnector::Http { headers, .. }, CrmConnector::Http { headers: old, .. }) => {
+        (CrmConnector::Http { headers, url, .. }, CrmConnector::Http { headers: old, url: old_url, .. }) => {
             for (k, v) in headers.iter_mut() {
                 if let Some(o) = old.get(k).filter(|_| masked_form(v)) {
+                    if !same_place(url, old_url) {
+                        return Err(moved());
+                    }
                     v.clone_from(o);
                 }
             }
@@ -164,7 +178,7 @@ pub fn keep_secrets(mut new: CrmSettings, stored: &CrmSettings) -> CrmSettings {
         }
         _ => {}
     }
-    new
+    Ok(new)
 }
 
 #[cfg(test)]
@@ -219,11 +233,46 @@ mod tests {
         let stored = settings(sql("SELECT * FROM customers WHERE email = $1"));
         let m = masked(&stored);
         assert!(matches!(m.connector, CrmConnector::Sql { ref url, .. } if url == "postgres://crm:…@db/crm"));
-        assert_eq!(keep_secrets(m, &stored), stored, "settings sent back as read keep their secrets");
+        assert_eq!(keep_secrets(m, &stored).unwrap(), stored, "settings sent back as read keep their secrets");
         assert_eq!(mask_url("postgres://db/crm?user=crm&password=p@ss"), "postgres://db/crm?user=crm&password=…");
         let token = settings(hub("pat-na1-0123456789"));
-        assert_eq!(keep_secrets(masked(&token), &token), token);
+        assert_eq!(keep_secrets(masked(&token), &token).unwrap(), token);
         let changed = settings(hub("pat-na1-new-token-1"));
-        assert_eq!(keep_secrets(changed.clone(), &token), changed, "a new token is taken as sent");
+        assert_eq!(keep_secrets(changed.clone(), &token).unwrap(), changed, "a new token is taken as sent");
+    }
+
+    /// Finding: a masked CRM secret was kept when the admin changed the CRM's address, and
+    /// then went to the new host.
+    #[test]
+    fn a_kept_secret_goes_only_where_it_went_before() {
+        let hub = |base: &str, token: &str| CrmConnector::Hubspot {
+            base_url: base.into(),
+            token: token.into(),
+            portal_id: None,
+            app_url: "https://app.hubspot.com".into(),
+            searches_per_second: 4.0,
+        };
+        let stored = settings(hub("https://api.hubapi.com", "pat-na1-0123456789"));
+        let moved = settings(hub("https://attacker.example", "…6789"));
+        assert!(keep_secrets(moved, &stored).is_err());
+        let moved_port = settings(hub("https://api.hubapi.com:8443", "…6789"));
+        assert!(keep_secrets(moved_port, &stored).is_err());
+        let with_new_token = settings(hub("https://crm.example", "pat-new"));
+        assert_eq!(keep_secrets(with_new_token.clone(), &stored).unwrap(), with_new_token);
+        let same_host_new_path = settings(hub("https://api.hubapi.com/", "…6789"));
+        assert!(keep_secrets(same_host_new_path, &stored).is_ok());
+
+        let http = |url: &str, key: &str| CrmConnector::Http {
+            url: url.into(),
+            headers: [("Authorization".to_owned(), key.to_owned())].into_iter().collect(),
+            records: RecordMapping::default(),
+            requests_per_second: 5.0,
+        };
+        let stored = settings(http("https://crm.internal/c?email={email}", "Bearer s3cret-value"));
+        assert!(keep_secrets(settings(http("https://evil.example/c?email={email}", "…alue")), &stored).is_err());
+        let kept = keep_secrets(settings(http("https://crm.internal/v2?email={email}", "…alue")), &stored).unwrap();
+        assert!(
+            matches!(kept.connector, CrmConnector::Http { ref headers, .. } if headers["Authorization"] == "Bearer s3cret-value")
+        );
     }
 }
