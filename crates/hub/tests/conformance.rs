@@ -626,6 +626,29 @@ async fn a_message_from_the_future_is_not_pinned_above_the_rest(db: &TestDb) {
     assert!(conv.last_activity_at <= after + 60_000, "{}", conv.last_activity_at);
 }
 
+/// Finding: contact names, subjects and attachment names had no length caps. Each is cut
+/// to its limit where the message enters, the same on both engines.
+async fn names_subjects_and_file_names_are_bounded(db: &TestDb) {
+    let store = open(db);
+    let w = world(&store).await;
+    let mut mail = inbound(&w.email, "long@example.com", "hello", "<long@mail>", now_ms());
+    mail.display_name = Some("Ñ".repeat(5_000));
+    mail.subject = Some("s".repeat(50_000));
+    mail.attachments = vec![switchboard_protocol::model::Attachment {
+        name: format!("{}.pdf", "é".repeat(10_000)),
+        mime: "application/pdf".into(),
+        size: 1,
+        url: "/api/v1/blobs/1".into(),
+    }];
+    let a = store.ingest(mail).await.unwrap();
+    let m = &store.messages_before(&w.admin, a.conversation_id, None, 1).await.unwrap().messages[0];
+    assert_eq!(m.subject.as_deref().map(|s| s.chars().count()), Some(500));
+    assert_eq!(m.attachments[0].name.chars().count(), 255);
+    let boot = store.bootstrap(&w.admin, 1).await.unwrap();
+    let contact = boot.contacts.iter().find(|c| c.id == a.contact_id).unwrap();
+    assert_eq!(contact.name.chars().count(), 200);
+}
+
 async fn automatic_first_reply_once_per_conversation(db: &TestDb) {
     let store = open(db);
     let w = world(&store).await;
@@ -946,6 +969,7 @@ macro_rules! conformance {
                 send_template_values_are_never_expanded_again,
                 nul_and_control_characters_are_stored_the_same_on_both_engines,
                 a_message_from_the_future_is_not_pinned_above_the_rest,
+                names_subjects_and_file_names_are_bounded,
                 automatic_first_reply_once_per_conversation,
                 split_undoes_a_wrong_merge,
                 canned_responses_are_shared_by_leads_and_kept_by_their_owners,

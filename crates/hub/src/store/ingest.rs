@@ -39,17 +39,39 @@ pub struct Inbound {
     pub unsupported: Option<String>,
 }
 
+/// The longest a sender's name may be, in characters; longer ones are cut.
+pub const MAX_NAME_CHARS: usize = 200;
+/// The longest an email subject may be, in characters; longer ones are cut.
+pub const MAX_SUBJECT_CHARS: usize = 500;
+/// The longest an attachment's name may be, in characters; longer ones are cut.
+pub const MAX_FILE_NAME_CHARS: usize = 255;
+
+/// `s` cut to at most `max` characters.
+fn cut(s: &mut String, max: usize) {
+    if let Some((at, _)) = s.char_indices().nth(max) {
+        s.truncate(at);
+    }
+}
+
 impl Inbound {
     /// Drops the control characters [`text::keeps`] drops from every text the message
-    /// carries, so both engines store the same thing (PostgreSQL cannot store U+0000).
+    /// carries, so both engines store the same thing (PostgreSQL cannot store U+0000), and
+    /// cuts names, the subject and attachment names to their limits.
     pub fn clean_text(&mut self) {
         text::clean_in_place(&mut self.from);
         text::clean_in_place(&mut self.body);
         for s in self.display_name.iter_mut().chain(&mut self.subject).chain(&mut self.unsupported) {
             text::clean_in_place(s);
         }
+        if let Some(name) = &mut self.display_name {
+            cut(name, MAX_NAME_CHARS);
+        }
+        if let Some(subject) = &mut self.subject {
+            cut(subject, MAX_SUBJECT_CHARS);
+        }
         for a in &mut self.attachments {
             text::clean_in_place(&mut a.name);
+            cut(&mut a.name, MAX_FILE_NAME_CHARS);
             text::clean_in_place(&mut a.mime);
             text::clean_in_place(&mut a.url);
         }
