@@ -77,10 +77,11 @@ pub fn rank(records: Vec<Record>, l: &Lookup) -> Vec<Record> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn rec(id: &str, email: &str, phone: &str) -> Record {
+    /// A record with one email and one phone (either may be empty), for tests.
+    pub(crate) fn rec(id: &str, email: &str, phone: &str) -> Record {
         Record {
             id: id.into(),
             name: id.into(),

@@ -66,18 +66,9 @@ pub fn is_stale(checked_at: Option<Timestamp>, failed: bool, ttl_ms: i64, now: T
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crm::lookup::tests::rec;
     use crate::crm::Record;
     use switchboard_protocol::model::CrmField;
-
-    fn rec(id: &str, email: &str, phone: &str) -> Record {
-        Record {
-            id: id.into(),
-            name: id.into(),
-            emails: (!email.is_empty()).then(|| email.to_owned()).into_iter().collect(),
-            phones: (!phone.is_empty()).then(|| phone.to_owned()).into_iter().collect(),
-            ..Record::default()
-        }
-    }
 
     #[test]
     fn snapshot_table() {

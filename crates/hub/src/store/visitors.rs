@@ -318,25 +318,13 @@ fn show_claim(
     email: &str,
     name: Option<&str>,
 ) -> Result<()> {
-    let Some(contact_id) = contact_of(
-        tx.conn,
-        "SELECT contact_id FROM identities WHERE channel = ? AND address = ?",
-        params![channel.as_str(), address],
-    )?
-    else {
+    let Some(contact_id) = visitor_contact(tx, channel, address)? else {
         // No message yet, so no customer: shown when the first one arrives.
         return Ok(());
     };
     let row = tx.conn.query_one("SELECT profile FROM contacts WHERE id = ?", params![contact_id])?;
     let mut profile: std::collections::BTreeMap<String, String> = row.json(0)?;
-    let renamed = match name.map(str::trim).filter(|n| !n.is_empty()) {
-        Some(name) => {
-            tx.conn
-                .execute("UPDATE contacts SET name = ? WHERE id = ? AND name = ?", params![name, contact_id, address])?
-                > 0
-        }
-        None => false,
-    };
+    let renamed = name_after_visitor(tx, contact_id, address, name)?;
     if profile.get(CLAIMED_EMAIL_FIELD).map(String::as_str) == Some(email) && !renamed {
         return Ok(());
     }
@@ -378,6 +366,23 @@ fn contact_of(c: &mut dyn Connection, sql: &str, args: &[super::db::Value]) -> R
     Ok(c.query_opt(sql, args)?.map(|r| r.int(0)).transpose()?)
 }
 
+/// The customer behind a visitor's address, once their first message has made one.
+fn visitor_contact(tx: &mut WriteTx<'_>, channel: ChannelKind, address: &str) -> Result<Option<i64>> {
+    contact_of(
+        tx.conn,
+        "SELECT contact_id FROM identities WHERE channel = ? AND address = ?",
+        params![channel.as_str(), address],
+    )
+}
+
+/// Gives a visitor's customer, named after their address until then, the name they gave.
+/// Says whether it did.
+fn name_after_visitor(tx: &mut WriteTx<'_>, contact_id: i64, address: &str, name: Option<&str>) -> Result<bool> {
+    let Some(name) = name.map(str::trim).filter(|n| !n.is_empty()) else { return Ok(false) };
+    Ok(tx.conn.execute("UPDATE contacts SET name = ? WHERE id = ? AND name = ?", params![name, contact_id, address])?
+        > 0)
+}
+
 /// Gives the visitor's contact the email identity, or, when another customer already has
 /// that email, moves the visitor's contact into that customer.
 fn join_by_email(
@@ -387,12 +392,7 @@ fn join_by_email(
     email: &str,
     name: Option<&str>,
 ) -> Result<()> {
-    let Some(visitor_contact) = contact_of(
-        tx.conn,
-        "SELECT contact_id FROM identities WHERE channel = ? AND address = ?",
-        params![channel.as_str(), address],
-    )?
-    else {
+    let Some(visitor_contact) = visitor_contact(tx, channel, address)? else {
         // No message yet, so no contact: joined when the first one arrives.
         return Ok(());
     };
@@ -414,13 +414,7 @@ fn join_by_email(
             )?;
             // An address to find them by in the CRM.
             super::crm::request_lookup(tx, visitor_contact, true, None)?;
-            // A visitor's contact is named after their address until they give a name.
-            if let Some(name) = name.map(str::trim).filter(|n| !n.is_empty()) {
-                tx.conn.execute(
-                    "UPDATE contacts SET name = ? WHERE id = ? AND name = ?",
-                    params![name, visitor_contact, address],
-                )?;
-            }
+            name_after_visitor(tx, visitor_contact, address, name)?;
             tx.conn.execute(
                 "UPDATE contacts SET version = version + 1, updated_at = ? WHERE id = ?",
                 params![tx.now, visitor_contact],
