@@ -26,10 +26,10 @@
 //!
 //! The arrows go one way. [`Console`] (this file) uses every module. `sync` uses `outbox`,
 //! `bus`, `client` and `cache`; `views`, `canned`, `compose`, `lead` and `search` read
-//! `cache` (`views` and `canned` also read `outbox`'s pending rows, `compose` reads
-//! `canned`); `outbox` uses `bus`, `client` and `cache`; `bus` uses `cache` and `notify`;
-//! `cache` uses only `notify`, `clock` and `error`. `crates/testkit`'s layering test keeps
-//! it so.
+//! `cache` (`views` and `canned` also read `outbox`'s pending rows, `views` shows names
+//! through `files`, `compose` reads `canned`); `outbox` uses `bus`, `client` and `cache`;
+//! `bus` uses `cache` and `notify`; `cache` uses only `notify`, `clock` and `error`.
+//! `crates/testkit`'s layering test keeps it so.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod bus;
