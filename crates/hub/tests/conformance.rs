@@ -649,6 +649,36 @@ async fn names_subjects_and_file_names_are_bounded(db: &TestDb) {
     assert_eq!(contact.name.chars().count(), 200);
 }
 
+/// Finding: one undecodable outbox row blocked all delivery (every claim failed on it and
+/// was rolled back). Such a row now fails alone, for agents to see, and the rest go out.
+async fn one_unreadable_reply_holds_up_no_other(db: &TestDb) {
+    let store = open(db);
+    let w = world(&store).await;
+    let a = store.ingest(inbound(&w.sms, "+14155550123", "hello", "SM1", now_ms())).await.unwrap();
+    let out = store
+        .apply_mutations(
+            &w.agent,
+            "c",
+            vec![env(1, reply(a.conversation_id, "c-1", "first")), env(2, reply(a.conversation_id, "c-2", "second"))],
+        )
+        .await
+        .unwrap();
+    assert!(out.iter().all(|r| r.outcome == Outcome::Applied));
+    let msgs = store.messages_before(&w.admin, a.conversation_id, None, 10).await.unwrap().messages;
+    let first = msgs.iter().find(|m| m.client_msg_id.as_deref() == Some("c-1")).unwrap().id;
+    db.execute(&format!("UPDATE messages SET template = 'not json' WHERE id = {first}"));
+
+    let claimed = store.claim_due(now_ms() + 1_000, 10).await.unwrap();
+    let ids: Vec<i64> = claimed.iter().map(|o| o.message_id).collect();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    assert_ne!(ids[0], first, "the readable reply goes out");
+    assert!(store.claim_due(now_ms() + 1_000, 10).await.unwrap().is_empty(), "the unreadable one is not claimed again");
+    let msgs = store.messages_before(&w.admin, a.conversation_id, None, 10).await.unwrap().messages;
+    let failed = msgs.iter().find(|m| m.id == first).unwrap();
+    assert_eq!(failed.delivery, Some(Delivery::Failed));
+    assert!(failed.delivery_error.as_deref().unwrap().contains("could not be prepared"));
+}
+
 async fn automatic_first_reply_once_per_conversation(db: &TestDb) {
     let store = open(db);
     let w = world(&store).await;
@@ -970,6 +1000,7 @@ macro_rules! conformance {
                 nul_and_control_characters_are_stored_the_same_on_both_engines,
                 a_message_from_the_future_is_not_pinned_above_the_rest,
                 names_subjects_and_file_names_are_bounded,
+                one_unreadable_reply_holds_up_no_other,
                 automatic_first_reply_once_per_conversation,
                 split_undoes_a_wrong_merge,
                 canned_responses_are_shared_by_leads_and_kept_by_their_owners,

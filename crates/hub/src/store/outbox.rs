@@ -97,7 +97,12 @@ impl Store {
                         params![now, message_id],
                     )?;
                     if claimed == 1 {
-                        out.push(outgoing(tx, message_id, attempts)?);
+                        match outgoing(tx, message_id, attempts) {
+                            Ok(o) => out.push(o),
+                            // A row that cannot be read back fails alone: it must not hold
+                            // up every reply queued after it.
+                            Err(e) => unreadable(tx, message_id, &e)?,
+                        }
                     }
                 }
                 Ok(out)
@@ -220,6 +225,20 @@ impl Store {
             })
             .await
     }
+}
+
+/// Marks a claimed reply that cannot be read back for sending as failed, for agents to see.
+fn unreadable(tx: &mut WriteTx<'_>, message_id: i64, e: &StoreError) -> Result<()> {
+    tracing::error!("reply {message_id} cannot be read back to be sent; marked failed: {e}");
+    let reason = "this reply could not be prepared for sending; write it again";
+    tx.conn.execute(
+        "UPDATE outbox SET state = 'done', attempts = attempts + 1, last_error = ? WHERE message_id = ?",
+        params![reason, message_id],
+    )?;
+    if let Ok(msg) = entities::load_message(tx.conn, message_id) {
+        set_delivery(tx, &msg, Delivery::Failed, Some(reason), None)?;
+    }
+    Ok(())
 }
 
 fn outgoing(tx: &mut WriteTx<'_>, message_id: i64, attempts: i64) -> Result<Outgoing> {

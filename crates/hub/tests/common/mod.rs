@@ -68,6 +68,25 @@ pub fn pg_db() -> TestDb {
 }
 
 impl TestDb {
+    /// Runs `sql` on the database behind the store's back (to damage a row on purpose).
+    pub fn execute(&self, sql: &str) {
+        match &self.schema {
+            Some(schema) => {
+                let (server, sql) = (pg_server(), format!("SET search_path TO {schema}; {sql}"));
+                std::thread::spawn(move || {
+                    let mut c = postgres::Client::connect(&server, postgres::NoTls).unwrap();
+                    c.batch_execute(&sql).unwrap();
+                })
+                .join()
+                .unwrap();
+            }
+            None => {
+                let path = self.url.strip_prefix("sqlite://").unwrap();
+                rusqlite::Connection::open(path).unwrap().execute_batch(sql).unwrap();
+            }
+        }
+    }
+
     /// How many connections to the PostgreSQL server this database's stores hold now.
     pub fn pg_connections(&self) -> i64 {
         let schema = self.schema.clone().expect("a PostgreSQL test database");
