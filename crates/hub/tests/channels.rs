@@ -662,3 +662,23 @@ async fn a_reply_is_never_sent_twice_across_a_restart() {
     }
     panic!("the interrupted reply was not marked failed");
 }
+
+/// Finding: Meta webhooks were not bound to the inbox's number or page, and one Meta app
+/// signs the webhooks of all its numbers and pages: a payload for another number, posted
+/// to this inbox's URL with a valid signature, was stored here. Now only the inbox's own
+/// parts are kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_meta_webhook_for_another_number_or_page_stores_nothing() {
+    let s = setup().await;
+    let count = |b: Value| b["conversations"].as_array().unwrap().len();
+    let before = count(s.bootstrap().await);
+    let other_number = fixture("whatsapp/text.json")
+        .replace("106540352242922", "999999999999999")
+        .replace("15550783881", "15559999999");
+    assert_eq!(s.meta(s.whatsapp, &other_number, Some("meta-app-secret")).await.0, StatusCode::OK);
+    let other_page = fixture("messenger/message.json").replace("104857600012345", "100000000000001");
+    assert_eq!(s.meta(s.messenger, &other_page, Some("meta-app-secret")).await.0, StatusCode::OK);
+    assert_eq!(count(s.bootstrap().await), before, "nothing stored for another number or page");
+    assert_eq!(s.meta(s.whatsapp, &fixture("whatsapp/text.json"), Some("meta-app-secret")).await.0, StatusCode::OK);
+    assert_eq!(count(s.bootstrap().await), before + 1, "the inbox's own number is stored");
+}

@@ -201,6 +201,10 @@ async fn meta_events(
     }
     let json: serde_json::Value =
         serde_json::from_slice(&raw).map_err(|e| bad(format!("the body is not JSON: {e}")))?;
+    let (json, left_out) = meta::for_inbox(&json, inbox.kind, settings.sender_id.as_deref(), &inbox.address);
+    if left_out > 0 {
+        tracing::warn!("{left_out} parts of a Meta webhook for inbox {} named another number or page", inbox.id);
+    }
     let now = crate::clock::now_ms();
     let events = match inbox.kind {
         ChannelKind::Whatsapp => meta::parse_whatsapp(&json, &meta::base(&settings), now),

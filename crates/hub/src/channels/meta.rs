@@ -229,6 +229,47 @@ pub fn parse_messaging(body: &Value, channel: ChannelKind, now: i64) -> Result<V
     Ok(out)
 }
 
+/// The part of a webhook that is for this inbox: WhatsApp changes whose
+/// `metadata.phone_number_id` is the inbox's `sender_id` (or whose display number is the
+/// inbox's address), and Messenger or Instagram entries whose `id` is the inbox's page or
+/// account (`sender_id`, else its address). Parts that name no number or page are kept,
+/// for the parser to refuse as malformed. One Meta app signs the webhooks of all its
+/// numbers and pages, so a valid signature alone does not say which inbox a payload is
+/// for. Returns the kept payload and how many parts were left out.
+pub fn for_inbox(body: &Value, kind: ChannelKind, sender_id: Option<&str>, address: &str) -> (Value, usize) {
+    let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+    let ours_id = sender_id.filter(|s| !s.is_empty()).unwrap_or(address);
+    let mut kept = body.clone();
+    let mut left_out = 0;
+    let Some(entries) = kept.get_mut("entry").and_then(Value::as_array_mut) else { return (kept, 0) };
+    match kind {
+        ChannelKind::Whatsapp => {
+            for entry in entries.iter_mut() {
+                if let Some(changes) = entry.get_mut("changes").and_then(Value::as_array_mut) {
+                    let before = changes.len();
+                    changes.retain(|c| {
+                        let m = &c["value"]["metadata"];
+                        // A change that names no number is malformed: the parser refuses it.
+                        m["phone_number_id"].is_null()
+                            || m["phone_number_id"].as_str() == Some(ours_id)
+                            || m["display_phone_number"]
+                                .as_str()
+                                .is_some_and(|n| !digits(n).is_empty() && digits(n) == digits(address))
+                    });
+                    left_out += before - changes.len();
+                }
+            }
+            entries.retain(|e| e["changes"].as_array().is_some_and(|c| !c.is_empty()));
+        }
+        _ => {
+            let before = entries.len();
+            entries.retain(|e| e["id"].is_null() || e["id"].as_str() == Some(ours_id));
+            left_out += before - entries.len();
+        }
+    }
+    (kept, left_out)
+}
+
 /// The Graph API base URL for an inbox.
 pub fn base(s: &Settings) -> String {
     s.base_url.as_deref().unwrap_or(GRAPH).trim_end_matches('/').to_owned()
@@ -313,6 +354,38 @@ pub async fn send_messaging(http: &reqwest::Client, s: &Settings, out: &Outgoing
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Finding: Meta webhooks were not bound to the inbox's number or page.
+    #[test]
+    fn only_the_inboxs_own_parts_are_kept() {
+        let wa = serde_json::json!({"object": "whatsapp_business_account", "entry": [
+            {"id": "1", "changes": [
+                {"value": {"metadata": {"display_phone_number": "15550001111", "phone_number_id": "111"}}},
+                {"value": {"metadata": {"display_phone_number": "15550002222", "phone_number_id": "222"}}}
+            ]},
+            {"id": "2", "changes": [{"value": {"metadata": {"phone_number_id": "333"}}}]}
+        ]});
+        let (kept, left) = for_inbox(&wa, ChannelKind::Whatsapp, Some("111"), "+15550001111");
+        assert_eq!(left, 2);
+        assert_eq!(kept["entry"].as_array().unwrap().len(), 1);
+        assert_eq!(kept["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"], "111");
+        let (by_number, left) = for_inbox(&wa, ChannelKind::Whatsapp, None, "+1 555 000 2222");
+        assert_eq!(
+            (by_number["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"].as_str(), left),
+            (Some("222"), 2)
+        );
+        let (none, left) = for_inbox(&wa, ChannelKind::Whatsapp, Some("999"), "+19999999999");
+        assert_eq!((none["entry"].as_array().unwrap().len(), left), (0, 3));
+
+        let page = serde_json::json!({"object": "page", "entry": [{"id": "p1", "messaging": []}, {"id": "p2", "messaging": []}]});
+        let (kept, left) = for_inbox(&page, ChannelKind::Messenger, None, "p2");
+        assert_eq!(
+            (kept["entry"].as_array().unwrap().len(), kept["entry"][0]["id"].as_str(), left),
+            (1, Some("p2"), 1)
+        );
+        let (kept, _) = for_inbox(&page, ChannelKind::Instagram, Some("p1"), "ig-address");
+        assert_eq!(kept["entry"][0]["id"], "p1");
+    }
 
     fn q(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
