@@ -4,6 +4,7 @@
 //! both their extension and their first bytes), and the mark that tells the system it came
 //! from the internet. The decisions are pure functions, tested by table.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 /// Characters that change how text around them is ordered or shown without being seen:
@@ -19,8 +20,13 @@ fn is_hidden_format(c: char) -> bool {
 /// A file name as agents see it: what it is, with the characters that reorder or hide
 /// parts of it removed (`invoice\u{202E}gnp.exe`, listed as `invoiceexe.png`, shows as
 /// `invoicegnp.exe`), and no control characters.
-pub fn display_name(name: &str) -> String {
-    name.chars().filter(|c| !is_hidden_format(*c) && !c.is_control()).collect()
+pub fn display_name(name: &str) -> Cow<'_, str> {
+    let shown = |c: &char| !is_hidden_format(*c) && !c.is_control();
+    if name.chars().all(|c| shown(&c)) {
+        Cow::Borrowed(name)
+    } else {
+        Cow::Owned(name.chars().filter(shown).collect())
+    }
 }
 
 /// A file name for a downloaded attachment that cannot leave its folder or hide: letters,

@@ -374,13 +374,7 @@ impl Console {
     }
 
     /// Downloads an attachment of a cached message into the console's `attachments`
-    /// folder, marked as coming from the internet, and returns the file's path, for the
-    /// desktop to open.
-    pub async fn download_attachment(&self, message_id: Id, index: usize) -> Result<std::path::PathBuf> {
-        Ok(self.save_attachment(message_id, index).await?.0)
-    }
-
-    /// Saves an attachment as [`Console::download_attachment`] does, and says whether the
+    /// folder, marked as coming from the internet; returns the file's path and whether the
     /// desktop may open it ([`files::opening`]: inert kinds only, by name and content).
     pub async fn save_attachment(&self, message_id: Id, index: usize) -> Result<(std::path::PathBuf, files::Opening)> {
         let attachment = self

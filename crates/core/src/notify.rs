@@ -171,9 +171,32 @@ fn reply(a: &Announced) -> Notification {
     }
 }
 
+/// A notification's text with the markup characters (`&`, `<`, `>`) escaped, for the
+/// notification daemons that read the body as markup (those of Linux desktops): the
+/// customer's words are shown as written, never as bold, links or images.
+pub fn escape_markup(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Finding: Linux notifications rendered customer text as markup.
+    #[test]
+    fn customer_text_in_a_notification_is_never_markup() {
+        for (text, shown) in [
+            ("Tracking number please?", "Tracking number please?"),
+            (
+                "<b>Urgent</b> & <a href=\"https://x.example\">click</a>",
+                "&lt;b&gt;Urgent&lt;/b&gt; &amp; &lt;a href=\"https://x.example\"&gt;click&lt;/a&gt;",
+            ),
+            ("&lt; already", "&amp;lt; already"),
+            ("<img src=x>", "&lt;img src=x&gt;"),
+        ] {
+            assert_eq!(escape_markup(text), shown, "{text}");
+        }
+    }
     use ConversationStatus::{Open, Resolved, Snoozed};
     use Direction::{Inbound, Note, Outbound, System};
 

@@ -101,7 +101,9 @@ fn line(m: Message, names: &HashMap<Id, String>) -> ThreadLine {
 /// ([`crate::files::display_name`]).
 fn shown(mut attachments: Vec<Attachment>) -> Vec<Attachment> {
     for a in &mut attachments {
-        a.name = crate::files::display_name(&a.name);
+        if let std::borrow::Cow::Owned(shown) = crate::files::display_name(&a.name) {
+            a.name = shown;
+        }
     }
     attachments
 }

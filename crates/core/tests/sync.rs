@@ -557,7 +557,7 @@ async fn the_agents_token_never_goes_to_an_attachment_url() {
     c.start();
     online(&c).await;
     eventually("the message is cached", || c.cache().message(m.message_id).is_ok()).await;
-    let path = c.download_attachment(m.message_id, 0).await.unwrap();
+    let (path, _) = c.save_attachment(m.message_id, 0).await.unwrap();
     assert!(!std::fs::read(&path).unwrap().is_empty(), "the file arrived through the hub");
     let requests = elsewhere.requests();
     assert_eq!(requests.len(), 1, "the hub fetched it once");
@@ -566,7 +566,7 @@ async fn the_agents_token_never_goes_to_an_attachment_url() {
         assert_eq!(r.authorization, None, "no credentials for a host that is not the inbox's provider");
     }
     assert!(matches!(
-        c.download_attachment(m.message_id, 5).await,
+        c.save_attachment(m.message_id, 5).await,
         Err(switchboard_core::error::CoreError::NotFound("attachment"))
     ));
 }

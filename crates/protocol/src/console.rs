@@ -140,14 +140,13 @@ pub struct ThreadLine {
 }
 
 /// What became of an attachment the agent asked to open: saved, then opened with the
-/// system's viewer when it is an inert kind, or else shown in its folder with `warning`.
+/// system's viewer when it is an inert kind (`warning` is `None`), or else shown in its
+/// folder, not opened, with `warning` saying why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct OpenedAttachment {
     /// The name it was saved under.
     pub file_name: String,
-    pub opened: bool,
-    /// Why it was not opened.
     pub warning: Option<String>,
 }
 

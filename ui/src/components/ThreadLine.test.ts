@@ -110,7 +110,7 @@ describe("ThreadLine", () => {
 
   test("a file that could run a program is not opened, and the agent is told why", async () => {
     const warning = "invoice.pdf.js could run a program, so it was saved and not opened; open it only if you trust it";
-    answer({ open_attachment: () => ({ file_name: "invoice.pdf.js", opened: false, warning }) });
+    answer({ open_attachment: () => ({ file_name: "invoice.pdf.js", warning }) });
     render(ThreadLine, {
       line: line({
         id: 7,

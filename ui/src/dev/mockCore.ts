@@ -607,7 +607,7 @@ export class MockCore {
       case "open_crm_record":
         return null;
       case "open_attachment":
-        return { file_name: "attachment", opened: true, warning: null };
+        return { file_name: "attachment", warning: null };
       case "find_contacts": {
         const q = String(a.text).toLowerCase();
         return [...this.contacts.values()].filter((c) => c.name.toLowerCase().includes(q)).slice(0, 20);

@@ -139,11 +139,7 @@ export type OpenedAttachment = {
 /**
  * The name it was saved under.
  */
-file_name: string, opened: boolean, 
-/**
- * Why it was not opened.
- */
-warning: string | null, };
+file_name: string, warning: string | null, };
 
 export type Thread = { conversation: ConversationRow, lines: Array<ThreadLine>, 
 /**

@@ -44,6 +44,9 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Set when the server shuts down: open streams close, so a graceful shutdown ends.
     pub closing: Arc<tokio::sync::watch::Sender<bool>>,
+    /// The client customers' media is fetched from providers with (it follows no redirect
+    /// itself); `None` when it could not be built, and media then answers `503`.
+    pub media_http: Option<reqwest::Client>,
 }
 
 impl AppState {
@@ -53,6 +56,11 @@ impl AppState {
             auth: Arc::new(Auth::new(store.clone(), config.password_checks)),
             fanout: Fanout::start(store.clone()),
             store,
+            media_http: outbound::client_without_redirects(std::time::Duration::from_millis(
+                config.delivery_timeout_ms.max(1),
+            ))
+            .inspect_err(|e| tracing::error!("customers' media cannot be fetched: {e}"))
+            .ok(),
             config: Arc::new(config),
             closing: Arc::new(tokio::sync::watch::Sender::new(false)),
         }
@@ -344,10 +352,10 @@ async fn attachment(
             (b.mime, b.data)
         }
         remote => {
-            let timeout = std::time::Duration::from_millis(s.config.delivery_timeout_ms.max(1));
-            let http = outbound::client_without_redirects(timeout)
-                .map_err(|e| media_failure(MediaError::Provider(e.to_string())))?;
-            let f = media::fetch(&http, &remote, s.config.max_media_bytes).await.map_err(media_failure)?;
+            let http = s.media_http.as_ref().ok_or_else(|| {
+                media_failure(MediaError::Provider("the hub has no HTTP client for providers".into()))
+            })?;
+            let f = media::fetch(http, &remote, s.config.max_media_bytes).await.map_err(media_failure)?;
             (f.mime.unwrap_or(at.attachment.mime.clone()), f.data)
         }
     };

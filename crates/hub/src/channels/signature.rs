@@ -23,9 +23,18 @@ pub fn twilio(auth_token: &str, url: &str, params: &[(String, String)]) -> Strin
 /// Meta (WhatsApp, Messenger, Instagram): `sha256=` and the hex HMAC-SHA256 of the raw
 /// body, keyed with the app secret.
 pub fn meta(app_secret: &str, body: &[u8]) -> String {
-    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(app_secret.as_bytes()) else { return String::new() };
-    mac.update(body);
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+    let hex = hmac_sha256_hex(app_secret, body);
+    if hex.is_empty() {
+        return hex;
+    }
+    format!("sha256={hex}")
+}
+
+/// The lowercase hex HMAC-SHA256 of `data` keyed with `key` (empty if the key is unusable).
+pub fn hmac_sha256_hex(key: &str, data: &[u8]) -> String {
+    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()) else { return String::new() };
+    mac.update(data);
+    hex::encode(mac.finalize().into_bytes())
 }
 
 /// Constant-time equality of a received signature (or secret) and the expected one.

@@ -4,11 +4,10 @@
 //! signed-in user, which pages may embed the chat, and who a visit starts as. The routes
 //! that speak it are [`crate::api`]'s (`/widget.js`, `/chat/v1`).
 
-use hmac::{Hmac, Mac};
+use super::signature;
 use rand::RngCore;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 use switchboard_protocol::model::ChannelKind;
 use switchboard_protocol::visitor::VerifiedUser;
 use switchboard_protocol::ErrorCode;
@@ -41,10 +40,7 @@ pub fn origin_allowed(allowed: &[String], origin: Option<&str>) -> bool {
 
 /// Whether `hash` is the hex HMAC-SHA256 of `data` under `secret`, compared in constant time.
 fn signed_by(secret: &str, data: &str, hash: &str) -> bool {
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else { return false };
-    mac.update(data.as_bytes());
-    let expected = hex::encode(mac.finalize().into_bytes());
-    expected.as_bytes().ct_eq(hash.to_ascii_lowercase().as_bytes()).into()
+    signature::matches(&hash.to_ascii_lowercase(), &signature::hmac_sha256_hex(secret, data.as_bytes()))
 }
 
 /// Whether `user.hash` is the HMAC-SHA256 of `user.id` under `secret`, compared in
@@ -68,7 +64,7 @@ pub fn secret_hash(secret: &str) -> String {
 
 /// Whether `secret` is the one whose hash the hub kept, compared in constant time.
 pub fn secret_matches(secret: &str, kept_hash: &str) -> bool {
-    secret_hash(secret).as_bytes().ct_eq(kept_hash.as_bytes()).into()
+    signature::matches(&secret_hash(secret), kept_hash)
 }
 
 /// `sbv1.<visitor id>.<64 hex>` → (id, secret).
@@ -257,11 +253,9 @@ mod tests {
     }
 
     fn signed(secret: &str, id: &str) -> VerifiedUser {
-        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-        mac.update(id.as_bytes());
         VerifiedUser {
             id: id.into(),
-            hash: hex::encode(mac.finalize().into_bytes()),
+            hash: signature::hmac_sha256_hex(secret, id.as_bytes()),
             name: None,
             email: None,
             email_hash: None,

@@ -98,11 +98,6 @@ impl Store {
             .await
     }
 
-    /// Whether a file with this id is kept by the hub.
-    pub async fn has_blob(&self, id: i64) -> Result<bool> {
-        self.pool().read(move |c| Ok(c.query_opt("SELECT id FROM blobs WHERE id = ?", params![id])?.is_some())).await
-    }
-
     pub async fn inbox_with_settings(
         &self,
         id: i64,
