@@ -223,6 +223,7 @@ fn agent() -> Agent {
         teams: vec![1],
         capacity: 10,
         presence: Presence::Online,
+        disabled: false,
         version: 1,
     }
 }

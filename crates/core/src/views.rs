@@ -412,6 +412,7 @@ mod tests {
             teams: vec![1, 2],
             capacity: 10,
             presence: Presence::Online,
+            disabled: false,
             version: 1,
         }
     }

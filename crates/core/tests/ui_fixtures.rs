@@ -47,6 +47,7 @@ fn agent(id: Id, role: Role, teams: Vec<Id>) -> Agent {
         teams,
         capacity: 5,
         presence: Presence::Online,
+        disabled: false,
         version: 1,
     }
 }

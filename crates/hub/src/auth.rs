@@ -6,11 +6,20 @@
 //! `sb1.<session id>.<secret>` with a 256-bit random secret, which needs no slow hash: the
 //! hub stores its SHA-256 (`sha256:<hex>`) and compares in constant time, so a forged token
 //! costs one session lookup. Sessions from before kept an argon2 hash; those are checked
-//! once per token, within the same bound, and remembered by the parsed token. Logout
-//! revokes the session row, which every request checks.
+//! once per token, within the same bound, and remembered by the parsed token.
+//!
+//! Failed logins are counted in the database before each password check
+//! ([`crate::throttle`] decides when they lock), so parallel guesses and several hubs
+//! share one count. A session ends when logged out, when idle for `session_idle_hours`,
+//! `session_max_days` after its login, or when its agent is disabled; every request
+//! checks.
 
+use crate::config::Config;
 use crate::policy::Viewer;
+use crate::store::directory::SessionRecord;
+use crate::store::logins::Reservation;
 use crate::store::{Store, StoreError};
+use crate::throttle;
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use rand::RngCore;
@@ -18,7 +27,6 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
 use subtle::ConstantTimeEq;
 use switchboard_protocol::auth::LoginResponse;
 use switchboard_protocol::{ApiError, ErrorCode};
@@ -85,23 +93,6 @@ pub async fn hash_password(password: String) -> Result<String, ApiError> {
         .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?
 }
 
-/// How long an account is locked after `failures` consecutive wrong passwords: nothing for
-/// the first five, then doubling from one second up to fifteen minutes.
-pub fn lockout(failures: u32) -> Duration {
-    const FREE: u32 = 5;
-    if failures < FREE {
-        return Duration::ZERO;
-    }
-    let exp = (failures - FREE).min(10);
-    Duration::from_secs((1u64 << exp).min(900))
-}
-
-#[derive(Debug, Default)]
-struct Failures {
-    count: u32,
-    last: Option<Instant>,
-}
-
 /// A parsed bearer token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Token {
@@ -132,7 +123,6 @@ impl Token {
 #[derive(Debug)]
 pub struct Auth {
     store: Store,
-    failures: Mutex<HashMap<String, Failures>>,
     /// Argon2-hashed sessions from before, verified once per token.
     verified: Mutex<HashMap<[u8; 32], i64>>,
     /// A real hash to verify against when the email is unknown, so timing does not tell.
@@ -141,6 +131,51 @@ pub struct Auth {
     checks: Semaphore,
     /// Password checks run so far (argon2 verifications, logins and old sessions alike).
     slow_checks: AtomicU64,
+    /// A session unused this long ends, in milliseconds.
+    idle_ms: i64,
+    /// A session ends this long after its login, in milliseconds.
+    max_age_ms: i64,
+}
+
+/// A session's last use is written at most this often.
+const TOUCH_EVERY_MS: i64 = 60_000;
+
+/// Why a session no longer lets its token in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    Revoked,
+    Disabled,
+    /// Older than `session_max_days`.
+    Expired,
+    /// Unused for `session_idle_hours`.
+    Idle,
+}
+
+impl Ended {
+    pub fn message(self) -> &'static str {
+        match self {
+            Ended::Revoked => "the session has ended; log in again",
+            Ended::Disabled => "this account is disabled; ask an admin",
+            Ended::Expired => "the session has expired; log in again",
+            Ended::Idle => "the session expired after a time unused; log in again",
+        }
+    }
+}
+
+/// Whether a session has ended at `now`: revoked, its agent disabled, `max_age_ms` after its
+/// login, or unused for `idle_ms`.
+pub fn session_ended(s: &SessionRecord, now_ms: i64, idle_ms: i64, max_age_ms: i64) -> Option<Ended> {
+    if s.revoked {
+        Some(Ended::Revoked)
+    } else if s.disabled {
+        Some(Ended::Disabled)
+    } else if now_ms - s.created_at >= max_age_ms {
+        Some(Ended::Expired)
+    } else if now_ms - s.last_seen_at >= idle_ms {
+        Some(Ended::Idle)
+    } else {
+        None
+    }
 }
 
 fn busy() -> ApiError {
@@ -158,16 +193,19 @@ fn store_err(e: &StoreError) -> ApiError {
 }
 
 impl Auth {
-    /// `password_checks` argon2 verifications may run at once (at least one).
-    pub fn new(store: Store, password_checks: usize) -> Auth {
+    /// `password_checks` argon2 verifications may run at once (at least one); sessions
+    /// live as `config` says.
+    pub fn new(store: Store, config: &Config) -> Auth {
         let decoy = hash_secret("decoy password for unknown emails").unwrap_or_default();
+        let hours = |h: u64| i64::try_from(h.saturating_mul(3_600_000)).unwrap_or(i64::MAX);
         Auth {
             store,
-            failures: Mutex::default(),
             verified: Mutex::default(),
             decoy,
-            checks: Semaphore::new(password_checks.max(1)),
+            checks: Semaphore::new(config.password_checks.max(1)),
             slow_checks: AtomicU64::new(0),
+            idle_ms: hours(config.session_idle_hours.max(1)),
+            max_age_ms: hours(config.session_max_days.max(1).saturating_mul(24)),
         }
     }
 
@@ -184,52 +222,49 @@ impl Auth {
         Ok(tokio::task::spawn_blocking(move || verify_secret(&hash, &secret)).await.unwrap_or(false))
     }
 
-    fn locked_for(&self, email: &str) -> Option<Duration> {
-        let map = self.failures.lock().ok()?;
-        let f = map.get(email)?;
-        let wait = lockout(f.count);
-        let since = f.last?.elapsed();
-        (since < wait).then(|| wait - since)
-    }
-
-    fn record(&self, email: &str, ok: bool) {
-        if let Ok(mut map) = self.failures.lock() {
-            if ok {
-                map.remove(email);
-            } else {
-                let f = map.entry(email.to_owned()).or_default();
-                f.count += 1;
-                f.last = Some(Instant::now());
-            }
-        }
-    }
-
-    pub async fn login(&self, email: &str, password: &str) -> Result<LoginResponse, ApiError> {
+    /// Logs `email` in from `client` (an address, see [`throttle::client_key`]). The
+    /// attempt is counted as failed before the password is checked and forgiven if it
+    /// was right; `429 rate_limited` with `retry_after` while a counter is locked, or while
+    /// every password check is busy.
+    pub async fn login(&self, email: &str, password: &str, client: &str) -> Result<LoginResponse, ApiError> {
         let email = switchboard_protocol::text::clean(email.trim()).to_lowercase();
-        if let Some(wait) = self.locked_for(&email) {
-            let mut e = ApiError::new(ErrorCode::RateLimited, "too many failed logins; wait before trying again");
-            e.retry_after = Some(wait.as_secs().max(1));
-            return Err(e);
+        let _permit = self.checks.try_acquire().map_err(|_| busy())?;
+        let keys = throttle::keys(&email, client);
+        match self.store.reserve_login(keys.to_vec()).await.map_err(|e| store_err(&e))? {
+            Reservation::Granted => {}
+            Reservation::Locked { retry_after_ms } => {
+                let mut e = ApiError::new(ErrorCode::RateLimited, "too many failed logins; wait before trying again");
+                e.retry_after = Some(u64::try_from(retry_after_ms).unwrap_or(1).div_ceil(1_000).max(1));
+                return Err(e);
+            }
         }
         let creds = self.store.credentials(&email).await.map_err(|e| store_err(&e))?;
-        let (agent_id, hash) = match creds {
-            Some(c) => (Some(c.agent_id), c.password_hash),
+        let (agent, hash) = match creds {
+            Some(c) => (Some((c.agent_id, c.disabled)), c.password_hash),
             None => (None, self.decoy.clone()),
         };
-        let ok = self.slow_verify(hash, password.to_owned()).await?;
-        let agent_id = match (ok, agent_id) {
-            (true, Some(id)) => id,
-            _ => {
-                self.record(&email, false);
-                return Err(ApiError::new(ErrorCode::InvalidCredentials, "wrong email or password"));
+        self.slow_checks.fetch_add(1, Ordering::Relaxed);
+        let password = password.to_owned();
+        let ok = tokio::task::spawn_blocking(move || verify_secret(&hash, &password)).await.unwrap_or(false);
+        let agent_id = match (ok, agent) {
+            (true, Some((id, disabled))) => {
+                let [(pair, _), (client_key, _), (account, _)] = keys;
+                self.store.forgive_login(vec![pair, account], vec![client_key]).await.map_err(|e| store_err(&e))?;
+                if disabled {
+                    return Err(ApiError::new(ErrorCode::Forbidden, "this account is disabled; ask an admin"));
+                }
+                id
             }
+            _ => return Err(ApiError::new(ErrorCode::InvalidCredentials, "wrong email or password")),
         };
-        self.record(&email, true);
         let mut secret = [0u8; 32];
         rand::rng().fill_bytes(&mut secret);
         let secret = hex::encode(secret);
-        let session_id =
-            self.store.create_session(agent_id, token_secret_hash(&secret)).await.map_err(|e| store_err(&e))?;
+        let session_id = self
+            .store
+            .create_session(agent_id, token_secret_hash(&secret), client.to_owned())
+            .await
+            .map_err(|e| store_err(&e))?;
         let token = format!("sb1.{session_id}.{secret}");
         let agent = self.store.agents().await.map_err(|e| store_err(&e))?.into_iter().find(|a| a.id == agent_id);
         let agent = agent.ok_or_else(|| ApiError::new(ErrorCode::Internal, "the agent vanished"))?;
@@ -258,9 +293,7 @@ impl Auth {
             .await
             .map_err(|e| store_err(&e))?
             .ok_or_else(|| unauthorized("the token is not valid"))?;
-        if session.revoked {
-            return Err(unauthorized("the session has ended; log in again"));
-        }
+        self.check_live(&session, parsed.session_id).await?;
         match check_token_secret(&session.secret_hash, &parsed.secret) {
             SecretCheck::Matches => {}
             SecretCheck::Fails => return Err(unauthorized("the token is not valid")),
@@ -279,12 +312,42 @@ impl Auth {
         Ok((viewer, parsed.session_id))
     }
 
+    /// `unauthorized` if the session has ended; otherwise notes its use (at most once a
+    /// minute), which starts its idle time again.
+    async fn check_live(&self, session: &SessionRecord, session_id: i64) -> Result<(), ApiError> {
+        let now = crate::clock::now_ms();
+        if let Some(ended) = session_ended(session, now, self.idle_ms, self.max_age_ms) {
+            return Err(unauthorized(ended.message()));
+        }
+        if now - session.last_seen_at >= TOUCH_EVERY_MS {
+            self.store.touch_session(session_id).await.map_err(|e| store_err(&e))?;
+        }
+        Ok(())
+    }
+
+    /// Whether a session checked before is still live; streams ask at each heartbeat, and
+    /// an open stream counts as use.
+    pub async fn still_live(&self, session_id: i64) -> Result<(), ApiError> {
+        let session = self.store.session(session_id).await.map_err(|e| store_err(&e))?;
+        let session = session.ok_or_else(|| unauthorized(Ended::Revoked.message()))?;
+        self.check_live(&session, session_id).await
+    }
+
     pub async fn logout(&self, session_id: i64) -> Result<(), ApiError> {
         self.store.revoke_session(session_id).await.map_err(|e| store_err(&e))?;
         if let Ok(mut m) = self.verified.lock() {
             m.retain(|_, s| *s != session_id);
         }
         Ok(())
+    }
+
+    /// Ends every session of `agent_id` (signing out everywhere); returns how many.
+    pub async fn logout_everywhere(&self, agent_id: i64) -> Result<u64, ApiError> {
+        let n = self.store.revoke_sessions_of(agent_id).await.map_err(|e| store_err(&e))?;
+        if let Ok(mut m) = self.verified.lock() {
+            m.clear();
+        }
+        Ok(n)
     }
 }
 
@@ -293,9 +356,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn lockout_table() {
-        for (failures, secs) in [(0, 0), (4, 0), (5, 1), (6, 2), (8, 8), (14, 512), (15, 900), (40, 900)] {
-            assert_eq!(lockout(failures), Duration::from_secs(secs), "{failures} failures");
+    fn sessions_end_when_revoked_disabled_too_old_or_unused() {
+        let (idle, max) = (1_000, 10_000);
+        let live = SessionRecord {
+            agent_id: 1,
+            secret_hash: String::new(),
+            revoked: false,
+            disabled: false,
+            created_at: 0,
+            last_seen_at: 5_000,
+        };
+        let with = |f: fn(&mut SessionRecord)| {
+            let mut s = live.clone();
+            f(&mut s);
+            s
+        };
+        for (session, now, want) in [
+            (live.clone(), 5_000, None),
+            (live.clone(), 5_999, None),
+            (live.clone(), 6_000, Some(Ended::Idle)),
+            (with(|s| s.last_seen_at = 9_500), 9_999, None),
+            (with(|s| s.last_seen_at = 9_500), 10_000, Some(Ended::Expired)),
+            (with(|s| s.revoked = true), 5_000, Some(Ended::Revoked)),
+            (with(|s| s.disabled = true), 5_000, Some(Ended::Disabled)),
+            // Revoked and disabled say so even when also expired.
+            (with(|s| s.revoked = true), 50_000, Some(Ended::Revoked)),
+            (with(|s| s.disabled = true), 50_000, Some(Ended::Disabled)),
+        ] {
+            assert_eq!(session_ended(&session, now, idle, max), want, "{session:?} at {now}");
         }
     }
 

@@ -54,6 +54,15 @@ pub struct Config {
     /// The largest customer file an agent can fetch through the hub from its provider
     /// (MMS, WhatsApp media), in bytes; larger ones answer `413 payload_too_large`.
     pub max_media_bytes: u64,
+    /// Proxies (addresses or CIDR blocks) whose `X-Forwarded-For` names the client. Login
+    /// throttling, visitor limits, sessions and the audit log count clients by address,
+    /// so behind a load balancer list it here; nothing is trusted by default.
+    #[serde(deserialize_with = "networks")]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// A session unused for this many hours ends (the console then asks for the password).
+    pub session_idle_hours: u64,
+    /// A session ends this many days after its login, however much it is used.
+    pub session_max_days: u64,
 }
 
 impl Default for Config {
@@ -74,8 +83,23 @@ impl Default for Config {
             delivery_timeout_ms: 20_000,
             password_checks: 4,
             max_media_bytes: 25 * 1024 * 1024,
+            trusted_proxies: Vec::new(),
+            session_idle_hours: 7 * 24,
+            session_max_days: 30,
         }
     }
+}
+
+/// Addresses (`10.0.0.7`, `::1`) or blocks (`10.0.0.0/8`).
+fn networks<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<ipnet::IpNet>, D::Error> {
+    Vec::<String>::deserialize(d)?
+        .iter()
+        .map(|s| {
+            s.parse::<ipnet::IpNet>()
+                .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| serde::de::Error::custom(format!("`{s}` is not an address or a CIDR block")))
+        })
+        .collect()
 }
 
 impl Config {
@@ -102,5 +126,11 @@ mod tests {
         assert_eq!(c.retention_days, 7);
         assert_eq!(c.heartbeat_secs, Config::default().heartbeat_secs);
         assert!(toml::from_str::<Config>("listne = \"x\"").is_err());
+        let c: Config = toml::from_str("trusted_proxies = [\"10.0.0.0/8\", \"::1/128\"]").unwrap();
+        assert_eq!(c.trusted_proxies.len(), 2);
+        let c: Config = toml::from_str("trusted_proxies = [\"10.0.0.1\"]").unwrap();
+        assert!(c.trusted_proxies[0].contains(&"10.0.0.1".parse::<std::net::IpAddr>().unwrap()));
+        assert!(!c.trusted_proxies[0].contains(&"10.0.0.2".parse::<std::net::IpAddr>().unwrap()));
+        assert!(toml::from_str::<Config>("trusted_proxies = [\"10.0.0.300\"]").is_err());
     }
 }

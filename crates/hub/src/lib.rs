@@ -8,7 +8,8 @@
 //! - [`workers`]: background work (delivery, CRM, snooze wake, feed pruning), started and
 //!   stopped in one place.
 //! - [`store`]: the source of truth (SQLite or PostgreSQL) and the change feed.
-//! - [`auth`]: passwords, bearer tokens, login throttling.
+//! - [`auth`]: passwords, bearer tokens, sessions and their expiry, logins.
+//! - [`throttle`]: when failed logins lock (pure, table-tested).
 //! - [`policy`]: who may see and do what (pure, table-tested).
 //! - [`rules`]: how a conversation's state moves (pure, table-tested).
 //! - [`address`]: customer address normalisation (phone numbers to E.164, emails).
@@ -26,7 +27,7 @@
 //! The arrows go one way. `demo` runs a `server`, which runs `api` and `workers`; these
 //! use `channels`, `crm`, `auth`, `fanout` and `config`, and the `store` directly;
 //! `channels` and `crm` call out through `outbound` and use the `store`; the `store` uses
-//! only `crm_model`, `address`, `policy`, `rules` and `clock`. `crates/testkit`'s layering
+//! only `crm_model`, `address`, `policy`, `rules`, `throttle` and `clock`. `crates/testkit`'s layering
 //! test keeps it so.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -45,4 +46,5 @@ pub mod policy;
 pub mod rules;
 pub mod server;
 pub mod store;
+pub mod throttle;
 pub mod workers;

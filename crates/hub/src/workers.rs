@@ -1,6 +1,7 @@
 //! The hub's background work, started and stopped in one place: the delivery worker
 //! (replies out to providers), the CRM worker (lookups and transcripts), and the chores
-//! (waking snoozed conversations, pruning the change feed past its retention). The HTTP
+//! (waking snoozed conversations, forgetting quiet failed-login counters, pruning the
+//! change feed past its retention). The HTTP
 //! edge is [`crate::api`]; [`crate::server`] runs both together.
 
 use crate::clock::{now_ms, DAY};
@@ -12,6 +13,8 @@ use tokio::task::JoinHandle;
 /// How often the chores run; the feed is pruned every 240th round (an hour).
 const CHORES_EVERY: Duration = Duration::from_secs(15);
 const PRUNE_EVERY_ROUNDS: u64 = 240;
+/// Quiet failed-login counters forgotten per round, so one round stays short.
+const PRUNE_LOGINS_PER_ROUND: i64 = 5_000;
 
 /// The running workers; dropping them stops them all.
 #[derive(Debug)]
@@ -45,7 +48,8 @@ impl Drop for Workers {
     }
 }
 
-/// Wakes snoozed conversations when their time comes, and prunes the change feed.
+/// Wakes snoozed conversations when their time comes, forgets quiet failed-login
+/// counters, and prunes the change feed.
 fn chores(store: Store, retention_ms: i64) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(CHORES_EVERY);
@@ -54,6 +58,9 @@ fn chores(store: Store, retention_ms: i64) -> JoinHandle<()> {
             every.tick().await;
             if let Err(e) = store.wake_snoozed(now_ms()).await {
                 tracing::warn!("waking snoozed conversations failed: {e}");
+            }
+            if let Err(e) = store.prune_login_failures(PRUNE_LOGINS_PER_ROUND).await {
+                tracing::warn!("forgetting failed-login counters failed: {e}");
             }
             if rounds % PRUNE_EVERY_ROUNDS == 0 {
                 if let Err(e) = store.prune_older_than(retention_ms).await {

@@ -514,7 +514,7 @@ async fn forged_tokens_cost_no_password_check() {
     // token itself, not by how it was spaced.
     let secret = "ab".repeat(32);
     let old_hash = switchboard_hub::auth::hash_secret(&secret).unwrap();
-    let old = hub.store.create_session(w.lead.agent_id, old_hash).await.unwrap();
+    let old = hub.store.create_session(w.lead.agent_id, old_hash, "127.0.0.1".into()).await.unwrap();
     let old_token = format!("sb1.{old}.{secret}");
     for spacing in ["Bearer ", "Bearer  ", "Bearer \t"] {
         assert_eq!(me_status(&http, &hub, &format!("{spacing}{old_token}")).await, StatusCode::OK);

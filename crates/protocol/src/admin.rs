@@ -34,6 +34,35 @@ pub struct UpdateAgent {
     pub capacity: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
+    /// Disabling an agent ends all their sessions at once; they cannot log in until enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<bool>,
+}
+
+/// One line of the audit log: what an admin (or an agent, for their own sessions) did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: Id,
+    /// Milliseconds since the epoch.
+    pub at: i64,
+    /// Who did it; `None` for the hub's own command line.
+    pub actor_id: Option<Id>,
+    /// What was done, e.g. `agent.update`, `inbox.create`, `crm.update`, `sessions.revoke`.
+    pub action: String,
+    /// What it was done to, e.g. `agent:7`.
+    pub target: String,
+    /// The request, secrets left out.
+    pub detail: serde_json::Value,
+    /// The client address it came from.
+    pub client: Option<String>,
+}
+
+/// `GET /api/v1/admin/audit?before=ID&limit=N`: newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    /// Pass as `before` for the next (older) page; `None` at the start of the log.
+    pub next_before: Option<Id>,
 }
 
 /// `POST /api/v1/admin/teams` body.

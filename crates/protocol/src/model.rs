@@ -153,6 +153,9 @@ pub struct Agent {
     /// How many open conversations the agent is expected to carry at once.
     pub capacity: u32,
     pub presence: Presence,
+    /// A disabled agent cannot log in and has no sessions; their history stays.
+    #[serde(default)]
+    pub disabled: bool,
     pub version: i64,
 }
 

@@ -161,10 +161,10 @@ export class MockCore {
   constructor(opts: MockOptions = {}) {
     this.now = opts.now ?? Date.now();
     this.agents = [
-      { id: 1, name: "Ada Agent", email: "ada@demo.switchboard", role: "agent", teams: [1], capacity: 8, presence: "online", version: 1 },
-      { id: 2, name: "Bruno Agent", email: "bruno@demo.switchboard", role: "agent", teams: [1, 2], capacity: 6, presence: "away", version: 1 },
-      { id: 3, name: "Lena Lead", email: "lena@demo.switchboard", role: "lead", teams: [1, 2], capacity: 4, presence: "online", version: 1 },
-      { id: 4, name: "Omar Agent", email: "omar@demo.switchboard", role: "agent", teams: [2], capacity: 8, presence: "offline", version: 1 },
+      { id: 1, name: "Ada Agent", email: "ada@demo.switchboard", role: "agent", teams: [1], capacity: 8, presence: "online", disabled: false, version: 1 },
+      { id: 2, name: "Bruno Agent", email: "bruno@demo.switchboard", role: "agent", teams: [1, 2], capacity: 6, presence: "away", disabled: false, version: 1 },
+      { id: 3, name: "Lena Lead", email: "lena@demo.switchboard", role: "lead", teams: [1, 2], capacity: 4, presence: "online", disabled: false, version: 1 },
+      { id: 4, name: "Omar Agent", email: "omar@demo.switchboard", role: "agent", teams: [2], capacity: 8, presence: "offline", disabled: false, version: 1 },
     ];
     this.me = this.agents[0] as Agent;
     this.generate(opts.conversations ?? 1200);

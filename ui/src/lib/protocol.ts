@@ -19,7 +19,11 @@ export type Agent = { id: number, name: string, email: string, role: Role, teams
 /**
  * How many open conversations the agent is expected to carry at once.
  */
-capacity: number, presence: Presence, version: number, };
+capacity: number, presence: Presence, 
+/**
+ * A disabled agent cannot log in and has no sessions; their history stays.
+ */
+disabled: boolean, version: number, };
 
 export type Team = { id: number, name: string, version: number, };
 

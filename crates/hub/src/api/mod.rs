@@ -6,6 +6,8 @@
 //! [`crate::channels`]'s.
 
 mod admin;
+pub mod client;
+pub mod limits;
 mod stream;
 mod visitor;
 mod webhooks;
@@ -25,8 +27,9 @@ use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch, post};
+use axum::routing::{delete, get, patch, post};
 use axum::Router;
+use client::ClientAddr;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use std::future::Future;
@@ -47,13 +50,16 @@ pub struct AppState {
     /// The client customers' media is fetched from providers with (it follows no redirect
     /// itself); `None` when it could not be built, and media then answers `503`.
     pub media_http: Option<reqwest::Client>,
+    /// Agents' streams open on this hub, per session.
+    pub streams: limits::Gauge<i64>,
 }
 
 impl AppState {
     /// Must be called inside a Tokio runtime (it starts the fan-out pump).
     pub fn new(store: Store, config: Config) -> AppState {
         AppState {
-            auth: Arc::new(Auth::new(store.clone(), config.password_checks)),
+            auth: Arc::new(Auth::new(store.clone(), &config)),
+            streams: limits::Gauge::new(stream::STREAMS_PER_SESSION),
             fanout: Fanout::start(store.clone()),
             store,
             media_http: outbound::client_without_redirects(std::time::Duration::from_millis(
@@ -168,6 +174,32 @@ pub(crate) fn bearer(parts: &Parts) -> Option<&str> {
     parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ")
 }
 
+/// The subprotocol the hub's sockets answer with. A browser, which cannot set headers on a
+/// WebSocket, offers it together with `bearer.<token>`.
+pub const SOCKET_PROTOCOL: &str = "switchboard";
+
+/// A socket's token: the `Authorization` header, or a `bearer.<token>` subprotocol. Never
+/// the URL, which proxies and servers log.
+pub(crate) fn socket_token(parts: &Parts) -> Option<&str> {
+    bearer(parts).or_else(|| {
+        parts
+            .headers
+            .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .find_map(|p| p.trim().strip_prefix("bearer."))
+    })
+}
+
+/// An upgrade that answers with [`SOCKET_PROTOCOL`] and takes only small frames from the
+/// client.
+pub(crate) fn small_frames(ws: axum::extract::ws::WebSocketUpgrade) -> axum::extract::ws::WebSocketUpgrade {
+    ws.protocols([SOCKET_PROTOCOL])
+        .max_message_size(stream::CLIENT_FRAME_BYTES)
+        .max_frame_size(stream::CLIENT_FRAME_BYTES)
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = Failure;
 
@@ -196,6 +228,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/v1/auth/login", post(login).layer(DefaultBodyLimit::max(limit.min(LOGIN_BODY_BYTES))))
         .route("/api/v1/auth/logout", post(logout))
+        .route("/api/v1/auth/logout_everywhere", post(logout_everywhere))
         .route("/api/v1/me", get(me))
         .route("/api/v1/sync/bootstrap", get(bootstrap))
         .route("/api/v1/sync/changes", get(changes))
@@ -204,6 +237,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/mutations", post(mutations))
         .route("/api/v1/admin/agents", get(admin::agents).post(admin::create_agent))
         .route("/api/v1/admin/agents/{id}", patch(admin::update_agent))
+        .route("/api/v1/admin/agents/{id}/sessions", delete(admin::revoke_sessions))
+        .route("/api/v1/admin/audit", get(admin::audit_log))
         .route("/api/v1/admin/teams", get(admin::teams).post(admin::create_team))
         .route("/api/v1/admin/inboxes", get(admin::inboxes).post(admin::create_inbox))
         .route("/api/v1/admin/inboxes/{id}", patch(admin::update_inbox))
@@ -230,15 +265,40 @@ pub async fn serve(
         shutdown.await;
         closing.send_replace(true);
     };
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
 
-async fn login(State(s): State<AppState>, Body(req): Body<LoginRequest>) -> Result<Response, Failure> {
-    Ok(axum::Json(s.auth.login(&req.email, &req.password).await?).into_response())
+async fn login(
+    State(s): State<AppState>,
+    client: ClientAddr,
+    Body(req): Body<LoginRequest>,
+) -> Result<Response, Failure> {
+    let client = crate::throttle::client_key(client.0);
+    Ok(axum::Json(s.auth.login(&req.email, &req.password, &client).await?).into_response())
 }
 
 async fn logout(State(s): State<AppState>, caller: Caller) -> Result<StatusCode, Failure> {
     s.auth.logout(caller.session_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Ends every session of the caller, this one included (a lost laptop).
+async fn logout_everywhere(
+    State(s): State<AppState>,
+    caller: Caller,
+    client: ClientAddr,
+) -> Result<StatusCode, Failure> {
+    let n = s.auth.logout_everywhere(caller.viewer.agent_id).await?;
+    admin::audit(
+        &s,
+        &caller,
+        &client,
+        "sessions.revoke",
+        format!("agent:{}", caller.viewer.agent_id),
+        serde_json::json!({"sessions": n}),
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -1,7 +1,9 @@
 //! `GET /api/v1/stream?since=CURSOR`: a WebSocket that replays the feed from the cursor,
 //! then pushes the same change frames live, with heartbeats while idle. The stream is an
 //! accelerator: `GET /api/v1/sync/changes` stays the truth, and a client that reconnects
-//! resumes from the last cursor it applied.
+//! resumes from the last cursor it applied. The token comes in the `Authorization` header
+//! or, from a browser, as a `bearer.<token>` subprotocol, never in the URL; a session holds
+//! at most [`STREAMS_PER_SESSION`] streams, and the client may send only small frames.
 
 use super::{AppState, Failure};
 use crate::fanout::Batch;
@@ -24,9 +26,13 @@ use tokio::sync::broadcast::error::RecvError;
 #[serde(deny_unknown_fields)]
 pub struct StreamQuery {
     since: String,
-    /// For clients that cannot set headers on a WebSocket (browsers).
-    access_token: Option<String>,
 }
+
+/// The most streams one session may hold open on one hub (a console needs one).
+pub const STREAMS_PER_SESSION: usize = 4;
+
+/// The largest frame a client may send on a socket (it sends only pings and closes).
+pub const CLIENT_FRAME_BYTES: usize = 4 * 1024;
 
 pub async fn stream(
     State(s): State<AppState>,
@@ -34,15 +40,23 @@ pub async fn stream(
     mut parts: Parts,
 ) -> Result<Response, Failure> {
     let super::Params(q) = super::Params::<StreamQuery>::from_request_parts(&mut parts, &s).await?;
-    let token = super::bearer(&parts)
-        .map(str::to_owned)
-        .or(q.access_token)
-        .ok_or_else(|| Failure(ApiError::new(ErrorCode::Unauthorized, "send `Authorization: Bearer <token>`")))?;
+    let token = super::socket_token(&parts).map(str::to_owned).ok_or_else(|| {
+        Failure(ApiError::new(
+            ErrorCode::Unauthorized,
+            "send `Authorization: Bearer <token>`, or offer the subprotocol `bearer.<token>`",
+        ))
+    })?;
     let (viewer, session_id) = s.auth.authenticate(&token).await?;
     let since = feed::parse_cursor(&q.since)?;
     s.store.check_cursor(since).await?;
+    let slot = s.streams.admit(session_id).ok_or_else(|| {
+        let mut e = ApiError::new(ErrorCode::RateLimited, "this session has too many streams open");
+        e.retry_after = Some(s.config.heartbeat_secs.max(1));
+        Failure(e)
+    })?;
     let ws = ws.map_err(|r| Failure(ApiError::new(ErrorCode::BadRequest, r.body_text())))?;
-    Ok(ws.on_upgrade(move |socket| async move {
+    Ok(super::small_frames(ws).on_upgrade(move |socket| async move {
+        let _slot = slot;
         if let Err(e) = run(socket, s, viewer, session_id, since).await {
             tracing::debug!("stream ended: {e}");
         }
@@ -125,16 +139,13 @@ async fn run(
                 Err(RecvError::Closed) => return Ok(()),
             },
             _ = heartbeat.tick() => {
-                // A session that was logged out (or an agent removed) ends its streams.
-                let ended = match s.store.session(session_id).await {
-                    Ok(Some(r)) => r.revoked,
-                    Ok(None) => true,
-                    Err(_) => false,
-                };
-                if ended {
-                    let error = ApiError::new(ErrorCode::Unauthorized, "the session has ended; log in again");
-                    let _ = send(&mut socket, &Frame::Error { error }).await;
-                    return Ok(());
+                // A session that ended (logged out, expired, its agent disabled) ends its
+                // streams; a database hiccup does not.
+                if let Err(error) = s.auth.still_live(session_id).await {
+                    if error.code == ErrorCode::Unauthorized {
+                        let _ = send(&mut socket, &Frame::Error { error }).await;
+                        return Ok(());
+                    }
                 }
                 send(&mut socket, &Frame::Heartbeat { cursor: Cursor::at(cursor), at: crate::clock::now_ms() }).await?;
             }

@@ -32,6 +32,7 @@ pub struct NewAgent {
 pub struct Credentials {
     pub agent_id: i64,
     pub password_hash: String,
+    pub disabled: bool,
 }
 
 /// A session as the token check needs it.
@@ -40,6 +41,11 @@ pub struct SessionRecord {
     pub agent_id: i64,
     pub secret_hash: String,
     pub revoked: bool,
+    /// The agent has been disabled since.
+    pub disabled: bool,
+    pub created_at: i64,
+    /// The last time a request used it (kept to within a minute).
+    pub last_seen_at: i64,
 }
 
 fn check_name(what: &str, s: &str) -> Result<String> {
@@ -121,6 +127,20 @@ impl Store {
                 }
                 if let Some(hash) = &password_hash {
                     tx.conn.execute("UPDATE agents SET password_hash = ? WHERE id = ?", params![hash, id])?;
+                }
+                match patch.disabled {
+                    Some(true) => {
+                        tx.conn.execute(
+                            "UPDATE agents SET disabled_at = ? WHERE id = ? AND disabled_at IS NULL",
+                            params![tx.now, id],
+                        )?;
+                    }
+                    Some(false) => {
+                        tx.conn.execute("UPDATE agents SET disabled_at = NULL WHERE id = ?", params![id])?;
+                    }
+                    None => {}
+                }
+                if password_hash.is_some() || patch.disabled == Some(true) {
                     tx.conn.execute(
                         "UPDATE sessions SET revoked_at = ? WHERE agent_id = ? AND revoked_at IS NULL",
                         params![tx.now, id],
@@ -216,22 +236,28 @@ impl Store {
         let email = email.trim().to_lowercase();
         self.pool()
             .read(move |c| {
-                let row = c.query_opt("SELECT id, password_hash FROM agents WHERE email = ?", params![&email])?;
+                let row =
+                    c.query_opt("SELECT id, password_hash, disabled_at FROM agents WHERE email = ?", params![&email])?;
                 row.map(|r| -> Result<_> {
-                    Ok(Credentials { agent_id: r.int(0)?, password_hash: r.text(1)?.to_owned() })
+                    Ok(Credentials {
+                        agent_id: r.int(0)?,
+                        password_hash: r.text(1)?.to_owned(),
+                        disabled: r.opt_int(2)?.is_some(),
+                    })
                 })
                 .transpose()
             })
             .await
     }
 
-    /// Stores a new session and returns its id.
-    pub async fn create_session(&self, agent_id: i64, secret_hash: String) -> Result<i64> {
+    /// Stores a new session begun from `client` and returns its id.
+    pub async fn create_session(&self, agent_id: i64, secret_hash: String, client: String) -> Result<i64> {
         self.pool()
             .write(move |tx| {
                 Ok(tx.conn.query_int(
-                    "INSERT INTO sessions (agent_id, secret_hash, created_at) VALUES (?, ?, ?) RETURNING id",
-                    params![agent_id, &secret_hash, tx.now],
+                    "INSERT INTO sessions (agent_id, secret_hash, created_at, last_seen_at, client) \
+                     VALUES (?, ?, ?, ?, ?) RETURNING id",
+                    params![agent_id, &secret_hash, tx.now, tx.now, &client],
                 )?)
             })
             .await
@@ -240,16 +266,44 @@ impl Store {
     pub async fn session(&self, id: i64) -> Result<Option<SessionRecord>> {
         self.pool()
             .read(move |c| {
-                let row =
-                    c.query_opt("SELECT agent_id, secret_hash, revoked_at FROM sessions WHERE id = ?", params![id])?;
+                let row = c.query_opt(
+                    "SELECT s.agent_id, s.secret_hash, s.revoked_at, a.disabled_at, s.created_at, s.last_seen_at \
+                     FROM sessions s JOIN agents a ON a.id = s.agent_id WHERE s.id = ?",
+                    params![id],
+                )?;
                 row.map(|r| -> Result<_> {
                     Ok(SessionRecord {
                         agent_id: r.int(0)?,
                         secret_hash: r.text(1)?.to_owned(),
                         revoked: r.opt_int(2)?.is_some(),
+                        disabled: r.opt_int(3)?.is_some(),
+                        created_at: r.int(4)?,
+                        last_seen_at: r.int(5)?,
                     })
                 })
                 .transpose()
+            })
+            .await
+    }
+
+    /// Notes that a session was just used (its idle expiry starts again).
+    pub async fn touch_session(&self, id: i64) -> Result<()> {
+        self.pool()
+            .write(move |tx| {
+                tx.conn.execute("UPDATE sessions SET last_seen_at = ? WHERE id = ?", params![tx.now, id])?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// Ends every live session of an agent; returns how many.
+    pub async fn revoke_sessions_of(&self, agent_id: i64) -> Result<u64> {
+        self.pool()
+            .write(move |tx| {
+                Ok(tx.conn.execute(
+                    "UPDATE sessions SET revoked_at = ? WHERE agent_id = ? AND revoked_at IS NULL",
+                    params![tx.now, agent_id],
+                )?)
             })
             .await
     }

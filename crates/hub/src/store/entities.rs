@@ -19,7 +19,7 @@ pub const MESSAGE_COLUMNS: &str = "m.id, m.conversation_id, m.channel, m.directi
 
 pub const CONTACT_COLUMNS: &str = "k.id, k.name, k.profile, k.crm, k.created_at, k.updated_at, k.version";
 
-pub const AGENT_COLUMNS: &str = "a.id, a.name, a.email, a.role, a.capacity, a.presence, a.version";
+pub const AGENT_COLUMNS: &str = "a.id, a.name, a.email, a.role, a.capacity, a.presence, a.version, a.disabled_at";
 
 pub fn conversation(r: &Row) -> Result<Conversation, DbError> {
     Ok(Conversation {
@@ -186,6 +186,7 @@ pub fn load_agents(c: &mut dyn Connection, only: Option<i64>) -> Result<Vec<Agen
                 capacity: u32::try_from(r.int(4)?).unwrap_or(0),
                 presence: parse_presence(r.text(5)?),
                 version: r.int(6)?,
+                disabled: r.opt_int(7)?.is_some(),
             })
         })
         .collect()

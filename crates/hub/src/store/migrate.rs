@@ -11,6 +11,7 @@ const SQLITE: &[(i64, &str)] = &[
     (5, include_str!("migrations/sqlite/0005_canned.sql")),
     (6, include_str!("migrations/sqlite/0006_canned_client.sql")),
     (7, include_str!("migrations/sqlite/0007_visitor_claims.sql")),
+    (8, include_str!("migrations/sqlite/0008_sessions_and_logins.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("migrations/postgres/0001_init.sql")),
@@ -20,6 +21,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (5, include_str!("migrations/postgres/0005_canned.sql")),
     (6, include_str!("migrations/postgres/0006_canned_client.sql")),
     (7, include_str!("migrations/postgres/0007_visitor_claims.sql")),
+    (8, include_str!("migrations/postgres/0008_sessions_and_logins.sql")),
 ];
 
 /// Brings the database up to [`latest`]. Safe to run from several hubs at once on

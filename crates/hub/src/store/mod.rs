@@ -19,7 +19,10 @@
 //! - [`canned`]: canned responses, the team's and each agent's own.
 //! - [`outbox`]: replies waiting for the delivery worker, handed to a provider at most once.
 //! - [`blobs`]: files the hub keeps itself (email attachments).
+//! - [`logins`]: failed-login counters every hub shares.
+//! - [`audit`]: the audit log of admins' actions.
 
+pub mod audit;
 pub mod blobs;
 pub mod canned;
 pub mod change_kind;
@@ -29,6 +32,7 @@ pub mod directory;
 pub mod entities;
 pub mod feed;
 pub mod ingest;
+pub mod logins;
 pub mod migrate;
 pub mod mutations;
 pub mod outbox;

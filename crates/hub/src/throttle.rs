@@ -1,0 +1,178 @@
+//! How failed logins are counted and when they lock: pure rules over a counter
+//! (failures, the time of the last), table-tested. The counters themselves live in the
+//! database ([`crate::store`]'s `login_failures`), so every hub on it sees the same ones.
+//!
+//! A login is counted three ways: the account from this client (locks early: a person
+//! mistyping), the client across every account (password spraying from one address), and
+//! the account from every client (guessing spread over many addresses, with a far higher
+//! bar, so a stranger cannot easily lock an agent out). An attempt is counted as a failure
+//! *before* its password is checked and forgiven if it was right, so parallel guesses
+//! cannot all slip in before the lock lands. Counters are forgotten after a quiet spell.
+
+use std::net::IpAddr;
+
+/// When one kind of counter locks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    /// Failures allowed before any lock.
+    pub free: u32,
+    /// The longest lock, in milliseconds; locks double from one second up to it.
+    pub max_lock_ms: i64,
+    /// A counter with no failure for this long starts again from zero.
+    pub forget_ms: i64,
+}
+
+const MINUTE: i64 = 60_000;
+
+/// One account from one client.
+pub const ACCOUNT_FROM_CLIENT: Rule = Rule { free: 5, max_lock_ms: 15 * MINUTE, forget_ms: 60 * MINUTE };
+/// One client across every account.
+pub const CLIENT: Rule = Rule { free: 30, max_lock_ms: 15 * MINUTE, forget_ms: 60 * MINUTE };
+/// One account across every client.
+pub const ACCOUNT: Rule = Rule { free: 100, max_lock_ms: 15 * MINUTE, forget_ms: 60 * MINUTE };
+
+/// The longest any counter is kept after its last failure.
+pub const KEEP_MS: i64 = 60 * MINUTE;
+
+/// A stored counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Counter {
+    pub failures: u32,
+    pub last_at_ms: i64,
+}
+
+impl Rule {
+    /// The failures that still count at `now`.
+    pub fn live(&self, c: Counter, now_ms: i64) -> u32 {
+        if now_ms - c.last_at_ms >= self.forget_ms {
+            0
+        } else {
+            c.failures
+        }
+    }
+
+    /// How long a counter of `failures` locks after its last failure.
+    pub fn lock_ms(&self, failures: u32) -> i64 {
+        if failures < self.free {
+            return 0;
+        }
+        let doublings = (failures - self.free).min(20);
+        (1_000_i64 << doublings).min(self.max_lock_ms)
+    }
+
+    /// How long, in milliseconds, before another attempt may be made; `None` when one may
+    /// be made now.
+    pub fn wait(&self, c: Counter, now_ms: i64) -> Option<i64> {
+        let failures = self.live(c, now_ms);
+        let until = c.last_at_ms + self.lock_ms(failures);
+        (failures > 0 && until > now_ms).then(|| until - now_ms)
+    }
+
+    /// The counter after reserving one attempt at `now` (counted as failed until forgiven).
+    pub fn reserve(&self, c: Counter, now_ms: i64) -> Counter {
+        Counter { failures: self.live(c, now_ms).saturating_add(1), last_at_ms: now_ms }
+    }
+}
+
+/// What a client is counted as: an IPv4 address, or an IPv6 address's /64 (one host
+/// usually holds a whole /64, so counting single IPv6 addresses would count nothing).
+pub fn client_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
+
+/// The three counters one login attempt for `email` from `client` is kept under, with
+/// their rules. The first is forgiven entirely by a right password, the others by one.
+pub fn keys(email: &str, client: &str) -> [(String, Rule); 3] {
+    [
+        (format!("account-client:{email}|{client}"), ACCOUNT_FROM_CLIENT),
+        (format!("client:{client}"), CLIENT),
+        (format!("account:{email}"), ACCOUNT),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locks_double_from_a_second_to_the_rules_maximum() {
+        let r = ACCOUNT_FROM_CLIENT;
+        for (failures, ms) in
+            [(0, 0), (4, 0), (5, 1_000), (6, 2_000), (8, 8_000), (14, 512_000), (15, 900_000), (40, 900_000)]
+        {
+            assert_eq!(r.lock_ms(failures), ms, "{failures} failures");
+        }
+        assert_eq!(CLIENT.lock_ms(29), 0);
+        assert_eq!(CLIENT.lock_ms(30), 1_000);
+        assert_eq!(ACCOUNT.lock_ms(99), 0);
+        assert_eq!(ACCOUNT.lock_ms(u32::MAX), 900_000);
+    }
+
+    #[test]
+    fn waits_expire_and_counters_are_forgotten() {
+        let r = ACCOUNT_FROM_CLIENT;
+        let at = 1_000_000;
+        let c = |failures| Counter { failures, last_at_ms: at };
+        for (counter, now, want) in [
+            (c(0), at, None),
+            (c(4), at, None),
+            (c(5), at, Some(1_000)),
+            (c(5), at + 400, Some(600)),
+            (c(5), at + 1_000, None),
+            (c(15), at + 60_000, Some(840_000)),
+            (c(15), at + 900_000, None),
+            // Locks end at their maximum, and a quiet hour forgets the counter.
+            (c(1_000), at + 899_999, Some(1)),
+            (c(1_000), at + 3_600_000, None),
+        ] {
+            assert_eq!(r.wait(counter, now), want, "{counter:?} at +{}", now - at);
+        }
+    }
+
+    #[test]
+    fn reserving_counts_the_attempt_and_restarts_a_forgotten_counter() {
+        let r = CLIENT;
+        let c = Counter { failures: 7, last_at_ms: 0 };
+        assert_eq!(r.reserve(c, 10), Counter { failures: 8, last_at_ms: 10 });
+        assert_eq!(r.reserve(c, r.forget_ms), Counter { failures: 1, last_at_ms: r.forget_ms });
+        let full = Counter { failures: u32::MAX, last_at_ms: 0 };
+        assert_eq!(r.reserve(full, 1).failures, u32::MAX);
+    }
+
+    #[test]
+    fn parallel_guesses_lock_after_the_free_ones() {
+        // Twenty-one attempts land at once: each reserves before its password is checked.
+        let r = ACCOUNT_FROM_CLIENT;
+        let mut c = Counter::default();
+        let mut checked = 0;
+        for _ in 0..21 {
+            if r.wait(c, 5).is_none() {
+                c = r.reserve(c, 5);
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, r.free);
+    }
+
+    #[test]
+    fn clients_are_counted_by_address_or_ipv6_prefix() {
+        for (ip, key) in [
+            ("203.0.113.9", "203.0.113.9"),
+            ("::ffff:203.0.113.9", "203.0.113.9"),
+            ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+            ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),
+            ("::1", "0:0:0:0::/64"),
+        ] {
+            assert_eq!(client_key(ip.parse().unwrap()), key, "{ip}");
+        }
+    }
+}
