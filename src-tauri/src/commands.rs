@@ -159,6 +159,11 @@ pub async fn set_status(
 }
 
 #[tauri::command(rename_all = "snake_case")]
+pub async fn block_visitor(shell: State<'_, Shell>, conversation_id: Id, blocked: bool) -> Answer<Id> {
+    shell.run(move |c| c.block_visitor(conversation_id, blocked)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
 pub async fn mark_read(shell: State<'_, Shell>, conversation_id: Id) -> Answer<Option<Id>> {
     shell.run(move |c| c.mark_read(conversation_id)).await
 }

@@ -118,6 +118,7 @@ pub fn run() {
             commands::send_template,
             commands::reassign,
             commands::set_status,
+            commands::block_visitor,
             commands::mark_read,
             commands::merge_contacts,
             commands::refresh_crm,

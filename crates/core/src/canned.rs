@@ -244,6 +244,7 @@ mod tests {
             teams: vec![1],
             capacity: 10,
             presence: switchboard_protocol::model::Presence::Online,
+            disabled: false,
             version: 1,
         }
     }

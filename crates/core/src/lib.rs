@@ -55,10 +55,10 @@ use outbox::Outbox;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use switchboard_protocol::console::{AssignTo, CannedDraft, Connection, ConsoleEvent};
-use switchboard_protocol::model::ConversationStatus;
+use switchboard_protocol::model::{ChannelKind, ConversationStatus};
 use switchboard_protocol::mutation::{
-    AddNote, Assign, MarkRead, MergeContacts, Mutation, RefreshCrm, SaveCanned, SendReply, SendTemplate, SetStatus,
-    SplitContact,
+    AddNote, Assign, BlockVisitor, MarkRead, MergeContacts, Mutation, RefreshCrm, SaveCanned, SendReply, SendTemplate,
+    SetStatus, SplitContact,
 };
 use switchboard_protocol::Id;
 use sync::Engine;
@@ -254,6 +254,15 @@ impl Console {
     ) -> Result<Id> {
         let row = self.cache().conversation(conversation_id)?;
         self.queue(Mutation::SetStatus(SetStatus { conversation_id, status, snoozed_until }), Some(row.version))
+    }
+
+    /// Queues blocking (or letting back) the web-chat or in-app visitor of a conversation.
+    pub fn block_visitor(&self, conversation_id: Id, blocked: bool) -> Result<Id> {
+        let row = self.cache().conversation(conversation_id)?;
+        if !matches!(row.channel, ChannelKind::Webchat | ChannelKind::InApp) {
+            return Err(CoreError::BadRequest("only web-chat and in-app visitors can be blocked".into()));
+        }
+        self.queue(Mutation::BlockVisitor(BlockVisitor { conversation_id, blocked }), None)
     }
 
     /// Marks the conversation read up to its newest line, locally at once and on the hub.

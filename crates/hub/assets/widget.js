@@ -291,10 +291,17 @@
     });
   }
 
+  /* The business closed this chat: say so, and stop reconnecting. */
+  function closedForGood() {
+    state.closed = true;
+    setStatus("This chat has been closed by the business.");
+  }
+
   function connect() {
-    if (state.socket) return;
-    var url = hub.replace(/^http/, "ws") + "/chat/v1/socket?token=" + encodeURIComponent(state.token);
-    var ws = (state.socket = new WebSocket(url));
+    if (state.socket || state.closed) return;
+    // The token goes as a subprotocol, never in the URL (which servers and proxies log).
+    var url = hub.replace(/^http/, "ws") + "/chat/v1/socket";
+    var ws = (state.socket = new WebSocket(url, ["switchboard", "bearer." + state.token]));
     ws.onopen = function () {
       state.retry = 0;
       setStatus("");
@@ -313,13 +320,15 @@
         markRead();
       }
     };
-    ws.onclose = function () {
+    ws.onclose = function (ev) {
       state.socket = null;
+      if (ev && ev.code === 4403) return closedForGood();
       setStatus("Reconnecting…");
       var delay = Math.min(30000, 500 * Math.pow(2, state.retry++)) * (0.5 + Math.random() / 2);
       setTimeout(function () {
         // Resuming the visit fetches what arrived while the socket was down.
-        begin().catch(function () {
+        begin().catch(function (e) {
+          if (e && e.code === "forbidden") return closedForGood();
           ws.onclose();
         });
       }, delay);

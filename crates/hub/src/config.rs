@@ -63,6 +63,10 @@ pub struct Config {
     pub session_idle_hours: u64,
     /// A session ends this many days after its login, however much it is used.
     pub session_max_days: u64,
+    /// A web-chat or in-app visitor unused for this many days is forgotten: their token
+    /// stops working (the widget starts a new chat) and the row is deleted. Their
+    /// conversations stay.
+    pub visitor_idle_days: u64,
 }
 
 impl Default for Config {
@@ -86,6 +90,7 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             session_idle_hours: 7 * 24,
             session_max_days: 30,
+            visitor_idle_days: 30,
         }
     }
 }
@@ -108,6 +113,11 @@ impl Config {
         let text =
             std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
         toml::from_str(&text).map_err(|source| ConfigError::Invalid { path: path.to_owned(), source })
+    }
+
+    /// [`Config::visitor_idle_days`] in milliseconds (at least one day).
+    pub fn visitor_idle_ms(&self) -> i64 {
+        i64::try_from(self.visitor_idle_days.max(1).saturating_mul(86_400_000)).unwrap_or(i64::MAX)
     }
 
     pub fn store_options(&self) -> crate::store::StoreOptions {

@@ -20,6 +20,7 @@
 //! - [`outbound`]: the bounded HTTP client for calls to providers and CRMs, and its retry
 //!   pause.
 //! - [`fanout`]: one feed reader per process, fanning changes out to open streams.
+//! - [`visitor_fanout`]: web-chat lines routed to visitors' sockets by thread.
 //! - [`config`]: settings from file, environment and flags.
 //! - [`clock`]: the one reading of the system clock.
 //! - [`demo`]: a seeded workspace and a customer simulator.
@@ -47,4 +48,5 @@ pub mod rules;
 pub mod server;
 pub mod store;
 pub mod throttle;
+pub mod visitor_fanout;
 pub mod workers;

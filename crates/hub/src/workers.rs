@@ -1,7 +1,7 @@
 //! The hub's background work, started and stopped in one place: the delivery worker
 //! (replies out to providers), the CRM worker (lookups and transcripts), and the chores
-//! (waking snoozed conversations, forgetting quiet failed-login counters, pruning the
-//! change feed past its retention). The HTTP
+//! (waking snoozed conversations, forgetting quiet failed-login counters and idle visitors,
+//! pruning the change feed past its retention). The HTTP
 //! edge is [`crate::api`]; [`crate::server`] runs both together.
 
 use crate::clock::{now_ms, DAY};
@@ -13,8 +13,9 @@ use tokio::task::JoinHandle;
 /// How often the chores run; the feed is pruned every 240th round (an hour).
 const CHORES_EVERY: Duration = Duration::from_secs(15);
 const PRUNE_EVERY_ROUNDS: u64 = 240;
-/// Quiet failed-login counters forgotten per round, so one round stays short.
-const PRUNE_LOGINS_PER_ROUND: i64 = 5_000;
+/// Rows forgotten per round of each kind (failed-login counters, visitors), so one round
+/// stays short.
+const PRUNE_PER_ROUND: i64 = 5_000;
 
 /// The running workers; dropping them stops them all.
 #[derive(Debug)]
@@ -27,7 +28,7 @@ impl Workers {
     pub fn start(store: &Store, config: &Config) -> Workers {
         Workers {
             tasks: vec![
-                chores(store.clone(), i64::from(config.retention_days) * DAY),
+                chores(store.clone(), i64::from(config.retention_days) * DAY, config.visitor_idle_ms()),
                 crate::channels::deliver::start(store.clone(), config),
                 crate::crm::worker::start(store.clone()),
             ],
@@ -49,8 +50,8 @@ impl Drop for Workers {
 }
 
 /// Wakes snoozed conversations when their time comes, forgets quiet failed-login
-/// counters, and prunes the change feed.
-fn chores(store: Store, retention_ms: i64) -> JoinHandle<()> {
+/// counters and idle visitors, and prunes the change feed.
+fn chores(store: Store, retention_ms: i64, visitor_idle_ms: i64) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(CHORES_EVERY);
         let mut rounds: u64 = 0;
@@ -59,8 +60,11 @@ fn chores(store: Store, retention_ms: i64) -> JoinHandle<()> {
             if let Err(e) = store.wake_snoozed(now_ms()).await {
                 tracing::warn!("waking snoozed conversations failed: {e}");
             }
-            if let Err(e) = store.prune_login_failures(PRUNE_LOGINS_PER_ROUND).await {
+            if let Err(e) = store.prune_login_failures(PRUNE_PER_ROUND).await {
                 tracing::warn!("forgetting failed-login counters failed: {e}");
+            }
+            if let Err(e) = store.prune_visitors(visitor_idle_ms, PRUNE_PER_ROUND).await {
+                tracing::warn!("forgetting idle visitors failed: {e}");
             }
             if rounds % PRUNE_EVERY_ROUNDS == 0 {
                 if let Err(e) = store.prune_older_than(retention_ms).await {

@@ -151,10 +151,20 @@ impl Setup {
     }
 
     async fn socket(&self, token: &str) -> Socket {
-        let url = format!("ws://{}/chat/v1/socket?token={token}", self.hub.addr);
-        let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        let (ws, _) = tokio_tungstenite::connect_async(visitor_socket(self.hub.addr, token)).await.unwrap();
         Socket(ws)
     }
+}
+
+/// A visitor socket request as a browser makes it: the token offered as a subprotocol.
+fn visitor_socket(
+    addr: std::net::SocketAddr,
+    token: &str,
+) -> tokio_tungstenite::tungstenite::handshake::client::Request {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut req = format!("ws://{addr}/chat/v1/socket").into_client_request().unwrap();
+    req.headers_mut().insert("sec-websocket-protocol", format!("switchboard, bearer.{token}").parse().unwrap());
+    req
 }
 
 struct Socket(tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>);
@@ -528,8 +538,7 @@ async fn bad_visitor_input_is_refused_and_stores_nothing() {
     assert_eq!(allowed.headers()["access-control-allow-origin"], "*");
     let shop_token = allowed.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned();
     let socket_from = |origin: &'static str| {
-        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-        let mut req = format!("ws://{}/chat/v1/socket?token={shop_token}", s.hub.addr).into_client_request().unwrap();
+        let mut req = visitor_socket(s.hub.addr, &shop_token);
         req.headers_mut().insert("origin", origin.parse().unwrap());
         tokio_tungstenite::connect_async(req)
     };
@@ -540,12 +549,8 @@ async fn bad_visitor_input_is_refused_and_stores_nothing() {
     assert!(socket_from("https://shop.example").await.is_ok());
     let (status, body) = s.call("GET", "/chat/v1/messages?limit=0", Some(&token), None).await;
     assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_request")));
-    let socket = tokio_tungstenite::connect_async(format!(
-        "ws://{}/chat/v1/socket?token=sbv1.1.{}",
-        s.hub.addr,
-        "00".repeat(32)
-    ))
-    .await;
+    let socket =
+        tokio_tungstenite::connect_async(visitor_socket(s.hub.addr, &format!("sbv1.1.{}", "00".repeat(32)))).await;
     match socket {
         Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => assert_eq!(resp.status(), 401),
         other => panic!("a forged socket token was accepted: {other:?}"),

@@ -45,6 +45,7 @@ pub enum Mutation {
     RefreshCrm(RefreshCrm),
     SaveCanned(SaveCanned),
     DeleteCanned(DeleteCanned),
+    BlockVisitor(BlockVisitor),
 }
 
 impl Mutation {
@@ -84,7 +85,8 @@ impl Mutation {
             | Mutation::SetStatus(_)
             | Mutation::MarkRead(_)
             | Mutation::MergeContacts(_)
-            | Mutation::DeleteCanned(_) => {}
+            | Mutation::DeleteCanned(_)
+            | Mutation::BlockVisitor(_) => {}
         }
     }
     pub fn name(&self) -> &'static str {
@@ -100,6 +102,7 @@ impl Mutation {
             Mutation::RefreshCrm(_) => "refresh_crm",
             Mutation::SaveCanned(_) => "save_canned",
             Mutation::DeleteCanned(_) => "delete_canned",
+            Mutation::BlockVisitor(_) => "block_visitor",
         }
     }
 }
@@ -113,6 +116,21 @@ pub struct SendReply {
     pub body: String,
     #[serde(default)]
     pub attachments: Vec<Attachment>,
+}
+
+/// Blocks (or unblocks) the web-chat or in-app visitor of a conversation: their chat
+/// closes, their messages are refused, and the addresses they came from start no new chat
+/// on the inbox for a day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockVisitor {
+    pub conversation_id: Id,
+    /// `false` lets them back.
+    #[serde(default = "yes")]
+    pub blocked: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// An internal note; never sent to the customer.

@@ -583,6 +583,13 @@ export class MockCore {
         }
         return 1;
       }
+      case "block_visitor": {
+        const row = this.rows.find((r) => r.id === (a.conversation_id as number));
+        if (!row || (row.channel !== "webchat" && row.channel !== "in_app")) {
+          throw { code: "bad_request", message: "only web-chat and in-app visitors can be blocked" };
+        }
+        return 1;
+      }
       case "mark_read": {
         const row = this.rows.find((r) => r.id === (a.conversation_id as number));
         if (row?.unread) {

@@ -26,6 +26,19 @@ export async function setStatus(
   }
 }
 
+/** Blocks the web-chat or in-app visitor of a conversation: their chat closes, and the
+ * hub refuses their messages and new chats from their address for a day. */
+export async function blockVisitor(conversationId: number): Promise<boolean> {
+  try {
+    await api.blockVisitor(conversationId, true);
+    app.toast("Visitor blocked", "info", 2500);
+    return true;
+  } catch (e) {
+    app.error(e, "Couldn't block the visitor");
+    return false;
+  }
+}
+
 export async function reassign(ids: number[], to: AssignTo, label: string): Promise<boolean> {
   try {
     await api.reassign([...ids], { ...to });

@@ -72,6 +72,8 @@ export const api = {
   reassign: (conversation_ids: number[], to: AssignTo) => invoke<number[]>("reassign", { conversation_ids, to }),
   setStatus: (conversation_id: number, status: ConversationStatus, snoozed_until: number | null) =>
     invoke<number>("set_status", { conversation_id, status, snoozed_until }),
+  blockVisitor: (conversation_id: number, blocked: boolean) =>
+    invoke<number>("block_visitor", { conversation_id, blocked }),
   markRead: (conversation_id: number) => invoke<number | null>("mark_read", { conversation_id }),
   mergeContacts: (into_contact_id: number, from_contact_id: number) =>
     invoke<number>("merge_contacts", { into_contact_id, from_contact_id }),

@@ -37,6 +37,7 @@ pub fn targets(m: &Mutation) -> (Option<Id>, Option<&str>) {
         Mutation::Assign(a) => (Some(a.conversation_id), None),
         Mutation::SetStatus(s) => (Some(s.conversation_id), None),
         Mutation::MarkRead(r) => (Some(r.conversation_id), None),
+        Mutation::BlockVisitor(b) => (Some(b.conversation_id), None),
         Mutation::MergeContacts(_)
         | Mutation::SplitContact(_)
         | Mutation::RefreshCrm(_)

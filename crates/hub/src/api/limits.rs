@@ -1,11 +1,13 @@
-//! Counted admissions: how many streams a session holds, how many sockets a visitor or a
-//! client address holds, each with a ceiling. A [`Slot`] is held while the thing it counts
-//! is open and given back when dropped; the map keeps only keys with something open, so it
-//! is as large as what is open and no larger.
+//! Limits held in memory per hub process: counted admissions ([`Gauge`]: how many
+//! streams a session holds, how many sockets a visitor or a client address holds) and
+//! rates ([`RateLimiter`], token buckets: visitor sessions per client, messages per
+//! visitor and per client). Each map is bounded: a gauge keeps only keys with something
+//! open, a rate limiter only so many keys.
 
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// Open things per key, each key up to a ceiling.
 #[derive(Debug)]
@@ -66,9 +68,120 @@ impl<K: Eq + Hash + Clone> Drop for Slot<K> {
     }
 }
 
+/// A rate: `burst` at once, refilled at `per_sec`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rate {
+    pub burst: f64,
+    pub per_sec: f64,
+}
+
+/// A token bucket: what is left, as of when.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bucket {
+    pub tokens: f64,
+    pub at: Instant,
+}
+
+impl Rate {
+    /// Takes one token from `bucket` (a new key starts full) at `now`: the bucket after, or
+    /// how long until a token is there.
+    pub fn take(&self, bucket: Option<Bucket>, now: Instant) -> Result<Bucket, Duration> {
+        let tokens = match bucket {
+            None => self.burst,
+            Some(b) => (b.tokens + now.saturating_duration_since(b.at).as_secs_f64() * self.per_sec).min(self.burst),
+        };
+        if tokens >= 1.0 {
+            Ok(Bucket { tokens: tokens - 1.0, at: now })
+        } else {
+            Err(Duration::from_secs_f64((1.0 - tokens) / self.per_sec.max(f64::MIN_POSITIVE)))
+        }
+    }
+
+    /// Whether a bucket last touched at `at` is full again by `now` (and may be forgotten).
+    fn refilled(&self, b: &Bucket, now: Instant) -> bool {
+        b.tokens + now.saturating_duration_since(b.at).as_secs_f64() * self.per_sec >= self.burst
+    }
+}
+
+/// Token buckets per key, at most `max_keys` of them.
+#[derive(Debug)]
+pub struct RateLimiter<K: Eq + Hash> {
+    rate: Rate,
+    max_keys: usize,
+    buckets: Mutex<HashMap<K, Bucket>>,
+}
+
+impl<K: Eq + Hash> RateLimiter<K> {
+    pub fn new(rate: Rate, max_keys: usize) -> RateLimiter<K> {
+        RateLimiter { rate, max_keys, buckets: Mutex::default() }
+    }
+
+    /// Takes one token for `key`; `Err` with whole seconds to wait (at least one) when
+    /// none is left. When the map is full, buckets that refilled are forgotten; if every
+    /// one is still draining (addresses sprayed by the hundred thousand) the map starts
+    /// again, since refusing every new key would refuse everyone.
+    pub fn check(&self, key: K) -> Result<(), u64> {
+        let now = Instant::now();
+        let mut buckets = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if buckets.len() >= self.max_keys && !buckets.contains_key(&key) {
+            buckets.retain(|_, b| !self.rate.refilled(b, now));
+            if buckets.len() >= self.max_keys {
+                tracing::warn!("a rate limiter is full of draining keys; it starts again");
+                buckets.clear();
+            }
+        }
+        match self.rate.take(buckets.get(&key).copied(), now) {
+            Ok(b) => {
+                buckets.insert(key, b);
+                Ok(())
+            }
+            Err(wait) => Err(wait.as_secs().max(1)),
+        }
+    }
+
+    /// How many keys it holds.
+    pub fn keys(&self) -> usize {
+        self.buckets.lock().map(|b| b.len()).unwrap_or(0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn buckets_allow_a_burst_then_the_rate() {
+        let rate = Rate { burst: 3.0, per_sec: 2.0 };
+        let t0 = Instant::now();
+        let ms = |n| t0 + Duration::from_millis(n);
+        let mut b = None;
+        for _ in 0..3 {
+            b = Some(rate.take(b, t0).unwrap());
+        }
+        assert_eq!(rate.take(b, t0).unwrap_err(), Duration::from_millis(500));
+        assert_eq!(rate.take(b, ms(250)).unwrap_err(), Duration::from_millis(250));
+        let after = rate.take(b, ms(500)).unwrap();
+        assert!(after.tokens.abs() < 1e-9);
+        // A long pause refills to the burst, no more.
+        let full = rate.take(Some(after), ms(60_000)).unwrap();
+        assert!((full.tokens - 2.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_limiter_keeps_keys_apart_and_stays_bounded() {
+        let limiter = RateLimiter::new(Rate { burst: 2.0, per_sec: 0.001 }, 100);
+        assert!(limiter.check("a").is_ok() && limiter.check("a").is_ok());
+        assert!(limiter.check("a").unwrap_err() >= 1);
+        assert!(limiter.check("b").is_ok());
+        for i in 0..1_000 {
+            let _ = limiter.check(if i % 2 == 0 { "x" } else { "y" });
+        }
+        let many = RateLimiter::new(Rate { burst: 1.0, per_sec: 0.001 }, 100);
+        for i in 0..1_000 {
+            assert!(many.check(i).is_ok(), "a new key always starts with its burst");
+        }
+        assert!(many.keys() <= 100);
+    }
 
     #[test]
     fn a_key_holds_at_most_its_ceiling_and_slots_come_back() {

@@ -22,6 +22,7 @@ use crate::fanout::Fanout;
 use crate::outbound;
 use crate::policy::Viewer;
 use crate::store::{feed, Store};
+use crate::visitor_fanout::VisitorFanout;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
@@ -52,15 +53,23 @@ pub struct AppState {
     pub media_http: Option<reqwest::Client>,
     /// Agents' streams open on this hub, per session.
     pub streams: limits::Gauge<i64>,
+    /// Visitors' sockets, sessions and messages on this hub.
+    pub visitor_limits: Arc<visitor::VisitorLimits>,
+    /// Web-chat lines routed to visitors' sockets by thread.
+    pub visitor_fanout: VisitorFanout,
 }
 
 impl AppState {
     /// Must be called inside a Tokio runtime (it starts the fan-out pump).
     pub fn new(store: Store, config: Config) -> AppState {
+        let fanout = Fanout::start(store.clone());
+        let visitor_fanout = VisitorFanout::start(store.clone(), &fanout);
         AppState {
             auth: Arc::new(Auth::new(store.clone(), &config)),
             streams: limits::Gauge::new(stream::STREAMS_PER_SESSION),
-            fanout: Fanout::start(store.clone()),
+            fanout,
+            visitor_limits: Arc::default(),
+            visitor_fanout,
             store,
             media_http: outbound::client_without_redirects(std::time::Duration::from_millis(
                 config.delivery_timeout_ms.max(1),

@@ -3,16 +3,24 @@
 //! app speak. Visitors hold a token for one inbox; agents' replies are "sent" when stored,
 //! "delivered" when pushed to an open socket and "read" when the visitor has seen them.
 //! Who a visit starts as, and the token's format, are [`crate::channels::webchat`]'s.
+//!
+//! Everything here is bounded ([`VisitorLimits`]): sessions started per client address,
+//! messages per visitor and per client, sockets per visitor and per client, and the size
+//! of what a socket may send. Lines reach a socket through the process-wide index of
+//! [`crate::visitor_fanout`], never by each socket reading the whole feed. A visitor unused
+//! for `visitor_idle_days` is forgotten, and one an agent blocked is refused.
 
+use super::client::ClientAddr;
+use super::limits::{Gauge, Rate, RateLimiter};
 use super::{bearer, AppState, Body, Failure, Params, SocketError};
 use crate::address;
 use crate::channels::webchat::{self, ChatSettings, VisitRequest, VisitStart};
-use crate::fanout::Batch;
-use crate::store::change_kind::ChangeKind;
 use crate::store::ingest::Inbound;
-use crate::store::visitors::{visitor_provider_id, Claim, VisitorRecord};
+use crate::store::visitors::{visitor_provider_id, Claim, NewVisitor, VisitorRecord};
+use crate::throttle::client_key;
+use crate::visitor_fanout::VisitorEvent;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, Method, StatusCode};
@@ -20,16 +28,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::collections::HashSet;
 use std::time::Duration;
 use switchboard_protocol::model::{ChannelKind, Delivery, Direction, Inbox};
-use switchboard_protocol::sync::Change;
 use switchboard_protocol::visitor::{
     StartVisit, Visit, VisitorFrame, VisitorHistory, VisitorProfile, VisitorRead, VisitorSend,
 };
 use switchboard_protocol::{ApiError, ErrorCode};
-use tokio::sync::broadcast::error::RecvError;
 use tower_http::cors::{Any, CorsLayer};
 
 /// The widget's script, served as is.
@@ -41,6 +46,51 @@ const FIRST_PAGE: usize = 50;
 /// The largest visitor request: a message holds at most 65,536 bytes of text, which JSON
 /// escaping may double.
 pub const BODY_BYTES: usize = 256 * 1024;
+
+/// Sockets one visitor may hold open on one hub (tabs of one browser).
+pub const SOCKETS_PER_VISITOR: usize = 5;
+/// Sockets one client address may hold open on one hub (an office behind one address).
+pub const SOCKETS_PER_CLIENT: usize = 50;
+/// Chats started per client address: 20 at once, then one every 3 seconds.
+pub const SESSIONS_PER_CLIENT: Rate = Rate { burst: 20.0, per_sec: 1.0 / 3.0 };
+/// Messages per visitor: 20 at once, then one a second.
+pub const MESSAGES_PER_VISITOR: Rate = Rate { burst: 20.0, per_sec: 1.0 };
+/// Messages per client address, all its visitors together: 60 at once, then 5 a second.
+pub const MESSAGES_PER_CLIENT: Rate = Rate { burst: 60.0, per_sec: 5.0 };
+/// Keys each rate limiter keeps.
+const RATE_KEYS: usize = 100_000;
+/// A visitor's last use is written at most this often.
+const TOUCH_EVERY_MS: i64 = 3_600_000;
+/// A socket checks that its visitor is still allowed every this many heartbeats.
+const CHECK_EVERY_HEARTBEATS: u32 = 4;
+
+/// The visitor API's limits on one hub process.
+#[derive(Debug)]
+pub struct VisitorLimits {
+    sockets_per_visitor: Gauge<i64>,
+    sockets_per_client: Gauge<String>,
+    sessions_per_client: RateLimiter<String>,
+    messages_per_visitor: RateLimiter<i64>,
+    messages_per_client: RateLimiter<String>,
+}
+
+impl Default for VisitorLimits {
+    fn default() -> Self {
+        VisitorLimits {
+            sockets_per_visitor: Gauge::new(SOCKETS_PER_VISITOR),
+            sockets_per_client: Gauge::new(SOCKETS_PER_CLIENT),
+            sessions_per_client: RateLimiter::new(SESSIONS_PER_CLIENT, RATE_KEYS),
+            messages_per_visitor: RateLimiter::new(MESSAGES_PER_VISITOR, RATE_KEYS),
+            messages_per_client: RateLimiter::new(MESSAGES_PER_CLIENT, RATE_KEYS),
+        }
+    }
+}
+
+fn too_many(what: &str, retry_after: u64) -> Failure {
+    let mut e = ApiError::new(ErrorCode::RateLimited, format!("too many {what}; try again in a moment"));
+    e.retry_after = Some(retry_after);
+    Failure(e)
+}
 
 /// The visitor API, each request body at most `body_bytes`.
 pub fn router(body_bytes: usize) -> Router<AppState> {
@@ -85,6 +135,22 @@ fn chat_settings(v: &serde_json::Value) -> Result<ChatSettings, Failure> {
     })
 }
 
+fn blocked() -> Failure {
+    fail(ErrorCode::Forbidden, "this chat has been closed by the business")
+}
+
+/// Whether a visitor may still use their token: not blocked, and used within
+/// `visitor_idle_days` (a forgotten one starts a new visit).
+fn still_allowed(s: &AppState, v: &VisitorRecord) -> Result<(), Failure> {
+    if v.blocked {
+        return Err(blocked());
+    }
+    if crate::clock::now_ms() - v.last_seen_at >= s.config.visitor_idle_ms() {
+        return Err(fail(ErrorCode::Unauthorized, "this chat has expired; start a new one"));
+    }
+    Ok(())
+}
+
 /// The visitor behind a token, with their inbox and its settings.
 async fn visitor_for(s: &AppState, token: &str) -> Result<(VisitorRecord, Inbox, serde_json::Value), Failure> {
     let unauthorized = || fail(ErrorCode::Unauthorized, "the visitor token is unknown or malformed");
@@ -93,8 +159,17 @@ async fn visitor_for(s: &AppState, token: &str) -> Result<(VisitorRecord, Inbox,
     if !webchat::secret_matches(secret, &v.secret_hash) {
         return Err(unauthorized());
     }
+    still_allowed(s, &v)?;
     let (inbox, settings) = s.store.inbox_with_settings(v.inbox_id).await?;
     Ok((v, inbox, settings))
+}
+
+/// Notes the visitor's use (at most hourly), which keeps them from being forgotten.
+async fn touch(s: &AppState, v: &VisitorRecord, client: &str) -> Result<(), Failure> {
+    if crate::clock::now_ms() - v.last_seen_at >= TOUCH_EVERY_MS {
+        s.store.touch_visitor(v.id, client.to_owned()).await?;
+    }
+    Ok(())
 }
 
 /// The visitor behind `Authorization: Bearer sbv1.…`.
@@ -124,14 +199,25 @@ fn email(raw: &str) -> Result<String, Failure> {
 
 async fn start(
     State(s): State<AppState>,
+    client: ClientAddr,
     headers: HeaderMap,
     Body(req): Body<StartVisit>,
 ) -> Result<Response, Failure> {
+    let client = client_key(client.0);
+    s.visitor_limits.sessions_per_client.check(client.clone()).map_err(|wait| too_many("chats started", wait))?;
     let (inbox, settings) = s.store.visitor_inbox(req.inbox.clone()).await?;
+    if s.store.client_blocked(inbox.id, client.clone()).await? {
+        return Err(blocked());
+    }
     let settings = chat_settings(&settings)?;
     // A token from a reset hub or another inbox starts a new visitor rather than failing.
     let earlier = match req.token.as_deref() {
-        Some(token) => visitor_for(&s, token).await.ok().map(|(v, _, _)| v),
+        Some(token) => match visitor_for(&s, token).await {
+            Ok((v, _, _)) => Some(v),
+            // A blocked visitor stays blocked; any other failure starts afresh.
+            Err(Failure(e)) if e.code == ErrorCode::Forbidden => return Err(Failure(e)),
+            Err(_) => None,
+        },
         None => None,
     };
     let start = webchat::plan_start(&VisitRequest {
@@ -154,7 +240,7 @@ async fn start(
     };
     let (visitor, token, resumed) = match (start, earlier, req.token) {
         (VisitStart::Resume, Some(v), Some(token)) => {
-            s.store.touch_visitor(v.id).await?;
+            s.store.touch_visitor(v.id, client).await?;
             (v, token, true)
         }
         (VisitStart::Resume, ..) => return Err(fail(ErrorCode::Internal, "a visit to resume has no visitor")),
@@ -162,7 +248,16 @@ async fn start(
             let name = clean(user.and_then(|u| u.name.as_deref()), 200);
             let minted = webchat::Minted::new();
             let address = user_address.unwrap_or_else(webchat::anonymous_address);
-            let mut v = s.store.begin_visit(inbox.id, inbox.kind, address, minted.secret_hash(), vouched, name).await?;
+            let new = NewVisitor {
+                inbox_id: inbox.id,
+                channel: inbox.kind,
+                address,
+                secret_hash: minted.secret_hash(),
+                email: vouched,
+                name,
+                client: Some(client),
+            };
+            let mut v = s.store.begin_visit(new).await?;
             if let Some(claimed) = claimed {
                 s.store.claim_visitor_email(&v, inbox.kind, claimed.clone(), None).await?;
                 v.claimed_email = Some(claimed);
@@ -212,12 +307,18 @@ async fn history(
 
 async fn send(
     State(s): State<AppState>,
+    client: ClientAddr,
     Visitor(v, inbox): Visitor,
     Body(req): Body<VisitorSend>,
 ) -> Result<Response, Failure> {
     if !webchat::client_id_ok(&req.client_id) {
         return Err(fail(ErrorCode::BadRequest, "client_id must be 1 to 64 letters, digits, `-` or `_`"));
     }
+    let client = client_key(client.0);
+    let limits = &s.visitor_limits;
+    limits.messages_per_visitor.check(v.id).map_err(|wait| too_many("messages", wait))?;
+    limits.messages_per_client.check(client.clone()).map_err(|wait| too_many("messages", wait))?;
+    touch(&s, &v, &client).await?;
     let provider_id = visitor_provider_id(&v.address, &req.client_id);
     let mut msg = Inbound::text(inbox.id, &v.address, &req.text, Some(&provider_id), crate::clock::now_ms());
     msg.display_name.clone_from(&v.name);
@@ -258,25 +359,30 @@ async fn read(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SocketQuery {
-    token: String,
-}
-
+/// `GET /chat/v1/socket`: the visitor's token in a `bearer.<token>` subprotocol (browsers)
+/// or the `Authorization` header (apps), never in the URL.
 async fn socket(
     State(s): State<AppState>,
-    headers: HeaderMap,
+    client: ClientAddr,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
-    Params(q): Params<SocketQuery>,
+    parts: Parts,
 ) -> Result<Response, Failure> {
-    let (v, _, settings) = visitor_for(&s, &q.token).await?;
-    let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
+    let token = super::socket_token(&parts).ok_or_else(|| {
+        fail(ErrorCode::Unauthorized, "offer the subprotocol `bearer.<token>`, or send `Authorization: Bearer <token>`")
+    })?;
+    let (v, _, settings) = visitor_for(&s, token).await?;
+    let origin = parts.headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
     if !webchat::origin_allowed(&chat_settings(&settings)?.allowed_origins, origin) {
         return Err(fail(ErrorCode::Forbidden, "this site may not use the inbox's chat"));
     }
+    let client = client_key(client.0);
+    let limits = &s.visitor_limits;
+    let per_visitor = limits.sockets_per_visitor.admit(v.id).ok_or_else(|| too_many("chat windows open", 5))?;
+    let per_client = limits.sockets_per_client.admit(client.clone()).ok_or_else(|| too_many("chat windows open", 5))?;
+    touch(&s, &v, &client).await?;
     let ws = ws.map_err(|r| fail(ErrorCode::BadRequest, r.body_text()))?;
-    Ok(ws.on_upgrade(move |socket| async move {
+    Ok(super::small_frames(ws).on_upgrade(move |socket| async move {
+        let _slots = (per_visitor, per_client);
         if let Err(e) = run(socket, s, v).await {
             tracing::debug!("visitor socket ended: {e}");
         }
@@ -288,82 +394,64 @@ async fn push(socket: &mut WebSocket, frame: &VisitorFrame) -> Result<(), Socket
     Ok(socket.send(WsMessage::Text(text.into())).await?)
 }
 
-/// Pushes the visitor's new lines from the feed until the socket closes.
+/// Pushes the visitor's new lines until the socket closes, the hub shuts down, or the
+/// visitor is blocked.
 async fn run(mut socket: WebSocket, s: AppState, v: VisitorRecord) -> Result<(), SocketError> {
-    let mut feed = s.fanout.subscribe();
-    let mut seen = Seen::default();
+    let mut sub = s.visitor_fanout.subscribe((v.inbox_id, v.address.clone()));
+    let mut pushed = HashSet::new();
+    let mut closing = s.closing.subscribe();
     let mut heartbeat = tokio::time::interval(Duration::from_secs(s.config.heartbeat_secs.max(1)));
     heartbeat.tick().await;
+    let mut beats: u32 = 0;
     loop {
         tokio::select! {
-            batch = feed.recv() => match batch {
-                Ok(batch) => forward(&mut socket, &s, &v, &mut seen, &batch).await?,
-                Err(RecvError::Lagged(_)) => {
+            event = sub.events.recv() => match event {
+                Some(VisitorEvent::Line { message_id, direction, delivery, created_at }) => {
+                    if pushed.insert(message_id) {
+                        if let Some(message) = s.store.visitor_line(v.inbox_id, v.address.clone(), message_id).await? {
+                            push(&mut socket, &VisitorFrame::Message { message }).await?;
+                        }
+                    }
+                    if direction == Direction::Outbound && delivery == Some(Delivery::Sent) {
+                        let reported = s.store.reported_up_to(v.inbox_id, v.address.clone(), created_at, Delivery::Delivered);
+                        if let Err(e) = reported.await {
+                            tracing::warn!("cannot record a web-chat delivery: {e}");
+                        }
+                    }
+                }
+                Some(VisitorEvent::Resync) => {
                     // Too far behind to know what was missed: send the latest lines again.
                     let (lines, _) = s.store.visitor_thread(v.inbox_id, v.address.clone(), None, FIRST_PAGE).await?;
                     for message in lines {
-                        seen.lines.insert(message.id);
+                        pushed.insert(message.id);
                         push(&mut socket, &VisitorFrame::Message { message }).await?;
                     }
                 }
-                Err(RecvError::Closed) => return Ok(()),
+                // Too slow to keep up: the widget reconnects and reads its thread.
+                None => return Ok(()),
             },
             incoming = socket.recv() => match incoming {
                 None | Some(Err(_) | Ok(WsMessage::Close(_))) => return Ok(()),
                 Some(Ok(_)) => {}
             },
             _ = heartbeat.tick() => {
+                beats = beats.wrapping_add(1);
+                if beats % CHECK_EVERY_HEARTBEATS == 0 {
+                    if let Ok(Some(now)) = s.store.visitor(v.id).await {
+                        if now.blocked {
+                            let reason = "this chat has been closed by the business";
+                            let close = CloseFrame { code: 4403, reason: reason.into() };
+                            let _ = socket.send(WsMessage::Close(Some(close))).await;
+                            return Ok(());
+                        }
+                    }
+                }
                 push(&mut socket, &VisitorFrame::Heartbeat { at: crate::clock::now_ms() }).await?;
             }
-        }
-    }
-}
-
-/// What one socket has learnt: which conversations are the visitor's, which lines it pushed.
-#[derive(Debug, Default)]
-struct Seen {
-    conversations: HashMap<i64, bool>,
-    lines: HashSet<i64>,
-}
-
-/// Pushes each of the visitor's new lines once (a reply's later delivery updates carry
-/// nothing the visitor sees), and reports agents' replies delivered.
-async fn forward(
-    socket: &mut WebSocket,
-    s: &AppState,
-    v: &VisitorRecord,
-    seen: &mut Seen,
-    batch: &Arc<Batch>,
-) -> Result<(), SocketError> {
-    for c in batch.changes.iter().filter(|c| c.kind == ChangeKind::Message) {
-        let Ok(Change::Message(m)) = serde_json::from_str::<Change>(&c.payload) else { continue };
-        if !matches!(m.direction, Direction::Inbound | Direction::Outbound) {
-            continue;
-        }
-        let ours = match seen.conversations.get(&m.conversation_id) {
-            Some(ours) => *ours,
-            None => {
-                let owner = s.store.conversation_address(m.conversation_id).await?;
-                let ours = owner.is_some_and(|(inbox, address)| inbox == v.inbox_id && address == v.address);
-                seen.conversations.insert(m.conversation_id, ours);
-                ours
-            }
-        };
-        if !ours {
-            continue;
-        }
-        if seen.lines.insert(m.id) {
-            let line = s.store.visitor_line(v.inbox_id, v.address.clone(), m.id).await?;
-            if let Some(message) = line {
-                push(socket, &VisitorFrame::Message { message }).await?;
-            }
-        }
-        if m.direction == Direction::Outbound && m.delivery == Some(Delivery::Sent) {
-            let reported = s.store.reported_up_to(v.inbox_id, v.address.clone(), m.created_at, Delivery::Delivered);
-            if let Err(e) = reported.await {
-                tracing::warn!("cannot record a web-chat delivery: {e}");
+            _ = async { let _ = closing.wait_for(|c| *c).await; } => {
+                let _ = socket.send(WsMessage::Close(None)).await;
+                return Ok(());
             }
         }
     }
-    Ok(())
 }

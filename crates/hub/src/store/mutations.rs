@@ -16,11 +16,11 @@ use crate::policy::{self, Denied, Scope, Viewer};
 use crate::rules;
 use std::collections::BTreeMap;
 use switchboard_protocol::model::{
-    Attachment, Contact, Conversation, ConversationStatus, Delivery, Direction, ReadMarker,
+    Attachment, ChannelKind, Contact, Conversation, ConversationStatus, Delivery, Direction, ReadMarker,
 };
 use switchboard_protocol::mutation::{
-    AddNote, Assign, MarkRead, MergeContacts, Mutation, MutationEnvelope, MutationResult, Outcome, RefreshCrm,
-    SendReply, SendTemplate, SetStatus, SplitContact,
+    AddNote, Assign, BlockVisitor, MarkRead, MergeContacts, Mutation, MutationEnvelope, MutationResult, Outcome,
+    RefreshCrm, SendReply, SendTemplate, SetStatus, SplitContact,
 };
 use switchboard_protocol::sync::Change;
 use switchboard_protocol::ErrorCode;
@@ -101,6 +101,7 @@ fn target(m: &Mutation) -> i64 {
         Mutation::SplitContact(s) => s.contact_id,
         Mutation::SendTemplate(t) => t.conversation_id,
         Mutation::RefreshCrm(r) => r.contact_id,
+        Mutation::BlockVisitor(b) => b.conversation_id,
         Mutation::SaveCanned(_) | Mutation::DeleteCanned(_) => 0,
     }
 }
@@ -174,6 +175,7 @@ fn apply(tx: &mut WriteTx<'_>, v: &Viewer, client_id: &str, m: &Mutation, expect
         Mutation::RefreshCrm(r) => refresh_crm(tx, v, r),
         Mutation::SaveCanned(s) => super::canned::save(tx, v, client_id, s, expected),
         Mutation::DeleteCanned(d) => super::canned::delete(tx, v, client_id, d, expected),
+        Mutation::BlockVisitor(b) => block_visitor(tx, v, b),
     }
 }
 
@@ -478,6 +480,31 @@ fn set_status(tx: &mut WriteTx<'_>, v: &Viewer, s: &SetStatus, expected: Option<
     }
     let after = entities::load_conversation(tx.conn, conv.id)?;
     emit_conversation(tx, &after, None);
+    Ok(Outcome::Applied)
+}
+
+/// Blocks or lets back the visitor of a web-chat or in-app conversation, saying so in the
+/// thread for the agents.
+fn block_visitor(tx: &mut WriteTx<'_>, v: &Viewer, b: &BlockVisitor) -> Result<Outcome> {
+    let conv = conversation_for_work(tx, v, b.conversation_id, None)?;
+    if !matches!(conv.channel, ChannelKind::Webchat | ChannelKind::InApp) {
+        return Err(StoreError::BadRequest("only web-chat and in-app visitors can be blocked".into()));
+    }
+    let address = tx
+        .conn
+        .query_one("SELECT customer_address FROM conversations WHERE id = ?", params![conv.id])?
+        .text(0)?
+        .to_owned();
+    let changed = super::visitors::set_blocked(tx, conv.inbox_id, &address, b.blocked)?;
+    if changed > 0 {
+        let who = entities::load_agent(tx.conn, v.agent_id)?.name;
+        let line = if b.blocked {
+            format!("{who} blocked this visitor: their chat is closed, and their address starts no chat for a day.")
+        } else {
+            format!("{who} let this visitor back.")
+        };
+        super::ingest::add_system_line(tx, &conv, &line, tx.now)?;
+    }
     Ok(Outcome::Applied)
 }
 

@@ -26,9 +26,32 @@ pub struct VisitorRecord {
     pub name: Option<String>,
     /// An email the visitor typed, which nobody verified.
     pub claimed_email: Option<String>,
+    /// An agent blocked the visitor.
+    pub blocked: bool,
+    pub last_seen_at: i64,
 }
 
-const VISITOR_COLUMNS: &str = "id, inbox_id, address, secret_hash, email, name, claimed_email";
+const VISITOR_COLUMNS: &str =
+    "id, inbox_id, address, secret_hash, email, name, claimed_email, blocked_at, last_seen_at";
+
+/// A visitor to store.
+#[derive(Debug, Clone)]
+pub struct NewVisitor {
+    pub inbox_id: i64,
+    pub channel: ChannelKind,
+    pub address: String,
+    pub secret_hash: String,
+    /// An email the business's app vouched for.
+    pub email: Option<String>,
+    pub name: Option<String>,
+    /// The client address the visit came from.
+    pub client: Option<String>,
+}
+
+/// How long a client address an agent blocked may start no chat on the inbox.
+pub const CLIENT_BLOCK_MS: i64 = 24 * 3_600_000;
+/// A visitor who never wrote is forgotten after this long.
+pub const SILENT_VISITOR_MS: i64 = 24 * 3_600_000;
 
 /// The profile field an unverified email is shown under.
 pub const CLAIMED_EMAIL_FIELD: &str = "email (unverified)";
@@ -56,6 +79,8 @@ fn visitor(r: &Row) -> Result<VisitorRecord> {
         email: r.opt_text(4)?.map(str::to_owned),
         name: r.opt_text(5)?.map(str::to_owned),
         claimed_email: r.opt_text(6)?.map(str::to_owned),
+        blocked: r.opt_int(7)?.is_some(),
+        last_seen_at: r.int(8)?,
     })
 }
 
@@ -110,20 +135,12 @@ impl Store {
 
     /// Begins a new visitor's session: stores it and, when the app vouched for the user's
     /// email, joins the customer that email names, in one transaction.
-    pub async fn begin_visit(
-        &self,
-        inbox_id: i64,
-        channel: ChannelKind,
-        address: String,
-        secret_hash: String,
-        email: Option<String>,
-        name: Option<String>,
-    ) -> Result<VisitorRecord> {
+    pub async fn begin_visit(&self, new: NewVisitor) -> Result<VisitorRecord> {
         self.pool()
             .write(move |tx| {
-                let v = insert_visitor(tx, inbox_id, &address, &secret_hash, email.as_deref(), name.as_deref())?;
+                let v = insert_visitor(tx, &new)?;
                 if let Some(email) = &v.email {
-                    join_by_email(tx, channel, &v.address, email, v.name.as_deref())?;
+                    join_by_email(tx, new.channel, &v.address, email, v.name.as_deref())?;
                 }
                 Ok(v)
             })
@@ -140,7 +157,18 @@ impl Store {
         name: Option<String>,
     ) -> Result<VisitorRecord> {
         self.pool()
-            .write(move |tx| insert_visitor(tx, inbox_id, &address, &secret_hash, email.as_deref(), name.as_deref()))
+            .write(move |tx| {
+                let new = NewVisitor {
+                    inbox_id,
+                    channel: ChannelKind::Webchat,
+                    address: address.clone(),
+                    secret_hash: secret_hash.clone(),
+                    email: email.clone(),
+                    name: name.clone(),
+                    client: None,
+                };
+                insert_visitor(tx, &new)
+            })
             .await
     }
 
@@ -154,12 +182,53 @@ impl Store {
             .await
     }
 
-    /// Records that the visitor came back.
-    pub async fn touch_visitor(&self, id: i64) -> Result<()> {
+    /// Records that the visitor came back, from `client`.
+    pub async fn touch_visitor(&self, id: i64, client: String) -> Result<()> {
         self.pool()
             .write(move |tx| {
-                tx.conn.execute("UPDATE visitors SET last_seen_at = ? WHERE id = ?", params![tx.now, id])?;
+                tx.conn.execute(
+                    "UPDATE visitors SET last_seen_at = ?, client = ? WHERE id = ?",
+                    params![tx.now, &client, id],
+                )?;
                 Ok(())
+            })
+            .await
+    }
+
+    /// Whether `client` is blocked from starting chats on the inbox.
+    pub async fn client_blocked(&self, inbox_id: i64, client: String) -> Result<bool> {
+        let now = crate::clock::now_ms();
+        self.pool()
+            .read(move |c| {
+                Ok(c.query_opt(
+                    "SELECT 1 FROM blocked_clients WHERE inbox_id = ? AND client = ? AND until > ?",
+                    params![inbox_id, &client, now],
+                )?
+                .is_some())
+            })
+            .await
+    }
+
+    /// Forgets, at most `limit` rows at a time: visitors unused for `idle_ms` (their tokens
+    /// stop working), visitors who never wrote a line after [`SILENT_VISITOR_MS`], and
+    /// client blocks that ran out. Their conversations stay. Returns how many rows went.
+    pub async fn prune_visitors(&self, idle_ms: i64, limit: i64) -> Result<u64> {
+        self.pool()
+            .write(move |tx| {
+                let idle = tx.conn.execute(
+                    "DELETE FROM visitors WHERE id IN \
+                     (SELECT id FROM visitors WHERE last_seen_at < ? ORDER BY last_seen_at LIMIT ?)",
+                    params![tx.now - idle_ms, limit],
+                )?;
+                let silent = tx.conn.execute(
+                    "DELETE FROM visitors WHERE id IN (SELECT v.id FROM visitors v WHERE v.last_seen_at < ? \
+                     AND NOT EXISTS (SELECT 1 FROM conversations c \
+                       WHERE c.inbox_id = v.inbox_id AND c.customer_address = v.address) \
+                     ORDER BY v.last_seen_at LIMIT ?)",
+                    params![tx.now - SILENT_VISITOR_MS, limit],
+                )?;
+                let blocks = tx.conn.execute("DELETE FROM blocked_clients WHERE until <= ?", params![tx.now])?;
+                Ok(idle + silent + blocks)
             })
             .await
     }
@@ -338,28 +407,70 @@ fn show_claim(
     emit_contact(tx, &contact)
 }
 
-fn insert_visitor(
-    tx: &mut WriteTx<'_>,
-    inbox_id: i64,
-    address: &str,
-    secret_hash: &str,
-    email: Option<&str>,
-    name: Option<&str>,
-) -> Result<VisitorRecord> {
+fn insert_visitor(tx: &mut WriteTx<'_>, new: &NewVisitor) -> Result<VisitorRecord> {
     let id = tx.conn.query_int(
-        "INSERT INTO visitors (inbox_id, address, secret_hash, email, name, created_at, last_seen_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        params![inbox_id, address, secret_hash, email, name, tx.now, tx.now],
+        "INSERT INTO visitors (inbox_id, address, secret_hash, email, name, created_at, last_seen_at, client) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        params![
+            new.inbox_id,
+            &new.address,
+            &new.secret_hash,
+            new.email.as_deref(),
+            new.name.as_deref(),
+            tx.now,
+            tx.now,
+            new.client.as_deref()
+        ],
     )?;
     Ok(VisitorRecord {
         id,
-        inbox_id,
-        address: address.to_owned(),
-        secret_hash: secret_hash.to_owned(),
-        email: email.map(str::to_owned),
-        name: name.map(str::to_owned),
+        inbox_id: new.inbox_id,
+        address: new.address.clone(),
+        secret_hash: new.secret_hash.clone(),
+        email: new.email.clone(),
+        name: new.name.clone(),
         claimed_email: None,
+        blocked: false,
+        last_seen_at: tx.now,
     })
+}
+
+/// Blocks the visitors of one thread (`blocked` false lets them back). Blocking also keeps
+/// the client addresses they came from off the inbox for [`CLIENT_BLOCK_MS`], so a new
+/// anonymous visit from there is refused too. Returns how many visitors changed.
+pub fn set_blocked(tx: &mut WriteTx<'_>, inbox_id: i64, address: &str, blocked: bool) -> Result<u64> {
+    if !blocked {
+        let clients = tx.conn.query(
+            "SELECT DISTINCT client FROM visitors WHERE inbox_id = ? AND address = ? AND client IS NOT NULL",
+            params![inbox_id, address],
+        )?;
+        for c in &clients {
+            tx.conn.execute(
+                "DELETE FROM blocked_clients WHERE inbox_id = ? AND client = ?",
+                params![inbox_id, c.text(0)?],
+            )?;
+        }
+        return Ok(tx.conn.execute(
+            "UPDATE visitors SET blocked_at = NULL WHERE inbox_id = ? AND address = ? AND blocked_at IS NOT NULL",
+            params![inbox_id, address],
+        )?);
+    }
+    let n = tx.conn.execute(
+        "UPDATE visitors SET blocked_at = ? WHERE inbox_id = ? AND address = ? AND blocked_at IS NULL",
+        params![tx.now, inbox_id, address],
+    )?;
+    let clients = tx.conn.query(
+        "SELECT DISTINCT client FROM visitors WHERE inbox_id = ? AND address = ? AND client IS NOT NULL",
+        params![inbox_id, address],
+    )?;
+    for c in &clients {
+        tx.conn.execute(
+            "INSERT INTO blocked_clients (inbox_id, client, until) VALUES (?, ?, ?) \
+             ON CONFLICT (inbox_id, client) DO UPDATE SET until = excluded.until",
+            params![inbox_id, c.text(0)?, tx.now + CLIENT_BLOCK_MS],
+        )?;
+    }
+    Ok(n)
 }
 
 fn contact_of(c: &mut dyn Connection, sql: &str, args: &[super::db::Value]) -> Result<Option<i64>> {
