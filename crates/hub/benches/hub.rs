@@ -79,6 +79,7 @@ fn message(inboxes: &[Inbox], writer: usize, i: usize) -> Inbound {
         subject: None,
         thread_refs: Vec::new(),
         unsupported: None,
+        unverified: None,
     }
 }
 

@@ -91,7 +91,7 @@ async fn setup() -> Setup {
         .create_inbox(mk(
             ChannelKind::Email,
             "billing@northwind.example",
-            json!({"inbound_secret": "mail-secret", "smtp_host": "127.0.0.1", "smtp_port": smtp.port, "smtp_tls": "none", "from_name": "Northwind Billing"}),
+            json!({"inbound_secret": "mail-secret", "authserv_id": "mx.northwind.example", "smtp_host": "127.0.0.1", "smtp_port": smtp.port, "smtp_tls": "none", "from_name": "Northwind Billing"}),
         ))
         .await
         .unwrap()
@@ -579,6 +579,91 @@ async fn email_threads_in_and_out() {
     let msgs = s.messages(id).await;
     assert_eq!(msgs.last().unwrap()["body"], "That fixed it, thank you!");
     assert_eq!(s.bootstrap().await["conversations"].as_array().unwrap().len(), 1);
+}
+
+/// Finding 10: ISO-2022-JP was stored as raw escape bytes and Shift_JIS, EUC-JP, GB2312,
+/// GBK, Big5 and EUC-KR became U+FFFD. Every charset mail-parser knows is decoded, bodies
+/// and RFC 2047 subjects alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn east_asian_email_is_decoded_in_every_charset() {
+    let s = setup().await;
+    let url = format!("{}/webhooks/email/{}", s.hub.base, s.email);
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/email/charsets");
+    for charset in ["iso-2022-jp", "shift_jis", "euc-jp", "gb2312", "gbk", "big5", "euc-kr"] {
+        let raw = std::fs::read(dir.join(format!("{charset}.eml"))).unwrap();
+        let want = std::fs::read_to_string(dir.join(format!("{charset}.txt"))).unwrap();
+        let (subject, body) = want.trim_end().split_once('\n').unwrap();
+        let resp = s
+            .http
+            .post(&url)
+            .header("content-type", "message/rfc822")
+            .header("x-switchboard-secret", "mail-secret")
+            .body(raw)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{charset}");
+        let boot = s.bootstrap().await;
+        let stored = boot["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["subject"].as_str() == Some(subject))
+            .unwrap_or_else(|| panic!("{charset}: no message with the subject {subject}: {boot}"));
+        assert_eq!(stored["body"].as_str().map(str::trim), Some(body), "{charset}");
+    }
+}
+
+/// Finding 11: `From:` was trusted, so anyone who could mail the inbox wrote into a real
+/// customer's open thread. A sender the inbox's mail server did not verify is kept out of
+/// it (unless answering a reply of ours), flagged to agents, not auto-answered, and does
+/// not rename the customer; a forged Authentication-Results from another server counts for
+/// nothing; a `Date:` far off is clamped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spoofed_email_stays_out_of_the_customers_thread_and_is_flagged() {
+    let s = setup().await;
+    let url = format!("{}/webhooks/email/{}", s.hub.base, s.email);
+    let post = |body: String| {
+        s.http
+            .post(&url)
+            .header("content-type", "message/rfc822")
+            .header("x-switchboard-secret", "mail-secret")
+            .body(body)
+            .send()
+    };
+    assert_eq!(post(fixture("email/new.eml")).await.unwrap().status(), StatusCode::OK);
+    let real = s.conversation_of(s.email).await;
+    let spoof = |id: &str, auth: &str, extra: &str| {
+        format!(
+            "{auth}From: Ana Silva (Billing) <ana.silva@example.com>\nTo: billing@northwind.example\nSubject: Change my bank details\n\
+             Date: Fri, 01 Jan 2100 00:00:00 +0000\nMessage-ID: <{id}@evil.test>\n{extra}Content-Type: text/plain\n\n\
+             Please pay to IBAN XX00 0000.\n"
+        )
+    };
+    // No results from our server, or results another server wrote.
+    for (i, auth) in
+        ["", "Authentication-Results: mx.evil.test; dmarc=pass header.from=example.com\n"].iter().enumerate()
+    {
+        // It even names the real email's Message-ID, which a cc'd stranger could know.
+        let refs = "In-Reply-To: <CAF1a2b3c4d5e6f7@mail.example.com>\n";
+        assert_eq!(post(spoof(&format!("spoof{i}"), auth, refs)).await.unwrap().status(), StatusCode::OK);
+    }
+    let boot = s.bootstrap().await;
+    let convs: Vec<&Value> =
+        boot["conversations"].as_array().unwrap().iter().filter(|c| c["inbox_id"] == s.email).collect();
+    assert_eq!(convs.len(), 3, "each spoof is a conversation of its own: {boot}");
+    let real_msgs = s.messages(real["id"].as_i64().unwrap()).await;
+    assert_eq!(real_msgs.len(), 1, "the real thread is untouched");
+    let now = switchboard_hub::clock::now_ms();
+    for c in convs.iter().filter(|c| c["id"] != real["id"]) {
+        let msgs = s.messages(c["id"].as_i64().unwrap()).await;
+        assert_eq!(msgs.len(), 2, "a warning and the email, no automatic answer: {msgs:?}");
+        assert_eq!(msgs[0]["direction"], "system");
+        assert!(msgs[0]["body"].as_str().unwrap().starts_with("Unverified sender"), "{}", msgs[0]["body"]);
+        assert!(msgs[1]["created_at"].as_i64().unwrap() <= now + 60_000, "a Date: in 2100 is clamped");
+    }
+    let contact = &boot["contacts"].as_array().unwrap()[0];
+    assert_eq!(contact["name"], "Ana Silva", "an unverified sender does not rename the customer");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

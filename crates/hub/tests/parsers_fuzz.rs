@@ -100,9 +100,9 @@ proptest! {
 
     #[test]
     fn emails(raw in prop::collection::vec(any::<u8>(), 0..2000), hits in prop::collection::vec((any::<usize>(), any::<u8>()), 0..12)) {
-        let _ = email::parse(&raw, 0);
-        let _ = email::parse(&damaged(&fixture("email/new.eml"), &hits), 0);
-        let _ = email::parse(&damaged(&fixture("email/reply.eml"), &hits), 0);
+        let _ = email::parse(&raw, 0, Some("mx.test"));
+        let _ = email::parse(&damaged(&fixture("email/new.eml"), &hits), 0, None);
+        let _ = email::parse(&damaged(&fixture("email/reply.eml"), &hits), 0, None);
         let _ = email::trim_quoted(&String::from_utf8_lossy(&raw));
     }
 }

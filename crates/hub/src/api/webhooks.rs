@@ -228,7 +228,7 @@ async fn email_inbound(
     if !signature::matches(received, secret) {
         return Err(forbidden());
     }
-    let (mut msg, parts) = email::parse(&raw, crate::clock::now_ms()).map_err(bad)?;
+    let (mut msg, parts) = email::parse(&raw, crate::clock::now_ms(), settings.authserv_id.as_deref()).map_err(bad)?;
     if let Some(pid) = msg.provider_id.clone() {
         if s.store.has_provider_message(inbox.id, pid).await? {
             return Ok(StatusCode::OK.into_response());

@@ -1,6 +1,12 @@
 //! Email: inbound RFC 5322 messages posted by the mail provider (checked with a shared
-//! secret), parsed with mail-parser and threaded by Message-ID / In-Reply-To / References;
-//! replies go out over SMTP with the thread's headers, so the customer's client threads them.
+//! secret), parsed with mail-parser (every charset it knows, East Asian ones included) and
+//! threaded by Message-ID / In-Reply-To / References; replies go out over SMTP with the
+//! thread's headers, so the customer's client threads them.
+//!
+//! `From:` is only a claim. The sender counts as verified when the inbox's own mail server
+//! (its `authserv_id`) wrote an `Authentication-Results` header (RFC 8601) with DMARC
+//! passing, or DKIM or SPF passing for the `From:` domain ([`sender_verdict`]). An
+//! unverified email is flagged to agents and kept out of the customer's open conversation.
 
 use super::settings::Settings;
 use super::{missing, ParseError, SendError};
@@ -25,9 +31,91 @@ fn ids(v: &HeaderValue<'_>) -> Vec<String> {
     }
 }
 
+/// Whether the sender in `From:` is who they say, as the inbox's mail server found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sender {
+    /// By this method (`dmarc`, `dkim` or `spf`).
+    Verified(&'static str),
+    /// Why not, for the agent.
+    Unverified(String),
+}
+
+/// The domain of an address or of a `header.i`/`header.d`/`smtp.mailfrom` value.
+fn domain_of(v: &str) -> String {
+    v.rsplit('@').next().unwrap_or(v).trim().trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// Whether `d` is `from` or a domain above it (relaxed alignment, as DMARC has it).
+fn aligned(d: &str, from: &str) -> bool {
+    !d.is_empty() && (from == d || from.ends_with(&format!(".{d}")) || d.ends_with(&format!(".{from}")))
+}
+
+/// Decides from the `Authentication-Results` header values (RFC 8601) whether the `From:`
+/// domain `from_domain` was verified. Only headers whose authserv-id is `authserv_id` (the
+/// inbox's own mail server) count: anyone can write such a header into a message they send.
+pub fn sender_verdict(results: &[&str], authserv_id: Option<&str>, from_domain: &str) -> Sender {
+    let Some(ours) = authserv_id.map(str::trim).filter(|a| !a.is_empty()) else {
+        return Sender::Unverified("the inbox names no mail server (`authserv_id`) whose checks to trust".into());
+    };
+    let from = from_domain.to_ascii_lowercase();
+    let mut seen = false;
+    let mut found = Vec::new();
+    for header in results {
+        let mut parts = header.split(';');
+        let id = parts.next().unwrap_or("").split_whitespace().next().unwrap_or("");
+        if !id.eq_ignore_ascii_case(ours) {
+            continue;
+        }
+        seen = true;
+        for part in parts {
+            // Comments in parentheses say nothing the checks rely on.
+            let mut clean = String::new();
+            let mut depth = 0u32;
+            for ch in part.chars() {
+                match ch {
+                    '(' => depth += 1,
+                    ')' => depth = depth.saturating_sub(1),
+                    c if depth == 0 => clean.push(c),
+                    _ => {}
+                }
+            }
+            let mut words = clean.split_whitespace();
+            let Some((method, result)) = words.next().and_then(|w| w.split_once('=')) else { continue };
+            let (method, result) = (method.to_ascii_lowercase(), result.to_ascii_lowercase());
+            let props: Vec<(String, String)> = words
+                .filter_map(|w| w.split_once('='))
+                .map(|(k, v)| (k.to_ascii_lowercase(), v.trim_matches('"').to_owned()))
+                .collect();
+            let prop =
+                |names: &[&str]| props.iter().find(|(k, _)| names.contains(&k.as_str())).map(|(_, v)| domain_of(v));
+            found.push(format!("{method}={result}"));
+            if result != "pass" {
+                continue;
+            }
+            match method.as_str() {
+                "dmarc" if prop(&["header.from"]).is_none_or(|d| d == from) => return Sender::Verified("dmarc"),
+                "dkim" if prop(&["header.d", "header.i"]).is_some_and(|d| aligned(&d, &from)) => {
+                    return Sender::Verified("dkim")
+                }
+                "spf" if prop(&["smtp.mailfrom"]).is_some_and(|d| aligned(&d, &from)) => {
+                    return Sender::Verified("spf")
+                }
+                _ => {}
+            }
+        }
+    }
+    if !seen {
+        return Sender::Unverified(format!("{ours} did not check it (no Authentication-Results from it)"));
+    }
+    let what = if found.is_empty() { "no results".to_owned() } else { found.join(", ") };
+    Sender::Unverified(format!("{ours} found no pass for {from}: {what}"))
+}
+
 /// Parses a raw message into an inbound message (attachments without URLs yet) and the
-/// attachments' bytes, in the same order.
-pub fn parse(raw: &[u8], now: i64) -> Result<(Inbound, Vec<Part>), ParseError> {
+/// attachments' bytes, in the same order. `authserv_id` names the inbox's mail server,
+/// whose `Authentication-Results` decide whether the sender is verified; an unverified
+/// sender is marked on the message ([`Inbound::unverified`]).
+pub fn parse(raw: &[u8], now: i64, authserv_id: Option<&str>) -> Result<(Inbound, Vec<Part>), ParseError> {
     let msg = MessageParser::default().parse(raw).ok_or(ParseError::NotRfc5322)?;
     let from = msg.from().and_then(|a| a.first()).ok_or(missing("the message", "From"))?;
     let address = from.address().ok_or(missing("the From header", "address"))?;
@@ -36,6 +124,16 @@ pub fn parse(raw: &[u8], now: i64) -> Result<(Inbound, Vec<Part>), ParseError> {
     let text = msg.body_text(0).map(|b| b.to_string()).unwrap_or_default();
     let mut inbound = Inbound::text(0, address, &trim_quoted(&text), Some(message_id), at);
     inbound.display_name = from.name().map(str::to_owned);
+    let results: Vec<&str> = msg
+        .header_values("Authentication-Results")
+        .filter_map(|v| match v {
+            HeaderValue::Text(t) => Some(t.as_ref()),
+            _ => None,
+        })
+        .collect();
+    if let Sender::Unverified(why) = sender_verdict(&results, authserv_id, &domain_of(address)) {
+        inbound.unverified = Some(why);
+    }
     inbound.subject = msg.subject().map(str::to_owned);
     let mut refs = ids(msg.references());
     for r in ids(msg.in_reply_to()) {
@@ -177,6 +275,37 @@ pub async fn send(s: &Settings, out: &Outgoing) -> Result<String, SendError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn senders_are_verified_only_by_the_inboxs_own_server() {
+        let ours = Some("mx.northwind.test");
+        let v = |m| Sender::Verified(m);
+        let unverified = |r: Sender| matches!(r, Sender::Unverified(_));
+        for (name, headers, from, want) in [
+            ("dmarc pass", vec!["mx.northwind.test; dmarc=pass (p=reject) header.from=example.com"], "example.com", Some(v("dmarc"))),
+            ("dkim aligned", vec!["mx.northwind.test; dkim=pass header.d=example.com header.s=s1"], "example.com", Some(v("dkim"))),
+            ("dkim parent domain", vec!["mx.northwind.test; dkim=pass header.i=@example.com"], "mail.example.com", Some(v("dkim"))),
+            ("spf aligned", vec!["mx.northwind.test; spf=pass smtp.mailfrom=bounce@example.com"], "example.com", Some(v("spf"))),
+            ("case and comments", vec!["MX.Northwind.Test 1; SPF=Pass (sender is ok) smtp.mailfrom=a@EXAMPLE.com"], "example.com", Some(v("spf"))),
+            ("several methods, one passes", vec!["mx.northwind.test; spf=fail smtp.mailfrom=x@evil.test; dkim=pass header.d=example.com"], "example.com", Some(v("dkim"))),
+            ("dkim of another domain", vec!["mx.northwind.test; dkim=pass header.d=evil.test"], "example.com", None),
+            ("dkim of a lookalike", vec!["mx.northwind.test; dkim=pass header.d=notexample.com"], "example.com", None),
+            ("dmarc for another From", vec!["mx.northwind.test; dmarc=pass header.from=evil.test"], "example.com", None),
+            ("all fail", vec!["mx.northwind.test; dkim=fail header.d=example.com; spf=softfail smtp.mailfrom=example.com; dmarc=fail"], "example.com", None),
+            ("none", vec!["mx.northwind.test; none"], "example.com", None),
+            ("forged by the sender", vec!["mx.evil.test; dmarc=pass header.from=example.com"], "example.com", None),
+            ("pass inside a comment", vec!["mx.northwind.test; dkim=fail (dkim=pass header.d=example.com) header.d=example.com"], "example.com", None),
+            ("no header", vec![], "example.com", None),
+        ] {
+            let got = sender_verdict(&headers, ours, from);
+            match want {
+                Some(w) => assert_eq!(got, w, "{name}"),
+                None => assert!(unverified(got.clone()), "{name}: {got:?}"),
+            }
+        }
+        let any = ["mx.northwind.test; dmarc=pass header.from=example.com"];
+        assert!(matches!(sender_verdict(&any, None, "example.com"), Sender::Unverified(_)), "no authserv_id, no trust");
+    }
 
     #[test]
     fn trim_quoted_table() {

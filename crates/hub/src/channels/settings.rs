@@ -45,6 +45,9 @@ pub struct Settings {
     pub sender_id: Option<String>,
     // Email
     pub inbound_secret: Option<String>,
+    /// The authserv-id of the inbox's own mail server, whose `Authentication-Results`
+    /// headers say whether a sender is verified (e.g. `mx.example.com`).
+    pub authserv_id: Option<String>,
     pub smtp_host: Option<String>,
     pub smtp_port: Option<u16>,
     pub smtp_username: Option<String>,

@@ -283,6 +283,7 @@ async fn seed_customer(
                     subject: (inbox.kind == ChannelKind::Email).then(|| subject_of(opener)),
                     thread_refs: Vec::new(),
                     unsupported: None,
+                    unverified: None,
                 })
                 .await?;
             conversation_id = got.conversation_id;

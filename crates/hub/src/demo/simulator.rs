@@ -58,6 +58,7 @@ async fn simulate_one(store: &Store, rng: &mut StdRng, n: u64) -> Result<()> {
             subject: (inbox.kind == ChannelKind::Email).then(|| subject_of(text)),
             thread_refs: Vec::new(),
             unsupported: None,
+            unverified: None,
         })
         .await?;
     Ok(())

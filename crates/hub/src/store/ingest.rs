@@ -37,6 +37,10 @@ pub struct Inbound {
     /// A message type the hub cannot show (a sticker, a future type): stored as a visible
     /// system line `[unsupported: KIND]` instead of being dropped.
     pub unsupported: Option<String>,
+    /// Why the sender could not be verified (an email whose `From:` no mail server vouched
+    /// for). Such a message never joins the customer's open conversation, only one it
+    /// answers a reply of ours in, and a system line warns the agents.
+    pub unverified: Option<String>,
 }
 
 /// The longest a sender's name may be, in characters; longer ones are cut.
@@ -60,7 +64,13 @@ impl Inbound {
     pub fn clean_text(&mut self) {
         text::clean_in_place(&mut self.from);
         text::clean_in_place(&mut self.body);
-        for s in self.display_name.iter_mut().chain(&mut self.subject).chain(&mut self.unsupported) {
+        for s in self
+            .display_name
+            .iter_mut()
+            .chain(&mut self.subject)
+            .chain(&mut self.unsupported)
+            .chain(&mut self.unverified)
+        {
             text::clean_in_place(s);
         }
         if let Some(name) = &mut self.display_name {
@@ -101,6 +111,7 @@ impl Inbound {
             subject: None,
             thread_refs: Vec::new(),
             unsupported: None,
+            unverified: None,
         }
     }
 }
@@ -121,8 +132,9 @@ impl Store {
     pub async fn ingest(&self, mut msg: Inbound) -> Result<Ingested> {
         msg.clean_text();
         // A provider's or a sender's clock may say anything; a time ahead of ours would pin
-        // the conversation above all others.
-        msg.at = msg.at.min(crate::clock::now_ms() + MAX_AHEAD_MS);
+        // the conversation above all others, one long past would bury it.
+        let now = crate::clock::now_ms();
+        msg.at = msg.at.clamp(now - MAX_BEHIND_MS, now + MAX_AHEAD_MS);
         if msg.body.len() > MAX_BODY {
             return Err(StoreError::BadRequest(format!("the message is longer than {MAX_BODY} bytes")));
         }
@@ -136,6 +148,10 @@ impl Store {
 /// How far ahead of the hub's clock a message's own time may be; later times are taken as
 /// this.
 pub const MAX_AHEAD_MS: i64 = 60_000;
+
+/// How far behind the hub's clock a message's own time may be; earlier times are taken as
+/// this (mail held up for longer is rare; a `Date:` of 1970 is not).
+pub const MAX_BEHIND_MS: i64 = 30 * 86_400_000;
 
 /// Routes one customer's messages to one writer: the last nine digits of a phone number
 /// (however it is written), or the lower-cased address.
@@ -270,11 +286,22 @@ pub fn save_state(tx: &mut WriteTx<'_>, id: i64, s: &ConvState, updated_by: Opti
 }
 
 /// The conversation an email answers, found through the Message-IDs it references.
-fn threaded_conversation(tx: &mut WriteTx<'_>, inbox_id: i64, contact_id: i64, refs: &[String]) -> Result<Option<i64>> {
+fn threaded_conversation(
+    tx: &mut WriteTx<'_>,
+    inbox_id: i64,
+    contact_id: i64,
+    refs: &[String],
+    verified: bool,
+) -> Result<Option<i64>> {
+    // An unverified sender may answer only a reply of ours: its Message-ID went to the
+    // real customer alone, while theirs may be known to others.
+    let only_ours = if verified { "" } else { " AND m.direction = 'outbound'" };
     for r in refs.iter().rev().take(50) {
         let row = tx.conn.query_opt(
-            "SELECT m.conversation_id FROM messages m JOIN conversations c ON c.id = m.conversation_id \
-             WHERE m.inbox_id = ? AND m.provider_id = ? AND c.contact_id = ?",
+            &format!(
+                "SELECT m.conversation_id FROM messages m JOIN conversations c ON c.id = m.conversation_id \
+                 WHERE m.inbox_id = ? AND m.provider_id = ? AND c.contact_id = ?{only_ours}"
+            ),
             params![inbox_id, r, contact_id],
         )?;
         if let Some(row) = row {
@@ -384,7 +411,9 @@ fn ingest(tx: &mut WriteTx<'_>, msg: &Inbound) -> Result<Ingested> {
         }
     }
     let address = crate::address::normalize(inbox.kind, &msg.from, "US")?;
-    let (contact_id, mut contact_changed) = resolve_contact(tx, inbox.kind, &address, msg.display_name.as_deref())?;
+    // An unverified sender does not get to name the customer.
+    let name = if msg.unverified.is_some() { None } else { msg.display_name.as_deref() };
+    let (contact_id, mut contact_changed) = resolve_contact(tx, inbox.kind, &address, name)?;
     contact_changed |= merge_profile(tx, contact_id, &msg.profile)?;
 
     let (body, direction) = match &msg.unsupported {
@@ -392,9 +421,12 @@ fn ingest(tx: &mut WriteTx<'_>, msg: &Inbound) -> Result<Ingested> {
         None => (msg.body.clone(), Direction::Inbound),
     };
     let preview = rules::preview(&body, msg.attachments.len());
-    let threaded = threaded_conversation(tx, inbox.id, contact_id, &msg.thread_refs)?;
+    let verified = msg.unverified.is_none();
+    let threaded = threaded_conversation(tx, inbox.id, contact_id, &msg.thread_refs, verified)?;
     let open = match threaded {
         Some(id) => Some(id),
+        // Only a verified sender joins the customer's open conversation.
+        None if !verified => None,
         None => tx
             .conn
             .query_opt(
@@ -423,6 +455,13 @@ fn ingest(tx: &mut WriteTx<'_>, msg: &Inbound) -> Result<Ingested> {
         }
     };
 
+    if let Some(why) = &msg.unverified {
+        let conv = entities::load_conversation(tx.conn, conversation_id)?;
+        let line = format!(
+            "Unverified sender: this email may not be from {address} ({why}). It was kept out of their open conversation."
+        );
+        add_system_line(tx, &conv, &line, msg.at)?;
+    }
     let attachments = serde_json::to_string(&msg.attachments).map_err(|e| StoreError::BadRequest(e.to_string()))?;
     // A concurrent delivery of the same provider id (another hub, another writer) makes
     // this insert conflict; the job is then run again and takes the duplicate path above.
@@ -438,7 +477,8 @@ fn ingest(tx: &mut WriteTx<'_>, msg: &Inbound) -> Result<Ingested> {
     let keyword =
         inbox.kind == ChannelKind::Sms && msg.unsupported.is_none() && apply_keyword(tx, &conv, &msg.body, msg.at)?;
     contact_changed |= keyword;
-    if new_conversation && !keyword {
+    // No automatic answer to a sender nobody vouched for (it would go to whoever was forged).
+    if new_conversation && !keyword && verified {
         auto_reply(tx, &conv, msg.at)?;
     }
     if contact_changed || new_conversation {

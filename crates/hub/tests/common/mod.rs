@@ -189,6 +189,7 @@ pub fn inbound(inbox: &Inbox, from: &str, body: &str, provider_id: &str, at: i64
         subject: None,
         thread_refs: Vec::new(),
         unsupported: None,
+        unverified: None,
     }
 }
 
