@@ -67,6 +67,10 @@ pub struct Config {
     /// stops working (the widget starts a new chat) and the row is deleted. Their
     /// conversations stay.
     pub visitor_idle_days: u64,
+    /// Where the hub keeps files (email attachments). By default beside the SQLite file
+    /// (`<file>-files`), or `switchboard-hub-files` in the working directory with
+    /// PostgreSQL. Several hubs on one database need one shared directory.
+    pub blob_dir: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -91,6 +95,7 @@ impl Default for Config {
             session_idle_hours: 7 * 24,
             session_max_days: 30,
             visitor_idle_days: 30,
+            blob_dir: None,
         }
     }
 }

@@ -8,6 +8,7 @@
 //! - [`workers`]: background work (delivery, CRM, snooze wake, feed pruning), started and
 //!   stopped in one place.
 //! - [`store`]: the source of truth (SQLite or PostgreSQL) and the change feed.
+//! - [`storage`]: the files the hub keeps (email attachments), one per unguessable key.
 //! - [`auth`]: passwords, bearer tokens, sessions and their expiry, logins.
 //! - [`throttle`]: when failed logins lock (pure, table-tested).
 //! - [`policy`]: who may see and do what (pure, table-tested).
@@ -28,7 +29,8 @@
 //! The arrows go one way. `demo` runs a `server`, which runs `api` and `workers`; these
 //! use `channels`, `crm`, `auth`, `fanout` and `config`, and the `store` directly;
 //! `channels` and `crm` call out through `outbound` and use the `store`; the `store` uses
-//! only `crm_model`, `address`, `policy`, `rules`, `throttle` and `clock`. `crates/testkit`'s layering
+//! only `crm_model`, `address`, `policy`, `rules`, `throttle`, `storage` (its key
+//! rule) and `clock`. `crates/testkit`'s layering
 //! test keeps it so.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -46,6 +48,7 @@ pub mod outbound;
 pub mod policy;
 pub mod rules;
 pub mod server;
+pub mod storage;
 pub mod store;
 pub mod throttle;
 pub mod visitor_fanout;

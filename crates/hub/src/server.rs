@@ -12,7 +12,7 @@ pub async fn run(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let mut workers = Workers::start(&state.store, &state.config);
+    let mut workers = Workers::start(&state.store, &state.config, &state.storage);
     let result = api::serve(listener, state, shutdown).await;
     workers.stop();
     result

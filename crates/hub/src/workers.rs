@@ -1,12 +1,15 @@
 //! The hub's background work, started and stopped in one place: the delivery worker
-//! (replies out to providers), the CRM worker (lookups and transcripts), and the chores
+//! (replies out to providers), the CRM worker (lookups and transcripts), moving files
+//! earlier versions kept in database rows out to the file store, and the chores
 //! (waking snoozed conversations, forgetting quiet failed-login counters and idle visitors,
 //! pruning the change feed past its retention). The HTTP
 //! edge is [`crate::api`]; [`crate::server`] runs both together.
 
 use crate::clock::{now_ms, DAY};
 use crate::config::Config;
+use crate::storage::Storage;
 use crate::store::Store;
+use sha2::Digest;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 
@@ -24,13 +27,15 @@ pub struct Workers {
 }
 
 impl Workers {
-    /// Starts every worker on the current runtime.
-    pub fn start(store: &Store, config: &Config) -> Workers {
+    /// Starts every worker on the current runtime; `storage` is where files kept in
+    /// database rows by earlier versions are moved to.
+    pub fn start(store: &Store, config: &Config, storage: &Storage) -> Workers {
         Workers {
             tasks: vec![
                 chores(store.clone(), i64::from(config.retention_days) * DAY, config.visitor_idle_ms()),
                 crate::channels::deliver::start(store.clone(), config),
                 crate::crm::worker::start(store.clone()),
+                tokio::spawn(move_legacy_blobs(store.clone(), storage.clone())),
             ],
         }
     }
@@ -46,6 +51,36 @@ impl Workers {
 impl Drop for Workers {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// Moves files that earlier versions kept in database rows (base64) out to the file store,
+/// a few at a time, until none is left. A file written whose row was not yet updated is
+/// written again under a new key next time; its first copy is never named.
+pub async fn move_legacy_blobs(store: Store, storage: Storage) {
+    loop {
+        let batch = match store.legacy_blobs(20).await {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::warn!("files kept in the database cannot be listed: {e}");
+                return;
+            }
+        };
+        if batch.is_empty() {
+            return;
+        }
+        for blob in batch {
+            let key = crate::storage::new_key();
+            if let Err(e) = storage.put(&key, &blob.data).await {
+                tracing::error!("a file kept in the database cannot be moved to the file store: {e}");
+                return;
+            }
+            let digest = hex::encode(sha2::Sha256::digest(&blob.data));
+            if let Err(e) = store.legacy_blob_moved(blob.id, key, digest).await {
+                tracing::warn!("a moved file cannot be recorded: {e}");
+                return;
+            }
+        }
     }
 }
 

@@ -448,7 +448,7 @@ async fn shutdown_closes_open_streams() {
     let server = tokio::spawn(switchboard_hub::server::run(listener, state, async move {
         let _ = stopped.await;
     }));
-    let hub = Hub { base: format!("http://{addr}"), addr, store, stop: None };
+    let hub = Hub { base: format!("http://{addr}"), addr, store, stop: None, files: None };
     let token = login(&hub, "agent@x.test").await;
     let mut ws = connect(&hub, &token, "0").await;
     assert!(ws.next().await.is_some(), "the stream is open");
@@ -475,7 +475,7 @@ async fn serve_keeping_state(config: Config) -> (Hub, switchboard_hub::api::AppS
     let addr = listener.local_addr().unwrap();
     let state = switchboard_hub::api::AppState::new(store.clone(), config);
     tokio::spawn(switchboard_hub::server::run(listener, state.clone(), std::future::pending()));
-    (Hub { base: format!("http://{addr}"), addr, store, stop: None }, state, w, db)
+    (Hub { base: format!("http://{addr}"), addr, store, stop: None, files: None }, state, w, db)
 }
 
 async fn me_status(http: &reqwest::Client, hub: &Hub, authorization: &str) -> StatusCode {

@@ -127,16 +127,117 @@ async fn media_is_fetched_through_the_hub_with_the_inboxs_credentials_only() {
     }
 }
 
+/// Keeps `data` as a file of an email from `from` to `inbox` (as the email webhook does);
+/// returns the file's hub path and the message.
+async fn kept_file(
+    store: &switchboard_hub::store::Store,
+    storage: &switchboard_hub::storage::Storage,
+    inbox: &switchboard_protocol::model::Inbox,
+    from: &str,
+    data: &[u8],
+) -> (String, switchboard_hub::store::ingest::Ingested) {
+    let key = switchboard_hub::storage::new_key();
+    storage.put(&key, data).await.unwrap();
+    store
+        .put_blob(key.clone(), "invoice.pdf".into(), "application/pdf".into(), data.len() as u64, "-".into())
+        .await
+        .unwrap();
+    let path = switchboard_hub::store::blobs::blob_path(&key);
+    let mut mail = inbound(inbox, from, "see attached", &format!("<{key}@mail>"), now_ms());
+    mail.attachments =
+        vec![Attachment { name: "invoice.pdf".into(), mime: "application/pdf".into(), size: 4, url: path.clone() }];
+    let m = store.ingest(mail).await.unwrap();
+    (path, m)
+}
+
+/// Finding 8: `GET /api/v1/blobs/{id}` checked the token but not the team, ids were
+/// sequential, and files were base64 text in database rows. A file is now named by an
+/// unguessable key, kept in the file store (its row holds no bytes), and served only to
+/// agents who may see its message; a sequential id names nothing (both engines).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kept_files_are_scoped_unguessable_and_outside_the_database() {
+    for db in [sqlite_db(), common::pg_db()] {
+        let store = open(&db);
+        let w = world(&store).await;
+        let files = tempfile::tempdir().unwrap();
+        let storage = switchboard_hub::storage::Storage::new(files.path());
+        let (path, _) = kept_file(&store, &storage, &w.email, "ana@example.com", b"%PDF-1.4 invoice").await;
+        let hub = serve(store.clone(), Config { blob_dir: Some(files.path().to_owned()), ..Config::default() }).await;
+        let http = reqwest::Client::new();
+        let fetch = |token: String, path: String| http.get(format!("{}{path}", hub.base)).bearer_auth(token).send();
+        let agent = login(&hub, "agent@x.test").await;
+        let outsider = login(&hub, "bagent@x.test").await;
+        let ok = fetch(agent.clone(), path.clone()).await.unwrap();
+        assert_eq!(ok.status(), StatusCode::OK, "{}", db.url);
+        assert_eq!(ok.headers()[header::CONTENT_LENGTH], "16");
+        assert_eq!(ok.bytes().await.unwrap().as_ref(), b"%PDF-1.4 invoice");
+        assert_eq!(fetch(outsider, path.clone()).await.unwrap().status(), StatusCode::NOT_FOUND, "another team");
+        for guess in ["/api/v1/blobs/1", "/api/v1/blobs/2", "/api/v1/blobs/..%2F..%2Fhub.db"] {
+            assert_eq!(fetch(agent.clone(), guess.into()).await.unwrap().status(), StatusCode::NOT_FOUND, "{guess}");
+        }
+        assert_eq!(db.text("SELECT data FROM blobs"), "", "no bytes in the row");
+        assert_eq!(db.text("SELECT count(*) FROM blobs WHERE message_id IS NOT NULL"), "1", "tied to its message");
+    }
+}
+
+/// Finding 8: files of earlier versions were base64 rows. The hub moves them out to the
+/// file store as it starts, and their messages name the new keys (both engines).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_kept_in_rows_move_out_to_the_file_store() {
+    for db in [sqlite_db(), common::pg_db()] {
+        let store = open(&db);
+        let w = world(&store).await;
+        db.execute("INSERT INTO blobs (name, mime, size, data, created_at) VALUES ('old.pdf', 'application/pdf', 8, 'JVBERi0xLjQ=', 0)");
+        let id = db.text("SELECT max(id) FROM blobs");
+        let mut mail = inbound(&w.email, "ana@example.com", "old", "<old@mail>", now_ms());
+        mail.attachments = vec![Attachment {
+            name: "old.pdf".into(),
+            mime: "application/pdf".into(),
+            size: 8,
+            url: format!("/api/v1/blobs/{id}"),
+        }];
+        let m = store.ingest(mail).await.unwrap();
+        let files = tempfile::tempdir().unwrap();
+        let storage = switchboard_hub::storage::Storage::new(files.path());
+        switchboard_hub::workers::move_legacy_blobs(store.clone(), storage.clone()).await;
+        let key = db.text("SELECT blob_key FROM blobs");
+        assert!(switchboard_hub::storage::valid_key(&key), "{key}");
+        assert_eq!(storage.read(&key).await.unwrap(), b"%PDF-1.4");
+        assert_eq!(db.text("SELECT data FROM blobs"), "");
+        let msg = &store.messages_before(&w.agent, m.conversation_id, None, 1).await.unwrap().messages[0];
+        assert_eq!(msg.attachments[0].url, format!("/api/v1/blobs/{key}"));
+        let hub = serve(store.clone(), Config { blob_dir: Some(files.path().to_owned()), ..Config::default() }).await;
+        let agent = login(&hub, "agent@x.test").await;
+        let url = format!("{}/api/v1/messages/{}/attachments/0", hub.base, m.message_id);
+        let got = reqwest::Client::new().get(url).bearer_auth(agent).send().await.unwrap();
+        assert_eq!(got.bytes().await.unwrap().as_ref(), b"%PDF-1.4");
+    }
+}
+
 /// Finding: an agent could post a reply whose attachment points at their own server, and
 /// every agent who opened it sent their token there. A reply's attachments must be files
-/// the hub keeps; anything else is refused and stores nothing (both engines).
+/// the hub keeps that the agent may see; anything else is refused and stores nothing (both
+/// engines).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reply_naming_an_outside_url_is_refused() {
     for db in [sqlite_db(), common::pg_db()] {
         let store = open(&db);
         let w = world(&store).await;
         let a = store.ingest(inbound(&w.sms, "+14155550123", "hello", "SM1", now_ms())).await.unwrap();
-        let kept = store.put_blob("invoice.pdf".into(), "application/pdf".into(), b"%PDF".to_vec()).await.unwrap();
+        let files = tempfile::tempdir().unwrap();
+        let storage = switchboard_hub::storage::Storage::new(files.path());
+        let (kept, _) = kept_file(&store, &storage, &w.email, "ana@example.com", b"%PDF").await;
+        let b_inbox = store
+            .create_inbox(switchboard_protocol::admin::CreateInbox {
+                kind: switchboard_protocol::model::ChannelKind::Email,
+                name: "B mail".into(),
+                team_id: w.team_b,
+                address: "b@x.test".into(),
+                settings: serde_json::json!({}),
+            })
+            .await
+            .unwrap();
+        let (other_team, _) = kept_file(&store, &storage, &b_inbox, "bo@example.com", b"%PDF").await;
         let reply = |id: u64, url: String| MutationEnvelope {
             mutation_id: id,
             mutation: Mutation::SendReply(SendReply {
@@ -153,6 +254,7 @@ async fn a_reply_naming_an_outside_url_is_refused() {
             (2, "/api/v1/blobs/999999".to_owned()),
             (3, "//attacker.example/x".to_owned()),
             (4, "/api/v1/conversations".to_owned()),
+            (6, other_team.clone()),
         ] {
             let out = store.apply_mutations(&w.agent, "c", vec![reply(id, url.clone())]).await.unwrap();
             match &out[0].outcome {
@@ -164,7 +266,7 @@ async fn a_reply_naming_an_outside_url_is_refused() {
             }
         }
         assert_eq!(*store.head().borrow(), head, "refused replies write nothing");
-        let ok = store.apply_mutations(&w.agent, "c", vec![reply(5, format!("/api/v1/blobs/{kept}"))]).await.unwrap();
+        let ok = store.apply_mutations(&w.agent, "c", vec![reply(7, kept)]).await.unwrap();
         assert_eq!(ok[0].outcome, Outcome::Applied);
     }
 }

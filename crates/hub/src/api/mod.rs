@@ -21,6 +21,7 @@ use crate::config::Config;
 use crate::fanout::Fanout;
 use crate::outbound;
 use crate::policy::Viewer;
+use crate::storage::{Storage, StorageError};
 use crate::store::{feed, Store};
 use crate::visitor_fanout::VisitorFanout;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
@@ -53,6 +54,8 @@ pub struct AppState {
     pub media_http: Option<reqwest::Client>,
     /// Agents' streams open on this hub, per session.
     pub streams: limits::Gauge<i64>,
+    /// The files the hub keeps.
+    pub storage: Storage,
     /// Visitors' sockets, sessions and messages on this hub.
     pub visitor_limits: Arc<visitor::VisitorLimits>,
     /// Web-chat lines routed to visitors' sockets by thread.
@@ -68,6 +71,7 @@ impl AppState {
             auth: Arc::new(Auth::new(store.clone(), &config)),
             streams: limits::Gauge::new(stream::STREAMS_PER_SESSION),
             fanout,
+            storage: Storage::new(config.blob_dir.clone().unwrap_or_else(|| store.default_blob_dir())),
             visitor_limits: Arc::default(),
             visitor_fanout,
             store,
@@ -252,7 +256,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/admin/inboxes", get(admin::inboxes).post(admin::create_inbox))
         .route("/api/v1/admin/inboxes/{id}", patch(admin::update_inbox))
         .route("/api/v1/admin/crm", get(admin::crm).put(admin::put_crm))
-        .route("/api/v1/blobs/{id}", get(blob))
+        .route("/api/v1/blobs/{key}", get(blob))
         .route("/api/v1/messages/{id}/attachments/{index}", get(attachment))
         .merge(webhooks::router(state.config.max_email_bytes))
         .merge(visitor::router(limit.min(visitor::BODY_BYTES)))
@@ -381,13 +385,33 @@ async fn history(
     Ok(axum::Json(s.store.messages_before(&caller.viewer, id, before, limit).await?).into_response())
 }
 
-async fn blob(State(s): State<AppState>, _caller: Caller, IdPath(id): IdPath) -> Result<Response, Failure> {
-    let b = s.store.blob(id).await?;
-    Ok(file(&b.name, b.mime, b.data))
+async fn blob(State(s): State<AppState>, caller: Caller, Path(key): Path<String>) -> Result<Response, Failure> {
+    let meta = s.store.blob(&caller.viewer, key).await?;
+    kept_file(&s, &meta).await
+}
+
+/// A file the hub keeps, streamed from the file store.
+async fn kept_file(s: &AppState, meta: &crate::store::blobs::BlobMeta) -> Result<Response, Failure> {
+    let (f, len) = s.storage.open(&meta.key).await.map_err(|e| match e {
+        StorageError::NotFound => {
+            tracing::error!(key = %meta.key, "a kept file is missing from the file store");
+            Failure(ApiError::new(ErrorCode::NotFound, "the file is missing from the hub's file store"))
+        }
+        other => {
+            tracing::error!("the file store: {other}");
+            Failure(ApiError::new(ErrorCode::Unavailable, "the hub's file store cannot be read; try again"))
+        }
+    })?;
+    let body = axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(f));
+    let mut resp = file(&meta.name, meta.mime.clone(), body);
+    if let Ok(v) = header::HeaderValue::from_str(&len.to_string()) {
+        resp.headers_mut().insert(header::CONTENT_LENGTH, v);
+    }
+    Ok(resp)
 }
 
 /// A file to download, never shown inline or sniffed into something else.
-fn file(name: &str, mime: String, data: Vec<u8>) -> Response {
+fn file(name: &str, mime: String, body: impl Into<axum::body::Body>) -> Response {
     let name: String = name.chars().map(|c| if c.is_control() || matches!(c, '"' | '\\') { '_' } else { c }).collect();
     (
         [
@@ -395,7 +419,7 @@ fn file(name: &str, mime: String, data: Vec<u8>) -> Response {
             (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
         ],
-        data,
+        body.into(),
     )
         .into_response()
 }
@@ -416,9 +440,9 @@ async fn attachment(
     })?;
     let source = media::source(&at.attachment.url, at.channel, at.direction, &settings).map_err(media_failure)?;
     let (mime, data) = match source {
-        Source::Blob(blob) => {
-            let b = s.store.blob(blob).await?;
-            (b.mime, b.data)
+        Source::Blob(key) => {
+            let meta = s.store.blob(&caller.viewer, key).await?;
+            return kept_file(&s, &meta).await;
         }
         remote => {
             let http = s.media_http.as_ref().ok_or_else(|| {

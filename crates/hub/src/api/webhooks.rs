@@ -13,6 +13,7 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use sha2::Digest;
 use switchboard_protocol::model::{ChannelKind, Delivery, Inbox};
 use switchboard_protocol::{ApiError, ErrorCode};
 
@@ -235,9 +236,18 @@ async fn email_inbound(
         }
     }
     for (a, part) in msg.attachments.iter_mut().zip(parts) {
-        let id =
-            s.store.put_blob(part.name, part.mime, part.data).await.map_err(|e: StoreError| Failure(e.to_api()))?;
-        a.url = crate::store::blobs::blob_path(id);
+        let key = crate::storage::new_key();
+        s.storage.put(&key, &part.data).await.map_err(|e| {
+            tracing::error!("an email attachment cannot be kept: {e}");
+            Failure(ApiError::new(ErrorCode::Unavailable, "the hub cannot keep the attachment now; try again"))
+        })?;
+        let digest = hex::encode(sha2::Sha256::digest(&part.data));
+        let size = part.data.len() as u64;
+        s.store
+            .put_blob(key.clone(), part.name, part.mime, size, digest)
+            .await
+            .map_err(|e: StoreError| Failure(e.to_api()))?;
+        a.url = crate::store::blobs::blob_path(&key);
     }
     apply(&s, &inbox, vec![Event::Message(msg)]).await?;
     Ok(StatusCode::OK.into_response())

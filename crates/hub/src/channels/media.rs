@@ -7,7 +7,7 @@
 
 use super::settings::Settings;
 use crate::outbound::origin;
-use crate::store::blobs::blob_id;
+use crate::store::blobs::blob_key;
 use switchboard_protocol::model::{ChannelKind, Direction};
 
 /// Redirects followed before a fetch gives up.
@@ -16,8 +16,8 @@ const MAX_REDIRECTS: usize = 3;
 /// Where an attachment's bytes are, and how to ask for them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
-    /// A file the hub keeps (`/api/v1/blobs/{id}`).
-    Blob(i64),
+    /// A file the hub keeps (`/api/v1/blobs/{key}`).
+    Blob(String),
     /// A provider's URL, asked with `credentials` while on `url`'s origin.
     Remote { url: String, credentials: Credentials },
     /// A WhatsApp media id: the Graph API names the file's URL, both asked with the token.
@@ -58,8 +58,8 @@ pub fn source(
     direction: Direction,
     settings: &Settings,
 ) -> Result<Source, MediaError> {
-    if let Some(id) = blob_id(url) {
-        return Ok(Source::Blob(id));
+    if let Some(key) = blob_key(url) {
+        return Ok(Source::Blob(key.to_owned()));
     }
     let from_customer = direction == Direction::Inbound;
     let Some(at) = origin(url).filter(|_| from_customer) else { return Err(MediaError::NotFetchable) };
@@ -201,11 +201,14 @@ mod tests {
         use ChannelKind::*;
         use Direction::*;
         let twilio_media = "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1";
+        let key = "0123456789abcdef0123456789abcdef";
+        let kept = format!("/api/v1/blobs/{key}");
         #[rustfmt::skip]
         let cases: Vec<Case<'_>> = vec![
-            ("/api/v1/blobs/12", Email, Inbound, &twilio, Ok(Source::Blob(12))),
-            ("/api/v1/blobs/12", Sms, Outbound, &twilio, Ok(Source::Blob(12))),
-            ("/api/v1/blobs/0", Email, Inbound, &twilio, Err(MediaError::NotFetchable)),
+            (&kept, Email, Inbound, &twilio, Ok(Source::Blob(key.into()))),
+            (&kept, Sms, Outbound, &twilio, Ok(Source::Blob(key.into()))),
+            // Sequential ids of earlier versions are no keys.
+            ("/api/v1/blobs/12", Email, Inbound, &twilio, Err(MediaError::NotFetchable)),
             (twilio_media, Sms, Inbound, &twilio, remote(twilio_media, basic.clone())),
             ("http://127.0.0.1:7/media/1", Sms, Inbound, &local_twilio, remote("http://127.0.0.1:7/media/1", basic.clone())),
             ("https://elsewhere.example/m.jpg", Sms, Inbound, &twilio, remote("https://elsewhere.example/m.jpg", Credentials::None)),
@@ -228,9 +231,16 @@ mod tests {
     #[test]
     fn blob_paths_read_back() {
         use crate::store::blobs::blob_path;
-        assert_eq!(blob_id(&blob_path(42)), Some(42));
-        for bad in ["/api/v1/blobs/", "/api/v1/blobs/x", "/api/v1/blobs/-1", "https://hub/api/v1/blobs/1"] {
-            assert_eq!(blob_id(bad), None, "{bad}");
+        let key = crate::storage::new_key();
+        assert_eq!(blob_key(&blob_path(&key)), Some(key.as_str()));
+        for bad in [
+            "/api/v1/blobs/",
+            "/api/v1/blobs/x",
+            "/api/v1/blobs/12",
+            "/api/v1/blobs/../../x",
+            "https://hub/api/v1/blobs/1",
+        ] {
+            assert_eq!(blob_key(bad), None, "{bad}");
         }
     }
 }

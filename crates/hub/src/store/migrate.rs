@@ -13,6 +13,7 @@ const SQLITE: &[(i64, &str)] = &[
     (7, include_str!("migrations/sqlite/0007_visitor_claims.sql")),
     (8, include_str!("migrations/sqlite/0008_sessions_and_logins.sql")),
     (9, include_str!("migrations/sqlite/0009_visitor_limits.sql")),
+    (10, include_str!("migrations/sqlite/0010_blob_files.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("migrations/postgres/0001_init.sql")),
@@ -24,6 +25,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (7, include_str!("migrations/postgres/0007_visitor_claims.sql")),
     (8, include_str!("migrations/postgres/0008_sessions_and_logins.sql")),
     (9, include_str!("migrations/postgres/0009_visitor_limits.sql")),
+    (10, include_str!("migrations/postgres/0010_blob_files.sql")),
 ];
 
 /// Brings the database up to [`latest`]. Safe to run from several hubs at once on

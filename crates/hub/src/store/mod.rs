@@ -124,6 +124,8 @@ impl Default for StoreOptions {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: Pool,
+    /// The SQLite file, if that is the engine.
+    file: Option<std::path::PathBuf>,
 }
 
 impl Store {
@@ -165,7 +167,20 @@ impl Store {
         if let Some(channel) = channel {
             listen_for_other_hubs(url.to_owned(), channel, pool.head_raiser());
         }
-        Ok(Store { pool })
+        Ok(Store { pool, file: sqlite::path_from_url(url).filter(|_| engine == Engine::Sqlite) })
+    }
+
+    /// Where the hub keeps files unless told otherwise: beside the SQLite file
+    /// (`<file>-files`), or `switchboard-hub-files` in the working directory.
+    pub fn default_blob_dir(&self) -> std::path::PathBuf {
+        match &self.file {
+            Some(f) => {
+                let mut name = f.as_os_str().to_owned();
+                name.push("-files");
+                name.into()
+            }
+            None => "switchboard-hub-files".into(),
+        }
     }
 
     pub fn engine(&self) -> Engine {

@@ -247,7 +247,7 @@ fn finish_message(tx: &mut WriteTx<'_>, conv_id: i64, message_id: i64) -> Result
 
 fn send_reply(tx: &mut WriteTx<'_>, v: &Viewer, r: &SendReply, expected: Option<i64>) -> Result<Outcome> {
     check_text(&r.client_msg_id, &r.body, r.attachments.len())?;
-    check_attachments(tx, &r.attachments)?;
+    check_attachments(tx, v, &r.attachments)?;
     let conv = conversation_for_work(tx, v, r.conversation_id, expected)?;
     if already_stored(tx, &r.client_msg_id)? {
         return Ok(Outcome::Duplicate);
@@ -272,10 +272,16 @@ fn send_reply(tx: &mut WriteTx<'_>, v: &Viewer, r: &SendReply, expected: Option<
 
 /// A reply's attachments must be files this hub keeps: a URL elsewhere would send the
 /// customer, and every agent who opens it, to a place nobody checked.
-fn check_attachments(tx: &mut WriteTx<'_>, attachments: &[Attachment]) -> Result<()> {
+/// A reply's attachments must be files the hub keeps that the agent may see (a file of a
+/// conversation outside their teams is as unknown as one that does not exist).
+fn check_attachments(tx: &mut WriteTx<'_>, v: &Viewer, attachments: &[Attachment]) -> Result<()> {
     for a in attachments {
-        let kept = match super::blobs::blob_id(&a.url) {
-            Some(id) => tx.conn.query_opt("SELECT id FROM blobs WHERE id = ?", params![id])?.is_some(),
+        let kept = match super::blobs::blob_key(&a.url) {
+            Some(key) => match super::blobs::blob_for(tx.conn, v, key) {
+                Ok(_) => true,
+                Err(StoreError::NotFound(_)) => false,
+                Err(e) => return Err(e),
+            },
             None => false,
         };
         if !kept {

@@ -87,6 +87,30 @@ impl TestDb {
         }
     }
 
+    /// The first column of the first row `sql` answers, as text (`NULL` as the empty string).
+    pub fn text(&self, sql: &str) -> String {
+        match &self.schema {
+            Some(schema) => {
+                let (server, schema, sql) = (pg_server(), schema.clone(), sql.to_owned());
+                std::thread::spawn(move || {
+                    let mut c = postgres::Client::connect(&server, postgres::NoTls).unwrap();
+                    c.batch_execute(&format!("SET search_path TO {schema}")).unwrap();
+                    let row = c.query_one(&format!("SELECT CAST(({sql}) AS TEXT)"), &[]).unwrap();
+                    row.get::<_, Option<String>>(0).unwrap_or_default()
+                })
+                .join()
+                .unwrap()
+            }
+            None => {
+                let path = self.url.strip_prefix("sqlite://").unwrap();
+                let c = rusqlite::Connection::open(path).unwrap();
+                c.query_row(&format!("SELECT CAST(({sql}) AS TEXT)"), [], |r| r.get::<_, Option<String>>(0))
+                    .unwrap()
+                    .unwrap_or_default()
+            }
+        }
+    }
+
     /// How many connections to the PostgreSQL server this database's stores hold now.
     pub fn pg_connections(&self) -> i64 {
         let schema = self.schema.clone().expect("a PostgreSQL test database");
@@ -199,6 +223,8 @@ pub struct Hub {
     pub addr: std::net::SocketAddr,
     pub store: Store,
     pub stop: Option<tokio::sync::oneshot::Sender<()>>,
+    /// The hub's file store, when the test named none.
+    pub files: Option<tempfile::TempDir>,
 }
 
 impl Drop for Hub {
@@ -217,13 +243,21 @@ pub async fn serve(store: Store, config: Config) -> Hub {
 pub async fn serve_at(store: Store, config: impl FnOnce(std::net::SocketAddr) -> Config) -> Hub {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let config = config(addr);
+    let mut config = config(addr);
+    let files = match config.blob_dir {
+        Some(_) => None,
+        None => {
+            let dir = tempfile::tempdir().unwrap();
+            config.blob_dir = Some(dir.path().to_owned());
+            Some(dir)
+        }
+    };
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let state = AppState::new(store.clone(), config);
     tokio::spawn(server::run(listener, state, async move {
         let _ = rx.await;
     }));
-    Hub { base: format!("http://{addr}"), addr, store, stop: Some(tx) }
+    Hub { base: format!("http://{addr}"), addr, store, stop: Some(tx), files }
 }
 
 pub async fn login(hub: &Hub, email: &str) -> String {
