@@ -38,6 +38,16 @@ pub struct Config {
     pub readers: usize,
     /// Writer connections (PostgreSQL; SQLite always has one writer).
     pub writers: usize,
+    /// Database jobs that may wait for the readers, and for each writer; past it a request
+    /// answers `503 unavailable` at once.
+    pub db_queue: usize,
+    /// The longest one database statement may run (PostgreSQL), in milliseconds.
+    pub statement_timeout_ms: u64,
+    /// The longest a request may take to be answered (streams and sockets excepted), in
+    /// milliseconds; past it the answer is `503 unavailable`.
+    pub request_timeout_ms: u64,
+    /// The longest a client may take to send a request's headers, in milliseconds.
+    pub header_timeout_ms: u64,
     /// The address providers reach this hub at, e.g. `https://hub.example.com`. Twilio signs
     /// the exact URL it calls, so webhook signatures are checked against this base plus the
     /// request's path and query.
@@ -85,6 +95,10 @@ impl Default for Config {
             max_email_bytes: 25 * 1024 * 1024,
             readers: 4,
             writers: 4,
+            db_queue: 4_096,
+            statement_timeout_ms: 30_000,
+            request_timeout_ms: 30_000,
+            header_timeout_ms: 10_000,
             public_url: None,
             delivery_retry_base_ms: 5_000,
             delivery_max_attempts: 6,
@@ -126,7 +140,12 @@ impl Config {
     }
 
     pub fn store_options(&self) -> crate::store::StoreOptions {
-        crate::store::StoreOptions { readers: self.readers, writers: self.writers }
+        crate::store::StoreOptions {
+            readers: self.readers,
+            writers: self.writers,
+            queue: self.db_queue,
+            statement_timeout_ms: self.statement_timeout_ms,
+        }
     }
 }
 

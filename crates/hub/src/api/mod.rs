@@ -237,6 +237,7 @@ pub const LOGIN_BODY_BYTES: usize = 16 * 1024;
 /// visitor API small limits of their own, whatever the others are raised to.
 pub fn router(state: AppState) -> Router {
     let limit = state.config.max_body_bytes;
+    let request_timeout = std::time::Duration::from_millis(state.config.request_timeout_ms.max(1));
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/v1/auth/login", post(login).layer(DefaultBodyLimit::max(limit.min(LOGIN_BODY_BYTES))))
@@ -262,24 +263,77 @@ pub fn router(state: AppState) -> Router {
         .merge(visitor::router(limit.min(visitor::BODY_BYTES)))
         .fallback(|| async { Failure(ApiError::new(ErrorCode::NotFound, "no such endpoint")) })
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(request_timeout, within_time))
         .with_state(state)
 }
 
 /// Serves the HTTP edge on `listener` until `shutdown` completes; open streams are told to
-/// close then, so the graceful shutdown ends. The background work is not started here:
-/// [`crate::server::run`] runs both.
+/// close then, and the server waits for every connection to finish. A client gets
+/// `header_timeout_ms` to send a request's headers (a connection that trickles them is
+/// dropped), and each request `request_timeout_ms` to be answered. The background work is
+/// not started here: [`crate::server::run`] runs both.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use tower::ServiceExt;
     let closing = state.closing.clone();
-    let shutdown = async move {
-        shutdown.await;
-        closing.send_replace(true);
-    };
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    let header_timeout = std::time::Duration::from_millis(state.config.header_timeout_ms.max(1));
+    let app = router(state);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors, most likely: wait rather than spin.
+                    tracing::warn!("accepting a connection failed: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+            app.clone().oneshot(req.map(axum::body::Body::new))
+        });
+        let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+        builder.http1().timer(TokioTimer::new()).header_read_timeout(header_timeout);
+        let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!("connection from {peer} ended: {e}");
+            }
+        });
+    }
+    drop(listener);
+    closing.send_replace(true);
+    graceful.shutdown().await;
+    Ok(())
+}
+
+/// Answers `503 unavailable` for a request not answered within the hub's
+/// `request_timeout_ms` (a WebSocket's upgrade is answered at once; what follows is not
+/// timed).
+async fn within_time(
+    State(timeout): State<std::time::Duration>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match tokio::time::timeout(timeout, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => {
+            let mut e = ApiError::new(ErrorCode::Unavailable, "the hub took too long to answer; try again");
+            e.retry_after = Some(1);
+            Failure(e).into_response()
+        }
+    }
 }
 
 async fn login(

@@ -144,6 +144,9 @@ fn in_scope(v: &Viewer) -> (&'static str, Vec<super::db::Value>) {
     }
 }
 
+/// Feed rows one pruning transaction deletes at most.
+pub const PRUNE_CHUNK: i64 = 5_000;
+
 impl Store {
     /// Everything `v` may see, with the latest `per_conversation` messages of each thread.
     pub async fn bootstrap(&self, v: &Viewer, per_conversation: usize) -> Result<Bootstrap> {
@@ -289,17 +292,40 @@ impl Store {
     }
 
     /// Drops changes at or below `upto` (never past the head); cursors before it then
-    /// answer `cursor_expired`. Returns the new floor.
+    /// answer `cursor_expired`. The floor is raised first, then the rows go in chunks of
+    /// [`PRUNE_CHUNK`], each its own short transaction, so pruning a month of feed never
+    /// holds the writer for long. Returns the new floor.
     pub async fn prune_changes(&self, upto: i64) -> Result<i64> {
-        self.pool()
+        self.prune_changes_in_chunks(upto, PRUNE_CHUNK).await
+    }
+
+    /// [`Store::prune_changes`] with `chunk` rows per transaction.
+    pub async fn prune_changes_in_chunks(&self, upto: i64, chunk: i64) -> Result<i64> {
+        let chunk = chunk.max(1);
+        let floor = self
+            .pool()
             .write(move |tx| {
                 let head = tx.conn.query_int("SELECT seq FROM feed_head WHERE id = 1", &[])?;
                 let floor = upto.min(head);
-                tx.conn.execute("DELETE FROM changes WHERE seq <= ?", params![floor])?;
                 tx.conn.execute("UPDATE feed_head SET floor = ? WHERE id = 1 AND floor < ?", params![floor, floor])?;
-                Ok(floor)
+                Ok(tx.conn.query_int("SELECT floor FROM feed_head WHERE id = 1", &[])?)
             })
-            .await
+            .await?;
+        loop {
+            let deleted = self
+                .pool()
+                .write(move |tx| {
+                    Ok(tx.conn.execute(
+                        "DELETE FROM changes WHERE seq IN \
+                         (SELECT seq FROM changes WHERE seq <= ? ORDER BY seq LIMIT ?)",
+                        params![floor, chunk],
+                    )?)
+                })
+                .await?;
+            if deleted < u64::try_from(chunk).unwrap_or(u64::MAX) {
+                return Ok(floor);
+            }
+        }
     }
 
     /// Drops changes older than `max_age_ms`: the feed's retention.

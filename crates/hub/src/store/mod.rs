@@ -95,7 +95,9 @@ impl StoreError {
             StoreError::Refused(code, _) => *code,
             StoreError::Db(DbError::Unavailable(_) | DbError::Transient(_)) => {
                 tracing::warn!("database: {self}");
-                return ApiError::new(ErrorCode::Unavailable, "the database is not available; try again");
+                let mut e = ApiError::new(ErrorCode::Unavailable, "the database is not available; try again");
+                e.retry_after = Some(1);
+                return e;
             }
             StoreError::Db(_) => {
                 tracing::error!("database: {self}");
@@ -112,11 +114,16 @@ pub struct StoreOptions {
     pub readers: usize,
     /// Writer threads. SQLite always uses one; PostgreSQL benefits from a few.
     pub writers: usize,
+    /// Jobs that may wait for the readers, and for each writer; past it a job fails at
+    /// once as `unavailable`.
+    pub queue: usize,
+    /// The longest one statement may run (PostgreSQL), in milliseconds.
+    pub statement_timeout_ms: u64,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions { readers: 4, writers: 4 }
+        StoreOptions { readers: 4, writers: 4, queue: 4_096, statement_timeout_ms: 30_000 }
     }
 }
 
@@ -135,7 +142,11 @@ impl Store {
         let (engine, connect): (Engine, Connect) = if url.starts_with("postgres://") || url.starts_with("postgresql://")
         {
             let u = url.to_owned();
-            (Engine::Postgres, Arc::new(move || Ok(Box::new(postgres::PgConnection::connect(&u)?) as _)))
+            let timeout = opts.statement_timeout_ms;
+            (
+                Engine::Postgres,
+                Arc::new(move || Ok(Box::new(postgres::PgConnection::connect_with_timeout(&u, timeout)?) as _)),
+            )
         } else if let Some(path) = sqlite::path_from_url(url) {
             (Engine::Sqlite, Arc::new(move || Ok(Box::new(sqlite::SqliteConnection::open(&path)?) as _)))
         } else {
@@ -163,7 +174,7 @@ impl Store {
         let writers = if engine == Engine::Sqlite { 1 } else { opts.writers };
         // Hubs sharing a database announce commits on a channel named after its schema.
         let channel = schema.map(|s| format!("switchboard_feed_{s}"));
-        let pool = Pool::start(engine, connect, opts.readers, writers, head, channel.clone());
+        let pool = Pool::start(engine, connect, opts.readers, writers, opts.queue, head, channel.clone());
         if let Some(channel) = channel {
             listen_for_other_hubs(url.to_owned(), channel, pool.head_raiser());
         }
@@ -219,30 +230,53 @@ fn listen_for_other_hubs(url: String, channel: String, head: pool::HeadRaiser) {
     }
 }
 
-/// Listens on one connection until it is lost or the store is dropped.
+/// How long the feed listener waits for a notification before it pings the server.
+const LISTEN_PING_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Listens on one connection until it is lost or the store is dropped. Once listening, it
+/// reads the feed's head (commits announced while no listener was connected are not
+/// missed), and it pings the server whenever notifications are quiet, so a connection
+/// that silently died is found within seconds instead of stopping cross-hub updates.
 fn listen_once(url: &str, channel: &str, head: &pool::HeadRaiser) {
     let listening = postgres::PgConnection::connect(url).and_then(|mut c| {
         let quoted = channel.replace('"', "\"\"");
         db::Connection::batch(&mut c, &format!("LISTEN \"{quoted}\""))?;
+        let seq = db::Connection::query_int(&mut c, "SELECT seq /* feed listener */ FROM feed_head WHERE id = 1", &[])?;
+        head.advance(seq);
         Ok(c)
     });
-    match listening {
-        Ok(mut conn) => {
-            while head.pool_open() {
-                match conn.wait_notification(std::time::Duration::from_secs(2)) {
-                    Ok(Some(payload)) => {
-                        if let Ok(seq) = payload.parse() {
-                            head.advance(seq);
-                        }
-                    }
-                    Ok(None) => {}
-                    Err(e) => {
-                        tracing::warn!("feed listener lost its connection: {e}");
-                        return;
-                    }
+    let mut conn = match listening {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!("feed listener cannot connect: {e}");
+            return;
+        }
+    };
+    let mut quiet = std::time::Duration::ZERO;
+    while head.pool_open() {
+        let step = std::time::Duration::from_secs(2);
+        let outcome = match conn.wait_notification(step) {
+            Ok(Some(payload)) => {
+                quiet = std::time::Duration::ZERO;
+                if let Ok(seq) = payload.parse() {
+                    head.advance(seq);
+                }
+                Ok(())
+            }
+            Ok(None) => {
+                quiet += step;
+                if quiet >= LISTEN_PING_EVERY {
+                    quiet = std::time::Duration::ZERO;
+                    conn.ping()
+                } else {
+                    Ok(())
                 }
             }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = outcome {
+            tracing::warn!("feed listener lost its connection: {e}");
+            return;
         }
-        Err(e) => tracing::warn!("feed listener cannot connect: {e}"),
     }
 }

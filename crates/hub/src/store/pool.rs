@@ -7,6 +7,10 @@
 //! changes at the end, and commits once. The `seq` row is locked by that `UPDATE`, so
 //! transactions commit in `seq` order on both engines and a reader of the feed never sees
 //! change 101 before change 100 has committed.
+//!
+//! Every queue is bounded: when the database falls behind (slow, locked, gone), a job
+//! that finds its queue full fails at once as `unavailable` (`503`) instead of waiting in
+//! memory without end, so a flood costs bounded memory and callers hear it quickly.
 
 use super::db::{Connection, DbError, Engine, Value};
 
@@ -149,10 +153,12 @@ impl Pool {
         connect: Connect,
         readers: usize,
         writers: usize,
+        queue: usize,
         head: i64,
         notify: Option<String>,
     ) -> Pool {
-        let (read_tx, read_rx) = flume::unbounded::<ReadJob>();
+        let queue = queue.max(1);
+        let (read_tx, read_rx) = flume::bounded::<ReadJob>(queue);
         let (head_tx, _) = watch::channel(head);
         for i in 0..readers.max(1) {
             let rx = read_rx.clone();
@@ -161,7 +167,7 @@ impl Pool {
         }
         let mut write_txs = Vec::new();
         for i in 0..writers.max(1) {
-            let (tx, rx) = flume::unbounded::<Box<dyn WriteJob>>();
+            let (tx, rx) = flume::bounded::<Box<dyn WriteJob>>(queue);
             write_txs.push(tx);
             let connect = connect.clone();
             let head = head_tx.clone();
@@ -196,7 +202,7 @@ impl Pool {
         let job: ReadJob = Box::new(move |conn| {
             let _ = tx.send(conn.map_err(StoreError::Db).and_then(f));
         });
-        self.reads.send(job).map_err(|_| closed())?;
+        self.reads.try_send(job).map_err(refused)?;
         rx.await.map_err(|_| closed())?
     }
 
@@ -221,7 +227,7 @@ impl Pool {
         let (tx, rx) = oneshot::channel();
         let job = Box::new(Pending { f, deferrals: 0, result: None, reply: tx });
         let lane = usize::try_from(key % self.writes.len().max(1) as u64).unwrap_or(0);
-        self.writes.get(lane).ok_or_else(closed)?.send(job).map_err(|_| closed())?;
+        self.writes.get(lane).ok_or_else(closed)?.try_send(job).map_err(refused)?;
         rx.await.map_err(|_| closed())?
     }
 }
@@ -242,6 +248,16 @@ impl HeadRaiser {
     /// Whether the pool is still open: false once every handle to its store is dropped.
     pub fn pool_open(&self) -> bool {
         self.pool.strong_count() > 0
+    }
+}
+
+/// A job its queue would not take: full (the database is behind) or closed.
+fn refused<T>(e: flume::TrySendError<T>) -> StoreError {
+    match e {
+        flume::TrySendError::Full(_) => {
+            StoreError::Db(DbError::Unavailable("the database is busy: too many requests are waiting".into()))
+        }
+        flume::TrySendError::Disconnected(_) => closed(),
     }
 }
 

@@ -21,7 +21,27 @@ impl std::fmt::Debug for PgConnection {
 
 impl PgConnection {
     pub fn connect(url: &str) -> Result<Self, DbError> {
-        let client = postgres::Client::connect(url, postgres::NoTls).map_err(map_err)?;
+        Self::connect_with_timeout(url, 30_000)
+    }
+
+    /// Connects (within 5 seconds unless the URL says otherwise), with TCP keepalives so a
+    /// vanished server is noticed, and with no statement allowed to run longer than
+    /// `statement_timeout_ms`.
+    pub fn connect_with_timeout(url: &str, statement_timeout_ms: u64) -> Result<Self, DbError> {
+        let mut config: postgres::Config = url.parse().map_err(map_err)?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(std::time::Duration::from_secs(5));
+        }
+        // A server that vanished without closing (a half-open connection) is noticed:
+        // keepalives probe an idle connection, and unacknowledged writes fail after 20 s.
+        config
+            .keepalives(true)
+            .keepalives_idle(std::time::Duration::from_secs(30))
+            .keepalives_interval(std::time::Duration::from_secs(10))
+            .keepalives_retries(3)
+            .tcp_user_timeout(std::time::Duration::from_secs(20));
+        let mut client = config.connect(postgres::NoTls).map_err(map_err)?;
+        client.batch_execute(&format!("SET statement_timeout = {}", statement_timeout_ms.max(1))).map_err(map_err)?;
         Ok(PgConnection { client, statements: HashMap::new() })
     }
 
@@ -35,6 +55,11 @@ impl PgConnection {
         }
         self.statements.insert(sql.to_owned(), stmt.clone());
         Ok(stmt)
+    }
+
+    /// Asks the server to answer: an error when the connection is gone.
+    pub fn ping(&mut self) -> Result<(), DbError> {
+        self.client.simple_query("SELECT 1 /* feed listener */").map(drop).map_err(map_err)
     }
 
     /// Waits up to `timeout` for a `NOTIFY` on a channel this connection listens to.
@@ -105,6 +130,7 @@ fn map_err(e: postgres::Error) -> DbError {
         {
             DbError::Transient(detail)
         } else if *code == SqlState::ADMIN_SHUTDOWN
+            || *code == SqlState::QUERY_CANCELED
             || *code == SqlState::CANNOT_CONNECT_NOW
             || *code == SqlState::TOO_MANY_CONNECTIONS
         {
