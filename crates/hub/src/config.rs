@@ -28,6 +28,14 @@ pub struct Config {
     pub heartbeat_secs: u64,
     /// How many of each conversation's latest messages a bootstrap carries.
     pub bootstrap_messages: usize,
+    /// The most messages one bootstrap carries in all; with many conversations, each
+    /// brings fewer (at least one; older ones come from history).
+    pub bootstrap_max_messages: usize,
+    /// The most resolved conversations one bootstrap carries (the most recently active);
+    /// every unresolved one is always included.
+    pub bootstrap_max_resolved: usize,
+    /// Bootstraps one hub builds at once; others wait up to 10 seconds, then answer `503`.
+    pub bootstraps: usize,
     /// Largest request body accepted, in bytes: the agent API and the providers' webhooks.
     /// Logins and the visitor API accept at most this and never more than their own small
     /// limits; inbound email has its own, `max_email_bytes`.
@@ -91,6 +99,9 @@ impl Default for Config {
             retention_days: 30,
             heartbeat_secs: 15,
             bootstrap_messages: 30,
+            bootstrap_max_messages: 50_000,
+            bootstrap_max_resolved: 5_000,
+            bootstraps: 4,
             max_body_bytes: 1024 * 1024,
             max_email_bytes: 25 * 1024 * 1024,
             readers: 4,

@@ -640,3 +640,55 @@ async fn each_route_has_its_own_body_limit() {
     login(&api.hub, "agent@x.test").await;
     let _ = &w;
 }
+
+/// Finding 13: a bootstrap with `messages_per_conversation=500` over a large scope built
+/// one huge answer. It carries every unresolved conversation but only the most recent
+/// resolved ones (`bootstrap_max_resolved`), and its messages share `bootstrap_max_messages`
+/// (each conversation at least its latest one), on both engines.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bootstrap_is_bounded_however_much_is_asked() {
+    use switchboard_protocol::model::ConversationStatus;
+    use switchboard_protocol::mutation::{Mutation, MutationEnvelope, SetStatus};
+    for db in [sqlite_db(), common::pg_db()] {
+        let store = open(&db);
+        let w = world(&store).await;
+        let mut ids = Vec::new();
+        for c in 0..6 {
+            for m in 0..5 {
+                let from = format!("+1415555{:04}", 100 + c);
+                let msg = inbound(&w.sms, &from, &format!("message {m}"), &format!("SM{c}-{m}"), now_ms());
+                let done = store.ingest(msg).await.unwrap();
+                if m == 0 {
+                    ids.push(done.conversation_id);
+                }
+            }
+        }
+        let resolve = ids[..3]
+            .iter()
+            .enumerate()
+            .map(|(i, &id)| MutationEnvelope {
+                mutation_id: i as u64 + 1,
+                mutation: Mutation::SetStatus(SetStatus {
+                    conversation_id: id,
+                    status: ConversationStatus::Resolved,
+                    snoozed_until: None,
+                }),
+                expected_version: None,
+            })
+            .collect();
+        store.apply_mutations(&w.admin, "admin-console", resolve).await.unwrap();
+        let config = Config { bootstrap_max_messages: 6, bootstrap_max_resolved: 1, ..Config::default() };
+        let hub = serve(store, config).await;
+        let api = Api { hub, http: reqwest::Client::new() };
+        let token = login(&api.hub, "admin@x.test").await;
+        let (s, boot) = api.get(Some(&token), "/api/v1/sync/bootstrap?messages_per_conversation=500").await;
+        assert_eq!(s, StatusCode::OK, "{}", db.url);
+        let convs: Vec<i64> =
+            boot["conversations"].as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()).collect();
+        assert_eq!(convs.len(), 4, "three open and the latest resolved: {convs:?}");
+        assert!(convs.contains(&ids[2]) && !convs.contains(&ids[0]) && !convs.contains(&ids[1]));
+        let messages = boot["messages"].as_array().unwrap();
+        assert_eq!(messages.len(), 4, "six messages shared by four conversations: one each");
+        assert!(messages.iter().all(|m| m["body"] == "message 4"), "each brings its latest");
+    }
+}

@@ -22,6 +22,7 @@ use crate::fanout::Fanout;
 use crate::outbound;
 use crate::policy::Viewer;
 use crate::storage::{Storage, StorageError};
+use crate::store::feed::BootstrapLimits;
 use crate::store::{feed, Store};
 use crate::visitor_fanout::VisitorFanout;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
@@ -56,6 +57,8 @@ pub struct AppState {
     pub streams: limits::Gauge<i64>,
     /// The files the hub keeps.
     pub storage: Storage,
+    /// Bootstraps being built on this hub.
+    pub bootstraps: Arc<tokio::sync::Semaphore>,
     /// Visitors' sockets, sessions and messages on this hub.
     pub visitor_limits: Arc<visitor::VisitorLimits>,
     /// Web-chat lines routed to visitors' sockets by thread.
@@ -72,6 +75,7 @@ impl AppState {
             streams: limits::Gauge::new(stream::STREAMS_PER_SESSION),
             fanout,
             storage: Storage::new(config.blob_dir.clone().unwrap_or_else(|| store.default_blob_dir())),
+            bootstraps: Arc::new(tokio::sync::Semaphore::new(config.bootstraps.max(1))),
             visitor_limits: Arc::default(),
             visitor_fanout,
             store,
@@ -387,7 +391,21 @@ async fn bootstrap(
     Params(q): Params<BootstrapQuery>,
 ) -> Result<Response, Failure> {
     let per = q.messages_per_conversation.unwrap_or(s.config.bootstrap_messages).min(500);
-    Ok(axum::Json(s.store.bootstrap(&caller.viewer, per).await?).into_response())
+    // A bootstrap is the hub's largest answer: only so many are built at once.
+    let busy = || {
+        let mut e = ApiError::new(ErrorCode::Unavailable, "the hub is busy preparing other consoles; try again");
+        e.retry_after = Some(2);
+        Failure(e)
+    };
+    let _permit = tokio::time::timeout(std::time::Duration::from_secs(10), s.bootstraps.acquire())
+        .await
+        .map_err(|_| busy())?
+        .map_err(|_| busy())?;
+    let limits = BootstrapLimits {
+        max_messages: s.config.bootstrap_max_messages,
+        max_resolved: s.config.bootstrap_max_resolved,
+    };
+    Ok(axum::Json(s.store.bootstrap_within(&caller.viewer, per, limits).await?).into_response())
 }
 
 /// The most changes one page carries.

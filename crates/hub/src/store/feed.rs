@@ -147,21 +147,64 @@ fn in_scope(v: &Viewer) -> (&'static str, Vec<super::db::Value>) {
 /// Feed rows one pruning transaction deletes at most.
 pub const PRUNE_CHUNK: i64 = 5_000;
 
+/// How large one bootstrap may grow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BootstrapLimits {
+    /// Messages in all; with many conversations each gets fewer (at least one).
+    pub max_messages: usize,
+    /// Resolved conversations, the most recently active; every unresolved one is included.
+    pub max_resolved: usize,
+}
+
+impl Default for BootstrapLimits {
+    fn default() -> Self {
+        BootstrapLimits { max_messages: 50_000, max_resolved: 5_000 }
+    }
+}
+
+/// The messages each conversation brings when `conversations` of them share `max_messages`.
+pub fn messages_each(requested: usize, conversations: usize, max_messages: usize) -> usize {
+    if conversations == 0 {
+        return requested;
+    }
+    requested.min((max_messages / conversations).max(1))
+}
+
 impl Store {
-    /// Everything `v` may see, with the latest `per_conversation` messages of each thread.
+    /// Everything `v` may see, with the latest `per_conversation` messages of each thread,
+    /// within the default [`BootstrapLimits`].
     pub async fn bootstrap(&self, v: &Viewer, per_conversation: usize) -> Result<Bootstrap> {
+        self.bootstrap_within(v, per_conversation, BootstrapLimits::default()).await
+    }
+
+    /// Everything `v` may see (resolved conversations only the latest
+    /// `limits.max_resolved`), with the latest `per_conversation` messages of each thread,
+    /// fewer when that would pass `limits.max_messages` in all.
+    pub async fn bootstrap_within(
+        &self,
+        v: &Viewer,
+        per_conversation: usize,
+        limits: BootstrapLimits,
+    ) -> Result<Bootstrap> {
         let v = v.clone();
         self.pool()
             .read(move |c| {
                 let head = c.query_int("SELECT seq FROM feed_head WHERE id = 1", &[])?;
-                let (scope, sp) = in_scope(&v);
+                let (in_teams, tp) = in_scope(&v);
+                // Every unresolved conversation, and the most recently active resolved ones.
+                let scope = format!(
+                    "{in_teams} AND (c.status <> 'resolved' OR c.id IN (SELECT c.id FROM conversations c \
+                     WHERE {in_teams} AND c.status = 'resolved' ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ?))"
+                );
+                let mut sp = tp.clone();
+                sp.extend(tp.iter().cloned());
+                sp.push(i64::try_from(limits.max_resolved).unwrap_or(i64::MAX).into());
                 let convs = c.query(&format!("SELECT {CONVERSATION_COLUMNS} FROM conversations c WHERE {scope} ORDER BY c.id"), &sp)?;
                 let conversations = convs.iter().map(entities::conversation).collect::<Result<Vec<_>, _>>()?;
-                let contact_rows = c.query(
-                    &format!("SELECT k.id FROM contacts k WHERE k.id IN (SELECT c.contact_id FROM conversations c WHERE {scope}) ORDER BY k.id"),
-                    &sp,
-                )?;
-                let contact_ids = contact_rows.iter().map(|r| r.int(0)).collect::<Result<Vec<_>, _>>()?;
+                let per_conversation = messages_each(per_conversation, conversations.len(), limits.max_messages);
+                let mut contact_ids: Vec<i64> = conversations.iter().map(|c| c.contact_id).collect();
+                contact_ids.sort_unstable();
+                contact_ids.dedup();
                 let contacts = entities::load_contacts(c, &contact_ids)?;
                 let mut mp = sp.clone();
                 mp.push(i64::try_from(per_conversation).unwrap_or(i64::MAX).into());
@@ -347,6 +390,21 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn many_conversations_share_the_message_cap() {
+        for (requested, conversations, cap, want) in [
+            (30, 0, 50_000, 30),
+            (30, 100, 50_000, 30),
+            (500, 100, 50_000, 500),
+            (500, 1_000, 50_000, 50),
+            (500, 100_000, 50_000, 1),
+            (0, 10, 50_000, 0),
+            (30, 7, 10, 1),
+        ] {
+            assert_eq!(messages_each(requested, conversations, cap), want, "{requested} {conversations} {cap}");
+        }
+    }
 
     fn change(kind: ChangeKind, team: Option<i64>, prev: Option<i64>, agent: Option<i64>) -> StoredChange {
         StoredChange {
