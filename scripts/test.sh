@@ -33,8 +33,22 @@ start_private_postgres() {
   local port
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   "${PG_AS[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres --auth=trust >/dev/null
+  # TLS on, with a certificate for localhost from a throwaway authority (named in
+  # ssl_ca_file), as the TLS tests expect of the server.
+  apt_install openssl
+  (
+    cd "$PG_DIR"
+    openssl req -new -x509 -days 2 -nodes -subj /CN=switchboard-test-ca -keyout ca.key -out ca.crt
+    openssl req -new -nodes -subj /CN=localhost -keyout server.key -out server.csr
+    printf 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >server.ext
+    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -extfile server.ext \
+      -out server.crt
+  ) 2>/dev/null
+  chmod 600 "$PG_DIR/server.key"
+  [ "$(id -u)" -ne 0 ] || chown postgres "$PG_DIR/server.key" "$PG_DIR/server.crt" "$PG_DIR/ca.crt"
   "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w \
-    -o "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1" start >/dev/null
+    -o "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c ssl=on -c ssl_cert_file=$PG_DIR/server.crt -c ssl_key_file=$PG_DIR/server.key -c ssl_ca_file=$PG_DIR/ca.crt" \
+    start >/dev/null
   trap 'stop_private_postgres' EXIT
   "${PG_AS[@]}" "$PG_BIN/psql" -h 127.0.0.1 -p "$port" -U postgres -qc 'CREATE DATABASE test' >/dev/null
   export SWITCHBOARD_TEST_PG="postgres://postgres@127.0.0.1:$port/test"

@@ -18,6 +18,8 @@
 //!   worker.
 //! - [`crm`]: CRM lookups beside every thread, transcripts back into the CRM.
 //! - [`crm_model`]: what the store keeps for the CRM (lookup keys, transcript lines).
+//! - [`pg_tls`]: TLS to PostgreSQL as the URL's `sslmode` asks (the database, a CRM's SQL
+//!   source).
 //! - [`outbound`]: the bounded HTTP client for calls to providers and CRMs, and its retry
 //!   pause.
 //! - [`fanout`]: one feed reader per process, fanning changes out to open streams.
@@ -30,7 +32,7 @@
 //! use `channels`, `crm`, `auth`, `fanout` and `config`, and the `store` directly;
 //! `channels` and `crm` call out through `outbound` and use the `store`; the `store` uses
 //! only `crm_model`, `address`, `policy`, `rules`, `throttle`, `storage` (its key
-//! rule) and `clock`. `crates/testkit`'s layering
+//! rule), `pg_tls` and `clock`. `crates/testkit`'s layering
 //! test keeps it so.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -45,6 +47,7 @@ pub mod crm_model;
 pub mod demo;
 pub mod fanout;
 pub mod outbound;
+pub mod pg_tls;
 pub mod policy;
 pub mod rules;
 pub mod server;

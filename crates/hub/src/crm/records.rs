@@ -291,10 +291,10 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<Value>, CsvError> {
 /// Runs an admin's query read-only, each row as a JSON object.
 fn query_rows(url: &str, query: &str, address: &str, timeout: Duration) -> Result<Vec<Value>, CrmError> {
     const NAME: &str = "The customer database";
-    let mut config: postgres::Config =
-        url.parse().map_err(|e| CrmError::Config(format!("the SQL source's URL: {e}")))?;
+    let (mut config, tls) =
+        crate::pg_tls::prepare(url).map_err(|e| CrmError::Config(format!("the SQL source's URL: {e}")))?;
     config.connect_timeout(timeout);
-    let mut client = config.connect(postgres::NoTls).map_err(|e| CrmError::Unavailable(NAME, e.to_string()))?;
+    let mut client = config.connect(tls).map_err(|e| CrmError::Unavailable(NAME, e.to_string()))?;
     let mut tx =
         client.build_transaction().read_only(true).start().map_err(|e| CrmError::Unavailable(NAME, e.to_string()))?;
     tx.batch_execute(&format!("SET LOCAL statement_timeout = {}", timeout.as_millis().max(1)))

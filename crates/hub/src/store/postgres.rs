@@ -24,11 +24,11 @@ impl PgConnection {
         Self::connect_with_timeout(url, 30_000)
     }
 
-    /// Connects (within 5 seconds unless the URL says otherwise), with TCP keepalives so a
-    /// vanished server is noticed, and with no statement allowed to run longer than
-    /// `statement_timeout_ms`.
+    /// Connects (within 5 seconds unless the URL says otherwise), over TLS as the URL's
+    /// `sslmode` says ([`crate::pg_tls`]), with TCP keepalives so a vanished server is
+    /// noticed, and with no statement allowed to run longer than `statement_timeout_ms`.
     pub fn connect_with_timeout(url: &str, statement_timeout_ms: u64) -> Result<Self, DbError> {
-        let mut config: postgres::Config = url.parse().map_err(map_err)?;
+        let (mut config, tls) = crate::pg_tls::prepare(url).map_err(|e| DbError::Other(e.to_string()))?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(std::time::Duration::from_secs(5));
         }
@@ -40,7 +40,7 @@ impl PgConnection {
             .keepalives_interval(std::time::Duration::from_secs(10))
             .keepalives_retries(3)
             .tcp_user_timeout(std::time::Duration::from_secs(20));
-        let mut client = config.connect(postgres::NoTls).map_err(map_err)?;
+        let mut client = config.connect(tls).map_err(map_err)?;
         client.batch_execute(&format!("SET statement_timeout = {}", statement_timeout_ms.max(1))).map_err(map_err)?;
         Ok(PgConnection { client, statements: HashMap::new() })
     }
@@ -118,7 +118,15 @@ impl ToSql for Value {
 }
 
 fn map_err(e: postgres::Error) -> DbError {
-    let text = e.to_string();
+    // The cause too: "error performing TLS handshake" alone does not say the certificate
+    // was refused.
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(&e);
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
     if let Some(db) = e.as_db_error() {
         let detail = format!("{} ({})", db.message(), db.detail().unwrap_or(""));
         let code = db.code();
