@@ -1,8 +1,9 @@
 //! Passwords, bearer tokens and login throttling.
 //!
 //! Passwords are stored as argon2id hashes, and only so many are checked at once
-//! ([`Config::password_checks`](crate::config::Config)): a login that finds every check
-//! busy answers `429`, so a flood of logins costs bounded CPU and memory. A token is
+//! ([`Config::password_checks`](crate::config::Config)) and per second
+//! (`password_checks_per_sec`): a login past either answers `429`, so a flood of logins,
+//! even from many addresses, costs bounded CPU and memory. A token is
 //! `sb1.<session id>.<secret>` with a 256-bit random secret, which needs no slow hash: the
 //! hub stores its SHA-256 (`sha256:<hex>`) and compares in constant time, so a forged token
 //! costs one session lookup. Sessions from before kept an argon2 hash; those are checked
@@ -19,7 +20,7 @@ use crate::policy::Viewer;
 use crate::store::directory::SessionRecord;
 use crate::store::logins::Reservation;
 use crate::store::{Store, StoreError};
-use crate::throttle;
+use crate::throttle::{self, Bucket, Rate};
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use rand::RngCore;
@@ -129,6 +130,9 @@ pub struct Auth {
     decoy: String,
     /// The password checks that may run at once.
     checks: Semaphore,
+    /// The password checks this hub may start per second, all clients together: a
+    /// flood from many addresses costs bounded CPU too.
+    check_rate: Mutex<(Rate, Option<Bucket>)>,
     /// Password checks run so far (argon2 verifications, logins and old sessions alike).
     slow_checks: AtomicU64,
     /// A session unused this long ends, in milliseconds.
@@ -203,6 +207,13 @@ impl Auth {
             verified: Mutex::default(),
             decoy,
             checks: Semaphore::new(config.password_checks.max(1)),
+            check_rate: Mutex::new((
+                Rate {
+                    burst: f64::from(config.password_checks_per_sec.max(1)),
+                    per_sec: f64::from(config.password_checks_per_sec.max(1)),
+                },
+                None,
+            )),
             slow_checks: AtomicU64::new(0),
             idle_ms: hours(config.session_idle_hours.max(1)),
             max_age_ms: hours(config.session_max_days.max(1).saturating_mul(24)),
@@ -214,10 +225,24 @@ impl Auth {
         self.slow_checks.load(Ordering::Relaxed)
     }
 
+    /// Takes one password check from the per-second allowance; `429` when it is spent.
+    fn take_check(&self) -> Result<(), ApiError> {
+        let mut guard = self.check_rate.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (rate, bucket) = &mut *guard;
+        match rate.take(*bucket, std::time::Instant::now()) {
+            Ok(b) => {
+                *bucket = Some(b);
+                Ok(())
+            }
+            Err(_) => Err(busy()),
+        }
+    }
+
     /// Verifies `secret` against an argon2 `hash` off the async runtime, if a check is free;
     /// `429` when every check is busy.
     async fn slow_verify(&self, hash: String, secret: String) -> Result<bool, ApiError> {
         let _permit = self.checks.try_acquire().map_err(|_| busy())?;
+        self.take_check()?;
         self.slow_checks.fetch_add(1, Ordering::Relaxed);
         Ok(tokio::task::spawn_blocking(move || verify_secret(&hash, &secret)).await.unwrap_or(false))
     }
@@ -229,6 +254,7 @@ impl Auth {
     pub async fn login(&self, email: &str, password: &str, client: &str) -> Result<LoginResponse, ApiError> {
         let email = switchboard_protocol::text::clean(email.trim()).to_lowercase();
         let _permit = self.checks.try_acquire().map_err(|_| busy())?;
+        self.take_check()?;
         let keys = throttle::keys(&email, client);
         match self.store.reserve_login(keys.to_vec()).await.map_err(|e| store_err(&e))? {
             Reservation::Granted => {}

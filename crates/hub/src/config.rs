@@ -69,6 +69,9 @@ pub struct Config {
     /// Password checks (argon2, 19 MiB and tens of milliseconds each) run at once; a login
     /// that finds them all busy answers `429 rate_limited`.
     pub password_checks: usize,
+    /// Password checks one hub starts per second, all clients together; past it a login
+    /// answers `429 rate_limited` (tokens are not password checks and are not limited).
+    pub password_checks_per_sec: u32,
     /// The largest customer file an agent can fetch through the hub from its provider
     /// (MMS, WhatsApp media), in bytes; larger ones answer `413 payload_too_large`.
     pub max_media_bytes: u64,
@@ -115,6 +118,7 @@ impl Default for Config {
             delivery_max_attempts: 6,
             delivery_timeout_ms: 20_000,
             password_checks: 4,
+            password_checks_per_sec: 20,
             max_media_bytes: 25 * 1024 * 1024,
             trusted_proxies: Vec::new(),
             session_idle_hours: 7 * 24,

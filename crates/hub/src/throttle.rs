@@ -1,5 +1,6 @@
 //! How failed logins are counted and when they lock: pure rules over a counter
-//! (failures, the time of the last), table-tested. The counters themselves live in the
+//! (failures, the time of the last), table-tested; and the token bucket ([`Rate`]) the
+//! hub's rate limits are made of. The counters themselves live in the
 //! database ([`crate::store`]'s `login_failures`), so every hub on it sees the same ones.
 //!
 //! A login is counted three ways: the account from this client (locks early: a person
@@ -10,6 +11,7 @@
 //! cannot all slip in before the lock lands. Counters are forgotten after a quiet spell.
 
 use std::net::IpAddr;
+use std::time::{Duration, Instant};
 
 /// When one kind of counter locks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +76,41 @@ impl Rule {
     }
 }
 
+/// A rate: `burst` at once, refilled at `per_sec`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rate {
+    pub burst: f64,
+    pub per_sec: f64,
+}
+
+/// A token bucket: what is left, as of when.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bucket {
+    pub tokens: f64,
+    pub at: Instant,
+}
+
+impl Rate {
+    /// Takes one token from `bucket` (a new key starts full) at `now`: the bucket after, or
+    /// how long until a token is there.
+    pub fn take(&self, bucket: Option<Bucket>, now: Instant) -> Result<Bucket, Duration> {
+        let tokens = match bucket {
+            None => self.burst,
+            Some(b) => (b.tokens + now.saturating_duration_since(b.at).as_secs_f64() * self.per_sec).min(self.burst),
+        };
+        if tokens >= 1.0 {
+            Ok(Bucket { tokens: tokens - 1.0, at: now })
+        } else {
+            Err(Duration::from_secs_f64((1.0 - tokens) / self.per_sec.max(f64::MIN_POSITIVE)))
+        }
+    }
+
+    /// Whether a bucket last touched at `at` is full again by `now` (and may be forgotten).
+    pub fn refilled(&self, b: &Bucket, now: Instant) -> bool {
+        b.tokens + now.saturating_duration_since(b.at).as_secs_f64() * self.per_sec >= self.burst
+    }
+}
+
 /// What a client is counted as: an IPv4 address, or an IPv6 address's /64 (one host
 /// usually holds a whole /64, so counting single IPv6 addresses would count nothing).
 pub fn client_key(ip: IpAddr) -> String {
@@ -102,6 +139,24 @@ pub fn keys(email: &str, client: &str) -> [(String, Rule); 3] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn buckets_allow_a_burst_then_the_rate() {
+        let rate = Rate { burst: 3.0, per_sec: 2.0 };
+        let t0 = Instant::now();
+        let ms = |n| t0 + Duration::from_millis(n);
+        let mut b = None;
+        for _ in 0..3 {
+            b = Some(rate.take(b, t0).unwrap());
+        }
+        assert_eq!(rate.take(b, t0).unwrap_err(), Duration::from_millis(500));
+        assert_eq!(rate.take(b, ms(250)).unwrap_err(), Duration::from_millis(250));
+        let after = rate.take(b, ms(500)).unwrap();
+        assert!(after.tokens.abs() < 1e-9);
+        // A long pause refills to the burst, no more.
+        let full = rate.take(Some(after), ms(60_000)).unwrap();
+        assert!((full.tokens - 2.0).abs() < 1e-9);
+    }
 
     #[test]
     fn locks_double_from_a_second_to_the_rules_maximum() {

@@ -50,7 +50,12 @@ fn behind_proxy() -> Config {
     Config { trusted_proxies: vec!["127.0.0.1/32".parse().unwrap()], ..Config::default() }
 }
 
-async fn hub(db: &TestDb, config: Config) -> (Api, common::Hub, common::World) {
+async fn hub(db: &TestDb, mut config: Config) -> (Api, common::Hub, common::World) {
+    // These tests count lockouts: the hub-wide allowance of checks per second is not
+    // what they are about (its own test sets it).
+    if config.password_checks_per_sec == Config::default().password_checks_per_sec {
+        config.password_checks_per_sec = 10_000;
+    }
     let store = open(db);
     let w = world(&store).await;
     let hub = serve(store, config).await;
@@ -81,7 +86,38 @@ both_engines!(
     signing_out_everywhere_ends_every_session,
     stream_tokens_never_travel_in_the_url,
     the_audit_log_names_who_did_what_from_where,
+    a_flood_of_logins_from_many_addresses_runs_a_bounded_number_of_checks,
 );
+
+/// Finding 5 and 7: a flood of logins from many addresses (a botnet: each address under
+/// its own budget) still ran a password check each. The hub starts at most
+/// `password_checks_per_sec` checks a second, all clients together.
+async fn a_flood_of_logins_from_many_addresses_runs_a_bounded_number_of_checks(db: &TestDb) {
+    let (api, _hub, _w) = hub(db, Config { password_checks_per_sec: 10, password_checks: 64, ..behind_proxy() }).await;
+    let api = std::sync::Arc::new(api);
+    let flood: Vec<_> = (0..60)
+        .map(|i| {
+            let api = api.clone();
+            tokio::spawn(async move {
+                let ip = format!("198.18.{}.{}", i / 200, i % 200 + 1);
+                api.login_as(&format!("bot{i}@x.test"), "guess guess", Some(&ip)).await
+            })
+        })
+        .collect();
+    let (mut checked, mut refused) = (0, 0);
+    for f in flood {
+        match f.await.unwrap() {
+            (StatusCode::UNAUTHORIZED, _) => checked += 1,
+            (StatusCode::TOO_MANY_REQUESTS, body) => {
+                assert_eq!(body["retry_after"], 1);
+                refused += 1;
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(checked <= 12, "{checked} checks for 60 logins at once (10 a second allowed)");
+    assert_eq!(checked + refused, 60);
+}
 
 /// Finding 7: twenty wrong passwords sent in parallel with the right one were all checked
 /// (the lock was looked at before any attempt landed), so the right one got in. Each
@@ -175,7 +211,7 @@ async fn a_stranger_cannot_lock_an_agent_out_from_another_address(db: &TestDb) {
 /// own five guesses. Two hubs on one database now share them.
 async fn failed_login_counters_are_shared_by_every_hub(db: &TestDb) {
     let (a, _hub_a, _w) = hub(db, Config::default()).await;
-    let hub_b = serve(open(db), Config::default()).await;
+    let hub_b = serve(open(db), Config { password_checks_per_sec: 10_000, ..Config::default() }).await;
     let b = Api { base: hub_b.base.clone(), http: reqwest::Client::new() };
     for i in 0..5 {
         let api = if i % 2 == 0 { &a } else { &b };

@@ -1,13 +1,15 @@
 //! Limits held in memory per hub process: counted admissions ([`Gauge`]: how many
 //! streams a session holds, how many sockets a visitor or a client address holds) and
-//! rates ([`RateLimiter`], token buckets: visitor sessions per client, messages per
-//! visitor and per client). Each map is bounded: a gauge keeps only keys with something
-//! open, a rate limiter only so many keys.
+//! rates per key ([`RateLimiter`], token buckets of [`Rate`]: visitor sessions per
+//! client, messages per visitor and per client). Each map is bounded: a gauge keeps only
+//! keys with something open, a rate limiter only so many keys.
 
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
+
+pub use crate::throttle::{Bucket, Rate};
 
 /// Open things per key, each key up to a ceiling.
 #[derive(Debug)]
@@ -68,41 +70,6 @@ impl<K: Eq + Hash + Clone> Drop for Slot<K> {
     }
 }
 
-/// A rate: `burst` at once, refilled at `per_sec`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Rate {
-    pub burst: f64,
-    pub per_sec: f64,
-}
-
-/// A token bucket: what is left, as of when.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Bucket {
-    pub tokens: f64,
-    pub at: Instant,
-}
-
-impl Rate {
-    /// Takes one token from `bucket` (a new key starts full) at `now`: the bucket after, or
-    /// how long until a token is there.
-    pub fn take(&self, bucket: Option<Bucket>, now: Instant) -> Result<Bucket, Duration> {
-        let tokens = match bucket {
-            None => self.burst,
-            Some(b) => (b.tokens + now.saturating_duration_since(b.at).as_secs_f64() * self.per_sec).min(self.burst),
-        };
-        if tokens >= 1.0 {
-            Ok(Bucket { tokens: tokens - 1.0, at: now })
-        } else {
-            Err(Duration::from_secs_f64((1.0 - tokens) / self.per_sec.max(f64::MIN_POSITIVE)))
-        }
-    }
-
-    /// Whether a bucket last touched at `at` is full again by `now` (and may be forgotten).
-    fn refilled(&self, b: &Bucket, now: Instant) -> bool {
-        b.tokens + now.saturating_duration_since(b.at).as_secs_f64() * self.per_sec >= self.burst
-    }
-}
-
 /// Token buckets per key, at most `max_keys` of them.
 #[derive(Debug)]
 pub struct RateLimiter<K: Eq + Hash> {
@@ -148,24 +115,6 @@ impl<K: Eq + Hash> RateLimiter<K> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn buckets_allow_a_burst_then_the_rate() {
-        let rate = Rate { burst: 3.0, per_sec: 2.0 };
-        let t0 = Instant::now();
-        let ms = |n| t0 + Duration::from_millis(n);
-        let mut b = None;
-        for _ in 0..3 {
-            b = Some(rate.take(b, t0).unwrap());
-        }
-        assert_eq!(rate.take(b, t0).unwrap_err(), Duration::from_millis(500));
-        assert_eq!(rate.take(b, ms(250)).unwrap_err(), Duration::from_millis(250));
-        let after = rate.take(b, ms(500)).unwrap();
-        assert!(after.tokens.abs() < 1e-9);
-        // A long pause refills to the burst, no more.
-        let full = rate.take(Some(after), ms(60_000)).unwrap();
-        assert!((full.tokens - 2.0).abs() < 1e-9);
-    }
 
     #[test]
     fn a_limiter_keeps_keys_apart_and_stays_bounded() {
