@@ -48,6 +48,46 @@ pub fn verify_secret(hash: &str, secret: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(secret.as_bytes(), &h).is_ok())
 }
 
+/// The most memory a stored hash may ask one check for (256 MiB); a larger cost is a
+/// damaged row, not a password.
+const MAX_CHECK_BLOCKS: usize = 256 * 1024;
+
+/// [`verify_secret`] in `memory`, which grows to what the hash needs and is kept for the
+/// next check: a checker thread reuses one buffer instead of allocating 19 MiB a check
+/// (which the allocator keeps per thread, growing the hub's memory with every thread that
+/// ever checked).
+pub fn verify_in(memory: &mut Vec<argon2::Block>, hash: &str, secret: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(hash) else { return false };
+    let (Ok(algorithm), Ok(params)) =
+        (argon2::Algorithm::new(parsed.algorithm.as_str()), argon2::Params::try_from(&parsed))
+    else {
+        return false;
+    };
+    let version = match parsed.version.map(argon2::Version::try_from) {
+        Some(Ok(v)) => v,
+        Some(Err(_)) => return false,
+        None => argon2::Version::default(),
+    };
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else { return false };
+    let mut salt_buf = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_buf) else { return false };
+    let blocks = params.block_count();
+    if blocks > MAX_CHECK_BLOCKS {
+        return false;
+    }
+    if memory.len() < blocks {
+        memory.resize(blocks, argon2::Block::default());
+    }
+    let mut out = vec![0u8; expected.len()];
+    let computed = Argon2::new(algorithm, version, params).hash_password_into_with_memory(
+        secret.as_bytes(),
+        salt,
+        &mut out,
+        &mut memory[..],
+    );
+    computed.is_ok() && bool::from(out.as_slice().ct_eq(expected.as_bytes()))
+}
+
 /// What the hub stores of a token's random secret: its SHA-256. A 256-bit random secret
 /// cannot be guessed, so a slow hash would only make forged tokens expensive for the hub.
 pub fn token_secret_hash(secret: &str) -> String {
@@ -130,6 +170,9 @@ pub struct Auth {
     decoy: String,
     /// The password checks that may run at once.
     checks: Semaphore,
+    /// The threads that run them: always the same few, so the memory each check takes
+    /// (19 MiB) is reused rather than left behind in a new thread's allocator arena.
+    checkers: flume::Sender<CheckJob>,
     /// The password checks this hub may start per second, all clients together: a
     /// flood from many addresses costs bounded CPU too.
     check_rate: Mutex<(Rate, Option<Bucket>)>,
@@ -139,6 +182,27 @@ pub struct Auth {
     idle_ms: i64,
     /// A session ends this long after its login, in milliseconds.
     max_age_ms: i64,
+}
+
+/// A password to check against a hash, and where to say whether it matched.
+type CheckJob = (String, String, tokio::sync::oneshot::Sender<bool>);
+
+/// Starts `n` threads that check passwords.
+fn start_checkers(n: usize) -> flume::Sender<CheckJob> {
+    let (tx, rx) = flume::bounded::<CheckJob>(n);
+    for i in 0..n {
+        let rx = rx.clone();
+        let spawned = std::thread::Builder::new().name(format!("password-check-{i}")).spawn(move || {
+            let mut memory = Vec::new();
+            while let Ok((hash, secret, reply)) = rx.recv() {
+                let _ = reply.send(verify_in(&mut memory, &hash, &secret));
+            }
+        });
+        if let Err(e) = spawned {
+            tracing::error!("cannot start a password checker: {e}");
+        }
+    }
+    tx
 }
 
 /// A session's last use is written at most this often.
@@ -207,6 +271,7 @@ impl Auth {
             verified: Mutex::default(),
             decoy,
             checks: Semaphore::new(config.password_checks.max(1)),
+            checkers: start_checkers(config.password_checks.max(1)),
             check_rate: Mutex::new((
                 Rate {
                     burst: f64::from(config.password_checks_per_sec.max(1)),
@@ -223,6 +288,16 @@ impl Auth {
     /// How many argon2 verifications this hub has run.
     pub fn slow_checks(&self) -> u64 {
         self.slow_checks.load(Ordering::Relaxed)
+    }
+
+    /// Checks `secret` against `hash` on one of the checker threads (the caller holds a
+    /// permit, so one is free); a check that cannot run counts as a mismatch.
+    async fn verify_on_checker(&self, hash: String, secret: String) -> bool {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        if self.checkers.send_async((hash, secret, tx)).await.is_err() {
+            return false;
+        }
+        rx.await.unwrap_or(false)
     }
 
     /// Takes one password check from the per-second allowance; `429` when it is spent.
@@ -244,7 +319,7 @@ impl Auth {
         let _permit = self.checks.try_acquire().map_err(|_| busy())?;
         self.take_check()?;
         self.slow_checks.fetch_add(1, Ordering::Relaxed);
-        Ok(tokio::task::spawn_blocking(move || verify_secret(&hash, &secret)).await.unwrap_or(false))
+        Ok(self.verify_on_checker(hash, secret).await)
     }
 
     /// Logs `email` in from `client` (an address, see [`throttle::client_key`]). The
@@ -270,8 +345,7 @@ impl Auth {
             None => (None, self.decoy.clone()),
         };
         self.slow_checks.fetch_add(1, Ordering::Relaxed);
-        let password = password.to_owned();
-        let ok = tokio::task::spawn_blocking(move || verify_secret(&hash, &password)).await.unwrap_or(false);
+        let ok = self.verify_on_checker(hash, password.to_owned()).await;
         let agent_id = match (ok, agent) {
             (true, Some((id, disabled))) => {
                 let [(pair, _), (client_key, _), (account, _)] = keys;
@@ -442,6 +516,27 @@ mod tests {
         }
         let parsed = Token::parse(&format!("  sb1.9.{secret}\t")).unwrap();
         assert_eq!(parsed.canonical(), format!("sb1.9.{secret}"));
+    }
+
+    #[test]
+    fn checks_in_reused_memory_agree_with_the_library() {
+        let h = hash_secret("correct horse").unwrap();
+        let mut memory = Vec::new();
+        for (hash, secret) in [
+            (h.as_str(), "correct horse"),
+            (h.as_str(), "wrong horse"),
+            (h.as_str(), ""),
+            ("not a hash", "x"),
+        ] {
+            assert_eq!(verify_in(&mut memory, hash, secret), verify_secret(hash, secret), "{hash} / {secret}");
+        }
+        // A damaged row asking for a terabyte is refused, not allocated.
+        let absurd = "$argon2id$v=19$m=999999999,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
+        assert!(!verify_in(&mut memory, absurd, "x"));
+        let used = memory.len();
+        assert_eq!(used, argon2::Params::default().block_count());
+        assert!(verify_in(&mut memory, &h, "correct horse"));
+        assert_eq!(memory.len(), used, "the same memory, reused");
     }
 
     #[test]
