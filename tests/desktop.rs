@@ -405,6 +405,16 @@ async fn an_agent_and_a_lead_work_the_console() {
     let app = App::launch(env!("CARGO_BIN_EXE_switchboard"), home.path(), &[]).await;
     app.find("[data-testid=inbox]", 30).await;
     app.find("[data-testid=view-all]", 10).await;
+
+    // Signing out keeps this computer's copy of an account (Maya's); signing out and
+    // forgetting, asked twice, deletes it (the lead's cache and outbox).
+    let folder = |email: &str| home.path().join("data").join(switchboard_core::session::cache_folder(&hub.base, email));
+    assert!(folder("maya@x.test").exists() && folder("lee@x.test").exists());
+    app.click("[data-testid=sign-out-forget]").await;
+    app.click("[data-testid=sign-out-forget]").await;
+    app.find("[data-testid=signin]", 20).await;
+    assert!(wait(|| !folder("lee@x.test").exists(), 10).await, "the lead's copy is deleted");
+    assert!(folder("maya@x.test").exists(), "a plain sign-out keeps Maya's");
     app.quit().await;
 }
 

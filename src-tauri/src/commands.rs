@@ -39,8 +39,8 @@ pub async fn restore_session(app: AppHandle, shell: State<'_, Shell>) -> Answer<
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn sign_out(app: AppHandle, shell: State<'_, Shell>) -> Answer<()> {
-    shell.sign_out(&app).await
+pub async fn sign_out(app: AppHandle, shell: State<'_, Shell>, forget: bool) -> Answer<()> {
+    shell.sign_out(&app, forget).await
 }
 
 #[tauri::command(rename_all = "snake_case")]

@@ -152,8 +152,10 @@ impl Shell {
         old
     }
 
-    /// Signs out: the hub forgets the token, and so does the credential store.
-    pub async fn sign_out(&self, app: &AppHandle) -> Result<(), ApiError> {
+    /// Signs out: the hub forgets the token, and so does the credential store. With
+    /// `forget`, this computer forgets the account's conversations too: the cache, the
+    /// replies not yet sent and every attachment downloaded are deleted.
+    pub async fn sign_out(&self, app: &AppHandle, forget: bool) -> Result<(), ApiError> {
         let _switching = self.switching.lock().await;
         if let Some(s) = self.close() {
             if let Err(e) = s.console.sign_out().await {
@@ -161,6 +163,12 @@ impl Shell {
             }
             if !s.session.demo {
                 credentials::forget_token(&s.session.hub, &s.session.email);
+            }
+            let dir = self.data.join(session::cache_folder(&s.session.hub, &s.session.email));
+            // The console's files close with it, before they are deleted.
+            drop(s);
+            if forget {
+                forget_folder(&dir)?;
             }
         }
         credentials::forget(&self.data);
@@ -187,6 +195,24 @@ impl Shell {
         };
         if let Ok(console) = self.console() {
             console.set_focus(focused);
+        }
+    }
+}
+
+/// Deletes an account's folder (its cache, outbox and downloaded attachments).
+fn forget_folder(dir: &std::path::Path) -> Result<(), ApiError> {
+    match std::fs::remove_dir_all(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => {
+            tracing::error!("the account's files could not be deleted: {e}");
+            Err(ApiError::new(
+                ErrorCode::Internal,
+                format!(
+                    "signed out, but this computer could not delete the account's files ({e}); delete {} by hand",
+                    dir.display()
+                ),
+            ))
         }
     }
 }

@@ -55,7 +55,18 @@ describe("session gate", () => {
     start("ada@demo.switchboard");
     await fireEvent.click(await screen.findByTestId("sign-out"));
     await screen.findByTestId("signin");
-    expect(callsTo("sign_out")).toHaveLength(1);
+    expect(callsTo("sign_out")).toEqual([{ forget: false }]);
+  });
+
+  test("sign out and forget asks twice, then deletes this computer's copy", async () => {
+    start("ada@demo.switchboard");
+    const forget = await screen.findByTestId("sign-out-forget");
+    await fireEvent.click(forget);
+    expect(callsTo("sign_out")).toHaveLength(0);
+    expect(forget.textContent).toContain("Delete this computer's copy");
+    await fireEvent.click(forget);
+    await screen.findByTestId("signin");
+    expect(callsTo("sign_out")).toEqual([{ forget: true }]);
   });
 });
 

@@ -586,12 +586,12 @@ async fn a_customers_file_that_could_run_is_saved_not_opened() {
         ("invoice\u{202E}fdp.exe", "application/octet-stream", &b"MZ\x90\x00\x03\x00"[..]),
         ("invoice.pdf", "application/pdf", &b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"[..]),
     ] {
-        let id = hub.store.put_blob(name.into(), mime.into(), data.to_vec()).await.unwrap();
+        let url = hub.keep_file(name, mime, data).await;
         attachments.push(switchboard_protocol::model::Attachment {
             name: name.into(),
             mime: mime.into(),
             size: data.len() as u64,
-            url: format!("/api/v1/blobs/{id}"),
+            url,
         });
     }
     let now = switchboard_core::now_ms();

@@ -117,7 +117,7 @@ async fn start_hub() -> Hub {
         format!("listen = \"127.0.0.1:{port}\"\npublic_url = \"{base}\"\ntrusted_proxies = [\"127.0.0.1\"]\n"),
     )
     .unwrap();
-    let child = Command::new(BIN)
+    let mut child = Command::new(BIN)
         .arg("serve")
         .arg("--database")
         .arg(&url)
@@ -135,6 +135,8 @@ async fn start_hub() -> Hub {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the hub did not start");
 }
 

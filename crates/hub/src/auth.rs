@@ -522,12 +522,9 @@ mod tests {
     fn checks_in_reused_memory_agree_with_the_library() {
         let h = hash_secret("correct horse").unwrap();
         let mut memory = Vec::new();
-        for (hash, secret) in [
-            (h.as_str(), "correct horse"),
-            (h.as_str(), "wrong horse"),
-            (h.as_str(), ""),
-            ("not a hash", "x"),
-        ] {
+        for (hash, secret) in
+            [(h.as_str(), "correct horse"), (h.as_str(), "wrong horse"), (h.as_str(), ""), ("not a hash", "x")]
+        {
             assert_eq!(verify_in(&mut memory, hash, secret), verify_secret(hash, secret), "{hash} / {secret}");
         }
         // A damaged row asking for a terabyte is refused, not allocated.

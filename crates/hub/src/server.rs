@@ -12,8 +12,8 @@ pub async fn run(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let mut workers = Workers::start(&state.store, &state.config, &state.storage);
+    let workers = Workers::start(&state.store, &state.config, &state.storage);
     let result = api::serve(listener, state, shutdown).await;
-    workers.stop();
+    workers.stop().await;
     result
 }

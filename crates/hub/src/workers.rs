@@ -20,37 +20,63 @@ const PRUNE_EVERY_ROUNDS: u64 = 240;
 /// stays short.
 const PRUNE_PER_ROUND: i64 = 5_000;
 
-/// The running workers; dropping them stops them all.
+/// The running workers; dropping them stops them all at once.
 #[derive(Debug)]
 pub struct Workers {
     tasks: Vec<JoinHandle<()>>,
+    /// The delivery worker, stopped gently: told to take no more work, then waited for.
+    delivery: Option<JoinHandle<()>>,
+    stopping: tokio::sync::watch::Sender<bool>,
+    /// How long its sends in flight may take.
+    drain: Duration,
 }
 
 impl Workers {
     /// Starts every worker on the current runtime; `storage` is where files kept in
     /// database rows by earlier versions are moved to.
     pub fn start(store: &Store, config: &Config, storage: &Storage) -> Workers {
+        let (stopping, stop_rx) = tokio::sync::watch::channel(false);
         Workers {
             tasks: vec![
                 chores(store.clone(), i64::from(config.retention_days) * DAY, config.visitor_idle_ms()),
-                crate::channels::deliver::start(store.clone(), config),
                 crate::crm::worker::start(store.clone()),
                 tokio::spawn(move_legacy_blobs(store.clone(), storage.clone())),
             ],
+            delivery: Some(crate::channels::deliver::start(store.clone(), config, stop_rx)),
+            stopping,
+            drain: Duration::from_millis(config.delivery_timeout_ms.max(1)) + Duration::from_secs(2),
         }
     }
 
-    /// Stops every worker (work in flight is picked up again by the next hub to start).
-    pub fn stop(&mut self) {
+    /// Stops every worker. The delivery worker takes no new reply and finishes the sends in
+    /// flight (each ends within `delivery_timeout_ms`), so a reply is never cut off halfway
+    /// and left for agents to wonder about; the others stop at once (their work is picked
+    /// up again by the next hub to start).
+    pub async fn stop(mut self) {
+        self.stopping.send_replace(true);
+        if let Some(delivery) = self.delivery.take() {
+            let abort = delivery.abort_handle();
+            if tokio::time::timeout(self.drain, delivery).await.is_err() {
+                tracing::warn!("replies were still being sent at shutdown; they are checked at the next start");
+                abort.abort();
+            }
+        }
+        self.abort();
+    }
+
+    fn abort(&mut self) {
         for task in self.tasks.drain(..) {
             task.abort();
+        }
+        if let Some(d) = self.delivery.take() {
+            d.abort();
         }
     }
 }
 
 impl Drop for Workers {
     fn drop(&mut self) {
-        self.stop();
+        self.abort();
     }
 }
 

@@ -767,3 +767,89 @@ async fn a_meta_webhook_for_another_number_or_page_stores_nothing() {
     assert_eq!(s.meta(s.whatsapp, &fixture("whatsapp/text.json"), Some("meta-app-secret")).await.0, StatusCode::OK);
     assert_eq!(count(s.bootstrap().await), before + 1, "the inbox's own number is stored");
 }
+
+/// Finding (low): stopping the hub aborted a reply being sent, leaving it claimed and
+/// later marked failed though the provider may have taken it; and a send (SMTP, several
+/// exchanges) could outlast the grace after which it counts as interrupted. A hub that
+/// stops now takes no new reply and finishes the one in flight, and every send ends
+/// within `delivery_timeout_ms` all told.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_the_hub_finishes_the_reply_in_flight() {
+    let db = sqlite_db();
+    let store = open(&db);
+    let w = common::world(&store).await;
+    let twilio = providers::start(Kind::Twilio).await;
+    let settings = json!({"account_sid": "AC1", "auth_token": "tok", "base_url": twilio.base});
+    let patch = switchboard_protocol::admin::UpdateInbox { settings: Some(settings), ..Default::default() };
+    store.update_inbox(w.sms.id, patch).await.unwrap();
+    let a = store
+        .ingest(common::inbound(&w.sms, "+14155550123", "hello", "SM1", switchboard_hub::clock::now_ms()))
+        .await
+        .unwrap();
+    twilio.set(Mode::Hang(Duration::from_millis(1_500)));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let state = switchboard_hub::api::AppState::new(store.clone(), Config::default());
+    let running = tokio::spawn(switchboard_hub::server::run(listener, state, async move {
+        let _ = stopped.await;
+    }));
+    let send = switchboard_protocol::mutation::MutationEnvelope {
+        mutation_id: 1,
+        mutation: switchboard_protocol::mutation::Mutation::SendReply(switchboard_protocol::mutation::SendReply {
+            conversation_id: a.conversation_id,
+            client_msg_id: "r-1".into(),
+            body: "On its way".into(),
+            attachments: vec![],
+        }),
+        expected_version: None,
+    };
+    store.apply_mutations(&w.agent, "console", vec![send]).await.unwrap();
+    // The provider has the request and is taking its time: the hub is told to stop.
+    for _ in 0..100 {
+        if !twilio.requests().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(twilio.requests().len(), 1);
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(30), running).await.unwrap().unwrap().unwrap();
+    let reply = store.messages_before(&w.agent, a.conversation_id, None, 10).await.unwrap().messages;
+    let reply = reply.iter().find(|m| m.client_msg_id.as_deref() == Some("r-1")).unwrap();
+    assert_eq!(reply.delivery, Some(switchboard_protocol::model::Delivery::Sent), "{reply:?}");
+    assert!(reply.provider_id.as_deref().is_some_and(|p| p.starts_with("SM")));
+
+    // A provider that never answers costs one delivery timeout, not more.
+    let hub = common::serve(
+        store.clone(),
+        Config { delivery_timeout_ms: 500, delivery_max_attempts: 1, ..Config::default() },
+    )
+    .await;
+    twilio.set(Mode::Hang(Duration::from_secs(30)));
+    let send = switchboard_protocol::mutation::MutationEnvelope {
+        mutation_id: 2,
+        mutation: switchboard_protocol::mutation::Mutation::SendReply(switchboard_protocol::mutation::SendReply {
+            conversation_id: a.conversation_id,
+            client_msg_id: "r-2".into(),
+            body: "Still there?".into(),
+            attachments: vec![],
+        }),
+        expected_version: None,
+    };
+    let started = std::time::Instant::now();
+    store.apply_mutations(&w.agent, "console", vec![send]).await.unwrap();
+    let mut state = None;
+    for _ in 0..100 {
+        let msgs = store.messages_before(&w.agent, a.conversation_id, None, 10).await.unwrap().messages;
+        let m = msgs.into_iter().find(|m| m.client_msg_id.as_deref() == Some("r-2")).unwrap();
+        if m.delivery_error.is_some() {
+            state = Some(m);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let m = state.expect("the hanging send ended");
+    assert!(started.elapsed() < Duration::from_secs(4), "it took {:?}", started.elapsed());
+    assert_eq!(m.delivery, Some(switchboard_protocol::model::Delivery::Failed), "{m:?}");
+    drop(hub);
+}

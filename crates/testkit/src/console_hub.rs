@@ -68,6 +68,15 @@ impl Hub {
         self.stop = Some(tx);
     }
 
+    /// Keeps a file as the email webhook does (bytes in the hub's file store, what it is in
+    /// the database); returns the path an attachment names it by.
+    pub async fn keep_file(&self, name: &str, mime: &str, data: &[u8]) -> String {
+        let key = switchboard_hub::storage::new_key();
+        switchboard_hub::storage::Storage::new(self.store.default_blob_dir()).put(&key, data).await.unwrap();
+        self.store.put_blob(key.clone(), name.into(), mime.into(), data.len() as u64, String::new()).await.unwrap();
+        switchboard_hub::store::blobs::blob_path(&key)
+    }
+
     /// Takes the hub off the network (its open streams end too).
     pub async fn stop(&mut self) {
         if let Some(s) = self.stop.take() {

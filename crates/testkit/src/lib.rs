@@ -2,6 +2,8 @@
 //! suites of several crates instead of being included from one another's folders.
 //!
 //! # Layout
+//! - [`chaos`]: the real hub binary on a private PostgreSQL server, killed again and again
+//!   under a steady webhook load (the chaos test and benchmark).
 //! - [`console_hub`]: a real hub on loopback with a seeded workspace, and consoles signed
 //!   in to it (the console core's tests, the desktop's end-to-end test and benchmark).
 //! - [`providers`]: stand-ins for the outside providers (Twilio, Meta, SMTP), speaking
@@ -14,6 +16,7 @@
 // clients and processes that need not print.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_debug_implementations)]
 
+pub mod chaos;
 pub mod console_hub;
 #[cfg(feature = "desktop")]
 pub mod desktop;

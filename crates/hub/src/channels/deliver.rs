@@ -19,8 +19,13 @@ pub fn after_failure(err: &SendError, attempts: u32, max_attempts: u32, base_ms:
     }
 }
 
-/// Starts the worker on the current runtime.
-pub fn start(store: Store, config: &Config) -> tokio::task::JoinHandle<()> {
+/// Starts the worker on the current runtime. Once `stopping` turns true it claims no more
+/// replies, finishes the sends in flight, and ends.
+pub fn start(
+    store: Store,
+    config: &Config,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
     let base_ms = config.delivery_retry_base_ms;
     let max = config.delivery_max_attempts.max(1);
     let timeout = Duration::from_millis(config.delivery_timeout_ms.max(1));
@@ -38,6 +43,9 @@ pub fn start(store: Store, config: &Config) -> tokio::task::JoinHandle<()> {
         let mut head = store.head();
         let mut last_recovery = i64::MIN;
         loop {
+            if *stopping.borrow() {
+                return;
+            }
             let now = crate::clock::now_ms();
             if now.saturating_sub(last_recovery) > grace {
                 last_recovery = now;
@@ -60,33 +68,42 @@ pub fn start(store: Store, config: &Config) -> tokio::task::JoinHandle<()> {
             if due.is_empty() {
                 tokio::select! {
                     _ = head.changed() => {}
+                    _ = stopping.changed() => {}
                     _ = tokio::time::sleep(Duration::from_millis(500)) => {}
                 }
                 continue;
             }
-            let sends = due.into_iter().map(|out| deliver(&store, &http, out, base_ms, max));
+            let sends = due.into_iter().map(|out| deliver(&store, &http, out, base_ms, max, timeout));
             futures_util::future::join_all(sends).await;
         }
     })
 }
 
-async fn deliver(store: &Store, http: &reqwest::Client, out: Outgoing, base_ms: u64, max: u32) {
+/// Sends one claimed reply, within `timeout` all told (an SMTP conversation is several
+/// exchanges, each of which could otherwise take the whole timeout), so no send outlasts
+/// the grace after which a claimed reply counts as interrupted.
+async fn deliver(store: &Store, http: &reqwest::Client, out: Outgoing, base_ms: u64, max: u32, timeout: Duration) {
     let id = out.message_id;
     let settings = Settings::from_json(&out.settings);
     let simulated = settings.as_ref().is_ok_and(Settings::simulated);
-    let result = match settings {
-        Err(e) => Err(SendError::from(e)),
-        Ok(_) if simulated => Ok(format!("sim-{id}")),
-        Ok(s) => match out.channel {
-            ChannelKind::Sms => twilio::send(http, &s, &out).await,
-            ChannelKind::Whatsapp => meta::send_whatsapp(http, &s, &out).await,
-            ChannelKind::Messenger | ChannelKind::Instagram => meta::send_messaging(http, &s, &out).await,
-            ChannelKind::Email => email::send(&s, &out).await,
-            // The hub is the provider for its own widget: storing the reply is sending it;
-            // the visitor's socket reports it delivered, and the visitor's widget read.
-            ChannelKind::Webchat | ChannelKind::InApp => Ok(format!("hub-{id}")),
-        },
+    let send = async {
+        match settings {
+            Err(e) => Err(SendError::from(e)),
+            Ok(_) if simulated => Ok(format!("sim-{id}")),
+            Ok(s) => match out.channel {
+                ChannelKind::Sms => twilio::send(http, &s, &out).await,
+                ChannelKind::Whatsapp => meta::send_whatsapp(http, &s, &out).await,
+                ChannelKind::Messenger | ChannelKind::Instagram => meta::send_messaging(http, &s, &out).await,
+                ChannelKind::Email => email::send(&s, &out, timeout).await,
+                // The hub is the provider for its own widget: storing the reply is sending
+                // it; the visitor's socket reports it delivered, and the visitor's widget read.
+                ChannelKind::Webchat | ChannelKind::InApp => Ok(format!("hub-{id}")),
+            },
+        }
     };
+    let result = tokio::time::timeout(timeout, send).await.unwrap_or_else(|_| {
+        Err(SendError::Retry(format!("the provider did not answer within {} ms", timeout.as_millis())))
+    });
     let outcome = match result {
         Ok(provider_id) => store.mark_sent(id, Some(provider_id)).await,
         Err(err) => {

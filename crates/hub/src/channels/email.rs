@@ -214,7 +214,7 @@ pub fn trim_quoted(text: &str) -> String {
 }
 
 /// Sends a reply over SMTP; returns the Message-ID it carried (without angle brackets).
-pub async fn send(s: &Settings, out: &Outgoing) -> Result<String, SendError> {
+pub async fn send(s: &Settings, out: &Outgoing, timeout: std::time::Duration) -> Result<String, SendError> {
     use lettre::message::{header::ContentType, Mailbox};
     use lettre::transport::smtp::authentication::Credentials;
     use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
@@ -258,7 +258,7 @@ pub async fn send(s: &Settings, out: &Outgoing) -> Result<String, SendError> {
         _ => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)
             .map_err(|e| SendError::Final(format!("SMTP: {e}")))?,
     };
-    let mut builder = builder.timeout(Some(std::time::Duration::from_secs(20)));
+    let mut builder = builder.timeout(Some(timeout.min(std::time::Duration::from_secs(20))));
     if let Some(p) = port {
         builder = builder.port(p);
     }

@@ -15,6 +15,7 @@
 //! - [`mutations`]: what agents change, idempotent per client.
 //! - [`feed`]: bootstrap, change pages, history, retention.
 //! - [`visitors`]: web-chat and in-app visitors and the thread they see.
+//! - [`blocks`]: visitors an agent blocked, and the addresses they came from.
 //! - [`crm`]: CRM settings, lookups waiting to run, transcripts waiting to be logged.
 //! - [`canned`]: canned responses, the team's and each agent's own.
 //! - [`outbox`]: replies waiting for the delivery worker, handed to a provider at most once.
@@ -24,6 +25,7 @@
 
 pub mod audit;
 pub mod blobs;
+pub mod blocks;
 pub mod canned;
 pub mod change_kind;
 pub mod crm;

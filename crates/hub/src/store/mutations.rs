@@ -501,7 +501,7 @@ fn block_visitor(tx: &mut WriteTx<'_>, v: &Viewer, b: &BlockVisitor) -> Result<O
         .query_one("SELECT customer_address FROM conversations WHERE id = ?", params![conv.id])?
         .text(0)?
         .to_owned();
-    let changed = super::visitors::set_blocked(tx, conv.inbox_id, &address, b.blocked)?;
+    let changed = super::blocks::set_blocked(tx, conv.inbox_id, &address, b.blocked)?;
     if changed > 0 {
         let who = entities::load_agent(tx.conn, v.agent_id)?.name;
         let line = if b.blocked {

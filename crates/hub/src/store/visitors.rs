@@ -48,8 +48,6 @@ pub struct NewVisitor {
     pub client: Option<String>,
 }
 
-/// How long a client address an agent blocked may start no chat on the inbox.
-pub const CLIENT_BLOCK_MS: i64 = 24 * 3_600_000;
 /// A visitor who never wrote is forgotten after this long.
 pub const SILENT_VISITOR_MS: i64 = 24 * 3_600_000;
 
@@ -191,20 +189,6 @@ impl Store {
                     params![tx.now, &client, id],
                 )?;
                 Ok(())
-            })
-            .await
-    }
-
-    /// Whether `client` is blocked from starting chats on the inbox.
-    pub async fn client_blocked(&self, inbox_id: i64, client: String) -> Result<bool> {
-        let now = crate::clock::now_ms();
-        self.pool()
-            .read(move |c| {
-                Ok(c.query_opt(
-                    "SELECT 1 FROM blocked_clients WHERE inbox_id = ? AND client = ? AND until > ?",
-                    params![inbox_id, &client, now],
-                )?
-                .is_some())
             })
             .await
     }
@@ -433,44 +417,6 @@ fn insert_visitor(tx: &mut WriteTx<'_>, new: &NewVisitor) -> Result<VisitorRecor
         blocked: false,
         last_seen_at: tx.now,
     })
-}
-
-/// Blocks the visitors of one thread (`blocked` false lets them back). Blocking also keeps
-/// the client addresses they came from off the inbox for [`CLIENT_BLOCK_MS`], so a new
-/// anonymous visit from there is refused too. Returns how many visitors changed.
-pub fn set_blocked(tx: &mut WriteTx<'_>, inbox_id: i64, address: &str, blocked: bool) -> Result<u64> {
-    if !blocked {
-        let clients = tx.conn.query(
-            "SELECT DISTINCT client FROM visitors WHERE inbox_id = ? AND address = ? AND client IS NOT NULL",
-            params![inbox_id, address],
-        )?;
-        for c in &clients {
-            tx.conn.execute(
-                "DELETE FROM blocked_clients WHERE inbox_id = ? AND client = ?",
-                params![inbox_id, c.text(0)?],
-            )?;
-        }
-        return Ok(tx.conn.execute(
-            "UPDATE visitors SET blocked_at = NULL WHERE inbox_id = ? AND address = ? AND blocked_at IS NOT NULL",
-            params![inbox_id, address],
-        )?);
-    }
-    let n = tx.conn.execute(
-        "UPDATE visitors SET blocked_at = ? WHERE inbox_id = ? AND address = ? AND blocked_at IS NULL",
-        params![tx.now, inbox_id, address],
-    )?;
-    let clients = tx.conn.query(
-        "SELECT DISTINCT client FROM visitors WHERE inbox_id = ? AND address = ? AND client IS NOT NULL",
-        params![inbox_id, address],
-    )?;
-    for c in &clients {
-        tx.conn.execute(
-            "INSERT INTO blocked_clients (inbox_id, client, until) VALUES (?, ?, ?) \
-             ON CONFLICT (inbox_id, client) DO UPDATE SET until = excluded.until",
-            params![inbox_id, c.text(0)?, tx.now + CLIENT_BLOCK_MS],
-        )?;
-    }
-    Ok(n)
 }
 
 fn contact_of(c: &mut dyn Connection, sql: &str, args: &[super::db::Value]) -> Result<Option<i64>> {
