@@ -10,15 +10,15 @@
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
 use rand::Rng;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use switchboard_hub::channels::signature;
+use switchboard_testkit::hub_process::{self, cli, free_port, PASSWORD};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 const BIN: &str = env!("CARGO_BIN_EXE_switchboard-hub");
-const PASSWORD: &str = "correct horse battery";
 
 /// The load of one run.
 #[derive(Debug, Clone, Copy)]
@@ -54,28 +54,23 @@ struct Hub {
 
 impl Drop for Hub {
     fn drop(&mut self) {
-        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
-        let _ = self.child.wait();
+        hub_process::stop(&mut self.child);
     }
 }
 
-fn cli(db: &str, args: &[&str]) {
-    let out =
-        Command::new(BIN).args(args).arg("--database").arg(db).env("SWITCHBOARD_PASSWORD", PASSWORD).output().unwrap();
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 async fn start_hub() -> Hub {
+    let bin = std::path::Path::new(BIN);
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("abuse.db");
     let url = format!("sqlite://{}", db.display());
-    cli(&url, &["agent", "add", "--name", "Maya", "--email", "maya@x.test", "--role", "agent", "--team", "Support"]);
+    cli(
+        bin,
+        &url,
+        &["agent", "add", "--name", "Maya", "--email", "maya@x.test", "--role", "agent", "--team", "Support"],
+    );
     let sms = r#"{"auth_token": "bench-token", "delivery": "simulated"}"#;
     cli(
+        bin,
         &url,
         &[
             "inbox",
@@ -93,6 +88,7 @@ async fn start_hub() -> Hub {
         ],
     );
     cli(
+        bin,
         &url,
         &[
             "inbox",
@@ -117,27 +113,9 @@ async fn start_hub() -> Hub {
         format!("listen = \"127.0.0.1:{port}\"\npublic_url = \"{base}\"\ntrusted_proxies = [\"127.0.0.1\"]\n"),
     )
     .unwrap();
-    let mut child = Command::new(BIN)
-        .arg("serve")
-        .arg("--database")
-        .arg(&url)
-        .arg("--config")
-        .arg(&config)
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let http = reqwest::Client::new();
-    for _ in 0..200 {
-        if http.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
-            return Hub { child, base, db, _dir: dir };
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("the hub did not start");
+    let mut child = hub_process::spawn(bin, &url, &config);
+    hub_process::wait_healthy(&mut child, &base).await;
+    Hub { child, base, db, _dir: dir }
 }
 
 fn rss_mib(pid: u32) -> u64 {

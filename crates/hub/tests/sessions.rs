@@ -62,19 +62,6 @@ async fn hub(db: &TestDb, mut config: Config) -> (Api, common::Hub, common::Worl
     (Api { base: hub.base.clone(), http: reqwest::Client::new() }, hub, w)
 }
 
-macro_rules! both_engines {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(&super::common::sqlite_db()).await })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(&super::common::pg_db()).await })*
-        }
-    };
-}
-
 both_engines!(
     parallel_guesses_are_counted_before_any_is_checked,
     failed_logins_are_forgotten_after_a_quiet_hour,
@@ -347,18 +334,7 @@ async fn stream_tokens_never_travel_in_the_url(db: &TestDb) {
     use futures_util::SinkExt;
     let s = &mut open[0];
     let _ = s.send(tokio_tungstenite::tungstenite::Message::text(big)).await;
-    let closed = tokio::time::timeout(std::time::Duration::from_secs(5), async {
-        loop {
-            match s.next().await {
-                None | Some(Err(_)) => return true,
-                Some(Ok(m)) if m.is_close() => return true,
-                Some(Ok(_)) => {}
-            }
-        }
-    })
-    .await
-    .unwrap();
-    assert!(closed, "a 64 KiB frame closes the stream");
+    assert!(common::closes(s, std::time::Duration::from_secs(5)).await, "a 64 KiB frame closes the stream");
 }
 
 /// Finding 14: admin actions left no trace and logs had no client address. Each is in the

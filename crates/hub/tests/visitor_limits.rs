@@ -106,19 +106,6 @@ async fn next_line(ws: &mut Ws, wait: Duration) -> Option<String> {
     }
 }
 
-macro_rules! both_engines {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(&super::common::sqlite_db()).await })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(&super::common::pg_db()).await })*
-        }
-    };
-}
-
 both_engines!(
     one_visitor_token_opens_a_few_sockets_and_one_client_a_bounded_number,
     a_visitor_socket_takes_only_small_frames,
@@ -166,18 +153,7 @@ async fn a_visitor_socket_takes_only_small_frames(db: &TestDb) {
     let token = site.visit("203.0.113.2").await;
     let mut ws = site.socket(&token, "203.0.113.2").await.unwrap();
     let _ = ws.send(WsMessage::text("x".repeat(64 * 1024))).await;
-    let closed = tokio::time::timeout(Duration::from_secs(5), async {
-        loop {
-            match ws.next().await {
-                None | Some(Err(_)) => return true,
-                Some(Ok(m)) if m.is_close() => return true,
-                Some(Ok(_)) => {}
-            }
-        }
-    })
-    .await
-    .unwrap();
-    assert!(closed);
+    assert!(common::closes(&mut ws, Duration::from_secs(5)).await);
 }
 
 /// Finding 6: every socket parsed every change of the workspace. Lines are routed by
@@ -297,18 +273,7 @@ async fn an_agent_blocks_a_visitor(db: &TestDb) {
     assert_eq!((s, body["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "a new chat from there");
     assert!(site.socket(&token, spam).await.is_err());
     // The open socket closes within a few heartbeats.
-    let closed = tokio::time::timeout(Duration::from_secs(15), async {
-        loop {
-            match ws.next().await {
-                None | Some(Err(_)) => return true,
-                Some(Ok(m)) if m.is_close() => return true,
-                Some(Ok(_)) => {}
-            }
-        }
-    })
-    .await
-    .unwrap();
-    assert!(closed);
+    assert!(common::closes(&mut ws, Duration::from_secs(15)).await);
     // Someone else, elsewhere, still chats.
     let other = site.visit("198.51.100.77").await;
     assert_eq!(site.say(&other, "198.51.100.77", 3).await, StatusCode::CREATED);

@@ -4,9 +4,10 @@
 //! SIGKILL again and again and the database server is restarted once. Afterwards every
 //! acknowledged webhook must be stored exactly once.
 
+use crate::hub_process::{self, cli, free_port};
 use crate::twilio::{self, Sms};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,10 +18,6 @@ pub struct PrivateServer {
     dir: tempfile::TempDir,
     pub port: u16,
     as_postgres: bool,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 impl PrivateServer {
@@ -119,61 +116,19 @@ pub struct Report {
     pub elapsed: Duration,
 }
 
-const PASSWORD: &str = "correct horse battery";
-
-fn cli(hub_bin: &Path, args: &[&str], url: &str) {
-    let out = Command::new(hub_bin)
-        .args(args)
-        .arg("--database")
-        .arg(url)
-        .env("SWITCHBOARD_PASSWORD", PASSWORD)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-}
-
-fn spawn_hub(hub_bin: &Path, url: &str, config: &Path) -> Child {
-    Command::new(hub_bin)
-        .arg("serve")
-        .arg("--database")
-        .arg(url)
-        .arg("--config")
-        .arg(config)
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
 /// Runs `plan` against the hub binary at `hub_bin`.
 pub async fn run(hub_bin: &Path, plan: Plan) -> Report {
     let pg = PrivateServer::start();
     let url = pg.url();
-    cli(
-        hub_bin,
-        &[
-            "inbox",
-            "add",
-            "--kind",
-            "sms",
-            "--name",
-            "SMS",
-            "--team",
-            "Support",
-            "--address",
-            "+14155550100",
-            "--settings",
-            r#"{"auth_token": "chaos-token", "delivery": "simulated"}"#,
-        ],
-        &url,
-    );
+    let sms = r#"{"auth_token": "chaos-token", "delivery": "simulated"}"#;
+    let inbox = ["inbox", "add", "--kind", "sms", "--name", "SMS", "--team", "Support", "--address", "+14155550100"];
+    cli(hub_bin, &url, &[&inbox[..], &["--settings", sms]].concat());
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("hub.toml");
     std::fs::write(&config, format!("listen = \"127.0.0.1:{port}\"\npublic_url = \"{base}\"\n")).unwrap();
-    let mut hub = spawn_hub(hub_bin, &url, &config);
+    let mut hub = hub_process::spawn(hub_bin, &url, &config);
 
     let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
     let acknowledged = Arc::new(AtomicU64::new(0));
@@ -234,15 +189,14 @@ pub async fn run(hub_bin: &Path, plan: Plan) -> Report {
             report.database_restarts += 1;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
-        hub = spawn_hub(hub_bin, &url, &config);
+        hub = hub_process::spawn(hub_bin, &url, &config);
     }
     tokio::time::timeout(Duration::from_secs(120), sender)
         .await
         .expect("every webhook was acknowledged in time")
         .unwrap();
     report.elapsed = started.elapsed();
-    let _ = Command::new("kill").arg("-TERM").arg(hub.id().to_string()).status();
-    let _ = hub.wait();
+    hub_process::stop(&mut hub);
     report.acknowledged = acknowledged.load(Ordering::Relaxed);
     report.retries = retries.load(Ordering::Relaxed);
     let counted = std::thread::spawn(move || {

@@ -4,6 +4,7 @@
 //! # Layout
 //! - [`chaos`]: the real hub binary on a private PostgreSQL server, killed again and again
 //!   under a steady webhook load (the chaos test and benchmark).
+//! - [`hub_process`]: the real hub binary in its own process (set-up commands, `serve`).
 //! - [`console_hub`]: a real hub on loopback with a seeded workspace, and consoles signed
 //!   in to it (the console core's tests, the desktop's end-to-end test and benchmark).
 //! - [`providers`]: stand-ins for the outside providers (Twilio, Meta, SMTP), speaking
@@ -20,6 +21,7 @@ pub mod chaos;
 pub mod console_hub;
 #[cfg(feature = "desktop")]
 pub mod desktop;
+pub mod hub_process;
 pub mod layering;
 pub mod providers;
 pub mod twilio;

@@ -12,38 +12,32 @@ pub const CLIENT_BLOCK_MS: i64 = 24 * 3_600_000;
 /// the client addresses they came from off the inbox for [`CLIENT_BLOCK_MS`], so a new
 /// anonymous visit from there is refused too. Returns how many visitors changed.
 pub fn set_blocked(tx: &mut WriteTx<'_>, inbox_id: i64, address: &str, blocked: bool) -> Result<u64> {
+    let rows = tx.conn.query(
+        "SELECT DISTINCT client FROM visitors WHERE inbox_id = ? AND address = ? AND client IS NOT NULL",
+        params![inbox_id, address],
+    )?;
+    let clients = rows.iter().map(|r| Ok(r.text(0)?.to_owned())).collect::<Result<Vec<String>>>()?;
     if !blocked {
-        let clients = tx.conn.query(
-            "SELECT DISTINCT client FROM visitors WHERE inbox_id = ? AND address = ? AND client IS NOT NULL",
-            params![inbox_id, address],
-        )?;
-        for c in &clients {
-            tx.conn.execute(
-                "DELETE FROM blocked_clients WHERE inbox_id = ? AND client = ?",
-                params![inbox_id, c.text(0)?],
-            )?;
+        for client in &clients {
+            tx.conn
+                .execute("DELETE FROM blocked_clients WHERE inbox_id = ? AND client = ?", params![inbox_id, client])?;
         }
         return Ok(tx.conn.execute(
             "UPDATE visitors SET blocked_at = NULL WHERE inbox_id = ? AND address = ? AND blocked_at IS NOT NULL",
             params![inbox_id, address],
         )?);
     }
-    let n = tx.conn.execute(
-        "UPDATE visitors SET blocked_at = ? WHERE inbox_id = ? AND address = ? AND blocked_at IS NULL",
-        params![tx.now, inbox_id, address],
-    )?;
-    let clients = tx.conn.query(
-        "SELECT DISTINCT client FROM visitors WHERE inbox_id = ? AND address = ? AND client IS NOT NULL",
-        params![inbox_id, address],
-    )?;
-    for c in &clients {
+    for client in &clients {
         tx.conn.execute(
             "INSERT INTO blocked_clients (inbox_id, client, until) VALUES (?, ?, ?) \
              ON CONFLICT (inbox_id, client) DO UPDATE SET until = excluded.until",
-            params![inbox_id, c.text(0)?, tx.now + CLIENT_BLOCK_MS],
+            params![inbox_id, client, tx.now + CLIENT_BLOCK_MS],
         )?;
     }
-    Ok(n)
+    Ok(tx.conn.execute(
+        "UPDATE visitors SET blocked_at = ? WHERE inbox_id = ? AND address = ? AND blocked_at IS NULL",
+        params![tx.now, inbox_id, address],
+    )?)
 }
 
 impl Store {

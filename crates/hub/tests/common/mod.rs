@@ -284,3 +284,40 @@ pub async fn add_agent(store: &Store, name: &str, email: &str, role: Role, teams
     };
     store.create_agent(new).await.unwrap().id
 }
+
+/// Runs each named `async fn name(db: &TestDb)` as two tests, `sqlite::name` and
+/// `postgres::name`, on a fresh database of each engine.
+#[macro_export]
+macro_rules! both_engines {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(&super::common::sqlite_db()).await })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(&super::common::pg_db()).await })*
+        }
+    };
+}
+
+/// Whether the WebSocket `ws` closes (or fails) within `within`, whatever it sends first.
+pub async fn closes<S>(ws: &mut S, within: std::time::Duration) -> bool
+where
+    S: futures_util::Stream<
+            Item = Result<tokio_tungstenite::tungstenite::Message, tokio_tungstenite::tungstenite::Error>,
+        > + Unpin,
+{
+    use futures_util::StreamExt;
+    tokio::time::timeout(within, async {
+        loop {
+            match ws.next().await {
+                None | Some(Err(_)) => return,
+                Some(Ok(m)) if m.is_close() => return,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await
+    .is_ok()
+}
