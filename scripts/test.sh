@@ -61,6 +61,8 @@ stop_private_postgres() {
 
 say "PostgreSQL for the tests"
 command -v psql >/dev/null || apt_install postgresql-client
+# The chaos run starts (and restarts) a server of its own, from the server's programs.
+ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || apt_install postgresql
 if pg_answers "$SWITCHBOARD_TEST_PG"; then
   echo "using $SWITCHBOARD_TEST_PG"
 else
@@ -97,6 +99,6 @@ say "cargo test"
 cargo test --workspace --locked
 
 say "benchmark smoke runs (cargo bench -p switchboard-hub / -p switchboard-core / -p switchboard --bench desktop give the real figures)"
-cargo test -p switchboard-hub --bench hub --bench webhooks --locked
+cargo test -p switchboard-hub --bench hub --bench webhooks --bench abuse --bench chaos --locked
 cargo test -p switchboard-core --bench core --locked
 cargo test -p switchboard --bench desktop --locked
