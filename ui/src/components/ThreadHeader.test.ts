@@ -1,0 +1,44 @@
+// ThreadHeader offers Block visitor on web-chat and in-app threads only, and blocks only on
+// a second press.
+import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/svelte";
+import { afterEach, describe, expect, test, vi } from "vitest";
+import { answer, callsTo } from "../test/tauri";
+import { row } from "../test/fixtures";
+import ThreadHeader from "./ThreadHeader.svelte";
+
+vi.mock("@tauri-apps/api/core", async () => ({ invoke: (await import("../test/tauri")).invoke }));
+vi.mock("@tauri-apps/api/event", async () => ({ listen: (await import("../test/tauri")).listen }));
+
+afterEach(() => cleanup());
+
+const props = (channel: "webchat" | "in_app" | "sms") => ({
+  row: row(7, { channel }),
+  lead: false,
+  onassign: () => {},
+  onsnooze: () => {},
+  onback: () => {},
+  oncustomer: () => {},
+  customerShown: false,
+});
+
+describe("ThreadHeader", () => {
+  test("a web-chat visitor is blocked on the second press", async () => {
+    answer({ block_visitor: () => 1 });
+    const p = props("webchat");
+    render(ThreadHeader, p);
+    const block = screen.getByTestId("block-visitor");
+    await fireEvent.click(block);
+    expect(callsTo("block_visitor")).toHaveLength(0);
+    expect(block.textContent).toBe("Confirm block");
+    await fireEvent.click(block);
+    await waitFor(() => expect(callsTo("block_visitor")).toEqual([{ conversation_id: p.row.id, blocked: true }]));
+  });
+
+  test("offered for in-app users too, never for other channels", () => {
+    render(ThreadHeader, props("in_app"));
+    expect(screen.queryByTestId("block-visitor")).toBeTruthy();
+    cleanup();
+    render(ThreadHeader, props("sms"));
+    expect(screen.queryByTestId("block-visitor")).toBeNull();
+  });
+});
