@@ -123,20 +123,21 @@ async fn fanout(store: Store, messages: usize) -> Vec<f64> {
     let addr = listener.local_addr().unwrap();
     let state = AppState::new(store.clone(), Config { heartbeat_secs: 60, ..Config::default() });
     tokio::spawn(server::run(listener, state, std::future::pending()));
-    let token = {
-        let resp = reqwest::Client::new()
-            .post(format!("http://{addr}/api/v1/auth/login"))
-            .json(&serde_json::json!({"email": "bench@x.test", "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap();
-        resp.json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_owned()
-    };
+    // One console per stream, as in real life (a session holds only a few streams): each
+    // with a session of its own, minted in the store as a login would.
+    let agent = store.credentials("bench@x.test").await.unwrap().unwrap().agent_id;
+    let mut tokens = Vec::with_capacity(STREAMS);
+    for _ in 0..STREAMS {
+        let secret = hex::encode(rand::random::<[u8; 32]>());
+        let hash = switchboard_hub::auth::token_secret_hash(&secret);
+        let id = store.create_session(agent, hash, "127.0.0.1".into()).await.unwrap();
+        tokens.push(format!("sb1.{id}.{secret}"));
+    }
     let cursor = *store.head().borrow();
     let started = Arc::new(Instant::now());
     let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel::<()>(STREAMS);
     let mut clients = Vec::new();
-    for _ in 0..STREAMS {
+    for token in &tokens {
         let mut req = format!("ws://{addr}/api/v1/stream?since={cursor}").into_client_request().unwrap();
         req.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
         let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
