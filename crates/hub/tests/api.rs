@@ -692,3 +692,33 @@ async fn a_bootstrap_is_bounded_however_much_is_asked() {
         assert!(messages.iter().all(|m| m["body"] == "message 4"), "each brings its latest");
     }
 }
+
+/// A hub whose serving task is dropped (as a test harness or an embedding app stops it)
+/// serves nothing more: kept-alive connections close and open streams end, so consoles
+/// see it go and reconnect elsewhere.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hub_that_stops_serving_leaves_no_connection_behind() {
+    let db = sqlite_db();
+    let store = open(&db);
+    world(&store).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = switchboard_hub::api::AppState::new(store.clone(), Config { heartbeat_secs: 60, ..Config::default() });
+    let task = tokio::spawn(switchboard_hub::server::run(listener, state, std::future::pending()));
+    let http = reqwest::Client::new();
+    let base = format!("http://{addr}");
+    assert_eq!(http.get(format!("{base}/healthz")).send().await.unwrap().status(), StatusCode::OK);
+    let hub = Hub { base: base.clone(), addr, store, stop: None, files: None };
+    let token = login(&hub, "agent@x.test").await;
+    let mut req = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(format!(
+        "ws://{addr}/api/v1/stream?since=0"
+    ))
+    .unwrap();
+    req.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+    let (mut stream, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    task.abort();
+    let _ = task.await;
+    assert!(common::closes(&mut stream, std::time::Duration::from_secs(5)).await, "the stream ended");
+    // The client's kept-alive connection is gone too: nothing answers.
+    assert!(http.get(format!("{base}/healthz")).send().await.is_err());
+}

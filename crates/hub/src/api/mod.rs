@@ -283,12 +283,16 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
     use tower::ServiceExt;
-    let closing = state.closing.clone();
+    // However serving ends (shut down, or this future dropped), open streams and sockets are
+    // told to close, and the connections go with it.
+    let _closing = CloseOnDrop(state.closing.clone());
     let header_timeout = std::time::Duration::from_millis(state.config.header_timeout_ms.max(1));
     let app = router(state);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut connections = tokio::task::JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
+        while connections.try_join_next().is_some() {}
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
@@ -310,16 +314,26 @@ pub async fn serve(
         builder.http1().timer(TokioTimer::new()).header_read_timeout(header_timeout);
         let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
         let conn = graceful.watch(conn);
-        tokio::spawn(async move {
+        connections.spawn(async move {
             if let Err(e) = conn.await {
                 tracing::debug!("connection from {peer} ended: {e}");
             }
         });
     }
     drop(listener);
-    closing.send_replace(true);
+    drop(_closing);
     graceful.shutdown().await;
+    while connections.join_next().await.is_some() {}
     Ok(())
+}
+
+/// Tells open streams and sockets to close when dropped.
+struct CloseOnDrop(Arc<tokio::sync::watch::Sender<bool>>);
+
+impl Drop for CloseOnDrop {
+    fn drop(&mut self) {
+        self.0.send_replace(true);
+    }
 }
 
 /// Answers `503 unavailable` for a request not answered within the hub's
