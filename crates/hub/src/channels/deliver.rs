@@ -79,9 +79,9 @@ pub fn start(
     })
 }
 
-/// Sends one claimed reply, within `timeout` all told (an SMTP conversation is several
-/// exchanges, each of which could otherwise take the whole timeout), so no send outlasts
-/// the grace after which a claimed reply counts as interrupted.
+/// Sends one claimed reply, within `timeout` (and half a second) all told: an SMTP
+/// conversation is several exchanges, each of which could otherwise take the whole timeout,
+/// and no send may outlast the grace after which a claimed reply counts as interrupted.
 async fn deliver(store: &Store, http: &reqwest::Client, out: Outgoing, base_ms: u64, max: u32, timeout: Duration) {
     let id = out.message_id;
     let settings = Settings::from_json(&out.settings);
@@ -101,7 +101,10 @@ async fn deliver(store: &Store, http: &reqwest::Client, out: Outgoing, base_ms: 
             },
         }
     };
-    let result = tokio::time::timeout(timeout, send).await.unwrap_or_else(|_| {
+    // A moment past the HTTP client's own timeout, so its more precise reason wins when it
+    // applies; well within the grace (twice the timeout) either way.
+    let deadline = timeout + Duration::from_millis(500);
+    let result = tokio::time::timeout(deadline, send).await.unwrap_or_else(|_| {
         Err(SendError::Retry(format!("the provider did not answer within {} ms", timeout.as_millis())))
     });
     let outcome = match result {
