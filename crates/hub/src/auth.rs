@@ -20,7 +20,7 @@ use crate::policy::Viewer;
 use crate::store::directory::SessionRecord;
 use crate::store::logins::Reservation;
 use crate::store::{Store, StoreError};
-use crate::throttle::{self, Bucket, Rate};
+use crate::throttle::{self, Rate, RateLimiter};
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use rand::RngCore;
@@ -175,7 +175,7 @@ pub struct Auth {
     checkers: flume::Sender<CheckJob>,
     /// The password checks this hub may start per second, all clients together: a
     /// flood from many addresses costs bounded CPU too.
-    check_rate: Mutex<(Rate, Option<Bucket>)>,
+    check_rate: RateLimiter<()>,
     /// Password checks run so far (argon2 verifications, logins and old sessions alike).
     slow_checks: AtomicU64,
     /// A session unused this long ends, in milliseconds.
@@ -272,13 +272,10 @@ impl Auth {
             decoy,
             checks: Semaphore::new(config.password_checks.max(1)),
             checkers: start_checkers(config.password_checks.max(1)),
-            check_rate: Mutex::new((
-                Rate {
-                    burst: f64::from(config.password_checks_per_sec.max(1)),
-                    per_sec: f64::from(config.password_checks_per_sec.max(1)),
-                },
-                None,
-            )),
+            check_rate: {
+                let per_sec = f64::from(config.password_checks_per_sec.max(1));
+                RateLimiter::new(Rate { burst: per_sec, per_sec }, 1)
+            },
             slow_checks: AtomicU64::new(0),
             idle_ms: hours(config.session_idle_hours.max(1)),
             max_age_ms: hours(config.session_max_days.max(1).saturating_mul(24)),
@@ -302,15 +299,7 @@ impl Auth {
 
     /// Takes one password check from the per-second allowance; `429` when it is spent.
     fn take_check(&self) -> Result<(), ApiError> {
-        let mut guard = self.check_rate.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let (rate, bucket) = &mut *guard;
-        match rate.take(*bucket, std::time::Instant::now()) {
-            Ok(b) => {
-                *bucket = Some(b);
-                Ok(())
-            }
-            Err(_) => Err(busy()),
-        }
+        self.check_rate.check(()).map_err(|_| busy())
     }
 
     /// Verifies `secret` against an argon2 `hash` off the async runtime, if a check is free;

@@ -1,6 +1,7 @@
 //! How failed logins are counted and when they lock: pure rules over a counter
-//! (failures, the time of the last), table-tested; and the token bucket ([`Rate`]) the
-//! hub's rate limits are made of. The counters themselves live in the
+//! (failures, the time of the last), table-tested; and the hub's rate limits: the token
+//! bucket ([`Rate`]) and buckets per key ([`RateLimiter`], bounded: password checks per
+//! second, visitor chats and messages per client and per visitor). The counters themselves live in the
 //! database ([`crate::store`]'s `login_failures`), so every hub on it sees the same ones.
 //!
 //! A login is counted three ways: the account from this client (locks early: a person
@@ -10,7 +11,10 @@
 //! *before* its password is checked and forgiven if it was right, so parallel guesses
 //! cannot all slip in before the lock lands. Counters are forgotten after a quiet spell.
 
+use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::IpAddr;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// When one kind of counter locks.
@@ -108,6 +112,48 @@ impl Rate {
     /// Whether a bucket last touched at `at` is full again by `now` (and may be forgotten).
     pub fn refilled(&self, b: &Bucket, now: Instant) -> bool {
         b.tokens + now.saturating_duration_since(b.at).as_secs_f64() * self.per_sec >= self.burst
+    }
+}
+
+/// Token buckets per key, at most `max_keys` of them.
+#[derive(Debug)]
+pub struct RateLimiter<K: Eq + Hash> {
+    rate: Rate,
+    max_keys: usize,
+    buckets: Mutex<HashMap<K, Bucket>>,
+}
+
+impl<K: Eq + Hash> RateLimiter<K> {
+    pub fn new(rate: Rate, max_keys: usize) -> RateLimiter<K> {
+        RateLimiter { rate, max_keys, buckets: Mutex::default() }
+    }
+
+    /// Takes one token for `key`; `Err` with whole seconds to wait (at least one) when
+    /// none is left. When the map is full, buckets that refilled are forgotten; if every
+    /// one is still draining (addresses sprayed by the hundred thousand) the map starts
+    /// again, since refusing every new key would refuse everyone.
+    pub fn check(&self, key: K) -> Result<(), u64> {
+        let now = Instant::now();
+        let mut buckets = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if buckets.len() >= self.max_keys && !buckets.contains_key(&key) {
+            buckets.retain(|_, b| !self.rate.refilled(b, now));
+            if buckets.len() >= self.max_keys {
+                tracing::warn!("a rate limiter is full of draining keys; it starts again");
+                buckets.clear();
+            }
+        }
+        match self.rate.take(buckets.get(&key).copied(), now) {
+            Ok(b) => {
+                buckets.insert(key, b);
+                Ok(())
+            }
+            Err(wait) => Err(wait.as_secs().max(1)),
+        }
+    }
+
+    /// How many keys it holds.
+    pub fn keys(&self) -> usize {
+        self.buckets.lock().map(|b| b.len()).unwrap_or(0)
     }
 }
 
@@ -229,5 +275,21 @@ mod tests {
         ] {
             assert_eq!(client_key(ip.parse().unwrap()), key, "{ip}");
         }
+    }
+
+    #[test]
+    fn a_limiter_keeps_keys_apart_and_stays_bounded() {
+        let limiter = RateLimiter::new(Rate { burst: 2.0, per_sec: 0.001 }, 100);
+        assert!(limiter.check("a").is_ok() && limiter.check("a").is_ok());
+        assert!(limiter.check("a").unwrap_err() >= 1);
+        assert!(limiter.check("b").is_ok());
+        for i in 0..1_000 {
+            let _ = limiter.check(if i % 2 == 0 { "x" } else { "y" });
+        }
+        let many = RateLimiter::new(Rate { burst: 1.0, per_sec: 0.001 }, 100);
+        for i in 0..1_000 {
+            assert!(many.check(i).is_ok(), "a new key always starts with its burst");
+        }
+        assert!(many.keys() <= 100);
     }
 }

@@ -245,7 +245,16 @@ async fn a_web_chat_visitor_who_leaves_an_email_is_looked_up_by_it() {
         })
         .await
         .unwrap();
-    let visitor = s.store.create_visitor(site.id, "visitor-ben".into(), "h".into(), None, None).await.unwrap();
+    let new = switchboard_hub::store::visitors::NewVisitor {
+        inbox_id: site.id,
+        channel: site.kind,
+        address: "visitor-ben".into(),
+        secret_hash: "h".into(),
+        email: None,
+        name: None,
+        client: None,
+    };
+    let visitor = s.store.create_visitor(new).await.unwrap();
     let (contact, _) = customer_writes(&s.store, &site, "visitor-ben", "Is my order on its way?").await;
     let c = crm_until(&s.store, contact, "the first lookup", |_| true).await;
     assert!(c.crm.unwrap().searched.is_empty(), "a visitor has no address to search by yet");

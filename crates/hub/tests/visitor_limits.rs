@@ -77,18 +77,15 @@ impl Site {
         }
     }
 
+    /// An agent's `GET` of the agent API, as JSON.
+    async fn agent_get(&self, token: &str, path: &str) -> Value {
+        let resp = self.http.get(format!("{}{path}", self.hub.base)).bearer_auth(token).send().await.unwrap();
+        resp.json().await.unwrap()
+    }
+
     async fn messages_stored(&self) -> usize {
         let token = login(&self.hub, "maya@x.test").await;
-        let boot: Value = self
-            .http
-            .get(format!("{}/api/v1/sync/bootstrap", self.hub.base))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let boot = self.agent_get(&token, "/api/v1/sync/bootstrap").await;
         boot["messages"].as_array().map_or(0, Vec::len)
     }
 }
@@ -249,16 +246,7 @@ async fn an_agent_blocks_a_visitor(db: &TestDb) {
     assert_eq!(site.say(&token, spam, 1).await, StatusCode::CREATED);
     let mut ws = site.socket(&token, spam).await.unwrap();
     let agent = login(&site.hub, "maya@x.test").await;
-    let boot: Value = site
-        .http
-        .get(format!("{}/api/v1/sync/bootstrap", site.hub.base))
-        .bearer_auth(&agent)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let boot = site.agent_get(&agent, "/api/v1/sync/bootstrap").await;
     let conversation = boot["conversations"][0]["id"].as_i64().unwrap();
     let block = |blocked: bool, id: u64| {
         let body = json!({"client_id": "console-1", "mutations": [
@@ -278,16 +266,7 @@ async fn an_agent_blocks_a_visitor(db: &TestDb) {
     let other = site.visit("198.51.100.77").await;
     assert_eq!(site.say(&other, "198.51.100.77", 3).await, StatusCode::CREATED);
     // The thread tells agents.
-    let history: Value = site
-        .http
-        .get(format!("{}/api/v1/conversations/{conversation}/messages", site.hub.base))
-        .bearer_auth(&agent)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let history = site.agent_get(&agent, &format!("/api/v1/conversations/{conversation}/messages")).await;
     assert!(history.to_string().contains("blocked this visitor"), "{history}");
     block(false, 2).await.unwrap();
     assert_eq!(site.say(&token, spam, 4).await, StatusCode::CREATED);

@@ -11,13 +11,14 @@
 //! for `visitor_idle_days` is forgotten, and one an agent blocked is refused.
 
 use super::client::ClientAddr;
-use super::limits::{Gauge, Rate, RateLimiter};
+use super::limits::Gauge;
 use super::{bearer, AppState, Body, Failure, Params, SocketError};
 use crate::address;
 use crate::channels::webchat::{self, ChatSettings, VisitRequest, VisitStart};
 use crate::store::ingest::Inbound;
 use crate::store::visitors::{visitor_provider_id, Claim, NewVisitor, VisitorRecord};
 use crate::throttle::client_key;
+use crate::throttle::{Rate, RateLimiter};
 use crate::visitor_fanout::VisitorEvent;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};

@@ -25,15 +25,14 @@ impl Store {
                 let mut counters = Vec::with_capacity(keys.len());
                 let mut wait = 0;
                 for (key, rule) in &keys {
-                    // Creates the row or locks it (an update), then reads what is committed.
-                    tx.conn.execute(
+                    // Creates the row or locks it (an update that waits for any other hub's),
+                    // and reads it as committed.
+                    let row = tx.conn.query_one(
                         "INSERT INTO login_failures (key, failures, last_at) VALUES (?, 0, 0) \
-                         ON CONFLICT (key) DO UPDATE SET failures = login_failures.failures",
+                         ON CONFLICT (key) DO UPDATE SET failures = login_failures.failures \
+                         RETURNING failures, last_at",
                         params![key],
                     )?;
-                    let row = tx
-                        .conn
-                        .query_one("SELECT failures, last_at FROM login_failures WHERE key = ?", params![key])?;
                     let counter =
                         Counter { failures: u32::try_from(row.int(0)?).unwrap_or(u32::MAX), last_at_ms: row.int(1)? };
                     wait = wait.max(rule.wait(counter, tx.now).unwrap_or(0));

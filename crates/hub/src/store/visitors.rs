@@ -146,28 +146,8 @@ impl Store {
     }
 
     /// Stores a visitor as is, joining no customer.
-    pub async fn create_visitor(
-        &self,
-        inbox_id: i64,
-        address: String,
-        secret_hash: String,
-        email: Option<String>,
-        name: Option<String>,
-    ) -> Result<VisitorRecord> {
-        self.pool()
-            .write(move |tx| {
-                let new = NewVisitor {
-                    inbox_id,
-                    channel: ChannelKind::Webchat,
-                    address: address.clone(),
-                    secret_hash: secret_hash.clone(),
-                    email: email.clone(),
-                    name: name.clone(),
-                    client: None,
-                };
-                insert_visitor(tx, &new)
-            })
-            .await
+    pub async fn create_visitor(&self, new: NewVisitor) -> Result<VisitorRecord> {
+        self.pool().write(move |tx| insert_visitor(tx, &new)).await
     }
 
     pub async fn visitor(&self, id: i64) -> Result<Option<VisitorRecord>> {
