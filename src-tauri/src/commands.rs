@@ -7,7 +7,8 @@ use switchboard_protocol::console::{
     AgentLoad, AssignTo, CannedDraft, CannedOption, Composer, Connection, ConversationRow, DemoLogin, Directory,
     History, OpenedAttachment, Profile, SearchHit, SearchQuery, Session, SignIn, Thread, View, ViewCount,
 };
-use switchboard_protocol::model::{Contact, ConversationStatus};
+use switchboard_protocol::model::{Contact, ConversationStatus, Presence, Priority, RoutingPolicy};
+use switchboard_protocol::mutation::SetAgentRouting;
 use switchboard_protocol::{ApiError, Id};
 use tauri::{AppHandle, State};
 
@@ -161,6 +162,53 @@ pub async fn set_status(
 #[tauri::command(rename_all = "snake_case")]
 pub async fn block_visitor(shell: State<'_, Shell>, conversation_id: Id, blocked: bool) -> Answer<Id> {
     shell.run(move |c| c.block_visitor(conversation_id, blocked)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn set_presence(shell: State<'_, Shell>, presence: Presence) -> Answer<Id> {
+    shell.run(move |c| c.set_presence(presence)).await
+}
+
+/// The window saw the agent's input (it calls at most every few seconds).
+#[tauri::command(rename_all = "snake_case")]
+pub async fn note_activity(shell: State<'_, Shell>) -> Answer<Option<Id>> {
+    shell.run(move |c| c.note_activity(switchboard_core::now_ms())).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn away_after_mins(shell: State<'_, Shell>) -> Answer<Option<u32>> {
+    shell.run(move |c| c.away_after_mins()).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn set_away_after_mins(shell: State<'_, Shell>, mins: Option<u32>) -> Answer<()> {
+    shell.run(move |c| c.set_away_after_mins(mins)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn set_priority(shell: State<'_, Shell>, conversation_id: Id, priority: Priority) -> Answer<Id> {
+    shell.run(move |c| c.set_priority(conversation_id, priority)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn set_routing(
+    shell: State<'_, Shell>,
+    team_id: Id,
+    inbox_id: Option<Id>,
+    policy: Option<RoutingPolicy>,
+) -> Answer<Id> {
+    shell.run(move |c| c.set_routing(team_id, inbox_id, policy)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn set_agent_routing(
+    shell: State<'_, Shell>,
+    agent_id: Id,
+    capacity: Option<u32>,
+    paused: Option<bool>,
+    skills: Option<Vec<String>>,
+) -> Answer<Id> {
+    shell.run(move |c| c.set_agent_routing(SetAgentRouting { agent_id, capacity, paused, skills })).await
 }
 
 #[tauri::command(rename_all = "snake_case")]

@@ -42,6 +42,17 @@ pub fn notify(app: &AppHandle, notification: Notification) {
                 (format!("{contact_name} · {}", channel.label()), text.clone(), Some(*conversation_id))
             }
             Notification::Summary { text, .. } => ("Switchboard".to_owned(), text.clone(), None),
+            Notification::Assigned { contact_name, channel, text, conversation_id, by } => {
+                let from = by.as_deref().map_or(String::new(), |b| format!(" by {b}"));
+                (
+                    format!("Assigned to you{from}: {contact_name} · {}", channel.label()),
+                    text.clone(),
+                    Some(*conversation_id),
+                )
+            }
+            Notification::Woke { contact_name, channel, text, conversation_id } => {
+                (format!("Snooze over: {contact_name} · {}", channel.label()), text.clone(), Some(*conversation_id))
+            }
         };
         let mut n = notify_rust::Notification::new();
         n.appname("Switchboard").summary(&summary).body(&as_plain_text(&body)).icon("app.switchboard.console");

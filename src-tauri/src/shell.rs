@@ -222,6 +222,9 @@ fn forget_folder(dir: &std::path::Path) -> Result<(), ApiError> {
 const BADGE_SETTLE: Duration = Duration::from_millis(300);
 
 /// Sleeps until `at`, or forever when nothing is due.
+/// How often the idle check runs.
+const PRESENCE_EVERY: Duration = Duration::from_secs(15);
+
 async fn until(at: Option<tokio::time::Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
@@ -238,9 +241,19 @@ async fn forward(app: AppHandle, console: Arc<Console>) {
     let mut badge_due = Some(tokio::time::Instant::now() + BADGE_SETTLE);
     let mut busy_since = Some(tokio::time::Instant::now());
     let mut release_due = busy_since.map(|t| memory::release_at(t, t));
+    let mut presence = tokio::time::interval(PRESENCE_EVERY);
     loop {
         let received = tokio::select! {
             r = events.recv() => r,
+            _ = presence.tick() => {
+                // Away after the agent's idle time; the rule is the core's.
+                let console = console.clone();
+                let ticked = tauri::async_runtime::spawn_blocking(move || console.presence_tick(switchboard_core::now_ms()));
+                if let Ok(Err(e)) = ticked.await {
+                    tracing::debug!("the idle check failed: {e}");
+                }
+                continue;
+            }
             () = until(badge_due) => {
                 badge_due = None;
                 let app = app.clone();

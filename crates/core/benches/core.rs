@@ -224,6 +224,8 @@ fn agent() -> Agent {
         capacity: 10,
         presence: Presence::Online,
         disabled: false,
+        skills: vec![],
+        routing_paused: false,
         version: 1,
     }
 }
@@ -258,6 +260,8 @@ fn conversation(id: i64, contact_id: i64, channel: ChannelKind, at: i64) -> Conv
         reply_window_expires_at: None,
         preview: "Where is my parcel?".into(),
         updated_by: None,
+        priority: Default::default(),
+        queued_at: None,
         created_at: at,
         version: 1,
     }

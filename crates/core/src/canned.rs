@@ -245,6 +245,8 @@ mod tests {
             capacity: 10,
             presence: switchboard_protocol::model::Presence::Online,
             disabled: false,
+            skills: vec![],
+            routing_paused: false,
             version: 1,
         }
     }

@@ -17,6 +17,7 @@
 //! - [`canned`]: canned responses, shared and the agent's own, with unconfirmed edits shown,
 //!   and their placeholders filled in.
 //! - [`lead`]: what each role is offered, the directory, the team load panel.
+//! - [`presence`]: away by itself after idle time, back when the agent returns.
 //! - [`session`]: hub addresses, signing in, one cache folder per agent and hub.
 //! - [`client`]: the hub's agent API over HTTP and WebSocket.
 //! - [`clock`]: the time, random ids and retry pauses.
@@ -43,6 +44,7 @@ pub mod files;
 pub mod lead;
 pub mod notify;
 pub mod outbox;
+pub mod presence;
 pub mod search;
 pub mod session;
 pub mod sync;
@@ -55,10 +57,10 @@ use outbox::Outbox;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use switchboard_protocol::console::{AssignTo, CannedDraft, Connection, ConsoleEvent};
-use switchboard_protocol::model::{ChannelKind, ConversationStatus};
+use switchboard_protocol::model::{ChannelKind, ConversationStatus, Presence, Priority, RoutingPolicy};
 use switchboard_protocol::mutation::{
     AddNote, Assign, BlockVisitor, MarkRead, MergeContacts, Mutation, RefreshCrm, SaveCanned, SendReply, SendTemplate,
-    SetStatus, SplitContact,
+    SetAgentRouting, SetPresence, SetPriority, SetRouting, SetStatus, SplitContact,
 };
 use switchboard_protocol::Id;
 use sync::Engine;
@@ -78,6 +80,19 @@ pub struct Console {
     dir: std::path::PathBuf,
     engine: Arc<Engine>,
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// When the console opened: idle time counts from here until the first input.
+    started_at: i64,
+    activity: Mutex<Activity>,
+}
+
+/// The agent's input as automatic presence needs it.
+#[derive(Debug, Default)]
+struct Activity {
+    last_input: i64,
+    /// The console set the agent away (so it sets them back when they return).
+    auto_away: bool,
+    /// A presence the console queued that the cache does not show yet.
+    pending: Option<Presence>,
 }
 
 impl Drop for Console {
@@ -92,7 +107,13 @@ impl Console {
     pub fn open(dir: &Path, hub: &str, token: &str) -> Result<Console> {
         let cache = Arc::new(Cache::open(dir)?);
         let client = HubClient::new(hub, token)?;
-        Ok(Console { dir: dir.to_owned(), engine: Arc::new(Engine::new(cache, client)), tasks: Mutex::new(Vec::new()) })
+        Ok(Console {
+            dir: dir.to_owned(),
+            engine: Arc::new(Engine::new(cache, client)),
+            tasks: Mutex::new(Vec::new()),
+            started_at: now_ms(),
+            activity: Mutex::new(Activity::default()),
+        })
     }
 
     /// Starts syncing and sending on the current Tokio runtime.
@@ -254,6 +275,91 @@ impl Console {
     ) -> Result<Id> {
         let row = self.cache().conversation(conversation_id)?;
         self.queue(Mutation::SetStatus(SetStatus { conversation_id, status, snoozed_until }), Some(row.version))
+    }
+
+    /// Queues the agent's own presence, chosen by them.
+    pub fn set_presence(&self, presence: Presence) -> Result<Id> {
+        self.activity().auto_away = false;
+        self.queue(Mutation::SetPresence(SetPresence { presence, automatic: false }), None)
+    }
+
+    /// Notes input from the agent at `now`; an agent the console had set away is online
+    /// again. Returns the outbox id when it changed the presence.
+    pub fn note_activity(&self, now: i64) -> Result<Option<Id>> {
+        self.activity().last_input = now;
+        self.presence_tick(now)
+    }
+
+    /// Sets the agent away when they have been idle past their idle time (and back when
+    /// they return, if the console set them away); the shell calls it every few seconds.
+    pub fn presence_tick(&self, now: i64) -> Result<Option<Id>> {
+        let me = match self.cache().directory() {
+            Ok(d) => d.me,
+            Err(CoreError::SignedOut) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let away_after = self.away_after_mins()?.map(|m| i64::from(m) * 60_000);
+        let mut activity = self.activity();
+        // The cached presence trails a queued change until the hub echoes it.
+        let current = activity.pending.unwrap_or(me.presence);
+        if activity.pending == Some(me.presence) {
+            activity.pending = None;
+        }
+        let idle = now - activity.last_input.max(self.started_at);
+        let Some(next) = presence::after_idle(current, activity.auto_away, idle, away_after) else { return Ok(None) };
+        activity.auto_away = next == Presence::Away;
+        activity.pending = Some(next);
+        drop(activity);
+        self.queue(Mutation::SetPresence(SetPresence { presence: next, automatic: true }), None).map(Some)
+    }
+
+    /// The idle time after which the console sets the agent away (`None`: never).
+    pub fn away_after_mins(&self) -> Result<Option<u32>> {
+        let stored = self.cache().read(|c| cache::meta(c, "away_after_mins"))?;
+        Ok(match stored.and_then(|v| v.parse::<u32>().ok()) {
+            Some(0) => None,
+            Some(m) => Some(m),
+            None => Some(presence::DEFAULT_AWAY_AFTER_MINS),
+        })
+    }
+
+    /// Sets the idle time after which the console sets the agent away (`None` or 0: never).
+    pub fn set_away_after_mins(&self, mins: Option<u32>) -> Result<()> {
+        let mins = mins.unwrap_or(0);
+        if mins > 24 * 60 {
+            return Err(CoreError::BadRequest("the idle time is at most a day".into()));
+        }
+        self.cache().write(|c| cache::set_meta(c, "away_after_mins", &mins.to_string()))
+    }
+
+    fn activity(&self) -> std::sync::MutexGuard<'_, Activity> {
+        self.activity.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Queues a conversation's priority.
+    pub fn set_priority(&self, conversation_id: Id, priority: Priority) -> Result<Id> {
+        self.cache().conversation(conversation_id)?;
+        self.queue(Mutation::SetPriority(SetPriority { conversation_id, priority }), None)
+    }
+
+    /// Queues a team's routing, or an inbox's own (`policy: None` returns the inbox to its
+    /// team's). Leads and admins.
+    pub fn set_routing(&self, team_id: Id, inbox_id: Option<Id>, policy: Option<RoutingPolicy>) -> Result<Id> {
+        if let Some(why) = policy.as_ref().and_then(RoutingPolicy::refuse) {
+            return Err(CoreError::BadRequest(why));
+        }
+        if inbox_id.is_none() && policy.is_none() {
+            return Err(CoreError::BadRequest("a team's routing needs a policy".into()));
+        }
+        self.queue(Mutation::SetRouting(SetRouting { team_id, inbox_id, policy }), None)
+    }
+
+    /// Queues an agent's capacity, routing pause or skills (leads and admins).
+    pub fn set_agent_routing(&self, routing: SetAgentRouting) -> Result<Id> {
+        if let Some(why) = routing.skills.as_deref().and_then(switchboard_protocol::model::refuse_skills) {
+            return Err(CoreError::BadRequest(why));
+        }
+        self.queue(Mutation::SetAgentRouting(routing), None)
     }
 
     /// Queues blocking (or letting back) the web-chat or in-app visitor of a conversation.

@@ -1,5 +1,6 @@
-//! The notification rule: whether a message arriving in the cache should raise a desktop
-//! notification, as a pure function of what the cache knew before and after it. The core
+//! The notification rules: whether a message arriving in the cache, or a change to a
+//! conversation (given to the agent, back from snooze), should raise a desktop
+//! notification, as pure functions of what the cache knew before and after it. The core
 //! decides; the desktop shell only displays.
 
 use switchboard_protocol::console::Notification;
@@ -21,6 +22,8 @@ pub struct ConvFacts {
     pub status: ConversationStatus,
     /// `None` when the ball is with the customer.
     pub waiting_since: Option<i64>,
+    /// Waiting in the team's queue for routing to give it to someone.
+    pub queued: bool,
 }
 
 /// How the message reached the cache.
@@ -56,6 +59,8 @@ pub enum Quiet {
     /// The customer was already waiting on us: this is a follow-up to an unanswered thread.
     AlreadyWaiting,
     Focused,
+    /// The agent did it themself (claimed a conversation).
+    OwnDoing,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,12 +72,67 @@ pub enum Decision {
 }
 
 /// Whether the conversation is the agent's to answer: assigned to them, or unassigned in
-/// one of their teams.
+/// one of their teams and not waiting for routing to give it to someone (whoever gets it is
+/// told then).
 pub fn is_mine(me: &Me, c: &ConvFacts) -> bool {
     match c.assignee_id {
         Some(a) => a == me.agent_id,
-        None => me.teams.contains(&c.team_id),
+        None => me.teams.contains(&c.team_id) && !c.queued,
     }
+}
+
+/// Something that happened to a conversation itself, rather than a message in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// Given to the agent, by routing (`by` none) or by someone else.
+    Assigned { by: Option<Id> },
+    /// Back from snooze because its time came (not because the customer wrote).
+    Woke,
+}
+
+/// A conversation change as the event rule sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConvChange {
+    /// As cached before; `None` when the conversation is new to the cache.
+    pub before: Option<ConvFacts>,
+    pub after: ConvFacts,
+    /// Who made the change (`None`: the hub itself: routing, a snooze ending).
+    pub updated_by: Option<Id>,
+    /// The customer wrote in the same batch: their message is the news, and wakes it.
+    pub customer_wrote: bool,
+    pub focused: bool,
+    pub arrival: Arrival,
+}
+
+/// What, if anything, a conversation change means to the agent, and whether to say so.
+/// Each change is seen once (the cache keeps only newer versions), so no event is announced
+/// twice.
+pub fn decide_change(me: &Me, c: &ConvChange) -> Option<(Event, Decision)> {
+    let open = c.after.status == ConversationStatus::Open;
+    let now_mine = c.after.assignee_id == Some(me.agent_id);
+    let was_mine = c.before.is_some_and(|b| b.assignee_id == Some(me.agent_id));
+    let event = if open && now_mine && !was_mine {
+        Event::Assigned { by: c.updated_by }
+    } else if open
+        && c.before.is_some_and(|b| b.status == ConversationStatus::Snoozed)
+        && !c.customer_wrote
+        && is_mine(me, &c.after)
+    {
+        Event::Woke
+    } else {
+        return None;
+    };
+    let decision = if c.updated_by == Some(me.agent_id) {
+        Decision::Quiet(Quiet::OwnDoing)
+    } else if c.focused {
+        Decision::Quiet(Quiet::Focused)
+    } else {
+        match c.arrival {
+            Arrival::Live => Decision::Notify,
+            Arrival::CatchUp => Decision::Summarize,
+        }
+    };
+    Some((event, decision))
 }
 
 /// The rule.
@@ -102,12 +162,27 @@ pub fn decide(me: &Me, m: &Candidate) -> Decision {
     }
 }
 
-/// A message the rule said yes (or "summarise") to, with what a notification shows.
+/// What an announcement is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum About {
+    /// A customer's message.
+    Reply {
+        message_id: Id,
+    },
+    /// The conversation was given to the agent; `by` is who gave it (none: routing).
+    Assigned {
+        by: Option<String>,
+    },
+    Woke,
+}
+
+/// A message or a conversation change a rule said yes (or "summarise") to, with what a
+/// notification shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Announced {
     pub decision: Decision,
+    pub about: About,
     pub conversation_id: Id,
-    pub message_id: Id,
     pub contact_id: Id,
     pub contact_name: String,
     pub channel: ChannelKind,
@@ -126,48 +201,97 @@ fn excerpt(text: &str) -> String {
     format!("{}…", cut.trim_end())
 }
 
-/// Turns the decisions of one applied batch into notifications: each live one on its own;
-/// catch-up ones as a single summary, unless only one customer replied.
+/// Turns the decisions of one applied batch into notifications: each live one on its own
+/// (a conversation given to the agent with its customer's new message says so once, not
+/// twice); catch-up ones as a single summary, unless only one customer replied and nothing
+/// else happened.
 pub fn notifications(announced: &[Announced]) -> Vec<Notification> {
     let mut out = Vec::new();
     let mut caught_up: Vec<&Announced> = Vec::new();
+    let assigned_now: Vec<Id> = announced
+        .iter()
+        .filter(|a| a.decision == Decision::Notify && matches!(a.about, About::Assigned { .. }))
+        .map(|a| a.conversation_id)
+        .collect();
     for a in announced {
         match a.decision {
-            Decision::Notify => out.push(reply(a)),
+            Decision::Notify => {
+                if matches!(a.about, About::Reply { .. }) && assigned_now.contains(&a.conversation_id) {
+                    continue;
+                }
+                out.push(one(a));
+            }
             Decision::Summarize => caught_up.push(a),
             Decision::Quiet(_) => {}
         }
     }
-    let mut customers: Vec<Id> = caught_up.iter().map(|a| a.contact_id).collect();
+    let replies: Vec<&&Announced> = caught_up.iter().filter(|a| matches!(a.about, About::Reply { .. })).collect();
+    let assigned = count(caught_up.iter().filter(|a| matches!(a.about, About::Assigned { .. })).count());
+    let mut customers: Vec<Id> = replies.iter().map(|a| a.contact_id).collect();
     customers.sort_unstable();
     customers.dedup();
-    match customers.len() {
-        0 => {}
-        1 => {
-            if let Some(last) = caught_up.last() {
-                out.push(reply(last));
+    let n = count(customers.len());
+    match (n, assigned) {
+        (0, 0) => {}
+        (1, 0) => {
+            if let Some(last) = replies.last() {
+                out.push(one(last));
             }
         }
-        n => {
-            let customers = u32::try_from(n).unwrap_or(u32::MAX);
-            let messages = u32::try_from(caught_up.len()).unwrap_or(u32::MAX);
-            out.push(Notification::Summary {
-                customers,
-                messages,
-                text: format!("{customers} customers replied while you were away"),
-            });
-        }
+        _ => out.push(Notification::Summary {
+            customers: n,
+            messages: count(replies.len()),
+            assigned,
+            text: summary_text(n, assigned),
+        }),
     }
     out
 }
 
-fn reply(a: &Announced) -> Notification {
-    Notification::Reply {
-        conversation_id: a.conversation_id,
-        message_id: a.message_id,
-        contact_name: a.contact_name.clone(),
-        channel: a.channel,
-        text: excerpt(&a.text),
+fn count(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+fn summary_text(customers: u32, assigned: u32) -> String {
+    let replied = match customers {
+        0 => None,
+        1 => Some("1 customer replied".to_owned()),
+        n => Some(format!("{n} customers replied")),
+    };
+    let given = match assigned {
+        0 => None,
+        1 => Some("1 conversation was assigned to you".to_owned()),
+        n => Some(format!("{n} conversations were assigned to you")),
+    };
+    match (replied, given) {
+        (Some(r), Some(g)) => format!("{r} and {g} while you were away"),
+        (Some(one), None) | (None, Some(one)) => format!("{one} while you were away"),
+        (None, None) => String::new(),
+    }
+}
+
+fn one(a: &Announced) -> Notification {
+    match &a.about {
+        About::Reply { message_id } => Notification::Reply {
+            conversation_id: a.conversation_id,
+            message_id: *message_id,
+            contact_name: a.contact_name.clone(),
+            channel: a.channel,
+            text: excerpt(&a.text),
+        },
+        About::Assigned { by } => Notification::Assigned {
+            conversation_id: a.conversation_id,
+            contact_name: a.contact_name.clone(),
+            channel: a.channel,
+            text: excerpt(&a.text),
+            by: by.clone(),
+        },
+        About::Woke => Notification::Woke {
+            conversation_id: a.conversation_id,
+            contact_name: a.contact_name.clone(),
+            channel: a.channel,
+            text: excerpt(&a.text),
+        },
     }
 }
 
@@ -210,7 +334,7 @@ mod tests {
     }
 
     fn conv(assignee: Option<Id>, team: Id, status: ConversationStatus, waiting: Option<i64>) -> ConvFacts {
-        ConvFacts { assignee_id: assignee, team_id: team, status, waiting_since: waiting }
+        ConvFacts { assignee_id: assignee, team_id: team, status, waiting_since: waiting, queued: false }
     }
 
     /// (case, direction, already decided, before, after, focused, arrival, expected)
@@ -262,8 +386,8 @@ mod tests {
     fn announced(decision: Decision, contact: Id, message: Id) -> Announced {
         Announced {
             decision,
+            about: About::Reply { message_id: message },
             conversation_id: contact * 10,
-            message_id: message,
             contact_id: contact,
             contact_name: format!("Customer {contact}"),
             channel: ChannelKind::Sms,
@@ -280,7 +404,12 @@ mod tests {
         assert_eq!(out.len(), 1);
         assert_eq!(
             out[0],
-            Notification::Summary { customers: 5, messages: 6, text: "5 customers replied while you were away".into() }
+            Notification::Summary {
+                customers: 5,
+                messages: 6,
+                assigned: 0,
+                text: "5 customers replied while you were away".into()
+            }
         );
     }
 
@@ -309,5 +438,112 @@ mod tests {
         let long = "word ".repeat(100);
         let e = excerpt(&long);
         assert!(e.chars().count() <= MAX_TEXT && e.ends_with('…'));
+    }
+
+    #[test]
+    fn a_queued_conversation_is_nobodys_until_routing_gives_it() {
+        let queued = ConvFacts { queued: true, ..conv(None, MY_TEAM, Open, Some(100)) };
+        let c = Candidate {
+            direction: Inbound,
+            already_decided: false,
+            before: None,
+            after: queued,
+            focused: false,
+            arrival: Arrival::Live,
+        };
+        assert_eq!(decide(&me(), &c), Decision::Quiet(Quiet::NotMine));
+    }
+
+    /// (case, before, after, updated by, customer wrote, focused, arrival, expected)
+    type ChangeRow =
+        (&'static str, Option<ConvFacts>, ConvFacts, Option<Id>, bool, bool, Arrival, Option<(Event, Decision)>);
+
+    #[test]
+    fn the_change_rule() {
+        use Arrival::{CatchUp, Live};
+        let queued = ConvFacts { queued: true, ..conv(None, MY_TEAM, Open, Some(100)) };
+        let mine = conv(Some(ME), MY_TEAM, Open, Some(100));
+        let others = conv(Some(OTHER), MY_TEAM, Open, Some(100));
+        let snoozed_mine = conv(Some(ME), MY_TEAM, Snoozed, None);
+        let snoozed_unassigned = conv(None, MY_TEAM, Snoozed, None);
+        let resolved_mine = conv(Some(ME), MY_TEAM, Resolved, None);
+        let routed = Some((Event::Assigned { by: None }, Decision::Notify));
+        #[rustfmt::skip]
+        let table: &[ChangeRow] = &[
+            ("routing gives me a queued one", Some(queued), mine, None, false, false, Live, routed),
+            ("a lead gives me another's", Some(others), mine, Some(OTHER), false, false, Live, Some((Event::Assigned { by: Some(OTHER) }, Decision::Notify))),
+            ("it arrives already mine", None, mine, None, true, false, Live, routed),
+            ("I claim it myself", Some(queued), mine, Some(ME), false, false, Live, Some((Event::Assigned { by: Some(ME) }, Decision::Quiet(Quiet::OwnDoing)))),
+            ("it was already mine", Some(mine), mine, None, false, false, Live, None),
+            ("given to someone else", Some(queued), others, None, false, false, Live, None),
+            ("given to me but resolved", Some(queued), resolved_mine, Some(OTHER), false, false, Live, None),
+            ("given to me while I look at it", Some(queued), mine, None, false, true, Live, Some((Event::Assigned { by: None }, Decision::Quiet(Quiet::Focused)))),
+            ("given to me while I was away", Some(queued), mine, None, false, false, CatchUp, Some((Event::Assigned { by: None }, Decision::Summarize))),
+            ("my snooze ends", Some(snoozed_mine), mine, None, false, false, Live, Some((Event::Woke, Decision::Notify))),
+            ("a snooze of my team's unassigned one ends", Some(snoozed_unassigned), conv(None, MY_TEAM, Open, None), None, false, false, Live, Some((Event::Woke, Decision::Notify))),
+            ("the customer wrote: their message is the news", Some(snoozed_mine), mine, None, true, false, Live, None),
+            ("another's snooze ends", Some(conv(Some(OTHER), MY_TEAM, Snoozed, None)), others, None, false, false, Live, None),
+            ("a status change of mine", Some(conv(Some(ME), MY_TEAM, ConversationStatus::Pending, None)), mine, Some(ME), false, false, Live, None),
+        ];
+        for (what, before, after, by, wrote, focused, arrival, want) in table {
+            let c = ConvChange {
+                before: *before,
+                after: *after,
+                updated_by: *by,
+                customer_wrote: *wrote,
+                focused: *focused,
+                arrival: *arrival,
+            };
+            assert_eq!(decide_change(&me(), &c), *want, "{what}");
+        }
+    }
+
+    fn event(decision: Decision, about: About, conversation: Id) -> Announced {
+        Announced {
+            decision,
+            about,
+            conversation_id: conversation,
+            contact_id: conversation,
+            contact_name: format!("Customer {conversation}"),
+            channel: ChannelKind::Sms,
+            text: "Where is my order?".into(),
+        }
+    }
+
+    #[test]
+    fn a_conversation_given_with_its_first_message_is_announced_once() {
+        let out = notifications(&[
+            event(Decision::Notify, About::Reply { message_id: 5 }, 1),
+            event(Decision::Notify, About::Assigned { by: None }, 1),
+        ]);
+        assert_eq!(
+            out,
+            vec![Notification::Assigned {
+                conversation_id: 1,
+                contact_name: "Customer 1".into(),
+                channel: ChannelKind::Sms,
+                text: "Where is my order?".into(),
+                by: None
+            }]
+        );
+    }
+
+    #[test]
+    fn conversations_given_while_away_join_the_summary() {
+        let out = notifications(&[
+            event(Decision::Summarize, About::Assigned { by: None }, 1),
+            event(Decision::Summarize, About::Assigned { by: Some("Lee".into()) }, 2),
+        ]);
+        assert!(
+            matches!(&out[..], [Notification::Summary { assigned: 2, customers: 0, text, .. }] if text == "2 conversations were assigned to you while you were away"),
+            "{out:?}"
+        );
+        let mut both = vec![event(Decision::Summarize, About::Assigned { by: None }, 1)];
+        both.push(announced(Decision::Summarize, 4, 9));
+        let out = notifications(&both);
+        assert!(
+            matches!(&out[..], [Notification::Summary { text, .. }] if text == "1 customer replied and 1 conversation was assigned to you while you were away"),
+            "{out:?}"
+        );
     }
 }

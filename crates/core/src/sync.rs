@@ -236,7 +236,11 @@ fn apply_bootstrap(cache: &Cache, b: Bootstrap, first: bool, ctx: NotifyContext,
         + b.messages.len()) as u64;
     let mut done = 0u64;
     let progress = |done: u64, finished: bool| bus.progress(done, total, finished);
-    let pending = if first { None } else { Some(cache.read(|c| apply::before_applying(c, b.messages.iter()))?) };
+    let pending = if first {
+        None
+    } else {
+        Some(cache.read(|c| apply::before_applying(c, b.messages.iter(), b.conversations.iter()))?)
+    };
     cache.write(|c| {
         apply::set_me(c, &b.me)?;
         for a in &b.agents {

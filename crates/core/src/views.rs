@@ -11,13 +11,16 @@ use std::collections::HashMap;
 use switchboard_protocol::console::{
     ConversationRow, History, OutboxLine, Profile, Thread, ThreadLine, View, ViewCount,
 };
-use switchboard_protocol::model::{Agent, Attachment, Contact, Direction, Inbox, Message, Role};
+use switchboard_protocol::model::{Agent, Attachment, Contact, Direction, Inbox, Message, Priority, Role};
 use switchboard_protocol::mutation::Mutation;
 use switchboard_protocol::Id;
 
 const ROW_COLUMNS: &str = "c.id, c.contact_id, COALESCE(k.name, ''), c.channel, c.inbox_id, c.status, c.assignee_id, \
     c.team_id, c.preview, c.waiting_since, c.last_activity_at, c.snoozed_until, c.reply_window_expires_at, \
-    c.last_message_id > COALESCE(r.last_read_message_id, 0), c.version, c.customer_address";
+    c.last_message_id > COALESCE(r.last_read_message_id, 0), c.version, c.customer_address, c.priority, \
+    CASE WHEN c.queued_at IS NULL THEN NULL ELSE 1 + (SELECT count(*) FROM conversations q \
+      WHERE q.team_id = c.team_id AND q.queued_at IS NOT NULL \
+      AND (q.priority, q.queued_at, q.id) < (c.priority, c.queued_at, c.id)) END";
 
 const ROW_FROM: &str = "conversations c LEFT JOIN contacts k ON k.id = c.contact_id \
     LEFT JOIN read_markers r ON r.conversation_id = c.id";
@@ -42,6 +45,8 @@ fn row(r: &Row<'_>) -> rusqlite::Result<ConversationRow> {
         reply_window_expires_at: r.get(12)?,
         unread: r.get(13)?,
         version: r.get(14)?,
+        priority: Priority::from_rank(r.get(16)?),
+        queue_position: r.get(17)?,
     })
 }
 
@@ -413,6 +418,8 @@ mod tests {
             capacity: 10,
             presence: Presence::Online,
             disabled: false,
+            skills: vec![],
+            routing_paused: false,
             version: 1,
         }
     }
@@ -439,6 +446,8 @@ mod tests {
             reply_window_expires_at: None,
             preview: "Where is my parcel?".into(),
             updated_by: None,
+            priority: Default::default(),
+            queued_at: None,
             created_at: 0,
             version,
         }
@@ -565,7 +574,11 @@ mod tests {
                     {
                         c.execute_batch(&format!("DROP TRIGGER {trigger}"))?;
                     }
-                    c.execute_batch("DROP TABLE view_tally; DROP TABLE canned_responses; PRAGMA user_version = 3;")?;
+                    c.execute_batch(
+                        "DROP TABLE view_tally; DROP TABLE canned_responses; DROP INDEX conversations_queue; \
+                         ALTER TABLE conversations DROP COLUMN priority; ALTER TABLE conversations DROP COLUMN queued_at; \
+                         PRAGMA user_version = 3;",
+                    )?;
                     Ok(())
                 })
                 .unwrap();

@@ -286,7 +286,12 @@ async fn catching_up_after_being_away_gives_one_summary() {
     }
     assert_eq!(
         notes,
-        [Notification::Summary { customers: 5, messages: 5, text: "5 customers replied while you were away".into() }]
+        [Notification::Summary {
+            customers: 5,
+            messages: 5,
+            assigned: 0,
+            text: "5 customers replied while you were away".into()
+        }]
     );
 }
 

@@ -48,6 +48,8 @@ fn agent(id: Id, role: Role, teams: Vec<Id>) -> Agent {
         capacity: 5,
         presence: Presence::Online,
         disabled: false,
+        skills: vec![],
+        routing_paused: false,
         version: 1,
     }
 }
@@ -74,6 +76,8 @@ fn conversation(
         reply_window_expires_at: None,
         preview: "hello".into(),
         updated_by: None,
+        priority: Default::default(),
+        queued_at: None,
         created_at: 0,
         version: 1,
     }

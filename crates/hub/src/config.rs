@@ -92,6 +92,13 @@ pub struct Config {
     /// (`<file>-files`), or `switchboard-hub-files` in the working directory with
     /// PostgreSQL. Several hubs on one database need one shared directory.
     pub blob_dir: Option<PathBuf>,
+    /// An agent whose consoles have all been disconnected this long shows offline (and
+    /// their waiting conversations go back to the queue). Longer than a console's reconnect
+    /// after a hub restart, so presence does not flap.
+    pub presence_grace_secs: u64,
+    /// How often each hub looks for agents gone and customers left unanswered past their
+    /// team's `reassign_after_mins`, in seconds.
+    pub routing_sweep_secs: u64,
 }
 
 impl Default for Config {
@@ -125,6 +132,8 @@ impl Default for Config {
             session_max_days: 30,
             visitor_idle_days: 30,
             blob_dir: None,
+            presence_grace_secs: 120,
+            routing_sweep_secs: 5,
         }
     }
 }
@@ -152,6 +161,11 @@ impl Config {
     /// [`Config::visitor_idle_days`] in milliseconds (at least one day).
     pub fn visitor_idle_ms(&self) -> i64 {
         i64::try_from(self.visitor_idle_days.max(1).saturating_mul(86_400_000)).unwrap_or(i64::MAX)
+    }
+
+    /// [`Config::presence_grace_secs`] in milliseconds.
+    pub fn presence_grace_ms(&self) -> i64 {
+        i64::try_from(self.presence_grace_secs.saturating_mul(1_000)).unwrap_or(i64::MAX)
     }
 
     pub fn store_options(&self) -> crate::store::StoreOptions {

@@ -13,6 +13,8 @@
 //! - [`throttle`]: when failed logins lock (pure, table-tested).
 //! - [`policy`]: who may see and do what (pure, table-tested).
 //! - [`rules`]: how a conversation's state moves (pure, table-tested).
+//! - [`routing`]: who gets which queued conversation, and when one goes back (pure,
+//!   table-tested).
 //! - [`address`]: customer address normalisation (phone numbers to E.164, emails).
 //! - [`channels`]: each provider's wire format, signatures and send API; the delivery
 //!   worker.
@@ -31,7 +33,7 @@
 //! The arrows go one way. `demo` runs a `server`, which runs `api` and `workers`; these
 //! use `channels`, `crm`, `auth`, `fanout` and `config`, and the `store` directly;
 //! `channels` and `crm` call out through `outbound` and use the `store`; the `store` uses
-//! only `crm_model`, `address`, `policy`, `rules`, `throttle`, `storage` (its key
+//! only `crm_model`, `address`, `policy`, `rules`, `routing`, `throttle`, `storage` (its key
 //! rule), `pg_tls` and `clock`. `crates/testkit`'s layering
 //! test keeps it so.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
@@ -49,6 +51,7 @@ pub mod fanout;
 pub mod outbound;
 pub mod pg_tls;
 pub mod policy;
+pub mod routing;
 pub mod rules;
 pub mod server;
 pub mod storage;

@@ -82,6 +82,28 @@ pub fn may_merge(v: &Viewer, into_visible: bool, from_visible: bool) -> Result<(
     }
 }
 
+/// Setting how a team's conversations are routed: the team's leads and admins.
+pub fn may_manage_routing(v: &Viewer, team_id: i64) -> Result<(), Denied> {
+    if !v.sees_team(team_id) {
+        return Err(Denied::Hidden);
+    }
+    match v.role {
+        Role::Admin | Role::Lead => Ok(()),
+        Role::Agent => Err(Denied::Forbidden("only leads can change how a team's conversations are routed")),
+    }
+}
+
+/// Setting an agent's capacity, skills and routing pause: admins, and leads of a team the
+/// agent is in.
+pub fn may_manage_agent(v: &Viewer, agent_teams: &[i64]) -> Result<(), Denied> {
+    match v.role {
+        Role::Admin => Ok(()),
+        Role::Lead if agent_teams.iter().any(|t| v.teams.contains(t)) => Ok(()),
+        Role::Lead => Err(Denied::Forbidden("leads can change routing only for agents of their teams")),
+        Role::Agent => Err(Denied::Forbidden("only leads can change an agent's routing")),
+    }
+}
+
 /// Managing agents, teams and inboxes.
 pub fn may_administer(v: &Viewer) -> Result<(), Denied> {
     if v.is_admin() {
@@ -160,5 +182,26 @@ mod tests {
         assert!(may_administer(&viewer(Role::Agent)).is_err());
         assert!(may_administer(&viewer(Role::Lead)).is_err());
         assert!(may_administer(&viewer(Role::Admin)).is_ok());
+    }
+
+    #[test]
+    fn routing_settings_table() {
+        use Role::*;
+        for (role, team, ok) in
+            [(Agent, MY_TEAM, false), (Lead, MY_TEAM, true), (Lead, OTHER_TEAM, false), (Admin, OTHER_TEAM, true)]
+        {
+            assert_eq!(may_manage_routing(&viewer(role), team).is_ok(), ok, "{role:?} routing of team {team}");
+        }
+        assert_eq!(may_manage_routing(&viewer(Lead), OTHER_TEAM), Err(Denied::Hidden));
+        for (role, teams, ok) in [
+            (Agent, vec![MY_TEAM], false),
+            (Lead, vec![MY_TEAM], true),
+            (Lead, vec![OTHER_TEAM, MY_TEAM], true),
+            (Lead, vec![OTHER_TEAM], false),
+            (Lead, vec![], false),
+            (Admin, vec![], true),
+        ] {
+            assert_eq!(may_manage_agent(&viewer(role), &teams).is_ok(), ok, "{role:?} for an agent of {teams:?}");
+        }
     }
 }

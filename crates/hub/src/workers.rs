@@ -1,7 +1,8 @@
 //! The hub's background work, started and stopped in one place: the delivery worker
 //! (replies out to providers), the CRM worker (lookups and transcripts), moving files
 //! earlier versions kept in database rows out to the file store, and the chores
-//! (waking snoozed conversations, forgetting quiet failed-login counters and idle visitors,
+//! the router (routing passes when anything moves, and the sweeps for agents gone and
+//! customers left unanswered), and the chores (waking snoozed conversations, forgetting quiet failed-login counters and idle visitors,
 //! pruning the change feed past its retention). The HTTP
 //! edge is [`crate::api`]; [`crate::server`] runs both together.
 
@@ -41,6 +42,11 @@ impl Workers {
                 chores(store.clone(), i64::from(config.retention_days) * DAY, config.visitor_idle_ms()),
                 crate::crm::worker::start(store.clone()),
                 tokio::spawn(move_legacy_blobs(store.clone(), storage.clone())),
+                router(
+                    store.clone(),
+                    config.presence_grace_ms(),
+                    Duration::from_secs(config.routing_sweep_secs.max(1)),
+                ),
             ],
             delivery: Some(crate::channels::deliver::start(store.clone(), config, stop_rx)),
             stopping,
@@ -108,6 +114,39 @@ pub async fn move_legacy_blobs(store: Store, storage: Storage) {
             }
         }
     }
+}
+
+/// Runs a routing pass whenever the feed moves (a conversation opened, an agent came online
+/// or freed a slot), and every `sweep`: sets agents offline whose consoles are gone and
+/// returns conversations left unanswered to the queue. Passes never overlap in one hub,
+/// and take turns with other hubs' through the database.
+fn router(store: Store, grace_ms: i64, sweep: Duration) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut head = store.head();
+        let mut every = tokio::time::interval(sweep);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                changed = head.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    head.borrow_and_update();
+                }
+                _ = every.tick() => {
+                    if let Err(e) = store.sweep_presence(grace_ms).await {
+                        tracing::warn!("setting departed agents offline failed: {e}");
+                    }
+                    if let Err(e) = store.return_silent().await {
+                        tracing::warn!("returning unanswered conversations to the queue failed: {e}");
+                    }
+                }
+            }
+            if let Err(e) = store.route_queue().await {
+                tracing::warn!("a routing pass failed: {e}");
+            }
+        }
+    })
 }
 
 /// Wakes snoozed conversations when their time comes, forgets quiet failed-login

@@ -4,8 +4,8 @@
 
 use crate::error::ApiError;
 use crate::model::{
-    Agent, Attachment, CannedResponse, ChannelKind, Contact, ConversationStatus, Delivery, Direction, Presence, Role,
-    Team, Template,
+    Agent, Attachment, CannedResponse, ChannelKind, Contact, ConversationStatus, Delivery, Direction, Presence,
+    Priority, Role, Team, Template,
 };
 use crate::{Id, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -62,6 +62,11 @@ pub struct ConversationRow {
     pub snoozed_until: Option<Timestamp>,
     pub reply_window_expires_at: Option<Timestamp>,
     pub unread: bool,
+    #[serde(default)]
+    pub priority: Priority,
+    /// Its place in its team's queue (1 is next), while routing has not given it to anyone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_position: Option<u32>,
     pub version: i64,
 }
 
@@ -266,8 +271,26 @@ pub struct SyncProgress {
 pub enum Notification {
     /// A waiting customer replied.
     Reply { conversation_id: Id, message_id: Id, contact_name: String, channel: ChannelKind, text: String },
-    /// Several customers replied while the console was away: one line, not a flood.
-    Summary { customers: u32, messages: u32, text: String },
+    /// Several customers replied, or conversations were given to the agent, while the
+    /// console was away: one line, not a flood.
+    Summary {
+        customers: u32,
+        messages: u32,
+        #[serde(default)]
+        assigned: u32,
+        text: String,
+    },
+    /// A conversation was given to the agent: by routing (`by` absent) or by a lead.
+    Assigned {
+        conversation_id: Id,
+        contact_name: String,
+        channel: ChannelKind,
+        text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
+    },
+    /// A conversation of the agent's snoozed until now is back.
+    Woke { conversation_id: Id, contact_name: String, channel: ChannelKind, text: String },
 }
 
 /// What the core tells its front end, as it happens.

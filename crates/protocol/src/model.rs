@@ -31,6 +31,161 @@ pub enum Presence {
     Offline,
 }
 
+impl Presence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Presence::Online => "online",
+            Presence::Away => "away",
+            Presence::Offline => "offline",
+        }
+    }
+}
+
+impl FromStr for Presence {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "online" => Ok(Presence::Online),
+            "away" => Ok(Presence::Away),
+            "offline" => Ok(Presence::Offline),
+            _ => Err(format!("unknown presence `{s}`")),
+        }
+    }
+}
+
+/// How urgent a conversation is. The queue serves higher priorities first, then the
+/// longest waiting.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    Urgent,
+    High,
+    #[default]
+    Normal,
+    Low,
+}
+
+impl Priority {
+    pub const ALL: [Priority; 4] = [Priority::Urgent, Priority::High, Priority::Normal, Priority::Low];
+
+    /// As stored and sorted: 0 urgent … 3 low, so a queue sorts by the number.
+    pub fn rank(self) -> i64 {
+        match self {
+            Priority::Urgent => 0,
+            Priority::High => 1,
+            Priority::Normal => 2,
+            Priority::Low => 3,
+        }
+    }
+
+    /// The priority of a stored rank; anything unknown is normal.
+    pub fn from_rank(rank: i64) -> Priority {
+        match rank {
+            0 => Priority::Urgent,
+            1 => Priority::High,
+            3 => Priority::Low,
+            _ => Priority::Normal,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Urgent => "urgent",
+            Priority::High => "high",
+            Priority::Normal => "normal",
+            Priority::Low => "low",
+        }
+    }
+}
+
+impl FromStr for Priority {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Priority::ALL.into_iter().find(|p| p.as_str() == s).ok_or_else(|| format!("unknown priority `{s}`"))
+    }
+}
+
+/// How a team, or one of its inboxes, hands out conversations that open or reopen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum RoutingMode {
+    /// Conversations wait in Unassigned until someone claims them.
+    #[default]
+    Manual,
+    /// Each to the online agent with a free slot who was given one longest ago.
+    RoundRobin,
+    /// Each to the online agent with the fewest open conversations.
+    LeastLoaded,
+}
+
+/// A team's or an inbox's routing: who may be given its conversations, and when they go
+/// back to the queue. Agents are never given more open conversations than their capacity,
+/// and only while they are online and not paused.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct RoutingPolicy {
+    #[serde(default)]
+    pub mode: RoutingMode,
+    /// Prefer the agent who last served the contact, when they are online with a free slot.
+    #[serde(default)]
+    pub sticky: bool,
+    /// Skills an agent must have to be given these conversations (e.g. `language:es`,
+    /// `product:billing`).
+    #[serde(default)]
+    pub skills: Vec<String>,
+    /// A contact profile field naming a skill to prefer: with `language`, a contact whose
+    /// `language` is `es` goes first to agents with the skill `language:es`, and to the
+    /// others only when none of those can take it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_skill_field: Option<String>,
+    /// A conversation whose customer has waited this long on its agent goes back to the
+    /// queue and on to someone else.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reassign_after_mins: Option<u32>,
+}
+
+impl RoutingPolicy {
+    /// The most skills a policy or an agent lists, and the longest skill.
+    pub const MAX_SKILLS: usize = 32;
+    pub const MAX_SKILL_CHARS: usize = 64;
+
+    /// Whether conversations are handed out at all.
+    pub fn routes(&self) -> bool {
+        self.mode != RoutingMode::Manual
+    }
+
+    /// Says what is wrong with the policy, if anything.
+    pub fn refuse(&self) -> Option<String> {
+        if let Some(why) = refuse_skills(&self.skills) {
+            return Some(why);
+        }
+        if let Some(f) = &self.contact_skill_field {
+            if f.trim().is_empty() || f.chars().count() > Self::MAX_SKILL_CHARS {
+                return Some(format!("the contact field must be 1 to {} characters", Self::MAX_SKILL_CHARS));
+            }
+        }
+        if self.reassign_after_mins.is_some_and(|m| m == 0 || m > 7 * 24 * 60) {
+            return Some("reassign_after_mins must be 1 minute to 7 days".into());
+        }
+        None
+    }
+}
+
+/// Says what is wrong with a list of skills, if anything.
+pub fn refuse_skills(skills: &[String]) -> Option<String> {
+    if skills.len() > RoutingPolicy::MAX_SKILLS {
+        return Some(format!("at most {} skills", RoutingPolicy::MAX_SKILLS));
+    }
+    skills
+        .iter()
+        .find(|s| s.trim().is_empty() || s.chars().count() > RoutingPolicy::MAX_SKILL_CHARS || s.trim() != s.as_str())
+        .map(|s| {
+            format!("skill `{s}` must be 1 to {} characters without spaces around", RoutingPolicy::MAX_SKILL_CHARS)
+        })
+}
+
 /// The channel a customer writes on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -156,6 +311,12 @@ pub struct Agent {
     /// A disabled agent cannot log in and has no sessions; their history stays.
     #[serde(default)]
     pub disabled: bool,
+    /// What routing matches against policies' skills (e.g. `language:es`).
+    #[serde(default)]
+    pub skills: Vec<String>,
+    /// A lead paused routing for this agent: they keep what they have and get nothing new.
+    #[serde(default)]
+    pub routing_paused: bool,
     pub version: i64,
 }
 
@@ -164,6 +325,9 @@ pub struct Agent {
 pub struct Team {
     pub id: Id,
     pub name: String,
+    /// How the team's conversations are handed out (inboxes may have their own).
+    #[serde(default)]
+    pub routing: RoutingPolicy,
     pub version: i64,
 }
 
@@ -181,6 +345,9 @@ pub struct Inbox {
     /// Approved message templates agents may send once a reply window has closed.
     #[serde(default)]
     pub templates: Vec<Template>,
+    /// The inbox's own routing; the team's when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing: Option<RoutingPolicy>,
     pub version: i64,
 }
 
@@ -427,8 +594,23 @@ pub struct Conversation {
     pub preview: String,
     /// The agent who made the latest change, if an agent made it.
     pub updated_by: Option<Id>,
+    #[serde(default)]
+    pub priority: Priority,
+    /// Since when it has waited in its team's queue for routing to give it to an agent;
+    /// `None` when it is not queued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queued_at: Option<Timestamp>,
     pub created_at: Timestamp,
     pub version: i64,
+}
+
+impl Conversation {
+    /// Where a queued conversation stands among its team's: higher priority first, then the
+    /// longest queued, then the oldest. `None` when it is not queued. The hub routes in this
+    /// order and the console numbers the queue with it.
+    pub fn queue_key(&self) -> Option<(Priority, Timestamp, Id)> {
+        self.queued_at.map(|at| (self.priority, at, self.id))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

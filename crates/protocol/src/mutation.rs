@@ -5,7 +5,7 @@
 //! applied per client, so a retried mutation is applied once and answered `duplicate`.
 
 use crate::error::ApiError;
-use crate::model::{Attachment, ConversationStatus};
+use crate::model::{Attachment, ConversationStatus, Presence, Priority, RoutingPolicy};
 use crate::sync::Change;
 use crate::{Id, Timestamp};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -46,6 +46,10 @@ pub enum Mutation {
     SaveCanned(SaveCanned),
     DeleteCanned(DeleteCanned),
     BlockVisitor(BlockVisitor),
+    SetPresence(SetPresence),
+    SetPriority(SetPriority),
+    SetRouting(SetRouting),
+    SetAgentRouting(SetAgentRouting),
 }
 
 impl Mutation {
@@ -86,7 +90,22 @@ impl Mutation {
             | Mutation::MarkRead(_)
             | Mutation::MergeContacts(_)
             | Mutation::DeleteCanned(_)
-            | Mutation::BlockVisitor(_) => {}
+            | Mutation::BlockVisitor(_)
+            | Mutation::SetPresence(_)
+            | Mutation::SetPriority(_) => {}
+            Mutation::SetRouting(r) => {
+                if let Some(p) = &mut r.policy {
+                    p.skills.iter_mut().for_each(clean);
+                    if let Some(f) = &mut p.contact_skill_field {
+                        clean(f);
+                    }
+                }
+            }
+            Mutation::SetAgentRouting(a) => {
+                if let Some(skills) = &mut a.skills {
+                    skills.iter_mut().for_each(clean);
+                }
+            }
         }
     }
     pub fn name(&self) -> &'static str {
@@ -103,6 +122,10 @@ impl Mutation {
             Mutation::SaveCanned(_) => "save_canned",
             Mutation::DeleteCanned(_) => "delete_canned",
             Mutation::BlockVisitor(_) => "block_visitor",
+            Mutation::SetPresence(_) => "set_presence",
+            Mutation::SetPriority(_) => "set_priority",
+            Mutation::SetRouting(_) => "set_routing",
+            Mutation::SetAgentRouting(_) => "set_agent_routing",
         }
     }
 }
@@ -131,6 +154,47 @@ pub struct BlockVisitor {
 
 fn yes() -> bool {
     true
+}
+
+/// The signing-in agent's own presence. Going online makes them routable; leaving it (away
+/// or offline) stops routing to them and returns their conversations whose customer waits
+/// to the queue, in teams that route.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetPresence {
+    pub presence: Presence,
+    /// Set by the console itself (away after idle time), not by the agent's choice.
+    #[serde(default)]
+    pub automatic: bool,
+}
+
+/// How urgent a conversation is; the queue serves higher priorities first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetPriority {
+    pub conversation_id: Id,
+    pub priority: Priority,
+}
+
+/// A team's routing (leads of the team, admins), or an inbox's own (`inbox_id` set;
+/// `policy: null` returns the inbox to its team's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetRouting {
+    pub team_id: Id,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inbox_id: Option<Id>,
+    pub policy: Option<RoutingPolicy>,
+}
+
+/// An agent's routing settings, by a lead of one of their teams or an admin. Absent fields
+/// stay as they are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetAgentRouting {
+    pub agent_id: Id,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skills: Option<Vec<String>>,
 }
 
 /// An internal note; never sent to the customer.

@@ -13,7 +13,7 @@ import CannedDialog from "./CannedDialog.svelte";
 vi.mock("@tauri-apps/api/core", async () => ({ invoke: (await import("../test/tauri")).invoke }));
 vi.mock("@tauri-apps/api/event", async () => ({ listen: (await import("../test/tauri")).listen }));
 
-const me: Agent = { id: 7, name: "Maya Okafor", email: "maya@x.test", role: "agent", teams: [1], capacity: 10, presence: "online", disabled: false, version: 1 };
+const me: Agent = { id: 7, name: "Maya Okafor", email: "maya@x.test", role: "agent", teams: [1], capacity: 10, presence: "online", disabled: false, skills: [], routing_paused: false, version: 1 };
 
 function signIn(lead: boolean) {
   app.directory = {

@@ -13,7 +13,7 @@ vi.mock("@tauri-apps/api/event", async () => ({ listen: (await import("../test/t
 afterEach(() => cleanup());
 
 function agent(id: number, name: string): Agent {
-  return { id, name, email: `${id}@x.test`, role: "agent", teams: [1], capacity: 10, presence: "online", disabled: false, version: 1 };
+  return { id, name, email: `${id}@x.test`, role: "agent", teams: [1], capacity: 10, presence: "online", disabled: false, skills: [], routing_paused: false, version: 1 };
 }
 
 const enc = new TextEncoder();

@@ -1,5 +1,5 @@
 // ThreadHeader offers Block visitor on web-chat and in-app threads only, and blocks only on
-// a second press.
+// a second press; it shows a queued conversation's place and sets its priority.
 import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { answer, callsTo } from "../test/tauri";
@@ -40,5 +40,16 @@ describe("ThreadHeader", () => {
     cleanup();
     render(ThreadHeader, props("sms"));
     expect(screen.queryByTestId("block-visitor")).toBeNull();
+  });
+
+  test("a queued conversation shows its place, and its priority can be raised", async () => {
+    answer({ set_priority: () => 1 });
+    const p = { ...props("sms"), row: row(3, { queue_position: 2 }) };
+    render(ThreadHeader, p);
+    expect(screen.getByTestId("thread-queue").textContent).toBe("#2 in queue");
+    const pick = screen.getByTestId("priority") as HTMLSelectElement;
+    expect(pick.value).toBe("normal");
+    await fireEvent.change(pick, { target: { value: "urgent" } });
+    await waitFor(() => expect(callsTo("set_priority")).toEqual([{ conversation_id: p.row.id, priority: "urgent" }]));
   });
 });

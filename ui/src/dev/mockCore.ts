@@ -28,8 +28,11 @@ import type {
   History,
   Identity,
   OutboxItem,
+  Presence,
+  Priority,
   Profile,
   ReplyWindow,
+  RoutingPolicy,
   SearchHit,
   SearchQuery,
   Session,
@@ -141,8 +144,8 @@ export class MockCore {
   me: Agent;
   agents: Agent[];
   teams: Team[] = [
-    { id: 1, name: "Support", version: 1 },
-    { id: 2, name: "Billing", version: 1 },
+    { id: 1, name: "Support", routing: { mode: "manual", sticky: false, skills: [] }, version: 1 },
+    { id: 2, name: "Billing", routing: { mode: "manual", sticky: false, skills: [] }, version: 1 },
   ];
   contacts = new Map<number, Contact>();
   rows: ConversationRow[] = [];
@@ -154,6 +157,7 @@ export class MockCore {
     { id: 3, key: "hours", shortcut: "hours", title: "Opening hours", body: "We're here 9:00–17:00, Monday to Friday.", owner_id: null, updated_by: null, updated_at: 0, version: 1, pending: false, editable: false },
   ];
   session: Session | null = null;
+  awayAfter: number | null = 10;
   emit: (e: ConsoleEvent) => void = () => {};
   calls: Array<{ cmd: string; args: Record<string, unknown> }> = [];
   #nextId = 10_000_000;
@@ -161,10 +165,10 @@ export class MockCore {
   constructor(opts: MockOptions = {}) {
     this.now = opts.now ?? Date.now();
     this.agents = [
-      { id: 1, name: "Ada Agent", email: "ada@demo.switchboard", role: "agent", teams: [1], capacity: 8, presence: "online", disabled: false, version: 1 },
-      { id: 2, name: "Bruno Agent", email: "bruno@demo.switchboard", role: "agent", teams: [1, 2], capacity: 6, presence: "away", disabled: false, version: 1 },
-      { id: 3, name: "Lena Lead", email: "lena@demo.switchboard", role: "lead", teams: [1, 2], capacity: 4, presence: "online", disabled: false, version: 1 },
-      { id: 4, name: "Omar Agent", email: "omar@demo.switchboard", role: "agent", teams: [2], capacity: 8, presence: "offline", disabled: false, version: 1 },
+      { id: 1, name: "Ada Agent", email: "ada@demo.switchboard", role: "agent", teams: [1], capacity: 8, presence: "online", disabled: false, skills: [], routing_paused: false, version: 1 },
+      { id: 2, name: "Bruno Agent", email: "bruno@demo.switchboard", role: "agent", teams: [1, 2], capacity: 6, presence: "away", disabled: false, skills: [], routing_paused: false, version: 1 },
+      { id: 3, name: "Lena Lead", email: "lena@demo.switchboard", role: "lead", teams: [1, 2], capacity: 4, presence: "online", disabled: false, skills: [], routing_paused: false, version: 1 },
+      { id: 4, name: "Omar Agent", email: "omar@demo.switchboard", role: "agent", teams: [2], capacity: 8, presence: "offline", disabled: false, skills: [], routing_paused: false, version: 1 },
     ];
     this.me = this.agents[0] as Agent;
     this.generate(opts.conversations ?? 1200);
@@ -241,6 +245,7 @@ export class MockCore {
         snoozed_until: status === "snoozed" ? this.now + 86_400_000 : null,
         reply_window_expires_at: ident.channel === "whatsapp" || ident.channel === "messenger" || ident.channel === "instagram" ? (r() < 0.6 ? last + 86_400_000 : this.now - 1000) : null,
         unread: r() < 0.25,
+        priority: "normal",
         version: 1,
       });
     }
@@ -581,6 +586,46 @@ export class MockCore {
           if (row.status !== "open") row.waiting_since = null;
           this.changed([row.id]);
         }
+        return 1;
+      }
+      case "set_presence": {
+        const presence = a.presence as Presence;
+        this.me.presence = presence;
+        const mine = this.agents.find((x) => x.id === this.me.id);
+        if (mine) mine.presence = presence;
+        this.emit({ type: "changed", conversations: [], contacts: [], directory: true, canned: false, everything: false });
+        return 1;
+      }
+      case "note_activity":
+        return null;
+      case "away_after_mins":
+        return this.awayAfter;
+      case "set_away_after_mins":
+        this.awayAfter = (a.mins as number | null) ?? null;
+        return null;
+      case "set_priority": {
+        const row = this.rows.find((r) => r.id === (a.conversation_id as number));
+        if (row) {
+          row.priority = a.priority as Priority;
+          this.changed([row.id]);
+        }
+        return 1;
+      }
+      case "set_routing": {
+        const team = this.teams.find((t) => t.id === (a.team_id as number));
+        const policy = a.policy as RoutingPolicy | null;
+        if (!team) throw { code: "not_found", message: "team not found" };
+        if (a.inbox_id == null && policy) team.routing = policy;
+        this.emit({ type: "changed", conversations: [], contacts: [], directory: true, canned: false, everything: false });
+        return 1;
+      }
+      case "set_agent_routing": {
+        const agent = this.agents.find((x) => x.id === (a.agent_id as number));
+        if (!agent) throw { code: "not_found", message: "agent not found" };
+        if (a.capacity != null) agent.capacity = a.capacity as number;
+        if (a.paused != null) agent.routing_paused = a.paused as boolean;
+        if (a.skills != null) agent.skills = a.skills as string[];
+        this.emit({ type: "changed", conversations: [], contacts: [], directory: true, canned: false, everything: false });
         return 1;
       }
       case "block_visitor": {

@@ -1,7 +1,8 @@
 // Commands the agent triggers from several places (buttons, shortcuts, dialogs), with their
 // outcome told in a toast. The core decides; these only ask and report.
 import { api } from "./api";
-import type { AssignTo, ConversationStatus } from "./protocol";
+import { PRESENCE_LABEL, PRIORITY_LABEL } from "./format";
+import type { AssignTo, ConversationStatus, Presence, Priority } from "./protocol";
 import { app } from "./stores.svelte";
 
 const DONE: Record<ConversationStatus, string> = {
@@ -48,4 +49,39 @@ export async function reassign(ids: number[], to: AssignTo, label: string): Prom
     app.error(e, "Couldn't reassign");
     return false;
   }
+}
+
+/** Sets the agent's own presence (online is when routing gives them conversations). */
+export async function setPresence(presence: Presence): Promise<boolean> {
+  try {
+    await api.setPresence(presence);
+    app.toast(`You're ${PRESENCE_LABEL[presence].toLowerCase()}`, "info", 2500);
+    return true;
+  } catch (e) {
+    app.error(e, "Couldn't change your presence");
+    return false;
+  }
+}
+
+export async function setPriority(conversationId: number, priority: Priority): Promise<boolean> {
+  try {
+    await api.setPriority(conversationId, priority);
+    app.toast(`Priority: ${PRIORITY_LABEL[priority]}`, "info", 2500);
+    return true;
+  } catch (e) {
+    app.error(e, "Couldn't change the priority");
+    return false;
+  }
+}
+
+/** How often the window tells the core the agent is at the keyboard. */
+const ACTIVITY_EVERY_MS = 20_000;
+let lastActivity = 0;
+
+/** Tells the core the agent is at the keyboard (at most every 20 s), so an agent the
+ * console set away is online again. */
+export function noteActivity(now: number = Date.now()): void {
+  if (now - lastActivity < ACTIVITY_EVERY_MS) return;
+  lastActivity = now;
+  api.noteActivity().catch(() => {});
 }

@@ -18,7 +18,10 @@ import type {
   Directory,
   History,
   OpenedAttachment,
+  Presence,
+  Priority,
   Profile,
+  RoutingPolicy,
   SearchHit,
   SearchQuery,
   Session,
@@ -74,6 +77,21 @@ export const api = {
     invoke<number>("set_status", { conversation_id, status, snoozed_until }),
   blockVisitor: (conversation_id: number, blocked: boolean) =>
     invoke<number>("block_visitor", { conversation_id, blocked }),
+  setPresence: (presence: Presence) => invoke<number>("set_presence", { presence }),
+  noteActivity: () => invoke<number | null>("note_activity"),
+  awayAfterMins: () => invoke<number | null>("away_after_mins"),
+  setAwayAfterMins: (mins: number | null) => invoke<void>("set_away_after_mins", { mins }),
+  setPriority: (conversation_id: number, priority: Priority) =>
+    invoke<number>("set_priority", { conversation_id, priority }),
+  setRouting: (team_id: number, inbox_id: number | null, policy: RoutingPolicy | null) =>
+    invoke<number>("set_routing", { team_id, inbox_id, policy }),
+  setAgentRouting: (agent_id: number, change: { capacity?: number; paused?: boolean; skills?: string[] }) =>
+    invoke<number>("set_agent_routing", {
+      agent_id,
+      capacity: change.capacity ?? null,
+      paused: change.paused ?? null,
+      skills: change.skills ?? null,
+    }),
   markRead: (conversation_id: number) => invoke<number | null>("mark_read", { conversation_id }),
   mergeContacts: (into_contact_id: number, from_contact_id: number) =>
     invoke<number>("merge_contacts", { into_contact_id, from_contact_id }),

@@ -1,7 +1,18 @@
 // Pure formatting for the console: channel, status and view labels, durations and relative
 // times, day labels, byte sizes, search highlights (UTF-8 byte ranges → string segments),
 // template placeholders, snooze times and the search's assignee filter. No DOM, no state: everything here is unit tested.
-import type { AssigneeFilter, ChannelKind, ConversationStatus, Delivery, Presence, ReplyRoute, Role, View } from "./protocol";
+import type {
+  AssigneeFilter,
+  ChannelKind,
+  ConversationStatus,
+  Delivery,
+  Presence,
+  Priority,
+  ReplyRoute,
+  Role,
+  RoutingMode,
+  View,
+} from "./protocol";
 
 export const CHANNEL_LABEL: Record<ChannelKind, string> = {
   sms: "SMS",
@@ -55,6 +66,19 @@ export const DELIVERY_LABEL: Record<Delivery, string> = {
 export const ROLE_LABEL: Record<Role, string> = { agent: "Agent", lead: "Team lead", admin: "Admin" };
 
 export const PRESENCE_LABEL: Record<Presence, string> = { online: "Online", away: "Away", offline: "Offline" };
+
+/** What the presence shortcut switches to: online, or away when online. */
+export function togglePresence(p: Presence): Presence {
+  return p === "online" ? "away" : "online";
+}
+
+export const PRIORITY_LABEL: Record<Priority, string> = { urgent: "Urgent", high: "High", normal: "Normal", low: "Low" };
+
+export const ROUTING_MODE_LABEL: Record<RoutingMode, string> = {
+  manual: "Manual: agents claim from Unassigned",
+  round_robin: "Round robin",
+  least_loaded: "Least loaded",
+};
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;

@@ -21,6 +21,7 @@ describe("actionFor", () => {
     ["n writes a note", k("n"), idle, "note"],
     ["e resolves", k("e"), idle, "resolve"],
     ["s snoozes", k("s"), idle, "snooze"],
+    ["p switches presence, thread open or not", k("p"), noThread, "presence"],
     ["a assigns for leads", k("a"), lead, "assign"],
     ["a does nothing for agents", k("a"), idle, null],
     ["/ searches", k("/"), idle, "search"],

@@ -11,6 +11,7 @@ export type Action =
   | "resolve"
   | "snooze"
   | "search"
+  | "presence"
   | "help"
   | "close";
 
@@ -65,6 +66,8 @@ export function actionFor(e: KeyPress, ctx: KeyContext): Action | null {
       return ctx.thread ? "resolve" : null;
     case "s":
       return ctx.thread ? "snooze" : null;
+    case "p":
+      return "presence";
     default:
       return null;
   }
@@ -102,6 +105,7 @@ export const SHORTCUTS: ReadonlyArray<{ keys: string[]; label: string; lead?: bo
   { keys: ["a"], label: "Assign…", lead: true },
   { keys: ["e"], label: "Resolve" },
   { keys: ["s"], label: "Snooze…" },
+  { keys: ["p"], label: "Switch between online and away" },
   { keys: ["/"], label: "Search" },
   { keys: ["Ctrl", "K"], label: "Search (⌘K on macOS)" },
   { keys: ["Ctrl", "Enter"], label: "Send (in the composer)" },

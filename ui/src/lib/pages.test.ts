@@ -20,6 +20,7 @@ function row(i: number): ConversationRow {
     snoozed_until: null,
     reply_window_expires_at: null,
     unread: false,
+    priority: "normal",
     version: 1,
   };
 }

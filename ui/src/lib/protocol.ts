@@ -13,6 +13,32 @@ export type Role = "agent" | "lead" | "admin";
 
 export type Presence = "online" | "away" | "offline";
 
+export type Priority = "urgent" | "high" | "normal" | "low";
+
+export type RoutingMode = "manual" | "round_robin" | "least_loaded";
+
+export type RoutingPolicy = { mode: RoutingMode, 
+/**
+ * Prefer the agent who last served the contact, when they are online with a free slot.
+ */
+sticky: boolean, 
+/**
+ * Skills an agent must have to be given these conversations (e.g. `language:es`,
+ * `product:billing`).
+ */
+skills: Array<string>, 
+/**
+ * A contact profile field naming a skill to prefer: with `language`, a contact whose
+ * `language` is `es` goes first to agents with the skill `language:es`, and to the
+ * others only when none of those can take it.
+ */
+contact_skill_field?: string | null, 
+/**
+ * A conversation whose customer has waited this long on its agent goes back to the
+ * queue and on to someone else.
+ */
+reassign_after_mins?: number | null, };
+
 export type ChannelKind = "sms" | "whatsapp" | "messenger" | "instagram" | "webchat" | "in_app" | "email";
 
 export type Agent = { id: number, name: string, email: string, role: Role, teams: Array<number>, 
@@ -23,9 +49,21 @@ capacity: number, presence: Presence,
 /**
  * A disabled agent cannot log in and has no sessions; their history stays.
  */
-disabled: boolean, version: number, };
+disabled: boolean, 
+/**
+ * What routing matches against policies' skills (e.g. `language:es`).
+ */
+skills: Array<string>, 
+/**
+ * A lead paused routing for this agent: they keep what they have and get nothing new.
+ */
+routing_paused: boolean, version: number, };
 
-export type Team = { id: number, name: string, version: number, };
+export type Team = { id: number, name: string, 
+/**
+ * How the team's conversations are handed out (inboxes may have their own).
+ */
+routing: RoutingPolicy, version: number, };
 
 export type Template = { name: string, 
 /**
@@ -107,7 +145,11 @@ export type ConversationRow = { id: number, contact_id: number, contact_name: st
 /**
  * The customer's address replies go to on this channel.
  */
-customer_address: string, inbox_id: number, status: ConversationStatus, assignee_id: number | null, team_id: number, preview: string, waiting_since: number | null, last_activity_at: number, snoozed_until: number | null, reply_window_expires_at: number | null, unread: boolean, version: number, };
+customer_address: string, inbox_id: number, status: ConversationStatus, assignee_id: number | null, team_id: number, preview: string, waiting_since: number | null, last_activity_at: number, snoozed_until: number | null, reply_window_expires_at: number | null, unread: boolean, priority: Priority, 
+/**
+ * Its place in its team's queue (1 is next), while routing has not given it to anyone.
+ */
+queue_position?: number | null, version: number, };
 
 export type OutboxState = "pending" | "acknowledged" | "stuck" | "conflict";
 
@@ -169,7 +211,7 @@ export type Connection = { "state": "online" } | { "state": "connecting", attemp
 
 export type SyncProgress = { done: number, total: number, finished: boolean, };
 
-export type Notification = { "kind": "reply", conversation_id: number, message_id: number, contact_name: string, channel: ChannelKind, text: string, } | { "kind": "summary", customers: number, messages: number, text: string, };
+export type Notification = { "kind": "reply", conversation_id: number, message_id: number, contact_name: string, channel: ChannelKind, text: string, } | { "kind": "summary", customers: number, messages: number, assigned: number, text: string, } | { "kind": "assigned", conversation_id: number, contact_name: string, channel: ChannelKind, text: string, by?: string | null, } | { "kind": "woke", conversation_id: number, contact_name: string, channel: ChannelKind, text: string, };
 
 export type ConsoleEvent = { "type": "connection", connection: Connection, } | { "type": "progress", progress: SyncProgress, } | { "type": "changed", conversations: Array<number>, contacts: Array<number>, directory: boolean, 
 /**

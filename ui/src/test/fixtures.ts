@@ -38,6 +38,7 @@ export function row(i: number, extra: Partial<ConversationRow> = {}): Conversati
     snoozed_until: null,
     reply_window_expires_at: null,
     unread: false,
+    priority: "normal",
     version: 1,
     ...extra,
   };

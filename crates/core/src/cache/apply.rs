@@ -7,11 +7,11 @@
 use super::rows::me_id;
 use super::set_meta;
 use crate::error::Result;
-use crate::notify::{self, Announced, Arrival, Candidate, ConvFacts, Me};
+use crate::notify::{self, About, Announced, Arrival, Candidate, ConvFacts, Me};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::{BTreeSet, HashMap};
 use switchboard_protocol::model::{
-    Agent, CannedResponse, Contact, Conversation, Direction, Inbox, Message, ReadMarker, Team,
+    Agent, CannedResponse, ChannelKind, Contact, Conversation, Direction, Inbox, Message, ReadMarker, Team,
 };
 use switchboard_protocol::sync::{Change, ChangeFrame};
 use switchboard_protocol::Id;
@@ -135,14 +135,16 @@ pub fn upsert_conversation(c: &Connection, v: &Conversation) -> Result<bool> {
         v.reply_window_expires_at,
         v.preview,
         v.customer_address,
-        v.updated_by
+        v.updated_by,
+        v.priority.rank(),
+        v.queued_at
     ];
     let updated = c
         .prepare_cached(
             "UPDATE conversations SET version = ?2, contact_id = ?3, inbox_id = ?4, channel = ?5, status = ?6, \
              assignee_id = ?7, team_id = ?8, waiting_since = ?9, last_activity_at = ?10, snoozed_until = ?11, \
-             reply_window_expires_at = ?12, preview = ?13, customer_address = ?14, updated_by = ?15 \
-             WHERE id = ?1 AND version < ?2",
+             reply_window_expires_at = ?12, preview = ?13, customer_address = ?14, updated_by = ?15, \
+             priority = ?16, queued_at = ?17 WHERE id = ?1 AND version < ?2",
         )?
         .execute(args)?;
     if updated > 0 {
@@ -152,8 +154,8 @@ pub fn upsert_conversation(c: &Connection, v: &Conversation) -> Result<bool> {
         .prepare_cached(
             "INSERT OR IGNORE INTO conversations (id, version, contact_id, inbox_id, channel, status, assignee_id, \
              team_id, waiting_since, last_activity_at, snoozed_until, reply_window_expires_at, preview, \
-             customer_address, updated_by, last_message_id) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, \
+             customer_address, updated_by, priority, queued_at, last_message_id) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
              (SELECT COALESCE(MAX(id), 0) FROM messages WHERE conversation_id = ?1 AND direction = 'inbound'))",
         )?
         .execute(args)?;
@@ -217,14 +219,22 @@ pub fn remove_conversation(c: &Connection, id: Id) -> Result<()> {
 }
 
 pub fn conv_facts(c: &Connection, id: Id) -> Result<Option<ConvFacts>> {
-    Ok(c.prepare_cached("SELECT assignee_id, team_id, status, waiting_since FROM conversations WHERE id = ?1")?
-        .query_row([id], |r| {
-            Ok((r.get::<_, Option<Id>>(0)?, r.get::<_, Id>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<i64>>(3)?))
-        })
-        .optional()?
-        .and_then(|(assignee_id, team_id, status, waiting_since)| {
-            Some(ConvFacts { assignee_id, team_id, status: status.parse().ok()?, waiting_since })
-        }))
+    Ok(c.prepare_cached(
+        "SELECT assignee_id, team_id, status, waiting_since, queued_at IS NOT NULL FROM conversations WHERE id = ?1",
+    )?
+    .query_row([id], |r| {
+        Ok((
+            r.get::<_, Option<Id>>(0)?,
+            r.get::<_, Id>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, Option<i64>>(3)?,
+            r.get::<_, bool>(4)?,
+        ))
+    })
+    .optional()?
+    .and_then(|(assignee_id, team_id, status, waiting_since, queued)| {
+        Some(ConvFacts { assignee_id, team_id, status: status.parse().ok()?, waiting_since, queued })
+    }))
 }
 
 fn is_new_customer_message(c: &Connection, m: &Message) -> Result<bool> {
@@ -235,17 +245,33 @@ fn is_new_customer_message(c: &Connection, m: &Message) -> Result<bool> {
     Ok(!cached)
 }
 
-/// The customer messages of a batch the rule must look at, with their conversations as
-/// the cache knew them before the batch.
+/// The customer messages and conversation changes of a batch the rules must look at, with
+/// the conversations as the cache knew them before the batch.
 #[derive(Debug)]
 pub struct Pending {
     candidates: Vec<(Message, bool)>,
     before: HashMap<Id, Option<ConvFacts>>,
+    /// Conversations changed by the batch: their facts before, and who made the change.
+    changed: Vec<(Id, Option<ConvFacts>, Option<Id>)>,
 }
 
-/// Looks at `messages` before they are applied.
-pub fn before_applying<'a>(c: &Connection, messages: impl Iterator<Item = &'a Message>) -> Result<Pending> {
-    let mut p = Pending { candidates: Vec::new(), before: HashMap::new() };
+/// Looks at `messages` and `conversations` before they are applied.
+pub fn before_applying<'a>(
+    c: &Connection,
+    messages: impl Iterator<Item = &'a Message>,
+    conversations: impl Iterator<Item = &'a Conversation>,
+) -> Result<Pending> {
+    let mut p = Pending { candidates: Vec::new(), before: HashMap::new(), changed: Vec::new() };
+    for v in conversations {
+        let cached: Option<i64> = c
+            .prepare_cached("SELECT version FROM conversations WHERE id = ?1")?
+            .query_row([v.id], |r| r.get(0))
+            .optional()?;
+        if cached.is_some_and(|have| have >= v.version) || p.changed.iter().any(|(id, ..)| *id == v.id) {
+            continue;
+        }
+        p.changed.push((v.id, conv_facts(c, v.id)?, v.updated_by));
+    }
     for m in messages {
         if !is_new_customer_message(c, m)? {
             continue;
@@ -263,6 +289,28 @@ pub fn before_applying<'a>(c: &Connection, messages: impl Iterator<Item = &'a Me
 pub fn after_applying(c: &Connection, mut p: Pending, ctx: &NotifyContext) -> Result<Vec<Announced>> {
     let Some(me) = &ctx.me else { return Ok(Vec::new()) };
     let mut out = Vec::new();
+    let wrote: Vec<Id> = p.candidates.iter().map(|(m, _)| m.conversation_id).collect();
+    for (id, before, updated_by) in std::mem::take(&mut p.changed) {
+        let Some(after) = conv_facts(c, id)? else { continue };
+        let change = notify::ConvChange {
+            before,
+            after,
+            updated_by,
+            customer_wrote: wrote.contains(&id),
+            focused: ctx.focused == Some(id),
+            arrival: ctx.arrival,
+        };
+        let Some((event, decision)) = notify::decide_change(me, &change) else { continue };
+        if matches!(decision, notify::Decision::Quiet(_)) {
+            continue;
+        }
+        let about = match event {
+            notify::Event::Assigned { by } => About::Assigned { by: by.map(|a| agent_name(c, a)).transpose()? },
+            notify::Event::Woke => About::Woke,
+        };
+        let (contact_id, contact_name, channel, text) = about_conversation(c, id)?;
+        out.push(Announced { decision, about, conversation_id: id, contact_id, contact_name, channel, text });
+    }
     for (m, decided) in p.candidates {
         c.prepare_cached("INSERT OR IGNORE INTO notified (message_id) VALUES (?1)")?.execute([m.id])?;
         let Some(after) = conv_facts(c, m.conversation_id)? else { continue };
@@ -283,17 +331,11 @@ pub fn after_applying(c: &Connection, mut p: Pending, ctx: &NotifyContext) -> Re
         if matches!(decision, notify::Decision::Quiet(_)) {
             continue;
         }
-        let (contact_id, contact_name): (Id, String) = c
-            .prepare_cached(
-                "SELECT k.id, k.name FROM conversations v JOIN contacts k ON k.id = v.contact_id WHERE v.id = ?1",
-            )?
-            .query_row([m.conversation_id], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?
-            .unwrap_or((0, String::from("A customer")));
+        let (contact_id, contact_name, ..) = about_conversation(c, m.conversation_id)?;
         out.push(Announced {
             decision,
+            about: About::Reply { message_id: m.id },
             conversation_id: m.conversation_id,
-            message_id: m.id,
             contact_id,
             contact_name,
             channel: m.channel,
@@ -301,6 +343,30 @@ pub fn after_applying(c: &Connection, mut p: Pending, ctx: &NotifyContext) -> Re
         });
     }
     Ok(out)
+}
+
+/// A conversation's customer (id and name), channel and latest text, for a notification.
+fn about_conversation(c: &Connection, id: Id) -> Result<(Id, String, ChannelKind, String)> {
+    let row = c
+        .prepare_cached(
+            "SELECT COALESCE(k.id, 0), COALESCE(k.name, 'A customer'), v.channel, v.preview \
+             FROM conversations v LEFT JOIN contacts k ON k.id = v.contact_id WHERE v.id = ?1",
+        )?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, String>(2)?, r.get(3)?)))
+        .optional()?;
+    Ok(match row {
+        Some((contact_id, name, channel, preview)) => {
+            (contact_id, name, channel.parse().unwrap_or(ChannelKind::Sms), preview)
+        }
+        None => (0, String::from("A customer"), ChannelKind::Sms, String::new()),
+    })
+}
+
+fn agent_name(c: &Connection, id: Id) -> Result<String> {
+    Ok(c.prepare_cached("SELECT name FROM agents WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?
+        .unwrap_or_else(|| String::from("Someone")))
 }
 
 /// Applies one change.
@@ -365,6 +431,10 @@ pub fn apply_page(c: &Connection, frames: &[ChangeFrame], cursor: &str, ctx: &No
         c,
         frames.iter().filter_map(|f| match &f.change {
             Change::Message(m) => Some(m),
+            _ => None,
+        }),
+        frames.iter().filter_map(|f| match &f.change {
+            Change::Conversation(v) => Some(v),
             _ => None,
         }),
     )?;

@@ -27,6 +27,7 @@ const CACHE_MIGRATIONS: &[&str] = &[
     include_str!("migrations/cache/0003_lean_rows.sql"),
     include_str!("migrations/cache/0004_view_tally.sql"),
     include_str!("migrations/cache/0005_canned.sql"),
+    include_str!("migrations/cache/0006_queue.sql"),
 ];
 const OUTBOX_MIGRATIONS: &[&str] = &[
     include_str!("migrations/outbox/0001_outbox.sql"),

@@ -38,7 +38,11 @@ pub fn targets(m: &Mutation) -> (Option<Id>, Option<&str>) {
         Mutation::SetStatus(s) => (Some(s.conversation_id), None),
         Mutation::MarkRead(r) => (Some(r.conversation_id), None),
         Mutation::BlockVisitor(b) => (Some(b.conversation_id), None),
-        Mutation::MergeContacts(_)
+        Mutation::SetPriority(p) => (Some(p.conversation_id), None),
+        Mutation::SetPresence(_)
+        | Mutation::SetRouting(_)
+        | Mutation::SetAgentRouting(_)
+        | Mutation::MergeContacts(_)
         | Mutation::SplitContact(_)
         | Mutation::RefreshCrm(_)
         | Mutation::SaveCanned(_)

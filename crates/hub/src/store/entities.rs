@@ -7,19 +7,22 @@ use super::pool::{NewChange, WriteTx};
 use super::{Result, StoreError};
 use crate::params;
 use std::collections::BTreeMap;
-use switchboard_protocol::model::{Agent, Contact, Conversation, Identity, Inbox, Message, ReadMarker, Role, Team};
+use switchboard_protocol::model::{
+    Agent, Contact, Conversation, Identity, Inbox, Message, Priority, ReadMarker, Role, RoutingPolicy, Team,
+};
 use switchboard_protocol::sync::Change;
 
 pub const CONVERSATION_COLUMNS: &str = "c.id, c.contact_id, c.inbox_id, c.channel, c.status, c.snoozed_until, \
     c.assignee_id, c.team_id, c.waiting_since, c.last_activity_at, c.reply_window_expires_at, c.preview, \
-    c.updated_by, c.created_at, c.version, c.customer_address";
+    c.updated_by, c.created_at, c.version, c.customer_address, c.priority, c.queued_at";
 
 pub const MESSAGE_COLUMNS: &str = "m.id, m.conversation_id, m.channel, m.direction, m.author_agent_id, m.body, \
     m.attachments, m.provider_id, m.client_msg_id, m.delivery, m.delivery_error, m.created_at, m.version, m.subject";
 
 pub const CONTACT_COLUMNS: &str = "k.id, k.name, k.profile, k.crm, k.created_at, k.updated_at, k.version";
 
-pub const AGENT_COLUMNS: &str = "a.id, a.name, a.email, a.role, a.capacity, a.presence, a.version, a.disabled_at";
+pub const AGENT_COLUMNS: &str =
+    "a.id, a.name, a.email, a.role, a.capacity, a.presence, a.version, a.disabled_at, a.skills, a.routing_paused";
 
 pub fn conversation(r: &Row) -> Result<Conversation, DbError> {
     Ok(Conversation {
@@ -39,6 +42,8 @@ pub fn conversation(r: &Row) -> Result<Conversation, DbError> {
         created_at: r.int(13)?,
         version: r.int(14)?,
         customer_address: r.text(15)?.to_owned(),
+        priority: Priority::from_rank(r.int(16)?),
+        queued_at: r.opt_int(17)?,
     })
 }
 
@@ -187,6 +192,8 @@ pub fn load_agents(c: &mut dyn Connection, only: Option<i64>) -> Result<Vec<Agen
                 presence: parse_presence(r.text(5)?),
                 version: r.int(6)?,
                 disabled: r.opt_int(7)?.is_some(),
+                skills: r.json(8)?,
+                routing_paused: r.int(9)? != 0,
             })
         })
         .collect()
@@ -197,11 +204,26 @@ pub fn load_agent(c: &mut dyn Connection, id: i64) -> Result<Agent> {
 }
 
 pub fn load_teams(c: &mut dyn Connection) -> Result<Vec<Team>> {
-    let rows = c.query("SELECT id, name, version FROM teams ORDER BY id", &[])?;
-    rows.iter().map(|r| Ok(Team { id: r.int(0)?, name: r.text(1)?.to_owned(), version: r.int(2)? })).collect()
+    let rows = c.query("SELECT id, name, version, routing FROM teams ORDER BY id", &[])?;
+    rows.iter()
+        .map(|r| {
+            Ok(Team {
+                id: r.int(0)?,
+                name: r.text(1)?.to_owned(),
+                version: r.int(2)?,
+                routing: routing_policy(&r.json::<serde_json::Value>(3)?),
+            })
+        })
+        .collect()
+}
+
+/// A stored routing policy; one that no longer reads (written by a newer hub) is manual.
+pub fn routing_policy(v: &serde_json::Value) -> RoutingPolicy {
+    serde_json::from_value(v.clone()).unwrap_or_default()
 }
 
 pub fn inbox(r: &Row) -> Result<Inbox, DbError> {
+    let settings = r.json::<serde_json::Value>(6)?;
     Ok(Inbox {
         id: r.int(0)?,
         kind: r.parse(1)?,
@@ -209,7 +231,8 @@ pub fn inbox(r: &Row) -> Result<Inbox, DbError> {
         team_id: r.int(3)?,
         address: r.text(4)?.to_owned(),
         version: r.int(5)?,
-        templates: templates(&r.json::<serde_json::Value>(6)?),
+        templates: templates(&settings),
+        routing: settings.get("routing").filter(|v| !v.is_null()).map(routing_policy),
     })
 }
 

@@ -326,6 +326,7 @@ impl Store {
                         "UPDATE conversations SET status = 'open', snoozed_until = NULL, updated_by = NULL, version = version + 1 WHERE id = ?",
                         params![id],
                     )?;
+                    super::routing::sync_queue(tx, id)?;
                     let conv = entities::load_conversation(tx.conn, id)?;
                     entities::emit_conversation(tx, &conv, None);
                 }

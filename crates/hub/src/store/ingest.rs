@@ -486,6 +486,8 @@ fn ingest(tx: &mut WriteTx<'_>, msg: &Inbound) -> Result<Ingested> {
         let contact = entities::load_contact(tx.conn, contact_id)?;
         emit_contact(tx, &contact)?;
     }
+    let conv =
+        if super::routing::sync_queue(tx, conv.id)? { entities::load_conversation(tx.conn, conv.id)? } else { conv };
     emit_conversation(tx, &conv, None);
     Ok(Ingested { contact_id, conversation_id, message_id, duplicate: false, new_conversation })
 }

@@ -14,6 +14,7 @@ const SQLITE: &[(i64, &str)] = &[
     (8, include_str!("migrations/sqlite/0008_sessions_and_logins.sql")),
     (9, include_str!("migrations/sqlite/0009_visitor_limits.sql")),
     (10, include_str!("migrations/sqlite/0010_blob_files.sql")),
+    (11, include_str!("migrations/sqlite/0011_routing.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("migrations/postgres/0001_init.sql")),
@@ -26,6 +27,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (8, include_str!("migrations/postgres/0008_sessions_and_logins.sql")),
     (9, include_str!("migrations/postgres/0009_visitor_limits.sql")),
     (10, include_str!("migrations/postgres/0010_blob_files.sql")),
+    (11, include_str!("migrations/postgres/0011_routing.sql")),
 ];
 
 /// Brings the database up to [`latest`]. Safe to run from several hubs at once on

@@ -17,6 +17,7 @@
 //! - [`visitors`]: web-chat and in-app visitors and the thread they see.
 //! - [`blocks`]: visitors an agent blocked, and the addresses they came from.
 //! - [`crm`]: CRM settings, lookups waiting to run, transcripts waiting to be logged.
+//! - [`routing`]: presence, the queue, routing passes and who held each conversation.
 //! - [`canned`]: canned responses, the team's and each agent's own.
 //! - [`outbox`]: replies waiting for the delivery worker, handed to a provider at most once.
 //! - [`blobs`]: files the hub keeps itself (email attachments).
@@ -40,6 +41,7 @@ pub mod mutations;
 pub mod outbox;
 pub mod pool;
 pub mod postgres;
+pub mod routing;
 pub mod sqlite;
 pub mod visitors;
 

@@ -28,7 +28,7 @@ use switchboard_protocol::ErrorCode;
 /// The most mutations one request may carry.
 pub const MAX_BATCH: usize = 500;
 
-fn denied(d: Denied, what: &'static str) -> StoreError {
+pub(super) fn denied(d: Denied, what: &'static str) -> StoreError {
     match d {
         Denied::Hidden => StoreError::NotFound(what),
         Denied::Forbidden(why) => StoreError::Forbidden(why.to_owned()),
@@ -102,7 +102,10 @@ fn target(m: &Mutation) -> i64 {
         Mutation::SendTemplate(t) => t.conversation_id,
         Mutation::RefreshCrm(r) => r.contact_id,
         Mutation::BlockVisitor(b) => b.conversation_id,
-        Mutation::SaveCanned(_) | Mutation::DeleteCanned(_) => 0,
+        Mutation::SetPriority(p) => p.conversation_id,
+        Mutation::SetAgentRouting(a) => a.agent_id,
+        Mutation::SetRouting(r) => r.team_id,
+        Mutation::SaveCanned(_) | Mutation::DeleteCanned(_) | Mutation::SetPresence(_) => 0,
     }
 }
 
@@ -176,6 +179,13 @@ fn apply(tx: &mut WriteTx<'_>, v: &Viewer, client_id: &str, m: &Mutation, expect
         Mutation::SaveCanned(s) => super::canned::save(tx, v, client_id, s, expected),
         Mutation::DeleteCanned(d) => super::canned::delete(tx, v, client_id, d, expected),
         Mutation::BlockVisitor(b) => block_visitor(tx, v, b),
+        Mutation::SetPresence(p) => {
+            super::routing::set_presence(tx, v.agent_id, p.presence, p.automatic)?;
+            Ok(Outcome::Applied)
+        }
+        Mutation::SetPriority(p) => super::routing::set_priority(tx, v, p).map(|()| Outcome::Applied),
+        Mutation::SetRouting(r) => super::routing::set_routing(tx, v, r).map(|()| Outcome::Applied),
+        Mutation::SetAgentRouting(a) => super::routing::set_agent_routing(tx, v, a).map(|()| Outcome::Applied),
     }
 }
 
@@ -466,6 +476,10 @@ fn assign(tx: &mut WriteTx<'_>, v: &Viewer, a: &Assign, expected: Option<i64>) -
         "UPDATE conversations SET assignee_id = ?, team_id = ?, updated_by = ?, version = version + 1 WHERE id = ?",
         params![to_agent, to_team, v.agent_id, conv.id],
     )?;
+    if to_agent != conv.assignee_id {
+        super::routing::record_holder(tx, conv.id, to_team, to_agent, Some(v.agent_id), "reassigned")?;
+    }
+    super::routing::sync_queue(tx, conv.id)?;
     let after = entities::load_conversation(tx.conn, conv.id)?;
     emit_conversation(tx, &after, Some(conv.team_id));
     if to_team != conv.team_id {
@@ -484,6 +498,7 @@ fn set_status(tx: &mut WriteTx<'_>, v: &Viewer, s: &SetStatus, expected: Option<
     if next.status == ConversationStatus::Resolved && conv.status != ConversationStatus::Resolved {
         super::crm::enqueue_transcript(tx, conv.id)?;
     }
+    super::routing::sync_queue(tx, conv.id)?;
     let after = entities::load_conversation(tx.conn, conv.id)?;
     emit_conversation(tx, &after, None);
     Ok(Outcome::Applied)

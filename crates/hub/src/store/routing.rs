@@ -1,0 +1,448 @@
+//! The queue in the store: conversations joining and leaving it, agents' presence and
+//! routing settings, who held each conversation when, and the routing pass. Passes take
+//! turns through one locked row (`routing_head`), so several hubs on one PostgreSQL
+//! database never give an agent more than their capacity nor a conversation twice; what
+//! to give whom is decided by [`crate::routing::plan`].
+
+use super::change_kind::ChangeKind;
+use super::db::{placeholders, Connection, Value};
+use super::entities::{self, emit_conversation, emit_public};
+use super::pool::WriteTx;
+use super::{Result, Store, StoreError};
+use crate::params;
+use crate::policy::{self, Viewer};
+use crate::routing::{self, Candidate, Placement, Queued, ReturnReason};
+use std::collections::BTreeMap;
+use switchboard_protocol::model::{Presence, Priority, RoutingPolicy};
+use switchboard_protocol::mutation::{SetAgentRouting, SetPriority, SetRouting};
+use switchboard_protocol::sync::Change;
+
+/// The most queued conversations one pass looks at.
+const PASS_LIMIT: i64 = 2_000;
+/// The most conversations one sweep returns to the queue.
+const SWEEP_LIMIT: i64 = 1_000;
+/// The most open conversations an agent may be given at once.
+pub const MAX_CAPACITY: u32 = 100;
+/// The writer key routing passes and sweeps go to, so one hub's passes never overlap.
+const ROUTING_KEY: u64 = 0x5157_4555;
+
+/// The policy a conversation of `team_id` in `inbox_id` is routed by: the inbox's own, or
+/// its team's.
+pub(super) fn policy_for(c: &mut dyn Connection, team_id: i64, inbox_id: i64) -> Result<RoutingPolicy> {
+    let settings =
+        c.query_one("SELECT settings FROM inboxes WHERE id = ?", params![inbox_id])?.json::<serde_json::Value>(0)?;
+    if let Some(own) = settings.get("routing").filter(|v| !v.is_null()) {
+        return Ok(entities::routing_policy(own));
+    }
+    let team = c.query_one("SELECT routing FROM teams WHERE id = ?", params![team_id])?.json::<serde_json::Value>(0)?;
+    Ok(entities::routing_policy(&team))
+}
+
+/// Puts a conversation in its team's queue, or takes it out, as
+/// [`routing::belongs_in_queue`] says. Returns whether it changed; the caller emits the
+/// conversation afterwards.
+pub(super) fn sync_queue(tx: &mut WriteTx<'_>, conversation_id: i64) -> Result<bool> {
+    let r = tx.conn.query_one(
+        "SELECT status, assignee_id, team_id, inbox_id, queued_at FROM conversations WHERE id = ?",
+        params![conversation_id],
+    )?;
+    let status = r.parse(0)?;
+    let (assignee, team_id, inbox_id, queued_at) = (r.opt_int(1)?, r.int(2)?, r.int(3)?, r.opt_int(4)?);
+    let routes = policy_for(tx.conn, team_id, inbox_id)?.routes();
+    let belongs = routing::belongs_in_queue(status, assignee, routes);
+    match (belongs, queued_at) {
+        (true, None) => tx.conn.execute(
+            "UPDATE conversations SET queued_at = ?, version = version + 1 WHERE id = ?",
+            params![tx.now, conversation_id],
+        )?,
+        (false, Some(_)) => tx.conn.execute(
+            "UPDATE conversations SET queued_at = NULL, returned_from = NULL, version = version + 1 WHERE id = ?",
+            params![conversation_id],
+        )?,
+        _ => return Ok(false),
+    };
+    Ok(true)
+}
+
+/// Records that a conversation is now held by `agent` (or by nobody), ending the previous
+/// holder's time with `reason`.
+pub(super) fn record_holder(
+    tx: &mut WriteTx<'_>,
+    conversation_id: i64,
+    team_id: i64,
+    agent: Option<i64>,
+    by: Option<i64>,
+    reason: &str,
+) -> Result<()> {
+    tx.conn.execute(
+        "UPDATE assignments SET ended_at = ?, end_reason = ? WHERE conversation_id = ? AND ended_at IS NULL",
+        params![tx.now, reason, conversation_id],
+    )?;
+    if let Some(agent) = agent {
+        tx.conn.execute(
+            "INSERT INTO assignments (conversation_id, agent_id, team_id, by_agent_id, started_at) VALUES (?, ?, ?, ?, ?)",
+            params![conversation_id, agent, team_id, by, tx.now],
+        )?;
+    }
+    Ok(())
+}
+
+/// Sets an agent's presence, logs it, and returns their waiting conversations to the
+/// queue when they leave `online`. Returns whether it changed.
+pub(super) fn set_presence(tx: &mut WriteTx<'_>, agent_id: i64, presence: Presence, automatic: bool) -> Result<bool> {
+    let before: Presence =
+        tx.conn.query_one("SELECT presence FROM agents WHERE id = ?", params![agent_id])?.parse(0)?;
+    if presence == Presence::Online {
+        // Choosing to be online counts as being seen, so the sweep does not take it back
+        // before the console's stream is up.
+        tx.conn.execute("UPDATE agents SET last_seen_at = ? WHERE id = ?", params![tx.now, agent_id])?;
+    }
+    if before == presence {
+        return Ok(false);
+    }
+    tx.conn.execute(
+        "UPDATE agents SET presence = ?, version = version + 1 WHERE id = ?",
+        params![presence.as_str(), agent_id],
+    )?;
+    tx.conn.execute(
+        "UPDATE presence_log SET ended_at = ? WHERE agent_id = ? AND ended_at IS NULL",
+        params![tx.now, agent_id],
+    )?;
+    tx.conn.execute(
+        "INSERT INTO presence_log (agent_id, presence, automatic, started_at) VALUES (?, ?, ?, ?)",
+        params![agent_id, presence.as_str(), i64::from(automatic), tx.now],
+    )?;
+    let agent = entities::load_agent(tx.conn, agent_id)?;
+    emit_public(tx, ChangeKind::Agent, agent_id, &Change::Agent(agent.clone()));
+    let reason = match presence {
+        Presence::Online => return Ok(true),
+        Presence::Away => ReturnReason::Away,
+        Presence::Offline => ReturnReason::Offline,
+    };
+    let waiting = tx.conn.query(
+        "SELECT id FROM conversations WHERE assignee_id = ? AND status = 'open' AND waiting_since IS NOT NULL ORDER BY id",
+        params![agent_id],
+    )?;
+    for r in &waiting {
+        return_to_queue(tx, r.int(0)?, &agent.name, reason)?;
+    }
+    Ok(true)
+}
+
+/// Takes a conversation back from its agent into the queue, if its policy routes, with a
+/// line saying why. A conversation taken back for silence passes that agent over next.
+fn return_to_queue(tx: &mut WriteTx<'_>, conversation_id: i64, agent_name: &str, why: ReturnReason) -> Result<bool> {
+    let conv = entities::load_conversation(tx.conn, conversation_id)?;
+    let Some(agent) = conv.assignee_id else { return Ok(false) };
+    if !policy_for(tx.conn, conv.team_id, conv.inbox_id)?.routes() {
+        return Ok(false);
+    }
+    let passed_over = matches!(why, ReturnReason::Silent { .. }).then_some(agent);
+    let queued_at = conv.waiting_since.unwrap_or(tx.now).min(tx.now);
+    tx.conn.execute(
+        "UPDATE conversations SET assignee_id = NULL, queued_at = ?, returned_from = ?, updated_by = NULL, \
+         version = version + 1 WHERE id = ?",
+        params![queued_at, passed_over, conv.id],
+    )?;
+    record_holder(tx, conv.id, conv.team_id, None, None, why.as_str())?;
+    super::ingest::add_system_line(tx, &conv, &routing::return_line(agent_name, why), tx.now)?;
+    let after = entities::load_conversation(tx.conn, conv.id)?;
+    emit_conversation(tx, &after, None);
+    Ok(true)
+}
+
+/// One routing pass: under the routing lock, gives queued conversations to online agents
+/// with free slots as [`routing::plan`] says.
+fn route_pass(tx: &mut WriteTx<'_>) -> Result<Vec<Placement>> {
+    if tx.conn.query_opt("SELECT id FROM conversations WHERE queued_at IS NOT NULL LIMIT 1", &[])?.is_none() {
+        return Ok(Vec::new());
+    }
+    tx.conn.execute("UPDATE routing_head SET passes = passes + 1 WHERE id = 1", &[])?;
+    let agents = candidates(tx.conn)?;
+    let free: i64 = agents.iter().map(|a| i64::from(a.capacity.saturating_sub(a.load))).sum();
+    if free == 0 {
+        return Ok(Vec::new());
+    }
+    let rows = tx.conn.query(
+        "SELECT c.id, c.team_id, c.inbox_id, c.contact_id, c.priority, c.queued_at, c.returned_from \
+         FROM conversations c WHERE c.queued_at IS NOT NULL ORDER BY c.priority, c.queued_at, c.id LIMIT ?",
+        params![PASS_LIMIT.min(free * 8 + 64)],
+    )?;
+    let mut policies: BTreeMap<(i64, i64), RoutingPolicy> = BTreeMap::new();
+    let mut queue = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let (id, team_id, inbox_id, contact_id) = (r.int(0)?, r.int(1)?, r.int(2)?, r.int(3)?);
+        let policy = match policies.get(&(team_id, inbox_id)) {
+            Some(p) => p.clone(),
+            None => {
+                let p = policy_for(tx.conn, team_id, inbox_id)?;
+                policies.insert((team_id, inbox_id), p.clone());
+                p
+            }
+        };
+        let last_agent = if policy.sticky { last_agent(tx.conn, contact_id)? } else { None };
+        let wanted_skill = match &policy.contact_skill_field {
+            Some(field) => contact_skill(tx.conn, contact_id, field)?,
+            None => None,
+        };
+        queue.push(Queued {
+            id,
+            team_id,
+            priority: Priority::from_rank(r.int(4)?),
+            queued_at: r.int(5)?,
+            policy,
+            last_agent,
+            wanted_skill,
+            passed_over: r.opt_int(6)?,
+        });
+    }
+    let placements = routing::plan(&queue, &agents);
+    let mut made = Vec::with_capacity(placements.len());
+    for p in placements {
+        let taken = tx.conn.execute(
+            "UPDATE conversations SET assignee_id = ?, queued_at = NULL, returned_from = NULL, updated_by = NULL, \
+             version = version + 1 WHERE id = ? AND assignee_id IS NULL AND queued_at IS NOT NULL AND status = 'open'",
+            params![p.agent_id, p.conversation_id],
+        )?;
+        if taken == 0 {
+            continue;
+        }
+        let conv = entities::load_conversation(tx.conn, p.conversation_id)?;
+        record_holder(tx, conv.id, conv.team_id, Some(p.agent_id), None, "reassigned")?;
+        tx.conn.execute("UPDATE agents SET last_routed_at = ? WHERE id = ?", params![tx.now, p.agent_id])?;
+        emit_conversation(tx, &conv, None);
+        made.push(p);
+    }
+    Ok(made)
+}
+
+/// Online, unpaused, enabled agents with their teams and open conversations.
+fn candidates(c: &mut dyn Connection) -> Result<Vec<Candidate>> {
+    let rows = c.query(
+        "SELECT a.id, a.capacity, a.skills, a.last_routed_at FROM agents a \
+         WHERE a.presence = 'online' AND a.routing_paused = 0 AND a.disabled_at IS NULL ORDER BY a.id",
+        &[],
+    )?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Value> = rows.iter().map(|r| r.int(0).map(Value::Int)).collect::<Result<_, _>>()?;
+    let marks = placeholders(ids.len());
+    let mut loads: BTreeMap<i64, u32> = BTreeMap::new();
+    for r in c.query(
+        &format!(
+            "SELECT assignee_id, count(*) FROM conversations WHERE status = 'open' AND assignee_id IN ({marks}) \
+             GROUP BY assignee_id"
+        ),
+        &ids,
+    )? {
+        loads.insert(r.int(0)?, u32::try_from(r.int(1)?).unwrap_or(u32::MAX));
+    }
+    let mut teams: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    for r in c.query(&format!("SELECT agent_id, team_id FROM team_members WHERE agent_id IN ({marks})"), &ids)? {
+        teams.entry(r.int(0)?).or_default().push(r.int(1)?);
+    }
+    rows.iter()
+        .map(|r| {
+            let id = r.int(0)?;
+            Ok(Candidate {
+                id,
+                teams: teams.remove(&id).unwrap_or_default(),
+                presence: Presence::Online,
+                paused: false,
+                capacity: u32::try_from(r.int(1)?).unwrap_or(0),
+                load: loads.get(&id).copied().unwrap_or(0),
+                skills: r.json(2)?,
+                last_routed_at: r.int(3)?,
+            })
+        })
+        .collect()
+}
+
+/// The agent who last held a conversation of this contact.
+fn last_agent(c: &mut dyn Connection, contact_id: i64) -> Result<Option<i64>> {
+    let row = c.query_opt(
+        "SELECT a.agent_id FROM assignments a JOIN conversations c ON c.id = a.conversation_id \
+         WHERE c.contact_id = ? ORDER BY a.started_at DESC, a.id DESC LIMIT 1",
+        params![contact_id],
+    )?;
+    Ok(row.map(|r| r.int(0)).transpose()?)
+}
+
+/// The skill a contact's profile field asks for: `field:value`, in lower case.
+fn contact_skill(c: &mut dyn Connection, contact_id: i64, field: &str) -> Result<Option<String>> {
+    let profile: BTreeMap<String, String> =
+        c.query_one("SELECT profile FROM contacts WHERE id = ?", params![contact_id])?.json(0)?;
+    Ok(profile
+        .get(field)
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty())
+        .map(|v| format!("{}:{}", field.trim(), v).to_lowercase()))
+}
+
+/// Sets a conversation's priority.
+pub(super) fn set_priority(tx: &mut WriteTx<'_>, v: &Viewer, s: &SetPriority) -> Result<()> {
+    let conv = entities::load_conversation(tx.conn, s.conversation_id)?;
+    policy::may_work_on(v, policy::Scope { team_id: conv.team_id, assignee_id: conv.assignee_id })
+        .map_err(|_| StoreError::NotFound("conversation"))?;
+    if conv.priority == s.priority {
+        return Ok(());
+    }
+    tx.conn.execute(
+        "UPDATE conversations SET priority = ?, updated_by = ?, version = version + 1 WHERE id = ?",
+        params![s.priority.rank(), v.agent_id, conv.id],
+    )?;
+    let after = entities::load_conversation(tx.conn, conv.id)?;
+    emit_conversation(tx, &after, None);
+    Ok(())
+}
+
+/// Sets a team's routing, or one of its inboxes' own, and queues (or unqueues) the open
+/// unassigned conversations it now covers.
+pub(super) fn set_routing(tx: &mut WriteTx<'_>, v: &Viewer, s: &SetRouting) -> Result<()> {
+    policy::may_manage_routing(v, s.team_id).map_err(|d| super::mutations::denied(d, "team"))?;
+    if tx.conn.query_opt("SELECT id FROM teams WHERE id = ?", params![s.team_id])?.is_none() {
+        return Err(StoreError::NotFound("team"));
+    }
+    if let Some(why) = s.policy.as_ref().and_then(RoutingPolicy::refuse) {
+        return Err(StoreError::BadRequest(why));
+    }
+    let stored = s.policy.as_ref().map(|p| serde_json::to_value(p).unwrap_or_default());
+    match s.inbox_id {
+        Some(inbox_id) => {
+            let inbox = entities::load_inbox(tx.conn, inbox_id)?;
+            if inbox.team_id != s.team_id {
+                return Err(StoreError::BadRequest(format!("inbox {inbox_id} is not team {}'s", s.team_id)));
+            }
+            let mut settings = tx
+                .conn
+                .query_one("SELECT settings FROM inboxes WHERE id = ?", params![inbox_id])?
+                .json::<serde_json::Value>(0)?;
+            if !settings.is_object() {
+                settings = serde_json::json!({});
+            }
+            settings["routing"] = stored.unwrap_or(serde_json::Value::Null);
+            tx.conn.execute(
+                "UPDATE inboxes SET settings = ?, version = version + 1 WHERE id = ?",
+                params![settings.to_string(), inbox_id],
+            )?;
+            let inbox = entities::load_inbox(tx.conn, inbox_id)?;
+            emit_public(tx, ChangeKind::Inbox, inbox_id, &Change::Inbox(inbox));
+        }
+        None => {
+            let Some(policy) = stored else {
+                return Err(StoreError::BadRequest("a team's routing needs a policy".into()));
+            };
+            tx.conn.execute(
+                "UPDATE teams SET routing = ?, version = version + 1 WHERE id = ?",
+                params![policy.to_string(), s.team_id],
+            )?;
+            let team = entities::load_teams(tx.conn)?
+                .into_iter()
+                .find(|t| t.id == s.team_id)
+                .ok_or(StoreError::NotFound("team"))?;
+            emit_public(tx, ChangeKind::Team, s.team_id, &Change::Team(team));
+        }
+    }
+    // The conversations the change covers join or leave the queue.
+    let affected = tx.conn.query(
+        "SELECT id FROM conversations WHERE team_id = ? AND status = 'open' AND (assignee_id IS NULL OR queued_at IS NOT NULL) \
+         AND (? = 0 OR inbox_id = ?) ORDER BY id",
+        params![s.team_id, s.inbox_id.unwrap_or(0), s.inbox_id.unwrap_or(0)],
+    )?;
+    for r in &affected {
+        let id = r.int(0)?;
+        if sync_queue(tx, id)? {
+            let conv = entities::load_conversation(tx.conn, id)?;
+            emit_conversation(tx, &conv, None);
+        }
+    }
+    Ok(())
+}
+
+/// Sets an agent's capacity, routing pause or skills.
+pub(super) fn set_agent_routing(tx: &mut WriteTx<'_>, v: &Viewer, s: &SetAgentRouting) -> Result<()> {
+    let agent = entities::load_agent(tx.conn, s.agent_id)?;
+    policy::may_manage_agent(v, &agent.teams).map_err(|d| super::mutations::denied(d, "agent"))?;
+    if s.capacity.is_some_and(|c| c > MAX_CAPACITY) {
+        return Err(StoreError::BadRequest(format!("capacity must be 0 to {MAX_CAPACITY}")));
+    }
+    if let Some(why) = s.skills.as_deref().and_then(switchboard_protocol::model::refuse_skills) {
+        return Err(StoreError::BadRequest(why));
+    }
+    if let Some(c) = s.capacity {
+        tx.conn.execute("UPDATE agents SET capacity = ? WHERE id = ?", params![c, agent.id])?;
+    }
+    if let Some(p) = s.paused {
+        tx.conn.execute("UPDATE agents SET routing_paused = ? WHERE id = ?", params![i64::from(p), agent.id])?;
+    }
+    if let Some(skills) = &s.skills {
+        let json = serde_json::to_string(skills).unwrap_or_else(|_| "[]".into());
+        tx.conn.execute("UPDATE agents SET skills = ? WHERE id = ?", params![json, agent.id])?;
+    }
+    tx.conn.execute("UPDATE agents SET version = version + 1 WHERE id = ?", params![agent.id])?;
+    let after = entities::load_agent(tx.conn, agent.id)?;
+    emit_public(tx, ChangeKind::Agent, agent.id, &Change::Agent(after));
+    Ok(())
+}
+
+impl Store {
+    /// Runs one routing pass; returns what it placed.
+    pub async fn route_queue(&self) -> Result<Vec<Placement>> {
+        self.pool().write_keyed(ROUTING_KEY, route_pass).await
+    }
+
+    /// Notes that an agent's console is connected now (their presence holds while it is).
+    pub async fn seen_agent(&self, agent_id: i64) -> Result<()> {
+        self.pool()
+            .write_keyed(ROUTING_KEY.wrapping_add(agent_id.unsigned_abs()), move |tx| {
+                tx.conn.execute("UPDATE agents SET last_seen_at = ? WHERE id = ?", params![tx.now, agent_id])?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// Sets agents offline whose consoles have all been gone for `grace_ms`; returns how
+    /// many.
+    pub async fn sweep_presence(&self, grace_ms: i64) -> Result<usize> {
+        self.pool()
+            .write_keyed(ROUTING_KEY, move |tx| {
+                let rows =
+                    tx.conn.query("SELECT id, presence, last_seen_at FROM agents WHERE presence <> 'offline'", &[])?;
+                let mut n = 0;
+                for r in &rows {
+                    if routing::gone(r.parse(1)?, r.opt_int(2)?, grace_ms, tx.now) {
+                        n += usize::from(set_presence(tx, r.int(0)?, Presence::Offline, true)?);
+                    }
+                }
+                Ok(n)
+            })
+            .await
+    }
+
+    /// Returns to the queue the conversations whose customer has waited on their agent
+    /// past their policy's `reassign_after_mins`; returns how many.
+    pub async fn return_silent(&self) -> Result<usize> {
+        self.pool()
+            .write_keyed(ROUTING_KEY, move |tx| {
+                let rows = tx.conn.query(
+                    "SELECT c.id, c.team_id, c.inbox_id, c.waiting_since, a.started_at, g.name FROM conversations c \
+                     JOIN assignments a ON a.conversation_id = c.id AND a.ended_at IS NULL \
+                     JOIN agents g ON g.id = c.assignee_id \
+                     WHERE c.status = 'open' AND c.waiting_since <= ? ORDER BY c.waiting_since LIMIT ?",
+                    params![tx.now - 60_000, SWEEP_LIMIT],
+                )?;
+                let mut n = 0;
+                for r in &rows {
+                    let policy = policy_for(tx.conn, r.int(1)?, r.int(2)?)?;
+                    let after = policy.reassign_after_mins;
+                    if policy.routes() && routing::silent_too_long(r.opt_int(3)?, r.int(4)?, after, tx.now) {
+                        let why = ReturnReason::Silent { mins: after.unwrap_or(0) };
+                        n += usize::from(return_to_queue(tx, r.int(0)?, r.text(5)?, why)?);
+                    }
+                }
+                Ok(n)
+            })
+            .await
+    }
+}
