@@ -8,7 +8,9 @@
 //! hostile message shown as text; a lead moving the thread away and back; the hub going
 //! away (cached threads, search and a queued reply offline, delivered once when it
 //! returns); a customer's reply announced on D-Bus with their name and text. Then the lead:
-//! the load panel and reassigning from the thread. Screenshots land in docs/screenshots.
+//! the load panel and reassigning from the thread. Then the queue: an agent online is
+//! routed a customer and told so on the desktop; going away moves the customer on.
+//! Screenshots land in docs/screenshots.
 #![allow(clippy::unwrap_used)]
 
 use serde_json::json;
@@ -19,8 +21,10 @@ use switchboard_hub::store::ingest::Inbound;
 use switchboard_protocol::admin::{
     CreateInbox, CrmConnector, CrmFieldSetting, CrmSettings, RecordMapping, TranscriptSettings,
 };
-use switchboard_protocol::model::{ChannelKind, Role};
-use switchboard_protocol::mutation::{Assign, Mutation, MutationBatch, MutationEnvelope, Outcome};
+use switchboard_protocol::model::{ChannelKind, Presence, Role, RoutingMode, RoutingPolicy};
+use switchboard_protocol::mutation::{
+    Assign, Mutation, MutationBatch, MutationEnvelope, Outcome, SetPresence, SetRouting,
+};
 use switchboard_testkit::console_hub::{world, Hub, PASSWORD};
 use switchboard_testkit::desktop::app::{self, in_desktop_session, App};
 use switchboard_testkit::desktop::notifications::Notifications;
@@ -415,6 +419,104 @@ async fn an_agent_and_a_lead_work_the_console() {
     app.find("[data-testid=signin]", 20).await;
     assert!(wait(|| !folder("lee@x.test").exists(), 10).await, "the lead's copy is deleted");
     assert!(folder("maya@x.test").exists(), "a plain sign-out keeps Maya's");
+    app.quit().await;
+}
+
+/// The queue: Lee routes Support by least load; Maya sets herself online in the console and
+/// a new customer is routed to her, announced on D-Bus as assigned to her; `p` sets her
+/// away, and the customer goes back to the queue (the row shows its place) and on to Lee
+/// when he comes online.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn routing_gives_an_online_agent_a_conversation_and_away_moves_it_on() {
+    let me = [
+        "routing_gives_an_online_agent_a_conversation_and_away_moves_it_on",
+        "--exact",
+        "--nocapture",
+        "--test-threads=1",
+    ];
+    if !in_desktop_session(&me.map(String::from)) {
+        return;
+    }
+    let hub = Hub::start().await;
+    let w = world(&hub.store).await;
+    let lee = HubClient::new(&hub.base, &hub.login("lee@x.test").await).unwrap();
+    let mut n = 0;
+    let mut lead = |mutation: Mutation| {
+        n += 1;
+        MutationBatch {
+            client_id: "lee-routing".into(),
+            mutations: vec![MutationEnvelope { mutation_id: n, mutation, expected_version: None }],
+        }
+    };
+    let policy = RoutingPolicy { mode: RoutingMode::LeastLoaded, ..RoutingPolicy::default() };
+    let routing = Mutation::SetRouting(SetRouting { team_id: w.support, inbox_id: None, policy: Some(policy) });
+    assert_eq!(lee.mutations(&lead(routing)).await.unwrap().results[0].outcome, Outcome::Applied);
+
+    let notifications = Notifications::serve().await;
+    let home = tempfile::tempdir().unwrap();
+    let _keyring = app::credential_store(home.path());
+    let app = App::launch(env!("CARGO_BIN_EXE_switchboard"), home.path(), &[]).await;
+    sign_in(&app, &hub, "maya@x.test").await;
+    app.find("[data-testid=presence]", 20).await;
+    assert_eq!(app.js("return document.querySelector('[data-testid=presence]').value").await, "offline");
+
+    // Maya goes online from the menu by her name.
+    app.js("const s = document.querySelector('[data-testid=presence]'); s.value = 'online'; \
+         s.dispatchEvent(new Event('change', {bubbles: true})); return null")
+        .await;
+    let online = wait_async(
+        || async {
+            lee.bootstrap()
+                .await
+                .is_ok_and(|b| b.agents.iter().any(|a| a.id == w.maya && a.presence == Presence::Online))
+        },
+        20,
+    )
+    .await;
+    assert!(online, "Maya's presence reached the hub");
+
+    // A new customer writes; routing gives her to Maya, who is told on the desktop.
+    let carla = customer(&hub, w.sms, "+14155550177", "Carla Mendes", "My parcel is stuck in customs").await;
+    let shown = notifications
+        .wait_for("stuck in customs", Duration::from_secs(20))
+        .await
+        .expect("an 'assigned to you' notification on D-Bus");
+    assert!(shown.summary.starts_with("Assigned to you: Carla Mendes"), "{shown:?}");
+    app.click("[data-testid=view-mine]").await;
+    app.find(&row("Carla Mendes"), 20).await;
+    app.screenshot(&screenshots().join("routed.png")).await;
+
+    // `p` sets her away: Carla goes back to the queue, first in line, with a line saying why.
+    app.js("document.body.dispatchEvent(new KeyboardEvent('keydown', {key: 'p', bubbles: true})); return null").await;
+    let back = wait_async(
+        || async {
+            lee.bootstrap().await.is_ok_and(|b| {
+                b.conversations.iter().any(|c| c.id == carla && c.assignee_id.is_none() && c.queued_at.is_some())
+            })
+        },
+        20,
+    )
+    .await;
+    assert!(back, "away returned the waiting customer to the queue");
+    app.click("[data-testid=view-unassigned]").await;
+    app.until(
+        "Carla's place in the queue",
+        "[...document.querySelectorAll('[data-testid=queue-position]')].some(q => q.textContent === '#1 in queue')",
+        20,
+    )
+    .await;
+    let presence = Mutation::SetPresence(SetPresence { presence: Presence::Online, automatic: false });
+    assert_eq!(lee.mutations(&lead(presence)).await.unwrap().results[0].outcome, Outcome::Applied);
+    let moved = wait_async(
+        || async {
+            lee.bootstrap()
+                .await
+                .is_ok_and(|b| b.conversations.iter().any(|c| c.id == carla && c.assignee_id == Some(w.lee)))
+        },
+        20,
+    )
+    .await;
+    assert!(moved, "Carla moved on to Lee");
     app.quit().await;
 }
 

@@ -7,7 +7,7 @@ use switchboard_protocol::console::{
     AgentLoad, AssignTo, CannedDraft, CannedOption, Composer, Connection, ConversationRow, DemoLogin, Directory,
     History, OpenedAttachment, Profile, SearchHit, SearchQuery, Session, SignIn, Thread, View, ViewCount,
 };
-use switchboard_protocol::model::{Contact, ConversationStatus, Presence, Priority, RoutingPolicy};
+use switchboard_protocol::model::{Contact, ConversationStatus, Presence, Priority, RoutingPolicy, SlaPolicy};
 use switchboard_protocol::mutation::SetAgentRouting;
 use switchboard_protocol::{ApiError, Id};
 use tauri::{AppHandle, State};
@@ -198,6 +198,16 @@ pub async fn set_routing(
     policy: Option<RoutingPolicy>,
 ) -> Answer<Id> {
     shell.run(move |c| c.set_routing(team_id, inbox_id, policy)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn set_sla(
+    shell: State<'_, Shell>,
+    team_id: Id,
+    inbox_id: Option<Id>,
+    policy: Option<SlaPolicy>,
+) -> Answer<Id> {
+    shell.run(move |c| c.set_sla(team_id, inbox_id, policy)).await
 }
 
 #[tauri::command(rename_all = "snake_case")]

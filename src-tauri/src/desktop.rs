@@ -50,6 +50,10 @@ pub fn notify(app: &AppHandle, notification: Notification) {
                     Some(*conversation_id),
                 )
             }
+            Notification::Sla { contact_name, channel, conversation_id, breached, .. } => {
+                let what = if *breached { "Response target missed" } else { "Response target soon" };
+                (format!("{what}: {contact_name} · {}", channel.label()), String::new(), Some(*conversation_id))
+            }
             Notification::Woke { contact_name, channel, text, conversation_id } => {
                 (format!("Snooze over: {contact_name} · {}", channel.label()), text.clone(), Some(*conversation_id))
             }

@@ -125,6 +125,7 @@ pub fn run() {
             commands::set_away_after_mins,
             commands::set_priority,
             commands::set_routing,
+            commands::set_sla,
             commands::set_agent_routing,
             commands::mark_read,
             commands::merge_contacts,

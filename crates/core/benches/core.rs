@@ -262,6 +262,10 @@ fn conversation(id: i64, contact_id: i64, channel: ChannelKind, at: i64) -> Conv
         updated_by: None,
         priority: Default::default(),
         queued_at: None,
+        first_response_due_at: None,
+        next_response_due_at: None,
+        resolution_due_at: None,
+        sla_state: Default::default(),
         created_at: at,
         version: 1,
     }
@@ -354,7 +358,7 @@ fn apply_rate(pages: usize) {
         })
         .collect();
     // As a signed-in agent, so the notification rule runs for every customer message.
-    let me = switchboard_core::notify::Me { agent_id: 1, teams: vec![1] };
+    let me = switchboard_core::notify::Me { agent_id: 1, teams: vec![1], lead: false };
     let ctx = NotifyContext { me: Some(me), focused: None, arrival: Arrival::Live };
     let started = Instant::now();
     for (n, page) in built.iter().enumerate() {

@@ -57,10 +57,10 @@ use outbox::Outbox;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use switchboard_protocol::console::{AssignTo, CannedDraft, Connection, ConsoleEvent};
-use switchboard_protocol::model::{ChannelKind, ConversationStatus, Presence, Priority, RoutingPolicy};
+use switchboard_protocol::model::{ChannelKind, ConversationStatus, Presence, Priority, RoutingPolicy, SlaPolicy};
 use switchboard_protocol::mutation::{
     AddNote, Assign, BlockVisitor, MarkRead, MergeContacts, Mutation, RefreshCrm, SaveCanned, SendReply, SendTemplate,
-    SetAgentRouting, SetPresence, SetPriority, SetRouting, SetStatus, SplitContact,
+    SetAgentRouting, SetPresence, SetPriority, SetRouting, SetSla, SetStatus, SplitContact,
 };
 use switchboard_protocol::Id;
 use sync::Engine;
@@ -352,6 +352,12 @@ impl Console {
             return Err(CoreError::BadRequest("a team's routing needs a policy".into()));
         }
         self.queue(Mutation::SetRouting(SetRouting { team_id, inbox_id, policy }), None)
+    }
+
+    /// Queues a team's response-time targets, or an inbox's own (`None` clears them).
+    /// Leads and admins; the hub checks the calendar.
+    pub fn set_sla(&self, team_id: Id, inbox_id: Option<Id>, policy: Option<SlaPolicy>) -> Result<Id> {
+        self.queue(Mutation::SetSla(SetSla { team_id, inbox_id, policy }), None)
     }
 
     /// Queues an agent's capacity, routing pause or skills (leads and admins).

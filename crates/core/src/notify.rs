@@ -4,7 +4,7 @@
 //! decides; the desktop shell only displays.
 
 use switchboard_protocol::console::Notification;
-use switchboard_protocol::model::{ChannelKind, ConversationStatus, Direction};
+use switchboard_protocol::model::{ChannelKind, ConversationStatus, Direction, SlaState};
 use switchboard_protocol::Id;
 
 /// The agent the console is signed in as.
@@ -12,6 +12,8 @@ use switchboard_protocol::Id;
 pub struct Me {
     pub agent_id: Id,
     pub teams: Vec<Id>,
+    /// A lead or admin: told when a target of their teams is missed.
+    pub lead: bool,
 }
 
 /// The parts of a cached conversation the rule reads.
@@ -24,6 +26,8 @@ pub struct ConvFacts {
     pub waiting_since: Option<i64>,
     /// Waiting in the team's queue for routing to give it to someone.
     pub queued: bool,
+    /// Where it stands against its response-time targets.
+    pub sla: SlaState,
 }
 
 /// How the message reached the cache.
@@ -88,6 +92,10 @@ pub enum Event {
     Assigned { by: Option<Id> },
     /// Back from snooze because its time came (not because the customer wrote).
     Woke,
+    /// A response-time target is near (told to the assignee).
+    AtRisk,
+    /// A response-time target was missed (told to the assignee and the team's leads).
+    Breached,
 }
 
 /// A conversation change as the event rule sees it.
@@ -111,8 +119,14 @@ pub fn decide_change(me: &Me, c: &ConvChange) -> Option<(Event, Decision)> {
     let open = c.after.status == ConversationStatus::Open;
     let now_mine = c.after.assignee_id == Some(me.agent_id);
     let was_mine = c.before.is_some_and(|b| b.assignee_id == Some(me.agent_id));
+    let sla_now = c.after.status != ConversationStatus::Resolved && c.before.is_some_and(|b| b.sla != c.after.sla);
+    let lead_of_team = me.lead && me.teams.contains(&c.after.team_id);
     let event = if open && now_mine && !was_mine {
         Event::Assigned { by: c.updated_by }
+    } else if sla_now && c.after.sla == SlaState::Breached && (now_mine || lead_of_team) {
+        Event::Breached
+    } else if sla_now && c.after.sla == SlaState::AtRisk && now_mine {
+        Event::AtRisk
     } else if open
         && c.before.is_some_and(|b| b.status == ConversationStatus::Snoozed)
         && !c.customer_wrote
@@ -174,6 +188,11 @@ pub enum About {
         by: Option<String>,
     },
     Woke,
+    /// A target is near (`breached: false`) or missed, due at `due_at`.
+    Sla {
+        due_at: i64,
+        breached: bool,
+    },
 }
 
 /// A message or a conversation change a rule said yes (or "summarise") to, with what a
@@ -227,13 +246,14 @@ pub fn notifications(announced: &[Announced]) -> Vec<Notification> {
     }
     let replies: Vec<&&Announced> = caught_up.iter().filter(|a| matches!(a.about, About::Reply { .. })).collect();
     let assigned = count(caught_up.iter().filter(|a| matches!(a.about, About::Assigned { .. })).count());
+    let missed = count(caught_up.iter().filter(|a| matches!(a.about, About::Sla { breached: true, .. })).count());
     let mut customers: Vec<Id> = replies.iter().map(|a| a.contact_id).collect();
     customers.sort_unstable();
     customers.dedup();
     let n = count(customers.len());
-    match (n, assigned) {
-        (0, 0) => {}
-        (1, 0) => {
+    match (n, assigned, missed) {
+        (0, 0, 0) => {}
+        (1, 0, 0) => {
             if let Some(last) = replies.last() {
                 out.push(one(last));
             }
@@ -242,7 +262,8 @@ pub fn notifications(announced: &[Announced]) -> Vec<Notification> {
             customers: n,
             messages: count(replies.len()),
             assigned,
-            text: summary_text(n, assigned),
+            missed,
+            text: summary_text(n, assigned, missed),
         }),
     }
     out
@@ -252,7 +273,7 @@ fn count(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-fn summary_text(customers: u32, assigned: u32) -> String {
+fn summary_text(customers: u32, assigned: u32, missed: u32) -> String {
     let replied = match customers {
         0 => None,
         1 => Some("1 customer replied".to_owned()),
@@ -263,10 +284,16 @@ fn summary_text(customers: u32, assigned: u32) -> String {
         1 => Some("1 conversation was assigned to you".to_owned()),
         n => Some(format!("{n} conversations were assigned to you")),
     };
-    match (replied, given) {
-        (Some(r), Some(g)) => format!("{r} and {g} while you were away"),
-        (Some(one), None) | (None, Some(one)) => format!("{one} while you were away"),
-        (None, None) => String::new(),
+    let late = match missed {
+        0 => None,
+        1 => Some("1 response-time target was missed".to_owned()),
+        n => Some(format!("{n} response-time targets were missed")),
+    };
+    let parts: Vec<String> = [replied, given, late].into_iter().flatten().collect();
+    match parts.as_slice() {
+        [] => String::new(),
+        [one] => format!("{one} while you were away"),
+        [first @ .., last] => format!("{} and {last} while you were away", first.join(", ")),
     }
 }
 
@@ -291,6 +318,13 @@ fn one(a: &Announced) -> Notification {
             contact_name: a.contact_name.clone(),
             channel: a.channel,
             text: excerpt(&a.text),
+        },
+        About::Sla { due_at, breached } => Notification::Sla {
+            conversation_id: a.conversation_id,
+            contact_name: a.contact_name.clone(),
+            channel: a.channel,
+            due_at: *due_at,
+            breached: *breached,
         },
     }
 }
@@ -330,11 +364,18 @@ mod tests {
     const OTHER_TEAM: Id = 2;
 
     fn me() -> Me {
-        Me { agent_id: ME, teams: vec![MY_TEAM] }
+        Me { agent_id: ME, teams: vec![MY_TEAM], lead: false }
     }
 
     fn conv(assignee: Option<Id>, team: Id, status: ConversationStatus, waiting: Option<i64>) -> ConvFacts {
-        ConvFacts { assignee_id: assignee, team_id: team, status, waiting_since: waiting, queued: false }
+        ConvFacts {
+            assignee_id: assignee,
+            team_id: team,
+            status,
+            waiting_since: waiting,
+            queued: false,
+            sla: SlaState::Ok,
+        }
     }
 
     /// (case, direction, already decided, before, after, focused, arrival, expected)
@@ -408,6 +449,7 @@ mod tests {
                 customers: 5,
                 messages: 6,
                 assigned: 0,
+                missed: 0,
                 text: "5 customers replied while you were away".into()
             }
         );
@@ -545,5 +587,44 @@ mod tests {
             matches!(&out[..], [Notification::Summary { text, .. }] if text == "1 customer replied and 1 conversation was assigned to you while you were away"),
             "{out:?}"
         );
+    }
+
+    /// (case, who, the change, expected)
+    type SlaRow<'a> = (&'static str, &'a Me, ConvChange, Option<(Event, Decision)>);
+
+    #[test]
+    fn response_targets_warn_the_agent_and_a_miss_tells_the_leads() {
+        let with = |c: ConvFacts, sla| ConvFacts { sla, ..c };
+        let mine = conv(Some(ME), MY_TEAM, Open, Some(100));
+        let others = conv(Some(OTHER), MY_TEAM, Open, Some(100));
+        let elsewhere = conv(Some(OTHER), OTHER_TEAM, Open, Some(100));
+        let lead = Me { lead: true, ..me() };
+        let agent = me();
+        let change = |before: ConvFacts, after: ConvFacts| ConvChange {
+            before: Some(before),
+            after,
+            updated_by: None,
+            customer_wrote: false,
+            focused: false,
+            arrival: Arrival::Live,
+        };
+        let told = |who: &Me, c: ConvChange| decide_change(who, &c);
+        use SlaState::{AtRisk, Breached};
+        #[rustfmt::skip]
+        let table: Vec<SlaRow<'_>> = vec![
+            ("my conversation nears its target", &agent, change(mine, with(mine, AtRisk)), Some((Event::AtRisk, Decision::Notify))),
+            ("my conversation missed it", &agent, change(with(mine, AtRisk), with(mine, Breached)), Some((Event::Breached, Decision::Notify))),
+            ("another's nears it: not mine to hear", &agent, change(others, with(others, AtRisk)), None),
+            ("another's missed it: an agent is not told", &agent, change(others, with(others, Breached)), None),
+            ("another's missed it: the lead is told", &lead, change(others, with(others, Breached)), Some((Event::Breached, Decision::Notify))),
+            ("another's nears it: the lead is not told yet", &lead, change(others, with(others, AtRisk)), None),
+            ("another team's miss: not this lead's", &lead, change(elsewhere, with(elsewhere, Breached)), None),
+            ("still breached: said once", &agent, change(with(mine, Breached), with(mine, Breached)), None),
+            ("back to ok after the answer", &agent, change(with(mine, Breached), mine), None),
+            ("missed while I was away", &agent, ConvChange { arrival: Arrival::CatchUp, ..change(mine, with(mine, Breached)) }, Some((Event::Breached, Decision::Summarize))),
+        ];
+        for (what, who, c, want) in table {
+            assert_eq!(told(who, c), want, "{what}");
+        }
     }
 }

@@ -64,7 +64,9 @@ impl Engine {
     fn notify_context(&self, arrival: Arrival) -> Result<NotifyContext> {
         // Before the first bootstrap nobody is signed in, and nothing is announced.
         let me = match self.cache.read(|c| rows::me(c)) {
-            Ok(a) => Some(Me { agent_id: a.id, teams: a.teams }),
+            Ok(a) => {
+                Some(Me { agent_id: a.id, lead: a.role != switchboard_protocol::model::Role::Agent, teams: a.teams })
+            }
             Err(CoreError::SignedOut) => None,
             Err(e) => return Err(e),
         };

@@ -18,6 +18,7 @@ use switchboard_protocol::Id;
 const ROW_COLUMNS: &str = "c.id, c.contact_id, COALESCE(k.name, ''), c.channel, c.inbox_id, c.status, c.assignee_id, \
     c.team_id, c.preview, c.waiting_since, c.last_activity_at, c.snoozed_until, c.reply_window_expires_at, \
     c.last_message_id > COALESCE(r.last_read_message_id, 0), c.version, c.customer_address, c.priority, \
+    c.sla_state, c.sla_due_at, \
     CASE WHEN c.queued_at IS NULL THEN NULL ELSE 1 + (SELECT count(*) FROM conversations q \
       WHERE q.team_id = c.team_id AND q.queued_at IS NOT NULL \
       AND (q.priority, q.queued_at, q.id) < (c.priority, c.queued_at, c.id)) END";
@@ -46,7 +47,9 @@ fn row(r: &Row<'_>) -> rusqlite::Result<ConversationRow> {
         unread: r.get(13)?,
         version: r.get(14)?,
         priority: Priority::from_rank(r.get(16)?),
-        queue_position: r.get(17)?,
+        sla_state: r.get::<_, String>(17)?.parse().unwrap_or_default(),
+        sla_due_at: r.get(18)?,
+        queue_position: r.get(19)?,
     })
 }
 
@@ -65,6 +68,11 @@ fn filter(view: View) -> (&'static str, &'static str) {
         View::All => ("c.status = 'open'", "c.last_activity_at DESC"),
         View::Waiting => ("c.status = 'open' AND c.waiting_since IS NOT NULL", "c.waiting_since ASC"),
         View::Closed => ("c.status <> 'open'", "c.last_activity_at DESC"),
+        View::AtRisk => (
+            "c.status <> 'resolved' AND c.sla_state <> 'ok' \
+             AND (c.assignee_id = ?1 OR c.team_id IN (SELECT value FROM json_each(?2)))",
+            "c.sla_due_at ASC",
+        ),
     }
 }
 
@@ -209,7 +217,9 @@ impl Cache {
         self.read(|c| {
             let me = me(c)?;
             let (id, teams) = scope(&me)?;
-            let views: Vec<View> = views_of(&me).collect();
+            // The tally knows no response-time targets: At risk is counted on its own, from
+            // the few conversations its index holds.
+            let views: Vec<View> = views_of(&me).filter(|v| *v != View::AtRisk).collect();
             let sums: Vec<String> = views
                 .iter()
                 .map(|v| {
@@ -229,7 +239,7 @@ impl Cache {
             let numbers: Vec<i64> = c.prepare_cached(&sql)?.query_row(params![id, teams], |r| {
                 (0..views.len() * 2).map(|i| r.get(i)).collect::<rusqlite::Result<_>>()
             })?;
-            Ok(views
+            let mut counts: Vec<ViewCount> = views
                 .iter()
                 .zip(numbers.chunks(2))
                 .map(|(view, n)| ViewCount {
@@ -237,7 +247,25 @@ impl Cache {
                     total: u64::try_from(n[0]).unwrap_or(0),
                     unread: u64::try_from(n[1]).unwrap_or(0),
                 })
-                .collect())
+                .collect();
+            let (filter, _) = filter(View::AtRisk);
+            let (total, unread): (i64, i64) = c
+                .prepare_cached(&format!(
+                    "SELECT count(*), COALESCE(sum(c.last_message_id > COALESCE(r.last_read_message_id, 0)), 0) \
+                     FROM conversations c LEFT JOIN read_markers r ON r.conversation_id = c.id \
+                     WHERE c.sla_state <> 'ok' AND {filter} AND {BOTH_BOUND}"
+                ))?
+                .query_row(params![id, teams], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let at = counts.iter().position(|v| v.view == View::Waiting).map_or(counts.len(), |i| i + 1);
+            counts.insert(
+                at,
+                ViewCount {
+                    view: View::AtRisk,
+                    total: u64::try_from(total).unwrap_or(0),
+                    unread: u64::try_from(unread).unwrap_or(0),
+                },
+            );
+            Ok(counts)
         })
     }
 
@@ -448,6 +476,10 @@ mod tests {
             updated_by: None,
             priority: Default::default(),
             queued_at: None,
+            first_response_due_at: None,
+            next_response_due_at: None,
+            resolution_due_at: None,
+            sla_state: Default::default(),
             created_at: 0,
             version,
         }
@@ -576,8 +608,9 @@ mod tests {
                     }
                     c.execute_batch(
                         "DROP TABLE view_tally; DROP TABLE canned_responses; DROP INDEX conversations_queue; \
-                         ALTER TABLE conversations DROP COLUMN priority; ALTER TABLE conversations DROP COLUMN queued_at; \
-                         PRAGMA user_version = 3;",
+                         DROP INDEX conversations_at_risk; ALTER TABLE conversations DROP COLUMN priority; \
+                         ALTER TABLE conversations DROP COLUMN queued_at; ALTER TABLE conversations DROP COLUMN sla_state; \
+                         ALTER TABLE conversations DROP COLUMN sla_due_at; PRAGMA user_version = 3;",
                     )?;
                     Ok(())
                 })

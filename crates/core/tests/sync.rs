@@ -290,6 +290,7 @@ async fn catching_up_after_being_away_gives_one_summary() {
             customers: 5,
             messages: 5,
             assigned: 0,
+            missed: 0,
             text: "5 customers replied while you were away".into()
         }]
     );

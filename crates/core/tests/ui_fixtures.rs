@@ -78,6 +78,10 @@ fn conversation(
         updated_by: None,
         priority: Default::default(),
         queued_at: None,
+        first_response_due_at: None,
+        next_response_due_at: None,
+        resolution_due_at: None,
+        sla_state: Default::default(),
         created_at: 0,
         version: 1,
     }

@@ -185,24 +185,6 @@ async fn fanout(store: Store, messages: usize) -> Vec<f64> {
     delays
 }
 
-fn pg_url() -> (String, String) {
-    let server =
-        std::env::var("SWITCHBOARD_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let schema = format!("sbbench_{}", std::process::id());
-    let mut c = postgres::Client::connect(&server, postgres::NoTls).unwrap();
-    c.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}")).unwrap();
-    let sep = if server.contains('?') { '&' } else { '?' };
-    (format!("{server}{sep}options=-csearch_path%3D{schema}"), schema)
-}
-
-fn drop_schema(schema: &str) {
-    let server =
-        std::env::var("SWITCHBOARD_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    if let Ok(mut c) = postgres::Client::connect(&server, postgres::NoTls) {
-        let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
-    }
-}
-
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing and gets a smoke run.
     let full = std::env::args().any(|a| a == "--bench");
@@ -223,12 +205,12 @@ fn main() {
     let rate = rt.block_on(ingest_rate(&sqlite, total));
     println!("ingest, SQLite, {WRITERS} concurrent writers:      {rate:>8.0} messages/s   (target ≥ 5,000)");
 
-    let (url, schema) = std::thread::spawn(pg_url).join().unwrap();
-    let pg = Store::open(&url, &StoreOptions::default()).unwrap();
+    let schema = switchboard_testkit::pg_schema::Schema::new("sbbench");
+    let pg = Store::open(&schema.url, &StoreOptions::default()).unwrap();
     let rate = rt.block_on(ingest_rate(&pg, total));
     println!("ingest, PostgreSQL, {WRITERS} concurrent writers:  {rate:>8.0} messages/s   (target ≥ 2,000)");
     drop(pg);
-    std::thread::spawn(move || drop_schema(&schema)).join().unwrap();
+    drop(schema);
 
     let store =
         Store::open(&format!("sqlite://{}", dir.path().join("fanout.db").display()), &StoreOptions::default()).unwrap();

@@ -15,6 +15,8 @@
 //! - [`rules`]: how a conversation's state moves (pure, table-tested).
 //! - [`routing`]: who gets which queued conversation, and when one goes back (pure,
 //!   table-tested).
+//! - [`calendar`]: business hours in an IANA time zone, and business-time arithmetic.
+//! - [`sla`]: when response-time targets fall due, and where a conversation stands.
 //! - [`address`]: customer address normalisation (phone numbers to E.164, emails).
 //! - [`channels`]: each provider's wire format, signatures and send API; the delivery
 //!   worker.
@@ -33,7 +35,7 @@
 //! The arrows go one way. `demo` runs a `server`, which runs `api` and `workers`; these
 //! use `channels`, `crm`, `auth`, `fanout` and `config`, and the `store` directly;
 //! `channels` and `crm` call out through `outbound` and use the `store`; the `store` uses
-//! only `crm_model`, `address`, `policy`, `rules`, `routing`, `throttle`, `storage` (its key
+//! only `crm_model`, `address`, `policy`, `rules`, `routing`, `sla`, `calendar`, `throttle`, `storage` (its key
 //! rule), `pg_tls` and `clock`. `crates/testkit`'s layering
 //! test keeps it so.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
@@ -41,6 +43,7 @@
 pub mod address;
 pub mod api;
 pub mod auth;
+pub mod calendar;
 pub mod channels;
 pub mod clock;
 pub mod config;
@@ -54,6 +57,7 @@ pub mod policy;
 pub mod routing;
 pub mod rules;
 pub mod server;
+pub mod sla;
 pub mod storage;
 pub mod store;
 pub mod throttle;

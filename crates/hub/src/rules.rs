@@ -172,12 +172,17 @@ pub struct AutoReply {
     /// Sent outside business hours; `text` if absent.
     #[serde(default)]
     pub outside_hours_text: Option<String>,
+    /// Business hours on a real calendar (a time zone with daylight saving, holidays).
+    #[serde(default)]
+    pub calendar: Option<switchboard_protocol::model::BusinessCalendar>,
+    /// Earlier settings' hours at a fixed offset from UTC; `calendar` replaces them.
     #[serde(default)]
     pub business_hours: Option<BusinessHours>,
 }
 
-/// Opening hours in the business's own time: `days` maps `mon`…`sun` to `"09:00-17:30"`;
-/// a day that is absent is closed.
+/// Opening hours at a fixed offset from UTC, as earlier settings wrote them: `days` maps
+/// `mon`…`sun` to `"09:00-17:30"`; a day that is absent is closed. A fixed offset knows
+/// no daylight saving: [`AutoReply::calendar`] replaces it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BusinessHours {
@@ -205,11 +210,18 @@ impl BusinessHours {
     }
 }
 
-/// The automatic first reply for a conversation a customer opens at `at`.
+/// The automatic first reply for a conversation a customer opens at `at`. A calendar that
+/// does not read counts as always open.
 pub fn auto_reply_text(a: &AutoReply, at: Timestamp) -> &str {
-    match &a.business_hours {
-        Some(h) if !h.open_at(at) => a.outside_hours_text.as_deref().unwrap_or(&a.text),
-        _ => &a.text,
+    let open = match (&a.calendar, &a.business_hours) {
+        (Some(c), _) => crate::calendar::Hours::parse(c).map_or(true, |h| h.open_at(at)),
+        (None, Some(h)) => h.open_at(at),
+        (None, None) => true,
+    };
+    if open {
+        &a.text
+    } else {
+        a.outside_hours_text.as_deref().unwrap_or(&a.text)
     }
 }
 
@@ -248,6 +260,7 @@ mod tests {
         let a = AutoReply {
             text: "within 2 hours".into(),
             outside_hours_text: Some("tomorrow at 9".into()),
+            calendar: None,
             business_hours: Some(hours),
         };
         // 2026-11-23 is a Monday. Times are UTC; the business is at UTC-5.
@@ -264,8 +277,28 @@ mod tests {
         for (name, at, want) in cases {
             assert_eq!(auto_reply_text(&a, at), want, "{name}");
         }
-        let always = AutoReply { text: "hi".into(), outside_hours_text: None, business_hours: None };
+        let always = AutoReply { text: "hi".into(), outside_hours_text: None, calendar: None, business_hours: None };
         assert_eq!(auto_reply_text(&always, 0), "hi");
+    }
+
+    #[test]
+    fn auto_reply_follows_a_real_calendar_across_daylight_saving() {
+        let a: AutoReply = serde_json::from_value(serde_json::json!({
+            "text": "within 2 hours",
+            "outside_hours_text": "tomorrow at 9",
+            "calendar": {"time_zone": "America/New_York", "hours": {"mon": "09:00-17:00"}, "holidays": ["2026-12-28"]}
+        }))
+        .unwrap();
+        // 09:30 in New York is 14:30 UTC in winter and 13:30 UTC in summer.
+        let utc = |s: &str| s.parse::<jiff::Timestamp>().unwrap().as_millisecond();
+        for (at, want) in [
+            ("2026-11-30T14:30:00Z", "within 2 hours"),
+            ("2026-11-30T13:30:00Z", "tomorrow at 9"),
+            ("2026-06-01T13:30:00Z", "within 2 hours"),
+            ("2026-12-28T14:30:00Z", "tomorrow at 9"),
+        ] {
+            assert_eq!(auto_reply_text(&a, utc(at)), want, "{at}");
+        }
     }
 
     #[test]

@@ -140,6 +140,9 @@ fn router(store: Store, grace_ms: i64, sweep: Duration) -> JoinHandle<()> {
                     if let Err(e) = store.return_silent().await {
                         tracing::warn!("returning unanswered conversations to the queue failed: {e}");
                     }
+                    if let Err(e) = store.sweep_sla().await {
+                        tracing::warn!("marking response-time targets at risk or missed failed: {e}");
+                    }
                 }
             }
             if let Err(e) = store.route_queue().await {

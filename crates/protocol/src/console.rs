@@ -5,7 +5,7 @@
 use crate::error::ApiError;
 use crate::model::{
     Agent, Attachment, CannedResponse, ChannelKind, Contact, ConversationStatus, Delivery, Direction, Presence,
-    Priority, Role, Team, Template,
+    Priority, Role, SlaState, Team, Template,
 };
 use crate::{Id, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -27,10 +27,14 @@ pub enum View {
     Waiting,
     /// Pending, snoozed and resolved conversations of my teams, latest first.
     Closed,
+    /// Unresolved conversations of mine or my teams whose response-time target is near or
+    /// missed, the soonest due first.
+    AtRisk,
 }
 
 impl View {
-    pub const ALL: [View; 6] = [View::Mine, View::Unassigned, View::MyTeams, View::All, View::Waiting, View::Closed];
+    pub const ALL: [View; 7] =
+        [View::Mine, View::Unassigned, View::MyTeams, View::All, View::Waiting, View::AtRisk, View::Closed];
 }
 
 /// How many conversations a view holds, and how many of those have unread lines.
@@ -67,6 +71,12 @@ pub struct ConversationRow {
     /// Its place in its team's queue (1 is next), while routing has not given it to anyone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue_position: Option<u32>,
+    /// Where it stands against its response-time targets.
+    #[serde(default)]
+    pub sla_state: SlaState,
+    /// When its earliest running target is due.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla_due_at: Option<Timestamp>,
     pub version: i64,
 }
 
@@ -278,6 +288,9 @@ pub enum Notification {
         messages: u32,
         #[serde(default)]
         assigned: u32,
+        /// Response-time targets of the agent's (or, for a lead, their teams') missed.
+        #[serde(default)]
+        missed: u32,
         text: String,
     },
     /// A conversation was given to the agent: by routing (`by` absent) or by a lead.
@@ -291,6 +304,9 @@ pub enum Notification {
     },
     /// A conversation of the agent's snoozed until now is back.
     Woke { conversation_id: Id, contact_name: String, channel: ChannelKind, text: String },
+    /// A response-time target is about to be missed (`breached: false`, to its agent) or
+    /// was missed (to its agent and the team's leads).
+    Sla { conversation_id: Id, contact_name: String, channel: ChannelKind, due_at: Timestamp, breached: bool },
 }
 
 /// What the core tells its front end, as it happens.

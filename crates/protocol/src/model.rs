@@ -173,6 +173,87 @@ impl RoutingPolicy {
     }
 }
 
+/// Opening hours on a real calendar: weekly hours in an IANA time zone (daylight saving
+/// included) and the dates the business is closed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct BusinessCalendar {
+    /// e.g. `Europe/Lisbon`, `America/New_York`.
+    pub time_zone: String,
+    /// `mon`…`sun` to ranges such as `"09:00-17:30"` or `"09:00-12:00, 13:00-18:00"`; a day
+    /// that is absent is closed.
+    pub hours: BTreeMap<String, String>,
+    /// Closed dates, `YYYY-MM-DD` in the calendar's zone.
+    #[serde(default)]
+    pub holidays: Vec<String>,
+}
+
+/// Response-time targets, counted in business time on the policy's calendar (around the
+/// clock without one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SlaPolicy {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<BusinessCalendar>,
+    /// From a conversation's opening to the first agent reply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_response_mins: Option<u32>,
+    /// From a customer's message to the next reply, once the first reply was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_response_mins: Option<u32>,
+    /// From a conversation's opening (or reopening) to its resolution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution_mins: Option<u32>,
+    /// How long before a target the conversation is at risk (its agent is warned).
+    #[serde(default = "SlaPolicy::default_warn")]
+    pub warn_before_mins: u32,
+}
+
+impl SlaPolicy {
+    /// The longest target, in minutes: a year.
+    pub const MAX_MINS: u32 = 366 * 24 * 60;
+
+    fn default_warn() -> u32 {
+        10
+    }
+}
+
+/// Where a conversation stands against its response-time targets.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum SlaState {
+    /// No target is due soon (or none applies).
+    #[default]
+    Ok,
+    /// A target is due within the policy's warning time.
+    AtRisk,
+    /// A target was missed.
+    Breached,
+}
+
+impl SlaState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SlaState::Ok => "ok",
+            SlaState::AtRisk => "at_risk",
+            SlaState::Breached => "breached",
+        }
+    }
+}
+
+impl FromStr for SlaState {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "ok" => Ok(SlaState::Ok),
+            "at_risk" => Ok(SlaState::AtRisk),
+            "breached" => Ok(SlaState::Breached),
+            _ => Err(format!("unknown SLA state `{s}`")),
+        }
+    }
+}
+
 /// Says what is wrong with a list of skills, if anything.
 pub fn refuse_skills(skills: &[String]) -> Option<String> {
     if skills.len() > RoutingPolicy::MAX_SKILLS {
@@ -328,6 +409,9 @@ pub struct Team {
     /// How the team's conversations are handed out (inboxes may have their own).
     #[serde(default)]
     pub routing: RoutingPolicy,
+    /// The team's response-time targets (inboxes may have their own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla: Option<SlaPolicy>,
     pub version: i64,
 }
 
@@ -348,6 +432,9 @@ pub struct Inbox {
     /// The inbox's own routing; the team's when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing: Option<RoutingPolicy>,
+    /// The inbox's own response-time targets; the team's when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla: Option<SlaPolicy>,
     pub version: i64,
 }
 
@@ -600,11 +687,27 @@ pub struct Conversation {
     /// `None` when it is not queued.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queued_at: Option<Timestamp>,
+    /// When the first agent reply is due, until it is sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_response_due_at: Option<Timestamp>,
+    /// When the next reply is due, while the customer waits after the first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_response_due_at: Option<Timestamp>,
+    /// When the conversation should be resolved, until it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution_due_at: Option<Timestamp>,
+    #[serde(default)]
+    pub sla_state: SlaState,
     pub created_at: Timestamp,
     pub version: i64,
 }
 
 impl Conversation {
+    /// The earliest target still running, if any.
+    pub fn next_due(&self) -> Option<Timestamp> {
+        [self.first_response_due_at, self.next_response_due_at, self.resolution_due_at].into_iter().flatten().min()
+    }
+
     /// Where a queued conversation stands among its team's: higher priority first, then the
     /// longest queued, then the oldest. `None` when it is not queued. The hub routes in this
     /// order and the console numbers the queue with it.

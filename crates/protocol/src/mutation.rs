@@ -5,7 +5,7 @@
 //! applied per client, so a retried mutation is applied once and answered `duplicate`.
 
 use crate::error::ApiError;
-use crate::model::{Attachment, ConversationStatus, Presence, Priority, RoutingPolicy};
+use crate::model::{Attachment, ConversationStatus, Presence, Priority, RoutingPolicy, SlaPolicy};
 use crate::sync::Change;
 use crate::{Id, Timestamp};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -50,6 +50,7 @@ pub enum Mutation {
     SetPriority(SetPriority),
     SetRouting(SetRouting),
     SetAgentRouting(SetAgentRouting),
+    SetSla(SetSla),
 }
 
 impl Mutation {
@@ -106,6 +107,20 @@ impl Mutation {
                     skills.iter_mut().for_each(clean);
                 }
             }
+            Mutation::SetSla(s) => {
+                if let Some(c) = s.policy.as_mut().and_then(|p| p.calendar.as_mut()) {
+                    clean(&mut c.time_zone);
+                    c.holidays.iter_mut().for_each(clean);
+                    c.hours = std::mem::take(&mut c.hours)
+                        .into_iter()
+                        .map(|(mut k, mut v)| {
+                            clean(&mut k);
+                            clean(&mut v);
+                            (k, v)
+                        })
+                        .collect();
+                }
+            }
         }
     }
     pub fn name(&self) -> &'static str {
@@ -126,6 +141,7 @@ impl Mutation {
             Mutation::SetPriority(_) => "set_priority",
             Mutation::SetRouting(_) => "set_routing",
             Mutation::SetAgentRouting(_) => "set_agent_routing",
+            Mutation::SetSla(_) => "set_sla",
         }
     }
 }
@@ -195,6 +211,16 @@ pub struct SetAgentRouting {
     pub paused: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skills: Option<Vec<String>>,
+}
+
+/// A team's response-time targets (leads of the team, admins), or an inbox's own
+/// (`inbox_id` set). `policy: null` clears them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetSla {
+    pub team_id: Id,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inbox_id: Option<Id>,
+    pub policy: Option<SlaPolicy>,
 }
 
 /// An internal note; never sent to the customer.

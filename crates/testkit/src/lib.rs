@@ -13,6 +13,7 @@
 //! - `desktop` (feature `desktop`): the real app under tauri-driver, and a notification
 //!   daemon on the test's own session bus.
 //! - [`layering`]: the check that no crate's modules import each other in a circle.
+//! - [`pg_schema`]: a private PostgreSQL schema for one run of a test or benchmark.
 // Test support: a failed set-up step is a failed test, so it may panic; its handles hold
 // clients and processes that need not print.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_debug_implementations)]
@@ -23,5 +24,6 @@ pub mod console_hub;
 pub mod desktop;
 pub mod hub_process;
 pub mod layering;
+pub mod pg_schema;
 pub mod providers;
 pub mod twilio;

@@ -34,6 +34,7 @@ import type {
   ReplyWindow,
   RoutingPolicy,
   SearchHit,
+  SlaPolicy,
   SearchQuery,
   Session,
   Team,
@@ -246,6 +247,7 @@ export class MockCore {
         reply_window_expires_at: ident.channel === "whatsapp" || ident.channel === "messenger" || ident.channel === "instagram" ? (r() < 0.6 ? last + 86_400_000 : this.now - 1000) : null,
         unread: r() < 0.25,
         priority: "normal",
+        sla_state: "ok",
         version: 1,
       });
     }
@@ -616,6 +618,13 @@ export class MockCore {
         const policy = a.policy as RoutingPolicy | null;
         if (!team) throw { code: "not_found", message: "team not found" };
         if (a.inbox_id == null && policy) team.routing = policy;
+        this.emit({ type: "changed", conversations: [], contacts: [], directory: true, canned: false, everything: false });
+        return 1;
+      }
+      case "set_sla": {
+        const team = this.teams.find((t) => t.id === (a.team_id as number));
+        if (!team) throw { code: "not_found", message: "team not found" };
+        if (a.inbox_id == null) team.sla = (a.policy as SlaPolicy | null) ?? null;
         this.emit({ type: "changed", conversations: [], contacts: [], directory: true, canned: false, everything: false });
         return 1;
       }

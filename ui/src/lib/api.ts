@@ -22,6 +22,7 @@ import type {
   Priority,
   Profile,
   RoutingPolicy,
+  SlaPolicy,
   SearchHit,
   SearchQuery,
   Session,
@@ -85,6 +86,8 @@ export const api = {
     invoke<number>("set_priority", { conversation_id, priority }),
   setRouting: (team_id: number, inbox_id: number | null, policy: RoutingPolicy | null) =>
     invoke<number>("set_routing", { team_id, inbox_id, policy }),
+  setSla: (team_id: number, inbox_id: number | null, policy: SlaPolicy | null) =>
+    invoke<number>("set_sla", { team_id, inbox_id, policy }),
   setAgentRouting: (agent_id: number, change: { capacity?: number; paused?: boolean; skills?: string[] }) =>
     invoke<number>("set_agent_routing", {
       agent_id,

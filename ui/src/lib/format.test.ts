@@ -9,6 +9,7 @@ import {
   formatBytes,
   formatCount,
   formatDuration,
+  slaChip,
   dayAfter,
   fromLocalInput,
   highlightSegments,
@@ -208,5 +209,18 @@ describe("assigneeFilter", () => {
     ["x", null],
   ])("%j → %j", (value, expected) => {
     expect(assigneeFilter(value)).toEqual(expected);
+  });
+});
+
+describe("slaChip", () => {
+  const now = 1_000_000_000;
+  test.each([
+    ["no target", "ok", null, null],
+    ["an hour left", "ok", now + 3_600_000, { text: "due in 1h", tone: "ok" }],
+    ["nine minutes left, at risk", "at_risk", now + 540_000, { text: "due in 9m", tone: "at_risk" }],
+    ["missed five minutes ago", "breached", now - 300_000, { text: "late 5m", tone: "breached" }],
+    ["passed before the hub said so", "at_risk", now - 60_000, { text: "late 1m", tone: "breached" }],
+  ] as const)("%s", (_what, state, due, want) => {
+    expect(slaChip(state, due, now)).toEqual(want);
   });
 });

@@ -11,6 +11,7 @@ import type {
   ReplyRoute,
   Role,
   RoutingMode,
+  SlaState,
   View,
 } from "./protocol";
 
@@ -52,6 +53,7 @@ export const VIEW_LABEL: Record<View, string> = {
   my_teams: "My teams",
   all: "All",
   waiting: "Waiting longest",
+  at_risk: "At risk",
   closed: "Closed",
 };
 
@@ -98,6 +100,18 @@ export function formatDuration(ms: number): string {
   const d = Math.floor(t / DAY);
   const h = Math.floor((t % DAY) / HOUR);
   return h ? `${d}d ${h}h` : `${d}d`;
+}
+
+/** A row's response-time countdown: time left to its next target ("due in 12m"), or how
+ * long ago it was missed ("late 5m"); `null` when no target runs. */
+export function slaChip(
+  state: SlaState,
+  dueAt: number | null | undefined,
+  now: number,
+): { text: string; tone: "ok" | "at_risk" | "breached" } | null {
+  if (dueAt == null) return null;
+  if (state === "breached" || dueAt <= now) return { text: `late ${formatDuration(now - dueAt)}`, tone: "breached" };
+  return { text: `due in ${formatDuration(dueAt - now)}`, tone: state === "at_risk" ? "at_risk" : "ok" };
 }
 
 /** "just now", "5 min ago", "3 h ago", "2 days ago", then a date. */

@@ -21,6 +21,7 @@ function row(i: number): ConversationRow {
     reply_window_expires_at: null,
     unread: false,
     priority: "normal",
+    sla_state: "ok",
     version: 1,
   };
 }

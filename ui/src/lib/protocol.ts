@@ -39,6 +39,41 @@ contact_skill_field?: string | null,
  */
 reassign_after_mins?: number | null, };
 
+export type BusinessCalendar = { 
+/**
+ * e.g. `Europe/Lisbon`, `America/New_York`.
+ */
+time_zone: string, 
+/**
+ * `mon`…`sun` to ranges such as `"09:00-17:30"` or `"09:00-12:00, 13:00-18:00"`; a day
+ * that is absent is closed.
+ */
+hours: { [key in string]?: string }, 
+/**
+ * Closed dates, `YYYY-MM-DD` in the calendar's zone.
+ */
+holidays: Array<string>, };
+
+export type SlaPolicy = { calendar?: BusinessCalendar | null, 
+/**
+ * From a conversation's opening to the first agent reply.
+ */
+first_response_mins?: number | null, 
+/**
+ * From a customer's message to the next reply, once the first reply was sent.
+ */
+next_response_mins?: number | null, 
+/**
+ * From a conversation's opening (or reopening) to its resolution.
+ */
+resolution_mins?: number | null, 
+/**
+ * How long before a target the conversation is at risk (its agent is warned).
+ */
+warn_before_mins: number, };
+
+export type SlaState = "ok" | "at_risk" | "breached";
+
 export type ChannelKind = "sms" | "whatsapp" | "messenger" | "instagram" | "webchat" | "in_app" | "email";
 
 export type Agent = { id: number, name: string, email: string, role: Role, teams: Array<number>, 
@@ -63,7 +98,11 @@ export type Team = { id: number, name: string,
 /**
  * How the team's conversations are handed out (inboxes may have their own).
  */
-routing: RoutingPolicy, version: number, };
+routing: RoutingPolicy, 
+/**
+ * The team's response-time targets (inboxes may have their own).
+ */
+sla?: SlaPolicy | null, version: number, };
 
 export type Template = { name: string, 
 /**
@@ -137,7 +176,7 @@ export type Attachment = { name: string, mime: string,
  */
 size: number, url: string, };
 
-export type View = "mine" | "unassigned" | "my_teams" | "all" | "waiting" | "closed";
+export type View = "mine" | "unassigned" | "my_teams" | "all" | "waiting" | "closed" | "at_risk";
 
 export type ViewCount = { view: View, total: number, unread: number, };
 
@@ -149,7 +188,15 @@ customer_address: string, inbox_id: number, status: ConversationStatus, assignee
 /**
  * Its place in its team's queue (1 is next), while routing has not given it to anyone.
  */
-queue_position?: number | null, version: number, };
+queue_position?: number | null, 
+/**
+ * Where it stands against its response-time targets.
+ */
+sla_state: SlaState, 
+/**
+ * When its earliest running target is due.
+ */
+sla_due_at?: number | null, version: number, };
 
 export type OutboxState = "pending" | "acknowledged" | "stuck" | "conflict";
 
@@ -211,7 +258,11 @@ export type Connection = { "state": "online" } | { "state": "connecting", attemp
 
 export type SyncProgress = { done: number, total: number, finished: boolean, };
 
-export type Notification = { "kind": "reply", conversation_id: number, message_id: number, contact_name: string, channel: ChannelKind, text: string, } | { "kind": "summary", customers: number, messages: number, assigned: number, text: string, } | { "kind": "assigned", conversation_id: number, contact_name: string, channel: ChannelKind, text: string, by?: string | null, } | { "kind": "woke", conversation_id: number, contact_name: string, channel: ChannelKind, text: string, };
+export type Notification = { "kind": "reply", conversation_id: number, message_id: number, contact_name: string, channel: ChannelKind, text: string, } | { "kind": "summary", customers: number, messages: number, assigned: number, 
+/**
+ * Response-time targets of the agent's (or, for a lead, their teams') missed.
+ */
+missed: number, text: string, } | { "kind": "assigned", conversation_id: number, contact_name: string, channel: ChannelKind, text: string, by?: string | null, } | { "kind": "woke", conversation_id: number, contact_name: string, channel: ChannelKind, text: string, } | { "kind": "sla", conversation_id: number, contact_name: string, channel: ChannelKind, due_at: number, breached: boolean, };
 
 export type ConsoleEvent = { "type": "connection", connection: Connection, } | { "type": "progress", progress: SyncProgress, } | { "type": "changed", conversations: Array<number>, contacts: Array<number>, directory: boolean, 
 /**

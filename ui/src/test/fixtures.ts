@@ -39,6 +39,7 @@ export function row(i: number, extra: Partial<ConversationRow> = {}): Conversati
     reply_window_expires_at: null,
     unread: false,
     priority: "normal",
+    sla_state: "ok",
     version: 1,
     ...extra,
   };

@@ -137,14 +137,16 @@ pub fn upsert_conversation(c: &Connection, v: &Conversation) -> Result<bool> {
         v.customer_address,
         v.updated_by,
         v.priority.rank(),
-        v.queued_at
+        v.queued_at,
+        v.sla_state.as_str(),
+        v.next_due()
     ];
     let updated = c
         .prepare_cached(
             "UPDATE conversations SET version = ?2, contact_id = ?3, inbox_id = ?4, channel = ?5, status = ?6, \
              assignee_id = ?7, team_id = ?8, waiting_since = ?9, last_activity_at = ?10, snoozed_until = ?11, \
              reply_window_expires_at = ?12, preview = ?13, customer_address = ?14, updated_by = ?15, \
-             priority = ?16, queued_at = ?17 WHERE id = ?1 AND version < ?2",
+             priority = ?16, queued_at = ?17, sla_state = ?18, sla_due_at = ?19 WHERE id = ?1 AND version < ?2",
         )?
         .execute(args)?;
     if updated > 0 {
@@ -154,8 +156,8 @@ pub fn upsert_conversation(c: &Connection, v: &Conversation) -> Result<bool> {
         .prepare_cached(
             "INSERT OR IGNORE INTO conversations (id, version, contact_id, inbox_id, channel, status, assignee_id, \
              team_id, waiting_since, last_activity_at, snoozed_until, reply_window_expires_at, preview, \
-             customer_address, updated_by, priority, queued_at, last_message_id) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
+             customer_address, updated_by, priority, queued_at, sla_state, sla_due_at, last_message_id) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, \
              (SELECT COALESCE(MAX(id), 0) FROM messages WHERE conversation_id = ?1 AND direction = 'inbound'))",
         )?
         .execute(args)?;
@@ -220,7 +222,7 @@ pub fn remove_conversation(c: &Connection, id: Id) -> Result<()> {
 
 pub fn conv_facts(c: &Connection, id: Id) -> Result<Option<ConvFacts>> {
     Ok(c.prepare_cached(
-        "SELECT assignee_id, team_id, status, waiting_since, queued_at IS NOT NULL FROM conversations WHERE id = ?1",
+        "SELECT assignee_id, team_id, status, waiting_since, queued_at IS NOT NULL, sla_state FROM conversations WHERE id = ?1",
     )?
     .query_row([id], |r| {
         Ok((
@@ -229,11 +231,19 @@ pub fn conv_facts(c: &Connection, id: Id) -> Result<Option<ConvFacts>> {
             r.get::<_, String>(2)?,
             r.get::<_, Option<i64>>(3)?,
             r.get::<_, bool>(4)?,
+            r.get::<_, String>(5)?,
         ))
     })
     .optional()?
-    .and_then(|(assignee_id, team_id, status, waiting_since, queued)| {
-        Some(ConvFacts { assignee_id, team_id, status: status.parse().ok()?, waiting_since, queued })
+    .and_then(|(assignee_id, team_id, status, waiting_since, queued, sla)| {
+        Some(ConvFacts {
+            assignee_id,
+            team_id,
+            status: status.parse().ok()?,
+            waiting_since,
+            queued,
+            sla: sla.parse().unwrap_or_default(),
+        })
     }))
 }
 
@@ -307,6 +317,13 @@ pub fn after_applying(c: &Connection, mut p: Pending, ctx: &NotifyContext) -> Re
         let about = match event {
             notify::Event::Assigned { by } => About::Assigned { by: by.map(|a| agent_name(c, a)).transpose()? },
             notify::Event::Woke => About::Woke,
+            notify::Event::AtRisk | notify::Event::Breached => About::Sla {
+                due_at: c
+                    .prepare_cached("SELECT sla_due_at FROM conversations WHERE id = ?1")?
+                    .query_row([id], |r| r.get::<_, Option<i64>>(0))?
+                    .unwrap_or(0),
+                breached: event == notify::Event::Breached,
+            },
         };
         let (contact_id, contact_name, channel, text) = about_conversation(c, id)?;
         out.push(Announced { decision, about, conversation_id: id, contact_id, contact_name, channel, text });

@@ -42,6 +42,7 @@ pub fn targets(m: &Mutation) -> (Option<Id>, Option<&str>) {
         Mutation::SetPresence(_)
         | Mutation::SetRouting(_)
         | Mutation::SetAgentRouting(_)
+        | Mutation::SetSla(_)
         | Mutation::MergeContacts(_)
         | Mutation::SplitContact(_)
         | Mutation::RefreshCrm(_)

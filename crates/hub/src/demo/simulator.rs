@@ -8,7 +8,17 @@ use crate::store::{Result, Store};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::time::Duration;
-use switchboard_protocol::model::{ChannelKind, Inbox};
+use switchboard_protocol::model::{ChannelKind, Inbox, Presence};
+use switchboard_protocol::mutation::{Mutation, SetPresence};
+
+/// Tomás steps away on odd turns and comes back on even ones.
+async fn come_and_go(store: &Store, turn: u64) -> Result<()> {
+    let agents = store.agents().await?;
+    let Some(tomas) = agents.iter().find(|a| a.email == "tomas@northwind.example") else { return Ok(()) };
+    let presence = if turn % 2 == 1 { Presence::Away } else { Presence::Online };
+    let v = store.viewer(tomas.id).await?;
+    super::seed::apply_as(store, &v, Mutation::SetPresence(SetPresence { presence, automatic: false })).await
+}
 
 /// Writes a new customer message every `every` (with jitter) until the task is dropped.
 pub async fn simulate(store: Store, every: Duration, seed: u64) {
@@ -24,7 +34,14 @@ pub async fn simulate(store: Store, every: Duration, seed: u64) {
     }
 }
 
+/// Every this many messages, Tomás comes online or steps away, so Billing's routing has
+/// someone coming and going.
+const PRESENCE_EVERY: u64 = 12;
+
 async fn simulate_one(store: &Store, rng: &mut StdRng, n: u64) -> Result<()> {
+    if n % PRESENCE_EVERY == 0 {
+        come_and_go(store, n / PRESENCE_EVERY).await?;
+    }
     let inboxes = store.inboxes().await?;
     if inboxes.is_empty() {
         return Ok(());

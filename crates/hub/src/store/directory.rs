@@ -83,7 +83,7 @@ impl Store {
                     "INSERT INTO teams (name, created_at) VALUES (?, ?) RETURNING id",
                     params![&name, tx.now],
                 )?;
-                let team = Team { id, name: name.clone(), routing: Default::default(), version: 1 };
+                let team = Team { id, name: name.clone(), routing: Default::default(), sla: None, version: 1 };
                 emit_public(tx, ChangeKind::Team, id, &Change::Team(team.clone()));
                 Ok(team)
             })

@@ -14,7 +14,8 @@ use switchboard_protocol::sync::Change;
 
 pub const CONVERSATION_COLUMNS: &str = "c.id, c.contact_id, c.inbox_id, c.channel, c.status, c.snoozed_until, \
     c.assignee_id, c.team_id, c.waiting_since, c.last_activity_at, c.reply_window_expires_at, c.preview, \
-    c.updated_by, c.created_at, c.version, c.customer_address, c.priority, c.queued_at";
+    c.updated_by, c.created_at, c.version, c.customer_address, c.priority, c.queued_at, c.first_response_due_at, \
+    c.next_response_due_at, c.resolution_due_at, c.sla_state";
 
 pub const MESSAGE_COLUMNS: &str = "m.id, m.conversation_id, m.channel, m.direction, m.author_agent_id, m.body, \
     m.attachments, m.provider_id, m.client_msg_id, m.delivery, m.delivery_error, m.created_at, m.version, m.subject";
@@ -44,6 +45,10 @@ pub fn conversation(r: &Row) -> Result<Conversation, DbError> {
         customer_address: r.text(15)?.to_owned(),
         priority: Priority::from_rank(r.int(16)?),
         queued_at: r.opt_int(17)?,
+        first_response_due_at: r.opt_int(18)?,
+        next_response_due_at: r.opt_int(19)?,
+        resolution_due_at: r.opt_int(20)?,
+        sla_state: r.parse(21)?,
     })
 }
 
@@ -204,7 +209,7 @@ pub fn load_agent(c: &mut dyn Connection, id: i64) -> Result<Agent> {
 }
 
 pub fn load_teams(c: &mut dyn Connection) -> Result<Vec<Team>> {
-    let rows = c.query("SELECT id, name, version, routing FROM teams ORDER BY id", &[])?;
+    let rows = c.query("SELECT id, name, version, routing, sla FROM teams ORDER BY id", &[])?;
     rows.iter()
         .map(|r| {
             Ok(Team {
@@ -212,6 +217,7 @@ pub fn load_teams(c: &mut dyn Connection) -> Result<Vec<Team>> {
                 name: r.text(1)?.to_owned(),
                 version: r.int(2)?,
                 routing: routing_policy(&r.json::<serde_json::Value>(3)?),
+                sla: r.opt_text(4)?.and_then(|t| serde_json::from_str(t).ok()),
             })
         })
         .collect()
@@ -233,6 +239,7 @@ pub fn inbox(r: &Row) -> Result<Inbox, DbError> {
         version: r.int(5)?,
         templates: templates(&settings),
         routing: settings.get("routing").filter(|v| !v.is_null()).map(routing_policy),
+        sla: settings.get("sla").filter(|v| !v.is_null()).and_then(|v| serde_json::from_value(v.clone()).ok()),
     })
 }
 

@@ -130,11 +130,17 @@ pub struct Ingested {
 
 impl Store {
     pub async fn ingest(&self, mut msg: Inbound) -> Result<Ingested> {
-        msg.clean_text();
         // A provider's or a sender's clock may say anything; a time ahead of ours would pin
         // the conversation above all others, one long past would bury it.
         let now = crate::clock::now_ms();
         msg.at = msg.at.clamp(now - MAX_BEHIND_MS, now + MAX_AHEAD_MS);
+        self.ingest_history(msg).await
+    }
+
+    /// [`Store::ingest`] at the message's own time, however long ago: for importing
+    /// history (the demo's months of conversations), never for what a channel delivers.
+    pub async fn ingest_history(&self, mut msg: Inbound) -> Result<Ingested> {
+        msg.clean_text();
         if msg.body.len() > MAX_BODY {
             return Err(StoreError::BadRequest(format!("the message is longer than {MAX_BODY} bytes")));
         }
@@ -403,6 +409,31 @@ fn auto_reply(tx: &mut WriteTx<'_>, conv: &switchboard_protocol::model::Conversa
     Ok(())
 }
 
+/// Moves the response-time targets for a customer's message at `at`: a new conversation's
+/// start; a resolved one reopened; or a customer who writes again.
+fn response_targets(
+    tx: &mut WriteTx<'_>,
+    conversation_id: i64,
+    before: Option<(ConversationStatus, Option<Timestamp>)>,
+    at: Timestamp,
+) -> Result<()> {
+    use crate::sla::Event;
+    let Some((status, waiting_since)) = before else {
+        return super::sla::apply(tx, conversation_id, Event::Opened { at });
+    };
+    let answered_before = tx
+        .conn
+        .query_one("SELECT first_replied_at FROM conversations WHERE id = ?", params![conversation_id])?
+        .opt_int(0)?
+        .is_some();
+    let reopened = status == ConversationStatus::Resolved;
+    if reopened {
+        super::sla::apply(tx, conversation_id, Event::Reopened { at })?;
+    }
+    let ball_was_theirs = reopened || waiting_since.is_none();
+    super::sla::apply(tx, conversation_id, Event::CustomerWrote { at, ball_was_theirs, answered_before })
+}
+
 fn ingest(tx: &mut WriteTx<'_>, msg: &Inbound) -> Result<Ingested> {
     let inbox = entities::load_inbox(tx.conn, msg.inbox_id)?;
     if let Some(pid) = &msg.provider_id {
@@ -437,12 +468,12 @@ fn ingest(tx: &mut WriteTx<'_>, msg: &Inbound) -> Result<Ingested> {
             .map(|r| r.int(0))
             .transpose()?,
     };
-    let (conversation_id, new_conversation) = match open {
+    let (conversation_id, before) = match open {
         Some(id) => {
             let conv = entities::load_conversation(tx.conn, id)?;
             let next = rules::after_inbound(&conv_state(&conv), inbox.kind, msg.at, preview);
             save_state(tx, id, &next, None)?;
-            (id, false)
+            (id, Some((conv.status, conv.waiting_since)))
         }
         None => {
             let s = rules::opened_by_customer(inbox.kind, msg.at, preview);
@@ -451,9 +482,11 @@ fn ingest(tx: &mut WriteTx<'_>, msg: &Inbound) -> Result<Ingested> {
                  last_activity_at, reply_window_expires_at, preview, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 params![contact_id, inbox.id, inbox.kind.as_str(), &address, inbox.team_id, s.status.as_str(), s.waiting_since, s.last_activity_at, s.reply_window_expires_at, &s.preview, msg.at],
             )?;
-            (id, true)
+            (id, None)
         }
     };
+    let new_conversation = before.is_none();
+    response_targets(tx, conversation_id, before, msg.at)?;
 
     if let Some(why) = &msg.unverified {
         let conv = entities::load_conversation(tx.conn, conversation_id)?;

@@ -18,6 +18,7 @@
 //! - [`blocks`]: visitors an agent blocked, and the addresses they came from.
 //! - [`crm`]: CRM settings, lookups waiting to run, transcripts waiting to be logged.
 //! - [`routing`]: presence, the queue, routing passes and who held each conversation.
+//! - [`sla`]: response-time targets: due times, at risk and breached, met or missed.
 //! - [`canned`]: canned responses, the team's and each agent's own.
 //! - [`outbox`]: replies waiting for the delivery worker, handed to a provider at most once.
 //! - [`blobs`]: files the hub keeps itself (email attachments).
@@ -42,6 +43,7 @@ pub mod outbox;
 pub mod pool;
 pub mod postgres;
 pub mod routing;
+pub mod sla;
 pub mod sqlite;
 pub mod visitors;
 

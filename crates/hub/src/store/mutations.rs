@@ -105,6 +105,7 @@ fn target(m: &Mutation) -> i64 {
         Mutation::SetPriority(p) => p.conversation_id,
         Mutation::SetAgentRouting(a) => a.agent_id,
         Mutation::SetRouting(r) => r.team_id,
+        Mutation::SetSla(s) => s.team_id,
         Mutation::SaveCanned(_) | Mutation::DeleteCanned(_) | Mutation::SetPresence(_) => 0,
     }
 }
@@ -186,6 +187,7 @@ fn apply(tx: &mut WriteTx<'_>, v: &Viewer, client_id: &str, m: &Mutation, expect
         Mutation::SetPriority(p) => super::routing::set_priority(tx, v, p).map(|()| Outcome::Applied),
         Mutation::SetRouting(r) => super::routing::set_routing(tx, v, r).map(|()| Outcome::Applied),
         Mutation::SetAgentRouting(a) => super::routing::set_agent_routing(tx, v, a).map(|()| Outcome::Applied),
+        Mutation::SetSla(s) => super::sla::set_sla(tx, v, s).map(|()| Outcome::Applied),
     }
 }
 
@@ -247,6 +249,15 @@ fn insert_agent_message(tx: &mut WriteTx<'_>, v: &Viewer, conv: &Conversation, m
     Ok(id)
 }
 
+/// An agent answered: the first answer is noted, and the response targets are met.
+fn replied(tx: &mut WriteTx<'_>, conv_id: i64) -> Result<()> {
+    tx.conn.execute(
+        "UPDATE conversations SET first_replied_at = COALESCE(first_replied_at, ?) WHERE id = ?",
+        params![tx.now, conv_id],
+    )?;
+    super::sla::apply(tx, conv_id, crate::sla::Event::Replied)
+}
+
 fn finish_message(tx: &mut WriteTx<'_>, conv_id: i64, message_id: i64) -> Result<Outcome> {
     let conv = entities::load_conversation(tx.conn, conv_id)?;
     emit_conversation(tx, &conv, None);
@@ -277,6 +288,7 @@ fn send_reply(tx: &mut WriteTx<'_>, v: &Viewer, r: &SendReply, expected: Option<
     )?;
     let next = rules::after_reply(&conv_state(&conv), tx.now, rules::preview(&r.body, r.attachments.len()));
     save_state(tx, conv.id, &next, Some(v.agent_id))?;
+    replied(tx, conv.id)?;
     finish_message(tx, conv.id, id)
 }
 
@@ -363,6 +375,7 @@ fn send_template(tx: &mut WriteTx<'_>, v: &Viewer, t: &SendTemplate, expected: O
     )?;
     let next = rules::after_reply(&conv_state(&conv), tx.now, rules::preview(&body, 0));
     save_state(tx, conv.id, &next, Some(v.agent_id))?;
+    replied(tx, conv.id)?;
     finish_message(tx, conv.id, id)
 }
 
@@ -497,6 +510,10 @@ fn set_status(tx: &mut WriteTx<'_>, v: &Viewer, s: &SetStatus, expected: Option<
     save_state(tx, conv.id, &next, Some(v.agent_id))?;
     if next.status == ConversationStatus::Resolved && conv.status != ConversationStatus::Resolved {
         super::crm::enqueue_transcript(tx, conv.id)?;
+        super::sla::apply(tx, conv.id, crate::sla::Event::Resolved)?;
+    }
+    if conv.status == ConversationStatus::Resolved && next.status != ConversationStatus::Resolved {
+        super::sla::apply(tx, conv.id, crate::sla::Event::Reopened { at: tx.now })?;
     }
     super::routing::sync_queue(tx, conv.id)?;
     let after = entities::load_conversation(tx.conn, conv.id)?;

@@ -135,6 +135,10 @@ pub struct Pool {
     /// One queue per writer thread; jobs with the same key go to the same writer, so
     /// writes to one customer or conversation never contend with each other.
     writes: Arc<Vec<flume::Sender<Box<dyn WriteJob>>>>,
+    /// A writer of its own for jobs that take a lock other hubs wait on (routing passes),
+    /// so the lock is held for their own transaction only, never for a batch of others'
+    /// writes; `None` with one writer (SQLite), where nothing else waits.
+    apart: Option<flume::Sender<Box<dyn WriteJob>>>,
     head: watch::Sender<i64>,
 }
 
@@ -165,16 +169,17 @@ impl Pool {
             let connect = connect.clone();
             spawn_thread(format!("db-read-{i}"), move || read_loop(&rx, &connect));
         }
-        let mut write_txs = Vec::new();
-        for i in 0..writers.max(1) {
+        let writer = |name: String| {
             let (tx, rx) = flume::bounded::<Box<dyn WriteJob>>(queue);
-            write_txs.push(tx);
             let connect = connect.clone();
             let head = head_tx.clone();
             let notify = notify.clone();
-            spawn_thread(format!("db-write-{i}"), move || write_loop(&rx, &connect, &head, notify.as_deref()));
-        }
-        Pool { engine, reads: read_tx, writes: Arc::new(write_txs), head: head_tx }
+            spawn_thread(name, move || write_loop(&rx, &connect, &head, notify.as_deref()));
+            tx
+        };
+        let write_txs: Vec<_> = (0..writers.max(1)).map(|i| writer(format!("db-write-{i}"))).collect();
+        let apart = (writers > 1).then(|| writer("db-write-apart".into()));
+        Pool { engine, reads: read_tx, writes: Arc::new(write_txs), apart, head: head_tx }
     }
 
     pub fn engine(&self) -> Engine {
@@ -228,6 +233,21 @@ impl Pool {
         let job = Box::new(Pending { f, deferrals: 0, result: None, reply: tx });
         let lane = usize::try_from(key % self.writes.len().max(1) as u64).unwrap_or(0);
         self.writes.get(lane).ok_or_else(closed)?.try_send(job).map_err(refused)?;
+        rx.await.map_err(|_| closed())?
+    }
+}
+
+impl Pool {
+    /// [`Pool::write`] on the writer kept apart for jobs that hold a lock other hubs wait
+    /// on: such a job never shares its transaction with other writes.
+    pub async fn write_apart<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnMut(&mut WriteTx<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
+        let Some(lane) = &self.apart else { return self.write(f).await };
+        let (tx, rx) = oneshot::channel();
+        lane.try_send(Box::new(Pending { f, deferrals: 0, result: None, reply: tx })).map_err(refused)?;
         rx.await.map_err(|_| closed())?
     }
 }

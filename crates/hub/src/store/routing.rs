@@ -23,8 +23,6 @@ const PASS_LIMIT: i64 = 2_000;
 const SWEEP_LIMIT: i64 = 1_000;
 /// The most open conversations an agent may be given at once.
 pub const MAX_CAPACITY: u32 = 100;
-/// The writer key routing passes and sweeps go to, so one hub's passes never overlap.
-const ROUTING_KEY: u64 = 0x5157_4555;
 
 /// The policy a conversation of `team_id` in `inbox_id` is routed by: the inbox's own, or
 /// its team's.
@@ -198,21 +196,69 @@ fn route_pass(tx: &mut WriteTx<'_>) -> Result<Vec<Placement>> {
     }
     let placements = routing::plan(&queue, &agents);
     let mut made = Vec::with_capacity(placements.len());
-    for p in placements {
-        let taken = tx.conn.execute(
-            "UPDATE conversations SET assignee_id = ?, queued_at = NULL, returned_from = NULL, updated_by = NULL, \
-             version = version + 1 WHERE id = ? AND assignee_id IS NULL AND queued_at IS NOT NULL AND status = 'open'",
-            params![p.agent_id, p.conversation_id],
-        )?;
-        if taken == 0 {
-            continue;
-        }
-        let conv = entities::load_conversation(tx.conn, p.conversation_id)?;
-        record_holder(tx, conv.id, conv.team_id, Some(p.agent_id), None, "reassigned")?;
-        tx.conn.execute("UPDATE agents SET last_routed_at = ? WHERE id = ?", params![tx.now, p.agent_id])?;
-        emit_conversation(tx, &conv, None);
-        made.push(p);
+    for chunk in placements.chunks(PLACE_AT_ONCE) {
+        made.extend(place(tx, chunk)?);
     }
+    // Round robin reads who was given one longest ago: each agent's last placement, in
+    // the order the plan made them.
+    let mut last: BTreeMap<i64, i64> = BTreeMap::new();
+    for (i, p) in made.iter().enumerate() {
+        last.insert(p.agent_id, tx.now + i64::try_from(i).unwrap_or(0));
+    }
+    for (agent, at) in last {
+        tx.conn.execute("UPDATE agents SET last_routed_at = ? WHERE id = ?", params![at, agent])?;
+    }
+    Ok(made)
+}
+
+/// Placements written in one statement each way.
+const PLACE_AT_ONCE: usize = 200;
+
+/// Gives each conversation of `chunk` to its agent if it is still queued (one conditional
+/// update for all), records the holders, and emits the conversations. Returns those made.
+fn place(tx: &mut WriteTx<'_>, chunk: &[Placement]) -> Result<Vec<Placement>> {
+    let mut sql = String::from("UPDATE conversations SET assignee_id = CASE id");
+    let mut args = Vec::with_capacity(chunk.len() * 3);
+    for p in chunk {
+        sql.push_str(" WHEN ? THEN CAST(? AS BIGINT)");
+        args.extend([Value::Int(p.conversation_id), Value::Int(p.agent_id)]);
+    }
+    sql.push_str(&format!(
+        " END, queued_at = NULL, returned_from = NULL, updated_by = NULL, version = version + 1 \
+         WHERE id IN ({}) AND assignee_id IS NULL AND queued_at IS NOT NULL AND status = 'open' RETURNING id",
+        placeholders(chunk.len())
+    ));
+    args.extend(chunk.iter().map(|p| Value::Int(p.conversation_id)));
+    let taken: std::collections::BTreeSet<i64> =
+        tx.conn.query(&sql, &args)?.iter().map(|r| r.int(0)).collect::<Result<_, _>>()?;
+    let made: Vec<Placement> = chunk.iter().copied().filter(|p| taken.contains(&p.conversation_id)).collect();
+    if made.is_empty() {
+        return Ok(made);
+    }
+    let ids: Vec<Value> = made.iter().map(|p| Value::Int(p.conversation_id)).collect();
+    let rows = tx.conn.query(
+        &format!(
+            "SELECT {} FROM conversations c WHERE c.id IN ({}) ORDER BY c.id",
+            entities::CONVERSATION_COLUMNS,
+            placeholders(ids.len())
+        ),
+        &ids,
+    )?;
+    let mut insert =
+        String::from("INSERT INTO assignments (conversation_id, agent_id, team_id, by_agent_id, started_at) VALUES ");
+    let mut values = Vec::with_capacity(made.len() * 4);
+    for (i, r) in rows.iter().enumerate() {
+        let conv = entities::conversation(r)?;
+        insert.push_str(if i == 0 { "(?, ?, ?, NULL, ?)" } else { ", (?, ?, ?, NULL, ?)" });
+        values.extend([
+            Value::Int(conv.id),
+            Value::Int(conv.assignee_id.unwrap_or_default()),
+            Value::Int(conv.team_id),
+            Value::Int(tx.now),
+        ]);
+        emit_conversation(tx, &conv, None);
+    }
+    tx.conn.execute(&insert, &values)?;
     Ok(made)
 }
 
@@ -389,13 +435,13 @@ pub(super) fn set_agent_routing(tx: &mut WriteTx<'_>, v: &Viewer, s: &SetAgentRo
 impl Store {
     /// Runs one routing pass; returns what it placed.
     pub async fn route_queue(&self) -> Result<Vec<Placement>> {
-        self.pool().write_keyed(ROUTING_KEY, route_pass).await
+        self.pool().write_apart(route_pass).await
     }
 
     /// Notes that an agent's console is connected now (their presence holds while it is).
     pub async fn seen_agent(&self, agent_id: i64) -> Result<()> {
         self.pool()
-            .write_keyed(ROUTING_KEY.wrapping_add(agent_id.unsigned_abs()), move |tx| {
+            .write_keyed(agent_id.unsigned_abs(), move |tx| {
                 tx.conn.execute("UPDATE agents SET last_seen_at = ? WHERE id = ?", params![tx.now, agent_id])?;
                 Ok(())
             })
@@ -406,7 +452,7 @@ impl Store {
     /// many.
     pub async fn sweep_presence(&self, grace_ms: i64) -> Result<usize> {
         self.pool()
-            .write_keyed(ROUTING_KEY, move |tx| {
+            .write_apart(move |tx| {
                 let rows =
                     tx.conn.query("SELECT id, presence, last_seen_at FROM agents WHERE presence <> 'offline'", &[])?;
                 let mut n = 0;
@@ -424,7 +470,7 @@ impl Store {
     /// past their policy's `reassign_after_mins`; returns how many.
     pub async fn return_silent(&self) -> Result<usize> {
         self.pool()
-            .write_keyed(ROUTING_KEY, move |tx| {
+            .write_apart(move |tx| {
                 let rows = tx.conn.query(
                     "SELECT c.id, c.team_id, c.inbox_id, c.waiting_since, a.started_at, g.name FROM conversations c \
                      JOIN assignments a ON a.conversation_id = c.id AND a.ended_at IS NULL \

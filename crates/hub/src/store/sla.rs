@@ -1,0 +1,182 @@
+//! Response-time targets in the store: each team's and inbox's policy, each conversation's
+//! due times kept as it moves, the sweep that marks conversations at risk and then breached
+//! (once, whichever hub looks first), and the record of every target met or missed. What
+//! falls due when is [`crate::sla`]'s to say.
+
+use super::change_kind::ChangeKind;
+use super::db::Connection;
+use super::entities::{self, emit_conversation, emit_public};
+use super::pool::WriteTx;
+use super::{Result, Store, StoreError};
+use crate::params;
+use crate::policy::{self, Viewer};
+use crate::sla::{self, Dues, Event};
+use switchboard_protocol::model::{SlaPolicy, SlaState};
+use switchboard_protocol::mutation::SetSla;
+use switchboard_protocol::sync::Change;
+
+/// The most conversations one sweep moves.
+const SWEEP_LIMIT: i64 = 1_000;
+
+/// The policy a conversation of `team_id` in `inbox_id` is measured by: the inbox's own, or
+/// its team's, or none.
+pub(super) fn policy_for(c: &mut dyn Connection, team_id: i64, inbox_id: i64) -> Result<Option<SlaPolicy>> {
+    let settings =
+        c.query_one("SELECT settings FROM inboxes WHERE id = ?", params![inbox_id])?.json::<serde_json::Value>(0)?;
+    if let Some(own) = settings.get("sla").filter(|v| !v.is_null()) {
+        return Ok(serde_json::from_value(own.clone()).ok());
+    }
+    let team = c.query_one("SELECT sla FROM teams WHERE id = ?", params![team_id])?;
+    Ok(team.opt_text(0)?.and_then(|t| serde_json::from_str(t).ok()))
+}
+
+const TARGETS: [&str; 3] = ["first_response", "next_response", "resolution"];
+
+fn each(d: &Dues) -> [Option<i64>; 3] {
+    [d.first_response, d.next_response, d.resolution]
+}
+
+/// Moves a conversation's targets after `event`: writes its due times and state, and
+/// records each target that starts, and each that is met.
+pub(super) fn apply(tx: &mut WriteTx<'_>, conversation_id: i64, event: Event) -> Result<()> {
+    let r = tx.conn.query_one(
+        "SELECT team_id, inbox_id, first_response_due_at, next_response_due_at, resolution_due_at FROM conversations WHERE id = ?",
+        params![conversation_id],
+    )?;
+    let (team_id, inbox_id) = (r.int(0)?, r.int(1)?);
+    let before = Dues { first_response: r.opt_int(2)?, next_response: r.opt_int(3)?, resolution: r.opt_int(4)? };
+    let policy = policy_for(tx.conn, team_id, inbox_id)?;
+    let hours = policy.as_ref().map(sla::hours_of).unwrap_or_else(crate::calendar::Hours::always);
+    let after = sla::after(policy.as_ref(), &hours, before, event);
+    if after == before {
+        return Ok(());
+    }
+    for ((target, was), now) in TARGETS.iter().zip(each(&before)).zip(each(&after)) {
+        if was == now {
+            continue;
+        }
+        if let (Some(due), None) = (was, now) {
+            if matches!(event, Event::Replied | Event::Resolved) {
+                tx.conn.execute(
+                    "UPDATE sla_events SET met_at = ?, breached = CASE WHEN ? > due_at THEN 1 ELSE breached END \
+                     WHERE conversation_id = ? AND target = ? AND due_at = ? AND met_at IS NULL",
+                    params![tx.now, tx.now, conversation_id, *target, due],
+                )?;
+            }
+        }
+        if let Some(due) = now {
+            tx.conn.execute(
+                "INSERT INTO sla_events (conversation_id, team_id, target, due_at, created_at) VALUES (?, ?, ?, ?, ?)",
+                params![conversation_id, team_id, *target, due, tx.now],
+            )?;
+        }
+    }
+    let warn = policy.as_ref().map_or(0, |p| p.warn_before_mins);
+    let state = sla::state(&after, warn, tx.now);
+    let next = after.next();
+    tx.conn.execute(
+        "UPDATE conversations SET first_response_due_at = ?, next_response_due_at = ?, resolution_due_at = ?, \
+         sla_next_due = ?, sla_warn_at = ?, sla_state = ?, version = version + 1 WHERE id = ?",
+        params![
+            after.first_response,
+            after.next_response,
+            after.resolution,
+            next,
+            next.map(|d| d - i64::from(warn) * 60_000),
+            state.as_str(),
+            conversation_id
+        ],
+    )?;
+    Ok(())
+}
+
+/// Sets a team's response-time targets, or one of its inboxes' own (`policy: None` clears
+/// them). They apply to what happens from then on.
+pub(super) fn set_sla(tx: &mut WriteTx<'_>, v: &Viewer, s: &SetSla) -> Result<()> {
+    policy::may_manage_routing(v, s.team_id).map_err(|d| super::mutations::denied(d, "team"))?;
+    if tx.conn.query_opt("SELECT id FROM teams WHERE id = ?", params![s.team_id])?.is_none() {
+        return Err(StoreError::NotFound("team"));
+    }
+    if let Some(why) = s.policy.as_ref().and_then(sla::refuse) {
+        return Err(StoreError::BadRequest(why));
+    }
+    let stored = s.policy.as_ref().map(|p| serde_json::to_value(p).unwrap_or_default());
+    match s.inbox_id {
+        Some(inbox_id) => {
+            let inbox = entities::load_inbox(tx.conn, inbox_id)?;
+            if inbox.team_id != s.team_id {
+                return Err(StoreError::BadRequest(format!("inbox {inbox_id} is not team {}'s", s.team_id)));
+            }
+            let mut settings = tx
+                .conn
+                .query_one("SELECT settings FROM inboxes WHERE id = ?", params![inbox_id])?
+                .json::<serde_json::Value>(0)?;
+            if !settings.is_object() {
+                settings = serde_json::json!({});
+            }
+            settings["sla"] = stored.unwrap_or(serde_json::Value::Null);
+            tx.conn.execute(
+                "UPDATE inboxes SET settings = ?, version = version + 1 WHERE id = ?",
+                params![settings.to_string(), inbox_id],
+            )?;
+            let inbox = entities::load_inbox(tx.conn, inbox_id)?;
+            emit_public(tx, ChangeKind::Inbox, inbox_id, &Change::Inbox(inbox));
+        }
+        None => {
+            tx.conn.execute(
+                "UPDATE teams SET sla = ?, version = version + 1 WHERE id = ?",
+                params![stored.map(|p| p.to_string()), s.team_id],
+            )?;
+            let team = entities::load_teams(tx.conn)?
+                .into_iter()
+                .find(|t| t.id == s.team_id)
+                .ok_or(StoreError::NotFound("team"))?;
+            emit_public(tx, ChangeKind::Team, s.team_id, &Change::Team(team));
+        }
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Marks conversations at risk whose warning time has come and breached whose target
+    /// has passed; each change is made once, whichever hub sweeps first. Returns how many.
+    pub async fn sweep_sla(&self) -> Result<usize> {
+        self.pool()
+            .write(move |tx| {
+                let rows = tx.conn.query(
+                    "SELECT id, sla_state, first_response_due_at, next_response_due_at, resolution_due_at, team_id, inbox_id \
+                     FROM conversations WHERE (sla_state = 'ok' AND sla_warn_at <= ?) \
+                     OR (sla_state = 'at_risk' AND sla_next_due <= ?) ORDER BY sla_warn_at LIMIT ?",
+                    params![tx.now, tx.now, SWEEP_LIMIT],
+                )?;
+                let mut moved = 0;
+                for r in &rows {
+                    let (id, was): (i64, SlaState) = (r.int(0)?, r.parse(1)?);
+                    let dues = Dues { first_response: r.opt_int(2)?, next_response: r.opt_int(3)?, resolution: r.opt_int(4)? };
+                    let warn = policy_for(tx.conn, r.int(5)?, r.int(6)?)?.map_or(0, |p| p.warn_before_mins);
+                    let state = sla::state(&dues, warn, tx.now);
+                    if state == was {
+                        continue;
+                    }
+                    let n = tx.conn.execute(
+                        "UPDATE conversations SET sla_state = ?, version = version + 1 WHERE id = ? AND sla_state = ?",
+                        params![state.as_str(), id, was.as_str()],
+                    )?;
+                    if n == 0 {
+                        continue;
+                    }
+                    if state == SlaState::Breached {
+                        tx.conn.execute(
+                            "UPDATE sla_events SET breached = 1 WHERE conversation_id = ? AND met_at IS NULL AND due_at <= ?",
+                            params![id, tx.now],
+                        )?;
+                    }
+                    let conv = entities::load_conversation(tx.conn, id)?;
+                    emit_conversation(tx, &conv, None);
+                    moved += 1;
+                }
+                Ok(moved)
+            })
+            .await
+    }
+}
