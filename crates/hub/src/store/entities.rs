@@ -341,3 +341,27 @@ pub fn emit_private(tx: &mut WriteTx<'_>, kind: ChangeKind, entity_id: i64, agen
 pub fn emit_read_marker(tx: &mut WriteTx<'_>, m: &ReadMarker) {
     emit_private(tx, ChangeKind::ReadMarker, m.conversation_id, m.agent_id, &Change::ReadMarker(m.clone()));
 }
+
+/// Stores a line written by the hub in a conversation.
+pub fn add_system_line(
+    tx: &mut WriteTx<'_>,
+    conv: &Conversation,
+    body: &str,
+    at: switchboard_protocol::Timestamp,
+) -> Result<()> {
+    let id = tx.conn.query_int(
+        "INSERT INTO messages (conversation_id, inbox_id, channel, direction, body, attachments, created_at) \
+         VALUES (?, ?, ?, ?, ?, '[]', ?) RETURNING id",
+        params![
+            conv.id,
+            conv.inbox_id,
+            conv.channel.as_str(),
+            switchboard_protocol::model::Direction::System.as_str(),
+            body,
+            at
+        ],
+    )?;
+    let msg = load_message(tx.conn, id)?;
+    emit_message(tx, &msg, conv.team_id);
+    Ok(())
+}

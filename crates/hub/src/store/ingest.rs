@@ -317,23 +317,6 @@ fn threaded_conversation(
     Ok(None)
 }
 
-/// Stores a line written by the hub in a conversation.
-pub fn add_system_line(
-    tx: &mut WriteTx<'_>,
-    conv: &switchboard_protocol::model::Conversation,
-    body: &str,
-    at: Timestamp,
-) -> Result<()> {
-    let id = tx.conn.query_int(
-        "INSERT INTO messages (conversation_id, inbox_id, channel, direction, body, attachments, created_at) \
-         VALUES (?, ?, ?, ?, ?, '[]', ?) RETURNING id",
-        params![conv.id, conv.inbox_id, conv.channel.as_str(), Direction::System.as_str(), body, at],
-    )?;
-    let msg = entities::load_message(tx.conn, id)?;
-    emit_message(tx, &msg, conv.team_id);
-    Ok(())
-}
-
 /// Applies an SMS STOP or START: records or lifts the opt-out and says so in the thread.
 fn apply_keyword(
     tx: &mut WriteTx<'_>,
@@ -363,7 +346,7 @@ fn apply_keyword(
             format!("{} opted back in to {} with “{word}”.", conv.customer_address, conv.channel)
         }
     };
-    add_system_line(tx, conv, &line, at)?;
+    entities::add_system_line(tx, conv, &line, at)?;
     tx.conn.execute(
         "UPDATE contacts SET version = version + 1, updated_at = ? WHERE id = ?",
         params![tx.now, conv.contact_id],
@@ -493,7 +476,7 @@ fn ingest(tx: &mut WriteTx<'_>, msg: &Inbound) -> Result<Ingested> {
         let line = format!(
             "Unverified sender: this email may not be from {address} ({why}). It was kept out of their open conversation."
         );
-        add_system_line(tx, &conv, &line, msg.at)?;
+        entities::add_system_line(tx, &conv, &line, msg.at)?;
     }
     let attachments = serde_json::to_string(&msg.attachments).map_err(|e| StoreError::BadRequest(e.to_string()))?;
     // A concurrent delivery of the same provider id (another hub, another writer) makes

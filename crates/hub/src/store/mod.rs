@@ -47,7 +47,7 @@ pub mod sla;
 pub mod sqlite;
 pub mod visitors;
 
-use crate::policy::Viewer;
+use crate::policy::{Denied, Viewer};
 use db::{DbError, Engine};
 use pool::{Connect, Pool};
 use std::sync::Arc;
@@ -90,6 +90,15 @@ impl From<crate::address::AddressError> for StoreError {
 impl StoreError {
     /// The `{code, message}` a client sees. Database faults are logged here and answered
     /// without their detail.
+    /// A permission refused: out of scope is `not found` (nothing leaks), in scope but not
+    /// allowed is `forbidden`.
+    pub fn denied(d: Denied, what: &'static str) -> StoreError {
+        match d {
+            Denied::Hidden => StoreError::NotFound(what),
+            Denied::Forbidden(why) => StoreError::Forbidden(why.to_owned()),
+        }
+    }
+
     pub fn to_api(&self) -> ApiError {
         let code = match self {
             StoreError::NotFound(_) => ErrorCode::NotFound,

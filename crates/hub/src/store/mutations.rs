@@ -12,7 +12,7 @@ use super::outbox::TemplateSend;
 use super::pool::WriteTx;
 use super::{Result, Store, StoreError};
 use crate::params;
-use crate::policy::{self, Denied, Scope, Viewer};
+use crate::policy::{self, Scope, Viewer};
 use crate::rules;
 use std::collections::BTreeMap;
 use switchboard_protocol::model::{
@@ -27,13 +27,6 @@ use switchboard_protocol::ErrorCode;
 
 /// The most mutations one request may carry.
 pub const MAX_BATCH: usize = 500;
-
-pub(super) fn denied(d: Denied, what: &'static str) -> StoreError {
-    match d {
-        Denied::Hidden => StoreError::NotFound(what),
-        Denied::Forbidden(why) => StoreError::Forbidden(why.to_owned()),
-    }
-}
 
 impl Store {
     /// Applies a client's mutations in order, one transaction each.
@@ -195,7 +188,7 @@ fn apply(tx: &mut WriteTx<'_>, v: &Viewer, client_id: &str, m: &Mutation, expect
 fn conversation_for_work(tx: &mut WriteTx<'_>, v: &Viewer, id: i64, expected: Option<i64>) -> Result<Conversation> {
     let conv = entities::load_conversation(tx.conn, id)?;
     policy::may_work_on(v, Scope { team_id: conv.team_id, assignee_id: conv.assignee_id })
-        .map_err(|d| denied(d, "conversation"))?;
+        .map_err(|d| StoreError::denied(d, "conversation"))?;
     check_version(&conv, expected)?;
     Ok(conv)
 }
@@ -385,7 +378,7 @@ fn split_contact(tx: &mut WriteTx<'_>, v: &Viewer, sc: &SplitContact) -> Result<
         return Err(StoreError::BadRequest("name at least one identity to split off".into()));
     }
     let visible = sees_contact(tx, v, sc.contact_id)?;
-    policy::may_merge(v, visible, visible).map_err(|d| denied(d, "contact"))?;
+    policy::may_merge(v, visible, visible).map_err(|d| StoreError::denied(d, "contact"))?;
     let contact = entities::load_contact(tx.conn, sc.contact_id)?;
     for i in &sc.identities {
         if !contact.identities.contains(i) {
@@ -473,7 +466,7 @@ fn assign(tx: &mut WriteTx<'_>, v: &Viewer, a: &Assign, expected: Option<i64>) -
     let scope = Scope { team_id: conv.team_id, assignee_id: conv.assignee_id };
     let to_agent = a.agent_id.unwrap_or(conv.assignee_id);
     let to_team = a.team_id.unwrap_or(conv.team_id);
-    policy::may_assign(v, scope, to_agent, to_team).map_err(|d| denied(d, "conversation"))?;
+    policy::may_assign(v, scope, to_agent, to_team).map_err(|d| StoreError::denied(d, "conversation"))?;
     check_version(&conv, expected)?;
     if tx.conn.query_opt("SELECT id FROM teams WHERE id = ?", params![to_team])?.is_none() {
         return Err(StoreError::BadRequest(format!("team {to_team} does not exist")));
@@ -541,7 +534,7 @@ fn block_visitor(tx: &mut WriteTx<'_>, v: &Viewer, b: &BlockVisitor) -> Result<O
         } else {
             format!("{who} let this visitor back.")
         };
-        super::ingest::add_system_line(tx, &conv, &line, tx.now)?;
+        entities::add_system_line(tx, &conv, &line, tx.now)?;
     }
     Ok(Outcome::Applied)
 }
@@ -652,7 +645,7 @@ fn merge_contacts(tx: &mut WriteTx<'_>, v: &Viewer, mc: &MergeContacts, expected
     live(mc.from_contact_id)?;
     let into_visible = sees_contact(tx, v, mc.into_contact_id)?;
     let from_visible = sees_contact(tx, v, mc.from_contact_id)?;
-    policy::may_merge(v, into_visible, from_visible).map_err(|d| denied(d, "contact"))?;
+    policy::may_merge(v, into_visible, from_visible).map_err(|d| StoreError::denied(d, "contact"))?;
     let into = entities::load_contact(tx.conn, mc.into_contact_id)?;
     if let Some(e) = expected {
         if e != into.version {

@@ -143,7 +143,7 @@ fn return_to_queue(tx: &mut WriteTx<'_>, conversation_id: i64, agent_name: &str,
         params![queued_at, passed_over, conv.id],
     )?;
     record_holder(tx, conv.id, conv.team_id, None, None, why.as_str())?;
-    super::ingest::add_system_line(tx, &conv, &routing::return_line(agent_name, why), tx.now)?;
+    entities::add_system_line(tx, &conv, &routing::return_line(agent_name, why), tx.now)?;
     let after = entities::load_conversation(tx.conn, conv.id)?;
     emit_conversation(tx, &after, None);
     Ok(true)
@@ -346,7 +346,7 @@ pub(super) fn set_priority(tx: &mut WriteTx<'_>, v: &Viewer, s: &SetPriority) ->
 /// Sets a team's routing, or one of its inboxes' own, and queues (or unqueues) the open
 /// unassigned conversations it now covers.
 pub(super) fn set_routing(tx: &mut WriteTx<'_>, v: &Viewer, s: &SetRouting) -> Result<()> {
-    policy::may_manage_routing(v, s.team_id).map_err(|d| super::mutations::denied(d, "team"))?;
+    policy::may_manage_routing(v, s.team_id).map_err(|d| StoreError::denied(d, "team"))?;
     if tx.conn.query_opt("SELECT id FROM teams WHERE id = ?", params![s.team_id])?.is_none() {
         return Err(StoreError::NotFound("team"));
     }
@@ -409,7 +409,7 @@ pub(super) fn set_routing(tx: &mut WriteTx<'_>, v: &Viewer, s: &SetRouting) -> R
 /// Sets an agent's capacity, routing pause or skills.
 pub(super) fn set_agent_routing(tx: &mut WriteTx<'_>, v: &Viewer, s: &SetAgentRouting) -> Result<()> {
     let agent = entities::load_agent(tx.conn, s.agent_id)?;
-    policy::may_manage_agent(v, &agent.teams).map_err(|d| super::mutations::denied(d, "agent"))?;
+    policy::may_manage_agent(v, &agent.teams).map_err(|d| StoreError::denied(d, "agent"))?;
     if s.capacity.is_some_and(|c| c > MAX_CAPACITY) {
         return Err(StoreError::BadRequest(format!("capacity must be 0 to {MAX_CAPACITY}")));
     }

@@ -93,7 +93,7 @@ pub(super) fn apply(tx: &mut WriteTx<'_>, conversation_id: i64, event: Event) ->
 /// Sets a team's response-time targets, or one of its inboxes' own (`policy: None` clears
 /// them). They apply to what happens from then on.
 pub(super) fn set_sla(tx: &mut WriteTx<'_>, v: &Viewer, s: &SetSla) -> Result<()> {
-    policy::may_manage_routing(v, s.team_id).map_err(|d| super::mutations::denied(d, "team"))?;
+    policy::may_manage_routing(v, s.team_id).map_err(|d| StoreError::denied(d, "team"))?;
     if tx.conn.query_opt("SELECT id FROM teams WHERE id = ?", params![s.team_id])?.is_none() {
         return Err(StoreError::NotFound("team"));
     }
