@@ -266,6 +266,7 @@ fn conversation(id: i64, contact_id: i64, channel: ChannelKind, at: i64) -> Conv
         next_response_due_at: None,
         resolution_due_at: None,
         sla_state: Default::default(),
+        csat_score: None,
         created_at: at,
         version: 1,
     }

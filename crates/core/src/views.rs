@@ -18,7 +18,7 @@ use switchboard_protocol::Id;
 const ROW_COLUMNS: &str = "c.id, c.contact_id, COALESCE(k.name, ''), c.channel, c.inbox_id, c.status, c.assignee_id, \
     c.team_id, c.preview, c.waiting_since, c.last_activity_at, c.snoozed_until, c.reply_window_expires_at, \
     c.last_message_id > COALESCE(r.last_read_message_id, 0), c.version, c.customer_address, c.priority, \
-    c.sla_state, c.sla_due_at, \
+    c.sla_state, c.sla_due_at, c.csat_score, \
     CASE WHEN c.queued_at IS NULL THEN NULL ELSE 1 + (SELECT count(*) FROM conversations q \
       WHERE q.team_id = c.team_id AND q.queued_at IS NOT NULL \
       AND (q.priority, q.queued_at, q.id) < (c.priority, c.queued_at, c.id)) END";
@@ -49,7 +49,8 @@ fn row(r: &Row<'_>) -> rusqlite::Result<ConversationRow> {
         priority: Priority::from_rank(r.get(16)?),
         sla_state: r.get::<_, String>(17)?.parse().unwrap_or_default(),
         sla_due_at: r.get(18)?,
-        queue_position: r.get(19)?,
+        csat_score: r.get(19)?,
+        queue_position: r.get(20)?,
     })
 }
 
@@ -480,6 +481,7 @@ mod tests {
             next_response_due_at: None,
             resolution_due_at: None,
             sla_state: Default::default(),
+            csat_score: None,
             created_at: 0,
             version,
         }
@@ -610,7 +612,8 @@ mod tests {
                         "DROP TABLE view_tally; DROP TABLE canned_responses; DROP INDEX conversations_queue; \
                          DROP INDEX conversations_at_risk; ALTER TABLE conversations DROP COLUMN priority; \
                          ALTER TABLE conversations DROP COLUMN queued_at; ALTER TABLE conversations DROP COLUMN sla_state; \
-                         ALTER TABLE conversations DROP COLUMN sla_due_at; PRAGMA user_version = 3;",
+                         ALTER TABLE conversations DROP COLUMN sla_due_at; ALTER TABLE conversations DROP COLUMN csat_score; \
+                         PRAGMA user_version = 3;",
                     )?;
                     Ok(())
                 })

@@ -82,6 +82,7 @@ fn conversation(
         next_response_due_at: None,
         resolution_due_at: None,
         sla_state: Default::default(),
+        csat_score: None,
         created_at: 0,
         version: 1,
     }

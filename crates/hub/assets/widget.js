@@ -85,6 +85,9 @@
     ".msg{max-width:80%;padding:8px 12px;border-radius:12px;white-space:pre-wrap;overflow-wrap:anywhere}" +
     ".msg[data-author=visitor]{align-self:flex-end;background:var(--accent);color:#fff}" +
     ".msg[data-author=agent]{align-self:flex-start;background:#fff;border:1px solid #e1e4ea}" +
+    ".rate{display:flex;gap:4px;margin-top:6px}" +
+    ".rate button{min-width:30px;padding:4px 6px;border:1px solid #c9ced8;border-radius:6px;background:#fff;cursor:pointer}" +
+    ".rate button[aria-pressed=true]{background:var(--accent);color:#fff;border-color:var(--accent)}" +
     ".msg .who{display:block;font-size:12px;font-weight:600;margin-bottom:2px}" +
     ".msg .when{display:block;font-size:11px;opacity:.7;margin-top:2px}" +
     ".msg[data-state=failed]{opacity:.7;border:1px dashed #d92d20}" +
@@ -184,6 +187,7 @@
       var link = el("a", { href: safeUrl(a.url), target: "_blank", rel: "noopener noreferrer" }, a.name);
       node.appendChild(el("span", { class: "who" })).appendChild(link);
     });
+    if (line.survey) node.appendChild(ratingButtons(line));
     node.appendChild(el("span", { class: "when" }, line.at ? time(line.at) : ""));
     if (line.state === "failed") {
       var again = el("button", { type: "button" }, "Not sent — try again");
@@ -192,6 +196,32 @@
       });
       node.appendChild(again);
     }
+  }
+
+  /* A satisfaction survey: five buttons; the answer is sent once and the choice stays shown. */
+  function ratingButtons(line) {
+    var group = el("div", { class: "rate", role: "group", "aria-label": "Rate this conversation from 1 (poor) to 5 (great)" });
+    [1, 2, 3, 4, 5].forEach(function (score) {
+      var b = el("button", { type: "button", "data-score": String(score), "aria-pressed": String(line.rated === score) }, String(score));
+      if (line.rated) b.disabled = true;
+      b.addEventListener("click", function () {
+        if (line.rated) return;
+        line.rated = score;
+        render(line);
+        api("POST", "/chat/v1/rating", { message_id: line.id, score: score }).then(
+          function () {
+            setStatus("Thanks for your rating!");
+          },
+          function (e) {
+            if (e.code !== "bad_request") line.rated = undefined;
+            setStatus(e.code === "bad_request" ? "You have rated this conversation already." : "Your rating could not be sent; try again.");
+            render(line);
+          },
+        );
+      });
+      group.appendChild(b);
+    });
+    return group;
   }
 
   function safeUrl(u) {
@@ -216,6 +246,7 @@
     line.attachments = m.attachments;
     line.client_id = m.client_id;
     line.at = m.at;
+    line.survey = m.survey === true;
     line.sort = m.id;
     line.state = "stored";
     render(line);

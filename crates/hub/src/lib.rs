@@ -17,6 +17,7 @@
 //!   table-tested).
 //! - [`calendar`]: business hours in an IANA time zone, and business-time arithmetic.
 //! - [`sla`]: when response-time targets fall due, and where a conversation stands.
+//! - [`csat`]: satisfaction surveys: whether to ask, and a reply read as a score.
 //! - [`address`]: customer address normalisation (phone numbers to E.164, emails).
 //! - [`channels`]: each provider's wire format, signatures and send API; the delivery
 //!   worker.
@@ -35,7 +36,7 @@
 //! The arrows go one way. `demo` runs a `server`, which runs `api` and `workers`; these
 //! use `channels`, `crm`, `auth`, `fanout` and `config`, and the `store` directly;
 //! `channels` and `crm` call out through `outbound` and use the `store`; the `store` uses
-//! only `crm_model`, `address`, `policy`, `rules`, `routing`, `sla`, `calendar`, `throttle`, `storage` (its key
+//! only `crm_model`, `address`, `policy`, `rules`, `routing`, `sla`, `csat`, `calendar`, `throttle`, `storage` (its key
 //! rule), `pg_tls` and `clock`. `crates/testkit`'s layering
 //! test keeps it so.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
@@ -49,6 +50,7 @@ pub mod clock;
 pub mod config;
 pub mod crm;
 pub mod crm_model;
+pub mod csat;
 pub mod demo;
 pub mod fanout;
 pub mod outbound;

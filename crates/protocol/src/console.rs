@@ -77,6 +77,9 @@ pub struct ConversationRow {
     /// When its earliest running target is due.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sla_due_at: Option<Timestamp>,
+    /// The customer's satisfaction score (1 to 5) for its latest resolution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csat_score: Option<u8>,
     pub version: i64,
 }
 

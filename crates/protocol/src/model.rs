@@ -698,6 +698,9 @@ pub struct Conversation {
     pub resolution_due_at: Option<Timestamp>,
     #[serde(default)]
     pub sla_state: SlaState,
+    /// The customer's answer to the satisfaction survey of its latest resolution, 1 to 5.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csat_score: Option<u8>,
     pub created_at: Timestamp,
     pub version: i64,
 }

@@ -75,6 +75,19 @@ pub struct VisitorMessage {
     /// The visitor's own id for a message they wrote.
     pub client_id: Option<String>,
     pub at: Timestamp,
+    /// A satisfaction survey: the widget offers buttons from 1 to 5
+    /// (`POST /chat/v1/rating`).
+    #[serde(default)]
+    pub survey: bool,
+}
+
+/// `POST /chat/v1/rating`: the visitor's answer to a survey line of their thread.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VisitorRating {
+    pub message_id: Id,
+    /// 1 (poor) to 5 (great).
+    pub score: u8,
 }
 
 /// `POST /chat/v1/messages`. `client_id` makes the send idempotent: repeating it returns

@@ -44,9 +44,10 @@ describe("ThreadHeader", () => {
 
   test("a queued conversation shows its place, and its priority can be raised", async () => {
     answer({ set_priority: () => 1 });
-    const p = { ...props("sms"), row: row(3, { queue_position: 2 }) };
+    const p = { ...props("sms"), row: row(3, { queue_position: 2, csat_score: 4 }) };
     render(ThreadHeader, p);
     expect(screen.getByTestId("thread-queue").textContent).toBe("#2 in queue");
+    expect(screen.getByTestId("thread-csat").textContent).toBe("★ 4/5");
     const pick = screen.getByTestId("priority") as HTMLSelectElement;
     expect(pick.value).toBe("normal");
     await fireEvent.change(pick, { target: { value: "urgent" } });

@@ -196,7 +196,11 @@ sla_state: SlaState,
 /**
  * When its earliest running target is due.
  */
-sla_due_at?: number | null, version: number, };
+sla_due_at?: number | null, 
+/**
+ * The customer's satisfaction score (1 to 5) for its latest resolution.
+ */
+csat_score?: number | null, version: number, };
 
 export type OutboxState = "pending" | "acknowledged" | "stuck" | "conflict";
 

@@ -139,14 +139,16 @@ pub fn upsert_conversation(c: &Connection, v: &Conversation) -> Result<bool> {
         v.priority.rank(),
         v.queued_at,
         v.sla_state.as_str(),
-        v.next_due()
+        v.next_due(),
+        v.csat_score
     ];
     let updated = c
         .prepare_cached(
             "UPDATE conversations SET version = ?2, contact_id = ?3, inbox_id = ?4, channel = ?5, status = ?6, \
              assignee_id = ?7, team_id = ?8, waiting_since = ?9, last_activity_at = ?10, snoozed_until = ?11, \
              reply_window_expires_at = ?12, preview = ?13, customer_address = ?14, updated_by = ?15, \
-             priority = ?16, queued_at = ?17, sla_state = ?18, sla_due_at = ?19 WHERE id = ?1 AND version < ?2",
+             priority = ?16, queued_at = ?17, sla_state = ?18, sla_due_at = ?19, csat_score = ?20 \
+             WHERE id = ?1 AND version < ?2",
         )?
         .execute(args)?;
     if updated > 0 {
@@ -156,8 +158,8 @@ pub fn upsert_conversation(c: &Connection, v: &Conversation) -> Result<bool> {
         .prepare_cached(
             "INSERT OR IGNORE INTO conversations (id, version, contact_id, inbox_id, channel, status, assignee_id, \
              team_id, waiting_since, last_activity_at, snoozed_until, reply_window_expires_at, preview, \
-             customer_address, updated_by, priority, queued_at, sla_state, sla_due_at, last_message_id) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, \
+             customer_address, updated_by, priority, queued_at, sla_state, sla_due_at, csat_score, last_message_id) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, \
              (SELECT COALESCE(MAX(id), 0) FROM messages WHERE conversation_id = ?1 AND direction = 'inbound'))",
         )?
         .execute(args)?;

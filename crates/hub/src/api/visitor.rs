@@ -33,7 +33,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 use switchboard_protocol::model::{ChannelKind, Delivery, Direction, Inbox};
 use switchboard_protocol::visitor::{
-    StartVisit, Visit, VisitorFrame, VisitorHistory, VisitorProfile, VisitorRead, VisitorSend,
+    StartVisit, Visit, VisitorFrame, VisitorHistory, VisitorProfile, VisitorRating, VisitorRead, VisitorSend,
 };
 use switchboard_protocol::{ApiError, ErrorCode};
 use tower_http::cors::{Any, CorsLayer};
@@ -106,6 +106,7 @@ pub fn router(body_bytes: usize) -> Router<AppState> {
         .route("/chat/v1/messages", get(history).post(send))
         .route("/chat/v1/profile", post(profile))
         .route("/chat/v1/read", post(read))
+        .route("/chat/v1/rating", post(rate))
         .route("/chat/v1/socket", get(socket))
         .layer(DefaultBodyLimit::max(body_bytes))
         .layer(cors)
@@ -357,6 +358,16 @@ async fn read(
     let line = s.store.visitor_line(v.inbox_id, v.address.clone(), req.message_id).await?;
     let line = line.ok_or_else(|| fail(ErrorCode::NotFound, "no such message in this chat"))?;
     s.store.reported_up_to(v.inbox_id, v.address, line.at, Delivery::Read).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /chat/v1/rating`: the visitor's answer to a satisfaction survey of their thread.
+async fn rate(
+    State(s): State<AppState>,
+    Visitor(v, _): Visitor,
+    Body(req): Body<VisitorRating>,
+) -> Result<StatusCode, Failure> {
+    s.store.rate_visit(v.inbox_id, v.address, req.message_id, req.score).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

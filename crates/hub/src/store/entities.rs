@@ -15,7 +15,7 @@ use switchboard_protocol::sync::Change;
 pub const CONVERSATION_COLUMNS: &str = "c.id, c.contact_id, c.inbox_id, c.channel, c.status, c.snoozed_until, \
     c.assignee_id, c.team_id, c.waiting_since, c.last_activity_at, c.reply_window_expires_at, c.preview, \
     c.updated_by, c.created_at, c.version, c.customer_address, c.priority, c.queued_at, c.first_response_due_at, \
-    c.next_response_due_at, c.resolution_due_at, c.sla_state";
+    c.next_response_due_at, c.resolution_due_at, c.sla_state, c.csat_score";
 
 pub const MESSAGE_COLUMNS: &str = "m.id, m.conversation_id, m.channel, m.direction, m.author_agent_id, m.body, \
     m.attachments, m.provider_id, m.client_msg_id, m.delivery, m.delivery_error, m.created_at, m.version, m.subject";
@@ -49,6 +49,7 @@ pub fn conversation(r: &Row) -> Result<Conversation, DbError> {
         next_response_due_at: r.opt_int(19)?,
         resolution_due_at: r.opt_int(20)?,
         sla_state: r.parse(21)?,
+        csat_score: r.opt_int(22)?.and_then(|s| u8::try_from(s).ok()),
     })
 }
 
@@ -364,4 +365,13 @@ pub fn add_system_line(
     let msg = load_message(tx.conn, id)?;
     emit_message(tx, &msg, conv.team_id);
     Ok(())
+}
+
+/// Whether the conversation's customer opted out of its channel.
+pub fn opted_out(c: &mut dyn Connection, conv: &Conversation) -> Result<bool> {
+    let row = c.query_opt(
+        "SELECT at FROM opt_outs WHERE channel = ? AND address = ?",
+        params![conv.channel.as_str(), &conv.customer_address],
+    )?;
+    Ok(row.is_some())
 }

@@ -354,15 +354,6 @@ fn apply_keyword(
     Ok(true)
 }
 
-/// Whether the conversation's customer opted out of its channel.
-pub fn opted_out(c: &mut dyn Connection, conv: &switchboard_protocol::model::Conversation) -> Result<bool> {
-    let row = c.query_opt(
-        "SELECT at FROM opt_outs WHERE channel = ? AND address = ?",
-        params![conv.channel.as_str(), &conv.customer_address],
-    )?;
-    Ok(row.is_some())
-}
-
 /// Queues the inbox's automatic first reply, if it has one, on a new conversation.
 fn auto_reply(tx: &mut WriteTx<'_>, conv: &switchboard_protocol::model::Conversation, at: Timestamp) -> Result<()> {
     let settings = tx
@@ -370,7 +361,7 @@ fn auto_reply(tx: &mut WriteTx<'_>, conv: &switchboard_protocol::model::Conversa
         .query_one("SELECT settings FROM inboxes WHERE id = ?", params![conv.inbox_id])?
         .json::<serde_json::Value>(0)?;
     let Some(cfg) = settings.get("auto_reply").filter(|v| !v.is_null()) else { return Ok(()) };
-    if opted_out(tx.conn, conv)? {
+    if entities::opted_out(tx.conn, conv)? {
         return Ok(());
     }
     let cfg: rules::AutoReply = match serde_json::from_value(cfg.clone()) {
@@ -390,6 +381,27 @@ fn auto_reply(tx: &mut WriteTx<'_>, conv: &switchboard_protocol::model::Conversa
     let msg = entities::load_message(tx.conn, id)?;
     emit_message(tx, &msg, conv.team_id);
     Ok(())
+}
+
+/// Stores a customer's answer to a survey in its (resolved) conversation and records the
+/// score.
+fn answer_survey(
+    tx: &mut WriteTx<'_>,
+    msg: &Inbound,
+    conversation_id: i64,
+    contact_id: i64,
+    score: u8,
+) -> Result<Ingested> {
+    let conv = entities::load_conversation(tx.conn, conversation_id)?;
+    let message_id = tx.conn.query_int(
+        "INSERT INTO messages (conversation_id, inbox_id, channel, direction, body, attachments, provider_id, created_at) \
+         VALUES (?, ?, ?, ?, ?, '[]', ?, ?) RETURNING id",
+        params![conv.id, conv.inbox_id, conv.channel.as_str(), Direction::Inbound.as_str(), &msg.body, msg.provider_id.as_deref(), msg.at],
+    )?;
+    let message = entities::load_message(tx.conn, message_id)?;
+    emit_message(tx, &message, conv.team_id);
+    super::csat::record(tx, conv.id, score, msg.at)?;
+    Ok(Ingested { contact_id, conversation_id, message_id, duplicate: false, new_conversation: false })
 }
 
 /// Moves the response-time targets for a customer's message at `at`: a new conversation's
@@ -451,6 +463,15 @@ fn ingest(tx: &mut WriteTx<'_>, msg: &Inbound) -> Result<Ingested> {
             .map(|r| r.int(0))
             .transpose()?,
     };
+    // A customer answering the satisfaction survey of their resolved conversation: the
+    // score is recorded there, and nothing reopens.
+    if open.is_none() && verified && msg.unsupported.is_none() && crate::csat::surveyed(inbox.kind) {
+        if let Some(score) = crate::csat::score(&msg.body) {
+            if let Some(id) = super::csat::awaiting_answer(tx.conn, contact_id, inbox.id, &address, msg.at)? {
+                return answer_survey(tx, msg, id, contact_id, score);
+            }
+        }
+    }
     let (conversation_id, before) = match open {
         Some(id) => {
             let conv = entities::load_conversation(tx.conn, id)?;

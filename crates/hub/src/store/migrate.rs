@@ -16,6 +16,7 @@ const SQLITE: &[(i64, &str)] = &[
     (10, include_str!("migrations/sqlite/0010_blob_files.sql")),
     (11, include_str!("migrations/sqlite/0011_routing.sql")),
     (12, include_str!("migrations/sqlite/0012_sla.sql")),
+    (13, include_str!("migrations/sqlite/0013_csat.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("migrations/postgres/0001_init.sql")),
@@ -30,6 +31,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (10, include_str!("migrations/postgres/0010_blob_files.sql")),
     (11, include_str!("migrations/postgres/0011_routing.sql")),
     (12, include_str!("migrations/postgres/0012_sla.sql")),
+    (13, include_str!("migrations/postgres/0013_csat.sql")),
 ];
 
 /// Brings the database up to [`latest`]. Safe to run from several hubs at once on

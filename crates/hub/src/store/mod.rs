@@ -19,6 +19,7 @@
 //! - [`crm`]: CRM settings, lookups waiting to run, transcripts waiting to be logged.
 //! - [`routing`]: presence, the queue, routing passes and who held each conversation.
 //! - [`sla`]: response-time targets: due times, at risk and breached, met or missed.
+//! - [`csat`]: satisfaction surveys sent on resolve, and the customer's answer.
 //! - [`canned`]: canned responses, the team's and each agent's own.
 //! - [`outbox`]: replies waiting for the delivery worker, handed to a provider at most once.
 //! - [`blobs`]: files the hub keeps itself (email attachments).
@@ -31,6 +32,7 @@ pub mod blocks;
 pub mod canned;
 pub mod change_kind;
 pub mod crm;
+pub mod csat;
 pub mod db;
 pub mod directory;
 pub mod entities;

@@ -314,7 +314,7 @@ fn already_stored(tx: &mut WriteTx<'_>, client_msg_id: &str) -> Result<bool> {
 
 /// Refuses a send to an opted-out address, or free text outside the reply window.
 fn check_may_send(tx: &mut WriteTx<'_>, conv: &Conversation, template: bool) -> Result<()> {
-    let opted_out = super::ingest::opted_out(tx.conn, conv)?;
+    let opted_out = entities::opted_out(tx.conn, conv)?;
     rules::may_send(conv.channel, conv.reply_window_expires_at, opted_out, template, tx.now).map_err(|b| match b {
         rules::SendBlock::OptedOut => StoreError::Refused(
             ErrorCode::OptedOut,
@@ -504,6 +504,7 @@ fn set_status(tx: &mut WriteTx<'_>, v: &Viewer, s: &SetStatus, expected: Option<
     if next.status == ConversationStatus::Resolved && conv.status != ConversationStatus::Resolved {
         super::crm::enqueue_transcript(tx, conv.id)?;
         super::sla::apply(tx, conv.id, crate::sla::Event::Resolved)?;
+        super::csat::resolved(tx, &conv)?;
     }
     if conv.status == ConversationStatus::Resolved && next.status != ConversationStatus::Resolved {
         super::sla::apply(tx, conv.id, crate::sla::Event::Reopened { at: tx.now })?;

@@ -83,7 +83,7 @@ fn visitor(r: &Row) -> Result<VisitorRecord> {
 }
 
 const LINE_COLUMNS: &str =
-    "m.id, m.direction, a.name, m.body, m.attachments, m.client_msg_id, m.created_at, m.provider_id";
+    "m.id, m.direction, a.name, m.body, m.attachments, m.client_msg_id, m.created_at, m.provider_id, m.survey";
 
 /// The visitor's view of one stored message row ([`LINE_COLUMNS`]).
 fn line(r: &Row) -> Result<VisitorMessage> {
@@ -104,6 +104,7 @@ fn line(r: &Row) -> Result<VisitorMessage> {
         attachments: r.json(4)?,
         client_id,
         at: r.int(6)?,
+        survey: r.int(8)? != 0,
     })
 }
 
