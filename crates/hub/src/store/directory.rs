@@ -71,6 +71,79 @@ fn set_teams(tx: &mut super::pool::WriteTx<'_>, agent_id: i64, teams: &[i64]) ->
     Ok(())
 }
 
+/// A policy a team keeps, and each of its inboxes may keep its own of: the team's column,
+/// and the key in the inbox's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum TeamPolicy {
+    Routing,
+    Sla,
+}
+
+impl TeamPolicy {
+    fn key(self) -> &'static str {
+        match self {
+            TeamPolicy::Routing => "routing",
+            TeamPolicy::Sla => "sla",
+        }
+    }
+}
+
+/// Writes a team's policy (`inbox_id` none) or one of its inboxes' own (`value` none: the
+/// inbox follows the team's again), and tells every console. The caller checked who may.
+pub(super) fn set_team_policy(
+    tx: &mut super::pool::WriteTx<'_>,
+    which: TeamPolicy,
+    team_id: i64,
+    inbox_id: Option<i64>,
+    value: Option<serde_json::Value>,
+) -> Result<()> {
+    if tx.conn.query_opt("SELECT id FROM teams WHERE id = ?", params![team_id])?.is_none() {
+        return Err(StoreError::NotFound("team"));
+    }
+    match inbox_id {
+        Some(inbox_id) => {
+            let inbox = entities::load_inbox(tx.conn, inbox_id)?;
+            if inbox.team_id != team_id {
+                return Err(StoreError::BadRequest(format!("inbox {inbox_id} is not team {team_id}'s")));
+            }
+            let mut settings = tx
+                .conn
+                .query_one("SELECT settings FROM inboxes WHERE id = ?", params![inbox_id])?
+                .json::<serde_json::Value>(0)?;
+            if !settings.is_object() {
+                settings = serde_json::json!({});
+            }
+            settings[which.key()] = value.unwrap_or(serde_json::Value::Null);
+            tx.conn.execute(
+                "UPDATE inboxes SET settings = ?, version = version + 1 WHERE id = ?",
+                params![settings.to_string(), inbox_id],
+            )?;
+            let inbox = entities::load_inbox(tx.conn, inbox_id)?;
+            emit_public(tx, ChangeKind::Inbox, inbox_id, &Change::Inbox(inbox));
+        }
+        None => {
+            let sql = match which {
+                TeamPolicy::Routing => "UPDATE teams SET routing = ?, version = version + 1 WHERE id = ?",
+                TeamPolicy::Sla => "UPDATE teams SET sla = ?, version = version + 1 WHERE id = ?",
+            };
+            let value = match (which, value) {
+                (_, Some(v)) => Some(v.to_string()),
+                (TeamPolicy::Routing, None) => {
+                    return Err(StoreError::BadRequest("a team's routing needs a policy".into()));
+                }
+                (TeamPolicy::Sla, None) => None,
+            };
+            tx.conn.execute(sql, params![value, team_id])?;
+            let team = entities::load_teams(tx.conn)?
+                .into_iter()
+                .find(|t| t.id == team_id)
+                .ok_or(StoreError::NotFound("team"))?;
+            emit_public(tx, ChangeKind::Team, team_id, &Change::Team(team));
+        }
+    }
+    Ok(())
+}
+
 impl Store {
     pub async fn create_team(&self, name: &str) -> Result<Team> {
         let name = check_name("a team name", name)?;

@@ -6,6 +6,7 @@
 
 use super::change_kind::ChangeKind;
 use super::db::{placeholders, Connection, Value};
+use super::directory::TeamPolicy;
 use super::entities::{self, emit_conversation, emit_public};
 use super::pool::WriteTx;
 use super::{Result, Store, StoreError};
@@ -347,49 +348,11 @@ pub(super) fn set_priority(tx: &mut WriteTx<'_>, v: &Viewer, s: &SetPriority) ->
 /// unassigned conversations it now covers.
 pub(super) fn set_routing(tx: &mut WriteTx<'_>, v: &Viewer, s: &SetRouting) -> Result<()> {
     policy::may_manage_routing(v, s.team_id).map_err(|d| StoreError::denied(d, "team"))?;
-    if tx.conn.query_opt("SELECT id FROM teams WHERE id = ?", params![s.team_id])?.is_none() {
-        return Err(StoreError::NotFound("team"));
-    }
     if let Some(why) = s.policy.as_ref().and_then(RoutingPolicy::refuse) {
         return Err(StoreError::BadRequest(why));
     }
-    let stored = s.policy.as_ref().map(|p| serde_json::to_value(p).unwrap_or_default());
-    match s.inbox_id {
-        Some(inbox_id) => {
-            let inbox = entities::load_inbox(tx.conn, inbox_id)?;
-            if inbox.team_id != s.team_id {
-                return Err(StoreError::BadRequest(format!("inbox {inbox_id} is not team {}'s", s.team_id)));
-            }
-            let mut settings = tx
-                .conn
-                .query_one("SELECT settings FROM inboxes WHERE id = ?", params![inbox_id])?
-                .json::<serde_json::Value>(0)?;
-            if !settings.is_object() {
-                settings = serde_json::json!({});
-            }
-            settings["routing"] = stored.unwrap_or(serde_json::Value::Null);
-            tx.conn.execute(
-                "UPDATE inboxes SET settings = ?, version = version + 1 WHERE id = ?",
-                params![settings.to_string(), inbox_id],
-            )?;
-            let inbox = entities::load_inbox(tx.conn, inbox_id)?;
-            emit_public(tx, ChangeKind::Inbox, inbox_id, &Change::Inbox(inbox));
-        }
-        None => {
-            let Some(policy) = stored else {
-                return Err(StoreError::BadRequest("a team's routing needs a policy".into()));
-            };
-            tx.conn.execute(
-                "UPDATE teams SET routing = ?, version = version + 1 WHERE id = ?",
-                params![policy.to_string(), s.team_id],
-            )?;
-            let team = entities::load_teams(tx.conn)?
-                .into_iter()
-                .find(|t| t.id == s.team_id)
-                .ok_or(StoreError::NotFound("team"))?;
-            emit_public(tx, ChangeKind::Team, s.team_id, &Change::Team(team));
-        }
-    }
+    let value = s.policy.as_ref().map(|p| serde_json::to_value(p).unwrap_or_default());
+    super::directory::set_team_policy(tx, TeamPolicy::Routing, s.team_id, s.inbox_id, value)?;
     // The conversations the change covers join or leave the queue.
     let affected = tx.conn.query(
         "SELECT id FROM conversations WHERE team_id = ? AND status = 'open' AND (assignee_id IS NULL OR queued_at IS NOT NULL) \

@@ -3,9 +3,8 @@
 //! (once, whichever hub looks first), and the record of every target met or missed. What
 //! falls due when is [`crate::sla`]'s to say.
 
-use super::change_kind::ChangeKind;
 use super::db::Connection;
-use super::entities::{self, emit_conversation, emit_public};
+use super::entities::{self, emit_conversation};
 use super::pool::WriteTx;
 use super::{Result, Store, StoreError};
 use crate::params;
@@ -13,7 +12,6 @@ use crate::policy::{self, Viewer};
 use crate::sla::{self, Dues, Event};
 use switchboard_protocol::model::{SlaPolicy, SlaState};
 use switchboard_protocol::mutation::SetSla;
-use switchboard_protocol::sync::Change;
 
 /// The most conversations one sweep moves.
 const SWEEP_LIMIT: i64 = 1_000;
@@ -94,47 +92,11 @@ pub(super) fn apply(tx: &mut WriteTx<'_>, conversation_id: i64, event: Event) ->
 /// them). They apply to what happens from then on.
 pub(super) fn set_sla(tx: &mut WriteTx<'_>, v: &Viewer, s: &SetSla) -> Result<()> {
     policy::may_manage_routing(v, s.team_id).map_err(|d| StoreError::denied(d, "team"))?;
-    if tx.conn.query_opt("SELECT id FROM teams WHERE id = ?", params![s.team_id])?.is_none() {
-        return Err(StoreError::NotFound("team"));
-    }
     if let Some(why) = s.policy.as_ref().and_then(sla::refuse) {
         return Err(StoreError::BadRequest(why));
     }
-    let stored = s.policy.as_ref().map(|p| serde_json::to_value(p).unwrap_or_default());
-    match s.inbox_id {
-        Some(inbox_id) => {
-            let inbox = entities::load_inbox(tx.conn, inbox_id)?;
-            if inbox.team_id != s.team_id {
-                return Err(StoreError::BadRequest(format!("inbox {inbox_id} is not team {}'s", s.team_id)));
-            }
-            let mut settings = tx
-                .conn
-                .query_one("SELECT settings FROM inboxes WHERE id = ?", params![inbox_id])?
-                .json::<serde_json::Value>(0)?;
-            if !settings.is_object() {
-                settings = serde_json::json!({});
-            }
-            settings["sla"] = stored.unwrap_or(serde_json::Value::Null);
-            tx.conn.execute(
-                "UPDATE inboxes SET settings = ?, version = version + 1 WHERE id = ?",
-                params![settings.to_string(), inbox_id],
-            )?;
-            let inbox = entities::load_inbox(tx.conn, inbox_id)?;
-            emit_public(tx, ChangeKind::Inbox, inbox_id, &Change::Inbox(inbox));
-        }
-        None => {
-            tx.conn.execute(
-                "UPDATE teams SET sla = ?, version = version + 1 WHERE id = ?",
-                params![stored.map(|p| p.to_string()), s.team_id],
-            )?;
-            let team = entities::load_teams(tx.conn)?
-                .into_iter()
-                .find(|t| t.id == s.team_id)
-                .ok_or(StoreError::NotFound("team"))?;
-            emit_public(tx, ChangeKind::Team, s.team_id, &Change::Team(team));
-        }
-    }
-    Ok(())
+    let value = s.policy.as_ref().map(|p| serde_json::to_value(p).unwrap_or_default());
+    super::directory::set_team_policy(tx, super::directory::TeamPolicy::Sla, s.team_id, s.inbox_id, value)
 }
 
 impl Store {
