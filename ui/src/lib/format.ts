@@ -77,7 +77,7 @@ export function togglePresence(p: Presence): Presence {
 export const PRIORITY_LABEL: Record<Priority, string> = { urgent: "Urgent", high: "High", normal: "Normal", low: "Low" };
 
 export const ROUTING_MODE_LABEL: Record<RoutingMode, string> = {
-  manual: "Manual: agents claim from Unassigned",
+  manual: "Manual (agents claim)",
   round_robin: "Round robin",
   least_loaded: "Least loaded",
 };
