@@ -438,7 +438,8 @@ impl Store {
                     "SELECT c.id, c.team_id, c.inbox_id, c.waiting_since, a.started_at, g.name FROM conversations c \
                      JOIN assignments a ON a.conversation_id = c.id AND a.ended_at IS NULL \
                      JOIN agents g ON g.id = c.assignee_id \
-                     WHERE c.status = 'open' AND c.waiting_since <= ? ORDER BY c.waiting_since LIMIT ?",
+                     WHERE c.status = 'open' AND c.assignee_id IS NOT NULL AND c.waiting_since <= ? \
+                     ORDER BY c.waiting_since LIMIT ?",
                     params![tx.now - 60_000, SWEEP_LIMIT],
                 )?;
                 let mut n = 0;

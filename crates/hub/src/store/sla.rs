@@ -107,8 +107,8 @@ impl Store {
             .write(move |tx| {
                 let rows = tx.conn.query(
                     "SELECT id, sla_state, first_response_due_at, next_response_due_at, resolution_due_at, team_id, inbox_id \
-                     FROM conversations WHERE (sla_state = 'ok' AND sla_warn_at <= ?) \
-                     OR (sla_state = 'at_risk' AND sla_next_due <= ?) ORDER BY sla_warn_at LIMIT ?",
+                     FROM conversations WHERE sla_warn_at <= ? \
+                     AND (sla_state = 'ok' OR (sla_state = 'at_risk' AND sla_next_due <= ?)) ORDER BY sla_warn_at LIMIT ?",
                     params![tx.now, tx.now, SWEEP_LIMIT],
                 )?;
                 let mut moved = 0;

@@ -18,6 +18,8 @@ ALTER TABLE conversations ADD COLUMN queued_at BIGINT;
 ALTER TABLE conversations ADD COLUMN returned_from BIGINT;
 CREATE INDEX conversations_queue ON conversations (priority, queued_at, id) WHERE queued_at IS NOT NULL;
 CREATE INDEX conversations_open_assignee ON conversations (assignee_id) WHERE status = 'open';
+-- Held conversations whose customer waits, for the sweep that moves the silent ones on.
+CREATE INDEX conversations_held_waiting ON conversations (waiting_since) WHERE status = 'open' AND assignee_id IS NOT NULL;
 
 -- Who held each conversation, from when to when; `by_agent_id` is null when routing gave it.
 CREATE TABLE assignments (
