@@ -183,8 +183,9 @@ pub async fn seed(store: &Store, opts: &SeedOptions) -> Result<Seeded> {
         total.conversations += part.conversations;
         total.messages += part.messages;
     }
-    // Billing routes its conversations by load; Tomás takes four at a time and comes and
-    // goes (the simulator sets him online and away).
+    // Billing routes its conversations by load to Tomás, who has room for four more than
+    // the month left him with, and who comes and goes (the simulator sets him online and
+    // away).
     let routing = RoutingPolicy {
         mode: RoutingMode::LeastLoaded,
         sticky: true,
@@ -198,7 +199,13 @@ pub async fn seed(store: &Store, opts: &SeedOptions) -> Result<Seeded> {
     )
     .await?;
     if let Some(tomas) = viewers.iter().find(|v| v.role == Role::Agent && v.teams.contains(&billing.id)) {
-        let capacity = SetAgentRouting { agent_id: tomas.agent_id, capacity: Some(4), paused: None, skills: None };
+        let conversations = store.bootstrap(&lead, 1).await?.conversations;
+        let held = conversations
+            .iter()
+            .filter(|c| c.assignee_id == Some(tomas.agent_id) && c.status == ConversationStatus::Open)
+            .count();
+        let room = u32::try_from(held).unwrap_or(0).saturating_add(4).min(crate::store::routing::MAX_CAPACITY);
+        let capacity = SetAgentRouting { agent_id: tomas.agent_id, capacity: Some(room), paused: None, skills: None };
         apply_as(store, &lead, Mutation::SetAgentRouting(capacity)).await?;
         let online = SetPresence { presence: Presence::Online, automatic: false };
         apply_as(store, tomas, Mutation::SetPresence(online)).await?;
