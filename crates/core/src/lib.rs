@@ -279,7 +279,11 @@ impl Console {
 
     /// Queues the agent's own presence, chosen by them.
     pub fn set_presence(&self, presence: Presence) -> Result<Id> {
-        self.activity().auto_away = false;
+        {
+            let mut activity = self.activity();
+            activity.auto_away = false;
+            activity.pending = Some(presence);
+        }
         self.queue(Mutation::SetPresence(SetPresence { presence, automatic: false }), None)
     }
 
