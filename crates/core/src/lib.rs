@@ -297,8 +297,8 @@ impl Console {
     /// Sets the agent away when they have been idle past their idle time (and back when
     /// they return, if the console set them away); the shell calls it every few seconds.
     pub fn presence_tick(&self, now: i64) -> Result<Option<Id>> {
-        let me = match self.cache().directory() {
-            Ok(d) => d.me,
+        let me = match self.cache().read(|c| cache::rows::me(c)) {
+            Ok(me) => me,
             Err(CoreError::SignedOut) => return Ok(None),
             Err(e) => return Err(e),
         };

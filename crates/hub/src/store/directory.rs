@@ -71,6 +71,33 @@ fn set_teams(tx: &mut super::pool::WriteTx<'_>, agent_id: i64, teams: &[i64]) ->
     Ok(())
 }
 
+/// The policies a conversation follows.
+#[derive(Debug, Clone)]
+pub(super) struct Policies {
+    pub routing: switchboard_protocol::model::RoutingPolicy,
+    pub sla: Option<switchboard_protocol::model::SlaPolicy>,
+}
+
+/// The policies of a conversation of `team_id` in `inbox_id`: the inbox's own where it
+/// has them, its team's otherwise, read in one query.
+pub(super) fn policies(c: &mut dyn Connection, team_id: i64, inbox_id: i64) -> Result<Policies> {
+    let r = c.query_one(
+        "SELECT i.settings, t.routing, t.sla FROM inboxes i, teams t WHERE i.id = ? AND t.id = ?",
+        params![inbox_id, team_id],
+    )?;
+    let settings = r.json::<serde_json::Value>(0)?;
+    let own = |key: &str| settings.get(key).filter(|v| !v.is_null());
+    let routing = match own(TeamPolicy::Routing.key()) {
+        Some(p) => entities::routing_policy(p),
+        None => entities::routing_policy(&r.json::<serde_json::Value>(1)?),
+    };
+    let sla = match own(TeamPolicy::Sla.key()) {
+        Some(p) => serde_json::from_value(p.clone()).ok(),
+        None => r.opt_text(2)?.and_then(|t| serde_json::from_str(t).ok()),
+    };
+    Ok(Policies { routing, sla })
+}
+
 /// A policy a team keeps, and each of its inboxes may keep its own of: the team's column,
 /// and the key in the inbox's settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -27,14 +27,8 @@ pub const MAX_CAPACITY: u32 = 100;
 
 /// The policy a conversation of `team_id` in `inbox_id` is routed by: the inbox's own, or
 /// its team's.
-pub(super) fn policy_for(c: &mut dyn Connection, team_id: i64, inbox_id: i64) -> Result<RoutingPolicy> {
-    let settings =
-        c.query_one("SELECT settings FROM inboxes WHERE id = ?", params![inbox_id])?.json::<serde_json::Value>(0)?;
-    if let Some(own) = settings.get("routing").filter(|v| !v.is_null()) {
-        return Ok(entities::routing_policy(own));
-    }
-    let team = c.query_one("SELECT routing FROM teams WHERE id = ?", params![team_id])?.json::<serde_json::Value>(0)?;
-    Ok(entities::routing_policy(&team))
+fn policy_for(c: &mut dyn Connection, team_id: i64, inbox_id: i64) -> Result<RoutingPolicy> {
+    Ok(super::directory::policies(c, team_id, inbox_id)?.routing)
 }
 
 /// Puts a conversation in its team's queue, or takes it out, as

@@ -18,14 +18,8 @@ const SWEEP_LIMIT: i64 = 1_000;
 
 /// The policy a conversation of `team_id` in `inbox_id` is measured by: the inbox's own, or
 /// its team's, or none.
-pub(super) fn policy_for(c: &mut dyn Connection, team_id: i64, inbox_id: i64) -> Result<Option<SlaPolicy>> {
-    let settings =
-        c.query_one("SELECT settings FROM inboxes WHERE id = ?", params![inbox_id])?.json::<serde_json::Value>(0)?;
-    if let Some(own) = settings.get("sla").filter(|v| !v.is_null()) {
-        return Ok(serde_json::from_value(own.clone()).ok());
-    }
-    let team = c.query_one("SELECT sla FROM teams WHERE id = ?", params![team_id])?;
-    Ok(team.opt_text(0)?.and_then(|t| serde_json::from_str(t).ok()))
+fn policy_for(c: &mut dyn Connection, team_id: i64, inbox_id: i64) -> Result<Option<SlaPolicy>> {
+    Ok(super::directory::policies(c, team_id, inbox_id)?.sla)
 }
 
 const TARGETS: [&str; 3] = ["first_response", "next_response", "resolution"];
