@@ -99,6 +99,9 @@ pub struct Config {
     /// How often each hub looks for agents gone and customers left unanswered past their
     /// team's `reassign_after_mins`, in seconds.
     pub routing_sweep_secs: u64,
+    /// The IANA time zone reports count days and hours in (`Europe/Lisbon`).
+    #[serde(deserialize_with = "time_zone")]
+    pub report_time_zone: String,
 }
 
 impl Default for Config {
@@ -134,6 +137,7 @@ impl Default for Config {
             blob_dir: None,
             presence_grace_secs: 120,
             routing_sweep_secs: 5,
+            report_time_zone: "UTC".into(),
         }
     }
 }
@@ -148,6 +152,14 @@ fn networks<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<ipnet::IpNet>,
                 .map_err(|_| serde::de::Error::custom(format!("`{s}` is not an address or a CIDR block")))
         })
         .collect()
+}
+
+/// A time zone the hub knows (from the IANA database built into it).
+fn time_zone<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let name = String::deserialize(d)?;
+    jiff::tz::TimeZone::get(name.trim())
+        .map(|_| name.trim().to_owned())
+        .map_err(|_| serde::de::Error::custom(format!("`{name}` is not an IANA time zone")))
 }
 
 impl Config {
@@ -195,5 +207,8 @@ mod tests {
         assert!(c.trusted_proxies[0].contains(&"10.0.0.1".parse::<std::net::IpAddr>().unwrap()));
         assert!(!c.trusted_proxies[0].contains(&"10.0.0.2".parse::<std::net::IpAddr>().unwrap()));
         assert!(toml::from_str::<Config>("trusted_proxies = [\"10.0.0.300\"]").is_err());
+        let c: Config = toml::from_str("report_time_zone = \"Europe/Lisbon\"").unwrap();
+        assert_eq!(c.report_time_zone, "Europe/Lisbon");
+        assert!(toml::from_str::<Config>("report_time_zone = \"Mars/Olympus\"").is_err());
     }
 }

@@ -18,6 +18,7 @@
 //! - [`calendar`]: business hours in an IANA time zone, and business-time arithmetic.
 //! - [`sla`]: when response-time targets fall due, and where a conversation stands.
 //! - [`csat`]: satisfaction surveys: whether to ask, and a reply read as a score.
+//! - [`reports`]: the lead's reports: facts folded into days, days summed into a period.
 //! - [`address`]: customer address normalisation (phone numbers to E.164, emails).
 //! - [`channels`]: each provider's wire format, signatures and send API; the delivery
 //!   worker.
@@ -36,7 +37,7 @@
 //! The arrows go one way. `demo` runs a `server`, which runs `api` and `workers`; these
 //! use `channels`, `crm`, `auth`, `fanout` and `config`, and the `store` directly;
 //! `channels` and `crm` call out through `outbound` and use the `store`; the `store` uses
-//! only `crm_model`, `address`, `policy`, `rules`, `routing`, `sla`, `csat`, `calendar`, `throttle`, `storage` (its key
+//! only `crm_model`, `address`, `policy`, `rules`, `routing`, `sla`, `csat`, `reports`, `calendar`, `throttle`, `storage` (its key
 //! rule), `pg_tls` and `clock`. `crates/testkit`'s layering
 //! test keeps it so.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
@@ -56,6 +57,7 @@ pub mod fanout;
 pub mod outbound;
 pub mod pg_tls;
 pub mod policy;
+pub mod reports;
 pub mod routing;
 pub mod rules;
 pub mod server;

@@ -305,7 +305,7 @@ async fn run_demo(listen: SocketAddr, database_url: Option<String>, fresh: bool,
             format!("sqlite://{}", path.display())
         }
     };
-    let config = Config { listen, database_url: url, ..Config::default() };
+    let config = Config { listen, database_url: url, report_time_zone: demo::TIME_ZONE.into(), ..Config::default() };
     eprintln!("opening the demo workspace…");
     let started = std::time::Instant::now();
     let (store, seeded) = demo::open_seeded(&config)

@@ -104,6 +104,15 @@ pub fn may_manage_agent(v: &Viewer, agent_teams: &[i64]) -> Result<(), Denied> {
     }
 }
 
+/// Reading reports: leads for their teams (`None`: all of them) and admins for any.
+pub fn may_read_reports(v: &Viewer, team_id: Option<i64>) -> Result<(), Denied> {
+    match (v.role, team_id) {
+        (Role::Agent, _) => Err(Denied::Forbidden("only leads and admins can read reports")),
+        (_, Some(t)) if !v.sees_team(t) => Err(Denied::Hidden),
+        _ => Ok(()),
+    }
+}
+
 /// Managing agents, teams and inboxes.
 pub fn may_administer(v: &Viewer) -> Result<(), Denied> {
     if v.is_admin() {
@@ -202,6 +211,28 @@ mod tests {
             (Admin, vec![], true),
         ] {
             assert_eq!(may_manage_agent(&viewer(role), &teams).is_ok(), ok, "{role:?} for an agent of {teams:?}");
+        }
+    }
+
+    #[test]
+    fn who_reads_reports() {
+        use Role::*;
+        let cases = [
+            (Agent, Some(MY_TEAM), "forbidden"),
+            (Agent, None, "forbidden"),
+            (Lead, Some(MY_TEAM), "ok"),
+            (Lead, None, "ok"),
+            (Lead, Some(OTHER_TEAM), "hidden"),
+            (Admin, Some(OTHER_TEAM), "ok"),
+            (Admin, None, "ok"),
+        ];
+        for (role, team, want) in cases {
+            let got = match may_read_reports(&viewer(role), team) {
+                Ok(()) => "ok",
+                Err(Denied::Hidden) => "hidden",
+                Err(Denied::Forbidden(_)) => "forbidden",
+            };
+            assert_eq!(got, want, "{role:?} {team:?}");
         }
     }
 }

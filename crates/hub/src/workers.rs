@@ -1,10 +1,11 @@
 //! The hub's background work, started and stopped in one place: the delivery worker
 //! (replies out to providers), the CRM worker (lookups and transcripts), moving files
-//! earlier versions kept in database rows out to the file store, and the chores
-//! the router (routing passes when anything moves, and the sweeps for agents gone and
-//! customers left unanswered), and the chores (waking snoozed conversations, forgetting quiet failed-login counters and idle visitors,
-//! pruning the change feed past its retention). The HTTP
-//! edge is [`crate::api`]; [`crate::server`] runs both together.
+//! earlier versions kept in database rows out to the file store, the router (routing
+//! passes when anything moves, and the sweeps for agents gone and customers left
+//! unanswered), keeping reports' settled days worked out, and the chores (waking snoozed
+//! conversations, forgetting quiet failed-login counters and idle visitors, pruning the
+//! change feed past its retention). The HTTP edge is [`crate::api`]; [`crate::server`]
+//! runs both together.
 
 use crate::clock::{now_ms, DAY};
 use crate::config::Config;
@@ -47,6 +48,7 @@ impl Workers {
                     config.presence_grace_ms(),
                     Duration::from_secs(config.routing_sweep_secs.max(1)),
                 ),
+                tokio::spawn(reports(store.clone(), config.report_time_zone.clone())),
             ],
             delivery: Some(crate::channels::deliver::start(store.clone(), config, stop_rx)),
             stopping,
@@ -83,6 +85,24 @@ impl Workers {
 impl Drop for Workers {
     fn drop(&mut self) {
         self.abort();
+    }
+}
+
+/// How often the days reports sum are worked out: a day settles minutes after midnight.
+const REPORTS_EVERY: Duration = Duration::from_secs(600);
+
+/// Keeps the settled days of the last year worked out, shortly after start and then every
+/// [`REPORTS_EVERY`], so a lead's report never waits on them. Several hubs may do it at
+/// once: a day is kept once.
+async fn reports(store: Store, time_zone: String) {
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    loop {
+        match store.keep_reports_ready(&time_zone).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("reports: {n} days worked out"),
+            Err(e) => tracing::warn!("reports' days cannot be worked out: {e}"),
+        }
+        tokio::time::sleep(REPORTS_EVERY).await;
     }
 }
 

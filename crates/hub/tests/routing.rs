@@ -125,9 +125,12 @@ async fn routing_stays_within_capacity_and_online_agents(db: &TestDb) {
     capacity(&store, &w, w.agent2.agent_id, 4).await;
     assert_eq!(drain(&store).await, 1);
     assert_eq!(conversation(&store, &w.admin, ids[6]).await.assignee_id, Some(w.agent2.agent_id));
-    // Every routed conversation has exactly one holder on record.
+    // Every routed conversation has exactly one holder on record; the resolved one's hold
+    // ended when it was resolved.
     let held: i64 = db.text("SELECT count(*) FROM assignments WHERE ended_at IS NULL").parse().unwrap();
-    assert_eq!(held, 7);
+    assert_eq!(held, 6);
+    let ended = db.text("SELECT end_reason FROM assignments WHERE ended_at IS NOT NULL");
+    assert_eq!(ended, "resolved");
 }
 
 async fn the_queue_serves_priority_first_then_the_longest_waiting(db: &TestDb) {

@@ -11,6 +11,7 @@
 //! - [`auth`]: login and logout.
 //! - [`admin`]: managing agents, teams and inboxes.
 //! - [`console`]: what the console's core hands its front end (views, threads, search).
+//! - [`report`]: the lead's reports and how the console hands a cached one over.
 //! - [`visitor`]: the web-chat widget's and in-app chat's API for customers.
 //! - [`error`]: the closed set of error codes and the `{code, message}` body.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
@@ -21,6 +22,7 @@ pub mod console;
 pub mod error;
 pub mod model;
 pub mod mutation;
+pub mod report;
 pub mod sync;
 pub mod text;
 pub mod visitor;

@@ -7,6 +7,7 @@
 use switchboard_protocol::console::*;
 use switchboard_protocol::error::{ApiError, ErrorCode};
 use switchboard_protocol::model::*;
+use switchboard_protocol::report::*;
 use ts_rs::TS;
 
 macro_rules! declarations {
@@ -74,6 +75,16 @@ fn generate() -> String {
         DemoLogin,
         ShellEvent,
         AssignTo,
+        ReportQuery,
+        Durations,
+        ChannelVolume,
+        DayVolume,
+        AgentReport,
+        SlaTarget,
+        SlaAttainment,
+        CsatSummary,
+        Report,
+        ReportView,
     ];
     let mut out = String::from(
         "// Generated from crates/protocol by `UPDATE_TYPESCRIPT=1 cargo test -p switchboard-protocol --test typescript`.\n\

@@ -59,6 +59,8 @@ pub struct AppState {
     pub storage: Storage,
     /// Bootstraps being built on this hub.
     pub bootstraps: Arc<tokio::sync::Semaphore>,
+    /// Reports being worked out on this hub.
+    pub reports: Arc<tokio::sync::Semaphore>,
     /// Visitors' sockets, sessions and messages on this hub.
     pub visitor_limits: Arc<visitor::VisitorLimits>,
     /// Web-chat lines routed to visitors' sockets by thread.
@@ -76,6 +78,7 @@ impl AppState {
             fanout,
             storage: Storage::new(config.blob_dir.clone().unwrap_or_else(|| store.default_blob_dir())),
             bootstraps: Arc::new(tokio::sync::Semaphore::new(config.bootstraps.max(1))),
+            reports: Arc::new(tokio::sync::Semaphore::new(REPORTS_AT_ONCE)),
             visitor_limits: Arc::default(),
             visitor_fanout,
             store,
@@ -253,6 +256,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/stream", get(stream::stream))
         .route("/api/v1/conversations/{id}/messages", get(history))
         .route("/api/v1/mutations", post(mutations))
+        .route("/api/v1/reports", get(report))
         .route("/api/v1/admin/agents", get(admin::agents).post(admin::create_agent))
         .route("/api/v1/admin/agents/{id}", patch(admin::update_agent))
         .route("/api/v1/admin/agents/{id}/sessions", delete(admin::revoke_sessions))
@@ -391,6 +395,26 @@ async fn me(State(s): State<AppState>, caller: Caller) -> Result<Response, Failu
     let agents = s.store.agents().await?;
     let me = agents.into_iter().find(|a| a.id == caller.viewer.agent_id);
     Ok(axum::Json(me).into_response())
+}
+
+/// How many reports one hub works out at once; more wait, then answer `unavailable`.
+const REPORTS_AT_ONCE: usize = 2;
+
+async fn report(
+    State(s): State<AppState>,
+    caller: Caller,
+    Params(q): Params<switchboard_protocol::report::ReportQuery>,
+) -> Result<Response, Failure> {
+    let busy = || {
+        let mut e = ApiError::new(ErrorCode::Unavailable, "the hub is busy working out other reports; try again");
+        e.retry_after = Some(5);
+        Failure(e)
+    };
+    let _permit = tokio::time::timeout(std::time::Duration::from_secs(20), s.reports.acquire())
+        .await
+        .map_err(|_| busy())?
+        .map_err(|_| busy())?;
+    Ok(axum::Json(s.store.report(&caller.viewer, q, &s.config.report_time_zone).await?).into_response())
 }
 
 #[derive(Debug, Deserialize)]

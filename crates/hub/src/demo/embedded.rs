@@ -26,6 +26,7 @@ impl EmbeddedDemo {
         let config = crate::config::Config {
             listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
             database_url: format!("sqlite://{}", database.display()),
+            report_time_zone: super::TIME_ZONE.into(),
             ..crate::config::Config::default()
         };
         let (store, _) = open_seeded(&config).await?;

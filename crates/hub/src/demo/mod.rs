@@ -17,6 +17,9 @@ pub mod seed;
 pub mod simulator;
 pub mod workspace;
 
+/// Where Northwind works: its opening hours and its reports' days are Lisbon's.
+pub const TIME_ZONE: &str = "Europe/Lisbon";
+
 pub use customer_file::{connect_customer_file, customer_file};
 pub use embedded::EmbeddedDemo;
 pub use seed::{is_seeded, logins, seed, DemoLogin, SeedOptions, Seeded};

@@ -216,7 +216,7 @@ pub async fn seed(store: &Store, opts: &SeedOptions) -> Result<Seeded> {
 /// Northwind's opening hours, in Lisbon.
 fn northwind_hours() -> serde_json::Value {
     serde_json::json!({
-        "time_zone": "Europe/Lisbon",
+        "time_zone": super::TIME_ZONE,
         "hours": {"mon": "08:00-20:00", "tue": "08:00-20:00", "wed": "08:00-20:00", "thu": "08:00-20:00", "fri": "08:00-20:00", "sat": "10:00-16:00"},
         "holidays": ["2026-12-25", "2027-01-01"]
     })

@@ -272,8 +272,16 @@ pub fn conv_state(c: &switchboard_protocol::model::Conversation) -> ConvState {
     }
 }
 
-/// Writes a conversation's moved state with a new version.
+/// Writes a conversation's moved state with a new version. Resolving ends its agent's hold
+/// on it, and reopening starts a new one.
 pub fn save_state(tx: &mut WriteTx<'_>, id: i64, s: &ConvState, updated_by: Option<i64>) -> Result<()> {
+    let r = tx.conn.query_one("SELECT status, assignee_id, team_id FROM conversations WHERE id = ?", params![id])?;
+    let (before, assignee, team_id): (ConversationStatus, _, _) = (r.parse(0)?, r.opt_int(1)?, r.int(2)?);
+    let resolved = |st: ConversationStatus| st == ConversationStatus::Resolved;
+    if let Some(agent) = assignee.filter(|_| resolved(before) != resolved(s.status)) {
+        let (holder, why) = if resolved(s.status) { (None, "resolved") } else { (Some(agent), "reopened") };
+        super::routing::record_holder(tx, id, team_id, holder, updated_by, why)?;
+    }
     tx.conn.execute(
         "UPDATE conversations SET status = ?, snoozed_until = ?, waiting_since = ?, last_activity_at = ?, \
          reply_window_expires_at = ?, preview = ?, updated_by = ?, version = version + 1 WHERE id = ?",
@@ -431,6 +439,7 @@ fn response_targets(
 
 fn ingest(tx: &mut WriteTx<'_>, msg: &Inbound) -> Result<Ingested> {
     let inbox = entities::load_inbox(tx.conn, msg.inbox_id)?;
+    super::reports::backdated(tx, msg.at)?;
     if let Some(pid) = &msg.provider_id {
         if let Some(dup) = find_duplicate(tx.conn, inbox.id, pid)? {
             return Ok(dup);

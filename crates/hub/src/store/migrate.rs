@@ -17,6 +17,7 @@ const SQLITE: &[(i64, &str)] = &[
     (11, include_str!("migrations/sqlite/0011_routing.sql")),
     (12, include_str!("migrations/sqlite/0012_sla.sql")),
     (13, include_str!("migrations/sqlite/0013_csat.sql")),
+    (14, include_str!("migrations/sqlite/0014_reports.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("migrations/postgres/0001_init.sql")),
@@ -32,6 +33,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (11, include_str!("migrations/postgres/0011_routing.sql")),
     (12, include_str!("migrations/postgres/0012_sla.sql")),
     (13, include_str!("migrations/postgres/0013_csat.sql")),
+    (14, include_str!("migrations/postgres/0014_reports.sql")),
 ];
 
 /// Brings the database up to [`latest`]. Safe to run from several hubs at once on

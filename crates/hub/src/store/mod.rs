@@ -20,6 +20,7 @@
 //! - [`routing`]: presence, the queue, routing passes and who held each conversation.
 //! - [`sla`]: response-time targets: due times, at risk and breached, met or missed.
 //! - [`csat`]: satisfaction surveys sent on resolve, and the customer's answer.
+//! - [`reports`]: a period's facts read from the events, and each settled day's figures kept.
 //! - [`canned`]: canned responses, the team's and each agent's own.
 //! - [`outbox`]: replies waiting for the delivery worker, handed to a provider at most once.
 //! - [`blobs`]: files the hub keeps itself (email attachments).
@@ -44,6 +45,7 @@ pub mod mutations;
 pub mod outbox;
 pub mod pool;
 pub mod postgres;
+pub mod reports;
 pub mod routing;
 pub mod sla;
 pub mod sqlite;

@@ -71,6 +71,9 @@ impl Store {
                 .write_keyed(key, move |tx| {
                     let now = tx.now;
                     tx.now = at.unwrap_or(now);
+                    if let Some(at) = at {
+                        super::reports::backdated(tx, at)?;
+                    }
                     let r = apply_one(tx, &viewer, &client_id, &env);
                     tx.now = now;
                     r
@@ -482,7 +485,7 @@ fn assign(tx: &mut WriteTx<'_>, v: &Viewer, a: &Assign, expected: Option<i64>) -
         "UPDATE conversations SET assignee_id = ?, team_id = ?, updated_by = ?, version = version + 1 WHERE id = ?",
         params![to_agent, to_team, v.agent_id, conv.id],
     )?;
-    if to_agent != conv.assignee_id {
+    if to_agent != conv.assignee_id && conv.status != ConversationStatus::Resolved {
         super::routing::record_holder(tx, conv.id, to_team, to_agent, Some(v.agent_id), "reassigned")?;
     }
     super::routing::sync_queue(tx, conv.id)?;
