@@ -9,6 +9,7 @@ use switchboard_protocol::console::{
 };
 use switchboard_protocol::model::{Contact, ConversationStatus, Presence, Priority, RoutingPolicy, SlaPolicy};
 use switchboard_protocol::mutation::SetAgentRouting;
+use switchboard_protocol::report::{ReportQuery, ReportView};
 use switchboard_protocol::{ApiError, Id};
 use tauri::{AppHandle, State};
 
@@ -259,6 +260,18 @@ pub async fn discard(shell: State<'_, Shell>, outbox_id: Id) -> Answer<()> {
 #[tauri::command(rename_all = "snake_case")]
 pub fn set_open_conversation(shell: State<'_, Shell>, conversation_id: Option<Id>) {
     shell.set_open_conversation(conversation_id);
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn report(shell: State<'_, Shell>, query: ReportQuery) -> Answer<ReportView> {
+    Ok(shell.console()?.report(query).await?)
+}
+
+/// Saves a report as CSV in the agent's Downloads folder; answers the file's path.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn export_report(app: AppHandle, shell: State<'_, Shell>, query: ReportQuery) -> Answer<String> {
+    let path = shell.console()?.export_report(query, &desktop::downloads(&app)).await?;
+    Ok(path.display().to_string())
 }
 
 #[tauri::command(rename_all = "snake_case")]

@@ -136,6 +136,16 @@ pub fn open_saved(app: &AppHandle, path: &std::path::Path, opening: Opening) -> 
 }
 
 /// Opens a link in the browser.
+/// Where files the agent saves go: their Downloads folder, or the app's own data folder
+/// when the system names none.
+pub fn downloads(app: &AppHandle) -> std::path::PathBuf {
+    let paths = app.path();
+    paths
+        .download_dir()
+        .or_else(|_| paths.app_data_dir().map(|d| d.join("downloads")))
+        .unwrap_or_else(|_| std::env::temp_dir())
+}
+
 pub fn open_link(app: &AppHandle, link: String) -> Result<(), ApiError> {
     app.opener()
         .open_url(link, None::<&str>)

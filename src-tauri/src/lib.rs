@@ -134,6 +134,8 @@ pub fn run() {
             commands::retry,
             commands::discard,
             commands::set_open_conversation,
+            commands::report,
+            commands::export_report,
             commands::open_attachment,
             commands::find_contacts,
             commands::open_crm_record,

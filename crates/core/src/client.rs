@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use std::time::Duration;
 use switchboard_protocol::auth::{LoginRequest, LoginResponse};
 use switchboard_protocol::mutation::{MutationBatch, MutationResponse};
+use switchboard_protocol::report::{Report, ReportQuery};
 use switchboard_protocol::sync::{Bootstrap, ChangesPage, MessagesPage, StreamFrame};
 use switchboard_protocol::{ApiError, ErrorCode, Id};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -123,6 +124,19 @@ impl HubClient {
             data.extend_from_slice(&chunk);
         }
         Ok(data)
+    }
+
+    /// A lead's report over a period and team.
+    pub async fn report(&self, query: &ReportQuery) -> Result<Report> {
+        let resp = self
+            .http
+            .get(format!("{}/api/v1/reports", self.base))
+            .query(query)
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(|e| transport(&e))?;
+        answer(resp).await
     }
 
     pub async fn bootstrap(&self) -> Result<Bootstrap> {

@@ -18,6 +18,7 @@
 //!   and their placeholders filled in.
 //! - [`lead`]: what each role is offered, the directory, the team load panel.
 //! - [`presence`]: away by itself after idle time, back when the agent returns.
+//! - [`reports`]: the lead's reports kept for offline, and written out as CSV.
 //! - [`session`]: hub addresses, signing in, one cache folder per agent and hub.
 //! - [`client`]: the hub's agent API over HTTP and WebSocket.
 //! - [`clock`]: the time, random ids and retry pauses.
@@ -26,8 +27,8 @@
 //! - [`error`]: the core's errors and their `{code, message}`.
 //!
 //! The arrows go one way. [`Console`] (this file) uses every module. `sync` uses `outbox`,
-//! `bus`, `client` and `cache`; `views`, `canned`, `compose`, `lead` and `search` read
-//! `cache` (`views` and `canned` also read `outbox`'s pending rows, `views` shows names
+//! `bus`, `client` and `cache`; `views`, `canned`, `compose`, `lead`, `reports` and `search`
+//! read `cache` (`views` and `canned` also read `outbox`'s pending rows, `views` shows names
 //! through `files`, `compose` reads `canned`); `outbox` uses `bus`, `client` and `cache`;
 //! `bus` uses `cache` and `notify`; `cache` uses only `notify`, `clock` and `error`.
 //! `crates/testkit`'s layering test keeps it so.
@@ -45,6 +46,7 @@ pub mod lead;
 pub mod notify;
 pub mod outbox;
 pub mod presence;
+pub mod reports;
 pub mod search;
 pub mod session;
 pub mod sync;
@@ -62,6 +64,7 @@ use switchboard_protocol::mutation::{
     AddNote, Assign, BlockVisitor, MarkRead, MergeContacts, Mutation, RefreshCrm, SaveCanned, SendReply, SendTemplate,
     SetAgentRouting, SetPresence, SetPriority, SetRouting, SetSla, SetStatus, SplitContact,
 };
+use switchboard_protocol::report::{ReportQuery, ReportView};
 use switchboard_protocol::Id;
 use sync::Engine;
 use tokio::sync::broadcast;
@@ -520,6 +523,45 @@ impl Console {
         }
         let opening = files::opening(&name, &bytes[..bytes.len().min(512)]);
         Ok((path, opening))
+    }
+
+    /// A lead's report: the hub's answer, kept so it opens offline; the kept copy when the
+    /// hub cannot be reached.
+    pub async fn report(&self, query: ReportQuery) -> Result<ReportView> {
+        match self.engine.client.report(&query).await {
+            Ok(report) => {
+                let fetched_at = now_ms();
+                self.cache().keep_report(&report, fetched_at)?;
+                Ok(ReportView { report, fetched_at, offline: false })
+            }
+            Err(CoreError::Offline(why)) => match self.cache().kept_report(&query)? {
+                Some((report, fetched_at)) => Ok(ReportView { report, fetched_at, offline: true }),
+                None => Err(CoreError::Offline(why)),
+            },
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Writes a report as CSV into `dir` (the hub's answer, or the kept copy offline), never
+    /// over another file; returns the file's path.
+    pub async fn export_report(&self, query: ReportQuery, dir: &Path) -> Result<std::path::PathBuf> {
+        let view = self.report(query.clone()).await?;
+        let team = match query.team_id {
+            Some(id) => self.cache().directory()?.teams.into_iter().find(|t| t.id == id).map(|t| t.name),
+            None => None,
+        }
+        .unwrap_or_else(|| "All teams".to_owned());
+        std::fs::create_dir_all(dir).map_err(CoreError::io("make the folder for the report"))?;
+        let name = reports::file_name(&query);
+        let stem = name.trim_end_matches(".csv");
+        let mut path = dir.join(&name);
+        let mut n = 1;
+        while path.exists() {
+            n += 1;
+            path = dir.join(format!("{stem} ({n}).csv"));
+        }
+        std::fs::write(&path, reports::csv(&view.report, &team)).map_err(CoreError::io("save the report"))?;
+        Ok(path)
     }
 
     /// Signs out on the hub (best effort) and stops.

@@ -28,6 +28,7 @@ const CACHE_MIGRATIONS: &[&str] = &[
     include_str!("migrations/cache/0004_view_tally.sql"),
     include_str!("migrations/cache/0005_canned.sql"),
     include_str!("migrations/cache/0006_queue.sql"),
+    include_str!("migrations/cache/0007_reports.sql"),
 ];
 const OUTBOX_MIGRATIONS: &[&str] = &[
     include_str!("migrations/outbox/0001_outbox.sql"),
