@@ -362,3 +362,103 @@ export type DemoLogin = { name: string, email: string, role: Role, };
 export type ShellEvent = { "type": "notification_failed", reason: string, notification: Notification, } | { "type": "open_conversation", conversation_id: number, } | { "type": "session_changed", session: Session | null, };
 
 export type AssignTo = { agent_id: number | null, team_id: number | null, };
+
+export type ReportQuery = { 
+/**
+ * The first day, `YYYY-MM-DD`.
+ */
+from: string, 
+/**
+ * The last day, `YYYY-MM-DD`, included.
+ */
+to: string, team_id?: number, };
+
+export type Durations = { count: number, median_ms: number | null, p90_ms: number | null, };
+
+export type ChannelVolume = { channel: ChannelKind, conversations: number, };
+
+export type DayVolume = { 
+/**
+ * `YYYY-MM-DD`.
+ */
+date: string, 
+/**
+ * Conversations that started that day.
+ */
+conversations: number, 
+/**
+ * Resolutions that day.
+ */
+resolved: number, };
+
+export type AgentReport = { agent_id: number, name: string, 
+/**
+ * Conversations resolved while the agent held them.
+ */
+handled: number, 
+/**
+ * Time the agent was online.
+ */
+online_ms: number, 
+/**
+ * Time summed over every conversation the agent held unresolved.
+ */
+held_ms: number, 
+/**
+ * How many conversations the agent held at once on average while online.
+ */
+average_concurrency: number, 
+/**
+ * The most the agent held at once.
+ */
+peak_concurrency: number, };
+
+export type SlaTarget = "first_response" | "next_response" | "resolution";
+
+export type SlaAttainment = { target: SlaTarget, met: number, missed: number, };
+
+export type CsatSummary = { responses: number, 
+/**
+ * How many answered 1, 2, 3, 4 and 5.
+ */
+scores: Array<number>, average: number | null, 
+/**
+ * The share answering 4 or 5, from 0 to 1.
+ */
+satisfied: number | null, };
+
+export type Report = { query: ReportQuery, 
+/**
+ * The IANA time zone days and hours are counted in.
+ */
+time_zone: string, generated_at: number, 
+/**
+ * Conversations that started in the period.
+ */
+conversations: number, 
+/**
+ * Resolutions in the period.
+ */
+resolved: number, 
+/**
+ * From a conversation's start to its first answer, for first answers in the period.
+ */
+first_response: Durations, 
+/**
+ * From a conversation's start to its resolution, for resolutions in the period.
+ */
+resolution: Durations, by_channel: Array<ChannelVolume>, 
+/**
+ * New conversations by hour of the day, 0 to 23.
+ */
+by_hour: Array<number>, by_day: Array<DayVolume>, agents: Array<AgentReport>, sla: Array<SlaAttainment>, csat: CsatSummary, };
+
+export type ReportView = { report: Report, 
+/**
+ * When the console received it.
+ */
+fetched_at: number, 
+/**
+ * Answered from the cache because the hub could not be reached.
+ */
+offline: boolean, };
