@@ -9,7 +9,9 @@
 //! away (cached threads, search and a queued reply offline, delivered once when it
 //! returns); a customer's reply announced on D-Bus with their name and text. Then the lead:
 //! the load panel and reassigning from the thread. Then the queue: an agent online is
-//! routed a customer and told so on the desktop; going away moves the customer on.
+//! routed a customer and told so on the desktop; going away moves the customer on. Then the
+//! reports: a lead opens months of the demo's history as charts, exports them as CSV, and
+//! opens them again with the hub gone.
 //! Screenshots land in docs/screenshots.
 #![allow(clippy::unwrap_used)]
 
@@ -517,6 +519,88 @@ async fn routing_gives_an_online_agent_a_conversation_and_away_moves_it_on() {
     )
     .await;
     assert!(moved, "Carla moved on to Lee");
+    app.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_lead_opens_the_reports_draws_their_charts_and_keeps_them_offline() {
+    let me = [
+        "a_lead_opens_the_reports_draws_their_charts_and_keeps_them_offline",
+        "--exact",
+        "--nocapture",
+        "--test-threads=1",
+    ];
+    if !in_desktop_session(&me.map(String::from)) {
+        return;
+    }
+    // The demo workspace, months of history and all, on a hub of the test's own.
+    let mut hub = Hub::start().await;
+    let options = switchboard_hub::demo::SeedOptions { contacts: 80, ..Default::default() };
+    switchboard_hub::demo::seed(&hub.store, &options).await.unwrap();
+    let priya = switchboard_hub::demo::logins().into_iter().find(|l| l.role == Role::Lead).unwrap();
+
+    let home = tempfile::tempdir().unwrap();
+    let downloads = home.path().join("Downloads");
+    std::fs::create_dir_all(home.path().join("config")).unwrap();
+    std::fs::write(
+        home.path().join("config/user-dirs.dirs"),
+        format!("XDG_DOWNLOAD_DIR=\"{}\"\n", downloads.display()),
+    )
+    .unwrap();
+    let _keyring = app::credential_store(home.path());
+    let app = App::launch(env!("CARGO_BIN_EXE_switchboard"), home.path(), &[]).await;
+    app.find("[data-testid=signin]", 30).await;
+    app.type_into("#hub", &hub.base).await;
+    app.type_into("#email", &priya.email).await;
+    app.type_into("#password", &priya.password).await;
+    app.click("[data-testid=signin-submit]").await;
+    app.find("[data-testid=inbox]", 30).await;
+
+    // The lead opens the reports over the last 90 days: figures, and five charts drawn.
+    app.click("[data-testid=open-reports]").await;
+    app.find("[data-testid=reports]", 20).await;
+    app.click("[data-testid=preset-90]").await;
+    app.until(
+        "the period's conversations",
+        "Number((document.querySelector('[data-testid=kpi-conversations]')?.textContent ?? '').replace(/[^0-9]/g, '')) > 100",
+        30,
+    )
+    .await;
+    for chart in ["chart-by-day", "chart-by-channel", "chart-by-hour", "chart-sla", "chart-csat"] {
+        app.until(
+            &format!("{chart} drawn"),
+            &format!(
+                "(() => {{ const c = document.querySelector('[data-testid={chart}]'); \
+                 return !!c && c.width > 0 && c.getContext('2d').getImageData(0, 0, c.width, c.height).data.some(v => v !== 0); }})()"
+            ),
+            20,
+        )
+        .await;
+    }
+    app.screenshot(&screenshots().join("reports.png")).await;
+
+    // Exported as CSV into Downloads.
+    app.click("[data-testid=export-report]").await;
+    let saved = wait(
+        || {
+            std::fs::read_dir(&downloads)
+                .is_ok_and(|d| d.flatten().any(|f| f.file_name().to_string_lossy().ends_with(".csv")))
+        },
+        20,
+    )
+    .await;
+    assert!(saved, "the CSV is in Downloads");
+    let csv = std::fs::read_dir(&downloads).unwrap().flatten().next().unwrap().path();
+    let text = std::fs::read_to_string(csv).unwrap();
+    assert!(text.starts_with("Report,From,To,Team,Time zone"), "{text}");
+    assert!(text.contains("Europe/Lisbon") || text.contains("UTC"));
+
+    // The hub goes away: the same report opens from the cache, marked offline.
+    hub.stop().await;
+    app.click("[data-testid=refresh-report]").await;
+    app.until("the offline banner", "!!document.querySelector('[data-testid=report-offline]')", 30).await;
+    let kept = app.js("return document.querySelector('[data-testid=kpi-conversations]').textContent").await;
+    assert!(kept.as_str().is_some_and(|t| t.chars().any(|c| c.is_ascii_digit())), "{kept}");
     app.quit().await;
 }
 

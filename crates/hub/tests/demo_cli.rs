@@ -47,6 +47,22 @@ async fn demo_seeds_a_realistic_workspace_and_keeps_writing() {
     assert_eq!(logins.iter().filter(|l| l.role == switchboard_protocol::model::Role::Agent).count(), 2);
     assert_eq!(logins.iter().filter(|l| l.role == switchboard_protocol::model::Role::Lead).count(), 1);
 
+    // Months of history before the seeded month: the lead's report of the last four months
+    // shows them, answered, rated, on targets met and missed, by agents who were online.
+    let lead = agents.iter().find(|a| a.role == switchboard_protocol::model::Role::Lead).unwrap();
+    let lead = store.viewer(lead.id).await.unwrap();
+    let tz = jiff::tz::TimeZone::get(demo::TIME_ZONE).unwrap();
+    let today = jiff::Timestamp::now().to_zoned(tz).date();
+    let from = today.checked_sub(jiff::Span::new().days(119)).unwrap();
+    let q = switchboard_protocol::report::ReportQuery { from: from.to_string(), to: today.to_string(), team_id: None };
+    let r = store.report(&lead, q, demo::TIME_ZONE).await.unwrap();
+    let older: u64 = r.by_day[..85].iter().map(|d| d.conversations).sum();
+    assert!(older >= 400, "{older} conversations in the months before the seeded one");
+    assert!(r.first_response.count >= 1000 && r.resolved >= 1000, "{:?} {}", r.first_response, r.resolved);
+    assert!(r.csat.responses >= 50, "{:?}", r.csat);
+    assert!(r.sla.iter().any(|t| t.met > 0 && t.missed > 0), "{:?}", r.sla);
+    assert!(r.agents.iter().filter(|a| a.online_ms > 0 && a.handled > 0).count() >= 3, "{:?}", r.agents);
+
     // The simulator writes new customer messages through the ingest path.
     let before = *store.head().borrow();
     let sim = tokio::spawn(demo::simulate(store.clone(), Duration::from_millis(40), 1));

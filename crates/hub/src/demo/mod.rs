@@ -1,10 +1,11 @@
-//! The demo workspace: a seeded company with customers across every channel, a month of
-//! conversations, agents whose credentials are printed, and a customer simulator that keeps
+//! The demo workspace: a seeded company with customers across every channel, four months
+//! of conversations, agents whose credentials are printed, and a customer simulator that keeps
 //! writing through the same ingest path real channels use.
 //!
 //! # Layout
 //! - [`customers`]: the made-up customers and what they write about.
 //! - [`seed`]: the logins, and seeding a workspace with a month of conversations.
+//! - [`history`]: the quarter before that month, short conversations and agents' shifts.
 //! - [`simulator`]: a customer writing every few seconds.
 //! - [`customer_file`]: the customer file connected as the workspace's CRM.
 //! - [`workspace`]: opening the workspace (seeded on first use) for the CLI and the app.
@@ -13,6 +14,7 @@
 pub mod customer_file;
 mod customers;
 pub mod embedded;
+mod history;
 pub mod seed;
 pub mod simulator;
 pub mod workspace;

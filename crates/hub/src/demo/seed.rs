@@ -1,6 +1,7 @@
 //! Seeding the demo workspace: its logins, teams, agents, inboxes, canned responses,
-//! Support's response-time targets, Billing's routing, and a month of conversations with
-//! the made-up customers, written through the store's own ingest and mutation paths.
+//! Support's response-time targets, Billing's routing, the months of [`history`](super::history)
+//! and a month of conversations with the made-up customers, written through the store's
+//! own ingest and mutation paths.
 
 use super::customers::{address, customer, fill, subject_of, Customer, TOPICS};
 use crate::auth::hash_secret;
@@ -111,6 +112,7 @@ pub async fn seed(store: &Store, opts: &SeedOptions) -> Result<Seeded> {
             } else {
                 serde_json::json!([])
             },
+            "csat": {"question": "How did we do?"},
             "auto_reply": {
                 "text": "Thanks for getting in touch! We usually answer within 15 minutes.",
                 "outside_hours_text": "Thanks for your message! We're closed right now and will answer from 8:00 tomorrow.",
@@ -156,6 +158,8 @@ pub async fn seed(store: &Store, opts: &SeedOptions) -> Result<Seeded> {
         .await?;
 
     let agents: Vec<Viewer> = viewers.iter().filter(|v| v.role != Role::Admin).cloned().collect();
+    let mut rng = StdRng::seed_from_u64(opts.seed ^ 0x5eed_4157);
+    super::history::write(store, &mut rng, &inboxes, &agents, opts.contacts).await?;
     let mut tasks = Vec::new();
     let workers = 8;
     for w in 0..workers {
@@ -287,19 +291,8 @@ async fn seed_customer(
     index: usize,
 ) -> Result<Seeded> {
     let mut out = Seeded::default();
-    // Two or three channels per customer, four to six conversations over the last month.
-    let mut channels: Vec<&Inbox> = inboxes.iter().collect();
-    let keep = 2 + index % 2;
-    let start = index % channels.len();
-    channels.rotate_left(start);
-    channels.truncate(keep);
-    // Everyone has left a phone number or an email somewhere, as customers in a CRM have.
-    let reachable = |i: &Inbox| matches!(i.kind, ChannelKind::Sms | ChannelKind::Whatsapp | ChannelKind::Email);
-    if !channels.iter().any(|i| reachable(i)) {
-        if let Some(email) = inboxes.iter().find(|i| i.kind == ChannelKind::Email) {
-            channels[keep - 1] = email;
-        }
-    }
+    // Four to six conversations over the last month.
+    let channels = channels_of(index, inboxes);
     let count = 4 + rng.random_range(0..3);
     let now = now_ms();
     let mut at = now - 30 * DAY + rng.random_range(0..DAY);
@@ -413,6 +406,26 @@ async fn seed_customer(
         }
     }
     Ok(out)
+}
+
+/// The two or three channels customer `index` writes on.
+pub(super) fn channels_of(index: usize, inboxes: &[Inbox]) -> Vec<&Inbox> {
+    let mut channels: Vec<&Inbox> = inboxes.iter().collect();
+    if channels.is_empty() {
+        return channels;
+    }
+    let keep = 2 + index % 2;
+    channels.rotate_left(index % inboxes.len());
+    channels.truncate(keep);
+    // Everyone has left a phone number or an email somewhere, as customers in a CRM have.
+    let reachable = |i: &Inbox| matches!(i.kind, ChannelKind::Sms | ChannelKind::Whatsapp | ChannelKind::Email);
+    if !channels.iter().any(|i| reachable(i)) {
+        if let (Some(email), Some(last)) = (inboxes.iter().find(|i| i.kind == ChannelKind::Email), channels.last_mut())
+        {
+            *last = email;
+        }
+    }
+    channels
 }
 
 fn client_for(client: &str, index: usize) -> String {
