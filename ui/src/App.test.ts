@@ -27,11 +27,14 @@ const consoleEvent = (e: ConsoleEvent) => fire("console", e);
 beforeEach(() => {
   app.signedIn(null);
   app.notifyFailures = [];
+  // jsdom has no 2D canvas: the reports' charts keep their canvas, label and summary only.
+  vi.spyOn(HTMLCanvasElement.prototype, "getContext").mockReturnValue(null);
 });
 
 afterEach(() => {
   cleanup();
   answerWith(null);
+  vi.restoreAllMocks();
 });
 
 describe("session gate", () => {
@@ -80,6 +83,10 @@ describe("agent", () => {
     expect(within(screen.getByTestId("view-mine")).getByTestId("count").textContent).toBe(String(mine[0]!.total));
     await waitFor(() => expect(screen.getAllByTestId("conversation-row").length).toBeGreaterThan(0));
     expect(screen.queryByTestId("open-load")).toBeNull();
+    expect(screen.queryByTestId("open-reports")).toBeNull();
+    await fireEvent.keyDown(document.body, { key: "R", shiftKey: true });
+    expect(screen.queryByTestId("reports")).toBeNull();
+    expect(callsTo("report")).toHaveLength(0);
     expect(screen.queryAllByTestId("row-select")).toHaveLength(0);
     await fireEvent.click(screen.getAllByTestId("conversation-row")[0]!);
     await screen.findByTestId("thread");
@@ -168,6 +175,29 @@ describe("lead", () => {
     );
     await waitFor(() => expect(screen.queryByTestId("assign-dialog")).toBeNull());
     expect(screen.queryByTestId("bulk-assign")).toBeNull();
+  });
+
+  test("opens the reports from the views or with Shift+R; Escape and Back return to the inbox", async () => {
+    start("lena@demo.switchboard");
+    await waitFor(() => expect(screen.getAllByTestId("conversation-row").length).toBeGreaterThan(2));
+    await fireEvent.click(screen.getByTestId("open-reports"));
+    await screen.findByTestId("kpi-conversations");
+    expect(callsTo("report")).toHaveLength(1);
+    expect(screen.getByTestId("chart-by-day")).toBeTruthy();
+    // The list's keys wait while the reports cover it.
+    await fireEvent.keyDown(document.body, { key: "Enter" });
+    expect(screen.queryByTestId("thread")).toBeNull();
+    await fireEvent.keyDown(document.body, { key: "Escape" });
+    expect(screen.queryByTestId("reports")).toBeNull();
+    expect(screen.getAllByTestId("conversation-row").length).toBeGreaterThan(2);
+
+    await fireEvent.keyDown(document.body, { key: "R", shiftKey: true });
+    await screen.findByTestId("kpi-conversations");
+    await fireEvent.click(screen.getByTestId("close-reports"));
+    expect(screen.queryByTestId("reports")).toBeNull();
+
+    await fireEvent.keyDown(document.body, { key: "?" });
+    expect(screen.getByTestId("shortcuts").textContent).toContain("Reports");
   });
 
   test("assigns the open thread to an agent, or unassigns it", async () => {

@@ -4,6 +4,7 @@
 import { describe, expect, test } from "vitest";
 import composeRules from "./fixtures/compose.json";
 import searchRules from "./fixtures/search.json";
+import type { ReportView } from "../lib/protocol";
 import { matchWords, MockCore, route } from "./mockCore";
 
 describe("mockCore answers as the core does", () => {
@@ -37,5 +38,32 @@ describe("mockCore answers as the core does", () => {
       expect(load.at(-1)?.agent_id).toBeNull();
       expect(load.reduce((n, l) => n + l.open, 0)).toBe(core.rows.filter((r) => r.status === "open").length);
     }
+  });
+});
+
+describe("mockCore's made-up reports", () => {
+  test("add up, are the same for the same query, and only for those who oversee", () => {
+    const core = new MockCore({ conversations: 10, signedInAs: "lena@demo.switchboard" });
+    const query = { from: "2024-02-20", to: "2024-03-05" };
+    const view = core.handle("report", { query }) as ReportView;
+    const r = view.report;
+    expect(view.offline).toBe(false);
+    expect(r.by_day.map((d) => d.date)).toHaveLength(15);
+    expect(r.by_day[9]!.date).toBe("2024-02-29");
+    expect(r.by_hour).toHaveLength(24);
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    expect(sum(r.by_hour)).toBe(r.conversations);
+    expect(sum(r.by_day.map((d) => d.conversations))).toBe(r.conversations);
+    expect(sum(r.by_channel.map((c) => c.conversations))).toBe(r.conversations);
+    expect(sum(r.csat.scores)).toBe(r.csat.responses);
+    expect(r.sla.map((s) => s.target)).toEqual(["first_response", "next_response", "resolution"]);
+    expect((core.handle("report", { query }) as ReportView).report).toEqual(r);
+    // A shorter period is part of a longer one.
+    const week = (core.handle("report", { query: { from: "2024-02-26", to: "2024-03-03" } }) as ReportView).report;
+    expect(week.by_day).toEqual(r.by_day.slice(6, 13));
+    expect(core.handle("export_report", { query })).toBe("/home/demo/Downloads/switchboard-report-2024-02-20-2024-03-05.csv");
+    expect(() => core.handle("report", { query: { from: "2024-01-01", to: "2025-01-01" } })).toThrow();
+    core.signIn("ada@demo.switchboard");
+    expect(() => core.handle("report", { query })).toThrow();
   });
 });

@@ -32,6 +32,9 @@ import type {
   Priority,
   Profile,
   ReplyWindow,
+  Report,
+  ReportQuery,
+  ReportView,
   RoutingPolicy,
   SearchHit,
   SlaPolicy,
@@ -133,6 +136,39 @@ const ORDERS: Record<string, (a: ConversationRow, b: ConversationRow) => number>
   waiting_since_asc: (a, b) => (a.waiting_since ?? Infinity) - (b.waiting_since ?? Infinity) || b.id - a.id,
 };
 
+/** The day number (days since 1970, UTC) of a real `YYYY-MM-DD`, else null. */
+function dayNumber(date: string): number | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  if (!m) return null;
+  const t = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  return new Date(t).toISOString().slice(0, 10) === date ? t / 86_400_000 : null;
+}
+
+/** A number for a string, to seed a day's made-up volume. */
+function hash(text: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+/** Splits `total` by `weights` into whole numbers that add up to it (largest remainders). */
+function share(total: number, weights: readonly number[]): number[] {
+  const sum = weights.reduce((a, b) => a + b, 0) || 1;
+  const exact = weights.map((w) => (total * w) / sum);
+  const out = exact.map(Math.floor);
+  let left = total - out.reduce((a, b) => a + b, 0);
+  const order = exact.map((x, i) => [x - Math.floor(x), i] as const).sort((a, b) => b[0] - a[0]);
+  for (const [, i] of order) {
+    if (left <= 0) break;
+    out[i] = (out[i] ?? 0) + 1;
+    left--;
+  }
+  return out;
+}
+
+/** How a channel's share of the made-up volume compares with the others. */
+const CHANNEL_WEIGHT: Record<ChannelKind, number> = { whatsapp: 30, webchat: 20, email: 15, sms: 12, messenger: 10, instagram: 8, in_app: 5 };
+
 export interface MockOptions {
   conversations?: number;
   now?: number;
@@ -160,6 +196,9 @@ export class MockCore {
   session: Session | null = null;
   awayAfter: number | null = 10;
   emit: (e: ConsoleEvent) => void = () => {};
+  /** Where reports come from: the hub, the cache (offline, fetched three hours ago), or
+   *  nowhere (offline with no cached copy). */
+  reportSource: "hub" | "cache" | "none" = "hub";
   calls: Array<{ cmd: string; args: Record<string, unknown> }> = [];
   #nextId = 10_000_000;
 
@@ -376,6 +415,90 @@ export class MockCore {
 
   directory(): Directory {
     return { me: this.me, permissions: roleRules.permissions[this.me.role], agents: this.agents, teams: this.teams };
+  }
+
+  /** A made-up report, the same for the same query: each day's volume comes from the day
+   *  (and team), so a shorter period is part of a longer one. */
+  report(q: ReportQuery): Report {
+    const first = dayNumber(q.from);
+    const last = dayNumber(q.to);
+    if (first === null || last === null) throw { code: "bad_request", message: "a report's days are YYYY-MM-DD" };
+    if (first > last) throw { code: "bad_request", message: "the first day is after the last" };
+    if (last - first + 1 > 366) throw { code: "bad_request", message: "a report covers at most 366 days" };
+    const teamShare = q.team_id === undefined ? 1 : q.team_id === 1 ? 0.7 : 0.3;
+    const by_day = [];
+    for (let n = first; n <= last; n++) {
+      const date = new Date(n * 86_400_000).toISOString().slice(0, 10);
+      const r = rng(hash(`${date}|${q.team_id ?? ""}`));
+      const weekday = new Date(n * 86_400_000).getUTCDay();
+      const base = weekday === 0 || weekday === 6 ? 14 : 42;
+      const conversations = Math.round(base * teamShare * (0.7 + 0.6 * r()));
+      by_day.push({ date, conversations, resolved: Math.min(conversations + 3, Math.round(conversations * (0.8 + 0.25 * r()))) });
+    }
+    const conversations = by_day.reduce((a, d) => a + d.conversations, 0);
+    const resolved = by_day.reduce((a, d) => a + d.resolved, 0);
+    const r = rng(hash(`${q.from}|${q.to}|${q.team_id ?? ""}`));
+    const days = by_day.length;
+    const hourWeights = Array.from({ length: 24 }, (_, h) => 0.15 + Math.exp(-((h - 13) ** 2) / 14));
+    const channels = CHANNELS.filter((c) => r() < 0.92);
+    const byChannel = share(conversations, channels.map((c) => CHANNEL_WEIGHT[c]));
+    const durations = (count: number, medianMins: number, spread: number) =>
+      count === 0 ? { count, median_ms: null, p90_ms: null } : { count, median_ms: Math.round(medianMins * 60_000), p90_ms: Math.round(medianMins * spread * 60_000) };
+    const agents = this.agents.filter((a) => a.role !== "admin" && (q.team_id === undefined || a.teams.includes(q.team_id)));
+    const handled = share(resolved, agents.map(() => 0.5 + r()));
+    const target = (t: "first_response" | "next_response" | "resolution", count: number, rate: number) => {
+      const met = Math.round(count * rate);
+      return { target: t, met, missed: count - met };
+    };
+    const responses = Math.round(resolved * 0.3);
+    const scores = share(responses, [4, 6, 10, 30, 50]);
+    const sum = scores.reduce((a, n, i) => a + n * (i + 1), 0);
+    return {
+      query: q,
+      time_zone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+      generated_at: this.now,
+      conversations,
+      resolved,
+      first_response: durations(Math.round(conversations * 0.95), 3 + 4 * r(), 3 + r()),
+      resolution: durations(resolved, 60 + 300 * r(), 4 + r()),
+      by_channel: channels.map((channel, i) => ({ channel, conversations: byChannel[i] ?? 0 })).filter((c) => c.conversations > 0),
+      by_hour: share(conversations, hourWeights),
+      by_day,
+      agents: agents.map((a, i) => {
+        const average = 1.5 + 2.5 * r();
+        const online = Math.round(days * (5 + 2.5 * r()) * 3_600_000);
+        return {
+          agent_id: a.id,
+          name: a.name,
+          handled: handled[i] ?? 0,
+          online_ms: online,
+          held_ms: Math.round(online * average),
+          average_concurrency: Math.round(average * 10) / 10,
+          peak_concurrency: Math.ceil(average + 1 + 3 * r()),
+        };
+      }),
+      sla: [
+        target("first_response", Math.round(conversations * 0.95), 0.86 + 0.1 * r()),
+        target("next_response", Math.round(conversations * 1.6), 0.8 + 0.1 * r()),
+        target("resolution", resolved, 0.75 + 0.15 * r()),
+      ],
+      csat: {
+        responses,
+        scores,
+        average: responses ? Math.round((sum / responses) * 100) / 100 : null,
+        satisfied: responses ? ((scores[3] ?? 0) + (scores[4] ?? 0)) / responses : null,
+      },
+    };
+  }
+
+  /** The report command: refused to agents, from the cache when "offline". */
+  reportView(q: ReportQuery): ReportView {
+    if (!roleRules.permissions[this.me.role].oversee) throw { code: "forbidden", message: "only leads and admins see reports" };
+    if (this.reportSource === "none") throw { code: "offline", message: "the hub can't be reached and this report isn't cached" };
+    const report = this.report(q);
+    return this.reportSource === "cache"
+      ? { report, fetched_at: this.now - 3 * 3_600_000, offline: true }
+      : { report, fetched_at: Date.now(), offline: false };
   }
 
   composer(conversationId: number): Composer {
@@ -675,6 +798,13 @@ export class MockCore {
       }
       case "search":
         return this.search(a.query as unknown as SearchQuery);
+      case "report":
+        return this.reportView(a.query as unknown as ReportQuery);
+      case "export_report": {
+        const q = a.query as unknown as ReportQuery;
+        this.reportView(q);
+        return `/home/demo/Downloads/switchboard-report-${q.from}-${q.to}.csv`;
+      }
       default:
         throw { code: "not_found", message: `the mock has no command ${cmd}` };
     }

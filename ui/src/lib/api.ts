@@ -21,6 +21,8 @@ import type {
   Presence,
   Priority,
   Profile,
+  ReportQuery,
+  ReportView,
   RoutingPolicy,
   SlaPolicy,
   SearchHit,
@@ -108,6 +110,10 @@ export const api = {
   openCrmRecord: (contact_id: number) => invoke<void>("open_crm_record", { contact_id }),
   refreshCrm: (contact_id: number, force: boolean, by: string | null) =>
     invoke<number | null>("refresh_crm", { contact_id, force, by }),
+  /** A lead's report for a period, from the hub, or the cached copy when the hub is out of reach. */
+  report: (query: ReportQuery) => invoke<ReportView>("report", { query }),
+  /** Writes the report as CSV to the Downloads folder; answers the file's path. */
+  exportReport: (query: ReportQuery) => invoke<string>("export_report", { query }),
 };
 
 /** Calls `handler` with every event of the core (sync, changes, notifications, outbox). */

@@ -9,11 +9,14 @@ import {
   formatBytes,
   formatCount,
   formatDuration,
+  formatPercent,
+  humanDuration,
   slaChip,
   dayAfter,
   fromLocalInput,
   highlightSegments,
   initials,
+  periodLabel,
   relativeAge,
   routeLabel,
   snoozePresets,
@@ -36,6 +39,52 @@ describe("formatDuration", () => {
     [D + 4 * H, "1d 4h"],
     [3 * D, "3d"],
   ])("%i ms → %s", (ms, text) => expect(formatDuration(ms)).toBe(text));
+});
+
+describe("humanDuration", () => {
+  test.each<[number | null, string]>([
+    [null, "—"],
+    [Number.NaN, "—"],
+    [-5000, "0 s"],
+    [0, "0 s"],
+    [45_000, "45 s"],
+    [59_400, "59 s"],
+    [59_600, "1 min"],
+    [4 * M, "4 min"],
+    [4 * M + 29_000, "4 min"],
+    [4 * M + 31_000, "5 min"],
+    [59 * M + 40_000, "1 h"],
+    [H, "1 h"],
+    [H + 20 * M, "1 h 20 min"],
+    [H + 20 * M + 40_000, "1 h 21 min"],
+    [23 * H + 59 * M + 40_000, "1 d"],
+    [D + 20 * M, "1 d"],
+    [2 * D + 3 * H, "2 d 3 h"],
+    [2 * D + 3 * H + 31 * M, "2 d 4 h"],
+    [2 * D + 23 * H + 45 * M, "3 d"],
+    [40 * D, "40 d"],
+  ])("%s ms → %s", (ms, text) => expect(humanDuration(ms)).toBe(text));
+});
+
+describe("periodLabel", () => {
+  const now = new Date(2026, 11, 5, 12, 0).getTime();
+  test.each([
+    ["2026-11-06", "2026-12-05", "6 Nov – 5 Dec"],
+    ["2026-12-05", "2026-12-05", "5 Dec"],
+    ["2025-12-06", "2026-12-05", "6 Dec 2025 – 5 Dec 2026"],
+    ["2025-03-01", "2025-03-31", "1 Mar 2025 – 31 Mar 2025"],
+    ["bad", "2026-12-05", "bad – 2026-12-05"],
+  ])("%s to %s", (from, to, text) => expect(periodLabel(from, to, now)).toBe(text));
+});
+
+describe("formatPercent", () => {
+  test.each<[number | null, string]>([
+    [null, "—"],
+    [0, "0%"],
+    [0.874, "87%"],
+    [0.875, "88%"],
+    [1, "100%"],
+  ])("%s → %s", (share, text) => expect(formatPercent(share)).toBe(text));
 });
 
 describe("relative times", () => {

@@ -1,6 +1,7 @@
-// Pure formatting for the console: channel, status and view labels, durations and relative
-// times, day labels, byte sizes, search highlights (UTF-8 byte ranges → string segments),
-// template placeholders, snooze times and the search's assignee filter. No DOM, no state: everything here is unit tested.
+// Pure formatting for the console: channel, status and view labels, durations (compact for
+// live timers, humane for reports), percentages and relative times, day labels, byte sizes,
+// search highlights (UTF-8 byte ranges → string segments), template placeholders, snooze
+// times and the search's assignee filter. No DOM, no state: everything here is unit tested.
 import type {
   AssigneeFilter,
   ChannelKind,
@@ -12,6 +13,7 @@ import type {
   Role,
   RoutingMode,
   SlaState,
+  SlaTarget,
   View,
 } from "./protocol";
 
@@ -82,6 +84,12 @@ export const ROUTING_MODE_LABEL: Record<RoutingMode, string> = {
   least_loaded: "Least loaded",
 };
 
+export const SLA_TARGET_LABEL: Record<SlaTarget, string> = {
+  first_response: "First response",
+  next_response: "Next response",
+  resolution: "Resolution",
+};
+
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
@@ -100,6 +108,29 @@ export function formatDuration(ms: number): string {
   const d = Math.floor(t / DAY);
   const h = Math.floor((t % DAY) / HOUR);
   return h ? `${d}d ${h}h` : `${d}d`;
+}
+
+/** A duration for reports, rounded to its two largest units: "45 s", "4 min", "1 h 20 min",
+ *  "2 d 3 h"; "—" when there is none. Negative durations count as zero. */
+export function humanDuration(ms: number | null | undefined): string {
+  if (ms == null || !Number.isFinite(ms)) return "—";
+  const t = Math.max(0, ms);
+  if (t < MINUTE - SECOND / 2) return `${Math.round(t / SECOND)} s`;
+  const mins = Math.round(t / MINUTE);
+  if (mins < 60) return `${mins} min`;
+  if (mins < 24 * 60) {
+    const m = mins % 60;
+    return m ? `${Math.floor(mins / 60)} h ${m} min` : `${mins / 60} h`;
+  }
+  const hours = Math.round(t / HOUR);
+  const h = hours % 24;
+  return h ? `${Math.floor(hours / 24)} d ${h} h` : `${hours / 24} d`;
+}
+
+/** A share from 0 to 1 as a whole percentage: "87%"; "—" when there is none. */
+export function formatPercent(share: number | null | undefined): string {
+  if (share == null || !Number.isFinite(share)) return "—";
+  return `${Math.round(share * 100)}%`;
 }
 
 /** A row's response-time countdown: time left to its next target ("due in 12m"), or how
@@ -145,6 +176,21 @@ export function shortDate(ts: number, now: number): string {
   const d = new Date(ts);
   const sameYear = d.getFullYear() === new Date(now).getFullYear();
   return `${d.getDate()} ${MONTHS[d.getMonth()]}${sameYear ? "" : ` ${d.getFullYear()}`}`;
+}
+
+/** A report's period from its `YYYY-MM-DD` days: "6 Nov – 5 Dec" within this year, "6 Dec
+ *  2025 – 5 Dec 2026" otherwise, one day alone when both are the same. */
+export function periodLabel(from: string, to: string, now: number): string {
+  const a = fromLocalInput(from);
+  const b = fromLocalInput(to);
+  if (a === null || b === null) return `${from} – ${to}`;
+  const year = (t: number) => new Date(t).getFullYear();
+  const withYear = year(a) !== year(b) || year(b) !== year(now);
+  const day = (t: number) => {
+    const d = new Date(t);
+    return `${d.getDate()} ${MONTHS[d.getMonth()]}${withYear ? ` ${d.getFullYear()}` : ""}`;
+  };
+  return from === to ? day(a) : `${day(a)} – ${day(b)}`;
 }
 
 /** The local calendar day of a timestamp, as a comparable key. */

@@ -13,6 +13,7 @@ export type Action =
   | "search"
   | "presence"
   | "help"
+  | "reports"
   | "close";
 
 /** The parts of a KeyboardEvent the mapping reads. */
@@ -21,6 +22,7 @@ export interface KeyPress {
   ctrlKey?: boolean;
   metaKey?: boolean;
   altKey?: boolean;
+  shiftKey?: boolean;
 }
 
 /** Where the key was pressed and what is on screen. */
@@ -35,6 +37,8 @@ export interface KeyContext {
   thread: boolean;
   /** The agent may reassign (lead tools shown). */
   lead: boolean;
+  /** The agent oversees teams (team load and reports shown). */
+  oversee?: boolean;
 }
 
 /** The action for a key press, or null when the key is not a shortcut here. */
@@ -68,6 +72,9 @@ export function actionFor(e: KeyPress, ctx: KeyContext): Action | null {
       return ctx.thread ? "snooze" : null;
     case "p":
       return "presence";
+    case "R":
+      // Shift+R only: with Caps Lock on, r arrives as "R" without Shift and opens nothing.
+      return e.shiftKey && ctx.oversee ? "reports" : null;
     default:
       return null;
   }
@@ -96,7 +103,7 @@ export function isControlTarget(el: EventTarget | null): boolean {
 }
 
 /** The shortcuts overlay's rows. */
-export const SHORTCUTS: ReadonlyArray<{ keys: string[]; label: string; lead?: boolean }> = [
+export const SHORTCUTS: ReadonlyArray<{ keys: string[]; label: string; lead?: boolean; oversee?: boolean }> = [
   { keys: ["j"], label: "Next conversation" },
   { keys: ["k"], label: "Previous conversation" },
   { keys: ["Enter"], label: "Open the selected conversation" },
@@ -106,9 +113,10 @@ export const SHORTCUTS: ReadonlyArray<{ keys: string[]; label: string; lead?: bo
   { keys: ["e"], label: "Resolve" },
   { keys: ["s"], label: "Snooze…" },
   { keys: ["p"], label: "Switch between online and away" },
+  { keys: ["Shift", "R"], label: "Reports", oversee: true },
   { keys: ["/"], label: "Search" },
   { keys: ["Ctrl", "K"], label: "Search (⌘K on macOS)" },
   { keys: ["Ctrl", "Enter"], label: "Send (in the composer)" },
   { keys: ["?"], label: "Show or hide these shortcuts" },
-  { keys: ["Esc"], label: "Close dialogs and menus" },
+  { keys: ["Esc"], label: "Close dialogs and menus, or the reports" },
 ];

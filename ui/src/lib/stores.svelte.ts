@@ -12,6 +12,7 @@ import type {
   Permissions,
   Session,
   SyncProgress,
+  Team,
   ViewCount,
 } from "./protocol";
 
@@ -81,6 +82,13 @@ class AppState {
   /** The hub cannot be reached: replies queue and cached threads are shown. */
   get offline(): boolean {
     return this.connection.state === "offline";
+  }
+
+  /** The teams a lead oversees: their own, or every team for an admin. */
+  get myTeams(): Team[] {
+    const me = this.directory?.me;
+    const teams = this.directory?.teams ?? [];
+    return me?.role === "admin" ? teams : teams.filter((t) => (me?.teams ?? []).includes(t.id));
   }
 
   agentName(id: number | null | undefined): string | null {
