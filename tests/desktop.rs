@@ -559,10 +559,10 @@ async fn a_lead_opens_the_reports_draws_their_charts_and_keeps_them_offline() {
     // The lead opens the reports over the last 90 days: figures, and five charts drawn.
     app.click("[data-testid=open-reports]").await;
     app.find("[data-testid=reports]", 20).await;
-    app.click("[data-testid=preset-90]").await;
+    app.click("[data-testid=preset-90d]").await;
     app.until(
         "the period's conversations",
-        "Number((document.querySelector('[data-testid=kpi-conversations]')?.textContent ?? '').replace(/[^0-9]/g, '')) > 100",
+        "Number((document.querySelector('[data-testid=kpi-conversations-value]')?.textContent ?? '').replace(/[^0-9]/g, '')) > 100",
         30,
     )
     .await;
@@ -580,7 +580,7 @@ async fn a_lead_opens_the_reports_draws_their_charts_and_keeps_them_offline() {
     app.screenshot(&screenshots().join("reports.png")).await;
 
     // Exported as CSV into Downloads.
-    app.click("[data-testid=export-report]").await;
+    app.click("[data-testid=report-export]").await;
     let saved = wait(
         || {
             std::fs::read_dir(&downloads)
@@ -597,9 +597,9 @@ async fn a_lead_opens_the_reports_draws_their_charts_and_keeps_them_offline() {
 
     // The hub goes away: the same report opens from the cache, marked offline.
     hub.stop().await;
-    app.click("[data-testid=refresh-report]").await;
+    app.click("[data-testid=report-refresh]").await;
     app.until("the offline banner", "!!document.querySelector('[data-testid=report-offline]')", 30).await;
-    let kept = app.js("return document.querySelector('[data-testid=kpi-conversations]').textContent").await;
+    let kept = app.js("return document.querySelector('[data-testid=kpi-conversations-value]').textContent").await;
     assert!(kept.as_str().is_some_and(|t| t.chars().any(|c| c.is_ascii_digit())), "{kept}");
     app.quit().await;
 }

@@ -181,6 +181,8 @@ describe("lead", () => {
     start("lena@demo.switchboard");
     await waitFor(() => expect(screen.getAllByTestId("conversation-row").length).toBeGreaterThan(2));
     await fireEvent.click(screen.getByTestId("open-reports"));
+    // The screen is fetched with import() the first time: wait for it, then its figures.
+    await screen.findByTestId("reports");
     await screen.findByTestId("kpi-conversations");
     expect(callsTo("report")).toHaveLength(1);
     expect(screen.getByTestId("chart-by-day")).toBeTruthy();
@@ -191,7 +193,10 @@ describe("lead", () => {
     expect(screen.queryByTestId("reports")).toBeNull();
     expect(screen.getAllByTestId("conversation-row").length).toBeGreaterThan(2);
 
+    // Loaded on first opening (a separate chunk), then kept: it opens again at once.
     await fireEvent.keyDown(document.body, { key: "R", shiftKey: true });
+    expect(screen.getByTestId("reports")).toBeTruthy();
+    expect(screen.queryByTestId("reports-loading")).toBeNull();
     await screen.findByTestId("kpi-conversations");
     await fireEvent.click(screen.getByTestId("close-reports"));
     expect(screen.queryByTestId("reports")).toBeNull();

@@ -1,5 +1,5 @@
 //! What a team lead works with: which controls a role is offered, the people and teams a
-//! thread can be assigned to, and the load panel (each agent's open conversations and
+//! thread can be assigned to (and the inboxes whose routing a lead sets), and the load panel (each agent's open conversations and
 //! oldest waiting customer). The hub enforces roles on every call; this only decides what
 //! the console shows.
 
@@ -7,7 +7,7 @@ use crate::cache::rows::{json_rows, me};
 use crate::cache::Cache;
 use crate::error::Result;
 use switchboard_protocol::console::{AgentLoad, Directory, Permissions, View, ViewCount};
-use switchboard_protocol::model::{Agent, Role, Team};
+use switchboard_protocol::model::{Agent, Inbox, Role, Team};
 
 /// The controls a role is offered.
 pub fn permissions(role: Role) -> Permissions {
@@ -38,7 +38,9 @@ impl Cache {
             let agents = json_rows(c, "SELECT json FROM agents ORDER BY name", [])?;
             let mut teams: Vec<Team> = json_rows(c, "SELECT json FROM teams", [])?;
             teams.sort_by(|a, b| a.name.cmp(&b.name));
-            Ok(Directory { permissions: permissions(me.role), me, agents, teams })
+            let mut inboxes: Vec<Inbox> = json_rows(c, "SELECT json FROM inboxes", [])?;
+            inboxes.sort_by(|a, b| a.name.cmp(&b.name));
+            Ok(Directory { permissions: permissions(me.role), me, agents, teams, inboxes })
         })
     }
 

@@ -613,7 +613,7 @@ mod tests {
                          DROP INDEX conversations_at_risk; ALTER TABLE conversations DROP COLUMN priority; \
                          ALTER TABLE conversations DROP COLUMN queued_at; ALTER TABLE conversations DROP COLUMN sla_state; \
                          ALTER TABLE conversations DROP COLUMN sla_due_at; ALTER TABLE conversations DROP COLUMN csat_score; \
-                         PRAGMA user_version = 3;",
+                         DROP TABLE reports; PRAGMA user_version = 3;",
                     )?;
                     Ok(())
                 })

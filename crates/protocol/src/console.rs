@@ -4,7 +4,7 @@
 
 use crate::error::ApiError;
 use crate::model::{
-    Agent, Attachment, CannedResponse, ChannelKind, Contact, ConversationStatus, Delivery, Direction, Presence,
+    Agent, Attachment, CannedResponse, ChannelKind, Contact, ConversationStatus, Delivery, Direction, Inbox, Presence,
     Priority, Role, SlaState, Team, Template,
 };
 use crate::{Id, Timestamp};
@@ -365,6 +365,8 @@ pub struct Directory {
     pub permissions: Permissions,
     pub agents: Vec<Agent>,
     pub teams: Vec<Team>,
+    /// The inboxes of the agent's teams (every inbox for an admin), by name.
+    pub inboxes: Vec<Inbox>,
 }
 
 /// One line of the team lead's load panel: an agent's open conversations and their

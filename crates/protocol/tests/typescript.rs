@@ -31,6 +31,7 @@ fn generate() -> String {
         ChannelKind,
         Agent,
         Team,
+        Inbox,
         Template,
         Identity,
         CrmCandidate,

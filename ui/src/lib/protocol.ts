@@ -104,6 +104,28 @@ routing: RoutingPolicy,
  */
 sla?: SlaPolicy | null, version: number, };
 
+export type Inbox = { id: number, kind: ChannelKind, name: string, 
+/**
+ * The team whose agents see this inbox's conversations by default.
+ */
+team_id: number, 
+/**
+ * The business's own address on the channel (number, page id, mailbox).
+ */
+address: string, 
+/**
+ * Approved message templates agents may send once a reply window has closed.
+ */
+templates: Array<Template>, 
+/**
+ * The inbox's own routing; the team's when absent.
+ */
+routing?: RoutingPolicy | null, 
+/**
+ * The inbox's own response-time targets; the team's when absent.
+ */
+sla?: SlaPolicy | null, version: number, };
+
 export type Template = { name: string, 
 /**
  * The provider's language code, e.g. `en_US`.
@@ -292,7 +314,11 @@ merge_contacts: boolean,
  */
 share_canned: boolean, };
 
-export type Directory = { me: Agent, permissions: Permissions, agents: Array<Agent>, teams: Array<Team>, };
+export type Directory = { me: Agent, permissions: Permissions, agents: Array<Agent>, teams: Array<Team>, 
+/**
+ * The inboxes of the agent's teams (every inbox for an admin), by name.
+ */
+inboxes: Array<Inbox>, };
 
 export type AgentLoad = { agent_id: number | null, name: string, presence: Presence | null, capacity: number, open: number, 
 /**

@@ -5,7 +5,7 @@
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::collections::BTreeMap;
-use switchboard_protocol::model::ChannelKind;
+use switchboard_protocol::model::{ChannelKind, Inbox};
 
 pub(super) const FIRST: &[&str] = &[
     "Ana", "Ben", "Chloé", "Dmitri", "Elena", "Farah", "Gus", "Hana", "Ivan", "Jade", "Kofi", "Lena", "Mateo", "Nadia",
@@ -149,3 +149,23 @@ pub(super) fn address(c: &Customer, kind: ChannelKind) -> String {
 
 /// Customers in the file who have not written yet; the simulator's newcomers.
 pub(super) const NEW_CUSTOMERS: std::ops::Range<usize> = 10_000..10_500;
+
+/// The two or three channels customer `index` writes on.
+pub(super) fn channels_of(index: usize, inboxes: &[Inbox]) -> Vec<&Inbox> {
+    let mut channels: Vec<&Inbox> = inboxes.iter().collect();
+    if channels.is_empty() {
+        return channels;
+    }
+    let keep = 2 + index % 2;
+    channels.rotate_left(index % inboxes.len());
+    channels.truncate(keep);
+    // Everyone has left a phone number or an email somewhere, as customers in a CRM have.
+    let reachable = |i: &Inbox| matches!(i.kind, ChannelKind::Sms | ChannelKind::Whatsapp | ChannelKind::Email);
+    if !channels.iter().any(|i| reachable(i)) {
+        if let (Some(email), Some(last)) = (inboxes.iter().find(|i| i.kind == ChannelKind::Email), channels.last_mut())
+        {
+            *last = email;
+        }
+    }
+    channels
+}

@@ -3,7 +3,7 @@
 //! online, so the lead's reports have months to show. Written through the store's own
 //! ingest and mutation paths at the times they happened, in Northwind's time zone.
 
-use super::customers::{address, customer, fill, subject_of, TOPICS};
+use super::customers::{address, channels_of, customer, fill, subject_of, TOPICS};
 use crate::clock::{now_ms, HOUR, MINUTE};
 use crate::policy::Viewer;
 use crate::store::ingest::Inbound;
@@ -142,7 +142,7 @@ async fn day(
     let mut written = 0;
     for (at, k) in conversations {
         let index = rng.random_range(0..contacts);
-        let theirs = super::seed::channels_of(index, inboxes);
+        let theirs = channels_of(index, inboxes);
         let Some(inbox) = theirs.get(rng.random_range(0..theirs.len().max(1))).copied() else { continue };
         // Whoever is on shift and in the inbox's team answers; nobody, and it waits for
         // the morning.

@@ -3,7 +3,7 @@
 //! and a month of conversations with the made-up customers, written through the store's
 //! own ingest and mutation paths.
 
-use super::customers::{address, customer, fill, subject_of, Customer, TOPICS};
+use super::customers::{address, channels_of, customer, fill, subject_of, Customer, TOPICS};
 use crate::auth::hash_secret;
 use crate::clock::{now_ms, DAY, HOUR, MINUTE};
 use crate::policy::Viewer;
@@ -406,26 +406,6 @@ async fn seed_customer(
         }
     }
     Ok(out)
-}
-
-/// The two or three channels customer `index` writes on.
-pub(super) fn channels_of(index: usize, inboxes: &[Inbox]) -> Vec<&Inbox> {
-    let mut channels: Vec<&Inbox> = inboxes.iter().collect();
-    if channels.is_empty() {
-        return channels;
-    }
-    let keep = 2 + index % 2;
-    channels.rotate_left(index % inboxes.len());
-    channels.truncate(keep);
-    // Everyone has left a phone number or an email somewhere, as customers in a CRM have.
-    let reachable = |i: &Inbox| matches!(i.kind, ChannelKind::Sms | ChannelKind::Whatsapp | ChannelKind::Email);
-    if !channels.iter().any(|i| reachable(i)) {
-        if let (Some(email), Some(last)) = (inboxes.iter().find(|i| i.kind == ChannelKind::Email), channels.last_mut())
-        {
-            *last = email;
-        }
-    }
-    channels
 }
 
 fn client_for(client: &str, index: usize) -> String {
