@@ -539,6 +539,8 @@ async fn a_lead_opens_the_reports_draws_their_charts_and_keeps_them_offline() {
     switchboard_hub::demo::seed(&hub.store, &options).await.unwrap();
     let priya = switchboard_hub::demo::logins().into_iter().find(|l| l.role == Role::Lead).unwrap();
 
+    // Breaches in the demo's waiting conversations reach the lead's desktop.
+    let _notifications = Notifications::serve().await;
     let home = tempfile::tempdir().unwrap();
     let downloads = home.path().join("Downloads");
     std::fs::create_dir_all(home.path().join("config")).unwrap();

@@ -133,7 +133,12 @@ async fn day(
     for (a, start, _) in &shifts {
         w.apply(a, *start, vec![presence(Presence::Online)]).await?;
     }
-    let count = if weekend { rng.random_range(2..6) } else { rng.random_range(8..16) };
+    // About as busy as the seeded month, which has five conversations for each customer.
+    let count = if weekend {
+        rng.random_range(contacts / 25..contacts / 15 + 2)
+    } else {
+        rng.random_range(contacts / 8..contacts / 5 + 2)
+    };
     let mut conversations = Vec::new();
     for k in 0..count {
         conversations.push((midnight + hour(rng) * HOUR + rng.random_range(0..60) * MINUTE, k));

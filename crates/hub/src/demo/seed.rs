@@ -159,7 +159,7 @@ pub async fn seed(store: &Store, opts: &SeedOptions) -> Result<Seeded> {
 
     let agents: Vec<Viewer> = viewers.iter().filter(|v| v.role != Role::Admin).cloned().collect();
     let mut rng = StdRng::seed_from_u64(opts.seed ^ 0x5eed_4157);
-    super::history::write(store, &mut rng, &inboxes, &agents, opts.contacts).await?;
+    let earlier = super::history::write(store, &mut rng, &inboxes, &agents, opts.contacts).await?;
     let mut tasks = Vec::new();
     let workers = 8;
     for w in 0..workers {
@@ -180,7 +180,7 @@ pub async fn seed(store: &Store, opts: &SeedOptions) -> Result<Seeded> {
             Ok::<_, StoreError>(total)
         }));
     }
-    let mut total = Seeded::default();
+    let mut total = Seeded { conversations: earlier, ..Seeded::default() };
     for t in tasks {
         let part = t.await.map_err(|e| StoreError::BadRequest(e.to_string()))??;
         total.contacts += part.contacts;
@@ -295,7 +295,8 @@ async fn seed_customer(
     let channels = channels_of(index, inboxes);
     let count = 4 + rng.random_range(0..3);
     let now = now_ms();
-    let mut at = now - 30 * DAY + rng.random_range(0..DAY);
+    // Spread over the month: the first within its first days, the rest evenly to today.
+    let mut at = now - 30 * DAY + rng.random_range(0..4 * DAY);
     let mut mutation_id = 0u64;
     let mut contacts = std::collections::BTreeSet::new();
     for n in 0..count {
@@ -385,7 +386,8 @@ async fn seed_customer(
                 .await?;
         }
         out.conversations += 1;
-        at += rng.random_range(1..5) * DAY + rng.random_range(0..12) * HOUR;
+        let step = ((now - HOUR - at) / (count - n).max(1) as i64).max(2 * HOUR);
+        at += rng.random_range(step / 2..step * 3 / 2);
         at = at.min(now - rng.random_range(1..60) * MINUTE);
     }
     // The customer wrote from addresses the hub could not link (a phone and an email, say):
