@@ -21,6 +21,7 @@ function signIn(lead: boolean) {
     permissions: { reassign: lead, oversee: lead, merge_contacts: lead, share_canned: lead },
     agents: [me],
     teams: [],
+    inboxes: [],
   };
 }
 

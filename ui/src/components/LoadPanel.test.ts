@@ -4,6 +4,7 @@ import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/sv
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import type { Agent, AgentLoad } from "../lib/protocol";
 import { app } from "../lib/stores.svelte";
+import { inbox } from "../test/fixtures";
 import { answer, callsTo } from "../test/tauri";
 import LoadPanel from "./LoadPanel.svelte";
 
@@ -40,6 +41,7 @@ beforeEach(() => {
       { id: 1, name: "Support", routing: { mode: "manual", sticky: false, skills: [] }, version: 1 },
       { id: 2, name: "Billing", routing: { mode: "manual", sticky: false, skills: [] }, version: 1 },
     ],
+    inboxes: [inbox(8, "email", "billing@northwind.example", 2), inbox(1, "sms", "SMS · +1 415 555 0100", 1)],
   };
   answer({ team_load: () => load, set_agent_routing: () => 1, set_routing: () => 1 });
 });
@@ -68,6 +70,8 @@ describe("LoadPanel", () => {
     render(LoadPanel, { onclose: () => {} });
     const teams = await screen.findAllByTestId("routing-team");
     expect(teams.map((t) => t.getAttribute("data-team"))).toEqual(["1"]);
+    const scope = screen.getByTestId("routing-scope") as HTMLSelectElement;
+    expect([...scope.options].map((o) => o.value)).toEqual(["", "1"]);
     await fireEvent.change(screen.getByTestId("routing-mode"), { target: { value: "least_loaded" } });
     await waitFor(() =>
       expect(callsTo("set_routing")).toEqual([

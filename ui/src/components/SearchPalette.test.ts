@@ -88,6 +88,7 @@ test("the assignee filter offers me, unassigned and every other agent", async ()
     permissions: { reassign: false, oversee: false, merge_contacts: false, share_canned: false },
     agents: [agent(1, "Maya Okafor"), agent(3, "Zoe Kim"), agent(2, "Lee Chen")],
     teams: [],
+    inboxes: [],
   };
   answer({ search: () => [] });
   render(SearchPalette, { onclose: vi.fn(), onopen: vi.fn() });

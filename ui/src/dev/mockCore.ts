@@ -27,6 +27,7 @@ import type {
   Directory,
   History,
   Identity,
+  Inbox,
   OutboxItem,
   Presence,
   Priority,
@@ -166,6 +167,17 @@ function share(total: number, weights: readonly number[]): number[] {
   return out;
 }
 
+/** The WhatsApp inboxes' approved templates (the ones the composer offers). */
+const WHATSAPP_TEMPLATES = [
+  { name: "order_update", language: "en_US", body: "Hi {{1}}, your order {{2}} has shipped." },
+  { name: "follow_up", language: "en_US", body: "Hi {{1}}, just checking in — is there anything else we can help with?" },
+];
+
+/** An inbox that follows its team's routing and targets. */
+function inbox(id: number, kind: ChannelKind, name: string, team_id: number, address: string): Inbox {
+  return { id, kind, name, team_id, address, templates: kind === "whatsapp" ? WHATSAPP_TEMPLATES : [], version: 1 };
+}
+
 /** How a channel's share of the made-up volume compares with the others. */
 const CHANNEL_WEIGHT: Record<ChannelKind, number> = { whatsapp: 30, webchat: 20, email: 15, sms: 12, messenger: 10, instagram: 8, in_app: 5 };
 
@@ -183,6 +195,19 @@ export class MockCore {
   teams: Team[] = [
     { id: 1, name: "Support", routing: { mode: "manual", sticky: false, skills: [] }, version: 1 },
     { id: 2, name: "Billing", routing: { mode: "manual", sticky: false, skills: [] }, version: 1 },
+  ];
+  /** Support answers on every channel; Billing has its own mailbox and WhatsApp number. A
+   *  conversation is in its team's inbox of its channel, else in Support's (it was moved). */
+  inboxes: Inbox[] = [
+    inbox(1, "sms", "SMS · +1 415 555 0100", 1, "+14155550100"),
+    inbox(2, "whatsapp", "WhatsApp · Northwind", 1, "+14155550101"),
+    inbox(3, "messenger", "Messenger · Northwind", 1, "104857600012345"),
+    inbox(4, "instagram", "Instagram · @northwind", 1, "17841400000000000"),
+    inbox(5, "webchat", "Web chat · northwind.example", 1, "northwind-widget"),
+    inbox(6, "in_app", "Northwind app", 1, "northwind-app"),
+    inbox(7, "email", "support@northwind.example", 1, "support@northwind.example"),
+    inbox(8, "email", "billing@northwind.example", 2, "billing@northwind.example"),
+    inbox(9, "whatsapp", "WhatsApp · Northwind Billing", 2, "+14155550102"),
   ];
   contacts = new Map<number, Contact>();
   rows: ConversationRow[] = [];
@@ -269,16 +294,17 @@ export class MockCore {
       const waiting = status === "open" && r() < 0.6;
       const last = this.now - Math.floor(r() * 5 * 86_400_000);
       const assignee = r() < 0.3 ? null : pick(r, this.agents).id;
+      const team = r() < 0.7 ? 1 : 2;
       this.rows.push({
         id: i + 1,
         contact_id: contactId,
         contact_name: contact.name,
         channel: ident.channel,
         customer_address: ident.address,
-        inbox_id: 1,
+        inbox_id: this.inboxFor(ident.channel, team).id,
         status,
         assignee_id: assignee,
-        team_id: r() < 0.7 ? 1 : 2,
+        team_id: team,
         preview: pick(r, TEXTS),
         waiting_since: waiting ? last : null,
         last_activity_at: last,
@@ -290,6 +316,24 @@ export class MockCore {
         version: 1,
       });
     }
+  }
+
+  /** What `set_routing` and `set_sla` change: the team's policy, or (with an inbox) that
+   *  inbox's own, which must be one of the team's — refused as the hub refuses it. */
+  policyTarget(teamId: number, inboxId: number | null): { team: Team; box: Inbox | null } {
+    const team = this.teams.find((t) => t.id === teamId);
+    if (!team) throw { code: "not_found", message: "team not found" } satisfies ApiError;
+    if (inboxId == null) return { team, box: null };
+    const box = this.inboxes.find((i) => i.id === inboxId);
+    if (!box) throw { code: "not_found", message: "inbox not found" } satisfies ApiError;
+    if (box.team_id !== teamId) throw { code: "bad_request", message: `inbox ${inboxId} is not team ${teamId}'s` } satisfies ApiError;
+    return { team, box };
+  }
+
+  /** The team's inbox on `channel`, else Support's. */
+  inboxFor(channel: ChannelKind, teamId: number): Inbox {
+    const on = this.inboxes.filter((i) => i.kind === channel);
+    return (on.find((i) => i.team_id === teamId) ?? on.find((i) => i.team_id === 1) ?? this.inboxes[0]) as Inbox;
   }
 
   conversationsOf(contactId: number): ConversationRow[] {
@@ -414,7 +458,9 @@ export class MockCore {
   }
 
   directory(): Directory {
-    return { me: this.me, permissions: roleRules.permissions[this.me.role], agents: this.agents, teams: this.teams };
+    // The core lists the inboxes by name.
+    const inboxes = [...this.inboxes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return { me: this.me, permissions: roleRules.permissions[this.me.role], agents: this.agents, teams: this.teams, inboxes };
   }
 
   /** A made-up report, the same for the same query: each day's volume comes from the day
@@ -737,17 +783,31 @@ export class MockCore {
         return 1;
       }
       case "set_routing": {
-        const team = this.teams.find((t) => t.id === (a.team_id as number));
+        const { team, box } = this.policyTarget(a.team_id as number, a.inbox_id as number | null);
         const policy = a.policy as RoutingPolicy | null;
-        if (!team) throw { code: "not_found", message: "team not found" };
-        if (a.inbox_id == null && policy) team.routing = policy;
+        if (box) {
+          if (policy) box.routing = policy;
+          else delete box.routing;
+          box.version++;
+        } else {
+          if (!policy) throw { code: "bad_request", message: "a team's routing needs a policy" } satisfies ApiError;
+          team.routing = policy;
+          team.version++;
+        }
         this.emit({ type: "changed", conversations: [], contacts: [], directory: true, canned: false, everything: false });
         return 1;
       }
       case "set_sla": {
-        const team = this.teams.find((t) => t.id === (a.team_id as number));
-        if (!team) throw { code: "not_found", message: "team not found" };
-        if (a.inbox_id == null) team.sla = (a.policy as SlaPolicy | null) ?? null;
+        const { team, box } = this.policyTarget(a.team_id as number, a.inbox_id as number | null);
+        const policy = a.policy as SlaPolicy | null;
+        if (box) {
+          if (policy) box.sla = policy;
+          else delete box.sla;
+          box.version++;
+        } else {
+          team.sla = policy;
+          team.version++;
+        }
         this.emit({ type: "changed", conversations: [], contacts: [], directory: true, canned: false, everything: false });
         return 1;
       }

@@ -1,5 +1,5 @@
 // Small builders for protocol values used by component tests.
-import type { CannedOption, ConversationRow, ThreadLine } from "../lib/protocol";
+import type { CannedOption, ChannelKind, ConversationRow, Inbox, ThreadLine } from "../lib/protocol";
 
 export function line(extra: Partial<ThreadLine> = {}): ThreadLine {
   return {
@@ -60,4 +60,9 @@ export function canned(id: number, shortcut: string, title: string, body: string
     editable: false,
     ...extra,
   };
+}
+
+/** An inbox of `team_id` that follows its team's routing and targets unless `extra` gives its own. */
+export function inbox(id: number, kind: ChannelKind, name: string, team_id: number, extra: Partial<Inbox> = {}): Inbox {
+  return { id, kind, name, team_id, address: name, templates: [], version: 1, ...extra };
 }
