@@ -177,6 +177,31 @@ describe("lead", () => {
     expect(screen.queryByTestId("bulk-assign")).toBeNull();
   });
 
+  test("gives an inbox its own routing from the team load, then makes it follow its team again", async () => {
+    start("lena@demo.switchboard");
+    await fireEvent.click(await screen.findByTestId("open-load"));
+    const billing = (await screen.findAllByTestId("routing-team")).find((t) => t.dataset.team === "2")!;
+    const scope = within(billing).getByTestId("routing-scope") as HTMLSelectElement;
+    expect([...scope.options].map((o) => o.textContent)).toEqual([
+      "All of Billing's inboxes",
+      "WhatsApp · Northwind Billing (WhatsApp)",
+      "billing@northwind.example (Email)",
+    ]);
+    await fireEvent.change(scope, { target: { value: "8" } });
+    expect(within(billing).getByTestId("routing-inherited").textContent).toBe("Follows Billing's settings");
+    await fireEvent.change(within(billing).getByTestId("routing-mode"), { target: { value: "round_robin" } });
+    // The directory changes live: the inbox has its own routing now.
+    await within(billing).findByTestId("routing-follow-team");
+    expect(core.inboxes.find((i) => i.id === 8)?.routing?.mode).toBe("round_robin");
+    expect(core.teams.find((t) => t.id === 2)?.routing.mode).toBe("manual");
+    expect((within(billing).getByTestId("routing-mode") as HTMLSelectElement).value).toBe("round_robin");
+
+    await fireEvent.click(within(billing).getByTestId("routing-follow-team"));
+    await within(billing).findByTestId("routing-inherited");
+    expect(callsTo("set_routing").at(-1)).toEqual({ team_id: 2, inbox_id: 8, policy: null });
+    expect((within(billing).getByTestId("routing-mode") as HTMLSelectElement).value).toBe("manual");
+  });
+
   test("opens the reports from the views or with Shift+R; Escape and Back return to the inbox", async () => {
     start("lena@demo.switchboard");
     await waitFor(() => expect(screen.getAllByTestId("conversation-row").length).toBeGreaterThan(2));

@@ -4,7 +4,7 @@
 import { describe, expect, test } from "vitest";
 import composeRules from "./fixtures/compose.json";
 import searchRules from "./fixtures/search.json";
-import type { ReportView } from "../lib/protocol";
+import type { ConsoleEvent, Directory, ReportView } from "../lib/protocol";
 import { matchWords, MockCore, route } from "./mockCore";
 
 describe("mockCore answers as the core does", () => {
@@ -65,5 +65,53 @@ describe("mockCore's made-up reports", () => {
     expect(() => core.handle("report", { query: { from: "2024-01-01", to: "2025-01-01" } })).toThrow();
     core.signIn("ada@demo.switchboard");
     expect(() => core.handle("report", { query })).toThrow();
+  });
+});
+
+describe("mockCore's inboxes", () => {
+  test("every conversation is in an inbox of its channel, its team's or else Support's", () => {
+    const core = new MockCore({ conversations: 300, signedInAs: "lena@demo.switchboard" });
+    const dir = core.handle("directory") as Directory;
+    expect(dir.inboxes.map((i) => i.name)).toEqual([...dir.inboxes.map((i) => i.name)].sort());
+    for (const row of core.rows) {
+      const box = dir.inboxes.find((i) => i.id === row.inbox_id);
+      expect(box?.kind).toBe(row.channel);
+      expect([row.team_id, 1]).toContain(box?.team_id);
+    }
+    expect(new Set(core.rows.map((r) => r.inbox_id)).size).toBeGreaterThan(7);
+  });
+
+  test("set_routing and set_sla set and clear an inbox's own, and refuse another team's inbox", () => {
+    const core = new MockCore({ conversations: 10, signedInAs: "lena@demo.switchboard" });
+    const events: ConsoleEvent[] = [];
+    core.emit = (e) => events.push(e);
+    const own = (id: number) => (core.handle("directory") as Directory).inboxes.find((i) => i.id === id)!;
+    const routing = { mode: "least_loaded", sticky: true, skills: [], reassign_after_mins: 15 };
+    const sla = { first_response_mins: 10, warn_before_mins: 5 };
+
+    expect(core.handle("set_routing", { team_id: 2, inbox_id: 8, policy: routing })).toBe(1);
+    expect(core.handle("set_sla", { team_id: 2, inbox_id: 8, policy: sla })).toBe(1);
+    expect(own(8)).toMatchObject({ routing, sla, version: 3 });
+    expect(core.teams[1]!.routing.mode).toBe("manual");
+    expect(events).toHaveLength(2);
+    expect(events.every((e) => e.type === "changed" && e.directory)).toBe(true);
+
+    core.handle("set_routing", { team_id: 2, inbox_id: 8, policy: null });
+    core.handle("set_sla", { team_id: 2, inbox_id: 8, policy: null });
+    expect("routing" in own(8)).toBe(false);
+    expect("sla" in own(8)).toBe(false);
+    expect(own(8).version).toBe(5);
+    expect(events).toHaveLength(4);
+
+    for (const cmd of ["set_routing", "set_sla"]) {
+      expect(() => core.handle(cmd, { team_id: 1, inbox_id: 8, policy: null })).toThrow(expect.objectContaining({ code: "bad_request" }));
+      expect(() => core.handle(cmd, { team_id: 1, inbox_id: 99, policy: null })).toThrow(expect.objectContaining({ code: "not_found" }));
+    }
+    expect(() => core.handle("set_routing", { team_id: 1, inbox_id: null, policy: null })).toThrow(expect.objectContaining({ code: "bad_request" }));
+    expect(events).toHaveLength(4);
+
+    core.handle("set_routing", { team_id: 1, inbox_id: null, policy: routing });
+    expect(core.teams[0]).toMatchObject({ routing, version: 2 });
+    expect(own(1).routing).toBeUndefined();
   });
 });
