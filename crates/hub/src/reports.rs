@@ -271,7 +271,7 @@ pub fn fold(tz: &TimeZone, span: &[DaySpan], facts: &[Fact], now: Timestamp) -> 
         span.get(i).filter(|d| at >= d.start).map(|_| i)
     };
     let in_span = |at: Timestamp| day_of(at).map(|i| span[i].date);
-    // Pieces of each interval, cut at midnight: (day index, agent) -> (team, from, to).
+    // Each interval cut at midnight: (day index, from, to).
     let cut = |from: Timestamp, to: Timestamp| -> Vec<(usize, Timestamp, Timestamp)> {
         let first = span.partition_point(|d| d.end <= from);
         span.iter()
@@ -281,7 +281,10 @@ pub fn fold(tz: &TimeZone, span: &[DaySpan], facts: &[Fact], now: Timestamp) -> 
             .filter_map(|(i, d)| overlap((from, to), (d.start, d.end)).map(|(s, e)| (i, s, e)))
             .collect()
     };
-    let mut held: BTreeMap<(usize, i64), Vec<(i64, Timestamp, Timestamp)>> = BTreeMap::new();
+    // Keyed by (day index, agent): each held conversation's (team, from, to), and each time
+    // online.
+    type Held = (i64, Timestamp, Timestamp);
+    let mut held: BTreeMap<(usize, i64), Vec<Held>> = BTreeMap::new();
     let mut online: BTreeMap<(usize, i64), Vec<(Timestamp, Timestamp)>> = BTreeMap::new();
     for f in facts {
         match *f {

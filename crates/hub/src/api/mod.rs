@@ -397,6 +397,24 @@ async fn me(State(s): State<AppState>, caller: Caller) -> Result<Response, Failu
     Ok(axum::Json(me).into_response())
 }
 
+/// One of `slots`, waited for up to `wait_secs`; then `unavailable`, saying `busy` and when
+/// to try again.
+async fn permit<'a>(
+    slots: &'a tokio::sync::Semaphore,
+    wait_secs: u64,
+    busy: &str,
+    retry_after: u64,
+) -> Result<tokio::sync::SemaphorePermit<'a>, Failure> {
+    match tokio::time::timeout(std::time::Duration::from_secs(wait_secs), slots.acquire()).await {
+        Ok(Ok(p)) => Ok(p),
+        _ => {
+            let mut e = ApiError::new(ErrorCode::Unavailable, busy);
+            e.retry_after = Some(retry_after);
+            Err(Failure(e))
+        }
+    }
+}
+
 /// How many reports one hub works out at once; more wait, then answer `unavailable`.
 const REPORTS_AT_ONCE: usize = 2;
 
@@ -405,15 +423,7 @@ async fn report(
     caller: Caller,
     Params(q): Params<switchboard_protocol::report::ReportQuery>,
 ) -> Result<Response, Failure> {
-    let busy = || {
-        let mut e = ApiError::new(ErrorCode::Unavailable, "the hub is busy working out other reports; try again");
-        e.retry_after = Some(5);
-        Failure(e)
-    };
-    let _permit = tokio::time::timeout(std::time::Duration::from_secs(20), s.reports.acquire())
-        .await
-        .map_err(|_| busy())?
-        .map_err(|_| busy())?;
+    let _permit = permit(&s.reports, 20, "the hub is busy working out other reports; try again", 5).await?;
     Ok(axum::Json(s.store.report(&caller.viewer, q, &s.config.report_time_zone).await?).into_response())
 }
 
@@ -430,15 +440,7 @@ async fn bootstrap(
 ) -> Result<Response, Failure> {
     let per = q.messages_per_conversation.unwrap_or(s.config.bootstrap_messages).min(500);
     // A bootstrap is the hub's largest answer: only so many are built at once.
-    let busy = || {
-        let mut e = ApiError::new(ErrorCode::Unavailable, "the hub is busy preparing other consoles; try again");
-        e.retry_after = Some(2);
-        Failure(e)
-    };
-    let _permit = tokio::time::timeout(std::time::Duration::from_secs(10), s.bootstraps.acquire())
-        .await
-        .map_err(|_| busy())?
-        .map_err(|_| busy())?;
+    let _permit = permit(&s.bootstraps, 10, "the hub is busy preparing other consoles; try again", 2).await?;
     let limits = BootstrapLimits {
         max_messages: s.config.bootstrap_max_messages,
         max_resolved: s.config.bootstrap_max_resolved,

@@ -166,23 +166,12 @@ async fn day(
         let plan = c.profile.get("plan").map_or("Pro", String::as_str);
         let city = c.profile.get("city").map_or("Lisbon", String::as_str);
         let from = address(&c, inbox.kind);
-        let got = w
-            .store
-            .ingest_history(Inbound {
-                inbox_id: inbox.id,
-                from: from.clone(),
-                display_name: Some(c.name.clone()),
-                body: fill(opener, &c.first, order, plan, city),
-                attachments: vec![],
-                provider_id: Some(format!("history-{back}-{k}")),
-                at,
-                profile: c.profile.clone(),
-                subject: (inbox.kind == ChannelKind::Email).then(|| subject_of(opener)),
-                thread_refs: Vec::new(),
-                unsupported: None,
-                unverified: None,
-            })
-            .await?;
+        let mut opening = Inbound::text(inbox.id, &from, &fill(opener, &c.first, order, plan, city), None, at);
+        opening.provider_id = Some(format!("history-{back}-{k}"));
+        opening.display_name = Some(c.name.clone());
+        opening.profile = c.profile.clone();
+        opening.subject = (inbox.kind == ChannelKind::Email).then(|| subject_of(opener));
+        let got = w.store.ingest_history(opening).await?;
         let id = got.conversation_id;
         let claim =
             Mutation::Assign(Assign { conversation_id: id, agent_id: Some(Some(agent.agent_id)), team_id: None });
@@ -202,22 +191,11 @@ async fn day(
             && rng.random_range(0..5) < 2
         {
             let score = [5, 5, 5, 4, 4, 4, 3, 2, 1, 5][rng.random_range(0..10)];
-            w.store
-                .ingest_history(Inbound {
-                    inbox_id: inbox.id,
-                    from,
-                    display_name: Some(c.name.clone()),
-                    body: score.to_string(),
-                    attachments: vec![],
-                    provider_id: Some(format!("history-rating-{back}-{k}")),
-                    at: resolved + rng.random_range(2..90) * MINUTE,
-                    profile: Default::default(),
-                    subject: None,
-                    thread_refs: Vec::new(),
-                    unsupported: None,
-                    unverified: None,
-                })
-                .await?;
+            let id = format!("history-rating-{back}-{k}");
+            let rated = resolved + rng.random_range(2..90) * MINUTE;
+            let mut rating = Inbound::text(inbox.id, &from, &score.to_string(), Some(&id), rated);
+            rating.display_name = Some(c.name.clone());
+            w.store.ingest_history(rating).await?;
         }
         written += 1;
     }
