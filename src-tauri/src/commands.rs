@@ -5,7 +5,8 @@ use crate::desktop;
 use crate::shell::Shell;
 use switchboard_protocol::console::{
     AgentLoad, AssignTo, CannedDraft, CannedOption, Composer, Connection, ConversationRow, DemoLogin, Directory,
-    History, OpenedAttachment, Profile, SearchHit, SearchQuery, Session, SignIn, Thread, View, ViewCount,
+    History, NewConversation, OpenedAttachment, Profile, SearchHit, SearchQuery, Session, SignIn, Started, Thread,
+    View, ViewCount,
 };
 use switchboard_protocol::model::{Contact, ConversationStatus, Presence, Priority, RoutingPolicy, SlaPolicy};
 use switchboard_protocol::mutation::SetAgentRouting;
@@ -133,6 +134,16 @@ pub async fn send_reply(shell: State<'_, Shell>, conversation_id: Id, body: Stri
 #[tauri::command(rename_all = "snake_case")]
 pub async fn add_note(shell: State<'_, Shell>, conversation_id: Id, body: String) -> Answer<Id> {
     shell.run(move |c| c.add_note(conversation_id, &body)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn start_conversation(shell: State<'_, Shell>, draft: NewConversation) -> Answer<Started> {
+    shell.run(move |c| c.start_conversation(draft)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn started_conversation(shell: State<'_, Shell>, client_msg_id: String) -> Answer<Option<Id>> {
+    shell.run(move |c| c.started_conversation(&client_msg_id)).await
 }
 
 #[tauri::command(rename_all = "snake_case")]

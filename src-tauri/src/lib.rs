@@ -116,6 +116,8 @@ pub fn run() {
             commands::send_reply,
             commands::add_note,
             commands::send_template,
+            commands::start_conversation,
+            commands::started_conversation,
             commands::reassign,
             commands::set_status,
             commands::block_visitor,

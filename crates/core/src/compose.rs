@@ -1,14 +1,15 @@
 //! What the composer offers for a conversation: the channels the customer can be answered
 //! on (the conversation's own first), each with its reply window and any reason a reply
 //! would be refused; the inbox's approved templates; the agent's canned responses (filled
-//! in by [`crate::canned::expand`]). The decisions are pure functions, tested by table.
+//! in by [`crate::canned::expand`]); and whether a first message to a customer can go as
+//! drafted. The decisions are pure functions, tested by table.
 
 use crate::cache::rows::{self, text_enum};
 use crate::cache::Cache;
 use crate::canned;
 use crate::error::{CoreError, Result};
 use rusqlite::{params, OptionalExtension};
-use switchboard_protocol::console::{Composer, ReplyRoute, ReplyWindow, TemplateOption};
+use switchboard_protocol::console::{Composer, NewConversation, ReplyRoute, ReplyWindow, TemplateOption};
 use switchboard_protocol::model::{ChannelKind, Identity, Inbox};
 use switchboard_protocol::{ApiError, ErrorCode, Id, Timestamp};
 
@@ -95,9 +96,65 @@ impl Cache {
     }
 }
 
+/// Why a first message cannot be sent as drafted on `channel`, if it cannot: the hub
+/// enforces the rest (opt-outs, reply windows, templates' values).
+pub fn refuse_start(draft: &NewConversation, channel: ChannelKind) -> Option<String> {
+    let has = |s: &Option<String>| s.as_deref().is_some_and(|t| !t.trim().is_empty());
+    if matches!(channel, ChannelKind::Webchat | ChannelKind::InApp) {
+        return Some(format!("on {} the customer starts the conversation", channel.label()));
+    }
+    if draft.contact_id.is_none() && !has(&draft.address) {
+        return Some("choose a customer or enter a phone number or email address".into());
+    }
+    if draft.contact_id.is_none() && matches!(channel, ChannelKind::Messenger | ChannelKind::Instagram) {
+        return Some(format!("on {} you can write only to a customer who has written before", channel.label()));
+    }
+    if channel == ChannelKind::Email && !has(&draft.subject) {
+        return Some("an email needs a subject".into());
+    }
+    if draft.template.is_none() && draft.body.trim().is_empty() {
+        return Some("write a message or choose a template".into());
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_first_message_is_checked_before_it_is_queued() {
+        use ChannelKind::*;
+        let draft = |contact: Option<Id>, address: Option<&str>, subject: Option<&str>, body: &str, template: bool| {
+            NewConversation {
+                inbox_id: 1,
+                contact_id: contact,
+                address: address.map(str::to_owned),
+                name: None,
+                subject: subject.map(str::to_owned),
+                body: body.into(),
+                template: template.then(|| "order_update".to_owned()),
+                params: vec![],
+            }
+        };
+        let cases = [
+            ("sms to a new number", Sms, draft(None, Some("+14155550100"), None, "Hi", false), None),
+            ("a known customer", Whatsapp, draft(Some(3), None, None, "", true), None),
+            ("email with a subject", Email, draft(None, Some("a@b.c"), Some("Invoice"), "Hi", false), None),
+            ("nobody", Sms, draft(None, Some("  "), None, "Hi", false), Some("choose a customer")),
+            ("email without a subject", Email, draft(Some(3), None, Some(" "), "Hi", false), Some("subject")),
+            ("nothing to say", Sms, draft(Some(3), None, None, " \n", false), Some("write a message")),
+            ("messenger to a new id", Messenger, draft(None, Some("245"), None, "Hi", false), Some("written before")),
+            ("web chat", Webchat, draft(Some(3), None, None, "Hi", false), Some("starts the conversation")),
+        ];
+        for (name, channel, d, want) in cases {
+            let got = refuse_start(&d, channel);
+            match want {
+                None => assert_eq!(got, None, "{name}"),
+                Some(w) => assert!(got.as_deref().is_some_and(|g| g.contains(w)), "{name}: {got:?}"),
+            }
+        }
+    }
 
     #[test]
     fn reply_windows() {

@@ -58,11 +58,11 @@ use error::{CoreError, Result};
 use outbox::Outbox;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use switchboard_protocol::console::{AssignTo, CannedDraft, Connection, ConsoleEvent};
+use switchboard_protocol::console::{AssignTo, CannedDraft, Connection, ConsoleEvent, NewConversation, Started};
 use switchboard_protocol::model::{ChannelKind, ConversationStatus, Presence, Priority, RoutingPolicy, SlaPolicy};
 use switchboard_protocol::mutation::{
     AddNote, Assign, BlockVisitor, MarkRead, MergeContacts, Mutation, RefreshCrm, SaveCanned, SendReply, SendTemplate,
-    SetAgentRouting, SetPresence, SetPriority, SetRouting, SetSla, SetStatus, SplitContact,
+    SetAgentRouting, SetPresence, SetPriority, SetRouting, SetSla, SetStatus, SplitContact, StartConversation,
 };
 use switchboard_protocol::report::{ReportQuery, ReportView};
 use switchboard_protocol::Id;
@@ -251,6 +251,42 @@ impl Console {
             }),
             None,
         )
+    }
+
+    /// Queues a first message to a customer who has not written (or not lately): a new
+    /// conversation of the agent's once the hub has it, found with
+    /// [`Console::started_conversation`]. Refused at once when the draft cannot be sent:
+    /// no such inbox, no one to write to, nothing to say, an email without a subject.
+    pub fn start_conversation(&self, draft: NewConversation) -> Result<Started> {
+        let inbox = self
+            .cache()
+            .directory()?
+            .inboxes
+            .into_iter()
+            .find(|i| i.id == draft.inbox_id)
+            .ok_or(CoreError::NotFound("inbox"))?;
+        if let Some(why) = compose::refuse_start(&draft, inbox.kind) {
+            return Err(CoreError::BadRequest(why));
+        }
+        let body = if draft.template.is_some() { String::new() } else { Self::check_body(&draft.body)? };
+        let client_msg_id = new_client_msg_id();
+        let mutation = Mutation::StartConversation(StartConversation {
+            client_msg_id: client_msg_id.clone(),
+            inbox_id: draft.inbox_id,
+            contact_id: draft.contact_id,
+            address: draft.address,
+            name: draft.name,
+            subject: draft.subject,
+            body,
+            template: draft.template,
+            params: draft.params,
+        });
+        Ok(Started { outbox_id: self.queue(mutation, None)?, client_msg_id })
+    }
+
+    /// The conversation a first message started, once the hub has it.
+    pub fn started_conversation(&self, client_msg_id: &str) -> Result<Option<Id>> {
+        self.cache().conversation_of_line(client_msg_id)
     }
 
     /// Queues a reassignment, made against the version the agent saw: if someone changed

@@ -275,6 +275,15 @@ impl Cache {
         self.read(|c| conversation_row(c, id))
     }
 
+    /// The conversation holding the line the hub stored with `client_msg_id`, once it has.
+    pub fn conversation_of_line(&self, client_msg_id: &str) -> Result<Option<Id>> {
+        self.read(|c| {
+            Ok(c.prepare_cached("SELECT conversation_id FROM messages WHERE client_msg_id = ?1")?
+                .query_row([client_msg_id], |r| r.get(0))
+                .optional()?)
+        })
+    }
+
     /// The latest `limit` lines of a conversation, oldest first, with its pending replies
     /// and notes at the end.
     pub fn thread(&self, id: Id, limit: usize) -> Result<Thread> {

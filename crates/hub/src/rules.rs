@@ -126,6 +126,55 @@ pub fn may_send(
     Ok(())
 }
 
+/// Why an agent may not write first to a customer on a channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartBlock {
+    /// Web chat and in-app: the visitor starts; there is no address to write to.
+    CustomerFirst,
+    /// Messenger and Instagram reach only someone who wrote to the page (by the id the
+    /// page was given), never a new address.
+    NotYetWritten,
+    /// SMS goes out from a phone number the inbox owns.
+    NoSenderNumber,
+    /// An email starts with a subject.
+    NoSubject,
+}
+
+impl StartBlock {
+    pub fn message(self, channel: ChannelKind) -> String {
+        match self {
+            StartBlock::CustomerFirst => format!("on {channel} the customer starts the conversation"),
+            StartBlock::NotYetWritten => {
+                format!("on {channel} you can write only to a customer who has written to this inbox before")
+            }
+            StartBlock::NoSenderNumber => "this SMS inbox has no phone number to send from".into(),
+            StartBlock::NoSubject => "an email needs a subject".into(),
+        }
+    }
+}
+
+/// Writing first to a customer, as far as the channel's rules care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Start {
+    pub channel: ChannelKind,
+    /// The address is one the customer has used on this channel.
+    pub known: bool,
+    /// The inbox's own address is a phone number (SMS sends from it).
+    pub sender_is_phone: bool,
+    pub has_subject: bool,
+}
+
+/// Whether an agent may write first; opt-outs and reply windows are [`may_send`]'s.
+pub fn may_start(s: Start) -> Result<(), StartBlock> {
+    match s.channel {
+        ChannelKind::Webchat | ChannelKind::InApp => Err(StartBlock::CustomerFirst),
+        ChannelKind::Messenger | ChannelKind::Instagram if !s.known => Err(StartBlock::NotYetWritten),
+        ChannelKind::Sms if !s.sender_is_phone => Err(StartBlock::NoSenderNumber),
+        ChannelKind::Email if !s.has_subject => Err(StartBlock::NoSubject),
+        _ => Ok(()),
+    }
+}
+
 /// An SMS keyword that changes whether the customer may be messaged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Keyword {
@@ -229,6 +278,29 @@ pub fn auto_reply_text(a: &AutoReply, at: Timestamp) -> &str {
 mod tests {
     use super::*;
     use ConversationStatus::*;
+
+    #[test]
+    fn who_an_agent_may_write_to_first() {
+        use ChannelKind::*;
+        let start =
+            |channel, known, sender_is_phone, has_subject| Start { channel, known, sender_is_phone, has_subject };
+        let cases = [
+            ("sms to a new number", start(Sms, false, true, false), Ok(())),
+            ("sms without a sender number", start(Sms, true, false, false), Err(StartBlock::NoSenderNumber)),
+            ("whatsapp to a new number", start(Whatsapp, false, false, false), Ok(())),
+            ("email with a subject", start(Email, false, false, true), Ok(())),
+            ("email without", start(Email, true, false, false), Err(StartBlock::NoSubject)),
+            ("messenger, written before", start(Messenger, true, false, false), Ok(())),
+            ("messenger, a new id", start(Messenger, false, false, false), Err(StartBlock::NotYetWritten)),
+            ("instagram, a new id", start(Instagram, false, false, true), Err(StartBlock::NotYetWritten)),
+            ("web chat", start(Webchat, true, false, true), Err(StartBlock::CustomerFirst)),
+            ("in-app", start(InApp, true, true, true), Err(StartBlock::CustomerFirst)),
+        ];
+        for (name, s, want) in cases {
+            assert_eq!(may_start(s), want, "{name}");
+        }
+        assert!(StartBlock::NotYetWritten.message(Messenger).contains("messenger"));
+    }
 
     #[test]
     fn may_send_table() {

@@ -853,3 +853,78 @@ async fn stopping_the_hub_finishes_the_reply_in_flight() {
     assert_eq!(m.delivery, Some(switchboard_protocol::model::Delivery::Failed), "{m:?}");
     drop(hub);
 }
+
+/// Writing first reaches each provider as it expects: an SMS from the inbox's number, a
+/// WhatsApp template to a number that never wrote, an email with its own subject (no
+/// `Re:`) whose answer threads back into the same conversation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agents_write_first_on_sms_whatsapp_and_email() {
+    let s = setup().await;
+    let start = |id: u64, args: Value| json!({"mutation_id": id, "name": "start_conversation", "args": args});
+    let started = s
+        .mutate(json!([
+            start(1, json!({"client_msg_id": "first-sms", "inbox_id": s.sms, "address": "(415) 555-0177", "name": "Carla Mendes", "body": "Your order #4521 is ready to collect."})),
+            start(2, json!({"client_msg_id": "first-wa", "inbox_id": s.whatsapp, "address": "+1 650 555 1299", "template": "order_update", "params": ["Carla", "#4521"]})),
+            start(3, json!({"client_msg_id": "first-wa-text", "inbox_id": s.whatsapp, "address": "+1 650 555 1299", "body": "Hello!"})),
+            start(4, json!({"client_msg_id": "first-mail", "inbox_id": s.email, "address": "Ana.Silva@example.com", "subject": "Your refund for invoice 2026-11", "body": "Hi Ana, your refund is on its way."})),
+        ]))
+        .await;
+    let statuses: Vec<&str> =
+        started["results"].as_array().unwrap().iter().map(|r| r["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["applied", "applied", "rejected", "applied"]);
+    assert_eq!(started["results"][2]["error"]["code"], "reply_window_closed");
+    let b = s.bootstrap().await;
+    let conv = |address: &str| {
+        b["conversations"].as_array().unwrap().iter().find(|c| c["customer_address"] == address).cloned().unwrap()
+    };
+    let (sms, wa, mail) = (conv("+14155550177"), conv("+16505551299"), conv("ana.silva@example.com"));
+    for c in [&sms, &wa, &mail] {
+        assert_eq!(c["status"], "pending");
+    }
+
+    s.wait_delivery(sms["id"].as_i64().unwrap(), "first-sms", "sent").await;
+    let req = s.twilio.requests().pop().unwrap();
+    assert_eq!(
+        (req.field("To").as_deref(), req.field("From").as_deref(), req.field("Body").as_deref()),
+        (Some("+14155550177"), Some("+14155550100"), Some("Your order #4521 is ready to collect."))
+    );
+
+    s.wait_delivery(wa["id"].as_i64().unwrap(), "first-wa", "sent").await;
+    let req = s.graph.requests().pop().unwrap();
+    assert_eq!(req.path, "/106540352242922/messages");
+    assert_eq!(
+        req.json(),
+        json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": "16505551299", "type": "template",
+               "template": {"name": "order_update", "language": {"code": "en_US"}, "components": [{"type": "body", "parameters": [{"type": "text", "text": "Carla"}, {"type": "text", "text": "#4521"}]}]}})
+    );
+
+    let mail_id = mail["id"].as_i64().unwrap();
+    let sent = s.wait_delivery(mail_id, "first-mail", "sent").await;
+    let data = s.smtp.messages.lock().unwrap().pop().unwrap();
+    assert!(data.contains("Subject: Your refund for invoice 2026-11"), "{data}");
+    assert!(!data.contains("Subject: Re:") && !data.contains("In-Reply-To"), "{data}");
+    assert!(data.contains("ana.silva@example.com") && data.contains("your refund is on its way"));
+    // Ana answers the email: it threads into the conversation we started, which opens.
+    let url = format!("{}/webhooks/email/{}", s.hub.base, s.email);
+    let answer = fixture("email/reply.eml").replace("REPLYTO", sent["provider_id"].as_str().unwrap());
+    let resp = s
+        .http
+        .post(&url)
+        .header("content-type", "message/rfc822")
+        .header("x-switchboard-secret", "mail-secret")
+        .body(answer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let msgs = s.messages(mail_id).await;
+    assert_eq!(msgs.last().unwrap()["body"], "That fixed it, thank you!");
+    let after = s.bootstrap().await;
+    let reopened = after["conversations"].as_array().unwrap().iter().find(|c| c["id"] == mail_id).unwrap().clone();
+    assert_eq!(reopened["status"], "open");
+    // A later reply in the thread says Re: the subject we started with.
+    s.mutate(json!([reply(9, &reopened, "mail-2", "Glad to hear it!")])).await;
+    s.wait_delivery(mail_id, "mail-2", "sent").await;
+    let data = s.smtp.messages.lock().unwrap().pop().unwrap();
+    assert!(data.contains("Subject: Re: Your refund for invoice 2026-11"), "{data}");
+}

@@ -369,6 +369,44 @@ pub struct Directory {
     pub inboxes: Vec<Inbox>,
 }
 
+/// A first message to a customer, as the agent writes it: to `contact_id` (at `address`,
+/// one of theirs on the inbox's channel, or their first there) or to a new `address` (a
+/// phone number or an email address, with an optional `name`); a `subject` on email; the
+/// text, or an approved template with its values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct NewConversation {
+    pub inbox_id: Id,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub contact_id: Option<Id>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub subject: Option<String>,
+    #[serde(default)]
+    pub body: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub template: Option<String>,
+    #[serde(default)]
+    pub params: Vec<String>,
+}
+
+/// A first message queued: its outbox item, and the id its line will carry, by which the
+/// new conversation is found once the hub has it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Started {
+    pub outbox_id: Id,
+    pub client_msg_id: String,
+}
+
 /// One line of the team lead's load panel: an agent's open conversations and their
 /// longest-waiting customer. `agent_id` is `None` for the unassigned line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -51,6 +51,7 @@ pub enum Mutation {
     SetRouting(SetRouting),
     SetAgentRouting(SetAgentRouting),
     SetSla(SetSla),
+    StartConversation(StartConversation),
 }
 
 impl Mutation {
@@ -107,6 +108,13 @@ impl Mutation {
                     skills.iter_mut().for_each(clean);
                 }
             }
+            Mutation::StartConversation(s) => {
+                clean(&mut s.body);
+                s.params.iter_mut().for_each(clean);
+                for text in [&mut s.address, &mut s.subject, &mut s.name].into_iter().flatten() {
+                    clean(text);
+                }
+            }
             Mutation::SetSla(s) => {
                 if let Some(c) = s.policy.as_mut().and_then(|p| p.calendar.as_mut()) {
                     clean(&mut c.time_zone);
@@ -142,6 +150,7 @@ impl Mutation {
             Mutation::SetRouting(_) => "set_routing",
             Mutation::SetAgentRouting(_) => "set_agent_routing",
             Mutation::SetSla(_) => "set_sla",
+            Mutation::StartConversation(_) => "start_conversation",
         }
     }
 }
@@ -155,6 +164,40 @@ pub struct SendReply {
     pub body: String,
     #[serde(default)]
     pub attachments: Vec<Attachment>,
+}
+
+/// Writes to a customer first: a new conversation on `inbox_id`, pending and the author's,
+/// with one outbound message. The customer is `contact_id` (at `address`, one of theirs on
+/// the inbox's channel, or their first there), or a new one at `address` (a phone number
+/// or an email address). Outside a reply window the message must be one of the inbox's
+/// approved templates (`template` and `params`); on email it needs a `subject`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StartConversation {
+    /// Unique per message; the feed's echo carries it back.
+    pub client_msg_id: String,
+    pub inbox_id: Id,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_id: Option<Id>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// A new customer's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// The text; with a template, ignored (the template's text is sent).
+    #[serde(default)]
+    pub body: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+    /// Values for the template's `{{1}}`, `{{2}}`… in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub params: Vec<String>,
+}
+
+impl StartConversation {
+    /// The longest subject line.
+    pub const MAX_SUBJECT: usize = 998;
 }
 
 /// Blocks (or unblocks) the web-chat or in-app visitor of a conversation: their chat

@@ -76,6 +76,8 @@ fn generate() -> String {
         DemoLogin,
         ShellEvent,
         AssignTo,
+        NewConversation,
+        Started,
         ReportQuery,
         Durations,
         ChannelVolume,

@@ -389,6 +389,10 @@ export type ShellEvent = { "type": "notification_failed", reason: string, notifi
 
 export type AssignTo = { agent_id: number | null, team_id: number | null, };
 
+export type NewConversation = { inbox_id: number, contact_id?: number, address?: string, name?: string, subject?: string, body: string, template?: string, params: Array<string>, };
+
+export type Started = { outbox_id: number, client_msg_id: string, };
+
 export type ReportQuery = { 
 /**
  * The first day, `YYYY-MM-DD`.

@@ -34,6 +34,8 @@ pub fn targets(m: &Mutation) -> (Option<Id>, Option<&str>) {
         Mutation::SendReply(r) => (Some(r.conversation_id), Some(&r.client_msg_id)),
         Mutation::AddNote(n) => (Some(n.conversation_id), Some(&n.client_msg_id)),
         Mutation::SendTemplate(t) => (Some(t.conversation_id), Some(&t.client_msg_id)),
+        // The conversation does not exist until the hub applies it; its line is the echo.
+        Mutation::StartConversation(s) => (None, Some(&s.client_msg_id)),
         Mutation::Assign(a) => (Some(a.conversation_id), None),
         Mutation::SetStatus(s) => (Some(s.conversation_id), None),
         Mutation::MarkRead(r) => (Some(r.conversation_id), None),

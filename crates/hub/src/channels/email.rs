@@ -231,10 +231,12 @@ pub async fn send(s: &Settings, out: &Outgoing, timeout: std::time::Duration) ->
     let mut rand = [0u8; 8];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut rand);
     let message_id = format!("sb.{}.{}@{domain}", out.message_id, hex::encode(rand));
-    let subject = match &out.subject {
-        Some(s) if s.to_ascii_lowercase().starts_with("re:") => s.clone(),
-        Some(s) => format!("Re: {s}"),
-        None => "Your message".to_owned(),
+    // A reply says so; the message that starts a thread keeps its subject as written.
+    let subject = match (&out.subject, &out.in_reply_to) {
+        (Some(s), None) => s.clone(),
+        (Some(s), Some(_)) if s.to_ascii_lowercase().starts_with("re:") => s.clone(),
+        (Some(s), Some(_)) => format!("Re: {s}"),
+        (None, _) => "Your message".to_owned(),
     };
     let mut b =
         lettre::Message::builder().from(from).to(to).subject(subject).message_id(Some(format!("<{message_id}>")));

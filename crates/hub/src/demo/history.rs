@@ -15,7 +15,7 @@ use rand::Rng;
 use switchboard_protocol::model::{ChannelKind, ConversationStatus, Inbox, Presence};
 use switchboard_protocol::mutation::{Assign, Mutation, MutationEnvelope, Outcome, SendReply, SetPresence, SetStatus};
 
-/// The history ends where the seeded month begins, and goes back this many days more.
+/// How far back before the seeded month the history goes, unless told otherwise.
 pub const DAYS: i64 = 90;
 /// The seeded month, which the history comes before.
 const MONTH: i64 = 31;
@@ -86,13 +86,15 @@ fn first_answer(rng: &mut StdRng) -> i64 {
     }
 }
 
-/// Writes the history: `agents` (not admins) work shifts; customers write to `inboxes`.
+/// Writes `days` of history before the seeded month: `agents` (not admins) work shifts;
+/// customers write to `inboxes`.
 pub(super) async fn write(
     store: &Store,
     rng: &mut StdRng,
     inboxes: &[Inbox],
     agents: &[Viewer],
     contacts: usize,
+    days: i64,
 ) -> Result<usize> {
     let tz = TimeZone::get(super::TIME_ZONE).map_err(|e| StoreError::BadRequest(e.to_string()))?;
     let today = jiff::Timestamp::from_millisecond(now_ms())
@@ -101,7 +103,7 @@ pub(super) async fn write(
         .date();
     let mut w = Writer { store, next: 0 };
     let mut written = 0;
-    for back in (MONTH..MONTH + DAYS).rev() {
+    for back in (MONTH..MONTH + days.max(0)).rev() {
         let Ok(date) = today.checked_sub(jiff::Span::new().days(back)) else { continue };
         let Some(midnight) = crate::reports::day_start(&tz, date) else { continue };
         written += day(&mut w, rng, date, midnight, inboxes, agents, contacts, back).await?;

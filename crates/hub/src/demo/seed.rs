@@ -51,11 +51,13 @@ pub fn logins() -> Vec<DemoLogin> {
 pub struct SeedOptions {
     pub contacts: usize,
     pub seed: u64,
+    /// Days of history before the seeded month (for the reports).
+    pub history_days: i64,
 }
 
 impl Default for SeedOptions {
     fn default() -> Self {
-        SeedOptions { contacts: 220, seed: 7 }
+        SeedOptions { contacts: 220, seed: 7, history_days: super::history::DAYS }
     }
 }
 
@@ -159,7 +161,7 @@ pub async fn seed(store: &Store, opts: &SeedOptions) -> Result<Seeded> {
 
     let agents: Vec<Viewer> = viewers.iter().filter(|v| v.role != Role::Admin).cloned().collect();
     let mut rng = StdRng::seed_from_u64(opts.seed ^ 0x5eed_4157);
-    let earlier = super::history::write(store, &mut rng, &inboxes, &agents, opts.contacts).await?;
+    let earlier = super::history::write(store, &mut rng, &inboxes, &agents, opts.contacts, opts.history_days).await?;
     let mut tasks = Vec::new();
     let workers = 8;
     for w in 0..workers {

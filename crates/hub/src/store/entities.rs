@@ -8,7 +8,8 @@ use super::{Result, StoreError};
 use crate::params;
 use std::collections::BTreeMap;
 use switchboard_protocol::model::{
-    Agent, Contact, Conversation, Identity, Inbox, Message, Priority, ReadMarker, Role, RoutingPolicy, Team,
+    Agent, ChannelKind, Contact, Conversation, Identity, Inbox, Message, Priority, ReadMarker, Role, RoutingPolicy,
+    Team,
 };
 use switchboard_protocol::sync::Change;
 
@@ -369,9 +370,12 @@ pub fn add_system_line(
 
 /// Whether the conversation's customer opted out of its channel.
 pub fn opted_out(c: &mut dyn Connection, conv: &Conversation) -> Result<bool> {
-    let row = c.query_opt(
-        "SELECT at FROM opt_outs WHERE channel = ? AND address = ?",
-        params![conv.channel.as_str(), &conv.customer_address],
-    )?;
+    opted_out_at(c, conv.channel, &conv.customer_address)
+}
+
+/// Whether `address` opted out of `channel`.
+pub fn opted_out_at(c: &mut dyn Connection, channel: ChannelKind, address: &str) -> Result<bool> {
+    let row =
+        c.query_opt("SELECT at FROM opt_outs WHERE channel = ? AND address = ?", params![channel.as_str(), address])?;
     Ok(row.is_some())
 }

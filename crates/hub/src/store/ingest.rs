@@ -193,7 +193,7 @@ fn find_duplicate(c: &mut dyn Connection, inbox_id: i64, provider_id: &str) -> R
 
 /// Finds the contact behind `address` on `channel` (or on a channel sharing its address
 /// kind), creating the contact or the identity as needed. Returns (id, changed).
-fn resolve_contact(
+pub(super) fn resolve_contact(
     tx: &mut WriteTx<'_>,
     channel: ChannelKind,
     address: &str,

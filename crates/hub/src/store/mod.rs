@@ -22,6 +22,7 @@
 //! - [`csat`]: satisfaction surveys sent on resolve, and the customer's answer.
 //! - [`reports`]: a period's facts read from the events, and each settled day's figures kept.
 //! - [`canned`]: canned responses, the team's and each agent's own.
+//! - [`outreach`]: writing to a customer first, a new conversation with one message.
 //! - [`outbox`]: replies waiting for the delivery worker, handed to a provider at most once.
 //! - [`blobs`]: files the hub keeps itself (email attachments).
 //! - [`logins`]: failed-login counters every hub shares.
@@ -43,6 +44,7 @@ pub mod logins;
 pub mod migrate;
 pub mod mutations;
 pub mod outbox;
+pub mod outreach;
 pub mod pool;
 pub mod postgres;
 pub mod reports;

@@ -16,7 +16,7 @@ use crate::policy::{self, Scope, Viewer};
 use crate::rules;
 use std::collections::BTreeMap;
 use switchboard_protocol::model::{
-    Attachment, ChannelKind, Contact, Conversation, ConversationStatus, Delivery, Direction, ReadMarker,
+    Attachment, ChannelKind, Contact, Conversation, ConversationStatus, Delivery, Direction, Inbox, ReadMarker,
 };
 use switchboard_protocol::mutation::{
     AddNote, Assign, BlockVisitor, MarkRead, MergeContacts, Mutation, MutationEnvelope, MutationResult, Outcome,
@@ -102,6 +102,7 @@ fn target(m: &Mutation) -> i64 {
         Mutation::SetAgentRouting(a) => a.agent_id,
         Mutation::SetRouting(r) => r.team_id,
         Mutation::SetSla(s) => s.team_id,
+        Mutation::StartConversation(s) => s.inbox_id,
         Mutation::SaveCanned(_) | Mutation::DeleteCanned(_) | Mutation::SetPresence(_) => 0,
     }
 }
@@ -184,6 +185,7 @@ fn apply(tx: &mut WriteTx<'_>, v: &Viewer, client_id: &str, m: &Mutation, expect
         Mutation::SetRouting(r) => super::routing::set_routing(tx, v, r).map(|()| Outcome::Applied),
         Mutation::SetAgentRouting(a) => super::routing::set_agent_routing(tx, v, a).map(|()| Outcome::Applied),
         Mutation::SetSla(s) => super::sla::set_sla(tx, v, s).map(|()| Outcome::Applied),
+        Mutation::StartConversation(s) => super::outreach::start(tx, v, s),
     }
 }
 
@@ -203,7 +205,7 @@ fn check_version(conv: &Conversation, expected: Option<i64>) -> Result<()> {
     }
 }
 
-fn check_text(client_msg_id: &str, body: &str, attachments: usize) -> Result<()> {
+pub(super) fn check_text(client_msg_id: &str, body: &str, attachments: usize) -> Result<()> {
     if client_msg_id.trim().is_empty() || client_msg_id.len() > 200 {
         return Err(StoreError::BadRequest("client_msg_id must be 1 to 200 characters".into()));
     }
@@ -220,24 +222,31 @@ fn check_text(client_msg_id: &str, body: &str, attachments: usize) -> Result<()>
 }
 
 /// An agent's message about to be stored.
-struct AgentMessage<'a> {
-    direction: Direction,
-    client_msg_id: &'a str,
-    body: &'a str,
-    attachments: &'a [Attachment],
+pub(super) struct AgentMessage<'a> {
+    pub direction: Direction,
+    pub client_msg_id: &'a str,
+    pub body: &'a str,
+    pub attachments: &'a [Attachment],
     /// The template send, stored for the delivery worker.
-    template: Option<String>,
+    pub template: Option<String>,
+    /// An email's subject, when the message starts the thread.
+    pub subject: Option<&'a str>,
 }
 
 /// Stores an agent's message (and queues it for delivery when it is outbound). Callers
 /// answer a retry (see [`already_stored`]) first.
-fn insert_agent_message(tx: &mut WriteTx<'_>, v: &Viewer, conv: &Conversation, m: AgentMessage<'_>) -> Result<i64> {
+pub(super) fn insert_agent_message(
+    tx: &mut WriteTx<'_>,
+    v: &Viewer,
+    conv: &Conversation,
+    m: AgentMessage<'_>,
+) -> Result<i64> {
     let delivery = (m.direction == Direction::Outbound).then_some(Delivery::Queued.as_str());
     let attachments = serde_json::to_string(m.attachments).map_err(|e| StoreError::BadRequest(e.to_string()))?;
     let id = tx.conn.query_int(
-        "INSERT INTO messages (conversation_id, inbox_id, channel, direction, author_agent_id, body, attachments, client_msg_id, delivery, template, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        params![conv.id, conv.inbox_id, conv.channel.as_str(), m.direction.as_str(), v.agent_id, m.body, attachments, m.client_msg_id, delivery, m.template, tx.now],
+        "INSERT INTO messages (conversation_id, inbox_id, channel, direction, author_agent_id, body, attachments, client_msg_id, delivery, template, subject, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        params![conv.id, conv.inbox_id, conv.channel.as_str(), m.direction.as_str(), v.agent_id, m.body, attachments, m.client_msg_id, delivery, m.template, m.subject, tx.now],
     )?;
     if m.direction == Direction::Outbound {
         super::outbox::enqueue(tx, id, conv.inbox_id)?;
@@ -254,7 +263,7 @@ fn replied(tx: &mut WriteTx<'_>, conv_id: i64) -> Result<()> {
     super::sla::apply(tx, conv_id, crate::sla::Event::Replied)
 }
 
-fn finish_message(tx: &mut WriteTx<'_>, conv_id: i64, message_id: i64) -> Result<Outcome> {
+pub(super) fn finish_message(tx: &mut WriteTx<'_>, conv_id: i64, message_id: i64) -> Result<Outcome> {
     let conv = entities::load_conversation(tx.conn, conv_id)?;
     emit_conversation(tx, &conv, None);
     let msg = entities::load_message(tx.conn, message_id)?;
@@ -280,6 +289,7 @@ fn send_reply(tx: &mut WriteTx<'_>, v: &Viewer, r: &SendReply, expected: Option<
             body: &r.body,
             attachments: &r.attachments,
             template: None,
+            subject: None,
         },
     )?;
     let next = rules::after_reply(&conv_state(&conv), tx.now, rules::preview(&r.body, r.attachments.len()));
@@ -311,52 +321,70 @@ fn check_attachments(tx: &mut WriteTx<'_>, v: &Viewer, attachments: &[Attachment
 
 /// Whether a message with this client_msg_id exists: a retry, answered `duplicate` before
 /// any rule that may have changed since.
-fn already_stored(tx: &mut WriteTx<'_>, client_msg_id: &str) -> Result<bool> {
+pub(super) fn already_stored(tx: &mut WriteTx<'_>, client_msg_id: &str) -> Result<bool> {
     Ok(tx.conn.query_opt("SELECT id FROM messages WHERE client_msg_id = ?", params![client_msg_id])?.is_some())
 }
 
 /// Refuses a send to an opted-out address, or free text outside the reply window.
 fn check_may_send(tx: &mut WriteTx<'_>, conv: &Conversation, template: bool) -> Result<()> {
-    let opted_out = entities::opted_out(tx.conn, conv)?;
-    rules::may_send(conv.channel, conv.reply_window_expires_at, opted_out, template, tx.now).map_err(|b| match b {
+    may_send_to(tx, conv.channel, &conv.customer_address, conv.reply_window_expires_at, template)
+}
+
+/// [`rules::may_send`] for `address` on `channel`, its refusal said for the agent.
+pub(super) fn may_send_to(
+    tx: &mut WriteTx<'_>,
+    channel: ChannelKind,
+    address: &str,
+    window: Option<switchboard_protocol::Timestamp>,
+    template: bool,
+) -> Result<()> {
+    let opted_out = entities::opted_out_at(tx.conn, channel, address)?;
+    rules::may_send(channel, window, opted_out, template, tx.now).map_err(|b| match b {
         rules::SendBlock::OptedOut => StoreError::Refused(
             ErrorCode::OptedOut,
-            format!("{} opted out of {}; nothing can be sent there", conv.customer_address, conv.channel),
+            format!("{address} opted out of {channel}; nothing can be sent there"),
         ),
         rules::SendBlock::WindowClosed => StoreError::Refused(
             ErrorCode::ReplyWindowClosed,
-            format!("the {} reply window has closed; send an approved template instead", conv.channel),
+            format!("the {channel} reply window has closed; send an approved template instead"),
         ),
     })
+}
+
+/// One of `inbox`'s approved templates filled with `params`: the text the customer gets,
+/// and the send as stored for the delivery worker.
+pub(super) fn fill_template(inbox: &Inbox, name: &str, params: &[String]) -> Result<(String, String)> {
+    let template = inbox
+        .templates
+        .iter()
+        .find(|x| x.name == name)
+        .ok_or_else(|| StoreError::BadRequest(format!("{} has no approved template `{name}`", inbox.name)))?;
+    let wanted = template.params();
+    if params.len() != wanted {
+        return Err(StoreError::BadRequest(format!(
+            "template `{}` takes {wanted} values, not {}",
+            template.name,
+            params.len()
+        )));
+    }
+    if let Some(refused) = template.refuse_values(params) {
+        return Err(StoreError::BadRequest(refused));
+    }
+    let send =
+        TemplateSend { name: template.name.clone(), language: template.language.clone(), params: params.to_vec() };
+    let stored = serde_json::to_string(&send).map_err(|e| StoreError::BadRequest(e.to_string()))?;
+    Ok((template.fill(params), stored))
 }
 
 fn send_template(tx: &mut WriteTx<'_>, v: &Viewer, t: &SendTemplate, expected: Option<i64>) -> Result<Outcome> {
     check_text(&t.client_msg_id, &t.template, 0)?;
     let conv = conversation_for_work(tx, v, t.conversation_id, expected)?;
     let inbox = entities::load_inbox(tx.conn, conv.inbox_id)?;
-    let template =
-        inbox.templates.iter().find(|x| x.name == t.template).ok_or_else(|| {
-            StoreError::BadRequest(format!("{} has no approved template `{}`", inbox.name, t.template))
-        })?;
-    let wanted = template.params();
-    if t.params.len() != wanted {
-        return Err(StoreError::BadRequest(format!(
-            "template `{}` takes {wanted} values, not {}",
-            template.name,
-            t.params.len()
-        )));
-    }
-    if let Some(refused) = template.refuse_values(&t.params) {
-        return Err(StoreError::BadRequest(refused));
-    }
+    let (body, stored) = fill_template(&inbox, &t.template, &t.params)?;
     if already_stored(tx, &t.client_msg_id)? {
         return Ok(Outcome::Duplicate);
     }
     check_may_send(tx, &conv, true)?;
-    let body = template.fill(&t.params);
-    let send =
-        TemplateSend { name: template.name.clone(), language: template.language.clone(), params: t.params.clone() };
-    let stored = serde_json::to_string(&send).map_err(|e| StoreError::BadRequest(e.to_string()))?;
     let id = insert_agent_message(
         tx,
         v,
@@ -367,6 +395,7 @@ fn send_template(tx: &mut WriteTx<'_>, v: &Viewer, t: &SendTemplate, expected: O
             body: &body,
             attachments: &[],
             template: Some(stored),
+            subject: None,
         },
     )?;
     let next = rules::after_reply(&conv_state(&conv), tx.now, rules::preview(&body, 0));
@@ -454,6 +483,7 @@ fn add_note(tx: &mut WriteTx<'_>, v: &Viewer, n: &AddNote, expected: Option<i64>
             body: &n.body,
             attachments: &[],
             template: None,
+            subject: None,
         },
     )?;
     let next = rules::after_note(&conv_state(&conv), tx.now);
@@ -614,7 +644,7 @@ fn mark_read(tx: &mut WriteTx<'_>, v: &Viewer, r: &MarkRead) -> Result<Outcome> 
 
 /// Whether the viewer sees the contact: an admin always; otherwise through a conversation
 /// of one of their teams (a contact with no conversation yet is visible to all).
-fn sees_contact(tx: &mut WriteTx<'_>, v: &Viewer, contact_id: i64) -> Result<bool> {
+pub(super) fn sees_contact(tx: &mut WriteTx<'_>, v: &Viewer, contact_id: i64) -> Result<bool> {
     if v.is_admin() {
         return Ok(true);
     }

@@ -249,9 +249,8 @@ fn outgoing(tx: &mut WriteTx<'_>, message_id: i64, attempts: i64) -> Result<Outg
     let conv = entities::load_conversation(tx.conn, msg.conversation_id)?;
     let inbox = tx.conn.query_one("SELECT address, settings FROM inboxes WHERE id = ?", params![conv.inbox_id])?;
     let contact = tx.conn.query_one("SELECT name FROM contacts WHERE id = ?", params![conv.contact_id])?;
-    let template = tx
-        .conn
-        .query_one("SELECT template FROM messages WHERE id = ?", params![message_id])?
+    let own = tx.conn.query_one("SELECT template, subject FROM messages WHERE id = ?", params![message_id])?;
+    let template = own
         .opt_text(0)?
         .map(serde_json::from_str::<TemplateSend>)
         .transpose()
@@ -268,6 +267,10 @@ fn outgoing(tx: &mut WriteTx<'_>, message_id: i64, attempts: i64) -> Result<Outg
             if subject.is_none() {
                 subject = r.opt_text(1)?.map(str::to_owned);
             }
+        }
+        // The message that starts the thread carries its own subject.
+        if subject.is_none() {
+            subject = own.opt_text(1)?.map(str::to_owned);
         }
     }
     Ok(Outgoing {

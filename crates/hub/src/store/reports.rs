@@ -32,7 +32,8 @@ fn facts(c: &mut dyn Connection, start: Timestamp, end: Timestamp) -> Result<Vec
         out.push(Fact::Opened { team: r.int(0)?, channel: r.parse(1)?, at: r.int(2)? });
     }
     for r in c.query(
-        "SELECT team_id, created_at, first_replied_at FROM conversations WHERE first_replied_at >= ? AND first_replied_at < ?",
+        "SELECT team_id, created_at, first_replied_at FROM conversations \
+         WHERE first_replied_at >= ? AND first_replied_at < ? AND started_by IS NULL",
         params![start, end],
     )? {
         out.push(Fact::FirstReply { team: r.int(0)?, started: r.int(1)?, at: r.int(2)? });
