@@ -5,12 +5,16 @@
 // It decides no rule of the core: reply windows and refusals, which views hold a
 // conversation and in which order, what each role is offered, what the team load counts and
 // how search filters are looked up in ./fixtures/, which crates/core/tests/ui_fixtures.rs
-// computes with the real core (regenerate with scripts/fixtures.sh).
+// computes with the real core (regenerate with scripts/fixtures.sh). One exception until the
+// fixtures cover it: writing first (`start_conversation`), whose checks are transcribed from
+// the core's `compose::refuse_start` (answered at once) and the hub's `rules::may_start` and
+// `may_send` (answered later, as the outbox item's refusal).
 import composeRules from "./fixtures/compose.json";
 import roleRules from "./fixtures/roles.json";
 import searchRules from "./fixtures/search.json";
 import loadRules from "./fixtures/team_load.json";
 import viewRules from "./fixtures/views.json";
+import { CHANNEL_LABEL, fillTemplate, templateParams } from "../lib/format";
 import type {
   Agent,
   AgentLoad,
@@ -28,6 +32,7 @@ import type {
   History,
   Identity,
   Inbox,
+  NewConversation,
   OutboxItem,
   Presence,
   Priority,
@@ -41,6 +46,7 @@ import type {
   SlaPolicy,
   SearchQuery,
   Session,
+  Started,
   Team,
   ThreadLine,
   View,
@@ -173,6 +179,19 @@ const WHATSAPP_TEMPLATES = [
   { name: "follow_up", language: "en_US", body: "Hi {{1}}, just checking in — is there anything else we can help with?" },
 ];
 
+const badRequest = (message: string): ApiError => ({ code: "bad_request", message });
+
+/** An address as the hub keeps it on `channel` (E.164 for phones, numbers without a country
+ *  taken as US; lower-case email), or null when it is not one. */
+function normalizeAddress(channel: ChannelKind, text: string): string | null {
+  const t = text.trim();
+  if (channel === "email") return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(t) ? t.toLowerCase() : null;
+  if (channel !== "sms" && channel !== "whatsapp") return t || null;
+  const digits = t.replace(/\D/g, "");
+  if (!/^\+?[\d\s().-]+$/.test(t) || digits.length < 7 || digits.length > 15) return null;
+  return t.startsWith("+") ? `+${digits}` : digits.length === 10 ? `+1${digits}` : `+${digits}`;
+}
+
 /** An inbox that follows its team's routing and targets. */
 function inbox(id: number, kind: ChannelKind, name: string, team_id: number, address: string): Inbox {
   return { id, kind, name, team_id, address, templates: kind === "whatsapp" ? WHATSAPP_TEMPLATES : [], version: 1 };
@@ -225,7 +244,11 @@ export class MockCore {
    *  nowhere (offline with no cached copy). */
   reportSource: "hub" | "cache" | "none" = "hub";
   calls: Array<{ cmd: string; args: Record<string, unknown> }> = [];
+  /** How long the "hub" takes to apply a first message (0: at once). */
+  hubDelayMs = 0;
   #nextId = 10_000_000;
+  /** The conversation each first message started, by its client_msg_id. */
+  #started = new Map<string, number>();
 
   constructor(opts: MockOptions = {}) {
     this.now = opts.now ?? Date.now();
@@ -644,6 +667,128 @@ export class MockCore {
     return id;
   }
 
+  /** Queues a first message to a customer: refused at once as the core's `refuse_start`
+   *  refuses a draft, else queued and applied by the "hub" (after `hubDelayMs`). */
+  startConversation(d: NewConversation): Started {
+    const box = this.inboxes.find((i) => i.id === d.inbox_id);
+    if (!box) throw { code: "not_found", message: "inbox not found" } satisfies ApiError;
+    const label = CHANNEL_LABEL[box.kind];
+    if (box.kind === "webchat" || box.kind === "in_app") throw badRequest(`on ${label} the customer starts the conversation`);
+    if (d.contact_id == null && !d.address?.trim()) throw badRequest("choose a customer or enter a phone number or email address");
+    if (d.contact_id == null && (box.kind === "messenger" || box.kind === "instagram")) {
+      throw badRequest(`on ${label} you can write only to a customer who has written before`);
+    }
+    if (box.kind === "email" && !d.subject?.trim()) throw badRequest("an email needs a subject");
+    if (d.template == null && !d.body.trim()) throw badRequest("write a message or choose a template");
+    const id = this.#nextId++;
+    const item: OutboxItem = { id, name: "start_conversation", conversation_id: null, client_msg_id: `c${id}`, state: "pending", attempts: 0, error: null, conflict: null, created_at: Date.now() };
+    this.outboxItems.push(item);
+    const apply = () => this.#applyStart(box, d, item);
+    if (this.hubDelayMs > 0) setTimeout(apply, this.hubDelayMs);
+    else apply();
+    return { outbox_id: id, client_msg_id: item.client_msg_id as string };
+  }
+
+  /** The "hub" applies a first message, or refuses it as `rules::may_start` and `may_send`
+   *  do: the outbox item is then stuck with the reason, as any refused send. */
+  #applyStart(box: Inbox, d: NewConversation, item: OutboxItem) {
+    const channel = box.kind;
+    const label = CHANNEL_LABEL[channel];
+    const now = Date.now();
+    try {
+      if (channel === "sms" && !normalizeAddress("sms", box.address)) throw badRequest("this SMS inbox has no phone number to send from");
+      const typed = d.address?.trim() ? normalizeAddress(channel, d.address) : null;
+      if (d.address?.trim() && !typed) throw badRequest(`${d.address.trim()} is not a valid ${channel === "email" ? "email address" : "phone number"}`);
+      let contact: Contact | null;
+      let address: string;
+      if (d.contact_id != null) {
+        contact = this.contacts.get(d.contact_id) ?? null;
+        if (!contact) throw { code: "not_found", message: "contact not found" } satisfies ApiError;
+        const theirs = contact.identities.filter((i) => i.channel === channel).map((i) => i.address);
+        const chosen = typed ?? theirs[0];
+        if (!chosen) throw badRequest(`${contact.name} has no address on ${channel}`);
+        if (!theirs.includes(chosen)) throw badRequest(`${chosen} is not one of ${contact.name}'s addresses on ${channel}`);
+        address = chosen;
+      } else {
+        if (!typed) throw badRequest("name the customer (`contact_id`) or the address to write to");
+        address = typed;
+        contact = [...this.contacts.values()].find((c) => c.identities.some((i) => i.channel === channel && i.address === address)) ?? null;
+      }
+      if (!contact && (channel === "messenger" || channel === "instagram")) {
+        throw badRequest(`on ${channel} you can write only to a customer who has written to this inbox before`);
+      }
+      if (contact?.opted_out.some((o) => o.channel === channel && o.address === address)) {
+        throw { code: "opted_out", message: `the customer opted out of ${label} messages` } satisfies ApiError;
+      }
+      const ends = this.rows.filter((r) => r.inbox_id === box.id && r.customer_address === address && r.reply_window_expires_at !== null);
+      const window = ends.length ? Math.max(...ends.map((r) => r.reply_window_expires_at as number)) : null;
+      const windowed = channel === "whatsapp" || channel === "messenger" || channel === "instagram";
+      if (windowed && d.template == null && !(window !== null && window > now)) {
+        throw { code: "reply_window_closed", message: `the 24-hour ${label} reply window has closed: send an approved template` } satisfies ApiError;
+      }
+      let body = d.body;
+      if (d.template != null) {
+        const t = box.templates.find((x) => x.name === d.template);
+        if (!t) throw badRequest(`${box.name} has no approved template \`${d.template}\``);
+        const wanted = templateParams(t.body);
+        if (d.params.length !== wanted) throw badRequest(`template \`${d.template}\` takes ${wanted} values, not ${d.params.length}`);
+        body = fillTemplate(t.body, d.params);
+      }
+      if (!contact) {
+        const cid = this.#nextId++;
+        contact = { id: cid, name: d.name?.trim() || address, identities: [{ channel, address }], profile: {}, crm: null, opted_out: [], created_at: now, updated_at: now, version: 1 };
+        this.contacts.set(cid, contact);
+        this.lines.set(cid, []);
+      }
+      const rowId = this.#nextId++;
+      this.rows.push({
+        id: rowId,
+        contact_id: contact.id,
+        contact_name: contact.name,
+        channel,
+        customer_address: address,
+        inbox_id: box.id,
+        status: "pending",
+        assignee_id: this.me.id,
+        team_id: box.team_id,
+        preview: body,
+        waiting_since: null,
+        last_activity_at: now,
+        snoozed_until: null,
+        reply_window_expires_at: window,
+        unread: false,
+        priority: "normal",
+        sla_state: "ok",
+        version: 1,
+      });
+      this.history(contact.id).push({
+        id: this.#nextId++,
+        conversation_id: rowId,
+        channel,
+        direction: "outbound",
+        author_agent_id: this.me.id,
+        author_name: this.me.name,
+        body,
+        subject: channel === "email" ? (d.subject?.trim() ?? null) : null,
+        attachments: [],
+        client_msg_id: item.client_msg_id,
+        delivery: "sent",
+        delivery_error: null,
+        outbox: null,
+        created_at: now,
+      });
+      this.#started.set(item.client_msg_id as string, rowId);
+      item.state = "acknowledged";
+      this.emit({ type: "outbox", item: { ...item } });
+      this.changed([rowId], [contact.id]);
+    } catch (e) {
+      item.state = "stuck";
+      item.attempts = 1;
+      item.error = e as ApiError;
+      this.emit({ type: "outbox", item: { ...item } });
+    }
+  }
+
   /** Answers a command with a copy, as the real IPC does (JSON across the window boundary). */
   handle(cmd: string, args: Record<string, unknown> = {}): unknown {
     const answer = this.#answer(cmd, args);
@@ -739,6 +884,10 @@ export class MockCore {
         return this.queue(a.conversation_id as number, `[template ${a.template as string}] ${(a.params as unknown as string[]).join(", ")}`, "outbound", "send_template");
       case "add_note":
         return this.queue(a.conversation_id as number, a.body as string, "note", "add_note");
+      case "start_conversation":
+        return this.startConversation(a.draft as unknown as NewConversation);
+      case "started_conversation":
+        return this.#started.get(a.client_msg_id as string) ?? null;
       case "reassign": {
         const ids = a.conversation_ids as unknown as number[];
         const to = a.to as unknown as { agent_id: number | null; team_id: number | null };

@@ -17,6 +17,7 @@ import type {
   DemoLogin,
   Directory,
   History,
+  NewConversation,
   OpenedAttachment,
   Presence,
   Priority,
@@ -30,6 +31,7 @@ import type {
   Session,
   ShellEvent,
   SignIn,
+  Started,
   Thread,
   View,
   ViewCount,
@@ -75,6 +77,10 @@ export const api = {
   addNote: (conversation_id: number, body: string) => invoke<number>("add_note", { conversation_id, body }),
   sendTemplate: (conversation_id: number, template: string, params: string[]) =>
     invoke<number>("send_template", { conversation_id, template, params }),
+  /** Queues a first message to a customer (works offline); refused at once when the draft cannot go. */
+  startConversation: (draft: NewConversation) => invoke<Started>("start_conversation", { draft }),
+  /** The conversation a first message started, once the hub has it and it has synced; else null. */
+  startedConversation: (client_msg_id: string) => invoke<number | null>("started_conversation", { client_msg_id }),
   reassign: (conversation_ids: number[], to: AssignTo) => invoke<number[]>("reassign", { conversation_ids, to }),
   setStatus: (conversation_id: number, status: ConversationStatus, snoozed_until: number | null) =>
     invoke<number>("set_status", { conversation_id, status, snoozed_until }),

@@ -20,6 +20,7 @@ import {
   relativeAge,
   routeLabel,
   snoozePresets,
+  templateParams,
   toDatetimeLocal,
 } from "./format";
 
@@ -194,6 +195,18 @@ describe("templates", () => {
   });
   test("only exact placeholders are filled, as the hub sends them", () => {
     expect(fillTemplate("Hi {{ 1 }}, {{1}}", ["Ana"])).toBe("Hi {{ 1 }}, Ana");
+  });
+  test.each<[string, number]>([
+    ["Hi {{1}}, your order {{2}} has shipped.", 2],
+    ["{{2}} before {{1}}", 2],
+    ["No values", 0],
+    ["A gap: {{1}} and {{3}}", 1],
+    ["Only {{2}}", 0],
+    ["Spaced {{ 1 }}", 0],
+    ["Twice {{1}} {{1}}", 1],
+    [Array.from({ length: 25 }, (_, i) => `{{${i + 1}}}`).join(" "), 20],
+  ])("%s takes %i values, as Template::params counts them", (body, n) => {
+    expect(templateParams(body)).toBe(n);
   });
 });
 

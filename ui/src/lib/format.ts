@@ -343,6 +343,15 @@ export function fillTemplate(body: string, params: readonly string[]): string {
   });
 }
 
+/** How many values a template takes, counted as the core's `Template::params` counts them:
+ *  its placeholders `{{1}}`, `{{2}}`… as an unbroken run from 1 (at most 20). For the
+ *  directory's templates, which do not carry the count the composer's do. */
+export function templateParams(body: string): number {
+  let n = 0;
+  while (n < 20 && body.includes(`{{${n + 1}}}`)) n++;
+  return n;
+}
+
 /** Local time `days` days after `now`'s day at `hour`:00. */
 function atHour(now: number, days: number, hour: number): number {
   const d = new Date(now);

@@ -10,6 +10,7 @@ export type Action =
   | "assign"
   | "resolve"
   | "snooze"
+  | "compose"
   | "search"
   | "presence"
   | "help"
@@ -70,6 +71,8 @@ export function actionFor(e: KeyPress, ctx: KeyContext): Action | null {
       return ctx.thread ? "resolve" : null;
     case "s":
       return ctx.thread ? "snooze" : null;
+    case "c":
+      return "compose";
     case "p":
       return "presence";
     case "R":
@@ -112,6 +115,7 @@ export const SHORTCUTS: ReadonlyArray<{ keys: string[]; label: string; lead?: bo
   { keys: ["a"], label: "Assign…", lead: true },
   { keys: ["e"], label: "Resolve" },
   { keys: ["s"], label: "Snooze…" },
+  { keys: ["c"], label: "New message to a customer" },
   { keys: ["p"], label: "Switch between online and away" },
   { keys: ["Shift", "R"], label: "Reports", oversee: true },
   { keys: ["/"], label: "Search" },

@@ -48,7 +48,11 @@ export type Toast = {
   text: string;
   /** An outbox item that is stuck or lost a conflict: the toast offers Retry and Discard. */
   item?: OutboxItem;
+  /** A button on the toast (e.g. Open), which also dismisses it. */
+  action?: ToastAction;
 };
+
+export type ToastAction = { label: string; run: () => void };
 
 export type NotifyFailure = { id: number; reason: string; notification: Notification };
 
@@ -69,6 +73,7 @@ class AppState {
   pendingOpen = $state<number | null>(null);
 
   readonly changes = new ChangeBus(150);
+  #outboxWatchers = new Set<(item: OutboxItem) => void>();
 
   get permissions(): Permissions {
     return this.directory?.permissions ?? NO_PERMISSIONS;
@@ -177,6 +182,13 @@ class AppState {
         break;
       case "outbox":
         if (e.item.state === "stuck" || e.item.state === "conflict") this.outboxToast(e.item);
+        for (const w of [...this.#outboxWatchers]) {
+          try {
+            w(e.item);
+          } catch (err) {
+            console.error("an outbox watcher failed", err);
+          }
+        }
         void this.loadQueued();
         break;
       case "notify":
@@ -185,9 +197,16 @@ class AppState {
     }
   }
 
-  toast(text: string, tone: Toast["tone"] = "info", ms = 6000): void {
+  /** Calls `watcher` with every outbox item the core reports (e.g. a first message the hub
+   *  refused), until the returned function is called. */
+  watchOutbox(watcher: (item: OutboxItem) => void): () => void {
+    this.#outboxWatchers.add(watcher);
+    return () => this.#outboxWatchers.delete(watcher);
+  }
+
+  toast(text: string, tone: Toast["tone"] = "info", ms = 6000, action?: ToastAction): void {
     const id = nextId++;
-    this.toasts = [...this.toasts, { id, tone, text }];
+    this.toasts = [...this.toasts, action ? { id, tone, text, action } : { id, tone, text }];
     if (ms > 0) setTimeout(() => this.dismissToast(id), ms);
   }
 
