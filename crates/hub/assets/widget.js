@@ -70,7 +70,8 @@
     ":host{all:initial}" +
     "*{box-sizing:border-box;font:14px/1.4 system-ui,-apple-system,'Segoe UI',sans-serif}" +
     ".launcher{position:fixed;right:20px;bottom:20px;width:56px;height:56px;border-radius:50%;border:0;" +
-    "background:var(--accent);color:#fff;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);z-index:2147483646}" +
+    "background:var(--accent);color:#fff;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);z-index:2147483646;" +
+    "display:flex;align-items:center;justify-content:center;padding:0}" +
     ".launcher:focus-visible,button:focus-visible,textarea:focus-visible,input:focus-visible{outline:3px solid #ffbf47;outline-offset:2px}" +
     ".badge{position:absolute;top:-4px;right:-4px;min-width:20px;height:20px;border-radius:10px;background:#d92d20;" +
     "color:#fff;font-size:12px;line-height:20px;padding:0 6px}" +
@@ -80,7 +81,8 @@
     ".panel[hidden]{display:none}" +
     "header{display:flex;align-items:center;justify-content:space-between;padding:12px 16px;background:var(--accent);color:#fff}" +
     "header h2{margin:0;font-size:16px;font-weight:600}" +
-    "header button{background:none;border:0;color:#fff;font-size:20px;cursor:pointer}" +
+    "header button{background:none;border:0;color:#fff;cursor:pointer;display:flex;padding:4px;border-radius:4px}" +
+    ".icon{display:block;flex:none}" +
     ".log{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:8px;background:#f6f7f9}" +
     ".msg{max-width:80%;padding:8px 12px;border-radius:12px;white-space:pre-wrap;overflow-wrap:anywhere}" +
     ".msg[data-author=visitor]{align-self:flex-end;background:var(--accent);color:#fff}" +
@@ -113,15 +115,38 @@
     return e;
   }
 
+  /* Icons are drawn as SVG, never as characters: a page on a system without an emoji font
+   * (or a font with the symbol) shows them all the same. */
+  var ICONS = {
+    chat: "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9.5L5 21.5V18H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z",
+    close: "M6.4 5 12 10.6 17.6 5 19 6.4 13.4 12 19 17.6 17.6 19 12 13.4 6.4 19 5 17.6 10.6 12 5 6.4z",
+  };
+  function icon(name, size) {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", String(size));
+    svg.setAttribute("height", String(size));
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    svg.setAttribute("class", "icon icon-" + name);
+    var path = document.createElementNS(ns, "path");
+    path.setAttribute("d", ICONS[name]);
+    path.setAttribute("fill", "currentColor");
+    svg.appendChild(path);
+    return svg;
+  }
+
   var launcher = el("button", { class: "launcher", type: "button", "aria-label": "Open chat", "aria-expanded": "false" });
-  launcher.appendChild(el("span", { "aria-hidden": "true" }, "💬"));
+  launcher.appendChild(icon("chat", 26));
   var badge = el("span", { class: "badge", hidden: "" });
   launcher.appendChild(badge);
 
   var panel = el("section", { class: "panel", hidden: "", role: "dialog", "aria-label": "Chat" });
   var header = el("header");
   var heading = el("h2", {}, state.title || "Chat with us");
-  var closeBtn = el("button", { type: "button", "aria-label": "Close chat" }, "×");
+  var closeBtn = el("button", { type: "button", "aria-label": "Close chat" });
+  closeBtn.appendChild(icon("close", 20));
   header.appendChild(heading);
   header.appendChild(closeBtn);
   var status = el("div", { class: "status", hidden: "", role: "status" });

@@ -216,8 +216,30 @@ async fn a_visitor_chats_through_the_widget_in_chromium() {
     let c = browser(&driver).await;
     c.goto(&page).await.unwrap();
 
+    // Its icons are drawn, not characters a font may lack: the launcher and the close
+    // button hold an SVG each and no text.
+    let drawn = c
+        .execute(
+            "const r = document.querySelector('#switchboard-chat').shadowRoot; \
+             return ['.launcher', 'header button'].map(s => { const b = r.querySelector(s); \
+             const svg = b.querySelector('svg path'); const box = b.querySelector('svg').getBoundingClientRect(); \
+             return [!!svg, b.textContent.trim(), box.width > 0 && box.height > 0]; });",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(drawn, json!([[true, "", true], [true, "", false]]), "the close button shows once the panel opens");
     // The visitor opens the chat and writes, with the keyboard.
     part(&c, ".launcher").await.click().await.unwrap();
+    let close = c
+        .execute(
+            "const b = document.querySelector('#switchboard-chat').shadowRoot.querySelector('header button svg'); \
+             const box = b.getBoundingClientRect(); return box.width > 0 && box.height > 0;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(close, json!(true), "the close icon is drawn in the open panel");
     let input = part(&c, "textarea").await;
     input.send_keys("Hi! Is the blue kettle back in stock?").await.unwrap();
     input.send_keys("\u{E007}").await.unwrap(); // Enter
