@@ -7,7 +7,8 @@
 //! one timeline; a reply that reaches Twilio's stand-in (and raises no notification); a
 //! hostile message shown as text; a lead moving the thread away and back; the hub going
 //! away (cached threads, search and a queued reply offline, delivered once when it
-//! returns); a customer's reply announced on D-Bus with their name and text. Then the lead:
+//! returns), and a first message to a new number written offline too; a customer's reply
+//! announced on D-Bus with their name and text. Then the lead:
 //! the load panel and reassigning from the thread. Then the queue: an agent online is
 //! routed a customer and told so on the desktop; going away moves the customer on. Then the
 //! reports: a lead opens months of the demo's history as charts, exports them as CSV, and
@@ -266,6 +267,19 @@ async fn an_agent_and_a_lead_work_the_console() {
     )
     .await;
     app.find("[data-testid=line][data-outbox-state=pending]", 10).await;
+    // And a first message to a number that has never written, queued too.
+    app.click("[data-testid=new-message]").await;
+    app.find("[data-testid=new-message-dialog]", 10).await;
+    app.type_into("[data-testid=nm-to]", "+1 415 555 0190").await;
+    app.type_into("[data-testid=nm-name]", "Dana Fox").await;
+    app.js(&format!(
+        "const s = document.querySelector('[data-testid=nm-inbox]'); s.value = '{sms}'; \
+         s.dispatchEvent(new Event('change', {{bubbles: true}})); return null"
+    ))
+    .await;
+    app.type_into("[data-testid=nm-body]", "Your replacement kettle ships today.").await;
+    app.click("[data-testid=nm-send]").await;
+    app.until("the dialog closes", "!document.querySelector('[data-testid=new-message-dialog]')", 10).await;
 
     // The hub returns: the queued reply is delivered, once.
     hub.restart().await;
@@ -283,6 +297,18 @@ async fn an_agent_and_a_lead_work_the_console() {
         .filter(|r| r.field("Body").as_deref() == Some("Yes — which address should we use?"))
         .count();
     assert_eq!(copies, 1, "delivered exactly once");
+    // The first message too, from the inbox's number, once; its conversation opens.
+    let first = "Your replacement kettle ships today.";
+    assert!(wait(|| twilio.requests().iter().any(|r| r.field("Body").as_deref() == Some(first)), 30).await);
+    let sent: Vec<_> = twilio.requests().into_iter().filter(|r| r.field("Body").as_deref() == Some(first)).collect();
+    assert_eq!(sent.len(), 1, "the first message went out once");
+    assert_eq!(sent[0].field("To").as_deref(), Some("+14155550190"));
+    app.until(
+        "the new conversation opens",
+        "[...document.querySelectorAll('[data-testid=thread] [data-testid=line]')].some(l => l.textContent.includes('replacement kettle ships today'))",
+        30,
+    )
+    .await;
 
     // Maya turns to Ana's thread; Ben, whom she has just answered, writes back: a desktop
     // notification with his name and text.

@@ -341,3 +341,90 @@ describe("events", () => {
     expect(document.querySelector("[data-testid=thread] script")).toBeNull();
   });
 });
+
+describe("New message", () => {
+  const nm = (id: string) => within(screen.getByTestId("new-message-dialog")).getByTestId(id) as HTMLInputElement;
+
+  test("the c shortcut and the inbox's button open it; a first message opens its conversation once the hub has it", async () => {
+    start("ada@demo.switchboard");
+    await waitFor(() => expect(screen.getAllByTestId("conversation-row").length).toBeGreaterThan(0));
+    await fireEvent.keyDown(document.body, { key: "c" });
+    await screen.findByTestId("new-message-dialog");
+    expect(document.activeElement).toBe(nm("nm-to"));
+    // The list's keys wait while it is open; Escape closes it.
+    await fireEvent.keyDown(document.activeElement!, { key: "Escape" });
+    expect(screen.queryByTestId("new-message-dialog")).toBeNull();
+    await fireEvent.keyDown(document.body, { key: "?" });
+    expect(screen.getByTestId("shortcuts").textContent).toContain("New message to a customer");
+    await fireEvent.keyDown(screen.getByTestId("shortcuts"), { key: "Escape" });
+
+    await fireEvent.click(screen.getByTestId("new-message"));
+    await fireEvent.input(nm("nm-to"), { target: { value: "+1 (415) 555-0199" } });
+    await fireEvent.input(nm("nm-name"), { target: { value: "Ben New" } });
+    // Ada is in Support only: its SMS and WhatsApp inboxes.
+    expect([...(nm("nm-inbox") as unknown as HTMLSelectElement).options].map((o) => o.textContent)).toEqual([
+      "SMS · +1 415 555 0100 (SMS)",
+      "WhatsApp · Northwind (WhatsApp)",
+    ]);
+    await fireEvent.input(nm("nm-body"), { target: { value: "Your table for 4 is booked for 8 pm." } });
+    await fireEvent.click(nm("nm-send"));
+    await waitFor(() =>
+      expect(callsTo("start_conversation")).toEqual([
+        { draft: { inbox_id: 1, address: "+1 (415) 555-0199", name: "Ben New", body: "Your table for 4 is booked for 8 pm.", params: [] } },
+      ]),
+    );
+    expect(screen.queryByTestId("new-message-dialog")).toBeNull();
+    expect(await screen.findByText("Message queued to Ben New")).toBeTruthy();
+    // The hub takes it after the command answered: the conversation opens when it syncs.
+    await screen.findByTestId("thread");
+    const started = core.rows.find((r) => r.contact_name === "Ben New")!;
+    expect(started).toMatchObject({ status: "pending", assignee_id: core.me.id, customer_address: "+14155550199" });
+    await waitFor(() => expect(screen.getByTestId("thread").dataset.conversationId).toBe(String(started.id)));
+    await waitFor(() => expect(screen.getAllByTestId("line-body").at(-1)?.textContent).toBe("Your table for 4 is booked for 8 pm."));
+    expect((await screen.findByTestId("profile")).textContent).toContain("Ben New");
+    expect(callsTo("started_conversation").at(-1)).toEqual({ client_msg_id: expect.any(String) });
+  });
+
+  test("from the customer's profile, prefilled; the hub's refusal shows as a failed send and nothing opens", async () => {
+    start("ada@demo.switchboard");
+    await waitFor(() => expect(screen.getAllByTestId("conversation-row").length).toBeGreaterThan(0));
+    await fireEvent.click(screen.getAllByTestId("conversation-row")[0]!);
+    const thread = await screen.findByTestId("thread");
+    const openId = thread.dataset.conversationId;
+    const contact = core.contacts.get(Number(thread.dataset.contactId))!;
+    // A WhatsApp number the customer has never written from on this inbox: no reply window.
+    contact.identities = [{ channel: "whatsapp", address: "+14155550777" }];
+    contact.opted_out = [];
+    await fireEvent.click(await screen.findByTestId("new-message-customer"));
+    expect((await screen.findByTestId("nm-customer")).textContent).toBe(contact.name);
+    expect([...(nm("nm-inbox") as unknown as HTMLSelectElement).options].map((o) => o.textContent)).toEqual([
+      "WhatsApp · Northwind (WhatsApp)",
+    ]);
+    expect(nm("nm-window").textContent).toContain("send an approved template");
+    await fireEvent.input(nm("nm-body"), { target: { value: "Are you still interested?" } });
+    await fireEvent.click(nm("nm-send"));
+    await waitFor(() =>
+      expect(callsTo("start_conversation")).toEqual([
+        { draft: { inbox_id: 2, contact_id: contact.id, address: "+14155550777", body: "Are you still interested?", params: [] } },
+      ]),
+    );
+    expect(await screen.findByText(`Message queued to ${contact.name}`)).toBeTruthy();
+    const failed = await screen.findByText("Couldn't start the conversation:");
+    const toast = failed.closest("[data-testid=toast]") as HTMLElement;
+    expect(toast.textContent).toContain("reply window has closed");
+    expect(within(toast).getByTestId("retry")).toBeTruthy();
+    expect(screen.getByTestId("thread").dataset.conversationId).toBe(openId);
+  });
+
+  test("a search hit's Message writes to its customer", async () => {
+    start("ada@demo.switchboard");
+    await screen.findByTestId("inbox");
+    await fireEvent.keyDown(document.body, { key: "/" });
+    await fireEvent.input(screen.getByTestId("search-input"), { target: { value: "order" } });
+    await waitFor(() => expect(screen.getAllByTestId("search-hit").length).toBeGreaterThan(0));
+    const name = within(screen.getAllByTestId("search-hit")[0]!).getByText(/./, { selector: ".h-name" }).textContent;
+    await fireEvent.click(screen.getAllByTestId("hit-new-message")[0]!);
+    expect(screen.queryByTestId("search")).toBeNull();
+    expect((await screen.findByTestId("nm-customer")).textContent).toBe(name);
+  });
+});

@@ -48,6 +48,20 @@ function snapshot(extra: Partial<CrmSnapshot> = {}): CrmSnapshot {
   };
 }
 
+describe("ProfileSidebar New message", () => {
+  test("writes to the customer when the inbox offers it", async () => {
+    answer({ refresh_crm: () => 1 });
+    const onnewmessage = vi.fn();
+    const contact = { id: nextContact++, name: "Ben Okafor", identities: [], profile: {}, crm: null, opted_out: [], created_at: 0, updated_at: 0, version: 1 };
+    render(ProfileSidebar, { profile: { contact, conversations: [] }, openId: null, canMerge: false, onopen: () => {}, onmerge: () => {}, onnewmessage });
+    await fireEvent.click(screen.getByTestId("new-message-customer"));
+    expect(onnewmessage).toHaveBeenCalledTimes(1);
+    cleanup();
+    render(ProfileSidebar, { profile: { contact, conversations: [] }, openId: null, canMerge: false, onopen: () => {}, onmerge: () => {} });
+    expect(screen.queryByTestId("new-message-customer")).toBeNull();
+  });
+});
+
 describe("ProfileSidebar CRM", () => {
   test("shows the fields with their age and asks the hub for stale ones once", async () => {
     const id = setup(snapshot({ others: [{ record_id: "8", name: "Amara Okafor", detail: "amara@example.com", link: null }] }));

@@ -63,6 +63,34 @@ test("hits show marked ranges and open with arrows + Enter", async () => {
   expect(onopen).toHaveBeenCalledWith(expect.objectContaining({ conversation_id: 20 }));
 });
 
+test("a hit's Message button or Shift+Enter writes to its customer instead of opening it", async () => {
+  answer({ search: () => [hit(1, "Where is my order?", "order"), hit(2, "My order is late", "order")] });
+  const onopen = vi.fn();
+  const onmessage = vi.fn();
+  render(SearchPalette, { onclose: vi.fn(), onopen, onmessage });
+  const input = screen.getByTestId("search-input");
+  await fireEvent.input(input, { target: { value: "order" } });
+  await waitFor(() => expect(screen.getAllByTestId("search-hit")).toHaveLength(2));
+  expect(screen.getByText(/writes a new message to the customer/)).toBeTruthy();
+  await fireEvent.click(screen.getAllByTestId("hit-new-message")[1]!);
+  expect(onmessage).toHaveBeenCalledWith(expect.objectContaining({ contact_id: 2 }));
+  await fireEvent.keyDown(input, { key: "Enter", shiftKey: true });
+  expect(onmessage).toHaveBeenLastCalledWith(expect.objectContaining({ contact_id: 1 }));
+  expect(onopen).not.toHaveBeenCalled();
+});
+
+test("without a way to write, hits have no Message button", async () => {
+  answer({ search: () => [hit(1, "Where is my order?", "order")] });
+  const onopen = vi.fn();
+  render(SearchPalette, { onclose: vi.fn(), onopen });
+  const input = screen.getByTestId("search-input");
+  await fireEvent.input(input, { target: { value: "order" } });
+  await waitFor(() => expect(screen.getAllByTestId("search-hit")).toHaveLength(1));
+  expect(screen.queryByTestId("hit-new-message")).toBeNull();
+  await fireEvent.keyDown(input, { key: "Enter", shiftKey: true });
+  expect(onopen).toHaveBeenCalledWith(expect.objectContaining({ contact_id: 1 }));
+});
+
 test("filters go into the query", async () => {
   answer({ search: () => [] });
   render(SearchPalette, { onclose: vi.fn(), onopen: vi.fn() });

@@ -8,6 +8,8 @@ import { MockCore } from "./mockCore";
 
 const params = new URLSearchParams(location.search);
 const core = new MockCore({ conversations: Number(params.get("n") ?? 1200), signedInAs: params.get("as") });
+// A first message ("New message") takes the "hub" a moment, as it does over the network.
+core.hubDelayMs = 1200;
 
 mockIPC((cmd, args) => core.handle(cmd, (args ?? {}) as Record<string, unknown>), { shouldMockEvents: true });
 core.emit = (e: ConsoleEvent) => void emit("console", e);

@@ -4,7 +4,7 @@
 import { describe, expect, test } from "vitest";
 import composeRules from "./fixtures/compose.json";
 import searchRules from "./fixtures/search.json";
-import type { ConsoleEvent, Directory, ReportView } from "../lib/protocol";
+import type { ConsoleEvent, Directory, History, ReportView } from "../lib/protocol";
 import { matchWords, MockCore, route } from "./mockCore";
 
 describe("mockCore answers as the core does", () => {
@@ -113,5 +113,82 @@ describe("mockCore's inboxes", () => {
     core.handle("set_routing", { team_id: 1, inbox_id: null, policy: routing });
     expect(core.teams[0]).toMatchObject({ routing, version: 2 });
     expect(own(1).routing).toBeUndefined();
+  });
+});
+
+describe("mockCore's first messages", () => {
+  function setup() {
+    const core = new MockCore({ conversations: 50, signedInAs: "ada@demo.switchboard" });
+    const events: ConsoleEvent[] = [];
+    core.emit = (e) => events.push(e);
+    return { core, events };
+  }
+  /** Lets the "hub" apply what was queued. */
+  const applied = () => new Promise((r) => setTimeout(r, 0));
+  const draft = (extra: Record<string, unknown>) => ({ draft: { inbox_id: 1, body: "Hello", params: [], ...extra } });
+
+  test("refuses at once what the core refuses: web chat, in-app, a new Messenger id, email without a subject, nothing to say", async () => {
+    const { core, events } = setup();
+    const refused = (extra: Record<string, unknown>, message: string) =>
+      expect(() => core.handle("start_conversation", draft(extra))).toThrow(expect.objectContaining({ code: "bad_request", message: expect.stringContaining(message) }));
+    refused({ inbox_id: 5, contact_id: 1 }, "the customer starts the conversation");
+    refused({ inbox_id: 6, contact_id: 1 }, "the customer starts the conversation");
+    refused({ inbox_id: 3, address: "1234567" }, "only to a customer who has written before");
+    refused({ inbox_id: 7, address: "ben@example.com" }, "an email needs a subject");
+    refused({ address: "+14155550199", body: " " }, "write a message or choose a template");
+    refused({ address: " " }, "choose a customer");
+    expect(() => core.handle("start_conversation", draft({ inbox_id: 99, address: "+14155550199" }))).toThrow(expect.objectContaining({ code: "not_found" }));
+    await applied();
+    expect(events).toEqual([]);
+    expect(core.outboxItems).toEqual([]);
+  });
+
+  test("a new number gets a pending conversation of the agent's, with one outbound line and a new customer", async () => {
+    const { core, events } = setup();
+    const started = core.handle("start_conversation", draft({ address: "(415) 555-0199", name: "Ben Okafor" })) as { outbox_id: number; client_msg_id: string };
+    // Queued: the hub has not applied it yet.
+    expect(core.handle("started_conversation", { client_msg_id: started.client_msg_id })).toBeNull();
+    expect(core.handle("queued_replies")).toBe(1);
+    await applied();
+    const id = core.handle("started_conversation", { client_msg_id: started.client_msg_id }) as number;
+    const row = core.rows.find((r) => r.id === id)!;
+    expect(row).toMatchObject({ status: "pending", assignee_id: core.me.id, inbox_id: 1, channel: "sms", customer_address: "+14155550199", contact_name: "Ben Okafor", preview: "Hello", team_id: 1 });
+    const contact = core.contacts.get(row.contact_id)!;
+    expect(contact.identities).toEqual([{ channel: "sms", address: "+14155550199" }]);
+    const history = core.handle("history", { contact_id: contact.id, limit: 50, before: null }) as History;
+    expect(history.lines).toEqual([expect.objectContaining({ conversation_id: id, direction: "outbound", body: "Hello", client_msg_id: started.client_msg_id, outbox: null })]);
+    expect(events).toEqual([
+      { type: "outbox", item: expect.objectContaining({ id: started.outbox_id, state: "acknowledged" }) },
+      { type: "changed", conversations: [id], contacts: [contact.id], directory: false, canned: false, everything: false },
+    ]);
+    expect(core.handle("started_conversation", { client_msg_id: "unknown" })).toBeNull();
+  });
+
+  test("the hub refuses later what it refuses: free text to a new WhatsApp number, an opted-out customer", async () => {
+    const { core, events } = setup();
+    const started = core.handle("start_conversation", draft({ inbox_id: 2, address: "+14155550199" })) as { outbox_id: number; client_msg_id: string };
+    expect(events).toEqual([]);
+    await applied();
+    expect(events).toEqual([{ type: "outbox", item: expect.objectContaining({ id: started.outbox_id, name: "start_conversation", state: "stuck", error: expect.objectContaining({ code: "reply_window_closed" }) }) }]);
+    expect(core.handle("started_conversation", { client_msg_id: started.client_msg_id })).toBeNull();
+
+    const ana = core.contacts.get(1)!;
+    ana.identities = [{ channel: "sms", address: "+14155550777" }];
+    ana.opted_out = [{ channel: "sms", address: "+14155550777" }];
+    core.handle("start_conversation", draft({ contact_id: 1 }));
+    await applied();
+    expect(events.at(-1)).toEqual({ type: "outbox", item: expect.objectContaining({ state: "stuck", error: expect.objectContaining({ code: "opted_out" }) }) });
+    expect(core.rows.filter((r) => r.status === "pending" && r.contact_id === 1 && r.customer_address === "+14155550777")).toEqual([]);
+  });
+
+  test("a template is filled with its values; a wrong number of values is refused", async () => {
+    const { core, events } = setup();
+    const started = core.handle("start_conversation", draft({ inbox_id: 2, address: "+14155550199", body: "", template: "order_update", params: ["Ben", "#42"] })) as { client_msg_id: string };
+    await applied();
+    const id = core.handle("started_conversation", { client_msg_id: started.client_msg_id }) as number;
+    expect(core.rows.find((r) => r.id === id)?.preview).toBe("Hi Ben, your order #42 has shipped.");
+    core.handle("start_conversation", draft({ inbox_id: 2, address: "+14155550198", body: "", template: "order_update", params: ["Ben"] }));
+    await applied();
+    expect(events.at(-1)).toEqual({ type: "outbox", item: expect.objectContaining({ state: "stuck", error: expect.objectContaining({ code: "bad_request", message: "template `order_update` takes 2 values, not 1" }) }) });
   });
 });

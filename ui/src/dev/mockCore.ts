@@ -244,7 +244,7 @@ export class MockCore {
    *  nowhere (offline with no cached copy). */
   reportSource: "hub" | "cache" | "none" = "hub";
   calls: Array<{ cmd: string; args: Record<string, unknown> }> = [];
-  /** How long the "hub" takes to apply a first message (0: at once). */
+  /** How long after answering `start_conversation` the "hub" applies the message. */
   hubDelayMs = 0;
   #nextId = 10_000_000;
   /** The conversation each first message started, by its client_msg_id. */
@@ -668,7 +668,8 @@ export class MockCore {
   }
 
   /** Queues a first message to a customer: refused at once as the core's `refuse_start`
-   *  refuses a draft, else queued and applied by the "hub" (after `hubDelayMs`). */
+   *  refuses a draft, else queued and applied by the "hub" once the command has answered
+   *  (`hubDelayMs` later). */
   startConversation(d: NewConversation): Started {
     const box = this.inboxes.find((i) => i.id === d.inbox_id);
     if (!box) throw { code: "not_found", message: "inbox not found" } satisfies ApiError;
@@ -683,9 +684,8 @@ export class MockCore {
     const id = this.#nextId++;
     const item: OutboxItem = { id, name: "start_conversation", conversation_id: null, client_msg_id: `c${id}`, state: "pending", attempts: 0, error: null, conflict: null, created_at: Date.now() };
     this.outboxItems.push(item);
-    const apply = () => this.#applyStart(box, d, item);
-    if (this.hubDelayMs > 0) setTimeout(apply, this.hubDelayMs);
-    else apply();
+    // The hub has it only after the command answered, as over the network.
+    setTimeout(() => this.#applyStart(box, d, item), this.hubDelayMs);
     return { outbox_id: id, client_msg_id: item.client_msg_id as string };
   }
 
@@ -740,6 +740,8 @@ export class MockCore {
         this.contacts.set(cid, contact);
         this.lines.set(cid, []);
       }
+      // The customer's history as it was, before the new conversation can be drawn into it.
+      const lines = this.history(contact.id);
       const rowId = this.#nextId++;
       this.rows.push({
         id: rowId,
@@ -761,7 +763,7 @@ export class MockCore {
         sla_state: "ok",
         version: 1,
       });
-      this.history(contact.id).push({
+      lines.push({
         id: this.#nextId++,
         conversation_id: rowId,
         channel,
