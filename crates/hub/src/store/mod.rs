@@ -22,6 +22,7 @@
 //! - [`csat`]: satisfaction surveys sent on resolve, and the customer's answer.
 //! - [`reports`]: a period's facts read from the events, and each settled day's figures kept.
 //! - [`canned`]: canned responses, the team's and each agent's own.
+//! - [`sending`]: what every message an agent sends shares (checks, templates, storing it).
 //! - [`outreach`]: writing to a customer first, a new conversation with one message.
 //! - [`outbox`]: replies waiting for the delivery worker, handed to a provider at most once.
 //! - [`blobs`]: files the hub keeps itself (email attachments).
@@ -49,6 +50,7 @@ pub mod pool;
 pub mod postgres;
 pub mod reports;
 pub mod routing;
+pub mod sending;
 pub mod sla;
 pub mod sqlite;
 pub mod visitors;

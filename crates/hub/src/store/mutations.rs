@@ -6,24 +6,26 @@
 //! changes nothing but is remembered as processed, so the client's queue moves on.
 
 use super::change_kind::ChangeKind;
-use super::entities::{self, emit_contact, emit_conversation, emit_message, emit_public, emit_read_marker};
-use super::ingest::{conv_state, save_state, MAX_BODY};
-use super::outbox::TemplateSend;
+use super::entities::{self, emit_contact, emit_conversation, emit_public, emit_read_marker};
+use super::ingest::{conv_state, save_state};
 use super::pool::WriteTx;
+use super::sending::{
+    already_stored, check_text, fill_template, finish_message, insert_agent_message, may_send_to, sees_contact,
+    AgentMessage,
+};
 use super::{Result, Store, StoreError};
 use crate::params;
 use crate::policy::{self, Scope, Viewer};
 use crate::rules;
 use std::collections::BTreeMap;
 use switchboard_protocol::model::{
-    Attachment, ChannelKind, Contact, Conversation, ConversationStatus, Delivery, Direction, Inbox, ReadMarker,
+    Attachment, ChannelKind, Contact, Conversation, ConversationStatus, Direction, ReadMarker,
 };
 use switchboard_protocol::mutation::{
     AddNote, Assign, BlockVisitor, MarkRead, MergeContacts, Mutation, MutationEnvelope, MutationResult, Outcome,
     RefreshCrm, SendReply, SendTemplate, SetStatus, SplitContact,
 };
 use switchboard_protocol::sync::Change;
-use switchboard_protocol::ErrorCode;
 
 /// The most mutations one request may carry.
 pub const MAX_BATCH: usize = 500;
@@ -205,55 +207,6 @@ fn check_version(conv: &Conversation, expected: Option<i64>) -> Result<()> {
     }
 }
 
-pub(super) fn check_text(client_msg_id: &str, body: &str, attachments: usize) -> Result<()> {
-    if client_msg_id.trim().is_empty() || client_msg_id.len() > 200 {
-        return Err(StoreError::BadRequest("client_msg_id must be 1 to 200 characters".into()));
-    }
-    if !client_msg_id.chars().all(switchboard_protocol::text::keeps) {
-        return Err(StoreError::BadRequest("client_msg_id must not hold control characters".into()));
-    }
-    if body.len() > MAX_BODY {
-        return Err(StoreError::BadRequest(format!("the message is longer than {MAX_BODY} bytes")));
-    }
-    if body.trim().is_empty() && attachments == 0 {
-        return Err(StoreError::BadRequest("the message is empty".into()));
-    }
-    Ok(())
-}
-
-/// An agent's message about to be stored.
-pub(super) struct AgentMessage<'a> {
-    pub direction: Direction,
-    pub client_msg_id: &'a str,
-    pub body: &'a str,
-    pub attachments: &'a [Attachment],
-    /// The template send, stored for the delivery worker.
-    pub template: Option<String>,
-    /// An email's subject, when the message starts the thread.
-    pub subject: Option<&'a str>,
-}
-
-/// Stores an agent's message (and queues it for delivery when it is outbound). Callers
-/// answer a retry (see [`already_stored`]) first.
-pub(super) fn insert_agent_message(
-    tx: &mut WriteTx<'_>,
-    v: &Viewer,
-    conv: &Conversation,
-    m: AgentMessage<'_>,
-) -> Result<i64> {
-    let delivery = (m.direction == Direction::Outbound).then_some(Delivery::Queued.as_str());
-    let attachments = serde_json::to_string(m.attachments).map_err(|e| StoreError::BadRequest(e.to_string()))?;
-    let id = tx.conn.query_int(
-        "INSERT INTO messages (conversation_id, inbox_id, channel, direction, author_agent_id, body, attachments, client_msg_id, delivery, template, subject, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        params![conv.id, conv.inbox_id, conv.channel.as_str(), m.direction.as_str(), v.agent_id, m.body, attachments, m.client_msg_id, delivery, m.template, m.subject, tx.now],
-    )?;
-    if m.direction == Direction::Outbound {
-        super::outbox::enqueue(tx, id, conv.inbox_id)?;
-    }
-    Ok(id)
-}
-
 /// An agent answered: the first answer is noted, and the response targets are met.
 fn replied(tx: &mut WriteTx<'_>, conv_id: i64) -> Result<()> {
     tx.conn.execute(
@@ -261,14 +214,6 @@ fn replied(tx: &mut WriteTx<'_>, conv_id: i64) -> Result<()> {
         params![tx.now, conv_id],
     )?;
     super::sla::apply(tx, conv_id, crate::sla::Event::Replied)
-}
-
-pub(super) fn finish_message(tx: &mut WriteTx<'_>, conv_id: i64, message_id: i64) -> Result<Outcome> {
-    let conv = entities::load_conversation(tx.conn, conv_id)?;
-    emit_conversation(tx, &conv, None);
-    let msg = entities::load_message(tx.conn, message_id)?;
-    emit_message(tx, &msg, conv.team_id);
-    Ok(Outcome::Applied)
 }
 
 fn send_reply(tx: &mut WriteTx<'_>, v: &Viewer, r: &SendReply, expected: Option<i64>) -> Result<Outcome> {
@@ -319,61 +264,9 @@ fn check_attachments(tx: &mut WriteTx<'_>, v: &Viewer, attachments: &[Attachment
     Ok(())
 }
 
-/// Whether a message with this client_msg_id exists: a retry, answered `duplicate` before
-/// any rule that may have changed since.
-pub(super) fn already_stored(tx: &mut WriteTx<'_>, client_msg_id: &str) -> Result<bool> {
-    Ok(tx.conn.query_opt("SELECT id FROM messages WHERE client_msg_id = ?", params![client_msg_id])?.is_some())
-}
-
 /// Refuses a send to an opted-out address, or free text outside the reply window.
 fn check_may_send(tx: &mut WriteTx<'_>, conv: &Conversation, template: bool) -> Result<()> {
     may_send_to(tx, conv.channel, &conv.customer_address, conv.reply_window_expires_at, template)
-}
-
-/// [`rules::may_send`] for `address` on `channel`, its refusal said for the agent.
-pub(super) fn may_send_to(
-    tx: &mut WriteTx<'_>,
-    channel: ChannelKind,
-    address: &str,
-    window: Option<switchboard_protocol::Timestamp>,
-    template: bool,
-) -> Result<()> {
-    let opted_out = entities::opted_out_at(tx.conn, channel, address)?;
-    rules::may_send(channel, window, opted_out, template, tx.now).map_err(|b| match b {
-        rules::SendBlock::OptedOut => StoreError::Refused(
-            ErrorCode::OptedOut,
-            format!("{address} opted out of {channel}; nothing can be sent there"),
-        ),
-        rules::SendBlock::WindowClosed => StoreError::Refused(
-            ErrorCode::ReplyWindowClosed,
-            format!("the {channel} reply window has closed; send an approved template instead"),
-        ),
-    })
-}
-
-/// One of `inbox`'s approved templates filled with `params`: the text the customer gets,
-/// and the send as stored for the delivery worker.
-pub(super) fn fill_template(inbox: &Inbox, name: &str, params: &[String]) -> Result<(String, String)> {
-    let template = inbox
-        .templates
-        .iter()
-        .find(|x| x.name == name)
-        .ok_or_else(|| StoreError::BadRequest(format!("{} has no approved template `{name}`", inbox.name)))?;
-    let wanted = template.params();
-    if params.len() != wanted {
-        return Err(StoreError::BadRequest(format!(
-            "template `{}` takes {wanted} values, not {}",
-            template.name,
-            params.len()
-        )));
-    }
-    if let Some(refused) = template.refuse_values(params) {
-        return Err(StoreError::BadRequest(refused));
-    }
-    let send =
-        TemplateSend { name: template.name.clone(), language: template.language.clone(), params: params.to_vec() };
-    let stored = serde_json::to_string(&send).map_err(|e| StoreError::BadRequest(e.to_string()))?;
-    Ok((template.fill(params), stored))
 }
 
 fn send_template(tx: &mut WriteTx<'_>, v: &Viewer, t: &SendTemplate, expected: Option<i64>) -> Result<Outcome> {
@@ -640,25 +533,6 @@ fn mark_read(tx: &mut WriteTx<'_>, v: &Viewer, r: &MarkRead) -> Result<Outcome> 
         &ReadMarker { conversation_id: conv.id, agent_id: v.agent_id, last_read_message_id: upto, at: tx.now },
     );
     Ok(Outcome::Applied)
-}
-
-/// Whether the viewer sees the contact: an admin always; otherwise through a conversation
-/// of one of their teams (a contact with no conversation yet is visible to all).
-pub(super) fn sees_contact(tx: &mut WriteTx<'_>, v: &Viewer, contact_id: i64) -> Result<bool> {
-    if v.is_admin() {
-        return Ok(true);
-    }
-    let teams =
-        tx.conn.query("SELECT DISTINCT team_id FROM conversations WHERE contact_id = ?", params![contact_id])?;
-    if teams.is_empty() {
-        return Ok(true);
-    }
-    for t in &teams {
-        if v.sees_team(t.int(0)?) {
-            return Ok(true);
-        }
-    }
-    Ok(false)
 }
 
 fn merge_contacts(tx: &mut WriteTx<'_>, v: &Viewer, mc: &MergeContacts, expected: Option<i64>) -> Result<Outcome> {

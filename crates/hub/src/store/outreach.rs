@@ -6,11 +6,11 @@
 
 use super::entities::{self, emit_contact};
 use super::ingest::resolve_contact;
-use super::mutations::{
+use super::pool::WriteTx;
+use super::sending::{
     already_stored, check_text, fill_template, finish_message, insert_agent_message, may_send_to, sees_contact,
     AgentMessage,
 };
-use super::pool::WriteTx;
 use super::{Result, StoreError};
 use crate::params;
 use crate::policy::{self, Scope, Viewer};
