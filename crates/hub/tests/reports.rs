@@ -133,6 +133,12 @@ async fn reports_are_for_leads_of_the_team_and_sane_periods(db: &TestDb) {
     for q in [bad("2026-02-30", "2026-03-01"), bad("2026-03-02", "2026-03-01"), bad("2024-01-01", "2026-01-01")] {
         assert_eq!(code(report(&store, &w.lead, q).await), ErrorCode::BadRequest);
     }
+    // A lead of no team yet: an empty report, not an error.
+    let loner =
+        common::add_agent(&store, "New Lead", "newlead@x.test", switchboard_protocol::model::Role::Lead, vec![]).await;
+    let loner = store.viewer(loner).await.unwrap();
+    let empty = report(&store, &loner, query(&date, None)).await.unwrap();
+    assert_eq!((empty.conversations, empty.agents.len()), (0, 0));
     // A year of nothing: every day there, all zero.
     let year = report(&store, &w.admin, bad("2025-01-01", "2025-12-31")).await.unwrap();
     assert_eq!((year.by_day.len(), year.conversations, year.first_response.median_ms), (365, 0, None));

@@ -235,17 +235,22 @@ impl Store {
                     Some(_) => return Err(StoreError::NotFound("team")),
                     None => all.iter().copied().filter(|t| viewer.sees_team(*t)).collect(),
                 };
-                let rows = c.query(
-                    &format!(
-                        "SELECT DISTINCT a.id, a.name FROM agents a JOIN team_members m ON m.agent_id = a.id \
-                         WHERE m.team_id IN ({}) ORDER BY a.name, a.id",
-                        placeholders(teams.len())
-                    ),
-                    &teams.iter().map(|t| Value::from(*t)).collect::<Vec<_>>(),
-                )?;
+                // A lead of no team yet reads an empty report.
+                let rows = if teams.is_empty() {
+                    Vec::new()
+                } else {
+                    c.query(
+                        &format!(
+                            "SELECT DISTINCT a.id, a.name FROM agents a JOIN team_members m ON m.agent_id = a.id \
+                             WHERE m.team_id IN ({}) ORDER BY a.name, a.id",
+                            placeholders(teams.len())
+                        ),
+                        &teams.iter().map(|t| Value::from(*t)).collect::<Vec<_>>(),
+                    )?
+                };
                 let agents =
                     rows.iter().map(|r| Ok((r.int(0)?, r.text(1)?.to_owned()))).collect::<Result<BTreeMap<_, _>>>()?;
-                let every = teams.len() == all.len();
+                let every = !teams.is_empty() && teams.len() == all.len();
                 Ok((teams, every, agents))
             })
             .await?;
