@@ -260,6 +260,36 @@ fn store_err(e: &StoreError) -> ApiError {
     e.to_api()
 }
 
+/// A new 256-bit random secret, hex.
+pub fn new_secret() -> String {
+    let mut secret = [0u8; 32];
+    rand::rng().fill_bytes(&mut secret);
+    hex::encode(secret)
+}
+
+/// The token a business system sends the notifications API: `sbk_<key id>_<secret>`.
+pub fn api_key_token(id: i64, secret: &str) -> String {
+    format!("sbk_{id}_{secret}")
+}
+
+/// The key id and secret of an API key token.
+pub fn parse_api_key(token: &str) -> Option<(i64, &str)> {
+    let (id, secret) = token.strip_prefix("sbk_")?.split_once('_')?;
+    let id = id.parse::<i64>().ok().filter(|id| *id > 0)?;
+    (secret.len() == 64 && secret.bytes().all(|b| b.is_ascii_hexdigit())).then_some((id, secret))
+}
+
+/// Checks an API key token: the key exists, is not revoked, and the secret matches.
+pub async fn api_key(store: &Store, token: &str) -> Result<crate::store::api_keys::KeyHolder, ApiError> {
+    let refused = || ApiError::new(ErrorCode::Unauthorized, "the API key is not valid");
+    let (id, secret) = parse_api_key(token).ok_or_else(refused)?;
+    let stored = store.api_key_for_check(id).await.map_err(|e| store_err(&e))?.ok_or_else(refused)?;
+    if stored.revoked || check_token_secret(&stored.secret_hash, secret) != SecretCheck::Matches {
+        return Err(refused());
+    }
+    Ok(stored.holder)
+}
+
 impl Auth {
     /// `password_checks` argon2 verifications may run at once (at least one); sessions
     /// live as `config` says.
@@ -532,5 +562,24 @@ mod tests {
         assert!(verify_secret(&h, "correct horse"));
         assert!(!verify_secret(&h, "wrong horse"));
         assert!(!verify_secret("not a hash", "x"));
+    }
+
+    #[test]
+    fn api_key_tokens_read_back_or_not_at_all() {
+        let secret = new_secret();
+        assert_eq!(parse_api_key(&api_key_token(42, &secret)), Some((42, secret.as_str())));
+        for bad in [
+            "",
+            "sbk_",
+            "sbk_42",
+            "sbk_x_abc",
+            "sbk_0_0000000000000000000000000000000000000000000000000000000000000000",
+            "sbk_-1_0000000000000000000000000000000000000000000000000000000000000000",
+            "sbk_42_short",
+            "sb1.42.0000000000000000000000000000000000000000000000000000000000000000",
+            "sbk_42_000000000000000000000000000000000000000000000000000000000000000g",
+        ] {
+            assert_eq!(parse_api_key(bad), None, "{bad:?}");
+        }
     }
 }

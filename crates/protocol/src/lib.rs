@@ -11,6 +11,7 @@
 //! - [`auth`]: login and logout.
 //! - [`admin`]: managing agents, teams and inboxes.
 //! - [`console`]: what the console's core hands its front end (views, threads, search).
+//! - [`notify`]: the notifications API business systems send through, and its keys.
 //! - [`report`]: the lead's reports and how the console hands a cached one over.
 //! - [`visitor`]: the web-chat widget's and in-app chat's API for customers.
 //! - [`error`]: the closed set of error codes and the `{code, message}` body.
@@ -22,6 +23,7 @@ pub mod console;
 pub mod error;
 pub mod model;
 pub mod mutation;
+pub mod notify;
 pub mod report;
 pub mod sync;
 pub mod text;

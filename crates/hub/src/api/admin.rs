@@ -1,5 +1,5 @@
 //! Admin endpoints: agents and their sessions, teams, inboxes, the CRM connector, the
-//! audit log. Only admins may call them, and every change they make is written to the
+//! notifications API's keys, the audit log. Only admins may call them, and every change they make is written to the
 //! audit log with its author and client address, secrets left out.
 
 use super::client::ClientAddr;
@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 use switchboard_protocol::admin::{CreateAgent, CreateInbox, CreateTeam, CrmSettings, UpdateAgent, UpdateInbox};
+use switchboard_protocol::notify::{CreateApiKey, CreatedApiKey};
 use switchboard_protocol::{ApiError, ErrorCode};
 
 /// Writes one line of the audit log. The action has already happened, so a failure to
@@ -136,6 +137,39 @@ pub async fn audit_log(
         )));
     }
     Ok(axum::Json(s.store.audit_log(q.before, limit).await?).into_response())
+}
+
+pub async fn api_keys(State(s): State<AppState>, c: Caller) -> Result<Response, Failure> {
+    admin_only(&c)?;
+    Ok(axum::Json(s.store.api_keys().await?).into_response())
+}
+
+/// Makes a key for a business system; its token is in this answer only.
+pub async fn create_api_key(
+    State(s): State<AppState>,
+    c: Caller,
+    client: ClientAddr,
+    Body(req): Body<CreateApiKey>,
+) -> Result<Response, Failure> {
+    admin_only(&c)?;
+    let secret = crate::auth::new_secret();
+    let key = s.store.create_api_key(req, crate::auth::token_secret_hash(&secret), c.viewer.agent_id).await?;
+    let detail = json!({"name": key.name, "inbox_ids": key.inbox_ids});
+    audit(&s, &c, &client, "api_key.create", format!("api_key:{}", key.id), detail).await;
+    let token = crate::auth::api_key_token(key.id, &secret);
+    Ok(created(CreatedApiKey { key, token }))
+}
+
+pub async fn revoke_api_key(
+    State(s): State<AppState>,
+    c: Caller,
+    IdPath(id): IdPath,
+    client: ClientAddr,
+) -> Result<Response, Failure> {
+    admin_only(&c)?;
+    let key = s.store.revoke_api_key(id).await?;
+    audit(&s, &c, &client, "api_key.revoke", format!("api_key:{id}"), json!({"name": key.name})).await;
+    Ok(axum::Json(key).into_response())
 }
 
 pub async fn teams(State(s): State<AppState>, c: Caller) -> Result<Response, Failure> {

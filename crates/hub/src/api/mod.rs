@@ -1,5 +1,6 @@
 //! The hub's HTTP edge, every route in one place: the agent API under `/api/v1` (login,
-//! sync, the stream, history, mutations, administration), the providers' webhooks under
+//! sync, the stream, history, mutations, reports, administration), business systems'
+//! notifications ([`notify`]), the providers' webhooks under
 //! `/webhooks` ([`webhooks`]), and web chat's `/widget.js` and visitor API under `/chat/v1`
 //! ([`visitor`]). Handlers parse, call the store, and answer JSON; every failure is a
 //! `{code, message}` body with the matching HTTP status. Wire formats and signatures are
@@ -8,6 +9,7 @@
 mod admin;
 pub mod client;
 pub mod limits;
+pub mod notify;
 mod stream;
 mod visitor;
 mod webhooks;
@@ -61,6 +63,8 @@ pub struct AppState {
     pub bootstraps: Arc<tokio::sync::Semaphore>,
     /// Reports being worked out on this hub.
     pub reports: Arc<tokio::sync::Semaphore>,
+    /// Each API key's notifications on this hub.
+    pub notify_limits: Arc<notify::Limits>,
     /// Visitors' sockets, sessions and messages on this hub.
     pub visitor_limits: Arc<visitor::VisitorLimits>,
     /// Web-chat lines routed to visitors' sockets by thread.
@@ -79,6 +83,7 @@ impl AppState {
             storage: Storage::new(config.blob_dir.clone().unwrap_or_else(|| store.default_blob_dir())),
             bootstraps: Arc::new(tokio::sync::Semaphore::new(config.bootstraps.max(1))),
             reports: Arc::new(tokio::sync::Semaphore::new(REPORTS_AT_ONCE)),
+            notify_limits: Arc::new(notify::limits()),
             visitor_limits: Arc::default(),
             visitor_fanout,
             store,
@@ -257,6 +262,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/conversations/{id}/messages", get(history))
         .route("/api/v1/mutations", post(mutations))
         .route("/api/v1/reports", get(report))
+        .route("/api/v1/notify", post(notify::notify).layer(DefaultBodyLimit::max(limit.min(notify::BODY_BYTES))))
+        .route("/api/v1/admin/api_keys", get(admin::api_keys).post(admin::create_api_key))
+        .route("/api/v1/admin/api_keys/{id}", delete(admin::revoke_api_key))
         .route("/api/v1/admin/agents", get(admin::agents).post(admin::create_agent))
         .route("/api/v1/admin/agents/{id}", patch(admin::update_agent))
         .route("/api/v1/admin/agents/{id}/sessions", delete(admin::revoke_sessions))

@@ -19,6 +19,7 @@ const SQLITE: &[(i64, &str)] = &[
     (13, include_str!("migrations/sqlite/0013_csat.sql")),
     (14, include_str!("migrations/sqlite/0014_reports.sql")),
     (15, include_str!("migrations/sqlite/0015_outreach.sql")),
+    (16, include_str!("migrations/sqlite/0016_api_keys.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("migrations/postgres/0001_init.sql")),
@@ -36,6 +37,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (13, include_str!("migrations/postgres/0013_csat.sql")),
     (14, include_str!("migrations/postgres/0014_reports.sql")),
     (15, include_str!("migrations/postgres/0015_outreach.sql")),
+    (16, include_str!("migrations/postgres/0016_api_keys.sql")),
 ];
 
 /// Brings the database up to [`latest`]. Safe to run from several hubs at once on

@@ -24,11 +24,13 @@
 //! - [`canned`]: canned responses, the team's and each agent's own.
 //! - [`sending`]: what every message an agent sends shares (checks, templates, storing it).
 //! - [`outreach`]: writing to a customer first, a new conversation with one message.
+//! - [`api_keys`]: the notifications API's keys, and a business system's notification.
 //! - [`outbox`]: replies waiting for the delivery worker, handed to a provider at most once.
 //! - [`blobs`]: files the hub keeps itself (email attachments).
 //! - [`logins`]: failed-login counters every hub shares.
 //! - [`audit`]: the audit log of admins' actions.
 
+pub mod api_keys;
 pub mod audit;
 pub mod blobs;
 pub mod blocks;

@@ -226,7 +226,7 @@ fn send_reply(tx: &mut WriteTx<'_>, v: &Viewer, r: &SendReply, expected: Option<
     check_may_send(tx, &conv, false)?;
     let id = insert_agent_message(
         tx,
-        v,
+        Some(v.agent_id),
         &conv,
         AgentMessage {
             direction: Direction::Outbound,
@@ -280,7 +280,7 @@ fn send_template(tx: &mut WriteTx<'_>, v: &Viewer, t: &SendTemplate, expected: O
     check_may_send(tx, &conv, true)?;
     let id = insert_agent_message(
         tx,
-        v,
+        Some(v.agent_id),
         &conv,
         AgentMessage {
             direction: Direction::Outbound,
@@ -368,7 +368,7 @@ fn add_note(tx: &mut WriteTx<'_>, v: &Viewer, n: &AddNote, expected: Option<i64>
     }
     let id = insert_agent_message(
         tx,
-        v,
+        Some(v.agent_id),
         &conv,
         AgentMessage {
             direction: Direction::Note,

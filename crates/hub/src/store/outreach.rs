@@ -1,6 +1,7 @@
-//! Writing to a customer first: a new conversation, pending and the author's, with one
-//! outbound message queued for delivery, to a known customer at one of their addresses or
-//! to a new phone number or email address. Which channels allow it is
+//! Writing to a customer first: a new conversation, pending, with one outbound message
+//! queued for delivery, to a known customer at one of their addresses or to a new phone
+//! number or email address; written by an agent (the conversation is theirs) or by a
+//! business system through an API key (it is nobody's until the customer answers). Which channels allow it is
 //! [`crate::rules::may_start`]'s to say; opt-outs and reply windows are
 //! [`crate::rules::may_send`]'s.
 
@@ -8,8 +9,7 @@ use super::entities::{self, emit_contact};
 use super::ingest::resolve_contact;
 use super::pool::WriteTx;
 use super::sending::{
-    already_stored, check_text, fill_template, finish_message, insert_agent_message, may_send_to, sees_contact,
-    AgentMessage,
+    check_text, fill_template, finish_message, insert_agent_message, may_send_to, sees_contact, AgentMessage,
 };
 use super::{Result, StoreError};
 use crate::params;
@@ -28,7 +28,19 @@ struct Recipient {
 
 /// The customer `s` names, at the address it names (normalised as the channel keeps it).
 /// Writes nothing.
-fn recipient(tx: &mut WriteTx<'_>, v: &Viewer, s: &StartConversation, channel: ChannelKind) -> Result<Recipient> {
+fn recipient(
+    tx: &mut WriteTx<'_>,
+    v: Option<&Viewer>,
+    s: &StartConversation,
+    channel: ChannelKind,
+) -> Result<Recipient> {
+    // A business system's key reaches any customer of its inboxes; an agent, those they see.
+    let hidden = |tx: &mut WriteTx<'_>, id: i64| -> Result<bool> {
+        Ok(match v {
+            Some(v) => !sees_contact(tx, v, id)?,
+            None => false,
+        })
+    };
     let typed = s.address.as_deref().map(str::trim).filter(|a| !a.is_empty());
     let address = typed.map(|a| crate::address::normalize(channel, a, "US")).transpose()?;
     let Some(contact_id) = s.contact_id else {
@@ -44,13 +56,13 @@ fn recipient(tx: &mut WriteTx<'_>, v: &Viewer, s: &StartConversation, channel: C
             .map(|r| r.int(0))
             .transpose()?;
         if let Some(id) = existing {
-            if !sees_contact(tx, v, id)? {
+            if hidden(tx, id)? {
                 return Err(StoreError::NotFound("contact"));
             }
         }
         return Ok(Recipient { contact_id: existing, known: existing.is_some(), address });
     };
-    if !sees_contact(tx, v, contact_id)? {
+    if hidden(tx, contact_id)? {
         return Err(StoreError::NotFound("contact"));
     }
     let contact = entities::load_contact(tx.conn, contact_id)?;
@@ -69,14 +81,57 @@ fn recipient(tx: &mut WriteTx<'_>, v: &Viewer, s: &StartConversation, channel: C
     Ok(Recipient { contact_id: Some(contact_id), address, known: true })
 }
 
+/// Who writes first.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Author<'a> {
+    Agent(&'a Viewer),
+    /// A business system, by its API key and the inboxes it may send from.
+    Key {
+        id: i64,
+        inboxes: &'a [i64],
+    },
+}
+
+/// What a first message made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Begun {
+    pub conversation_id: i64,
+    pub message_id: i64,
+    /// Its `client_msg_id` was stored before: nothing was made now.
+    pub duplicate: bool,
+}
+
 /// Applies a `start_conversation`.
 pub(super) fn start(tx: &mut WriteTx<'_>, v: &Viewer, s: &StartConversation) -> Result<Outcome> {
+    let begun = begin(tx, Author::Agent(v), s)?;
+    Ok(if begun.duplicate { Outcome::Duplicate } else { Outcome::Applied })
+}
+
+/// The line stored with `client_msg_id`, if any: (conversation, message).
+fn stored(tx: &mut WriteTx<'_>, client_msg_id: &str) -> Result<Option<(i64, i64)>> {
+    let row = tx
+        .conn
+        .query_opt("SELECT conversation_id, id FROM messages WHERE client_msg_id = ?", params![client_msg_id])?;
+    row.map(|r| Ok((r.int(0)?, r.int(1)?))).transpose()
+}
+
+/// Writes first for `author`, by every rule; a refusal stores nothing.
+pub(super) fn begin(tx: &mut WriteTx<'_>, author: Author<'_>, s: &StartConversation) -> Result<Begun> {
     check_text(&s.client_msg_id, if s.template.is_some() { "template" } else { &s.body }, 0)?;
     let inbox = entities::load_inbox(tx.conn, s.inbox_id)?;
-    policy::may_work_on(v, Scope { team_id: inbox.team_id, assignee_id: None })
-        .map_err(|d| StoreError::denied(d, "inbox"))?;
-    if already_stored(tx, &s.client_msg_id)? {
-        return Ok(Outcome::Duplicate);
+    let agent = match author {
+        Author::Agent(v) => {
+            policy::may_work_on(v, Scope { team_id: inbox.team_id, assignee_id: None })
+                .map_err(|d| StoreError::denied(d, "inbox"))?;
+            Some(v)
+        }
+        Author::Key { inboxes, .. } if inboxes.contains(&inbox.id) => None,
+        Author::Key { .. } => {
+            return Err(StoreError::Forbidden(format!("this key may not send from inbox {}", inbox.id)))
+        }
+    };
+    if let Some((conversation_id, message_id)) = stored(tx, &s.client_msg_id)? {
+        return Ok(Begun { conversation_id, message_id, duplicate: true });
     }
     let subject = s.subject.as_deref().map(str::trim).filter(|t| !t.is_empty());
     if subject.is_some_and(|t| t.len() > StartConversation::MAX_SUBJECT || t.contains(['\r', '\n'])) {
@@ -93,7 +148,7 @@ pub(super) fn start(tx: &mut WriteTx<'_>, v: &Viewer, s: &StartConversation) -> 
     };
     // Whether this inbox may write first at all, then whether to this address.
     may_start(true)?;
-    let r = recipient(tx, v, s, channel)?;
+    let r = recipient(tx, agent, s, channel)?;
     may_start(r.known)?;
     let name = s.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
     if name.is_some_and(|n| n.chars().count() > 200) {
@@ -123,31 +178,39 @@ pub(super) fn start(tx: &mut WriteTx<'_>, v: &Viewer, s: &StartConversation) -> 
         None => resolve_contact(tx, channel, &r.address, name)?,
     };
     let preview = rules::preview(&body, 0);
+    let agent_id = agent.map(|v| v.agent_id);
+    let key_id = match author {
+        Author::Key { id, .. } => Some(id),
+        Author::Agent(_) => None,
+    };
     let id = tx.conn.query_int(
         "INSERT INTO conversations (contact_id, inbox_id, channel, customer_address, team_id, assignee_id, status, \
-         last_activity_at, reply_window_expires_at, preview, updated_by, started_by, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         last_activity_at, reply_window_expires_at, preview, updated_by, started_by, started_by_key, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         params![
             contact_id,
             inbox.id,
             channel.as_str(),
             &r.address,
             inbox.team_id,
-            v.agent_id,
+            agent_id,
             ConversationStatus::Pending.as_str(),
             tx.now,
             window,
             &preview,
-            v.agent_id,
-            v.agent_id,
+            agent_id,
+            agent_id,
+            key_id,
             tx.now
         ],
     )?;
-    super::routing::record_holder(tx, id, inbox.team_id, Some(v.agent_id), Some(v.agent_id), "started")?;
+    if let Some(agent) = agent_id {
+        super::routing::record_holder(tx, id, inbox.team_id, Some(agent), Some(agent), "started")?;
+    }
     let conv: Conversation = entities::load_conversation(tx.conn, id)?;
     let message = insert_agent_message(
         tx,
-        v,
+        agent_id,
         &conv,
         AgentMessage {
             direction: Direction::Outbound,
@@ -162,5 +225,6 @@ pub(super) fn start(tx: &mut WriteTx<'_>, v: &Viewer, s: &StartConversation) -> 
         let contact = entities::load_contact(tx.conn, contact_id)?;
         emit_contact(tx, &contact)?;
     }
-    finish_message(tx, id, message)
+    finish_message(tx, id, message)?;
+    Ok(Begun { conversation_id: id, message_id: message, duplicate: false })
 }

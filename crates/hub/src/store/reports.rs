@@ -33,7 +33,7 @@ fn facts(c: &mut dyn Connection, start: Timestamp, end: Timestamp) -> Result<Vec
     }
     for r in c.query(
         "SELECT team_id, created_at, first_replied_at FROM conversations \
-         WHERE first_replied_at >= ? AND first_replied_at < ? AND started_by IS NULL",
+         WHERE first_replied_at >= ? AND first_replied_at < ? AND started_by IS NULL AND started_by_key IS NULL",
         params![start, end],
     )? {
         out.push(Fact::FirstReply { team: r.int(0)?, started: r.int(1)?, at: r.int(2)? });

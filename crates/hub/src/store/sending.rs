@@ -43,11 +43,12 @@ pub(super) struct AgentMessage<'a> {
     pub subject: Option<&'a str>,
 }
 
-/// Stores an agent's message (and queues it for delivery when it is outbound). Callers
+/// Stores an agent's message (`author`: none for a business system's) and queues it for
+/// delivery when it is outbound. Callers
 /// answer a retry (see [`already_stored`]) first.
 pub(super) fn insert_agent_message(
     tx: &mut WriteTx<'_>,
-    v: &Viewer,
+    author: Option<i64>,
     conv: &Conversation,
     m: AgentMessage<'_>,
 ) -> Result<i64> {
@@ -56,7 +57,7 @@ pub(super) fn insert_agent_message(
     let id = tx.conn.query_int(
         "INSERT INTO messages (conversation_id, inbox_id, channel, direction, author_agent_id, body, attachments, client_msg_id, delivery, template, subject, created_at) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        params![conv.id, conv.inbox_id, conv.channel.as_str(), m.direction.as_str(), v.agent_id, m.body, attachments, m.client_msg_id, delivery, m.template, m.subject, tx.now],
+        params![conv.id, conv.inbox_id, conv.channel.as_str(), m.direction.as_str(), author, m.body, attachments, m.client_msg_id, delivery, m.template, m.subject, tx.now],
     )?;
     if m.direction == Direction::Outbound {
         super::outbox::enqueue(tx, id, conv.inbox_id)?;

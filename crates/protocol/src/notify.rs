@@ -1,0 +1,75 @@
+//! The notifications API for business systems: a shop or billing system holding an API key
+//! sends a customer an approved template (or, on email and SMS, a text) by phone number or
+//! email address, idempotent by its own key, under the same rules agents' first messages
+//! follow; and the keys as admins manage them.
+
+use crate::{Id, Timestamp};
+use serde::{Deserialize, Serialize};
+
+/// `POST /api/v1/notify` body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Notify {
+    /// The caller's own key for this message: sending again with it sends nothing more and
+    /// answers what the first send made. 1 to 200 characters.
+    pub idempotency_key: String,
+    /// The inbox to send from; one the API key may use.
+    pub inbox_id: Id,
+    /// A phone number or an email address.
+    pub to: String,
+    /// The customer's name, for one the hub does not know yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Email: the subject.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// The text (email, SMS); ignored with a template.
+    #[serde(default)]
+    pub body: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub params: Vec<String>,
+}
+
+impl Notify {
+    pub const MAX_KEY: usize = 200;
+}
+
+/// What a notification made: the conversation it started and its message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notified {
+    pub conversation_id: Id,
+    pub message_id: Id,
+    /// Sent before with the same `idempotency_key`; nothing was sent now.
+    pub duplicate: bool,
+}
+
+/// `POST /api/v1/admin/api_keys` body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateApiKey {
+    /// Who uses it ("Shop", "Billing system"); 1 to 200 characters.
+    pub name: String,
+    /// The inboxes it may send from (at least one).
+    pub inbox_ids: Vec<Id>,
+}
+
+/// An API key as admins see it; its secret is shown once, when it is made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKey {
+    pub id: Id,
+    pub name: String,
+    pub inbox_ids: Vec<Id>,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// A new key, with the token to give the business system (`sbk_<id>_<secret>`), shown
+/// only now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedApiKey {
+    pub key: ApiKey,
+    pub token: String,
+}
