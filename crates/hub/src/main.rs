@@ -13,6 +13,7 @@ use switchboard_hub::store::directory::NewAgent;
 use switchboard_hub::store::{Store, StoreError};
 use switchboard_protocol::admin::CreateInbox;
 use switchboard_protocol::model::{ChannelKind, Role};
+use switchboard_protocol::notify::CreateApiKey;
 
 /// Why a command failed; printed as `error: …` before the process exits with failure.
 #[derive(Debug, thiserror::Error)]
@@ -93,6 +94,11 @@ enum Command {
         #[command(subcommand)]
         command: InboxCommand,
     },
+    /// Manage the keys business systems send notifications with.
+    ApiKey {
+        #[command(subcommand)]
+        command: ApiKeyCommand,
+    },
     /// Run a demo workspace with live customer traffic.
     Demo {
         /// Address to listen on.
@@ -154,6 +160,21 @@ enum InboxCommand {
         /// Provider settings as JSON (credentials stay in the hub).
         #[arg(long, default_value = "{}")]
         settings: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ApiKeyCommand {
+    /// Make a key for a business system; its token is printed once.
+    Add {
+        #[command(flatten)]
+        db: Db,
+        /// Who uses it ("Billing system").
+        #[arg(long)]
+        name: String,
+        /// An inbox id it may send from. Repeat for several.
+        #[arg(long = "inbox", required = true)]
+        inboxes: Vec<i64>,
     },
 }
 
@@ -276,6 +297,15 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             let team_id = team_id(&store, &team).await?;
             let inbox = store.create_inbox(CreateInbox { kind, name, team_id, address, settings }).await?;
             println!("added {} inbox {} (id {})", inbox.kind, inbox.name, inbox.id);
+            Ok(())
+        }
+        Command::ApiKey { command: ApiKeyCommand::Add { db, name, inboxes } } => {
+            let store = open(&db.config()?)?;
+            let secret = switchboard_hub::auth::new_secret();
+            let hash = switchboard_hub::auth::token_secret_hash(&secret);
+            let key = store.create_api_key(CreateApiKey { name, inbox_ids: inboxes }, hash, None).await?;
+            println!("added API key {} (id {}) for inboxes {:?}", key.name, key.id, key.inbox_ids);
+            println!("token (shown once): {}", switchboard_hub::auth::api_key_token(key.id, &secret));
             Ok(())
         }
         Command::Demo { listen, database_url, fresh, every } => run_demo(listen, database_url, fresh, every).await,

@@ -144,6 +144,15 @@ async fn command_line_adds_agents_and_inboxes_then_serves_them() {
         .unwrap();
     assert!(!short.status.success());
     assert!(String::from_utf8_lossy(&short.stderr).contains("at least 8"));
+    // A key for a business system, its token printed once; none for an inbox that is not.
+    let key = hub().args(["api-key", "add", "--database", &url, "--name", "Shop", "--inbox", "1"]).output().unwrap();
+    assert!(key.status.success(), "{}", String::from_utf8_lossy(&key.stderr));
+    let printed = String::from_utf8_lossy(&key.stdout).to_string();
+    let key_token = printed.split("token (shown once): ").nth(1).unwrap().trim().to_owned();
+    assert!(key_token.starts_with("sbk_1_"), "{printed}");
+    let none = hub().args(["api-key", "add", "--database", &url, "--name", "Shop", "--inbox", "9"]).output().unwrap();
+    assert!(!none.status.success());
+    assert!(String::from_utf8_lossy(&none.stderr).contains("inbox 9 does not exist"));
 
     let mut serve = hub()
         .args(["serve", "--database", &url, "--listen", "127.0.0.1:0"])
@@ -180,6 +189,15 @@ async fn command_line_adds_agents_and_inboxes_then_serves_them() {
         .unwrap();
     assert_eq!(inboxes.as_array().unwrap().len(), 1);
     assert_eq!(inboxes[0]["name"], "Main line");
+    // The key sends from the line it was made for.
+    let sent = client
+        .post(format!("http://{addr}/api/v1/notify"))
+        .bearer_auth(&key_token)
+        .json(&serde_json::json!({"idempotency_key": "order-1", "inbox_id": 1, "to": "+14155550177", "body": "Your order shipped."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 201);
     serve.kill().unwrap();
     serve.wait().unwrap();
 }

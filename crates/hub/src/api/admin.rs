@@ -153,7 +153,7 @@ pub async fn create_api_key(
 ) -> Result<Response, Failure> {
     admin_only(&c)?;
     let secret = crate::auth::new_secret();
-    let key = s.store.create_api_key(req, crate::auth::token_secret_hash(&secret), c.viewer.agent_id).await?;
+    let key = s.store.create_api_key(req, crate::auth::token_secret_hash(&secret), Some(c.viewer.agent_id)).await?;
     let detail = json!({"name": key.name, "inbox_ids": key.inbox_ids});
     audit(&s, &c, &client, "api_key.create", format!("api_key:{}", key.id), detail).await;
     let token = crate::auth::api_key_token(key.id, &secret);

@@ -42,9 +42,9 @@ fn key_of(r: &super::db::Row) -> Result<ApiKey> {
 }
 
 impl Store {
-    /// Makes a key; `secret_hash` is what [`crate::auth::token_secret_hash`] made of the
-    /// secret the caller shows once.
-    pub async fn create_api_key(&self, req: CreateApiKey, secret_hash: String, by: Id) -> Result<ApiKey> {
+    /// Makes a key (`by`: the admin, or none from the command line); `secret_hash` is what
+    /// [`crate::auth::token_secret_hash`] made of the secret the caller shows once.
+    pub async fn create_api_key(&self, req: CreateApiKey, secret_hash: String, by: Option<Id>) -> Result<ApiKey> {
         let name = switchboard_protocol::text::clean(&req.name).trim().to_owned();
         if name.is_empty() || name.chars().count() > 200 {
             return Err(StoreError::BadRequest("a key's name must be 1 to 200 characters".into()));
