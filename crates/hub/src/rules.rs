@@ -184,12 +184,64 @@ pub enum Keyword {
 
 /// The carriers' opt-out and opt-in keywords, matched as the whole message, any case.
 pub fn sms_keyword(body: &str) -> Option<Keyword> {
-    let word = body.trim().trim_end_matches(['.', '!']).to_ascii_uppercase();
+    keyword(body, &Keywords::default())
+}
+
+/// An inbox's own opt-out and opt-in words (in the customers' languages), beside the
+/// carriers' English ones; inbox setting `keywords`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Keywords {
+    pub opt_out: Vec<String>,
+    pub opt_in: Vec<String>,
+}
+
+impl Keywords {
+    /// The most words of each kind an inbox may add.
+    pub const MAX_WORDS: usize = 20;
+    /// The longest word, in characters.
+    pub const MAX_CHARS: usize = 32;
+
+    /// What is wrong with these words, if anything: too many, too long, blank, or one
+    /// word meaning both.
+    pub fn refuse(&self) -> Option<String> {
+        for list in [&self.opt_out, &self.opt_in] {
+            if list.len() > Self::MAX_WORDS {
+                return Some(format!("at most {} keywords of each kind", Self::MAX_WORDS));
+            }
+            if let Some(w) = list.iter().find(|w| w.trim().is_empty() || w.trim().chars().count() > Self::MAX_CHARS) {
+                return Some(format!("keyword {w:?} must be 1 to {} characters", Self::MAX_CHARS));
+            }
+        }
+        let norm = |w: &String| normalise(w);
+        let both = self.opt_out.iter().map(norm).find(|w| self.opt_in.iter().map(norm).any(|i| i == *w));
+        both.map(|w| format!("{w} cannot both opt out and opt in"))
+    }
+}
+
+fn normalise(text: &str) -> String {
+    text.trim().trim_end_matches(['.', '!']).trim().to_uppercase()
+}
+
+/// An opt-out or opt-in keyword, matched as the whole message in any case: the carriers'
+/// English words, and the inbox's own (`ARRÊT`, `BAJA`).
+pub fn keyword(body: &str, own: &Keywords) -> Option<Keyword> {
+    let word = normalise(body);
+    let is = |list: &[String]| list.iter().any(|w| normalise(w) == word);
     match word.as_str() {
         "STOP" | "STOPALL" | "UNSUBSCRIBE" | "CANCEL" | "END" | "QUIT" => Some(Keyword::OptOut),
         "START" | "UNSTOP" => Some(Keyword::OptIn),
+        _ if word.is_empty() => None,
+        _ if is(&own.opt_out) => Some(Keyword::OptOut),
+        _ if is(&own.opt_in) => Some(Keyword::OptIn),
         _ => None,
     }
+}
+
+/// Whether customers on `channel` opt out and in by keyword: SMS (the carriers' rule) and
+/// WhatsApp (Meta's policy asks businesses to honour opt-out requests).
+pub fn takes_keywords(channel: ChannelKind) -> bool {
+    matches!(channel, ChannelKind::Sms | ChannelKind::Whatsapp)
 }
 
 /// Whether a delivery report moves a message forward: queued → sent → delivered → read,
@@ -384,6 +436,49 @@ mod tests {
         for w in ["please stop sending", "stopp", "", "YES"] {
             assert_eq!(sms_keyword(w), None, "{w}");
         }
+    }
+
+    #[test]
+    fn an_inbox_adds_keywords_in_its_customers_languages() {
+        let own = Keywords {
+            opt_out: vec!["BAJA".into(), "Arrêt".into(), "parar".into()],
+            opt_in: vec!["ALTA".into(), "reprendre".into()],
+        };
+        let cases = [
+            ("baja", Some(Keyword::OptOut)),
+            ("ARRÊT", Some(Keyword::OptOut)),
+            (" arrêt! ", Some(Keyword::OptOut)),
+            ("Parar.", Some(Keyword::OptOut)),
+            ("alta", Some(Keyword::OptIn)),
+            ("REPRENDRE", Some(Keyword::OptIn)),
+            ("STOP", Some(Keyword::OptOut)),
+            ("start", Some(Keyword::OptIn)),
+            ("baja por favor", None),
+            ("arret", None),
+            ("", None),
+            ("  ", None),
+        ];
+        for (body, want) in cases {
+            assert_eq!(keyword(body, &own), want, "{body:?}");
+        }
+        assert_eq!(keyword("baja", &Keywords::default()), None, "only the inbox's own words");
+        assert!(takes_keywords(ChannelKind::Sms) && takes_keywords(ChannelKind::Whatsapp));
+        assert!(!takes_keywords(ChannelKind::Email) && !takes_keywords(ChannelKind::Webchat));
+    }
+
+    #[test]
+    fn an_inboxs_keywords_are_checked() {
+        let k = |out: &[&str], inn: &[&str]| Keywords {
+            opt_out: out.iter().map(|w| (*w).to_owned()).collect(),
+            opt_in: inn.iter().map(|w| (*w).to_owned()).collect(),
+        };
+        assert_eq!(k(&["BAJA"], &["ALTA"]).refuse(), None);
+        assert!(k(&[" "], &[]).refuse().unwrap().contains("1 to 32"));
+        assert!(k(&[&"x".repeat(33)], &[]).refuse().unwrap().contains("1 to 32"));
+        assert!(k(&["baja"], &["BAJA."]).refuse().unwrap().contains("both"));
+        let many: Vec<String> = (0..21).map(|i| format!("W{i}")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        assert!(k(&many, &[]).refuse().unwrap().contains("at most 20"));
     }
 
     #[test]

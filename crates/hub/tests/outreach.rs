@@ -171,7 +171,66 @@ async fn each_channel_refuses_what_it_must_and_stores_nothing(db: &TestDb) {
     assert_eq!(subject, "Invoice 2026-11");
 }
 
+async fn customers_opt_out_in_their_language_on_sms_and_whatsapp(db: &TestDb) {
+    let store = open(db);
+    let w = common::world(&store).await;
+    let words = |v: serde_json::Value| UpdateInbox { name: None, team_id: None, settings: Some(v) };
+    // Words that cannot work are refused, and the inbox keeps what it had.
+    for bad in [
+        serde_json::json!({"keywords": {"opt_out": ["BAJA"], "opt_in": ["baja"]}}),
+        serde_json::json!({"keywords": {"opt_out": [" "]}}),
+        serde_json::json!({"keywords": {"opt_out": "BAJA"}}),
+        serde_json::json!({"keywords": {"unsubscribe": ["BAJA"]}}),
+    ] {
+        let e = store.update_inbox(w.sms.id, words(bad.clone())).await.unwrap_err();
+        assert_eq!(e.to_api().code.as_str(), "bad_request", "{bad}");
+    }
+    store
+        .update_inbox(
+            w.sms.id,
+            words(serde_json::json!({"keywords": {"opt_out": ["BAJA", "Arrêt"], "opt_in": ["ALTA"]}})),
+        )
+        .await
+        .unwrap();
+    let say = |inbox: &switchboard_protocol::model::Inbox, from: &str, body: &str| {
+        inbound(inbox, from, body, &format!("kw-{}", N.fetch_add(1, Ordering::Relaxed)), now_ms())
+    };
+    store.ingest(say(&w.sms, "+14155550161", "Hola")).await.unwrap();
+    store.ingest(say(&w.sms, "+14155550161", "baja")).await.unwrap();
+    let mut to_her = start(w.sms.id, Some("+14155550161"), "¿Sigue interesada?");
+    let (code, message) = refused(&run(&store, &w.agent, to_her.clone(), 1).await);
+    assert_eq!(code, "opted_out", "{message}");
+    let lines = store.bootstrap(&w.admin, 10).await.unwrap().messages;
+    assert!(lines.iter().any(|m| m.direction == Direction::System && m.body.contains("opted out of sms with “BAJA”")));
+    store.ingest(say(&w.sms, "+14155550161", "Alta")).await.unwrap();
+    to_her.client_msg_id = "after-alta".into();
+    assert_eq!(run(&store, &w.agent, to_her, 2).await, Outcome::Applied, "opted back in");
+    store.ingest(say(&w.sms, "+14155550162", "ARRÊT!")).await.unwrap();
+    let (code, _) = refused(&run(&store, &w.agent, start(w.sms.id, Some("+14155550162"), "Hi"), 3).await);
+    assert_eq!(code, "opted_out");
+
+    // WhatsApp takes the carriers' words too; a sentence with the word in it is no keyword.
+    store
+        .ingest(say(&w.whatsapp, "+16505551200", "Please stop the promotions, but tell me about my order"))
+        .await
+        .unwrap();
+    store.ingest(say(&w.whatsapp, "+16505551201", "STOP")).await.unwrap();
+    let templates = serde_json::json!({"templates": [{"name": "hello", "language": "en_US", "body": "Hello {{1}}"}]});
+    store.update_inbox(w.whatsapp.id, words(templates)).await.unwrap();
+    let template = |to: &str, id: &str| {
+        let mut s = start(w.whatsapp.id, Some(to), "");
+        s.client_msg_id = id.into();
+        s.template = Some("hello".into());
+        s.params = vec!["there".into()];
+        s
+    };
+    assert_eq!(run(&store, &w.agent, template("+16505551200", "wa-a"), 4).await, Outcome::Applied);
+    let (code, _) = refused(&run(&store, &w.agent, template("+16505551201", "wa-b"), 5).await);
+    assert_eq!(code, "opted_out");
+}
+
 both_engines!(
     a_new_number_gets_one_pending_conversation_and_the_answer_joins_it,
     each_channel_refuses_what_it_must_and_stores_nothing,
+    customers_opt_out_in_their_language_on_sms_and_whatsapp,
 );

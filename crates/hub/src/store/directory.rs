@@ -57,6 +57,25 @@ fn check_name(what: &str, s: &str) -> Result<String> {
     Ok(t.to_owned())
 }
 
+/// Refuses inbox settings whose opt-out and opt-in keywords cannot be used.
+fn check_settings(settings: &serde_json::Value) -> Result<()> {
+    match keywords_of(settings) {
+        Ok(_) => Ok(()),
+        Err(why) => Err(StoreError::BadRequest(why)),
+    }
+}
+
+/// An inbox's own opt-out and opt-in keywords (none when it sets none).
+pub fn keywords_of(settings: &serde_json::Value) -> std::result::Result<crate::rules::Keywords, String> {
+    let Some(v) = settings.get("keywords").filter(|v| !v.is_null()) else { return Ok(Default::default()) };
+    let k: crate::rules::Keywords = serde_json::from_value(v.clone())
+        .map_err(|e| format!("`keywords` must be {{\"opt_out\": [...], \"opt_in\": [...]}}: {e}"))?;
+    match k.refuse() {
+        Some(why) => Err(why),
+        None => Ok(k),
+    }
+}
+
 fn set_teams(tx: &mut super::pool::WriteTx<'_>, agent_id: i64, teams: &[i64]) -> Result<()> {
     tx.conn.execute("DELETE FROM team_members WHERE agent_id = ?", params![agent_id])?;
     for &t in teams {
@@ -263,6 +282,7 @@ impl Store {
     pub async fn create_inbox(&self, req: CreateInbox) -> Result<Inbox> {
         let name = check_name("an inbox name", &req.name)?;
         let address = check_name("an inbox address", &req.address)?;
+        check_settings(&req.settings)?;
         let settings = if req.settings.is_null() { "{}".to_owned() } else { req.settings.to_string() };
         self.pool()
             .write(move |tx| {
@@ -285,6 +305,9 @@ impl Store {
 
     pub async fn update_inbox(&self, id: i64, patch: UpdateInbox) -> Result<Inbox> {
         let name = patch.name.as_deref().map(|n| check_name("an inbox name", n)).transpose()?;
+        if let Some(settings) = &patch.settings {
+            check_settings(settings)?;
+        }
         self.pool()
             .write(move |tx| {
                 entities::load_inbox(tx.conn, id)?;

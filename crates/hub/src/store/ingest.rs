@@ -325,14 +325,24 @@ fn threaded_conversation(
     Ok(None)
 }
 
-/// Applies an SMS STOP or START: records or lifts the opt-out and says so in the thread.
+/// Applies an opt-out or opt-in keyword (STOP, START, the inbox's own words) on SMS or
+/// WhatsApp: records or lifts the opt-out and says so in the thread.
 fn apply_keyword(
     tx: &mut WriteTx<'_>,
     conv: &switchboard_protocol::model::Conversation,
     body: &str,
     at: Timestamp,
 ) -> Result<bool> {
-    let Some(keyword) = rules::sms_keyword(body) else { return Ok(false) };
+    let settings = tx
+        .conn
+        .query_one("SELECT settings FROM inboxes WHERE id = ?", params![conv.inbox_id])?
+        .json::<serde_json::Value>(0)?;
+    // Words that no longer read (settings from before the check) fall back to the carriers'.
+    let own = super::directory::keywords_of(&settings).unwrap_or_else(|why| {
+        tracing::warn!("inbox {}: {why}", conv.inbox_id);
+        rules::Keywords::default()
+    });
+    let Some(keyword) = rules::keyword(body, &own) else { return Ok(false) };
     let word = body.trim().to_uppercase();
     let channel = conv.channel.as_str();
     let line = match keyword {
@@ -342,7 +352,7 @@ fn apply_keyword(
                 params![channel, &conv.customer_address, &word, at],
             )?;
             format!(
-                "{} opted out of {} with “{word}”: nothing more can be sent to this number until they reply START.",
+                "{} opted out of {} with “{word}”: nothing more can be sent to them there until they reply START.",
                 conv.customer_address, conv.channel
             )
         }
@@ -521,8 +531,10 @@ fn ingest(tx: &mut WriteTx<'_>, msg: &Inbound) -> Result<Ingested> {
     let conv = entities::load_conversation(tx.conn, conversation_id)?;
     emit_message(tx, &message, conv.team_id);
 
-    let keyword =
-        inbox.kind == ChannelKind::Sms && msg.unsupported.is_none() && apply_keyword(tx, &conv, &msg.body, msg.at)?;
+    let keyword = rules::takes_keywords(inbox.kind)
+        && msg.unsupported.is_none()
+        && verified
+        && apply_keyword(tx, &conv, &msg.body, msg.at)?;
     contact_changed |= keyword;
     // No automatic answer to a sender nobody vouched for (it would go to whoever was forged).
     if new_conversation && !keyword && verified {
