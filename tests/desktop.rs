@@ -8,7 +8,8 @@
 //! hostile message shown as text; a lead moving the thread away and back; the hub going
 //! away (cached threads, search and a queued reply offline, delivered once when it
 //! returns), and a first message to a new number written offline too; a customer's reply
-//! announced on D-Bus with their name and text. Then the lead:
+//! announced on D-Bus with their name and text; the customer's STOP shown beside the thread
+//! and refusing the next reply. Then the lead:
 //! the load panel and reassigning from the thread. Then the queue: an agent online is
 //! routed a customer and told so on the desktop; going away moves the customer on. Then the
 //! reports: a lead opens months of the demo's history as charts, exports them as CSV, and
@@ -331,6 +332,44 @@ async fn an_agent_and_a_lead_work_the_console() {
     assert!(shown.summary.contains("Ben Okoye"), "the customer's name: {shown:?}");
     assert_eq!(shown.app_name, "Switchboard");
     assert!(shown.actions.iter().any(|a| a == "default"), "clicking it opens the thread: {shown:?}");
+
+    // Ben replies STOP: his number shows opted out beside the thread, the composer says
+    // why a reply cannot go, and a reply is refused by the hub too.
+    twilio_sms(&hub, sms, "+14155550188", "STOP", "SM00000000000000000000000000000010").await;
+    app.click(&row("Ben Okoye")).await;
+    app.find(&format!("[data-testid=thread][data-conversation-id=\"{ben}\"]"), 10).await;
+    app.until(
+        "Ben's number marked opted out",
+        "[...document.querySelectorAll('.opted')].some(o => o.textContent.includes('Opted out'))",
+        20,
+    )
+    .await;
+    app.until(
+        "the composer says why",
+        "document.querySelector('[data-testid=composer-refusal]')?.textContent.includes('opted out')",
+        20,
+    )
+    .await;
+    let refused = lee
+        .mutations(&MutationBatch {
+            client_id: "lee-after-stop".into(),
+            mutations: vec![MutationEnvelope {
+                mutation_id: 1,
+                mutation: Mutation::SendReply(switchboard_protocol::mutation::SendReply {
+                    conversation_id: ben,
+                    client_msg_id: "after-stop".into(),
+                    body: "Still there?".into(),
+                    attachments: vec![],
+                }),
+                expected_version: None,
+            }],
+        })
+        .await
+        .unwrap();
+    assert!(
+        matches!(&refused.results[0].outcome, Outcome::Rejected { error } if error.code == switchboard_protocol::ErrorCode::OptedOut),
+        "{refused:?}"
+    );
 
     // Sign out; the lead signs in.
     app.click("[data-testid=sign-out]").await;
