@@ -108,13 +108,7 @@ impl Mutation {
                     skills.iter_mut().for_each(clean);
                 }
             }
-            Mutation::StartConversation(s) => {
-                clean(&mut s.body);
-                s.params.iter_mut().for_each(clean);
-                for text in [&mut s.address, &mut s.subject, &mut s.name].into_iter().flatten() {
-                    clean(text);
-                }
-            }
+            Mutation::StartConversation(s) => s.clean_text(),
             Mutation::SetSla(s) => {
                 if let Some(c) = s.policy.as_mut().and_then(|p| p.calendar.as_mut()) {
                     clean(&mut c.time_zone);
@@ -198,6 +192,16 @@ pub struct StartConversation {
 impl StartConversation {
     /// The longest subject line.
     pub const MAX_SUBJECT: usize = 998;
+
+    /// Drops the control characters [`crate::text::keeps`] drops from every text it carries.
+    pub fn clean_text(&mut self) {
+        use crate::text::clean_in_place as clean;
+        clean(&mut self.body);
+        self.params.iter_mut().for_each(clean);
+        for text in [&mut self.address, &mut self.subject, &mut self.name].into_iter().flatten() {
+            clean(text);
+        }
+    }
 }
 
 /// Blocks (or unblocks) the web-chat or in-app visitor of a conversation: their chat

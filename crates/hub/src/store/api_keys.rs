@@ -6,7 +6,7 @@
 use super::outreach::{begin, Author};
 use super::{Result, Store, StoreError};
 use crate::params;
-use switchboard_protocol::mutation::{Mutation, StartConversation};
+use switchboard_protocol::mutation::StartConversation;
 use switchboard_protocol::notify::{ApiKey, CreateApiKey, Notified, Notify};
 use switchboard_protocol::Id;
 
@@ -132,7 +132,7 @@ impl Store {
                 Notify::MAX_KEY
             )));
         }
-        let start = StartConversation {
+        let mut start = StartConversation {
             client_msg_id: format!("api-{}-{key}", holder.id),
             inbox_id: n.inbox_id,
             contact_id: None,
@@ -144,11 +144,7 @@ impl Store {
             params: n.params,
         };
         // Cleaned of control characters as every agent's mutation is.
-        let mut cleaned = Mutation::StartConversation(start);
-        cleaned.clean_text();
-        let Mutation::StartConversation(start) = cleaned else {
-            return Err(StoreError::BadRequest("not a first message".into()));
-        };
+        start.clean_text();
         self.pool()
             .write(move |tx| {
                 let begun = begin(tx, Author::Key { id: holder.id, inboxes: &holder.inbox_ids }, &start)?;

@@ -10,7 +10,7 @@ use super::{Result, Store, StoreError};
 use crate::params;
 use crate::rules::{self, ConvState};
 use std::collections::BTreeMap;
-use switchboard_protocol::model::{Attachment, ChannelKind, ConversationStatus, Delivery, Direction};
+use switchboard_protocol::model::{Attachment, ChannelKind, Conversation, ConversationStatus, Delivery, Direction};
 use switchboard_protocol::text;
 use switchboard_protocol::Timestamp;
 
@@ -261,7 +261,7 @@ fn merge_profile(tx: &mut WriteTx<'_>, contact_id: i64, fields: &BTreeMap<String
     Ok(true)
 }
 
-pub fn conv_state(c: &switchboard_protocol::model::Conversation) -> ConvState {
+pub fn conv_state(c: &Conversation) -> ConvState {
     ConvState {
         status: c.status,
         snoozed_until: c.snoozed_until,
@@ -272,15 +272,14 @@ pub fn conv_state(c: &switchboard_protocol::model::Conversation) -> ConvState {
     }
 }
 
-/// Writes a conversation's moved state with a new version. Resolving ends its agent's hold
-/// on it, and reopening starts a new one.
-pub fn save_state(tx: &mut WriteTx<'_>, id: i64, s: &ConvState, updated_by: Option<i64>) -> Result<()> {
-    let r = tx.conn.query_one("SELECT status, assignee_id, team_id FROM conversations WHERE id = ?", params![id])?;
-    let (before, assignee, team_id): (ConversationStatus, _, _) = (r.parse(0)?, r.opt_int(1)?, r.int(2)?);
+/// Writes a conversation's moved state (from `before`) with a new version. Resolving ends
+/// its agent's hold on it, and reopening starts a new one.
+pub fn save_state(tx: &mut WriteTx<'_>, before: &Conversation, s: &ConvState, updated_by: Option<i64>) -> Result<()> {
+    let id = before.id;
     let resolved = |st: ConversationStatus| st == ConversationStatus::Resolved;
-    if let Some(agent) = assignee.filter(|_| resolved(before) != resolved(s.status)) {
+    if let Some(agent) = before.assignee_id.filter(|_| resolved(before.status) != resolved(s.status)) {
         let (holder, why) = if resolved(s.status) { (None, "resolved") } else { (Some(agent), "reopened") };
-        super::routing::record_holder(tx, id, team_id, holder, updated_by, why)?;
+        super::routing::record_holder(tx, id, before.team_id, holder, updated_by, why)?;
     }
     tx.conn.execute(
         "UPDATE conversations SET status = ?, snoozed_until = ?, waiting_since = ?, last_activity_at = ?, \
@@ -327,12 +326,7 @@ fn threaded_conversation(
 
 /// Applies an opt-out or opt-in keyword (STOP, START, the inbox's own words) on SMS or
 /// WhatsApp: records or lifts the opt-out and says so in the thread.
-fn apply_keyword(
-    tx: &mut WriteTx<'_>,
-    conv: &switchboard_protocol::model::Conversation,
-    body: &str,
-    at: Timestamp,
-) -> Result<bool> {
+fn apply_keyword(tx: &mut WriteTx<'_>, conv: &Conversation, body: &str, at: Timestamp) -> Result<bool> {
     let settings = tx
         .conn
         .query_one("SELECT settings FROM inboxes WHERE id = ?", params![conv.inbox_id])?
@@ -373,7 +367,7 @@ fn apply_keyword(
 }
 
 /// Queues the inbox's automatic first reply, if it has one, on a new conversation.
-fn auto_reply(tx: &mut WriteTx<'_>, conv: &switchboard_protocol::model::Conversation, at: Timestamp) -> Result<()> {
+fn auto_reply(tx: &mut WriteTx<'_>, conv: &Conversation, at: Timestamp) -> Result<()> {
     let settings = tx
         .conn
         .query_one("SELECT settings FROM inboxes WHERE id = ?", params![conv.inbox_id])?
@@ -495,7 +489,7 @@ fn ingest(tx: &mut WriteTx<'_>, msg: &Inbound) -> Result<Ingested> {
         Some(id) => {
             let conv = entities::load_conversation(tx.conn, id)?;
             let next = rules::after_inbound(&conv_state(&conv), inbox.kind, msg.at, preview);
-            save_state(tx, id, &next, None)?;
+            save_state(tx, &conv, &next, None)?;
             (id, Some((conv.status, conv.waiting_since)))
         }
         None => {

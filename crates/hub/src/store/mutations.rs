@@ -238,7 +238,7 @@ fn send_reply(tx: &mut WriteTx<'_>, v: &Viewer, r: &SendReply, expected: Option<
         },
     )?;
     let next = rules::after_reply(&conv_state(&conv), tx.now, rules::preview(&r.body, r.attachments.len()));
-    save_state(tx, conv.id, &next, Some(v.agent_id))?;
+    save_state(tx, &conv, &next, Some(v.agent_id))?;
     replied(tx, conv.id)?;
     finish_message(tx, conv.id, id)
 }
@@ -292,7 +292,7 @@ fn send_template(tx: &mut WriteTx<'_>, v: &Viewer, t: &SendTemplate, expected: O
         },
     )?;
     let next = rules::after_reply(&conv_state(&conv), tx.now, rules::preview(&body, 0));
-    save_state(tx, conv.id, &next, Some(v.agent_id))?;
+    save_state(tx, &conv, &next, Some(v.agent_id))?;
     replied(tx, conv.id)?;
     finish_message(tx, conv.id, id)
 }
@@ -380,7 +380,7 @@ fn add_note(tx: &mut WriteTx<'_>, v: &Viewer, n: &AddNote, expected: Option<i64>
         },
     )?;
     let next = rules::after_note(&conv_state(&conv), tx.now);
-    save_state(tx, conv.id, &next, Some(v.agent_id))?;
+    save_state(tx, &conv, &next, Some(v.agent_id))?;
     finish_message(tx, conv.id, id)
 }
 
@@ -426,7 +426,7 @@ fn set_status(tx: &mut WriteTx<'_>, v: &Viewer, s: &SetStatus, expected: Option<
     let conv = conversation_for_work(tx, v, s.conversation_id, expected)?;
     let next = rules::after_status(&conv_state(&conv), s.status, s.snoozed_until, tx.now)
         .map_err(|e| StoreError::BadRequest(e.to_owned()))?;
-    save_state(tx, conv.id, &next, Some(v.agent_id))?;
+    save_state(tx, &conv, &next, Some(v.agent_id))?;
     if next.status == ConversationStatus::Resolved && conv.status != ConversationStatus::Resolved {
         super::crm::enqueue_transcript(tx, conv.id)?;
         super::sla::apply(tx, conv.id, crate::sla::Event::Resolved)?;

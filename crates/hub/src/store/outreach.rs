@@ -9,7 +9,8 @@ use super::entities::{self, emit_contact};
 use super::ingest::resolve_contact;
 use super::pool::WriteTx;
 use super::sending::{
-    check_text, fill_template, finish_message, insert_agent_message, may_send_to, sees_contact, AgentMessage,
+    check_text, fill_template, finish_message, insert_agent_message, may_send_to, sees_contact, stored_line,
+    AgentMessage,
 };
 use super::{Result, StoreError};
 use crate::params;
@@ -107,14 +108,6 @@ pub(super) fn start(tx: &mut WriteTx<'_>, v: &Viewer, s: &StartConversation) -> 
     Ok(if begun.duplicate { Outcome::Duplicate } else { Outcome::Applied })
 }
 
-/// The line stored with `client_msg_id`, if any: (conversation, message).
-fn stored(tx: &mut WriteTx<'_>, client_msg_id: &str) -> Result<Option<(i64, i64)>> {
-    let row = tx
-        .conn
-        .query_opt("SELECT conversation_id, id FROM messages WHERE client_msg_id = ?", params![client_msg_id])?;
-    row.map(|r| Ok((r.int(0)?, r.int(1)?))).transpose()
-}
-
 /// Writes first for `author`, by every rule; a refusal stores nothing.
 pub(super) fn begin(tx: &mut WriteTx<'_>, author: Author<'_>, s: &StartConversation) -> Result<Begun> {
     check_text(&s.client_msg_id, if s.template.is_some() { "template" } else { &s.body }, 0)?;
@@ -130,7 +123,7 @@ pub(super) fn begin(tx: &mut WriteTx<'_>, author: Author<'_>, s: &StartConversat
             return Err(StoreError::Forbidden(format!("this key may not send from inbox {}", inbox.id)))
         }
     };
-    if let Some((conversation_id, message_id)) = stored(tx, &s.client_msg_id)? {
+    if let Some((conversation_id, message_id)) = stored_line(tx, &s.client_msg_id)? {
         return Ok(Begun { conversation_id, message_id, duplicate: true });
     }
     let subject = s.subject.as_deref().map(str::trim).filter(|t| !t.is_empty());

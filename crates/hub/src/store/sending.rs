@@ -76,7 +76,15 @@ pub(super) fn finish_message(tx: &mut WriteTx<'_>, conv_id: i64, message_id: i64
 /// Whether a message with this client_msg_id exists: a retry, answered `duplicate` before
 /// any rule that may have changed since.
 pub(super) fn already_stored(tx: &mut WriteTx<'_>, client_msg_id: &str) -> Result<bool> {
-    Ok(tx.conn.query_opt("SELECT id FROM messages WHERE client_msg_id = ?", params![client_msg_id])?.is_some())
+    Ok(stored_line(tx, client_msg_id)?.is_some())
+}
+
+/// The line stored with `client_msg_id`, if any: (conversation, message).
+pub(super) fn stored_line(tx: &mut WriteTx<'_>, client_msg_id: &str) -> Result<Option<(i64, i64)>> {
+    let row = tx
+        .conn
+        .query_opt("SELECT conversation_id, id FROM messages WHERE client_msg_id = ?", params![client_msg_id])?;
+    row.map(|r| Ok((r.int(0)?, r.int(1)?))).transpose()
 }
 
 /// [`rules::may_send`] for `address` on `channel`, its refusal said for the agent.
