@@ -9,7 +9,7 @@ use switchboard_protocol::console::{
     View, ViewCount,
 };
 use switchboard_protocol::model::{Contact, ConversationStatus, Presence, Priority, RoutingPolicy, SlaPolicy};
-use switchboard_protocol::mutation::SetAgentRouting;
+use switchboard_protocol::mutation::{SetAgentRouting, SetConsent};
 use switchboard_protocol::report::{ReportQuery, ReportView};
 use switchboard_protocol::{ApiError, Id};
 use tauri::{AppHandle, State};
@@ -307,4 +307,8 @@ pub async fn find_contacts(shell: State<'_, Shell>, text: String) -> Answer<Vec<
 pub async fn open_crm_record(app: AppHandle, shell: State<'_, Shell>, contact_id: Id) -> Answer<()> {
     let link = shell.run(move |c| c.cache().crm_link(contact_id)).await?;
     desktop::open_link(&app, link)
+}
+#[tauri::command]
+pub async fn set_consent(shell: State<'_, Shell>, consent: SetConsent) -> Answer<Id> {
+    shell.run(move |c| c.set_consent(consent)).await
 }

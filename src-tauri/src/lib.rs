@@ -126,6 +126,7 @@ pub fn run() {
             commands::away_after_mins,
             commands::set_away_after_mins,
             commands::set_priority,
+            commands::set_consent,
             commands::set_routing,
             commands::set_sla,
             commands::set_agent_routing,

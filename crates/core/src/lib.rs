@@ -62,7 +62,8 @@ use switchboard_protocol::console::{AssignTo, CannedDraft, Connection, ConsoleEv
 use switchboard_protocol::model::{ChannelKind, ConversationStatus, Presence, Priority, RoutingPolicy, SlaPolicy};
 use switchboard_protocol::mutation::{
     AddNote, Assign, BlockVisitor, MarkRead, MergeContacts, Mutation, RefreshCrm, SaveCanned, SendReply, SendTemplate,
-    SetAgentRouting, SetPresence, SetPriority, SetRouting, SetSla, SetStatus, SplitContact, StartConversation,
+    SetAgentRouting, SetConsent, SetPresence, SetPriority, SetRouting, SetSla, SetStatus, SplitContact,
+    StartConversation,
 };
 use switchboard_protocol::report::{ReportQuery, ReportView};
 use switchboard_protocol::Id;
@@ -377,6 +378,26 @@ impl Console {
 
     fn activity(&self) -> std::sync::MutexGuard<'_, Activity> {
         self.activity.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Queues an agent's record of a customer's consent at one of their addresses, with
+    /// the reason (what the customer said, and where); the hub keeps the record and the
+    /// profile shows it once the hub has it.
+    pub fn set_consent(&self, consent: SetConsent) -> Result<Id> {
+        let reason = consent.reason.trim();
+        if reason.is_empty() || reason.chars().count() > switchboard_protocol::consent::Consent::MAX_TEXT {
+            return Err(CoreError::BadRequest(
+                "say why the customer's consent changed (what they said, and where)".into(),
+            ));
+        }
+        let contact = self.cache().contact(consent.contact_id)?;
+        if !contact.identities.iter().any(|i| i.channel == consent.channel && i.address == consent.address) {
+            return Err(CoreError::BadRequest(format!(
+                "{} is not one of {}'s addresses",
+                consent.address, contact.name
+            )));
+        }
+        self.queue(Mutation::SetConsent(consent), None)
     }
 
     /// Queues a conversation's priority.

@@ -49,6 +49,7 @@ pub mod calendar;
 pub mod channels;
 pub mod clock;
 pub mod config;
+pub mod consent;
 pub mod crm;
 pub mod crm_model;
 pub mod csat;

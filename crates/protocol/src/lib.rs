@@ -10,6 +10,7 @@
 //! - [`mutation`]: the mutation batch agents send and the per-mutation outcomes.
 //! - [`auth`]: login and logout.
 //! - [`admin`]: managing agents, teams and inboxes.
+//! - [`consent`]: what each customer agreed to be sent, per address and purpose.
 //! - [`console`]: what the console's core hands its front end (views, threads, search).
 //! - [`notify`]: the notifications API business systems send through, and its keys.
 //! - [`report`]: the lead's reports and how the console hands a cached one over.
@@ -19,6 +20,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod consent;
 pub mod console;
 pub mod error;
 pub mod model;

@@ -618,6 +618,9 @@ pub struct Contact {
     /// Addresses the customer opted out on: nothing may be sent to them there.
     #[serde(default)]
     pub opted_out: Vec<Identity>,
+    /// The latest consent record per address and purpose.
+    #[serde(default)]
+    pub consents: Vec<crate::consent::Consent>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub version: i64,

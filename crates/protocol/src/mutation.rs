@@ -4,8 +4,9 @@
 //! number that grows with every mutation a client makes; the hub remembers the last one
 //! applied per client, so a retried mutation is applied once and answered `duplicate`.
 
+use crate::consent::ConsentPurpose;
 use crate::error::ApiError;
-use crate::model::{Attachment, ConversationStatus, Presence, Priority, RoutingPolicy, SlaPolicy};
+use crate::model::{Attachment, ChannelKind, ConversationStatus, Presence, Priority, RoutingPolicy, SlaPolicy};
 use crate::sync::Change;
 use crate::{Id, Timestamp};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -52,6 +53,7 @@ pub enum Mutation {
     SetAgentRouting(SetAgentRouting),
     SetSla(SetSla),
     StartConversation(StartConversation),
+    SetConsent(SetConsent),
 }
 
 impl Mutation {
@@ -109,6 +111,10 @@ impl Mutation {
                 }
             }
             Mutation::StartConversation(s) => s.clean_text(),
+            Mutation::SetConsent(c) => {
+                clean(&mut c.address);
+                clean(&mut c.reason);
+            }
             Mutation::SetSla(s) => {
                 if let Some(c) = s.policy.as_mut().and_then(|p| p.calendar.as_mut()) {
                     clean(&mut c.time_zone);
@@ -145,6 +151,7 @@ impl Mutation {
             Mutation::SetAgentRouting(_) => "set_agent_routing",
             Mutation::SetSla(_) => "set_sla",
             Mutation::StartConversation(_) => "start_conversation",
+            Mutation::SetConsent(_) => "set_consent",
         }
     }
 }
@@ -202,6 +209,21 @@ impl StartConversation {
             clean(text);
         }
     }
+}
+
+/// Records a customer's consent to one purpose at one of their addresses, granted or
+/// withdrawn, with the agent's reason (what the customer said, and where). Withdrawing
+/// `service` opts the address out of everything, as STOP does; granting it opts them back in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SetConsent {
+    pub contact_id: Id,
+    pub channel: ChannelKind,
+    pub address: String,
+    pub purpose: ConsentPurpose,
+    pub granted: bool,
+    /// 1 to 1,000 characters.
+    pub reason: String,
 }
 
 /// Blocks (or unblocks) the web-chat or in-app visitor of a conversation: their chat

@@ -4,9 +4,11 @@
 #![cfg(feature = "ts")]
 #![allow(clippy::unwrap_used)]
 
+use switchboard_protocol::consent::*;
 use switchboard_protocol::console::*;
 use switchboard_protocol::error::{ApiError, ErrorCode};
 use switchboard_protocol::model::*;
+use switchboard_protocol::mutation::SetConsent;
 use switchboard_protocol::report::*;
 use ts_rs::TS;
 
@@ -34,6 +36,10 @@ fn generate() -> String {
         Inbox,
         Template,
         Identity,
+        ConsentPurpose,
+        ConsentSource,
+        Consent,
+        SetConsent,
         CrmCandidate,
         CrmField,
         CrmSnapshot,

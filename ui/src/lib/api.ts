@@ -29,6 +29,7 @@ import type {
   SearchHit,
   SearchQuery,
   Session,
+  SetConsent,
   ShellEvent,
   SignIn,
   Started,
@@ -96,6 +97,7 @@ export const api = {
     invoke<number>("set_routing", { team_id, inbox_id, policy }),
   setSla: (team_id: number, inbox_id: number | null, policy: SlaPolicy | null) =>
     invoke<number>("set_sla", { team_id, inbox_id, policy }),
+  setConsent: (consent: SetConsent) => invoke<number>("set_consent", { consent }),
   setAgentRouting: (agent_id: number, change: { capacity?: number; paused?: boolean; skills?: string[] }) =>
     invoke<number>("set_agent_routing", {
       agent_id,

@@ -1,7 +1,7 @@
 // Generated from crates/protocol by `UPDATE_TYPESCRIPT=1 cargo test -p switchboard-protocol --test typescript`.
 // Do not edit. Ids, timestamps and counts are integers below 2^53, sent as JSON numbers.
 
-export type ErrorCode = "bad_request" | "bad_cursor" | "cursor_expired" | "unauthorized" | "invalid_credentials" | "forbidden" | "not_found" | "conflict" | "payload_too_large" | "rate_limited" | "reply_window_closed" | "opted_out" | "unavailable" | "internal";
+export type ErrorCode = "bad_request" | "bad_cursor" | "cursor_expired" | "unauthorized" | "invalid_credentials" | "forbidden" | "not_found" | "conflict" | "payload_too_large" | "rate_limited" | "reply_window_closed" | "opted_out" | "no_consent" | "not_now" | "unavailable" | "internal";
 
 export type ApiError = { code: ErrorCode, message: string, 
 /**
@@ -142,6 +142,30 @@ export type Identity = { channel: ChannelKind,
  */
 address: string, };
 
+export type ConsentPurpose = "service" | "marketing";
+
+export type ConsentSource = "keyword" | "agent" | "api" | "import" | "unsubscribe";
+
+export type Consent = { channel: ChannelKind, address: string, purpose: ConsentPurpose, 
+/**
+ * Granted, or withdrawn.
+ */
+granted: boolean, source: ConsentSource, 
+/**
+ * What shows it: the customer's words, the link used, the file and row, the agent's note.
+ */
+evidence: string, 
+/**
+ * Why an agent recorded it.
+ */
+reason?: string | null, by_agent_id?: number | null, at: number, };
+
+export type SetConsent = { contact_id: number, channel: ChannelKind, address: string, purpose: ConsentPurpose, granted: boolean, 
+/**
+ * 1 to 1,000 characters.
+ */
+reason: string, };
+
 export type CrmCandidate = { record_id: string, name: string, 
 /**
  * What tells it apart: its email or phone.
@@ -184,7 +208,11 @@ profile: { [key in string]?: string }, crm?: CrmSnapshot | null,
 /**
  * Addresses the customer opted out on: nothing may be sent to them there.
  */
-opted_out: Array<Identity>, created_at: number, updated_at: number, version: number, };
+opted_out: Array<Identity>, 
+/**
+ * The latest consent record per address and purpose.
+ */
+consents: Array<Consent>, created_at: number, updated_at: number, version: number, };
 
 export type ConversationStatus = "open" | "pending" | "snoozed" | "resolved";
 

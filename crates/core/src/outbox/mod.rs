@@ -45,6 +45,7 @@ pub fn targets(m: &Mutation) -> (Option<Id>, Option<&str>) {
         | Mutation::SetRouting(_)
         | Mutation::SetAgentRouting(_)
         | Mutation::SetSla(_)
+        | Mutation::SetConsent(_)
         | Mutation::MergeContacts(_)
         | Mutation::SplitContact(_)
         | Mutation::RefreshCrm(_)

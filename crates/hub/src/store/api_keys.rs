@@ -6,6 +6,7 @@
 use super::outreach::{begin, Author};
 use super::{Result, Store, StoreError};
 use crate::params;
+use switchboard_protocol::consent::ConsentPurpose;
 use switchboard_protocol::mutation::StartConversation;
 use switchboard_protocol::notify::{ApiKey, CreateApiKey, Notified, Notify};
 use switchboard_protocol::Id;
@@ -147,7 +148,12 @@ impl Store {
         start.clean_text();
         self.pool()
             .write(move |tx| {
-                let begun = begin(tx, Author::Key { id: holder.id, inboxes: &holder.inbox_ids }, &start)?;
+                let begun = begin(
+                    tx,
+                    Author::Key { id: holder.id, inboxes: &holder.inbox_ids },
+                    ConsentPurpose::Service,
+                    &start,
+                )?;
                 tx.conn.execute("UPDATE api_keys SET last_used_at = ? WHERE id = ?", params![tx.now, holder.id])?;
                 Ok(Notified {
                     conversation_id: begun.conversation_id,

@@ -57,12 +57,11 @@ fn check_name(what: &str, s: &str) -> Result<String> {
     Ok(t.to_owned())
 }
 
-/// Refuses inbox settings whose opt-out and opt-in keywords cannot be used.
+/// Refuses inbox settings whose opt-out and opt-in keywords or required consents cannot be used.
 fn check_settings(settings: &serde_json::Value) -> Result<()> {
-    match keywords_of(settings) {
-        Ok(_) => Ok(()),
-        Err(why) => Err(StoreError::BadRequest(why)),
-    }
+    keywords_of(settings).map_err(StoreError::BadRequest)?;
+    crate::consent::required_of(settings).map_err(StoreError::BadRequest)?;
+    Ok(())
 }
 
 /// An inbox's own opt-out and opt-in keywords (none when it sets none).

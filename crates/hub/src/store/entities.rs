@@ -7,6 +7,7 @@ use super::pool::{NewChange, WriteTx};
 use super::{Result, StoreError};
 use crate::params;
 use std::collections::BTreeMap;
+use switchboard_protocol::consent::Consent;
 use switchboard_protocol::model::{
     Agent, ChannelKind, Contact, Conversation, Identity, Inbox, Message, Priority, ReadMarker, Role, RoutingPolicy,
     Team,
@@ -138,6 +139,29 @@ pub fn load_contacts(c: &mut dyn Connection, ids: &[i64]) -> Result<Vec<Contact>
                     .push(Identity { channel: r.parse(1)?, address: r.text(2)?.to_owned() });
             }
         }
+        let consent_rows = c.query(
+            &format!(
+                "SELECT i.contact_id, k.channel, k.address, k.purpose, k.granted, k.source, k.evidence, k.reason, k.agent_id, k.at \
+                 FROM identities i JOIN consents k ON k.channel = i.channel AND k.address = i.address \
+                 WHERE i.contact_id IN ({list}) AND k.id = (SELECT max(l.id) FROM consents l \
+                 WHERE l.channel = k.channel AND l.address = k.address AND l.purpose = k.purpose) ORDER BY k.id"
+            ),
+            &params,
+        )?;
+        let mut consents: BTreeMap<i64, Vec<Consent>> = BTreeMap::new();
+        for r in &consent_rows {
+            consents.entry(r.int(0)?).or_default().push(Consent {
+                channel: r.parse(1)?,
+                address: r.text(2)?.to_owned(),
+                purpose: r.parse(3)?,
+                granted: r.int(4)? != 0,
+                source: r.parse(5)?,
+                evidence: r.text(6)?.to_owned(),
+                reason: r.opt_text(7)?.map(str::to_owned),
+                by_agent_id: r.opt_int(8)?,
+                at: r.int(9)?,
+            });
+        }
         let mut identities: BTreeMap<i64, Vec<Identity>> = BTreeMap::new();
         for r in &ids_rows {
             identities
@@ -152,6 +176,7 @@ pub fn load_contacts(c: &mut dyn Connection, ids: &[i64]) -> Result<Vec<Contact>
                 name: r.text(1)?.to_owned(),
                 identities: identities.remove(&id).unwrap_or_default(),
                 opted_out: opted_out.remove(&id).unwrap_or_default(),
+                consents: consents.remove(&id).unwrap_or_default(),
                 profile: r.json(2)?,
                 crm: r
                     .opt_text(3)?

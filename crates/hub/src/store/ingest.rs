@@ -3,6 +3,7 @@
 //! A provider's retry of a message already stored (same inbox, same provider id) stores
 //! nothing and answers with the first delivery's ids.
 
+use super::consent;
 use super::db::Connection;
 use super::entities::{self, emit_contact, emit_conversation, emit_message};
 use super::pool::WriteTx;
@@ -10,6 +11,7 @@ use super::{Result, Store, StoreError};
 use crate::params;
 use crate::rules::{self, ConvState};
 use std::collections::BTreeMap;
+use switchboard_protocol::consent::{ConsentPurpose, ConsentSource};
 use switchboard_protocol::model::{Attachment, ChannelKind, Conversation, ConversationStatus, Delivery, Direction};
 use switchboard_protocol::text;
 use switchboard_protocol::Timestamp;
@@ -338,32 +340,45 @@ fn apply_keyword(tx: &mut WriteTx<'_>, conv: &Conversation, body: &str, at: Time
     });
     let Some(keyword) = rules::keyword(body, &own) else { return Ok(false) };
     let word = body.trim().to_uppercase();
-    let channel = conv.channel.as_str();
     let line = match keyword {
         rules::Keyword::OptOut => {
-            tx.conn.execute(
-                "INSERT INTO opt_outs (channel, address, keyword, at) VALUES (?, ?, ?, ?) ON CONFLICT (channel, address) DO NOTHING",
-                params![channel, &conv.customer_address, &word, at],
-            )?;
+            // STOP ends everything: the opt-out, and marketing with it.
+            for purpose in ConsentPurpose::ALL {
+                consent::record(tx, &keyword_record(conv, purpose, false, &word))?;
+            }
             format!(
                 "{} opted out of {} with “{word}”: nothing more can be sent to them there until they reply START.",
                 conv.customer_address, conv.channel
             )
         }
         rules::Keyword::OptIn => {
-            tx.conn.execute(
-                "DELETE FROM opt_outs WHERE channel = ? AND address = ?",
-                params![channel, &conv.customer_address],
-            )?;
+            // START resumes messages; marketing withdrawn stays withdrawn until asked for.
+            consent::record(tx, &keyword_record(conv, ConsentPurpose::Service, true, &word))?;
             format!("{} opted back in to {} with “{word}”.", conv.customer_address, conv.channel)
         }
     };
     entities::add_system_line(tx, conv, &line, at)?;
-    tx.conn.execute(
-        "UPDATE contacts SET version = version + 1, updated_at = ? WHERE id = ?",
-        params![tx.now, conv.contact_id],
-    )?;
+    consent::touch_contacts(tx, conv.channel, &conv.customer_address)?;
     Ok(true)
+}
+
+/// A keyword's consent record: the customer's own word is the evidence.
+fn keyword_record<'a>(
+    conv: &'a Conversation,
+    purpose: ConsentPurpose,
+    granted: bool,
+    word: &'a str,
+) -> consent::Record<'a> {
+    consent::Record {
+        channel: conv.channel,
+        address: &conv.customer_address,
+        purpose,
+        granted,
+        source: ConsentSource::Keyword,
+        evidence: word,
+        reason: None,
+        agent_id: None,
+    }
 }
 
 /// Queues the inbox's automatic first reply, if it has one, on a new conversation.

@@ -23,6 +23,7 @@
 //! - [`reports`]: a period's facts read from the events, and each settled day's figures kept.
 //! - [`canned`]: canned responses, the team's and each agent's own.
 //! - [`sending`]: what every message an agent sends shares (checks, templates, storing it).
+//! - [`consent`]: consent records per address and purpose, and whether a proactive message may go.
 //! - [`outreach`]: writing to a customer first, a new conversation with one message.
 //! - [`api_keys`]: the notifications API's keys, and a business system's notification.
 //! - [`outbox`]: replies waiting for the delivery worker, handed to a provider at most once.
@@ -36,6 +37,7 @@ pub mod blobs;
 pub mod blocks;
 pub mod canned;
 pub mod change_kind;
+pub mod consent;
 pub mod crm;
 pub mod csat;
 pub mod db;

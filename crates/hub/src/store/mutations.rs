@@ -105,6 +105,7 @@ fn target(m: &Mutation) -> i64 {
         Mutation::SetRouting(r) => r.team_id,
         Mutation::SetSla(s) => s.team_id,
         Mutation::StartConversation(s) => s.inbox_id,
+        Mutation::SetConsent(c) => c.contact_id,
         Mutation::SaveCanned(_) | Mutation::DeleteCanned(_) | Mutation::SetPresence(_) => 0,
     }
 }
@@ -188,6 +189,7 @@ fn apply(tx: &mut WriteTx<'_>, v: &Viewer, client_id: &str, m: &Mutation, expect
         Mutation::SetAgentRouting(a) => super::routing::set_agent_routing(tx, v, a).map(|()| Outcome::Applied),
         Mutation::SetSla(s) => super::sla::set_sla(tx, v, s).map(|()| Outcome::Applied),
         Mutation::StartConversation(s) => super::outreach::start(tx, v, s),
+        Mutation::SetConsent(c) => super::consent::set(tx, v, c),
     }
 }
 

@@ -3,7 +3,7 @@
 //! number or email address; written by an agent (the conversation is theirs) or by a
 //! business system through an API key (it is nobody's until the customer answers). Which channels allow it is
 //! [`crate::rules::may_start`]'s to say; opt-outs and reply windows are
-//! [`crate::rules::may_send`]'s.
+//! [`crate::rules::may_send`]'s, consent [`crate::consent::may_reach`]'s.
 
 use super::entities::{self, emit_contact};
 use super::ingest::resolve_contact;
@@ -16,6 +16,7 @@ use super::{Result, StoreError};
 use crate::params;
 use crate::policy::{self, Scope, Viewer};
 use crate::rules::{self, Start};
+use switchboard_protocol::consent::ConsentPurpose;
 use switchboard_protocol::model::{ChannelKind, Conversation, ConversationStatus, Direction};
 use switchboard_protocol::mutation::{Outcome, StartConversation};
 
@@ -104,12 +105,17 @@ pub(super) struct Begun {
 
 /// Applies a `start_conversation`.
 pub(super) fn start(tx: &mut WriteTx<'_>, v: &Viewer, s: &StartConversation) -> Result<Outcome> {
-    let begun = begin(tx, Author::Agent(v), s)?;
+    let begun = begin(tx, Author::Agent(v), ConsentPurpose::Service, s)?;
     Ok(if begun.duplicate { Outcome::Duplicate } else { Outcome::Applied })
 }
 
-/// Writes first for `author`, by every rule; a refusal stores nothing.
-pub(super) fn begin(tx: &mut WriteTx<'_>, author: Author<'_>, s: &StartConversation) -> Result<Begun> {
+/// Writes first for `author`, for `purpose`, by every rule; a refusal stores nothing.
+pub(super) fn begin(
+    tx: &mut WriteTx<'_>,
+    author: Author<'_>,
+    purpose: ConsentPurpose,
+    s: &StartConversation,
+) -> Result<Begun> {
     check_text(&s.client_msg_id, if s.template.is_some() { "template" } else { &s.body }, 0)?;
     let inbox = entities::load_inbox(tx.conn, s.inbox_id)?;
     let agent = match author {
@@ -158,6 +164,7 @@ pub(super) fn begin(tx: &mut WriteTx<'_>, author: Author<'_>, s: &StartConversat
         .transpose()?
         .flatten();
     may_send_to(tx, channel, &r.address, window, s.template.is_some())?;
+    super::consent::may_reach(tx, inbox.id, channel, &r.address, purpose)?;
     let (body, template) = match &s.template {
         Some(name) => {
             let (text, stored) = fill_template(&inbox, name, &s.params)?;
