@@ -42,6 +42,7 @@ function customer(extra: Partial<Contact> = {}): Contact {
     profile: {},
     crm: null,
     opted_out: [{ channel: "whatsapp", address: "+14155550111" }],
+    consents: [],
     created_at: 0,
     updated_at: 0,
     version: 1,

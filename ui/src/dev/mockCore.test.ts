@@ -192,3 +192,37 @@ describe("mockCore's first messages", () => {
     expect(events.at(-1)).toEqual({ type: "outbox", item: expect.objectContaining({ state: "stuck", error: expect.objectContaining({ code: "bad_request", message: "template `order_update` takes 2 values, not 1" }) }) });
   });
 });
+
+describe("mockCore's consent", () => {
+  test("set_consent refuses what the core refuses, records the agent's reason and keeps the opt-out with service", () => {
+    const core = new MockCore({ conversations: 50, signedInAs: "ada@demo.switchboard" });
+    const events: ConsoleEvent[] = [];
+    core.emit = (e) => events.push(e);
+    const ben = core.contacts.get(1)!;
+    ben.identities = [{ channel: "sms", address: "+14155550777" }];
+    ben.opted_out = [];
+    ben.consents = [];
+    const set = (extra: Record<string, unknown>) =>
+      core.handle("set_consent", { consent: { contact_id: 1, channel: "sms", address: "+14155550777", purpose: "service", granted: false, reason: "Asked us to stop on a call", ...extra } });
+
+    expect(() => set({ reason: "  " })).toThrow(expect.objectContaining({ code: "bad_request" }));
+    expect(() => set({ reason: "x".repeat(1001) })).toThrow(expect.objectContaining({ code: "bad_request" }));
+    expect(() => set({ address: "+14155550000" })).toThrow(expect.objectContaining({ code: "bad_request" }));
+    expect(events).toEqual([]);
+
+    expect(typeof set({})).toBe("number");
+    expect(ben.opted_out).toEqual([{ channel: "sms", address: "+14155550777" }]);
+    expect(ben.consents).toEqual([
+      expect.objectContaining({ purpose: "service", granted: false, source: "agent", reason: "Asked us to stop on a call", by_agent_id: 1 }),
+    ]);
+    expect(events).toEqual([{ type: "changed", conversations: [], contacts: [1], directory: false, canned: false, everything: false }]);
+
+    set({ granted: true, reason: "Wants order updates again" });
+    set({ purpose: "marketing", granted: true, reason: "Wants offers" });
+    expect(ben.opted_out).toEqual([]);
+    expect(ben.consents.map((c) => [c.purpose, c.granted])).toEqual([
+      ["service", true],
+      ["marketing", true],
+    ]);
+  });
+});

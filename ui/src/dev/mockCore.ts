@@ -5,10 +5,12 @@
 // It decides no rule of the core: reply windows and refusals, which views hold a
 // conversation and in which order, what each role is offered, what the team load counts and
 // how search filters are looked up in ./fixtures/, which crates/core/tests/ui_fixtures.rs
-// computes with the real core (regenerate with scripts/fixtures.sh). One exception until the
-// fixtures cover it: writing first (`start_conversation`), whose checks are transcribed from
+// computes with the real core (regenerate with scripts/fixtures.sh). Two exceptions until the
+// fixtures cover them: writing first (`start_conversation`), whose checks are transcribed from
 // the core's `compose::refuse_start` (answered at once) and the hub's `rules::may_start` and
-// `may_send` (answered later, as the outbox item's refusal).
+// `may_send` (answered later, as the outbox item's refusal); and recording consent
+// (`set_consent`), whose checks are the core's `set_consent` and whose record is the hub's
+// `store::consent::record`.
 import composeRules from "./fixtures/compose.json";
 import roleRules from "./fixtures/roles.json";
 import searchRules from "./fixtures/search.json";
@@ -23,6 +25,7 @@ import type {
   CannedOption,
   ChannelKind,
   Composer,
+  Consent,
   ConsoleEvent,
   Contact,
   ConversationRow,
@@ -46,12 +49,39 @@ import type {
   SlaPolicy,
   SearchQuery,
   Session,
+  SetConsent,
   Started,
   Team,
   ThreadLine,
   View,
   ViewCount,
 } from "../lib/protocol";
+
+/** Some demo customers' consent: STOP on the address they opted out on (every 26th
+ *  customer's opt-out is older than the records and has none), marketing from an audience
+ *  file, an unsubscribe link on email, and an agent's record. */
+function demoConsents(c: number, identities: Identity[], now: number): Consent[] {
+  const out: Consent[] = [];
+  const first = identities[0];
+  if (!first) return out;
+  const at = (days: number) => now - days * 86_400_000 - (c % 24) * 3_600_000;
+  if (c % 13 === 0) {
+    if (c % 26 !== 0) {
+      for (const purpose of ["service", "marketing"] as const) {
+        out.push({ ...first, purpose, granted: false, source: "keyword", evidence: "STOP", at: at(3) });
+      }
+    }
+    return out;
+  }
+  if (c % 5 === 0) out.push({ ...first, purpose: "marketing", granted: true, source: "import", evidence: `spring-offers.csv row ${c}`, at: at(40) });
+  const email = identities.find((i) => i.channel === "email");
+  if (email && c % 4 === 0) out.push({ ...email, purpose: "marketing", granted: false, source: "unsubscribe", evidence: `https://mail.example.com/u/${c}`, at: at(12) });
+  if (c % 7 === 0) {
+    const reason = "Asked on a call for order updates by text";
+    out.push({ ...first, purpose: "service", granted: true, source: "agent", evidence: reason, reason, by_agent_id: 3, at: at(8) });
+  }
+  return out;
+}
 
 const FIRST = ["Ana", "Ben", "Chloé", "Dmitri", "Eun-ji", "Farah", "Gabriel", "Hana", "Ivan", "Jade", "Kofi", "Lucía", "Mateo", "Nour", "Olu", "Priya", "Quinn", "Rafael", "Sofia", "Tomás", "Uma", "Viktor", "Wen", "Yusuf", "Zoë"];
 const LAST = ["García", "Nguyen", "Okafor", "Schmidt", "Tanaka", "Rossi", "Kowalski", "Haddad", "Silva", "Müller", "Andersson", "Dubois", "Patel", "O'Brien", "Novak"];
@@ -304,6 +334,7 @@ export class MockCore {
                 others: [],
               },
         opted_out: c % 13 === 0 && identities[0] ? [identities[0]] : [],
+        consents: demoConsents(c, identities, this.now),
         created_at: this.now - 90 * 86_400_000,
         updated_at: this.now,
         version: 1,
@@ -736,7 +767,7 @@ export class MockCore {
       }
       if (!contact) {
         const cid = this.#nextId++;
-        contact = { id: cid, name: d.name?.trim() || address, identities: [{ channel, address }], profile: {}, crm: null, opted_out: [], created_at: now, updated_at: now, version: 1 };
+        contact = { id: cid, name: d.name?.trim() || address, identities: [{ channel, address }], profile: {}, crm: null, opted_out: [], consents: [], created_at: now, updated_at: now, version: 1 };
         this.contacts.set(cid, contact);
         this.lines.set(cid, []);
       }
@@ -792,6 +823,37 @@ export class MockCore {
   }
 
   /** Answers a command with a copy, as the real IPC does (JSON across the window boundary). */
+  /** An agent records a customer's consent: the core's checks (a reason of 1 to 1,000
+   *  characters, one of the customer's own addresses), then the hub's record, applied at
+   *  once: the latest per address and purpose, a withdrawn `service` as the opt-out. */
+  setConsent(s: SetConsent): number {
+    const reason = s.reason.trim();
+    if (!reason || Array.from(reason).length > 1000) {
+      throw badRequest("say why the customer's consent changed (what they said, and where)");
+    }
+    const contact = this.contacts.get(s.contact_id);
+    if (!contact) throw { code: "not_found", message: "contact not found" } satisfies ApiError;
+    if (!contact.identities.some((i) => i.channel === s.channel && i.address === s.address)) {
+      throw badRequest(`${s.address} is not one of ${contact.name}'s addresses`);
+    }
+    const now = Date.now();
+    const record: Consent = { channel: s.channel, address: s.address, purpose: s.purpose, granted: s.granted, source: "agent", evidence: reason, reason, by_agent_id: this.me.id, at: now };
+    const touched: number[] = [];
+    for (const c of this.contacts.values()) {
+      if (!c.identities.some((i) => i.channel === s.channel && i.address === s.address)) continue;
+      c.consents = [...c.consents.filter((k) => !(k.channel === s.channel && k.address === s.address && k.purpose === s.purpose)), record];
+      if (s.purpose === "service") {
+        const others = c.opted_out.filter((o) => !(o.channel === s.channel && o.address === s.address));
+        c.opted_out = s.granted ? others : [...others, { channel: s.channel, address: s.address }];
+      }
+      c.version++;
+      c.updated_at = now;
+      touched.push(c.id);
+    }
+    this.changed([], touched);
+    return this.#nextId++;
+  }
+
   handle(cmd: string, args: Record<string, unknown> = {}): unknown {
     const answer = this.#answer(cmd, args);
     return answer === undefined ? null : JSON.parse(JSON.stringify(answer));
@@ -989,6 +1051,8 @@ export class MockCore {
       }
       case "merge_contacts":
         return 1;
+      case "set_consent":
+        return this.setConsent(a.consent as unknown as SetConsent);
       case "refresh_crm": {
         const contact = this.contacts.get(a.contact_id as number);
         if (contact?.crm && (a.force || a.by)) contact.crm = { ...contact.crm, fetched_at: this.now, error: null };

@@ -26,6 +26,7 @@ function profile(contactId: number): Profile {
       profile: {},
       crm: null,
       opted_out: [],
+      consents: [],
       created_at: 0,
       updated_at: 0,
       version: 1,

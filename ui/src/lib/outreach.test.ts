@@ -46,6 +46,7 @@ function contact(extra: Partial<Contact> = {}): Contact {
     profile: {},
     crm: null,
     opted_out: [],
+    consents: [],
     created_at: 0,
     updated_at: 0,
     version: 1,
