@@ -80,7 +80,8 @@ mod tests {
         let granted = Standing { opted_out: false, latest: Some(true) };
         let withdrawn = Standing { opted_out: false, latest: Some(false) };
         let out = Standing { opted_out: true, latest: Some(true) };
-        let table: &[(&str, ConsentPurpose, Standing, &[ConsentPurpose], Result<(), Refusal>)] = &[
+        type Case<'a> = (&'a str, ConsentPurpose, Standing, &'a [ConsentPurpose], Result<(), Refusal>);
+        let table: &[Case<'_>] = &[
             ("nothing recorded, nothing required", Marketing, none, &[], Ok(())),
             ("nothing recorded, required", Marketing, none, &[Marketing], Err(Refusal::NotGiven(Marketing))),
             ("required for another purpose", Service, none, &[Marketing], Ok(())),

@@ -46,6 +46,7 @@ pub mod address;
 pub mod api;
 pub mod auth;
 pub mod calendar;
+pub mod campaign;
 pub mod channels;
 pub mod clock;
 pub mod config;

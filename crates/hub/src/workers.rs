@@ -1,5 +1,5 @@
 //! The hub's background work, started and stopped in one place: the delivery worker
-//! (replies out to providers), the CRM worker (lookups and transcripts), moving files
+//! (replies out to providers), the campaign sender, the CRM worker (lookups and transcripts), moving files
 //! earlier versions kept in database rows out to the file store, the router (routing
 //! passes when anything moves, and the sweeps for agents gone and customers left
 //! unanswered), keeping reports' settled days worked out, and the chores (waking snoozed
@@ -26,8 +26,10 @@ const PRUNE_PER_ROUND: i64 = 5_000;
 #[derive(Debug)]
 pub struct Workers {
     tasks: Vec<JoinHandle<()>>,
-    /// The delivery worker, stopped gently: told to take no more work, then waited for.
+    /// The delivery worker and the campaign sender, stopped gently: told to take no more
+    /// work, then waited for.
     delivery: Option<JoinHandle<()>>,
+    campaigns: Option<JoinHandle<()>>,
     stopping: tokio::sync::watch::Sender<bool>,
     /// How long its sends in flight may take.
     drain: Duration,
@@ -50,6 +52,7 @@ impl Workers {
                 ),
                 tokio::spawn(reports(store.clone(), config.report_time_zone.clone())),
             ],
+            campaigns: Some(crate::channels::bulk::start(store.clone(), config, stop_rx.clone())),
             delivery: Some(crate::channels::deliver::start(store.clone(), config, stop_rx)),
             stopping,
             drain: Duration::from_millis(config.delivery_timeout_ms.max(1)) + Duration::from_secs(2),
@@ -62,10 +65,11 @@ impl Workers {
     /// up again by the next hub to start).
     pub async fn stop(mut self) {
         self.stopping.send_replace(true);
-        if let Some(delivery) = self.delivery.take() {
-            let abort = delivery.abort_handle();
-            if tokio::time::timeout(self.drain, delivery).await.is_err() {
-                tracing::warn!("replies were still being sent at shutdown; they are checked at the next start");
+        for (what, worker) in [("replies", self.delivery.take()), ("campaign messages", self.campaigns.take())] {
+            let Some(worker) = worker else { continue };
+            let abort = worker.abort_handle();
+            if tokio::time::timeout(self.drain, worker).await.is_err() {
+                tracing::warn!("{what} were still being sent at shutdown; they are checked at the next start");
                 abort.abort();
             }
         }
@@ -76,7 +80,7 @@ impl Workers {
         for task in self.tasks.drain(..) {
             task.abort();
         }
-        if let Some(d) = self.delivery.take() {
+        for d in [self.delivery.take(), self.campaigns.take()].into_iter().flatten() {
             d.abort();
         }
     }

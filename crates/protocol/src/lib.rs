@@ -10,6 +10,7 @@
 //! - [`mutation`]: the mutation batch agents send and the per-mutation outcomes.
 //! - [`auth`]: login and logout.
 //! - [`admin`]: managing agents, teams and inboxes.
+//! - [`campaign`]: campaigns, their audiences, progress and results, and saved segments.
 //! - [`consent`]: what each customer agreed to be sent, per address and purpose.
 //! - [`console`]: what the console's core hands its front end (views, threads, search).
 //! - [`notify`]: the notifications API business systems send through, and its keys.
@@ -20,6 +21,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod campaign;
 pub mod consent;
 pub mod console;
 pub mod error;

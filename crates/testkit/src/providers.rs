@@ -15,6 +15,8 @@ pub struct Request {
     pub path: String,
     pub authorization: Option<String>,
     pub body: String,
+    /// When it arrived.
+    pub at: std::time::Instant,
 }
 
 impl Request {
@@ -77,6 +79,7 @@ pub async fn start(kind: Kind) -> Provider {
                 path: uri.path().to_owned(),
                 authorization: headers.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned),
                 body: String::from_utf8_lossy(&body).into_owned(),
+                at: std::time::Instant::now(),
             };
             r.lock().unwrap().push(req.clone());
             let mode = m.lock().unwrap().clone();

@@ -1,5 +1,6 @@
 //! The hub's HTTP edge, every route in one place: the agent API under `/api/v1` (login,
-//! sync, the stream, history, mutations, reports, administration), business systems'
+//! sync, the stream, history, mutations, reports, administration), leads' campaigns
+//! ([`campaigns`]), business systems'
 //! notifications ([`notify`]), the providers' webhooks under
 //! `/webhooks` ([`webhooks`]), and web chat's `/widget.js` and visitor API under `/chat/v1`
 //! ([`visitor`]). Handlers parse, call the store, and answer JSON; every failure is a
@@ -7,6 +8,7 @@
 //! [`crate::channels`]'s.
 
 mod admin;
+mod campaigns;
 pub mod client;
 pub mod limits;
 pub mod notify;
@@ -275,6 +277,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/admin/crm", get(admin::crm).put(admin::put_crm))
         .route("/api/v1/blobs/{key}", get(blob))
         .route("/api/v1/messages/{id}/attachments/{index}", get(attachment))
+        .merge(campaigns::router().layer(DefaultBodyLimit::max(limit.max(campaigns::BODY_BYTES))))
         .merge(webhooks::router(state.config.max_email_bytes))
         .merge(visitor::router(limit.min(visitor::BODY_BYTES)))
         .fallback(|| async { Failure(ApiError::new(ErrorCode::NotFound, "no such endpoint")) })

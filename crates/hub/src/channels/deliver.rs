@@ -79,22 +79,21 @@ pub fn start(
     })
 }
 
-/// Sends one claimed reply, within `timeout` (and half a second) all told: an SMTP
-/// conversation is several exchanges, each of which could otherwise take the whole timeout,
-/// and no send may outlast the grace after which a claimed reply counts as interrupted.
-async fn deliver(store: &Store, http: &reqwest::Client, out: Outgoing, base_ms: u64, max: u32, timeout: Duration) {
+/// Hands one message to its provider, within `timeout` (and half a second) all told: an
+/// SMTP conversation is several exchanges, each of which could otherwise take the whole
+/// timeout, and no send may outlast the grace after which a claimed send counts as
+/// interrupted. Returns the provider's id for it.
+pub async fn hand_over(http: &reqwest::Client, out: &Outgoing, timeout: Duration) -> Result<String, SendError> {
     let id = out.message_id;
-    let settings = Settings::from_json(&out.settings);
-    let simulated = settings.as_ref().is_ok_and(Settings::simulated);
     let send = async {
-        match settings {
+        match Settings::from_json(&out.settings) {
             Err(e) => Err(SendError::from(e)),
-            Ok(_) if simulated => Ok(format!("sim-{id}")),
+            Ok(s) if s.simulated() => Ok(format!("sim-{id}")),
             Ok(s) => match out.channel {
-                ChannelKind::Sms => twilio::send(http, &s, &out).await,
-                ChannelKind::Whatsapp => meta::send_whatsapp(http, &s, &out).await,
-                ChannelKind::Messenger | ChannelKind::Instagram => meta::send_messaging(http, &s, &out).await,
-                ChannelKind::Email => email::send(&s, &out, timeout).await,
+                ChannelKind::Sms => twilio::send(http, &s, out).await,
+                ChannelKind::Whatsapp => meta::send_whatsapp(http, &s, out).await,
+                ChannelKind::Messenger | ChannelKind::Instagram => meta::send_messaging(http, &s, out).await,
+                ChannelKind::Email => email::send(&s, out, timeout).await,
                 // The hub is the provider for its own widget: storing the reply is sending
                 // it; the visitor's socket reports it delivered, and the visitor's widget read.
                 ChannelKind::Webchat | ChannelKind::InApp => Ok(format!("hub-{id}")),
@@ -104,9 +103,16 @@ async fn deliver(store: &Store, http: &reqwest::Client, out: Outgoing, base_ms: 
     // A moment past the HTTP client's own timeout, so its more precise reason wins when it
     // applies; well within the grace (twice the timeout) either way.
     let deadline = timeout + Duration::from_millis(500);
-    let result = tokio::time::timeout(deadline, send).await.unwrap_or_else(|_| {
+    tokio::time::timeout(deadline, send).await.unwrap_or_else(|_| {
         Err(SendError::Retry(format!("the provider did not answer within {} ms", timeout.as_millis())))
-    });
+    })
+}
+
+/// Sends one claimed reply and records what became of it.
+async fn deliver(store: &Store, http: &reqwest::Client, out: Outgoing, base_ms: u64, max: u32, timeout: Duration) {
+    let id = out.message_id;
+    let simulated = Settings::from_json(&out.settings).as_ref().is_ok_and(Settings::simulated);
+    let result = hand_over(http, &out, timeout).await;
     let outcome = match result {
         Ok(provider_id) => store.mark_sent(id, Some(provider_id)).await,
         Err(err) => {

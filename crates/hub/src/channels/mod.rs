@@ -10,6 +10,7 @@
 //! - [`meta`]: WhatsApp Cloud API, Messenger and Instagram webhooks and send APIs.
 //! - [`email`]: inbound RFC 5322 and SMTP replies.
 //! - [`deliver`]: the worker that hands queued replies to providers, with retries.
+//! - [`bulk`]: the campaign sender: one hub per inbox, at the provider's rate.
 //! - [`media`]: customers' media fetched from their provider for agents, with the inbox's
 //!   credentials and never the agent's.
 //! - [`webchat`]: web chat and in-app chat: chat settings, visitor tokens, verified users,
@@ -17,6 +18,7 @@
 //!
 //! The HTTP routes that receive webhooks and serve visitors are [`crate::api`]'s.
 
+pub mod bulk;
 pub mod deliver;
 pub mod email;
 pub mod media;

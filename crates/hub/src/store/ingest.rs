@@ -519,6 +519,14 @@ fn ingest(tx: &mut WriteTx<'_>, msg: &Inbound) -> Result<Ingested> {
     };
     let new_conversation = before.is_none();
     response_targets(tx, conversation_id, before, msg.at)?;
+    // An answer to a campaign: the agent sees what the customer is answering.
+    if verified {
+        if let Some((campaign, text)) = super::campaigns::note_reply(tx, inbox.id, &address, conversation_id, msg.at)? {
+            let conv = entities::load_conversation(tx.conn, conversation_id)?;
+            let line = format!("Answering the campaign “{campaign}”, which said: {text}");
+            entities::add_system_line(tx, &conv, &line, msg.at)?;
+        }
+    }
 
     if let Some(why) = &msg.unverified {
         let conv = entities::load_conversation(tx.conn, conversation_id)?;

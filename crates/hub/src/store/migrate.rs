@@ -21,6 +21,7 @@ const SQLITE: &[(i64, &str)] = &[
     (15, include_str!("migrations/sqlite/0015_outreach.sql")),
     (16, include_str!("migrations/sqlite/0016_api_keys.sql")),
     (17, include_str!("migrations/sqlite/0017_consent.sql")),
+    (18, include_str!("migrations/sqlite/0018_campaigns.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("migrations/postgres/0001_init.sql")),
@@ -40,6 +41,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (15, include_str!("migrations/postgres/0015_outreach.sql")),
     (16, include_str!("migrations/postgres/0016_api_keys.sql")),
     (17, include_str!("migrations/postgres/0017_consent.sql")),
+    (18, include_str!("migrations/postgres/0018_campaigns.sql")),
 ];
 
 /// Brings the database up to [`latest`]. Safe to run from several hubs at once on

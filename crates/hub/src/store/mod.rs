@@ -23,6 +23,7 @@
 //! - [`reports`]: a period's facts read from the events, and each settled day's figures kept.
 //! - [`canned`]: canned responses, the team's and each agent's own.
 //! - [`sending`]: what every message an agent sends shares (checks, templates, storing it).
+//! - [`campaigns`]: campaigns, their recipients and results, sender leases, segments.
 //! - [`consent`]: consent records per address and purpose, and whether a proactive message may go.
 //! - [`outreach`]: writing to a customer first, a new conversation with one message.
 //! - [`api_keys`]: the notifications API's keys, and a business system's notification.
@@ -35,6 +36,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod blobs;
 pub mod blocks;
+pub mod campaigns;
 pub mod canned;
 pub mod change_kind;
 pub mod consent;

@@ -190,7 +190,9 @@ impl Store {
                     "SELECT id FROM messages WHERE inbox_id = ? AND provider_id = ? AND direction = 'outbound'",
                     params![inbox_id, &provider_id],
                 )?;
-                let Some(row) = row else { return Ok(false) };
+                let Some(row) = row else {
+                    return super::campaigns::campaign_delivery(tx, inbox_id, &provider_id, to, error.as_deref());
+                };
                 let msg = entities::load_message(tx.conn, row.int(0)?)?;
                 set_delivery(tx, &msg, to, error.as_deref(), None)?;
                 Ok(true)

@@ -1,0 +1,241 @@
+//! The campaign sender: starts campaigns whose time has come, takes each sending inbox's
+//! lease (one hub sends for an inbox at a time, so its provider's rate holds across hubs),
+//! claims recipients a moment's worth at a time, marks each few `sending` just before
+//! handing them to the provider at the inbox's pace ([`crate::campaign::Pacer`]), and
+//! records the outcomes in batches. A hub stopping gives its leases up; one killed loses
+//! them when they lapse, and the next holder sends what it had claimed and not begun.
+
+use super::deliver::{after_failure, hand_over};
+use super::SendError;
+use crate::campaign::Pacer;
+use crate::config::Config;
+use crate::store::campaigns::{BulkOutcome, BulkSend};
+use crate::store::Store;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, watch, Semaphore};
+use tokio::task::JoinHandle;
+
+/// How long a lease holds without being renewed.
+const LEASE_MS: i64 = 5_000;
+/// How often a sender renews its lease.
+const RENEW_EVERY: Duration = Duration::from_secs(1);
+/// How often the sender looks for campaigns to start and inboxes to send for.
+const LOOK_EVERY: Duration = Duration::from_millis(250);
+/// Sends one inbox has in flight at once.
+const IN_FLIGHT: usize = 256;
+/// How often outcomes are written.
+const RECORD_EVERY: Duration = Duration::from_millis(50);
+
+/// Starts the sender on the current runtime; it ends once `stopping` turns true, its
+/// sends in flight finished and its leases given up.
+pub fn start(store: Store, config: &Config, stopping: watch::Receiver<bool>) -> JoinHandle<()> {
+    let timeout = Duration::from_millis(config.delivery_timeout_ms.max(1));
+    let base_ms = config.delivery_retry_base_ms;
+    let max = config.delivery_max_attempts.max(1);
+    tokio::spawn(async move {
+        let http = match crate::outbound::client(timeout) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!("the campaign sender cannot start its HTTP client: {e}");
+                return;
+            }
+        };
+        let holder = holder_id();
+        let grace = i64::try_from(timeout.as_millis()).unwrap_or(i64::MAX / 4).saturating_mul(2).saturating_add(1_000);
+        let ctx = Arc::new(Ctx { store: store.clone(), http, holder, timeout, base_ms, max });
+        let mut senders: HashMap<i64, JoinHandle<()>> = HashMap::new();
+        let mut stopping = stopping;
+        loop {
+            if *stopping.borrow() {
+                break;
+            }
+            let now = crate::clock::now_ms();
+            if let Err(e) = store.start_due_campaigns(now).await {
+                tracing::warn!("campaigns due cannot be started: {e}");
+            }
+            match store.settle_campaigns(now - grace).await {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!("{n} campaign messages were being sent when a hub stopped; marked failed"),
+                Err(e) => tracing::warn!("campaigns cannot be settled: {e}"),
+            }
+            senders.retain(|_, h| !h.is_finished());
+            match store.sending_inboxes().await {
+                Ok(inboxes) => {
+                    for (inbox, rate) in inboxes {
+                        if rate == 0 || senders.contains_key(&inbox) {
+                            continue;
+                        }
+                        let until = now + LEASE_MS;
+                        match store.take_sender_lease(inbox, ctx.holder.clone(), now, until).await {
+                            Ok(true) => {
+                                let ctx = ctx.clone();
+                                let stop = stopping.clone();
+                                senders.insert(inbox, tokio::spawn(send_for(ctx, inbox, rate, stop)));
+                            }
+                            Ok(false) => {}
+                            Err(e) => tracing::warn!("inbox {inbox}'s sender lease cannot be taken: {e}"),
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!("running campaigns cannot be read: {e}"),
+            }
+            tokio::select! {
+                _ = stopping.changed() => {}
+                _ = tokio::time::sleep(LOOK_EVERY) => {}
+            }
+        }
+        for (_, h) in senders {
+            let _ = h.await;
+        }
+    })
+}
+
+/// This process's name in leases and claims.
+fn holder_id() -> String {
+    let mut bytes = [0u8; 8];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+    format!("hub-{}-{}", std::process::id(), hex::encode(bytes))
+}
+
+struct Ctx {
+    store: Store,
+    http: reqwest::Client,
+    holder: String,
+    timeout: Duration,
+    base_ms: u64,
+    max: u32,
+}
+
+/// Sends for one inbox while this hub holds its lease and it has a running campaign.
+async fn send_for(ctx: Arc<Ctx>, inbox: i64, rate: u32, stopping: watch::Receiver<bool>) {
+    let clock = Instant::now();
+    let micros = move || i64::try_from(clock.elapsed().as_micros()).unwrap_or(i64::MAX);
+    let mut pacer = Pacer::new(rate, micros());
+    // A fifth of a second's worth at a time, claimed ahead while the last is sent.
+    let batch = usize::try_from(rate / 5).unwrap_or(1).clamp(1, 500);
+    let (done_tx, done_rx) = mpsc::unbounded_channel();
+    let recorder = tokio::spawn(record(ctx.store.clone(), done_rx));
+    let slots = Arc::new(Semaphore::new(IN_FLIGHT));
+    let mut renewed = Instant::now();
+    let mut queue: std::collections::VecDeque<BulkSend> = std::collections::VecDeque::new();
+    let mut idle_rounds = 0;
+    loop {
+        if *stopping.borrow() {
+            break;
+        }
+        if renewed.elapsed() >= RENEW_EVERY {
+            let now = crate::clock::now_ms();
+            match ctx.store.take_sender_lease(inbox, ctx.holder.clone(), now, now + LEASE_MS).await {
+                Ok(true) => renewed = Instant::now(),
+                Ok(false) => {
+                    tracing::warn!("inbox {inbox}'s sender lease went to another hub");
+                    break;
+                }
+                Err(e) => tracing::warn!("inbox {inbox}'s sender lease cannot be renewed: {e}"),
+            }
+        }
+        if queue.len() < batch {
+            match ctx.store.claim_recipients(inbox, ctx.holder.clone(), crate::clock::now_ms(), batch).await {
+                Ok(more) => queue.extend(more),
+                Err(e) => tracing::warn!("campaign recipients of inbox {inbox} cannot be claimed: {e}"),
+            }
+        }
+        if queue.is_empty() {
+            idle_rounds += 1;
+            // Nothing due: recipients waiting for their hours, or the campaigns ended.
+            if idle_rounds > 20 {
+                break;
+            }
+            tokio::time::sleep(LOOK_EVERY).await;
+            continue;
+        }
+        idle_rounds = 0;
+        // Those the pacer lets go now, marked sending together, then handed over.
+        let mut go = 0;
+        while go < queue.len() && pacer.take(micros()) {
+            go += 1;
+        }
+        if go == 0 {
+            let wait = (pacer.next_at(micros()) - micros()).clamp(100, 20_000);
+            tokio::time::sleep(Duration::from_micros(u64::try_from(wait).unwrap_or(1_000))).await;
+            continue;
+        }
+        let sends: Vec<BulkSend> = queue.drain(..go).collect();
+        let keys = sends.iter().map(|s| (s.campaign_id, s.row)).collect();
+        let ours = match ctx.store.mark_sending(ctx.holder.clone(), keys, crate::clock::now_ms()).await {
+            Ok(o) => o,
+            Err(e) => {
+                tracing::warn!("campaign sends of inbox {inbox} cannot be marked: {e}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            }
+        };
+        for send in sends.into_iter().filter(|s| ours.contains(&(s.campaign_id, s.row))) {
+            let Ok(permit) = slots.clone().acquire_owned().await else { break };
+            let ctx = ctx.clone();
+            let done = done_tx.clone();
+            tokio::spawn(async move {
+                let outcome = one(&ctx, &send).await;
+                let _ = done.send((send.campaign_id, send.row, outcome));
+                drop(permit);
+            });
+        }
+    }
+    // Whatever was claimed and not begun goes back in line for the next holder.
+    let _ = slots.acquire_many(u32::try_from(IN_FLIGHT).unwrap_or(u32::MAX)).await;
+    drop(done_tx);
+    let _ = recorder.await;
+    if let Err(e) = ctx.store.release_sender_lease(inbox, ctx.holder.clone()).await {
+        tracing::warn!("inbox {inbox}'s sender lease cannot be given up: {e}");
+    }
+}
+
+/// Hands one recipient's message over and says what became of it.
+async fn one(ctx: &Ctx, send: &BulkSend) -> BulkOutcome {
+    match hand_over(&ctx.http, &send.out, ctx.timeout).await {
+        Ok(provider_id) => BulkOutcome::Sent { provider_id },
+        Err(err) => {
+            let attempts = u32::try_from(send.attempts).unwrap_or(u32::MAX);
+            let retry_at = after_failure(&err, attempts, ctx.max, ctx.base_ms, crate::clock::now_ms());
+            let (SendError::Retry(reason) | SendError::Final(reason)) = err;
+            match retry_at {
+                Some(at) => BulkOutcome::Retry { reason, at },
+                None => BulkOutcome::Failed { reason },
+            }
+        }
+    }
+}
+
+/// Writes outcomes as they come, a batch at a time.
+async fn record(store: Store, mut done: mpsc::UnboundedReceiver<(i64, i64, BulkOutcome)>) {
+    let mut open = true;
+    while open {
+        let mut batch = Vec::new();
+        match done.recv().await {
+            Some(o) => batch.push(o),
+            None => break,
+        }
+        tokio::time::sleep(RECORD_EVERY).await;
+        loop {
+            match done.try_recv() {
+                Ok(o) => batch.push(o),
+                Err(mpsc::error::TryRecvError::Empty) => break,
+                Err(mpsc::error::TryRecvError::Disconnected) => {
+                    open = false;
+                    break;
+                }
+            }
+        }
+        // A write that fails is tried again: an outcome lost would leave its recipient
+        // `sending`, failed at the next settling though it was sent.
+        for attempt in 1..=5 {
+            match store.record_bulk(batch.clone()).await {
+                Ok(()) => break,
+                Err(e) if attempt == 5 => tracing::error!("campaign outcomes cannot be recorded: {e}"),
+                Err(_) => tokio::time::sleep(Duration::from_millis(200 * attempt)).await,
+            }
+        }
+    }
+}
