@@ -3,6 +3,9 @@
 
 use crate::desktop;
 use crate::shell::Shell;
+use switchboard_protocol::campaign::{
+    AudienceCheck, Campaign, CampaignAction, CampaignSpec, NewSegment, RecipientPage, RecipientState, Segment,
+};
 use switchboard_protocol::console::{
     AgentLoad, AssignTo, CannedDraft, CannedOption, Composer, Connection, ConversationRow, DemoLogin, Directory,
     History, NewConversation, OpenedAttachment, Profile, SearchHit, SearchQuery, Session, SignIn, Started, Thread,
@@ -283,6 +286,63 @@ pub async fn report(shell: State<'_, Shell>, query: ReportQuery) -> Answer<Repor
 pub async fn export_report(app: AppHandle, shell: State<'_, Shell>, query: ReportQuery) -> Answer<String> {
     let path = shell.console()?.export_report(query, &desktop::downloads(&app)).await?;
     Ok(path.display().to_string())
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn campaigns(shell: State<'_, Shell>) -> Answer<Vec<Campaign>> {
+    Ok(shell.console()?.campaigns().await?)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn campaign(shell: State<'_, Shell>, id: Id) -> Answer<Campaign> {
+    Ok(shell.console()?.campaign(id).await?)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn check_campaign(shell: State<'_, Shell>, spec: CampaignSpec) -> Answer<AudienceCheck> {
+    Ok(shell.console()?.check_campaign(spec).await?)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn create_campaign(shell: State<'_, Shell>, spec: CampaignSpec) -> Answer<Campaign> {
+    Ok(shell.console()?.create_campaign(spec).await?)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn campaign_action(shell: State<'_, Shell>, id: Id, action: CampaignAction) -> Answer<Campaign> {
+    Ok(shell.console()?.campaign_action(id, action).await?)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn campaign_recipients(
+    shell: State<'_, Shell>,
+    id: Id,
+    state: Option<RecipientState>,
+    after: u32,
+) -> Answer<RecipientPage> {
+    Ok(shell.console()?.campaign_recipients(id, state, after).await?)
+}
+
+/// Saves a campaign's results as CSV in the agent's Downloads folder; answers the path.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn export_campaign(app: AppHandle, shell: State<'_, Shell>, id: Id) -> Answer<String> {
+    let path = shell.console()?.export_campaign(id, &desktop::downloads(&app)).await?;
+    Ok(path.display().to_string())
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn segments(shell: State<'_, Shell>) -> Answer<Vec<Segment>> {
+    Ok(shell.console()?.segments().await?)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn create_segment(shell: State<'_, Shell>, segment: NewSegment) -> Answer<Segment> {
+    Ok(shell.console()?.create_segment(segment).await?)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn delete_segment(shell: State<'_, Shell>, id: Id) -> Answer<()> {
+    Ok(shell.console()?.delete_segment(id).await?)
 }
 
 #[tauri::command(rename_all = "snake_case")]

@@ -7,6 +7,9 @@ use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use std::time::Duration;
 use switchboard_protocol::auth::{LoginRequest, LoginResponse};
+use switchboard_protocol::campaign::{
+    AudienceCheck, Campaign, CampaignAction, CampaignSpec, NewSegment, RecipientPage, RecipientState, Segment,
+};
 use switchboard_protocol::mutation::{MutationBatch, MutationResponse};
 use switchboard_protocol::report::{Report, ReportQuery};
 use switchboard_protocol::sync::{Bootstrap, ChangesPage, MessagesPage, StreamFrame};
@@ -97,6 +100,72 @@ impl HubClient {
             .await
             .map_err(|e| transport(&e))?;
         answer(resp).await
+    }
+
+    async fn post<B: serde::Serialize + ?Sized, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T> {
+        let resp = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| transport(&e))?;
+        answer(resp).await
+    }
+
+    /// The campaigns a lead may see, newest first.
+    pub async fn campaigns(&self) -> Result<Vec<Campaign>> {
+        self.get("/api/v1/campaigns").await
+    }
+
+    pub async fn campaign(&self, id: Id) -> Result<Campaign> {
+        self.get(&format!("/api/v1/campaigns/{id}")).await
+    }
+
+    /// What an audience holds for a campaign, nothing made.
+    pub async fn check_campaign(&self, spec: &CampaignSpec) -> Result<AudienceCheck> {
+        self.post("/api/v1/campaigns/check", spec).await
+    }
+
+    pub async fn create_campaign(&self, spec: &CampaignSpec) -> Result<Campaign> {
+        self.post("/api/v1/campaigns", spec).await
+    }
+
+    pub async fn campaign_action(&self, id: Id, action: &CampaignAction) -> Result<Campaign> {
+        self.post(&format!("/api/v1/campaigns/{id}/actions"), action).await
+    }
+
+    pub async fn campaign_recipients(&self, id: Id, state: Option<RecipientState>, after: u32) -> Result<RecipientPage> {
+        let state = state.map(|s| format!("&state={}", s.as_str())).unwrap_or_default();
+        self.get(&format!("/api/v1/campaigns/{id}/recipients?after={after}&limit=200{state}")).await
+    }
+
+    /// A campaign's results as the hub writes them (CSV).
+    pub async fn campaign_export(&self, id: Id) -> Result<Vec<u8>> {
+        let url = format!("{}/api/v1/campaigns/{id}/export", self.base);
+        let resp = self.http.get(url).bearer_auth(&self.token).send().await.map_err(|e| transport(&e))?;
+        if !resp.status().is_success() {
+            return answer::<serde_json::Value>(resp).await.map(|_| Vec::new());
+        }
+        Ok(resp.bytes().await.map_err(|e| transport(&e))?.to_vec())
+    }
+
+    pub async fn segments(&self) -> Result<Vec<Segment>> {
+        self.get("/api/v1/segments").await
+    }
+
+    pub async fn create_segment(&self, segment: &NewSegment) -> Result<Segment> {
+        self.post("/api/v1/segments", segment).await
+    }
+
+    pub async fn delete_segment(&self, id: Id) -> Result<()> {
+        let url = format!("{}/api/v1/segments/{id}", self.base);
+        let resp = self.http.delete(url).bearer_auth(&self.token).send().await.map_err(|e| transport(&e))?;
+        if resp.status().is_success() {
+            return Ok(());
+        }
+        answer::<serde_json::Value>(resp).await.map(|_| ())
     }
 
     /// Attachment `index` of message `message_id`, always from the hub: a file it keeps, or

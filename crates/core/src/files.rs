@@ -124,6 +124,22 @@ pub fn mark_from_internet(path: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// `name` in `dir`, or `name (2)`, `name (3)`… when a file has it: a download never
+/// writes over another file.
+pub fn unused_path(dir: &Path, name: &str) -> std::path::PathBuf {
+    let (stem, ext) = match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => (stem, format!(".{ext}")),
+        _ => (name, String::new()),
+    };
+    let mut path = dir.join(name);
+    let mut n = 1;
+    while path.exists() {
+        n += 1;
+        path = dir.join(format!("{stem} ({n}){ext}"));
+    }
+    path
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

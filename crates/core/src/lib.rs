@@ -58,6 +58,9 @@ use error::{CoreError, Result};
 use outbox::Outbox;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+use switchboard_protocol::campaign::{
+    AudienceCheck, Campaign, CampaignAction, CampaignSpec, NewSegment, RecipientPage, RecipientState, Segment,
+};
 use switchboard_protocol::console::{AssignTo, CannedDraft, Connection, ConsoleEvent, NewConversation, Started};
 use switchboard_protocol::model::{ChannelKind, ConversationStatus, Presence, Priority, RoutingPolicy, SlaPolicy};
 use switchboard_protocol::mutation::{
@@ -609,16 +612,61 @@ impl Console {
         }
         .unwrap_or_else(|| "All teams".to_owned());
         std::fs::create_dir_all(dir).map_err(CoreError::io("make the folder for the report"))?;
-        let name = reports::file_name(&query);
-        let stem = name.trim_end_matches(".csv");
-        let mut path = dir.join(&name);
-        let mut n = 1;
-        while path.exists() {
-            n += 1;
-            path = dir.join(format!("{stem} ({n}).csv"));
-        }
+        let path = files::unused_path(dir, &reports::file_name(&query));
         std::fs::write(&path, reports::csv(&view.report, &team)).map_err(CoreError::io("save the report"))?;
         Ok(path)
+    }
+
+    /// The campaigns the lead may see, newest first, from the hub (campaigns are run
+    /// online).
+    pub async fn campaigns(&self) -> Result<Vec<Campaign>> {
+        self.engine.client.campaigns().await
+    }
+
+    /// One campaign with its live progress.
+    pub async fn campaign(&self, id: Id) -> Result<Campaign> {
+        self.engine.client.campaign(id).await
+    }
+
+    /// What an audience holds (row by row problems, a preview of real rows), nothing made.
+    pub async fn check_campaign(&self, spec: CampaignSpec) -> Result<AudienceCheck> {
+        self.engine.client.check_campaign(&spec).await
+    }
+
+    pub async fn create_campaign(&self, spec: CampaignSpec) -> Result<Campaign> {
+        self.engine.client.create_campaign(&spec).await
+    }
+
+    /// Schedules, pauses, resumes or cancels a campaign.
+    pub async fn campaign_action(&self, id: Id, action: CampaignAction) -> Result<Campaign> {
+        self.engine.client.campaign_action(id, &action).await
+    }
+
+    /// A page of a campaign's results, by row.
+    pub async fn campaign_recipients(&self, id: Id, state: Option<RecipientState>, after: u32) -> Result<RecipientPage> {
+        self.engine.client.campaign_recipients(id, state, after).await
+    }
+
+    /// Writes a campaign's results as CSV into `dir`, never over another file; returns
+    /// the file's path.
+    pub async fn export_campaign(&self, id: Id, dir: &Path) -> Result<std::path::PathBuf> {
+        let csv = self.engine.client.campaign_export(id).await?;
+        std::fs::create_dir_all(dir).map_err(CoreError::io("make the folder for the results"))?;
+        let path = files::unused_path(dir, &format!("campaign-{id}-results.csv"));
+        std::fs::write(&path, csv).map_err(CoreError::io("save the results"))?;
+        Ok(path)
+    }
+
+    pub async fn segments(&self) -> Result<Vec<Segment>> {
+        self.engine.client.segments().await
+    }
+
+    pub async fn create_segment(&self, segment: NewSegment) -> Result<Segment> {
+        self.engine.client.create_segment(&segment).await
+    }
+
+    pub async fn delete_segment(&self, id: Id) -> Result<()> {
+        self.engine.client.delete_segment(id).await
     }
 
     /// Signs out on the hub (best effort) and stops.

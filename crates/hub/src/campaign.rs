@@ -43,6 +43,38 @@ fn past(a: CampaignAction) -> &'static str {
     }
 }
 
+/// The hub's name for a campaign send, given to the provider to echo in its status
+/// reports.
+pub fn reference(campaign_id: i64, row: i64) -> String {
+    format!("sbc-{campaign_id}-{row}")
+}
+
+/// The campaign and row a reference names.
+pub fn of_reference(r: &str) -> Option<(i64, i64)> {
+    let (c, row) = r.strip_prefix("sbc-")?.split_once('-')?;
+    Some((c.parse().ok()?, row.parse().ok()?))
+}
+
+/// What to do with a send found interrupted (marked `sending` by a hub that stopped).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interrupted {
+    /// The provider reports each message it took with the hub's reference: wait for that
+    /// report until then, and send again if none came.
+    AwaitReport { until: Timestamp },
+    /// Nothing would say whether it went: failed, for a person to check.
+    Fail,
+}
+
+/// Whether a provider confirms sends by reference: WhatsApp always echoes it; Twilio when
+/// the inbox asks for status callbacks.
+pub fn after_interruption(channel: ChannelKind, status_callbacks: bool, now: Timestamp, wait_ms: i64) -> Interrupted {
+    match channel {
+        ChannelKind::Whatsapp => Interrupted::AwaitReport { until: now + wait_ms },
+        ChannelKind::Sms if status_callbacks => Interrupted::AwaitReport { until: now + wait_ms },
+        _ => Interrupted::Fail,
+    }
+}
+
 /// Allowed hours as minutes of the local day: `from` to `to`, across midnight when `to`
 /// is earlier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -496,6 +528,20 @@ mod tests {
 
     fn at(s: &str) -> Timestamp {
         s.parse::<jiff::Timestamp>().unwrap().as_millisecond()
+    }
+
+    #[test]
+    fn references_name_their_send_and_interrupted_sends_wait_where_a_report_will_come() {
+        assert_eq!(of_reference(&reference(12, 3_456)), Some((12, 3_456)));
+        for bad in ["", "sbc-", "sbc-1", "sbc-x-2", "abc-1-2", "sbc-1-2-3"] {
+            assert_eq!(of_reference(bad), None, "{bad}");
+        }
+        let wait = |c, cb| after_interruption(c, cb, 1_000, 60_000);
+        assert_eq!(wait(ChannelKind::Whatsapp, false), Interrupted::AwaitReport { until: 61_000 });
+        assert_eq!(wait(ChannelKind::Sms, true), Interrupted::AwaitReport { until: 61_000 });
+        assert_eq!(wait(ChannelKind::Sms, false), Interrupted::Fail, "no status callbacks asked for");
+        assert_eq!(wait(ChannelKind::Email, true), Interrupted::Fail);
+        assert_eq!(wait(ChannelKind::Messenger, true), Interrupted::Fail);
     }
 
     #[test]

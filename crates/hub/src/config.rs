@@ -66,6 +66,10 @@ pub struct Config {
     pub delivery_max_attempts: u32,
     /// How long a provider may take to answer one send before it counts as a failed attempt.
     pub delivery_timeout_ms: u64,
+    /// How long a campaign send a stopped hub left mid-call waits for the provider's
+    /// report that it took it (WhatsApp; Twilio with status callbacks) before it is sent
+    /// again.
+    pub campaign_confirm_ms: u64,
     /// Password checks (argon2, 19 MiB and tens of milliseconds each) run at once; a login
     /// that finds them all busy answers `429 rate_limited`.
     pub password_checks: usize,
@@ -127,6 +131,7 @@ impl Default for Config {
             delivery_retry_base_ms: 5_000,
             delivery_max_attempts: 6,
             delivery_timeout_ms: 20_000,
+            campaign_confirm_ms: 120_000,
             password_checks: 4,
             password_checks_per_sec: 20,
             max_media_bytes: 25 * 1024 * 1024,

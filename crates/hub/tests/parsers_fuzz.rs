@@ -77,7 +77,7 @@ proptest! {
         for bytes in [raw, damaged(&fixture("twilio/inbound_mms.form"), &hits)] {
             let form: Vec<(String, String)> = form_urlencoded::parse(&bytes).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
             let _ = twilio::parse_inbound(&form, 0);
-            let _ = twilio::parse_status(&form);
+            let _ = twilio::parse_status(&form, None);
         }
     }
 

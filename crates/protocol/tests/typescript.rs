@@ -4,6 +4,7 @@
 #![cfg(feature = "ts")]
 #![allow(clippy::unwrap_used)]
 
+use switchboard_protocol::campaign::*;
 use switchboard_protocol::consent::*;
 use switchboard_protocol::console::*;
 use switchboard_protocol::error::{ApiError, ErrorCode};
@@ -94,6 +95,25 @@ fn generate() -> String {
         CsatSummary,
         Report,
         ReportView,
+        CampaignState,
+        CampaignAction,
+        ConditionOp,
+        Condition,
+        ContactFilter,
+        Audience,
+        AllowedHours,
+        FrequencyCap,
+        CampaignSpec,
+        RowProblem,
+        PreviewRow,
+        AudienceCheck,
+        CampaignCounts,
+        Campaign,
+        RecipientState,
+        RecipientResult,
+        RecipientPage,
+        Segment,
+        NewSegment,
     ];
     let mut out = String::from(
         "// Generated from crates/protocol by `UPDATE_TYPESCRIPT=1 cargo test -p switchboard-protocol --test typescript`.\n\

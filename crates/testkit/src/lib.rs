@@ -4,6 +4,8 @@
 //! # Layout
 //! - [`chaos`]: the real hub binary on a private PostgreSQL server, killed again and again
 //!   under a steady webhook load (the chaos test and benchmark).
+//! - [`campaign_run`]: a campaign sent by the real hub binary (one hub or several, killed
+//!   or not) to a Twilio stand-in that reports back (the kill test and the benchmark).
 //! - [`hub_process`]: the real hub binary in its own process (set-up commands, `serve`).
 //! - [`console_hub`]: a real hub on loopback with a seeded workspace, and consoles signed
 //!   in to it (the console core's tests, the desktop's end-to-end test and benchmark).
@@ -18,6 +20,7 @@
 // clients and processes that need not print.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_debug_implementations)]
 
+pub mod campaign_run;
 pub mod chaos;
 pub mod console_hub;
 #[cfg(feature = "desktop")]

@@ -6,6 +6,10 @@ import type {
   AgentLoad,
   ApiError,
   AssignTo,
+  AudienceCheck,
+  Campaign,
+  CampaignAction,
+  CampaignSpec,
   CannedDraft,
   CannedOption,
   Composer,
@@ -18,16 +22,20 @@ import type {
   Directory,
   History,
   NewConversation,
+  NewSegment,
   OpenedAttachment,
   Presence,
   Priority,
   Profile,
+  RecipientPage,
+  RecipientState,
   ReportQuery,
   ReportView,
   RoutingPolicy,
   SlaPolicy,
   SearchHit,
   SearchQuery,
+  Segment,
   Session,
   SetConsent,
   ShellEvent,
@@ -122,6 +130,24 @@ export const api = {
   report: (query: ReportQuery) => invoke<ReportView>("report", { query }),
   /** Writes the report as CSV to the Downloads folder; answers the file's path. */
   exportReport: (query: ReportQuery) => invoke<string>("export_report", { query }),
+  /** The campaigns a lead may see, newest first, from the hub (campaigns need it). */
+  campaigns: () => invoke<Campaign[]>("campaigns"),
+  /** One campaign with its live progress. */
+  campaign: (id: number) => invoke<Campaign>("campaign", { id }),
+  /** What a campaign's audience holds (row by row problems, a preview of real rows); nothing is made. */
+  checkCampaign: (spec: CampaignSpec) => invoke<AudienceCheck>("check_campaign", { spec }),
+  /** Makes a campaign: a draft, or scheduled (now or later) when the spec has `scheduled_at`. */
+  createCampaign: (spec: CampaignSpec) => invoke<Campaign>("create_campaign", { spec }),
+  /** Schedules, unschedules, pauses, resumes or cancels a campaign; answers it as it now is. */
+  campaignAction: (id: number, action: CampaignAction) => invoke<Campaign>("campaign_action", { id, action }),
+  /** A page (200) of a campaign's results after row `after`, all of them or those in one state. */
+  campaignRecipients: (id: number, state: RecipientState | null, after: number) =>
+    invoke<RecipientPage>("campaign_recipients", { id, state, after }),
+  /** Writes a campaign's results as CSV to the Downloads folder; answers the file's path. */
+  exportCampaign: (id: number) => invoke<string>("export_campaign", { id }),
+  segments: () => invoke<Segment[]>("segments"),
+  createSegment: (segment: NewSegment) => invoke<Segment>("create_segment", { segment }),
+  deleteSegment: (id: number) => invoke<void>("delete_segment", { id }),
 };
 
 /** Calls `handler` with every event of the core (sync, changes, notifications, outbox). */

@@ -15,6 +15,7 @@ export type Action =
   | "presence"
   | "help"
   | "reports"
+  | "campaigns"
   | "close";
 
 /** The parts of a KeyboardEvent the mapping reads. */
@@ -38,7 +39,7 @@ export interface KeyContext {
   thread: boolean;
   /** The agent may reassign (lead tools shown). */
   lead: boolean;
-  /** The agent oversees teams (team load and reports shown). */
+  /** The agent oversees teams (team load, reports and campaigns shown). */
   oversee?: boolean;
 }
 
@@ -78,6 +79,9 @@ export function actionFor(e: KeyPress, ctx: KeyContext): Action | null {
     case "R":
       // Shift+R only: with Caps Lock on, r arrives as "R" without Shift and opens nothing.
       return e.shiftKey && ctx.oversee ? "reports" : null;
+    case "C":
+      // Shift+C only, as Shift+R: c alone writes a new message.
+      return e.shiftKey && ctx.oversee ? "campaigns" : null;
     default:
       return null;
   }
@@ -118,9 +122,10 @@ export const SHORTCUTS: ReadonlyArray<{ keys: string[]; label: string; lead?: bo
   { keys: ["c"], label: "New message to a customer" },
   { keys: ["p"], label: "Switch between online and away" },
   { keys: ["Shift", "R"], label: "Reports", oversee: true },
+  { keys: ["Shift", "C"], label: "Campaigns", oversee: true },
   { keys: ["/"], label: "Search" },
   { keys: ["Ctrl", "K"], label: "Search (⌘K on macOS)" },
   { keys: ["Ctrl", "Enter"], label: "Send (in the composer)" },
   { keys: ["?"], label: "Show or hide these shortcuts" },
-  { keys: ["Esc"], label: "Close dialogs and menus, or the reports" },
+  { keys: ["Esc"], label: "Close dialogs and menus, or the reports and campaigns" },
 ];

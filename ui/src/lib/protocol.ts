@@ -520,3 +520,109 @@ fetched_at: number,
  * Answered from the cache because the hub could not be reached.
  */
 offline: boolean, };
+
+export type CampaignState = "draft" | "scheduled" | "running" | "paused" | "done" | "cancelled";
+
+export type CampaignAction = { "action": "schedule", at: number, } | { "action": "unschedule" } | { "action": "pause" } | { "action": "resume" } | { "action": "cancel" };
+
+export type ConditionOp = "equals" | "not_equals" | "contains" | "present" | "absent";
+
+export type Condition = { field: string, op: ConditionOp, 
+/**
+ * Ignored by `present` and `absent`.
+ */
+value: string, };
+
+export type ContactFilter = { conditions: Array<Condition>, };
+
+export type Audience = { "kind": "csv", csv: string, } | { "kind": "filter", filter: ContactFilter, params: Array<string>, } | { "kind": "segment", segment_id: number, params: Array<string>, };
+
+export type AllowedHours = { from: string, to: string, };
+
+export type FrequencyCap = { messages: number, days: number, };
+
+export type CampaignSpec = { name: string, inbox_id: number, 
+/**
+ * One of the inbox's approved templates.
+ */
+template: string, 
+/**
+ * Email: the subject.
+ */
+subject?: string | null, purpose: ConsentPurpose, audience: Audience, 
+/**
+ * Absent: a draft.
+ */
+scheduled_at?: number | null, allowed_hours?: AllowedHours | null, 
+/**
+ * For recipients whose own is unknown; the hub's report zone when absent.
+ */
+time_zone?: string | null, 
+/**
+ * The hub's default (2 in 7 days) when absent.
+ */
+frequency_cap?: FrequencyCap | null, };
+
+export type RowProblem = { row: number, column?: string | null, problem: string, };
+
+export type PreviewRow = { row: number, address: string, name: string, text: string, };
+
+export type AudienceCheck = { 
+/**
+ * Rows read (file rows after the header, or contacts matched).
+ */
+rows: number, 
+/**
+ * Rows that would be sent to.
+ */
+valid: number, 
+/**
+ * Every bad row, up to [`AudienceCheck::MAX_PROBLEMS`].
+ */
+problems: Array<RowProblem>, 
+/**
+ * More bad rows than listed.
+ */
+more_problems: number, 
+/**
+ * The first rows, filled in.
+ */
+preview: Array<PreviewRow>, };
+
+export type CampaignCounts = { total: number, queued: number, sent: number, delivered: number, read: number, replied: number, failed: number, skipped: number, };
+
+export type Campaign = { id: number, name: string, inbox_id: number, template: string, subject?: string | null, purpose: ConsentPurpose, state: CampaignState, 
+/**
+ * `csv`, `filter` or `segment`.
+ */
+audience: string, scheduled_at?: number | null, allowed_hours?: AllowedHours | null, time_zone: string, frequency_cap: FrequencyCap, 
+/**
+ * Messages per second the inbox sends at.
+ */
+rate: number, created_by?: number | null, created_at: number, started_at?: number | null, finished_at?: number | null, counts: CampaignCounts, };
+
+export type RecipientState = "queued" | "sent" | "delivered" | "read" | "replied" | "failed" | "skipped";
+
+export type RecipientResult = { row: number, address: string, name: string, state: RecipientState, 
+/**
+ * Why it failed or was skipped.
+ */
+reason?: string | null, 
+/**
+ * When it was sent.
+ */
+sent_at?: number | null, 
+/**
+ * The conversation the customer's answer is in.
+ */
+conversation_id?: number | null, };
+
+export type RecipientPage = { recipients: Array<RecipientResult>, 
+/**
+ * Pass as `after` for the next page; absent on the last.
+ */
+next?: number | null, };
+
+export type Segment = { id: number, name: string, filter: ContactFilter, created_at: number, };
+
+export type NewSegment = { name: string, filter: ContactFilter, };

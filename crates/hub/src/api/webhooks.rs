@@ -59,7 +59,12 @@ async fn inbox(s: &AppState, id: i64, kinds: &[ChannelKind]) -> Result<(Inbox, S
 /// hub's public URL followed by the request's path and query.
 fn called_url(s: &AppState, configured: Option<&str>, uri: &Uri) -> Result<String, Failure> {
     if let Some(u) = configured {
-        return Ok(u.to_owned());
+        // A query the hub added to the configured URL (a send's reference) is part of
+        // what the provider called and signed.
+        return Ok(match uri.query() {
+            Some(q) => format!("{}?{q}", u.split_once('?').map_or(u, |(path, _)| path)),
+            None => u.to_owned(),
+        });
     }
     let base = s.config.public_url.as_deref().ok_or_else(|| {
         tracing::warn!("a signed webhook arrived but the hub has no public_url to check it against");
@@ -106,8 +111,8 @@ async fn apply(s: &AppState, inbox: &Inbox, events: Vec<Event>) -> Result<(), Fa
                 m.inbox_id = inbox.id;
                 s.store.ingest(m).await?;
             }
-            Event::Status { provider_id, delivery, error } => {
-                s.store.delivery_report(inbox.id, provider_id, delivery, error).await?;
+            Event::Status { provider_id, delivery, error, reference } => {
+                s.store.delivery_report(inbox.id, provider_id, delivery, error, reference).await?;
             }
             Event::ReadUpTo { customer, watermark } => {
                 s.store.reported_up_to(inbox.id, customer, watermark, Delivery::Read).await?;
@@ -149,7 +154,11 @@ async fn twilio_hook(
     check_twilio(s, &settings, configured, uri, headers, &params)?;
     let events = match hook {
         TwilioHook::Message => vec![twilio::parse_inbound(&params, crate::clock::now_ms()).map_err(bad)?],
-        TwilioHook::Status => twilio::parse_status(&params).map_err(bad)?.into_iter().collect(),
+        TwilioHook::Status => {
+            let query = form(uri.query().unwrap_or("").as_bytes());
+            let reference = query.iter().find(|(k, _)| k == twilio::REFERENCE).map(|(_, v)| v.as_str());
+            twilio::parse_status(&params, reference).map_err(bad)?.into_iter().collect()
+        }
     };
     apply(s, &inbox, events).await?;
     Ok(twiml())

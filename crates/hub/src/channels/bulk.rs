@@ -34,6 +34,7 @@ pub fn start(store: Store, config: &Config, stopping: watch::Receiver<bool>) -> 
     let timeout = Duration::from_millis(config.delivery_timeout_ms.max(1));
     let base_ms = config.delivery_retry_base_ms;
     let max = config.delivery_max_attempts.max(1);
+    let confirm_ms = i64::try_from(config.campaign_confirm_ms).unwrap_or(i64::MAX / 4);
     tokio::spawn(async move {
         let http = match crate::outbound::client(timeout) {
             Ok(c) => c,
@@ -55,9 +56,9 @@ pub fn start(store: Store, config: &Config, stopping: watch::Receiver<bool>) -> 
             if let Err(e) = store.start_due_campaigns(now).await {
                 tracing::warn!("campaigns due cannot be started: {e}");
             }
-            match store.settle_campaigns(now - grace).await {
+            match store.settle_campaigns(now - grace, confirm_ms).await {
                 Ok(0) => {}
-                Ok(n) => tracing::warn!("{n} campaign messages were being sent when a hub stopped; marked failed"),
+                Ok(n) => tracing::warn!("{n} campaign messages were being sent when a hub stopped; settled"),
                 Err(e) => tracing::warn!("campaigns cannot be settled: {e}"),
             }
             senders.retain(|_, h| !h.is_finished());

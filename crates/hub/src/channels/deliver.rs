@@ -134,7 +134,7 @@ async fn deliver(store: &Store, http: &reqwest::Client, out: Outgoing, base_ms: 
         let inbox = out.inbox_id;
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(1_500)).await;
-            let _ = store.delivery_report(inbox, format!("sim-{id}"), Delivery::Delivered, None).await;
+            let _ = store.delivery_report(inbox, format!("sim-{id}"), Delivery::Delivered, None, None).await;
         });
     }
 }

@@ -122,7 +122,8 @@ fn status(s: &Value) -> Result<Option<Event>, ParseError> {
             None => format!("WhatsApp: {detail}"),
         }
     });
-    Ok(Some(Event::Status { provider_id: id.to_owned(), delivery, error }))
+    let reference = s["biz_opaque_callback_data"].as_str().map(str::to_owned);
+    Ok(Some(Event::Status { provider_id: id.to_owned(), delivery, error, reference }))
 }
 
 /// Parses a WhatsApp Cloud API webhook: `entry[].changes[].value.messages[]` and `.statuses[]`.
@@ -205,7 +206,12 @@ pub fn parse_messaging(body: &Value, channel: ChannelKind, now: i64) -> Result<V
                 out.push(Event::Message(msg));
             } else if let Some(d) = ev.get("delivery") {
                 for mid in d["mids"].as_array().into_iter().flatten().filter_map(Value::as_str) {
-                    out.push(Event::Status { provider_id: mid.to_owned(), delivery: Delivery::Delivered, error: None });
+                    out.push(Event::Status {
+                        provider_id: mid.to_owned(),
+                        delivery: Delivery::Delivered,
+                        error: None,
+                        reference: None,
+                    });
                 }
                 if let Some(w) = d["watermark"].as_i64() {
                     out.push(Event::DeliveredUpTo { customer: sender.to_owned(), watermark: w });
@@ -216,7 +222,12 @@ pub fn parse_messaging(body: &Value, channel: ChannelKind, now: i64) -> Result<V
                 match (r["watermark"].as_i64(), r["mid"].as_str()) {
                     (Some(w), _) => out.push(Event::ReadUpTo { customer: sender.to_owned(), watermark: w }),
                     (None, Some(mid)) => {
-                        out.push(Event::Status { provider_id: mid.to_owned(), delivery: Delivery::Read, error: None });
+                        out.push(Event::Status {
+                            provider_id: mid.to_owned(),
+                            delivery: Delivery::Read,
+                            error: None,
+                            reference: None,
+                        });
                         if let Some(at) = ev["timestamp"].as_i64() {
                             out.push(Event::ReadUpTo { customer: sender.to_owned(), watermark: at });
                         }
@@ -303,6 +314,10 @@ pub async fn send_whatsapp(http: &reqwest::Client, s: &Settings, out: &Outgoing)
     let sender = s.need(&s.sender_id, "sender_id")?;
     let to = out.to.trim_start_matches('+');
     let mut body = json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": to});
+    // Echoed in this message's status webhooks: how an interrupted send is confirmed.
+    if let Some(r) = &out.reference {
+        body["biz_opaque_callback_data"] = json!(r);
+    }
     if let Some(t) = &out.template {
         let params: Vec<Value> = t.params.iter().map(|p| json!({"type": "text", "text": p})).collect();
         let components = if params.is_empty() { json!([]) } else { json!([{"type": "body", "parameters": params}]) };

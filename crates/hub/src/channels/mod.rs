@@ -37,8 +37,9 @@ use switchboard_protocol::Timestamp;
 pub enum Event {
     /// A customer's message (`inbox_id` is filled in by the handler).
     Message(Inbound),
-    /// A delivery report for a message we sent, by the provider's id for it.
-    Status { provider_id: String, delivery: Delivery, error: Option<String> },
+    /// A delivery report for a message we sent, by the provider's id for it, and the
+    /// reference the hub gave the send when the provider echoes it back.
+    Status { provider_id: String, delivery: Delivery, error: Option<String>, reference: Option<String> },
     /// Everything sent to `customer` up to `watermark` was read (Messenger).
     ReadUpTo { customer: String, watermark: Timestamp },
     /// Delivered up to `watermark` (Messenger delivery events without message ids).

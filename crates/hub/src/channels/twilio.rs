@@ -46,8 +46,13 @@ pub fn parse_inbound(form: &[(String, String)], at: Timestamp) -> Result<Event, 
     Ok(Event::Message(msg))
 }
 
-/// Parses a status callback (`MessageSid`, `MessageStatus`, `ErrorCode`).
-pub fn parse_status(form: &[(String, String)]) -> Result<Option<Event>, ParseError> {
+/// The query parameter a status callback URL carries the hub's reference for a send in.
+pub const REFERENCE: &str = "sb_ref";
+
+/// Parses a status callback (`MessageSid`, `MessageStatus`, `ErrorCode`), with the
+/// reference its URL carried, if any: then even `queued` or `accepted` counts, as proof
+/// that Twilio took the message.
+pub fn parse_status(form: &[(String, String)], reference: Option<&str>) -> Result<Option<Event>, ParseError> {
     let sid =
         field(form, "MessageSid").or_else(|| field(form, "SmsSid")).ok_or(missing("the callback", "MessageSid"))?;
     let status = field(form, "MessageStatus")
@@ -58,6 +63,7 @@ pub fn parse_status(form: &[(String, String)]) -> Result<Option<Event>, ParseErr
         "delivered" => Delivery::Delivered,
         "read" => Delivery::Read,
         "failed" | "undelivered" => Delivery::Failed,
+        "queued" | "accepted" | "sending" if reference.is_some() => Delivery::Sent,
         // queued, sending, accepted, scheduled…: nothing new for the agent.
         _ => return Ok(None),
     };
@@ -65,7 +71,7 @@ pub fn parse_status(form: &[(String, String)]) -> Result<Option<Event>, ParseErr
         Some(code) => format!("Twilio error {code}: the message was {status}"),
         None => format!("the message was {status}"),
     });
-    Ok(Some(Event::Status { provider_id: sid.to_owned(), delivery, error }))
+    Ok(Some(Event::Status { provider_id: sid.to_owned(), delivery, error, reference: reference.map(str::to_owned) }))
 }
 
 /// Sends a reply through the Messages API; returns Twilio's message SID.
@@ -78,7 +84,13 @@ pub async fn send(http: &reqwest::Client, s: &Settings, out: &Outgoing) -> Resul
         form.push(("MediaUrl", a.url.clone()));
     }
     if let Some(cb) = &s.status_callback_url {
-        form.push(("StatusCallback", cb.clone()));
+        // The reference comes back on every status callback for this message: how an
+        // interrupted send is confirmed.
+        let cb = match &out.reference {
+            Some(r) => format!("{cb}{}{REFERENCE}={r}", if cb.contains('?') { '&' } else { '?' }),
+            None => cb.clone(),
+        };
+        form.push(("StatusCallback", cb));
     }
     let resp = http
         .post(format!("{base}/2010-04-01/Accounts/{sid}/Messages.json"))
@@ -163,7 +175,7 @@ mod tests {
             if let Some(c) = code {
                 f.push(("ErrorCode", c));
             }
-            let got = parse_status(&form(&f)).unwrap();
+            let got = parse_status(&form(&f), None).unwrap();
             match (got, want) {
                 (None, None) => {}
                 (Some(Event::Status { delivery, error, .. }), Some(w)) => {
@@ -176,6 +188,12 @@ mod tests {
                 (g, w) => panic!("{status}: {g:?} vs {w:?}"),
             }
         }
-        assert!(parse_status(&form(&[("MessageStatus", "sent")])).is_err());
+        assert!(parse_status(&form(&[("MessageStatus", "sent")]), None).is_err());
+        // With the hub's reference, Twilio taking the message is news: it was sent.
+        let taken = parse_status(&form(&[("MessageSid", "SM2"), ("MessageStatus", "queued")]), Some("sbc-4-17")).unwrap();
+        match taken {
+            Some(Event::Status { delivery: Delivery::Sent, reference: Some(r), .. }) => assert_eq!(r, "sbc-4-17"),
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -826,7 +826,7 @@ impl Store {
                             let since = now - i64::from(cap.days) * DAY_MS;
                             let recent = tx.conn.query_int(
                                 "SELECT count(*) FROM campaign_recipients WHERE (address = ? OR contact_id = ?) \
-                                 AND sent_at > ? AND state IN ('claimed', 'sending', 'sent') AND campaign_id <> ?",
+                                 AND sent_at > ? AND state IN ('claimed', 'sending', 'unconfirmed', 'sent') AND campaign_id <> ?",
                                 params![&address, contact_id, since, campaign_id],
                             )?;
                             let tz = r.opt_text(4)?.and_then(|z| TimeZone::get(z).ok()).unwrap_or_else(|| zone.clone());
@@ -889,6 +889,7 @@ impl Store {
                                         subject: subject.clone(),
                                         in_reply_to: None,
                                         references: vec![],
+                                        reference: Some(rule::reference(campaign_id, row)),
                                     },
                                 });
                             }
@@ -950,24 +951,52 @@ impl Store {
             .await
     }
 
-    /// Marks recipients marked `sending` before `claimed_before` and still so as failed:
-    /// the hub that sent them stopped mid-call, and sending again could send twice. Then
-    /// finishes the running campaigns with nobody left to send to.
-    pub async fn settle_campaigns(&self, claimed_before: Timestamp) -> Result<usize> {
+    /// Settles sends a stopped hub left `sending` (marked before `claimed_before`): where
+    /// the provider reports each message it took by the hub's reference, they wait
+    /// `confirm_ms` for that report and are sent again if none came; elsewhere they are
+    /// failed, for a person to check (sending again could send twice). Then finishes the
+    /// running campaigns with nobody left to send to. Returns the sends settled.
+    pub async fn settle_campaigns(&self, claimed_before: Timestamp, confirm_ms: i64) -> Result<usize> {
         self.pool()
             .write(move |tx| {
-                let n = tx.conn.execute(
-                    "UPDATE campaign_recipients SET state = 'failed', \
-                     reason = 'the hub stopped while sending this; it may not have reached the customer' \
-                     WHERE state = 'sending' AND sent_at < ?",
+                let stale = tx.conn.query(
+                    "SELECT DISTINCT inbox_id FROM campaign_recipients WHERE state = 'sending' AND sent_at < ?",
                     params![claimed_before],
+                )?;
+                let mut settled = 0;
+                for r in &stale {
+                    let inbox_id = r.int(0)?;
+                    let inbox = entities::load_inbox(tx.conn, inbox_id)?;
+                    let settings: serde_json::Value =
+                        tx.conn.query_one("SELECT settings FROM inboxes WHERE id = ?", params![inbox_id])?.json(0)?;
+                    let callbacks = settings.get("status_callback_url").and_then(serde_json::Value::as_str).is_some();
+                    settled += match rule::after_interruption(inbox.kind, callbacks, tx.now, confirm_ms) {
+                        rule::Interrupted::AwaitReport { until } => tx.conn.execute(
+                            "UPDATE campaign_recipients SET state = 'unconfirmed', next_at = ? \
+                             WHERE inbox_id = ? AND state = 'sending' AND sent_at < ?",
+                            params![until, inbox_id, claimed_before],
+                        )?,
+                        rule::Interrupted::Fail => tx.conn.execute(
+                            "UPDATE campaign_recipients SET state = 'failed', \
+                             reason = 'the hub stopped while sending this; it may not have reached the customer' \
+                             WHERE inbox_id = ? AND state = 'sending' AND sent_at < ?",
+                            params![inbox_id, claimed_before],
+                        )?,
+                    };
+                }
+                tx.conn.execute(
+                    "UPDATE campaign_recipients SET state = 'queued', claimed_by = NULL, sent_at = NULL, next_at = ?, \
+                     reason = 'sent again: the provider never reported taking the first attempt' \
+                     WHERE state = 'unconfirmed' AND next_at <= ?",
+                    params![tx.now, tx.now],
                 )?;
                 tx.conn.execute(
                     "UPDATE campaigns SET state = 'done', finished_at = ? WHERE state = 'running' AND NOT EXISTS \
-                     (SELECT 1 FROM campaign_recipients r WHERE r.campaign_id = campaigns.id AND r.state IN ('queued', 'claimed', 'sending'))",
+                     (SELECT 1 FROM campaign_recipients r WHERE r.campaign_id = campaigns.id \
+                     AND r.state IN ('queued', 'claimed', 'sending', 'unconfirmed'))",
                     params![tx.now],
                 )?;
-                Ok(usize::try_from(n).unwrap_or(0))
+                Ok(usize::try_from(settled).unwrap_or(0))
             })
             .await
     }
@@ -1016,6 +1045,17 @@ fn csv_cell(s: &str) -> String {
     } else {
         s
     }
+}
+
+/// A provider reported taking campaign send `row` of `campaign_id` (by the hub's
+/// reference): a send interrupted mid-call, or not yet recorded, was sent.
+pub(super) fn confirm(tx: &mut WriteTx<'_>, inbox_id: i64, campaign_id: i64, row: i64, provider_id: &str) -> Result<()> {
+    tx.conn.execute(
+        "UPDATE campaign_recipients SET state = 'sent', provider_id = ?, delivery = COALESCE(delivery, 'sent'), reason = NULL \
+         WHERE campaign_id = ? AND row_no = ? AND inbox_id = ? AND state IN ('sending', 'unconfirmed')",
+        params![provider_id, campaign_id, row, inbox_id],
+    )?;
+    Ok(())
 }
 
 /// A provider's delivery report for a campaign message: true when it named one.

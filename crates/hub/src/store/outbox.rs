@@ -45,6 +45,9 @@ pub struct Outgoing {
     pub subject: Option<String>,
     pub in_reply_to: Option<String>,
     pub references: Vec<String>,
+    /// The hub's own name for this send, given to providers that echo it in their
+    /// status reports (campaign sends), so an interrupted send can be confirmed.
+    pub reference: Option<String>,
 }
 
 /// Records an outbound message for delivery; call in the message's own transaction.
@@ -174,18 +177,23 @@ impl Store {
             .await
     }
 
-    /// A provider's delivery report for one of our messages. Returns whether it matched.
+    /// A provider's delivery report for one of our messages (by its id, or by the
+    /// reference the hub gave the send). Returns whether it matched.
     pub async fn delivery_report(
         &self,
         inbox_id: i64,
         provider_id: String,
         to: Delivery,
         error: Option<String>,
+        reference: Option<String>,
     ) -> Result<bool> {
         let provider_id = switchboard_protocol::text::clean(&provider_id).into_owned();
         let error = error.map(|e| switchboard_protocol::text::clean(&e).into_owned());
         self.pool()
             .write(move |tx| {
+                if let Some((campaign, row)) = reference.as_deref().and_then(crate::campaign::of_reference) {
+                    super::campaigns::confirm(tx, inbox_id, campaign, row, &provider_id)?;
+                }
                 let row = tx.conn.query_opt(
                     "SELECT id FROM messages WHERE inbox_id = ? AND provider_id = ? AND direction = 'outbound'",
                     params![inbox_id, &provider_id],
@@ -291,5 +299,6 @@ fn outgoing(tx: &mut WriteTx<'_>, message_id: i64, attempts: i64) -> Result<Outg
         subject,
         in_reply_to: references.last().cloned(),
         references,
+        reference: None,
     })
 }
