@@ -84,9 +84,14 @@ describe("agent", () => {
     await waitFor(() => expect(screen.getAllByTestId("conversation-row").length).toBeGreaterThan(0));
     expect(screen.queryByTestId("open-load")).toBeNull();
     expect(screen.queryByTestId("open-reports")).toBeNull();
+    expect(screen.queryByTestId("open-campaigns")).toBeNull();
     await fireEvent.keyDown(document.body, { key: "R", shiftKey: true });
     expect(screen.queryByTestId("reports")).toBeNull();
     expect(callsTo("report")).toHaveLength(0);
+    await fireEvent.keyDown(document.body, { key: "C", shiftKey: true });
+    expect(screen.queryByTestId("campaigns-screen")).toBeNull();
+    expect(screen.queryByTestId("new-message-dialog")).toBeNull();
+    expect(callsTo("campaigns")).toHaveLength(0);
     expect(screen.queryAllByTestId("row-select")).toHaveLength(0);
     await fireEvent.click(screen.getAllByTestId("conversation-row")[0]!);
     await screen.findByTestId("thread");
@@ -228,6 +233,42 @@ describe("lead", () => {
 
     await fireEvent.keyDown(document.body, { key: "?" });
     expect(screen.getByTestId("shortcuts").textContent).toContain("Reports");
+  });
+
+  test("opens the campaigns from the views or with Shift+C; a recipient's conversation opens in the inbox", async () => {
+    start("lena@demo.switchboard");
+    await waitFor(() => expect(screen.getAllByTestId("conversation-row").length).toBeGreaterThan(2));
+    await fireEvent.click(screen.getByTestId("open-campaigns"));
+    await screen.findByTestId("campaigns-screen");
+    await screen.findByTestId("campaign-row-1");
+    // The list's keys wait while the campaigns cover it; Escape goes back to the inbox.
+    await fireEvent.keyDown(document.body, { key: "Enter" });
+    expect(screen.queryByTestId("thread")).toBeNull();
+    await fireEvent.keyDown(document.body, { key: "Escape" });
+    expect(screen.queryByTestId("campaigns-screen")).toBeNull();
+    const asked = callsTo("campaigns").length;
+
+    // Loaded once, then kept; Shift+C opens it again, and Shift+R swaps it for the reports.
+    await fireEvent.keyDown(document.body, { key: "C", shiftKey: true });
+    expect(screen.getByTestId("campaigns-screen")).toBeTruthy();
+    expect(screen.queryByTestId("campaigns-loading")).toBeNull();
+    await fireEvent.keyDown(document.body, { key: "R", shiftKey: true });
+    await screen.findByTestId("reports");
+    expect(screen.queryByTestId("campaigns-screen")).toBeNull();
+    await fireEvent.keyDown(document.body, { key: "C", shiftKey: true });
+    expect(screen.queryByTestId("reports")).toBeNull();
+
+    await fireEvent.click(await screen.findByTestId("campaign-row-1"));
+    await fireEvent.change(await screen.findByTestId("campaign-results-filter"), { target: { value: "replied" } });
+    await waitFor(() => expect(screen.getAllByTestId("campaign-result").every((r) => r.dataset.state === "replied")).toBe(true));
+    const replied = core.recipients.get(1)!.find((r) => r.state === "replied")!;
+    await fireEvent.click(screen.getAllByTestId("campaign-open-conversation")[0]!);
+    expect(screen.queryByTestId("campaigns-screen")).toBeNull();
+    await waitFor(() => expect(screen.getByTestId("thread").dataset.conversationId).toBe(String(replied.conversation_id)));
+    expect(callsTo("campaigns").length).toBeGreaterThan(asked);
+
+    await fireEvent.keyDown(document.body, { key: "?" });
+    expect(screen.getByTestId("shortcuts").textContent).toContain("Campaigns");
   });
 
   test("assigns the open thread to an agent, or unassigns it", async () => {

@@ -136,7 +136,12 @@ impl HubClient {
         self.post(&format!("/api/v1/campaigns/{id}/actions"), action).await
     }
 
-    pub async fn campaign_recipients(&self, id: Id, state: Option<RecipientState>, after: u32) -> Result<RecipientPage> {
+    pub async fn campaign_recipients(
+        &self,
+        id: Id,
+        state: Option<RecipientState>,
+        after: u32,
+    ) -> Result<RecipientPage> {
         let state = state.map(|s| format!("&state={}", s.as_str())).unwrap_or_default();
         self.get(&format!("/api/v1/campaigns/{id}/recipients?after={after}&limit=200{state}")).await
     }

@@ -643,7 +643,12 @@ impl Console {
     }
 
     /// A page of a campaign's results, by row.
-    pub async fn campaign_recipients(&self, id: Id, state: Option<RecipientState>, after: u32) -> Result<RecipientPage> {
+    pub async fn campaign_recipients(
+        &self,
+        id: Id,
+        state: Option<RecipientState>,
+        after: u32,
+    ) -> Result<RecipientPage> {
         self.engine.client.campaign_recipients(id, state, after).await
     }
 

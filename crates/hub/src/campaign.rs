@@ -185,8 +185,9 @@ pub fn refuse_cap(cap: FrequencyCap) -> Option<String> {
 }
 
 /// Holds a sender to `rate` messages a second: never more than `rate` starts in any one
-/// second (a sliding window), spread evenly (a bucket of a hundredth of a second's worth).
-/// Times are microseconds on any steady clock.
+/// second and a fortieth (a sliding window, the fortieth for the network's jitter between
+/// a send's start and its arrival), spread evenly (a bucket of a hundredth of a second's
+/// worth). Times are microseconds on any steady clock.
 #[derive(Debug, Clone)]
 pub struct Pacer {
     rate: u32,
@@ -197,6 +198,8 @@ pub struct Pacer {
 }
 
 const SECOND_US: i64 = 1_000_000;
+/// The pacer's window: a second, and room for jitter.
+const WINDOW_US: i64 = SECOND_US + SECOND_US / 40;
 
 impl Pacer {
     pub fn new(rate: u32, now_us: i64) -> Pacer {
@@ -216,7 +219,7 @@ impl Pacer {
         #[allow(clippy::cast_precision_loss)]
         let refill = elapsed as f64 * f64::from(self.rate) / 1e6;
         self.tokens = (self.tokens + refill).min(self.burst);
-        while self.started.front().is_some_and(|&t| t <= now_us - SECOND_US) {
+        while self.started.front().is_some_and(|&t| t <= now_us - WINDOW_US) {
             self.started.pop_front();
         }
         if self.tokens < 1.0 || self.started.len() >= self.rate as usize {
@@ -234,7 +237,7 @@ impl Pacer {
         let mut at = self.last.max(now_us).min(self.last + refill).max(self.last + refill);
         if self.started.len() >= self.rate as usize {
             if let Some(&first) = self.started.front() {
-                at = at.max(first + SECOND_US + 1);
+                at = at.max(first + WINDOW_US + 1);
             }
         }
         at.max(now_us)

@@ -133,12 +133,8 @@ async fn report(http: reqwest::Client, hubs: Arc<Mutex<Vec<String>>>, callback: 
     while started.elapsed() < Duration::from_secs(30) {
         let bases = hubs.lock().unwrap().clone();
         for base in bases {
-            let sent = http
-                .post(format!("{base}{path}"))
-                .header("x-twilio-signature", &signed)
-                .form(&params)
-                .send()
-                .await;
+            let sent =
+                http.post(format!("{base}{path}")).header("x-twilio-signature", &signed).form(&params).send().await;
             if sent.is_ok_and(|r| r.status().is_success()) {
                 return;
             }
@@ -180,6 +176,71 @@ fn number(i: usize) -> String {
     format!("+1212{:07}", 2_000_000 + i)
 }
 
+/// The baseline: `n` plain agent replies queued on `n` conversations, then handed to the
+/// same stand-in by one hub's delivery worker (SQLite). Returns replies a second, from the
+/// hub's start to the last reply taken.
+pub async fn plain_replies(hub_bin: &Path, n: usize) -> f64 {
+    use switchboard_protocol::mutation::{Mutation, MutationEnvelope, SendReply};
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("replies.db").display());
+    let (provider, seen) = twilio(Arc::new(Mutex::new(Vec::new()))).await;
+    cli(
+        hub_bin,
+        &url,
+        &["agent", "add", "--name", "Lea", "--email", "lead@x.test", "--role", "lead", "--team", "Support"],
+    );
+    let settings = serde_json::json!({"account_sid": SID, "auth_token": TOKEN, "base_url": provider});
+    let inbox = ["inbox", "add", "--kind", "sms", "--name", "SMS", "--team", "Support", "--address", "+14155550100"];
+    cli(hub_bin, &url, &[&inbox[..], &["--settings", &settings.to_string()]].concat());
+    {
+        let store = switchboard_hub::store::Store::open(&url, &Default::default()).unwrap();
+        let lead = switchboard_hub::policy::Viewer {
+            agent_id: 1,
+            role: switchboard_protocol::model::Role::Lead,
+            teams: vec![1],
+        };
+        let mut replies = Vec::with_capacity(n);
+        for i in 0..n {
+            let msg = switchboard_hub::store::ingest::Inbound::text(
+                1,
+                &number(i),
+                "Where is my order?",
+                Some(&format!("SMin{i}")),
+                switchboard_hub::clock::now_ms(),
+            );
+            let at = store.ingest(msg).await.unwrap();
+            replies.push(MutationEnvelope {
+                mutation_id: i as u64 + 1,
+                mutation: Mutation::SendReply(SendReply {
+                    conversation_id: at.conversation_id,
+                    client_msg_id: format!("reply-{i}"),
+                    body: format!("Your order #{} is on its way.", 10_000 + i),
+                    attachments: vec![],
+                }),
+                expected_version: None,
+            });
+        }
+        for chunk in replies.chunks(500) {
+            store.apply_mutations(&lead, "baseline", chunk.to_vec()).await.unwrap();
+        }
+    }
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let config = dir.path().join("hub.toml");
+    std::fs::write(&config, format!("listen = \"127.0.0.1:{port}\"\npublic_url = \"{base}\"\n")).unwrap();
+    let started = Instant::now();
+    let mut child = hub_process::spawn(hub_bin, &url, &config);
+    hub_process::wait_healthy(&mut child, &base).await;
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while seen.lock().unwrap().at.len() < n {
+        assert!(Instant::now() < deadline, "the replies were not all sent in time");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let last = seen.lock().unwrap().at.iter().max().copied().unwrap_or(started);
+    hub_process::stop(&mut child);
+    n as f64 / last.duration_since(started).as_secs_f64().max(1e-3)
+}
+
 /// Runs `plan` with the hub binary at `hub_bin`.
 pub async fn run(hub_bin: &Path, plan: Plan) -> Report {
     let dir = tempfile::tempdir().unwrap();
@@ -196,7 +257,11 @@ pub async fn run(hub_bin: &Path, plan: Plan) -> Report {
     let alive = Arc::new(Mutex::new(bases.clone()));
     let (provider, seen) = twilio(alive.clone()).await;
 
-    cli(hub_bin, &url, &["agent", "add", "--name", "Lea", "--email", "lead@x.test", "--role", "lead", "--team", "Support"]);
+    cli(
+        hub_bin,
+        &url,
+        &["agent", "add", "--name", "Lea", "--email", "lead@x.test", "--role", "lead", "--team", "Support"],
+    );
     let settings = serde_json::json!({
         "account_sid": SID,
         "auth_token": TOKEN,
@@ -210,7 +275,13 @@ pub async fn run(hub_bin: &Path, plan: Plan) -> Report {
     {
         let store = switchboard_hub::store::Store::open(&url, &Default::default()).unwrap();
         for i in 0..plan.opted_out {
-            let stop = switchboard_hub::store::ingest::Inbound::text(1, &number(i), "STOP", Some(&format!("SMstop{i}")), switchboard_hub::clock::now_ms());
+            let stop = switchboard_hub::store::ingest::Inbound::text(
+                1,
+                &number(i),
+                "STOP",
+                Some(&format!("SMstop{i}")),
+                switchboard_hub::clock::now_ms(),
+            );
             store.ingest(stop).await.unwrap();
         }
     }
@@ -301,7 +372,8 @@ pub async fn run(hub_bin: &Path, plan: Plan) -> Report {
     report.peak_rss_kib = peak;
     // Status callbacks still on their way.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let export = http.get(format!("{}/api/v1/campaigns/{id}/export", bases[0])).bearer_auth(&token).send().await.unwrap();
+    let export =
+        http.get(format!("{}/api/v1/campaigns/{id}/export", bases[0])).bearer_auth(&token).send().await.unwrap();
     let results = export.text().await.unwrap();
     for hub in &mut hubs {
         hub_process::stop(&mut hub.child);

@@ -154,7 +154,7 @@ describe("Reports", () => {
 
 describe("who may open it", () => {
   const nav = (oversee: boolean) =>
-    render(ViewNav, { counts: [], view: "mine", onselect: () => {}, oversee, loadOpen: false, ontoggleload: () => {}, onreports: () => {} });
+    render(ViewNav, { counts: [], view: "mine", onselect: () => {}, oversee, loadOpen: false, ontoggleload: () => {}, onreports: () => {}, oncampaigns: () => {} });
 
   test("agents get no entry, and the core refuses them", async () => {
     nav(false);
@@ -167,7 +167,7 @@ describe("who may open it", () => {
 
   test("leads get the entry", async () => {
     const onreports = vi.fn();
-    render(ViewNav, { counts: [], view: "mine", onselect: () => {}, oversee: true, loadOpen: false, ontoggleload: () => {}, onreports });
+    render(ViewNav, { counts: [], view: "mine", onselect: () => {}, oversee: true, loadOpen: false, ontoggleload: () => {}, onreports, oncampaigns: () => {} });
     await fireEvent.click(screen.getByTestId("open-reports"));
     expect(onreports).toHaveBeenCalledTimes(1);
   });

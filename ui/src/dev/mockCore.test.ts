@@ -4,7 +4,7 @@
 import { describe, expect, test } from "vitest";
 import composeRules from "./fixtures/compose.json";
 import searchRules from "./fixtures/search.json";
-import type { ConsoleEvent, Directory, History, ReportView } from "../lib/protocol";
+import type { AudienceCheck, Campaign, ConsoleEvent, Directory, History, RecipientPage, ReportView, Segment } from "../lib/protocol";
 import { matchWords, MockCore, route } from "./mockCore";
 
 describe("mockCore answers as the core does", () => {
@@ -224,5 +224,150 @@ describe("mockCore's consent", () => {
       ["service", true],
       ["marketing", true],
     ]);
+  });
+});
+
+describe("mockCore's campaigns", () => {
+  const lead = () => new MockCore({ conversations: 50, signedInAs: "lena@demo.switchboard" });
+  const spec = (extra: Record<string, unknown> = {}) => ({
+    name: "Restock",
+    inbox_id: 2,
+    template: "order_update",
+    purpose: "marketing",
+    audience: { kind: "csv", csv: "phone,name,1,2\n+14155559001,Ana,Ana,#1\n+14155559002,Ben,Ben,#2\n" },
+    ...extra,
+  });
+
+  test("start with a sent campaign (opted-out recipients skipped, failures, replies in conversations), a scheduled one and a draft", () => {
+    const core = lead();
+    const list = core.handle("campaigns") as Campaign[];
+    expect(list.map((c) => [c.name, c.state])).toEqual([
+      ["Order follow-up", "draft"],
+      ["Renewal reminder", "scheduled"],
+      ["Spring offers", "done"],
+    ]);
+    const spring = list[2]!;
+    const all = core.recipients.get(spring.id)!;
+    const sum = (["queued", "sent", "delivered", "read", "replied", "failed", "skipped"] as const).reduce((n, s) => n + spring.counts[s], 0);
+    expect(sum).toBe(spring.counts.total);
+    expect(spring.counts.queued).toBe(0);
+    expect(all.filter((r) => r.state === "skipped").every((r) => r.reason?.includes("opted out"))).toBe(true);
+    expect(spring.counts.skipped).toBeGreaterThan(0);
+    expect(spring.counts.failed).toBeGreaterThan(0);
+    const replied = all.filter((r) => r.state === "replied");
+    expect(replied.length).toBeGreaterThan(0);
+    expect(replied.every((r) => core.rows.some((row) => row.id === r.conversation_id))).toBe(true);
+  });
+
+  test("results come 200 at a time after a row, in one state or all", () => {
+    const core = lead();
+    const first = core.handle("campaign_recipients", { id: 1, state: null, after: 0 }) as RecipientPage;
+    expect(first.recipients).toHaveLength(200);
+    expect(first.next).toBe(201);
+    const rest = core.handle("campaign_recipients", { id: 1, state: null, after: first.next }) as RecipientPage;
+    expect(rest.recipients).toHaveLength(40);
+    expect(rest.next).toBeUndefined();
+    const failed = core.handle("campaign_recipients", { id: 1, state: "failed", after: 0 }) as RecipientPage;
+    expect(failed.recipients.every((r) => r.state === "failed" && r.reason)).toBe(true);
+    expect(() => core.handle("campaign_recipients", { id: 99, state: null, after: 0 })).toThrow(expect.objectContaining({ code: "not_found" }));
+  });
+
+  test("a check reads the file row by row: problems, the rows that would be sent to, and a filled-in preview", () => {
+    const core = lead();
+    const ana = core.contacts.get(1)!;
+    ana.identities = [{ channel: "whatsapp", address: "+14155559003" }];
+    ana.opted_out = [{ channel: "whatsapp", address: "+14155559003" }];
+    const csv = "phone,name,1,2\n+14155559001,Ana,Ana,#1\nnope,Ben,Ben,#2\n+14155559001,Ana,Ana,#3\n+14155559002,Chloé,,#4\n+14155559003,Ana O,Ana,#5\n";
+    const check = core.handle("check_campaign", { spec: spec({ audience: { kind: "csv", csv } }) }) as AudienceCheck;
+    expect(check).toEqual({
+      rows: 5,
+      valid: 1,
+      problems: [
+        { row: 3, column: "phone", problem: "`nope` is not a phone number" },
+        { row: 4, column: "phone", problem: "the same phone number as row 2" },
+        { row: 5, column: "1", problem: "no value for {{1}}" },
+      ],
+      more_problems: 0,
+      preview: [{ row: 2, address: "+14155559001", name: "Ana", text: "Hi Ana, your order #1 has shipped." }],
+    });
+    const noColumn = core.handle("check_campaign", { spec: spec({ audience: { kind: "csv", csv: "email,1\nx@y.z,A\n" } }) }) as AudienceCheck;
+    expect(noColumn.problems).toEqual([
+      { row: 1, column: "phone", problem: "no `phone` column" },
+      { row: 1, column: "2", problem: "no column `2` for the placeholder {{2}}" },
+    ]);
+    expect(() => core.handle("check_campaign", { spec: spec({ inbox_id: 5 }) })).toThrow(expect.objectContaining({ code: "bad_request" }));
+    expect(() => core.handle("check_campaign", { spec: spec({ template: "nope" }) })).toThrow(expect.objectContaining({ code: "bad_request" }));
+  });
+
+  test("a filter or a segment matches the contacts with an address on the channel, fields filling the placeholders", () => {
+    const core = lead();
+    const filter = { conditions: [{ field: "city", op: "equals", value: "lisbon" }] };
+    const check = core.handle("check_campaign", { spec: spec({ audience: { kind: "filter", filter, params: ["name", "plan"] } }) }) as AudienceCheck;
+    const expected = [...core.contacts.values()].filter((c) => c.profile.city === "Lisbon" && c.identities.some((i) => i.channel === "whatsapp"));
+    expect(check.rows).toBe(expected.length);
+    expect(check.problems).toEqual([]);
+    expect(check.preview[0]?.text).toBe(`Hi ${expected[0]!.name}, your order ${expected[0]!.profile.plan} has shipped.`);
+    const missing = core.handle("check_campaign", { spec: spec({ audience: { kind: "filter", filter, params: ["name", "crm.nothing"] } }) }) as AudienceCheck;
+    expect(missing.problems.length).toBe(expected.length);
+    expect(missing.valid).toBe(0);
+    expect(() => core.handle("check_campaign", { spec: spec({ audience: { kind: "filter", filter, params: ["name"] } }) })).toThrow(
+      expect.objectContaining({ message: "template `order_update` takes 2 values, not 1" }),
+    );
+    const seg = core.handle("check_campaign", { spec: spec({ audience: { kind: "segment", segment_id: 1, params: ["name", "plan"] } }) }) as AudienceCheck;
+    expect(seg).toEqual(check);
+    expect(() => core.handle("check_campaign", { spec: spec({ audience: { kind: "segment", segment_id: 99, params: [] } }) })).toThrow(
+      expect.objectContaining({ code: "not_found" }),
+    );
+  });
+
+  test("a file with problems is refused; a clean one makes a draft, a scheduled or a sending campaign", () => {
+    const core = lead();
+    expect(() => core.handle("create_campaign", { spec: spec({ audience: { kind: "csv", csv: "phone,1,2\nnope,A,B\n+14155559001,A,B\n" } }) })).toThrow(
+      expect.objectContaining({ code: "bad_request", message: "the audience file has 1 problem: check it, fix them and try again" }),
+    );
+    const draft = core.handle("create_campaign", { spec: spec() }) as Campaign;
+    expect(draft).toMatchObject({ state: "draft", audience: "csv", rate: 20, counts: { total: 2, queued: 2 }, frequency_cap: { messages: 2, days: 7 } });
+    const later = core.handle("create_campaign", { spec: spec({ scheduled_at: Date.now() + 3_600_000 }) }) as Campaign;
+    expect(later.state).toBe("scheduled");
+    const now = core.handle("create_campaign", { spec: spec({ scheduled_at: Date.now() }) }) as Campaign;
+    expect(now.state).toBe("running");
+    core.advanceCampaigns(Date.now() + 1000);
+    const done = core.handle("campaign", { id: now.id }) as Campaign;
+    expect(done.state).toBe("done");
+    expect(done.counts.queued).toBe(0);
+  });
+
+  test("actions follow the state; others are refused as conflicts", () => {
+    const core = lead();
+    const act = (id: number, action: Record<string, unknown>) => core.handle("campaign_action", { id, action }) as Campaign;
+    expect(() => act(3, { action: "pause" })).toThrow(expect.objectContaining({ code: "conflict" }));
+    expect(act(2, { action: "unschedule" }).state).toBe("draft");
+    expect(act(2, { action: "schedule", at: Date.now() + 60_000 }).state).toBe("scheduled");
+    const c = core.campaigns.find((x) => x.id === 3)!;
+    c.rate = 1;
+    expect(act(3, { action: "schedule", at: 0 }).state).toBe("running");
+    expect(act(3, { action: "pause" }).state).toBe("paused");
+    expect(act(3, { action: "resume" }).state).toBe("running");
+    const cancelled = act(3, { action: "cancel" });
+    expect(cancelled.state).toBe("cancelled");
+    expect(cancelled.counts.queued).toBe(0);
+    expect(() => act(3, { action: "resume" })).toThrow(expect.objectContaining({ code: "conflict" }));
+    expect(() => act(1, { action: "cancel" })).toThrow(expect.objectContaining({ code: "conflict" }));
+  });
+
+  test("segments are saved and deleted; agents, and anyone while the hub is out of reach, are refused", () => {
+    const core = lead();
+    const filter = { conditions: [{ field: "plan", op: "present", value: "" }] };
+    const saved = core.handle("create_segment", { segment: { name: "Any plan", filter } }) as Segment;
+    expect((core.handle("segments") as Segment[]).map((s) => s.name)).toEqual(["Lisbon customers", "Pro plan", "Any plan"]);
+    expect(() => core.handle("create_segment", { segment: { name: "any plan", filter } })).toThrow(expect.objectContaining({ code: "conflict" }));
+    expect(core.handle("delete_segment", { id: saved.id })).toBeNull();
+    expect(() => core.handle("delete_segment", { id: saved.id })).toThrow(expect.objectContaining({ code: "not_found" }));
+    expect(core.handle("export_campaign", { id: 1 })).toBe("/home/demo/Downloads/campaign-1-results.csv");
+    core.hubReachable = false;
+    expect(() => core.handle("campaigns")).toThrow(expect.objectContaining({ code: "unavailable" }));
+    core.hubReachable = true;
+    core.signIn("ada@demo.switchboard");
+    expect(() => core.handle("campaigns")).toThrow(expect.objectContaining({ code: "forbidden" }));
   });
 });

@@ -8,9 +8,12 @@
 // computes with the real core (regenerate with scripts/fixtures.sh). Two exceptions until the
 // fixtures cover them: writing first (`start_conversation`), whose checks are transcribed from
 // the core's `compose::refuse_start` (answered at once) and the hub's `rules::may_start` and
-// `may_send` (answered later, as the outbox item's refusal); and recording consent
+// `may_send` (answered later, as the outbox item's refusal); recording consent
 // (`set_consent`), whose checks are the core's `set_consent` and whose record is the hub's
-// `store::consent::record`.
+// `store::consent::record`; and campaigns and segments, which the hub runs: a small
+// in-memory stand-in (an audience file read row by row, filters over the demo contacts,
+// opted-out recipients skipped, sending at the inbox's rate as time passes) so the
+// campaigns screen can be tried, not a copy of the hub's rules.
 import composeRules from "./fixtures/compose.json";
 import roleRules from "./fixtures/roles.json";
 import searchRules from "./fixtures/search.json";
@@ -21,13 +24,19 @@ import type {
   Agent,
   AgentLoad,
   ApiError,
+  AudienceCheck,
+  Campaign,
+  CampaignAction,
+  CampaignSpec,
   CannedDraft,
   CannedOption,
   ChannelKind,
   Composer,
   Consent,
   ConsoleEvent,
+  Condition,
   Contact,
+  ContactFilter,
   ConversationRow,
   ConversationStatus,
   DemoLogin,
@@ -36,16 +45,21 @@ import type {
   Identity,
   Inbox,
   NewConversation,
+  NewSegment,
   OutboxItem,
   Presence,
   Priority,
   Profile,
+  RecipientResult,
+  RecipientState,
   ReplyWindow,
   Report,
   ReportQuery,
   ReportView,
   RoutingPolicy,
+  RowProblem,
   SearchHit,
+  Segment,
   SlaPolicy,
   SearchQuery,
   Session,
@@ -230,6 +244,74 @@ function inbox(id: number, kind: ChannelKind, name: string, team_id: number, add
 /** How a channel's share of the made-up volume compares with the others. */
 const CHANNEL_WEIGHT: Record<ChannelKind, number> = { whatsapp: 30, webchat: 20, email: 15, sms: 12, messenger: 10, instagram: 8, in_app: 5 };
 
+/** The rows of a CSV text: fields split on commas, "quoted" fields (with "" for a quote and
+ *  line breaks inside), CRLF or LF line ends; blank lines dropped. */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = "";
+  let quoted = false;
+  const t = text.replace(/^\uFEFF/, "");
+  for (let i = 0; i < t.length; i++) {
+    const ch = t[i]!;
+    if (quoted) {
+      if (ch === '"' && t[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"' && field === "") quoted = true;
+    else if (ch === ",") {
+      row.push(field);
+      field = "";
+    } else if (ch === "\n" || ch === "\r") {
+      if (ch === "\r" && t[i + 1] === "\n") i++;
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = "";
+    } else field += ch;
+  }
+  if (field !== "" || row.length) {
+    row.push(field);
+    rows.push(row);
+  }
+  return rows.filter((r) => r.some((f) => f.trim() !== ""));
+}
+
+/** The channels a campaign sends on, and the messages a second each sends (made up). */
+const CAMPAIGN_RATE: Partial<Record<ChannelKind, number>> = { sms: 3, whatsapp: 20, email: 14, messenger: 10, instagram: 10 };
+
+/** Why a send on `channel` failed, for the made-up failures. */
+const CAMPAIGN_FAILURE: Partial<Record<ChannelKind, string>> = {
+  sms: "Twilio 30006: the number is a landline or unreachable",
+  whatsapp: "the number is not on WhatsApp",
+  email: "the mailbox does not exist (bounced)",
+  messenger: "the person can no longer be reached on this page",
+  instagram: "the person can no longer be reached on this account",
+};
+
+/** One recipient a campaign plans, before it is sent. */
+interface Planned {
+  row: number;
+  address: string;
+  name: string;
+  params: string[];
+  /** Why it will not be sent (opted out, no consent, a bad row of a filter). */
+  skip?: string | undefined;
+}
+
+const unreachableHub = (): ApiError => ({ code: "unavailable", message: "the hub cannot be reached: connection refused" });
+
+function validZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export interface MockOptions {
   conversations?: number;
   now?: number;
@@ -279,6 +361,15 @@ export class MockCore {
   #nextId = 10_000_000;
   /** The conversation each first message started, by its client_msg_id. */
   #started = new Map<string, number>();
+  campaigns: Campaign[] = [];
+  /** Each campaign's recipients, by row. */
+  recipients = new Map<number, RecipientResult[]>();
+  segments: Segment[] = [];
+  /** Whether the hub answers campaign commands (false: as when it cannot be reached). */
+  hubReachable = true;
+  /** When each sending campaign last sent, and the part of a message it is owed. */
+  #sending = new Map<number, { at: number; credit: number }>();
+  #nextCampaign = 1;
 
   constructor(opts: MockOptions = {}) {
     this.now = opts.now ?? Date.now();
@@ -290,6 +381,7 @@ export class MockCore {
     ];
     this.me = this.agents[0] as Agent;
     this.generate(opts.conversations ?? 1200);
+    this.seedCampaigns();
     if (opts.signedInAs) this.signIn(opts.signedInAs);
   }
 
@@ -822,6 +914,391 @@ export class MockCore {
     }
   }
 
+  /** Three campaigns and two segments to start with: one sent three days ago (with opted-out
+   *  recipients skipped, failures and replies), one scheduled, one draft. */
+  seedCampaigns() {
+    const r = rng(7);
+    const day = 86_400_000;
+    const madeUp = (n: number, optOut: string): Planned[] =>
+      Array.from({ length: n }, (_, i) => ({
+        row: i + 2,
+        address: `+1628555${String(1000 + i).padStart(4, "0")}`,
+        name: `${pick(r, FIRST)} ${pick(r, LAST)}`,
+        params: [],
+        skip: (i + 1) % 13 === 0 ? optOut : undefined,
+      }));
+    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    const base = { subject: null, purpose: "marketing" as const, allowed_hours: null, time_zone: zone, frequency_cap: { messages: 2, days: 7 }, created_by: 3 };
+    const spring = this.addCampaign(
+      { ...base, name: "Spring offers", inbox_id: 2, template: "follow_up", audience: "csv", allowed_hours: { from: "09:00", to: "20:00" }, created_at: this.now - 3 * day },
+      madeUp(240, "opted out of WhatsApp messages (STOP)"),
+    );
+    spring.state = "done";
+    spring.started_at = this.now - 3 * day + 3_600_000;
+    spring.finished_at = spring.started_at + 15_000;
+    const rows = this.rows;
+    for (const x of this.recipients.get(spring.id) ?? []) {
+      if (x.state !== "queued") continue;
+      this.#sendOne(spring, x, spring.started_at + x.row * 60);
+      if ((x.state as RecipientState) === "replied" && rows.length) {
+        const conv = rows[x.row % rows.length]!;
+        x.conversation_id = conv.id;
+        x.name = conv.contact_name;
+      }
+    }
+    this.#count(spring);
+    const renewal = this.addCampaign(
+      { ...base, name: "Renewal reminder", inbox_id: 9, template: "follow_up", purpose: "service", audience: "segment", created_at: this.now - day },
+      madeUp(120, "opted out of WhatsApp messages"),
+    );
+    const at = new Date(this.now + 2 * day);
+    at.setHours(9, 0, 0, 0);
+    renewal.state = "scheduled";
+    renewal.scheduled_at = at.getTime();
+    this.addCampaign(
+      { ...base, name: "Order follow-up", inbox_id: 2, template: "order_update", audience: "filter", created_at: this.now - 2 * 3_600_000 },
+      madeUp(35, "withdrew marketing consent"),
+    );
+    this.segments = [
+      { id: 1, name: "Lisbon customers", filter: { conditions: [{ field: "city", op: "equals", value: "Lisbon" }] }, created_at: this.now - 10 * day },
+      { id: 2, name: "Pro plan", filter: { conditions: [{ field: "plan", op: "equals", value: "Pro" }] }, created_at: this.now - 5 * day },
+    ];
+  }
+
+  /** Adds a draft campaign with its planned recipients (queued, or skipped with a reason). */
+  addCampaign(c: Omit<Campaign, "id" | "state" | "rate" | "counts">, planned: Planned[]): Campaign {
+    const kind = this.inboxes.find((i) => i.id === c.inbox_id)?.kind ?? "sms";
+    const campaign: Campaign = {
+      ...c,
+      id: this.#nextCampaign++,
+      state: "draft",
+      rate: CAMPAIGN_RATE[kind] ?? 5,
+      counts: { total: 0, queued: 0, sent: 0, delivered: 0, read: 0, replied: 0, failed: 0, skipped: 0 },
+    };
+    this.campaigns.unshift(campaign);
+    this.recipients.set(
+      campaign.id,
+      planned.map((p): RecipientResult =>
+        p.skip ? { row: p.row, address: p.address, name: p.name, state: "skipped", reason: p.skip } : { row: p.row, address: p.address, name: p.name, state: "queued" },
+      ),
+    );
+    this.#count(campaign);
+    return campaign;
+  }
+
+  #count(c: Campaign) {
+    const counts = { total: 0, queued: 0, sent: 0, delivered: 0, read: 0, replied: 0, failed: 0, skipped: 0 };
+    for (const x of this.recipients.get(c.id) ?? []) {
+      counts.total++;
+      counts[x.state]++;
+    }
+    c.counts = counts;
+  }
+
+  /** Sends to one recipient: what became of it is made up from its row. */
+  #sendOne(c: Campaign, x: RecipientResult, at: number) {
+    const kind = this.inboxes.find((i) => i.id === c.inbox_id)?.kind ?? "sms";
+    if (x.row % 17 === 0) {
+      x.state = "failed";
+      x.reason = CAMPAIGN_FAILURE[kind] ?? "the provider refused the message";
+      return;
+    }
+    x.sent_at = at;
+    x.state = x.row % 9 === 0 ? "replied" : x.row % 3 === 0 ? "read" : x.row % 2 === 0 ? "delivered" : "sent";
+  }
+
+  /** Time passes for the campaigns: scheduled ones whose time came start, sending ones send
+   *  at their rate, and a campaign with no one left queued is done. */
+  advanceCampaigns(now = Date.now()) {
+    for (const c of this.campaigns) {
+      if (c.state === "scheduled" && c.scheduled_at != null && c.scheduled_at <= now) {
+        c.state = "running";
+        c.started_at = now;
+        this.#sending.set(c.id, { at: now, credit: 0 });
+      }
+      if (c.state !== "running") continue;
+      const t = this.#sending.get(c.id) ?? { at: now, credit: 0 };
+      t.credit += (Math.max(0, now - t.at) / 1000) * c.rate;
+      t.at = now;
+      let n = Math.floor(t.credit);
+      t.credit -= n;
+      this.#sending.set(c.id, t);
+      const all = this.recipients.get(c.id) ?? [];
+      for (const x of all) {
+        if (n <= 0) break;
+        if (x.state !== "queued") continue;
+        this.#sendOne(c, x, now);
+        n--;
+      }
+      if (!all.some((x) => x.state === "queued")) {
+        c.state = "done";
+        c.finished_at = now;
+      }
+      this.#count(c);
+    }
+  }
+
+  #mayRunCampaigns() {
+    if (!this.hubReachable) throw unreachableHub();
+    if (!roleRules.permissions[this.me.role].oversee) throw { code: "forbidden", message: "only leads and admins run campaigns" } satisfies ApiError;
+  }
+
+  #campaign(id: number): Campaign {
+    const c = this.campaigns.find((x) => x.id === id);
+    if (!c) throw { code: "not_found", message: "campaign not found" } satisfies ApiError;
+    return c;
+  }
+
+  /** A contact's value of a filter's field: `name`, `crm.<field>`, or a profile field. */
+  #fieldOf(c: Contact, field: string): string {
+    if (field === "name") return c.name;
+    if (field.startsWith("crm.")) return c.crm?.fields.find((f) => f.key === field.slice(4))?.value ?? "";
+    return c.profile[field] ?? "";
+  }
+
+  #matches(c: Contact, cond: Condition): boolean {
+    const v = this.#fieldOf(c, cond.field).trim().toLowerCase();
+    const want = cond.value.trim().toLowerCase();
+    switch (cond.op) {
+      case "equals":
+        return v === want;
+      case "not_equals":
+        return v !== want;
+      case "contains":
+        return v.includes(want);
+      case "present":
+        return v !== "";
+      case "absent":
+        return v === "";
+    }
+  }
+
+  /** Why `purpose` messages may not go to `address` of `contact` (an opt-out, a withdrawn consent). */
+  #refusal(contact: Contact | null, channel: ChannelKind, address: string, purpose: "service" | "marketing"): string | undefined {
+    if (!contact) return undefined;
+    if (contact.opted_out.some((o) => o.channel === channel && o.address === address)) return `opted out of ${CHANNEL_LABEL[channel]} messages`;
+    const latest = contact.consents.filter((k) => k.channel === channel && k.address === address && k.purpose === purpose).at(-1);
+    if (latest && !latest.granted) return `withdrew ${purpose} consent`;
+    return undefined;
+  }
+
+  /** What an audience holds for a spec (refused as a bad spec would be), and the recipients
+   *  it plans. */
+  checkCampaign(spec: CampaignSpec): { check: AudienceCheck; planned: Planned[] } {
+    const box = this.inboxes.find((i) => i.id === spec.inbox_id);
+    if (!box) throw { code: "not_found", message: "inbox not found" } satisfies ApiError;
+    if (CAMPAIGN_RATE[box.kind] === undefined) throw badRequest(`campaigns cannot send from ${CHANNEL_LABEL[box.kind]}: the customer starts those conversations`);
+    if (!spec.name.trim()) throw badRequest("name the campaign");
+    const template = box.templates.find((t) => t.name === spec.template);
+    if (!template) throw badRequest(`${box.name} has no approved template \`${spec.template}\``);
+    if (box.kind === "email" && !spec.subject?.trim()) throw badRequest("an email campaign needs a subject");
+    const h = spec.allowed_hours;
+    if (h && (!/^\d\d:\d\d$/.test(h.from) || !/^\d\d:\d\d$/.test(h.to) || h.from === h.to)) throw badRequest("allowed hours are two different times, HH:MM");
+    if (spec.time_zone && !validZone(spec.time_zone)) throw badRequest(`\`${spec.time_zone}\` is not a time zone`);
+    const cap = spec.frequency_cap;
+    if (cap && (cap.messages < 1 || cap.days < 1)) throw badRequest("a frequency cap is at least 1 message in at least 1 day");
+    const params = templateParams(template.body);
+    const problems: RowProblem[] = [];
+    let more = 0;
+    const problem = (p: RowProblem) => {
+      if (problems.length < 1000) problems.push(p);
+      else more++;
+    };
+    const planned: Planned[] = [];
+    const contactAt = (address: string) =>
+      [...this.contacts.values()].find((c) => c.identities.some((i) => i.channel === box.kind && i.address === address)) ?? null;
+    let rows = 0;
+    if (spec.audience.kind === "csv") {
+      const table = parseCsv(spec.audience.csv);
+      if (table.length === 0) throw badRequest("the audience file is empty");
+      const header = (table[0] ?? []).map((f) => f.trim().toLowerCase());
+      const column = box.kind === "sms" || box.kind === "whatsapp" ? "phone" : box.kind === "email" ? "email" : "address";
+      const at = header.includes(column) ? header.indexOf(column) : header.indexOf("address");
+      rows = table.length - 1;
+      if (at < 0) problem({ row: 1, column, problem: `no \`${column}\` column` });
+      const valueAt = Array.from({ length: params }, (_, k) => header.indexOf(String(k + 1)));
+      valueAt.forEach((idx, k) => {
+        if (idx < 0) problem({ row: 1, column: String(k + 1), problem: `no column \`${k + 1}\` for the placeholder {{${k + 1}}}` });
+      });
+      if (problems.length === 0) {
+        const nameAt = header.indexOf("name");
+        const zoneAt = header.indexOf("time_zone");
+        const what = column === "phone" ? "phone number" : column === "email" ? "email address" : "address";
+        const seen = new Map<string, number>();
+        table.slice(1).forEach((cells, i) => {
+          const row = i + 2;
+          const raw = (cells[at] ?? "").trim();
+          const address = raw ? normalizeAddress(box.kind, raw) : null;
+          let bad = false;
+          if (!raw) {
+            problem({ row, column, problem: `no ${what}` });
+            bad = true;
+          } else if (!address) {
+            problem({ row, column, problem: `\`${raw}\` is not a ${what}` });
+            bad = true;
+          } else if (seen.has(address)) {
+            problem({ row, column, problem: `the same ${what} as row ${seen.get(address)}` });
+            bad = true;
+          }
+          const values = valueAt.map((idx) => (cells[idx] ?? "").trim());
+          values.forEach((v, k) => {
+            if (!v) {
+              problem({ row, column: String(k + 1), problem: `no value for {{${k + 1}}}` });
+              bad = true;
+            }
+          });
+          const zone = zoneAt >= 0 ? (cells[zoneAt] ?? "").trim() : "";
+          if (zone && !validZone(zone)) {
+            problem({ row, column: "time_zone", problem: `\`${zone}\` is not a time zone` });
+            bad = true;
+          }
+          if (bad || !address) return;
+          seen.set(address, row);
+          const contact = contactAt(address);
+          const name = (nameAt >= 0 ? (cells[nameAt] ?? "").trim() : "") || contact?.name || "";
+          planned.push({ row, address, name, params: values, skip: this.#refusal(contact, box.kind, address, spec.purpose) });
+        });
+      }
+    } else {
+      let filter: ContactFilter;
+      if (spec.audience.kind === "segment") {
+        const id = spec.audience.segment_id;
+        const seg = this.segments.find((x) => x.id === id);
+        if (!seg) throw { code: "not_found", message: "segment not found" } satisfies ApiError;
+        filter = seg.filter;
+      } else filter = spec.audience.filter;
+      if (filter.conditions.length > 20) throw badRequest("a filter has at most 20 conditions");
+      const fields = spec.audience.params;
+      if (fields.length !== params) throw badRequest(`template \`${template.name}\` takes ${params} values, not ${fields.length}`);
+      const matched = [...this.contacts.values()]
+        .filter((c) => c.identities.some((i) => i.channel === box.kind) && filter.conditions.every((k) => this.#matches(c, k)))
+        .sort((a, b) => a.id - b.id);
+      rows = matched.length;
+      matched.forEach((c, i) => {
+        const row = i + 1;
+        const address = c.identities.find((x) => x.channel === box.kind)?.address ?? "";
+        const values = fields.map((f) => this.#fieldOf(c, f).trim());
+        const missing = fields.filter((_, k) => !values[k]);
+        for (const f of missing) problem({ row, column: f, problem: `${c.name} has no ${f}` });
+        const skip = missing.length ? `no ${missing.join(", ")}` : this.#refusal(c, box.kind, address, spec.purpose);
+        planned.push({ row, address, name: c.name, params: values, skip });
+      });
+    }
+    if (rows > 200_000) throw badRequest("a campaign has at most 200,000 recipients");
+    const valid = planned.filter((p) => !p.skip);
+    return {
+      check: {
+        rows,
+        valid: valid.length,
+        problems,
+        more_problems: more,
+        preview: valid.slice(0, 5).map((p) => ({ row: p.row, address: p.address, name: p.name, text: fillTemplate(template.body, p.params) })),
+      },
+      planned,
+    };
+  }
+
+  /** Makes a campaign (refused when its audience file has problems, or nobody to send to):
+   *  a draft, or scheduled (sending at once when its time has come). */
+  createCampaign(spec: CampaignSpec): Campaign {
+    const { check, planned } = this.checkCampaign(spec);
+    const bad = check.problems.length + check.more_problems;
+    if (spec.audience.kind === "csv" && bad > 0) throw badRequest(`the audience file has ${bad} problem${bad === 1 ? "" : "s"}: check it, fix them and try again`);
+    if (check.valid === 0) throw badRequest("no one in this audience can be sent to");
+    const now = Date.now();
+    const c = this.addCampaign(
+      {
+        name: spec.name.trim(),
+        inbox_id: spec.inbox_id,
+        template: spec.template,
+        subject: spec.subject ?? null,
+        purpose: spec.purpose,
+        audience: spec.audience.kind,
+        allowed_hours: spec.allowed_hours ?? null,
+        time_zone: spec.time_zone || Intl.DateTimeFormat().resolvedOptions().timeZone,
+        frequency_cap: spec.frequency_cap ?? { messages: 2, days: 7 },
+        created_by: this.me.id,
+        created_at: now,
+      },
+      planned,
+    );
+    if (spec.scheduled_at != null) this.#schedule(c, spec.scheduled_at, now);
+    return c;
+  }
+
+  #schedule(c: Campaign, at: number, now: number) {
+    c.scheduled_at = at;
+    c.state = "scheduled";
+    if (at <= now) {
+      c.state = "running";
+      c.started_at = now;
+      this.#sending.set(c.id, { at: now, credit: 0 });
+    }
+  }
+
+  /** A lead's action, refused (conflict) where the campaign's state does not allow it. */
+  campaignAction(id: number, a: CampaignAction): Campaign {
+    const c = this.#campaign(id);
+    const now = Date.now();
+    const refuse = (what: string): never => {
+      throw { code: "conflict", message: `a ${c.state} campaign can't be ${what}` } satisfies ApiError;
+    };
+    switch (a.action) {
+      case "schedule":
+        if (c.state !== "draft") refuse("scheduled");
+        this.#schedule(c, a.at, now);
+        break;
+      case "unschedule":
+        if (c.state !== "scheduled") refuse("unscheduled");
+        c.state = "draft";
+        c.scheduled_at = null;
+        break;
+      case "pause":
+        if (c.state !== "running") refuse("paused");
+        c.state = "paused";
+        break;
+      case "resume":
+        if (c.state !== "paused") refuse("resumed");
+        c.state = "running";
+        this.#sending.set(c.id, { at: now, credit: 0 });
+        break;
+      case "cancel":
+        if (c.state === "done" || c.state === "cancelled") refuse("cancelled");
+        c.state = "cancelled";
+        c.finished_at = now;
+        for (const x of this.recipients.get(c.id) ?? []) {
+          if (x.state === "queued") {
+            x.state = "skipped";
+            x.reason = "the campaign was cancelled";
+          }
+        }
+        this.#count(c);
+        break;
+    }
+    return c;
+  }
+
+  /** A page of a campaign's results: rows after `after`, in one state or all. */
+  campaignRecipients(id: number, state: RecipientState | null, after: number, limit = 200): { recipients: RecipientResult[]; next?: number } {
+    this.#campaign(id);
+    const all = (this.recipients.get(id) ?? []).filter((x) => x.row > after && (state == null || x.state === state));
+    const page = all.slice(0, limit);
+    const last = page.at(-1);
+    return all.length > limit && last ? { recipients: page, next: last.row } : { recipients: page };
+  }
+
+  createSegment(s: NewSegment): Segment {
+    const name = s.name.trim();
+    if (!name) throw badRequest("name the segment");
+    if (s.filter.conditions.length > 20) throw badRequest("a filter has at most 20 conditions");
+    if (this.segments.some((x) => x.name.toLowerCase() === name.toLowerCase())) {
+      throw { code: "conflict", message: `there is a segment named “${name}” already` } satisfies ApiError;
+    }
+    const seg: Segment = { id: Math.max(0, ...this.segments.map((x) => x.id)) + 1, name, filter: s.filter, created_at: Date.now() };
+    this.segments.push(seg);
+    return seg;
+  }
+
   /** Answers a command with a copy, as the real IPC does (JSON across the window boundary). */
   /** An agent records a customer's consent: the core's checks (a reason of 1 to 1,000
    *  characters, one of the customer's own addresses), then the hub's record, applied at
@@ -1079,6 +1556,45 @@ export class MockCore {
         const q = a.query as unknown as ReportQuery;
         this.reportView(q);
         return `/home/demo/Downloads/switchboard-report-${q.from}-${q.to}.csv`;
+      }
+      case "campaigns":
+        this.#mayRunCampaigns();
+        this.advanceCampaigns();
+        return this.campaigns;
+      case "campaign":
+        this.#mayRunCampaigns();
+        this.advanceCampaigns();
+        return this.#campaign(a.id as number);
+      case "check_campaign":
+        this.#mayRunCampaigns();
+        return this.checkCampaign(a.spec as unknown as CampaignSpec).check;
+      case "create_campaign":
+        this.#mayRunCampaigns();
+        return this.createCampaign(a.spec as unknown as CampaignSpec);
+      case "campaign_action":
+        this.#mayRunCampaigns();
+        this.advanceCampaigns();
+        return this.campaignAction(a.id as number, a.action as unknown as CampaignAction);
+      case "campaign_recipients":
+        this.#mayRunCampaigns();
+        this.advanceCampaigns();
+        return this.campaignRecipients(a.id as number, (a.state as RecipientState | null) ?? null, (a.after as number) ?? 0);
+      case "export_campaign":
+        this.#mayRunCampaigns();
+        this.#campaign(a.id as number);
+        return `/home/demo/Downloads/campaign-${a.id as number}-results.csv`;
+      case "segments":
+        this.#mayRunCampaigns();
+        return this.segments;
+      case "create_segment":
+        this.#mayRunCampaigns();
+        return this.createSegment(a.segment as unknown as NewSegment);
+      case "delete_segment": {
+        this.#mayRunCampaigns();
+        const before = this.segments.length;
+        this.segments = this.segments.filter((x) => x.id !== (a.id as number));
+        if (this.segments.length === before) throw { code: "not_found", message: "segment not found" } satisfies ApiError;
+        return null;
       }
       default:
         throw { code: "not_found", message: `the mock has no command ${cmd}` };

@@ -109,41 +109,87 @@ struct Ctx {
     max: u32,
 }
 
-/// Sends for one inbox while this hub holds its lease and it has a running campaign.
+/// Sends for one inbox while this hub holds its lease and it has a running campaign: a
+/// feeder claims recipients ahead and marks each few `sending` (committed) before passing
+/// them on; the pacer hands them to the provider no faster than the inbox's rate. A
+/// recipient marked sending is always sent, even when the hub is stopping.
 async fn send_for(ctx: Arc<Ctx>, inbox: i64, rate: u32, stopping: watch::Receiver<bool>) {
     let clock = Instant::now();
     let micros = move || i64::try_from(clock.elapsed().as_micros()).unwrap_or(i64::MAX);
     let mut pacer = Pacer::new(rate, micros());
-    // A fifth of a second's worth at a time, claimed ahead while the last is sent.
-    let batch = usize::try_from(rate / 5).unwrap_or(1).clamp(1, 500);
+    // A fiftieth of a second's worth marked at a time, one more marked ahead.
+    let chunk = usize::try_from(rate / 50).unwrap_or(1).clamp(1, 200);
+    let (ready_tx, mut ready_rx) = mpsc::channel::<BulkSend>(chunk * 2);
+    let feeding = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let feeder = tokio::spawn(feed(ctx.clone(), inbox, chunk, ready_tx, feeding.clone()));
     let (done_tx, done_rx) = mpsc::unbounded_channel();
     let recorder = tokio::spawn(record(ctx.store.clone(), done_rx));
     let slots = Arc::new(Semaphore::new(IN_FLIGHT));
     let mut renewed = Instant::now();
-    let mut queue: std::collections::VecDeque<BulkSend> = std::collections::VecDeque::new();
-    let mut idle_rounds = 0;
     loop {
-        if *stopping.borrow() {
-            break;
+        if feeding.load(std::sync::atomic::Ordering::Relaxed) && *stopping.borrow() {
+            feeding.store(false, std::sync::atomic::Ordering::Relaxed);
         }
-        if renewed.elapsed() >= RENEW_EVERY {
+        if feeding.load(std::sync::atomic::Ordering::Relaxed) && renewed.elapsed() >= RENEW_EVERY {
             let now = crate::clock::now_ms();
             match ctx.store.take_sender_lease(inbox, ctx.holder.clone(), now, now + LEASE_MS).await {
                 Ok(true) => renewed = Instant::now(),
                 Ok(false) => {
                     tracing::warn!("inbox {inbox}'s sender lease went to another hub");
-                    break;
+                    feeding.store(false, std::sync::atomic::Ordering::Relaxed);
                 }
                 Err(e) => tracing::warn!("inbox {inbox}'s sender lease cannot be renewed: {e}"),
             }
         }
-        if queue.len() < batch {
+        let next = tokio::select! {
+            next = ready_rx.recv() => next,
+            () = tokio::time::sleep(LOOK_EVERY) => continue,
+        };
+        // The feeder ended (nothing left, the lease lost, or stopping) and all it marked is sent.
+        let Some(send) = next else { break };
+        while !pacer.take(micros()) {
+            let wait = (pacer.next_at(micros()) - micros()).clamp(50, 20_000);
+            tokio::time::sleep(Duration::from_micros(u64::try_from(wait).unwrap_or(1_000))).await;
+        }
+        let Ok(permit) = slots.clone().acquire_owned().await else { break };
+        let ctx = ctx.clone();
+        let done = done_tx.clone();
+        tokio::spawn(async move {
+            let outcome = one(&ctx, &send).await;
+            let _ = done.send((send.campaign_id, send.row, outcome));
+            drop(permit);
+        });
+    }
+    let _ = feeder.await;
+    let _ = slots.acquire_many(u32::try_from(IN_FLIGHT).unwrap_or(u32::MAX)).await;
+    drop(done_tx);
+    let _ = recorder.await;
+    // Whatever was claimed and not marked goes back in line for the next holder.
+    if let Err(e) = ctx.store.release_sender_lease(inbox, ctx.holder.clone()).await {
+        tracing::warn!("inbox {inbox}'s sender lease cannot be given up: {e}");
+    }
+}
+
+/// Claims recipients ahead, marks them `sending` a chunk at a time and passes them to the
+/// pacer, while `feeding` holds and there is anything to send.
+async fn feed(
+    ctx: Arc<Ctx>,
+    inbox: i64,
+    chunk: usize,
+    ready: mpsc::Sender<BulkSend>,
+    feeding: Arc<std::sync::atomic::AtomicBool>,
+) {
+    let batch = (chunk * 10).min(500);
+    let mut claimed: std::collections::VecDeque<BulkSend> = std::collections::VecDeque::new();
+    let mut idle_rounds = 0;
+    while feeding.load(std::sync::atomic::Ordering::Relaxed) {
+        if claimed.len() < chunk {
             match ctx.store.claim_recipients(inbox, ctx.holder.clone(), crate::clock::now_ms(), batch).await {
-                Ok(more) => queue.extend(more),
+                Ok(more) => claimed.extend(more),
                 Err(e) => tracing::warn!("campaign recipients of inbox {inbox} cannot be claimed: {e}"),
             }
         }
-        if queue.is_empty() {
+        if claimed.is_empty() {
             idle_rounds += 1;
             // Nothing due: recipients waiting for their hours, or the campaigns ended.
             if idle_rounds > 20 {
@@ -153,43 +199,23 @@ async fn send_for(ctx: Arc<Ctx>, inbox: i64, rate: u32, stopping: watch::Receive
             continue;
         }
         idle_rounds = 0;
-        // Those the pacer lets go now, marked sending together, then handed over.
-        let mut go = 0;
-        while go < queue.len() && pacer.take(micros()) {
-            go += 1;
-        }
-        if go == 0 {
-            let wait = (pacer.next_at(micros()) - micros()).clamp(100, 20_000);
-            tokio::time::sleep(Duration::from_micros(u64::try_from(wait).unwrap_or(1_000))).await;
-            continue;
-        }
-        let sends: Vec<BulkSend> = queue.drain(..go).collect();
+        let take = claimed.len().min(chunk);
+        let sends: Vec<BulkSend> = claimed.drain(..take).collect();
         let keys = sends.iter().map(|s| (s.campaign_id, s.row)).collect();
         let ours = match ctx.store.mark_sending(ctx.holder.clone(), keys, crate::clock::now_ms()).await {
             Ok(o) => o,
             Err(e) => {
                 tracing::warn!("campaign sends of inbox {inbox} cannot be marked: {e}");
+                claimed.extend(sends);
                 tokio::time::sleep(Duration::from_millis(200)).await;
                 continue;
             }
         };
         for send in sends.into_iter().filter(|s| ours.contains(&(s.campaign_id, s.row))) {
-            let Ok(permit) = slots.clone().acquire_owned().await else { break };
-            let ctx = ctx.clone();
-            let done = done_tx.clone();
-            tokio::spawn(async move {
-                let outcome = one(&ctx, &send).await;
-                let _ = done.send((send.campaign_id, send.row, outcome));
-                drop(permit);
-            });
+            if ready.send(send).await.is_err() {
+                return;
+            }
         }
-    }
-    // Whatever was claimed and not begun goes back in line for the next holder.
-    let _ = slots.acquire_many(u32::try_from(IN_FLIGHT).unwrap_or(u32::MAX)).await;
-    drop(done_tx);
-    let _ = recorder.await;
-    if let Err(e) = ctx.store.release_sender_lease(inbox, ctx.holder.clone()).await {
-        tracing::warn!("inbox {inbox}'s sender lease cannot be given up: {e}");
     }
 }
 

@@ -190,7 +190,8 @@ mod tests {
         }
         assert!(parse_status(&form(&[("MessageStatus", "sent")]), None).is_err());
         // With the hub's reference, Twilio taking the message is news: it was sent.
-        let taken = parse_status(&form(&[("MessageSid", "SM2"), ("MessageStatus", "queued")]), Some("sbc-4-17")).unwrap();
+        let taken =
+            parse_status(&form(&[("MessageSid", "SM2"), ("MessageStatus", "queued")]), Some("sbc-4-17")).unwrap();
         match taken {
             Some(Event::Status { delivery: Delivery::Sent, reference: Some(r), .. }) => assert_eq!(r, "sbc-4-17"),
             other => panic!("{other:?}"),

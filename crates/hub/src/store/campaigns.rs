@@ -6,7 +6,7 @@
 //! [`crate::campaign::decide`]'s. Results stay on the recipient's row: the provider's id
 //! and delivery, the failure or skip and why, the reply and the conversation it is in.
 
-use super::db::{Connection, Value};
+use super::db::{placeholders, Connection, Value};
 use super::outbox::{Outgoing, TemplateSend};
 use super::pool::WriteTx;
 use super::{entities, Result, Store, StoreError};
@@ -367,6 +367,119 @@ fn refuse_problems(read: &rule::Read) -> StoreError {
         if total == 1 { "" } else { "s" },
         first.join("; ")
     ))
+}
+
+/// What decides one recipient's turn, read for many at once.
+#[derive(Debug, Clone, Default)]
+struct Facts {
+    contact_id: Option<i64>,
+    standing: crate::consent::Standing,
+    /// Campaign messages sent to them (by address or contact) since the cap's period began.
+    recent: u32,
+}
+
+/// [`Facts`] for each of `addresses` on `channel`, for a message for `purpose`, counting
+/// other campaigns' messages since `since`.
+fn facts(
+    c: &mut dyn Connection,
+    channel: ChannelKind,
+    purpose: ConsentPurpose,
+    addresses: &[String],
+    since: Timestamp,
+    campaign_id: i64,
+) -> Result<std::collections::HashMap<String, Facts>> {
+    use std::collections::HashMap;
+    let mut out: HashMap<String, Facts> = addresses.iter().map(|a| (a.clone(), Facts::default())).collect();
+    for chunk in addresses.chunks(400) {
+        let list = placeholders(chunk.len());
+        let with = |first: Vec<Value>| -> Vec<Value> {
+            first.into_iter().chain(chunk.iter().map(|a| Value::from(a.as_str()))).collect()
+        };
+        let ch = || Value::from(channel.as_str());
+        for r in &c.query(
+            &format!("SELECT address, contact_id FROM identities WHERE channel = ? AND address IN ({list})"),
+            &with(vec![ch()]),
+        )? {
+            if let Some(f) = out.get_mut(r.text(0)?) {
+                f.contact_id = Some(r.int(1)?);
+            }
+        }
+        for r in &c.query(
+            &format!("SELECT address FROM opt_outs WHERE channel = ? AND address IN ({list})"),
+            &with(vec![ch()]),
+        )? {
+            if let Some(f) = out.get_mut(r.text(0)?) {
+                f.standing.opted_out = true;
+            }
+        }
+        for r in &c.query(
+            &format!(
+                "SELECT k.address, k.granted FROM consents k WHERE k.channel = ? AND k.purpose = ? AND k.address IN ({list}) \
+                 AND k.id = (SELECT max(l.id) FROM consents l WHERE l.channel = k.channel AND l.address = k.address AND l.purpose = k.purpose)"
+            ),
+            &with(vec![ch(), Value::from(purpose.as_str())]),
+        )? {
+            if let Some(f) = out.get_mut(r.text(0)?) {
+                f.standing.latest = Some(r.int(1)? != 0);
+            }
+        }
+    }
+    // Sends to the same person under another address count too.
+    let contacts: Vec<i64> = out.values().filter_map(|f| f.contact_id).collect();
+    let mut by_address: HashMap<String, u32> = HashMap::new();
+    let mut by_contact: HashMap<i64, u32> = HashMap::new();
+    let mut by_both: HashMap<(String, i64), u32> = HashMap::new();
+    let mut count = |address: &str, contact: Option<i64>| {
+        *by_address.entry(address.to_owned()).or_default() += 1;
+        if let Some(k) = contact {
+            *by_contact.entry(k).or_default() += 1;
+            *by_both.entry((address.to_owned(), k)).or_default() += 1;
+        }
+    };
+    let mut seen = std::collections::HashSet::new();
+    let sent = "AND sent_at > ? AND state IN ('claimed', 'sending', 'unconfirmed', 'sent') AND campaign_id <> ?";
+    for chunk in addresses.chunks(400) {
+        let mut values: Vec<Value> = chunk.iter().map(|a| Value::from(a.as_str())).collect();
+        values.extend([Value::Int(since), Value::Int(campaign_id)]);
+        for r in &c.query(
+            &format!(
+                "SELECT campaign_id, row_no, address, contact_id FROM campaign_recipients WHERE address IN ({}) {sent}",
+                placeholders(chunk.len())
+            ),
+            &values,
+        )? {
+            if seen.insert((r.int(0)?, r.int(1)?)) {
+                count(r.text(2)?, r.opt_int(3)?);
+            }
+        }
+    }
+    for chunk in contacts.chunks(400) {
+        let mut values: Vec<Value> = chunk.iter().map(|&k| Value::Int(k)).collect();
+        values.extend([Value::Int(since), Value::Int(campaign_id)]);
+        for r in &c.query(
+            &format!(
+                "SELECT campaign_id, row_no, address, contact_id FROM campaign_recipients WHERE contact_id IN ({}) {sent}",
+                placeholders(chunk.len())
+            ),
+            &values,
+        )? {
+            if seen.insert((r.int(0)?, r.int(1)?)) {
+                count(r.text(2)?, r.opt_int(3)?);
+            }
+        }
+    }
+    // Sent to this address, or to this person at any address: each send once.
+    for (address, f) in &mut out {
+        let here = by_address.get(address).copied().unwrap_or(0);
+        f.recent = match f.contact_id {
+            Some(k) => {
+                here + by_contact.get(&k).copied().unwrap_or(0)
+                    - by_both.get(&(address.clone(), k)).copied().unwrap_or(0)
+            }
+            None => here,
+        };
+    }
+    Ok(out)
 }
 
 impl Store {
@@ -802,39 +915,32 @@ impl Store {
                          WHERE campaign_id = ? AND state = 'queued' AND next_at <= ? ORDER BY row_no LIMIT ?",
                         params![campaign_id, now, i64::try_from(limit - out.len()).unwrap_or(1)],
                     )?;
+                    if rows.is_empty() {
+                        continue;
+                    }
+                    let addresses: Vec<String> = rows.iter().map(|r| r.text(1).map(str::to_owned)).collect::<std::result::Result<_, _>>()?;
+                    let since = now - i64::from(cap.days) * DAY_MS;
+                    let facts = facts(tx.conn, inbox.kind, purpose, &addresses, since, campaign_id)?;
+                    let mut claimed = Vec::new();
                     for r in &rows {
                         let row = r.int(0)?;
                         let address = r.text(1)?.to_owned();
-                        let contact_id = tx
-                            .conn
-                            .query_opt(
-                                "SELECT contact_id FROM identities WHERE channel = ? AND address = ?",
-                                params![inbox.kind.as_str(), &address],
-                            )?
-                            .map(|x| x.int(0))
-                            .transpose()?;
+                        let f = facts.get(&address).cloned().unwrap_or_default();
                         let known = rules::may_start(rules::Start {
                             channel: inbox.kind,
-                            known: contact_id.is_some(),
+                            known: f.contact_id.is_some(),
                             sender_is_phone: true,
                             has_subject: true,
                         });
                         let decision = if let Err(b) = known {
                             Decision::Skip("not_reachable", b.message(inbox.kind))
                         } else {
-                            let standing = super::consent::standing(tx.conn, inbox.kind, &address, purpose)?;
-                            let since = now - i64::from(cap.days) * DAY_MS;
-                            let recent = tx.conn.query_int(
-                                "SELECT count(*) FROM campaign_recipients WHERE (address = ? OR contact_id = ?) \
-                                 AND sent_at > ? AND state IN ('claimed', 'sending', 'unconfirmed', 'sent') AND campaign_id <> ?",
-                                params![&address, contact_id, since, campaign_id],
-                            )?;
                             let tz = r.opt_text(4)?.and_then(|z| TimeZone::get(z).ok()).unwrap_or_else(|| zone.clone());
                             rule::decide(
                                 &Turn {
                                     address: &address,
-                                    consent: crate::consent::may_reach(purpose, standing, &required).err(),
-                                    recent: u32::try_from(recent).unwrap_or(u32::MAX),
+                                    consent: crate::consent::may_reach(purpose, f.standing, &required).err(),
+                                    recent: f.recent,
                                     cap,
                                     allowed_from: rule::next_allowed(now, &tz, hours),
                                 },
@@ -846,7 +952,7 @@ impl Store {
                                 tx.conn.execute(
                                     "UPDATE campaign_recipients SET state = 'skipped', reason = ?, contact_id = ? \
                                      WHERE campaign_id = ? AND row_no = ? AND state = 'queued'",
-                                    params![why, contact_id, campaign_id, row],
+                                    params![why, f.contact_id, campaign_id, row],
                                 )?;
                             }
                             Decision::Defer(at) => {
@@ -856,44 +962,62 @@ impl Store {
                                 )?;
                             }
                             Decision::Send => {
-                                let claimed = tx.conn.execute(
-                                    "UPDATE campaign_recipients SET state = 'claimed', claimed_by = ?, sent_at = ?, contact_id = ? \
-                                     WHERE campaign_id = ? AND row_no = ? AND state = 'queued'",
-                                    params![&holder, now, contact_id, campaign_id, row],
-                                )?;
-                                if claimed == 0 {
-                                    continue;
+                                if let Some(contact) = f.contact_id {
+                                    tx.conn.execute(
+                                        "UPDATE campaign_recipients SET contact_id = ? WHERE campaign_id = ? AND row_no = ?",
+                                        params![contact, campaign_id, row],
+                                    )?;
                                 }
-                                let values: Vec<String> = serde_json::from_str(r.text(3)?).unwrap_or_default();
-                                out.push(BulkSend {
-                                    campaign_id,
-                                    row,
-                                    attempts: r.int(5)?,
-                                    out: Outgoing {
-                                        message_id: 0,
-                                        conversation_id: 0,
-                                        inbox_id,
-                                        channel: inbox.kind,
-                                        from: inbox.address.clone(),
-                                        settings: settings.clone(),
-                                        to: address.clone(),
-                                        contact_name: r.text(2)?.to_owned(),
-                                        body: template.fill(&values),
-                                        attachments: vec![],
-                                        template: Some(TemplateSend {
-                                            name: template.name.clone(),
-                                            language: template.language.clone(),
-                                            params: values,
-                                        }),
-                                        attempts: r.int(5)?,
-                                        subject: subject.clone(),
-                                        in_reply_to: None,
-                                        references: vec![],
-                                        reference: Some(rule::reference(campaign_id, row)),
-                                    },
-                                });
+                                claimed.push(r);
                             }
                         }
+                    }
+                    // Those to send, claimed together; the lease holder is the only one
+                    // claiming for this inbox, and the state check keeps it so regardless.
+                    for chunk in claimed.chunks(500) {
+                        let list = placeholders(chunk.len());
+                        let mut values = vec![Value::from(holder.as_str()), Value::Int(now), Value::Int(campaign_id)];
+                        for r in chunk {
+                            values.push(Value::Int(r.int(0)?));
+                        }
+                        tx.conn.execute(
+                            &format!(
+                                "UPDATE campaign_recipients SET state = 'claimed', claimed_by = ?, sent_at = ? \
+                                 WHERE campaign_id = ? AND state = 'queued' AND row_no IN ({list})"
+                            ),
+                            &values,
+                        )?;
+                    }
+                    for r in claimed {
+                        let row = r.int(0)?;
+                        let values: Vec<String> = serde_json::from_str(r.text(3)?).unwrap_or_default();
+                        out.push(BulkSend {
+                            campaign_id,
+                            row,
+                            attempts: r.int(5)?,
+                            out: Outgoing {
+                                message_id: 0,
+                                conversation_id: 0,
+                                inbox_id,
+                                channel: inbox.kind,
+                                from: inbox.address.clone(),
+                                settings: settings.clone(),
+                                to: r.text(1)?.to_owned(),
+                                contact_name: r.text(2)?.to_owned(),
+                                body: template.fill(&values),
+                                attachments: vec![],
+                                template: Some(TemplateSend {
+                                    name: template.name.clone(),
+                                    language: template.language.clone(),
+                                    params: values,
+                                }),
+                                attempts: r.int(5)?,
+                                subject: subject.clone(),
+                                in_reply_to: None,
+                                references: vec![],
+                                reference: Some(rule::reference(campaign_id, row)),
+                            },
+                        });
                     }
                 }
                 Ok(out)
@@ -907,15 +1031,34 @@ impl Store {
     pub async fn mark_sending(&self, holder: String, keys: Vec<(i64, i64)>, now: Timestamp) -> Result<Vec<(i64, i64)>> {
         self.pool()
             .write(move |tx| {
+                let mut by_campaign: std::collections::BTreeMap<i64, Vec<i64>> = Default::default();
+                for &(c, row) in &keys {
+                    by_campaign.entry(c).or_default().push(row);
+                }
                 let mut ours = Vec::with_capacity(keys.len());
-                for &(campaign_id, row) in &keys {
-                    let n = tx.conn.execute(
-                        "UPDATE campaign_recipients SET state = 'sending', sent_at = ? \
-                         WHERE campaign_id = ? AND row_no = ? AND state = 'claimed' AND claimed_by = ?",
-                        params![now, campaign_id, row, &holder],
-                    )?;
-                    if n == 1 {
-                        ours.push((campaign_id, row));
+                for (campaign_id, rows) in by_campaign {
+                    for chunk in rows.chunks(500) {
+                        let list = placeholders(chunk.len());
+                        let mut values = vec![Value::Int(now), Value::Int(campaign_id), Value::from(holder.as_str())];
+                        values.extend(chunk.iter().map(|&r| Value::Int(r)));
+                        tx.conn.execute(
+                            &format!(
+                                "UPDATE campaign_recipients SET state = 'sending', sent_at = ? \
+                                 WHERE campaign_id = ? AND state = 'claimed' AND claimed_by = ? AND row_no IN ({list})"
+                            ),
+                            &values,
+                        )?;
+                        let mut values = vec![Value::Int(campaign_id), Value::from(holder.as_str()), Value::Int(now)];
+                        values.extend(chunk.iter().map(|&r| Value::Int(r)));
+                        for r in &tx.conn.query(
+                            &format!(
+                                "SELECT row_no FROM campaign_recipients WHERE campaign_id = ? AND claimed_by = ? \
+                                 AND state = 'sending' AND sent_at = ? AND row_no IN ({list})"
+                            ),
+                            &values,
+                        )? {
+                            ours.push((campaign_id, r.int(0)?));
+                        }
                     }
                 }
                 Ok(ours)
@@ -927,24 +1070,46 @@ impl Store {
     pub async fn record_bulk(&self, outcomes: Vec<(i64, i64, BulkOutcome)>) -> Result<()> {
         self.pool()
             .write(move |tx| {
+                let mut sent: std::collections::BTreeMap<i64, Vec<(i64, &str)>> = Default::default();
                 for (campaign_id, row, outcome) in &outcomes {
                     match outcome {
-                        BulkOutcome::Sent { provider_id } => tx.conn.execute(
-                            "UPDATE campaign_recipients SET state = 'sent', provider_id = ?, \
-                             delivery = COALESCE(delivery, 'sent') WHERE campaign_id = ? AND row_no = ? AND state = 'sending'",
-                            params![provider_id, *campaign_id, *row],
-                        )?,
-                        BulkOutcome::Failed { reason } => tx.conn.execute(
-                            "UPDATE campaign_recipients SET state = 'failed', reason = ?, attempts = attempts + 1 \
-                             WHERE campaign_id = ? AND row_no = ? AND state = 'sending'",
-                            params![reason, *campaign_id, *row],
-                        )?,
-                        BulkOutcome::Retry { reason, at } => tx.conn.execute(
-                            "UPDATE campaign_recipients SET state = 'queued', reason = ?, next_at = ?, sent_at = NULL, \
-                             attempts = attempts + 1 WHERE campaign_id = ? AND row_no = ? AND state = 'sending'",
-                            params![reason, *at, *campaign_id, *row],
-                        )?,
-                    };
+                        BulkOutcome::Sent { provider_id } => sent.entry(*campaign_id).or_default().push((*row, provider_id)),
+                        BulkOutcome::Failed { reason } => {
+                            tx.conn.execute(
+                                "UPDATE campaign_recipients SET state = 'failed', reason = ?, attempts = attempts + 1 \
+                                 WHERE campaign_id = ? AND row_no = ? AND state = 'sending'",
+                                params![reason, *campaign_id, *row],
+                            )?;
+                        }
+                        BulkOutcome::Retry { reason, at } => {
+                            tx.conn.execute(
+                                "UPDATE campaign_recipients SET state = 'queued', reason = ?, next_at = ?, sent_at = NULL, \
+                                 claimed_by = NULL, attempts = attempts + 1 WHERE campaign_id = ? AND row_no = ? AND state = 'sending'",
+                                params![reason, *at, *campaign_id, *row],
+                            )?;
+                        }
+                    }
+                }
+                // Many at once: each row's provider id by a CASE on its row.
+                for (campaign_id, rows) in sent {
+                    for chunk in rows.chunks(200) {
+                        let cases = " WHEN ? THEN ?".repeat(chunk.len());
+                        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 3 + 1);
+                        for (row, pid) in chunk {
+                            values.push(Value::Int(*row));
+                            values.push(Value::from(*pid));
+                        }
+                        values.push(Value::Int(campaign_id));
+                        values.extend(chunk.iter().map(|(row, _)| Value::Int(*row)));
+                        tx.conn.execute(
+                            &format!(
+                                "UPDATE campaign_recipients SET state = 'sent', delivery = COALESCE(delivery, 'sent'), \
+                                 provider_id = CASE row_no{cases} END WHERE campaign_id = ? AND state = 'sending' AND row_no IN ({})",
+                                placeholders(chunk.len())
+                            ),
+                            &values,
+                        )?;
+                    }
                 }
                 Ok(())
             })
@@ -1049,7 +1214,13 @@ fn csv_cell(s: &str) -> String {
 
 /// A provider reported taking campaign send `row` of `campaign_id` (by the hub's
 /// reference): a send interrupted mid-call, or not yet recorded, was sent.
-pub(super) fn confirm(tx: &mut WriteTx<'_>, inbox_id: i64, campaign_id: i64, row: i64, provider_id: &str) -> Result<()> {
+pub(super) fn confirm(
+    tx: &mut WriteTx<'_>,
+    inbox_id: i64,
+    campaign_id: i64,
+    row: i64,
+    provider_id: &str,
+) -> Result<()> {
     tx.conn.execute(
         "UPDATE campaign_recipients SET state = 'sent', provider_id = ?, delivery = COALESCE(delivery, 'sent'), reason = NULL \
          WHERE campaign_id = ? AND row_no = ? AND inbox_id = ? AND state IN ('sending', 'unconfirmed')",
