@@ -19,6 +19,9 @@
 //! - [`sla`]: when response-time targets fall due, and where a conversation stands.
 //! - [`csat`]: satisfaction surveys: whether to ask, and a reply read as a score.
 //! - [`reports`]: the lead's reports: facts folded into days, days summed into a period.
+//! - [`consent`]: whether a proactive message may go, as far as consent goes (pure).
+//! - [`campaign`]: campaigns' states, audience files, each recipient's turn and the
+//!   sender's pace (pure, table-tested).
 //! - [`address`]: customer address normalisation (phone numbers to E.164, emails).
 //! - [`channels`]: each provider's wire format, signatures and send API; the delivery
 //!   worker.
@@ -37,7 +40,7 @@
 //! The arrows go one way. `demo` runs a `server`, which runs `api` and `workers`; these
 //! use `channels`, `crm`, `auth`, `fanout` and `config`, and the `store` directly;
 //! `channels` and `crm` call out through `outbound` and use the `store`; the `store` uses
-//! only `crm_model`, `address`, `policy`, `rules`, `routing`, `sla`, `csat`, `reports`, `calendar`, `throttle`, `storage` (its key
+//! only `crm_model`, `address`, `policy`, `rules`, `routing`, `sla`, `csat`, `reports`, `consent`, `campaign`, `calendar`, `throttle`, `storage` (its key
 //! rule), `pg_tls` and `clock`. `crates/testkit`'s layering
 //! test keeps it so.
 #![cfg_attr(test, allow(clippy::unwrap_used))]

@@ -39,9 +39,6 @@ pub enum ErrorCode {
     /// The business requires recorded consent for this purpose on this inbox, and the
     /// customer has not given it (or withdrew it).
     NoConsent,
-    /// The send would break a campaign rule: over the frequency cap, outside the
-    /// recipient's allowed hours.
-    NotNow,
     /// The hub could not reach its database or another dependency; retry later.
     Unavailable,
     /// A fault in the hub; the detail is in its log.
@@ -60,7 +57,7 @@ impl ErrorCode {
             ErrorCode::CursorExpired => 410,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::RateLimited => 429,
-            ErrorCode::ReplyWindowClosed | ErrorCode::OptedOut | ErrorCode::NoConsent | ErrorCode::NotNow => 422,
+            ErrorCode::ReplyWindowClosed | ErrorCode::OptedOut | ErrorCode::NoConsent => 422,
             ErrorCode::Internal => 500,
             ErrorCode::Unavailable => 503,
         }
@@ -82,7 +79,6 @@ impl ErrorCode {
             ErrorCode::ReplyWindowClosed => "reply_window_closed",
             ErrorCode::OptedOut => "opted_out",
             ErrorCode::NoConsent => "no_consent",
-            ErrorCode::NotNow => "not_now",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
         }

@@ -94,8 +94,8 @@ describe("the list and a campaign", () => {
       expect(screen.queryByTestId(id), id).toBeNull();
     }
 
-    const table = await screen.findByTestId("campaign-results");
-    expect(within(table).getAllByTestId("campaign-result")).toHaveLength(200);
+    const table = screen.getByTestId("campaign-results");
+    await waitFor(() => expect(within(table).getAllByTestId("campaign-result")).toHaveLength(200));
     expect(callsTo("campaign_recipients")).toEqual([{ id: 1, state: null, after: 0 }]);
     await fireEvent.click(screen.getByTestId("campaign-load-more"));
     await waitFor(() => expect(screen.getAllByTestId("campaign-result")).toHaveLength(240));
@@ -357,6 +357,8 @@ describe("actions", () => {
     await fireEvent.click(await screen.findByTestId("campaign-row-3"));
     expect(screen.getByTestId("campaign-state").textContent).toBe("Draft");
     expect(screen.queryByTestId("campaign-pause")).toBeNull();
+    await fireEvent.change(screen.getByTestId("campaign-results-filter"), { target: { value: "failed" } });
+    expect((await screen.findByTestId("campaign-results-empty")).textContent).toBe("No recipient is failed.");
     const before = Date.now();
     await fireEvent.click(screen.getByTestId("campaign-start"));
     await waitFor(() => expect(callsTo("campaign_action")).toHaveLength(1));
@@ -469,11 +471,30 @@ describe("the hub out of reach", () => {
 
     // Out of reach again while a campaign is open: its commands say so the same way.
     await fireEvent.click(screen.getByTestId("campaign-row-1"));
-    await screen.findByTestId("campaign-results");
+    await screen.findAllByTestId("campaign-result");
     core.hubReachable = false;
     await fireEvent.click(screen.getByTestId("campaign-export"));
     await screen.findByTestId("campaigns-offline");
     expect(app.toasts).toEqual([]);
+  });
+
+  test("a campaign opened while the hub is away shows its results once it is back", async () => {
+    open({ pollMs: 40 });
+    render(Toasts, {});
+    await fireEvent.click(await screen.findByTestId("campaign-row-1"));
+    await screen.findAllByTestId("campaign-result");
+    // Gone: the banner (once), the results wait.
+    core.hubReachable = false;
+    await fireEvent.change(screen.getByTestId("campaign-results-filter"), { target: { value: "failed" } });
+    await screen.findByTestId("campaigns-offline");
+    expect(await screen.findByTestId("campaign-results-waiting")).toBeTruthy();
+    expect(screen.queryByTestId("campaign-results-error")).toBeNull();
+    expect(app.toasts).toEqual([]);
+    // Back: the polling finds it, and the results are read.
+    core.hubReachable = true;
+    await waitFor(() => expect(screen.queryByTestId("campaigns-offline")).toBeNull());
+    await waitFor(() => expect(screen.getAllByTestId("campaign-result").every((r) => r.dataset.state === "failed")).toBe(true));
+    expect(screen.queryByTestId("campaign-results-waiting")).toBeNull();
   });
 
   test("the form says so too", async () => {

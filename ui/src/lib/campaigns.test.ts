@@ -273,6 +273,15 @@ describe("checkKey and createBlocker", () => {
     expect(checkKey(buildSpec(form({ capDays: 8 }), inboxes))).not.toBe(key);
   });
 
+  test("a token may stand for the audience file", () => {
+    const spec = buildSpec(form(), inboxes);
+    expect(checkKey(spec, "file 1")).toBe(checkKey(buildSpec(form({ csv: "other" }), inboxes), "file 1"));
+    expect(checkKey(spec, "file 1")).not.toBe(checkKey(spec, "file 2"));
+    expect(spec.audience).toEqual({ kind: "csv", csv: "phone,1,2\n+14155550100,Ana,#42\n" });
+    const filter = buildSpec(form({ audience: "filter", conditions: [{ field: "a", op: "present", value: "" }], params: ["x", "y"] }), inboxes);
+    expect(checkKey(filter, "file 1")).toBe(checkKey(filter));
+  });
+
   test.each<[string, AudienceCheck | null, string | null, string | null, string | null]>([
     ["no check yet", null, null, key, "Check the audience before you save or send the campaign."],
     ["a clean check of these inputs", clean, key, key, null],

@@ -245,7 +245,7 @@ export function formProblems(f: CampaignForm, inboxes: readonly Inbox[]): FormPr
   if (inbox?.kind === "email" && !f.subject.trim()) out.subject = "An email campaign needs a subject.";
   const params = template ? placeholderCount(template.body) : 0;
   if (f.audience === "csv") {
-    if (!f.csv.trim()) out.audience = "Choose the audience file (CSV).";
+    if (!/\S/.test(f.csv)) out.audience = "Choose the audience file (CSV).";
   } else {
     if (f.audience === "segment" && f.segmentId == null) out.audience = "Choose a saved segment.";
     if (f.audience === "filter") {
@@ -313,9 +313,11 @@ export function buildSpec(f: CampaignForm, inboxes: readonly Inbox[], scheduledA
 }
 
 /** What a check speaks for: the spec without its name and its time (which change nothing
- *  a check finds). A check stands while the key it was made for is the form's. */
-export function checkKey(spec: CampaignSpec): string {
+ *  a check finds). A check stands while the key it was made for is the form's. An audience
+ *  file (up to 16 MB) may be stood for by `csvToken`, which changes whenever the file does. */
+export function checkKey(spec: CampaignSpec, csvToken?: string): string {
   const { name: _name, scheduled_at: _at, ...rest } = spec;
+  if (csvToken !== undefined && rest.audience.kind === "csv") rest.audience = { kind: "csv", csv: csvToken };
   return JSON.stringify(rest);
 }
 

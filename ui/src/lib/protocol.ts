@@ -1,7 +1,7 @@
 // Generated from crates/protocol by `UPDATE_TYPESCRIPT=1 cargo test -p switchboard-protocol --test typescript`.
 // Do not edit. Ids, timestamps and counts are integers below 2^53, sent as JSON numbers.
 
-export type ErrorCode = "bad_request" | "bad_cursor" | "cursor_expired" | "unauthorized" | "invalid_credentials" | "forbidden" | "not_found" | "conflict" | "payload_too_large" | "rate_limited" | "reply_window_closed" | "opted_out" | "no_consent" | "not_now" | "unavailable" | "internal";
+export type ErrorCode = "bad_request" | "bad_cursor" | "cursor_expired" | "unauthorized" | "invalid_credentials" | "forbidden" | "not_found" | "conflict" | "payload_too_large" | "rate_limited" | "reply_window_closed" | "opted_out" | "no_consent" | "unavailable" | "internal";
 
 export type ApiError = { code: ErrorCode, message: string, 
 /**
