@@ -164,7 +164,53 @@ async fn an_inbox_that_requires_consent_writes_only_to_who_gave_it(db: &TestDb) 
     assert_eq!(run(&store, &w.agent, start(w.sms.id, "+14155550104")).await, Outcome::Applied);
 }
 
+/// The first email to a customer carries a one-click unsubscribe link (RFC 8058) and a
+/// reply does not; following the link (GET) changes nothing, posting to it opts them out.
+async fn an_email_that_starts_a_thread_can_be_unsubscribed_with_one_click(db: &TestDb) {
+    let smtp = switchboard_testkit::providers::smtp().await;
+    let store = open(db);
+    let w = common::world(&store).await;
+    let settings = serde_json::json!({"smtp_host": "127.0.0.1", "smtp_port": smtp.port, "smtp_tls": "none"});
+    store.update_inbox(w.email.id, UpdateInbox { name: None, team_id: None, settings: Some(settings) }).await.unwrap();
+    let hub = common::serve_at(store.clone(), |addr| switchboard_hub::config::Config {
+        public_url: Some(format!("http://{addr}")),
+        ..Default::default()
+    })
+    .await;
+    let Mutation::StartConversation(mut first) = start(w.email.id, "Ana@Example.com") else { unreachable!() };
+    first.subject = Some("Your invoice".into());
+    assert_eq!(run(&store, &w.agent, Mutation::StartConversation(first)).await, Outcome::Applied);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while smtp.messages.lock().unwrap().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the email was not sent");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let raw = smtp.messages.lock().unwrap()[0].clone();
+    let header = raw.lines().find(|l| l.starts_with("List-Unsubscribe: ")).expect("a List-Unsubscribe header");
+    assert!(raw.lines().any(|l| l == "List-Unsubscribe-Post: List-Unsubscribe=One-Click"), "{raw}");
+    let url = header.trim_start_matches("List-Unsubscribe: <").trim_end_matches('>').to_owned();
+    assert!(url.starts_with(&format!("{}/unsubscribe/", hub.base)), "{url}");
+
+    let http = reqwest::Client::new();
+    let page = http.get(&url).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("an…@example.com"));
+    assert_eq!(db.text("SELECT count(*) FROM opt_outs"), "0", "looking at the page unsubscribes nobody");
+    let bogus = format!("{}/unsubscribe/{}", hub.base, "ab".repeat(24));
+    assert_eq!(http.post(&bogus).send().await.unwrap().status(), 404);
+    let done = http.post(&url).form(&[("List-Unsubscribe", "One-Click")]).send().await.unwrap();
+    assert_eq!(done.status(), 200);
+    assert_eq!(http.post(&url).send().await.unwrap().status(), 200, "again: nothing more");
+    assert_eq!(db.text("SELECT count(*) FROM consents WHERE source = 'unsubscribe'"), "1");
+    let k = contact_at(&store, &w, "ana@example.com").await;
+    assert_eq!(k.opted_out.len(), 1);
+    let Mutation::StartConversation(mut again) = start(w.email.id, "ana@example.com") else { unreachable!() };
+    again.subject = Some("One more thing".into());
+    assert_eq!(code(&run(&store, &w.agent, Mutation::StartConversation(again)).await), "opted_out");
+}
+
 both_engines!(
+    an_email_that_starts_a_thread_can_be_unsubscribed_with_one_click,
     stop_withdraws_everything_and_start_resumes_service_only,
     agents_record_consent_with_a_reason_within_their_scope,
     an_inbox_that_requires_consent_writes_only_to_who_gave_it,

@@ -13,6 +13,7 @@ pub mod client;
 pub mod limits;
 pub mod notify;
 mod stream;
+mod unsubscribe;
 mod visitor;
 mod webhooks;
 
@@ -278,6 +279,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/blobs/{key}", get(blob))
         .route("/api/v1/messages/{id}/attachments/{index}", get(attachment))
         .merge(campaigns::router().layer(DefaultBodyLimit::max(limit.max(campaigns::BODY_BYTES))))
+        .merge(unsubscribe::router())
         .merge(webhooks::router(state.config.max_email_bytes))
         .merge(visitor::router(limit.min(visitor::BODY_BYTES)))
         .fallback(|| async { Failure(ApiError::new(ErrorCode::NotFound, "no such endpoint")) })

@@ -35,6 +35,7 @@ pub fn start(store: Store, config: &Config, stopping: watch::Receiver<bool>) -> 
     let base_ms = config.delivery_retry_base_ms;
     let max = config.delivery_max_attempts.max(1);
     let confirm_ms = i64::try_from(config.campaign_confirm_ms).unwrap_or(i64::MAX / 4);
+    let config_public_url = config.public_url.clone();
     tokio::spawn(async move {
         let http = match crate::outbound::client(timeout) {
             Ok(c) => c,
@@ -45,7 +46,8 @@ pub fn start(store: Store, config: &Config, stopping: watch::Receiver<bool>) -> 
         };
         let holder = holder_id();
         let grace = i64::try_from(timeout.as_millis()).unwrap_or(i64::MAX / 4).saturating_mul(2).saturating_add(1_000);
-        let ctx = Arc::new(Ctx { store: store.clone(), http, holder, timeout, base_ms, max });
+        let public_url = config_public_url;
+        let ctx = Arc::new(Ctx { store: store.clone(), http, holder, timeout, base_ms, max, public_url });
         let mut senders: HashMap<i64, JoinHandle<()>> = HashMap::new();
         let mut stopping = stopping;
         loop {
@@ -107,6 +109,8 @@ struct Ctx {
     timeout: Duration,
     base_ms: u64,
     max: u32,
+    /// Where unsubscribe links point.
+    public_url: Option<String>,
 }
 
 /// Sends for one inbox while this hub holds its lease and it has a running campaign: a
@@ -221,7 +225,7 @@ async fn feed(
 
 /// Hands one recipient's message over and says what became of it.
 async fn one(ctx: &Ctx, send: &BulkSend) -> BulkOutcome {
-    match hand_over(&ctx.http, &send.out, ctx.timeout).await {
+    match hand_over(&ctx.http, &send.out, ctx.timeout, ctx.public_url.as_deref()).await {
         Ok(provider_id) => BulkOutcome::Sent { provider_id },
         Err(err) => {
             let attempts = u32::try_from(send.attempts).unwrap_or(u32::MAX);

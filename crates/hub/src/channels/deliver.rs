@@ -29,6 +29,7 @@ pub fn start(
     let base_ms = config.delivery_retry_base_ms;
     let max = config.delivery_max_attempts.max(1);
     let timeout = Duration::from_millis(config.delivery_timeout_ms.max(1));
+    let public_url = config.public_url.clone();
     tokio::spawn(async move {
         let http = match crate::outbound::client(timeout) {
             Ok(c) => c,
@@ -73,7 +74,8 @@ pub fn start(
                 }
                 continue;
             }
-            let sends = due.into_iter().map(|out| deliver(&store, &http, out, base_ms, max, timeout));
+            let public_url = public_url.as_deref();
+            let sends = due.into_iter().map(|out| deliver(&store, &http, out, base_ms, max, timeout, public_url));
             futures_util::future::join_all(sends).await;
         }
     })
@@ -83,17 +85,30 @@ pub fn start(
 /// SMTP conversation is several exchanges, each of which could otherwise take the whole
 /// timeout, and no send may outlast the grace after which a claimed send counts as
 /// interrupted. Returns the provider's id for it.
-pub async fn hand_over(http: &reqwest::Client, out: &Outgoing, timeout: Duration) -> Result<String, SendError> {
+pub async fn hand_over(
+    http: &reqwest::Client,
+    out: &Outgoing,
+    timeout: Duration,
+    public_url: Option<&str>,
+) -> Result<String, SendError> {
     let id = out.message_id;
     let send = async {
         match Settings::from_json(&out.settings) {
             Err(e) => Err(SendError::from(e)),
-            Ok(s) if s.simulated() => Ok(format!("sim-{id}")),
+            Ok(s) if s.simulated() => Ok(format!("sim-{}", out.reference.clone().unwrap_or_else(|| id.to_string()))),
             Ok(s) => match out.channel {
                 ChannelKind::Sms => twilio::send(http, &s, out).await,
                 ChannelKind::Whatsapp => meta::send_whatsapp(http, &s, out).await,
                 ChannelKind::Messenger | ChannelKind::Instagram => meta::send_messaging(http, &s, out).await,
-                ChannelKind::Email => email::send(&s, out, timeout).await,
+                ChannelKind::Email => {
+                    let unsubscribe = match (public_url, &out.unsubscribe) {
+                        (Some(base), Some(token)) => {
+                            Some(format!("{}/unsubscribe/{token}", base.trim_end_matches('/')))
+                        }
+                        _ => None,
+                    };
+                    email::send(&s, out, timeout, unsubscribe.as_deref()).await
+                }
                 // The hub is the provider for its own widget: storing the reply is sending
                 // it; the visitor's socket reports it delivered, and the visitor's widget read.
                 ChannelKind::Webchat | ChannelKind::InApp => Ok(format!("hub-{id}")),
@@ -109,10 +124,18 @@ pub async fn hand_over(http: &reqwest::Client, out: &Outgoing, timeout: Duration
 }
 
 /// Sends one claimed reply and records what became of it.
-async fn deliver(store: &Store, http: &reqwest::Client, out: Outgoing, base_ms: u64, max: u32, timeout: Duration) {
+async fn deliver(
+    store: &Store,
+    http: &reqwest::Client,
+    out: Outgoing,
+    base_ms: u64,
+    max: u32,
+    timeout: Duration,
+    public_url: Option<&str>,
+) {
     let id = out.message_id;
     let simulated = Settings::from_json(&out.settings).as_ref().is_ok_and(Settings::simulated);
-    let result = hand_over(http, &out, timeout).await;
+    let result = hand_over(http, &out, timeout, public_url).await;
     let outcome = match result {
         Ok(provider_id) => store.mark_sent(id, Some(provider_id)).await,
         Err(err) => {

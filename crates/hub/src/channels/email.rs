@@ -214,7 +214,47 @@ pub fn trim_quoted(text: &str) -> String {
 }
 
 /// Sends a reply over SMTP; returns the Message-ID it carried (without angle brackets).
-pub async fn send(s: &Settings, out: &Outgoing, timeout: std::time::Duration) -> Result<String, SendError> {
+/// `List-Unsubscribe: <https://…>` (RFC 2369).
+#[derive(Debug, Clone)]
+struct ListUnsubscribe(String);
+
+impl lettre::message::header::Header for ListUnsubscribe {
+    fn name() -> lettre::message::header::HeaderName {
+        lettre::message::header::HeaderName::new_from_ascii_str("List-Unsubscribe")
+    }
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribe(s.to_owned()))
+    }
+    fn display(&self) -> lettre::message::header::HeaderValue {
+        lettre::message::header::HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+/// `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058): the link unsubscribes
+/// with one POST, no page to read.
+#[derive(Debug, Clone)]
+struct ListUnsubscribePost;
+
+impl lettre::message::header::Header for ListUnsubscribePost {
+    fn name() -> lettre::message::header::HeaderName {
+        lettre::message::header::HeaderName::new_from_ascii_str("List-Unsubscribe-Post")
+    }
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribePost)
+    }
+    fn display(&self) -> lettre::message::header::HeaderValue {
+        lettre::message::header::HeaderValue::new(Self::name(), "List-Unsubscribe=One-Click".to_owned())
+    }
+}
+
+/// `unsubscribe`: the one-click unsubscribe link an email that starts a thread carries
+/// (`List-Unsubscribe` with `List-Unsubscribe-Post`, RFC 8058).
+pub async fn send(
+    s: &Settings,
+    out: &Outgoing,
+    timeout: std::time::Duration,
+    unsubscribe: Option<&str>,
+) -> Result<String, SendError> {
     use lettre::message::{header::ContentType, Mailbox};
     use lettre::transport::smtp::authentication::Credentials;
     use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
@@ -245,6 +285,9 @@ pub async fn send(s: &Settings, out: &Outgoing, timeout: std::time::Duration) ->
     }
     if !out.references.is_empty() {
         b = b.references(out.references.iter().map(|r| format!("<{r}>")).collect::<Vec<_>>().join(" "));
+    }
+    if let Some(url) = unsubscribe {
+        b = b.header(ListUnsubscribe(format!("<{url}>"))).header(ListUnsubscribePost);
     }
     let email = b
         .header(ContentType::TEXT_PLAIN)

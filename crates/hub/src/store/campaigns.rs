@@ -1016,6 +1016,15 @@ impl Store {
                                 in_reply_to: None,
                                 references: vec![],
                                 reference: Some(rule::reference(campaign_id, row)),
+                                unsubscribe: match inbox.kind {
+                                    ChannelKind::Email => Some(super::consent::unsubscribe_token(
+                                        tx,
+                                        inbox.kind,
+                                        r.text(1)?,
+                                        purpose,
+                                    )?),
+                                    _ => None,
+                                },
                             },
                         });
                     }

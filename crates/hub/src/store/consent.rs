@@ -7,7 +7,7 @@
 use super::entities::{self, emit_contact};
 use super::pool::WriteTx;
 use super::sending::sees_contact;
-use super::{db::Connection, Result, StoreError};
+use super::{db::Connection, Result, Store, StoreError};
 use crate::consent::{self as rule, Refusal, Standing};
 use crate::params;
 use crate::policy::Viewer;
@@ -179,4 +179,90 @@ pub(super) fn touch_contacts(tx: &mut WriteTx<'_>, channel: ChannelKind, address
         emit_contact(tx, &contact)?;
     }
     Ok(())
+}
+
+/// The token of `address`'s one-click unsubscribe link for `purpose`, made the first time.
+pub(super) fn unsubscribe_token(
+    tx: &mut WriteTx<'_>,
+    channel: ChannelKind,
+    address: &str,
+    purpose: ConsentPurpose,
+) -> Result<String> {
+    let find = |tx: &mut WriteTx<'_>| -> Result<Option<String>> {
+        Ok(tx
+            .conn
+            .query_opt(
+                "SELECT token FROM unsubscribe_links WHERE channel = ? AND address = ? AND purpose = ?",
+                params![channel.as_str(), address, purpose.as_str()],
+            )?
+            .map(|r| r.text(0).map(str::to_owned))
+            .transpose()?)
+    };
+    if let Some(t) = find(tx)? {
+        return Ok(t);
+    }
+    let mut bytes = [0u8; 24];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+    tx.conn.execute(
+        "INSERT INTO unsubscribe_links (token, channel, address, purpose, created_at) VALUES (?, ?, ?, ?, ?) \
+         ON CONFLICT (channel, address, purpose) DO NOTHING",
+        params![hex::encode(bytes), channel.as_str(), address, purpose.as_str(), tx.now],
+    )?;
+    find(tx)?.ok_or(StoreError::NotFound("unsubscribe link"))
+}
+
+/// What an unsubscribe link is for: the address and the purpose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsubscribe {
+    pub address: String,
+    pub purpose: ConsentPurpose,
+}
+
+impl Store {
+    /// The address and purpose an unsubscribe link names, if it is one.
+    pub async fn unsubscribe_link(&self, token: String) -> Result<Option<Unsubscribe>> {
+        self.pool()
+            .read(move |c| {
+                let row =
+                    c.query_opt("SELECT address, purpose FROM unsubscribe_links WHERE token = ?", params![&token])?;
+                row.map(|r| Ok(Unsubscribe { address: r.text(0)?.to_owned(), purpose: r.parse(1)? })).transpose()
+            })
+            .await
+    }
+
+    /// The customer used an unsubscribe link: consent to its purpose is withdrawn (for
+    /// `service`, an opt-out). Using it again records nothing more.
+    pub async fn unsubscribe(&self, token: String) -> Result<Option<Unsubscribe>> {
+        self.pool()
+            .write(move |tx| {
+                let Some(row) = tx.conn.query_opt(
+                    "SELECT channel, address, purpose FROM unsubscribe_links WHERE token = ?",
+                    params![&token],
+                )?
+                else {
+                    return Ok(None);
+                };
+                let channel: ChannelKind = row.parse(0)?;
+                let address = row.text(1)?.to_owned();
+                let purpose: ConsentPurpose = row.parse(2)?;
+                if standing(tx.conn, channel, &address, purpose)?.latest != Some(false) {
+                    record(
+                        tx,
+                        &Record {
+                            channel,
+                            address: &address,
+                            purpose,
+                            granted: false,
+                            source: ConsentSource::Unsubscribe,
+                            evidence: "one-click unsubscribe link in an email",
+                            reason: None,
+                            agent_id: None,
+                        },
+                    )?;
+                    touch_contacts(tx, channel, &address)?;
+                }
+                Ok(Some(Unsubscribe { address, purpose }))
+            })
+            .await
+    }
 }

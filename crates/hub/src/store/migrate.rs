@@ -22,6 +22,7 @@ const SQLITE: &[(i64, &str)] = &[
     (16, include_str!("migrations/sqlite/0016_api_keys.sql")),
     (17, include_str!("migrations/sqlite/0017_consent.sql")),
     (18, include_str!("migrations/sqlite/0018_campaigns.sql")),
+    (19, include_str!("migrations/sqlite/0019_unsubscribe.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("migrations/postgres/0001_init.sql")),
@@ -42,6 +43,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (16, include_str!("migrations/postgres/0016_api_keys.sql")),
     (17, include_str!("migrations/postgres/0017_consent.sql")),
     (18, include_str!("migrations/postgres/0018_campaigns.sql")),
+    (19, include_str!("migrations/postgres/0019_unsubscribe.sql")),
 ];
 
 /// Brings the database up to [`latest`]. Safe to run from several hubs at once on

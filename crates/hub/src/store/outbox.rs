@@ -9,6 +9,7 @@ use super::entities::{self, emit_message};
 use super::{Result, Store, StoreError};
 use crate::params;
 use crate::rules;
+use switchboard_protocol::consent::ConsentPurpose;
 use switchboard_protocol::model::{Attachment, ChannelKind, Delivery, Direction, Message};
 use switchboard_protocol::Timestamp;
 
@@ -48,6 +49,8 @@ pub struct Outgoing {
     /// The hub's own name for this send, given to providers that echo it in their
     /// status reports (campaign sends), so an interrupted send can be confirmed.
     pub reference: Option<String>,
+    /// An email that starts a thread: the token of its one-click unsubscribe link.
+    pub unsubscribe: Option<String>,
 }
 
 /// Records an outbound message for delivery; call in the message's own transaction.
@@ -283,6 +286,13 @@ fn outgoing(tx: &mut WriteTx<'_>, message_id: i64, attempts: i64) -> Result<Outg
             subject = own.opt_text(1)?.map(str::to_owned);
         }
     }
+    // Anything but a direct reply carries an unsubscribe link (RFC 8058).
+    let unsubscribe = match conv.channel {
+        ChannelKind::Email if references.is_empty() => {
+            Some(super::consent::unsubscribe_token(tx, conv.channel, &conv.customer_address, ConsentPurpose::Service)?)
+        }
+        _ => None,
+    };
     Ok(Outgoing {
         message_id,
         conversation_id: conv.id,
@@ -298,6 +308,7 @@ fn outgoing(tx: &mut WriteTx<'_>, message_id: i64, attempts: i64) -> Result<Outg
         attempts,
         subject,
         in_reply_to: references.last().cloned(),
+        unsubscribe,
         references,
         reference: None,
     })
