@@ -226,7 +226,19 @@ async fn feed(
 /// Hands one recipient's message over and says what became of it.
 async fn one(ctx: &Ctx, send: &BulkSend) -> BulkOutcome {
     match hand_over(&ctx.http, &send.out, ctx.timeout, ctx.public_url.as_deref()).await {
-        Ok(provider_id) => BulkOutcome::Sent { provider_id },
+        Ok(provider_id) => {
+            if super::settings::Settings::from_json(&send.out.settings).is_ok_and(|s| s.simulated()) {
+                // The demo's stand-in for the provider's delivery report.
+                let (store, inbox, id) = (ctx.store.clone(), send.out.inbox_id, provider_id.clone());
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_millis(1_500)).await;
+                    let _ = store
+                        .delivery_report(inbox, id, switchboard_protocol::model::Delivery::Delivered, None, None)
+                        .await;
+                });
+            }
+            BulkOutcome::Sent { provider_id }
+        }
         Err(err) => {
             let attempts = u32::try_from(send.attempts).unwrap_or(u32::MAX);
             let retry_at = after_failure(&err, attempts, ctx.max, ctx.base_ms, crate::clock::now_ms());
