@@ -238,6 +238,7 @@ fn contact(id: i64) -> Contact {
         profile: Default::default(),
         crm: None,
         opted_out: Vec::new(),
+        consents: Vec::new(),
         created_at: 0,
         updated_at: 0,
         version: 1,

@@ -388,7 +388,7 @@ impl Console {
     /// profile shows it once the hub has it.
     pub fn set_consent(&self, consent: SetConsent) -> Result<Id> {
         let reason = consent.reason.trim();
-        if reason.is_empty() || reason.chars().count() > switchboard_protocol::consent::Consent::MAX_TEXT {
+        if reason.is_empty() || reason.chars().count() > switchboard_protocol::model::Consent::MAX_TEXT {
             return Err(CoreError::BadRequest(
                 "say why the customer's consent changed (what they said, and where)".into(),
             ));

@@ -96,6 +96,7 @@ fn contact(id: Id, name: &str, identities: Vec<Identity>, opted_out: Vec<Identit
         profile: Default::default(),
         crm: None,
         opted_out,
+        consents: Vec::new(),
         created_at: 0,
         updated_at: 0,
         version: 1,

@@ -56,6 +56,14 @@ async fn demo_seeds_a_realistic_workspace_and_keeps_writing() {
     let from = today.checked_sub(jiff::Span::new().days(119)).unwrap();
     let q = switchboard_protocol::report::ReportQuery { from: from.to_string(), to: today.to_string(), team_id: None };
     let r = store.report(&lead, q, demo::TIME_ZONE).await.unwrap();
+    // A campaign was sent: some customers had opted out, most messages were delivered,
+    // some read, and a few customers answered.
+    let campaigns = store.campaigns(&lead).await.unwrap();
+    assert_eq!(campaigns.len(), 1);
+    let n = campaigns[0].counts;
+    assert_eq!(campaigns[0].state, switchboard_protocol::campaign::CampaignState::Done);
+    assert_eq!((n.total, n.skipped, n.replied), (40, 4, 3), "{n:?}");
+    assert!(n.read >= 10 && n.delivered >= 5 && n.sent >= 1, "{n:?}");
     let older: u64 = r.by_day[..85].iter().map(|d| d.conversations).sum();
     assert!(older >= 400, "{older} conversations in the months before the seeded one");
     assert!(r.first_response.count >= 1000 && r.resolved >= 1000, "{:?} {}", r.first_response, r.resolved);

@@ -1,9 +1,7 @@
-//! What each customer agreed to be sent, per address and purpose: the records agents see
-//! in the profile and edit with a reason, the keywords and unsubscribe links that write
-//! them, and the purposes proactive messages are sent for.
+//! What a customer may agree to be sent (the purposes proactive messages are sent for)
+//! and where each record of it came from. The records themselves, as contacts carry them,
+//! are [`crate::model::Consent`].
 
-use crate::model::ChannelKind;
-use crate::{Id, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -89,29 +87,4 @@ impl FromStr for ConsentSource {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         ConsentSource::ALL.into_iter().find(|p| p.as_str() == s).ok_or_else(|| format!("unknown consent source `{s}`"))
     }
-}
-
-/// The latest record of one address's consent to one purpose.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct Consent {
-    pub channel: ChannelKind,
-    pub address: String,
-    pub purpose: ConsentPurpose,
-    /// Granted, or withdrawn.
-    pub granted: bool,
-    pub source: ConsentSource,
-    /// What shows it: the customer's words, the link used, the file and row, the agent's note.
-    pub evidence: String,
-    /// Why an agent recorded it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub by_agent_id: Option<Id>,
-    pub at: Timestamp,
-}
-
-impl Consent {
-    /// The longest reason or evidence kept.
-    pub const MAX_TEXT: usize = 1_000;
 }

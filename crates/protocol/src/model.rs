@@ -604,6 +604,31 @@ pub struct CrmField {
     pub value: String,
 }
 
+/// The latest record of one address's consent to one purpose.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Consent {
+    pub channel: ChannelKind,
+    pub address: String,
+    pub purpose: crate::consent::ConsentPurpose,
+    /// Granted, or withdrawn.
+    pub granted: bool,
+    pub source: crate::consent::ConsentSource,
+    /// What shows it: the customer's words, the link used, the file and row, the agent's note.
+    pub evidence: String,
+    /// Why an agent recorded it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by_agent_id: Option<Id>,
+    pub at: Timestamp,
+}
+
+impl Consent {
+    /// The longest reason or evidence kept.
+    pub const MAX_TEXT: usize = 1_000;
+}
+
 /// A customer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -620,7 +645,7 @@ pub struct Contact {
     pub opted_out: Vec<Identity>,
     /// The latest consent record per address and purpose.
     #[serde(default)]
-    pub consents: Vec<crate::consent::Consent>,
+    pub consents: Vec<Consent>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub version: i64,

@@ -5,12 +5,14 @@
 //! # Layout
 //! - [`customers`]: the made-up customers and what they write about.
 //! - [`seed`]: the logins, and seeding a workspace with a month of conversations.
+//! - [`campaigns`]: a sent campaign with its results, some customers having opted out.
 //! - [`history`]: the quarter before that month, short conversations and agents' shifts.
 //! - [`simulator`]: a customer writing every few seconds.
 //! - [`customer_file`]: the customer file connected as the workspace's CRM.
 //! - [`workspace`]: opening the workspace (seeded on first use) for the CLI and the app.
 //! - [`embedded`]: the demo hub served inside the desktop app.
 
+mod campaigns;
 pub mod customer_file;
 mod customers;
 pub mod embedded;

@@ -189,6 +189,7 @@ pub async fn seed(store: &Store, opts: &SeedOptions) -> Result<Seeded> {
         total.conversations += part.conversations;
         total.messages += part.messages;
     }
+    super::campaigns::send(store, &lead, &inboxes, opts.contacts).await?;
     // Billing routes its conversations by load to Tomás, who has room for four more than
     // the month left him with, and who comes and goes (the simulator sets him online and
     // away).

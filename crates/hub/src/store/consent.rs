@@ -4,15 +4,14 @@
 //! is the address's opt-out, kept in `opt_outs` for every send to check. Whether a
 //! proactive message may go is [`crate::consent::may_reach`]'s to say.
 
-use super::entities::{self, emit_contact};
+use super::entities::{self, emit_contact, sees_contact};
 use super::pool::WriteTx;
-use super::sending::sees_contact;
 use super::{db::Connection, Result, Store, StoreError};
 use crate::consent::{self as rule, Refusal, Standing};
 use crate::params;
 use crate::policy::Viewer;
-use switchboard_protocol::consent::{Consent, ConsentPurpose, ConsentSource};
-use switchboard_protocol::model::ChannelKind;
+use switchboard_protocol::consent::{ConsentPurpose, ConsentSource};
+use switchboard_protocol::model::{ChannelKind, Consent};
 use switchboard_protocol::mutation::{Outcome, SetConsent};
 use switchboard_protocol::ErrorCode;
 

@@ -7,7 +7,7 @@ use super::pool::{NewChange, WriteTx};
 use super::{Result, StoreError};
 use crate::params;
 use std::collections::BTreeMap;
-use switchboard_protocol::consent::Consent;
+use switchboard_protocol::model::Consent;
 use switchboard_protocol::model::{
     Agent, ChannelKind, Contact, Conversation, Identity, Inbox, Message, Priority, ReadMarker, Role, RoutingPolicy,
     Team,
@@ -403,4 +403,23 @@ pub fn opted_out_at(c: &mut dyn Connection, channel: ChannelKind, address: &str)
     let row =
         c.query_opt("SELECT at FROM opt_outs WHERE channel = ? AND address = ?", params![channel.as_str(), address])?;
     Ok(row.is_some())
+}
+
+/// Whether the viewer sees the contact: an admin always; otherwise through a conversation
+/// of one of their teams (a contact with no conversation yet is visible to all).
+pub(super) fn sees_contact(tx: &mut WriteTx<'_>, v: &crate::policy::Viewer, contact_id: i64) -> Result<bool> {
+    if v.is_admin() {
+        return Ok(true);
+    }
+    let teams =
+        tx.conn.query("SELECT DISTINCT team_id FROM conversations WHERE contact_id = ?", params![contact_id])?;
+    if teams.is_empty() {
+        return Ok(true);
+    }
+    for t in &teams {
+        if v.sees_team(t.int(0)?) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }

@@ -27,6 +27,7 @@
 //! - [`consent`]: consent records per address and purpose, and whether a proactive message may go.
 //! - [`outreach`]: writing to a customer first, a new conversation with one message.
 //! - [`api_keys`]: the notifications API's keys, and a business system's notification.
+//! - [`delivery`]: providers' delivery reports, for agents' messages and campaigns'.
 //! - [`outbox`]: replies waiting for the delivery worker, handed to a provider at most once.
 //! - [`blobs`]: files the hub keeps itself (email attachments).
 //! - [`logins`]: failed-login counters every hub shares.
@@ -43,6 +44,7 @@ pub mod consent;
 pub mod crm;
 pub mod csat;
 pub mod db;
+pub mod delivery;
 pub mod directory;
 pub mod entities;
 pub mod feed;

@@ -6,12 +6,11 @@
 //! changes nothing but is remembered as processed, so the client's queue moves on.
 
 use super::change_kind::ChangeKind;
-use super::entities::{self, emit_contact, emit_conversation, emit_public, emit_read_marker};
+use super::entities::{self, emit_contact, emit_conversation, emit_public, emit_read_marker, sees_contact};
 use super::ingest::{conv_state, save_state};
 use super::pool::WriteTx;
 use super::sending::{
-    already_stored, check_text, fill_template, finish_message, insert_agent_message, may_send_to, sees_contact,
-    AgentMessage,
+    already_stored, check_text, fill_template, finish_message, insert_agent_message, may_send_to, AgentMessage,
 };
 use super::{Result, Store, StoreError};
 use crate::params;

@@ -5,12 +5,11 @@
 //! [`crate::rules::may_start`]'s to say; opt-outs and reply windows are
 //! [`crate::rules::may_send`]'s, consent [`crate::consent::may_reach`]'s.
 
-use super::entities::{self, emit_contact};
+use super::entities::{self, emit_contact, sees_contact};
 use super::ingest::resolve_contact;
 use super::pool::WriteTx;
 use super::sending::{
-    check_text, fill_template, finish_message, insert_agent_message, may_send_to, sees_contact, stored_line,
-    AgentMessage,
+    check_text, fill_template, finish_message, insert_agent_message, may_send_to, stored_line, AgentMessage,
 };
 use super::{Result, StoreError};
 use crate::params;

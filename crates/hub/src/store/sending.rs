@@ -9,7 +9,6 @@ use super::outbox::TemplateSend;
 use super::pool::WriteTx;
 use super::{Result, StoreError};
 use crate::params;
-use crate::policy::Viewer;
 use crate::rules;
 use switchboard_protocol::model::{Attachment, ChannelKind, Conversation, Delivery, Direction, Inbox};
 use switchboard_protocol::mutation::Outcome;
@@ -131,23 +130,4 @@ pub(super) fn fill_template(inbox: &Inbox, name: &str, params: &[String]) -> Res
         TemplateSend { name: template.name.clone(), language: template.language.clone(), params: params.to_vec() };
     let stored = serde_json::to_string(&send).map_err(|e| StoreError::BadRequest(e.to_string()))?;
     Ok((template.fill(params), stored))
-}
-
-/// Whether the viewer sees the contact: an admin always; otherwise through a conversation
-/// of one of their teams (a contact with no conversation yet is visible to all).
-pub(super) fn sees_contact(tx: &mut WriteTx<'_>, v: &Viewer, contact_id: i64) -> Result<bool> {
-    if v.is_admin() {
-        return Ok(true);
-    }
-    let teams =
-        tx.conn.query("SELECT DISTINCT team_id FROM conversations WHERE contact_id = ?", params![contact_id])?;
-    if teams.is_empty() {
-        return Ok(true);
-    }
-    for t in &teams {
-        if v.sees_team(t.int(0)?) {
-            return Ok(true);
-        }
-    }
-    Ok(false)
 }
