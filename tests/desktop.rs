@@ -607,21 +607,7 @@ async fn a_lead_opens_the_reports_draws_their_charts_and_keeps_them_offline() {
     // Breaches in the demo's waiting conversations reach the lead's desktop.
     let _notifications = Notifications::serve().await;
     let home = tempfile::tempdir().unwrap();
-    let downloads = home.path().join("Downloads");
-    std::fs::create_dir_all(home.path().join("config")).unwrap();
-    std::fs::write(
-        home.path().join("config/user-dirs.dirs"),
-        format!("XDG_DOWNLOAD_DIR=\"{}\"\n", downloads.display()),
-    )
-    .unwrap();
-    let _keyring = app::credential_store(home.path());
-    let app = App::launch(env!("CARGO_BIN_EXE_switchboard"), home.path(), &[]).await;
-    app.find("[data-testid=signin]", 30).await;
-    app.type_into("#hub", &hub.base).await;
-    app.type_into("#email", &priya.email).await;
-    app.type_into("#password", &priya.password).await;
-    app.click("[data-testid=signin-submit]").await;
-    app.find("[data-testid=inbox]", 30).await;
+    let (app, downloads, _keyring) = lead_with_downloads(&hub, home.path(), &priya).await;
 
     // The lead opens the reports over the last 90 days: figures, and five charts drawn.
     app.click("[data-testid=open-reports]").await;
@@ -669,6 +655,132 @@ async fn a_lead_opens_the_reports_draws_their_charts_and_keeps_them_offline() {
     let kept = app.js("return document.querySelector('[data-testid=kpi-conversations-value]').textContent").await;
     assert!(kept.as_str().is_some_and(|t| t.chars().any(|c| c.is_ascii_digit())), "{kept}");
     app.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lead_checks_an_audience_file_sends_a_campaign_and_follows_its_results() {
+    let me = [
+        "a_lead_checks_an_audience_file_sends_a_campaign_and_follows_its_results",
+        "--exact",
+        "--nocapture",
+        "--test-threads=1",
+    ];
+    if !in_desktop_session(&me.map(String::from)) {
+        return;
+    }
+    // The demo workspace (with the campaign it sent) on a hub of the test's own, whose
+    // campaign sender runs.
+    let hub = Hub::start().await;
+    let options = switchboard_hub::demo::SeedOptions { contacts: 80, history_days: 0, ..Default::default() };
+    switchboard_hub::demo::seed(&hub.store, &options).await.unwrap();
+    let priya = switchboard_hub::demo::logins().into_iter().find(|l| l.role == Role::Lead).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let (app, downloads, _keyring) = lead_with_downloads(&hub, home.path(), &priya).await;
+
+    // The campaign the demo sent, with its results: opted-out customers skipped, replies.
+    app.click("[data-testid=open-campaigns]").await;
+    app.find("[data-testid=campaigns-screen]", 20).await;
+    app.click("[data-testid^=campaign-row-]").await;
+    app.until(
+        "the sent campaign's results",
+        "document.querySelector('[data-testid=campaign-count-skipped-value]')?.textContent.trim() === '4' \
+         && document.querySelector('[data-testid=campaign-count-replied-value]')?.textContent.trim() === '3'",
+        20,
+    )
+    .await;
+
+    // A new campaign from a file with a bad row: the row is named, nothing can be sent.
+    let files = home.path().join("lists");
+    std::fs::create_dir_all(&files).unwrap();
+    let bad = files.join("bad.csv");
+    std::fs::write(&bad, "phone,name,1,2\n+14155550701,Ana,Ana,#1\nnot a number,Bo,Bo,#2\n").unwrap();
+    let good = files.join("good.csv");
+    std::fs::write(&good, "phone,name,1,2\n+14155550701,Ana,Ana,#1\n+14155550702,Bo,Bo,#2\n+14155550703,Cy,Cy,#3\n")
+        .unwrap();
+    app.click("[data-testid=campaign-new]").await;
+    app.type_into("[data-testid=campaign-name]", "Pickup reminder").await;
+    let pick = |css: &str, text: &str| {
+        format!(
+            "(() => {{ const s = document.querySelector('{css}'); \
+             const o = [...s.options].find(o => o.textContent.includes('{text}')); if (!o) return false; \
+             s.value = o.value; s.dispatchEvent(new Event('change', {{bubbles: true}})); return true; }})()"
+        )
+    };
+    app.until("the WhatsApp inbox chosen", &pick("[data-testid=campaign-inbox]", "WhatsApp"), 10).await;
+    app.until("the template chosen", &pick("[data-testid=campaign-template]", "order_update"), 10).await;
+    let file = app.find("[data-testid=campaign-csv]", 10).await;
+    file.send_keys(&bad.display().to_string()).await.unwrap();
+    app.find("[data-testid=campaign-csv-file]", 10).await;
+    app.click("[data-testid=campaign-check]").await;
+    app.until(
+        "the bad row named",
+        "[...document.querySelectorAll('[data-testid=campaign-problem]')].some(r => r.textContent.includes('3'))",
+        20,
+    )
+    .await;
+    let send = app.js("return document.querySelector('[data-testid=campaign-send-now]').disabled").await;
+    assert_eq!(send, json!(true), "nothing is sent from a file with a bad row");
+
+    // The fixed file: a clean check with a preview of real rows, then sent.
+    let file = app.find("[data-testid=campaign-csv]", 10).await;
+    file.send_keys(&good.display().to_string()).await.unwrap();
+    app.click("[data-testid=campaign-check]").await;
+    app.until(
+        "the preview",
+        "[...document.querySelectorAll('[data-testid=campaign-preview-row]')].some(r => r.textContent.includes('Hi Ana, there is news about your order #1'))",
+        20,
+    )
+    .await;
+    app.until("send enabled", "document.querySelector('[data-testid=campaign-send-now]')?.disabled === false", 10)
+        .await;
+    app.click("[data-testid=campaign-send-now]").await;
+    app.until(
+        "the new campaign done, three sent",
+        "document.querySelector('[data-testid=campaign-detail] h2, [data-testid=campaign-detail]')?.textContent.includes('Pickup reminder') \
+         && document.querySelector('[data-testid=campaign-state]')?.textContent.toLowerCase().includes('done') \
+         && Number(document.querySelector('[data-testid=campaign-count-total-value]')?.textContent) === 3",
+        40,
+    )
+    .await;
+    app.screenshot(&screenshots().join("campaigns.png")).await;
+
+    // The results, exported into Downloads.
+    app.click("[data-testid=campaign-export]").await;
+    let saved = wait(
+        || {
+            std::fs::read_dir(&downloads)
+                .is_ok_and(|d| d.flatten().any(|f| f.file_name().to_string_lossy().ends_with(".csv")))
+        },
+        20,
+    )
+    .await;
+    assert!(saved, "the results are in Downloads");
+    let csv = std::fs::read_dir(&downloads).unwrap().flatten().next().unwrap().path();
+    let text = std::fs::read_to_string(csv).unwrap();
+    assert!(text.contains("+14155550702,Bo,"), "{text}");
+    app.quit().await;
+}
+
+/// The app signed in as `login` on `hub`, its home in `home` with a Downloads folder of
+/// its own (returned), and a credential store that lives as long as the handle returned.
+async fn lead_with_downloads(
+    hub: &Hub,
+    home: &std::path::Path,
+    login: &switchboard_hub::demo::DemoLogin,
+) -> (App, PathBuf, app::Background) {
+    let downloads = home.join("Downloads");
+    std::fs::create_dir_all(home.join("config")).unwrap();
+    std::fs::write(home.join("config/user-dirs.dirs"), format!("XDG_DOWNLOAD_DIR=\"{}\"\n", downloads.display()))
+        .unwrap();
+    let keyring = app::credential_store(home);
+    let app = App::launch(env!("CARGO_BIN_EXE_switchboard"), home, &[]).await;
+    app.find("[data-testid=signin]", 30).await;
+    app.type_into("#hub", &hub.base).await;
+    app.type_into("#email", &login.email).await;
+    app.type_into("#password", &login.password).await;
+    app.click("[data-testid=signin-submit]").await;
+    app.find("[data-testid=inbox]", 30).await;
+    (app, downloads, keyring)
 }
 
 async fn wait(mut check: impl FnMut() -> bool, secs: u64) -> bool {

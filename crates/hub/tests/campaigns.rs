@@ -24,6 +24,7 @@ use switchboard_protocol::campaign::{
 use switchboard_protocol::consent::ConsentPurpose;
 use switchboard_protocol::model::ChannelKind;
 use switchboard_protocol::mutation::{Mutation, MutationEnvelope, Outcome, SetConsent};
+use switchboard_testkit::campaign_run::busiest_second;
 use switchboard_testkit::providers::{self, Kind};
 
 const TOKEN: &str = "twilio-auth-token";
@@ -145,19 +146,6 @@ async fn wait_for(store: &Store, w: &World, id: i64, done: impl Fn(&Campaign) ->
         assert!(start.elapsed() < Duration::from_secs(30), "campaign stuck: {c:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-/// The most arrivals in any one-second window.
-fn busiest_second(at: &[Instant]) -> usize {
-    let mut most = 0;
-    let mut lo = 0;
-    for hi in 0..at.len() {
-        while at[hi].duration_since(at[lo]) >= Duration::from_secs(1) {
-            lo += 1;
-        }
-        most = most.max(hi - lo + 1);
-    }
-    most
 }
 
 async fn a_campaign_reaches_each_eligible_recipient_once_at_the_senders_pace(db: &TestDb) {
