@@ -7,7 +7,7 @@
 
 use super::deliver::{after_failure, hand_over};
 use super::SendError;
-use crate::campaign::Pacer;
+use crate::campaign::{after_interruption, Interrupted, Pacer};
 use crate::config::Config;
 use crate::store::campaigns::{BulkOutcome, BulkSend};
 use crate::store::Store;
@@ -35,7 +35,7 @@ pub fn start(store: Store, config: &Config, stopping: watch::Receiver<bool>) -> 
     let base_ms = config.delivery_retry_base_ms;
     let max = config.delivery_max_attempts.max(1);
     let confirm_ms = i64::try_from(config.campaign_confirm_ms).unwrap_or(i64::MAX / 4);
-    let config_public_url = config.public_url.clone();
+    let public_url = config.public_url.clone();
     tokio::spawn(async move {
         let http = match crate::outbound::client(timeout) {
             Ok(c) => c,
@@ -46,8 +46,7 @@ pub fn start(store: Store, config: &Config, stopping: watch::Receiver<bool>) -> 
         };
         let holder = holder_id();
         let grace = i64::try_from(timeout.as_millis()).unwrap_or(i64::MAX / 4).saturating_mul(2).saturating_add(1_000);
-        let public_url = config_public_url;
-        let ctx = Arc::new(Ctx { store: store.clone(), http, holder, timeout, base_ms, max, public_url });
+        let ctx = Arc::new(Ctx { store: store.clone(), http, holder, timeout, base_ms, max, public_url, confirm_ms });
         let mut senders: HashMap<i64, JoinHandle<()>> = HashMap::new();
         let mut stopping = stopping;
         loop {
@@ -111,6 +110,8 @@ struct Ctx {
     max: u32,
     /// Where unsubscribe links point.
     public_url: Option<String>,
+    /// How long a send the provider may have taken waits for its report.
+    confirm_ms: i64,
 }
 
 /// Sends for one inbox while this hub holds its lease and it has a running campaign: a
@@ -239,10 +240,20 @@ async fn one(ctx: &Ctx, send: &BulkSend) -> BulkOutcome {
             }
             BulkOutcome::Sent { provider_id }
         }
+        // The provider may have it: its report decides, as for a send a hub left mid-call.
+        Err(SendError::Unsure(reason)) => {
+            let callbacks = send.out.settings.get("status_callback_url").and_then(serde_json::Value::as_str).is_some();
+            match after_interruption(send.out.channel, callbacks, crate::clock::now_ms(), ctx.confirm_ms) {
+                Interrupted::AwaitReport { until } => BulkOutcome::Unsure { reason, until },
+                Interrupted::Fail => {
+                    BulkOutcome::Failed { reason: format!("{reason}; it may not have reached the customer") }
+                }
+            }
+        }
         Err(err) => {
             let attempts = u32::try_from(send.attempts).unwrap_or(u32::MAX);
             let retry_at = after_failure(&err, attempts, ctx.max, ctx.base_ms, crate::clock::now_ms());
-            let (SendError::Retry(reason) | SendError::Final(reason)) = err;
+            let reason = err.reason().to_owned();
             match retry_at {
                 Some(at) => BulkOutcome::Retry { reason, at },
                 None => BulkOutcome::Failed { reason },

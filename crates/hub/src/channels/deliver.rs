@@ -14,7 +14,9 @@ use switchboard_protocol::model::{ChannelKind, Delivery};
 /// What to do after a failed attempt (`attempts` made before it).
 pub fn after_failure(err: &SendError, attempts: u32, max_attempts: u32, base_ms: u64, now: i64) -> Option<i64> {
     match err {
-        SendError::Retry(_) if attempts + 1 < max_attempts => Some(now + backoff(attempts, base_ms)),
+        SendError::Retry(_) | SendError::Unsure(_) if attempts + 1 < max_attempts => {
+            Some(now + backoff(attempts, base_ms))
+        }
         _ => None,
     }
 }
@@ -119,7 +121,7 @@ pub async fn hand_over(
     // applies; well within the grace (twice the timeout) either way.
     let deadline = timeout + Duration::from_millis(500);
     tokio::time::timeout(deadline, send).await.unwrap_or_else(|_| {
-        Err(SendError::Retry(format!("the provider did not answer within {} ms", timeout.as_millis())))
+        Err(SendError::Unsure(format!("the provider did not answer within {} ms", timeout.as_millis())))
     })
 }
 
@@ -141,7 +143,7 @@ async fn deliver(
         Err(err) => {
             let attempts = u32::try_from(out.attempts).unwrap_or(u32::MAX);
             let retry_at = after_failure(&err, attempts, max, base_ms, crate::clock::now_ms());
-            let (SendError::Retry(reason) | SendError::Final(reason)) = err;
+            let reason = err.reason().to_owned();
             if retry_at.is_none() {
                 tracing::warn!("reply {id} failed: {reason}");
             }
@@ -174,6 +176,12 @@ mod tests {
         assert_eq!(after_failure(&retry, 1, 3, 100, 1_000), Some(1_200));
         assert_eq!(after_failure(&retry, 2, 3, 100, 1_000), None, "the last attempt fails for good");
         assert_eq!(after_failure(&fin, 0, 3, 100, 1_000), None, "a refusal is not retried");
+        let unsure = SendError::Unsure("timed out".into());
+        assert_eq!(
+            after_failure(&unsure, 0, 3, 100, 1_000),
+            Some(1_100),
+            "a reply the provider may have is tried again"
+        );
         assert_eq!(backoff(30, 5_000), 3_600_000);
     }
 }

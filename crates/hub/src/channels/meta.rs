@@ -293,7 +293,7 @@ async fn post(http: &reqwest::Client, url: &str, token: &str, body: &Value, who:
         .json(body)
         .send()
         .await
-        .map_err(|e| SendError::Retry(format!("{who} could not be reached: {e}")))?;
+        .map_err(|e| SendError::transport(&e, format!("{who} could not be reached: {e}")))?;
     let status = resp.status().as_u16();
     let answer: Value = resp.json().await.unwrap_or_default();
     if (200..300).contains(&status) {

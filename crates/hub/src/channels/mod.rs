@@ -81,17 +81,40 @@ const fn missing(what: &'static str, part: &'static str) -> ParseError {
 /// Why a provider call failed, and whether trying again can help.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SendError {
-    /// The provider did not take the message (unreachable, 429, 5xx): try again later.
+    /// The provider did not take the message (unreachable, 429): try again later.
     Retry(String),
+    /// The provider may have taken it: the call timed out or broke once sent, or the
+    /// provider answered 5xx. Replies are tried again; a campaign send waits for the
+    /// provider's report of it first, so nobody gets it twice.
+    Unsure(String),
     /// The provider refused it for good; the reason is shown to agents.
     Final(String),
 }
 
 impl SendError {
+    /// A transport failure: the request never left (a connection refused) or it may have
+    /// reached the provider (a timeout, a connection broken mid-way).
+    pub fn transport(e: &reqwest::Error, reason: String) -> SendError {
+        if e.is_connect() {
+            SendError::Retry(reason)
+        } else {
+            SendError::Unsure(reason)
+        }
+    }
+
+    /// What the provider said, whatever the kind.
+    pub fn reason(&self) -> &str {
+        match self {
+            SendError::Retry(r) | SendError::Unsure(r) | SendError::Final(r) => r,
+        }
+    }
+
     /// Classifies an HTTP answer that was not a success.
     pub fn from_status(status: u16, reason: String) -> SendError {
-        if status == 429 || status >= 500 {
+        if status == 429 {
             SendError::Retry(reason)
+        } else if status >= 500 {
+            SendError::Unsure(reason)
         } else {
             SendError::Final(reason)
         }

@@ -98,7 +98,7 @@ pub async fn send(http: &reqwest::Client, s: &Settings, out: &Outgoing) -> Resul
         .form(&form)
         .send()
         .await
-        .map_err(|e| SendError::Retry(format!("Twilio could not be reached: {e}")))?;
+        .map_err(|e| SendError::transport(&e, format!("Twilio could not be reached: {e}")))?;
     let status = resp.status().as_u16();
     let body: serde_json::Value = resp.json().await.unwrap_or_default();
     if (200..300).contains(&status) {

@@ -46,6 +46,12 @@ pub enum BulkOutcome {
     Failed {
         reason: String,
     },
+    /// The provider may have taken it (a timeout, a 5xx): its report confirms it until
+    /// `until`, and it is sent again after if none came.
+    Unsure {
+        reason: String,
+        until: Timestamp,
+    },
     /// Turned away for now: try again from `at`.
     Retry {
         reason: String,
@@ -1088,6 +1094,13 @@ impl Store {
                                 "UPDATE campaign_recipients SET state = 'failed', reason = ?, attempts = attempts + 1 \
                                  WHERE campaign_id = ? AND row_no = ? AND state = 'sending'",
                                 params![reason, *campaign_id, *row],
+                            )?;
+                        }
+                        BulkOutcome::Unsure { reason, until } => {
+                            tx.conn.execute(
+                                "UPDATE campaign_recipients SET state = 'unconfirmed', reason = ?, next_at = ? \
+                                 WHERE campaign_id = ? AND row_no = ? AND state = 'sending'",
+                                params![reason, *until, *campaign_id, *row],
                             )?;
                         }
                         BulkOutcome::Retry { reason, at } => {
