@@ -634,17 +634,9 @@ async fn a_lead_opens_the_reports_draws_their_charts_and_keeps_them_offline() {
 
     // Exported as CSV into Downloads.
     app.click("[data-testid=report-export]").await;
-    let saved = wait(
-        || {
-            std::fs::read_dir(&downloads)
-                .is_ok_and(|d| d.flatten().any(|f| f.file_name().to_string_lossy().ends_with(".csv")))
-        },
-        20,
-    )
-    .await;
-    assert!(saved, "the CSV is in Downloads");
-    let csv = std::fs::read_dir(&downloads).unwrap().flatten().next().unwrap().path();
-    let text = std::fs::read_to_string(csv).unwrap();
+    let text = saved_csv(&downloads).await;
+    assert!(text.is_some(), "the CSV is in Downloads");
+    let text = text.unwrap();
     assert!(text.starts_with("Report,From,To,Team,Time zone"), "{text}");
     assert!(text.contains("Europe/Lisbon") || text.contains("UTC"));
 
@@ -746,17 +738,9 @@ async fn a_lead_checks_an_audience_file_sends_a_campaign_and_follows_its_results
 
     // The results, exported into Downloads.
     app.click("[data-testid=campaign-export]").await;
-    let saved = wait(
-        || {
-            std::fs::read_dir(&downloads)
-                .is_ok_and(|d| d.flatten().any(|f| f.file_name().to_string_lossy().ends_with(".csv")))
-        },
-        20,
-    )
-    .await;
-    assert!(saved, "the results are in Downloads");
-    let csv = std::fs::read_dir(&downloads).unwrap().flatten().next().unwrap().path();
-    let text = std::fs::read_to_string(csv).unwrap();
+    let text = saved_csv(&downloads).await;
+    assert!(text.is_some(), "the results are in Downloads");
+    let text = text.unwrap();
     assert!(text.contains("+14155550702,Bo,"), "{text}");
     app.quit().await;
 }
@@ -781,6 +765,14 @@ async fn lead_with_downloads(
     app.click("[data-testid=signin-submit]").await;
     app.find("[data-testid=inbox]", 30).await;
     (app, downloads, keyring)
+}
+
+/// The text of the CSV file that lands in `downloads` within 20 seconds, if one does.
+async fn saved_csv(downloads: &std::path::Path) -> Option<String> {
+    let is_csv = |f: &std::fs::DirEntry| f.file_name().to_string_lossy().ends_with(".csv");
+    let saved = wait(|| std::fs::read_dir(downloads).is_ok_and(|d| d.flatten().any(|f| is_csv(&f))), 20).await;
+    let file = saved.then(|| std::fs::read_dir(downloads).ok()?.flatten().find(is_csv)).flatten()?;
+    std::fs::read_to_string(file.path()).ok()
 }
 
 async fn wait(mut check: impl FnMut() -> bool, secs: u64) -> bool {

@@ -25,6 +25,8 @@ const RENEW_EVERY: Duration = Duration::from_secs(1);
 const LOOK_EVERY: Duration = Duration::from_millis(250);
 /// Sends one inbox has in flight at once.
 const IN_FLIGHT: usize = 256;
+/// How often sends a stopped hub left are settled and finished campaigns closed.
+const SETTLE_EVERY_MS: i64 = 2_000;
 /// How often outcomes are written.
 const RECORD_EVERY: Duration = Duration::from_millis(50);
 
@@ -49,6 +51,7 @@ pub fn start(store: Store, config: &Config, stopping: watch::Receiver<bool>) -> 
         let ctx = Arc::new(Ctx { store: store.clone(), http, holder, timeout, base_ms, max, public_url, confirm_ms });
         let mut senders: HashMap<i64, JoinHandle<()>> = HashMap::new();
         let mut stopping = stopping;
+        let mut settled_at = i64::MIN / 2;
         loop {
             if *stopping.borrow() {
                 break;
@@ -57,10 +60,13 @@ pub fn start(store: Store, config: &Config, stopping: watch::Receiver<bool>) -> 
             if let Err(e) = store.start_due_campaigns(now).await {
                 tracing::warn!("campaigns due cannot be started: {e}");
             }
-            match store.settle_campaigns(now - grace, confirm_ms).await {
-                Ok(0) => {}
-                Ok(n) => tracing::warn!("{n} campaign messages were being sent when a hub stopped; settled"),
-                Err(e) => tracing::warn!("campaigns cannot be settled: {e}"),
+            if now - settled_at >= SETTLE_EVERY_MS {
+                settled_at = now;
+                match store.settle_campaigns(now - grace, confirm_ms).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::warn!("{n} campaign messages were being sent when a hub stopped; settled"),
+                    Err(e) => tracing::warn!("campaigns cannot be settled: {e}"),
+                }
             }
             senders.retain(|_, h| !h.is_finished());
             match store.sending_inboxes().await {

@@ -744,6 +744,20 @@ impl Store {
     /// Starts the campaigns whose time has come, matching their filter or segment now.
     /// Whichever hub gets there first starts each, once.
     pub async fn start_due_campaigns(&self, now: Timestamp) -> Result<usize> {
+        // Looked for on every sender's round: a read, and a write only when one is due.
+        let due = self
+            .pool()
+            .read(move |c| {
+                Ok(c.query_opt(
+                    "SELECT id FROM campaigns WHERE state = 'scheduled' AND scheduled_at <= ? LIMIT 1",
+                    params![now],
+                )?
+                .is_some())
+            })
+            .await?;
+        if !due {
+            return Ok(0);
+        }
         self.pool()
             .write_apart(move |tx| {
                 let due = tx.conn.query(
