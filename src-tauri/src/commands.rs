@@ -11,10 +11,12 @@ use switchboard_protocol::console::{
     History, NewConversation, OpenedAttachment, Profile, SearchHit, SearchQuery, Session, SignIn, Started, Thread,
     View, ViewCount,
 };
-use switchboard_protocol::model::{Contact, ConversationStatus, Presence, Priority, RoutingPolicy, SlaPolicy};
+use switchboard_protocol::model::{
+    Attachment, Contact, ConversationStatus, Presence, Priority, RoutingPolicy, SlaPolicy,
+};
 use switchboard_protocol::mutation::{SetAgentRouting, SetConsent};
 use switchboard_protocol::report::{ReportQuery, ReportView};
-use switchboard_protocol::{ApiError, Id};
+use switchboard_protocol::{ApiError, ErrorCode, Id};
 use tauri::{AppHandle, State};
 
 type Answer<T> = Result<T, ApiError>;
@@ -130,8 +132,36 @@ pub async fn delete_canned(shell: State<'_, Shell>, key: String, version: Option
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn send_reply(shell: State<'_, Shell>, conversation_id: Id, body: String) -> Answer<Id> {
-    shell.run(move |c| c.send_reply(conversation_id, &body)).await
+pub async fn send_reply(
+    shell: State<'_, Shell>,
+    conversation_id: Id,
+    body: String,
+    attachments: Option<Vec<String>>,
+) -> Answer<Id> {
+    let staged = attachments.unwrap_or_default();
+    shell.run(move |c| c.send_reply_with_files(conversation_id, &body, &staged)).await
+}
+
+/// A file attached in the composer: its bytes are the raw body, its name the
+/// percent-encoded `x-file-name` header.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn stage_attachment(shell: State<'_, Shell>, request: tauri::ipc::Request<'_>) -> Answer<Attachment> {
+    let tauri::ipc::InvokeBody::Raw(bytes) = request.body() else {
+        return Err(ApiError::new(ErrorCode::BadRequest, "send the file's bytes as the body"));
+    };
+    let name = request
+        .headers()
+        .get("x-file-name")
+        .and_then(|v| v.to_str().ok())
+        .map(desktop::percent_decode)
+        .ok_or_else(|| ApiError::new(ErrorCode::BadRequest, "name the file in `x-file-name`"))?;
+    let bytes = bytes.clone();
+    shell.run(move |c| c.stage_attachment(&name, &bytes)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn discard_attachment(shell: State<'_, Shell>, id: String) -> Answer<bool> {
+    shell.run(move |c| c.discard_attachment(&id)).await
 }
 
 #[tauri::command(rename_all = "snake_case")]

@@ -169,3 +169,71 @@ pub fn tray(app: &AppHandle) -> tauri::Result<TrayIcon> {
     }
     builder.build(app)
 }
+
+/// The scheme the window shows pictures by (`sbfile://localhost/...`, on Windows
+/// `http://sbfile.localhost/...`): a staged file (`/staged/<id>`) or a message's picture
+/// (`/message/<id>/<index>`), served by the core; never anything but a picture.
+pub const PICTURES: &str = "sbfile";
+
+/// The answer to a picture request for `path`, from the signed-in `console` if any.
+pub async fn picture(
+    console: Option<std::sync::Arc<switchboard_core::Console>>,
+    path: &str,
+) -> tauri::http::Response<Vec<u8>> {
+    use tauri::http::{header, Response, StatusCode};
+    let path = percent_decode(path);
+    let found = match console {
+        Some(console) => console.picture(&path).await.ok(),
+        None => None,
+    };
+    let built = match found {
+        Some((mime, bytes)) => Response::builder()
+            .status(StatusCode::OK)
+            .header(header::CONTENT_TYPE, mime)
+            .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
+            .header(header::CACHE_CONTROL, "private, max-age=3600")
+            .body(bytes),
+        None => Response::builder().status(StatusCode::NOT_FOUND).body(Vec::new()),
+    };
+    built.unwrap_or_else(|_| Response::new(Vec::new()))
+}
+
+/// `s` with each `%XX` read as the byte it names (as the window encodes a file's name);
+/// anything not valid UTF-8 afterwards is replaced.
+pub fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push(u8::try_from(hi * 16 + lo).unwrap_or(b'?'));
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_decoding_table() {
+        for (encoded, want) in [
+            ("invoice.pdf", "invoice.pdf"),
+            ("Gr%C3%BC%C3%9Fe%20und%20mehr.png", "Grüße und mehr.png"),
+            ("100%", "100%"),
+            ("%zz%4", "%zz%4"),
+            ("%FF.txt", "\u{FFFD}.txt"),
+        ] {
+            assert_eq!(percent_decode(encoded), want, "{encoded}");
+        }
+    }
+}

@@ -83,6 +83,12 @@ pub fn run() {
             }
             Ok(())
         })
+        .register_asynchronous_uri_scheme_protocol(desktop::PICTURES, |ctx, request, responder| {
+            let console = ctx.app_handle().try_state::<Shell>().and_then(|s| s.console().ok());
+            tauri::async_runtime::spawn(async move {
+                responder.respond(desktop::picture(console, request.uri().path()).await);
+            });
+        })
         .on_window_event(|window, event| {
             if let WindowEvent::Focused(focused) = event {
                 if let Some(shell) = window.try_state::<Shell>() {
@@ -114,6 +120,8 @@ pub fn run() {
             commands::save_canned,
             commands::delete_canned,
             commands::send_reply,
+            commands::stage_attachment,
+            commands::discard_attachment,
             commands::add_note,
             commands::send_template,
             commands::start_conversation,

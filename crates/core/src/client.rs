@@ -10,6 +10,7 @@ use switchboard_protocol::auth::{LoginRequest, LoginResponse};
 use switchboard_protocol::campaign::{
     AudienceCheck, Campaign, CampaignAction, CampaignSpec, NewSegment, RecipientPage, RecipientState, Segment,
 };
+use switchboard_protocol::model::Attachment;
 use switchboard_protocol::mutation::{MutationBatch, MutationResponse};
 use switchboard_protocol::report::{Report, ReportQuery};
 use switchboard_protocol::sync::{Bootstrap, ChangesPage, MessagesPage, StreamFrame};
@@ -44,6 +45,17 @@ fn http_client() -> Result<reqwest::Client> {
         }))
         .build()
         .map_err(|e| CoreError::Offline(e.to_string()))
+}
+
+/// `s` with every byte but letters, digits and `-._~` written `%XX` (RFC 3986), as a
+/// header carries a file's name.
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 fn transport(e: &reqwest::Error) -> CoreError {
@@ -171,6 +183,25 @@ impl HubClient {
             return Ok(());
         }
         answer::<serde_json::Value>(resp).await.map(|_| ())
+    }
+
+    /// Uploads a file for a reply, under the idempotency key `key` (the same key gives the
+    /// same file, so an upload repeated after a lost answer keeps one copy). The hub
+    /// answers with its own name, type and path for it.
+    pub async fn upload(&self, name: &str, mime: &str, bytes: Vec<u8>, key: &str) -> Result<Attachment> {
+        let encoded = percent_encode(name);
+        let resp = self
+            .http
+            .post(format!("{}/api/v1/uploads", self.base))
+            .bearer_auth(&self.token)
+            .header(reqwest::header::CONTENT_TYPE, mime)
+            .header("x-file-name", encoded)
+            .header("idempotency-key", key)
+            .body(bytes)
+            .send()
+            .await
+            .map_err(|e| transport(&e))?;
+        answer(resp).await
     }
 
     /// Attachment `index` of message `message_id`, always from the hub: a file it keeps, or

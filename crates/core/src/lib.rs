@@ -116,7 +116,7 @@ impl Console {
         let client = HubClient::new(hub, token)?;
         Ok(Console {
             dir: dir.to_owned(),
-            engine: Arc::new(Engine::new(cache, client)),
+            engine: Arc::new(Engine::new(dir, cache, client)),
             tasks: Mutex::new(Vec::new()),
             started_at: now_ms(),
             activity: Mutex::new(Activity::default()),
@@ -209,19 +209,103 @@ impl Console {
     /// Queues a reply on the conversation's channel; it shows in the thread at once as
     /// pending. Refused at once when the channel's reply window has closed.
     pub fn send_reply(&self, conversation_id: Id, body: &str) -> Result<Id> {
-        let body = Self::check_body(body)?;
+        self.send_reply_with_files(conversation_id, body, &[])
+    }
+
+    /// Queues a reply with the files staged for it ([`Console::stage_attachment`], named
+    /// `staged:<id>`), sent as the channel carries them ([`files::split`]: on WhatsApp,
+    /// Messenger and Instagram one file a message, the text with the first where it can
+    /// be a caption). Returns the first queued item's id.
+    pub fn send_reply_with_files(&self, conversation_id: Id, body: &str, staged: &[String]) -> Result<Id> {
+        let body = if staged.is_empty() {
+            Self::check_body(body)?
+        } else {
+            let body = switchboard_protocol::text::clean(body).trim_end().to_owned();
+            if body.len() > MAX_BODY {
+                return Err(CoreError::BadRequest(format!("a message holds at most {MAX_BODY} bytes")));
+            }
+            body
+        };
         let row = self.cache().conversation(conversation_id)?;
         let window = compose::reply_window(row.channel, row.reply_window_expires_at, now_ms());
         if let Some(refused) = compose::refusal(row.channel, window, false) {
             return Err(CoreError::Hub(refused));
         }
-        let mutation = Mutation::SendReply(SendReply {
-            conversation_id,
-            client_msg_id: new_client_msg_id(),
-            body,
-            attachments: Vec::new(),
-        });
-        self.queue(mutation, None)
+        if staged.len() > switchboard_protocol::files::MAX_FILES {
+            return Err(CoreError::Hub(switchboard_protocol::files::FileRefusal::TooMany.into()));
+        }
+        let attachments = self.engine.staged.take(staged)?;
+        let sent: Vec<switchboard_protocol::files::Sent<'_>> = attachments
+            .iter()
+            .map(|a| switchboard_protocol::files::Sent { name: &a.name, mime: &a.mime, size: a.size })
+            .collect();
+        switchboard_protocol::files::fits_channel(row.channel, &sent).map_err(|r| CoreError::Hub(r.into()))?;
+        let messages = switchboard_protocol::files::split(row.channel, &body, &attachments, |a| &a.mime);
+        let mut first = None;
+        for (body, attachments) in messages {
+            let mutation = Mutation::SendReply(SendReply {
+                conversation_id,
+                client_msg_id: new_client_msg_id(),
+                body,
+                attachments,
+            });
+            let id = self.queue(mutation, None)?;
+            first.get_or_insert(id);
+        }
+        first.ok_or_else(|| CoreError::BadRequest("write something first".into()))
+    }
+
+    /// Keeps a file the agent attached for a reply, in the outbox's folder; refused at once
+    /// for a type, content or size the hub would refuse.
+    pub fn stage_attachment(&self, name: &str, bytes: &[u8]) -> Result<switchboard_protocol::model::Attachment> {
+        self.engine.staged.stage(name, bytes)
+    }
+
+    /// Forgets a file the agent removed from the composer before sending.
+    pub fn discard_attachment(&self, id: &str) -> Result<bool> {
+        self.engine.staged.discard(id)
+    }
+
+    /// A picture to show in the thread: a staged file (`staged/<id>`) or attachment `index`
+    /// of message `message_id` (`message/<id>/<index>`), fetched once from the hub and kept
+    /// in the console's `media` folder. Only pictures (PNG, JPEG, GIF, WebP, by their
+    /// content) are given; anything else is not found.
+    pub async fn picture(&self, path: &str) -> Result<(String, Vec<u8>)> {
+        let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let (mime, bytes) = match parts.as_slice() {
+            ["staged", id] => self.engine.staged.read(id)?,
+            ["message", message_id, index] => {
+                let message_id: Id = message_id.parse().map_err(|_| CoreError::NotFound("picture"))?;
+                let index: usize = index.parse().map_err(|_| CoreError::NotFound("picture"))?;
+                let attachment = self
+                    .cache()
+                    .message(message_id)?
+                    .attachments
+                    .into_iter()
+                    .nth(index)
+                    .ok_or(CoreError::NotFound("picture"))?;
+                if !switchboard_protocol::files::is_image(&attachment.mime) {
+                    return Err(CoreError::NotFound("picture"));
+                }
+                let kept = self.dir.join("media").join(format!("{message_id}-{index}"));
+                let bytes = match std::fs::read(&kept) {
+                    Ok(b) => b,
+                    Err(_) => {
+                        let b = self.engine.client.download_attachment(message_id, index).await?;
+                        std::fs::create_dir_all(self.dir.join("media"))
+                            .map_err(CoreError::io("make the media folder"))?;
+                        std::fs::write(&kept, &b).map_err(CoreError::io("keep a picture"))?;
+                        b
+                    }
+                };
+                (attachment.mime, bytes)
+            }
+            _ => return Err(CoreError::NotFound("picture")),
+        };
+        match switchboard_protocol::files::image_type(&bytes[..bytes.len().min(16)]) {
+            Some(found) if found == mime => Ok((mime, bytes)),
+            _ => Err(CoreError::NotFound("picture")),
+        }
     }
 
     /// What the composer offers for a conversation now: its reply routes and windows,

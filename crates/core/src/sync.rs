@@ -12,6 +12,7 @@ use crate::error::{CoreError, Result};
 use crate::notify::{Arrival, Me};
 use crate::outbox::reconcile;
 use crate::outbox::sender::Sender;
+use crate::outbox::staged::Staged;
 use crate::outbox::Outbox;
 use rand::Rng;
 use std::sync::{Arc, Mutex};
@@ -32,6 +33,8 @@ pub const STREAM_SILENCE: Duration = Duration::from_secs(45);
 pub struct Engine {
     pub cache: Arc<Cache>,
     pub outbox: Outbox,
+    /// The files attached to replies in the outbox.
+    pub staged: Staged,
     pub client: HubClient,
     pub bus: Arc<Bus>,
     focus: Mutex<Option<Id>>,
@@ -42,13 +45,26 @@ fn is(e: &CoreError, code: ErrorCode) -> bool {
 }
 
 impl Engine {
-    pub fn new(cache: Arc<Cache>, client: HubClient) -> Engine {
-        Engine { outbox: Outbox::new(cache.clone()), cache, client, bus: Arc::new(Bus::new()), focus: Mutex::new(None) }
+    /// The engine of the console whose files are in `dir`.
+    pub fn new(dir: &std::path::Path, cache: Arc<Cache>, client: HubClient) -> Engine {
+        Engine {
+            outbox: Outbox::new(cache.clone()),
+            staged: Staged::new(dir, cache.clone()),
+            cache,
+            client,
+            bus: Arc::new(Bus::new()),
+            focus: Mutex::new(None),
+        }
     }
 
     /// The outbox's sending task, sharing this engine's outbox, client and bus.
     pub fn sender(&self) -> Sender {
-        Sender { outbox: self.outbox.clone(), client: self.client.clone(), bus: self.bus.clone() }
+        Sender {
+            outbox: self.outbox.clone(),
+            staged: self.staged.clone(),
+            client: self.client.clone(),
+            bus: self.bus.clone(),
+        }
     }
 
     /// The conversation open in a focused window (no notification for it).

@@ -2,7 +2,10 @@
  *   <script src="https://HUB/widget.js" data-inbox="INBOX-ADDRESS" async></script>
  * Optional attributes: data-title (the panel's heading), data-color (the accent colour).
  * The visitor's token is kept in localStorage, so one thread follows them across visits;
- * agents' replies arrive over a WebSocket. Every text is rendered as text, never as HTML. */
+ * agents' replies arrive over a WebSocket. Every text is rendered as text, never as HTML.
+ * Visitors send files (picked, pasted or dropped; pictures, PDF, office documents, text,
+ * audio and video up to 10 MB) and see pictures in the thread; files are fetched from the
+ * hub with the visitor's token, never by a link anyone could open. */
 (function () {
   "use strict";
   var script =
@@ -104,6 +107,10 @@
     ".compose textarea{flex:1;resize:none;height:40px;padding:8px;border:1px solid #c5cad3;border-radius:6px}" +
     ".compose button,.email button{padding:6px 12px;border:0;border-radius:6px;background:var(--accent);color:#fff;cursor:pointer}" +
     ".status{padding:4px 12px;font-size:12px;color:#8a4b00;background:#fff4e5}" +
+    ".file{display:block;margin-top:4px}" +
+    ".file img{display:block;max-width:220px;max-height:180px;border-radius:8px;margin-bottom:2px;background:#eef0f4}" +
+    ".compose .attach{background:none;color:#4a5468;padding:6px;display:flex;align-items:center}" +
+    ".panel.dropping .log{outline:3px dashed var(--accent);outline-offset:-6px}" +
     ".status[hidden]{display:none}";
   root.appendChild(style);
   host.style.setProperty("--accent", accent);
@@ -120,6 +127,8 @@
   var ICONS = {
     chat: "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9.5L5 21.5V18H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z",
     close: "M6.4 5 12 10.6 17.6 5 19 6.4 13.4 12 19 17.6 17.6 19 12 13.4 6.4 19 5 17.6 10.6 12 5 6.4z",
+    clip:
+      "M16.5 6v11.5a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6H9v9.5a3 3 0 0 0 6 0V5a4.5 4.5 0 0 0-9 0v12.5a6 6 0 0 0 12 0V6z",
   };
   function icon(name, size) {
     var ns = "http://www.w3.org/2000/svg";
@@ -136,6 +145,13 @@
     svg.appendChild(path);
     return svg;
   }
+
+  /* What a visitor may send (the hub checks each file's content again). */
+  var MAX_FILE_BYTES = 10 * 1024 * 1024;
+  var MAX_FILES = 10;
+  var ACCEPT =
+    "image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain,text/csv,.docx,.xlsx,.pptx,.doc,.xls,.zip,audio/*,video/mp4";
+  var PICTURE = /^image\/(png|jpeg|gif|webp)$/;
 
   var launcher = el("button", { class: "launcher", type: "button", "aria-label": "Open chat", "aria-expanded": "false" });
   launcher.appendChild(icon("chat", 26));
@@ -165,8 +181,13 @@
   var compose = el("form", { class: "compose" });
   var input = el("textarea", { "aria-label": "Message", placeholder: "Write a message…", rows: "1", maxlength: "4000" });
   var sendBtn = el("button", { type: "submit" }, "Send");
+  var attachBtn = el("button", { type: "button", class: "attach", "aria-label": "Attach a file" });
+  attachBtn.appendChild(icon("clip", 20));
+  var fileInput = el("input", { type: "file", multiple: "", hidden: "", accept: ACCEPT });
+  compose.appendChild(attachBtn);
   compose.appendChild(input);
   compose.appendChild(sendBtn);
+  compose.appendChild(fileInput);
 
   panel.appendChild(header);
   panel.appendChild(status);
@@ -207,10 +228,9 @@
     node.setAttribute("data-author", line.author);
     node.setAttribute("data-state", line.state || "stored");
     if (line.author === "agent" && line.agent_name) node.appendChild(el("span", { class: "who" }, line.agent_name));
-    node.appendChild(el("span", { class: "text" }, line.text));
+    if (line.text) node.appendChild(el("span", { class: "text" }, line.text));
     (line.attachments || []).forEach(function (a) {
-      var link = el("a", { href: safeUrl(a.url), target: "_blank", rel: "noopener noreferrer" }, a.name);
-      node.appendChild(el("span", { class: "who" })).appendChild(link);
+      node.appendChild(fileNode(a));
     });
     if (line.survey) node.appendChild(ratingButtons(line));
     node.appendChild(el("span", { class: "when" }, line.at ? time(line.at) : ""));
@@ -249,13 +269,116 @@
     return group;
   }
 
-  function safeUrl(u) {
-    try {
-      var url = new URL(u, hub);
-      return url.protocol === "https:" || url.protocol === "http:" ? url.href : "#";
-    } catch (e) {
-      return "#";
+  /* ---- files ---- */
+
+  var fetched = {}; // the hub's path of a file → a promise of a local object URL
+
+  /* A file of the thread, fetched from the hub with the visitor's token (once). Only the
+   * hub's own file paths are fetched. */
+  function fetchFile(path) {
+    if (!/^\/chat\/v1\/files\/[0-9a-f]{32}$/.test(path)) return Promise.reject(new Error("not a file of this chat"));
+    if (!fetched[path]) {
+      fetched[path] = fetch(hub + path, { headers: { Authorization: "Bearer " + state.token } })
+        .then(function (r) {
+          if (!r.ok) throw new Error("HTTP " + r.status);
+          return r.blob();
+        })
+        .then(function (b) {
+          return URL.createObjectURL(b);
+        });
+      fetched[path].catch(function () {
+        delete fetched[path];
+      });
     }
+    return fetched[path];
+  }
+
+  function size(n) {
+    if (n < 1024) return n + " bytes";
+    if (n < 1024 * 1024) return Math.ceil(n / 1024) + " KB";
+    return (n / (1024 * 1024)).toFixed(1) + " MB";
+  }
+
+  /* One file of a line: a picture shows itself; every file has a button that saves it. */
+  function fileNode(a) {
+    var wrap = el("span", { class: "file" });
+    var local = a.local ? Promise.resolve(a.local) : null;
+    if (PICTURE.test(a.mime)) {
+      var img = el("img", { alt: a.name });
+      (local || fetchFile(a.url)).then(
+        function (u) {
+          img.src = u;
+        },
+        function () {
+          img.alt = a.name + " (not available)";
+        }
+      );
+      wrap.appendChild(img);
+    }
+    var save = el("button", { type: "button", class: "file-name" }, a.name + " (" + size(a.size) + ")");
+    save.addEventListener("click", function () {
+      (local || fetchFile(a.url)).then(
+        function (u) {
+          var link = el("a", { href: u, download: a.name });
+          root.appendChild(link);
+          link.click();
+          link.remove();
+        },
+        function () {
+          setStatus("The file could not be opened; try again.");
+        }
+      );
+    });
+    wrap.appendChild(save);
+    return wrap;
+  }
+
+  /* Uploads a line's file (once: its client id is the upload's key); remembers the hub's
+   * path for it. */
+  function upload(line) {
+    return fetch(hub + "/chat/v1/files", {
+      method: "POST",
+      headers: {
+        Authorization: "Bearer " + state.token,
+        "X-File-Name": encodeURIComponent(line.file.name),
+        "Idempotency-Key": line.client_id,
+      },
+      body: line.file,
+    }).then(function (r) {
+      return r.json().then(function (j) {
+        if (!r.ok) throw Object.assign(new Error(j.message || "HTTP " + r.status), { code: j.code });
+        line.uploaded = j.url;
+      });
+    });
+  }
+
+  /* Sends each file as its own line, in order; refuses at once what the hub would. */
+  function sendFiles(files) {
+    var list = Array.prototype.slice.call(files);
+    if (list.length > MAX_FILES) {
+      setStatus("Send at most " + MAX_FILES + " files at once.");
+      return;
+    }
+    list.forEach(function (file) {
+      if (file.size > MAX_FILE_BYTES) {
+        setStatus(file.name + " is " + size(file.size) + "; files up to 10 MB can be sent.");
+        return;
+      }
+      var cid = newId();
+      var line = (state.lines["c:" + cid] = {
+        key: "c:" + cid,
+        client_id: cid,
+        author: "visitor",
+        text: "",
+        at: Date.now(),
+        sort: Number.MAX_SAFE_INTEGER,
+        file: file,
+        attachments: [{ name: file.name, mime: file.type, size: file.size, local: URL.createObjectURL(file) }],
+      });
+      render(line);
+      deliver(line);
+    });
+    scrollDown();
   }
 
   /* A line from the hub: replaces the pending line with the same client id. */
@@ -407,7 +530,12 @@
     var start = state.started ? Promise.resolve() : begin();
     return start
       .then(function () {
-        return api("POST", "/chat/v1/messages", { client_id: line.client_id, text: line.text });
+        return line.file && !line.uploaded ? upload(line) : null;
+      })
+      .then(function () {
+        var body = { client_id: line.client_id, text: line.text };
+        if (line.uploaded) body.files = [line.uploaded];
+        return api("POST", "/chat/v1/messages", body);
       })
       .then(upsert, function (e) {
         line.state = "failed";
@@ -440,6 +568,46 @@
     render(line);
     scrollDown();
     deliver(line);
+  });
+  attachBtn.addEventListener("click", function () {
+    var start = state.started ? Promise.resolve() : begin();
+    start.then(
+      function () {
+        fileInput.click();
+      },
+      function (e) {
+        setStatus(e.message);
+      }
+    );
+  });
+  fileInput.addEventListener("change", function () {
+    var files = fileInput.files;
+    sendFiles(files);
+    fileInput.value = "";
+  });
+  // A pasted picture (a screenshot) is sent as a file; pasted text stays text.
+  input.addEventListener("paste", function (ev) {
+    var data = ev.clipboardData;
+    if (data && data.files && data.files.length && !data.getData("text/plain")) {
+      ev.preventDefault();
+      sendFiles(data.files);
+    }
+  });
+  panel.addEventListener("dragover", function (ev) {
+    if (ev.dataTransfer && Array.prototype.indexOf.call(ev.dataTransfer.types, "Files") >= 0) {
+      ev.preventDefault();
+      panel.classList.add("dropping");
+    }
+  });
+  panel.addEventListener("dragleave", function () {
+    panel.classList.remove("dropping");
+  });
+  panel.addEventListener("drop", function (ev) {
+    panel.classList.remove("dropping");
+    if (ev.dataTransfer && ev.dataTransfer.files.length) {
+      ev.preventDefault();
+      sendFiles(ev.dataTransfer.files);
+    }
   });
   input.addEventListener("keydown", function (ev) {
     if (ev.key === "Enter" && !ev.shiftKey) {

@@ -201,6 +201,43 @@ impl Setup {
         b["conversations"].as_array().unwrap().iter().find(|c| c["inbox_id"] == inbox).cloned().unwrap()
     }
 
+    /// Waits until the `index`th message of `conversation` names only files the hub keeps
+    /// (the media keeper fetched them); returns it.
+    async fn kept_media(&self, conversation: i64, index: usize) -> Value {
+        for _ in 0..100 {
+            let msgs = self.messages(conversation).await;
+            let m = &msgs[index];
+            let urls: Vec<&str> =
+                m["attachments"].as_array().unwrap().iter().map(|a| a["url"].as_str().unwrap()).collect();
+            if !urls.is_empty() && urls.iter().all(|u| u.starts_with("/api/v1/blobs/")) {
+                return m.clone();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the media was never kept: {:?}", self.messages(conversation).await[index]);
+    }
+
+    /// A file the hub keeps, as the agent fetches it.
+    async fn file(&self, path: &str) -> Vec<u8> {
+        let resp = self.http.get(format!("{}{path}", self.hub.base)).bearer_auth(&self.token).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+        resp.bytes().await.unwrap().to_vec()
+    }
+
+    /// Uploads a file as the agent; returns the hub's answer.
+    async fn upload(&self, name: &str, bytes: &[u8]) -> (StatusCode, Value) {
+        let resp = self
+            .http
+            .post(format!("{}/api/v1/uploads", self.hub.base))
+            .bearer_auth(&self.token)
+            .header("x-file-name", encoded(name).replace('+', "%20"))
+            .body(bytes.to_vec())
+            .send()
+            .await
+            .unwrap();
+        (resp.status(), resp.json().await.unwrap())
+    }
+
     /// Waits until message `client_msg_id` reaches `delivery`.
     async fn wait_delivery(&self, conversation: i64, client_msg_id: &str, delivery: &str) -> Value {
         for _ in 0..100 {
@@ -212,6 +249,11 @@ impl Setup {
         }
         panic!("{client_msg_id} never reached {delivery}: {:?}", self.messages(conversation).await);
     }
+}
+
+/// `s` as a form value: `:` and `/` percent-encoded.
+fn encoded(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 fn reply(id: u64, conversation: &Value, cmid: &str, body: &str) -> Value {
@@ -272,12 +314,17 @@ async fn sms_through_twilio_in_and_out() {
     assert_eq!(msgs.len(), 1);
     assert_eq!(msgs[0]["body"], "Hi, my order hasn't arrived yet.");
     assert_eq!(msgs[0]["provider_id"], "SM1f0e8ae6ade43cb3c0ce4525424e404f");
-    // MMS keeps its media.
-    assert_eq!(s.twilio(&path, &fixture("twilio/inbound_mms.form"), true).await.0, StatusCode::OK);
-    let msgs = s.messages(conv["id"].as_i64().unwrap()).await;
-    let mms = &msgs[1];
+    // MMS keeps its media: fetched once from Twilio with the account's credentials, into
+    // the hub's file store, and the message names the kept file.
+    let mms_form = fixture("twilio/inbound_mms.form").replace("https%3A%2F%2Fapi.twilio.com", &encoded(&s.twilio.base));
+    assert_eq!(s.twilio(&path, &mms_form, true).await.0, StatusCode::OK);
+    let mms = s.kept_media(conv["id"].as_i64().unwrap(), 1).await;
     assert_eq!(mms["attachments"][0]["mime"], "image/jpeg");
-    assert!(mms["attachments"][0]["url"].as_str().unwrap().contains("/Media/ME0123456789abcdef"));
+    let fetched = s.twilio.fetches();
+    assert_eq!(fetched.len(), 1, "{fetched:?}");
+    assert!(fetched[0].path.ends_with("/Media/ME0123456789abcdef0123456789abcdef"));
+    assert!(fetched[0].authorization.as_deref().unwrap().starts_with("Basic "));
+    assert_eq!(s.file(mms["attachments"][0]["url"].as_str().unwrap()).await, providers::JPEG);
 
     // An agent's reply goes out through the Messages API.
     let out = s.mutate(json!([reply(1, &conv, "r-1", "It ships today!")])).await;
@@ -409,6 +456,14 @@ async fn whatsapp_in_and_out_with_the_reply_window_and_templates() {
     let doc = msgs.iter().find(|m| m["body"] == "Invoice").unwrap();
     assert_eq!(doc["attachments"][0]["name"], "invoice-2026-11.pdf");
     assert_eq!(doc["attachments"][0]["mime"], "application/pdf");
+    // Each media id is asked of the Graph API for the file's URL and the file fetched, both
+    // with the token, once; the message then names the kept file.
+    let boxed = msgs.iter().position(|m| m["body"] == "This is the box").unwrap();
+    let kept = s.kept_media(id, boxed).await;
+    assert_eq!(s.file(kept["attachments"][0]["url"].as_str().unwrap()).await, providers::JPEG);
+    let asked: Vec<_> = s.graph.fetches().into_iter().filter(|f| f.path == "/1003383421387256").collect();
+    assert_eq!(asked.len(), 1, "asked once");
+    assert!(s.graph.fetches().iter().all(|f| f.authorization.as_deref() == Some("Bearer EAAG-page-token")));
     let contact = &s.bootstrap().await["contacts"][0];
     assert_eq!(contact["name"], "Sheena Nelson");
     assert_eq!(contact["identities"][0]["address"], "+16505551234");
@@ -477,14 +532,20 @@ async fn messenger_and_instagram_in_and_out() {
         "an Instagram payload on a Messenger inbox"
     );
     assert_eq!(s.meta(s.messenger, &msg, Some("meta-app-secret")).await.0, StatusCode::OK);
-    let attach = fixture("messenger/attachment_and_echo.json").replace("17620000", &(now / 100_000).to_string());
+    let attach = fixture("messenger/attachment_and_echo.json")
+        .replace("17620000", &(now / 100_000).to_string())
+        .replace("https://scontent.example.com", &s.graph.base);
     assert_eq!(s.meta(s.messenger, &attach, Some("meta-app-secret")).await.0, StatusCode::OK);
     let conv = s.conversation_of(s.messenger).await;
     let id = conv["id"].as_i64().unwrap();
     let msgs = s.messages(id).await;
     assert_eq!(msgs.len(), 3, "the page's own echo is not stored: {msgs:?}");
     assert_eq!(msgs[0]["body"], "hello, world!");
-    assert_eq!(msgs[1]["attachments"][0]["url"], "https://scontent.example.com/v/photo.jpg");
+    // The CDN link is fetched once (without the page's token) and kept.
+    let kept = s.kept_media(id, 1).await;
+    assert_eq!(s.file(kept["attachments"][0]["url"].as_str().unwrap()).await, providers::JPEG);
+    let fetched: Vec<_> = s.graph.fetches().into_iter().filter(|f| f.path == "/v/photo.jpg").collect();
+    assert_eq!((fetched.len(), fetched[0].authorization.as_deref()), (1, None), "{fetched:?}");
     assert_eq!(msgs[2]["body"], "[unsupported: sticker]");
 
     s.mutate(json!([reply(1, &conv, "m-1", "Hi! How can we help?")])).await;
@@ -927,4 +988,139 @@ async fn agents_write_first_on_sms_whatsapp_and_email() {
     s.wait_delivery(mail_id, "mail-2", "sent").await;
     let data = s.smtp.messages.lock().unwrap().pop().unwrap();
     assert!(data.contains("Subject: Re: Your refund for invoice 2026-11"), "{data}");
+}
+
+/// A reply carrying `files` (the hub's answers to uploads).
+fn reply_with(id: u64, conversation: &Value, cmid: &str, body: &str, files: &[&Value]) -> Value {
+    json!({"mutation_id": id, "name": "send_reply", "args": {"conversation_id": conversation["id"], "client_msg_id": cmid, "body": body, "attachments": files}})
+}
+
+/// Files go out as each provider expects them: an MMS names each file by a signed link
+/// Twilio fetches (and a tampered link is refused), a WhatsApp media message names its
+/// link with the caption (a document with its file name), a Messenger attachment carries
+/// no text, and an email carries its files as MIME attachments. What a channel cannot
+/// carry (a GIF on WhatsApp, text with a Messenger file) is refused and stores nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_go_out_as_each_provider_expects() {
+    let s = setup().await;
+    // A conversation on each channel, the customer's window open.
+    let now = switchboard_hub::clock::now_ms();
+    assert_eq!(
+        s.twilio(&format!("/webhooks/twilio/{}", s.sms), &fixture("twilio/inbound_sms.form"), true).await.0,
+        StatusCode::OK
+    );
+    let wa = fixture("whatsapp/text.json").replace("1749416383", &(now / 1000).to_string());
+    assert_eq!(s.meta(s.whatsapp, &wa, Some("meta-app-secret")).await.0, StatusCode::OK);
+    let fb = fixture("messenger/message.json").replace("1762000000000", &now.to_string());
+    assert_eq!(s.meta(s.messenger, &fb, Some("meta-app-secret")).await.0, StatusCode::OK);
+    let mail = s
+        .http
+        .post(format!("{}/webhooks/email/{}", s.hub.base, s.email))
+        .header("content-type", "message/rfc822")
+        .header("x-switchboard-secret", "mail-secret")
+        .body(fixture("email/new.eml"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mail.status(), StatusCode::OK);
+    let (sms, whatsapp, messenger, email) = (
+        s.conversation_of(s.sms).await,
+        s.conversation_of(s.whatsapp).await,
+        s.conversation_of(s.messenger).await,
+        s.conversation_of(s.email).await,
+    );
+
+    let (status, photo) = s.upload("label photo.jpg", providers::JPEG).await;
+    assert_eq!(status, StatusCode::CREATED, "{photo}");
+    assert_eq!((photo["mime"].as_str(), photo["name"].as_str()), (Some("image/jpeg"), Some("label photo.jpg")));
+    let pdf_bytes = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n";
+    let (_, pdf) = s.upload("invoice.pdf", pdf_bytes).await;
+    let (_, gif) = s.upload("wave.gif", b"GIF89a\x01\x00\x01\x00\x80\x00\x00").await;
+
+    // SMS: the file by a signed link Twilio fetches; the link opens nothing else.
+    let out = s.mutate(json!([reply_with(1, &sms, "f-sms", "Here is your label", &[&photo])])).await;
+    assert_eq!(out["results"][0]["status"], "applied", "{out}");
+    s.wait_delivery(sms["id"].as_i64().unwrap(), "f-sms", "sent").await;
+    let req = s.twilio.requests().pop().unwrap();
+    assert_eq!(req.field("Body").as_deref(), Some("Here is your label"));
+    let link = req.field("MediaUrl").unwrap();
+    assert!(link.starts_with(&format!("{}/media/", s.hub.base)), "{link}");
+    let fetched = s.http.get(&link).send().await.unwrap();
+    assert_eq!(fetched.status(), StatusCode::OK);
+    assert_eq!(fetched.headers()["content-type"], "image/jpeg");
+    assert_eq!(fetched.bytes().await.unwrap().as_ref(), providers::JPEG);
+    let tampered = format!("{}{}", &link[..link.len() - 1], if link.ends_with('0') { '1' } else { '0' });
+    let later = link.replace("?e=", "?e=9");
+    for bad in [tampered, later, link.split('?').next().unwrap().to_owned()] {
+        assert_eq!(s.http.get(&bad).send().await.unwrap().status(), StatusCode::NOT_FOUND, "{bad}");
+    }
+
+    // WhatsApp: an image with its caption, a document with its file name and no caption.
+    let out = s
+        .mutate(json!([
+            reply_with(2, &whatsapp, "f-wa-1", "Your label", &[&photo]),
+            reply_with(3, &whatsapp, "f-wa-2", "", &[&pdf]),
+            reply_with(4, &whatsapp, "f-wa-3", "", &[&gif]),
+            reply_with(5, &whatsapp, "f-wa-4", "", &[&photo, &pdf]),
+        ]))
+        .await;
+    let statuses: Vec<&str> =
+        out["results"].as_array().unwrap().iter().map(|r| r["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["applied", "applied", "rejected", "rejected"], "{out}");
+    assert_eq!(out["results"][2]["error"]["message"], "WhatsApp cannot carry GIF images");
+    assert_eq!(out["results"][3]["error"]["message"], "WhatsApp cannot carry more than one file on a message");
+    s.wait_delivery(whatsapp["id"].as_i64().unwrap(), "f-wa-2", "sent").await;
+    let sent: Vec<Value> =
+        s.graph.requests().iter().map(|r| r.json()).filter(|j| j["messaging_product"] == "whatsapp").collect();
+    let image = sent.iter().find(|j| j["type"] == "image").unwrap();
+    assert_eq!(image["image"]["caption"], "Your label");
+    let image_link = image["image"]["link"].as_str().unwrap();
+    assert_eq!(s.http.get(image_link).send().await.unwrap().bytes().await.unwrap().as_ref(), providers::JPEG);
+    let document = sent.iter().find(|j| j["type"] == "document").unwrap();
+    assert_eq!(document["document"]["filename"], "invoice.pdf");
+    assert!(document["document"].get("caption").is_none(), "{document}");
+    let doc_link = document["document"]["link"].as_str().unwrap();
+    assert_eq!(s.http.get(doc_link).send().await.unwrap().bytes().await.unwrap().as_ref(), pdf_bytes);
+    let msgs = s.messages(whatsapp["id"].as_i64().unwrap()).await;
+    assert!(
+        !msgs.iter().any(|m| m["client_msg_id"] == "f-wa-3" || m["client_msg_id"] == "f-wa-4"),
+        "refused stores nothing"
+    );
+
+    // Messenger: the attachment alone; text with it is refused.
+    let out = s
+        .mutate(json!([
+            reply_with(6, &messenger, "f-fb-1", "", &[&photo]),
+            reply_with(7, &messenger, "f-fb-2", "and a note", &[&photo]),
+        ]))
+        .await;
+    assert_eq!(out["results"][0]["status"], "applied");
+    assert_eq!(
+        out["results"][1]["error"]["message"],
+        "Messenger cannot carry text with this file; send them as two messages"
+    );
+    s.wait_delivery(messenger["id"].as_i64().unwrap(), "f-fb-1", "sent").await;
+    let fb = s.graph.requests().iter().map(|r| r.json()).find(|j| j["message"]["attachment"].is_object()).unwrap();
+    assert_eq!(fb["message"]["attachment"]["type"], "image");
+    assert_eq!(fb["message"]["attachment"]["payload"]["is_reusable"], false);
+    assert!(fb["message"]["attachment"]["payload"]["url"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("{}/media/", s.hub.base)));
+    assert!(fb["message"].get("text").is_none());
+
+    // Email: the files as MIME attachments after the text.
+    s.mutate(json!([reply_with(8, &email, "f-mail", "Your corrected invoice is attached.", &[&pdf, &photo])])).await;
+    s.wait_delivery(email["id"].as_i64().unwrap(), "f-mail", "sent").await;
+    let data = s.smtp.messages.lock().unwrap().pop().unwrap();
+    assert!(data.contains("Content-Type: multipart/mixed"), "{data}");
+    assert!(data.contains("Your corrected invoice is attached."), "{data}");
+    use mail_parser::MimeHeaders;
+    let parsed = mail_parser::MessageParser::default().parse(data.as_bytes()).unwrap();
+    let files: Vec<(String, Vec<u8>)> =
+        parsed.attachments().map(|a| (a.attachment_name().unwrap().to_owned(), a.contents().to_vec())).collect();
+    assert_eq!(
+        files,
+        vec![("invoice.pdf".to_owned(), pdf_bytes.to_vec()), ("label photo.jpg".to_owned(), providers::JPEG.to_vec())]
+    );
 }

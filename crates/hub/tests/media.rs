@@ -39,9 +39,10 @@ fn media(url: &str) -> Attachment {
 
 /// Finding: opening MMS media sent the agent's token to Twilio (which needs the account's
 /// credentials), and an attachment URL anywhere got the token too. The hub now fetches the
-/// customer's media itself: Twilio's account credentials go to Twilio's origin only, the
-/// redirect to the file's storage is followed without them, the agent's token goes nowhere
-/// but the hub, another team's agent gets 404, and a file over the limit answers 413.
+/// customer's media itself, once, into its file store: Twilio's account credentials go to
+/// Twilio's origin only, the redirect to the file's storage is followed without them, the
+/// agent's token goes nowhere but the hub, another team's agent gets 404, and a file over
+/// the limit stays with the provider and answers 413.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn media_is_fetched_through_the_hub_with_the_inboxs_credentials_only() {
     let seen: Seen = Arc::default();
@@ -89,6 +90,17 @@ async fn media_is_fetched_through_the_hub_with_the_inboxs_credentials_only() {
     ];
     let m = store.ingest(mms).await.unwrap();
     let hub = serve(store.clone(), Config { max_media_bytes: 1024, ..Config::default() }).await;
+    // The media keeper fetches what it can keep once, as soon as the message is in.
+    let mut kept = Vec::new();
+    for _ in 0..100 {
+        let page = store.messages_before(&w.agent, m.conversation_id, None, 1).await.unwrap();
+        kept = page.messages[0].attachments.iter().map(|a| a.url.starts_with("/api/v1/blobs/")).collect();
+        if kept == [true, false, true] {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(kept, [true, false, true], "the photo and the direct file kept; the big one left with Twilio");
     let agent = login(&hub, "agent@x.test").await;
     let outsider = login(&hub, "bagent@x.test").await;
     let http = reqwest::Client::new();
@@ -115,7 +127,10 @@ async fn media_is_fetched_through_the_hub_with_the_inboxs_credentials_only() {
     assert_eq!(get(&agent, 9).await.unwrap().status(), StatusCode::NOT_FOUND);
 
     let seen = seen.lock().unwrap().clone();
-    assert_eq!(seen.iter().filter(|(p, _)| p.starts_with("/media/")).count(), 2, "{seen:?}");
+    let asked = |path: &str| seen.iter().filter(|(p, _)| p == path).count();
+    assert_eq!(asked("/media/ME1"), 1, "kept once, then served from the file store: {seen:?}");
+    assert_eq!(asked("/files/direct"), 1, "{seen:?}");
+    assert_eq!(asked("/media/MEbig"), 2, "too large to keep: tried by the keeper, then fetched for the agent");
     for (path, auth) in &seen {
         let auth = auth.as_deref().unwrap_or("");
         assert!(!auth.contains(&agent) && !auth.contains(&outsider), "{path} got an agent's token");

@@ -266,7 +266,7 @@ async fn a_visitor_chats_through_the_widget_in_chromium() {
     wait_for_line(&c, "It is! Shall I reserve one for you?").await;
     let input = part(&c, "textarea").await;
     input.send_keys("Yes please").await.unwrap();
-    part(&c, ".compose button").await.click().await.unwrap();
+    part(&c, ".compose button[type=submit]").await.click().await.unwrap();
     let again = agent.wait_chat("Yes please").await;
     assert_eq!(again["id"], chat["id"], "one thread across page loads");
 
@@ -296,5 +296,85 @@ async fn a_visitor_chats_through_the_widget_in_chromium() {
     let owned = c.execute("return window.__owned === undefined && document.querySelector('#switchboard-chat').shadowRoot.querySelectorAll('.msg img, .msg a[href^=javascript]').length === 0;", vec![]).await.unwrap();
     assert_eq!(owned, json!(true), "nothing from the reply ran or became an element");
 
+    // Files both ways: the visitor picks a picture; the agent gets it, and answers with a
+    // picture of their own that the page shows, fetched with the visitor's token.
+    use base64::Engine;
+    let png = base64::engine::general_purpose::STANDARD.decode(PNG_1X1).unwrap();
+    c.execute(
+        "const r = document.querySelector('#switchboard-chat').shadowRoot; \
+         const input = r.querySelector('input[type=file]'); \
+         const bytes = Uint8Array.from(atob(arguments[0]), ch => ch.charCodeAt(0)); \
+         const dt = new DataTransfer(); dt.items.add(new File([bytes], 'kettle.png', {type: 'image/png'})); \
+         input.files = dt.files; input.dispatchEvent(new Event('change'));",
+        vec![json!(PNG_1X1)],
+    )
+    .await
+    .unwrap();
+    let mut got = None;
+    for _ in 0..100 {
+        let page = agent.get(&format!("/api/v1/conversations/{}/messages", chat["id"])).await;
+        got =
+            page["messages"].as_array().unwrap().iter().find(|m| m["attachments"][0]["name"] == "kettle.png").cloned();
+        if got.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let got = got.expect("the visitor's picture reached the hub");
+    assert_eq!(got["attachments"][0]["mime"], "image/png");
+    let file = agent
+        .http
+        .get(format!("{}{}", agent.hub.base, got["attachments"][0]["url"].as_str().unwrap()))
+        .bearer_auth(&agent.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(file.bytes().await.unwrap().to_vec(), png);
+    let upload: Value = agent
+        .http
+        .post(format!("{}/api/v1/uploads", agent.hub.base))
+        .bearer_auth(&agent.token)
+        .header("x-file-name", "label.png")
+        .body(png.clone())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let r: Value = agent
+        .http
+        .post(format!("{}/api/v1/mutations", agent.hub.base))
+        .bearer_auth(&agent.token)
+        .json(&json!({"client_id": "console-files", "mutations": [{"mutation_id": 1, "name": "send_reply",
+            "args": {"conversation_id": chat["id"], "client_msg_id": "r3", "body": "Your label", "attachments": [upload]}}]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["results"][0]["status"], "applied", "{r}");
+    let mut pictures = json!(null);
+    for _ in 0..100 {
+        pictures = c
+            .execute(
+                "return [...document.querySelector('#switchboard-chat').shadowRoot.querySelectorAll('.msg img')] \
+                 .map(i => [i.alt, i.complete && i.naturalWidth === 1, i.src.startsWith('blob:')]);",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if pictures == json!([["kettle.png", true, true], ["label.png", true, true]]) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(pictures, json!([["kettle.png", true, true], ["label.png", true, true]]), "both pictures drawn");
+
     c.close().await.unwrap();
 }
+
+/// A real 1×1 PNG.
+const PNG_1X1: &str =
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";

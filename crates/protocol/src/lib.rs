@@ -25,6 +25,7 @@ pub mod campaign;
 pub mod consent;
 pub mod console;
 pub mod error;
+pub mod files;
 pub mod model;
 pub mod mutation;
 pub mod notify;

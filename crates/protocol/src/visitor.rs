@@ -96,7 +96,11 @@ pub struct VisitorRating {
 #[serde(deny_unknown_fields)]
 pub struct VisitorSend {
     pub client_id: String,
+    /// May be empty when `files` names at least one file.
     pub text: String,
+    /// Files uploaded first (`POST /chat/v1/files`), by the `url` each upload answered.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<String>,
 }
 
 /// `GET /chat/v1/messages?before=ID&limit=N`: older lines, newest last.

@@ -1,8 +1,10 @@
 //! Stand-ins for the outside providers, on loopback, speaking their documented wire
-//! formats: Twilio's Messages API, Meta's Graph API send endpoints, and an SMTP server.
+//! formats: Twilio's Messages API and media URLs, Meta's Graph API send endpoints, its
+//! media endpoint (`GET /{media-id}` names the file's URL, which wants the same token) and
+//! CDN links, and an SMTP server.
 
 use axum::body::Bytes;
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::IntoResponse;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -12,6 +14,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 /// One request a stand-in received.
 #[derive(Debug, Clone)]
 pub struct Request {
+    pub method: String,
     pub path: String,
     pub authorization: Option<String>,
     pub body: String,
@@ -46,7 +49,10 @@ pub enum Mode {
 #[derive(Clone)]
 pub struct Provider {
     pub base: String,
+    /// What was sent to the provider (every request but a media fetch).
     pub requests: Arc<Mutex<Vec<Request>>>,
+    /// The media fetched from it (`GET`s).
+    pub fetches: Arc<Mutex<Vec<Request>>>,
     pub mode: Arc<Mutex<Mode>>,
 }
 
@@ -57,6 +63,10 @@ impl Provider {
 
     pub fn requests(&self) -> Vec<Request> {
         self.requests.lock().unwrap().clone()
+    }
+
+    pub fn fetches(&self) -> Vec<Request> {
+        self.fetches.lock().unwrap().clone()
     }
 }
 
@@ -71,22 +81,34 @@ pub async fn start(kind: Kind) -> Provider {
     let requests = Arc::new(Mutex::new(Vec::new()));
     let mode = Arc::new(Mutex::new(Mode::Accept));
     let counter = Arc::new(AtomicU64::new(0));
-    let (r, m) = (requests.clone(), mode.clone());
-    let app = axum::Router::new().fallback(move |uri: Uri, headers: HeaderMap, body: Bytes| {
-        let (r, m, counter) = (r.clone(), m.clone(), counter.clone());
+    let fetches = Arc::new(Mutex::new(Vec::new()));
+    let (r, f, m) = (requests.clone(), fetches.clone(), mode.clone());
+    let base = Arc::new(Mutex::new(String::new()));
+    let base_in = base.clone();
+    let app = axum::Router::new().fallback(move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+        let (r, f, m, counter, base) = (r.clone(), f.clone(), m.clone(), counter.clone(), base_in.clone());
         async move {
             let req = Request {
+                method: method.to_string(),
                 path: uri.path().to_owned(),
                 authorization: headers.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned),
                 body: String::from_utf8_lossy(&body).into_owned(),
                 at: std::time::Instant::now(),
             };
-            r.lock().unwrap().push(req.clone());
+            if method == Method::GET {
+                f.lock().unwrap().push(req.clone());
+            } else {
+                r.lock().unwrap().push(req.clone());
+            }
             let mode = m.lock().unwrap().clone();
             match mode {
                 Mode::Refuse(status, body) => return (StatusCode::from_u16(status).unwrap(), body).into_response(),
                 Mode::Hang(d) => tokio::time::sleep(d).await,
                 Mode::Accept => {}
+            }
+            if method == Method::GET {
+                let base = base.lock().unwrap().clone();
+                return media(kind, &req, &base);
             }
             let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
             match kind {
@@ -126,8 +148,44 @@ pub async fn start(kind: Kind) -> Provider {
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    *base.lock().unwrap() = format!("http://{addr}");
     tokio::spawn(async move { axum::serve(listener, app).await });
-    Provider { base: format!("http://{addr}"), requests, mode }
+    Provider { base: format!("http://{addr}"), requests, fetches, mode }
+}
+
+/// The first bytes of a JPEG file: what every media stand-in serves.
+pub const JPEG: &[u8] = b"\xFF\xD8\xFF\xE0\x00\x10JFIF\x00\x01 a customer's photo";
+
+/// A customer's media as the provider hands it over: Twilio's media URL (with the
+/// account's Basic credentials), Graph's `GET /{media-id}` naming the file's URL and the
+/// file itself (both with the access token), and a CDN link (Messenger) without any.
+fn media(kind: Kind, req: &Request, base: &str) -> axum::response::Response {
+    let jpeg = || ([(axum::http::header::CONTENT_TYPE, "image/jpeg")], JPEG).into_response();
+    let auth = req.authorization.as_deref().unwrap_or("");
+    match kind {
+        Kind::Twilio if req.path.contains("/Media/") && auth.starts_with("Basic ") => jpeg(),
+        Kind::Twilio => StatusCode::UNAUTHORIZED.into_response(),
+        Kind::Graph => {
+            let id = req.path.trim_start_matches('/');
+            if id.chars().all(|c| c.is_ascii_digit()) && !id.is_empty() {
+                if !auth.starts_with("Bearer ") {
+                    return StatusCode::UNAUTHORIZED.into_response();
+                }
+                axum::Json(serde_json::json!({
+                    "messaging_product": "whatsapp",
+                    "url": format!("{base}/whatsapp-media/{id}"),
+                    "mime_type": "image/jpeg",
+                    "file_size": JPEG.len(),
+                    "id": id
+                }))
+                .into_response()
+            } else if req.path.starts_with("/whatsapp-media/") && !auth.starts_with("Bearer ") {
+                StatusCode::UNAUTHORIZED.into_response()
+            } else {
+                jpeg()
+            }
+        }
+    }
 }
 
 /// An SMTP server on 127.0.0.1:0 that accepts every message (RFC 5321, no TLS).

@@ -1,10 +1,12 @@
 // The composer shows the core's refusals and reply window, offers templates once the window
-// has closed, inserts canned responses after "/", and sends replies and notes.
+// has closed, inserts canned responses after "/", sends replies and notes, and attaches files
+// to a reply (chosen, pasted or dropped), staged by the core and sent with it.
+import type { InvokeOptions } from "@tauri-apps/api/core";
 import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import { afterEach, describe, expect, test, vi } from "vitest";
 import type { Composer as ComposerData, ReplyRoute } from "../lib/protocol";
 import { canned } from "../test/fixtures";
-import { answer, callsTo } from "../test/tauri";
+import { answer, callsTo, invoke } from "../test/tauri";
 import { app } from "../lib/stores.svelte";
 import Composer from "./Composer.svelte";
 
@@ -19,8 +21,8 @@ function route(extra: Partial<ReplyRoute> = {}): ReplyRoute {
   return { conversation_id: 10, channel: "whatsapp", address: "+14155550100", window: { state: "none" }, refusal: null, ...extra };
 }
 
-function setup(routes: ReplyRoute[], extra: Record<string, (a: Record<string, unknown>) => unknown> = {}) {
-  const id = nextConversation++;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- handlers read loosely typed arguments
+function setup(routes: ReplyRoute[], extra: Record<string, (a: any, options?: any) => unknown> = {}, id = nextConversation++) {
   const data: ComposerData = {
     conversation_id: id,
     routes: routes.map((r, i) => (i === 0 ? { ...r, conversation_id: id } : r)),
@@ -36,6 +38,8 @@ function setup(routes: ReplyRoute[], extra: Record<string, (a: Record<string, un
     add_note: () => 2,
     send_template: () => 3,
     expand_canned: () => "Thanks Ana!",
+    stage_attachment: stage,
+    discard_attachment: () => null,
     ...extra,
   });
   render(Composer, { conversationId: id, contactId: 1, contactName: "Ana" });
@@ -44,6 +48,32 @@ function setup(routes: ReplyRoute[], extra: Record<string, (a: Record<string, un
 
 const input = () => screen.getByTestId("composer-input") as HTMLTextAreaElement;
 const send = () => screen.getByTestId("composer-send") as HTMLButtonElement;
+const chips = () => screen.queryAllByTestId("composer-file");
+
+/** A file as the window hands it over, of `size` bytes (a large one holds only its first few). */
+function file(name: string, type: string, size = 2048): File {
+  const bytes = new Uint8Array(Math.min(size, 4096));
+  const f = new File([bytes], name, { type });
+  // jsdom's File has no arrayBuffer(), which the composer reads the bytes with.
+  Object.defineProperty(f, "arrayBuffer", { value: async () => bytes.buffer });
+  Object.defineProperty(f, "size", { value: size });
+  return f;
+}
+
+/** The options (headers) of each call to `stage_attachment`. */
+const stageOptions = () => invoke.mock.calls.filter((c) => c[0] === "stage_attachment").map((c) => c[2]);
+
+let nextStaged = 1;
+
+/** The core's `stage_attachment`: the bytes as the body, the name and type in headers. */
+function stage(body: Uint8Array, options?: InvokeOptions) {
+  const h = new Headers(options?.headers);
+  return { name: decodeURIComponent(h.get("x-file-name") ?? ""), mime: h.get("x-file-type") ?? "", size: body.length, url: `staged:${nextStaged++}` };
+}
+
+async function pickFiles(...files: File[]) {
+  await fireEvent.change(screen.getByTestId("composer-file-input"), { target: { files } });
+}
 
 describe("Composer", () => {
   test("sends a reply on the chosen route and clears the box", async () => {
@@ -55,13 +85,13 @@ describe("Composer", () => {
     ]);
     await fireEvent.input(input(), { target: { value: "On it!" } });
     await fireEvent.click(send());
-    await waitFor(() => expect(callsTo("send_reply")).toEqual([{ conversation_id: id, body: "On it!" }]));
+    await waitFor(() => expect(callsTo("send_reply")).toEqual([{ conversation_id: id, body: "On it!", attachments: [] }]));
     await waitFor(() => expect(input().value).toBe(""));
 
     await fireEvent.change(select, { target: { value: "77" } });
     await fireEvent.input(input(), { target: { value: "By email" } });
     await fireEvent.keyDown(input(), { key: "Enter", ctrlKey: true });
-    await waitFor(() => expect(callsTo("send_reply").at(-1)).toEqual({ conversation_id: 77, body: "By email" }));
+    await waitFor(() => expect(callsTo("send_reply").at(-1)).toEqual({ conversation_id: 77, body: "By email", attachments: [] }));
   });
 
   test("a refusal is shown and Send disabled; notes are still allowed", async () => {
@@ -161,3 +191,234 @@ describe("Composer", () => {
     await waitFor(() => expect(options().map((o) => o.textContent)).toEqual([expect.stringContaining("/welcome")]));
   });
 });
+
+describe("Composer files", () => {
+  test("picked files show as in progress, then as chips: a thumbnail for an image, name and size otherwise", async () => {
+    const waiting: Array<() => void> = [];
+    setup([route()], {
+      stage_attachment: (body: Uint8Array, options?: InvokeOptions) =>
+        new Promise((resolve) => waiting.push(() => resolve(stage(body, options)))),
+    });
+    await screen.findByTestId("route");
+    await pickFiles(file("photo 1.png", "image/png"), file("notes.pdf", "application/pdf"));
+    expect(chips()).toHaveLength(2);
+    expect(chips().map((c) => c.textContent?.includes("Attaching…"))).toEqual([true, true]);
+    expect(chips()[0]?.getAttribute("aria-busy")).toBe("true");
+    expect(send().disabled).toBe(true);
+
+    await waitFor(() => expect(waiting).toHaveLength(1));
+    waiting.shift()?.();
+    await waitFor(() => expect(chips()[0]?.querySelector("img")).not.toBeNull());
+    const img = chips()[0]!.querySelector("img")!;
+    expect(img.getAttribute("src")).toMatch(/^sbfile:\/\/localhost\/staged\/\d+$/);
+    expect(img.alt).toBe("photo 1.png");
+    expect(chips()[0]?.textContent).not.toContain("Attaching…");
+    expect(chips()[1]?.textContent).toContain("Attaching…");
+    expect(send().disabled).toBe(true);
+
+    await waitFor(() => expect(waiting).toHaveLength(1));
+    waiting.shift()?.();
+    await waitFor(() => expect(chips()[1]?.textContent).not.toContain("Attaching…"));
+    expect(chips()[1]?.textContent).toContain("notes.pdf");
+    expect(chips()[1]?.textContent).toContain("2 KB");
+    expect(chips()[1]?.querySelector("img")).toBeNull();
+    expect(send().disabled).toBe(false);
+    expect(stageOptions()).toEqual([
+      { headers: { "x-file-name": "photo%201.png", "x-file-type": "image/png" } },
+      { headers: { "x-file-name": "notes.pdf", "x-file-type": "application/pdf" } },
+    ]);
+  });
+
+  test("the name travels encoded and a thumbnail that cannot be shown falls back to the file's name", async () => {
+    setup([route()]);
+    await screen.findByTestId("route");
+    await pickFiles(file("reçu été.webp", "image/webp"));
+    await waitFor(() => expect(chips()[0]?.querySelector("img")).not.toBeNull());
+    const body = invoke.mock.calls.find((c) => c[0] === "stage_attachment")?.[1];
+    expect(body).toBeInstanceOf(Uint8Array);
+    expect((body as Uint8Array).length).toBe(2048);
+    expect(stageOptions()).toEqual([{ headers: { "x-file-name": "re%C3%A7u%20%C3%A9t%C3%A9.webp", "x-file-type": "image/webp" } }]);
+    await fireEvent.error(chips()[0]!.querySelector("img")!);
+    expect(chips()[0]?.querySelector("img")).toBeNull();
+    expect(chips()[0]?.textContent).toContain("reçu été.webp");
+  });
+
+  test("a file over 25 MB is refused at once and nothing is staged; the core's refusals are shown too", async () => {
+    setup([route()], {
+      stage_attachment: () => {
+        throw { code: "bad_request", message: "files of type application/x-msdownload cannot be sent" };
+      },
+    });
+    await screen.findByTestId("route");
+    await pickFiles(file("big.mov", "video/quicktime", 31 * 1024 * 1024));
+    expect(app.toasts.map((t) => t.text)).toContain("Couldn't attach: big.mov is 31.0 MB; files up to 25 MB can be sent");
+    expect(callsTo("stage_attachment")).toEqual([]);
+    expect(chips()).toEqual([]);
+
+    await pickFiles(file("setup.exe", "application/x-msdownload"));
+    await waitFor(() =>
+      expect(app.toasts.map((t) => t.text)).toContain("Couldn't attach setup.exe: files of type application/x-msdownload cannot be sent"),
+    );
+    expect(callsTo("stage_attachment")).toHaveLength(1);
+    expect(chips()).toEqual([]);
+    expect(send().disabled).toBe(true);
+  });
+
+  test("at most 10 files per reply", async () => {
+    setup([route()]);
+    await screen.findByTestId("route");
+    await pickFiles(...Array.from({ length: 12 }, (_, i) => file(`f${i}.txt`, "text/plain")));
+    await waitFor(() => expect(callsTo("stage_attachment")).toHaveLength(10));
+    expect(chips()).toHaveLength(10);
+    expect(app.toasts.map((t) => t.text)).toContain("Couldn't attach: a reply carries at most 10 files; f10.txt, f11.txt were not attached");
+  });
+
+  test("removing a chip tells the core to forget the file", async () => {
+    setup([route()]);
+    await screen.findByTestId("route");
+    await pickFiles(file("a.pdf", "application/pdf"), file("b.pdf", "application/pdf"));
+    await waitFor(() => expect(chips().map((c) => c.getAttribute("aria-busy"))).toEqual(["false", "false"]));
+    await fireEvent.click(screen.getByRole("button", { name: "Remove a.pdf" }));
+    expect(chips().map((c) => c.textContent)).toEqual([expect.stringContaining("b.pdf")]);
+    const id = String(nextStaged - 2);
+    await waitFor(() => expect(callsTo("discard_attachment")).toEqual([{ id }]));
+    expect(document.activeElement).toBe(input());
+  });
+
+  test("a file removed while it is being staged is forgotten once the core has it", async () => {
+    const waiting: Array<() => void> = [];
+    setup([route()], {
+      stage_attachment: (body: Uint8Array, options?: InvokeOptions) =>
+        new Promise((resolve) => waiting.push(() => resolve(stage(body, options)))),
+    });
+    await screen.findByTestId("route");
+    await pickFiles(file("slow.pdf", "application/pdf"));
+    await fireEvent.click(screen.getByRole("button", { name: "Remove slow.pdf" }));
+    expect(chips()).toEqual([]);
+    expect(callsTo("discard_attachment")).toEqual([]);
+    await waitFor(() => expect(waiting).toHaveLength(1));
+    waiting.shift()?.();
+    await waitFor(() => expect(callsTo("discard_attachment")).toEqual([{ id: String(nextStaged - 1) }]));
+    expect(chips()).toEqual([]);
+  });
+
+  test("sending passes the staged urls in order, with or without text, and clears the chips", async () => {
+    const id = setup([route()]);
+    await screen.findByTestId("route");
+    expect(send().disabled).toBe(true);
+    await pickFiles(file("one.png", "image/png"), file("two.pdf", "application/pdf"));
+    await waitFor(() => expect(chips().map((c) => c.getAttribute("aria-busy"))).toEqual(["false", "false"]));
+    const urls = [`staged:${nextStaged - 2}`, `staged:${nextStaged - 1}`];
+    expect(send().disabled).toBe(false);
+    await fireEvent.click(send());
+    await waitFor(() => expect(callsTo("send_reply")).toEqual([{ conversation_id: id, body: "", attachments: urls }]));
+    await waitFor(() => expect(chips()).toEqual([]));
+    expect(callsTo("discard_attachment")).toEqual([]);
+    expect(send().disabled).toBe(true);
+
+    await pickFiles(file("three.txt", "text/plain"));
+    await waitFor(() => expect(chips().map((c) => c.getAttribute("aria-busy"))).toEqual(["false"]));
+    await fireEvent.input(input(), { target: { value: "Here it is" } });
+    await fireEvent.keyDown(input(), { key: "Enter", ctrlKey: true });
+    await waitFor(() =>
+      expect(callsTo("send_reply").at(-1)).toEqual({ conversation_id: id, body: "Here it is", attachments: [`staged:${nextStaged - 1}`] }),
+    );
+    await waitFor(() => expect(chips()).toEqual([]));
+  });
+
+  test("a rejected send keeps the chips", async () => {
+    setup([route()], {
+      send_reply: () => {
+        throw { code: "reply_window_closed", message: "the window closed a moment ago" };
+      },
+    });
+    await screen.findByTestId("route");
+    await pickFiles(file("one.pdf", "application/pdf"));
+    await waitFor(() => expect(chips().map((c) => c.getAttribute("aria-busy"))).toEqual(["false"]));
+    await fireEvent.click(send());
+    expect((await screen.findByRole("alert")).textContent).toBe("the window closed a moment ago");
+    expect(chips()).toHaveLength(1);
+  });
+
+  test("pasting an image attaches it; pasting text still inserts the text", async () => {
+    setup([route()]);
+    await screen.findByTestId("route");
+    const image = { files: [file("screenshot.png", "image/png")], types: ["Files"], getData: () => "" };
+    expect(await fireEvent.paste(input(), { clipboardData: image })).toBe(false);
+    await waitFor(() => expect(chips()[0]?.querySelector("img")?.alt).toBe("screenshot.png"));
+    expect(callsTo("stage_attachment")).toHaveLength(1);
+
+    const text = { files: [], types: ["text/plain"], getData: () => "Hello there" };
+    expect(await fireEvent.paste(input(), { clipboardData: text })).toBe(true);
+    // A spreadsheet's cells come with a picture of them: they are pasted as text.
+    const cells = { files: [file("image.png", "image/png")], types: ["text/plain", "text/html", "Files"], getData: () => "a\tb" };
+    expect(await fireEvent.paste(input(), { clipboardData: cells })).toBe(true);
+    expect(callsTo("stage_attachment")).toHaveLength(1);
+    expect(chips()).toHaveLength(1);
+  });
+
+  test("files dragged over the composer show a drop target and are attached when dropped", async () => {
+    setup([route()]);
+    await screen.findByTestId("route");
+    const composer = screen.getByTestId("composer");
+    const dataTransfer = { types: ["Files"], files: [file("contract.pdf", "application/pdf")], dropEffect: "none" };
+    expect(await fireEvent.dragEnter(composer, { dataTransfer })).toBe(false);
+    expect(composer.classList.contains("dropping")).toBe(true);
+    expect(screen.getByText("Drop files to attach them to the reply")).toBeTruthy();
+    await fireEvent.dragLeave(composer, { dataTransfer });
+    expect(composer.classList.contains("dropping")).toBe(false);
+
+    await fireEvent.dragEnter(composer, { dataTransfer });
+    expect(await fireEvent.dragOver(input(), { dataTransfer })).toBe(false);
+    expect(dataTransfer.dropEffect).toBe("copy");
+    expect(await fireEvent.drop(input(), { dataTransfer })).toBe(false);
+    expect(composer.classList.contains("dropping")).toBe(false);
+    await waitFor(() => expect(chips()[0]?.textContent).toContain("contract.pdf"));
+
+    // Dragged text is left to the text box.
+    const textDrag = { types: ["text/plain"], files: [] };
+    expect(await fireEvent.dragEnter(composer, { dataTransfer: textDrag })).toBe(true);
+    expect(composer.classList.contains("dropping")).toBe(false);
+  });
+
+  test("Attach files is a button in reply mode that opens the file picker; notes carry no files", async () => {
+    setup([route()]);
+    await screen.findByTestId("route");
+    const picker = screen.getByTestId("composer-file-input") as HTMLInputElement;
+    const opened = vi.spyOn(picker, "click");
+    const attach = screen.getByRole("button", { name: "Attach files" });
+    expect(attach.tabIndex).toBe(0);
+    await fireEvent.click(attach);
+    expect(opened).toHaveBeenCalledTimes(1);
+    expect(picker.multiple).toBe(true);
+    expect(picker.hidden).toBe(true);
+
+    await pickFiles(file("a.pdf", "application/pdf"));
+    await waitFor(() => expect(chips()).toHaveLength(1));
+    await fireEvent.click(screen.getByTestId("mode-note"));
+    expect(screen.queryByRole("button", { name: "Attach files" })).toBeNull();
+    expect(chips()).toEqual([]);
+    const image = { files: [file("x.png", "image/png")], types: ["Files"], getData: () => "" };
+    expect(await fireEvent.paste(input(), { clipboardData: image })).toBe(true);
+    await fireEvent.click(screen.getByTestId("mode-reply"));
+    expect(chips()).toHaveLength(1);
+    expect(callsTo("stage_attachment")).toHaveLength(1);
+  });
+
+  test("files stay with their conversation's draft", async () => {
+    const a = setup([route()]);
+    await screen.findByTestId("route");
+    await pickFiles(file("for-a.pdf", "application/pdf"));
+    await waitFor(() => expect(chips().map((c) => c.getAttribute("aria-busy"))).toEqual(["false"]));
+    cleanup();
+    setup([route()]);
+    await screen.findByTestId("route");
+    expect(chips()).toEqual([]);
+    cleanup();
+    setup([route()], {}, a);
+    await screen.findByTestId("route");
+    expect(chips().map((c) => c.textContent)).toEqual([expect.stringContaining("for-a.pdf")]);
+    expect(callsTo("discard_attachment")).toEqual([]);
+  });
+});
+

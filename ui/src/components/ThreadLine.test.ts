@@ -1,5 +1,6 @@
-// ThreadLine renders customer text as text only, tells notes from replies, and offers
-// Retry/Discard for outbox lines that are stuck or lost a conflict.
+// ThreadLine renders customer text as text only, tells notes from replies, offers
+// Retry/Discard for outbox lines that are stuck or lost a conflict, and shows image
+// attachments as thumbnails read through the console's file scheme.
 import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { answer, callsTo } from "../test/tauri";
@@ -103,9 +104,60 @@ describe("ThreadLine", () => {
     });
     expect(screen.getByText("Invoice")).toBeTruthy();
     expect(screen.getByText("2 KB")).toBeTruthy();
-    expect(document.querySelector("img")).toBeNull();
-    await fireEvent.click(screen.getByText("b.png"));
+    // Never from the address the provider gave.
+    expect([...document.querySelectorAll("img")].map((i) => i.getAttribute("src"))).toEqual(["sbfile://localhost/message/99/1"]);
+    await fireEvent.click(screen.getByRole("button", { name: "b.png" }));
     expect(callsTo("open_attachment")).toEqual([{ message_id: 99, index: 1 }]);
+  });
+
+  test("an image attachment shows as a thumbnail that opens the file; other files as chips", async () => {
+    answer({ open_attachment: () => null });
+    render(ThreadLine, {
+      line: line({
+        id: 5,
+        attachments: [
+          { name: "receipt.pdf", mime: "application/pdf", size: 48_213, url: "" },
+          { name: "photo.jpg", mime: "image/jpeg", size: 120_000, url: "" },
+          { name: "drawing.svg", mime: "image/svg+xml", size: 900, url: "" },
+        ],
+      }),
+    });
+    const img = screen.getByAltText("photo.jpg") as HTMLImageElement;
+    expect(img.getAttribute("src")).toBe("sbfile://localhost/message/5/1");
+    expect(img.getAttribute("loading")).toBe("lazy");
+    expect(document.querySelectorAll("img")).toHaveLength(1);
+    expect(screen.getByText("receipt.pdf")).toBeTruthy();
+    expect(screen.getByText("47 KB")).toBeTruthy();
+    expect(screen.getByText("drawing.svg")).toBeTruthy();
+    await fireEvent.click(img);
+    expect(callsTo("open_attachment")).toEqual([{ message_id: 5, index: 1 }]);
+  });
+
+  test("a pending reply shows its staged image; an image it cannot show stays a chip", () => {
+    render(ThreadLine, {
+      line: line({
+        id: null,
+        direction: "outbound",
+        outbox: { id: 3, state: "pending", error: null },
+        attachments: [
+          { name: "staged.png", mime: "image/png", size: 10, url: "staged:41" },
+          { name: "elsewhere.png", mime: "image/png", size: 2048, url: "https://evil.example/e.png" },
+        ],
+      }),
+    });
+    expect((screen.getByAltText("staged.png") as HTMLImageElement).getAttribute("src")).toBe("sbfile://localhost/staged/41");
+    expect(document.querySelectorAll("img")).toHaveLength(1);
+    expect(screen.getByText("elsewhere.png")).toBeTruthy();
+  });
+
+  test("an image that fails to load falls back to the file chip", async () => {
+    render(ThreadLine, {
+      line: line({ id: 8, attachments: [{ name: "broken.gif", mime: "image/gif", size: 4096, url: "" }] }),
+    });
+    await fireEvent.error(screen.getByAltText("broken.gif"));
+    expect(document.querySelector("img")).toBeNull();
+    expect(screen.getByText("broken.gif")).toBeTruthy();
+    expect(screen.getByText("4 KB")).toBeTruthy();
   });
 
   test("a file that could run a program is not opened, and the agent is told why", async () => {

@@ -371,3 +371,38 @@ describe("mockCore's campaigns", () => {
     expect(() => core.handle("campaigns")).toThrow(expect.objectContaining({ code: "forbidden" }));
   });
 });
+
+describe("mockCore's files for replies", () => {
+  test("a staged file goes with the reply that names it; one over 25 MB is refused; a removed one is forgotten", () => {
+    const core = new MockCore({ conversations: 60, signedInAs: "ada@demo.switchboard" });
+    const row = core.rows.find((r) => r.channel === "email" && !core.contacts.get(r.contact_id)?.opted_out.length)!;
+    const headers = (name: string, type: string) => ({ headers: { "x-file-name": encodeURIComponent(name), "x-file-type": type } });
+
+    const photo = core.handle("stage_attachment", new Uint8Array(1500), headers("été.png", "image/png"));
+    expect(photo).toEqual({ name: "été.png", mime: "image/png", size: 1500, url: "staged:1" });
+    const notes = core.handle("stage_attachment", new Uint8Array(20), headers("notes.txt", ""));
+    expect(notes).toEqual({ name: "notes.txt", mime: "application/octet-stream", size: 20, url: "staged:2" });
+    const gone = core.handle("stage_attachment", new Uint8Array(5), headers("gone.pdf", "application/pdf"));
+    expect(core.handle("discard_attachment", { id: "3" })).toBeNull();
+    expect(core.staged.has("3")).toBe(false);
+
+    const big = new Uint8Array(26 * 1024 * 1024);
+    expect(() => core.handle("stage_attachment", big, headers("big.mov", "video/quicktime"))).toThrow(
+      expect.objectContaining({ code: "payload_too_large", message: "big.mov is 26.0 MB; files up to 25 MB can be sent" }),
+    );
+    expect(core.staged.size).toBe(2);
+
+    expect(() => core.handle("send_reply", { conversation_id: row.id, body: " ", attachments: [] })).toThrow(
+      expect.objectContaining({ code: "bad_request" }),
+    );
+    expect(() => core.handle("send_reply", { conversation_id: row.id, body: "", attachments: [(gone as { url: string }).url] })).toThrow(
+      expect.objectContaining({ code: "bad_request" }),
+    );
+    core.handle("send_reply", { conversation_id: row.id, body: "", attachments: ["staged:2", "staged:1"] });
+    const pending = (core.handle("history", { contact_id: row.contact_id, limit: 500, before: null }) as History).lines.at(-1)!;
+    expect(pending.id).toBeNull();
+    expect(pending.body).toBe("");
+    expect(pending.attachments).toEqual([notes, photo]);
+    expect(core.staged.size).toBe(0);
+  });
+});

@@ -13,17 +13,21 @@
 // `store::consent::record`; and campaigns and segments, which the hub runs: a small
 // in-memory stand-in (an audience file read row by row, filters over the demo contacts,
 // opted-out recipients skipped, sending at the inbox's rate as time passes) so the
-// campaigns screen can be tried, not a copy of the hub's rules.
+// campaigns screen can be tried, not a copy of the hub's rules. Files staged for a reply
+// keep only their name, type and size, checked against the limits of ../lib/files.ts.
+import type { InvokeArgs, InvokeOptions } from "@tauri-apps/api/core";
 import composeRules from "./fixtures/compose.json";
 import roleRules from "./fixtures/roles.json";
 import searchRules from "./fixtures/search.json";
 import loadRules from "./fixtures/team_load.json";
 import viewRules from "./fixtures/views.json";
+import { MAX_FILE_BYTES, MAX_FILES, stagedId, tooLarge } from "../lib/files";
 import { CHANNEL_LABEL, fillTemplate, templateParams } from "../lib/format";
 import type {
   Agent,
   AgentLoad,
   ApiError,
+  Attachment,
   AudienceCheck,
   Campaign,
   CampaignAction,
@@ -355,7 +359,10 @@ export class MockCore {
   /** Where reports come from: the hub, the cache (offline, fetched three hours ago), or
    *  nowhere (offline with no cached copy). */
   reportSource: "hub" | "cache" | "none" = "hub";
-  calls: Array<{ cmd: string; args: Record<string, unknown> }> = [];
+  calls: Array<{ cmd: string; args: InvokeArgs }> = [];
+  /** The files staged for replies and not yet sent or discarded, by id. */
+  staged = new Map<string, Attachment>();
+  #nextStaged = 1;
   /** How long after answering `start_conversation` the "hub" applies the message. */
   hubDelayMs = 0;
   #nextId = 10_000_000;
@@ -764,7 +771,7 @@ export class MockCore {
     return hits;
   }
 
-  queue(conversationId: number, body: string, direction: "outbound" | "note", name: string): number {
+  queue(conversationId: number, body: string, direction: "outbound" | "note", name: string, attachments: Attachment[] = []): number {
     const row = this.rows.find((r) => r.id === conversationId);
     if (!row) throw { code: "not_found", message: "no such conversation" };
     const id = this.#nextId++;
@@ -779,7 +786,7 @@ export class MockCore {
       author_name: this.me.name,
       body,
       subject: null,
-      attachments: [],
+      attachments,
       client_msg_id: item.client_msg_id,
       delivery: null,
       delivery_error: null,
@@ -1299,7 +1306,6 @@ export class MockCore {
     return seg;
   }
 
-  /** Answers a command with a copy, as the real IPC does (JSON across the window boundary). */
   /** An agent records a customer's consent: the core's checks (a reason of 1 to 1,000
    *  characters, one of the customer's own addresses), then the hub's record, applied at
    *  once: the latest per address and purpose, a withdrawn `service` as the opt-out. */
@@ -1331,12 +1337,41 @@ export class MockCore {
     return this.#nextId++;
   }
 
-  handle(cmd: string, args: Record<string, unknown> = {}): unknown {
-    const answer = this.#answer(cmd, args);
+  /** Stages a file for a reply: its bytes are the command's body, its name and type are in
+   *  headers; refused as the core refuses a file larger than a reply carries. */
+  stageAttachment(body: InvokeArgs, options?: InvokeOptions): Attachment {
+    const headers = new Headers(options?.headers);
+    const name = decodeURIComponent(headers.get("x-file-name") ?? "") || "file";
+    const size = body instanceof ArrayBuffer || ArrayBuffer.isView(body) ? body.byteLength : Array.isArray(body) ? body.length : 0;
+    if (size > MAX_FILE_BYTES) throw tooLarge(name, size);
+    const id = `${this.#nextStaged++}`;
+    const staged: Attachment = { name, mime: headers.get("x-file-type") || "application/octet-stream", size, url: `staged:${id}` };
+    this.staged.set(id, staged);
+    return staged;
+  }
+
+  /** The staged files a reply carries, in order, taken off the staged list; refused as the
+   *  core refuses a reply with nothing in it, too many files or a file it does not hold. */
+  takeStaged(body: string, urls: string[]): Attachment[] {
+    if (!body.trim() && !urls.length) throw badRequest("write a reply or attach a file");
+    if (urls.length > MAX_FILES) throw badRequest(`a reply carries at most ${MAX_FILES} files`);
+    const files = urls.map((url) => {
+      const found = this.staged.get(stagedId(url) ?? "");
+      if (!found) throw badRequest(`${url} is not a staged file`);
+      return found;
+    });
+    for (const url of urls) this.staged.delete(stagedId(url) ?? "");
+    return files;
+  }
+
+  /** Answers a command with a copy, as the real IPC does (JSON across the window boundary).
+   *  A file to stage comes as the raw body, with its name and type in `options`' headers. */
+  handle(cmd: string, args: InvokeArgs = {}, options?: InvokeOptions): unknown {
+    const answer = this.#answer(cmd, args, options);
     return answer === undefined ? null : JSON.parse(JSON.stringify(answer));
   }
 
-  #answer(cmd: string, args: Record<string, unknown>): unknown {
+  #answer(cmd: string, args: InvokeArgs, options?: InvokeOptions): unknown {
     this.calls.push({ cmd, args });
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the mock reads loosely typed arguments
     const a = args as Record<string, any>;
@@ -1419,8 +1454,14 @@ export class MockCore {
         const out = this.contacts.get(row.contact_id)?.opted_out.some((o) => o.channel === row.channel && o.address === row.customer_address) ?? false;
         const refusal = sendRefusal(row.channel, row.reply_window_expires_at, out, Date.now());
         if (refusal) throw refusal;
-        return this.queue(a.conversation_id as number, a.body as string, "outbound", "send_reply");
+        const files = this.takeStaged(a.body as string, (a.attachments as string[] | undefined) ?? []);
+        return this.queue(a.conversation_id as number, a.body as string, "outbound", "send_reply", files);
       }
+      case "stage_attachment":
+        return this.stageAttachment(args, options);
+      case "discard_attachment":
+        this.staged.delete(a.id as string);
+        return null;
       case "send_template":
         return this.queue(a.conversation_id as number, `[template ${a.template as string}] ${(a.params as unknown as string[]).join(", ")}`, "outbound", "send_template");
       case "add_note":

@@ -6,6 +6,7 @@ import type {
   AgentLoad,
   ApiError,
   AssignTo,
+  Attachment,
   AudienceCheck,
   Campaign,
   CampaignAction,
@@ -82,7 +83,17 @@ export const api = {
   canned: () => invoke<CannedOption[]>("canned"),
   saveCanned: (draft: CannedDraft) => invoke<string>("save_canned", { draft }),
   deleteCanned: (key: string, version: number | null) => invoke<void>("delete_canned", { key, version }),
-  sendReply: (conversation_id: number, body: string) => invoke<number>("send_reply", { conversation_id, body }),
+  /** Keeps a file for a reply in the console's outbox folder (it survives going offline and a
+   *  restart); answers it with the url `staged:<id>` that `sendReply` takes. */
+  stageAttachment: async (file: File) =>
+    invoke<Attachment>("stage_attachment", new Uint8Array(await file.arrayBuffer()), {
+      headers: { "x-file-name": encodeURIComponent(file.name), "x-file-type": file.type || "" },
+    }),
+  /** Forgets a staged file the agent removed before sending (`id` is the part after `staged:`). */
+  discardAttachment: (id: string) => invoke<void>("discard_attachment", { id }),
+  /** Queues a reply; `attachments` are staged urls, in order. With a file the body may be empty. */
+  sendReply: (conversation_id: number, body: string, attachments: string[] = []) =>
+    invoke<number>("send_reply", { conversation_id, body, attachments }),
   addNote: (conversation_id: number, body: string) => invoke<number>("add_note", { conversation_id, body }),
   sendTemplate: (conversation_id: number, template: string, params: string[]) =>
     invoke<number>("send_template", { conversation_id, template, params }),

@@ -1,24 +1,28 @@
 // Test stand-ins for the window boundary (@tauri-apps/api core and event): commands answer
-// from per-test handlers, events are delivered by `fire`. Used through vi.mock in tests.
+// from per-test handlers (given the call's options too, e.g. a staged file's headers), events
+// are delivered by `fire`. Used through vi.mock in tests.
+import type { InvokeArgs, InvokeOptions } from "@tauri-apps/api/core";
 import { vi } from "vitest";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- handlers read loosely typed arguments
-type Handler = (args: any) => unknown;
+type Handler = (args: any, options?: InvokeOptions) => unknown;
 
 export const handlers = new Map<string, Handler>();
 const listeners = new Map<string, Set<(e: { payload: unknown }) => void>>();
 
-let fallback: ((cmd: string, args: Record<string, unknown>) => unknown) | null = null;
+type Fallback = (cmd: string, args: InvokeArgs, options?: InvokeOptions) => unknown;
 
-export const invoke = vi.fn(async (cmd: string, args?: Record<string, unknown>) => {
+let fallback: Fallback | null = null;
+
+export const invoke = vi.fn(async (cmd: string, args?: InvokeArgs, options?: InvokeOptions) => {
   const h = handlers.get(cmd);
-  if (h) return h(args ?? {});
-  if (fallback) return fallback(cmd, args ?? {});
+  if (h) return h(args ?? {}, options);
+  if (fallback) return fallback(cmd, args ?? {}, options);
   throw { code: "not_found", message: `no handler for ${cmd}` };
 });
 
 /** Answers every command without its own handler with `f` (e.g. a MockCore). */
-export function answerWith(f: ((cmd: string, args: Record<string, unknown>) => unknown) | null) {
+export function answerWith(f: Fallback | null) {
   fallback = f;
 }
 

@@ -34,6 +34,7 @@ const OUTBOX_MIGRATIONS: &[&str] = &[
     include_str!("migrations/outbox/0001_outbox.sql"),
     include_str!("migrations/outbox/0002_canned.sql"),
     include_str!("migrations/outbox/0003_canned_on_hub.sql"),
+    include_str!("migrations/outbox/0004_staged_files.sql"),
 ];
 
 /// The cache's file name inside the console's data directory.

@@ -12,6 +12,7 @@
 
 pub mod reconcile;
 pub mod sender;
+pub mod staged;
 
 use crate::cache::apply::{self, Applied};
 use crate::cache::rows::{agent_name, outbox_state, outbox_state_str};

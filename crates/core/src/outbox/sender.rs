@@ -2,7 +2,8 @@
 //! hub can be reached, and records each answer. What to do after a failed send is one pure
 //! decision, [`next_step`], tested by table.
 
-use super::{Outbox, Settled};
+use super::staged::{staged_id, Staged};
+use super::{Due, Outbox, Settled};
 use crate::bus::Bus;
 use crate::client::HubClient;
 use crate::clock::{backoff, now_ms};
@@ -12,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use switchboard_protocol::console::Connection;
-use switchboard_protocol::mutation::{MutationBatch, Outcome};
+use switchboard_protocol::mutation::{Mutation, MutationBatch, Outcome};
 use switchboard_protocol::{ApiError, ErrorCode, Id};
 
 /// Mutations sent per request.
@@ -57,6 +58,7 @@ pub fn next_step(error: &CoreError, batch_len: usize) -> Step {
 #[derive(Debug)]
 pub struct Sender {
     pub outbox: Outbox,
+    pub staged: Staged,
     pub client: HubClient,
     pub bus: Arc<Bus>,
 }
@@ -88,6 +90,9 @@ impl Sender {
                 if let Err(e) = self.outbox.prune_acknowledged(now_ms() - ACK_GRACE_MS) {
                     tracing::warn!("cannot prune the outbox: {e}");
                 }
+                if let Err(e) = self.staged.prune() {
+                    tracing::warn!("cannot remove attached files already sent: {e}");
+                }
                 let wait = match self.outbox.next_due_at() {
                     Ok(Some(at)) => Duration::from_millis(u64::try_from(at - now_ms()).unwrap_or(0).clamp(10, 5_000)),
                     _ => Duration::from_secs(5),
@@ -100,11 +105,18 @@ impl Sender {
             }
             let ids: Vec<Id> = due.iter().map(|d| d.id).collect();
             let by_mutation: HashMap<u64, Id> = due.iter().map(|d| (d.envelope.mutation_id, d.id)).collect();
-            let batch = MutationBatch {
-                client_id: client_id.clone(),
-                mutations: due.into_iter().map(|d| d.envelope).collect(),
+            let mut due = due;
+            let sent = match self.upload_files(&mut due).await {
+                Ok(()) => {
+                    let batch = MutationBatch {
+                        client_id: client_id.clone(),
+                        mutations: due.into_iter().map(|d| d.envelope).collect(),
+                    };
+                    self.client.mutations(&batch).await
+                }
+                Err(e) => Err(e),
             };
-            match self.client.mutations(&batch).await {
+            match sent {
                 Ok(resp) => {
                     failures = 0;
                     batch_size = BATCH;
@@ -144,6 +156,30 @@ impl Sender {
                 },
             }
         }
+    }
+
+    /// Uploads the files the replies in `due` attach (each once: a file uploaded before
+    /// is named by the hub's path it was given), and names the hub's copies in the
+    /// replies sent. A failed upload fails the batch as a failed send would.
+    async fn upload_files(&self, due: &mut [Due]) -> Result<(), CoreError> {
+        for d in due.iter_mut() {
+            let Mutation::SendReply(reply) = &mut d.envelope.mutation else { continue };
+            for a in &mut reply.attachments {
+                let Some(id) = staged_id(&a.url).map(str::to_owned) else { continue };
+                let url = match self.staged.uploaded_url(&id)? {
+                    Some(url) => url,
+                    None => {
+                        let (mime, bytes) = self.staged.read(&id)?;
+                        let name = self.staged.name(&id)?;
+                        let kept = self.client.upload(&name, &mime, bytes, &id).await?;
+                        self.staged.set_uploaded(&id, &kept.url)?;
+                        kept.url
+                    }
+                };
+                a.url = url;
+            }
+        }
+        Ok(())
     }
 
     fn settle(&self, answers: &[(Id, Outcome)]) {

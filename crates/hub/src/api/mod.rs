@@ -14,6 +14,7 @@ pub mod limits;
 pub mod notify;
 mod stream;
 mod unsubscribe;
+pub(crate) mod uploads;
 mod visitor;
 mod webhooks;
 
@@ -72,9 +73,17 @@ pub struct AppState {
     pub visitor_limits: Arc<visitor::VisitorLimits>,
     /// Web-chat lines routed to visitors' sockets by thread.
     pub visitor_fanout: VisitorFanout,
+    /// The hubs' shared key for the links providers fetch files by, read on first use.
+    link_secret: Arc<tokio::sync::OnceCell<String>>,
 }
 
 impl AppState {
+    /// The hubs' shared key for signed file links.
+    pub async fn link_secret(&self) -> Result<&str, Failure> {
+        let key = self.link_secret.get_or_try_init(|| self.store.hub_key(crate::channels::links::LINK_KEY)).await?;
+        Ok(key.as_str())
+    }
+
     /// Must be called inside a Tokio runtime (it starts the fan-out pump).
     pub fn new(store: Store, config: Config) -> AppState {
         let fanout = Fanout::start(store.clone());
@@ -89,6 +98,7 @@ impl AppState {
             notify_limits: Arc::new(notify::limits()),
             visitor_limits: Arc::default(),
             visitor_fanout,
+            link_secret: Arc::default(),
             store,
             media_http: outbound::client_without_redirects(std::time::Duration::from_millis(
                 config.delivery_timeout_ms.max(1),
@@ -277,6 +287,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/admin/inboxes/{id}", patch(admin::update_inbox))
         .route("/api/v1/admin/crm", get(admin::crm).put(admin::put_crm))
         .route("/api/v1/blobs/{key}", get(blob))
+        .route("/api/v1/uploads", post(uploads::upload))
+        .route("/media/{key}", get(media_link))
         .route("/api/v1/messages/{id}/attachments/{index}", get(attachment))
         .merge(campaigns::router().layer(DefaultBodyLimit::max(limit.max(campaigns::BODY_BYTES))))
         .merge(unsubscribe::router())
@@ -515,8 +527,29 @@ async fn blob(State(s): State<AppState>, caller: Caller, Path(key): Path<String>
     kept_file(&s, &meta).await
 }
 
+#[derive(Debug, serde::Deserialize)]
+struct LinkQuery {
+    e: Option<i64>,
+    s: Option<String>,
+}
+
+/// `GET /media/{key}?e=&s=`: a file the hub sends, fetched by the provider through the
+/// signed link the send named ([`crate::channels::links`]); a forged or expired link gets `404`.
+async fn media_link(
+    State(s): State<AppState>,
+    Path(key): Path<String>,
+    Query(q): Query<LinkQuery>,
+) -> Result<Response, Failure> {
+    let not_found = || Failure(ApiError::new(ErrorCode::NotFound, "no such file, or the link has expired"));
+    let (Some(e), Some(sig)) = (q.e, q.s) else { return Err(not_found()) };
+    crate::channels::links::verify(s.link_secret().await?, &key, e, &sig, crate::clock::now_ms())
+        .map_err(|_| not_found())?;
+    let meta = s.store.sent_blob(key).await?.ok_or_else(not_found)?;
+    kept_file(&s, &meta).await
+}
+
 /// A file the hub keeps, streamed from the file store.
-async fn kept_file(s: &AppState, meta: &crate::store::blobs::BlobMeta) -> Result<Response, Failure> {
+pub(crate) async fn kept_file(s: &AppState, meta: &crate::store::blobs::BlobMeta) -> Result<Response, Failure> {
     let (f, len) = s.storage.open(&meta.key).await.map_err(|e| match e {
         StorageError::NotFound => {
             tracing::error!(key = %meta.key, "a kept file is missing from the file store");

@@ -15,14 +15,16 @@ use super::limits::Gauge;
 use super::{bearer, AppState, Body, Failure, Params, SocketError};
 use crate::address;
 use crate::channels::webchat::{self, ChatSettings, VisitRequest, VisitStart};
+use crate::store::blobs::{blob_key, blob_path, Uploader};
 use crate::store::ingest::Inbound;
-use crate::store::visitors::{visitor_provider_id, Claim, NewVisitor, VisitorRecord};
+use crate::store::visitors::{visitor_provider_id, Claim, NewVisitor, VisitorRecord, VISITOR_FILES};
+use crate::store::StoreError;
 use crate::throttle::client_key;
 use crate::throttle::{Rate, RateLimiter};
 use crate::visitor_fanout::VisitorEvent;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
-use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -31,7 +33,8 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use std::collections::HashSet;
 use std::time::Duration;
-use switchboard_protocol::model::{ChannelKind, Delivery, Direction, Inbox};
+use switchboard_protocol::files;
+use switchboard_protocol::model::{Attachment, ChannelKind, Delivery, Direction, Inbox};
 use switchboard_protocol::visitor::{
     StartVisit, Visit, VisitorFrame, VisitorHistory, VisitorProfile, VisitorRating, VisitorRead, VisitorSend,
 };
@@ -87,6 +90,9 @@ impl Default for VisitorLimits {
     }
 }
 
+/// The largest file a visitor may send.
+pub const VISITOR_FILE_BYTES: u64 = 10 * 1024 * 1024;
+
 fn too_many(what: &str, retry_after: u64) -> Failure {
     let mut e = ApiError::new(ErrorCode::RateLimited, format!("too many {what}; try again in a moment"));
     e.retry_after = Some(retry_after);
@@ -98,7 +104,12 @@ pub fn router(body_bytes: usize) -> Router<AppState> {
     let cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::POST])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::HeaderName::from_static("x-file-name"),
+            header::HeaderName::from_static("idempotency-key"),
+        ])
         .max_age(Duration::from_secs(86_400));
     Router::new()
         .route("/widget.js", get(widget_js))
@@ -108,6 +119,8 @@ pub fn router(body_bytes: usize) -> Router<AppState> {
         .route("/chat/v1/read", post(read))
         .route("/chat/v1/rating", post(rate))
         .route("/chat/v1/socket", get(socket))
+        .route("/chat/v1/files", post(upload))
+        .route("/chat/v1/files/{key}", get(file))
         .layer(DefaultBodyLimit::max(body_bytes))
         .layer(cors)
 }
@@ -324,6 +337,7 @@ async fn send(
     let provider_id = visitor_provider_id(&v.address, &req.client_id);
     let mut msg = Inbound::text(inbox.id, &v.address, &req.text, Some(&provider_id), crate::clock::now_ms());
     msg.display_name.clone_from(&v.name);
+    msg.attachments = sent_files(&s, &v, &req.files).await?;
     let done = s.store.ingest(msg).await?;
     if done.new_conversation {
         s.store.join_visitor(&v, inbox.kind).await?;
@@ -331,6 +345,56 @@ async fn send(
     let line = s.store.visitor_line(inbox.id, v.address, done.message_id).await?;
     let line = line.ok_or_else(|| fail(ErrorCode::Internal, "the message was stored but cannot be read back"))?;
     Ok((if done.duplicate { StatusCode::OK } else { StatusCode::CREATED }, Json(line)).into_response())
+}
+
+/// The files a visitor's message names: each one they uploaded or one of their thread's,
+/// at most [`files::MAX_FILES`], named by the hub's own path for it.
+async fn sent_files(s: &AppState, v: &VisitorRecord, urls: &[String]) -> Result<Vec<Attachment>, Failure> {
+    if urls.len() > files::MAX_FILES {
+        return Err(Failure(files::FileRefusal::TooMany.into()));
+    }
+    let mut out = Vec::with_capacity(urls.len());
+    for url in urls {
+        let key = url
+            .strip_prefix(VISITOR_FILES)
+            .filter(|k| crate::storage::valid_key(k))
+            .ok_or_else(|| fail(ErrorCode::BadRequest, format!("`{url}` is not a file uploaded to this chat")))?;
+        let meta = s.store.visitor_blob(v, key.to_owned()).await.map_err(|e| match e {
+            StoreError::NotFound(_) => {
+                fail(ErrorCode::BadRequest, format!("`{url}` is not a file uploaded to this chat"))
+            }
+            other => other.into(),
+        })?;
+        out.push(Attachment { url: blob_path(&meta.key), name: meta.name, mime: meta.mime, size: meta.size });
+    }
+    Ok(out)
+}
+
+/// `POST /chat/v1/files`: a visitor's file (at most [`VISITOR_FILE_BYTES`]), counted as a
+/// message against their rate, kept for the message that sends it.
+async fn upload(
+    State(s): State<AppState>,
+    client: ClientAddr,
+    Visitor(v, _): Visitor,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Result<Response, Failure> {
+    let client = client_key(client.0);
+    let limits = &s.visitor_limits;
+    limits.messages_per_visitor.check(v.id).map_err(|wait| too_many("files", wait))?;
+    limits.messages_per_client.check(client.clone()).map_err(|wait| too_many("files", wait))?;
+    touch(&s, &v, &client).await?;
+    let mut a = super::uploads::receive(&s, Uploader::Visitor(v.id), &headers, body, VISITOR_FILE_BYTES).await?;
+    if let Some(key) = blob_key(&a.url).map(str::to_owned) {
+        a.url = format!("{VISITOR_FILES}{key}");
+    }
+    Ok((StatusCode::CREATED, Json(a)).into_response())
+}
+
+/// `GET /chat/v1/files/{key}`: a file of the visitor's thread, or their own upload.
+async fn file(State(s): State<AppState>, Visitor(v, _): Visitor, Path(key): Path<String>) -> Result<Response, Failure> {
+    let meta = s.store.visitor_blob(&v, key).await?;
+    super::kept_file(&s, &meta).await
 }
 
 async fn profile(

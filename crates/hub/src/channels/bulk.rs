@@ -5,10 +5,11 @@
 //! records the outcomes in batches. A hub stopping gives its leases up; one killed loses
 //! them when they lapse, and the next holder sends what it had claimed and not begun.
 
-use super::deliver::{after_failure, hand_over};
+use super::deliver::{after_failure, Courier};
 use super::SendError;
 use crate::campaign::{after_interruption, Interrupted, Pacer};
 use crate::config::Config;
+use crate::storage::Storage;
 use crate::store::campaigns::{BulkOutcome, BulkSend};
 use crate::store::Store;
 use std::collections::HashMap;
@@ -32,23 +33,19 @@ const RECORD_EVERY: Duration = Duration::from_millis(50);
 
 /// Starts the sender on the current runtime; it ends once `stopping` turns true, its
 /// sends in flight finished and its leases given up.
-pub fn start(store: Store, config: &Config, stopping: watch::Receiver<bool>) -> JoinHandle<()> {
+pub fn start(store: Store, config: &Config, storage: Storage, stopping: watch::Receiver<bool>) -> JoinHandle<()> {
     let timeout = Duration::from_millis(config.delivery_timeout_ms.max(1));
     let base_ms = config.delivery_retry_base_ms;
     let max = config.delivery_max_attempts.max(1);
     let confirm_ms = i64::try_from(config.campaign_confirm_ms).unwrap_or(i64::MAX / 4);
     let public_url = config.public_url.clone();
     tokio::spawn(async move {
-        let http = match crate::outbound::client(timeout) {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::error!("the campaign sender cannot start its HTTP client: {e}");
-                return;
-            }
+        let Some(courier) = Courier::start(&store, timeout, public_url, storage, "campaign sender").await else {
+            return;
         };
         let holder = holder_id();
         let grace = i64::try_from(timeout.as_millis()).unwrap_or(i64::MAX / 4).saturating_mul(2).saturating_add(1_000);
-        let ctx = Arc::new(Ctx { store: store.clone(), http, holder, timeout, base_ms, max, public_url, confirm_ms });
+        let ctx = Arc::new(Ctx { store: store.clone(), courier, holder, base_ms, max, confirm_ms });
         let mut senders: HashMap<i64, JoinHandle<()>> = HashMap::new();
         let mut stopping = stopping;
         let mut settled_at = i64::MIN / 2;
@@ -109,13 +106,10 @@ fn holder_id() -> String {
 
 struct Ctx {
     store: Store,
-    http: reqwest::Client,
+    courier: Courier,
     holder: String,
-    timeout: Duration,
     base_ms: u64,
     max: u32,
-    /// Where unsubscribe links point.
-    public_url: Option<String>,
     /// How long a send the provider may have taken waits for its report.
     confirm_ms: i64,
 }
@@ -232,7 +226,7 @@ async fn feed(
 
 /// Hands one recipient's message over and says what became of it.
 async fn one(ctx: &Ctx, send: &BulkSend) -> BulkOutcome {
-    match hand_over(&ctx.http, &send.out, ctx.timeout, ctx.public_url.as_deref()).await {
+    match ctx.courier.hand_over(&send.out).await {
         Ok(provider_id) => {
             if super::settings::Settings::from_json(&send.out.settings).is_ok_and(|s| s.simulated()) {
                 // The demo's stand-in for the provider's delivery report.

@@ -2,10 +2,13 @@
 //! a provider did not take, and marks `failed` (with the provider's reason) what it refused
 //! or what still failed after the last attempt. Nothing is dropped silently.
 
+use super::links;
 use super::settings::Settings;
 use super::{email, meta, twilio, SendError};
 use crate::config::Config;
 use crate::outbound::backoff;
+use crate::storage::{Storage, StorageError};
+use crate::store::blobs::blob_key;
 use crate::store::outbox::Outgoing;
 use crate::store::Store;
 use std::time::Duration;
@@ -26,6 +29,7 @@ pub fn after_failure(err: &SendError, attempts: u32, max_attempts: u32, base_ms:
 pub fn start(
     store: Store,
     config: &Config,
+    storage: Storage,
     mut stopping: tokio::sync::watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     let base_ms = config.delivery_retry_base_ms;
@@ -33,12 +37,8 @@ pub fn start(
     let timeout = Duration::from_millis(config.delivery_timeout_ms.max(1));
     let public_url = config.public_url.clone();
     tokio::spawn(async move {
-        let http = match crate::outbound::client(timeout) {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::error!("delivery worker cannot start its HTTP client: {e}");
-                return;
-            }
+        let Some(courier) = Courier::start(&store, timeout, public_url, storage, "delivery worker").await else {
+            return;
         };
         // A send in flight ends within the timeout; anything claimed longer ago than twice
         // that was interrupted by a hub that stopped (this one, or another on the database).
@@ -76,68 +76,142 @@ pub fn start(
                 }
                 continue;
             }
-            let public_url = public_url.as_deref();
-            let sends = due.into_iter().map(|out| deliver(&store, &http, out, base_ms, max, timeout, public_url));
+            let sends = due.into_iter().map(|out| deliver(&store, &courier, out, base_ms, max));
             futures_util::future::join_all(sends).await;
         }
     })
 }
 
-/// Hands one message to its provider, within `timeout` (and half a second) all told: an
-/// SMTP conversation is several exchanges, each of which could otherwise take the whole
-/// timeout, and no send may outlast the grace after which a claimed send counts as
-/// interrupted. Returns the provider's id for it.
-pub async fn hand_over(
-    http: &reqwest::Client,
-    out: &Outgoing,
-    timeout: Duration,
-    public_url: Option<&str>,
-) -> Result<String, SendError> {
-    let id = out.message_id;
-    let send = async {
-        match Settings::from_json(&out.settings) {
-            Err(e) => Err(SendError::from(e)),
-            Ok(s) if s.simulated() => Ok(format!("sim-{}", out.reference.clone().unwrap_or_else(|| id.to_string()))),
-            Ok(s) => match out.channel {
-                ChannelKind::Sms => twilio::send(http, &s, out).await,
-                ChannelKind::Whatsapp => meta::send_whatsapp(http, &s, out).await,
-                ChannelKind::Messenger | ChannelKind::Instagram => meta::send_messaging(http, &s, out).await,
-                ChannelKind::Email => {
-                    let unsubscribe = match (public_url, &out.unsubscribe) {
-                        (Some(base), Some(token)) => {
-                            Some(format!("{}/unsubscribe/{token}", base.trim_end_matches('/')))
-                        }
-                        _ => None,
-                    };
-                    email::send(&s, out, timeout, unsubscribe.as_deref()).await
+/// What handing a message to its provider needs besides the message: the HTTP client, the
+/// time a provider has to answer, where the hub is reached from outside (unsubscribe links
+/// and the links providers fetch files by), the file store and the key those links are
+/// signed with.
+#[derive(Debug, Clone)]
+pub struct Courier {
+    pub http: reqwest::Client,
+    pub timeout: Duration,
+    pub public_url: Option<String>,
+    pub storage: Storage,
+    pub link_secret: String,
+}
+
+impl Courier {
+    /// A courier for the worker `who`, with the HTTP client and the hubs' link key; `None`
+    /// (logged) when either cannot be had, retrying the key until the database answers.
+    pub async fn start(
+        store: &Store,
+        timeout: Duration,
+        public_url: Option<String>,
+        storage: Storage,
+        who: &str,
+    ) -> Option<Courier> {
+        let http = match crate::outbound::client(timeout) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!("the {who} cannot start its HTTP client: {e}");
+                return None;
+            }
+        };
+        let link_secret = loop {
+            match store.hub_key(links::LINK_KEY).await {
+                Ok(k) => break k,
+                Err(e) => {
+                    tracing::warn!("the {who} cannot read the hubs' link key yet: {e}");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
                 }
-                // The hub is the provider for its own widget: storing the reply is sending
-                // it; the visitor's socket reports it delivered, and the visitor's widget read.
-                ChannelKind::Webchat | ChannelKind::InApp => Ok(format!("hub-{id}")),
-            },
+            }
+        };
+        Some(Courier { http, timeout, public_url, storage, link_secret })
+    }
+
+    /// Hands one message to its provider, within the timeout (and half a second) all
+    /// told: an SMTP conversation is several exchanges, each of which could otherwise take
+    /// the whole timeout, and no send may outlast the grace after which a claimed send
+    /// counts as interrupted. Returns the provider's id for it.
+    pub async fn hand_over(&self, out: &Outgoing) -> Result<String, SendError> {
+        let id = out.message_id;
+        let timeout = self.timeout;
+        let send = async {
+            match Settings::from_json(&out.settings) {
+                Err(e) => Err(SendError::from(e)),
+                Ok(s) if s.simulated() => {
+                    Ok(format!("sim-{}", out.reference.clone().unwrap_or_else(|| id.to_string())))
+                }
+                Ok(s) => match out.channel {
+                    ChannelKind::Sms => twilio::send(&self.http, &s, &self.linked(out)?).await,
+                    ChannelKind::Whatsapp => meta::send_whatsapp(&self.http, &s, &self.linked(out)?).await,
+                    ChannelKind::Messenger | ChannelKind::Instagram => {
+                        meta::send_messaging(&self.http, &s, &self.linked(out)?).await
+                    }
+                    ChannelKind::Email => {
+                        let unsubscribe = match (&self.public_url, &out.unsubscribe) {
+                            (Some(base), Some(token)) => {
+                                Some(format!("{}/unsubscribe/{token}", base.trim_end_matches('/')))
+                            }
+                            _ => None,
+                        };
+                        let parts = self.parts(out).await?;
+                        email::send(&s, out, timeout, unsubscribe.as_deref(), &parts).await
+                    }
+                    // The hub is the provider for its own widget: storing the reply is
+                    // sending it; the visitor's socket reports it delivered, and the
+                    // visitor's widget read.
+                    ChannelKind::Webchat | ChannelKind::InApp => Ok(format!("hub-{id}")),
+                },
+            }
+        };
+        // A moment past the HTTP client's own timeout, so its more precise reason wins when
+        // it applies; well within the grace (twice the timeout) either way.
+        let deadline = timeout + Duration::from_millis(500);
+        tokio::time::timeout(deadline, send).await.unwrap_or_else(|_| {
+            Err(SendError::Unsure(format!("the provider did not answer within {} ms", timeout.as_millis())))
+        })
+    }
+
+    /// `out` with each kept file named by a signed public link the provider fetches it by.
+    fn linked(&self, out: &Outgoing) -> Result<Outgoing, SendError> {
+        let mut out = out.clone();
+        if out.attachments.is_empty() {
+            return Ok(out);
         }
-    };
-    // A moment past the HTTP client's own timeout, so its more precise reason wins when it
-    // applies; well within the grace (twice the timeout) either way.
-    let deadline = timeout + Duration::from_millis(500);
-    tokio::time::timeout(deadline, send).await.unwrap_or_else(|_| {
-        Err(SendError::Unsure(format!("the provider did not answer within {} ms", timeout.as_millis())))
-    })
+        let Some(base) = self.public_url.as_deref() else {
+            return Err(SendError::Final(
+                "files are fetched by the provider from the hub, and the hub has no `public_url` set".into(),
+            ));
+        };
+        let now = crate::clock::now_ms();
+        for a in &mut out.attachments {
+            let key = blob_key(&a.url)
+                .ok_or_else(|| SendError::Final(format!("`{}` is not a file this hub keeps", a.name)))?
+                .to_owned();
+            a.url = links::media_url(base, &self.link_secret, &key, now);
+        }
+        Ok(out)
+    }
+
+    /// The kept files of `out`, read for an email's MIME parts.
+    async fn parts(&self, out: &Outgoing) -> Result<Vec<email::Part>, SendError> {
+        let mut parts = Vec::with_capacity(out.attachments.len());
+        for a in &out.attachments {
+            let key = blob_key(&a.url)
+                .ok_or_else(|| SendError::Final(format!("`{}` is not a file this hub keeps", a.name)))?;
+            let data = self.storage.read(key).await.map_err(|e| match e {
+                StorageError::NotFound => {
+                    SendError::Final(format!("`{}` is missing from the hub's file store", a.name))
+                }
+                other => SendError::Retry(format!("`{}` cannot be read: {other}", a.name)),
+            })?;
+            parts.push(email::Part { name: a.name.clone(), mime: a.mime.clone(), data });
+        }
+        Ok(parts)
+    }
 }
 
 /// Sends one claimed reply and records what became of it.
-async fn deliver(
-    store: &Store,
-    http: &reqwest::Client,
-    out: Outgoing,
-    base_ms: u64,
-    max: u32,
-    timeout: Duration,
-    public_url: Option<&str>,
-) {
+async fn deliver(store: &Store, courier: &Courier, out: Outgoing, base_ms: u64, max: u32) {
     let id = out.message_id;
     let simulated = Settings::from_json(&out.settings).as_ref().is_ok_and(Settings::simulated);
-    let result = hand_over(http, &out, timeout, public_url).await;
+    let result = courier.hand_over(&out).await;
     let outcome = match result {
         Ok(provider_id) => store.mark_sent(id, Some(provider_id)).await,
         Err(err) => {

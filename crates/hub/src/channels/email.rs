@@ -254,8 +254,9 @@ pub async fn send(
     out: &Outgoing,
     timeout: std::time::Duration,
     unsubscribe: Option<&str>,
+    files: &[Part],
 ) -> Result<String, SendError> {
-    use lettre::message::{header::ContentType, Mailbox};
+    use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
     use lettre::transport::smtp::authentication::Credentials;
     use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
@@ -289,10 +290,26 @@ pub async fn send(
     if let Some(url) = unsubscribe {
         b = b.header(ListUnsubscribe(format!("<{url}>"))).header(ListUnsubscribePost);
     }
-    let email = b
-        .header(ContentType::TEXT_PLAIN)
-        .body(out.body.clone())
-        .map_err(|e| SendError::Final(format!("cannot build the email: {e}")))?;
+    let built = if files.is_empty() {
+        b.header(ContentType::TEXT_PLAIN).body(out.body.clone())
+    } else {
+        // The text first, then each file as an attachment part (RFC 2183).
+        let mut mixed = MultiPart::mixed().singlepart(SinglePart::plain(out.body.clone()));
+        for f in files {
+            let kind = ContentType::parse(&f.mime)
+                .map_err(|e| SendError::Final(format!("`{}` has a type email cannot name: {e}", f.name)))?;
+            // Always base64: a file is bytes, and a 7-bit part would have its line ends
+            // rewritten on the way.
+            let body = lettre::message::Body::new_with_encoding(
+                f.data.clone(),
+                lettre::message::header::ContentTransferEncoding::Base64,
+            )
+            .map_err(|_| SendError::Final(format!("`{}` cannot be encoded for email", f.name)))?;
+            mixed = mixed.singlepart(lettre::message::Attachment::new(f.name.clone()).body(body, kind));
+        }
+        b.multipart(mixed)
+    };
+    let email = built.map_err(|e| SendError::Final(format!("cannot build the email: {e}")))?;
 
     let port = s.smtp_port;
     let builder = match s.smtp_tls.as_deref().unwrap_or("starttls") {

@@ -334,7 +334,17 @@ pub async fn send_whatsapp(http: &reqwest::Client, s: &Settings, out: &Outgoing)
             "document"
         };
         body["type"] = json!(kind);
-        body[kind] = json!({"link": a.url, "caption": out.body});
+        // Audio carries no caption; a document shows its file name.
+        body[kind] = match kind {
+            "audio" => json!({"link": a.url}),
+            "document" => json!({"link": a.url, "caption": out.body, "filename": a.name}),
+            _ => json!({"link": a.url, "caption": out.body}),
+        };
+        if out.body.trim().is_empty() {
+            if let Some(media) = body[kind].as_object_mut() {
+                media.remove("caption");
+            }
+        }
     } else {
         body["type"] = json!("text");
         body["text"] = json!({"preview_url": false, "body": out.body});

@@ -21,6 +21,8 @@
 pub mod bulk;
 pub mod deliver;
 pub mod email;
+pub mod keep_media;
+pub mod links;
 pub mod media;
 pub mod meta;
 pub mod settings;

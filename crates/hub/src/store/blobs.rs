@@ -12,6 +12,7 @@ use crate::params;
 use crate::policy::Viewer;
 use base64::Engine;
 use switchboard_protocol::model::{Attachment, ChannelKind, Direction};
+use switchboard_protocol::ErrorCode;
 
 const PREFIX: &str = "/api/v1/blobs/";
 
@@ -44,11 +45,49 @@ pub struct BlobMeta {
     pub size: u64,
 }
 
+/// Who uploaded a file before any message named it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Uploader {
+    Agent(i64),
+    Visitor(i64),
+}
+
+impl Uploader {
+    fn column(self) -> (&'static str, i64) {
+        match self {
+            Uploader::Agent(id) => ("uploaded_by", id),
+            Uploader::Visitor(id) => ("visitor_id", id),
+        }
+    }
+}
+
+/// Files one uploader may hold that no message has taken yet, in a day.
+pub const MAX_WAITING_UPLOADS: i64 = 200;
+
+/// What an upload became.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Upload {
+    /// Kept under the new key.
+    Kept(BlobMeta),
+    /// The same upload (by its key) was kept before: this is that file; the new copy is
+    /// not needed.
+    Again(BlobMeta),
+}
+
 /// A file kept in a row by an earlier version, to move to the file store.
 #[derive(Debug, Clone)]
 pub struct LegacyBlob {
     pub id: i64,
     pub data: Vec<u8>,
+}
+
+fn row_meta(r: &super::db::Row) -> Result<BlobMeta> {
+    Ok(BlobMeta {
+        key: r.text(0)?.to_owned(),
+        name: r.text(1)?.to_owned(),
+        mime: r.text(2)?.to_owned(),
+        size: u64::try_from(r.int(3)?).unwrap_or(0),
+    })
 }
 
 /// Whether `v` may see the message `message_id` belongs to.
@@ -64,12 +103,14 @@ fn sees_message(c: &mut dyn Connection, v: &Viewer, message_id: Option<i64>) -> 
     })
 }
 
-/// The kept file under `key`, if `v` may see the message it belongs to.
+/// The kept file under `key`, if `v` may see the message it belongs to, or uploaded it
+/// and no message has taken it yet.
 pub fn blob_for(c: &mut dyn Connection, v: &Viewer, key: &str) -> Result<BlobMeta> {
     let row = c
-        .query_opt("SELECT name, mime, size, message_id FROM blobs WHERE blob_key = ?", params![key])?
+        .query_opt("SELECT name, mime, size, message_id, uploaded_by FROM blobs WHERE blob_key = ?", params![key])?
         .ok_or(StoreError::NotFound("file"))?;
-    if !sees_message(c, v, row.opt_int(3)?)? {
+    let own_upload = row.opt_int(3)?.is_none() && row.opt_int(4)? == Some(v.agent_id);
+    if !own_upload && !sees_message(c, v, row.opt_int(3)?)? {
         return Err(StoreError::NotFound("file"));
     }
     Ok(BlobMeta {
@@ -92,7 +133,192 @@ pub fn tie_to_message(tx: &mut WriteTx<'_>, message_id: i64, attachments: &[Atta
     Ok(())
 }
 
+/// Notes a new customer message's media that a provider holds, for the media keeper to
+/// fetch into the file store.
+pub fn fetch_later(tx: &mut WriteTx<'_>, message_id: i64, attachments: &[Attachment]) -> Result<()> {
+    if attachments.iter().any(|a| blob_key(&a.url).is_none()) {
+        tx.conn.execute(
+            "INSERT INTO media_fetches (message_id, next_at) VALUES (?, ?) ON CONFLICT (message_id) DO NOTHING",
+            params![message_id, tx.now],
+        )?;
+    }
+    Ok(())
+}
+
+/// A message whose media the keeper fetches now.
+#[derive(Debug, Clone)]
+pub struct MediaToKeep {
+    pub message_id: i64,
+    pub attempts: i64,
+    pub channel: ChannelKind,
+    pub attachments: Vec<Attachment>,
+    /// The inbox's settings (its provider's credentials).
+    pub settings: serde_json::Value,
+}
+
+/// How many times the keeper tries a message's media before leaving it with the provider.
+pub const MEDIA_ATTEMPTS: i64 = 8;
+
 impl Store {
+    /// Claims up to `limit` messages whose media is due to be fetched, for `hold_ms` (a
+    /// claim another hub left lapses then, and the fetch is tried again).
+    pub async fn claim_media(&self, now: i64, limit: i64, hold_ms: i64) -> Result<Vec<MediaToKeep>> {
+        self.pool()
+            .write(move |tx| {
+                let due = tx.conn.query(
+                    "SELECT message_id, attempts FROM media_fetches WHERE next_at <= ? AND claimed_until <= ? \
+                     ORDER BY next_at LIMIT ?",
+                    params![now, now, limit],
+                )?;
+                let mut out = Vec::with_capacity(due.len());
+                for r in &due {
+                    let (message_id, attempts) = (r.int(0)?, r.int(1)?);
+                    let ours = tx.conn.execute(
+                        "UPDATE media_fetches SET claimed_until = ? WHERE message_id = ? AND claimed_until <= ?",
+                        params![now + hold_ms, message_id, now],
+                    )?;
+                    if ours != 1 {
+                        continue;
+                    }
+                    let m = entities::load_message(tx.conn, message_id)?;
+                    let settings = tx
+                        .conn
+                        .query_one(
+                            "SELECT i.settings FROM conversations c JOIN inboxes i ON i.id = c.inbox_id WHERE c.id = ?",
+                            params![m.conversation_id],
+                        )?
+                        .json(0)?;
+                    out.push(MediaToKeep {
+                        message_id,
+                        attempts,
+                        channel: m.channel,
+                        attachments: m.attachments,
+                        settings,
+                    });
+                }
+                Ok(out)
+            })
+            .await
+    }
+
+    /// Records that attachment `index` of message `message_id`, once at `url`, is now the
+    /// kept file `meta`: the message names it, agents' consoles are told, and whoever may
+    /// see the message may fetch it.
+    pub async fn media_kept(
+        &self,
+        message_id: i64,
+        index: usize,
+        url: String,
+        meta: BlobMeta,
+        sha256: String,
+    ) -> Result<()> {
+        let size = i64::try_from(meta.size).unwrap_or(i64::MAX);
+        self.pool()
+            .write(move |tx| {
+                let m = entities::load_message(tx.conn, message_id)?;
+                let mut attachments = m.attachments.clone();
+                let Some(a) = attachments.get_mut(index).filter(|a| a.url == url) else {
+                    return Ok(());
+                };
+                a.url = blob_path(&meta.key);
+                a.size = meta.size;
+                a.mime.clone_from(&meta.mime);
+                tx.conn.execute(
+                    "INSERT INTO blobs (blob_key, name, mime, size, sha256, data, created_at, message_id) \
+                     VALUES (?, ?, ?, ?, ?, '', ?, ?)",
+                    params![&meta.key, &a.name, &meta.mime, size, &sha256, tx.now, message_id],
+                )?;
+                let json = serde_json::to_string(&attachments).map_err(|e| StoreError::BadRequest(e.to_string()))?;
+                tx.conn.execute(
+                    "UPDATE messages SET attachments = ?, version = version + 1 WHERE id = ?",
+                    params![json, message_id],
+                )?;
+                let m = entities::load_message(tx.conn, message_id)?;
+                let team =
+                    tx.conn.query_int("SELECT team_id FROM conversations WHERE id = ?", params![m.conversation_id])?;
+                entities::emit_message(tx, &m, team);
+                Ok(())
+            })
+            .await
+    }
+
+    /// Ends a message's fetch: done (`error` none), tried again at `retry_at`, or given up
+    /// (the media stays with the provider, fetched when an agent opens it).
+    pub async fn media_fetch_ended(&self, message_id: i64, error: Option<String>, retry_at: Option<i64>) -> Result<()> {
+        self.pool()
+            .write(move |tx| {
+                match (&error, retry_at) {
+                    (Some(e), Some(at)) => tx.conn.execute(
+                        "UPDATE media_fetches SET attempts = attempts + 1, next_at = ?, claimed_until = 0, last_error = ? \
+                         WHERE message_id = ?",
+                        params![at, e.as_str(), message_id],
+                    )?,
+                    _ => tx.conn.execute("DELETE FROM media_fetches WHERE message_id = ?", params![message_id])?,
+                };
+                Ok(())
+            })
+            .await
+    }
+
+    /// An earlier upload by `who` under `upload_key`, if there is one.
+    pub async fn earlier_upload(&self, who: Uploader, upload_key: String) -> Result<Option<BlobMeta>> {
+        self.pool()
+            .read(move |c| {
+                let (column, id) = who.column();
+                let row = c.query_opt(
+                    &format!("SELECT blob_key, name, mime, size FROM blobs WHERE {column} = ? AND upload_key = ?"),
+                    params![id, &upload_key],
+                )?;
+                row.map(|r| row_meta(&r)).transpose()
+            })
+            .await
+    }
+
+    /// Records an upload by `who` already written to the file store under `meta.key`:
+    /// refused with `rate_limited` when `who` already holds [`MAX_WAITING_UPLOADS`] files
+    /// from the last day that no message took.
+    pub async fn record_upload(
+        &self,
+        who: Uploader,
+        meta: BlobMeta,
+        sha256: String,
+        upload_key: Option<String>,
+    ) -> Result<Upload> {
+        let size = i64::try_from(meta.size).unwrap_or(i64::MAX);
+        self.pool()
+            .write(move |tx| {
+                let (column, id) = who.column();
+                if let Some(k) = &upload_key {
+                    let row = tx.conn.query_opt(
+                        &format!("SELECT blob_key, name, mime, size FROM blobs WHERE {column} = ? AND upload_key = ?"),
+                        params![id, k],
+                    )?;
+                    if let Some(r) = row {
+                        return Ok(Upload::Again(row_meta(&r)?));
+                    }
+                }
+                let waiting = tx.conn.query_int(
+                    &format!("SELECT COUNT(*) FROM blobs WHERE {column} = ? AND message_id IS NULL AND created_at > ?"),
+                    params![id, tx.now - 24 * 60 * 60 * 1000],
+                )?;
+                if waiting >= MAX_WAITING_UPLOADS {
+                    return Err(StoreError::Refused(
+                        ErrorCode::RateLimited,
+                        format!("{MAX_WAITING_UPLOADS} files uploaded today are not sent yet; send or wait before uploading more"),
+                    ));
+                }
+                tx.conn.execute(
+                    &format!(
+                        "INSERT INTO blobs (blob_key, name, mime, size, sha256, data, created_at, {column}, upload_key) \
+                         VALUES (?, ?, ?, ?, ?, '', ?, ?, ?)"
+                    ),
+                    params![&meta.key, &meta.name, &meta.mime, size, &sha256, tx.now, id, upload_key.as_deref()],
+                )?;
+                Ok(Upload::Kept(meta.clone()))
+            })
+            .await
+    }
+
     /// Records a file already written to the file store under `key`.
     pub async fn put_blob(&self, key: String, name: String, mime: String, size: u64, sha256: String) -> Result<()> {
         let size = i64::try_from(size).unwrap_or(i64::MAX);
@@ -104,6 +330,18 @@ impl Store {
                     params![&key, &name, &mime, size, &sha256, tx.now],
                 )?;
                 Ok(())
+            })
+            .await
+    }
+
+    /// The kept file under `key`, for a signed link the hub made (the link is the
+    /// permission).
+    pub async fn sent_blob(&self, key: String) -> Result<Option<BlobMeta>> {
+        self.pool()
+            .read(move |c| {
+                let row =
+                    c.query_opt("SELECT blob_key, name, mime, size FROM blobs WHERE blob_key = ?", params![&key])?;
+                row.map(|r| row_meta(&r)).transpose()
             })
             .await
     }

@@ -27,6 +27,8 @@ const DAY_MS: i64 = 86_400_000;
 
 /// Attempts at a recipient a provider turned away for now, before it counts as failed.
 pub const MAX_ATTEMPTS: i64 = 5;
+/// Recipients added at once past which PostgreSQL's statistics are refreshed.
+const ANALYZE_AFTER: usize = 1_000;
 
 /// One recipient claimed for sending.
 #[derive(Debug, Clone)]
@@ -505,7 +507,8 @@ impl Store {
     /// bad row is refused whole.
     pub async fn create_campaign(&self, v: &Viewer, spec: CampaignSpec, default_zone: String) -> Result<Campaign> {
         let v = v.clone();
-        self.pool()
+        let campaign = self
+            .pool()
             .write(move |tx| {
                 let checked = check_spec(tx.conn, &v, &spec, &default_zone)?;
                 let read = match &spec.audience {
@@ -560,7 +563,9 @@ impl Store {
                 }
                 Ok(load_campaign(tx.conn, id)?.0)
             })
-            .await
+            .await?;
+        self.analyze_recipients(usize::try_from(campaign.counts.total).unwrap_or(usize::MAX)).await?;
+        Ok(campaign)
     }
 
     /// Every campaign the viewer may see, newest first.
@@ -758,14 +763,15 @@ impl Store {
         if !due {
             return Ok(0);
         }
-        self.pool()
+        let (started, added) = self
+            .pool()
             .write_apart(move |tx| {
                 let due = tx.conn.query(
                     "SELECT id, inbox_id, template, audience_kind, audience FROM campaigns \
                      WHERE state = 'scheduled' AND scheduled_at <= ? ORDER BY id LIMIT 10",
                     params![now],
                 )?;
-                let mut started = 0;
+                let (mut started, mut added) = (0, 0);
                 for r in &due {
                     let id = r.int(0)?;
                     let won = tx.conn.execute(
@@ -791,6 +797,7 @@ impl Store {
                     let read = matching(tx.conn, inbox.kind, &filter, &fields, placeholders)?;
                     let now = tx.now;
                     insert_recipients(tx, id, inbox.id, &read.recipients, now)?;
+                    added += read.recipients.len();
                     for p in &read.problems {
                         if p.row > 0 {
                             tx.conn.execute(
@@ -801,9 +808,21 @@ impl Store {
                         }
                     }
                 }
-                Ok(started)
+                Ok((started, added))
             })
-            .await
+            .await?;
+        self.analyze_recipients(added).await?;
+        Ok(started)
+    }
+
+    /// PostgreSQL plans the sender's claims by the table's statistics, which a large
+    /// audience just added makes stale (a batch taken by its row numbers would then scan
+    /// every queued row): they are brought up to date once `added` rows warrant it.
+    async fn analyze_recipients(&self, added: usize) -> Result<()> {
+        if self.engine() == super::db::Engine::Postgres && added >= ANALYZE_AFTER {
+            self.pool().write(|tx| Ok(tx.conn.batch("ANALYZE campaign_recipients")?)).await?;
+        }
+        Ok(())
     }
 
     /// The inboxes with a running campaign, and each one's rate.

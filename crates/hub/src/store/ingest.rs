@@ -544,6 +544,7 @@ fn ingest(tx: &mut WriteTx<'_>, msg: &Inbound) -> Result<Ingested> {
         params![conversation_id, inbox.id, inbox.kind.as_str(), direction.as_str(), &body, msg.subject.as_deref(), attachments, msg.provider_id.as_deref(), msg.at],
     )?;
     super::blobs::tie_to_message(tx, message_id, &msg.attachments)?;
+    super::blobs::fetch_later(tx, message_id, &msg.attachments)?;
     let message = entities::load_message(tx.conn, message_id)?;
     let conv = entities::load_conversation(tx.conn, conversation_id)?;
     emit_message(tx, &message, conv.team_id);

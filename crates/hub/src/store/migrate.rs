@@ -23,6 +23,8 @@ const SQLITE: &[(i64, &str)] = &[
     (17, include_str!("migrations/sqlite/0017_consent.sql")),
     (18, include_str!("migrations/sqlite/0018_campaigns.sql")),
     (19, include_str!("migrations/sqlite/0019_unsubscribe.sql")),
+    (20, include_str!("migrations/sqlite/0020_campaign_order.sql")),
+    (21, include_str!("migrations/sqlite/0021_files.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("migrations/postgres/0001_init.sql")),
@@ -44,6 +46,8 @@ const POSTGRES: &[(i64, &str)] = &[
     (17, include_str!("migrations/postgres/0017_consent.sql")),
     (18, include_str!("migrations/postgres/0018_campaigns.sql")),
     (19, include_str!("migrations/postgres/0019_unsubscribe.sql")),
+    (20, include_str!("migrations/postgres/0020_campaign_order.sql")),
+    (21, include_str!("migrations/postgres/0021_files.sql")),
 ];
 
 /// Brings the database up to [`latest`]. Safe to run from several hubs at once on

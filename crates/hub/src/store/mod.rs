@@ -49,6 +49,7 @@ pub mod directory;
 pub mod entities;
 pub mod feed;
 pub mod ingest;
+pub mod keys;
 pub mod logins;
 pub mod migrate;
 pub mod mutations;

@@ -25,6 +25,7 @@ use switchboard_protocol::mutation::{
     RefreshCrm, SendReply, SendTemplate, SetStatus, SplitContact,
 };
 use switchboard_protocol::sync::Change;
+use switchboard_protocol::{files, ApiError};
 
 /// The most mutations one request may carry.
 pub const MAX_BATCH: usize = 500;
@@ -219,11 +220,11 @@ fn replied(tx: &mut WriteTx<'_>, conv_id: i64) -> Result<()> {
 
 fn send_reply(tx: &mut WriteTx<'_>, v: &Viewer, r: &SendReply, expected: Option<i64>) -> Result<Outcome> {
     check_text(&r.client_msg_id, &r.body, r.attachments.len())?;
-    check_attachments(tx, v, &r.attachments)?;
     let conv = conversation_for_work(tx, v, r.conversation_id, expected)?;
     if already_stored(tx, &r.client_msg_id)? {
         return Ok(Outcome::Duplicate);
     }
+    let attachments = kept_attachments(tx, v, conv.channel, &r.body, &r.attachments)?;
     check_may_send(tx, &conv, false)?;
     let id = insert_agent_message(
         tx,
@@ -233,36 +234,50 @@ fn send_reply(tx: &mut WriteTx<'_>, v: &Viewer, r: &SendReply, expected: Option<
             direction: Direction::Outbound,
             client_msg_id: &r.client_msg_id,
             body: &r.body,
-            attachments: &r.attachments,
+            attachments: &attachments,
             template: None,
             subject: None,
         },
     )?;
-    let next = rules::after_reply(&conv_state(&conv), tx.now, rules::preview(&r.body, r.attachments.len()));
+    let next = rules::after_reply(&conv_state(&conv), tx.now, rules::preview(&r.body, attachments.len()));
     save_state(tx, &conv, &next, Some(v.agent_id))?;
     replied(tx, conv.id)?;
     finish_message(tx, conv.id, id)
 }
 
-/// A reply's attachments must be files this hub keeps: a URL elsewhere would send the
-/// customer, and every agent who opens it, to a place nobody checked.
-/// A reply's attachments must be files the hub keeps that the agent may see (a file of a
-/// conversation outside their teams is as unknown as one that does not exist).
-fn check_attachments(tx: &mut WriteTx<'_>, v: &Viewer, attachments: &[Attachment]) -> Result<()> {
+/// A reply's attachments as the hub knows them: each must be a file the hub keeps that the
+/// agent may see (their own upload, or a file of a conversation in their teams; any other
+/// is as unknown as one that does not exist; a URL elsewhere would send the customer, and
+/// every agent who opens it, to a place nobody checked). Name, type and size are the
+/// hub's, never the client's; and the message must be one its channel sends as it is.
+fn kept_attachments(
+    tx: &mut WriteTx<'_>,
+    v: &Viewer,
+    channel: ChannelKind,
+    body: &str,
+    attachments: &[Attachment],
+) -> Result<Vec<Attachment>> {
+    let mut kept = Vec::with_capacity(attachments.len());
     for a in attachments {
-        let kept = match super::blobs::blob_key(&a.url) {
+        let meta = match super::blobs::blob_key(&a.url) {
             Some(key) => match super::blobs::blob_for(tx.conn, v, key) {
-                Ok(_) => true,
-                Err(StoreError::NotFound(_)) => false,
+                Ok(meta) => Some(meta),
+                Err(StoreError::NotFound(_)) => None,
                 Err(e) => return Err(e),
             },
-            None => false,
+            None => None,
         };
-        if !kept {
-            return Err(StoreError::BadRequest(format!("attachment `{}` is not a file kept by this hub", a.name)));
-        }
+        let meta = meta
+            .ok_or_else(|| StoreError::BadRequest(format!("attachment `{}` is not a file kept by this hub", a.name)))?;
+        kept.push(Attachment { name: meta.name, mime: meta.mime, size: meta.size, url: a.url.clone() });
     }
-    Ok(())
+    let sent: Vec<files::Sent<'_>> =
+        kept.iter().map(|a| files::Sent { name: &a.name, mime: &a.mime, size: a.size }).collect();
+    files::fits_one_message(channel, body, &sent).map_err(|r| {
+        let e = ApiError::from(r);
+        StoreError::Refused(e.code, e.message)
+    })?;
+    Ok(kept)
 }
 
 /// Refuses a send to an opted-out address, or free text outside the reply window.

@@ -58,6 +58,7 @@ pub(super) fn insert_agent_message(
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         params![conv.id, conv.inbox_id, conv.channel.as_str(), m.direction.as_str(), author, m.body, attachments, m.client_msg_id, delivery, m.template, m.subject, tx.now],
     )?;
+    super::blobs::tie_to_message(tx, id, m.attachments)?;
     if m.direction == Direction::Outbound {
         super::outbox::enqueue(tx, id, conv.inbox_id)?;
     }

@@ -10,7 +10,7 @@ use super::mutations::merge_into;
 use super::pool::WriteTx;
 use super::{Result, Store, StoreError};
 use crate::params;
-use switchboard_protocol::model::{ChannelKind, Inbox};
+use switchboard_protocol::model::{Attachment, ChannelKind, Inbox};
 use switchboard_protocol::visitor::{Author, VisitorMessage};
 
 /// A visitor's session, as stored.
@@ -101,11 +101,55 @@ fn line(r: &Row) -> Result<VisitorMessage> {
         author,
         agent_name: r.opt_text(2)?.map(str::to_owned),
         text: r.text(3)?.to_owned(),
-        attachments: r.json(4)?,
+        attachments: for_visitor(r.json(4)?),
         client_id,
         at: r.int(6)?,
         survey: r.int(8)? != 0,
     })
+}
+
+/// Where a visitor fetches a kept file of their thread.
+pub const VISITOR_FILES: &str = "/chat/v1/files/";
+
+/// A line's attachments as the visitor's widget fetches them: kept files by their path
+/// under [`VISITOR_FILES`] (with the visitor's token); nothing else is offered.
+fn for_visitor(attachments: Vec<Attachment>) -> Vec<Attachment> {
+    attachments
+        .into_iter()
+        .filter_map(|mut a| {
+            let key = super::blobs::blob_key(&a.url)?.to_owned();
+            a.url = format!("{VISITOR_FILES}{key}");
+            Some(a)
+        })
+        .collect()
+}
+
+impl Store {
+    /// The kept file under `key`, for visitor `v`: their own upload no message has taken
+    /// yet, or a file of a message in their thread; anything else is not found.
+    pub async fn visitor_blob(&self, v: &VisitorRecord, key: String) -> Result<super::blobs::BlobMeta> {
+        let (visitor, inbox, address) = (v.id, v.inbox_id, v.address.clone());
+        self.pool()
+            .read(move |c| {
+                let row = c
+                    .query_opt(
+                        "SELECT b.name, b.mime, b.size FROM blobs b \
+                         LEFT JOIN messages m ON m.id = b.message_id \
+                         LEFT JOIN conversations cv ON cv.id = m.conversation_id \
+                         WHERE b.blob_key = ? AND ((b.message_id IS NULL AND b.visitor_id = ?) \
+                            OR (cv.inbox_id = ? AND cv.customer_address = ? AND m.direction IN ('inbound', 'outbound')))",
+                        params![&key, visitor, inbox, &address],
+                    )?
+                    .ok_or(StoreError::NotFound("file"))?;
+                Ok(super::blobs::BlobMeta {
+                    key,
+                    name: row.text(0)?.to_owned(),
+                    mime: row.text(1)?.to_owned(),
+                    size: u64::try_from(row.int(2)?).unwrap_or(0),
+                })
+            })
+            .await
+    }
 }
 
 /// The provider id a visitor's message is stored under: unique per visitor address.
