@@ -13,7 +13,8 @@
 //! the load panel and reassigning from the thread. Then the queue: an agent online is
 //! routed a customer and told so on the desktop; going away moves the customer on. Then the
 //! reports: a lead opens months of the demo's history as charts, exports them as CSV, and
-//! opens them again with the hub gone.
+//! opens them again with the hub gone. Then files: a picture attached in the composer, sent
+//! over WhatsApp (which fetches it from the hub) and shown as a thumbnail in the thread.
 //! Screenshots land in docs/screenshots.
 #![allow(clippy::unwrap_used)]
 
@@ -747,6 +748,116 @@ async fn a_lead_checks_an_audience_file_sends_a_campaign_and_follows_its_results
 
 /// The app signed in as `login` on `hub`, its home in `home` with a Downloads folder of
 /// its own (returned), and a credential store that lives as long as the handle returned.
+/// A shipping label as a PNG picture, 240×160: a border, an address block and a barcode.
+fn label_png() -> Vec<u8> {
+    let (w, h) = (240u32, 160u32);
+    let mut pixels = vec![255u8; (w * h * 3) as usize];
+    let mut ink = |x: u32, y: u32| {
+        let i = ((y * w + x) * 3) as usize;
+        pixels[i..i + 3].copy_from_slice(&[30, 36, 51]);
+    };
+    for y in 0..h {
+        for x in 0..w {
+            let border = x < 4 || y < 4 || x >= w - 4 || y >= h - 4;
+            let address =
+                (20..140).contains(&x) && [(20, 28), (36, 42), (50, 56)].iter().any(|(a, b)| (*a..*b).contains(&y));
+            let barcode = (20..220).contains(&x) && (96..140).contains(&y) && (x * 7 % 11) < 5;
+            if border || address || barcode {
+                ink(x, y);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, w, h);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.write_header().unwrap().write_image_data(&pixels).unwrap();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_attaches_a_picture_sends_it_over_whatsapp_and_sees_it_as_a_thumbnail() {
+    let me = [
+        "an_agent_attaches_a_picture_sends_it_over_whatsapp_and_sees_it_as_a_thumbnail",
+        "--exact",
+        "--nocapture",
+        "--test-threads=1",
+    ];
+    if !in_desktop_session(&me.map(String::from)) {
+        return;
+    }
+    // A WhatsApp inbox on the Cloud API's stand-in, and a hub the stand-in can reach.
+    let graph = providers::start(Kind::Graph).await;
+    let hub = Hub::start_with(|addr| switchboard_hub::config::Config {
+        public_url: Some(format!("http://{addr}")),
+        ..Hub::settings()
+    })
+    .await;
+    let w = world(&hub.store).await;
+    let settings = json!({"access_token": "EAAG-token", "sender_id": "106540352242922", "base_url": graph.base});
+    let update = switchboard_protocol::admin::UpdateInbox { settings: Some(settings), ..Default::default() };
+    hub.store.update_inbox(w.whatsapp, update).await.unwrap();
+    let ana = customer(&hub, w.whatsapp, "+14155550123", "Ana Silva", "Could you send me a photo of the label?").await;
+    let lee = HubClient::new(&hub.base, &hub.login("lee@x.test").await).unwrap();
+    let to_maya = MutationBatch {
+        client_id: "lee-desk".into(),
+        mutations: vec![MutationEnvelope {
+            mutation_id: 1,
+            mutation: Mutation::Assign(Assign { conversation_id: ana, agent_id: Some(Some(w.maya)), team_id: None }),
+            expected_version: None,
+        }],
+    };
+    assert_eq!(lee.mutations(&to_maya).await.unwrap().results[0].outcome, Outcome::Applied);
+
+    let home = tempfile::tempdir().unwrap();
+    let _keyring = app::credential_store(home.path());
+    let app = App::launch(env!("CARGO_BIN_EXE_switchboard"), home.path(), &[]).await;
+    sign_in(&app, &hub, "maya@x.test").await;
+    app.find(&row("Ana Silva"), 30).await;
+    app.click(&row("Ana Silva")).await;
+    app.find("[data-testid=composer-input]", 20).await;
+
+    // The agent picks a picture: it shows as a chip with its thumbnail before sending.
+    let picture = home.path().join("label.png");
+    let label = label_png();
+    std::fs::write(&picture, &label).unwrap();
+    let input = app.find("[data-testid=composer-file-input]", 10).await;
+    input.send_keys(&picture.display().to_string()).await.unwrap();
+    app.until(
+        "the staged picture's thumbnail",
+        "(() => { const i = document.querySelector('[data-testid=composer-file] img'); \
+         return !!i && i.complete && i.naturalWidth === 240; })()",
+        20,
+    )
+    .await;
+    app.type_into("[data-testid=composer-input]", "Here is the label").await;
+    app.click("[data-testid=composer-send]").await;
+
+    // WhatsApp gets an image message naming the picture by a link it can fetch, with the
+    // text as its caption.
+    let sent = wait(|| graph.requests().iter().any(|r| r.json()["type"] == "image"), 30).await;
+    assert!(sent, "no image message reached WhatsApp: {:?}", graph.requests());
+    let image = graph.requests().into_iter().map(|r| r.json()).find(|j| j["type"] == "image").unwrap();
+    assert_eq!(
+        (image["to"].as_str(), image["image"]["caption"].as_str()),
+        (Some("14155550123"), Some("Here is the label"))
+    );
+    let link = image["image"]["link"].as_str().unwrap();
+    let fetched = reqwest::get(link).await.unwrap().bytes().await.unwrap();
+    assert_eq!(fetched.as_ref(), label.as_slice(), "WhatsApp fetches the picture itself");
+
+    // In the thread, the sent line shows the picture as a thumbnail, from the hub.
+    app.until(
+        "the sent picture as a thumbnail",
+        "(() => { const i = [...document.querySelectorAll('[data-testid=line] img')].find(i => i.alt === 'label.png'); \
+         return !!i && i.complete && i.naturalWidth === 240 && i.src.includes('message/'); })()",
+        30,
+    )
+    .await;
+    app.screenshot(&screenshots().join("files.png")).await;
+    app.quit().await;
+}
+
 async fn lead_with_downloads(
     hub: &Hub,
     home: &std::path::Path,

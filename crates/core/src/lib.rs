@@ -234,7 +234,7 @@ impl Console {
         if staged.len() > switchboard_protocol::files::MAX_FILES {
             return Err(CoreError::Hub(switchboard_protocol::files::FileRefusal::TooMany.into()));
         }
-        let attachments = self.engine.staged.take(staged)?;
+        let attachments = self.engine.staged.named(staged)?;
         let sent: Vec<switchboard_protocol::files::Sent<'_>> = attachments
             .iter()
             .map(|a| switchboard_protocol::files::Sent { name: &a.name, mime: &a.mime, size: a.size })

@@ -95,7 +95,12 @@ async fn a_picture_attached_offline_is_sent_once_and_shown() {
     drop(maya);
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let maya = open(&hub, dir.path(), &token);
-    assert_eq!(files_in(&staged_dir), 2);
+    assert_eq!(
+        files_in(&staged_dir),
+        2,
+        "{:?}",
+        std::fs::read_dir(&staged_dir).unwrap().map(|e| e.unwrap().file_name()).collect::<Vec<_>>()
+    );
     hub.restart().await;
     eventually("the outbox is empty", || maya.outbox().items().unwrap().is_empty()).await;
     eventually("both delivered", || {

@@ -546,7 +546,8 @@ async fn the_agents_token_never_goes_to_an_attachment_url() {
     use switchboard_testkit::providers::{self, Kind};
     let hub = Hub::start().await;
     let w = world(&hub.store).await;
-    let elsewhere = providers::start(Kind::Twilio).await;
+    // Any server at all: it hands the file to whoever asks.
+    let elsewhere = providers::start(Kind::Graph).await;
     let now = switchboard_core::now_ms();
     let mut mms = switchboard_hub::store::ingest::Inbound::text(w.sms, "+14155550123", "a photo", Some("MM9"), now);
     mms.attachments = vec![switchboard_protocol::model::Attachment {
@@ -556,6 +557,14 @@ async fn the_agents_token_never_goes_to_an_attachment_url() {
         url: format!("{}/steal/photo.jpg", elsewhere.base),
     }];
     let m = hub.store.ingest(mms).await.unwrap();
+    let lee = hub.store.viewer(w.lee).await.unwrap();
+    for _ in 0..100 {
+        let page = hub.store.messages_before(&lee, m.conversation_id, None, 1).await.unwrap();
+        if page.messages[0].attachments[0].url.starts_with("/api/v1/blobs/") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 
     let dir = tempfile::tempdir().unwrap();
     let token = hub.login("maya@x.test").await;
@@ -565,8 +574,8 @@ async fn the_agents_token_never_goes_to_an_attachment_url() {
     eventually("the message is cached", || c.cache().message(m.message_id).is_ok()).await;
     let (path, _) = c.save_attachment(m.message_id, 0).await.unwrap();
     assert!(!std::fs::read(&path).unwrap().is_empty(), "the file arrived through the hub");
-    let requests = elsewhere.requests();
-    assert_eq!(requests.len(), 1, "the hub fetched it once");
+    let requests = elsewhere.fetches();
+    assert_eq!(requests.len(), 1, "the hub fetched it once, and keeps it");
     for r in requests {
         assert!(r.authorization.as_deref().is_none_or(|a| !a.contains(&token)), "{:?} got the token", r.path);
         assert_eq!(r.authorization, None, "no credentials for a host that is not the inbox's provider");

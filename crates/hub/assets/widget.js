@@ -462,6 +462,10 @@
       if (!state.order.length) state.hasMore = visit.has_more;
       older.hidden = !state.hasMore;
       visit.messages.forEach(upsert);
+      // The promise of a reply by email is made only where the hub keeps it.
+      emailLabel.textContent = visit.email_fallback
+        ? "Leave your email and we'll reply there if you go."
+        : "Leave your email so we know who you are next time.";
       emailForm.hidden = !!state.email;
       scrollDown();
       connect();

@@ -58,6 +58,7 @@ pub mod crm;
 pub mod crm_model;
 pub mod csat;
 pub mod demo;
+pub mod fallback;
 pub mod fanout;
 pub mod outbound;
 pub mod pg_tls;

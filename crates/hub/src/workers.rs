@@ -1,6 +1,6 @@
 //! The hub's background work, started and stopped in one place: the delivery worker
 //! (replies out to providers), the campaign sender, the media keeper (customers' media
-//! fetched once from providers), the CRM worker (lookups and transcripts), moving files
+//! fetched once from providers), the sender of chats' unseen replies by email, the CRM worker (lookups and transcripts), moving files
 //! earlier versions kept in database rows out to the file store, the router (routing
 //! passes when anything moves, and the sweeps for agents gone and customers left
 //! unanswered), keeping reports' settled days worked out, and the chores (waking snoozed
@@ -52,6 +52,11 @@ impl Workers {
                     Duration::from_secs(config.routing_sweep_secs.max(1)),
                 ),
                 tokio::spawn(reports(store.clone(), config.report_time_zone.clone())),
+                crate::channels::email_fallback::start(
+                    store.clone(),
+                    Duration::from_millis(config.delivery_timeout_ms.max(1)),
+                    stop_rx.clone(),
+                ),
                 crate::channels::keep_media::start(
                     store.clone(),
                     storage.clone(),

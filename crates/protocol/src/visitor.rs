@@ -52,6 +52,10 @@ pub struct Visit {
     pub messages: Vec<VisitorMessage>,
     /// More, older messages exist (`GET /chat/v1/messages?before=`).
     pub has_more: bool,
+    /// Replies the visitor has not seen in time go to the email they leave: the chat may
+    /// promise it.
+    #[serde(default)]
+    pub email_fallback: bool,
 }
 
 /// Who wrote a line, as a visitor sees it.

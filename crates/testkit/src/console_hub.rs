@@ -40,6 +40,7 @@ pub struct Hub {
     pub base: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    config: Config,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -49,19 +50,31 @@ fn config() -> Config {
 
 impl Hub {
     pub async fn start() -> Hub {
+        Hub::start_with(|_| config()).await
+    }
+
+    /// A hub whose settings may depend on its own address (its `public_url`).
+    pub async fn start_with(settings: impl FnOnce(SocketAddr) -> Config) -> Hub {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("hub.db").display());
         let store = Store::open(&url, &StoreOptions::default()).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let mut hub = Hub { store, addr, base: format!("http://{addr}"), stop: None, task: None, _dir: Some(dir) };
+        let config = settings(addr);
+        let base = format!("http://{addr}");
+        let mut hub = Hub { store, addr, base, stop: None, task: None, config, _dir: Some(dir) };
         hub.serve(listener);
         hub
     }
 
+    /// The settings of a hub for consoles: heartbeats every second.
+    pub fn settings() -> Config {
+        config()
+    }
+
     fn serve(&mut self, listener: tokio::net::TcpListener) {
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let state = AppState::new(self.store.clone(), config());
+        let state = AppState::new(self.store.clone(), self.config.clone());
         self.task = Some(tokio::spawn(server::run(listener, state, async move {
             let _ = rx.await;
         })));

@@ -142,7 +142,9 @@ impl Outbox {
                     now_ms()
                 ],
             )?;
-            Ok(c.last_insert_rowid())
+            let id = c.last_insert_rowid();
+            staged::mark_queued(c, &envelope.mutation)?;
+            Ok(id)
         })
     }
 

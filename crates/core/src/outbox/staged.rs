@@ -102,10 +102,11 @@ impl Staged {
         Ok(gone == 1)
     }
 
-    /// The staged files `urls` name, in order, marked as queued: each must be one this
-    /// console staged and still holds.
-    pub fn take(&self, urls: &[String]) -> Result<Vec<Attachment>> {
-        self.cache.write(|c| {
+    /// The staged files `urls` name, in order: each must be one this console staged and
+    /// still holds. The reply that names them marks them queued as it enters the outbox
+    /// ([`mark_queued`]), in the same transaction.
+    pub fn named(&self, urls: &[String]) -> Result<Vec<Attachment>> {
+        self.cache.read(|c| {
             let mut out = Vec::with_capacity(urls.len());
             for url in urls {
                 let id =
@@ -116,7 +117,6 @@ impl Staged {
                     })
                     .optional()?
                     .ok_or(CoreError::NotFound("attached file"))?;
-                c.execute("UPDATE ob.staged SET queued = 1 WHERE id = ?1", [id])?;
                 out.push(Attachment {
                     url: url.clone(),
                     name: row.0,
@@ -189,6 +189,17 @@ impl Staged {
         }
         Ok(gone.len())
     }
+}
+
+/// Marks the staged files `mutation` names as queued (a reply in the outbox waits for them),
+/// in the transaction that writes it to the outbox.
+pub fn mark_queued(c: &rusqlite::Connection, mutation: &switchboard_protocol::mutation::Mutation) -> Result<()> {
+    if let switchboard_protocol::mutation::Mutation::SendReply(r) = mutation {
+        for id in r.attachments.iter().filter_map(|a| staged_id(&a.url)) {
+            c.execute("UPDATE ob.staged SET queued = 1 WHERE id = ?1", [id])?;
+        }
+    }
+    Ok(())
 }
 
 fn remove(path: &Path) {

@@ -12,6 +12,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use futures_util::StreamExt;
 use switchboard_protocol::files::{self, FileRefusal, MAX_FILE_BYTES, SNIFF_BYTES};
 use switchboard_protocol::model::Attachment;
 use switchboard_protocol::{ApiError, ErrorCode};
@@ -76,20 +77,28 @@ pub async fn receive(
             return Ok(attachment(earlier));
         }
     }
-    if let Some(len) = headers.get(axum::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse().ok()) {
-        files::check_size(&name, len).map_err(refused)?;
-        if len > limit {
-            return Err(too_large(name, Some(len), limit));
-        }
-    }
+    let declared: Option<u64> =
+        headers.get(axum::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse().ok());
     let key = new_key();
-    let stored = s.storage.put_stream(&key, body.into_data_stream(), limit).await.map_err(|e| {
+    let mut stream = body.into_data_stream();
+    let stored = s.storage.put_stream(&key, &mut stream, limit).await.map_err(|e| {
         tracing::error!("the file store: {e}");
         Failure(ApiError::new(ErrorCode::Unavailable, "the hub's file store cannot keep the file; try again"))
     })?;
     let (size, sha256, head) = match stored {
         Streamed::Kept { size, sha256, head } => (size, sha256, head),
-        Streamed::TooLarge => return Err(too_large(name, None, limit)),
+        Streamed::TooLarge => {
+            // The rest is read and dropped (up to as much again), so the sender, still
+            // writing, gets this answer rather than a connection cut under it.
+            let mut left = limit;
+            while let Some(Ok(chunk)) = stream.next().await {
+                left = left.saturating_sub(chunk.len() as u64);
+                if left == 0 {
+                    break;
+                }
+            }
+            return Err(too_large(name, declared.filter(|d| *d > limit), limit));
+        }
         Streamed::Broken(reason) => return Err(bad_request(format!("the upload broke off: {reason}"))),
     };
     let forget = |key: String| async move {

@@ -224,6 +224,7 @@ async fn start(
     if s.store.client_blocked(inbox.id, client.clone()).await? {
         return Err(blocked());
     }
+    let email_fallback = matches!(crate::fallback::of_settings(&settings), Ok(Some(_)));
     let settings = chat_settings(&settings)?;
     // A token from a reset hub or another inbox starts a new visitor rather than failing.
     let earlier = match req.token.as_deref() {
@@ -293,6 +294,7 @@ async fn start(
         name: visitor.name,
         messages,
         has_more,
+        email_fallback,
     })
     .into_response())
 }

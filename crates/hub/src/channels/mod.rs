@@ -21,6 +21,7 @@
 pub mod bulk;
 pub mod deliver;
 pub mod email;
+pub mod email_fallback;
 pub mod keep_media;
 pub mod links;
 pub mod media;

@@ -465,6 +465,12 @@ fn ingest(tx: &mut WriteTx<'_>, msg: &Inbound) -> Result<Ingested> {
         }
     }
     let address = crate::address::normalize(inbox.kind, &msg.from, "US")?;
+    // A visitor answering the email of a chat's unseen replies: the answer goes to the chat.
+    if inbox.kind == ChannelKind::Email && !msg.thread_refs.is_empty() {
+        if let Some(chat) = super::fallback::answered_chat(tx, inbox.id, &address, &msg.thread_refs)? {
+            return answer_in_chat(tx, msg, chat);
+        }
+    }
     // An unverified sender does not get to name the customer.
     let name = if msg.unverified.is_some() { None } else { msg.display_name.as_deref() };
     let (contact_id, mut contact_changed) = resolve_contact(tx, inbox.kind, &address, name)?;
@@ -566,4 +572,28 @@ fn ingest(tx: &mut WriteTx<'_>, msg: &Inbound) -> Result<Ingested> {
         if super::routing::sync_queue(tx, conv.id)? { entities::load_conversation(tx.conn, conv.id)? } else { conv };
     emit_conversation(tx, &conv, None);
     Ok(Ingested { contact_id, conversation_id, message_id, duplicate: false, new_conversation })
+}
+
+/// Takes a visitor's emailed answer into their chat: an inbound line of the chat (marked as
+/// email, with its subject and files), which reopens the conversation and waits for an
+/// agent as any customer message does, and shows in the visitor's widget.
+fn answer_in_chat(tx: &mut WriteTx<'_>, msg: &Inbound, conversation_id: i64) -> Result<Ingested> {
+    let conv = entities::load_conversation(tx.conn, conversation_id)?;
+    let preview = rules::preview(&msg.body, msg.attachments.len());
+    let next = rules::after_inbound(&conv_state(&conv), conv.channel, msg.at, preview);
+    let before = (conv.status, conv.waiting_since);
+    save_state(tx, &conv, &next, None)?;
+    let attachments = serde_json::to_string(&msg.attachments).map_err(|e| StoreError::BadRequest(e.to_string()))?;
+    let message_id = tx.conn.query_int(
+        "INSERT INTO messages (conversation_id, inbox_id, channel, direction, body, subject, attachments, provider_id, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        params![conversation_id, msg.inbox_id, ChannelKind::Email.as_str(), Direction::Inbound.as_str(), &msg.body, msg.subject.as_deref(), attachments, msg.provider_id.as_deref(), msg.at],
+    )?;
+    super::blobs::tie_to_message(tx, message_id, &msg.attachments)?;
+    response_targets(tx, conversation_id, Some(before), msg.at)?;
+    let message = entities::load_message(tx.conn, message_id)?;
+    let conv = entities::load_conversation(tx.conn, conversation_id)?;
+    emit_message(tx, &message, conv.team_id);
+    emit_conversation(tx, &conv, None);
+    Ok(Ingested { contact_id: conv.contact_id, conversation_id, message_id, duplicate: false, new_conversation: false })
 }

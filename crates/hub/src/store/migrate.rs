@@ -25,6 +25,7 @@ const SQLITE: &[(i64, &str)] = &[
     (19, include_str!("migrations/sqlite/0019_unsubscribe.sql")),
     (20, include_str!("migrations/sqlite/0020_campaign_order.sql")),
     (21, include_str!("migrations/sqlite/0021_files.sql")),
+    (22, include_str!("migrations/sqlite/0022_email_fallback.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("migrations/postgres/0001_init.sql")),
@@ -48,6 +49,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (19, include_str!("migrations/postgres/0019_unsubscribe.sql")),
     (20, include_str!("migrations/postgres/0020_campaign_order.sql")),
     (21, include_str!("migrations/postgres/0021_files.sql")),
+    (22, include_str!("migrations/postgres/0022_email_fallback.sql")),
 ];
 
 /// Brings the database up to [`latest`]. Safe to run from several hubs at once on

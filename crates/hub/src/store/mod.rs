@@ -47,6 +47,7 @@ pub mod db;
 pub mod delivery;
 pub mod directory;
 pub mod entities;
+pub mod fallback;
 pub mod feed;
 pub mod ingest;
 pub mod keys;
