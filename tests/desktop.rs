@@ -361,6 +361,7 @@ async fn an_agent_and_a_lead_work_the_console() {
                     client_msg_id: "after-stop".into(),
                     body: "Still there?".into(),
                     attachments: vec![],
+                    choices: None,
                 }),
                 expected_version: None,
             }],

@@ -6,6 +6,7 @@ use crate::shell::Shell;
 use switchboard_protocol::campaign::{
     AudienceCheck, Campaign, CampaignAction, CampaignSpec, NewSegment, RecipientPage, RecipientState, Segment,
 };
+use switchboard_protocol::choices::Choices;
 use switchboard_protocol::console::{
     AgentLoad, AssignTo, CannedDraft, CannedOption, Composer, Connection, ConversationRow, DemoLogin, Directory,
     History, NewConversation, OpenedAttachment, Profile, SearchHit, SearchQuery, Session, SignIn, Started, Thread,
@@ -137,9 +138,10 @@ pub async fn send_reply(
     conversation_id: Id,
     body: String,
     attachments: Option<Vec<String>>,
+    choices: Option<Choices>,
 ) -> Answer<Id> {
     let staged = attachments.unwrap_or_default();
-    shell.run(move |c| c.send_reply_with_files(conversation_id, &body, &staged)).await
+    shell.run(move |c| c.send_reply_with(conversation_id, &body, &staged, choices)).await
 }
 
 /// A file attached in the composer: its bytes are the raw body, its name the

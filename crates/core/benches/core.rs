@@ -287,6 +287,8 @@ fn message(id: i64, conversation_id: i64, channel: ChannelKind, body: String, at
         client_msg_id: None,
         delivery: None,
         delivery_error: None,
+        choices: None,
+        chosen: None,
         created_at: at,
         version: 1,
     }

@@ -209,14 +209,22 @@ impl Console {
     /// Queues a reply on the conversation's channel; it shows in the thread at once as
     /// pending. Refused at once when the channel's reply window has closed.
     pub fn send_reply(&self, conversation_id: Id, body: &str) -> Result<Id> {
-        self.send_reply_with_files(conversation_id, body, &[])
+        self.send_reply_with(conversation_id, body, &[], None)
     }
 
     /// Queues a reply with the files staged for it ([`Console::stage_attachment`], named
     /// `staged:<id>`), sent as the channel carries them ([`files::split`]: on WhatsApp,
     /// Messenger and Instagram one file a message, the text with the first where it can
-    /// be a caption). Returns the first queued item's id.
-    pub fn send_reply_with_files(&self, conversation_id: Id, body: &str, staged: &[String]) -> Result<Id> {
+    /// be a caption), or with choices the customer answers with a tap (refused at once
+    /// where the channel cannot carry them, [`switchboard_protocol::choices::refuse`]).
+    /// Returns the first queued item's id.
+    pub fn send_reply_with(
+        &self,
+        conversation_id: Id,
+        body: &str,
+        staged: &[String],
+        choices: Option<switchboard_protocol::choices::Choices>,
+    ) -> Result<Id> {
         let body = if staged.is_empty() {
             Self::check_body(body)?
         } else {
@@ -234,6 +242,14 @@ impl Console {
         if staged.len() > switchboard_protocol::files::MAX_FILES {
             return Err(CoreError::Hub(switchboard_protocol::files::FileRefusal::TooMany.into()));
         }
+        if let Some(c) = &choices {
+            if !staged.is_empty() {
+                return Err(CoreError::BadRequest("choices go with text, not with files".into()));
+            }
+            if let Some(why) = switchboard_protocol::choices::refuse(row.channel, &body, c) {
+                return Err(CoreError::BadRequest(why));
+            }
+        }
         let attachments = self.engine.staged.named(staged)?;
         let sent: Vec<switchboard_protocol::files::Sent<'_>> = attachments
             .iter()
@@ -248,6 +264,7 @@ impl Console {
                 client_msg_id: new_client_msg_id(),
                 body,
                 attachments,
+                choices: choices.clone(),
             });
             let id = self.queue(mutation, None)?;
             first.get_or_insert(id);

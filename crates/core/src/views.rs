@@ -106,6 +106,8 @@ fn line(m: Message, names: &HashMap<Id, String>) -> ThreadLine {
         client_msg_id: m.client_msg_id,
         delivery: m.delivery,
         delivery_error: m.delivery_error,
+        choices: m.choices,
+        chosen: m.chosen,
         outbox: None,
         created_at: m.created_at,
     }
@@ -140,12 +142,14 @@ fn template_text(c: &Connection, conversation: Id, name: &str, params: &[String]
 fn pending_lines(c: &Connection, conversations: &[Id], me: &Agent) -> Result<Vec<ThreadLine>> {
     let mut out = Vec::new();
     for row in outbox::unconfirmed_lines(c, conversations)? {
-        let (conversation_id, direction, body, client_msg_id, attachments) = match row.mutation {
-            Mutation::SendReply(r) => (r.conversation_id, Direction::Outbound, r.body, r.client_msg_id, r.attachments),
-            Mutation::AddNote(n) => (n.conversation_id, Direction::Note, n.body, n.client_msg_id, Vec::new()),
+        let (conversation_id, direction, body, client_msg_id, attachments, choices) = match row.mutation {
+            Mutation::SendReply(r) => {
+                (r.conversation_id, Direction::Outbound, r.body, r.client_msg_id, r.attachments, r.choices)
+            }
+            Mutation::AddNote(n) => (n.conversation_id, Direction::Note, n.body, n.client_msg_id, Vec::new(), None),
             Mutation::SendTemplate(t) => {
                 let body = template_text(c, t.conversation_id, &t.template, &t.params)?;
-                (t.conversation_id, Direction::Outbound, body, t.client_msg_id, Vec::new())
+                (t.conversation_id, Direction::Outbound, body, t.client_msg_id, Vec::new(), None)
             }
             _ => continue,
         };
@@ -167,6 +171,8 @@ fn pending_lines(c: &Connection, conversations: &[Id], me: &Agent) -> Result<Vec
             client_msg_id: Some(client_msg_id),
             delivery: None,
             delivery_error: None,
+            choices,
+            chosen: None,
             outbox: Some(OutboxLine { id: row.id, state: row.state, error: row.error.map(|e| e.message) }),
             created_at: row.created_at,
         });
@@ -510,6 +516,8 @@ mod tests {
             client_msg_id: None,
             delivery: None,
             delivery_error: None,
+            choices: None,
+            chosen: None,
             created_at: id,
             version: 1,
         }
@@ -622,7 +630,8 @@ mod tests {
                          DROP INDEX conversations_at_risk; ALTER TABLE conversations DROP COLUMN priority; \
                          ALTER TABLE conversations DROP COLUMN queued_at; ALTER TABLE conversations DROP COLUMN sla_state; \
                          ALTER TABLE conversations DROP COLUMN sla_due_at; ALTER TABLE conversations DROP COLUMN csat_score; \
-                         DROP TABLE reports; PRAGMA user_version = 3;",
+                         DROP TABLE reports; ALTER TABLE messages DROP COLUMN choices; \
+                         ALTER TABLE messages DROP COLUMN chosen; PRAGMA user_version = 3;",
                     )?;
                     Ok(())
                 })

@@ -70,7 +70,7 @@ async fn a_picture_attached_offline_is_sent_once_and_shown() {
     let label = maya.stage_attachment("return label.png", PNG).unwrap();
     let invoice = maya.stage_attachment("invoice.pdf", PDF).unwrap();
     assert_eq!((label.mime.as_str(), invoice.mime.as_str()), ("image/png", "application/pdf"));
-    maya.send_reply_with_files(conv, "Here is your label", &[label.url.clone(), invoice.url.clone()]).unwrap();
+    maya.send_reply_with(conv, "Here is your label", &[label.url.clone(), invoice.url.clone()], None).unwrap();
     // WhatsApp carries one file a message: the picture with the text as its caption, then
     // the document.
     let lines = maya.cache().thread(conv, 10).unwrap().lines;

@@ -117,6 +117,8 @@ fn message(id: Id, conversation_id: Id, channel: ChannelKind, body: &str) -> Mes
         client_msg_id: None,
         delivery: None,
         delivery_error: None,
+        choices: None,
+        chosen: None,
         created_at: id,
         version: 1,
     }

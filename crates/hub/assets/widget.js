@@ -108,6 +108,11 @@
     ".compose button,.email button{padding:6px 12px;border:0;border-radius:6px;background:var(--accent);color:#fff;cursor:pointer}" +
     ".status{padding:4px 12px;font-size:12px;color:#8a4b00;background:#fff4e5}" +
     ".file{display:block;margin-top:4px}" +
+    ".choices{display:flex;flex-wrap:wrap;gap:6px;margin-top:8px}" +
+    ".msg .choices button{text-decoration:none;padding:6px 10px;border:1px solid var(--accent);border-radius:16px;color:var(--accent);background:#fff}" +
+    ".msg .choices button[aria-pressed=true]{background:var(--accent);color:#fff}" +
+    ".msg .choices button:disabled{cursor:default;opacity:.75}" +
+    ".msg .choices small{display:block;font-size:11px;opacity:.8}" +
     ".file img{display:block;max-width:220px;max-height:180px;border-radius:8px;margin-bottom:2px;background:#eef0f4}" +
     ".compose .attach{background:none;color:#4a5468;padding:6px;display:flex;align-items:center}" +
     ".panel.dropping .log{outline:3px dashed var(--accent);outline-offset:-6px}" +
@@ -233,6 +238,7 @@
       node.appendChild(fileNode(a));
     });
     if (line.survey) node.appendChild(ratingButtons(line));
+    if (line.choices && line.choices.options) node.appendChild(choiceButtons(line));
     node.appendChild(el("span", { class: "when" }, line.at ? time(line.at) : ""));
     if (line.state === "failed") {
       var again = el("button", { type: "button" }, "Not sent — try again");
@@ -241,6 +247,48 @@
       });
       node.appendChild(again);
     }
+  }
+
+  /* The answer the visitor gave to `line`'s choices, if any (a later line of theirs). */
+  function answerTo(line) {
+    for (var i = 0; i < state.order.length; i++) {
+      var l = state.lines[state.order[i]];
+      if (l.author === "visitor" && l.chosen && l.chosen.offered_in === line.id) return l.chosen.id;
+      if (l.author === "visitor" && l.choiceFor === line.id) return l.choiceId;
+    }
+    return null;
+  }
+
+  /* An agent's choices: a button each; a tap sends the option as the visitor's answer,
+   * once, and the choice stays shown. */
+  function choiceButtons(line) {
+    var answered = answerTo(line);
+    var group = el("div", { class: "choices", role: "group", "aria-label": "Choose an answer" });
+    line.choices.options.forEach(function (o) {
+      var b = el("button", { type: "button", "data-choice": o.id, "aria-pressed": String(answered === o.id) }, o.title);
+      if (o.description) b.appendChild(el("small", {}, o.description));
+      if (answered !== null) b.disabled = true;
+      b.addEventListener("click", function () {
+        if (answerTo(line) !== null) return;
+        var cid = newId();
+        var mine = (state.lines["c:" + cid] = {
+          key: "c:" + cid,
+          client_id: cid,
+          author: "visitor",
+          text: o.title,
+          at: Date.now(),
+          sort: Number.MAX_SAFE_INTEGER,
+          choiceFor: line.id,
+          choiceId: o.id,
+        });
+        render(mine);
+        render(line);
+        scrollDown();
+        deliver(mine);
+      });
+      group.appendChild(b);
+    });
+    return group;
   }
 
   /* A satisfaction survey: five buttons; the answer is sent once and the choice stays shown. */
@@ -395,9 +443,15 @@
     line.client_id = m.client_id;
     line.at = m.at;
     line.survey = m.survey === true;
+    line.choices = m.choices || null;
+    line.chosen = m.chosen || null;
     line.sort = m.id;
     line.state = "stored";
     render(line);
+    // An answer to choices: the line that offered them shows which was chosen.
+    if (m.chosen && m.chosen.offered_in && state.lines["i:" + m.chosen.offered_in]) {
+      render(state.lines["i:" + m.chosen.offered_in]);
+    }
     if (isNew && m.author === "agent") showBadge();
   }
 
@@ -539,6 +593,7 @@
       .then(function () {
         var body = { client_id: line.client_id, text: line.text };
         if (line.uploaded) body.files = [line.uploaded];
+        if (line.choiceFor) body.choice = { message_id: line.choiceFor, id: line.choiceId };
         return api("POST", "/chat/v1/messages", body);
       })
       .then(upsert, function (e) {

@@ -80,6 +80,7 @@ fn message(inboxes: &[Inbox], writer: usize, i: usize) -> Inbound {
         thread_refs: Vec::new(),
         unsupported: None,
         unverified: None,
+        answer: None,
     }
 }
 

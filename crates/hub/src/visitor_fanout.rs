@@ -196,6 +196,8 @@ mod tests {
                 client_msg_id: None,
                 delivery: None,
                 delivery_error: None,
+                choices: None,
+                chosen: None,
                 created_at: 5,
                 version: 1,
             }))

@@ -776,6 +776,7 @@ async fn a_reply_is_never_sent_twice_across_a_restart() {
                 client_msg_id: "r-1".into(),
                 body: "once".into(),
                 attachments: vec![],
+                choices: None,
             }),
             expected_version: None,
         };
@@ -861,6 +862,7 @@ async fn stopping_the_hub_finishes_the_reply_in_flight() {
             client_msg_id: "r-1".into(),
             body: "On its way".into(),
             attachments: vec![],
+            choices: None,
         }),
         expected_version: None,
     };
@@ -894,6 +896,7 @@ async fn stopping_the_hub_finishes_the_reply_in_flight() {
             client_msg_id: "r-2".into(),
             body: "Still there?".into(),
             attachments: vec![],
+            choices: None,
         }),
         expected_version: None,
     };
@@ -1122,5 +1125,97 @@ async fn files_go_out_as_each_provider_expects() {
     assert_eq!(
         files,
         vec![("invoice.pdf".to_owned(), pdf_bytes.to_vec()), ("label photo.jpg".to_owned(), providers::JPEG.to_vec())]
+    );
+}
+
+/// A reply carrying `choices`.
+fn reply_choosing(id: u64, conversation: &Value, cmid: &str, body: &str, choices: Value) -> Value {
+    json!({"mutation_id": id, "name": "send_reply", "args": {"conversation_id": conversation["id"], "client_msg_id": cmid, "body": body, "choices": choices}})
+}
+
+/// Choices go out as each provider shows them: WhatsApp reply buttons and a list, Messenger
+/// quick replies; what a channel cannot carry is refused and stores nothing. The customer's
+/// tap comes back as a structured answer naming the message that offered it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn choices_go_out_as_buttons_lists_and_quick_replies_and_taps_come_back() {
+    let s = setup().await;
+    let now = switchboard_hub::clock::now_ms();
+    let wa = fixture("whatsapp/text.json").replace("1749416383", &(now / 1000).to_string());
+    assert_eq!(s.meta(s.whatsapp, &wa, Some("meta-app-secret")).await.0, StatusCode::OK);
+    assert_eq!(
+        s.twilio(&format!("/webhooks/twilio/{}", s.sms), &fixture("twilio/inbound_sms.form"), true).await.0,
+        StatusCode::OK
+    );
+    let (whatsapp, sms) = (s.conversation_of(s.whatsapp).await, s.conversation_of(s.sms).await);
+    let times = json!({"style": "buttons", "options": [
+        {"id": "tue-10", "title": "Tuesday 10:00"}, {"id": "wed-14", "title": "Wednesday 14:00"}, {"id": "other", "title": "Another time"}]});
+    let list = json!({"style": "list", "button": "See times", "options": [
+        {"id": "tue-10", "title": "Tuesday 10:00", "description": "At the shop on Main Street"},
+        {"id": "wed-14", "title": "Wednesday 14:00"}]});
+    let four = json!({"style": "buttons", "options": [
+        {"id": "a", "title": "A"}, {"id": "b", "title": "B"}, {"id": "c", "title": "C"}, {"id": "d", "title": "D"}]});
+    let out = s
+        .mutate(json!([
+            reply_choosing(1, &whatsapp, "c-buttons", "When shall we deliver?", times.clone()),
+            reply_choosing(2, &whatsapp, "c-list", "Pick a delivery time", list),
+            reply_choosing(3, &whatsapp, "c-four", "Pick one", four),
+            reply_choosing(4, &sms, "c-sms", "Pick one", times.clone()),
+        ]))
+        .await;
+    let statuses: Vec<&str> =
+        out["results"].as_array().unwrap().iter().map(|r| r["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["applied", "applied", "rejected", "rejected"], "{out}");
+    assert_eq!(out["results"][2]["error"]["message"], "WhatsApp offers 1 to 3 choices this way");
+    assert_eq!(out["results"][3]["error"]["message"], "SMS cannot carry buttons or lists");
+    let wa_id = whatsapp["id"].as_i64().unwrap();
+    let offered = s.wait_delivery(wa_id, "c-buttons", "sent").await;
+    s.wait_delivery(wa_id, "c-list", "sent").await;
+    assert_eq!(offered["choices"], times, "the console sees what was offered");
+    let sent: Vec<Value> = s.graph.requests().iter().map(|r| r.json()).filter(|j| j["type"] == "interactive").collect();
+    assert_eq!(
+        sent[0]["interactive"],
+        json!({"type": "button", "body": {"text": "When shall we deliver?"}, "action": {"buttons": [
+            {"type": "reply", "reply": {"id": "tue-10", "title": "Tuesday 10:00"}},
+            {"type": "reply", "reply": {"id": "wed-14", "title": "Wednesday 14:00"}},
+            {"type": "reply", "reply": {"id": "other", "title": "Another time"}}]}})
+    );
+    assert_eq!(
+        sent[1]["interactive"],
+        json!({"type": "list", "body": {"text": "Pick a delivery time"}, "action": {"button": "See times", "sections": [
+            {"title": "Options", "rows": [
+                {"id": "tue-10", "title": "Tuesday 10:00", "description": "At the shop on Main Street"},
+                {"id": "wed-14", "title": "Wednesday 14:00"}]}]}})
+    );
+
+    // The customer taps a button: WhatsApp names our message in `context`.
+    let mut tap: Value = serde_json::from_str(&wa).unwrap();
+    tap["entry"][0]["changes"][0]["value"]["messages"][0] = json!({
+        "context": {"from": "15550783881", "id": offered["provider_id"]},
+        "from": "16505551234", "id": "wamid.TAP1", "timestamp": (now / 1000).to_string(), "type": "interactive",
+        "interactive": {"type": "button_reply", "button_reply": {"id": "wed-14", "title": "Wednesday 14:00"}}
+    });
+    assert_eq!(s.meta(s.whatsapp, &tap.to_string(), Some("meta-app-secret")).await.0, StatusCode::OK);
+    let msgs = s.messages(wa_id).await;
+    let answer = msgs.iter().find(|m| m["provider_id"] == "wamid.TAP1").unwrap();
+    assert_eq!(answer["body"], "Wednesday 14:00");
+    assert_eq!(answer["chosen"], json!({"id": "wed-14", "title": "Wednesday 14:00", "offered_in": offered["id"]}));
+
+    // Messenger: quick replies with the text; a tap's payload is the answer.
+    let fb = fixture("messenger/message.json").replace("1762000000000", &now.to_string());
+    assert_eq!(s.meta(s.messenger, &fb, Some("meta-app-secret")).await.0, StatusCode::OK);
+    let messenger = s.conversation_of(s.messenger).await;
+    let yes_no = json!({"style": "buttons", "options": [{"id": "yes", "title": "Yes"}, {"id": "no", "title": "No"}]});
+    s.mutate(json!([reply_choosing(5, &messenger, "c-fb", "Did that help?", yes_no)])).await;
+    s.wait_delivery(messenger["id"].as_i64().unwrap(), "c-fb", "sent").await;
+    let quick = s.graph.requests().iter().map(|r| r.json()).find(|j| j["message"]["quick_replies"].is_array()).unwrap();
+    assert_eq!(
+        quick["message"],
+        json!({"text": "Did that help?", "quick_replies": [
+            {"content_type": "text", "title": "Yes", "payload": "yes"}, {"content_type": "text", "title": "No", "payload": "no"}]})
+    );
+    let first = &s.messages(messenger["id"].as_i64().unwrap()).await[0];
+    assert_eq!(
+        first["chosen"],
+        json!({"id": "DEVELOPER_DEFINED_PAYLOAD", "title": "hello, world!", "offered_in": null})
     );
 }

@@ -24,6 +24,7 @@ fn reply(conversation_id: i64, cmid: &str, body: &str) -> Mutation {
         client_msg_id: cmid.into(),
         body: body.into(),
         attachments: vec![],
+        choices: None,
     })
 }
 

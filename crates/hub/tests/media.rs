@@ -260,6 +260,7 @@ async fn a_reply_naming_an_outside_url_is_refused() {
                 client_msg_id: format!("c-{id}"),
                 body: "see attached".into(),
                 attachments: vec![Attachment { name: "x".into(), mime: "image/png".into(), size: 1, url }],
+                choices: None,
             }),
             expected_version: None,
         };

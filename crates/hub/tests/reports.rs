@@ -37,6 +37,7 @@ fn reply(conversation_id: i64) -> Mutation {
         client_msg_id: format!("report-reply-{}", N.fetch_add(1, Ordering::Relaxed)),
         body: "On it".into(),
         attachments: vec![],
+        choices: None,
     })
 }
 

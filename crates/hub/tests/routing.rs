@@ -165,8 +165,13 @@ async fn an_agent_going_away_returns_their_waiting_conversations(db: &TestDb) {
     let answered = arrive(&store, &w, 1).await;
     let waiting = arrive(&store, &w, 2).await;
     assert_eq!(drain(&store).await, 2);
-    let reply =
-        SendReply { conversation_id: answered, client_msg_id: "r-1".into(), body: "On it".into(), attachments: vec![] };
+    let reply = SendReply {
+        conversation_id: answered,
+        client_msg_id: "r-1".into(),
+        body: "On it".into(),
+        attachments: vec![],
+        choices: None,
+    };
     applied(&store, &w.agent, Mutation::SendReply(reply)).await;
     presence(&store, &w.agent, Presence::Away).await;
     assert_eq!(conversation(&store, &w.admin, answered).await.assignee_id, Some(w.agent.agent_id), "answered stays");

@@ -65,6 +65,7 @@ async fn reply(store: &Store, v: &Viewer, conversation_id: i64) {
         client_msg_id: format!("r-{}", N.fetch_add(1, Ordering::Relaxed)),
         body: "On it".into(),
         attachments: vec![],
+        choices: None,
     };
     assert_eq!(mutate(store, v, Mutation::SendReply(m)).await, Outcome::Applied);
 }

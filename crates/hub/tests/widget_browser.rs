@@ -372,6 +372,44 @@ async fn a_visitor_chats_through_the_widget_in_chromium() {
     }
     assert_eq!(pictures, json!([["kettle.png", true, true], ["label.png", true, true]]), "both pictures drawn");
 
+    // Choices: the agent offers times, the visitor taps one; the agent gets it as an answer.
+    let r: Value = agent
+        .http
+        .post(format!("{}/api/v1/mutations", agent.hub.base))
+        .bearer_auth(&agent.token)
+        .json(&json!({"client_id": "console-choices", "mutations": [{"mutation_id": 1, "name": "send_reply",
+            "args": {"conversation_id": chat["id"], "client_msg_id": "r4", "body": "When shall we deliver?",
+                     "choices": {"style": "buttons", "options": [{"id": "tue", "title": "Tuesday"}, {"id": "wed", "title": "Wednesday"}]}}}]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["results"][0]["status"], "applied", "{r}");
+    wait_for_line(&c, "When shall we deliver?").await;
+    part(&c, ".choices button[data-choice=wed]").await.click().await.unwrap();
+    let mut answer = None;
+    for _ in 0..100 {
+        let page = agent.get(&format!("/api/v1/conversations/{}/messages", chat["id"])).await;
+        answer = page["messages"].as_array().unwrap().iter().find(|m| m["chosen"]["id"] == "wed").cloned();
+        if answer.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let answer = answer.expect("the tap reached the agent as an answer");
+    assert_eq!(answer["body"], "Wednesday");
+    let pressed = c
+        .execute(
+            "return [...document.querySelector('#switchboard-chat').shadowRoot.querySelectorAll('.choices button')] \
+             .map(b => [b.dataset.choice, b.getAttribute('aria-pressed'), b.disabled]);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(pressed, json!([["tue", "false", true], ["wed", "true", true]]), "the choice stays shown, once");
+
     c.close().await.unwrap();
 }
 

@@ -152,6 +152,10 @@ pub struct ThreadLine {
     pub client_msg_id: Option<String>,
     pub delivery: Option<Delivery>,
     pub delivery_error: Option<String>,
+    /// Choices offered with an agent's line.
+    pub choices: Option<crate::model::Choices>,
+    /// The customer's answer to choices offered.
+    pub chosen: Option<crate::model::Chosen>,
     /// Set for lines still in the outbox.
     pub outbox: Option<OutboxLine>,
     pub created_at: Timestamp,

@@ -22,6 +22,7 @@
 pub mod admin;
 pub mod auth;
 pub mod campaign;
+pub mod choices;
 pub mod consent;
 pub mod console;
 pub mod error;

@@ -833,6 +833,55 @@ pub struct Attachment {
     pub url: String,
 }
 
+/// How choices the customer answers with a tap are shown ([`crate::choices`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum ChoiceStyle {
+    /// A row of buttons under the message.
+    Buttons,
+    /// A list the customer opens with one button (WhatsApp); elsewhere shown as buttons.
+    List,
+}
+
+/// One option.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Choice {
+    /// The answer's id, as the business reads it (`"tue-10"`); unique among the options.
+    pub id: String,
+    /// What the customer sees and taps.
+    pub title: String,
+    /// A line under the title (WhatsApp lists only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub description: Option<String>,
+}
+
+/// Choices offered with a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Choices {
+    pub style: ChoiceStyle,
+    /// A list's button, which opens it (`"See times"`); required for a list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub button: Option<String>,
+    pub options: Vec<Choice>,
+}
+
+/// A customer's answer to choices offered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Chosen {
+    /// The option's id.
+    pub id: String,
+    /// Its title, as the customer saw it.
+    pub title: String,
+    /// The message that offered it, when the channel says which.
+    pub offered_in: Option<Id>,
+}
+
 /// One line of a conversation. `body` is plain text, never HTML.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -856,6 +905,12 @@ pub struct Message {
     pub delivery: Option<Delivery>,
     /// The provider's reason when `delivery` is `failed`.
     pub delivery_error: Option<String>,
+    /// Choices offered with an outbound message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub choices: Option<Choices>,
+    /// The customer's answer to choices offered, on an inbound message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chosen: Option<Chosen>,
     pub created_at: Timestamp,
     pub version: i64,
 }

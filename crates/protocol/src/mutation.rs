@@ -165,6 +165,9 @@ pub struct SendReply {
     pub body: String,
     #[serde(default)]
     pub attachments: Vec<Attachment>,
+    /// Choices the customer answers with a tap (where the channel has them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub choices: Option<crate::model::Choices>,
 }
 
 /// Writes to a customer first: a new conversation on `inbox_id`, pending and the author's,

@@ -83,6 +83,12 @@ pub struct VisitorMessage {
     /// (`POST /chat/v1/rating`).
     #[serde(default)]
     pub survey: bool,
+    /// Choices offered with an agent's line: answer with `choice` in `POST /chat/v1/messages`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub choices: Option<crate::model::Choices>,
+    /// The visitor's answer to choices, on their own line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chosen: Option<crate::model::Chosen>,
 }
 
 /// `POST /chat/v1/rating`: the visitor's answer to a survey line of their thread.
@@ -105,6 +111,17 @@ pub struct VisitorSend {
     /// Files uploaded first (`POST /chat/v1/files`), by the `url` each upload answered.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<String>,
+    /// The visitor tapped one of the choices an agent's line offered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub choice: Option<VisitorChoice>,
+}
+
+/// A choice tapped: which line offered it, and which option.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VisitorChoice {
+    pub message_id: Id,
+    pub id: String,
 }
 
 /// `GET /chat/v1/messages?before=ID&limit=N`: older lines, newest last.

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 use switchboard_protocol::campaign::*;
+use switchboard_protocol::choices::*;
 use switchboard_protocol::consent::*;
 use switchboard_protocol::console::*;
 use switchboard_protocol::error::{ApiError, ErrorCode};
@@ -49,6 +50,10 @@ fn generate() -> String {
         Direction,
         Delivery,
         Attachment,
+        ChoiceStyle,
+        Choice,
+        Choices,
+        Chosen,
         View,
         ViewCount,
         ConversationRow,

@@ -216,6 +216,7 @@ pub async fn plain_replies(hub_bin: &Path, n: usize) -> f64 {
                     client_msg_id: format!("reply-{i}"),
                     body: format!("Your order #{} is on its way.", 10_000 + i),
                     attachments: vec![],
+                    choices: None,
                 }),
                 expected_version: None,
             });

@@ -85,13 +85,13 @@ describe("Composer", () => {
     ]);
     await fireEvent.input(input(), { target: { value: "On it!" } });
     await fireEvent.click(send());
-    await waitFor(() => expect(callsTo("send_reply")).toEqual([{ conversation_id: id, body: "On it!", attachments: [] }]));
+    await waitFor(() => expect(callsTo("send_reply")).toEqual([{ conversation_id: id, body: "On it!", attachments: [], choices: null }]));
     await waitFor(() => expect(input().value).toBe(""));
 
     await fireEvent.change(select, { target: { value: "77" } });
     await fireEvent.input(input(), { target: { value: "By email" } });
     await fireEvent.keyDown(input(), { key: "Enter", ctrlKey: true });
-    await waitFor(() => expect(callsTo("send_reply").at(-1)).toEqual({ conversation_id: 77, body: "By email", attachments: [] }));
+    await waitFor(() => expect(callsTo("send_reply").at(-1)).toEqual({ conversation_id: 77, body: "By email", attachments: [], choices: null }));
   });
 
   test("a refusal is shown and Send disabled; notes are still allowed", async () => {
@@ -311,7 +311,7 @@ describe("Composer files", () => {
     const urls = [`staged:${nextStaged - 2}`, `staged:${nextStaged - 1}`];
     expect(send().disabled).toBe(false);
     await fireEvent.click(send());
-    await waitFor(() => expect(callsTo("send_reply")).toEqual([{ conversation_id: id, body: "", attachments: urls }]));
+    await waitFor(() => expect(callsTo("send_reply")).toEqual([{ conversation_id: id, body: "", attachments: urls, choices: null }]));
     await waitFor(() => expect(chips()).toEqual([]));
     expect(callsTo("discard_attachment")).toEqual([]);
     expect(send().disabled).toBe(true);
@@ -321,7 +321,7 @@ describe("Composer files", () => {
     await fireEvent.input(input(), { target: { value: "Here it is" } });
     await fireEvent.keyDown(input(), { key: "Enter", ctrlKey: true });
     await waitFor(() =>
-      expect(callsTo("send_reply").at(-1)).toEqual({ conversation_id: id, body: "Here it is", attachments: [`staged:${nextStaged - 1}`] }),
+      expect(callsTo("send_reply").at(-1)).toEqual({ conversation_id: id, body: "Here it is", attachments: [`staged:${nextStaged - 1}`], choices: null }),
     );
     await waitFor(() => expect(chips()).toEqual([]));
   });
@@ -422,3 +422,200 @@ describe("Composer files", () => {
   });
 });
 
+
+describe("Composer choices", () => {
+  const toggle = () => screen.getByTestId("composer-choices") as HTMLButtonElement;
+  const title = (n: number) => screen.getByTestId(`choice-title-${n}`) as HTMLInputElement;
+  const refusal = () => screen.queryByTestId("choices-refusal")?.textContent ?? null;
+
+  /** Opens the editor and types these option titles, adding a row for each after the first. */
+  async function offer(...titles: string[]) {
+    await fireEvent.click(toggle());
+    for (const [i, t] of titles.entries()) {
+      if (i > 0) await fireEvent.click(screen.getByTestId("choice-add"));
+      await fireEvent.input(title(i + 1), { target: { value: t } });
+    }
+  }
+
+  test("Add choices opens the editor; three WhatsApp buttons go with the reply, ids made from their titles", async () => {
+    const id = setup([route()]);
+    await screen.findByTestId("route");
+    expect(screen.queryByTestId("choices-editor")).toBeNull();
+    await fireEvent.click(screen.getByRole("button", { name: "Add choices" }));
+    expect(screen.getByTestId("choices-editor")).toBeTruthy();
+    await waitFor(() => expect(document.activeElement).toBe(title(1)));
+    expect(screen.getByLabelText("Choice 1 title")).toBe(title(1));
+    expect(screen.getByTestId("choices-style-buttons").getAttribute("aria-pressed")).toBe("true");
+    expect(screen.getByText("WhatsApp: up to 3 buttons, titles up to 20 characters")).toBeTruthy();
+
+    await fireEvent.input(title(1), { target: { value: "Tue 10:00" } });
+    await fireEvent.click(screen.getByTestId("choice-add"));
+    await waitFor(() => expect(document.activeElement).toBe(title(2)));
+    await fireEvent.input(title(2), { target: { value: "Wed 14:30" } });
+    // Enter in a title adds the next option.
+    await fireEvent.keyDown(title(2), { key: "Enter" });
+    await waitFor(() => expect(document.activeElement).toBe(title(3)));
+    await fireEvent.input(title(3), { target: { value: "Tue 10:00" } });
+    expect(screen.getByRole("button", { name: "Edit choices" })).toBe(toggle());
+
+    expect(refusal()).toBe("choices need a message to go with them");
+    expect(send().disabled).toBe(true);
+    await fireEvent.input(input(), { target: { value: "Which time suits you?" } });
+    expect(refusal()).toBeNull();
+    expect(send().disabled).toBe(false);
+    await fireEvent.click(send());
+    await waitFor(() =>
+      expect(callsTo("send_reply")).toEqual([
+        {
+          conversation_id: id,
+          body: "Which time suits you?",
+          attachments: [],
+          choices: {
+            style: "buttons",
+            options: [
+              { id: "tue-1000", title: "Tue 10:00" },
+              { id: "wed-1430", title: "Wed 14:30" },
+              { id: "tue-1000-2", title: "Tue 10:00" },
+            ],
+          },
+        },
+      ]),
+    );
+    await waitFor(() => expect(screen.queryByTestId("choices-editor")).toBeNull());
+    expect(input().value).toBe("");
+
+    // The next reply starts with none.
+    await fireEvent.click(toggle());
+    expect(title(1).value).toBe("");
+    expect(screen.queryByTestId("choice-title-2")).toBeNull();
+  });
+
+  test("a fourth button on WhatsApp is refused and Send disabled until one is removed", async () => {
+    const id = setup([route()]);
+    await screen.findByTestId("route");
+    await fireEvent.input(input(), { target: { value: "Pick one" } });
+    await offer("Red", "Green", "Blue", "Yellow");
+    expect(refusal()).toBe("WhatsApp offers 1 to 3 choices this way");
+    expect(screen.getByTestId("choices-refusal").getAttribute("role")).toBe("status");
+    expect(send().disabled).toBe(true);
+    await fireEvent.keyDown(input(), { key: "Enter", ctrlKey: true });
+    expect(callsTo("send_reply")).toEqual([]);
+
+    await fireEvent.click(screen.getByRole("button", { name: "Remove choice 2" }));
+    expect([1, 2, 3].map((n) => title(n).value)).toEqual(["Red", "Blue", "Yellow"]);
+    expect(screen.queryByTestId("choice-title-4")).toBeNull();
+    await waitFor(() => expect(document.activeElement).toBe(title(2)));
+    expect(refusal()).toBeNull();
+    await fireEvent.keyDown(title(3), { key: "Enter", ctrlKey: true });
+    await waitFor(() =>
+      expect(callsTo("send_reply")).toEqual([
+        {
+          conversation_id: id,
+          body: "Pick one",
+          attachments: [],
+          choices: { style: "buttons", options: ["Red", "Blue", "Yellow"].map((t) => ({ id: t.toLowerCase(), title: t })) },
+        },
+      ]),
+    );
+  });
+
+  test("a list needs the label of the button that opens it, and carries descriptions", async () => {
+    const id = setup([route()]);
+    await screen.findByTestId("route");
+    await fireEvent.input(input(), { target: { value: "Which time suits you?" } });
+    await offer("Tuesday 10:00", "Friday");
+    expect(screen.queryByTestId("choices-button")).toBeNull();
+    expect(screen.queryByTestId("choice-description-1")).toBeNull();
+    await fireEvent.click(screen.getByTestId("choices-style-list"));
+    expect(screen.getByTestId("choices-style-list").getAttribute("aria-pressed")).toBe("true");
+    expect(screen.getByTestId("choices-style-buttons").getAttribute("aria-pressed")).toBe("false");
+    expect(refusal()).toBe("a list needs a button of 1 to 20 characters that opens it");
+    expect(send().disabled).toBe(true);
+
+    await fireEvent.input(screen.getByLabelText("Choice 1 description"), { target: { value: "At the shop on Main Street" } });
+    await fireEvent.input(screen.getByTestId("choices-button"), { target: { value: "See times" } });
+    expect(screen.getByLabelText("List button label")).toBe(screen.getByTestId("choices-button"));
+    expect(refusal()).toBeNull();
+    await fireEvent.click(send());
+    await waitFor(() =>
+      expect(callsTo("send_reply")).toEqual([
+        {
+          conversation_id: id,
+          body: "Which time suits you?",
+          attachments: [],
+          choices: {
+            style: "list",
+            button: "See times",
+            options: [
+              { id: "tuesday-1000", title: "Tuesday 10:00", description: "At the shop on Main Street" },
+              { id: "friday", title: "Friday" },
+            ],
+          },
+        },
+      ]),
+    );
+  });
+
+  test("SMS and email disable the control and say why; Messenger offers buttons but no list", async () => {
+    setup([route({ channel: "sms" })]);
+    await screen.findByTestId("route");
+    expect(toggle().disabled).toBe(true);
+    expect(toggle().title).toBe("SMS cannot carry buttons or lists");
+    cleanup();
+
+    setup([route({ channel: "messenger", address: "psid-1" })]);
+    await screen.findByTestId("route");
+    expect(toggle().disabled).toBe(false);
+    await fireEvent.click(toggle());
+    const list = screen.getByTestId("choices-style-list") as HTMLButtonElement;
+    expect(list.disabled).toBe(true);
+    expect(list.title).toBe("Messenger shows no lists");
+    expect(screen.getByText("Messenger: up to 13 buttons, titles up to 20 characters")).toBeTruthy();
+  });
+
+  test("switching the route to email refuses the choices at once", async () => {
+    setup([route(), route({ conversation_id: 77, channel: "email", address: "ana@example.com" })]);
+    const select = (await screen.findByTestId("route")) as HTMLSelectElement;
+    await fireEvent.input(input(), { target: { value: "Pick one" } });
+    await offer("Yes", "No");
+    expect(send().disabled).toBe(false);
+    await fireEvent.change(select, { target: { value: "77" } });
+    expect(refusal()).toBe("Email cannot carry buttons or lists");
+    expect(send().disabled).toBe(true);
+    expect(toggle().disabled).toBe(true);
+    await fireEvent.click(screen.getByTestId("choices-clear"));
+    expect(screen.queryByTestId("choices-editor")).toBeNull();
+    expect(send().disabled).toBe(false);
+  });
+
+  test("choices stay with their conversation's draft; Remove choices clears them; notes carry none", async () => {
+    const a = setup([route()]);
+    await screen.findByTestId("route");
+    await offer("Yes", "No");
+    cleanup();
+    setup([route()]);
+    await screen.findByTestId("route");
+    expect(screen.queryByTestId("choices-editor")).toBeNull();
+    cleanup();
+    setup([route()], {}, a);
+    await screen.findByTestId("route");
+    expect([title(1).value, title(2).value]).toEqual(["Yes", "No"]);
+
+    await fireEvent.click(screen.getByTestId("mode-note"));
+    expect(screen.queryByTestId("choices-editor")).toBeNull();
+    expect(screen.queryByTestId("composer-choices")).toBeNull();
+    await fireEvent.input(input(), { target: { value: "Offered two times" } });
+    await fireEvent.click(send());
+    await waitFor(() => expect(callsTo("add_note")).toEqual([{ conversation_id: a, body: "Offered two times" }]));
+    await fireEvent.click(screen.getByTestId("mode-reply"));
+    expect(title(1).value).toBe("Yes");
+
+    await fireEvent.click(screen.getByRole("button", { name: "Remove choices" }));
+    expect(screen.queryByTestId("choices-editor")).toBeNull();
+    await waitFor(() => expect(document.activeElement).toBe(input()));
+    cleanup();
+    setup([route()], {}, a);
+    await screen.findByTestId("route");
+    expect(screen.queryByTestId("choices-editor")).toBeNull();
+  });
+});

@@ -1,6 +1,7 @@
 // ThreadLine renders customer text as text only, tells notes from replies, offers
 // Retry/Discard for outbox lines that are stuck or lost a conflict, and shows image
-// attachments as thumbnails read through the console's file scheme.
+// attachments as thumbnails read through the console's file scheme, the choices an agent's
+// line offered and the one a customer tapped.
 import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { answer, callsTo } from "../test/tauri";
@@ -172,6 +173,61 @@ describe("ThreadLine", () => {
     });
     await fireEvent.click(screen.getByText("invoice.pdf.js"));
     await waitFor(() => expect(app.toasts.map((t) => t.text)).toContain(warning));
+  });
+
+  test("buttons offered with a reply show under its text, not tappable", () => {
+    render(ThreadLine, {
+      line: line({
+        direction: "outbound",
+        body: "Did that fix it?",
+        choices: { style: "buttons", options: [{ id: "yes", title: "Yes" }, { id: "no", title: "No, still broken" }] },
+      }),
+    });
+    const offered = screen.getByTestId("line-choices");
+    expect(offered.dataset.style).toBe("buttons");
+    expect([...offered.querySelectorAll("li")].map((c) => [c.textContent?.trim(), c.title])).toEqual([
+      ["Yes", "Option id: yes"],
+      ["No, still broken", "Option id: no"],
+    ]);
+    expect(offered.querySelector("button")).toBeNull();
+    expect(screen.getByTestId("line-body").textContent).toBe("Did that fix it?");
+    expect(screen.queryByTestId("line-chosen")).toBeNull();
+  });
+
+  test("a list offered shows its button, then its rows with their descriptions", () => {
+    render(ThreadLine, {
+      line: line({
+        direction: "outbound",
+        body: "Which time suits you?",
+        choices: {
+          style: "list",
+          button: "See times",
+          options: [
+            { id: "tue-1000", title: "Tuesday 10:00", description: "At the shop on Main Street" },
+            { id: "fri-0900", title: "Friday 09:00" },
+          ],
+        },
+      }),
+    });
+    const offered = screen.getByTestId("line-choices");
+    expect(offered.dataset.style).toBe("list");
+    expect(offered.textContent).toContain("See times");
+    const rows = [...offered.querySelectorAll("li")].map((r) => r.textContent?.replace(/\s+/g, " ").trim());
+    expect(rows).toEqual(["Tuesday 10:00 At the shop on Main Street", "Friday 09:00"]);
+    expect(offered.textContent?.indexOf("See times")).toBeLessThan(offered.textContent?.indexOf("Tuesday 10:00") ?? -1);
+  });
+
+  test("a customer's tap on a choice shows as an answer, with the option's id", () => {
+    render(ThreadLine, {
+      line: line({ body: "Wednesday 14:30", chosen: { id: "wed-1430", title: "Wednesday 14:30", offered_in: 900 } }),
+    });
+    const chosen = screen.getByTestId("line-chosen");
+    expect(chosen.textContent).toContain("Chose: Wednesday 14:30");
+    expect(chosen.title).toBe("Option id: wed-1430");
+    expect(screen.queryByTestId("line-choices")).toBeNull();
+    cleanup();
+    render(ThreadLine, { line: line({ body: "Wednesday 14:30" }) });
+    expect(screen.queryByTestId("line-chosen")).toBeNull();
   });
 
   test("system lines are centred text", () => {

@@ -406,3 +406,35 @@ describe("mockCore's files for replies", () => {
     expect(core.staged.size).toBe(0);
   });
 });
+
+describe("mockCore's choices", () => {
+  test("a reply's choices go on its pending line; SMS refuses them; one WhatsApp conversation shows choices answered", () => {
+    const core = new MockCore({ conversations: 60, signedInAs: "ada@demo.switchboard" });
+    const history = (contact_id: number) => (core.handle("history", { contact_id, limit: 500, before: null }) as History).lines;
+    const demo = core.choicesDemo()!;
+    expect(demo.channel).toBe("whatsapp");
+    const [offer, answer] = history(demo.contact_id).slice(-2);
+    expect(offer?.direction).toBe("outbound");
+    expect(offer?.choices?.style).toBe("list");
+    expect(offer?.choices?.options.map((o) => o.title)).toEqual(["Tuesday 10:00", "Wednesday 14:30", "Friday 09:00"]);
+    expect(answer?.direction).toBe("inbound");
+    expect(answer?.chosen).toEqual({ id: "wednesday-1430", title: "Wednesday 14:30", offered_in: offer?.id });
+
+    const choices = { style: "buttons", options: [{ id: "yes", title: "Yes" }, { id: "no", title: "No" }] };
+    core.handle("send_reply", { conversation_id: demo.id, body: "Did that help?", attachments: [], choices });
+    const pending = history(demo.contact_id).at(-1)!;
+    expect(pending.outbox?.state).toBe("pending");
+    expect(pending.choices).toEqual(choices);
+    core.handle("send_reply", { conversation_id: demo.id, body: "Plain", attachments: [], choices: null });
+    expect(history(demo.contact_id).at(-1)?.choices).toBeNull();
+
+    const four = { style: "buttons", options: ["a", "b", "c", "d"].map((id) => ({ id, title: id })) };
+    expect(() => core.handle("send_reply", { conversation_id: demo.id, body: "Pick", attachments: [], choices: four })).toThrow(
+      expect.objectContaining({ code: "bad_request", message: "WhatsApp offers 1 to 3 choices this way" }),
+    );
+    const sms = core.rows.find((r) => r.channel === "sms" && !core.contacts.get(r.contact_id)?.opted_out.length)!;
+    expect(() => core.handle("send_reply", { conversation_id: sms.id, body: "Pick", attachments: [], choices })).toThrow(
+      expect.objectContaining({ code: "bad_request", message: "SMS cannot carry buttons or lists" }),
+    );
+  });
+});

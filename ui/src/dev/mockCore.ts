@@ -14,13 +14,16 @@
 // in-memory stand-in (an audience file read row by row, filters over the demo contacts,
 // opted-out recipients skipped, sending at the inbox's rate as time passes) so the
 // campaigns screen can be tried, not a copy of the hub's rules. Files staged for a reply
-// keep only their name, type and size, checked against the limits of ../lib/files.ts.
+// keep only their name, type and size, checked against the limits of ../lib/files.ts;
+// choices offered with a reply are checked with ../lib/choices.ts. One WhatsApp
+// conversation's history shows choices offered and the customer's answer.
 import type { InvokeArgs, InvokeOptions } from "@tauri-apps/api/core";
 import composeRules from "./fixtures/compose.json";
 import roleRules from "./fixtures/roles.json";
 import searchRules from "./fixtures/search.json";
 import loadRules from "./fixtures/team_load.json";
 import viewRules from "./fixtures/views.json";
+import { refusal as choicesRefusal } from "../lib/choices";
 import { MAX_FILE_BYTES, MAX_FILES, stagedId, tooLarge } from "../lib/files";
 import { CHANNEL_LABEL, fillTemplate, templateParams } from "../lib/format";
 import type {
@@ -35,6 +38,7 @@ import type {
   CannedDraft,
   CannedOption,
   ChannelKind,
+  Choices,
   Composer,
   Consent,
   ConsoleEvent,
@@ -527,14 +531,71 @@ export class MockCore {
         client_msg_id: null,
         delivery: direction === "outbound" ? pick(r, ["sent", "delivered", "read", "read", "failed"] as const) : null,
         delivery_error: null,
+        choices: null,
+        chosen: null,
         outbox: null,
         created_at: at,
       });
       const last = out[out.length - 1]!;
       if (last.delivery === "failed") last.delivery_error = "Twilio 30007: message filtered as spam";
     }
+    const demo = this.choicesDemo();
+    if (demo?.contact_id === contactId) out.push(...this.choicesAnswered(demo));
     this.lines.set(contactId, out);
     return out;
+  }
+
+  /** The WhatsApp conversation whose history ends with choices offered and answered: the
+   *  first one the agent can still reply to (its window open, the customer not opted out). */
+  choicesDemo(): ConversationRow | undefined {
+    return this.rows.find(
+      (r) =>
+        r.channel === "whatsapp" &&
+        r.reply_window_expires_at !== null &&
+        r.reply_window_expires_at > this.now &&
+        !this.contacts.get(r.contact_id)?.opted_out.some((o) => o.channel === r.channel && o.address === r.customer_address),
+    );
+  }
+
+  /** An agent's line offering a list of times, and the customer's tap on one of them. */
+  choicesAnswered(row: ConversationRow): ThreadLine[] {
+    const offered = row.contact_id * 1000 + 900;
+    const line = { conversation_id: row.id, channel: row.channel, subject: null, attachments: [], client_msg_id: null, delivery_error: null, outbox: null };
+    const where = "At the shop on Main Street";
+    return [
+      {
+        ...line,
+        id: offered,
+        direction: "outbound",
+        author_agent_id: 1,
+        author_name: "Ada Agent",
+        body: "We can fit your repair in this week. Which time suits you?",
+        delivery: "read",
+        choices: {
+          style: "list",
+          button: "See times",
+          options: [
+            { id: "tuesday-1000", title: "Tuesday 10:00", description: where },
+            { id: "wednesday-1430", title: "Wednesday 14:30", description: where },
+            { id: "friday-0900", title: "Friday 09:00", description: "A video call" },
+          ],
+        },
+        chosen: null,
+        created_at: this.now - 45_000,
+      },
+      {
+        ...line,
+        id: offered + 1,
+        direction: "inbound",
+        author_agent_id: null,
+        author_name: null,
+        body: "Wednesday 14:30",
+        delivery: null,
+        choices: null,
+        chosen: { id: "wednesday-1430", title: "Wednesday 14:30", offered_in: offered },
+        created_at: this.now - 30_000,
+      },
+    ];
   }
 
   /** The key the view table files a conversation under, as it stands to the signed-in agent. */
@@ -600,6 +661,8 @@ export class MockCore {
       client_msg_id: null,
       delivery: null,
       delivery_error: null,
+      choices: null,
+      chosen: null,
       outbox: null,
       created_at: Date.now(),
     });
@@ -771,7 +834,14 @@ export class MockCore {
     return hits;
   }
 
-  queue(conversationId: number, body: string, direction: "outbound" | "note", name: string, attachments: Attachment[] = []): number {
+  queue(
+    conversationId: number,
+    body: string,
+    direction: "outbound" | "note",
+    name: string,
+    attachments: Attachment[] = [],
+    choices: Choices | null = null,
+  ): number {
     const row = this.rows.find((r) => r.id === conversationId);
     if (!row) throw { code: "not_found", message: "no such conversation" };
     const id = this.#nextId++;
@@ -790,6 +860,8 @@ export class MockCore {
       client_msg_id: item.client_msg_id,
       delivery: null,
       delivery_error: null,
+      choices,
+      chosen: null,
       outbox: { id, state: "pending", error: null },
       created_at: Date.now(),
     });
@@ -906,6 +978,8 @@ export class MockCore {
         client_msg_id: item.client_msg_id,
         delivery: "sent",
         delivery_error: null,
+        choices: null,
+        chosen: null,
         outbox: null,
         created_at: now,
       });
@@ -1454,8 +1528,11 @@ export class MockCore {
         const out = this.contacts.get(row.contact_id)?.opted_out.some((o) => o.channel === row.channel && o.address === row.customer_address) ?? false;
         const refusal = sendRefusal(row.channel, row.reply_window_expires_at, out, Date.now());
         if (refusal) throw refusal;
+        const choices = (a.choices as Choices | null | undefined) ?? null;
+        const why = choices ? choicesRefusal(row.channel, a.body as string, choices) : null;
+        if (why) throw badRequest(why);
         const files = this.takeStaged(a.body as string, (a.attachments as string[] | undefined) ?? []);
-        return this.queue(a.conversation_id as number, a.body as string, "outbound", "send_reply", files);
+        return this.queue(a.conversation_id as number, a.body as string, "outbound", "send_reply", files, choices);
       }
       case "stage_attachment":
         return this.stageAttachment(args, options);

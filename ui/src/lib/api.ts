@@ -13,6 +13,7 @@ import type {
   CampaignSpec,
   CannedDraft,
   CannedOption,
+  Choices,
   Composer,
   Connection,
   ConsoleEvent,
@@ -91,9 +92,11 @@ export const api = {
     }),
   /** Forgets a staged file the agent removed before sending (`id` is the part after `staged:`). */
   discardAttachment: (id: string) => invoke<void>("discard_attachment", { id }),
-  /** Queues a reply; `attachments` are staged urls, in order. With a file the body may be empty. */
-  sendReply: (conversation_id: number, body: string, attachments: string[] = []) =>
-    invoke<number>("send_reply", { conversation_id, body, attachments }),
+  /** Queues a reply; `attachments` are staged urls, in order. With a file the body may be empty.
+   *  `choices` are offered for the customer to answer with a tap (they need a body); the core
+   *  refuses those the channel cannot carry. */
+  sendReply: (conversation_id: number, body: string, attachments: string[] = [], choices: Choices | null = null) =>
+    invoke<number>("send_reply", { conversation_id, body, attachments, choices }),
   addNote: (conversation_id: number, body: string) => invoke<number>("add_note", { conversation_id, body }),
   sendTemplate: (conversation_id: number, template: string, params: string[]) =>
     invoke<number>("send_template", { conversation_id, template, params }),

@@ -17,6 +17,8 @@ function line(id: number | null, at: number, extra: Partial<ThreadLine> = {}): T
     client_msg_id: null,
     delivery: null,
     delivery_error: null,
+    choices: null,
+    chosen: null,
     outbox: null,
     created_at: at,
     ...extra,

@@ -226,6 +226,42 @@ export type Attachment = { name: string, mime: string,
  */
 size: number, url: string, };
 
+export type ChoiceStyle = "buttons" | "list";
+
+export type Choice = { 
+/**
+ * The answer's id, as the business reads it (`"tue-10"`); unique among the options.
+ */
+id: string, 
+/**
+ * What the customer sees and taps.
+ */
+title: string, 
+/**
+ * A line under the title (WhatsApp lists only).
+ */
+description?: string, };
+
+export type Choices = { style: ChoiceStyle, 
+/**
+ * A list's button, which opens it (`"See times"`); required for a list.
+ */
+button?: string, options: Array<Choice>, };
+
+export type Chosen = { 
+/**
+ * The option's id.
+ */
+id: string, 
+/**
+ * Its title, as the customer saw it.
+ */
+title: string, 
+/**
+ * The message that offered it, when the channel says which.
+ */
+offered_in: number | null, };
+
 export type View = "mine" | "unassigned" | "my_teams" | "all" | "waiting" | "closed" | "at_risk";
 
 export type ViewCount = { view: View, total: number, unread: number, };
@@ -275,6 +311,14 @@ export type ThreadLine = {
  * The hub's id; `None` while the line is only in the outbox.
  */
 id: number | null, conversation_id: number, channel: ChannelKind, direction: Direction, author_agent_id: number | null, author_name: string | null, body: string, subject: string | null, attachments: Array<Attachment>, client_msg_id: string | null, delivery: Delivery | null, delivery_error: string | null, 
+/**
+ * Choices offered with an agent's line.
+ */
+choices: Choices | null, 
+/**
+ * The customer's answer to choices offered.
+ */
+chosen: Chosen | null, 
 /**
  * Set for lines still in the outbox.
  */

@@ -15,6 +15,8 @@ export function line(extra: Partial<ThreadLine> = {}): ThreadLine {
     client_msg_id: null,
     delivery: null,
     delivery_error: null,
+    choices: null,
+    chosen: null,
     outbox: null,
     created_at: Date.now() - 60_000,
     ...extra,

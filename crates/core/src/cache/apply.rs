@@ -172,8 +172,8 @@ pub fn upsert_message(c: &Connection, m: &Message) -> Result<bool> {
     let n = c
         .prepare_cached(
             "INSERT INTO messages (id, version, conversation_id, channel, direction, body, client_msg_id, created_at, \
-             author_agent_id, subject, attachments, provider_id, delivery, delivery_error) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, COALESCE(?11, '[]'), ?12, ?13, ?14) \
+             author_agent_id, subject, attachments, provider_id, delivery, delivery_error, choices, chosen) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, COALESCE(?11, '[]'), ?12, ?13, ?14, ?15, ?16) \
              ON CONFLICT (id) DO UPDATE SET version = excluded.version, conversation_id = excluded.conversation_id, \
              attachments = excluded.attachments, provider_id = excluded.provider_id, delivery = excluded.delivery, \
              delivery_error = excluded.delivery_error WHERE excluded.version > messages.version",
@@ -192,7 +192,9 @@ pub fn upsert_message(c: &Connection, m: &Message) -> Result<bool> {
             attachments,
             m.provider_id,
             m.delivery.map(|d| d.as_str()),
-            m.delivery_error
+            m.delivery_error,
+            m.choices.as_ref().map(serde_json::to_string).transpose()?,
+            m.chosen.as_ref().map(serde_json::to_string).transpose()?
         ])?;
     if n > 0 && m.direction == Direction::Inbound {
         c.prepare_cached("UPDATE conversations SET last_message_id = max(last_message_id, ?1) WHERE id = ?2")?

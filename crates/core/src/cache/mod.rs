@@ -29,6 +29,7 @@ const CACHE_MIGRATIONS: &[&str] = &[
     include_str!("migrations/cache/0005_canned.sql"),
     include_str!("migrations/cache/0006_queue.sql"),
     include_str!("migrations/cache/0007_reports.sql"),
+    include_str!("migrations/cache/0008_choices.sql"),
 ];
 const OUTBOX_MIGRATIONS: &[&str] = &[
     include_str!("migrations/outbox/0001_outbox.sql"),

@@ -340,6 +340,21 @@ async fn send(
     let mut msg = Inbound::text(inbox.id, &v.address, &req.text, Some(&provider_id), crate::clock::now_ms());
     msg.display_name.clone_from(&v.name);
     msg.attachments = sent_files(&s, &v, &req.files).await?;
+    if let Some(choice) = &req.choice {
+        // A tap on an agent's choices: the option's title is what the visitor said.
+        let offered = s.store.visitor_offered(&v, choice.message_id).await?;
+        let option = offered
+            .as_ref()
+            .and_then(|c| c.options.iter().find(|o| o.id == choice.id))
+            .ok_or_else(|| fail(ErrorCode::BadRequest, "that choice was not offered in this chat"))?;
+        msg.body.clone_from(&option.title);
+        msg.answer = Some(crate::store::ingest::Answer {
+            id: option.id.clone(),
+            title: option.title.clone(),
+            to_provider_id: None,
+            to_message: Some(choice.message_id),
+        });
+    }
     let done = s.store.ingest(msg).await?;
     if done.new_conversation {
         s.store.join_visitor(&v, inbox.kind).await?;

@@ -92,5 +92,6 @@ fn outgoing(e: &FallbackEmail) -> Outgoing {
         references: e.references.clone(),
         reference: None,
         unsubscribe: None,
+        choices: None,
     }
 }

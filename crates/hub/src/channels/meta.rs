@@ -3,9 +3,10 @@
 
 use super::settings::Settings;
 use super::{attachment_name, missing, Event, ParseError, SendError};
-use crate::store::ingest::Inbound;
+use crate::store::ingest::{Answer, Inbound};
 use crate::store::outbox::Outgoing;
 use serde_json::{json, Value};
+use switchboard_protocol::choices::{ChoiceStyle, Choices};
 use switchboard_protocol::model::{Attachment, ChannelKind, Delivery};
 
 const GRAPH: &str = "https://graph.facebook.com/v21.0";
@@ -82,14 +83,33 @@ fn whatsapp_message(m: &Value, names: &[(String, String)], base: &str, now: i64)
                 .collect();
             msg.body = lines.join("\n");
         }
+        // A tap on reply buttons or a list row: the answer, and the message it answers
+        // (`context.id`, the id WhatsApp gave our message).
         "interactive" => {
             let reply = body
                 .get("button_reply")
                 .or_else(|| body.get("list_reply"))
                 .ok_or(missing("an interactive message", "reply"))?;
-            msg.body = reply["title"].as_str().ok_or(missing("an interactive reply", "title"))?.to_owned();
+            let title = reply["title"].as_str().ok_or(missing("an interactive reply", "title"))?;
+            msg.body = title.to_owned();
+            msg.answer = Some(Answer {
+                id: reply["id"].as_str().unwrap_or(title).to_owned(),
+                title: title.to_owned(),
+                to_provider_id: m["context"]["id"].as_str().map(str::to_owned),
+                to_message: None,
+            });
         }
-        "button" => msg.body = body["text"].as_str().ok_or(missing("a button reply", "text"))?.to_owned(),
+        // A template's quick-reply button: its payload is the answer.
+        "button" => {
+            let text = body["text"].as_str().ok_or(missing("a button reply", "text"))?;
+            msg.body = text.to_owned();
+            msg.answer = Some(Answer {
+                id: body["payload"].as_str().unwrap_or(text).to_owned(),
+                title: text.to_owned(),
+                to_provider_id: m["context"]["id"].as_str().map(str::to_owned),
+                to_message: None,
+            });
+        }
         "reaction" => {
             msg.body = match body["emoji"].as_str().filter(|e| !e.is_empty()) {
                 Some(e) => format!("Reacted {e} to a message"),
@@ -177,6 +197,16 @@ pub fn parse_messaging(body: &Value, channel: ChannelKind, now: i64) -> Result<V
                 }
                 let mid = m["mid"].as_str().ok_or(missing("a message", "mid"))?;
                 let mut msg = Inbound::text(0, sender, m["text"].as_str().unwrap_or(""), Some(mid), at);
+                // A quick reply tapped: its payload is the answer (Messenger does not say
+                // which message offered it).
+                if let Some(payload) = m["quick_reply"]["payload"].as_str() {
+                    msg.answer = Some(Answer {
+                        id: payload.to_owned(),
+                        title: msg.body.clone(),
+                        to_provider_id: m["reply_to"]["mid"].as_str().map(str::to_owned),
+                        to_message: None,
+                    });
+                }
                 if m.get("sticker_id").is_some() {
                     msg.unsupported = Some("sticker".into());
                 }
@@ -323,6 +353,9 @@ pub async fn send_whatsapp(http: &reqwest::Client, s: &Settings, out: &Outgoing)
         let components = if params.is_empty() { json!([]) } else { json!([{"type": "body", "parameters": params}]) };
         body["type"] = json!("template");
         body["template"] = json!({"name": t.name, "language": {"code": t.language}, "components": components});
+    } else if let Some(c) = &out.choices {
+        body["type"] = json!("interactive");
+        body["interactive"] = whatsapp_interactive(&out.body, c);
     } else if let Some(a) = out.attachments.first() {
         let kind = if a.mime.starts_with("image/") {
             "image"
@@ -356,17 +389,46 @@ pub async fn send_whatsapp(http: &reqwest::Client, s: &Settings, out: &Outgoing)
         .ok_or_else(|| SendError::Final("WhatsApp accepted the message but gave no id to track it".into()))
 }
 
+/// A WhatsApp interactive message: reply buttons, or a list opened by its button.
+fn whatsapp_interactive(text: &str, c: &Choices) -> Value {
+    match c.style {
+        ChoiceStyle::Buttons => {
+            let buttons: Vec<Value> =
+                c.options.iter().map(|o| json!({"type": "reply", "reply": {"id": o.id, "title": o.title}})).collect();
+            json!({"type": "button", "body": {"text": text}, "action": {"buttons": buttons}})
+        }
+        ChoiceStyle::List => {
+            let rows: Vec<Value> = c
+                .options
+                .iter()
+                .map(|o| match &o.description {
+                    Some(d) if !d.trim().is_empty() => json!({"id": o.id, "title": o.title, "description": d}),
+                    _ => json!({"id": o.id, "title": o.title}),
+                })
+                .collect();
+            json!({"type": "list", "body": {"text": text},
+                   "action": {"button": c.button.as_deref().unwrap_or("Choose"), "sections": [{"title": "Options", "rows": rows}]}})
+        }
+    }
+}
+
 /// Sends a Messenger or Instagram message through the Send API.
 pub async fn send_messaging(http: &reqwest::Client, s: &Settings, out: &Outgoing) -> Result<String, SendError> {
     let who = if out.channel == ChannelKind::Instagram { "Instagram" } else { "Messenger" };
     let token = s.need(&s.access_token, "access_token")?;
     let sender = s.sender_id.clone().unwrap_or_else(|| out.from.clone());
-    let message = match out.attachments.first() {
-        Some(a) => {
+    let message = match (out.attachments.first(), &out.choices) {
+        (Some(a), _) => {
             let kind = a.mime.split('/').next().filter(|k| ["image", "video", "audio"].contains(k)).unwrap_or("file");
             json!({"attachment": {"type": kind, "payload": {"url": a.url, "is_reusable": false}}})
         }
-        None => json!({"text": out.body}),
+        // Quick replies: the text with a button for each option; a tap sends its payload.
+        (None, Some(c)) => {
+            let quick: Vec<Value> =
+                c.options.iter().map(|o| json!({"content_type": "text", "title": o.title, "payload": o.id})).collect();
+            json!({"text": out.body, "quick_replies": quick})
+        }
+        (None, None) => json!({"text": out.body}),
     };
     let body = json!({"recipient": {"id": out.to}, "messaging_type": "RESPONSE", "message": message});
     let answer = post(http, &format!("{}/{sender}/messages", base(s)), token, &body, who).await?;

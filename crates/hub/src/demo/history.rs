@@ -182,6 +182,7 @@ async fn day(
             client_msg_id: format!("history-reply-{back}-{k}"),
             body: fill(answers[0], &c.first, order, plan, city),
             attachments: vec![],
+            choices: None,
         });
         w.apply(agent, answered, vec![claim, reply]).await?;
         let resolved = answered + rng.random_range(4..240) * MINUTE;

@@ -344,6 +344,7 @@ async fn seed_customer(
                     thread_refs: Vec::new(),
                     unsupported: None,
                     unverified: None,
+                    answer: None,
                 })
                 .await?;
             conversation_id = got.conversation_id;
@@ -366,6 +367,7 @@ async fn seed_customer(
                 client_msg_id: format!("seed-reply-{index}-{n}-{t}"),
                 body: fill(answers[t % answers.len()], &c.first, order, plan, city),
                 attachments: vec![],
+                choices: None,
             };
             batch.push(MutationEnvelope { mutation_id, mutation: Mutation::SendReply(reply), expected_version: None });
             store.apply_mutations_at(agent, &client_for(&client, index), batch, Some(at)).await?;

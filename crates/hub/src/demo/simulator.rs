@@ -76,6 +76,7 @@ async fn simulate_one(store: &Store, rng: &mut StdRng, n: u64) -> Result<()> {
             thread_refs: Vec::new(),
             unsupported: None,
             unverified: None,
+            answer: None,
         })
         .await?;
     Ok(())

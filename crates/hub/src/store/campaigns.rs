@@ -1045,6 +1045,7 @@ impl Store {
                                 contact_name: r.text(2)?.to_owned(),
                                 body: template.fill(&values),
                                 attachments: vec![],
+                                choices: None,
                                 template: Some(TemplateSend {
                                     name: template.name.clone(),
                                     language: template.language.clone(),

@@ -11,6 +11,7 @@ use super::{Result, Store, StoreError};
 use crate::params;
 use crate::rules::{self, ConvState};
 use std::collections::BTreeMap;
+use switchboard_protocol::choices::Chosen;
 use switchboard_protocol::consent::{ConsentPurpose, ConsentSource};
 use switchboard_protocol::model::{Attachment, ChannelKind, Conversation, ConversationStatus, Delivery, Direction};
 use switchboard_protocol::text;
@@ -43,6 +44,18 @@ pub struct Inbound {
     /// for). Such a message never joins the customer's open conversation, only one it
     /// answers a reply of ours in, and a system line warns the agents.
     pub unverified: Option<String>,
+    /// A tap on choices an agent offered.
+    pub answer: Option<Answer>,
+}
+
+/// A customer's tap on choices offered: the option's id and title, and the message that
+/// offered it, by the provider's id for it or the hub's own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub id: String,
+    pub title: String,
+    pub to_provider_id: Option<String>,
+    pub to_message: Option<i64>,
 }
 
 /// The longest a sender's name may be, in characters; longer ones are cut.
@@ -114,6 +127,7 @@ impl Inbound {
             thread_refs: Vec::new(),
             unsupported: None,
             unverified: None,
+            answer: None,
         }
     }
 }
@@ -324,6 +338,25 @@ fn threaded_conversation(
         }
     }
     Ok(None)
+}
+
+/// A customer's tap as the thread shows it: the option, and the agent's message in this
+/// conversation that offered it, when the channel named one we know.
+fn chosen(tx: &mut WriteTx<'_>, conversation_id: i64, inbox_id: i64, a: &Answer) -> Result<Chosen> {
+    let offered = match (&a.to_provider_id, a.to_message) {
+        (_, Some(id)) => tx.conn.query_opt(
+            "SELECT id FROM messages WHERE id = ? AND conversation_id = ? AND direction = 'outbound' AND choices IS NOT NULL",
+            params![id, conversation_id],
+        )?,
+        (Some(pid), None) => tx.conn.query_opt(
+            "SELECT id FROM messages WHERE inbox_id = ? AND provider_id = ? AND conversation_id = ? AND direction = 'outbound'",
+            params![inbox_id, pid, conversation_id],
+        )?,
+        (None, None) => None,
+    };
+    let title: String = text::clean(&a.title).chars().take(200).collect();
+    let id: String = text::clean(&a.id).chars().take(256).collect();
+    Ok(Chosen { id, title, offered_in: offered.map(|r| r.int(0)).transpose()? })
 }
 
 /// Applies an opt-out or opt-in keyword (STOP, START, the inbox's own words) on SMS or
@@ -544,10 +577,16 @@ fn ingest(tx: &mut WriteTx<'_>, msg: &Inbound) -> Result<Ingested> {
     let attachments = serde_json::to_string(&msg.attachments).map_err(|e| StoreError::BadRequest(e.to_string()))?;
     // A concurrent delivery of the same provider id (another hub, another writer) makes
     // this insert conflict; the job is then run again and takes the duplicate path above.
+    let chosen = match &msg.answer {
+        Some(a) => Some(chosen(tx, conversation_id, inbox.id, a)?),
+        None => None,
+    };
+    let chosen =
+        chosen.map(|c| serde_json::to_string(&c)).transpose().map_err(|e| StoreError::BadRequest(e.to_string()))?;
     let message_id = tx.conn.query_int(
-        "INSERT INTO messages (conversation_id, inbox_id, channel, direction, body, subject, attachments, provider_id, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        params![conversation_id, inbox.id, inbox.kind.as_str(), direction.as_str(), &body, msg.subject.as_deref(), attachments, msg.provider_id.as_deref(), msg.at],
+        "INSERT INTO messages (conversation_id, inbox_id, channel, direction, body, subject, attachments, provider_id, chosen, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        params![conversation_id, inbox.id, inbox.kind.as_str(), direction.as_str(), &body, msg.subject.as_deref(), attachments, msg.provider_id.as_deref(), chosen, msg.at],
     )?;
     super::blobs::tie_to_message(tx, message_id, &msg.attachments)?;
     super::blobs::fetch_later(tx, message_id, &msg.attachments)?;

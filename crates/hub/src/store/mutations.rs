@@ -225,6 +225,14 @@ fn send_reply(tx: &mut WriteTx<'_>, v: &Viewer, r: &SendReply, expected: Option<
         return Ok(Outcome::Duplicate);
     }
     let attachments = kept_attachments(tx, v, conv.channel, &r.body, &r.attachments)?;
+    if let Some(choices) = &r.choices {
+        if !attachments.is_empty() {
+            return Err(StoreError::BadRequest("choices go with text, not with files".into()));
+        }
+        if let Some(why) = switchboard_protocol::choices::refuse(conv.channel, &r.body, choices) {
+            return Err(StoreError::BadRequest(why));
+        }
+    }
     check_may_send(tx, &conv, false)?;
     let id = insert_agent_message(
         tx,
@@ -237,6 +245,7 @@ fn send_reply(tx: &mut WriteTx<'_>, v: &Viewer, r: &SendReply, expected: Option<
             attachments: &attachments,
             template: None,
             subject: None,
+            choices: r.choices.as_ref(),
         },
     )?;
     let next = rules::after_reply(&conv_state(&conv), tx.now, rules::preview(&r.body, attachments.len()));
@@ -305,6 +314,7 @@ fn send_template(tx: &mut WriteTx<'_>, v: &Viewer, t: &SendTemplate, expected: O
             attachments: &[],
             template: Some(stored),
             subject: None,
+            choices: None,
         },
     )?;
     let next = rules::after_reply(&conv_state(&conv), tx.now, rules::preview(&body, 0));
@@ -393,6 +403,7 @@ fn add_note(tx: &mut WriteTx<'_>, v: &Viewer, n: &AddNote, expected: Option<i64>
             attachments: &[],
             template: None,
             subject: None,
+            choices: None,
         },
     )?;
     let next = rules::after_note(&conv_state(&conv), tx.now);

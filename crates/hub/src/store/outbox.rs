@@ -51,6 +51,8 @@ pub struct Outgoing {
     pub reference: Option<String>,
     /// An email that starts a thread: the token of its one-click unsubscribe link.
     pub unsubscribe: Option<String>,
+    /// Choices the customer answers with a tap.
+    pub choices: Option<switchboard_protocol::choices::Choices>,
 }
 
 /// Records an outbound message for delivery; call in the message's own transaction.
@@ -273,6 +275,7 @@ fn outgoing(tx: &mut WriteTx<'_>, message_id: i64, attempts: i64) -> Result<Outg
         contact_name: contact.text(0)?.to_owned(),
         body: msg.body,
         attachments: msg.attachments,
+        choices: msg.choices,
         template,
         attempts,
         subject,

@@ -218,6 +218,7 @@ pub(super) fn begin(
             attachments: &[],
             template,
             subject: subject.filter(|_| channel == ChannelKind::Email),
+            choices: None,
         },
     )?;
     if contact_changed {

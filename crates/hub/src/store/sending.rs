@@ -40,6 +40,8 @@ pub(super) struct AgentMessage<'a> {
     pub template: Option<String>,
     /// An email's subject, when the message starts the thread.
     pub subject: Option<&'a str>,
+    /// Choices the customer answers with a tap.
+    pub choices: Option<&'a switchboard_protocol::choices::Choices>,
 }
 
 /// Stores an agent's message (`author`: none for a business system's) and queues it for
@@ -53,10 +55,12 @@ pub(super) fn insert_agent_message(
 ) -> Result<i64> {
     let delivery = (m.direction == Direction::Outbound).then_some(Delivery::Queued.as_str());
     let attachments = serde_json::to_string(m.attachments).map_err(|e| StoreError::BadRequest(e.to_string()))?;
+    let choices =
+        m.choices.map(serde_json::to_string).transpose().map_err(|e| StoreError::BadRequest(e.to_string()))?;
     let id = tx.conn.query_int(
-        "INSERT INTO messages (conversation_id, inbox_id, channel, direction, author_agent_id, body, attachments, client_msg_id, delivery, template, subject, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        params![conv.id, conv.inbox_id, conv.channel.as_str(), m.direction.as_str(), author, m.body, attachments, m.client_msg_id, delivery, m.template, m.subject, tx.now],
+        "INSERT INTO messages (conversation_id, inbox_id, channel, direction, author_agent_id, body, attachments, client_msg_id, delivery, template, subject, choices, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        params![conv.id, conv.inbox_id, conv.channel.as_str(), m.direction.as_str(), author, m.body, attachments, m.client_msg_id, delivery, m.template, m.subject, choices, tx.now],
     )?;
     super::blobs::tie_to_message(tx, id, m.attachments)?;
     if m.direction == Direction::Outbound {

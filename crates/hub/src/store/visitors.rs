@@ -10,6 +10,7 @@ use super::mutations::merge_into;
 use super::pool::WriteTx;
 use super::{Result, Store, StoreError};
 use crate::params;
+use switchboard_protocol::choices::Choices;
 use switchboard_protocol::model::{Attachment, ChannelKind, Inbox};
 use switchboard_protocol::visitor::{Author, VisitorMessage};
 
@@ -82,8 +83,8 @@ fn visitor(r: &Row) -> Result<VisitorRecord> {
     })
 }
 
-const LINE_COLUMNS: &str =
-    "m.id, m.direction, a.name, m.body, m.attachments, m.client_msg_id, m.created_at, m.provider_id, m.survey";
+const LINE_COLUMNS: &str = "m.id, m.direction, a.name, m.body, m.attachments, m.client_msg_id, m.created_at, \
+    m.provider_id, m.survey, m.choices, m.chosen";
 
 /// The visitor's view of one stored message row ([`LINE_COLUMNS`]).
 fn line(r: &Row) -> Result<VisitorMessage> {
@@ -105,6 +106,8 @@ fn line(r: &Row) -> Result<VisitorMessage> {
         client_id,
         at: r.int(6)?,
         survey: r.int(8)? != 0,
+        choices: r.opt_text(9)?.and_then(|j| serde_json::from_str(j).ok()),
+        chosen: r.opt_text(10)?.and_then(|j| serde_json::from_str(j).ok()),
     })
 }
 
@@ -125,6 +128,22 @@ fn for_visitor(attachments: Vec<Attachment>) -> Vec<Attachment> {
 }
 
 impl Store {
+    /// The choices agent's line `message_id` of visitor `v`'s thread offered, if it offered
+    /// any: what a visitor's tap is checked against.
+    pub async fn visitor_offered(&self, v: &VisitorRecord, message_id: i64) -> Result<Option<Choices>> {
+        let (inbox, address) = (v.inbox_id, v.address.clone());
+        self.pool()
+            .read(move |c| {
+                let row = c.query_opt(
+                    "SELECT m.choices FROM messages m JOIN conversations cv ON cv.id = m.conversation_id \
+                     WHERE m.id = ? AND cv.inbox_id = ? AND cv.customer_address = ? AND m.direction = 'outbound'",
+                    params![message_id, inbox, &address],
+                )?;
+                Ok(row.and_then(|r| r.opt_text(0).ok().flatten().and_then(|j| serde_json::from_str(j).ok())))
+            })
+            .await
+    }
+
     /// The kept file under `key`, for visitor `v`: their own upload no message has taken
     /// yet, or a file of a message in their thread; anything else is not found.
     pub async fn visitor_blob(&self, v: &VisitorRecord, key: String) -> Result<super::blobs::BlobMeta> {

@@ -214,6 +214,7 @@ pub fn inbound(inbox: &Inbox, from: &str, body: &str, provider_id: &str, at: i64
         thread_refs: Vec::new(),
         unsupported: None,
         unverified: None,
+        answer: None,
     }
 }
 
