@@ -294,13 +294,7 @@ impl Console {
             ["message", message_id, index] => {
                 let message_id: Id = message_id.parse().map_err(|_| CoreError::NotFound("picture"))?;
                 let index: usize = index.parse().map_err(|_| CoreError::NotFound("picture"))?;
-                let attachment = self
-                    .cache()
-                    .message(message_id)?
-                    .attachments
-                    .into_iter()
-                    .nth(index)
-                    .ok_or(CoreError::NotFound("picture"))?;
+                let attachment = self.cached_attachment(message_id, index, "picture")?;
                 if !switchboard_protocol::files::is_image(&attachment.mime) {
                     return Err(CoreError::NotFound("picture"));
                 }
@@ -662,17 +656,21 @@ impl Console {
         Ok(n)
     }
 
+    /// Attachment `index` of cached message `message_id` (`what` names it when missing).
+    fn cached_attachment(
+        &self,
+        message_id: Id,
+        index: usize,
+        what: &'static str,
+    ) -> Result<switchboard_protocol::model::Attachment> {
+        self.cache().message(message_id)?.attachments.into_iter().nth(index).ok_or(CoreError::NotFound(what))
+    }
+
     /// Downloads an attachment of a cached message into the console's `attachments`
     /// folder, marked as coming from the internet; returns the file's path and whether the
     /// desktop may open it ([`files::opening`]: inert kinds only, by name and content).
     pub async fn save_attachment(&self, message_id: Id, index: usize) -> Result<(std::path::PathBuf, files::Opening)> {
-        let attachment = self
-            .cache()
-            .message(message_id)?
-            .attachments
-            .into_iter()
-            .nth(index)
-            .ok_or(CoreError::NotFound("attachment"))?;
+        let attachment = self.cached_attachment(message_id, index, "attachment")?;
         let bytes = self.engine.client.download_attachment(message_id, index).await?;
         let dir = self.dir.join("attachments").join(message_id.to_string());
         std::fs::create_dir_all(&dir).map_err(CoreError::io("make the attachments folder"))?;

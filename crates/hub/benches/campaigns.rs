@@ -2,8 +2,8 @@
 //! sent by the real hub binary (release) to a Twilio stand-in that reports every message
 //! back, at an inbox rate of 2,500 a second. Prints the messages a second the stand-in took,
 //! the most it took in any one second against the inbox's rate (the limit held), the hub's
-//! peak memory, and, beside them, the same run's plain reply throughput: replies queued by
-//! agents, handed to the same stand-in by the delivery worker.
+//! peak memory, and, beside them, the same run's plain reply throughput on the same
+//! database: replies queued by agents, handed to the same stand-in by the delivery worker.
 //!
 //! `cargo bench -p switchboard-hub --bench campaigns` (`SWITCHBOARD_BENCH_RECIPIENTS` sets
 //! the audience; `SWITCHBOARD_BENCH_DB=postgres` runs on `SWITCHBOARD_TEST_PG`).
@@ -26,7 +26,7 @@ async fn main() {
         _ => Db::Sqlite,
     };
     let bin = std::path::Path::new(BIN);
-    let baseline = campaign_run::plain_replies(bin, (recipients / 20).clamp(200, 5_000)).await;
+    let baseline = campaign_run::plain_replies(bin, (recipients / 20).clamp(200, 5_000), db).await;
     let plan = Plan { recipients, opted_out: recipients / 100, rate: 2_500, hubs: 1, kills: 0, db };
     let r = campaign_run::run(bin, plan).await;
     assert_eq!((r.twice, r.missing, r.to_opted_out), (0, 0, 0), "{r:?}");

@@ -65,22 +65,15 @@ impl Storage {
 
     /// Keeps `data` under `key`: written to a temporary file, flushed to disk, then renamed.
     pub async fn put(&self, key: &str, data: &[u8]) -> Result<(), StorageError> {
-        let path = self.path(key)?;
-        let io = |action| move |source| StorageError::Io { action, source };
-        let parent = path.parent().unwrap_or(&self.dir);
-        tokio::fs::create_dir_all(parent).await.map_err(io("create its directory"))?;
-        let tmp = parent.join(format!(".{key}.{}.part", new_key()));
-        let mut f = tokio::fs::File::create(&tmp).await.map_err(io("create a file"))?;
-        let written = async {
-            f.write_all(data).await?;
-            f.sync_all().await
+        let mut one =
+            futures_util::stream::iter([Ok::<_, std::convert::Infallible>(bytes::Bytes::copy_from_slice(data))]);
+        match self.put_stream(key, &mut one, u64::MAX).await? {
+            Streamed::Kept { .. } => Ok(()),
+            Streamed::TooLarge | Streamed::Broken(_) => Err(StorageError::Io {
+                action: "write a file",
+                source: std::io::Error::other("the file was cut short"),
+            }),
         }
-        .await;
-        if let Err(source) = written {
-            let _ = tokio::fs::remove_file(&tmp).await;
-            return Err(StorageError::Io { action: "write a file", source });
-        }
-        tokio::fs::rename(&tmp, &path).await.map_err(io("name a file"))
     }
 
     /// Keeps the bytes `chunks` yields under `key`, as [`Storage::put`] does, without

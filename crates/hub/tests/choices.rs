@@ -53,15 +53,7 @@ async fn a_visitors_tap_is_a_structured_answer(db: &TestDb) {
         StatusCode::CREATED
     );
     assert_eq!(say(eve.clone(), json!({"client_id": "e1", "text": "Hello"})).await.0, StatusCode::CREATED);
-    let boot: Value = http
-        .get(format!("{}/api/v1/sync/bootstrap", hub.base))
-        .bearer_auth(&agent)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let boot: Value = common::get_json(format!("{}/api/v1/sync/bootstrap", hub.base), &agent).await;
     let conv_of = |preview: &str| {
         boot["conversations"].as_array().unwrap().iter().find(|c| c["preview"] == preview).unwrap()["id"].clone()
     };
@@ -82,15 +74,7 @@ async fn a_visitors_tap_is_a_structured_answer(db: &TestDb) {
     assert_eq!(out["results"][0]["status"], "applied", "{out}");
 
     // The visitor's thread shows the choices with the agent's line.
-    let history: Value = http
-        .get(format!("{}/chat/v1/messages", hub.base))
-        .bearer_auth(&ada)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let history: Value = common::get_json(format!("{}/chat/v1/messages", hub.base), &ada).await;
     let offered = history["messages"].as_array().unwrap().iter().find(|m| m["author"] == "agent").unwrap().clone();
     assert_eq!(offered["choices"], times);
     let offered_id = offered["id"].as_i64().unwrap();
@@ -98,18 +82,10 @@ async fn a_visitors_tap_is_a_structured_answer(db: &TestDb) {
     // Refused, nothing stored: an option never offered, choices offered to someone else, a
     // line that offered none.
     let lines = |conversation: Value| {
-        let http = http.clone();
         let (base, agent) = (hub.base.clone(), agent.clone());
         async move {
-            let page: Value = http
-                .get(format!("{base}/api/v1/conversations/{conversation}/messages"))
-                .bearer_auth(agent)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let page: Value =
+                common::get_json(format!("{base}/api/v1/conversations/{conversation}/messages"), &agent).await;
             page["messages"].as_array().unwrap().len()
         }
     };
@@ -133,15 +109,8 @@ async fn a_visitors_tap_is_a_structured_answer(db: &TestDb) {
     assert_eq!(line["text"], "Tuesday 10:00");
     let want = json!({"id": "tue-10", "title": "Tuesday 10:00", "offered_in": offered_id});
     assert_eq!(line["chosen"], want);
-    let page: Value = http
-        .get(format!("{}/api/v1/conversations/{}/messages", hub.base, ada_conv))
-        .bearer_auth(&agent)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page: Value =
+        common::get_json(format!("{}/api/v1/conversations/{}/messages", hub.base, ada_conv), &agent).await;
     let answer = page["messages"].as_array().unwrap().iter().find(|m| m["body"] == "Tuesday 10:00").unwrap();
     assert_eq!(answer["chosen"], want);
 }

@@ -46,16 +46,11 @@ impl Chat {
     }
 
     async fn lines(&self) -> Vec<Value> {
-        let page: Value = self
-            .http
-            .get(format!("{}/api/v1/conversations/{}/messages?limit=200", self.base, self.conversation))
-            .bearer_auth(&self.agent)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let page: Value = common::get_json(
+            format!("{}/api/v1/conversations/{}/messages?limit=200", self.base, self.conversation),
+            &self.agent,
+        )
+        .await;
         page["messages"].as_array().unwrap().clone()
     }
 
@@ -157,16 +152,7 @@ async fn unseen_chat_replies_go_by_email_and_the_answer_comes_back(db: &TestDb) 
     assert_eq!(status, StatusCode::CREATED, "{line}");
     let (status, _) = chat.post("/chat/v1/profile", &chat.visitor, json!({"email": "Jo@Example.com"})).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let boot: Value = chat
-        .http
-        .get(format!("{}/api/v1/sync/bootstrap", chat.base))
-        .bearer_auth(&chat.agent)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let boot: Value = common::get_json(format!("{}/api/v1/sync/bootstrap", chat.base), &chat.agent).await;
     chat.conversation = boot["conversations"][0]["id"].as_i64().unwrap();
 
     // Two replies the visitor does not see: once the first has waited the inbox's minute,
@@ -194,16 +180,7 @@ async fn unseen_chat_replies_go_by_email_and_the_answer_comes_back(db: &TestDb) 
     let lines = chat.lines().await;
     let answer = lines.iter().find(|m| m["body"] == "Yes please, the blue one.").unwrap_or_else(|| panic!("{lines:?}"));
     assert_eq!((answer["direction"].as_str(), answer["channel"].as_str()), (Some("inbound"), Some("email")));
-    let history: Value = chat
-        .http
-        .get(format!("{}/chat/v1/messages", chat.base))
-        .bearer_auth(&chat.visitor)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let history: Value = common::get_json(format!("{}/chat/v1/messages", chat.base), &chat.visitor).await;
     assert!(history["messages"].as_array().unwrap().iter().any(|m| m["text"] == "Yes please, the blue one."));
     // Someone else answering that email does not reach the chat.
     assert_eq!(chat.email(mail, "eve@example.com", &first_id, "I am not Jo").await, StatusCode::OK);

@@ -218,16 +218,7 @@ async fn visitors_send_and_receive_files(db: &TestDb) {
     assert_eq!(c.get(&url, &ada).await, (StatusCode::OK, PNG.to_vec()));
 
     // The agent sees the visitor's file and answers with one of their own.
-    let boot: Value = c
-        .http
-        .get(format!("{}/api/v1/sync/bootstrap", c.base))
-        .bearer_auth(&agent)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let boot: Value = common::get_json(format!("{}/api/v1/sync/bootstrap", c.base), &agent).await;
     let conv = boot["conversations"].as_array().unwrap().iter().find(|c| c["channel"] == "webchat").unwrap().clone();
     let conv_id = conv["id"].as_i64().unwrap();
     let m = &store.messages_before(&w.agent, conv_id, None, 1).await.unwrap().messages[0];
@@ -236,16 +227,7 @@ async fn visitors_send_and_receive_files(db: &TestDb) {
     let (_, pdf) = c.upload("/api/v1/uploads", Some(&agent), Some("instructions.pdf"), PDF.to_vec(), None).await;
     let sent = c.mutate(&agent, json!([reply(1, conv_id, "r-1", json!([pdf]))])).await;
     assert_eq!(sent["results"][0]["status"], "applied", "{sent}");
-    let history: Value = c
-        .http
-        .get(format!("{}/chat/v1/messages", c.base))
-        .bearer_auth(&ada)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let history: Value = common::get_json(format!("{}/chat/v1/messages", c.base), &ada).await;
     let answer = history["messages"].as_array().unwrap().iter().find(|m| m["author"] == "agent").unwrap().clone();
     let theirs = answer["attachments"][0]["url"].as_str().unwrap();
     assert!(theirs.starts_with("/chat/v1/files/"), "{answer}");

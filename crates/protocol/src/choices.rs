@@ -39,21 +39,9 @@ pub fn limits(channel: ChannelKind) -> Option<Limits> {
     }
 }
 
-fn label(channel: ChannelKind) -> &'static str {
-    match channel {
-        ChannelKind::Sms => "SMS",
-        ChannelKind::Whatsapp => "WhatsApp",
-        ChannelKind::Messenger => "Messenger",
-        ChannelKind::Instagram => "Instagram",
-        ChannelKind::Webchat => "Web chat",
-        ChannelKind::InApp => "In-app chat",
-        ChannelKind::Email => "Email",
-    }
-}
-
 /// Why `choices` with `body` cannot go on `channel`, if they cannot.
 pub fn refuse(channel: ChannelKind, body: &str, choices: &Choices) -> Option<String> {
-    let name = label(channel);
+    let name = crate::files::channel_label(channel);
     let Some(l) = limits(channel) else { return Some(format!("{name} cannot carry buttons or lists")) };
     let chars = |s: &str| s.chars().count();
     if body.trim().is_empty() {

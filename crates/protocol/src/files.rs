@@ -23,8 +23,8 @@ pub enum FileRefusal {
     Type { name: String },
     Mismatch { name: String, declared: String, found: String },
     TooMany,
-    Channel { channel: &'static str, what: String },
-    TotalTooLarge { channel: &'static str, size: String, limit: String },
+    Channel { channel: String, what: String },
+    TotalTooLarge { channel: String, size: String, limit: String },
 }
 
 impl std::fmt::Display for FileRefusal {
@@ -264,16 +264,13 @@ fn type_word(mime: &str) -> String {
     mime.rsplit('/').next().unwrap_or(mime).to_ascii_uppercase()
 }
 
-fn channel_label(channel: ChannelKind) -> &'static str {
-    match channel {
-        ChannelKind::Sms => "SMS (MMS)",
-        ChannelKind::Whatsapp => "WhatsApp",
-        ChannelKind::Messenger => "Messenger",
-        ChannelKind::Instagram => "Instagram",
-        ChannelKind::Webchat => "Web chat",
-        ChannelKind::InApp => "In-app chat",
-        ChannelKind::Email => "Email",
+/// A channel's name at the start of a sentence ("WhatsApp", "Web chat", "Email").
+pub fn channel_label(channel: ChannelKind) -> String {
+    let mut name = channel.label().to_owned();
+    if let Some(first) = name.get_mut(..1) {
+        first.make_ascii_uppercase();
     }
+    name
 }
 
 /// The most files one message carries on `channel`: a WhatsApp, Messenger or Instagram

@@ -22,6 +22,10 @@ const TOKEN: &str = "campaign-run-token";
 const SID: &str = "AC0123456789abcdef0123456789abcdef";
 const TEMPLATE: &str = "Hi {{1}}, your order {{2}} is on its way.";
 
+/// How often the console asks for an open campaign's progress (`pollMs` in
+/// `ui/src/components/Campaigns.svelte`).
+const PROGRESS_EVERY: Duration = Duration::from_secs(2);
+
 /// Which database the hubs share.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Db {
@@ -177,12 +181,19 @@ fn number(i: usize) -> String {
 }
 
 /// The baseline: `n` plain agent replies queued on `n` conversations, then handed to the
-/// same stand-in by one hub's delivery worker (SQLite). Returns replies a second, from the
+/// same stand-in by one hub's delivery worker, on `db`. Returns replies a second, from the
 /// hub's start to the last reply taken.
-pub async fn plain_replies(hub_bin: &Path, n: usize) -> f64 {
+pub async fn plain_replies(hub_bin: &Path, n: usize, db: Db) -> f64 {
     use switchboard_protocol::mutation::{Mutation, MutationEnvelope, SendReply};
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("replies.db").display());
+    let schema;
+    let url = match db {
+        Db::Sqlite => format!("sqlite://{}", dir.path().join("replies.db").display()),
+        Db::Postgres => {
+            schema = Schema::new("plain_replies");
+            schema.url.clone()
+        }
+    };
     let (provider, seen) = twilio(Arc::new(Mutex::new(Vec::new()))).await;
     cli(
         hub_bin,
@@ -349,7 +360,8 @@ pub async fn run(hub_bin: &Path, plan: Plan) -> Report {
         alive.lock().unwrap().push(hub.base.clone());
     }
 
-    // Until the campaign is done, asked of any hub that answers.
+    // Until the campaign is done, asked of any hub that answers as often as the lead's
+    // console asks for an open campaign's progress.
     let deadline = Instant::now() + expected * 3 + Duration::from_secs(120);
     let campaign = loop {
         assert!(Instant::now() < deadline, "the campaign did not finish in time");
@@ -364,7 +376,7 @@ pub async fn run(hub_bin: &Path, plan: Plan) -> Report {
         }
         match state {
             Some(c) if c["state"] == "done" => break c,
-            _ => tokio::time::sleep(Duration::from_millis(200)).await,
+            _ => tokio::time::sleep(PROGRESS_EVERY).await,
         }
     };
     for hub in &hubs {

@@ -261,6 +261,11 @@ pub async fn serve_at(store: Store, config: impl FnOnce(std::net::SocketAddr) ->
     Hub { base: format!("http://{addr}"), addr, store, stop: Some(tx), files }
 }
 
+/// `GET url` with a bearer token; the JSON answer.
+pub async fn get_json(url: String, token: &str) -> serde_json::Value {
+    reqwest::Client::new().get(url).bearer_auth(token).send().await.unwrap().json().await.unwrap()
+}
+
 pub async fn login(hub: &Hub, email: &str) -> String {
     let resp = reqwest::Client::new()
         .post(format!("{}/api/v1/auth/login", hub.base))
