@@ -1171,16 +1171,19 @@ async fn choices_go_out_as_buttons_lists_and_quick_replies_and_taps_come_back() 
     let offered = s.wait_delivery(wa_id, "c-buttons", "sent").await;
     s.wait_delivery(wa_id, "c-list", "sent").await;
     assert_eq!(offered["choices"], times, "the console sees what was offered");
+    // The two are sent side by side: each is found by its kind.
     let sent: Vec<Value> = s.graph.requests().iter().map(|r| r.json()).filter(|j| j["type"] == "interactive").collect();
+    let of_kind = |kind: &str| sent.iter().find(|j| j["interactive"]["type"] == kind).unwrap()["interactive"].clone();
+    assert_eq!(sent.len(), 2, "{sent:?}");
     assert_eq!(
-        sent[0]["interactive"],
+        of_kind("button"),
         json!({"type": "button", "body": {"text": "When shall we deliver?"}, "action": {"buttons": [
             {"type": "reply", "reply": {"id": "tue-10", "title": "Tuesday 10:00"}},
             {"type": "reply", "reply": {"id": "wed-14", "title": "Wednesday 14:00"}},
             {"type": "reply", "reply": {"id": "other", "title": "Another time"}}]}})
     );
     assert_eq!(
-        sent[1]["interactive"],
+        of_kind("list"),
         json!({"type": "list", "body": {"text": "Pick a delivery time"}, "action": {"button": "See times", "sections": [
             {"title": "Options", "rows": [
                 {"id": "tue-10", "title": "Tuesday 10:00", "description": "At the shop on Main Street"},
