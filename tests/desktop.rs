@@ -84,6 +84,14 @@ async fn sign_in(app: &App, hub: &Hub, email: &str) {
     app.find("[data-testid=inbox]", 30).await;
 }
 
+/// One mutation from console `client_id`, as its `mutation_id`th.
+fn batch(client_id: &str, mutation_id: u64, mutation: Mutation) -> MutationBatch {
+    MutationBatch {
+        client_id: client_id.into(),
+        mutations: vec![MutationEnvelope { mutation_id, mutation, expected_version: None }],
+    }
+}
+
 fn row(contact: &str) -> String {
     format!("[data-testid=conversation-row][data-contact=\"{contact}\"]")
 }
@@ -512,10 +520,7 @@ async fn routing_gives_an_online_agent_a_conversation_and_away_moves_it_on() {
     let mut n = 0;
     let mut lead = |mutation: Mutation| {
         n += 1;
-        MutationBatch {
-            client_id: "lee-routing".into(),
-            mutations: vec![MutationEnvelope { mutation_id: n, mutation, expected_version: None }],
-        }
+        batch("lee-routing", n, mutation)
     };
     let policy = RoutingPolicy { mode: RoutingMode::LeastLoaded, ..RoutingPolicy::default() };
     let routing = Mutation::SetRouting(SetRouting { team_id: w.support, inbox_id: None, policy: Some(policy) });
@@ -800,15 +805,8 @@ async fn an_agent_attaches_a_picture_sends_it_over_whatsapp_and_sees_it_as_a_thu
     hub.store.update_inbox(w.whatsapp, update).await.unwrap();
     let ana = customer(&hub, w.whatsapp, "+14155550123", "Ana Silva", "Could you send me a photo of the label?").await;
     let lee = HubClient::new(&hub.base, &hub.login("lee@x.test").await).unwrap();
-    let to_maya = MutationBatch {
-        client_id: "lee-desk".into(),
-        mutations: vec![MutationEnvelope {
-            mutation_id: 1,
-            mutation: Mutation::Assign(Assign { conversation_id: ana, agent_id: Some(Some(w.maya)), team_id: None }),
-            expected_version: None,
-        }],
-    };
-    assert_eq!(lee.mutations(&to_maya).await.unwrap().results[0].outcome, Outcome::Applied);
+    let to_maya = Mutation::Assign(Assign { conversation_id: ana, agent_id: Some(Some(w.maya)), team_id: None });
+    assert_eq!(lee.mutations(&batch("lee-desk", 1, to_maya)).await.unwrap().results[0].outcome, Outcome::Applied);
 
     let home = tempfile::tempdir().unwrap();
     let _keyring = app::credential_store(home.path());

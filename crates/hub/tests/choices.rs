@@ -9,20 +9,11 @@ use common::{login, open, serve, world, TestDb};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use switchboard_hub::config::Config;
-use switchboard_protocol::admin::CreateInbox;
-use switchboard_protocol::model::ChannelKind;
 
 async fn a_visitors_tap_is_a_structured_answer(db: &TestDb) {
     let store = open(db);
     let w = world(&store).await;
-    let chat = CreateInbox {
-        kind: ChannelKind::Webchat,
-        name: "Site".into(),
-        team_id: w.team_a,
-        address: "site-widget".into(),
-        settings: json!({}),
-    };
-    store.create_inbox(chat).await.unwrap();
+    common::webchat_inbox(&store, w.team_a, "site-widget").await;
     let hub = serve(store.clone(), Config::default()).await;
     let http = reqwest::Client::new();
     let agent = login(&hub, "agent@x.test").await;

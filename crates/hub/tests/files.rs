@@ -12,9 +12,7 @@ use serde_json::{json, Value};
 use switchboard_hub::clock::now_ms;
 use switchboard_hub::config::Config;
 use switchboard_hub::store::blobs::MAX_WAITING_UPLOADS;
-use switchboard_protocol::admin::CreateInbox;
 use switchboard_protocol::files::MAX_FILE_BYTES;
-use switchboard_protocol::model::ChannelKind;
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0";
 const PDF: &[u8] = b"%PDF-1.7\n%%EOF\n";
@@ -172,14 +170,7 @@ async fn agents_uploads_are_checked_kept_once_and_scoped(db: &TestDb) {
 async fn visitors_send_and_receive_files(db: &TestDb) {
     let store = open(db);
     let w = world(&store).await;
-    let chat = CreateInbox {
-        kind: ChannelKind::Webchat,
-        name: "Site".into(),
-        team_id: w.team_a,
-        address: "site-widget".into(),
-        settings: json!({}),
-    };
-    store.create_inbox(chat).await.unwrap();
+    common::webchat_inbox(&store, w.team_a, "site-widget").await;
     let hub = serve(store.clone(), Config::default()).await;
     let c = Client { http: reqwest::Client::new(), base: hub.base.clone() };
     let agent = login(&hub, "agent@x.test").await;

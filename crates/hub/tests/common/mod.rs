@@ -261,6 +261,18 @@ pub async fn serve_at(store: Store, config: impl FnOnce(std::net::SocketAddr) ->
     Hub { base: format!("http://{addr}"), addr, store, stop: Some(tx), files }
 }
 
+/// A web-chat inbox of `team` at `address` (the widget's `data-inbox`), with no settings.
+pub async fn webchat_inbox(store: &Store, team: i64, address: &str) -> Inbox {
+    let chat = CreateInbox {
+        kind: ChannelKind::Webchat,
+        name: "Site".into(),
+        team_id: team,
+        address: address.into(),
+        settings: serde_json::json!({}),
+    };
+    store.create_inbox(chat).await.unwrap()
+}
+
 /// `GET url` with a bearer token; the JSON answer.
 pub async fn get_json(url: String, token: &str) -> serde_json::Value {
     reqwest::Client::new().get(url).bearer_auth(token).send().await.unwrap().json().await.unwrap()
