@@ -3,14 +3,15 @@
 
 use crate::desktop;
 use crate::shell::Shell;
+use switchboard_protocol::articles::{ArticleHit, ArticleVersion, Insert};
 use switchboard_protocol::campaign::{
     AudienceCheck, Campaign, CampaignAction, CampaignSpec, NewSegment, RecipientPage, RecipientState, Segment,
 };
 use switchboard_protocol::choices::Choices;
 use switchboard_protocol::console::{
-    AgentLoad, AssignTo, CannedDraft, CannedOption, Composer, Connection, ConversationRow, DemoLogin, Directory,
-    History, NewConversation, OpenedAttachment, Profile, SearchHit, SearchQuery, Session, SignIn, Started, Thread,
-    View, ViewCount,
+    AgentLoad, ArticleDraft, ArticleEntry, AssignTo, CannedDraft, CannedOption, Composer, Connection, ConversationRow,
+    DemoLogin, Directory, History, NewConversation, OpenedAttachment, Profile, SearchHit, SearchQuery, Session, SignIn,
+    Started, Thread, View, ViewCount,
 };
 use switchboard_protocol::model::{
     Attachment, Contact, ConversationStatus, Presence, Priority, RoutingPolicy, SlaPolicy,
@@ -130,6 +131,51 @@ pub async fn save_canned(shell: State<'_, Shell>, draft: CannedDraft) -> Answer<
 #[tauri::command(rename_all = "snake_case")]
 pub async fn delete_canned(shell: State<'_, Shell>, key: String, version: Option<i64>) -> Answer<()> {
     shell.run(move |c| c.delete_canned(&key, version)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn articles(shell: State<'_, Shell>, query: String) -> Answer<Vec<ArticleHit>> {
+    shell.run(move |c| c.articles(&query, false)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn article(shell: State<'_, Shell>, key: String) -> Answer<Option<ArticleEntry>> {
+    shell.run(move |c| c.article(&key)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn save_article(shell: State<'_, Shell>, draft: ArticleDraft) -> Answer<String> {
+    shell.run(move |c| c.save_article(draft)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn delete_article(shell: State<'_, Shell>, key: String, version: Option<i64>) -> Answer<()> {
+    shell.run(move |c| c.delete_article(&key, version)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn article_versions(shell: State<'_, Shell>, article_id: Id) -> Answer<Vec<ArticleVersion>> {
+    Ok(shell.console()?.article_versions(article_id).await?)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub fn render_article(markdown: String) -> String {
+    switchboard_core::Console::render_article(&markdown)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn article_insertion(
+    shell: State<'_, Shell>,
+    conversation_id: Id,
+    article_id: Id,
+    how: Option<Insert>,
+) -> Answer<String> {
+    shell.run(move |c| c.article_insertion(conversation_id, article_id, how)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn suggested_articles(shell: State<'_, Shell>, conversation_id: Id) -> Answer<Vec<ArticleHit>> {
+    shell.run(move |c| c.suggested_articles(conversation_id)).await
 }
 
 #[tauri::command(rename_all = "snake_case")]

@@ -277,6 +277,7 @@ async fn forward(app: AppHandle, console: Arc<Console>) {
                 contacts: Vec::new(),
                 directory: true,
                 canned: true,
+                articles: false,
                 everything: true,
             },
             Err(RecvError::Closed) => return,

@@ -137,6 +137,30 @@ describe("agent", () => {
     expect(screen.getByTestId("search")).toBeTruthy();
   });
 
+  test("opens the knowledge base from the views or with Shift+K, reading only; Escape returns to the inbox", async () => {
+    start("ada@demo.switchboard");
+    await waitFor(() => expect(screen.getAllByTestId("conversation-row").length).toBeGreaterThan(2));
+    await fireEvent.click(screen.getByTestId("open-articles"));
+    await screen.findByTestId("knowledge-base");
+    await waitFor(() => expect(screen.getAllByTestId("article-row").length).toBe(core.articles.length));
+    expect(screen.queryByTestId("article-new")).toBeNull();
+    // The list's keys wait while the knowledge base covers it.
+    await fireEvent.keyDown(document.body, { key: "Enter" });
+    expect(screen.queryByTestId("thread")).toBeNull();
+    await fireEvent.keyDown(document.body, { key: "Escape" });
+    expect(screen.queryByTestId("knowledge-base")).toBeNull();
+    expect(screen.getAllByTestId("conversation-row").length).toBeGreaterThan(2);
+
+    await fireEvent.keyDown(document.body, { key: "K", shiftKey: true });
+    expect(screen.getByTestId("knowledge-base")).toBeTruthy();
+    expect(screen.queryByTestId("articles-loading")).toBeNull();
+    await fireEvent.click(screen.getByTestId("close-articles"));
+    expect(screen.queryByTestId("knowledge-base")).toBeNull();
+
+    await fireEvent.keyDown(document.body, { key: "?" });
+    expect(screen.getByTestId("shortcuts").textContent).toContain("Knowledge base");
+  });
+
   test("e resolves the open thread through the core", async () => {
     start("ada@demo.switchboard");
     await waitFor(() => expect(screen.getAllByTestId("conversation-row").length).toBeGreaterThan(0));
@@ -233,6 +257,27 @@ describe("lead", () => {
 
     await fireEvent.keyDown(document.body, { key: "?" });
     expect(screen.getByTestId("shortcuts").textContent).toContain("Reports");
+  });
+
+  test("edits an article in the knowledge base; Escape keeps changes until Save or Cancel", async () => {
+    start("lena@demo.switchboard");
+    await waitFor(() => expect(screen.getAllByTestId("conversation-row").length).toBeGreaterThan(2));
+    await fireEvent.keyDown(document.body, { key: "K", shiftKey: true });
+    await screen.findByTestId("knowledge-base");
+    await waitFor(() => expect(screen.getAllByTestId("article-row").length).toBeGreaterThan(0));
+    await fireEvent.click(screen.getAllByTestId("article-row")[0]!);
+    await fireEvent.click(await screen.findByTestId("article-edit"));
+    await fireEvent.input(screen.getByTestId("article-title"), { target: { value: "A new title" } });
+    // Escape leaves the field, then stops: the changes are not lost with the screen.
+    await fireEvent.keyDown(screen.getByTestId("article-title"), { key: "Escape" });
+    await fireEvent.keyDown(document.body, { key: "Escape" });
+    expect(screen.getByTestId("knowledge-base")).toBeTruthy();
+    expect((screen.getByTestId("article-title") as HTMLInputElement).value).toBe("A new title");
+    await fireEvent.click(screen.getByTestId("article-save"));
+    await screen.findByTestId("article-view");
+    expect(callsTo("save_article")).toHaveLength(1);
+    await fireEvent.keyDown(document.body, { key: "Escape" });
+    expect(screen.queryByTestId("knowledge-base")).toBeNull();
   });
 
   test("opens the campaigns from the views or with Shift+C; a recipient's conversation opens in the inbox", async () => {
@@ -347,6 +392,19 @@ describe("events", () => {
     expect(canned.textContent).toContain("Bruno Agent changed /hi first — your edit is not saved");
     await fireEvent.click(within(canned).getByTestId("discard"));
     expect(callsTo("discard")).toEqual([{ outbox_id: 10 }, { outbox_id: 11 }]);
+    await waitFor(() => expect(screen.queryByTestId("conflict")).toBeNull());
+
+    // An article saved over a version the hub had replaced: the hub's reason.
+    consoleEvent({
+      type: "outbox",
+      item: {
+        id: 12, name: "save_article", conversation_id: null, client_msg_id: null, state: "conflict", attempts: 1, conflict: null, created_at: 0,
+        error: { code: "conflict", message: "“Returns” was changed by Bruno Agent after you opened it" },
+      },
+    });
+    const article = await screen.findByTestId("conflict");
+    expect(article.textContent).toContain("“Returns” was changed by Bruno Agent after you opened it — your edit is not saved");
+    await fireEvent.click(within(article).getByTestId("discard"));
     await waitFor(() => expect(screen.queryByTestId("conflict")).toBeNull());
   });
 

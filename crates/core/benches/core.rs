@@ -289,6 +289,7 @@ fn message(id: i64, conversation_id: i64, channel: ChannelKind, body: String, at
         delivery_error: None,
         choices: None,
         chosen: None,
+        bot: None,
         created_at: at,
         version: 1,
     }

@@ -55,12 +55,14 @@ impl Bus {
             || !applied.contacts.is_empty()
             || applied.directory
             || applied.canned
+            || applied.articles
         {
             let _ = self.events.send(ConsoleEvent::Changed {
                 conversations: applied.conversations.iter().copied().collect(),
                 contacts: applied.contacts.iter().copied().collect(),
                 directory: applied.directory,
                 canned: applied.canned,
+                articles: applied.articles,
                 everything,
             });
         }
@@ -76,6 +78,19 @@ impl Bus {
             contacts: Vec::new(),
             directory: false,
             canned: true,
+            articles: false,
+            everything: false,
+        });
+    }
+
+    /// Tells the front end that the knowledge base changed (a lead's own edit).
+    pub fn articles_touched(&self) {
+        let _ = self.events.send(ConsoleEvent::Changed {
+            conversations: Vec::new(),
+            contacts: Vec::new(),
+            directory: false,
+            canned: false,
+            articles: true,
             everything: false,
         });
     }
@@ -87,6 +102,7 @@ impl Bus {
             contacts: Vec::new(),
             directory: false,
             canned: false,
+            articles: false,
             everything: false,
         });
     }

@@ -232,6 +232,11 @@ impl HubClient {
     }
 
     /// A lead's report over a period and team.
+    /// An article's saved versions, newest first.
+    pub async fn article_versions(&self, id: Id) -> Result<Vec<switchboard_protocol::articles::ArticleVersion>> {
+        self.get(&format!("/api/v1/articles/{id}/versions")).await
+    }
+
     pub async fn report(&self, query: &ReportQuery) -> Result<Report> {
         let resp = self
             .http

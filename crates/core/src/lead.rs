@@ -17,6 +17,7 @@ pub fn permissions(role: Role) -> Permissions {
         oversee: lead,
         merge_contacts: lead,
         share_canned: switchboard_protocol::model::CannedResponse::editable_by(None, 0, role),
+        edit_articles: lead,
     }
 }
 
@@ -121,8 +122,20 @@ mod tests {
 
     #[test]
     fn controls_by_role() {
-        let none = Permissions { reassign: false, oversee: false, merge_contacts: false, share_canned: false };
-        let all = Permissions { reassign: true, oversee: true, merge_contacts: true, share_canned: true };
+        let none = Permissions {
+            reassign: false,
+            oversee: false,
+            merge_contacts: false,
+            share_canned: false,
+            edit_articles: false,
+        };
+        let all = Permissions {
+            reassign: true,
+            oversee: true,
+            merge_contacts: true,
+            share_canned: true,
+            edit_articles: true,
+        };
         for (role, want) in [(Role::Agent, none), (Role::Lead, all), (Role::Admin, all)] {
             assert_eq!(permissions(role), want, "{role:?}");
         }

@@ -16,6 +16,8 @@
 //! - [`compose`]: reply channels, reply windows, refusals, templates.
 //! - [`canned`]: canned responses, shared and the agent's own, with unconfirmed edits shown,
 //!   and their placeholders filled in.
+//! - [`articles`]: the knowledge base searched offline, a lead's unconfirmed edits shown,
+//!   articles matching a customer's message, and the text a reply gets for one.
 //! - [`lead`]: what each role is offered, the directory, the team load panel.
 //! - [`presence`]: away by itself after idle time, back when the agent returns.
 //! - [`reports`]: the lead's reports kept for offline, and written out as CSV.
@@ -27,13 +29,14 @@
 //! - [`error`]: the core's errors and their `{code, message}`.
 //!
 //! The arrows go one way. [`Console`] (this file) uses every module. `sync` uses `outbox`,
-//! `bus`, `client` and `cache`; `views`, `canned`, `compose`, `lead`, `reports` and `search`
-//! read `cache` (`views` and `canned` also read `outbox`'s pending rows, `views` shows names
+//! `bus`, `client` and `cache`; `views`, `canned`, `articles`, `compose`, `lead`, `reports` and
+//! `search` read `cache` (`views`, `canned` and `articles` also read `outbox`'s pending rows, `views` shows names
 //! through `files`, `compose` reads `canned`); `outbox` uses `bus`, `client` and `cache`;
 //! `bus` uses `cache` and `notify`; `cache` uses only `notify`, `clock` and `error`.
 //! `crates/testkit`'s layering test keeps it so.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod articles;
 pub mod bus;
 pub mod cache;
 pub mod canned;
@@ -58,10 +61,13 @@ use error::{CoreError, Result};
 use outbox::Outbox;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+use switchboard_protocol::articles::{ArticleHit, ArticleVersion, DeleteArticle, Insert, SaveArticle};
 use switchboard_protocol::campaign::{
     AudienceCheck, Campaign, CampaignAction, CampaignSpec, NewSegment, RecipientPage, RecipientState, Segment,
 };
-use switchboard_protocol::console::{AssignTo, CannedDraft, Connection, ConsoleEvent, NewConversation, Started};
+use switchboard_protocol::console::{
+    ArticleDraft, ArticleEntry, AssignTo, CannedDraft, Connection, ConsoleEvent, NewConversation, Started,
+};
 use switchboard_protocol::model::{ChannelKind, ConversationStatus, Presence, Priority, RoutingPolicy, SlaPolicy};
 use switchboard_protocol::mutation::{
     AddNote, Assign, BlockVisitor, MarkRead, MergeContacts, Mutation, RefreshCrm, SaveCanned, SendReply, SendTemplate,
@@ -615,6 +621,69 @@ impl Console {
         self.queue(Mutation::DeleteCanned(delete), version)?;
         self.engine.bus.canned_touched();
         Ok(())
+    }
+
+    /// Articles from the cache, offline too: every one with no words, or the best matches
+    /// (drafts included; the composer leaves them out with `published_only`).
+    pub fn articles(&self, query: &str, published_only: bool) -> Result<Vec<ArticleHit>> {
+        self.cache().articles(query, published_only, self.engine.client.base())
+    }
+
+    /// One article as the console shows it.
+    pub fn article(&self, key: &str) -> Result<Option<ArticleEntry>> {
+        self.cache().article(key)
+    }
+
+    /// Published articles matching the customer's last message in a conversation.
+    pub fn suggested_articles(&self, conversation_id: Id) -> Result<Vec<ArticleHit>> {
+        self.cache().suggested_articles(conversation_id, self.engine.client.base())
+    }
+
+    /// The text a reply gets for an article: `how`, or what suits the channel (the text on
+    /// SMS, a link elsewhere).
+    pub fn article_insertion(&self, conversation_id: Id, article_id: Id, how: Option<Insert>) -> Result<String> {
+        self.cache().article_insertion(conversation_id, article_id, how, self.engine.client.base())
+    }
+
+    /// Saves an article (leads and admins); a new one's key is made from its title. With
+    /// the version the editor opened, the hub refuses it as a conflict when another console
+    /// changed the article since. Returns the key.
+    pub fn save_article(&self, draft: ArticleDraft) -> Result<String> {
+        let new = draft.key.is_none();
+        let save = self.cache().check_article_save(SaveArticle {
+            key: draft.key.unwrap_or_default(),
+            title: draft.title,
+            body: draft.body,
+            tags: draft.tags,
+            locale: draft.locale,
+            collection: draft.collection,
+            status: draft.status,
+            new,
+        })?;
+        let key = save.key.clone();
+        self.queue(Mutation::SaveArticle(save), draft.version.filter(|v| *v > 0))?;
+        self.engine.bus.articles_touched();
+        Ok(key)
+    }
+
+    /// Deletes an article (leads and admins), refused as a conflict when another console
+    /// changed it since `version`.
+    pub fn delete_article(&self, key: &str, version: Option<i64>) -> Result<()> {
+        self.cache().check_article_delete(key)?;
+        self.queue(Mutation::DeleteArticle(DeleteArticle { key: key.to_owned() }), version.filter(|v| *v > 0))?;
+        self.engine.bus.articles_touched();
+        Ok(())
+    }
+
+    /// An article's saved versions, from the hub.
+    pub async fn article_versions(&self, article_id: Id) -> Result<Vec<ArticleVersion>> {
+        self.engine.client.article_versions(article_id).await
+    }
+
+    /// A Markdown body as the safe HTML the help centre shows (raw HTML shown as text,
+    /// unsafe links dropped), for the editor's preview.
+    pub fn render_article(markdown: &str) -> String {
+        switchboard_protocol::articles::render_html(markdown)
     }
 
     /// Fetches up to `limit` older lines of a conversation from the hub into the cache;

@@ -65,6 +65,8 @@ pub enum Quiet {
     Focused,
     /// The agent did it themself (claimed a conversation).
     OwnDoing,
+    /// A bot is answering: nobody's to answer until it hands over.
+    WithBot,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,6 +158,9 @@ pub fn decide(me: &Me, m: &Candidate) -> Decision {
     }
     if m.already_decided {
         return Decision::Quiet(Quiet::AlreadyDecided);
+    }
+    if m.after.status == ConversationStatus::Bot {
+        return Decision::Quiet(Quiet::WithBot);
     }
     if !is_mine(me, &m.after) {
         return Decision::Quiet(Quiet::NotMine);
@@ -355,7 +360,7 @@ mod tests {
             assert_eq!(escape_markup(text), shown, "{text}");
         }
     }
-    use ConversationStatus::{Open, Resolved, Snoozed};
+    use ConversationStatus::{Bot, Open, Resolved, Snoozed};
     use Direction::{Inbound, Note, Outbound, System};
 
     const ME: Id = 7;
@@ -391,6 +396,8 @@ mod tests {
         let other_team = conv(None, OTHER_TEAM, Open, Some(100));
         let resolved = conv(Some(ME), MY_TEAM, Resolved, None);
         let snoozed = conv(Some(ME), MY_TEAM, Snoozed, Some(50));
+        let with_bot = conv(None, MY_TEAM, Bot, None);
+        let with_bot_waiting = conv(None, MY_TEAM, Bot, Some(100));
         use Arrival::{CatchUp, Live};
         #[rustfmt::skip]
         let table: &[Row] = &[
@@ -410,6 +417,9 @@ mod tests {
             ("the thread is open and focused", Inbound, false, Some(mine_answered), mine_waiting, true, Live, Decision::Quiet(Quiet::Focused)),
             ("caught up after being offline", Inbound, false, Some(mine_answered), mine_waiting, false, CatchUp, Decision::Summarize),
             ("caught up, but not mine", Inbound, false, Some(mine_answered), other_team, false, CatchUp, Decision::Quiet(Quiet::NotMine)),
+            ("a new conversation the bot answers", Inbound, false, None, with_bot, false, Live, Decision::Quiet(Quiet::WithBot)),
+            ("the customer writes to the bot again", Inbound, false, Some(with_bot), with_bot_waiting, false, Live, Decision::Quiet(Quiet::WithBot)),
+            ("the bot hands over in my team", Inbound, false, Some(with_bot), unassigned_mine, false, Live, Decision::Notify),
         ];
         for (what, direction, already, before, after, focused, arrival, want) in table {
             let c = Candidate {

@@ -142,6 +142,34 @@ pub fn csv(r: &Report, team: &str) -> String {
     for (i, n) in r.csat.scores.iter().enumerate() {
         line(&mut out, &[s(&(i + 1)), s(n)]);
     }
+    out.push_str("\r\n");
+    line(&mut out, &[s(&"Bot"), s(&"Value")]);
+    let b = &r.bot;
+    for (name, value) in [
+        ("Bot conversations", s(&b.conversations)),
+        ("Contained", s(&b.contained)),
+        ("Contained (%)", share(b.contained, b.conversations)),
+        ("Handed off", s(&b.handed_off)),
+        ("Questions answered by articles before a chat", s(&r.deflections)),
+    ] {
+        line(&mut out, &[s(&name), value]);
+    }
+    out.push_str("\r\n");
+    line(&mut out, &[s(&"Handoff reason"), s(&"Conversations")]);
+    for h in &b.reasons {
+        line(&mut out, &[h.reason.as_str().to_owned(), s(&h.count)]);
+    }
+    out.push_str("\r\n");
+    line(
+        &mut out,
+        &[s(&"Article"), s(&"Views"), s(&"Helpful"), s(&"Not helpful"), s(&"Offered by the bot"), s(&"Deflected")],
+    );
+    for a in &r.articles {
+        line(
+            &mut out,
+            &[a.title.clone(), s(&a.views), s(&a.helpful), s(&a.not_helpful), s(&a.offered), s(&a.deflected)],
+        );
+    }
     out
 }
 
@@ -180,6 +208,25 @@ mod tests {
             }],
             sla: vec![SlaAttainment { target: SlaTarget::FirstResponse, met: 3, missed: 1 }],
             csat: CsatSummary { responses: 2, scores: vec![0, 0, 0, 1, 1], average: Some(4.5), satisfied: Some(1.0) },
+            bot: BotSummary {
+                conversations: 4,
+                contained: 3,
+                handed_off: 1,
+                reasons: vec![HandoffCount {
+                    reason: switchboard_protocol::bot::HandoffReason::AskedForPerson,
+                    count: 1,
+                }],
+            },
+            articles: vec![ArticleUse {
+                article_id: 2,
+                title: "=Returns".into(),
+                views: 9,
+                helpful: 3,
+                not_helpful: 1,
+                offered: 2,
+                deflected: 1,
+            }],
+            deflections: 1,
         }
     }
 
@@ -215,6 +262,9 @@ mod tests {
         assert!(lines.contains(&"\"'=HYPERLINK(\"\"x\"\"), Maya\",4,1.5,1.50,3"), "{text}");
         assert!(lines.contains(&"first_response,3,1,75.0"));
         assert!(lines.contains(&"5,1"));
+        assert!(lines.contains(&"Contained (%),75.0"), "{text}");
+        assert!(lines.contains(&"asked_for_person,1"));
+        assert!(lines.contains(&"'=Returns,9,3,1,2,1"), "{text}");
     }
 
     #[test]

@@ -274,6 +274,12 @@ fn apply_bootstrap(cache: &Cache, b: Bootstrap, first: bool, ctx: NotifyContext,
         for r in &b.canned {
             apply::upsert_canned(c, r)?;
         }
+        c.execute("DELETE FROM articles", [])?;
+        c.execute("DELETE FROM article_search", [])?;
+        for a in &b.articles {
+            apply::upsert_article(c, a)?;
+        }
+        crate::cache::set_meta(c, "public_url", b.public_url.as_deref().unwrap_or(""))?;
         reconcile::retire_after_bootstrap(c)?;
         Ok(())
     })?;

@@ -68,7 +68,9 @@ fn filter(view: View) -> (&'static str, &'static str) {
         }
         View::All => ("c.status = 'open'", "c.last_activity_at DESC"),
         View::Waiting => ("c.status = 'open' AND c.waiting_since IS NOT NULL", "c.waiting_since ASC"),
-        View::Closed => ("c.status <> 'open'", "c.last_activity_at DESC"),
+        View::Closed => ("c.status NOT IN ('open', 'bot')", "c.last_activity_at DESC"),
+        // The cache holds only what the agent may see: their teams', or everyone's for an admin.
+        View::Bot => ("c.status = 'bot'", "c.last_activity_at DESC"),
         View::AtRisk => (
             "c.status <> 'resolved' AND c.sla_state <> 'ok' \
              AND (c.assignee_id = ?1 OR c.team_id IN (SELECT value FROM json_each(?2)))",
@@ -108,6 +110,7 @@ fn line(m: Message, names: &HashMap<Id, String>) -> ThreadLine {
         delivery_error: m.delivery_error,
         choices: m.choices,
         chosen: m.chosen,
+        bot: m.bot,
         outbox: None,
         created_at: m.created_at,
     }
@@ -173,6 +176,7 @@ fn pending_lines(c: &Connection, conversations: &[Id], me: &Agent) -> Result<Vec
             delivery_error: None,
             choices,
             chosen: None,
+            bot: None,
             outbox: Some(OutboxLine { id: row.id, state: row.state, error: row.error.map(|e| e.message) }),
             created_at: row.created_at,
         });
@@ -238,7 +242,7 @@ impl Cache {
                 })
                 .collect();
             let sql = format!(
-                "SELECT {} FROM (SELECT CASE open WHEN 1 THEN 'open' ELSE 'not open' END AS status, \
+                "SELECT {} FROM (SELECT CASE open WHEN 1 THEN 'open' WHEN 2 THEN 'bot' ELSE 'closed' END AS status, \
                  NULLIF(assignee_id, 0) AS assignee_id, team_id, CASE waiting WHEN 1 THEN 0 END AS waiting_since, \
                  unread, n FROM view_tally WHERE n > 0) c WHERE {BOTH_BOUND}",
                 sums.join(", ")
@@ -469,7 +473,8 @@ mod tests {
     }
 
     fn conversation(rng: &mut StdRng, id: Id, version: i64) -> Conversation {
-        const STATUSES: [ConversationStatus; 4] = [
+        const STATUSES: [ConversationStatus; 5] = [
+            ConversationStatus::Bot,
             ConversationStatus::Open,
             ConversationStatus::Pending,
             ConversationStatus::Snoozed,
@@ -518,6 +523,7 @@ mod tests {
             delivery_error: None,
             choices: None,
             chosen: None,
+            bot: None,
             created_at: id,
             version: 1,
         }
@@ -631,7 +637,8 @@ mod tests {
                          ALTER TABLE conversations DROP COLUMN queued_at; ALTER TABLE conversations DROP COLUMN sla_state; \
                          ALTER TABLE conversations DROP COLUMN sla_due_at; ALTER TABLE conversations DROP COLUMN csat_score; \
                          DROP TABLE reports; ALTER TABLE messages DROP COLUMN choices; \
-                         ALTER TABLE messages DROP COLUMN chosen; PRAGMA user_version = 3;",
+                         ALTER TABLE messages DROP COLUMN chosen; DROP TABLE articles; DROP TABLE article_search; \
+                         ALTER TABLE messages DROP COLUMN bot; PRAGMA user_version = 3;",
                     )?;
                     Ok(())
                 })

@@ -119,6 +119,7 @@ fn message(id: Id, conversation_id: Id, channel: ChannelKind, body: &str) -> Mes
         delivery_error: None,
         choices: None,
         chosen: None,
+        bot: None,
         created_at: id,
         version: 1,
     }

@@ -106,6 +106,14 @@ pub struct Config {
     /// The IANA time zone reports count days and hours in (`Europe/Lisbon`).
     #[serde(deserialize_with = "time_zone")]
     pub report_time_zone: String,
+    /// An OpenAI-compatible chat-completions endpoint
+    /// (`https://api.openai.com/v1/chat/completions`) for inboxes whose bot is `llm`.
+    pub llm_url: Option<String>,
+    /// The model named in each request.
+    pub llm_model: String,
+    /// Sent as `Authorization: Bearer`; set it from the environment
+    /// (`SWITCHBOARD_LLM_API_KEY`) rather than a file.
+    pub llm_api_key: Option<String>,
 }
 
 impl Default for Config {
@@ -143,6 +151,9 @@ impl Default for Config {
             presence_grace_secs: 120,
             routing_sweep_secs: 5,
             report_time_zone: "UTC".into(),
+            llm_url: None,
+            llm_model: "gpt-4o-mini".into(),
+            llm_api_key: None,
         }
     }
 }

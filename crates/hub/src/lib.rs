@@ -48,6 +48,7 @@
 pub mod address;
 pub mod api;
 pub mod auth;
+pub mod bot;
 pub mod calendar;
 pub mod campaign;
 pub mod channels;
@@ -60,6 +61,7 @@ pub mod csat;
 pub mod demo;
 pub mod fallback;
 pub mod fanout;
+pub mod kb_files;
 pub mod outbound;
 pub mod pg_tls;
 pub mod policy;

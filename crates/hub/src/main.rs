@@ -13,7 +13,7 @@ use switchboard_hub::store::directory::NewAgent;
 use switchboard_hub::store::{Store, StoreError};
 use switchboard_protocol::admin::CreateInbox;
 use switchboard_protocol::model::{ChannelKind, Role};
-use switchboard_protocol::notify::CreateApiKey;
+use switchboard_protocol::notify::{CreateApiKey, KeyScope};
 
 /// Why a command failed; printed as `error: …` before the process exits with failure.
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +38,8 @@ enum CliError {
     Password(String),
     #[error("--settings is not JSON: {0}")]
     SettingsNotJson(serde_json::Error),
+    #[error(transparent)]
+    Folder(#[from] switchboard_hub::kb_files::FolderError),
 }
 
 #[derive(Debug, Parser)]
@@ -70,6 +72,9 @@ impl Db {
         if let Some(url) = &self.database_url {
             c.database_url.clone_from(url);
         }
+        if let Some(key) = std::env::var("SWITCHBOARD_LLM_API_KEY").ok().filter(|k| !k.is_empty()) {
+            c.llm_api_key = Some(key);
+        }
         Ok(c)
     }
 }
@@ -98,6 +103,11 @@ enum Command {
     ApiKey {
         #[command(subcommand)]
         command: ApiKeyCommand,
+    },
+    /// Import or export the knowledge base as a folder of Markdown files.
+    Articles {
+        #[command(subcommand)]
+        command: ArticlesCommand,
     },
     /// Run a demo workspace with live customer traffic.
     Demo {
@@ -172,10 +182,39 @@ enum ApiKeyCommand {
         /// Who uses it ("Billing system").
         #[arg(long)]
         name: String,
-        /// An inbox id it may send from. Repeat for several.
+        /// An inbox id it may send from (or answer for, as a bot). Repeat for several.
         #[arg(long = "inbox", required = true)]
         inboxes: Vec<i64>,
+        /// notify (send notifications) or bot (answer as the inboxes' external bot).
+        #[arg(long, default_value = "notify", value_parser = parse_scope)]
+        scope: KeyScope,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum ArticlesCommand {
+    /// Create or change an article for each `<key>.md` file of a folder (front matter:
+    /// title, collection, tags, locale, status; then Markdown).
+    Import {
+        #[command(flatten)]
+        db: Db,
+        dir: PathBuf,
+    },
+    /// Write every article, drafts included, to `<key>.md` files in a folder.
+    Export {
+        #[command(flatten)]
+        db: Db,
+        dir: PathBuf,
+    },
+}
+
+/// `--scope` names neither scope.
+#[derive(Debug, thiserror::Error)]
+#[error("`{0}` is not notify or bot")]
+struct NotAScope(String);
+
+fn parse_scope(s: &str) -> Result<KeyScope, NotAScope> {
+    KeyScope::parse(s).ok_or_else(|| NotAScope(s.to_owned()))
 }
 
 /// `--role` names none of the roles.
@@ -299,13 +338,32 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             println!("added {} inbox {} (id {})", inbox.kind, inbox.name, inbox.id);
             Ok(())
         }
-        Command::ApiKey { command: ApiKeyCommand::Add { db, name, inboxes } } => {
+        Command::ApiKey { command: ApiKeyCommand::Add { db, name, inboxes, scope } } => {
             let store = open(&db.config()?)?;
             let secret = switchboard_hub::auth::new_secret();
             let hash = switchboard_hub::auth::token_secret_hash(&secret);
-            let key = store.create_api_key(CreateApiKey { name, inbox_ids: inboxes }, hash, None).await?;
-            println!("added API key {} (id {}) for inboxes {:?}", key.name, key.id, key.inbox_ids);
+            let key = store.create_api_key(CreateApiKey { name, inbox_ids: inboxes, scope }, hash, None).await?;
+            println!("added {} key {} (id {}) for inboxes {:?}", key.scope.as_str(), key.name, key.id, key.inbox_ids);
             println!("token (shown once): {}", switchboard_hub::auth::api_key_token(key.id, &secret));
+            Ok(())
+        }
+        Command::Articles { command: ArticlesCommand::Import { db, dir } } => {
+            let saves = switchboard_hub::kb_files::read_folder(&dir)?;
+            let store = open(&db.config()?)?;
+            let done = store.import_articles(switchboard_hub::policy::Viewer::command_line(), saves).await?;
+            println!(
+                "imported {}: {} new, {} changed, {} unchanged",
+                dir.display(),
+                done.created,
+                done.changed,
+                done.unchanged
+            );
+            Ok(())
+        }
+        Command::Articles { command: ArticlesCommand::Export { db, dir } } => {
+            let store = open(&db.config()?)?;
+            let n = switchboard_hub::kb_files::write_folder(&dir, &store.articles().await?)?;
+            println!("exported {n} articles to {}", dir.display());
             Ok(())
         }
         Command::Demo { listen, database_url, fresh, every } => run_demo(listen, database_url, fresh, every).await,

@@ -12,6 +12,11 @@ pub struct Viewer {
 }
 
 impl Viewer {
+    /// The hub's own command line, acting as an admin who is nobody (an import's author).
+    pub fn command_line() -> Viewer {
+        Viewer { agent_id: 0, role: Role::Admin, teams: Vec::new() }
+    }
+
     /// Whether a conversation of `team_id` is in this viewer's scope.
     pub fn sees_team(&self, team_id: i64) -> bool {
         self.role == Role::Admin || self.teams.contains(&team_id)
@@ -122,9 +127,25 @@ pub fn may_administer(v: &Viewer) -> Result<(), Denied> {
     }
 }
 
+/// Writing, changing, publishing and deleting knowledge-base articles: leads and admins.
+pub fn may_edit_articles(v: &Viewer) -> Result<(), Denied> {
+    match v.role {
+        Role::Lead | Role::Admin => Ok(()),
+        Role::Agent => Err(Denied::Forbidden("only leads and admins can change the knowledge base")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn who_may_edit_articles() {
+        let cases = [(Role::Agent, false), (Role::Lead, true), (Role::Admin, true)];
+        for (role, want) in cases {
+            assert_eq!(may_edit_articles(&viewer(role)).is_ok(), want, "{role:?}");
+        }
+    }
 
     const ME: i64 = 1;
     const OTHER: i64 = 2;

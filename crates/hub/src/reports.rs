@@ -478,6 +478,9 @@ pub fn summarize(i: &Inputs<'_>) -> Report {
             average: ratio(points, responses).map(|r| (r * 100.0).round() / 100.0),
             satisfied: ratio(csat[3] + csat[4], responses).map(|r| (r * 1000.0).round() / 1000.0),
         },
+        bot: Default::default(),
+        articles: Vec::new(),
+        deflections: 0,
     }
 }
 

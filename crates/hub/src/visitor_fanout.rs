@@ -198,6 +198,7 @@ mod tests {
                 delivery_error: None,
                 choices: None,
                 chosen: None,
+                bot: None,
                 created_at: 5,
                 version: 1,
             }))

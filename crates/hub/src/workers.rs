@@ -57,6 +57,7 @@ impl Workers {
                     Duration::from_millis(config.delivery_timeout_ms.max(1)),
                     stop_rx.clone(),
                 ),
+                crate::channels::bot_hook::start(store.clone(), config, stop_rx.clone()),
                 crate::channels::keep_media::start(
                     store.clone(),
                     storage.clone(),

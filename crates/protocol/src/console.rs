@@ -30,11 +30,14 @@ pub enum View {
     /// Unresolved conversations of mine or my teams whose response-time target is near or
     /// missed, the soonest due first.
     AtRisk,
+    /// Conversations a bot is answering in my teams' inboxes (all of them for leads and
+    /// admins), latest first: to watch, or to take over by replying or assigning.
+    Bot,
 }
 
 impl View {
-    pub const ALL: [View; 7] =
-        [View::Mine, View::Unassigned, View::MyTeams, View::All, View::Waiting, View::AtRisk, View::Closed];
+    pub const ALL: [View; 8] =
+        [View::Mine, View::Unassigned, View::MyTeams, View::All, View::Waiting, View::AtRisk, View::Bot, View::Closed];
 }
 
 /// How many conversations a view holds, and how many of those have unread lines.
@@ -156,6 +159,8 @@ pub struct ThreadLine {
     pub choices: Option<crate::model::Choices>,
     /// The customer's answer to choices offered.
     pub chosen: Option<crate::model::Chosen>,
+    /// The bot that wrote the line, by the name customers see.
+    pub bot: Option<String>,
     /// Set for lines still in the outbox.
     pub outbox: Option<OutboxLine>,
     pub created_at: Timestamp,
@@ -335,6 +340,9 @@ pub enum ConsoleEvent {
         directory: bool,
         /// The canned responses changed (on the hub, or an edit of the agent's own).
         canned: bool,
+        /// The knowledge base changed (on the hub, or a lead's own edit).
+        #[serde(default)]
+        articles: bool,
         everything: bool,
     },
     Notify {
@@ -359,6 +367,9 @@ pub struct Permissions {
     pub merge_contacts: bool,
     /// Add, change and delete the canned responses shared with everyone.
     pub share_canned: bool,
+    /// Write, change, publish and delete knowledge-base articles.
+    #[serde(default)]
+    pub edit_articles: bool,
 }
 
 /// The signed-in agent and the people and teams they can assign to.
@@ -505,6 +516,33 @@ pub struct CannedDraft {
     pub title: String,
     pub body: String,
     pub shared: bool,
+}
+
+/// A knowledge-base article as the console shows it: the hub's copy, or the lead's own
+/// save the hub has not confirmed yet laid over it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ArticleEntry {
+    pub article: crate::articles::Article,
+    /// A save (or the whole article) the hub has not confirmed yet.
+    pub pending: bool,
+}
+
+/// An article as its editor saves it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ArticleDraft {
+    /// The article changed; `None` makes a new one, its key made from the title.
+    pub key: Option<String>,
+    /// The version the editor opened: the hub refuses the save with a conflict when
+    /// another console changed the article since.
+    pub version: Option<i64>,
+    pub title: String,
+    pub body: String,
+    pub tags: Vec<String>,
+    pub locale: String,
+    pub collection: String,
+    pub status: crate::articles::ArticleStatus,
 }
 
 /// Signing in to a hub with an agent's email and password.

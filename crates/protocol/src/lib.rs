@@ -10,6 +10,8 @@
 //! - [`mutation`]: the mutation batch agents send and the per-mutation outcomes.
 //! - [`auth`]: login and logout.
 //! - [`admin`]: managing agents, teams and inboxes.
+//! - [`articles`]: knowledge-base articles and the rules for their words, files and text.
+//! - [`bot`]: bots that answer first, their webhook and answers, and why they hand off.
 //! - [`campaign`]: campaigns, their audiences, progress and results, and saved segments.
 //! - [`consent`]: what each customer agreed to be sent, per address and purpose.
 //! - [`console`]: what the console's core hands its front end (views, threads, search).
@@ -20,7 +22,9 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod admin;
+pub mod articles;
 pub mod auth;
+pub mod bot;
 pub mod campaign;
 pub mod choices;
 pub mod consent;

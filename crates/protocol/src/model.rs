@@ -655,6 +655,8 @@ pub struct Contact {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ConversationStatus {
+    /// A bot is answering; it is nobody's to work on until the bot hands it over.
+    Bot,
     Open,
     Pending,
     Snoozed,
@@ -664,6 +666,7 @@ pub enum ConversationStatus {
 impl ConversationStatus {
     pub fn as_str(self) -> &'static str {
         match self {
+            ConversationStatus::Bot => "bot",
             ConversationStatus::Open => "open",
             ConversationStatus::Pending => "pending",
             ConversationStatus::Snoozed => "snoozed",
@@ -676,6 +679,7 @@ impl FromStr for ConversationStatus {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
+            "bot" => Ok(ConversationStatus::Bot),
             "open" => Ok(ConversationStatus::Open),
             "pending" => Ok(ConversationStatus::Pending),
             "snoozed" => Ok(ConversationStatus::Snoozed),
@@ -911,6 +915,9 @@ pub struct Message {
     /// The customer's answer to choices offered, on an inbound message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chosen: Option<Chosen>,
+    /// The bot that wrote an outbound message, by the name customers see.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bot: Option<String>,
     pub created_at: Timestamp,
     pub version: i64,
 }

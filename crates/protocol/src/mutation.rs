@@ -4,6 +4,7 @@
 //! number that grows with every mutation a client makes; the hub remembers the last one
 //! applied per client, so a retried mutation is applied once and answered `duplicate`.
 
+pub use crate::articles::{DeleteArticle, SaveArticle};
 use crate::consent::ConsentPurpose;
 use crate::error::ApiError;
 use crate::model::{Attachment, ChannelKind, ConversationStatus, Presence, Priority, RoutingPolicy, SlaPolicy};
@@ -54,6 +55,8 @@ pub enum Mutation {
     SetSla(SetSla),
     StartConversation(StartConversation),
     SetConsent(SetConsent),
+    SaveArticle(SaveArticle),
+    DeleteArticle(DeleteArticle),
 }
 
 impl Mutation {
@@ -84,6 +87,12 @@ impl Mutation {
                     clean(by);
                 }
             }
+            Mutation::SaveArticle(a) => {
+                clean(&mut a.title);
+                clean(&mut a.body);
+                clean(&mut a.collection);
+                a.tags.iter_mut().for_each(clean);
+            }
             Mutation::SaveCanned(c) => {
                 clean(&mut c.shortcut);
                 clean(&mut c.title);
@@ -94,6 +103,7 @@ impl Mutation {
             | Mutation::MarkRead(_)
             | Mutation::MergeContacts(_)
             | Mutation::DeleteCanned(_)
+            | Mutation::DeleteArticle(_)
             | Mutation::BlockVisitor(_)
             | Mutation::SetPresence(_)
             | Mutation::SetPriority(_) => {}
@@ -152,6 +162,8 @@ impl Mutation {
             Mutation::SetSla(_) => "set_sla",
             Mutation::StartConversation(_) => "start_conversation",
             Mutation::SetConsent(_) => "set_consent",
+            Mutation::SaveArticle(_) => "save_article",
+            Mutation::DeleteArticle(_) => "delete_article",
         }
     }
 }

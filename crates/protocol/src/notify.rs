@@ -45,14 +45,45 @@ pub struct Notified {
     pub duplicate: bool,
 }
 
+/// What a key may do.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyScope {
+    /// Send notifications (`POST /api/v1/notify`) from its inboxes.
+    #[default]
+    Notify,
+    /// Answer as the bot of its inboxes (`POST /api/v1/bot/conversations/{id}/reply`), only
+    /// in conversations the bot holds; nothing else.
+    Bot,
+}
+
+impl KeyScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyScope::Notify => "notify",
+            KeyScope::Bot => "bot",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<KeyScope> {
+        match s {
+            "notify" => Some(KeyScope::Notify),
+            "bot" => Some(KeyScope::Bot),
+            _ => None,
+        }
+    }
+}
+
 /// `POST /api/v1/admin/api_keys` body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKey {
     /// Who uses it ("Shop", "Billing system"); 1 to 200 characters.
     pub name: String,
-    /// The inboxes it may send from (at least one).
+    /// The inboxes it may send from, or answer for as their bot (at least one).
     pub inbox_ids: Vec<Id>,
+    #[serde(default)]
+    pub scope: KeyScope,
 }
 
 /// An API key as admins see it; its secret is shown once, when it is made.
@@ -61,6 +92,8 @@ pub struct ApiKey {
     pub id: Id,
     pub name: String,
     pub inbox_ids: Vec<Id>,
+    #[serde(default)]
+    pub scope: KeyScope,
     pub created_at: Timestamp,
     pub last_used_at: Option<Timestamp>,
     pub revoked_at: Option<Timestamp>,

@@ -148,6 +148,53 @@ pub struct Report {
     pub agents: Vec<AgentReport>,
     pub sla: Vec<SlaAttainment>,
     pub csat: CsatSummary,
+    /// Conversations bots answered first.
+    #[serde(default)]
+    pub bot: BotSummary,
+    /// The articles read, offered or inserted in the period, most read first (at most 20).
+    #[serde(default)]
+    pub articles: Vec<ArticleUse>,
+    /// Questions the widget's articles answered before a conversation started.
+    #[serde(default)]
+    pub deflections: u64,
+}
+
+/// What bots did with the conversations that started with them in the period.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct BotSummary {
+    /// Conversations a bot answered first.
+    pub conversations: u64,
+    /// Resolved by the bot, without a person.
+    pub contained: u64,
+    /// Given to people.
+    pub handed_off: u64,
+    /// Why, most frequent first.
+    pub reasons: Vec<HandoffCount>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct HandoffCount {
+    pub reason: crate::bot::HandoffReason,
+    pub count: u64,
+}
+
+/// One article's use in the period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ArticleUse {
+    pub article_id: Id,
+    pub title: String,
+    /// Reads in the help centre.
+    pub views: u64,
+    /// Readers and customers who said it helped, and who said it did not.
+    pub helpful: u64,
+    pub not_helpful: u64,
+    /// Times the bot answered with it.
+    pub offered: u64,
+    /// Times the widget's visitors said it answered their question.
+    pub deflected: u64,
 }
 
 /// A report as the console shows it: from the hub, or from the cache when the hub cannot

@@ -2,6 +2,7 @@
 //!
 //! A cursor is opaque to clients: they store the last one they applied and hand it back.
 
+use crate::articles::Article;
 use crate::error::ApiError;
 use crate::model::{Agent, CannedResponse, Contact, Conversation, Inbox, Message, ReadMarker, Team};
 use crate::{Id, Timestamp};
@@ -64,6 +65,12 @@ pub enum Change {
     CannedRemoved {
         id: Id,
     },
+    /// A knowledge-base article, new or changed.
+    Article(Article),
+    /// The article was deleted.
+    ArticleRemoved {
+        id: Id,
+    },
     /// The agent's own teams or role changed: bootstrap again to see what is now in scope.
     ScopeChanged,
     /// A kind of change this client does not know (a newer hub's): skipped.
@@ -106,6 +113,14 @@ pub struct Bootstrap {
     /// The shared canned responses and the agent's own.
     #[serde(default)]
     pub canned: Vec<CannedResponse>,
+    /// The knowledge base, drafts included (agents see them marked; customers never do).
+    #[serde(default)]
+    pub articles: Vec<Article>,
+    /// The hub's public address, under which customers read articles
+    /// (`{public_url}/help/articles/{key}`); `None` when the hub has none configured, and the
+    /// console uses the address it reaches the hub at.
+    #[serde(default)]
+    pub public_url: Option<String>,
 }
 
 /// `GET /api/v1/conversations/{id}/messages` answer.

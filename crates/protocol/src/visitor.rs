@@ -64,6 +64,8 @@ pub struct Visit {
 pub enum Author {
     Visitor,
     Agent,
+    /// The inbox's bot; `agent_name` is the bot's name.
+    Bot,
 }
 
 /// One line of the visitor's thread. Notes and system lines are never shown to visitors.
@@ -71,7 +73,7 @@ pub enum Author {
 pub struct VisitorMessage {
     pub id: Id,
     pub author: Author,
-    /// The agent's display name, for agents' replies.
+    /// The agent's display name, for agents' replies; the bot's, for the bot's.
     pub agent_name: Option<String>,
     /// Plain text, never HTML.
     pub text: String,
@@ -157,4 +159,19 @@ pub enum VisitorFrame {
     Message { message: VisitorMessage },
     /// Sent while idle so that proxies keep the socket open.
     Heartbeat { at: Timestamp },
+}
+
+/// `GET /chat/v1/articles?q=`: published articles matching what the visitor is typing,
+/// best first (at most 5).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VisitorArticles {
+    pub articles: Vec<crate::articles::ArticleHit>,
+}
+
+/// `POST /chat/v1/deflections`: the article answered the visitor's question, so they did
+/// not start a conversation. Counted once per visitor and article.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VisitorDeflection {
+    pub article_id: Id,
 }

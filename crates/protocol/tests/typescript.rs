@@ -4,6 +4,8 @@
 #![cfg(feature = "ts")]
 #![allow(clippy::unwrap_used)]
 
+use switchboard_protocol::articles::{Article, ArticleHit, ArticleStatus, ArticleVersion, Insert};
+use switchboard_protocol::bot::HandoffReason;
 use switchboard_protocol::campaign::*;
 use switchboard_protocol::choices::*;
 use switchboard_protocol::consent::*;
@@ -83,6 +85,14 @@ fn generate() -> String {
         CannedResponse,
         CannedOption,
         CannedDraft,
+        ArticleStatus,
+        Article,
+        ArticleVersion,
+        ArticleHit,
+        Insert,
+        ArticleEntry,
+        ArticleDraft,
+        HandoffReason,
         SignIn,
         Session,
         DemoLogin,
@@ -98,6 +108,9 @@ fn generate() -> String {
         SlaTarget,
         SlaAttainment,
         CsatSummary,
+        BotSummary,
+        HandoffCount,
+        ArticleUse,
         Report,
         ReportView,
         CampaignState,

@@ -18,7 +18,7 @@ const me: Agent = { id: 7, name: "Maya Okafor", email: "maya@x.test", role: "age
 function signIn(lead: boolean) {
   app.directory = {
     me: { ...me, role: lead ? "lead" : "agent" },
-    permissions: { reassign: lead, oversee: lead, merge_contacts: lead, share_canned: lead },
+    permissions: { reassign: lead, oversee: lead, merge_contacts: lead, share_canned: lead, edit_articles: lead },
     agents: [me],
     teams: [],
     inboxes: [],

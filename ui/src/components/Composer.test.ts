@@ -4,7 +4,7 @@
 import type { InvokeOptions } from "@tauri-apps/api/core";
 import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import { afterEach, describe, expect, test, vi } from "vitest";
-import type { Composer as ComposerData, ReplyRoute } from "../lib/protocol";
+import type { ArticleHit, ArticleStatus, Composer as ComposerData, ReplyRoute } from "../lib/protocol";
 import { canned } from "../test/fixtures";
 import { answer, callsTo, invoke } from "../test/tauri";
 import { app } from "../lib/stores.svelte";
@@ -617,5 +617,103 @@ describe("Composer choices", () => {
     setup([route()], {}, a);
     await screen.findByTestId("route");
     expect(screen.queryByTestId("choices-editor")).toBeNull();
+  });
+});
+
+describe("Composer articles", () => {
+  const hit = (id: number, title: string, status: ArticleStatus = "published"): ArticleHit => ({
+    id,
+    key: `a${id}`,
+    title,
+    collection: "Help",
+    locale: "en",
+    status,
+    snippet: `About ${title}`,
+    url: status === "published" ? `https://help.example/a${id}` : null,
+  });
+  const kb = [hit(1, "How to return an item"), hit(2, "Paying with gift cards", "draft"), hit(3, "Shipping times")];
+
+  function withArticles() {
+    return setup([route()], {
+      articles: (a: { query: string }) => kb.filter((h) => h.title.toLowerCase().includes(a.query.toLowerCase())),
+      article_insertion: (a: { article_id: number; how: string | null }) =>
+        a.how === "text" ? `Text of ${a.article_id}` : `Link to ${a.article_id}`,
+    });
+  }
+
+  const picker = () => screen.queryByTestId("article-picker");
+  const options = () => within(screen.getByTestId("article-picker")).getAllByTestId("article-option");
+
+  test("# at the start of a word opens the published articles, filtered as typed; Enter inserts the core's text", async () => {
+    const id = withArticles();
+    await screen.findByTestId("route");
+    await fireEvent.input(input(), { target: { value: "Hi Ana, see #" } });
+    await waitFor(() => expect(options().map((o) => o.querySelector(".title")?.textContent)).toEqual(["How to return an item", "Shipping times"]));
+    expect(callsTo("articles")).toEqual([{ query: "" }]);
+    expect(picker()!.getAttribute("role")).toBe("listbox");
+    expect(options()[0]!.getAttribute("aria-selected")).toBe("true");
+
+    await fireEvent.input(input(), { target: { value: "Hi Ana, see #ship" } });
+    await waitFor(() => expect(options().map((o) => o.querySelector(".title")?.textContent)).toEqual(["Shipping times"]));
+    expect(callsTo("articles").at(-1)).toEqual({ query: "ship" });
+    await fireEvent.keyDown(input(), { key: "Enter" });
+    await waitFor(() => expect(input().value).toBe("Hi Ana, see Link to 3"));
+    expect(callsTo("article_insertion")).toEqual([{ conversation_id: id, article_id: 3, how: null }]);
+    expect(picker()).toBeNull();
+    expect(callsTo("send_reply")).toEqual([]);
+  });
+
+  test("arrows move, Escape closes it, and each row inserts a link or the text", async () => {
+    withArticles();
+    await screen.findByTestId("route");
+    await fireEvent.input(input(), { target: { value: "#" } });
+    await waitFor(() => expect(options()).toHaveLength(2));
+    await fireEvent.keyDown(input(), { key: "ArrowDown" });
+    expect(options().map((o) => o.getAttribute("aria-selected"))).toEqual(["false", "true"]);
+    expect(input().getAttribute("aria-activedescendant")).toBe("article-1");
+    await fireEvent.keyDown(input(), { key: "ArrowDown" });
+    expect(options()[0]!.getAttribute("aria-selected")).toBe("true");
+
+    const esc = await fireEvent.keyDown(input(), { key: "Escape" });
+    expect(esc).toBe(false);
+    expect(picker()).toBeNull();
+    expect(input().value).toBe("#");
+
+    await fireEvent.input(input(), { target: { value: "Also #ret" } });
+    await waitFor(() => expect(options()).toHaveLength(1));
+    await fireEvent.click(within(options()[0]!).getByRole("button", { name: "Insert the text of How to return an item" }));
+    await waitFor(() => expect(input().value).toBe("Also Text of 1"));
+    expect(callsTo("article_insertion").at(-1)).toMatchObject({ article_id: 1, how: "text" });
+
+    await fireEvent.input(input(), { target: { value: "#ship" } });
+    await waitFor(() => expect(options()).toHaveLength(1));
+    await fireEvent.click(within(options()[0]!).getByRole("button", { name: "Insert a link to Shipping times" }));
+    await waitFor(() => expect(input().value).toBe("Link to 3"));
+    expect(callsTo("article_insertion").at(-1)).toMatchObject({ article_id: 3, how: "link" });
+  });
+
+  test("a # inside a word, or with nothing matching, opens nothing", async () => {
+    withArticles();
+    await screen.findByTestId("route");
+    await fireEvent.input(input(), { target: { value: "order#4821" } });
+    expect(picker()).toBeNull();
+    expect(callsTo("articles")).toEqual([]);
+    await fireEvent.input(input(), { target: { value: "order #4821" } });
+    await waitFor(() => expect(callsTo("articles")).toEqual([{ query: "4821" }]));
+    expect(picker()).toBeNull();
+    await fireEvent.keyDown(input(), { key: "Enter" });
+    expect(callsTo("article_insertion")).toEqual([]);
+  });
+
+  test("text inserted from outside goes at the caret, spaced from the words around it", async () => {
+    answer({ composer: (a) => ({ conversation_id: a.conversation_id, routes: [route({ conversation_id: a.conversation_id })], templates: [], canned: [] }) });
+    const { component } = render(Composer, { conversationId: nextConversation++, contactId: 1, contactName: "Ana" });
+    await screen.findByTestId("route");
+    await fireEvent.input(input(), { target: { value: "Hello,thanks" } });
+    input().setSelectionRange(6, 6);
+    await component.insertText("Returns: https://help.example/a1");
+    expect(input().value).toBe("Hello, Returns: https://help.example/a1 thanks");
+    expect(document.activeElement).toBe(input());
+    expect(input().selectionStart).toBe(39);
   });
 });

@@ -35,7 +35,7 @@ const load: AgentLoad[] = [
 beforeEach(() => {
   app.directory = {
     me: lee,
-    permissions: { reassign: true, oversee: true, merge_contacts: true, share_canned: true },
+    permissions: { reassign: true, oversee: true, merge_contacts: true, share_canned: true, edit_articles: true },
     agents: [lee, maya],
     teams: [
       { id: 1, name: "Support", routing: { mode: "manual", sticky: false, skills: [] }, version: 1 },

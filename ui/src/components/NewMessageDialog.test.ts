@@ -78,7 +78,7 @@ async function choose(id: string, value: string) {
 beforeEach(() => {
   app.directory = {
     me: ME,
-    permissions: { reassign: false, oversee: false, merge_contacts: false, share_canned: false },
+    permissions: { reassign: false, oversee: false, merge_contacts: false, share_canned: false, edit_articles: false },
     agents: [ME],
     teams: [],
     inboxes: INBOXES,

@@ -122,7 +122,7 @@ describe("ProfileSidebar consent", () => {
 
   /** Ben, who texted STOP and told Maya by email he wants offers there. */
   function setupConsent(setConsent: (a: Record<string, unknown>) => unknown = () => 31) {
-    app.directory = { me: maya, permissions: { reassign: false, oversee: false, merge_contacts: false, share_canned: false }, agents: [maya], teams: [], inboxes: [] };
+    app.directory = { me: maya, permissions: { reassign: false, oversee: false, merge_contacts: false, share_canned: false, edit_articles: false }, agents: [maya], teams: [], inboxes: [] };
     answer({ refresh_crm: () => 1, set_consent: setConsent });
     const contact: Contact = {
       id: nextContact++,

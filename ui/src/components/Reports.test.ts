@@ -1,15 +1,18 @@
 // The lead's reports screen against the fake core: the headline numbers, the five charts and
 // the agents of the period asked for; presets and the team filter; the cached copy when the
 // hub is out of reach; a period the hub would refuse (explained, never asked for); the
-// export's toast; and agents, who get no way in.
+// export's toast; the bot and knowledge-base section (and its empty state); and agents, who
+// get no way in.
 import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { MockCore } from "../dev/mockCore";
-import { formatCount, fullTime, humanDuration } from "../lib/format";
+import { helpfulShare } from "../lib/articles";
+import { formatCount, formatPercent, fullTime, humanDuration } from "../lib/format";
 import type { Directory } from "../lib/protocol";
 import { presetPeriod } from "../lib/reports";
 import { app } from "../lib/stores.svelte";
 import { answer, answerWith, callsTo } from "../test/tauri";
+import ReportContent from "./ReportContent.svelte";
 import Reports from "./Reports.svelte";
 import Toasts from "./Toasts.svelte";
 import ViewNav from "./ViewNav.svelte";
@@ -149,6 +152,62 @@ describe("Reports", () => {
     render(Reports, { onclose });
     await fireEvent.click(screen.getByTestId("close-reports"));
     expect(onclose).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe("bot and knowledge base", () => {
+  test("conversations bots answered, contained and handed off, why they handed over, and each article's use", async () => {
+    render(Reports, { onclose: () => {} });
+    const section = await screen.findByTestId("report-bot");
+    const { bot, articles, deflections } = core.report(last30());
+    expect(bot.conversations).toBeGreaterThan(0);
+    expect(within(section).getByRole("heading", { name: "Bot and knowledge base" })).toBeTruthy();
+    expect(screen.getByTestId("kpi-bot-answered-value").textContent).toBe(formatCount(bot.conversations));
+    expect(screen.getByTestId("kpi-bot-contained-value").textContent).toBe(formatCount(bot.contained));
+    expect(screen.getByTestId("kpi-bot-contained").textContent).toContain(`${formatPercent(bot.contained / bot.conversations)} of bot conversations`);
+    expect(screen.getByTestId("kpi-bot-handed-off-value").textContent).toBe(formatCount(bot.handed_off));
+    expect(screen.getByTestId("kpi-deflections-value").textContent).toBe(formatCount(deflections));
+
+    expect(screen.getByTestId("chart-handoffs").getAttribute("aria-label")).toBe("Conversations bots handed over, by reason");
+    const top = bot.reasons[0]!;
+    expect(top.reason).toBe("asked_for_person");
+    expect(screen.getByTestId("chart-handoffs-summary").textContent).toContain(`Asked for a person: ${formatCount(top.count)}`);
+
+    const rows = screen.getAllByTestId("report-article");
+    expect(rows.map((r) => r.querySelector("th")?.textContent)).toEqual(articles.map((a) => a.title));
+    const first = articles[0]!;
+    expect([...rows[0]!.querySelectorAll("td")].map((c) => c.textContent)).toEqual([
+      formatCount(first.views),
+      formatPercent(helpfulShare(first)),
+      formatCount(first.offered),
+      formatCount(first.deflected),
+    ]);
+    expect(screen.queryByTestId("report-bot-empty")).toBeNull();
+  });
+
+  test("a period without bots or article use says so", () => {
+    const report = core.report(last30());
+    render(ReportContent, {
+      report: { ...report, bot: { conversations: 0, contained: 0, handed_off: 0, reasons: [] }, articles: [], deflections: 0 },
+      teamName: null,
+    });
+    expect(screen.getByTestId("report-bot-empty").textContent).toContain("No conversation was answered by a bot");
+    expect(screen.queryByTestId("chart-handoffs")).toBeNull();
+    expect(screen.queryByTestId("report-articles")).toBeNull();
+    expect(screen.queryByTestId("kpi-bot-answered")).toBeNull();
+  });
+
+  test("every handoff reason has a readable name", () => {
+    const report = core.report(last30());
+    const reasons = ["asked_for_person", "no_answer", "turn_limit", "keyword", "not_helpful", "bot_failed", "bot_timed_out", "bot_decided", "agent_took_over"] as const;
+    render(ReportContent, {
+      report: { ...report, bot: { conversations: 45, contained: 0, handed_off: 45, reasons: reasons.map((reason, i) => ({ reason, count: 9 - i })) } },
+      teamName: null,
+    });
+    expect(screen.getByTestId("chart-handoffs-summary").textContent).toBe(
+      "Asked for a person: 9, No good answer: 8, Answer limit: 7, Handoff word: 6, Answer did not help: 5, Bot failed: 4, Bot timed out: 3, Bot handed over: 2, Agent took over: 1.",
+    );
+    expect(screen.getByTestId("kpi-bot-contained").textContent).toContain("0% of bot conversations");
   });
 });
 

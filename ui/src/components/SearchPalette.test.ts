@@ -113,7 +113,7 @@ test("filters go into the query", async () => {
 test("the assignee filter offers me, unassigned and every other agent", async () => {
   app.directory = {
     me: agent(1, "Maya Okafor"),
-    permissions: { reassign: false, oversee: false, merge_contacts: false, share_canned: false },
+    permissions: { reassign: false, oversee: false, merge_contacts: false, share_canned: false, edit_articles: false },
     agents: [agent(1, "Maya Okafor"), agent(3, "Zoe Kim"), agent(2, "Lee Chen")],
     teams: [],
     inboxes: [],

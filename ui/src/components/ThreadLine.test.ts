@@ -1,7 +1,8 @@
 // ThreadLine renders customer text as text only, tells notes from replies, offers
 // Retry/Discard for outbox lines that are stuck or lost a conflict, and shows image
 // attachments as thumbnails read through the console's file scheme, the choices an agent's
-// line offered and the one a customer tapped.
+// line offered and the one a customer tapped, a bot's lines by the bot's name with a Bot
+// badge, and a long system line (a handoff summary) as a wrapped block.
 import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { answer, callsTo } from "../test/tauri";
@@ -228,6 +229,34 @@ describe("ThreadLine", () => {
     cleanup();
     render(ThreadLine, { line: line({ body: "Wednesday 14:30" }) });
     expect(screen.queryByTestId("line-chosen")).toBeNull();
+  });
+
+  test("a bot's line shows the bot's name and a Bot badge; people's lines have none", () => {
+    render(ThreadLine, {
+      line: line({ direction: "outbound", bot: "Northwind Assistant", author_name: null, body: "You can return it within 30 days." }),
+    });
+    const l = screen.getByTestId("line");
+    expect(l.dataset.bot).toBe("Northwind Assistant");
+    expect(l.getAttribute("aria-label")).toBe("Reply by the bot Northwind Assistant");
+    expect(l.querySelector(".author")?.textContent).toBe("Northwind Assistant");
+    expect(screen.getByTestId("bot-badge").textContent).toBe("Bot");
+    expect(screen.queryByText("You")).toBeNull();
+    cleanup();
+
+    render(ThreadLine, { line: line({ direction: "outbound", author_name: "Ada", body: "Hi!" }) });
+    expect(screen.queryByTestId("bot-badge")).toBeNull();
+    expect(screen.getByTestId("line").querySelector(".author")?.textContent).toBe("Ada");
+  });
+
+  test("a long system line (a bot's handoff summary) is a wrapped block, its text whole", () => {
+    const summary =
+      "Handed over by the bot: the customer asked for a person. They want to return shoes bought five weeks ago as a present, past the 30-day window.";
+    render(ThreadLine, { line: line({ direction: "system", body: summary }) });
+    expect(screen.getByTestId("line-body").textContent).toBe(summary);
+    expect(screen.getByTestId("line").querySelector(".system-text")?.classList.contains("long")).toBe(true);
+    cleanup();
+    render(ThreadLine, { line: line({ direction: "system", body: "Assigned to Ada" }) });
+    expect(screen.getByTestId("line").querySelector(".system-text")?.classList.contains("long")).toBe(false);
   });
 
   test("system lines are centred text", () => {

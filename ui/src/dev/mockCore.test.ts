@@ -4,8 +4,19 @@
 import { describe, expect, test } from "vitest";
 import composeRules from "./fixtures/compose.json";
 import searchRules from "./fixtures/search.json";
-import type { AudienceCheck, Campaign, ConsoleEvent, Directory, History, RecipientPage, ReportView, Segment } from "../lib/protocol";
-import { matchWords, MockCore, route } from "./mockCore";
+import type {
+  ArticleEntry,
+  ArticleHit,
+  AudienceCheck,
+  Campaign,
+  ConsoleEvent,
+  Directory,
+  History,
+  RecipientPage,
+  ReportView,
+  Segment,
+} from "../lib/protocol";
+import { matchWords, MockCore, renderMarkdown, route } from "./mockCore";
 
 describe("mockCore answers as the core does", () => {
   test.each(searchRules.words)("search $query in $text", ({ query, text, matches, highlighted }) => {
@@ -159,7 +170,7 @@ describe("mockCore's first messages", () => {
     expect(history.lines).toEqual([expect.objectContaining({ conversation_id: id, direction: "outbound", body: "Hello", client_msg_id: started.client_msg_id, outbox: null })]);
     expect(events).toEqual([
       { type: "outbox", item: expect.objectContaining({ id: started.outbox_id, state: "acknowledged" }) },
-      { type: "changed", conversations: [id], contacts: [contact.id], directory: false, canned: false, everything: false },
+      { type: "changed", conversations: [id], contacts: [contact.id], directory: false, canned: false, articles: false, everything: false },
     ]);
     expect(core.handle("started_conversation", { client_msg_id: "unknown" })).toBeNull();
   });
@@ -215,7 +226,7 @@ describe("mockCore's consent", () => {
     expect(ben.consents).toEqual([
       expect.objectContaining({ purpose: "service", granted: false, source: "agent", reason: "Asked us to stop on a call", by_agent_id: 1 }),
     ]);
-    expect(events).toEqual([{ type: "changed", conversations: [], contacts: [1], directory: false, canned: false, everything: false }]);
+    expect(events).toEqual([{ type: "changed", conversations: [], contacts: [1], directory: false, canned: false, articles: false, everything: false }]);
 
     set({ granted: true, reason: "Wants order updates again" });
     set({ purpose: "marketing", granted: true, reason: "Wants offers" });
@@ -436,5 +447,42 @@ describe("mockCore's choices", () => {
     expect(() => core.handle("send_reply", { conversation_id: sms.id, body: "Pick", attachments: [], choices })).toThrow(
       expect.objectContaining({ code: "bad_request", message: "SMS cannot carry buttons or lists" }),
     );
+  });
+});
+
+describe("mockCore's knowledge base", () => {
+  test("its Markdown stand-in escapes HTML and keeps only http(s) links", () => {
+    const html = renderMarkdown("# Hi <b>\n\nA **b** [ok](https://x.test/a) [bad](javascript:alert(1))\n\n- one\n- two");
+    expect(html).toBe(
+      '<h2>Hi &lt;b&gt;</h2>\n<p>A <strong>b</strong> <a href="https://x.test/a">ok</a> [bad](javascript:alert(1))</p>\n<ul><li>one</li><li>two</li></ul>',
+    );
+  });
+
+  test("saves refuse a stale version, stay pending while the hub is out of reach, and are for leads", () => {
+    const core = new MockCore({ conversations: 10, signedInAs: "lena@demo.switchboard" });
+    const draft = { key: "returns", version: 1, title: "Returns", body: "x", tags: [], locale: "en", collection: "", status: "published" };
+    expect(() => core.handle("save_article", { draft })).toThrow(expect.objectContaining({ code: "conflict" }));
+    core.hubReachable = false;
+    expect(core.handle("save_article", { draft: { ...draft, version: 2 } })).toBe("returns");
+    expect((core.handle("article", { key: "returns" }) as ArticleEntry).pending).toBe(true);
+    expect(() => core.handle("article_versions", { article_id: 1 })).toThrow(expect.objectContaining({ code: "unavailable" }));
+    const made = core.handle("save_article", { draft: { ...draft, key: null, version: null, title: "Returns" } });
+    expect(made).toBe("returns-2");
+    core.signIn("ada@demo.switchboard");
+    expect(() => core.handle("save_article", { draft: { ...draft, version: 3 } })).toThrow(expect.objectContaining({ code: "forbidden" }));
+  });
+
+  test("insertion is the text on SMS and a link elsewhere; suggestions follow the customer's last message", () => {
+    const core = new MockCore({ conversations: 200, signedInAs: "ada@demo.switchboard" });
+    const sms = core.rows.find((r) => r.channel === "sms")!;
+    const chat = core.rows.find((r) => r.channel === "webchat")!;
+    const insert = (row: { id: number }, how: string | null) => core.handle("article_insertion", { conversation_id: row.id, article_id: 5, how });
+    expect(insert(sms, null)).toMatch(/^Resetting your password\n\nOn the sign-in page choose Forgot password\./);
+    expect(insert(chat, null)).toBe("Resetting your password: https://help.northwind.example/help/articles/reset-password");
+    expect(insert(sms, "link")).toBe(insert(chat, null));
+    core.customerWrites(chat.id, "My password reset email never arrived.");
+    const hits = core.handle("suggested_articles", { conversation_id: chat.id }) as ArticleHit[];
+    expect(hits.map((h) => h.key)).toEqual(["reset-password"]);
+    expect((core.handle("articles", { query: "" }) as ArticleHit[]).some((h) => h.status === "draft")).toBe(true);
   });
 });

@@ -16,13 +16,20 @@
 // campaigns screen can be tried, not a copy of the hub's rules. Files staged for a reply
 // keep only their name, type and size, checked against the limits of ../lib/files.ts;
 // choices offered with a reply are checked with ../lib/choices.ts. One WhatsApp
-// conversation's history shows choices offered and the customer's answer.
+// conversation's history shows choices offered and the customer's answer; one web chat's,
+// a bot's answer and its handoff to people. The knowledge base is a demo shop's articles
+// with a stand-in for the core's offline search (words anywhere), its Markdown renderer
+// (escaped HTML, http(s) links only), its insertion (text on SMS, a link elsewhere) and its
+// suggestions (words shared with the customer's last message); who may edit articles
+// (leads and admins) stands in until the role fixtures list it. Saves made while the hub
+// is out of reach (`hubReachable` false) stay pending, and article history needs the hub.
 import type { InvokeArgs, InvokeOptions } from "@tauri-apps/api/core";
 import composeRules from "./fixtures/compose.json";
 import roleRules from "./fixtures/roles.json";
 import searchRules from "./fixtures/search.json";
 import loadRules from "./fixtures/team_load.json";
 import viewRules from "./fixtures/views.json";
+import type { ChangeParts } from "../lib/changes";
 import { refusal as choicesRefusal } from "../lib/choices";
 import { MAX_FILE_BYTES, MAX_FILES, stagedId, tooLarge } from "../lib/files";
 import { CHANNEL_LABEL, fillTemplate, templateParams } from "../lib/format";
@@ -30,6 +37,12 @@ import type {
   Agent,
   AgentLoad,
   ApiError,
+  Article,
+  ArticleDraft,
+  ArticleEntry,
+  ArticleHit,
+  ArticleUse,
+  ArticleVersion,
   Attachment,
   AudienceCheck,
   Campaign,
@@ -49,9 +62,11 @@ import type {
   ConversationStatus,
   DemoLogin,
   Directory,
+  HandoffReason,
   History,
   Identity,
   Inbox,
+  Insert,
   NewConversation,
   NewSegment,
   OutboxItem,
@@ -320,6 +335,106 @@ function validZone(zone: string): boolean {
   }
 }
 
+/** A `changed` event naming what changed; every other flag false. */
+function changedEvent(parts: Partial<ChangeParts>): ConsoleEvent {
+  // Asserted: the generated protocol may not name the knowledge base's flag yet.
+  return { type: "changed", conversations: [], contacts: [], directory: false, canned: false, articles: false, everything: false, ...parts } as ConsoleEvent;
+}
+
+/** Where the demo shop's help centre shows its articles. */
+const HELP_URL = "https://help.northwind.example/help/articles";
+
+/** The demo shop's knowledge base: published articles in three collections, one in
+ *  Portuguese, and a draft. */
+function demoArticles(now: number): Article[] {
+  const day = 86_400_000;
+  const a = (id: number, key: string, title: string, collection: string, tags: string[], body: string, extra: Partial<Article> = {}): Article => ({
+    id,
+    key,
+    title,
+    body,
+    tags,
+    locale: "en",
+    collection,
+    status: "published",
+    url: `${HELP_URL}/${key}`,
+    updated_by: 3,
+    updated_at: now - id * 3 * day,
+    version: 1,
+    ...extra,
+  });
+  return [
+    a(1, "returns", "How to return an item", "Orders & returns", ["returns", "refund"], "You can return anything unworn and unwashed within **30 days** of delivery.\n\n1. Open *Orders* in your account and choose the order.\n2. Choose **Return items** and print the label.\n3. Drop the parcel at any post office.\n\nThe refund goes back to the card you paid with once the parcel reaches us. See [refund times](https://help.northwind.example/help/articles/refund-times).", { version: 2 }),
+    a(2, "refund-times", "When will I get my refund?", "Orders & returns", ["refund", "payments"], "Refunds are sent within 2 business days of your return reaching our warehouse.\n\nYour bank then takes **3–5 business days** to show it on your statement."),
+    a(3, "shipping-times", "Shipping times and costs", "Shipping", ["shipping", "delivery"], "## Standard\n\n3–5 business days, free over $50.\n\n## Express\n\nNext business day when ordered before 14:00, $9.95."),
+    a(4, "track-order", "Tracking your order", "Shipping", ["tracking", "order", "delivery"], "Every order gets a tracking link by email as soon as it leaves the warehouse.\n\n- Open *Orders* in your account to see where your parcel is.\n- No tracking after 2 days? Write to us with your order number."),
+    a(5, "reset-password", "Resetting your password", "Your account", ["password", "login", "account"], "1. On the sign-in page choose **Forgot password**.\n2. Enter the email address you signed up with.\n3. Open the link we send you within an hour.\n\nNo email after 10 minutes? Check your spam folder, then write to us."),
+    a(6, "devolucoes", "Como devolver um artigo", "Orders & returns", ["devolução", "reembolso"], "Pode devolver qualquer artigo por usar no prazo de **30 dias** após a entrega.", { locale: "pt-BR" }),
+    a(7, "gift-cards", "Paying with gift cards", "Payments", ["gift card", "payments"], "Gift cards can be used for any order on the website. *Coming with the spring launch.*", { status: "draft", url: null, updated_by: 3, updated_at: now - day }),
+  ];
+}
+
+/** Markdown as plain text: emphasis, headings and list marks dropped, links as their text. */
+function plainText(markdown: string): string {
+  return markdown
+    .replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, "$1")
+    .replace(/^#{1,6}\s+/gm, "")
+    .replace(/^\s*(?:[-*]|\d+\.)\s+/gm, "")
+    .replace(/\*\*|\*|`/g, "")
+    .trim();
+}
+
+const escapeHtml = (s: string) =>
+  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+
+/** A small stand-in for the core's Markdown renderer: HTML escaped, headings, paragraphs,
+ *  lists, bold and italics, and links to http(s) addresses only. */
+export function renderMarkdown(markdown: string): string {
+  const inline = (t: string) =>
+    escapeHtml(t)
+      .replace(/\*\*(.+?)\*\*/g, "<strong>$1</strong>")
+      .replace(/\*(.+?)\*/g, "<em>$1</em>")
+      .replace(/\[([^\]]+)\]\((https?:\/\/[^\s)]+)\)/g, '<a href="$2">$1</a>');
+  return markdown
+    .replace(/\r\n?/g, "\n")
+    .split(/\n\s*\n/)
+    .map((block) => block.trim())
+    .filter(Boolean)
+    .map((block) => {
+      const lines = block.split("\n");
+      const heading = /^(#{1,6})\s+(.*)$/.exec(block);
+      if (heading && lines.length === 1) {
+        const level = Math.min(6, (heading[1] ?? "#").length + 1);
+        return `<h${level}>${inline(heading[2] ?? "")}</h${level}>`;
+      }
+      if (lines.every((l) => /^\s*[-*]\s+/.test(l))) return `<ul>${lines.map((l) => `<li>${inline(l.replace(/^\s*[-*]\s+/, ""))}</li>`).join("")}</ul>`;
+      if (lines.every((l) => /^\s*\d+\.\s+/.test(l))) return `<ol>${lines.map((l) => `<li>${inline(l.replace(/^\s*\d+\.\s+/, ""))}</li>`).join("")}</ol>`;
+      return `<p>${lines.map(inline).join("<br>")}</p>`;
+    })
+    .join("\n");
+}
+
+/** An article as a search hit. */
+function articleHit(a: Article): ArticleHit {
+  const text = plainText(a.body).replace(/\s+/g, " ");
+  return { id: a.id, key: a.key, title: a.title, collection: a.collection, locale: a.locale, status: a.status, snippet: text.length > 140 ? `${text.slice(0, 139)}…` : text, url: a.url };
+}
+
+/** An article's key, made from its title as the hub makes it. */
+function articleKey(title: string, taken: (key: string) => boolean): string {
+  const base =
+    title
+      .normalize("NFD")
+      .replace(/\p{M}/gu, "")
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-+|-+$/g, "")
+      .slice(0, 60) || "article";
+  let key = base;
+  for (let n = 2; taken(key); n++) key = `${base}-${n}`;
+  return key;
+}
+
 export interface MockOptions {
   conversations?: number;
   now?: number;
@@ -381,6 +496,14 @@ export class MockCore {
   /** When each sending campaign last sent, and the part of a message it is owed. */
   #sending = new Map<number, { at: number; credit: number }>();
   #nextCampaign = 1;
+  /** The knowledge base, drafts included. */
+  articles: Article[];
+  /** Each article's versions, newest first, by its id. */
+  articleHistory = new Map<number, ArticleVersion[]>();
+  /** The articles saved while the hub could not be reached (`hubReachable` false): shown at
+   *  once, not confirmed yet. */
+  pendingArticles = new Set<string>();
+  #nextArticle = 100;
 
   constructor(opts: MockOptions = {}) {
     this.now = opts.now ?? Date.now();
@@ -393,6 +516,8 @@ export class MockCore {
     this.me = this.agents[0] as Agent;
     this.generate(opts.conversations ?? 1200);
     this.seedCampaigns();
+    this.articles = demoArticles(this.now);
+    this.seedArticleHistory();
     if (opts.signedInAs) this.signIn(opts.signedInAs);
   }
 
@@ -533,6 +658,7 @@ export class MockCore {
         delivery_error: null,
         choices: null,
         chosen: null,
+        bot: null,
         outbox: null,
         created_at: at,
       });
@@ -541,6 +667,8 @@ export class MockCore {
     }
     const demo = this.choicesDemo();
     if (demo?.contact_id === contactId) out.push(...this.choicesAnswered(demo));
+    const bot = this.botDemo();
+    if (bot?.contact_id === contactId) out.push(...this.botHandedOver(bot));
     this.lines.set(contactId, out);
     return out;
   }
@@ -560,7 +688,7 @@ export class MockCore {
   /** An agent's line offering a list of times, and the customer's tap on one of them. */
   choicesAnswered(row: ConversationRow): ThreadLine[] {
     const offered = row.contact_id * 1000 + 900;
-    const line = { conversation_id: row.id, channel: row.channel, subject: null, attachments: [], client_msg_id: null, delivery_error: null, outbox: null };
+    const line = { conversation_id: row.id, channel: row.channel, subject: null, attachments: [], client_msg_id: null, delivery_error: null, bot: null, outbox: null };
     const where = "At the shop on Main Street";
     return [
       {
@@ -598,6 +726,40 @@ export class MockCore {
     ];
   }
 
+  /** The web-chat conversation whose history ends with a bot's answer and its handoff to
+   *  people: the first one of a customer other than the choices demo's. */
+  botDemo(): ConversationRow | undefined {
+    const choices = this.choicesDemo()?.contact_id;
+    return this.rows.find((r) => r.channel === "webchat" && r.contact_id !== choices);
+  }
+
+  /** A customer's question, the bot's answer from an article, and the bot handing over. */
+  botHandedOver(row: ConversationRow): ThreadLine[] {
+    const base = row.contact_id * 1000 + 950;
+    const line = { conversation_id: row.id, channel: row.channel, subject: null, attachments: [], client_msg_id: null, delivery: null, delivery_error: null, choices: null, chosen: null, outbox: null, author_agent_id: null, author_name: null };
+    return [
+      { ...line, id: base, direction: "inbound", body: "Hi! How do I return shoes I bought five weeks ago?", bot: null, created_at: this.now - 55_000 },
+      {
+        ...line,
+        id: base + 1,
+        direction: "outbound",
+        body: `You can return anything unworn within 30 days of delivery: open Orders in your account and choose Return items. More in “How to return an item”: ${HELP_URL}/returns`,
+        delivery: "read",
+        bot: "Northwind Assistant",
+        created_at: this.now - 50_000,
+      },
+      { ...line, id: base + 2, direction: "inbound", body: "It's past 30 days, they were a present. Can I talk to a person?", bot: null, created_at: this.now - 45_000 },
+      {
+        ...line,
+        id: base + 3,
+        direction: "system",
+        body: "Handed over by the bot: the customer asked for a person. They want to return shoes bought five weeks ago as a present, past the 30-day return window; the bot answered with “How to return an item” and they said it did not cover their case.",
+        bot: null,
+        created_at: this.now - 40_000,
+      },
+    ];
+  }
+
   /** The key the view table files a conversation under, as it stands to the signed-in agent. */
   caseKey(r: ConversationRow): string {
     const assignee = r.assignee_id === this.me.id ? "me" : r.assignee_id === null ? "none" : "other";
@@ -607,8 +769,10 @@ export class MockCore {
 
   filter(view: View): ConversationRow[] {
     const members: Record<string, string[]> = viewRules.members[this.me.role];
-    const order = ORDERS[viewRules.order[view]];
-    if (!order) throw new Error(`mockCore: no order ${viewRules.order[view]}`);
+    // A view the fixtures do not know yet (one newer than they are) has no order: a gap.
+    const ordering = (viewRules.order as Record<string, string>)[view] ?? `(none for ${view})`;
+    const order = ORDERS[ordering];
+    if (!order) throw new Error(`mockCore: no order ${ordering}; regenerate the fixtures (scripts/fixtures.sh)`);
     return this.rows
       .filter((r) => {
         const views = members[this.caseKey(r)];
@@ -631,7 +795,7 @@ export class MockCore {
 
   changed(conversations: number[], contacts: number[] = []) {
     this.#cachedFilter.clear();
-    this.emit({ type: "changed", conversations, contacts, directory: false, canned: false, everything: false });
+    this.emit(changedEvent({ conversations, contacts }));
   }
 
   /** The canned responses as the signed-in agent sees them: the shared ones and their own. */
@@ -663,6 +827,7 @@ export class MockCore {
       delivery_error: null,
       choices: null,
       chosen: null,
+      bot: null,
       outbox: null,
       created_at: Date.now(),
     });
@@ -676,7 +841,9 @@ export class MockCore {
   directory(): Directory {
     // The core lists the inboxes by name.
     const inboxes = [...this.inboxes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    return { me: this.me, permissions: roleRules.permissions[this.me.role], agents: this.agents, teams: this.teams, inboxes };
+    // Until the fixtures list who may edit articles, leads and admins may (as the core says).
+    const permissions = { edit_articles: this.me.role !== "agent", ...roleRules.permissions[this.me.role] };
+    return { me: this.me, permissions, agents: this.agents, teams: this.teams, inboxes };
   }
 
   /** A made-up report, the same for the same query: each day's volume comes from the day
@@ -750,7 +917,34 @@ export class MockCore {
         average: responses ? Math.round((sum / responses) * 100) / 100 : null,
         satisfied: responses ? ((scores[3] ?? 0) + (scores[4] ?? 0)) / responses : null,
       },
+      ...this.botReport(q, conversations, days),
     };
+  }
+
+  /** A report's made-up bot and knowledge-base numbers: a third of the conversations
+   *  answered by a bot first, about half of those resolved without a person. */
+  botReport(q: ReportQuery, conversations: number, days: number): Pick<Report, "bot" | "articles" | "deflections"> {
+    const r = rng(hash(`bot|${q.from}|${q.to}|${q.team_id ?? ""}`));
+    const answered = Math.round(conversations * (0.28 + 0.1 * r()));
+    const contained = Math.round(answered * (0.45 + 0.2 * r()));
+    const handedOff = answered - contained;
+    const why: HandoffReason[] = ["asked_for_person", "no_answer", "not_helpful", "turn_limit", "keyword", "bot_timed_out", "agent_took_over"];
+    const counts = share(handedOff, [40, 22, 14, 9, 6, 2, 7]);
+    const reasons = why
+      .map((reason, i) => ({ reason, count: counts[i] ?? 0 }))
+      .filter((x) => x.count > 0)
+      .sort((x, y) => y.count - x.count);
+    const articles: ArticleUse[] = this.articles
+      .filter((a) => a.status === "published")
+      .map((a) => {
+        const views = Math.round(days * (1 + 8 * r()));
+        const rated = Math.round(views * 0.3);
+        const helpful = Math.round(rated * (0.55 + 0.4 * r()));
+        return { article_id: a.id, title: a.title, views, helpful, not_helpful: rated - helpful, offered: Math.round(answered * 0.25 * r()), deflected: Math.round(views * 0.2 * r()) };
+      })
+      .sort((x, y) => y.views - x.views)
+      .slice(0, 20);
+    return { bot: { conversations: answered, contained, handed_off: handedOff, reasons }, articles, deflections: articles.reduce((n, x) => n + x.deflected, 0) };
   }
 
   /** The report command: refused to agents, from the cache when "offline". */
@@ -862,6 +1056,7 @@ export class MockCore {
       delivery_error: null,
       choices,
       chosen: null,
+      bot: null,
       outbox: { id, state: "pending", error: null },
       created_at: Date.now(),
     });
@@ -980,6 +1175,7 @@ export class MockCore {
         delivery_error: null,
         choices: null,
         chosen: null,
+        bot: null,
         outbox: null,
         created_at: now,
       });
@@ -993,6 +1189,145 @@ export class MockCore {
       item.error = e as ApiError;
       this.emit({ type: "outbox", item: { ...item } });
     }
+  }
+
+  agentName(id: number | null): string | null {
+    return id === null ? null : (this.agents.find((x) => x.id === id)?.name ?? null);
+  }
+
+  /** An article as one of its versions. */
+  articleVersion(a: Article): ArticleVersion {
+    const { title, body, locale, collection, status, updated_by, updated_at, version } = a;
+    return { version, title, body, tags: [...a.tags], locale, collection, status, updated_by, updated_by_name: this.agentName(updated_by), updated_at };
+  }
+
+  /** Every article's current version, and an earlier one of "returns" (before its return
+   *  window grew from 14 to 30 days). */
+  seedArticleHistory() {
+    for (const a of this.articles) this.articleHistory.set(a.id, [this.articleVersion(a)]);
+    const returns = this.articles.find((a) => a.key === "returns");
+    if (returns) {
+      const before = { ...returns, version: 1, body: returns.body.replace("30 days", "14 days"), updated_by: 2, updated_at: returns.updated_at - 20 * 86_400_000 };
+      this.articleHistory.get(returns.id)?.push(this.articleVersion(before));
+    }
+  }
+
+  /** The knowledge base searched: titles, text, tags and collections holding the words;
+   *  titles first. With no words, every article by collection and title. */
+  searchArticles(query: string): ArticleHit[] {
+    const q = query.trim().toLowerCase();
+    if (!q) {
+      return [...this.articles].sort((a, b) => a.collection.localeCompare(b.collection) || a.title.localeCompare(b.title)).map(articleHit);
+    }
+    const has = (t: string) => t.toLowerCase().includes(q);
+    return this.articles
+      .filter((a) => has(a.title) || has(a.body) || has(a.collection) || a.tags.some(has))
+      .sort((a, b) => Number(!has(a.title)) - Number(!has(b.title)) || a.title.localeCompare(b.title))
+      .map(articleHit);
+  }
+
+  articleEntry(key: string): ArticleEntry | null {
+    const article = this.articles.find((a) => a.key === key);
+    return article ? { article, pending: this.pendingArticles.has(key) } : null;
+  }
+
+  #mayEditArticles() {
+    if (!this.directory().permissions.edit_articles) throw { code: "forbidden", message: "only leads and admins change the knowledge base" } satisfies ApiError;
+  }
+
+  /** Saves an article as the hub would: refused when it changed since the version the
+   *  editor opened, or when the draft is not one. */
+  saveArticle(d: ArticleDraft): string {
+    this.#mayEditArticles();
+    const title = d.title.trim();
+    if (!title) throw badRequest("an article needs a title");
+    if (!d.body.trim()) throw badRequest("an article needs some text");
+    if (!/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(d.locale.trim())) throw badRequest(`“${d.locale}” is not a language tag such as en or pt-BR`);
+    const current = d.key === null ? undefined : this.articles.find((a) => a.key === d.key);
+    if (d.key !== null && !current) throw { code: "not_found", message: "the article was deleted" } satisfies ApiError;
+    if (current && d.version !== null && d.version !== current.version) {
+      const who = current.updated_by === this.me.id ? "you (in another window)" : (this.agentName(current.updated_by) ?? "someone");
+      throw { code: "conflict", message: `“${current.title}” was changed by ${who} after you opened it` } satisfies ApiError;
+    }
+    const key = current?.key ?? articleKey(title, (k) => this.articles.some((a) => a.key === k));
+    const saved: Article = {
+      id: current?.id ?? this.#nextArticle++,
+      key,
+      title,
+      body: d.body,
+      tags: d.tags.map((t) => t.trim()).filter(Boolean),
+      locale: d.locale.trim(),
+      collection: d.collection.trim(),
+      status: d.status,
+      url: d.status === "published" ? `${HELP_URL}/${key}` : null,
+      updated_by: this.me.id,
+      updated_at: Date.now(),
+      version: (current?.version ?? 0) + 1,
+    };
+    this.articles = current ? this.articles.map((a) => (a.key === key ? saved : a)) : [...this.articles, saved];
+    this.articleHistory.set(saved.id, [this.articleVersion(saved), ...(this.articleHistory.get(saved.id) ?? [])]);
+    if (this.hubReachable) this.pendingArticles.delete(key);
+    else this.pendingArticles.add(key);
+    this.emit(changedEvent({ articles: true }));
+    return key;
+  }
+
+  deleteArticle(key: string, version: number | null) {
+    this.#mayEditArticles();
+    const current = this.articles.find((a) => a.key === key);
+    if (!current) return;
+    if (version !== null && version !== current.version) {
+      throw { code: "conflict", message: `“${current.title}” was changed by ${this.agentName(current.updated_by) ?? "someone"} after you opened it` } satisfies ApiError;
+    }
+    this.articles = this.articles.filter((a) => a.key !== key);
+    this.pendingArticles.delete(key);
+    this.emit(changedEvent({ articles: true }));
+  }
+
+  /** Another console changes an article (for tests and the harness). */
+  changeArticleElsewhere(key: string, change: Partial<Pick<Article, "title" | "body" | "status">>, by = 2) {
+    const a = this.articles.find((x) => x.key === key);
+    if (!a) return;
+    Object.assign(a, change, { version: a.version + 1, updated_by: by, updated_at: Date.now() });
+    this.articleHistory.set(a.id, [this.articleVersion(a), ...(this.articleHistory.get(a.id) ?? [])]);
+    this.emit(changedEvent({ articles: true }));
+  }
+
+  /** What puts an article into a reply: its text on SMS, a link elsewhere, unless asked. */
+  articleInsertion(conversationId: number, articleId: number, how: Insert | null): string {
+    const row = this.rows.find((r) => r.id === conversationId);
+    if (!row) throw { code: "not_found", message: "no such conversation" } satisfies ApiError;
+    const a = this.articles.find((x) => x.id === articleId);
+    if (!a) throw { code: "not_found", message: "the article was deleted" } satisfies ApiError;
+    const as = how ?? (row.channel === "sms" ? "text" : "link");
+    if (as === "text") return `${a.title}\n\n${plainText(a.body)}`;
+    if (!a.url) throw badRequest("a draft has no address yet: publish it to link to it");
+    return `${a.title}: ${a.url}`;
+  }
+
+  /** Published articles whose title or tags share words with the customer's last message
+   *  in the conversation, most shared first, at most three. */
+  suggestedArticles(conversationId: number): ArticleHit[] {
+    const row = this.rows.find((r) => r.id === conversationId);
+    if (!row) throw { code: "not_found", message: "no such conversation" } satisfies ApiError;
+    const last = [...this.history(row.contact_id)].reverse().find((l) => l.conversation_id === row.id && l.direction === "inbound");
+    if (!last) return [];
+    const STOP = new Set(["your", "with", "this", "that", "have", "what", "when", "where", "there", "thank", "thanks", "please", "about", "from", "they", "were"]);
+    const stems = (text: string) =>
+      new Set(
+        [...text.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase().matchAll(/\p{L}{4,}/gu)]
+          .map((m) => m[0])
+          .filter((w) => !STOP.has(w))
+          .map((w) => w.slice(0, 5)),
+      );
+    const asked = stems(last.body);
+    return this.articles
+      .filter((a) => a.status === "published")
+      .map((a) => ({ a, score: [...stems(`${a.title} ${a.tags.join(" ")}`)].filter((w) => asked.has(w)).length }))
+      .filter((x) => x.score > 0)
+      .sort((x, y) => y.score - x.score || x.a.id - y.a.id)
+      .slice(0, 3)
+      .map((x) => articleHit(x.a));
   }
 
   /** Three campaigns and two segments to start with: one sent three days ago (with opted-out
@@ -1510,18 +1845,36 @@ export class MockCore {
         const key = d.key ?? `c${this.#nextId++}`;
         const saved: CannedOption = { id: this.#nextId++, key, shortcut: d.shortcut.replace(/^\//, "").toLowerCase(), title: d.title, body: d.body, owner_id: d.shared ? null : this.me.id, updated_by: this.me.id, updated_at: Date.now(), version: 1, pending: false, editable: true };
         this.canned = [...this.canned.filter((c) => c.key !== key), saved];
-        this.emit({ type: "changed", conversations: [], contacts: [], directory: false, canned: true, everything: false });
+        this.emit(changedEvent({ canned: true }));
         return key;
       }
       case "delete_canned":
         this.canned = this.canned.filter((c) => c.key !== (a.key as string));
-        this.emit({ type: "changed", conversations: [], contacts: [], directory: false, canned: true, everything: false });
+        this.emit(changedEvent({ canned: true }));
         return null;
       case "expand_canned": {
         const c = this.canned.find((x) => x.key === (a.key as string));
         const row = this.rows.find((r) => r.id === (a.conversation_id as number));
         return (c?.body ?? "").replace("{{customer.first_name}}", row?.contact_name.split(" ")[0] ?? "");
       }
+      case "articles":
+        return this.searchArticles(String(a.query ?? ""));
+      case "article":
+        return this.articleEntry(a.key as string);
+      case "save_article":
+        return this.saveArticle(a.draft as unknown as ArticleDraft);
+      case "delete_article":
+        this.deleteArticle(a.key as string, (a.version as number | null) ?? null);
+        return null;
+      case "article_versions":
+        if (!this.hubReachable) throw unreachableHub();
+        return this.articleHistory.get(a.article_id as number) ?? [];
+      case "render_article":
+        return renderMarkdown(String(a.markdown ?? ""));
+      case "article_insertion":
+        return this.articleInsertion(a.conversation_id as number, a.article_id as number, (a.how as Insert | null) ?? null);
+      case "suggested_articles":
+        return this.suggestedArticles(a.conversation_id as number);
       case "send_reply": {
         const row = this.rows.find((r) => r.id === (a.conversation_id as number));
         if (!row) throw { code: "not_found", message: "no such conversation" };
@@ -1572,7 +1925,7 @@ export class MockCore {
         this.me.presence = presence;
         const mine = this.agents.find((x) => x.id === this.me.id);
         if (mine) mine.presence = presence;
-        this.emit({ type: "changed", conversations: [], contacts: [], directory: true, canned: false, everything: false });
+        this.emit(changedEvent({ directory: true }));
         return 1;
       }
       case "note_activity":
@@ -1602,7 +1955,7 @@ export class MockCore {
           team.routing = policy;
           team.version++;
         }
-        this.emit({ type: "changed", conversations: [], contacts: [], directory: true, canned: false, everything: false });
+        this.emit(changedEvent({ directory: true }));
         return 1;
       }
       case "set_sla": {
@@ -1616,7 +1969,7 @@ export class MockCore {
           team.sla = policy;
           team.version++;
         }
-        this.emit({ type: "changed", conversations: [], contacts: [], directory: true, canned: false, everything: false });
+        this.emit(changedEvent({ directory: true }));
         return 1;
       }
       case "set_agent_routing": {
@@ -1625,7 +1978,7 @@ export class MockCore {
         if (a.capacity != null) agent.capacity = a.capacity as number;
         if (a.paused != null) agent.routing_paused = a.paused as boolean;
         if (a.skills != null) agent.skills = a.skills as string[];
-        this.emit({ type: "changed", conversations: [], contacts: [], directory: true, canned: false, everything: false });
+        this.emit(changedEvent({ directory: true }));
         return 1;
       }
       case "block_visitor": {

@@ -6,6 +6,7 @@ import type { AssignTo, ConversationStatus, Presence, Priority } from "./protoco
 import { app } from "./stores.svelte";
 
 const DONE: Record<ConversationStatus, string> = {
+  bot: "Given to the bot",
   open: "Reopened",
   pending: "Marked pending",
   snoozed: "Snoozed",

@@ -5,6 +5,10 @@ import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type {
   AgentLoad,
   ApiError,
+  ArticleDraft,
+  ArticleEntry,
+  ArticleHit,
+  ArticleVersion,
   AssignTo,
   Attachment,
   AudienceCheck,
@@ -23,6 +27,7 @@ import type {
   DemoLogin,
   Directory,
   History,
+  Insert,
   NewConversation,
   NewSegment,
   OpenedAttachment,
@@ -84,6 +89,25 @@ export const api = {
   canned: () => invoke<CannedOption[]>("canned"),
   saveCanned: (draft: CannedDraft) => invoke<string>("save_canned", { draft }),
   deleteCanned: (key: string, version: number | null) => invoke<void>("delete_canned", { key, version }),
+  /** The cached knowledge base searched offline, best first; an empty query lists every
+   *  article, drafts included (their status says so). */
+  articles: (query: string) => invoke<ArticleHit[]>("articles", { query }),
+  /** One article with whether a save of it has yet to reach the hub; null when there is none. */
+  article: (key: string) => invoke<ArticleEntry | null>("article", { key }),
+  /** Saves an article (shown at once, offline too); answers its key. Rejects with `conflict`
+   *  when another console changed it since `draft.version`. */
+  saveArticle: (draft: ArticleDraft) => invoke<string>("save_article", { draft }),
+  deleteArticle: (key: string, version: number | null) => invoke<void>("delete_article", { key, version }),
+  /** An article's earlier versions, newest first, from the hub (rejects `unavailable` offline). */
+  articleVersions: (article_id: number) => invoke<ArticleVersion[]>("article_versions", { article_id }),
+  /** An article's Markdown as safe HTML (raw HTML escaped, unsafe links dropped by the core). */
+  renderArticle: (markdown: string) => invoke<string>("render_article", { markdown }),
+  /** The text that puts an article into a reply: a link, its text, or (null) what suits the
+   *  conversation's channel. */
+  articleInsertion: (conversation_id: number, article_id: number, how: Insert | null) =>
+    invoke<string>("article_insertion", { conversation_id, article_id, how }),
+  /** Published articles that may answer the customer's last message, best first (at most 3). */
+  suggestedArticles: (conversation_id: number) => invoke<ArticleHit[]>("suggested_articles", { conversation_id }),
   /** Keeps a file for a reply in the console's outbox folder (it survives going offline and a
    *  restart); answers it with the url `staged:<id>` that `sendReply` takes. */
   stageAttachment: async (file: File) =>

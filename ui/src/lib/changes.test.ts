@@ -33,6 +33,11 @@ describe("ChangeBus", () => {
     vi.advanceTimersByTime(160);
     expect(got[1]!.canned).toBe(true);
     expect(got[1]!.directory).toBe(false);
+    expect(got[1]!.articles).toBe(false);
+    bus.push({ ...ev([]), articles: true });
+    vi.advanceTimersByTime(160);
+    expect(got[2]!.articles).toBe(true);
+    expect(got[2]!.canned).toBe(false);
   });
 
   test("a steady stream still flushes every 150 ms", () => {
@@ -62,7 +67,7 @@ describe("ChangeBus", () => {
 });
 
 describe("touches", () => {
-  const b: ChangeBatch = { conversations: new Set([5]), contacts: new Set([7]), directory: false, canned: false, everything: false };
+  const b: ChangeBatch = { conversations: new Set([5]), contacts: new Set([7]), directory: false, canned: false, articles: false, everything: false };
   test.each<[number[], number[], boolean]>([
     [[5], [], true],
     [[4], [7], true],

@@ -1,6 +1,6 @@
 // Coalesces the core's `changed` events: every listener gets one batch at most every
-// ~150 ms, naming the conversations and contacts that changed, whether the directory or
-// the canned responses did (or `everything`).
+// ~150 ms, naming the conversations and contacts that changed, whether the directory, the
+// canned responses or the knowledge base did (or `everything`).
 import type { ConsoleEvent } from "./protocol";
 
 export type ChangedEvent = Extract<ConsoleEvent, { type: "changed" }>;
@@ -10,8 +10,16 @@ export interface ChangeBatch {
   contacts: Set<number>;
   directory: boolean;
   canned: boolean;
+  /** The knowledge base changed. */
+  articles: boolean;
   everything: boolean;
 }
+
+/** What a `changed` event says; `articles` is absent from an event of a core that does not
+ *  name the knowledge base's changes. */
+export type ChangeParts = Pick<ChangedEvent, "conversations" | "contacts" | "directory" | "canned" | "everything"> & {
+  articles?: boolean;
+};
 
 /** True when the batch may change what is shown for these conversations or contacts. */
 export function touches(
@@ -26,7 +34,7 @@ export function touches(
 }
 
 function empty(): ChangeBatch {
-  return { conversations: new Set(), contacts: new Set(), directory: false, canned: false, everything: false };
+  return { conversations: new Set(), contacts: new Set(), directory: false, canned: false, articles: false, everything: false };
 }
 
 export class ChangeBus {
@@ -37,12 +45,13 @@ export class ChangeBus {
   constructor(private readonly delay = 150) {}
 
   /** Adds a changed event to the batch that goes out at most `delay` ms from now. */
-  push(e: Pick<ChangedEvent, "conversations" | "contacts" | "directory" | "canned" | "everything">): void {
+  push(e: ChangeParts): void {
     const b = (this.#pending ??= empty());
     for (const c of e.conversations) b.conversations.add(c);
     for (const c of e.contacts) b.contacts.add(c);
     b.directory ||= e.directory;
     b.canned ||= e.canned;
+    b.articles ||= e.articles ?? false;
     b.everything ||= e.everything;
     this.#timer ??= setTimeout(() => this.flush(), this.delay);
   }

@@ -1,12 +1,15 @@
-// Pure formatting for the console: channel, status and view labels, durations (compact for
-// live timers, humane for reports), percentages and relative times, day labels, byte sizes,
-// search highlights (UTF-8 byte ranges → string segments), template placeholders, snooze
-// times and the search's assignee filter. No DOM, no state: everything here is unit tested.
+// Pure formatting for the console: channel, status, view, handoff and article labels,
+// durations (compact for live timers, humane for reports), percentages and relative times,
+// day labels, byte sizes, search highlights (UTF-8 byte ranges → string segments), template
+// placeholders, snooze times and the search's assignee filter. No DOM, no state: everything
+// here is unit tested.
 import type {
+  ArticleStatus,
   AssigneeFilter,
   ChannelKind,
   ConversationStatus,
   Delivery,
+  HandoffReason,
   Presence,
   Priority,
   ReplyRoute,
@@ -41,13 +44,14 @@ export const CHANNEL_SHORT: Record<ChannelKind, string> = {
 export const CHANNELS: ChannelKind[] = ["sms", "whatsapp", "messenger", "instagram", "webchat", "in_app", "email"];
 
 export const STATUS_LABEL: Record<ConversationStatus, string> = {
+  bot: "With bot",
   open: "Open",
   pending: "Pending",
   snoozed: "Snoozed",
   resolved: "Resolved",
 };
 
-export const STATUSES: ConversationStatus[] = ["open", "pending", "snoozed", "resolved"];
+export const STATUSES: ConversationStatus[] = ["open", "pending", "snoozed", "resolved", "bot"];
 
 export const VIEW_LABEL: Record<View, string> = {
   mine: "Mine",
@@ -56,8 +60,24 @@ export const VIEW_LABEL: Record<View, string> = {
   all: "All",
   waiting: "Waiting longest",
   at_risk: "At risk",
+  bot: "With bot",
   closed: "Closed",
 };
+
+/** Why a bot gave a conversation to people, as the reports name it. */
+export const HANDOFF_LABEL: Record<HandoffReason, string> = {
+  asked_for_person: "Asked for a person",
+  no_answer: "No good answer",
+  turn_limit: "Answer limit",
+  keyword: "Handoff word",
+  not_helpful: "Answer did not help",
+  bot_failed: "Bot failed",
+  bot_timed_out: "Bot timed out",
+  bot_decided: "Bot handed over",
+  agent_took_over: "Agent took over",
+};
+
+export const ARTICLE_STATUS_LABEL: Record<ArticleStatus, string> = { draft: "Draft", published: "Published" };
 
 export const DELIVERY_LABEL: Record<Delivery, string> = {
   queued: "Queued",

@@ -16,6 +16,7 @@ export type Action =
   | "help"
   | "reports"
   | "campaigns"
+  | "articles"
   | "close";
 
 /** The parts of a KeyboardEvent the mapping reads. */
@@ -82,6 +83,9 @@ export function actionFor(e: KeyPress, ctx: KeyContext): Action | null {
     case "C":
       // Shift+C only, as Shift+R: c alone writes a new message.
       return e.shiftKey && ctx.oversee ? "campaigns" : null;
+    case "K":
+      // Shift+K only, as Shift+R: k alone moves up. Everyone reads the knowledge base.
+      return e.shiftKey ? "articles" : null;
     default:
       return null;
   }
@@ -123,9 +127,10 @@ export const SHORTCUTS: ReadonlyArray<{ keys: string[]; label: string; lead?: bo
   { keys: ["p"], label: "Switch between online and away" },
   { keys: ["Shift", "R"], label: "Reports", oversee: true },
   { keys: ["Shift", "C"], label: "Campaigns", oversee: true },
+  { keys: ["Shift", "K"], label: "Knowledge base" },
   { keys: ["/"], label: "Search" },
   { keys: ["Ctrl", "K"], label: "Search (⌘K on macOS)" },
   { keys: ["Ctrl", "Enter"], label: "Send (in the composer)" },
   { keys: ["?"], label: "Show or hide these shortcuts" },
-  { keys: ["Esc"], label: "Close dialogs and menus, or the reports and campaigns" },
+  { keys: ["Esc"], label: "Close dialogs and menus, or the reports, campaigns and knowledge base" },
 ];

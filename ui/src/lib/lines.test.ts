@@ -19,6 +19,7 @@ function line(id: number | null, at: number, extra: Partial<ThreadLine> = {}): T
     delivery_error: null,
     choices: null,
     chosen: null,
+    bot: null,
     outbox: null,
     created_at: at,
     ...extra,

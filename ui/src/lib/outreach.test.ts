@@ -76,7 +76,7 @@ describe("addressKind", () => {
 
 test("the agent writes from their teams' inboxes; an admin from any", () => {
   const me: Agent = { id: 1, name: "Ada", email: "ada@x.test", role: "agent", teams: [2], capacity: 8, presence: "online", disabled: false, skills: [], routing_paused: false, version: 1 };
-  const dir = { me, permissions: { reassign: false, oversee: false, merge_contacts: false, share_canned: false }, agents: [me], teams: [], inboxes: INBOXES };
+  const dir = { me, permissions: { reassign: false, oversee: false, merge_contacts: false, share_canned: false, edit_articles: false }, agents: [me], teams: [], inboxes: INBOXES };
   expect(names(teamInboxes(dir))).toEqual(["Short code"]);
   expect(teamInboxes({ ...dir, me: { ...me, role: "admin" } })).toHaveLength(INBOXES.length);
   expect(teamInboxes(null)).toEqual([]);

@@ -214,7 +214,7 @@ opted_out: Array<Identity>,
  */
 consents: Array<Consent>, created_at: number, updated_at: number, version: number, };
 
-export type ConversationStatus = "open" | "pending" | "snoozed" | "resolved";
+export type ConversationStatus = "bot" | "open" | "pending" | "snoozed" | "resolved";
 
 export type Direction = "inbound" | "outbound" | "note" | "system";
 
@@ -262,7 +262,7 @@ title: string,
  */
 offered_in: number | null, };
 
-export type View = "mine" | "unassigned" | "my_teams" | "all" | "waiting" | "closed" | "at_risk";
+export type View = "mine" | "unassigned" | "my_teams" | "all" | "waiting" | "closed" | "at_risk" | "bot";
 
 export type ViewCount = { view: View, total: number, unread: number, };
 
@@ -320,6 +320,10 @@ choices: Choices | null,
  */
 chosen: Chosen | null, 
 /**
+ * The bot that wrote the line, by the name customers see.
+ */
+bot: string | null, 
+/**
  * Set for lines still in the outbox.
  */
 outbox: OutboxLine | null, created_at: number, };
@@ -366,7 +370,11 @@ export type ConsoleEvent = { "type": "connection", connection: Connection, } | {
 /**
  * The canned responses changed (on the hub, or an edit of the agent's own).
  */
-canned: boolean, everything: boolean, } | { "type": "notify", notification: Notification, } | { "type": "outbox", item: OutboxItem, };
+canned: boolean, 
+/**
+ * The knowledge base changed (on the hub, or a lead's own edit).
+ */
+articles: boolean, everything: boolean, } | { "type": "notify", notification: Notification, } | { "type": "outbox", item: OutboxItem, };
 
 export type Permissions = { 
 /**
@@ -384,7 +392,11 @@ merge_contacts: boolean,
 /**
  * Add, change and delete the canned responses shared with everyone.
  */
-share_canned: boolean, };
+share_canned: boolean, 
+/**
+ * Write, change, publish and delete knowledge-base articles.
+ */
+edit_articles: boolean, };
 
 export type Directory = { me: Agent, permissions: Permissions, agents: Array<Agent>, teams: Array<Team>, 
 /**
@@ -450,6 +462,48 @@ key: string | null,
  * another console changed the response since; `None` saves over whatever is there.
  */
 version: number | null, shortcut: string, title: string, body: string, shared: boolean, };
+
+export type ArticleStatus = "draft" | "published";
+
+export type Article = { id: number, 
+/**
+ * Its address in the help centre (`/help/articles/{key}`) and its name as a file;
+ * chosen when it is created and never changed.
+ */
+key: string, title: string, body: string, tags: Array<string>, 
+/**
+ * A language tag such as `en` or `pt-BR`: the words it is found by are stemmed in it.
+ */
+locale: string, collection: string, status: ArticleStatus, updated_by: number | null, updated_at: number, version: number, };
+
+export type ArticleVersion = { version: number, title: string, body: string, tags: Array<string>, locale: string, collection: string, status: ArticleStatus, updated_by: number | null, updated_by_name: string | null, updated_at: number, };
+
+export type ArticleHit = { id: number, key: string, title: string, collection: string, locale: string, status: ArticleStatus, 
+/**
+ * The body's opening words, as plain text.
+ */
+snippet: string, url: string | null, };
+
+export type Insert = "link" | "text";
+
+export type ArticleEntry = { article: Article, 
+/**
+ * A save (or the whole article) the hub has not confirmed yet.
+ */
+pending: boolean, };
+
+export type ArticleDraft = { 
+/**
+ * The article changed; `None` makes a new one, its key made from the title.
+ */
+key: string | null, 
+/**
+ * The version the editor opened: the hub refuses the save with a conflict when
+ * another console changed the article since.
+ */
+version: number | null, title: string, body: string, tags: Array<string>, locale: string, collection: string, status: ArticleStatus, };
+
+export type HandoffReason = "asked_for_person" | "no_answer" | "turn_limit" | "keyword" | "not_helpful" | "bot_failed" | "bot_timed_out" | "bot_decided" | "agent_took_over";
 
 export type SignIn = { hub: string, email: string, password: string, };
 
@@ -529,6 +583,44 @@ scores: Array<number>, average: number | null,
  */
 satisfied: number | null, };
 
+export type BotSummary = { 
+/**
+ * Conversations a bot answered first.
+ */
+conversations: number, 
+/**
+ * Resolved by the bot, without a person.
+ */
+contained: number, 
+/**
+ * Given to people.
+ */
+handed_off: number, 
+/**
+ * Why, most frequent first.
+ */
+reasons: Array<HandoffCount>, };
+
+export type HandoffCount = { reason: HandoffReason, count: number, };
+
+export type ArticleUse = { article_id: number, title: string, 
+/**
+ * Reads in the help centre.
+ */
+views: number, 
+/**
+ * Readers and customers who said it helped, and who said it did not.
+ */
+helpful: number, not_helpful: number, 
+/**
+ * Times the bot answered with it.
+ */
+offered: number, 
+/**
+ * Times the widget's visitors said it answered their question.
+ */
+deflected: number, };
+
 export type Report = { query: ReportQuery, 
 /**
  * The IANA time zone days and hours are counted in.
@@ -553,7 +645,19 @@ resolution: Durations, by_channel: Array<ChannelVolume>,
 /**
  * New conversations by hour of the day, 0 to 23.
  */
-by_hour: Array<number>, by_day: Array<DayVolume>, agents: Array<AgentReport>, sla: Array<SlaAttainment>, csat: CsatSummary, };
+by_hour: Array<number>, by_day: Array<DayVolume>, agents: Array<AgentReport>, sla: Array<SlaAttainment>, csat: CsatSummary, 
+/**
+ * Conversations bots answered first.
+ */
+bot: BotSummary, 
+/**
+ * The articles read, offered or inserted in the period, most read first (at most 20).
+ */
+articles: Array<ArticleUse>, 
+/**
+ * Questions the widget's articles answered before a conversation started.
+ */
+deflections: number, };
 
 export type ReportView = { report: Report, 
 /**

@@ -16,7 +16,7 @@ import type {
   ViewCount,
 } from "./protocol";
 
-export const NO_PERMISSIONS: Permissions = { reassign: false, oversee: false, merge_contacts: false, share_canned: false };
+export const NO_PERMISSIONS: Permissions = { reassign: false, oversee: false, merge_contacts: false, share_canned: false, edit_articles: false };
 
 /** One second ticks for waiting times, countdowns and "fetched … ago". */
 class Clock {

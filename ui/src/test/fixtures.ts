@@ -17,6 +17,7 @@ export function line(extra: Partial<ThreadLine> = {}): ThreadLine {
     delivery_error: null,
     choices: null,
     chosen: null,
+    bot: null,
     outbox: null,
     created_at: Date.now() - 60_000,
     ...extra,

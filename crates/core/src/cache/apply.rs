@@ -10,6 +10,7 @@ use crate::error::Result;
 use crate::notify::{self, About, Announced, Arrival, Candidate, ConvFacts, Me};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::{BTreeSet, HashMap};
+use switchboard_protocol::articles::{self as kb, Article};
 use switchboard_protocol::model::{
     Agent, CannedResponse, ChannelKind, Contact, Conversation, Direction, Inbox, Message, ReadMarker, Team,
 };
@@ -25,6 +26,8 @@ pub struct Applied {
     pub directory: bool,
     /// Canned responses changed.
     pub canned: bool,
+    /// Knowledge-base articles changed.
+    pub articles: bool,
     /// The hub said the agent's scope changed: bootstrap again.
     pub rescope: bool,
     pub announced: Vec<Announced>,
@@ -41,6 +44,8 @@ pub enum Echo {
     Line(String),
     /// A canned response saved or removed, under its key.
     Canned(String),
+    /// An article saved or removed, under its key.
+    Article(String),
 }
 
 impl Echo {
@@ -117,6 +122,41 @@ pub fn upsert_canned(c: &Connection, r: &CannedResponse) -> Result<bool> {
         > 0)
 }
 
+/// Stores an article unless the cache has its version or a newer one, with its entry in
+/// the full-text index (its terms stemmed in its language, as the hub indexes them).
+pub fn upsert_article(c: &Connection, a: &Article) -> Result<bool> {
+    c.prepare_cached("DELETE FROM articles WHERE key = ?1 AND id <> ?2")?.execute(params![a.key, a.id])?;
+    let n = c
+        .prepare_cached(
+            "INSERT INTO articles (id, version, key, status, locale, title, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+             ON CONFLICT (id) DO UPDATE SET version = excluded.version, key = excluded.key, status = excluded.status, \
+             locale = excluded.locale, title = excluded.title, json = excluded.json WHERE excluded.version > articles.version",
+        )?
+        .execute(params![a.id, a.version, a.key, a.status.as_str(), a.locale, a.title, serde_json::to_string(a)?])?;
+    if n > 0 {
+        c.prepare_cached("DELETE FROM article_search WHERE rowid = ?1")?.execute([a.id])?;
+        c.prepare_cached("INSERT INTO article_search (rowid, title, tags, body) VALUES (?1, ?2, ?3, ?4)")?.execute(
+            params![
+                a.id,
+                kb::index_text(&a.locale, &a.title),
+                kb::index_text(&a.locale, &a.tags.join(" ")),
+                kb::index_text(&a.locale, &kb::plain_text(&a.body)),
+            ],
+        )?;
+    }
+    Ok(n > 0)
+}
+
+/// Drops an article and its index entry; returns its key if it was cached.
+pub fn remove_article(c: &Connection, id: Id) -> Result<Option<String>> {
+    let key: Option<String> = c
+        .prepare_cached("DELETE FROM articles WHERE id = ?1 RETURNING key")?
+        .query_row([id], |r| r.get(0))
+        .optional()?;
+    c.prepare_cached("DELETE FROM article_search WHERE rowid = ?1")?.execute([id])?;
+    Ok(key)
+}
+
 /// Stores a conversation unless the cache has its version or a newer one. An update (the
 /// common case) touches one row; a first insert also counts the unread lines already cached.
 pub fn upsert_conversation(c: &Connection, v: &Conversation) -> Result<bool> {
@@ -172,8 +212,8 @@ pub fn upsert_message(c: &Connection, m: &Message) -> Result<bool> {
     let n = c
         .prepare_cached(
             "INSERT INTO messages (id, version, conversation_id, channel, direction, body, client_msg_id, created_at, \
-             author_agent_id, subject, attachments, provider_id, delivery, delivery_error, choices, chosen) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, COALESCE(?11, '[]'), ?12, ?13, ?14, ?15, ?16) \
+             author_agent_id, subject, attachments, provider_id, delivery, delivery_error, choices, chosen, bot) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, COALESCE(?11, '[]'), ?12, ?13, ?14, ?15, ?16, ?17) \
              ON CONFLICT (id) DO UPDATE SET version = excluded.version, conversation_id = excluded.conversation_id, \
              attachments = excluded.attachments, provider_id = excluded.provider_id, delivery = excluded.delivery, \
              delivery_error = excluded.delivery_error WHERE excluded.version > messages.version",
@@ -194,7 +234,8 @@ pub fn upsert_message(c: &Connection, m: &Message) -> Result<bool> {
             m.delivery.map(|d| d.as_str()),
             m.delivery_error,
             m.choices.as_ref().map(serde_json::to_string).transpose()?,
-            m.chosen.as_ref().map(serde_json::to_string).transpose()?
+            m.chosen.as_ref().map(serde_json::to_string).transpose()?,
+            m.bot
         ])?;
     if n > 0 && m.direction == Direction::Inbound {
         c.prepare_cached("UPDATE conversations SET last_message_id = max(last_message_id, ?1) WHERE id = ?2")?
@@ -438,6 +479,16 @@ pub fn apply_change(c: &Connection, change: &Change, out: &mut Applied) -> Resul
             if let Some(key) = key {
                 out.echoes.push(Echo::Canned(key));
                 out.canned = true;
+            }
+        }
+        Change::Article(a) => {
+            out.articles |= upsert_article(c, a)?;
+            out.echoes.push(Echo::Article(a.key.clone()));
+        }
+        Change::ArticleRemoved { id } => {
+            if let Some(key) = remove_article(c, *id)? {
+                out.echoes.push(Echo::Article(key));
+                out.articles = true;
             }
         }
         Change::ScopeChanged => out.rescope = true,

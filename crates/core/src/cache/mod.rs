@@ -30,6 +30,7 @@ const CACHE_MIGRATIONS: &[&str] = &[
     include_str!("migrations/cache/0006_queue.sql"),
     include_str!("migrations/cache/0007_reports.sql"),
     include_str!("migrations/cache/0008_choices.sql"),
+    include_str!("migrations/cache/0009_articles.sql"),
 ];
 const OUTBOX_MIGRATIONS: &[&str] = &[
     include_str!("migrations/outbox/0001_outbox.sql"),

@@ -12,7 +12,7 @@ use switchboard_protocol::Id;
 /// The columns [`message`] reads, from `messages m`.
 pub const MESSAGE_COLUMNS: &str = "m.id, m.conversation_id, m.channel, m.direction, m.author_agent_id, m.body, \
     m.subject, m.attachments, m.provider_id, m.client_msg_id, m.delivery, m.delivery_error, m.created_at, m.version, \
-    m.choices, m.chosen";
+    m.choices, m.chosen, m.bot";
 
 /// Reads a text column holding an enum's wire name.
 pub fn text_enum<T: std::str::FromStr<Err = String>>(r: &Row<'_>, i: usize) -> rusqlite::Result<T> {
@@ -42,6 +42,7 @@ pub fn message(r: &Row<'_>) -> rusqlite::Result<Message> {
         version: r.get(13)?,
         choices: r.get::<_, Option<String>>(14)?.and_then(|j| serde_json::from_str(&j).ok()),
         chosen: r.get::<_, Option<String>>(15)?.and_then(|j| serde_json::from_str(&j).ok()),
+        bot: r.get(16)?,
     })
 }
 

@@ -51,7 +51,9 @@ pub fn targets(m: &Mutation) -> (Option<Id>, Option<&str>) {
         | Mutation::SplitContact(_)
         | Mutation::RefreshCrm(_)
         | Mutation::SaveCanned(_)
-        | Mutation::DeleteCanned(_) => (None, None),
+        | Mutation::DeleteCanned(_)
+        | Mutation::SaveArticle(_)
+        | Mutation::DeleteArticle(_) => (None, None),
     }
 }
 
@@ -360,6 +362,19 @@ pub fn unconfirmed_canned_edits(c: &Connection) -> Result<Vec<Unconfirmed>> {
             "SELECT id, envelope, state, error, created_at FROM ob.outbox WHERE {} \
              AND state IN ('pending', 'acknowledged') ORDER BY mutation_id",
             reconcile::CANNED_EDITS
+        ),
+        [],
+    )
+}
+
+/// The article edits the hub has not confirmed, or whose echo has not come, in order.
+pub fn unconfirmed_article_edits(c: &Connection) -> Result<Vec<Unconfirmed>> {
+    unconfirmed(
+        c,
+        &format!(
+            "SELECT id, envelope, state, error, created_at FROM ob.outbox WHERE {} \
+             AND state IN ('pending', 'acknowledged') ORDER BY mutation_id",
+            reconcile::ARTICLE_EDITS
         ),
         [],
     )

@@ -6,12 +6,21 @@
 use crate::cache::apply::Echo;
 use crate::error::Result;
 use rusqlite::{Connection, OptionalExtension};
+use switchboard_protocol::articles::Article;
 use switchboard_protocol::model::CannedResponse;
 use switchboard_protocol::mutation::{Mutation, MutationEnvelope};
 use switchboard_protocol::Id;
 
 /// The outbox rows that edit canned responses, as an SQL condition.
 pub const CANNED_EDITS: &str = "name IN ('save_canned', 'delete_canned')";
+
+/// The outbox rows that edit articles, as an SQL condition.
+pub const ARTICLE_EDITS: &str = "name IN ('save_article', 'delete_article')";
+
+/// Whether an outbox row named `name` edits an article.
+pub fn is_article_edit(name: &str) -> bool {
+    matches!(name, "save_article" | "delete_article")
+}
 
 /// Whether an outbox row named `name` edits a canned response.
 pub fn is_canned_edit(name: &str) -> bool {
@@ -42,6 +51,13 @@ pub fn retire(c: &Connection, echoes: &[Echo]) -> Result<()> {
                 ))?
                 .execute([key])?;
             }
+            Echo::Article(key) => {
+                c.prepare_cached(&format!(
+                    "DELETE FROM ob.outbox WHERE state = 'acknowledged' AND {ARTICLE_EDITS} \
+                     AND json_extract(envelope, '$.args.key') = ?1"
+                ))?
+                .execute([key])?;
+            }
         }
     }
     Ok(())
@@ -50,6 +66,7 @@ pub fn retire(c: &Connection, echoes: &[Echo]) -> Result<()> {
 /// Retires every confirmed canned edit: a bootstrap has brought the hub's copies of all.
 pub fn retire_after_bootstrap(c: &Connection) -> Result<()> {
     c.execute(&format!("DELETE FROM ob.outbox WHERE state = 'acknowledged' AND {CANNED_EDITS}"), [])?;
+    c.execute(&format!("DELETE FROM ob.outbox WHERE state = 'acknowledged' AND {ARTICLE_EDITS}"), [])?;
     Ok(())
 }
 
@@ -64,6 +81,9 @@ pub fn echoed(c: &Connection, id: Id) -> Result<bool> {
     let Some((name, client_msg_id, envelope)) = row else { return Ok(true) };
     if is_canned_edit(&name) {
         return canned_reflected(c, &serde_json::from_str::<MutationEnvelope>(&envelope)?.mutation);
+    }
+    if is_article_edit(&name) {
+        return article_reflected(c, &serde_json::from_str::<MutationEnvelope>(&envelope)?.mutation);
     }
     match client_msg_id {
         None => Ok(true),
@@ -91,6 +111,24 @@ fn canned_reflected(c: &Connection, mutation: &Mutation) -> Result<bool> {
                 == (s.shortcut.as_str(), s.title.as_str(), s.body.as_str(), s.shared)
         }),
         Mutation::DeleteCanned(d) => cached(&d.key)?.is_none(),
+        _ => true,
+    })
+}
+
+/// Whether the cache shows an article edit: the saved text under its key, or, for a
+/// delete, no article under it.
+fn article_reflected(c: &Connection, mutation: &Mutation) -> Result<bool> {
+    let cached = |key: &str| -> Result<Option<Article>> {
+        let json: Option<String> =
+            c.prepare_cached("SELECT json FROM articles WHERE key = ?1")?.query_row([key], |r| r.get(0)).optional()?;
+        Ok(json.map(|j| serde_json::from_str(&j)).transpose()?)
+    };
+    Ok(match mutation {
+        Mutation::SaveArticle(s) => cached(&s.key)?.is_some_and(|a| {
+            (a.title.as_str(), a.body.as_str(), a.status, &a.tags)
+                == (s.title.as_str(), s.body.as_str(), s.status, &s.tags)
+        }),
+        Mutation::DeleteArticle(d) => cached(&d.key)?.is_none(),
         _ => true,
     })
 }

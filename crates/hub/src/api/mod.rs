@@ -8,8 +8,10 @@
 //! [`crate::channels`]'s.
 
 mod admin;
+pub mod bot;
 mod campaigns;
 pub mod client;
+pub mod help;
 pub mod limits;
 pub mod notify;
 mod stream;
@@ -71,6 +73,10 @@ pub struct AppState {
     pub notify_limits: Arc<notify::Limits>,
     /// Visitors' sockets, sessions and messages on this hub.
     pub visitor_limits: Arc<visitor::VisitorLimits>,
+    /// The help centre's pages per client address on this hub.
+    pub help_limits: Arc<help::Limits>,
+    /// Each bot key's answers on this hub.
+    pub bot_limits: Arc<bot::Limits>,
     /// Web-chat lines routed to visitors' sockets by thread.
     pub visitor_fanout: VisitorFanout,
     /// The hubs' shared key for the links providers fetch files by, read on first use.
@@ -86,6 +92,7 @@ impl AppState {
 
     /// Must be called inside a Tokio runtime (it starts the fan-out pump).
     pub fn new(store: Store, config: Config) -> AppState {
+        store.set_public_url(config.public_url.as_deref());
         let fanout = Fanout::start(store.clone());
         let visitor_fanout = VisitorFanout::start(store.clone(), &fanout);
         AppState {
@@ -96,6 +103,8 @@ impl AppState {
             bootstraps: Arc::new(tokio::sync::Semaphore::new(config.bootstraps.max(1))),
             reports: Arc::new(tokio::sync::Semaphore::new(REPORTS_AT_ONCE)),
             notify_limits: Arc::new(notify::limits()),
+            help_limits: Arc::new(help::limits()),
+            bot_limits: Arc::new(bot::limits()),
             visitor_limits: Arc::default(),
             visitor_fanout,
             link_secret: Arc::default(),
@@ -275,6 +284,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/conversations/{id}/messages", get(history))
         .route("/api/v1/mutations", post(mutations))
         .route("/api/v1/reports", get(report))
+        .route("/api/v1/articles/{id}/versions", get(article_versions))
         .route("/api/v1/notify", post(notify::notify).layer(DefaultBodyLimit::max(limit.min(notify::BODY_BYTES))))
         .route("/api/v1/admin/api_keys", get(admin::api_keys).post(admin::create_api_key))
         .route("/api/v1/admin/api_keys/{id}", delete(admin::revoke_api_key))
@@ -292,6 +302,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/messages/{id}/attachments/{index}", get(attachment))
         .merge(campaigns::router().layer(DefaultBodyLimit::max(limit.max(campaigns::BODY_BYTES))))
         .merge(unsubscribe::router())
+        .merge(help::router())
+        .merge(bot::router().layer(DefaultBodyLimit::max(limit.min(bot::BODY_BYTES))))
         .merge(webhooks::router(state.config.max_email_bytes))
         .merge(visitor::router(limit.min(visitor::BODY_BYTES)))
         .fallback(|| async { Failure(ApiError::new(ErrorCode::NotFound, "no such endpoint")) })
@@ -458,6 +470,15 @@ struct BootstrapQuery {
     messages_per_conversation: Option<usize>,
 }
 
+/// `GET /api/v1/articles/{id}/versions`: an article's saved versions, newest first.
+async fn article_versions(
+    State(s): State<AppState>,
+    _signed_in: Caller,
+    Path(id): Path<i64>,
+) -> Result<Response, Failure> {
+    Ok(axum::Json(s.store.article_versions(id).await?).into_response())
+}
+
 async fn bootstrap(
     State(s): State<AppState>,
     caller: Caller,
@@ -470,7 +491,9 @@ async fn bootstrap(
         max_messages: s.config.bootstrap_max_messages,
         max_resolved: s.config.bootstrap_max_resolved,
     };
-    Ok(axum::Json(s.store.bootstrap_within(&caller.viewer, per, limits).await?).into_response())
+    let mut snapshot = s.store.bootstrap_within(&caller.viewer, per, limits).await?;
+    snapshot.public_url = s.config.public_url.clone();
+    Ok(axum::Json(snapshot).into_response())
 }
 
 /// The most changes one page carries.

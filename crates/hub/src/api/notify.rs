@@ -11,7 +11,7 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use std::future::Future;
-use switchboard_protocol::notify::Notify;
+use switchboard_protocol::notify::{KeyScope, Notify};
 use switchboard_protocol::{ApiError, ErrorCode};
 
 /// Each key's sends: a burst, then a steady rate.
@@ -52,6 +52,12 @@ pub async fn notify(
     KeyCaller(key): KeyCaller,
     Body(n): Body<Notify>,
 ) -> Result<Response, Failure> {
+    if key.scope != KeyScope::Notify {
+        return Err(Failure(ApiError::new(
+            ErrorCode::Forbidden,
+            "this key answers as a bot; it cannot send notifications",
+        )));
+    }
     if let Err(secs) = s.notify_limits.check(key.id) {
         let mut e = ApiError::new(ErrorCode::RateLimited, "this key is sending too fast; slow down");
         e.retry_after = Some(secs);

@@ -36,7 +36,8 @@ use std::time::Duration;
 use switchboard_protocol::files;
 use switchboard_protocol::model::{Attachment, ChannelKind, Delivery, Direction, Inbox};
 use switchboard_protocol::visitor::{
-    StartVisit, Visit, VisitorFrame, VisitorHistory, VisitorProfile, VisitorRating, VisitorRead, VisitorSend,
+    StartVisit, Visit, VisitorArticles, VisitorDeflection, VisitorFrame, VisitorHistory, VisitorProfile, VisitorRating,
+    VisitorRead, VisitorSend,
 };
 use switchboard_protocol::{ApiError, ErrorCode};
 use tower_http::cors::{Any, CorsLayer};
@@ -61,6 +62,10 @@ pub const SESSIONS_PER_CLIENT: Rate = Rate { burst: 20.0, per_sec: 1.0 / 3.0 };
 pub const MESSAGES_PER_VISITOR: Rate = Rate { burst: 20.0, per_sec: 1.0 };
 /// Messages per client address, all its visitors together: 60 at once, then 5 a second.
 pub const MESSAGES_PER_CLIENT: Rate = Rate { burst: 60.0, per_sec: 5.0 };
+/// Article searches per visitor, as they type: 30 at once, then 3 a second.
+pub const SEARCHES_PER_VISITOR: Rate = Rate { burst: 30.0, per_sec: 3.0 };
+/// Articles the widget offers at once.
+pub const ARTICLES_OFFERED: usize = 5;
 /// Keys each rate limiter keeps.
 const RATE_KEYS: usize = 100_000;
 /// A visitor's last use is written at most this often.
@@ -76,6 +81,7 @@ pub struct VisitorLimits {
     sessions_per_client: RateLimiter<String>,
     messages_per_visitor: RateLimiter<i64>,
     messages_per_client: RateLimiter<String>,
+    searches_per_visitor: RateLimiter<i64>,
 }
 
 impl Default for VisitorLimits {
@@ -86,6 +92,7 @@ impl Default for VisitorLimits {
             sessions_per_client: RateLimiter::new(SESSIONS_PER_CLIENT, RATE_KEYS),
             messages_per_visitor: RateLimiter::new(MESSAGES_PER_VISITOR, RATE_KEYS),
             messages_per_client: RateLimiter::new(MESSAGES_PER_CLIENT, RATE_KEYS),
+            searches_per_visitor: RateLimiter::new(SEARCHES_PER_VISITOR, RATE_KEYS),
         }
     }
 }
@@ -121,6 +128,8 @@ pub fn router(body_bytes: usize) -> Router<AppState> {
         .route("/chat/v1/socket", get(socket))
         .route("/chat/v1/files", post(upload))
         .route("/chat/v1/files/{key}", get(file))
+        .route("/chat/v1/articles", get(articles))
+        .route("/chat/v1/deflections", post(deflected))
         .layer(DefaultBodyLimit::max(body_bytes))
         .layer(cors)
 }
@@ -449,6 +458,51 @@ async fn rate(
     Body(req): Body<VisitorRating>,
 ) -> Result<StatusCode, Failure> {
     s.store.rate_visit(v.inbox_id, v.address, req.message_id, req.score).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ArticleQuery {
+    q: String,
+    #[serde(default)]
+    locale: Option<String>,
+}
+
+/// `GET /chat/v1/articles?q=&locale=`: published articles matching what the visitor is
+/// typing, best first, in the language the widget names (the browser's), falling back to
+/// English.
+async fn articles(
+    State(s): State<AppState>,
+    Visitor(v, _): Visitor,
+    Params(q): Params<ArticleQuery>,
+) -> Result<Response, Failure> {
+    if q.q.len() > 200 {
+        return Err(fail(ErrorCode::BadRequest, "q must be at most 200 bytes"));
+    }
+    s.visitor_limits.searches_per_visitor.check(v.id).map_err(|wait| too_many("searches", wait))?;
+    let locale =
+        q.locale.as_deref().and_then(switchboard_protocol::articles::normalize_locale).unwrap_or_else(|| "en".into());
+    let base = s.config.public_url.clone();
+    let found =
+        s.store.search_articles(locale.clone(), q.q.clone(), true, false, ARTICLES_OFFERED, base.clone()).await?;
+    // Nothing in the visitor's language: the knowledge base's own.
+    let found = if found.is_empty() && switchboard_protocol::articles::language(&locale) != "en" {
+        s.store.search_articles("en".into(), q.q, true, false, ARTICLES_OFFERED, base).await?
+    } else {
+        found
+    };
+    Ok(Json(VisitorArticles { articles: found }).into_response())
+}
+
+/// `POST /chat/v1/deflections`: an article answered the visitor's question before they
+/// wrote; counted once per visitor and article.
+async fn deflected(
+    State(s): State<AppState>,
+    Visitor(v, _): Visitor,
+    Body(req): Body<VisitorDeflection>,
+) -> Result<StatusCode, Failure> {
+    s.store.deflected(v.id, req.article_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -18,6 +18,7 @@
 //!
 //! The HTTP routes that receive webhooks and serve visitors are [`crate::api`]'s.
 
+pub mod bot_hook;
 pub mod bulk;
 pub mod deliver;
 pub mod email;

@@ -8,7 +8,7 @@ use super::{Result, Store, StoreError};
 use crate::params;
 use switchboard_protocol::consent::ConsentPurpose;
 use switchboard_protocol::mutation::StartConversation;
-use switchboard_protocol::notify::{ApiKey, CreateApiKey, Notified, Notify};
+use switchboard_protocol::notify::{ApiKey, CreateApiKey, KeyScope, Notified, Notify};
 use switchboard_protocol::Id;
 
 /// The most inboxes one key may name.
@@ -19,6 +19,7 @@ pub const MAX_INBOXES: usize = 100;
 pub struct KeyHolder {
     pub id: Id,
     pub inbox_ids: Vec<Id>,
+    pub scope: KeyScope,
 }
 
 /// A key's stored parts, for the token check.
@@ -29,7 +30,7 @@ pub struct StoredKey {
     pub holder: KeyHolder,
 }
 
-const COLUMNS: &str = "id, name, inbox_ids, created_at, last_used_at, revoked_at";
+const COLUMNS: &str = "id, name, inbox_ids, created_at, last_used_at, revoked_at, scope";
 
 fn key_of(r: &super::db::Row) -> Result<ApiKey> {
     Ok(ApiKey {
@@ -39,6 +40,7 @@ fn key_of(r: &super::db::Row) -> Result<ApiKey> {
         created_at: r.int(3)?,
         last_used_at: r.opt_int(4)?,
         revoked_at: r.opt_int(5)?,
+        scope: KeyScope::parse(r.text(6)?).unwrap_or_default(),
     })
 }
 
@@ -66,10 +68,10 @@ impl Store {
                 let ids = serde_json::to_string(&inboxes).map_err(|e| StoreError::BadRequest(e.to_string()))?;
                 let row = tx.conn.query_one(
                     &format!(
-                        "INSERT INTO api_keys (name, secret_hash, inbox_ids, created_by, created_at) VALUES (?, ?, ?, ?, ?) \
+                        "INSERT INTO api_keys (name, secret_hash, inbox_ids, created_by, created_at, scope) VALUES (?, ?, ?, ?, ?, ?) \
                          RETURNING {COLUMNS}"
                     ),
-                    params![&name, &secret_hash, ids, by, tx.now],
+                    params![&name, &secret_hash, ids, by, tx.now, req.scope.as_str()],
                 )?;
                 key_of(&row)
             })
@@ -106,15 +108,21 @@ impl Store {
     pub async fn api_key_for_check(&self, id: Id) -> Result<Option<StoredKey>> {
         self.pool()
             .read(move |c| {
-                let Some(r) =
-                    c.query_opt("SELECT secret_hash, revoked_at, inbox_ids FROM api_keys WHERE id = ?", params![id])?
+                let Some(r) = c.query_opt(
+                    "SELECT secret_hash, revoked_at, inbox_ids, scope FROM api_keys WHERE id = ?",
+                    params![id],
+                )?
                 else {
                     return Ok(None);
                 };
                 Ok(Some(StoredKey {
                     secret_hash: r.text(0)?.to_owned(),
                     revoked: r.opt_int(1)?.is_some(),
-                    holder: KeyHolder { id, inbox_ids: r.json(2)? },
+                    holder: KeyHolder {
+                        id,
+                        inbox_ids: r.json(2)?,
+                        scope: KeyScope::parse(r.text(3)?).unwrap_or_default(),
+                    },
                 }))
             })
             .await

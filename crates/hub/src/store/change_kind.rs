@@ -21,10 +21,12 @@ pub enum ChangeKind {
     Scope,
     /// A canned response, shared or one agent's own.
     Canned,
+    /// A knowledge-base article.
+    Article,
 }
 
 impl ChangeKind {
-    pub const ALL: [ChangeKind; 9] = [
+    pub const ALL: [ChangeKind; 10] = [
         ChangeKind::Conversation,
         ChangeKind::Message,
         ChangeKind::Contact,
@@ -34,6 +36,7 @@ impl ChangeKind {
         ChangeKind::ReadMarker,
         ChangeKind::Scope,
         ChangeKind::Canned,
+        ChangeKind::Article,
     ];
 
     /// The text stored in `changes.kind`. Rows already written keep these: changing one
@@ -49,6 +52,7 @@ impl ChangeKind {
             ChangeKind::ReadMarker => "read_marker",
             ChangeKind::Scope => "scope",
             ChangeKind::Canned => "canned",
+            ChangeKind::Article => "article",
         }
     }
 }
@@ -95,6 +99,7 @@ mod tests {
             (ChangeKind::ReadMarker, "read_marker"),
             (ChangeKind::Scope, "scope"),
             (ChangeKind::Canned, "canned"),
+            (ChangeKind::Article, "article"),
         ];
         assert_eq!(cases.len(), ChangeKind::ALL.len());
         for (kind, text) in cases {

@@ -21,7 +21,7 @@ pub const CONVERSATION_COLUMNS: &str = "c.id, c.contact_id, c.inbox_id, c.channe
 
 pub const MESSAGE_COLUMNS: &str = "m.id, m.conversation_id, m.channel, m.direction, m.author_agent_id, m.body, \
     m.attachments, m.provider_id, m.client_msg_id, m.delivery, m.delivery_error, m.created_at, m.version, m.subject, \
-    m.choices, m.chosen";
+    m.choices, m.chosen, m.bot";
 
 pub const CONTACT_COLUMNS: &str = "k.id, k.name, k.profile, k.crm, k.created_at, k.updated_at, k.version";
 
@@ -74,6 +74,7 @@ pub fn message(r: &Row) -> Result<Message, DbError> {
         subject: r.opt_text(13)?.map(str::to_owned),
         choices: r.opt_text(14)?.map(serde_json::from_str).transpose().map_err(|e| DbError::Decode(e.to_string()))?,
         chosen: r.opt_text(15)?.map(serde_json::from_str).transpose().map_err(|e| DbError::Decode(e.to_string()))?,
+        bot: r.opt_text(16)?.map(str::to_owned),
     })
 }
 

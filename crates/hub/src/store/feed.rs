@@ -244,6 +244,8 @@ impl Store {
                     messages,
                     read_markers,
                     canned: super::canned::visible_to(c, v.agent_id)?,
+                    articles: super::articles::all(c)?,
+                    public_url: None,
                 })
             })
             .await

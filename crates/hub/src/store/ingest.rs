@@ -163,7 +163,8 @@ impl Store {
         if msg.body.trim().is_empty() && msg.attachments.is_empty() && msg.unsupported.is_none() {
             return Err(StoreError::BadRequest("the message has neither text nor attachments".into()));
         }
-        self.pool().write_keyed(customer_key(&msg.from), move |tx| ingest(tx, &msg)).await
+        let base = self.public_url();
+        self.pool().write_keyed(customer_key(&msg.from), move |tx| ingest(tx, &msg, base.as_deref())).await
     }
 }
 
@@ -489,7 +490,7 @@ fn response_targets(
     super::sla::apply(tx, conversation_id, Event::CustomerWrote { at, ball_was_theirs, answered_before })
 }
 
-fn ingest(tx: &mut WriteTx<'_>, msg: &Inbound) -> Result<Ingested> {
+fn ingest(tx: &mut WriteTx<'_>, msg: &Inbound, base: Option<&str>) -> Result<Ingested> {
     let inbox = entities::load_inbox(tx.conn, msg.inbox_id)?;
     super::reports::backdated(tx, msg.at)?;
     if let Some(pid) = &msg.provider_id {
@@ -539,15 +540,27 @@ fn ingest(tx: &mut WriteTx<'_>, msg: &Inbound) -> Result<Ingested> {
             }
         }
     }
+    let mut bot = None;
     let (conversation_id, before) = match open {
         Some(id) => {
             let conv = entities::load_conversation(tx.conn, id)?;
+            if conv.status == ConversationStatus::Bot {
+                bot = super::bot::settings_of(tx.conn, inbox.id)?;
+            }
             let next = rules::after_inbound(&conv_state(&conv), inbox.kind, msg.at, preview);
             save_state(tx, &conv, &next, None)?;
             (id, Some((conv.status, conv.waiting_since)))
         }
         None => {
-            let s = rules::opened_by_customer(inbox.kind, msg.at, preview);
+            let mut s = rules::opened_by_customer(inbox.kind, msg.at, preview);
+            // The inbox's bot answers first when its schedule says so, for a customer
+            // someone vouched for and a message the hub can read.
+            if verified && msg.unsupported.is_none() {
+                bot = super::bot::settings_of(tx.conn, inbox.id)?.filter(|b| crate::bot::takes(b, msg.at));
+                if bot.is_some() {
+                    s.status = ConversationStatus::Bot;
+                }
+            }
             let id = tx.conn.query_int(
                 "INSERT INTO conversations (contact_id, inbox_id, channel, customer_address, team_id, status, waiting_since, \
                  last_activity_at, reply_window_expires_at, preview, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -557,7 +570,15 @@ fn ingest(tx: &mut WriteTx<'_>, msg: &Inbound) -> Result<Ingested> {
         }
     };
     let new_conversation = before.is_none();
-    response_targets(tx, conversation_id, before, msg.at)?;
+    // A bot's conversation has no targets until people have it.
+    let bots = tx
+        .conn
+        .query_one("SELECT status FROM conversations WHERE id = ?", params![conversation_id])?
+        .parse::<ConversationStatus>(0)?
+        == ConversationStatus::Bot;
+    if !bots {
+        response_targets(tx, conversation_id, before, msg.at)?;
+    }
     // An answer to a campaign: the agent sees what the customer is answering.
     if verified {
         if let Some((campaign, text)) = super::campaigns::note_reply(tx, inbox.id, &address, conversation_id, msg.at)? {
@@ -600,9 +621,30 @@ fn ingest(tx: &mut WriteTx<'_>, msg: &Inbound) -> Result<Ingested> {
         && apply_keyword(tx, &conv, &msg.body, msg.at)?;
     contact_changed |= keyword;
     // No automatic answer to a sender nobody vouched for (it would go to whoever was forged).
-    if new_conversation && !keyword && verified {
+    if new_conversation && !keyword && verified && !bots {
         auto_reply(tx, &conv, msg.at)?;
     }
+    if bots {
+        if new_conversation {
+            if let Some(b) = &bot {
+                super::bot::begin(tx, &conv, b, &msg.body, msg.at)?;
+            }
+        }
+        match (&bot, keyword) {
+            (Some(b), false) => {
+                let chosen = msg.answer.as_ref().map(|a| a.id.as_str());
+                super::bot::take_turn(tx, conv.id, b, message_id, &msg.body, chosen, msg.at, base)?;
+            }
+            // An opt-out word, or an inbox whose bot was turned off since: people take it.
+            (_, true) => {
+                super::bot::handoff(tx, conv.id, switchboard_protocol::bot::HandoffReason::Keyword, None, msg.at)?;
+            }
+            (None, false) => {
+                super::bot::handoff(tx, conv.id, switchboard_protocol::bot::HandoffReason::BotFailed, None, msg.at)?;
+            }
+        }
+    }
+    let conv = if bots { entities::load_conversation(tx.conn, conv.id)? } else { conv };
     if contact_changed || new_conversation {
         let contact = entities::load_contact(tx.conn, contact_id)?;
         emit_contact(tx, &contact)?;

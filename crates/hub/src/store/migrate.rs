@@ -27,6 +27,7 @@ const SQLITE: &[(i64, &str)] = &[
     (21, include_str!("migrations/sqlite/0021_files.sql")),
     (22, include_str!("migrations/sqlite/0022_email_fallback.sql")),
     (23, include_str!("migrations/sqlite/0023_choices.sql")),
+    (24, include_str!("migrations/sqlite/0024_knowledge_base.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("migrations/postgres/0001_init.sql")),
@@ -52,6 +53,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (21, include_str!("migrations/postgres/0021_files.sql")),
     (22, include_str!("migrations/postgres/0022_email_fallback.sql")),
     (23, include_str!("migrations/postgres/0023_choices.sql")),
+    (24, include_str!("migrations/postgres/0024_knowledge_base.sql")),
 ];
 
 /// Brings the database up to [`latest`]. Safe to run from several hubs at once on

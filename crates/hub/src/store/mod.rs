@@ -34,9 +34,11 @@
 //! - [`audit`]: the audit log of admins' actions.
 
 pub mod api_keys;
+pub mod articles;
 pub mod audit;
 pub mod blobs;
 pub mod blocks;
+pub mod bot;
 pub mod campaigns;
 pub mod canned;
 pub mod change_kind;
@@ -166,6 +168,8 @@ pub struct Store {
     pool: Pool,
     /// The SQLite file, if that is the engine.
     file: Option<std::path::PathBuf>,
+    /// The hub's public address (`Config::public_url`), which the bot links articles under.
+    public_url: Arc<std::sync::RwLock<Option<String>>>,
 }
 
 impl Store {
@@ -211,7 +215,11 @@ impl Store {
         if let Some(channel) = channel {
             listen_for_other_hubs(url.to_owned(), channel, pool.head_raiser());
         }
-        Ok(Store { pool, file: sqlite::path_from_url(url).filter(|_| engine == Engine::Sqlite) })
+        Ok(Store {
+            pool,
+            file: sqlite::path_from_url(url).filter(|_| engine == Engine::Sqlite),
+            public_url: Arc::default(),
+        })
     }
 
     /// Where the hub keeps files unless told otherwise: beside the SQLite file
@@ -229,6 +237,19 @@ impl Store {
 
     pub fn engine(&self) -> Engine {
         self.pool.engine()
+    }
+
+    /// Sets the hub's public address, under which the bot links articles.
+    pub fn set_public_url(&self, url: Option<&str>) {
+        let url = url.map(|u| u.trim_end_matches('/').to_owned()).filter(|u| !u.is_empty());
+        if let Ok(mut w) = self.public_url.write() {
+            *w = url;
+        }
+    }
+
+    /// The hub's public address, if it has one.
+    pub fn public_url(&self) -> Option<String> {
+        self.public_url.read().ok().and_then(|u| u.clone())
     }
 
     /// Follows the feed's head: changes after a commit. Used by streams to wake up.

@@ -106,7 +106,11 @@ fn target(m: &Mutation) -> i64 {
         Mutation::SetSla(s) => s.team_id,
         Mutation::StartConversation(s) => s.inbox_id,
         Mutation::SetConsent(c) => c.contact_id,
-        Mutation::SaveCanned(_) | Mutation::DeleteCanned(_) | Mutation::SetPresence(_) => 0,
+        Mutation::SaveCanned(_)
+        | Mutation::DeleteCanned(_)
+        | Mutation::SaveArticle(_)
+        | Mutation::DeleteArticle(_)
+        | Mutation::SetPresence(_) => 0,
     }
 }
 
@@ -179,6 +183,8 @@ fn apply(tx: &mut WriteTx<'_>, v: &Viewer, client_id: &str, m: &Mutation, expect
         Mutation::RefreshCrm(r) => refresh_crm(tx, v, r),
         Mutation::SaveCanned(s) => super::canned::save(tx, v, client_id, s, expected),
         Mutation::DeleteCanned(d) => super::canned::delete(tx, v, client_id, d, expected),
+        Mutation::SaveArticle(a) => super::articles::save(tx, v, client_id, a, expected),
+        Mutation::DeleteArticle(d) => super::articles::delete(tx, v, client_id, d, expected),
         Mutation::BlockVisitor(b) => block_visitor(tx, v, b),
         Mutation::SetPresence(p) => {
             super::routing::set_presence(tx, v.agent_id, p.presence, p.automatic)?;
@@ -202,6 +208,13 @@ fn conversation_for_work(tx: &mut WriteTx<'_>, v: &Viewer, id: i64, expected: Op
     Ok(conv)
 }
 
+/// [`conversation_for_work`] for work that takes a conversation from its bot: a reply, a
+/// template, a status change.
+fn conversation_taken(tx: &mut WriteTx<'_>, v: &Viewer, id: i64, expected: Option<i64>) -> Result<Conversation> {
+    let conv = conversation_for_work(tx, v, id, expected)?;
+    super::bot::take_over(tx, &conv)
+}
+
 fn check_version(conv: &Conversation, expected: Option<i64>) -> Result<()> {
     match expected {
         Some(e) if e != conv.version => Err(StoreError::Conflict(Box::new(Change::Conversation(conv.clone())))),
@@ -220,7 +233,7 @@ fn replied(tx: &mut WriteTx<'_>, conv_id: i64) -> Result<()> {
 
 fn send_reply(tx: &mut WriteTx<'_>, v: &Viewer, r: &SendReply, expected: Option<i64>) -> Result<Outcome> {
     check_text(&r.client_msg_id, &r.body, r.attachments.len())?;
-    let conv = conversation_for_work(tx, v, r.conversation_id, expected)?;
+    let conv = conversation_taken(tx, v, r.conversation_id, expected)?;
     if already_stored(tx, &r.client_msg_id)? {
         return Ok(Outcome::Duplicate);
     }
@@ -296,7 +309,7 @@ fn check_may_send(tx: &mut WriteTx<'_>, conv: &Conversation, template: bool) -> 
 
 fn send_template(tx: &mut WriteTx<'_>, v: &Viewer, t: &SendTemplate, expected: Option<i64>) -> Result<Outcome> {
     check_text(&t.client_msg_id, &t.template, 0)?;
-    let conv = conversation_for_work(tx, v, t.conversation_id, expected)?;
+    let conv = conversation_taken(tx, v, t.conversation_id, expected)?;
     let inbox = entities::load_inbox(tx.conn, conv.inbox_id)?;
     let (body, stored) = fill_template(&inbox, &t.template, &t.params)?;
     if already_stored(tx, &t.client_msg_id)? {
@@ -421,6 +434,7 @@ fn assign(tx: &mut WriteTx<'_>, v: &Viewer, a: &Assign, expected: Option<i64>) -
     let to_team = a.team_id.unwrap_or(conv.team_id);
     policy::may_assign(v, scope, to_agent, to_team).map_err(|d| StoreError::denied(d, "conversation"))?;
     check_version(&conv, expected)?;
+    let conv = super::bot::take_over(tx, &conv)?;
     if tx.conn.query_opt("SELECT id FROM teams WHERE id = ?", params![to_team])?.is_none() {
         return Err(StoreError::BadRequest(format!("team {to_team} does not exist")));
     }
@@ -450,7 +464,7 @@ fn assign(tx: &mut WriteTx<'_>, v: &Viewer, a: &Assign, expected: Option<i64>) -
 }
 
 fn set_status(tx: &mut WriteTx<'_>, v: &Viewer, s: &SetStatus, expected: Option<i64>) -> Result<Outcome> {
-    let conv = conversation_for_work(tx, v, s.conversation_id, expected)?;
+    let conv = conversation_taken(tx, v, s.conversation_id, expected)?;
     let next = rules::after_status(&conv_state(&conv), s.status, s.snoozed_until, tx.now)
         .map_err(|e| StoreError::BadRequest(e.to_owned()))?;
     save_state(tx, &conv, &next, Some(v.agent_id))?;

@@ -268,7 +268,7 @@ impl Store {
                 Ok(out)
             })
             .await?;
-        Ok(reports::summarize(&Inputs {
+        let mut report = reports::summarize(&Inputs {
             query: &query,
             time_zone,
             days: &span,
@@ -277,6 +277,81 @@ impl Store {
             every_team,
             agents: &agents,
             now,
-        }))
+        });
+        let (start, end) = (span.first().map_or(0, |d| d.start), span.last().map_or(0, |d| d.end));
+        let scope = (!every_team).then(|| teams.clone());
+        let (bot, articles, deflections) = self
+            .pool()
+            .read(move |c| {
+                let bot = super::bot::summary(c, start, end, scope.as_deref())?;
+                let (articles, deflections) = article_use(c, start, end, scope.as_deref())?;
+                Ok((bot, articles, deflections))
+            })
+            .await?;
+        report.bot = bot;
+        report.articles = articles;
+        report.deflections = deflections;
+        Ok(report)
     }
+}
+
+/// How articles were used in `[from, to)`: per article (most read first, at most 20), and
+/// the questions the widget's articles answered. Uses for a team count in its reports; the
+/// help centre's and the widget's belong to no team and count in the workspace's (`teams`:
+/// `None`).
+fn article_use(
+    c: &mut dyn Connection,
+    from: i64,
+    to: i64,
+    teams: Option<&[i64]>,
+) -> Result<(Vec<switchboard_protocol::report::ArticleUse>, u64)> {
+    use switchboard_protocol::report::ArticleUse;
+    let rows = c.query(
+        "SELECT e.article_id, a.title, e.kind, e.team_id, COUNT(*) FROM article_events e JOIN articles a ON a.id = e.article_id \
+         WHERE e.at >= ? AND e.at < ? GROUP BY e.article_id, a.title, e.kind, e.team_id",
+        params![from, to],
+    )?;
+    let mut by: BTreeMap<i64, ArticleUse> = BTreeMap::new();
+    let mut deflections = 0;
+    for r in &rows {
+        let team = r.opt_int(3)?;
+        let counts = match (teams, team) {
+            (None, _) => true,
+            (Some(t), Some(team)) => t.contains(&team),
+            (Some(_), None) => false,
+        };
+        if !counts {
+            continue;
+        }
+        let id = r.int(0)?;
+        let n = u64::try_from(r.int(4)?).unwrap_or(0);
+        let u = by.entry(id).or_insert_with(|| ArticleUse {
+            article_id: id,
+            title: r.text(1).unwrap_or_default().to_owned(),
+            views: 0,
+            helpful: 0,
+            not_helpful: 0,
+            offered: 0,
+            deflected: 0,
+        });
+        match r.text(2)? {
+            "view" => u.views += n,
+            "helpful" => u.helpful += n,
+            "not_helpful" => u.not_helpful += n,
+            "offered" => u.offered += n,
+            "deflected" => {
+                u.deflected += n;
+                deflections += n;
+            }
+            _ => {}
+        }
+    }
+    let mut list: Vec<ArticleUse> = by.into_values().collect();
+    list.sort_by(|a, b| {
+        (b.views + b.offered + b.deflected)
+            .cmp(&(a.views + a.offered + a.deflected))
+            .then(a.article_id.cmp(&b.article_id))
+    });
+    list.truncate(20);
+    Ok((list, deflections))
 }

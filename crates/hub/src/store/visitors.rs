@@ -84,23 +84,25 @@ fn visitor(r: &Row) -> Result<VisitorRecord> {
 }
 
 const LINE_COLUMNS: &str = "m.id, m.direction, a.name, m.body, m.attachments, m.client_msg_id, m.created_at, \
-    m.provider_id, m.survey, m.choices, m.chosen";
+    m.provider_id, m.survey, m.choices, m.chosen, m.bot";
 
 /// The visitor's view of one stored message row ([`LINE_COLUMNS`]).
 fn line(r: &Row) -> Result<VisitorMessage> {
-    let author = match r.text(1)? {
-        "inbound" => Author::Visitor,
+    let bot = r.opt_text(11)?;
+    let author = match (r.text(1)?, bot) {
+        ("inbound", _) => Author::Visitor,
+        (_, Some(_)) => Author::Bot,
         _ => Author::Agent,
     };
     // A visitor's own message keeps the id their widget gave it (`<address>/<client id>`).
     let client_id = match author {
         Author::Visitor => r.opt_text(7)?.and_then(|p| p.rsplit_once('/')).map(|(_, id)| id.to_owned()),
-        Author::Agent => None,
+        Author::Agent | Author::Bot => None,
     };
     Ok(VisitorMessage {
         id: r.int(0)?,
         author,
-        agent_name: r.opt_text(2)?.map(str::to_owned),
+        agent_name: bot.or(r.opt_text(2)?).map(str::to_owned),
         text: r.text(3)?.to_owned(),
         attachments: for_visitor(r.json(4)?),
         client_id,
