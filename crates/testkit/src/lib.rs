@@ -12,6 +12,8 @@
 //! - [`providers`]: stand-ins for the outside providers (Twilio, Meta, SMTP), speaking
 //!   their documented wire formats.
 //! - [`twilio`]: a customer's SMS as Twilio posts it, signed.
+//! - [`bots`]: an external bot receiving the hub's signed webhook, and a model behind an
+//!   OpenAI-compatible chat-completions endpoint.
 //! - `desktop` (feature `desktop`): the real app under tauri-driver, and a notification
 //!   daemon on the test's own session bus.
 //! - [`layering`]: the check that no crate's modules import each other in a circle.
@@ -20,6 +22,7 @@
 // clients and processes that need not print.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_debug_implementations)]
 
+pub mod bots;
 pub mod campaign_run;
 pub mod chaos;
 pub mod console_hub;

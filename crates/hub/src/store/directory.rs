@@ -62,6 +62,7 @@ fn check_settings(settings: &serde_json::Value) -> Result<()> {
     keywords_of(settings).map_err(StoreError::BadRequest)?;
     crate::consent::required_of(settings).map_err(StoreError::BadRequest)?;
     crate::fallback::of_settings(settings).map_err(StoreError::BadRequest)?;
+    crate::bot::of_settings(settings).map_err(StoreError::BadRequest)?;
     Ok(())
 }
 

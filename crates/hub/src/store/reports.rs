@@ -296,9 +296,9 @@ impl Store {
 }
 
 /// How articles were used in `[from, to)`: per article (most read first, at most 20), and
-/// the questions the widget's articles answered. Uses for a team count in its reports; the
-/// help centre's and the widget's belong to no team and count in the workspace's (`teams`:
-/// `None`).
+/// the questions the widget's articles answered. The bot's uses count in the reports of the
+/// conversation's team; the help centre's and the widget's belong to no team and count in
+/// every report, as the articles are everyone's.
 fn article_use(
     c: &mut dyn Connection,
     from: i64,
@@ -318,7 +318,7 @@ fn article_use(
         let counts = match (teams, team) {
             (None, _) => true,
             (Some(t), Some(team)) => t.contains(&team),
-            (Some(_), None) => false,
+            (Some(_), None) => true,
         };
         if !counts {
             continue;
