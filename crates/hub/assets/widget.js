@@ -5,7 +5,10 @@
  * agents' replies arrive over a WebSocket. Every text is rendered as text, never as HTML.
  * Visitors send files (picked, pasted or dropped; pictures, PDF, office documents, text,
  * audio and video up to 10 MB) and see pictures in the thread; files are fetched from the
- * hub with the visitor's token, never by a link anyone could open. */
+ * hub with the visitor's token, never by a link anyone could open.
+ * Before a visitor's first message, what they type is matched against the help centre's
+ * published articles, offered above the message box; the inbox's bot answers on the agents'
+ * side of the thread, marked as a bot. */
 (function () {
   "use strict";
   var script =
@@ -29,7 +32,7 @@
     retry: 0,
     started: false,
     hasMore: false,
-    lastRead: Number(load(".read")) || 0, // the newest agent line the visitor has seen
+    lastRead: Number(load(".read")) || 0, // the newest agent's or bot's line the visitor has seen
   };
 
   function load(suffix) {
@@ -75,7 +78,7 @@
     ".launcher{position:fixed;right:20px;bottom:20px;width:56px;height:56px;border-radius:50%;border:0;" +
     "background:var(--accent);color:#fff;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);z-index:2147483646;" +
     "display:flex;align-items:center;justify-content:center;padding:0}" +
-    ".launcher:focus-visible,button:focus-visible,textarea:focus-visible,input:focus-visible{outline:3px solid #ffbf47;outline-offset:2px}" +
+    ".launcher:focus-visible,button:focus-visible,a:focus-visible,textarea:focus-visible,input:focus-visible{outline:3px solid #ffbf47;outline-offset:2px}" +
     ".badge{position:absolute;top:-4px;right:-4px;min-width:20px;height:20px;border-radius:10px;background:#d92d20;" +
     "color:#fff;font-size:12px;line-height:20px;padding:0 6px}" +
     ".panel{position:fixed;right:20px;bottom:88px;width:360px;max-width:calc(100vw - 40px);height:520px;" +
@@ -90,6 +93,9 @@
     ".msg{max-width:80%;padding:8px 12px;border-radius:12px;white-space:pre-wrap;overflow-wrap:anywhere}" +
     ".msg[data-author=visitor]{align-self:flex-end;background:var(--accent);color:#fff}" +
     ".msg[data-author=agent]{align-self:flex-start;background:#fff;border:1px solid #e1e4ea}" +
+    ".msg[data-author=bot]{align-self:flex-start;background:#fff;border:1px solid #e1e4ea}" +
+    ".msg .bot-badge{display:inline-block;margin-left:2px;padding:0 5px;border:1px solid #b8c0cf;border-radius:4px;" +
+    "background:#e8ecf4;color:#2c3547;font-size:10px;font-weight:700;line-height:15px;letter-spacing:.03em;vertical-align:1px}" +
     ".rate{display:flex;gap:4px;margin-top:6px}" +
     ".rate button{min-width:30px;padding:4px 6px;border:1px solid #c9ced8;border-radius:6px;background:#fff;cursor:pointer}" +
     ".rate button[aria-pressed=true]{background:var(--accent);color:#fff;border-color:var(--accent)}" +
@@ -116,6 +122,16 @@
     ".file img{display:block;max-width:220px;max-height:180px;border-radius:8px;margin-bottom:2px;background:#eef0f4}" +
     ".compose .attach{background:none;color:#4a5468;padding:6px;display:flex;align-items:center}" +
     ".panel.dropping .log{outline:3px dashed var(--accent);outline-offset:-6px}" +
+    ".articles{flex:none;max-height:45%;overflow-y:auto;padding:8px 12px;border-top:1px solid #e1e4ea;background:#fff}" +
+    ".articles[hidden],.articles-title[hidden]{display:none}" +
+    ".articles-title{margin:0 0 6px;font-size:12px;font-weight:600;color:#4a5468}" +
+    ".articles ul{list-style:none;margin:0;padding:0;display:flex;flex-direction:column;gap:6px}" +
+    ".articles li{padding:6px 8px;border:1px solid #e1e4ea;border-radius:8px}" +
+    ".articles a{color:var(--accent);font-weight:600;text-decoration:underline;overflow-wrap:anywhere}" +
+    ".articles .snippet{display:block;margin:2px 0 6px;font-size:12px;color:#4a5468;overflow-wrap:anywhere}" +
+    ".articles li button{padding:3px 10px;border:1px solid #c9ced8;border-radius:12px;background:#fff;color:#1d2433;font-size:12px;cursor:pointer}" +
+    ".articles li button:disabled{cursor:default;opacity:.6}" +
+    ".articles .thanks{margin:0;color:#1d2433}" +
     ".status[hidden]{display:none}";
   root.appendChild(style);
   host.style.setProperty("--accent", accent);
@@ -183,6 +199,18 @@
   emailForm.appendChild(emailInput);
   emailForm.appendChild(emailBtn);
 
+  // Articles that may answer the visitor's question, offered while they write their first line.
+  var articlesBox = el("div", {
+    class: "articles",
+    hidden: "",
+    role: "region",
+    "aria-live": "polite",
+    "aria-labelledby": "sbw-articles-title",
+    "data-testid": "sb-articles",
+  });
+  var articlesTitle = el("p", { class: "articles-title", id: "sbw-articles-title" }, "Suggested articles");
+  articlesBox.appendChild(articlesTitle);
+
   var compose = el("form", { class: "compose" });
   var input = el("textarea", { "aria-label": "Message", placeholder: "Write a message…", rows: "1", maxlength: "4000" });
   var sendBtn = el("button", { type: "submit" }, "Send");
@@ -198,6 +226,7 @@
   panel.appendChild(status);
   panel.appendChild(log);
   panel.appendChild(emailForm);
+  panel.appendChild(articlesBox);
   panel.appendChild(compose);
   root.appendChild(panel);
   root.appendChild(launcher);
@@ -228,11 +257,17 @@
       var next = state.order[at];
       state.order.splice(at, 0, line.key);
       log.insertBefore(node, next ? state.lines[next].node : null);
+      hideArticles(); // the conversation has begun
     }
     node.textContent = "";
     node.setAttribute("data-author", line.author);
     node.setAttribute("data-state", line.state || "stored");
     if (line.author === "agent" && line.agent_name) node.appendChild(el("span", { class: "who" }, line.agent_name));
+    if (line.author === "bot") {
+      var who = el("span", { class: "who" }, line.agent_name ? line.agent_name + " " : "");
+      who.appendChild(el("span", { class: "bot-badge", "data-testid": "sb-bot-badge" }, "Bot"));
+      node.appendChild(who);
+    }
     if (line.text) node.appendChild(el("span", { class: "text" }, line.text));
     (line.attachments || []).forEach(function (a) {
       node.appendChild(fileNode(a));
@@ -259,8 +294,8 @@
     return null;
   }
 
-  /* An agent's choices: a button each; a tap sends the option as the visitor's answer,
-   * once, and the choice stays shown. */
+  /* An agent's or the bot's choices: a button each; a tap sends the option as the visitor's
+   * answer, once, and the choice stays shown. */
   function choiceButtons(line) {
     var answered = answerTo(line);
     var group = el("div", { class: "choices", role: "group", "aria-label": "Choose an answer" });
@@ -452,14 +487,19 @@
     if (m.chosen && m.chosen.offered_in && state.lines["i:" + m.chosen.offered_in]) {
       render(state.lines["i:" + m.chosen.offered_in]);
     }
-    if (isNew && m.author === "agent") showBadge();
+    if (isNew && fromTeam(m)) showBadge();
+  }
+
+  /* A line the business sent: an agent's or the bot's. */
+  function fromTeam(line) {
+    return line.author === "agent" || line.author === "bot";
   }
 
   function unread() {
     var n = 0;
     state.order.forEach(function (k) {
       var l = state.lines[k];
-      if (l.author === "agent" && l.id > state.lastRead) n++;
+      if (fromTeam(l) && l.id > state.lastRead) n++;
     });
     return n;
   }
@@ -485,7 +525,7 @@
     var last = 0;
     state.order.forEach(function (k) {
       var l = state.lines[k];
-      if (l.author === "agent" && l.id > last) last = l.id;
+      if (fromTeam(l) && l.id > last) last = l.id;
     });
     if (last > state.lastRead) {
       state.lastRead = last;
@@ -525,6 +565,7 @@
       connect();
       flush();
       markRead();
+      suggest(); // what the visitor typed before the visit began
     });
   }
 
@@ -603,6 +644,136 @@
       });
   }
 
+  /* ---- articles, before the first message ---- */
+
+  var articles = { timer: 0, seq: 0, query: "", ids: "", thanked: false };
+  var MAX_QUERY_BYTES = 200;
+
+  function newChat() {
+    return !state.order.length && !state.hasMore;
+  }
+
+  /* The text cut to at most `max` bytes of UTF-8, never within a character. */
+  function clip(text, max) {
+    var out = "";
+    var bytes = 0;
+    for (var i = 0; i < text.length; i++) {
+      var c = text.charCodeAt(i);
+      var ch = text.charAt(i);
+      var n = c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
+      if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+        var d = text.charCodeAt(i + 1);
+        if (d >= 0xdc00 && d <= 0xdfff) {
+          ch = text.substr(i, 2);
+          n = 4;
+          i++;
+        }
+      }
+      if (bytes + n > max) break;
+      out += ch;
+      bytes += n;
+    }
+    return out;
+  }
+
+  function hideArticles() {
+    clearTimeout(articles.timer);
+    articles.seq++; // an answer still on its way is dropped
+    articles.query = "";
+    articles.ids = "";
+    articles.thanked = false;
+    articlesBox.hidden = true;
+  }
+
+  /* As the visitor writes their first line: looks for articles once they pause. */
+  function suggest() {
+    var text = input.value.trim();
+    if (!newChat() || text.length < 3) return hideArticles();
+    if (articles.thanked) return; // the thanks stays until the box is cleared
+    clearTimeout(articles.timer);
+    articles.timer = setTimeout(function () {
+      findArticles(clip(text, MAX_QUERY_BYTES).trim());
+    }, 250);
+  }
+
+  function findArticles(q) {
+    // The visit begins when the panel opens; once it has, suggest() runs again.
+    if (!state.started || !newChat()) return;
+    if (q === articles.query && !articlesBox.hidden) return;
+    var seq = ++articles.seq;
+    var params = new URLSearchParams({ q: q, locale: navigator.language || "en" });
+    api("GET", "/chat/v1/articles?" + params.toString()).then(
+      function (found) {
+        if (seq !== articles.seq || !newChat() || input.value.trim().length < 3) return;
+        showArticles(q, (found && found.articles) || []);
+      },
+      function () {
+        // Too many searches (or none possible): nothing is offered.
+        if (seq === articles.seq) hideArticles();
+      }
+    );
+  }
+
+  /* The help centre's page of an article: its own address, or the hub's. */
+  function articleUrl(a) {
+    if (typeof a.url === "string" && /^https?:\/\//i.test(a.url)) return a.url;
+    return hub + "/help/articles/" + encodeURIComponent(a.key);
+  }
+
+  function showArticles(q, found) {
+    if (!found.length) return hideArticles();
+    articles.query = q;
+    var ids = found
+      .map(function (a) {
+        return a.id;
+      })
+      .join(",");
+    if (ids === articles.ids && !articlesBox.hidden) return; // the same list: no new announcement
+    articles.ids = ids;
+    articlesBox.textContent = "";
+    articlesTitle.hidden = false;
+    articlesBox.appendChild(articlesTitle);
+    var list = el("ul");
+    found.forEach(function (a) {
+      var item = el("li", { "data-testid": "sb-article" });
+      var titleId = "sbw-article-" + a.id;
+      item.appendChild(el("a", { href: articleUrl(a), target: "_blank", rel: "noopener noreferrer", id: titleId }, a.title));
+      if (a.snippet) item.appendChild(el("span", { class: "snippet" }, a.snippet));
+      var helped = el("button", { type: "button", "data-testid": "sb-deflect", "aria-describedby": titleId }, "This answered my question");
+      helped.addEventListener("click", function () {
+        if (helped.disabled) return;
+        helped.disabled = true;
+        api("POST", "/chat/v1/deflections", { article_id: a.id }).then(
+          function () {
+            if (articlesBox.hidden || list.parentNode !== articlesBox) return; // the list has gone meanwhile
+            thank();
+          },
+          function () {
+            helped.disabled = false;
+            setStatus("That could not be sent; try again.");
+          }
+        );
+      });
+      item.appendChild(helped);
+      list.appendChild(item);
+    });
+    articlesBox.appendChild(list);
+    articlesBox.hidden = false;
+  }
+
+  /* An article answered the question: the list gives way to thanks. */
+  function thank() {
+    clearTimeout(articles.timer);
+    articles.seq++;
+    articles.thanked = true;
+    articlesBox.textContent = "";
+    articlesTitle.hidden = true; // still names the region
+    articlesBox.appendChild(articlesTitle);
+    articlesBox.appendChild(el("p", { class: "thanks" }, "Glad it helped! Write to us any time."));
+    articlesBox.hidden = false;
+    input.focus();
+  }
+
   function flush() {
     state.order.forEach(function (k) {
       var l = state.lines[k];
@@ -615,6 +786,7 @@
     var text = input.value.trim();
     if (!text) return;
     input.value = "";
+    hideArticles();
     var cid = newId();
     var line = (state.lines["c:" + cid] = {
       key: "c:" + cid,
@@ -668,6 +840,7 @@
       sendFiles(ev.dataTransfer.files);
     }
   });
+  input.addEventListener("input", suggest);
   input.addEventListener("keydown", function (ev) {
     if (ev.key === "Enter" && !ev.shiftKey) {
       ev.preventDefault();

@@ -171,6 +171,13 @@ pub fn confidence(question: &[String], title: &[String], tags: &[String], body: 
     sum / terms.len() as f32
 }
 
+/// The question's terms that at least one of the candidate articles holds (in its title,
+/// tags or body). Words no candidate knows (a product name, a typo) say nothing for or
+/// against any of them, so they do not dilute the match.
+pub fn known_terms(question: &[String], candidates: &[Vec<String>]) -> Vec<String> {
+    question.iter().filter(|t| candidates.iter().any(|c| c.contains(t))).cloned().collect()
+}
+
 /// The confidence an answer needs.
 pub const CONFIDENT: f32 = 0.6;
 
@@ -502,6 +509,24 @@ mod tests {
         for (q, title, tags, body, want) in cases {
             assert!((confidence(&q, &title, &tags, &body) - want).abs() < 1e-6, "{q:?}");
         }
+    }
+
+    #[test]
+    fn only_words_the_candidates_know_count() {
+        let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let candidates = vec![v(&["return", "item", "day"]), v(&["refund", "card"])];
+        let cases = [
+            (v(&["return", "shoe"]), v(&["return"])),
+            (v(&["purpl", "eleph"]), v(&[])),
+            (v(&["refund", "card", "return"]), v(&["refund", "card", "return"])),
+        ];
+        for (question, want) in cases {
+            assert_eq!(known_terms(&question, &candidates), want, "{question:?}");
+        }
+        // Known words weigh as before; with none, there is no match.
+        let title = v(&["return", "item"]);
+        assert_eq!(confidence(&known_terms(&v(&["return", "shoe"]), &candidates), &title, &[], &[]), 1.0);
+        assert_eq!(confidence(&known_terms(&v(&["purpl"]), &candidates), &title, &[], &[]), 0.0);
     }
 
     #[test]

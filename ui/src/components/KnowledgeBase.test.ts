@@ -88,6 +88,16 @@ describe("reading", () => {
     expect(screen.queryByTestId("article-delete")).toBeNull();
     expect(screen.queryByTestId("article-new")).toBeNull();
   });
+
+  test("where customers read it comes from the list's hit: none for a draft, shown once published", async () => {
+    agent();
+    const view = await openArticle("Paying with gift cards");
+    expect(view.textContent).not.toContain("Customers read it at");
+    core.changeArticleElsewhere("gift-cards", { status: "published" });
+    await waitFor(() =>
+      expect(screen.getByTestId("article-view").textContent).toContain("Customers read it at https://help.northwind.example/help/articles/gift-cards"),
+    );
+  });
 });
 
 describe("editing (leads)", () => {

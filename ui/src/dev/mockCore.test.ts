@@ -485,4 +485,24 @@ describe("mockCore's knowledge base", () => {
     expect(hits.map((h) => h.key)).toEqual(["reset-password"]);
     expect((core.handle("articles", { query: "" }) as ArticleHit[]).some((h) => h.status === "draft")).toBe(true);
   });
+
+  test("a hit carries the help centre's address when published and none as a draft; a draft is not linked", () => {
+    const core = new MockCore({ conversations: 200, signedInAs: "lena@demo.switchboard" });
+    const hits = core.handle("articles", { query: "" }) as ArticleHit[];
+    const hit = (key: string) => hits.find((h) => h.key === key)!;
+    expect(hit("returns").url).toBe("https://help.northwind.example/help/articles/returns");
+    expect(hit("gift-cards").status).toBe("draft");
+    expect(hit("gift-cards").url).toBeNull();
+    const chat = core.rows.find((r) => r.channel === "webchat")!;
+    const gift = core.articles.find((a) => a.key === "gift-cards")!;
+    expect(() => core.handle("article_insertion", { conversation_id: chat.id, article_id: gift.id, how: "link" })).toThrow(
+      expect.objectContaining({ code: "bad_request" }),
+    );
+    core.changeArticleElsewhere("gift-cards", { status: "published" });
+    const published = (core.handle("articles", { query: "gift" }) as ArticleHit[]).find((h) => h.key === "gift-cards")!;
+    expect(published.url).toBe("https://help.northwind.example/help/articles/gift-cards");
+    expect(core.handle("article_insertion", { conversation_id: chat.id, article_id: gift.id, how: "link" })).toBe(
+      "Paying with gift cards: https://help.northwind.example/help/articles/gift-cards",
+    );
+  });
 });

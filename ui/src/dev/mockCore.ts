@@ -357,7 +357,6 @@ function demoArticles(now: number): Article[] {
     locale: "en",
     collection,
     status: "published",
-    url: `${HELP_URL}/${key}`,
     updated_by: 3,
     updated_at: now - id * 3 * day,
     version: 1,
@@ -370,7 +369,7 @@ function demoArticles(now: number): Article[] {
     a(4, "track-order", "Tracking your order", "Shipping", ["tracking", "order", "delivery"], "Every order gets a tracking link by email as soon as it leaves the warehouse.\n\n- Open *Orders* in your account to see where your parcel is.\n- No tracking after 2 days? Write to us with your order number."),
     a(5, "reset-password", "Resetting your password", "Your account", ["password", "login", "account"], "1. On the sign-in page choose **Forgot password**.\n2. Enter the email address you signed up with.\n3. Open the link we send you within an hour.\n\nNo email after 10 minutes? Check your spam folder, then write to us."),
     a(6, "devolucoes", "Como devolver um artigo", "Orders & returns", ["devolução", "reembolso"], "Pode devolver qualquer artigo por usar no prazo de **30 dias** após a entrega.", { locale: "pt-BR" }),
-    a(7, "gift-cards", "Paying with gift cards", "Payments", ["gift card", "payments"], "Gift cards can be used for any order on the website. *Coming with the spring launch.*", { status: "draft", url: null, updated_by: 3, updated_at: now - day }),
+    a(7, "gift-cards", "Paying with gift cards", "Payments", ["gift card", "payments"], "Gift cards can be used for any order on the website. *Coming with the spring launch.*", { status: "draft", updated_by: 3, updated_at: now - day }),
   ];
 }
 
@@ -414,10 +413,16 @@ export function renderMarkdown(markdown: string): string {
     .join("\n");
 }
 
+/** Where customers read an article, as the core works it out: published articles in the
+ *  help centre under their key; a draft has no address. */
+function articleUrl(a: Pick<Article, "key" | "status">): string | null {
+  return a.status === "published" ? `${HELP_URL}/${a.key}` : null;
+}
+
 /** An article as a search hit. */
 function articleHit(a: Article): ArticleHit {
   const text = plainText(a.body).replace(/\s+/g, " ");
-  return { id: a.id, key: a.key, title: a.title, collection: a.collection, locale: a.locale, status: a.status, snippet: text.length > 140 ? `${text.slice(0, 139)}…` : text, url: a.url };
+  return { id: a.id, key: a.key, title: a.title, collection: a.collection, locale: a.locale, status: a.status, snippet: text.length > 140 ? `${text.slice(0, 139)}…` : text, url: articleUrl(a) };
 }
 
 /** An article's key, made from its title as the hub makes it. */
@@ -1259,7 +1264,6 @@ export class MockCore {
       locale: d.locale.trim(),
       collection: d.collection.trim(),
       status: d.status,
-      url: d.status === "published" ? `${HELP_URL}/${key}` : null,
       updated_by: this.me.id,
       updated_at: Date.now(),
       version: (current?.version ?? 0) + 1,
@@ -1301,8 +1305,9 @@ export class MockCore {
     if (!a) throw { code: "not_found", message: "the article was deleted" } satisfies ApiError;
     const as = how ?? (row.channel === "sms" ? "text" : "link");
     if (as === "text") return `${a.title}\n\n${plainText(a.body)}`;
-    if (!a.url) throw badRequest("a draft has no address yet: publish it to link to it");
-    return `${a.title}: ${a.url}`;
+    const url = articleHit(a).url;
+    if (!url) throw badRequest("a draft has no address yet: publish it to link to it");
+    return `${a.title}: ${url}`;
   }
 
   /** Published articles whose title or tags share words with the customer's last message

@@ -78,20 +78,26 @@ pub(super) fn begin(tx: &mut WriteTx<'_>, conv: &Conversation, s: &Settings, ask
     Ok(())
 }
 
-/// The best published article for `question` in `locale`, and how confident the match is.
+/// The best published article for `question` in `locale`, and how confident the match is:
+/// the engine's best few, each weighed by how much of the question it answers (counting
+/// only the words some candidate knows).
 fn best_match(c: &mut dyn Connection, locale: &str, question: &str) -> Result<Option<(kb::Article, Match)>> {
     let ids = articles::search(c, locale, question, false, false, 3)?;
-    let terms = kb::terms(locale, question, kb::MAX_QUERY_WORDS);
-    let mut best: Option<(kb::Article, Match)> = None;
+    let mut candidates = Vec::new();
     for id in ids {
         let Some(a) = articles::by_id(c, id)? else { continue };
-        let confidence = bot::confidence(
-            &terms,
-            &kb::terms(&a.locale, &a.title, usize::MAX),
-            &kb::terms(&a.locale, &a.tags.join(" "), usize::MAX),
-            &kb::terms(&a.locale, &kb::plain_text(&a.body), usize::MAX),
-        );
+        let title = kb::terms(&a.locale, &a.title, usize::MAX);
+        let tags = kb::terms(&a.locale, &a.tags.join(" "), usize::MAX);
+        let body = kb::terms(&a.locale, &kb::plain_text(&a.body), usize::MAX);
+        candidates.push((a, title, tags, body));
+    }
+    let words: Vec<Vec<String>> = candidates.iter().map(|(_, t, g, b)| [t.as_slice(), g, b].concat()).collect();
+    let terms = bot::known_terms(&kb::terms(locale, question, kb::MAX_QUERY_WORDS), &words);
+    let mut best: Option<(kb::Article, Match)> = None;
+    for (a, title, tags, body) in candidates {
+        let confidence = bot::confidence(&terms, &title, &tags, &body);
         if best.as_ref().is_none_or(|(_, m)| confidence > m.confidence) {
+            let id = a.id;
             best = Some((a, Match { article_id: id, confidence }));
         }
     }
