@@ -70,6 +70,19 @@ async fn demo_seeds_a_realistic_workspace_and_keeps_writing() {
     assert!(r.csat.responses >= 50, "{:?}", r.csat);
     assert!(r.sla.iter().any(|t| t.met > 0 && t.missed > 0), "{:?}", r.sla);
     assert!(r.agents.iter().filter(|a| a.online_ms > 0 && a.handled > 0).count() >= 3, "{:?}", r.agents);
+    // The shop's knowledge base, and two months of its bot on web chat and WhatsApp: most
+    // customers helped, the rest handed over for a reason, articles offered and found useful.
+    let articles = store.articles().await.unwrap();
+    assert!(articles.len() >= 40, "{} articles", articles.len());
+    let drafts = articles.iter().filter(|a| a.status == switchboard_protocol::articles::ArticleStatus::Draft).count();
+    assert_eq!(drafts, 2);
+    assert!(articles.iter().any(|a| a.locale == "fr") && articles.iter().any(|a| a.locale == "es"));
+    let b = &r.bot;
+    assert!(b.conversations >= 100 && b.contained > b.handed_off && b.handed_off > 0, "{b:?}");
+    let reasons: Vec<_> = b.reasons.iter().map(|x| x.reason).collect();
+    assert!(reasons.contains(&switchboard_protocol::bot::HandoffReason::AskedForPerson), "{reasons:?}");
+    assert!(reasons.contains(&switchboard_protocol::bot::HandoffReason::NoAnswer), "{reasons:?}");
+    assert!(r.articles.iter().filter(|a| a.offered > 0 && a.helpful > 0).count() >= 5, "{:?}", r.articles);
 
     // The simulator writes new customer messages through the ingest path.
     let before = *store.head().borrow();
@@ -158,6 +171,22 @@ async fn command_line_adds_agents_and_inboxes_then_serves_them() {
     let printed = String::from_utf8_lossy(&key.stdout).to_string();
     let key_token = printed.split("token (shown once): ").nth(1).unwrap().trim().to_owned();
     assert!(key_token.starts_with("sbk_1_"), "{printed}");
+    let bot = hub()
+        .args(["api-key", "add", "--database", &url, "--name", "Shopbot", "--inbox", "1", "--scope", "bot"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&bot.stdout).contains("added bot key Shopbot"), "{bot:?}");
+    // The knowledge base from a folder of Markdown, and back out.
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/articles");
+    let import = hub().args(["articles", "import", "--database", &url, fixtures]).output().unwrap();
+    assert!(String::from_utf8_lossy(&import.stdout).contains("9 new, 0 changed, 0 unchanged"), "{import:?}");
+    let out = tempfile::tempdir().unwrap();
+    let export = hub().args(["articles", "export", "--database", &url]).arg(out.path()).output().unwrap();
+    assert!(String::from_utf8_lossy(&export.stdout).contains("exported 9 articles"), "{export:?}");
+    assert!(out.path().join("reset-password.md").exists());
+    std::fs::write(out.path().join("Bad Name.md"), "---\ntitle: x\n---\nx").unwrap();
+    let bad = hub().args(["articles", "import", "--database", &url]).arg(out.path()).output().unwrap();
+    assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("Bad Name.md"), "{bad:?}");
     let none = hub().args(["api-key", "add", "--database", &url, "--name", "Shop", "--inbox", "9"]).output().unwrap();
     assert!(!none.status.success());
     assert!(String::from_utf8_lossy(&none.stderr).contains("inbox 9 does not exist"));

@@ -12,6 +12,8 @@
 //! - [`workspace`]: opening the workspace (seeded on first use) for the CLI and the app.
 //! - [`embedded`]: the demo hub served inside the desktop app.
 
+pub mod articles;
+mod bot;
 mod campaigns;
 pub mod customer_file;
 mod customers;

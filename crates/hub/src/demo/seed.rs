@@ -146,6 +146,7 @@ pub async fn seed(store: &Store, opts: &SeedOptions) -> Result<Seeded> {
     ];
 
     seed_canned(store, &viewers).await?;
+    super::articles::seed(store).await?;
     let lead = viewers.iter().find(|v| v.role == Role::Lead).cloned().ok_or(StoreError::NotFound("lead"))?;
     // Support promises answers on Lisbon business hours; the month of history meets most
     // targets and misses some.
@@ -189,6 +190,10 @@ pub async fn seed(store: &Store, opts: &SeedOptions) -> Result<Seeded> {
         total.conversations += part.conversations;
         total.messages += part.messages;
     }
+    // From now on the bot answers web chat and WhatsApp first; it has answered there before.
+    super::bot::turn_on(store).await?;
+    let with_bot = store.inboxes().await?;
+    total.conversations += super::bot::history(store, &mut rng, &with_bot, &agents).await?;
     super::campaigns::send(store, &lead, &inboxes, opts.contacts).await?;
     // Billing routes its conversations by load to Tomás, who has room for four more than
     // the month left him with, and who comes and goes (the simulator sets him online and

@@ -237,6 +237,11 @@ fn resolve(tx: &mut WriteTx<'_>, conv_id: Id, sess: &Session) -> Result<()> {
     for id in &sess.offered {
         articles::record_use(tx.conn, *id, Use::Helpful, Some(conv.team_id), tx.now)?;
     }
+    settle(tx, conv_id, sess)
+}
+
+/// Ends the bot's session as contained and resolves the conversation.
+fn settle(tx: &mut WriteTx<'_>, conv_id: Id, _sess: &Session) -> Result<()> {
     tx.conn.execute(
         "UPDATE bot_sessions SET state = 'contained', ended_at = ?, awaiting_since = NULL WHERE conversation_id = ? AND state = 'active'",
         params![tx.now, conv_id],
@@ -454,6 +459,17 @@ impl Store {
             .await
     }
 
+    /// A conversation's status, if it exists.
+    pub async fn conversation_state(&self, id: Id) -> Result<Option<ConversationStatus>> {
+        self.pool()
+            .read(move |c| {
+                Ok(c.query_opt("SELECT status FROM conversations WHERE id = ?", params![id])?
+                    .map(|r| r.parse(0))
+                    .transpose()?)
+            })
+            .await
+    }
+
     /// Hands a bot's conversation to people because the bot failed or was too slow.
     pub async fn bot_failed(&self, conv_id: Id, reason: HandoffReason) -> Result<bool> {
         self.pool().write_keyed(conv_id.unsigned_abs(), move |tx| handoff(tx, conv_id, reason, None, tx.now)).await
@@ -475,7 +491,7 @@ impl Store {
             })
             .await?;
         let now = crate::clock::now_ms();
-        let mut moved = 0;
+        let mut moved = self.close_idle_bot_chats(now).await?;
         for (conv_id, inbox_id, since) in waiting {
             let limit =
                 self.pool().read(move |c| settings_of(c, inbox_id)).await?.map_or(10_000, |s| s.answer_within_ms());
@@ -484,6 +500,43 @@ impl Store {
             }
         }
         Ok(moved)
+    }
+}
+
+/// How long a customer may leave the bot's answer unanswered before the conversation is
+/// taken as settled by it.
+pub const BOT_IDLE_MS: i64 = 24 * 3_600_000;
+
+impl Store {
+    /// Resolves the bot's conversations whose customer said nothing more for
+    /// [`BOT_IDLE_MS`] after its answer (they were helped, or left): contained. Once across
+    /// hubs. Returns how many.
+    async fn close_idle_bot_chats(&self, now: i64) -> Result<usize> {
+        let idle = self
+            .pool()
+            .read(move |c| {
+                let rows = c.query(
+                    "SELECT s.conversation_id FROM bot_sessions s JOIN conversations c ON c.id = s.conversation_id \
+                     WHERE s.state = 'active' AND s.awaiting_since IS NULL AND s.turns > 0 AND c.last_activity_at < ? \
+                     ORDER BY s.conversation_id LIMIT 500",
+                    params![now - BOT_IDLE_MS],
+                )?;
+                rows.iter().map(|r| Ok(r.int(0)?)).collect::<Result<Vec<Id>>>()
+            })
+            .await?;
+        let mut closed = 0;
+        for conv_id in idle {
+            let done = self
+                .pool()
+                .write_keyed(conv_id.unsigned_abs(), move |tx| {
+                    let Some(sess) = session(tx.conn, conv_id)?.filter(|s| s.active) else { return Ok(false) };
+                    settle(tx, conv_id, &sess)?;
+                    Ok(true)
+                })
+                .await?;
+            closed += usize::from(done);
+        }
+        Ok(closed)
     }
 }
 

@@ -150,12 +150,17 @@ impl Store {
         // the conversation above all others, one long past would bury it.
         let now = crate::clock::now_ms();
         msg.at = msg.at.clamp(now - MAX_BEHIND_MS, now + MAX_AHEAD_MS);
-        self.ingest_history(msg).await
+        self.ingest_at(msg, false).await
     }
 
-    /// [`Store::ingest`] at the message's own time, however long ago: for importing
-    /// history (the demo's months of conversations), never for what a channel delivers.
-    pub async fn ingest_history(&self, mut msg: Inbound) -> Result<Ingested> {
+    /// [`Store::ingest`] at the message's own time, however long ago, and with what it sets
+    /// off (the bot's answer, the automatic reply) dated then too: for importing history
+    /// (the demo's months of conversations), never for what a channel delivers.
+    pub async fn ingest_history(&self, msg: Inbound) -> Result<Ingested> {
+        self.ingest_at(msg, true).await
+    }
+
+    async fn ingest_at(&self, mut msg: Inbound, then: bool) -> Result<Ingested> {
         msg.clean_text();
         if msg.body.len() > MAX_BODY {
             return Err(StoreError::BadRequest(format!("the message is longer than {MAX_BODY} bytes")));
@@ -164,7 +169,17 @@ impl Store {
             return Err(StoreError::BadRequest("the message has neither text nor attachments".into()));
         }
         let base = self.public_url();
-        self.pool().write_keyed(customer_key(&msg.from), move |tx| ingest(tx, &msg, base.as_deref())).await
+        self.pool()
+            .write_keyed(customer_key(&msg.from), move |tx| {
+                let now = tx.now;
+                if then {
+                    tx.now = msg.at.min(now);
+                }
+                let r = ingest(tx, &msg, base.as_deref());
+                tx.now = now;
+                r
+            })
+            .await
     }
 }
 
