@@ -1,7 +1,9 @@
 //! The web-chat widget in a real headless Chromium, embedded with its one `<script>` tag
 //! in a page served from another loopback origin: the visitor writes, an agent's reply
 //! appears in the page, the thread survives a reload, the visitor leaves their email, and a
-//! reply full of markup is shown as text with nothing run.
+//! reply full of markup is shown as text with nothing run. On an inbox with a bot, typing a
+//! question offers articles first; the bot answers, the visitor asks for a person, and the
+//! agent's reply arrives.
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (the README's test command installs
 //! them); without them the test fails with that instruction rather than passing silently.
@@ -80,9 +82,14 @@ async fn browser(d: &Driver) -> Client {
 
 /// A shop's page on its own origin, embedding the hub's widget.
 async fn shop_page(hub: &Hub) -> String {
+    page_for(hub, "shop-widget").await
+}
+
+/// A page on its own origin embedding the widget of the inbox at `inbox`.
+async fn page_for(hub: &Hub, inbox: &str) -> String {
     let html = format!(
         "<!doctype html><html><head><title>Northwind Shop</title></head><body><h1>Northwind Shop</h1>\
-         <script src=\"{}/widget.js\" data-inbox=\"shop-widget\" async></script></body></html>",
+         <script src=\"{}/widget.js\" data-inbox=\"{inbox}\" async></script></body></html>",
         hub.base
     );
     let app = axum::Router::new().route("/", axum::routing::get(move || async move { axum::response::Html(html) }));
@@ -416,3 +423,104 @@ async fn a_visitor_chats_through_the_widget_in_chromium() {
 /// A real 1×1 PNG.
 const PNG_1X1: &str =
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visitor_finds_articles_talks_to_the_bot_then_to_a_person() {
+    let db = sqlite_db();
+    let store = open(&db);
+    let fixtures = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/articles"));
+    let saves = switchboard_hub::kb_files::read_folder(fixtures).unwrap();
+    store.import_articles(switchboard_hub::policy::Viewer::command_line(), saves).await.unwrap();
+    let team = store.create_team("Support").await.unwrap().id;
+    add_agent(&store, "Maya Okafor", "maya@x.test", Role::Agent, vec![team]).await;
+    store
+        .create_inbox(CreateInbox {
+            kind: ChannelKind::Webchat,
+            name: "Northwind".into(),
+            team_id: team,
+            address: "bot-widget".into(),
+            settings: json!({"bot": {"mode": "builtin", "name": "Northwind assistant"}}),
+        })
+        .await
+        .unwrap();
+    let hub =
+        common::serve_at(store, |addr| Config { public_url: Some(format!("http://{addr}")), ..Config::default() })
+            .await;
+    let token = login(&hub, "maya@x.test").await;
+    let agent = Agent { hub, token, http: reqwest::Client::new() };
+    let page = page_for(&agent.hub, "bot-widget").await;
+    let driver = driver().await;
+    let c = browser(&driver).await;
+    c.goto(&page).await.unwrap();
+    part(&c, ".launcher").await.click().await.unwrap();
+
+    // Typing a question offers the articles that answer it, before anything is sent.
+    let input = part(&c, "textarea").await;
+    input.send_keys("I forgot my passw").await.unwrap();
+    part(&c, "[data-testid=sb-article]").await;
+    let offered = c
+        .execute(
+            "const r = document.querySelector('#switchboard-chat').shadowRoot; \
+             return Array.from(r.querySelectorAll('[data-testid=sb-article] a')).map(a => [a.textContent, a.href]);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(offered[0][0], "I forgot my password", "{offered}");
+    assert_eq!(offered[0][1], format!("{}/help/articles/reset-password", agent.hub.base));
+    // That answered it: counted, and no conversation was started.
+    part(&c, "[data-testid=sb-deflect]").await.click().await.unwrap();
+    let thanked = part(&c, "[data-testid=sb-articles]").await;
+    for _ in 0..50 {
+        if thanked.text().await.unwrap().contains("Glad it helped") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(thanked.text().await.unwrap().contains("Glad it helped"));
+    assert!(agent.chat().await.is_none(), "no conversation for a question the article answered");
+
+    // Another question, sent: the bot answers from the knowledge base, marked as the bot.
+    let input = part(&c, "textarea").await;
+    input.clear().await.unwrap();
+    input.send_keys("How do I track my order?").await.unwrap();
+    input.send_keys("\u{E007}").await.unwrap();
+    wait_for_line(&c, "How do I track my order?").await;
+    let badge = part(&c, "[data-testid=sb-bot-badge]").await;
+    assert_eq!(badge.text().await.unwrap(), "Bot");
+    let now = lines(&c).await;
+    assert!(now.iter().any(|l| l.starts_with("Every order gets a tracking number")), "{now:?}");
+    assert!(agent.chat().await.is_some_and(|c| c["status"] == "bot"), "the bot holds it");
+
+    // "Talk to a person": the bot hands over and says so; the agent sees the summary and
+    // answers; the visitor sees the agent's reply.
+    let buttons = c
+        .execute(
+            "const r = document.querySelector('#switchboard-chat').shadowRoot; \
+             const b = Array.from(r.querySelectorAll('.msg .choices button')).find(b => b.textContent.includes('Talk to a person')); \
+             b.click(); return true;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(buttons, json!(true));
+    let mut chat = None;
+    for _ in 0..100 {
+        chat = agent.chat().await.filter(|c| c["status"] == "open");
+        if chat.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let chat = chat.expect("handed over to people");
+    let lines_now = agent.get(&format!("/api/v1/conversations/{}/messages", chat["id"])).await;
+    assert!(
+        lines_now["messages"].as_array().unwrap().iter().any(|m| m["direction"] == "system"
+            && m["body"].as_str().unwrap().starts_with("Handed over by the bot: the customer asked for a person.")),
+        "{lines_now}"
+    );
+    let shown = lines(&c).await;
+    assert!(shown.iter().any(|l| l.starts_with("I'm passing you to a person")), "{shown:?}");
+    agent.reply(&chat, "p1", "Hi, Maya here. Your parcel left yesterday.").await;
+    wait_for_line(&c, "Hi, Maya here. Your parcel left yesterday.").await;
+}
