@@ -99,6 +99,6 @@ say "cargo test"
 cargo test --workspace --locked
 
 say "benchmark smoke runs (cargo bench -p switchboard-hub / -p switchboard-core / -p switchboard --bench desktop give the real figures)"
-cargo test -p switchboard-hub --bench hub --bench webhooks --bench abuse --bench chaos --bench routing --bench reports --bench campaigns --locked
+cargo test -p switchboard-hub --bench hub --bench webhooks --bench abuse --bench chaos --bench routing --bench reports --bench campaigns --bench knowledge --locked
 cargo test -p switchboard-core --bench core --locked
 cargo test -p switchboard --bench desktop --locked

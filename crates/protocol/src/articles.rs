@@ -495,10 +495,10 @@ pub fn plain_text(markdown: &str) -> String {
                     out.push_str(&format!(" ({url})"));
                 }
             }
-            Event::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item | TagEnd::CodeBlock) => {
-                if !out.ends_with('\n') {
-                    out.push('\n');
-                }
+            Event::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item | TagEnd::CodeBlock)
+                if !out.ends_with('\n') =>
+            {
+                out.push('\n');
             }
             Event::End(TagEnd::List(_)) | Event::Rule => out.push('\n'),
             _ => {}

@@ -370,7 +370,7 @@ impl Store {
 
     /// Every article, drafts included (for export).
     pub async fn articles(&self) -> Result<Vec<Article>> {
-        self.pool().read(|c| all(c)).await
+        self.pool().read(all).await
     }
 
     /// The saved versions of an article, newest first, with who saved each.

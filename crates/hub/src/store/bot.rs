@@ -8,9 +8,9 @@
 use super::articles::{self, Use};
 use super::db::Connection;
 use super::entities::{self, emit_conversation};
-use super::ingest::{conv_state, save_state};
 use super::pool::WriteTx;
 use super::sending::{insert_agent_message, AgentMessage};
+use super::state::{conv_state, save_state};
 use super::{Result, Store, StoreError};
 use crate::bot::{self, Action, Match, Mode, Settings, Turn};
 use crate::params;
@@ -142,19 +142,27 @@ fn say(
     Ok(Some(id))
 }
 
+/// A customer's message as the bot takes it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Said<'a> {
+    pub message_id: Id,
+    pub text: &'a str,
+    /// The button tapped, if any.
+    pub chosen: Option<&'a str>,
+    pub at: Timestamp,
+}
+
 /// The bot's turn on a customer message in a conversation it holds. The built-in bot
-/// answers here, in the message's own write; an external bot or the model gets a call,
-/// made after the commit.
+/// answers here, in the message's own write, linking articles under `base`; an external
+/// bot or the model gets a call, made after the commit.
 pub(super) fn take_turn(
     tx: &mut WriteTx<'_>,
     conv_id: Id,
     s: &Settings,
-    message_id: Id,
-    text: &str,
-    chosen: Option<&str>,
-    at: Timestamp,
+    said: Said<'_>,
     base: Option<&str>,
 ) -> Result<()> {
+    let Said { message_id, text, chosen, at } = said;
     let Some(sess) = session(tx.conn, conv_id)?.filter(|x| x.active) else { return Ok(()) };
     if sess.mode != Mode::Builtin.as_str() {
         tx.conn.execute(

@@ -7,9 +7,10 @@ use super::consent;
 use super::db::Connection;
 use super::entities::{self, emit_contact, emit_conversation, emit_message};
 use super::pool::WriteTx;
+use super::state::{conv_state, save_state};
 use super::{Result, Store, StoreError};
 use crate::params;
-use crate::rules::{self, ConvState};
+use crate::rules;
 use std::collections::BTreeMap;
 use switchboard_protocol::choices::Chosen;
 use switchboard_protocol::consent::{ConsentPurpose, ConsentSource};
@@ -291,43 +292,6 @@ fn merge_profile(tx: &mut WriteTx<'_>, contact_id: i64, fields: &BTreeMap<String
         params![json, tx.now, contact_id],
     )?;
     Ok(true)
-}
-
-pub fn conv_state(c: &Conversation) -> ConvState {
-    ConvState {
-        status: c.status,
-        snoozed_until: c.snoozed_until,
-        waiting_since: c.waiting_since,
-        last_activity_at: c.last_activity_at,
-        reply_window_expires_at: c.reply_window_expires_at,
-        preview: c.preview.clone(),
-    }
-}
-
-/// Writes a conversation's moved state (from `before`) with a new version. Resolving ends
-/// its agent's hold on it, and reopening starts a new one.
-pub fn save_state(tx: &mut WriteTx<'_>, before: &Conversation, s: &ConvState, updated_by: Option<i64>) -> Result<()> {
-    let id = before.id;
-    let resolved = |st: ConversationStatus| st == ConversationStatus::Resolved;
-    if let Some(agent) = before.assignee_id.filter(|_| resolved(before.status) != resolved(s.status)) {
-        let (holder, why) = if resolved(s.status) { (None, "resolved") } else { (Some(agent), "reopened") };
-        super::routing::record_holder(tx, id, before.team_id, holder, updated_by, why)?;
-    }
-    tx.conn.execute(
-        "UPDATE conversations SET status = ?, snoozed_until = ?, waiting_since = ?, last_activity_at = ?, \
-         reply_window_expires_at = ?, preview = ?, updated_by = ?, version = version + 1 WHERE id = ?",
-        params![
-            s.status.as_str(),
-            s.snoozed_until,
-            s.waiting_since,
-            s.last_activity_at,
-            s.reply_window_expires_at,
-            &s.preview,
-            updated_by,
-            id
-        ],
-    )?;
-    Ok(())
 }
 
 /// The conversation an email answers, found through the Message-IDs it references.
@@ -648,7 +612,8 @@ fn ingest(tx: &mut WriteTx<'_>, msg: &Inbound, base: Option<&str>) -> Result<Ing
         match (&bot, keyword) {
             (Some(b), false) => {
                 let chosen = msg.answer.as_ref().map(|a| a.id.as_str());
-                super::bot::take_turn(tx, conv.id, b, message_id, &msg.body, chosen, msg.at, base)?;
+                let said = super::bot::Said { message_id, text: &msg.body, chosen, at: msg.at };
+                super::bot::take_turn(tx, conv.id, b, said, base)?;
             }
             // An opt-out word, or an inbox whose bot was turned off since: people take it.
             (_, true) => {

@@ -65,6 +65,7 @@ pub mod routing;
 pub mod sending;
 pub mod sla;
 pub mod sqlite;
+pub mod state;
 pub mod visitors;
 
 use crate::policy::{Denied, Viewer};

@@ -7,11 +7,11 @@
 
 use super::change_kind::ChangeKind;
 use super::entities::{self, emit_contact, emit_conversation, emit_public, emit_read_marker, sees_contact};
-use super::ingest::{conv_state, save_state};
 use super::pool::WriteTx;
 use super::sending::{
     already_stored, check_text, fill_template, finish_message, insert_agent_message, may_send_to, AgentMessage,
 };
+use super::state::{conv_state, save_state};
 use super::{Result, Store, StoreError};
 use crate::params;
 use crate::policy::{self, Scope, Viewer};

@@ -4,7 +4,6 @@
 //! templates ([`super::mutations`]) and first messages ([`super::outreach`]).
 
 use super::entities::{self, emit_conversation, emit_message};
-use super::ingest::MAX_BODY;
 use super::outbox::TemplateSend;
 use super::pool::WriteTx;
 use super::{Result, StoreError};
@@ -13,6 +12,7 @@ use crate::rules;
 use switchboard_protocol::model::{Attachment, ChannelKind, Conversation, Delivery, Direction, Inbox};
 use switchboard_protocol::mutation::Outcome;
 use switchboard_protocol::ErrorCode;
+use switchboard_protocol::MAX_BODY;
 
 pub(super) fn check_text(client_msg_id: &str, body: &str, attachments: usize) -> Result<()> {
     if client_msg_id.trim().is_empty() || client_msg_id.len() > 200 {
