@@ -15,7 +15,9 @@
 //! reports: a lead opens months of the demo's history as charts, exports them as CSV, and
 //! opens them again with the hub gone. Then files: a picture attached in the composer, sent
 //! over WhatsApp (which fetches it from the hub) and shown as a thumbnail in the thread.
-//! Screenshots land in docs/screenshots.
+//! Then the knowledge base: a conversation the bot handed over shows agents its summary
+//! line, and with the hub gone an agent finds an article with `#` and inserts its text
+//! into an SMS reply. Screenshots land in docs/screenshots.
 #![allow(clippy::unwrap_used)]
 
 use serde_json::json;
@@ -855,6 +857,78 @@ async fn an_agent_attaches_a_picture_sends_it_over_whatsapp_and_sees_it_as_a_thu
     .await;
     app.screenshot(&screenshots().join("files.png")).await;
     app.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_reads_a_bots_handoff_and_inserts_an_article_with_hash_offline() {
+    let me = [
+        "an_agent_reads_a_bots_handoff_and_inserts_an_article_with_hash_offline",
+        "--exact",
+        "--nocapture",
+        "--test-threads=1",
+    ];
+    if !in_desktop_session(&me.map(String::from)) {
+        return;
+    }
+    let mut hub = Hub::start_with(|addr| switchboard_hub::config::Config {
+        public_url: Some(format!("http://{addr}")),
+        ..Hub::settings()
+    })
+    .await;
+    let w = world(&hub.store).await;
+    let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../crates/hub/tests/fixtures/articles");
+    let saves = switchboard_hub::kb_files::read_folder(&fixtures).unwrap();
+    hub.store.import_articles(switchboard_hub::policy::Viewer::command_line(), saves).await.unwrap();
+    // WhatsApp's bot answers Ana, who then asks for a person.
+    let settings = json!({"delivery": "simulated", "bot": {"mode": "builtin", "name": "Northwind assistant"}});
+    let update = switchboard_protocol::admin::UpdateInbox { settings: Some(settings), ..Default::default() };
+    hub.store.update_inbox(w.whatsapp, update).await.unwrap();
+    customer(&hub, w.whatsapp, "+14155550123", "Ana Silva", "How do I return an item?").await;
+    customer(&hub, w.whatsapp, "+14155550123", "Ana Silva", "Can I talk to a person please?").await;
+    customer(&hub, w.sms, "+14155550177", "Ben Okoro", "I can't sign in, I forgot my password").await;
+
+    let home = tempfile::tempdir().unwrap();
+    let _keyring = app::credential_store(home.path());
+    let app = App::launch(env!("CARGO_BIN_EXE_switchboard"), home.path(), &[]).await;
+    sign_in(&app, &hub, "maya@x.test").await;
+    app.find(&row("Ana Silva"), 30).await;
+    app.click(&row("Ana Silva")).await;
+    // The agent starts with the context: why the bot handed over, what was asked and offered.
+    app.until(
+        "the bot's handoff summary in the thread",
+        "[...document.querySelectorAll('[data-testid=line]')].some(l => l.textContent.includes(\
+         'Handed over by the bot: the customer asked for a person. The customer asked: “How do I return an item?”. \
+         The bot offered “How do I return an item?”.'))",
+        30,
+    )
+    .await;
+    app.until("the bot's lines marked", "!!document.querySelector('[data-testid=bot-badge]')", 10).await;
+    app.screenshot(&screenshots().join("bot-handoff.png")).await;
+
+    // The hub goes away; the articles are in the cache. On SMS, `#` inserts the text.
+    hub.stop().await;
+    app.click(&row("Ben Okoro")).await;
+    app.find("[data-testid=composer-input]", 20).await;
+    app.type_into("[data-testid=composer-input]", "Hi Ben! #passw").await;
+    app.until(
+        "the article picker offering the password article",
+        "[...document.querySelectorAll('[data-testid=article-picker] [data-testid=article-option]')]\
+         .some(o => o.textContent.includes('I forgot my password'))",
+        20,
+    )
+    .await;
+    let input = app.find("[data-testid=composer-input]", 5).await;
+    input.send_keys("\u{E007}").await.unwrap(); // Enter
+    app.until(
+        "the article's text in the reply",
+        "document.querySelector('[data-testid=composer-input]').value.startsWith(\
+         'Hi Ben! Choose Forgot password on the sign-in page and we email you a link to set a new password.')",
+        20,
+    )
+    .await;
+    app.screenshot(&screenshots().join("articles.png")).await;
+    app.quit().await;
+    hub.restart().await;
 }
 
 async fn lead_with_downloads(

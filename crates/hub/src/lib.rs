@@ -20,6 +20,9 @@
 //! - [`csat`]: satisfaction surveys: whether to ask, and a reply read as a score.
 //! - [`reports`]: the lead's reports: facts folded into days, days summed into a period.
 //! - [`consent`]: whether a proactive message may go, as far as consent goes (pure).
+//! - [`bot`]: the bot that answers first: its settings, what it does with each message and
+//!   when it hands over, and the words of its lines (pure, table-tested).
+//! - [`kb_files`]: the knowledge base as a folder of Markdown files, for import and export.
 //! - [`campaign`]: campaigns' states, audience files, each recipient's turn and the
 //!   sender's pace (pure, table-tested).
 //! - [`address`]: customer address normalisation (phone numbers to E.164, emails).
@@ -40,8 +43,9 @@
 //! The arrows go one way. `demo` runs a `server`, which runs `api` and `workers`; these
 //! use `channels`, `crm`, `auth`, `fanout` and `config`, and the `store` directly;
 //! `channels` and `crm` call out through `outbound` and use the `store`; the `store` uses
-//! only `crm_model`, `address`, `policy`, `rules`, `routing`, `sla`, `csat`, `reports`, `consent`, `campaign`, `calendar`, `throttle`, `storage` (its key
-//! rule), `pg_tls` and `clock`. `crates/testkit`'s layering
+//! only `crm_model`, `address`, `policy`, `rules`, `routing`, `sla`, `csat`, `reports`,
+//! `consent`, `campaign`, `bot`, `calendar`, `throttle`, `storage` (its key rule), `pg_tls`
+//! and `clock`; `bot` uses only `calendar`, and `kb_files` nothing in the crate. `crates/testkit`'s layering
 //! test keeps it so.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 

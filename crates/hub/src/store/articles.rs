@@ -2,7 +2,7 @@
 //! that would overwrite a change its console has not seen, keeping every version, the
 //! full-text index on each engine (SQLite FTS5 ranked by bm25 over terms stemmed in the
 //! article's language; PostgreSQL's text search in the language's configuration, ranked
-//! by `ts_rank_cd`), search, and what customers did with articles.
+//! by `ts_rank`, every word before any), search, and what customers did with articles.
 
 use super::canned::overwrites_unseen;
 use super::change_kind::ChangeKind;
@@ -139,24 +139,36 @@ pub fn search(
             )?
         }
         Engine::Postgres => {
-            let Some(q) = pg_query(question, as_typed) else { return Ok(Vec::new()) };
-            c.query(
-                &format!(
-                    "SELECT a.id FROM articles a, to_tsquery(CAST(CAST(? AS TEXT) AS regconfig), ?) q \
-                     WHERE a.search @@ q AND (a.locale = ? OR a.locale LIKE ?){status} \
-                     ORDER BY ts_rank_cd(a.search, q, 1) DESC, a.id LIMIT ?"
-                ),
-                params![pg_config(locale), q, &lang, format!("{lang}-%"), limit],
-            )?
+            // Articles holding every word first (few, so few to rank), then those holding
+            // any, as far as the limit.
+            let Some(all) = pg_query(question, as_typed, " & ") else { return Ok(Vec::new()) };
+            let sql = format!(
+                "SELECT a.id FROM articles a, to_tsquery(CAST(CAST(? AS TEXT) AS regconfig), ?) q \
+                 WHERE a.search @@ q AND (a.locale = ? OR a.locale LIKE ?){status} \
+                 ORDER BY ts_rank(a.search, q, 1) DESC, a.id LIMIT ?"
+            );
+            let cfg = pg_config(locale);
+            let mut rows = c.query(&sql, params![cfg, all, &lang, format!("{lang}-%"), limit])?;
+            let any = pg_query(question, as_typed, " | ").unwrap_or_default();
+            if rows.len() < usize::try_from(limit).unwrap_or(0) && any.contains('|') {
+                let found: Vec<i64> = rows.iter().map(|r| r.int(0)).collect::<Result<_, _>>()?;
+                for r in c.query(&sql, params![cfg, any, &lang, format!("{lang}-%"), limit])? {
+                    if !found.contains(&r.int(0)?) && rows.len() < usize::try_from(limit).unwrap_or(0) {
+                        rows.push(r);
+                    }
+                }
+            }
+            rows
         }
     };
     Ok(rows.iter().map(|r| r.int(0)).collect::<Result<Vec<_>, _>>()?)
 }
 
-/// A `to_tsquery` text matching any of the question's words (the server stems them and
-/// drops its stop words); the last one as a prefix when it may be unfinished. The words
-/// are letters and digits only, so nothing in the question is read as query syntax.
-fn pg_query(question: &str, as_typed: bool) -> Option<String> {
+/// A `to_tsquery` text joining the question's words with `op` (`" & "`: every one, `" | "`:
+/// any; the server stems them and drops its stop words); the last one as a prefix when it
+/// may be unfinished. The words are letters and digits only, so nothing in the question is
+/// read as query syntax.
+fn pg_query(question: &str, as_typed: bool, op: &str) -> Option<String> {
     let words = kb::words(question, kb::MAX_QUERY_WORDS);
     if words.is_empty() {
         return None;
@@ -168,7 +180,7 @@ fn pg_query(question: &str, as_typed: bool) -> Option<String> {
         .enumerate()
         .map(|(i, w)| if unfinished && i == last { format!("{w}:*") } else { w.clone() })
         .collect();
-    Some(parts.join(" | "))
+    Some(parts.join(op))
 }
 
 /// The articles with `ids` as hits, in that order, their pages under `base`.

@@ -164,6 +164,14 @@ pub(super) fn take_turn(
 ) -> Result<()> {
     let Said { message_id, text, chosen, at } = said;
     let Some(sess) = session(tx.conn, conv_id)?.filter(|x| x.active) else { return Ok(()) };
+    // The hub's own buttons under an answer mean the same whoever answered.
+    match chosen {
+        Some(switchboard_protocol::bot::CHOICE_PERSON) => {
+            return handoff(tx, conv_id, HandoffReason::AskedForPerson, None, at).map(|_| ())
+        }
+        Some(switchboard_protocol::bot::CHOICE_HELPED) => return resolve(tx, conv_id, &sess),
+        _ => {}
+    }
     if sess.mode != Mode::Builtin.as_str() {
         tx.conn.execute(
             "INSERT INTO bot_calls (conversation_id, message_id, state, created_at) VALUES (?, ?, 'due', ?)",
