@@ -883,9 +883,15 @@ async fn an_agent_reads_a_bots_handoff_and_inserts_an_article_with_hash_offline(
     let settings = json!({"delivery": "simulated", "bot": {"mode": "builtin", "name": "Northwind assistant"}});
     let update = switchboard_protocol::admin::UpdateInbox { settings: Some(settings), ..Default::default() };
     hub.store.update_inbox(w.whatsapp, update).await.unwrap();
-    customer(&hub, w.whatsapp, "+14155550123", "Ana Silva", "How do I return an item?").await;
+    let ana = customer(&hub, w.whatsapp, "+14155550123", "Ana Silva", "How do I return an item?").await;
     customer(&hub, w.whatsapp, "+14155550123", "Ana Silva", "Can I talk to a person please?").await;
-    customer(&hub, w.sms, "+14155550177", "Ben Okoro", "I can't sign in, I forgot my password").await;
+    let ben = customer(&hub, w.sms, "+14155550177", "Ben Okoro", "I can't sign in, I forgot my password").await;
+    // The lead gives both to Maya.
+    let lee = HubClient::new(&hub.base, &hub.login("lee@x.test").await).unwrap();
+    for (n, conversation_id) in [(1, ana), (2, ben)] {
+        let to_maya = Mutation::Assign(Assign { conversation_id, agent_id: Some(Some(w.maya)), team_id: None });
+        assert_eq!(lee.mutations(&batch("lee-desk", n, to_maya)).await.unwrap().results[0].outcome, Outcome::Applied);
+    }
 
     let home = tempfile::tempdir().unwrap();
     let _keyring = app::credential_store(home.path());
