@@ -78,7 +78,15 @@ describe("agent", () => {
     start("ada@demo.switchboard");
     await waitFor(() => expect(screen.getByTestId("view-mine")).toBeTruthy());
     const views = [...document.querySelectorAll("nav [data-testid^=view-]")].map((e) => e.getAttribute("data-testid"));
-    expect(views).toEqual(["view-mine", "view-unassigned", "view-my_teams", "view-waiting", "view-at_risk", "view-closed"]);
+    expect(views).toEqual([
+      "view-mine",
+      "view-unassigned",
+      "view-my_teams",
+      "view-waiting",
+      "view-at_risk",
+      "view-bot",
+      "view-closed",
+    ]);
     const mine = core.handle("counts") as Array<{ view: string; total: number }>;
     expect(within(screen.getByTestId("view-mine")).getByTestId("count").textContent).toBe(String(mine[0]!.total));
     await waitFor(() => expect(screen.getAllByTestId("conversation-row").length).toBeGreaterThan(0));

@@ -100,19 +100,6 @@ fn base(c: &Connection, hub: &str) -> Result<String> {
     Ok(meta(c, "public_url")?.filter(|u| !u.is_empty()).unwrap_or_else(|| hub.trim_end_matches('/').to_owned()))
 }
 
-fn hit(a: &Article, base: &str) -> ArticleHit {
-    ArticleHit {
-        id: a.id,
-        key: a.key.clone(),
-        title: a.title.clone(),
-        collection: a.collection.clone(),
-        locale: a.locale.clone(),
-        status: a.status,
-        snippet: kb::summary(&a.body),
-        url: (a.status == ArticleStatus::Published).then(|| kb::url(base, &a.key)),
-    }
-}
-
 /// The ids of the cached articles best matching `question`, best first: in each language
 /// the knowledge base holds, its terms stemmed in that language.
 fn ranked(c: &Connection, question: &str, published_only: bool, as_typed: bool, limit: usize) -> Result<Vec<Id>> {
@@ -162,13 +149,13 @@ impl Cache {
                 return Ok(entries(c)?
                     .iter()
                     .filter(|e| !published_only || e.article.status == ArticleStatus::Published)
-                    .map(|e| hit(&e.article, &base))
+                    .map(|e| ArticleHit::of(&e.article, Some(&base)))
                     .collect());
             }
             let mut out = Vec::new();
             for id in ranked(c, question, published_only, true, MAX_HITS)? {
                 if let Some(a) = by_id(c, id)? {
-                    out.push(hit(&a, &base));
+                    out.push(ArticleHit::of(&a, Some(&base)));
                 }
             }
             Ok(out)
@@ -194,7 +181,7 @@ impl Cache {
             let mut out = Vec::new();
             for id in ranked(c, &text, true, false, SUGGESTED)? {
                 if let Some(a) = by_id(c, id)? {
-                    out.push(hit(&a, &base));
+                    out.push(ArticleHit::of(&a, Some(&base)));
                 }
             }
             Ok(out)

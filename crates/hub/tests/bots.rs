@@ -461,6 +461,18 @@ async fn the_model_answers_from_the_articles_and_hands_over_when_unsure(db: &Tes
             .any(|a| a["title"] == "How do I track my order?" && a["offered"] == 1),
         "{report}"
     );
+
+    // The hub's "Talk to a person" under the model's answer hands over without asking it.
+    model.say(&format!("Tracking numbers come by email. See {}/help/articles/track-my-order", site.hub.base));
+    let v2 = site.visitor().await;
+    site.say(&v2, "p1", "where is my parcel?").await;
+    let t = site.wait_line(&v2, "the model's answer", |m| m["author"] == "bot").await;
+    let answer = t.iter().find(|m| m["author"] == "bot").unwrap()["id"].as_i64().unwrap();
+    let asked_before = model.asked().len();
+    site.tap(&v2, "p2", answer, "bot:person").await;
+    let (_, lines) = site.wait_status("open").await;
+    assert!(handoff_line(&lines).contains("the customer asked for a person"), "{lines:?}");
+    assert_eq!(model.asked().len(), asked_before, "the model is not asked about a button of the hub's");
 }
 
 async fn visitors_find_articles_before_they_write(db: &TestDb) {

@@ -93,6 +93,23 @@ pub struct ArticleHit {
     pub url: Option<String>,
 }
 
+impl ArticleHit {
+    /// An article as a search shows it: its opening words, and its page under the hub's
+    /// public address `base` when customers may read it.
+    pub fn of(a: &Article, base: Option<&str>) -> ArticleHit {
+        ArticleHit {
+            id: a.id,
+            key: a.key.clone(),
+            title: a.title.clone(),
+            collection: a.collection.clone(),
+            locale: a.locale.clone(),
+            status: a.status,
+            snippet: summary(&a.body),
+            url: base.filter(|_| a.status == ArticleStatus::Published).map(|b| url(b, &a.key)),
+        }
+    }
+}
+
 /// Creates (with `new`) or changes the article with this `key`. Leads and admins only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SaveArticle {

@@ -846,8 +846,7 @@ export class MockCore {
   directory(): Directory {
     // The core lists the inboxes by name.
     const inboxes = [...this.inboxes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    // Until the fixtures list who may edit articles, leads and admins may (as the core says).
-    const permissions = { edit_articles: this.me.role !== "agent", ...roleRules.permissions[this.me.role] };
+    const permissions = roleRules.permissions[this.me.role];
     return { me: this.me, permissions, agents: this.agents, teams: this.teams, inboxes };
   }
 

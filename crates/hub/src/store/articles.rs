@@ -192,21 +192,7 @@ pub fn hits(c: &mut dyn Connection, ids: &[Id], base: Option<&str>) -> Result<Ve
     let rows =
         c.query(&format!("SELECT {COLUMNS} FROM articles WHERE id IN ({})", placeholders(ids.len())), &values)?;
     let found = rows.iter().map(article).collect::<Result<Vec<_>, _>>()?;
-    Ok(ids.iter().filter_map(|id| found.iter().find(|a| a.id == *id)).map(|a| hit_of(a, base)).collect())
-}
-
-/// An article as a search shows it.
-pub fn hit_of(a: &Article, base: Option<&str>) -> ArticleHit {
-    ArticleHit {
-        id: a.id,
-        key: a.key.clone(),
-        title: a.title.clone(),
-        collection: a.collection.clone(),
-        locale: a.locale.clone(),
-        status: a.status,
-        snippet: kb::summary(&a.body),
-        url: base.filter(|_| a.status == ArticleStatus::Published).map(|b| kb::url(b, &a.key)),
-    }
+    Ok(ids.iter().filter_map(|id| found.iter().find(|a| a.id == *id)).map(|a| ArticleHit::of(a, base)).collect())
 }
 
 /// The console that last saved the article, for the conflict check.
