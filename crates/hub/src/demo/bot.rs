@@ -1,5 +1,5 @@
 //! The demo's bot: the built-in bot turned on for web chat and WhatsApp once the workspace
-//! is seeded, with two months of customers it answered before (most helped, some handed
+//! is seeded, with two months of WhatsApp customers it answered before (most helped, some handed
 //! to a person who answered and resolved, a few with no good answer), written through the
 //! store's own ingest and mutation paths at the times they happened, so the reports show
 //! containment, handoff reasons and how each article did.
@@ -64,8 +64,9 @@ pub async fn turn_on(store: &Store) -> Result<()> {
 /// Writes the bot's earlier conversations on `inboxes` (those it answers), answered by
 /// `agents` when handed over. Returns how many.
 pub async fn history(store: &Store, rng: &mut StdRng, inboxes: &[Inbox], agents: &[Viewer]) -> Result<usize> {
-    let bots: Vec<&Inbox> =
-        inboxes.iter().filter(|i| matches!(i.kind, ChannelKind::Webchat | ChannelKind::Whatsapp)).collect();
+    // On WhatsApp: its customers are known by the phone number the CRM finds them by (a
+    // web-chat visitor would be a stranger until they leave an address).
+    let bots: Vec<&Inbox> = inboxes.iter().filter(|i| i.kind == ChannelKind::Whatsapp).collect();
     let (Some(first), false) = (bots.first(), agents.is_empty()) else { return Ok(0) };
     let today = now_ms() - now_ms() % DAY;
     let mut written = 0;
