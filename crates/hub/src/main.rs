@@ -412,6 +412,8 @@ async fn run_demo(listen: SocketAddr, database_url: Option<String>, fresh: bool,
         tokio::net::TcpListener::bind(listen).await.map_err(|source| CliError::Listen { addr: listen, source })?;
     let addr = listener.local_addr().map_err(CliError::Serve)?;
     println!("Switchboard demo hub at http://{addr}  (database {})", redacted(&config.database_url));
+    // Its help centre is where it listens: the bot links articles there.
+    let config = Config { public_url: Some(format!("http://{addr}")), ..config };
     println!("Log in with any of:");
     for l in demo::logins() {
         println!(

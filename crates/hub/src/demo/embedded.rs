@@ -33,6 +33,8 @@ impl EmbeddedDemo {
         let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(DemoError::Listen)?;
         let url = format!("http://{}", listener.local_addr().map_err(DemoError::Listen)?);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        // Its help centre is where it listens: the bot links articles there.
+        let config = crate::config::Config { public_url: Some(url.clone()), ..config };
         let state = crate::api::AppState::new(store.clone(), config);
         tokio::spawn(async move {
             let shutdown = async move {
