@@ -178,6 +178,12 @@ impl Store {
                 }
                 let r = ingest(tx, &msg, base.as_deref());
                 tx.now = now;
+                // Its targets were worked out as of then; where they stand is as of now.
+                if then {
+                    if let Ok(done) = &r {
+                        super::sla::restate(tx, done.conversation_id)?;
+                    }
+                }
                 r
             })
             .await

@@ -28,6 +28,28 @@ fn each(d: &Dues) -> [Option<i64>; 3] {
     [d.first_response, d.next_response, d.resolution]
 }
 
+/// Sets a conversation's SLA state as of `tx.now`, for history written at its own time
+/// (whose state was worked out as of then): a target long past is breached now.
+pub(super) fn restate(tx: &mut WriteTx<'_>, conversation_id: i64) -> Result<()> {
+    let r = tx.conn.query_one(
+        "SELECT team_id, inbox_id, first_response_due_at, next_response_due_at, resolution_due_at, sla_state \
+         FROM conversations WHERE id = ?",
+        params![conversation_id],
+    )?;
+    let dues = Dues { first_response: r.opt_int(2)?, next_response: r.opt_int(3)?, resolution: r.opt_int(4)? };
+    let warn = policy_for(tx.conn, r.int(0)?, r.int(1)?)?.map_or(0, |p| p.warn_before_mins);
+    let state = sla::state(&dues, warn, tx.now);
+    if state.as_str() != r.text(5)? {
+        tx.conn.execute(
+            "UPDATE conversations SET sla_state = ?, version = version + 1 WHERE id = ?",
+            params![state.as_str(), conversation_id],
+        )?;
+        let conv = entities::load_conversation(tx.conn, conversation_id)?;
+        emit_conversation(tx, &conv, None);
+    }
+    Ok(())
+}
+
 /// Moves a conversation's targets after `event`: writes its due times and state, and
 /// records each target that starts, and each that is met.
 pub(super) fn apply(tx: &mut WriteTx<'_>, conversation_id: i64, event: Event) -> Result<()> {
