@@ -35,12 +35,6 @@ fn synced(c: &Connection) -> Result<Vec<Article>> {
     rows::json_rows(c, "SELECT json FROM articles ORDER BY json_extract(json, '$.collection'), title, id", [])
 }
 
-fn cached(c: &Connection, key: &str) -> Result<Option<Article>> {
-    let json: Option<String> =
-        c.prepare_cached("SELECT json FROM articles WHERE key = ?1")?.query_row([key], |r| r.get(0)).optional()?;
-    Ok(json.map(|j| serde_json::from_str(&j)).transpose()?)
-}
-
 fn by_id(c: &Connection, id: Id) -> Result<Option<Article>> {
     let json: Option<String> =
         c.prepare_cached("SELECT json FROM articles WHERE id = ?1")?.query_row([id], |r| r.get(0)).optional()?;
@@ -216,8 +210,8 @@ impl Cache {
             if !may_edit(&rows::me(c)?) {
                 return Err(forbidden());
             }
+            let taken: Vec<String> = entries(c)?.into_iter().map(|e| e.article.key).collect();
             if save.new {
-                let taken = entries(c)?.into_iter().map(|e| e.article.key).collect::<Vec<_>>();
                 let stem = kb::key_of(&save.title);
                 let mut key = stem.clone();
                 let mut n = 2;
@@ -226,7 +220,7 @@ impl Cache {
                     n += 1;
                 }
                 save.key = key;
-            } else if cached(c, &save.key)?.is_none() && !entries(c)?.iter().any(|e| e.article.key == save.key) {
+            } else if !taken.contains(&save.key) {
                 return Err(CoreError::NotFound("article"));
             }
             save.normalized().map_err(CoreError::BadRequest)

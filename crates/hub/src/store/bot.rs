@@ -197,9 +197,10 @@ pub(super) fn take_turn(
                 return handoff(tx, conv_id, HandoffReason::NoAnswer, None, at).map(|_| ());
             };
             let url = base.map(|b| kb::url(b, &a.key));
-            let body =
-                bot::answer_text(sess_channel(tx.conn, conv_id)?, &kb::summary(&a.body), &a.title, url.as_deref());
-            answered(tx, conv_id, &sess, &[body], &[a.id], true)?;
+            let conv = entities::load_conversation(tx.conn, conv_id)?;
+            let body = bot::answer_text(conv.channel, &kb::summary(&a.body), &a.title, url.as_deref());
+            say(tx, &conv, &sess.bot_name, &body, bot::feedback_choices(conv.channel).as_ref())?;
+            advance(tx, conv_id, &sess, &[a.id], true)?;
         }
         Action::Resolve => resolve(tx, conv_id, &sess)?,
         Action::HandOff(reason) => {
@@ -209,41 +210,27 @@ pub(super) fn take_turn(
     Ok(())
 }
 
-fn sess_channel(c: &mut dyn Connection, conv_id: Id) -> Result<switchboard_protocol::model::ChannelKind> {
-    Ok(c.query_one("SELECT channel FROM conversations WHERE id = ?", params![conv_id])?.parse(0)?)
-}
-
-/// Stores the bot's answer lines and moves its session: one more turn, the articles
-/// offered, and whether the last line asked if it helped.
-fn answered(
-    tx: &mut WriteTx<'_>,
-    conv_id: Id,
-    sess: &Session,
-    bodies: &[String],
-    offered: &[Id],
-    ask_feedback: bool,
-) -> Result<Vec<Id>> {
-    let mut ids = Vec::new();
-    let last = bodies.len().saturating_sub(1);
-    for (i, body) in bodies.iter().enumerate() {
-        let conv = entities::load_conversation(tx.conn, conv_id)?;
-        let choices = if ask_feedback && i == last { bot::feedback_choices(conv.channel) } else { None };
-        ids.extend(say(tx, &conv, &sess.bot_name, body, choices.as_ref())?);
-    }
+/// Moves the bot's session after it answered: one more turn, the articles offered (counted
+/// for the reports), whether its last line asked if it helped, and no call left waiting.
+fn advance(tx: &mut WriteTx<'_>, conv_id: Id, sess: &Session, offered: &[Id], ask_feedback: bool) -> Result<()> {
     let conv = entities::load_conversation(tx.conn, conv_id)?;
     for id in offered {
         articles::record_use(tx.conn, *id, Use::Offered, Some(conv.team_id), tx.now)?;
     }
     let mut all = sess.offered.clone();
     all.extend(offered.iter().filter(|id| !sess.offered.contains(id)));
-    let offered = serde_json::to_string(&all).map_err(|e| StoreError::BadRequest(e.to_string()))?;
+    let all = serde_json::to_string(&all).map_err(|e| StoreError::BadRequest(e.to_string()))?;
     tx.conn.execute(
         "UPDATE bot_sessions SET turns = turns + 1, offered = ?, asked_feedback = ?, awaiting_since = NULL \
          WHERE conversation_id = ?",
-        params![offered, i64::from(ask_feedback), conv_id],
+        params![all, i64::from(ask_feedback), conv_id],
+    )?;
+    tx.conn.execute(
+        "UPDATE bot_calls SET state = 'done' WHERE conversation_id = ? AND state <> 'done'",
+        params![conv_id],
     )?;
     emit_conversation(tx, &conv, None);
-    Ok(ids)
+    Ok(())
 }
 
 /// The customer was helped: the bot thanks them and resolves the conversation.
@@ -422,11 +409,13 @@ impl Store {
         let answer = checked(answer)?;
         self.pool()
             .write_keyed(conv_id.unsigned_abs(), move |tx| {
-                let conv = entities::load_conversation(tx.conn, conv_id).map_err(|_| StoreError::NotFound("conversation"))?;
+                let conv =
+                    entities::load_conversation(tx.conn, conv_id).map_err(|_| StoreError::NotFound("conversation"))?;
                 if inboxes.as_ref().is_some_and(|ids| !ids.contains(&conv.inbox_id)) {
                     return Err(StoreError::NotFound("conversation"));
                 }
-                let Some(sess) = session(tx.conn, conv_id)?.filter(|s| s.active && s.mode != Mode::Builtin.as_str()) else {
+                let Some(sess) = session(tx.conn, conv_id)?.filter(|s| s.active && s.mode != Mode::Builtin.as_str())
+                else {
                     return Err(StoreError::Refused(
                         switchboard_protocol::ErrorCode::Conflict,
                         "the conversation is no longer the bot's: people have it".into(),
@@ -451,20 +440,7 @@ impl Store {
                     ids.extend(say(tx, &conv, &sess.bot_name, &m.body, m.choices.as_ref())?);
                 }
                 if !answer.messages.is_empty() {
-                    let conv = entities::load_conversation(tx.conn, conv_id)?;
-                    for id in &offered {
-                        articles::record_use(tx.conn, *id, Use::Offered, Some(conv.team_id), tx.now)?;
-                    }
-                    let mut all = sess.offered.clone();
-                    all.extend(offered.iter().filter(|id| !sess.offered.contains(id)));
-                    tx.conn.execute(
-                        "UPDATE bot_sessions SET turns = turns + 1, offered = ?, awaiting_since = NULL WHERE conversation_id = ?",
-                        params![serde_json::to_string(&all).map_err(|e| StoreError::BadRequest(e.to_string()))?, conv_id],
-                    )?;
-                    tx.conn.execute(
-                        "UPDATE bot_calls SET state = 'done' WHERE conversation_id = ? AND state <> 'done'",
-                        params![conv_id],
-                    )?;
+                    advance(tx, conv_id, &sess, &offered, false)?;
                 }
                 let handed_off = match &answer.handoff {
                     Some(h) => handoff(tx, conv_id, HandoffReason::BotDecided, h.note.as_deref(), tx.now)?,
