@@ -160,6 +160,7 @@ async fn a_leads_edit_shows_at_once_reaches_everyone_and_conflicts_are_caught() 
     eventually("the article reaches every console", || {
         maya.articles("gift card", true).unwrap().first().is_some_and(|h| h.key == key)
             && lee.article(&key).unwrap().is_some_and(|e| !e.pending)
+            && kim.article(&key).unwrap().is_some_and(|e| !e.pending)
     })
     .await;
 
