@@ -2,8 +2,8 @@
 # Runs every check and test of Switchboard, installing what it needs on a fresh Debian machine:
 # rustfmt, clippy, the front end's typecheck and tests, all Rust tests (SQLite, a real
 # PostgreSQL, the web-chat widget in a real headless Chromium, the desktop app end to end
-# through tauri-driver under Xvfb with a private D-Bus session) and smoke runs of the
-# benchmarks.
+# through tauri-driver under Xvfb with a private D-Bus session, object storage against a
+# real S3-compatible server) and smoke runs of the benchmarks.
 #
 # PostgreSQL: uses $SWITCHBOARD_TEST_PG (default postgres://postgres@127.0.0.1:5432/test) when it
 # answers; otherwise installs Debian's postgresql and runs a private server on a free port in a
@@ -74,6 +74,9 @@ fi
 say "Chromium for the web-chat widget's browser test"
 apt_install chromium chromium-driver
 
+say "HAProxy in front of several hubs for the scale run"
+apt_install haproxy
+
 say "the desktop app's build and end-to-end tools"
 desktop_build_deps
 apt_install xvfb xauth dbus-x11 webkit2gtk-driver gnome-keyring libsecret-tools
@@ -83,6 +86,9 @@ if ! command -v tauri-driver >/dev/null && [ ! -x "${CARGO_HOME:-$HOME/.cargo}/b
 fi
 
 ui_build
+say "an S3-compatible server for the object-storage tests (npm)"
+(cd crates/testkit/s3 && npm ci --no-audit --no-fund --silent)
+
 say "front end: typecheck and tests"
 (cd ui && npm run --silent check && npm test --silent)
 
@@ -99,6 +105,6 @@ say "cargo test"
 cargo test --workspace --locked
 
 say "benchmark smoke runs (cargo bench -p switchboard-hub / -p switchboard-core / -p switchboard --bench desktop give the real figures)"
-cargo test -p switchboard-hub --bench hub --bench webhooks --bench abuse --bench chaos --bench routing --bench reports --bench campaigns --bench knowledge --locked
+cargo test -p switchboard-hub --bench hub --bench webhooks --bench abuse --bench chaos --bench routing --bench reports --bench campaigns --bench knowledge --bench scale --locked
 cargo test -p switchboard-core --bench core --locked
 cargo test -p switchboard --bench desktop --locked

@@ -1,5 +1,8 @@
 //! Hub benchmark: ingest rate with 32 concurrent writers on SQLite and PostgreSQL, and the
 //! delay from an ingest's commit to its change frame on each of 200 open WebSocket streams.
+//! Each beside its baseline from the same run: plain inserts of the same number of rows
+//! through the same driver (32 writers, a transaction each), and a bare broadcast to the
+//! same number of WebSockets.
 //!
 //! `cargo bench -p switchboard-hub` (PostgreSQL from `SWITCHBOARD_TEST_PG`, default
 //! `postgres://postgres@127.0.0.1:5432/test`; a private schema is made and dropped).
@@ -109,6 +112,11 @@ async fn ingest_rate(store: &Store, total: usize) -> f64 {
     (per * WRITERS) as f64 / started.elapsed().as_secs_f64()
 }
 
+/// The baseline for an ingest run: the same number of rows, plain, through the same driver.
+fn plain_inserts(url: &str, rows: usize) -> f64 {
+    switchboard_testkit::baseline::plain_inserts(url, rows, WRITERS)
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -204,24 +212,35 @@ fn main() {
     let sqlite =
         Store::open(&format!("sqlite://{}", dir.path().join("ingest.db").display()), &StoreOptions::default()).unwrap();
     let rate = rt.block_on(ingest_rate(&sqlite, total));
+    let plain = plain_inserts(&format!("sqlite://{}", dir.path().join("plain.db").display()), total);
     println!("ingest, SQLite, {WRITERS} concurrent writers:      {rate:>8.0} messages/s   (target ≥ 5,000)");
+    println!("  baseline: plain inserts, same driver:    {plain:>8.0} rows/s       (ratio {:.2})", rate / plain);
 
     let schema = switchboard_testkit::pg_schema::Schema::new("sbbench");
     let pg = Store::open(&schema.url, &StoreOptions::default()).unwrap();
     let rate = rt.block_on(ingest_rate(&pg, total));
-    println!("ingest, PostgreSQL, {WRITERS} concurrent writers:  {rate:>8.0} messages/s   (target ≥ 2,000)");
+    let plain = plain_inserts(&schema.url, total);
+    println!("ingest, PostgreSQL, {WRITERS} concurrent writers:  {rate:>8.0} messages/s   (target ≥ 10,000)");
+    println!("  baseline: plain inserts, same driver:    {plain:>8.0} rows/s       (ratio {:.2})", rate / plain);
     drop(pg);
     drop(schema);
 
     let store =
         Store::open(&format!("sqlite://{}", dir.path().join("fanout.db").display()), &StoreOptions::default()).unwrap();
     let delays = rt.block_on(fanout(store, fan_messages));
+    let bare = rt.block_on(switchboard_testkit::baseline::bare_broadcast(STREAMS, fan_messages));
     println!(
         "fan-out, {STREAMS} WebSocket streams, {fan_messages} ingests: commit → frame p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms   (target p99 < 50 ms; {} frames)",
         percentile(&delays, 0.50),
         percentile(&delays, 0.99),
         percentile(&delays, 1.0),
         delays.len()
+    );
+    println!(
+        "  baseline: bare broadcast to {STREAMS} sockets: send → frame p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        percentile(&bare, 0.50),
+        percentile(&bare, 0.99),
+        percentile(&bare, 1.0)
     );
     rt.shutdown_timeout(Duration::from_secs(1));
 }

@@ -1,6 +1,8 @@
 //! Webhook benchmark: signed webhooks ingested per second for each channel (32 concurrent
 //! senders over loopback HTTP, the hub on SQLite), and the response time of Twilio webhooks
-//! arriving at a steady 1,000 per second.
+//! arriving at a steady 1,000 per second. Beside them, from the same run: a bare handler
+//! answering `200` on the same server stack, taking the same requests from the same
+//! senders.
 //!
 //! `cargo bench -p switchboard-hub --bench webhooks`.
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
@@ -129,8 +131,15 @@ fn main() {
         if !full {
             println!("(smoke run of an unoptimised build: it checks the benchmark works; `cargo bench` gives the figures)");
         }
+        let bare = switchboard_testkit::baseline::bare_handler().await;
+        let same = |mut s: Signed| {
+            s.url = format!("{bare}/");
+            s
+        };
+        let baseline = throughput(&http, (0..per_channel).map(|i| same(twilio(&base, sms, i))).collect()).await;
         let rate = throughput(&http, (0..per_channel).map(|i| twilio(&base, sms, i)).collect()).await;
         println!("signed Twilio SMS webhooks:      {rate:>8.0} /s   (target ≥ 3,000)");
+        println!("  baseline: bare handler, same stack: {baseline:>8.0} /s   (ratio {:.2})", rate / baseline);
         let rate = throughput(&http, (0..per_channel).map(|i| whatsapp(&base, wa, i)).collect()).await;
         println!("signed WhatsApp webhooks:        {rate:>8.0} /s");
         let rate = throughput(&http, (0..per_channel).map(|i| messenger(&base, fb, i)).collect()).await;

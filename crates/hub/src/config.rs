@@ -56,6 +56,10 @@ pub struct Config {
     pub request_timeout_ms: u64,
     /// The longest a client may take to send a request's headers, in milliseconds.
     pub header_timeout_ms: u64,
+    /// How long a hub told to stop keeps serving while `/readyz` answers `503`, so a load
+    /// balancer takes it out of service before its streams close and its consoles move to
+    /// another hub, in milliseconds (0: stop at once).
+    pub drain_ms: u64,
     /// The address providers reach this hub at, e.g. `https://hub.example.com`. Twilio signs
     /// the exact URL it calls, so webhook signatures are checked against this base plus the
     /// request's path and query.
@@ -92,10 +96,20 @@ pub struct Config {
     /// stops working (the widget starts a new chat) and the row is deleted. Their
     /// conversations stay.
     pub visitor_idle_days: u64,
-    /// Where the hub keeps files (email attachments). By default beside the SQLite file
-    /// (`<file>-files`), or `switchboard-hub-files` in the working directory with
-    /// PostgreSQL. Several hubs on one database need one shared directory.
+    /// Where the hub keeps files (email attachments) when `s3_bucket` is unset. By default
+    /// beside the SQLite file (`<file>-files`), or `switchboard-hub-files` in the working
+    /// directory with PostgreSQL. Several hubs on one database need one shared directory,
+    /// or a bucket.
     pub blob_dir: Option<PathBuf>,
+    /// Keep files in this bucket of an S3-compatible service instead of `blob_dir`.
+    pub s3_bucket: Option<String>,
+    /// The service's address (`http://127.0.0.1:9000`, `https://s3.eu-west-1.amazonaws.com`);
+    /// unset: AWS's own for `s3_region`. Requests name the bucket in the path.
+    pub s3_endpoint: Option<String>,
+    pub s3_region: String,
+    pub s3_access_key_id: Option<String>,
+    /// Set it from the environment (`SWITCHBOARD_S3_SECRET_ACCESS_KEY`) rather than a file.
+    pub s3_secret_access_key: Option<String>,
     /// An agent whose consoles have all been disconnected this long shows offline (and
     /// their waiting conversations go back to the queue). Longer than a console's reconnect
     /// after a hub restart, so presence does not flap.
@@ -135,6 +149,7 @@ impl Default for Config {
             statement_timeout_ms: 30_000,
             request_timeout_ms: 30_000,
             header_timeout_ms: 10_000,
+            drain_ms: 0,
             public_url: None,
             delivery_retry_base_ms: 5_000,
             delivery_max_attempts: 6,
@@ -148,6 +163,11 @@ impl Default for Config {
             session_max_days: 30,
             visitor_idle_days: 30,
             blob_dir: None,
+            s3_bucket: None,
+            s3_endpoint: None,
+            s3_region: "us-east-1".into(),
+            s3_access_key_id: None,
+            s3_secret_access_key: None,
             presence_grace_secs: 120,
             routing_sweep_secs: 5,
             report_time_zone: "UTC".into(),
@@ -179,6 +199,30 @@ fn time_zone<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error>
 }
 
 impl Config {
+    /// The bucket these settings name, if any.
+    pub fn bucket(&self) -> Option<crate::storage::Bucket> {
+        self.s3_bucket.as_ref().map(|name| crate::storage::Bucket {
+            name: name.clone(),
+            endpoint: self.s3_endpoint.clone(),
+            region: self.s3_region.clone(),
+            access_key_id: self.s3_access_key_id.clone(),
+            secret_access_key: self.s3_secret_access_key.clone(),
+        })
+    }
+
+    /// The file store these settings choose: their bucket, or `blob_dir` (else
+    /// `default_dir`). A bucket that cannot be used is logged, and refuses every file.
+    pub fn storage(&self, default_dir: impl FnOnce() -> PathBuf) -> crate::storage::Storage {
+        use crate::storage::Storage;
+        match self.bucket() {
+            Some(b) => Storage::bucket(&b).unwrap_or_else(|e| {
+                tracing::error!("the bucket {} cannot be used: {e}", b.name);
+                Storage::unusable(e.to_string())
+            }),
+            None => Storage::new(self.blob_dir.clone().unwrap_or_else(default_dir)),
+        }
+    }
+
     /// Reads a TOML file of the same keys.
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
         let text =

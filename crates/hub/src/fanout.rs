@@ -52,6 +52,10 @@ async fn pump(store: Store, tx: broadcast::Sender<Arc<Batch>>) {
                     if upto <= last {
                         break;
                     }
+                    let now = crate::clock::now_ms();
+                    for c in &changes {
+                        crate::metrics::feed_lag(Duration::from_millis(u64::try_from(now - c.created_at).unwrap_or(0)));
+                    }
                     let _ = tx.send(Arc::new(Batch { after: last, upto, changes }));
                     last = upto;
                 }

@@ -8,7 +8,8 @@
 //! - [`workers`]: background work (delivery, CRM, snooze wake, feed pruning), started and
 //!   stopped in one place.
 //! - [`store`]: the source of truth (SQLite or PostgreSQL) and the change feed.
-//! - [`storage`]: the files the hub keeps (email attachments), one per unguessable key.
+//! - [`storage`]: the files the hub keeps (attachments), one per unguessable key, in a
+//!   directory or an S3-compatible bucket.
 //! - [`auth`]: passwords, bearer tokens, sessions and their expiry, logins.
 //! - [`throttle`]: when failed logins lock (pure, table-tested).
 //! - [`policy`]: who may see and do what (pure, table-tested).
@@ -38,14 +39,16 @@
 //! - [`visitor_fanout`]: web-chat lines routed to visitors' sockets by thread.
 //! - [`config`]: settings from file, environment and flags.
 //! - [`clock`]: the one reading of the system clock.
+//! - [`metrics`]: what the hub reports to Prometheus, every metric named in one place.
+//! - [`trace`]: each request's id, carried into the work it leaves, and the log's format.
 //! - [`demo`]: a seeded workspace and a customer simulator.
 //!
 //! The arrows go one way. `demo` runs a `server`, which runs `api` and `workers`; these
 //! use `channels`, `crm`, `auth`, `fanout` and `config`, and the `store` directly;
 //! `channels` and `crm` call out through `outbound` and use the `store`; the `store` uses
 //! only `crm_model`, `address`, `policy`, `rules`, `routing`, `sla`, `csat`, `reports`,
-//! `consent`, `campaign`, `bot`, `calendar`, `throttle`, `storage` (its key rule), `pg_tls`
-//! and `clock`; `bot` uses only `calendar`, and `kb_files` nothing in the crate. `crates/testkit`'s layering
+//! `consent`, `campaign`, `bot`, `calendar`, `throttle`, `storage` (its key rule), `pg_tls`,
+//! `metrics`, `trace` and `clock`; `bot` uses only `calendar`, and `kb_files` nothing in the crate. `crates/testkit`'s layering
 //! test keeps it so.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -66,6 +69,7 @@ pub mod demo;
 pub mod fallback;
 pub mod fanout;
 pub mod kb_files;
+pub mod metrics;
 pub mod outbound;
 pub mod pg_tls;
 pub mod policy;
@@ -77,5 +81,6 @@ pub mod sla;
 pub mod storage;
 pub mod store;
 pub mod throttle;
+pub mod trace;
 pub mod visitor_fanout;
 pub mod workers;

@@ -40,6 +40,8 @@ enum CliError {
     SettingsNotJson(serde_json::Error),
     #[error(transparent)]
     Folder(#[from] switchboard_hub::kb_files::FolderError),
+    #[error("the bucket {bucket} cannot be used: {source}")]
+    Bucket { bucket: String, source: switchboard_hub::storage::StorageError },
 }
 
 #[derive(Debug, Parser)]
@@ -74,6 +76,9 @@ impl Db {
         }
         if let Some(key) = std::env::var("SWITCHBOARD_LLM_API_KEY").ok().filter(|k| !k.is_empty()) {
             c.llm_api_key = Some(key);
+        }
+        if let Some(key) = std::env::var("SWITCHBOARD_S3_SECRET_ACCESS_KEY").ok().filter(|k| !k.is_empty()) {
+            c.s3_secret_access_key = Some(key);
         }
         Ok(c)
     }
@@ -232,10 +237,7 @@ fn parse_kind(s: &str) -> Result<ChannelKind, <ChannelKind as std::str::FromStr>
 }
 
 fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .with_writer(std::io::stderr)
-        .init();
+    switchboard_hub::trace::init_logging(switchboard_hub::trace::LogFormat::from_env());
     let cli = Cli::parse();
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -307,6 +309,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             let mut config = db.config()?;
             if let Some(l) = listen {
                 config.listen = l;
+            }
+            if let Some(b) = config.bucket() {
+                let bucket = |source| CliError::Bucket { bucket: b.name.clone(), source };
+                switchboard_hub::storage::Storage::bucket(&b).map_err(bucket)?.check().await.map_err(bucket)?;
             }
             let store = open(&config)?;
             let listener = tokio::net::TcpListener::bind(config.listen)

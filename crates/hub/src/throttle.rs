@@ -1,8 +1,10 @@
 //! How failed logins are counted and when they lock: pure rules over a counter
 //! (failures, the time of the last), table-tested; and the hub's rate limits: the token
 //! bucket ([`Rate`]) and buckets per key ([`RateLimiter`], bounded: password checks per
-//! second, visitor chats and messages per client and per visitor). The counters themselves live in the
-//! database ([`crate::store`]'s `login_failures`), so every hub on it sees the same ones.
+//! second, visitor chats and messages per client and per visitor), and the same rate as
+//! fixed windows ([`Window`]) that every hub on a database counts in together. The
+//! counters themselves live in the database ([`crate::store`]'s `login_failures` and
+//! `rate_windows`), so every hub on it sees the same ones.
 //!
 //! A login is counted three ways: the account from this client (locks early: a person
 //! mistyping), the client across every account (password spraying from one address), and
@@ -85,6 +87,41 @@ impl Rule {
 pub struct Rate {
     pub burst: f64,
     pub per_sec: f64,
+}
+
+impl Rate {
+    /// The same rate as fixed windows: `burst` hits in the time an empty bucket takes to
+    /// fill (at least a second, at most a day).
+    pub fn window(&self) -> Window {
+        let secs = self.burst / self.per_sec.max(f64::MIN_POSITIVE);
+        let len_ms = (secs * 1000.0).round().clamp(1000.0, 86_400_000.0) as i64;
+        Window { len_ms, max: self.burst.floor().max(1.0) as i64 }
+    }
+}
+
+/// At most `max` hits in each window of `len_ms` (windows start at multiples of `len_ms`
+/// since the epoch, on every hub alike).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub len_ms: i64,
+    pub max: i64,
+}
+
+impl Window {
+    /// The start of the window holding `now`.
+    pub fn start(&self, now: i64) -> i64 {
+        now - now.rem_euclid(self.len_ms.max(1))
+    }
+
+    /// Whether the `hits`-th hit of the window holding `now` is allowed; if not, the whole
+    /// seconds until the window ends (at least one).
+    pub fn verdict(&self, hits: i64, now: i64) -> Result<(), u64> {
+        if hits <= self.max {
+            return Ok(());
+        }
+        let left_ms = self.start(now) + self.len_ms - now;
+        Err(u64::try_from((left_ms + 999) / 1000).unwrap_or(1).max(1))
+    }
 }
 
 /// A token bucket: what is left, as of when.
@@ -185,6 +222,26 @@ pub fn keys(email: &str, client: &str) -> [(String, Rule); 3] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rate_as_fixed_windows() {
+        for (rate, want) in [
+            (Rate { burst: 20.0, per_sec: 1.0 / 3.0 }, Window { len_ms: 60_000, max: 20 }),
+            (Rate { burst: 200.0, per_sec: 50.0 }, Window { len_ms: 4_000, max: 200 }),
+            (Rate { burst: 120.0, per_sec: 4.0 }, Window { len_ms: 30_000, max: 120 }),
+            (Rate { burst: 0.5, per_sec: 100.0 }, Window { len_ms: 1_000, max: 1 }),
+            (Rate { burst: 10.0, per_sec: 0.0 }, Window { len_ms: 86_400_000, max: 10 }),
+        ] {
+            assert_eq!(rate.window(), want, "{rate:?}");
+        }
+        let w = Window { len_ms: 10_000, max: 3 };
+        for (hits, now, want) in
+            [(1, 20_000, Ok(())), (3, 29_999, Ok(())), (4, 20_000, Err(10)), (4, 25_500, Err(5)), (9, 29_999, Err(1))]
+        {
+            assert_eq!(w.verdict(hits, now), want, "{hits} at {now}");
+        }
+        assert_eq!((w.start(29_999), w.start(30_000), w.start(0)), (20_000, 30_000, 0));
+    }
 
     #[test]
     fn buckets_allow_a_burst_then_the_rate() {

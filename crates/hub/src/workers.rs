@@ -4,8 +4,9 @@
 //! earlier versions kept in database rows out to the file store, the router (routing
 //! passes when anything moves, and the sweeps for agents gone and customers left
 //! unanswered), keeping reports' settled days worked out, and the chores (waking snoozed
-//! conversations, forgetting quiet failed-login counters and idle visitors, pruning the
-//! change feed past its retention). The HTTP edge is [`crate::api`]; [`crate::server`]
+//! conversations, forgetting quiet failed-login counters, idle visitors and spent rate
+//! windows, pruning the change feed past its retention). Every hub on a database runs them
+//! all: each claim and each timer is a conditional update, so it takes effect once. The HTTP edge is [`crate::api`]; [`crate::server`]
 //! runs both together.
 
 use crate::clock::{now_ms, DAY};
@@ -146,9 +147,16 @@ pub async fn move_legacy_blobs(store: Store, storage: Storage) {
                 return;
             }
             let digest = hex::encode(sha2::Sha256::digest(&blob.data));
-            if let Err(e) = store.legacy_blob_moved(blob.id, key, digest).await {
-                tracing::warn!("a moved file cannot be recorded: {e}");
-                return;
+            match store.legacy_blob_moved(blob.id, key.clone(), digest).await {
+                Ok(true) => {}
+                // Another hub moved it first; this copy is never named.
+                Ok(false) => {
+                    let _ = storage.remove(&key).await;
+                }
+                Err(e) => {
+                    tracing::warn!("a moved file cannot be recorded: {e}");
+                    return;
+                }
             }
         }
     }
@@ -213,6 +221,10 @@ fn chores(store: Store, retention_ms: i64, visitor_idle_ms: i64) -> JoinHandle<(
             }
             if let Err(e) = store.prune_visitors(visitor_idle_ms, PRUNE_PER_ROUND).await {
                 tracing::warn!("forgetting idle visitors failed: {e}");
+            }
+            // The longest window is a day; a window two days old counts nothing.
+            if let Err(e) = store.prune_rate_windows(now_ms() - 2 * DAY, PRUNE_PER_ROUND).await {
+                tracing::warn!("forgetting spent rate windows failed: {e}");
             }
             if rounds % PRUNE_EVERY_ROUNDS == 0 {
                 if let Err(e) = store.prune_older_than(retention_ms).await {

@@ -2,6 +2,8 @@
 //! suites of several crates instead of being included from one another's folders.
 //!
 //! # Layout
+//! - [`baseline`]: what hub benchmarks print beside their figures (plain inserts, a bare
+//!   handler, a bare broadcast), measured in the same run.
 //! - [`chaos`]: the real hub binary on a private PostgreSQL server, killed again and again
 //!   under a steady webhook load (the chaos test and benchmark).
 //! - [`campaign_run`]: a campaign sent by the real hub binary (one hub or several, killed
@@ -18,10 +20,14 @@
 //!   daemon on the test's own session bus.
 //! - [`layering`]: the check that no crate's modules import each other in a circle.
 //! - [`pg_schema`]: a private PostgreSQL schema for one run of a test or benchmark.
+//! - [`s3`]: a real S3-compatible server on loopback, for the hub's object storage.
+//! - [`scale`]: three hub processes behind HAProxy on one PostgreSQL database, under load,
+//!   one killed and one drained (the scale benchmark).
 // Test support: a failed set-up step is a failed test, so it may panic; its handles hold
 // clients and processes that need not print.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_debug_implementations)]
 
+pub mod baseline;
 pub mod bots;
 pub mod campaign_run;
 pub mod chaos;
@@ -32,4 +38,6 @@ pub mod hub_process;
 pub mod layering;
 pub mod pg_schema;
 pub mod providers;
+pub mod s3;
+pub mod scale;
 pub mod twilio;

@@ -3,9 +3,10 @@
 //! conversations its inboxes' bot holds, at a steady rate per key. What it is sent is the
 //! signed webhook of [`crate::channels::bot_hook`].
 
+use super::limits::Shared;
 use super::notify::KeyCaller;
 use super::{AppState, Body, Failure};
-use crate::throttle::{Rate, RateLimiter};
+use crate::throttle::Rate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -19,10 +20,10 @@ pub const PER_KEY: Rate = Rate { burst: 200.0, per_sec: 50.0 };
 /// The largest answer.
 pub const BODY_BYTES: usize = 64 * 1024;
 
-pub type Limits = RateLimiter<i64>;
+pub type Limits = Shared<i64>;
 
 pub fn limits() -> Limits {
-    RateLimiter::new(PER_KEY, 10_000)
+    Shared::new("bot", PER_KEY, 10_000)
 }
 
 pub fn router() -> Router<AppState> {
@@ -43,7 +44,7 @@ async fn reply(
             "this key sends notifications; a bot answers with a bot key",
         )));
     }
-    if let Err(secs) = s.bot_limits.check(key.id) {
+    if let Err(secs) = s.bot_limits.check(&s.store, key.id).await? {
         let mut e = ApiError::new(ErrorCode::RateLimited, "this bot is answering too fast; slow down");
         e.retry_after = Some(secs);
         return Err(Failure(e));

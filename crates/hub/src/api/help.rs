@@ -4,9 +4,10 @@
 //! client address gets a steady rate of pages; past it, `429`.
 
 use super::client::ClientAddr;
+use super::limits::Shared;
 use super::{AppState, Failure, Params};
 use crate::store::articles::Use;
-use crate::throttle::{client_key, Rate, RateLimiter};
+use crate::throttle::{client_key, Rate};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -21,10 +22,10 @@ pub const PAGES_PER_CLIENT: Rate = Rate { burst: 120.0, per_sec: 4.0 };
 /// Results one search page shows.
 const RESULTS: usize = 20;
 
-pub type Limits = RateLimiter<String>;
+pub type Limits = Shared<String>;
 
 pub fn limits() -> Limits {
-    RateLimiter::new(PAGES_PER_CLIENT, 100_000)
+    Shared::new("help", PAGES_PER_CLIENT, 100_000)
 }
 
 pub fn router() -> Router<AppState> {
@@ -103,8 +104,8 @@ fn html(status: StatusCode, body: String, cache: bool) -> Response {
     r
 }
 
-fn check_rate(s: &AppState, client: &ClientAddr) -> Result<(), Failure> {
-    s.help_limits.check(client_key(client.0)).map_err(|wait| {
+async fn check_rate(s: &AppState, client: &ClientAddr) -> Result<(), Failure> {
+    s.help_limits.check(&s.store, client_key(client.0)).await?.map_err(|wait| {
         let mut e = ApiError::new(ErrorCode::RateLimited, "too many pages from your address; try again in a moment");
         e.retry_after = Some(wait);
         Failure(e)
@@ -139,7 +140,7 @@ async fn index(
     client: ClientAddr,
     Params(q): Params<IndexQuery>,
 ) -> Result<Response, Failure> {
-    check_rate(&s, &client)?;
+    check_rate(&s, &client).await?;
     if q.q.len() > 200 {
         return Err(Failure(ApiError::new(ErrorCode::BadRequest, "a search is at most 200 bytes")));
     }
@@ -217,7 +218,7 @@ async fn page(
     Path(key): Path<String>,
     Params(q): Params<PageQuery>,
 ) -> Result<Response, Failure> {
-    check_rate(&s, &client)?;
+    check_rate(&s, &client).await?;
     if !kb::valid_key(&key) {
         return Ok(not_found());
     }
@@ -269,7 +270,7 @@ async fn feedback(
     Path(key): Path<String>,
     Form(f): Form<Feedback>,
 ) -> Result<Response, Failure> {
-    check_rate(&s, &client)?;
+    check_rate(&s, &client).await?;
     let what = match f.helpful.as_str() {
         "yes" => Use::Helpful,
         "no" => Use::NotHelpful,

@@ -14,6 +14,7 @@ pub mod client;
 pub mod help;
 pub mod limits;
 pub mod notify;
+pub mod observe;
 mod stream;
 mod unsubscribe;
 pub(crate) mod uploads;
@@ -58,6 +59,9 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Set when the server shuts down: open streams close, so a graceful shutdown ends.
     pub closing: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Set when the hub is told to stop, `drain_ms` before it closes: `/readyz` answers
+    /// `503` so the load balancer sends no new work.
+    pub draining: Arc<tokio::sync::watch::Sender<bool>>,
     /// The client customers' media is fetched from providers with (it follows no redirect
     /// itself); `None` when it could not be built, and media then answers `503`.
     pub media_http: Option<reqwest::Client>,
@@ -69,13 +73,14 @@ pub struct AppState {
     pub bootstraps: Arc<tokio::sync::Semaphore>,
     /// Reports being worked out on this hub.
     pub reports: Arc<tokio::sync::Semaphore>,
-    /// Each API key's notifications on this hub.
+    /// Each API key's notifications, counted with every hub's.
     pub notify_limits: Arc<notify::Limits>,
-    /// Visitors' sockets, sessions and messages on this hub.
+    /// Visitors' sockets on this hub; their chats, messages and searches counted with every
+    /// hub's.
     pub visitor_limits: Arc<visitor::VisitorLimits>,
-    /// The help centre's pages per client address on this hub.
+    /// The help centre's pages per client address, counted with every hub's.
     pub help_limits: Arc<help::Limits>,
-    /// Each bot key's answers on this hub.
+    /// Each bot key's answers, counted with every hub's.
     pub bot_limits: Arc<bot::Limits>,
     /// Web-chat lines routed to visitors' sockets by thread.
     pub visitor_fanout: VisitorFanout,
@@ -92,14 +97,15 @@ impl AppState {
 
     /// Must be called inside a Tokio runtime (it starts the fan-out pump).
     pub fn new(store: Store, config: Config) -> AppState {
+        crate::metrics::install();
         store.set_public_url(config.public_url.as_deref());
         let fanout = Fanout::start(store.clone());
         let visitor_fanout = VisitorFanout::start(store.clone(), &fanout);
         AppState {
             auth: Arc::new(Auth::new(store.clone(), &config)),
-            streams: limits::Gauge::new(stream::STREAMS_PER_SESSION),
+            streams: limits::Gauge::new(stream::STREAMS_PER_SESSION).reported_as(crate::metrics::Open::Streams),
             fanout,
-            storage: Storage::new(config.blob_dir.clone().unwrap_or_else(|| store.default_blob_dir())),
+            storage: config.storage(|| store.default_blob_dir()),
             bootstraps: Arc::new(tokio::sync::Semaphore::new(config.bootstraps.max(1))),
             reports: Arc::new(tokio::sync::Semaphore::new(REPORTS_AT_ONCE)),
             notify_limits: Arc::new(notify::limits()),
@@ -116,6 +122,7 @@ impl AppState {
             .ok(),
             config: Arc::new(config),
             closing: Arc::new(tokio::sync::watch::Sender::new(false)),
+            draining: Arc::new(tokio::sync::watch::Sender::new(false)),
         }
     }
 }
@@ -274,6 +281,8 @@ pub fn router(state: AppState) -> Router {
     let request_timeout = std::time::Duration::from_millis(state.config.request_timeout_ms.max(1));
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(observe::ready))
+        .route("/metrics", get(observe::metrics))
         .route("/api/v1/auth/login", post(login).layer(DefaultBodyLimit::max(limit.min(LOGIN_BODY_BYTES))))
         .route("/api/v1/auth/logout", post(logout))
         .route("/api/v1/auth/logout_everywhere", post(logout_everywhere))
@@ -309,6 +318,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { Failure(ApiError::new(ErrorCode::NotFound, "no such endpoint")) })
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn_with_state(request_timeout, within_time))
+        .layer(axum::middleware::from_fn(observe::track))
         .with_state(state)
 }
 
@@ -573,7 +583,7 @@ async fn media_link(
 
 /// A file the hub keeps, streamed from the file store.
 pub(crate) async fn kept_file(s: &AppState, meta: &crate::store::blobs::BlobMeta) -> Result<Response, Failure> {
-    let (f, len) = s.storage.open(&meta.key).await.map_err(|e| match e {
+    let opened = s.storage.open(&meta.key).await.map_err(|e| match e {
         StorageError::NotFound => {
             tracing::error!(key = %meta.key, "a kept file is missing from the file store");
             Failure(ApiError::new(ErrorCode::NotFound, "the file is missing from the hub's file store"))
@@ -583,9 +593,9 @@ pub(crate) async fn kept_file(s: &AppState, meta: &crate::store::blobs::BlobMeta
             Failure(ApiError::new(ErrorCode::Unavailable, "the hub's file store cannot be read; try again"))
         }
     })?;
-    let body = axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(f));
+    let body = axum::body::Body::from_stream(opened.body);
     let mut resp = file(&meta.name, meta.mime.clone(), body);
-    if let Ok(v) = header::HeaderValue::from_str(&len.to_string()) {
+    if let Ok(v) = header::HeaderValue::from_str(&opened.size.to_string()) {
         resp.headers_mut().insert(header::CONTENT_LENGTH, v);
     }
     Ok(resp)

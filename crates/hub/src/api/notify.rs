@@ -3,9 +3,10 @@
 //! approved template or text, idempotent by the caller's key, at most a steady rate per key.
 //! What may be sent is the store's to say, as for agents' first messages.
 
+use super::limits::Shared;
 use super::{bearer, AppState, Body, Failure};
 use crate::store::api_keys::KeyHolder;
-use crate::throttle::{Rate, RateLimiter};
+use crate::throttle::Rate;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
@@ -20,10 +21,10 @@ pub const PER_KEY: Rate = Rate { burst: 100.0, per_sec: 20.0 };
 pub const BODY_BYTES: usize = 160 * 1024;
 
 /// Each key's bucket.
-pub type Limits = RateLimiter<i64>;
+pub type Limits = Shared<i64>;
 
 pub fn limits() -> Limits {
-    RateLimiter::new(PER_KEY, 10_000)
+    Shared::new("notify", PER_KEY, 10_000)
 }
 
 /// A caller holding a valid API key.
@@ -58,7 +59,7 @@ pub async fn notify(
             "this key answers as a bot; it cannot send notifications",
         )));
     }
-    if let Err(secs) = s.notify_limits.check(key.id) {
+    if let Err(secs) = s.notify_limits.check(&s.store, key.id).await? {
         let mut e = ApiError::new(ErrorCode::RateLimited, "this key is sending too fast; slow down");
         e.retry_after = Some(secs);
         return Err(Failure(e));

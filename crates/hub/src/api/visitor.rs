@@ -11,7 +11,7 @@
 //! for `visitor_idle_days` is forgotten, and one an agent blocked is refused.
 
 use super::client::ClientAddr;
-use super::limits::Gauge;
+use super::limits::{Gauge, Shared};
 use super::{bearer, AppState, Body, Failure, Params, SocketError};
 use crate::address;
 use crate::channels::webchat::{self, ChatSettings, VisitRequest, VisitStart};
@@ -20,7 +20,7 @@ use crate::store::ingest::Inbound;
 use crate::store::visitors::{visitor_provider_id, Claim, NewVisitor, VisitorRecord, VISITOR_FILES};
 use crate::store::StoreError;
 use crate::throttle::client_key;
-use crate::throttle::{Rate, RateLimiter};
+use crate::throttle::Rate;
 use crate::visitor_fanout::VisitorEvent;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
@@ -78,21 +78,21 @@ const CHECK_EVERY_HEARTBEATS: u32 = 4;
 pub struct VisitorLimits {
     sockets_per_visitor: Gauge<i64>,
     sockets_per_client: Gauge<String>,
-    sessions_per_client: RateLimiter<String>,
-    messages_per_visitor: RateLimiter<i64>,
-    messages_per_client: RateLimiter<String>,
-    searches_per_visitor: RateLimiter<i64>,
+    sessions_per_client: Shared<String>,
+    messages_per_visitor: Shared<i64>,
+    messages_per_client: Shared<String>,
+    searches_per_visitor: Shared<i64>,
 }
 
 impl Default for VisitorLimits {
     fn default() -> Self {
         VisitorLimits {
-            sockets_per_visitor: Gauge::new(SOCKETS_PER_VISITOR),
+            sockets_per_visitor: Gauge::new(SOCKETS_PER_VISITOR).reported_as(crate::metrics::Open::Sockets),
             sockets_per_client: Gauge::new(SOCKETS_PER_CLIENT),
-            sessions_per_client: RateLimiter::new(SESSIONS_PER_CLIENT, RATE_KEYS),
-            messages_per_visitor: RateLimiter::new(MESSAGES_PER_VISITOR, RATE_KEYS),
-            messages_per_client: RateLimiter::new(MESSAGES_PER_CLIENT, RATE_KEYS),
-            searches_per_visitor: RateLimiter::new(SEARCHES_PER_VISITOR, RATE_KEYS),
+            sessions_per_client: Shared::new("visitor-chats", SESSIONS_PER_CLIENT, RATE_KEYS),
+            messages_per_visitor: Shared::new("visitor-messages", MESSAGES_PER_VISITOR, RATE_KEYS),
+            messages_per_client: Shared::new("client-messages", MESSAGES_PER_CLIENT, RATE_KEYS),
+            searches_per_visitor: Shared::new("visitor-searches", SEARCHES_PER_VISITOR, RATE_KEYS),
         }
     }
 }
@@ -228,7 +228,11 @@ async fn start(
     Body(req): Body<StartVisit>,
 ) -> Result<Response, Failure> {
     let client = client_key(client.0);
-    s.visitor_limits.sessions_per_client.check(client.clone()).map_err(|wait| too_many("chats started", wait))?;
+    s.visitor_limits
+        .sessions_per_client
+        .check(&s.store, client.clone())
+        .await?
+        .map_err(|wait| too_many("chats started", wait))?;
     let (inbox, settings) = s.store.visitor_inbox(req.inbox.clone()).await?;
     if s.store.client_blocked(inbox.id, client.clone()).await? {
         return Err(blocked());
@@ -342,8 +346,8 @@ async fn send(
     }
     let client = client_key(client.0);
     let limits = &s.visitor_limits;
-    limits.messages_per_visitor.check(v.id).map_err(|wait| too_many("messages", wait))?;
-    limits.messages_per_client.check(client.clone()).map_err(|wait| too_many("messages", wait))?;
+    limits.messages_per_visitor.check(&s.store, v.id).await?.map_err(|wait| too_many("messages", wait))?;
+    limits.messages_per_client.check(&s.store, client.clone()).await?.map_err(|wait| too_many("messages", wait))?;
     touch(&s, &v, &client).await?;
     let provider_id = visitor_provider_id(&v.address, &req.client_id);
     let mut msg = Inbound::text(inbox.id, &v.address, &req.text, Some(&provider_id), crate::clock::now_ms());
@@ -365,6 +369,7 @@ async fn send(
         });
     }
     let done = s.store.ingest(msg).await?;
+    crate::metrics::ingested(ChannelKind::Webchat.as_str(), done.duplicate);
     if done.new_conversation {
         s.store.join_visitor(&v, inbox.kind).await?;
     }
@@ -407,8 +412,8 @@ async fn upload(
 ) -> Result<Response, Failure> {
     let client = client_key(client.0);
     let limits = &s.visitor_limits;
-    limits.messages_per_visitor.check(v.id).map_err(|wait| too_many("files", wait))?;
-    limits.messages_per_client.check(client.clone()).map_err(|wait| too_many("files", wait))?;
+    limits.messages_per_visitor.check(&s.store, v.id).await?.map_err(|wait| too_many("files", wait))?;
+    limits.messages_per_client.check(&s.store, client.clone()).await?.map_err(|wait| too_many("files", wait))?;
     touch(&s, &v, &client).await?;
     let mut a = super::uploads::receive(&s, Uploader::Visitor(v.id), &headers, body, VISITOR_FILE_BYTES).await?;
     if let Some(key) = blob_key(&a.url).map(str::to_owned) {
@@ -480,7 +485,7 @@ async fn articles(
     if q.q.len() > 200 {
         return Err(fail(ErrorCode::BadRequest, "q must be at most 200 bytes"));
     }
-    s.visitor_limits.searches_per_visitor.check(v.id).map_err(|wait| too_many("searches", wait))?;
+    s.visitor_limits.searches_per_visitor.check(&s.store, v.id).await?.map_err(|wait| too_many("searches", wait))?;
     let locale =
         q.locale.as_deref().and_then(switchboard_protocol::articles::normalize_locale).unwrap_or_else(|| "en".into());
     let base = s.config.public_url.clone();

@@ -109,7 +109,8 @@ async fn apply(s: &AppState, inbox: &Inbox, events: Vec<Event>) -> Result<(), Fa
         match e {
             Event::Message(mut m) => {
                 m.inbox_id = inbox.id;
-                s.store.ingest(m).await?;
+                let got = s.store.ingest(m).await?;
+                crate::metrics::ingested(inbox.kind.as_str(), got.duplicate);
             }
             Event::Status { provider_id, delivery, error, reference } => {
                 s.store.delivery_report(inbox.id, provider_id, delivery, error, reference).await?;

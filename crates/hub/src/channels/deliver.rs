@@ -207,19 +207,36 @@ impl Courier {
     }
 }
 
-/// Sends one claimed reply and records what became of it.
+/// Sends one claimed reply and records what became of it, logged under the request the
+/// reply was sent in.
 async fn deliver(store: &Store, courier: &Courier, out: Outgoing, base_ms: u64, max: u32) {
+    use tracing::Instrument;
+    let span =
+        tracing::info_span!("delivery", request_id = out.request_id.as_deref().unwrap_or(""), message = out.message_id);
+    deliver_one(store, courier, out, base_ms, max).instrument(span).await;
+}
+
+async fn deliver_one(store: &Store, courier: &Courier, out: Outgoing, base_ms: u64, max: u32) {
     let id = out.message_id;
+    let channel = out.channel.as_str();
     let simulated = Settings::from_json(&out.settings).as_ref().is_ok_and(Settings::simulated);
     let result = courier.hand_over(&out).await;
     let outcome = match result {
-        Ok(provider_id) => store.mark_sent(id, Some(provider_id)).await,
+        Ok(provider_id) => {
+            crate::metrics::delivered(channel, crate::metrics::Delivery::Sent);
+            tracing::debug!("reply {id} handed to its provider");
+            store.mark_sent(id, Some(provider_id)).await
+        }
         Err(err) => {
             let attempts = u32::try_from(out.attempts).unwrap_or(u32::MAX);
             let retry_at = after_failure(&err, attempts, max, base_ms, crate::clock::now_ms());
             let reason = err.reason().to_owned();
             if retry_at.is_none() {
+                crate::metrics::delivered(channel, crate::metrics::Delivery::Failed);
                 tracing::warn!("reply {id} failed: {reason}");
+            } else {
+                crate::metrics::delivered(channel, crate::metrics::Delivery::Retry);
+                tracing::info!("reply {id} will be tried again: {reason}");
             }
             store.mark_send_failed(id, reason, retry_at).await
         }

@@ -93,5 +93,6 @@ fn outgoing(e: &FallbackEmail) -> Outgoing {
         reference: None,
         unsubscribe: None,
         choices: None,
+        request_id: None,
     }
 }

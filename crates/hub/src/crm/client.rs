@@ -24,8 +24,25 @@ enum Kind {
 }
 
 impl Crm {
-    /// Builds the connector `settings` describe; refuses settings it could not use.
-    pub fn new(mut settings: CrmSettings) -> Result<Crm, CrmError> {
+    /// Builds the connector `settings` describe, paced in this process; refuses settings it
+    /// could not use.
+    pub fn new(settings: CrmSettings) -> Result<Crm, CrmError> {
+        Crm::build(settings, None)
+    }
+
+    /// [`Crm::new`], its pace kept in `store` for every hub's CRM worker together.
+    pub fn shared(settings: CrmSettings, store: &crate::store::Store) -> Result<Crm, CrmError> {
+        Crm::build(settings, Some(store))
+    }
+
+    fn build(mut settings: CrmSettings, store: Option<&crate::store::Store>) -> Result<Crm, CrmError> {
+        let pace = |rate: f64, name: &'static str| {
+            let limiter = Limiter::per_second(rate);
+            Arc::new(match store {
+                Some(store) => limiter.shared(store.clone(), name),
+                None => limiter,
+            })
+        };
         validate(&settings)?;
         if settings.fields.is_empty() {
             settings.fields = default_fields(&settings.connector);
@@ -34,39 +51,40 @@ impl Crm {
         // A CRM that redirects is answered as refused: its headers (API keys) never follow.
         let http = crate::outbound::client_without_redirects(timeout).map_err(|e| CrmError::Config(e.to_string()))?;
         let settings = Arc::new(settings);
-        let kind = match &settings.connector {
-            CrmConnector::Hubspot { base_url, token, portal_id, app_url, searches_per_second } => {
-                Kind::HubSpot(hubspot::HubSpot {
-                    http,
-                    base: base_url.trim_end_matches('/').to_owned(),
-                    token: token.clone(),
-                    portal_id: portal_id.clone(),
-                    app_url: app_url.trim_end_matches('/').to_owned(),
-                    fields: settings.fields.clone(),
-                    search_pace: Arc::new(Limiter::per_second(*searches_per_second)),
-                    pace: Arc::new(Limiter::per_second(10.0)),
-                    timeout_ms: settings.timeout_ms,
-                })
-            }
-            CrmConnector::Salesforce { instance_url, token, api_version, requests_per_second } => {
-                Kind::Salesforce(salesforce::Salesforce {
-                    http,
-                    instance: instance_url.trim_end_matches('/').to_owned(),
-                    token: token.clone(),
-                    version: api_version.clone(),
-                    fields: settings.fields.clone(),
-                    pace: Arc::new(Limiter::per_second(*requests_per_second)),
-                    timeout_ms: settings.timeout_ms,
-                })
-            }
-            CrmConnector::Http { url, headers, records, requests_per_second } => {
-                Kind::Records(records::Source::http(http, url, headers, records, &settings, *requests_per_second))
-            }
-            CrmConnector::Csv { path, records } => Kind::Records(records::Source::csv(path, records, &settings)),
-            CrmConnector::Sql { url, by_email, by_phone, records } => {
-                Kind::Records(records::Source::sql(url, by_email, by_phone, records, &settings))
-            }
-        };
+        let kind =
+            match &settings.connector {
+                CrmConnector::Hubspot { base_url, token, portal_id, app_url, searches_per_second } => {
+                    Kind::HubSpot(hubspot::HubSpot {
+                        http,
+                        base: base_url.trim_end_matches('/').to_owned(),
+                        token: token.clone(),
+                        portal_id: portal_id.clone(),
+                        app_url: app_url.trim_end_matches('/').to_owned(),
+                        fields: settings.fields.clone(),
+                        search_pace: pace(*searches_per_second, "hubspot-search"),
+                        pace: pace(10.0, "hubspot"),
+                        timeout_ms: settings.timeout_ms,
+                    })
+                }
+                CrmConnector::Salesforce { instance_url, token, api_version, requests_per_second } => {
+                    Kind::Salesforce(salesforce::Salesforce {
+                        http,
+                        instance: instance_url.trim_end_matches('/').to_owned(),
+                        token: token.clone(),
+                        version: api_version.clone(),
+                        fields: settings.fields.clone(),
+                        pace: pace(*requests_per_second, "salesforce"),
+                        timeout_ms: settings.timeout_ms,
+                    })
+                }
+                CrmConnector::Http { url, headers, records, requests_per_second } => Kind::Records(
+                    records::Source::http(http, url, headers, records, &settings, pace(*requests_per_second, "http")),
+                ),
+                CrmConnector::Csv { path, records } => Kind::Records(records::Source::csv(path, records, &settings)),
+                CrmConnector::Sql { url, by_email, by_phone, records } => {
+                    Kind::Records(records::Source::sql(url, by_email, by_phone, records, &settings))
+                }
+            };
         Ok(Crm { settings, kind })
     }
 

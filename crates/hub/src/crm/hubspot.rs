@@ -56,7 +56,7 @@ impl HubSpot {
         // A 429 on one endpoint holds the other pace too: the limit is the account's.
         if let Err(CrmError::RateLimited(_, secs)) = &result {
             let other = if search { &self.pace } else { &self.search_pace };
-            other.hold_for(std::time::Duration::from_secs(*secs));
+            other.hold_for(std::time::Duration::from_secs(*secs)).await;
         }
         result
     }

@@ -1,6 +1,9 @@
 //! One pace per connector: requests are spaced to stay within the CRM's documented rate,
-//! and a 429's Retry-After holds every request to that CRM until it has passed.
+//! and a 429's Retry-After holds every request to that CRM until it has passed. The pace
+//! is kept in this process, or in the database ([`Limiter::shared`]) so that every hub's
+//! CRM worker keeps to it together.
 
+use crate::store::Store;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -47,6 +50,8 @@ pub fn slot(p: Pace, now: Instant, interval: Duration) -> (Instant, Pace) {
 pub struct Limiter {
     interval: Duration,
     pace: Mutex<Pace>,
+    /// The database the pace is shared through, and its name there.
+    shared: Option<(Store, &'static str)>,
 }
 
 /// The paces a connector may be set to, in requests per second: from one every hundred
@@ -60,11 +65,35 @@ impl Limiter {
         Limiter {
             interval: Duration::from_secs_f64(1.0 / rate),
             pace: Mutex::new(Pace { next: Instant::now(), held_until: None }),
+            shared: None,
         }
+    }
+
+    /// The same pace, kept in `store` under `name` for every hub (in this process alone
+    /// while the database does not answer).
+    pub fn shared(self, store: Store, name: &'static str) -> Limiter {
+        Limiter { shared: Some((store, name)), ..self }
     }
 
     /// Waits for this request's turn; a hold that began while it waited is waited out too.
     pub async fn acquire(&self) {
+        if let Some((store, name)) = &self.shared {
+            let interval = i64::try_from(self.interval.as_millis()).unwrap_or(i64::MAX).max(1);
+            match store.crm_turn(name, interval).await {
+                Ok(start) => loop {
+                    let wait = start.max(store.crm_held_until(name).await.unwrap_or(0)) - crate::clock::now_ms();
+                    if wait <= 0 {
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_millis(wait.unsigned_abs())).await;
+                },
+                Err(e) => tracing::warn!("the shared pace of {name} cannot be read; pacing this hub alone: {e}"),
+            }
+        }
+        self.acquire_here().await;
+    }
+
+    async fn acquire_here(&self) {
         let start = {
             let mut p = self.pace.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             let (start, next) = slot(*p, Instant::now(), self.interval);
@@ -81,8 +110,15 @@ impl Limiter {
         }
     }
 
-    /// Holds every request for `wait` from now (a 429's Retry-After).
-    pub fn hold_for(&self, wait: Duration) {
+    /// Holds every request for `wait` from now (a 429's Retry-After), on every hub when the
+    /// pace is shared.
+    pub async fn hold_for(&self, wait: Duration) {
+        if let Some((store, name)) = &self.shared {
+            let until = crate::clock::now_ms().saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX / 4));
+            if let Err(e) = store.crm_hold(name, until).await {
+                tracing::warn!("the hold on {name} cannot be shared: {e}");
+            }
+        }
         let until = Instant::now() + wait;
         let mut p = self.pace.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         p.held_until = Some(p.held_until.map_or(until, |h| h.max(until)));
@@ -129,7 +165,7 @@ mod tests {
         }
         let l = Limiter::per_second(1000.0);
         l.acquire().await;
-        l.hold_for(Duration::from_millis(300));
+        l.hold_for(Duration::from_millis(300)).await;
         let t = Instant::now();
         l.acquire().await;
         assert!(t.elapsed() >= Duration::from_millis(290), "{:?}", t.elapsed());

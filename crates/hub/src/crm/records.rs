@@ -71,15 +71,10 @@ impl Source {
         headers: &BTreeMap<String, String>,
         mapping: &RecordMapping,
         s: &CrmSettings,
-        rate: f64,
+        pace: Arc<Limiter>,
     ) -> Source {
         Source {
-            kind: SourceKind::Http {
-                http,
-                url: url.to_owned(),
-                headers: headers.clone(),
-                pace: Arc::new(Limiter::per_second(rate)),
-            },
+            kind: SourceKind::Http { http, url: url.to_owned(), headers: headers.clone(), pace },
             mapping: mapping.clone(),
             fields: s.fields.clone(),
             timeout: Duration::from_millis(s.timeout_ms),

@@ -64,7 +64,7 @@ pub(crate) async fn send_json(
             }
             Some(err) => {
                 if let Some(wait) = err.retry_after() {
-                    pace.hold_for(wait);
+                    pace.hold_for(wait).await;
                     // Short pauses are waited out here; a longer one ends this call, and the
                     // lookup or transcript is tried again once it has passed.
                     if attempt < 3 && wait <= Duration::from_secs(10) {

@@ -26,7 +26,7 @@ pub fn start(store: Store) -> tokio::task::JoinHandle<()> {
         loop {
             match store.crm_settings().await {
                 Ok(Some((settings, at))) if current.as_ref().map(|c| c.0) != Some(at) && broken != Some(at) => {
-                    match Crm::new(settings) {
+                    match Crm::shared(settings, &store) {
                         Ok(crm) => {
                             current = Some((at, crm));
                             broken = None;
@@ -105,6 +105,7 @@ pub async fn run_due_at(store: &Store, crm: &Crm, now: Timestamp) -> bool {
         busy = true;
         let end = transcript_one(store, crm, &job).await;
         if let TranscriptEnd::Failed(why) = &end {
+            crate::metrics::crm_error(crm.source());
             tracing::warn!("the transcript of conversation {} was not logged: {why}", job.conversation_id);
         }
         if let Err(e) = store.finish_transcript(&job, end).await {
@@ -142,6 +143,7 @@ async fn lookup_one(store: &Store, crm: &Crm, req: CrmRequest, now: Timestamp) {
         Ok(l) => crm.lookup(&l).await,
     };
     if let Err(e) = &outcome {
+        crate::metrics::crm_error(crm.source());
         if let Some(wait) = e.retry_after() {
             let later = now_ms() + i64::try_from(wait.as_millis()).unwrap_or(60_000);
             if let Err(e) = store.defer_crm_request(req.contact.id, later).await {

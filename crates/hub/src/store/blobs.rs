@@ -372,10 +372,19 @@ impl Store {
 
     /// Records that legacy file `id` is now in the file store under `key`: the row is
     /// emptied, and the messages naming its old path (`/api/v1/blobs/{id}`) name the key
-    /// and own it.
-    pub async fn legacy_blob_moved(&self, id: i64, key: String, sha256: String) -> Result<()> {
+    /// and own it. `false` when another hub moved it first (nothing is changed).
+    pub async fn legacy_blob_moved(&self, id: i64, key: String, sha256: String) -> Result<bool> {
         self.pool()
             .write(move |tx| {
+                // Another hub may have moved it first: its copy stands, and this one is
+                // never named.
+                let claimed = tx.conn.execute(
+                    "UPDATE blobs SET blob_key = ?, sha256 = ?, data = '' WHERE id = ? AND blob_key IS NULL",
+                    params![&key, &sha256, id],
+                )?;
+                if claimed != 1 {
+                    return Ok(false);
+                }
                 let old = format!("\"{PREFIX}{id}\"");
                 let new = format!("\"{}\"", blob_path(&key));
                 let owners = tx.conn.query(
@@ -393,11 +402,8 @@ impl Store {
                         )?;
                     }
                 }
-                tx.conn.execute(
-                    "UPDATE blobs SET blob_key = ?, sha256 = ?, data = '', message_id = ? WHERE id = ?",
-                    params![&key, &sha256, owner, id],
-                )?;
-                Ok(())
+                tx.conn.execute("UPDATE blobs SET message_id = ? WHERE id = ?", params![owner, id])?;
+                Ok(true)
             })
             .await
     }

@@ -245,10 +245,14 @@ fn resolve(tx: &mut WriteTx<'_>, conv_id: Id, sess: &Session) -> Result<()> {
 
 /// Ends the bot's session as contained and resolves the conversation.
 fn settle(tx: &mut WriteTx<'_>, conv_id: Id, _sess: &Session) -> Result<()> {
-    tx.conn.execute(
+    let settled = tx.conn.execute(
         "UPDATE bot_sessions SET state = 'contained', ended_at = ?, awaiting_since = NULL WHERE conversation_id = ? AND state = 'active'",
         params![tx.now, conv_id],
     )?;
+    if settled == 0 {
+        // Settled, or handed over, by another hub's sweep since it was read.
+        return Ok(());
+    }
     tx.conn.execute(
         "UPDATE bot_calls SET state = 'done' WHERE conversation_id = ? AND state <> 'done'",
         params![conv_id],
@@ -386,10 +390,15 @@ impl Store {
                 let mut calls = Vec::new();
                 for r in &rows {
                     let (id, conv_id, message_id) = (r.int(0)?, r.int(1)?, r.int(2)?);
-                    tx.conn.execute(
-                        "UPDATE bot_calls SET state = 'calling', claimed_at = ? WHERE id = ?",
-                        params![tx.now, id],
+                    // Another hub may have claimed it since: its claim stands.
+                    let claimed = tx.conn.execute(
+                        "UPDATE bot_calls SET state = 'calling', claimed_at = ? \
+                         WHERE id = ? AND (state = 'due' OR (state = 'calling' AND claimed_at < ?))",
+                        params![tx.now, id, tx.now - CLAIM_MS],
                     )?;
+                    if claimed != 1 {
+                        continue;
+                    }
                     match call_for(tx, id, conv_id, message_id, base.clone())? {
                         Some(c) => calls.push(c),
                         None => {

@@ -1056,6 +1056,7 @@ impl Store {
                                 in_reply_to: None,
                                 references: vec![],
                                 reference: Some(rule::reference(campaign_id, row)),
+                                request_id: None,
                                 unsubscribe: match inbox.kind {
                                     ChannelKind::Email => Some(super::consent::unsubscribe_token(
                                         tx,

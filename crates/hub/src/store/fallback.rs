@@ -156,6 +156,9 @@ impl Store {
 /// inbox sends them, and the visitor left an address); a second hub's attempt at the same
 /// replies finds it made.
 fn open_if_due(tx: &mut WriteTx<'_>, conversation_id: i64, now: i64) -> Result<()> {
+    // The conversation's row lock: another hub deciding the same conversation waits, then
+    // sees this one's email.
+    tx.conn.execute("UPDATE conversations SET version = version WHERE id = ?", params![conversation_id])?;
     let conv = entities::load_conversation(tx.conn, conversation_id)?;
     let settings: serde_json::Value =
         tx.conn.query_one("SELECT settings FROM inboxes WHERE id = ?", params![conv.inbox_id])?.json(0)?;

@@ -25,6 +25,8 @@ pub struct StoredChange {
     pub prev_team_id: Option<i64>,
     pub agent_id: Option<i64>,
     pub payload: String,
+    /// When its transaction began, on the clock of the hub that wrote it.
+    pub created_at: i64,
 }
 
 /// What one viewer gets from one stored change.
@@ -75,10 +77,11 @@ fn stored(r: &Row) -> Result<StoredChange> {
         prev_team_id: r.opt_int(4)?,
         agent_id: r.opt_int(5)?,
         payload: r.text(6)?.to_owned(),
+        created_at: r.int(7)?,
     })
 }
 
-const CHANGE_COLUMNS: &str = "seq, kind, entity_id, team_id, prev_team_id, agent_id, payload";
+const CHANGE_COLUMNS: &str = "seq, kind, entity_id, team_id, prev_team_id, agent_id, payload, created_at";
 
 /// The SQL condition (on `changes`) a viewer's page is filtered by, and its parameters.
 /// It admits exactly the rows [`visibility`] does not hide, given the viewer's teams.
@@ -322,17 +325,25 @@ impl Store {
                     "SELECT id FROM conversations WHERE status = 'snoozed' AND snoozed_until <= ? ORDER BY id",
                     params![now],
                 )?;
+                let mut woken = 0;
                 for r in &due {
                     let id = r.int(0)?;
-                    tx.conn.execute(
-                        "UPDATE conversations SET status = 'open', snoozed_until = NULL, updated_by = NULL, version = version + 1 WHERE id = ?",
-                        params![id],
+                    // Another hub's chores may have woken it since (or an agent snoozed it
+                    // again): only a conversation still due wakes, once.
+                    let changed = tx.conn.execute(
+                        "UPDATE conversations SET status = 'open', snoozed_until = NULL, updated_by = NULL, version = version + 1 \
+                         WHERE id = ? AND status = 'snoozed' AND snoozed_until <= ?",
+                        params![id, now],
                     )?;
+                    if changed != 1 {
+                        continue;
+                    }
+                    woken += 1;
                     super::routing::sync_queue(tx, id)?;
                     let conv = entities::load_conversation(tx.conn, id)?;
                     entities::emit_conversation(tx, &conv, None);
                 }
-                Ok(due.len())
+                Ok(woken)
             })
             .await
     }
@@ -418,6 +429,7 @@ mod tests {
             prev_team_id: prev,
             agent_id: agent,
             payload: "{}".into(),
+            created_at: 0,
         }
     }
 

@@ -28,6 +28,7 @@ const SQLITE: &[(i64, &str)] = &[
     (22, include_str!("migrations/sqlite/0022_email_fallback.sql")),
     (23, include_str!("migrations/sqlite/0023_choices.sql")),
     (24, include_str!("migrations/sqlite/0024_knowledge_base.sql")),
+    (25, include_str!("migrations/sqlite/0025_scale.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("migrations/postgres/0001_init.sql")),
@@ -54,6 +55,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (22, include_str!("migrations/postgres/0022_email_fallback.sql")),
     (23, include_str!("migrations/postgres/0023_choices.sql")),
     (24, include_str!("migrations/postgres/0024_knowledge_base.sql")),
+    (25, include_str!("migrations/postgres/0025_scale.sql")),
 ];
 
 /// Brings the database up to [`latest`]. Safe to run from several hubs at once on

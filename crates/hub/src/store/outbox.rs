@@ -53,13 +53,16 @@ pub struct Outgoing {
     pub unsubscribe: Option<String>,
     /// Choices the customer answers with a tap.
     pub choices: Option<switchboard_protocol::choices::Choices>,
+    /// The request the reply was sent in ([`crate::trace`]), for the delivery's log.
+    pub request_id: Option<String>,
 }
 
-/// Records an outbound message for delivery; call in the message's own transaction.
+/// Records an outbound message for delivery, with the request it was sent in (so its
+/// delivery is logged under that request's id); call in the message's own transaction.
 pub fn enqueue(tx: &mut WriteTx<'_>, message_id: i64, inbox_id: i64) -> Result<()> {
     tx.conn.execute(
-        "INSERT INTO outbox (message_id, inbox_id, state, attempts, next_attempt_at, created_at) VALUES (?, ?, 'pending', 0, ?, ?)",
-        params![message_id, inbox_id, tx.now, tx.now],
+        "INSERT INTO outbox (message_id, inbox_id, state, attempts, next_attempt_at, created_at, request_id) VALUES (?, ?, 'pending', 0, ?, ?, ?)",
+        params![message_id, inbox_id, tx.now, tx.now, tx.request_id.clone()],
     )?;
     Ok(())
 }
@@ -93,7 +96,7 @@ impl Store {
         self.pool()
             .write(move |tx| {
                 let due = tx.conn.query(
-                    "SELECT o.message_id, o.attempts FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= ? ORDER BY o.message_id LIMIT ?",
+                    "SELECT o.message_id, o.attempts, o.request_id FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= ? ORDER BY o.message_id LIMIT ?",
                     params![now, i64::try_from(limit).unwrap_or(100)],
                 )?;
                 let mut out = Vec::with_capacity(due.len());
@@ -106,7 +109,7 @@ impl Store {
                     )?;
                     if claimed == 1 {
                         match outgoing(tx, message_id, attempts) {
-                            Ok(o) => out.push(o),
+                            Ok(o) => out.push(Outgoing { request_id: r.opt_text(2)?.map(str::to_owned), ..o }),
                             // A row that cannot be read back fails alone: it must not hold
                             // up every reply queued after it.
                             Err(e) => unreadable(tx, message_id, &e)?,
@@ -167,17 +170,24 @@ impl Store {
                     "SELECT message_id FROM outbox WHERE state = 'sending' AND next_attempt_at < ? ORDER BY message_id",
                     params![claimed_before],
                 )?;
+                let mut n = 0;
                 for r in &rows {
                     let id = r.int(0)?;
-                    tx.conn.execute(
-                        "UPDATE outbox SET state = 'done', last_error = 'interrupted' WHERE message_id = ?",
-                        params![id],
+                    // Another hub may have recovered it (or its send finished) since.
+                    let changed = tx.conn.execute(
+                        "UPDATE outbox SET state = 'done', last_error = 'interrupted' \
+                         WHERE message_id = ? AND state = 'sending' AND next_attempt_at < ?",
+                        params![id, claimed_before],
                     )?;
+                    if changed != 1 {
+                        continue;
+                    }
+                    n += 1;
                     let msg = entities::load_message(tx.conn, id)?;
                     let reason = "the hub stopped while sending this; it may not have reached the customer";
                     set_delivery(tx, &msg, Delivery::Failed, Some(reason), None)?;
                 }
-                Ok(rows.len())
+                Ok(n)
             })
             .await
     }
@@ -283,5 +293,6 @@ fn outgoing(tx: &mut WriteTx<'_>, message_id: i64, attempts: i64) -> Result<Outg
         unsubscribe,
         references,
         reference: None,
+        request_id: None,
     })
 }

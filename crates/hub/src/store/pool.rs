@@ -48,6 +48,8 @@ pub struct NewChange {
 pub struct WriteTx<'a> {
     pub conn: &'a mut dyn Connection,
     pub now: i64,
+    /// The request the job was made for ([`crate::trace`]), if any.
+    pub request_id: Option<String>,
     changes: &'a mut Vec<NewChange>,
 }
 
@@ -85,13 +87,31 @@ trait WriteJob: Send {
     fn retry(&mut self) -> Retry;
     /// Delivers the result once the transaction is over.
     fn finish(self: Box<Self>, committed: Result<(), DbError>);
+    /// When it was queued, and the request it was made for.
+    fn origin(&self) -> (std::time::Instant, Option<String>);
 }
 
 struct Pending<T, F> {
     f: F,
+    queued: std::time::Instant,
+    request_id: Option<String>,
     deferrals: u32,
     result: Option<Result<T, StoreError>>,
     reply: oneshot::Sender<Result<T, StoreError>>,
+}
+
+impl<T, F> Pending<T, F> {
+    /// A job made now, for the request the current task serves.
+    fn new(f: F, reply: oneshot::Sender<Result<T, StoreError>>) -> Box<Self> {
+        Box::new(Pending {
+            f,
+            queued: std::time::Instant::now(),
+            request_id: crate::trace::current(),
+            deferrals: 0,
+            result: None,
+            reply,
+        })
+    }
 }
 
 impl<T, F> WriteJob for Pending<T, F>
@@ -99,6 +119,10 @@ where
     T: Send,
     F: FnMut(&mut WriteTx<'_>) -> Result<T, StoreError> + Send,
 {
+    fn origin(&self) -> (std::time::Instant, Option<String>) {
+        (self.queued, self.request_id.clone())
+    }
+
     fn run(&mut self, tx: &mut WriteTx<'_>) -> bool {
         let r = (self.f)(tx);
         let ok = r.is_ok();
@@ -204,10 +228,12 @@ impl Pool {
         F: FnOnce(&mut dyn Connection) -> Result<T, StoreError> + Send + 'static,
     {
         let (tx, rx) = oneshot::channel();
+        let queued = std::time::Instant::now();
         let job: ReadJob = Box::new(move |conn| {
+            crate::metrics::db_wait("read", queued.elapsed());
             let _ = tx.send(conn.map_err(StoreError::Db).and_then(f));
         });
-        self.reads.try_send(job).map_err(refused)?;
+        self.reads.try_send(job).map_err(|e| refused("read", e))?;
         rx.await.map_err(|_| closed())?
     }
 
@@ -230,9 +256,9 @@ impl Pool {
         F: FnMut(&mut WriteTx<'_>) -> Result<T, StoreError> + Send + 'static,
     {
         let (tx, rx) = oneshot::channel();
-        let job = Box::new(Pending { f, deferrals: 0, result: None, reply: tx });
+        let job = Pending::new(f, tx);
         let lane = usize::try_from(key % self.writes.len().max(1) as u64).unwrap_or(0);
-        self.writes.get(lane).ok_or_else(closed)?.try_send(job).map_err(refused)?;
+        self.writes.get(lane).ok_or_else(closed)?.try_send(job).map_err(|e| refused("write", e))?;
         rx.await.map_err(|_| closed())?
     }
 }
@@ -247,7 +273,7 @@ impl Pool {
     {
         let Some(lane) = &self.apart else { return self.write(f).await };
         let (tx, rx) = oneshot::channel();
-        lane.try_send(Box::new(Pending { f, deferrals: 0, result: None, reply: tx })).map_err(refused)?;
+        lane.try_send(Pending::new(f, tx)).map_err(|e| refused("write", e))?;
         rx.await.map_err(|_| closed())?
     }
 }
@@ -272,9 +298,10 @@ impl HeadRaiser {
 }
 
 /// A job its queue would not take: full (the database is behind) or closed.
-fn refused<T>(e: flume::TrySendError<T>) -> StoreError {
+fn refused<T>(pool: &'static str, e: flume::TrySendError<T>) -> StoreError {
     match e {
         flume::TrySendError::Full(_) => {
+            crate::metrics::db_refused(pool);
             StoreError::Db(DbError::Unavailable("the database is busy: too many requests are waiting".into()))
         }
         flume::TrySendError::Disconnected(_) => closed(),
@@ -414,10 +441,13 @@ fn run_batch(
     let mut changes = Vec::new();
     let mut deferred = Vec::new();
     for (i, job) in batch.iter_mut().enumerate() {
+        let (queued, request_id) = job.origin();
+        crate::metrics::db_wait("write", queued.elapsed());
         for attempt in 0..3 {
             conn.batch("SAVEPOINT job")?;
             let mark = changes.len();
-            let ok = job.run(&mut WriteTx { conn: &mut *conn, now, changes: &mut changes });
+            let ok =
+                job.run(&mut WriteTx { conn: &mut *conn, now, request_id: request_id.clone(), changes: &mut changes });
             if ok {
                 conn.batch("RELEASE SAVEPOINT job")?;
                 break;

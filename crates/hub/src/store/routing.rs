@@ -144,13 +144,20 @@ fn return_to_queue(tx: &mut WriteTx<'_>, conversation_id: i64, agent_name: &str,
     Ok(true)
 }
 
+/// Takes the routing lock (the `routing_head` row) until the transaction ends: passes and
+/// sweeps of every hub take turns, and each reads what the one before it committed.
+fn take_turn(tx: &mut WriteTx<'_>) -> Result<()> {
+    tx.conn.execute("UPDATE routing_head SET passes = passes + 1 WHERE id = 1", &[])?;
+    Ok(())
+}
+
 /// One routing pass: under the routing lock, gives queued conversations to online agents
 /// with free slots as [`routing::plan`] says.
 fn route_pass(tx: &mut WriteTx<'_>) -> Result<Vec<Placement>> {
     if tx.conn.query_opt("SELECT id FROM conversations WHERE queued_at IS NOT NULL LIMIT 1", &[])?.is_none() {
         return Ok(Vec::new());
     }
-    tx.conn.execute("UPDATE routing_head SET passes = passes + 1 WHERE id = 1", &[])?;
+    take_turn(tx)?;
     let agents = candidates(tx.conn)?;
     let free: i64 = agents.iter().map(|a| i64::from(a.capacity.saturating_sub(a.load))).sum();
     if free == 0 {
@@ -410,6 +417,7 @@ impl Store {
     pub async fn sweep_presence(&self, grace_ms: i64) -> Result<usize> {
         self.pool()
             .write_apart(move |tx| {
+                take_turn(tx)?;
                 let rows =
                     tx.conn.query("SELECT id, presence, last_seen_at FROM agents WHERE presence <> 'offline'", &[])?;
                 let mut n = 0;
@@ -428,6 +436,7 @@ impl Store {
     pub async fn return_silent(&self) -> Result<usize> {
         self.pool()
             .write_apart(move |tx| {
+                take_turn(tx)?;
                 let rows = tx.conn.query(
                     "SELECT c.id, c.team_id, c.inbox_id, c.waiting_since, a.started_at, g.name FROM conversations c \
                      JOIN assignments a ON a.conversation_id = c.id AND a.ended_at IS NULL \
