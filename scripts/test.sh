@@ -104,6 +104,18 @@ cargo run --quiet --locked -p switchboard-testkit --bin module-cycles -- crates/
 say "cargo test"
 cargo test --workspace --locked
 
+say "the OpenAPI description, checked by an independent validator (openapi-spec-validator)"
+VENV="${XDG_CACHE_HOME:-$HOME/.cache}/switchboard/venv"
+[ -x "$VENV/bin/openapi-spec-validator" ] || {
+  python3 -c 'import ensurepip' 2>/dev/null || apt_install python3-venv
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet openapi-spec-validator
+}
+SPEC=$(mktemp --suffix=.json)
+cargo run --quiet --locked -p switchboard-hub -- openapi >"$SPEC"
+"$VENV/bin/openapi-spec-validator" "$SPEC"
+rm -f "$SPEC"
+
 say "benchmark smoke runs (cargo bench -p switchboard-hub / -p switchboard-core / -p switchboard --bench desktop give the real figures)"
 cargo test -p switchboard-hub --bench hub --bench webhooks --bench abuse --bench chaos --bench routing --bench reports --bench campaigns --bench knowledge --bench scale --locked
 cargo test -p switchboard-core --bench core --locked

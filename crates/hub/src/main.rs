@@ -1,4 +1,5 @@
-//! `switchboard-hub`: serve the hub, manage agents and inboxes, or run the demo.
+//! `switchboard-hub`: serve the hub, manage agents and inboxes, run the demo, or print the
+//! API's OpenAPI description.
 
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
@@ -129,6 +130,8 @@ enum Command {
         #[arg(long, default_value_t = 4.0)]
         every: f64,
     },
+    /// Print the OpenAPI 3.1 description of the hub's API (what `GET /openapi.json` serves).
+    Openapi,
 }
 
 #[derive(Debug, Subcommand)]
@@ -373,6 +376,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Demo { listen, database_url, fresh, every } => run_demo(listen, database_url, fresh, every).await,
+        Command::Openapi => {
+            println!("{}", switchboard_hub::api::openapi::json());
+            Ok(())
+        }
     }
 }
 

@@ -6,12 +6,14 @@ use serde::{Deserialize, Serialize};
 
 /// `POST /api/v1/admin/agents` body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateAgent {
     pub name: String,
     pub email: String,
     pub password: String,
     pub role: Role,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<i64>))]
     pub teams: Vec<Id>,
     #[serde(default = "default_capacity")]
     pub capacity: u32,
@@ -23,12 +25,14 @@ fn default_capacity() -> u32 {
 
 /// `PATCH /api/v1/admin/agents/{id}` body; absent fields are kept.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateAgent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<Role>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<i64>>))]
     pub teams: Option<Vec<Id>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<u32>,
@@ -41,11 +45,14 @@ pub struct UpdateAgent {
 
 /// One line of the audit log: what an admin (or an agent, for their own sessions) did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub id: Id,
     /// Milliseconds since the epoch.
     pub at: i64,
     /// Who did it; `None` for the hub's own command line.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub actor_id: Option<Id>,
     /// What was done, e.g. `agent.update`, `inbox.create`, `crm.update`, `sessions.revoke`.
     pub action: String,
@@ -59,23 +66,28 @@ pub struct AuditEntry {
 
 /// `GET /api/v1/admin/audit?before=ID&limit=N`: newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditPage {
     pub entries: Vec<AuditEntry>,
     /// Pass as `before` for the next (older) page; `None` at the start of the log.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub next_before: Option<Id>,
 }
 
 /// `POST /api/v1/admin/teams` body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateTeam {
     pub name: String,
 }
 
 /// `POST /api/v1/admin/inboxes` body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateInbox {
     pub kind: ChannelKind,
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub team_id: Id,
     /// The business's address on the channel: number, page id, mailbox, widget key.
     pub address: String,
@@ -86,10 +98,12 @@ pub struct CreateInbox {
 
 /// `PATCH /api/v1/admin/inboxes/{id}` body; absent fields are kept.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateInbox {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub team_id: Option<Id>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<serde_json::Value>,
@@ -98,6 +112,7 @@ pub struct UpdateInbox {
 /// `PUT /api/v1/admin/crm` body: the CRM the hub looks customers up in, which of its fields
 /// agents see, and how fresh they are kept. `GET` answers the same with secrets masked.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CrmSettings {
     pub connector: CrmConnector,
@@ -125,6 +140,7 @@ fn default_crm_timeout_ms() -> u64 {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CrmFieldSetting {
     pub key: String,
@@ -133,6 +149,7 @@ pub struct CrmFieldSetting {
 
 /// Logging a resolved conversation's transcript on the CRM contact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TranscriptSettings {
     #[serde(default = "yes")]
@@ -154,6 +171,7 @@ fn yes() -> bool {
 
 /// Where the hub looks customers up.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum CrmConnector {
     /// HubSpot CRM v3 with a private app's access token.
@@ -236,6 +254,7 @@ fn http_rate() -> f64 {
 /// Where a record's parts are in a JSON answer or a row: JSON pointers (a bare name means
 /// that top-level key or column).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct RecordMapping {
     /// Where the list of records is in an answer; absent: the answer is one record or a list.

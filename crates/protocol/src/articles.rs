@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 /// Whether customers may read an article.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ArticleStatus {
     /// Being written: agents see it, customers and the bot never do.
@@ -39,7 +40,9 @@ impl ArticleStatus {
 /// A knowledge-base article. Its body is Markdown; raw HTML in it is shown as text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Article {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub id: Id,
     /// Its address in the help centre (`/help/articles/{key}`) and its name as a file;
     /// chosen when it is created and never changed.
@@ -51,7 +54,9 @@ pub struct Article {
     pub locale: String,
     pub collection: String,
     pub status: ArticleStatus,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub updated_by: Option<Id>,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub updated_at: Timestamp,
     pub version: i64,
 }
@@ -65,6 +70,7 @@ pub fn url(base: &str, key: &str) -> String {
 /// One saved version of an article (`GET /api/v1/articles/{id}/versions`), newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ArticleVersion {
     pub version: i64,
     pub title: String,
@@ -73,15 +79,19 @@ pub struct ArticleVersion {
     pub locale: String,
     pub collection: String,
     pub status: ArticleStatus,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub updated_by: Option<Id>,
     pub updated_by_name: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub updated_at: Timestamp,
 }
 
 /// An article found by a search, best first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ArticleHit {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub id: Id,
     pub key: String,
     pub title: String,
@@ -112,6 +122,7 @@ impl ArticleHit {
 
 /// Creates (with `new`) or changes the article with this `key`. Leads and admins only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SaveArticle {
     pub key: String,
     pub title: String,
@@ -129,6 +140,7 @@ pub struct SaveArticle {
 
 /// Deletes the article with this `key`. Leads and admins only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeleteArticle {
     pub key: String,
 }
@@ -567,6 +579,7 @@ pub fn cut_at_word(text: &str, max: usize) -> String {
 /// What an agent inserts into a reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Insert {
     /// The title and the help-centre link.

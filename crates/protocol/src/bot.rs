@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 /// Why a bot handed a conversation to people.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum HandoffReason {
     /// The customer asked for a person (in words or with the button).
@@ -85,13 +86,16 @@ pub const CHOICE_PERSON: &str = "bot:person";
 /// What an external bot is sent for each customer message while a conversation is the
 /// bot's: `POST` to the inbox's bot URL, signed with `X-Switchboard-Signature`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BotEvent {
     /// `message_created`.
     pub event: String,
     /// Unique per delivery; a retried delivery carries the same one.
     pub id: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub at: Timestamp,
     pub inbox: BotInbox,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub conversation_id: Id,
     pub contact: BotContact,
     pub message: BotMessage,
@@ -102,21 +106,27 @@ pub struct BotEvent {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BotInbox {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub id: Id,
     pub name: String,
     pub channel: ChannelKind,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BotContact {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub id: Id,
     pub name: String,
 }
 
 /// The customer's message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BotMessage {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub id: Id,
     pub body: String,
     #[serde(default)]
@@ -128,6 +138,7 @@ pub struct BotMessage {
 
 /// Who wrote a line of the history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BotSpeaker {
     Customer,
@@ -135,9 +146,11 @@ pub enum BotSpeaker {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BotLine {
     pub from: BotSpeaker,
     pub body: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub at: Timestamp,
 }
 
@@ -145,6 +158,7 @@ pub struct BotLine {
 /// /api/v1/bot/conversations/{id}/reply` later. Messages go to the customer in order; a
 /// handoff after them gives the conversation to people.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BotAnswer {
     #[serde(default)]
@@ -160,6 +174,7 @@ impl BotAnswer {
 
 /// One message from the bot to the customer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BotReply {
     pub body: String,
@@ -172,6 +187,7 @@ pub struct BotReply {
 
 /// Give the conversation to people.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BotHandoff {
     /// The bot's own words for why, shown to agents in the handoff line (at most 300
@@ -182,7 +198,9 @@ pub struct BotHandoff {
 
 /// The answer to a bot API call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BotAnswered {
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<i64>))]
     pub message_ids: Vec<Id>,
     pub handed_off: bool,
 }

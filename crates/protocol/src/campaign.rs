@@ -13,6 +13,7 @@ use std::str::FromStr;
 /// Where a campaign is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CampaignState {
     /// Built, not yet scheduled.
@@ -65,10 +66,12 @@ impl FromStr for CampaignState {
 /// What a lead asks of a campaign.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum CampaignAction {
     /// Send from `at` (now, when in the past).
     Schedule {
+        #[cfg_attr(feature = "openapi", schema(value_type = i64))]
         at: Timestamp,
     },
     /// Back to a draft, before it starts.
@@ -81,6 +84,7 @@ pub enum CampaignAction {
 /// One condition over a contact: `field` is `name`, a profile field, or `crm.<field>`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Condition {
     pub field: String,
     pub op: ConditionOp,
@@ -91,6 +95,7 @@ pub struct Condition {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ConditionOp {
     /// The same text, ignoring case.
@@ -105,6 +110,7 @@ pub enum ConditionOp {
 /// Contacts matching every condition who have an address on the inbox's channel.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ContactFilter {
     #[serde(default)]
     pub conditions: Vec<Condition>,
@@ -117,6 +123,7 @@ impl ContactFilter {
 /// Who a campaign goes to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Audience {
     /// A CSV file: a header row naming `phone` or `email` (or `address`), optionally
@@ -125,7 +132,11 @@ pub enum Audience {
     /// Contacts matching a filter; placeholders filled from `params` (field names).
     Filter { filter: ContactFilter, params: Vec<String> },
     /// A saved segment's filter; placeholders filled from `params` (field names).
-    Segment { segment_id: Id, params: Vec<String> },
+    Segment {
+        #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+        segment_id: Id,
+        params: Vec<String>,
+    },
 }
 
 impl Audience {
@@ -138,6 +149,7 @@ impl Audience {
 /// Local hours in which recipients may be sent to, `"09:00"` to `"20:00"`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AllowedHours {
     pub from: String,
     pub to: String,
@@ -146,6 +158,7 @@ pub struct AllowedHours {
 /// At most `messages` campaign messages per contact in any `days` days.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FrequencyCap {
     pub messages: u32,
     pub days: u32,
@@ -155,8 +168,10 @@ pub struct FrequencyCap {
 /// `POST /api/v1/campaigns` makes one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CampaignSpec {
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub inbox_id: Id,
     /// One of the inbox's approved templates.
     pub template: String,
@@ -168,6 +183,7 @@ pub struct CampaignSpec {
     pub audience: Audience,
     /// Absent: a draft.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub scheduled_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_hours: Option<AllowedHours>,
@@ -191,6 +207,7 @@ impl CampaignSpec {
 /// One bad row of an audience file (row 1 is the header).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RowProblem {
     pub row: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -201,6 +218,7 @@ pub struct RowProblem {
 /// One recipient as the campaign would send to them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PreviewRow {
     pub row: u32,
     pub address: String,
@@ -211,6 +229,7 @@ pub struct PreviewRow {
 /// What an audience holds, before anything is sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AudienceCheck {
     /// Rows read (file rows after the header, or contacts matched).
     pub rows: u32,
@@ -232,6 +251,7 @@ impl AudienceCheck {
 /// How many recipients stand where.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CampaignCounts {
     pub total: u32,
     pub queued: u32,
@@ -245,9 +265,12 @@ pub struct CampaignCounts {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Campaign {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub id: Id,
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub inbox_id: Id,
     pub template: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -257,6 +280,7 @@ pub struct Campaign {
     /// `csv`, `filter` or `segment`.
     pub audience: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub scheduled_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_hours: Option<AllowedHours>,
@@ -265,11 +289,15 @@ pub struct Campaign {
     /// Messages per second the inbox sends at.
     pub rate: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub created_by: Option<Id>,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub created_at: Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub started_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub finished_at: Option<Timestamp>,
     pub counts: CampaignCounts,
 }
@@ -277,6 +305,7 @@ pub struct Campaign {
 /// Where one recipient stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RecipientState {
     Queued,
@@ -324,6 +353,7 @@ impl FromStr for RecipientState {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RecipientResult {
     pub row: u32,
     pub address: String,
@@ -334,15 +364,18 @@ pub struct RecipientResult {
     pub reason: Option<String>,
     /// When it was sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub sent_at: Option<Timestamp>,
     /// The conversation the customer's answer is in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub conversation_id: Option<Id>,
 }
 
 /// `GET /api/v1/campaigns/{id}/recipients?state=&after=&limit=`: rows after row `after`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RecipientPage {
     pub recipients: Vec<RecipientResult>,
     /// Pass as `after` for the next page; absent on the last.
@@ -357,16 +390,20 @@ impl RecipientPage {
 /// A saved filter over contacts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Segment {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub id: Id,
     pub name: String,
     pub filter: ContactFilter,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub created_at: Timestamp,
 }
 
 /// `POST /api/v1/segments` body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewSegment {
     pub name: String,
     pub filter: ContactFilter,

@@ -9,6 +9,7 @@ use std::str::FromStr;
 /// What a proactive message is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ConsentPurpose {
     /// About something the customer has with the business: an order, a payment, a visit.
@@ -48,6 +49,7 @@ impl FromStr for ConsentPurpose {
 /// Where a consent record came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ConsentSource {
     /// The customer wrote an opt-out or opt-in keyword (STOP, START, BAJA…).

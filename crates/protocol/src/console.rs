@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 /// The inbox views.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum View {
     /// Open conversations assigned to me.
@@ -43,6 +44,7 @@ impl View {
 /// How many conversations a view holds, and how many of those have unread lines.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ViewCount {
     pub view: View,
     pub total: u64,
@@ -52,21 +54,31 @@ pub struct ViewCount {
 /// One row of an inbox view.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConversationRow {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub id: Id,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub contact_id: Id,
     pub contact_name: String,
     pub channel: ChannelKind,
     /// The customer's address replies go to on this channel.
     pub customer_address: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub inbox_id: Id,
     pub status: ConversationStatus,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub assignee_id: Option<Id>,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub team_id: Id,
     pub preview: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub waiting_since: Option<Timestamp>,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub last_activity_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub snoozed_until: Option<Timestamp>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub reply_window_expires_at: Option<Timestamp>,
     pub unread: bool,
     #[serde(default)]
@@ -79,6 +91,7 @@ pub struct ConversationRow {
     pub sla_state: SlaState,
     /// When its earliest running target is due.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub sla_due_at: Option<Timestamp>,
     /// The customer's satisfaction score (1 to 5) for its latest resolution.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -89,6 +102,7 @@ pub struct ConversationRow {
 /// Where an outbox item stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OutboxState {
     /// Waiting to be sent (or being sent).
@@ -104,10 +118,13 @@ pub enum OutboxState {
 /// A mutation the console has not finished with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OutboxItem {
     /// The local id, for retry and discard.
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub id: Id,
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub conversation_id: Option<Id>,
     pub client_msg_id: Option<String>,
     pub state: OutboxState,
@@ -116,37 +133,54 @@ pub struct OutboxItem {
     pub error: Option<ApiError>,
     /// For a conflict: the agent whose change won, and what it is now.
     pub conflict: Option<ConflictInfo>,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub created_at: Timestamp,
 }
 
 /// Who won a conflicting change, for the agent who lost, and what it changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ConflictInfo {
     /// A conversation changed first: its owner and status now.
     Conversation {
+        #[cfg_attr(feature = "openapi", schema(value_type = i64))]
         conversation_id: Id,
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
         changed_by: Option<Id>,
         changed_by_name: Option<String>,
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
         assignee_id: Option<Id>,
         assignee_name: Option<String>,
+        #[cfg_attr(feature = "openapi", schema(value_type = i64))]
         team_id: Id,
         status: ConversationStatus,
     },
     /// A canned response changed since its editor opened it: its shortcut and title now.
-    Canned { key: String, shortcut: String, title: String, changed_by: Option<Id>, changed_by_name: Option<String> },
+    Canned {
+        key: String,
+        shortcut: String,
+        title: String,
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
+        changed_by: Option<Id>,
+        changed_by_name: Option<String>,
+    },
 }
 
 /// One line of a thread or of a customer's history, stored or still in the outbox.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ThreadLine {
     /// The hub's id; `None` while the line is only in the outbox.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub id: Option<Id>,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub conversation_id: Id,
     pub channel: ChannelKind,
     pub direction: Direction,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub author_agent_id: Option<Id>,
     pub author_name: Option<String>,
     pub body: String,
@@ -163,6 +197,7 @@ pub struct ThreadLine {
     pub bot: Option<String>,
     /// Set for lines still in the outbox.
     pub outbox: Option<OutboxLine>,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub created_at: Timestamp,
 }
 
@@ -171,6 +206,7 @@ pub struct ThreadLine {
 /// folder, not opened, with `warning` saying why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OpenedAttachment {
     /// The name it was saved under.
     pub file_name: String,
@@ -180,7 +216,9 @@ pub struct OpenedAttachment {
 /// The outbox side of a line not yet stored by the hub.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OutboxLine {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub id: Id,
     pub state: OutboxState,
     pub error: Option<String>,
@@ -189,6 +227,7 @@ pub struct OutboxLine {
 /// A page of a conversation's thread, oldest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Thread {
     pub conversation: ConversationRow,
     pub lines: Vec<ThreadLine>,
@@ -199,7 +238,9 @@ pub struct Thread {
 /// Every line of every conversation of one customer, in time order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct History {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub contact_id: Id,
     pub lines: Vec<ThreadLine>,
     pub has_older: bool,
@@ -209,6 +250,7 @@ pub struct History {
 /// fetched, and their conversations.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Profile {
     pub contact: Contact,
     pub conversations: Vec<ConversationRow>,
@@ -217,6 +259,7 @@ pub struct Profile {
 /// Search filters; every one is optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct SearchQuery {
     pub text: String,
@@ -224,7 +267,9 @@ pub struct SearchQuery {
     pub status: Option<ConversationStatus>,
     /// Whose conversations to look in; any when absent.
     pub assignee: Option<AssigneeFilter>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub after: Option<Timestamp>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub before: Option<Timestamp>,
     pub limit: Option<u32>,
 }
@@ -233,33 +278,43 @@ pub struct SearchQuery {
 /// `{"kind": "agent", "id": 5}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum AssigneeFilter {
     /// Conversations nobody is assigned to.
     Unassigned,
     /// One agent's conversations.
-    Agent { id: Id },
+    Agent {
+        #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+        id: Id,
+    },
 }
 
 /// A message that matched: a snippet of its text (plain, `…` where it was cut) and the
 /// byte ranges of the matching words within the snippet, for highlighting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SearchHit {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub message_id: Id,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub conversation_id: Id,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub contact_id: Id,
     pub contact_name: String,
     pub channel: ChannelKind,
     pub direction: Direction,
     pub snippet: String,
     pub highlights: Vec<(u32, u32)>,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub created_at: Timestamp,
 }
 
 /// The link to the hub.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Connection {
     Online,
@@ -267,8 +322,10 @@ pub enum Connection {
         attempt: u32,
     },
     Offline {
+        #[cfg_attr(feature = "openapi", schema(value_type = i64))]
         since: Timestamp,
         reason: String,
+        #[cfg_attr(feature = "openapi", schema(value_type = i64))]
         retry_at: Timestamp,
     },
     /// The hub refused the session: sign in again.
@@ -280,6 +337,7 @@ pub enum Connection {
 /// Progress of a first sync (or a re-sync after the feed expired).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SyncProgress {
     pub done: u64,
     pub total: u64,
@@ -289,10 +347,19 @@ pub struct SyncProgress {
 /// A desktop notification the core decided to raise; the shell only shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Notification {
     /// A waiting customer replied.
-    Reply { conversation_id: Id, message_id: Id, contact_name: String, channel: ChannelKind, text: String },
+    Reply {
+        #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+        conversation_id: Id,
+        #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+        message_id: Id,
+        contact_name: String,
+        channel: ChannelKind,
+        text: String,
+    },
     /// Several customers replied, or conversations were given to the agent, while the
     /// console was away: one line, not a flood.
     Summary {
@@ -307,6 +374,7 @@ pub enum Notification {
     },
     /// A conversation was given to the agent: by routing (`by` absent) or by a lead.
     Assigned {
+        #[cfg_attr(feature = "openapi", schema(value_type = i64))]
         conversation_id: Id,
         contact_name: String,
         channel: ChannelKind,
@@ -315,15 +383,30 @@ pub enum Notification {
         by: Option<String>,
     },
     /// A conversation of the agent's snoozed until now is back.
-    Woke { conversation_id: Id, contact_name: String, channel: ChannelKind, text: String },
+    Woke {
+        #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+        conversation_id: Id,
+        contact_name: String,
+        channel: ChannelKind,
+        text: String,
+    },
     /// A response-time target is about to be missed (`breached: false`, to its agent) or
     /// was missed (to its agent and the team's leads).
-    Sla { conversation_id: Id, contact_name: String, channel: ChannelKind, due_at: Timestamp, breached: bool },
+    Sla {
+        #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+        conversation_id: Id,
+        contact_name: String,
+        channel: ChannelKind,
+        #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+        due_at: Timestamp,
+        breached: bool,
+    },
 }
 
 /// What the core tells its front end, as it happens.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ConsoleEvent {
     Connection {
@@ -335,7 +418,9 @@ pub enum ConsoleEvent {
     /// Cached data changed: views showing these should be read again. `everything` after a
     /// bootstrap.
     Changed {
+        #[cfg_attr(feature = "openapi", schema(value_type = Vec<i64>))]
         conversations: Vec<Id>,
+        #[cfg_attr(feature = "openapi", schema(value_type = Vec<i64>))]
         contacts: Vec<Id>,
         directory: bool,
         /// The canned responses changed (on the hub, or an edit of the agent's own).
@@ -358,6 +443,7 @@ pub enum ConsoleEvent {
 /// on every call; these only decide which controls are shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Permissions {
     /// Reassign threads to other agents and teams, one or many at once.
     pub reassign: bool,
@@ -375,6 +461,7 @@ pub struct Permissions {
 /// The signed-in agent and the people and teams they can assign to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Directory {
     pub me: Agent,
     pub permissions: Permissions,
@@ -390,10 +477,13 @@ pub struct Directory {
 /// text, or an approved template with its values.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewConversation {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub inbox_id: Id,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ts", ts(optional))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub contact_id: Option<Id>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ts", ts(optional))]
@@ -417,7 +507,9 @@ pub struct NewConversation {
 /// new conversation is found once the hub has it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Started {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub outbox_id: Id,
     pub client_msg_id: String,
 }
@@ -426,7 +518,9 @@ pub struct Started {
 /// longest-waiting customer. `agent_id` is `None` for the unassigned line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgentLoad {
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub agent_id: Option<Id>,
     pub name: String,
     pub presence: Option<Presence>,
@@ -434,6 +528,7 @@ pub struct AgentLoad {
     pub open: u32,
     /// Open conversations whose customer waits on an answer.
     pub waiting: u32,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub oldest_waiting_since: Option<Timestamp>,
 }
 
@@ -441,20 +536,29 @@ pub struct AgentLoad {
 /// customer's last message).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum ReplyWindow {
     /// The channel has no window: replies are always allowed.
     None,
     /// Free-form replies are allowed until `expires_at`.
-    Open { expires_at: Timestamp },
+    Open {
+        #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+        expires_at: Timestamp,
+    },
     /// Only approved templates may be sent.
-    Closed { closed_at: Option<Timestamp> },
+    Closed {
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
+        closed_at: Option<Timestamp>,
+    },
 }
 
 /// One way to reach the customer: a conversation of theirs on one channel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReplyRoute {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub conversation_id: Id,
     pub channel: ChannelKind,
     pub address: String,
@@ -466,6 +570,7 @@ pub struct ReplyRoute {
 /// An approved template as the composer offers it, with how many values it takes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TemplateOption {
     #[serde(flatten)]
     pub template: Template,
@@ -483,7 +588,9 @@ impl From<Template> for TemplateOption {
 /// other channels, the inbox's approved templates and the canned responses the agent has.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Composer {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub conversation_id: Id,
     pub routes: Vec<ReplyRoute>,
     pub templates: Vec<TemplateOption>,
@@ -494,6 +601,7 @@ pub struct Composer {
 /// still in the outbox laid over it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CannedOption {
     #[serde(flatten)]
     pub response: CannedResponse,
@@ -506,6 +614,7 @@ pub struct CannedOption {
 /// A canned response as its editor saves it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CannedDraft {
     /// The response changed; `None` makes a new one.
     pub key: Option<String>,
@@ -522,6 +631,7 @@ pub struct CannedDraft {
 /// save the hub has not confirmed yet laid over it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ArticleEntry {
     pub article: crate::articles::Article,
     /// A save (or the whole article) the hub has not confirmed yet.
@@ -531,6 +641,7 @@ pub struct ArticleEntry {
 /// An article as its editor saves it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ArticleDraft {
     /// The article changed; `None` makes a new one, its key made from the title.
     pub key: Option<String>,
@@ -548,6 +659,7 @@ pub struct ArticleDraft {
 /// Signing in to a hub with an agent's email and password.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignIn {
     pub hub: String,
     pub email: String,
@@ -557,6 +669,7 @@ pub struct SignIn {
 /// The console's session: which hub, as whom, and whether it is the embedded demo.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Session {
     pub hub: String,
     pub email: String,
@@ -566,6 +679,7 @@ pub struct Session {
 /// A login of the embedded demo workspace, offered on the sign-in screen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DemoLogin {
     pub name: String,
     pub email: String,
@@ -575,12 +689,16 @@ pub struct DemoLogin {
 /// What the desktop shell tells the front end, beside the core's events.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ShellEvent {
     /// A desktop notification could not be shown; the front end shows it instead.
     NotificationFailed { reason: String, notification: Notification },
     /// The agent clicked a notification: open this conversation.
-    OpenConversation { conversation_id: Id },
+    OpenConversation {
+        #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+        conversation_id: Id,
+    },
     /// The app signed in or out by itself (the demo started, a session was restored).
     SessionChanged { session: Option<Session> },
 }
@@ -589,7 +707,10 @@ pub enum ShellEvent {
 /// team's unassigned queue (`agent_id` empty), or back to nobody in the same team.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AssignTo {
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub agent_id: Option<Id>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub team_id: Option<Id>,
 }

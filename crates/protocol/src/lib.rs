@@ -4,6 +4,11 @@
 //! defined here and nowhere else. The crate has no behaviour beyond (de)serialisation and
 //! a few total conversions; `docs/protocol.md` is the prose reference for the same types.
 //!
+//! Feature `ts` derives the console's TypeScript declarations; feature `openapi` derives
+//! `utoipa::ToSchema` for every wire type, for the hub's OpenAPI description. `Id` and
+//! `Timestamp` fields name their type for it (`schema(value_type = i64)`): the derive sees
+//! the alias's name, not the type behind it.
+//!
 //! # Layout
 //! - [`model`]: the entities (agents, teams, inboxes, contacts, conversations, messages).
 //! - [`sync`]: bootstrap snapshot, change pages, stream frames, cursors.

@@ -11,6 +11,7 @@ use std::str::FromStr;
 /// What an agent may do; enforced by the hub on every call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Answers, claims and resolves conversations of their teams.
@@ -24,6 +25,7 @@ pub enum Role {
 /// Whether an agent is at the desk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Presence {
     Online,
@@ -57,6 +59,7 @@ impl FromStr for Presence {
 /// longest waiting.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Priority {
     Urgent,
@@ -109,6 +112,7 @@ impl FromStr for Priority {
 /// How a team, or one of its inboxes, hands out conversations that open or reopen.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RoutingMode {
     /// Conversations wait in Unassigned until someone claims them.
@@ -125,6 +129,7 @@ pub enum RoutingMode {
 /// and only while they are online and not paused.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RoutingPolicy {
     #[serde(default)]
     pub mode: RoutingMode,
@@ -177,6 +182,7 @@ impl RoutingPolicy {
 /// included) and the dates the business is closed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BusinessCalendar {
     /// e.g. `Europe/Lisbon`, `America/New_York`.
     pub time_zone: String,
@@ -192,6 +198,7 @@ pub struct BusinessCalendar {
 /// clock without one).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SlaPolicy {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calendar: Option<BusinessCalendar>,
@@ -221,6 +228,7 @@ impl SlaPolicy {
 /// Where a conversation stands against its response-time targets.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SlaState {
     /// No target is due soon (or none applies).
@@ -270,6 +278,7 @@ pub fn refuse_skills(skills: &[String]) -> Option<String> {
 /// The channel a customer writes on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ChannelKind {
     Sms,
@@ -353,6 +362,7 @@ impl FromStr for ChannelKind {
 /// The kind of address an identity holds; see [`ChannelKind::address_kind`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AddressKind {
     /// E.164, e.g. `+14155550100`.
@@ -380,11 +390,14 @@ impl AddressKind {
 /// An agent as other agents see them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Agent {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub id: Id,
     pub name: String,
     pub email: String,
     pub role: Role,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<i64>))]
     pub teams: Vec<Id>,
     /// How many open conversations the agent is expected to carry at once.
     pub capacity: u32,
@@ -403,7 +416,9 @@ pub struct Agent {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Team {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub id: Id,
     pub name: String,
     /// How the team's conversations are handed out (inboxes may have their own).
@@ -418,11 +433,14 @@ pub struct Team {
 /// A business address on one channel (a phone number, a page, a mailbox, a widget).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Inbox {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub id: Id,
     pub kind: ChannelKind,
     pub name: String,
     /// The team whose agents see this inbox's conversations by default.
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub team_id: Id,
     /// The business's own address on the channel (number, page id, mailbox).
     pub address: String,
@@ -441,6 +459,7 @@ pub struct Inbox {
 /// An approved message template (WhatsApp) with `{{1}}`, `{{2}}`… placeholders.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Template {
     pub name: String,
     /// The provider's language code, e.g. `en_US`.
@@ -524,7 +543,9 @@ impl Template {
 /// `{{customer.name}}`, `{{customer.first_name}}`, `{{agent.name}}` and `{{agent.first_name}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CannedResponse {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub id: Id,
     /// Chosen by the console that created it, and named by every save and delete, so a
     /// response made offline can be changed again before the hub has seen it.
@@ -532,8 +553,11 @@ pub struct CannedResponse {
     pub shortcut: String,
     pub title: String,
     pub body: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub owner_id: Option<Id>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub updated_by: Option<Id>,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub updated_at: Timestamp,
     pub version: i64,
 }
@@ -552,6 +576,7 @@ impl CannedResponse {
 /// How a customer is reached on one channel.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Identity {
     pub channel: ChannelKind,
     /// Normalised: E.164 for phones, lower case for email.
@@ -561,10 +586,12 @@ pub struct Identity {
 /// CRM fields cached on a contact, with when they were fetched.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CrmSnapshot {
     /// Which connector the fields came from (`hubspot`, `salesforce`, `http`, `csv`, `sql`).
     pub source: String,
     pub fields: Vec<CrmField>,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub fetched_at: Timestamp,
     /// The record's page in the CRM, when it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -586,6 +613,7 @@ pub struct CrmSnapshot {
 /// A record that also matched a lookup.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CrmCandidate {
     pub record_id: String,
     pub name: String,
@@ -598,6 +626,7 @@ pub struct CrmCandidate {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CrmField {
     pub key: String,
     pub label: String,
@@ -607,6 +636,7 @@ pub struct CrmField {
 /// The latest record of one address's consent to one purpose.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Consent {
     pub channel: ChannelKind,
     pub address: String,
@@ -620,7 +650,9 @@ pub struct Consent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub by_agent_id: Option<Id>,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub at: Timestamp,
 }
 
@@ -632,7 +664,9 @@ impl Consent {
 /// A customer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Contact {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub id: Id,
     pub name: String,
     pub identities: Vec<Identity>,
@@ -646,13 +680,16 @@ pub struct Contact {
     /// The latest consent record per address and purpose.
     #[serde(default)]
     pub consents: Vec<Consent>,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub created_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub updated_at: Timestamp,
     pub version: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ConversationStatus {
     /// A bot is answering; it is nobody's to work on until the bot hands it over.
@@ -692,47 +729,63 @@ impl FromStr for ConversationStatus {
 /// A thread between one contact and one inbox.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Conversation {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub id: Id,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub contact_id: Id,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub inbox_id: Id,
     pub channel: ChannelKind,
     /// The customer's address this conversation is with (replies go there).
     pub customer_address: String,
     pub status: ConversationStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub snoozed_until: Option<Timestamp>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub assignee_id: Option<Id>,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub team_id: Id,
     /// The oldest customer message not yet answered; `None` when the ball is with the customer.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub waiting_since: Option<Timestamp>,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub last_activity_at: Timestamp,
     /// When the provider stops accepting free-text replies (WhatsApp, Messenger, Instagram).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub reply_window_expires_at: Option<Timestamp>,
     /// The start of the latest message, for list rows.
     pub preview: String,
     /// The agent who made the latest change, if an agent made it.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub updated_by: Option<Id>,
     #[serde(default)]
     pub priority: Priority,
     /// Since when it has waited in its team's queue for routing to give it to an agent;
     /// `None` when it is not queued.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub queued_at: Option<Timestamp>,
     /// When the first agent reply is due, until it is sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub first_response_due_at: Option<Timestamp>,
     /// When the next reply is due, while the customer waits after the first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub next_response_due_at: Option<Timestamp>,
     /// When the conversation should be resolved, until it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub resolution_due_at: Option<Timestamp>,
     #[serde(default)]
     pub sla_state: SlaState,
     /// The customer's answer to the satisfaction survey of its latest resolution, 1 to 5.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub csat_score: Option<u8>,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub created_at: Timestamp,
     pub version: i64,
 }
@@ -753,6 +806,7 @@ impl Conversation {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     /// From the customer.
@@ -792,6 +846,7 @@ impl FromStr for Direction {
 /// Where an outbound message is on its way to the customer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Delivery {
     Queued,
@@ -829,6 +884,7 @@ impl FromStr for Delivery {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Attachment {
     pub name: String,
     pub mime: String,
@@ -840,6 +896,7 @@ pub struct Attachment {
 /// How choices the customer answers with a tap are shown ([`crate::choices`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ChoiceStyle {
     /// A row of buttons under the message.
@@ -851,6 +908,7 @@ pub enum ChoiceStyle {
 /// One option.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Choice {
     /// The answer's id, as the business reads it (`"tue-10"`); unique among the options.
     pub id: String,
@@ -865,6 +923,7 @@ pub struct Choice {
 /// Choices offered with a message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Choices {
     pub style: ChoiceStyle,
     /// A list's button, which opens it (`"See times"`); required for a list.
@@ -877,24 +936,30 @@ pub struct Choices {
 /// A customer's answer to choices offered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Chosen {
     /// The option's id.
     pub id: String,
     /// Its title, as the customer saw it.
     pub title: String,
     /// The message that offered it, when the channel says which.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub offered_in: Option<Id>,
 }
 
 /// One line of a conversation. `body` is plain text, never HTML.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Message {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub id: Id,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub conversation_id: Id,
     pub channel: ChannelKind,
     pub direction: Direction,
     /// The agent who wrote an outbound message or note.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub author_agent_id: Option<Id>,
     pub body: String,
     /// The subject line, for email.
@@ -918,6 +983,7 @@ pub struct Message {
     /// The bot that wrote an outbound message, by the name customers see.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bot: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub created_at: Timestamp,
     pub version: i64,
 }
@@ -925,10 +991,15 @@ pub struct Message {
 /// How far one agent has read a conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReadMarker {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub conversation_id: Id,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub agent_id: Id,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub last_read_message_id: Id,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub at: Timestamp,
 }
 

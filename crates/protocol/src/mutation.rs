@@ -14,6 +14,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 /// `POST /api/v1/mutations` body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MutationBatch {
     /// A stable id for one installation of a client; owned by the agent who first used it.
     pub client_id: String,
@@ -21,6 +22,7 @@ pub struct MutationBatch {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MutationEnvelope {
     /// Increases with every mutation this client makes.
     pub mutation_id: u64,
@@ -34,6 +36,7 @@ pub struct MutationEnvelope {
 
 /// Every mutation, as `{"name": ..., "args": {...}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "name", content = "args", rename_all = "snake_case")]
 pub enum Mutation {
     SendReply(SendReply),
@@ -170,7 +173,9 @@ impl Mutation {
 
 /// A reply to the customer on the conversation's channel; stored as `queued`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SendReply {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub conversation_id: Id,
     /// Unique per reply; the feed's echo carries it back so the console can reconcile.
     pub client_msg_id: String,
@@ -188,11 +193,14 @@ pub struct SendReply {
 /// or an email address). Outside a reply window the message must be one of the inbox's
 /// approved templates (`template` and `params`); on email it needs a `subject`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StartConversation {
     /// Unique per message; the feed's echo carries it back.
     pub client_msg_id: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub inbox_id: Id,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub contact_id: Option<Id>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
@@ -231,7 +239,9 @@ impl StartConversation {
 /// `service` opts the address out of everything, as STOP does; granting it opts them back in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SetConsent {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub contact_id: Id,
     pub channel: ChannelKind,
     pub address: String,
@@ -245,7 +255,9 @@ pub struct SetConsent {
 /// closes, their messages are refused, and the addresses they came from start no new chat
 /// on the inbox for a day.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BlockVisitor {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub conversation_id: Id,
     /// `false` lets them back.
     #[serde(default = "yes")]
@@ -260,6 +272,7 @@ fn yes() -> bool {
 /// or offline) stops routing to them and returns their conversations whose customer waits
 /// to the queue, in teams that route.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SetPresence {
     pub presence: Presence,
     /// Set by the console itself (away after idle time), not by the agent's choice.
@@ -269,7 +282,9 @@ pub struct SetPresence {
 
 /// How urgent a conversation is; the queue serves higher priorities first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SetPriority {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub conversation_id: Id,
     pub priority: Priority,
 }
@@ -277,9 +292,12 @@ pub struct SetPriority {
 /// A team's routing (leads of the team, admins), or an inbox's own (`inbox_id` set;
 /// `policy: null` returns the inbox to its team's).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SetRouting {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub team_id: Id,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub inbox_id: Option<Id>,
     pub policy: Option<RoutingPolicy>,
 }
@@ -287,7 +305,9 @@ pub struct SetRouting {
 /// An agent's routing settings, by a lead of one of their teams or an admin. Absent fields
 /// stay as they are.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SetAgentRouting {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub agent_id: Id,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<u32>,
@@ -300,16 +320,21 @@ pub struct SetAgentRouting {
 /// A team's response-time targets (leads of the team, admins), or an inbox's own
 /// (`inbox_id` set). `policy: null` clears them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SetSla {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub team_id: Id,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub inbox_id: Option<Id>,
     pub policy: Option<SlaPolicy>,
 }
 
 /// An internal note; never sent to the customer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AddNote {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub conversation_id: Id,
     pub client_msg_id: String,
     pub body: String,
@@ -317,44 +342,59 @@ pub struct AddNote {
 
 /// Give a conversation to an agent and/or a team.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Assign {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub conversation_id: Id,
     /// Absent: keep the assignee. `null`: unassign. A number: that agent.
     #[serde(default, deserialize_with = "present_or_null", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub agent_id: Option<Option<Id>>,
     /// Absent: keep the team.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub team_id: Option<Id>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SetStatus {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub conversation_id: Id,
     pub status: ConversationStatus,
     /// Required with `snoozed`: when the conversation comes back by itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub snoozed_until: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MarkRead {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub conversation_id: Id,
     /// Read up to this message; absent means up to the latest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub message_id: Option<Id>,
 }
 
 /// Fold `from_contact_id` into `into_contact_id`: identities and conversations move over.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MergeContacts {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub into_contact_id: Id,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub from_contact_id: Id,
 }
 
 /// Undo a wrong merge: the named identities, and the conversations held on them, move to a
 /// new contact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SplitContact {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub contact_id: Id,
     pub identities: Vec<crate::model::Identity>,
     /// The new contact's name; the first moved address if absent.
@@ -364,7 +404,9 @@ pub struct SplitContact {
 
 /// An approved template (see the inbox's `templates`), for when the reply window is closed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SendTemplate {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub conversation_id: Id,
     pub client_msg_id: String,
     pub template: String,
@@ -376,7 +418,9 @@ pub struct SendTemplate {
 /// Fetch the contact's CRM fields again. The hub looks the contact up in the background and
 /// the result arrives as a contact change; the thread never waits on the CRM.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RefreshCrm {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub contact_id: Id,
     /// Fetch even if the cached fields are younger than the hub's CRM TTL. Without it the
     /// hub refreshes only stale fields (what a console asks when a thread is opened).
@@ -390,6 +434,7 @@ pub struct RefreshCrm {
 /// Creates or changes the canned response with this `key`. `shared` makes it everyone's
 /// (leads only); otherwise it is the saving agent's own.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SaveCanned {
     pub key: String,
     pub shortcut: String,
@@ -444,17 +489,20 @@ impl SaveCanned {
 
 /// Deletes the canned response with this `key`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeleteCanned {
     pub key: String,
 }
 
 /// `POST /api/v1/mutations` answer: one result per mutation, in order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MutationResponse {
     pub results: Vec<MutationResult>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MutationResult {
     pub mutation_id: u64,
     #[serde(flatten)]
@@ -462,6 +510,7 @@ pub struct MutationResult {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Outcome {
     /// Applied now; its changes follow in the feed.

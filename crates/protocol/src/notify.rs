@@ -8,12 +8,14 @@ use serde::{Deserialize, Serialize};
 
 /// `POST /api/v1/notify` body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Notify {
     /// The caller's own key for this message: sending again with it sends nothing more and
     /// answers what the first send made. 1 to 200 characters.
     pub idempotency_key: String,
     /// The inbox to send from; one the API key may use.
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub inbox_id: Id,
     /// A phone number or an email address.
     pub to: String,
@@ -38,8 +40,11 @@ impl Notify {
 
 /// What a notification made: the conversation it started and its message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Notified {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub conversation_id: Id,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub message_id: Id,
     /// Sent before with the same `idempotency_key`; nothing was sent now.
     pub duplicate: bool,
@@ -47,6 +52,7 @@ pub struct Notified {
 
 /// What a key may do.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum KeyScope {
     /// Send notifications (`POST /api/v1/notify`) from its inboxes.
@@ -76,11 +82,13 @@ impl KeyScope {
 
 /// `POST /api/v1/admin/api_keys` body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKey {
     /// Who uses it ("Shop", "Billing system"); 1 to 200 characters.
     pub name: String,
     /// The inboxes it may send from, or answer for as their bot (at least one).
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<i64>))]
     pub inbox_ids: Vec<Id>,
     #[serde(default)]
     pub scope: KeyScope,
@@ -88,20 +96,27 @@ pub struct CreateApiKey {
 
 /// An API key as admins see it; its secret is shown once, when it is made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiKey {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub id: Id,
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<i64>))]
     pub inbox_ids: Vec<Id>,
     #[serde(default)]
     pub scope: KeyScope,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub created_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub last_used_at: Option<Timestamp>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub revoked_at: Option<Timestamp>,
 }
 
 /// A new key, with the token to give the business system (`sbk_<id>_<secret>`), shown
 /// only now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreatedApiKey {
     pub key: ApiKey,
     pub token: String,

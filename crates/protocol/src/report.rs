@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 /// team the caller leads, or every team for an admin).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReportQuery {
     /// The first day, `YYYY-MM-DD`.
     pub from: String,
@@ -18,6 +19,7 @@ pub struct ReportQuery {
     pub to: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ts", ts(optional))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub team_id: Option<Id>,
 }
 
@@ -30,6 +32,7 @@ impl ReportQuery {
 /// milliseconds. Percentiles are within 2% of the exact value (exact under a minute).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Durations {
     pub count: u64,
     pub median_ms: Option<u64>,
@@ -39,6 +42,7 @@ pub struct Durations {
 /// New conversations on one channel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChannelVolume {
     pub channel: ChannelKind,
     pub conversations: u64,
@@ -47,6 +51,7 @@ pub struct ChannelVolume {
 /// One day of the period.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DayVolume {
     /// `YYYY-MM-DD`.
     pub date: String,
@@ -59,7 +64,9 @@ pub struct DayVolume {
 /// One agent's work over the period.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgentReport {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub agent_id: Id,
     pub name: String,
     /// Conversations resolved while the agent held them.
@@ -77,6 +84,7 @@ pub struct AgentReport {
 /// Which response-time target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SlaTarget {
     FirstResponse,
@@ -107,6 +115,7 @@ impl std::str::FromStr for SlaTarget {
 /// Targets of one kind that fell due in the period: how many were met and how many missed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SlaAttainment {
     pub target: SlaTarget,
     pub met: u64,
@@ -116,6 +125,7 @@ pub struct SlaAttainment {
 /// Customers' answers to the satisfaction survey.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CsatSummary {
     pub responses: u64,
     /// How many answered 1, 2, 3, 4 and 5.
@@ -128,10 +138,12 @@ pub struct CsatSummary {
 /// A lead's report over a period and team.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Report {
     pub query: ReportQuery,
     /// The IANA time zone days and hours are counted in.
     pub time_zone: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub generated_at: Timestamp,
     /// Conversations that started in the period.
     pub conversations: u64,
@@ -162,6 +174,7 @@ pub struct Report {
 /// What bots did with the conversations that started with them in the period.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BotSummary {
     /// Conversations a bot answered first.
     pub conversations: u64,
@@ -175,6 +188,7 @@ pub struct BotSummary {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HandoffCount {
     pub reason: crate::bot::HandoffReason,
     pub count: u64,
@@ -183,7 +197,9 @@ pub struct HandoffCount {
 /// One article's use in the period.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ArticleUse {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub article_id: Id,
     pub title: String,
     /// Reads in the help centre.
@@ -201,9 +217,11 @@ pub struct ArticleUse {
 /// be reached.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReportView {
     pub report: Report,
     /// When the console received it.
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub fetched_at: Timestamp,
     /// Answered from the cache because the hub could not be reached.
     pub offline: bool,

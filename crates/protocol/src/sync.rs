@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// A position in the change feed. Opaque to clients.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct Cursor(pub String);
 
@@ -31,6 +32,7 @@ impl Cursor {
 
 /// Why a conversation left an agent's view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RemovalReason {
     /// It moved to a team the agent is not in.
@@ -40,6 +42,7 @@ pub enum RemovalReason {
 /// One change to something the agent may see. Applying changes in feed order, upserting
 /// only versions newer than the cached one, reproduces the hub's view.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Change {
     Conversation(Conversation),
@@ -51,24 +54,29 @@ pub enum Change {
     Inbox(Inbox),
     /// Drop the conversation and its messages from the cache.
     ConversationRemoved {
+        #[cfg_attr(feature = "openapi", schema(value_type = i64))]
         id: Id,
         reason: RemovalReason,
     },
     /// The contact was merged into another; its conversations now belong to `merged_into`.
     ContactRemoved {
+        #[cfg_attr(feature = "openapi", schema(value_type = i64))]
         id: Id,
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
         merged_into: Option<Id>,
     },
     /// A canned response the agent has, new or changed.
     Canned(CannedResponse),
     /// The canned response was deleted, or is no longer the agent's to use.
     CannedRemoved {
+        #[cfg_attr(feature = "openapi", schema(value_type = i64))]
         id: Id,
     },
     /// A knowledge-base article, new or changed.
     Article(Article),
     /// The article was deleted.
     ArticleRemoved {
+        #[cfg_attr(feature = "openapi", schema(value_type = i64))]
         id: Id,
     },
     /// The agent's own teams or role changed: bootstrap again to see what is now in scope.
@@ -81,6 +89,7 @@ pub enum Change {
 /// A change and its place in the feed. `C` is [`Change`] for clients; the hub fills it
 /// with the change's stored JSON so it never decodes what it only forwards.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChangeFrame<C = Change> {
     pub seq: i64,
     pub change: C,
@@ -88,6 +97,7 @@ pub struct ChangeFrame<C = Change> {
 
 /// `GET /api/v1/sync/changes` answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChangesPage<C = Change> {
     pub changes: Vec<ChangeFrame<C>>,
     /// Store this once the page is applied; ask again from it.
@@ -98,6 +108,7 @@ pub struct ChangesPage<C = Change> {
 
 /// `GET /api/v1/sync/bootstrap` answer: everything the agent may see, consistent with `cursor`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Bootstrap {
     pub cursor: Cursor,
     pub me: Agent,
@@ -125,6 +136,7 @@ pub struct Bootstrap {
 
 /// `GET /api/v1/conversations/{id}/messages` answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MessagesPage {
     /// Oldest first.
     pub messages: Vec<Message>,
@@ -134,12 +146,17 @@ pub struct MessagesPage {
 
 /// A frame on `GET /api/v1/stream` (WebSocket, JSON text frames).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum StreamFrame<C = Change> {
     /// Changes after the previous frame's cursor; apply, then store `cursor`.
     Changes { changes: Vec<ChangeFrame<C>>, cursor: Cursor },
     /// Nothing new; the connection is alive and the feed is at `cursor`.
-    Heartbeat { cursor: Cursor, at: Timestamp },
+    Heartbeat {
+        cursor: Cursor,
+        #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+        at: Timestamp,
+    },
     /// The stream cannot go on (for example `cursor_expired`); the socket closes after it.
     Error { error: ApiError },
 }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// `POST /chat/v1/sessions`: start a visit, or resume one with the token kept from before.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct StartVisit {
     /// The inbox's address (the widget's `data-inbox`).
@@ -26,6 +27,7 @@ pub struct StartVisit {
 /// taken as the user's only with `email_hash`, the HMAC-SHA256 of the email as sent under
 /// the same secret; without it the email is kept as an unverified claim.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct VerifiedUser {
     pub id: String,
@@ -40,6 +42,7 @@ pub struct VerifiedUser {
 
 /// The answer to [`StartVisit`]: the token to keep and the thread so far (oldest first).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Visit {
     /// Send as `Authorization: Bearer <token>`, or `?token=` on the socket.
     pub token: String,
@@ -60,6 +63,7 @@ pub struct Visit {
 
 /// Who wrote a line, as a visitor sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Author {
     Visitor,
@@ -70,7 +74,9 @@ pub enum Author {
 
 /// One line of the visitor's thread. Notes and system lines are never shown to visitors.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VisitorMessage {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub id: Id,
     pub author: Author,
     /// The agent's display name, for agents' replies; the bot's, for the bot's.
@@ -80,6 +86,7 @@ pub struct VisitorMessage {
     pub attachments: Vec<Attachment>,
     /// The visitor's own id for a message they wrote.
     pub client_id: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub at: Timestamp,
     /// A satisfaction survey: the widget offers buttons from 1 to 5
     /// (`POST /chat/v1/rating`).
@@ -95,8 +102,10 @@ pub struct VisitorMessage {
 
 /// `POST /chat/v1/rating`: the visitor's answer to a survey line of their thread.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct VisitorRating {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub message_id: Id,
     /// 1 (poor) to 5 (great).
     pub score: u8,
@@ -105,6 +114,7 @@ pub struct VisitorRating {
 /// `POST /chat/v1/messages`. `client_id` makes the send idempotent: repeating it returns
 /// the message already stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct VisitorSend {
     pub client_id: String,
@@ -120,14 +130,17 @@ pub struct VisitorSend {
 
 /// A choice tapped: which line offered it, and which option.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct VisitorChoice {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub message_id: Id,
     pub id: String,
 }
 
 /// `GET /chat/v1/messages?before=ID&limit=N`: older lines, newest last.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VisitorHistory {
     pub messages: Vec<VisitorMessage>,
     pub has_more: bool,
@@ -136,6 +149,7 @@ pub struct VisitorHistory {
 /// `POST /chat/v1/profile`: the visitor leaves their email (and name). The hub joins
 /// them to the customer with that email, so agents see one history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct VisitorProfile {
     pub email: String,
@@ -145,25 +159,32 @@ pub struct VisitorProfile {
 
 /// `POST /chat/v1/read`: the visitor has seen the thread up to `message_id`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct VisitorRead {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub message_id: Id,
 }
 
 /// What `GET /chat/v1/socket?token=` pushes, one JSON text frame each.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum VisitorFrame {
     /// A new line in the thread (an agent's reply, or the visitor's own message sent from
     /// another tab or device). Apply by `id`: a line may arrive twice.
     Message { message: VisitorMessage },
     /// Sent while idle so that proxies keep the socket open.
-    Heartbeat { at: Timestamp },
+    Heartbeat {
+        #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+        at: Timestamp,
+    },
 }
 
 /// `GET /chat/v1/articles?q=`: published articles matching what the visitor is typing,
 /// best first (at most 5).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VisitorArticles {
     pub articles: Vec<crate::articles::ArticleHit>,
 }
@@ -171,7 +192,9 @@ pub struct VisitorArticles {
 /// `POST /chat/v1/deflections`: the article answered the visitor's question, so they did
 /// not start a conversation. Counted once per visitor and article.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct VisitorDeflection {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub article_id: Id,
 }

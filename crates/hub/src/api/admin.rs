@@ -13,8 +13,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
-use switchboard_protocol::admin::{CreateAgent, CreateInbox, CreateTeam, CrmSettings, UpdateAgent, UpdateInbox};
-use switchboard_protocol::notify::{CreateApiKey, CreatedApiKey};
+use switchboard_protocol::admin::{
+    AuditPage, CreateAgent, CreateInbox, CreateTeam, CrmSettings, UpdateAgent, UpdateInbox,
+};
+use switchboard_protocol::model::{Agent, Inbox, Team};
+use switchboard_protocol::notify::{ApiKey, CreateApiKey, CreatedApiKey};
 use switchboard_protocol::{ApiError, ErrorCode};
 
 /// Writes one line of the audit log. The action has already happened, so a failure to
@@ -48,11 +51,47 @@ fn created(v: impl serde::Serialize) -> Response {
     (StatusCode::CREATED, axum::Json(v)).into_response()
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/agents",
+    tag = "admin",
+    operation_id = "list_agents",
+    summary = "List agents",
+    responses(
+        (status = 200, description = "Every agent, by id", body = Vec<Agent>),
+        (status = 401, description = "No valid session token (`unauthorized`)", body = ApiError),
+        (status = 403, description = "The caller is not an admin (`forbidden`)", body = ApiError),
+        (status = 503, description = "The database cannot be reached, or the hub took too long (`unavailable`)",
+            body = ApiError),
+    ),
+    security(("session" = []))
+)]
 pub async fn agents(State(s): State<AppState>, c: Caller) -> Result<Response, Failure> {
     admin_only(&c)?;
     Ok(axum::Json(s.store.agents().await?).into_response())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/agents",
+    tag = "admin",
+    operation_id = "create_agent",
+    summary = "Create an agent",
+    description = "Creates an agent who can log in; the email is stored lower case and must be unused, the password at \
+        least 8 characters, and every team must exist.",
+    request_body = CreateAgent,
+    responses(
+        (status = 201, description = "The new agent", body = Agent),
+        (status = 400, description = "A missing or invalid field, an email in use, or an unknown team (`bad_request`)",
+            body = ApiError),
+        (status = 401, description = "No valid session token (`unauthorized`)", body = ApiError),
+        (status = 403, description = "The caller is not an admin (`forbidden`)", body = ApiError),
+        (status = 413, description = "The body is larger than the hub accepts (`payload_too_large`)", body = ApiError),
+        (status = 503, description = "The database cannot be reached, or the hub took too long (`unavailable`)",
+            body = ApiError),
+    ),
+    security(("session" = []))
+)]
 pub async fn create_agent(
     State(s): State<AppState>,
     c: Caller,
@@ -78,6 +117,30 @@ pub async fn create_agent(
     Ok(created(agent))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/admin/agents/{id}",
+    tag = "admin",
+    operation_id = "update_agent",
+    summary = "Update an agent",
+    description = "Absent fields are kept. A new password, or `disabled: true`, ends all of the agent's sessions; an \
+        admin cannot disable themselves. A change of role or teams sends the agent `scope_changed`.",
+    params(("id" = i64, Path, description = "The agent's id")),
+    request_body = UpdateAgent,
+    responses(
+        (status = 200, description = "The updated agent", body = Agent),
+        (status = 400, description = "An invalid field or an unknown team, or an admin disabling themselves \
+            (`bad_request`)",
+            body = ApiError),
+        (status = 401, description = "No valid session token (`unauthorized`)", body = ApiError),
+        (status = 403, description = "The caller is not an admin (`forbidden`)", body = ApiError),
+        (status = 404, description = "No such agent (`not_found`)", body = ApiError),
+        (status = 413, description = "The body is larger than the hub accepts (`payload_too_large`)", body = ApiError),
+        (status = 503, description = "The database cannot be reached, or the hub took too long (`unavailable`)",
+            body = ApiError),
+    ),
+    security(("session" = []))
+)]
 pub async fn update_agent(
     State(s): State<AppState>,
     c: Caller,
@@ -103,6 +166,24 @@ pub async fn update_agent(
 }
 
 /// Ends every session of an agent (a lost laptop, a leaver); they log in again.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/admin/agents/{id}/sessions",
+    tag = "admin",
+    operation_id = "revoke_sessions",
+    summary = "End every session of an agent",
+    description = "Their consoles ask for the password again (a lost laptop, a leaver).",
+    params(("id" = i64, Path, description = "The agent's id")),
+    responses(
+        (status = 204, description = "Every session of the agent has ended"),
+        (status = 400, description = "The id is not a positive integer (`bad_request`)", body = ApiError),
+        (status = 401, description = "No valid session token (`unauthorized`)", body = ApiError),
+        (status = 403, description = "The caller is not an admin (`forbidden`)", body = ApiError),
+        (status = 503, description = "The database cannot be reached, or the hub took too long (`unavailable`)",
+            body = ApiError),
+    ),
+    security(("session" = []))
+)]
 pub async fn revoke_sessions(
     State(s): State<AppState>,
     c: Caller,
@@ -115,14 +196,35 @@ pub async fn revoke_sessions(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
+    /// Only entries older than this id (a page's `next_before`).
     before: Option<i64>,
+    /// 1 to 500 (100 by default).
     limit: Option<usize>,
 }
 
 /// The audit log, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/audit",
+    tag = "admin",
+    operation_id = "audit_log",
+    summary = "The audit log",
+    description = "What admins (and agents, for their own sessions) did, newest first, secrets left out.",
+    params(AuditQuery),
+    responses(
+        (status = 200, description = "A page of the log", body = AuditPage),
+        (status = 400, description = "A bad `before` or `limit` (`bad_request`)", body = ApiError),
+        (status = 401, description = "No valid session token (`unauthorized`)", body = ApiError),
+        (status = 403, description = "The caller is not an admin (`forbidden`)", body = ApiError),
+        (status = 503, description = "The database cannot be reached, or the hub took too long (`unavailable`)",
+            body = ApiError),
+    ),
+    security(("session" = []))
+)]
 pub async fn audit_log(
     State(s): State<AppState>,
     c: Caller,
@@ -139,12 +241,49 @@ pub async fn audit_log(
     Ok(axum::Json(s.store.audit_log(q.before, limit).await?).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/api_keys",
+    tag = "admin",
+    operation_id = "list_api_keys",
+    summary = "List API keys",
+    description = "The keys business systems and external bots use, never their secrets.",
+    responses(
+        (status = 200, description = "Every key", body = Vec<ApiKey>),
+        (status = 401, description = "No valid session token (`unauthorized`)", body = ApiError),
+        (status = 403, description = "The caller is not an admin (`forbidden`)", body = ApiError),
+        (status = 503, description = "The database cannot be reached, or the hub took too long (`unavailable`)",
+            body = ApiError),
+    ),
+    security(("session" = []))
+)]
 pub async fn api_keys(State(s): State<AppState>, c: Caller) -> Result<Response, Failure> {
     admin_only(&c)?;
     Ok(axum::Json(s.store.api_keys().await?).into_response())
 }
 
 /// Makes a key for a business system; its token is in this answer only.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/api_keys",
+    tag = "admin",
+    operation_id = "create_api_key",
+    summary = "Make an API key",
+    description = "A key of the `notify` scope sends notifications from its inboxes; one of the `bot` scope answers as \
+        their external bot. The token, `sbk_<id>_<secret>`, is in this answer only.",
+    request_body = CreateApiKey,
+    responses(
+        (status = 201, description = "The key and its token", body = CreatedApiKey),
+        (status = 400, description = "A missing or invalid field, or an unknown inbox (`bad_request`)",
+            body = ApiError),
+        (status = 401, description = "No valid session token (`unauthorized`)", body = ApiError),
+        (status = 403, description = "The caller is not an admin (`forbidden`)", body = ApiError),
+        (status = 413, description = "The body is larger than the hub accepts (`payload_too_large`)", body = ApiError),
+        (status = 503, description = "The database cannot be reached, or the hub took too long (`unavailable`)",
+            body = ApiError),
+    ),
+    security(("session" = []))
+)]
 pub async fn create_api_key(
     State(s): State<AppState>,
     c: Caller,
@@ -160,6 +299,25 @@ pub async fn create_api_key(
     Ok(created(CreatedApiKey { key, token }))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/admin/api_keys/{id}",
+    tag = "admin",
+    operation_id = "revoke_api_key",
+    summary = "Revoke an API key",
+    description = "The key stops working at once.",
+    params(("id" = i64, Path, description = "The key's id")),
+    responses(
+        (status = 200, description = "The revoked key", body = ApiKey),
+        (status = 400, description = "The id is not a positive integer (`bad_request`)", body = ApiError),
+        (status = 401, description = "No valid session token (`unauthorized`)", body = ApiError),
+        (status = 403, description = "The caller is not an admin (`forbidden`)", body = ApiError),
+        (status = 404, description = "No such key (`not_found`)", body = ApiError),
+        (status = 503, description = "The database cannot be reached, or the hub took too long (`unavailable`)",
+            body = ApiError),
+    ),
+    security(("session" = []))
+)]
 pub async fn revoke_api_key(
     State(s): State<AppState>,
     c: Caller,
@@ -172,11 +330,44 @@ pub async fn revoke_api_key(
     Ok(axum::Json(key).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/teams",
+    tag = "admin",
+    operation_id = "list_teams",
+    summary = "List teams",
+    responses(
+        (status = 200, description = "Every team", body = Vec<Team>),
+        (status = 401, description = "No valid session token (`unauthorized`)", body = ApiError),
+        (status = 403, description = "The caller is not an admin (`forbidden`)", body = ApiError),
+        (status = 503, description = "The database cannot be reached, or the hub took too long (`unavailable`)",
+            body = ApiError),
+    ),
+    security(("session" = []))
+)]
 pub async fn teams(State(s): State<AppState>, c: Caller) -> Result<Response, Failure> {
     admin_only(&c)?;
     Ok(axum::Json(s.store.teams().await?).into_response())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/teams",
+    tag = "admin",
+    operation_id = "create_team",
+    summary = "Create a team",
+    request_body = CreateTeam,
+    responses(
+        (status = 201, description = "The new team", body = Team),
+        (status = 400, description = "The name is invalid or already used (`bad_request`)", body = ApiError),
+        (status = 401, description = "No valid session token (`unauthorized`)", body = ApiError),
+        (status = 403, description = "The caller is not an admin (`forbidden`)", body = ApiError),
+        (status = 413, description = "The body is larger than the hub accepts (`payload_too_large`)", body = ApiError),
+        (status = 503, description = "The database cannot be reached, or the hub took too long (`unavailable`)",
+            body = ApiError),
+    ),
+    security(("session" = []))
+)]
 pub async fn create_team(
     State(s): State<AppState>,
     c: Caller,
@@ -189,11 +380,49 @@ pub async fn create_team(
     Ok(created(team))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/inboxes",
+    tag = "admin",
+    operation_id = "list_inboxes",
+    summary = "List inboxes",
+    description = "Provider settings are never returned; only the templates listed in them appear.",
+    responses(
+        (status = 200, description = "Every inbox", body = Vec<Inbox>),
+        (status = 401, description = "No valid session token (`unauthorized`)", body = ApiError),
+        (status = 403, description = "The caller is not an admin (`forbidden`)", body = ApiError),
+        (status = 503, description = "The database cannot be reached, or the hub took too long (`unavailable`)",
+            body = ApiError),
+    ),
+    security(("session" = []))
+)]
 pub async fn inboxes(State(s): State<AppState>, c: Caller) -> Result<Response, Failure> {
     admin_only(&c)?;
     Ok(axum::Json(s.store.inboxes().await?).into_response())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/inboxes",
+    tag = "admin",
+    operation_id = "create_inbox",
+    summary = "Create an inbox",
+    description = "A business address on one channel. Its `settings` (credentials and options, per channel) are kept \
+        in the hub and not checked when stored.",
+    request_body = CreateInbox,
+    responses(
+        (status = 201, description = "The new inbox", body = Inbox),
+        (status = 400, description = "An invalid name or address, an unknown team, or an inbox of that kind and \
+            address already (`bad_request`)",
+            body = ApiError),
+        (status = 401, description = "No valid session token (`unauthorized`)", body = ApiError),
+        (status = 403, description = "The caller is not an admin (`forbidden`)", body = ApiError),
+        (status = 413, description = "The body is larger than the hub accepts (`payload_too_large`)", body = ApiError),
+        (status = 503, description = "The database cannot be reached, or the hub took too long (`unavailable`)",
+            body = ApiError),
+    ),
+    security(("session" = []))
+)]
 pub async fn create_inbox(
     State(s): State<AppState>,
     c: Caller,
@@ -207,6 +436,27 @@ pub async fn create_inbox(
     Ok(created(inbox))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/admin/inboxes/{id}",
+    tag = "admin",
+    operation_id = "update_inbox",
+    summary = "Update an inbox",
+    description = "Absent fields are kept; `settings` replaces the settings entirely.",
+    params(("id" = i64, Path, description = "The inbox's id")),
+    request_body = UpdateInbox,
+    responses(
+        (status = 200, description = "The updated inbox", body = Inbox),
+        (status = 400, description = "An invalid name or an unknown team (`bad_request`)", body = ApiError),
+        (status = 401, description = "No valid session token (`unauthorized`)", body = ApiError),
+        (status = 403, description = "The caller is not an admin (`forbidden`)", body = ApiError),
+        (status = 404, description = "No such inbox (`not_found`)", body = ApiError),
+        (status = 413, description = "The body is larger than the hub accepts (`payload_too_large`)", body = ApiError),
+        (status = 503, description = "The database cannot be reached, or the hub took too long (`unavailable`)",
+            body = ApiError),
+    ),
+    security(("session" = []))
+)]
 pub async fn update_inbox(
     State(s): State<AppState>,
     c: Caller,
@@ -224,6 +474,22 @@ pub async fn update_inbox(
 }
 
 /// The CRM connector's settings, secrets masked; `null` when none is connected.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/crm",
+    tag = "admin",
+    operation_id = "get_crm",
+    summary = "The CRM connector",
+    description = "The CRM settings with secrets masked; `null` when no CRM is connected.",
+    responses(
+        (status = 200, description = "The settings, masked, or `null`", body = Option<CrmSettings>),
+        (status = 401, description = "No valid session token (`unauthorized`)", body = ApiError),
+        (status = 403, description = "The caller is not an admin (`forbidden`)", body = ApiError),
+        (status = 503, description = "The database cannot be reached, or the hub took too long (`unavailable`)",
+            body = ApiError),
+    ),
+    security(("session" = []))
+)]
 pub async fn crm(State(s): State<AppState>, c: Caller) -> Result<Response, Failure> {
     admin_only(&c)?;
     let settings = s.store.crm_settings().await?.map(|(settings, _)| crate::crm::masked(&settings));
@@ -231,6 +497,27 @@ pub async fn crm(State(s): State<AppState>, c: Caller) -> Result<Response, Failu
 }
 
 /// Connects a CRM (or replaces the connection). Settings that could not work are refused.
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/crm",
+    tag = "admin",
+    operation_id = "put_crm",
+    summary = "Connect a CRM",
+    description = "Connects a CRM or replaces the connection. A secret still in its masked form keeps the stored \
+        value, so settings read with `GET` can be changed and sent back. Settings that could not work are refused and \
+        nothing is stored.",
+    request_body = CrmSettings,
+    responses(
+        (status = 200, description = "The stored settings, masked", body = CrmSettings),
+        (status = 400, description = "Settings that could not work (`bad_request`)", body = ApiError),
+        (status = 401, description = "No valid session token (`unauthorized`)", body = ApiError),
+        (status = 403, description = "The caller is not an admin (`forbidden`)", body = ApiError),
+        (status = 413, description = "The body is larger than the hub accepts (`payload_too_large`)", body = ApiError),
+        (status = 503, description = "The database cannot be reached, or the hub took too long (`unavailable`)",
+            body = ApiError),
+    ),
+    security(("session" = []))
+)]
 pub async fn put_crm(
     State(s): State<AppState>,
     c: Caller,

@@ -3,9 +3,10 @@
 //! ([`campaigns`]), business systems'
 //! notifications ([`notify`]), the providers' webhooks under
 //! `/webhooks` ([`webhooks`]), and web chat's `/widget.js` and visitor API under `/chat/v1`
-//! ([`visitor`]). Handlers parse, call the store, and answer JSON; every failure is a
-//! `{code, message}` body with the matching HTTP status. Wire formats and signatures are
-//! [`crate::channels`]'s.
+//! ([`visitor`]); the OpenAPI description of them is at `/openapi.json` ([`openapi`]), from
+//! each handler's `#[utoipa::path]`. Handlers parse, call the store, and answer JSON; every
+//! failure is a `{code, message}` body with the matching HTTP status. Wire formats and
+//! signatures are [`crate::channels`]'s.
 
 mod admin;
 pub mod bot;
@@ -15,6 +16,7 @@ pub mod help;
 pub mod limits;
 pub mod notify;
 pub mod observe;
+pub mod openapi;
 mod stream;
 mod unsubscribe;
 pub(crate) mod uploads;
@@ -46,8 +48,12 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use std::future::Future;
 use std::sync::Arc;
-use switchboard_protocol::auth::LoginRequest;
+use switchboard_protocol::articles::ArticleVersion;
+use switchboard_protocol::auth::{LoginRequest, LoginResponse};
+use switchboard_protocol::model::Agent;
 use switchboard_protocol::mutation::{MutationBatch, MutationResponse};
+use switchboard_protocol::report::Report;
+use switchboard_protocol::sync::{Bootstrap, ChangesPage, MessagesPage};
 use switchboard_protocol::{ApiError, ErrorCode};
 
 /// What every handler shares.
@@ -280,9 +286,10 @@ pub fn router(state: AppState) -> Router {
     let limit = state.config.max_body_bytes;
     let request_timeout = std::time::Duration::from_millis(state.config.request_timeout_ms.max(1));
     Router::new()
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(healthz))
         .route("/readyz", get(observe::ready))
         .route("/metrics", get(observe::metrics))
+        .route("/openapi.json", get(openapi::serve))
         .route("/api/v1/auth/login", post(login).layer(DefaultBodyLimit::max(limit.min(LOGIN_BODY_BYTES))))
         .route("/api/v1/auth/logout", post(logout))
         .route("/api/v1/auth/logout_everywhere", post(logout_everywhere))
@@ -405,6 +412,42 @@ async fn within_time(
     }
 }
 
+/// `GET /healthz`: the process is up and serving.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operations",
+    operation_id = "healthz",
+    summary = "Liveness check",
+    description = "Answers `200` with the text `ok` while the hub serves requests. It does not touch the database.",
+    responses((status = 200, description = "The hub is up", body = String, content_type = "text/plain"))
+)]
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/login",
+    tag = "agent",
+    operation_id = "login",
+    summary = "Log in",
+    description = "Exchanges an agent's email (compared trimmed and lower-cased) and password for a session token, \
+        sent afterwards as `Authorization: Bearer <token>`. Failed logins are counted per email and client \
+        address; past the free ones the login locks for a doubling time (`429` with `retry_after`).",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "The session's token and the agent", body = LoginResponse),
+        (status = 400, description = "The body is not `{email, password}` (`bad_request`)", body = ApiError),
+        (status = 401, description = "Unknown email or wrong password (`invalid_credentials`)", body = ApiError),
+        (status = 403, description = "The right password, but the agent is disabled (`forbidden`)", body = ApiError),
+        (status = 413, description = "The body is over 16 KiB (`payload_too_large`)", body = ApiError),
+        (status = 429, description = "Too many failed logins, or every password check is busy (`rate_limited`)",
+            body = ApiError, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "The database cannot be reached, or the hub took too long (`unavailable`)",
+            body = ApiError),
+    )
+)]
 async fn login(
     State(s): State<AppState>,
     client: ClientAddr,
@@ -414,12 +457,43 @@ async fn login(
     Ok(axum::Json(s.auth.login(&req.email, &req.password, &client).await?).into_response())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout",
+    tag = "agent",
+    operation_id = "logout",
+    summary = "Log out",
+    description = "Ends the session of the token used; later requests with it answer `401`.",
+    responses(
+        (status = 204, description = "The session has ended"),
+        (status = 401, description = "No valid session token (`unauthorized`)", body = ApiError),
+        (status = 503, description = "The database cannot be reached, or the hub took too long (`unavailable`)",
+            body = ApiError),
+    ),
+    security(("session" = []))
+)]
 async fn logout(State(s): State<AppState>, caller: Caller) -> Result<StatusCode, Failure> {
     s.auth.logout(caller.session_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Ends every session of the caller, this one included (a lost laptop).
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout_everywhere",
+    tag = "agent",
+    operation_id = "logout_everywhere",
+    summary = "Log out everywhere",
+    description = "Ends every session of the calling agent, this one included (a lost laptop). Written to the audit \
+        log.",
+    responses(
+        (status = 204, description = "Every session of the agent has ended"),
+        (status = 401, description = "No valid session token (`unauthorized`)", body = ApiError),
+        (status = 503, description = "The database cannot be reached, or the hub took too long (`unavailable`)",
+            body = ApiError),
+    ),
+    security(("session" = []))
+)]
 async fn logout_everywhere(
     State(s): State<AppState>,
     caller: Caller,
@@ -438,6 +512,20 @@ async fn logout_everywhere(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "agent",
+    operation_id = "me",
+    summary = "The calling agent",
+    responses(
+        (status = 200, description = "The agent the token belongs to", body = Agent),
+        (status = 401, description = "No valid session token (`unauthorized`)", body = ApiError),
+        (status = 503, description = "The database cannot be reached, or the hub took too long (`unavailable`)",
+            body = ApiError),
+    ),
+    security(("session" = []))
+)]
 async fn me(State(s): State<AppState>, caller: Caller) -> Result<Response, Failure> {
     let agents = s.store.agents().await?;
     let me = agents.into_iter().find(|a| a.id == caller.viewer.agent_id);
@@ -465,6 +553,32 @@ async fn permit<'a>(
 /// How many reports one hub works out at once; more wait, then answer `unavailable`.
 const REPORTS_AT_ONCE: usize = 2;
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports",
+    tag = "agent",
+    operation_id = "report",
+    summary = "A report over a period and team",
+    description = "A lead's report over whole days, `from` to `to` included (at most 366), in the hub's report time \
+        zone: response and resolution times, volume, each agent's work, response-time targets met, satisfaction, the \
+        bots and the knowledge base. Leads read their own teams' reports, admins any team's; agents are refused. \
+        Reports are worked out two at a time per hub; others wait up to 20 seconds, then answer `503`.",
+    params(
+        ("from" = String, Query, description = "The first day, `YYYY-MM-DD`"),
+        ("to" = String, Query, description = "The last day, `YYYY-MM-DD`, included"),
+        ("team_id" = Option<i64>, Query, description = "One team; without it, every team the caller leads"),
+    ),
+    responses(
+        (status = 200, description = "The report", body = Report),
+        (status = 400, description = "Not two dates in order, or more than 366 days (`bad_request`)", body = ApiError),
+        (status = 401, description = "No valid session token (`unauthorized`)", body = ApiError),
+        (status = 403, description = "Agents may not read reports (`forbidden`)", body = ApiError),
+        (status = 404, description = "A team the caller does not lead (`not_found`)", body = ApiError),
+        (status = 503, description = "The hub is busy with other reports, or the database cannot be reached \
+            (`unavailable`)", body = ApiError, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ),
+    security(("session" = []))
+)]
 async fn report(
     State(s): State<AppState>,
     caller: Caller,
@@ -474,13 +588,33 @@ async fn report(
     Ok(axum::Json(s.store.report(&caller.viewer, q, &s.config.report_time_zone).await?).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct BootstrapQuery {
+    /// How many of each conversation's latest messages to include (the hub's setting by default; at most 500).
     messages_per_conversation: Option<usize>,
 }
 
 /// `GET /api/v1/articles/{id}/versions`: an article's saved versions, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/articles/{id}/versions",
+    tag = "agent",
+    operation_id = "article_versions",
+    summary = "An article's saved versions",
+    description = "Every saved version of a knowledge-base article, newest first (at most 200). Any signed-in agent.",
+    params(("id" = i64, Path, description = "The article's id")),
+    responses(
+        (status = 200, description = "The versions, newest first", body = Vec<ArticleVersion>),
+        (status = 400, description = "The id is not a number"),
+        (status = 401, description = "No valid session token (`unauthorized`)", body = ApiError),
+        (status = 404, description = "No such article (`not_found`)", body = ApiError),
+        (status = 503, description = "The database cannot be reached, or the hub took too long (`unavailable`)",
+            body = ApiError),
+    ),
+    security(("session" = []))
+)]
 async fn article_versions(
     State(s): State<AppState>,
     _signed_in: Caller,
@@ -489,6 +623,24 @@ async fn article_versions(
     Ok(axum::Json(s.store.article_versions(id).await?).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/sync/bootstrap",
+    tag = "agent",
+    operation_id = "bootstrap",
+    summary = "Snapshot of everything in scope",
+    description = "Everything the caller may see, read in one consistent transaction, with the `cursor` to ask for \
+        changes from. Bootstraps are built a few at a time per hub; others wait up to 10 seconds, then answer `503`.",
+    params(BootstrapQuery),
+    responses(
+        (status = 200, description = "The snapshot and its cursor", body = Bootstrap),
+        (status = 400, description = "An unknown or malformed query parameter (`bad_request`)", body = ApiError),
+        (status = 401, description = "No valid session token (`unauthorized`)", body = ApiError),
+        (status = 503, description = "The hub is busy preparing other consoles, or the database cannot be reached \
+            (`unavailable`)", body = ApiError, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ),
+    security(("session" = []))
+)]
 async fn bootstrap(
     State(s): State<AppState>,
     caller: Caller,
@@ -509,13 +661,39 @@ async fn bootstrap(
 /// The most changes one page carries.
 pub const MAX_PAGE: usize = 5_000;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ChangesQuery {
+    /// The last cursor applied.
     since: String,
+    /// The most changes in one page: 1 to 5000 (1000 by default).
     limit: Option<usize>,
 }
 
+// The hub forwards each change's stored JSON (`ChangesPage<Box<RawValue>>`), which has the
+// shape of `ChangesPage<Change>`, the type's default.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sync/changes",
+    tag = "agent",
+    operation_id = "changes",
+    summary = "Page of changes after a cursor",
+    description = "The changes in the caller's scope after `since`, in feed order. Store `next` once the page is \
+        applied; when `has_more` is true, ask again at once. On `bad_cursor` or `cursor_expired`, bootstrap again.",
+    params(ChangesQuery),
+    responses(
+        (status = 200, description = "A page of changes", body = ChangesPage),
+        (status = 400, description = "A bad `limit` (`bad_request`), or a cursor this hub did not issue \
+            (`bad_cursor`)", body = ApiError),
+        (status = 401, description = "No valid session token (`unauthorized`)", body = ApiError),
+        (status = 410, description = "The cursor is older than the feed's retention (`cursor_expired`)",
+            body = ApiError),
+        (status = 503, description = "The database cannot be reached, or the hub took too long (`unavailable`)",
+            body = ApiError),
+    ),
+    security(("session" = []))
+)]
 async fn changes(
     State(s): State<AppState>,
     caller: Caller,
@@ -529,13 +707,36 @@ async fn changes(
     Ok(axum::Json(s.store.changes(&caller.viewer, since, limit).await?).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct HistoryQuery {
+    /// Only messages older than this token (a page's `before`); absent or empty: from the newest.
     before: Option<String>,
+    /// 1 to 500 (50 by default).
     limit: Option<usize>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/conversations/{id}/messages",
+    tag = "agent",
+    operation_id = "history",
+    summary = "Older messages of one conversation",
+    description = "The newest `limit` messages older than `before`, oldest first, with the token for the page \
+        before.",
+    params(("id" = i64, Path, description = "The conversation's id"), HistoryQuery),
+    responses(
+        (status = 200, description = "A page of messages", body = MessagesPage),
+        (status = 400, description = "A bad id or `limit` (`bad_request`), or a bad `before` (`bad_cursor`)",
+            body = ApiError),
+        (status = 401, description = "No valid session token (`unauthorized`)", body = ApiError),
+        (status = 404, description = "No such conversation in the caller's scope (`not_found`)", body = ApiError),
+        (status = 503, description = "The database cannot be reached, or the hub took too long (`unavailable`)",
+            body = ApiError),
+    ),
+    security(("session" = []))
+)]
 async fn history(
     State(s): State<AppState>,
     caller: Caller,
@@ -555,6 +756,26 @@ async fn history(
     Ok(axum::Json(s.store.messages_before(&caller.viewer, id, before, limit).await?).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/blobs/{key}",
+    tag = "agent",
+    operation_id = "blob",
+    summary = "A file the hub keeps",
+    description = "The bytes of a file the hub keeps (an upload, an email attachment), named by the `url` of an \
+        attachment, for an agent who may see the conversation of the message it came with, or its uploader. The \
+        answer carries the stored `Content-Type`, `Content-Disposition: attachment` and `X-Content-Type-Options: \
+        nosniff`.",
+    params(("key" = String, Path, description = "The file's key: 32 hexadecimal digits")),
+    responses(
+        (status = 200, description = "The file", content_type = "application/octet-stream"),
+        (status = 401, description = "No valid session token (`unauthorized`)", body = ApiError),
+        (status = 404, description = "No such file, or not one the caller may fetch (`not_found`)", body = ApiError),
+        (status = 503, description = "The file store or the database cannot be read (`unavailable`)",
+            body = ApiError),
+    ),
+    security(("session" = []))
+)]
 async fn blob(State(s): State<AppState>, caller: Caller, Path(key): Path<String>) -> Result<Response, Failure> {
     let meta = s.store.blob(&caller.viewer, key).await?;
     kept_file(&s, &meta).await
@@ -618,6 +839,32 @@ fn file(name: &str, mime: String, body: impl Into<axum::body::Body>) -> Response
 /// An attachment of a message the caller may see: a file the hub keeps, or the customer's
 /// media fetched from its provider with the inbox's credentials (the console's token never
 /// goes anywhere but here).
+#[utoipa::path(
+    get,
+    path = "/api/v1/messages/{id}/attachments/{index}",
+    tag = "agent",
+    operation_id = "attachment",
+    summary = "An attachment of a message",
+    description = "Attachment `index` (from 0) of message `id`, for a caller who may see its conversation: a file \
+        the hub keeps, or the customer's media fetched from its provider with the inbox's credentials, which never \
+        leave the hub.",
+    params(
+        ("id" = i64, Path, description = "The message's id"),
+        ("index" = usize, Path, description = "Which attachment, from 0"),
+    ),
+    responses(
+        (status = 200, description = "The file", content_type = "application/octet-stream"),
+        (status = 400, description = "A bad id or index (`bad_request`)", body = ApiError),
+        (status = 401, description = "No valid session token (`unauthorized`)", body = ApiError),
+        (status = 404, description = "No such message or attachment in the caller's scope (`not_found`)",
+            body = ApiError),
+        (status = 413, description = "The provider's file is larger than `max_media_bytes` (`payload_too_large`)",
+            body = ApiError),
+        (status = 503, description = "The provider failed or refused, or the file store cannot be read \
+            (`unavailable`)", body = ApiError),
+    ),
+    security(("session" = []))
+)]
 async fn attachment(
     State(s): State<AppState>,
     caller: Caller,
@@ -658,6 +905,29 @@ fn media_failure(e: MediaError) -> Failure {
     Failure(ApiError::new(code, e.to_string()))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/mutations",
+    tag = "agent",
+    operation_id = "mutations",
+    summary = "Apply a batch of mutations",
+    description = "Everything an agent changes: at most 500 mutations, applied one at a time in order, each answered \
+        `applied`, `duplicate`, `conflict` (with the current state) or `rejected` (with the error). A retried \
+        mutation is applied once. The whole batch fails only when it does not parse, its `client_id` belongs to \
+        another agent, or the database fails.",
+    request_body = MutationBatch,
+    responses(
+        (status = 200, description = "One result per mutation, in order", body = MutationResponse),
+        (status = 400, description = "The body does not parse, or breaks a limit (`bad_request`)", body = ApiError),
+        (status = 401, description = "No valid session token (`unauthorized`)", body = ApiError),
+        (status = 403, description = "The `client_id` belongs to another agent (`forbidden`)", body = ApiError),
+        (status = 413, description = "The body is larger than the hub accepts (`payload_too_large`)",
+            body = ApiError),
+        (status = 503, description = "The database cannot be reached, or the hub took too long (`unavailable`)",
+            body = ApiError),
+    ),
+    security(("session" = []))
+)]
 async fn mutations(
     State(s): State<AppState>,
     caller: Caller,

@@ -12,7 +12,7 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use std::future::Future;
-use switchboard_protocol::notify::{KeyScope, Notify};
+use switchboard_protocol::notify::{KeyScope, Notified, Notify};
 use switchboard_protocol::{ApiError, ErrorCode};
 
 /// Each key's sends: a burst, then a steady rate.
@@ -48,6 +48,35 @@ impl FromRequestParts<AppState> for KeyCaller {
 
 /// `POST /api/v1/notify`: `201` with what the notification made, `200` when the same
 /// `idempotency_key` was sent before.
+#[utoipa::path(
+    post,
+    path = "/api/v1/notify",
+    tag = "business",
+    operation_id = "notify",
+    summary = "Send a customer a notification",
+    description = "A business system's message to one customer, by phone number or email address: an approved \
+        template of the inbox, or a text where free text may go. It follows every rule of an agent's first \
+        message, and starts a pending conversation the customer's answer reopens. Idempotent by the caller's \
+        `idempotency_key`. Needs a key of the `notify` scope that may use the inbox.",
+    request_body = Notify,
+    responses(
+        (status = 201, description = "Sent: the conversation and message it made", body = Notified),
+        (status = 200, description = "Sent before with the same `idempotency_key`; nothing more was sent",
+            body = Notified),
+        (status = 400, description = "A missing, unknown or invalid field (`bad_request`)", body = ApiError),
+        (status = 401, description = "No key, or an unknown or revoked one (`unauthorized`)", body = ApiError),
+        (status = 403, description = "A key of the `bot` scope, or an inbox the key may not use (`forbidden`)",
+            body = ApiError),
+        (status = 413, description = "The body is larger than 160 KiB (`payload_too_large`)", body = ApiError),
+        (status = 422, description = "The customer opted out or withheld consent, or free text outside a reply \
+            window (`opted_out`, `no_consent`, `reply_window_closed`)", body = ApiError),
+        (status = 429, description = "The key is sending too fast (`rate_limited`)", body = ApiError,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "The database cannot be reached, or the hub took too long (`unavailable`)",
+            body = ApiError),
+    ),
+    security(("api_key" = []))
+)]
 pub async fn notify(
     State(s): State<AppState>,
     KeyCaller(key): KeyCaller,

@@ -36,6 +36,17 @@ pub async fn track(req: Request, next: axum::middleware::Next) -> Response {
 
 /// `GET /metrics`: the Prometheus text exposition, with the queues read from the database
 /// first (a database that does not answer in time leaves the last reading).
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    operation_id = "metrics",
+    summary = "Prometheus metrics",
+    description = "The hub's metrics in the Prometheus text exposition format (version 0.0.4): requests by route, \
+        ingests and deliveries by channel, feed lag, open streams and sockets, database waits and refusals, queue \
+        depths, CRM errors, draining. No token: serve it to the hubs' own network only, never through the public proxy.",
+    responses((status = 200, description = "The metrics", body = String, content_type = "text/plain"))
+)]
 pub async fn metrics(State(s): State<AppState>) -> Response {
     match tokio::time::timeout(READY_WITHIN, s.store.queue_depths()).await {
         Ok(Ok(depths)) => {
@@ -51,6 +62,20 @@ pub async fn metrics(State(s): State<AppState>) -> Response {
 
 /// `GET /readyz`: `200` while this hub should be sent work; `503 unavailable` while it
 /// drains before stopping, or when its database does not answer within two seconds.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "operations",
+    operation_id = "readyz",
+    summary = "Readiness check",
+    description = "For load balancers: `200` with `{\"ready\": true}` while this hub should be sent work; `503 \
+        unavailable` (with `Retry-After: 1`) while it drains before stopping, or when its database does not answer \
+        within two seconds.",
+    responses(
+        (status = 200, description = "Send this hub work", body = Object),
+        (status = 503, description = "Draining, or the database does not answer", body = ApiError)
+    )
+)]
 pub async fn ready(State(s): State<AppState>) -> Result<Response, Failure> {
     let unavailable = |why: &str| {
         let mut e = ApiError::new(ErrorCode::Unavailable, why);

@@ -22,9 +22,11 @@ use switchboard_protocol::sync::{ChangeFrame, Cursor, StreamFrame};
 use switchboard_protocol::{ApiError, ErrorCode};
 use tokio::sync::broadcast::error::RecvError;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct StreamQuery {
+    /// The last cursor applied: the stream replays every change after it, then goes on live.
     since: String,
 }
 
@@ -34,6 +36,33 @@ pub const STREAMS_PER_SESSION: usize = 4;
 /// The largest frame a client may send on a socket (it sends only pings and closes).
 pub const CLIENT_FRAME_BYTES: usize = 4 * 1024;
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/stream",
+    tag = "agent",
+    operation_id = "stream",
+    summary = "The change feed, live (WebSocket)",
+    description = "Upgrades to a WebSocket (subprotocol `switchboard`). The token comes in the `Authorization: Bearer` \
+        header or, from a browser, as a second subprotocol `bearer.<token>` offered beside `switchboard`; never in \
+        the URL. The parameters, the token and the cursor are checked before the upgrade, and a refusal is an \
+        ordinary JSON error answer. Once open, the hub replays every change in scope after `since`, then pushes new \
+        ones as they commit, with heartbeats while idle. Each message is a JSON text frame matching the \
+        `StreamFrame` schema (`#/components/schemas/StreamFrame`): `changes`, `heartbeat` or `error` (after which \
+        the socket closes). The client may send frames of at most 4 KiB; a session holds at most 4 streams per hub.",
+    params(StreamQuery),
+    responses(
+        (status = 101, description = "Switching Protocols: the WebSocket is open and carries `StreamFrame` messages"),
+        (status = 400, description = "A missing or unknown parameter or not a WebSocket upgrade (`bad_request`), or a \
+            cursor this hub did not issue (`bad_cursor`)", body = ApiError),
+        (status = 401, description = "No valid session token (`unauthorized`)", body = ApiError),
+        (status = 410, description = "The cursor is older than the feed's retention (`cursor_expired`)",
+            body = ApiError),
+        (status = 429, description = "The session already holds 4 streams on this hub (`rate_limited`)",
+            body = ApiError, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "The database cannot be reached (`unavailable`)", body = ApiError),
+    ),
+    security(("session" = []))
+)]
 pub async fn stream(
     State(s): State<AppState>,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,

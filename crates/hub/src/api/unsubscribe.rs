@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use switchboard_protocol::consent::ConsentPurpose;
+use switchboard_protocol::ApiError;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/unsubscribe/{token}", get(page).post(unsubscribe))
@@ -66,6 +67,27 @@ async fn page(State(s): State<AppState>, Path(token): Path<String>) -> Result<Re
     Ok(html(StatusCode::OK, "Unsubscribe", &body))
 }
 
+#[utoipa::path(
+    post,
+    path = "/unsubscribe/{token}",
+    tag = "business",
+    operation_id = "unsubscribe",
+    summary = "One-click unsubscribe (RFC 8058)",
+    description = "Withdraws consent to the purpose of the email the link came in, at once: a mail client's \
+        one-click unsubscribe (`List-Unsubscribe-Post: List-Unsubscribe=One-Click`), or the button on the page that \
+        `GET` shows. Answers a short HTML page; an unknown link gets `404` with a page saying so.",
+    params(("token" = String, Path, description = "The link's token: 48 hexadecimal digits")),
+    request_body(
+        description = "`List-Unsubscribe=One-Click`, as RFC 8058 has mail clients send it; the hub does not read it",
+        content_type = "application/x-www-form-urlencoded"
+    ),
+    responses(
+        (status = 200, description = "Unsubscribed; a page says from what", body = String, content_type = "text/html"),
+        (status = 404, description = "A link the hub did not send", body = String, content_type = "text/html"),
+        (status = 503, description = "The database cannot be reached, or the hub took too long (`unavailable`)",
+            body = ApiError),
+    )
+)]
 async fn unsubscribe(State(s): State<AppState>, Path(token): Path<String>) -> Result<Response, Failure> {
     if !well_formed(&token) {
         return Ok(unknown());

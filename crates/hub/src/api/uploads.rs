@@ -132,6 +132,35 @@ fn attachment(meta: BlobMeta) -> Attachment {
 }
 
 /// `POST /api/v1/uploads`: an agent's file, theirs until a reply takes it.
+#[utoipa::path(
+    post,
+    path = "/api/v1/uploads",
+    tag = "agent",
+    operation_id = "upload",
+    summary = "Upload a file for a reply",
+    description = "The body is the file itself, streamed to the hub's file store. Its type is read from its content, \
+        never taken from its name or the sender's word, and must be one that may be sent. The answer's `url` \
+        (`/api/v1/blobs/<key>`) names the file in a reply's `attachments`; until a reply takes it, it is its \
+        uploader's alone.",
+    params(
+        ("X-File-Name" = String, Header, description = "The file's name, percent-encoded UTF-8"),
+        ("Idempotency-Key" = Option<String>, Header,
+            description = "1 to 200 characters: an upload repeated under the same key is the same file"),
+    ),
+    request_body(description = "The file's bytes", content_type = "application/octet-stream"),
+    responses(
+        (status = 201, description = "The file, as an attachment to name in a reply", body = Attachment),
+        (status = 400, description = "No `X-File-Name`, an empty file, or a type that may not be sent \
+            (`bad_request`)", body = ApiError),
+        (status = 401, description = "No valid session token (`unauthorized`)", body = ApiError),
+        (status = 413, description = "Over 25 MB (`payload_too_large`)", body = ApiError),
+        (status = 429, description = "The agent holds 200 uploads from the last day that no reply has taken \
+            (`rate_limited`)", body = ApiError),
+        (status = 503, description = "The file store or the database cannot be reached (`unavailable`)",
+            body = ApiError),
+    ),
+    security(("session" = []))
+)]
 pub async fn upload(
     State(s): State<AppState>,
     caller: Caller,

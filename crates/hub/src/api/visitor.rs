@@ -36,8 +36,8 @@ use std::time::Duration;
 use switchboard_protocol::files;
 use switchboard_protocol::model::{Attachment, ChannelKind, Delivery, Direction, Inbox};
 use switchboard_protocol::visitor::{
-    StartVisit, Visit, VisitorArticles, VisitorDeflection, VisitorFrame, VisitorHistory, VisitorProfile, VisitorRating,
-    VisitorRead, VisitorSend,
+    StartVisit, Visit, VisitorArticles, VisitorDeflection, VisitorFrame, VisitorHistory, VisitorMessage,
+    VisitorProfile, VisitorRating, VisitorRead, VisitorSend,
 };
 use switchboard_protocol::{ApiError, ErrorCode};
 use tower_http::cors::{Any, CorsLayer};
@@ -221,6 +221,31 @@ fn email(raw: &str) -> Result<String, Failure> {
         .map_err(|e| fail(ErrorCode::BadRequest, e.to_string()))
 }
 
+#[utoipa::path(
+    post,
+    path = "/chat/v1/sessions",
+    tag = "visitor",
+    operation_id = "start_visit",
+    summary = "Start or resume a visit",
+    description = "Starts a visit, or resumes the visitor's earlier one with the token kept from before, and returns \
+        the token and the latest 50 lines. Call it when the chat opens and after every lost connection. An inbox that \
+        requires signed-in users takes a `user` verified with its identity secret.",
+    request_body = StartVisit,
+    responses(
+        (status = 200, description = "The visit: its token and the thread so far", body = Visit),
+        (status = 400, description = "A missing, unknown or invalid field (`bad_request`)", body = ApiError),
+        (status = 401, description = "The inbox requires a signed-in user (`unauthorized`)", body = ApiError),
+        (status = 403, description = "The business closed this chat, the site may not use it, or the user's `hash` \
+            does not match (`forbidden`)",
+            body = ApiError),
+        (status = 404, description = "No web-chat or in-app inbox at that address (`not_found`)", body = ApiError),
+        (status = 413, description = "The body is larger than the hub accepts (`payload_too_large`)", body = ApiError),
+        (status = 429, description = "Too many chats started from this address (`rate_limited`)", body = ApiError,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "The database cannot be reached, or the hub took too long (`unavailable`)",
+            body = ApiError),
+    )
+)]
 async fn start(
     State(s): State<AppState>,
     client: ClientAddr,
@@ -312,13 +337,35 @@ async fn start(
     .into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct HistoryQuery {
+    /// Only lines older than this message id.
     before: Option<i64>,
+    /// 1 to 200 (50 by default).
     limit: Option<usize>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/chat/v1/messages",
+    tag = "visitor",
+    operation_id = "visitor_history",
+    summary = "Older lines of the thread",
+    description = "The newest `limit` lines older than `before`, oldest first.",
+    params(HistoryQuery),
+    responses(
+        (status = 200, description = "A page of lines", body = VisitorHistory),
+        (status = 400, description = "A bad query parameter (`bad_request`)", body = ApiError),
+        (status = 401, description = "No token, or an unknown, malformed or expired one (`unauthorized`)",
+            body = ApiError),
+        (status = 403, description = "The business closed this chat (`forbidden`)", body = ApiError),
+        (status = 503, description = "The database cannot be reached, or the hub took too long (`unavailable`)",
+            body = ApiError),
+    ),
+    security(("visitor" = []))
+)]
 async fn history(
     State(s): State<AppState>,
     Visitor(v, _): Visitor,
@@ -335,6 +382,33 @@ async fn history(
     Ok(Json(VisitorHistory { messages, has_more }).into_response())
 }
 
+#[utoipa::path(
+    post,
+    path = "/chat/v1/messages",
+    tag = "visitor",
+    operation_id = "visitor_send",
+    summary = "Send a message",
+    description = "The visitor's message (and the files they uploaded for it, or their tap on an agent's choices). \
+        `client_id` makes the send idempotent: repeating it answers the line already stored.",
+    request_body = VisitorSend,
+    responses(
+        (status = 201, description = "The stored line", body = VisitorMessage),
+        (status = 200, description = "Sent before with the same `client_id`: the line already stored",
+            body = VisitorMessage),
+        (status = 400, description = "A bad `client_id`, an empty text, a file not uploaded to this chat, or a choice \
+            not offered (`bad_request`)",
+            body = ApiError),
+        (status = 401, description = "No token, or an unknown, malformed or expired one (`unauthorized`)",
+            body = ApiError),
+        (status = 403, description = "The business closed this chat (`forbidden`)", body = ApiError),
+        (status = 413, description = "The body is larger than the hub accepts (`payload_too_large`)", body = ApiError),
+        (status = 429, description = "Too many messages from this visitor or address (`rate_limited`)", body = ApiError,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "The database cannot be reached, or the hub took too long (`unavailable`)",
+            body = ApiError),
+    ),
+    security(("visitor" = []))
+)]
 async fn send(
     State(s): State<AppState>,
     client: ClientAddr,
@@ -403,6 +477,36 @@ async fn sent_files(s: &AppState, v: &VisitorRecord, urls: &[String]) -> Result<
 
 /// `POST /chat/v1/files`: a visitor's file (at most [`VISITOR_FILE_BYTES`]), counted as a
 /// message against their rate, kept for the message that sends it.
+#[utoipa::path(
+    post,
+    path = "/chat/v1/files",
+    tag = "visitor",
+    operation_id = "visitor_upload",
+    summary = "Upload a file to send",
+    description = "The body is the file itself (at most 10 MB), counted as a message against the visitor's rate. Its \
+        type is read from its content. Name the answer's `url` in `files` of `POST /chat/v1/messages`.",
+    params(
+        ("X-File-Name" = String, Header, description = "The file's name, percent-encoded UTF-8"),
+        ("Idempotency-Key" = Option<String>, Header,
+            description = "1 to 200 characters: an upload repeated under the same key is the same file"),
+    ),
+    request_body(description = "The file's bytes", content_type = "application/octet-stream"),
+    responses(
+        (status = 201, description = "The file, as an attachment", body = Attachment),
+        (status = 400, description = "No `X-File-Name`, an empty file, or a type that may not be sent (`bad_request`)",
+            body = ApiError),
+        (status = 401, description = "No token, or an unknown, malformed or expired one (`unauthorized`)",
+            body = ApiError),
+        (status = 403, description = "The business closed this chat (`forbidden`)", body = ApiError),
+        (status = 413, description = "Over 10 MB (`payload_too_large`)", body = ApiError),
+        (status = 429, description = "Too many files or messages from this visitor or address (`rate_limited`)",
+            body = ApiError,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "The database cannot be reached, or the hub took too long (`unavailable`)",
+            body = ApiError),
+    ),
+    security(("visitor" = []))
+)]
 async fn upload(
     State(s): State<AppState>,
     client: ClientAddr,
@@ -423,11 +527,52 @@ async fn upload(
 }
 
 /// `GET /chat/v1/files/{key}`: a file of the visitor's thread, or their own upload.
+#[utoipa::path(
+    get,
+    path = "/chat/v1/files/{key}",
+    tag = "visitor",
+    operation_id = "visitor_file",
+    summary = "A file of the thread",
+    description = "A file of the visitor's thread, or their own upload.",
+    params(("key" = String, Path, description = "The file's key")),
+    responses(
+        (status = 200, description = "The file", content_type = "application/octet-stream"),
+        (status = 401, description = "No token, or an unknown, malformed or expired one (`unauthorized`)",
+            body = ApiError),
+        (status = 403, description = "The business closed this chat (`forbidden`)", body = ApiError),
+        (status = 404, description = "No such file in this chat (`not_found`)", body = ApiError),
+        (status = 503, description = "The database cannot be reached, or the hub took too long (`unavailable`)",
+            body = ApiError),
+    ),
+    security(("visitor" = []))
+)]
 async fn file(State(s): State<AppState>, Visitor(v, _): Visitor, Path(key): Path<String>) -> Result<Response, Failure> {
     let meta = s.store.visitor_blob(&v, key).await?;
     super::kept_file(&s, &meta).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/chat/v1/profile",
+    tag = "visitor",
+    operation_id = "visitor_profile",
+    summary = "Leave an email address",
+    description = "The visitor leaves their email (and name); the hub joins them to the customer with that email, so \
+        agents see one history.",
+    request_body = VisitorProfile,
+    responses(
+        (status = 204, description = "Kept"),
+        (status = 400, description = "Not an email address (`bad_request`)", body = ApiError),
+        (status = 401, description = "No token, or an unknown, malformed or expired one (`unauthorized`)",
+            body = ApiError),
+        (status = 403, description = "The business closed this chat (`forbidden`)", body = ApiError),
+        (status = 429, description = "Too many emails left from this chat (`rate_limited`)", body = ApiError,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "The database cannot be reached, or the hub took too long (`unavailable`)",
+            body = ApiError),
+    ),
+    security(("visitor" = []))
+)]
 async fn profile(
     State(s): State<AppState>,
     Visitor(v, inbox): Visitor,
@@ -445,6 +590,26 @@ async fn profile(
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/chat/v1/read",
+    tag = "visitor",
+    operation_id = "visitor_read",
+    summary = "Report how far the visitor has read",
+    description = "The visitor has seen the thread up to `message_id`; agents see their replies `read`.",
+    request_body = VisitorRead,
+    responses(
+        (status = 204, description = "Recorded"),
+        (status = 400, description = "A missing, unknown or invalid field (`bad_request`)", body = ApiError),
+        (status = 401, description = "No token, or an unknown, malformed or expired one (`unauthorized`)",
+            body = ApiError),
+        (status = 403, description = "The business closed this chat (`forbidden`)", body = ApiError),
+        (status = 404, description = "No such message in this chat (`not_found`)", body = ApiError),
+        (status = 503, description = "The database cannot be reached, or the hub took too long (`unavailable`)",
+            body = ApiError),
+    ),
+    security(("visitor" = []))
+)]
 async fn read(
     State(s): State<AppState>,
     Visitor(v, _): Visitor,
@@ -457,6 +622,27 @@ async fn read(
 }
 
 /// `POST /chat/v1/rating`: the visitor's answer to a satisfaction survey of their thread.
+#[utoipa::path(
+    post,
+    path = "/chat/v1/rating",
+    tag = "visitor",
+    operation_id = "visitor_rating",
+    summary = "Answer a satisfaction survey",
+    description = "The visitor's score, 1 (poor) to 5 (great), for a survey line of their thread.",
+    request_body = VisitorRating,
+    responses(
+        (status = 204, description = "Recorded"),
+        (status = 400, description = "A score outside 1 to 5, or a line that is not a survey (`bad_request`)",
+            body = ApiError),
+        (status = 401, description = "No token, or an unknown, malformed or expired one (`unauthorized`)",
+            body = ApiError),
+        (status = 403, description = "The business closed this chat (`forbidden`)", body = ApiError),
+        (status = 404, description = "No such line in this chat (`not_found`)", body = ApiError),
+        (status = 503, description = "The database cannot be reached, or the hub took too long (`unavailable`)",
+            body = ApiError),
+    ),
+    security(("visitor" = []))
+)]
 async fn rate(
     State(s): State<AppState>,
     Visitor(v, _): Visitor,
@@ -466,10 +652,13 @@ async fn rate(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ArticleQuery {
+    /// What the visitor is typing (at most 200 bytes).
     q: String,
+    /// The language to search in (the browser's); English when absent or when nothing matches.
     #[serde(default)]
     locale: Option<String>,
 }
@@ -477,6 +666,28 @@ struct ArticleQuery {
 /// `GET /chat/v1/articles?q=&locale=`: published articles matching what the visitor is
 /// typing, best first, in the language the widget names (the browser's), falling back to
 /// English.
+#[utoipa::path(
+    get,
+    path = "/chat/v1/articles",
+    tag = "visitor",
+    operation_id = "visitor_articles",
+    summary = "Articles matching what the visitor types",
+    description = "Published articles matching the visitor's words, best first (at most 5), before they write.",
+    params(ArticleQuery),
+    responses(
+        (status = 200, description = "The matching articles", body = VisitorArticles),
+        (status = 400, description = "A missing or too long `q`, or an unknown parameter (`bad_request`)",
+            body = ApiError),
+        (status = 401, description = "No token, or an unknown, malformed or expired one (`unauthorized`)",
+            body = ApiError),
+        (status = 403, description = "The business closed this chat (`forbidden`)", body = ApiError),
+        (status = 429, description = "Too many searches from this visitor (`rate_limited`)", body = ApiError,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "The database cannot be reached, or the hub took too long (`unavailable`)",
+            body = ApiError),
+    ),
+    security(("visitor" = []))
+)]
 async fn articles(
     State(s): State<AppState>,
     Visitor(v, _): Visitor,
@@ -502,6 +713,27 @@ async fn articles(
 
 /// `POST /chat/v1/deflections`: an article answered the visitor's question before they
 /// wrote; counted once per visitor and article.
+#[utoipa::path(
+    post,
+    path = "/chat/v1/deflections",
+    tag = "visitor",
+    operation_id = "visitor_deflection",
+    summary = "An article answered the question",
+    description = "The article answered the visitor's question, so they did not start a conversation. Counted once per \
+        visitor and article, in the reports.",
+    request_body = VisitorDeflection,
+    responses(
+        (status = 204, description = "Counted"),
+        (status = 400, description = "A missing, unknown or invalid field (`bad_request`)", body = ApiError),
+        (status = 401, description = "No token, or an unknown, malformed or expired one (`unauthorized`)",
+            body = ApiError),
+        (status = 403, description = "The business closed this chat (`forbidden`)", body = ApiError),
+        (status = 404, description = "No such published article (`not_found`)", body = ApiError),
+        (status = 503, description = "The database cannot be reached, or the hub took too long (`unavailable`)",
+            body = ApiError),
+    ),
+    security(("visitor" = []))
+)]
 async fn deflected(
     State(s): State<AppState>,
     Visitor(v, _): Visitor,
@@ -513,6 +745,33 @@ async fn deflected(
 
 /// `GET /chat/v1/socket`: the visitor's token in a `bearer.<token>` subprotocol (browsers)
 /// or the `Authorization` header (apps), never in the URL.
+#[utoipa::path(
+    get,
+    path = "/chat/v1/socket",
+    tag = "visitor",
+    operation_id = "visitor_socket",
+    summary = "New lines of the thread, live (WebSocket)",
+    description = "Upgrades to a WebSocket (subprotocol `switchboard`). The visitor's token comes as a second \
+        subprotocol `bearer.<token>` offered beside `switchboard` (browsers) or in the `Authorization: Bearer` header \
+        (apps); never in the URL. It is checked before the upgrade, and a refusal is an ordinary JSON error answer. \
+        Once open, each message is a JSON text frame matching the `VisitorFrame` schema \
+        (`#/components/schemas/VisitorFrame`): a new `message` of the thread (apply by `id`; one may arrive twice) or \
+        a `heartbeat`. When an agent blocks the visitor the socket closes with code 4403.",
+    responses(
+        (status = 101, description = "Switching Protocols: the WebSocket is open and carries `VisitorFrame` messages"),
+        (status = 400, description = "Not a WebSocket upgrade (`bad_request`)", body = ApiError),
+        (status = 401, description = "No token, or an unknown, malformed or expired one (`unauthorized`)",
+            body = ApiError),
+        (status = 403, description = "The business closed this chat, or the site may not use it (`forbidden`)",
+            body = ApiError),
+        (status = 429, description = "Too many chat windows open for this visitor or address (`rate_limited`)",
+            body = ApiError,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "The database cannot be reached, or the hub took too long (`unavailable`)",
+            body = ApiError),
+    ),
+    security(("visitor" = []))
+)]
 async fn socket(
     State(s): State<AppState>,
     client: ClientAddr,
