@@ -112,6 +112,14 @@ async fn ingest_rate(store: &Store, total: usize) -> f64 {
     (per * WRITERS) as f64 / started.elapsed().as_secs_f64()
 }
 
+/// The PostgreSQL store's settings: the hub's defaults, or `SWITCHBOARD_BENCH_WRITERS`
+/// writer connections.
+fn pg_options() -> StoreOptions {
+    let writers = std::env::var("SWITCHBOARD_BENCH_WRITERS").ok().and_then(|v| v.parse().ok());
+    let defaults = StoreOptions::default();
+    StoreOptions { writers: writers.unwrap_or(defaults.writers), ..defaults }
+}
+
 /// The baseline for an ingest run: the same number of rows, plain, through the same driver.
 fn plain_inserts(url: &str, rows: usize) -> f64 {
     switchboard_testkit::baseline::plain_inserts(url, rows, WRITERS)
@@ -217,7 +225,7 @@ fn main() {
     println!("  baseline: plain inserts, same driver:    {plain:>8.0} rows/s       (ratio {:.2})", rate / plain);
 
     let schema = switchboard_testkit::pg_schema::Schema::new("sbbench");
-    let pg = Store::open(&schema.url, &StoreOptions::default()).unwrap();
+    let pg = Store::open(&schema.url, &pg_options()).unwrap();
     let rate = rt.block_on(ingest_rate(&pg, total));
     let plain = plain_inserts(&schema.url, total);
     println!("ingest, PostgreSQL, {WRITERS} concurrent writers:  {rate:>8.0} messages/s   (target ≥ 10,000)");

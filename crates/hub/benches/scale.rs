@@ -8,19 +8,30 @@
 //! killed hub's consoles took to resume elsewhere, and each hub's peak memory.
 //!
 //! `cargo bench -p switchboard-hub --bench scale` (PostgreSQL from `SWITCHBOARD_TEST_PG`;
-//! needs `haproxy` on the PATH). `cargo test --bench scale` is a smoke run: 300 consoles,
-//! 100 webhooks a second for 6 s.
+//! needs `haproxy` on the PATH; `SWITCHBOARD_BENCH_CONSOLES`, `SWITCHBOARD_BENCH_RATE` and
+//! `SWITCHBOARD_BENCH_SECS` change the plan). `cargo test --bench scale` is a smoke run:
+//! 300 consoles, 100 webhooks a second for 6 s.
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
 use switchboard_testkit::scale::{self, quantile, Plan};
 
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
-    let plan = if full {
+    let mut plan = if full {
         Plan { consoles: 10_000, teams: 200, per_sec: 2_000, secs: 60, replies_per_sec: 20 }
     } else {
         Plan { consoles: 300, teams: 30, per_sec: 100, secs: 6, replies_per_sec: 5 }
     };
+    let knob = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
+    if let Some(n) = knob("SWITCHBOARD_BENCH_CONSOLES") {
+        plan.consoles = usize::try_from(n).unwrap_or(plan.consoles);
+    }
+    if let Some(n) = knob("SWITCHBOARD_BENCH_RATE") {
+        plan.per_sec = n;
+    }
+    if let Some(n) = knob("SWITCHBOARD_BENCH_SECS") {
+        plan.secs = n;
+    }
     let bin = std::path::Path::new(env!("CARGO_BIN_EXE_switchboard-hub"));
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     println!(
@@ -40,8 +51,9 @@ fn main() {
         println!("  retried attempts were answered (HTTP status: count; 0 is no answer): {:?}", r.refusals);
     }
     println!(
-        "offered {:.0} webhooks/s over {:.1} s; {} agent replies",
-        r.sent as f64 / r.elapsed.as_secs_f64(),
+        "offered {} webhooks/s; acknowledged {:.0}/s (first sent to last acknowledged, {:.1} s); {} agent replies",
+        plan.per_sec,
+        r.acknowledged_per_sec,
         r.elapsed.as_secs_f64(),
         r.replies
     );
