@@ -264,17 +264,6 @@ fn webhook(
     }
 }
 
-fn spawn_hub(hub_bin: &Path, url: &str, config: &Path) -> Child {
-    Command::new(hub_bin)
-        .args(["serve", "--database", url, "--config"])
-        .arg(config)
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
 /// Runs `plan` with the hub binary at `hub_bin`.
 pub async fn run(hub_bin: &Path, plan: Plan) -> Report {
     let schema = crate::pg_schema::Schema::new("sbscale");
@@ -354,7 +343,7 @@ pub async fn run(hub_bin: &Path, plan: Plan) -> Report {
             ),
         )
         .unwrap();
-        let mut child = spawn_hub(hub_bin, &url, &config);
+        let mut child = hub_process::spawn(hub_bin, &url, &config);
         hub_process::wait_healthy(&mut child, &format!("http://127.0.0.1:{port}")).await;
         hubs.push(Hub { name: format!("hub{h}"), child, config });
         ports.push(port);
@@ -554,7 +543,7 @@ pub async fn run(hub_bin: &Path, plan: Plan) -> Report {
     hubs[0].child.kill().unwrap();
     hubs[0].child.wait().unwrap();
     tokio::time::sleep(Duration::from_secs(3)).await;
-    hubs[0].child = spawn_hub(hub_bin, &url, &hubs[0].config);
+    hubs[0].child = hub_process::spawn(hub_bin, &url, &hubs[0].config);
     tokio::time::sleep(run_for / 3).await;
     memory.push((format!("{} (drained)", hubs[1].name), peak_mib(hubs[1].child.id())));
     let _ = Command::new("kill").arg("-TERM").arg(hubs[1].child.id().to_string()).status();
