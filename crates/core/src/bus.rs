@@ -67,7 +67,8 @@ impl Bus {
             });
         }
         for notification in notify::notifications(&applied.announced) {
-            let _ = self.events.send(ConsoleEvent::Notify { notification });
+            let (notification, sound) = notify::shown(notification, &applied.shown_with);
+            let _ = self.events.send(ConsoleEvent::Notify { notification, sound });
         }
     }
 

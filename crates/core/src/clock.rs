@@ -10,6 +10,24 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// The console's local time of week now, in the system's time zone (quiet hours are kept
+/// in it).
+pub fn local_time() -> crate::notify::LocalTime {
+    local_time_at(now_ms(), &jiff::tz::TimeZone::system())
+}
+
+/// The local time of week at `ms` in `tz`.
+pub fn local_time_at(ms: i64, tz: &jiff::tz::TimeZone) -> crate::notify::LocalTime {
+    let Ok(at) = jiff::Timestamp::from_millisecond(ms) else {
+        return crate::notify::LocalTime { weekday: 0, minute: 0 };
+    };
+    let local = at.to_zoned(tz.clone());
+    crate::notify::LocalTime {
+        weekday: u8::try_from(local.weekday().to_monday_zero_offset()).unwrap_or(0),
+        minute: u16::try_from(i32::from(local.hour()) * 60 + i32::from(local.minute())).unwrap_or(0),
+    }
+}
+
 /// 128 random bits as hex: ids for replies and for this console, unique across consoles.
 pub fn random_id() -> String {
     let mut bytes = [0u8; 16];
@@ -35,6 +53,20 @@ pub fn backoff(attempt: u32, jitter: f64) -> std::time::Duration {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn local_time_follows_the_zone_and_its_daylight_saving() {
+        use crate::notify::LocalTime;
+        let paris = jiff::tz::TimeZone::get("Europe/Paris").unwrap();
+        // 2026-03-29 00:30 UTC: Sunday 01:30 in Paris (winter time, UTC+1).
+        let before = 1_774_744_200_000;
+        assert_eq!(local_time_at(before, &paris), LocalTime { weekday: 6, minute: 90 });
+        // Two hours later the clocks had gone forward at 02:00: 04:30, not 03:30.
+        assert_eq!(local_time_at(before + 2 * 3_600_000, &paris), LocalTime { weekday: 6, minute: 270 });
+        // Monday 00:10 UTC is still Sunday in New York.
+        let ny = jiff::tz::TimeZone::get("America/New_York").unwrap();
+        assert_eq!(local_time_at(1_774_829_400_000, &ny), LocalTime { weekday: 6, minute: 20 * 60 + 10 });
+    }
 
     #[test]
     fn backoff_grows_to_a_cap_with_jitter() {

@@ -71,9 +71,10 @@ use switchboard_protocol::console::{
 use switchboard_protocol::model::{ChannelKind, ConversationStatus, Presence, Priority, RoutingPolicy, SlaPolicy};
 use switchboard_protocol::mutation::{
     AddNote, Assign, BlockVisitor, MarkRead, MergeContacts, Mutation, RefreshCrm, SaveCanned, SendReply, SendTemplate,
-    SetAgentRouting, SetConsent, SetPresence, SetPriority, SetRouting, SetSla, SetStatus, SplitContact,
+    SetAgentRouting, SetConsent, SetPreferences, SetPresence, SetPriority, SetRouting, SetSla, SetStatus, SplitContact,
     StartConversation,
 };
+use switchboard_protocol::preferences::NotificationPreferences;
 use switchboard_protocol::report::{ReportQuery, ReportView};
 use switchboard_protocol::Id;
 use sync::Engine;
@@ -429,6 +430,21 @@ impl Console {
             activity.pending = Some(presence);
         }
         self.queue(Mutation::SetPresence(SetPresence { presence, automatic: false }), None)
+    }
+
+    /// The agent's notification preferences, as last saved on any of their consoles.
+    pub fn preferences(&self) -> Result<NotificationPreferences> {
+        self.cache().read(|c| cache::rows::preferences(c))
+    }
+
+    /// Saves the agent's notification preferences: in force on this console at once, and
+    /// queued for the hub, which syncs them to the agent's other consoles.
+    pub fn set_preferences(&self, preferences: NotificationPreferences) -> Result<Id> {
+        let now = now_ms();
+        preferences.check(now).map_err(|e| CoreError::BadRequest(e.to_string()))?;
+        let preferences = preferences.normalized();
+        self.cache().write(|c| cache::apply::set_preferences(c, &preferences))?;
+        self.queue(Mutation::SetPreferences(SetPreferences { preferences }), None)
     }
 
     /// Notes input from the agent at `now`; an agent the console had set away is online

@@ -1,10 +1,12 @@
 //! The notification rules: whether a message arriving in the cache, or a change to a
 //! conversation (given to the agent, back from snooze), should raise a desktop
 //! notification, as pure functions of what the cache knew before and after it. The core
-//! decides; the desktop shell only displays.
+//! decides; the desktop shell only displays. The agent's preferences ([`by_preference`])
+//! then say whether what is news is shown now, with sound, and with the customer's words.
 
 use switchboard_protocol::console::Notification;
 use switchboard_protocol::model::{ChannelKind, ConversationStatus, Direction, SlaState};
+use switchboard_protocol::preferences::{NotificationPreferences, QuietHours};
 use switchboard_protocol::Id;
 
 /// The agent the console is signed in as.
@@ -67,6 +69,12 @@ pub enum Quiet {
     OwnDoing,
     /// A bot is answering: nobody's to answer until it hands over.
     WithBot,
+    /// The agent turned this kind of notification off.
+    TurnedOff,
+    /// The agent muted the conversation's inbox.
+    Muted,
+    /// Do not disturb: set for now, or the agent's quiet hours.
+    DoNotDisturb,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -181,6 +189,82 @@ pub fn decide(me: &Me, m: &Candidate) -> Decision {
     }
 }
 
+/// What a notification is about, as the agent's preferences name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Topic {
+    CustomerReplied,
+    Assigned,
+    Sla,
+    SnoozeWoke,
+}
+
+/// The console's local time of week, for quiet hours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalTime {
+    /// 0 is Monday, 6 is Sunday.
+    pub weekday: u8,
+    /// Minutes after local midnight.
+    pub minute: u16,
+}
+
+/// Whether the agent's preferences keep a notification about `topic` in `inbox_id` quiet
+/// at `now` (the clock) and `local` (the console's time of week), and why.
+pub fn by_preference(
+    p: &NotificationPreferences,
+    topic: Topic,
+    inbox_id: Id,
+    now: i64,
+    local: LocalTime,
+) -> Option<Quiet> {
+    let on = match topic {
+        Topic::CustomerReplied => p.customer_replied,
+        Topic::Assigned => p.assigned,
+        Topic::Sla => p.sla,
+        Topic::SnoozeWoke => p.snooze_woke,
+    };
+    if !on {
+        Some(Quiet::TurnedOff)
+    } else if p.muted_inboxes.contains(&inbox_id) {
+        Some(Quiet::Muted)
+    } else if p.do_not_disturb_until.is_some_and(|until| now < until)
+        || p.quiet_hours.as_ref().is_some_and(|q| in_quiet_hours(q, local))
+    {
+        Some(Quiet::DoNotDisturb)
+    } else {
+        None
+    }
+}
+
+/// Whether `local` falls in a span of the quiet hours: one that started today, or one that
+/// started yesterday and runs past midnight (a span ending at or before its start does;
+/// one ending where it starts lasts the whole day).
+pub fn in_quiet_hours(q: &QuietHours, local: LocalTime) -> bool {
+    let overnight = q.to_minute <= q.from_minute;
+    let started_today = q.days.contains(&local.weekday);
+    let started_yesterday = q.days.contains(&((local.weekday + 6) % 7));
+    if overnight {
+        (started_today && local.minute >= q.from_minute) || (started_yesterday && local.minute < q.to_minute)
+    } else {
+        started_today && local.minute >= q.from_minute && local.minute < q.to_minute
+    }
+}
+
+/// How a notification is shown, by the agent's preferences: with the system's sound or
+/// without, and with the customer's words or only who and where.
+pub fn shown(mut n: Notification, p: &NotificationPreferences) -> (Notification, bool) {
+    if !p.show_text {
+        match &mut n {
+            Notification::Reply { text, .. }
+            | Notification::Assigned { text, .. }
+            | Notification::Woke { text, .. } => {
+                text.clear();
+            }
+            Notification::Summary { .. } | Notification::Sla { .. } => {}
+        }
+    }
+    (n, p.sound)
+}
+
 /// What an announcement is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum About {
@@ -200,6 +284,18 @@ pub enum About {
     },
 }
 
+impl About {
+    /// The preference that governs it.
+    pub fn topic(&self) -> Topic {
+        match self {
+            About::Reply { .. } => Topic::CustomerReplied,
+            About::Assigned { .. } => Topic::Assigned,
+            About::Woke => Topic::SnoozeWoke,
+            About::Sla { .. } => Topic::Sla,
+        }
+    }
+}
+
 /// A message or a conversation change a rule said yes (or "summarise") to, with what a
 /// notification shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -207,6 +303,7 @@ pub struct Announced {
     pub decision: Decision,
     pub about: About,
     pub conversation_id: Id,
+    pub inbox_id: Id,
     pub contact_id: Id,
     pub contact_name: String,
     pub channel: ChannelKind,
@@ -436,6 +533,7 @@ mod tests {
 
     fn announced(decision: Decision, contact: Id, message: Id) -> Announced {
         Announced {
+            inbox_id: 1,
             decision,
             about: About::Reply { message_id: message },
             conversation_id: contact * 10,
@@ -552,6 +650,7 @@ mod tests {
 
     fn event(decision: Decision, about: About, conversation: Id) -> Announced {
         Announced {
+            inbox_id: 1,
             decision,
             about,
             conversation_id: conversation,
@@ -636,5 +735,96 @@ mod tests {
         for (what, who, c, want) in table {
             assert_eq!(told(who, c), want, "{what}");
         }
+    }
+
+    const MON: u8 = 0;
+    const TUE: u8 = 1;
+    const SAT: u8 = 5;
+    const SUN: u8 = 6;
+
+    fn at(weekday: u8, hour: u16, minute: u16) -> LocalTime {
+        LocalTime { weekday, minute: hour * 60 + minute }
+    }
+
+    #[test]
+    fn quiet_hours() {
+        let weeknights = QuietHours { from_minute: 22 * 60, to_minute: 7 * 60, days: vec![0, 1, 2, 3, 4] };
+        let lunch = QuietHours { from_minute: 12 * 60, to_minute: 13 * 60, days: vec![0, 1, 2, 3, 4] };
+        let all_sunday = QuietHours { from_minute: 0, to_minute: 0, days: vec![SUN] };
+        #[rustfmt::skip]
+        let table: &[(&str, &QuietHours, LocalTime, bool)] = &[
+            ("Monday evening before the span", &weeknights, at(MON, 21, 59), false),
+            ("Monday at its start", &weeknights, at(MON, 22, 0), true),
+            ("past midnight into Tuesday", &weeknights, at(TUE, 6, 59), true),
+            ("Tuesday at its end", &weeknights, at(TUE, 7, 0), false),
+            ("Friday's span runs into Saturday", &weeknights, at(SAT, 3, 0), true),
+            ("no span starts on Saturday", &weeknights, at(SAT, 23, 0), false),
+            ("Sunday night: no span started Saturday, none starts Sunday", &weeknights, at(SUN, 23, 30), false),
+            ("Monday early: Sunday started none", &weeknights, at(MON, 3, 0), false),
+            ("within a daytime span", &lunch, at(TUE, 12, 30), true),
+            ("at a daytime span's end", &lunch, at(TUE, 13, 0), false),
+            ("a daytime span on a day without it", &lunch, at(SAT, 12, 30), false),
+            ("a span ending where it starts lasts the day", &all_sunday, at(SUN, 15, 0), true),
+            ("and ends at the next midnight", &all_sunday, at(MON, 0, 0), false),
+        ];
+        for (what, q, local, want) in table {
+            assert_eq!(in_quiet_hours(q, *local), *want, "{what}");
+        }
+    }
+
+    #[test]
+    fn preferences_decide_what_is_shown_now() {
+        let now = 1_000_000;
+        let weekday_noon = at(TUE, 12, 0);
+        let on = NotificationPreferences::default();
+        let replies_off = NotificationPreferences { customer_replied: false, ..on.clone() };
+        let sla_off = NotificationPreferences { sla: false, ..on.clone() };
+        let muted = NotificationPreferences { muted_inboxes: vec![4], ..on.clone() };
+        let dnd = NotificationPreferences { do_not_disturb_until: Some(now + 1), ..on.clone() };
+        let dnd_over = NotificationPreferences { do_not_disturb_until: Some(now), ..on.clone() };
+        let lunch = NotificationPreferences {
+            quiet_hours: Some(QuietHours { from_minute: 11 * 60, to_minute: 14 * 60, days: vec![TUE] }),
+            ..on.clone()
+        };
+        let woke_off_and_muted = NotificationPreferences { snooze_woke: false, muted_inboxes: vec![4], ..on.clone() };
+        use Topic::{Assigned, CustomerReplied, Sla, SnoozeWoke};
+        #[rustfmt::skip]
+        let table: &[(&str, &NotificationPreferences, Topic, Id, LocalTime, Option<Quiet>)] = &[
+            ("everything on", &on, CustomerReplied, 4, weekday_noon, None),
+            ("replies turned off", &replies_off, CustomerReplied, 4, weekday_noon, Some(Quiet::TurnedOff)),
+            ("replies off leaves assignments", &replies_off, Assigned, 4, weekday_noon, None),
+            ("targets turned off", &sla_off, Sla, 4, weekday_noon, Some(Quiet::TurnedOff)),
+            ("a muted inbox", &muted, CustomerReplied, 4, weekday_noon, Some(Quiet::Muted)),
+            ("a muted inbox mutes assignments too", &muted, Assigned, 4, weekday_noon, Some(Quiet::Muted)),
+            ("another inbox", &muted, CustomerReplied, 5, weekday_noon, None),
+            ("do not disturb for now", &dnd, Assigned, 5, weekday_noon, Some(Quiet::DoNotDisturb)),
+            ("do not disturb has ended", &dnd_over, Assigned, 5, weekday_noon, None),
+            ("in quiet hours", &lunch, Sla, 5, weekday_noon, Some(Quiet::DoNotDisturb)),
+            ("after quiet hours", &lunch, Sla, 5, at(TUE, 14, 0), None),
+            ("turned off says so before muted", &woke_off_and_muted, SnoozeWoke, 4, weekday_noon, Some(Quiet::TurnedOff)),
+        ];
+        for (what, prefs, topic, inbox, local, want) in table {
+            assert_eq!(by_preference(prefs, *topic, *inbox, now, *local), *want, "{what}");
+        }
+    }
+
+    #[test]
+    fn private_notifications_leave_out_the_customers_words() {
+        let reply = Notification::Reply {
+            conversation_id: 1,
+            message_id: 2,
+            contact_name: "Ana".into(),
+            channel: ChannelKind::Sms,
+            text: "my card number is 4111".into(),
+        };
+        let private = NotificationPreferences { show_text: false, sound: false, ..NotificationPreferences::default() };
+        let (shown_privately, sound) = shown(reply.clone(), &private);
+        assert!(!sound);
+        assert!(
+            matches!(&shown_privately, Notification::Reply { text, contact_name, .. } if text.is_empty() && contact_name == "Ana")
+        );
+        let (shown_openly, sound) = shown(reply.clone(), &NotificationPreferences::default());
+        assert!(sound);
+        assert_eq!(shown_openly, reply);
     }
 }

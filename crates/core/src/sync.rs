@@ -87,7 +87,8 @@ impl Engine {
             Err(e) => return Err(e),
         };
         let focused = *self.focus.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        Ok(NotifyContext { me, focused, arrival })
+        let prefs = self.cache.read(|c| rows::preferences(c))?;
+        Ok(NotifyContext { me, focused, arrival, prefs, now: now_ms(), local: crate::clock::local_time() })
     }
 
     /// Keeps the cache in sync until the hub refuses the session.
@@ -314,6 +315,7 @@ fn apply_bootstrap(cache: &Cache, b: Bootstrap, first: bool, ctx: NotifyContext,
     };
     let announced = cache.write(|c| {
         apply::set_me(c, &b.me)?;
+        apply::set_preferences(c, &b.preferences)?;
         apply::finish_bootstrap(c, &ids, &b.read_markers, &b.cursor.0)?;
         match pending {
             Some(p) => apply::after_applying(c, p, &ctx),

@@ -227,7 +227,7 @@ async fn the_bots_conversations_stay_out_of_queues_until_handed_over() {
     // Handed over: now it waits in the team's queue, and it notifies.
     hub.ingest(w.whatsapp, "14155550123", "I want to talk to a person").await;
     let note = common::next_event(&mut events, 10, |e| match e {
-        switchboard_protocol::console::ConsoleEvent::Notify { notification } => Some(notification.clone()),
+        switchboard_protocol::console::ConsoleEvent::Notify { notification, .. } => Some(notification.clone()),
         _ => None,
     })
     .await;

@@ -17,7 +17,7 @@ fn presence_of(c: &Console, agent: i64) -> Presence {
 fn notifications(events: &mut tokio::sync::broadcast::Receiver<ConsoleEvent>) -> Vec<Notification> {
     let mut out = Vec::new();
     while let Ok(e) = events.try_recv() {
-        if let ConsoleEvent::Notify { notification } = e {
+        if let ConsoleEvent::Notify { notification, .. } = e {
             out.push(notification);
         }
     }
@@ -69,7 +69,7 @@ async fn routed_conversations_notify_their_agent_once_and_move_on_when_they_go_a
     })
     .await;
     let assigned = next_event(&mut maya_events, 5, |e| match e {
-        ConsoleEvent::Notify { notification: n @ Notification::Assigned { .. } } => Some(n.clone()),
+        ConsoleEvent::Notify { notification: n @ Notification::Assigned { .. }, .. } => Some(n.clone()),
         _ => None,
     })
     .await

@@ -84,7 +84,7 @@ async fn first_sync_views_history_search_and_live_notifications() {
     // Live: a new customer writes to Support: one notification, with name, channel and text.
     let fresh = hub.ingest(w.sms, "+14155559999", "Is anyone there?").await;
     let n = next_event(&mut events, 10, |e| match e {
-        ConsoleEvent::Notify { notification } => Some(notification.clone()),
+        ConsoleEvent::Notify { notification, .. } => Some(notification.clone()),
         _ => None,
     })
     .await
@@ -277,7 +277,7 @@ async fn catching_up_after_being_away_gives_one_summary() {
     c.start();
     let mut notes = Vec::new();
     while let Some(n) = next_event(&mut events, 3, |e| match e {
-        ConsoleEvent::Notify { notification } => Some(notification.clone()),
+        ConsoleEvent::Notify { notification, .. } => Some(notification.clone()),
         _ => None,
     })
     .await

@@ -430,8 +430,11 @@ pub enum ConsoleEvent {
         articles: bool,
         everything: bool,
     },
+    /// A notification for the desktop, as the agent's preferences shape it (with or
+    /// without sound; its text left out where they keep it private).
     Notify {
         notification: Notification,
+        sound: bool,
     },
     /// An outbox item needs the agent: it is stuck, or lost a conflict.
     Outbox {

@@ -21,6 +21,7 @@
 //! - [`consent`]: what each customer agreed to be sent, per address and purpose.
 //! - [`console`]: what the console's core hands its front end (views, threads, search).
 //! - [`notify`]: the notifications API business systems send through, and its keys.
+//! - [`preferences`]: an agent's own notification preferences.
 //! - [`report`]: the lead's reports and how the console hands a cached one over.
 //! - [`visitor`]: the web-chat widget's and in-app chat's API for customers.
 //! - [`error`]: the closed set of error codes and the `{code, message}` body.
@@ -39,6 +40,7 @@ pub mod files;
 pub mod model;
 pub mod mutation;
 pub mod notify;
+pub mod preferences;
 pub mod report;
 pub mod sync;
 pub mod text;

@@ -52,6 +52,7 @@ pub enum Mutation {
     DeleteCanned(DeleteCanned),
     BlockVisitor(BlockVisitor),
     SetPresence(SetPresence),
+    SetPreferences(SetPreferences),
     SetPriority(SetPriority),
     SetRouting(SetRouting),
     SetAgentRouting(SetAgentRouting),
@@ -109,6 +110,7 @@ impl Mutation {
             | Mutation::DeleteArticle(_)
             | Mutation::BlockVisitor(_)
             | Mutation::SetPresence(_)
+            | Mutation::SetPreferences(_)
             | Mutation::SetPriority(_) => {}
             Mutation::SetRouting(r) => {
                 if let Some(p) = &mut r.policy {
@@ -159,6 +161,7 @@ impl Mutation {
             Mutation::DeleteCanned(_) => "delete_canned",
             Mutation::BlockVisitor(_) => "block_visitor",
             Mutation::SetPresence(_) => "set_presence",
+            Mutation::SetPreferences(_) => "set_preferences",
             Mutation::SetPriority(_) => "set_priority",
             Mutation::SetRouting(_) => "set_routing",
             Mutation::SetAgentRouting(_) => "set_agent_routing",
@@ -278,6 +281,14 @@ pub struct SetPresence {
     /// Set by the console itself (away after idle time), not by the agent's choice.
     #[serde(default)]
     pub automatic: bool,
+}
+
+/// The agent's own notification preferences, replacing what they had; synced to each of
+/// their consoles.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SetPreferences {
+    pub preferences: crate::preferences::NotificationPreferences,
 }
 
 /// How urgent a conversation is; the queue serves higher priorities first.

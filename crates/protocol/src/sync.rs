@@ -79,6 +79,8 @@ pub enum Change {
         #[cfg_attr(feature = "openapi", schema(value_type = i64))]
         id: Id,
     },
+    /// The agent's own notification preferences, changed on one of their consoles.
+    Preferences(crate::preferences::NotificationPreferences),
     /// The agent's own teams or role changed: bootstrap again to see what is now in scope.
     ScopeChanged,
     /// A kind of change this client does not know (a newer hub's): skipped.
@@ -132,6 +134,9 @@ pub struct Bootstrap {
     /// console uses the address it reaches the hub at.
     #[serde(default)]
     pub public_url: Option<String>,
+    /// The agent's own notification preferences.
+    #[serde(default)]
+    pub preferences: crate::preferences::NotificationPreferences,
 }
 
 /// `GET /api/v1/conversations/{id}/messages` answer.

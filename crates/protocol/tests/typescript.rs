@@ -13,6 +13,7 @@ use switchboard_protocol::console::*;
 use switchboard_protocol::error::{ApiError, ErrorCode};
 use switchboard_protocol::model::*;
 use switchboard_protocol::mutation::SetConsent;
+use switchboard_protocol::preferences::{NotificationPreferences, QuietHours};
 use switchboard_protocol::report::*;
 use ts_rs::TS;
 
@@ -74,6 +75,8 @@ fn generate() -> String {
         Connection,
         SyncProgress,
         Notification,
+        NotificationPreferences,
+        QuietHours,
         ConsoleEvent,
         Permissions,
         Directory,

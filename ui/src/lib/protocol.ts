@@ -366,6 +366,51 @@ export type Notification = { "kind": "reply", conversation_id: number, message_i
  */
 missed: number, text: string, } | { "kind": "assigned", conversation_id: number, contact_name: string, channel: ChannelKind, text: string, by?: string | null, } | { "kind": "woke", conversation_id: number, contact_name: string, channel: ChannelKind, text: string, } | { "kind": "sla", conversation_id: number, contact_name: string, channel: ChannelKind, due_at: number, breached: boolean, };
 
+export type NotificationPreferences = { 
+/**
+ * A customer replied in a conversation that is the agent's to answer.
+ */
+customer_replied: boolean, 
+/**
+ * A conversation was given to the agent (by routing or by someone).
+ */
+assigned: boolean, 
+/**
+ * A response-time target is near or was missed.
+ */
+sla: boolean, 
+/**
+ * A snoozed conversation's time came.
+ */
+snooze_woke: boolean, 
+/**
+ * Inboxes whose conversations never notify.
+ */
+muted_inboxes: number[], 
+/**
+ * Nothing notifies until then (milliseconds since the epoch); `None`: not set.
+ */
+do_not_disturb_until: number | null, 
+/**
+ * Nothing notifies in these hours of the week, in the console's local time.
+ */
+quiet_hours: QuietHours | null, 
+/**
+ * Desktop notifications play the system's sound.
+ */
+sound: boolean, 
+/**
+ * Notifications show the customer's words; off, they show only who and where
+ * (for shared screens).
+ */
+show_text: boolean, };
+
+export type QuietHours = { from_minute: number, to_minute: number, 
+/**
+ * The days a span starts on: 0 is Monday, 6 is Sunday.
+ */
+days: Array<number>, };
+
 export type ConsoleEvent = { "type": "connection", connection: Connection, } | { "type": "progress", progress: SyncProgress, } | { "type": "changed", conversations: Array<number>, contacts: Array<number>, directory: boolean, 
 /**
  * The canned responses changed (on the hub, or an edit of the agent's own).
@@ -374,7 +419,7 @@ canned: boolean,
 /**
  * The knowledge base changed (on the hub, or a lead's own edit).
  */
-articles: boolean, everything: boolean, } | { "type": "notify", notification: Notification, } | { "type": "outbox", item: OutboxItem, };
+articles: boolean, everything: boolean, } | { "type": "notify", notification: Notification, sound: boolean, } | { "type": "outbox", item: OutboxItem, };
 
 export type Permissions = { 
 /**

@@ -14,6 +14,7 @@ use switchboard_protocol::articles::{self as kb, Article};
 use switchboard_protocol::model::{
     Agent, CannedResponse, ChannelKind, Contact, Conversation, Direction, Inbox, Message, ReadMarker, Team,
 };
+use switchboard_protocol::preferences::NotificationPreferences;
 use switchboard_protocol::sync::{Change, ChangeFrame};
 use switchboard_protocol::Id;
 
@@ -30,6 +31,10 @@ pub struct Applied {
     pub articles: bool,
     /// The hub said the agent's scope changed: bootstrap again.
     pub rescope: bool,
+    /// The agent's notification preferences changed.
+    pub preferences: bool,
+    /// The preferences the announcements are shown by (sound, the customer's words).
+    pub shown_with: NotificationPreferences,
     pub announced: Vec<Announced>,
     /// What came back of the agent's own work, for the outbox to reconcile.
     pub echoes: Vec<Echo>,
@@ -62,6 +67,19 @@ pub struct NotifyContext {
     /// The conversation open in a focused window.
     pub focused: Option<Id>,
     pub arrival: Arrival,
+    /// The agent's notification preferences, and the clock and local time of week they
+    /// are read at.
+    pub prefs: NotificationPreferences,
+    pub now: i64,
+    pub local: notify::LocalTime,
+}
+
+/// The `meta` key the agent's notification preferences are kept under.
+pub const PREFERENCES: &str = "preferences";
+
+/// Keeps the agent's notification preferences (from a bootstrap, or their own change).
+pub fn set_preferences(c: &Connection, p: &NotificationPreferences) -> Result<()> {
+    set_meta(c, PREFERENCES, &serde_json::to_string(p)?)
 }
 
 pub fn upsert_agent(c: &Connection, a: &Agent) -> Result<bool> {
@@ -370,8 +388,11 @@ pub fn after_applying(c: &Connection, mut p: Pending, ctx: &NotifyContext) -> Re
                 breached: event == notify::Event::Breached,
             },
         };
-        let (contact_id, contact_name, channel, text) = about_conversation(c, id)?;
-        out.push(Announced { decision, about, conversation_id: id, contact_id, contact_name, channel, text });
+        let (contact_id, contact_name, channel, text, inbox_id) = about_conversation(c, id)?;
+        if notify::by_preference(&ctx.prefs, about.topic(), inbox_id, ctx.now, ctx.local).is_some() {
+            continue;
+        }
+        out.push(Announced { decision, about, conversation_id: id, inbox_id, contact_id, contact_name, channel, text });
     }
     for (m, decided) in p.candidates {
         c.prepare_cached("INSERT OR IGNORE INTO notified (message_id) VALUES (?1)")?.execute([m.id])?;
@@ -393,11 +414,15 @@ pub fn after_applying(c: &Connection, mut p: Pending, ctx: &NotifyContext) -> Re
         if matches!(decision, notify::Decision::Quiet(_)) {
             continue;
         }
-        let (contact_id, contact_name, ..) = about_conversation(c, m.conversation_id)?;
+        let (contact_id, contact_name, _, _, inbox_id) = about_conversation(c, m.conversation_id)?;
+        if notify::by_preference(&ctx.prefs, notify::Topic::CustomerReplied, inbox_id, ctx.now, ctx.local).is_some() {
+            continue;
+        }
         out.push(Announced {
             decision,
             about: About::Reply { message_id: m.id },
             conversation_id: m.conversation_id,
+            inbox_id,
             contact_id,
             contact_name,
             channel: m.channel,
@@ -407,20 +432,21 @@ pub fn after_applying(c: &Connection, mut p: Pending, ctx: &NotifyContext) -> Re
     Ok(out)
 }
 
-/// A conversation's customer (id and name), channel and latest text, for a notification.
-fn about_conversation(c: &Connection, id: Id) -> Result<(Id, String, ChannelKind, String)> {
+/// A conversation's customer (id and name), channel, latest text and inbox, for a
+/// notification.
+fn about_conversation(c: &Connection, id: Id) -> Result<(Id, String, ChannelKind, String, Id)> {
     let row = c
         .prepare_cached(
-            "SELECT COALESCE(k.id, 0), COALESCE(k.name, 'A customer'), v.channel, v.preview \
+            "SELECT COALESCE(k.id, 0), COALESCE(k.name, 'A customer'), v.channel, v.preview, v.inbox_id \
              FROM conversations v LEFT JOIN contacts k ON k.id = v.contact_id WHERE v.id = ?1",
         )?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, String>(2)?, r.get(3)?)))
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get(4)?)))
         .optional()?;
     Ok(match row {
-        Some((contact_id, name, channel, preview)) => {
-            (contact_id, name, channel.parse().unwrap_or(ChannelKind::Sms), preview)
+        Some((contact_id, name, channel, preview, inbox_id)) => {
+            (contact_id, name, channel.parse().unwrap_or(ChannelKind::Sms), preview, inbox_id)
         }
-        None => (0, String::from("A customer"), ChannelKind::Sms, String::new()),
+        None => (0, String::from("A customer"), ChannelKind::Sms, String::new(), 0),
     })
 }
 
@@ -491,6 +517,10 @@ pub fn apply_change(c: &Connection, change: &Change, out: &mut Applied) -> Resul
                 out.articles = true;
             }
         }
+        Change::Preferences(p) => {
+            set_preferences(c, p)?;
+            out.preferences = true;
+        }
         Change::ScopeChanged => out.rescope = true,
         Change::Unknown => {}
     }
@@ -515,6 +545,7 @@ pub fn apply_page(c: &Connection, frames: &[ChangeFrame], cursor: &str, ctx: &No
         apply_change(c, &f.change, &mut out)?;
     }
     out.announced = after_applying(c, pending, ctx)?;
+    out.shown_with = ctx.prefs.clone();
     set_meta(c, "cursor", cursor)?;
     Ok(out)
 }

@@ -67,6 +67,14 @@ pub fn me(c: &Connection) -> Result<Agent> {
     Ok(serde_json::from_str(&json)?)
 }
 
+/// The agent's notification preferences: the defaults until the hub sends theirs.
+pub fn preferences(c: &Connection) -> Result<switchboard_protocol::preferences::NotificationPreferences> {
+    Ok(match meta(c, super::apply::PREFERENCES)? {
+        Some(json) => serde_json::from_str(&json)?,
+        None => Default::default(),
+    })
+}
+
 /// The signed-in agent's id, once a bootstrap has said who it is.
 pub fn me_id(c: &Connection) -> Result<Option<Id>> {
     Ok(meta(c, "me_id")?.and_then(|v| v.parse().ok()))

@@ -43,6 +43,7 @@ pub fn targets(m: &Mutation) -> (Option<Id>, Option<&str>) {
         Mutation::BlockVisitor(b) => (Some(b.conversation_id), None),
         Mutation::SetPriority(p) => (Some(p.conversation_id), None),
         Mutation::SetPresence(_)
+        | Mutation::SetPreferences(_)
         | Mutation::SetRouting(_)
         | Mutation::SetAgentRouting(_)
         | Mutation::SetSla(_)

@@ -23,10 +23,12 @@ pub enum ChangeKind {
     Canned,
     /// A knowledge-base article.
     Article,
+    /// One agent's notification preferences.
+    Preferences,
 }
 
 impl ChangeKind {
-    pub const ALL: [ChangeKind; 10] = [
+    pub const ALL: [ChangeKind; 11] = [
         ChangeKind::Conversation,
         ChangeKind::Message,
         ChangeKind::Contact,
@@ -37,6 +39,7 @@ impl ChangeKind {
         ChangeKind::Scope,
         ChangeKind::Canned,
         ChangeKind::Article,
+        ChangeKind::Preferences,
     ];
 
     /// The text stored in `changes.kind`. Rows already written keep these: changing one
@@ -53,6 +56,7 @@ impl ChangeKind {
             ChangeKind::Scope => "scope",
             ChangeKind::Canned => "canned",
             ChangeKind::Article => "article",
+            ChangeKind::Preferences => "preferences",
         }
     }
 }
@@ -100,6 +104,7 @@ mod tests {
             (ChangeKind::Scope, "scope"),
             (ChangeKind::Canned, "canned"),
             (ChangeKind::Article, "article"),
+            (ChangeKind::Preferences, "preferences"),
         ];
         assert_eq!(cases.len(), ChangeKind::ALL.len());
         for (kind, text) in cases {

@@ -249,6 +249,7 @@ impl Store {
                     canned: super::canned::visible_to(c, v.agent_id)?,
                     articles: super::articles::all(c)?,
                     public_url: None,
+                    preferences: super::preferences::load(c, v.agent_id)?,
                 })
             })
             .await

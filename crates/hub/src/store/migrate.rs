@@ -29,6 +29,7 @@ const SQLITE: &[(i64, &str)] = &[
     (23, include_str!("migrations/sqlite/0023_choices.sql")),
     (24, include_str!("migrations/sqlite/0024_knowledge_base.sql")),
     (25, include_str!("migrations/sqlite/0025_scale.sql")),
+    (26, include_str!("migrations/sqlite/0026_preferences.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("migrations/postgres/0001_init.sql")),
@@ -56,6 +57,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (23, include_str!("migrations/postgres/0023_choices.sql")),
     (24, include_str!("migrations/postgres/0024_knowledge_base.sql")),
     (25, include_str!("migrations/postgres/0025_scale.sql")),
+    (26, include_str!("migrations/postgres/0026_preferences.sql")),
 ];
 
 /// Brings the database up to [`latest`]. Safe to run from several hubs at once on

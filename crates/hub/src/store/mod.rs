@@ -62,6 +62,7 @@ pub mod outbox;
 pub mod outreach;
 pub mod pool;
 pub mod postgres;
+pub mod preferences;
 pub mod reports;
 pub mod routing;
 pub mod sending;

@@ -110,7 +110,8 @@ fn target(m: &Mutation) -> i64 {
         | Mutation::DeleteCanned(_)
         | Mutation::SaveArticle(_)
         | Mutation::DeleteArticle(_)
-        | Mutation::SetPresence(_) => 0,
+        | Mutation::SetPresence(_)
+        | Mutation::SetPreferences(_) => 0,
     }
 }
 
@@ -188,6 +189,10 @@ fn apply(tx: &mut WriteTx<'_>, v: &Viewer, client_id: &str, m: &Mutation, expect
         Mutation::BlockVisitor(b) => block_visitor(tx, v, b),
         Mutation::SetPresence(p) => {
             super::routing::set_presence(tx, v.agent_id, p.presence, p.automatic)?;
+            Ok(Outcome::Applied)
+        }
+        Mutation::SetPreferences(p) => {
+            super::preferences::set(tx, v.agent_id, &p.preferences)?;
             Ok(Outcome::Applied)
         }
         Mutation::SetPriority(p) => super::routing::set_priority(tx, v, p).map(|()| Outcome::Applied),

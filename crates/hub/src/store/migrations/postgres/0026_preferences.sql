@@ -1,0 +1,7 @@
+-- Each agent's own notification preferences (JSON), synced to their consoles; an agent
+-- without a row has the defaults.
+CREATE TABLE agent_preferences (
+    agent_id    BIGINT PRIMARY KEY REFERENCES agents(id),
+    preferences TEXT NOT NULL,
+    updated_at  BIGINT NOT NULL
+);
