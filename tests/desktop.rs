@@ -11,8 +11,10 @@
 //! announced on D-Bus with their name and text; the customer's STOP shown beside the thread
 //! and refusing the next reply. Then the lead:
 //! the load panel and reassigning from the thread. Then the queue: an agent online is
-//! routed a customer and told so on the desktop; going away moves the customer on. Then the
-//! reports: a lead opens months of the demo's history as charts, exports them as CSV, and
+//! routed a customer and told so on the desktop; going away moves the customer on. Then
+//! notification settings: a muted inbox, private text, no sound, do not disturb, and with
+//! the desktop's notification service gone one quiet notice and the messages in the app.
+//! Then the reports: a lead opens months of the demo's history as charts, exports them as CSV, and
 //! opens them again with the hub gone. Then files: a picture attached in the composer, sent
 //! over WhatsApp (which fetches it from the hub) and shown as a thumbnail in the thread.
 //! Then the knowledge base: a conversation the bot handed over shows agents its summary
@@ -557,7 +559,7 @@ async fn routing_gives_an_online_agent_a_conversation_and_away_moves_it_on() {
         .wait_for("stuck in customs", Duration::from_secs(20))
         .await
         .expect("an 'assigned to you' notification on D-Bus");
-    assert!(shown.summary.starts_with("Assigned to you: Carla Mendes"), "{shown:?}");
+    assert!(shown.summary.starts_with("Assigned to you: \u{2068}Carla Mendes\u{2069}"), "{shown:?}");
     app.click("[data-testid=view-mine]").await;
     app.find(&row("Carla Mendes"), 20).await;
     app.screenshot(&screenshots().join("routed.png")).await;
@@ -593,6 +595,98 @@ async fn routing_gives_an_online_agent_a_conversation_and_away_moves_it_on() {
     )
     .await;
     assert!(moved, "Carla moved on to Lee");
+    app.quit().await;
+}
+
+/// Maya's own notification settings, chosen in the app: a muted inbox raises nothing, the
+/// customer's words stay off a shared screen and the sound is off, and do not disturb holds
+/// everything. Then the desktop's notification service goes away: one quiet notice says
+/// why, and customers' messages show in the app instead, never as a stack of errors.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn notifications_follow_the_agents_settings_and_show_in_the_app_without_a_service() {
+    let me = [
+        "notifications_follow_the_agents_settings_and_show_in_the_app_without_a_service",
+        "--exact",
+        "--nocapture",
+        "--test-threads=1",
+    ];
+    if !in_desktop_session(&me.map(String::from)) {
+        return;
+    }
+    let hub = Hub::start().await;
+    let w = world(&hub.store).await;
+    let notifications = Notifications::serve().await;
+    let home = tempfile::tempdir().unwrap();
+    let _keyring = app::credential_store(home.path());
+    let app = App::launch(env!("CARGO_BIN_EXE_switchboard"), home.path(), &[]).await;
+    sign_in(&app, &hub, "maya@x.test").await;
+
+    // Settings: mute the SMS inbox, keep customers' words off the screen, no sound.
+    app.click("[data-testid=notification-settings-open]").await;
+    app.find("[data-testid=notification-settings] [data-testid=pref-customer_replied]", 20).await;
+    app.click(&format!("[data-testid=mute-inbox][data-inbox=\"{}\"]", w.sms)).await;
+    app.click("[data-testid=pref-show-text]").await;
+    app.click("[data-testid=pref-sound]").await;
+    app.click("[data-testid=save-preferences]").await;
+    app.until("the settings closed", "!document.querySelector('[data-testid=notification-settings]')", 10).await;
+
+    // A customer on the muted inbox: in the list, and nothing on the desktop.
+    customer(&hub, w.sms, "+14155550131", "Dana Muted", "Hello from a muted inbox").await;
+    app.find(&row("Dana Muted"), 20).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(notifications.shown().is_empty(), "a muted inbox raised {:?}", notifications.shown());
+
+    // On WhatsApp: announced with the customer's name, without their words, silently.
+    customer(&hub, w.whatsapp, "14155550132", "Ezra Private", "My card number is 4111").await;
+    let shown = notifications.wait_for("Ezra Private", Duration::from_secs(20)).await.expect("a notification");
+    assert!(shown.body.is_empty() && !shown.summary.contains("4111"), "the customer's words were shown: {shown:?}");
+    assert!(shown.hints.contains(&"suppress-sound".to_owned()), "{shown:?}");
+
+    // Do not disturb for an hour: the next customer is listed, and nothing is raised.
+    app.click("[data-testid=notification-settings-open]").await;
+    app.find("[data-testid=notification-settings] [data-testid=dnd-choice]", 20).await;
+    app.click("[data-testid=dnd-choice]").await;
+    app.find("[data-testid=dnd-state]", 5).await;
+    app.click("[data-testid=save-preferences]").await;
+    app.until("the settings closed", "!document.querySelector('[data-testid=notification-settings]')", 10).await;
+    let before = notifications.shown().len();
+    customer(&hub, w.whatsapp, "14155550133", "Fay Later", "Are you open today?").await;
+    app.find(&row("Fay Later"), 20).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(notifications.shown().len(), before, "do not disturb raised a notification");
+
+    // Do not disturb off, and the desktop's notification service gone.
+    app.click("[data-testid=notification-settings-open]").await;
+    app.find("[data-testid=notification-settings] [data-testid=dnd-off]", 20).await;
+    app.click("[data-testid=dnd-off]").await;
+    app.click("[data-testid=pref-show-text]").await;
+    app.click("[data-testid=save-preferences]").await;
+    app.until("the settings closed", "!document.querySelector('[data-testid=notification-settings]')", 10).await;
+    drop(notifications);
+    for i in 0..5 {
+        customer(&hub, w.whatsapp, &format!("1415555014{i}"), &format!("Gus Nodaemon {i}"), &format!("Question {i}")).await;
+    }
+    app.until(
+        "the last customer shown in the app",
+        "[...document.querySelectorAll('[data-testid=in-app-notification]')].some(n => n.textContent.includes('Question 4'))",
+        20,
+    )
+    .await;
+    let notices = app.js("return document.querySelectorAll('[data-testid=notify-trouble]').length").await;
+    assert_eq!(notices, json!(1), "one notice, however many failed");
+    let said = app.js("return document.querySelector('[data-testid=notify-trouble]').textContent").await;
+    assert!(said.as_str().unwrap().contains("no notification service is running"), "{said}");
+    let shown = app.js("return document.querySelectorAll('[data-testid=in-app-notification]').length").await;
+    assert!(shown.as_u64().is_some_and(|n| (1..=3).contains(&n)), "in-app notifications: {shown}");
+    app.screenshot(&screenshots().join("in-app-notifications.png")).await;
+    // Open goes to the customer's conversation.
+    app.js("[...document.querySelectorAll('[data-testid=in-app-notification]')].find(n => n.textContent.includes('Question 4')).querySelector('[data-testid=notice-open]').click(); return null").await;
+    app.until(
+        "Gus's thread open",
+        "document.querySelector('[data-testid=thread]')?.textContent.includes('Question 4')",
+        20,
+    )
+    .await;
     app.quit().await;
 }
 

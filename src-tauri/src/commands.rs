@@ -17,6 +17,7 @@ use switchboard_protocol::model::{
     Attachment, Contact, ConversationStatus, Presence, Priority, RoutingPolicy, SlaPolicy,
 };
 use switchboard_protocol::mutation::{SetAgentRouting, SetConsent};
+use switchboard_protocol::preferences::NotificationPreferences;
 use switchboard_protocol::report::{ReportQuery, ReportView};
 use switchboard_protocol::{ApiError, ErrorCode, Id};
 use tauri::{AppHandle, State};
@@ -260,6 +261,18 @@ pub async fn block_visitor(shell: State<'_, Shell>, conversation_id: Id, blocked
 #[tauri::command(rename_all = "snake_case")]
 pub async fn set_presence(shell: State<'_, Shell>, presence: Presence) -> Answer<Id> {
     shell.run(move |c| c.set_presence(presence)).await
+}
+
+/// The agent's notification preferences.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn preferences(shell: State<'_, Shell>) -> Answer<NotificationPreferences> {
+    shell.run(move |c| c.preferences()).await
+}
+
+/// Saves the agent's notification preferences (in force at once, synced through the hub).
+#[tauri::command(rename_all = "snake_case")]
+pub async fn set_preferences(shell: State<'_, Shell>, preferences: NotificationPreferences) -> Answer<Id> {
+    shell.run(move |c| c.set_preferences(preferences)).await
 }
 
 /// The window saw the agent's input (it calls at most every few seconds).

@@ -4,6 +4,7 @@
 //! files and links to the desktop's own handlers.
 
 use switchboard_core::files::Opening;
+use switchboard_core::notify::isolate;
 use switchboard_protocol::console::{Notification, OpenedAttachment, ShellEvent};
 use switchboard_protocol::{ApiError, ErrorCode};
 use tauri::menu::{Menu, MenuItem};
@@ -32,37 +33,57 @@ fn shell_event(app: &AppHandle, event: &ShellEvent) {
     }
 }
 
-/// Raises a desktop notification the core decided on. A failure is logged and sent to the
-/// window, so no customer reply goes unannounced.
-pub fn notify(app: &AppHandle, notification: Notification) {
+/// Raises a desktop notification the core decided on, with the system's sound or silently
+/// as the agent prefers. A failure is logged and sent to the window, which shows the
+/// notification itself, so no customer reply goes unannounced.
+pub fn notify(app: &AppHandle, notification: Notification, sound: bool) {
     let app = app.clone();
     std::thread::spawn(move || {
         let (summary, body, conversation) = match &notification {
             Notification::Reply { contact_name, channel, text, conversation_id, .. } => {
-                (format!("{contact_name} · {}", channel.label()), text.clone(), Some(*conversation_id))
+                (format!("{} · {}", isolate(contact_name), channel.label()), text.clone(), Some(*conversation_id))
             }
             Notification::Summary { text, .. } => ("Switchboard".to_owned(), text.clone(), None),
             Notification::Assigned { contact_name, channel, text, conversation_id, by } => {
-                let from = by.as_deref().map_or(String::new(), |b| format!(" by {b}"));
+                let from = by.as_deref().map_or(String::new(), |b| format!(" by {}", isolate(b)));
                 (
-                    format!("Assigned to you{from}: {contact_name} · {}", channel.label()),
+                    format!("Assigned to you{from}: {} · {}", isolate(contact_name), channel.label()),
                     text.clone(),
                     Some(*conversation_id),
                 )
             }
             Notification::Sla { contact_name, channel, conversation_id, breached, .. } => {
                 let what = if *breached { "Response target missed" } else { "Response target soon" };
-                (format!("{what}: {contact_name} · {}", channel.label()), String::new(), Some(*conversation_id))
+                (
+                    format!("{what}: {} · {}", isolate(contact_name), channel.label()),
+                    String::new(),
+                    Some(*conversation_id),
+                )
             }
-            Notification::Woke { contact_name, channel, text, conversation_id } => {
-                (format!("Snooze over: {contact_name} · {}", channel.label()), text.clone(), Some(*conversation_id))
-            }
+            Notification::Woke { contact_name, channel, text, conversation_id } => (
+                format!("Snooze over: {} · {}", isolate(contact_name), channel.label()),
+                text.clone(),
+                Some(*conversation_id),
+            ),
         };
         let mut n = notify_rust::Notification::new();
-        n.appname("Switchboard").summary(&summary).body(&as_plain_text(&body)).icon("app.switchboard.console");
+        n.appname("Switchboard").summary(&summary).icon("app.switchboard.console");
+        // Empty when the agent keeps the customer's words off the screen.
+        if !body.is_empty() {
+            n.body(&as_plain_text(&body));
+        }
         #[cfg(all(unix, not(target_os = "macos")))]
         {
             n.action("default", "Open").hint(notify_rust::Hint::Category("im.received".into()));
+            if sound {
+                n.hint(notify_rust::Hint::SoundName("message-new-instant".into()));
+            } else {
+                n.hint(notify_rust::Hint::SuppressSound(true));
+            }
+        }
+        #[cfg(not(all(unix, not(target_os = "macos"))))]
+        if sound {
+            n.sound_name("Default");
         }
         match n.show() {
             Ok(handle) => {

@@ -138,6 +138,8 @@ pub fn run() {
             commands::set_status,
             commands::block_visitor,
             commands::set_presence,
+            commands::preferences,
+            commands::set_preferences,
             commands::note_activity,
             commands::away_after_mins,
             commands::set_away_after_mins,

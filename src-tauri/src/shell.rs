@@ -283,7 +283,7 @@ async fn forward(app: AppHandle, console: Arc<Console>) {
             Err(RecvError::Closed) => return,
         };
         match &event {
-            ConsoleEvent::Notify { notification, .. } => desktop::notify(&app, notification.clone()),
+            ConsoleEvent::Notify { notification, sound } => desktop::notify(&app, notification.clone(), *sound),
             ConsoleEvent::Changed { .. } => {
                 badge_due.get_or_insert_with(|| tokio::time::Instant::now() + BADGE_SETTLE);
             }

@@ -26,7 +26,6 @@ const consoleEvent = (e: ConsoleEvent) => fire("console", e);
 
 beforeEach(() => {
   app.signedIn(null);
-  app.notifyFailures = [];
   // jsdom has no 2D canvas: the reports' charts keep their canvas, label and summary only.
   vi.spyOn(HTMLCanvasElement.prototype, "getContext").mockReturnValue(null);
 });
@@ -416,23 +415,78 @@ describe("events", () => {
     await waitFor(() => expect(screen.queryByTestId("conflict")).toBeNull());
   });
 
-  test("a failed notification shows a dismissable banner; a clicked one opens its thread", async () => {
+  test("notifications the system cannot show: one quiet notice, each shown in the app, a clicked one opens its thread", async () => {
     start("ada@demo.switchboard");
     await screen.findByTestId("inbox");
     const target = core.rows[5]!;
-    fire("shell", {
-      type: "notification_failed",
-      reason: "no notification daemon",
-      notification: { kind: "reply", conversation_id: target.id, message_id: 1, contact_name: "Ana García", channel: "whatsapp", text: "Are you there?" },
-    });
-    const banner = await screen.findByTestId("notify-failed");
-    expect(banner.textContent).toContain("no notification daemon");
-    expect(banner.textContent).toContain("Are you there?");
-    await fireEvent.click(within(banner).getByLabelText("Dismiss"));
-    expect(screen.queryByTestId("notify-failed")).toBeNull();
+    const failed = (i: number, name = "Ana García") =>
+      fire("shell", {
+        type: "notification_failed",
+        reason: "org.freedesktop.DBus.Error.ServiceUnknown: The name org.freedesktop.Notifications was not provided by any .service files",
+        notification: { kind: "reply", conversation_id: target.id, message_id: i, contact_name: name, channel: "whatsapp", text: `Are you there? (${i})` },
+      });
+    for (let i = 1; i <= 7; i++) failed(i);
+    // One notice, in plain words, however many failed; it is a status, not an alert.
+    await waitFor(() => expect(screen.getAllByTestId("notify-trouble")).toHaveLength(1));
+    const notice = screen.getByTestId("notify-trouble");
+    expect(notice.getAttribute("role")).toBe("status");
+    expect(notice.textContent).toContain("no notification service is running on this desktop");
+    expect(notice.textContent).not.toContain("ServiceUnknown");
+    await fireEvent.click(within(notice).getByText("How to fix"));
+    expect(screen.getByTestId("notify-help").textContent).toContain("notification service");
+    // The notifications show in the app: the latest few, never a growing stack.
+    const shown = screen.getAllByTestId("in-app-notification");
+    expect(shown).toHaveLength(3);
+    expect(shown.at(-1)!.textContent).toContain("Are you there? (7)");
+    // A name holding a right-to-left override is sealed in its own element.
+    failed(8, "Eve\u202Eevil");
+    await waitFor(() => expect(screen.getAllByTestId("notice-customer").at(-1)!.tagName).toBe("BDI"));
+    await fireEvent.click(within(notice).getByLabelText("Dismiss"));
+    expect(screen.queryByTestId("notify-trouble")).toBeNull();
+    failed(9);
+    await waitFor(() => expect(screen.getAllByTestId("in-app-notification").at(-1)!.textContent).toContain("(9)"));
+    expect(screen.queryByTestId("notify-trouble")).toBeNull();
 
-    fire("shell", { type: "open_conversation", conversation_id: target.id });
+    await fireEvent.click(within(screen.getAllByTestId("in-app-notification").at(-1)!).getByTestId("notice-open"));
     await waitFor(() => expect(screen.getByTestId("thread").dataset.conversationId).toBe(String(target.id)));
+
+    fire("shell", { type: "open_conversation", conversation_id: core.rows[6]!.id });
+    await waitFor(() => expect(screen.getByTestId("thread").dataset.conversationId).toBe(String(core.rows[6]!.id)));
+  });
+
+  test("the agent's notification settings: events, muted inboxes, do not disturb, quiet hours, sound, text", async () => {
+    start("ada@demo.switchboard");
+    await screen.findByTestId("inbox");
+    await fireEvent.click(await screen.findByTestId("notification-settings-open"));
+    const dialog = await screen.findByTestId("notification-settings");
+    const box = (id: string) => within(dialog).getByTestId(id) as HTMLInputElement;
+    await waitFor(() => expect(box("pref-customer_replied").checked).toBe(true));
+    await fireEvent.click(box("pref-assigned"));
+    await fireEvent.click(box("pref-sound"));
+    await fireEvent.click(box("pref-show-text"));
+    const mute = within(dialog).getAllByTestId("mute-inbox")[0] as HTMLInputElement;
+    await fireEvent.click(mute);
+    await fireEvent.click(within(dialog).getAllByTestId("dnd-choice")[0]!);
+    expect(within(dialog).getByTestId("dnd-state").textContent).toMatch(/^Do not disturb until/);
+    await fireEvent.click(box("pref-quiet-hours"));
+    await fireEvent.click(within(dialog).getByTestId("save-preferences"));
+    await waitFor(() => expect(screen.queryByTestId("notification-settings")).toBeNull());
+    const saved = callsTo("set_preferences").at(-1)!.preferences as Record<string, unknown>;
+    expect(saved).toMatchObject({
+      customer_replied: true,
+      assigned: false,
+      sound: false,
+      show_text: false,
+      muted_inboxes: [Number(mute.dataset.inbox)],
+      quiet_hours: { from_minute: 18 * 60, to_minute: 9 * 60, days: [0, 1, 2, 3, 4] },
+    });
+    expect(saved.do_not_disturb_until as number).toBeGreaterThan(Date.now());
+
+    // Opened again: as saved.
+    await fireEvent.click(screen.getByTestId("notification-settings-open"));
+    const again = await screen.findByTestId("notification-settings");
+    await waitFor(() => expect((within(again).getByTestId("pref-assigned") as HTMLInputElement).checked).toBe(false));
+    expect((within(again).getByTestId("pref-sound") as HTMLInputElement).checked).toBe(false);
   });
 
   test("changes refresh counts and the open thread", async () => {

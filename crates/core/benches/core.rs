@@ -364,7 +364,14 @@ fn apply_rate(pages: usize) {
         .collect();
     // As a signed-in agent, so the notification rule runs for every customer message.
     let me = switchboard_core::notify::Me { agent_id: 1, teams: vec![1], lead: false };
-    let ctx = NotifyContext { me: Some(me), focused: None, arrival: Arrival::Live };
+    let ctx = NotifyContext {
+        me: Some(me),
+        focused: None,
+        arrival: Arrival::Live,
+        prefs: Default::default(),
+        now: switchboard_core::now_ms(),
+        local: switchboard_core::clock::local_time(),
+    };
     let started = Instant::now();
     for (n, page) in built.iter().enumerate() {
         cache.write(|c| switchboard_core::sync::write_page(c, page, &n.to_string(), &ctx)).unwrap();

@@ -431,6 +431,16 @@ fn one(a: &Announced) -> Notification {
     }
 }
 
+/// `text` sealed in its own direction for a line of the app's own words: its directional
+/// formatting characters (embeddings, overrides, isolates) removed, then wrapped in first
+/// strong isolate … pop directional isolate (U+2068 … U+2069). A customer's name holding a
+/// right-to-left override then never turns the words around it.
+pub fn isolate(text: &str) -> String {
+    let kept: String =
+        text.chars().filter(|c| !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')).collect();
+    format!("\u{2068}{kept}\u{2069}")
+}
+
 /// A notification's text with the markup characters (`&`, `<`, `>`) escaped, for the
 /// notification daemons that read the body as markup (those of Linux desktops): the
 /// customer's words are shown as written, never as bold, links or images.
@@ -457,6 +467,18 @@ mod tests {
             assert_eq!(escape_markup(text), shown, "{text}");
         }
     }
+    #[test]
+    fn a_customers_name_is_sealed_in_its_own_direction() {
+        for (name, sealed) in [
+            ("Ana García", "\u{2068}Ana García\u{2069}"),
+            ("سارة", "\u{2068}سارة\u{2069}"),
+            ("Eve\u{202E}evil", "\u{2068}Eveevil\u{2069}"),
+            ("a\u{2067}b\u{2069}\u{202B}c", "\u{2068}abc\u{2069}"),
+        ] {
+            assert_eq!(isolate(name), sealed, "{name:?}");
+        }
+    }
+
     use ConversationStatus::{Bot, Open, Resolved, Snoozed};
     use Direction::{Inbound, Note, Outbound, System};
 
@@ -772,6 +794,9 @@ mod tests {
         }
     }
 
+    /// (case, preferences, topic, inbox, local time, expected)
+    type PreferenceRow<'a> = (&'a str, &'a NotificationPreferences, Topic, Id, LocalTime, Option<Quiet>);
+
     #[test]
     fn preferences_decide_what_is_shown_now() {
         let now = 1_000_000;
@@ -789,7 +814,7 @@ mod tests {
         let woke_off_and_muted = NotificationPreferences { snooze_woke: false, muted_inboxes: vec![4], ..on.clone() };
         use Topic::{Assigned, CustomerReplied, Sla, SnoozeWoke};
         #[rustfmt::skip]
-        let table: &[(&str, &NotificationPreferences, Topic, Id, LocalTime, Option<Quiet>)] = &[
+        let table: &[PreferenceRow] = &[
             ("everything on", &on, CustomerReplied, 4, weekday_noon, None),
             ("replies turned off", &replies_off, CustomerReplied, 4, weekday_noon, Some(Quiet::TurnedOff)),
             ("replies off leaves assignments", &replies_off, Assigned, 4, weekday_noon, None),

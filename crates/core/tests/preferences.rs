@@ -27,7 +27,8 @@ async fn notified(
 async fn preferences_sync_across_consoles_and_shape_what_notifies() {
     let hub = Hub::start().await;
     let w = world(&hub.store).await;
-    let (dir_a, dir_b, dir_c) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (dir_a, dir_b, dir_c) =
+        (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let a = console(&hub, dir_a.path(), "maya@x.test").await;
     let b = console(&hub, dir_b.path(), "maya@x.test").await;
     online(&a).await;

@@ -86,7 +86,10 @@ async fn preferences_past_their_limits_are_refused(db: &TestDb) {
         ("too many muted inboxes", NotificationPreferences { muted_inboxes: (1..=501).collect(), ..good.clone() }),
         (
             "do not disturb for a year",
-            NotificationPreferences { do_not_disturb_until: Some(now_ms() + 2 * MAX_DO_NOT_DISTURB_MS), ..good.clone() },
+            NotificationPreferences {
+                do_not_disturb_until: Some(now_ms() + 2 * MAX_DO_NOT_DISTURB_MS),
+                ..good.clone()
+            },
         ),
     ] {
         match save(&store, &w.agent, bad).await {

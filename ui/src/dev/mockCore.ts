@@ -23,6 +23,7 @@
 // suggestions (words shared with the customer's last message); who may edit articles
 // (leads and admins) stands in until the role fixtures list it. Saves made while the hub
 // is out of reach (`hubReachable` false) stay pending, and article history needs the hub.
+// Notification preferences are kept as saved, with the core's check of quiet hours.
 import type { InvokeArgs, InvokeOptions } from "@tauri-apps/api/core";
 import composeRules from "./fixtures/compose.json";
 import roleRules from "./fixtures/roles.json";
@@ -82,6 +83,7 @@ import type {
   RoutingPolicy,
   RowProblem,
   SearchHit,
+  NotificationPreferences,
   Segment,
   SlaPolicy,
   SearchQuery,
@@ -479,6 +481,17 @@ export class MockCore {
   ];
   session: Session | null = null;
   awayAfter: number | null = 10;
+  preferences: NotificationPreferences = {
+    customer_replied: true,
+    assigned: true,
+    sla: true,
+    snooze_woke: true,
+    muted_inboxes: [],
+    do_not_disturb_until: null,
+    quiet_hours: null,
+    sound: true,
+    show_text: true,
+  };
   emit: (e: ConsoleEvent) => void = () => {};
   /** Where reports come from: the hub, the cache (offline, fetched three hours ago), or
    *  nowhere (offline with no cached copy). */
@@ -1934,6 +1947,17 @@ export class MockCore {
       }
       case "note_activity":
         return null;
+      case "preferences":
+        return structuredClone(this.preferences);
+      case "set_preferences": {
+        const p = a.preferences as NotificationPreferences;
+        const q = p.quiet_hours;
+        if (q && (q.from_minute >= 1440 || q.to_minute >= 1440 || q.days.some((d) => d > 6))) {
+          throw { code: "bad_request", message: "quiet hours are minutes after midnight, below 1440" };
+        }
+        this.preferences = structuredClone(p);
+        return 1;
+      }
       case "away_after_mins":
         return this.awayAfter;
       case "set_away_after_mins":

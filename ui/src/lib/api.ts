@@ -30,6 +30,7 @@ import type {
   Insert,
   NewConversation,
   NewSegment,
+  NotificationPreferences,
   OpenedAttachment,
   Presence,
   Priority,
@@ -135,6 +136,10 @@ export const api = {
     invoke<number>("block_visitor", { conversation_id, blocked }),
   setPresence: (presence: Presence) => invoke<number>("set_presence", { presence }),
   noteActivity: () => invoke<number | null>("note_activity"),
+  /** The agent's notification preferences, as last saved on any of their consoles. */
+  preferences: () => invoke<NotificationPreferences>("preferences"),
+  /** Saves them: in force at once, synced to the agent's other consoles through the hub. */
+  setPreferences: (preferences: NotificationPreferences) => invoke<number>("set_preferences", { preferences }),
   awayAfterMins: () => invoke<number | null>("away_after_mins"),
   setAwayAfterMins: (mins: number | null) => invoke<void>("set_away_after_mins", { mins }),
   setPriority: (conversation_id: number, priority: Priority) =>

@@ -1,8 +1,10 @@
 // The console's shared state, as runes: the session, the directory and permissions, view
-// counts, connection and sync progress, the offline queue size, failed notifications,
-// toasts, and a shared clock that ticks every second for every live duration on screen.
+// counts, connection and sync progress, the offline queue size, notifications the system
+// could not show (one notice of why, and each shown in the app instead), toasts, and a
+// shared clock that ticks every second for every live duration on screen.
 import { api, reason } from "./api";
 import { ChangeBus } from "./changes";
+import { MAX_IN_APP, notificationTrouble } from "./notices";
 import type {
   ConsoleEvent,
   Connection,
@@ -54,7 +56,11 @@ export type Toast = {
 
 export type ToastAction = { label: string; run: () => void };
 
-export type NotifyFailure = { id: number; reason: string; notification: Notification };
+/** A notification the system could not show, shown in the app instead. */
+export type InAppNotice = { id: number; notification: Notification };
+
+/** How long an in-app notification stays before it gives way by itself. */
+const IN_APP_MS = 20_000;
 
 let nextId = 1;
 
@@ -67,7 +73,11 @@ class AppState {
   connection = $state<Connection>({ state: "connecting", attempt: 0 });
   progress = $state<SyncProgress | null>(null);
   queued = $state(0);
-  notifyFailures = $state<NotifyFailure[]>([]);
+  /** Why the system shows no notifications (said once per signed-in session), until
+   *  dismissed. */
+  notifyTrouble = $state<string | null>(null);
+  #troubleTold = false;
+  inAppNotices = $state<InAppNotice[]>([]);
   toasts = $state<Toast[]>([]);
   /** A conversation to open (a clicked notification), taken by the inbox. */
   pendingOpen = $state<number | null>(null);
@@ -125,6 +135,9 @@ class AppState {
     this.progress = null;
     this.queued = 0;
     this.toasts = [];
+    this.inAppNotices = [];
+    this.notifyTrouble = null;
+    this.#troubleTold = false;
     this.changes.clear();
   }
 
@@ -238,12 +251,23 @@ class AppState {
     }
   }
 
+  /** The system could not show `notification`: says why once, and shows it in the app. */
   notifyFailed(reasonText: string, notification: Notification): void {
-    this.notifyFailures = [...this.notifyFailures, { id: nextId++, reason: reasonText, notification }];
+    if (!this.#troubleTold) {
+      this.#troubleTold = true;
+      this.notifyTrouble = notificationTrouble(reasonText);
+    }
+    const id = nextId++;
+    this.inAppNotices = [...this.inAppNotices, { id, notification }].slice(-MAX_IN_APP);
+    setTimeout(() => this.dismissInApp(id), IN_APP_MS);
   }
 
-  dismissNotifyFailure(id: number): void {
-    this.notifyFailures = this.notifyFailures.filter((n) => n.id !== id);
+  dismissInApp(id: number): void {
+    this.inAppNotices = this.inAppNotices.filter((n) => n.id !== id);
+  }
+
+  dismissNotifyTrouble(): void {
+    this.notifyTrouble = null;
   }
 }
 

@@ -13,6 +13,8 @@ pub struct Shown {
     pub summary: String,
     pub body: String,
     pub actions: Vec<String>,
+    /// The names of the hints it carried (`sound-name`, `suppress-sound`, `category`...).
+    pub hints: Vec<String>,
     /// When the daemon received it.
     #[allow(dead_code)]
     pub at: Instant,
@@ -34,11 +36,13 @@ impl Daemon {
         summary: String,
         body: String,
         actions: Vec<String>,
-        _hints: std::collections::HashMap<String, OwnedVariant>,
+        hints: std::collections::HashMap<String, OwnedVariant>,
         _expire_timeout: i32,
     ) -> u32 {
         let mut shown = self.shown.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        shown.push(Shown { app_name, summary, body, actions, at: Instant::now() });
+        let mut hints: Vec<String> = hints.into_keys().collect();
+        hints.sort();
+        shown.push(Shown { app_name, summary, body, actions, hints, at: Instant::now() });
         u32::try_from(shown.len()).unwrap_or(u32::MAX)
     }
 
