@@ -631,6 +631,7 @@ async fn notifications_follow_the_agents_settings_and_show_in_the_app_without_a_
     app.until("the settings closed", "!document.querySelector('[data-testid=notification-settings]')", 10).await;
 
     // A customer on the muted inbox: in the list, and nothing on the desktop.
+    app.click("[data-testid=view-unassigned]").await;
     customer(&hub, w.sms, "+14155550131", "Dana Muted", "Hello from a muted inbox").await;
     app.find(&row("Dana Muted"), 20).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
