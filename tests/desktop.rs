@@ -13,7 +13,8 @@
 //! the load panel and reassigning from the thread. Then the queue: an agent online is
 //! routed a customer and told so on the desktop; going away moves the customer on. Then
 //! notification settings: a muted inbox, private text, no sound, do not disturb, and with
-//! the desktop's notification service gone one quiet notice and the messages in the app.
+//! the desktop's notification service gone one quiet notice and the messages in the app;
+//! `switchboard://` links handed to the running app.
 //! Then the reports: a lead opens months of the demo's history as charts, exports them as CSV, and
 //! opens them again with the hub gone. Then files: a picture attached in the composer, sent
 //! over WhatsApp (which fetches it from the hub) and shown as a thumbnail in the thread.
@@ -26,7 +27,7 @@ use serde_json::json;
 use std::path::PathBuf;
 use std::time::Duration;
 use switchboard_core::client::HubClient;
-use switchboard_hub::store::ingest::Inbound;
+use switchboard_hub::store::ingest::{Inbound, Ingested};
 use switchboard_protocol::admin::{
     CreateInbox, CrmConnector, CrmFieldSetting, CrmSettings, RecordMapping, TranscriptSettings,
 };
@@ -65,8 +66,14 @@ async fn twilio_sms(hub: &Hub, inbox: i64, from: &str, body: &str, sid: &str) {
     assert!(status.is_success(), "webhook refused: {status}");
 }
 
-/// A customer's message as a channel delivers it, with their name and profile.
+/// A customer's message as a channel delivers it, with their name and profile; the
+/// conversation it landed in.
 async fn customer(hub: &Hub, inbox: i64, from: &str, name: &str, body: &str) -> i64 {
+    customer_in(hub, inbox, from, name, body).await.conversation_id
+}
+
+/// [`customer`], answering where the message landed (contact and conversation).
+async fn customer_in(hub: &Hub, inbox: i64, from: &str, name: &str, body: &str) -> Ingested {
     let mut inbound = Inbound::text(
         inbox,
         from,
@@ -76,7 +83,7 @@ async fn customer(hub: &Hub, inbox: i64, from: &str, name: &str, body: &str) -> 
     );
     inbound.display_name = Some(name.to_owned());
     inbound.profile = [("plan".to_owned(), "Pro".to_owned()), ("city".to_owned(), "Lisbon".to_owned())].into();
-    hub.store.ingest(inbound).await.unwrap().conversation_id
+    hub.store.ingest(inbound).await.unwrap()
 }
 
 async fn sign_in(app: &App, hub: &Hub, email: &str) {
@@ -601,7 +608,8 @@ async fn routing_gives_an_online_agent_a_conversation_and_away_moves_it_on() {
 /// Maya's own notification settings, chosen in the app: a muted inbox raises nothing, the
 /// customer's words stay off a shared screen and the sound is off, and do not disturb holds
 /// everything. Then the desktop's notification service goes away: one quiet notice says
-/// why, and customers' messages show in the app instead, never as a stack of errors.
+/// why, and customers' messages show in the app instead, never as a stack of errors. Last,
+/// `switchboard://` links opened while the app runs go to the running app.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn notifications_follow_the_agents_settings_and_show_in_the_app_without_a_service() {
     let me = [
@@ -632,13 +640,13 @@ async fn notifications_follow_the_agents_settings_and_show_in_the_app_without_a_
 
     // A customer on the muted inbox: in the list, and nothing on the desktop.
     app.click("[data-testid=view-unassigned]").await;
-    customer(&hub, w.sms, "+14155550131", "Dana Muted", "Hello from a muted inbox").await;
+    let dana = customer(&hub, w.sms, "+14155550131", "Dana Muted", "Hello from a muted inbox").await;
     app.find(&row("Dana Muted"), 20).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(notifications.shown().is_empty(), "a muted inbox raised {:?}", notifications.shown());
 
     // On WhatsApp: announced with the customer's name, without their words, silently.
-    customer(&hub, w.whatsapp, "14155550132", "Ezra Private", "My card number is 4111").await;
+    let ezra = customer_in(&hub, w.whatsapp, "14155550132", "Ezra Private", "My card number is 4111").await;
     let shown = notifications.wait_for("Ezra Private", Duration::from_secs(20)).await.expect("a notification");
     assert!(shown.body.is_empty() && !shown.summary.contains("4111"), "the customer's words were shown: {shown:?}");
     assert!(shown.hints.contains(&"suppress-sound".to_owned()), "{shown:?}");
@@ -665,7 +673,8 @@ async fn notifications_follow_the_agents_settings_and_show_in_the_app_without_a_
     app.until("the settings closed", "!document.querySelector('[data-testid=notification-settings]')", 10).await;
     drop(notifications);
     for i in 0..5 {
-        customer(&hub, w.whatsapp, &format!("1415555014{i}"), &format!("Gus Nodaemon {i}"), &format!("Question {i}")).await;
+        customer(&hub, w.whatsapp, &format!("1415555014{i}"), &format!("Gus Nodaemon {i}"), &format!("Question {i}"))
+            .await;
     }
     app.until(
         "the last customer shown in the app",
@@ -685,6 +694,24 @@ async fn notifications_follow_the_agents_settings_and_show_in_the_app_without_a_
     app.until(
         "Gus's thread open",
         "document.querySelector('[data-testid=thread]')?.textContent.includes('Question 4')",
+        20,
+    )
+    .await;
+
+    // A link clicked elsewhere (a CRM record's transcript) opens the conversation in this
+    // running app; a customer's link opens their latest conversation.
+    let binary = env!("CARGO_BIN_EXE_switchboard");
+    app.open_link(binary, home.path(), &switchboard_protocol::links::conversation(dana)).await;
+    app.until(
+        "Dana's thread open by its link",
+        "document.querySelector('[data-testid=thread]')?.textContent.includes('Hello from a muted inbox')",
+        20,
+    )
+    .await;
+    app.open_link(binary, home.path(), &switchboard_protocol::links::contact(ezra.contact_id)).await;
+    app.until(
+        "Ezra's thread open by his customer link",
+        "document.querySelector('[data-testid=thread]')?.textContent.includes('My card number is 4111')",
         20,
     )
     .await;

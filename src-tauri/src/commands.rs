@@ -263,6 +263,12 @@ pub async fn set_presence(shell: State<'_, Shell>, presence: Presence) -> Answer
     shell.run(move |c| c.set_presence(presence)).await
 }
 
+/// The conversation the `switchboard://` link opened last goes to (taking it), if any.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn take_link(shell: State<'_, Shell>) -> Answer<Option<Id>> {
+    shell.take_link()
+}
+
 /// The agent's notification preferences.
 #[tauri::command(rename_all = "snake_case")]
 pub async fn preferences(shell: State<'_, Shell>) -> Answer<NotificationPreferences> {

@@ -1,6 +1,6 @@
 //! The Switchboard desktop shell: a Tauri window over switchboard-core. It wires the
-//! commands, the desktop (notifications, tray, badge), single instance and remembered
-//! window placement; it decides nothing the core can decide.
+//! commands, the desktop (notifications, tray, badge), `switchboard://` links, single
+//! instance and remembered window placement; it decides nothing the core can decide.
 //!
 //! # Layout
 //! - `commands`: what the window may call, one line each.
@@ -23,6 +23,7 @@ use shell::Shell;
 use std::path::PathBuf;
 use switchboard_protocol::console::ShellEvent;
 use tauri::{Emitter, Manager, WindowEvent};
+use tauri_plugin_deep_link::DeepLinkExt;
 
 /// How the app was asked to start.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -58,7 +59,13 @@ pub fn run() {
         .init();
     let launch = launch_options(std::env::args().skip(1));
     let result = tauri::Builder::default()
-        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| desktop::focus_main(app)))
+        // A second launch (a `switchboard://` link clicked on Linux or Windows) hands its
+        // arguments to this one and exits.
+        .plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
+            desktop::focus_main(app);
+            desktop::open_links(app, args.iter().map(String::as_str));
+        }))
+        .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_opener::init())
         .setup(move |app| {
@@ -71,6 +78,15 @@ pub fn run() {
             if let Err(e) = desktop::tray(app.handle()) {
                 tracing::warn!("no tray icon on this desktop: {e}");
             }
+            // Started by a link: as an argument on Linux and Windows; through the system's
+            // open-URL event on macOS, at start and while running.
+            let args: Vec<String> = std::env::args().skip(1).collect();
+            desktop::open_links(app.handle(), args.iter().map(String::as_str));
+            let handle = app.handle().clone();
+            app.deep_link().on_open_url(move |event| {
+                let urls: Vec<String> = event.urls().iter().map(ToString::to_string).collect();
+                desktop::open_links(&handle, urls.iter().map(String::as_str));
+            });
             if let Some(who) = launch.demo.clone() {
                 let handle = app.handle().clone();
                 tauri::async_runtime::spawn(async move {
@@ -138,6 +154,7 @@ pub fn run() {
             commands::set_status,
             commands::block_visitor,
             commands::set_presence,
+            commands::take_link,
             commands::preferences,
             commands::set_preferences,
             commands::note_activity,

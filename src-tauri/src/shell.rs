@@ -11,6 +11,7 @@ use std::time::Duration;
 use switchboard_core::lead::badge;
 use switchboard_core::{session, Console};
 use switchboard_protocol::console::{ConsoleEvent, DemoLogin, Session, SignIn};
+use switchboard_protocol::links::Link;
 use switchboard_protocol::{ApiError, ErrorCode, Id};
 use tauri::{AppHandle, Emitter, Manager};
 
@@ -39,6 +40,8 @@ pub struct Shell {
     /// Serialises sign-in, restore and sign-out.
     switching: tokio::sync::Mutex<()>,
     focus: Mutex<Focus>,
+    /// The last `switchboard://` link opened, until the window takes it.
+    link: Mutex<Option<Link>>,
 }
 
 fn signed_out() -> ApiError {
@@ -53,7 +56,21 @@ impl Shell {
             demo: tokio::sync::Mutex::new(None),
             switching: tokio::sync::Mutex::new(()),
             focus: Mutex::new(Focus { window_focused: true, open: None }),
+            link: Mutex::new(None),
         }
+    }
+
+    /// Keeps the link opened last, for the window to take (a newer one replaces it).
+    pub fn put_link(&self, link: Link) {
+        *self.link.lock().unwrap_or_else(PoisonError::into_inner) = Some(link);
+    }
+
+    /// The conversation the link opened last goes to, taking the link; `None` when no link
+    /// waits. Signed out, the link waits for the sign-in.
+    pub fn take_link(&self) -> Result<Option<Id>, ApiError> {
+        let console = self.console()?;
+        let Some(link) = self.link.lock().unwrap_or_else(PoisonError::into_inner).take() else { return Ok(None) };
+        console.link_target(link).map(Some).map_err(ApiError::from)
     }
 
     /// The signed-in console.

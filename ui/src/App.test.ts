@@ -454,6 +454,20 @@ describe("events", () => {
     await waitFor(() => expect(screen.getByTestId("thread").dataset.conversationId).toBe(String(core.rows[6]!.id)));
   });
 
+  test("a switchboard:// link opens its conversation; one this console does not have says so", async () => {
+    start("ada@demo.switchboard");
+    await screen.findByTestId("inbox");
+    const target = core.rows[3]!;
+    core.link = target.id;
+    fire("shell", { type: "link_opened" });
+    await waitFor(() => expect(screen.getByTestId("thread").dataset.conversationId).toBe(String(target.id)));
+    expect(core.link).toBeNull();
+    core.link = 987654321;
+    fire("shell", { type: "link_opened" });
+    await waitFor(() => expect(screen.getAllByTestId("toast").some((t) => t.textContent?.includes("Couldn't open the link"))).toBe(true));
+    expect(screen.getByTestId("thread").dataset.conversationId).toBe(String(target.id));
+  });
+
   test("the agent's notification settings: events, muted inboxes, do not disturb, quiet hours, sound, text", async () => {
     start("ada@demo.switchboard");
     await screen.findByTestId("inbox");

@@ -68,6 +68,7 @@ use switchboard_protocol::campaign::{
 use switchboard_protocol::console::{
     ArticleDraft, ArticleEntry, AssignTo, CannedDraft, Connection, ConsoleEvent, NewConversation, Started,
 };
+use switchboard_protocol::links::Link;
 use switchboard_protocol::model::{ChannelKind, ConversationStatus, Presence, Priority, RoutingPolicy, SlaPolicy};
 use switchboard_protocol::mutation::{
     AddNote, Assign, BlockVisitor, MarkRead, MergeContacts, Mutation, RefreshCrm, SaveCanned, SendReply, SendTemplate,
@@ -430,6 +431,23 @@ impl Console {
             activity.pending = Some(presence);
         }
         self.queue(Mutation::SetPresence(SetPresence { presence, automatic: false }), None)
+    }
+
+    /// The conversation a `switchboard://` link opens: the conversation itself, or a
+    /// customer's latest; `not_found` when this console has no such conversation (out of
+    /// the agent's scope, or not synced yet).
+    pub fn link_target(&self, link: Link) -> Result<Id> {
+        let cache = self.cache();
+        match link {
+            Link::Conversation(id) => cache.conversation(id).map(|row| row.id),
+            Link::Contact(id) => cache
+                .profile(id)
+                .map_err(|_| CoreError::NotFound("customer"))?
+                .conversations
+                .first()
+                .map(|row| row.id)
+                .ok_or(CoreError::NotFound("conversation")),
+        }
     }
 
     /// The agent's notification preferences, as last saved on any of their consoles.

@@ -412,6 +412,7 @@ async fn hubspot_transcript_is_logged_once_per_resolution() {
     assert_eq!(note["associations"][0]["types"][0]["associationCategory"], "HUBSPOT_DEFINED");
     let body = note["properties"]["hs_note_body"].as_str().unwrap();
     assert!(body.contains("Email conversation #"), "{body}");
+    assert!(body.contains(&format!("Open in Switchboard: switchboard://conversation/{conv}")), "{body}");
     assert!(body.contains("Ana Silva (customer): My scanner &lt;b&gt;won't&lt;/b&gt; pair"), "{body}");
     assert!(body.contains("agent (agent): Hold the button for 5 seconds."), "{body}");
     assert!(!body.contains("firmware"), "notes stay out unless configured");
@@ -539,6 +540,8 @@ async fn salesforce_refusals_and_transcript_task() {
     assert_eq!(task["Status"], "Completed");
     assert!(task["Subject"].as_str().unwrap().starts_with("Email conversation #"));
     assert!(task["Description"].as_str().unwrap().contains("(customer): Invoice is wrong"));
+    let link = format!("Open in Switchboard: switchboard://conversation/{conv}");
+    assert!(task["Description"].as_str().unwrap().contains(&link), "{task}");
     assert_eq!(task["ActivityDate"].as_str().unwrap().len(), 10, "a date: {}", task["ActivityDate"]);
     mutate(&s.hub, &s.agent, "c", status(3, conv, "open")).await;
     mutate(&s.hub, &s.agent, "c", status(4, conv, "resolved")).await;

@@ -704,6 +704,8 @@ pub enum ShellEvent {
     },
     /// The app signed in or out by itself (the demo started, a session was restored).
     SessionChanged { session: Option<Session> },
+    /// A `switchboard://` link was opened: `take_link` says where it goes.
+    LinkOpened,
 }
 
 /// Where to move threads: to an agent (in their current team, or in `team_id`), or to a

@@ -20,6 +20,7 @@
 //! - [`campaign`]: campaigns, their audiences, progress and results, and saved segments.
 //! - [`consent`]: what each customer agreed to be sent, per address and purpose.
 //! - [`console`]: what the console's core hands its front end (views, threads, search).
+//! - [`links`]: `switchboard://` links that open the console at a conversation.
 //! - [`notify`]: the notifications API business systems send through, and its keys.
 //! - [`preferences`]: an agent's own notification preferences.
 //! - [`report`]: the lead's reports and how the console hands a cached one over.
@@ -37,6 +38,7 @@ pub mod consent;
 pub mod console;
 pub mod error;
 pub mod files;
+pub mod links;
 pub mod model;
 pub mod mutation;
 pub mod notify;

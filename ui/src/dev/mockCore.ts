@@ -481,6 +481,8 @@ export class MockCore {
   ];
   session: Session | null = null;
   awayAfter: number | null = 10;
+  /** A `switchboard://` link's conversation waiting to be taken. */
+  link: number | null = null;
   preferences: NotificationPreferences = {
     customer_replied: true,
     assigned: true,
@@ -1947,6 +1949,12 @@ export class MockCore {
       }
       case "note_activity":
         return null;
+      case "take_link": {
+        const id = this.link;
+        this.link = null;
+        if (id != null && !this.rows.some((r) => r.id === id)) throw { code: "not_found", message: "conversation not found" };
+        return id;
+      }
       case "preferences":
         return structuredClone(this.preferences);
       case "set_preferences": {

@@ -136,6 +136,9 @@ export const api = {
     invoke<number>("block_visitor", { conversation_id, blocked }),
   setPresence: (presence: Presence) => invoke<number>("set_presence", { presence }),
   noteActivity: () => invoke<number | null>("note_activity"),
+  /** The conversation the `switchboard://` link opened last goes to (taking it); null when
+   *  no link waits. */
+  takeLink: () => invoke<number | null>("take_link"),
   /** The agent's notification preferences, as last saved on any of their consoles. */
   preferences: () => invoke<NotificationPreferences>("preferences"),
   /** Saves them: in force at once, synced to the agent's other consoles through the hub. */

@@ -81,6 +81,8 @@ class AppState {
   toasts = $state<Toast[]>([]);
   /** A conversation to open (a clicked notification), taken by the inbox. */
   pendingOpen = $state<number | null>(null);
+  /** Counts `switchboard://` links opened; the inbox takes each from the shell. */
+  linksOpened = $state(0);
 
   readonly changes = new ChangeBus(150);
   #outboxWatchers = new Set<(item: OutboxItem) => void>();

@@ -1,5 +1,6 @@
 //! A resolved conversation as the transcript logged on the CRM contact: its channel, when
-//! it ran, and who said what; internal notes only when the admin asked for them.
+//! it ran, the link that opens it in the console, and who said what; internal notes only
+//! when the admin asked for them.
 
 use crate::crm_model::TranscriptLine;
 use switchboard_protocol::model::{ChannelKind, Direction};
@@ -119,6 +120,7 @@ pub fn render(
         shown.last().map_or_else(|| utc(resolved_at), |l| utc(l.at)),
         utc(resolved_at),
     )];
+    out.push(format!("Open in Switchboard: {}", switchboard_protocol::links::conversation(conversation_id)));
     out.push(String::new());
     for l in shown {
         let who = match l.direction {
@@ -169,6 +171,7 @@ mod tests {
         assert!(!text.contains("Courier"), "notes are left out by default");
         assert!(!text.contains("assigned"), "system lines are not part of the conversation");
         assert!(text.ends_with("Ref: switchboard-12-99"));
+        assert_eq!(t.lines[1], "Open in Switchboard: switchboard://conversation/12", "one click to the conversation");
         assert_eq!(t.subject, "WhatsApp conversation #12 (Switchboard switchboard-12-99)");
         assert!(t.html().contains("It ships today &lt;b&gt;promise&lt;/b&gt;"), "HTML is escaped");
 

@@ -117,6 +117,37 @@ impl App {
         App { client, driver: app_driver, data_dir: home.join("data") }
     }
 
+    /// Opens `link` as the desktop does when one is clicked on Linux: launches `binary` again
+    /// with the link as its argument, which must hand it to this running app and exit.
+    pub async fn open_link(&self, binary: &str, home: &Path, link: &str) {
+        let mut second = Command::new(binary)
+            .arg(link)
+            .env("SWITCHBOARD_DATA_DIR", home.join("data"))
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("XDG_DATA_HOME", home.join("share"))
+            .env("XDG_CACHE_HOME", home.join("cache"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the app starts a second time");
+        let until = Instant::now() + Duration::from_secs(20);
+        loop {
+            match second.try_wait() {
+                Ok(Some(status)) => {
+                    assert!(status.success(), "the second launch failed: {status}");
+                    return;
+                }
+                Ok(None) if Instant::now() < until => tokio::time::sleep(Duration::from_millis(50)).await,
+                Ok(None) => {
+                    let _ = second.kill();
+                    let _ = second.wait();
+                    panic!("a second app kept running instead of handing {link} to the first");
+                }
+                Err(e) => panic!("the second launch: {e}"),
+            }
+        }
+    }
+
     /// Closes the window and stops the driver (SIGTERM, so WebKitWebDriver goes too), then
     /// waits for the app to exit. Now and then the app outlives a window WebDriver closed;
     /// it then gets SIGTERM, as the session ending would send it, so that the next launch
