@@ -454,6 +454,20 @@ describe("events", () => {
     await waitFor(() => expect(screen.getByTestId("thread").dataset.conversationId).toBe(String(core.rows[6]!.id)));
   });
 
+  test("a hub that needs a newer console says so and keeps the cache readable", async () => {
+    start("ada@demo.switchboard");
+    await waitFor(() => expect(screen.getAllByTestId("conversation-row").length).toBeGreaterThan(0));
+    consoleEvent({
+      type: "connection",
+      connection: { state: "update_required", reason: "Switchboard 0.1.0 is older than this hub accepts (0.2.0 or newer): update the console" },
+    });
+    const banner = await screen.findByTestId("update-required");
+    expect(banner.textContent).toContain("Update Switchboard to keep working");
+    expect(banner.textContent).toContain("0.2.0 or newer");
+    expect(screen.getByTestId("inbox")).toBeTruthy();
+    expect(screen.getAllByTestId("conversation-row").length).toBeGreaterThan(0);
+  });
+
   test("a switchboard:// link opens its conversation; one this console does not have says so", async () => {
     start("ada@demo.switchboard");
     await screen.findByTestId("inbox");

@@ -14,6 +14,7 @@ use switchboard_protocol::model::Attachment;
 use switchboard_protocol::mutation::{MutationBatch, MutationResponse};
 use switchboard_protocol::report::{Report, ReportQuery};
 use switchboard_protocol::sync::{Bootstrap, ChangesPage, MessagesPage, StreamFrame};
+use switchboard_protocol::version::CONSOLE_HEADER;
 use switchboard_protocol::{ApiError, ErrorCode, Id};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
@@ -29,10 +30,14 @@ pub struct HubClient {
 /// The largest attachment the console downloads, in bytes.
 pub const MAX_DOWNLOAD_BYTES: u64 = 100 * 1024 * 1024;
 
-/// The client every call to the hub goes through. It follows a redirect only within the
-/// hub's own origin, so the agent's token never goes anywhere else.
+/// The client every call to the hub goes through. It names the console's version
+/// (`Switchboard-Console`) on every request, and follows a redirect only within the hub's
+/// own origin, so the agent's token never goes anywhere else.
 fn http_client() -> Result<reqwest::Client> {
+    let mut named = reqwest::header::HeaderMap::new();
+    named.insert(CONSOLE_HEADER, HeaderValue::from_static(crate::VERSION));
     reqwest::Client::builder()
+        .default_headers(named)
         .connect_timeout(Duration::from_secs(5))
         .timeout(Duration::from_secs(120))
         .redirect(reqwest::redirect::Policy::custom(|attempt| {
@@ -304,6 +309,7 @@ impl HubClient {
         let auth = HeaderValue::from_str(&format!("Bearer {}", self.token))
             .map_err(|e| CoreError::BadRequest(e.to_string()))?;
         req.headers_mut().insert("authorization", auth);
+        req.headers_mut().insert(CONSOLE_HEADER, HeaderValue::from_static(crate::VERSION));
         match tokio_tungstenite::connect_async(req).await {
             Ok((ws, _)) => Ok(Stream { ws }),
             Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {

@@ -82,6 +82,10 @@ use sync::Engine;
 use tokio::sync::broadcast;
 
 pub use clock::{new_client_msg_id, now_ms, random_id};
+
+/// This console's version, named to the hub on every request (a hub may require a newer
+/// one: `upgrade_required`).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 use switchboard_protocol::MAX_BODY;
 
 /// How many customers a search for merging offers.

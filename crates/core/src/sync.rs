@@ -102,6 +102,15 @@ impl Engine {
                 self.bus.set_connection(Connection::SignedOut { reason: err.to_string() });
                 return;
             }
+            // Syncing waits for an updated console; the cache stays readable meanwhile.
+            if is(&err, ErrorCode::UpgradeRequired) {
+                let reason = match &err {
+                    CoreError::Hub(e) => e.message.clone(),
+                    other => other.to_string(),
+                };
+                self.bus.set_connection(Connection::UpdateRequired { reason });
+                return;
+            }
             attempt = attempt.saturating_add(1);
             let since = *offline_since.get_or_insert_with(now_ms);
             let pause = backoff(attempt, rand::rng().random::<f64>());

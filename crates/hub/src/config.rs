@@ -60,6 +60,10 @@ pub struct Config {
     /// balancer takes it out of service before its streams close and its consoles move to
     /// another hub, in milliseconds (0: stop at once).
     pub drain_ms: u64,
+    /// The oldest console version (`MAJOR.MINOR.PATCH`) allowed to sign in and sync; an
+    /// older console is answered `426 upgrade_required` and told to update. `None`: any.
+    #[serde(deserialize_with = "console_version")]
+    pub min_console_version: Option<String>,
     /// The address providers reach this hub at, e.g. `https://hub.example.com`. Twilio signs
     /// the exact URL it calls, so webhook signatures are checked against this base plus the
     /// request's path and query.
@@ -150,6 +154,7 @@ impl Default for Config {
             request_timeout_ms: 30_000,
             header_timeout_ms: 10_000,
             drain_ms: 0,
+            min_console_version: None,
             public_url: None,
             delivery_retry_base_ms: 5_000,
             delivery_max_attempts: 6,
@@ -191,6 +196,16 @@ fn networks<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<ipnet::IpNet>,
 }
 
 /// A time zone the hub knows (from the IANA database built into it).
+fn console_version<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let v: Option<String> = Option::deserialize(d)?;
+    match v {
+        Some(s) => switchboard_protocol::version::Version::parse(&s)
+            .map(|v| Some(v.to_string()))
+            .ok_or_else(|| serde::de::Error::custom(format!("min_console_version `{s}` is not MAJOR.MINOR.PATCH"))),
+        None => Ok(None),
+    }
+}
+
 fn time_zone<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     let name = String::deserialize(d)?;
     jiff::tz::TimeZone::get(name.trim())

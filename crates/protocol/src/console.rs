@@ -332,6 +332,11 @@ pub enum Connection {
     SignedOut {
         reason: String,
     },
+    /// The hub requires a newer console: nothing syncs until this one is updated (the
+    /// cache stays readable, replies stay queued).
+    UpdateRequired {
+        reason: String,
+    },
 }
 
 /// Progress of a first sync (or a re-sync after the feed expired).

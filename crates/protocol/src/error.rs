@@ -40,6 +40,8 @@ pub enum ErrorCode {
     /// The business requires recorded consent for this purpose on this inbox, and the
     /// customer has not given it (or withdrew it).
     NoConsent,
+    /// The console is older than the hub accepts: update it before it syncs again.
+    UpgradeRequired,
     /// The hub could not reach its database or another dependency; retry later.
     Unavailable,
     /// A fault in the hub; the detail is in its log.
@@ -57,6 +59,7 @@ impl ErrorCode {
             ErrorCode::Conflict => 409,
             ErrorCode::CursorExpired => 410,
             ErrorCode::PayloadTooLarge => 413,
+            ErrorCode::UpgradeRequired => 426,
             ErrorCode::RateLimited => 429,
             ErrorCode::ReplyWindowClosed | ErrorCode::OptedOut | ErrorCode::NoConsent => 422,
             ErrorCode::Internal => 500,
@@ -80,6 +83,7 @@ impl ErrorCode {
             ErrorCode::ReplyWindowClosed => "reply_window_closed",
             ErrorCode::OptedOut => "opted_out",
             ErrorCode::NoConsent => "no_consent",
+            ErrorCode::UpgradeRequired => "upgrade_required",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
         }

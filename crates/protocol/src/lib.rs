@@ -26,6 +26,7 @@
 //! - [`report`]: the lead's reports and how the console hands a cached one over.
 //! - [`visitor`]: the web-chat widget's and in-app chat's API for customers.
 //! - [`error`]: the closed set of error codes and the `{code, message}` body.
+//! - [`version`]: the console's version as it tells the hub, and how versions compare.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod admin;
@@ -46,6 +47,7 @@ pub mod preferences;
 pub mod report;
 pub mod sync;
 pub mod text;
+pub mod version;
 pub mod visitor;
 
 pub use error::{ApiError, ErrorCode};

@@ -118,6 +118,13 @@ impl Hub {
         self.serve(listener);
     }
 
+    /// Stops, then serves again on the same address with `config` (an admin's change).
+    pub async fn restart_with(&mut self, config: Config) {
+        self.stop().await;
+        self.config = config;
+        self.restart().await;
+    }
+
     pub async fn login(&self, email: &str) -> String {
         let r = switchboard_core::client::HubClient::login(&self.base, email, PASSWORD).await.unwrap();
         r.token

@@ -1,7 +1,7 @@
 // Generated from crates/protocol by `UPDATE_TYPESCRIPT=1 cargo test -p switchboard-protocol --test typescript`.
 // Do not edit. Ids, timestamps and counts are integers below 2^53, sent as JSON numbers.
 
-export type ErrorCode = "bad_request" | "bad_cursor" | "cursor_expired" | "unauthorized" | "invalid_credentials" | "forbidden" | "not_found" | "conflict" | "payload_too_large" | "rate_limited" | "reply_window_closed" | "opted_out" | "no_consent" | "unavailable" | "internal";
+export type ErrorCode = "bad_request" | "bad_cursor" | "cursor_expired" | "unauthorized" | "invalid_credentials" | "forbidden" | "not_found" | "conflict" | "payload_too_large" | "rate_limited" | "reply_window_closed" | "opted_out" | "no_consent" | "upgrade_required" | "unavailable" | "internal";
 
 export type ApiError = { code: ErrorCode, message: string, 
 /**
@@ -356,7 +356,7 @@ export type AssigneeFilter = { "kind": "unassigned" } | { "kind": "agent", id: n
 
 export type SearchHit = { message_id: number, conversation_id: number, contact_id: number, contact_name: string, channel: ChannelKind, direction: Direction, snippet: string, highlights: Array<[number, number]>, created_at: number, };
 
-export type Connection = { "state": "online" } | { "state": "connecting", attempt: number, } | { "state": "offline", since: number, reason: string, retry_at: number, } | { "state": "signed_out", reason: string, };
+export type Connection = { "state": "online" } | { "state": "connecting", attempt: number, } | { "state": "offline", since: number, reason: string, retry_at: number, } | { "state": "signed_out", reason: string, } | { "state": "update_required", reason: string, };
 
 export type SyncProgress = { done: number, total: number, finished: boolean, };
 

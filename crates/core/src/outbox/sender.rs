@@ -41,6 +41,8 @@ pub fn next_step(error: &CoreError, batch_len: usize) -> Step {
     match error {
         CoreError::Offline(reason) => Step::Wait { error: ApiError::new(ErrorCode::Unavailable, reason.clone()) },
         CoreError::Hub(e) if e.code == ErrorCode::Unauthorized => Step::SignOut { reason: e.message.clone() },
+        // The hub takes nothing from this console until it is updated; the items wait.
+        CoreError::Hub(e) if e.code == ErrorCode::UpgradeRequired => Step::Wait { error: e.clone() },
         CoreError::Hub(e) if batch_len > 1 && matches!(e.code, ErrorCode::BadRequest | ErrorCode::PayloadTooLarge) => {
             Step::Split
         }
@@ -233,6 +235,7 @@ mod tests {
             ("hub away, one item", CoreError::Offline("timed out".into()), 1,
                 Step::Wait { error: ApiError::new(ErrorCode::Unavailable, "timed out") }),
             ("session ended", hub(ErrorCode::Unauthorized), 5, Step::SignOut { reason: "said the hub".into() }),
+            ("console outdated", hub(ErrorCode::UpgradeRequired), 5, Step::Wait { error: ApiError::new(ErrorCode::UpgradeRequired, "said the hub") }),
             ("session ended, one item", hub(ErrorCode::Unauthorized), 1, Step::SignOut { reason: "said the hub".into() }),
             ("batch refused: split", hub(ErrorCode::BadRequest), 2, Step::Split),
             ("batch too large: split", hub(ErrorCode::PayloadTooLarge), 100, Step::Split),

@@ -12,6 +12,7 @@ mod admin;
 pub mod bot;
 mod campaigns;
 pub mod client;
+pub mod console_version;
 pub mod help;
 pub mod limits;
 pub mod notify;
@@ -285,6 +286,8 @@ pub const LOGIN_BODY_BYTES: usize = 16 * 1024;
 pub fn router(state: AppState) -> Router {
     let limit = state.config.max_body_bytes;
     let request_timeout = std::time::Duration::from_millis(state.config.request_timeout_ms.max(1));
+    let min_console =
+        state.config.min_console_version.as_deref().and_then(switchboard_protocol::version::Version::parse);
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(observe::ready))
@@ -324,6 +327,7 @@ pub fn router(state: AppState) -> Router {
         .merge(visitor::router(limit.min(visitor::BODY_BYTES)))
         .fallback(|| async { Failure(ApiError::new(ErrorCode::NotFound, "no such endpoint")) })
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(min_console, console_version::gate))
         .layer(axum::middleware::from_fn_with_state(request_timeout, within_time))
         .layer(axum::middleware::from_fn(observe::track))
         .with_state(state)
