@@ -14,7 +14,8 @@
 //! routed a customer and told so on the desktop; going away moves the customer on. Then
 //! notification settings: a muted inbox, private text, no sound, do not disturb, and with
 //! the desktop's notification service gone one quiet notice and the messages in the app;
-//! `switchboard://` links handed to the running app.
+//! `switchboard://` links handed to the running app. Then an automated accessibility check
+//! (axe-core) of every screen and dialog.
 //! Then the reports: a lead opens months of the demo's history as charts, exports them as CSV, and
 //! opens them again with the hub gone. Then files: a picture attached in the composer, sent
 //! over WhatsApp (which fetches it from the hub) and shown as a thumbnail in the thread.
@@ -715,6 +716,85 @@ async fn notifications_follow_the_agents_settings_and_show_in_the_app_without_a_
         20,
     )
     .await;
+    app.quit().await;
+}
+
+/// An automated accessibility check (axe-core, in the real WebKit window) finds no serious
+/// or critical violation on the inbox, a thread with its profile, search, the reports and
+/// the dialogs; the open thread announces new messages to screen readers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_console_passes_an_accessibility_check() {
+    let me = ["the_console_passes_an_accessibility_check", "--exact", "--nocapture", "--test-threads=1"];
+    if !in_desktop_session(&me.map(String::from)) {
+        return;
+    }
+    let hub = Hub::start().await;
+    let w = world(&hub.store).await;
+    let ana = customer(&hub, w.sms, "+14155550161", "Ana Silva", "My parcel to Lisbon is late").await;
+    customer(&hub, w.whatsapp, "14155550162", "سارة المصري", "هل يمكنني تغيير العنوان؟").await;
+    customer(&hub, w.email, "ben@example.com", "Ben Okoye", "Invoice 7781 is wrong").await;
+    let _notifications = Notifications::serve().await;
+    let home = tempfile::tempdir().unwrap();
+    let _keyring = app::credential_store(home.path());
+    let app = App::launch(env!("CARGO_BIN_EXE_switchboard"), home.path(), &[]).await;
+    sign_in(&app, &hub, "lee@x.test").await;
+    let mut found: Vec<String> = Vec::new();
+    let mut check = |place: &str, violations: Vec<String>| {
+        found.extend(violations.into_iter().map(|v| format!("{place}: {v}")));
+    };
+
+    app.click("[data-testid=view-unassigned]").await;
+    app.find(&row("Ana Silva"), 20).await;
+    check("the inbox", app.accessibility_violations().await);
+
+    app.click(&row("Ana Silva")).await;
+    app.until("Ana's thread", "document.querySelector('[data-testid=thread]')?.textContent.includes('Lisbon')", 20)
+        .await;
+    check("a thread and its profile", app.accessibility_violations().await);
+    // New messages in the open thread are announced.
+    let live = app
+        .js("const t = document.querySelector('[data-testid=thread] [aria-live]'); return t ? t.getAttribute('aria-live') : null")
+        .await;
+    assert_eq!(live, json!("polite"), "the open thread announces new messages");
+    hub.ingest(w.sms, "+14155550161", "Any news?").await;
+    let _ = ana;
+    app.until(
+        "the new message announced",
+        "[...document.querySelectorAll('[data-testid=thread] [aria-live]')].some(e => e.textContent.includes('Any news?'))",
+        20,
+    )
+    .await;
+
+    app.click("[data-testid=assign]").await;
+    app.find("[role=dialog]", 10).await;
+    check("the assign dialog", app.accessibility_violations().await);
+    app.js("document.activeElement.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true})); return null").await;
+    app.click("[data-testid=snooze]").await;
+    app.find("[data-testid=snooze-menu]", 10).await;
+    check("the snooze dialog", app.accessibility_violations().await);
+    app.js("document.activeElement.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true})); return null").await;
+    app.click("[data-testid=notification-settings-open]").await;
+    app.find("[data-testid=notification-settings] [data-testid=pref-sound]", 10).await;
+    check("the notification settings", app.accessibility_violations().await);
+    app.js("document.activeElement.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true})); return null").await;
+
+    app.click(".searchbtn").await;
+    app.type_into("[data-testid=search-input]", "parcel").await;
+    app.find("[data-testid=search-hit]", 10).await;
+    check("search", app.accessibility_violations().await);
+    app.js("document.activeElement.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true})); return null").await;
+
+    app.click("[data-testid=open-reports]").await;
+    app.find("[data-testid=reports]", 20).await;
+    app.until(
+        "the reports drawn",
+        "document.querySelector('[data-testid=reports]')?.getAttribute('aria-busy') === 'false'",
+        20,
+    )
+    .await;
+    check("the reports", app.accessibility_violations().await);
+
+    assert!(found.is_empty(), "serious or critical accessibility violations:\n{}", found.join("\n"));
     app.quit().await;
 }
 

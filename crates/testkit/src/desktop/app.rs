@@ -210,6 +210,31 @@ impl App {
         self.client.execute(js, vec![]).await.unwrap()
     }
 
+    /// Runs axe-core (from the front end's packages, `ui/node_modules/axe-core`) over the
+    /// window as it is now; the serious and critical violations, each as "rule: what it
+    /// says (where)". The script goes in as WebDriver's own, so the window's content
+    /// security policy (no `eval`) is kept.
+    pub async fn accessibility_violations(&self) -> Vec<String> {
+        let axe = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/node_modules/axe-core/axe.min.js");
+        let source = std::fs::read_to_string(&axe)
+            .unwrap_or_else(|e| panic!("{}: {e} (`npm install` in ui/ installs axe-core)", axe.display()));
+        self.client.execute(&format!("{source}\n;window.axe = axe; return null"), vec![]).await.unwrap();
+        let found = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, { resultTypes: ['violations'] }).then(
+                   (r) => done(r.violations
+                     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+                     .map((v) => `${v.id}: ${v.help} (${v.nodes.slice(0, 4).map((n) => n.target.join(' ')).join('; ')})`)),
+                   (e) => done([`axe failed: ${e}`]));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        serde_json::from_value(found).unwrap_or_else(|e| panic!("axe's answer: {e}"))
+    }
+
     pub async fn click(&self, css: &str) {
         self.find(css, 15).await.click().await.unwrap_or_else(|e| panic!("clicking `{css}`: {e}"));
     }
