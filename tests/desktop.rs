@@ -96,6 +96,23 @@ async fn sign_in(app: &App, hub: &Hub, email: &str) {
     app.find("[data-testid=inbox]", 30).await;
 }
 
+/// Whether this is test `name` running inside its own desktop session (Xvfb and a private
+/// D-Bus); `false` after it ran there, from the outer call that started it.
+fn in_own_session(name: &str) -> bool {
+    in_desktop_session(&[name, "--exact", "--nocapture", "--test-threads=1"].map(String::from))
+}
+
+/// Opens the notification settings, clicks each of `clicks` in turn, and saves.
+async fn change_settings(app: &App, clicks: &[&str]) {
+    app.click("[data-testid=notification-settings-open]").await;
+    app.find("[data-testid=notification-settings] [data-testid=pref-customer_replied]", 20).await;
+    for css in clicks {
+        app.click(css).await;
+    }
+    app.click("[data-testid=save-preferences]").await;
+    app.until("the settings closed", "!document.querySelector('[data-testid=notification-settings]')", 10).await;
+}
+
 /// One mutation from console `client_id`, as its `mutation_id`th.
 fn batch(client_id: &str, mutation_id: u64, mutation: Mutation) -> MutationBatch {
     MutationBatch {
@@ -110,8 +127,7 @@ fn row(contact: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_agent_and_a_lead_work_the_console() {
-    let me = ["an_agent_and_a_lead_work_the_console", "--exact", "--nocapture", "--test-threads=1"];
-    if !in_desktop_session(&me.map(String::from)) {
+    if !in_own_session("an_agent_and_a_lead_work_the_console") {
         return;
     }
     let twilio = providers::start(Kind::Twilio).await;
@@ -517,13 +533,7 @@ async fn an_agent_and_a_lead_work_the_console() {
 /// when he comes online.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn routing_gives_an_online_agent_a_conversation_and_away_moves_it_on() {
-    let me = [
-        "routing_gives_an_online_agent_a_conversation_and_away_moves_it_on",
-        "--exact",
-        "--nocapture",
-        "--test-threads=1",
-    ];
-    if !in_desktop_session(&me.map(String::from)) {
+    if !in_own_session("routing_gives_an_online_agent_a_conversation_and_away_moves_it_on") {
         return;
     }
     let hub = Hub::start().await;
@@ -613,13 +623,7 @@ async fn routing_gives_an_online_agent_a_conversation_and_away_moves_it_on() {
 /// `switchboard://` links opened while the app runs go to the running app.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn notifications_follow_the_agents_settings_and_show_in_the_app_without_a_service() {
-    let me = [
-        "notifications_follow_the_agents_settings_and_show_in_the_app_without_a_service",
-        "--exact",
-        "--nocapture",
-        "--test-threads=1",
-    ];
-    if !in_desktop_session(&me.map(String::from)) {
+    if !in_own_session("notifications_follow_the_agents_settings_and_show_in_the_app_without_a_service") {
         return;
     }
     let hub = Hub::start().await;
@@ -631,13 +635,8 @@ async fn notifications_follow_the_agents_settings_and_show_in_the_app_without_a_
     sign_in(&app, &hub, "maya@x.test").await;
 
     // Settings: mute the SMS inbox, keep customers' words off the screen, no sound.
-    app.click("[data-testid=notification-settings-open]").await;
-    app.find("[data-testid=notification-settings] [data-testid=pref-customer_replied]", 20).await;
-    app.click(&format!("[data-testid=mute-inbox][data-inbox=\"{}\"]", w.sms)).await;
-    app.click("[data-testid=pref-show-text]").await;
-    app.click("[data-testid=pref-sound]").await;
-    app.click("[data-testid=save-preferences]").await;
-    app.until("the settings closed", "!document.querySelector('[data-testid=notification-settings]')", 10).await;
+    let mute_sms = format!("[data-testid=mute-inbox][data-inbox=\"{}\"]", w.sms);
+    change_settings(&app, &[&mute_sms, "[data-testid=pref-show-text]", "[data-testid=pref-sound]"]).await;
 
     // A customer on the muted inbox: in the list, and nothing on the desktop.
     app.click("[data-testid=view-unassigned]").await;
@@ -653,12 +652,7 @@ async fn notifications_follow_the_agents_settings_and_show_in_the_app_without_a_
     assert!(shown.hints.contains(&"suppress-sound".to_owned()), "{shown:?}");
 
     // Do not disturb for an hour: the next customer is listed, and nothing is raised.
-    app.click("[data-testid=notification-settings-open]").await;
-    app.find("[data-testid=notification-settings] [data-testid=dnd-choice]", 20).await;
-    app.click("[data-testid=dnd-choice]").await;
-    app.find("[data-testid=dnd-state]", 5).await;
-    app.click("[data-testid=save-preferences]").await;
-    app.until("the settings closed", "!document.querySelector('[data-testid=notification-settings]')", 10).await;
+    change_settings(&app, &["[data-testid=dnd-choice]"]).await;
     let before = notifications.shown().len();
     customer(&hub, w.whatsapp, "14155550133", "Fay Later", "Are you open today?").await;
     app.find(&row("Fay Later"), 20).await;
@@ -666,12 +660,7 @@ async fn notifications_follow_the_agents_settings_and_show_in_the_app_without_a_
     assert_eq!(notifications.shown().len(), before, "do not disturb raised a notification");
 
     // Do not disturb off, and the desktop's notification service gone.
-    app.click("[data-testid=notification-settings-open]").await;
-    app.find("[data-testid=notification-settings] [data-testid=dnd-off]", 20).await;
-    app.click("[data-testid=dnd-off]").await;
-    app.click("[data-testid=pref-show-text]").await;
-    app.click("[data-testid=save-preferences]").await;
-    app.until("the settings closed", "!document.querySelector('[data-testid=notification-settings]')", 10).await;
+    change_settings(&app, &["[data-testid=dnd-off]", "[data-testid=pref-show-text]"]).await;
     drop(notifications);
     for i in 0..5 {
         customer(&hub, w.whatsapp, &format!("1415555014{i}"), &format!("Gus Nodaemon {i}"), &format!("Question {i}"))
@@ -724,8 +713,7 @@ async fn notifications_follow_the_agents_settings_and_show_in_the_app_without_a_
 /// the dialogs; the open thread announces new messages to screen readers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_console_passes_an_accessibility_check() {
-    let me = ["the_console_passes_an_accessibility_check", "--exact", "--nocapture", "--test-threads=1"];
-    if !in_desktop_session(&me.map(String::from)) {
+    if !in_own_session("the_console_passes_an_accessibility_check") {
         return;
     }
     let hub = Hub::start().await;
@@ -800,13 +788,7 @@ async fn the_console_passes_an_accessibility_check() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_lead_opens_the_reports_draws_their_charts_and_keeps_them_offline() {
-    let me = [
-        "a_lead_opens_the_reports_draws_their_charts_and_keeps_them_offline",
-        "--exact",
-        "--nocapture",
-        "--test-threads=1",
-    ];
-    if !in_desktop_session(&me.map(String::from)) {
+    if !in_own_session("a_lead_opens_the_reports_draws_their_charts_and_keeps_them_offline") {
         return;
     }
     // The demo workspace, months of history and all, on a hub of the test's own.
@@ -862,13 +844,7 @@ async fn a_lead_opens_the_reports_draws_their_charts_and_keeps_them_offline() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lead_checks_an_audience_file_sends_a_campaign_and_follows_its_results() {
-    let me = [
-        "a_lead_checks_an_audience_file_sends_a_campaign_and_follows_its_results",
-        "--exact",
-        "--nocapture",
-        "--test-threads=1",
-    ];
-    if !in_desktop_session(&me.map(String::from)) {
+    if !in_own_session("a_lead_checks_an_audience_file_sends_a_campaign_and_follows_its_results") {
         return;
     }
     // The demo workspace (with the campaign it sent) on a hub of the test's own, whose
@@ -987,13 +963,7 @@ fn label_png() -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_agent_attaches_a_picture_sends_it_over_whatsapp_and_sees_it_as_a_thumbnail() {
-    let me = [
-        "an_agent_attaches_a_picture_sends_it_over_whatsapp_and_sees_it_as_a_thumbnail",
-        "--exact",
-        "--nocapture",
-        "--test-threads=1",
-    ];
-    if !in_desktop_session(&me.map(String::from)) {
+    if !in_own_session("an_agent_attaches_a_picture_sends_it_over_whatsapp_and_sees_it_as_a_thumbnail") {
         return;
     }
     // A WhatsApp inbox on the Cloud API's stand-in, and a hub the stand-in can reach.
@@ -1063,13 +1033,7 @@ async fn an_agent_attaches_a_picture_sends_it_over_whatsapp_and_sees_it_as_a_thu
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_agent_reads_a_bots_handoff_and_inserts_an_article_with_hash_offline() {
-    let me = [
-        "an_agent_reads_a_bots_handoff_and_inserts_an_article_with_hash_offline",
-        "--exact",
-        "--nocapture",
-        "--test-threads=1",
-    ];
-    if !in_desktop_session(&me.map(String::from)) {
+    if !in_own_session("an_agent_reads_a_bots_handoff_and_inserts_an_article_with_hash_offline") {
         return;
     }
     let mut hub = Hub::start_with(|addr| switchboard_hub::config::Config {
