@@ -1,12 +1,11 @@
 //! The desktop around the window: notifications (through notify-rust, which reports a
 //! failed delivery so it can be shown in the app instead), clicking one to open its
-//! thread, `switchboard://` links, the unread badge on the dock and tray, bringing the window forward, and handing
+//! thread, the unread badge on the dock and tray, bringing the window forward, and handing
 //! files and links to the desktop's own handlers.
 
 use switchboard_core::files::Opening;
 use switchboard_core::notify::isolate;
 use switchboard_protocol::console::{Notification, OpenedAttachment, ShellEvent};
-use switchboard_protocol::links;
 use switchboard_protocol::{ApiError, ErrorCode};
 use tauri::menu::{Menu, MenuItem};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
@@ -28,7 +27,8 @@ pub fn focus_main(app: &AppHandle) {
     }
 }
 
-fn shell_event(app: &AppHandle, event: &ShellEvent) {
+/// Sends the window a shell event.
+pub fn shell_event(app: &AppHandle, event: &ShellEvent) {
     if let Err(e) = app.emit(SHELL_EVENT, event) {
         tracing::warn!("the window missed a shell event: {e}");
     }
@@ -117,18 +117,6 @@ fn as_plain_text(text: &str) -> String {
     } else {
         text.to_owned()
     }
-}
-
-/// Opens the `switchboard://` links among `args` (a second launch's arguments, the URLs the
-/// system handed over): the last one wins; the window is brought forward and told, and
-/// takes it with `take_link`. Anything else is ignored.
-pub fn open_links<'a>(app: &AppHandle, args: impl IntoIterator<Item = &'a str>) {
-    let Some(link) = args.into_iter().filter_map(|a| links::parse(a).ok()).last() else { return };
-    if let Some(shell) = app.try_state::<crate::shell::Shell>() {
-        shell.put_link(link);
-    }
-    focus_main(app);
-    shell_event(app, &ShellEvent::LinkOpened);
 }
 
 /// Sets the unread number on the dock (macOS, Unity launchers) and the tray.

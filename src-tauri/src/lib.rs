@@ -63,7 +63,7 @@ pub fn run() {
         // arguments to this one and exits.
         .plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
             desktop::focus_main(app);
-            desktop::open_links(app, args.iter().map(String::as_str));
+            shell::open_links(app, args.iter().map(String::as_str));
         }))
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_window_state::Builder::default().build())
@@ -81,11 +81,11 @@ pub fn run() {
             // Started by a link: as an argument on Linux and Windows; through the system's
             // open-URL event on macOS, at start and while running.
             let args: Vec<String> = std::env::args().skip(1).collect();
-            desktop::open_links(app.handle(), args.iter().map(String::as_str));
+            shell::open_links(app.handle(), args.iter().map(String::as_str));
             let handle = app.handle().clone();
             app.deep_link().on_open_url(move |event| {
                 let urls: Vec<String> = event.urls().iter().map(ToString::to_string).collect();
-                desktop::open_links(&handle, urls.iter().map(String::as_str));
+                shell::open_links(&handle, urls.iter().map(String::as_str));
             });
             if let Some(who) = launch.demo.clone() {
                 let handle = app.handle().clone();

@@ -1,7 +1,8 @@
 //! The shell's one piece of state: the signed-in console (if any), the embedded demo hub
-//! (if the agent chose it; see `demo`), and the task that carries the core's events to the
-//! window and the desktop. Signing in, restoring a session at start-up and signing out live
-//! here; everything they decide is in `switchboard_core::session`.
+//! (if the agent chose it; see `demo`), the `switchboard://` link waiting for the window,
+//! and the task that carries the core's events to the window and the desktop. Signing in,
+//! restoring a session at start-up and signing out live here; everything they decide is in
+//! `switchboard_core::session`.
 
 use crate::credentials::{self, Remembered};
 use crate::{demo, desktop, memory};
@@ -10,8 +11,8 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 use switchboard_core::lead::badge;
 use switchboard_core::{session, Console};
-use switchboard_protocol::console::{ConsoleEvent, DemoLogin, Session, SignIn};
-use switchboard_protocol::links::Link;
+use switchboard_protocol::console::{ConsoleEvent, DemoLogin, Session, ShellEvent, SignIn};
+use switchboard_protocol::links::{self, Link};
 use switchboard_protocol::{ApiError, ErrorCode, Id};
 use tauri::{AppHandle, Emitter, Manager};
 
@@ -320,4 +321,16 @@ pub fn refresh_badge(app: &AppHandle) {
         .and_then(|c| c.cache().counts().ok())
         .map_or(0, |counts| badge(&counts));
     desktop::set_badge(app, unread);
+}
+
+/// Opens the `switchboard://` links among `args` (a second launch's arguments, the URLs the
+/// system handed over): the last one wins; the window is brought forward and told, and
+/// takes it with `take_link`. Anything else is ignored.
+pub fn open_links<'a>(app: &AppHandle, args: impl IntoIterator<Item = &'a str>) {
+    let Some(link) = args.into_iter().filter_map(|a| links::parse(a).ok()).last() else { return };
+    if let Some(shell) = app.try_state::<Shell>() {
+        shell.put_link(link);
+    }
+    desktop::focus_main(app);
+    desktop::shell_event(app, &ShellEvent::LinkOpened);
 }

@@ -74,12 +74,9 @@ pub struct NotifyContext {
     pub local: notify::LocalTime,
 }
 
-/// The `meta` key the agent's notification preferences are kept under.
-pub const PREFERENCES: &str = "preferences";
-
 /// Keeps the agent's notification preferences (from a bootstrap, or their own change).
 pub fn set_preferences(c: &Connection, p: &NotificationPreferences) -> Result<()> {
-    set_meta(c, PREFERENCES, &serde_json::to_string(p)?)
+    set_meta(c, super::PREFERENCES, &serde_json::to_string(p)?)
 }
 
 pub fn upsert_agent(c: &Connection, a: &Agent) -> Result<bool> {

@@ -202,6 +202,9 @@ impl Cache {
 }
 
 /// A value from the `meta` table.
+/// The `meta` key the agent's notification preferences are kept under.
+pub const PREFERENCES: &str = "preferences";
+
 pub fn meta(c: &Connection, key: &str) -> Result<Option<String>> {
     Ok(c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
 }

@@ -69,7 +69,7 @@ pub fn me(c: &Connection) -> Result<Agent> {
 
 /// The agent's notification preferences: the defaults until the hub sends theirs.
 pub fn preferences(c: &Connection) -> Result<switchboard_protocol::preferences::NotificationPreferences> {
-    Ok(match meta(c, super::apply::PREFERENCES)? {
+    Ok(match meta(c, super::PREFERENCES)? {
         Some(json) => serde_json::from_str(&json)?,
         None => Default::default(),
     })
