@@ -412,7 +412,8 @@ async fn hubspot_transcript_is_logged_once_per_resolution() {
     assert_eq!(note["associations"][0]["types"][0]["associationCategory"], "HUBSPOT_DEFINED");
     let body = note["properties"]["hs_note_body"].as_str().unwrap();
     assert!(body.contains("Email conversation #"), "{body}");
-    assert!(body.contains(&format!("Open in Switchboard: switchboard://conversation/{conv}")), "{body}");
+    let link = format!("switchboard://conversation/{conv}");
+    assert!(body.contains(&format!("Open in Switchboard: <a href=\"{link}\">{link}</a>")), "{body}");
     assert!(body.contains("Ana Silva (customer): My scanner &lt;b&gt;won't&lt;/b&gt; pair"), "{body}");
     assert!(body.contains("agent (agent): Hold the button for 5 seconds."), "{body}");
     assert!(!body.contains("firmware"), "notes stay out unless configured");

@@ -287,7 +287,13 @@ mod tests {
     }
 
     fn transcript(subject: &str, lines: Vec<String>) -> Transcript {
-        Transcript { subject: subject.into(), lines, reference: "sb-7-42".into(), resolved_at: 0 }
+        Transcript {
+            subject: subject.into(),
+            lines,
+            reference: "sb-7-42".into(),
+            resolved_at: 0,
+            link: "switchboard://conversation/7".into(),
+        }
     }
 
     #[test]

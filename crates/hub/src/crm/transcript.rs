@@ -15,6 +15,8 @@ pub struct Transcript {
     /// Unique per conversation and the last message it covers.
     pub reference: String,
     pub resolved_at: Timestamp,
+    /// The link that opens the conversation in the console.
+    pub link: String,
 }
 
 impl Transcript {
@@ -28,9 +30,16 @@ impl Transcript {
     /// conversation escaped.
     pub fn html(&self) -> String {
         let mut out = String::new();
+        let link_line = link_line(&self.link);
         for line in &self.lines {
             out.push_str("<p>");
-            out.push_str(&escape(line));
+            if *line == link_line {
+                // A link the CRM's page can follow, with the address itself as its text.
+                let link = escape(&self.link);
+                out.push_str(&format!("Open in Switchboard: <a href=\"{link}\">{link}</a>"));
+            } else {
+                out.push_str(&escape(line));
+            }
             out.push_str("</p>");
         }
         out.push_str(&self.reference_html());
@@ -41,6 +50,11 @@ impl Transcript {
     pub fn reference_html(&self) -> String {
         format!("<p>Ref: {}</p>", escape(&self.reference))
     }
+}
+
+/// The transcript's line with the link that opens the conversation.
+fn link_line(link: &str) -> String {
+    format!("Open in Switchboard: {link}")
 }
 
 /// Text as HTML: markup characters escaped, line breaks as `<br>`.
@@ -120,7 +134,8 @@ pub fn render(
         shown.last().map_or_else(|| utc(resolved_at), |l| utc(l.at)),
         utc(resolved_at),
     )];
-    out.push(format!("Open in Switchboard: {}", switchboard_protocol::links::conversation(conversation_id)));
+    let link = switchboard_protocol::links::conversation(conversation_id);
+    out.push(link_line(&link));
     out.push(String::new());
     for l in shown {
         let who = match l.direction {
@@ -135,6 +150,7 @@ pub fn render(
         lines: out,
         reference,
         resolved_at,
+        link,
     }
 }
 
@@ -172,6 +188,13 @@ mod tests {
         assert!(!text.contains("assigned"), "system lines are not part of the conversation");
         assert!(text.ends_with("Ref: switchboard-12-99"));
         assert_eq!(t.lines[1], "Open in Switchboard: switchboard://conversation/12", "one click to the conversation");
+        assert!(
+            t.html().contains(
+                "<p>Open in Switchboard: <a href=\"switchboard://conversation/12\">switchboard://conversation/12</a></p>"
+            ),
+            "the HTML links it: {}",
+            t.html()
+        );
         assert_eq!(t.subject, "WhatsApp conversation #12 (Switchboard switchboard-12-99)");
         assert!(t.html().contains("It ships today &lt;b&gt;promise&lt;/b&gt;"), "HTML is escaped");
 
