@@ -108,6 +108,17 @@ pub enum Event {
     Breached,
 }
 
+impl Event {
+    /// The preference that governs its notification.
+    pub fn topic(self) -> Topic {
+        match self {
+            Event::Assigned { .. } => Topic::Assigned,
+            Event::Woke => Topic::SnoozeWoke,
+            Event::AtRisk | Event::Breached => Topic::Sla,
+        }
+    }
+}
+
 /// A conversation change as the event rule sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConvChange {
@@ -282,18 +293,6 @@ pub enum About {
         due_at: i64,
         breached: bool,
     },
-}
-
-impl About {
-    /// The preference that governs it.
-    pub fn topic(&self) -> Topic {
-        match self {
-            About::Reply { .. } => Topic::CustomerReplied,
-            About::Assigned { .. } => Topic::Assigned,
-            About::Woke => Topic::SnoozeWoke,
-            About::Sla { .. } => Topic::Sla,
-        }
-    }
 }
 
 /// A message or a conversation change a rule said yes (or "summarise") to, with what a

@@ -374,6 +374,10 @@ pub fn after_applying(c: &Connection, mut p: Pending, ctx: &NotifyContext) -> Re
         if matches!(decision, notify::Decision::Quiet(_)) {
             continue;
         }
+        let (contact_id, contact_name, channel, text, inbox_id) = about_conversation(c, id)?;
+        if notify::by_preference(&ctx.prefs, event.topic(), inbox_id, ctx.now, ctx.local).is_some() {
+            continue;
+        }
         let about = match event {
             notify::Event::Assigned { by } => About::Assigned { by: by.map(|a| agent_name(c, a)).transpose()? },
             notify::Event::Woke => About::Woke,
@@ -385,10 +389,6 @@ pub fn after_applying(c: &Connection, mut p: Pending, ctx: &NotifyContext) -> Re
                 breached: event == notify::Event::Breached,
             },
         };
-        let (contact_id, contact_name, channel, text, inbox_id) = about_conversation(c, id)?;
-        if notify::by_preference(&ctx.prefs, about.topic(), inbox_id, ctx.now, ctx.local).is_some() {
-            continue;
-        }
         out.push(Announced { decision, about, conversation_id: id, inbox_id, contact_id, contact_name, channel, text });
     }
     for (m, decided) in p.candidates {
