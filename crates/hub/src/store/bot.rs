@@ -61,10 +61,15 @@ fn session(c: &mut dyn Connection, conversation_id: Id) -> Result<Option<Session
 pub(super) fn settings_of(c: &mut dyn Connection, inbox_id: Id) -> Result<Option<Settings>> {
     let settings =
         c.query_one("SELECT settings FROM inboxes WHERE id = ?", params![inbox_id])?.json::<serde_json::Value>(0)?;
-    Ok(bot::of_settings(&settings).unwrap_or_else(|why| {
+    Ok(in_settings(inbox_id, &settings))
+}
+
+/// [`settings_of`] from the inbox's settings already read.
+pub(super) fn in_settings(inbox_id: Id, settings: &serde_json::Value) -> Option<Settings> {
+    bot::of_settings(settings).unwrap_or_else(|why| {
         tracing::warn!("inbox {inbox_id}: {why}");
         None
-    }))
+    })
 }
 
 /// Starts the bot's session on a conversation it takes.

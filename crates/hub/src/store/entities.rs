@@ -287,10 +287,15 @@ pub fn load_inboxes(c: &mut dyn Connection) -> Result<Vec<Inbox>> {
 }
 
 pub fn load_inbox(c: &mut dyn Connection, id: i64) -> Result<Inbox> {
+    Ok(load_inbox_and_settings(c, id)?.0)
+}
+
+/// The inbox and its settings as stored, read once, for a write that consults both.
+pub fn load_inbox_and_settings(c: &mut dyn Connection, id: i64) -> Result<(Inbox, serde_json::Value)> {
     let row = c
         .query_opt(&format!("SELECT {INBOX_COLUMNS} FROM inboxes WHERE id = ?"), params![id])?
         .ok_or(StoreError::NotFound("inbox"))?;
-    Ok(inbox(&row)?)
+    Ok((inbox(&row)?, row.json(6)?))
 }
 
 fn json(change: &Change) -> String {

@@ -238,21 +238,19 @@ pub(super) fn resolve_contact(
     address: &str,
     name: Option<&str>,
 ) -> Result<(i64, bool)> {
-    if let Some(r) = tx.conn.query_opt(
-        "SELECT contact_id FROM identities WHERE channel = ? AND address = ?",
-        params![channel.as_str(), address],
-    )? {
-        return Ok((r.int(0)?, false));
-    }
+    // One read finds both: the identity on this very channel, else the first one on a
+    // channel sharing the address kind (an identity's kind is its channel's).
     let kind = channel.address_kind().as_str();
-    let existing = tx
-        .conn
-        .query_opt(
-            "SELECT contact_id FROM identities WHERE address_kind = ? AND address = ? ORDER BY id LIMIT 1",
-            params![kind, address],
-        )?
-        .map(|r| r.int(0))
-        .transpose()?;
+    let found = tx.conn.query_opt(
+        "SELECT contact_id, channel FROM identities WHERE address_kind = ? AND address = ? \
+         ORDER BY CASE WHEN channel = ? THEN 0 ELSE 1 END, id LIMIT 1",
+        params![kind, address, channel.as_str()],
+    )?;
+    let existing = match found {
+        Some(r) if r.text(1)? == channel.as_str() => return Ok((r.int(0)?, false)),
+        Some(r) => Some(r.int(0)?),
+        None => None,
+    };
     let contact_id = match existing {
         Some(id) => id,
         None => {
@@ -347,13 +345,15 @@ fn chosen(tx: &mut WriteTx<'_>, conversation_id: i64, inbox_id: i64, a: &Answer)
 
 /// Applies an opt-out or opt-in keyword (STOP, START, the inbox's own words) on SMS or
 /// WhatsApp: records or lifts the opt-out and says so in the thread.
-fn apply_keyword(tx: &mut WriteTx<'_>, conv: &Conversation, body: &str, at: Timestamp) -> Result<bool> {
-    let settings = tx
-        .conn
-        .query_one("SELECT settings FROM inboxes WHERE id = ?", params![conv.inbox_id])?
-        .json::<serde_json::Value>(0)?;
+fn apply_keyword(
+    tx: &mut WriteTx<'_>,
+    conv: &Conversation,
+    settings: &serde_json::Value,
+    body: &str,
+    at: Timestamp,
+) -> Result<bool> {
     // Words that no longer read (settings from before the check) fall back to the carriers'.
-    let own = super::directory::keywords_of(&settings).unwrap_or_else(|why| {
+    let own = super::directory::keywords_of(settings).unwrap_or_else(|why| {
         tracing::warn!("inbox {}: {why}", conv.inbox_id);
         rules::Keywords::default()
     });
@@ -400,12 +400,8 @@ fn keyword_record<'a>(
     }
 }
 
-/// Queues the inbox's automatic first reply, if it has one, on a new conversation.
-fn auto_reply(tx: &mut WriteTx<'_>, conv: &Conversation, at: Timestamp) -> Result<()> {
-    let settings = tx
-        .conn
-        .query_one("SELECT settings FROM inboxes WHERE id = ?", params![conv.inbox_id])?
-        .json::<serde_json::Value>(0)?;
+/// Queues the inbox's automatic first reply, if its settings have one, on a new conversation.
+fn auto_reply(tx: &mut WriteTx<'_>, conv: &Conversation, settings: &serde_json::Value, at: Timestamp) -> Result<()> {
     let Some(cfg) = settings.get("auto_reply").filter(|v| !v.is_null()) else { return Ok(()) };
     if entities::opted_out(tx.conn, conv)? {
         return Ok(());
@@ -476,7 +472,8 @@ fn response_targets(
 }
 
 fn ingest(tx: &mut WriteTx<'_>, msg: &Inbound, base: Option<&str>) -> Result<Ingested> {
-    let inbox = entities::load_inbox(tx.conn, msg.inbox_id)?;
+    // The inbox's settings are read here once, for the keywords, the automatic reply and the bot.
+    let (inbox, settings) = entities::load_inbox_and_settings(tx.conn, msg.inbox_id)?;
     super::reports::backdated(tx, msg.at)?;
     if let Some(pid) = &msg.provider_id {
         if let Some(dup) = find_duplicate(tx.conn, inbox.id, pid)? {
@@ -526,22 +523,22 @@ fn ingest(tx: &mut WriteTx<'_>, msg: &Inbound, base: Option<&str>) -> Result<Ing
         }
     }
     let mut bot = None;
-    let (conversation_id, before) = match open {
+    let (conversation_id, before, status) = match open {
         Some(id) => {
             let conv = entities::load_conversation(tx.conn, id)?;
             if conv.status == ConversationStatus::Bot {
-                bot = super::bot::settings_of(tx.conn, inbox.id)?;
+                bot = super::bot::in_settings(inbox.id, &settings);
             }
             let next = rules::after_inbound(&conv_state(&conv), inbox.kind, msg.at, preview);
             save_state(tx, &conv, &next, None)?;
-            (id, Some((conv.status, conv.waiting_since)))
+            (id, Some((conv.status, conv.waiting_since)), next.status)
         }
         None => {
             let mut s = rules::opened_by_customer(inbox.kind, msg.at, preview);
             // The inbox's bot answers first when its schedule says so, for a customer
             // someone vouched for and a message the hub can read.
             if verified && msg.unsupported.is_none() {
-                bot = super::bot::settings_of(tx.conn, inbox.id)?.filter(|b| crate::bot::takes(b, msg.at));
+                bot = super::bot::in_settings(inbox.id, &settings).filter(|b| crate::bot::takes(b, msg.at));
                 if bot.is_some() {
                     s.status = ConversationStatus::Bot;
                 }
@@ -551,16 +548,12 @@ fn ingest(tx: &mut WriteTx<'_>, msg: &Inbound, base: Option<&str>) -> Result<Ing
                  last_activity_at, reply_window_expires_at, preview, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 params![contact_id, inbox.id, inbox.kind.as_str(), &address, inbox.team_id, s.status.as_str(), s.waiting_since, s.last_activity_at, s.reply_window_expires_at, &s.preview, msg.at],
             )?;
-            (id, None)
+            (id, None, s.status)
         }
     };
     let new_conversation = before.is_none();
     // A bot's conversation has no targets until people have it.
-    let bots = tx
-        .conn
-        .query_one("SELECT status FROM conversations WHERE id = ?", params![conversation_id])?
-        .parse::<ConversationStatus>(0)?
-        == ConversationStatus::Bot;
+    let bots = status == ConversationStatus::Bot;
     if !bots {
         response_targets(tx, conversation_id, before, msg.at)?;
     }
@@ -603,11 +596,11 @@ fn ingest(tx: &mut WriteTx<'_>, msg: &Inbound, base: Option<&str>) -> Result<Ing
     let keyword = rules::takes_keywords(inbox.kind)
         && msg.unsupported.is_none()
         && verified
-        && apply_keyword(tx, &conv, &msg.body, msg.at)?;
+        && apply_keyword(tx, &conv, &settings, &msg.body, msg.at)?;
     contact_changed |= keyword;
     // No automatic answer to a sender nobody vouched for (it would go to whoever was forged).
     if new_conversation && !keyword && verified && !bots {
-        auto_reply(tx, &conv, msg.at)?;
+        auto_reply(tx, &conv, &settings, msg.at)?;
     }
     if bots {
         if new_conversation {

@@ -440,19 +440,23 @@ fn run_batch(
     let now = crate::clock::now_ms();
     let mut changes = Vec::new();
     let mut deferred = Vec::new();
+    // Each job runs in the savepoint `job`, so its failure undoes only its own writes. One
+    // round trip a job: a success releases its savepoint and opens the next job's at once; a
+    // failure rolls back to it, which leaves it open for the retry or the next job; the
+    // last one, empty, ends with the transaction.
+    conn.batch("SAVEPOINT job")?;
     for (i, job) in batch.iter_mut().enumerate() {
         let (queued, request_id) = job.origin();
         crate::metrics::db_wait("write", queued.elapsed());
         for attempt in 0..3 {
-            conn.batch("SAVEPOINT job")?;
             let mark = changes.len();
             let ok =
                 job.run(&mut WriteTx { conn: &mut *conn, now, request_id: request_id.clone(), changes: &mut changes });
             if ok {
-                conn.batch("RELEASE SAVEPOINT job")?;
+                conn.batch("RELEASE SAVEPOINT job; SAVEPOINT job")?;
                 break;
             }
-            conn.batch("ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job")?;
+            conn.batch("ROLLBACK TO SAVEPOINT job")?;
             changes.truncate(mark);
             match job.retry() {
                 Retry::Now if attempt < 2 => continue,
@@ -500,4 +504,78 @@ fn publish(conn: &mut dyn Connection, changes: &[NewChange], now: i64, notify: O
         )?;
     }
     Ok(end)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::store::{Store, StoreError, StoreOptions};
+
+    /// Jobs that share one transaction, some failing between others: each failure undoes
+    /// only its own writes, the others' are kept, and every caller hears its own outcome.
+    async fn failures_in_a_batch_spoil_nothing_else(store: Store) {
+        let pool = store.pool().clone();
+        pool.write(|tx| Ok(tx.conn.batch("CREATE TABLE batch_rows (n BIGINT PRIMARY KEY)")?)).await.unwrap();
+        // The writer is held until every job below is queued, so they run as one batch.
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let held = std::sync::Mutex::new(held);
+        let gate = tokio::spawn({
+            let pool = pool.clone();
+            async move {
+                pool.write(move |_| {
+                    let _ = held.lock().unwrap().recv();
+                    Ok(())
+                })
+                .await
+            }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let jobs: Vec<_> = (1..=9_i64)
+            .map(|n| {
+                let pool = pool.clone();
+                tokio::spawn(async move {
+                    pool.write(move |tx| {
+                        tx.conn.execute("INSERT INTO batch_rows (n) VALUES (?)", &[n.into()])?;
+                        // Every third job fails after writing; the one after it must still
+                        // keep its own row.
+                        if n % 3 == 2 {
+                            return Err(StoreError::BadRequest(format!("job {n} fails")));
+                        }
+                        Ok(n)
+                    })
+                    .await
+                })
+            })
+            .collect();
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        release.send(()).unwrap();
+        gate.await.unwrap().unwrap();
+        for (n, job) in (1..=9_i64).zip(jobs) {
+            match job.await.unwrap() {
+                Ok(got) => assert!(n % 3 != 2 && got == n, "job {n} answered {got}"),
+                Err(e) => assert!(n % 3 == 2 && e.to_string().contains(&format!("job {n} fails")), "job {n}: {e}"),
+            }
+        }
+        let kept = pool
+            .read(|c| {
+                let rows = c.query("SELECT n FROM batch_rows ORDER BY n", &[])?;
+                rows.iter().map(|r| Ok(r.int(0)?)).collect::<Result<Vec<i64>, StoreError>>()
+            })
+            .await
+            .unwrap();
+        assert_eq!(kept, vec![1, 3, 4, 6, 7, 9]);
+    }
+
+    #[tokio::test]
+    async fn failures_in_a_batch_spoil_nothing_else_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("hub.db").display());
+        failures_in_a_batch_spoil_nothing_else(Store::open(&url, &StoreOptions::default()).unwrap()).await;
+    }
+
+    #[tokio::test]
+    async fn failures_in_a_batch_spoil_nothing_else_postgres() {
+        let schema = switchboard_testkit::pg_schema::Schema::new("sbpool");
+        let opts = StoreOptions { writers: 1, ..StoreOptions::default() };
+        failures_in_a_batch_spoil_nothing_else(Store::open(&schema.url, &opts).unwrap()).await;
+    }
 }
