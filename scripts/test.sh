@@ -116,6 +116,11 @@ cargo run --quiet --locked -p switchboard-hub -- openapi >"$SPEC"
 "$VENV/bin/openapi-spec-validator" "$SPEC"
 rm -f "$SPEC"
 
+say "the every-OS workflow (GitHub Actions' schema) and the updater's release manifest"
+[ -x "$VENV/bin/check-jsonschema" ] || "$VENV/bin/pip" install --quiet check-jsonschema
+"$VENV/bin/check-jsonschema" --builtin-schema vendor.github-workflows .github/workflows/*.yml
+python3 scripts/release_manifest.py --test
+
 say "benchmark smoke runs (cargo bench -p switchboard-hub / -p switchboard-core / -p switchboard --bench desktop give the real figures)"
 cargo test -p switchboard-hub --bench hub --bench webhooks --bench abuse --bench chaos --bench routing --bench reports --bench campaigns --bench knowledge --bench scale --locked
 cargo test -p switchboard-core --bench core --locked

@@ -3,6 +3,7 @@
 
 use crate::desktop;
 use crate::shell::Shell;
+use crate::updates::{self, Updates};
 use switchboard_protocol::articles::{ArticleHit, ArticleVersion, Insert};
 use switchboard_protocol::campaign::{
     AudienceCheck, Campaign, CampaignAction, CampaignSpec, NewSegment, RecipientPage, RecipientState, Segment,
@@ -11,7 +12,7 @@ use switchboard_protocol::choices::Choices;
 use switchboard_protocol::console::{
     AgentLoad, ArticleDraft, ArticleEntry, AssignTo, CannedDraft, CannedOption, Composer, Connection, ConversationRow,
     DemoLogin, Directory, History, NewConversation, OpenedAttachment, Profile, SearchHit, SearchQuery, Session, SignIn,
-    Started, Thread, View, ViewCount,
+    Started, Thread, UpdateReady, View, ViewCount,
 };
 use switchboard_protocol::model::{
     Attachment, Contact, ConversationStatus, Presence, Priority, RoutingPolicy, SlaPolicy,
@@ -267,6 +268,18 @@ pub async fn set_presence(shell: State<'_, Shell>, presence: Presence) -> Answer
 #[tauri::command(rename_all = "snake_case")]
 pub async fn take_link(shell: State<'_, Shell>) -> Answer<Option<Id>> {
     shell.take_link()
+}
+
+/// The newer console waiting for a restart, if one is downloaded and verified.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn pending_update(updates: State<'_, Updates>) -> Answer<Option<UpdateReady>> {
+    Ok(updates.pending())
+}
+
+/// Installs the waiting console and restarts into it: the agent chose to.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn restart_into_update(app: AppHandle) -> Answer<()> {
+    updates::restart_into_update(&app)
 }
 
 /// The agent's notification preferences.

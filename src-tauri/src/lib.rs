@@ -10,6 +10,7 @@
 //! - `credentials`: the token in the OS credential store.
 //! - `webkit`: the webview tuned for a single long-lived page (memory).
 //! - `memory`: handing memory back to the system once the console is quiet.
+//! - `updates`: signed console updates, installed when the agent chooses to restart.
 
 mod commands;
 mod credentials;
@@ -17,6 +18,7 @@ mod demo;
 mod desktop;
 mod memory;
 mod shell;
+pub mod updates;
 mod webkit;
 
 use shell::Shell;
@@ -68,6 +70,7 @@ pub fn run() {
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_updater::Builder::new().build())
         .setup(move |app| {
             if let Some(window) = app.get_webview_window("main") {
                 webkit::tune(&window);
@@ -75,6 +78,8 @@ pub fn run() {
             let data = data_dir(app);
             std::fs::create_dir_all(&data)?;
             app.manage(Shell::new(data));
+            app.manage(updates::Updates::default());
+            updates::start(app.handle());
             if let Err(e) = desktop::tray(app.handle()) {
                 tracing::warn!("no tray icon on this desktop: {e}");
             }
@@ -155,6 +160,8 @@ pub fn run() {
             commands::block_visitor,
             commands::set_presence,
             commands::take_link,
+            commands::pending_update,
+            commands::restart_into_update,
             commands::preferences,
             commands::set_preferences,
             commands::note_activity,

@@ -2,6 +2,8 @@
 //! the hub binary is killed with SIGKILL three times and its PostgreSQL server restarted
 //! once while signed webhooks arrive from a sender that retries each until it gets a
 //! `2xx`. Every acknowledged webhook is stored, and stored once.
+// It starts Debian's own PostgreSQL server programs: Linux only.
+#![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used)]
 
 use switchboard_testkit::chaos::{self, Plan};

@@ -7,6 +7,8 @@
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (the README's test command installs
 //! them); without them the test fails with that instruction rather than passing silently.
+// It drives Debian's Chromium and ChromeDriver: Linux only.
+#![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used)]
 
 mod common;

@@ -711,6 +711,21 @@ pub enum ShellEvent {
     SessionChanged { session: Option<Session> },
     /// A `switchboard://` link was opened: `take_link` says where it goes.
     LinkOpened,
+    /// A newer console is downloaded and verified; it is installed when the agent chooses
+    /// to restart (`restart_into_update`).
+    UpdateReady(UpdateReady),
+}
+
+/// A newer console, downloaded and its signature verified, waiting for a restart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpdateReady {
+    pub version: String,
+    /// The version running now.
+    pub current_version: String,
+    /// The release's notes, as published.
+    pub notes: Option<String>,
 }
 
 /// Where to move threads: to an agent (in their current team, or in `team_id`), or to a

@@ -100,6 +100,7 @@ fn generate() -> String {
         Session,
         DemoLogin,
         ShellEvent,
+        UpdateReady,
         AssignTo,
         NewConversation,
         Started,

@@ -556,7 +556,17 @@ export type Session = { hub: string, email: string, demo: boolean, };
 
 export type DemoLogin = { name: string, email: string, role: Role, };
 
-export type ShellEvent = { "type": "notification_failed", reason: string, notification: Notification, } | { "type": "open_conversation", conversation_id: number, } | { "type": "session_changed", session: Session | null, } | { "type": "link_opened" };
+export type ShellEvent = { "type": "notification_failed", reason: string, notification: Notification, } | { "type": "open_conversation", conversation_id: number, } | { "type": "session_changed", session: Session | null, } | { "type": "link_opened" } | { "type": "update_ready" } & UpdateReady;
+
+export type UpdateReady = { version: string, 
+/**
+ * The version running now.
+ */
+current_version: string, 
+/**
+ * The release's notes, as published.
+ */
+notes: string | null, };
 
 export type AssignTo = { agent_id: number | null, team_id: number | null, };
 
