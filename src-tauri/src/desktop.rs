@@ -86,19 +86,22 @@ pub fn notify(app: &AppHandle, notification: Notification, sound: bool) {
         if sound {
             n.sound_name("Default");
         }
+        // Windows shows a toast under the app's registered AppUserModelID (the installers
+        // give the Start menu shortcut the bundle identifier), and a click on it activates it.
+        #[cfg(windows)]
+        n.app_id(APP_ID);
         match n.show() {
+            // Each platform reports the click its own way (D-Bus `ActionInvoked`, a Windows
+            // toast's activation, macOS's click response); each arrives here as a response.
             Ok(handle) => {
-                #[cfg(all(unix, not(target_os = "macos")))]
-                handle.wait_for_action(|action| {
-                    if action == "default" {
+                let _ = handle.wait_for_response(|response: &notify_rust::NotificationResponse| {
+                    if opens(response) {
                         focus_main(&app);
                         if let Some(conversation_id) = conversation {
                             shell_event(&app, &ShellEvent::OpenConversation { conversation_id });
                         }
                     }
                 });
-                #[cfg(not(all(unix, not(target_os = "macos"))))]
-                let _ = (handle, conversation);
             }
             Err(e) => {
                 tracing::error!("a desktop notification could not be shown: {e}");
@@ -106,6 +109,22 @@ pub fn notify(app: &AppHandle, notification: Notification, sound: bool) {
             }
         }
     });
+}
+
+/// The app's identifier: its desktop entry on Linux, its AppUserModelID on Windows.
+#[cfg(windows)]
+const APP_ID: &str = "app.switchboard.console";
+
+/// Whether the agent's answer to a notification asks for its conversation: a click on its
+/// body (or the Linux "Open" action, which is the default one). A close, a timeout or a
+/// dismissal does nothing.
+fn opens(response: &notify_rust::NotificationResponse) -> bool {
+    use notify_rust::NotificationResponse as R;
+    match response {
+        R::Default => true,
+        R::Action(key) => key == "default",
+        _ => false,
+    }
 }
 
 /// Text for a notification's body, shown as written: notification daemons on Linux read
@@ -245,6 +264,21 @@ pub fn percent_decode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_opens_the_conversation() {
+        use notify_rust::{CloseReason, NotificationResponse as R};
+        for (response, want) in [
+            (R::Default, true),
+            (R::Action("default".into()), true),
+            (R::Action("mute".into()), false),
+            (R::Reply("on my way".into()), false),
+            (R::Closed(CloseReason::Dismissed), false),
+            (R::Closed(CloseReason::Expired), false),
+        ] {
+            assert_eq!(opens(&response), want, "{response:?}");
+        }
+    }
 
     #[test]
     fn percent_decoding_table() {

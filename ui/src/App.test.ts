@@ -468,6 +468,47 @@ describe("events", () => {
     expect(screen.getAllByTestId("conversation-row").length).toBeGreaterThan(0);
   });
 
+  test("a newer console waits for the agent: Later puts it off, Restart now installs it", async () => {
+    start("ada@demo.switchboard");
+    await screen.findByTestId("inbox");
+    expect(screen.queryByTestId("update-ready")).toBeNull();
+    app.updateLaterUntil = 0;
+    core.update = { version: "0.2.0", current_version: "0.1.0", notes: "Faster search; a fix for attachments." };
+    fire("shell", { type: "update_ready", ...core.update });
+    let banner = await screen.findByTestId("update-ready");
+    expect(banner.textContent).toContain("Switchboard 0.2.0 is ready");
+    expect(banner.textContent).toContain("Faster search; a fix for attachments.");
+    expect(banner.getAttribute("role")).toBe("status");
+
+    await fireEvent.click(within(banner).getByRole("button", { name: "Later" }));
+    await waitFor(() => expect(screen.queryByTestId("update-ready")).toBeNull());
+    expect(core.restarts).toBe(0);
+    expect(app.updateLaterUntil - Date.now()).toBeGreaterThan(3.9 * 3600_000);
+    // Four hours on, it asks again.
+    app.updateLaterUntil = 0;
+    banner = await screen.findByTestId("update-ready");
+    await fireEvent.click(within(banner).getByRole("button", { name: "Restart now" }));
+    await waitFor(() => expect(core.restarts).toBe(1));
+  });
+
+  test("an update downloaded before the window listened shows at start; a failed install says why", async () => {
+    core = new MockCore({ conversations: 30, signedInAs: "ada@demo.switchboard" });
+    core.emit = (e) => fire("console", e);
+    core.update = { version: "0.3.0", current_version: "0.1.0", notes: null };
+    app.updateLaterUntil = 0;
+    answer({});
+    answerWith((cmd, args) => {
+      if (cmd === "restart_into_update") throw { code: "unavailable", message: "the update could not be installed: disk full" };
+      return core.handle(cmd, args);
+    });
+    render(App, {});
+    const banner = await screen.findByTestId("update-ready");
+    expect(banner.textContent).toContain("Switchboard 0.3.0 is ready");
+    await fireEvent.click(within(banner).getByRole("button", { name: "Restart now" }));
+    await waitFor(() => expect(document.body.textContent).toContain("disk full"));
+    expect(screen.getByTestId("update-ready")).toBeTruthy();
+  });
+
   test("a switchboard:// link opens its conversation; one this console does not have says so", async () => {
     start("ada@demo.switchboard");
     await screen.findByTestId("inbox");

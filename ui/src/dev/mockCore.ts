@@ -92,6 +92,7 @@ import type {
   Started,
   Team,
   ThreadLine,
+  UpdateReady,
   View,
   ViewCount,
 } from "../lib/protocol";
@@ -483,6 +484,10 @@ export class MockCore {
   awayAfter: number | null = 10;
   /** A `switchboard://` link's conversation waiting to be taken. */
   link: number | null = null;
+  /** A newer console the shell has downloaded and verified, as `pending_update` reports it. */
+  update: UpdateReady | null = null;
+  /** How many times the agent chose to restart into the update. */
+  restarts = 0;
   preferences: NotificationPreferences = {
     customer_replied: true,
     assigned: true,
@@ -1948,6 +1953,12 @@ export class MockCore {
         return 1;
       }
       case "note_activity":
+        return null;
+      case "pending_update":
+        return this.update;
+      case "restart_into_update":
+        if (!this.update) throw { code: "not_found", message: "no update is waiting" };
+        this.restarts++;
         return null;
       case "take_link": {
         const id = this.link;

@@ -1,16 +1,17 @@
 // Commands the agent triggers from several places (buttons, shortcuts, dialogs), with their
 // outcome told in a toast. The core decides; these only ask and report.
 import { api } from "./api";
-import { PRESENCE_LABEL, PRIORITY_LABEL } from "./format";
+import { PRIORITY_LABEL } from "./format";
+import { t, type MessageKey } from "./i18n.svelte";
 import type { AssignTo, ConversationStatus, Presence, Priority } from "./protocol";
 import { app } from "./stores.svelte";
 
-const DONE: Record<ConversationStatus, string> = {
-  bot: "Given to the bot",
-  open: "Reopened",
-  pending: "Marked pending",
-  snoozed: "Snoozed",
-  resolved: "Resolved",
+const DONE: Record<ConversationStatus, MessageKey> = {
+  bot: "action.done.bot",
+  open: "action.done.open",
+  pending: "action.done.pending",
+  snoozed: "action.done.snoozed",
+  resolved: "action.done.resolved",
 };
 
 export async function setStatus(
@@ -20,10 +21,10 @@ export async function setStatus(
 ): Promise<boolean> {
   try {
     await api.setStatus(conversationId, status, snoozedUntil);
-    app.toast(DONE[status], "info", 2500);
+    app.toast(t(DONE[status]), "info", 2500);
     return true;
   } catch (e) {
-    app.error(e, "Couldn't change the status");
+    app.error(e, t("action.statusFailed"));
     return false;
   }
 }
@@ -33,10 +34,10 @@ export async function setStatus(
 export async function blockVisitor(conversationId: number): Promise<boolean> {
   try {
     await api.blockVisitor(conversationId, true);
-    app.toast("Visitor blocked", "info", 2500);
+    app.toast(t("action.blocked"), "info", 2500);
     return true;
   } catch (e) {
-    app.error(e, "Couldn't block the visitor");
+    app.error(e, t("action.blockFailed"));
     return false;
   }
 }
@@ -44,10 +45,10 @@ export async function blockVisitor(conversationId: number): Promise<boolean> {
 export async function reassign(ids: number[], to: AssignTo, label: string): Promise<boolean> {
   try {
     await api.reassign([...ids], { ...to });
-    app.toast(ids.length === 1 ? `Assigned to ${label}` : `${ids.length} conversations assigned to ${label}`, "info", 3000);
+    app.toast(t("action.assigned", { count: ids.length, label }), "info", 3000);
     return true;
   } catch (e) {
-    app.error(e, "Couldn't reassign");
+    app.error(e, t("action.assignFailed"));
     return false;
   }
 }
@@ -56,10 +57,10 @@ export async function reassign(ids: number[], to: AssignTo, label: string): Prom
 export async function setPresence(presence: Presence): Promise<boolean> {
   try {
     await api.setPresence(presence);
-    app.toast(`You're ${PRESENCE_LABEL[presence].toLowerCase()}`, "info", 2500);
+    app.toast(t("action.presence", { presence }), "info", 2500);
     return true;
   } catch (e) {
-    app.error(e, "Couldn't change your presence");
+    app.error(e, t("action.presenceFailed"));
     return false;
   }
 }
@@ -67,10 +68,10 @@ export async function setPresence(presence: Presence): Promise<boolean> {
 export async function setPriority(conversationId: number, priority: Priority): Promise<boolean> {
   try {
     await api.setPriority(conversationId, priority);
-    app.toast(`Priority: ${PRIORITY_LABEL[priority]}`, "info", 2500);
+    app.toast(t("action.priority", { priority: PRIORITY_LABEL[priority] }), "info", 2500);
     return true;
   } catch (e) {
-    app.error(e, "Couldn't change the priority");
+    app.error(e, t("action.priorityFailed"));
     return false;
   }
 }

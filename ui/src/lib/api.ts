@@ -50,6 +50,7 @@ import type {
   SignIn,
   Started,
   Thread,
+  UpdateReady,
   View,
   ViewCount,
 } from "./protocol";
@@ -139,6 +140,10 @@ export const api = {
   /** The conversation the `switchboard://` link opened last goes to (taking it); null when
    *  no link waits. */
   takeLink: () => invoke<number | null>("take_link"),
+  /** A newer console downloaded and verified, waiting for a restart; null when none. */
+  pendingUpdate: () => invoke<UpdateReady | null>("pending_update"),
+  /** Installs the waiting console and restarts into it (the agent chose to). */
+  restartIntoUpdate: () => invoke<void>("restart_into_update"),
   /** The agent's notification preferences, as last saved on any of their consoles. */
   preferences: () => invoke<NotificationPreferences>("preferences"),
   /** Saves them: in force at once, synced to the agent's other consoles through the hub. */

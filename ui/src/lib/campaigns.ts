@@ -4,6 +4,7 @@
 // check still speaks for it) and the labels. What a campaign may send, to whom and when is
 // the hub's: it judges every spec, and its refusals are shown as it words them.
 import { fullTime, templateParams } from "./format";
+import { labels, t } from "./i18n.svelte";
 import type {
   Audience,
   AudienceCheck,
@@ -31,46 +32,24 @@ export function campaignInboxes(inboxes: readonly Inbox[]): Inbox[] {
   return inboxes.filter((i) => CAMPAIGN_CHANNELS.includes(i.kind));
 }
 
-export const CAMPAIGN_STATE_LABEL: Record<CampaignState, string> = {
-  draft: "Draft",
-  scheduled: "Scheduled",
-  running: "Sending",
-  paused: "Paused",
-  done: "Done",
-  cancelled: "Cancelled",
-};
+export const CAMPAIGN_STATE_LABEL: Record<CampaignState, string> = labels(
+  ["draft", "scheduled", "running", "paused", "done", "cancelled"],
+  (s) => `campaign.state.${s}`,
+);
 
 export const RECIPIENT_STATES: readonly RecipientState[] = ["queued", "sent", "delivered", "read", "replied", "failed", "skipped"];
 
-export const RECIPIENT_STATE_LABEL: Record<RecipientState, string> = {
-  queued: "Queued",
-  sent: "Sent",
-  delivered: "Delivered",
-  read: "Read",
-  replied: "Replied",
-  failed: "Failed",
-  skipped: "Skipped",
-};
+export const RECIPIENT_STATE_LABEL: Record<RecipientState, string> = labels(RECIPIENT_STATES, (s) => `campaign.recipient.${s}`);
 
 export const CONDITION_OPS: readonly ConditionOp[] = ["equals", "not_equals", "contains", "present", "absent"];
 
-export const CONDITION_OP_LABEL: Record<ConditionOp, string> = {
-  equals: "is",
-  not_equals: "is not",
-  contains: "contains",
-  present: "is filled in",
-  absent: "is empty",
-};
+export const CONDITION_OP_LABEL: Record<ConditionOp, string> = labels(CONDITION_OPS, (o) => `campaign.op.${o}`);
 
 export type AudienceKind = Audience["kind"];
 
-export const AUDIENCE_LABEL: Record<AudienceKind, string> = {
-  csv: "Uploaded file",
-  filter: "Contacts matching a filter",
-  segment: "Saved segment",
-};
+export const AUDIENCE_LABEL: Record<AudienceKind, string> = labels(["csv", "filter", "segment"], (a) => `campaign.audience.${a}`);
 
-export const PURPOSE_LABEL: Record<ConsentPurpose, string> = { marketing: "Marketing", service: "Service" };
+export const PURPOSE_LABEL: Record<ConsentPurpose, string> = labels(["marketing", "service"], (p) => `campaign.purpose.${p}`);
 
 /** The most conditions one filter has (the hub's limit). */
 export const MAX_CONDITIONS = 20;
@@ -208,26 +187,26 @@ export function hoursProblem(from: string, to: string): string | null {
   const a = from.trim();
   const b = to.trim();
   if (!a && !b) return null;
-  if (!a || !b) return "Give both ends of the allowed hours, or neither.";
-  if (!HHMM.test(a) || !HHMM.test(b)) return "Write the hours as HH:MM, e.g. 09:00.";
-  if (a === b) return "The allowed hours must not start and end at the same time.";
+  if (!a || !b) return t("campaign.problem.hoursBoth");
+  if (!HHMM.test(a) || !HHMM.test(b)) return t("campaign.problem.hoursFormat");
+  if (a === b) return t("campaign.problem.hoursSame");
   return null;
 }
 
 /** Why the frequency cap cannot be sent; null when it can. */
 export function capProblem(messages: number | null, days: number | null): string | null {
   const whole = (n: number | null) => n != null && Number.isInteger(n) && n >= 1;
-  if (!whole(messages) || !whole(days)) return "The frequency cap is a whole number of messages (1 or more) in a whole number of days (1 or more).";
-  if ((days as number) > 365) return "The frequency cap counts at most 365 days.";
+  if (!whole(messages) || !whole(days)) return t("campaign.problem.capWhole");
+  if ((days as number) > 365) return t("campaign.problem.capDays");
   return null;
 }
 
 /** Why a condition cannot be sent; null when it can. */
 export function conditionProblem(c: Condition): string | null {
   const field = c.field.trim();
-  if (!field) return "name the field";
-  if (field === "crm." || (field.startsWith("crm.") && !field.slice(4).trim())) return "name the CRM field after crm.";
-  if ((c.op === "equals" || c.op === "not_equals" || c.op === "contains") && !c.value.trim()) return "give a value";
+  if (!field) return t("campaign.problem.field");
+  if (field === "crm." || (field.startsWith("crm.") && !field.slice(4).trim())) return t("campaign.problem.crmField");
+  if ((c.op === "equals" || c.op === "not_equals" || c.op === "contains") && !c.value.trim()) return t("campaign.problem.value");
   return null;
 }
 
@@ -237,27 +216,27 @@ export function formProblems(f: CampaignForm, inboxes: readonly Inbox[]): FormPr
   const out: FormProblems = {};
   const { inbox, template } = chosen(f, inboxes);
   const name = f.name.trim();
-  if (!name) out.name = "Name the campaign.";
-  else if (Array.from(name).length > MAX_NAME) out.name = `A campaign's name has at most ${MAX_NAME} characters.`;
-  if (!inbox) out.inbox = "Choose the inbox to send from.";
-  else if (!inbox.templates.length) out.template = "This inbox has no approved templates: campaigns send approved templates only.";
-  else if (!template) out.template = "Choose the template to send.";
-  if (inbox?.kind === "email" && !f.subject.trim()) out.subject = "An email campaign needs a subject.";
+  if (!name) out.name = t("campaign.problem.name");
+  else if (Array.from(name).length > MAX_NAME) out.name = t("campaign.problem.nameLong", { most: MAX_NAME });
+  if (!inbox) out.inbox = t("campaign.problem.inbox");
+  else if (!inbox.templates.length) out.template = t("campaign.problem.noTemplates");
+  else if (!template) out.template = t("campaign.problem.template");
+  if (inbox?.kind === "email" && !f.subject.trim()) out.subject = t("campaign.problem.subject");
   const params = template ? placeholderCount(template.body) : 0;
   if (f.audience === "csv") {
-    if (!/\S/.test(f.csv)) out.audience = "Choose the audience file (CSV).";
+    if (!/\S/.test(f.csv)) out.audience = t("campaign.problem.csv");
   } else {
-    if (f.audience === "segment" && f.segmentId == null) out.audience = "Choose a saved segment.";
+    if (f.audience === "segment" && f.segmentId == null) out.audience = t("campaign.problem.segment");
     if (f.audience === "filter") {
-      if (f.conditions.length === 0) out.conditions = "Add at least one condition.";
-      else if (f.conditions.length > MAX_CONDITIONS) out.conditions = `A filter has at most ${MAX_CONDITIONS} conditions.`;
+      if (f.conditions.length === 0) out.conditions = t("campaign.problem.noConditions");
+      else if (f.conditions.length > MAX_CONDITIONS) out.conditions = t("campaign.problem.tooManyConditions", { most: MAX_CONDITIONS });
       else {
         const i = f.conditions.findIndex((c) => conditionProblem(c) !== null);
-        if (i >= 0) out.conditions = `Condition ${i + 1}: ${conditionProblem(f.conditions[i]!)}.`;
+        if (i >= 0) out.conditions = t("campaign.problem.condition", { n: i + 1, problem: conditionProblem(f.conditions[i]!) });
       }
     }
     if (params > 0 && Array.from({ length: params }, (_, i) => f.params[i] ?? "").some((p) => !p.trim())) {
-      out.params = "Name the contact field for every placeholder.";
+      out.params = t("campaign.problem.params");
     }
   }
   const hours = hoursProblem(f.hoursFrom, f.hoursTo);
@@ -280,10 +259,14 @@ export function filterOf(conditions: readonly Condition[]): { conditions: Condit
 
 /** A filter in words: "city is Lisbon and crm.plan is filled in"; "every contact" with no condition. */
 export function filterLabel(filter: { conditions: readonly Condition[] }): string {
-  if (filter.conditions.length === 0) return "every contact";
+  if (filter.conditions.length === 0) return t("campaign.filter.everyone");
   return filter.conditions
-    .map((c) => (c.op === "present" || c.op === "absent" ? `${c.field} ${CONDITION_OP_LABEL[c.op]}` : `${c.field} ${CONDITION_OP_LABEL[c.op]} “${c.value}”`))
-    .join(" and ");
+    .map((c) =>
+      c.op === "present" || c.op === "absent"
+        ? t("campaign.filter.condition", { field: c.field, op: CONDITION_OP_LABEL[c.op] })
+        : t("campaign.filter.conditionValue", { field: c.field, op: CONDITION_OP_LABEL[c.op], value: c.value }),
+    )
+    .join(t("campaign.filter.and"));
 }
 
 /** The spec for `check_campaign` and `create_campaign`. `scheduledAt` is absent for a
@@ -329,52 +312,54 @@ export function checkPassed(check: AudienceCheck): boolean {
 /** Why the campaign cannot be made yet, in words for the form; null when it can: only
  *  after a check of the current inputs that found no problem. */
 export function createBlocker(check: AudienceCheck | null, checkedKey: string | null, currentKey: string | null): string | null {
-  if (!check || checkedKey === null) return "Check the audience before you save or send the campaign.";
-  if (currentKey === null || checkedKey !== currentKey) return "The campaign changed since its audience was checked: check it again.";
-  if (check.problems.length > 0 || check.more_problems > 0) return "Fix the problems in the audience, then check it again.";
-  if (check.valid === 0) return "No one in this audience can be sent to.";
+  if (!check || checkedKey === null) return t("campaign.blocker.check");
+  if (currentKey === null || checkedKey !== currentKey) return t("campaign.blocker.changed");
+  if (check.problems.length > 0 || check.more_problems > 0) return t("campaign.blocker.problems");
+  if (check.valid === 0) return t("campaign.blocker.nobody");
   return null;
 }
 
 /** Why a "Schedule for" time cannot be used; null when it can. `at` is the timestamp the
  *  input names (null when it names none). */
 export function scheduleProblem(at: number | null, now: number): string | null {
-  if (at === null) return "Choose the day and time to send.";
-  if (at <= now) return "Choose a time in the future (or Send now).";
+  if (at === null) return t("campaign.schedule.choose");
+  if (at <= now) return t("campaign.schedule.future");
   return null;
 }
 
 /** "09:00–20:00 in each recipient's time", or any time. */
 export function hoursLabel(h: AllowedHours | null | undefined): string {
-  return h ? `${h.from}–${h.to} in each recipient's local time` : "Any time of day";
+  return h ? t("campaign.hours", { from: h.from, to: h.to }) : t("campaign.hoursAny");
 }
 
 /** "At most 2 messages in 7 days per customer". */
 export function capLabel(cap: FrequencyCap): string {
-  const m = cap.messages === 1 ? "1 campaign message" : `${cap.messages} campaign messages`;
-  const d = cap.days === 1 ? "1 day" : `${cap.days} days`;
-  return `At most ${m} in ${d} per customer`;
+  return t("campaign.cap", { messages: cap.messages, days: cap.days });
 }
 
 /** "Sends 20 a second". */
 export function rateLabel(rate: number): string {
-  return `Sends ${rate} a second`;
+  return t("campaign.rate", { rate });
 }
 
 /** When a campaign starts or started, for the list. */
 export function whenLabel(c: Campaign): string {
   switch (c.state) {
     case "draft":
-      return `Created ${fullTime(c.created_at)}`;
+      return t("campaign.when.created", { time: fullTime(c.created_at) });
     case "scheduled":
-      return c.scheduled_at != null ? `Starts ${fullTime(c.scheduled_at)}` : "Scheduled";
+      return c.scheduled_at != null ? t("campaign.when.starts", { time: fullTime(c.scheduled_at) }) : CAMPAIGN_STATE_LABEL.scheduled;
     case "running":
     case "paused":
-      return c.started_at != null ? `Started ${fullTime(c.started_at)}` : CAMPAIGN_STATE_LABEL[c.state];
+      return c.started_at != null ? t("campaign.when.started", { time: fullTime(c.started_at) }) : CAMPAIGN_STATE_LABEL[c.state];
     case "done":
     case "cancelled":
-      if (c.finished_at != null) return `${c.state === "done" ? "Finished" : "Cancelled"} ${fullTime(c.finished_at)}`;
-      return c.started_at != null ? `Started ${fullTime(c.started_at)}` : `Created ${fullTime(c.created_at)}`;
+      if (c.finished_at != null) {
+        return t(c.state === "done" ? "campaign.when.finished" : "campaign.when.cancelled", { time: fullTime(c.finished_at) });
+      }
+      return c.started_at != null
+        ? t("campaign.when.started", { time: fullTime(c.started_at) })
+        : t("campaign.when.created", { time: fullTime(c.created_at) });
   }
 }
 

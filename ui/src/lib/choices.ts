@@ -5,6 +5,7 @@
 // writes), and the ids the options are sent with. No DOM, no state: everything here is
 // unit tested.
 import { CHANNEL_LABEL } from "./format";
+import { t } from "./i18n.svelte";
 import type { ChannelKind, ChoiceStyle, Choices } from "./protocol";
 
 /** What a channel carries with one message. */
@@ -48,7 +49,7 @@ export function choiceLimits(channel: ChannelKind): ChoiceLimits | null {
 
 /** Why `channel` offers no choices at all (the composer's disabled control says it), else null. */
 export function unavailable(channel: ChannelKind): string | null {
-  return LIMITS[channel] ? null : `${CHANNEL_LABEL[channel]} cannot carry buttons or lists`;
+  return LIMITS[channel] ? null : t("choices.none", { name: CHANNEL_LABEL[channel] });
 }
 
 /** True where `channel` shows choices as a list. */
@@ -73,12 +74,13 @@ export function mostAnyStyle(channel: ChannelKind): number {
 export function describeLimits(channel: ChannelKind, style: ChoiceStyle): string {
   const l = LIMITS[channel];
   const name = CHANNEL_LABEL[channel];
-  if (!l) return `${name} cannot carry buttons or lists`;
+  if (!l) return t("choices.none", { name });
   if (style === "list" && l.rows > 0) {
-    const described = l.description > 0 ? `, descriptions up to ${l.description}` : "";
-    return `${name}: a list of up to ${l.rows} choices, titles up to ${l.rowTitle} characters${described}`;
+    return l.description > 0
+      ? t("choices.limits.listDescribed", { name, rows: l.rows, title: l.rowTitle, description: l.description })
+      : t("choices.limits.list", { name, rows: l.rows, title: l.rowTitle });
   }
-  return `${name}: up to ${l.buttons} buttons, titles up to ${l.buttonTitle} characters`;
+  return t("choices.limits.buttons", { name, buttons: l.buttons, title: l.buttonTitle });
 }
 
 /** Characters as the core counts them (Unicode scalar values, not UTF-16 units). */
@@ -92,29 +94,29 @@ const chars = (s: string) => [...s].length;
 export function refusal(channel: ChannelKind, body: string, choices: Choices): string | null {
   const name = CHANNEL_LABEL[channel];
   const l = LIMITS[channel];
-  if (!l) return `${name} cannot carry buttons or lists`;
-  if (!body.trim()) return "choices need a message to go with them";
-  if (chars(body) > l.body) return `${name} carries at most ${l.body} characters with choices`;
-  if (choices.style === "list" && l.rows === 0) return `${name} shows no lists; offer the choices as buttons`;
+  if (!l) return t("choices.none", { name });
+  if (!body.trim()) return t("choices.needBody");
+  if (chars(body) > l.body) return t("choices.bodyTooLong", { name, most: l.body });
+  if (choices.style === "list" && l.rows === 0) return t("choices.noLists", { name });
   const most = choices.style === "list" ? l.rows : l.buttons;
-  if (choices.options.length === 0 || choices.options.length > most) return `${name} offers 1 to ${most} choices this way`;
+  if (choices.options.length === 0 || choices.options.length > most) return t("choices.howMany", { name, most });
   const titleMax = choices.style === "list" ? l.rowTitle : l.buttonTitle;
   for (const [i, o] of choices.options.entries()) {
     if (!o.id.trim() || chars(o.id) > MAX_ID || /\p{Cc}/u.test(o.id)) {
-      return `choice ${i + 1} needs an id of 1 to ${MAX_ID} characters`;
+      return t("choices.badId", { n: i + 1, most: MAX_ID });
     }
-    if (choices.options.slice(0, i).some((p) => p.id === o.id)) return `two choices have the id \`${o.id}\``;
-    if (!o.title.trim()) return `choice ${i + 1} needs a title`;
-    if (chars(o.title) > titleMax) return `\`${o.title}\`: a choice's title is 1 to ${titleMax} characters on ${name}`;
+    if (choices.options.slice(0, i).some((p) => p.id === o.id)) return t("choices.sameId", { id: o.id });
+    if (!o.title.trim()) return t("choices.needTitle", { n: i + 1 });
+    if (chars(o.title) > titleMax) return t("choices.titleTooLong", { title: o.title, most: titleMax, name });
     const d = o.description?.trim();
     if (d) {
-      if (l.description === 0 || choices.style !== "list") return `\`${o.title}\`: ${name} shows no description with this choice`;
-      if (chars(d) > l.description) return `\`${o.title}\`: a description is at most ${l.description} characters`;
+      if (l.description === 0 || choices.style !== "list") return t("choices.noDescription", { title: o.title, name });
+      if (chars(d) > l.description) return t("choices.descriptionTooLong", { title: o.title, most: l.description });
     }
   }
   if (choices.style === "list") {
     const b = choices.button?.trim() ?? "";
-    if (!b || chars(b) > l.button) return `a list needs a button of 1 to ${l.button} characters that opens it`;
+    if (!b || chars(b) > l.button) return t("choices.needButton", { most: l.button });
   }
   return null;
 }

@@ -7,22 +7,19 @@
 // START grants service only), and an opt-out stops every message whatever marketing says.
 // Opt-outs older than the consent records have no record: they still show as withdrawn.
 import { formatCount } from "./format";
+import { labels, t } from "./i18n.svelte";
 import type { ChannelKind, Consent, ConsentPurpose, Contact } from "./protocol";
 
 export const CONSENT_PURPOSES: readonly ConsentPurpose[] = ["service", "marketing"];
 
-export const PURPOSE_LABEL: Record<ConsentPurpose, string> = {
-  service: "Service messages",
-  marketing: "Marketing",
-};
+export const PURPOSE_LABEL: Record<ConsentPurpose, string> = labels(CONSENT_PURPOSES, (p) => `consent.purpose.${p}`);
 
 export type ConsentState = "granted" | "withdrawn" | "not_recorded";
 
-export const STATE_LABEL: Record<ConsentState, string> = {
-  granted: "Granted",
-  withdrawn: "Withdrawn",
-  not_recorded: "Not recorded",
-};
+export const STATE_LABEL: Record<ConsentState, string> = labels(
+  ["granted", "withdrawn", "not_recorded"],
+  (s) => `consent.state.${s}`,
+);
 
 /** The longest reason the hub keeps (`Consent::MAX_TEXT`), in characters. */
 export const REASON_MAX = 1000;
@@ -62,20 +59,21 @@ export type AgentNames = (id: number) => string | null;
 /** Where a record came from, in a few words. */
 export function consentSource(c: Consent, agentName: AgentNames): string {
   const evidence = c.evidence.trim();
-  const plus = (what: string, text: string | null | undefined) => (text?.trim() ? `${what} — ${text.trim()}` : what);
+  const plus = (what: string, text: string | null | undefined) =>
+    text?.trim() ? t("consent.source.plus", { what, text: text.trim() }) : what;
   switch (c.source) {
     case "keyword":
-      return evidence ? `by keyword “${evidence}”` : "by keyword";
+      return evidence ? t("consent.source.keywordSaid", { keyword: evidence }) : t("consent.source.keyword");
     case "agent": {
-      const who = (c.by_agent_id != null ? agentName(c.by_agent_id) : null) ?? "an agent";
-      return plus(`by ${who}`, c.reason ?? evidence);
+      const who = (c.by_agent_id != null ? agentName(c.by_agent_id) : null) ?? t("consent.source.anAgent");
+      return plus(t("consent.source.by", { who }), c.reason ?? evidence);
     }
     case "unsubscribe":
-      return "unsubscribe link";
+      return t("consent.source.unsubscribe");
     case "import":
-      return plus("import", evidence);
+      return plus(t("consent.source.import"), evidence);
     case "api":
-      return plus("API", evidence);
+      return plus(t("consent.source.api"), evidence);
   }
 }
 
@@ -115,7 +113,7 @@ export function consentRows(contact: Contact, agentName: AgentNames): IdentityCo
       if (purpose === "service" && optedOut && record?.granted !== false) {
         // Opted out with no withdrawal on record (an opt-out older than the records), or one
         // the latest grant has not reached yet: the opt-out is what every send checks.
-        return line(purpose, "withdrawn", null, record ? "opted out" : "opted out; no record of how", false);
+        return line(purpose, "withdrawn", null, record ? t("consent.source.optedOut") : t("consent.source.optedOutNoRecord"), false);
       }
       if (!record) return line(purpose, "not_recorded", null, null, optedOut);
       const state: ConsentState = record.granted ? "granted" : "withdrawn";
@@ -133,7 +131,7 @@ export function reasonLength(text: string): number {
 /** What is wrong with an agent's reason for recording consent, or null when it will do. */
 export function reasonProblem(text: string): string | null {
   const n = reasonLength(text);
-  if (n === 0) return "Say why: what the customer said, and where.";
-  if (n > REASON_MAX) return `At most ${formatCount(REASON_MAX)} characters (${formatCount(n)} now).`;
+  if (n === 0) return t("consent.reason.empty");
+  if (n > REASON_MAX) return t("consent.reason.tooLong", { most: formatCount(REASON_MAX), n: formatCount(n) });
   return null;
 }

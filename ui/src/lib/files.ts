@@ -3,6 +3,7 @@
 // console checks before staging a file (the hub checks them again; these answer at once).
 // No DOM, no state: everything here is unit tested.
 import { formatBytes } from "./format";
+import { t } from "./i18n.svelte";
 import type { ApiError, Attachment } from "./protocol";
 
 /** The most files one reply carries. */
@@ -53,7 +54,7 @@ export function attachmentSrc(a: Attachment, messageId: number | null, index: nu
 export function tooLarge(name: string, size: number): ApiError {
   return {
     code: "payload_too_large",
-    message: `${name} is ${formatBytes(size)}; files up to ${MAX_FILE_BYTES / (1024 * 1024)} MB can be sent`,
+    message: t("files.tooLarge", { name, size: formatBytes(size), most: MAX_FILE_BYTES / (1024 * 1024) }),
   };
 }
 
@@ -76,7 +77,7 @@ export function admit<F extends { name: string; size: number }>(
   if (over.length) {
     refused.push({
       code: "bad_request",
-      message: `a reply carries at most ${MAX_FILES} files; ${over.join(", ")} ${over.length === 1 ? "was" : "were"} not attached`,
+      message: t("files.tooMany", { most: MAX_FILES, names: over.join(", "), count: over.length }),
     });
   }
   return { admitted, refused };

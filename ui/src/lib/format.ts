@@ -1,8 +1,13 @@
 // Pure formatting for the console: channel, status, view, handoff and article labels,
 // durations (compact for live timers, humane for reports), percentages and relative times,
 // day labels, byte sizes, search highlights (UTF-8 byte ranges → string segments), template
-// placeholders, snooze times and the search's assignee filter. No DOM, no state: everything
-// here is unit tested.
+// placeholders, snooze times and the search's assignee filter. No DOM: each takes the language
+// (the one in force unless given) and everything here is unit tested per language. Words come
+// from the catalogs; numbers, dates and times from `Intl` in that language, except that English
+// keeps its fixed day-month patterns ("3 Mar", "Monday 3 Mar 2024, 14:05") whatever the
+// system's ICU version says.
+import { labels, language, tIn } from "./i18n.svelte";
+import type { Locale } from "./language";
 import type {
   ArticleStatus,
   AssigneeFilter,
@@ -20,15 +25,9 @@ import type {
   View,
 } from "./protocol";
 
-export const CHANNEL_LABEL: Record<ChannelKind, string> = {
-  sms: "SMS",
-  whatsapp: "WhatsApp",
-  messenger: "Messenger",
-  instagram: "Instagram",
-  webchat: "Web chat",
-  in_app: "In-app chat",
-  email: "Email",
-};
+export const CHANNELS: ChannelKind[] = ["sms", "whatsapp", "messenger", "instagram", "webchat", "in_app", "email"];
+
+export const CHANNEL_LABEL: Record<ChannelKind, string> = labels(CHANNELS, (c) => `channel.${c}`);
 
 /** A two-or-three letter mark for the channel chip (the full name goes to screen readers). */
 export const CHANNEL_SHORT: Record<ChannelKind, string> = {
@@ -41,116 +40,107 @@ export const CHANNEL_SHORT: Record<ChannelKind, string> = {
   email: "EM",
 };
 
-export const CHANNELS: ChannelKind[] = ["sms", "whatsapp", "messenger", "instagram", "webchat", "in_app", "email"];
-
-export const STATUS_LABEL: Record<ConversationStatus, string> = {
-  bot: "With bot",
-  open: "Open",
-  pending: "Pending",
-  snoozed: "Snoozed",
-  resolved: "Resolved",
-};
-
 export const STATUSES: ConversationStatus[] = ["open", "pending", "snoozed", "resolved", "bot"];
 
-export const VIEW_LABEL: Record<View, string> = {
-  mine: "Mine",
-  unassigned: "Unassigned",
-  my_teams: "My teams",
-  all: "All",
-  waiting: "Waiting longest",
-  at_risk: "At risk",
-  bot: "With bot",
-  closed: "Closed",
-};
+export const STATUS_LABEL: Record<ConversationStatus, string> = labels(STATUSES, (s) => `status.${s}`);
+
+const VIEWS: View[] = ["mine", "unassigned", "my_teams", "all", "waiting", "at_risk", "bot", "closed"];
+
+export const VIEW_LABEL: Record<View, string> = labels(VIEWS, (v) => `view.${v}`);
+
+const HANDOFFS: HandoffReason[] = [
+  "asked_for_person",
+  "no_answer",
+  "turn_limit",
+  "keyword",
+  "not_helpful",
+  "bot_failed",
+  "bot_timed_out",
+  "bot_decided",
+  "agent_took_over",
+];
 
 /** Why a bot gave a conversation to people, as the reports name it. */
-export const HANDOFF_LABEL: Record<HandoffReason, string> = {
-  asked_for_person: "Asked for a person",
-  no_answer: "No good answer",
-  turn_limit: "Answer limit",
-  keyword: "Handoff word",
-  not_helpful: "Answer did not help",
-  bot_failed: "Bot failed",
-  bot_timed_out: "Bot timed out",
-  bot_decided: "Bot handed over",
-  agent_took_over: "Agent took over",
-};
+export const HANDOFF_LABEL: Record<HandoffReason, string> = labels(HANDOFFS, (h) => `handoff.${h}`);
 
-export const ARTICLE_STATUS_LABEL: Record<ArticleStatus, string> = { draft: "Draft", published: "Published" };
+export const ARTICLE_STATUS_LABEL: Record<ArticleStatus, string> = labels(["draft", "published"], (s) => `articleStatus.${s}`);
 
-export const DELIVERY_LABEL: Record<Delivery, string> = {
-  queued: "Queued",
-  sent: "Sent",
-  delivered: "Delivered",
-  read: "Read",
-  failed: "Failed",
-};
+export const DELIVERY_LABEL: Record<Delivery, string> = labels(
+  ["queued", "sent", "delivered", "read", "failed"],
+  (d) => `delivery.${d}`,
+);
 
-export const ROLE_LABEL: Record<Role, string> = { agent: "Agent", lead: "Team lead", admin: "Admin" };
+export const ROLE_LABEL: Record<Role, string> = labels(["agent", "lead", "admin"], (r) => `role.${r}`);
 
-export const PRESENCE_LABEL: Record<Presence, string> = { online: "Online", away: "Away", offline: "Offline" };
+export const PRESENCE_LABEL: Record<Presence, string> = labels(["online", "away", "offline"], (p) => `presence.${p}`);
 
 /** What the presence shortcut switches to: online, or away when online. */
 export function togglePresence(p: Presence): Presence {
   return p === "online" ? "away" : "online";
 }
 
-export const PRIORITY_LABEL: Record<Priority, string> = { urgent: "Urgent", high: "High", normal: "Normal", low: "Low" };
+export const PRIORITY_LABEL: Record<Priority, string> = labels(["urgent", "high", "normal", "low"], (p) => `priority.${p}`);
 
-export const ROUTING_MODE_LABEL: Record<RoutingMode, string> = {
-  manual: "Manual (agents claim)",
-  round_robin: "Round robin",
-  least_loaded: "Least loaded",
-};
+export const ROUTING_MODE_LABEL: Record<RoutingMode, string> = labels(
+  ["manual", "round_robin", "least_loaded"],
+  (m) => `routingMode.${m}`,
+);
 
-export const SLA_TARGET_LABEL: Record<SlaTarget, string> = {
-  first_response: "First response",
-  next_response: "Next response",
-  resolution: "Resolution",
-};
+export const SLA_TARGET_LABEL: Record<SlaTarget, string> = labels(
+  ["first_response", "next_response", "resolution"],
+  (s) => `slaTarget.${s}`,
+);
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
+/** The language in force, for the functions below when none is given. */
+function current(): Locale {
+  return language.locale;
+}
+
 /** A compact duration: "45s", "12m", "3h 12m", "2d 4h". Negative durations count as zero. */
-export function formatDuration(ms: number): string {
+export function formatDuration(ms: number, locale: Locale = current()): string {
   const t = Math.max(0, ms);
-  if (t < MINUTE) return `${Math.floor(t / SECOND)}s`;
-  if (t < HOUR) return `${Math.floor(t / MINUTE)}m`;
+  if (t < MINUTE) return tIn(locale, "duration.compact.s", { s: Math.floor(t / SECOND) });
+  if (t < HOUR) return tIn(locale, "duration.compact.m", { m: Math.floor(t / MINUTE) });
   if (t < DAY) {
     const h = Math.floor(t / HOUR);
     const m = Math.floor((t % HOUR) / MINUTE);
-    return m ? `${h}h ${m}m` : `${h}h`;
+    return m ? tIn(locale, "duration.compact.hm", { h, m }) : tIn(locale, "duration.compact.h", { h });
   }
   const d = Math.floor(t / DAY);
   const h = Math.floor((t % DAY) / HOUR);
-  return h ? `${d}d ${h}h` : `${d}d`;
+  return h ? tIn(locale, "duration.compact.dh", { d, h }) : tIn(locale, "duration.compact.d", { d });
 }
 
 /** A duration for reports, rounded to its two largest units: "45 s", "4 min", "1 h 20 min",
  *  "2 d 3 h"; "—" when there is none. Negative durations count as zero. */
-export function humanDuration(ms: number | null | undefined): string {
+export function humanDuration(ms: number | null | undefined, locale: Locale = current()): string {
   if (ms == null || !Number.isFinite(ms)) return "—";
   const t = Math.max(0, ms);
-  if (t < MINUTE - SECOND / 2) return `${Math.round(t / SECOND)} s`;
+  if (t < MINUTE - SECOND / 2) return tIn(locale, "duration.human.s", { s: Math.round(t / SECOND) });
   const mins = Math.round(t / MINUTE);
-  if (mins < 60) return `${mins} min`;
+  if (mins < 60) return tIn(locale, "duration.human.m", { m: mins });
   if (mins < 24 * 60) {
     const m = mins % 60;
-    return m ? `${Math.floor(mins / 60)} h ${m} min` : `${mins / 60} h`;
+    return m
+      ? tIn(locale, "duration.human.hm", { h: Math.floor(mins / 60), m })
+      : tIn(locale, "duration.human.h", { h: mins / 60 });
   }
   const hours = Math.round(t / HOUR);
   const h = hours % 24;
-  return h ? `${Math.floor(hours / 24)} d ${h} h` : `${hours / 24} d`;
+  return h
+    ? tIn(locale, "duration.human.dh", { d: Math.floor(hours / 24), h })
+    : tIn(locale, "duration.human.d", { d: hours / 24 });
 }
 
-/** A share from 0 to 1 as a whole percentage: "87%"; "—" when there is none. */
-export function formatPercent(share: number | null | undefined): string {
+/** A share from 0 to 1 as a whole percentage: "87%" ("87 %" in German); "—" when there is none. */
+export function formatPercent(share: number | null | undefined, locale: Locale = current()): string {
   if (share == null || !Number.isFinite(share)) return "—";
-  return `${Math.round(share * 100)}%`;
+  return new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 0 }).format(Math.round(share * 100) / 100);
 }
 
 /** A row's response-time countdown: time left to its next target ("due in 12m"), or how
@@ -159,58 +149,70 @@ export function slaChip(
   state: SlaState,
   dueAt: number | null | undefined,
   now: number,
+  locale: Locale = current(),
 ): { text: string; tone: "ok" | "at_risk" | "breached" } | null {
   if (dueAt == null) return null;
-  if (state === "breached" || dueAt <= now) return { text: `late ${formatDuration(now - dueAt)}`, tone: "breached" };
-  return { text: `due in ${formatDuration(dueAt - now)}`, tone: state === "at_risk" ? "at_risk" : "ok" };
+  if (state === "breached" || dueAt <= now) {
+    return { text: tIn(locale, "sla.late", { duration: formatDuration(now - dueAt, locale) }), tone: "breached" };
+  }
+  return {
+    text: tIn(locale, "sla.due", { duration: formatDuration(dueAt - now, locale) }),
+    tone: state === "at_risk" ? "at_risk" : "ok",
+  };
 }
 
 /** "just now", "5 min ago", "3 h ago", "2 days ago", then a date. */
-export function relativeAge(ts: number, now: number): string {
+export function relativeAge(ts: number, now: number, locale: Locale = current()): string {
   const t = Math.max(0, now - ts);
-  if (t < 45 * SECOND) return "just now";
-  if (t < HOUR) return `${Math.max(1, Math.round(t / MINUTE))} min ago`;
-  if (t < DAY) return `${Math.floor(t / HOUR)} h ago`;
-  if (t < 7 * DAY) {
-    const d = Math.floor(t / DAY);
-    return d === 1 ? "1 day ago" : `${d} days ago`;
-  }
-  return shortDate(ts, now);
+  if (t < 45 * SECOND) return tIn(locale, "age.justNow");
+  if (t < HOUR) return tIn(locale, "age.minutes", { n: Math.max(1, Math.round(t / MINUTE)) });
+  if (t < DAY) return tIn(locale, "age.hours", { n: Math.floor(t / HOUR) });
+  if (t < 7 * DAY) return tIn(locale, "age.days", { n: Math.floor(t / DAY) });
+  return shortDate(ts, now, locale);
 }
 
 /** The list's last-activity stamp: "now", "5m", "3h", "2d", or a short date. */
-export function compactAge(ts: number, now: number): string {
+export function compactAge(ts: number, now: number, locale: Locale = current()): string {
   const t = Math.max(0, now - ts);
-  if (t < MINUTE) return "now";
-  if (t < HOUR) return `${Math.floor(t / MINUTE)}m`;
-  if (t < DAY) return `${Math.floor(t / HOUR)}h`;
-  if (t < 7 * DAY) return `${Math.floor(t / DAY)}d`;
-  return shortDate(ts, now);
+  if (t < MINUTE) return tIn(locale, "age.compact.now");
+  if (t < HOUR) return tIn(locale, "age.compact.m", { n: Math.floor(t / MINUTE) });
+  if (t < DAY) return tIn(locale, "age.compact.h", { n: Math.floor(t / HOUR) });
+  if (t < 7 * DAY) return tIn(locale, "age.compact.d", { n: Math.floor(t / DAY) });
+  return shortDate(ts, now, locale);
 }
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 const WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 
-/** "3 Mar", or "3 Mar 2023" outside the current year. */
-export function shortDate(ts: number, now: number): string {
+/** A date as `Intl` writes it in `locale` (the languages other than English). */
+function intlDate(ts: number, locale: Locale, options: Intl.DateTimeFormatOptions): string {
+  return new Intl.DateTimeFormat(locale, options).format(ts);
+}
+
+/** A day and month, with the year when asked: "3 Mar 2023" in English. */
+function dayMonth(ts: number, withYear: boolean, locale: Locale): string {
   const d = new Date(ts);
-  const sameYear = d.getFullYear() === new Date(now).getFullYear();
-  return `${d.getDate()} ${MONTHS[d.getMonth()]}${sameYear ? "" : ` ${d.getFullYear()}`}`;
+  if (locale !== "en") {
+    return intlDate(ts, locale, { day: "numeric", month: "short", year: withYear ? "numeric" : undefined });
+  }
+  return `${d.getDate()} ${MONTHS[d.getMonth()]}${withYear ? ` ${d.getFullYear()}` : ""}`;
+}
+
+/** "3 Mar", or "3 Mar 2023" outside the current year. */
+export function shortDate(ts: number, now: number, locale: Locale = current()): string {
+  return dayMonth(ts, new Date(ts).getFullYear() !== new Date(now).getFullYear(), locale);
 }
 
 /** A report's period from its `YYYY-MM-DD` days: "6 Nov – 5 Dec" within this year, "6 Dec
  *  2025 – 5 Dec 2026" otherwise, one day alone when both are the same. */
-export function periodLabel(from: string, to: string, now: number): string {
+export function periodLabel(from: string, to: string, now: number, locale: Locale = current()): string {
   const a = fromLocalInput(from);
   const b = fromLocalInput(to);
-  if (a === null || b === null) return `${from} – ${to}`;
+  if (a === null || b === null) return tIn(locale, "period.range", { from, to });
   const year = (t: number) => new Date(t).getFullYear();
   const withYear = year(a) !== year(b) || year(b) !== year(now);
-  const day = (t: number) => {
-    const d = new Date(t);
-    return `${d.getDate()} ${MONTHS[d.getMonth()]}${withYear ? ` ${d.getFullYear()}` : ""}`;
-  };
-  return from === to ? day(a) : `${day(a)} – ${day(b)}`;
+  if (from === to) return dayMonth(a, withYear, locale);
+  return tIn(locale, "period.range", { from: dayMonth(a, withYear, locale), to: dayMonth(b, withYear, locale) });
 }
 
 /** The local calendar day of a timestamp, as a comparable key. */
@@ -220,43 +222,73 @@ export function dayKey(ts: number): string {
 }
 
 /** A day separator's text: "Today", "Yesterday", or "Monday 3 Mar" (with the year when not this year). */
-export function dayLabel(ts: number, now: number): string {
-  if (dayKey(ts) === dayKey(now)) return "Today";
+export function dayLabel(ts: number, now: number, locale: Locale = current()): string {
+  if (dayKey(ts) === dayKey(now)) return tIn(locale, "day.today");
   const y = new Date(now);
   y.setDate(y.getDate() - 1);
-  if (dayKey(ts) === dayKey(y.getTime())) return "Yesterday";
-  return `${WEEKDAYS[new Date(ts).getDay()]} ${shortDate(ts, now)}`;
+  if (dayKey(ts) === dayKey(y.getTime())) return tIn(locale, "day.yesterday");
+  if (locale !== "en") {
+    const withYear = new Date(ts).getFullYear() !== new Date(now).getFullYear();
+    return intlDate(ts, locale, { weekday: "long", day: "numeric", month: "short", year: withYear ? "numeric" : undefined });
+  }
+  return `${WEEKDAYS[new Date(ts).getDay()]} ${shortDate(ts, now, locale)}`;
 }
 
-/** "14:05" in local time. */
-export function clockTime(ts: number): string {
+/** "14:05" in local time (a 24-hour clock in every language). */
+export function clockTime(ts: number, locale: Locale = current()): string {
+  if (locale !== "en") return intlDate(ts, locale, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
   const d = new Date(ts);
   return `${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}`;
 }
 
 /** A full local date and time for tooltips: "3 Mar 2024, 14:05". */
-export function fullTime(ts: number): string {
-  const d = new Date(ts);
-  return `${d.getDate()} ${MONTHS[d.getMonth()]} ${d.getFullYear()}, ${clockTime(ts)}`;
+export function fullTime(ts: number, locale: Locale = current()): string {
+  if (locale !== "en") {
+    return intlDate(ts, locale, {
+      day: "numeric",
+      month: "short",
+      year: "numeric",
+      hour: "2-digit",
+      minute: "2-digit",
+      hourCycle: "h23",
+    });
+  }
+  return `${dayMonth(ts, true, locale)}, ${clockTime(ts, locale)}`;
 }
 
-/** "1,200". */
-export function formatCount(n: number): string {
-  return Math.round(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+/** Seven short weekday names, Monday first: "Mon" … "Sun". */
+export function weekdayNames(locale: Locale = current()): string[] {
+  // 1 January 2024 was a Monday.
+  return Array.from({ length: 7 }, (_, i) => intlDate(new Date(2024, 0, 1 + i).getTime(), locale, { weekday: "short" }));
+}
+
+/** A whole number as the language writes it: "1,200" ("1.200" in German). */
+export function formatCount(n: number, locale: Locale = current()): string {
+  return new Intl.NumberFormat(locale, { maximumFractionDigits: 0 }).format(Math.round(n));
+}
+
+/** A number with one decimal: "1.2" ("1,2" in German). */
+function oneDecimal(n: number, locale: Locale): string {
+  return new Intl.NumberFormat(locale, { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(n);
+}
+
+/** A number with one decimal, as the language writes it: "2.5" ("2,5" in German). */
+export function formatDecimal(n: number, locale: Locale = current()): string {
+  return oneDecimal(n, locale);
 }
 
 /** "512 B", "12 KB", "1.2 MB"; empty when the size is unknown (0). */
-export function formatBytes(n: number): string {
+export function formatBytes(n: number, locale: Locale = current()): string {
   if (!n || n < 0) return "";
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${Math.round(n / 1024)} KB`;
-  if (n < 1024 * 1024 * 1024) return `${(n / (1024 * 1024)).toFixed(1)} MB`;
-  return `${(n / (1024 * 1024 * 1024)).toFixed(1)} GB`;
+  if (n < 1024) return tIn(locale, "bytes.b", { n });
+  if (n < 1024 * 1024) return tIn(locale, "bytes.kb", { n: Math.round(n / 1024) });
+  if (n < 1024 * 1024 * 1024) return tIn(locale, "bytes.mb", { n: oneDecimal(n / (1024 * 1024), locale) });
+  return tIn(locale, "bytes.gb", { n: oneDecimal(n / (1024 * 1024 * 1024), locale) });
 }
 
 /** The route picker's text: "Reply via WhatsApp (+14155550123)". */
-export function routeLabel(route: Pick<ReplyRoute, "channel" | "address">): string {
-  return `Reply via ${CHANNEL_LABEL[route.channel]} (${route.address})`;
+export function routeLabel(route: Pick<ReplyRoute, "channel" | "address">, locale: Locale = current()): string {
+  return tIn(locale, "route.label", { channel: tIn(locale, `channel.${route.channel}`), address: route.address });
 }
 
 /** Initials for an avatar: "Ana María López" → "AL". */
@@ -381,13 +413,13 @@ function atHour(now: number, days: number, hour: number): number {
 }
 
 /** The snooze menu's fixed choices. */
-export function snoozePresets(now: number): Array<{ label: string; until: number }> {
+export function snoozePresets(now: number, locale: Locale = current()): Array<{ label: string; until: number }> {
   const day = new Date(now).getDay();
   const toMonday = ((8 - day) % 7) || 7;
   return [
-    { label: "1 hour", until: now + HOUR },
-    { label: "Tomorrow 9:00", until: atHour(now, 1, 9) },
-    { label: "Next Monday 9:00", until: atHour(now, toMonday, 9) },
+    { label: tIn(locale, "snooze.preset.hour"), until: now + HOUR },
+    { label: tIn(locale, "snooze.preset.tomorrow"), until: atHour(now, 1, 9) },
+    { label: tIn(locale, "snooze.preset.monday"), until: atHour(now, toMonday, 9) },
   ];
 }
 

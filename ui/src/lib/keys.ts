@@ -1,5 +1,6 @@
 // The keyboard shortcuts: a pure mapping from a key press (and where the focus is) to an
 // action, plus the list the shortcuts overlay shows. The inbox carries the actions out.
+import { t, type MessageKey } from "./i18n.svelte";
 
 export type Action =
   | "next"
@@ -114,23 +115,31 @@ export function isControlTarget(el: EventTarget | null): boolean {
 }
 
 /** The shortcuts overlay's rows. */
-export const SHORTCUTS: ReadonlyArray<{ keys: string[]; label: string; lead?: boolean; oversee?: boolean }> = [
-  { keys: ["j"], label: "Next conversation" },
-  { keys: ["k"], label: "Previous conversation" },
-  { keys: ["Enter"], label: "Open the selected conversation" },
-  { keys: ["r"], label: "Reply" },
-  { keys: ["n"], label: "Write an internal note" },
-  { keys: ["a"], label: "Assign…", lead: true },
-  { keys: ["e"], label: "Resolve" },
-  { keys: ["s"], label: "Snooze…" },
-  { keys: ["c"], label: "New message to a customer" },
-  { keys: ["p"], label: "Switch between online and away" },
-  { keys: ["Shift", "R"], label: "Reports", oversee: true },
-  { keys: ["Shift", "C"], label: "Campaigns", oversee: true },
-  { keys: ["Shift", "K"], label: "Knowledge base" },
-  { keys: ["/"], label: "Search" },
-  { keys: ["Ctrl", "K"], label: "Search (⌘K on macOS)" },
-  { keys: ["Ctrl", "Enter"], label: "Send (in the composer)" },
-  { keys: ["?"], label: "Show or hide these shortcuts" },
-  { keys: ["Esc"], label: "Close dialogs and menus, or the reports, campaigns and knowledge base" },
+export const SHORTCUTS: ReadonlyArray<{ keys: string[]; text: MessageKey; lead?: boolean; oversee?: boolean }> = [
+  { keys: ["j"], text: "shortcut.next" },
+  { keys: ["k"], text: "shortcut.prev" },
+  { keys: ["Enter"], text: "shortcut.open" },
+  { keys: ["r"], text: "shortcut.reply" },
+  { keys: ["n"], text: "shortcut.note" },
+  { keys: ["a"], text: "shortcut.assign", lead: true },
+  { keys: ["e"], text: "shortcut.resolve" },
+  { keys: ["s"], text: "shortcut.snooze" },
+  { keys: ["c"], text: "shortcut.compose" },
+  { keys: ["p"], text: "shortcut.presence" },
+  { keys: ["Shift", "R"], text: "shortcut.reports", oversee: true },
+  { keys: ["Shift", "C"], text: "shortcut.campaigns", oversee: true },
+  { keys: ["Shift", "K"], text: "shortcut.articles" },
+  { keys: ["/"], text: "shortcut.search" },
+  { keys: ["Ctrl", "K"], text: "shortcut.searchCtrl" },
+  { keys: ["Ctrl", "Enter"], text: "shortcut.send" },
+  { keys: ["?"], text: "shortcut.help" },
+  { keys: ["Esc"], text: "shortcut.close" },
 ];
+
+const KEY_CAP: Record<string, MessageKey> = { Ctrl: "key.ctrl", Shift: "key.shift", Enter: "key.enter", Esc: "key.esc" };
+
+/** A key's name on its cap, as keyboards in the language in force print it ("Strg" for Ctrl). */
+export function keyCap(key: string): string {
+  const k = KEY_CAP[key];
+  return k ? t(k) : key;
+}

@@ -1,8 +1,9 @@
 // Notifications shown in the app when the system cannot show them: the trouble in plain
 // words (told once), each notification as a title and a line, and the customer's words
 // isolated so a name written right to left (or holding a direction override) never turns
-// the app's own words around it. Pure: unit tested.
+// the app's own words around it, in the language in force. Pure: unit tested.
 import { CHANNEL_LABEL } from "./format";
+import { t } from "./i18n.svelte";
 import type { Notification } from "./protocol";
 
 /** First strong isolate … pop directional isolate: text in its own direction, sealed. */
@@ -22,12 +23,12 @@ export function isolate(text: string): string {
 /** Why the desktop shows no notifications, in plain words, from the error the system gave. */
 export function notificationTrouble(reason: string): string {
   if (/ServiceUnknown|org\.freedesktop\.Notifications was not provided|not provided by any \.service/i.test(reason)) {
-    return "no notification service is running on this desktop";
+    return t("trouble.noService");
   }
-  if (/NoReply|timed? ?out/i.test(reason)) return "the desktop's notification service did not answer";
-  if (/denied|not allowed|authori[sz]/i.test(reason)) return "notifications are turned off for Switchboard in the system settings";
+  if (/NoReply|timed? ?out/i.test(reason)) return t("trouble.noAnswer");
+  if (/denied|not allowed|authori[sz]/i.test(reason)) return t("trouble.turnedOff");
   const flat = reason.replace(/\s+/g, " ").trim();
-  return flat.length > 160 ? `${flat.slice(0, 159)}…` : flat || "the system gave no reason";
+  return flat.length > 160 ? `${flat.slice(0, 159)}…` : flat || t("trouble.noReason");
 }
 
 /** What an in-app notification says: a title naming the customer and channel, and a line. */
@@ -36,25 +37,25 @@ export type NoticeText = { title: string; customer: string | null; channel: stri
 export function noticeText(n: Notification): NoticeText {
   switch (n.kind) {
     case "summary":
-      return { title: "While you were away", customer: null, channel: null, text: n.text };
+      return { title: t("notice.summary"), customer: null, channel: null, text: n.text };
     case "sla":
       return {
-        title: n.breached ? "Response target missed" : "Response target soon",
+        title: n.breached ? t("notice.slaMissed") : t("notice.slaSoon"),
         customer: n.contact_name,
         channel: CHANNEL_LABEL[n.channel],
         text: "",
       };
     case "assigned":
       return {
-        title: n.by ? `Assigned to you by ${n.by}` : "Assigned to you",
+        title: n.by ? t("notice.assignedBy", { name: n.by }) : t("notice.assigned"),
         customer: n.contact_name,
         channel: CHANNEL_LABEL[n.channel],
         text: n.text,
       };
     case "woke":
-      return { title: "Snooze over", customer: n.contact_name, channel: CHANNEL_LABEL[n.channel], text: n.text };
+      return { title: t("notice.woke"), customer: n.contact_name, channel: CHANNEL_LABEL[n.channel], text: n.text };
     case "reply":
-      return { title: "New message", customer: n.contact_name, channel: CHANNEL_LABEL[n.channel], text: n.text };
+      return { title: t("notice.reply"), customer: n.contact_name, channel: CHANNEL_LABEL[n.channel], text: n.text };
   }
 }
 
@@ -74,10 +75,10 @@ export function platformOf(userAgent: string): Platform {
 export function troubleHelp(platform: Platform): string {
   switch (platform) {
     case "windows":
-      return "Open Settings › System › Notifications, turn notifications on, and allow Switchboard; check that Do not disturb is off.";
+      return t("trouble.help.windows");
     case "macos":
-      return "Open System Settings › Notifications › Switchboard and allow notifications; check that a Focus is not holding them.";
+      return t("trouble.help.macos");
     case "linux":
-      return "Your desktop needs a notification service (GNOME, KDE and most desktops have one; on a bare window manager start one such as dunst or mako). Switchboard uses it as soon as it runs.";
+      return t("trouble.help.linux");
   }
 }

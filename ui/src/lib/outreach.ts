@@ -8,6 +8,7 @@
 // know (opted-out new numbers, a window the cache has not seen) is left to them.
 import { api } from "./api";
 import { CHANNEL_LABEL } from "./format";
+import { t } from "./i18n.svelte";
 import type { ChannelKind, Contact, ConversationRow, Directory, Inbox, NewConversation, OutboxItem, Started, Template } from "./protocol";
 import { app } from "./stores.svelte";
 
@@ -119,28 +120,28 @@ export function problems(f: StartForm): Problems {
   const channel = f.inbox?.kind ?? null;
   const on = channel ? CHANNEL_LABEL[channel] : "";
   if (f.customer) {
-    if (channel && !f.address) out.to = `${f.customer.name} has no ${on} address.`;
+    if (channel && !f.address) out.to = t("outreach.noAddress", { name: f.customer.name, channel: on });
     else if (channel && addressesOn(f.customer, channel).some((a) => a.address === f.address && a.optedOut)) {
-      out.to = `${f.customer.name} opted out of ${on} messages at ${f.address}.`;
+      out.to = t("outreach.optedOut", { name: f.customer.name, channel: on, address: f.address });
     }
   } else {
     const kind = addressKind(f.address);
-    if (!f.address.trim()) out.to = "Enter a phone number or an email address.";
-    else if (!kind) out.to = "That is not a phone number or an email address.";
+    if (!f.address.trim()) out.to = t("outreach.enterAddress");
+    else if (!kind) out.to = t("outreach.notAddress");
     else if (channel && !NEW_ADDRESS[kind].includes(channel)) {
-      out.to = channel === "email" ? "An email inbox writes to an email address." : `${on} writes to a phone number.`;
+      out.to = channel === "email" ? t("outreach.emailNeedsEmail") : t("outreach.needsPhone", { channel: on });
     }
   }
-  if (!f.inbox) out.inbox = "Choose the inbox to write from.";
-  if (channel === "email" && !f.subject.trim()) out.subject = "An email needs a subject.";
+  if (!f.inbox) out.inbox = t("outreach.chooseInbox");
+  if (channel === "email" && !f.subject.trim()) out.subject = t("outreach.needSubject");
   if (f.template) {
-    if (f.params.some((p) => !p.trim())) out.params = "Fill in every value of the template.";
+    if (f.params.some((p) => !p.trim())) out.params = t("outreach.fillValues");
   } else if (channel && templateRequired(channel, f.customer !== null)) {
     out.template = f.inbox?.templates.length
-      ? `${on} reaches a new number only with an approved template: choose one.`
-      : `This inbox has no approved templates, so it cannot write first to a new number.`;
+      ? t("outreach.needTemplate", { channel: on })
+      : t("outreach.noTemplates");
   } else if (!f.body.trim()) {
-    out.body = "Write a message.";
+    out.body = t("outreach.writeMessage");
   }
   return out;
 }

@@ -1,12 +1,16 @@
 // The notification preferences form's arithmetic: quiet hours' minutes after midnight as
 // "HH:MM" and back, do-not-disturb's choices from now, and what a setting of it says.
 // Pure: unit tested.
-import { fullTime } from "./format";
+import { fullTime, weekdayNames } from "./format";
+import { t } from "./i18n.svelte";
 import type { NotificationPreferences } from "./protocol";
 
 const HOUR = 3_600_000;
 
-export const DAY_LABEL = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+/** The weekdays' short names, Monday first, in the language in force. */
+export function dayLabels(): string[] {
+  return weekdayNames();
+}
 
 /** Minutes after midnight as an `<input type="time">` value ("07:30"). */
 export function minutesToTime(minutes: number): string {
@@ -29,14 +33,14 @@ export function doNotDisturbChoices(now: number): Array<{ label: string; until: 
   tomorrow.setDate(tomorrow.getDate() + 1);
   tomorrow.setHours(9, 0, 0, 0);
   return [
-    { label: "For 1 hour", until: now + HOUR },
-    { label: "For 2 hours", until: now + 2 * HOUR },
-    { label: "Until tomorrow 9:00", until: tomorrow.getTime() },
+    { label: t("dnd.choice.hour"), until: now + HOUR },
+    { label: t("dnd.choice.twoHours"), until: now + 2 * HOUR },
+    { label: t("dnd.choice.tomorrow"), until: tomorrow.getTime() },
   ];
 }
 
 /** Whether do not disturb holds at `now`, and until when, in words. */
 export function doNotDisturbState(p: NotificationPreferences, now: number): string | null {
   const until = p.do_not_disturb_until;
-  return until != null && until > now ? `Do not disturb until ${fullTime(until)}` : null;
+  return until != null && until > now ? t("dnd.until", { time: fullTime(until) }) : null;
 }

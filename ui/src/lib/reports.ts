@@ -1,16 +1,18 @@
 // The reports screen's own arithmetic: the period presets counted back from today's local
 // date, why a custom period cannot be asked for (before the hub refuses it), the query sent,
 // and the overall share of response targets met. What a report counts is the hub's.
+import { t } from "./i18n.svelte";
 import type { ReportQuery, SlaAttainment } from "./protocol";
 
 export type Preset = "7d" | "30d" | "90d" | "12m";
 
-export const PRESETS: ReadonlyArray<{ id: Preset; label: string }> = [
-  { id: "7d", label: "Last 7 days" },
-  { id: "30d", label: "Last 30 days" },
-  { id: "90d", label: "Last 90 days" },
-  { id: "12m", label: "Last 12 months" },
-];
+/** The presets, each labelled in the language in force. */
+export const PRESETS: ReadonlyArray<{ id: Preset; readonly label: string }> = (["7d", "30d", "90d", "12m"] as const).map((id) => ({
+  id,
+  get label() {
+    return t(`reports.preset.${id}`);
+  },
+}));
 
 /** The longest period a report covers, in days (the hub's limit). */
 export const MAX_REPORT_DAYS = 366;
@@ -54,11 +56,11 @@ export function periodDays(from: string, to: string): number | null {
 
 /** Why a period cannot be reported, in words for the form; null when it can. */
 export function periodProblem(from: string, to: string): string | null {
-  if (!from || !to) return "Choose a first and a last day.";
+  if (!from || !to) return t("reports.problem.days");
   const days = periodDays(from, to);
-  if (days === null) return "Enter the days as dates (YYYY-MM-DD).";
-  if (days < 1) return "The first day must not be after the last day.";
-  if (days > MAX_REPORT_DAYS) return `A report covers at most ${MAX_REPORT_DAYS} days; this period has ${days}.`;
+  if (days === null) return t("reports.problem.format");
+  if (days < 1) return t("reports.problem.order");
+  if (days > MAX_REPORT_DAYS) return t("reports.problem.tooLong", { most: MAX_REPORT_DAYS, days });
   return null;
 }
 

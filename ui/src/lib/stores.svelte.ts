@@ -4,6 +4,7 @@
 // shared clock that ticks every second for every live duration on screen.
 import { api, reason } from "./api";
 import { ChangeBus } from "./changes";
+import { t } from "./i18n.svelte";
 import { MAX_IN_APP, notificationTrouble } from "./notices";
 import type {
   ConsoleEvent,
@@ -15,6 +16,7 @@ import type {
   Session,
   SyncProgress,
   Team,
+  UpdateReady,
   ViewCount,
 } from "./protocol";
 
@@ -83,6 +85,10 @@ class AppState {
   pendingOpen = $state<number | null>(null);
   /** Counts `switchboard://` links opened; the inbox takes each from the shell. */
   linksOpened = $state(0);
+  /** A newer console downloaded and verified, waiting for the agent to restart. */
+  updateReady = $state<UpdateReady | null>(null);
+  /** "Later" on the update: the banner stays away until then (ms since the epoch). */
+  updateLaterUntil = $state(0);
 
   readonly changes = new ChangeBus(150);
   #outboxWatchers = new Set<(item: OutboxItem) => void>();
@@ -249,7 +255,7 @@ class AppState {
       else await api.discard(outboxId);
       this.dismissOutbox(outboxId);
     } catch (e) {
-      this.error(e, kind === "retry" ? "Couldn't retry" : "Couldn't discard");
+      this.error(e, kind === "retry" ? t("outbox.retryFailed") : t("outbox.discardFailed"));
     }
   }
 
