@@ -787,6 +787,69 @@ async fn the_console_passes_an_accessibility_check() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_agent_switches_the_console_to_arabic_and_it_reads_right_to_left() {
+    if !in_own_session("an_agent_switches_the_console_to_arabic_and_it_reads_right_to_left") {
+        return;
+    }
+    let hub = Hub::start().await;
+    let w = world(&hub.store).await;
+    customer(&hub, w.whatsapp, "14155550171", "سارة المصري", "هل يمكنني تغيير عنوان التوصيل؟").await;
+    customer(&hub, w.sms, "+14155550172", "Ana Silva", "My parcel to Lisbon is late").await;
+    let home = tempfile::tempdir().unwrap();
+    let _keyring = app::credential_store(home.path());
+    let app = App::launch(env!("CARGO_BIN_EXE_switchboard"), home.path(), &[]).await;
+    sign_in(&app, &hub, "lee@x.test").await;
+    let direction = "return [document.documentElement.lang, document.documentElement.dir]";
+    assert_eq!(app.js(direction).await, json!(["en", "ltr"]), "English follows this computer's language");
+
+    // The agent picks Arabic in the settings: the whole window turns at once.
+    app.click("[data-testid=notification-settings-open]").await;
+    app.find("[data-testid=notification-settings] [data-testid=language]", 20).await;
+    app.js("const s = document.querySelector('[data-testid=language]'); s.value = 'ar'; \
+         s.dispatchEvent(new Event('change', {bubbles: true})); return null")
+        .await;
+    app.until("the window in Arabic", "document.documentElement.dir === 'rtl'", 10).await;
+    assert_eq!(app.js(direction).await, json!(["ar", "rtl"]));
+    app.js("document.activeElement.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true})); return null").await;
+    app.click("[data-testid=view-unassigned]").await;
+    app.until(
+        "the views named in Arabic",
+        "document.querySelector('[data-testid=view-unassigned]')?.textContent.includes('غير مسندة')",
+        10,
+    )
+    .await;
+    // The layout mirrors: the views, on the left in English, sit on the right.
+    app.find(&row("Ana Silva"), 20).await;
+    let views_on_the_right =
+        app.js("return document.querySelector('nav.nav').getBoundingClientRect().left > window.innerWidth / 2").await;
+    assert_eq!(views_on_the_right, json!(true), "the views sit on the right in a right-to-left window");
+
+    // An English customer's words keep their own direction inside the Arabic window.
+    app.click(&row("Ana Silva")).await;
+    app.until("Ana's thread", "document.querySelector('[data-testid=thread]')?.textContent.includes('Lisbon')", 20)
+        .await;
+    let body_dir = app
+        .js("const b = [...document.querySelectorAll('[data-testid=thread] [dir=auto]')].find(e => e.textContent.includes('Lisbon')); \
+             return b ? getComputedStyle(b).direction : null")
+        .await;
+    assert_eq!(body_dir, json!("ltr"), "an English message reads left to right in the Arabic window");
+    let found = app.accessibility_violations().await;
+    assert!(found.is_empty(), "serious or critical accessibility violations in Arabic:\n{}", found.join("\n"));
+    app.click(&row("سارة المصري")).await;
+    app.until("Sara's thread", "document.querySelector('[data-testid=thread]')?.textContent.includes('التوصيل')", 20)
+        .await;
+    app.screenshot(&screenshots().join("rtl.png")).await;
+
+    // The choice is kept on this computer: the console opens in Arabic again.
+    app.quit().await;
+    let app = App::launch(env!("CARGO_BIN_EXE_switchboard"), home.path(), &[]).await;
+    app.find("[data-testid=inbox]", 30).await;
+    app.until("Arabic again", "document.documentElement.dir === 'rtl' && document.documentElement.lang === 'ar'", 10)
+        .await;
+    app.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_lead_opens_the_reports_draws_their_charts_and_keeps_them_offline() {
     if !in_own_session("a_lead_opens_the_reports_draws_their_charts_and_keeps_them_offline") {
         return;
