@@ -94,7 +94,7 @@ pub fn notify(app: &AppHandle, notification: Notification, sound: bool) {
             // Each platform reports the click its own way (D-Bus `ActionInvoked`, a Windows
             // toast's activation, macOS's click response); each arrives here as a response.
             Ok(handle) => {
-                let _ = handle.wait_for_response(|response: &notify_rust::NotificationResponse| {
+                let answered = handle.wait_for_response(|response: &notify_rust::NotificationResponse| {
                     if opens(response) {
                         focus_main(&app);
                         if let Some(conversation_id) = conversation {
@@ -102,6 +102,13 @@ pub fn notify(app: &AppHandle, notification: Notification, sound: bool) {
                         }
                     }
                 });
+                if let Err(e) = answered {
+                    tracing::warn!("no answer from a desktop notification: {e}");
+                    // macOS sends the notification only here, so a failure means it was
+                    // never shown: the window shows it instead.
+                    #[cfg(target_os = "macos")]
+                    shell_event(&app, &ShellEvent::NotificationFailed { reason: e.to_string(), notification });
+                }
             }
             Err(e) => {
                 tracing::error!("a desktop notification could not be shown: {e}");

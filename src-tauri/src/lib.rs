@@ -32,6 +32,9 @@ use tauri_plugin_deep_link::DeepLinkExt;
 pub struct Launch {
     /// `--demo`: open the embedded demo, as `--as EMAIL` or its first agent.
     pub demo: Option<Option<String>>,
+    /// `--empty-window`: an empty Tauri window and nothing else, the baseline the desktop
+    /// benchmark measures the console against in the same run.
+    pub empty_window: bool,
 }
 
 /// Reads `--demo` and `--as EMAIL`; anything else is left to the platform.
@@ -39,7 +42,8 @@ pub fn launch_options(args: impl IntoIterator<Item = String>) -> Launch {
     let args: Vec<String> = args.into_iter().collect();
     let demo = args.iter().any(|a| a == "--demo");
     let who = args.windows(2).find(|w| w[0] == "--as").map(|w| w[1].clone());
-    Launch { demo: demo.then_some(who) }
+    let empty_window = args.iter().any(|a| a == "--empty-window");
+    Launch { demo: demo.then_some(who), empty_window }
 }
 
 /// The console's data folder: `SWITCHBOARD_DATA_DIR`, or the platform's app data folder.
@@ -52,6 +56,12 @@ fn data_dir(app: &tauri::App) -> PathBuf {
 
 /// Starts the app; returns when its last window closes.
 pub fn run() {
+    let launch = launch_options(std::env::args().skip(1));
+    let context = tauri::generate_context!();
+    // The baseline keeps Tauri's and WebKit's own defaults.
+    if launch.empty_window {
+        return empty_window(context);
+    }
     webkit::set_defaults();
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -59,7 +69,6 @@ pub fn run() {
         )
         .with_writer(std::io::stderr)
         .init();
-    let launch = launch_options(std::env::args().skip(1));
     let result = tauri::Builder::default()
         // A second launch (a `switchboard://` link clicked on Linux or Windows) hands its
         // arguments to this one and exits.
@@ -195,9 +204,26 @@ pub fn run() {
             commands::find_contacts,
             commands::open_crm_record,
         ])
-        .run(tauri::generate_context!());
+        .run(context);
     if let Err(e) = result {
         tracing::error!("Switchboard could not start: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// One window on a blank page, no plugins, no state, no front end: what Tauri and the
+/// system webview cost on their own.
+fn empty_window(mut context: tauri::Context<tauri::Wry>) {
+    context.config_mut().app.windows.clear();
+    let result = tauri::Builder::default()
+        .setup(|app| {
+            let blank = tauri::WebviewUrl::External("about:blank".parse()?);
+            tauri::WebviewWindowBuilder::new(app, "main", blank).title("Empty window").inner_size(1280.0, 820.0).build()?;
+            Ok(())
+        })
+        .run(context);
+    if let Err(e) = result {
+        tracing::error!("the empty window could not start: {e}");
         std::process::exit(1);
     }
 }
@@ -209,12 +235,13 @@ mod tests {
     #[test]
     fn launch_arguments() {
         let args = |s: &str| s.split_whitespace().map(String::from).collect::<Vec<_>>();
-        assert_eq!(launch_options(args("")), Launch { demo: None });
-        assert_eq!(launch_options(args("--demo")), Launch { demo: Some(None) });
+        assert_eq!(launch_options(args("")), Launch { demo: None, empty_window: false });
+        assert_eq!(launch_options(args("--demo")), Launch { demo: Some(None), empty_window: false });
         assert_eq!(
             launch_options(args("--demo --as priya@northwind.example")),
-            Launch { demo: Some(Some("priya@northwind.example".into())) }
+            Launch { demo: Some(Some("priya@northwind.example".into())), empty_window: false }
         );
-        assert_eq!(launch_options(args("--as x@y")), Launch { demo: None });
+        assert_eq!(launch_options(args("--as x@y")), Launch { demo: None, empty_window: false });
+        assert_eq!(launch_options(args("--empty-window")), Launch { demo: None, empty_window: true });
     }
 }

@@ -140,7 +140,7 @@ export function humanDuration(ms: number | null | undefined, locale: Locale = cu
 /** A share from 0 to 1 as a whole percentage: "87%" ("87 %" in German); "—" when there is none. */
 export function formatPercent(share: number | null | undefined, locale: Locale = current()): string {
   if (share == null || !Number.isFinite(share)) return "—";
-  return new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 0 }).format(Math.round(share * 100) / 100);
+  return numberFormat(locale, { style: "percent", maximumFractionDigits: 0 }).format(Math.round(share * 100) / 100);
 }
 
 /** A row's response-time countdown: time left to its next target ("due in 12m"), or how
@@ -184,9 +184,28 @@ export function compactAge(ts: number, now: number, locale: Locale = current()):
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 const WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 
+/** `Intl`'s formatters, made once per language and options: making one costs far more
+ *  than using it, and a list or a thread formats hundreds of values a render. */
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+const numberFormats = new Map<string, Intl.NumberFormat>();
+
+function dateFormat(locale: Locale, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const id = `${locale} ${JSON.stringify(options)}`;
+  let f = dateFormats.get(id);
+  if (!f) dateFormats.set(id, (f = new Intl.DateTimeFormat(locale, options)));
+  return f;
+}
+
+function numberFormat(locale: Locale, options: Intl.NumberFormatOptions): Intl.NumberFormat {
+  const id = `${locale} ${JSON.stringify(options)}`;
+  let f = numberFormats.get(id);
+  if (!f) numberFormats.set(id, (f = new Intl.NumberFormat(locale, options)));
+  return f;
+}
+
 /** A date as `Intl` writes it in `locale` (the languages other than English). */
 function intlDate(ts: number, locale: Locale, options: Intl.DateTimeFormatOptions): string {
-  return new Intl.DateTimeFormat(locale, options).format(ts);
+  return dateFormat(locale, options).format(ts);
 }
 
 /** A day and month, with the year when asked: "3 Mar 2023" in English. */
@@ -264,12 +283,12 @@ export function weekdayNames(locale: Locale = current()): string[] {
 
 /** A whole number as the language writes it: "1,200" ("1.200" in German). */
 export function formatCount(n: number, locale: Locale = current()): string {
-  return new Intl.NumberFormat(locale, { maximumFractionDigits: 0 }).format(Math.round(n));
+  return numberFormat(locale, { maximumFractionDigits: 0 }).format(Math.round(n));
 }
 
 /** A number with one decimal: "1.2" ("1,2" in German). */
 function oneDecimal(n: number, locale: Locale): string {
-  return new Intl.NumberFormat(locale, { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(n);
+  return numberFormat(locale, { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(n);
 }
 
 /** A number with one decimal, as the language writes it: "2.5" ("2,5" in German). */

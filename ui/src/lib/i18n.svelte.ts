@@ -62,7 +62,9 @@ class Language {
 
 export const language = new Language();
 
-type Compiled = { format: IntlMessageFormat; tags: string[] };
+/** A message ready to format; `literal` when it has no placeholder, plural or tag, so
+ *  reading it costs a lookup (the thread and the list read many such labels per render). */
+type Compiled = { format: IntlMessageFormat; tags: string[]; literal: string | null };
 const compiled = new Map<string, Compiled>();
 
 function tagsOf(elements: MessageFormatElement[], out: Set<string>): Set<string> {
@@ -80,8 +82,11 @@ function compile(locale: Locale, key: MessageKey): Compiled {
   const id = `${locale}:${key}`;
   let c = compiled.get(id);
   if (!c) {
-    const format = new IntlMessageFormat(CATALOGS[locale][key] ?? en[key] ?? key, locale);
-    c = { format, tags: [...tagsOf(format.getAst(), new Set())] };
+    const source = CATALOGS[locale][key] ?? en[key] ?? key;
+    const format = new IntlMessageFormat(source, locale);
+    // Without ICU syntax (braces, tags, quoting) a message is its own text.
+    const literal = /[{}<>']/.test(source) ? null : source;
+    c = { format, tags: [...tagsOf(format.getAst(), new Set())], literal };
     compiled.set(id, c);
   }
   return c;
@@ -95,7 +100,8 @@ function textOf(chunks: ReadonlyArray<unknown>): string {
 }
 
 function run(locale: Locale, key: MessageKey, values: Values | undefined, rich: boolean): RichPart[] {
-  const { format, tags } = compile(locale, key);
+  const { format, tags, literal } = compile(locale, key);
+  if (literal !== null) return [literal];
   const all: Record<string, unknown> = { ...values };
   for (const tag of tags) {
     all[tag] = rich ? (chunks: unknown[]) => ({ tag, text: textOf(chunks) }) : (chunks: unknown[]) => textOf(chunks);
