@@ -218,7 +218,10 @@ fn empty_window(mut context: tauri::Context<tauri::Wry>) {
     let result = tauri::Builder::default()
         .setup(|app| {
             let blank = tauri::WebviewUrl::External("about:blank".parse()?);
-            tauri::WebviewWindowBuilder::new(app, "main", blank).title("Empty window").inner_size(1280.0, 820.0).build()?;
+            tauri::WebviewWindowBuilder::new(app, "main", blank)
+                .title("Empty window")
+                .inner_size(1280.0, 820.0)
+                .build()?;
             Ok(())
         })
         .run(context);
