@@ -68,7 +68,10 @@ pub fn notify(app: &AppHandle, notification: Notification, sound: bool) {
             ),
         };
         let mut n = notify_rust::Notification::new();
-        n.appname("Switchboard").summary(&summary).icon("app.switchboard.console");
+        // The bundle identifier names the app's icon (its desktop entry) on Linux and its
+        // AppUserModelID on Windows, under which the installers register it.
+        let id = app.config().identifier.clone();
+        n.appname("Switchboard").summary(&summary).icon(&id);
         // Empty when the agent keeps the customer's words off the screen.
         if !body.is_empty() {
             n.body(&as_plain_text(&body));
@@ -86,10 +89,10 @@ pub fn notify(app: &AppHandle, notification: Notification, sound: bool) {
         if sound {
             n.sound_name("Default");
         }
-        // Windows shows a toast under the app's registered AppUserModelID (the installers
-        // give the Start menu shortcut the bundle identifier), and a click on it activates it.
+        // Windows shows a toast under the app's registered AppUserModelID, and a click on
+        // it activates it.
         #[cfg(windows)]
-        n.app_id(APP_ID);
+        n.app_id(&id);
         match n.show() {
             // Each platform reports the click its own way (D-Bus `ActionInvoked`, a Windows
             // toast's activation, macOS's click response); each arrives here as a response.
@@ -117,10 +120,6 @@ pub fn notify(app: &AppHandle, notification: Notification, sound: bool) {
         }
     });
 }
-
-/// The app's identifier: its desktop entry on Linux, its AppUserModelID on Windows.
-#[cfg(windows)]
-const APP_ID: &str = "app.switchboard.console";
 
 /// Whether the agent's answer to a notification asks for its conversation: a click on its
 /// body (or the Linux "Open" action, which is the default one). A close, a timeout or a
