@@ -307,3 +307,42 @@ async fn a_console_resumes_on_the_other_hub_with_nothing_missing_or_doubled() {
     assert_eq!(seen, want, "every change the lead may see, once");
     assert!(want.len() >= 240, "messages and conversations from both hubs: {}", want.len());
 }
+
+/// A provider delivering each message to both hubs at once (a retry racing the first
+/// delivery), for customers writing again in their open conversations, many at a time:
+/// each message is stored once, both deliveries answer with its ids, and the feed
+/// announces it once.
+#[tokio::test]
+async fn retries_racing_through_two_hubs_store_each_message_once() {
+    let db = pg_db();
+    let (a, b) = (open(&db), open(&db));
+    let w = world(&a).await;
+    let customers = 24;
+    conversations(&a, &w, customers, "first").await;
+    let head = db.text("SELECT MAX(seq) FROM changes");
+    let now = switchboard_hub::clock::now_ms();
+    let mut deliveries = Vec::new();
+    for round in 0..5 {
+        for i in 0..customers {
+            let msg = inbound(&w.sms, &format!("+1415555{:04}", 1000 + i), "again", &format!("again-{round}-{i}"), now);
+            for store in [&a, &b] {
+                let (store, msg) = (store.clone(), msg.clone());
+                deliveries.push(tokio::spawn(async move { store.ingest(msg).await.unwrap() }));
+            }
+        }
+    }
+    let mut answers = Vec::new();
+    for d in deliveries {
+        answers.push(d.await.unwrap());
+    }
+    for pair in answers.chunks(2) {
+        assert_eq!(pair[0].message_id, pair[1].message_id, "both deliveries name one message");
+        assert_eq!(pair[0].conversation_id, pair[1].conversation_id);
+        assert!(pair[0].duplicate != pair[1].duplicate, "exactly one of them stored it: {pair:?}");
+        assert!(!pair[0].new_conversation && !pair[1].new_conversation);
+    }
+    let stored = db.text("SELECT COUNT(*) FROM messages WHERE provider_id LIKE 'again-%'");
+    assert_eq!(stored, (5 * customers).to_string());
+    let fed = db.text(&format!("SELECT COUNT(*) FROM changes WHERE seq > {head} AND kind = 'message'"));
+    assert_eq!(fed, (5 * customers).to_string(), "each message announced once");
+}

@@ -151,43 +151,42 @@ impl Store {
         // the conversation above all others, one long past would bury it.
         let now = crate::clock::now_ms();
         msg.at = msg.at.clamp(now - MAX_BEHIND_MS, now + MAX_AHEAD_MS);
-        self.ingest_at(msg, false).await
+        check(&mut msg)?;
+        self.ingest_gathered(msg).await
     }
 
     /// [`Store::ingest`] at the message's own time, however long ago, and with what it sets
     /// off (the bot's answer, the automatic reply) dated then too: for importing history
     /// (the demo's months of conversations), never for what a channel delivers.
-    pub async fn ingest_history(&self, msg: Inbound) -> Result<Ingested> {
-        self.ingest_at(msg, true).await
-    }
-
-    async fn ingest_at(&self, mut msg: Inbound, then: bool) -> Result<Ingested> {
-        msg.clean_text();
-        if msg.body.len() > MAX_BODY {
-            return Err(StoreError::BadRequest(format!("the message is longer than {MAX_BODY} bytes")));
-        }
-        if msg.body.trim().is_empty() && msg.attachments.is_empty() && msg.unsupported.is_none() {
-            return Err(StoreError::BadRequest("the message has neither text nor attachments".into()));
-        }
+    pub async fn ingest_history(&self, mut msg: Inbound) -> Result<Ingested> {
+        check(&mut msg)?;
         let base = self.public_url();
         self.pool()
             .write_keyed(customer_key(&msg.from), move |tx| {
                 let now = tx.now;
-                if then {
-                    tx.now = msg.at.min(now);
-                }
+                tx.now = msg.at.min(now);
                 let r = ingest(tx, &msg, base.as_deref());
                 tx.now = now;
                 // Its targets were worked out as of then; where they stand is as of now.
-                if then {
-                    if let Ok(done) = &r {
-                        super::sla::restate(tx, done.conversation_id)?;
-                    }
+                if let Ok(done) = &r {
+                    super::sla::restate(tx, done.conversation_id)?;
                 }
                 r
             })
             .await
     }
+}
+
+/// Cleans a message's text and refuses one too long or with nothing in it.
+fn check(msg: &mut Inbound) -> Result<()> {
+    msg.clean_text();
+    if msg.body.len() > MAX_BODY {
+        return Err(StoreError::BadRequest(format!("the message is longer than {MAX_BODY} bytes")));
+    }
+    if msg.body.trim().is_empty() && msg.attachments.is_empty() && msg.unsupported.is_none() {
+        return Err(StoreError::BadRequest("the message has neither text nor attachments".into()));
+    }
+    Ok(())
 }
 
 /// How far ahead of the hub's clock a message's own time may be; later times are taken as
@@ -200,7 +199,7 @@ pub const MAX_BEHIND_MS: i64 = 30 * 86_400_000;
 
 /// Routes one customer's messages to one writer: the last nine digits of a phone number
 /// (however it is written), or the lower-cased address.
-fn customer_key(from: &str) -> u64 {
+pub(super) fn customer_key(from: &str) -> u64 {
     use std::hash::{Hash, Hasher};
     let digits: String = from.chars().filter(char::is_ascii_digit).collect();
     let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -471,7 +470,7 @@ fn response_targets(
     super::sla::apply(tx, conversation_id, Event::CustomerWrote { at, ball_was_theirs, answered_before })
 }
 
-fn ingest(tx: &mut WriteTx<'_>, msg: &Inbound, base: Option<&str>) -> Result<Ingested> {
+pub(super) fn ingest(tx: &mut WriteTx<'_>, msg: &Inbound, base: Option<&str>) -> Result<Ingested> {
     // The inbox's settings are read here once, for the keywords, the automatic reply and the bot.
     let (inbox, settings) = entities::load_inbox_and_settings(tx.conn, msg.inbox_id)?;
     super::reports::backdated(tx, msg.at)?;

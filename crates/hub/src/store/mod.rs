@@ -53,6 +53,7 @@ pub mod fallback;
 pub mod feed;
 pub mod health;
 pub mod ingest;
+mod ingest_set;
 pub mod keys;
 pub mod limits;
 pub mod logins;
@@ -174,6 +175,8 @@ pub struct Store {
     file: Option<std::path::PathBuf>,
     /// The hub's public address (`Config::public_url`), which the bot links articles under.
     public_url: Arc<std::sync::RwLock<Option<String>>>,
+    /// Ingests waiting for their writer ([`ingest_set`]).
+    gather: Arc<ingest_set::Gather>,
 }
 
 impl Store {
@@ -223,6 +226,7 @@ impl Store {
             pool,
             file: sqlite::path_from_url(url).filter(|_| engine == Engine::Sqlite),
             public_url: Arc::default(),
+            gather: Arc::new(ingest_set::Gather::new(ingest_set::lanes(writers), opts.queue)),
         })
     }
 
@@ -263,6 +267,10 @@ impl Store {
 
     pub(crate) fn pool(&self) -> &Pool {
         &self.pool
+    }
+
+    fn gather(&self) -> &Arc<ingest_set::Gather> {
+        &self.gather
     }
 
     /// The viewer behind an agent id: role and teams as they are now.

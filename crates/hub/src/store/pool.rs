@@ -63,6 +63,31 @@ impl WriteTx<'_> {
     pub fn emit(&mut self, change: NewChange) {
         self.changes.push(change);
     }
+
+    /// Runs `f` in a savepoint of its own inside the job: when it fails, its writes and
+    /// the changes it emitted are undone and the rest of the job's are kept. A lost race
+    /// (a unique violation) is run once more, as the pool does with a whole job.
+    pub fn apart<T>(&mut self, mut f: impl FnMut(&mut WriteTx<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let mut again = true;
+        loop {
+            let mark = self.changes.len();
+            self.conn.batch("SAVEPOINT apart")?;
+            match f(self) {
+                Ok(v) => {
+                    self.conn.batch("RELEASE SAVEPOINT apart")?;
+                    return Ok(v);
+                }
+                Err(e) => {
+                    self.conn.batch("ROLLBACK TO SAVEPOINT apart; RELEASE SAVEPOINT apart")?;
+                    self.changes.truncate(mark);
+                    if std::mem::take(&mut again) && matches!(e, StoreError::Db(DbError::Unique(_))) {
+                        continue;
+                    }
+                    return Err(e);
+                }
+            }
+        }
+    }
 }
 
 /// What to do with a job that just failed.
@@ -91,18 +116,19 @@ trait WriteJob: Send {
     fn origin(&self) -> (std::time::Instant, Option<String>);
 }
 
-struct Pending<T, F> {
+struct Pending<T, F, R> {
     f: F,
     queued: std::time::Instant,
     request_id: Option<String>,
     deferrals: u32,
     result: Option<Result<T, StoreError>>,
-    reply: oneshot::Sender<Result<T, StoreError>>,
+    /// Hears the result once the transaction is over.
+    reply: R,
 }
 
-impl<T, F> Pending<T, F> {
+impl<T, F, R> Pending<T, F, R> {
     /// A job made now, for the request the current task serves.
-    fn new(f: F, reply: oneshot::Sender<Result<T, StoreError>>) -> Box<Self> {
+    fn new(f: F, reply: R) -> Box<Self> {
         Box::new(Pending {
             f,
             queued: std::time::Instant::now(),
@@ -114,10 +140,11 @@ impl<T, F> Pending<T, F> {
     }
 }
 
-impl<T, F> WriteJob for Pending<T, F>
+impl<T, F, R> WriteJob for Pending<T, F, R>
 where
     T: Send,
     F: FnMut(&mut WriteTx<'_>) -> Result<T, StoreError> + Send,
+    R: FnOnce(Result<T, StoreError>) + Send,
 {
     fn origin(&self) -> (std::time::Instant, Option<String>) {
         (self.queued, self.request_id.clone())
@@ -147,7 +174,7 @@ where
             (Ok(()), Some(r)) => r,
             (Ok(()), None) => Err(StoreError::Db(DbError::Other("write job never ran".into()))),
         };
-        let _ = self.reply.send(out);
+        (self.reply)(out);
     }
 }
 
@@ -256,10 +283,23 @@ impl Pool {
         F: FnMut(&mut WriteTx<'_>) -> Result<T, StoreError> + Send + 'static,
     {
         let (tx, rx) = oneshot::channel();
-        let job = Pending::new(f, tx);
-        let lane = usize::try_from(key % self.writes.len().max(1) as u64).unwrap_or(0);
-        self.writes.get(lane).ok_or_else(closed)?.try_send(job).map_err(|e| refused("write", e))?;
+        self.write_keyed_then(key, f, move |r| {
+            let _ = tx.send(r);
+        })?;
         rx.await.map_err(|_| closed())?
+    }
+
+    /// Queues `f` as [`Pool::write_keyed`] does, and hands its result to `then` on the
+    /// writer's thread once the transaction is over, whether or not anyone still waits
+    /// for it. An error here means the job was not queued, and `then` is never called.
+    pub fn write_keyed_then<T, F, R>(&self, key: u64, f: F, then: R) -> Result<(), StoreError>
+    where
+        T: Send + 'static,
+        F: FnMut(&mut WriteTx<'_>) -> Result<T, StoreError> + Send + 'static,
+        R: FnOnce(Result<T, StoreError>) + Send + 'static,
+    {
+        let lane = usize::try_from(key % self.writes.len().max(1) as u64).unwrap_or(0);
+        self.writes.get(lane).ok_or_else(closed)?.try_send(Pending::new(f, then)).map_err(|e| refused("write", e))
     }
 }
 
@@ -273,7 +313,10 @@ impl Pool {
     {
         let Some(lane) = &self.apart else { return self.write(f).await };
         let (tx, rx) = oneshot::channel();
-        lane.try_send(Pending::new(f, tx)).map_err(|e| refused("write", e))?;
+        let reply = move |r| {
+            let _ = tx.send(r);
+        };
+        lane.try_send(Pending::new(f, reply)).map_err(|e| refused("write", e))?;
         rx.await.map_err(|_| closed())?
     }
 }

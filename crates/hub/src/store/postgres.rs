@@ -50,7 +50,7 @@ impl PgConnection {
             return Ok(s.clone());
         }
         let stmt = self.client.prepare(&numbered(sql)).map_err(map_err)?;
-        if self.statements.len() > 512 {
+        if self.statements.len() > 2_048 {
             self.statements.clear();
         }
         self.statements.insert(sql.to_owned(), stmt.clone());

@@ -28,6 +28,17 @@ fn each(d: &Dues) -> [Option<i64>; 3] {
     [d.first_response, d.next_response, d.resolution]
 }
 
+/// The targets that start running when a conversation's dues move from `before` to
+/// `after`: each new due time, with its target's name as `sla_events` records it.
+pub(super) fn started(before: &Dues, after: &Dues) -> Vec<(&'static str, i64)> {
+    TARGETS
+        .iter()
+        .zip(each(before))
+        .zip(each(after))
+        .filter_map(|((target, was), now)| now.filter(|_| was != now).map(|due| (*target, due)))
+        .collect()
+}
+
 /// Sets a conversation's SLA state as of `tx.now`, for history written at its own time
 /// (whose state was worked out as of then): a target long past is breached now.
 pub(super) fn restate(tx: &mut WriteTx<'_>, conversation_id: i64) -> Result<()> {
@@ -78,12 +89,12 @@ pub(super) fn apply(tx: &mut WriteTx<'_>, conversation_id: i64, event: Event) ->
                 )?;
             }
         }
-        if let Some(due) = now {
-            tx.conn.execute(
-                "INSERT INTO sla_events (conversation_id, team_id, target, due_at, created_at) VALUES (?, ?, ?, ?, ?)",
-                params![conversation_id, team_id, *target, due, tx.now],
-            )?;
-        }
+    }
+    for (target, due) in started(&before, &after) {
+        tx.conn.execute(
+            "INSERT INTO sla_events (conversation_id, team_id, target, due_at, created_at) VALUES (?, ?, ?, ?, ?)",
+            params![conversation_id, team_id, target, due, tx.now],
+        )?;
     }
     let warn = policy.as_ref().map_or(0, |p| p.warn_before_mins);
     let state = sla::state(&after, warn, tx.now);

@@ -1,0 +1,957 @@
+//! Many inbound messages stored at once: concurrent ingests gathered per writer into one
+//! job, and the common case among them (a known customer writing again in their open
+//! conversation) stored with one statement per table for the whole set.
+//!
+//! Every other message (a new customer, a file, an email thread, an opt-out word, a bot's
+//! conversation, a campaign's answer) takes the one-message path of [`super::ingest`] in a
+//! savepoint of its own, after the set. A customer with any such message in the job has
+//! all their messages taken that way, so one customer's messages are stored in the order
+//! they arrived. What the set path stores is what the one-message path would have: the
+//! same rows, the same targets and queue; only the conversation is announced on the feed
+//! once, in its final state, after its messages.
+
+use super::db::{placeholders, Value};
+use super::entities::{self, emit_conversation, emit_message, CONVERSATION_COLUMNS, INBOX_COLUMNS, MESSAGE_COLUMNS};
+use super::ingest::{customer_key, Inbound, Ingested};
+use super::pool::WriteTx;
+use super::state::conv_state;
+use super::{Result, Store, StoreError};
+use crate::rules;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+use switchboard_protocol::model::{ChannelKind, Conversation, ConversationStatus, Direction, Inbox};
+use switchboard_protocol::Timestamp;
+use tokio::sync::oneshot;
+
+/// The most rows one statement writes or looks up.
+const CHUNK: usize = 100;
+
+/// Ingests waiting for their writer: one lane per writer, each with at most one job queued
+/// that will take everything waiting in the lane when it runs.
+#[derive(Debug)]
+pub(super) struct Gather {
+    lanes: Vec<Mutex<Lane>>,
+    /// The most messages one lane holds; past it an ingest is refused as `unavailable`.
+    bound: usize,
+}
+
+#[derive(Debug, Default)]
+struct Lane {
+    waiting: Vec<Waiting>,
+    /// A job that will take `waiting` is queued.
+    queued: bool,
+}
+
+type Reply = oneshot::Sender<Result<Ingested>>;
+
+#[derive(Debug)]
+struct Waiting {
+    msg: Inbound,
+    reply: Reply,
+}
+
+/// How many lanes ingests are gathered in: one a core, and no more than there are writers.
+///
+/// Every write transaction takes the feed's head row last and holds it until it commits,
+/// so transactions commit one at a time. More lanes than cores only make them wait for
+/// each other with smaller sets: measured on two cores with 32 concurrent writers on
+/// PostgreSQL, four lanes store 2,800 messages a second and two 4,800.
+pub(super) fn lanes(writers: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    writers.clamp(1, cores.max(1))
+}
+
+impl Gather {
+    pub(super) fn new(lanes: usize, bound: usize) -> Gather {
+        Gather { lanes: (0..lanes.max(1)).map(|_| Mutex::default()).collect(), bound: bound.max(1) }
+    }
+
+    fn lane(&self, i: usize) -> MutexGuard<'_, Lane> {
+        // A panic while holding a lane leaves only a list behind; it is still whole.
+        self.lanes[i % self.lanes.len()].lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Everything waiting in lane `i`; the next ingest there queues a new job.
+    fn take(&self, i: usize) -> Vec<Waiting> {
+        let mut lane = self.lane(i);
+        lane.queued = false;
+        std::mem::take(&mut lane.waiting)
+    }
+}
+
+impl Store {
+    /// Stores `msg` together with whatever else waits for the same writer.
+    pub(super) async fn ingest_gathered(&self, msg: Inbound) -> Result<Ingested> {
+        let gather = self.gather().clone();
+        let lane = usize::try_from(customer_key(&msg.from) % gather.lanes.len() as u64).unwrap_or(0);
+        let (reply, answer) = oneshot::channel();
+        let first = {
+            let mut l = gather.lane(lane);
+            if l.waiting.len() >= gather.bound {
+                crate::metrics::db_refused("write");
+                return Err(busy());
+            }
+            l.waiting.push(Waiting { msg, reply });
+            !std::mem::replace(&mut l.queued, true)
+        };
+        if first {
+            if let Err(e) = self.queue_lane(gather.clone(), lane) {
+                for w in gather.take(lane) {
+                    let _ = w.reply.send(Err(e.clone()));
+                }
+            }
+        }
+        answer
+            .await
+            .map_err(|_| StoreError::Db(super::db::DbError::Unavailable("the database threads have stopped".into())))?
+    }
+
+    /// Queues the job that stores everything waiting in `lane` when the writer reaches it.
+    fn queue_lane(&self, gather: Arc<Gather>, lane: usize) -> Result<()> {
+        let base = self.public_url();
+        // The callers' replies pass from the job, which takes them, to the delivery after
+        // the commit; a job that never ran leaves them in the lane.
+        let replies: Arc<Mutex<Option<Vec<Reply>>>> = Arc::default();
+        let mut msgs: Option<Vec<Inbound>> = None;
+        let (taken, left) = (replies.clone(), gather.clone());
+        self.pool().write_keyed_then(
+            lane as u64,
+            move |tx| {
+                let msgs = msgs.get_or_insert_with(|| {
+                    let (m, r): (Vec<_>, Vec<_>) = gather.take(lane).into_iter().map(|w| (w.msg, w.reply)).unzip();
+                    *taken.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(r);
+                    m
+                });
+                ingest_all(tx, msgs, base.as_deref())
+            },
+            move |result| {
+                let replies = replies.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+                let replies = replies.unwrap_or_else(|| left.take(lane).into_iter().map(|w| w.reply).collect());
+                match result {
+                    Ok(results) => {
+                        for (reply, r) in replies.into_iter().zip(results) {
+                            let _ = reply.send(r);
+                        }
+                    }
+                    Err(e) => {
+                        for reply in replies {
+                            let _ = reply.send(Err(e.clone()));
+                        }
+                    }
+                }
+            },
+        )
+    }
+}
+
+fn busy() -> StoreError {
+    StoreError::Db(super::db::DbError::Unavailable("the database is busy: too many requests are waiting".into()))
+}
+
+/// Stores `msgs` in one job: the set first, then each of the rest on its own. A lost
+/// deadlock fails the whole job, which the pool runs again in its next transaction.
+fn ingest_all(tx: &mut WriteTx<'_>, msgs: &[Inbound], base: Option<&str>) -> Result<Vec<Result<Ingested>>> {
+    let set = match tx.apart(|tx| store_set(tx, msgs)) {
+        Ok(done) => done,
+        Err(e @ StoreError::Db(super::db::DbError::Transient(_) | super::db::DbError::Unavailable(_))) => {
+            return Err(e)
+        }
+        // Whatever went wrong, each message on its own path says what it was.
+        Err(e) => {
+            tracing::warn!("the set of {} messages falls back to one at a time: {e}", msgs.len());
+            vec![None; msgs.len()]
+        }
+    };
+    let mut out = Vec::with_capacity(msgs.len());
+    for (msg, done) in msgs.iter().zip(set) {
+        out.push(match done {
+            Some(d) => Ok(d),
+            None => match tx.apart(|tx| super::ingest::ingest(tx, msg, base)) {
+                Err(e @ StoreError::Db(super::db::DbError::Transient(_) | super::db::DbError::Unavailable(_))) => {
+                    return Err(e)
+                }
+                r => r,
+            },
+        });
+    }
+    Ok(out)
+}
+
+/// Whether a message may take the set path on its own account: plain text (a subject
+/// allowed) from a sender vouched for, with nothing to merge, thread or look up, and dated
+/// recently enough that no kept report day changes.
+pub(super) fn plain(msg: &Inbound, now: Timestamp) -> bool {
+    msg.attachments.is_empty()
+        && msg.thread_refs.is_empty()
+        && msg.unverified.is_none()
+        && msg.unsupported.is_none()
+        && msg.answer.is_none()
+        && msg.profile.is_empty()
+        && msg.at + crate::reports::SETTLE_MS / 2 >= now
+}
+
+/// A message the set will store.
+#[derive(Debug)]
+struct Planned {
+    index: usize,
+    contact_id: i64,
+    conversation_id: i64,
+    inbox_id: i64,
+    channel: ChannelKind,
+}
+
+/// A conversation as the set moves it.
+#[derive(Debug)]
+struct Moving {
+    conv: Conversation,
+    answered_before: bool,
+    dues: crate::sla::Dues,
+    dues_moved: bool,
+    /// The targets that start, in order.
+    started: Vec<(&'static str, i64)>,
+}
+
+/// Stores the messages the set path takes; `None` for each left to the one-message path.
+fn store_set(tx: &mut WriteTx<'_>, msgs: &[Inbound]) -> Result<Vec<Option<Ingested>>> {
+    let mut done: Vec<Option<Ingested>> = vec![None; msgs.len()];
+    let now = tx.now;
+    let candidates: Vec<usize> = (0..msgs.len()).filter(|&i| plain(&msgs[i], now)).collect();
+    if candidates.is_empty() {
+        return Ok(done);
+    }
+    // Customers some of whose messages take the other path: all theirs do.
+    let mut apart: HashSet<u64> =
+        (0..msgs.len()).filter(|i| !candidates.contains(i)).map(|i| customer_key(&msgs[i].from)).collect();
+
+    let inboxes = load_inboxes(tx, candidates.iter().map(|&i| msgs[i].inbox_id))?;
+    // Each candidate with its inbox and the address it is known by.
+    let mut known: Vec<(usize, &Inbox, String)> = Vec::new();
+    for &i in &candidates {
+        let msg = &msgs[i];
+        let Some((inbox, keywords)) = inboxes.get(&msg.inbox_id) else {
+            apart.insert(customer_key(&msg.from));
+            continue;
+        };
+        let address = match crate::address::normalize(inbox.kind, &msg.from, "US") {
+            Ok(a) => a,
+            Err(_) => {
+                apart.insert(customer_key(&msg.from));
+                continue;
+            }
+        };
+        if rules::takes_keywords(inbox.kind) && rules::keyword(&msg.body, keywords).is_some() {
+            apart.insert(customer_key(&msg.from));
+            continue;
+        }
+        known.push((i, inbox, address));
+    }
+
+    // A provider's retry of a message stored before is answered at once; one repeated
+    // within the set is answered with the first's ids once that is stored.
+    let stored = duplicates(
+        tx,
+        known.iter().filter_map(|(i, _, _)| msgs[*i].provider_id.as_deref().map(|p| (msgs[*i].inbox_id, p))),
+    )?;
+    let mut first_of: HashMap<(i64, &str), usize> = HashMap::new();
+    let mut repeats: Vec<(usize, usize)> = Vec::new();
+    known.retain(|(i, _, _)| {
+        let Some(pid) = msgs[*i].provider_id.as_deref() else { return true };
+        if let Some(d) = stored.get(&(msgs[*i].inbox_id, pid.to_owned())) {
+            done[*i] = Some(*d);
+            return false;
+        }
+        match first_of.get(&(msgs[*i].inbox_id, pid)) {
+            Some(&first) => {
+                repeats.push((*i, first));
+                false
+            }
+            None => {
+                first_of.insert((msgs[*i].inbox_id, pid), *i);
+                true
+            }
+        }
+    });
+
+    let contacts = identities(tx, &known)?;
+    let open = open_conversations(tx, contacts.values().copied())?;
+    let answering = campaign_answers(tx, &known, msgs)?;
+    let mut planned: Vec<Planned> = Vec::new();
+    for (i, inbox, address) in &known {
+        let msg = &msgs[*i];
+        let contact = contacts.get(&(inbox.kind.as_str(), address.clone())).copied();
+        let conv = contact.and_then(|c| {
+            open.iter()
+                .filter(|(k, _)| k.contact_id == c && k.inbox_id == inbox.id && k.customer_address == *address)
+                .map(|(k, _)| k.id)
+                .max()
+        });
+        let bots =
+            conv.and_then(|id| open.iter().find(|(k, _)| k.id == id)).map(|(k, _)| k.status == ConversationStatus::Bot);
+        match (contact, conv, bots) {
+            (Some(contact_id), Some(conversation_id), Some(false)) if !answering.contains(i) => {
+                planned.push(Planned {
+                    index: *i,
+                    contact_id,
+                    conversation_id,
+                    inbox_id: inbox.id,
+                    channel: inbox.kind,
+                });
+            }
+            _ => {
+                apart.insert(customer_key(&msg.from));
+            }
+        }
+    }
+    planned.retain(|p| !apart.contains(&customer_key(&msgs[p.index].from)));
+    let kept: HashSet<usize> = planned.iter().map(|p| p.index).collect();
+    repeats.retain(|(_, first)| kept.contains(first));
+    if planned.is_empty() {
+        return Ok(done);
+    }
+
+    // Each conversation moved by its messages in order, as the one-message path moves it.
+    let mut moving: BTreeMap<i64, Moving> = BTreeMap::new();
+    for (conv, answered_before) in open {
+        if planned.iter().any(|p| p.conversation_id == conv.id) {
+            let dues = crate::sla::Dues {
+                first_response: conv.first_response_due_at,
+                next_response: conv.next_response_due_at,
+                resolution: conv.resolution_due_at,
+            };
+            moving.insert(conv.id, Moving { conv, answered_before, dues, dues_moved: false, started: Vec::new() });
+        }
+    }
+    let mut policies = HashMap::new();
+    for m in moving.values() {
+        let key = (m.conv.team_id, m.conv.inbox_id);
+        if let std::collections::hash_map::Entry::Vacant(e) = policies.entry(key) {
+            e.insert(super::directory::policies(tx.conn, key.0, key.1)?);
+        }
+    }
+    for p in &planned {
+        let msg = &msgs[p.index];
+        let m = moving.get_mut(&p.conversation_id).ok_or(StoreError::NotFound("conversation"))?;
+        let (status, waiting_since) = (m.conv.status, m.conv.waiting_since);
+        let next = rules::after_inbound(&conv_state(&m.conv), p.channel, msg.at, rules::preview(&msg.body, 0));
+        m.conv.status = next.status;
+        m.conv.snoozed_until = next.snoozed_until;
+        m.conv.waiting_since = next.waiting_since;
+        m.conv.last_activity_at = next.last_activity_at;
+        m.conv.reply_window_expires_at = next.reply_window_expires_at;
+        m.conv.preview = next.preview;
+        let policy = policies.get(&(m.conv.team_id, m.conv.inbox_id)).and_then(|p| p.sla.as_ref());
+        let hours = policy.map(crate::sla::hours_of).unwrap_or_else(crate::calendar::Hours::always);
+        let event = crate::sla::Event::CustomerWrote {
+            at: msg.at,
+            ball_was_theirs: status == ConversationStatus::Resolved || waiting_since.is_none(),
+            answered_before: m.answered_before,
+        };
+        let after = crate::sla::after(policy, &hours, m.dues, event);
+        if after != m.dues {
+            m.started.extend(super::sla::started(&m.dues, &after));
+            m.dues = after;
+            m.dues_moved = true;
+        }
+    }
+
+    let ids = insert_messages(tx, msgs, &planned)?;
+    update_conversations(tx, &moving, &policies)?;
+    let events: Vec<Value> = moving
+        .values()
+        .flat_map(|m| {
+            m.started.iter().flat_map(|(target, due)| {
+                [m.conv.id.into(), m.conv.team_id.into(), (*target).into(), (*due).into(), tx.now.into()]
+            })
+        })
+        .collect();
+    for chunk in events.chunks(5 * CHUNK) {
+        tx.conn.execute(
+            &format!(
+                "INSERT INTO sla_events (conversation_id, team_id, target, due_at, created_at) VALUES {}",
+                rows(chunk.len() / 5, 5)
+            ),
+            chunk,
+        )?;
+    }
+
+    // The feed: each message in order, then each conversation as it now stands.
+    let stored = load_by_id(tx, MESSAGE_COLUMNS, "messages m", "m.id", &ids, entities::message)?;
+    for (p, id) in planned.iter().zip(&ids) {
+        let message = stored.get(id).ok_or(StoreError::NotFound("message"))?;
+        let team = moving.get(&p.conversation_id).map_or(0, |m| m.conv.team_id);
+        emit_message(tx, message, team);
+    }
+    let conv_ids: Vec<i64> = moving.keys().copied().collect();
+    let convs = load_by_id(tx, CONVERSATION_COLUMNS, "conversations c", "c.id", &conv_ids, entities::conversation)?;
+    for id in &conv_ids {
+        emit_conversation(tx, convs.get(id).ok_or(StoreError::NotFound("conversation"))?, None);
+    }
+
+    for (p, id) in planned.iter().zip(ids) {
+        done[p.index] = Some(Ingested {
+            contact_id: p.contact_id,
+            conversation_id: p.conversation_id,
+            message_id: id,
+            duplicate: false,
+            new_conversation: false,
+        });
+    }
+    for (i, first) in repeats {
+        done[i] = done[first].map(|d| Ingested { duplicate: true, ..d });
+    }
+    Ok(done)
+}
+
+/// `n` rows of `width` placeholders each, for a multi-row `VALUES`.
+fn rows(n: usize, width: usize) -> String {
+    let row = format!("({})", placeholders(width));
+    vec![row; n].join(", ")
+}
+
+/// The inboxes named, with the opt-out and opt-in words of each.
+fn load_inboxes(
+    tx: &mut WriteTx<'_>,
+    ids: impl Iterator<Item = i64>,
+) -> Result<HashMap<i64, (Inbox, rules::Keywords)>> {
+    let ids: Vec<Value> = ids.collect::<BTreeSet<_>>().into_iter().map(Value::Int).collect();
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(CHUNK) {
+        let sql = format!("SELECT {INBOX_COLUMNS} FROM inboxes WHERE id IN ({})", placeholders(chunk.len()));
+        for r in tx.conn.query(&sql, chunk)? {
+            let inbox = entities::inbox(&r)?;
+            // Words that no longer read fall back to the carriers', as on the one-message path.
+            let words = super::directory::keywords_of(&r.json(6)?).unwrap_or_default();
+            out.insert(inbox.id, (inbox, words));
+        }
+    }
+    Ok(out)
+}
+
+/// The messages already stored under each (inbox, provider id).
+fn duplicates<'a>(
+    tx: &mut WriteTx<'_>,
+    keys: impl Iterator<Item = (i64, &'a str)>,
+) -> Result<HashMap<(i64, String), Ingested>> {
+    let keys: Vec<[Value; 2]> = keys.map(|(inbox, pid)| [Value::Int(inbox), Value::from(pid)]).collect();
+    let mut out = HashMap::new();
+    for chunk in keys.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT m.inbox_id, m.provider_id, m.id, m.conversation_id, c.contact_id FROM messages m \
+             JOIN ({}) AS k ON m.inbox_id = k.column1 AND m.provider_id = k.column2 \
+             JOIN conversations c ON c.id = m.conversation_id",
+            keys_list(chunk.len(), &["BIGINT", "TEXT"])
+        );
+        for r in tx.conn.query(&sql, &chunk.concat())? {
+            out.insert(
+                (r.int(0)?, r.text(1)?.to_owned()),
+                Ingested {
+                    message_id: r.int(2)?,
+                    conversation_id: r.int(3)?,
+                    contact_id: r.int(4)?,
+                    duplicate: true,
+                    new_conversation: false,
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// `VALUES` of `n` rows typed `types`, to join a table on: each key is looked up by its
+/// index, whatever the engine guesses of the table's size.
+fn keys_list(n: usize, types: &[&str]) -> String {
+    let row: Vec<String> = types.iter().map(|t| format!("CAST(? AS {t})")).collect();
+    format!("VALUES {}", vec![format!("({})", row.join(", ")); n].join(", "))
+}
+
+/// The contact behind each (channel, address) that has an identity on that very channel
+/// (there is at most one).
+fn identities(tx: &mut WriteTx<'_>, known: &[(usize, &Inbox, String)]) -> Result<HashMap<(&'static str, String), i64>> {
+    let keys: BTreeSet<(&'static str, &str)> =
+        known.iter().map(|(_, inbox, a)| (inbox.kind.as_str(), a.as_str())).collect();
+    let keys: Vec<[Value; 2]> = keys.into_iter().map(|(c, a)| [Value::from(c), Value::from(a)]).collect();
+    let mut out = HashMap::new();
+    for chunk in keys.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT i.channel, i.address, i.contact_id FROM identities i \
+             JOIN ({}) AS k ON i.channel = k.column1 AND i.address = k.column2",
+            keys_list(chunk.len(), &["TEXT", "TEXT"])
+        );
+        for r in tx.conn.query(&sql, &chunk.concat())? {
+            let channel: ChannelKind = r.parse(0)?;
+            out.insert((channel.as_str(), r.text(1)?.to_owned()), r.int(2)?);
+        }
+    }
+    Ok(out)
+}
+
+/// The contacts' conversations that are not resolved, each with whether it was ever answered.
+fn open_conversations(tx: &mut WriteTx<'_>, contacts: impl Iterator<Item = i64>) -> Result<Vec<(Conversation, bool)>> {
+    let ids: Vec<Value> = contacts.collect::<BTreeSet<_>>().into_iter().map(Value::Int).collect();
+    let mut out = Vec::new();
+    for chunk in ids.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT {CONVERSATION_COLUMNS}, c.first_replied_at FROM conversations c \
+             JOIN ({}) AS k ON c.contact_id = k.column1 WHERE c.status <> ?",
+            keys_list(chunk.len(), &["BIGINT"])
+        );
+        let mut params = chunk.to_vec();
+        params.push(ConversationStatus::Resolved.as_str().into());
+        for r in tx.conn.query(&sql, &params)? {
+            out.push((entities::conversation(&r)?, r.opt_int(23)?.is_some()));
+        }
+    }
+    Ok(out)
+}
+
+/// The candidates whose message answers a campaign sent to them (within a week, not yet
+/// answered): those take the one-message path, which notes the answer.
+fn campaign_answers(
+    tx: &mut WriteTx<'_>,
+    known: &[(usize, &Inbox, String)],
+    msgs: &[Inbound],
+) -> Result<HashSet<usize>> {
+    let Some(since) = known.iter().map(|(i, _, _)| msgs[*i].at).min() else { return Ok(HashSet::new()) };
+    let addresses: Vec<&str> = known.iter().map(|(_, _, a)| a.as_str()).collect::<BTreeSet<_>>().into_iter().collect();
+    let mut sent: Vec<(String, i64, i64)> = Vec::new();
+    for chunk in addresses.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT r.address, r.inbox_id, r.sent_at FROM campaign_recipients r JOIN ({}) AS k ON r.address = k.column1 \
+             WHERE r.sent_at > ? AND r.state = 'sent' AND r.replied_at IS NULL",
+            keys_list(chunk.len(), &["TEXT"])
+        );
+        let mut params: Vec<Value> = chunk.iter().map(|a| Value::from(*a)).collect();
+        params.push(Value::Int(since - 7 * 86_400_000));
+        for r in tx.conn.query(&sql, &params)? {
+            sent.push((r.text(0)?.to_owned(), r.int(1)?, r.int(2)?));
+        }
+    }
+    Ok(known
+        .iter()
+        .filter(|(i, inbox, address)| {
+            let at = msgs[*i].at;
+            sent.iter()
+                .any(|(a, inbox_id, sent_at)| a == address && *inbox_id == inbox.id && *sent_at > at - 7 * 86_400_000)
+        })
+        .map(|(i, _, _)| *i)
+        .collect())
+}
+
+/// Inserts the planned messages in order; their ids, in the same order.
+fn insert_messages(tx: &mut WriteTx<'_>, msgs: &[Inbound], planned: &[Planned]) -> Result<Vec<i64>> {
+    let mut ids = Vec::with_capacity(planned.len());
+    for chunk in planned.chunks(CHUNK) {
+        let mut params = Vec::with_capacity(chunk.len() * 9);
+        for p in chunk {
+            let msg = &msgs[p.index];
+            params.extend([
+                Value::Int(p.conversation_id),
+                Value::Int(p.inbox_id),
+                Value::from(p.channel.as_str()),
+                Value::from(Direction::Inbound.as_str()),
+                Value::from(msg.body.as_str()),
+                Value::from(msg.subject.as_deref()),
+                Value::from(msg.provider_id.as_deref()),
+                Value::Int(msg.at),
+            ]);
+        }
+        let sql = format!(
+            "INSERT INTO messages (conversation_id, inbox_id, channel, direction, body, subject, provider_id, created_at, attachments) \
+             VALUES {} RETURNING id",
+            vec!["(?, ?, ?, ?, ?, ?, ?, ?, '[]')"; chunk.len()].join(", ")
+        );
+        // Rows are inserted in the order given, each taking the next id: sorted, the ids
+        // returned are the rows' in that order, however the engine returns them.
+        let mut got: Vec<i64> = tx.conn.query(&sql, &params)?.iter().map(|r| r.int(0)).collect::<Result<_, _>>()?;
+        got.sort_unstable();
+        ids.extend(got);
+    }
+    Ok(ids)
+}
+
+/// Writes each moved conversation's state, targets and place in the queue in one
+/// statement a chunk. A column the one-message path would not have written keeps its value.
+fn update_conversations(
+    tx: &mut WriteTx<'_>,
+    moving: &BTreeMap<i64, Moving>,
+    policies: &HashMap<(i64, i64), super::directory::Policies>,
+) -> Result<()> {
+    const WIDTH: usize = 15;
+    let moving: Vec<&Moving> = moving.values().collect();
+    for chunk in moving.chunks(CHUNK) {
+        // The time a conversation joins the queue, then each row's values.
+        let mut params = Vec::with_capacity(1 + chunk.len() * WIDTH);
+        params.push(Value::Int(tx.now));
+        for m in chunk {
+            let c = &m.conv;
+            let policies = policies.get(&(c.team_id, c.inbox_id));
+            let warn = policies.and_then(|p| p.sla.as_ref()).map_or(0, |p| p.warn_before_mins);
+            let next = m.dues.next();
+            let routes = policies.is_some_and(|p| p.routing.routes());
+            // 1: joins the queue now; 2: leaves it; 0: stays where it is.
+            let queue = match (crate::routing::belongs_in_queue(c.status, c.assignee_id, routes), c.queued_at) {
+                (true, None) => 1,
+                (false, Some(_)) => 2,
+                _ => 0,
+            };
+            params.extend([
+                Value::Int(c.id),
+                Value::from(c.status.as_str()),
+                Value::from(c.snoozed_until),
+                Value::from(c.waiting_since),
+                Value::Int(c.last_activity_at),
+                Value::from(c.reply_window_expires_at),
+                Value::from(c.preview.as_str()),
+                Value::Int(i64::from(m.dues_moved)),
+                Value::from(m.dues.first_response),
+                Value::from(m.dues.next_response),
+                Value::from(m.dues.resolution),
+                Value::from(next),
+                Value::from(next.map(|d| d - i64::from(warn) * 60_000)),
+                Value::from(crate::sla::state(&m.dues, warn, tx.now).as_str()),
+                Value::Int(queue),
+            ]);
+        }
+        let row = "(CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), \
+                   CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), \
+                   CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS BIGINT))";
+        let sql = format!(
+            "UPDATE conversations SET status = v.column2, snoozed_until = v.column3, waiting_since = v.column4, \
+             last_activity_at = v.column5, reply_window_expires_at = v.column6, preview = v.column7, updated_by = NULL, \
+             first_response_due_at = CASE WHEN v.column8 = 1 THEN v.column9 ELSE first_response_due_at END, \
+             next_response_due_at = CASE WHEN v.column8 = 1 THEN v.column10 ELSE next_response_due_at END, \
+             resolution_due_at = CASE WHEN v.column8 = 1 THEN v.column11 ELSE resolution_due_at END, \
+             sla_next_due = CASE WHEN v.column8 = 1 THEN v.column12 ELSE sla_next_due END, \
+             sla_warn_at = CASE WHEN v.column8 = 1 THEN v.column13 ELSE sla_warn_at END, \
+             sla_state = CASE WHEN v.column8 = 1 THEN v.column14 ELSE sla_state END, \
+             queued_at = CASE v.column15 WHEN 1 THEN CAST(? AS BIGINT) WHEN 2 THEN NULL ELSE queued_at END, \
+             returned_from = CASE WHEN v.column15 = 2 THEN NULL ELSE returned_from END, \
+             version = version + 1 \
+             FROM (VALUES {}) AS v WHERE conversations.id = v.column1",
+            vec![row; chunk.len()].join(", "),
+        );
+        tx.conn.execute(&sql, &params)?;
+    }
+    Ok(())
+}
+
+/// Rows of `table` by id, read with `columns` and `read`.
+fn load_by_id<T>(
+    tx: &mut WriteTx<'_>,
+    columns: &str,
+    table: &str,
+    id_column: &str,
+    ids: &[i64],
+    read: fn(&super::db::Row) -> Result<T, super::db::DbError>,
+) -> Result<HashMap<i64, T>> {
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        let params: Vec<Value> = chunk.iter().map(|&i| Value::Int(i)).collect();
+        let sql = format!(
+            "SELECT {columns} FROM {table} JOIN ({}) AS k ON {id_column} = k.column1",
+            keys_list(chunk.len(), &["BIGINT"])
+        );
+        for r in tx.conn.query(&sql, &params)? {
+            out.insert(r.int(0)?, read(&r)?);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::directory::NewAgent;
+    use crate::store::StoreOptions;
+    use switchboard_protocol::admin::CreateInbox;
+    use switchboard_protocol::model::{Attachment, Role, RoutingMode, RoutingPolicy, SlaPolicy};
+
+    #[test]
+    fn which_messages_take_the_set_path() {
+        const NOW: i64 = 1_800_000_000_000;
+        let plain_text = Inbound::text(1, "+14155550100", "hello", Some("p1"), NOW);
+        type Change = Box<dyn Fn(&mut Inbound)>;
+        let cases: Vec<(&str, Change, bool)> = vec![
+            ("plain text", Box::new(|_| {}), true),
+            ("with a subject", Box::new(|m| m.subject = Some("Order".into())), true),
+            ("with no provider id", Box::new(|m| m.provider_id = None), true),
+            ("a minute ahead", Box::new(|m| m.at = NOW + 60_000), true),
+            ("with a file", Box::new(|m| m.attachments.push(attachment())), false),
+            ("answering an email", Box::new(|m| m.thread_refs.push("<a@b>".into())), false),
+            ("from an unverified sender", Box::new(|m| m.unverified = Some("no DKIM".into())), false),
+            ("of a type the hub cannot show", Box::new(|m| m.unsupported = Some("sticker".into())), false),
+            ("a tap on choices", Box::new(|m| m.answer = Some(answer())), false),
+            ("with profile fields", Box::new(|m| drop(m.profile.insert("email".into(), "a@b.c".into()))), false),
+            ("dated within the settling time", Box::new(|m| m.at = NOW - crate::reports::SETTLE_MS / 2), true),
+            ("dated before it", Box::new(|m| m.at = NOW - crate::reports::SETTLE_MS / 2 - 1), false),
+        ];
+        for (name, change, expected) in cases {
+            let mut m = plain_text.clone();
+            change(&mut m);
+            assert_eq!(plain(&m, NOW), expected, "{name}");
+        }
+    }
+
+    fn attachment() -> Attachment {
+        Attachment { name: "a.png".into(), mime: "image/png".into(), size: 10, url: "https://files.test/a.png".into() }
+    }
+
+    fn answer() -> crate::store::ingest::Answer {
+        crate::store::ingest::Answer { id: "yes".into(), title: "Yes".into(), to_provider_id: None, to_message: None }
+    }
+
+    /// The workspace both stores start from: an SMS and a web-chat inbox in a team that
+    /// routes and has response-time targets, and five customers in various states.
+    async fn workspace(store: &Store, t0: i64) -> Vec<i64> {
+        let team = store.create_team("Support").await.unwrap();
+        store
+            .create_agent(NewAgent {
+                name: "Ana".into(),
+                email: "ana@x.test".into(),
+                password_hash: "x".into(),
+                role: Role::Admin,
+                teams: vec![team.id],
+                capacity: 5,
+            })
+            .await
+            .unwrap();
+        let mut inboxes = Vec::new();
+        for (kind, address) in [(ChannelKind::Sms, "+14155550100"), (ChannelKind::Webchat, "widget")] {
+            let req = CreateInbox {
+                kind,
+                name: kind.to_string(),
+                team_id: team.id,
+                address: address.into(),
+                settings: serde_json::json!({}),
+            };
+            inboxes.push(store.create_inbox(req).await.unwrap().id);
+        }
+        let routing = RoutingPolicy { mode: RoutingMode::RoundRobin, ..RoutingPolicy::default() };
+        let sla = SlaPolicy {
+            calendar: None,
+            first_response_mins: Some(60),
+            next_response_mins: Some(30),
+            resolution_mins: None,
+            warn_before_mins: 10,
+        };
+        let (routing, sla) = (serde_json::to_string(&routing).unwrap(), serde_json::to_string(&sla).unwrap());
+        let team_id = team.id;
+        store
+            .pool()
+            .write(move |tx| {
+                tx.conn.execute(
+                    "UPDATE teams SET routing = ?, sla = ? WHERE id = ?",
+                    crate::params![&routing, &sla, team_id],
+                )?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        for (n, inbox) in [(1, 0), (2, 0), (3, 0), (4, 0), (5, 1)] {
+            let msg = Inbound::text(inboxes[inbox], &from(n, inbox), "first", Some(&format!("setup-{n}")), t0 + n);
+            one_at_a_time(store, msg).await.unwrap();
+        }
+        // Customer 2 was answered; customer 3's conversation is snoozed, customer 4's pending.
+        store
+            .pool()
+            .write(move |tx| {
+                tx.conn.batch(&format!(
+                    "UPDATE conversations SET first_replied_at = {t0}, waiting_since = NULL WHERE id = 2; \
+                     UPDATE conversations SET status = 'snoozed', snoozed_until = {} WHERE id = 3; \
+                     UPDATE conversations SET status = 'pending', waiting_since = NULL WHERE id = 4",
+                    t0 + 86_400_000
+                ))?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        inboxes
+    }
+
+    fn from(n: i64, inbox: usize) -> String {
+        if inbox == 0 {
+            format!("+1212555{n:04}")
+        } else {
+            format!("visitor-{n}")
+        }
+    }
+
+    async fn one_at_a_time(store: &Store, msg: Inbound) -> Result<Ingested> {
+        store.pool().write(move |tx| crate::store::ingest::ingest(tx, &msg, None)).await
+    }
+
+    /// The batch: known customers writing again (twice, after a reply, waking a snooze), a
+    /// new customer, an opt-out word, a file and then text from one customer, a retry of
+    /// a stored message, a retry within the batch, and an inbox that does not exist.
+    fn batch(inboxes: &[i64], t1: i64) -> Vec<Inbound> {
+        let text = |n: i64, inbox: usize, body: &str, pid: &str, dt: i64| {
+            Inbound::text(inboxes[inbox], &from(n, inbox), body, Some(pid), t1 + dt)
+        };
+        let mut with_file = text(5, 1, "see this", "b-5a", 7);
+        with_file.attachments.push(attachment());
+        let mut nowhere = text(1, 0, "lost", "b-x", 11);
+        nowhere.inbox_id = 9_999;
+        vec![
+            text(1, 0, "again", "b-1a", 1),
+            text(2, 0, "after your reply", "b-2", 2),
+            text(3, 0, "wake up", "b-3", 3),
+            text(1, 0, "and again", "b-1b", 4),
+            text(6, 0, "I am new", "b-6", 5),
+            text(4, 0, "STOP", "b-4", 6),
+            with_file,
+            text(5, 1, "did you get it?", "b-5b", 8),
+            text(2, 0, "first", "setup-2", 9),
+            text(1, 0, "again", "b-1a", 10),
+            nowhere,
+            text(4, 1, "chat from a pending customer", "b-4c", 12),
+        ]
+    }
+
+    /// What a store holds, by content rather than by id.
+    async fn contents(store: &Store) -> serde_json::Value {
+        store
+            .pool()
+            .read(|c| {
+                let convs = c.query(&format!("SELECT {CONVERSATION_COLUMNS}, c.queued_at IS NOT NULL, c.sla_next_due, c.sla_warn_at FROM conversations c ORDER BY c.id"), &[])?;
+                let convs: Vec<_> = convs
+                    .iter()
+                    .map(|r| {
+                        let mut conv = entities::conversation(r).unwrap();
+                        conv.version = 0;
+                        conv.queued_at = None;
+                        serde_json::json!([conv, r.int(23).unwrap(), r.opt_int(24).unwrap(), r.opt_int(25).unwrap()])
+                    })
+                    .collect();
+                let msgs = c.query(
+                    "SELECT conversation_id, direction, body, provider_id, created_at, channel FROM messages ORDER BY conversation_id, id",
+                    &[],
+                )?;
+                let msgs: Vec<_> = msgs.iter().map(|r| format!("{:?}", r.0)).collect();
+                let events = c.query("SELECT conversation_id, target, due_at FROM sla_events ORDER BY 1, 2, 3", &[])?;
+                let events: Vec<_> = events.iter().map(|r| format!("{:?}", r.0)).collect();
+                let changes = c.query("SELECT kind, payload FROM changes ORDER BY seq", &[])?;
+                let mut messages_fed = Vec::new();
+                let mut last_fed = BTreeMap::new();
+                for r in &changes {
+                    let change: serde_json::Value = serde_json::from_str(r.text(1)?).unwrap();
+                    match change["type"].as_str() {
+                        Some("message") => messages_fed.push(change["body"].clone()),
+                        Some("conversation") => {
+                            let mut conv = change.clone();
+                            conv["version"] = 0.into();
+                            conv["queued_at"] = serde_json::Value::Null;
+                            last_fed.insert(change["id"].as_i64().unwrap(), conv);
+                        }
+                        _ => {}
+                    }
+                }
+                messages_fed.sort_by_key(|b| b.to_string());
+                Ok(serde_json::json!({
+                    "conversations": convs,
+                    "messages": msgs,
+                    "sla_events": events,
+                    "messages_fed": messages_fed,
+                    "conversations_fed": last_fed,
+                }))
+            })
+            .await
+            .unwrap()
+    }
+
+    /// Ingests `msgs` through the gathering path while the writer is held, so they are
+    /// stored as one job.
+    async fn gathered(store: &Store, msgs: Vec<Inbound>) -> Vec<Result<Ingested>> {
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let held = Mutex::new(held);
+        let pool = store.pool().clone();
+        let gate = tokio::spawn(async move {
+            pool.write(move |_| {
+                let _ = held.lock().unwrap().recv();
+                Ok(())
+            })
+            .await
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let mut tasks = Vec::new();
+        for msg in msgs {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move { store.ingest_gathered(msg).await }));
+            // In this order.
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        release.send(()).unwrap();
+        gate.await.unwrap().unwrap();
+        let mut out = Vec::new();
+        for t in tasks {
+            out.push(t.await.unwrap());
+        }
+        out
+    }
+
+    /// The set path stores what the one-message path stores, message by message.
+    async fn the_set_stores_what_one_at_a_time_stores(one: Store, set: Store) {
+        let t0 = crate::clock::now_ms() - 3_600_000;
+        let inboxes = workspace(&one, t0).await;
+        assert_eq!(workspace(&set, t0).await, inboxes);
+        let t1 = crate::clock::now_ms() - 60_000;
+        let msgs = batch(&inboxes, t1);
+        let mut expected = Vec::new();
+        for msg in msgs.clone() {
+            expected.push(one_at_a_time(&one, msg).await);
+        }
+        let got = gathered(&set, msgs.clone()).await;
+        // Each caller hears what the one-message path answers; a message's id is compared
+        // by what it points at.
+        for ((msg, e), g) in msgs.iter().zip(&expected).zip(&got) {
+            match (e, g) {
+                (Ok(e), Ok(g)) => {
+                    assert_eq!(
+                        (e.contact_id, e.conversation_id, e.duplicate, e.new_conversation),
+                        (g.contact_id, g.conversation_id, g.duplicate, g.new_conversation),
+                        "{}",
+                        msg.body
+                    );
+                    let body = |s: &Store, id: i64| {
+                        let s = s.clone();
+                        async move { s.pool().read(move |c| Ok(entities::load_message(c, id)?.body)).await.unwrap() }
+                    };
+                    assert_eq!(body(&one, e.message_id).await, body(&set, g.message_id).await, "{}", msg.body);
+                }
+                (Err(e), Err(g)) => assert_eq!(e.to_string(), g.to_string(), "{}", msg.body),
+                _ => panic!("{}: one at a time {e:?}, in a set {g:?}", msg.body),
+            }
+        }
+        assert!(got[0].as_ref().unwrap().message_id < got[4].as_ref().unwrap().message_id, "the set went first");
+        let (one, set) = (contents(&one).await, contents(&set).await);
+        for key in ["conversations", "messages", "sla_events", "messages_fed", "conversations_fed"] {
+            assert_eq!(one[key], set[key], "{key}");
+        }
+        // It was worth checking: targets moved, a snooze woke, and a queue was joined.
+        assert!(one["sla_events"].as_array().unwrap().len() >= 6, "{}", one["sla_events"]);
+        assert!(one.to_string().contains("wake up"));
+    }
+
+    #[tokio::test]
+    async fn the_set_stores_what_one_at_a_time_stores_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let open = |name: &str| {
+            let url = format!("sqlite://{}", dir.path().join(name).display());
+            Store::open(&url, &StoreOptions::default()).unwrap()
+        };
+        the_set_stores_what_one_at_a_time_stores(open("one.db"), open("set.db")).await;
+    }
+
+    #[tokio::test]
+    async fn the_set_stores_what_one_at_a_time_stores_postgres() {
+        let (a, b) = (
+            switchboard_testkit::pg_schema::Schema::new("sbsetone"),
+            switchboard_testkit::pg_schema::Schema::new("sbsetset"),
+        );
+        let opts = StoreOptions { writers: 1, ..StoreOptions::default() };
+        the_set_stores_what_one_at_a_time_stores(
+            Store::open(&a.url, &opts).unwrap(),
+            Store::open(&b.url, &opts).unwrap(),
+        )
+        .await;
+    }
+}
