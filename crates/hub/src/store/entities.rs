@@ -346,6 +346,11 @@ pub fn emit_contact(tx: &mut WriteTx<'_>, contact: &Contact) -> Result<()> {
     Ok(())
 }
 
+/// Records a new customer's contact for the one team their first conversation is in.
+pub fn emit_new_contact(tx: &mut WriteTx<'_>, contact: &Contact, team_id: i64) {
+    emit_contact_for(tx, contact.id, Some(team_id), json(&Change::Contact(contact.clone())));
+}
+
 pub fn emit_contact_for(tx: &mut WriteTx<'_>, id: i64, team_id: Option<i64>, payload: String) {
     tx.emit(NewChange {
         kind: ChangeKind::Contact,

@@ -19,7 +19,7 @@ use super::{Result, Store, StoreError};
 use crate::rules;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
-use switchboard_protocol::model::{ChannelKind, Conversation, ConversationStatus, Direction, Inbox};
+use switchboard_protocol::model::{ChannelKind, Conversation, ConversationStatus, Direction, Inbox, Message};
 use switchboard_protocol::Timestamp;
 use tokio::sync::oneshot;
 
@@ -194,10 +194,16 @@ pub(super) fn plain(msg: &Inbound, now: Timestamp) -> bool {
 #[derive(Debug)]
 struct Planned {
     index: usize,
-    contact_id: i64,
-    conversation_id: i64,
     inbox_id: i64,
     channel: ChannelKind,
+    /// Its conversation's team.
+    team_id: i64,
+    address: String,
+    /// A new customer, whose contact and conversation the set opens; the ids below are
+    /// theirs once opened.
+    opens: bool,
+    contact_id: i64,
+    conversation_id: i64,
 }
 
 /// A conversation as the set moves it.
@@ -209,6 +215,27 @@ struct Moving {
     dues_moved: bool,
     /// The targets that start, in order.
     started: Vec<(&'static str, i64)>,
+}
+
+/// An inbox as the set needs it.
+#[derive(Debug)]
+struct InboxInfo {
+    inbox: Inbox,
+    keywords: rules::Keywords,
+    /// A new customer's first message opens a conversation with nothing else to do: no
+    /// bot takes it and no automatic reply is sent.
+    opens_plainly: bool,
+}
+
+/// What is known of a customer by their address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Known {
+    /// Their contact, through an identity on this very channel.
+    Here(i64),
+    /// Only through another channel sharing the address kind (SMS and WhatsApp).
+    Elsewhere,
+    /// Nothing: a new customer.
+    New,
 }
 
 /// Stores the messages the set path takes; `None` for each left to the one-message path.
@@ -225,25 +252,25 @@ fn store_set(tx: &mut WriteTx<'_>, msgs: &[Inbound]) -> Result<Vec<Option<Ingest
 
     let inboxes = load_inboxes(tx, candidates.iter().map(|&i| msgs[i].inbox_id))?;
     // Each candidate with its inbox and the address it is known by.
-    let mut known: Vec<(usize, &Inbox, String)> = Vec::new();
+    let mut known: Vec<(usize, &InboxInfo, String)> = Vec::new();
     for &i in &candidates {
         let msg = &msgs[i];
-        let Some((inbox, keywords)) = inboxes.get(&msg.inbox_id) else {
+        let Some(info) = inboxes.get(&msg.inbox_id) else {
             apart.insert(customer_key(&msg.from));
             continue;
         };
-        let address = match crate::address::normalize(inbox.kind, &msg.from, "US") {
+        let address = match crate::address::normalize(info.inbox.kind, &msg.from, "US") {
             Ok(a) => a,
             Err(_) => {
                 apart.insert(customer_key(&msg.from));
                 continue;
             }
         };
-        if rules::takes_keywords(inbox.kind) && rules::keyword(&msg.body, keywords).is_some() {
+        if rules::takes_keywords(info.inbox.kind) && rules::keyword(&msg.body, &info.keywords).is_some() {
             apart.insert(customer_key(&msg.from));
             continue;
         }
-        known.push((i, inbox, address));
+        known.push((i, info, address));
     }
 
     // A provider's retry of a message stored before is answered at once; one repeated
@@ -272,35 +299,59 @@ fn store_set(tx: &mut WriteTx<'_>, msgs: &[Inbound]) -> Result<Vec<Option<Ingest
         }
     });
 
-    let contacts = identities(tx, &known)?;
-    let open = open_conversations(tx, contacts.values().copied())?;
+    let customers = identities(tx, &known)?;
+    let here: Vec<(i64, i64, &str)> = known
+        .iter()
+        .filter_map(|(_, info, a)| match customers.get(&(info.inbox.kind.address_kind().as_str(), a.clone())) {
+            Some(Known::Here(c)) => Some((*c, info.inbox.id, a.as_str())),
+            _ => None,
+        })
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let open = open_conversations(tx, &here)?;
     let answering = campaign_answers(tx, &known, msgs)?;
+    // How many of the set's messages come from each address: a new customer writing twice
+    // in one set takes the one-message path, which opens their conversation once.
+    let mut writes: HashMap<(&str, &str), usize> = HashMap::new();
+    for (_, info, address) in &known {
+        *writes.entry((info.inbox.kind.address_kind().as_str(), address.as_str())).or_default() += 1;
+    }
     let mut planned: Vec<Planned> = Vec::new();
-    for (i, inbox, address) in &known {
-        let msg = &msgs[*i];
-        let contact = contacts.get(&(inbox.kind.as_str(), address.clone())).copied();
-        let conv = contact.and_then(|c| {
-            open.iter()
+    for (i, info, address) in &known {
+        let inbox = &info.inbox;
+        let who = customers.get(&(inbox.kind.address_kind().as_str(), address.clone())).copied().unwrap_or(Known::New);
+        let plan = |opens, contact_id, conversation_id, team_id| Planned {
+            index: *i,
+            inbox_id: inbox.id,
+            channel: inbox.kind,
+            team_id,
+            address: address.clone(),
+            opens,
+            contact_id,
+            conversation_id,
+        };
+        let once = writes.get(&(inbox.kind.address_kind().as_str(), address.as_str())) == Some(&1);
+        let conv = match who {
+            Known::Here(c) => open
+                .iter()
                 .filter(|(k, _)| k.contact_id == c && k.inbox_id == inbox.id && k.customer_address == *address)
-                .map(|(k, _)| k.id)
-                .max()
-        });
-        let bots =
-            conv.and_then(|id| open.iter().find(|(k, _)| k.id == id)).map(|(k, _)| k.status == ConversationStatus::Bot);
-        match (contact, conv, bots) {
-            (Some(contact_id), Some(conversation_id), Some(false)) if !answering.contains(i) => {
-                planned.push(Planned {
-                    index: *i,
-                    contact_id,
-                    conversation_id,
-                    inbox_id: inbox.id,
-                    channel: inbox.kind,
-                });
+                .max_by_key(|(k, _)| k.id),
+            _ => None,
+        };
+        match (who, conv) {
+            _ if answering.contains(i) => {}
+            (Known::Here(c), Some((conv, _))) if conv.status != ConversationStatus::Bot => {
+                planned.push(plan(false, c, conv.id, conv.team_id));
+                continue;
             }
-            _ => {
-                apart.insert(customer_key(&msg.from));
+            (Known::New, None) if once && info.opens_plainly => {
+                planned.push(plan(true, 0, 0, inbox.team_id));
+                continue;
             }
+            _ => {}
         }
+        apart.insert(customer_key(&msgs[*i].from));
     }
     planned.retain(|p| !apart.contains(&customer_key(&msgs[p.index].from)));
     let kept: HashSet<usize> = planned.iter().map(|p| p.index).collect();
@@ -309,10 +360,18 @@ fn store_set(tx: &mut WriteTx<'_>, msgs: &[Inbound]) -> Result<Vec<Option<Ingest
         return Ok(done);
     }
 
+    let mut policies = HashMap::new();
+    for key in planned.iter().map(|p| (p.team_id, p.inbox_id)) {
+        if let std::collections::hash_map::Entry::Vacant(e) = policies.entry(key) {
+            e.insert(super::directory::policies(tx.conn, key.0, key.1)?);
+        }
+    }
+    let opened = open_for_new_customers(tx, msgs, &mut planned, &policies)?;
+
     // Each conversation moved by its messages in order, as the one-message path moves it.
     let mut moving: BTreeMap<i64, Moving> = BTreeMap::new();
     for (conv, answered_before) in open {
-        if planned.iter().any(|p| p.conversation_id == conv.id) {
+        if planned.iter().any(|p| !p.opens && p.conversation_id == conv.id) {
             let dues = crate::sla::Dues {
                 first_response: conv.first_response_due_at,
                 next_response: conv.next_response_due_at,
@@ -321,14 +380,7 @@ fn store_set(tx: &mut WriteTx<'_>, msgs: &[Inbound]) -> Result<Vec<Option<Ingest
             moving.insert(conv.id, Moving { conv, answered_before, dues, dues_moved: false, started: Vec::new() });
         }
     }
-    let mut policies = HashMap::new();
-    for m in moving.values() {
-        let key = (m.conv.team_id, m.conv.inbox_id);
-        if let std::collections::hash_map::Entry::Vacant(e) = policies.entry(key) {
-            e.insert(super::directory::policies(tx.conn, key.0, key.1)?);
-        }
-    }
-    for p in &planned {
+    for p in planned.iter().filter(|p| !p.opens) {
         let msg = &msgs[p.index];
         let m = moving.get_mut(&p.conversation_id).ok_or(StoreError::NotFound("conversation"))?;
         let (status, waiting_since) = (m.conv.status, m.conv.waiting_since);
@@ -354,15 +406,13 @@ fn store_set(tx: &mut WriteTx<'_>, msgs: &[Inbound]) -> Result<Vec<Option<Ingest
         }
     }
 
-    let ids = insert_messages(tx, msgs, &planned)?;
-    update_conversations(tx, &moving, &policies)?;
-    let events: Vec<Value> = moving
-        .values()
-        .flat_map(|m| {
-            m.started.iter().flat_map(|(target, due)| {
-                [m.conv.id.into(), m.conv.team_id.into(), (*target).into(), (*due).into(), tx.now.into()]
-            })
-        })
+    let messages = insert_messages(tx, msgs, &planned)?;
+    let moved = update_conversations(tx, &moving, &policies)?;
+    let started = opened.started.iter().copied().chain(
+        moving.values().flat_map(|m| m.started.iter().map(|(target, due)| (m.conv.id, m.conv.team_id, *target, *due))),
+    );
+    let events: Vec<Value> = started
+        .flat_map(|(conv, team, target, due)| [conv.into(), team.into(), target.into(), due.into(), tx.now.into()])
         .collect();
     for chunk in events.chunks(5 * CHUNK) {
         tx.conn.execute(
@@ -374,32 +424,170 @@ fn store_set(tx: &mut WriteTx<'_>, msgs: &[Inbound]) -> Result<Vec<Option<Ingest
         )?;
     }
 
-    // The feed: each message in order, then each conversation as it now stands.
-    let stored = load_by_id(tx, MESSAGE_COLUMNS, "messages m", "m.id", &ids, entities::message)?;
-    for (p, id) in planned.iter().zip(&ids) {
-        let message = stored.get(id).ok_or(StoreError::NotFound("message"))?;
-        let team = moving.get(&p.conversation_id).map_or(0, |m| m.conv.team_id);
-        emit_message(tx, message, team);
+    // The feed: each message in order, each new customer, then each conversation as it
+    // now stands.
+    for (p, message) in planned.iter().zip(&messages) {
+        emit_message(tx, message, p.team_id);
     }
-    let conv_ids: Vec<i64> = moving.keys().copied().collect();
-    let convs = load_by_id(tx, CONVERSATION_COLUMNS, "conversations c", "c.id", &conv_ids, entities::conversation)?;
+    let new_contacts: Vec<(i64, i64)> = planned.iter().filter(|p| p.opens).map(|p| (p.contact_id, p.team_id)).collect();
+    let contacts = entities::load_contacts(tx.conn, &new_contacts.iter().map(|(c, _)| *c).collect::<Vec<_>>())?;
+    for (contact, (_, team)) in contacts.iter().zip(&new_contacts) {
+        entities::emit_new_contact(tx, contact, *team);
+    }
+    let mut conv_ids: Vec<i64> = Vec::new();
+    for p in &planned {
+        if !conv_ids.contains(&p.conversation_id) {
+            conv_ids.push(p.conversation_id);
+        }
+    }
+    let convs: HashMap<i64, Conversation> = moved.into_iter().chain(opened.convs).map(|c| (c.id, c)).collect();
     for id in &conv_ids {
         emit_conversation(tx, convs.get(id).ok_or(StoreError::NotFound("conversation"))?, None);
     }
 
-    for (p, id) in planned.iter().zip(ids) {
+    for (p, message) in planned.iter().zip(&messages) {
         done[p.index] = Some(Ingested {
             contact_id: p.contact_id,
             conversation_id: p.conversation_id,
-            message_id: id,
+            message_id: message.id,
             duplicate: false,
-            new_conversation: false,
+            new_conversation: p.opens,
         });
     }
     for (i, first) in repeats {
-        done[i] = done[first].map(|d| Ingested { duplicate: true, ..d });
+        done[i] = done[first].map(|d| Ingested { duplicate: true, new_conversation: false, ..d });
     }
     Ok(done)
+}
+
+/// What opening new customers' conversations started: each target, as
+/// (conversation, team, target, due).
+#[derive(Debug, Default)]
+struct Opened {
+    started: Vec<(i64, i64, &'static str, i64)>,
+    /// The conversations opened, as stored.
+    convs: Vec<Conversation>,
+}
+
+/// Opens a contact, an identity and a conversation for each new customer planned, as the
+/// one-message path does for their first message: the conversation open and waiting,
+/// with its response targets started and its place in the queue, and the customer asked
+/// after in the CRM. Fills in the planned ids.
+fn open_for_new_customers(
+    tx: &mut WriteTx<'_>,
+    msgs: &[Inbound],
+    planned: &mut [Planned],
+    policies: &HashMap<(i64, i64), super::directory::Policies>,
+) -> Result<Opened> {
+    let mut opened = Opened::default();
+    let news: Vec<usize> = (0..planned.len()).filter(|&i| planned[i].opens).collect();
+    for chunk in news.chunks(CHUNK) {
+        // Contacts, named as the sender names themself, else by their address.
+        let mut params = Vec::with_capacity(chunk.len() * 3);
+        for &i in chunk {
+            let p = &planned[i];
+            let name = msgs[p.index].display_name.as_deref().map(str::trim).filter(|n| !n.is_empty());
+            params.extend([Value::from(name.unwrap_or(&p.address)), tx.now.into(), tx.now.into()]);
+        }
+        let sql = format!(
+            "INSERT INTO contacts (name, profile, created_at, updated_at) VALUES {} RETURNING id",
+            vec!["(?, '{}', ?, ?)"; chunk.len()].join(", ")
+        );
+        let contacts = inserted_ids(tx, &sql, &params)?;
+        let mut params = Vec::with_capacity(chunk.len() * 5);
+        for (&i, &contact) in chunk.iter().zip(&contacts) {
+            let p = &mut planned[i];
+            p.contact_id = contact;
+            params.extend([
+                Value::Int(contact),
+                p.channel.as_str().into(),
+                p.channel.address_kind().as_str().into(),
+                Value::from(p.address.as_str()),
+                tx.now.into(),
+            ]);
+        }
+        tx.conn.execute(
+            &format!(
+                "INSERT INTO identities (contact_id, channel, address_kind, address, created_at) VALUES {}",
+                rows(chunk.len(), 5)
+            ),
+            &params,
+        )?;
+        super::crm::request_lookups(tx, &contacts, false, None)?;
+
+        const WIDTH: usize = 17;
+        let mut params = Vec::with_capacity(chunk.len() * WIDTH);
+        let mut starts = Vec::new();
+        for &i in chunk {
+            let p = &planned[i];
+            let msg = &msgs[p.index];
+            let s = rules::opened_by_customer(p.channel, msg.at, rules::preview(&msg.body, 0));
+            let policy = policies.get(&(p.team_id, p.inbox_id));
+            let sla = policy.and_then(|p| p.sla.as_ref());
+            let hours = sla.map(crate::sla::hours_of).unwrap_or_else(crate::calendar::Hours::always);
+            let none = crate::sla::Dues::default();
+            let dues = crate::sla::after(sla, &hours, none, crate::sla::Event::Opened { at: msg.at });
+            let warn = sla.map_or(0, |p| p.warn_before_mins);
+            let next = dues.next();
+            let routes = policy.is_some_and(|p| p.routing.routes());
+            let queued = crate::routing::belongs_in_queue(s.status, None, routes).then_some(tx.now);
+            starts.push(super::sla::started(&none, &dues));
+            params.extend([
+                Value::Int(p.contact_id),
+                Value::Int(p.inbox_id),
+                p.channel.as_str().into(),
+                Value::from(p.address.as_str()),
+                Value::Int(p.team_id),
+                s.status.as_str().into(),
+                Value::from(s.waiting_since),
+                Value::Int(s.last_activity_at),
+                Value::from(s.reply_window_expires_at),
+                Value::from(s.preview),
+                Value::Int(msg.at),
+                Value::from(dues.first_response),
+                Value::from(dues.next_response),
+                Value::from(dues.resolution),
+                Value::from(next),
+                Value::from(next.map(|d| d - i64::from(warn) * 60_000)),
+                Value::from(crate::sla::state(&dues, warn, tx.now).as_str()),
+            ]);
+            params.push(Value::from(queued));
+        }
+        let sql = format!(
+            "INSERT INTO conversations (contact_id, inbox_id, channel, customer_address, team_id, status, waiting_since, \
+             last_activity_at, reply_window_expires_at, preview, created_at, first_response_due_at, next_response_due_at, \
+             resolution_due_at, sla_next_due, sla_warn_at, sla_state, queued_at) VALUES {} RETURNING {}",
+            rows(chunk.len(), WIDTH + 1),
+            CONVERSATION_COLUMNS.replace("c.", "")
+        );
+        let convs = inserted(tx, &sql, &params, entities::conversation)?;
+        for ((&i, conv), starts) in chunk.iter().zip(convs).zip(starts) {
+            let p = &mut planned[i];
+            p.conversation_id = conv.id;
+            opened.started.extend(starts.into_iter().map(|(target, due)| (conv.id, p.team_id, target, due)));
+            opened.convs.push(conv);
+        }
+    }
+    Ok(opened)
+}
+
+/// Runs a multi-row `INSERT … RETURNING id`: the ids, in the order of the rows given.
+fn inserted_ids(tx: &mut WriteTx<'_>, sql: &str, params: &[Value]) -> Result<Vec<i64>> {
+    inserted(tx, sql, params, |r| r.int(0))
+}
+
+/// Runs a multi-row `INSERT … RETURNING id, …`: the rows read with `read`, in the order
+/// of the rows given. Rows are inserted in that order, each taking the next id, so sorted
+/// by id the rows returned are theirs in order, however the engine returns them.
+fn inserted<T>(
+    tx: &mut WriteTx<'_>,
+    sql: &str,
+    params: &[Value],
+    read: fn(&super::db::Row) -> Result<T, super::db::DbError>,
+) -> Result<Vec<T>> {
+    let mut rows = tx.conn.query(sql, params)?;
+    rows.sort_by_key(|r| r.int(0).unwrap_or(i64::MAX));
+    Ok(rows.iter().map(read).collect::<Result<_, _>>()?)
 }
 
 /// `n` rows of `width` placeholders each, for a multi-row `VALUES`.
@@ -408,20 +596,20 @@ fn rows(n: usize, width: usize) -> String {
     vec![row; n].join(", ")
 }
 
-/// The inboxes named, with the opt-out and opt-in words of each.
-fn load_inboxes(
-    tx: &mut WriteTx<'_>,
-    ids: impl Iterator<Item = i64>,
-) -> Result<HashMap<i64, (Inbox, rules::Keywords)>> {
+/// The inboxes named, with what the set needs of their settings.
+fn load_inboxes(tx: &mut WriteTx<'_>, ids: impl Iterator<Item = i64>) -> Result<HashMap<i64, InboxInfo>> {
     let ids: Vec<Value> = ids.collect::<BTreeSet<_>>().into_iter().map(Value::Int).collect();
     let mut out = HashMap::new();
     for chunk in ids.chunks(CHUNK) {
         let sql = format!("SELECT {INBOX_COLUMNS} FROM inboxes WHERE id IN ({})", placeholders(chunk.len()));
         for r in tx.conn.query(&sql, chunk)? {
             let inbox = entities::inbox(&r)?;
+            let settings: serde_json::Value = r.json(6)?;
             // Words that no longer read fall back to the carriers', as on the one-message path.
-            let words = super::directory::keywords_of(&r.json(6)?).unwrap_or_default();
-            out.insert(inbox.id, (inbox, words));
+            let keywords = super::directory::keywords_of(&settings).unwrap_or_default();
+            let opens_plainly = super::bot::in_settings(inbox.id, &settings).is_none()
+                && settings.get("auto_reply").is_none_or(serde_json::Value::is_null);
+            out.insert(inbox.id, InboxInfo { inbox, keywords, opens_plainly });
         }
     }
     Ok(out)
@@ -433,15 +621,26 @@ fn duplicates<'a>(
     keys: impl Iterator<Item = (i64, &'a str)>,
 ) -> Result<HashMap<(i64, String), Ingested>> {
     let keys: Vec<[Value; 2]> = keys.map(|(inbox, pid)| [Value::Int(inbox), Value::from(pid)]).collect();
-    let mut out = HashMap::new();
+    let mut ids = Vec::new();
     for chunk in keys.chunks(CHUNK) {
-        let sql = format!(
-            "SELECT m.inbox_id, m.provider_id, m.id, m.conversation_id, c.contact_id FROM messages m \
-             JOIN ({}) AS k ON m.inbox_id = k.column1 AND m.provider_id = k.column2 \
-             JOIN conversations c ON c.id = m.conversation_id",
-            keys_list(chunk.len(), &["BIGINT", "TEXT"])
+        let sql = probe(
+            "SELECT m.id FROM messages m WHERE m.inbox_id = k.column1 AND m.provider_id = k.column2",
+            chunk.len(),
+            &["BIGINT", "TEXT"],
         );
         for r in tx.conn.query(&sql, &chunk.concat())? {
+            ids.extend(r.opt_int(0)?);
+        }
+    }
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT m.inbox_id, m.provider_id, m.id, m.conversation_id, c.contact_id FROM messages m \
+             JOIN conversations c ON c.id = m.conversation_id WHERE m.id IN ({})",
+            placeholders(chunk.len())
+        );
+        let params: Vec<Value> = chunk.iter().map(|&i| Value::Int(i)).collect();
+        for r in tx.conn.query(&sql, &params)? {
             out.insert(
                 (r.int(0)?, r.text(1)?.to_owned()),
                 Ingested {
@@ -457,46 +656,92 @@ fn duplicates<'a>(
     Ok(out)
 }
 
-/// `VALUES` of `n` rows typed `types`, to join a table on: each key is looked up by its
-/// index, whatever the engine guesses of the table's size.
-fn keys_list(n: usize, types: &[&str]) -> String {
+/// A query answering `lookup` (a subquery of one value, reading the key's columns as
+/// `k.column1`, `k.column2`, …) for each of `n` keys typed `types`, in order.
+///
+/// Each key is looked up on its own, by index, whatever the engine guesses of a table's
+/// size: a join of the keys against a table that was never analysed is planned by
+/// PostgreSQL as a scan of the whole table.
+fn probe(lookup: &str, n: usize, types: &[&str]) -> String {
     let row: Vec<String> = types.iter().map(|t| format!("CAST(? AS {t})")).collect();
-    format!("VALUES {}", vec![format!("({})", row.join(", ")); n].join(", "))
+    format!("SELECT ({lookup}) FROM (VALUES {}) AS k", vec![format!("({})", row.join(", ")); n].join(", "))
 }
 
-/// The contact behind each (channel, address) that has an identity on that very channel
-/// (there is at most one).
-fn identities(tx: &mut WriteTx<'_>, known: &[(usize, &Inbox, String)]) -> Result<HashMap<(&'static str, String), i64>> {
-    let keys: BTreeSet<(&'static str, &str)> =
-        known.iter().map(|(_, inbox, a)| (inbox.kind.as_str(), a.as_str())).collect();
-    let keys: Vec<[Value; 2]> = keys.into_iter().map(|(c, a)| [Value::from(c), Value::from(a)]).collect();
-    let mut out = HashMap::new();
+/// What is known of each candidate's address, by its address kind: their contact when an
+/// identity on the message's own channel names them.
+fn identities(
+    tx: &mut WriteTx<'_>,
+    known: &[(usize, &InboxInfo, String)],
+) -> Result<HashMap<(&'static str, String), Known>> {
+    let keys: BTreeSet<(ChannelKind, &str)> = known.iter().map(|(_, info, a)| (info.inbox.kind, a.as_str())).collect();
+    let keys: Vec<(ChannelKind, &str)> = keys.into_iter().collect();
+    let mut found: HashMap<(ChannelKind, &str), (Option<i64>, i64)> = HashMap::new();
     for chunk in keys.chunks(CHUNK) {
-        let sql = format!(
-            "SELECT i.channel, i.address, i.contact_id FROM identities i \
-             JOIN ({}) AS k ON i.channel = k.column1 AND i.address = k.column2",
-            keys_list(chunk.len(), &["TEXT", "TEXT"])
+        let params: Vec<Value> = chunk
+            .iter()
+            .flat_map(|(c, a)| [Value::from(c.as_str()), Value::from(c.address_kind().as_str()), Value::from(*a)])
+            .collect();
+        let here = probe(
+            "SELECT i.contact_id FROM identities i WHERE i.channel = k.column1 AND i.address = k.column3",
+            chunk.len(),
+            &["TEXT", "TEXT", "TEXT"],
         );
-        for r in tx.conn.query(&sql, &chunk.concat())? {
-            let channel: ChannelKind = r.parse(0)?;
-            out.insert((channel.as_str(), r.text(1)?.to_owned()), r.int(2)?);
+        let any = probe(
+            "SELECT COUNT(*) FROM identities i WHERE i.address_kind = k.column2 AND i.address = k.column3",
+            chunk.len(),
+            &["TEXT", "TEXT", "TEXT"],
+        );
+        let here = tx.conn.query(&here, &params)?;
+        let any = tx.conn.query(&any, &params)?;
+        for ((key, h), a) in chunk.iter().zip(&here).zip(&any) {
+            found.insert(*key, (h.opt_int(0)?, a.int(0)?));
+        }
+    }
+    let mut out = HashMap::new();
+    for (_, info, address) in known {
+        let who = match found.get(&(info.inbox.kind, address.as_str())) {
+            Some((Some(contact), _)) => Known::Here(*contact),
+            Some((None, n)) if *n > 0 => Known::Elsewhere,
+            _ => Known::New,
+        };
+        // Two inboxes of one address kind (SMS, WhatsApp) may know the address differently.
+        let key = (info.inbox.kind.address_kind().as_str(), address.clone());
+        match out.get(&key) {
+            Some(k) if *k != who => {
+                out.insert(key, Known::Elsewhere);
+            }
+            _ => {
+                out.insert(key, who);
+            }
         }
     }
     Ok(out)
 }
 
-/// The contacts' conversations that are not resolved, each with whether it was ever answered.
-fn open_conversations(tx: &mut WriteTx<'_>, contacts: impl Iterator<Item = i64>) -> Result<Vec<(Conversation, bool)>> {
-    let ids: Vec<Value> = contacts.collect::<BTreeSet<_>>().into_iter().map(Value::Int).collect();
+/// The open conversation (the newest not resolved) of each (contact, inbox, address), with
+/// whether it was ever answered.
+fn open_conversations(tx: &mut WriteTx<'_>, keys: &[(i64, i64, &str)]) -> Result<Vec<(Conversation, bool)>> {
+    let mut ids = Vec::new();
+    for chunk in keys.chunks(CHUNK) {
+        let sql = probe(
+            "SELECT MAX(c.id) FROM conversations c WHERE c.contact_id = k.column1 AND c.inbox_id = k.column2 \
+             AND c.customer_address = k.column3 AND c.status <> 'resolved'",
+            chunk.len(),
+            &["BIGINT", "BIGINT", "TEXT"],
+        );
+        let params: Vec<Value> =
+            chunk.iter().flat_map(|(c, i, a)| [Value::Int(*c), Value::Int(*i), Value::from(*a)]).collect();
+        for r in tx.conn.query(&sql, &params)? {
+            ids.extend(r.opt_int(0)?);
+        }
+    }
     let mut out = Vec::new();
     for chunk in ids.chunks(CHUNK) {
         let sql = format!(
-            "SELECT {CONVERSATION_COLUMNS}, c.first_replied_at FROM conversations c \
-             JOIN ({}) AS k ON c.contact_id = k.column1 WHERE c.status <> ?",
-            keys_list(chunk.len(), &["BIGINT"])
+            "SELECT {CONVERSATION_COLUMNS}, c.first_replied_at FROM conversations c WHERE c.id IN ({})",
+            placeholders(chunk.len())
         );
-        let mut params = chunk.to_vec();
-        params.push(ConversationStatus::Resolved.as_str().into());
+        let params: Vec<Value> = chunk.iter().map(|&i| Value::Int(i)).collect();
         for r in tx.conn.query(&sql, &params)? {
             out.push((entities::conversation(&r)?, r.opt_int(23)?.is_some()));
         }
@@ -508,38 +753,31 @@ fn open_conversations(tx: &mut WriteTx<'_>, contacts: impl Iterator<Item = i64>)
 /// answered): those take the one-message path, which notes the answer.
 fn campaign_answers(
     tx: &mut WriteTx<'_>,
-    known: &[(usize, &Inbox, String)],
+    known: &[(usize, &InboxInfo, String)],
     msgs: &[Inbound],
 ) -> Result<HashSet<usize>> {
-    let Some(since) = known.iter().map(|(i, _, _)| msgs[*i].at).min() else { return Ok(HashSet::new()) };
-    let addresses: Vec<&str> = known.iter().map(|(_, _, a)| a.as_str()).collect::<BTreeSet<_>>().into_iter().collect();
-    let mut sent: Vec<(String, i64, i64)> = Vec::new();
-    for chunk in addresses.chunks(CHUNK) {
-        let sql = format!(
-            "SELECT r.address, r.inbox_id, r.sent_at FROM campaign_recipients r JOIN ({}) AS k ON r.address = k.column1 \
-             WHERE r.sent_at > ? AND r.state = 'sent' AND r.replied_at IS NULL",
-            keys_list(chunk.len(), &["TEXT"])
+    let mut out = HashSet::new();
+    for chunk in known.chunks(CHUNK) {
+        let sql = probe(
+            "SELECT MAX(r.sent_at) FROM campaign_recipients r WHERE r.address = k.column1 AND r.inbox_id = k.column2 \
+             AND r.state = 'sent' AND r.replied_at IS NULL",
+            chunk.len(),
+            &["TEXT", "BIGINT"],
         );
-        let mut params: Vec<Value> = chunk.iter().map(|a| Value::from(*a)).collect();
-        params.push(Value::Int(since - 7 * 86_400_000));
-        for r in tx.conn.query(&sql, &params)? {
-            sent.push((r.text(0)?.to_owned(), r.int(1)?, r.int(2)?));
+        let params: Vec<Value> =
+            chunk.iter().flat_map(|(_, info, a)| [Value::from(a.as_str()), Value::Int(info.inbox.id)]).collect();
+        for ((i, _, _), r) in chunk.iter().zip(tx.conn.query(&sql, &params)?) {
+            if r.opt_int(0)?.is_some_and(|sent| sent > msgs[*i].at - 7 * 86_400_000) {
+                out.insert(*i);
+            }
         }
     }
-    Ok(known
-        .iter()
-        .filter(|(i, inbox, address)| {
-            let at = msgs[*i].at;
-            sent.iter()
-                .any(|(a, inbox_id, sent_at)| a == address && *inbox_id == inbox.id && *sent_at > at - 7 * 86_400_000)
-        })
-        .map(|(i, _, _)| *i)
-        .collect())
+    Ok(out)
 }
 
 /// Inserts the planned messages in order; their ids, in the same order.
-fn insert_messages(tx: &mut WriteTx<'_>, msgs: &[Inbound], planned: &[Planned]) -> Result<Vec<i64>> {
-    let mut ids = Vec::with_capacity(planned.len());
+fn insert_messages(tx: &mut WriteTx<'_>, msgs: &[Inbound], planned: &[Planned]) -> Result<Vec<Message>> {
+    let mut out = Vec::with_capacity(planned.len());
     for chunk in planned.chunks(CHUNK) {
         let mut params = Vec::with_capacity(chunk.len() * 9);
         for p in chunk {
@@ -557,16 +795,13 @@ fn insert_messages(tx: &mut WriteTx<'_>, msgs: &[Inbound], planned: &[Planned]) 
         }
         let sql = format!(
             "INSERT INTO messages (conversation_id, inbox_id, channel, direction, body, subject, provider_id, created_at, attachments) \
-             VALUES {} RETURNING id",
-            vec!["(?, ?, ?, ?, ?, ?, ?, ?, '[]')"; chunk.len()].join(", ")
+             VALUES {} RETURNING {}",
+            vec!["(?, ?, ?, ?, ?, ?, ?, ?, '[]')"; chunk.len()].join(", "),
+            MESSAGE_COLUMNS.replace("m.", "")
         );
-        // Rows are inserted in the order given, each taking the next id: sorted, the ids
-        // returned are the rows' in that order, however the engine returns them.
-        let mut got: Vec<i64> = tx.conn.query(&sql, &params)?.iter().map(|r| r.int(0)).collect::<Result<_, _>>()?;
-        got.sort_unstable();
-        ids.extend(got);
+        out.extend(inserted(tx, &sql, &params, entities::message)?);
     }
-    Ok(ids)
+    Ok(out)
 }
 
 /// Writes each moved conversation's state, targets and place in the queue in one
@@ -575,8 +810,9 @@ fn update_conversations(
     tx: &mut WriteTx<'_>,
     moving: &BTreeMap<i64, Moving>,
     policies: &HashMap<(i64, i64), super::directory::Policies>,
-) -> Result<()> {
+) -> Result<Vec<Conversation>> {
     const WIDTH: usize = 15;
+    let mut out = Vec::with_capacity(moving.len());
     let moving: Vec<&Moving> = moving.values().collect();
     for chunk in moving.chunks(CHUNK) {
         // The time a conversation joins the queue, then each row's values.
@@ -627,32 +863,12 @@ fn update_conversations(
              queued_at = CASE v.column15 WHEN 1 THEN CAST(? AS BIGINT) WHEN 2 THEN NULL ELSE queued_at END, \
              returned_from = CASE WHEN v.column15 = 2 THEN NULL ELSE returned_from END, \
              version = version + 1 \
-             FROM (VALUES {}) AS v WHERE conversations.id = v.column1",
+             FROM (VALUES {}) AS v WHERE conversations.id = v.column1 RETURNING {}",
             vec![row; chunk.len()].join(", "),
-        );
-        tx.conn.execute(&sql, &params)?;
-    }
-    Ok(())
-}
-
-/// Rows of `table` by id, read with `columns` and `read`.
-fn load_by_id<T>(
-    tx: &mut WriteTx<'_>,
-    columns: &str,
-    table: &str,
-    id_column: &str,
-    ids: &[i64],
-    read: fn(&super::db::Row) -> Result<T, super::db::DbError>,
-) -> Result<HashMap<i64, T>> {
-    let mut out = HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(CHUNK) {
-        let params: Vec<Value> = chunk.iter().map(|&i| Value::Int(i)).collect();
-        let sql = format!(
-            "SELECT {columns} FROM {table} JOIN ({}) AS k ON {id_column} = k.column1",
-            keys_list(chunk.len(), &["BIGINT"])
+            CONVERSATION_COLUMNS.replace("c.", "")
         );
         for r in tx.conn.query(&sql, &params)? {
-            out.insert(r.int(0)?, read(&r)?);
+            out.push(entities::conversation(&r)?);
         }
     }
     Ok(out)
@@ -716,14 +932,14 @@ mod tests {
             .await
             .unwrap();
         let mut inboxes = Vec::new();
-        for (kind, address) in [(ChannelKind::Sms, "+14155550100"), (ChannelKind::Webchat, "widget")] {
-            let req = CreateInbox {
-                kind,
-                name: kind.to_string(),
-                team_id: team.id,
-                address: address.into(),
-                settings: serde_json::json!({}),
-            };
+        let auto = serde_json::json!({"auto_reply": {"text": "Thanks, we will be with you soon."}});
+        for (kind, address, settings) in [
+            (ChannelKind::Sms, "+14155550100", serde_json::json!({})),
+            (ChannelKind::Webchat, "widget", serde_json::json!({})),
+            (ChannelKind::Webchat, "widget-auto", auto),
+        ] {
+            let req =
+                CreateInbox { kind, name: address.to_string(), team_id: team.id, address: address.into(), settings };
             inboxes.push(store.create_inbox(req).await.unwrap().id);
         }
         let routing = RoutingPolicy { mode: RoutingMode::RoundRobin, ..RoutingPolicy::default() };
@@ -804,53 +1020,83 @@ mod tests {
             text(1, 0, "again", "b-1a", 10),
             nowhere,
             text(4, 1, "chat from a pending customer", "b-4c", 12),
+            text(7, 1, "a new visitor", "b-7", 13),
+            text(8, 0, "new, and twice", "b-8a", 14),
+            text(8, 0, "new, and twice again", "b-8b", 15),
+            text(9, 2, "new where a reply is automatic", "b-9", 16),
+            text(1, 1, "known by phone, new in the chat", "b-1c", 17),
         ]
     }
 
-    /// What a store holds, by content rather than by id.
+    /// What a store holds, by content rather than by id: conversations by inbox and
+    /// customer address, contacts by name.
     async fn contents(store: &Store) -> serde_json::Value {
         store
             .pool()
             .read(|c| {
-                let convs = c.query(&format!("SELECT {CONVERSATION_COLUMNS}, c.queued_at IS NOT NULL, c.sla_next_due, c.sla_warn_at FROM conversations c ORDER BY c.id"), &[])?;
-                let convs: Vec<_> = convs
-                    .iter()
-                    .map(|r| {
-                        let mut conv = entities::conversation(r).unwrap();
-                        conv.version = 0;
-                        conv.queued_at = None;
-                        serde_json::json!([conv, r.int(23).unwrap(), r.opt_int(24).unwrap(), r.opt_int(25).unwrap()])
-                    })
-                    .collect();
-                let msgs = c.query(
-                    "SELECT conversation_id, direction, body, provider_id, created_at, channel FROM messages ORDER BY conversation_id, id",
+                let text = |c: &mut dyn super::super::db::Connection, sql: &str| -> Result<Vec<String>> {
+                    Ok(c.query(sql, &[])?.iter().map(|r| format!("{:?}", r.0)).collect())
+                };
+                let convs = c.query(
+                    &format!(
+                        "SELECT {CONVERSATION_COLUMNS}, c.queued_at IS NOT NULL, c.sla_next_due, c.sla_warn_at, k.name \
+                         FROM conversations c JOIN contacts k ON k.id = c.contact_id"
+                    ),
                     &[],
                 )?;
-                let msgs: Vec<_> = msgs.iter().map(|r| format!("{:?}", r.0)).collect();
-                let events = c.query("SELECT conversation_id, target, due_at FROM sla_events ORDER BY 1, 2, 3", &[])?;
-                let events: Vec<_> = events.iter().map(|r| format!("{:?}", r.0)).collect();
+                let mut by_address = BTreeMap::new();
+                for r in &convs {
+                    let conv = entities::conversation(r)?;
+                    let key = format!("{}:{}", conv.inbox_id, conv.customer_address);
+                    let mut v = serde_json::to_value(&conv).unwrap();
+                    for id in ["id", "contact_id", "version", "queued_at"] {
+                        v[id] = serde_json::Value::Null;
+                    }
+                    by_address.insert(key, serde_json::json!([v, r.int(23)?, r.opt_int(24)?, r.opt_int(25)?, r.text(26)?]));
+                }
+                let msgs = text(
+                    c,
+                    "SELECT c.inbox_id, c.customer_address, m.direction, m.body, m.provider_id, m.created_at, m.channel \
+                     FROM messages m JOIN conversations c ON c.id = m.conversation_id ORDER BY c.inbox_id, c.customer_address, m.id",
+                )?;
+                let events = text(
+                    c,
+                    "SELECT c.inbox_id, c.customer_address, e.target, e.due_at FROM sla_events e \
+                     JOIN conversations c ON c.id = e.conversation_id ORDER BY 1, 2, 3, 4",
+                )?;
+                let contacts = text(
+                    c,
+                    "SELECT k.name, k.profile, i.channel, i.address_kind, i.address, r.contact_id IS NOT NULL FROM contacts k \
+                     JOIN identities i ON i.contact_id = k.id LEFT JOIN crm_requests r ON r.contact_id = k.id ORDER BY 1, 3, 5",
+                )?;
                 let changes = c.query("SELECT kind, payload FROM changes ORDER BY seq", &[])?;
                 let mut messages_fed = Vec::new();
+                let mut contacts_fed = Vec::new();
                 let mut last_fed = BTreeMap::new();
                 for r in &changes {
-                    let change: serde_json::Value = serde_json::from_str(r.text(1)?).unwrap();
+                    let mut change: serde_json::Value = serde_json::from_str(r.text(1)?).unwrap();
                     match change["type"].as_str() {
-                        Some("message") => messages_fed.push(change["body"].clone()),
+                        Some("message") => messages_fed.push(change["body"].to_string()),
+                        Some("contact") => contacts_fed.push(change["name"].to_string()),
                         Some("conversation") => {
-                            let mut conv = change.clone();
-                            conv["version"] = 0.into();
-                            conv["queued_at"] = serde_json::Value::Null;
-                            last_fed.insert(change["id"].as_i64().unwrap(), conv);
+                            let key = format!("{}:{}", change["inbox_id"], change["customer_address"].as_str().unwrap());
+                            for id in ["id", "contact_id", "version", "queued_at"] {
+                                change[id] = serde_json::Value::Null;
+                            }
+                            last_fed.insert(key, change);
                         }
                         _ => {}
                     }
                 }
-                messages_fed.sort_by_key(|b| b.to_string());
+                messages_fed.sort();
+                contacts_fed.sort();
                 Ok(serde_json::json!({
-                    "conversations": convs,
+                    "conversations": by_address,
                     "messages": msgs,
                     "sla_events": events,
+                    "contacts": contacts,
                     "messages_fed": messages_fed,
+                    "contacts_fed": contacts_fed,
                     "conversations_fed": last_fed,
                 }))
             })
@@ -905,25 +1151,35 @@ mod tests {
         for ((msg, e), g) in msgs.iter().zip(&expected).zip(&got) {
             match (e, g) {
                 (Ok(e), Ok(g)) => {
-                    assert_eq!(
-                        (e.contact_id, e.conversation_id, e.duplicate, e.new_conversation),
-                        (g.contact_id, g.conversation_id, g.duplicate, g.new_conversation),
-                        "{}",
-                        msg.body
-                    );
-                    let body = |s: &Store, id: i64| {
+                    assert_eq!((e.duplicate, e.new_conversation), (g.duplicate, g.new_conversation), "{}", msg.body);
+                    // What each id names: the message's body, its conversation's customer,
+                    // the contact's name.
+                    let named = |s: &Store, d: Ingested| {
                         let s = s.clone();
-                        async move { s.pool().read(move |c| Ok(entities::load_message(c, id)?.body)).await.unwrap() }
+                        async move {
+                            s.pool()
+                                .read(move |c| {
+                                    let m = entities::load_message(c, d.message_id)?;
+                                    let conv = entities::load_conversation(c, d.conversation_id)?;
+                                    let k = entities::load_contacts(c, &[d.contact_id])?;
+                                    Ok((m.body, m.conversation_id == conv.id, conv.customer_address, k[0].name.clone()))
+                                })
+                                .await
+                                .unwrap()
+                        }
                     };
-                    assert_eq!(body(&one, e.message_id).await, body(&set, g.message_id).await, "{}", msg.body);
+                    assert_eq!(named(&one, *e).await, named(&set, *g).await, "{}", msg.body);
                 }
                 (Err(e), Err(g)) => assert_eq!(e.to_string(), g.to_string(), "{}", msg.body),
                 _ => panic!("{}: one at a time {e:?}, in a set {g:?}", msg.body),
             }
         }
-        assert!(got[0].as_ref().unwrap().message_id < got[4].as_ref().unwrap().message_id, "the set went first");
+        // The set went first: the new visitor before the opt-out word that came earlier.
+        assert!(got[12].as_ref().unwrap().message_id < got[5].as_ref().unwrap().message_id);
         let (one, set) = (contents(&one).await, contents(&set).await);
-        for key in ["conversations", "messages", "sla_events", "messages_fed", "conversations_fed"] {
+        for key in
+            ["conversations", "messages", "sla_events", "contacts", "messages_fed", "contacts_fed", "conversations_fed"]
+        {
             assert_eq!(one[key], set[key], "{key}");
         }
         // It was worth checking: targets moved, a snooze woke, and a queue was joined.
