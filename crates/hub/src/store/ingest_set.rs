@@ -1,14 +1,16 @@
 //! Many inbound messages stored at once: concurrent ingests gathered per writer into one
-//! job, and the common case among them (a known customer writing again in their open
-//! conversation) stored with one statement per table for the whole set.
+//! job, and the common cases among them (a known customer writing again in their open
+//! conversation, a new customer's first message) stored with one statement per table for
+//! the whole set.
 //!
-//! Every other message (a new customer, a file, an email thread, an opt-out word, a bot's
-//! conversation, a campaign's answer) takes the one-message path of [`super::ingest`] in a
-//! savepoint of its own, after the set. A customer with any such message in the job has
-//! all their messages taken that way, so one customer's messages are stored in the order
-//! they arrived. What the set path stores is what the one-message path would have: the
-//! same rows, the same targets and queue; only the conversation is announced on the feed
-//! once, in its final state, after its messages.
+//! Every other message (a file, an email thread, an opt-out word, a bot's conversation, a
+//! campaign's answer, a customer known by another channel, a new customer writing twice)
+//! takes the one-message path of [`super::ingest`] in a savepoint of its own, after the
+//! set. A customer with any such message in the job has all their messages taken that
+//! way, so one customer's messages are stored in the order they arrived. What the set path
+//! stores is what the one-message path would have: the same rows, targets, queue and CRM
+//! lookups; only a conversation is announced on the feed once, in its final state, after
+//! its messages.
 
 use super::db::{placeholders, Value};
 use super::entities::{self, emit_conversation, emit_message, CONVERSATION_COLUMNS, INBOX_COLUMNS, MESSAGE_COLUMNS};
@@ -996,9 +998,11 @@ mod tests {
         store.pool().write(move |tx| crate::store::ingest::ingest(tx, &msg, None)).await
     }
 
-    /// The batch: known customers writing again (twice, after a reply, waking a snooze), a
-    /// new customer, an opt-out word, a file and then text from one customer, a retry of
-    /// a stored message, a retry within the batch, and an inbox that does not exist.
+    /// The batch: known customers writing again (twice, after a reply, waking a snooze), new
+    /// customers (by phone, in the chat, one known by phone who is new in the chat), an
+    /// opt-out word, a file and then text from one visitor, a retry of a stored message, a
+    /// retry within the batch, an inbox that does not exist, a new customer writing twice,
+    /// and one whose inbox answers automatically.
     fn batch(inboxes: &[i64], t1: i64) -> Vec<Inbound> {
         let text = |n: i64, inbox: usize, body: &str, pid: &str, dt: i64| {
             Inbound::text(inboxes[inbox], &from(n, inbox), body, Some(pid), t1 + dt)
