@@ -145,16 +145,17 @@ pub struct Ingested {
     pub new_conversation: bool,
 }
 
-impl Store {
-    pub async fn ingest(&self, mut msg: Inbound) -> Result<Ingested> {
-        // A provider's or a sender's clock may say anything; a time ahead of ours would pin
-        // the conversation above all others, one long past would bury it.
-        let now = crate::clock::now_ms();
-        msg.at = msg.at.clamp(now - MAX_BEHIND_MS, now + MAX_AHEAD_MS);
-        check(&mut msg)?;
-        self.ingest_gathered(msg).await
-    }
+/// Readies a message a channel delivered for storing: its time brought within what the
+/// hub's clock allows, its text cleaned and checked.
+pub(super) fn received(msg: &mut Inbound) -> Result<()> {
+    // A provider's or a sender's clock may say anything; a time ahead of ours would pin the
+    // conversation above all others, one long past would bury it.
+    let now = crate::clock::now_ms();
+    msg.at = msg.at.clamp(now - MAX_BEHIND_MS, now + MAX_AHEAD_MS);
+    check(msg)
+}
 
+impl Store {
     /// [`Store::ingest`] at the message's own time, however long ago, and with what it sets
     /// off (the bot's answer, the automatic reply) dated then too: for importing history
     /// (the demo's months of conversations), never for what a channel delivers.

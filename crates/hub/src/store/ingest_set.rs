@@ -82,16 +82,17 @@ impl Gather {
 }
 
 impl Store {
-    /// Stores `msg` together with whatever else waits for the same writer.
-    pub(super) async fn ingest_gathered(&self, msg: Inbound) -> Result<Ingested> {
+    /// Stores a message a channel delivered, together with whatever else waits for the
+    /// same writer.
+    pub async fn ingest(&self, mut msg: Inbound) -> Result<Ingested> {
+        super::ingest::received(&mut msg)?;
         let gather = self.gather().clone();
         let lane = usize::try_from(customer_key(&msg.from) % gather.lanes.len() as u64).unwrap_or(0);
         let (reply, answer) = oneshot::channel();
         let first = {
             let mut l = gather.lane(lane);
             if l.waiting.len() >= gather.bound {
-                crate::metrics::db_refused("write");
-                return Err(busy());
+                return Err(super::pool::busy("write"));
             }
             l.waiting.push(Waiting { msg, reply });
             !std::mem::replace(&mut l.queued, true)
@@ -103,9 +104,7 @@ impl Store {
                 }
             }
         }
-        answer
-            .await
-            .map_err(|_| StoreError::Db(super::db::DbError::Unavailable("the database threads have stopped".into())))?
+        answer.await.map_err(|_| super::pool::closed())?
     }
 
     /// Queues the job that stores everything waiting in `lane` when the writer reaches it.
@@ -146,18 +145,12 @@ impl Store {
     }
 }
 
-fn busy() -> StoreError {
-    StoreError::Db(super::db::DbError::Unavailable("the database is busy: too many requests are waiting".into()))
-}
-
 /// Stores `msgs` in one job: the set first, then each of the rest on its own. A lost
 /// deadlock fails the whole job, which the pool runs again in its next transaction.
 fn ingest_all(tx: &mut WriteTx<'_>, msgs: &[Inbound], base: Option<&str>) -> Result<Vec<Result<Ingested>>> {
     let set = match tx.apart(|tx| store_set(tx, msgs)) {
         Ok(done) => done,
-        Err(e @ StoreError::Db(super::db::DbError::Transient(_) | super::db::DbError::Unavailable(_))) => {
-            return Err(e)
-        }
+        Err(e) if fails_the_job(&e) => return Err(e),
         // Whatever went wrong, each message on its own path says what it was.
         Err(e) => {
             tracing::warn!("the set of {} messages falls back to one at a time: {e}", msgs.len());
@@ -169,14 +162,17 @@ fn ingest_all(tx: &mut WriteTx<'_>, msgs: &[Inbound], base: Option<&str>) -> Res
         out.push(match done {
             Some(d) => Ok(d),
             None => match tx.apart(|tx| super::ingest::ingest(tx, msg, base)) {
-                Err(e @ StoreError::Db(super::db::DbError::Transient(_) | super::db::DbError::Unavailable(_))) => {
-                    return Err(e)
-                }
+                Err(e) if fails_the_job(&e) => return Err(e),
                 r => r,
             },
         });
     }
     Ok(out)
+}
+
+/// A lost deadlock or connection: the transaction is spoilt, so nothing more may run in it.
+fn fails_the_job(e: &StoreError) -> bool {
+    matches!(e, StoreError::Db(super::db::DbError::Transient(_) | super::db::DbError::Unavailable(_)))
 }
 
 /// Whether a message may take the set path on its own account: plain text (a subject
@@ -249,8 +245,7 @@ fn store_set(tx: &mut WriteTx<'_>, msgs: &[Inbound]) -> Result<Vec<Option<Ingest
         return Ok(done);
     }
     // Customers some of whose messages take the other path: all theirs do.
-    let mut apart: HashSet<u64> =
-        (0..msgs.len()).filter(|i| !candidates.contains(i)).map(|i| customer_key(&msgs[i].from)).collect();
+    let mut apart: HashSet<u64> = msgs.iter().filter(|m| !plain(m, now)).map(|m| customer_key(&m.from)).collect();
 
     let inboxes = load_inboxes(tx, candidates.iter().map(|&i| msgs[i].inbox_id))?;
     // Each candidate with its inbox and the address it is known by.
@@ -626,7 +621,7 @@ fn duplicates<'a>(
     let mut ids = Vec::new();
     for chunk in keys.chunks(CHUNK) {
         let sql = probe(
-            "SELECT m.id FROM messages m WHERE m.inbox_id = k.column1 AND m.provider_id = k.column2",
+            &["SELECT m.id FROM messages m WHERE m.inbox_id = k.column1 AND m.provider_id = k.column2"],
             chunk.len(),
             &["BIGINT", "TEXT"],
         );
@@ -658,15 +653,17 @@ fn duplicates<'a>(
     Ok(out)
 }
 
-/// A query answering `lookup` (a subquery of one value, reading the key's columns as
-/// `k.column1`, `k.column2`, …) for each of `n` keys typed `types`, in order.
+/// A query answering `lookups` (subqueries of one value each, reading the key's columns as
+/// `k.column1`, `k.column2`, …) for each of `n` keys typed `types`: a row a key, in order,
+/// a column a lookup.
 ///
 /// Each key is looked up on its own, by index, whatever the engine guesses of a table's
 /// size: a join of the keys against a table that was never analysed is planned by
 /// PostgreSQL as a scan of the whole table.
-fn probe(lookup: &str, n: usize, types: &[&str]) -> String {
+fn probe(lookups: &[&str], n: usize, types: &[&str]) -> String {
+    let columns: Vec<String> = lookups.iter().map(|l| format!("({l})")).collect();
     let row: Vec<String> = types.iter().map(|t| format!("CAST(? AS {t})")).collect();
-    format!("SELECT ({lookup}) FROM (VALUES {}) AS k", vec![format!("({})", row.join(", ")); n].join(", "))
+    format!("SELECT {} FROM (VALUES {}) AS k", columns.join(", "), vec![format!("({})", row.join(", ")); n].join(", "))
 }
 
 /// What is known of each candidate's address, by its address kind: their contact when an
@@ -683,20 +680,16 @@ fn identities(
             .iter()
             .flat_map(|(c, a)| [Value::from(c.as_str()), Value::from(c.address_kind().as_str()), Value::from(*a)])
             .collect();
-        let here = probe(
-            "SELECT i.contact_id FROM identities i WHERE i.channel = k.column1 AND i.address = k.column3",
+        let sql = probe(
+            &[
+                "SELECT i.contact_id FROM identities i WHERE i.channel = k.column1 AND i.address = k.column3",
+                "SELECT COUNT(*) FROM identities i WHERE i.address_kind = k.column2 AND i.address = k.column3",
+            ],
             chunk.len(),
             &["TEXT", "TEXT", "TEXT"],
         );
-        let any = probe(
-            "SELECT COUNT(*) FROM identities i WHERE i.address_kind = k.column2 AND i.address = k.column3",
-            chunk.len(),
-            &["TEXT", "TEXT", "TEXT"],
-        );
-        let here = tx.conn.query(&here, &params)?;
-        let any = tx.conn.query(&any, &params)?;
-        for ((key, h), a) in chunk.iter().zip(&here).zip(&any) {
-            found.insert(*key, (h.opt_int(0)?, a.int(0)?));
+        for (key, r) in chunk.iter().zip(&tx.conn.query(&sql, &params)?) {
+            found.insert(*key, (r.opt_int(0)?, r.int(1)?));
         }
     }
     let mut out = HashMap::new();
@@ -726,8 +719,8 @@ fn open_conversations(tx: &mut WriteTx<'_>, keys: &[(i64, i64, &str)]) -> Result
     let mut ids = Vec::new();
     for chunk in keys.chunks(CHUNK) {
         let sql = probe(
-            "SELECT MAX(c.id) FROM conversations c WHERE c.contact_id = k.column1 AND c.inbox_id = k.column2 \
-             AND c.customer_address = k.column3 AND c.status <> 'resolved'",
+            &["SELECT MAX(c.id) FROM conversations c WHERE c.contact_id = k.column1 AND c.inbox_id = k.column2 \
+             AND c.customer_address = k.column3 AND c.status <> 'resolved'"],
             chunk.len(),
             &["BIGINT", "BIGINT", "TEXT"],
         );
@@ -761,8 +754,8 @@ fn campaign_answers(
     let mut out = HashSet::new();
     for chunk in known.chunks(CHUNK) {
         let sql = probe(
-            "SELECT MAX(r.sent_at) FROM campaign_recipients r WHERE r.address = k.column1 AND r.inbox_id = k.column2 \
-             AND r.state = 'sent' AND r.replied_at IS NULL",
+            &["SELECT MAX(r.sent_at) FROM campaign_recipients r WHERE r.address = k.column1 AND r.inbox_id = k.column2 \
+             AND r.state = 'sent' AND r.replied_at IS NULL"],
             chunk.len(),
             &["TEXT", "BIGINT"],
         );
@@ -1125,7 +1118,7 @@ mod tests {
         let mut tasks = Vec::new();
         for msg in msgs {
             let store = store.clone();
-            tasks.push(tokio::spawn(async move { store.ingest_gathered(msg).await }));
+            tasks.push(tokio::spawn(async move { store.ingest(msg).await }));
             // In this order.
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }

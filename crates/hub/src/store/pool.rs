@@ -343,15 +343,19 @@ impl HeadRaiser {
 /// A job its queue would not take: full (the database is behind) or closed.
 fn refused<T>(pool: &'static str, e: flume::TrySendError<T>) -> StoreError {
     match e {
-        flume::TrySendError::Full(_) => {
-            crate::metrics::db_refused(pool);
-            StoreError::Db(DbError::Unavailable("the database is busy: too many requests are waiting".into()))
-        }
+        flume::TrySendError::Full(_) => busy(pool),
         flume::TrySendError::Disconnected(_) => closed(),
     }
 }
 
-fn closed() -> StoreError {
+/// Work refused because too much already waits for the database; counted on `pool`.
+pub(super) fn busy(pool: &'static str) -> StoreError {
+    crate::metrics::db_refused(pool);
+    StoreError::Db(DbError::Unavailable("the database is busy: too many requests are waiting".into()))
+}
+
+/// Work that can no longer run: the database threads have stopped.
+pub(super) fn closed() -> StoreError {
     StoreError::Db(DbError::Unavailable("the database threads have stopped".into()))
 }
 
