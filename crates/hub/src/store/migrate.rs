@@ -30,6 +30,7 @@ const SQLITE: &[(i64, &str)] = &[
     (24, include_str!("migrations/sqlite/0024_knowledge_base.sql")),
     (25, include_str!("migrations/sqlite/0025_scale.sql")),
     (26, include_str!("migrations/sqlite/0026_preferences.sql")),
+    (27, include_str!("migrations/sqlite/0027_open_assignee.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("migrations/postgres/0001_init.sql")),
@@ -58,6 +59,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (24, include_str!("migrations/postgres/0024_knowledge_base.sql")),
     (25, include_str!("migrations/postgres/0025_scale.sql")),
     (26, include_str!("migrations/postgres/0026_preferences.sql")),
+    (27, include_str!("migrations/postgres/0027_open_assignee.sql")),
 ];
 
 /// Brings the database up to [`latest`]. Safe to run from several hubs at once on

@@ -207,10 +207,25 @@ fn route_pass(tx: &mut WriteTx<'_>) -> Result<Vec<Placement>> {
     for (i, p) in made.iter().enumerate() {
         last.insert(p.agent_id, tx.now + i64::try_from(i).unwrap_or(0));
     }
-    for (agent, at) in last {
-        tx.conn.execute("UPDATE agents SET last_routed_at = ? WHERE id = ?", params![at, agent])?;
-    }
+    note_routed(tx, &last)?;
     Ok(made)
+}
+
+/// Records when each agent of `last` was last given a conversation: one statement for all.
+fn note_routed(tx: &mut WriteTx<'_>, last: &BTreeMap<i64, i64>) -> Result<()> {
+    let entries: Vec<(&i64, &i64)> = last.iter().collect();
+    for chunk in entries.chunks(PLACE_AT_ONCE) {
+        let mut sql = String::from("UPDATE agents SET last_routed_at = CASE id");
+        let mut args = Vec::with_capacity(chunk.len() * 3);
+        for (agent, at) in chunk {
+            sql.push_str(" WHEN ? THEN CAST(? AS BIGINT)");
+            args.extend([Value::Int(**agent), Value::Int(**at)]);
+        }
+        sql.push_str(&format!(" END WHERE id IN ({})", placeholders(chunk.len())));
+        args.extend(chunk.iter().map(|(agent, _)| Value::Int(**agent)));
+        tx.conn.execute(&sql, &args)?;
+    }
+    Ok(())
 }
 
 /// Placements written in one statement each way.
@@ -227,30 +242,22 @@ fn place(tx: &mut WriteTx<'_>, chunk: &[Placement]) -> Result<Vec<Placement>> {
     }
     sql.push_str(&format!(
         " END, queued_at = NULL, returned_from = NULL, updated_by = NULL, version = version + 1 \
-         WHERE id IN ({}) AND assignee_id IS NULL AND queued_at IS NOT NULL AND status = 'open' RETURNING id",
-        placeholders(chunk.len())
+         WHERE id IN ({}) AND assignee_id IS NULL AND queued_at IS NOT NULL AND status = 'open' RETURNING {}",
+        placeholders(chunk.len()),
+        entities::CONVERSATION_COLUMNS.replace("c.", "")
     ));
     args.extend(chunk.iter().map(|p| Value::Int(p.conversation_id)));
-    let taken: std::collections::BTreeSet<i64> =
-        tx.conn.query(&sql, &args)?.iter().map(|r| r.int(0)).collect::<Result<_, _>>()?;
-    let made: Vec<Placement> = chunk.iter().copied().filter(|p| taken.contains(&p.conversation_id)).collect();
+    let mut taken = tx.conn.query(&sql, &args)?.iter().map(entities::conversation).collect::<Result<Vec<_>, _>>()?;
+    taken.sort_by_key(|c| c.id);
+    let made: Vec<Placement> =
+        chunk.iter().copied().filter(|p| taken.binary_search_by_key(&p.conversation_id, |c| c.id).is_ok()).collect();
     if made.is_empty() {
         return Ok(made);
     }
-    let ids: Vec<Value> = made.iter().map(|p| Value::Int(p.conversation_id)).collect();
-    let rows = tx.conn.query(
-        &format!(
-            "SELECT {} FROM conversations c WHERE c.id IN ({}) ORDER BY c.id",
-            entities::CONVERSATION_COLUMNS,
-            placeholders(ids.len())
-        ),
-        &ids,
-    )?;
     let mut insert =
         String::from("INSERT INTO assignments (conversation_id, agent_id, team_id, by_agent_id, started_at) VALUES ");
     let mut values = Vec::with_capacity(made.len() * 4);
-    for (i, r) in rows.iter().enumerate() {
-        let conv = entities::conversation(r)?;
+    for (i, conv) in taken.iter().enumerate() {
         insert.push_str(if i == 0 { "(?, ?, ?, NULL, ?)" } else { ", (?, ?, ?, NULL, ?)" });
         values.extend([
             Value::Int(conv.id),
@@ -258,7 +265,7 @@ fn place(tx: &mut WriteTx<'_>, chunk: &[Placement]) -> Result<Vec<Placement>> {
             Value::Int(conv.team_id),
             Value::Int(tx.now),
         ]);
-        emit_conversation(tx, &conv, None);
+        emit_conversation(tx, conv, None);
     }
     tx.conn.execute(&insert, &values)?;
     Ok(made)
@@ -266,8 +273,11 @@ fn place(tx: &mut WriteTx<'_>, chunk: &[Placement]) -> Result<Vec<Placement>> {
 
 /// Online, unpaused, enabled agents with their teams and open conversations.
 fn candidates(c: &mut dyn Connection) -> Result<Vec<Candidate>> {
+    // Each agent's load is counted on its own through the open conversations' index, so
+    // no plan made while the table was small reads the whole of it.
     let rows = c.query(
-        "SELECT a.id, a.capacity, a.skills, a.last_routed_at FROM agents a \
+        "SELECT a.id, a.capacity, a.skills, a.last_routed_at, \
+         (SELECT count(*) FROM conversations c WHERE c.assignee_id = a.id AND c.status = 'open') FROM agents a \
          WHERE a.presence = 'online' AND a.routing_paused = 0 AND a.disabled_at IS NULL ORDER BY a.id",
         &[],
     )?;
@@ -276,16 +286,6 @@ fn candidates(c: &mut dyn Connection) -> Result<Vec<Candidate>> {
     }
     let ids: Vec<Value> = rows.iter().map(|r| r.int(0).map(Value::Int)).collect::<Result<_, _>>()?;
     let marks = placeholders(ids.len());
-    let mut loads: BTreeMap<i64, u32> = BTreeMap::new();
-    for r in c.query(
-        &format!(
-            "SELECT assignee_id, count(*) FROM conversations WHERE status = 'open' AND assignee_id IN ({marks}) \
-             GROUP BY assignee_id"
-        ),
-        &ids,
-    )? {
-        loads.insert(r.int(0)?, u32::try_from(r.int(1)?).unwrap_or(u32::MAX));
-    }
     let mut teams: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
     for r in c.query(&format!("SELECT agent_id, team_id FROM team_members WHERE agent_id IN ({marks})"), &ids)? {
         teams.entry(r.int(0)?).or_default().push(r.int(1)?);
@@ -299,7 +299,7 @@ fn candidates(c: &mut dyn Connection) -> Result<Vec<Candidate>> {
                 presence: Presence::Online,
                 paused: false,
                 capacity: u32::try_from(r.int(1)?).unwrap_or(0),
-                load: loads.get(&id).copied().unwrap_or(0),
+                load: u32::try_from(r.int(4)?).unwrap_or(u32::MAX),
                 skills: r.json(2)?,
                 last_routed_at: r.int(3)?,
             })
