@@ -786,6 +786,9 @@ async fn the_console_passes_an_accessibility_check() {
     app.quit().await;
 }
 
+/// The agent picks Arabic: the window turns right to left at once, the desktop's
+/// notifications speak Arabic too, customers' words keep their own direction, and the
+/// choice is kept on this computer.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_agent_switches_the_console_to_arabic_and_it_reads_right_to_left() {
     if !in_own_session("an_agent_switches_the_console_to_arabic_and_it_reads_right_to_left") {
@@ -795,6 +798,7 @@ async fn an_agent_switches_the_console_to_arabic_and_it_reads_right_to_left() {
     let w = world(&hub.store).await;
     customer(&hub, w.whatsapp, "14155550171", "سارة المصري", "هل يمكنني تغيير عنوان التوصيل؟").await;
     customer(&hub, w.sms, "+14155550172", "Ana Silva", "My parcel to Lisbon is late").await;
+    let notifications = Notifications::serve().await;
     let home = tempfile::tempdir().unwrap();
     let _keyring = app::credential_store(home.path());
     let app = App::launch(env!("CARGO_BIN_EXE_switchboard"), home.path(), &[]).await;
@@ -818,6 +822,12 @@ async fn an_agent_switches_the_console_to_arabic_and_it_reads_right_to_left() {
         10,
     )
     .await;
+    // The desktop's notifications speak Arabic too: the channel's name, the Open button.
+    customer(&hub, w.whatsapp, "14155550173", "Omar Haddad", "متى يصل طلبي؟").await;
+    let shown = notifications.wait_for("متى يصل", Duration::from_secs(20)).await.expect("a notification on D-Bus");
+    assert_eq!(shown.summary, "\u{2068}Omar Haddad\u{2069} · واتساب", "{shown:?}");
+    assert!(shown.actions.iter().any(|a| a == "فتح"), "{shown:?}");
+
     // The layout mirrors: the views, on the left in English, sit on the right.
     app.find(&row("Ana Silva"), 20).await;
     let views_on_the_right =

@@ -294,6 +294,17 @@ pub async fn set_preferences(shell: State<'_, Shell>, preferences: NotificationP
     shell.run(move |c| c.set_preferences(preferences)).await
 }
 
+/// The window speaks `language` (a shipped catalog's code): the notifications and the tray
+/// speak it too.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn set_language(app: AppHandle, shell: State<'_, Shell>, language: String) -> Answer<()> {
+    if shell.set_language(&language) {
+        desktop::retell_tray(&app, &shell.words());
+        crate::shell::refresh_badge(&app);
+    }
+    Ok(())
+}
+
 /// The window saw the agent's input (it calls at most every few seconds).
 #[tauri::command(rename_all = "snake_case")]
 pub async fn note_activity(shell: State<'_, Shell>) -> Answer<Option<Id>> {

@@ -3,8 +3,9 @@
 //! thread, the unread badge on the dock and tray, bringing the window forward, and handing
 //! files and links to the desktop's own handlers.
 
+use crate::words::{self, Shown, Words};
+use std::sync::Arc;
 use switchboard_core::files::Opening;
-use switchboard_core::notify::isolate;
 use switchboard_protocol::console::{Notification, OpenedAttachment, ShellEvent};
 use switchboard_protocol::{ApiError, ErrorCode};
 use tauri::menu::{Menu, MenuItem};
@@ -34,51 +35,25 @@ pub fn shell_event(app: &AppHandle, event: &ShellEvent) {
     }
 }
 
-/// Raises a desktop notification the core decided on, with the system's sound or silently
-/// as the agent prefers. A failure is logged and sent to the window, which shows the
-/// notification itself, so no customer reply goes unannounced.
-pub fn notify(app: &AppHandle, notification: Notification, sound: bool) {
+/// Raises a desktop notification the core decided on, in the window's language, with the
+/// system's sound or silently as the agent prefers. A failure is logged and sent to the
+/// window, which shows the notification itself, so no customer reply goes unannounced.
+pub fn notify(app: &AppHandle, notification: Notification, sound: bool, words: Arc<Words>) {
     let app = app.clone();
     std::thread::spawn(move || {
-        let (summary, body, conversation) = match &notification {
-            Notification::Reply { contact_name, channel, text, conversation_id, .. } => {
-                (format!("{} · {}", isolate(contact_name), channel.label()), text.clone(), Some(*conversation_id))
-            }
-            Notification::Summary { text, .. } => ("Switchboard".to_owned(), text.clone(), None),
-            Notification::Assigned { contact_name, channel, text, conversation_id, by } => {
-                let from = by.as_deref().map_or(String::new(), |b| format!(" by {}", isolate(b)));
-                (
-                    format!("Assigned to you{from}: {} · {}", isolate(contact_name), channel.label()),
-                    text.clone(),
-                    Some(*conversation_id),
-                )
-            }
-            Notification::Sla { contact_name, channel, conversation_id, breached, .. } => {
-                let what = if *breached { "Response target missed" } else { "Response target soon" };
-                (
-                    format!("{what}: {} · {}", isolate(contact_name), channel.label()),
-                    String::new(),
-                    Some(*conversation_id),
-                )
-            }
-            Notification::Woke { contact_name, channel, text, conversation_id } => (
-                format!("Snooze over: {} · {}", isolate(contact_name), channel.label()),
-                text.clone(),
-                Some(*conversation_id),
-            ),
-        };
+        let Shown { title, body, conversation } = words::shown(&notification, &words);
         let mut n = notify_rust::Notification::new();
         // The bundle identifier names the app's icon (its desktop entry) on Linux and its
         // AppUserModelID on Windows, under which the installers register it.
         let id = app.config().identifier.clone();
-        n.appname("Switchboard").summary(&summary).icon(&id);
+        n.appname("Switchboard").summary(&title).icon(&id);
         // Empty when the agent keeps the customer's words off the screen.
         if !body.is_empty() {
             n.body(&as_plain_text(&body));
         }
         #[cfg(all(unix, not(target_os = "macos")))]
         {
-            n.action("default", "Open").hint(notify_rust::Hint::Category("im.received".into()));
+            n.action("default", &words.get("notice.open", &[])).hint(notify_rust::Hint::Category("im.received".into()));
             if sound {
                 n.hint(notify_rust::Hint::SoundName("message-new-instant".into()));
             } else {
@@ -145,19 +120,14 @@ fn as_plain_text(text: &str) -> String {
 }
 
 /// Sets the unread number on the dock (macOS, Unity launchers) and the tray.
-pub fn set_badge(app: &AppHandle, unread: u64) {
+pub fn set_badge(app: &AppHandle, unread: u64, words: &Words) {
     if let Some(w) = app.get_webview_window("main") {
         let count = (unread > 0).then(|| i64::try_from(unread).unwrap_or(i64::MAX));
         // Not every desktop has a badge; the tray still shows the number.
         let _ = w.set_badge_count(count);
     }
     if let Some(tray) = app.tray_by_id(TRAY) {
-        let text = match unread {
-            0 => "Switchboard".to_owned(),
-            1 => "Switchboard — 1 unread conversation".to_owned(),
-            n => format!("Switchboard — {n} unread conversations"),
-        };
-        let _ = tray.set_tooltip(Some(&text));
+        let _ = tray.set_tooltip(Some(&words::tray_tooltip(words, unread)));
         let _ = tray.set_title((unread > 0).then(|| unread.to_string()).as_deref());
     }
 }
@@ -199,11 +169,25 @@ pub fn open_link(app: &AppHandle, link: String) -> Result<(), ApiError> {
         .map_err(|e| ApiError::new(ErrorCode::Internal, format!("cannot open the browser: {e}")))
 }
 
+/// The tray's menu, Open and Quit, in `words`' language.
+fn tray_menu(app: &AppHandle, words: &Words) -> tauri::Result<Menu<tauri::Wry>> {
+    let open = MenuItem::with_id(app, "open", words.get("tray.open", &[]), true, None::<&str>)?;
+    let quit = MenuItem::with_id(app, "quit", words.get("tray.quit", &[]), true, None::<&str>)?;
+    Menu::with_items(app, &[&open, &quit])
+}
+
+/// Puts the tray's menu in `words`' language, after the window changed its own.
+pub fn retell_tray(app: &AppHandle, words: &Words) {
+    if let (Some(tray), Ok(menu)) = (app.tray_by_id(TRAY), tray_menu(app, words)) {
+        if let Err(e) = tray.set_menu(Some(menu)) {
+            tracing::warn!("the tray's menu kept its old language: {e}");
+        }
+    }
+}
+
 /// The tray icon with Open and Quit.
-pub fn tray(app: &AppHandle) -> tauri::Result<TrayIcon> {
-    let open = MenuItem::with_id(app, "open", "Open Switchboard", true, None::<&str>)?;
-    let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
-    let menu = Menu::with_items(app, &[&open, &quit])?;
+pub fn tray(app: &AppHandle, words: &Words) -> tauri::Result<TrayIcon> {
+    let menu = tray_menu(app, words)?;
     let mut builder = TrayIconBuilder::with_id(TRAY).tooltip("Switchboard").menu(&menu).on_menu_event(|app, event| {
         match event.id().as_ref() {
             "open" => focus_main(app),
@@ -223,10 +207,7 @@ pub fn tray(app: &AppHandle) -> tauri::Result<TrayIcon> {
 pub const PICTURES: &str = "sbfile";
 
 /// The answer to a picture request for `path`, from the signed-in `console` if any.
-pub async fn picture(
-    console: Option<std::sync::Arc<switchboard_core::Console>>,
-    path: &str,
-) -> tauri::http::Response<Vec<u8>> {
+pub async fn picture(console: Option<Arc<switchboard_core::Console>>, path: &str) -> tauri::http::Response<Vec<u8>> {
     use tauri::http::{header, Response, StatusCode};
     let path = percent_decode(path);
     let found = match console {

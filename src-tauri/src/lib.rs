@@ -20,6 +20,7 @@ mod memory;
 mod shell;
 pub mod updates;
 mod webkit;
+mod words;
 
 use shell::Shell;
 use std::path::PathBuf;
@@ -89,7 +90,7 @@ pub fn run() {
             app.manage(Shell::new(data));
             app.manage(updates::Updates::default());
             updates::start(app.handle());
-            if let Err(e) = desktop::tray(app.handle()) {
+            if let Err(e) = desktop::tray(app.handle(), &words::Words::default()) {
                 tracing::warn!("no tray icon on this desktop: {e}");
             }
             // Started by a link: as an argument on Linux and Windows; through the system's
@@ -173,6 +174,7 @@ pub fn run() {
             commands::restart_into_update,
             commands::preferences,
             commands::set_preferences,
+            commands::set_language,
             commands::note_activity,
             commands::away_after_mins,
             commands::set_away_after_mins,

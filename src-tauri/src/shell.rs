@@ -1,10 +1,11 @@
 //! The shell's one piece of state: the signed-in console (if any), the embedded demo hub
 //! (if the agent chose it; see `demo`), the `switchboard://` link waiting for the window,
-//! and the task that carries the core's events to the window and the desktop. Signing in,
+//! the language the window speaks (for the shell's own words, `words`), and the task that carries the core's events to the window and the desktop. Signing in,
 //! restoring a session at start-up and signing out live here; everything they decide is in
 //! `switchboard_core::session`.
 
 use crate::credentials::{self, Remembered};
+use crate::words::Words;
 use crate::{demo, desktop, memory};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
@@ -43,6 +44,8 @@ pub struct Shell {
     focus: Mutex<Focus>,
     /// The last `switchboard://` link opened, until the window takes it.
     link: Mutex<Option<Link>>,
+    /// The window's language, for the notifications and the tray.
+    words: RwLock<Arc<Words>>,
 }
 
 fn signed_out() -> ApiError {
@@ -58,7 +61,24 @@ impl Shell {
             switching: tokio::sync::Mutex::new(()),
             focus: Mutex::new(Focus { window_focused: true, open: None }),
             link: Mutex::new(None),
+            words: RwLock::default(),
         }
+    }
+
+    /// The words of the language the window speaks.
+    pub fn words(&self) -> Arc<Words> {
+        self.words.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Takes the language the window now speaks; returns whether it changed.
+    pub fn set_language(&self, language: &str) -> bool {
+        let mut words = self.words.write().unwrap_or_else(PoisonError::into_inner);
+        let changed = Words::of(language);
+        if changed.language() == words.language() {
+            return false;
+        }
+        *words = Arc::new(changed);
+        true
     }
 
     /// Keeps the link opened last, for the window to take (a newer one replaces it).
@@ -190,7 +210,7 @@ impl Shell {
             }
         }
         credentials::forget(&self.data);
-        desktop::set_badge(app, 0);
+        desktop::set_badge(app, 0, &self.words());
         Ok(())
     }
 
@@ -301,7 +321,10 @@ async fn forward(app: AppHandle, console: Arc<Console>) {
             Err(RecvError::Closed) => return,
         };
         match &event {
-            ConsoleEvent::Notify { notification, sound } => desktop::notify(&app, notification.clone(), *sound),
+            ConsoleEvent::Notify { notification, sound } => {
+                let words = app.try_state::<Shell>().map(|s| s.words()).unwrap_or_default();
+                desktop::notify(&app, notification.clone(), *sound, words);
+            }
             ConsoleEvent::Changed { .. } => {
                 badge_due.get_or_insert_with(|| tokio::time::Instant::now() + BADGE_SETTLE);
             }
@@ -315,12 +338,9 @@ async fn forward(app: AppHandle, console: Arc<Console>) {
 
 /// Reads the counts from the signed-in console's cache and updates the badge.
 pub fn refresh_badge(app: &AppHandle) {
-    let unread = app
-        .try_state::<Shell>()
-        .and_then(|s| s.console().ok())
-        .and_then(|c| c.cache().counts().ok())
-        .map_or(0, |counts| badge(&counts));
-    desktop::set_badge(app, unread);
+    let Some(shell) = app.try_state::<Shell>() else { return };
+    let unread = shell.console().ok().and_then(|c| c.cache().counts().ok()).map_or(0, |counts| badge(&counts));
+    desktop::set_badge(app, unread, &shell.words());
 }
 
 /// Opens the `switchboard://` links among `args` (a second launch's arguments, the URLs the

@@ -284,16 +284,7 @@ async fn catching_up_after_being_away_gives_one_summary() {
     {
         notes.push(n);
     }
-    assert_eq!(
-        notes,
-        [Notification::Summary {
-            customers: 5,
-            messages: 5,
-            assigned: 0,
-            missed: 0,
-            text: "5 customers replied while you were away".into()
-        }]
-    );
+    assert_eq!(notes, [Notification::Summary { customers: 5, messages: 5, assigned: 0, missed: 0 }]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -366,7 +366,8 @@ pub enum Notification {
         text: String,
     },
     /// Several customers replied, or conversations were given to the agent, while the
-    /// console was away: one line, not a flood.
+    /// console was away: one notification, not a flood. Its words are the front end's, in
+    /// the agent's language.
     Summary {
         customers: u32,
         messages: u32,
@@ -375,7 +376,6 @@ pub enum Notification {
         /// Response-time targets of the agent's (or, for a lead, their teams') missed.
         #[serde(default)]
         missed: u32,
-        text: String,
     },
     /// A conversation was given to the agent: by routing (`by` absent) or by a lead.
     Assigned {

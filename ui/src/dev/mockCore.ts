@@ -1968,6 +1968,8 @@ export class MockCore {
       }
       case "preferences":
         return structuredClone(this.preferences);
+      case "set_language":
+        return null;
       case "set_preferences": {
         const p = a.preferences as NotificationPreferences;
         const q = p.quiet_hours;

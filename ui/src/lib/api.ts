@@ -148,6 +148,7 @@ export const api = {
   preferences: () => invoke<NotificationPreferences>("preferences"),
   /** Saves them: in force at once, synced to the agent's other consoles through the hub. */
   setPreferences: (preferences: NotificationPreferences) => invoke<number>("set_preferences", { preferences }),
+  setLanguage: (language: string) => invoke<null>("set_language", { language }),
   awayAfterMins: () => invoke<number | null>("away_after_mins"),
   setAwayAfterMins: (mins: number | null) => invoke<void>("set_away_after_mins", { mins }),
   setPriority: (conversation_id: number, priority: Priority) =>

@@ -33,8 +33,13 @@ describe("notices", () => {
     expect(noticeText({ ...assigned, by: null }).title).toBe("Assigned to you");
     const sla: Notification = { kind: "sla", conversation_id: 1, contact_name: "Ana", channel: "email", due_at: 0, breached: true };
     expect(noticeText(sla)).toEqual({ title: "Response target missed", customer: "Ana", channel: "Email", text: "" });
-    const summary: Notification = { kind: "summary", customers: 2, messages: 3, assigned: 0, missed: 0, text: "2 customers replied while you were away" };
-    expect(noticeText(summary)).toEqual({ title: "While you were away", customer: null, channel: null, text: summary.text });
+    const summary: Notification = { kind: "summary", customers: 2, messages: 3, assigned: 0, missed: 1 };
+    expect(noticeText(summary)).toEqual({
+      title: "While you were away",
+      customer: null,
+      channel: null,
+      text: "Customers replied: 2 · Response targets missed: 1",
+    });
     expect(MAX_IN_APP).toBeGreaterThan(0);
   });
 

@@ -3,7 +3,7 @@
 // isolated so a name written right to left (or holding a direction override) never turns
 // the app's own words around it, in the language in force. Pure: unit tested.
 import { CHANNEL_LABEL } from "./format";
-import { t } from "./i18n.svelte";
+import { t, type MessageKey } from "./i18n.svelte";
 import type { Notification } from "./protocol";
 
 /** First strong isolate … pop directional isolate: text in its own direction, sealed. */
@@ -37,7 +37,7 @@ export type NoticeText = { title: string; customer: string | null; channel: stri
 export function noticeText(n: Notification): NoticeText {
   switch (n.kind) {
     case "summary":
-      return { title: t("notice.summary"), customer: null, channel: null, text: n.text };
+      return { title: t("notice.summary"), customer: null, channel: null, text: summaryLines(n) };
     case "sla":
       return {
         title: n.breached ? t("notice.slaMissed") : t("notice.slaSoon"),
@@ -57,6 +57,20 @@ export function noticeText(n: Notification): NoticeText {
     case "reply":
       return { title: t("notice.reply"), customer: n.contact_name, channel: CHANNEL_LABEL[n.channel], text: n.text };
   }
+}
+
+/** A summary's line: each count that is not zero, named (the desktop's notification says
+ *  the same, `summary_lines` in the shell's `words.rs`). */
+function summaryLines(n: Extract<Notification, { kind: "summary" }>): string {
+  const parts: Array<[MessageKey, number]> = [
+    ["notice.countReplied", n.customers],
+    ["notice.countAssigned", n.assigned],
+    ["notice.countMissed", n.missed],
+  ];
+  return parts
+    .filter(([, count]) => count > 0)
+    .map(([key, count]) => t(key, { count }))
+    .join(" · ");
 }
 
 /** The most in-app notifications shown at once; older ones give way. */

@@ -364,7 +364,7 @@ export type Notification = { "kind": "reply", conversation_id: number, message_i
 /**
  * Response-time targets of the agent's (or, for a lead, their teams') missed.
  */
-missed: number, text: string, } | { "kind": "assigned", conversation_id: number, contact_name: string, channel: ChannelKind, text: string, by?: string | null, } | { "kind": "woke", conversation_id: number, contact_name: string, channel: ChannelKind, text: string, } | { "kind": "sla", conversation_id: number, contact_name: string, channel: ChannelKind, due_at: number, breached: boolean, };
+missed: number, } | { "kind": "assigned", conversation_id: number, contact_name: string, channel: ChannelKind, text: string, by?: string | null, } | { "kind": "woke", conversation_id: number, contact_name: string, channel: ChannelKind, text: string, } | { "kind": "sla", conversation_id: number, contact_name: string, channel: ChannelKind, due_at: number, breached: boolean, };
 
 export type NotificationPreferences = { 
 /**
