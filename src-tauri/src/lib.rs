@@ -90,7 +90,7 @@ pub fn run() {
             app.manage(Shell::new(data));
             app.manage(updates::Updates::default());
             updates::start(app.handle());
-            if let Err(e) = desktop::tray(app.handle(), &words::Words::default()) {
+            if let Err(e) = desktop::tray(app.handle(), &app.state::<Shell>().words()) {
                 tracing::warn!("no tray icon on this desktop: {e}");
             }
             // Started by a link: as an argument on Linux and Windows; through the system's

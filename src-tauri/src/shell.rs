@@ -72,12 +72,12 @@ impl Shell {
 
     /// Takes the language the window now speaks; returns whether it changed.
     pub fn set_language(&self, language: &str) -> bool {
+        let chosen = Words::resolve(language);
         let mut words = self.words.write().unwrap_or_else(PoisonError::into_inner);
-        let changed = Words::of(language);
-        if changed.language() == words.language() {
+        if chosen == words.language() {
             return false;
         }
-        *words = Arc::new(changed);
+        *words = Arc::new(Words::of(chosen));
         true
     }
 

@@ -28,14 +28,21 @@ impl Default for Words {
 }
 
 impl Words {
+    /// The shipped catalog `language` names: itself when the console ships it, English
+    /// for any other.
+    pub fn resolve(language: &str) -> &'static str {
+        CATALOGS.iter().map(|(code, _)| *code).find(|code| *code == language).unwrap_or(CATALOGS[0].0)
+    }
+
     /// The words of `language`, a shipped catalog's code; English for any other.
     pub fn of(language: &str) -> Words {
-        let (_, english) = CATALOGS[0];
+        let (english_code, english) = CATALOGS[0];
         let mut messages = parse(english);
-        let mut chosen = "en";
-        if let Some((code, catalog)) = CATALOGS.iter().find(|(code, _)| *code == language) {
-            messages.extend(parse(catalog));
-            chosen = *code;
+        let chosen = Words::resolve(language);
+        if chosen != english_code {
+            if let Some((_, catalog)) = CATALOGS.iter().find(|(code, _)| *code == chosen) {
+                messages.extend(parse(catalog));
+            }
         }
         Words { language: chosen, messages }
     }
@@ -243,6 +250,14 @@ mod tests {
         assert_eq!(tray_tooltip(&Words::of("en"), 0), "Switchboard");
         assert_eq!(tray_tooltip(&Words::of("en"), 3), "Switchboard — Unread conversations: 3");
         assert_eq!(tray_tooltip(&Words::of("ar"), 1), "Switchboard — محادثات غير مقروءة: 1");
+    }
+
+    #[test]
+    fn a_language_resolves_to_a_shipped_catalog_or_english() {
+        for (asked, code) in [("de", "de"), ("ar", "ar"), ("en", "en"), ("fr", "en"), ("", "en"), ("de-AT", "en")] {
+            assert_eq!(Words::resolve(asked), code, "{asked}");
+            assert_eq!(Words::of(asked).language(), code, "{asked}");
+        }
     }
 
     /// Every catalog the window ships is here, and each has every key the shell reads.

@@ -213,19 +213,28 @@ fn route_pass(tx: &mut WriteTx<'_>) -> Result<Vec<Placement>> {
 
 /// Records when each agent of `last` was last given a conversation: one statement for all.
 fn note_routed(tx: &mut WriteTx<'_>, last: &BTreeMap<i64, i64>) -> Result<()> {
-    let entries: Vec<(&i64, &i64)> = last.iter().collect();
+    let entries: Vec<(i64, i64)> = last.iter().map(|(agent, at)| (*agent, *at)).collect();
     for chunk in entries.chunks(PLACE_AT_ONCE) {
-        let mut sql = String::from("UPDATE agents SET last_routed_at = CASE id");
-        let mut args = Vec::with_capacity(chunk.len() * 3);
-        for (agent, at) in chunk {
-            sql.push_str(" WHEN ? THEN CAST(? AS BIGINT)");
-            args.extend([Value::Int(**agent), Value::Int(**at)]);
-        }
-        sql.push_str(&format!(" END WHERE id IN ({})", placeholders(chunk.len())));
-        args.extend(chunk.iter().map(|(agent, _)| Value::Int(**agent)));
+        let (sql, args) = set_by_id("agents", "last_routed_at", chunk, "", "");
         tx.conn.execute(&sql, &args)?;
     }
     Ok(())
+}
+
+/// `UPDATE table SET column = CASE id WHEN … END{also} WHERE id IN (…){condition}` and its
+/// arguments: each (id, value) of `pairs` sets that row's `column` to its own value, in
+/// one statement. `also` sets further columns (`, name = …`); `condition` narrows the
+/// rows (` AND …`) and may end with `RETURNING`.
+fn set_by_id(table: &str, column: &str, pairs: &[(i64, i64)], also: &str, condition: &str) -> (String, Vec<Value>) {
+    let mut sql = format!("UPDATE {table} SET {column} = CASE id");
+    let mut args = Vec::with_capacity(pairs.len() * 3);
+    for (id, value) in pairs {
+        sql.push_str(" WHEN ? THEN CAST(? AS BIGINT)");
+        args.extend([Value::Int(*id), Value::Int(*value)]);
+    }
+    sql.push_str(&format!(" END{also} WHERE id IN ({}){condition}", placeholders(pairs.len())));
+    args.extend(pairs.iter().map(|(id, _)| Value::Int(*id)));
+    (sql, args)
 }
 
 /// Placements written in one statement each way.
@@ -234,19 +243,18 @@ const PLACE_AT_ONCE: usize = 200;
 /// Gives each conversation of `chunk` to its agent if it is still queued (one conditional
 /// update for all), records the holders, and emits the conversations. Returns those made.
 fn place(tx: &mut WriteTx<'_>, chunk: &[Placement]) -> Result<Vec<Placement>> {
-    let mut sql = String::from("UPDATE conversations SET assignee_id = CASE id");
-    let mut args = Vec::with_capacity(chunk.len() * 3);
-    for p in chunk {
-        sql.push_str(" WHEN ? THEN CAST(? AS BIGINT)");
-        args.extend([Value::Int(p.conversation_id), Value::Int(p.agent_id)]);
-    }
-    sql.push_str(&format!(
-        " END, queued_at = NULL, returned_from = NULL, updated_by = NULL, version = version + 1 \
-         WHERE id IN ({}) AND assignee_id IS NULL AND queued_at IS NOT NULL AND status = 'open' RETURNING {}",
-        placeholders(chunk.len()),
+    let pairs: Vec<(i64, i64)> = chunk.iter().map(|p| (p.conversation_id, p.agent_id)).collect();
+    let returning = format!(
+        " AND assignee_id IS NULL AND queued_at IS NOT NULL AND status = 'open' RETURNING {}",
         entities::CONVERSATION_COLUMNS.replace("c.", "")
-    ));
-    args.extend(chunk.iter().map(|p| Value::Int(p.conversation_id)));
+    );
+    let (sql, args) = set_by_id(
+        "conversations",
+        "assignee_id",
+        &pairs,
+        ", queued_at = NULL, returned_from = NULL, updated_by = NULL, version = version + 1",
+        &returning,
+    );
     let mut taken = tx.conn.query(&sql, &args)?.iter().map(entities::conversation).collect::<Result<Vec<_>, _>>()?;
     taken.sort_by_key(|c| c.id);
     let made: Vec<Placement> =
