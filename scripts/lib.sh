@@ -23,6 +23,12 @@ desktop_build_deps() {
   apt_install pkg-config libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev
 }
 
+# Fonts for customers' words in every script and their emoji (the `.deb` recommends the same
+# packages): without them WebKit draws Devanagari, Thai, Tamil, Hangul and emoji as boxes.
+desktop_fonts() {
+  apt_install fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji
+}
+
 # Node.js 20.19+ for the front end's tools (Vite 8).
 need_node() {
   if ! command -v node >/dev/null; then apt_install nodejs npm; fi

@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 need_cargo
 desktop_build_deps
+desktop_fonts
 ui_build
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
   echo "No display: run this in a desktop session (or under xvfb-run)." >&2

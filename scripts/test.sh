@@ -79,6 +79,7 @@ apt_install haproxy
 
 say "the desktop app's build and end-to-end tools"
 desktop_build_deps
+desktop_fonts
 apt_install xvfb xauth dbus-x11 webkit2gtk-driver gnome-keyring libsecret-tools
 if ! command -v tauri-driver >/dev/null && [ ! -x "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver" ]; then
   say "cargo install tauri-driver"

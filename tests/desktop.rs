@@ -850,6 +850,24 @@ async fn an_agent_switches_the_console_to_arabic_and_it_reads_right_to_left() {
         .await;
     app.screenshot(&screenshots().join("rtl.png")).await;
 
+    // Customers write in every script, emoji too: each draws as a real glyph in the
+    // thread's font, not as the box of a character no font has.
+    customer(&hub, w.sms, "+14155550174", "Priya Nair", "नमस्ते · สวัสดี · வணக்கம் · 你好 · 안녕 · שלום · 🙏").await;
+    app.click(&row("Priya Nair")).await;
+    app.until("Priya's thread", "document.querySelector('[data-testid=thread]')?.textContent.includes('नमस्ते')", 20)
+        .await;
+    let boxes = app
+        .js("const line = [...document.querySelectorAll('[data-testid=thread] [dir=auto]')].find(e => e.textContent.includes('नमस्ते')); \
+             const s = getComputedStyle(line); \
+             const font = `${s.fontStyle} ${s.fontWeight} 40px ${s.fontFamily}`; \
+             const draw = (text) => { const c = document.createElement('canvas'); c.width = 96; c.height = 64; \
+               const g = c.getContext('2d'); g.font = font; g.textBaseline = 'middle'; g.fillText(text, 8, 32); \
+               return g.getImageData(0, 0, 96, 64).data.join(); }; \
+             const none = draw('\u{10FFFD}'); \
+             return ['न', 'ส', 'வ', '你', '안', 'ש', '🙏'].filter(ch => draw(ch) === none)")
+        .await;
+    assert_eq!(boxes, json!([]), "characters drawn as the missing-glyph box");
+
     // The choice is kept on this computer: the console opens in Arabic again.
     app.quit().await;
     let app = App::launch(env!("CARGO_BIN_EXE_switchboard"), home.path(), &[]).await;
