@@ -14,6 +14,11 @@ const CATALOGS: [(&str, &str); 3] = [
     ("ar", include_str!("../../ui/src/locales/ar.json")),
 ];
 
+/// The shipped catalog (code, text) for `language`; English's for any other.
+fn shipped(language: &str) -> (&'static str, &'static str) {
+    CATALOGS.iter().copied().find(|(code, _)| *code == language).unwrap_or(CATALOGS[0])
+}
+
 /// One language's messages, with English's beneath them.
 #[derive(Debug, Clone)]
 pub struct Words {
@@ -31,18 +36,16 @@ impl Words {
     /// The shipped catalog `language` names: itself when the console ships it, English
     /// for any other.
     pub fn resolve(language: &str) -> &'static str {
-        CATALOGS.iter().map(|(code, _)| *code).find(|code| *code == language).unwrap_or(CATALOGS[0].0)
+        shipped(language).0
     }
 
     /// The words of `language`, a shipped catalog's code; English for any other.
     pub fn of(language: &str) -> Words {
         let (english_code, english) = CATALOGS[0];
+        let (chosen, catalog) = shipped(language);
         let mut messages = parse(english);
-        let chosen = Words::resolve(language);
         if chosen != english_code {
-            if let Some((_, catalog)) = CATALOGS.iter().find(|(code, _)| *code == chosen) {
-                messages.extend(parse(catalog));
-            }
+            messages.extend(parse(catalog));
         }
         Words { language: chosen, messages }
     }
