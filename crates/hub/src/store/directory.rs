@@ -105,15 +105,43 @@ pub(super) fn policies(c: &mut dyn Connection, team_id: i64, inbox_id: i64) -> R
         "SELECT i.settings, t.routing, t.sla FROM inboxes i, teams t WHERE i.id = ? AND t.id = ?",
         params![inbox_id, team_id],
     )?;
-    let settings = r.json::<serde_json::Value>(0)?;
+    policies_in(&r, 0)
+}
+
+/// The policies of each (team, inbox) pair in `keys`, read in one query for them all;
+/// a pair whose team or inbox is gone is left out.
+pub(super) fn policies_of(
+    c: &mut dyn Connection,
+    keys: &std::collections::BTreeSet<(i64, i64)>,
+) -> Result<std::collections::HashMap<(i64, i64), Policies>> {
+    let keys: Vec<(i64, i64)> = keys.iter().copied().collect();
+    let mut out = std::collections::HashMap::new();
+    for chunk in keys.chunks(100) {
+        let sql = format!(
+            "SELECT t.id, i.id, i.settings, t.routing, t.sla FROM (VALUES {}) AS k \
+             JOIN teams t ON t.id = k.column1 JOIN inboxes i ON i.id = k.column2",
+            vec!["(CAST(? AS BIGINT), CAST(? AS BIGINT))"; chunk.len()].join(", ")
+        );
+        let params: Vec<super::db::Value> = chunk.iter().flat_map(|&(t, i)| [t.into(), i.into()]).collect();
+        for r in c.query(&sql, &params)? {
+            out.insert((r.int(0)?, r.int(1)?), policies_in(&r, 2)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Reads policies from a row holding an inbox's settings, then its team's routing and SLA
+/// columns, from column `at`.
+fn policies_in(r: &super::db::Row, at: usize) -> Result<Policies> {
+    let settings = r.json::<serde_json::Value>(at)?;
     let own = |key: &str| settings.get(key).filter(|v| !v.is_null());
     let routing = match own(TeamPolicy::Routing.key()) {
         Some(p) => entities::routing_policy(p),
-        None => entities::routing_policy(&r.json::<serde_json::Value>(1)?),
+        None => entities::routing_policy(&r.json::<serde_json::Value>(at + 1)?),
     };
     let sla = match own(TeamPolicy::Sla.key()) {
         Some(p) => serde_json::from_value(p.clone()).ok(),
-        None => r.opt_text(2)?.and_then(|t| serde_json::from_str(t).ok()),
+        None => r.opt_text(at + 2)?.and_then(|t| serde_json::from_str(t).ok()),
     };
     Ok(Policies { routing, sla })
 }

@@ -357,11 +357,10 @@ fn store_set(tx: &mut WriteTx<'_>, msgs: &[Inbound]) -> Result<Vec<Option<Ingest
         return Ok(done);
     }
 
-    let mut policies = HashMap::new();
-    for key in planned.iter().map(|p| (p.team_id, p.inbox_id)) {
-        if let std::collections::hash_map::Entry::Vacant(e) = policies.entry(key) {
-            e.insert(super::directory::policies(tx.conn, key.0, key.1)?);
-        }
+    let keys: BTreeSet<(i64, i64)> = planned.iter().map(|p| (p.team_id, p.inbox_id)).collect();
+    let policies = super::directory::policies_of(tx.conn, &keys)?;
+    if policies.len() < keys.len() {
+        return Err(StoreError::NotFound("team"));
     }
     let opened = open_for_new_customers(tx, msgs, &mut planned, &policies)?;
 
