@@ -163,6 +163,12 @@ pub trait Connection: Send + 'static {
     fn begin_write(&mut self) -> Result<(), DbError>;
     /// Opens a read-only transaction that sees one consistent snapshot.
     fn begin_read(&mut self) -> Result<(), DbError>;
+    /// The statements that make every statement after them, until `plans_by_values`'s,
+    /// run on one plan whatever its values ([`Plans`]); `None` where the engine has one
+    /// kind of plan. Both are meant to be sent with a savepoint's statement.
+    fn plans_once(&self) -> Option<Plans> {
+        None
+    }
 
     fn query_opt(&mut self, sql: &str, params: &[Value]) -> Result<Option<Row>, DbError> {
         Ok(self.query(sql, params)?.into_iter().next())
@@ -175,6 +181,16 @@ pub trait Connection: Send + 'static {
     fn query_int(&mut self, sql: &str, params: &[Value]) -> Result<i64, DbError> {
         self.query_one(sql, params)?.int(0)
     }
+}
+
+/// The statements that switch a transaction's plans from those made for each statement's
+/// values to one plan per statement, and back: for statements that read and write by key,
+/// whose best plan never depends on the values, planning once saves a young connection
+/// the plans it would otherwise make for every size of every set.
+#[derive(Debug, Clone, Copy)]
+pub struct Plans {
+    pub once: &'static str,
+    pub by_values: &'static str,
 }
 
 /// Builds `?, ?, ?` for an `IN (...)` list of `n` items (at least one placeholder, so an

@@ -148,7 +148,7 @@ impl Store {
 /// Stores `msgs` in one job: the set first, then each of the rest on its own. A lost
 /// deadlock fails the whole job, which the pool runs again in its next transaction.
 fn ingest_all(tx: &mut WriteTx<'_>, msgs: &[Inbound], base: Option<&str>) -> Result<Vec<Result<Ingested>>> {
-    let set = match tx.apart(|tx| store_set(tx, msgs)) {
+    let set = match tx.apart_by_key(|tx| store_set(tx, msgs)) {
         Ok(done) => done,
         Err(e) if fails_the_job(&e) => return Err(e),
         // Whatever went wrong, each message on its own path says what it was.

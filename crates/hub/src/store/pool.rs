@@ -67,17 +67,40 @@ impl WriteTx<'_> {
     /// Runs `f` in a savepoint of its own inside the job: when it fails, its writes and
     /// the changes it emitted are undone and the rest of the job's are kept. A lost race
     /// (a unique violation) is run once more, as the pool does with a whole job.
-    pub fn apart<T>(&mut self, mut f: impl FnMut(&mut WriteTx<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    pub fn apart<T>(&mut self, f: impl FnMut(&mut WriteTx<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        self.savepoint(false, f)
+    }
+
+    /// Runs `f` as [`WriteTx::apart`] does, each of its statements planned once whatever
+    /// its values ([`super::db::Plans`]): for work that reads and writes only by key.
+    pub fn apart_by_key<T>(
+        &mut self,
+        f: impl FnMut(&mut WriteTx<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.savepoint(true, f)
+    }
+
+    fn savepoint<T>(
+        &mut self,
+        by_key: bool,
+        mut f: impl FnMut(&mut WriteTx<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let plans = if by_key { self.conn.plans_once() } else { None };
+        let (open, release) = match plans {
+            Some(p) => (format!("SAVEPOINT apart; {}", p.once), format!("RELEASE SAVEPOINT apart; {}", p.by_values)),
+            None => ("SAVEPOINT apart".to_owned(), "RELEASE SAVEPOINT apart".to_owned()),
+        };
         let mut again = true;
         loop {
             let mark = self.changes.len();
-            self.conn.batch("SAVEPOINT apart")?;
+            self.conn.batch(&open)?;
             match f(self) {
                 Ok(v) => {
-                    self.conn.batch("RELEASE SAVEPOINT apart")?;
+                    self.conn.batch(&release)?;
                     return Ok(v);
                 }
                 Err(e) => {
+                    // Rolling back to the savepoint also undoes the change of plans.
                     self.conn.batch("ROLLBACK TO SAVEPOINT apart; RELEASE SAVEPOINT apart")?;
                     self.changes.truncate(mark);
                     if std::mem::take(&mut again) && matches!(e, StoreError::Db(DbError::Unique(_))) {
@@ -624,5 +647,50 @@ mod tests {
         let schema = switchboard_testkit::pg_schema::Schema::new("sbpool");
         let opts = StoreOptions { writers: 1, ..StoreOptions::default() };
         failures_in_a_batch_spoil_nothing_else(Store::open(&schema.url, &opts).unwrap()).await;
+    }
+
+    /// Work apart by key runs on one plan per statement where the engine has a choice, and
+    /// leaves the transaction planning by values again, whether the work is kept or undone.
+    async fn work_by_key_plans_once_and_leaves_the_rest_as_it_was(store: Store) {
+        let pool = store.pool().clone();
+        let postgres = pool.write(|tx| Ok(tx.conn.plans_once().is_some())).await.unwrap();
+        let mode = move |tx: &mut super::WriteTx<'_>| -> Result<String, StoreError> {
+            if !postgres {
+                return Ok("none".into());
+            }
+            Ok(tx.conn.query_one("SELECT current_setting('plan_cache_mode')", &[])?.text(0)?.to_owned())
+        };
+        let seen = pool
+            .write(move |tx| {
+                let inside = tx.apart_by_key(|tx| mode(tx))?;
+                let after_kept = mode(tx)?;
+                let failed = tx.apart_by_key(|tx| -> Result<(), StoreError> {
+                    assert_eq!(mode(tx)?, if postgres { "force_generic_plan" } else { "none" });
+                    Err(StoreError::BadRequest("undone".into()))
+                });
+                assert!(failed.is_err());
+                let after_undone = mode(tx)?;
+                let plain = tx.apart(|tx| mode(tx))?;
+                Ok((inside, after_kept, after_undone, plain))
+            })
+            .await
+            .unwrap();
+        let (generic, auto) = if postgres { ("force_generic_plan", "auto") } else { ("none", "none") };
+        assert_eq!(seen, (generic.to_owned(), auto.to_owned(), auto.to_owned(), auto.to_owned()));
+    }
+
+    #[tokio::test]
+    async fn work_by_key_plans_once_and_leaves_the_rest_as_it_was_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("hub.db").display());
+        work_by_key_plans_once_and_leaves_the_rest_as_it_was(Store::open(&url, &StoreOptions::default()).unwrap())
+            .await;
+    }
+
+    #[tokio::test]
+    async fn work_by_key_plans_once_and_leaves_the_rest_as_it_was_postgres() {
+        let schema = switchboard_testkit::pg_schema::Schema::new("sbpool");
+        let opts = StoreOptions { writers: 1, ..StoreOptions::default() };
+        work_by_key_plans_once_and_leaves_the_rest_as_it_was(Store::open(&schema.url, &opts).unwrap()).await;
     }
 }

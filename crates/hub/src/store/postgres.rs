@@ -230,6 +230,15 @@ impl Connection for PgConnection {
         self.batch("BEGIN")
     }
 
+    /// PostgreSQL plans a prepared statement for its values the first five times it runs,
+    /// and then keeps a generic plan if that costs no more.
+    fn plans_once(&self) -> Option<super::db::Plans> {
+        Some(super::db::Plans {
+            once: "SET LOCAL plan_cache_mode = force_generic_plan",
+            by_values: "SET LOCAL plan_cache_mode = DEFAULT",
+        })
+    }
+
     fn begin_read(&mut self) -> Result<(), DbError> {
         self.batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
     }
