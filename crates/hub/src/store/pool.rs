@@ -515,7 +515,16 @@ fn run_batch(
     // failure rolls back to it, which leaves it open for the retry or the next job; the
     // last one, empty, ends with the transaction.
     conn.batch("SAVEPOINT job")?;
+    let mut lost_a_deadlock = false;
     for (i, job) in batch.iter_mut().enumerate() {
+        // A deadlock's victim still holds the locks its earlier jobs took, and the winner
+        // waits for them: the jobs left would meet the same cycle again, each after the
+        // server's deadlock timeout. They run in the next transaction, once this one has
+        // committed and let the winner through.
+        if lost_a_deadlock {
+            deferred.push(i);
+            continue;
+        }
         let (queued, request_id) = job.origin();
         crate::metrics::db_wait("write", queued.elapsed());
         for attempt in 0..3 {
@@ -530,7 +539,10 @@ fn run_batch(
             changes.truncate(mark);
             match job.retry() {
                 Retry::Now if attempt < 2 => continue,
-                Retry::NextBatch => deferred.push(i),
+                Retry::NextBatch => {
+                    deferred.push(i);
+                    lost_a_deadlock = true;
+                }
                 _ => {}
             }
             break;
@@ -692,5 +704,82 @@ mod tests {
         let schema = switchboard_testkit::pg_schema::Schema::new("sbpool");
         let opts = StoreOptions { writers: 1, ..StoreOptions::default() };
         work_by_key_plans_once_and_leaves_the_rest_as_it_was(Store::open(&schema.url, &opts).unwrap()).await;
+    }
+
+    /// Holds `pool`'s writer until `release` is sent, so the jobs queued meanwhile run as
+    /// one batch.
+    async fn hold_writer(pool: &super::Pool) -> (std::sync::mpsc::Sender<()>, tokio::task::JoinHandle<()>) {
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let held = std::sync::Mutex::new(held);
+        let pool = pool.clone();
+        let gate = tokio::spawn(async move {
+            pool.write(move |_| {
+                let _ = held.lock().unwrap().recv();
+                Ok(())
+            })
+            .await
+            .unwrap();
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        (release, gate)
+    }
+
+    /// Two hubs whose batches take two rows in opposite orders deadlock once: the victim's
+    /// transaction commits what it has and runs the rest of its batch in the next one,
+    /// instead of meeting the same cycle again with every job left (each costing the
+    /// server's deadlock timeout), and every job is done in the end.
+    #[tokio::test]
+    async fn a_batch_that_loses_a_deadlock_commits_and_carries_the_rest_postgres() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let schema = switchboard_testkit::pg_schema::Schema::new("sbpool");
+        let opts = StoreOptions { writers: 1, ..StoreOptions::default() };
+        let (x, y) = (Store::open(&schema.url, &opts).unwrap(), Store::open(&schema.url, &opts).unwrap());
+        let (px, py) = (x.pool().clone(), y.pool().clone());
+        px.write(|tx| {
+            Ok(tx.conn.batch("CREATE TABLE crossed (id BIGINT PRIMARY KEY, n BIGINT NOT NULL); INSERT INTO crossed VALUES (1, 0), (2, 0)")?)
+        })
+        .await
+        .unwrap();
+        let lost = std::sync::Arc::new(AtomicUsize::new(0));
+        let ((release_x, gate_x), (release_y, gate_y)) = (hold_writer(&px).await, hold_writer(&py).await);
+        // Each hub takes its first row, waits until the other has taken its own, then
+        // wants the other's with every job after.
+        let mut jobs = Vec::new();
+        for (pool, first, second) in [(&px, 1_i64, 2_i64), (&py, 2, 1)] {
+            for step in 0..5 {
+                let (pool, lost) = (pool.clone(), lost.clone());
+                jobs.push(tokio::spawn(async move {
+                    pool.write(move |tx| {
+                        let row = if step == 0 { first } else { second };
+                        if step == 1 {
+                            tx.conn.query("SELECT 1 FROM pg_sleep(0.3)", &[])?;
+                        }
+                        let done = tx.conn.execute("UPDATE crossed SET n = n + 1 WHERE id = ?", &[row.into()]);
+                        if matches!(done, Err(super::DbError::Transient(_))) {
+                            lost.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Ok(done?)
+                    })
+                    .await
+                }));
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        release_x.send(()).unwrap();
+        release_y.send(()).unwrap();
+        gate_x.await.unwrap();
+        gate_y.await.unwrap();
+        for job in jobs {
+            assert_eq!(job.await.unwrap().unwrap(), 1);
+        }
+        assert_eq!(lost.load(Ordering::Relaxed), 1, "deadlocks met");
+        let counts = px
+            .read(|c| {
+                let rows = c.query("SELECT n FROM crossed ORDER BY id", &[])?;
+                rows.iter().map(|r| Ok(r.int(0)?)).collect::<Result<Vec<i64>, StoreError>>()
+            })
+            .await
+            .unwrap();
+        assert_eq!(counts, vec![5, 5]);
     }
 }
