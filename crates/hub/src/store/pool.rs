@@ -598,19 +598,7 @@ mod tests {
         let pool = store.pool().clone();
         pool.write(|tx| Ok(tx.conn.batch("CREATE TABLE batch_rows (n BIGINT PRIMARY KEY)")?)).await.unwrap();
         // The writer is held until every job below is queued, so they run as one batch.
-        let (release, held) = std::sync::mpsc::channel::<()>();
-        let held = std::sync::Mutex::new(held);
-        let gate = tokio::spawn({
-            let pool = pool.clone();
-            async move {
-                pool.write(move |_| {
-                    let _ = held.lock().unwrap().recv();
-                    Ok(())
-                })
-                .await
-            }
-        });
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let (release, gate) = hold_writer(&pool).await;
         let jobs: Vec<_> = (1..=9_i64)
             .map(|n| {
                 let pool = pool.clone();
@@ -630,21 +618,14 @@ mod tests {
             .collect();
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         release.send(()).unwrap();
-        gate.await.unwrap().unwrap();
+        gate.await.unwrap();
         for (n, job) in (1..=9_i64).zip(jobs) {
             match job.await.unwrap() {
                 Ok(got) => assert!(n % 3 != 2 && got == n, "job {n} answered {got}"),
                 Err(e) => assert!(n % 3 == 2 && e.to_string().contains(&format!("job {n} fails")), "job {n}: {e}"),
             }
         }
-        let kept = pool
-            .read(|c| {
-                let rows = c.query("SELECT n FROM batch_rows ORDER BY n", &[])?;
-                rows.iter().map(|r| Ok(r.int(0)?)).collect::<Result<Vec<i64>, StoreError>>()
-            })
-            .await
-            .unwrap();
-        assert_eq!(kept, vec![1, 3, 4, 6, 7, 9]);
+        assert_eq!(numbers(&pool, "SELECT n FROM batch_rows ORDER BY n").await, vec![1, 3, 4, 6, 7, 9]);
     }
 
     #[tokio::test]
@@ -701,9 +682,16 @@ mod tests {
 
     #[tokio::test]
     async fn work_by_key_plans_once_and_leaves_the_rest_as_it_was_postgres() {
-        let schema = switchboard_testkit::pg_schema::Schema::new("sbpool");
+        let schema = switchboard_testkit::pg_schema::Schema::new("sbpoolplans");
         let opts = StoreOptions { writers: 1, ..StoreOptions::default() };
         work_by_key_plans_once_and_leaves_the_rest_as_it_was(Store::open(&schema.url, &opts).unwrap()).await;
+    }
+
+    /// The first column of `sql`'s rows, as numbers.
+    async fn numbers(pool: &super::Pool, sql: &'static str) -> Vec<i64> {
+        pool.read(move |c| c.query(sql, &[])?.iter().map(|r| Ok(r.int(0)?)).collect::<Result<Vec<i64>, StoreError>>())
+            .await
+            .unwrap()
     }
 
     /// Holds `pool`'s writer until `release` is sent, so the jobs queued meanwhile run as
@@ -731,7 +719,7 @@ mod tests {
     #[tokio::test]
     async fn a_batch_that_loses_a_deadlock_commits_and_carries_the_rest_postgres() {
         use std::sync::atomic::{AtomicUsize, Ordering};
-        let schema = switchboard_testkit::pg_schema::Schema::new("sbpool");
+        let schema = switchboard_testkit::pg_schema::Schema::new("sbpoolcrossed");
         let opts = StoreOptions { writers: 1, ..StoreOptions::default() };
         let (x, y) = (Store::open(&schema.url, &opts).unwrap(), Store::open(&schema.url, &opts).unwrap());
         let (px, py) = (x.pool().clone(), y.pool().clone());
@@ -773,13 +761,6 @@ mod tests {
             assert_eq!(job.await.unwrap().unwrap(), 1);
         }
         assert_eq!(lost.load(Ordering::Relaxed), 1, "deadlocks met");
-        let counts = px
-            .read(|c| {
-                let rows = c.query("SELECT n FROM crossed ORDER BY id", &[])?;
-                rows.iter().map(|r| Ok(r.int(0)?)).collect::<Result<Vec<i64>, StoreError>>()
-            })
-            .await
-            .unwrap();
-        assert_eq!(counts, vec![5, 5]);
+        assert_eq!(numbers(&px, "SELECT n FROM crossed ORDER BY id").await, vec![5, 5]);
     }
 }
