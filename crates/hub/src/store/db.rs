@@ -163,9 +163,9 @@ pub trait Connection: Send + 'static {
     fn begin_write(&mut self) -> Result<(), DbError>;
     /// Opens a read-only transaction that sees one consistent snapshot.
     fn begin_read(&mut self) -> Result<(), DbError>;
-    /// The statements that make every statement after them, until `plans_by_values`'s,
-    /// run on one plan whatever its values ([`Plans`]); `None` where the engine has one
-    /// kind of plan. Both are meant to be sent with a savepoint's statement.
+    /// The statements that make every statement after the first, until the second
+    /// ([`Plans`]), run on one plan whatever its values; `None` where the engine has one
+    /// kind of plan. Both are sent with a savepoint's statements.
     fn plans_once(&self) -> Option<Plans> {
         None
     }
