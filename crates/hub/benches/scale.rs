@@ -51,7 +51,7 @@ fn main() {
         println!(
             "  the hubs fell behind: {} webhooks were never sent, the sender stopping at the run's bound ({} s)",
             r.offered - r.sent,
-            plan.secs * 3 + 30
+            plan.send_bound().as_secs()
         );
     }
     if !r.refusals.is_empty() {

@@ -41,6 +41,14 @@ pub struct Plan {
     pub replies_per_sec: u64,
 }
 
+impl Plan {
+    /// How long the sender starts new webhooks: three times the run, and 30 seconds more,
+    /// so hubs slower than the offered rate still take every one in a fair run.
+    pub fn send_bound(&self) -> Duration {
+        Duration::from_secs(self.secs * 3 + 30)
+    }
+}
+
 /// What the run saw.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
@@ -419,7 +427,7 @@ pub async fn run(hub_bin: &Path, plan: Plan) -> Report {
     // Set at the second bound: webhooks still unacknowledged are given up.
     let quit = Arc::new(AtomicBool::new(false));
     let first_sent = switchboard_hub::clock::now_ms();
-    let sender = {
+    let mut sender = {
         let (http, lb_base, acknowledged, retries, served, teams, refusals, last_ack) = (
             http.clone(),
             lb_base.clone(),
@@ -569,8 +577,7 @@ pub async fn run(hub_bin: &Path, plan: Plan) -> Report {
     // Hubs slower than the offered rate take longer to acknowledge every webhook. At the
     // bound no new webhook is started; those already sent are retried until acknowledged,
     // within a second bound.
-    let mut sender = sender;
-    if tokio::time::timeout(run_for * 3 + Duration::from_secs(30), &mut sender).await.is_err() {
+    if tokio::time::timeout(plan.send_bound(), &mut sender).await.is_err() {
         no_more.store(true, Ordering::Relaxed);
         if tokio::time::timeout(Duration::from_secs(120), &mut sender).await.is_err() {
             quit.store(true, Ordering::Relaxed);

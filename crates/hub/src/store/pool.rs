@@ -68,7 +68,7 @@ impl WriteTx<'_> {
     /// the changes it emitted are undone and the rest of the job's are kept. A lost race
     /// (a unique violation) is run once more, as the pool does with a whole job.
     pub fn apart<T>(&mut self, f: impl FnMut(&mut WriteTx<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        self.savepoint(false, f)
+        self.savepoint(None, f)
     }
 
     /// Runs `f` as [`WriteTx::apart`] does, each of its statements planned once whatever
@@ -77,15 +77,16 @@ impl WriteTx<'_> {
         &mut self,
         f: impl FnMut(&mut WriteTx<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        self.savepoint(true, f)
+        let plans = self.conn.plans_once();
+        self.savepoint(plans, f)
     }
 
+    /// Runs `f` in the savepoint `apart`, switching its plans as `plans` says.
     fn savepoint<T>(
         &mut self,
-        by_key: bool,
+        plans: Option<super::db::Plans>,
         mut f: impl FnMut(&mut WriteTx<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let plans = if by_key { self.conn.plans_once() } else { None };
         let (open, release) = match plans {
             Some(p) => (format!("SAVEPOINT apart; {}", p.once), format!("RELEASE SAVEPOINT apart; {}", p.by_values)),
             None => ("SAVEPOINT apart".to_owned(), "RELEASE SAVEPOINT apart".to_owned()),
