@@ -37,6 +37,8 @@
 //!   pause.
 //! - [`fanout`]: one feed reader per process, fanning changes out to open streams.
 //! - [`visitor_fanout`]: web-chat lines routed to visitors' sockets by thread.
+//! - [`consoles`]: the agents whose consoles hold a stream on this hub, recorded as seen
+//!   together.
 //! - [`config`]: settings from file, environment and flags.
 //! - [`clock`]: the one reading of the system clock.
 //! - [`metrics`]: what the hub reports to Prometheus, every metric named in one place.
@@ -44,7 +46,7 @@
 //! - [`demo`]: a seeded workspace and a customer simulator.
 //!
 //! The arrows go one way. `demo` runs a `server`, which runs `api` and `workers`; these
-//! use `channels`, `crm`, `auth`, `fanout` and `config`, and the `store` directly;
+//! use `channels`, `crm`, `auth`, `fanout`, `consoles` and `config`, and the `store` directly;
 //! `channels` and `crm` call out through `outbound` and use the `store`; the `store` uses
 //! only `crm_model`, `address`, `policy`, `rules`, `routing`, `sla`, `csat`, `reports`,
 //! `consent`, `campaign`, `bot`, `calendar`, `throttle`, `storage` (its key rule), `pg_tls`,
@@ -62,6 +64,7 @@ pub mod channels;
 pub mod clock;
 pub mod config;
 pub mod consent;
+pub mod consoles;
 pub mod crm;
 pub mod crm_model;
 pub mod csat;

@@ -27,7 +27,12 @@ pub async fn run(
             tokio::time::sleep(drain).await;
         }
     };
+    let (consoles, store) = (state.consoles.clone(), state.store.clone());
     let result = api::serve(listener, state, shutdown).await;
+    // The consoles that went as the hub stopped start their grace period now.
+    if let Err(e) = consoles.record(&store, false).await {
+        tracing::warn!("the consoles that went cannot be recorded: {e}");
+    }
     workers.stop().await;
     result
 }

@@ -1,6 +1,7 @@
 //! The queue on both engines: routing within capacity and only to online agents, queue
 //! order, conversations returning when their agent leaves or stays silent, presence that
-//! ends when consoles are gone (and holds across a restart), who may change routing, and
+//! ends when consoles are gone (and holds across a restart, and while a console is open
+//! on a real hub), who may change routing, and
 //! two hubs on one PostgreSQL database racing a thousand arrivals.
 #![allow(clippy::unwrap_used)]
 
@@ -226,7 +227,7 @@ async fn presence_ends_when_consoles_are_gone_and_holds_across_a_restart(db: &Te
     // The holder's consoles have been gone for three minutes; the other's are connected.
     db.execute(&format!("UPDATE agents SET last_seen_at = last_seen_at - 180000 WHERE id = {holder}"));
     let other = if holder == w.agent.agent_id { w.agent2.agent_id } else { w.agent.agent_id };
-    store.seen_agent(other).await.unwrap();
+    store.seen_agents(vec![other]).await.unwrap();
     assert_eq!(store.sweep_presence(120_000).await.unwrap(), 1);
     let agents = store.bootstrap(&w.admin, 1).await.unwrap().agents;
     let state = |id: i64| agents.iter().find(|a| a.id == id).unwrap().presence;
@@ -234,6 +235,61 @@ async fn presence_ends_when_consoles_are_gone_and_holds_across_a_restart(db: &Te
     assert!(conversation(&store, &w.admin, id).await.queued_at.is_some(), "their waiting customer went back");
     assert_eq!(drain(&store).await, 1);
     assert_eq!(conversation(&store, &w.admin, id).await.assignee_id, Some(other));
+}
+
+/// An agent's consoles keep them present through a real hub: a console coming or going is
+/// recorded within a second or two, every open one again at each heartbeat, and the grace
+/// period before they show offline counts from the last one going.
+async fn open_consoles_keep_their_agent_present_until_the_last_goes(db: &TestDb) {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let store = open(db);
+    let w = common::world(&store).await;
+    presence(&store, &w.agent, Presence::Online).await;
+    let config = switchboard_hub::config::Config { heartbeat_secs: 1, ..Default::default() };
+    let hub = common::serve(store.clone(), config).await;
+    let token = common::login(&hub, "agent@x.test").await;
+    let cursor = common::get_json(format!("{}/api/v1/sync/bootstrap", hub.base), &token).await["cursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let console = || async {
+        let mut req = format!("ws://{}/api/v1/stream?since={cursor}", hub.addr).into_client_request().unwrap();
+        req.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+        tokio_tungstenite::connect_async(req).await.unwrap().0
+    };
+    let seen = || db.text(&format!("SELECT last_seen_at FROM agents WHERE id = {}", w.agent.agent_id));
+    let seen_since = |at: i64| async move {
+        for _ in 0..50 {
+            if seen().parse::<i64>().is_ok_and(|s| s >= at) {
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        false
+    };
+    let pause = |ms| tokio::time::sleep(std::time::Duration::from_millis(ms));
+    let grace = 1_500;
+
+    let opened = switchboard_hub::clock::now_ms();
+    let (mut first, mut second) = (console().await, console().await);
+    assert!(seen_since(opened).await, "consoles coming are recorded");
+    pause(2_000).await;
+    let held = switchboard_hub::clock::now_ms() - 1_500;
+    assert!(seen_since(held).await, "open consoles are recorded again at each heartbeat");
+
+    first.close(None).await.unwrap();
+    pause(u64::try_from(grace).unwrap() + 500).await;
+    assert_eq!(store.sweep_presence(grace).await.unwrap(), 0, "one console still holds the agent");
+
+    second.close(None).await.unwrap();
+    let gone = switchboard_hub::clock::now_ms();
+    assert!(seen_since(gone).await, "the last console going is recorded");
+    let last = seen();
+    pause(2_500).await;
+    assert_eq!(seen(), last, "nothing holds the agent any more");
+    assert_eq!(store.sweep_presence(grace).await.unwrap(), 1, "the grace period ran out");
+    let agents = store.bootstrap(&w.admin, 1).await.unwrap().agents;
+    assert_eq!(agents.iter().find(|a| a.id == w.agent.agent_id).unwrap().presence, Presence::Offline);
 }
 
 async fn sticky_routing_prefers_the_contacts_last_agent_and_skills_are_matched(db: &TestDb) {
@@ -314,6 +370,7 @@ both_engines!(
     an_agent_going_away_returns_their_waiting_conversations,
     a_silent_agent_loses_the_conversation_to_someone_else,
     presence_ends_when_consoles_are_gone_and_holds_across_a_restart,
+    open_consoles_keep_their_agent_present_until_the_last_goes,
     sticky_routing_prefers_the_contacts_last_agent_and_skills_are_matched,
     only_leads_change_routing_and_bad_settings_are_refused,
 );

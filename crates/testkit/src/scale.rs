@@ -167,7 +167,10 @@ async fn console(lb: String, c: Console, team: usize, cursor0: i64, shared: Arc<
         }
         let mut req = format!("ws://{lb}/api/v1/stream?since={cursor}").into_client_request().unwrap();
         req.headers_mut().insert("authorization", format!("Bearer {}", c.token).parse().unwrap());
-        let (mut ws, resp) = match tokio_tungstenite::connect_async(req).await {
+        // Ten thousand consoles share this process and the machine with the hubs: each reads
+        // through a 16 KiB buffer, not the library's 128 KiB zeroed on every read.
+        let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default().read_buffer_size(16 * 1024);
+        let (mut ws, resp) = match tokio_tungstenite::connect_async_with_config(req, Some(config), false).await {
             Ok(x) => x,
             Err(_) => {
                 tokio::time::sleep(Duration::from_millis(100)).await;

@@ -74,6 +74,8 @@ pub struct AppState {
     pub media_http: Option<reqwest::Client>,
     /// Agents' streams open on this hub, per session.
     pub streams: limits::Gauge<i64>,
+    /// The agents those streams are for, recorded as seen together.
+    pub consoles: crate::consoles::Consoles,
     /// The files the hub keeps.
     pub storage: Storage,
     /// Bootstraps being built on this hub.
@@ -108,9 +110,12 @@ impl AppState {
         store.set_public_url(config.public_url.as_deref());
         let fanout = Fanout::start(store.clone());
         let visitor_fanout = VisitorFanout::start(store.clone(), &fanout);
+        let consoles = crate::consoles::Consoles::default();
+        consoles.start(store.clone(), std::time::Duration::from_secs(config.heartbeat_secs.max(1)));
         AppState {
             auth: Arc::new(Auth::new(store.clone(), &config)),
             streams: limits::Gauge::new(stream::STREAMS_PER_SESSION).reported_as(crate::metrics::Open::Streams),
+            consoles,
             fanout,
             storage: config.storage(|| store.default_blob_dir()),
             bootstraps: Arc::new(tokio::sync::Semaphore::new(config.bootstraps.max(1))),
@@ -254,11 +259,13 @@ pub(crate) fn socket_token(parts: &Parts) -> Option<&str> {
 }
 
 /// An upgrade that answers with [`SOCKET_PROTOCOL`] and takes only small frames from the
-/// client.
+/// client, read through a buffer to match: the WebSocket library's own default (128 KiB, zeroed
+/// on every read) held a hub with thousands of consoles at hundreds of megabytes.
 pub(crate) fn small_frames(ws: axum::extract::ws::WebSocketUpgrade) -> axum::extract::ws::WebSocketUpgrade {
     ws.protocols([SOCKET_PROTOCOL])
         .max_message_size(stream::CLIENT_FRAME_BYTES)
         .max_frame_size(stream::CLIENT_FRAME_BYTES)
+        .read_buffer_size(2 * stream::CLIENT_FRAME_BYTES)
 }
 
 impl FromRequestParts<AppState> for Caller {

@@ -86,24 +86,16 @@ pub async fn stream(
     let ws = ws.map_err(|r| Failure(ApiError::new(ErrorCode::BadRequest, r.body_text())))?;
     Ok(super::small_frames(ws).on_upgrade(move |socket| async move {
         let _slot = slot;
-        let (store, agent_id) = (s.store.clone(), viewer.agent_id);
-        seen(&store, agent_id).await;
+        // The agent's presence holds while this is held; once it is dropped, the grace
+        // period before they show offline counts from then.
+        let _held = s.consoles.hold(viewer.agent_id);
         if let Err(e) = run(socket, s, viewer, session_id, since).await {
             tracing::debug!("stream ended: {e}");
         }
-        // The grace period before the agent shows offline counts from here.
-        seen(&store, agent_id).await;
     }))
 }
 
 type Frame = StreamFrame<Box<RawValue>>;
-
-/// Notes that the agent has a console connected; their presence holds while one is.
-async fn seen(store: &crate::store::Store, agent_id: i64) {
-    if let Err(e) = store.seen_agent(agent_id).await {
-        tracing::debug!("an open console cannot be recorded: {e}");
-    }
-}
 
 /// Why a socket (an agent's stream or a visitor's) ended early. Only logged: the peer has
 /// gone or will reconnect.
@@ -187,7 +179,6 @@ async fn run(
                         return Ok(());
                     }
                 }
-                seen(&s.store, viewer.agent_id).await;
                 send(&mut socket, &Frame::Heartbeat { cursor: Cursor::at(cursor), at: crate::clock::now_ms() }).await?;
             }
             _ = async { let _ = closing.wait_for(|c| *c).await; } => {
