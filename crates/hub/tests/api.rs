@@ -434,6 +434,82 @@ async fn stream_replays_pushes_live_heartbeats_and_drops_what_leaves_scope() {
     assert_eq!(plain.status(), StatusCode::BAD_REQUEST);
 }
 
+/// The `(seq, change)` pairs of a stream's change frames until its cursor reaches `head`.
+async fn caught_up(
+    ws: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    head: i64,
+) -> Vec<(i64, Value)> {
+    let mut got = Vec::new();
+    loop {
+        let msg =
+            tokio::time::timeout(std::time::Duration::from_secs(10), ws.next()).await.expect("a frame within 10 s");
+        let tokio_tungstenite::tungstenite::Message::Text(text) = msg.unwrap().unwrap() else { continue };
+        let frame: Value = serde_json::from_str(&text).unwrap();
+        assert_ne!(frame["type"], "error", "{frame}");
+        for c in frame["changes"].as_array().into_iter().flatten() {
+            got.push((c["seq"].as_i64().unwrap(), c["change"].clone()));
+        }
+        if frame["cursor"].as_str().and_then(|c| c.parse::<i64>().ok()).is_some_and(|c| c >= head) {
+            return got;
+        }
+    }
+}
+
+/// A stream opening at a cursor the hub's latest batches reach back to catches up from
+/// them, with exactly what the store gives for that cursor: what the agent's team sees,
+/// nothing of the other team's, and the thread that moved away removed. The feed's rows
+/// past the cursor are deleted before it connects, so only the batches can answer.
+async fn a_stream_catches_up_from_the_hubs_latest_batches_as_from_the_store(db: &common::TestDb) {
+    let store = open(db);
+    let w = world(&store).await;
+    let api = Api {
+        hub: serve(store, Config { heartbeat_secs: 1, ..Config::default() }).await,
+        http: reqwest::Client::new(),
+    };
+    let (agent, lead, admin) = (
+        login(&api.hub, "agent@x.test").await,
+        login(&api.hub, "lead@x.test").await,
+        login(&api.hub, "admin@x.test").await,
+    );
+    let from = api.head();
+    // The admin's console sees everything live: once it reaches the head, the hub holds it all.
+    let mut witness = connect(&api.hub, &admin, &from.to_string()).await;
+    let mut moved = 0;
+    for i in 0..30 {
+        let inbox = if i % 3 == 0 { &w.b_sms } else { &w.sms };
+        let from_number = format!("+1415555{:04}", 2000 + i % 7);
+        let got = api
+            .hub
+            .store
+            .ingest(inbound(inbox, &from_number, "hello", &format!("recent-{i}"), now_ms()))
+            .await
+            .unwrap();
+        if i == 1 {
+            moved = got.conversation_id;
+        }
+    }
+    let move_team = mutation(1, "assign", json!({"conversation_id": moved, "team_id": w.team_b}));
+    let (status, _) =
+        api.post(Some(&lead), "/api/v1/mutations", &json!({"client_id": "mover", "mutations": [move_team]})).await;
+    assert_eq!(status, StatusCode::OK);
+    api.hub.store.ingest(inbound(&w.sms, "+14155559999", "after the move", "recent-last", now_ms())).await.unwrap();
+    let head = api.head();
+    caught_up(&mut witness, head).await;
+
+    let page = api.hub.store.changes(&w.agent, from, 10_000).await.unwrap();
+    assert!(!page.has_more);
+    let want: Vec<(i64, Value)> =
+        page.changes.iter().map(|c| (c.seq, serde_json::from_str(c.change.get()).unwrap())).collect();
+    assert!(want.iter().any(|(_, c)| c["type"] == "conversation_removed" && c["id"] == moved), "the move is in it");
+    assert!(want.iter().any(|(_, c)| c["type"] == "message" && c["body"] == "after the move"));
+    db.execute(&format!("DELETE FROM changes WHERE seq > {from}"));
+
+    let mut ws = connect(&api.hub, &agent, &from.to_string()).await;
+    assert_eq!(caught_up(&mut ws, head).await, want);
+}
+
+both_engines!(a_stream_catches_up_from_the_hubs_latest_batches_as_from_the_store);
+
 /// Shutting down closes open streams, so a graceful shutdown ends and consoles see the hub
 /// go away (before, a connected stream kept both the server and the console's link alive).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

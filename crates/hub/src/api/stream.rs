@@ -115,15 +115,50 @@ async fn send(socket: &mut WebSocket, frame: &Frame) -> Result<(), SocketError> 
     Ok(socket.send(WsMessage::Text(text.into())).await?)
 }
 
+/// The most changes one replayed frame carries.
+const REPLAY_PAGE: usize = 1_000;
+
+/// Sends everything after `cursor`: from the batches this hub still holds when they reach
+/// back that far, otherwise from the store. Returns the new cursor.
+async fn replay(socket: &mut WebSocket, s: &AppState, viewer: &mut Viewer, cursor: i64) -> Result<i64, SocketError> {
+    match s.fanout.since(cursor) {
+        Some(batches) => replay_recent(socket, s, viewer, cursor, &batches).await,
+        None => replay_stored(socket, s, viewer, cursor).await,
+    }
+}
+
+/// Sends what `batches` hold after `cursor` for this viewer, as [`forward`] would have one
+/// batch at a time, gathered into frames of up to [`REPLAY_PAGE`] changes.
+async fn replay_recent(
+    socket: &mut WebSocket,
+    s: &AppState,
+    viewer: &mut Viewer,
+    mut cursor: i64,
+    batches: &[Arc<Batch>],
+) -> Result<i64, SocketError> {
+    let mut frames = Vec::new();
+    for (i, batch) in batches.iter().enumerate() {
+        let seen = visible(viewer, cursor, batch);
+        // A change of this viewer's scope decides what they see of the batches after it.
+        refresh_if_scope_changed(s, viewer, &seen).await;
+        frames.extend(seen);
+        cursor = batch.upto;
+        if !frames.is_empty() && (frames.len() >= REPLAY_PAGE || i + 1 == batches.len()) {
+            send(socket, &Frame::Changes { changes: std::mem::take(&mut frames), cursor: Cursor::at(cursor) }).await?;
+        }
+    }
+    Ok(cursor)
+}
+
 /// Sends everything after `cursor` from the store; returns the new cursor.
-async fn replay(
+async fn replay_stored(
     socket: &mut WebSocket,
     s: &AppState,
     viewer: &mut Viewer,
     mut cursor: i64,
 ) -> Result<i64, SocketError> {
     loop {
-        let page = match s.store.changes(viewer, cursor, 1_000).await {
+        let page = match s.store.changes(viewer, cursor, REPLAY_PAGE).await {
             Ok(p) => p,
             Err(e) => {
                 let _ = send(socket, &Frame::Error { error: e.to_api() }).await;
@@ -140,6 +175,11 @@ async fn replay(
             return Ok(cursor);
         }
     }
+}
+
+/// The frames `viewer` gets from `batch`'s changes after `cursor`.
+fn visible(viewer: &Viewer, cursor: i64, batch: &Batch) -> Vec<ChangeFrame<Box<RawValue>>> {
+    batch.changes.iter().filter(|c| c.seq > cursor).filter_map(|c| frame_for(viewer, c)).collect()
 }
 
 async fn refresh_if_scope_changed(s: &AppState, viewer: &mut Viewer, frames: &[ChangeFrame<Box<RawValue>>]) {
@@ -209,7 +249,7 @@ async fn forward(
     if batch.after > cursor {
         return replay(socket, s, viewer, cursor).await;
     }
-    let frames: Vec<_> = batch.changes.iter().filter(|c| c.seq > cursor).filter_map(|c| frame_for(viewer, c)).collect();
+    let frames = visible(viewer, cursor, batch);
     if !frames.is_empty() {
         refresh_if_scope_changed(s, viewer, &frames).await;
         send(socket, &Frame::Changes { changes: frames, cursor: Cursor::at(batch.upto) }).await?;
