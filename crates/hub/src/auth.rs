@@ -444,12 +444,25 @@ impl Auth {
         Ok(())
     }
 
-    /// Whether a session checked before is still live; streams ask at each heartbeat, and
-    /// an open stream counts as use.
-    pub async fn still_live(&self, session_id: i64) -> Result<(), ApiError> {
-        let session = self.store.session(session_id).await.map_err(|e| store_err(&e))?;
-        let session = session.ok_or_else(|| unauthorized(Ended::Revoked.message()))?;
-        self.check_live(&session, session_id).await
+    /// Which of the sessions `ids` (checked before, their streams open) have ended, each
+    /// with the error its streams end with; notes the use of the others, as an open stream
+    /// counts as use (at most once a minute each). One read and at most one write for all.
+    pub async fn ended_among(&self, ids: Vec<i64>) -> Result<Vec<(i64, ApiError)>, ApiError> {
+        let found: HashMap<i64, SessionRecord> =
+            self.store.sessions(ids.clone()).await.map_err(|e| store_err(&e))?.into_iter().collect();
+        let now = crate::clock::now_ms();
+        let mut ended = Vec::new();
+        let mut used = Vec::new();
+        for id in ids {
+            match found.get(&id).map(|s| (s, session_ended(s, now, self.idle_ms, self.max_age_ms))) {
+                None => ended.push((id, unauthorized(Ended::Revoked.message()))),
+                Some((_, Some(why))) => ended.push((id, unauthorized(why.message()))),
+                Some((s, None)) if now - s.last_seen_at >= TOUCH_EVERY_MS => used.push(id),
+                Some(_) => {}
+            }
+        }
+        self.store.touch_sessions(used).await.map_err(|e| store_err(&e))?;
+        Ok(ended)
     }
 
     pub async fn logout(&self, session_id: i64) -> Result<(), ApiError> {

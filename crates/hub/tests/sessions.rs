@@ -71,6 +71,7 @@ both_engines!(
     sessions_end_when_idle_or_too_old,
     a_disabled_agent_is_signed_out_everywhere_and_cannot_log_in,
     signing_out_everywhere_ends_every_session,
+    open_streams_of_ended_sessions_close_and_the_rest_count_as_use,
     stream_tokens_never_travel_in_the_url,
     the_audit_log_names_who_did_what_from_where,
     a_flood_of_logins_from_many_addresses_runs_a_bounded_number_of_checks,
@@ -278,6 +279,59 @@ async fn a_disabled_agent_is_signed_out_everywhere_and_cannot_log_in(db: &TestDb
     assert_eq!(s, StatusCode::BAD_REQUEST);
     api.call(reqwest::Method::PATCH, &admin, &path, Some(json!({"disabled": false}))).await;
     assert_eq!(api.login_as("agent@x.test", PASSWORD, None).await.0, StatusCode::OK);
+}
+
+/// The error code a stream ends with, if it sends one within `within`.
+async fn ends_with<S>(ws: &mut S, within: std::time::Duration) -> Option<String>
+where
+    S: futures_util::Stream<
+            Item = Result<tokio_tungstenite::tungstenite::Message, tokio_tungstenite::tungstenite::Error>,
+        > + Unpin,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    while let Ok(Some(Ok(msg))) = tokio::time::timeout_at(deadline, ws.next()).await {
+        let frame: Value = serde_json::from_str(msg.to_text().unwrap_or("{}")).unwrap_or(Value::Null);
+        if frame["type"] == "error" {
+            return frame["error"]["code"].as_str().map(str::to_owned);
+        }
+    }
+    None
+}
+
+/// The hub checks the sessions of all its open streams together once a heartbeat: the
+/// streams of a session logged out, left idle or too old close saying why, and a session
+/// whose stream stays open counts as used.
+async fn open_streams_of_ended_sessions_close_and_the_rest_count_as_use(db: &TestDb) {
+    let (api, hub, _w) = hub(db, Config { heartbeat_secs: 1, ..Config::default() }).await;
+    let tokens =
+        [login(&hub, "agent@x.test").await, login(&hub, "agent2@x.test").await, login(&hub, "lead@x.test").await];
+    let live = login(&hub, "admin@x.test").await;
+    let mut streams = Vec::new();
+    for token in tokens.iter().chain([&live]) {
+        let mut req = format!("ws://{}/api/v1/stream?since=0", hub.addr).into_client_request().unwrap();
+        req.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+        streams.push(tokio_tungstenite::connect_async(req).await.unwrap().0);
+    }
+    let id = |t: &str| t.split('.').nth(1).unwrap().to_owned();
+    let (logged_out, idle, old) = (&tokens[0], &tokens[1], &tokens[2]);
+    assert_eq!(
+        api.call(reqwest::Method::POST, logged_out, "/api/v1/auth/logout", None).await.0,
+        StatusCode::NO_CONTENT
+    );
+    let week = 7 * 24 * 3_600_000_i64;
+    db.execute(&format!("UPDATE sessions SET last_seen_at = last_seen_at - {} WHERE id = {}", week + 1, id(idle)));
+    db.execute(&format!("UPDATE sessions SET created_at = created_at - {} WHERE id = {}", 5 * week, id(old)));
+    db.execute(&format!("UPDATE sessions SET last_seen_at = last_seen_at - 3600000 WHERE id = {}", id(&live)));
+    let before = switchboard_hub::clock::now_ms();
+
+    let within = std::time::Duration::from_secs(5);
+    for (i, stream) in streams.iter_mut().take(3).enumerate() {
+        assert_eq!(ends_with(stream, within).await.as_deref(), Some("unauthorized"), "stream {i} closes");
+    }
+    assert_eq!(ends_with(&mut streams[3], std::time::Duration::from_secs(3)).await, None, "the live one goes on");
+    let used: i64 = db.text(&format!("SELECT last_seen_at FROM sessions WHERE id = {}", id(&live))).parse().unwrap();
+    assert!(used >= before, "its open stream counted as use");
+    assert_eq!(api.me(&live).await.0, StatusCode::OK);
 }
 
 /// Finding 14: there was no way to end every session (a lost laptop). An agent can sign

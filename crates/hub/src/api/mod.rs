@@ -110,10 +110,11 @@ impl AppState {
         store.set_public_url(config.public_url.as_deref());
         let fanout = Fanout::start(store.clone());
         let visitor_fanout = VisitorFanout::start(store.clone(), &fanout);
+        let auth = Arc::new(Auth::new(store.clone(), &config));
         let consoles = crate::consoles::Consoles::default();
-        consoles.start(store.clone(), std::time::Duration::from_secs(config.heartbeat_secs.max(1)));
+        consoles.start(store.clone(), auth.clone(), std::time::Duration::from_secs(config.heartbeat_secs.max(1)));
         AppState {
-            auth: Arc::new(Auth::new(store.clone(), &config)),
+            auth,
             streams: limits::Gauge::new(stream::STREAMS_PER_SESSION).reported_as(crate::metrics::Open::Streams),
             consoles,
             fanout,

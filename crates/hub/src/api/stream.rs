@@ -6,6 +6,7 @@
 //! at most [`STREAMS_PER_SESSION`] streams, and the client may send only small frames.
 
 use super::{AppState, Failure};
+use crate::consoles::Held;
 use crate::fanout::Batch;
 use crate::policy::Viewer;
 use crate::store::feed::{self, frame_for};
@@ -88,8 +89,8 @@ pub async fn stream(
         let _slot = slot;
         // The agent's presence holds while this is held; once it is dropped, the grace
         // period before they show offline counts from then.
-        let _held = s.consoles.hold(viewer.agent_id);
-        if let Err(e) = run(socket, s, viewer, session_id, since).await {
+        let held = s.consoles.hold(viewer.agent_id, session_id);
+        if let Err(e) = run(socket, s, viewer, held, since).await {
             tracing::debug!("stream ended: {e}");
         }
     }))
@@ -194,7 +195,7 @@ async fn run(
     mut socket: WebSocket,
     s: AppState,
     mut viewer: Viewer,
-    session_id: i64,
+    mut held: Held,
     since: i64,
 ) -> Result<(), SocketError> {
     // Subscribe before replaying, so nothing committed in between is missed.
@@ -210,15 +211,13 @@ async fn run(
                 Err(RecvError::Lagged(_)) => cursor = replay(&mut socket, &s, &mut viewer, cursor).await?,
                 Err(RecvError::Closed) => return Ok(()),
             },
+            // A session that ended (logged out, expired, its agent disabled) ends its streams,
+            // as the hub's check of every open console's session finds, once a heartbeat.
+            error = held.ended() => {
+                let _ = send(&mut socket, &Frame::Error { error }).await;
+                return Ok(());
+            }
             _ = heartbeat.tick() => {
-                // A session that ended (logged out, expired, its agent disabled) ends its
-                // streams; a database hiccup does not.
-                if let Err(error) = s.auth.still_live(session_id).await {
-                    if error.code == ErrorCode::Unauthorized {
-                        let _ = send(&mut socket, &Frame::Error { error }).await;
-                        return Ok(());
-                    }
-                }
                 send(&mut socket, &Frame::Heartbeat { cursor: Cursor::at(cursor), at: crate::clock::now_ms() }).await?;
             }
             _ = async { let _ = closing.wait_for(|c| *c).await; } => {

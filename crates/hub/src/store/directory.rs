@@ -2,7 +2,7 @@
 //! reach it. Secrets (password and token hashes, provider settings) stay in here.
 
 use super::change_kind::ChangeKind;
-use super::db::Connection;
+use super::db::{placeholders, Connection, Row, Value};
 use super::entities::{self, emit_private, emit_public, role_str};
 use super::{Result, Store, StoreError};
 use crate::params;
@@ -33,6 +33,24 @@ pub struct Credentials {
     pub agent_id: i64,
     pub password_hash: String,
     pub disabled: bool,
+}
+
+/// Sessions read or written in one statement.
+const SESSIONS_AT_ONCE: usize = 500;
+
+/// A session's columns as [`session_record`] reads them, and where they come from.
+const SESSION_COLUMNS: &str = "s.agent_id, s.secret_hash, s.revoked_at, a.disabled_at, s.created_at, s.last_seen_at";
+const SESSION_FROM: &str = "FROM sessions s JOIN agents a ON a.id = s.agent_id";
+
+fn session_record(r: &Row) -> Result<SessionRecord> {
+    Ok(SessionRecord {
+        agent_id: r.int(0)?,
+        secret_hash: r.text(1)?.to_owned(),
+        revoked: r.opt_int(2)?.is_some(),
+        disabled: r.opt_int(3)?.is_some(),
+        created_at: r.int(4)?,
+        last_seen_at: r.int(5)?,
+    })
 }
 
 /// A session as the token check needs it.
@@ -122,7 +140,7 @@ pub(super) fn policies_of(
              JOIN teams t ON t.id = k.column1 JOIN inboxes i ON i.id = k.column2",
             vec!["(CAST(? AS BIGINT), CAST(? AS BIGINT))"; chunk.len()].join(", ")
         );
-        let params: Vec<super::db::Value> = chunk.iter().flat_map(|&(t, i)| [t.into(), i.into()]).collect();
+        let params: Vec<Value> = chunk.iter().flat_map(|&(t, i)| [t.into(), i.into()]).collect();
         for r in c.query(&sql, &params)? {
             out.insert((r.int(0)?, r.int(1)?), policies_in(&r, 2)?);
         }
@@ -132,7 +150,7 @@ pub(super) fn policies_of(
 
 /// Reads policies from a row holding an inbox's settings, then its team's routing and SLA
 /// columns, from column `at`.
-fn policies_in(r: &super::db::Row, at: usize) -> Result<Policies> {
+fn policies_in(r: &Row, at: usize) -> Result<Policies> {
     let settings = r.json::<serde_json::Value>(at)?;
     let own = |key: &str| settings.get(key).filter(|v| !v.is_null());
     let routing = match own(TeamPolicy::Routing.key()) {
@@ -418,31 +436,56 @@ impl Store {
     pub async fn session(&self, id: i64) -> Result<Option<SessionRecord>> {
         self.pool()
             .read(move |c| {
-                let row = c.query_opt(
-                    "SELECT s.agent_id, s.secret_hash, s.revoked_at, a.disabled_at, s.created_at, s.last_seen_at \
-                     FROM sessions s JOIN agents a ON a.id = s.agent_id WHERE s.id = ?",
-                    params![id],
-                )?;
-                row.map(|r| -> Result<_> {
-                    Ok(SessionRecord {
-                        agent_id: r.int(0)?,
-                        secret_hash: r.text(1)?.to_owned(),
-                        revoked: r.opt_int(2)?.is_some(),
-                        disabled: r.opt_int(3)?.is_some(),
-                        created_at: r.int(4)?,
-                        last_seen_at: r.int(5)?,
-                    })
-                })
-                .transpose()
+                let row =
+                    c.query_opt(&format!("SELECT {SESSION_COLUMNS} {SESSION_FROM} WHERE s.id = ?"), params![id])?;
+                row.map(|r| session_record(&r)).transpose()
+            })
+            .await
+    }
+
+    /// Those of the sessions `ids` that exist, with their ids: one statement per
+    /// [`SESSIONS_AT_ONCE`].
+    pub async fn sessions(&self, ids: Vec<i64>) -> Result<Vec<(i64, SessionRecord)>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.pool()
+            .read(move |c| {
+                let mut found = Vec::with_capacity(ids.len());
+                for chunk in ids.chunks(SESSIONS_AT_ONCE) {
+                    let values: Vec<Value> = chunk.iter().map(|&id| Value::Int(id)).collect();
+                    let sql = format!(
+                        "SELECT {SESSION_COLUMNS}, s.id {SESSION_FROM} WHERE s.id IN ({})",
+                        placeholders(chunk.len())
+                    );
+                    for r in c.query(&sql, &values)? {
+                        found.push((r.int(6)?, session_record(&r)?));
+                    }
+                }
+                Ok(found)
             })
             .await
     }
 
     /// Notes that a session was just used (its idle expiry starts again).
     pub async fn touch_session(&self, id: i64) -> Result<()> {
+        self.touch_sessions(vec![id]).await
+    }
+
+    /// Notes that the sessions `ids` were just used, one statement per [`SESSIONS_AT_ONCE`].
+    pub async fn touch_sessions(&self, ids: Vec<i64>) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
         self.pool()
             .write(move |tx| {
-                tx.conn.execute("UPDATE sessions SET last_seen_at = ? WHERE id = ?", params![tx.now, id])?;
+                for chunk in ids.chunks(SESSIONS_AT_ONCE) {
+                    let mut values = vec![Value::Int(tx.now)];
+                    values.extend(chunk.iter().map(|&id| Value::Int(id)));
+                    let sql =
+                        format!("UPDATE sessions SET last_seen_at = ? WHERE id IN ({})", placeholders(chunk.len()));
+                    tx.conn.execute(&sql, &values)?;
+                }
                 Ok(())
             })
             .await
