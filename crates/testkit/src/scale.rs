@@ -5,7 +5,7 @@
 //! that retries each until it gets a `2xx`, agents replying, and mid-run one hub killed
 //! with SIGKILL (and started again, as a service manager does) and another drained with
 //! SIGTERM. What it reports: webhooks acknowledged against messages stored (equal, none
-//! twice), the delay from a message's commit to its frame on consoles of the other hubs,
+//! twice), the delay from a message taken in to its frame on consoles of the other hubs,
 //! how long the killed hub's consoles took to resume on another hub, and each hub's peak
 //! memory.
 
@@ -68,9 +68,10 @@ pub struct Report {
     pub replies: u64,
     /// Webhooks acknowledged a second, from the first sent to the last acknowledged.
     pub acknowledged_per_sec: f64,
-    /// Milliseconds from a message's commit to its frame, on consoles of hubs other than
+    /// Milliseconds from a message taken in (an SMS is dated by the hub on arrival) to its
+    /// frame, its wait to be written and its commit included, on consoles of hubs other than
     /// the one that stored it, as they arrive live (not replayed after a reconnect); sorted.
-    pub commit_to_frame_ms: Vec<f64>,
+    pub taken_in_to_frame_ms: Vec<f64>,
     /// Consoles of the killed hub, and how long each took to get its next frame from
     /// another hub (ms, sorted).
     pub resumed_ms: Vec<f64>,
@@ -637,7 +638,7 @@ pub async fn run(hub_bin: &Path, plan: Plan) -> Report {
         replies: replies.load(Ordering::Relaxed),
         acknowledged_per_sec: acknowledged.load(Ordering::Relaxed) as f64
             / ((last_ack.load(Ordering::Relaxed) as f64 - first_sent as f64) / 1e3).max(1e-3),
-        commit_to_frame_ms: latencies,
+        taken_in_to_frame_ms: latencies,
         lost_consoles: on_killed.saturating_sub(resumed.len()),
         resumed_ms: resumed,
         consoles_on_killed_hub: on_killed,
