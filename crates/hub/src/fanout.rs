@@ -1,18 +1,28 @@
-//! One feed reader per hub process, fanning committed changes out to every open stream.
+//! One feed reader per hub process, fanning committed changes out to the open streams
+//! that may see them.
 //!
 //! After each commit (ours, or another hub's announced over PostgreSQL `NOTIFY`) the
-//! pump reads the new changes once and broadcasts them; each stream filters them for its
-//! agent in memory. The latest batches, up to [`RECENT_BYTES`] of changes, are kept: a
+//! pump reads the new changes once and hands each batch to the streams whose agent may see
+//! something in it, found by team and by agent ([`Registry::interested`]); each filters
+//! the batch for its agent in memory. A stream of one team is never woken by the others'
+//! traffic: with thousands of streams, waking every one for every batch cost more than
+//! the rest of the hub's work. The latest batches, up to [`RECENT_BYTES`] of changes, are kept: a
 //! stream that opens, falls behind or sees a gap catches up from them when they reach back
 //! to its cursor (a hub's consoles moving to the others after it stops, thousands at once,
 //! cost the database nothing), and from the store otherwise.
 
+use crate::policy::Viewer;
 use crate::store::feed::StoredChange;
 use crate::store::Store;
-use std::collections::VecDeque;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
+
+/// Batches a stream may have waiting; past it the stream is marked lagged and catches up
+/// from the latest batches instead.
+const WAITING_PER_STREAM: usize = 256;
 
 /// The most change text the latest batches hold (the oldest go first; the newest batch
 /// is always kept).
@@ -66,10 +76,143 @@ impl Recent {
     }
 }
 
+/// What a stream may see, as the registry files it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Scope {
+    agent: i64,
+    admin: bool,
+    teams: Vec<i64>,
+}
+
+impl Scope {
+    fn of(v: &Viewer) -> Scope {
+        Scope { agent: v.agent_id, admin: v.is_admin(), teams: v.teams.clone() }
+    }
+}
+
+#[derive(Debug)]
+struct Entry {
+    tx: mpsc::Sender<Arc<Batch>>,
+    lagged: Arc<AtomicBool>,
+    scope: Scope,
+}
+
+/// The open streams, filed by what they may see.
+#[derive(Debug, Default)]
+struct Registry {
+    streams: HashMap<u64, Entry>,
+    by_team: HashMap<i64, HashSet<u64>>,
+    by_agent: HashMap<i64, HashSet<u64>>,
+    admins: HashSet<u64>,
+}
+
+impl Registry {
+    fn file(&mut self, id: u64, scope: &Scope) {
+        self.by_agent.entry(scope.agent).or_default().insert(id);
+        if scope.admin {
+            self.admins.insert(id);
+        }
+        for t in &scope.teams {
+            self.by_team.entry(*t).or_default().insert(id);
+        }
+    }
+
+    fn unfile(&mut self, id: u64, scope: &Scope) {
+        let drop_from = |map: &mut HashMap<i64, HashSet<u64>>, key: i64| {
+            if let Some(ids) = map.get_mut(&key) {
+                ids.remove(&id);
+                if ids.is_empty() {
+                    map.remove(&key);
+                }
+            }
+        };
+        drop_from(&mut self.by_agent, scope.agent);
+        for t in &scope.teams {
+            drop_from(&mut self.by_team, *t);
+        }
+        self.admins.remove(&id);
+    }
+
+    /// The streams that may see something of `batch`: every stream a change is shown to or
+    /// removed from by [`crate::store::feed::visibility`], and perhaps a few more (each
+    /// filters for itself), never fewer.
+    fn interested(&self, batch: &Batch) -> HashSet<u64> {
+        let mut ids = HashSet::new();
+        let mut add = |found: Option<&HashSet<u64>>| ids.extend(found.into_iter().flatten().copied());
+        for c in &batch.changes {
+            match (c.agent_id, c.team_id) {
+                (Some(agent), _) => add(self.by_agent.get(&agent)),
+                (None, None) => return self.streams.keys().copied().collect(),
+                (None, Some(team)) => {
+                    add(Some(&self.admins));
+                    add(self.by_team.get(&team));
+                    add(c.prev_team_id.and_then(|p| self.by_team.get(&p)));
+                }
+            }
+        }
+        ids
+    }
+}
+
+/// One stream's place in the fan-out: the batches it may see something of, in order, until
+/// dropped.
+#[derive(Debug)]
+pub struct Subscription {
+    id: u64,
+    rx: mpsc::Receiver<Arc<Batch>>,
+    lagged: Arc<AtomicBool>,
+    fanout: Fanout,
+}
+
+impl Subscription {
+    /// The next batch for this stream; `None` once the fan-out has stopped.
+    pub async fn recv(&mut self) -> Option<Arc<Batch>> {
+        self.rx.recv().await
+    }
+
+    /// A batch already waiting, if any.
+    pub fn try_recv(&mut self) -> Option<Arc<Batch>> {
+        self.rx.try_recv().ok()
+    }
+
+    /// Whether batches for it were dropped since the last call (it had too many waiting):
+    /// it must catch up from its cursor.
+    pub fn take_lagged(&self) -> bool {
+        self.lagged.swap(false, Ordering::AcqRel)
+    }
+
+    /// Files the stream under what `viewer` may see now. Batches handed out before were
+    /// chosen by its earlier scope: the stream catches up from its cursor after this.
+    pub fn rescope(&self, viewer: &Viewer) {
+        let mut reg = self.fanout.registry.lock().unwrap_or_else(PoisonError::into_inner);
+        let scope = Scope::of(viewer);
+        let old = match reg.streams.get_mut(&self.id) {
+            Some(e) if e.scope != scope => std::mem::replace(&mut e.scope, scope.clone()),
+            _ => return,
+        };
+        reg.unfile(self.id, &old);
+        reg.file(self.id, &scope);
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        let mut reg = self.fanout.registry.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(e) = reg.streams.remove(&self.id) {
+            reg.unfile(self.id, &e.scope);
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Fanout {
     tx: broadcast::Sender<Arc<Batch>>,
     recent: Arc<RwLock<Recent>>,
+    registry: Arc<Mutex<Registry>>,
+    next_id: Arc<AtomicU64>,
+    /// The `upto` of the last batch handed out: every batch up to it that a stream may
+    /// see something of is already waiting for it.
+    published: Arc<AtomicI64>,
 }
 
 impl Fanout {
@@ -77,14 +220,41 @@ impl Fanout {
     pub fn start(store: Store) -> Fanout {
         let (tx, _) = broadcast::channel(1024);
         let from = *store.head().borrow();
-        let fanout = Fanout { tx, recent: Arc::new(RwLock::new(Recent::new(from, RECENT_BYTES))) };
+        let fanout = Fanout {
+            tx,
+            recent: Arc::new(RwLock::new(Recent::new(from, RECENT_BYTES))),
+            registry: Arc::default(),
+            next_id: Arc::default(),
+            published: Arc::new(AtomicI64::new(from)),
+        };
         let pumping = fanout.clone();
         tokio::spawn(async move { pump(store, from, pumping).await });
         fanout
     }
 
+    /// Every batch, for a reader of the whole feed (visitors' sockets are routed by thread
+    /// from it).
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Batch>> {
         self.tx.subscribe()
+    }
+
+    /// A stream's subscription: the batches `viewer` may see something of, from the next
+    /// one handed out.
+    pub fn register(&self, viewer: &Viewer) -> Subscription {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = mpsc::channel(WAITING_PER_STREAM);
+        let lagged = Arc::new(AtomicBool::new(false));
+        let scope = Scope::of(viewer);
+        let mut reg = self.registry.lock().unwrap_or_else(PoisonError::into_inner);
+        reg.file(id, &scope);
+        reg.streams.insert(id, Entry { tx, lagged: lagged.clone(), scope });
+        Subscription { id, rx, lagged, fanout: self.clone() }
+    }
+
+    /// The `upto` of the last batch handed out. Read before taking what waits, a stream
+    /// may move its cursor here once it has: nothing before it was for the stream.
+    pub fn published(&self) -> i64 {
+        self.published.load(Ordering::Acquire)
     }
 
     /// The batches read since `cursor`, oldest first, when this hub still holds every change
@@ -93,11 +263,23 @@ impl Fanout {
         self.recent.read().unwrap_or_else(PoisonError::into_inner).since(cursor)
     }
 
-    /// Keeps a batch the pump read and sends it to every stream: kept first, so a stream
-    /// that subscribed and then reads the kept batches cannot miss it between the two.
+    /// Keeps a batch the pump read and hands it to the streams that may see something of
+    /// it: kept first, so a stream that registered (or changed its scope) and then reads
+    /// the kept batches cannot miss it between the two.
     fn publish(&self, batch: Batch) {
         let batch = Arc::new(batch);
         self.recent.write().unwrap_or_else(PoisonError::into_inner).push(batch.clone());
+        {
+            let reg = self.registry.lock().unwrap_or_else(PoisonError::into_inner);
+            for id in reg.interested(&batch) {
+                if let Some(e) = reg.streams.get(&id) {
+                    if let Err(mpsc::error::TrySendError::Full(_)) = e.tx.try_send(batch.clone()) {
+                        e.lagged.store(true, Ordering::Release);
+                    }
+                }
+            }
+        }
+        self.published.store(batch.upto, Ordering::Release);
         let _ = self.tx.send(batch);
     }
 }
@@ -149,6 +331,61 @@ mod tests {
             created_at: 0,
         };
         Arc::new(Batch { after, upto, changes: vec![change] })
+    }
+
+    fn change(seq: i64, agent: Option<i64>, team: Option<i64>, prev: Option<i64>) -> StoredChange {
+        StoredChange {
+            seq,
+            kind: crate::store::change_kind::ChangeKind::Conversation,
+            entity_id: 1,
+            team_id: team,
+            prev_team_id: prev,
+            agent_id: agent,
+            payload: String::new(),
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn a_batch_goes_to_the_streams_of_its_teams_and_agents_and_to_admins() {
+        let mut reg = Registry::default();
+        // (stream, agent, admin, teams)
+        for (id, agent, admin, teams) in
+            [(1, 10, false, vec![1]), (2, 11, false, vec![1, 2]), (3, 12, false, vec![3]), (4, 13, true, vec![])]
+        {
+            let (tx, _) = mpsc::channel(1);
+            let scope = Scope { agent, admin, teams };
+            reg.file(id, &scope);
+            reg.streams.insert(id, Entry { tx, lagged: Arc::default(), scope });
+        }
+        fn to(reg: &Registry, changes: Vec<StoredChange>) -> Vec<u64> {
+            let mut ids: Vec<u64> = reg.interested(&Batch { after: 0, upto: 9, changes }).into_iter().collect();
+            ids.sort_unstable();
+            ids
+        }
+        // (changes, the streams they go to)
+        let cases: Vec<(Vec<StoredChange>, Vec<u64>)> = vec![
+            (vec![], vec![]),
+            (vec![change(1, None, Some(1), None)], vec![1, 2, 4]),
+            (vec![change(1, None, Some(2), None)], vec![2, 4]),
+            (vec![change(1, None, Some(9), None)], vec![4]),
+            (vec![change(1, None, Some(3), Some(1))], vec![1, 2, 3, 4]),
+            (vec![change(1, Some(12), None, None)], vec![3]),
+            (vec![change(1, Some(12), Some(1), None)], vec![3]),
+            (vec![change(1, None, None, None)], vec![1, 2, 3, 4]),
+            (vec![change(1, Some(10), None, None), change(2, None, Some(3), None)], vec![1, 3, 4]),
+        ];
+        for (changes, want) in cases {
+            let label = format!("{changes:?}");
+            assert_eq!(to(&reg, changes), want, "{label}");
+        }
+        // A stream filed again under new teams leaves the old ones.
+        let scope = Scope { agent: 12, admin: false, teams: vec![1] };
+        let old = std::mem::replace(&mut reg.streams.get_mut(&3).unwrap().scope, scope.clone());
+        reg.unfile(3, &old);
+        reg.file(3, &scope);
+        assert_eq!(to(&reg, vec![change(1, None, Some(3), None)]), vec![4]);
+        assert_eq!(to(&reg, vec![change(1, None, Some(1), None)]), vec![1, 2, 3, 4]);
     }
 
     fn uptos(found: Option<Vec<Arc<Batch>>>) -> Option<Vec<i64>> {

@@ -508,7 +508,44 @@ async fn a_stream_catches_up_from_the_hubs_latest_batches_as_from_the_store(db: 
     assert_eq!(caught_up(&mut ws, head).await, want);
 }
 
-both_engines!(a_stream_catches_up_from_the_hubs_latest_batches_as_from_the_store);
+/// An agent moved into another team while their stream is open is told so, and from then
+/// on the stream carries that team's conversations live, not only those of the team they
+/// had when it opened.
+async fn a_stream_follows_its_agent_into_a_new_team(db: &common::TestDb) {
+    let store = open(db);
+    let w = world(&store).await;
+    let api = Api {
+        hub: serve(store, Config { heartbeat_secs: 1, ..Config::default() }).await,
+        http: reqwest::Client::new(),
+    };
+    let (agent, admin) = (login(&api.hub, "agent@x.test").await, login(&api.hub, "admin@x.test").await);
+    let mut ws = connect(&api.hub, &agent, &api.head().to_string()).await;
+    api.hub.store.ingest(inbound(&w.b_sms, "+14155550177", "team B before", "scope-1", now_ms())).await.unwrap();
+    let head = api.head();
+    let before = caught_up(&mut ws, head).await;
+    assert!(!before.iter().any(|(_, c)| c["body"] == "team B before"), "not in team B yet");
+
+    let (status, _) = api
+        .http
+        .patch(format!("{}/api/v1/admin/agents/{}", api.hub.base, w.agent.agent_id))
+        .bearer_auth(&admin)
+        .json(&json!({"teams": [w.team_a, w.team_b]}))
+        .send()
+        .await
+        .map(|r| (r.status(), ()))
+        .unwrap();
+    assert_eq!(status, StatusCode::OK);
+    let moved = caught_up(&mut ws, api.head()).await;
+    assert!(moved.iter().any(|(_, c)| c["type"] == "scope_changed"), "{moved:?}");
+    api.hub.store.ingest(inbound(&w.b_sms, "+14155550177", "team B after", "scope-2", now_ms())).await.unwrap();
+    let after = caught_up(&mut ws, api.head()).await;
+    assert!(after.iter().any(|(_, c)| c["type"] == "message" && c["body"] == "team B after"), "{after:?}");
+}
+
+both_engines!(
+    a_stream_catches_up_from_the_hubs_latest_batches_as_from_the_store,
+    a_stream_follows_its_agent_into_a_new_team
+);
 
 /// Shutting down closes open streams, so a graceful shutdown ends and consoles see the hub
 /// go away (before, a connected stream kept both the server and the console's link alive).

@@ -7,7 +7,7 @@
 
 use super::{AppState, Failure};
 use crate::consoles::Held;
-use crate::fanout::Batch;
+use crate::fanout::{Batch, Subscription};
 use crate::policy::Viewer;
 use crate::store::feed::{self, frame_for};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
@@ -21,7 +21,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use switchboard_protocol::sync::{ChangeFrame, Cursor, StreamFrame};
 use switchboard_protocol::{ApiError, ErrorCode};
-use tokio::sync::broadcast::error::RecvError;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -120,12 +119,21 @@ async fn send(socket: &mut WebSocket, frame: &Frame) -> Result<(), SocketError> 
 const REPLAY_PAGE: usize = 1_000;
 
 /// Sends everything after `cursor`: from the batches this hub still holds when they reach
-/// back that far, otherwise from the store. Returns the new cursor.
-async fn replay(socket: &mut WebSocket, s: &AppState, viewer: &mut Viewer, cursor: i64) -> Result<i64, SocketError> {
-    match s.fanout.since(cursor) {
+/// back that far, otherwise from the store. Returns the new cursor; the subscription is
+/// filed under the viewer's scope as it is after.
+async fn replay(
+    socket: &mut WebSocket,
+    s: &AppState,
+    sub: &Subscription,
+    viewer: &mut Viewer,
+    cursor: i64,
+) -> Result<i64, SocketError> {
+    let cursor = match s.fanout.since(cursor) {
         Some(batches) => replay_recent(socket, s, viewer, cursor, &batches).await,
         None => replay_stored(socket, s, viewer, cursor).await,
-    }
+    }?;
+    sub.rescope(viewer);
+    Ok(cursor)
 }
 
 /// Sends what `batches` hold after `cursor` for this viewer, as [`forward`] would have one
@@ -183,12 +191,15 @@ fn visible(viewer: &Viewer, cursor: i64, batch: &Batch) -> Vec<ChangeFrame<Box<R
     batch.changes.iter().filter(|c| c.seq > cursor).filter_map(|c| frame_for(viewer, c)).collect()
 }
 
-async fn refresh_if_scope_changed(s: &AppState, viewer: &mut Viewer, frames: &[ChangeFrame<Box<RawValue>>]) {
+/// Reads the viewer again when `frames` say their scope changed; whether it did.
+async fn refresh_if_scope_changed(s: &AppState, viewer: &mut Viewer, frames: &[ChangeFrame<Box<RawValue>>]) -> bool {
     if frames.iter().any(|f| f.change.get().contains("\"scope_changed\"")) {
         if let Ok(v) = s.store.viewer(viewer.agent_id).await {
             *viewer = v;
+            return true;
         }
     }
+    false
 }
 
 async fn run(
@@ -198,18 +209,17 @@ async fn run(
     mut held: Held,
     since: i64,
 ) -> Result<(), SocketError> {
-    // Subscribe before replaying, so nothing committed in between is missed.
-    let mut live = s.fanout.subscribe();
+    // Register before replaying, so nothing committed in between is missed.
+    let mut sub = s.fanout.register(&viewer);
     let mut closing = s.closing.subscribe();
-    let mut cursor = replay(&mut socket, &s, &mut viewer, since).await?;
+    let mut cursor = replay(&mut socket, &s, &sub, &mut viewer, since).await?;
     let mut heartbeat = tokio::time::interval(Duration::from_secs(s.config.heartbeat_secs.max(1)));
     heartbeat.tick().await;
     loop {
         tokio::select! {
-            batch = live.recv() => match batch {
-                Ok(batch) => cursor = forward(&mut socket, &s, &mut viewer, cursor, &batch).await?,
-                Err(RecvError::Lagged(_)) => cursor = replay(&mut socket, &s, &mut viewer, cursor).await?,
-                Err(RecvError::Closed) => return Ok(()),
+            batch = sub.recv() => match batch {
+                Some(batch) => cursor = take(&mut socket, &s, &sub, &mut viewer, cursor, &batch).await?,
+                None => return Ok(()),
             },
             // A session that ended (logged out, expired, its agent disabled) ends its streams,
             // as the hub's check of every open console's session finds, once a heartbeat.
@@ -218,6 +228,16 @@ async fn run(
                 return Ok(());
             }
             _ = heartbeat.tick() => {
+                // Every batch handed out up to `published` that this viewer may see is
+                // waiting: once those are sent, the cursor moves past the rest.
+                let published = s.fanout.published();
+                while let Some(batch) = sub.try_recv() {
+                    cursor = take(&mut socket, &s, &sub, &mut viewer, cursor, &batch).await?;
+                }
+                if sub.take_lagged() {
+                    cursor = replay(&mut socket, &s, &sub, &mut viewer, cursor).await?;
+                }
+                cursor = cursor.max(published);
                 send(&mut socket, &Frame::Heartbeat { cursor: Cursor::at(cursor), at: crate::clock::now_ms() }).await?;
             }
             _ = async { let _ = closing.wait_for(|c| *c).await; } => {
@@ -234,10 +254,29 @@ async fn run(
     }
 }
 
-/// Forwards one fan-out batch; falls back to the store when the batch does not follow on.
+/// Takes one batch handed to this stream: after catching up from the cursor if batches
+/// were dropped for it, forwards what the viewer may see.
+async fn take(
+    socket: &mut WebSocket,
+    s: &AppState,
+    sub: &Subscription,
+    viewer: &mut Viewer,
+    mut cursor: i64,
+    batch: &Arc<Batch>,
+) -> Result<i64, SocketError> {
+    if sub.take_lagged() {
+        cursor = replay(socket, s, sub, viewer, cursor).await?;
+    }
+    forward(socket, s, sub, viewer, cursor, batch).await
+}
+
+/// Forwards what `viewer` may see of one batch. The batches between the cursor and this
+/// one held nothing for the viewer, so the cursor moves to its end. A change of the
+/// viewer's scope refiles the stream and catches up under the new scope.
 async fn forward(
     socket: &mut WebSocket,
     s: &AppState,
+    sub: &Subscription,
     viewer: &mut Viewer,
     cursor: i64,
     batch: &Arc<Batch>,
@@ -245,13 +284,14 @@ async fn forward(
     if batch.upto <= cursor {
         return Ok(cursor);
     }
-    if batch.after > cursor {
-        return replay(socket, s, viewer, cursor).await;
-    }
     let frames = visible(viewer, cursor, batch);
-    if !frames.is_empty() {
-        refresh_if_scope_changed(s, viewer, &frames).await;
-        send(socket, &Frame::Changes { changes: frames, cursor: Cursor::at(batch.upto) }).await?;
+    if frames.is_empty() {
+        return Ok(batch.upto);
+    }
+    let rescoped = refresh_if_scope_changed(s, viewer, &frames).await;
+    send(socket, &Frame::Changes { changes: frames, cursor: Cursor::at(batch.upto) }).await?;
+    if rescoped {
+        return replay(socket, s, sub, viewer, batch.upto).await;
     }
     Ok(batch.upto)
 }
