@@ -35,11 +35,56 @@ pub struct Batch {
     pub after: i64,
     pub upto: i64,
     pub changes: Vec<StoredChange>,
+    index: Index,
+}
+
+/// Where in a batch's changes those of each team (shown to it, or removed from it), of
+/// each agent alone, and of everyone are, so a stream reads only its own.
+#[derive(Debug, Default)]
+struct Index {
+    by_team: HashMap<i64, Vec<usize>>,
+    by_agent: HashMap<i64, Vec<usize>>,
+    everyone: Vec<usize>,
 }
 
 impl Batch {
+    pub fn new(after: i64, upto: i64, changes: Vec<StoredChange>) -> Batch {
+        let mut index = Index::default();
+        for (i, c) in changes.iter().enumerate() {
+            match (c.agent_id, c.team_id) {
+                (Some(agent), _) => index.by_agent.entry(agent).or_default().push(i),
+                (None, None) => index.everyone.push(i),
+                (None, Some(team)) => {
+                    index.by_team.entry(team).or_default().push(i);
+                    if let Some(prev) = c.prev_team_id.filter(|p| *p != team) {
+                        index.by_team.entry(prev).or_default().push(i);
+                    }
+                }
+            }
+        }
+        Batch { after, upto, changes, index }
+    }
+
     fn bytes(&self) -> usize {
         self.changes.iter().map(|c| c.payload.len()).sum()
+    }
+
+    /// The changes `v` may see something of, in feed order: every one
+    /// [`crate::store::feed::visibility`] shows or removes for them, and perhaps a few
+    /// more, never fewer. An admin's are all of them.
+    pub fn for_viewer(&self, v: &Viewer) -> Vec<&StoredChange> {
+        if v.is_admin() {
+            return self.changes.iter().collect();
+        }
+        let ix = &self.index;
+        let mut at: Vec<usize> = ix.everyone.clone();
+        at.extend(ix.by_agent.get(&v.agent_id).into_iter().flatten());
+        for t in &v.teams {
+            at.extend(ix.by_team.get(t).into_iter().flatten());
+        }
+        at.sort_unstable();
+        at.dedup();
+        at.into_iter().map(|i| &self.changes[i]).collect()
     }
 }
 
@@ -137,18 +182,20 @@ impl Registry {
     /// removed from by [`crate::store::feed::visibility`], and perhaps a few more (each
     /// filters for itself), never fewer.
     fn interested(&self, batch: &Batch) -> HashSet<u64> {
+        let ix = &batch.index;
+        if !ix.everyone.is_empty() {
+            return self.streams.keys().copied().collect();
+        }
         let mut ids = HashSet::new();
         let mut add = |found: Option<&HashSet<u64>>| ids.extend(found.into_iter().flatten().copied());
-        for c in &batch.changes {
-            match (c.agent_id, c.team_id) {
-                (Some(agent), _) => add(self.by_agent.get(&agent)),
-                (None, None) => return self.streams.keys().copied().collect(),
-                (None, Some(team)) => {
-                    add(Some(&self.admins));
-                    add(self.by_team.get(&team));
-                    add(c.prev_team_id.and_then(|p| self.by_team.get(&p)));
-                }
-            }
+        for agent in ix.by_agent.keys() {
+            add(self.by_agent.get(agent));
+        }
+        if !ix.by_team.is_empty() {
+            add(Some(&self.admins));
+        }
+        for team in ix.by_team.keys() {
+            add(self.by_team.get(team));
         }
         ids
     }
@@ -300,7 +347,7 @@ async fn pump(store: Store, from: i64, fanout: Fanout) {
                     for c in &changes {
                         crate::metrics::feed_lag(Duration::from_millis(u64::try_from(now - c.created_at).unwrap_or(0)));
                     }
-                    fanout.publish(Batch { after: last, upto, changes });
+                    fanout.publish(Batch::new(last, upto, changes));
                     last = upto;
                 }
                 Err(e) => {
@@ -330,7 +377,7 @@ mod tests {
             payload: "x".repeat(bytes),
             created_at: 0,
         };
-        Arc::new(Batch { after, upto, changes: vec![change] })
+        Arc::new(Batch::new(after, upto, vec![change]))
     }
 
     fn change(seq: i64, agent: Option<i64>, team: Option<i64>, prev: Option<i64>) -> StoredChange {
@@ -359,7 +406,7 @@ mod tests {
             reg.streams.insert(id, Entry { tx, lagged: Arc::default(), scope });
         }
         fn to(reg: &Registry, changes: Vec<StoredChange>) -> Vec<u64> {
-            let mut ids: Vec<u64> = reg.interested(&Batch { after: 0, upto: 9, changes }).into_iter().collect();
+            let mut ids: Vec<u64> = reg.interested(&Batch::new(0, 9, changes)).into_iter().collect();
             ids.sort_unstable();
             ids
         }
@@ -386,6 +433,44 @@ mod tests {
         reg.file(3, &scope);
         assert_eq!(to(&reg, vec![change(1, None, Some(3), None)]), vec![4]);
         assert_eq!(to(&reg, vec![change(1, None, Some(1), None)]), vec![1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn a_viewer_reads_every_change_it_may_see_of_a_batch_in_order() {
+        use crate::store::change_kind::ChangeKind;
+        use crate::store::feed::{visibility, Visibility};
+        use switchboard_protocol::model::Role;
+        // Every combination of who a change is for, its team and its team before.
+        let mut changes = Vec::new();
+        for agent in [None, Some(10), Some(11)] {
+            for team in [None, Some(1), Some(2), Some(3)] {
+                for prev in [None, Some(1), Some(2)] {
+                    for kind in [ChangeKind::Conversation, ChangeKind::Message] {
+                        let seq = i64::try_from(changes.len()).unwrap() + 1;
+                        changes.push(StoredChange { kind, ..change(seq, agent, team, prev) });
+                    }
+                }
+            }
+        }
+        let batch = Batch::new(0, i64::try_from(changes.len()).unwrap(), changes);
+        let viewers = [
+            Viewer { agent_id: 10, role: Role::Agent, teams: vec![1] },
+            Viewer { agent_id: 11, role: Role::Lead, teams: vec![2, 3] },
+            Viewer { agent_id: 12, role: Role::Agent, teams: vec![] },
+            Viewer { agent_id: 13, role: Role::Admin, teams: vec![] },
+        ];
+        for v in &viewers {
+            let read: Vec<i64> = batch.for_viewer(v).iter().map(|c| c.seq).collect();
+            assert!(read.windows(2).all(|w| w[0] < w[1]), "in feed order, once each");
+            for c in &batch.changes {
+                if visibility(v, c) != Visibility::Hidden {
+                    assert!(read.contains(&c.seq), "viewer {} misses {c:?}", v.agent_id);
+                }
+            }
+            let shown = batch.changes.iter().filter(|c| visibility(v, c) != Visibility::Hidden).count();
+            assert!(read.len() < batch.changes.len() || v.is_admin(), "viewer {} reads only some", v.agent_id);
+            assert!(read.len() >= shown);
+        }
     }
 
     fn uptos(found: Option<Vec<Arc<Batch>>>) -> Option<Vec<i64>> {

@@ -188,7 +188,7 @@ async fn replay_stored(
 
 /// The frames `viewer` gets from `batch`'s changes after `cursor`.
 fn visible(viewer: &Viewer, cursor: i64, batch: &Batch) -> Vec<ChangeFrame<Box<RawValue>>> {
-    batch.changes.iter().filter(|c| c.seq > cursor).filter_map(|c| frame_for(viewer, c)).collect()
+    batch.for_viewer(viewer).into_iter().filter(|c| c.seq > cursor).filter_map(|c| frame_for(viewer, c)).collect()
 }
 
 /// Reads the viewer again when `frames` say their scope changed; whether it did.
