@@ -228,17 +228,19 @@ impl Subscription {
         self.lagged.swap(false, Ordering::AcqRel)
     }
 
-    /// Files the stream under what `viewer` may see now. Batches handed out before were
-    /// chosen by its earlier scope: the stream catches up from its cursor after this.
-    pub fn rescope(&self, viewer: &Viewer) {
+    /// Files the stream under what `viewer` may see now; whether that changed. Batches
+    /// handed out before were chosen by its earlier scope: when it changed, the stream
+    /// catches up from its cursor after this.
+    pub fn rescope(&self, viewer: &Viewer) -> bool {
         let mut reg = self.fanout.registry.lock().unwrap_or_else(PoisonError::into_inner);
         let scope = Scope::of(viewer);
         let old = match reg.streams.get_mut(&self.id) {
             Some(e) if e.scope != scope => std::mem::replace(&mut e.scope, scope.clone()),
-            _ => return,
+            _ => return false,
         };
         reg.unfile(self.id, &old);
         reg.file(self.id, &scope);
+        true
     }
 }
 

@@ -119,21 +119,26 @@ async fn send(socket: &mut WebSocket, frame: &Frame) -> Result<(), SocketError> 
 const REPLAY_PAGE: usize = 1_000;
 
 /// Sends everything after `cursor`: from the batches this hub still holds when they reach
-/// back that far, otherwise from the store. Returns the new cursor; the subscription is
-/// filed under the viewer's scope as it is after.
+/// back that far, otherwise from the store. Returns the new cursor, with the subscription
+/// filed under the viewer's scope as it is after. When the scope changed on the way, the
+/// batches handed out meanwhile were chosen by the old one: another pass, begun after
+/// filing the new one, takes them.
 async fn replay(
     socket: &mut WebSocket,
     s: &AppState,
     sub: &Subscription,
     viewer: &mut Viewer,
-    cursor: i64,
+    mut cursor: i64,
 ) -> Result<i64, SocketError> {
-    let cursor = match s.fanout.since(cursor) {
-        Some(batches) => replay_recent(socket, s, viewer, cursor, &batches).await,
-        None => replay_stored(socket, s, viewer, cursor).await,
-    }?;
-    sub.rescope(viewer);
-    Ok(cursor)
+    loop {
+        cursor = match s.fanout.since(cursor) {
+            Some(batches) => replay_recent(socket, s, viewer, cursor, &batches).await,
+            None => replay_stored(socket, s, viewer, cursor).await,
+        }?;
+        if !sub.rescope(viewer) {
+            return Ok(cursor);
+        }
+    }
 }
 
 /// Sends what `batches` hold after `cursor` for this viewer, as [`forward`] would have one
