@@ -193,6 +193,24 @@ pub struct Plans {
     pub by_values: &'static str,
 }
 
+/// Rows stamped in one statement by [`stamp_last_seen`].
+const STAMPED_AT_ONCE: usize = 500;
+
+/// Sets `last_seen_at` to `at` on the rows of `table` with the ids `ids`, one statement per
+/// [`STAMPED_AT_ONCE`]. Given in id order, several hubs stamping the same rows take them in
+/// the same order.
+pub fn stamp_last_seen(c: &mut dyn Connection, table: &str, at: i64, ids: &[i64]) -> Result<(), DbError> {
+    for chunk in ids.chunks(STAMPED_AT_ONCE) {
+        let mut values = vec![Value::Int(at)];
+        values.extend(chunk.iter().map(|&id| Value::Int(id)));
+        c.execute(
+            &format!("UPDATE {table} SET last_seen_at = ? WHERE id IN ({})", placeholders(chunk.len())),
+            &values,
+        )?;
+    }
+    Ok(())
+}
+
 /// Builds `?, ?, ?` for an `IN (...)` list of `n` items (at least one placeholder, so an
 /// empty list matches nothing when bound with a NULL).
 pub fn placeholders(n: usize) -> String {

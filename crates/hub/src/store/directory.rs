@@ -472,23 +472,12 @@ impl Store {
         self.touch_sessions(vec![id]).await
     }
 
-    /// Notes that the sessions `ids` were just used, one statement per [`SESSIONS_AT_ONCE`].
+    /// Notes that the sessions `ids` were just used.
     pub async fn touch_sessions(&self, ids: Vec<i64>) -> Result<()> {
         if ids.is_empty() {
             return Ok(());
         }
-        self.pool()
-            .write(move |tx| {
-                for chunk in ids.chunks(SESSIONS_AT_ONCE) {
-                    let mut values = vec![Value::Int(tx.now)];
-                    values.extend(chunk.iter().map(|&id| Value::Int(id)));
-                    let sql =
-                        format!("UPDATE sessions SET last_seen_at = ? WHERE id IN ({})", placeholders(chunk.len()));
-                    tx.conn.execute(&sql, &values)?;
-                }
-                Ok(())
-            })
-            .await
+        self.pool().write(move |tx| Ok(super::db::stamp_last_seen(tx.conn, "sessions", tx.now, &ids)?)).await
     }
 
     /// Ends every live session of an agent; returns how many.

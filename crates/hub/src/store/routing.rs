@@ -237,9 +237,6 @@ fn set_by_id(table: &str, column: &str, pairs: &[(i64, i64)], also: &str, condit
     (sql, args)
 }
 
-/// Agents recorded as seen in one statement.
-const SEEN_AT_ONCE: usize = 500;
-
 /// Placements written in one statement each way.
 const PLACE_AT_ONCE: usize = 200;
 
@@ -414,24 +411,13 @@ impl Store {
     }
 
     /// Notes that consoles of `agents` were connected a moment ago, or have just gone (their
-    /// grace period counts from here): presence holds while one is. One statement per
-    /// [`SEEN_AT_ONCE`] agents, which the caller gives in id order, so hubs recording the
-    /// same agents take their rows in the same order; in a transaction of its own.
+    /// grace period counts from here): presence holds while one is. The caller gives them
+    /// in id order ([`super::db::stamp_last_seen`]); in a transaction of its own.
     pub async fn seen_agents(&self, agents: Vec<i64>) -> Result<()> {
         if agents.is_empty() {
             return Ok(());
         }
-        self.pool()
-            .write_apart(move |tx| {
-                for chunk in agents.chunks(SEEN_AT_ONCE) {
-                    let mut values = vec![Value::Int(tx.now)];
-                    values.extend(chunk.iter().map(|&id| Value::Int(id)));
-                    let sql = format!("UPDATE agents SET last_seen_at = ? WHERE id IN ({})", placeholders(chunk.len()));
-                    tx.conn.execute(&sql, &values)?;
-                }
-                Ok(())
-            })
-            .await
+        self.pool().write_apart(move |tx| Ok(super::db::stamp_last_seen(tx.conn, "agents", tx.now, &agents)?)).await
     }
 
     /// Sets agents offline whose consoles have all been gone for `grace_ms`; returns how
