@@ -161,6 +161,12 @@ pub trait Connection: Send + 'static {
     fn batch(&mut self, sql: &str) -> Result<(), DbError>;
     /// Opens a transaction that will write: it must serialise with other writers.
     fn begin_write(&mut self) -> Result<(), DbError>;
+    /// Opens a transaction that will write and runs `then` in it (parameterless statements),
+    /// in one round trip where the engine allows.
+    fn begin_write_then(&mut self, then: &str) -> Result<(), DbError> {
+        self.begin_write()?;
+        self.batch(then)
+    }
     /// Opens a read-only transaction that sees one consistent snapshot.
     fn begin_read(&mut self) -> Result<(), DbError>;
     /// The statements that make every statement after the first, until the second

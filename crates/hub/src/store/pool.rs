@@ -507,15 +507,15 @@ fn run_batch(
     batch: &mut [Box<dyn WriteJob>],
     notify: Option<&str>,
 ) -> Result<(Option<i64>, Vec<usize>), DbError> {
-    conn.begin_write()?;
     let now = crate::clock::now_ms();
     let mut changes = Vec::new();
     let mut deferred = Vec::new();
     // Each job runs in the savepoint `job`, so its failure undoes only its own writes. One
     // round trip a job: a success releases its savepoint and opens the next job's at once; a
-    // failure rolls back to it, which leaves it open for the retry or the next job; the
-    // last one, empty, ends with the transaction.
-    conn.batch("SAVEPOINT job")?;
+    // failure rolls back to it, which leaves it open for the retry or the next job. The
+    // first is opened with the transaction, and the last job's is left to end with it.
+    conn.begin_write_then("SAVEPOINT job")?;
+    let last = batch.len().saturating_sub(1);
     let mut lost_a_deadlock = false;
     for (i, job) in batch.iter_mut().enumerate() {
         // A deadlock's victim still holds the locks its earlier jobs took, and the winner
@@ -533,7 +533,9 @@ fn run_batch(
             let ok =
                 job.run(&mut WriteTx { conn: &mut *conn, now, request_id: request_id.clone(), changes: &mut changes });
             if ok {
-                conn.batch("RELEASE SAVEPOINT job; SAVEPOINT job")?;
+                if i != last {
+                    conn.batch("RELEASE SAVEPOINT job; SAVEPOINT job")?;
+                }
                 break;
             }
             conn.batch("ROLLBACK TO SAVEPOINT job")?;
@@ -555,43 +557,168 @@ fn run_batch(
 }
 
 /// Takes the next `seq` numbers (locking the head row until commit) and stores the changes.
+/// With a PostgreSQL channel, taking the numbers, storing the first [`CHANGES_AT_ONCE`]
+/// changes and the announcement are one statement: the head row is locked until commit, so
+/// every round trip saved there shortens the one stretch all writers take in turn.
 fn publish(conn: &mut dyn Connection, changes: &[NewChange], now: i64, notify: Option<&str>) -> Result<i64, DbError> {
-    let n = changes.len() as i64;
-    let end = conn.query_int("UPDATE feed_head SET seq = seq + ? WHERE id = 1 RETURNING seq", &[Value::Int(n)])?;
-    let mut seq = end - n;
-    for chunk in changes.chunks(100) {
-        let mut sql = String::from(
-            "INSERT INTO changes (seq, kind, entity_id, team_id, prev_team_id, agent_id, payload, created_at) VALUES ",
-        );
+    let n = changes.len();
+    let (first, rest) = changes.split_at(n.min(CHANGES_AT_ONCE));
+    let (end, rest) = match notify {
+        Some(channel) => {
+            let (sql, params) = publish_statement(first, n, now, channel);
+            (conn.query_int(&sql, &params)?, rest)
+        }
+        None => {
+            let end = conn
+                .query_int("UPDATE feed_head SET seq = seq + ? WHERE id = 1 RETURNING seq", &[Value::Int(n as i64)])?;
+            (end, changes)
+        }
+    };
+    // The changes already stored took the first numbers after the old head.
+    let mut seq = end - rest.len() as i64;
+    for chunk in rest.chunks(CHANGES_AT_ONCE) {
+        let mut sql = String::from(INSERT_CHANGES);
         let mut params = Vec::with_capacity(chunk.len() * 8);
         for (i, c) in chunk.iter().enumerate() {
             sql.push_str(if i == 0 { "(?, ?, ?, ?, ?, ?, ?, ?)" } else { ", (?, ?, ?, ?, ?, ?, ?, ?)" });
             seq += 1;
-            params.extend([
-                Value::Int(seq),
-                Value::from(c.kind),
-                Value::Int(c.entity_id),
-                Value::from(c.team_id),
-                Value::from(c.prev_team_id),
-                Value::from(c.agent_id),
-                Value::Text(c.payload.clone()),
-                Value::Int(now),
-            ]);
+            params.push(Value::Int(seq));
+            params.extend(change_values(c, now));
         }
         conn.execute(&sql, &params)?;
     }
-    if let Some(channel) = notify {
-        conn.query(
-            "SELECT 1 FROM (SELECT pg_notify(?, ?)) AS n",
-            &[Value::from(channel), Value::Text(end.to_string())],
-        )?;
-    }
     Ok(end)
+}
+
+/// Changes stored by one statement.
+const CHANGES_AT_ONCE: usize = 100;
+
+const INSERT_CHANGES: &str =
+    "INSERT INTO changes (seq, kind, entity_id, team_id, prev_team_id, agent_id, payload, created_at) VALUES ";
+
+/// A change's columns after `seq`.
+fn change_values(c: &NewChange, now: i64) -> [Value; 7] {
+    [
+        Value::from(c.kind),
+        Value::Int(c.entity_id),
+        Value::from(c.team_id),
+        Value::from(c.prev_team_id),
+        Value::from(c.agent_id),
+        Value::Text(c.payload.clone()),
+        Value::Int(now),
+    ]
+}
+
+/// PostgreSQL's one statement for [`publish`]: raises the head by `total`, stores `first`
+/// (the first changes of the `total`) under the numbers just taken, announces the new head
+/// on `channel`, and returns it. The numbers are written as literals, so the statement's
+/// text depends only on the counts.
+fn publish_statement(first: &[NewChange], total: usize, now: i64, channel: &str) -> (String, Vec<Value>) {
+    let mut sql = format!(
+        "WITH head AS (UPDATE feed_head SET seq = seq + {total} WHERE id = 1 RETURNING seq), \
+         stored AS ({INSERT_CHANGES}"
+    );
+    let mut params = Vec::with_capacity(first.len() * 7 + 1);
+    for (i, c) in first.iter().enumerate() {
+        let below = total - 1 - i;
+        sql.push_str(&format!(
+            "{}((SELECT seq FROM head) - {below}, ?, ?, ?, ?, ?, ?, ?)",
+            if i == 0 { "" } else { ", " }
+        ));
+        params.extend(change_values(c, now));
+    }
+    sql.push_str(") SELECT seq FROM head, (SELECT pg_notify(?, CAST((SELECT seq FROM head) AS TEXT))) AS announced");
+    params.push(Value::from(channel));
+    (sql, params)
 }
 
 #[cfg(test)]
 mod tests {
     use crate::store::{Store, StoreError, StoreOptions};
+
+    /// A transaction's changes take the next numbers in the order it made them, however
+    /// many statements store them, and the feed's head moves to the last; a job undone in the
+    /// same batch publishes nothing.
+    async fn changes_take_the_next_numbers_in_the_order_made(store: Store) {
+        let pool = store.pool().clone();
+        let change = |n: i64| super::NewChange {
+            kind: crate::store::change_kind::ChangeKind::Team,
+            entity_id: n,
+            team_id: None,
+            prev_team_id: None,
+            agent_id: None,
+            payload: format!("{{\"n\":{n}}}"),
+        };
+        let start = *store.head().borrow();
+        // Sizes on both sides of the statement boundary, the last one across several.
+        let mut made = 0_i64;
+        for (round, size) in [1_i64, 99, 100, 101, 250].into_iter().enumerate() {
+            let (release, gate) = hold_writer(&pool).await;
+            let keep = move |tx: &mut super::WriteTx<'_>| -> Result<(), StoreError> {
+                (made + 1..=made + size).for_each(|n| tx.emit(change(n)));
+                Ok(())
+            };
+            let undo = move |tx: &mut super::WriteTx<'_>| -> Result<(), StoreError> {
+                tx.emit(change(-1));
+                Err(StoreError::BadRequest("undone".into()))
+            };
+            // The batch's last job is the undone one in some rounds, the kept one in others.
+            let (keep, undone) = if round % 2 == 0 {
+                let keep = tokio::spawn({
+                    let pool = pool.clone();
+                    async move { pool.write(keep).await }
+                });
+                tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+                (
+                    keep,
+                    tokio::spawn({
+                        let pool = pool.clone();
+                        async move { pool.write(undo).await }
+                    }),
+                )
+            } else {
+                let undone = tokio::spawn({
+                    let pool = pool.clone();
+                    async move { pool.write(undo).await }
+                });
+                tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+                (
+                    tokio::spawn({
+                        let pool = pool.clone();
+                        async move { pool.write(keep).await }
+                    }),
+                    undone,
+                )
+            };
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            release.send(()).unwrap();
+            gate.await.unwrap();
+            keep.await.unwrap().unwrap();
+            assert!(undone.await.unwrap().is_err());
+            made += size;
+        }
+        let (stored, head) = store.changes_after(start, 10_000).await.unwrap();
+        let seqs: Vec<i64> = stored.iter().map(|c| c.seq).collect();
+        let entities: Vec<i64> = stored.iter().map(|c| c.entity_id).collect();
+        assert_eq!(seqs, (start + 1..=start + made).collect::<Vec<_>>());
+        assert_eq!(entities, (1..=made).collect::<Vec<_>>());
+        assert_eq!(head, start + made);
+        assert_eq!(*store.head().borrow(), start + made);
+    }
+
+    #[tokio::test]
+    async fn changes_take_the_next_numbers_in_the_order_made_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("hub.db").display());
+        changes_take_the_next_numbers_in_the_order_made(Store::open(&url, &StoreOptions::default()).unwrap()).await;
+    }
+
+    #[tokio::test]
+    async fn changes_take_the_next_numbers_in_the_order_made_postgres() {
+        let schema = switchboard_testkit::pg_schema::Schema::new("sbpoolnumbers");
+        let opts = StoreOptions { writers: 1, ..StoreOptions::default() };
+        changes_take_the_next_numbers_in_the_order_made(Store::open(&schema.url, &opts).unwrap()).await;
+    }
 
     /// Jobs that share one transaction, some failing between others: each failure undoes
     /// only its own writes, the others' are kept, and every caller hears its own outcome.

@@ -230,6 +230,10 @@ impl Connection for PgConnection {
         self.batch("BEGIN")
     }
 
+    fn begin_write_then(&mut self, then: &str) -> Result<(), DbError> {
+        self.batch(&format!("BEGIN; {then}"))
+    }
+
     /// PostgreSQL plans a prepared statement for its values the first five times it runs,
     /// and then keeps a generic plan if that costs no more.
     fn plans_once(&self) -> Option<super::db::Plans> {
