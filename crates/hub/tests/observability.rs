@@ -210,6 +210,105 @@ async fn a_stopping_hub_drains_before_its_streams_close() {
     assert!(closes(&mut ws, Duration::from_secs(5)).await, "and closes when the drain is over");
 }
 
+/// A hub whose readers are all busy is still ready while its database answers: `/readyz`
+/// does not wait behind them (a load balancer would otherwise take a busy hub out and throw
+/// its consoles and webhooks onto the others).
+#[tokio::test]
+async fn a_hub_with_every_reader_busy_stays_ready() {
+    let db = pg_db();
+    let twilio = providers::start(Kind::Twilio).await;
+    let (hub, _) = sms_hub(open(&db), &twilio, 1_500).await;
+    let token = login(&hub, "maya@x.test").await;
+    let agent: i64 = db.text("SELECT min(id) FROM agents").parse().unwrap();
+    // Every reader waits on the locked table with a console's bootstrap.
+    let release = db.hold("LOCK TABLE conversations IN ACCESS EXCLUSIVE MODE");
+    let client = reqwest::Client::new();
+    let waiting: Vec<_> = (0..8)
+        .map(|_| {
+            let request = client.get(format!("{}/api/v1/sync/bootstrap", hub.base)).bearer_auth(&token).send();
+            tokio::spawn(request)
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The database answers the hub's writers meanwhile.
+    hub.store.seen_agents(vec![agent]).await.unwrap();
+    let ready = reqwest::get(format!("{}/readyz", hub.base)).await.unwrap();
+    assert_eq!(ready.status(), 200, "{:?}", ready.text().await);
+    drop(release);
+    for w in waiting {
+        assert_eq!(w.await.unwrap().unwrap().status(), 200, "the consoles are answered once the lock goes");
+    }
+}
+
+/// A hub whose database stops answering is not ready once two seconds pass without an
+/// answer, and is ready again when the database answers: a recent answer is trusted, never
+/// an old one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hub_whose_database_stops_answering_is_not_ready() {
+    let db = pg_db();
+    let link = Link::to_database(&db.url).await;
+    let store = Store::open(&link.url, &switchboard_hub::store::StoreOptions::default()).unwrap();
+    let twilio = providers::start(Kind::Twilio).await;
+    let (hub, _) = sms_hub(store, &twilio, 0).await;
+    let ready = || async { reqwest::get(format!("{}/readyz", hub.base)).await.unwrap().status() };
+    assert_eq!(ready().await, 200);
+    link.cut();
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert_eq!(ready().await, 503, "nothing answered for two seconds, and a ping fails");
+    link.mend();
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while ready().await != 200 {
+        assert!(std::time::Instant::now() < deadline, "the hub is ready again once its database answers");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// A TCP link to the test's PostgreSQL server that can be cut (every connection through it
+/// dropped, new ones refused) and mended.
+struct Link {
+    url: String,
+    cut: Arc<std::sync::atomic::AtomicBool>,
+    open: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+}
+
+impl Link {
+    async fn to_database(url: &str) -> Link {
+        let (head, rest) = url.split_once('@').unwrap();
+        let (server, tail) = rest.split_once('/').unwrap();
+        let server = server.to_owned();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("{head}@{}/{tail}", listener.local_addr().unwrap());
+        let cut = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let open: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>> = Arc::default();
+        let (flag, tasks) = (cut.clone(), open.clone());
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if flag.load(std::sync::atomic::Ordering::SeqCst) {
+                    continue;
+                }
+                let server = server.clone();
+                tasks.lock().unwrap().push(tokio::spawn(async move {
+                    if let Ok(mut db) = tokio::net::TcpStream::connect(&server).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut db).await;
+                    }
+                }));
+            }
+        });
+        Link { url, cut, open }
+    }
+
+    fn cut(&self) {
+        self.cut.store(true, std::sync::atomic::Ordering::SeqCst);
+        for t in self.open.lock().unwrap().drain(..) {
+            t.abort();
+        }
+    }
+
+    fn mend(&self) {
+        self.cut.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 /// A log writer the test reads back.
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);

@@ -61,7 +61,8 @@ pub async fn metrics(State(s): State<AppState>) -> Response {
 }
 
 /// `GET /readyz`: `200` while this hub should be sent work; `503 unavailable` while it
-/// drains before stopping, or when its database does not answer within two seconds.
+/// drains before stopping, or when its database has answered none of the hub's work in the
+/// last two seconds and does not answer a ping within two more.
 #[utoipa::path(
     get,
     path = "/readyz",
@@ -69,8 +70,8 @@ pub async fn metrics(State(s): State<AppState>) -> Response {
     operation_id = "readyz",
     summary = "Readiness check",
     description = "For load balancers: `200` with `{\"ready\": true}` while this hub should be sent work; `503 \
-        unavailable` (with `Retry-After: 1`) while it drains before stopping, or when its database does not answer \
-        within two seconds.",
+        unavailable` (with `Retry-After: 1`) while it drains before stopping, or when its database has answered none \
+        of the hub's work in the last two seconds and does not answer a ping within two more.",
     responses(
         (status = 200, description = "Send this hub work", body = Object),
         (status = 503, description = "Draining, or the database does not answer", body = ApiError)
@@ -84,6 +85,11 @@ pub async fn ready(State(s): State<AppState>) -> Result<Response, Failure> {
     };
     if *s.draining.borrow() {
         return Err(unavailable("this hub is draining before it stops"));
+    }
+    // A database that answered the hub's own work a moment ago answers: asking again would
+    // wait behind that work when the hub is busy.
+    if s.store.answered_within(READY_WITHIN) {
+        return Ok(axum::Json(serde_json::json!({ "ready": true })).into_response());
     }
     match tokio::time::timeout(READY_WITHIN, s.store.ping()).await {
         Ok(Ok(())) => Ok(axum::Json(serde_json::json!({ "ready": true })).into_response()),

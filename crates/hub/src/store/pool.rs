@@ -215,6 +215,32 @@ pub struct Pool {
     /// writes; `None` with one writer (SQLite), where nothing else waits.
     apart: Option<flume::Sender<Box<dyn WriteJob>>>,
     head: watch::Sender<i64>,
+    heard: Arc<Heard>,
+}
+
+/// When the database last finished a round trip for any of the pool's connections: a read
+/// transaction ended or a write transaction committed.
+#[derive(Debug)]
+struct Heard {
+    since: std::time::Instant,
+    /// Milliseconds after `since`; 0 until the first.
+    last_ms: std::sync::atomic::AtomicU64,
+}
+
+impl Heard {
+    fn new() -> Heard {
+        Heard { since: std::time::Instant::now(), last_ms: std::sync::atomic::AtomicU64::new(0) }
+    }
+
+    fn now(&self) {
+        let ms = u64::try_from(self.since.elapsed().as_millis()).unwrap_or(u64::MAX).max(1);
+        self.last_ms.fetch_max(ms, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn within(&self, d: Duration) -> bool {
+        let last = self.last_ms.load(std::sync::atomic::Ordering::Relaxed);
+        last > 0 && self.since.elapsed().saturating_sub(Duration::from_millis(last)) <= d
+    }
 }
 
 impl std::fmt::Debug for Pool {
@@ -239,22 +265,29 @@ impl Pool {
         let queue = queue.max(1);
         let (read_tx, read_rx) = flume::bounded::<ReadJob>(queue);
         let (head_tx, _) = watch::channel(head);
+        let heard = Arc::new(Heard::new());
         for i in 0..readers.max(1) {
             let rx = read_rx.clone();
-            let connect = connect.clone();
-            spawn_thread(format!("db-read-{i}"), move || read_loop(&rx, &connect));
+            let (connect, heard) = (connect.clone(), heard.clone());
+            spawn_thread(format!("db-read-{i}"), move || read_loop(&rx, &connect, &heard));
         }
         let writer = |name: String| {
             let (tx, rx) = flume::bounded::<Box<dyn WriteJob>>(queue);
-            let connect = connect.clone();
+            let (connect, heard) = (connect.clone(), heard.clone());
             let head = head_tx.clone();
             let notify = notify.clone();
-            spawn_thread(name, move || write_loop(&rx, &connect, &head, notify.as_deref()));
+            spawn_thread(name, move || write_loop(&rx, &connect, &head, notify.as_deref(), &heard));
             tx
         };
         let write_txs: Vec<_> = (0..writers.max(1)).map(|i| writer(format!("db-write-{i}"))).collect();
         let apart = (writers > 1).then(|| writer("db-write-apart".into()));
-        Pool { engine, reads: read_tx, writes: Arc::new(write_txs), apart, head: head_tx }
+        Pool { engine, reads: read_tx, writes: Arc::new(write_txs), apart, head: head_tx, heard }
+    }
+
+    /// Whether the database finished a round trip for one of the pool's connections within
+    /// `d`: it answers, whatever waits in the pool's queues.
+    pub fn answered_within(&self, d: Duration) -> bool {
+        self.heard.within(d)
     }
 
     pub fn engine(&self) -> Engine {
@@ -427,7 +460,7 @@ impl Slot<'_> {
     }
 }
 
-fn read_loop(rx: &flume::Receiver<ReadJob>, connect: &Connect) {
+fn read_loop(rx: &flume::Receiver<ReadJob>, connect: &Connect, heard: &Heard) {
     let mut slot = Slot { connect, conn: None };
     while let Ok(job) = rx.recv() {
         let conn = match slot.get() {
@@ -443,8 +476,9 @@ fn read_loop(rx: &flume::Receiver<ReadJob>, connect: &Connect) {
             continue;
         }
         job(Ok(conn.as_mut()));
-        if let Err(e) = conn.batch("ROLLBACK") {
-            slot.failed(&e);
+        match conn.batch("ROLLBACK") {
+            Ok(()) => heard.now(),
+            Err(e) => slot.failed(&e),
         }
     }
 }
@@ -454,6 +488,7 @@ fn write_loop(
     connect: &Connect,
     head: &watch::Sender<i64>,
     notify: Option<&str>,
+    heard: &Heard,
 ) {
     let mut slot = Slot { connect, conn: None };
     let mut carried: Vec<Box<dyn WriteJob>> = Vec::new();
@@ -477,6 +512,7 @@ fn write_loop(
         };
         match outcome {
             Ok((new_head, deferred)) => {
+                heard.now();
                 if let Some(seq) = new_head {
                     advance(head, seq);
                 }

@@ -69,6 +69,24 @@ pub fn pg_db() -> TestDb {
 
 impl TestDb {
     /// Runs `sql` on the database behind the store's back (to damage a row on purpose).
+    /// Runs `sql` in a transaction on a PostgreSQL connection of its own and holds what it
+    /// locks until the returned sender is sent to or dropped; then rolls it back.
+    pub fn hold(&self, sql: &str) -> std::sync::mpsc::Sender<()> {
+        let schema = self.schema.clone().expect("a PostgreSQL test database");
+        let (server, sql) = (pg_server(), format!("SET search_path TO {schema}; BEGIN; {sql}"));
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let (ready, holding) = std::sync::mpsc::channel::<()>();
+        std::thread::spawn(move || {
+            let mut c = postgres::Client::connect(&server, postgres::NoTls).unwrap();
+            c.batch_execute(&sql).unwrap();
+            ready.send(()).unwrap();
+            let _ = released.recv();
+            c.batch_execute("ROLLBACK").unwrap();
+        });
+        holding.recv().unwrap();
+        release
+    }
+
     pub fn execute(&self, sql: &str) {
         match &self.schema {
             Some(schema) => {
