@@ -434,14 +434,19 @@ impl Auth {
     /// `unauthorized` if the session has ended; otherwise notes its use (at most once a
     /// minute), which starts its idle time again.
     async fn check_live(&self, session: &SessionRecord, session_id: i64) -> Result<(), ApiError> {
-        let now = crate::clock::now_ms();
-        if let Some(ended) = session_ended(session, now, self.idle_ms, self.max_age_ms) {
-            return Err(unauthorized(ended.message()));
-        }
-        if now - session.last_seen_at >= TOUCH_EVERY_MS {
+        if self.verdict(session, crate::clock::now_ms()).map_err(|ended| unauthorized(ended.message()))? {
             self.store.touch_session(session_id).await.map_err(|e| store_err(&e))?;
         }
         Ok(())
+    }
+
+    /// Whether `s` has ended at `now` ([`session_ended`]); if not, whether its use is due to
+    /// be noted (at most once a minute).
+    fn verdict(&self, s: &SessionRecord, now: i64) -> Result<bool, Ended> {
+        match session_ended(s, now, self.idle_ms, self.max_age_ms) {
+            Some(ended) => Err(ended),
+            None => Ok(now - s.last_seen_at >= TOUCH_EVERY_MS),
+        }
     }
 
     /// Which of the sessions `ids` (checked before, their streams open) have ended, each
@@ -454,11 +459,11 @@ impl Auth {
         let mut ended = Vec::new();
         let mut used = Vec::new();
         for id in ids {
-            match found.get(&id).map(|s| (s, session_ended(s, now, self.idle_ms, self.max_age_ms))) {
+            match found.get(&id).map(|s| self.verdict(s, now)) {
                 None => ended.push((id, unauthorized(Ended::Revoked.message()))),
-                Some((_, Some(why))) => ended.push((id, unauthorized(why.message()))),
-                Some((s, None)) if now - s.last_seen_at >= TOUCH_EVERY_MS => used.push(id),
-                Some(_) => {}
+                Some(Err(why)) => ended.push((id, unauthorized(why.message()))),
+                Some(Ok(true)) => used.push(id),
+                Some(Ok(false)) => {}
             }
         }
         self.store.touch_sessions(used).await.map_err(|e| store_err(&e))?;

@@ -16,8 +16,9 @@ use super::db::{Connection, DbError, Engine, Value};
 
 use super::change_kind::ChangeKind;
 use super::StoreError;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::{oneshot, watch};
 
 /// The most jobs one write transaction takes.
@@ -137,12 +138,12 @@ trait WriteJob: Send {
     /// Delivers the result once the transaction is over.
     fn finish(self: Box<Self>, committed: Result<(), DbError>);
     /// When it was queued, and the request it was made for.
-    fn origin(&self) -> (std::time::Instant, Option<String>);
+    fn origin(&self) -> (Instant, Option<String>);
 }
 
 struct Pending<T, F, R> {
     f: F,
-    queued: std::time::Instant,
+    queued: Instant,
     request_id: Option<String>,
     deferrals: u32,
     result: Option<Result<T, StoreError>>,
@@ -155,7 +156,7 @@ impl<T, F, R> Pending<T, F, R> {
     fn new(f: F, reply: R) -> Box<Self> {
         Box::new(Pending {
             f,
-            queued: std::time::Instant::now(),
+            queued: Instant::now(),
             request_id: crate::trace::current(),
             deferrals: 0,
             result: None,
@@ -170,7 +171,7 @@ where
     F: FnMut(&mut WriteTx<'_>) -> Result<T, StoreError> + Send,
     R: FnOnce(Result<T, StoreError>) + Send,
 {
-    fn origin(&self) -> (std::time::Instant, Option<String>) {
+    fn origin(&self) -> (Instant, Option<String>) {
         (self.queued, self.request_id.clone())
     }
 
@@ -222,23 +223,23 @@ pub struct Pool {
 /// transaction ended or a write transaction committed.
 #[derive(Debug)]
 struct Heard {
-    since: std::time::Instant,
+    since: Instant,
     /// Milliseconds after `since`; 0 until the first.
-    last_ms: std::sync::atomic::AtomicU64,
+    last_ms: AtomicU64,
 }
 
 impl Heard {
     fn new() -> Heard {
-        Heard { since: std::time::Instant::now(), last_ms: std::sync::atomic::AtomicU64::new(0) }
+        Heard { since: Instant::now(), last_ms: AtomicU64::new(0) }
     }
 
     fn now(&self) {
         let ms = u64::try_from(self.since.elapsed().as_millis()).unwrap_or(u64::MAX).max(1);
-        self.last_ms.fetch_max(ms, std::sync::atomic::Ordering::Relaxed);
+        self.last_ms.fetch_max(ms, Ordering::Relaxed);
     }
 
     fn within(&self, d: Duration) -> bool {
-        let last = self.last_ms.load(std::sync::atomic::Ordering::Relaxed);
+        let last = self.last_ms.load(Ordering::Relaxed);
         last > 0 && self.since.elapsed().saturating_sub(Duration::from_millis(last)) <= d
     }
 }
@@ -312,7 +313,7 @@ impl Pool {
         F: FnOnce(&mut dyn Connection) -> Result<T, StoreError> + Send + 'static,
     {
         let (tx, rx) = oneshot::channel();
-        let queued = std::time::Instant::now();
+        let queued = Instant::now();
         let job: ReadJob = Box::new(move |conn| {
             crate::metrics::db_wait("read", queued.elapsed());
             let _ = tx.send(conn.map_err(StoreError::Db).and_then(f));
