@@ -17,12 +17,12 @@ const QUEUES: [(&str, &str); 5] = [
 ];
 
 impl Store {
-    /// Whether the database answers a query.
     /// Whether the database answered one of this hub's connections within `d`.
     pub fn answered_within(&self, d: std::time::Duration) -> bool {
         self.pool().answered_within(d)
     }
 
+    /// Whether the database answers a query.
     pub async fn ping(&self) -> Result<()> {
         self.pool().read(|c| Ok(c.query_int("SELECT 1", &[]).map(|_| ())?)).await
     }

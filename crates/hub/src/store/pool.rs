@@ -701,31 +701,13 @@ mod tests {
             };
             // The batch's last job is the undone one in some rounds, the kept one in others.
             let (keep, undone) = if round % 2 == 0 {
-                let keep = tokio::spawn({
-                    let pool = pool.clone();
-                    async move { pool.write(keep).await }
-                });
+                let keep = queue_write(&pool, keep);
                 tokio::time::sleep(std::time::Duration::from_millis(30)).await;
-                (
-                    keep,
-                    tokio::spawn({
-                        let pool = pool.clone();
-                        async move { pool.write(undo).await }
-                    }),
-                )
+                (keep, queue_write(&pool, undo))
             } else {
-                let undone = tokio::spawn({
-                    let pool = pool.clone();
-                    async move { pool.write(undo).await }
-                });
+                let undone = queue_write(&pool, undo);
                 tokio::time::sleep(std::time::Duration::from_millis(30)).await;
-                (
-                    tokio::spawn({
-                        let pool = pool.clone();
-                        async move { pool.write(keep).await }
-                    }),
-                    undone,
-                )
+                (queue_write(&pool, keep), undone)
             };
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             release.send(()).unwrap();
@@ -857,6 +839,15 @@ mod tests {
         pool.read(move |c| c.query(sql, &[])?.iter().map(|r| Ok(r.int(0)?)).collect::<Result<Vec<i64>, StoreError>>())
             .await
             .unwrap()
+    }
+
+    /// Queues `job` on `pool`'s writer; its outcome once the transaction is over.
+    fn queue_write<F>(pool: &super::Pool, job: F) -> tokio::task::JoinHandle<Result<(), StoreError>>
+    where
+        F: FnMut(&mut super::WriteTx<'_>) -> Result<(), StoreError> + Send + 'static,
+    {
+        let pool = pool.clone();
+        tokio::spawn(async move { pool.write(job).await })
     }
 
     /// Holds `pool`'s writer until `release` is sent, so the jobs queued meanwhile run as
