@@ -327,6 +327,73 @@ async fn sticky_routing_prefers_the_contacts_last_agent_and_skills_are_matched(d
     assert_eq!(conversation(&store, &w.admin, id).await.assignee_id, Some(w.agent2.agent_id));
 }
 
+/// One pass placing several conversations matches each by its own contact: the agent it
+/// last had, and the language in its profile.
+async fn one_pass_matches_each_conversation_to_its_own_contact(db: &TestDb) {
+    let store = open(db);
+    let w = common::world(&store).await;
+    route_team_a(&store, &w, RoutingPolicy { sticky: true, ..least_loaded() }).await;
+    let resolve = |id| {
+        Mutation::SetStatus(SetStatus { conversation_id: id, status: "resolved".parse().unwrap(), snoozed_until: None })
+    };
+    // Customer 31 was last with agent, customer 32 with agent2, each given while the other
+    // was away.
+    for (n, holder, away) in [(31, &w.agent, &w.agent2), (32, &w.agent2, &w.agent)] {
+        presence(&store, away, Presence::Away).await;
+        presence(&store, holder, Presence::Online).await;
+        let id = arrive(&store, &w, n).await;
+        assert_eq!(drain(&store).await, 1);
+        applied(&store, holder, resolve(id)).await;
+    }
+    presence(&store, &w.agent, Presence::Away).await;
+    presence(&store, &w.agent2, Presence::Away).await;
+    // Both write again while nobody is online; 32 first. Least loaded alone would give 32 to
+    // agent, given one longest ago, and 31 to agent2.
+    let again32 = arrive(&store, &w, 32).await;
+    let again31 = arrive(&store, &w, 31).await;
+    presence(&store, &w.agent, Presence::Online).await;
+    presence(&store, &w.agent2, Presence::Online).await;
+    assert_eq!(store.route_queue().await.unwrap().len(), 2, "one pass places both");
+    assert_eq!(conversation(&store, &w.admin, again32).await.assignee_id, Some(w.agent2.agent_id));
+    assert_eq!(conversation(&store, &w.admin, again31).await.assignee_id, Some(w.agent.agent_id));
+
+    applied(&store, &w.agent2, resolve(again32)).await;
+    applied(&store, &w.agent, resolve(again31)).await;
+
+    // By the language in each customer's profile: agent speaks Portuguese, agent2 Spanish.
+    for (agent, language) in [(&w.agent, "pt"), (&w.agent2, "es")] {
+        let skills = SetAgentRouting {
+            agent_id: agent.agent_id,
+            capacity: None,
+            paused: None,
+            skills: Some(vec![format!("language:{language}")]),
+        };
+        applied(&store, &w.lead, Mutation::SetAgentRouting(skills)).await;
+        presence(&store, agent, Presence::Away).await;
+    }
+    let by_language = RoutingPolicy { contact_skill_field: Some("language".into()), ..least_loaded() };
+    route_team_a(&store, &w, by_language).await;
+    // 33 first, in Portuguese, then 34 in Spanish; least loaded alone would give 33 to
+    // agent2, given one longest ago.
+    let mut ids = Vec::new();
+    for (n, language) in [(33, "pt"), (34, "es")] {
+        let mut msg = inbound(
+            &w.sms,
+            &format!("+1415555{n:04}"),
+            "Olá?",
+            &format!("SM-lang-{n}"),
+            switchboard_hub::clock::now_ms(),
+        );
+        msg.profile.insert("language".into(), language.into());
+        ids.push(store.ingest(msg).await.unwrap().conversation_id);
+    }
+    presence(&store, &w.agent, Presence::Online).await;
+    presence(&store, &w.agent2, Presence::Online).await;
+    assert_eq!(store.route_queue().await.unwrap().len(), 2, "one pass places both");
+    assert_eq!(conversation(&store, &w.admin, ids[0]).await.assignee_id, Some(w.agent.agent_id));
+    assert_eq!(conversation(&store, &w.admin, ids[1]).await.assignee_id, Some(w.agent2.agent_id));
+}
+
 async fn only_leads_change_routing_and_bad_settings_are_refused(db: &TestDb) {
     let store = open(db);
     let w = common::world(&store).await;
@@ -372,6 +439,7 @@ both_engines!(
     presence_ends_when_consoles_are_gone_and_holds_across_a_restart,
     open_consoles_keep_their_agent_present_until_the_last_goes,
     sticky_routing_prefers_the_contacts_last_agent_and_skills_are_matched,
+    one_pass_matches_each_conversation_to_its_own_contact,
     only_leads_change_routing_and_bad_settings_are_refused,
 );
 

@@ -5,7 +5,7 @@
 //! to give whom is decided by [`crate::routing::plan`].
 
 use super::change_kind::ChangeKind;
-use super::db::{placeholders, Connection, Value};
+use super::db::{placeholders, Connection, Engine, Row, Value};
 use super::directory::TeamPolicy;
 use super::entities::{self, emit_conversation, emit_public};
 use super::pool::WriteTx;
@@ -13,7 +13,7 @@ use super::{Result, Store, StoreError};
 use crate::params;
 use crate::policy::{self, Viewer};
 use crate::routing::{self, Candidate, Placement, Queued, ReturnReason};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use switchboard_protocol::model::{Presence, Priority, RoutingPolicy};
 use switchboard_protocol::mutation::{SetAgentRouting, SetPriority, SetRouting};
 use switchboard_protocol::sync::Change;
@@ -168,30 +168,38 @@ fn route_pass(tx: &mut WriteTx<'_>) -> Result<Vec<Placement>> {
          FROM conversations c WHERE c.queued_at IS NOT NULL ORDER BY c.priority, c.queued_at, c.id LIMIT ?",
         params![PASS_LIMIT.min(free * 8 + 64)],
     )?;
-    let mut policies: BTreeMap<(i64, i64), RoutingPolicy> = BTreeMap::new();
+    let pairs: BTreeSet<(i64, i64)> = rows.iter().map(|r| Ok((r.int(1)?, r.int(2)?))).collect::<Result<_>>()?;
+    let policies = super::directory::policies_of(tx.conn, &pairs)?;
+    let policy_of =
+        |r: &Row| -> Result<Option<&RoutingPolicy>> { Ok(policies.get(&(r.int(1)?, r.int(2)?)).map(|p| &p.routing)) };
+    // What sticky and skilled policies match on, read for all their contacts at once.
+    let (mut sticky, mut skilled) = (BTreeSet::new(), BTreeMap::<&str, BTreeSet<i64>>::new());
+    for r in &rows {
+        if let Some(p) = policy_of(r)? {
+            if p.sticky {
+                sticky.insert(r.int(3)?);
+            }
+            if let Some(field) = &p.contact_skill_field {
+                skilled.entry(field.as_str()).or_default().insert(r.int(3)?);
+            }
+        }
+    }
+    let last_agents = last_agents(tx.conn, &sticky)?;
+    let profiles = profiles(tx.conn, skilled.values().flatten().copied().collect())?;
     let mut queue = Vec::with_capacity(rows.len());
     for r in &rows {
-        let (id, team_id, inbox_id, contact_id) = (r.int(0)?, r.int(1)?, r.int(2)?, r.int(3)?);
-        let policy = match policies.get(&(team_id, inbox_id)) {
-            Some(p) => p.clone(),
-            None => {
-                let p = policy_for(tx.conn, team_id, inbox_id)?;
-                policies.insert((team_id, inbox_id), p.clone());
-                p
-            }
-        };
-        let last_agent = if policy.sticky { last_agent(tx.conn, contact_id)? } else { None };
-        let wanted_skill = match &policy.contact_skill_field {
-            Some(field) => contact_skill(tx.conn, contact_id, field)?,
-            None => None,
-        };
+        // A conversation whose team or inbox is gone stays where it is.
+        let Some(policy) = policy_of(r)? else { continue };
+        let contact_id = r.int(3)?;
+        let wanted_skill =
+            policy.contact_skill_field.as_deref().and_then(|field| contact_skill(profiles.get(&contact_id)?, field));
         queue.push(Queued {
-            id,
-            team_id,
+            id: r.int(0)?,
+            team_id: r.int(1)?,
             priority: Priority::from_rank(r.int(4)?),
             queued_at: r.int(5)?,
-            policy,
-            last_agent,
+            policy: policy.clone(),
+            last_agent: if policy.sticky { last_agents.get(&contact_id).copied() } else { None },
             wanted_skill,
             passed_over: r.opt_int(6)?,
         });
@@ -248,62 +256,78 @@ fn place(tx: &mut WriteTx<'_>, chunk: &[Placement]) -> Result<Vec<Placement>> {
         " AND assignee_id IS NULL AND queued_at IS NOT NULL AND status = 'open' RETURNING {}",
         entities::CONVERSATION_COLUMNS.replace("c.", "")
     );
-    let (sql, args) = set_by_id(
+    let (update, mut args) = set_by_id(
         "conversations",
         "assignee_id",
         &pairs,
         ", queued_at = NULL, returned_from = NULL, updated_by = NULL, version = version + 1",
         &returning,
     );
-    let mut taken = tx.conn.query(&sql, &args)?.iter().map(entities::conversation).collect::<Result<Vec<_>, _>>()?;
+    let (rows, held) = match tx.conn.engine() {
+        // The holders are recorded by the same statement.
+        Engine::Postgres => {
+            let sql = format!(
+                "WITH taken AS ({update}), held AS (INSERT INTO assignments \
+                 (conversation_id, agent_id, team_id, by_agent_id, started_at) \
+                 SELECT id, assignee_id, team_id, NULL, CAST(? AS BIGINT) FROM taken) SELECT * FROM taken"
+            );
+            args.push(Value::Int(tx.now));
+            (tx.conn.query(&sql, &args)?, true)
+        }
+        Engine::Sqlite => (tx.conn.query(&update, &args)?, false),
+    };
+    let mut taken = rows.iter().map(entities::conversation).collect::<Result<Vec<_>, _>>()?;
     taken.sort_by_key(|c| c.id);
     let made: Vec<Placement> =
         chunk.iter().copied().filter(|p| taken.binary_search_by_key(&p.conversation_id, |c| c.id).is_ok()).collect();
     if made.is_empty() {
         return Ok(made);
     }
-    let mut insert =
-        String::from("INSERT INTO assignments (conversation_id, agent_id, team_id, by_agent_id, started_at) VALUES ");
-    let mut values = Vec::with_capacity(made.len() * 4);
-    for (i, conv) in taken.iter().enumerate() {
-        insert.push_str(if i == 0 { "(?, ?, ?, NULL, ?)" } else { ", (?, ?, ?, NULL, ?)" });
-        values.extend([
-            Value::Int(conv.id),
-            Value::Int(conv.assignee_id.unwrap_or_default()),
-            Value::Int(conv.team_id),
-            Value::Int(tx.now),
-        ]);
+    if !held {
+        let mut insert = String::from(
+            "INSERT INTO assignments (conversation_id, agent_id, team_id, by_agent_id, started_at) VALUES ",
+        );
+        let mut values = Vec::with_capacity(made.len() * 4);
+        for (i, conv) in taken.iter().enumerate() {
+            insert.push_str(if i == 0 { "(?, ?, ?, NULL, ?)" } else { ", (?, ?, ?, NULL, ?)" });
+            values.extend([
+                Value::Int(conv.id),
+                Value::Int(conv.assignee_id.unwrap_or_default()),
+                Value::Int(conv.team_id),
+                Value::Int(tx.now),
+            ]);
+        }
+        tx.conn.execute(&insert, &values)?;
+    }
+    for conv in &taken {
         emit_conversation(tx, conv, None);
     }
-    tx.conn.execute(&insert, &values)?;
     Ok(made)
 }
 
-/// Online, unpaused, enabled agents with their teams and open conversations.
+/// Online, unpaused, enabled agents with their teams and open conversations, in one query.
 fn candidates(c: &mut dyn Connection) -> Result<Vec<Candidate>> {
+    let team_list = match c.engine() {
+        Engine::Postgres => "string_agg(CAST(m.team_id AS TEXT), ',')",
+        Engine::Sqlite => "group_concat(m.team_id, ',')",
+    };
     // Each agent's load is counted on its own through the open conversations' index, so
     // no plan made while the table was small reads the whole of it.
     let rows = c.query(
-        "SELECT a.id, a.capacity, a.skills, a.last_routed_at, \
-         (SELECT count(*) FROM conversations c WHERE c.assignee_id = a.id AND c.status = 'open') FROM agents a \
-         WHERE a.presence = 'online' AND a.routing_paused = 0 AND a.disabled_at IS NULL ORDER BY a.id",
+        &format!(
+            "SELECT a.id, a.capacity, a.skills, a.last_routed_at, \
+             (SELECT count(*) FROM conversations c WHERE c.assignee_id = a.id AND c.status = 'open'), \
+             (SELECT {team_list} FROM team_members m WHERE m.agent_id = a.id) FROM agents a \
+             WHERE a.presence = 'online' AND a.routing_paused = 0 AND a.disabled_at IS NULL ORDER BY a.id"
+        ),
         &[],
     )?;
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let ids: Vec<Value> = rows.iter().map(|r| r.int(0).map(Value::Int)).collect::<Result<_, _>>()?;
-    let marks = placeholders(ids.len());
-    let mut teams: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
-    for r in c.query(&format!("SELECT agent_id, team_id FROM team_members WHERE agent_id IN ({marks})"), &ids)? {
-        teams.entry(r.int(0)?).or_default().push(r.int(1)?);
-    }
     rows.iter()
         .map(|r| {
-            let id = r.int(0)?;
+            let teams = r.opt_text(5)?.unwrap_or_default().split(',').filter_map(|t| t.parse().ok()).collect();
             Ok(Candidate {
-                id,
-                teams: teams.remove(&id).unwrap_or_default(),
+                id: r.int(0)?,
+                teams,
                 presence: Presence::Online,
                 paused: false,
                 capacity: u32::try_from(r.int(1)?).unwrap_or(0),
@@ -315,25 +339,45 @@ fn candidates(c: &mut dyn Connection) -> Result<Vec<Candidate>> {
         .collect()
 }
 
-/// The agent who last held a conversation of this contact.
-fn last_agent(c: &mut dyn Connection, contact_id: i64) -> Result<Option<i64>> {
-    let row = c.query_opt(
-        "SELECT a.agent_id FROM assignments a JOIN conversations c ON c.id = a.conversation_id \
-         WHERE c.contact_id = ? ORDER BY a.started_at DESC, a.id DESC LIMIT 1",
-        params![contact_id],
-    )?;
-    Ok(row.map(|r| r.int(0)).transpose()?)
+/// The agent who last held a conversation of each contact of `contacts`, in one query.
+fn last_agents(c: &mut dyn Connection, contacts: &BTreeSet<i64>) -> Result<BTreeMap<i64, i64>> {
+    let ids: Vec<Value> = contacts.iter().map(|&id| Value::Int(id)).collect();
+    let mut out = BTreeMap::new();
+    for chunk in ids.chunks(PLACE_AT_ONCE) {
+        let sql = format!(
+            "SELECT contact_id, agent_id FROM (SELECT c.contact_id, a.agent_id, row_number() OVER \
+             (PARTITION BY c.contact_id ORDER BY a.started_at DESC, a.id DESC) AS latest \
+             FROM assignments a JOIN conversations c ON c.id = a.conversation_id WHERE c.contact_id IN ({})) x \
+             WHERE latest = 1",
+            placeholders(chunk.len())
+        );
+        for r in c.query(&sql, chunk)? {
+            out.insert(r.int(0)?, r.int(1)?);
+        }
+    }
+    Ok(out)
+}
+
+/// The profiles of `contacts`, in one query.
+fn profiles(c: &mut dyn Connection, contacts: BTreeSet<i64>) -> Result<BTreeMap<i64, BTreeMap<String, String>>> {
+    let ids: Vec<Value> = contacts.into_iter().map(Value::Int).collect();
+    let mut out = BTreeMap::new();
+    for chunk in ids.chunks(PLACE_AT_ONCE) {
+        let sql = format!("SELECT id, profile FROM contacts WHERE id IN ({})", placeholders(chunk.len()));
+        for r in c.query(&sql, chunk)? {
+            out.insert(r.int(0)?, r.json(1)?);
+        }
+    }
+    Ok(out)
 }
 
 /// The skill a contact's profile field asks for: `field:value`, in lower case.
-fn contact_skill(c: &mut dyn Connection, contact_id: i64, field: &str) -> Result<Option<String>> {
-    let profile: BTreeMap<String, String> =
-        c.query_one("SELECT profile FROM contacts WHERE id = ?", params![contact_id])?.json(0)?;
-    Ok(profile
+fn contact_skill(profile: &BTreeMap<String, String>, field: &str) -> Option<String> {
+    profile
         .get(field)
         .map(|v| v.trim())
         .filter(|v| !v.is_empty())
-        .map(|v| format!("{}:{}", field.trim(), v).to_lowercase()))
+        .map(|v| format!("{}:{}", field.trim(), v).to_lowercase())
 }
 
 /// Sets a conversation's priority.
