@@ -4,7 +4,7 @@
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The password the agents these helpers add log in with.
 pub const PASSWORD: &str = "correct horse battery";
@@ -55,8 +55,64 @@ pub async fn wait_healthy(child: &mut Child, base: &str) {
     panic!("the hub at {base} did not start");
 }
 
-/// Stops the hub as a service manager does (SIGTERM) and waits for it.
+/// How long a hub told to stop may take (its drain, then the work in flight) before it is
+/// killed, as a service manager's stop timeout would.
+pub const STOP_DEADLINE: Duration = Duration::from_secs(30);
+
+/// Stops the hub as a service manager does: SIGTERM, then SIGKILL past [`STOP_DEADLINE`].
+/// A hub that had to be killed fails the run (unless it is already failing), since one that
+/// does not stop when told is a defect.
 pub fn stop(child: &mut Child) {
+    stop_within(child, STOP_DEADLINE);
+}
+
+/// [`stop`] with its own deadline.
+pub fn stop_within(child: &mut Child, deadline: Duration) {
     let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+    let until = Instant::now() + deadline;
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) | Err(_) => return,
+            Ok(None) if Instant::now() >= until => break,
+            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+        }
+    }
+    let _ = child.kill();
     let _ = child.wait();
+    if !std::thread::panicking() {
+        panic!("process {} did not stop within {deadline:?} of SIGTERM and was killed", child.id());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spawn_sh(script: &str) -> Child {
+        Command::new("sh").arg("-c").arg(script).spawn().unwrap()
+    }
+
+    #[test]
+    fn a_process_that_stops_when_told_is_waited_for() {
+        let mut child = spawn_sh("exec sleep 30");
+        let began = Instant::now();
+        stop_within(&mut child, Duration::from_secs(10));
+        assert!(began.elapsed() < Duration::from_secs(5));
+        assert!(child.try_wait().unwrap().is_some());
+    }
+
+    #[test]
+    fn a_process_that_ignores_sigterm_is_killed_at_the_deadline_and_fails_the_run() {
+        let mut child = spawn_sh("trap '' TERM; exec sleep 30");
+        // Gives the shell time to ignore SIGTERM before it is sent.
+        std::thread::sleep(Duration::from_millis(200));
+        let began = Instant::now();
+        let stopped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            stop_within(&mut child, Duration::from_millis(300));
+        }));
+        let message = stopped.unwrap_err().downcast::<String>().unwrap();
+        assert!(message.contains("did not stop within 300ms"), "{message}");
+        assert!(began.elapsed() < Duration::from_secs(5));
+        assert!(child.try_wait().unwrap().is_some(), "killed");
+    }
 }
