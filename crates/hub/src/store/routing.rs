@@ -173,19 +173,19 @@ fn route_pass(tx: &mut WriteTx<'_>) -> Result<Vec<Placement>> {
     let policy_of =
         |r: &Row| -> Result<Option<&RoutingPolicy>> { Ok(policies.get(&(r.int(1)?, r.int(2)?)).map(|p| &p.routing)) };
     // What sticky and skilled policies match on, read for all their contacts at once.
-    let (mut sticky, mut skilled) = (BTreeSet::new(), BTreeMap::<&str, BTreeSet<i64>>::new());
+    let (mut sticky, mut skilled) = (BTreeSet::new(), BTreeSet::new());
     for r in &rows {
         if let Some(p) = policy_of(r)? {
             if p.sticky {
                 sticky.insert(r.int(3)?);
             }
-            if let Some(field) = &p.contact_skill_field {
-                skilled.entry(field.as_str()).or_default().insert(r.int(3)?);
+            if p.contact_skill_field.is_some() {
+                skilled.insert(r.int(3)?);
             }
         }
     }
     let last_agents = last_agents(tx.conn, &sticky)?;
-    let profiles = profiles(tx.conn, skilled.values().flatten().copied().collect())?;
+    let profiles = profiles(tx.conn, &skilled)?;
     let mut queue = Vec::with_capacity(rows.len());
     for r in &rows {
         // A conversation whose team or inbox is gone stays where it is.
@@ -359,8 +359,8 @@ fn last_agents(c: &mut dyn Connection, contacts: &BTreeSet<i64>) -> Result<BTree
 }
 
 /// The profiles of `contacts`, in one query.
-fn profiles(c: &mut dyn Connection, contacts: BTreeSet<i64>) -> Result<BTreeMap<i64, BTreeMap<String, String>>> {
-    let ids: Vec<Value> = contacts.into_iter().map(Value::Int).collect();
+fn profiles(c: &mut dyn Connection, contacts: &BTreeSet<i64>) -> Result<BTreeMap<i64, BTreeMap<String, String>>> {
+    let ids: Vec<Value> = contacts.iter().map(|&id| Value::Int(id)).collect();
     let mut out = BTreeMap::new();
     for chunk in ids.chunks(PLACE_AT_ONCE) {
         let sql = format!("SELECT id, profile FROM contacts WHERE id IN ({})", placeholders(chunk.len()));
