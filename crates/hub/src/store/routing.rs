@@ -5,7 +5,7 @@
 //! to give whom is decided by [`crate::routing::plan`].
 
 use super::change_kind::ChangeKind;
-use super::db::{placeholders, Connection, Engine, Row, Value};
+use super::db::{placeholders, Connection, Engine, Value};
 use super::directory::TeamPolicy;
 use super::entities::{self, emit_conversation, emit_public};
 use super::pool::WriteTx;
@@ -170,26 +170,24 @@ fn route_pass(tx: &mut WriteTx<'_>) -> Result<Vec<Placement>> {
     )?;
     let pairs: BTreeSet<(i64, i64)> = rows.iter().map(|r| Ok((r.int(1)?, r.int(2)?))).collect::<Result<_>>()?;
     let policies = super::directory::policies_of(tx.conn, &pairs)?;
-    let policy_of =
-        |r: &Row| -> Result<Option<&RoutingPolicy>> { Ok(policies.get(&(r.int(1)?, r.int(2)?)).map(|p| &p.routing)) };
-    // What sticky and skilled policies match on, read for all their contacts at once.
-    let (mut sticky, mut skilled) = (BTreeSet::new(), BTreeSet::new());
+    // Each queued conversation with its policy; one whose team or inbox is gone stays where
+    // it is.
+    let mut waiting = Vec::with_capacity(rows.len());
     for r in &rows {
-        if let Some(p) = policy_of(r)? {
-            if p.sticky {
-                sticky.insert(r.int(3)?);
-            }
-            if p.contact_skill_field.is_some() {
-                skilled.insert(r.int(3)?);
-            }
+        if let Some(p) = policies.get(&(r.int(1)?, r.int(2)?)) {
+            waiting.push((r, &p.routing));
         }
     }
-    let last_agents = last_agents(tx.conn, &sticky)?;
-    let profiles = profiles(tx.conn, &skilled)?;
-    let mut queue = Vec::with_capacity(rows.len());
-    for r in &rows {
-        // A conversation whose team or inbox is gone stays where it is.
-        let Some(policy) = policy_of(r)? else { continue };
+    // What sticky and skill-matched policies match on, read for all their contacts at once.
+    let contacts_where = |wanted: fn(&RoutingPolicy) -> bool| -> Result<BTreeSet<i64>> {
+        waiting.iter().filter(|(_, p)| wanted(p)).map(|(r, _)| Ok(r.int(3)?)).collect()
+    };
+    let last_agents = last_agents(tx.conn, &contacts_where(|p| p.sticky)?)?;
+    let skilled: Vec<i64> = contacts_where(|p| p.contact_skill_field.is_some())?.into_iter().collect();
+    let profiles: BTreeMap<i64, BTreeMap<String, String>> =
+        entities::load_contacts(tx.conn, &skilled)?.into_iter().map(|k| (k.id, k.profile)).collect();
+    let mut queue = Vec::with_capacity(waiting.len());
+    for (r, policy) in waiting {
         let contact_id = r.int(3)?;
         let wanted_skill =
             policy.contact_skill_field.as_deref().and_then(|field| contact_skill(profiles.get(&contact_id)?, field));
@@ -263,7 +261,7 @@ fn place(tx: &mut WriteTx<'_>, chunk: &[Placement]) -> Result<Vec<Placement>> {
         ", queued_at = NULL, returned_from = NULL, updated_by = NULL, version = version + 1",
         &returning,
     );
-    let (rows, held) = match tx.conn.engine() {
+    let rows = match tx.conn.engine() {
         // The holders are recorded by the same statement.
         Engine::Postgres => {
             let sql = format!(
@@ -272,9 +270,9 @@ fn place(tx: &mut WriteTx<'_>, chunk: &[Placement]) -> Result<Vec<Placement>> {
                  SELECT id, assignee_id, team_id, NULL, CAST(? AS BIGINT) FROM taken) SELECT * FROM taken"
             );
             args.push(Value::Int(tx.now));
-            (tx.conn.query(&sql, &args)?, true)
+            tx.conn.query(&sql, &args)?
         }
-        Engine::Sqlite => (tx.conn.query(&update, &args)?, false),
+        Engine::Sqlite => tx.conn.query(&update, &args)?,
     };
     let mut taken = rows.iter().map(entities::conversation).collect::<Result<Vec<_>, _>>()?;
     taken.sort_by_key(|c| c.id);
@@ -283,7 +281,8 @@ fn place(tx: &mut WriteTx<'_>, chunk: &[Placement]) -> Result<Vec<Placement>> {
     if made.is_empty() {
         return Ok(made);
     }
-    if !held {
+    // SQLite has no data-modifying `WITH`: the holders take a statement of their own.
+    if tx.conn.engine() == Engine::Sqlite {
         let mut insert = String::from(
             "INSERT INTO assignments (conversation_id, agent_id, team_id, by_agent_id, started_at) VALUES ",
         );
@@ -353,19 +352,6 @@ fn last_agents(c: &mut dyn Connection, contacts: &BTreeSet<i64>) -> Result<BTree
         );
         for r in c.query(&sql, chunk)? {
             out.insert(r.int(0)?, r.int(1)?);
-        }
-    }
-    Ok(out)
-}
-
-/// The profiles of `contacts`, in one query.
-fn profiles(c: &mut dyn Connection, contacts: &BTreeSet<i64>) -> Result<BTreeMap<i64, BTreeMap<String, String>>> {
-    let ids: Vec<Value> = contacts.iter().map(|&id| Value::Int(id)).collect();
-    let mut out = BTreeMap::new();
-    for chunk in ids.chunks(PLACE_AT_ONCE) {
-        let sql = format!("SELECT id, profile FROM contacts WHERE id IN ({})", placeholders(chunk.len()));
-        for r in c.query(&sql, chunk)? {
-            out.insert(r.int(0)?, r.json(1)?);
         }
     }
     Ok(out)
