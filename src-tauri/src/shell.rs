@@ -312,6 +312,7 @@ async fn forward(app: AppHandle, console: Arc<Console>) {
             Ok(e) => e,
             Err(RecvError::Lagged(_)) => ConsoleEvent::Changed {
                 conversations: Vec::new(),
+                read: Vec::new(),
                 contacts: Vec::new(),
                 directory: true,
                 canned: true,

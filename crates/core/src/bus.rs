@@ -50,8 +50,11 @@ impl Bus {
 
     /// Tells the front end what a write changed, and raises its notifications.
     pub fn emit_applied(&self, applied: &Applied, everything: bool) {
+        // A conversation changed in full is not named as only read as well.
+        let read: Vec<Id> = applied.read.difference(&applied.conversations).copied().collect();
         if everything
             || !applied.conversations.is_empty()
+            || !read.is_empty()
             || !applied.contacts.is_empty()
             || applied.directory
             || applied.canned
@@ -59,6 +62,7 @@ impl Bus {
         {
             let _ = self.events.send(ConsoleEvent::Changed {
                 conversations: applied.conversations.iter().copied().collect(),
+                read,
                 contacts: applied.contacts.iter().copied().collect(),
                 directory: applied.directory,
                 canned: applied.canned,
@@ -74,38 +78,23 @@ impl Bus {
 
     /// Tells the front end that the canned responses changed (the agent's own edit).
     pub fn canned_touched(&self) {
-        let _ = self.events.send(ConsoleEvent::Changed {
-            conversations: Vec::new(),
-            contacts: Vec::new(),
-            directory: false,
-            canned: true,
-            articles: false,
-            everything: false,
-        });
+        self.emit_applied(&Applied { canned: true, ..Applied::default() }, false);
     }
 
     /// Tells the front end that the knowledge base changed (a lead's own edit).
     pub fn articles_touched(&self) {
-        let _ = self.events.send(ConsoleEvent::Changed {
-            conversations: Vec::new(),
-            contacts: Vec::new(),
-            directory: false,
-            canned: false,
-            articles: true,
-            everything: false,
-        });
+        self.emit_applied(&Applied { articles: true, ..Applied::default() }, false);
     }
 
     /// Tells the front end that these conversations' views changed (the agent's own work).
     pub fn touched(&self, conversations: impl IntoIterator<Item = Id>) {
-        let _ = self.events.send(ConsoleEvent::Changed {
-            conversations: conversations.into_iter().collect(),
-            contacts: Vec::new(),
-            directory: false,
-            canned: false,
-            articles: false,
-            everything: false,
-        });
+        self.emit_applied(&Applied { conversations: conversations.into_iter().collect(), ..Applied::default() }, false);
+    }
+
+    /// Tells the front end that the agent read this conversation here: its row and the
+    /// unread counts change, its thread does not.
+    pub fn read(&self, conversation: Id) {
+        self.emit_applied(&Applied { read: [conversation].into(), ..Applied::default() }, false);
     }
 
     /// Tells the front end that an outbox item is stuck or in conflict.

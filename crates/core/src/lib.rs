@@ -197,11 +197,18 @@ impl Console {
         self.engine.set_focus(conversation);
     }
 
+    /// Queues a mutation and tells the front end its conversation changed.
     fn queue(&self, mutation: Mutation, expected_version: Option<i64>) -> Result<Id> {
         let conversation = outbox::targets(&mutation).0;
+        let id = self.send_later(mutation, expected_version)?;
+        self.engine.bus.touched(conversation);
+        Ok(id)
+    }
+
+    /// Queues a mutation for the outbox's sender, telling the front end nothing.
+    fn send_later(&self, mutation: Mutation, expected_version: Option<i64>) -> Result<Id> {
         let id = self.engine.outbox.enqueue(mutation, expected_version)?;
         self.engine.bus.outbox_wake.notify_one();
-        self.engine.bus.touched(conversation);
         Ok(id)
     }
 
@@ -591,7 +598,10 @@ impl Console {
             return Ok(None);
         }
         self.cache().write(|c| cache::apply::upsert_read_marker(c, conversation_id, last).map(|_| ()))?;
-        self.queue(Mutation::MarkRead(MarkRead { conversation_id, message_id: Some(last) }), None).map(Some)
+        let id = self.send_later(Mutation::MarkRead(MarkRead { conversation_id, message_id: Some(last) }), None)?;
+        // Only its row and the unread counts change: the open thread is not read again.
+        self.engine.bus.read(conversation_id);
+        Ok(Some(id))
     }
 
     /// Asks the hub to fetch the customer's CRM fields again; they arrive as a contact

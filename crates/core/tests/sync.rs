@@ -377,6 +377,42 @@ async fn status_changes_and_read_markers_round_trip() {
     assert!(c.outbox().items().unwrap().is_empty());
 }
 
+/// The conversations a `changed` event names in full, and those it names as only read.
+fn changed_parts(e: &ConsoleEvent) -> Option<(Vec<i64>, Vec<i64>)> {
+    match e {
+        ConsoleEvent::Changed { conversations, read, .. } => Some((conversations.clone(), read.clone())),
+        _ => None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reading_a_conversation_changes_its_row_and_never_its_thread() {
+    let hub = Hub::start().await;
+    let w = world(&hub.store).await;
+    let conv = hub.ingest(w.sms, "+14155550123", "Hello").await.conversation_id;
+    // Maya's console at her desk and on her laptop.
+    let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let desk = console(&hub, d1.path(), "maya@x.test").await;
+    let laptop = console(&hub, d2.path(), "maya@x.test").await;
+    online(&desk).await;
+    online(&laptop).await;
+    let (mut at_desk, mut on_laptop) = (desk.subscribe(), laptop.subscribe());
+
+    // Read at the desk: the desk's window hears that only the read state changed.
+    desk.mark_read(conv).unwrap();
+    let names = |e: &ConsoleEvent| changed_parts(e).filter(|(full, read)| full.contains(&conv) || read.contains(&conv));
+    assert_eq!(next_event(&mut at_desk, 10, names).await, Some((vec![], vec![conv])));
+
+    // The laptop hears the same of the hub's read marker, and its row is read too.
+    assert_eq!(next_event(&mut on_laptop, 10, names).await, Some((vec![], vec![conv])));
+    assert!(!laptop.cache().conversation(conv).unwrap().unread);
+
+    // A new line from the customer changes the thread itself.
+    hub.ingest(w.sms, "+14155550123", "Are you there?").await;
+    assert_eq!(next_event(&mut at_desk, 10, names).await, Some((vec![conv], vec![])));
+    assert!(desk.cache().conversation(conv).unwrap().unread);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn canned_responses_reach_the_team_and_edits_show_before_the_hub_confirms() {
     let hub = Hub::start().await;

@@ -425,6 +425,12 @@ pub enum ConsoleEvent {
     Changed {
         #[cfg_attr(feature = "openapi", schema(value_type = Vec<i64>))]
         conversations: Vec<Id>,
+        /// Conversations whose read state alone changed (the agent read them here or on
+        /// another device): their rows and the views' unread counts, never their threads.
+        /// A conversation named in `conversations` is not named here.
+        #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(value_type = Vec<i64>))]
+        read: Vec<Id>,
         #[cfg_attr(feature = "openapi", schema(value_type = Vec<i64>))]
         contacts: Vec<Id>,
         directory: bool,

@@ -115,3 +115,25 @@ describe("a conversation with a bot", () => {
     expect(callsTo("suggested_articles")).toEqual([]);
   });
 });
+
+describe("reading the thread", () => {
+  test("opening an unread conversation marks it read without reading its thread again", async () => {
+    start();
+    const row = core.rows.find((r) => r.unread && r.status === "open");
+    if (!row) throw new Error("the demo has no unread open conversation");
+    show(row);
+    await screen.findByTestId("composer-input");
+    await waitFor(() => expect(callsTo("mark_read")).toEqual([{ conversation_id: row.id }]));
+    await waitFor(() => expect(callsTo("history")).toHaveLength(1));
+    const asked = () => ["history", "composer", "suggested_articles"].map((c) => callsTo(c).length);
+    const before = asked();
+    app.changes.flush();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(asked()).toEqual(before);
+
+    // A change to the conversation itself reads the thread again.
+    core.changed([row.id]);
+    app.changes.flush();
+    await waitFor(() => expect(callsTo("history").length).toBeGreaterThan(before[0]!));
+  });
+});

@@ -170,7 +170,7 @@ describe("mockCore's first messages", () => {
     expect(history.lines).toEqual([expect.objectContaining({ conversation_id: id, direction: "outbound", body: "Hello", client_msg_id: started.client_msg_id, outbox: null })]);
     expect(events).toEqual([
       { type: "outbox", item: expect.objectContaining({ id: started.outbox_id, state: "acknowledged" }) },
-      { type: "changed", conversations: [id], contacts: [contact.id], directory: false, canned: false, articles: false, everything: false },
+      { type: "changed", conversations: [id], read: [], contacts: [contact.id], directory: false, canned: false, articles: false, everything: false },
     ]);
     expect(core.handle("started_conversation", { client_msg_id: "unknown" })).toBeNull();
   });
@@ -226,7 +226,7 @@ describe("mockCore's consent", () => {
     expect(ben.consents).toEqual([
       expect.objectContaining({ purpose: "service", granted: false, source: "agent", reason: "Asked us to stop on a call", by_agent_id: 1 }),
     ]);
-    expect(events).toEqual([{ type: "changed", conversations: [], contacts: [1], directory: false, canned: false, articles: false, everything: false }]);
+    expect(events).toEqual([{ type: "changed", conversations: [], read: [], contacts: [1], directory: false, canned: false, articles: false, everything: false }]);
 
     set({ granted: true, reason: "Wants order updates again" });
     set({ purpose: "marketing", granted: true, reason: "Wants offers" });

@@ -340,8 +340,17 @@ function validZone(zone: string): boolean {
 
 /** A `changed` event naming what changed; every other flag false. */
 function changedEvent(parts: Partial<ChangeParts>): ConsoleEvent {
-  // Asserted: the generated protocol may not name the knowledge base's flag yet.
-  return { type: "changed", conversations: [], contacts: [], directory: false, canned: false, articles: false, everything: false, ...parts } as ConsoleEvent;
+  return {
+    type: "changed",
+    conversations: [],
+    read: [],
+    contacts: [],
+    directory: false,
+    canned: false,
+    articles: false,
+    everything: false,
+    ...parts,
+  };
 }
 
 /** Where the demo shop's help centre shows its articles. */
@@ -2041,7 +2050,8 @@ export class MockCore {
         const row = this.rows.find((r) => r.id === (a.conversation_id as number));
         if (row?.unread) {
           row.unread = false;
-          this.changed([row.id]);
+          this.#cachedFilter.clear();
+          this.emit(changedEvent({ read: [row.id] }));
           return 1;
         }
         return null;

@@ -1,6 +1,6 @@
 // Tests for coalescing change events.
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { ChangeBus, touches, type ChangeBatch } from "./changes";
+import { ChangeBus, onlyRead, touches, type ChangeBatch } from "./changes";
 
 const ev = (conversations: number[], contacts: number[] = [], everything = false, directory = false, canned = false) => ({
   conversations,
@@ -51,6 +51,22 @@ describe("ChangeBus", () => {
     expect(n).toBeGreaterThanOrEqual(3);
   });
 
+  test("a conversation only read stays apart until it changes in full", () => {
+    const bus = new ChangeBus(150);
+    const got: ChangeBatch[] = [];
+    bus.subscribe((b) => got.push(b));
+    bus.push({ ...ev([]), read: [1, 2] });
+    bus.push({ ...ev([2]), read: [3] });
+    bus.push({ ...ev([]), read: [2] });
+    vi.advanceTimersByTime(160);
+    expect([...got[0]!.read]).toEqual([1, 3]);
+    expect([...got[0]!.conversations]).toEqual([2]);
+    // An event of a core that does not name read state.
+    bus.push(ev([4]));
+    vi.advanceTimersByTime(160);
+    expect(got[1]!.read.size).toBe(0);
+  });
+
   test("unsubscribe and clear", () => {
     const bus = new ChangeBus(150);
     let n = 0;
@@ -67,14 +83,45 @@ describe("ChangeBus", () => {
 });
 
 describe("touches", () => {
-  const b: ChangeBatch = { conversations: new Set([5]), contacts: new Set([7]), directory: false, canned: false, articles: false, everything: false };
+  const b: ChangeBatch = {
+    conversations: new Set([5]),
+    read: new Set([6]),
+    contacts: new Set([7]),
+    directory: false,
+    canned: false,
+    articles: false,
+    everything: false,
+  };
   test.each<[number[], number[], boolean]>([
     [[5], [], true],
     [[4], [7], true],
     [[4], [8], false],
+    [[6], [], false],
     [[], [], false],
   ])("%j %j → %s", (convs, contacts, expected) => expect(touches(b, convs, contacts)).toBe(expected));
   test("everything touches all", () => {
     expect(touches({ ...b, everything: true }, [], [])).toBe(true);
   });
+});
+
+describe("onlyRead", () => {
+  const read: ChangeBatch = {
+    conversations: new Set(),
+    read: new Set([6]),
+    contacts: new Set(),
+    directory: false,
+    canned: false,
+    articles: false,
+    everything: false,
+  };
+  test.each<[string, Partial<ChangeBatch>, boolean]>([
+    ["only read", {}, true],
+    ["nothing at all", { read: new Set() }, false],
+    ["and a conversation", { conversations: new Set([5]) }, false],
+    ["and a contact", { contacts: new Set([7]) }, false],
+    ["and the directory", { directory: true }, false],
+    ["and the canned responses", { canned: true }, false],
+    ["and the articles", { articles: true }, false],
+    ["and everything", { everything: true }, false],
+  ])("%s → %s", (_, parts, expected) => expect(onlyRead({ ...read, ...parts })).toBe(expected));
 });

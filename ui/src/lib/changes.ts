@@ -1,12 +1,16 @@
 // Coalesces the core's `changed` events: every listener gets one batch at most every
-// ~150 ms, naming the conversations and contacts that changed, whether the directory, the
-// canned responses or the knowledge base did (or `everything`).
+// ~150 ms, naming the conversations and contacts that changed, the conversations whose read
+// state alone did, whether the directory, the canned responses or the knowledge base did
+// (or `everything`).
 import type { ConsoleEvent } from "./protocol";
 
 export type ChangedEvent = Extract<ConsoleEvent, { type: "changed" }>;
 
 export interface ChangeBatch {
   conversations: Set<number>;
+  /** Conversations whose read state alone changed: their rows and the unread counts, never
+   *  their threads. None of them is in `conversations`. */
+  read: Set<number>;
   contacts: Set<number>;
   directory: boolean;
   canned: boolean;
@@ -15,13 +19,15 @@ export interface ChangeBatch {
   everything: boolean;
 }
 
-/** What a `changed` event says; `articles` is absent from an event of a core that does not
- *  name the knowledge base's changes. */
+/** What a `changed` event says; `articles` and `read` are absent from an event of a core
+ *  that does not name those changes. */
 export type ChangeParts = Pick<ChangedEvent, "conversations" | "contacts" | "directory" | "canned" | "everything"> & {
   articles?: boolean;
+  read?: number[];
 };
 
-/** True when the batch may change what is shown for these conversations or contacts. */
+/** True when the batch may change what is shown of these conversations' threads or these
+ *  contacts (a conversation only read changes neither). */
 export function touches(
   batch: ChangeBatch,
   conversations: Iterable<number | null | undefined>,
@@ -33,8 +39,29 @@ export function touches(
   return false;
 }
 
+/** True when the batch says nothing but that conversations were read. */
+export function onlyRead(batch: ChangeBatch): boolean {
+  return (
+    batch.read.size > 0 &&
+    batch.conversations.size === 0 &&
+    batch.contacts.size === 0 &&
+    !batch.directory &&
+    !batch.canned &&
+    !batch.articles &&
+    !batch.everything
+  );
+}
+
 function empty(): ChangeBatch {
-  return { conversations: new Set(), contacts: new Set(), directory: false, canned: false, articles: false, everything: false };
+  return {
+    conversations: new Set(),
+    read: new Set(),
+    contacts: new Set(),
+    directory: false,
+    canned: false,
+    articles: false,
+    everything: false,
+  };
 }
 
 export class ChangeBus {
@@ -47,7 +74,11 @@ export class ChangeBus {
   /** Adds a changed event to the batch that goes out at most `delay` ms from now. */
   push(e: ChangeParts): void {
     const b = (this.#pending ??= empty());
-    for (const c of e.conversations) b.conversations.add(c);
+    for (const c of e.conversations) {
+      b.conversations.add(c);
+      b.read.delete(c);
+    }
+    for (const c of e.read ?? []) if (!b.conversations.has(c)) b.read.add(c);
     for (const c of e.contacts) b.contacts.add(c);
     b.directory ||= e.directory;
     b.canned ||= e.canned;

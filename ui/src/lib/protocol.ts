@@ -411,7 +411,13 @@ export type QuietHours = { from_minute: number, to_minute: number,
  */
 days: Array<number>, };
 
-export type ConsoleEvent = { "type": "connection", connection: Connection, } | { "type": "progress", progress: SyncProgress, } | { "type": "changed", conversations: Array<number>, contacts: Array<number>, directory: boolean, 
+export type ConsoleEvent = { "type": "connection", connection: Connection, } | { "type": "progress", progress: SyncProgress, } | { "type": "changed", conversations: Array<number>, 
+/**
+ * Conversations whose read state alone changed (the agent read them here or on
+ * another device): their rows and the views' unread counts, never their threads.
+ * A conversation named in `conversations` is not named here.
+ */
+read: Array<number>, contacts: Array<number>, directory: boolean, 
 /**
  * The canned responses changed (on the hub, or an edit of the agent's own).
  */

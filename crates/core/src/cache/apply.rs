@@ -22,6 +22,8 @@ use switchboard_protocol::Id;
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Applied {
     pub conversations: BTreeSet<Id>,
+    /// Conversations whose read marker alone moved.
+    pub read: BTreeSet<Id>,
     pub contacts: BTreeSet<Id>,
     /// Agents, teams or inboxes changed.
     pub directory: bool,
@@ -476,7 +478,7 @@ pub fn apply_change(c: &Connection, change: &Change, out: &mut Applied) -> Resul
         }
         Change::ReadMarker(r) => {
             if upsert_read_marker(c, r.conversation_id, r.last_read_message_id)? {
-                out.conversations.insert(r.conversation_id);
+                out.read.insert(r.conversation_id);
             }
         }
         Change::Agent(a) => out.directory |= upsert_agent(c, a)?,
