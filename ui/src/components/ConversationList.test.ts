@@ -24,6 +24,7 @@ function setup(lead: boolean) {
   const cache = new PageCache(fetch);
   const onopen = vi.fn();
   const ontoggle = vi.fn();
+  const onshown = vi.fn();
   render(ConversationList, {
     label: "Mine conversations",
     total: TOTAL,
@@ -35,8 +36,9 @@ function setup(lead: boolean) {
     onopen,
     onselect: vi.fn(),
     ontoggle,
+    onshown,
   });
-  return { fetch, onopen, ontoggle };
+  return { fetch, onopen, ontoggle, onshown };
 }
 
 test("only the visible rows are rendered, from one lazily fetched page", async () => {
@@ -78,4 +80,14 @@ test("leads get a checkbox per row; clicking a row opens it", async () => {
   expect(onopen).not.toHaveBeenCalled();
   await fireEvent.click(screen.getAllByTestId("conversation-row")[2]!);
   expect(onopen).toHaveBeenCalledWith(2, expect.objectContaining({ id: 3 }));
+});
+
+test("the rows in the DOM and the next ones are told, as they change, to read their threads ahead", async () => {
+  const { onshown } = setup(false);
+  await waitFor(() => expect(screen.getAllByTestId("conversation-row").length).toBeGreaterThan(0));
+  const inDom = screen.getAllByTestId("conversation-row").map((r) => Number(r.dataset.id));
+  const shown = (onshown.mock.lastCall![0] as Array<{ id: number }>).map((r) => r.id);
+  // At the top of the list: the DOM's rows, then the twelve below them.
+  const next = inDom[inDom.length - 1]!;
+  expect(shown).toEqual([...inDom, ...Array.from({ length: 12 }, (_, k) => next + 1 + k)]);
 });

@@ -3,11 +3,13 @@
 // bot answers the conversation a notice says how to take it over instead, and a resolved
 // conversation gets no suggestions.
 import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
+import { tick } from "svelte";
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { MockCore } from "../dev/mockCore";
-import type { ConversationRow, Directory } from "../lib/protocol";
+import type { ConversationRow, Directory, History } from "../lib/protocol";
 import { app } from "../lib/stores.svelte";
 import { answer, answerWith, callsTo } from "../test/tauri";
+import { HISTORY_PAGE, WarmHistory } from "../lib/warmHistory";
 import Thread from "./Thread.svelte";
 
 vi.mock("@tauri-apps/api/core", async () => ({ invoke: (await import("../test/tauri")).invoke }));
@@ -23,9 +25,10 @@ function start() {
   answerWith((cmd, args) => core.handle(cmd, args));
 }
 
-function show(row: ConversationRow) {
+function show(row: ConversationRow, warm?: WarmHistory) {
   return render(Thread, {
     row,
+    warm,
     lead: false,
     relatedIds: [],
     offline: false,
@@ -135,5 +138,29 @@ describe("reading the thread", () => {
     core.changed([row.id]);
     app.changes.flush();
     await waitFor(() => expect(callsTo("history").length).toBeGreaterThan(before[0]!));
+  });
+});
+
+describe("a thread read ahead", () => {
+  test("shows its lines in its first frame, then reads them again", async () => {
+    start();
+    const row = core.rows.find((r) => r.status === "open")!;
+    const warm = new WarmHistory(() => new Promise(() => {}));
+    const early = core.handle("history", { contact_id: row.contact_id, limit: HISTORY_PAGE, before: null }) as History;
+    expect(early.lines.length).toBeGreaterThan(0);
+    warm.put(early);
+    show(row, warm);
+    await tick();
+    expect(screen.getAllByTestId("line")).toHaveLength(early.lines.length);
+    await waitFor(() => expect(callsTo("history")).toEqual([{ contact_id: row.contact_id, limit: HISTORY_PAGE, before: null }]));
+  });
+
+  test("without a page read ahead, the lines wait for the history", async () => {
+    start();
+    const row = core.rows.find((r) => r.status === "open")!;
+    show(row, new WarmHistory(() => new Promise(() => {})));
+    await tick();
+    expect(screen.queryAllByTestId("line")).toHaveLength(0);
+    await waitFor(() => expect(screen.getAllByTestId("line").length).toBeGreaterThan(0));
   });
 });
