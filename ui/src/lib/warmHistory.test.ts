@@ -51,7 +51,7 @@ async function answerAll(r: ReturnType<typeof reads>, shown: ShownRow[]) {
 describe("WarmHistory", () => {
   test("reads the rows' customers one at a time, in order, once each", async () => {
     const r = reads();
-    const warm = new WarmHistory(r.fetch);
+    const warm = new WarmHistory(r.fetch, { startAfter: 0 });
     const shown = rows([1, 10], [2, 20], [3, 10]);
     warm.want(shown);
     expect(r.asked.map((a) => a.contact)).toEqual([10]);
@@ -73,7 +73,7 @@ describe("WarmHistory", () => {
     ["the canned responses", { canned: true }, true],
   ])("a change naming %s: the page is kept, %s", async (_, parts, kept) => {
     const r = reads();
-    const warm = new WarmHistory(r.fetch);
+    const warm = new WarmHistory(r.fetch, { startAfter: 0 });
     warm.put(page(10, [1]));
     warm.put(page(20, [2]));
     warm.want(rows([1, 10], [3, 10], [2, 20]));
@@ -88,7 +88,7 @@ describe("WarmHistory", () => {
 
   test("a page read while a change came is not kept, and is read again", async () => {
     const r = reads();
-    const warm = new WarmHistory(r.fetch);
+    const warm = new WarmHistory(r.fetch, { startAfter: 0 });
     warm.want(rows([1, 10]));
     warm.onChanges(batch({ conversations: new Set([99]) }));
     r.asked.shift()!.answer(page(10, [1]));
@@ -102,7 +102,7 @@ describe("WarmHistory", () => {
 
   test("a failed read is not tried again until the rows change", async () => {
     const r = reads();
-    const warm = new WarmHistory(r.fetch);
+    const warm = new WarmHistory(r.fetch, { startAfter: 0 });
     warm.want(rows([1, 10], [2, 20]));
     r.asked.shift()!.fail();
     await settle();
@@ -117,7 +117,7 @@ describe("WarmHistory", () => {
 
   test("an open thread's customer is not read ahead: the thread keeps its page", async () => {
     const r = reads();
-    const warm = new WarmHistory(r.fetch);
+    const warm = new WarmHistory(r.fetch, { startAfter: 0 });
     const release = warm.hold(10);
     const other = warm.hold(10);
     warm.want(rows([1, 10], [2, 20]));
@@ -136,8 +136,28 @@ describe("WarmHistory", () => {
     expect(r.asked.map((a) => a.contact)).toEqual([10]);
   });
 
+  test("starts reading ahead a moment after the first rows show", async () => {
+    const r = reads();
+    const warm = new WarmHistory(r.fetch, { startAfter: 20 });
+    warm.want(rows([1, 10]));
+    warm.want(rows([1, 10], [2, 20]));
+    await settle();
+    expect(r.asked).toHaveLength(0);
+    await new Promise((done) => setTimeout(done, 30));
+    expect(r.asked.map((a) => a.contact)).toEqual([10]);
+  });
+
+  test("once stopped, reads nothing more", async () => {
+    const r = reads();
+    const warm = new WarmHistory(r.fetch, { startAfter: 20 });
+    warm.want(rows([1, 10]));
+    warm.stop();
+    await new Promise((done) => setTimeout(done, 30));
+    expect(r.asked).toHaveLength(0);
+  });
+
   test("keeps at most its limit, dropping the least recently used", () => {
-    const warm = new WarmHistory(reads().fetch, { max: 2 });
+    const warm = new WarmHistory(reads().fetch, { max: 2, startAfter: 0 });
     warm.put(page(10, [1]));
     warm.put(page(20, [2]));
     warm.peek(10);
@@ -150,7 +170,7 @@ describe("WarmHistory", () => {
 
   test("reads ahead no more customers than its limit", () => {
     const r = reads();
-    const warm = new WarmHistory(r.fetch, { max: 2 });
+    const warm = new WarmHistory(r.fetch, { max: 2, startAfter: 0 });
     warm.want(rows([1, 10], [2, 20], [3, 30]));
     r.asked.shift()!.answer(page(10, [1]));
     return answerAll(r, rows([2, 20])).then(() => {

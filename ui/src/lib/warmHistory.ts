@@ -26,15 +26,22 @@ export class WarmHistory {
   /** The customers on screen in order, with their conversations on screen. */
   #shown = new Map<number, Set<number>>();
   #busy = false;
+  /** Reading ahead starts this long after the first rows show, when the console's own start
+   *  is done; 0 starts at once. */
+  #startAfter: number;
+  #started = false;
+  #starting: ReturnType<typeof setTimeout> | null = null;
   /** Customers whose threads are open: those threads keep their pages here themselves. */
   #open = new Map<number, number>();
   /** Bumped by every change naming conversations or customers, so that an answer read
    *  before it is not kept. */
   #epoch = 0;
 
-  constructor(fetch: FetchHistory, opts: { max?: number } = {}) {
+  constructor(fetch: FetchHistory, opts: { max?: number; startAfter?: number } = {}) {
     this.#fetch = fetch;
     this.#max = opts.max ?? 48;
+    this.#startAfter = opts.startAfter ?? 300;
+    this.#started = this.#startAfter <= 0;
   }
 
   /** The rows on screen, in order: read their customers' pages ahead. */
@@ -88,6 +95,13 @@ export class WarmHistory {
     this.#pump();
   }
 
+  /** Reads nothing more ahead (the inbox is gone). */
+  stop(): void {
+    if (this.#starting) clearTimeout(this.#starting);
+    this.#starting = null;
+    this.#shown.clear();
+  }
+
   /** How many pages are kept. */
   get size(): number {
     return this.#pages.size;
@@ -104,6 +118,13 @@ export class WarmHistory {
 
   /** Reads the next missing page; one at a time, each after the page's other work. */
   #pump(): void {
+    if (!this.#started) {
+      this.#starting ??= setTimeout(() => {
+        this.#started = true;
+        this.#pump();
+      }, this.#startAfter);
+      return;
+    }
     if (this.#busy) return;
     const next = [...this.#shown.keys()].find((c) => !this.#pages.has(c) && !this.#open.has(c));
     if (next === undefined) return;
