@@ -1,6 +1,6 @@
 // Tests for coalescing change events.
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { ChangeBus, onlyRead, touches, type ChangeBatch } from "./changes";
+import { ChangeBus, noChanges, onlyRead, touches, type ChangeBatch } from "./changes";
 
 const ev = (conversations: number[], contacts: number[] = [], everything = false, directory = false, canned = false) => ({
   conversations,
@@ -105,15 +105,7 @@ describe("touches", () => {
 });
 
 describe("onlyRead", () => {
-  const read: ChangeBatch = {
-    conversations: new Set(),
-    read: new Set([6]),
-    contacts: new Set(),
-    directory: false,
-    canned: false,
-    articles: false,
-    everything: false,
-  };
+  const read: ChangeBatch = { ...noChanges(), read: new Set([6]) };
   test.each<[string, Partial<ChangeBatch>, boolean]>([
     ["only read", {}, true],
     ["nothing at all", { read: new Set() }, false],

@@ -52,7 +52,8 @@ export function onlyRead(batch: ChangeBatch): boolean {
   );
 }
 
-function empty(): ChangeBatch {
+/** A batch naming nothing. */
+export function noChanges(): ChangeBatch {
   return {
     conversations: new Set(),
     read: new Set(),
@@ -73,7 +74,7 @@ export class ChangeBus {
 
   /** Adds a changed event to the batch that goes out at most `delay` ms from now. */
   push(e: ChangeParts): void {
-    const b = (this.#pending ??= empty());
+    const b = (this.#pending ??= noChanges());
     for (const c of e.conversations) {
       b.conversations.add(c);
       b.read.delete(c);

@@ -2,7 +2,7 @@
 // order, pages dropped by the changes that may make them stale, none kept from a read a
 // change overtook, the least recently used dropped past the limit.
 import { describe, expect, test } from "vitest";
-import type { ChangeBatch } from "./changes";
+import { noChanges, type ChangeBatch } from "./changes";
 import type { History, ThreadLine } from "./protocol";
 import { WarmHistory, type ShownRow } from "./warmHistory";
 
@@ -24,16 +24,7 @@ function reads() {
 const settle = () => new Promise((r) => setTimeout(() => setTimeout(r, 0), 0));
 
 function batch(parts: Partial<ChangeBatch>): ChangeBatch {
-  return {
-    conversations: new Set(),
-    read: new Set(),
-    contacts: new Set(),
-    directory: false,
-    canned: false,
-    articles: false,
-    everything: false,
-    ...parts,
-  };
+  return { ...noChanges(), ...parts };
 }
 
 const rows = (...pairs: Array<[number, number]>): ShownRow[] => pairs.map(([id, contact_id]) => ({ id, contact_id }));
