@@ -50,25 +50,15 @@ impl Bus {
 
     /// Tells the front end what a write changed, and raises its notifications.
     pub fn emit_applied(&self, applied: &Applied, everything: bool) {
-        // A conversation changed in full is not named as only read as well.
-        let read: Vec<Id> = applied.read.difference(&applied.conversations).copied().collect();
         if everything
             || !applied.conversations.is_empty()
-            || !read.is_empty()
+            || !applied.read.is_empty()
             || !applied.contacts.is_empty()
             || applied.directory
             || applied.canned
             || applied.articles
         {
-            let _ = self.events.send(ConsoleEvent::Changed {
-                conversations: applied.conversations.iter().copied().collect(),
-                read,
-                contacts: applied.contacts.iter().copied().collect(),
-                directory: applied.directory,
-                canned: applied.canned,
-                articles: applied.articles,
-                everything,
-            });
+            self.changed(applied, everything);
         }
         for notification in notify::notifications(&applied.announced) {
             let (notification, sound) = notify::shown(notification, &applied.shown_with);
@@ -76,25 +66,40 @@ impl Bus {
         }
     }
 
+    /// Sends the `changed` event naming what `applied` changed.
+    fn changed(&self, applied: &Applied, everything: bool) {
+        let _ = self.events.send(ConsoleEvent::Changed {
+            conversations: applied.conversations.iter().copied().collect(),
+            // A conversation changed in full is not named as only read as well.
+            read: applied.read.difference(&applied.conversations).copied().collect(),
+            contacts: applied.contacts.iter().copied().collect(),
+            directory: applied.directory,
+            canned: applied.canned,
+            articles: applied.articles,
+            everything,
+        });
+    }
+
     /// Tells the front end that the canned responses changed (the agent's own edit).
     pub fn canned_touched(&self) {
-        self.emit_applied(&Applied { canned: true, ..Applied::default() }, false);
+        self.changed(&Applied { canned: true, ..Applied::default() }, false);
     }
 
     /// Tells the front end that the knowledge base changed (a lead's own edit).
     pub fn articles_touched(&self) {
-        self.emit_applied(&Applied { articles: true, ..Applied::default() }, false);
+        self.changed(&Applied { articles: true, ..Applied::default() }, false);
     }
 
-    /// Tells the front end that these conversations' views changed (the agent's own work).
+    /// Tells the front end that these conversations' views changed (the agent's own work);
+    /// with none named, that something the agent queued did (the queued count, say).
     pub fn touched(&self, conversations: impl IntoIterator<Item = Id>) {
-        self.emit_applied(&Applied { conversations: conversations.into_iter().collect(), ..Applied::default() }, false);
+        self.changed(&Applied { conversations: conversations.into_iter().collect(), ..Applied::default() }, false);
     }
 
     /// Tells the front end that the agent read this conversation here: its row and the
     /// unread counts change, its thread does not.
     pub fn read(&self, conversation: Id) {
-        self.emit_applied(&Applied { read: [conversation].into(), ..Applied::default() }, false);
+        self.changed(&Applied { read: [conversation].into(), ..Applied::default() }, false);
     }
 
     /// Tells the front end that an outbox item is stuck or in conflict.
