@@ -77,6 +77,24 @@ describe("WarmHistory", () => {
     expect(warm.peek(10) !== undefined).toBe(kept);
   });
 
+  test("a conversation on screen whose lines are older than the page is not read again at each new list", async () => {
+    const r = reads();
+    const warm = new WarmHistory(r.fetch, { startAfter: 0 });
+    const shown = rows([1, 10], [3, 10]);
+    warm.want(shown);
+    // The newest page holds conversation 1's lines only: conversation 3's are older.
+    r.asked.shift()!.answer({ ...page(10, [1]), has_older: true });
+    await settle();
+    warm.want(shown);
+    warm.want(shown);
+    await settle();
+    expect(r.asked).toHaveLength(0);
+    expect(warm.peek(10)).toBeDefined();
+    // A conversation new to the screen still drops it.
+    warm.want(rows([1, 10], [3, 10], [4, 10]));
+    expect(warm.peek(10)).toBeUndefined();
+  });
+
   test("a page read while a change came is not kept, and is read again", async () => {
     const r = reads();
     const warm = new WarmHistory(r.fetch, { startAfter: 0 });

@@ -3,7 +3,7 @@
 // first frame. The thread still reads its history again as it opens, and keeps its
 // customer's page while it is open. A page is dropped when a change names one of its
 // customer's conversations (or the customer), when a row of the customer shows a
-// conversation the page does not hold, and a page read while anything changed is not kept.
+// conversation the page never knew of, and a page read while anything changed is not kept.
 import { touches, type ChangeBatch } from "./changes";
 import type { History } from "./protocol";
 
@@ -21,8 +21,9 @@ export interface ShownRow {
 export class WarmHistory {
   #fetch: FetchHistory;
   #max: number;
-  /** contact → its newest page; iteration order is least recently used first. */
-  #pages = new Map<number, History>();
+  /** contact → its newest page, with the conversations known when it was kept (its lines'
+   *  and the customer's rows on screen then); least recently used first. */
+  #pages = new Map<number, { page: History; known: Set<number> }>();
   /** The customers on screen in order, with their conversations on screen. */
   #shown = new Map<number, Set<number>>();
   #busy = false;
@@ -53,20 +54,22 @@ export class WarmHistory {
       conversations.add(r.id);
       this.#shown.set(r.contact_id, conversations);
     }
+    // A conversation the page never knew of is newer than it.
     for (const [contact, conversations] of this.#shown) {
-      const page = this.#pages.get(contact);
-      if (page && [...conversations].some((id) => !page.lines.some((l) => l.conversation_id === id))) {
-        this.#pages.delete(contact);
-      }
+      const kept = this.#pages.get(contact);
+      if (kept && [...conversations].some((id) => !kept.known.has(id))) this.#pages.delete(contact);
     }
     this.#pump();
   }
 
   /** The page read ahead for this customer, if any. */
   peek(contactId: number): History | undefined {
-    const page = this.#pages.get(contactId);
-    if (page) this.#keep(page);
-    return page;
+    const kept = this.#pages.get(contactId);
+    if (!kept) return undefined;
+    // The most recently used now.
+    this.#pages.delete(contactId);
+    this.#pages.set(contactId, kept);
+    return kept.page;
   }
 
   /** Keeps the newest page an open thread has just read, for its next opening. */
@@ -88,9 +91,8 @@ export class WarmHistory {
   /** Drops the pages a batch of changes may have made stale (a read alone changes none). */
   onChanges(batch: ChangeBatch): void {
     if (batch.everything || batch.conversations.size > 0 || batch.contacts.size > 0) this.#epoch++;
-    for (const [contact, page] of this.#pages) {
-      const conversations = [...page.lines.map((l) => l.conversation_id), ...(this.#shown.get(contact) ?? [])];
-      if (touches(batch, conversations, [contact])) this.#pages.delete(contact);
+    for (const [contact, kept] of this.#pages) {
+      if (touches(batch, [...kept.known, ...(this.#shown.get(contact) ?? [])], [contact])) this.#pages.delete(contact);
     }
     this.#pump();
   }
@@ -108,8 +110,9 @@ export class WarmHistory {
   }
 
   #keep(page: History): void {
+    const known = new Set([...page.lines.map((l) => l.conversation_id), ...(this.#shown.get(page.contact_id) ?? [])]);
     this.#pages.delete(page.contact_id);
-    this.#pages.set(page.contact_id, page);
+    this.#pages.set(page.contact_id, { page, known });
     while (this.#pages.size > this.#max) {
       const oldest = this.#pages.keys().next().value as number;
       this.#pages.delete(oldest);
